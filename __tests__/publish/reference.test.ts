@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { InvalidReferenceError, parseImageReference, parseRepoTag } from '../../src/publish/reference.ts';
+
+describe('parseImageReference', () => {
+  const good: Array<[string, string, string]> = [
+    ['hello_world:latest', 'hello_world:latest', 'docker.io/library/hello_world:latest'],
+    ['hello_world', 'hello_world:latest', 'docker.io/library/hello_world:latest'],
+    ['library/busybox:1.36', 'busybox:1.36', 'docker.io/library/busybox:1.36'],
+    ['docker.io/library/busybox:1', 'busybox:1', 'docker.io/library/busybox:1'],
+    ['index.docker.io/acme/app:v1', 'acme/app:v1', 'docker.io/acme/app:v1'],
+    ['acme/app:v1.2.3-rc_1', 'acme/app:v1.2.3-rc_1', 'docker.io/acme/app:v1.2.3-rc_1'],
+    ['localhost:5000/foo/bar:dev', 'localhost:5000/foo/bar:dev', 'localhost:5000/foo/bar:dev'],
+    ['localhost/foo', 'localhost/foo:latest', 'localhost/foo:latest'],
+    ['ghcr.io/org-x/a__b/c-d.e:TAG', 'ghcr.io/org-x/a__b/c-d.e:TAG', 'ghcr.io/org-x/a__b/c-d.e:TAG'],
+    ['127.0.0.1:5000/x:1', '127.0.0.1:5000/x:1', '127.0.0.1:5000/x:1'],
+    ['[::1]:5000/x:1', '[::1]:5000/x:1', '[::1]:5000/x:1'],
+    ['Registry.Example.com/a/b:c', 'Registry.Example.com/a/b:c', 'Registry.Example.com/a/b:c'],
+    ['a---b/c__d:_x', 'a---b/c__d:_x', 'docker.io/a---b/c__d:_x'],
+  ];
+  for (const [input, familiar, full] of good) {
+    it(`accepts ${input}`, () => {
+      const r = parseImageReference(input);
+      assert.equal(r.familiar, familiar);
+      assert.equal(r.full, full);
+    });
+  }
+
+  it('keeps digests', () => {
+    const d = `sha256:${'a'.repeat(64)}`;
+    const r = parseImageReference(`foo@${d}`);
+    assert.equal(r.digest, d);
+    assert.equal(r.tag, undefined);
+    assert.equal(r.full, `docker.io/library/foo@${d}`);
+  });
+
+  const bad: Array<[string, RegExp]> = [
+    ['', /empty/],
+    ['Hello:latest', /must be lowercase/],
+    ['ghcr.io/Org/app:1', /must be lowercase/],
+    ['hello world', /whitespace/],
+    ['foo:', /invalid tag ""/],
+    ['foo:-bad', /invalid tag "-bad"/],
+    [`foo:${'x'.repeat(129)}`, /invalid tag/],
+    ['foo:a:b', /invalid reference format|invalid registry host/],
+    ['-foo:1', /invalid reference format/],
+    ['foo_:1', /invalid reference format/],
+    ['foo//bar', /invalid reference format/],
+    ['foo/', /invalid reference format/],
+    [':tag', /missing repository name/],
+    ['foo@sha256:abc', /invalid digest/],
+    ['a'.repeat(64), /64-character hexadecimal/],
+    ['my_registry:5000/x', /invalid registry host/],
+    [`${'a'.repeat(256)}:1`, /longer than 255/],
+  ];
+  for (const [input, why] of bad) {
+    it(`rejects ${JSON.stringify(input.length > 40 ? `${input.slice(0, 40)}…` : input)}`, () => {
+      assert.throws(
+        () => parseImageReference(input),
+        (err: unknown) => {
+          assert.ok(err instanceof InvalidReferenceError);
+          assert.match(err.message, why);
+          assert.ok(err.message.startsWith(`invalid image tag ${JSON.stringify(input)}: `), err.message);
+          assert.ok(!err.message.includes('\n'));
+          return true;
+        },
+      );
+    });
+  }
+
+  it('parseRepoTag refuses digests', () => {
+    assert.throws(() => parseRepoTag(`foo@sha256:${'a'.repeat(64)}`), /not pinned by digest/);
+    assert.equal(parseRepoTag('foo').tag, 'latest');
+  });
+});
