@@ -1,0 +1,219 @@
+// Pushing an image graph from the blob store: layers, then configs, then child manifests by
+// digest, then the index by digest, and the tags last — a failure never leaves a tag on a
+// half-pushed image.
+
+import { PassThrough, type Readable } from 'node:stream';
+import type { BlobStore } from '../oci/blobstore.ts';
+import { isIndexMediaType, isManifestMediaType } from '../oci/mediatypes.ts';
+import type { Descriptor, Digest, ImageIndex, ImageManifest } from '../oci/types.ts';
+import type { RegistryClient } from './client.ts';
+import { validateTag } from './reference.ts';
+
+/** Where a blob missing from the local store can be read from (a base layer never downloaded). */
+export interface RemoteSource {
+  client: RegistryClient;
+  repository: string;
+}
+
+export interface PushOptions {
+  /** Blobs known to exist in another repository of the target registry: mount, don't upload. */
+  mountFrom?: Map<Digest, string>;
+  /** Blobs absent locally and where to copy them from, registry to registry. */
+  remoteSource?: Map<Digest, RemoteSource>;
+  /** Parallel blob transfers. Default: the client's concurrency (4). */
+  concurrency?: number;
+  log?: (message: string) => void;
+}
+
+export interface PushResult {
+  digest: Digest;
+  /** Blobs sent (from the store or copied from a remote source). */
+  uploaded: number;
+  /** Blobs the registry already had. */
+  skipped: number;
+  /** Blobs mounted from another repository. */
+  mounted: number;
+  bytesUploaded: number;
+  /** Of `uploaded`, those copied from a remote source. */
+  copied: number;
+}
+
+interface BlobTask {
+  descriptor: Descriptor;
+  /** What refers to it, for messages. */
+  owner: string;
+}
+
+interface ManifestNode {
+  descriptor: Descriptor;
+  bytes: Uint8Array;
+}
+
+const NON_DISTRIBUTABLE = /(\.foreign\.|\.nondistributable\.)/;
+
+async function readBytes(store: BlobStore, d: Descriptor, what: string): Promise<Uint8Array> {
+  const have = await store.has(d.digest);
+  if (!have) throw new Error(`${what} ${d.digest} is not in the local blob store`);
+  if (have.size !== d.size) throw new Error(`${what} ${d.digest}: stored size ${have.size} differs from descriptor size ${d.size}`);
+  const chunks: Buffer[] = [];
+  for await (const c of store.open(d.digest)) chunks.push(c as Buffer);
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+function parseJson<T>(bytes: Uint8Array, what: string): T {
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
+  } catch (err) {
+    throw new Error(`${what} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; the first failure rejects (others finish). */
+async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  const worker = async () => {
+    while (failure === undefined && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.err;
+}
+
+/** A stream that GETs the blob from its source when read (so each upload attempt re-opens it). */
+function remoteOpener(source: RemoteSource, digest: Digest): () => Readable {
+  return () => {
+    const out = new PassThrough();
+    source.client.openBlob(source.repository, digest).then(
+      ({ stream }) => {
+        stream.on('error', (e) => out.destroy(e));
+        out.on('close', () => stream.destroy());
+        stream.pipe(out);
+      },
+      (err: unknown) => out.destroy(err as Error),
+    );
+    return out;
+  };
+}
+
+/**
+ * Pushes the image or index `root` (which must be in `store`, with everything it refers to,
+ * or listed in `opts.remoteSource`) to `repo`, then points each of `tags` at it.
+ */
+export async function pushImage(
+  client: RegistryClient,
+  store: BlobStore,
+  repo: string,
+  root: Descriptor,
+  tags: string[],
+  opts: PushOptions = {},
+): Promise<PushResult> {
+  for (const t of tags) validateTag(t);
+  const log = opts.log ?? (() => {});
+  const where = `${client.registry}/${repo}`;
+
+  // Walk the graph: manifests (children before parents) and the blobs they use.
+  const manifests: ManifestNode[] = [];
+  const seenManifests = new Set<Digest>();
+  const layers = new Map<Digest, BlobTask>();
+  const configs = new Map<Digest, BlobTask>();
+  const visit = async (d: Descriptor, depth: number): Promise<void> => {
+    if (seenManifests.has(d.digest)) return;
+    if (depth > 4) throw new Error(`image graph under ${root.digest} is nested too deeply`);
+    seenManifests.add(d.digest);
+    const bytes = await readBytes(store, d, 'manifest');
+    const parsed = parseJson<{ mediaType?: string; manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] }>(
+      bytes,
+      `manifest ${d.digest}`,
+    );
+    const mediaType = d.mediaType || parsed.mediaType || '';
+    if (isIndexMediaType(mediaType) || (Array.isArray(parsed.manifests) && !parsed.config)) {
+      const index = parsed as unknown as ImageIndex;
+      for (const child of index.manifests ?? []) await visit(child, depth + 1);
+    } else if (isManifestMediaType(mediaType) || parsed.config) {
+      const m = parsed as unknown as ImageManifest;
+      if (!m.config) throw new Error(`manifest ${d.digest} has no config`);
+      if (!layers.has(m.config.digest) && !configs.has(m.config.digest)) {
+        configs.set(m.config.digest, { descriptor: m.config, owner: `config of manifest ${d.digest}` });
+      }
+      for (const l of m.layers ?? []) {
+        configs.delete(l.digest);
+        if (!layers.has(l.digest)) layers.set(l.digest, { descriptor: l, owner: `layer of manifest ${d.digest}` });
+      }
+    } else {
+      throw new Error(`${d.digest}: unsupported manifest media type "${mediaType}"`);
+    }
+    manifests.push({ descriptor: { ...d, mediaType }, bytes });
+  };
+  await visit(root, 0);
+
+  const result: PushResult = { digest: root.digest, uploaded: 0, skipped: 0, mounted: 0, bytesUploaded: 0, copied: 0 };
+  // Ask for push access (and pull on mount sources) in one token, and learn the auth scheme first.
+  const mountRepos = new Set<string>();
+  for (const r of opts.mountFrom?.values() ?? []) if (r !== repo) mountRepos.add(r);
+  for (const s of opts.remoteSource?.values() ?? []) if (s.client.registry === client.registry && s.repository !== repo) mountRepos.add(s.repository);
+  client.auth.want([`repository:${repo}:pull,push`, ...[...mountRepos].map((r) => `repository:${r}:pull`)]);
+  await client.ping();
+
+  const pushBlob = async ({ descriptor: d, owner }: BlobTask): Promise<void> => {
+    if (NON_DISTRIBUTABLE.test(d.mediaType) && !(await store.has(d.digest))) {
+      log(`${d.digest}: non-distributable layer, not pushed`);
+      return;
+    }
+    const existing = await client.headBlob(repo, d.digest);
+    if (existing !== undefined && (existing === d.size || existing === -1)) {
+      result.skipped++;
+      return;
+    }
+    const source = opts.remoteSource?.get(d.digest);
+    const mountRepo =
+      opts.mountFrom?.get(d.digest) ??
+      (source && source.client.registry === client.registry ? source.repository : undefined);
+    let location: string | undefined;
+    if (mountRepo !== undefined && mountRepo !== repo) {
+      const m = await client.mountBlob(repo, d.digest, mountRepo);
+      if (m.mounted) {
+        result.mounted++;
+        log(`${d.digest}: mounted from ${client.registry}/${mountRepo}`);
+        return;
+      }
+      location = m.location;
+    }
+    const local = await store.has(d.digest);
+    let open: () => Readable;
+    if (local) {
+      if (local.size !== d.size) throw new Error(`${owner} ${d.digest}: stored size ${local.size} differs from descriptor size ${d.size}`);
+      open = () => store.open(d.digest);
+    } else if (source) {
+      open = remoteOpener(source, d.digest);
+    } else {
+      throw new Error(`cannot push ${where}: ${owner} ${d.digest} is neither in the local blob store nor given a remote source`);
+    }
+    await client.uploadBlob(repo, d.digest, d.size, open, location !== undefined ? { location } : {});
+    result.uploaded++;
+    if (!local) result.copied++;
+    result.bytesUploaded += d.size;
+    log(`${d.digest}: uploaded ${d.size} bytes${local ? '' : ` (copied from ${source!.client.registry}/${source!.repository})`}`);
+  };
+
+  const limit = Math.max(1, opts.concurrency ?? client.concurrency);
+  await forEachLimit([...layers.values()], limit, pushBlob);
+  await forEachLimit([...configs.values()], limit, pushBlob);
+
+  // Manifests by digest, children first (the walk pushed them in that order), root last.
+  for (const m of manifests) {
+    await client.putManifest(repo, m.descriptor.digest, m.bytes, m.descriptor.mediaType);
+  }
+  const rootNode = manifests[manifests.length - 1]!;
+  for (const tag of tags) {
+    await client.putManifest(repo, tag, rootNode.bytes, rootNode.descriptor.mediaType);
+    log(`tagged ${where}:${tag} → ${root.digest}`);
+  }
+  return result;
+}
