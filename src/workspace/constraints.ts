@@ -1,0 +1,76 @@
+import type { Configuration } from '../engine/config.ts';
+import { hostPlatform, normalizePlatform } from '../oci/platform.ts';
+import type { Platform } from '../oci/types.ts';
+import { StarList, StarTuple } from '../starlark/index.ts';
+import { parseLabel, type Label } from './label.ts';
+import { canonicalRepo } from './modules.ts';
+import type { Target } from './target.ts';
+
+/** @platforms//cpu names → GOARCH (and variant). */
+const CPU: Record<string, { arch: string; variant?: string }> = {
+  x86_64: { arch: 'amd64' },
+  amd64: { arch: 'amd64' },
+  aarch64: { arch: 'arm64' },
+  arm64: { arch: 'arm64' },
+  armv7: { arch: 'arm', variant: 'v7' },
+  armv6: { arch: 'arm', variant: 'v6' },
+  arm: { arch: 'arm' },
+  x86_32: { arch: '386' },
+  i386: { arch: '386' },
+  ppc64le: { arch: 'ppc64le' },
+  ppc: { arch: 'ppc64le' },
+  s390x: { arch: 's390x' },
+  riscv64: { arch: 'riscv64' },
+  mips64: { arch: 'mips64le' },
+};
+
+const OS_NAMES: Record<string, string> = { osx: 'darwin', macos: 'darwin' };
+
+function cpuMatches(cpu: string, p: Platform): boolean {
+  const want = CPU[cpu];
+  if (!want) return false;
+  if (want.arch !== p.architecture) return false;
+  return want.variant === undefined || want.variant === (p.variant ?? (p.architecture === 'arm' ? 'v7' : undefined));
+}
+
+/** Whether a constraint value label (`@platforms//os:linux`, rules_go's go/platform) holds for `p`. */
+export function constraintHolds(label: Label, p: Platform): boolean | undefined {
+  const repo = canonicalRepo(label.repo);
+  if (repo === 'platforms' && label.pkg === 'os') return (OS_NAMES[label.name] ?? label.name) === p.os;
+  if (repo === 'platforms' && label.pkg === 'cpu') return cpuMatches(label.name, p);
+  if (repo === 'rules_go' && label.pkg === 'go/platform') {
+    const [os, arch] = label.name.split('_');
+    if (arch === undefined) return os === p.os || (os === 'unix' && p.os !== 'windows');
+    return os === p.os && arch === p.architecture;
+  }
+  return undefined;
+}
+
+/**
+ * Whether a select() key holds in `config`: a constraint value, or a config_setting of the
+ * workspace whose `constraint_values` all hold. Settings on flags never hold (no flags here).
+ */
+export function platformMatchesSelectKey(label: Label, setting: Target | undefined, config: Configuration): boolean {
+  const p = normalizePlatform(config.platform ?? hostPlatform());
+  const direct = constraintHolds(label, p);
+  if (direct !== undefined) return direct;
+  if (setting && setting.kind === 'config_setting') {
+    const cv = setting.attrs.get('constraint_values');
+    if (!(cv instanceof StarList || cv instanceof StarTuple) || cv.elems.length === 0) return false;
+    return cv.elems.every((e) => {
+      if (typeof e !== 'string') return false;
+      // Constraint labels inside a config_setting are relative to its package.
+      const l = parseConstraint(e, setting.label);
+      return l !== undefined && constraintHolds(l, p) === true;
+    });
+  }
+  return false;
+}
+
+function parseConstraint(text: string, at: Label): Label | undefined {
+  try {
+    return parseLabel(text, at.repo, at.pkg);
+  } catch {
+    return undefined;
+  }
+}

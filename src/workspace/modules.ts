@@ -1,0 +1,59 @@
+// The .bzl modules of rule sets oci-build models: which exported symbol is which rule kind.
+// Kinds are resolved through load() from these tables, never from the name a BUILD file uses.
+
+/** Repository names that mean the same rule set (WORKSPACE-era names, bazel_dep names). */
+const REPO_ALIASES: Record<string, string> = {
+  io_bazel_rules_go: 'rules_go',
+  bazel_gazelle: 'gazelle',
+  rules_oci: 'rules_oci',
+  rules_pkg: 'rules_pkg',
+};
+
+const RULES_GO = {
+  go_binary: 'go_binary',
+  go_library: 'go_library',
+  go_test: 'go_test',
+  go_cross_binary: 'go_cross_binary',
+  go_source: 'go_source',
+  go_path: 'go_path',
+  go_embed_data: 'go_embed_data',
+  nogo: 'nogo',
+  go_proto_library: 'go_proto_library',
+};
+const RULES_OCI = {
+  oci_image: 'oci_image',
+  oci_image_rule: 'oci_image',
+  oci_image_index: 'oci_image_index',
+  oci_load: 'oci_load',
+  oci_tarball: 'oci_load',
+  oci_push: 'oci_push',
+  oci_push_rule: 'oci_push',
+};
+const RULES_PKG = { pkg_tar: 'pkg_tar', pkg_zip: 'pkg_zip', pkg_deb: 'pkg_deb', pkg_rpm: 'pkg_rpm' };
+
+const MODULES: Record<string, Record<string, string>> = {
+  '@rules_go//go:def.bzl': RULES_GO,
+  '@rules_oci//oci:defs.bzl': RULES_OCI,
+  '@rules_pkg//:pkg.bzl': RULES_PKG,
+  '@rules_pkg//pkg:pkg.bzl': RULES_PKG,
+  '@rules_pkg//pkg:tar.bzl': { pkg_tar: 'pkg_tar' },
+  '@rules_pkg//pkg:mappings.bzl': {
+    pkg_files: 'pkg_files',
+    pkg_mkdirs: 'pkg_mkdirs',
+    pkg_mklink: 'pkg_mklink',
+    pkg_filegroup: 'pkg_filegroup',
+  },
+  '@gazelle//:def.bzl': { gazelle: 'gazelle', gazelle_binary: 'gazelle_binary', gazelle_test: 'gazelle_test' },
+};
+
+export function canonicalRepo(repo: string): string {
+  return REPO_ALIASES[repo] ?? repo;
+}
+
+/**
+ * The rule kinds a known module exports, keyed by symbol; undefined for modules we do not
+ * model (their symbols become stubs whose targets are recorded but not built).
+ */
+export function knownModule(repo: string, pkg: string, name: string): Record<string, string> | undefined {
+  return MODULES[`@${canonicalRepo(repo)}//${pkg}:${name}`];
+}

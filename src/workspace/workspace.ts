@@ -1,0 +1,377 @@
+import { existsSync, readFileSync, realpathSync, statSync, readdirSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import {
+  Builtin,
+  BuiltinError,
+  execFile,
+  resolveSelects,
+  StarlarkError,
+  type CallInfo,
+  type HasAttrs,
+  type Position,
+  type Value,
+} from '../starlark/index.ts';
+import { BuildError } from '../engine/errors.ts';
+import type { Configuration } from '../engine/config.ts';
+import type { Plain } from '../rules/attrs.ts';
+import { ruleFor } from '../rules/index.ts';
+import type { FileRef } from '../rules/provider.ts';
+import type { Logger } from '../rules/rule.ts';
+import { listPackageFiles, matchGlob, validateGlobPattern } from './glob.ts';
+import { Label, LabelError, parseLabel } from './label.ts';
+import { knownModule } from './modules.ts';
+import { platformMatchesSelectKey } from './constraints.ts';
+import { formatPos, type Package, type Target } from './target.ts';
+import { fromStringList, kwargString, stringListArg, toPlain } from './values.ts';
+
+const BUILD_FILES = ['BUILD.bazel', 'BUILD'];
+const SKIP_DIRS = new Set(['.git', 'node_modules', '.oci-build']);
+
+/** Native rules recorded as targets; only some of them are built (see rules/index.ts). */
+const NATIVE_RULES = [
+  'filegroup',
+  'alias',
+  'config_setting',
+  'platform',
+  'constraint_setting',
+  'constraint_value',
+  'genrule',
+  'sh_binary',
+  'sh_library',
+  'sh_test',
+  'test_suite',
+  'cc_binary',
+  'cc_library',
+  'cc_test',
+  'java_binary',
+  'java_library',
+  'py_binary',
+  'py_library',
+  'py_test',
+];
+
+export type Resolved = { kind: 'target'; target: Target } | { kind: 'file'; file: FileRef };
+
+interface EvalScope {
+  pkg: Package;
+}
+
+/**
+ * The main repository: finds and evaluates BUILD and .bzl files (each once), records targets,
+ * and resolves labels to targets or source files. Evaluation is pure Starlark; this class does
+ * the file reading around it.
+ */
+export class Workspace {
+  readonly root: string;
+  readonly #log: Logger;
+  readonly #packages = new Map<string, Package>();
+  readonly #bzl = new Map<string, Map<string, Value>>();
+  readonly #bzlLoading = new Set<string>();
+  #scope: EvalScope | undefined;
+
+  constructor(root: string, opts: { log: Logger }) {
+    this.root = root;
+    this.#log = opts.log;
+  }
+
+  // ---- packages -------------------------------------------------------------------------
+
+  #buildFileOf(pkg: string): string | undefined {
+    const dir = join(this.root, pkg);
+    for (const name of BUILD_FILES) {
+      const p = join(dir, name);
+      if (existsSync(p) && statSync(p).isFile()) return p;
+    }
+    return undefined;
+  }
+
+  loadPackage(pkg: string, via = ''): Package {
+    const cached = this.#packages.get(pkg);
+    if (cached) return cached;
+    const buildFile = this.#buildFileOf(pkg);
+    if (!buildFile) throw new BuildError(`no such package '${pkg}': BUILD file not found in ${pkg === '' ? 'the workspace root' : pkg}${via}`);
+    const displayFile = relative(this.root, buildFile).split(sep).join('/');
+    const p: Package = { name: pkg, buildFile, displayFile, targets: new Map() };
+    const outer = this.#scope;
+    this.#scope = { pkg: p };
+    try {
+      execFile({
+        file: displayFile,
+        source: readFileSync(buildFile, 'utf8'),
+        predeclared: this.#buildGlobals(),
+        load: (module, pos) => this.#load(module, pos, '', pkg),
+        print: (msg, pos) => this.#log.info(`${formatPos(pos)}: ${msg}`),
+      });
+    } finally {
+      this.#scope = outer;
+    }
+    this.#packages.set(pkg, p);
+    return p;
+  }
+
+  /** Every package (directory with a BUILD file) at or below `prefix`. */
+  packagesUnder(prefix: string): string[] {
+    const out: string[] = [];
+    const walk = (rel: string): void => {
+      const abs = join(this.root, rel);
+      if (this.#buildFileOf(rel)) out.push(rel);
+      let entries;
+      try {
+        entries = readdirSync(abs, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        if (!e.isDirectory() || SKIP_DIRS.has(e.name) || (rel === '' && e.name.startsWith('bazel-'))) continue;
+        walk(rel === '' ? e.name : `${rel}/${e.name}`);
+      }
+    };
+    if (!existsSync(join(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
+    walk(prefix);
+    return out.sort();
+  }
+
+  // ---- target patterns --------------------------------------------------------------------
+
+  /**
+   * A target pattern from the user: a label (explicit, so `run` applies to it), or `//pkg/...`,
+   * `//pkg:all`, `//pkg:*` (every target oci-build builds; build only).
+   */
+  expandPattern(text: string, cwdPkg: string): Array<{ label: Label; explicit: boolean }> {
+    const t = text.trim();
+    const fail = (msg: string): never => {
+      throw new BuildError(`invalid target "${text}": ${msg}`);
+    };
+    const recursive = /^(\/\/)?(.*?)\/?\.\.\.(:(all|\*|all-targets))?$/.exec(t);
+    if (recursive && !t.startsWith('@')) {
+      const base = recursive[1] ? (recursive[2] ?? '') : [cwdPkg, recursive[2]].filter((s) => s !== '' && s !== undefined).join('/');
+      const pkgs = this.packagesUnder(base.replace(/\/$/, ''));
+      const out = pkgs.flatMap((p) => this.#buildableTargets(p));
+      if (out.length === 0) fail('matched no targets that oci-build builds');
+      return out;
+    }
+    const all = /^(.*):(all|\*|all-targets)$/.exec(t);
+    if (all && !t.startsWith('@')) {
+      const pkgPart = all[1] ?? '';
+      const pkg = pkgPart.startsWith('//') ? pkgPart.slice(2) : [cwdPkg, pkgPart].filter((s) => s !== '').join('/');
+      const out = this.#buildableTargets(pkg);
+      if (out.length === 0) fail('matched no targets that oci-build builds');
+      return out;
+    }
+    let label: Label;
+    try {
+      label = parseLabel(t, '', cwdPkg);
+    } catch (err) {
+      if (err instanceof LabelError) throw new BuildError(err.message);
+      throw err;
+    }
+    return [{ label, explicit: true }];
+  }
+
+  #buildableTargets(pkg: string): Array<{ label: Label; explicit: boolean }> {
+    const p = this.loadPackage(pkg);
+    return [...p.targets.values()].filter((t) => ruleFor(t.kind) !== undefined).map((t) => ({ label: t.label, explicit: false }));
+  }
+
+  // ---- labels -----------------------------------------------------------------------------
+
+  resolve(label: Label, via = ''): Resolved {
+    if (label.repo !== '') {
+      throw new BuildError(`${label}: external repository @${label.repo} is not available to oci-build (only the main workspace is built)${via}`);
+    }
+    const pkg = this.loadPackage(label.pkg, via);
+    const target = pkg.targets.get(label.name);
+    if (target) return { kind: 'target', target };
+    const file = this.#sourceFile(label);
+    if (file) return { kind: 'file', file };
+    throw new BuildError(
+      `no such target '${label}': target '${label.name}' not declared in package '${label.pkg}' defined by ${pkg.displayFile}${via}`,
+    );
+  }
+
+  #sourceFile(label: Label): FileRef | undefined {
+    const abs = join(this.root, label.pkg, label.name);
+    if (!existsSync(abs)) return undefined;
+    const st = statSync(abs);
+    if (!st.isFile()) return undefined;
+    const real = realpathSync(abs);
+    const rootReal = realpathSync(this.root);
+    if (real !== rootReal && !real.startsWith(rootReal + sep)) {
+      throw new BuildError(`${label}: source file ${label.path} resolves outside the workspace (${real})`);
+    }
+    // A file inside a subpackage belongs to that package (Bazel: "crosses package boundary").
+    const segs = label.name.split('/');
+    for (let i = 1; i < segs.length; i++) {
+      const sub = [label.pkg, ...segs.slice(0, i)].filter((s) => s !== '').join('/');
+      if (this.#buildFileOf(sub)) {
+        throw new BuildError(`${label}: label crosses a package boundary: ${label.path} belongs to package '${sub}'`);
+      }
+    }
+    return { path: abs, shortPath: label.path, generated: false };
+  }
+
+  /** A target's attributes with select()s resolved for `config`, as plain data. */
+  configuredAttrs(target: Target, config: Configuration): Map<string, Plain> {
+    const out = new Map<string, Plain>();
+    for (const [name, value] of target.attrs) {
+      const resolved = resolveSelects(value, (key) => this.#selectKeyMatches(key, target, config));
+      out.set(name, toPlain(resolved, `attribute "${name}"`));
+    }
+    return out;
+  }
+
+  #selectKeyMatches(key: Value, target: Target, config: Configuration): boolean {
+    if (typeof key !== 'string') throw new BuiltinError(`select() keys must be label strings, got ${String(key)}`);
+    const label = parseLabel(key, target.label.repo, target.label.pkg);
+    const setting = label.repo === '' && this.#buildFileOf(label.pkg) ? this.loadPackage(label.pkg).targets.get(label.name) : undefined;
+    return platformMatchesSelectKey(label, setting, config);
+  }
+
+  // ---- Starlark environment -----------------------------------------------------------------
+
+  #recordTarget(kind: string, origin: string, call: CallInfo): void {
+    const scope = this.#scope;
+    if (!scope) throw new BuiltinError(`${call.name}() can only be called while a BUILD file is evaluated`);
+    if (call.args.length > 0) throw new BuiltinError(`${call.name}() takes keyword arguments only`);
+    const name = kwargString(call, 'name');
+    try {
+      parseLabel(`:${name}`, '', scope.pkg.name);
+    } catch (err) {
+      throw new BuiltinError(`invalid target name "${name}": ${(err as Error).message}`);
+    }
+    const pos = call.callStack[0] ?? call.pos;
+    const existing = scope.pkg.targets.get(name);
+    if (existing) throw new BuiltinError(`target "${name}" is already defined at ${formatPos(existing.pos)}`);
+    const rule = ruleFor(kind);
+    if (rule) {
+      for (const attr of call.kwargs.keys()) {
+        if (attr !== 'name' && !(attr in rule.attrs)) {
+          throw new BuiltinError(`${kind}() got unexpected attribute "${attr}"`);
+        }
+      }
+    }
+    const attrs = new Map(call.kwargs);
+    attrs.delete('name');
+    scope.pkg.targets.set(name, { label: new Label('', scope.pkg.name, name), kind, origin, attrs, pos });
+  }
+
+  #ruleBuiltin(symbol: string, kind: string, origin: string): Builtin {
+    return new Builtin(symbol, (call) => {
+      this.#recordTarget(kind, origin, call);
+      return null;
+    });
+  }
+
+  #glob(call: CallInfo): Value {
+    const scope = this.#scope;
+    if (!scope) throw new BuiltinError('glob() can only be called while a BUILD file is evaluated');
+    const include = stringListArg(call, 'include', 0) ?? [];
+    const exclude = stringListArg(call, 'exclude', 1) ?? [];
+    for (const p of [...include, ...exclude]) {
+      const problem = validateGlobPattern(p);
+      if (problem) throw new BuiltinError(`glob: ${problem}`);
+    }
+    const exDirsV = call.kwargs.get('exclude_directories');
+    const excludeDirectories = exDirsV === undefined ? true : exDirsV !== 0 && exDirsV !== false;
+    const allowEmptyV = call.kwargs.get('allow_empty');
+    const listing = listPackageFiles(join(this.root, scope.pkg.name));
+    const matched = matchGlob(listing, include, exclude, excludeDirectories);
+    if (matched.length === 0 && allowEmptyV === false) {
+      throw new BuiltinError(`glob pattern(s) ${JSON.stringify(include)} matched no files and allow_empty = False`);
+    }
+    return fromStringList(matched);
+  }
+
+  #buildGlobals(): Map<string, Value> {
+    const g = new Map<string, Value>();
+    for (const kind of NATIVE_RULES) g.set(kind, this.#ruleBuiltin(kind, kind, 'native'));
+    g.set('glob', new Builtin('glob', (call) => this.#glob(call)));
+    const noop = (name: string): Builtin => new Builtin(name, () => null);
+    for (const name of ['package', 'licenses', 'exports_files', 'package_group', 'workspace']) g.set(name, noop(name));
+    g.set('package_name', new Builtin('package_name', () => this.#scope?.pkg.name ?? ''));
+    g.set('repository_name', new Builtin('repository_name', () => '@'));
+    return g;
+  }
+
+  /** Globals of a .bzl file: no rules at top level, but `native` for macros. */
+  #bzlGlobals(): Map<string, Value> {
+    const g = new Map<string, Value>();
+    g.set('native', nativeModule(this.#buildGlobals()));
+    return g;
+  }
+
+  #load(module: string, pos: Position, fromRepo: string, fromPkg: string): Map<string, Value> {
+    let label: Label;
+    try {
+      label = parseLabel(module, fromRepo, fromPkg);
+    } catch (err) {
+      throw new StarlarkError(`load: ${(err as Error).message}`, pos);
+    }
+    if (!label.name.endsWith('.bzl')) throw new StarlarkError(`load: "${module}" is not a .bzl file`, pos);
+    if (label.repo !== '') {
+      const known = knownModule(label.repo, label.pkg, label.name);
+      const origin = `@${label.repo}//${label.pkg}:${label.name}`;
+      return new StubModule((symbol) => {
+        const kind = known?.[symbol] ?? symbol;
+        return this.#ruleBuiltin(symbol, kind, origin);
+      });
+    }
+    return this.#loadBzl(label, pos);
+  }
+
+  #loadBzl(label: Label, pos: Position): Map<string, Value> {
+    const key = label.toString();
+    const cached = this.#bzl.get(key);
+    if (cached) return cached;
+    if (this.#bzlLoading.has(key)) throw new StarlarkError(`load cycle: ${[...this.#bzlLoading, key].join(' -> ')}`, pos);
+    const abs = join(this.root, label.pkg, label.name);
+    if (!existsSync(abs)) throw new StarlarkError(`load: cannot find ${label.path} (for "${key}")`, pos);
+    this.#bzlLoading.add(key);
+    try {
+      const globals = execFile({
+        file: label.path,
+        source: readFileSync(abs, 'utf8'),
+        predeclared: this.#bzlGlobals(),
+        load: (m, p) => this.#load(m, p, label.repo, label.pkg),
+        print: (msg, p) => this.#log.info(`${formatPos(p)}: ${msg}`),
+      });
+      this.#bzl.set(key, globals);
+      return globals;
+    } finally {
+      this.#bzlLoading.delete(key);
+    }
+  }
+}
+
+/**
+ * A module from a repository oci-build does not fetch: every symbol a BUILD file loads from it
+ * is a rule whose targets are recorded (kind from the known-module table, else the symbol).
+ */
+class StubModule extends Map<string, Value> {
+  readonly #make: (symbol: string) => Value;
+  constructor(make: (symbol: string) => Value) {
+    super();
+    this.#make = make;
+  }
+  override has(_key: string): boolean {
+    return true;
+  }
+  override get(key: string): Value {
+    let v = super.get(key);
+    if (v === undefined) {
+      v = this.#make(key);
+      super.set(key, v);
+    }
+    return v;
+  }
+}
+
+/** The `native` module of .bzl files: the BUILD file's built-in functions as attributes. */
+function nativeModule(globals: Map<string, Value>): HasAttrs {
+  return {
+    typeName: 'native',
+    getAttr: (name) => globals.get(name),
+    attrNames: () => [...globals.keys()].sort(),
+  };
+}
+
