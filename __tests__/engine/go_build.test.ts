@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { goBuildArgs, goBuildEnv, type GoBuildRequest } from '../../src/go/build.ts';
+
+const base: GoBuildRequest = {
+  moduleRoot: '/ws',
+  packagePath: './apps/x',
+  goos: 'linux',
+  goarch: 'arm',
+  goarm: '7',
+  cgo: false,
+  xDefs: { 'main.version': '1.2 beta', Commit: 'abc' },
+  gcLinkopts: ['-s', '-w'],
+  gcGoopts: [],
+  tags: ['netgo', 'osusergo'],
+  out: '/out/x',
+  label: '//apps:x',
+};
+
+test('go build flags are reproducible and carry x_defs, linkopts and tags', () => {
+  assert.deepEqual(goBuildArgs(base), [
+    'build',
+    '-trimpath',
+    '-buildvcs=false',
+    "-ldflags=-buildid= -X main.Commit=abc -X 'main.version=1.2 beta' -s -w",
+    '-tags=netgo,osusergo',
+    '-o',
+    '/out/x.tmp',
+    './apps/x',
+  ]);
+});
+
+test('the build environment pins the platform and the toolchain, keeping GOFLAGS', () => {
+  const env = goBuildEnv(base, { GOFLAGS: '-mod=mod', GOARM: '5', GOAMD64: 'v3', PATH: '/bin' });
+  assert.equal(env.GOOS, 'linux');
+  assert.equal(env.GOARCH, 'arm');
+  assert.equal(env.GOARM, '7');
+  assert.equal(env.GOAMD64, undefined);
+  assert.equal(env.CGO_ENABLED, '0');
+  assert.equal(env.GOTOOLCHAIN, 'local');
+  assert.equal(env.GOFLAGS, '-mod=mod');
+});

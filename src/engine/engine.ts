@@ -1,0 +1,164 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BlobStore } from '../oci/blobstore.ts';
+import type { GoToolchain } from '../go/toolchain.ts';
+import { AttrError, AttrValues } from '../rules/attrs.ts';
+import { ruleFor } from '../rules/index.ts';
+import type { BuildContext, Logger, RuleDef } from '../rules/rule.ts';
+import type { FileRef, Provider } from '../rules/provider.ts';
+import type { Label } from '../workspace/label.ts';
+import { formatPos, type Target } from '../workspace/target.ts';
+import type { Workspace } from '../workspace/workspace.ts';
+import { configKey, type Configuration } from './config.ts';
+import { Semaphore } from './semaphore.ts';
+import { BuildError } from './errors.ts';
+
+/** One (label, configuration) pair of the configured graph. */
+export interface ConfiguredNode {
+  key: string;
+  label: Label;
+  config: Configuration;
+  target?: Target;
+  rule?: RuleDef;
+  attrs?: AttrValues;
+  sourceFile?: FileRef;
+  deps: Array<{ attr: string; label: Label; node: ConfiguredNode }>;
+}
+
+export interface EngineOptions {
+  workspace: Workspace;
+  /** Root of build outputs (per-configuration trees below it). */
+  outRoot: string;
+  store: BlobStore;
+  log: Logger;
+  env: NodeJS.ProcessEnv;
+  goToolchain: () => Promise<GoToolchain>;
+  sourceDateEpoch?: number;
+  concurrency?: number;
+}
+
+/**
+ * Analysis, then execution, as Bazel splits them: `analyze` resolves select()s per
+ * configuration, checks attribute types and finds missing targets and cycles before anything
+ * is built; `build` runs each (label, configuration) once, dependencies first, in parallel.
+ */
+export class Engine {
+  readonly #opts: EngineOptions;
+  readonly #nodes = new Map<string, ConfiguredNode>();
+  readonly #builds = new Map<string, Promise<Provider>>();
+  readonly #limit: Semaphore;
+
+  constructor(opts: EngineOptions) {
+    this.#opts = opts;
+    this.#limit = new Semaphore(opts.concurrency ?? 4);
+  }
+
+  get store(): BlobStore {
+    return this.#opts.store;
+  }
+
+  analyze(label: Label, config: Configuration): ConfiguredNode {
+    return this.#analyze(label, config, []);
+  }
+
+  #analyze(label: Label, config: Configuration, chain: ConfiguredNode[]): ConfiguredNode {
+    const key = `${label.toString()}|${configKey(config)}`;
+    const inChain = chain.findIndex((n) => n.key === key);
+    if (inChain >= 0) {
+      const cycle = [...chain.slice(inChain).map((n) => n.label.toString()), label.toString()].join(' -> ');
+      const at = chain[chain.length - 1]?.target;
+      throw new BuildError(`${at ? `${formatPos(at.pos)}: ` : ''}dependency cycle: ${cycle}`);
+    }
+    const existing = this.#nodes.get(key);
+    if (existing) return existing;
+
+    const ws = this.#opts.workspace;
+    const via = chain.length > 0 ? ` (required by ${chain.map((n) => n.label.toString()).join(' -> ')})` : '';
+    const resolved = ws.resolve(label, via);
+    const node: ConfiguredNode = { key, label, config, deps: [] };
+    if (resolved.kind === 'file') {
+      node.sourceFile = resolved.file;
+      this.#nodes.set(key, node);
+      return node;
+    }
+    const target = resolved.target;
+    node.target = target;
+    const rule = ruleFor(target.kind);
+    if (!rule) {
+      throw new BuildError(
+        `${formatPos(target.pos)}: ${label} is a ${target.kind} (from ${target.origin}), which oci-build does not build${via}`,
+      );
+    }
+    node.rule = rule;
+    const prefix = `${formatPos(target.pos)}: ${label}`;
+    try {
+      const values = ws.configuredAttrs(target, config);
+      node.attrs = new AttrValues(values, rule.attrs, label.repo, label.pkg);
+      rule.validate?.(node.attrs, config);
+    } catch (err) {
+      if (err instanceof AttrError) throw new BuildError(`${prefix}: ${err.message}`);
+      throw err;
+    }
+    const next = [...chain, node];
+    for (const dep of node.attrs.labelDeps()) {
+      const configs = rule.depConfigs?.(node.attrs, dep.attr, config) ?? [config];
+      for (const c of configs) node.deps.push({ attr: dep.attr, label: dep.label, node: this.#analyze(dep.label, c, next) });
+    }
+    this.#nodes.set(key, node);
+    return node;
+  }
+
+  build(node: ConfiguredNode): Promise<Provider> {
+    let p = this.#builds.get(node.key);
+    if (!p) {
+      p = this.#build(node);
+      this.#builds.set(node.key, p);
+    }
+    return p;
+  }
+
+  async #build(node: ConfiguredNode): Promise<Provider> {
+    if (node.sourceFile) return { files: [node.sourceFile] };
+    const { target, rule, attrs } = node;
+    if (!target || !rule || !attrs) throw new Error(`internal: ${node.key} was not analysed`);
+    const depProviders = await Promise.all(node.deps.map((d) => this.build(d.node)));
+    const byAttr = new Map<string, Provider[]>();
+    node.deps.forEach((d, i) => {
+      const list = byAttr.get(d.attr) ?? [];
+      list.push(depProviders[i] as Provider);
+      byAttr.set(d.attr, list);
+    });
+    const outDirPath = join(this.#opts.outRoot, 'bin', configKey(node.config), target.label.repo === '' ? '' : `external/${target.label.repo}`, target.label.pkg);
+    const ctx: BuildContext = {
+      target,
+      config: node.config,
+      attrs,
+      deps: (attr) => byAttr.get(attr) ?? [],
+      dep: (label) => {
+        const i = node.deps.findIndex((d) => d.label.equals(label));
+        if (i < 0) throw new Error(`internal: ${label} is not a dependency of ${target.label}`);
+        return depProviders[i] as Provider;
+      },
+      files: (attr) => (byAttr.get(attr) ?? []).flatMap((p) => p.files),
+      outDir: async () => {
+        await mkdir(outDirPath, { recursive: true });
+        return outDirPath;
+      },
+      outShortPath: (name) => (target.label.pkg === '' ? name : `${target.label.pkg}/${name}`),
+      workspaceRoot: this.#opts.workspace.root,
+      store: this.#opts.store,
+      goToolchain: this.#opts.goToolchain,
+      sourceDateEpoch: this.#opts.sourceDateEpoch,
+      log: this.#opts.log,
+      env: this.#opts.env,
+    };
+    try {
+      return await this.#limit.run(() => rule.build(ctx));
+    } catch (err) {
+      if (err instanceof BuildError) throw err;
+      const msg = (err as Error).message;
+      const labelText = target.label.toString();
+      throw new BuildError(`${formatPos(target.pos)}: ${msg.startsWith(labelText) ? msg : `${labelText}: ${msg}`}`, { cause: err });
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { GoToolchain } from './toolchain.ts';
+
+export interface GoBuildRequest {
+  /** Directory holding go.mod; `go build` runs here. */
+  moduleRoot: string;
+  /** Package to build, relative to moduleRoot ("./apps/hello_world"). */
+  packagePath: string;
+  goos: string;
+  goarch: string;
+  /** GOARM / GOAMD64 etc. from the platform variant, when set. */
+  goarm?: string;
+  goamd64?: string;
+  cgo: boolean;
+  /** rules_go x_defs: "importpath.Var" → value. */
+  xDefs: Record<string, string>;
+  gcLinkopts: string[];
+  gcGoopts: string[];
+  tags: string[];
+  /** Output file (written atomically). */
+  out: string;
+  /** Label shown in errors. */
+  label: string;
+}
+
+/** Quotes one -ldflags word the way cmd/go's quoted.Split reads it back. */
+function quoteFlagWord(word: string): string {
+  if (!/[\s'"]/.test(word)) return word;
+  if (!word.includes("'")) return `'${word}'`;
+  if (!word.includes('"')) return `"${word}"`;
+  throw new Error(`x_defs value cannot contain both quote characters: ${word}`);
+}
+
+export function goBuildArgs(req: GoBuildRequest): string[] {
+  // -buildid= and -trimpath make the output depend only on sources and flags; no VCS stamp.
+  const ldflags = ['-buildid='];
+  for (const [key, value] of Object.entries(req.xDefs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const name = key.includes('.') ? key : `main.${key}`;
+    ldflags.push('-X', quoteFlagWord(`${name}=${value}`));
+  }
+  ldflags.push(...req.gcLinkopts.map(quoteFlagWord));
+  const args = ['build', '-trimpath', '-buildvcs=false', `-ldflags=${ldflags.join(' ')}`];
+  if (req.gcGoopts.length > 0) args.push(`-gcflags=${req.gcGoopts.map(quoteFlagWord).join(' ')}`);
+  if (req.tags.length > 0) args.push(`-tags=${req.tags.join(',')}`);
+  args.push('-o', `${req.out}.tmp`, req.packagePath);
+  return args;
+}
+
+export function goBuildEnv(req: GoBuildRequest, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...base,
+    GOOS: req.goos,
+    GOARCH: req.goarch,
+    CGO_ENABLED: req.cgo ? '1' : '0',
+    GOTOOLCHAIN: 'local',
+    GOFLAGS: base.GOFLAGS ?? '',
+  };
+  delete env.GOARM;
+  delete env.GOAMD64;
+  if (req.goarm) env.GOARM = req.goarm;
+  if (req.goamd64) env.GOAMD64 = req.goamd64;
+  return env;
+}
+
+/** Runs `go build`; on failure the error carries Go's own output. */
+export async function goBuild(tc: GoToolchain, req: GoBuildRequest, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  await mkdir(dirname(req.out), { recursive: true });
+  const args = goBuildArgs(req);
+  const output: Buffer[] = [];
+  const code = await new Promise<number>((resolve, reject) => {
+    const child = spawn(tc.go, args, { cwd: req.moduleRoot, env: goBuildEnv(req, env), stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (c: Buffer) => output.push(c));
+    child.stderr.on('data', (c: Buffer) => output.push(c));
+    child.on('error', reject);
+    child.on('close', (c) => resolve(c ?? 1));
+  });
+  if (code !== 0) {
+    await rm(`${req.out}.tmp`, { force: true });
+    const text = Buffer.concat(output).toString('utf8').trim();
+    throw new GoBuildError(`${req.label}: go build failed (GOOS=${req.goos} GOARCH=${req.goarch})`, text);
+  }
+  await rename(`${req.out}.tmp`, req.out);
+}
+
+export class GoBuildError extends Error {
+  readonly output: string;
+  constructor(message: string, output: string) {
+    super(output === '' ? message : `${message}:\n${output}`);
+    this.output = output;
+  }
+}

@@ -1,0 +1,17 @@
+import { aliasRule, filegroupRule } from './filegroup.ts';
+import { goBinaryRule } from './go_binary.ts';
+import { goLibraryRule } from './go_library.ts';
+import { ociImageIndexRule } from './oci_image_index.ts';
+import { ociImageRule } from './oci_image.ts';
+import { ociLoadRule } from './oci_load.ts';
+import { pkgTarRule } from './pkg_tar.ts';
+import type { RuleDef } from './rule.ts';
+
+const RULES: ReadonlyMap<string, RuleDef> = new Map(
+  [goLibraryRule, goBinaryRule, pkgTarRule, ociImageRule, ociImageIndexRule, ociLoadRule, filegroupRule, aliasRule].map((r) => [r.kind, r]),
+);
+
+/** The rule oci-build builds for a kind, or undefined for kinds it only records. */
+export function ruleFor(kind: string): RuleDef | undefined {
+  return RULES.get(kind);
+}

@@ -1,0 +1,95 @@
+import { join } from 'node:path';
+import { addLayer } from '../oci/layer.ts';
+import { buildImage, readImage, EPOCH, type BaseImage } from '../oci/image.ts';
+import { writeLayout } from '../oci/layout.ts';
+import { formatPlatform } from '../oci/platform.ts';
+import { familyOf } from '../oci/mediatypes.ts';
+import { AttrError } from './attrs.ts';
+import { dictValue, fileText, listValue } from './file_values.ts';
+import { COMMON_ATTRS } from './schema.ts';
+import type { RuleDef } from './rule.ts';
+import type { BuiltImage } from './provider.ts';
+
+/** rules_oci 2.0 oci_image (the macro's attributes). */
+export const ociImageRule: RuleDef = {
+  kind: 'oci_image',
+  attrs: {
+    ...COMMON_ATTRS,
+    base: { type: 'label' },
+    tars: { type: 'label_list' },
+    entrypoint: { type: 'string_list_or_label' },
+    cmd: { type: 'string_list_or_label' },
+    env: { type: 'string_dict_or_label' },
+    labels: { type: 'string_dict_or_label' },
+    annotations: { type: 'string_dict_or_label' },
+    user: { type: 'string' },
+    workdir: { type: 'string' },
+    os: { type: 'string' },
+    architecture: { type: 'string' },
+    variant: { type: 'string' },
+    exposed_ports: { type: 'string_list_or_label' },
+    volumes: { type: 'string_list_or_label' },
+    created: { type: 'label' },
+  },
+  validate(attrs) {
+    if (!attrs.has('base')) {
+      if (!attrs.has('os') || !attrs.has('architecture')) {
+        throw new AttrError('"os" and "architecture" are required when "base" is not set (rules_oci)');
+      }
+    } else if (attrs.has('os') || attrs.has('architecture')) {
+      throw new AttrError('"os" and "architecture" come from the base image; remove them or remove "base"');
+    }
+  },
+  async build(ctx) {
+    const a = ctx.attrs;
+    let base: BaseImage | undefined;
+    if (a.has('base')) {
+      const [p] = ctx.deps('base');
+      const art = p?.artifact;
+      if (!art) throw new Error(`attribute "base": ${a.label('base')} is not an image`);
+      if (art.kind !== 'image') throw new Error(`attribute "base": ${a.label('base')} is an image index; use a single-platform image`);
+      base = await readImage(ctx.store, art.descriptor.digest);
+    }
+    const family = base ? familyOf(base.manifest.mediaType) : 'oci';
+    const layers = [];
+    for (const f of ctx.files('tars')) {
+      layers.push(await addLayer(ctx.store, f.path, family));
+    }
+    const createdFile = await fileText(ctx, 'created');
+    const created =
+      createdFile ?? (ctx.sourceDateEpoch !== undefined ? new Date(ctx.sourceDateEpoch * 1000).toISOString().replace('.000Z', 'Z') : base ? undefined : EPOCH);
+    const built = await buildImage(ctx.store, {
+      base,
+      os: a.string('os'),
+      architecture: a.string('architecture'),
+      variant: a.string('variant'),
+      entrypoint: await listValue(ctx, a, 'entrypoint'),
+      cmd: await listValue(ctx, a, 'cmd'),
+      env: await dictValue(ctx, a, 'env'),
+      workdir: a.string('workdir'),
+      user: a.string('user'),
+      labels: await dictValue(ctx, a, 'labels'),
+      annotations: await dictValue(ctx, a, 'annotations'),
+      exposedPorts: await listValue(ctx, a, 'exposed_ports'),
+      volumes: await listValue(ctx, a, 'volumes'),
+      created,
+      layers: layers.map((l) => ({ descriptor: l.descriptor, diffId: l.diffId })),
+      family,
+    });
+    const platform = built.manifest.platform;
+    if (!platform) throw new Error('internal: built image has no platform');
+    const layoutDir = join(await ctx.outDir(), ctx.target.label.name);
+    await writeLayout(ctx.store, layoutDir, [{ descriptor: built.manifest }]);
+    const artifact: BuiltImage = {
+      kind: 'image',
+      descriptor: built.manifest,
+      manifest: built.manifestJson,
+      config: built.configJson,
+      platform,
+      family,
+      layoutDir,
+    };
+    ctx.log.info(`${ctx.target.label}: image ${built.manifest.digest} (${formatPlatform(platform)}, ${layers.length} layer(s))`);
+    return { files: [{ path: layoutDir, shortPath: ctx.outShortPath(ctx.target.label.name), generated: true }], artifact };
+  },
+};

@@ -1,0 +1,87 @@
+import { join } from 'node:path';
+import { planPkgTar, writePkgTar, type PkgTarInputFile } from '../tar/pkg_tar.ts';
+import { COMMON_ATTRS } from './schema.ts';
+import type { RuleDef } from './rule.ts';
+import type { Provider } from './provider.ts';
+
+function inputFiles(providers: Provider[]): PkgTarInputFile[] {
+  const out: PkgTarInputFile[] = [];
+  for (const p of providers) {
+    for (const f of p.files) {
+      out.push({ path: f.path, shortPath: f.shortPath, executable: p.executable?.path === f.path });
+    }
+  }
+  return out;
+}
+
+/** rules_pkg 1.0.1 pkg_tar; the semantics live in src/tar/pkg_tar.ts. */
+export const pkgTarRule: RuleDef = {
+  kind: 'pkg_tar',
+  attrs: {
+    ...COMMON_ATTRS,
+    srcs: { type: 'label_list' },
+    deps: { type: 'label_list' },
+    files: { type: 'label_keyed_string_dict' },
+    package_dir: { type: 'string' },
+    package_dir_file: { type: 'ignored' },
+    strip_prefix: { type: 'string' },
+    mode: { type: 'string' },
+    modes: { type: 'string_dict' },
+    owner: { type: 'string' },
+    owners: { type: 'string_dict' },
+    ownername: { type: 'string' },
+    ownernames: { type: 'string_dict' },
+    mtime: { type: 'int' },
+    portable_mtime: { type: 'bool' },
+    symlinks: { type: 'string_dict' },
+    empty_files: { type: 'string_list' },
+    empty_dirs: { type: 'string_list' },
+    extension: { type: 'string' },
+    remap_paths: { type: 'string_dict' },
+    compressor: { type: 'ignored' },
+    compressor_args: { type: 'ignored' },
+    include_runfiles: { type: 'bool' },
+    create_parents: { type: 'bool' },
+    allow_duplicates_from_deps: { type: 'bool' },
+    allow_duplicates_with_different_content: { type: 'ignored' },
+    out: { type: 'string' },
+    package_file_name: { type: 'string' },
+    package_variables: { type: 'ignored' },
+    private_stamp_detect: { type: 'ignored' },
+  },
+  async build(ctx) {
+    const a = ctx.attrs;
+    const files: Array<{ file: PkgTarInputFile; dest: string }> = [];
+    for (const [label, dest] of a.labelKeyedDict('files')) {
+      for (const f of inputFiles([ctx.dep(label)])) files.push({ file: f, dest });
+    }
+    const plan = planPkgTar({
+      package: ctx.target.label.pkg,
+      srcs: inputFiles(ctx.deps('srcs')),
+      package_dir: a.string('package_dir'),
+      strip_prefix: a.string('strip_prefix'),
+      mode: a.string('mode'),
+      modes: a.has('modes') ? a.stringDict('modes') : undefined,
+      owner: a.string('owner'),
+      owners: a.has('owners') ? a.stringDict('owners') : undefined,
+      ownername: a.string('ownername'),
+      ownernames: a.has('ownernames') ? a.stringDict('ownernames') : undefined,
+      mtime: a.int('mtime'),
+      portable_mtime: a.has('portable_mtime') ? a.bool('portable_mtime', true) : undefined,
+      files,
+      symlinks: a.has('symlinks') ? a.stringDict('symlinks') : undefined,
+      empty_files: a.stringList('empty_files'),
+      empty_dirs: a.stringList('empty_dirs'),
+      deps: ctx.files('deps').map((f) => f.path),
+      extension: a.string('extension'),
+      remap_paths: a.has('remap_paths') ? a.stringDict('remap_paths') : undefined,
+      create_parents: a.has('create_parents') ? a.bool('create_parents', true) : undefined,
+      allow_duplicates_from_deps: a.has('allow_duplicates_from_deps') ? a.bool('allow_duplicates_from_deps', false) : undefined,
+    });
+    const ext = a.string('extension', 'tar');
+    const name = a.string('out') ?? a.string('package_file_name') ?? `${ctx.target.label.name}.${ext}`;
+    const dest = join(await ctx.outDir(), name);
+    await writePkgTar(plan, dest, (m) => ctx.log.warning(`${ctx.target.label}: ${m}`));
+    return { files: [{ path: dest, shortPath: ctx.outShortPath(name), generated: true }] };
+  },
+};

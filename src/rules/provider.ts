@@ -1,0 +1,65 @@
+import type { Descriptor, ImageConfig, ImageIndex, ImageManifest, Platform } from '../oci/types.ts';
+import type { MediaTypeFamily } from '../oci/mediatypes.ts';
+
+/** A file a target provides: a source file, or an output under the build directory. */
+export interface FileRef {
+  /** Absolute path on disk. */
+  path: string;
+  /** Path relative to the workspace root as Bazel shows it (`pkg/name`), for sources and outputs alike. */
+  shortPath: string;
+  generated: boolean;
+}
+
+export interface BuiltImage {
+  kind: 'image';
+  /** Manifest descriptor, with the image's platform. */
+  descriptor: Descriptor;
+  manifest: ImageManifest;
+  config: ImageConfig;
+  platform: Platform;
+  family: MediaTypeFamily;
+  /** OCI image layout directory holding just this image (rules_oci's output). */
+  layoutDir: string;
+}
+
+export interface BuiltIndex {
+  kind: 'index';
+  descriptor: Descriptor;
+  index: ImageIndex;
+  images: BuiltImage[];
+  family: MediaTypeFamily;
+  layoutDir: string;
+}
+
+export type BuiltArtifact = BuiltImage | BuiltIndex;
+
+export interface LoadAction {
+  kind: 'load';
+  artifact: BuiltArtifact;
+  repoTags: string[];
+  format: 'docker' | 'oci';
+}
+
+export interface PushAction {
+  kind: 'push';
+  artifact: BuiltArtifact;
+  repository: string;
+  remoteTags: string[];
+}
+
+export type RunAction = LoadAction | PushAction;
+
+export interface GoLibraryInfo {
+  /** Directory (absolute) whose Go package the library compiles. */
+  dir: string;
+  importpath?: string;
+}
+
+/** What a built target hands to the targets that depend on it (Bazel's providers, reduced). */
+export interface Provider {
+  files: FileRef[];
+  executable?: FileRef;
+  goLibrary?: GoLibraryInfo;
+  artifact?: BuiltArtifact;
+  run?: RunAction;
+}

@@ -1,0 +1,57 @@
+import type { BlobStore } from '../oci/blobstore.ts';
+import type { Configuration } from '../engine/config.ts';
+import type { GoToolchain } from '../go/toolchain.ts';
+import type { Label } from '../workspace/label.ts';
+import type { Target } from '../workspace/target.ts';
+import type { AttrValues } from './attrs.ts';
+import type { AttrSchema } from './schema.ts';
+import type { FileRef, Provider } from './provider.ts';
+
+export interface Logger {
+  info(message: string): void;
+  warning(message: string): void;
+}
+
+/** Everything a rule's build step may use; dependencies are already built when it runs. */
+export interface BuildContext {
+  target: Target;
+  config: Configuration;
+  attrs: AttrValues;
+  /** Providers of the dependencies named by `attr`, in attribute order. */
+  deps(attr: string): Provider[];
+  /** Provider of one dependency by label (as written in an attribute). */
+  dep(label: Label): Provider;
+  /** Files of the dependencies named by `attr`. */
+  files(attr: string): FileRef[];
+  /** This target's own output directory (created on demand), per configuration. */
+  outDir(): Promise<string>;
+  /** Workspace-relative short path for an output named `name` of this target. */
+  outShortPath(name: string): string;
+  workspaceRoot: string;
+  store: BlobStore;
+  goToolchain(): Promise<GoToolchain>;
+  /** Seconds since the epoch from SOURCE_DATE_EPOCH, when set. */
+  sourceDateEpoch?: number;
+  log: Logger;
+  env: NodeJS.ProcessEnv;
+}
+
+/** A dependency edge and the configuration it is analysed in (transitions change it). */
+export interface DepRequest {
+  attr: string;
+  label: Label;
+  config: Configuration;
+}
+
+export interface RuleDef {
+  kind: string;
+  attrs: AttrSchema;
+  /**
+   * The configurations a dependency is built in. Default: the target's own. Rules with
+   * transitions (oci_image_index(platforms=...)) return others.
+   */
+  depConfigs?(attrs: AttrValues, attr: string, config: Configuration): Configuration[];
+  /** Checks that need resolved attributes but no dependency (fail fast, before any build). */
+  validate?(attrs: AttrValues, config: Configuration): void;
+  build(ctx: BuildContext): Promise<Provider>;
+}
