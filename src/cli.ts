@@ -1,0 +1,77 @@
+import { parseArgs } from 'node:util';
+import { runPipeline } from './pipeline.ts';
+import { describeError } from './errors.ts';
+
+const USAGE = `usage: oci-build <command> [options] <target>...
+
+commands:
+  build   build the targets (images become OCI layouts under the output directory)
+  run     build, then run the named oci_load targets (load into Docker), like \`bazel run\`
+
+options:
+  -C, --directory DIR   start in DIR (inside the Bazel workspace); default: current directory
+  -o, --output DIR      output directory; default: <workspace>/.oci-build
+  -h, --help            show this help
+
+targets: //pkg:name, :name (relative to -C), //pkg/..., //... ; e.g.
+  oci-build run -C examples/monorepo //apps/hello_world:image_amd64_load`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      directory: { type: 'string', short: 'C' },
+      output: { type: 'string', short: 'o' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...targets] = positionals;
+  if (values.help || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (command !== 'build' && command !== 'run') {
+    process.stderr.write(`oci-build: ${command ? `unknown command "${command}"` : 'missing command'}\n${USAGE}\n`);
+    return 2;
+  }
+  if (targets.length === 0) {
+    process.stderr.write(`oci-build: no targets given\n${USAGE}\n`);
+    return 2;
+  }
+  const started = performance.now();
+  const result = await runPipeline({
+    cwd: values.directory ?? process.cwd(),
+    targets,
+    outputDir: values.output,
+    load: command === 'run',
+    log: {
+      info: (m) => process.stderr.write(`${m}\n`),
+      warning: (m) => process.stderr.write(`warning: ${m}\n`),
+    },
+    group: async (name, fn) => {
+      process.stderr.write(`> ${name}\n`);
+      return fn();
+    },
+  });
+  for (const r of result.reports) {
+    const parts = [r.label, r.kind, r.action];
+    if (r.digest) parts.push(r.digest);
+    if (r.platforms.length) parts.push(r.platforms.join(','));
+    if (r.tags.length) parts.push(r.tags.join(','));
+    if (r.layout) parts.push(r.layout);
+    process.stdout.write(`${parts.join('  ')}\n`);
+  }
+  process.stderr.write(`done in ${((performance.now() - started) / 1000).toFixed(2)}s\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`oci-build: error: ${describeError(err)}\n`);
+    process.exitCode = 1;
+  },
+);
