@@ -1,0 +1,26 @@
+// Bundles the action and the CLI into dist/ as ESM. Deterministic: same sources, same bytes.
+import { build } from 'esbuild';
+import { chmodSync } from 'node:fs';
+import { join } from 'node:path';
+
+const outDir = process.argv[2] ?? 'dist';
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'esm',
+  legalComments: 'none',
+  logLevel: 'warning',
+  // Some CommonJS dependencies call require(); give the ESM bundle one.
+  banner: { js: "import { createRequire as __ociCreateRequire } from 'node:module';\nconst require = __ociCreateRequire(import.meta.url);" },
+};
+
+await build({ ...common, entryPoints: ['src/index.ts'], outfile: join(outDir, 'index.js') });
+await build({
+  ...common,
+  entryPoints: ['src/cli.ts'],
+  outfile: join(outDir, 'cli.js'),
+  banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },
+});
+chmodSync(join(outDir, 'cli.js'), 0o755);

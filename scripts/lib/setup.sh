@@ -1,0 +1,36 @@
+# Shared set-up steps for scripts/test and scripts/example. Sourced, not run.
+
+# Debian packages the tests use as real peers and checkers. Installed only when missing and root.
+ensure_debian_packages() {
+  local missing=()
+  command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+  command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+  command -v skopeo >/dev/null 2>&1 || missing+=(skopeo)
+  command -v umoci >/dev/null 2>&1 || missing+=(umoci)
+  command -v qemu-aarch64-static >/dev/null 2>&1 || missing+=(qemu-user-static)
+  command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  if ((${#missing[@]} == 0)); then return 0; fi
+  if [ "$(id -u)" != 0 ]; then
+    echo "missing packages: ${missing[*]} (run as root, or install them with apt-get)" >&2
+    return 1
+  fi
+  echo "== installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# npm dependencies, including the pinned Node 24 that npm scripts run on.
+ensure_npm_deps() {
+  if [ ! -x node_modules/.bin/node ] || ! cmp -s package-lock.json node_modules/.oci-build-lock 2>/dev/null; then
+    echo "== npm ci"
+    npm ci --no-audit --no-fund
+    cp package-lock.json node_modules/.oci-build-lock
+  fi
+}
+
+# Go modules of the example workspace (from the module proxy), so builds do not fetch mid-test.
+ensure_go_modules() {
+  (cd examples/monorepo && go mod download)
+}
