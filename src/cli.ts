@@ -1,16 +1,22 @@
 import { parseArgs } from 'node:util';
 import { runPipeline } from './pipeline.ts';
 import { describeError } from './errors.ts';
+import { parsePlatforms } from './parse.ts';
 
 const USAGE = `usage: oci-build <command> [options] <target>...
 
 commands:
   build   build the targets (images become OCI layouts under the output directory)
-  run     build, then run the named oci_load targets (load into Docker), like \`bazel run\`
+  run     build, then run the named oci_load / oci_push targets (load into Docker, push to a
+          registry), like \`bazel run\`
 
 options:
   -C, --directory DIR   start in DIR (inside the Bazel workspace); default: current directory
   -o, --output DIR      output directory; default: <workspace>/.oci-build
+  -p, --platform P      build images for platform P (repeatable, or comma-separated) into an index
+  --repository R        push to repository R (registry/path) instead of the rule's
+  -t, --tag T           tag to push (repeatable; replaces the rule's remote_tags)
+  --insecure-registry H allow plain HTTP / unverified TLS for registry host H (loopback always is)
   -h, --help            show this help
 
 targets: //pkg:name, :name (relative to -C), //pkg/..., //... ; e.g.
@@ -23,6 +29,10 @@ async function main(argv: string[]): Promise<number> {
     options: {
       directory: { type: 'string', short: 'C' },
       output: { type: 'string', short: 'o' },
+      platform: { type: 'string', short: 'p', multiple: true },
+      repository: { type: 'string' },
+      tag: { type: 'string', short: 't', multiple: true },
+      'insecure-registry': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -45,6 +55,11 @@ async function main(argv: string[]): Promise<number> {
     targets,
     outputDir: values.output,
     load: command === 'run',
+    push: command === 'run',
+    platforms: parsePlatforms((values.platform ?? []).join(',')),
+    repository: values.repository,
+    tags: values.tag ?? [],
+    insecureRegistries: values['insecure-registry'] ?? [],
     log: {
       info: (m) => process.stderr.write(`${m}\n`),
       warning: (m) => process.stderr.write(`warning: ${m}\n`),
@@ -59,6 +74,7 @@ async function main(argv: string[]): Promise<number> {
     if (r.digest) parts.push(r.digest);
     if (r.platforms.length) parts.push(r.platforms.join(','));
     if (r.tags.length) parts.push(r.tags.join(','));
+    if (r.references.length) parts.push(r.references.join(','));
     if (r.layout) parts.push(r.layout);
     process.stdout.write(`${parts.join('  ')}\n`);
   }

@@ -1,4 +1,7 @@
 import * as core from '@actions/core';
+import { parseBool, parseCsvList, parseList, parsePlatforms } from './parse.ts';
+import type { Platform } from './oci/types.ts';
+import type { ExplicitCredentials } from './registry/credentials.ts';
 
 /** The action's inputs, typed and parsed in one place. */
 export interface Inputs {
@@ -6,33 +9,37 @@ export interface Inputs {
   workingDirectory: string;
   outputDir: string;
   load: boolean;
-}
-
-/** Splits a multi-line or space-separated input into items, dropping blanks and `#` comments. */
-export function parseList(text: string): string[] {
-  return text
-    .split(/\r?\n/)
-    .map((line) => line.replace(/(^|\s)#.*$/, ''))
-    .flatMap((line) => line.split(/\s+/))
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-}
-
-export function parseBool(name: string, text: string, def: boolean): boolean {
-  const v = text.trim().toLowerCase();
-  if (v === '') return def;
-  if (['true', 'yes', 'on', '1'].includes(v)) return true;
-  if (['false', 'no', 'off', '0'].includes(v)) return false;
-  throw new Error(`input "${name}": expected true or false, got "${text}"`);
+  push: boolean;
+  repository: string;
+  tags: string[];
+  platforms: Platform[];
+  credentials: ExplicitCredentials[];
+  insecureRegistries: string[];
 }
 
 export function getInputs(): Inputs {
   const targets = parseList(core.getInput('targets'));
   if (targets.length === 0) throw new Error('input "targets" is required: name at least one BUILD target, e.g. //apps/app:image_load');
+  const username = core.getInput('username');
+  const password = core.getInput('password');
+  if (password !== '') core.setSecret(password);
+  const registry = core.getInput('registry');
+  const credentials: ExplicitCredentials[] = [];
+  if (username !== '' || password !== '') {
+    if (username === '' || password === '') throw new Error('inputs "username" and "password" go together');
+    if (registry === '') throw new Error('input "registry" is required with "username" and "password" (e.g. ghcr.io)');
+    credentials.push({ registry, username, password });
+  }
   return {
     targets,
     workingDirectory: core.getInput('working-directory') || '.',
     outputDir: core.getInput('output-dir'),
     load: parseBool('load', core.getInput('load'), true),
+    push: parseBool('push', core.getInput('push'), true),
+    repository: core.getInput('repository'),
+    tags: parseList(core.getInput('tags')),
+    platforms: parsePlatforms(core.getInput('platforms')),
+    credentials,
+    insecureRegistries: parseCsvList(core.getInput('insecure-registries')),
   };
 }

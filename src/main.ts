@@ -17,6 +17,13 @@ export async function run(): Promise<void> {
       targets: inputs.targets,
       outputDir: inputs.outputDir,
       load: inputs.load,
+      push: inputs.push,
+      repository: inputs.repository,
+      tags: inputs.tags,
+      platforms: inputs.platforms,
+      credentials: inputs.credentials,
+      insecureRegistries: inputs.insecureRegistries,
+      maskSecret: (s) => core.setSecret(s),
       log: { info: (m) => core.info(m), warning: (m) => core.warning(m) },
       group: (name, fn) => core.group(name, fn),
     });
@@ -27,6 +34,7 @@ export async function run(): Promise<void> {
     core.setOutput('metadata', JSON.stringify({ workspace: result.workspaceRoot, outputDir: result.outputDir, targets: result.reports }));
     for (const r of result.reports) {
       core.info(`${r.label} (${r.kind}): ${r.action}${r.digest ? ` ${r.digest}` : ''}${r.tags.length ? ` as ${r.tags.join(', ')}` : ''}`);
+      if (r.blobs) core.info(`  blobs: ${r.blobs.uploaded} uploaded, ${r.blobs.skipped} skipped, ${r.blobs.mounted} mounted`);
     }
   } catch (err) {
     core.setFailed(describeError(err));

@@ -1,17 +1,22 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { BlobStore } from './oci/blobstore.ts';
+import { buildIndex, readIndex } from './oci/imageindex.ts';
+import { writeLayout } from './oci/layout.ts';
 import { formatPlatform, hostPlatform, platformMatches } from './oci/platform.ts';
+import type { Platform } from './oci/types.ts';
 import { findGoToolchain, type GoToolchain } from './go/toolchain.ts';
 import { Engine, type ConfiguredNode } from './engine/engine.ts';
-import { HOST_CONFIG } from './engine/config.ts';
+import { HOST_CONFIG, configKey, withPlatform } from './engine/config.ts';
 import { BuildError } from './engine/errors.ts';
 import { Workspace } from './workspace/workspace.ts';
 import { findWorkspaceRoot } from './workspace/root.ts';
-import type { Label } from './workspace/label.ts';
 import type { Logger } from './rules/rule.ts';
-import type { BuiltArtifact, BuiltImage, Provider } from './rules/provider.ts';
+import type { BuiltArtifact, BuiltImage, BuiltIndex, Provider } from './rules/provider.ts';
 import { dockerEndpointFromEnv, describeDockerEndpoint, loadImage } from './publish/docker.ts';
+import { planDestinations, pushArtifact } from './publish/registry.ts';
+import { RegistryPool } from './registry/pool.ts';
+import type { ExplicitCredentials } from './registry/credentials.ts';
 
 export interface PipelineOptions {
   /** Directory inside the workspace; relative target labels resolve against its package. */
@@ -21,17 +26,30 @@ export interface PipelineOptions {
   outputDir?: string;
   /** Whether explicitly named oci_load targets load into Docker (`run`) or are only built. */
   load: boolean;
+  /** Whether explicitly named oci_push targets push (`run`) or are only built. */
+  push?: boolean;
+  /** Overrides every pushed target's repository (`registry/path`). */
+  repository?: string;
+  /** Override every pushed target's tags: bare tags or full `registry/repo:tag` references. */
+  tags?: string[];
+  /** Build each named image for these platforms and wrap them in an index. */
+  platforms?: Platform[];
+  credentials?: ExplicitCredentials[];
+  insecureRegistries?: string[];
+  /** Upload blobs in chunks of this many bytes (PATCH) instead of one PUT. */
+  chunkSize?: number;
   log: Logger;
   /** Wraps a phase for grouped logs (core.group in the action). */
   group?: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
+  maskSecret?: (secret: string) => void;
   env?: NodeJS.ProcessEnv;
 }
 
 export interface TargetReport {
   label: string;
   kind: string;
-  /** What happened: built only, or loaded into Docker. */
-  action: 'built' | 'loaded';
+  /** What happened: built only, loaded into Docker, or pushed to a registry. */
+  action: 'built' | 'loaded' | 'pushed';
   digest?: string;
   mediaType?: string;
   /** Config digest of a single-platform image (Docker's image ID). */
@@ -39,7 +57,11 @@ export interface TargetReport {
   platforms: string[];
   /** OCI image layout directory holding the image or index. */
   layout?: string;
+  /** Tags loaded into Docker, or full `registry/repo:tag` references pushed. */
   tags: string[];
+  /** `registry/repo@sha256:…` for each repository pushed to. */
+  references: string[];
+  blobs?: { uploaded: number; skipped: number; mounted: number; bytesUploaded: number };
 }
 
 export interface PipelineResult {
@@ -67,25 +89,28 @@ function imageForHost(artifact: BuiltArtifact, label: string): BuiltImage {
   return match;
 }
 
-function reportFor(label: Label, kind: string, provider: Provider): TargetReport {
-  const a = provider.artifact ?? provider.run?.artifact;
-  const report: TargetReport = { label: label.toString(), kind, action: 'built', platforms: [], tags: [] };
-  if (a) {
-    report.digest = a.descriptor.digest;
-    report.mediaType = a.descriptor.mediaType;
-    report.layout = a.layoutDir;
-    if (a.kind === 'image') {
-      report.imageId = a.manifest.config.digest;
-      report.platforms = [formatPlatform(a.platform)];
-    } else {
-      report.platforms = a.images.map((i) => formatPlatform(i.platform));
-    }
+function describeArtifact(report: TargetReport, a: BuiltArtifact): void {
+  report.digest = a.descriptor.digest;
+  report.mediaType = a.descriptor.mediaType;
+  report.layout = a.layoutDir;
+  if (a.kind === 'image') {
+    report.imageId = a.manifest.config.digest;
+    report.platforms = [formatPlatform(a.platform)];
+  } else {
+    delete report.imageId;
+    report.platforms = a.images.map((i) => formatPlatform(i.platform));
   }
-  return report;
+}
+
+interface Requested {
+  node: ConfiguredNode;
+  runnable: boolean;
+  /** With the platforms option: the image analysed once per platform. */
+  perPlatform?: ConfiguredNode[];
 }
 
 /**
- * inputs → targets → configured graph → builds → publishers (Docker today) → reports.
+ * inputs → targets → configured graph → builds → publishers (Docker, registries) → reports.
  * Every target is analysed before anything is built, so a bad label or attribute fails fast.
  */
 export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult> {
@@ -96,67 +121,139 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const outputDir = resolve(opts.outputDir && opts.outputDir !== '' ? opts.outputDir : join(root, '.oci-build'));
   const cwdPkg = relative(root, cwd).split(sep).join('/');
   const sourceDateEpoch = parseSourceDateEpoch(env);
+  const platforms = opts.platforms ?? [];
 
   const ws = new Workspace(root, { log: opts.log });
   const requested = opts.targets.flatMap((t) => ws.expandPattern(t, cwdPkg));
 
+  const registries = new RegistryPool({
+    explicit: opts.credentials ?? [],
+    insecureRegistries: opts.insecureRegistries ?? [],
+    chunkSize: opts.chunkSize,
+    log: (m) => opts.log.info(m),
+    maskSecret: opts.maskSecret ?? (() => {}),
+    env,
+  });
   let toolchain: Promise<GoToolchain> | undefined;
+  const store = new BlobStore(join(outputDir, 'store'));
   const engine = new Engine({
     workspace: ws,
     outRoot: outputDir,
-    store: new BlobStore(join(outputDir, 'store')),
+    store,
     log: opts.log,
     env,
     goToolchain: () => (toolchain ??= findGoToolchain(env)),
+    registries,
     sourceDateEpoch,
   });
 
-  const nodes: Array<{ node: ConfiguredNode; runnable: boolean }> = await group('Analysing BUILD targets', async () => {
-    const out = requested.map((r) => ({ node: engine.analyze(r.label, HOST_CONFIG), runnable: r.explicit }));
-    opts.log.info(`${out.length} target(s): ${out.map((n) => n.node.label.toString()).join(' ')}`);
-    return out;
-  });
-  await mkdir(outputDir, { recursive: true });
-  // Keep build outputs out of the user's git status, as bazel-* convenience links are.
-  await writeFile(join(outputDir, '.gitignore'), '*\n');
+  try {
+    const nodes: Requested[] = await group('Analysing BUILD targets', async () => {
+      const out = requested.map((r): Requested => {
+        const node = engine.analyze(r.label, HOST_CONFIG);
+        return { node, runnable: r.explicit, perPlatform: platforms.length ? fanOut(engine, node, platforms) : undefined };
+      });
+      opts.log.info(`${out.length} target(s): ${out.map((n) => n.node.label.toString()).join(' ')}`);
+      return out;
+    });
+    await mkdir(outputDir, { recursive: true });
+    // Keep build outputs out of the user's git status, as bazel-* convenience links are.
+    await writeFile(join(outputDir, '.gitignore'), '*\n');
 
-  const providers = await group('Building', () => Promise.all(nodes.map((n) => engine.build(n.node))));
+    const built = await group('Building', () =>
+      Promise.all(
+        nodes.map(async (n) => {
+          const provider = await engine.build(n.node);
+          if (!n.perPlatform) return { provider, artifact: provider.artifact ?? provider.run?.artifact };
+          const images = await Promise.all(n.perPlatform.map((p) => engine.build(p)));
+          return { provider, artifact: await wrapIndex(store, outputDir, n.node, images) };
+        }),
+      ),
+    );
 
-  const reports: TargetReport[] = [];
-  for (const [i, { node, runnable }] of nodes.entries()) {
-    const provider = providers[i] as Provider;
-    const report = reportFor(node.label, node.target?.kind ?? 'file', provider);
-    reports.push(report);
-    const run = provider.run;
-    if (!run || !runnable) continue;
-    if (run.kind === 'load') {
-      report.tags = run.repoTags;
-      if (!opts.load) {
-        opts.log.info(`${node.label}: built; not loaded (load disabled)`);
-        continue;
+    const reports: TargetReport[] = [];
+    for (const [i, { node, runnable }] of nodes.entries()) {
+      const { provider, artifact } = built[i] as { provider: Provider; artifact?: BuiltArtifact };
+      const label = node.label.toString();
+      const report: TargetReport = { label, kind: node.target?.kind ?? 'file', action: 'built', platforms: [], tags: [], references: [] };
+      if (artifact) describeArtifact(report, artifact);
+      reports.push(report);
+      const run = provider.run;
+      if (!run || !runnable || !artifact) continue;
+      if (run.kind === 'load') {
+        report.tags = run.repoTags;
+        if (!opts.load) {
+          opts.log.info(`${label}: built; not loaded (load disabled)`);
+          continue;
+        }
+        const image = imageForHost(artifact, label);
+        const endpoint = dockerEndpointFromEnv(env);
+        const result = await group(`Loading ${label} into Docker at ${describeDockerEndpoint(endpoint)}`, () =>
+          loadImage(
+            endpoint,
+            { blobPath: (d) => store.path(d as `sha256:${string}`), manifest: image.descriptor, manifestJson: image.manifest, repoTags: run.repoTags },
+            (line) => opts.log.info(line),
+          ),
+        );
+        describeArtifact(report, image);
+        report.action = 'loaded';
+        report.tags = result.loaded;
+        opts.log.info(`${label}: loaded ${result.loaded.join(', ')} (${result.bytesSent} bytes sent)`);
+      } else {
+        const destinations = planDestinations(label, run, { repository: opts.repository, tags: opts.tags ?? [] });
+        if (opts.push === false) {
+          opts.log.info(`${label}: built; not pushed (push disabled)`);
+          continue;
+        }
+        const pushed = await group(`Pushing ${label}`, () => pushArtifact(registries, store, artifact, destinations, (m) => opts.log.info(m)));
+        report.action = 'pushed';
+        report.references = pushed.references;
+        report.tags = pushed.tagged;
+        report.blobs = pushed.stats;
       }
-      const image = imageForHost(run.artifact, node.label.toString());
-      const endpoint = dockerEndpointFromEnv(env);
-      const result = await group(`Loading ${node.label} into Docker at ${describeDockerEndpoint(endpoint)}`, () =>
-        loadImage(
-          endpoint,
-          {
-            blobPath: (d) => engine.store.path(d as `sha256:${string}`),
-            manifest: image.descriptor,
-            manifestJson: image.manifest,
-            repoTags: run.repoTags,
-          },
-          (line) => opts.log.info(line),
-        ),
-      );
-      report.action = 'loaded';
-      report.digest = image.descriptor.digest;
-      report.mediaType = image.descriptor.mediaType;
-      report.imageId = image.manifest.config.digest;
-      report.platforms = [formatPlatform(image.platform)];
-      report.tags = result.loaded;
-      opts.log.info(`${node.label}: loaded ${result.loaded.join(', ')} (${result.bytesSent} bytes sent)`);
     }
+    return { workspaceRoot: root, outputDir, reports };
+  } finally {
+    await registries.close();
   }
-  return { workspaceRoot: root, outputDir, reports };
+}
+
+/**
+ * The platforms option: the image behind a target (an oci_image, or the image an oci_load /
+ * oci_push names) analysed once per platform, so that go_binary "auto" and oci.pull bases
+ * follow each platform.
+ */
+function fanOut(engine: Engine, node: ConfiguredNode, platforms: Platform[]): ConfiguredNode[] | undefined {
+  const kind = node.target?.kind;
+  let imageLabel = node.label;
+  if (kind === 'oci_load' || kind === 'oci_push') {
+    const l = node.attrs?.label('image');
+    if (!l) return undefined;
+    imageLabel = l;
+  } else if (kind !== 'oci_image') {
+    return undefined;
+  }
+  const imageNode = engine.analyze(imageLabel, HOST_CONFIG);
+  if (imageNode.target?.kind !== 'oci_image') {
+    throw new BuildError(`${node.label}: the platforms input applies to oci_image targets; ${imageLabel} is a ${imageNode.target?.kind ?? 'file'}`);
+  }
+  const fixedArch = imageNode.target.attrs.get('architecture');
+  if (typeof fixedArch === 'string') {
+    throw new BuildError(
+      `${node.label}: the platforms input needs an image whose platform comes from the configuration, but ${imageLabel} sets architecture = "${fixedArch}" (use a base from oci.pull, or select() on the architecture)`,
+    );
+  }
+  return platforms.map((p) => engine.analyze(imageLabel, withPlatform(p)));
+}
+
+async function wrapIndex(store: BlobStore, outputDir: string, node: ConfiguredNode, providers: Provider[]): Promise<BuiltIndex> {
+  const images: BuiltImage[] = providers.map((p) => {
+    if (p.artifact?.kind !== 'image') throw new BuildError(`${node.label}: expected an image for each platform`);
+    return p.artifact;
+  });
+  const family = images.every((i) => i.family === 'docker') ? 'docker' : 'oci';
+  const descriptor = await buildIndex(store, images.map((i) => i.descriptor), undefined, family);
+  const layoutDir = join(outputDir, 'bin', `multi-${images.map((i) => configKey(withPlatform(i.platform))).join('+')}`, node.label.pkg, node.label.name);
+  await writeLayout(store, layoutDir, [{ descriptor }]);
+  return { kind: 'index', descriptor, index: await readIndex(store, descriptor.digest), images, family, layoutDir };
 }

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobStore } from '../oci/blobstore.ts';
 import type { GoToolchain } from '../go/toolchain.ts';
+import type { RegistryPool } from '../registry/pool.ts';
 import { AttrError, AttrValues } from '../rules/attrs.ts';
 import { ruleFor } from '../rules/index.ts';
 import type { BuildContext, Logger, RuleDef } from '../rules/rule.ts';
@@ -33,6 +34,7 @@ export interface EngineOptions {
   log: Logger;
   env: NodeJS.ProcessEnv;
   goToolchain: () => Promise<GoToolchain>;
+  registries: RegistryPool;
   sourceDateEpoch?: number;
   concurrency?: number;
 }
@@ -148,6 +150,7 @@ export class Engine {
       workspaceRoot: this.#opts.workspace.root,
       store: this.#opts.store,
       goToolchain: this.#opts.goToolchain,
+      registries: this.#opts.registries,
       sourceDateEpoch: this.#opts.sourceDateEpoch,
       log: this.#opts.log,
       env: this.#opts.env,

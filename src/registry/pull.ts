@@ -1,9 +1,11 @@
 // Resolving a reference to one platform's image: manifest (through an index when there is
 // one) and config, stored in the blob store. Layers are only downloaded when asked.
 
+import { readFile } from 'node:fs/promises';
 import type { BlobStore } from '../oci/blobstore.ts';
+import { isDigest } from '../oci/digest.ts';
 import { isIndexMediaType, isManifestMediaType } from '../oci/mediatypes.ts';
-import type { Descriptor, ImageConfig, ImageIndex, ImageManifest, Platform } from '../oci/types.ts';
+import type { Descriptor, Digest, ImageConfig, ImageIndex, ImageManifest, Platform } from '../oci/types.ts';
 import type { RegistryClient } from './client.ts';
 import { bestPlatformMatch, formatPlatform, normalizePlatform, platformMatches, type PlatformLike } from './platform.ts';
 
@@ -37,6 +39,14 @@ function parse<T>(bytes: Uint8Array, what: string): T {
   }
 }
 
+async function cachedManifest(store: BlobStore, ref: string): Promise<{ mediaType: string; digest: Digest; bytes: Uint8Array } | undefined> {
+  if (!isDigest(ref) || !(await store.has(ref))) return undefined;
+  const bytes = await readFile(store.path(ref));
+  const mediaType = (JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown }).mediaType;
+  if (typeof mediaType !== 'string') return undefined;
+  return { mediaType, digest: ref, bytes };
+}
+
 async function readStored(store: BlobStore, d: Descriptor): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
   for await (const c of store.open(d.digest)) chunks.push(c as Buffer);
@@ -58,7 +68,8 @@ export async function resolveImage(
   const name = `${client.registry}/${repo}${ref.startsWith('sha256:') ? '@' : ':'}${ref}`;
   const want: Platform | undefined = platform === undefined ? undefined : normalizePlatform(platform);
 
-  const top = await client.getManifest(repo, ref);
+  // A digest names immutable content: when the store has it, nothing needs fetching.
+  const top = (await cachedManifest(store, ref)) ?? (await client.getManifest(repo, ref));
   if (SCHEMA1.test(top.mediaType)) throw new Error(`${name}: Docker schema 1 manifests are not supported; re-push the image with a current client`);
   await store.writeBytes(top.bytes);
   const root: Descriptor = { mediaType: top.mediaType, digest: top.digest, size: top.bytes.length };

@@ -8,7 +8,8 @@ import { AttrError } from './attrs.ts';
 import { dictValue, fileText, listValue } from './file_values.ts';
 import { COMMON_ATTRS } from './schema.ts';
 import type { RuleDef } from './rule.ts';
-import type { BuiltImage } from './provider.ts';
+import type { BlobSource, BuiltImage } from './provider.ts';
+import type { Digest } from '../oci/types.ts';
 
 /** rules_oci 2.0 oci_image (the macro's attributes). */
 export const ociImageRule: RuleDef = {
@@ -43,12 +44,18 @@ export const ociImageRule: RuleDef = {
   async build(ctx) {
     const a = ctx.attrs;
     let base: BaseImage | undefined;
+    let layerSources: ReadonlyMap<Digest, BlobSource> = new Map();
+    const baseAnnotations: Record<string, string> = {};
     if (a.has('base')) {
       const [p] = ctx.deps('base');
       const art = p?.artifact;
       if (!art) throw new Error(`attribute "base": ${a.label('base')} is not an image`);
       if (art.kind !== 'image') throw new Error(`attribute "base": ${a.label('base')} is an image index; use a single-platform image`);
       base = await readImage(ctx.store, art.descriptor.digest);
+      layerSources = art.layerSources;
+      // OCI image-spec annotations naming the base, as rules_oci and BuildKit write them.
+      if (art.reference) baseAnnotations['org.opencontainers.image.base.name'] = art.reference;
+      baseAnnotations['org.opencontainers.image.base.digest'] = art.descriptor.digest;
     }
     const family = base ? familyOf(base.manifest.mediaType) : 'oci';
     const layers = [];
@@ -69,7 +76,7 @@ export const ociImageRule: RuleDef = {
       workdir: a.string('workdir'),
       user: a.string('user'),
       labels: await dictValue(ctx, a, 'labels'),
-      annotations: await dictValue(ctx, a, 'annotations'),
+      annotations: { ...baseAnnotations, ...(await dictValue(ctx, a, 'annotations')) },
       exposedPorts: await listValue(ctx, a, 'exposed_ports'),
       volumes: await listValue(ctx, a, 'volumes'),
       created,
@@ -88,6 +95,7 @@ export const ociImageRule: RuleDef = {
       platform,
       family,
       layoutDir,
+      layerSources,
     };
     ctx.log.info(`${ctx.target.label}: image ${built.manifest.digest} (${formatPlatform(platform)}, ${layers.length} layer(s))`);
     return { files: [{ path: layoutDir, shortPath: ctx.outShortPath(ctx.target.label.name), generated: true }], artifact };

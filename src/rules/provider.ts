@@ -1,4 +1,4 @@
-import type { Descriptor, ImageConfig, ImageIndex, ImageManifest, Platform } from '../oci/types.ts';
+import type { Descriptor, Digest, ImageConfig, ImageIndex, ImageManifest, Platform } from '../oci/types.ts';
 import type { MediaTypeFamily } from '../oci/mediatypes.ts';
 
 /** A file a target provides: a source file, or an output under the build directory. */
@@ -20,6 +20,15 @@ export interface BuiltImage {
   family: MediaTypeFamily;
   /** OCI image layout directory holding just this image (rules_oci's output). */
   layoutDir: string;
+  /** Where layers from a pulled base live remotely (for cross-repository mounts on push). */
+  layerSources: ReadonlyMap<Digest, BlobSource>;
+  /** For a pulled image: the reference it came from (`registry/repo:tag` or `@digest`). */
+  reference?: string;
+}
+
+export interface BlobSource {
+  registry: string;
+  repository: string;
 }
 
 export interface BuiltIndex {
@@ -43,7 +52,8 @@ export interface LoadAction {
 export interface PushAction {
   kind: 'push';
   artifact: BuiltArtifact;
-  repository: string;
+  /** `registry/repository` from the rule; the action's `repository` input overrides it. */
+  repository?: string;
   remoteTags: string[];
 }
 

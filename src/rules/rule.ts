@@ -1,6 +1,7 @@
 import type { BlobStore } from '../oci/blobstore.ts';
 import type { Configuration } from '../engine/config.ts';
 import type { GoToolchain } from '../go/toolchain.ts';
+import type { RegistryPool } from '../registry/pool.ts';
 import type { Label } from '../workspace/label.ts';
 import type { Target } from '../workspace/target.ts';
 import type { AttrValues } from './attrs.ts';
@@ -30,6 +31,7 @@ export interface BuildContext {
   workspaceRoot: string;
   store: BlobStore;
   goToolchain(): Promise<GoToolchain>;
+  registries: RegistryPool;
   /** Seconds since the epoch from SOURCE_DATE_EPOCH, when set. */
   sourceDateEpoch?: number;
   log: Logger;

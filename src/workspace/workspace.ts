@@ -20,6 +20,7 @@ import type { Logger } from '../rules/rule.ts';
 import { listPackageFiles, matchGlob, validateGlobPattern } from './glob.ts';
 import { Label, LabelError, parseLabel } from './label.ts';
 import { knownModule } from './modules.ts';
+import { readModuleFile, type ModuleInfo } from './module_file.ts';
 import { platformMatchesSelectKey } from './constraints.ts';
 import { formatPos, type Package, type Target } from './target.ts';
 import { fromStringList, kwargString, stringListArg, toPlain } from './values.ts';
@@ -68,6 +69,8 @@ export class Workspace {
   readonly #bzl = new Map<string, Map<string, Value>>();
   readonly #bzlLoading = new Set<string>();
   #scope: EvalScope | undefined;
+  #module: ModuleInfo | undefined;
+  readonly #pullTargets = new Map<string, Target>();
 
   constructor(root: string, opts: { log: Logger }) {
     this.root = root;
@@ -175,9 +178,20 @@ export class Workspace {
 
   // ---- labels -----------------------------------------------------------------------------
 
+  /** MODULE.bazel, evaluated once, on first need. */
+  get module(): ModuleInfo {
+    this.#module ??= readModuleFile(this.root);
+    return this.#module;
+  }
+
   resolve(label: Label, via = ''): Resolved {
     if (label.repo !== '') {
-      throw new BuildError(`${label}: external repository @${label.repo} is not available to oci-build (only the main workspace is built)${via}`);
+      const pulled = this.#pullTarget(label);
+      if (pulled) return { kind: 'target', target: pulled };
+      const known = [...this.module.pulls.keys()];
+      throw new BuildError(
+        `${label}: unknown repository @${label.repo}: oci-build builds the main workspace and base images declared with oci.pull in MODULE.bazel${known.length ? ` (declared: ${known.map((k) => `@${k}`).join(', ')})` : ''}${via}`,
+      );
     }
     const pkg = this.loadPackage(label.pkg, via);
     const target = pkg.targets.get(label.name);
@@ -187,6 +201,35 @@ export class Workspace {
     throw new BuildError(
       `no such target '${label}': target '${label.name}' not declared in package '${label.pkg}' defined by ${pkg.displayFile}${via}`,
     );
+  }
+
+  /**
+   * `@name` or `@name_<os>_<arch>[_<variant>]` of an oci.pull becomes a target of kind oci_pull,
+   * as rules_oci's extension creates those repositories.
+   */
+  #pullTarget(label: Label): Target | undefined {
+    const cached = this.#pullTargets.get(label.repo);
+    if (cached) return cached;
+    const pulls = this.module.pulls;
+    const visible = this.module.visibleRepos.get(label.repo) ?? label.repo;
+    let pull = pulls.get(visible);
+    let platform: string | undefined;
+    if (!pull) {
+      const m = /^(.*)_(linux)_([a-z0-9]+?)(?:_(v[0-9]+))?$/.exec(visible);
+      if (m && pulls.has(m[1] ?? '')) {
+        pull = pulls.get(m[1] ?? '');
+        platform = [m[2], m[3], m[4]].filter((x) => x !== undefined).join('/');
+      }
+    }
+    if (!pull) return undefined;
+    const attrs = new Map<string, Value>([['image', pull.image]]);
+    if (pull.digest) attrs.set('digest', pull.digest);
+    if (pull.tag) attrs.set('tag', pull.tag);
+    if (platform) attrs.set('platform', platform);
+    if (pull.platforms.length) attrs.set('platforms', fromStringList(pull.platforms));
+    const target: Target = { label: new Label(label.repo, '', label.repo), kind: 'oci_pull', origin: '@rules_oci//oci:extensions.bzl', attrs, pos: pull.pos };
+    this.#pullTargets.set(label.repo, target);
+    return target;
   }
 
   #sourceFile(label: Label): FileRef | undefined {

@@ -1,0 +1,36 @@
+// Parsing of list, boolean and platform values shared by the action's inputs and the CLI.
+import { parsePlatform } from './oci/platform.ts';
+import type { Platform } from './oci/types.ts';
+
+/** Splits a multi-line or space-separated input into items, dropping blanks and `#` comments. */
+export function parseList(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.replace(/(^|\s)#.*$/, ''))
+    .flatMap((line) => line.split(/\s+/))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+/** Like parseList, and commas separate too (platform lists, host lists). */
+export function parseCsvList(text: string): string[] {
+  return parseList(text).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+}
+
+export function parseBool(name: string, text: string, def: boolean): boolean {
+  const v = text.trim().toLowerCase();
+  if (v === '') return def;
+  if (['true', 'yes', 'on', '1'].includes(v)) return true;
+  if (['false', 'no', 'off', '0'].includes(v)) return false;
+  throw new Error(`input "${name}": expected true or false, got "${text}"`);
+}
+
+export function parsePlatforms(text: string): Platform[] {
+  return parseCsvList(text).map((p) => {
+    try {
+      return parsePlatform(p);
+    } catch (err) {
+      throw new Error(`input "platforms": ${(err as Error).message}`);
+    }
+  });
+}

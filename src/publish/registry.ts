@@ -1,0 +1,130 @@
+import { readFile } from 'node:fs/promises';
+import type { BlobStore } from '../oci/blobstore.ts';
+import type { Digest } from '../oci/types.ts';
+import type { RegistryPool } from '../registry/pool.ts';
+import { pushImage, type PushResult } from '../registry/push.ts';
+import { parseReference, validateTag } from '../registry/reference.ts';
+import type { BuiltArtifact } from '../rules/provider.ts';
+
+/** Where one artifact goes: a repository (`registry/path`) and the tags to set there. */
+export interface PushDestination {
+  registry: string;
+  repository: string;
+  tags: string[];
+}
+
+function splitRepository(text: string, what: string): { registry: string; repository: string } {
+  let ref;
+  try {
+    ref = parseReference(text);
+  } catch (err) {
+    throw new Error(`${what}: ${(err as Error).message}`);
+  }
+  if (ref.tag !== undefined || ref.digest !== undefined) throw new Error(`${what}: "${text}" must name a repository without a tag`);
+  return { registry: ref.registry, repository: ref.repository };
+}
+
+/**
+ * Destinations from the rule (`repository`, `remote_tags`) and the action's inputs, which
+ * override them. Input tags are docker/metadata-action lines: a bare tag (`v1.2.3`) applies to
+ * the repository, a full reference (`ghcr.io/o/app:v1.2.3`) names its own.
+ */
+export function planDestinations(
+  label: string,
+  rule: { repository?: string; remoteTags: string[] },
+  inputs: { repository?: string; tags: string[] },
+): PushDestination[] {
+  const repoText = inputs.repository && inputs.repository !== '' ? inputs.repository : rule.repository;
+  const base = repoText ? splitRepository(repoText, inputs.repository ? 'input "repository"' : `${label}: repository`) : undefined;
+  const byRepo = new Map<string, PushDestination>();
+  const dest = (registry: string, repository: string): PushDestination => {
+    const key = `${registry}/${repository}`;
+    let d = byRepo.get(key);
+    if (!d) {
+      d = { registry, repository, tags: [] };
+      byRepo.set(key, d);
+    }
+    return d;
+  };
+  if (base) dest(base.registry, base.repository);
+  const tags = inputs.tags.length > 0 ? inputs.tags : rule.remoteTags;
+  for (const line of tags) {
+    if (line.includes('/') || line.includes(':')) {
+      let ref;
+      try {
+        ref = parseReference(line);
+      } catch (err) {
+        throw new Error(`input "tags": ${(err as Error).message}`);
+      }
+      if (ref.digest !== undefined || ref.tag === undefined) throw new Error(`input "tags": "${line}" must end in :tag`);
+      const d = dest(ref.registry, ref.repository);
+      if (!d.tags.includes(ref.tag)) d.tags.push(ref.tag);
+      continue;
+    }
+    if (!base) throw new Error(`${label}: tag "${line}" needs a repository (set "repository" on the oci_push rule or the action's repository input)`);
+    try {
+      validateTag(line);
+    } catch (err) {
+      throw new Error(`${inputs.tags.length > 0 ? 'input "tags"' : `${label}: remote_tags`}: ${(err as Error).message}`);
+    }
+    const d = dest(base.registry, base.repository);
+    if (!d.tags.includes(line)) d.tags.push(line);
+  }
+  if (byRepo.size === 0) throw new Error(`${label}: no repository to push to (set "repository" on the oci_push rule or the action's repository input)`);
+  return [...byRepo.values()];
+}
+
+export interface PushedArtifact {
+  digest: Digest;
+  /** `registry/repository@sha256:…` for each destination. */
+  references: string[];
+  /** `registry/repository:tag` for each tag set. */
+  tagged: string[];
+  stats: Pick<PushResult, 'uploaded' | 'skipped' | 'mounted' | 'bytesUploaded'>;
+}
+
+/**
+ * Pushes an image or index to every destination by digest first (blobs, then manifests), and
+ * only then sets the tags, so a failure never leaves a tag on an incomplete image.
+ */
+export async function pushArtifact(
+  pool: RegistryPool,
+  store: BlobStore,
+  artifact: BuiltArtifact,
+  destinations: PushDestination[],
+  log: (message: string) => void,
+): Promise<PushedArtifact> {
+  const stats = { uploaded: 0, skipped: 0, mounted: 0, bytesUploaded: 0 };
+  const images = artifact.kind === 'image' ? [artifact] : artifact.images;
+  for (const d of destinations) {
+    const mountFrom = new Map<Digest, string>();
+    for (const img of images) {
+      for (const [digest, src] of img.layerSources) {
+        if (src.registry === d.registry && src.repository !== d.repository) mountFrom.set(digest, src.repository);
+      }
+    }
+    const result = await pushImage(pool.client(d.registry), store, d.repository, artifact.descriptor, [], { mountFrom, log });
+    stats.uploaded += result.uploaded;
+    stats.skipped += result.skipped;
+    stats.mounted += result.mounted;
+    stats.bytesUploaded += result.bytesUploaded;
+    log(
+      `${d.registry}/${d.repository}@${result.digest}: ${result.uploaded} blob(s) uploaded (${result.bytesUploaded} bytes), ${result.skipped} skipped (already there), ${result.mounted} mounted`,
+    );
+  }
+  const bytes = await readFile(store.path(artifact.descriptor.digest));
+  const tagged: string[] = [];
+  for (const d of destinations) {
+    const client = pool.client(d.registry);
+    for (const tag of d.tags) {
+      await client.putManifest(d.repository, tag, bytes, artifact.descriptor.mediaType);
+      tagged.push(`${d.registry}/${d.repository}:${tag}`);
+    }
+  }
+  return {
+    digest: artifact.descriptor.digest,
+    references: destinations.map((d) => `${d.registry}/${d.repository}@${artifact.descriptor.digest}`),
+    tagged,
+    stats,
+  };
+}

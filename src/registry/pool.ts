@@ -1,0 +1,51 @@
+import { RegistryClient } from './client.ts';
+import { dockerCredentials, type ExplicitCredentials } from './credentials.ts';
+import { Transport } from './transport.ts';
+import { normalizeRegistry } from './reference.ts';
+
+export interface RegistryAccess {
+  /** Credentials given as inputs; they win over the Docker config for their registry. */
+  explicit: ExplicitCredentials[];
+  insecureRegistries: string[];
+  /** Upload in chunks of this many bytes (PATCH) instead of one PUT. */
+  chunkSize?: number;
+  log: (message: string) => void;
+  maskSecret: (secret: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** One client per registry host for the whole run: tokens and connections are shared. */
+export class RegistryPool {
+  readonly #access: RegistryAccess;
+  readonly #transport: Transport;
+  readonly #clients = new Map<string, RegistryClient>();
+  readonly #credentials;
+
+  constructor(access: RegistryAccess) {
+    this.#access = access;
+    this.#transport = new Transport({ insecureRegistries: access.insecureRegistries, log: access.log });
+    this.#credentials = dockerCredentials({ env: access.env, explicit: access.explicit, maskSecret: access.maskSecret });
+  }
+
+  client(registry: string): RegistryClient {
+    const host = normalizeRegistry(registry);
+    let c = this.#clients.get(host);
+    if (!c) {
+      c = new RegistryClient(host, {
+        credentials: this.#credentials,
+        insecureRegistries: this.#access.insecureRegistries,
+        transport: this.#transport,
+        chunkSize: this.#access.chunkSize,
+        log: this.#access.log,
+        maskSecret: this.#access.maskSecret,
+      });
+      this.#clients.set(host, c);
+    }
+    return c;
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.#clients.values()) await c.close();
+    await this.#transport.close();
+  }
+}
