@@ -3,7 +3,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import { BlobStore } from './oci/blobstore.ts';
 import { buildIndex, readIndex } from './oci/imageindex.ts';
 import { writeLayout } from './oci/layout.ts';
-import { formatPlatform, hostPlatform, platformMatches } from './oci/platform.ts';
+import { formatPlatform, hostPlatform, platformSatisfies } from './oci/platform.ts';
 import type { Platform } from './oci/types.ts';
 import { findGoToolchain, type GoToolchain } from './go/toolchain.ts';
 import { Engine, type ConfiguredNode } from './engine/engine.ts';
@@ -81,7 +81,7 @@ function parseSourceDateEpoch(env: NodeJS.ProcessEnv): number | undefined {
 function imageForHost(artifact: BuiltArtifact, label: string): BuiltImage {
   if (artifact.kind === 'image') return artifact;
   const host = hostPlatform();
-  const match = artifact.images.find((img) => platformMatches(img.platform, host));
+  const match = artifact.images.find((img) => platformSatisfies(host, img.platform));
   if (!match) {
     const have = artifact.images.map((i) => formatPlatform(i.platform)).join(', ');
     throw new BuildError(`${label}: the index has no image for this host (${formatPlatform(host)}); it has ${have}`);

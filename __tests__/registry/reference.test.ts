@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatReference, isLoopbackHost, parseReference, referenceTarget } from '../../src/registry/reference.ts';
-import { bestPlatformMatch, normalizePlatform, parsePlatform, platformMatches } from '../../src/registry/platform.ts';
+import { bestPlatformMatch, toPlatform as normalizePlatform, platformSatisfies as platformMatches } from '../../src/oci/platform.ts';
 import { mergeScopes, parseScope, parseWwwAuthenticate } from '../../src/registry/auth.ts';
 import { parseRetryAfter, retryDelay, isRetryableError } from '../../src/registry/transport.ts';
 import { RegistryError, parseErrorBody, redactUrl } from '../../src/registry/errors.ts';
@@ -113,7 +113,7 @@ describe('platform matcher', () => {
     assert.equal(bestPlatformMatch('linux/s390x', candidates), -1);
   });
   it('rejects malformed platforms', () => {
-    assert.throws(() => parsePlatform('linux'), /invalid platform "linux"/);
+    assert.throws(() => normalizePlatform('linux'), /invalid platform "linux"/);
   });
 });
 

@@ -115,3 +115,43 @@ export function platformMatches(candidate: Platform, wanted: Platform): boolean 
   const b = normalizePlatform(wanted);
   return a.os === b.os && a.architecture === b.architecture && (a.variant ?? '') === (b.variant ?? '');
 }
+
+/** A platform, or its "os/arch[/variant]" spelling (any os: no validation beyond the shape). */
+export type PlatformLike = Platform | string;
+
+function asPlatform(p: PlatformLike): Platform {
+  if (typeof p !== 'string') return normalizePlatform(p);
+  const parts = p.trim().split('/');
+  if (parts.length < 2 || parts.length > 3 || parts.some((s) => s === '')) {
+    throw new Error(`invalid platform "${p}": expected os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm/v7`);
+  }
+  return normalizePlatform({ os: parts[0] ?? '', architecture: parts[1] ?? '', variant: parts[2] });
+}
+
+/**
+ * Whether an image for `have` can serve a request for `want` (choosing from an index): same os
+ * and architecture; a wanted variant must be equal, no wanted variant accepts any.
+ */
+export function platformSatisfies(want: PlatformLike, have: PlatformLike): boolean {
+  const w = asPlatform(want);
+  const h = asPlatform(have);
+  if (w.os !== h.os || w.architecture !== h.architecture) return false;
+  // arm's implied v7 is a real requirement; other architectures without a variant take any.
+  if (w.variant === undefined) return true;
+  return w.variant === h.variant;
+}
+
+/** Index of the best match for `want` among `candidates`: an exact variant first, else any compatible; -1 if none. */
+export function bestPlatformMatch(want: PlatformLike, candidates: Array<Platform | undefined>): number {
+  const w = asPlatform(want);
+  let compatible = -1;
+  for (let i = 0; i < candidates.length; i++) {
+    const c = candidates[i];
+    if (!c || !platformSatisfies(w, c)) continue;
+    if (normalizePlatform(c).variant === w.variant) return i;
+    if (compatible === -1) compatible = i;
+  }
+  return compatible;
+}
+
+export { asPlatform as toPlatform };

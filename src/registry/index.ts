@@ -1,5 +1,4 @@
 export * from './reference.ts';
-export * from './platform.ts';
 export * from './errors.ts';
 export * from './transport.ts';
 export * from './credentials.ts';

@@ -7,7 +7,7 @@ import { isDigest } from '../oci/digest.ts';
 import { isIndexMediaType, isManifestMediaType } from '../oci/mediatypes.ts';
 import type { Descriptor, Digest, ImageConfig, ImageIndex, ImageManifest, Platform } from '../oci/types.ts';
 import type { RegistryClient } from './client.ts';
-import { bestPlatformMatch, formatPlatform, normalizePlatform, platformMatches, type PlatformLike } from './platform.ts';
+import { bestPlatformMatch, formatPlatform, normalizePlatform, platformSatisfies, toPlatform, type PlatformLike } from '../oci/platform.ts';
 
 export interface ResolveOptions {
   store: BlobStore;
@@ -66,7 +66,7 @@ export async function resolveImage(
 ): Promise<ResolvedImage> {
   const { store } = opts;
   const name = `${client.registry}/${repo}${ref.startsWith('sha256:') ? '@' : ':'}${ref}`;
-  const want: Platform | undefined = platform === undefined ? undefined : normalizePlatform(platform);
+  const want: Platform | undefined = platform === undefined ? undefined : toPlatform(platform);
 
   // A digest names immutable content: when the store has it, nothing needs fetching.
   const top = (await cachedManifest(store, ref)) ?? (await client.getManifest(repo, ref));
@@ -114,7 +114,7 @@ export async function resolveImage(
   if (want && index === undefined) {
     const have: Platform = { os: config.os, architecture: config.architecture };
     if (config.variant) have.variant = config.variant;
-    if (!platformMatches(want, have)) {
+    if (!platformSatisfies(want, have)) {
       throw new Error(`${name} is a ${formatPlatform(normalizePlatform(have))} image, not ${formatPlatform(want)}`);
     }
   }

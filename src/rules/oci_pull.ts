@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { writeLayout } from '../oci/layout.ts';
 import { familyOf } from '../oci/mediatypes.ts';
-import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform, platformMatches } from '../oci/platform.ts';
+import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform, platformSatisfies } from '../oci/platform.ts';
 import type { Digest } from '../oci/types.ts';
 import { parseReference } from '../registry/reference.ts';
 import { resolveImage } from '../registry/pull.ts';
@@ -47,7 +47,7 @@ export const ociPullRule: RuleDef = {
     const fixed = a.string('platform');
     const want = normalizePlatform(fixed ? parsePlatform(fixed) : (ctx.config.platform ?? hostPlatform()));
     const declared = a.stringList('platforms').map((p) => parsePlatform(p));
-    if (declared.length > 0 && !declared.some((p) => platformMatches(p, want))) {
+    if (declared.length > 0 && !declared.some((p) => platformSatisfies(want, p))) {
       throw new Error(
         `oci.pull(name = "${name}") lists platforms ${declared.map(formatPlatform).join(', ')}; ${formatPlatform(want)} is not among them`,
       );
