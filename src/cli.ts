@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { runPipeline } from './pipeline.ts';
 import { describeError } from './errors.ts';
-import { parsePlatforms } from './parse.ts';
+import { parseByteCount, parsePlatforms } from './parse.ts';
 
 const USAGE = `usage: oci-build <command> [options] <target>...
 
@@ -17,6 +17,7 @@ options:
   --repository R        push to repository R (registry/path) instead of the rule's
   -t, --tag T           tag to push (repeatable; replaces the rule's remote_tags)
   --insecure-registry H allow plain HTTP / unverified TLS for registry host H (loopback always is)
+  --chunk-size N        upload blobs in chunks of N bytes (e.g. 5MiB) instead of one PUT
   -h, --help            show this help
 
 targets: //pkg:name, :name (relative to -C), //pkg/..., //... ; e.g.
@@ -33,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
       repository: { type: 'string' },
       tag: { type: 'string', short: 't', multiple: true },
       'insecure-registry': { type: 'string', multiple: true },
+      'chunk-size': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -60,6 +62,7 @@ async function main(argv: string[]): Promise<number> {
     repository: values.repository,
     tags: values.tag ?? [],
     insecureRegistries: values['insecure-registry'] ?? [],
+    chunkSize: parseByteCount('--chunk-size', values['chunk-size'] ?? ''),
     log: {
       info: (m) => process.stderr.write(`${m}\n`),
       warning: (m) => process.stderr.write(`warning: ${m}\n`),

@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { parseBool, parseCsvList, parseList, parsePlatforms } from './parse.ts';
+import { parseBool, parseByteCount, parseCsvList, parseList, parsePlatforms } from './parse.ts';
 import type { Platform } from './oci/types.ts';
 import type { ExplicitCredentials } from './registry/credentials.ts';
 
@@ -15,6 +15,7 @@ export interface Inputs {
   platforms: Platform[];
   credentials: ExplicitCredentials[];
   insecureRegistries: string[];
+  chunkSize?: number;
 }
 
 export function getInputs(): Inputs {
@@ -41,5 +42,6 @@ export function getInputs(): Inputs {
     platforms: parsePlatforms(core.getInput('platforms')),
     credentials,
     insecureRegistries: parseCsvList(core.getInput('insecure-registries')),
+    chunkSize: parseByteCount('upload-chunk-size', core.getInput('upload-chunk-size')),
   };
 }

@@ -23,6 +23,7 @@ export async function run(): Promise<void> {
       platforms: inputs.platforms,
       credentials: inputs.credentials,
       insecureRegistries: inputs.insecureRegistries,
+      chunkSize: inputs.chunkSize,
       maskSecret: (s) => core.setSecret(s),
       log: { info: (m) => core.info(m), warning: (m) => core.warning(m) },
       group: (name, fn) => core.group(name, fn),

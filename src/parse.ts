@@ -25,6 +25,17 @@ export function parseBool(name: string, text: string, def: boolean): boolean {
   throw new Error(`input "${name}": expected true or false, got "${text}"`);
 }
 
+/** A non-negative whole number of bytes; 0 and empty mean unset. */
+export function parseByteCount(name: string, text: string): number | undefined {
+  const v = text.trim();
+  if (v === '' || v === '0') return undefined;
+  const m = /^(\d+)\s*([kKmM]i?[bB]?)?$/.exec(v);
+  if (!m) throw new Error(`input "${name}": expected a number of bytes such as 5242880 or 5MiB, got "${text}"`);
+  const unit = (m[2] ?? '').toLowerCase();
+  const mult = unit.startsWith('m') ? 1024 * 1024 : unit.startsWith('k') ? 1024 : 1;
+  return Number(m[1]) * mult;
+}
+
 export function parsePlatforms(text: string): Platform[] {
   return parseCsvList(text).map((p) => {
     try {

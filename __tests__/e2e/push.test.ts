@@ -3,7 +3,7 @@
 // Basic and token auth, checked by skopeo, umoci, docker and qemu.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, appendFileSync, openSync, readSync, closeSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync, appendFileSync, openSync, readSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPipeline, type PipelineOptions, type PipelineResult, type TargetReport } from '../../src/pipeline.ts';
@@ -285,5 +285,79 @@ describe('push to a token-auth registry', () => {
     assert.equal(raw.code, 0, raw.stderr);
     assert.equal(JSON.parse(raw.stdout).manifests.length, 2);
     assert.match(r.digest ?? '', /^sha256:/);
+  });
+});
+
+describe('base images: cache and tags', () => {
+  test('a second build fetches nothing: it succeeds with the registry gone', async () => {
+    const registry = await startRegistry({ mode: 'anonymous' });
+    let stopped = false;
+    try {
+      const seed = await seedBaseImages(registry.host);
+      const root = basedWorkspace(seed, 'oci', `${registry.host}/unused`);
+      const opts: PipelineOptions = {
+        cwd: root,
+        targets: ['//apps/hello_world:image_based'],
+        outputDir: join(root, 'out'),
+        load: false,
+        platforms: PLATFORMS,
+        log: { info: () => {}, warning: () => {} },
+      };
+      const first = report(await runPipeline(opts), '//apps/hello_world:image_based');
+      await registry.stop();
+      stopped = true;
+      const second = report(await runPipeline(opts), '//apps/hello_world:image_based');
+      assert.equal(second.digest, first.digest);
+      assert.equal(second.mediaType, 'application/vnd.oci.image.index.v1+json');
+    } finally {
+      if (!stopped) await registry.stop();
+    }
+  });
+
+  test('a base pulled by tag works and warns that it is not reproducible', async () => {
+    const registry = await startRegistry({ mode: 'anonymous' });
+    try {
+      const seed = await seedBaseImages(registry.host);
+      const root = basedWorkspace(seed, 'oci', `${registry.host}/app`);
+      const module = join(root, 'MODULE.bazel');
+      writeFileSync(module, readFileSync(module, 'utf8').replace(`digest = "${seed.oci.indexDigest}"`, 'tag = "latest"'));
+      const warnings: string[] = [];
+      const result = await runPipeline({
+        cwd: root,
+        targets: ['//apps/hello_world:image_based'],
+        outputDir: join(root, 'out'),
+        load: false,
+        log: { info: () => {}, warning: (m) => warnings.push(m) },
+      });
+      assert.equal(report(result, '//apps/hello_world:image_based').platforms.length, 1);
+      assert.ok(
+        warnings.some((w) => /^MODULE\.bazel:\d+:\d+: oci\.pull\(name = "base"\) uses tag "latest", not a digest: builds are not reproducible/.test(w)),
+        warnings.join('\n'),
+      );
+    } finally {
+      await registry.stop();
+    }
+  });
+
+  test('an oci_image_index target pushes as an index with all its children, tags last', async () => {
+    const registry = await startRegistry({ mode: 'anonymous' });
+    try {
+      const root = mkdtempSync(join(tmpdir(), 'push-index-'));
+      cpSync(join(repoRoot, 'examples', 'monorepo'), root, { recursive: true, filter: (src) => !src.includes('.oci-build') });
+      appendFileSync(
+        join(root, 'apps', 'hello_world', 'BUILD.bazel'),
+        `\nload("@rules_oci//oci:defs.bzl", "oci_push")\n\noci_push(\n    name = "push_index",\n    image = ":image",\n    remote_tags = ["v1", "latest"],\n    repository = "${registry.host}/hello-index",\n)\n`,
+      );
+      const result = await runPipeline({ cwd: root, targets: ['//apps/hello_world:push_index'], outputDir: join(root, 'out'), load: false, log: { info: () => {}, warning: () => {} } });
+      const r = report(result, '//apps/hello_world:push_index');
+      assert.deepEqual(r.tags, [`${registry.host}/hello-index:v1`, `${registry.host}/hello-index:latest`]);
+      const dir = mkdtempSync(join(tmpdir(), 'index-copy-'));
+      const copy = await runCommand('skopeo', ['copy', '--all', '--src-tls-verify=false', `docker://${registry.host}/hello-index:v1`, `oci:${dir}:x`]);
+      assert.equal(copy.code, 0, copy.stderr);
+      const index = JSON.parse((await runCommand('skopeo', ['inspect', '--raw', `oci:${dir}:x`])).stdout) as { manifests: Array<{ platform: { architecture: string } }> };
+      assert.deepEqual(index.manifests.map((m) => m.platform.architecture), ['amd64', 'arm64']);
+    } finally {
+      await registry.stop();
+    }
   });
 });
