@@ -5,7 +5,7 @@ import type { GoToolchain } from '../go/toolchain.ts';
 import type { RegistryPool } from '../registry/pool.ts';
 import { AttrError, AttrValues } from '../rules/attrs.ts';
 import { ruleFor } from '../rules/index.ts';
-import type { BuildContext, Logger, RuleDef } from '../rules/rule.ts';
+import type { BuildContext, Logger, RuleDef, StampInfo } from '../rules/rule.ts';
 import type { FileRef, Provider } from '../rules/provider.ts';
 import type { Label } from '../workspace/label.ts';
 import { formatPos, type Target } from '../workspace/target.ts';
@@ -36,6 +36,7 @@ export interface EngineOptions {
   goToolchain: () => Promise<GoToolchain>;
   registries: RegistryPool;
   sourceDateEpoch?: number;
+  stamp?: StampInfo;
   concurrency?: number;
 }
 
@@ -154,6 +155,7 @@ export class Engine {
       sourceDateEpoch: this.#opts.sourceDateEpoch,
       log: this.#opts.log,
       env: this.#opts.env,
+      stamp: this.#opts.stamp ?? { enabled: false, values: {} },
     };
     try {
       return await this.#limit.run(() => rule.build(ctx));

@@ -36,6 +36,15 @@ export interface BuildContext {
   sourceDateEpoch?: number;
   log: Logger;
   env: NodeJS.ProcessEnv;
+  /** Workspace status values for stamping (Bazel's --stamp / --workspace_status_command). */
+  stamp: StampInfo;
+}
+
+export interface StampInfo {
+  /** Whether targets with `stamp = -1` (the default) are stamped, as Bazel's --stamp. */
+  enabled: boolean;
+  /** STABLE_* and volatile keys, e.g. BUILD_TIMESTAMP, STABLE_GIT_COMMIT. */
+  values: Record<string, string>;
 }
 
 /** A dependency edge and the configuration it is analysed in (transitions change it). */
