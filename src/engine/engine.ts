@@ -104,7 +104,13 @@ export class Engine {
     }
     const next = [...chain, node];
     for (const dep of node.attrs.labelDeps()) {
-      const configs = rule.depConfigs?.(node.attrs, dep.attr, config) ?? [config];
+      let configs: Configuration[];
+      try {
+        configs = rule.depConfigs?.(node.attrs, dep.attr, config, (l) => ws.platformOf(l, label)) ?? [config];
+      } catch (err) {
+        if (err instanceof BuildError) throw err;
+        throw new BuildError(`${prefix}: ${(err as Error).message}`);
+      }
       for (const c of configs) node.deps.push({ attr: dep.attr, label: dep.label, node: this.#analyze(dep.label, c, next) });
     }
     this.#nodes.set(key, node);

@@ -81,6 +81,7 @@ export class AttrValues {
         if (typeof v !== 'number') throw new AttrError(`attribute "${name}": expected int, got ${typeOf(v)}`);
         return;
       case 'label':
+      case 'platform':
         if (typeof v !== 'string') throw new AttrError(`attribute "${name}": expected a label string, got ${typeOf(v)}`);
         this.#parse(name, v);
         return;
@@ -88,6 +89,7 @@ export class AttrValues {
         expectStringList(name, v);
         return;
       case 'label_list':
+      case 'platform_list':
         for (const s of expectStringList(name, v)) this.#parse(name, s);
         return;
       case 'string_dict':

@@ -7,10 +7,11 @@ import { ociLoadRule } from './oci_load.ts';
 import { pkgTarRule } from './pkg_tar.ts';
 import { ociPullRule } from './oci_pull.ts';
 import { ociPushRule } from './oci_push.ts';
+import { goCrossBinaryRule, platformTransitionBinaryRule, platformTransitionFilegroupRule } from './transitions.ts';
 import type { RuleDef } from './rule.ts';
 
 const RULES: ReadonlyMap<string, RuleDef> = new Map(
-  [goLibraryRule, goBinaryRule, pkgTarRule, ociImageRule, ociImageIndexRule, ociLoadRule, ociPushRule, ociPullRule, filegroupRule, aliasRule].map((r) => [r.kind, r]),
+  [goLibraryRule, goBinaryRule, pkgTarRule, ociImageRule, ociImageIndexRule, ociLoadRule, ociPushRule, ociPullRule, filegroupRule, aliasRule, platformTransitionFilegroupRule, platformTransitionBinaryRule, goCrossBinaryRule].map((r) => [r.kind, r]),
 );
 
 /** The rule oci-build builds for a kind, or undefined for kinds it only records. */

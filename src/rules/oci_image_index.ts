@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { buildIndex, readIndex } from '../oci/imageindex.ts';
 import { writeLayout } from '../oci/layout.ts';
 import { COMMON_ATTRS } from './schema.ts';
+import { withPlatform } from '../engine/config.ts';
 import type { RuleDef } from './rule.ts';
 import type { BuiltImage, BuiltIndex } from './provider.ts';
 
@@ -11,19 +12,22 @@ export const ociImageIndexRule: RuleDef = {
   attrs: {
     ...COMMON_ATTRS,
     images: { type: 'label_list', mandatory: true },
-    platforms: { type: 'label_list' },
+    platforms: { type: 'platform_list' },
     annotations: { type: 'string_dict' },
   },
-  validate(attrs) {
-    if (attrs.has('platforms')) {
-      throw new Error('attribute "platforms" (a platform transition) is not supported yet; list one image per platform in "images"');
-    }
+  // rules_oci 2.x: with `platforms`, every image is built once per platform (a transition).
+  depConfigs(attrs, attr, config, platforms) {
+    const list = attrs.labelList('platforms');
+    if (attr !== 'images' || list.length === 0) return [config];
+    return list.map((l) => withPlatform(platforms(l)));
   },
   async build(ctx) {
     const images: BuiltImage[] = [];
+    const labels = ctx.attrs.labelList('images');
+    const perImage = Math.max(1, ctx.attrs.labelList('platforms').length);
     for (const [i, p] of ctx.deps('images').entries()) {
       const art = p.artifact;
-      const label = ctx.attrs.labelList('images')[i];
+      const label = labels[Math.floor(i / perImage)];
       if (!art) throw new Error(`attribute "images": ${label} is not an oci_image`);
       if (art.kind !== 'image') throw new Error(`attribute "images": ${label} is an index; an index holds single-platform images`);
       images.push(art);

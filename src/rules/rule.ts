@@ -3,6 +3,7 @@ import type { Configuration } from '../engine/config.ts';
 import type { GoToolchain } from '../go/toolchain.ts';
 import type { RegistryPool } from '../registry/pool.ts';
 import type { Label } from '../workspace/label.ts';
+import type { Platform } from '../oci/types.ts';
 import type { Target } from '../workspace/target.ts';
 import type { AttrValues } from './attrs.ts';
 import type { AttrSchema } from './schema.ts';
@@ -47,6 +48,9 @@ export interface StampInfo {
   values: Record<string, string>;
 }
 
+/** Reads a platform() target (or a well-known platform label) as the platform it names. */
+export type PlatformResolver = (label: Label) => Platform;
+
 /** A dependency edge and the configuration it is analysed in (transitions change it). */
 export interface DepRequest {
   attr: string;
@@ -61,7 +65,7 @@ export interface RuleDef {
    * The configurations a dependency is built in. Default: the target's own. Rules with
    * transitions (oci_image_index(platforms=...)) return others.
    */
-  depConfigs?(attrs: AttrValues, attr: string, config: Configuration): Configuration[];
+  depConfigs?(attrs: AttrValues, attr: string, config: Configuration, platforms: PlatformResolver): Configuration[];
   /** Checks that need resolved attributes but no dependency (fail fast, before any build). */
   validate?(attrs: AttrValues, config: Configuration): void;
   build(ctx: BuildContext): Promise<Provider>;

@@ -14,6 +14,9 @@ export type AttrType =
   | 'string_list_or_label'
   /** A dict of strings, or a label of a file holding `key=value` lines (rules_oci). */
   | 'string_dict_or_label'
+  /** A label of a platform(): read for a transition, not built. */
+  | 'platform'
+  | 'platform_list'
   /** Accepted and not used (visibility, tags, ...). */
   | 'ignored';
 

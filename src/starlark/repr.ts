@@ -48,7 +48,9 @@ export function shortRepr(v: Value, limit = 100): string {
 
 /** Like repr, but strings are returned as-is (what `str(x)` returns). */
 export function str(v: Value, maxLength: number = DEFAULT_MAX_LENGTH): string {
-  return typeof v === 'string' ? v : repr(v, maxLength);
+  if (typeof v === 'string') return v;
+  if (isHasAttrs(v) && typeof v.str === 'function') return v.str();
+  return repr(v, maxLength);
 }
 
 class Printer {

@@ -33,6 +33,8 @@ export interface HasAttrs {
   attrNames(): string[];
   /** How the value prints; defaults to `<typeName>`. */
   repr?(): string;
+  /** What `str(x)` returns; defaults to `repr()`. */
+  str?(): string;
   /** Value equality; defaults to identity. */
   equals?(other: Value): boolean;
   /** Makes the value usable as a dict key; two equal values must return the same key. */

@@ -5,6 +5,7 @@ import { StarList, StarTuple } from '../starlark/index.ts';
 import { parseLabel, type Label } from './label.ts';
 import { canonicalRepo } from './modules.ts';
 import type { Target } from './target.ts';
+import { LabelValue } from './label_value.ts';
 
 /** @platforms//cpu names → GOARCH (and variant). */
 const CPU: Record<string, { arch: string; variant?: string }> = {
@@ -58,9 +59,8 @@ export function platformMatchesSelectKey(label: Label, setting: Target | undefin
     const cv = setting.attrs.get('constraint_values');
     if (!(cv instanceof StarList || cv instanceof StarTuple) || cv.elems.length === 0) return false;
     return cv.elems.every((e) => {
-      if (typeof e !== 'string') return false;
       // Constraint labels inside a config_setting are relative to its package.
-      const l = parseConstraint(e, setting.label);
+      const l = e instanceof LabelValue ? e.label : typeof e === 'string' ? parseConstraint(e, setting.label) : undefined;
       return l !== undefined && constraintHolds(l, p) === true;
     });
   }
@@ -73,4 +73,33 @@ function parseConstraint(text: string, at: Label): Label | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The platform a set of constraint values describes (`@platforms//os:linux`,
+ * `@platforms//cpu:arm64`), or undefined for a part it does not say.
+ */
+export function platformFromConstraints(labels: Label[]): { os?: string; architecture?: string; variant?: string } {
+  const out: { os?: string; architecture?: string; variant?: string } = {};
+  for (const l of labels) {
+    const repo = canonicalRepo(l.repo);
+    if (repo === 'platforms' && l.pkg === 'os') out.os = OS_NAMES[l.name] ?? l.name;
+    if (repo === 'platforms' && l.pkg === 'cpu') {
+      const cpu = CPU[l.name];
+      if (cpu) {
+        out.architecture = cpu.arch;
+        if (cpu.variant) out.variant = cpu.variant;
+      }
+    }
+  }
+  return out;
+}
+
+/** rules_go's platform labels (`@rules_go//go/toolchain:linux_arm64`, `go/platform:linux_amd64`). */
+export function goPlatformLabel(l: Label): Platform | undefined {
+  const repo = canonicalRepo(l.repo);
+  if (repo !== 'rules_go' || (l.pkg !== 'go/toolchain' && l.pkg !== 'go/platform')) return undefined;
+  const m = /^([a-z0-9]+)_([a-z0-9]+?)(?:_cgo)?$/.exec(l.name);
+  if (!m) return undefined;
+  return normalizePlatform({ os: m[1] ?? '', architecture: m[2] ?? '' });
 }

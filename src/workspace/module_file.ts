@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Builtin, BuiltinError, execFile, type CallInfo, type HasAttrs, type Position, type Value } from '../starlark/index.ts';
+import { Builtin, BuiltinError, StarlarkError, execFile, type CallInfo, type HasAttrs, type Position, type Value } from '../starlark/index.ts';
+import { parseLabel, type Label } from './label.ts';
 import { formatPos } from './target.ts';
 import { kwargString, stringListArg } from './values.ts';
 
-/** One `oci.pull(...)` from MODULE.bazel: a base image rules_oci would fetch. */
+/** One `oci.pull(...)` (or rules_oci 1.x `oci_pull(...)`): a base image to fetch. */
 export interface OciPull {
   name: string;
   image: string;
@@ -29,32 +30,59 @@ function optionalString(call: CallInfo, name: string): string | undefined {
   return v;
 }
 
+const MODULE_NOOPS = [
+  'module',
+  'register_toolchains',
+  'register_execution_platforms',
+  'single_version_override',
+  'multiple_version_override',
+  'archive_override',
+  'git_override',
+  'local_path_override',
+  'inject_repo',
+  'override_repo',
+];
+
+/** WORKSPACE-file functions that only declare external repositories oci-build does not fetch. */
+const WORKSPACE_NOOPS = [
+  'workspace',
+  'register_toolchains',
+  'register_execution_platforms',
+  'local_repository',
+  'new_local_repository',
+  'bind',
+  'android_sdk_repository',
+  'android_ndk_repository',
+];
+
 /**
- * Evaluates MODULE.bazel (when present) for what oci-build needs: bazel_dep names and the
- * rules_oci `oci` extension's `pull` tags. Every other extension and directive is accepted and
- * ignored, so real MODULE files load unchanged.
+ * Reads the module and WORKSPACE files for what oci-build needs: bazel_dep names and base
+ * images (rules_oci 2.x `oci.pull` in MODULE.bazel and the files it `include()`s; rules_oci 1.x
+ * `oci_pull` in WORKSPACE and the .bzl macros it calls). Everything else is accepted and ignored.
  */
 export function readModuleFile(root: string): ModuleInfo {
   const info: ModuleInfo = { deps: new Map(), pulls: new Map(), visibleRepos: new Map() };
-  const path = join(root, 'MODULE.bazel');
-  if (!existsSync(path)) return info;
+  const recordPull = (call: CallInfo): void => {
+    const name = kwargString(call, 'name');
+    const image = kwargString(call, 'image');
+    const digest = optionalString(call, 'digest');
+    const tag = optionalString(call, 'tag');
+    if (!digest && !tag) throw new BuiltinError(`${call.name}(name = "${name}"): one of "digest" or "tag" is required`);
+    const pos = call.callStack[0] ?? call.pos;
+    const existing = info.pulls.get(name);
+    if (existing) throw new BuiltinError(`${call.name}(name = "${name}") is already declared at ${formatPos(existing.pos)}`);
+    info.pulls.set(name, { name, image, digest, tag, platforms: stringListArg(call, 'platforms', -1) ?? [], pos });
+  };
+  readModule(root, info, recordPull);
+  readWorkspace(root, recordPull);
+  return info;
+}
 
-  const noop = (name: string): Builtin => new Builtin(name, () => null);
+function readModule(root: string, info: ModuleInfo, recordPull: (call: CallInfo) => void): void {
+  const path = join(root, 'MODULE.bazel');
+  if (!existsSync(path)) return;
   const predeclared = new Map<string, Value>();
-  for (const name of [
-    'module',
-    'register_toolchains',
-    'register_execution_platforms',
-    'single_version_override',
-    'multiple_version_override',
-    'archive_override',
-    'git_override',
-    'local_path_override',
-    'inject_repo',
-    'override_repo',
-  ]) {
-    predeclared.set(name, noop(name));
-  }
+  for (const name of MODULE_NOOPS) predeclared.set(name, new Builtin(name, () => null));
   predeclared.set(
     'bazel_dep',
     new Builtin('bazel_dep', (call) => {
@@ -71,7 +99,7 @@ export function readModuleFile(root: string): ModuleInfo {
       if (typeof file !== 'string' || typeof extName !== 'string') {
         throw new BuiltinError('use_extension() takes the .bzl file and the extension name as strings');
       }
-      const isOci = /^@(rules_oci|@rules_oci)\/\/oci:extensions\.bzl$/.test(file) && extName === 'oci';
+      const isOci = /^@@?rules_oci\/\/oci:extensions\.bzl$/.test(file) && extName === 'oci';
       const proxy: HasAttrs = {
         typeName: 'module_extension_proxy',
         getAttr: (tag) =>
@@ -93,19 +121,86 @@ export function readModuleFile(root: string): ModuleInfo {
     }),
   );
   predeclared.set('use_repo_rule', new Builtin('use_repo_rule', () => new Builtin('repo_rule', () => null)));
-
-  function recordPull(call: CallInfo): void {
-    const name = kwargString(call, 'name');
-    const image = kwargString(call, 'image');
-    const digest = optionalString(call, 'digest');
-    const tag = optionalString(call, 'tag');
-    if (!digest && !tag) throw new BuiltinError(`oci.pull(name = "${name}"): one of "digest" or "tag" is required`);
-    const pos = call.callStack[0] ?? call.pos;
-    const existing = info.pulls.get(name);
-    if (existing) throw new BuiltinError(`oci.pull(name = "${name}") is already declared at ${formatPos(existing.pos)}`);
-    info.pulls.set(name, { name, image, digest, tag, platforms: stringListArg(call, 'platforms', -1) ?? [], pos });
-  }
-
+  const included = new Set<string>();
+  predeclared.set(
+    'include',
+    new Builtin('include', (call) => {
+      const text = call.args[0];
+      if (typeof text !== 'string') throw new BuiltinError('include() takes a label of a .MODULE.bazel file');
+      let label: Label;
+      try {
+        label = parseLabel(text);
+      } catch (err) {
+        throw new BuiltinError(`include(): ${(err as Error).message}`);
+      }
+      if (label.repo !== '') throw new BuiltinError(`include(): "${text}" must be in the main repository`);
+      if (!label.name.endsWith('.MODULE.bazel')) throw new BuiltinError(`include(): "${text}" must name a file ending in .MODULE.bazel`);
+      if (included.has(label.path)) throw new BuiltinError(`include(): ${label.path} is included twice`);
+      included.add(label.path);
+      const abs = join(root, label.path);
+      if (!existsSync(abs)) throw new BuiltinError(`include(): ${label.path} does not exist`);
+      execFile({ file: label.path, source: readFileSync(abs, 'utf8'), predeclared });
+      return null;
+    }),
+  );
   execFile({ file: 'MODULE.bazel', source: readFileSync(path, 'utf8'), predeclared });
-  return info;
+}
+
+/** rules_oci 1.x: `oci_pull(...)` in WORKSPACE or in workspace .bzl macros it calls. */
+function readWorkspace(root: string, recordPull: (call: CallInfo) => void): void {
+  const file = ['WORKSPACE.bazel', 'WORKSPACE'].find((f) => existsSync(join(root, f)));
+  if (!file) return;
+  const ociPull = new Builtin('oci_pull', (call) => {
+    recordPull(call);
+    return null;
+  });
+  const globals = (): Map<string, Value> => {
+    const g = new Map<string, Value>();
+    for (const name of WORKSPACE_NOOPS) g.set(name, new Builtin(name, () => null));
+    const native: HasAttrs = { typeName: 'native', getAttr: (n) => new Builtin(n, () => null), attrNames: () => [] };
+    g.set('native', native);
+    return g;
+  };
+  const loaded = new Map<string, Map<string, Value>>();
+  const load = (module: string, pos: Position): Map<string, Value> => {
+    let label: Label;
+    try {
+      label = parseLabel(module);
+    } catch (err) {
+      throw new StarlarkError(`load: ${(err as Error).message}`, pos);
+    }
+    if (label.repo !== '') {
+      const isPull = /^(rules_oci)$/.test(label.repo) && label.pkg === 'oci' && label.name === 'pull.bzl';
+      return new AnySymbols((symbol) => (isPull && symbol === 'oci_pull' ? ociPull : new Builtin(symbol, () => null)));
+    }
+    const key = label.toString();
+    const cached = loaded.get(key);
+    if (cached) return cached;
+    const abs = join(root, label.path);
+    if (!existsSync(abs)) throw new StarlarkError(`load: cannot find ${label.path}`, pos);
+    const result = execFile({ file: label.path, source: readFileSync(abs, 'utf8'), predeclared: globals(), load });
+    loaded.set(key, result);
+    return result;
+  };
+  execFile({ file, source: readFileSync(join(root, file), 'utf8'), predeclared: globals(), load });
+}
+
+/** A loaded module that answers every symbol (repositories oci-build does not fetch). */
+export class AnySymbols extends Map<string, Value> {
+  readonly #make: (symbol: string) => Value;
+  constructor(make: (symbol: string) => Value) {
+    super();
+    this.#make = make;
+  }
+  override has(_key: string): boolean {
+    return true;
+  }
+  override get(key: string): Value {
+    let v = super.get(key);
+    if (v === undefined) {
+      v = this.#make(key);
+      super.set(key, v);
+    }
+    return v;
+  }
 }

@@ -44,6 +44,11 @@ const MODULES: Record<string, Record<string, string>> = {
     pkg_filegroup: 'pkg_filegroup',
   },
   '@gazelle//:def.bzl': { gazelle: 'gazelle', gazelle_binary: 'gazelle_binary', gazelle_test: 'gazelle_test' },
+  '@aspect_bazel_lib//lib:transitions.bzl': {
+    platform_transition_filegroup: 'platform_transition_filegroup',
+    platform_transition_binary: 'platform_transition_binary',
+    platform_transition_test: 'platform_transition_test',
+  },
 };
 
 export function canonicalRepo(repo: string): string {

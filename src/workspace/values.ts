@@ -4,12 +4,12 @@ import {
   StarDict,
   StarList,
   StarTuple,
-  isHasAttrs,
   typeName,
   type CallInfo,
   type Value,
 } from '../starlark/index.ts';
 import { PlainDict, type Plain } from '../rules/attrs.ts';
+import { LabelValue } from './label_value.ts';
 
 /** A resolved attribute value as plain data (lists, string-keyed dicts, scalars). */
 export function toPlain(v: Value, what: string): Plain {
@@ -24,8 +24,8 @@ export function toPlain(v: Value, what: string): Plain {
     );
   }
   if (v instanceof Select) throw new BuiltinError(`${what}: unresolved select()`);
-  // Label objects (and the like) stand for their string form.
-  if (isHasAttrs(v) && typeof v.repr === 'function' && v.typeName === 'Label') return v.repr();
+  // Label objects stand for their string form.
+  if (v instanceof LabelValue) return v.str();
   throw new BuiltinError(`${what}: a ${typeName(v)} cannot be an attribute value`);
 }
 

@@ -6,6 +6,9 @@ import {
   execFile,
   resolveSelects,
   StarlarkError,
+  StarDict,
+  StarList,
+  StarTuple,
   type CallInfo,
   type HasAttrs,
   type Position,
@@ -20,8 +23,12 @@ import type { Logger } from '../rules/rule.ts';
 import { listPackageFiles, matchGlob, validateGlobPattern } from './glob.ts';
 import { Label, LabelError, parseLabel } from './label.ts';
 import { knownModule } from './modules.ts';
-import { readModuleFile, type ModuleInfo } from './module_file.ts';
-import { platformMatchesSelectKey } from './constraints.ts';
+import { bzlPredeclared } from './bzl_env.ts';
+import { LabelValue, labelBuiltin } from './label_value.ts';
+import { AnySymbols, readModuleFile, type ModuleInfo } from './module_file.ts';
+import { goPlatformLabel, platformFromConstraints, platformMatchesSelectKey } from './constraints.ts';
+import { normalizePlatform } from '../oci/platform.ts';
+import type { Platform } from '../oci/types.ts';
 import { formatPos, type Package, type Target } from './target.ts';
 import { fromStringList, kwargString, stringListArg, toPlain } from './values.ts';
 
@@ -232,6 +239,48 @@ export class Workspace {
     return target;
   }
 
+  /**
+   * The platform a label names: a platform() target's constraint_values (following `parents`),
+   * or rules_go's well-known platform labels. `by` is the target that asked, for messages.
+   */
+  platformOf(label: Label, by: Label, seen: string[] = []): Platform {
+    const fromGo = goPlatformLabel(label);
+    if (fromGo) return fromGo;
+    const key = label.toString();
+    if (seen.includes(key)) throw new BuildError(`${by}: platform ${key} is its own parent`);
+    const resolved = label.repo === '' ? this.resolve(label, ` (required by ${by})`) : undefined;
+    const target = resolved?.kind === 'target' ? resolved.target : undefined;
+    if (!target || target.kind !== 'platform') {
+      throw new BuildError(`${by}: ${key} is not a platform() target (a transition needs one, or @rules_go//go/toolchain:<os>_<arch>)`);
+    }
+    const parts = this.#labelsOf(target, 'constraint_values');
+    let p = platformFromConstraints(parts);
+    const parents = this.#labelsOf(target, 'parents');
+    for (const parent of parents) {
+      const base = this.platformOf(parent, by, [...seen, key]);
+      p = { os: p.os ?? base.os, architecture: p.architecture ?? base.architecture, variant: p.variant ?? base.variant };
+    }
+    if (!p.os || !p.architecture) {
+      throw new BuildError(
+        `${formatPos(target.pos)}: ${key}: constraint_values must include @platforms//os:<os> and @platforms//cpu:<cpu> (required by ${by})`,
+      );
+    }
+    return normalizePlatform({ os: p.os, architecture: p.architecture, ...(p.variant ? { variant: p.variant } : {}) });
+  }
+
+  #labelsOf(target: Target, attr: string): Label[] {
+    const v = target.attrs.get(attr);
+    if (v === undefined || v === null) return [];
+    if (!(v instanceof StarList || v instanceof StarTuple)) {
+      throw new BuildError(`${formatPos(target.pos)}: ${target.label}: "${attr}" must be a list of labels`);
+    }
+    return v.elems.map((e) => {
+      if (e instanceof LabelValue) return e.label;
+      if (typeof e === 'string') return parseLabel(e, target.label.repo, target.label.pkg);
+      throw new BuildError(`${formatPos(target.pos)}: ${target.label}: "${attr}" must be a list of labels`);
+    });
+  }
+
   #sourceFile(label: Label): FileRef | undefined {
     const abs = join(this.root, label.pkg, label.name);
     if (!existsSync(abs)) return undefined;
@@ -264,8 +313,10 @@ export class Workspace {
   }
 
   #selectKeyMatches(key: Value, target: Target, config: Configuration): boolean {
-    if (typeof key !== 'string') throw new BuiltinError(`select() keys must be label strings, got ${String(key)}`);
-    const label = parseLabel(key, target.label.repo, target.label.pkg);
+    let label: Label;
+    if (key instanceof LabelValue) label = key.label;
+    else if (typeof key === 'string') label = parseLabel(key, target.label.repo, target.label.pkg);
+    else throw new BuiltinError(`select() keys must be labels, got ${String(key)}`);
     const setting = label.repo === '' && this.#buildFileOf(label.pkg) ? this.loadPackage(label.pkg).targets.get(label.name) : undefined;
     return platformMatchesSelectKey(label, setting, config);
   }
@@ -325,21 +376,63 @@ export class Workspace {
     return fromStringList(matched);
   }
 
+  #currentPkg(what: string): Package {
+    const scope = this.#scope;
+    if (!scope) throw new BuiltinError(`${what} can only be called while a BUILD file is evaluated`);
+    return scope.pkg;
+  }
+
+  /** Functions a BUILD file sees (and .bzl files as `native.*`). */
   #buildGlobals(): Map<string, Value> {
     const g = new Map<string, Value>();
     for (const kind of NATIVE_RULES) g.set(kind, this.#ruleBuiltin(kind, kind, 'native'));
     g.set('glob', new Builtin('glob', (call) => this.#glob(call)));
     const noop = (name: string): Builtin => new Builtin(name, () => null);
     for (const name of ['package', 'licenses', 'exports_files', 'package_group', 'workspace']) g.set(name, noop(name));
-    g.set('package_name', new Builtin('package_name', () => this.#scope?.pkg.name ?? ''));
+    g.set('package_name', new Builtin('package_name', () => this.#currentPkg('package_name()').name));
     g.set('repository_name', new Builtin('repository_name', () => '@'));
+    g.set('module_name', new Builtin('module_name', () => null));
+    g.set('module_version', new Builtin('module_version', () => null));
+    g.set(
+      'package_relative_label',
+      new Builtin('package_relative_label', (call) => {
+        const v = call.args[0];
+        if (v instanceof LabelValue) return v;
+        if (typeof v !== 'string') throw new BuiltinError('package_relative_label() takes a label string');
+        return new LabelValue(this.#parseIn(v, this.#currentPkg('package_relative_label()').name));
+      }),
+    );
+    g.set('existing_rule', new Builtin('existing_rule', (call) => {
+      const name = call.args[0];
+      const t = typeof name === 'string' ? this.#currentPkg('existing_rule()').targets.get(name) : undefined;
+      return t ? ruleDict(t) : null;
+    }));
+    g.set('existing_rules', new Builtin('existing_rules', () => {
+      const out = new StarDict();
+      for (const t of this.#currentPkg('existing_rules()').targets.values()) out.set(t.label.name, ruleDict(t));
+      return out;
+    }));
+    g.set('Label', labelBuiltin(() => ({ repo: '', pkg: this.#scope?.pkg.name ?? '' })));
     return g;
   }
 
-  /** Globals of a .bzl file: no rules at top level, but `native` for macros. */
-  #bzlGlobals(): Map<string, Value> {
-    const g = new Map<string, Value>();
-    g.set('native', nativeModule(this.#buildGlobals()));
+  #parseIn(text: string, pkg: string): Label {
+    try {
+      return parseLabel(text, '', pkg);
+    } catch (err) {
+      throw new BuiltinError((err as Error).message);
+    }
+  }
+
+  /** Globals of a .bzl file: `native` for macros, Label relative to the .bzl's package, rule(), ... */
+  #bzlGlobals(file: Label): Map<string, Value> {
+    const g = bzlPredeclared(file.toString(), {
+      customRule: (_hint, call) => this.#recordTarget('custom_rule', file.toString(), call),
+    });
+    const native = this.#buildGlobals();
+    native.delete('Label');
+    g.set('native', nativeModule(native));
+    g.set('Label', labelBuiltin(() => ({ repo: file.repo, pkg: file.pkg })));
     return g;
   }
 
@@ -354,7 +447,7 @@ export class Workspace {
     if (label.repo !== '') {
       const known = knownModule(label.repo, label.pkg, label.name);
       const origin = `@${label.repo}//${label.pkg}:${label.name}`;
-      return new StubModule((symbol) => {
+      return new AnySymbols((symbol) => {
         const kind = known?.[symbol] ?? symbol;
         return this.#ruleBuiltin(symbol, kind, origin);
       });
@@ -374,7 +467,7 @@ export class Workspace {
       const globals = execFile({
         file: label.path,
         source: readFileSync(abs, 'utf8'),
-        predeclared: this.#bzlGlobals(),
+        predeclared: this.#bzlGlobals(label),
         load: (m, p) => this.#load(m, p, label.repo, label.pkg),
         print: (msg, p) => this.#log.info(`${formatPos(p)}: ${msg}`),
       });
@@ -386,27 +479,13 @@ export class Workspace {
   }
 }
 
-/**
- * A module from a repository oci-build does not fetch: every symbol a BUILD file loads from it
- * is a rule whose targets are recorded (kind from the known-module table, else the symbol).
- */
-class StubModule extends Map<string, Value> {
-  readonly #make: (symbol: string) => Value;
-  constructor(make: (symbol: string) => Value) {
-    super();
-    this.#make = make;
-  }
-  override has(_key: string): boolean {
-    return true;
-  }
-  override get(key: string): Value {
-    let v = super.get(key);
-    if (v === undefined) {
-      v = this.#make(key);
-      super.set(key, v);
-    }
-    return v;
-  }
+/** What native.existing_rule() returns: the attributes plus name and kind. */
+function ruleDict(t: Target): StarDict {
+  const d = new StarDict();
+  d.set('name', t.label.name);
+  d.set('kind', t.kind);
+  for (const [k, v] of t.attrs) d.set(k, v);
+  return d;
 }
 
 /** The `native` module of .bzl files: the BUILD file's built-in functions as attributes. */
