@@ -102,6 +102,18 @@ export class Engine {
       if (err instanceof AttrError) throw new BuildError(`${prefix}: ${err.message}`);
       throw err;
     }
+    // Platform labels are read, not built: check each names a platform now, with the target's position.
+    for (const [attr, spec] of Object.entries(rule.attrs)) {
+      if (spec.type !== 'platform' && spec.type !== 'platform_list') continue;
+      for (const l of spec.type === 'platform' ? [node.attrs.label(attr)] : node.attrs.labelList(attr)) {
+        if (!l) continue;
+        try {
+          ws.platformOf(l, label);
+        } catch (err) {
+          throw new BuildError(`${formatPos(target.pos)}: ${(err as Error).message}`);
+        }
+      }
+    }
     const next = [...chain, node];
     for (const dep of node.attrs.labelDeps()) {
       let configs: Configuration[];

@@ -448,8 +448,16 @@ export class Workspace {
       const known = knownModule(label.repo, label.pkg, label.name);
       const origin = `@${label.repo}//${label.pkg}:${label.name}`;
       return new AnySymbols((symbol) => {
-        const kind = known?.[symbol] ?? symbol;
-        return this.#ruleBuiltin(symbol, kind, origin);
+        const kind = known?.[symbol];
+        if (kind) return this.#ruleBuiltin(symbol, kind, origin);
+        // Unmodelled: a call with `name = ...` and keyword arguments only is a rule (recorded,
+        // not built); anything else (`requirement("x")`, a helper) is a function returning None.
+        return new Builtin(symbol, (call) => {
+          if (call.args.length === 0 && typeof call.kwargs.get('name') === 'string' && this.#scope) {
+            this.#recordTarget(symbol, origin, call);
+          }
+          return null;
+        });
       });
     }
     return this.#loadBzl(label, pos);
