@@ -1,6 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatReference, isLoopbackHost, parseReference, referenceTarget } from '../../src/registry/reference.ts';
+import {
+  formatReference,
+  isLoopbackHost,
+  parseReference,
+  parseReferenceParts,
+  referenceTarget,
+  validateRepository,
+  validateTag,
+} from '../../src/registry/reference.ts';
 import { bestPlatformMatch, toPlatform as normalizePlatform, platformSatisfies as platformMatches } from '../../src/oci/platform.ts';
 import { mergeScopes, parseScope, parseWwwAuthenticate } from '../../src/registry/auth.ts';
 import { parseRetryAfter, retryDelay, isRetryableError } from '../../src/registry/transport.ts';
@@ -27,6 +35,10 @@ describe('parseReference', () => {
     ['Registry.Example.COM:443/team/app_x.y-z__w:Tag_1.0-rc', { registry: 'registry.example.com:443', repository: 'team/app_x.y-z__w', tag: 'Tag_1.0-rc' }],
     ['a/b---c', { registry: 'index.docker.io', repository: 'a/b---c' }],
     [`x:${'t'.repeat(128)}`, { registry: 'index.docker.io', repository: 'library/x', tag: 't'.repeat(128) }],
+    ['registry-1.docker.io/ubuntu', { registry: 'index.docker.io', repository: 'library/ubuntu' }],
+    // 255 characters in all as Docker names it: "docker.io/library/" + 237.
+    ['a'.repeat(237), { registry: 'index.docker.io', repository: `library/${'a'.repeat(237)}` }],
+    [`ghcr.io/${'a'.repeat(247)}`, { registry: 'ghcr.io', repository: 'a'.repeat(247) }],
   ];
   for (const [input, want] of ok) {
     it(`parses ${input.slice(0, 60)}`, () => {
@@ -59,6 +71,11 @@ describe('parseReference', () => {
     ['host:99999/app', /invalid port/],
     ['-host.io/app', /invalid registry host/],
     [`ghcr.io/${'a'.repeat(250)}`, /longer than 255/],
+    ['a'.repeat(238), /must not be longer than 255 characters/],
+    [`app@sha256:${'A'.repeat(64)}`, /expected sha256:<64 lowercase hex>/],
+    ['[::ffff:1.2.3.4]:5000/app', /invalid registry host/],
+    ['a/b.-c', /invalid repository path component "b.-c"/],
+    ['a/b._c', /invalid repository path component "b._c"/],
   ];
   for (const [input, re] of bad) {
     it(`rejects ${JSON.stringify(input.slice(0, 40))}`, () => {
@@ -70,6 +87,21 @@ describe('parseReference', () => {
       });
     });
   }
+
+  it('splits as Docker does, before registry folding', () => {
+    assert.deepEqual(parseReferenceParts('Registry.Example.COM:443/a/b:c'), { domain: 'Registry.Example.COM:443', path: 'a/b', tag: 'c' });
+    assert.deepEqual(parseReferenceParts('index.docker.io/ubuntu'), { domain: 'docker.io', path: 'library/ubuntu' });
+    assert.deepEqual(parseReferenceParts(`foo@${D}`), { domain: 'docker.io', path: 'library/foo', digest: D });
+    assert.deepEqual(parseReferenceParts('registry-1.docker.io/ubuntu'), { domain: 'registry-1.docker.io', path: 'ubuntu' });
+  });
+
+  it('validates repositories and tags alone', () => {
+    assert.equal(validateRepository('a/b-c'), 'a/b-c');
+    assert.throws(() => validateRepository('a//b'), /^Error: invalid repository "a\/\/b": repository name has an empty path component$/);
+    assert.throws(() => validateRepository('A/b'), /must be lowercase/);
+    assert.equal(validateTag('v1.0'), 'v1.0');
+    assert.throws(() => validateTag('.x'), /invalid tag "\.x"/);
+  });
 
   it('formats and targets', () => {
     assert.equal(formatReference(parseReference('ubuntu')), 'index.docker.io/library/ubuntu');

@@ -1,12 +1,17 @@
-// Image references, parsed after docker/distribution's reference grammar:
+// Image references, parsed after the grammar of github.com/distribution/reference (regexp.go).
+// This is the one parser of it: src/publish/reference.ts builds Docker's names on top of it.
 //
-//   reference := name [ ":" tag ] [ "@" digest ]
-//   name      := [ domain "/" ] path-component ( "/" path-component )*
-//   domain    := host [ ":" port ]        host: DNS name, "localhost", IPv4 or "[" IPv6 "]"
+//   reference      := name [ ":" tag ] [ "@" digest ]
+//   name           := [ domain "/" ] path-component ( "/" path-component )*     at most 255 chars
+//   domain         := host [ ":" port ]      host: DNS name, IPv4 or "[" IPv6 "]" (hex and ":")
+//   path-component := [a-z0-9]+ ( ( "." | "_" | "__" | "-"+ ) [a-z0-9]+ )*
+//   tag            := [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}
+//   digest         := algorithm ":" hex      (only sha256:<64 lowercase hex> is accepted)
 //
-// The first path segment is a registry only when it looks like a host: it contains "." or
-// ":", is "localhost", or is a bracketed IPv6 address. Otherwise the name is on Docker Hub,
-// whose single-segment names live under "library/".
+// As in Docker's splitDockerDomain, the first segment is a registry only when it contains "." or
+// ":" or is "localhost"; otherwise the name is on Docker Hub, whose single-segment names live
+// under "library/". One deliberate difference: Docker also takes an uppercase first segment
+// ("Foo/bar") for a host; here that is refused as not lowercase, which is nearly always meant.
 
 import type { Digest } from '../oci/types.ts';
 
@@ -19,12 +24,19 @@ export const DOCKER_HUB_CREDENTIALS_KEY = 'https://index.docker.io/v1/';
 const HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
 
 const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
-const HOST_RE = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:.]+\\])(?::([0-9]+))?$`);
+const HOST_RE = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::([0-9]+))?$`);
 const PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const PATH_COMPONENT_RULE = 'path components are lowercase letters and digits, separated by ".", "_", "__" or dashes';
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
-const DIGEST_RE = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+const TAG_RULE = 'must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}';
+const DIGEST_RE = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
 const SHA256_RE = /^sha256:[a-f0-9]{64}$/;
+/** Longest name (`domain/path` as Docker normalises it, e.g. `docker.io/library/x`) the grammar allows. */
 const NAME_MAX = 255;
+/** The domain Docker names Docker Hub by (`docker.io/library/ubuntu`). */
+export const DOCKER_DOMAIN = 'docker.io';
+/** The legacy Docker Hub domain Docker folds into `docker.io`. */
+const LEGACY_DOCKER_DOMAIN = 'index.docker.io';
 
 export interface ImageReference {
   /** Registry as named in references: `index.docker.io` for Docker Hub, else `host[:port]`. */
@@ -39,12 +51,28 @@ export interface ImageReference {
   credentialsKey: string;
 }
 
+/**
+ * A reference checked against the grammar and split the way Docker's `ParseNormalizedNamed` does,
+ * before any registry-specific folding: what `docker tag` / `docker load` name an image by.
+ */
+export interface ReferenceParts {
+  /** `host[:port]` as written; `docker.io` when the name has none or names `index.docker.io`. */
+  domain: string;
+  /** Repository path; single-component Docker Hub names get `library/`. */
+  path: string;
+  tag?: string;
+  digest?: Digest;
+}
+
 export class InvalidReferenceError extends Error {
   readonly input: string;
+  /** Why the reference was refused, without the reference itself. */
+  readonly reason: string;
   constructor(input: string, reason: string) {
     super(`invalid reference ${JSON.stringify(input)}: ${reason}`);
     this.name = 'InvalidReferenceError';
     this.input = input;
+    this.reason = reason;
   }
 }
 
@@ -90,18 +118,32 @@ export function registryApiHost(registry: string): string {
   return r === DOCKER_HUB_REGISTRY ? DOCKER_HUB_API_HOST : r;
 }
 
+/** Whether a name's first segment is a registry host (as in distribution's splitDockerDomain). */
 function looksLikeHost(segment: string): boolean {
-  return segment.includes('.') || segment.includes(':') || segment === 'localhost' || segment.startsWith('[');
+  return segment.includes('.') || segment.includes(':') || segment === 'localhost';
+}
+
+/** What is wrong with a repository path, or undefined when it follows the grammar. */
+function pathProblem(path: string): string | undefined {
+  if (path.length === 0) return 'missing repository name';
+  if (path.toLowerCase() !== path) return 'repository name must be lowercase';
+  for (const component of path.split('/')) {
+    if (component.length === 0) return 'repository name has an empty path component';
+    if (!PATH_COMPONENT_RE.test(component)) return `invalid repository path component "${component}" (${PATH_COMPONENT_RULE})`;
+  }
+  return undefined;
 }
 
 /**
- * Parses an image reference. Throws an `InvalidReferenceError` whose message names the input and
- * the reason, on one line.
+ * Checks a reference against the grammar and splits it as Docker does (see `ReferenceParts`).
+ * Only sha256 digests are accepted. Throws an `InvalidReferenceError` whose message names the
+ * input and the reason, on one line.
  */
-export function parseReference(input: string): ImageReference {
+export function parseReferenceParts(input: string): ReferenceParts {
   const fail = (reason: string): never => {
     throw new InvalidReferenceError(input, reason);
   };
+  if (typeof input !== 'string') fail('reference must be a string');
   if (input.length === 0) fail('empty reference');
   if (/\s/.test(input)) fail('must not contain whitespace');
 
@@ -124,12 +166,12 @@ export function parseReference(input: string): ImageReference {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
     if (tag.length === 0) fail('missing tag after ":"');
-    if (!TAG_RE.test(tag)) fail(`invalid tag "${tag}": must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`);
+    if (!TAG_RE.test(tag)) fail(`invalid tag "${tag}": ${TAG_RULE}`);
   }
   if (rest.length === 0) fail('missing repository name');
 
-  let registry: string;
-  let path: string;
+  let domain = DOCKER_DOMAIN;
+  let path = rest;
   const slash = rest.indexOf('/');
   if (slash !== -1 && looksLikeHost(rest.slice(0, slash))) {
     const host = rest.slice(0, slash);
@@ -137,31 +179,33 @@ export function parseReference(input: string): ImageReference {
     const m = HOST_RE.exec(host);
     if (!m) fail(`invalid registry host "${host}"`);
     const port = m?.[1];
-    if (port !== undefined && (port.length === 0 || Number(port) > 65535)) fail(`invalid port in registry host "${host}"`);
-    registry = normalizeRegistry(host);
-  } else {
-    registry = DOCKER_HUB_REGISTRY;
-    path = rest;
+    if (port !== undefined && Number(port) > 65535) fail(`invalid port in registry host "${host}"`);
+    if (host !== LEGACY_DOCKER_DOMAIN) domain = host;
   }
-  if (path.length === 0) fail('missing repository name');
-  if (path.toLowerCase() !== path) fail('repository name must be lowercase');
-  for (const component of path.split('/')) {
-    if (!PATH_COMPONENT_RE.test(component)) {
-      fail(
-        component.length === 0
-          ? 'repository name has an empty path component'
-          : `invalid repository path component "${component}"`,
-      );
-    }
-  }
-  if (registry === DOCKER_HUB_REGISTRY && !path.includes('/')) path = `library/${path}`;
-  const fullName = `${registry}/${path}`;
-  if (fullName.length > NAME_MAX) fail(`repository name must not be longer than ${NAME_MAX} characters`);
+  const problem = pathProblem(path);
+  if (problem !== undefined) fail(problem);
+  if (domain === DOCKER_DOMAIN && !path.includes('/')) path = `library/${path}`;
+  if (domain.length + 1 + path.length > NAME_MAX) fail(`repository name must not be longer than ${NAME_MAX} characters`);
 
+  const parts: ReferenceParts = { domain, path };
+  if (tag !== undefined) parts.tag = tag;
+  if (digest !== undefined) parts.digest = digest;
+  return parts;
+}
+
+/**
+ * Parses an image reference for the registry client: the registry is lowercased and Docker Hub's
+ * aliases fold into `index.docker.io`, whose single-component names live under `library/`.
+ * Throws an `InvalidReferenceError` whose message names the input and the reason, on one line.
+ */
+export function parseReference(input: string): ImageReference {
+  const { domain, path, tag, digest } = parseReferenceParts(input);
+  const registry = normalizeRegistry(domain);
+  const repository = registry === DOCKER_HUB_REGISTRY && !path.includes('/') ? `library/${path}` : path;
   const ref: ImageReference = {
     registry,
     apiHost: registryApiHost(registry),
-    repository: path,
+    repository,
     credentialsKey: registry === DOCKER_HUB_REGISTRY ? DOCKER_HUB_CREDENTIALS_KEY : registry,
   };
   if (tag !== undefined) ref.tag = tag;
@@ -184,17 +228,13 @@ export function formatReference(ref: Pick<ImageReference, 'registry' | 'reposito
 
 /** Checks a tag against the reference grammar; throws naming the tag. */
 export function validateTag(tag: string): string {
-  if (!TAG_RE.test(tag)) throw new Error(`invalid tag "${tag}": must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`);
+  if (!TAG_RE.test(tag)) throw new Error(`invalid tag "${tag}": ${TAG_RULE}`);
   return tag;
 }
 
 /** Checks a repository path against the reference grammar; throws naming it. */
 export function validateRepository(repository: string): string {
-  if (repository.toLowerCase() !== repository) {
-    throw new Error(`invalid repository "${repository}": repository name must be lowercase`);
-  }
-  if (!repository.split('/').every((c) => PATH_COMPONENT_RE.test(c))) {
-    throw new Error(`invalid repository "${repository}"`);
-  }
+  const problem = pathProblem(repository);
+  if (problem !== undefined) throw new Error(`invalid repository "${repository}": ${problem}`);
   return repository;
 }
