@@ -11533,7 +11533,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           length = null;
         }
         source = object;
-        const parts = (async function* () {
+        const parts2 = (async function* () {
           for (const part of blobParts) {
             if (part.stream) {
               yield* part.stream();
@@ -11542,7 +11542,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
             }
           }
         })();
-        action = () => parts;
+        action = () => parts2;
         type = `multipart/form-data; boundary=${boundary}`;
       } else if (webidl.is.Blob(object)) {
         source = object;
@@ -16293,11 +16293,11 @@ var require_socks5_utils = __commonJS({
     var { InvalidArgumentError } = require_errors2();
     function parseAddress(address) {
       if (net.isIPv4(address)) {
-        const parts = address.split(".").map(Number);
+        const parts2 = address.split(".").map(Number);
         return {
           type: 1,
           // IPv4
-          buffer: Buffer3.from(parts)
+          buffer: Buffer3.from(parts2)
         };
       }
       if (net.isIPv6(address)) {
@@ -16347,9 +16347,9 @@ var require_socks5_utils = __commonJS({
           bufferIndex += 2;
         }
       } else {
-        const parts = normalizedAddress.split(":");
-        for (let i = 0; i < parts.length; i++) {
-          buffer.writeUInt16BE(parseInt(parts[i], 16), i * 2);
+        const parts2 = normalizedAddress.split(":");
+        for (let i = 0; i < parts2.length; i++) {
+          buffer.writeUInt16BE(parseInt(parts2[i], 16), i * 2);
         }
       }
       return buffer;
@@ -16396,12 +16396,12 @@ var require_socks5_utils = __commonJS({
           if (buffer.length < currentOffset + 18) {
             throw new InvalidArgumentError("Buffer too small for IPv6 address");
           }
-          const parts = [];
+          const parts2 = [];
           for (let i = 0; i < 8; i++) {
             const value = buffer.readUInt16BE(currentOffset + i * 2);
-            parts.push(value.toString(16));
+            parts2.push(value.toString(16));
           }
-          address = parts.join(":");
+          address = parts2.join(":");
           currentOffset += 16;
           break;
         }
@@ -16726,12 +16726,12 @@ var require_socks5_client = __commonJS({
           boundAddress = this.buffer.subarray(offset, offset + domainLength).toString();
           offset += domainLength;
         } else if (addressType === ADDRESS_TYPES.IPV6) {
-          const parts = [];
+          const parts2 = [];
           for (let i = 0; i < 8; i++) {
             const value = this.buffer.readUInt16BE(offset + i * 2);
-            parts.push(value.toString(16));
+            parts2.push(value.toString(16));
           }
-          boundAddress = parts.join(":");
+          boundAddress = parts2.join(":");
           offset += 16;
         }
         const boundPort = this.buffer.readUInt16BE(offset);
@@ -20940,8 +20940,8 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile4, readFile: readFile7, mkdir: mkdir6 } = __require("node:fs/promises");
-    var { dirname: dirname6, resolve: resolve4 } = __require("node:path");
+    var { writeFile: writeFile4, readFile: readFile7, mkdir: mkdir7 } = __require("node:fs/promises");
+    var { dirname: dirname7, resolve: resolve4 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors2();
     var { setHeader } = require_util();
@@ -21005,7 +21005,7 @@ var require_snapshot_recorder = __commonJS({
       return filtered;
     }
     function createRequestHash(formattedRequest) {
-      const parts = [
+      const parts2 = [
         formattedRequest.method,
         formattedRequest.url
       ];
@@ -21013,14 +21013,14 @@ var require_snapshot_recorder = __commonJS({
         const headerKeys = Object.keys(formattedRequest.headers).sort();
         for (const key of headerKeys) {
           const values = Array.isArray(formattedRequest.headers[key]) ? formattedRequest.headers[key] : [formattedRequest.headers[key]];
-          parts.push(key);
+          parts2.push(key);
           for (const value of values.sort()) {
-            parts.push(String(value));
+            parts2.push(String(value));
           }
         }
       }
-      parts.push(formattedRequest.body);
-      const content = parts.join("|");
+      parts2.push(formattedRequest.body);
+      const content = parts2.join("|");
       return hashId(content);
     }
     var SnapshotRecorder = class {
@@ -21188,7 +21188,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         const resolvedPath = resolve4(path);
-        await mkdir6(dirname6(resolvedPath), { recursive: true });
+        await mkdir7(dirname7(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
           snapshot
@@ -23085,9 +23085,9 @@ var require_cache = __commonJS({
       const values = Array.isArray(varyHeader) ? varyHeader : [varyHeader];
       const output = [];
       for (let i = 0; i < values.length; i++) {
-        const parts = values[i].split(",");
-        for (let j = 0; j < parts.length; j++) {
-          output.push(parts[j]);
+        const parts2 = values[i].split(",");
+        for (let j = 0; j < parts2.length; j++) {
+          output.push(parts2[j]);
         }
       }
       return output;
@@ -25593,14 +25593,14 @@ var require_decompress = __commonJS({
        * @throws {Error} - If the number of content-encodings exceeds the maximum allowed
        */
       #createDecompressionChain(encodings) {
-        const parts = encodings.split(",");
+        const parts2 = encodings.split(",");
         const maxContentEncodings = 5;
-        if (parts.length > maxContentEncodings) {
-          throw new Error(`too many content-encodings in response: ${parts.length}, maximum allowed is ${maxContentEncodings}`);
+        if (parts2.length > maxContentEncodings) {
+          throw new Error(`too many content-encodings in response: ${parts2.length}, maximum allowed is ${maxContentEncodings}`);
         }
         const decompressors = [];
-        for (let i = parts.length - 1; i >= 0; i--) {
-          const encoding = parts[i].trim();
+        for (let i = parts2.length - 1; i >= 0; i--) {
+          const encoding = parts2[i].trim();
           if (!encoding) continue;
           if (!supportedEncodings[encoding]) {
             decompressors.length = 0;
@@ -34089,8 +34089,8 @@ ${captureLines}` : capture.stack;
 import { parseArgs } from "node:util";
 
 // src/pipeline.ts
-import { mkdir as mkdir5, writeFile as writeFile3 } from "node:fs/promises";
-import { join as join15, relative as relative3, resolve as resolve3, sep as sep3 } from "node:path";
+import { mkdir as mkdir6, writeFile as writeFile3 } from "node:fs/promises";
+import { join as join16, relative as relative3, resolve as resolve3, sep as sep3 } from "node:path";
 
 // src/oci/blobstore.ts
 import { createReadStream, createWriteStream } from "node:fs";
@@ -34384,19 +34384,19 @@ function normalizePlatform(p) {
 }
 function parsePlatform(spec) {
   const bad = (why) => new Error(`invalid platform "${spec}": ${why}`);
-  const parts = spec.trim().split("/");
-  if (parts.length < 2 || parts.length > 3 || parts.some((p2) => p2 === "")) {
+  const parts2 = spec.trim().split("/");
+  if (parts2.length < 2 || parts2.length > 3 || parts2.some((p2) => p2 === "")) {
     throw bad("expected os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm/v7");
   }
-  const p = normalizePlatform({ os: parts[0], architecture: parts[1], variant: parts[2] });
-  if (p.os !== "linux") throw bad(`unknown operating system "${parts[0]}" (only linux is supported)`);
+  const p = normalizePlatform({ os: parts2[0], architecture: parts2[1], variant: parts2[2] });
+  if (p.os !== "linux") throw bad(`unknown operating system "${parts2[0]}" (only linux is supported)`);
   const variants = LINUX_ARCHES[p.architecture];
   if (!variants) {
-    throw bad(`unknown architecture "${parts[1]}" (expected one of ${Object.keys(LINUX_ARCHES).join(", ")})`);
+    throw bad(`unknown architecture "${parts2[1]}" (expected one of ${Object.keys(LINUX_ARCHES).join(", ")})`);
   }
   if (p.variant && !variants.includes(p.variant)) {
     const allowed = variants.length ? `one of ${variants.join(", ")}` : "none";
-    throw bad(`unknown variant "${parts[2]}" for architecture ${p.architecture} (allowed: ${allowed})`);
+    throw bad(`unknown variant "${parts2[2]}" for architecture ${p.architecture} (allowed: ${allowed})`);
   }
   return p;
 }
@@ -34421,11 +34421,11 @@ function hostPlatform(arch = process.arch) {
 }
 function asPlatform(p) {
   if (typeof p !== "string") return normalizePlatform(p);
-  const parts = p.trim().split("/");
-  if (parts.length < 2 || parts.length > 3 || parts.some((s) => s === "")) {
+  const parts2 = p.trim().split("/");
+  if (parts2.length < 2 || parts2.length > 3 || parts2.some((s) => s === "")) {
     throw new Error(`invalid platform "${p}": expected os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm/v7`);
   }
-  return normalizePlatform({ os: parts[0] ?? "", architecture: parts[1] ?? "", variant: parts[2] });
+  return normalizePlatform({ os: parts2[0] ?? "", architecture: parts2[1] ?? "", variant: parts2[2] });
 }
 function platformSatisfies(want, have) {
   const w = asPlatform(want);
@@ -34722,8 +34722,8 @@ async function findGoToolchain(env = process.env) {
 }
 
 // src/engine/engine.ts
-import { mkdir as mkdir4 } from "node:fs/promises";
-import { join as join9 } from "node:path";
+import { mkdir as mkdir5 } from "node:fs/promises";
+import { join as join10 } from "node:path";
 
 // src/workspace/label.ts
 var Label = class {
@@ -34877,6 +34877,7 @@ var AttrValues = class {
         if (typeof v !== "number") throw new AttrError(`attribute "${name}": expected int, got ${typeOf(v)}`);
         return;
       case "label":
+      case "platform":
         if (typeof v !== "string") throw new AttrError(`attribute "${name}": expected a label string, got ${typeOf(v)}`);
         this.#parse(name, v);
         return;
@@ -34884,6 +34885,7 @@ var AttrValues = class {
         expectStringList(name, v);
         return;
       case "label_list":
+      case "platform_list":
         for (const s of expectStringList(name, v)) this.#parse(name, s);
         return;
       case "string_dict":
@@ -35259,24 +35261,40 @@ var goBinaryRule = {
 
 // src/rules/oci_image_index.ts
 import { join as join4 } from "node:path";
+
+// src/engine/config.ts
+var HOST_CONFIG = Object.freeze({});
+function configKey(cfg) {
+  const p = cfg.platform;
+  if (!p) return "host";
+  return [p.os, p.architecture, p.variant].filter((x) => x !== void 0 && x !== "").join("_");
+}
+function withPlatform(platform) {
+  return Object.freeze({ platform });
+}
+
+// src/rules/oci_image_index.ts
 var ociImageIndexRule = {
   kind: "oci_image_index",
   attrs: {
     ...COMMON_ATTRS,
     images: { type: "label_list", mandatory: true },
-    platforms: { type: "label_list" },
+    platforms: { type: "platform_list" },
     annotations: { type: "string_dict" }
   },
-  validate(attrs) {
-    if (attrs.has("platforms")) {
-      throw new Error('attribute "platforms" (a platform transition) is not supported yet; list one image per platform in "images"');
-    }
+  // rules_oci 2.x: with `platforms`, every image is built once per platform (a transition).
+  depConfigs(attrs, attr, config, platforms) {
+    const list = attrs.labelList("platforms");
+    if (attr !== "images" || list.length === 0) return [config];
+    return list.map((l) => withPlatform(platforms(l)));
   },
   async build(ctx) {
     const images = [];
+    const labels = ctx.attrs.labelList("images");
+    const perImage = Math.max(1, ctx.attrs.labelList("platforms").length);
     for (const [i, p] of ctx.deps("images").entries()) {
       const art = p.artifact;
-      const label = ctx.attrs.labelList("images")[i];
+      const label = labels[Math.floor(i / perImage)];
       if (!art) throw new Error(`attribute "images": ${label} is not an oci_image`);
       if (art.kind !== "image") throw new Error(`attribute "images": ${label} is an index; an index holds single-platform images`);
       images.push(art);
@@ -35569,94 +35587,181 @@ import { createReadStream as createReadStream4 } from "node:fs";
 import { readFile as readFile3, stat as stat2 } from "node:fs/promises";
 import { Readable } from "node:stream";
 
-// src/publish/reference.ts
-var alphanumeric = "[a-z0-9]+";
-var separator = "(?:[._]|__|[-]+)";
-var pathComponent = `${alphanumeric}(?:${separator}${alphanumeric})*`;
-var remoteNameRe = new RegExp(`^${pathComponent}(?:/${pathComponent})*$`);
-var domainComponent = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
-var domainRe = new RegExp(`^(?:${domainComponent}(?:\\.${domainComponent})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?$`);
-var tagRe = /^[\w][\w.-]{0,127}$/;
-var digestRe = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
-var hex64Re = /^[a-f0-9]{64}$/;
-var nameTotalLengthMax = 255;
-var DEFAULT_DOMAIN = "docker.io";
-var DEFAULT_TAG = "latest";
+// src/registry/reference.ts
+var DOCKER_HUB_REGISTRY = "index.docker.io";
+var DOCKER_HUB_API_HOST = "registry-1.docker.io";
+var DOCKER_HUB_CREDENTIALS_KEY = "https://index.docker.io/v1/";
+var HUB_ALIASES = /* @__PURE__ */ new Set(["docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"]);
+var DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+var HOST_RE = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::([0-9]+))?$`);
+var PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+var PATH_COMPONENT_RULE = 'path components are lowercase letters and digits, separated by ".", "_", "__" or dashes';
+var TAG_RE = /^[\w][\w.-]{0,127}$/;
+var TAG_RULE = "must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}";
+var DIGEST_RE2 = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
+var SHA256_RE = /^sha256:[a-f0-9]{64}$/;
+var NAME_MAX = 255;
+var DOCKER_DOMAIN = "docker.io";
+var LEGACY_DOCKER_DOMAIN = "index.docker.io";
 var InvalidReferenceError = class extends Error {
-  reference;
-  constructor(reference, reason) {
-    super(`invalid image tag ${JSON.stringify(reference)}: ${reason}`);
+  input;
+  /** Why the reference was refused, without the reference itself. */
+  reason;
+  constructor(input, reason) {
+    super(`invalid reference ${JSON.stringify(input)}: ${reason}`);
     this.name = "InvalidReferenceError";
-    this.reference = reference;
+    this.input = input;
+    this.reason = reason;
   }
 };
-function parseImageReference(ref) {
+function splitHostPort(hostPort) {
+  if (hostPort.startsWith("[")) {
+    const end = hostPort.indexOf("]");
+    const host = hostPort.slice(1, end);
+    const rest = hostPort.slice(end + 1);
+    return rest.startsWith(":") ? { host, port: rest.slice(1) } : { host };
+  }
+  const colon = hostPort.lastIndexOf(":");
+  if (colon === -1 || hostPort.indexOf(":") !== colon) return { host: hostPort };
+  return { host: hostPort.slice(0, colon), port: hostPort.slice(colon + 1) };
+}
+function isLoopbackHost(hostPort) {
+  const { host } = splitHostPort(hostPort.toLowerCase());
+  if (host === "localhost" || host.endsWith(".localhost")) return true;
+  if (host === "::1" || host === "0:0:0:0:0:0:0:1") return true;
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  return m !== null && m.slice(1).every((o) => Number(o) <= 255);
+}
+function normalizeRegistry(registry) {
+  let r = registry.trim().toLowerCase();
+  r = r.replace(/^[a-z]+:\/\//, "");
+  const slash = r.indexOf("/");
+  if (slash !== -1) r = r.slice(0, slash);
+  return HUB_ALIASES.has(r) ? DOCKER_HUB_REGISTRY : r;
+}
+function registryApiHost(registry) {
+  const r = normalizeRegistry(registry);
+  return r === DOCKER_HUB_REGISTRY ? DOCKER_HUB_API_HOST : r;
+}
+function looksLikeHost(segment) {
+  return segment.includes(".") || segment.includes(":") || segment === "localhost";
+}
+function pathProblem(path) {
+  if (path.length === 0) return "missing repository name";
+  if (path.toLowerCase() !== path) return "repository name must be lowercase";
+  for (const component of path.split("/")) {
+    if (component.length === 0) return "repository name has an empty path component";
+    if (!PATH_COMPONENT_RE.test(component)) return `invalid repository path component "${component}" (${PATH_COMPONENT_RULE})`;
+  }
+  return void 0;
+}
+function parseReferenceParts(input) {
   const fail2 = (reason) => {
-    throw new InvalidReferenceError(ref, reason);
+    throw new InvalidReferenceError(input, reason);
   };
-  if (typeof ref !== "string" || ref === "") fail2("empty reference");
-  if (ref !== ref.trim() || /\s/.test(ref)) fail2("must not contain whitespace");
-  if (hex64Re.test(ref)) fail2("cannot be a 64-character hexadecimal string (that is an image ID, not a name)");
-  let rest = ref;
+  if (typeof input !== "string") fail2("reference must be a string");
+  if (input.length === 0) fail2("empty reference");
+  if (/\s/.test(input)) fail2("must not contain whitespace");
+  let rest = input;
   let digest;
   const at = rest.indexOf("@");
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
+  if (at !== -1) {
+    const d = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!digestRe.test(digest)) fail2(`invalid digest ${JSON.stringify(digest)}`);
+    if (d.length === 0) fail2('missing digest after "@"');
+    if (!DIGEST_RE2.test(d)) fail2(`invalid digest "${d}"`);
+    if (!d.startsWith("sha256:")) fail2(`unsupported digest algorithm "${d.slice(0, d.indexOf(":"))}" (only sha256)`);
+    if (!SHA256_RE.test(d)) fail2(`invalid digest "${d}": expected sha256:<64 lowercase hex>`);
+    digest = d;
   }
   let tag;
   const colon = rest.lastIndexOf(":");
-  if (colon > rest.lastIndexOf("/")) {
+  if (colon !== -1 && colon > rest.lastIndexOf("/") && !rest.slice(colon).includes("]")) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!tagRe.test(tag)) fail2(`invalid tag ${JSON.stringify(tag)} (allowed: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127})`);
+    if (tag.length === 0) fail2('missing tag after ":"');
+    if (!TAG_RE.test(tag)) fail2(`invalid tag "${tag}": ${TAG_RULE}`);
   }
-  if (rest === "") fail2("missing repository name");
-  if (rest.length > nameTotalLengthMax) fail2(`repository name is longer than ${nameTotalLengthMax} characters`);
-  let domain = DEFAULT_DOMAIN;
+  if (rest.length === 0) fail2("missing repository name");
+  let domain = DOCKER_DOMAIN;
   let path = rest;
   const slash = rest.indexOf("/");
-  if (slash >= 0) {
-    const first = rest.slice(0, slash);
-    if (/[.:]/.test(first) || first === "localhost" || first.toLowerCase() !== first) {
-      domain = first;
-      path = rest.slice(slash + 1);
-      if (!domainRe.test(domain)) fail2(`invalid registry host ${JSON.stringify(domain)}`);
-    }
+  if (slash !== -1 && looksLikeHost(rest.slice(0, slash))) {
+    const host = rest.slice(0, slash);
+    path = rest.slice(slash + 1);
+    const m = HOST_RE.exec(host);
+    if (!m) fail2(`invalid registry host "${host}"`);
+    const port = m?.[1];
+    if (port !== void 0 && Number(port) > 65535) fail2(`invalid port in registry host "${host}"`);
+    if (host !== LEGACY_DOCKER_DOMAIN) domain = host;
   }
-  if (domain === "index.docker.io") domain = DEFAULT_DOMAIN;
-  if (path.toLowerCase() !== path) fail2("repository name must be lowercase");
-  if (!remoteNameRe.test(path)) {
-    fail2(
-      'invalid reference format (name components are lowercase letters and digits separated by ".", "_", "__" or "-", joined by "/")'
-    );
-  }
-  if (domain === DEFAULT_DOMAIN && !path.includes("/")) path = `library/${path}`;
-  if (tag === void 0 && digest === void 0) tag = DEFAULT_TAG;
-  let familiarName;
-  if (domain === DEFAULT_DOMAIN) {
-    familiarName = path.startsWith("library/") && path.split("/").length === 2 ? path.slice("library/".length) : path;
-  } else {
-    familiarName = `${domain}/${path}`;
-  }
-  const suffix = `${tag !== void 0 ? `:${tag}` : ""}${digest !== void 0 ? `@${digest}` : ""}`;
-  const result = {
-    domain,
-    path,
-    familiar: familiarName + suffix,
-    full: `${domain}/${path}${suffix}`
+  const problem = pathProblem(path);
+  if (problem !== void 0) fail2(problem);
+  if (domain === DOCKER_DOMAIN && !path.includes("/")) path = `library/${path}`;
+  if (domain.length + 1 + path.length > NAME_MAX) fail2(`repository name must not be longer than ${NAME_MAX} characters`);
+  const parts2 = { domain, path };
+  if (tag !== void 0) parts2.tag = tag;
+  if (digest !== void 0) parts2.digest = digest;
+  return parts2;
+}
+function parseReference(input) {
+  const { domain, path, tag, digest } = parseReferenceParts(input);
+  const registry = normalizeRegistry(domain);
+  const repository = registry === DOCKER_HUB_REGISTRY && !path.includes("/") ? `library/${path}` : path;
+  const ref = {
+    registry,
+    apiHost: registryApiHost(registry),
+    repository,
+    credentialsKey: registry === DOCKER_HUB_REGISTRY ? DOCKER_HUB_CREDENTIALS_KEY : registry
   };
+  if (tag !== void 0) ref.tag = tag;
+  if (digest !== void 0) ref.digest = digest;
+  return ref;
+}
+function validateTag(tag) {
+  if (!TAG_RE.test(tag)) throw new Error(`invalid tag "${tag}": ${TAG_RULE}`);
+  return tag;
+}
+
+// src/publish/reference.ts
+var DEFAULT_DOMAIN = DOCKER_DOMAIN;
+var DEFAULT_TAG = "latest";
+var IMAGE_ID_RE = /^[a-f0-9]{64}$/;
+var InvalidReferenceError2 = class extends InvalidReferenceError {
+  reference;
+  constructor(reference, reason) {
+    super(reference, reason);
+    this.message = `invalid image tag ${JSON.stringify(reference)}: ${reason}`;
+    this.reference = reference;
+  }
+};
+function parts(ref) {
+  if (typeof ref === "string" && IMAGE_ID_RE.test(ref)) {
+    throw new InvalidReferenceError2(ref, "cannot be a 64-character hexadecimal string (that is an image ID, not a name)");
+  }
+  try {
+    return parseReferenceParts(ref);
+  } catch (err) {
+    if (err instanceof InvalidReferenceError) throw new InvalidReferenceError2(ref, err.reason);
+    throw err;
+  }
+}
+function parseImageReference(ref) {
+  const { domain, path, tag: written, digest } = parts(ref);
+  const tag = written ?? (digest === void 0 ? DEFAULT_TAG : void 0);
+  let familiarName = `${domain}/${path}`;
+  if (domain === DEFAULT_DOMAIN) familiarName = /^library\/[^/]+$/.test(path) ? path.slice("library/".length) : path;
+  const suffix = `${tag !== void 0 ? `:${tag}` : ""}${digest !== void 0 ? `@${digest}` : ""}`;
+  const result = { domain, path, familiar: familiarName + suffix, full: `${domain}/${path}${suffix}` };
   if (tag !== void 0) result.tag = tag;
   if (digest !== void 0) result.digest = digest;
   return result;
 }
 function parseRepoTag(ref) {
-  const parsed = parseImageReference(ref);
-  if (parsed.digest !== void 0) {
-    throw new InvalidReferenceError(ref, 'a loaded image can be tagged, not pinned by digest: drop the "@..." part');
+  if (typeof ref === "string" && ref.includes("@")) {
+    throw new InvalidReferenceError2(ref, 'a loaded image can be tagged, not pinned by digest: drop the "@..." part');
   }
-  return parsed;
+  return parseImageReference(ref);
 }
 
 // src/publish/docker-archive.ts
@@ -35687,15 +35792,15 @@ var OCI_INDEX2 = "application/vnd.oci.image.index.v1+json";
 var ANNOTATION_IMAGE_NAME = "io.containerd.image.name";
 var ANNOTATION_REF_NAME = "org.opencontainers.image.ref.name";
 var EPOCH2 = /* @__PURE__ */ new Date(0);
-var digestRe2 = /^([a-z0-9]+(?:[.+_-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
+var digestRe = /^([a-z0-9]+(?:[.+_-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
 function blobArchivePath(digest) {
-  const m = digestRe2.exec(digest);
+  const m = digestRe.exec(digest);
   if (!m) throw new Error(`invalid digest ${JSON.stringify(digest)}`);
   return `blobs/${m[1]}/${m[2]}`;
 }
 function checkDescriptor(what, d) {
   if (d === null || typeof d !== "object") throw new Error(`${what}: missing descriptor`);
-  if (typeof d.digest !== "string" || !digestRe2.test(d.digest)) {
+  if (typeof d.digest !== "string" || !digestRe.test(d.digest)) {
     throw new Error(`${what}: invalid digest ${JSON.stringify(d.digest)}`);
   }
   if (!Number.isSafeInteger(d.size) || d.size < 0) throw new Error(`${what} ${d.digest}: invalid size ${String(d.size)}`);
@@ -35847,8 +35952,8 @@ function headerSize(name) {
 function blobDirs(blobs) {
   const dirs = /* @__PURE__ */ new Set();
   for (const b of blobs) {
-    const parts = b.name.split("/");
-    for (let i = 1; i < parts.length; i++) dirs.add(`${parts.slice(0, i).join("/")}/`);
+    const parts2 = b.name.split("/");
+    for (let i = 1; i < parts2.length; i++) dirs.add(`${parts2.slice(0, i).join("/")}/`);
   }
   return [...dirs].sort();
 }
@@ -36393,7 +36498,7 @@ function itn(value, digits, gnu) {
   return out;
 }
 function rawHeader(f, gnu) {
-  const parts = [
+  const parts2 = [
     stn(f.name, 100),
     itn(f.mode & 4095, 8, gnu),
     itn(f.uid, 8, gnu),
@@ -36413,7 +36518,7 @@ function rawHeader(f, gnu) {
     // prefix: unused in GNU format
   ];
   const buf = Buffer.alloc(BLOCK);
-  Buffer.concat(parts).copy(buf);
+  Buffer.concat(parts2).copy(buf);
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : buf[i];
   buf.write(sum.toString(8).padStart(6, "0") + "\0", 148, "latin1");
@@ -36873,8 +36978,8 @@ function planPkgTar(attrs) {
   }
   for (const p of attrs.empty_files ?? []) put(stripSlashes(p), { kind: "empty-file", manifestMode: "", origin: "empty_files" });
   for (const p of attrs.empty_dirs ?? []) content.set(stripSlashes(p), { kind: "dir", manifestMode: "", origin: "empty_dirs" });
-  for (const [link2, target] of Object.entries(attrs.symlinks ?? {})) {
-    put(stripSlashes(link2), { kind: "symlink", linkTo: target, manifestMode: "", origin: "symlinks" });
+  for (const [link3, target] of Object.entries(attrs.symlinks ?? {})) {
+    put(stripSlashes(link3), { kind: "symlink", linkTo: target, manifestMode: "", origin: "symlinks" });
   }
   const dir = stripSlashes(attrs.package_dir ?? "/");
   const directory = dir ? dir + "/" : void 0;
@@ -37039,127 +37144,6 @@ var pkgTarRule = {
 
 // src/rules/oci_pull.ts
 import { join as join8 } from "node:path";
-
-// src/registry/reference.ts
-var DOCKER_HUB_REGISTRY = "index.docker.io";
-var DOCKER_HUB_API_HOST = "registry-1.docker.io";
-var DOCKER_HUB_CREDENTIALS_KEY = "https://index.docker.io/v1/";
-var HUB_ALIASES = /* @__PURE__ */ new Set(["docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"]);
-var DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
-var HOST_RE = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:.]+\\])(?::([0-9]+))?$`);
-var PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-var TAG_RE = /^[\w][\w.-]{0,127}$/;
-var DIGEST_RE2 = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
-var SHA256_RE = /^sha256:[a-f0-9]{64}$/;
-var NAME_MAX = 255;
-var InvalidReferenceError2 = class extends Error {
-  input;
-  constructor(input, reason) {
-    super(`invalid reference ${JSON.stringify(input)}: ${reason}`);
-    this.name = "InvalidReferenceError";
-    this.input = input;
-  }
-};
-function splitHostPort(hostPort) {
-  if (hostPort.startsWith("[")) {
-    const end = hostPort.indexOf("]");
-    const host = hostPort.slice(1, end);
-    const rest = hostPort.slice(end + 1);
-    return rest.startsWith(":") ? { host, port: rest.slice(1) } : { host };
-  }
-  const colon = hostPort.lastIndexOf(":");
-  if (colon === -1 || hostPort.indexOf(":") !== colon) return { host: hostPort };
-  return { host: hostPort.slice(0, colon), port: hostPort.slice(colon + 1) };
-}
-function isLoopbackHost(hostPort) {
-  const { host } = splitHostPort(hostPort.toLowerCase());
-  if (host === "localhost" || host.endsWith(".localhost")) return true;
-  if (host === "::1" || host === "0:0:0:0:0:0:0:1") return true;
-  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
-  return m !== null && m.slice(1).every((o) => Number(o) <= 255);
-}
-function normalizeRegistry(registry) {
-  let r = registry.trim().toLowerCase();
-  r = r.replace(/^[a-z]+:\/\//, "");
-  const slash = r.indexOf("/");
-  if (slash !== -1) r = r.slice(0, slash);
-  return HUB_ALIASES.has(r) ? DOCKER_HUB_REGISTRY : r;
-}
-function registryApiHost(registry) {
-  const r = normalizeRegistry(registry);
-  return r === DOCKER_HUB_REGISTRY ? DOCKER_HUB_API_HOST : r;
-}
-function looksLikeHost(segment) {
-  return segment.includes(".") || segment.includes(":") || segment === "localhost" || segment.startsWith("[");
-}
-function parseReference(input) {
-  const fail2 = (reason) => {
-    throw new InvalidReferenceError2(input, reason);
-  };
-  if (input.length === 0) fail2("empty reference");
-  if (/\s/.test(input)) fail2("must not contain whitespace");
-  let rest = input;
-  let digest;
-  const at = rest.indexOf("@");
-  if (at !== -1) {
-    const d = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (d.length === 0) fail2('missing digest after "@"');
-    if (!DIGEST_RE2.test(d)) fail2(`invalid digest "${d}"`);
-    if (!d.startsWith("sha256:")) fail2(`unsupported digest algorithm "${d.slice(0, d.indexOf(":"))}" (only sha256)`);
-    if (!SHA256_RE.test(d)) fail2(`invalid digest "${d}": expected sha256:<64 lowercase hex>`);
-    digest = d;
-  }
-  let tag;
-  const colon = rest.lastIndexOf(":");
-  if (colon !== -1 && colon > rest.lastIndexOf("/") && !rest.slice(colon).includes("]")) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-    if (tag.length === 0) fail2('missing tag after ":"');
-    if (!TAG_RE.test(tag)) fail2(`invalid tag "${tag}": must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`);
-  }
-  if (rest.length === 0) fail2("missing repository name");
-  let registry;
-  let path;
-  const slash = rest.indexOf("/");
-  if (slash !== -1 && looksLikeHost(rest.slice(0, slash))) {
-    const host = rest.slice(0, slash);
-    path = rest.slice(slash + 1);
-    const m = HOST_RE.exec(host);
-    if (!m) fail2(`invalid registry host "${host}"`);
-    const port = m?.[1];
-    if (port !== void 0 && (port.length === 0 || Number(port) > 65535)) fail2(`invalid port in registry host "${host}"`);
-    registry = normalizeRegistry(host);
-  } else {
-    registry = DOCKER_HUB_REGISTRY;
-    path = rest;
-  }
-  if (path.length === 0) fail2("missing repository name");
-  if (path.toLowerCase() !== path) fail2("repository name must be lowercase");
-  for (const component of path.split("/")) {
-    if (!PATH_COMPONENT_RE.test(component)) {
-      fail2(
-        component.length === 0 ? "repository name has an empty path component" : `invalid repository path component "${component}"`
-      );
-    }
-  }
-  if (registry === DOCKER_HUB_REGISTRY && !path.includes("/")) path = `library/${path}`;
-  const fullName = `${registry}/${path}`;
-  if (fullName.length > NAME_MAX) fail2(`repository name must not be longer than ${NAME_MAX} characters`);
-  const ref = {
-    registry,
-    apiHost: registryApiHost(registry),
-    repository: path,
-    credentialsKey: registry === DOCKER_HUB_REGISTRY ? DOCKER_HUB_CREDENTIALS_KEY : registry
-  };
-  if (tag !== void 0) ref.tag = tag;
-  if (digest !== void 0) ref.digest = digest;
-  return ref;
-}
-function validateTag(tag) {
-  if (!TAG_RE.test(tag)) throw new Error(`invalid tag "${tag}": must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`);
-  return tag;
-}
 
 // src/registry/pull.ts
 import { readFile as readFile4 } from "node:fs/promises";
@@ -37372,9 +37356,64 @@ var ociPushRule = {
   }
 };
 
+// src/rules/transitions.ts
+import { link as link2, copyFile as copyFile2, rm as rm4, mkdir as mkdir4 } from "node:fs/promises";
+import { dirname as dirname5, join as join9 } from "node:path";
+function forward(providers) {
+  if (providers.length === 1) return providers[0];
+  const out = { files: providers.flatMap((p) => p.files) };
+  const artifacts = providers.filter((p) => p.artifact);
+  if (artifacts.length === 1) out.artifact = artifacts[0]?.artifact;
+  return out;
+}
+async function renamedExecutable(ctx, p, attr) {
+  const exe = p?.executable;
+  if (!p || !exe) throw new Error(`attribute "${attr}": ${ctx.attrs.label(attr)} is not an executable (a go_binary, for example)`);
+  const name = ctx.target.label.name;
+  const dest = join9(await ctx.outDir(), name);
+  await mkdir4(dirname5(dest), { recursive: true });
+  await rm4(dest, { force: true });
+  await link2(exe.path, dest).catch(() => copyFile2(exe.path, dest));
+  const file = { path: dest, shortPath: ctx.outShortPath(name), generated: true };
+  return { files: [file], executable: file };
+}
+var platformTransitionFilegroupRule = {
+  kind: "platform_transition_filegroup",
+  attrs: { ...COMMON_ATTRS, srcs: { type: "label_list" }, target_platform: { type: "platform", mandatory: true } },
+  depConfigs(attrs, attr, config, platforms) {
+    const target = attrs.label("target_platform");
+    return attr === "srcs" && target ? [withPlatform(platforms(target))] : [config];
+  },
+  async build(ctx) {
+    return forward(ctx.deps("srcs"));
+  }
+};
+var platformTransitionBinaryRule = {
+  kind: "platform_transition_binary",
+  attrs: { ...COMMON_ATTRS, binary: { type: "label", mandatory: true }, target_platform: { type: "platform", mandatory: true }, basename: { type: "string" } },
+  depConfigs(attrs, attr, config, platforms) {
+    const target = attrs.label("target_platform");
+    return attr === "binary" && target ? [withPlatform(platforms(target))] : [config];
+  },
+  async build(ctx) {
+    return renamedExecutable(ctx, ctx.deps("binary")[0], "binary");
+  }
+};
+var goCrossBinaryRule = {
+  kind: "go_cross_binary",
+  attrs: { ...COMMON_ATTRS, target: { type: "label", mandatory: true }, platform: { type: "platform" }, sdk_version: { type: "ignored" } },
+  depConfigs(attrs, attr, config, platforms) {
+    const p = attrs.label("platform");
+    return attr === "target" && p ? [withPlatform(platforms(p))] : [config];
+  },
+  async build(ctx) {
+    return renamedExecutable(ctx, ctx.deps("target")[0], "target");
+  }
+};
+
 // src/rules/index.ts
 var RULES = new Map(
-  [goLibraryRule, goBinaryRule, pkgTarRule, ociImageRule, ociImageIndexRule, ociLoadRule, ociPushRule, ociPullRule, filegroupRule, aliasRule].map((r) => [r.kind, r])
+  [goLibraryRule, goBinaryRule, pkgTarRule, ociImageRule, ociImageIndexRule, ociLoadRule, ociPushRule, ociPullRule, filegroupRule, aliasRule, platformTransitionFilegroupRule, platformTransitionBinaryRule, goCrossBinaryRule].map((r) => [r.kind, r])
 );
 function ruleFor(kind) {
   return RULES.get(kind);
@@ -37383,17 +37422,6 @@ function ruleFor(kind) {
 // src/workspace/target.ts
 function formatPos(pos) {
   return `${pos.file}:${pos.line}:${pos.column}`;
-}
-
-// src/engine/config.ts
-var HOST_CONFIG = Object.freeze({});
-function configKey(cfg) {
-  const p = cfg.platform;
-  if (!p) return "host";
-  return [p.os, p.architecture, p.variant].filter((x) => x !== void 0 && x !== "").join("_");
-}
-function withPlatform(platform) {
-  return Object.freeze({ platform });
 }
 
 // src/engine/semaphore.ts
@@ -37477,9 +37505,26 @@ var Engine = class {
       if (err instanceof AttrError) throw new BuildError(`${prefix}: ${err.message}`);
       throw err;
     }
+    for (const [attr, spec] of Object.entries(rule.attrs)) {
+      if (spec.type !== "platform" && spec.type !== "platform_list") continue;
+      for (const l of spec.type === "platform" ? [node.attrs.label(attr)] : node.attrs.labelList(attr)) {
+        if (!l) continue;
+        try {
+          ws.platformOf(l, label);
+        } catch (err) {
+          throw new BuildError(`${formatPos(target.pos)}: ${err.message}`);
+        }
+      }
+    }
     const next = [...chain, node];
     for (const dep of node.attrs.labelDeps()) {
-      const configs = rule.depConfigs?.(node.attrs, dep.attr, config) ?? [config];
+      let configs;
+      try {
+        configs = rule.depConfigs?.(node.attrs, dep.attr, config, (l) => ws.platformOf(l, label)) ?? [config];
+      } catch (err) {
+        if (err instanceof BuildError) throw err;
+        throw new BuildError(`${prefix}: ${err.message}`);
+      }
       for (const c of configs) node.deps.push({ attr: dep.attr, label: dep.label, node: this.#analyze(dep.label, c, next) });
     }
     this.#nodes.set(key, node);
@@ -37504,7 +37549,7 @@ var Engine = class {
       list.push(depProviders[i]);
       byAttr.set(d.attr, list);
     });
-    const outDirPath = join9(this.#opts.outRoot, "bin", configKey(node.config), target.label.repo === "" ? "" : `external/${target.label.repo}`, target.label.pkg);
+    const outDirPath = join10(this.#opts.outRoot, "bin", configKey(node.config), target.label.repo === "" ? "" : `external/${target.label.repo}`, target.label.pkg);
     const ctx = {
       target,
       config: node.config,
@@ -37517,7 +37562,7 @@ var Engine = class {
       },
       files: (attr) => (byAttr.get(attr) ?? []).flatMap((p) => p.files),
       outDir: async () => {
-        await mkdir4(outDirPath, { recursive: true });
+        await mkdir5(outDirPath, { recursive: true });
         return outDirPath;
       },
       outShortPath: (name) => target.label.pkg === "" ? name : `${target.label.pkg}/${name}`,
@@ -37543,7 +37588,7 @@ var Engine = class {
 
 // src/workspace/workspace.ts
 import { existsSync as existsSync3, readFileSync as readFileSync2, realpathSync, statSync, readdirSync as readdirSync2 } from "node:fs";
-import { join as join12, relative as relative2, sep as sep2 } from "node:path";
+import { join as join13, relative as relative2, sep as sep2 } from "node:path";
 
 // src/starlark/errors.ts
 function formatPosition(pos) {
@@ -37695,8 +37740,8 @@ var Select = class {
   op;
   /** Where this value was made: the select() call or the combining operator. */
   pos;
-  constructor(parts, op, pos) {
-    this.parts = parts;
+  constructor(parts2, op, pos) {
+    this.parts = parts2;
     this.op = op;
     this.pos = pos;
   }
@@ -37880,7 +37925,9 @@ function shortRepr(v, limit = 100) {
   return p.result();
 }
 function str(v, maxLength = DEFAULT_MAX_LENGTH) {
-  return typeof v === "string" ? v : repr(v, maxLength);
+  if (typeof v === "string") return v;
+  if (isHasAttrs(v) && typeof v.str === "function") return v.str();
+  return repr(v, maxLength);
 }
 var Printer = class {
   parts = [];
@@ -38677,39 +38724,39 @@ function splitWhitespace(s, maxsplit, fromRight) {
 function split(s, call, fromRight) {
   const a = unpackArgs(call, ["sep?", "maxsplit?"]);
   const maxsplit = a.maxsplit === void 0 || a.maxsplit === null ? -1 : expectInt(a.maxsplit, `${call.name}() argument "maxsplit"`);
-  let parts;
+  let parts2;
   if (a.sep === void 0 || a.sep === null) {
-    parts = splitWhitespace(s, maxsplit, fromRight);
+    parts2 = splitWhitespace(s, maxsplit, fromRight);
   } else {
     const sep4 = expectString(a.sep, `${call.name}() argument "sep"`);
     if (sep4 === "") throw new BuiltinError(`${call.name}: empty separator`);
     if (maxsplit < 0) {
-      parts = s.split(sep4);
+      parts2 = s.split(sep4);
     } else if (!fromRight) {
-      parts = [];
+      parts2 = [];
       let rest = s;
-      while (parts.length < maxsplit) {
+      while (parts2.length < maxsplit) {
         const i = rest.indexOf(sep4);
         if (i < 0) break;
-        parts.push(rest.slice(0, i));
+        parts2.push(rest.slice(0, i));
         rest = rest.slice(i + sep4.length);
       }
-      parts.push(rest);
+      parts2.push(rest);
     } else {
-      parts = [];
+      parts2 = [];
       let rest = s;
-      while (parts.length < maxsplit) {
+      while (parts2.length < maxsplit) {
         const i = rest.lastIndexOf(sep4);
         if (i < 0) break;
-        parts.push(rest.slice(i + sep4.length));
+        parts2.push(rest.slice(i + sep4.length));
         rest = rest.slice(0, i);
       }
-      parts.push(rest);
-      parts.reverse();
+      parts2.push(rest);
+      parts2.reverse();
     }
   }
-  call.thread.checkCollectionLength(parts.length);
-  return new StarList(parts);
+  call.thread.checkCollectionLength(parts2.length);
+  return new StarList(parts2);
 }
 function find(s, call, fromRight, mustFind) {
   const a = unpackArgs(call, ["sub", "start?", "end?"]);
@@ -38810,7 +38857,7 @@ var STRING_METHODS = {
     const a = unpackArgs(call, ["elements"]);
     const elems = elementsOf(a.elements ?? null, "join() argument");
     let total = 0;
-    const parts = elems.map((e, i) => {
+    const parts2 = elems.map((e, i) => {
       if (typeof e !== "string") {
         throw new BuiltinError(`join: element ${i} has type "${typeName(e)}", want "string"`);
       }
@@ -38819,7 +38866,7 @@ var STRING_METHODS = {
     });
     call.thread.checkStringLength(total);
     call.thread.charge(total >> 5);
-    return parts.join(s);
+    return parts2.join(s);
   },
   lower(s, call) {
     unpackArgs(call, []);
@@ -39056,9 +39103,9 @@ function range2(call) {
 function fail(call) {
   const a = unpackArgs(call, ["*args", "msg?", "attr?", "sep?"]);
   const sep4 = a.sep === void 0 ? " " : expectString(a.sep, 'fail() argument "sep"');
-  const parts = a.args.elems.map((v) => str(v, 1e4));
-  if (a.msg !== void 0 && a.msg !== null) parts.unshift(str(a.msg, 1e4));
-  let message = parts.join(sep4);
+  const parts2 = a.args.elems.map((v) => str(v, 1e4));
+  if (a.msg !== void 0 && a.msg !== null) parts2.unshift(str(a.msg, 1e4));
+  let message = parts2.join(sep4);
   if (a.attr !== void 0 && a.attr !== null) message = `attribute ${str(a.attr, 1e3)}: ${message}`;
   throw new BuiltinError(`fail: ${message}`);
 }
@@ -41399,7 +41446,7 @@ function guardStack(file, thread, body) {
 
 // src/workspace/glob.ts
 import { readdirSync } from "node:fs";
-import { join as join10 } from "node:path";
+import { join as join11 } from "node:path";
 var BUILD_FILES = ["BUILD.bazel", "BUILD"];
 function isPackageDir(abs) {
   try {
@@ -41413,11 +41460,11 @@ function listPackageFiles(pkgDir) {
   const files = [];
   const dirs = [];
   const walk = (rel) => {
-    const abs = rel === "" ? pkgDir : join10(pkgDir, rel);
+    const abs = rel === "" ? pkgDir : join11(pkgDir, rel);
     for (const ent of readdirSync(abs, { withFileTypes: true })) {
       const childRel = rel === "" ? ent.name : `${rel}/${ent.name}`;
       if (ent.isDirectory()) {
-        const childAbs = join10(abs, ent.name);
+        const childAbs = join11(abs, ent.name);
         if (isPackageDir(childAbs)) continue;
         if (rel === "" && (ent.name.startsWith("bazel-") || ent.name === ".git" || ent.name === ".oci-build")) continue;
         dirs.push(childRel);
@@ -41509,7 +41556,12 @@ var MODULES = {
     pkg_mklink: "pkg_mklink",
     pkg_filegroup: "pkg_filegroup"
   },
-  "@gazelle//:def.bzl": { gazelle: "gazelle", gazelle_binary: "gazelle_binary", gazelle_test: "gazelle_test" }
+  "@gazelle//:def.bzl": { gazelle: "gazelle", gazelle_binary: "gazelle_binary", gazelle_test: "gazelle_test" },
+  "@aspect_bazel_lib//lib:transitions.bzl": {
+    platform_transition_filegroup: "platform_transition_filegroup",
+    platform_transition_binary: "platform_transition_binary",
+    platform_transition_test: "platform_transition_test"
+  }
 };
 function canonicalRepo(repo) {
   return REPO_ALIASES[repo] ?? repo;
@@ -41518,9 +41570,167 @@ function knownModule(repo, pkg, name) {
   return MODULES[`@${canonicalRepo(repo)}//${pkg}:${name}`];
 }
 
+// src/workspace/bzl_env.ts
+function anyAttrs(typeName2) {
+  return {
+    typeName: typeName2,
+    getAttr: (name) => new Builtin(`${typeName2}.${name}`, () => null),
+    attrNames: () => []
+  };
+}
+var PROVIDER_NAMES = [
+  "DefaultInfo",
+  "OutputGroupInfo",
+  "RunEnvironmentInfo",
+  "InstrumentedFilesInfo",
+  "CcInfo",
+  "CcToolchainConfigInfo",
+  "JavaInfo",
+  "PyInfo",
+  "PyRuntimeInfo",
+  "ProtoInfo",
+  "DebugPackageInfo",
+  "PackageSpecificationInfo"
+];
+var MODULE_NAMES = [
+  "cc_common",
+  "java_common",
+  "coverage_common",
+  "testing",
+  "apple_common",
+  "platform_common",
+  "config_common",
+  "proto_common",
+  "config",
+  "json"
+];
+var FUNCTION_NAMES = [
+  "aspect",
+  "transition",
+  "analysis_test_transition",
+  "configuration_field",
+  "exec_group",
+  "subrule",
+  "repository_rule",
+  "module_extension",
+  "tag_class",
+  "visibility",
+  "use_extension"
+];
+function bzlPredeclared(file, hooks) {
+  const g = /* @__PURE__ */ new Map();
+  for (const name of PROVIDER_NAMES) {
+    g.set(name, new Builtin(name, (call) => new Struct(new Map([...call.kwargs]), name)));
+  }
+  for (const name of MODULE_NAMES) g.set(name, anyAttrs(name));
+  for (const name of FUNCTION_NAMES) g.set(name, new Builtin(name, () => null));
+  g.set("attr", anyAttrs("attr"));
+  g.set("depset", new Builtin("depset", (call) => new StarList([...call.args[0]?.elems ?? []])));
+  g.set(
+    "provider",
+    new Builtin("provider", (call) => {
+      const make = new Builtin("provider_instance", (c) => new Struct(new Map([...c.kwargs])));
+      return call.kwargs.get("init") ? new StarList([make, make]) : make;
+    })
+  );
+  g.set(
+    "rule",
+    new Builtin("rule", (call) => {
+      const doc = call.kwargs.get("doc");
+      return new Builtin("rule", (c) => {
+        hooks.customRule(typeof doc === "string" ? `rule from ${file}` : `rule from ${file}`, c);
+        return null;
+      });
+    })
+  );
+  g.set(
+    "macro",
+    new Builtin("macro", (call) => {
+      const impl = call.kwargs.get("implementation");
+      const attrs = call.kwargs.get("attrs");
+      const declared = attrs instanceof StarDict ? attrs.keys().filter((k) => typeof k === "string") : [];
+      if (!impl) throw new BuiltinError("macro() requires implementation");
+      return new Builtin("macro", (c) => {
+        const kwargs = /* @__PURE__ */ new Map();
+        kwargs.set("name", c.kwargs.get("name") ?? null);
+        kwargs.set("visibility", c.kwargs.get("visibility") ?? null);
+        for (const a of declared) kwargs.set(a, c.kwargs.has(a) ? c.kwargs.get(a) ?? null : null);
+        for (const [k, v] of c.kwargs) if (!kwargs.has(k)) kwargs.set(k, v);
+        return c.thread.call(impl, [], kwargs, c.pos);
+      });
+    })
+  );
+  return g;
+}
+
+// src/workspace/label_value.ts
+var LabelValue = class _LabelValue {
+  typeName = "Label";
+  label;
+  constructor(label) {
+    this.label = label;
+  }
+  getAttr(name) {
+    const l = this.label;
+    switch (name) {
+      case "name":
+        return l.name;
+      case "package":
+        return l.pkg;
+      case "repo_name":
+      case "workspace_name":
+        return l.repo;
+      case "workspace_root":
+        return l.repo === "" ? "" : `external/${l.repo}`;
+      case "same_package_label":
+        return new Builtin("same_package_label", (call) => {
+          const n = call.args[0];
+          if (typeof n !== "string") throw new BuiltinError("same_package_label() takes a target name");
+          return new _LabelValue(parseLabel(`:${n}`, l.repo, l.pkg));
+        });
+      case "relative":
+        return new Builtin("relative", (call) => {
+          const n = call.args[0];
+          if (typeof n !== "string") throw new BuiltinError("relative() takes a label string");
+          return new _LabelValue(parseLabel(n, l.repo, l.pkg));
+        });
+      default:
+        return void 0;
+    }
+  }
+  attrNames() {
+    return ["name", "package", "relative", "repo_name", "same_package_label", "workspace_name", "workspace_root"];
+  }
+  repr() {
+    return `Label(${JSON.stringify(this.str())})`;
+  }
+  str() {
+    return this.label.toString();
+  }
+  equals(other) {
+    return other instanceof _LabelValue && other.label.equals(this.label);
+  }
+  hashKey() {
+    return `Label:${this.label.toString()}`;
+  }
+};
+function labelBuiltin(where) {
+  return new Builtin("Label", (call) => {
+    const text = call.args[0] ?? call.kwargs.get("input");
+    if (text instanceof LabelValue) return text;
+    if (typeof text !== "string") throw new BuiltinError("Label() takes a label string");
+    const { repo, pkg } = where();
+    try {
+      return new LabelValue(parseLabel(text, repo, pkg));
+    } catch (err) {
+      throw new BuiltinError(err.message);
+    }
+  });
+}
+
 // src/workspace/module_file.ts
 import { existsSync as existsSync2, readFileSync } from "node:fs";
-import { join as join11 } from "node:path";
+import { join as join12 } from "node:path";
 
 // src/workspace/values.ts
 function toPlain(v, what) {
@@ -41535,7 +41745,7 @@ function toPlain(v, what) {
     );
   }
   if (v instanceof Select) throw new BuiltinError(`${what}: unresolved select()`);
-  if (isHasAttrs(v) && typeof v.repr === "function" && v.typeName === "Label") return v.repr();
+  if (v instanceof LabelValue) return v.str();
   throw new BuiltinError(`${what}: a ${typeName(v)} cannot be an attribute value`);
 }
 function fromStringList(items) {
@@ -41566,26 +41776,50 @@ function optionalString(call, name) {
   if (typeof v !== "string") throw new BuiltinError(`${call.name}(): "${name}" must be a string`);
   return v;
 }
+var MODULE_NOOPS = [
+  "module",
+  "register_toolchains",
+  "register_execution_platforms",
+  "single_version_override",
+  "multiple_version_override",
+  "archive_override",
+  "git_override",
+  "local_path_override",
+  "inject_repo",
+  "override_repo"
+];
+var WORKSPACE_NOOPS = [
+  "workspace",
+  "register_toolchains",
+  "register_execution_platforms",
+  "local_repository",
+  "new_local_repository",
+  "bind",
+  "android_sdk_repository",
+  "android_ndk_repository"
+];
 function readModuleFile(root) {
   const info = { deps: /* @__PURE__ */ new Map(), pulls: /* @__PURE__ */ new Map(), visibleRepos: /* @__PURE__ */ new Map() };
-  const path = join11(root, "MODULE.bazel");
-  if (!existsSync2(path)) return info;
-  const noop = (name) => new Builtin(name, () => null);
+  const recordPull = (call) => {
+    const name = kwargString(call, "name");
+    const image = kwargString(call, "image");
+    const digest = optionalString(call, "digest");
+    const tag = optionalString(call, "tag");
+    if (!digest && !tag) throw new BuiltinError(`${call.name}(name = "${name}"): one of "digest" or "tag" is required`);
+    const pos = call.callStack[0] ?? call.pos;
+    const existing = info.pulls.get(name);
+    if (existing) throw new BuiltinError(`${call.name}(name = "${name}") is already declared at ${formatPos(existing.pos)}`);
+    info.pulls.set(name, { name, image, digest, tag, platforms: stringListArg(call, "platforms", -1) ?? [], pos });
+  };
+  readModule(root, info, recordPull);
+  readWorkspace(root, recordPull);
+  return info;
+}
+function readModule(root, info, recordPull) {
+  const path = join12(root, "MODULE.bazel");
+  if (!existsSync2(path)) return;
   const predeclared = /* @__PURE__ */ new Map();
-  for (const name of [
-    "module",
-    "register_toolchains",
-    "register_execution_platforms",
-    "single_version_override",
-    "multiple_version_override",
-    "archive_override",
-    "git_override",
-    "local_path_override",
-    "inject_repo",
-    "override_repo"
-  ]) {
-    predeclared.set(name, noop(name));
-  }
+  for (const name of MODULE_NOOPS) predeclared.set(name, new Builtin(name, () => null));
   predeclared.set(
     "bazel_dep",
     new Builtin("bazel_dep", (call) => {
@@ -41602,7 +41836,7 @@ function readModuleFile(root) {
       if (typeof file !== "string" || typeof extName !== "string") {
         throw new BuiltinError("use_extension() takes the .bzl file and the extension name as strings");
       }
-      const isOci = /^@(rules_oci|@rules_oci)\/\/oci:extensions\.bzl$/.test(file) && extName === "oci";
+      const isOci = /^@@?rules_oci\/\/oci:extensions\.bzl$/.test(file) && extName === "oci";
       const proxy = {
         typeName: "module_extension_proxy",
         getAttr: (tag) => new Builtin(tag, (c) => {
@@ -41623,20 +41857,85 @@ function readModuleFile(root) {
     })
   );
   predeclared.set("use_repo_rule", new Builtin("use_repo_rule", () => new Builtin("repo_rule", () => null)));
-  function recordPull(call) {
-    const name = kwargString(call, "name");
-    const image = kwargString(call, "image");
-    const digest = optionalString(call, "digest");
-    const tag = optionalString(call, "tag");
-    if (!digest && !tag) throw new BuiltinError(`oci.pull(name = "${name}"): one of "digest" or "tag" is required`);
-    const pos = call.callStack[0] ?? call.pos;
-    const existing = info.pulls.get(name);
-    if (existing) throw new BuiltinError(`oci.pull(name = "${name}") is already declared at ${formatPos(existing.pos)}`);
-    info.pulls.set(name, { name, image, digest, tag, platforms: stringListArg(call, "platforms", -1) ?? [], pos });
-  }
+  const included = /* @__PURE__ */ new Set();
+  predeclared.set(
+    "include",
+    new Builtin("include", (call) => {
+      const text = call.args[0];
+      if (typeof text !== "string") throw new BuiltinError("include() takes a label of a .MODULE.bazel file");
+      let label;
+      try {
+        label = parseLabel(text);
+      } catch (err) {
+        throw new BuiltinError(`include(): ${err.message}`);
+      }
+      if (label.repo !== "") throw new BuiltinError(`include(): "${text}" must be in the main repository`);
+      if (!label.name.endsWith(".MODULE.bazel")) throw new BuiltinError(`include(): "${text}" must name a file ending in .MODULE.bazel`);
+      if (included.has(label.path)) throw new BuiltinError(`include(): ${label.path} is included twice`);
+      included.add(label.path);
+      const abs = join12(root, label.path);
+      if (!existsSync2(abs)) throw new BuiltinError(`include(): ${label.path} does not exist`);
+      execFile2({ file: label.path, source: readFileSync(abs, "utf8"), predeclared });
+      return null;
+    })
+  );
   execFile2({ file: "MODULE.bazel", source: readFileSync(path, "utf8"), predeclared });
-  return info;
 }
+function readWorkspace(root, recordPull) {
+  const file = ["WORKSPACE.bazel", "WORKSPACE"].find((f) => existsSync2(join12(root, f)));
+  if (!file) return;
+  const ociPull = new Builtin("oci_pull", (call) => {
+    recordPull(call);
+    return null;
+  });
+  const globals = () => {
+    const g = /* @__PURE__ */ new Map();
+    for (const name of WORKSPACE_NOOPS) g.set(name, new Builtin(name, () => null));
+    const native = { typeName: "native", getAttr: (n) => new Builtin(n, () => null), attrNames: () => [] };
+    g.set("native", native);
+    return g;
+  };
+  const loaded = /* @__PURE__ */ new Map();
+  const load = (module, pos) => {
+    let label;
+    try {
+      label = parseLabel(module);
+    } catch (err) {
+      throw new StarlarkError(`load: ${err.message}`, pos);
+    }
+    if (label.repo !== "") {
+      const isPull = /^(rules_oci)$/.test(label.repo) && label.pkg === "oci" && label.name === "pull.bzl";
+      return new AnySymbols((symbol) => isPull && symbol === "oci_pull" ? ociPull : new Builtin(symbol, () => null));
+    }
+    const key = label.toString();
+    const cached = loaded.get(key);
+    if (cached) return cached;
+    const abs = join12(root, label.path);
+    if (!existsSync2(abs)) throw new StarlarkError(`load: cannot find ${label.path}`, pos);
+    const result = execFile2({ file: label.path, source: readFileSync(abs, "utf8"), predeclared: globals(), load });
+    loaded.set(key, result);
+    return result;
+  };
+  execFile2({ file, source: readFileSync(join12(root, file), "utf8"), predeclared: globals(), load });
+}
+var AnySymbols = class extends Map {
+  #make;
+  constructor(make) {
+    super();
+    this.#make = make;
+  }
+  has(_key) {
+    return true;
+  }
+  get(key) {
+    let v = super.get(key);
+    if (v === void 0) {
+      v = this.#make(key);
+      super.set(key, v);
+    }
+    return v;
+  }
+};
 
 // src/workspace/constraints.ts
 var CPU = {
@@ -41681,8 +41980,7 @@ function platformMatchesSelectKey(label, setting, config) {
     const cv = setting.attrs.get("constraint_values");
     if (!(cv instanceof StarList || cv instanceof StarTuple) || cv.elems.length === 0) return false;
     return cv.elems.every((e) => {
-      if (typeof e !== "string") return false;
-      const l = parseConstraint(e, setting.label);
+      const l = e instanceof LabelValue ? e.label : typeof e === "string" ? parseConstraint(e, setting.label) : void 0;
       return l !== void 0 && constraintHolds(l, p) === true;
     });
   }
@@ -41694,6 +41992,28 @@ function parseConstraint(text, at) {
   } catch {
     return void 0;
   }
+}
+function platformFromConstraints(labels) {
+  const out = {};
+  for (const l of labels) {
+    const repo = canonicalRepo(l.repo);
+    if (repo === "platforms" && l.pkg === "os") out.os = OS_NAMES[l.name] ?? l.name;
+    if (repo === "platforms" && l.pkg === "cpu") {
+      const cpu = CPU[l.name];
+      if (cpu) {
+        out.architecture = cpu.arch;
+        if (cpu.variant) out.variant = cpu.variant;
+      }
+    }
+  }
+  return out;
+}
+function goPlatformLabel(l) {
+  const repo = canonicalRepo(l.repo);
+  if (repo !== "rules_go" || l.pkg !== "go/toolchain" && l.pkg !== "go/platform") return void 0;
+  const m = /^([a-z0-9]+)_([a-z0-9]+?)(?:_cgo)?$/.exec(l.name);
+  if (!m) return void 0;
+  return normalizePlatform({ os: m[1] ?? "", architecture: m[2] ?? "" });
 }
 
 // src/workspace/workspace.ts
@@ -41735,9 +42055,9 @@ var Workspace = class {
   }
   // ---- packages -------------------------------------------------------------------------
   #buildFileOf(pkg) {
-    const dir = join12(this.root, pkg);
+    const dir = join13(this.root, pkg);
     for (const name of BUILD_FILES2) {
-      const p = join12(dir, name);
+      const p = join13(dir, name);
       if (existsSync3(p) && statSync(p).isFile()) return p;
     }
     return void 0;
@@ -41769,7 +42089,7 @@ var Workspace = class {
   packagesUnder(prefix) {
     const out = [];
     const walk = (rel) => {
-      const abs = join12(this.root, rel);
+      const abs = join13(this.root, rel);
       if (this.#buildFileOf(rel)) out.push(rel);
       let entries;
       try {
@@ -41782,7 +42102,7 @@ var Workspace = class {
         walk(rel === "" ? e.name : `${rel}/${e.name}`);
       }
     };
-    if (!existsSync3(join12(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
+    if (!existsSync3(join13(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
     walk(prefix);
     return out.sort();
   }
@@ -41877,8 +42197,48 @@ var Workspace = class {
     this.#pullTargets.set(label.repo, target);
     return target;
   }
+  /**
+   * The platform a label names: a platform() target's constraint_values (following `parents`),
+   * or rules_go's well-known platform labels. `by` is the target that asked, for messages.
+   */
+  platformOf(label, by, seen = []) {
+    const fromGo = goPlatformLabel(label);
+    if (fromGo) return fromGo;
+    const key = label.toString();
+    if (seen.includes(key)) throw new BuildError(`${by}: platform ${key} is its own parent`);
+    const resolved = label.repo === "" ? this.resolve(label, ` (required by ${by})`) : void 0;
+    const target = resolved?.kind === "target" ? resolved.target : void 0;
+    if (!target || target.kind !== "platform") {
+      throw new BuildError(`${by}: ${key} is not a platform() target (a transition needs one, or @rules_go//go/toolchain:<os>_<arch>)`);
+    }
+    const parts2 = this.#labelsOf(target, "constraint_values");
+    let p = platformFromConstraints(parts2);
+    const parents = this.#labelsOf(target, "parents");
+    for (const parent of parents) {
+      const base = this.platformOf(parent, by, [...seen, key]);
+      p = { os: p.os ?? base.os, architecture: p.architecture ?? base.architecture, variant: p.variant ?? base.variant };
+    }
+    if (!p.os || !p.architecture) {
+      throw new BuildError(
+        `${formatPos(target.pos)}: ${key}: constraint_values must include @platforms//os:<os> and @platforms//cpu:<cpu> (required by ${by})`
+      );
+    }
+    return normalizePlatform({ os: p.os, architecture: p.architecture, ...p.variant ? { variant: p.variant } : {} });
+  }
+  #labelsOf(target, attr) {
+    const v = target.attrs.get(attr);
+    if (v === void 0 || v === null) return [];
+    if (!(v instanceof StarList || v instanceof StarTuple)) {
+      throw new BuildError(`${formatPos(target.pos)}: ${target.label}: "${attr}" must be a list of labels`);
+    }
+    return v.elems.map((e) => {
+      if (e instanceof LabelValue) return e.label;
+      if (typeof e === "string") return parseLabel(e, target.label.repo, target.label.pkg);
+      throw new BuildError(`${formatPos(target.pos)}: ${target.label}: "${attr}" must be a list of labels`);
+    });
+  }
   #sourceFile(label) {
-    const abs = join12(this.root, label.pkg, label.name);
+    const abs = join13(this.root, label.pkg, label.name);
     if (!existsSync3(abs)) return void 0;
     const st = statSync(abs);
     if (!st.isFile()) return void 0;
@@ -41906,8 +42266,10 @@ var Workspace = class {
     return out;
   }
   #selectKeyMatches(key, target, config) {
-    if (typeof key !== "string") throw new BuiltinError(`select() keys must be label strings, got ${String(key)}`);
-    const label = parseLabel(key, target.label.repo, target.label.pkg);
+    let label;
+    if (key instanceof LabelValue) label = key.label;
+    else if (typeof key === "string") label = parseLabel(key, target.label.repo, target.label.pkg);
+    else throw new BuiltinError(`select() keys must be labels, got ${String(key)}`);
     const setting = label.repo === "" && this.#buildFileOf(label.pkg) ? this.loadPackage(label.pkg).targets.get(label.name) : void 0;
     return platformMatchesSelectKey(label, setting, config);
   }
@@ -41955,27 +42317,67 @@ var Workspace = class {
     const exDirsV = call.kwargs.get("exclude_directories");
     const excludeDirectories = exDirsV === void 0 ? true : exDirsV !== 0 && exDirsV !== false;
     const allowEmptyV = call.kwargs.get("allow_empty");
-    const listing = listPackageFiles(join12(this.root, scope.pkg.name));
+    const listing = listPackageFiles(join13(this.root, scope.pkg.name));
     const matched = matchGlob(listing, include, exclude, excludeDirectories);
     if (matched.length === 0 && allowEmptyV === false) {
       throw new BuiltinError(`glob pattern(s) ${JSON.stringify(include)} matched no files and allow_empty = False`);
     }
     return fromStringList(matched);
   }
+  #currentPkg(what) {
+    const scope = this.#scope;
+    if (!scope) throw new BuiltinError(`${what} can only be called while a BUILD file is evaluated`);
+    return scope.pkg;
+  }
+  /** Functions a BUILD file sees (and .bzl files as `native.*`). */
   #buildGlobals() {
     const g = /* @__PURE__ */ new Map();
     for (const kind of NATIVE_RULES) g.set(kind, this.#ruleBuiltin(kind, kind, "native"));
     g.set("glob", new Builtin("glob", (call) => this.#glob(call)));
     const noop = (name) => new Builtin(name, () => null);
     for (const name of ["package", "licenses", "exports_files", "package_group", "workspace"]) g.set(name, noop(name));
-    g.set("package_name", new Builtin("package_name", () => this.#scope?.pkg.name ?? ""));
+    g.set("package_name", new Builtin("package_name", () => this.#currentPkg("package_name()").name));
     g.set("repository_name", new Builtin("repository_name", () => "@"));
+    g.set("module_name", new Builtin("module_name", () => null));
+    g.set("module_version", new Builtin("module_version", () => null));
+    g.set(
+      "package_relative_label",
+      new Builtin("package_relative_label", (call) => {
+        const v = call.args[0];
+        if (v instanceof LabelValue) return v;
+        if (typeof v !== "string") throw new BuiltinError("package_relative_label() takes a label string");
+        return new LabelValue(this.#parseIn(v, this.#currentPkg("package_relative_label()").name));
+      })
+    );
+    g.set("existing_rule", new Builtin("existing_rule", (call) => {
+      const name = call.args[0];
+      const t = typeof name === "string" ? this.#currentPkg("existing_rule()").targets.get(name) : void 0;
+      return t ? ruleDict(t) : null;
+    }));
+    g.set("existing_rules", new Builtin("existing_rules", () => {
+      const out = new StarDict();
+      for (const t of this.#currentPkg("existing_rules()").targets.values()) out.set(t.label.name, ruleDict(t));
+      return out;
+    }));
+    g.set("Label", labelBuiltin(() => ({ repo: "", pkg: this.#scope?.pkg.name ?? "" })));
     return g;
   }
-  /** Globals of a .bzl file: no rules at top level, but `native` for macros. */
-  #bzlGlobals() {
-    const g = /* @__PURE__ */ new Map();
-    g.set("native", nativeModule(this.#buildGlobals()));
+  #parseIn(text, pkg) {
+    try {
+      return parseLabel(text, "", pkg);
+    } catch (err) {
+      throw new BuiltinError(err.message);
+    }
+  }
+  /** Globals of a .bzl file: `native` for macros, Label relative to the .bzl's package, rule(), ... */
+  #bzlGlobals(file) {
+    const g = bzlPredeclared(file.toString(), {
+      customRule: (_hint, call) => this.#recordTarget("custom_rule", file.toString(), call)
+    });
+    const native = this.#buildGlobals();
+    native.delete("Label");
+    g.set("native", nativeModule(native));
+    g.set("Label", labelBuiltin(() => ({ repo: file.repo, pkg: file.pkg })));
     return g;
   }
   #load(module, pos, fromRepo, fromPkg) {
@@ -41989,9 +42391,15 @@ var Workspace = class {
     if (label.repo !== "") {
       const known = knownModule(label.repo, label.pkg, label.name);
       const origin = `@${label.repo}//${label.pkg}:${label.name}`;
-      return new StubModule((symbol) => {
-        const kind = known?.[symbol] ?? symbol;
-        return this.#ruleBuiltin(symbol, kind, origin);
+      return new AnySymbols((symbol) => {
+        const kind = known?.[symbol];
+        if (kind) return this.#ruleBuiltin(symbol, kind, origin);
+        return new Builtin(symbol, (call) => {
+          if (call.args.length === 0 && typeof call.kwargs.get("name") === "string" && this.#scope) {
+            this.#recordTarget(symbol, origin, call);
+          }
+          return null;
+        });
       });
     }
     return this.#loadBzl(label, pos);
@@ -42001,14 +42409,14 @@ var Workspace = class {
     const cached = this.#bzl.get(key);
     if (cached) return cached;
     if (this.#bzlLoading.has(key)) throw new StarlarkError(`load cycle: ${[...this.#bzlLoading, key].join(" -> ")}`, pos);
-    const abs = join12(this.root, label.pkg, label.name);
+    const abs = join13(this.root, label.pkg, label.name);
     if (!existsSync3(abs)) throw new StarlarkError(`load: cannot find ${label.path} (for "${key}")`, pos);
     this.#bzlLoading.add(key);
     try {
       const globals = execFile2({
         file: label.path,
         source: readFileSync2(abs, "utf8"),
-        predeclared: this.#bzlGlobals(),
+        predeclared: this.#bzlGlobals(label),
         load: (m, p) => this.#load(m, p, label.repo, label.pkg),
         print: (msg, p) => this.#log.info(`${formatPos(p)}: ${msg}`)
       });
@@ -42019,24 +42427,13 @@ var Workspace = class {
     }
   }
 };
-var StubModule = class extends Map {
-  #make;
-  constructor(make) {
-    super();
-    this.#make = make;
-  }
-  has(_key) {
-    return true;
-  }
-  get(key) {
-    let v = super.get(key);
-    if (v === void 0) {
-      v = this.#make(key);
-      super.set(key, v);
-    }
-    return v;
-  }
-};
+function ruleDict(t) {
+  const d = new StarDict();
+  d.set("name", t.label.name);
+  d.set("kind", t.kind);
+  for (const [k, v] of t.attrs) d.set(k, v);
+  return d;
+}
 function nativeModule(globals) {
   return {
     typeName: "native",
@@ -42047,16 +42444,16 @@ function nativeModule(globals) {
 
 // src/workspace/root.ts
 import { existsSync as existsSync4, statSync as statSync2 } from "node:fs";
-import { dirname as dirname5, join as join13, resolve as resolve2 } from "node:path";
+import { dirname as dirname6, join as join14, resolve as resolve2 } from "node:path";
 var MARKERS = ["MODULE.bazel", "REPO.bazel", "WORKSPACE.bazel", "WORKSPACE"];
 function findWorkspaceRoot(start) {
   let dir = resolve2(start);
   for (; ; ) {
     for (const marker of MARKERS) {
-      const p = join13(dir, marker);
+      const p = join14(dir, marker);
       if (existsSync4(p) && statSync2(p).isFile()) return dir;
     }
-    const parent = dirname5(dir);
+    const parent = dirname6(dir);
     if (parent === dir) {
       throw new Error(
         `no workspace found at or above ${resolve2(start)}: expected one of ${MARKERS.join(", ")}`
@@ -43061,23 +43458,23 @@ function appendQuery(url, name, value) {
   return u;
 }
 async function* chunksOf(stream, size) {
-  let parts = [];
+  let parts2 = [];
   let n = 0;
   for await (const chunk of stream) {
     let b = chunk;
     while (b.length > 0) {
       const take = Math.min(size - n, b.length);
-      parts.push(b.subarray(0, take));
+      parts2.push(b.subarray(0, take));
       n += take;
       b = b.subarray(take);
       if (n === size) {
-        yield Buffer.concat(parts);
-        parts = [];
+        yield Buffer.concat(parts2);
+        parts2 = [];
         n = 0;
       }
     }
   }
-  if (n > 0) yield Buffer.concat(parts);
+  if (n > 0) yield Buffer.concat(parts2);
 }
 function uploadRetryable(err) {
   if (err instanceof TransportError) return err.attempts <= 1 && isRetryableError(err);
@@ -43470,8 +43867,8 @@ var RegistryClient = class {
       if (Array.isArray(body.tags)) {
         for (const t of body.tags) if (typeof t === "string") tags.push(t);
       }
-      const link2 = res.header("link");
-      const next = link2 ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link2) : null;
+      const link3 = res.header("link");
+      const next = link3 ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link3) : null;
       if (!next) break;
       url = new URL(next[1], res.url).toString();
     }
@@ -43483,10 +43880,10 @@ var RegistryClient = class {
 import { readFile as readFile6 } from "node:fs/promises";
 import { spawn as spawn2 } from "node:child_process";
 import { homedir } from "node:os";
-import { join as join14 } from "node:path";
+import { join as join15 } from "node:path";
 function dockerConfigPath(env = process.env, configDir) {
-  const dir = configDir ?? (env.DOCKER_CONFIG || join14(env.HOME || homedir(), ".docker"));
-  return join14(dir, "config.json");
+  const dir = configDir ?? (env.DOCKER_CONFIG || join15(env.HOME || homedir(), ".docker"));
+  return join15(dir, "config.json");
 }
 async function readDockerConfig(path) {
   let text;
@@ -43708,7 +44105,7 @@ async function runPipeline(opts) {
   const group = opts.group ?? ((_name, fn) => fn());
   const cwd = resolve3(opts.cwd);
   const root = findWorkspaceRoot(cwd);
-  const outputDir = resolve3(opts.outputDir && opts.outputDir !== "" ? opts.outputDir : join15(root, ".oci-build"));
+  const outputDir = resolve3(opts.outputDir && opts.outputDir !== "" ? opts.outputDir : join16(root, ".oci-build"));
   const cwdPkg = relative3(root, cwd).split(sep3).join("/");
   const sourceDateEpoch = parseSourceDateEpoch(env);
   const platforms = opts.platforms ?? [];
@@ -43724,7 +44121,7 @@ async function runPipeline(opts) {
     env
   });
   let toolchain;
-  const store = new BlobStore(join15(outputDir, "store"));
+  const store = new BlobStore(join16(outputDir, "store"));
   const engine = new Engine({
     workspace: ws,
     outRoot: outputDir,
@@ -43744,8 +44141,8 @@ async function runPipeline(opts) {
       opts.log.info(`${out.length} target(s): ${out.map((n) => n.node.label.toString()).join(" ")}`);
       return out;
     });
-    await mkdir5(outputDir, { recursive: true });
-    await writeFile3(join15(outputDir, ".gitignore"), "*\n");
+    await mkdir6(outputDir, { recursive: true });
+    await writeFile3(join16(outputDir, ".gitignore"), "*\n");
     const built = await group(
       "Building",
       () => Promise.all(
@@ -43833,7 +44230,7 @@ async function wrapIndex(store, outputDir, node, providers) {
   });
   const family = images.every((i) => i.family === "docker") ? "docker" : "oci";
   const descriptor = await buildIndex(store, images.map((i) => i.descriptor), void 0, family);
-  const layoutDir = join15(outputDir, "bin", `multi-${images.map((i) => configKey(withPlatform(i.platform))).join("+")}`, node.label.pkg, node.label.name);
+  const layoutDir = join16(outputDir, "bin", `multi-${images.map((i) => configKey(withPlatform(i.platform))).join("+")}`, node.label.pkg, node.label.name);
   await writeLayout(store, layoutDir, [{ descriptor }]);
   return { kind: "index", descriptor, index: await readIndex(store, descriptor.digest), images, family, layoutDir };
 }
@@ -43949,13 +44346,13 @@ ${USAGE}
     }
   });
   for (const r of result.reports) {
-    const parts = [r.label, r.kind, r.action];
-    if (r.digest) parts.push(r.digest);
-    if (r.platforms.length) parts.push(r.platforms.join(","));
-    if (r.tags.length) parts.push(r.tags.join(","));
-    if (r.references.length) parts.push(r.references.join(","));
-    if (r.layout) parts.push(r.layout);
-    process.stdout.write(`${parts.join("  ")}
+    const parts2 = [r.label, r.kind, r.action];
+    if (r.digest) parts2.push(r.digest);
+    if (r.platforms.length) parts2.push(r.platforms.join(","));
+    if (r.tags.length) parts2.push(r.tags.join(","));
+    if (r.references.length) parts2.push(r.references.join(","));
+    if (r.layout) parts2.push(r.layout);
+    process.stdout.write(`${parts2.join("  ")}
 `);
   }
   process.stderr.write(`done in ${((performance.now() - started) / 1e3).toFixed(2)}s

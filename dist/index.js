@@ -590,10 +590,10 @@ var require_errors = __commonJS({
     };
     var kHTTPParserError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_HTTP_PARSER");
     var HTTPParserError = class extends Error {
-      constructor(message, code, data) {
+      constructor(message, code2, data) {
         super(message);
         this.name = "HTTPParserError";
-        this.code = code ? `HPE_${code}` : void 0;
+        this.code = code2 ? `HPE_${code2}` : void 0;
         this.data = data ? data.toString() : void 0;
       }
       static [Symbol.hasInstance](instance) {
@@ -616,12 +616,12 @@ var require_errors = __commonJS({
     };
     var kRequestRetryError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_REQ_RETRY");
     var RequestRetryError = class extends UndiciError {
-      constructor(message, code, { headers, data }) {
+      constructor(message, code2, { headers, data }) {
         super(message);
         this.name = "RequestRetryError";
         this.message = message || "Request retry error";
         this.code = "UND_ERR_REQ_RETRY";
-        this.statusCode = code;
+        this.statusCode = code2;
         this.data = data;
         this.headers = headers;
       }
@@ -632,12 +632,12 @@ var require_errors = __commonJS({
     };
     var kResponseError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RESPONSE");
     var ResponseError = class extends UndiciError {
-      constructor(message, code, { headers, data }) {
+      constructor(message, code2, { headers, data }) {
         super(message);
         this.name = "ResponseError";
         this.message = message || "Response error";
         this.code = "UND_ERR_RESPONSE";
-        this.statusCode = code;
+        this.statusCode = code2;
         this.data = data;
         this.headers = headers;
       }
@@ -847,8 +847,8 @@ var require_tree = __commonJS({
         if (index === void 0 || index >= key.length) {
           throw new TypeError("Unreachable");
         }
-        const code = this.code = key.charCodeAt(index);
-        if (code > 127) {
+        const code2 = this.code = key.charCodeAt(index);
+        if (code2 > 127) {
           throw new TypeError("key must be ascii string");
         }
         if (key.length !== ++index) {
@@ -869,11 +869,11 @@ var require_tree = __commonJS({
         let index = 0;
         let node = this;
         while (true) {
-          const code = key.charCodeAt(index);
-          if (code > 127) {
+          const code2 = key.charCodeAt(index);
+          if (code2 > 127) {
             throw new TypeError("key must be ascii string");
           }
-          if (node.code === code) {
+          if (node.code === code2) {
             if (length === ++index) {
               node.value = value;
               break;
@@ -883,7 +883,7 @@ var require_tree = __commonJS({
               node.middle = new _TstNode(key, value, index);
               break;
             }
-          } else if (node.code < code) {
+          } else if (node.code < code2) {
             if (node.left !== null) {
               node = node.left;
             } else {
@@ -907,19 +907,19 @@ var require_tree = __commonJS({
         let index = 0;
         let node = this;
         while (node !== null && index < keylength) {
-          let code = key[index];
-          if (code <= 90 && code >= 65) {
-            code |= 32;
+          let code2 = key[index];
+          if (code2 <= 90 && code2 >= 65) {
+            code2 |= 32;
           }
           while (node !== null) {
-            if (code === node.code) {
+            if (code2 === node.code) {
               if (keylength === ++index) {
                 return node;
               }
               node = node.middle;
               break;
             }
-            node = node.code < code ? node.left : node.right;
+            node = node.code < code2 ? node.left : node.right;
           }
         }
         return null;
@@ -1626,11 +1626,11 @@ var require_diagnostics = __commonJS({
         websocketDebuglog("connection opened %s%s", address, port ? `:${port}` : "");
       });
       diagnosticsChannel.channel("undici:websocket:close").subscribe((evt) => {
-        const { websocket, code, reason } = evt;
+        const { websocket, code: code2, reason } = evt;
         websocketDebuglog(
           "closed connection to %s - %s %s",
           websocket.url,
-          code,
+          code2,
           reason
         );
       });
@@ -3380,8 +3380,8 @@ var require_data_url = __commonJS({
       return input.slice(start, position.position);
     }
     function stringPercentDecode(input) {
-      const bytes = encoder.encode(input);
-      return percentDecode(bytes);
+      const bytes2 = encoder.encode(input);
+      return percentDecode(bytes2);
     }
     function isHexCharByte(byte) {
       return byte >= 48 && byte <= 57 || byte >= 65 && byte <= 70 || byte >= 97 && byte <= 102;
@@ -4118,9 +4118,9 @@ var require_util2 = __commonJS({
     }
     function isValidEncodedURL(url) {
       for (let i = 0; i < url.length; ++i) {
-        const code = url.charCodeAt(i);
-        if (code > 126 || // Non-US-ASCII + DEL
-        code < 32) {
+        const code2 = url.charCodeAt(i);
+        if (code2 > 126 || // Non-US-ASCII + DEL
+        code2 < 32) {
           return false;
         }
       }
@@ -4364,7 +4364,7 @@ var require_util2 = __commonJS({
         return false;
       }
     }
-    function bytesMatch(bytes, metadataList) {
+    function bytesMatch(bytes2, metadataList) {
       if (crypto2 === void 0) {
         return true;
       }
@@ -4380,7 +4380,7 @@ var require_util2 = __commonJS({
       for (const item of metadata) {
         const algorithm = item.algo;
         const expectedValue = item.hash;
-        let actualValue = crypto2.createHash(algorithm).update(bytes).digest("base64");
+        let actualValue = crypto2.createHash(algorithm).update(bytes2).digest("base64");
         if (actualValue[actualValue.length - 1] === "=") {
           if (actualValue[actualValue.length - 2] === "=") {
             actualValue = actualValue.slice(0, -2);
@@ -4658,17 +4658,17 @@ var require_util2 = __commonJS({
       return input;
     }
     async function readAllBytes(reader) {
-      const bytes = [];
+      const bytes2 = [];
       let byteLength = 0;
       while (true) {
         const { done, value: chunk } = await reader.read();
         if (done) {
-          return Buffer.concat(bytes, byteLength);
+          return Buffer.concat(bytes2, byteLength);
         }
         if (!isUint8Array(chunk)) {
           throw new TypeError("Received non-Uint8Array chunk");
         }
-        bytes.push(chunk);
+        bytes2.push(chunk);
         byteLength += chunk.length;
       }
     }
@@ -4711,8 +4711,8 @@ var require_util2 = __commonJS({
       }
       const rangeStart = collectASequenceOfCodePoints(
         (char) => {
-          const code = char.charCodeAt(0);
-          return code >= 48 && code <= 57;
+          const code2 = char.charCodeAt(0);
+          return code2 >= 48 && code2 <= 57;
         },
         data,
         position
@@ -4738,8 +4738,8 @@ var require_util2 = __commonJS({
       }
       const rangeEnd = collectASequenceOfCodePoints(
         (char) => {
-          const code = char.charCodeAt(0);
-          return code >= 48 && code <= 57;
+          const code2 = char.charCodeAt(0);
+          return code2 >= 48 && code2 <= 57;
         },
         data,
         position
@@ -5622,19 +5622,19 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     function bodyMixinMethods(instance) {
       const methods = {
         blob() {
-          return consumeBody(this, (bytes) => {
+          return consumeBody(this, (bytes2) => {
             let mimeType = bodyMimeType(this);
             if (mimeType === null) {
               mimeType = "";
             } else if (mimeType) {
               mimeType = serializeAMimeType(mimeType);
             }
-            return new Blob2([bytes], { type: mimeType });
+            return new Blob2([bytes2], { type: mimeType });
           }, instance);
         },
         arrayBuffer() {
-          return consumeBody(this, (bytes) => {
-            return new Uint8Array(bytes).buffer;
+          return consumeBody(this, (bytes2) => {
+            return new Uint8Array(bytes2).buffer;
           }, instance);
         },
         text() {
@@ -5673,8 +5673,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           }, instance);
         },
         bytes() {
-          return consumeBody(this, (bytes) => {
-            return new Uint8Array(bytes);
+          return consumeBody(this, (bytes2) => {
+            return new Uint8Array(bytes2);
           }, instance);
         }
       };
@@ -5709,8 +5709,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       const body = object[kState].body;
       return body != null && (body.stream.locked || util.isDisturbed(body.stream));
     }
-    function parseJSONFromBytes(bytes) {
-      return JSON.parse(utf8DecodeBytes(bytes));
+    function parseJSONFromBytes(bytes2) {
+      return JSON.parse(utf8DecodeBytes(bytes2));
     }
     function bodyMimeType(requestOrResponse) {
       const headers = requestOrResponse[kState].headersList;
@@ -7030,9 +7030,9 @@ var require_client_h2 = __commonJS({
       this[kSocket][kError] = err;
       this[kClient][kOnError](err);
     }
-    function onHttp2FrameError(type, code, id) {
+    function onHttp2FrameError(type, code2, id) {
       if (id === 0) {
-        const err = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code}`);
+        const err = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code2}`);
         this[kSocket][kError] = err;
         this[kClient][kOnError](err);
       }
@@ -7042,8 +7042,8 @@ var require_client_h2 = __commonJS({
       this.destroy(err);
       util.destroy(this[kSocket], err);
     }
-    function onHTTP2GoAway(code) {
-      const err = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code}`, util.getSocketInfo(this));
+    function onHTTP2GoAway(code2) {
+      const err = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code2}`, util.getSocketInfo(this));
       const client = this[kClient];
       client[kSocket] = null;
       client[kHTTPContext] = null;
@@ -7248,8 +7248,8 @@ var require_client_h2 = __commonJS({
       stream.once("error", function(err) {
         abort(err);
       });
-      stream.once("frameError", (type, code) => {
-        abort(new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code}`));
+      stream.once("frameError", (type, code2) => {
+        abort(new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code2}`));
       });
       return true;
       function writeBodyH2() {
@@ -9187,7 +9187,7 @@ var require_retry_handler = __commonJS({
         if (this.handler.onBodySent) return this.handler.onBodySent(chunk);
       }
       static [kRetryHandlerDefaultRetry](err, { state, opts }, cb) {
-        const { statusCode, code, headers } = err;
+        const { statusCode, code: code2, headers } = err;
         const { method, retryOptions } = opts;
         const {
           maxRetries,
@@ -9199,7 +9199,7 @@ var require_retry_handler = __commonJS({
           methods
         } = retryOptions;
         const { counter } = state;
-        if (code && code !== "UND_ERR_REQ_RETRY" && !errorCodes.includes(code)) {
+        if (code2 && code2 !== "UND_ERR_REQ_RETRY" && !errorCodes.includes(code2)) {
           cb(err);
           return;
         }
@@ -11942,8 +11942,8 @@ var require_headers = __commonJS({
     var util = __require("node:util");
     var kHeadersMap = /* @__PURE__ */ Symbol("headers map");
     var kHeadersSortedMap = /* @__PURE__ */ Symbol("headers map sorted");
-    function isHTTPWhiteSpaceCharCode(code) {
-      return code === 10 || code === 13 || code === 9 || code === 32;
+    function isHTTPWhiteSpaceCharCode(code2) {
+      return code2 === 10 || code2 === 13 || code2 === 9 || code2 === 32;
     }
     function headerValueNormalize(potentialValue) {
       let i = 0;
@@ -12413,10 +12413,10 @@ var require_response = __commonJS({
         if (init !== null) {
           init = webidl.converters.ResponseInit(init);
         }
-        const bytes = textEncoder.encode(
+        const bytes2 = textEncoder.encode(
           serializeJavascriptValueToJSONString(data)
         );
-        const body = extractBody(bytes);
+        const body = extractBody(bytes2);
         const responseObject = fromInnerResponse(makeResponse({}), "response");
         initializeResponse(responseObject, init, { body: body[0], type: "application/json" });
         return responseObject;
@@ -13873,12 +13873,12 @@ var require_fetch = __commonJS({
           processBodyError(response.error);
           return;
         }
-        const processBody = (bytes) => {
-          if (!bytesMatch(bytes, request.integrity)) {
+        const processBody = (bytes2) => {
+          if (!bytesMatch(bytes2, request.integrity)) {
             processBodyError("integrity mismatch");
             return;
           }
-          response.body = safelyExtractBody(bytes)[0];
+          response.body = safelyExtractBody(bytes2)[0];
           fetchFinale(fetchParams, response);
         };
         await fullyReadBody(response.body, processBody, processBodyError);
@@ -14291,12 +14291,12 @@ var require_fetch = __commonJS({
       if (request.body == null && fetchParams.processRequestEndOfBody) {
         queueMicrotask(() => fetchParams.processRequestEndOfBody());
       } else if (request.body != null) {
-        const processBodyChunk = async function* (bytes) {
+        const processBodyChunk = async function* (bytes2) {
           if (isCancelled(fetchParams)) {
             return;
           }
-          yield bytes;
-          fetchParams.processRequestBodyChunkLength?.(bytes.byteLength);
+          yield bytes2;
+          fetchParams.processRequestBodyChunkLength?.(bytes2.byteLength);
         };
         const processEndOfBody = () => {
           if (isCancelled(fetchParams)) {
@@ -14318,8 +14318,8 @@ var require_fetch = __commonJS({
         };
         requestBody = (async function* () {
           try {
-            for await (const bytes of request.body.stream) {
-              yield* processBodyChunk(bytes);
+            for await (const bytes2 of request.body.stream) {
+              yield* processBodyChunk(bytes2);
             }
             processEndOfBody();
           } catch (err) {
@@ -14371,33 +14371,33 @@ var require_fetch = __commonJS({
       }
       fetchParams.controller.resume = async () => {
         while (true) {
-          let bytes;
+          let bytes2;
           let isFailure;
           try {
             const { done, value } = await fetchParams.controller.next();
             if (isAborted(fetchParams)) {
               break;
             }
-            bytes = done ? void 0 : value;
+            bytes2 = done ? void 0 : value;
           } catch (err) {
             if (fetchParams.controller.ended && !timingInfo.encodedBodySize) {
-              bytes = void 0;
+              bytes2 = void 0;
             } else {
-              bytes = err;
+              bytes2 = err;
               isFailure = true;
             }
           }
-          if (bytes === void 0) {
+          if (bytes2 === void 0) {
             readableStreamClose(fetchParams.controller.controller);
             finalizeResponse(fetchParams, response);
             return;
           }
-          timingInfo.decodedBodySize += bytes?.byteLength ?? 0;
+          timingInfo.decodedBodySize += bytes2?.byteLength ?? 0;
           if (isFailure) {
-            fetchParams.controller.terminate(bytes);
+            fetchParams.controller.terminate(bytes2);
             return;
           }
-          const buffer = new Uint8Array(bytes);
+          const buffer = new Uint8Array(bytes2);
           if (buffer.byteLength) {
             fetchParams.controller.controller.enqueue(buffer);
           }
@@ -14523,9 +14523,9 @@ var require_fetch = __commonJS({
               if (fetchParams.controller.dump) {
                 return;
               }
-              const bytes = chunk;
-              timingInfo.encodedBodySize += bytes.byteLength;
-              return this.body.push(bytes);
+              const bytes2 = chunk;
+              timingInfo.encodedBodySize += bytes2.byteLength;
+              return this.body.push(bytes2);
             },
             onComplete() {
               if (this.abort) {
@@ -14971,7 +14971,7 @@ var require_util4 = __commonJS({
       fr[kError] = null;
       const stream = blob.stream();
       const reader = stream.getReader();
-      const bytes = [];
+      const bytes2 = [];
       let chunkPromise = reader.read();
       let isFirstChunk = true;
       (async () => {
@@ -14985,7 +14985,7 @@ var require_util4 = __commonJS({
             }
             isFirstChunk = false;
             if (!done && types.isUint8Array(value)) {
-              bytes.push(value);
+              bytes2.push(value);
               if ((fr[kLastProgressEventFired] === void 0 || Date.now() - fr[kLastProgressEventFired] >= 50) && !fr[kAborted]) {
                 fr[kLastProgressEventFired] = Date.now();
                 queueMicrotask(() => {
@@ -14997,7 +14997,7 @@ var require_util4 = __commonJS({
               queueMicrotask(() => {
                 fr[kState] = "done";
                 try {
-                  const result = packageData(bytes, type, blob.type, encodingName);
+                  const result = packageData(bytes2, type, blob.type, encodingName);
                   if (fr[kAborted]) {
                     return;
                   }
@@ -15037,7 +15037,7 @@ var require_util4 = __commonJS({
       });
       reader.dispatchEvent(event);
     }
-    function packageData(bytes, type, mimeType, encodingName) {
+    function packageData(bytes2, type, mimeType, encodingName) {
       switch (type) {
         case "DataURL": {
           let dataURL = "data:";
@@ -15047,7 +15047,7 @@ var require_util4 = __commonJS({
           }
           dataURL += ";base64,";
           const decoder = new StringDecoder("latin1");
-          for (const chunk of bytes) {
+          for (const chunk of bytes2) {
             dataURL += btoa(decoder.write(chunk));
           }
           dataURL += btoa(decoder.end());
@@ -15067,16 +15067,16 @@ var require_util4 = __commonJS({
           if (encoding === "failure") {
             encoding = "UTF-8";
           }
-          return decode(bytes, encoding);
+          return decode(bytes2, encoding);
         }
         case "ArrayBuffer": {
-          const sequence = combineByteSequences(bytes);
+          const sequence = combineByteSequences(bytes2);
           return sequence.buffer;
         }
         case "BinaryString": {
           let binaryString = "";
           const decoder = new StringDecoder("latin1");
-          for (const chunk of bytes) {
+          for (const chunk of bytes2) {
             binaryString += decoder.write(chunk);
           }
           binaryString += decoder.end();
@@ -15085,14 +15085,14 @@ var require_util4 = __commonJS({
       }
     }
     function decode(ioQueue, encoding) {
-      const bytes = combineByteSequences(ioQueue);
-      const BOMEncoding = BOMSniffing(bytes);
+      const bytes2 = combineByteSequences(ioQueue);
+      const BOMEncoding = BOMSniffing(bytes2);
       let slice2 = 0;
       if (BOMEncoding !== null) {
         encoding = BOMEncoding;
         slice2 = BOMEncoding === "UTF-8" ? 3 : 2;
       }
-      const sliced = bytes.slice(slice2);
+      const sliced = bytes2.slice(slice2);
       return new TextDecoder(encoding).decode(sliced);
     }
     function BOMSniffing(ioQueue) {
@@ -15645,9 +15645,9 @@ var require_cache = __commonJS({
           // 16.
         };
         operations.push(operation);
-        const bytes = await bodyReadPromise.promise;
+        const bytes2 = await bodyReadPromise.promise;
         if (clonedResponse.body != null) {
-          clonedResponse.body.source = bytes;
+          clonedResponse.body.source = bytes2;
         }
         const cacheJobPromise = createDeferredPromise();
         let errorData = null;
@@ -16098,8 +16098,8 @@ var require_util6 = __commonJS({
     "use strict";
     function isCTLExcludingHtab(value) {
       for (let i = 0; i < value.length; ++i) {
-        const code = value.charCodeAt(i);
-        if (code >= 0 && code <= 8 || code >= 10 && code <= 31 || code === 127) {
+        const code2 = value.charCodeAt(i);
+        if (code2 >= 0 && code2 <= 8 || code2 >= 10 && code2 <= 31 || code2 === 127) {
           return true;
         }
       }
@@ -16107,26 +16107,26 @@ var require_util6 = __commonJS({
     }
     function validateCookieName(name) {
       for (let i = 0; i < name.length; ++i) {
-        const code = name.charCodeAt(i);
-        if (code < 33 || // exclude CTLs (0-31), SP and HT
-        code > 126 || // exclude non-ascii and DEL
-        code === 34 || // "
-        code === 40 || // (
-        code === 41 || // )
-        code === 60 || // <
-        code === 62 || // >
-        code === 64 || // @
-        code === 44 || // ,
-        code === 59 || // ;
-        code === 58 || // :
-        code === 92 || // \
-        code === 47 || // /
-        code === 91 || // [
-        code === 93 || // ]
-        code === 63 || // ?
-        code === 61 || // =
-        code === 123 || // {
-        code === 125) {
+        const code2 = name.charCodeAt(i);
+        if (code2 < 33 || // exclude CTLs (0-31), SP and HT
+        code2 > 126 || // exclude non-ascii and DEL
+        code2 === 34 || // "
+        code2 === 40 || // (
+        code2 === 41 || // )
+        code2 === 60 || // <
+        code2 === 62 || // >
+        code2 === 64 || // @
+        code2 === 44 || // ,
+        code2 === 59 || // ;
+        code2 === 58 || // :
+        code2 === 92 || // \
+        code2 === 47 || // /
+        code2 === 91 || // [
+        code2 === 93 || // ]
+        code2 === 63 || // ?
+        code2 === 61 || // =
+        code2 === 123 || // {
+        code2 === 125) {
           throw new Error("Invalid cookie name");
         }
       }
@@ -16142,31 +16142,31 @@ var require_util6 = __commonJS({
         ++i;
       }
       while (i < len2) {
-        const code = value.charCodeAt(i++);
-        if (code < 33 || // exclude CTLs (0-31)
-        code > 126 || // non-ascii and DEL (127)
-        code === 34 || // "
-        code === 44 || // ,
-        code === 59 || // ;
-        code === 92) {
+        const code2 = value.charCodeAt(i++);
+        if (code2 < 33 || // exclude CTLs (0-31)
+        code2 > 126 || // non-ascii and DEL (127)
+        code2 === 34 || // "
+        code2 === 44 || // ,
+        code2 === 59 || // ;
+        code2 === 92) {
           throw new Error("Invalid cookie value");
         }
       }
     }
     function validateCookiePath(path) {
       for (let i = 0; i < path.length; ++i) {
-        const code = path.charCodeAt(i);
-        if (code < 32 || // exclude CTLs (0-31)
-        code > 126 || // exclude DEL and non-ascii
-        code === 59) {
+        const code2 = path.charCodeAt(i);
+        if (code2 < 32 || // exclude CTLs (0-31)
+        code2 > 126 || // exclude DEL and non-ascii
+        code2 === 59) {
           throw new Error("Invalid cookie path");
         }
       }
     }
-    function isLetterOrDigit(code) {
-      return code >= 48 && code <= 57 || // 0-9
-      code >= 65 && code <= 90 || // A-Z
-      code >= 97 && code <= 122;
+    function isLetterOrDigit(code2) {
+      return code2 >= 48 && code2 <= 57 || // 0-9
+      code2 >= 65 && code2 <= 90 || // A-Z
+      code2 >= 97 && code2 <= 122;
     }
     function validateCookieDomain(domain) {
       if (domain === " ") {
@@ -16177,8 +16177,8 @@ var require_util6 = __commonJS({
       }
       let labelLength = 0;
       for (let i = 0; i < domain.length; ++i) {
-        const code = domain.charCodeAt(i);
-        if (code === 46) {
+        const code2 = domain.charCodeAt(i);
+        if (code2 === 46) {
           if (labelLength === 0) {
             throw new Error("Invalid cookie domain");
           }
@@ -16188,10 +16188,10 @@ var require_util6 = __commonJS({
           labelLength = 0;
           continue;
         }
-        if (labelLength === 0 && !isLetterOrDigit(code)) {
+        if (labelLength === 0 && !isLetterOrDigit(code2)) {
           throw new Error("Invalid cookie domain");
         }
-        if (!isLetterOrDigit(code) && code !== 45) {
+        if (!isLetterOrDigit(code2) && code2 !== 45) {
           throw new Error("Invalid cookie domain");
         }
         if (++labelLength > 63) {
@@ -16965,37 +16965,37 @@ var require_util7 = __commonJS({
         return false;
       }
       for (let i = 0; i < protocol.length; ++i) {
-        const code = protocol.charCodeAt(i);
-        if (code < 33 || // CTL, contains SP (0x20) and HT (0x09)
-        code > 126 || code === 34 || // "
-        code === 40 || // (
-        code === 41 || // )
-        code === 44 || // ,
-        code === 47 || // /
-        code === 58 || // :
-        code === 59 || // ;
-        code === 60 || // <
-        code === 61 || // =
-        code === 62 || // >
-        code === 63 || // ?
-        code === 64 || // @
-        code === 91 || // [
-        code === 92 || // \
-        code === 93 || // ]
-        code === 123 || // {
-        code === 125) {
+        const code2 = protocol.charCodeAt(i);
+        if (code2 < 33 || // CTL, contains SP (0x20) and HT (0x09)
+        code2 > 126 || code2 === 34 || // "
+        code2 === 40 || // (
+        code2 === 41 || // )
+        code2 === 44 || // ,
+        code2 === 47 || // /
+        code2 === 58 || // :
+        code2 === 59 || // ;
+        code2 === 60 || // <
+        code2 === 61 || // =
+        code2 === 62 || // >
+        code2 === 63 || // ?
+        code2 === 64 || // @
+        code2 === 91 || // [
+        code2 === 92 || // \
+        code2 === 93 || // ]
+        code2 === 123 || // {
+        code2 === 125) {
           return false;
         }
       }
       return true;
     }
-    function isValidStatusCode(code) {
-      if (code >= 1e3 && code < 1015) {
-        return code !== 1004 && // reserved
-        code !== 1005 && // "MUST NOT be set as a status code"
-        code !== 1006;
+    function isValidStatusCode(code2) {
+      if (code2 >= 1e3 && code2 < 1015) {
+        return code2 !== 1004 && // reserved
+        code2 !== 1005 && // "MUST NOT be set as a status code"
+        code2 !== 1006;
       }
-      return code >= 3e3 && code <= 4999;
+      return code2 >= 3e3 && code2 <= 4999;
     }
     function failWebsocketConnection(ws, reason) {
       const { [kController]: controller, [kResponse]: response } = ws;
@@ -17264,7 +17264,7 @@ var require_connection = __commonJS({
       });
       return controller;
     }
-    function closeWebSocketConnection(ws, code, reason, reasonByteLength) {
+    function closeWebSocketConnection(ws, code2, reason, reasonByteLength) {
       if (isClosing(ws) || isClosed(ws)) {
       } else if (!isEstablished(ws)) {
         failWebsocketConnection(ws, "Connection was closed before it was established.");
@@ -17272,12 +17272,12 @@ var require_connection = __commonJS({
       } else if (ws[kSentClose] === sentCloseFrameState.NOT_SENT) {
         ws[kSentClose] = sentCloseFrameState.PROCESSING;
         const frame = new WebsocketFrameSend();
-        if (code !== void 0 && reason === void 0) {
+        if (code2 !== void 0 && reason === void 0) {
           frame.frameData = Buffer.allocUnsafe(2);
-          frame.frameData.writeUInt16BE(code, 0);
-        } else if (code !== void 0 && reason !== void 0) {
+          frame.frameData.writeUInt16BE(code2, 0);
+        } else if (code2 !== void 0 && reason !== void 0) {
           frame.frameData = Buffer.allocUnsafe(2 + reasonByteLength);
-          frame.frameData.writeUInt16BE(code, 0);
+          frame.frameData.writeUInt16BE(code2, 0);
           frame.frameData.write(reason, 2, "utf-8");
         } else {
           frame.frameData = emptyBuffer;
@@ -17302,25 +17302,25 @@ var require_connection = __commonJS({
       response.socket.off("close", onSocketClose);
       response.socket.off("error", onSocketError);
       const wasClean = ws[kSentClose] === sentCloseFrameState.SENT && ws[kReceivedClose];
-      let code = 1005;
+      let code2 = 1005;
       let reason = "";
       const result = ws[kByteParser].closingInfo;
       if (result && !result.error) {
-        code = result.code ?? 1005;
+        code2 = result.code ?? 1005;
         reason = result.reason;
       } else if (!ws[kReceivedClose]) {
-        code = 1006;
+        code2 = 1006;
       }
       ws[kReadyState] = states.CLOSED;
       fireEvent("close", ws, (type, init) => new CloseEvent(type, init), {
         wasClean,
-        code,
+        code: code2,
         reason
       });
       if (channels.close.hasSubscribers) {
         channels.close.publish({
           websocket: ws,
-          code,
+          code: code2,
           reason
         });
       }
@@ -17445,8 +17445,8 @@ var require_receiver = __commonJS({
     var { closeWebSocketConnection } = require_connection();
     var { PerMessageDeflate } = require_permessage_deflate();
     var { MessageSizeExceededError } = require_errors();
-    function failWebsocketConnectionWithCode(ws, code, reason) {
-      closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason));
+    function failWebsocketConnectionWithCode(ws, code2, reason) {
+      closeWebSocketConnection(ws, code2, reason, Buffer.byteLength(reason));
       failWebsocketConnection(ws, reason);
     }
     var ByteParser = class extends Writable {
@@ -17633,8 +17633,8 @@ var require_receiver = __commonJS({
                   this.#info.fin,
                   (error2, data) => {
                     if (error2) {
-                      const code = error2 instanceof MessageSizeExceededError ? 1009 : 1007;
-                      failWebsocketConnectionWithCode(this.ws, code, error2.message);
+                      const code2 = error2 instanceof MessageSizeExceededError ? 1009 : 1007;
+                      failWebsocketConnectionWithCode(this.ws, code2, error2.message);
                       return;
                     }
                     if (!this.writeFragments(data)) {
@@ -17720,11 +17720,11 @@ var require_receiver = __commonJS({
       }
       parseCloseBody(data) {
         assert(data.length !== 1);
-        let code;
+        let code2;
         if (data.length >= 2) {
-          code = data.readUInt16BE(0);
+          code2 = data.readUInt16BE(0);
         }
-        if (code !== void 0 && !isValidStatusCode(code)) {
+        if (code2 !== void 0 && !isValidStatusCode(code2)) {
           return { code: 1002, reason: "Invalid status code", error: true };
         }
         let reason = data.subarray(2);
@@ -17736,7 +17736,7 @@ var require_receiver = __commonJS({
         } catch {
           return { code: 1007, reason: "Invalid UTF-8", error: true };
         }
-        return { code, reason, error: false };
+        return { code: code2, reason, error: false };
       }
       /**
        * Parses control frames.
@@ -17751,8 +17751,8 @@ var require_receiver = __commonJS({
           }
           this.#info.closeInfo = this.parseCloseBody(body);
           if (this.#info.closeInfo.error) {
-            const { code, reason } = this.#info.closeInfo;
-            closeWebSocketConnection(this.ws, code, reason, reason.length);
+            const { code: code2, reason } = this.#info.closeInfo;
+            closeWebSocketConnection(this.ws, code2, reason, reason.length);
             failWebsocketConnection(this.ws, reason);
             return false;
           }
@@ -17990,17 +17990,17 @@ var require_websocket = __commonJS({
        * @param {number|undefined} code
        * @param {string|undefined} reason
        */
-      close(code = void 0, reason = void 0) {
+      close(code2 = void 0, reason = void 0) {
         webidl.brandCheck(this, _WebSocket);
         const prefix = "WebSocket.close";
-        if (code !== void 0) {
-          code = webidl.converters["unsigned short"](code, prefix, "code", { clamp: true });
+        if (code2 !== void 0) {
+          code2 = webidl.converters["unsigned short"](code2, prefix, "code", { clamp: true });
         }
         if (reason !== void 0) {
           reason = webidl.converters.USVString(reason, prefix, "reason");
         }
-        if (code !== void 0) {
-          if (code !== 1e3 && (code < 3e3 || code > 4999)) {
+        if (code2 !== void 0) {
+          if (code2 !== 1e3 && (code2 < 3e3 || code2 > 4999)) {
             throw new DOMException("invalid code", "InvalidAccessError");
           }
         }
@@ -18014,7 +18014,7 @@ var require_websocket = __commonJS({
             );
           }
         }
-        closeWebSocketConnection(this, code, reason, reasonByteLength);
+        closeWebSocketConnection(this, code2, reason, reasonByteLength);
       }
       /**
        * @see https://websockets.spec.whatwg.org/#dom-websocket-send
@@ -18260,15 +18260,15 @@ var require_websocket = __commonJS({
     }
     function onParserError(err) {
       let message;
-      let code;
+      let code2;
       if (err instanceof CloseEvent) {
         message = err.reason;
-        code = err.code;
+        code2 = err.code;
       } else {
         message = err.message;
       }
       fireEvent("error", this, () => new ErrorEvent("error", { error: err, message }));
-      closeWebSocketConnection(this, code);
+      closeWebSocketConnection(this, code2);
     }
     module.exports = {
       WebSocket
@@ -19639,9 +19639,9 @@ var require_text_decoder = __commonJS({
 var require_errors2 = __commonJS({
   "node_modules/streamx/lib/errors.js"(exports, module) {
     module.exports = class StreamError extends Error {
-      constructor(msg, code, fn = StreamError) {
+      constructor(msg, code2, fn = StreamError) {
         super(msg);
-        this.code = code;
+        this.code = code2;
         if (Error.captureStackTrace) {
           Error.captureStackTrace(this, fn);
         }
@@ -22167,10 +22167,10 @@ var require_errors3 = __commonJS({
     };
     var kHTTPParserError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_HTTP_PARSER");
     var HTTPParserError = class extends Error {
-      constructor(message, code, data) {
+      constructor(message, code2, data) {
         super(message);
         this.name = "HTTPParserError";
-        this.code = code ? `HPE_${code}` : void 0;
+        this.code = code2 ? `HPE_${code2}` : void 0;
         this.data = data ? data.toString() : void 0;
       }
       static [Symbol.hasInstance](instance) {
@@ -22197,12 +22197,12 @@ var require_errors3 = __commonJS({
     };
     var kRequestRetryError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_REQ_RETRY");
     var RequestRetryError = class extends UndiciError {
-      constructor(message, code, { headers, data }) {
+      constructor(message, code2, { headers, data }) {
         super(message);
         this.name = "RequestRetryError";
         this.message = message || "Request retry error";
         this.code = "UND_ERR_REQ_RETRY";
-        this.statusCode = code;
+        this.statusCode = code2;
         this.data = data;
         this.headers = headers;
       }
@@ -22215,12 +22215,12 @@ var require_errors3 = __commonJS({
     };
     var kResponseError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RESPONSE");
     var ResponseError = class extends UndiciError {
-      constructor(message, code, { headers, body, bodyTruncated = false }) {
+      constructor(message, code2, { headers, body, bodyTruncated = false }) {
         super(message);
         this.name = "ResponseError";
         this.message = message || "Response error";
         this.code = "UND_ERR_RESPONSE";
-        this.statusCode = code;
+        this.statusCode = code2;
         this.body = body;
         this.bodyTruncated = bodyTruncated;
         this.headers = headers;
@@ -22295,11 +22295,11 @@ var require_errors3 = __commonJS({
       }
     };
     var Socks5ProxyError = class extends UndiciError {
-      constructor(message, code) {
+      constructor(message, code2) {
         super(message);
         this.name = "Socks5ProxyError";
         this.message = message || "SOCKS5 proxy error";
-        this.code = code || "UND_ERR_SOCKS5";
+        this.code = code2 || "UND_ERR_SOCKS5";
       }
     };
     var kMessageSizeExceededError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_WS_MESSAGE_SIZE_EXCEEDED");
@@ -22500,8 +22500,8 @@ var require_tree2 = __commonJS({
         if (index === void 0 || index >= key.length) {
           throw new TypeError("Unreachable");
         }
-        const code = this.code = key.charCodeAt(index);
-        if (code > 127) {
+        const code2 = this.code = key.charCodeAt(index);
+        if (code2 > 127) {
           throw new TypeError("key must be ascii string");
         }
         if (key.length !== ++index) {
@@ -22523,11 +22523,11 @@ var require_tree2 = __commonJS({
         let index = 0;
         let node = this;
         while (true) {
-          const code = key.charCodeAt(index);
-          if (code > 127) {
+          const code2 = key.charCodeAt(index);
+          if (code2 > 127) {
             throw new TypeError("key must be ascii string");
           }
-          if (node.code === code) {
+          if (node.code === code2) {
             if (length === ++index) {
               node.value = value;
               break;
@@ -22537,7 +22537,7 @@ var require_tree2 = __commonJS({
               node.middle = new _TstNode(key, value, index);
               break;
             }
-          } else if (node.code < code) {
+          } else if (node.code < code2) {
             if (node.left !== null) {
               node = node.left;
             } else {
@@ -22561,19 +22561,19 @@ var require_tree2 = __commonJS({
         let index = 0;
         let node = this;
         while (node !== null && index < keylength) {
-          let code = key[index];
-          if (code <= 90 && code >= 65) {
-            code |= 32;
+          let code2 = key[index];
+          if (code2 <= 90 && code2 >= 65) {
+            code2 |= 32;
           }
           while (node !== null) {
-            if (code === node.code) {
+            if (code2 === node.code) {
               if (keylength === ++index) {
                 return node;
               }
               node = node.middle;
               break;
             }
-            node = node.code < code ? node.left : node.right;
+            node = node.code < code2 ? node.left : node.right;
           }
         }
         return null;
@@ -23665,11 +23665,11 @@ var require_diagnostics2 = __commonJS({
       diagnosticsChannel.subscribe(
         "undici:websocket:close",
         (evt) => {
-          const { websocket, code, reason } = evt;
+          const { websocket, code: code2, reason } = evt;
           debugLog(
             "closed connection to %s - %s %s",
             websocket.url,
-            code,
+            code2,
             reason
           );
         }
@@ -24065,8 +24065,8 @@ var require_infra = __commonJS({
     function asciiLowercase(str2) {
       return nonASCIIRegex.test(str2) ? str2.replace(/[A-Z]+/g, (upper) => upper.toLowerCase()) : str2.toLowerCase();
     }
-    function parseJSONFromBytes(bytes) {
-      return JSON.parse(utf8DecodeBytes(bytes));
+    function parseJSONFromBytes(bytes2) {
+      return JSON.parse(utf8DecodeBytes(bytes2));
     }
     function removeASCIIWhitespace(str2, leading = true, trailing = true) {
       return removeChars(str2, leading, trailing, isASCIIWhitespace);
@@ -24166,8 +24166,8 @@ var require_data_url2 = __commonJS({
       return serialized;
     }
     function stringPercentDecode(input) {
-      const bytes = encoder.encode(input);
-      return percentDecode(bytes);
+      const bytes2 = encoder.encode(input);
+      return percentDecode(bytes2);
     }
     function isHexCharByte(byte) {
       return byte >= 48 && byte <= 57 || byte >= 65 && byte <= 70 || byte >= 97 && byte <= 102;
@@ -24740,10 +24740,10 @@ var require_webidl2 = __commonJS({
       if (jsArrayBuffer.detached) {
         return new Uint8Array(0);
       }
-      const bytes = new Uint8Array(length);
+      const bytes2 = new Uint8Array(length);
       const view = new Uint8Array(jsArrayBuffer, offset, length);
-      bytes.set(view);
-      return bytes;
+      bytes2.set(view);
+      return bytes2;
     };
     webidl.converters.DOMString = function(V, prefix, argument, flags) {
       if (V === null && webidl.util.HasFlag(flags, webidl.attributes.LegacyNullToEmptyString)) {
@@ -25014,9 +25014,9 @@ var require_util10 = __commonJS({
     }
     function isValidEncodedURL(url) {
       for (let i = 0; i < url.length; ++i) {
-        const code = url.charCodeAt(i);
-        if (code > 126 || // Non-US-ASCII + DEL
-        code < 32) {
+        const code2 = url.charCodeAt(i);
+        if (code2 > 126 || // Non-US-ASCII + DEL
+        code2 < 32) {
           return false;
         }
       }
@@ -25462,19 +25462,19 @@ var require_util10 = __commonJS({
     }
     async function readAllBytes(reader, successSteps, failureSteps) {
       try {
-        const bytes = [];
+        const bytes2 = [];
         let byteLength = 0;
         do {
           const { done, value: chunk } = await reader.read();
           if (done) {
-            successSteps(Buffer.concat(bytes, byteLength));
+            successSteps(Buffer.concat(bytes2, byteLength));
             return;
           }
           if (!isUint8Array(chunk)) {
             failureSteps(new TypeError("Received non-Uint8Array chunk"));
             return;
           }
-          bytes.push(chunk);
+          bytes2.push(chunk);
           byteLength += chunk.length;
         } while (true);
       } catch (e) {
@@ -25520,8 +25520,8 @@ var require_util10 = __commonJS({
       }
       const rangeStart = collectASequenceOfCodePoints(
         (char) => {
-          const code = char.charCodeAt(0);
-          return code >= 48 && code <= 57;
+          const code2 = char.charCodeAt(0);
+          return code2 >= 48 && code2 <= 57;
         },
         data,
         position
@@ -25547,8 +25547,8 @@ var require_util10 = __commonJS({
       }
       const rangeEnd = collectASequenceOfCodePoints(
         (char) => {
-          const code = char.charCodeAt(0);
-          return code >= 48 && code <= 57;
+          const code2 = char.charCodeAt(0);
+          return code2 >= 48 && code2 <= 57;
         },
         data,
         position
@@ -27511,12 +27511,12 @@ var require_simd = __commonJS({
     function parse2(parser, data, limit) {
       return this.parse(parser, data, limit) >>> 0;
     }
-    function fail2(parser, code, description) {
+    function fail2(parser, code2, description) {
       const len2 = description.length;
       const ptr = this.alloc(len2);
       const buffer = new Uint8Array(this.memory.buffer, ptr, len2);
       textEncoder.encodeInto(description, buffer);
-      this.fail(parser, code, ptr, len2);
+      this.fail(parser, code2, ptr, len2);
       this.dealloc(ptr, len2);
     }
     function hasDebug() {
@@ -28443,12 +28443,12 @@ var require_no_simd = __commonJS({
     function parse2(parser, data, limit) {
       return this.parse(parser, data, limit) >>> 0;
     }
-    function fail2(parser, code, description) {
+    function fail2(parser, code2, description) {
       const len2 = description.length;
       const ptr = this.alloc(len2);
       const buffer = new Uint8Array(this.memory.buffer, ptr, len2);
       textEncoder.encodeInto(description, buffer);
-      this.fail(parser, code, ptr, len2);
+      this.fail(parser, code2, ptr, len2);
       this.dealloc(ptr, len2);
     }
     function hasDebug() {
@@ -30111,8 +30111,8 @@ var require_parser_h1 = __commonJS({
           cursor += eventLen;
         }
       }
-      fail(code, message) {
-        this.milo.fail(this.parser, code, message);
+      fail(code2, message) {
+        this.milo.fail(this.parser, code2, message);
         this.errored = true;
       }
       onUpgrade(head) {
@@ -30646,7 +30646,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           length = null;
         }
         source = object;
-        const parts = (async function* () {
+        const parts2 = (async function* () {
           for (const part of blobParts) {
             if (part.stream) {
               yield* part.stream();
@@ -30655,7 +30655,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
             }
           }
         })();
-        action = () => parts;
+        action = () => parts2;
         type = `multipart/form-data; boundary=${boundary}`;
       } else if (webidl.is.Blob(object)) {
         source = object;
@@ -30688,9 +30688,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                   controller.close();
                   return;
                 }
-                const bytes = isUint8Array(value) ? value : Buffer.from(value);
-                if (bytes.byteLength) {
-                  controller.enqueue(bytes);
+                const bytes2 = isUint8Array(value) ? value : Buffer.from(value);
+                if (bytes2.byteLength) {
+                  controller.enqueue(bytes2);
                   return;
                 }
               }
@@ -30728,19 +30728,19 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     function bodyMixinMethods(brandCheck, getInternalState) {
       const methods = {
         blob() {
-          return consumeBody(this, (bytes) => {
+          return consumeBody(this, (bytes2) => {
             let mimeType = bodyMimeType(getInternalState(this));
             if (mimeType === null) {
               mimeType = "";
             } else if (mimeType) {
               mimeType = serializeAMimeType(mimeType);
             }
-            return new Blob([bytes], { type: mimeType });
+            return new Blob([bytes2], { type: mimeType });
           }, brandCheck, getInternalState);
         },
         arrayBuffer() {
-          return consumeBody(this, (bytes) => {
-            return new Uint8Array(bytes).buffer;
+          return consumeBody(this, (bytes2) => {
+            return new Uint8Array(bytes2).buffer;
           }, brandCheck, getInternalState);
         },
         text() {
@@ -30776,8 +30776,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           }, brandCheck, getInternalState);
         },
         bytes() {
-          return consumeBody(this, (bytes) => {
-            return new Uint8Array(bytes);
+          return consumeBody(this, (bytes2) => {
+            return new Uint8Array(bytes2);
           }, brandCheck, getInternalState);
         },
         textStream() {
@@ -32384,10 +32384,10 @@ var require_client_h22 = __commonJS({
       request[kGoAwayReplayAttempts] = attempts;
       return attempts <= MAX_GOAWAY_REPLAY_ATTEMPTS;
     }
-    function closeStream(stream, code = NGHTTP2_REFUSED_STREAM) {
+    function closeStream(stream, code2 = NGHTTP2_REFUSED_STREAM) {
       if (stream != null && !stream.destroyed && !stream.closed) {
         try {
-          stream.close(code);
+          stream.close(code2);
         } catch {
         }
       }
@@ -32723,12 +32723,12 @@ var require_client_h22 = __commonJS({
       }
       this[kClient][kOnError](err);
     }
-    function onHttp2FrameError(type, code, id) {
+    function onHttp2FrameError(type, code2, id) {
       if (id === 0) {
         if (this[kReceivedGoAway]) {
           return;
         }
-        const err = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code}`);
+        const err = new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code2}`);
         this[kSocket][kError] = err;
         this[kClient][kOnError](err);
       }
@@ -33374,7 +33374,7 @@ var require_client_h22 = __commonJS({
       }
       state.abort(err);
     }
-    function onFrameError(type, code) {
+    function onFrameError(type, code2) {
       const stream = this;
       const state = stream[kRequestStreamState];
       if (state == null) {
@@ -33384,7 +33384,7 @@ var require_client_h22 = __commonJS({
       if (type === HTTP2_FRAME_TYPE_HEADERS && retryUnsentStream(state)) {
         return;
       }
-      state.abort(new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code}`));
+      state.abort(new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code2}`));
     }
     function onAborted() {
       this.off("data", onData);
@@ -35406,11 +35406,11 @@ var require_socks5_utils = __commonJS({
     var { InvalidArgumentError } = require_errors3();
     function parseAddress(address) {
       if (net.isIPv4(address)) {
-        const parts = address.split(".").map(Number);
+        const parts2 = address.split(".").map(Number);
         return {
           type: 1,
           // IPv4
-          buffer: Buffer3.from(parts)
+          buffer: Buffer3.from(parts2)
         };
       }
       if (net.isIPv6(address)) {
@@ -35460,9 +35460,9 @@ var require_socks5_utils = __commonJS({
           bufferIndex += 2;
         }
       } else {
-        const parts = normalizedAddress.split(":");
-        for (let i = 0; i < parts.length; i++) {
-          buffer.writeUInt16BE(parseInt(parts[i], 16), i * 2);
+        const parts2 = normalizedAddress.split(":");
+        for (let i = 0; i < parts2.length; i++) {
+          buffer.writeUInt16BE(parseInt(parts2[i], 16), i * 2);
         }
       }
       return buffer;
@@ -35509,12 +35509,12 @@ var require_socks5_utils = __commonJS({
           if (buffer.length < currentOffset + 18) {
             throw new InvalidArgumentError("Buffer too small for IPv6 address");
           }
-          const parts = [];
+          const parts2 = [];
           for (let i = 0; i < 8; i++) {
             const value = buffer.readUInt16BE(currentOffset + i * 2);
-            parts.push(value.toString(16));
+            parts2.push(value.toString(16));
           }
-          address = parts.join(":");
+          address = parts2.join(":");
           currentOffset += 16;
           break;
         }
@@ -35839,12 +35839,12 @@ var require_socks5_client = __commonJS({
           boundAddress = this.buffer.subarray(offset, offset + domainLength).toString();
           offset += domainLength;
         } else if (addressType === ADDRESS_TYPES.IPV6) {
-          const parts = [];
+          const parts2 = [];
           for (let i = 0; i < 8; i++) {
             const value = this.buffer.readUInt16BE(offset + i * 2);
-            parts.push(value.toString(16));
+            parts2.push(value.toString(16));
           }
-          boundAddress = parts.join(":");
+          boundAddress = parts2.join(":");
           offset += 16;
         }
         const boundPort = this.buffer.readUInt16BE(offset);
@@ -36883,7 +36883,7 @@ var require_retry_handler2 = __commonJS({
         this.handler.onRequestUpgrade?.(this.controllerProxy, statusCode, headers, socket);
       }
       static [kRetryHandlerDefaultRetry](err, { state, opts }, cb) {
-        const { statusCode, code, headers } = err;
+        const { statusCode, code: code2, headers } = err;
         const { method, retryOptions } = opts;
         const {
           maxRetries,
@@ -36896,7 +36896,7 @@ var require_retry_handler2 = __commonJS({
           retryAfter
         } = retryOptions;
         const { counter } = state;
-        if (code && code !== "UND_ERR_REQ_RETRY" && !errorCodes.includes(code)) {
+        if (code2 && code2 !== "UND_ERR_REQ_RETRY" && !errorCodes.includes(code2)) {
           cb(err);
           return;
         }
@@ -40053,8 +40053,8 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile5, readFile: readFile7, mkdir: mkdir7 } = __require("node:fs/promises");
-    var { dirname: dirname6, resolve: resolve4 } = __require("node:path");
+    var { writeFile: writeFile5, readFile: readFile7, mkdir: mkdir8 } = __require("node:fs/promises");
+    var { dirname: dirname7, resolve: resolve4 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors3();
     var { setHeader } = require_util9();
@@ -40118,7 +40118,7 @@ var require_snapshot_recorder = __commonJS({
       return filtered;
     }
     function createRequestHash(formattedRequest) {
-      const parts = [
+      const parts2 = [
         formattedRequest.method,
         formattedRequest.url
       ];
@@ -40126,14 +40126,14 @@ var require_snapshot_recorder = __commonJS({
         const headerKeys = Object.keys(formattedRequest.headers).sort();
         for (const key of headerKeys) {
           const values = Array.isArray(formattedRequest.headers[key]) ? formattedRequest.headers[key] : [formattedRequest.headers[key]];
-          parts.push(key);
+          parts2.push(key);
           for (const value of values.sort()) {
-            parts.push(String(value));
+            parts2.push(String(value));
           }
         }
       }
-      parts.push(formattedRequest.body);
-      const content = parts.join("|");
+      parts2.push(formattedRequest.body);
+      const content = parts2.join("|");
       return hashId(content);
     }
     var SnapshotRecorder = class {
@@ -40301,7 +40301,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         const resolvedPath = resolve4(path);
-        await mkdir7(dirname6(resolvedPath), { recursive: true });
+        await mkdir8(dirname7(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
           snapshot
@@ -42198,9 +42198,9 @@ var require_cache2 = __commonJS({
       const values = Array.isArray(varyHeader) ? varyHeader : [varyHeader];
       const output = [];
       for (let i = 0; i < values.length; i++) {
-        const parts = values[i].split(",");
-        for (let j = 0; j < parts.length; j++) {
-          output.push(parts[j]);
+        const parts2 = values[i].split(",");
+        for (let j = 0; j < parts2.length; j++) {
+          output.push(parts2[j]);
         }
       }
       return output;
@@ -42352,11 +42352,11 @@ var require_date = __commonJS({
       }
       let day = 0;
       if (date[5] === "0") {
-        const code = date.charCodeAt(6);
-        if (code < 49 || code > 57) {
+        const code2 = date.charCodeAt(6);
+        if (code2 < 49 || code2 > 57) {
           return void 0;
         }
-        day = code - 48;
+        day = code2 - 48;
       } else {
         const code1 = date.charCodeAt(5);
         if (code1 < 49 || code1 > 51) {
@@ -42433,11 +42433,11 @@ var require_date = __commonJS({
       const year = (yearDigit1 - 48) * 1e3 + (yearDigit2 - 48) * 100 + (yearDigit3 - 48) * 10 + (yearDigit4 - 48);
       let hour = 0;
       if (date[17] === "0") {
-        const code = date.charCodeAt(18);
-        if (code < 48 || code > 57) {
+        const code2 = date.charCodeAt(18);
+        if (code2 < 48 || code2 > 57) {
           return void 0;
         }
-        hour = code - 48;
+        hour = code2 - 48;
       } else {
         const code1 = date.charCodeAt(17);
         if (code1 < 48 || code1 > 50) {
@@ -42454,11 +42454,11 @@ var require_date = __commonJS({
       }
       let minute = 0;
       if (date[20] === "0") {
-        const code = date.charCodeAt(21);
-        if (code < 48 || code > 57) {
+        const code2 = date.charCodeAt(21);
+        if (code2 < 48 || code2 > 57) {
           return void 0;
         }
-        minute = code - 48;
+        minute = code2 - 48;
       } else {
         const code1 = date.charCodeAt(20);
         if (code1 < 48 || code1 > 53) {
@@ -42472,11 +42472,11 @@ var require_date = __commonJS({
       }
       let second = 0;
       if (date[23] === "0") {
-        const code = date.charCodeAt(24);
-        if (code < 48 || code > 57) {
+        const code2 = date.charCodeAt(24);
+        if (code2 < 48 || code2 > 57) {
           return void 0;
         }
-        second = code - 48;
+        second = code2 - 48;
       } else {
         const code1 = date.charCodeAt(23);
         if (code1 < 48 || code1 > 53) {
@@ -42560,11 +42560,11 @@ var require_date = __commonJS({
       }
       let day = 0;
       if (date[8] === " ") {
-        const code = date.charCodeAt(9);
-        if (code < 49 || code > 57) {
+        const code2 = date.charCodeAt(9);
+        if (code2 < 49 || code2 > 57) {
           return void 0;
         }
-        day = code - 48;
+        day = code2 - 48;
       } else {
         const code1 = date.charCodeAt(8);
         if (code1 < 49 || code1 > 51) {
@@ -42578,11 +42578,11 @@ var require_date = __commonJS({
       }
       let hour = 0;
       if (date[11] === "0") {
-        const code = date.charCodeAt(12);
-        if (code < 48 || code > 57) {
+        const code2 = date.charCodeAt(12);
+        if (code2 < 48 || code2 > 57) {
           return void 0;
         }
-        hour = code - 48;
+        hour = code2 - 48;
       } else {
         const code1 = date.charCodeAt(11);
         if (code1 < 48 || code1 > 50) {
@@ -42599,11 +42599,11 @@ var require_date = __commonJS({
       }
       let minute = 0;
       if (date[14] === "0") {
-        const code = date.charCodeAt(15);
-        if (code < 48 || code > 57) {
+        const code2 = date.charCodeAt(15);
+        if (code2 < 48 || code2 > 57) {
           return void 0;
         }
-        minute = code - 48;
+        minute = code2 - 48;
       } else {
         const code1 = date.charCodeAt(14);
         if (code1 < 48 || code1 > 53) {
@@ -42617,11 +42617,11 @@ var require_date = __commonJS({
       }
       let second = 0;
       if (date[17] === "0") {
-        const code = date.charCodeAt(18);
-        if (code < 48 || code > 57) {
+        const code2 = date.charCodeAt(18);
+        if (code2 < 48 || code2 > 57) {
           return void 0;
         }
-        second = code - 48;
+        second = code2 - 48;
       } else {
         const code1 = date.charCodeAt(17);
         if (code1 < 48 || code1 > 53) {
@@ -42688,11 +42688,11 @@ var require_date = __commonJS({
       }
       let day = 0;
       if (date[commaIndex + 2] === "0") {
-        const code = date.charCodeAt(commaIndex + 3);
-        if (code < 49 || code > 57) {
+        const code2 = date.charCodeAt(commaIndex + 3);
+        if (code2 < 49 || code2 > 57) {
           return void 0;
         }
-        day = code - 48;
+        day = code2 - 48;
       } else {
         const code1 = date.charCodeAt(commaIndex + 2);
         if (code1 < 49 || code1 > 51) {
@@ -42744,11 +42744,11 @@ var require_date = __commonJS({
       year += year < 70 ? 2e3 : 1900;
       let hour = 0;
       if (date[commaIndex + 12] === "0") {
-        const code = date.charCodeAt(commaIndex + 13);
-        if (code < 48 || code > 57) {
+        const code2 = date.charCodeAt(commaIndex + 13);
+        if (code2 < 48 || code2 > 57) {
           return void 0;
         }
-        hour = code - 48;
+        hour = code2 - 48;
       } else {
         const code1 = date.charCodeAt(commaIndex + 12);
         if (code1 < 48 || code1 > 50) {
@@ -42765,11 +42765,11 @@ var require_date = __commonJS({
       }
       let minute = 0;
       if (date[commaIndex + 15] === "0") {
-        const code = date.charCodeAt(commaIndex + 16);
-        if (code < 48 || code > 57) {
+        const code2 = date.charCodeAt(commaIndex + 16);
+        if (code2 < 48 || code2 > 57) {
           return void 0;
         }
-        minute = code - 48;
+        minute = code2 - 48;
       } else {
         const code1 = date.charCodeAt(commaIndex + 15);
         if (code1 < 48 || code1 > 53) {
@@ -42783,11 +42783,11 @@ var require_date = __commonJS({
       }
       let second = 0;
       if (date[commaIndex + 18] === "0") {
-        const code = date.charCodeAt(commaIndex + 19);
-        if (code < 48 || code > 57) {
+        const code2 = date.charCodeAt(commaIndex + 19);
+        if (code2 < 48 || code2 > 57) {
           return void 0;
         }
-        second = code - 48;
+        second = code2 - 48;
       } else {
         const code1 = date.charCodeAt(commaIndex + 18);
         if (code1 < 48 || code1 > 53) {
@@ -44706,14 +44706,14 @@ var require_decompress = __commonJS({
        * @throws {Error} - If the number of content-encodings exceeds the maximum allowed
        */
       #createDecompressionChain(encodings) {
-        const parts = encodings.split(",");
+        const parts2 = encodings.split(",");
         const maxContentEncodings = 5;
-        if (parts.length > maxContentEncodings) {
-          throw new Error(`too many content-encodings in response: ${parts.length}, maximum allowed is ${maxContentEncodings}`);
+        if (parts2.length > maxContentEncodings) {
+          throw new Error(`too many content-encodings in response: ${parts2.length}, maximum allowed is ${maxContentEncodings}`);
         }
         const decompressors = [];
-        for (let i = parts.length - 1; i >= 0; i--) {
-          const encoding = parts[i].trim();
+        for (let i = parts2.length - 1; i >= 0; i--) {
+          const encoding = parts2[i].trim();
           if (!encoding) continue;
           if (!supportedEncodings[encoding]) {
             decompressors.length = 0;
@@ -45886,8 +45886,8 @@ var require_headers3 = __commonJS({
     var { webidl } = require_webidl2();
     var assert = __require("node:assert");
     var util = __require("node:util");
-    function isHTTPWhiteSpaceCharCode(code) {
-      return code === 10 || code === 13 || code === 9 || code === 32;
+    function isHTTPWhiteSpaceCharCode(code2) {
+      return code2 === 10 || code2 === 13 || code2 === 9 || code2 === 32;
     }
     function headerValueNormalize(potentialValue) {
       let i = 0;
@@ -46369,10 +46369,10 @@ var require_response2 = __commonJS({
       static json(data, init = void 0) {
         webidl.argumentLengthCheck(arguments, 1, "Response.json");
         init = webidl.converters.ResponseInit(init);
-        const bytes = textEncoder.encode(
+        const bytes2 = textEncoder.encode(
           serializeJavascriptValueToJSONString(data)
         );
-        const body = extractBody(bytes);
+        const body = extractBody(bytes2);
         const responseObject = fromInnerResponse(makeResponse({}), "response");
         initializeResponse(responseObject, init, { body: body[0], type: "application/json" });
         return responseObject;
@@ -47504,7 +47504,7 @@ var require_subresource_integrity = __commonJS({
       )
     );
     var isValidSRIHashAlgorithm = (algorithm) => validSRIHashAlgorithmTokenSet.has(asciiLowercase(algorithm));
-    var bytesMatch = runtimeFeatures.has("crypto") === false || validSRIHashAlgorithmTokenSet.size === 0 ? () => true : (bytes, metadataList) => {
+    var bytesMatch = runtimeFeatures.has("crypto") === false || validSRIHashAlgorithmTokenSet.size === 0 ? () => true : (bytes2, metadataList) => {
       const parsedMetadata = parseMetadata(metadataList);
       if (parsedMetadata.length === 0) {
         return true;
@@ -47513,7 +47513,7 @@ var require_subresource_integrity = __commonJS({
       for (const item of metadata) {
         const algorithm = item.alg;
         const expectedValue = item.val;
-        const actualValue = applyAlgorithmToBytes(algorithm, bytes);
+        const actualValue = applyAlgorithmToBytes(algorithm, bytes2);
         if (caseSensitiveMatch(actualValue, expectedValue)) {
           return true;
         }
@@ -47572,8 +47572,8 @@ var require_subresource_integrity = __commonJS({
       }
       return result;
     }
-    var applyAlgorithmToBytes = (algorithm, bytes) => {
-      return crypto2.hash(algorithm, bytes, "base64");
+    var applyAlgorithmToBytes = (algorithm, bytes2) => {
+      return crypto2.hash(algorithm, bytes2, "base64");
     };
     function caseSensitiveMatch(actualValue, expectedValue) {
       let actualValueLength = actualValue.length;
@@ -48009,12 +48009,12 @@ var require_fetch2 = __commonJS({
             processBodyError(response.error);
             return;
           }
-          const processBody = (bytes) => {
-            if (!bytesMatch(bytes, request.integrity)) {
+          const processBody = (bytes2) => {
+            if (!bytesMatch(bytes2, request.integrity)) {
               processBodyError("integrity mismatch");
               return;
             }
-            response.body = safelyExtractBody(bytes)[0];
+            response.body = safelyExtractBody(bytes2)[0];
             fetchFinale(fetchParams, response);
           };
           fullyReadBody(response.body, processBody, processBodyError);
@@ -48469,12 +48469,12 @@ var require_fetch2 = __commonJS({
       if (request.body == null && fetchParams.processRequestEndOfBody) {
         queueMicrotask(() => fetchParams.processRequestEndOfBody());
       } else if (request.body != null) {
-        const processBodyChunk = async function* (bytes) {
+        const processBodyChunk = async function* (bytes2) {
           if (isCancelled(fetchParams)) {
             return;
           }
-          yield bytes;
-          fetchParams.processRequestBodyChunkLength?.(bytes.byteLength);
+          yield bytes2;
+          fetchParams.processRequestBodyChunkLength?.(bytes2.byteLength);
         };
         const processEndOfBody = () => {
           if (isCancelled(fetchParams)) {
@@ -48496,8 +48496,8 @@ var require_fetch2 = __commonJS({
         };
         requestBody = (async function* () {
           try {
-            for await (const bytes of request.body.stream) {
-              yield* processBodyChunk(bytes);
+            for await (const bytes2 of request.body.stream) {
+              yield* processBodyChunk(bytes2);
             }
             processEndOfBody();
           } catch (err) {
@@ -48545,33 +48545,33 @@ var require_fetch2 = __commonJS({
       }
       fetchParams.controller.resume = async () => {
         while (true) {
-          let bytes;
+          let bytes2;
           let isFailure;
           try {
             const { done, value } = await fetchParams.controller.next();
             if (isAborted(fetchParams)) {
               break;
             }
-            bytes = done ? void 0 : value;
+            bytes2 = done ? void 0 : value;
           } catch (err) {
             if (fetchParams.controller.ended && !timingInfo.encodedBodySize) {
-              bytes = void 0;
+              bytes2 = void 0;
             } else {
-              bytes = err;
+              bytes2 = err;
               isFailure = true;
             }
           }
-          if (bytes === void 0) {
+          if (bytes2 === void 0) {
             readableStreamClose(fetchParams.controller.controller);
             finalizeResponse(fetchParams, response);
             return;
           }
-          timingInfo.decodedBodySize += bytes?.byteLength ?? 0;
+          timingInfo.decodedBodySize += bytes2?.byteLength ?? 0;
           if (isFailure) {
-            fetchParams.controller.terminate(bytes);
+            fetchParams.controller.terminate(bytes2);
             return;
           }
-          const buffer = new Uint8Array(bytes);
+          const buffer = new Uint8Array(bytes2);
           if (buffer.byteLength) {
             fetchParams.controller.controller.enqueue(buffer);
           }
@@ -48716,9 +48716,9 @@ var require_fetch2 = __commonJS({
                 if (fetchParams.controller.dump) {
                   return;
                 }
-                const bytes = chunk;
-                timingInfo.encodedBodySize += bytes.byteLength;
-                if (this.body.push(bytes) === false) {
+                const bytes2 = chunk;
+                timingInfo.encodedBodySize += bytes2.byteLength;
+                if (this.body.push(bytes2) === false) {
                   controller.pause();
                 }
               },
@@ -49032,9 +49032,9 @@ var require_cache4 = __commonJS({
           // 16.
         };
         operations.push(operation);
-        const bytes = await bodyReadPromise.promise;
+        const bytes2 = await bodyReadPromise.promise;
         if (clonedResponse.body != null) {
-          clonedResponse.body.source = bytes;
+          clonedResponse.body.source = bytes2;
         }
         const cacheJobPromise = Promise.withResolvers();
         let errorData = null;
@@ -49499,8 +49499,8 @@ var require_util12 = __commonJS({
     "use strict";
     function isCTLExcludingHtab(value) {
       for (let i = 0; i < value.length; ++i) {
-        const code = value.charCodeAt(i);
-        if (code >= 0 && code <= 8 || code >= 10 && code <= 31 || code === 127) {
+        const code2 = value.charCodeAt(i);
+        if (code2 >= 0 && code2 <= 8 || code2 >= 10 && code2 <= 31 || code2 === 127) {
           return true;
         }
       }
@@ -49508,26 +49508,26 @@ var require_util12 = __commonJS({
     }
     function validateCookieName(name) {
       for (let i = 0; i < name.length; ++i) {
-        const code = name.charCodeAt(i);
-        if (code < 33 || // exclude CTLs (0-31), SP and HT
-        code > 126 || // exclude non-ascii and DEL
-        code === 34 || // "
-        code === 40 || // (
-        code === 41 || // )
-        code === 60 || // <
-        code === 62 || // >
-        code === 64 || // @
-        code === 44 || // ,
-        code === 59 || // ;
-        code === 58 || // :
-        code === 92 || // \
-        code === 47 || // /
-        code === 91 || // [
-        code === 93 || // ]
-        code === 63 || // ?
-        code === 61 || // =
-        code === 123 || // {
-        code === 125) {
+        const code2 = name.charCodeAt(i);
+        if (code2 < 33 || // exclude CTLs (0-31), SP and HT
+        code2 > 126 || // exclude non-ascii and DEL
+        code2 === 34 || // "
+        code2 === 40 || // (
+        code2 === 41 || // )
+        code2 === 60 || // <
+        code2 === 62 || // >
+        code2 === 64 || // @
+        code2 === 44 || // ,
+        code2 === 59 || // ;
+        code2 === 58 || // :
+        code2 === 92 || // \
+        code2 === 47 || // /
+        code2 === 91 || // [
+        code2 === 93 || // ]
+        code2 === 63 || // ?
+        code2 === 61 || // =
+        code2 === 123 || // {
+        code2 === 125) {
           throw new Error("Invalid cookie name");
         }
       }
@@ -49543,31 +49543,31 @@ var require_util12 = __commonJS({
         ++i;
       }
       while (i < len2) {
-        const code = value.charCodeAt(i++);
-        if (code < 33 || // exclude CTLs (0-31)
-        code > 126 || // non-ascii and DEL (127)
-        code === 34 || // "
-        code === 44 || // ,
-        code === 59 || // ;
-        code === 92) {
+        const code2 = value.charCodeAt(i++);
+        if (code2 < 33 || // exclude CTLs (0-31)
+        code2 > 126 || // non-ascii and DEL (127)
+        code2 === 34 || // "
+        code2 === 44 || // ,
+        code2 === 59 || // ;
+        code2 === 92) {
           throw new Error("Invalid cookie value");
         }
       }
     }
     function validateCookiePath(path) {
       for (let i = 0; i < path.length; ++i) {
-        const code = path.charCodeAt(i);
-        if (code < 32 || // exclude CTLs (0-31)
-        code > 126 || // exclude non-ascii and DEL
-        code === 59) {
+        const code2 = path.charCodeAt(i);
+        if (code2 < 32 || // exclude CTLs (0-31)
+        code2 > 126 || // exclude non-ascii and DEL
+        code2 === 59) {
           throw new Error("Invalid cookie path");
         }
       }
     }
-    function isLetterOrDigit(code) {
-      return code >= 48 && code <= 57 || // 0-9
-      code >= 65 && code <= 90 || // A-Z
-      code >= 97 && code <= 122;
+    function isLetterOrDigit(code2) {
+      return code2 >= 48 && code2 <= 57 || // 0-9
+      code2 >= 65 && code2 <= 90 || // A-Z
+      code2 >= 97 && code2 <= 122;
     }
     function validateCookieDomain(domain) {
       if (domain === " ") {
@@ -49578,8 +49578,8 @@ var require_util12 = __commonJS({
       }
       let labelLength = 0;
       for (let i = 0; i < domain.length; ++i) {
-        const code = domain.charCodeAt(i);
-        if (code === 46) {
+        const code2 = domain.charCodeAt(i);
+        if (code2 === 46) {
           if (labelLength === 0) {
             throw new Error("Invalid cookie domain");
           }
@@ -49589,10 +49589,10 @@ var require_util12 = __commonJS({
           labelLength = 0;
           continue;
         }
-        if (labelLength === 0 && !isLetterOrDigit(code)) {
+        if (labelLength === 0 && !isLetterOrDigit(code2)) {
           throw new Error("Invalid cookie domain");
         }
-        if (!isLetterOrDigit(code) && code !== 45) {
+        if (!isLetterOrDigit(code2) && code2 !== 45) {
           throw new Error("Invalid cookie domain");
         }
         if (++labelLength > 63) {
@@ -50365,37 +50365,37 @@ var require_util13 = __commonJS({
         return false;
       }
       for (let i = 0; i < protocol.length; ++i) {
-        const code = protocol.charCodeAt(i);
-        if (code < 33 || // CTL, contains SP (0x20) and HT (0x09)
-        code > 126 || code === 34 || // "
-        code === 40 || // (
-        code === 41 || // )
-        code === 44 || // ,
-        code === 47 || // /
-        code === 58 || // :
-        code === 59 || // ;
-        code === 60 || // <
-        code === 61 || // =
-        code === 62 || // >
-        code === 63 || // ?
-        code === 64 || // @
-        code === 91 || // [
-        code === 92 || // \
-        code === 93 || // ]
-        code === 123 || // {
-        code === 125) {
+        const code2 = protocol.charCodeAt(i);
+        if (code2 < 33 || // CTL, contains SP (0x20) and HT (0x09)
+        code2 > 126 || code2 === 34 || // "
+        code2 === 40 || // (
+        code2 === 41 || // )
+        code2 === 44 || // ,
+        code2 === 47 || // /
+        code2 === 58 || // :
+        code2 === 59 || // ;
+        code2 === 60 || // <
+        code2 === 61 || // =
+        code2 === 62 || // >
+        code2 === 63 || // ?
+        code2 === 64 || // @
+        code2 === 91 || // [
+        code2 === 92 || // \
+        code2 === 93 || // ]
+        code2 === 123 || // {
+        code2 === 125) {
           return false;
         }
       }
       return true;
     }
-    function isValidStatusCode(code) {
-      if (code >= 1e3 && code < 1015) {
-        return code !== 1004 && // reserved
-        code !== 1005 && // "MUST NOT be set as a status code"
-        code !== 1006;
+    function isValidStatusCode(code2) {
+      if (code2 >= 1e3 && code2 < 1015) {
+        return code2 !== 1004 && // reserved
+        code2 !== 1005 && // "MUST NOT be set as a status code"
+        code2 !== 1006;
       }
-      return code >= 3e3 && code <= 4999;
+      return code2 >= 3e3 && code2 <= 4999;
     }
     function isControlFrame(opcode) {
       return opcode === opcodes.CLOSE || opcode === opcodes.PING || opcode === opcodes.PONG;
@@ -50456,9 +50456,9 @@ var require_util13 = __commonJS({
       }
       return urlRecord;
     }
-    function validateCloseCodeAndReason(code, reason) {
-      if (code !== null) {
-        if (code !== 1e3 && (code < 3e3 || code > 4999)) {
+    function validateCloseCodeAndReason(code2, reason) {
+      if (code2 !== null) {
+        if (code2 !== 1e3 && (code2 < 3e3 || code2 > 4999)) {
           throw new DOMException("invalid code", "InvalidAccessError");
         }
       }
@@ -50713,28 +50713,28 @@ var require_connection2 = __commonJS({
       });
       return controller;
     }
-    function closeWebSocketConnection(object, code, reason, validate = false) {
-      code ??= null;
+    function closeWebSocketConnection(object, code2, reason, validate = false) {
+      code2 ??= null;
       reason ??= "";
-      if (validate) validateCloseCodeAndReason(code, reason);
+      if (validate) validateCloseCodeAndReason(code2, reason);
       if (isClosed(object.readyState) || isClosing(object.readyState)) {
       } else if (!isEstablished(object.readyState)) {
         failWebsocketConnection(object);
         object.readyState = states.CLOSING;
       } else if (!object.closeState.has(sentCloseFrameState.SENT) && !object.closeState.has(sentCloseFrameState.RECEIVED)) {
         const frame = new WebsocketFrameSend();
-        if (reason.length !== 0 && code === null) {
-          code = 1e3;
+        if (reason.length !== 0 && code2 === null) {
+          code2 = 1e3;
         }
-        assert(code === null || Number.isInteger(code));
-        if (code === null && reason.length === 0) {
+        assert(code2 === null || Number.isInteger(code2));
+        if (code2 === null && reason.length === 0) {
           frame.frameData = emptyBuffer;
-        } else if (code !== null && reason === null) {
+        } else if (code2 !== null && reason === null) {
           frame.frameData = Buffer.allocUnsafe(2);
-          frame.frameData.writeUInt16BE(code, 0);
-        } else if (code !== null && reason !== null) {
+          frame.frameData.writeUInt16BE(code2, 0);
+        } else if (code2 !== null && reason !== null) {
           frame.frameData = Buffer.allocUnsafe(2 + Buffer.byteLength(reason));
-          frame.frameData.writeUInt16BE(code, 0);
+          frame.frameData.writeUInt16BE(code2, 0);
           frame.frameData.write(reason, 2, "utf-8");
         } else {
           frame.frameData = emptyBuffer;
@@ -50746,15 +50746,15 @@ var require_connection2 = __commonJS({
         object.readyState = states.CLOSING;
       }
     }
-    function failHandshake(handler, response, code, reason, cause) {
+    function failHandshake(handler, response, code2, reason, cause) {
       if (response.socket?.session != null && !response.socket.destroyed) {
         response.socket.destroy();
       }
-      failWebsocketConnection(handler, code, reason, cause);
+      failWebsocketConnection(handler, code2, reason, cause);
     }
-    function failWebsocketConnection(handler, code, reason, cause) {
+    function failWebsocketConnection(handler, code2, reason, cause) {
       if (isEstablished(handler.readyState)) {
-        closeWebSocketConnection(handler, code, reason, false);
+        closeWebSocketConnection(handler, code2, reason, false);
       }
       handler.controller.abort();
       if (isConnecting(handler.readyState)) {
@@ -51058,8 +51058,8 @@ var require_receiver2 = __commonJS({
                   this.#info.fin,
                   (error2, data) => {
                     if (error2) {
-                      const code = error2 instanceof MessageSizeExceededError ? 1009 : 1007;
-                      failWebsocketConnection(this.#handler, code, error2.message);
+                      const code2 = error2 instanceof MessageSizeExceededError ? 1009 : 1007;
+                      failWebsocketConnection(this.#handler, code2, error2.message);
                       return;
                     }
                     if (!this.writeFragments(data)) {
@@ -51157,11 +51157,11 @@ var require_receiver2 = __commonJS({
       }
       parseCloseBody(data) {
         assert(data.length !== 1);
-        let code;
+        let code2;
         if (data.length >= 2) {
-          code = data.readUInt16BE(0);
+          code2 = data.readUInt16BE(0);
         }
-        if (code !== void 0 && !isValidStatusCode(code)) {
+        if (code2 !== void 0 && !isValidStatusCode(code2)) {
           return { code: 1002, reason: "Invalid status code", error: true };
         }
         let reason = data.subarray(2);
@@ -51173,7 +51173,7 @@ var require_receiver2 = __commonJS({
         } catch {
           return { code: 1007, reason: "Invalid UTF-8", error: true };
         }
-        return { code, reason, error: false };
+        return { code: code2, reason, error: false };
       }
       /**
        * Parses control frames.
@@ -51188,8 +51188,8 @@ var require_receiver2 = __commonJS({
           }
           this.#info.closeInfo = this.parseCloseBody(body);
           if (this.#info.closeInfo.error) {
-            const { code, reason } = this.#info.closeInfo;
-            failWebsocketConnection(this.#handler, code, reason);
+            const { code: code2, reason } = this.#info.closeInfo;
+            failWebsocketConnection(this.#handler, code2, reason);
             return false;
           }
           if (!this.#handler.closeState.has(sentCloseFrameState.SENT) && !this.#handler.closeState.has(sentCloseFrameState.RECEIVED)) {
@@ -51461,18 +51461,18 @@ var require_websocket2 = __commonJS({
        * @param {number|undefined} code
        * @param {string|undefined} reason
        */
-      close(code = void 0, reason = void 0) {
+      close(code2 = void 0, reason = void 0) {
         webidl.brandCheck(this, webidl.is.WebSocket);
         const prefix = "WebSocket.close";
-        if (code !== void 0) {
-          code = webidl.converters["unsigned short"](code, prefix, "code", webidl.attributes.Clamp);
+        if (code2 !== void 0) {
+          code2 = webidl.converters["unsigned short"](code2, prefix, "code", webidl.attributes.Clamp);
         }
         if (reason !== void 0) {
           reason = webidl.converters.USVString(reason);
         }
-        code ??= null;
+        code2 ??= null;
         reason ??= "";
-        closeWebSocketConnection(this.#handler, code, reason, true);
+        closeWebSocketConnection(this.#handler, code2, reason, true);
       }
       /**
        * @see https://websockets.spec.whatwg.org/#dom-websocket-send
@@ -51688,29 +51688,29 @@ var require_websocket2 = __commonJS({
        */
       #onSocketClose() {
         const wasClean = this.#handler.closeState.has(sentCloseFrameState.SENT) && this.#handler.closeState.has(sentCloseFrameState.RECEIVED);
-        let code = 1005;
+        let code2 = 1005;
         let reason = "";
         const result = this.#parser?.closingInfo;
         if (result && !result.error) {
-          code = result.code ?? 1005;
+          code2 = result.code ?? 1005;
           reason = result.reason;
         }
         this.#handler.readyState = states.CLOSED;
         if (!this.#handler.closeState.has(sentCloseFrameState.RECEIVED)) {
-          code = 1006;
+          code2 = 1006;
           fireEvent("error", this, (type, init) => new ErrorEvent(type, init), {
             error: new TypeError(reason)
           });
         }
         fireEvent("close", this, (type, init) => new CloseEvent(type, init), {
           wasClean,
-          code,
+          code: code2,
           reason
         });
         if (channels.close.hasSubscribers) {
           channels.close.publish({
             websocket: this,
-            code,
+            code: code2,
             reason
           });
         }
@@ -51855,13 +51855,13 @@ var require_websocketerror = __commonJS({
         } else if (init !== null) {
           init = webidl.converters.WebSocketCloseInfo(init);
         }
-        let code = init.closeCode ?? null;
+        let code2 = init.closeCode ?? null;
         const reason = init.reason ?? "";
-        validateCloseCodeAndReason(code, reason);
-        if (reason.length !== 0 && code === null) {
-          code = 1e3;
+        validateCloseCodeAndReason(code2, reason);
+        if (reason.length !== 0 && code2 === null) {
+          code2 = 1e3;
         }
-        this.#closeCode = code;
+        this.#closeCode = code2;
         this.#reason = reason;
       }
       get closeCode() {
@@ -51871,9 +51871,9 @@ var require_websocketerror = __commonJS({
         return this.#reason;
       }
       static {
-        createUnvalidatedWebSocketError = (message, code, reason) => {
+        createUnvalidatedWebSocketError = (message, code2, reason) => {
           const error2 = new _WebSocketError(message, kConstruct);
-          error2.#closeCode = code;
+          error2.#closeCode = code2;
           error2.#reason = reason;
           return error2;
         };
@@ -52034,9 +52034,9 @@ var require_websocketstream = __commonJS({
         if (closeInfo !== null) {
           closeInfo = webidl.converters.WebSocketCloseInfo(closeInfo);
         }
-        const code = closeInfo.closeCode ?? null;
+        const code2 = closeInfo.closeCode ?? null;
         const reason = closeInfo.reason;
-        closeWebSocketConnection(this.#handler, code, reason, true);
+        closeWebSocketConnection(this.#handler, code2, reason, true);
       }
       #write(chunk) {
         chunk = webidl.converters.WebSocketStreamWrite(chunk);
@@ -52137,33 +52137,33 @@ var require_websocketstream = __commonJS({
           this.#openedPromise.reject(new WebSocketError("Socket never opened"));
         }
         const result = this.#parser?.closingInfo;
-        let code = result?.code ?? 1005;
+        let code2 = result?.code ?? 1005;
         if (!this.#handler.closeState.has(sentCloseFrameState.RECEIVED)) {
-          code = 1006;
+          code2 = 1006;
         }
         const reason = result?.reason == null ? "" : utf8DecodeBytes(Buffer.from(result.reason));
         if (wasClean) {
           readableStreamClose(this.#readableStreamController);
           this.#writableStreamController.error(new DOMException("A closed WebSocketStream cannot be written to", "InvalidStateError"));
           this.#closedPromise.resolve({
-            closeCode: code,
+            closeCode: code2,
             reason
           });
         } else {
-          const error2 = createUnvalidatedWebSocketError("unclean close", code, reason);
+          const error2 = createUnvalidatedWebSocketError("unclean close", code2, reason);
           this.#readableStreamController?.error(error2);
           this.#writableStreamController?.error(error2);
           this.#closedPromise.reject(error2);
         }
       }
       #closeUsingReason(reason) {
-        let code = null;
+        let code2 = null;
         let reasonString = "";
         if (webidl.is.WebSocketError(reason)) {
-          code = reason.closeCode;
+          code2 = reason.closeCode;
           reasonString = reason.reason;
         }
-        closeWebSocketConnection(this.#handler, code, reasonString);
+        closeWebSocketConnection(this.#handler, code2, reasonString);
       }
       // To pull bytes from a WebSocketStream stream , if stream is currently applying backpressure, release backpressure.
       #pull() {
@@ -53513,9 +53513,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addCodeBlock(code, lang) {
+  addCodeBlock(code2, lang) {
     const attrs = Object.assign({}, lang && { lang });
-    const element = this.wrap("pre", this.wrap("code", code), attrs);
+    const element = this.wrap("pre", this.wrap("code", code2), attrs);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -53641,6 +53641,7 @@ var Summary = class {
   }
 };
 var _summary = new Summary();
+var summary = _summary;
 
 // node_modules/@actions/core/lib/platform.js
 import os3 from "os";
@@ -53797,19 +53798,19 @@ function normalizePlatform(p) {
 }
 function parsePlatform(spec) {
   const bad = (why) => new Error(`invalid platform "${spec}": ${why}`);
-  const parts = spec.trim().split("/");
-  if (parts.length < 2 || parts.length > 3 || parts.some((p2) => p2 === "")) {
+  const parts2 = spec.trim().split("/");
+  if (parts2.length < 2 || parts2.length > 3 || parts2.some((p2) => p2 === "")) {
     throw bad("expected os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm/v7");
   }
-  const p = normalizePlatform({ os: parts[0], architecture: parts[1], variant: parts[2] });
-  if (p.os !== "linux") throw bad(`unknown operating system "${parts[0]}" (only linux is supported)`);
+  const p = normalizePlatform({ os: parts2[0], architecture: parts2[1], variant: parts2[2] });
+  if (p.os !== "linux") throw bad(`unknown operating system "${parts2[0]}" (only linux is supported)`);
   const variants = LINUX_ARCHES[p.architecture];
   if (!variants) {
-    throw bad(`unknown architecture "${parts[1]}" (expected one of ${Object.keys(LINUX_ARCHES).join(", ")})`);
+    throw bad(`unknown architecture "${parts2[1]}" (expected one of ${Object.keys(LINUX_ARCHES).join(", ")})`);
   }
   if (p.variant && !variants.includes(p.variant)) {
     const allowed = variants.length ? `one of ${variants.join(", ")}` : "none";
-    throw bad(`unknown variant "${parts[2]}" for architecture ${p.architecture} (allowed: ${allowed})`);
+    throw bad(`unknown variant "${parts2[2]}" for architecture ${p.architecture} (allowed: ${allowed})`);
   }
   return p;
 }
@@ -53834,11 +53835,11 @@ function hostPlatform(arch2 = process.arch) {
 }
 function asPlatform(p) {
   if (typeof p !== "string") return normalizePlatform(p);
-  const parts = p.trim().split("/");
-  if (parts.length < 2 || parts.length > 3 || parts.some((s) => s === "")) {
+  const parts2 = p.trim().split("/");
+  if (parts2.length < 2 || parts2.length > 3 || parts2.some((s) => s === "")) {
     throw new Error(`invalid platform "${p}": expected os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm/v7`);
   }
-  return normalizePlatform({ os: parts[0] ?? "", architecture: parts[1] ?? "", variant: parts[2] });
+  return normalizePlatform({ os: parts2[0] ?? "", architecture: parts2[1] ?? "", variant: parts2[2] });
 }
 function platformSatisfies(want, have) {
   const w = asPlatform(want);
@@ -53922,8 +53923,8 @@ function getInputs() {
 }
 
 // src/pipeline.ts
-import { mkdir as mkdir6, writeFile as writeFile4 } from "node:fs/promises";
-import { join as join15, relative as relative3, resolve as resolve3, sep as sep3 } from "node:path";
+import { mkdir as mkdir7, writeFile as writeFile4 } from "node:fs/promises";
+import { join as join16, relative as relative3, resolve as resolve3, sep as sep3 } from "node:path";
 
 // src/oci/blobstore.ts
 import { createReadStream, createWriteStream } from "node:fs";
@@ -53988,14 +53989,14 @@ var BlobStore = class {
     await rename2(tmp, dest);
   }
   async writeBytes(data) {
-    const bytes = typeof data === "string" ? Buffer.from(data) : data;
-    const digest = sha256(bytes);
+    const bytes2 = typeof data === "string" ? Buffer.from(data) : data;
+    const digest = sha256(bytes2);
     const existing = await this.has(digest);
     if (existing) return existing;
     const tmp = await this.#tmp();
-    await writeFile2(tmp, bytes);
+    await writeFile2(tmp, bytes2);
     await this.#commit(tmp, digest);
-    return { digest, size: bytes.length };
+    return { digest, size: bytes2.length };
   }
   /**
    * Streams `source` into the store. When `expected` is given the bytes must match it
@@ -54043,22 +54044,22 @@ var BlobStore = class {
 // src/oci/blobjson.ts
 import { readFile } from "node:fs/promises";
 async function readBlobBytes(store, digest, what) {
-  let bytes;
+  let bytes2;
   try {
-    bytes = await readFile(store.path(digest));
+    bytes2 = await readFile(store.path(digest));
   } catch (err) {
     const e = err;
     if (e.code === "ENOENT") throw new Error(`${what} ${digest} is not in the blob store (${store.root})`);
     throw new Error(`reading ${what} ${digest}: ${e.message}`);
   }
-  const actual = sha256(bytes);
+  const actual = sha256(bytes2);
   if (actual !== digest) throw new Error(`${what} ${digest} in the blob store is corrupt: its content hashes to ${actual}`);
-  return bytes;
+  return bytes2;
 }
 async function readBlobJson(store, digest, what) {
-  const bytes = await readBlobBytes(store, digest, what);
+  const bytes2 = await readBlobBytes(store, digest, what);
   try {
-    return JSON.parse(bytes.toString("utf8"));
+    return JSON.parse(bytes2.toString("utf8"));
   } catch (err) {
     throw new Error(`${what} ${digest} is not valid JSON: ${err.message}`);
   }
@@ -54431,8 +54432,8 @@ async function findGoToolchain(env = process.env) {
       hostArch: parsed.GOHOSTARCH ?? "amd64"
     };
   } catch (err) {
-    const code = err.code;
-    if (code === "ENOENT") {
+    const code2 = err.code;
+    if (code2 === "ENOENT") {
       throw new Error(`Go toolchain not found: "${go}" is not on PATH (install Go or set $GO)`);
     }
     throw new Error(`Go toolchain "${go}" does not work: ${err.message.split("\n")[0]}`);
@@ -54440,8 +54441,8 @@ async function findGoToolchain(env = process.env) {
 }
 
 // src/engine/engine.ts
-import { mkdir as mkdir5 } from "node:fs/promises";
-import { join as join9 } from "node:path";
+import { mkdir as mkdir6 } from "node:fs/promises";
+import { join as join10 } from "node:path";
 
 // src/workspace/label.ts
 var Label = class {
@@ -54595,6 +54596,7 @@ var AttrValues = class {
         if (typeof v !== "number") throw new AttrError(`attribute "${name}": expected int, got ${typeOf(v)}`);
         return;
       case "label":
+      case "platform":
         if (typeof v !== "string") throw new AttrError(`attribute "${name}": expected a label string, got ${typeOf(v)}`);
         this.#parse(name, v);
         return;
@@ -54602,6 +54604,7 @@ var AttrValues = class {
         expectStringList(name, v);
         return;
       case "label_list":
+      case "platform_list":
         for (const s of expectStringList(name, v)) this.#parse(name, s);
         return;
       case "string_dict":
@@ -54812,14 +54815,14 @@ async function goBuild(tc, req, env = process.env) {
   await mkdir4(dirname(req.out), { recursive: true });
   const args = goBuildArgs(req);
   const output = [];
-  const code = await new Promise((resolve4, reject) => {
+  const code2 = await new Promise((resolve4, reject) => {
     const child = spawn(tc.go, args, { cwd: req.moduleRoot, env: goBuildEnv(req, env), stdio: ["ignore", "pipe", "pipe"] });
     child.stdout.on("data", (c) => output.push(c));
     child.stderr.on("data", (c) => output.push(c));
     child.on("error", reject);
     child.on("close", (c) => resolve4(c ?? 1));
   });
-  if (code !== 0) {
+  if (code2 !== 0) {
     await rm3(`${req.out}.tmp`, { force: true });
     const text = Buffer.concat(output).toString("utf8").trim();
     throw new GoBuildError(`${req.label}: go build failed (GOOS=${req.goos} GOARCH=${req.goarch})`, text);
@@ -54977,24 +54980,40 @@ var goBinaryRule = {
 
 // src/rules/oci_image_index.ts
 import { join as join4 } from "node:path";
+
+// src/engine/config.ts
+var HOST_CONFIG = Object.freeze({});
+function configKey(cfg) {
+  const p = cfg.platform;
+  if (!p) return "host";
+  return [p.os, p.architecture, p.variant].filter((x) => x !== void 0 && x !== "").join("_");
+}
+function withPlatform(platform2) {
+  return Object.freeze({ platform: platform2 });
+}
+
+// src/rules/oci_image_index.ts
 var ociImageIndexRule = {
   kind: "oci_image_index",
   attrs: {
     ...COMMON_ATTRS,
     images: { type: "label_list", mandatory: true },
-    platforms: { type: "label_list" },
+    platforms: { type: "platform_list" },
     annotations: { type: "string_dict" }
   },
-  validate(attrs) {
-    if (attrs.has("platforms")) {
-      throw new Error('attribute "platforms" (a platform transition) is not supported yet; list one image per platform in "images"');
-    }
+  // rules_oci 2.x: with `platforms`, every image is built once per platform (a transition).
+  depConfigs(attrs, attr, config, platforms) {
+    const list = attrs.labelList("platforms");
+    if (attr !== "images" || list.length === 0) return [config];
+    return list.map((l) => withPlatform(platforms(l)));
   },
   async build(ctx) {
     const images = [];
+    const labels = ctx.attrs.labelList("images");
+    const perImage = Math.max(1, ctx.attrs.labelList("platforms").length);
     for (const [i, p] of ctx.deps("images").entries()) {
       const art = p.artifact;
-      const label = ctx.attrs.labelList("images")[i];
+      const label = labels[Math.floor(i / perImage)];
       if (!art) throw new Error(`attribute "images": ${label} is not an oci_image`);
       if (art.kind !== "image") throw new Error(`attribute "images": ${label} is an index; an index holds single-platform images`);
       images.push(art);
@@ -55287,94 +55306,181 @@ import { createReadStream as createReadStream4 } from "node:fs";
 import { readFile as readFile3, stat as stat3 } from "node:fs/promises";
 import { Readable } from "node:stream";
 
-// src/publish/reference.ts
-var alphanumeric = "[a-z0-9]+";
-var separator = "(?:[._]|__|[-]+)";
-var pathComponent = `${alphanumeric}(?:${separator}${alphanumeric})*`;
-var remoteNameRe = new RegExp(`^${pathComponent}(?:/${pathComponent})*$`);
-var domainComponent = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
-var domainRe = new RegExp(`^(?:${domainComponent}(?:\\.${domainComponent})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?$`);
-var tagRe = /^[\w][\w.-]{0,127}$/;
-var digestRe = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
-var hex64Re = /^[a-f0-9]{64}$/;
-var nameTotalLengthMax = 255;
-var DEFAULT_DOMAIN = "docker.io";
-var DEFAULT_TAG = "latest";
+// src/registry/reference.ts
+var DOCKER_HUB_REGISTRY = "index.docker.io";
+var DOCKER_HUB_API_HOST = "registry-1.docker.io";
+var DOCKER_HUB_CREDENTIALS_KEY = "https://index.docker.io/v1/";
+var HUB_ALIASES = /* @__PURE__ */ new Set(["docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"]);
+var DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+var HOST_RE = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::([0-9]+))?$`);
+var PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+var PATH_COMPONENT_RULE = 'path components are lowercase letters and digits, separated by ".", "_", "__" or dashes';
+var TAG_RE = /^[\w][\w.-]{0,127}$/;
+var TAG_RULE = "must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}";
+var DIGEST_RE2 = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
+var SHA256_RE = /^sha256:[a-f0-9]{64}$/;
+var NAME_MAX = 255;
+var DOCKER_DOMAIN = "docker.io";
+var LEGACY_DOCKER_DOMAIN = "index.docker.io";
 var InvalidReferenceError = class extends Error {
-  reference;
-  constructor(reference, reason) {
-    super(`invalid image tag ${JSON.stringify(reference)}: ${reason}`);
+  input;
+  /** Why the reference was refused, without the reference itself. */
+  reason;
+  constructor(input, reason) {
+    super(`invalid reference ${JSON.stringify(input)}: ${reason}`);
     this.name = "InvalidReferenceError";
-    this.reference = reference;
+    this.input = input;
+    this.reason = reason;
   }
 };
-function parseImageReference(ref) {
+function splitHostPort(hostPort) {
+  if (hostPort.startsWith("[")) {
+    const end = hostPort.indexOf("]");
+    const host = hostPort.slice(1, end);
+    const rest = hostPort.slice(end + 1);
+    return rest.startsWith(":") ? { host, port: rest.slice(1) } : { host };
+  }
+  const colon = hostPort.lastIndexOf(":");
+  if (colon === -1 || hostPort.indexOf(":") !== colon) return { host: hostPort };
+  return { host: hostPort.slice(0, colon), port: hostPort.slice(colon + 1) };
+}
+function isLoopbackHost(hostPort) {
+  const { host } = splitHostPort(hostPort.toLowerCase());
+  if (host === "localhost" || host.endsWith(".localhost")) return true;
+  if (host === "::1" || host === "0:0:0:0:0:0:0:1") return true;
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  return m !== null && m.slice(1).every((o) => Number(o) <= 255);
+}
+function normalizeRegistry(registry) {
+  let r = registry.trim().toLowerCase();
+  r = r.replace(/^[a-z]+:\/\//, "");
+  const slash = r.indexOf("/");
+  if (slash !== -1) r = r.slice(0, slash);
+  return HUB_ALIASES.has(r) ? DOCKER_HUB_REGISTRY : r;
+}
+function registryApiHost(registry) {
+  const r = normalizeRegistry(registry);
+  return r === DOCKER_HUB_REGISTRY ? DOCKER_HUB_API_HOST : r;
+}
+function looksLikeHost(segment) {
+  return segment.includes(".") || segment.includes(":") || segment === "localhost";
+}
+function pathProblem(path) {
+  if (path.length === 0) return "missing repository name";
+  if (path.toLowerCase() !== path) return "repository name must be lowercase";
+  for (const component of path.split("/")) {
+    if (component.length === 0) return "repository name has an empty path component";
+    if (!PATH_COMPONENT_RE.test(component)) return `invalid repository path component "${component}" (${PATH_COMPONENT_RULE})`;
+  }
+  return void 0;
+}
+function parseReferenceParts(input) {
   const fail2 = (reason) => {
-    throw new InvalidReferenceError(ref, reason);
+    throw new InvalidReferenceError(input, reason);
   };
-  if (typeof ref !== "string" || ref === "") fail2("empty reference");
-  if (ref !== ref.trim() || /\s/.test(ref)) fail2("must not contain whitespace");
-  if (hex64Re.test(ref)) fail2("cannot be a 64-character hexadecimal string (that is an image ID, not a name)");
-  let rest = ref;
+  if (typeof input !== "string") fail2("reference must be a string");
+  if (input.length === 0) fail2("empty reference");
+  if (/\s/.test(input)) fail2("must not contain whitespace");
+  let rest = input;
   let digest;
   const at = rest.indexOf("@");
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
+  if (at !== -1) {
+    const d = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!digestRe.test(digest)) fail2(`invalid digest ${JSON.stringify(digest)}`);
+    if (d.length === 0) fail2('missing digest after "@"');
+    if (!DIGEST_RE2.test(d)) fail2(`invalid digest "${d}"`);
+    if (!d.startsWith("sha256:")) fail2(`unsupported digest algorithm "${d.slice(0, d.indexOf(":"))}" (only sha256)`);
+    if (!SHA256_RE.test(d)) fail2(`invalid digest "${d}": expected sha256:<64 lowercase hex>`);
+    digest = d;
   }
   let tag;
   const colon = rest.lastIndexOf(":");
-  if (colon > rest.lastIndexOf("/")) {
+  if (colon !== -1 && colon > rest.lastIndexOf("/") && !rest.slice(colon).includes("]")) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!tagRe.test(tag)) fail2(`invalid tag ${JSON.stringify(tag)} (allowed: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127})`);
+    if (tag.length === 0) fail2('missing tag after ":"');
+    if (!TAG_RE.test(tag)) fail2(`invalid tag "${tag}": ${TAG_RULE}`);
   }
-  if (rest === "") fail2("missing repository name");
-  if (rest.length > nameTotalLengthMax) fail2(`repository name is longer than ${nameTotalLengthMax} characters`);
-  let domain = DEFAULT_DOMAIN;
+  if (rest.length === 0) fail2("missing repository name");
+  let domain = DOCKER_DOMAIN;
   let path = rest;
   const slash = rest.indexOf("/");
-  if (slash >= 0) {
-    const first = rest.slice(0, slash);
-    if (/[.:]/.test(first) || first === "localhost" || first.toLowerCase() !== first) {
-      domain = first;
-      path = rest.slice(slash + 1);
-      if (!domainRe.test(domain)) fail2(`invalid registry host ${JSON.stringify(domain)}`);
-    }
+  if (slash !== -1 && looksLikeHost(rest.slice(0, slash))) {
+    const host = rest.slice(0, slash);
+    path = rest.slice(slash + 1);
+    const m = HOST_RE.exec(host);
+    if (!m) fail2(`invalid registry host "${host}"`);
+    const port = m?.[1];
+    if (port !== void 0 && Number(port) > 65535) fail2(`invalid port in registry host "${host}"`);
+    if (host !== LEGACY_DOCKER_DOMAIN) domain = host;
   }
-  if (domain === "index.docker.io") domain = DEFAULT_DOMAIN;
-  if (path.toLowerCase() !== path) fail2("repository name must be lowercase");
-  if (!remoteNameRe.test(path)) {
-    fail2(
-      'invalid reference format (name components are lowercase letters and digits separated by ".", "_", "__" or "-", joined by "/")'
-    );
-  }
-  if (domain === DEFAULT_DOMAIN && !path.includes("/")) path = `library/${path}`;
-  if (tag === void 0 && digest === void 0) tag = DEFAULT_TAG;
-  let familiarName;
-  if (domain === DEFAULT_DOMAIN) {
-    familiarName = path.startsWith("library/") && path.split("/").length === 2 ? path.slice("library/".length) : path;
-  } else {
-    familiarName = `${domain}/${path}`;
-  }
-  const suffix = `${tag !== void 0 ? `:${tag}` : ""}${digest !== void 0 ? `@${digest}` : ""}`;
-  const result = {
-    domain,
-    path,
-    familiar: familiarName + suffix,
-    full: `${domain}/${path}${suffix}`
+  const problem = pathProblem(path);
+  if (problem !== void 0) fail2(problem);
+  if (domain === DOCKER_DOMAIN && !path.includes("/")) path = `library/${path}`;
+  if (domain.length + 1 + path.length > NAME_MAX) fail2(`repository name must not be longer than ${NAME_MAX} characters`);
+  const parts2 = { domain, path };
+  if (tag !== void 0) parts2.tag = tag;
+  if (digest !== void 0) parts2.digest = digest;
+  return parts2;
+}
+function parseReference(input) {
+  const { domain, path, tag, digest } = parseReferenceParts(input);
+  const registry = normalizeRegistry(domain);
+  const repository = registry === DOCKER_HUB_REGISTRY && !path.includes("/") ? `library/${path}` : path;
+  const ref = {
+    registry,
+    apiHost: registryApiHost(registry),
+    repository,
+    credentialsKey: registry === DOCKER_HUB_REGISTRY ? DOCKER_HUB_CREDENTIALS_KEY : registry
   };
+  if (tag !== void 0) ref.tag = tag;
+  if (digest !== void 0) ref.digest = digest;
+  return ref;
+}
+function validateTag(tag) {
+  if (!TAG_RE.test(tag)) throw new Error(`invalid tag "${tag}": ${TAG_RULE}`);
+  return tag;
+}
+
+// src/publish/reference.ts
+var DEFAULT_DOMAIN = DOCKER_DOMAIN;
+var DEFAULT_TAG = "latest";
+var IMAGE_ID_RE = /^[a-f0-9]{64}$/;
+var InvalidReferenceError2 = class extends InvalidReferenceError {
+  reference;
+  constructor(reference, reason) {
+    super(reference, reason);
+    this.message = `invalid image tag ${JSON.stringify(reference)}: ${reason}`;
+    this.reference = reference;
+  }
+};
+function parts(ref) {
+  if (typeof ref === "string" && IMAGE_ID_RE.test(ref)) {
+    throw new InvalidReferenceError2(ref, "cannot be a 64-character hexadecimal string (that is an image ID, not a name)");
+  }
+  try {
+    return parseReferenceParts(ref);
+  } catch (err) {
+    if (err instanceof InvalidReferenceError) throw new InvalidReferenceError2(ref, err.reason);
+    throw err;
+  }
+}
+function parseImageReference(ref) {
+  const { domain, path, tag: written, digest } = parts(ref);
+  const tag = written ?? (digest === void 0 ? DEFAULT_TAG : void 0);
+  let familiarName = `${domain}/${path}`;
+  if (domain === DEFAULT_DOMAIN) familiarName = /^library\/[^/]+$/.test(path) ? path.slice("library/".length) : path;
+  const suffix = `${tag !== void 0 ? `:${tag}` : ""}${digest !== void 0 ? `@${digest}` : ""}`;
+  const result = { domain, path, familiar: familiarName + suffix, full: `${domain}/${path}${suffix}` };
   if (tag !== void 0) result.tag = tag;
   if (digest !== void 0) result.digest = digest;
   return result;
 }
 function parseRepoTag(ref) {
-  const parsed = parseImageReference(ref);
-  if (parsed.digest !== void 0) {
-    throw new InvalidReferenceError(ref, 'a loaded image can be tagged, not pinned by digest: drop the "@..." part');
+  if (typeof ref === "string" && ref.includes("@")) {
+    throw new InvalidReferenceError2(ref, 'a loaded image can be tagged, not pinned by digest: drop the "@..." part');
   }
-  return parsed;
+  return parseImageReference(ref);
 }
 
 // src/publish/docker-archive.ts
@@ -55405,15 +55511,15 @@ var OCI_INDEX2 = "application/vnd.oci.image.index.v1+json";
 var ANNOTATION_IMAGE_NAME = "io.containerd.image.name";
 var ANNOTATION_REF_NAME = "org.opencontainers.image.ref.name";
 var EPOCH2 = /* @__PURE__ */ new Date(0);
-var digestRe2 = /^([a-z0-9]+(?:[.+_-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
+var digestRe = /^([a-z0-9]+(?:[.+_-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
 function blobArchivePath(digest) {
-  const m = digestRe2.exec(digest);
+  const m = digestRe.exec(digest);
   if (!m) throw new Error(`invalid digest ${JSON.stringify(digest)}`);
   return `blobs/${m[1]}/${m[2]}`;
 }
 function checkDescriptor(what, d) {
   if (d === null || typeof d !== "object") throw new Error(`${what}: missing descriptor`);
-  if (typeof d.digest !== "string" || !digestRe2.test(d.digest)) {
+  if (typeof d.digest !== "string" || !digestRe.test(d.digest)) {
     throw new Error(`${what}: invalid digest ${JSON.stringify(d.digest)}`);
   }
   if (!Number.isSafeInteger(d.size) || d.size < 0) throw new Error(`${what} ${d.digest}: invalid size ${String(d.size)}`);
@@ -55565,8 +55671,8 @@ function headerSize(name) {
 function blobDirs(blobs) {
   const dirs = /* @__PURE__ */ new Set();
   for (const b of blobs) {
-    const parts = b.name.split("/");
-    for (let i = 1; i < parts.length; i++) dirs.add(`${parts.slice(0, i).join("/")}/`);
+    const parts2 = b.name.split("/");
+    for (let i = 1; i < parts2.length; i++) dirs.add(`${parts2.slice(0, i).join("/")}/`);
   }
   return [...dirs].sort();
 }
@@ -55783,8 +55889,8 @@ var CONNECT_ERROR_CODES = /* @__PURE__ */ new Set([
   "UND_ERR_CONNECT_TIMEOUT"
 ]);
 function errorCode(err) {
-  const code = err?.code;
-  return typeof code === "string" ? code : void 0;
+  const code2 = err?.code;
+  return typeof code2 === "string" ? code2 : void 0;
 }
 function oneLine(s) {
   return s.replace(/\s+/g, " ").trim();
@@ -55802,8 +55908,8 @@ var DockerUnreachableError = class extends Error {
 };
 function wrapRequestError(endpoint, what, err) {
   if (err instanceof DockerUnreachableError) return err;
-  const code = errorCode(err);
-  if (code !== void 0 && CONNECT_ERROR_CODES.has(code)) return new DockerUnreachableError(endpoint, err);
+  const code2 = errorCode(err);
+  if (code2 !== void 0 && CONNECT_ERROR_CODES.has(code2)) return new DockerUnreachableError(endpoint, err);
   const msg = err instanceof Error ? err.message : String(err);
   return new Error(`Docker ${what} at ${describeDockerEndpoint(endpoint)} failed: ${oneLine(msg)}`, { cause: err });
 }
@@ -56082,9 +56188,9 @@ var TYPEFLAG = {
 var GNU_MAGIC = Buffer.from("ustar  \0", "latin1");
 var LONGLINK_NAME = "././@LongLink";
 function stn(value, length) {
-  const bytes = typeof value === "string" ? Buffer.from(value, "utf8") : value;
+  const bytes2 = typeof value === "string" ? Buffer.from(value, "utf8") : value;
   const out = Buffer.alloc(length);
-  bytes.copy(out, 0, 0, Math.min(bytes.length, length));
+  bytes2.copy(out, 0, 0, Math.min(bytes2.length, length));
   return out;
 }
 function itn(value, digits, gnu) {
@@ -56111,7 +56217,7 @@ function itn(value, digits, gnu) {
   return out;
 }
 function rawHeader(f, gnu) {
-  const parts = [
+  const parts2 = [
     stn(f.name, 100),
     itn(f.mode & 4095, 8, gnu),
     itn(f.uid, 8, gnu),
@@ -56131,7 +56237,7 @@ function rawHeader(f, gnu) {
     // prefix: unused in GNU format
   ];
   const buf = Buffer.alloc(BLOCK);
-  Buffer.concat(parts).copy(buf);
+  Buffer.concat(parts2).copy(buf);
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : buf[i];
   buf.write(sum.toString(8).padStart(6, "0") + "\0", 148, "latin1");
@@ -56591,8 +56697,8 @@ function planPkgTar(attrs) {
   }
   for (const p of attrs.empty_files ?? []) put(stripSlashes(p), { kind: "empty-file", manifestMode: "", origin: "empty_files" });
   for (const p of attrs.empty_dirs ?? []) content.set(stripSlashes(p), { kind: "dir", manifestMode: "", origin: "empty_dirs" });
-  for (const [link2, target] of Object.entries(attrs.symlinks ?? {})) {
-    put(stripSlashes(link2), { kind: "symlink", linkTo: target, manifestMode: "", origin: "symlinks" });
+  for (const [link3, target] of Object.entries(attrs.symlinks ?? {})) {
+    put(stripSlashes(link3), { kind: "symlink", linkTo: target, manifestMode: "", origin: "symlinks" });
   }
   const dir = stripSlashes(attrs.package_dir ?? "/");
   const directory = dir ? dir + "/" : void 0;
@@ -56758,143 +56864,22 @@ var pkgTarRule = {
 // src/rules/oci_pull.ts
 import { join as join8 } from "node:path";
 
-// src/registry/reference.ts
-var DOCKER_HUB_REGISTRY = "index.docker.io";
-var DOCKER_HUB_API_HOST = "registry-1.docker.io";
-var DOCKER_HUB_CREDENTIALS_KEY = "https://index.docker.io/v1/";
-var HUB_ALIASES = /* @__PURE__ */ new Set(["docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"]);
-var DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
-var HOST_RE = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:.]+\\])(?::([0-9]+))?$`);
-var PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-var TAG_RE = /^[\w][\w.-]{0,127}$/;
-var DIGEST_RE2 = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
-var SHA256_RE = /^sha256:[a-f0-9]{64}$/;
-var NAME_MAX = 255;
-var InvalidReferenceError2 = class extends Error {
-  input;
-  constructor(input, reason) {
-    super(`invalid reference ${JSON.stringify(input)}: ${reason}`);
-    this.name = "InvalidReferenceError";
-    this.input = input;
-  }
-};
-function splitHostPort(hostPort) {
-  if (hostPort.startsWith("[")) {
-    const end = hostPort.indexOf("]");
-    const host = hostPort.slice(1, end);
-    const rest = hostPort.slice(end + 1);
-    return rest.startsWith(":") ? { host, port: rest.slice(1) } : { host };
-  }
-  const colon = hostPort.lastIndexOf(":");
-  if (colon === -1 || hostPort.indexOf(":") !== colon) return { host: hostPort };
-  return { host: hostPort.slice(0, colon), port: hostPort.slice(colon + 1) };
-}
-function isLoopbackHost(hostPort) {
-  const { host } = splitHostPort(hostPort.toLowerCase());
-  if (host === "localhost" || host.endsWith(".localhost")) return true;
-  if (host === "::1" || host === "0:0:0:0:0:0:0:1") return true;
-  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
-  return m !== null && m.slice(1).every((o) => Number(o) <= 255);
-}
-function normalizeRegistry(registry) {
-  let r = registry.trim().toLowerCase();
-  r = r.replace(/^[a-z]+:\/\//, "");
-  const slash = r.indexOf("/");
-  if (slash !== -1) r = r.slice(0, slash);
-  return HUB_ALIASES.has(r) ? DOCKER_HUB_REGISTRY : r;
-}
-function registryApiHost(registry) {
-  const r = normalizeRegistry(registry);
-  return r === DOCKER_HUB_REGISTRY ? DOCKER_HUB_API_HOST : r;
-}
-function looksLikeHost(segment) {
-  return segment.includes(".") || segment.includes(":") || segment === "localhost" || segment.startsWith("[");
-}
-function parseReference(input) {
-  const fail2 = (reason) => {
-    throw new InvalidReferenceError2(input, reason);
-  };
-  if (input.length === 0) fail2("empty reference");
-  if (/\s/.test(input)) fail2("must not contain whitespace");
-  let rest = input;
-  let digest;
-  const at = rest.indexOf("@");
-  if (at !== -1) {
-    const d = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (d.length === 0) fail2('missing digest after "@"');
-    if (!DIGEST_RE2.test(d)) fail2(`invalid digest "${d}"`);
-    if (!d.startsWith("sha256:")) fail2(`unsupported digest algorithm "${d.slice(0, d.indexOf(":"))}" (only sha256)`);
-    if (!SHA256_RE.test(d)) fail2(`invalid digest "${d}": expected sha256:<64 lowercase hex>`);
-    digest = d;
-  }
-  let tag;
-  const colon = rest.lastIndexOf(":");
-  if (colon !== -1 && colon > rest.lastIndexOf("/") && !rest.slice(colon).includes("]")) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-    if (tag.length === 0) fail2('missing tag after ":"');
-    if (!TAG_RE.test(tag)) fail2(`invalid tag "${tag}": must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`);
-  }
-  if (rest.length === 0) fail2("missing repository name");
-  let registry;
-  let path;
-  const slash = rest.indexOf("/");
-  if (slash !== -1 && looksLikeHost(rest.slice(0, slash))) {
-    const host = rest.slice(0, slash);
-    path = rest.slice(slash + 1);
-    const m = HOST_RE.exec(host);
-    if (!m) fail2(`invalid registry host "${host}"`);
-    const port = m?.[1];
-    if (port !== void 0 && (port.length === 0 || Number(port) > 65535)) fail2(`invalid port in registry host "${host}"`);
-    registry = normalizeRegistry(host);
-  } else {
-    registry = DOCKER_HUB_REGISTRY;
-    path = rest;
-  }
-  if (path.length === 0) fail2("missing repository name");
-  if (path.toLowerCase() !== path) fail2("repository name must be lowercase");
-  for (const component of path.split("/")) {
-    if (!PATH_COMPONENT_RE.test(component)) {
-      fail2(
-        component.length === 0 ? "repository name has an empty path component" : `invalid repository path component "${component}"`
-      );
-    }
-  }
-  if (registry === DOCKER_HUB_REGISTRY && !path.includes("/")) path = `library/${path}`;
-  const fullName = `${registry}/${path}`;
-  if (fullName.length > NAME_MAX) fail2(`repository name must not be longer than ${NAME_MAX} characters`);
-  const ref = {
-    registry,
-    apiHost: registryApiHost(registry),
-    repository: path,
-    credentialsKey: registry === DOCKER_HUB_REGISTRY ? DOCKER_HUB_CREDENTIALS_KEY : registry
-  };
-  if (tag !== void 0) ref.tag = tag;
-  if (digest !== void 0) ref.digest = digest;
-  return ref;
-}
-function validateTag(tag) {
-  if (!TAG_RE.test(tag)) throw new Error(`invalid tag "${tag}": must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`);
-  return tag;
-}
-
 // src/registry/pull.ts
 import { readFile as readFile4 } from "node:fs/promises";
 var SCHEMA1 = /^application\/vnd\.docker\.distribution\.manifest\.v1\+(prettyjws|json)$/;
-function parse(bytes, what) {
+function parse(bytes2, what) {
   try {
-    return JSON.parse(Buffer.from(bytes).toString("utf8"));
+    return JSON.parse(Buffer.from(bytes2).toString("utf8"));
   } catch (err) {
     throw new Error(`${what} is not valid JSON: ${err.message}`);
   }
 }
 async function cachedManifest(store, ref) {
   if (!isDigest(ref) || !await store.has(ref)) return void 0;
-  const bytes = await readFile4(store.path(ref));
-  const mediaType = JSON.parse(bytes.toString("utf8")).mediaType;
+  const bytes2 = await readFile4(store.path(ref));
+  const mediaType = JSON.parse(bytes2.toString("utf8")).mediaType;
   if (typeof mediaType !== "string") return void 0;
-  return { mediaType, digest: ref, bytes };
+  return { mediaType, digest: ref, bytes: bytes2 };
 }
 async function readStored(store, d) {
   const chunks = [];
@@ -57090,9 +57075,64 @@ var ociPushRule = {
   }
 };
 
+// src/rules/transitions.ts
+import { link as link2, copyFile as copyFile3, rm as rm5, mkdir as mkdir5 } from "node:fs/promises";
+import { dirname as dirname5, join as join9 } from "node:path";
+function forward(providers) {
+  if (providers.length === 1) return providers[0];
+  const out = { files: providers.flatMap((p) => p.files) };
+  const artifacts = providers.filter((p) => p.artifact);
+  if (artifacts.length === 1) out.artifact = artifacts[0]?.artifact;
+  return out;
+}
+async function renamedExecutable(ctx, p, attr) {
+  const exe = p?.executable;
+  if (!p || !exe) throw new Error(`attribute "${attr}": ${ctx.attrs.label(attr)} is not an executable (a go_binary, for example)`);
+  const name = ctx.target.label.name;
+  const dest = join9(await ctx.outDir(), name);
+  await mkdir5(dirname5(dest), { recursive: true });
+  await rm5(dest, { force: true });
+  await link2(exe.path, dest).catch(() => copyFile3(exe.path, dest));
+  const file = { path: dest, shortPath: ctx.outShortPath(name), generated: true };
+  return { files: [file], executable: file };
+}
+var platformTransitionFilegroupRule = {
+  kind: "platform_transition_filegroup",
+  attrs: { ...COMMON_ATTRS, srcs: { type: "label_list" }, target_platform: { type: "platform", mandatory: true } },
+  depConfigs(attrs, attr, config, platforms) {
+    const target = attrs.label("target_platform");
+    return attr === "srcs" && target ? [withPlatform(platforms(target))] : [config];
+  },
+  async build(ctx) {
+    return forward(ctx.deps("srcs"));
+  }
+};
+var platformTransitionBinaryRule = {
+  kind: "platform_transition_binary",
+  attrs: { ...COMMON_ATTRS, binary: { type: "label", mandatory: true }, target_platform: { type: "platform", mandatory: true }, basename: { type: "string" } },
+  depConfigs(attrs, attr, config, platforms) {
+    const target = attrs.label("target_platform");
+    return attr === "binary" && target ? [withPlatform(platforms(target))] : [config];
+  },
+  async build(ctx) {
+    return renamedExecutable(ctx, ctx.deps("binary")[0], "binary");
+  }
+};
+var goCrossBinaryRule = {
+  kind: "go_cross_binary",
+  attrs: { ...COMMON_ATTRS, target: { type: "label", mandatory: true }, platform: { type: "platform" }, sdk_version: { type: "ignored" } },
+  depConfigs(attrs, attr, config, platforms) {
+    const p = attrs.label("platform");
+    return attr === "target" && p ? [withPlatform(platforms(p))] : [config];
+  },
+  async build(ctx) {
+    return renamedExecutable(ctx, ctx.deps("target")[0], "target");
+  }
+};
+
 // src/rules/index.ts
 var RULES = new Map(
-  [goLibraryRule, goBinaryRule, pkgTarRule, ociImageRule, ociImageIndexRule, ociLoadRule, ociPushRule, ociPullRule, filegroupRule, aliasRule].map((r) => [r.kind, r])
+  [goLibraryRule, goBinaryRule, pkgTarRule, ociImageRule, ociImageIndexRule, ociLoadRule, ociPushRule, ociPullRule, filegroupRule, aliasRule, platformTransitionFilegroupRule, platformTransitionBinaryRule, goCrossBinaryRule].map((r) => [r.kind, r])
 );
 function ruleFor(kind) {
   return RULES.get(kind);
@@ -57101,17 +57141,6 @@ function ruleFor(kind) {
 // src/workspace/target.ts
 function formatPos(pos) {
   return `${pos.file}:${pos.line}:${pos.column}`;
-}
-
-// src/engine/config.ts
-var HOST_CONFIG = Object.freeze({});
-function configKey(cfg) {
-  const p = cfg.platform;
-  if (!p) return "host";
-  return [p.os, p.architecture, p.variant].filter((x) => x !== void 0 && x !== "").join("_");
-}
-function withPlatform(platform2) {
-  return Object.freeze({ platform: platform2 });
 }
 
 // src/engine/semaphore.ts
@@ -57195,9 +57224,26 @@ var Engine = class {
       if (err instanceof AttrError) throw new BuildError(`${prefix}: ${err.message}`);
       throw err;
     }
+    for (const [attr, spec] of Object.entries(rule.attrs)) {
+      if (spec.type !== "platform" && spec.type !== "platform_list") continue;
+      for (const l of spec.type === "platform" ? [node.attrs.label(attr)] : node.attrs.labelList(attr)) {
+        if (!l) continue;
+        try {
+          ws.platformOf(l, label);
+        } catch (err) {
+          throw new BuildError(`${formatPos(target.pos)}: ${err.message}`);
+        }
+      }
+    }
     const next = [...chain, node];
     for (const dep of node.attrs.labelDeps()) {
-      const configs = rule.depConfigs?.(node.attrs, dep.attr, config) ?? [config];
+      let configs;
+      try {
+        configs = rule.depConfigs?.(node.attrs, dep.attr, config, (l) => ws.platformOf(l, label)) ?? [config];
+      } catch (err) {
+        if (err instanceof BuildError) throw err;
+        throw new BuildError(`${prefix}: ${err.message}`);
+      }
       for (const c of configs) node.deps.push({ attr: dep.attr, label: dep.label, node: this.#analyze(dep.label, c, next) });
     }
     this.#nodes.set(key, node);
@@ -57222,7 +57268,7 @@ var Engine = class {
       list.push(depProviders[i]);
       byAttr.set(d.attr, list);
     });
-    const outDirPath = join9(this.#opts.outRoot, "bin", configKey(node.config), target.label.repo === "" ? "" : `external/${target.label.repo}`, target.label.pkg);
+    const outDirPath = join10(this.#opts.outRoot, "bin", configKey(node.config), target.label.repo === "" ? "" : `external/${target.label.repo}`, target.label.pkg);
     const ctx = {
       target,
       config: node.config,
@@ -57235,7 +57281,7 @@ var Engine = class {
       },
       files: (attr) => (byAttr.get(attr) ?? []).flatMap((p) => p.files),
       outDir: async () => {
-        await mkdir5(outDirPath, { recursive: true });
+        await mkdir6(outDirPath, { recursive: true });
         return outDirPath;
       },
       outShortPath: (name) => target.label.pkg === "" ? name : `${target.label.pkg}/${name}`,
@@ -57261,7 +57307,7 @@ var Engine = class {
 
 // src/workspace/workspace.ts
 import { existsSync as existsSync4, readFileSync as readFileSync2, realpathSync, statSync, readdirSync as readdirSync2 } from "node:fs";
-import { join as join12, relative as relative2, sep as sep2 } from "node:path";
+import { join as join13, relative as relative2, sep as sep2 } from "node:path";
 
 // src/starlark/errors.ts
 function formatPosition(pos) {
@@ -57370,8 +57416,8 @@ var StarFunction = class {
   env;
   module;
   frozen = false;
-  constructor(code, defaults, env, module) {
-    this.code = code;
+  constructor(code2, defaults, env, module) {
+    this.code = code2;
     this.defaults = defaults;
     this.env = env;
     this.module = module;
@@ -57413,8 +57459,8 @@ var Select = class {
   op;
   /** Where this value was made: the select() call or the combining operator. */
   pos;
-  constructor(parts, op, pos) {
-    this.parts = parts;
+  constructor(parts2, op, pos) {
+    this.parts = parts2;
     this.op = op;
     this.pos = pos;
   }
@@ -57571,13 +57617,13 @@ function quote(s) {
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s[i];
-    const code = s.charCodeAt(i);
+    const code2 = s.charCodeAt(i);
     if (c === '"') out += '\\"';
     else if (c === "\\") out += "\\\\";
     else if (c === "\n") out += "\\n";
     else if (c === "\r") out += "\\r";
     else if (c === "	") out += "\\t";
-    else if (code < 32 || code === 127) out += `\\x${code.toString(16).padStart(2, "0")}`;
+    else if (code2 < 32 || code2 === 127) out += `\\x${code2.toString(16).padStart(2, "0")}`;
     else out += c;
   }
   return out + '"';
@@ -57598,7 +57644,9 @@ function shortRepr(v, limit = 100) {
   return p.result();
 }
 function str(v, maxLength = DEFAULT_MAX_LENGTH) {
-  return typeof v === "string" ? v : repr(v, maxLength);
+  if (typeof v === "string") return v;
+  if (isHasAttrs(v) && typeof v.str === "function") return v.str();
+  return repr(v, maxLength);
 }
 var Printer = class {
   parts = [];
@@ -58395,39 +58443,39 @@ function splitWhitespace(s, maxsplit, fromRight) {
 function split(s, call, fromRight) {
   const a = unpackArgs(call, ["sep?", "maxsplit?"]);
   const maxsplit = a.maxsplit === void 0 || a.maxsplit === null ? -1 : expectInt(a.maxsplit, `${call.name}() argument "maxsplit"`);
-  let parts;
+  let parts2;
   if (a.sep === void 0 || a.sep === null) {
-    parts = splitWhitespace(s, maxsplit, fromRight);
+    parts2 = splitWhitespace(s, maxsplit, fromRight);
   } else {
-    const sep4 = expectString(a.sep, `${call.name}() argument "sep"`);
-    if (sep4 === "") throw new BuiltinError(`${call.name}: empty separator`);
+    const sep5 = expectString(a.sep, `${call.name}() argument "sep"`);
+    if (sep5 === "") throw new BuiltinError(`${call.name}: empty separator`);
     if (maxsplit < 0) {
-      parts = s.split(sep4);
+      parts2 = s.split(sep5);
     } else if (!fromRight) {
-      parts = [];
+      parts2 = [];
       let rest = s;
-      while (parts.length < maxsplit) {
-        const i = rest.indexOf(sep4);
+      while (parts2.length < maxsplit) {
+        const i = rest.indexOf(sep5);
         if (i < 0) break;
-        parts.push(rest.slice(0, i));
-        rest = rest.slice(i + sep4.length);
+        parts2.push(rest.slice(0, i));
+        rest = rest.slice(i + sep5.length);
       }
-      parts.push(rest);
+      parts2.push(rest);
     } else {
-      parts = [];
+      parts2 = [];
       let rest = s;
-      while (parts.length < maxsplit) {
-        const i = rest.lastIndexOf(sep4);
+      while (parts2.length < maxsplit) {
+        const i = rest.lastIndexOf(sep5);
         if (i < 0) break;
-        parts.push(rest.slice(i + sep4.length));
+        parts2.push(rest.slice(i + sep5.length));
         rest = rest.slice(0, i);
       }
-      parts.push(rest);
-      parts.reverse();
+      parts2.push(rest);
+      parts2.reverse();
     }
   }
-  call.thread.checkCollectionLength(parts.length);
-  return new StarList(parts);
+  call.thread.checkCollectionLength(parts2.length);
+  return new StarList(parts2);
 }
 function find(s, call, fromRight, mustFind) {
   const a = unpackArgs(call, ["sub", "start?", "end?"]);
@@ -58443,11 +58491,11 @@ function find(s, call, fromRight, mustFind) {
 }
 function partition(s, call, fromRight) {
   const a = unpackArgs(call, ["sep"]);
-  const sep4 = expectString(a.sep ?? null, `${call.name}() argument "sep"`);
-  if (sep4 === "") throw new BuiltinError(`${call.name}: empty separator`);
-  const i = fromRight ? s.lastIndexOf(sep4) : s.indexOf(sep4);
+  const sep5 = expectString(a.sep ?? null, `${call.name}() argument "sep"`);
+  if (sep5 === "") throw new BuiltinError(`${call.name}: empty separator`);
+  const i = fromRight ? s.lastIndexOf(sep5) : s.indexOf(sep5);
   if (i < 0) return fromRight ? new StarTuple(["", "", s]) : new StarTuple([s, "", ""]);
-  return new StarTuple([s.slice(0, i), sep4, s.slice(i + sep4.length)]);
+  return new StarTuple([s.slice(0, i), sep5, s.slice(i + sep5.length)]);
 }
 function test(s, call, pattern) {
   unpackArgs(call, []);
@@ -58528,7 +58576,7 @@ var STRING_METHODS = {
     const a = unpackArgs(call, ["elements"]);
     const elems = elementsOf(a.elements ?? null, "join() argument");
     let total = 0;
-    const parts = elems.map((e, i) => {
+    const parts2 = elems.map((e, i) => {
       if (typeof e !== "string") {
         throw new BuiltinError(`join: element ${i} has type "${typeName(e)}", want "string"`);
       }
@@ -58537,7 +58585,7 @@ var STRING_METHODS = {
     });
     call.thread.checkStringLength(total);
     call.thread.charge(total >> 5);
-    return parts.join(s);
+    return parts2.join(s);
   },
   lower(s, call) {
     unpackArgs(call, []);
@@ -58773,10 +58821,10 @@ function range2(call) {
 }
 function fail(call) {
   const a = unpackArgs(call, ["*args", "msg?", "attr?", "sep?"]);
-  const sep4 = a.sep === void 0 ? " " : expectString(a.sep, 'fail() argument "sep"');
-  const parts = a.args.elems.map((v) => str(v, 1e4));
-  if (a.msg !== void 0 && a.msg !== null) parts.unshift(str(a.msg, 1e4));
-  let message = parts.join(sep4);
+  const sep5 = a.sep === void 0 ? " " : expectString(a.sep, 'fail() argument "sep"');
+  const parts2 = a.args.elems.map((v) => str(v, 1e4));
+  if (a.msg !== void 0 && a.msg !== null) parts2.unshift(str(a.msg, 1e4));
+  let message = parts2.join(sep5);
   if (a.attr !== void 0 && a.attr !== null) message = `attribute ${str(a.attr, 1e3)}: ${message}`;
   throw new BuiltinError(`fail: ${message}`);
 }
@@ -58882,9 +58930,9 @@ var UNIVERSE = new Map([
   builtin("min", (call) => minMax(call, -1)),
   builtin("print", (call) => {
     const a = unpackArgs(call, ["*args", "sep?"]);
-    const sep4 = a.sep === void 0 ? " " : expectString(a.sep, 'print() argument "sep"');
+    const sep5 = a.sep === void 0 ? " " : expectString(a.sep, 'print() argument "sep"');
     const max = call.thread.limits.maxStringLength;
-    const message = a.args.elems.map((v) => str(v, max)).join(sep4);
+    const message = a.args.elems.map((v) => str(v, max)).join(sep5);
     call.thread.print?.(message, call.pos);
     return null;
   }),
@@ -59191,9 +59239,9 @@ function execLoad(s, fr) {
     setVariable(b.local, v, fr);
   }
 }
-function makeFunction(code, fr) {
-  const defaults = code.defaults.map((d) => d === null ? void 0 : evalExpr(d, fr));
-  return new StarFunction(code, defaults, fr.env, fr.module);
+function makeFunction(code2, fr) {
+  const defaults = code2.defaults.map((d) => d === null ? void 0 : evalExpr(d, fr));
+  return new StarFunction(code2, defaults, fr.env, fr.module);
 }
 function envAt(fr, depth) {
   let env = fr.env;
@@ -59503,22 +59551,22 @@ function callValue(thread, fn, args, kwargs, pos) {
   if (!(fn instanceof StarFunction)) {
     throw new BuiltinError(`value of type "${typeName(fn)}" is not callable`);
   }
-  const code = fn.code;
+  const code2 = fn.code;
   if (thread.frames.length >= thread.limits.maxCallDepth) {
     throw new BuiltinError(`call stack exceeded the maximum depth of ${thread.limits.maxCallDepth}`);
   }
   for (const f of thread.frames) {
-    if (f.code === code) throw new BuiltinError(`function ${code.name} called recursively`);
+    if (f.code === code2) throw new BuiltinError(`function ${code2.name} called recursively`);
   }
   const env = { slots: bindArguments(fn, args, kwargs), parent: fn.env };
   const fr = { thread, module: fn.module, env, returnValue: null };
-  thread.frames.push({ code, callPos: pos });
+  thread.frames.push({ code: code2, callPos: pos });
   try {
-    if (code.body !== null) {
-      execBlock(code.body, fr);
+    if (code2.body !== null) {
+      execBlock(code2.body, fr);
       return fr.returnValue;
     }
-    return evalExpr(code.result, fr);
+    return evalExpr(code2.result, fr);
   } finally {
     thread.frames.pop();
   }
@@ -59527,25 +59575,25 @@ function plural2(n, word) {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 function bindArguments(fn, args, kwargs) {
-  const code = fn.code;
-  const name = `${code.name}()`;
-  const slots = new Array(code.numSlots);
-  const np = code.numPositional;
+  const code2 = fn.code;
+  const name = `${code2.name}()`;
+  const slots = new Array(code2.numSlots);
+  const np = code2.numPositional;
   const n = Math.min(args.length, np);
   for (let i = 0; i < n; i++) slots[i] = args[i];
   if (args.length > np) {
-    if (code.varargsSlot < 0) {
+    if (code2.varargsSlot < 0) {
       throw new BuiltinError(
         np === 0 ? `${name} does not accept positional arguments, but got ${args.length}` : `${name} accepts no more than ${plural2(np, "positional argument")} but got ${args.length}`
       );
     }
-    slots[code.varargsSlot] = new StarTuple(args.slice(np));
-  } else if (code.varargsSlot >= 0) {
-    slots[code.varargsSlot] = new StarTuple([]);
+    slots[code2.varargsSlot] = new StarTuple(args.slice(np));
+  } else if (code2.varargsSlot >= 0) {
+    slots[code2.varargsSlot] = new StarTuple([]);
   }
-  const extra = code.kwargsSlot >= 0 ? new StarDict() : null;
+  const extra = code2.kwargsSlot >= 0 ? new StarDict() : null;
   for (const [key, v] of kwargs) {
-    const i = code.paramIndex.get(key);
+    const i = code2.paramIndex.get(key);
     if (i === void 0) {
       if (extra === null) throw new BuiltinError(`${name} got unexpected keyword argument "${key}"`);
       extra.set(key, v);
@@ -59554,13 +59602,13 @@ function bindArguments(fn, args, kwargs) {
     if (slots[i] !== void 0) throw new BuiltinError(`${name} got multiple values for parameter "${key}"`);
     slots[i] = v;
   }
-  if (extra !== null) slots[code.kwargsSlot] = extra;
+  if (extra !== null) slots[code2.kwargsSlot] = extra;
   const missing = [];
-  for (let i = 0; i < code.paramNames.length; i++) {
+  for (let i = 0; i < code2.paramNames.length; i++) {
     if (slots[i] !== void 0) continue;
     const d = fn.defaults[i];
     if (d !== void 0) slots[i] = d;
-    else missing.push(`"${code.paramNames[i]}"`);
+    else missing.push(`"${code2.paramNames[i]}"`);
   }
   if (missing.length === 1) throw new BuiltinError(`${name} missing mandatory argument ${missing[0]}`);
   if (missing.length > 1) throw new BuiltinError(`${name} missing mandatory arguments ${missing.join(", ")}`);
@@ -59699,9 +59747,9 @@ function isHexDigit(c) {
   return isDigit(c) || c >= "a" && c <= "f" || c >= "A" && c <= "F";
 }
 function describeChar(c) {
-  const code = c.codePointAt(0) ?? 0;
-  if (code < 32 || code === 127 || code > 126) {
-    return `U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
+  const code2 = c.codePointAt(0) ?? 0;
+  if (code2 < 32 || code2 === 127 || code2 > 126) {
+    return `U+${code2.toString(16).toUpperCase().padStart(4, "0")}`;
   }
   return `'${c}'`;
 }
@@ -59970,9 +60018,9 @@ var Lexer = class {
           digits += src[j];
           j++;
         }
-        const code = parseInt(digits, 8);
-        if (code > 255) this.error(`octal escape \\${digits} is out of range`, escLine, escColumn);
-        out += String.fromCharCode(code);
+        const code2 = parseInt(digits, 8);
+        if (code2 > 255) this.error(`octal escape \\${digits} is out of range`, escLine, escColumn);
+        out += String.fromCharCode(code2);
         this.i = j;
         continue;
       }
@@ -59982,11 +60030,11 @@ var Lexer = class {
         if (hex.length !== count || ![...hex].every(isHexDigit)) {
           this.error(`invalid escape sequence \\${e}: want ${count} hexadecimal digits`, escLine, escColumn);
         }
-        const code = parseInt(hex, 16);
-        if (code > 1114111 || code >= 55296 && code <= 57343) {
+        const code2 = parseInt(hex, 16);
+        if (code2 > 1114111 || code2 >= 55296 && code2 <= 57343) {
           this.error(`invalid escape sequence \\${e}${hex}: not a valid Unicode code point`, escLine, escColumn);
         }
-        out += String.fromCodePoint(code);
+        out += String.fromCodePoint(code2);
         this.i += 2 + count;
         continue;
       }
@@ -61117,7 +61165,7 @@ function guardStack(file, thread, body) {
 
 // src/workspace/glob.ts
 import { readdirSync } from "node:fs";
-import { join as join10 } from "node:path";
+import { join as join11 } from "node:path";
 var BUILD_FILES = ["BUILD.bazel", "BUILD"];
 function isPackageDir(abs) {
   try {
@@ -61131,11 +61179,11 @@ function listPackageFiles(pkgDir) {
   const files = [];
   const dirs = [];
   const walk = (rel) => {
-    const abs = rel === "" ? pkgDir : join10(pkgDir, rel);
+    const abs = rel === "" ? pkgDir : join11(pkgDir, rel);
     for (const ent of readdirSync(abs, { withFileTypes: true })) {
       const childRel = rel === "" ? ent.name : `${rel}/${ent.name}`;
       if (ent.isDirectory()) {
-        const childAbs = join10(abs, ent.name);
+        const childAbs = join11(abs, ent.name);
         if (isPackageDir(childAbs)) continue;
         if (rel === "" && (ent.name.startsWith("bazel-") || ent.name === ".git" || ent.name === ".oci-build")) continue;
         dirs.push(childRel);
@@ -61227,7 +61275,12 @@ var MODULES = {
     pkg_mklink: "pkg_mklink",
     pkg_filegroup: "pkg_filegroup"
   },
-  "@gazelle//:def.bzl": { gazelle: "gazelle", gazelle_binary: "gazelle_binary", gazelle_test: "gazelle_test" }
+  "@gazelle//:def.bzl": { gazelle: "gazelle", gazelle_binary: "gazelle_binary", gazelle_test: "gazelle_test" },
+  "@aspect_bazel_lib//lib:transitions.bzl": {
+    platform_transition_filegroup: "platform_transition_filegroup",
+    platform_transition_binary: "platform_transition_binary",
+    platform_transition_test: "platform_transition_test"
+  }
 };
 function canonicalRepo(repo) {
   return REPO_ALIASES[repo] ?? repo;
@@ -61236,9 +61289,167 @@ function knownModule(repo, pkg, name) {
   return MODULES[`@${canonicalRepo(repo)}//${pkg}:${name}`];
 }
 
+// src/workspace/bzl_env.ts
+function anyAttrs(typeName2) {
+  return {
+    typeName: typeName2,
+    getAttr: (name) => new Builtin(`${typeName2}.${name}`, () => null),
+    attrNames: () => []
+  };
+}
+var PROVIDER_NAMES = [
+  "DefaultInfo",
+  "OutputGroupInfo",
+  "RunEnvironmentInfo",
+  "InstrumentedFilesInfo",
+  "CcInfo",
+  "CcToolchainConfigInfo",
+  "JavaInfo",
+  "PyInfo",
+  "PyRuntimeInfo",
+  "ProtoInfo",
+  "DebugPackageInfo",
+  "PackageSpecificationInfo"
+];
+var MODULE_NAMES = [
+  "cc_common",
+  "java_common",
+  "coverage_common",
+  "testing",
+  "apple_common",
+  "platform_common",
+  "config_common",
+  "proto_common",
+  "config",
+  "json"
+];
+var FUNCTION_NAMES = [
+  "aspect",
+  "transition",
+  "analysis_test_transition",
+  "configuration_field",
+  "exec_group",
+  "subrule",
+  "repository_rule",
+  "module_extension",
+  "tag_class",
+  "visibility",
+  "use_extension"
+];
+function bzlPredeclared(file, hooks) {
+  const g = /* @__PURE__ */ new Map();
+  for (const name of PROVIDER_NAMES) {
+    g.set(name, new Builtin(name, (call) => new Struct(new Map([...call.kwargs]), name)));
+  }
+  for (const name of MODULE_NAMES) g.set(name, anyAttrs(name));
+  for (const name of FUNCTION_NAMES) g.set(name, new Builtin(name, () => null));
+  g.set("attr", anyAttrs("attr"));
+  g.set("depset", new Builtin("depset", (call) => new StarList([...call.args[0]?.elems ?? []])));
+  g.set(
+    "provider",
+    new Builtin("provider", (call) => {
+      const make = new Builtin("provider_instance", (c) => new Struct(new Map([...c.kwargs])));
+      return call.kwargs.get("init") ? new StarList([make, make]) : make;
+    })
+  );
+  g.set(
+    "rule",
+    new Builtin("rule", (call) => {
+      const doc = call.kwargs.get("doc");
+      return new Builtin("rule", (c) => {
+        hooks.customRule(typeof doc === "string" ? `rule from ${file}` : `rule from ${file}`, c);
+        return null;
+      });
+    })
+  );
+  g.set(
+    "macro",
+    new Builtin("macro", (call) => {
+      const impl = call.kwargs.get("implementation");
+      const attrs = call.kwargs.get("attrs");
+      const declared = attrs instanceof StarDict ? attrs.keys().filter((k) => typeof k === "string") : [];
+      if (!impl) throw new BuiltinError("macro() requires implementation");
+      return new Builtin("macro", (c) => {
+        const kwargs = /* @__PURE__ */ new Map();
+        kwargs.set("name", c.kwargs.get("name") ?? null);
+        kwargs.set("visibility", c.kwargs.get("visibility") ?? null);
+        for (const a of declared) kwargs.set(a, c.kwargs.has(a) ? c.kwargs.get(a) ?? null : null);
+        for (const [k, v] of c.kwargs) if (!kwargs.has(k)) kwargs.set(k, v);
+        return c.thread.call(impl, [], kwargs, c.pos);
+      });
+    })
+  );
+  return g;
+}
+
+// src/workspace/label_value.ts
+var LabelValue = class _LabelValue {
+  typeName = "Label";
+  label;
+  constructor(label) {
+    this.label = label;
+  }
+  getAttr(name) {
+    const l = this.label;
+    switch (name) {
+      case "name":
+        return l.name;
+      case "package":
+        return l.pkg;
+      case "repo_name":
+      case "workspace_name":
+        return l.repo;
+      case "workspace_root":
+        return l.repo === "" ? "" : `external/${l.repo}`;
+      case "same_package_label":
+        return new Builtin("same_package_label", (call) => {
+          const n = call.args[0];
+          if (typeof n !== "string") throw new BuiltinError("same_package_label() takes a target name");
+          return new _LabelValue(parseLabel(`:${n}`, l.repo, l.pkg));
+        });
+      case "relative":
+        return new Builtin("relative", (call) => {
+          const n = call.args[0];
+          if (typeof n !== "string") throw new BuiltinError("relative() takes a label string");
+          return new _LabelValue(parseLabel(n, l.repo, l.pkg));
+        });
+      default:
+        return void 0;
+    }
+  }
+  attrNames() {
+    return ["name", "package", "relative", "repo_name", "same_package_label", "workspace_name", "workspace_root"];
+  }
+  repr() {
+    return `Label(${JSON.stringify(this.str())})`;
+  }
+  str() {
+    return this.label.toString();
+  }
+  equals(other) {
+    return other instanceof _LabelValue && other.label.equals(this.label);
+  }
+  hashKey() {
+    return `Label:${this.label.toString()}`;
+  }
+};
+function labelBuiltin(where) {
+  return new Builtin("Label", (call) => {
+    const text = call.args[0] ?? call.kwargs.get("input");
+    if (text instanceof LabelValue) return text;
+    if (typeof text !== "string") throw new BuiltinError("Label() takes a label string");
+    const { repo, pkg } = where();
+    try {
+      return new LabelValue(parseLabel(text, repo, pkg));
+    } catch (err) {
+      throw new BuiltinError(err.message);
+    }
+  });
+}
+
 // src/workspace/module_file.ts
 import { existsSync as existsSync3, readFileSync } from "node:fs";
-import { join as join11 } from "node:path";
+import { join as join12 } from "node:path";
 
 // src/workspace/values.ts
 function toPlain(v, what) {
@@ -61253,7 +61464,7 @@ function toPlain(v, what) {
     );
   }
   if (v instanceof Select) throw new BuiltinError(`${what}: unresolved select()`);
-  if (isHasAttrs(v) && typeof v.repr === "function" && v.typeName === "Label") return v.repr();
+  if (v instanceof LabelValue) return v.str();
   throw new BuiltinError(`${what}: a ${typeName(v)} cannot be an attribute value`);
 }
 function fromStringList(items) {
@@ -61284,26 +61495,50 @@ function optionalString(call, name) {
   if (typeof v !== "string") throw new BuiltinError(`${call.name}(): "${name}" must be a string`);
   return v;
 }
+var MODULE_NOOPS = [
+  "module",
+  "register_toolchains",
+  "register_execution_platforms",
+  "single_version_override",
+  "multiple_version_override",
+  "archive_override",
+  "git_override",
+  "local_path_override",
+  "inject_repo",
+  "override_repo"
+];
+var WORKSPACE_NOOPS = [
+  "workspace",
+  "register_toolchains",
+  "register_execution_platforms",
+  "local_repository",
+  "new_local_repository",
+  "bind",
+  "android_sdk_repository",
+  "android_ndk_repository"
+];
 function readModuleFile(root) {
   const info2 = { deps: /* @__PURE__ */ new Map(), pulls: /* @__PURE__ */ new Map(), visibleRepos: /* @__PURE__ */ new Map() };
-  const path = join11(root, "MODULE.bazel");
-  if (!existsSync3(path)) return info2;
-  const noop = (name) => new Builtin(name, () => null);
+  const recordPull = (call) => {
+    const name = kwargString(call, "name");
+    const image = kwargString(call, "image");
+    const digest = optionalString(call, "digest");
+    const tag = optionalString(call, "tag");
+    if (!digest && !tag) throw new BuiltinError(`${call.name}(name = "${name}"): one of "digest" or "tag" is required`);
+    const pos = call.callStack[0] ?? call.pos;
+    const existing = info2.pulls.get(name);
+    if (existing) throw new BuiltinError(`${call.name}(name = "${name}") is already declared at ${formatPos(existing.pos)}`);
+    info2.pulls.set(name, { name, image, digest, tag, platforms: stringListArg(call, "platforms", -1) ?? [], pos });
+  };
+  readModule(root, info2, recordPull);
+  readWorkspace(root, recordPull);
+  return info2;
+}
+function readModule(root, info2, recordPull) {
+  const path = join12(root, "MODULE.bazel");
+  if (!existsSync3(path)) return;
   const predeclared = /* @__PURE__ */ new Map();
-  for (const name of [
-    "module",
-    "register_toolchains",
-    "register_execution_platforms",
-    "single_version_override",
-    "multiple_version_override",
-    "archive_override",
-    "git_override",
-    "local_path_override",
-    "inject_repo",
-    "override_repo"
-  ]) {
-    predeclared.set(name, noop(name));
-  }
+  for (const name of MODULE_NOOPS) predeclared.set(name, new Builtin(name, () => null));
   predeclared.set(
     "bazel_dep",
     new Builtin("bazel_dep", (call) => {
@@ -61320,7 +61555,7 @@ function readModuleFile(root) {
       if (typeof file !== "string" || typeof extName !== "string") {
         throw new BuiltinError("use_extension() takes the .bzl file and the extension name as strings");
       }
-      const isOci = /^@(rules_oci|@rules_oci)\/\/oci:extensions\.bzl$/.test(file) && extName === "oci";
+      const isOci = /^@@?rules_oci\/\/oci:extensions\.bzl$/.test(file) && extName === "oci";
       const proxy = {
         typeName: "module_extension_proxy",
         getAttr: (tag) => new Builtin(tag, (c) => {
@@ -61341,20 +61576,85 @@ function readModuleFile(root) {
     })
   );
   predeclared.set("use_repo_rule", new Builtin("use_repo_rule", () => new Builtin("repo_rule", () => null)));
-  function recordPull(call) {
-    const name = kwargString(call, "name");
-    const image = kwargString(call, "image");
-    const digest = optionalString(call, "digest");
-    const tag = optionalString(call, "tag");
-    if (!digest && !tag) throw new BuiltinError(`oci.pull(name = "${name}"): one of "digest" or "tag" is required`);
-    const pos = call.callStack[0] ?? call.pos;
-    const existing = info2.pulls.get(name);
-    if (existing) throw new BuiltinError(`oci.pull(name = "${name}") is already declared at ${formatPos(existing.pos)}`);
-    info2.pulls.set(name, { name, image, digest, tag, platforms: stringListArg(call, "platforms", -1) ?? [], pos });
-  }
+  const included = /* @__PURE__ */ new Set();
+  predeclared.set(
+    "include",
+    new Builtin("include", (call) => {
+      const text = call.args[0];
+      if (typeof text !== "string") throw new BuiltinError("include() takes a label of a .MODULE.bazel file");
+      let label;
+      try {
+        label = parseLabel(text);
+      } catch (err) {
+        throw new BuiltinError(`include(): ${err.message}`);
+      }
+      if (label.repo !== "") throw new BuiltinError(`include(): "${text}" must be in the main repository`);
+      if (!label.name.endsWith(".MODULE.bazel")) throw new BuiltinError(`include(): "${text}" must name a file ending in .MODULE.bazel`);
+      if (included.has(label.path)) throw new BuiltinError(`include(): ${label.path} is included twice`);
+      included.add(label.path);
+      const abs = join12(root, label.path);
+      if (!existsSync3(abs)) throw new BuiltinError(`include(): ${label.path} does not exist`);
+      execFile2({ file: label.path, source: readFileSync(abs, "utf8"), predeclared });
+      return null;
+    })
+  );
   execFile2({ file: "MODULE.bazel", source: readFileSync(path, "utf8"), predeclared });
-  return info2;
 }
+function readWorkspace(root, recordPull) {
+  const file = ["WORKSPACE.bazel", "WORKSPACE"].find((f) => existsSync3(join12(root, f)));
+  if (!file) return;
+  const ociPull = new Builtin("oci_pull", (call) => {
+    recordPull(call);
+    return null;
+  });
+  const globals = () => {
+    const g = /* @__PURE__ */ new Map();
+    for (const name of WORKSPACE_NOOPS) g.set(name, new Builtin(name, () => null));
+    const native = { typeName: "native", getAttr: (n) => new Builtin(n, () => null), attrNames: () => [] };
+    g.set("native", native);
+    return g;
+  };
+  const loaded = /* @__PURE__ */ new Map();
+  const load = (module, pos) => {
+    let label;
+    try {
+      label = parseLabel(module);
+    } catch (err) {
+      throw new StarlarkError(`load: ${err.message}`, pos);
+    }
+    if (label.repo !== "") {
+      const isPull = /^(rules_oci)$/.test(label.repo) && label.pkg === "oci" && label.name === "pull.bzl";
+      return new AnySymbols((symbol) => isPull && symbol === "oci_pull" ? ociPull : new Builtin(symbol, () => null));
+    }
+    const key = label.toString();
+    const cached = loaded.get(key);
+    if (cached) return cached;
+    const abs = join12(root, label.path);
+    if (!existsSync3(abs)) throw new StarlarkError(`load: cannot find ${label.path}`, pos);
+    const result = execFile2({ file: label.path, source: readFileSync(abs, "utf8"), predeclared: globals(), load });
+    loaded.set(key, result);
+    return result;
+  };
+  execFile2({ file, source: readFileSync(join12(root, file), "utf8"), predeclared: globals(), load });
+}
+var AnySymbols = class extends Map {
+  #make;
+  constructor(make) {
+    super();
+    this.#make = make;
+  }
+  has(_key) {
+    return true;
+  }
+  get(key) {
+    let v = super.get(key);
+    if (v === void 0) {
+      v = this.#make(key);
+      super.set(key, v);
+    }
+    return v;
+  }
+};
 
 // src/workspace/constraints.ts
 var CPU = {
@@ -61399,8 +61699,7 @@ function platformMatchesSelectKey(label, setting, config) {
     const cv = setting.attrs.get("constraint_values");
     if (!(cv instanceof StarList || cv instanceof StarTuple) || cv.elems.length === 0) return false;
     return cv.elems.every((e) => {
-      if (typeof e !== "string") return false;
-      const l = parseConstraint(e, setting.label);
+      const l = e instanceof LabelValue ? e.label : typeof e === "string" ? parseConstraint(e, setting.label) : void 0;
       return l !== void 0 && constraintHolds(l, p) === true;
     });
   }
@@ -61412,6 +61711,28 @@ function parseConstraint(text, at) {
   } catch {
     return void 0;
   }
+}
+function platformFromConstraints(labels) {
+  const out = {};
+  for (const l of labels) {
+    const repo = canonicalRepo(l.repo);
+    if (repo === "platforms" && l.pkg === "os") out.os = OS_NAMES[l.name] ?? l.name;
+    if (repo === "platforms" && l.pkg === "cpu") {
+      const cpu = CPU[l.name];
+      if (cpu) {
+        out.architecture = cpu.arch;
+        if (cpu.variant) out.variant = cpu.variant;
+      }
+    }
+  }
+  return out;
+}
+function goPlatformLabel(l) {
+  const repo = canonicalRepo(l.repo);
+  if (repo !== "rules_go" || l.pkg !== "go/toolchain" && l.pkg !== "go/platform") return void 0;
+  const m = /^([a-z0-9]+)_([a-z0-9]+?)(?:_cgo)?$/.exec(l.name);
+  if (!m) return void 0;
+  return normalizePlatform({ os: m[1] ?? "", architecture: m[2] ?? "" });
 }
 
 // src/workspace/workspace.ts
@@ -61453,9 +61774,9 @@ var Workspace = class {
   }
   // ---- packages -------------------------------------------------------------------------
   #buildFileOf(pkg) {
-    const dir = join12(this.root, pkg);
+    const dir = join13(this.root, pkg);
     for (const name of BUILD_FILES2) {
-      const p = join12(dir, name);
+      const p = join13(dir, name);
       if (existsSync4(p) && statSync(p).isFile()) return p;
     }
     return void 0;
@@ -61487,7 +61808,7 @@ var Workspace = class {
   packagesUnder(prefix) {
     const out = [];
     const walk = (rel) => {
-      const abs = join12(this.root, rel);
+      const abs = join13(this.root, rel);
       if (this.#buildFileOf(rel)) out.push(rel);
       let entries;
       try {
@@ -61500,7 +61821,7 @@ var Workspace = class {
         walk(rel === "" ? e.name : `${rel}/${e.name}`);
       }
     };
-    if (!existsSync4(join12(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
+    if (!existsSync4(join13(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
     walk(prefix);
     return out.sort();
   }
@@ -61595,8 +61916,48 @@ var Workspace = class {
     this.#pullTargets.set(label.repo, target);
     return target;
   }
+  /**
+   * The platform a label names: a platform() target's constraint_values (following `parents`),
+   * or rules_go's well-known platform labels. `by` is the target that asked, for messages.
+   */
+  platformOf(label, by, seen = []) {
+    const fromGo = goPlatformLabel(label);
+    if (fromGo) return fromGo;
+    const key = label.toString();
+    if (seen.includes(key)) throw new BuildError(`${by}: platform ${key} is its own parent`);
+    const resolved = label.repo === "" ? this.resolve(label, ` (required by ${by})`) : void 0;
+    const target = resolved?.kind === "target" ? resolved.target : void 0;
+    if (!target || target.kind !== "platform") {
+      throw new BuildError(`${by}: ${key} is not a platform() target (a transition needs one, or @rules_go//go/toolchain:<os>_<arch>)`);
+    }
+    const parts2 = this.#labelsOf(target, "constraint_values");
+    let p = platformFromConstraints(parts2);
+    const parents = this.#labelsOf(target, "parents");
+    for (const parent of parents) {
+      const base = this.platformOf(parent, by, [...seen, key]);
+      p = { os: p.os ?? base.os, architecture: p.architecture ?? base.architecture, variant: p.variant ?? base.variant };
+    }
+    if (!p.os || !p.architecture) {
+      throw new BuildError(
+        `${formatPos(target.pos)}: ${key}: constraint_values must include @platforms//os:<os> and @platforms//cpu:<cpu> (required by ${by})`
+      );
+    }
+    return normalizePlatform({ os: p.os, architecture: p.architecture, ...p.variant ? { variant: p.variant } : {} });
+  }
+  #labelsOf(target, attr) {
+    const v = target.attrs.get(attr);
+    if (v === void 0 || v === null) return [];
+    if (!(v instanceof StarList || v instanceof StarTuple)) {
+      throw new BuildError(`${formatPos(target.pos)}: ${target.label}: "${attr}" must be a list of labels`);
+    }
+    return v.elems.map((e) => {
+      if (e instanceof LabelValue) return e.label;
+      if (typeof e === "string") return parseLabel(e, target.label.repo, target.label.pkg);
+      throw new BuildError(`${formatPos(target.pos)}: ${target.label}: "${attr}" must be a list of labels`);
+    });
+  }
   #sourceFile(label) {
-    const abs = join12(this.root, label.pkg, label.name);
+    const abs = join13(this.root, label.pkg, label.name);
     if (!existsSync4(abs)) return void 0;
     const st = statSync(abs);
     if (!st.isFile()) return void 0;
@@ -61624,8 +61985,10 @@ var Workspace = class {
     return out;
   }
   #selectKeyMatches(key, target, config) {
-    if (typeof key !== "string") throw new BuiltinError(`select() keys must be label strings, got ${String(key)}`);
-    const label = parseLabel(key, target.label.repo, target.label.pkg);
+    let label;
+    if (key instanceof LabelValue) label = key.label;
+    else if (typeof key === "string") label = parseLabel(key, target.label.repo, target.label.pkg);
+    else throw new BuiltinError(`select() keys must be labels, got ${String(key)}`);
     const setting = label.repo === "" && this.#buildFileOf(label.pkg) ? this.loadPackage(label.pkg).targets.get(label.name) : void 0;
     return platformMatchesSelectKey(label, setting, config);
   }
@@ -61673,27 +62036,67 @@ var Workspace = class {
     const exDirsV = call.kwargs.get("exclude_directories");
     const excludeDirectories = exDirsV === void 0 ? true : exDirsV !== 0 && exDirsV !== false;
     const allowEmptyV = call.kwargs.get("allow_empty");
-    const listing = listPackageFiles(join12(this.root, scope.pkg.name));
+    const listing = listPackageFiles(join13(this.root, scope.pkg.name));
     const matched = matchGlob(listing, include, exclude, excludeDirectories);
     if (matched.length === 0 && allowEmptyV === false) {
       throw new BuiltinError(`glob pattern(s) ${JSON.stringify(include)} matched no files and allow_empty = False`);
     }
     return fromStringList(matched);
   }
+  #currentPkg(what) {
+    const scope = this.#scope;
+    if (!scope) throw new BuiltinError(`${what} can only be called while a BUILD file is evaluated`);
+    return scope.pkg;
+  }
+  /** Functions a BUILD file sees (and .bzl files as `native.*`). */
   #buildGlobals() {
     const g = /* @__PURE__ */ new Map();
     for (const kind of NATIVE_RULES) g.set(kind, this.#ruleBuiltin(kind, kind, "native"));
     g.set("glob", new Builtin("glob", (call) => this.#glob(call)));
     const noop = (name) => new Builtin(name, () => null);
     for (const name of ["package", "licenses", "exports_files", "package_group", "workspace"]) g.set(name, noop(name));
-    g.set("package_name", new Builtin("package_name", () => this.#scope?.pkg.name ?? ""));
+    g.set("package_name", new Builtin("package_name", () => this.#currentPkg("package_name()").name));
     g.set("repository_name", new Builtin("repository_name", () => "@"));
+    g.set("module_name", new Builtin("module_name", () => null));
+    g.set("module_version", new Builtin("module_version", () => null));
+    g.set(
+      "package_relative_label",
+      new Builtin("package_relative_label", (call) => {
+        const v = call.args[0];
+        if (v instanceof LabelValue) return v;
+        if (typeof v !== "string") throw new BuiltinError("package_relative_label() takes a label string");
+        return new LabelValue(this.#parseIn(v, this.#currentPkg("package_relative_label()").name));
+      })
+    );
+    g.set("existing_rule", new Builtin("existing_rule", (call) => {
+      const name = call.args[0];
+      const t = typeof name === "string" ? this.#currentPkg("existing_rule()").targets.get(name) : void 0;
+      return t ? ruleDict(t) : null;
+    }));
+    g.set("existing_rules", new Builtin("existing_rules", () => {
+      const out = new StarDict();
+      for (const t of this.#currentPkg("existing_rules()").targets.values()) out.set(t.label.name, ruleDict(t));
+      return out;
+    }));
+    g.set("Label", labelBuiltin(() => ({ repo: "", pkg: this.#scope?.pkg.name ?? "" })));
     return g;
   }
-  /** Globals of a .bzl file: no rules at top level, but `native` for macros. */
-  #bzlGlobals() {
-    const g = /* @__PURE__ */ new Map();
-    g.set("native", nativeModule(this.#buildGlobals()));
+  #parseIn(text, pkg) {
+    try {
+      return parseLabel(text, "", pkg);
+    } catch (err) {
+      throw new BuiltinError(err.message);
+    }
+  }
+  /** Globals of a .bzl file: `native` for macros, Label relative to the .bzl's package, rule(), ... */
+  #bzlGlobals(file) {
+    const g = bzlPredeclared(file.toString(), {
+      customRule: (_hint, call) => this.#recordTarget("custom_rule", file.toString(), call)
+    });
+    const native = this.#buildGlobals();
+    native.delete("Label");
+    g.set("native", nativeModule(native));
+    g.set("Label", labelBuiltin(() => ({ repo: file.repo, pkg: file.pkg })));
     return g;
   }
   #load(module, pos, fromRepo, fromPkg) {
@@ -61707,9 +62110,15 @@ var Workspace = class {
     if (label.repo !== "") {
       const known = knownModule(label.repo, label.pkg, label.name);
       const origin = `@${label.repo}//${label.pkg}:${label.name}`;
-      return new StubModule((symbol) => {
-        const kind = known?.[symbol] ?? symbol;
-        return this.#ruleBuiltin(symbol, kind, origin);
+      return new AnySymbols((symbol) => {
+        const kind = known?.[symbol];
+        if (kind) return this.#ruleBuiltin(symbol, kind, origin);
+        return new Builtin(symbol, (call) => {
+          if (call.args.length === 0 && typeof call.kwargs.get("name") === "string" && this.#scope) {
+            this.#recordTarget(symbol, origin, call);
+          }
+          return null;
+        });
       });
     }
     return this.#loadBzl(label, pos);
@@ -61719,14 +62128,14 @@ var Workspace = class {
     const cached = this.#bzl.get(key);
     if (cached) return cached;
     if (this.#bzlLoading.has(key)) throw new StarlarkError(`load cycle: ${[...this.#bzlLoading, key].join(" -> ")}`, pos);
-    const abs = join12(this.root, label.pkg, label.name);
+    const abs = join13(this.root, label.pkg, label.name);
     if (!existsSync4(abs)) throw new StarlarkError(`load: cannot find ${label.path} (for "${key}")`, pos);
     this.#bzlLoading.add(key);
     try {
       const globals = execFile2({
         file: label.path,
         source: readFileSync2(abs, "utf8"),
-        predeclared: this.#bzlGlobals(),
+        predeclared: this.#bzlGlobals(label),
         load: (m, p) => this.#load(m, p, label.repo, label.pkg),
         print: (msg, p) => this.#log.info(`${formatPos(p)}: ${msg}`)
       });
@@ -61737,24 +62146,13 @@ var Workspace = class {
     }
   }
 };
-var StubModule = class extends Map {
-  #make;
-  constructor(make) {
-    super();
-    this.#make = make;
-  }
-  has(_key) {
-    return true;
-  }
-  get(key) {
-    let v = super.get(key);
-    if (v === void 0) {
-      v = this.#make(key);
-      super.set(key, v);
-    }
-    return v;
-  }
-};
+function ruleDict(t) {
+  const d = new StarDict();
+  d.set("name", t.label.name);
+  d.set("kind", t.kind);
+  for (const [k, v] of t.attrs) d.set(k, v);
+  return d;
+}
 function nativeModule(globals) {
   return {
     typeName: "native",
@@ -61765,16 +62163,16 @@ function nativeModule(globals) {
 
 // src/workspace/root.ts
 import { existsSync as existsSync5, statSync as statSync2 } from "node:fs";
-import { dirname as dirname5, join as join13, resolve as resolve2 } from "node:path";
+import { dirname as dirname6, join as join14, resolve as resolve2 } from "node:path";
 var MARKERS = ["MODULE.bazel", "REPO.bazel", "WORKSPACE.bazel", "WORKSPACE"];
 function findWorkspaceRoot(start) {
   let dir = resolve2(start);
   for (; ; ) {
     for (const marker of MARKERS) {
-      const p = join13(dir, marker);
+      const p = join14(dir, marker);
       if (existsSync5(p) && statSync2(p).isFile()) return dir;
     }
-    const parent = dirname5(dir);
+    const parent = dirname6(dir);
     if (parent === dir) {
       throw new Error(
         `no workspace found at or above ${resolve2(start)}: expected one of ${MARKERS.join(", ")}`
@@ -61798,9 +62196,9 @@ async function readBytes(store, d, what) {
   for await (const c of store.open(d.digest)) chunks.push(c);
   return new Uint8Array(Buffer.concat(chunks));
 }
-function parseJson(bytes, what) {
+function parseJson(bytes2, what) {
   try {
-    return JSON.parse(Buffer.from(bytes).toString("utf8"));
+    return JSON.parse(Buffer.from(bytes2).toString("utf8"));
   } catch (err) {
     throw new Error(`${what} is not valid JSON: ${err.message}`);
   }
@@ -61848,9 +62246,9 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
     if (seenManifests.has(d.digest)) return;
     if (depth > 4) throw new Error(`image graph under ${root.digest} is nested too deeply`);
     seenManifests.add(d.digest);
-    const bytes = await readBytes(store, d, "manifest");
+    const bytes2 = await readBytes(store, d, "manifest");
     const parsed = parseJson(
-      bytes,
+      bytes2,
       `manifest ${d.digest}`
     );
     const mediaType = d.mediaType || parsed.mediaType || "";
@@ -61870,7 +62268,7 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
     } else {
       throw new Error(`${d.digest}: unsupported manifest media type "${mediaType}"`);
     }
-    manifests.push({ descriptor: { ...d, mediaType }, bytes });
+    manifests.push({ descriptor: { ...d, mediaType }, bytes: bytes2 });
   };
   await visit(root, 0);
   const result = { digest: root.digest, uploaded: 0, skipped: 0, mounted: 0, bytesUploaded: 0, copied: 0 };
@@ -62001,12 +62399,12 @@ async function pushArtifact(pool, store, artifact, destinations, log) {
       `${d.registry}/${d.repository}@${result.digest}: ${result.uploaded} blob(s) uploaded (${result.bytesUploaded} bytes), ${result.skipped} skipped (already there), ${result.mounted} mounted`
     );
   }
-  const bytes = await readFile5(store.path(artifact.descriptor.digest));
+  const bytes2 = await readFile5(store.path(artifact.descriptor.digest));
   const tagged = [];
   for (const d of destinations) {
     const client = pool.client(d.registry);
     for (const tag of d.tags) {
-      await client.putManifest(d.repository, tag, bytes, artifact.descriptor.mediaType);
+      await client.putManifest(d.repository, tag, bytes2, artifact.descriptor.mediaType);
       tagged.push(`${d.registry}/${d.repository}:${tag}`);
     }
   }
@@ -62054,9 +62452,9 @@ function parseErrorBody(text) {
   const out = [];
   for (const e of errors) {
     if (typeof e !== "object" || e === null) continue;
-    const { code, message, detail } = e;
+    const { code: code2, message, detail } = e;
     const entry = {
-      code: typeof code === "string" ? code : "UNKNOWN",
+      code: typeof code2 === "string" ? code2 : "UNKNOWN",
       message: typeof message === "string" ? message : ""
     };
     if (detail !== void 0) entry.detail = detail;
@@ -62097,8 +62495,8 @@ var RegistryError = class extends Error {
     this.retryAfterMs = opts.retryAfterMs;
     this.attempts = opts.attempts ?? 1;
   }
-  hasCode(code) {
-    return this.errors.some((e) => e.code === code);
+  hasCode(code2) {
+    return this.errors.some((e) => e.code === code2);
   }
 };
 var RegistryAuthError = class extends Error {
@@ -62120,14 +62518,14 @@ var TransportError = class extends Error {
   attempts;
   constructor(method, url, cause, attempts) {
     const c = cause;
-    const code = typeof c?.code === "string" ? c.code : void 0;
+    const code2 = typeof c?.code === "string" ? c.code : void 0;
     const msg = typeof c?.message === "string" ? oneLine2(c.message, 200) : String(cause);
     const suffix = attempts > 1 ? ` (after ${attempts} attempts)` : "";
-    super(`${method} ${redactUrl(url)}: ${code && !msg.includes(code) ? `${code}: ` : ""}${msg}${suffix}`, { cause });
+    super(`${method} ${redactUrl(url)}: ${code2 && !msg.includes(code2) ? `${code2}: ` : ""}${msg}${suffix}`, { cause });
     this.name = "TransportError";
     this.method = method;
     this.url = redactUrl(url);
-    this.code = code;
+    this.code = code2;
     this.attempts = attempts;
   }
 };
@@ -62731,9 +63129,9 @@ var Transport = class {
         payload = stream;
         h["content-length"] = String(contentLength);
       } else {
-        const bytes = typeof body === "string" ? Buffer.from(body) : body;
-        payload = bytes;
-        h["content-length"] = String(bytes.length);
+        const bytes2 = typeof body === "string" ? Buffer.from(body) : body;
+        payload = bytes2;
+        h["content-length"] = String(bytes2.length);
       }
     } else if (method === "PUT" || method === "POST" || method === "PATCH") {
       h["content-length"] = "0";
@@ -62779,23 +63177,23 @@ function appendQuery(url, name, value) {
   return u;
 }
 async function* chunksOf(stream, size) {
-  let parts = [];
+  let parts2 = [];
   let n = 0;
   for await (const chunk of stream) {
     let b = chunk;
     while (b.length > 0) {
       const take = Math.min(size - n, b.length);
-      parts.push(b.subarray(0, take));
+      parts2.push(b.subarray(0, take));
       n += take;
       b = b.subarray(take);
       if (n === size) {
-        yield Buffer.concat(parts);
-        parts = [];
+        yield Buffer.concat(parts2);
+        parts2 = [];
         n = 0;
       }
     }
   }
-  if (n > 0) yield Buffer.concat(parts);
+  if (n > 0) yield Buffer.concat(parts2);
 }
 function uploadRetryable(err) {
   if (err instanceof TransportError) return err.attempts <= 1 && isRetryableError(err);
@@ -63090,8 +63488,8 @@ var RegistryClient = class {
       headers: { accept: accept.join(", ") },
       ok: [200]
     });
-    const bytes = await res.bytes(MAX_MANIFEST_BYTES);
-    const digest = sha256(bytes);
+    const bytes2 = await res.bytes(MAX_MANIFEST_BYTES);
+    const digest = sha256(bytes2);
     const where = `${this.registry}/${repo}${isDigest(ref) ? "@" : ":"}${ref}`;
     if (isDigest(ref) && ref !== digest) throw new Error(`manifest ${where}: content has digest ${digest}`);
     const header = res.header("docker-content-digest");
@@ -63102,7 +63500,7 @@ var RegistryClient = class {
     if (!MANIFEST_ACCEPT.includes(mediaType)) {
       let doc;
       try {
-        doc = JSON.parse(Buffer.from(bytes).toString("utf8"));
+        doc = JSON.parse(Buffer.from(bytes2).toString("utf8"));
       } catch {
         throw new Error(`manifest ${where}: not JSON (Content-Type ${mediaType || "none"})`);
       }
@@ -63110,7 +63508,7 @@ var RegistryClient = class {
       else if (doc.schemaVersion === 2 && Array.isArray(doc.manifests)) mediaType = OCI_INDEX;
       else if (doc.schemaVersion === 2 && typeof doc.config === "object" && doc.config !== null) mediaType = OCI_MANIFEST;
     }
-    return { mediaType, digest, bytes };
+    return { mediaType, digest, bytes: bytes2 };
   }
   /** Media type, digest and size of a manifest, or undefined when it is not there. */
   async headManifest(repo, ref, accept = MANIFEST_ACCEPT) {
@@ -63133,8 +63531,8 @@ var RegistryClient = class {
     return { mediaType: baseMediaType(res.header("content-type")), digest, size: Number(len2) };
   }
   /** Puts a manifest under a tag or its digest; checks the registry agrees on the digest. */
-  async putManifest(repo, ref, bytes, mediaType) {
-    const digest = sha256(bytes);
+  async putManifest(repo, ref, bytes2, mediaType) {
+    const digest = sha256(bytes2);
     if (isDigest(ref) && ref !== digest) throw new Error(`manifest put as ${ref} has digest ${digest}`);
     const res = await this.#call({
       method: "PUT",
@@ -63142,7 +63540,7 @@ var RegistryClient = class {
       repo,
       access: "push",
       headers: { "content-type": mediaType },
-      body: bytes,
+      body: bytes2,
       ok: [200, 201, 202, 204]
     });
     await res.dump();
@@ -63188,8 +63586,8 @@ var RegistryClient = class {
       if (Array.isArray(body.tags)) {
         for (const t of body.tags) if (typeof t === "string") tags.push(t);
       }
-      const link2 = res.header("link");
-      const next = link2 ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link2) : null;
+      const link3 = res.header("link");
+      const next = link3 ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link3) : null;
       if (!next) break;
       url = new URL(next[1], res.url).toString();
     }
@@ -63201,10 +63599,10 @@ var RegistryClient = class {
 import { readFile as readFile6 } from "node:fs/promises";
 import { spawn as spawn2 } from "node:child_process";
 import { homedir } from "node:os";
-import { join as join14 } from "node:path";
+import { join as join15 } from "node:path";
 function dockerConfigPath(env = process.env, configDir) {
-  const dir = configDir ?? (env.DOCKER_CONFIG || join14(env.HOME || homedir(), ".docker"));
-  return join14(dir, "config.json");
+  const dir = configDir ?? (env.DOCKER_CONFIG || join15(env.HOME || homedir(), ".docker"));
+  return join15(dir, "config.json");
 }
 async function readDockerConfig(path) {
   let text;
@@ -63285,13 +63683,13 @@ function runCredentialHelper(helper, serverUrl, options = {}) {
     child.stdin.on("error", () => {
     });
     child.stdin.end(serverUrl);
-    child.on("close", (code, signal) => {
+    child.on("close", (code2, signal) => {
       clearTimeout(timer);
       const stdout = Buffer.concat(out).toString("utf8").trim();
       const stderr = Buffer.concat(err).toString("utf8").trim();
-      if (code !== 0) {
+      if (code2 !== 0) {
         if (/credentials not found/i.test(stdout) || /credentials not found/i.test(stderr)) return resolve4(void 0);
-        const why = signal ? `killed by ${signal}` : `exit code ${code}`;
+        const why = signal ? `killed by ${signal}` : `exit code ${code2}`;
         return reject(new Error(`credential helper ${program} failed for ${serverUrl} (${why})`));
       }
       let parsed;
@@ -63426,7 +63824,7 @@ async function runPipeline(opts) {
   const group2 = opts.group ?? ((_name, fn) => fn());
   const cwd = resolve3(opts.cwd);
   const root = findWorkspaceRoot(cwd);
-  const outputDir = resolve3(opts.outputDir && opts.outputDir !== "" ? opts.outputDir : join15(root, ".oci-build"));
+  const outputDir = resolve3(opts.outputDir && opts.outputDir !== "" ? opts.outputDir : join16(root, ".oci-build"));
   const cwdPkg = relative3(root, cwd).split(sep3).join("/");
   const sourceDateEpoch = parseSourceDateEpoch(env);
   const platforms = opts.platforms ?? [];
@@ -63442,7 +63840,7 @@ async function runPipeline(opts) {
     env
   });
   let toolchain;
-  const store = new BlobStore(join15(outputDir, "store"));
+  const store = new BlobStore(join16(outputDir, "store"));
   const engine = new Engine({
     workspace: ws,
     outRoot: outputDir,
@@ -63462,8 +63860,8 @@ async function runPipeline(opts) {
       opts.log.info(`${out.length} target(s): ${out.map((n) => n.node.label.toString()).join(" ")}`);
       return out;
     });
-    await mkdir6(outputDir, { recursive: true });
-    await writeFile4(join15(outputDir, ".gitignore"), "*\n");
+    await mkdir7(outputDir, { recursive: true });
+    await writeFile4(join16(outputDir, ".gitignore"), "*\n");
     const built = await group2(
       "Building",
       () => Promise.all(
@@ -63551,7 +63949,7 @@ async function wrapIndex(store, outputDir, node, providers) {
   });
   const family = images.every((i) => i.family === "docker") ? "docker" : "oci";
   const descriptor = await buildIndex(store, images.map((i) => i.descriptor), void 0, family);
-  const layoutDir = join15(outputDir, "bin", `multi-${images.map((i) => configKey(withPlatform(i.platform))).join("+")}`, node.label.pkg, node.label.name);
+  const layoutDir = join16(outputDir, "bin", `multi-${images.map((i) => configKey(withPlatform(i.platform))).join("+")}`, node.label.pkg, node.label.name);
   await writeLayout(store, layoutDir, [{ descriptor }]);
   return { kind: "index", descriptor, index: await readIndex(store, descriptor.digest), images, family, layoutDir };
 }
@@ -63563,14 +63961,55 @@ function describeError(err, env = process.env) {
   return err.message;
 }
 
+// src/annotations.ts
+import { isAbsolute, join as join17, relative as relative4, sep as sep4 } from "node:path";
+var POSITION = /^([^\s:][^:\n]*):(\d+):(\d+): /;
+function locate(message, workspaceRoot, checkoutRoot) {
+  const m = POSITION.exec(message);
+  if (!m || !workspaceRoot) return { message };
+  const [, file = "", line = "0", column = "0"] = m;
+  const abs = isAbsolute(file) ? file : join17(workspaceRoot, file);
+  const rel = relative4(checkoutRoot, abs).split(sep4).join("/");
+  return { message, file: rel.startsWith("..") ? abs : rel, line: Number(line), column: Number(column) };
+}
+
+// src/summary.ts
+function short(digest) {
+  return digest ? code(`${digest.slice(0, 19)}\u2026`) : "\u2014";
+}
+function code(text) {
+  return `<code>${text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")}</code>`;
+}
+function bytes(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+function summaryRows(reports) {
+  const header = ["Target", "Result", "Reference", "Digest", "Platforms", "Blobs"].map((h) => ({ data: h, header: true }));
+  const rows = [header];
+  for (const r of reports) {
+    const where = r.references.length ? [...r.tags, ...r.references] : r.tags;
+    const blobs = r.blobs ? `${r.blobs.uploaded} uploaded (${bytes(r.blobs.bytesUploaded)}), ${r.blobs.skipped} skipped, ${r.blobs.mounted} mounted` : "\u2014";
+    rows.push([`${code(r.label)} (${r.kind})`, r.action, where.map(code).join("<br>") || "\u2014", short(r.digest), r.platforms.join("<br>") || "\u2014", blobs]);
+  }
+  return rows;
+}
+
 // src/main.ts
 function last(items, pred) {
   for (let i = items.length - 1; i >= 0; i--) if (pred(items[i])) return items[i];
   return void 0;
 }
 async function run2() {
+  const checkout = process.env.GITHUB_WORKSPACE ?? process.cwd();
+  let root;
   try {
     const inputs = getInputs();
+    try {
+      root = findWorkspaceRoot(inputs.workingDirectory);
+    } catch {
+    }
     const result = await runPipeline({
       cwd: inputs.workingDirectory,
       targets: inputs.targets,
@@ -63584,7 +64023,13 @@ async function run2() {
       insecureRegistries: inputs.insecureRegistries,
       chunkSize: inputs.chunkSize,
       maskSecret: (s) => setSecret(s),
-      log: { info: (m) => info(m), warning: (m) => warning(m) },
+      log: {
+        info: (m) => info(m),
+        warning: (m) => {
+          const at = locate(m, root, checkout);
+          warning(m, at.file ? { file: at.file, startLine: at.line, startColumn: at.column } : {});
+        }
+      },
       group: (name, fn) => group(name, fn)
     });
     const withDigest = (r) => r.digest !== void 0;
@@ -63592,12 +64037,29 @@ async function run2() {
     setOutput("digest", lastImage?.digest ?? "");
     setOutput("imageid", last(result.reports, (r) => r.imageId !== void 0)?.imageId ?? "");
     setOutput("metadata", JSON.stringify({ workspace: result.workspaceRoot, outputDir: result.outputDir, targets: result.reports }));
+    setOutput("images", result.reports.flatMap((r) => [...r.tags, ...r.references]).join("\n"));
+    await writeSummary(result.reports);
     for (const r of result.reports) {
       info(`${r.label} (${r.kind}): ${r.action}${r.digest ? ` ${r.digest}` : ""}${r.tags.length ? ` as ${r.tags.join(", ")}` : ""}`);
       if (r.blobs) info(`  blobs: ${r.blobs.uploaded} uploaded, ${r.blobs.skipped} skipped, ${r.blobs.mounted} mounted`);
     }
   } catch (err) {
-    setFailed(describeError(err));
+    const message = describeError(err);
+    const at = locate(message, root, checkout);
+    if (at.file) {
+      error(message, { file: at.file, startLine: at.line, startColumn: at.column, title: "oci-build" });
+      process.exitCode = ExitCode.Failure;
+    } else {
+      setFailed(message);
+    }
+  }
+}
+async function writeSummary(reports) {
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  try {
+    await summary.addHeading("oci-build", 3).addTable(summaryRows(reports)).write();
+  } catch (err) {
+    warning(`could not write the job summary: ${err.message}`);
   }
 }
 

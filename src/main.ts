@@ -2,6 +2,9 @@ import * as core from '@actions/core';
 import { getInputs } from './inputs.ts';
 import { runPipeline, type TargetReport } from './pipeline.ts';
 import { describeError } from './errors.ts';
+import { locate } from './annotations.ts';
+import { summaryRows } from './summary.ts';
+import { findWorkspaceRoot } from './workspace/root.ts';
 
 function last<T>(items: T[], pred: (t: T) => boolean): T | undefined {
   for (let i = items.length - 1; i >= 0; i--) if (pred(items[i] as T)) return items[i];
@@ -10,8 +13,15 @@ function last<T>(items: T[], pred: (t: T) => boolean): T | undefined {
 
 /** The action: inputs → build → publish → outputs. The one place errors become a failed step. */
 export async function run(): Promise<void> {
+  const checkout = process.env.GITHUB_WORKSPACE ?? process.cwd();
+  let root: string | undefined;
   try {
     const inputs = getInputs();
+    try {
+      root = findWorkspaceRoot(inputs.workingDirectory);
+    } catch {
+      // runPipeline reports it.
+    }
     const result = await runPipeline({
       cwd: inputs.workingDirectory,
       targets: inputs.targets,
@@ -25,7 +35,13 @@ export async function run(): Promise<void> {
       insecureRegistries: inputs.insecureRegistries,
       chunkSize: inputs.chunkSize,
       maskSecret: (s) => core.setSecret(s),
-      log: { info: (m) => core.info(m), warning: (m) => core.warning(m) },
+      log: {
+        info: (m) => core.info(m),
+        warning: (m) => {
+          const at = locate(m, root, checkout);
+          core.warning(m, at.file ? { file: at.file, startLine: at.line, startColumn: at.column } : {});
+        },
+      },
       group: (name, fn) => core.group(name, fn),
     });
     const withDigest = (r: TargetReport): boolean => r.digest !== undefined;
@@ -33,11 +49,31 @@ export async function run(): Promise<void> {
     core.setOutput('digest', lastImage?.digest ?? '');
     core.setOutput('imageid', last(result.reports, (r) => r.imageId !== undefined)?.imageId ?? '');
     core.setOutput('metadata', JSON.stringify({ workspace: result.workspaceRoot, outputDir: result.outputDir, targets: result.reports }));
+    core.setOutput('images', result.reports.flatMap((r) => [...r.tags, ...r.references]).join('\n'));
+    await writeSummary(result.reports);
     for (const r of result.reports) {
       core.info(`${r.label} (${r.kind}): ${r.action}${r.digest ? ` ${r.digest}` : ''}${r.tags.length ? ` as ${r.tags.join(', ')}` : ''}`);
       if (r.blobs) core.info(`  blobs: ${r.blobs.uploaded} uploaded, ${r.blobs.skipped} skipped, ${r.blobs.mounted} mounted`);
     }
   } catch (err) {
-    core.setFailed(describeError(err));
+    const message = describeError(err);
+    const at = locate(message, root, checkout);
+    if (at.file) {
+      // Placed on the BUILD/MODULE line in the pull request; one error, not two.
+      core.error(message, { file: at.file, startLine: at.line, startColumn: at.column, title: 'oci-build' });
+      process.exitCode = core.ExitCode.Failure;
+    } else {
+      core.setFailed(message);
+    }
+  }
+}
+
+/** The job summary is a convenience: failing to write it only warns. */
+async function writeSummary(reports: TargetReport[]): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  try {
+    await core.summary.addHeading('oci-build', 3).addTable(summaryRows(reports)).write();
+  } catch (err) {
+    core.warning(`could not write the job summary: ${(err as Error).message}`);
   }
 }

@@ -1,0 +1,31 @@
+import type { TargetReport } from './pipeline.ts';
+
+type Cell = string | { data: string; header?: boolean };
+
+function short(digest: string | undefined): string {
+  return digest ? code(`${digest.slice(0, 19)}…`) : '—';
+}
+
+function code(text: string): string {
+  return `<code>${text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</code>`;
+}
+
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** The job summary table: one row per target, as a user scans it after a run. */
+export function summaryRows(reports: TargetReport[]): Cell[][] {
+  const header: Cell[] = ['Target', 'Result', 'Reference', 'Digest', 'Platforms', 'Blobs'].map((h) => ({ data: h, header: true }));
+  const rows: Cell[][] = [header];
+  for (const r of reports) {
+    const where = r.references.length ? [...r.tags, ...r.references] : r.tags;
+    const blobs = r.blobs
+      ? `${r.blobs.uploaded} uploaded (${bytes(r.blobs.bytesUploaded)}), ${r.blobs.skipped} skipped, ${r.blobs.mounted} mounted`
+      : '—';
+    rows.push([`${code(r.label)} (${r.kind})`, r.action, where.map(code).join('<br>') || '—', short(r.digest), r.platforms.join('<br>') || '—', blobs]);
+  }
+  return rows;
+}
