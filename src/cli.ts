@@ -18,6 +18,7 @@ options:
   -t, --tag T           tag to push (repeatable; replaces the rule's remote_tags)
   --insecure-registry H allow plain HTTP / unverified TLS for registry host H (loopback always is)
   --chunk-size N        upload blobs in chunks of N bytes (e.g. 5MiB) instead of one PUT
+  --stamp               stamp targets with stamp = -1 (git commit, tag, time), like bazel --stamp
   -h, --help            show this help
 
 targets: //pkg:name, :name (relative to -C), //pkg/..., //... ; e.g.
@@ -35,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
       tag: { type: 'string', short: 't', multiple: true },
       'insecure-registry': { type: 'string', multiple: true },
       'chunk-size': { type: 'string' },
+      stamp: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -63,6 +65,7 @@ async function main(argv: string[]): Promise<number> {
     tags: values.tag ?? [],
     insecureRegistries: values['insecure-registry'] ?? [],
     chunkSize: parseByteCount('--chunk-size', values['chunk-size'] ?? ''),
+    stamp: values.stamp ?? false,
     log: {
       info: (m) => process.stderr.write(`${m}\n`),
       warning: (m) => process.stderr.write(`warning: ${m}\n`),

@@ -16,6 +16,7 @@ export interface Inputs {
   credentials: ExplicitCredentials[];
   insecureRegistries: string[];
   chunkSize?: number;
+  stamp: boolean;
 }
 
 export function getInputs(): Inputs {
@@ -43,5 +44,6 @@ export function getInputs(): Inputs {
     credentials,
     insecureRegistries: parseCsvList(core.getInput('insecure-registries')),
     chunkSize: parseByteCount('upload-chunk-size', core.getInput('upload-chunk-size')),
+    stamp: parseBool('stamp', core.getInput('stamp'), false),
   };
 }

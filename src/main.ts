@@ -34,6 +34,7 @@ export async function run(): Promise<void> {
       credentials: inputs.credentials,
       insecureRegistries: inputs.insecureRegistries,
       chunkSize: inputs.chunkSize,
+      stamp: inputs.stamp,
       maskSecret: (s) => core.setSecret(s),
       log: {
         info: (m) => core.info(m),

@@ -17,6 +17,7 @@ import { dockerEndpointFromEnv, describeDockerEndpoint, loadImage } from './publ
 import { planDestinations, pushArtifact } from './publish/registry.ts';
 import { RegistryPool } from './registry/pool.ts';
 import type { ExplicitCredentials } from './registry/credentials.ts';
+import { stampValues } from './stamp.ts';
 
 export interface PipelineOptions {
   /** Directory inside the workspace; relative target labels resolve against its package. */
@@ -38,6 +39,8 @@ export interface PipelineOptions {
   insecureRegistries?: string[];
   /** Upload blobs in chunks of this many bytes (PATCH) instead of one PUT. */
   chunkSize?: number;
+  /** Stamp targets whose `stamp` is -1 (Bazel's --stamp). */
+  stamp?: boolean;
   log: Logger;
   /** Wraps a phase for grouped logs (core.group in the action). */
   group?: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
@@ -145,6 +148,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     goToolchain: () => (toolchain ??= findGoToolchain(env)),
     registries,
     sourceDateEpoch,
+    stamp: { enabled: opts.stamp ?? false, values: await stampValues(env, { cwd: root }) },
   });
 
   try {

@@ -7,6 +7,8 @@ const REPO_ALIASES: Record<string, string> = {
   bazel_gazelle: 'gazelle',
   rules_oci: 'rules_oci',
   rules_pkg: 'rules_pkg',
+  // aspect_bazel_lib moved to bazel-contrib as bazel_lib.
+  bazel_lib: 'aspect_bazel_lib',
 };
 
 const RULES_GO = {
@@ -44,6 +46,10 @@ const MODULES: Record<string, Record<string, string>> = {
     pkg_filegroup: 'pkg_filegroup',
   },
   '@gazelle//:def.bzl': { gazelle: 'gazelle', gazelle_binary: 'gazelle_binary', gazelle_test: 'gazelle_test' },
+  '@aspect_bazel_lib//lib:expand_template.bzl': { expand_template: 'expand_template', expand_template_rule: 'expand_template' },
+  '@bazel_skylib//rules:expand_template.bzl': { expand_template: 'skylib_expand_template' },
+  '@bazel_skylib//rules:write_file.bzl': { write_file: 'write_file' },
+  '@aspect_bazel_lib//lib:write_file.bzl': { write_file: 'write_file' },
   '@aspect_bazel_lib//lib:transitions.bzl': {
     platform_transition_filegroup: 'platform_transition_filegroup',
     platform_transition_binary: 'platform_transition_binary',
