@@ -7,13 +7,15 @@ import { ociLoadRule } from './oci_load.ts';
 import { pkgTarRule } from './pkg_tar.ts';
 import { expandTemplateRule, skylibExpandTemplateRule } from './expand_template.ts';
 import { writeFileRule } from './write_file.ts';
+import { tarRule } from './tar.ts';
+import { mtreeMutateRule, mtreeSpecRule } from './mtree_spec.ts';
 import { ociPullRule } from './oci_pull.ts';
 import { ociPushRule } from './oci_push.ts';
 import { goCrossBinaryRule, platformTransitionBinaryRule, platformTransitionFilegroupRule } from './transitions.ts';
 import type { RuleDef } from './rule.ts';
 
 const RULES: ReadonlyMap<string, RuleDef> = new Map(
-  [goLibraryRule, goBinaryRule, pkgTarRule, ociImageRule, ociImageIndexRule, ociLoadRule, ociPushRule, ociPullRule, filegroupRule, aliasRule, platformTransitionFilegroupRule, platformTransitionBinaryRule, goCrossBinaryRule, expandTemplateRule, skylibExpandTemplateRule, writeFileRule].map((r) => [r.kind, r]),
+  [goLibraryRule, goBinaryRule, pkgTarRule, ociImageRule, ociImageIndexRule, ociLoadRule, ociPushRule, ociPullRule, filegroupRule, aliasRule, platformTransitionFilegroupRule, platformTransitionBinaryRule, goCrossBinaryRule, expandTemplateRule, skylibExpandTemplateRule, writeFileRule, tarRule, mtreeSpecRule, mtreeMutateRule].map((r) => [r.kind, r]),
 );
 
 /** The rule oci-build builds for a kind, or undefined for kinds it only records. */

@@ -50,6 +50,10 @@ const MODULES: Record<string, Record<string, string>> = {
   '@bazel_skylib//rules:expand_template.bzl': { expand_template: 'skylib_expand_template' },
   '@bazel_skylib//rules:write_file.bzl': { write_file: 'write_file' },
   '@aspect_bazel_lib//lib:write_file.bzl': { write_file: 'write_file' },
+  '@aspect_bazel_lib//lib:tar.bzl': { tar: 'tar', tar_rule: 'tar', mtree_spec: 'mtree_spec', mtree_mutate: 'mtree_mutate' },
+  '@tar.bzl//tar:tar.bzl': { tar: 'tar', tar_rule: 'tar' },
+  '@tar.bzl//tar:mtree.bzl': { mtree_spec: 'mtree_spec', mtree_mutate: 'mtree_mutate' },
+  '@tar.bzl//:tar.bzl': { tar: 'tar', tar_rule: 'tar', mtree_spec: 'mtree_spec', mtree_mutate: 'mtree_mutate' },
   '@aspect_bazel_lib//lib:transitions.bzl': {
     platform_transition_filegroup: 'platform_transition_filegroup',
     platform_transition_binary: 'platform_transition_binary',
@@ -67,4 +71,15 @@ export function canonicalRepo(repo: string): string {
  */
 export function knownModule(repo: string, pkg: string, name: string): Record<string, string> | undefined {
   return MODULES[`@${canonicalRepo(repo)}//${pkg}:${name}`];
+}
+
+/** Helper functions (not rules) of known modules that return their keyword arguments as a dict. */
+const KWARGS_HELPERS: Record<string, string[]> = {
+  '@tar.bzl//tar:mtree.bzl': ['mutate'],
+  '@tar.bzl//:tar.bzl': ['mutate'],
+  '@aspect_bazel_lib//lib:tar.bzl': ['mutate'],
+};
+
+export function isKwargsHelper(repo: string, pkg: string, name: string, symbol: string): boolean {
+  return KWARGS_HELPERS[`@${canonicalRepo(repo)}//${pkg}:${name}`]?.includes(symbol) ?? false;
 }

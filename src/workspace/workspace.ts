@@ -22,7 +22,7 @@ import type { FileRef } from '../rules/provider.ts';
 import type { Logger } from '../rules/rule.ts';
 import { listPackageFiles, matchGlob, validateGlobPattern } from './glob.ts';
 import { Label, LabelError, parseLabel } from './label.ts';
-import { knownModule } from './modules.ts';
+import { isKwargsHelper, knownModule } from './modules.ts';
 import { bzlPredeclared } from './bzl_env.ts';
 import { LabelValue, labelBuiltin } from './label_value.ts';
 import { AnySymbols, readModuleFile, type ModuleInfo } from './module_file.ts';
@@ -450,6 +450,9 @@ export class Workspace {
       return new AnySymbols((symbol) => {
         const kind = known?.[symbol];
         if (kind) return this.#ruleBuiltin(symbol, kind, origin);
+        if (isKwargsHelper(label.repo, label.pkg, label.name, symbol)) {
+          return new Builtin(symbol, (call) => StarDict.from([...call.kwargs]));
+        }
         // Unmodelled: a call with `name = ...` and keyword arguments only is a rule (recorded,
         // not built); anything else (`requirement("x")`, a helper) is a function returning None.
         return new Builtin(symbol, (call) => {
