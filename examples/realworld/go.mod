@@ -1,0 +1,3 @@
+module example.com/realworld
+
+go 1.23
