@@ -1183,7 +1183,7 @@ var require_streamx = __commonJS({
         fn().then((src) => {
           if (src === null) return out.end();
           if (out.destroying) return;
-          pipeline3(src, out, noop);
+          pipeline4(src, out, noop);
         }).catch((err) => out.destroy(err));
         return out;
       }
@@ -1470,13 +1470,13 @@ var require_streamx = __commonJS({
     }
     function pipelinePromise(...streams) {
       return new Promise((resolve4, reject) => {
-        return pipeline3(...streams, (err) => {
+        return pipeline4(...streams, (err) => {
           if (err) return reject(err);
           resolve4();
         });
       });
     }
-    function pipeline3(stream, ...streams) {
+    function pipeline4(stream, ...streams) {
       const all = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
       const done = all.length && typeof all[all.length - 1] === "function" ? all.pop() : null;
       if (all.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
@@ -1574,7 +1574,7 @@ var require_streamx = __commonJS({
       return s._writev !== Writable.prototype._writev && s._writev !== Duplex.prototype._writev;
     }
     module.exports = {
-      pipeline: pipeline3,
+      pipeline: pipeline4,
       pipelinePromise,
       isStream,
       isStreamx,
@@ -2204,7 +2204,7 @@ var require_extract = __commonJS({
 // node_modules/tar-stream/constants.js
 var require_constants = __commonJS({
   "node_modules/tar-stream/constants.js"(exports, module) {
-    var constants2 = {
+    var constants3 = {
       // just for envs without fs
       S_IFMT: 61440,
       S_IFDIR: 16384,
@@ -2214,9 +2214,9 @@ var require_constants = __commonJS({
       S_IFLNK: 40960
     };
     try {
-      module.exports = __require("fs").constants || constants2;
+      module.exports = __require("fs").constants || constants3;
     } catch {
-      module.exports = constants2;
+      module.exports = constants3;
     }
   }
 });
@@ -2226,7 +2226,7 @@ var require_pack = __commonJS({
   "node_modules/tar-stream/pack.js"(exports, module) {
     var { Readable: Readable3, Writable, getStreamError } = require_streamx();
     var b4a = require_b4a();
-    var constants2 = require_constants();
+    var constants3 = require_constants();
     var headers = require_headers();
     var DMODE = 493;
     var FMODE = 420;
@@ -2429,16 +2429,16 @@ var require_pack = __commonJS({
       return new Pack(opts);
     };
     function modeToType(mode) {
-      switch (mode & constants2.S_IFMT) {
-        case constants2.S_IFBLK:
+      switch (mode & constants3.S_IFMT) {
+        case constants3.S_IFBLK:
           return "block-device";
-        case constants2.S_IFCHR:
+        case constants3.S_IFCHR:
           return "character-device";
-        case constants2.S_IFDIR:
+        case constants3.S_IFDIR:
           return "directory";
-        case constants2.S_IFIFO:
+        case constants3.S_IFIFO:
           return "fifo";
-        case constants2.S_IFLNK:
+        case constants3.S_IFLNK:
           return "symlink";
       }
       return "file";
@@ -4952,8 +4952,8 @@ var require_infra = __commonJS({
     function asciiLowercase(str2) {
       return nonASCIIRegex.test(str2) ? str2.replace(/[A-Z]+/g, (upper) => upper.toLowerCase()) : str2.toLowerCase();
     }
-    function parseJSONFromBytes(bytes) {
-      return JSON.parse(utf8DecodeBytes(bytes));
+    function parseJSONFromBytes(bytes2) {
+      return JSON.parse(utf8DecodeBytes(bytes2));
     }
     function removeASCIIWhitespace(str2, leading = true, trailing = true) {
       return removeChars(str2, leading, trailing, isASCIIWhitespace);
@@ -5053,8 +5053,8 @@ var require_data_url = __commonJS({
       return serialized;
     }
     function stringPercentDecode(input) {
-      const bytes = encoder.encode(input);
-      return percentDecode(bytes);
+      const bytes2 = encoder.encode(input);
+      return percentDecode(bytes2);
     }
     function isHexCharByte(byte) {
       return byte >= 48 && byte <= 57 || byte >= 65 && byte <= 70 || byte >= 97 && byte <= 102;
@@ -5627,10 +5627,10 @@ var require_webidl = __commonJS({
       if (jsArrayBuffer.detached) {
         return new Uint8Array(0);
       }
-      const bytes = new Uint8Array(length);
+      const bytes2 = new Uint8Array(length);
       const view = new Uint8Array(jsArrayBuffer, offset, length);
-      bytes.set(view);
-      return bytes;
+      bytes2.set(view);
+      return bytes2;
     };
     webidl.converters.DOMString = function(V, prefix, argument, flags) {
       if (V === null && webidl.util.HasFlag(flags, webidl.attributes.LegacyNullToEmptyString)) {
@@ -5868,7 +5868,7 @@ var require_util2 = __commonJS({
   "node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
     var { Transform: Transform3 } = __require("node:stream");
-    var zlib2 = __require("node:zlib");
+    var zlib3 = __require("node:zlib");
     var { redirectStatusSet, referrerPolicyTokens, badPortsSet } = require_constants3();
     var { getGlobalOrigin } = require_global();
     var { collectAnHTTPQuotedString, parseMIMEType } = require_data_url();
@@ -6349,19 +6349,19 @@ var require_util2 = __commonJS({
     }
     async function readAllBytes(reader, successSteps, failureSteps) {
       try {
-        const bytes = [];
+        const bytes2 = [];
         let byteLength = 0;
         do {
           const { done, value: chunk } = await reader.read();
           if (done) {
-            successSteps(Buffer.concat(bytes, byteLength));
+            successSteps(Buffer.concat(bytes2, byteLength));
             return;
           }
           if (!isUint8Array(chunk)) {
             failureSteps(new TypeError("Received non-Uint8Array chunk"));
             return;
           }
-          bytes.push(chunk);
+          bytes2.push(chunk);
           byteLength += chunk.length;
         } while (true);
       } catch (e) {
@@ -6474,7 +6474,7 @@ var require_util2 = __commonJS({
             callback();
             return;
           }
-          this._inflateStream = (chunk[0] & 15) === 8 ? zlib2.createInflate(this.#zlibOptions) : zlib2.createInflateRaw(this.#zlibOptions);
+          this._inflateStream = (chunk[0] & 15) === 8 ? zlib3.createInflate(this.#zlibOptions) : zlib3.createInflateRaw(this.#zlibOptions);
           this._inflateStream.on("data", this.push.bind(this));
           this._inflateStream.on("end", () => this.push(null));
           this._inflateStream.on("error", (err) => this.destroy(err));
@@ -7632,14 +7632,14 @@ var require_connect = __commonJS({
       const sessionCache = new SessionCache(maxCachedSessions == null ? 100 : maxCachedSessions);
       timeout = timeout == null ? 1e4 : timeout;
       allowH2 = allowH2 != null ? allowH2 : true;
-      return function connect({ hostname, host, protocol, port, servername, localAddress, httpSocket }, callback) {
+      return function connect({ hostname: hostname2, host, protocol, port, servername, localAddress, httpSocket }, callback) {
         let socket;
         if (protocol === "https:") {
           if (!tls) {
             tls = __require("node:tls");
           }
           servername = servername || options.servername || util.getServerName(host) || null;
-          const sessionKey = servername || hostname;
+          const sessionKey = servername || hostname2;
           assert(sessionKey);
           const session = customSession || sessionCache.get(sessionKey) || null;
           port = port || 443;
@@ -7654,7 +7654,7 @@ var require_connect = __commonJS({
             socket: httpSocket,
             // upgrade socket connection
             port,
-            host: hostname
+            host: hostname2
           });
           socket.on("session", function(session2) {
             sessionCache.set(sessionKey, session2);
@@ -7668,16 +7668,16 @@ var require_connect = __commonJS({
             ...options,
             localAddress,
             port,
-            host: hostname
+            host: hostname2
           };
-          const family = net.isIP(hostname);
-          if (family !== 0 && servername && servername !== hostname) {
+          const family = net.isIP(hostname2);
+          if (family !== 0 && servername && servername !== hostname2) {
             connectOptions.host = servername;
             connectOptions.lookup = (_hostname, lookupOptions, cb) => {
               if (lookupOptions.all) {
-                cb(null, [{ address: hostname, family }]);
+                cb(null, [{ address: hostname2, family }]);
               } else {
-                cb(null, hostname, family);
+                cb(null, hostname2, family);
               }
             };
           }
@@ -7690,7 +7690,7 @@ var require_connect = __commonJS({
           const keepAliveInitialDelay = options.keepAliveInitialDelay === void 0 ? 6e4 : options.keepAliveInitialDelay;
           socket.setKeepAlive(true, keepAliveInitialDelay);
         }
-        const clearConnectTimeout = util.setupConnectTimeout(new WeakRef(socket), { timeout, hostname, port });
+        const clearConnectTimeout = util.setupConnectTimeout(new WeakRef(socket), { timeout, hostname: hostname2, port });
         socket.setNoDelay(true).once(protocol === "https:" ? "secureConnect" : "connect", function() {
           queueMicrotask(clearConnectTimeout);
           if (callback) {
@@ -7703,7 +7703,7 @@ var require_connect = __commonJS({
           if (callback) {
             const cb = callback;
             callback = null;
-            cb(maybeNormalizeConnectError(err, this, { timeout, hostname, port }));
+            cb(maybeNormalizeConnectError(err, this, { timeout, hostname: hostname2, port }));
           }
         });
         return socket;
@@ -8398,7 +8398,7 @@ var require_simd = __commonJS({
     function parse2(parser, data, limit) {
       return this.parse(parser, data, limit) >>> 0;
     }
-    function fail2(parser, code, description) {
+    function fail3(parser, code, description) {
       const len2 = description.length;
       const ptr = this.alloc(len2);
       const buffer = new Uint8Array(this.memory.buffer, ptr, len2);
@@ -9274,7 +9274,7 @@ var require_simd = __commonJS({
         create: create.bind(wasm),
         destroy: destroy.bind(wasm),
         parse: parse2.bind(wasm),
-        fail: fail2.bind(wasm),
+        fail: fail3.bind(wasm),
         hasDebug: hasDebug.bind(wasm),
         clear: wasm.clear,
         complete: wasm.complete,
@@ -9330,7 +9330,7 @@ var require_no_simd = __commonJS({
     function parse2(parser, data, limit) {
       return this.parse(parser, data, limit) >>> 0;
     }
-    function fail2(parser, code, description) {
+    function fail3(parser, code, description) {
       const len2 = description.length;
       const ptr = this.alloc(len2);
       const buffer = new Uint8Array(this.memory.buffer, ptr, len2);
@@ -10206,7 +10206,7 @@ var require_no_simd = __commonJS({
         create: create.bind(wasm),
         destroy: destroy.bind(wasm),
         parse: parse2.bind(wasm),
-        fail: fail2.bind(wasm),
+        fail: fail3.bind(wasm),
         hasDebug: hasDebug.bind(wasm),
         clear: wasm.clear,
         complete: wasm.complete,
@@ -11575,9 +11575,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                   controller.close();
                   return;
                 }
-                const bytes = isUint8Array(value) ? value : Buffer.from(value);
-                if (bytes.byteLength) {
-                  controller.enqueue(bytes);
+                const bytes2 = isUint8Array(value) ? value : Buffer.from(value);
+                if (bytes2.byteLength) {
+                  controller.enqueue(bytes2);
                   return;
                 }
               }
@@ -11615,19 +11615,19 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     function bodyMixinMethods(brandCheck, getInternalState) {
       const methods = {
         blob() {
-          return consumeBody(this, (bytes) => {
+          return consumeBody(this, (bytes2) => {
             let mimeType = bodyMimeType(getInternalState(this));
             if (mimeType === null) {
               mimeType = "";
             } else if (mimeType) {
               mimeType = serializeAMimeType(mimeType);
             }
-            return new Blob([bytes], { type: mimeType });
+            return new Blob([bytes2], { type: mimeType });
           }, brandCheck, getInternalState);
         },
         arrayBuffer() {
-          return consumeBody(this, (bytes) => {
-            return new Uint8Array(bytes).buffer;
+          return consumeBody(this, (bytes2) => {
+            return new Uint8Array(bytes2).buffer;
           }, brandCheck, getInternalState);
         },
         text() {
@@ -11663,8 +11663,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           }, brandCheck, getInternalState);
         },
         bytes() {
-          return consumeBody(this, (bytes) => {
-            return new Uint8Array(bytes);
+          return consumeBody(this, (bytes2) => {
+            return new Uint8Array(bytes2);
           }, brandCheck, getInternalState);
         },
         textStream() {
@@ -11802,7 +11802,7 @@ var require_client_h1 = __commonJS({
       kClosed,
       kUseMilo
     } = require_symbols();
-    var constants2 = require_constants4();
+    var constants3 = require_constants4();
     var { H1Parser, getMiloEnabled } = typeof esbuildDetection === "undefined" ? require_parser_h1() : {};
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
@@ -11946,7 +11946,7 @@ var require_client_h1 = __commonJS({
        */
       constructor(client, socket, { exports: exports2 }) {
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants2.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -12046,11 +12046,11 @@ var require_client_h1 = __commonJS({
             currentParser = null;
             currentBufferRef = null;
           }
-          if (ret !== constants2.ERROR.OK) {
+          if (ret !== constants3.ERROR.OK) {
             const data = chunk.subarray(llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr);
-            if (ret === constants2.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(data);
-            } else if (ret === constants2.ERROR.PAUSED) {
+            } else if (ret === constants3.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(data);
             } else {
@@ -12085,10 +12085,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants2.ERROR.OK) {
+        if (ret === constants3.ERROR.OK) {
           return null;
         }
-        if (ret === constants2.ERROR.PAUSED || ret === constants2.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -12105,7 +12105,7 @@ var require_client_h1 = __commonJS({
           const len2 = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len2).toString() + ")";
         }
-        return new HTTPParserError(message, constants2.ERROR[ret], data);
+        return new HTTPParserError(message, constants3.ERROR[ret], data);
       }
       destroy() {
         assert(currentParser === null);
@@ -12327,7 +12327,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants2.ERROR.PAUSED : 0;
+        return pause ? constants3.ERROR.PAUSED : 0;
       }
       /**
        * @param {Buffer} buf
@@ -12353,7 +12353,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onResponseData(buf) === false) {
-          return constants2.ERROR.PAUSED;
+          return constants3.ERROR.PAUSED;
         }
         return 0;
       }
@@ -12394,13 +12394,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants2.ERROR.PAUSED;
+          return constants3.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants2.ERROR.PAUSED;
+          return constants3.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants2.ERROR.PAUSED;
+          return constants3.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(client[kResume]);
         } else {
@@ -13107,7 +13107,7 @@ var require_client_h2 = __commonJS({
   "node_modules/undici/lib/dispatcher/client-h2.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { pipeline: pipeline3 } = __require("node:stream");
+    var { pipeline: pipeline4 } = __require("node:stream");
     var util = require_util();
     var {
       RequestContentLengthMismatchError,
@@ -14400,7 +14400,7 @@ var require_client_h2 = __commonJS({
     }
     function writeStream(abort, socket, expectsPayload, h2stream, body, client, request, contentLength) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe = pipeline3(
+      const pipe = pipeline4(
         body,
         h2stream,
         (err) => {
@@ -14922,13 +14922,13 @@ var require_client = __commonJS({
     function connect(client) {
       assert(!client[kConnecting]);
       assert(!client[kHTTPContext]);
-      let { host, hostname, protocol, port } = client[kUrl];
-      if (hostname[0] === "[") {
-        const idx = hostname.indexOf("]");
+      let { host, hostname: hostname2, protocol, port } = client[kUrl];
+      if (hostname2[0] === "[") {
+        const idx = hostname2.indexOf("]");
         assert(idx !== -1);
-        const ip = hostname.substring(1, idx);
+        const ip = hostname2.substring(1, idx);
         assert(net.isIPv6(ip));
-        hostname = ip;
+        hostname2 = ip;
       }
       client[kConnecting] = true;
       const servername = client[kServerName];
@@ -14940,7 +14940,7 @@ var require_client = __commonJS({
           channels.connectError.publish({
             connectParams: {
               host,
-              hostname,
+              hostname: hostname2,
               protocol,
               port,
               version: client[kHTTPContext]?.version,
@@ -14957,7 +14957,7 @@ var require_client = __commonJS({
         channels.beforeConnect.publish({
           connectParams: {
             host,
-            hostname,
+            hostname: hostname2,
             protocol,
             port,
             version: client[kHTTPContext]?.version,
@@ -14970,7 +14970,7 @@ var require_client = __commonJS({
       try {
         const connecting = client[kConnector]({
           host,
-          hostname,
+          hostname: hostname2,
           protocol,
           port,
           servername,
@@ -14985,7 +14985,7 @@ var require_client = __commonJS({
           }
           client[kCancelConnect] = null;
           if (err) {
-            handleConnectError(client, err, { host, hostname, protocol, port, servername });
+            handleConnectError(client, err, { host, hostname: hostname2, protocol, port, servername });
             client[kResume]();
             return;
           }
@@ -15004,7 +15004,7 @@ var require_client = __commonJS({
             client[kHTTPContext] = socket.alpnProtocol === "h2" ? connectH2(client, socket) : connectH1(client, socket);
           } catch (err2) {
             socket.destroy().on("error", noop);
-            handleConnectError(client, err2, { host, hostname, protocol, port, servername });
+            handleConnectError(client, err2, { host, hostname: hostname2, protocol, port, servername });
             client[kResume]();
             return;
           }
@@ -15017,7 +15017,7 @@ var require_client = __commonJS({
             channels.connected.publish({
               connectParams: {
                 host,
-                hostname,
+                hostname: hostname2,
                 protocol,
                 port,
                 version: client[kHTTPContext]?.version,
@@ -15039,11 +15039,11 @@ var require_client = __commonJS({
           };
         }
       } catch (err) {
-        handleConnectError(client, err, { host, hostname, protocol, port, servername });
+        handleConnectError(client, err, { host, hostname: hostname2, protocol, port, servername });
         client[kResume]();
       }
     }
-    function handleConnectError(client, err, { host, hostname, protocol, port, servername }) {
+    function handleConnectError(client, err, { host, hostname: hostname2, protocol, port, servername }) {
       if (client.destroyed) {
         return;
       }
@@ -15052,7 +15052,7 @@ var require_client = __commonJS({
         channels.connectError.publish({
           connectParams: {
             host,
-            hostname,
+            hostname: hostname2,
             protocol,
             port,
             version: client[kHTTPContext]?.version,
@@ -16803,9 +16803,9 @@ var require_socks5_proxy_agent = __commonJS({
     var kConnectTimeout = /* @__PURE__ */ Symbol("connect timeout");
     var kRequestTls = /* @__PURE__ */ Symbol("request tls settings");
     var kRequestTlsTimeout = /* @__PURE__ */ Symbol("request tls timeout");
-    function createConnectTimeoutError(hostname, port, timeout) {
+    function createConnectTimeoutError(hostname2, port, timeout) {
       return new ConnectTimeoutError(
-        `Connect Timeout Error (attempted address: ${hostname}:${port}, timeout: ${timeout}ms)`
+        `Connect Timeout Error (attempted address: ${hostname2}:${port}, timeout: ${timeout}ms)`
       );
     }
     var experimentalWarningEmitted = false;
@@ -17428,13 +17428,13 @@ var require_env_http_proxy_agent = __commonJS({
         ]);
       }
       #getProxyAgentForUrl(url) {
-        let { protocol, host: hostname, port } = url;
-        hostname = hostname.replace(/:\d*$/, "").replace(/^\[(.+)\]$/, "$1").toLowerCase();
-        if (hostname.length > 1 && hostname.charCodeAt(hostname.length - 1) === 46) {
-          hostname = hostname.slice(0, -1);
+        let { protocol, host: hostname2, port } = url;
+        hostname2 = hostname2.replace(/:\d*$/, "").replace(/^\[(.+)\]$/, "$1").toLowerCase();
+        if (hostname2.length > 1 && hostname2.charCodeAt(hostname2.length - 1) === 46) {
+          hostname2 = hostname2.slice(0, -1);
         }
         port = Number.parseInt(port, 10) || DEFAULT_PORTS[protocol] || 0;
-        if (!this.#shouldProxy(hostname, port)) {
+        if (!this.#shouldProxy(hostname2, port)) {
           return this[kNoProxyAgent];
         }
         if (protocol === "https:") {
@@ -17442,7 +17442,7 @@ var require_env_http_proxy_agent = __commonJS({
         }
         return this[kHttpProxyAgent];
       }
-      #shouldProxy(hostname, port) {
+      #shouldProxy(hostname2, port) {
         if (this.#noProxyChanged) {
           this.#parseNoProxy();
         }
@@ -17460,10 +17460,10 @@ var require_env_http_proxy_agent = __commonJS({
           if (entry.port && entry.port !== port) {
             continue;
           }
-          if (!entry.wildcard && hostname === entry.hostname) {
+          if (!entry.wildcard && hostname2 === entry.hostname) {
             return false;
           }
-          if (hostname.slice(-(entry.hostname.length + 1)) === `.${entry.hostname}`) {
+          if (hostname2.slice(-(entry.hostname.length + 1)) === `.${entry.hostname}`) {
             return false;
           }
         }
@@ -17478,22 +17478,22 @@ var require_env_http_proxy_agent = __commonJS({
           if (!entry) {
             continue;
           }
-          let hostname, port;
+          let hostname2, port;
           const ipv6WithPort = entry.match(/^\[(.+)\]:(\d+)$/);
           if (ipv6WithPort) {
-            hostname = ipv6WithPort[1];
+            hostname2 = ipv6WithPort[1];
             port = Number.parseInt(ipv6WithPort[2], 10);
           } else {
             const unbracketed = entry.replace(/^\[(.+)\]$/, "$1");
             const colonCount = (unbracketed.match(/:/g) || []).length;
             const parsed = colonCount === 1 && unbracketed.match(/^(.+):(\d+)$/);
-            hostname = parsed ? parsed[1] : unbracketed;
+            hostname2 = parsed ? parsed[1] : unbracketed;
             port = parsed ? Number.parseInt(parsed[2], 10) : 0;
           }
           const wildcard = entry.charCodeAt(0) === 42;
           noProxyEntries.push({
             // strip leading dot or asterisk with dot, and any trailing dot
-            hostname: hostname.replace(/^\*?\./, "").replace(/^(.+)\.$/, "$1").toLowerCase(),
+            hostname: hostname2.replace(/^\*?\./, "").replace(/^(.+)\.$/, "$1").toLowerCase(),
             port,
             wildcard
           });
@@ -19258,7 +19258,7 @@ var require_api_pipeline = __commonJS({
         util.destroy(ret, err);
       }
     };
-    function pipeline3(opts, handler) {
+    function pipeline4(opts, handler) {
       try {
         const pipelineHandler = new PipelineHandler(opts, handler);
         const pipelineOpts = { ...opts, body: pipelineHandler.req };
@@ -19272,7 +19272,7 @@ var require_api_pipeline = __commonJS({
         return new PassThrough2().destroy(err);
       }
     }
-    module.exports = pipeline3;
+    module.exports = pipeline4;
   }
 });
 
@@ -20940,8 +20940,8 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile4, readFile: readFile7, mkdir: mkdir7 } = __require("node:fs/promises");
-    var { dirname: dirname7, resolve: resolve4 } = __require("node:path");
+    var { writeFile: writeFile7, readFile: readFile9, mkdir: mkdir11 } = __require("node:fs/promises");
+    var { dirname: dirname11, resolve: resolve4 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors2();
     var { setHeader } = require_util();
@@ -21158,7 +21158,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         try {
-          const data = await readFile7(resolve4(path), "utf8");
+          const data = await readFile9(resolve4(path), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -21188,12 +21188,12 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         const resolvedPath = resolve4(path);
-        await mkdir7(dirname7(resolvedPath), { recursive: true });
+        await mkdir11(dirname11(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
           snapshot
         }));
-        await writeFile4(resolvedPath, JSON.stringify(data, null, 2), { flush: true });
+        await writeFile7(resolvedPath, JSON.stringify(data, null, 2), { flush: true });
       }
       /**
        * Clears all recorded snapshots
@@ -22291,14 +22291,14 @@ var require_dns = __commonJS({
       get size() {
         return this.#records.size;
       }
-      get(hostname) {
-        return this.#records.get(hostname) ?? null;
+      get(hostname2) {
+        return this.#records.get(hostname2) ?? null;
       }
-      set(hostname, records) {
-        this.#records.set(hostname, records);
+      set(hostname2, records) {
+        this.#records.set(hostname2, records);
       }
-      delete(hostname) {
-        this.#records.delete(hostname);
+      delete(hostname2) {
+        this.#records.delete(hostname2);
       }
       // Delegate to storage decide can we do more lookups or not
       full() {
@@ -25348,8 +25348,8 @@ var require_cache2 = __commonJS({
 var require_decompress = __commonJS({
   "node_modules/undici/lib/interceptor/decompress.js"(exports, module) {
     "use strict";
-    var { createInflate, createGunzip: createGunzip2, createBrotliDecompress, createZstdDecompress: createZstdDecompress2, constants: constants2 } = __require("node:zlib");
-    var { pipeline: pipeline3, Transform: TransformStream2 } = __require("node:stream");
+    var { createInflate, createGunzip: createGunzip2, createBrotliDecompress, createZstdDecompress: createZstdDecompress2, constants: constants3 } = __require("node:zlib");
+    var { pipeline: pipeline4, Transform: TransformStream2 } = __require("node:stream");
     var { InvalidArgumentError, ResponseExceededMaxSizeError } = require_errors2();
     var DecoratorHandler = require_decorator_handler();
     var DecompressController = class {
@@ -25414,7 +25414,7 @@ var require_decompress = __commonJS({
       br: createBrotliDecompress,
       deflate: createInflate,
       // https://www.rfc-editor.org/rfc/rfc9659.html#section-3
-      zstd: createZstdDecompress2.bind(null, { params: { [constants2.ZSTD_d_windowLogMax]: 23 } })
+      zstd: createZstdDecompress2.bind(null, { params: { [constants3.ZSTD_d_windowLogMax]: 23 } })
     };
     var defaultSkipStatusCodes = (
       /** @type {const} */
@@ -25661,7 +25661,7 @@ var require_decompress = __commonJS({
       #setupMultipleDecompressors() {
         const lastDecompressor = this.#decompressors[this.#decompressors.length - 1];
         this.#setupDecompressorEvents(lastDecompressor);
-        pipeline3(this.#decompressors, (err) => {
+        pipeline4(this.#decompressors, (err) => {
           if (this.#terminated) {
             return;
           }
@@ -27256,10 +27256,10 @@ var require_response = __commonJS({
       static json(data, init = void 0) {
         webidl.argumentLengthCheck(arguments, 1, "Response.json");
         init = webidl.converters.ResponseInit(init);
-        const bytes = textEncoder.encode(
+        const bytes2 = textEncoder.encode(
           serializeJavascriptValueToJSONString(data)
         );
-        const body = extractBody(bytes);
+        const body = extractBody(bytes2);
         const responseObject = fromInnerResponse(makeResponse({}), "response");
         initializeResponse(responseObject, init, { body: body[0], type: "application/json" });
         return responseObject;
@@ -28391,7 +28391,7 @@ var require_subresource_integrity = __commonJS({
       )
     );
     var isValidSRIHashAlgorithm = (algorithm) => validSRIHashAlgorithmTokenSet.has(asciiLowercase(algorithm));
-    var bytesMatch = runtimeFeatures.has("crypto") === false || validSRIHashAlgorithmTokenSet.size === 0 ? () => true : (bytes, metadataList) => {
+    var bytesMatch = runtimeFeatures.has("crypto") === false || validSRIHashAlgorithmTokenSet.size === 0 ? () => true : (bytes2, metadataList) => {
       const parsedMetadata = parseMetadata(metadataList);
       if (parsedMetadata.length === 0) {
         return true;
@@ -28400,7 +28400,7 @@ var require_subresource_integrity = __commonJS({
       for (const item of metadata) {
         const algorithm = item.alg;
         const expectedValue = item.val;
-        const actualValue = applyAlgorithmToBytes(algorithm, bytes);
+        const actualValue = applyAlgorithmToBytes(algorithm, bytes2);
         if (caseSensitiveMatch(actualValue, expectedValue)) {
           return true;
         }
@@ -28459,8 +28459,8 @@ var require_subresource_integrity = __commonJS({
       }
       return result;
     }
-    var applyAlgorithmToBytes = (algorithm, bytes) => {
-      return crypto.hash(algorithm, bytes, "base64");
+    var applyAlgorithmToBytes = (algorithm, bytes2) => {
+      return crypto.hash(algorithm, bytes2, "base64");
     };
     function caseSensitiveMatch(actualValue, expectedValue) {
       let actualValueLength = actualValue.length;
@@ -28513,7 +28513,7 @@ var require_fetch = __commonJS({
     } = require_response();
     var { HeadersList } = require_headers2();
     var { Request, cloneRequest, getRequestDispatcher, getRequestState, removeRequestAbortListener } = require_request2();
-    var zlib2 = __require("node:zlib");
+    var zlib3 = __require("node:zlib");
     var {
       makePolicyContainer,
       clonePolicyContainer,
@@ -28558,7 +28558,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = __require("node:events");
-    var { Readable: Readable3, pipeline: pipeline3, finished: finished3, isErrored, isReadable } = __require("node:stream");
+    var { Readable: Readable3, pipeline: pipeline4, finished: finished3, isErrored, isReadable } = __require("node:stream");
     var { addAbortListener, bufferToLowerCasedHeaderName } = require_util();
     var { SocketError, InformationalError } = require_errors2();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
@@ -28896,12 +28896,12 @@ var require_fetch = __commonJS({
             processBodyError(response.error);
             return;
           }
-          const processBody = (bytes) => {
-            if (!bytesMatch(bytes, request.integrity)) {
+          const processBody = (bytes2) => {
+            if (!bytesMatch(bytes2, request.integrity)) {
               processBodyError("integrity mismatch");
               return;
             }
-            response.body = safelyExtractBody(bytes)[0];
+            response.body = safelyExtractBody(bytes2)[0];
             fetchFinale(fetchParams, response);
           };
           fullyReadBody(response.body, processBody, processBodyError);
@@ -29356,12 +29356,12 @@ var require_fetch = __commonJS({
       if (request.body == null && fetchParams.processRequestEndOfBody) {
         queueMicrotask(() => fetchParams.processRequestEndOfBody());
       } else if (request.body != null) {
-        const processBodyChunk = async function* (bytes) {
+        const processBodyChunk = async function* (bytes2) {
           if (isCancelled(fetchParams)) {
             return;
           }
-          yield bytes;
-          fetchParams.processRequestBodyChunkLength?.(bytes.byteLength);
+          yield bytes2;
+          fetchParams.processRequestBodyChunkLength?.(bytes2.byteLength);
         };
         const processEndOfBody = () => {
           if (isCancelled(fetchParams)) {
@@ -29383,8 +29383,8 @@ var require_fetch = __commonJS({
         };
         requestBody = (async function* () {
           try {
-            for await (const bytes of request.body.stream) {
-              yield* processBodyChunk(bytes);
+            for await (const bytes2 of request.body.stream) {
+              yield* processBodyChunk(bytes2);
             }
             processEndOfBody();
           } catch (err) {
@@ -29432,33 +29432,33 @@ var require_fetch = __commonJS({
       }
       fetchParams.controller.resume = async () => {
         while (true) {
-          let bytes;
+          let bytes2;
           let isFailure;
           try {
             const { done, value } = await fetchParams.controller.next();
             if (isAborted(fetchParams)) {
               break;
             }
-            bytes = done ? void 0 : value;
+            bytes2 = done ? void 0 : value;
           } catch (err) {
             if (fetchParams.controller.ended && !timingInfo.encodedBodySize) {
-              bytes = void 0;
+              bytes2 = void 0;
             } else {
-              bytes = err;
+              bytes2 = err;
               isFailure = true;
             }
           }
-          if (bytes === void 0) {
+          if (bytes2 === void 0) {
             readableStreamClose(fetchParams.controller.controller);
             finalizeResponse(fetchParams, response);
             return;
           }
-          timingInfo.decodedBodySize += bytes?.byteLength ?? 0;
+          timingInfo.decodedBodySize += bytes2?.byteLength ?? 0;
           if (isFailure) {
-            fetchParams.controller.terminate(bytes);
+            fetchParams.controller.terminate(bytes2);
             return;
           }
-          const buffer = new Uint8Array(bytes);
+          const buffer = new Uint8Array(bytes2);
           if (buffer.byteLength) {
             fetchParams.controller.controller.enqueue(buffer);
           }
@@ -29548,31 +29548,31 @@ var require_fetch = __commonJS({
                   for (let i = codings.length - 1; i >= 0; --i) {
                     const coding = codings[i].trim();
                     if (coding === "x-gzip" || coding === "gzip") {
-                      decoders.push(zlib2.createGunzip({
+                      decoders.push(zlib3.createGunzip({
                         // Be less strict when decoding compressed responses, since sometimes
                         // servers send slightly invalid responses that are still accepted
                         // by common browsers.
                         // Always using Z_SYNC_FLUSH is what cURL does.
-                        flush: zlib2.constants.Z_SYNC_FLUSH,
-                        finishFlush: zlib2.constants.Z_SYNC_FLUSH
+                        flush: zlib3.constants.Z_SYNC_FLUSH,
+                        finishFlush: zlib3.constants.Z_SYNC_FLUSH
                       }));
                     } else if (coding === "deflate") {
                       decoders.push(createInflate({
-                        flush: zlib2.constants.Z_SYNC_FLUSH,
-                        finishFlush: zlib2.constants.Z_SYNC_FLUSH
+                        flush: zlib3.constants.Z_SYNC_FLUSH,
+                        finishFlush: zlib3.constants.Z_SYNC_FLUSH
                       }));
                     } else if (coding === "br") {
-                      decoders.push(zlib2.createBrotliDecompress({
-                        flush: zlib2.constants.BROTLI_OPERATION_FLUSH,
-                        finishFlush: zlib2.constants.BROTLI_OPERATION_FLUSH
+                      decoders.push(zlib3.createBrotliDecompress({
+                        flush: zlib3.constants.BROTLI_OPERATION_FLUSH,
+                        finishFlush: zlib3.constants.BROTLI_OPERATION_FLUSH
                       }));
                     } else if (coding === "zstd") {
-                      decoders.push(zlib2.createZstdDecompress({
-                        flush: zlib2.constants.ZSTD_e_continue,
-                        finishFlush: zlib2.constants.ZSTD_e_end,
+                      decoders.push(zlib3.createZstdDecompress({
+                        flush: zlib3.constants.ZSTD_e_continue,
+                        finishFlush: zlib3.constants.ZSTD_e_end,
                         params: {
                           // https://www.rfc-editor.org/rfc/rfc9659.html#section-3
-                          [zlib2.constants.ZSTD_d_windowLogMax]: 23
+                          [zlib3.constants.ZSTD_d_windowLogMax]: 23
                         }
                       }));
                     } else {
@@ -29588,7 +29588,7 @@ var require_fetch = __commonJS({
                   status,
                   statusText,
                   headersList,
-                  body: decoders.length ? pipeline3(this.body, ...decoders, (err) => {
+                  body: decoders.length ? pipeline4(this.body, ...decoders, (err) => {
                     if (err) {
                       this.onResponseError(controller, err);
                     }
@@ -29603,9 +29603,9 @@ var require_fetch = __commonJS({
                 if (fetchParams.controller.dump) {
                   return;
                 }
-                const bytes = chunk;
-                timingInfo.encodedBodySize += bytes.byteLength;
-                if (this.body.push(bytes) === false) {
+                const bytes2 = chunk;
+                timingInfo.encodedBodySize += bytes2.byteLength;
+                if (this.body.push(bytes2) === false) {
                   controller.pause();
                 }
               },
@@ -29919,9 +29919,9 @@ var require_cache3 = __commonJS({
           // 16.
         };
         operations.push(operation);
-        const bytes = await bodyReadPromise.promise;
+        const bytes2 = await bodyReadPromise.promise;
         if (clonedResponse.body != null) {
-          clonedResponse.body.source = bytes;
+          clonedResponse.body.source = bytes2;
         }
         const cacheJobPromise = Promise.withResolvers();
         let errorData = null;
@@ -33556,7 +33556,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
     "use strict";
-    var { pipeline: pipeline3 } = __require("node:stream");
+    var { pipeline: pipeline4 } = __require("node:stream");
     var { fetching } = require_fetch();
     var { webidl } = require_webidl();
     var { EventSourceStream } = require_eventsource_stream();
@@ -33717,7 +33717,7 @@ var require_eventsource = __commonJS({
               ));
             }
           });
-          pipeline3(
+          pipeline4(
             response.body.stream,
             eventSourceStream,
             (error) => {
@@ -34089,8 +34089,8 @@ ${captureLines}` : capture.stack;
 import { parseArgs } from "node:util";
 
 // src/pipeline.ts
-import { mkdir as mkdir6, writeFile as writeFile3 } from "node:fs/promises";
-import { join as join16, relative as relative3, resolve as resolve3, sep as sep3 } from "node:path";
+import { mkdir as mkdir10, writeFile as writeFile6 } from "node:fs/promises";
+import { join as join20, relative as relative3, resolve as resolve3, sep as sep3 } from "node:path";
 
 // src/oci/blobstore.ts
 import { createReadStream, createWriteStream } from "node:fs";
@@ -34155,14 +34155,14 @@ var BlobStore = class {
     await rename(tmp, dest);
   }
   async writeBytes(data) {
-    const bytes = typeof data === "string" ? Buffer.from(data) : data;
-    const digest = sha256(bytes);
+    const bytes2 = typeof data === "string" ? Buffer.from(data) : data;
+    const digest = sha256(bytes2);
     const existing = await this.has(digest);
     if (existing) return existing;
     const tmp = await this.#tmp();
-    await writeFile(tmp, bytes);
+    await writeFile(tmp, bytes2);
     await this.#commit(tmp, digest);
-    return { digest, size: bytes.length };
+    return { digest, size: bytes2.length };
   }
   /**
    * Streams `source` into the store. When `expected` is given the bytes must match it
@@ -34210,22 +34210,22 @@ var BlobStore = class {
 // src/oci/blobjson.ts
 import { readFile } from "node:fs/promises";
 async function readBlobBytes(store, digest, what) {
-  let bytes;
+  let bytes2;
   try {
-    bytes = await readFile(store.path(digest));
+    bytes2 = await readFile(store.path(digest));
   } catch (err) {
     const e = err;
     if (e.code === "ENOENT") throw new Error(`${what} ${digest} is not in the blob store (${store.root})`);
     throw new Error(`reading ${what} ${digest}: ${e.message}`);
   }
-  const actual = sha256(bytes);
+  const actual = sha256(bytes2);
   if (actual !== digest) throw new Error(`${what} ${digest} in the blob store is corrupt: its content hashes to ${actual}`);
-  return bytes;
+  return bytes2;
 }
 async function readBlobJson(store, digest, what) {
-  const bytes = await readBlobBytes(store, digest, what);
+  const bytes2 = await readBlobBytes(store, digest, what);
   try {
-    return JSON.parse(bytes.toString("utf8"));
+    return JSON.parse(bytes2.toString("utf8"));
   } catch (err) {
     throw new Error(`${what} ${digest} is not valid JSON: ${err.message}`);
   }
@@ -34722,8 +34722,8 @@ async function findGoToolchain(env = process.env) {
 }
 
 // src/engine/engine.ts
-import { mkdir as mkdir5 } from "node:fs/promises";
-import { join as join10 } from "node:path";
+import { mkdir as mkdir9 } from "node:fs/promises";
+import { join as join14 } from "node:path";
 
 // src/workspace/label.ts
 var Label = class {
@@ -35232,8 +35232,8 @@ var goBinaryRule = {
     const moduleRoot = findModuleRoot(dir, ctx.workspaceRoot, label);
     const relPkg = relative(moduleRoot, dir).split(sep).join("/");
     const name = ctx.attrs.string("out") ?? ctx.attrs.string("basename") ?? ctx.target.label.name;
-    const outName = ctx.attrs.has("out") ? name : `${ctx.target.label.name}_/${name}`;
-    const out = join3(await ctx.outDir(), outName);
+    const outName2 = ctx.attrs.has("out") ? name : `${ctx.target.label.name}_/${name}`;
+    const out = join3(await ctx.outDir(), outName2);
     await goBuild(
       tc,
       {
@@ -35253,7 +35253,7 @@ var goBinaryRule = {
       },
       ctx.env
     );
-    const file = { path: out, shortPath: ctx.outShortPath(outName), generated: true };
+    const file = { path: out, shortPath: ctx.outShortPath(outName2), generated: true };
     ctx.log.info(`${label}: built ${goos}/${goarch}${variant ? `/${variant}` : ""} binary`);
     return { files: [file], executable: file };
   }
@@ -35373,10 +35373,10 @@ async function* readTarMembers(path) {
   const ex = (0, import_tar_stream.extract)();
   const file = createReadStream2(path);
   const decomp = decompressor(compression, path);
-  const fail2 = (err) => ex.destroy(new Error(`tar: reading ${path}: ${err.message}`));
-  file.on("error", fail2);
+  const fail3 = (err) => ex.destroy(new Error(`tar: reading ${path}: ${err.message}`));
+  file.on("error", fail3);
   if (decomp) {
-    decomp.on("error", fail2);
+    decomp.on("error", fail3);
     file.pipe(decomp).pipe(ex);
   } else {
     file.pipe(ex);
@@ -35656,22 +35656,22 @@ function pathProblem(path) {
   return void 0;
 }
 function parseReferenceParts(input) {
-  const fail2 = (reason) => {
+  const fail3 = (reason) => {
     throw new InvalidReferenceError(input, reason);
   };
-  if (typeof input !== "string") fail2("reference must be a string");
-  if (input.length === 0) fail2("empty reference");
-  if (/\s/.test(input)) fail2("must not contain whitespace");
+  if (typeof input !== "string") fail3("reference must be a string");
+  if (input.length === 0) fail3("empty reference");
+  if (/\s/.test(input)) fail3("must not contain whitespace");
   let rest = input;
   let digest;
   const at = rest.indexOf("@");
   if (at !== -1) {
     const d = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (d.length === 0) fail2('missing digest after "@"');
-    if (!DIGEST_RE2.test(d)) fail2(`invalid digest "${d}"`);
-    if (!d.startsWith("sha256:")) fail2(`unsupported digest algorithm "${d.slice(0, d.indexOf(":"))}" (only sha256)`);
-    if (!SHA256_RE.test(d)) fail2(`invalid digest "${d}": expected sha256:<64 lowercase hex>`);
+    if (d.length === 0) fail3('missing digest after "@"');
+    if (!DIGEST_RE2.test(d)) fail3(`invalid digest "${d}"`);
+    if (!d.startsWith("sha256:")) fail3(`unsupported digest algorithm "${d.slice(0, d.indexOf(":"))}" (only sha256)`);
+    if (!SHA256_RE.test(d)) fail3(`invalid digest "${d}": expected sha256:<64 lowercase hex>`);
     digest = d;
   }
   let tag;
@@ -35679,10 +35679,10 @@ function parseReferenceParts(input) {
   if (colon !== -1 && colon > rest.lastIndexOf("/") && !rest.slice(colon).includes("]")) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (tag.length === 0) fail2('missing tag after ":"');
-    if (!TAG_RE.test(tag)) fail2(`invalid tag "${tag}": ${TAG_RULE}`);
+    if (tag.length === 0) fail3('missing tag after ":"');
+    if (!TAG_RE.test(tag)) fail3(`invalid tag "${tag}": ${TAG_RULE}`);
   }
-  if (rest.length === 0) fail2("missing repository name");
+  if (rest.length === 0) fail3("missing repository name");
   let domain = DOCKER_DOMAIN;
   let path = rest;
   const slash = rest.indexOf("/");
@@ -35690,15 +35690,15 @@ function parseReferenceParts(input) {
     const host = rest.slice(0, slash);
     path = rest.slice(slash + 1);
     const m = HOST_RE.exec(host);
-    if (!m) fail2(`invalid registry host "${host}"`);
+    if (!m) fail3(`invalid registry host "${host}"`);
     const port = m?.[1];
-    if (port !== void 0 && Number(port) > 65535) fail2(`invalid port in registry host "${host}"`);
+    if (port !== void 0 && Number(port) > 65535) fail3(`invalid port in registry host "${host}"`);
     if (host !== LEGACY_DOCKER_DOMAIN) domain = host;
   }
   const problem = pathProblem(path);
-  if (problem !== void 0) fail2(problem);
+  if (problem !== void 0) fail3(problem);
   if (domain === DOCKER_DOMAIN && !path.includes("/")) path = `library/${path}`;
-  if (domain.length + 1 + path.length > NAME_MAX) fail2(`repository name must not be longer than ${NAME_MAX} characters`);
+  if (domain.length + 1 + path.length > NAME_MAX) fail3(`repository name must not be longer than ${NAME_MAX} characters`);
   const parts2 = { domain, path };
   if (tag !== void 0) parts2.tag = tag;
   if (digest !== void 0) parts2.digest = digest;
@@ -36469,9 +36469,9 @@ var TYPEFLAG = {
 var GNU_MAGIC = Buffer.from("ustar  \0", "latin1");
 var LONGLINK_NAME = "././@LongLink";
 function stn(value, length) {
-  const bytes = typeof value === "string" ? Buffer.from(value, "utf8") : value;
+  const bytes2 = typeof value === "string" ? Buffer.from(value, "utf8") : value;
   const out = Buffer.alloc(length);
-  bytes.copy(out, 0, 0, Math.min(bytes.length, length));
+  bytes2.copy(out, 0, 0, Math.min(bytes2.length, length));
   return out;
 }
 function itn(value, digits, gnu) {
@@ -37142,25 +37142,1568 @@ var pkgTarRule = {
   }
 };
 
+// src/rules/expand_template.ts
+import { mkdir as mkdir4, readFile as readFile4, writeFile as writeFile3, chmod } from "node:fs/promises";
+import { dirname as dirname5, join as join8 } from "node:path";
+var MAKE_VARIABLES = [
+  "BINDIR",
+  "GENDIR",
+  "TARGET_CPU",
+  "COMPILATION_MODE",
+  "@",
+  "@D",
+  "RULEDIR",
+  "BUILD_FILE_PATH",
+  "VERSION_FILE",
+  "INFO_FILE",
+  "TARGET",
+  "WORKSPACE"
+];
+var LOCATION_FUNCTIONS = /* @__PURE__ */ new Set(["location", "locations", "execpath", "execpaths", "rootpath", "rootpaths", "rlocationpath", "rlocationpaths"]);
+function bazelCpu(p) {
+  const arch = p.architecture;
+  if (p.os === "darwin") return arch === "arm64" ? "darwin_arm64" : arch === "amd64" ? "darwin_x86_64" : `darwin_${arch}`;
+  if (p.os === "windows") return arch === "arm64" ? "arm64_windows" : arch === "amd64" ? "x64_windows" : `${arch}_windows`;
+  if (p.os === "freebsd") return arch === "arm64" ? "arm64" : "freebsd";
+  const linux = { amd64: "k8", arm64: "aarch64", arm: "arm", "386": "piii", ppc64le: "ppc", s390x: "s390x", riscv64: "riscv64", mips64le: "mips64" };
+  return linux[arch] ?? arch;
+}
+function makeVariables(ctx, outShort) {
+  const cpu = bazelCpu(ctx.config.platform ?? hostPlatform());
+  const bindir = `bazel-out/${cpu}-fastbuild/bin`;
+  const label = ctx.target.label;
+  const ruleDir = [bindir, label.repo === "" ? "" : `external/${label.repo}`, label.pkg].filter((s) => s !== "").join("/");
+  const outPath = `${[bindir, label.repo === "" ? "" : `external/${label.repo}`].filter((s) => s !== "").join("/")}/${outShort}`;
+  const slash = outPath.lastIndexOf("/");
+  return /* @__PURE__ */ new Map([
+    ["BINDIR", bindir],
+    ["GENDIR", bindir],
+    ["TARGET_CPU", cpu],
+    ["COMPILATION_MODE", "fastbuild"],
+    ["@", outPath],
+    ["@D", outPath.slice(0, slash)],
+    ["RULEDIR", ruleDir],
+    ["BUILD_FILE_PATH", ctx.target.pos.file],
+    ["VERSION_FILE", "bazel-out/volatile-status.txt"],
+    ["INFO_FILE", "bazel-out/stable-status.txt"],
+    ["TARGET", `${label.repo === "" ? "" : `@${label.repo}`}//${label.pkg}:${label.name}`],
+    ["WORKSPACE", "_main"]
+  ]);
+}
+var MakeVariableError = class extends Error {
+};
+function expandMakeVariables(s, vars, depth = 0) {
+  if (!s.includes("$")) return s;
+  if (depth > 10) throw new MakeVariableError(`potentially unbounded recursion during expansion of '${s}'`);
+  let out = "";
+  let i = 0;
+  while (i < s.length) {
+    const c = s[i];
+    if (c !== "$") {
+      out += c;
+      i++;
+      continue;
+    }
+    i++;
+    if (i >= s.length) throw new MakeVariableError("unterminated $");
+    const n = s[i];
+    let name;
+    if (n === "$") {
+      out += "$";
+      i++;
+      continue;
+    } else if (n === "(") {
+      const end = s.indexOf(")", i + 1);
+      if (end < 0) throw new MakeVariableError("unterminated variable reference");
+      name = s.slice(i + 1, end);
+      i = end + 1;
+    } else if (n === "{") {
+      const end = s.indexOf("}", i + 1);
+      if (end < 0) throw new MakeVariableError("unterminated variable reference");
+      const expr = s.slice(i + 1, end);
+      throw new MakeVariableError(`'\${${expr}}' syntax is not supported; use '$(${expr})' instead for "Make" variables, or escape the '$' as '$$' if you intended this for the shell`);
+    } else if (n === "@" || n === "<" || n === "^") {
+      name = n;
+      i++;
+    } else {
+      const m = /^[\p{L}\p{N}_$]*/u.exec(s.slice(i + 1));
+      const expr = n + (m ? m[0] : "");
+      throw new MakeVariableError(`'$${expr}' syntax is not supported; use '$(${expr})' instead for "Make" variables, or escape the '$' as '$$' if you intended this for the shell`);
+    }
+    const space = name.indexOf(" ");
+    if (space >= 0) {
+      const fn = name.slice(0, space);
+      if (LOCATION_FUNCTIONS.has(fn)) {
+        throw new MakeVariableError(`$(${name}): location expansion is not supported (the "data" attribute is ignored)`);
+      }
+      throw new MakeVariableError(`$(${name}) not defined`);
+    }
+    const value = vars.get(name);
+    if (value === void 0) {
+      throw new MakeVariableError(`$(${name}) not defined (supported: ${MAKE_VARIABLES.map((v) => `$(${v})`).join(", ")}; write $$ for a literal $)`);
+    }
+    out += value === name ? value : expandMakeVariables(value, vars, depth + 1);
+  }
+  return out;
+}
+function bytes(s) {
+  return Buffer.from(s, "utf8").toString("latin1");
+}
+function applySubstitutions(content, substitutions) {
+  let text = content;
+  for (const [key, value] of substitutions) {
+    if (key === "") continue;
+    text = text.split(key).join(value);
+  }
+  return text;
+}
+function applyStampValues(value, status) {
+  let v = value;
+  for (const key of Object.keys(status).sort()) {
+    const replacement = status[key];
+    if (/\s/.test(key) || key === "" || replacement.includes(" ") || replacement.includes("\n")) continue;
+    v = v.split(`{{${key}}}`).join(replacement);
+  }
+  return v;
+}
+function isStamped(stamp, enabled) {
+  const s = stamp ?? -1;
+  return s === 1 || s === -1 && enabled;
+}
+function checkOut(attrs) {
+  const out = attrs.string("out");
+  if (out === void 0) return;
+  if (out === "" || out.startsWith("/") || out.endsWith("/") || out.split("/").some((s) => s === "" || s === "." || s === "..")) {
+    throw new AttrError(`attribute "out": invalid output name "${out}"`);
+  }
+}
+function checkStamp(attrs) {
+  const s = attrs.int("stamp");
+  if (s !== void 0 && s !== -1 && s !== 0 && s !== 1) {
+    throw new AttrError(`attribute "stamp": has to be one of 1, 0, -1 instead of '${s}'`);
+  }
+}
+function templateFile(ctx) {
+  const label = ctx.attrs.label("template");
+  const files = ctx.deps("template").flatMap((p) => p.files);
+  if (files.length !== 1) throw new Error(`attribute "template": ${label} must provide exactly one file, got ${files.length}`);
+  return files[0];
+}
+function defaultOut(ctx, template) {
+  if (!template || template.generated) return `${ctx.target.label.name}.txt`;
+  const pkg = ctx.target.label.pkg;
+  const rel = pkg === "" ? template.shortPath : template.shortPath.startsWith(`${pkg}/`) ? template.shortPath.slice(pkg.length + 1) : void 0;
+  if (rel === void 0) {
+    throw new Error(`attribute "template": source file ${template.shortPath} is not in package "${pkg}", so "out" cannot default to its name; set "out"`);
+  }
+  return rel;
+}
+async function writeOutput(ctx, name, content, executable) {
+  const dest = join8(await ctx.outDir(), name);
+  await mkdir4(dirname5(dest), { recursive: true });
+  await writeFile3(dest, Buffer.from(content, "latin1"), { mode: executable ? 493 : 420 });
+  await chmod(dest, executable ? 493 : 420);
+  return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
+}
+function expandValues(attr, dict, vars) {
+  return Object.entries(dict).map(([k, v]) => {
+    try {
+      return [k, expandMakeVariables(v, vars)];
+    } catch (err) {
+      if (err instanceof MakeVariableError) throw new Error(`attribute "${attr}": value for "${k}": ${err.message}`);
+      throw err;
+    }
+  });
+}
+var expandTemplateRule = {
+  kind: "expand_template",
+  attrs: {
+    ...COMMON_ATTRS,
+    template: { type: "string_list_or_label", mandatory: true },
+    substitutions: { type: "string_dict" },
+    stamp_substitutions: { type: "string_dict" },
+    stamp: { type: "int" },
+    out: { type: "string" },
+    is_executable: { type: "bool" },
+    data: { type: "ignored" },
+    env_vars_only: { type: "ignored" },
+    stamp_volatile_only: { type: "ignored" }
+  },
+  validate(attrs) {
+    checkOut(attrs);
+    checkStamp(attrs);
+  },
+  async build(ctx) {
+    const a = ctx.attrs;
+    checkOut(a);
+    checkStamp(a);
+    const tmpl = a.listOrLabel("template");
+    let content;
+    let source;
+    if (tmpl && "list" in tmpl) {
+      content = bytes(tmpl.list.join("\n"));
+    } else {
+      source = templateFile(ctx);
+      content = (await readFile4(source.path)).toString("latin1");
+    }
+    const out = a.string("out") ?? defaultOut(ctx, source);
+    const vars = makeVariables(ctx, ctx.outShortPath(out));
+    const subs = new Map(expandValues("substitutions", a.stringDict("substitutions"), vars));
+    if (isStamped(a.int("stamp"), ctx.stamp.enabled)) {
+      for (const [k, v] of expandValues("stamp_substitutions", a.stringDict("stamp_substitutions"), vars)) subs.set(k, v);
+      for (const [k, v] of subs) subs.set(k, applyStampValues(v, ctx.stamp.values));
+    }
+    const text = applySubstitutions(content, [...subs].map(([k, v]) => [bytes(k), bytes(v)]));
+    const executable = a.bool("is_executable", false);
+    return { files: [await writeOutput(ctx, out, text, executable)] };
+  }
+};
+var skylibExpandTemplateRule = {
+  kind: "skylib_expand_template",
+  attrs: {
+    ...COMMON_ATTRS,
+    template: { type: "label", mandatory: true },
+    substitutions: { type: "string_dict", mandatory: true },
+    out: { type: "string", mandatory: true }
+  },
+  validate(attrs) {
+    checkOut(attrs);
+  },
+  async build(ctx) {
+    const a = ctx.attrs;
+    checkOut(a);
+    const content = (await readFile4(templateFile(ctx).path)).toString("latin1");
+    const subs = Object.entries(a.stringDict("substitutions")).map(([k, v]) => [bytes(k), bytes(v)]);
+    const file = await writeOutput(ctx, a.string("out"), applySubstitutions(content, subs), false);
+    return { files: [file] };
+  }
+};
+
+// src/rules/write_file.ts
+import { chmod as chmod2, mkdir as mkdir5, writeFile as writeFile4 } from "node:fs/promises";
+import { dirname as dirname6, join as join9 } from "node:path";
+var NEWLINES = { auto: "\n", unix: "\n", windows: "\r\n" };
+function writeFileContent(content, newline = "auto") {
+  const nl = NEWLINES[newline];
+  if (nl === void 0) throw new AttrError(`attribute "newline": has to be one of "auto", "unix" or "windows" instead of "${newline}"`);
+  return content.join(nl);
+}
+function check(attrs) {
+  const out = attrs.string("out");
+  if (out === "" || out.startsWith("/") || out.endsWith("/") || out.split("/").some((s) => s === "" || s === "." || s === "..")) {
+    throw new AttrError(`attribute "out": invalid output name "${out}"`);
+  }
+  writeFileContent([], attrs.string("newline") ?? "auto");
+}
+var writeFileRule = {
+  kind: "write_file",
+  attrs: {
+    ...COMMON_ATTRS,
+    out: { type: "string", mandatory: true },
+    content: { type: "string_list" },
+    is_executable: { type: "bool" },
+    newline: { type: "string" }
+  },
+  validate(attrs) {
+    check(attrs);
+  },
+  async build(ctx) {
+    const a = ctx.attrs;
+    check(a);
+    const name = a.string("out");
+    const executable = a.bool("is_executable", false);
+    const text = writeFileContent(a.stringList("content"), a.string("newline") ?? "auto");
+    const dest = join9(await ctx.outDir(), name);
+    await mkdir5(dirname6(dest), { recursive: true });
+    const mode = executable ? 493 : 420;
+    await writeFile4(dest, text, { encoding: "utf8", mode });
+    await chmod2(dest, mode);
+    const file = { path: dest, shortPath: ctx.outShortPath(name), generated: true };
+    return executable ? { files: [file], executable: file } : { files: [file] };
+  }
+};
+
+// src/rules/tar.ts
+import { createReadStream as createReadStream6, createWriteStream as createWriteStream3 } from "node:fs";
+import { mkdir as mkdir7, rename as rename5, rm as rm4 } from "node:fs/promises";
+import { dirname as dirname8, join as join11 } from "node:path";
+import { pipeline as pipeline3 } from "node:stream/promises";
+import * as zlib2 from "node:zlib";
+
+// src/rules/make_vars.ts
+var BAZEL_BIN_DIR = "bazel-out/k8-fastbuild/bin";
+var MAIN_REPO_RUNFILES_NAME = "_main";
+var MakeVarError = class extends Error {
+};
+var PREDEFINED = {
+  BINDIR: BAZEL_BIN_DIR,
+  GENDIR: BAZEL_BIN_DIR,
+  TARGET_CPU: "k8",
+  COMPILATION_MODE: "fastbuild"
+};
+var FUNCTIONS = {
+  execpath: { kind: "execpath", multiple: false },
+  execpaths: { kind: "execpath", multiple: true },
+  location: { kind: "execpath", multiple: false },
+  locations: { kind: "execpath", multiple: true },
+  rootpath: { kind: "rootpath", multiple: false },
+  rootpaths: { kind: "rootpath", multiple: true },
+  rlocationpath: { kind: "rlocationpath", multiple: false },
+  rlocationpaths: { kind: "rlocationpath", multiple: true }
+};
+function externalParts(shortPath) {
+  if (!shortPath.startsWith("../")) return void 0;
+  const rest = shortPath.slice(3);
+  const slash = rest.indexOf("/");
+  return slash < 0 ? [rest, ""] : [rest.slice(0, slash), rest.slice(slash + 1)];
+}
+function execPath(f) {
+  const ext = externalParts(f.shortPath);
+  const rel = ext ? `external/${ext[0]}${ext[1] ? `/${ext[1]}` : ""}` : f.shortPath;
+  return f.generated ? `${BAZEL_BIN_DIR}/${rel}` : rel;
+}
+function rootPath(f) {
+  return f.shortPath;
+}
+function rlocationPath(f, workspaceName = MAIN_REPO_RUNFILES_NAME) {
+  return f.shortPath.startsWith("../") ? f.shortPath.slice(3) : `${workspaceName}/${f.shortPath}`;
+}
+function locationFiles(p) {
+  return p.executable ? [p.executable] : p.files;
+}
+function makeVarDeps(ctx, attrs) {
+  const wanted = new Set(attrs);
+  return ctx.attrs.labelDeps().filter((d) => wanted.has(d.attr)).map(({ label }) => ({ label, provider: ctx.dep(label) }));
+}
+function pathOf(f, kind, mode) {
+  switch (kind) {
+    case "execpath":
+      return mode === "disk" ? f.path : execPath(f);
+    case "rootpath":
+      return rootPath(f);
+    case "rlocationpath":
+      return rlocationPath(f);
+  }
+}
+function expandFunction(fn, arg, opts) {
+  const spec = FUNCTIONS[fn];
+  const expr = `$(${fn} ${arg})`;
+  let label;
+  try {
+    label = parseLabel(arg, opts.repo, opts.pkg);
+  } catch (err) {
+    throw new MakeVarError(`${expr}: ${err.message}`);
+  }
+  const dep = opts.deps.find((d) => d.label.equals(label));
+  if (!dep) throw new MakeVarError(`${expr}: ${arg} is not a dependency of this rule (add it to ${opts.depsAttr ?? "srcs"})`);
+  const files = locationFiles(dep.provider);
+  if (files.length === 0) throw new MakeVarError(`${expr}: ${arg} expands to no files`);
+  if (!spec.multiple && files.length > 1) {
+    throw new MakeVarError(`${expr} expands to ${files.length} files; use $(${fn}s)`);
+  }
+  const quote2 = opts.quote ?? ((s) => s);
+  return files.map((f) => quote2(pathOf(f, spec.kind, opts.mode ?? "exec"))).join(" ");
+}
+function expandMakeVars(text, opts) {
+  let out = "";
+  let i = 0;
+  while (i < text.length) {
+    const dollar = text.indexOf("$", i);
+    if (dollar < 0) {
+      out += text.slice(i);
+      break;
+    }
+    out += text.slice(i, dollar);
+    const next = text[dollar + 1];
+    if (next === "$") {
+      out += "$";
+      i = dollar + 2;
+      continue;
+    }
+    if (next !== "(") {
+      throw new MakeVarError(`"$" must be followed by "(" or "$" (write $$ for a literal $) in ${JSON.stringify(text)}`);
+    }
+    const close = text.indexOf(")", dollar + 2);
+    if (close < 0) throw new MakeVarError(`unterminated "$(" in ${JSON.stringify(text)}`);
+    const body = text.slice(dollar + 2, close).trim();
+    const space = body.search(/\s/);
+    if (space < 0) {
+      const value = opts.vars?.[body] ?? PREDEFINED[body];
+      if (value === void 0) {
+        if (body in FUNCTIONS) throw new MakeVarError(`$(${body}) needs a label: $(${body} //pkg:target)`);
+        throw new MakeVarError(`$(${body}): unknown make variable "${body}"`);
+      }
+      out += value;
+    } else {
+      const fn = body.slice(0, space);
+      const arg = body.slice(space).trim();
+      if (!(fn in FUNCTIONS)) {
+        throw new MakeVarError(`$(${body}): unknown function "${fn}" (expected execpath, execpaths, location, locations, rootpath, rootpaths, rlocationpath or rlocationpaths)`);
+      }
+      out += expandFunction(fn, arg, opts);
+    }
+    i = close + 1;
+  }
+  return out;
+}
+
+// src/rules/mtree_spec.ts
+import { lstatSync, readdirSync, realpathSync, statSync as statSync2 } from "node:fs";
+import { mkdir as mkdir6, readFile as readFile5, writeFile as writeFile5 } from "node:fs/promises";
+import { dirname as dirname7, join as join10, posix } from "node:path";
+
+// src/tar/mtree.ts
+import { statSync } from "node:fs";
+var MtreeError = class extends Error {
+};
+var FLAG_KEYWORDS = /* @__PURE__ */ new Set(["ignore", "nochange", "optional"]);
+var STRING_KEYWORDS = /* @__PURE__ */ new Set(["content", "link"]);
+var IGNORED_KEYWORDS = /* @__PURE__ */ new Set([
+  "cksum",
+  "flags",
+  "inode",
+  "md5",
+  "md5digest",
+  "nlink",
+  "resdevice",
+  "rmd160",
+  "rmd160digest",
+  "ripemd160digest",
+  "sha1",
+  "sha1digest",
+  "sha256",
+  "sha256digest",
+  "sha384",
+  "sha384digest",
+  "sha512",
+  "sha512digest",
+  "tags"
+]);
+var TYPES2 = { file: "file", dir: "dir", link: "link", fifo: "fifo", char: "char", block: "block" };
+var DEVICE_FORMATS = /* @__PURE__ */ new Set([
+  "native",
+  "386bsd",
+  "4bsd",
+  "bsdos",
+  "freebsd",
+  "hpux",
+  "isc",
+  "linux",
+  "netbsd",
+  "osf1",
+  "sco",
+  "solaris",
+  "sunos",
+  "svr3",
+  "svr4",
+  "ultrix"
+]);
+function fail(line, message) {
+  throw new MtreeError(`mtree line ${line}: ${message}`);
+}
+function unvis(raw, line, what) {
+  if (!raw.includes("\\")) return raw;
+  const bytes2 = [];
+  const pushText = (s) => {
+    for (const b of Buffer.from(s, "utf8")) bytes2.push(b);
+  };
+  const isOct = (c) => c !== void 0 && c >= "0" && c <= "7";
+  const simple = { a: 7, b: 8, f: 12, n: 10, r: 13, s: 32, t: 9, v: 11, "\\": 92 };
+  for (let i = 0; i < raw.length; ) {
+    const c = raw[i];
+    if (c !== "\\") {
+      const cp = raw.codePointAt(i);
+      const ch = String.fromCodePoint(cp);
+      pushText(ch);
+      i += ch.length;
+      continue;
+    }
+    const n = raw[i + 1];
+    if (n !== void 0 && n >= "0" && n <= "3" && isOct(raw[i + 2]) && isOct(raw[i + 3])) {
+      bytes2.push(parseInt(raw.slice(i + 1, i + 4), 8));
+      i += 4;
+    } else if (n === "0") {
+      bytes2.push(0);
+      i += 2;
+    } else if (n !== void 0 && n in simple) {
+      bytes2.push(simple[n]);
+      i += 2;
+    } else {
+      bytes2.push(92);
+      i += 1;
+    }
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(bytes2));
+  } catch {
+    return fail(line, `${what} ${JSON.stringify(raw)} is not valid UTF-8 once unescaped`);
+  }
+}
+function vis(value) {
+  let out = "";
+  for (const b of Buffer.from(value, "utf8")) {
+    if (b <= 32 || b >= 127 || b === 92 || b === 35) out += "\\" + b.toString(8).padStart(3, "0");
+    else out += String.fromCharCode(b);
+  }
+  return out;
+}
+function checkKeyword(key, value, line) {
+  const k = key === "contents" ? "content" : key;
+  if (FLAG_KEYWORDS.has(k)) return k;
+  if (value === void 0) {
+    if (k in KNOWN || IGNORED_KEYWORDS.has(k)) fail(line, `keyword "${key}" needs a value (${key}=...)`);
+    fail(line, `unknown keyword "${key}"`);
+  }
+  const check2 = KNOWN[k];
+  if (!check2) {
+    if (IGNORED_KEYWORDS.has(k)) return k;
+    fail(line, `unknown keyword "${key}"`);
+  }
+  const problem = check2(value);
+  if (problem) fail(line, k === "type" ? problem : `${key}=${value}: ${problem}`);
+  return k;
+}
+var isDecimal = (v) => /^\d+$/.test(v) ? void 0 : "expected a non-negative decimal number";
+var KNOWN = {
+  uid: isDecimal,
+  gid: isDecimal,
+  size: isDecimal,
+  uname: () => void 0,
+  gname: () => void 0,
+  link: (v) => v === "" ? "empty link target" : void 0,
+  content: (v) => v === "" ? "empty path" : void 0,
+  mode: (v) => /^[0-7]+$/.test(v) && parseInt(v, 8) <= 65535 ? void 0 : "expected an octal mode such as 0644 (symbolic modes are not supported)",
+  time: (v) => /^\d+(\.\d*)?$/.test(v) ? void 0 : "expected seconds since the epoch, optionally with a fraction (1672560000 or 1672560000.0)",
+  type: (v) => v in TYPES2 ? void 0 : `unknown type "${v}" (expected file, dir, link, fifo, char or block)`,
+  device: (v) => parseDevice(v) ? void 0 : "expected format,major,minor (e.g. native,1,3) or a number"
+};
+function parseDevice(v) {
+  const parts2 = v.split(",");
+  if (parts2.length === 1 && /^\d+$/.test(v)) {
+    const dev = BigInt(v);
+    const major = Number(dev >> 8n & 0xfffn | dev >> 32n & ~0xfffn);
+    const minor = Number(dev & 0xffn | dev >> 12n & ~0xffn);
+    return { major, minor };
+  }
+  if (parts2.length === 3 && DEVICE_FORMATS.has(parts2[0]) && /^\d+$/.test(parts2[1]) && /^\d+$/.test(parts2[2])) {
+    return { major: Number(parts2[1]), minor: Number(parts2[2]) };
+  }
+  return void 0;
+}
+function words(text) {
+  return text.split(/[ \t]+/).filter((w) => w !== "");
+}
+function logicalLines(text) {
+  const physical = text.split("\n");
+  const out = [];
+  let buf = "";
+  let start = 0;
+  let continuing = false;
+  physical.forEach((raw, i) => {
+    const l = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (!continuing) start = i + 1;
+    const trailing = /\\+$/.exec(l)?.[0].length ?? 0;
+    if (trailing % 2 === 1 && i < physical.length - 1) {
+      buf += l.slice(0, -1);
+      continuing = true;
+      return;
+    }
+    out.push({ text: buf + l, line: start });
+    buf = "";
+    continuing = false;
+  });
+  return out;
+}
+function parseKeywords(ws, line, out) {
+  for (const w of ws) {
+    const eq2 = w.indexOf("=");
+    const key = eq2 < 0 ? w : w.slice(0, eq2);
+    const raw = eq2 < 0 ? void 0 : w.slice(eq2 + 1);
+    if (key === "") fail(line, `"${w}" is not a keyword=value pair`);
+    const k = checkKeyword(key, raw, line);
+    const value = raw === void 0 ? "" : STRING_KEYWORDS.has(k) ? unvis(raw, line, `${key}=`) : raw;
+    out.set(k, value);
+  }
+}
+function parseMtree(text) {
+  const entries = [];
+  const full = /* @__PURE__ */ new Map();
+  let defaults = /* @__PURE__ */ new Map();
+  let cwd = "";
+  for (const { text: l, line } of logicalLines(text)) {
+    const trimmed = l.replace(/^[ \t]+/, "");
+    if (trimmed === "" || trimmed.startsWith("#")) continue;
+    const ws = words(trimmed);
+    const first = ws[0];
+    if (first.startsWith("/")) {
+      if (first === "/set") {
+        const next = new Map(defaults);
+        parseKeywords(ws.slice(1), line, next);
+        defaults = next;
+      } else if (first === "/unset") {
+        const next = new Map(defaults);
+        for (const w of ws.slice(1)) {
+          if (w === "all") next.clear();
+          else next.delete(w === "contents" ? "content" : w);
+        }
+        defaults = next;
+      } else {
+        fail(line, `unknown command "${first}" (only /set and /unset start with "/"; paths must be relative)`);
+      }
+      continue;
+    }
+    const keywords = new Map(defaults);
+    parseKeywords(ws.slice(1), line, keywords);
+    if (first === "..") {
+      const slash = cwd.lastIndexOf("/");
+      cwd = slash < 0 ? "" : cwd.slice(0, slash);
+      continue;
+    }
+    const name = unvis(first, line, "path");
+    if (name === "") fail(line, "empty path");
+    if (first.includes("/") || first === ".") {
+      const existing = full.get(name);
+      if (existing) {
+        for (const [k, v] of keywords) existing.keywords.set(k, v);
+        continue;
+      }
+      const entry = { name, line, keywords };
+      full.set(name, entry);
+      entries.push(entry);
+    } else {
+      const path = cwd === "" ? name : `${cwd}/${name}`;
+      entries.push({ name: path, line, keywords });
+      if (keywords.get("type") === "dir") cwd = path;
+    }
+  }
+  return entries;
+}
+function formatMtreeEntry(name, keywords) {
+  const parts2 = [vis(name)];
+  for (const [k, v] of keywords) {
+    if (FLAG_KEYWORDS.has(k) && v === "") parts2.push(k);
+    else parts2.push(`${k}=${STRING_KEYWORDS.has(k) ? vis(v) : v}`);
+  }
+  return parts2.join(" ");
+}
+function normalizeMtreePath(name, line) {
+  if (name.startsWith("/")) fail(line, `path "${name}" is absolute; archive members must be relative`);
+  if (name.includes("\0")) fail(line, `path ${JSON.stringify(name)} contains a NUL byte`);
+  const segs = [];
+  for (const seg of name.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") fail(line, `path "${name}" escapes the archive root ("..")`);
+    segs.push(seg);
+  }
+  return segs.join("/");
+}
+var TAR_TYPES = {
+  file: "file",
+  dir: "dir",
+  link: "symlink",
+  fifo: "fifo",
+  char: "chardev",
+  block: "blockdev"
+};
+function isExecutable(path) {
+  try {
+    return (statSync(path).mode & 73) !== 0;
+  } catch {
+    return false;
+  }
+}
+function mtreeEntryToTar(entry, resolve4) {
+  const { line, keywords: kw } = entry;
+  const path = normalizeMtreePath(entry.name, line);
+  const type = TYPES2[kw.get("type") ?? "file"];
+  if (path === "") {
+    if (type !== "dir") fail(line, `"${entry.name}" names the archive root, which can only be a directory`);
+    return void 0;
+  }
+  const num = (k) => kw.has(k) ? Number(kw.get(k)) : void 0;
+  const out = {
+    path,
+    type: TAR_TYPES[type],
+    mode: 0,
+    uid: num("uid") ?? 0,
+    gid: num("gid") ?? 0,
+    uname: kw.get("uname") ?? "",
+    gname: kw.get("gname") ?? "",
+    mtime: Math.trunc(Number(kw.get("time") ?? "0"))
+  };
+  for (const [k, v] of [["uid", out.uid], ["gid", out.gid], ["time", out.mtime]]) {
+    if (!Number.isSafeInteger(v)) fail(line, `${k}=${kw.get(k)} is out of range`);
+  }
+  const mode = kw.has("mode") ? parseInt(kw.get("mode"), 8) & 4095 : void 0;
+  const optional = kw.has("optional");
+  if (optional && type !== "file") return void 0;
+  if (kw.has("link") && type !== "link") fail(line, `link= is only valid with type=link (this entry is type=${type})`);
+  if (kw.has("content") && type !== "file") fail(line, `content= is only valid with type=file (this entry is type=${type})`);
+  switch (type) {
+    case "file": {
+      let source;
+      try {
+        source = resolve4(kw.get("content"), entry.name);
+      } catch (err) {
+        if (optional) return void 0;
+        fail(line, err.message);
+      }
+      if (optional && !source) return void 0;
+      const size = num("size");
+      if (!source && size !== void 0 && size !== 0) {
+        fail(line, `size=${size} but the entry has no content (add content=PATH)`);
+      }
+      if (source && "file" in source && size !== void 0) {
+        let actual;
+        try {
+          actual = statSync(source.file).size;
+        } catch (err) {
+          return fail(line, `cannot read ${source.file}: ${err.code ?? err.message}`);
+        }
+        if (actual !== size) fail(line, `size=${size} but ${kw.get("content") ?? entry.name} has ${actual} bytes`);
+      }
+      if (source) out.source = source;
+      out.mode = mode ?? (source && "file" in source && isExecutable(source.file) ? 493 : 420);
+      break;
+    }
+    case "dir":
+      out.mode = mode ?? 493;
+      break;
+    case "link": {
+      const link3 = kw.get("link");
+      if (link3 === void 0) fail(line, "type=link needs link=TARGET");
+      out.linkname = link3;
+      out.mode = mode ?? 511;
+      break;
+    }
+    case "char":
+    case "block": {
+      const dev = kw.has("device") ? parseDevice(kw.get("device")) : { major: 0, minor: 0 };
+      out.devmajor = dev?.major ?? 0;
+      out.devminor = dev?.minor ?? 0;
+      out.mode = mode ?? 420;
+      break;
+    }
+    case "fifo":
+      out.mode = mode ?? 420;
+      break;
+  }
+  return out;
+}
+function mtreeToTarEntries(entries, resolve4) {
+  const out = [];
+  for (const e of entries) {
+    const t = mtreeEntryToTar(e, resolve4);
+    if (t) out.push(t);
+  }
+  return out;
+}
+
+// src/rules/mtree_spec.ts
+var MTREE_SPEC_TIME = "1672560000";
+var MUTATE_DEFAULT_TIME = "946699200";
+function runfilesOf(p) {
+  return p.executable ? [p.executable] : [];
+}
+function repoMappingExecPath(executable) {
+  return `${execPath(executable)}.repo_mapping`;
+}
+function specLine(path, type, content) {
+  const name = type === "dir" && !path.endsWith("/") ? `${path}/` : path;
+  const kw = [
+    ["uid", "0"],
+    ["gid", "0"],
+    ["time", MTREE_SPEC_TIME],
+    ["mode", "0755"],
+    ["type", type],
+    ["nlink", "1"]
+  ];
+  if (content) kw.push(["content", content]);
+  return formatMtreeEntry(name, kw);
+}
+function parentLines(path) {
+  const out = [];
+  for (let i = path.length - 1; i > 0; i--) {
+    if (path[i] === "/") out.push(specLine(path.slice(0, i + 1), "dir"));
+  }
+  return out.reverse();
+}
+function walkFiles(dir, prefix = "") {
+  const out = [];
+  const names = readdirSync(dir).sort(compareCodePoints);
+  for (const name of names) {
+    const abs = join10(dir, name);
+    const rel = prefix ? `${prefix}/${name}` : name;
+    const st = statSync2(abs);
+    if (st.isDirectory()) out.push(...walkFiles(abs, rel));
+    else out.push(rel);
+  }
+  return out;
+}
+function isDirectory(path) {
+  try {
+    return statSync2(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+function expandFile(f, path) {
+  if (!isDirectory(f.path)) return [...parentLines(path), specLine(path, "file", execPath(f))];
+  const lines2 = [];
+  for (const rel of walkFiles(f.path)) {
+    const child = `${path}/${rel}`;
+    lines2.push(...parentLines(child), specLine(child, "file", `${execPath(f)}/${rel}`));
+  }
+  return lines2;
+}
+function repositoryRelativePath(f) {
+  if (!f.shortPath.startsWith("../")) return f.shortPath;
+  const rest = f.shortPath.slice(3);
+  const slash = rest.indexOf("/");
+  return slash < 0 ? rest : rest.slice(slash + 1);
+}
+function uniq(lines2) {
+  return [...new Set(lines2)];
+}
+function mtreeSpecLines(srcs, opts) {
+  const lines2 = uniq(srcs.flatMap((p) => p.files).flatMap((f) => expandFile(f, repositoryRelativePath(f))));
+  if (!opts.includeRunfiles) return lines2;
+  for (const p of srcs) {
+    const exe = p.executable;
+    if (!exe) continue;
+    const runfilesDir = `${exe.shortPath}.runfiles`;
+    lines2.push(specLine(runfilesDir, "dir"));
+    const prefix = `${vis(runfilesDir)}/`;
+    lines2.push(...uniq(runfilesOf(p).flatMap((rf) => expandFile(rf, rlocationPath(rf)).map((l) => prefix + l))));
+    lines2.push(specLine(`${runfilesDir}/_repo_mapping`, "file", repoMappingExecPath(exe)));
+  }
+  return lines2;
+}
+function mtreeSpecText(srcs, opts) {
+  const lines2 = mtreeSpecLines(srcs, opts);
+  return lines2.length === 0 ? "" : lines2.join("\n") + "\n";
+}
+var BIN_RE = /^bazel-out\/[^/]+\/bin\/(.+)$/;
+function indexInputs(providers) {
+  const exact = /* @__PURE__ */ new Map();
+  const dirs = [];
+  const all = [];
+  for (const p of providers) {
+    const refs = [...p.files, ...p.executable ? [p.executable] : [], ...runfilesOf(p)];
+    for (const f of refs) {
+      all.push(f);
+      for (const key of [execPath(f), f.path]) {
+        if (!exact.has(key)) exact.set(key, { file: f.path });
+        if (isDirectory(f.path)) dirs.push({ prefix: `${key}/`, disk: f.path });
+      }
+    }
+    if (p.executable) exact.set(repoMappingExecPath(p.executable), { content: "" });
+  }
+  const lookup3 = (path) => {
+    let p = path;
+    while (p.startsWith("./")) p = p.slice(2);
+    const hit = exact.get(p);
+    if (hit) return hit;
+    const m = BIN_RE.exec(p);
+    if (m) {
+      const canon = exact.get(`${BAZEL_BIN_DIR}/${m[1]}`);
+      if (canon) return canon;
+    }
+    for (const d of dirs) {
+      const gen = m ? `${BAZEL_BIN_DIR}/${m[1]}` : p;
+      if (!gen.startsWith(d.prefix)) continue;
+      const rest = gen.slice(d.prefix.length);
+      if (rest.split("/").some((s) => s === ".." || s === "")) continue;
+      const disk = join10(d.disk, rest);
+      try {
+        if (statSync2(disk).isFile()) return { file: disk };
+      } catch {
+      }
+    }
+    return void 0;
+  };
+  const missing = (content) => {
+    const gen = all.find((f) => f.generated && f.shortPath === content);
+    if (gen) {
+      return `content "${content}" is a generated file's short path; its exec path is ${execPath(gen)} (write content=$(execpath ...))`;
+    }
+    return `content "${content}" is not a file of srcs (add the target that provides it to srcs)`;
+  };
+  return { lookup: lookup3, missing };
+}
+function normName(name) {
+  return name.split("/").filter((s) => s !== "" && s !== ".").join("/");
+}
+function outName(path, type) {
+  if (path === "") return ".";
+  return type === "dir" ? `${path}/` : path;
+}
+function mutateMtree(entries, opts, warn) {
+  const excludes = new Set((opts.excludes ?? []).map(normName));
+  const strip = opts.stripPrefix ? normName(opts.stripPrefix) : "";
+  const pkgDir = opts.packageDir ? normName(opts.packageDir) : "";
+  const out = [];
+  let pkgDirsEmitted = false;
+  let sawUname = false;
+  let sawGname = false;
+  for (const e of entries) {
+    let path = normName(e.name);
+    if (excludes.has(path)) continue;
+    if (strip) {
+      if (path === strip) continue;
+      if (!path.startsWith(`${strip}/`)) continue;
+      path = path.slice(strip.length + 1);
+    }
+    const kw = new Map(e.keywords);
+    if (opts.mtime !== void 0 && kw.has("time")) kw.set("time", opts.mtime);
+    if (opts.owner !== void 0 && kw.has("uid")) kw.set("uid", opts.owner);
+    if (opts.ownername !== void 0 && kw.has("uname")) {
+      kw.set("uname", opts.ownername);
+      sawUname = true;
+    }
+    if (opts.group !== void 0 && kw.has("gid")) kw.set("gid", opts.group);
+    if (opts.groupname !== void 0 && kw.has("gname")) {
+      kw.set("gname", opts.groupname);
+      sawGname = true;
+    }
+    if (pkgDir) {
+      if (!pkgDirsEmitted) {
+        pkgDirsEmitted = true;
+        const parts2 = pkgDir.split("/");
+        parts2.forEach((_, i) => {
+          const dirKw = /* @__PURE__ */ new Map([
+            ["type", "dir"],
+            ["mode", "0755"],
+            ["time", opts.mtime ?? MUTATE_DEFAULT_TIME]
+          ]);
+          if (opts.owner !== void 0) dirKw.set("uid", opts.owner);
+          if (opts.group !== void 0) dirKw.set("gid", opts.group);
+          if (opts.ownername !== void 0) dirKw.set("uname", opts.ownername);
+          if (opts.groupname !== void 0) dirKw.set("gname", opts.groupname);
+          out.push({ name: `${parts2.slice(0, i + 1).join("/")}/`, line: e.line, keywords: dirKw });
+        });
+      }
+      path = path === "" ? pkgDir : `${pkgDir}/${path}`;
+    }
+    out.push({ name: outName(path, kw.get("type")), line: e.line, keywords: kw });
+  }
+  if (opts.ownername !== void 0 && !sawUname) {
+    warn?.("ownername has no effect: no entry has uname= (mtree_mutate only replaces existing uname= values, as tar.bzl does)");
+  }
+  if (opts.groupname !== void 0 && !sawGname) {
+    warn?.("groupname has no effect: no entry has gname= (mtree_mutate only replaces existing gname= values, as tar.bzl does)");
+  }
+  if (opts.preserveSymlinks) preserveSymlinks(out, opts.inputs);
+  return out;
+}
+function diskOf(inputs, content) {
+  if (!content || !inputs) return void 0;
+  const src = inputs.lookup(content);
+  return src && "file" in src ? src.file : void 0;
+}
+function realOf(path) {
+  try {
+    return realpathSync(path);
+  } catch {
+    return void 0;
+  }
+}
+function preserveSymlinks(entries, inputs) {
+  const byReal = /* @__PURE__ */ new Map();
+  for (const e of entries) {
+    if ((e.keywords.get("type") ?? "file") !== "file") continue;
+    const disk = diskOf(inputs, e.keywords.get("content"));
+    if (!disk) continue;
+    let isLink = false;
+    try {
+      isLink = lstatSync(disk).isSymbolicLink();
+    } catch {
+      continue;
+    }
+    if (isLink) continue;
+    const real = realOf(disk);
+    if (real && !byReal.has(real)) byReal.set(real, normName(e.name));
+  }
+  for (const e of entries) {
+    if ((e.keywords.get("type") ?? "file") !== "file") continue;
+    const disk = diskOf(inputs, e.keywords.get("content"));
+    if (!disk) continue;
+    try {
+      if (!lstatSync(disk).isSymbolicLink()) continue;
+    } catch {
+      continue;
+    }
+    const real = realOf(disk);
+    const target = real ? byReal.get(real) : void 0;
+    const self = normName(e.name);
+    if (!target || target === self) continue;
+    const kw = /* @__PURE__ */ new Map();
+    for (const [k, v] of e.keywords) {
+      if (k === "content" || k === "size") continue;
+      kw.set(k, k === "type" ? "link" : v);
+    }
+    if (!kw.has("type")) kw.set("type", "link");
+    kw.set("link", posix.relative(posix.dirname(self), target) || posix.basename(target));
+    e.keywords = kw;
+  }
+}
+function formatMtree(entries) {
+  return entries.map((e) => formatMtreeEntry(e.name, e.keywords) + "\n").join("");
+}
+var NUMERIC = /^\d+$/;
+function mutateOptionsFrom(get) {
+  const str2 = (name) => {
+    const v = get(name);
+    if (v === void 0 || v === null) return void 0;
+    if (typeof v !== "string") throw new AttrError(`attribute "${name}": expected string`);
+    return v === "" ? void 0 : v;
+  };
+  for (const name of ["awk_script", "includes", "script_args"]) {
+    const v = get(name);
+    if (v !== void 0 && v !== null && !(Array.isArray(v) && v.length === 0) && !(v instanceof PlainDict && v.entries.length === 0)) {
+      throw new AttrError(
+        `attribute "${name}": custom awk scripts are not supported (strip_prefix, package_dir, mtime, owner, group, ownername, groupname, excludes and preserve_symlinks are)`
+      );
+    }
+  }
+  const opts = {};
+  const stripPrefix = str2("strip_prefix");
+  if (stripPrefix !== void 0) opts.stripPrefix = stripPrefix;
+  const packageDir = str2("package_dir");
+  if (packageDir !== void 0) opts.packageDir = packageDir.replace(/^\/+/, "");
+  const mtime = get("mtime");
+  if (mtime !== void 0 && mtime !== null && mtime !== "" && mtime !== 0) {
+    const text = typeof mtime === "number" ? String(mtime) : mtime;
+    if (typeof text !== "string" || !NUMERIC.test(text)) {
+      throw new AttrError(`attribute "mtime": expected seconds since the epoch (an integer), got ${JSON.stringify(mtime)}`);
+    }
+    opts.mtime = text;
+  }
+  for (const [name, key] of [["owner", "owner"], ["group", "group"]]) {
+    const v = str2(name);
+    if (v === void 0) continue;
+    if (!NUMERIC.test(v)) throw new AttrError(`attribute "${name}": expected a numeric id such as "1000", got "${v}"`);
+    opts[key] = v;
+  }
+  for (const name of ["ownername", "groupname"]) {
+    const v = str2(name);
+    if (v === void 0) continue;
+    if (/[\s\0]/.test(v)) throw new AttrError(`attribute "${name}": "${v}" contains whitespace`);
+    opts[name] = v;
+  }
+  const excludes = get("excludes");
+  if (excludes !== void 0 && excludes !== null) {
+    if (!Array.isArray(excludes) || excludes.some((x) => typeof x !== "string")) {
+      throw new AttrError('attribute "excludes": expected a list of strings');
+    }
+    opts.excludes = excludes;
+  }
+  const ps = get("preserve_symlinks");
+  if (ps === true || ps === 1) opts.preserveSymlinks = true;
+  return opts;
+}
+async function writeOutput2(ctx, name, text) {
+  const dest = join10(await ctx.outDir(), name);
+  await mkdir6(dirname7(dest), { recursive: true });
+  await writeFile5(dest, text);
+  return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
+}
+function singleFile(ctx, attr) {
+  const label = ctx.attrs.label(attr) ?? (() => {
+    const v = ctx.attrs.listOrLabel(attr);
+    return v && "label" in v ? v.label : void 0;
+  })();
+  if (!label) throw new Error(`attribute "${attr}" is not set`);
+  const files = ctx.dep(label).files;
+  if (files.length !== 1) {
+    throw new Error(`attribute "${attr}": ${label} provides ${files.length} files; expected exactly one mtree file`);
+  }
+  return files[0];
+}
+async function readMtreeAttr(ctx, attr) {
+  const file = singleFile(ctx, attr);
+  let text;
+  try {
+    text = await readFile5(file.path, "utf8");
+  } catch (err) {
+    throw new Error(`attribute "${attr}": cannot read ${file.shortPath}: ${err.code ?? err.message}`);
+  }
+  try {
+    return { file, entries: parseMtree(text) };
+  } catch (err) {
+    throw new Error(`${file.shortPath}: ${err.message}`);
+  }
+}
+var mtreeSpecRule = {
+  kind: "mtree_spec",
+  attrs: {
+    ...COMMON_ATTRS,
+    srcs: { type: "label_list" },
+    out: { type: "string" },
+    include_runfiles: { type: "bool" }
+  },
+  async build(ctx) {
+    const text = mtreeSpecText(ctx.deps("srcs"), { includeRunfiles: ctx.attrs.bool("include_runfiles", true) });
+    const name = ctx.attrs.string("out") ?? `${ctx.target.label.name}.spec`;
+    return { files: [await writeOutput2(ctx, name, text)] };
+  }
+};
+var mtreeMutateRule = {
+  kind: "mtree_mutate",
+  attrs: {
+    ...COMMON_ATTRS,
+    mtree: { type: "label", mandatory: true },
+    srcs: { type: "label_list" },
+    preserve_symlinks: { type: "bool" },
+    strip_prefix: { type: "string" },
+    package_dir: { type: "string" },
+    mtime: { type: "ignored" },
+    owner: { type: "string" },
+    ownername: { type: "string" },
+    group: { type: "string" },
+    groupname: { type: "string" },
+    excludes: { type: "string_list" },
+    awk_script: { type: "ignored" },
+    script_args: { type: "ignored" },
+    includes: { type: "ignored" },
+    out: { type: "string" }
+  },
+  validate(attrs) {
+    const opts = mutateOptionsFrom((n) => attrs.raw(n));
+    if (opts.preserveSymlinks && attrs.labelList("srcs").length === 0) {
+      throw new AttrError('attribute "preserve_symlinks": requires srcs to be set in order to resolve symlinks');
+    }
+  },
+  async build(ctx) {
+    const opts = mutateOptionsFrom((n) => ctx.attrs.raw(n));
+    const { entries } = await readMtreeAttr(ctx, "mtree");
+    if (opts.preserveSymlinks) opts.inputs = indexInputs(ctx.deps("srcs"));
+    const label = ctx.target.label.toString();
+    const mutated = mutateMtree(entries, opts, (m) => ctx.log.warning(`${label}: ${m}`));
+    const name = ctx.attrs.string("out") ?? `${ctx.target.label.name}.mtree`;
+    return { files: [await writeOutput2(ctx, name, formatMtree(mutated))] };
+  }
+};
+
+// src/rules/tar.ts
+var EXTENSIONS = { none: ".tar", gzip: ".tar.gz", zstd: ".tar.zst" };
+var UNSUPPORTED_COMPRESSION = /* @__PURE__ */ new Set(["bzip2", "compress", "lrzip", "lz4", "lzma", "lzop", "xz"]);
+var IGNORED_FLAGS = /* @__PURE__ */ new Set([
+  "-c",
+  "--create",
+  "-v",
+  "--verbose",
+  "-q",
+  "--fast-read",
+  "--totals",
+  "-h",
+  "-L",
+  "--dereference",
+  "-H",
+  "-P",
+  "--absolute-paths",
+  "--no-xattrs",
+  "--xattrs",
+  "--no-acls",
+  "--acls",
+  "--no-fflags",
+  "--fflags",
+  "--no-mac-metadata",
+  "--mac-metadata",
+  "--numeric-owner",
+  "--one-file-system",
+  "--no-recursion",
+  "-n",
+  "--norecurse",
+  "--no-read-sparse",
+  "--read-sparse",
+  "--no-same-owner",
+  "--same-owner",
+  "--no-same-permissions",
+  "--same-permissions",
+  "-p",
+  "--preserve-permissions",
+  "--clear-nochange-fflags",
+  "--no-safe-writes",
+  "--safe-writes",
+  "-o",
+  "-m",
+  "--modification-time",
+  "-U",
+  "--unlink",
+  "--unlink-first",
+  "-k",
+  "--keep-old-files",
+  "--keep-newer-files",
+  "--ignore-zeros",
+  "--nodump",
+  "-S",
+  "--sparse"
+]);
+var IGNORED_WITH_VALUE = /* @__PURE__ */ new Set(["--uid", "--gid", "--uname", "--gname", "--strip-components", "-s", "-b", "--block-size"]);
+var TAR_FORMATS = /* @__PURE__ */ new Set(["gnutar", "pax", "paxr", "posix", "rpax", "ustar"]);
+var VCS_FILES = [
+  "CVS",
+  ".cvsignore",
+  "RCS",
+  "SCCS",
+  ".svn",
+  ".git",
+  ".gitignore",
+  ".gitattributes",
+  ".gitmodules",
+  ".arch-ids",
+  "{arch}",
+  "=RELEASE-ID",
+  "=meta-update",
+  "=update",
+  ".bzr",
+  ".bzrignore",
+  ".bzrtags",
+  ".hg",
+  ".hgignore",
+  ".hgtags",
+  "_darcs"
+];
+var COMPRESSION_FLAGS = {
+  "-z": "gzip",
+  "--gzip": "gzip",
+  "--gunzip": "gzip",
+  "--zstd": "zstd",
+  "-j": void 0,
+  "--bzip2": void 0,
+  "-J": void 0,
+  "--xz": void 0,
+  "--lzma": void 0,
+  "--lz4": void 0,
+  "-Z": void 0,
+  "--compress": void 0,
+  "--lzop": void 0,
+  "--lrzip": void 0,
+  "--grzip": void 0,
+  "--lzip": void 0,
+  "-y": void 0,
+  "--use-compress-program": void 0,
+  "-I": void 0
+};
+function escapeRe(c) {
+  return c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+function pathmatchRegex(pattern) {
+  let p = pattern;
+  let anchoredStart = false;
+  let anchoredEnd = false;
+  if (p.startsWith("^")) {
+    p = p.slice(1);
+    anchoredStart = true;
+  }
+  if (p.startsWith("/")) return /(?!)/;
+  if (p.startsWith("*")) anchoredStart = true;
+  if (p.endsWith("$") && !p.endsWith("\\$")) {
+    p = p.slice(0, -1);
+    anchoredEnd = true;
+  }
+  let body = "";
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i];
+    if (c === "*") body += ".*";
+    else if (c === "?") body += ".";
+    else if (c === "/") body += "/+";
+    else if (c === "\\" && i + 1 < p.length) body += escapeRe(p[++i]);
+    else if (c === "[") {
+      let j = i + 1;
+      let negate = false;
+      if (p[j] === "!" || p[j] === "^") {
+        negate = true;
+        j++;
+      }
+      const startClass = j;
+      if (p[j] === "]") j++;
+      while (j < p.length && p[j] !== "]") j++;
+      if (j >= p.length) {
+        body += "\\[";
+        continue;
+      }
+      const cls = p.slice(startClass, j).replace(/\\/g, "\\\\").replace(/\^/g, "\\^").replace(/\]/g, "\\]");
+      body += `[${negate ? "^" : ""}${cls}]`;
+      i = j;
+    } else body += escapeRe(c);
+  }
+  const start = anchoredStart ? "^" : "^(?:.*/)?";
+  const end = anchoredEnd ? "$" : "(?:/.*)?$";
+  return new RegExp(start + body + end, "s");
+}
+function parseTarArgs(args) {
+  const out = { excludes: [] };
+  const bad = (arg, why) => {
+    throw new AttrError(`attribute "args": "${arg}" is not supported (${why})`);
+  };
+  const setCompress = (arg, c) => {
+    if (!c) bad(arg, 'only gzip and zstd compression are; use compress = "gzip" or "zstd"');
+    else if (out.compress && out.compress !== c) bad(arg, `conflicts with an earlier ${out.compress} flag`);
+    else out.compress = c;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const eq2 = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    const name = eq2 > 0 ? arg.slice(0, eq2) : arg;
+    const inline = eq2 > 0 ? arg.slice(eq2 + 1) : void 0;
+    const value = () => {
+      if (inline !== void 0) return inline;
+      const v = args[i + 1];
+      if (v === void 0) throw new AttrError(`attribute "args": "${arg}" needs a value`);
+      i++;
+      return v;
+    };
+    if (IGNORED_FLAGS.has(name) && inline === void 0) continue;
+    if (IGNORED_WITH_VALUE.has(name)) {
+      value();
+      continue;
+    }
+    if (name in COMPRESSION_FLAGS) {
+      if (name === "--use-compress-program" || name === "-I") value();
+      setCompress(arg, COMPRESSION_FLAGS[name]);
+      continue;
+    }
+    if (name === "--exclude") {
+      const pattern = value();
+      out.excludes.push({ pattern, re: pathmatchRegex(pattern) });
+      continue;
+    }
+    if (name === "--exclude-vcs") {
+      for (const v of VCS_FILES) out.excludes.push({ pattern: v, re: pathmatchRegex(v) });
+      continue;
+    }
+    if (name === "--format") {
+      const f = value();
+      if (!TAR_FORMATS.has(f)) bad(arg, `format "${f}" is not a tar format this writer can stand in for (${[...TAR_FORMATS].join(", ")})`);
+      continue;
+    }
+    if (name === "--options") {
+      const v = value();
+      if (!v.split(",").every((o) => o === "!timestamp" || o === "gzip:!timestamp")) {
+        bad(arg, "only gzip:!timestamp is accepted (the gzip header never has a timestamp here)");
+      }
+      continue;
+    }
+    if (/^-[A-Za-z]{2,}$/.test(arg)) {
+      for (const c of arg.slice(1)) {
+        const flag = `-${c}`;
+        if (IGNORED_FLAGS.has(flag)) continue;
+        if (flag in COMPRESSION_FLAGS && flag !== "-I") {
+          setCompress(arg, COMPRESSION_FLAGS[flag]);
+          continue;
+        }
+        bad(arg, `"${flag}" changes the archive or needs a value; pass it on its own`);
+      }
+      continue;
+    }
+    if (!arg.startsWith("-")) bad(arg, "file operands would add files from disk; describe them in the mtree instead");
+    bad(arg, "it changes the archive; supported: --exclude, --exclude-vcs, --gzip, --zstd, --format, and flags without effect on mtree input");
+  }
+  return out;
+}
+function mtreeIsAuto(attrs) {
+  const v = attrs.raw("mtree");
+  return v === void 0 || v === null || v === "auto";
+}
+function compressionAttr(attrs) {
+  const v = attrs.raw("compress");
+  if (v === void 0 || v === null || v === "") return void 0;
+  if (v === "gzip" || v === "zstd") return v;
+  if (typeof v === "string" && UNSUPPORTED_COMPRESSION.has(v)) {
+    throw new AttrError(`attribute "compress": "${v}" is not supported (use "gzip" or "zstd", or leave it unset)`);
+  }
+  throw new AttrError(`attribute "compress": expected "gzip" or "zstd" (or "" for none), got ${JSON.stringify(v)}`);
+}
+function mutateOptions(attrs) {
+  const v = attrs.raw("mutate");
+  if (v === void 0 || v === null) return void 0;
+  if (!(v instanceof PlainDict)) throw new AttrError('attribute "mutate": expected mutate(...) from @tar.bzl//tar:tar.bzl');
+  const m = new Map(v.entries);
+  for (const key of m.keys()) {
+    if (key === "name" || key === "mtree") throw new AttrError(`attribute "mutate": "${key}" is set by tar itself`);
+  }
+  try {
+    return mutateOptionsFrom((n) => m.get(n));
+  } catch (err) {
+    if (err instanceof AttrError) throw new AttrError(`attribute "mutate": ${err.message}`);
+    throw err;
+  }
+}
+function checkAttrs(attrs) {
+  const mode = attrs.string("mode", "create");
+  if (mode !== "create") throw new AttrError(`attribute "mode": "${mode}" is not supported (only "create")`);
+  for (const name of ["compressor", "compressor_args"]) {
+    const v = attrs.raw(name);
+    if (v !== void 0 && v !== null && v !== "") {
+      throw new AttrError(`attribute "${name}": external compressors are not supported (use compress = "gzip" or "zstd")`);
+    }
+  }
+  const cu = attrs.raw("compute_unused_inputs");
+  if (cu !== void 0 && cu !== null && cu !== -1 && cu !== 0 && cu !== 1 && cu !== true && cu !== false) {
+    throw new AttrError('attribute "compute_unused_inputs": expected -1, 0 or 1');
+  }
+  const auto = mtreeIsAuto(attrs);
+  if (attrs.has("include_runfiles") && !auto) {
+    throw new AttrError('attribute "include_runfiles": only supported when mtree is "auto"; otherwise set include_runfiles in mtree_spec');
+  }
+  const mutate = mutateOptions(attrs);
+  if (mutate && !auto) throw new AttrError('attribute "mutate": only supported when mtree is "auto"');
+  if (mutate?.preserveSymlinks && attrs.labelList("srcs").length === 0) {
+    throw new AttrError('attribute "mutate": preserve_symlinks requires srcs to be set in order to resolve symlinks');
+  }
+  const args = parseTarArgs(attrs.stringList("args"));
+  const fromAttr = compressionAttr(attrs);
+  if (fromAttr && args.compress && fromAttr !== args.compress) {
+    throw new AttrError(`attribute "args": asks for ${args.compress} compression, but compress = "${fromAttr}"`);
+  }
+  const out = {
+    compression: fromAttr ?? args.compress ?? "none",
+    args
+  };
+  if (mutate) out.mutate = mutate;
+  return out;
+}
+function contentResolver(inputs) {
+  return (content, name) => {
+    if (content === void 0) return inputs.lookup(name);
+    const source = inputs.lookup(content);
+    if (!source) throw new Error(inputs.missing(content));
+    return source;
+  };
+}
+function prefixed(prefix, f) {
+  try {
+    return f();
+  } catch (err) {
+    if (prefix && !(err instanceof AttrError)) throw new Error(`${prefix}${err.message}`, { cause: err });
+    throw err;
+  }
+}
+async function zstdFile(src, dest) {
+  if (typeof zlib2.createZstdCompress !== "function") {
+    throw new Error('compress = "zstd" needs a Node.js with zstd support (>= 22.15)');
+  }
+  const tmp = `${dest}.${process.pid}.zst.tmp`;
+  try {
+    await pipeline3(
+      createReadStream6(src),
+      zlib2.createZstdCompress({
+        params: { [zlib2.constants.ZSTD_c_compressionLevel]: 3, [zlib2.constants.ZSTD_c_checksumFlag]: 1 }
+      }),
+      createWriteStream3(tmp)
+    );
+    await rename5(tmp, dest);
+  } finally {
+    await rm4(tmp, { force: true });
+  }
+}
+async function tarEntries(ctx, checked) {
+  const a = ctx.attrs;
+  const srcs = ctx.deps("srcs");
+  const inputs = indexInputs(srcs);
+  let entries;
+  let where = "";
+  const mtree = a.listOrLabel("mtree");
+  if (mtreeIsAuto(a) || !mtree) {
+    const text = mtreeSpecText(srcs, { includeRunfiles: a.bool("include_runfiles", true) });
+    entries = parseMtree(text);
+    if (checked.mutate) {
+      const label = ctx.target.label.toString();
+      entries = mutateMtree(entries, { ...checked.mutate, inputs }, (m) => ctx.log.warning(`${label}: mutate: ${m}`));
+    }
+  } else if ("list" in mtree) {
+    where = 'attribute "mtree": ';
+    const deps = makeVarDeps(ctx, ["srcs"]);
+    const lines2 = mtree.list.map((line, i) => {
+      try {
+        return expandMakeVars(line, { deps, repo: ctx.target.label.repo, pkg: ctx.target.label.pkg, mode: "exec", quote: vis });
+      } catch (err) {
+        if (err instanceof MakeVarError) throw new Error(`${where}line ${i + 1}: ${err.message}`);
+        throw err;
+      }
+    });
+    entries = prefixed(where, () => parseMtree(lines2.join("\n")));
+  } else {
+    const read = await readMtreeAttr(ctx, "mtree");
+    entries = read.entries;
+    where = `${read.file.shortPath}: `;
+  }
+  const excludes = checked.args.excludes;
+  if (excludes.length > 0) {
+    entries = entries.filter((e) => {
+      const path = prefixed(where, () => normalizeMtreePath(e.name, e.line));
+      return !excludes.some((x) => x.re.test(path));
+    });
+  }
+  return prefixed(where, () => mtreeToTarEntries(entries, contentResolver(inputs)));
+}
+var tarRule = {
+  kind: "tar",
+  attrs: {
+    ...COMMON_ATTRS,
+    srcs: { type: "label_list" },
+    mtree: { type: "string_list_or_label" },
+    out: { type: "string" },
+    compress: { type: "ignored" },
+    compressor: { type: "ignored" },
+    compressor_args: { type: "ignored" },
+    args: { type: "string_list" },
+    mode: { type: "string" },
+    compute_unused_inputs: { type: "ignored" },
+    include_runfiles: { type: "bool" },
+    mutate: { type: "ignored" }
+  },
+  depConfigs(attrs, attr, config) {
+    if (attr === "mtree" && mtreeIsAuto(attrs)) return [];
+    return [config];
+  },
+  validate(attrs) {
+    checkAttrs(attrs);
+  },
+  async build(ctx) {
+    const checked = checkAttrs(ctx.attrs);
+    const entries = await tarEntries(ctx, checked);
+    const name = ctx.attrs.string("out") ?? `${ctx.target.label.name}${EXTENSIONS[checked.compression]}`;
+    const dest = join11(await ctx.outDir(), name);
+    await mkdir7(dirname8(dest), { recursive: true });
+    const label = ctx.target.label.toString();
+    const onWarning = (m) => ctx.log.warning(`${label}: ${m}`);
+    if (checked.compression === "zstd") {
+      const plain = `${dest}.${process.pid}.tar.tmp`;
+      try {
+        await writeTar(entries, plain, { createParents: false, onWarning });
+        await zstdFile(plain, dest);
+      } finally {
+        await rm4(plain, { force: true });
+      }
+    } else {
+      await writeTar(entries, dest, { compression: checked.compression, createParents: false, onWarning });
+    }
+    return { files: [{ path: dest, shortPath: ctx.outShortPath(name), generated: true }] };
+  }
+};
+
 // src/rules/oci_pull.ts
-import { join as join8 } from "node:path";
+import { join as join12 } from "node:path";
 
 // src/registry/pull.ts
-import { readFile as readFile4 } from "node:fs/promises";
+import { readFile as readFile6 } from "node:fs/promises";
 var SCHEMA1 = /^application\/vnd\.docker\.distribution\.manifest\.v1\+(prettyjws|json)$/;
-function parse(bytes, what) {
+function parse(bytes2, what) {
   try {
-    return JSON.parse(Buffer.from(bytes).toString("utf8"));
+    return JSON.parse(Buffer.from(bytes2).toString("utf8"));
   } catch (err) {
     throw new Error(`${what} is not valid JSON: ${err.message}`);
   }
 }
 async function cachedManifest(store, ref) {
   if (!isDigest(ref) || !await store.has(ref)) return void 0;
-  const bytes = await readFile4(store.path(ref));
-  const mediaType = JSON.parse(bytes.toString("utf8")).mediaType;
+  const bytes2 = await readFile6(store.path(ref));
+  const mediaType = JSON.parse(bytes2.toString("utf8")).mediaType;
   if (typeof mediaType !== "string") return void 0;
-  return { mediaType, digest: ref, bytes };
+  return { mediaType, digest: ref, bytes: bytes2 };
 }
 async function readStored(store, d) {
   const chunks = [];
@@ -37288,7 +38831,7 @@ var ociPullRule = {
     const platform = { os: resolved.config.os, architecture: resolved.config.architecture };
     if (resolved.config.variant) platform.variant = resolved.config.variant;
     const descriptor = { ...resolved.manifestDescriptor, platform };
-    const layoutDir = join8(await ctx.outDir(), "image");
+    const layoutDir = join12(await ctx.outDir(), "image");
     await writeLayout(ctx.store, layoutDir, [{ descriptor }]);
     ctx.log.info(`@${name}: ${ref.registry}/${ref.repository}@${descriptor.digest} (${formatPlatform(platform)})`);
     const artifact = {
@@ -37357,8 +38900,8 @@ var ociPushRule = {
 };
 
 // src/rules/transitions.ts
-import { link as link2, copyFile as copyFile2, rm as rm4, mkdir as mkdir4 } from "node:fs/promises";
-import { dirname as dirname5, join as join9 } from "node:path";
+import { link as link2, copyFile as copyFile2, rm as rm5, mkdir as mkdir8 } from "node:fs/promises";
+import { dirname as dirname9, join as join13 } from "node:path";
 function forward(providers) {
   if (providers.length === 1) return providers[0];
   const out = { files: providers.flatMap((p) => p.files) };
@@ -37370,9 +38913,9 @@ async function renamedExecutable(ctx, p, attr) {
   const exe = p?.executable;
   if (!p || !exe) throw new Error(`attribute "${attr}": ${ctx.attrs.label(attr)} is not an executable (a go_binary, for example)`);
   const name = ctx.target.label.name;
-  const dest = join9(await ctx.outDir(), name);
-  await mkdir4(dirname5(dest), { recursive: true });
-  await rm4(dest, { force: true });
+  const dest = join13(await ctx.outDir(), name);
+  await mkdir8(dirname9(dest), { recursive: true });
+  await rm5(dest, { force: true });
   await link2(exe.path, dest).catch(() => copyFile2(exe.path, dest));
   const file = { path: dest, shortPath: ctx.outShortPath(name), generated: true };
   return { files: [file], executable: file };
@@ -37413,7 +38956,7 @@ var goCrossBinaryRule = {
 
 // src/rules/index.ts
 var RULES = new Map(
-  [goLibraryRule, goBinaryRule, pkgTarRule, ociImageRule, ociImageIndexRule, ociLoadRule, ociPushRule, ociPullRule, filegroupRule, aliasRule, platformTransitionFilegroupRule, platformTransitionBinaryRule, goCrossBinaryRule].map((r) => [r.kind, r])
+  [goLibraryRule, goBinaryRule, pkgTarRule, ociImageRule, ociImageIndexRule, ociLoadRule, ociPushRule, ociPullRule, filegroupRule, aliasRule, platformTransitionFilegroupRule, platformTransitionBinaryRule, goCrossBinaryRule, expandTemplateRule, skylibExpandTemplateRule, writeFileRule, tarRule, mtreeSpecRule, mtreeMutateRule].map((r) => [r.kind, r])
 );
 function ruleFor(kind) {
   return RULES.get(kind);
@@ -37549,7 +39092,7 @@ var Engine = class {
       list.push(depProviders[i]);
       byAttr.set(d.attr, list);
     });
-    const outDirPath = join10(this.#opts.outRoot, "bin", configKey(node.config), target.label.repo === "" ? "" : `external/${target.label.repo}`, target.label.pkg);
+    const outDirPath = join14(this.#opts.outRoot, "bin", configKey(node.config), target.label.repo === "" ? "" : `external/${target.label.repo}`, target.label.pkg);
     const ctx = {
       target,
       config: node.config,
@@ -37562,7 +39105,7 @@ var Engine = class {
       },
       files: (attr) => (byAttr.get(attr) ?? []).flatMap((p) => p.files),
       outDir: async () => {
-        await mkdir5(outDirPath, { recursive: true });
+        await mkdir9(outDirPath, { recursive: true });
         return outDirPath;
       },
       outShortPath: (name) => target.label.pkg === "" ? name : `${target.label.pkg}/${name}`,
@@ -37587,8 +39130,8 @@ var Engine = class {
 };
 
 // src/workspace/workspace.ts
-import { existsSync as existsSync3, readFileSync as readFileSync2, realpathSync, statSync, readdirSync as readdirSync2 } from "node:fs";
-import { join as join13, relative as relative2, sep as sep2 } from "node:path";
+import { existsSync as existsSync3, readFileSync as readFileSync2, realpathSync as realpathSync2, statSync as statSync3, readdirSync as readdirSync3 } from "node:fs";
+import { join as join17, relative as relative2, sep as sep2 } from "node:path";
 
 // src/starlark/errors.ts
 function formatPosition(pos) {
@@ -38691,35 +40234,35 @@ function prefixes(v, name) {
   throw new BuiltinError(`${name}() argument must be a string or a tuple of strings, not "${typeName(v)}"`);
 }
 function splitWhitespace(s, maxsplit, fromRight) {
-  const words = [];
+  const words2 = [];
   if (!fromRight) {
     let i = 0;
     for (; ; ) {
       while (i < s.length && WHITESPACE.test(s[i])) i++;
       if (i >= s.length) break;
-      if (maxsplit >= 0 && words.length === maxsplit) {
-        words.push(s.slice(i));
+      if (maxsplit >= 0 && words2.length === maxsplit) {
+        words2.push(s.slice(i));
         break;
       }
       const start = i;
       while (i < s.length && !WHITESPACE.test(s[i])) i++;
-      words.push(s.slice(start, i));
+      words2.push(s.slice(start, i));
     }
-    return words;
+    return words2;
   }
   let j = s.length;
   for (; ; ) {
     while (j > 0 && WHITESPACE.test(s[j - 1])) j--;
     if (j <= 0) break;
-    if (maxsplit >= 0 && words.length === maxsplit) {
-      words.push(s.slice(0, j));
+    if (maxsplit >= 0 && words2.length === maxsplit) {
+      words2.push(s.slice(0, j));
       break;
     }
     const end = j;
     while (j > 0 && !WHITESPACE.test(s[j - 1])) j--;
-    words.push(s.slice(j, end));
+    words2.push(s.slice(j, end));
   }
-  return words.reverse();
+  return words2.reverse();
 }
 function split(s, call, fromRight) {
   const a = unpackArgs(call, ["sep?", "maxsplit?"]);
@@ -39100,7 +40643,7 @@ function range2(call) {
   for (let i = 0; i < count; i++) out[i] = start + i * step;
   return new StarList(out);
 }
-function fail(call) {
+function fail2(call) {
   const a = unpackArgs(call, ["*args", "msg?", "attr?", "sep?"]);
   const sep4 = a.sep === void 0 ? " " : expectString(a.sep, 'fail() argument "sep"');
   const parts2 = a.args.elems.map((v) => str(v, 1e4));
@@ -39164,7 +40707,7 @@ var UNIVERSE = new Map([
     const start = a.start === void 0 ? 0 : expectInt(a.start, 'enumerate() argument "start"');
     return new StarList(elementsOf(a.x ?? null, "enumerate() argument").map((v, i) => new StarTuple([checkInt2(start + i), v])));
   }),
-  builtin("fail", fail),
+  builtin("fail", fail2),
   builtin("getattr", (call) => {
     const a = unpackArgs(call, ["x", "name", "default?"]);
     const name = expectString(a.name ?? null, 'getattr() argument "name"');
@@ -41445,12 +42988,12 @@ function guardStack(file, thread, body) {
 }
 
 // src/workspace/glob.ts
-import { readdirSync } from "node:fs";
-import { join as join11 } from "node:path";
+import { readdirSync as readdirSync2 } from "node:fs";
+import { join as join15 } from "node:path";
 var BUILD_FILES = ["BUILD.bazel", "BUILD"];
 function isPackageDir(abs) {
   try {
-    const names = readdirSync(abs);
+    const names = readdirSync2(abs);
     return BUILD_FILES.some((b) => names.includes(b));
   } catch {
     return false;
@@ -41460,11 +43003,11 @@ function listPackageFiles(pkgDir) {
   const files = [];
   const dirs = [];
   const walk = (rel) => {
-    const abs = rel === "" ? pkgDir : join11(pkgDir, rel);
-    for (const ent of readdirSync(abs, { withFileTypes: true })) {
+    const abs = rel === "" ? pkgDir : join15(pkgDir, rel);
+    for (const ent of readdirSync2(abs, { withFileTypes: true })) {
       const childRel = rel === "" ? ent.name : `${rel}/${ent.name}`;
       if (ent.isDirectory()) {
-        const childAbs = join11(abs, ent.name);
+        const childAbs = join15(abs, ent.name);
         if (isPackageDir(childAbs)) continue;
         if (rel === "" && (ent.name.startsWith("bazel-") || ent.name === ".git" || ent.name === ".oci-build")) continue;
         dirs.push(childRel);
@@ -41521,7 +43064,9 @@ var REPO_ALIASES = {
   io_bazel_rules_go: "rules_go",
   bazel_gazelle: "gazelle",
   rules_oci: "rules_oci",
-  rules_pkg: "rules_pkg"
+  rules_pkg: "rules_pkg",
+  // aspect_bazel_lib moved to bazel-contrib as bazel_lib.
+  bazel_lib: "aspect_bazel_lib"
 };
 var RULES_GO = {
   go_binary: "go_binary",
@@ -41557,6 +43102,14 @@ var MODULES = {
     pkg_filegroup: "pkg_filegroup"
   },
   "@gazelle//:def.bzl": { gazelle: "gazelle", gazelle_binary: "gazelle_binary", gazelle_test: "gazelle_test" },
+  "@aspect_bazel_lib//lib:expand_template.bzl": { expand_template: "expand_template", expand_template_rule: "expand_template" },
+  "@bazel_skylib//rules:expand_template.bzl": { expand_template: "skylib_expand_template" },
+  "@bazel_skylib//rules:write_file.bzl": { write_file: "write_file" },
+  "@aspect_bazel_lib//lib:write_file.bzl": { write_file: "write_file" },
+  "@aspect_bazel_lib//lib:tar.bzl": { tar: "tar", tar_rule: "tar", mtree_spec: "mtree_spec", mtree_mutate: "mtree_mutate" },
+  "@tar.bzl//tar:tar.bzl": { tar: "tar", tar_rule: "tar" },
+  "@tar.bzl//tar:mtree.bzl": { mtree_spec: "mtree_spec", mtree_mutate: "mtree_mutate" },
+  "@tar.bzl//:tar.bzl": { tar: "tar", tar_rule: "tar", mtree_spec: "mtree_spec", mtree_mutate: "mtree_mutate" },
   "@aspect_bazel_lib//lib:transitions.bzl": {
     platform_transition_filegroup: "platform_transition_filegroup",
     platform_transition_binary: "platform_transition_binary",
@@ -41568,6 +43121,14 @@ function canonicalRepo(repo) {
 }
 function knownModule(repo, pkg, name) {
   return MODULES[`@${canonicalRepo(repo)}//${pkg}:${name}`];
+}
+var KWARGS_HELPERS = {
+  "@tar.bzl//tar:mtree.bzl": ["mutate"],
+  "@tar.bzl//:tar.bzl": ["mutate"],
+  "@aspect_bazel_lib//lib:tar.bzl": ["mutate"]
+};
+function isKwargsHelper(repo, pkg, name, symbol) {
+  return KWARGS_HELPERS[`@${canonicalRepo(repo)}//${pkg}:${name}`]?.includes(symbol) ?? false;
 }
 
 // src/workspace/bzl_env.ts
@@ -41730,7 +43291,7 @@ function labelBuiltin(where) {
 
 // src/workspace/module_file.ts
 import { existsSync as existsSync2, readFileSync } from "node:fs";
-import { join as join12 } from "node:path";
+import { join as join16 } from "node:path";
 
 // src/workspace/values.ts
 function toPlain(v, what) {
@@ -41816,7 +43377,7 @@ function readModuleFile(root) {
   return info;
 }
 function readModule(root, info, recordPull) {
-  const path = join12(root, "MODULE.bazel");
+  const path = join16(root, "MODULE.bazel");
   if (!existsSync2(path)) return;
   const predeclared = /* @__PURE__ */ new Map();
   for (const name of MODULE_NOOPS) predeclared.set(name, new Builtin(name, () => null));
@@ -41873,7 +43434,7 @@ function readModule(root, info, recordPull) {
       if (!label.name.endsWith(".MODULE.bazel")) throw new BuiltinError(`include(): "${text}" must name a file ending in .MODULE.bazel`);
       if (included.has(label.path)) throw new BuiltinError(`include(): ${label.path} is included twice`);
       included.add(label.path);
-      const abs = join12(root, label.path);
+      const abs = join16(root, label.path);
       if (!existsSync2(abs)) throw new BuiltinError(`include(): ${label.path} does not exist`);
       execFile2({ file: label.path, source: readFileSync(abs, "utf8"), predeclared });
       return null;
@@ -41882,7 +43443,7 @@ function readModule(root, info, recordPull) {
   execFile2({ file: "MODULE.bazel", source: readFileSync(path, "utf8"), predeclared });
 }
 function readWorkspace(root, recordPull) {
-  const file = ["WORKSPACE.bazel", "WORKSPACE"].find((f) => existsSync2(join12(root, f)));
+  const file = ["WORKSPACE.bazel", "WORKSPACE"].find((f) => existsSync2(join16(root, f)));
   if (!file) return;
   const ociPull = new Builtin("oci_pull", (call) => {
     recordPull(call);
@@ -41910,13 +43471,13 @@ function readWorkspace(root, recordPull) {
     const key = label.toString();
     const cached = loaded.get(key);
     if (cached) return cached;
-    const abs = join12(root, label.path);
+    const abs = join16(root, label.path);
     if (!existsSync2(abs)) throw new StarlarkError(`load: cannot find ${label.path}`, pos);
     const result = execFile2({ file: label.path, source: readFileSync(abs, "utf8"), predeclared: globals(), load });
     loaded.set(key, result);
     return result;
   };
-  execFile2({ file, source: readFileSync(join12(root, file), "utf8"), predeclared: globals(), load });
+  execFile2({ file, source: readFileSync(join16(root, file), "utf8"), predeclared: globals(), load });
 }
 var AnySymbols = class extends Map {
   #make;
@@ -42055,10 +43616,10 @@ var Workspace = class {
   }
   // ---- packages -------------------------------------------------------------------------
   #buildFileOf(pkg) {
-    const dir = join13(this.root, pkg);
+    const dir = join17(this.root, pkg);
     for (const name of BUILD_FILES2) {
-      const p = join13(dir, name);
-      if (existsSync3(p) && statSync(p).isFile()) return p;
+      const p = join17(dir, name);
+      if (existsSync3(p) && statSync3(p).isFile()) return p;
     }
     return void 0;
   }
@@ -42089,11 +43650,11 @@ var Workspace = class {
   packagesUnder(prefix) {
     const out = [];
     const walk = (rel) => {
-      const abs = join13(this.root, rel);
+      const abs = join17(this.root, rel);
       if (this.#buildFileOf(rel)) out.push(rel);
       let entries;
       try {
-        entries = readdirSync2(abs, { withFileTypes: true });
+        entries = readdirSync3(abs, { withFileTypes: true });
       } catch {
         return;
       }
@@ -42102,7 +43663,7 @@ var Workspace = class {
         walk(rel === "" ? e.name : `${rel}/${e.name}`);
       }
     };
-    if (!existsSync3(join13(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
+    if (!existsSync3(join17(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
     walk(prefix);
     return out.sort();
   }
@@ -42113,7 +43674,7 @@ var Workspace = class {
    */
   expandPattern(text, cwdPkg) {
     const t = text.trim();
-    const fail2 = (msg) => {
+    const fail3 = (msg) => {
       throw new BuildError(`invalid target "${text}": ${msg}`);
     };
     const recursive = /^(\/\/)?(.*?)\/?\.\.\.(:(all|\*|all-targets))?$/.exec(t);
@@ -42121,7 +43682,7 @@ var Workspace = class {
       const base = recursive[1] ? recursive[2] ?? "" : [cwdPkg, recursive[2]].filter((s) => s !== "" && s !== void 0).join("/");
       const pkgs = this.packagesUnder(base.replace(/\/$/, ""));
       const out = pkgs.flatMap((p) => this.#buildableTargets(p));
-      if (out.length === 0) fail2("matched no targets that oci-build builds");
+      if (out.length === 0) fail3("matched no targets that oci-build builds");
       return out;
     }
     const all = /^(.*):(all|\*|all-targets)$/.exec(t);
@@ -42129,7 +43690,7 @@ var Workspace = class {
       const pkgPart = all[1] ?? "";
       const pkg = pkgPart.startsWith("//") ? pkgPart.slice(2) : [cwdPkg, pkgPart].filter((s) => s !== "").join("/");
       const out = this.#buildableTargets(pkg);
-      if (out.length === 0) fail2("matched no targets that oci-build builds");
+      if (out.length === 0) fail3("matched no targets that oci-build builds");
       return out;
     }
     let label;
@@ -42238,12 +43799,12 @@ var Workspace = class {
     });
   }
   #sourceFile(label) {
-    const abs = join13(this.root, label.pkg, label.name);
+    const abs = join17(this.root, label.pkg, label.name);
     if (!existsSync3(abs)) return void 0;
-    const st = statSync(abs);
+    const st = statSync3(abs);
     if (!st.isFile()) return void 0;
-    const real = realpathSync(abs);
-    const rootReal = realpathSync(this.root);
+    const real = realpathSync2(abs);
+    const rootReal = realpathSync2(this.root);
     if (real !== rootReal && !real.startsWith(rootReal + sep2)) {
       throw new BuildError(`${label}: source file ${label.path} resolves outside the workspace (${real})`);
     }
@@ -42317,7 +43878,7 @@ var Workspace = class {
     const exDirsV = call.kwargs.get("exclude_directories");
     const excludeDirectories = exDirsV === void 0 ? true : exDirsV !== 0 && exDirsV !== false;
     const allowEmptyV = call.kwargs.get("allow_empty");
-    const listing = listPackageFiles(join13(this.root, scope.pkg.name));
+    const listing = listPackageFiles(join17(this.root, scope.pkg.name));
     const matched = matchGlob(listing, include, exclude, excludeDirectories);
     if (matched.length === 0 && allowEmptyV === false) {
       throw new BuiltinError(`glob pattern(s) ${JSON.stringify(include)} matched no files and allow_empty = False`);
@@ -42394,6 +43955,9 @@ var Workspace = class {
       return new AnySymbols((symbol) => {
         const kind = known?.[symbol];
         if (kind) return this.#ruleBuiltin(symbol, kind, origin);
+        if (isKwargsHelper(label.repo, label.pkg, label.name, symbol)) {
+          return new Builtin(symbol, (call) => StarDict.from([...call.kwargs]));
+        }
         return new Builtin(symbol, (call) => {
           if (call.args.length === 0 && typeof call.kwargs.get("name") === "string" && this.#scope) {
             this.#recordTarget(symbol, origin, call);
@@ -42409,7 +43973,7 @@ var Workspace = class {
     const cached = this.#bzl.get(key);
     if (cached) return cached;
     if (this.#bzlLoading.has(key)) throw new StarlarkError(`load cycle: ${[...this.#bzlLoading, key].join(" -> ")}`, pos);
-    const abs = join13(this.root, label.pkg, label.name);
+    const abs = join17(this.root, label.pkg, label.name);
     if (!existsSync3(abs)) throw new StarlarkError(`load: cannot find ${label.path} (for "${key}")`, pos);
     this.#bzlLoading.add(key);
     try {
@@ -42443,17 +44007,17 @@ function nativeModule(globals) {
 }
 
 // src/workspace/root.ts
-import { existsSync as existsSync4, statSync as statSync2 } from "node:fs";
-import { dirname as dirname6, join as join14, resolve as resolve2 } from "node:path";
+import { existsSync as existsSync4, statSync as statSync4 } from "node:fs";
+import { dirname as dirname10, join as join18, resolve as resolve2 } from "node:path";
 var MARKERS = ["MODULE.bazel", "REPO.bazel", "WORKSPACE.bazel", "WORKSPACE"];
 function findWorkspaceRoot(start) {
   let dir = resolve2(start);
   for (; ; ) {
     for (const marker of MARKERS) {
-      const p = join14(dir, marker);
-      if (existsSync4(p) && statSync2(p).isFile()) return dir;
+      const p = join18(dir, marker);
+      if (existsSync4(p) && statSync4(p).isFile()) return dir;
     }
-    const parent = dirname6(dir);
+    const parent = dirname10(dir);
     if (parent === dir) {
       throw new Error(
         `no workspace found at or above ${resolve2(start)}: expected one of ${MARKERS.join(", ")}`
@@ -42464,7 +44028,7 @@ function findWorkspaceRoot(start) {
 }
 
 // src/publish/registry.ts
-import { readFile as readFile5 } from "node:fs/promises";
+import { readFile as readFile7 } from "node:fs/promises";
 
 // src/registry/push.ts
 import { PassThrough } from "node:stream";
@@ -42477,9 +44041,9 @@ async function readBytes(store, d, what) {
   for await (const c of store.open(d.digest)) chunks.push(c);
   return new Uint8Array(Buffer.concat(chunks));
 }
-function parseJson(bytes, what) {
+function parseJson(bytes2, what) {
   try {
-    return JSON.parse(Buffer.from(bytes).toString("utf8"));
+    return JSON.parse(Buffer.from(bytes2).toString("utf8"));
   } catch (err) {
     throw new Error(`${what} is not valid JSON: ${err.message}`);
   }
@@ -42527,9 +44091,9 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
     if (seenManifests.has(d.digest)) return;
     if (depth > 4) throw new Error(`image graph under ${root.digest} is nested too deeply`);
     seenManifests.add(d.digest);
-    const bytes = await readBytes(store, d, "manifest");
+    const bytes2 = await readBytes(store, d, "manifest");
     const parsed = parseJson(
-      bytes,
+      bytes2,
       `manifest ${d.digest}`
     );
     const mediaType = d.mediaType || parsed.mediaType || "";
@@ -42549,7 +44113,7 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
     } else {
       throw new Error(`${d.digest}: unsupported manifest media type "${mediaType}"`);
     }
-    manifests.push({ descriptor: { ...d, mediaType }, bytes });
+    manifests.push({ descriptor: { ...d, mediaType }, bytes: bytes2 });
   };
   await visit(root, 0);
   const result = { digest: root.digest, uploaded: 0, skipped: 0, mounted: 0, bytesUploaded: 0, copied: 0 };
@@ -42680,12 +44244,12 @@ async function pushArtifact(pool, store, artifact, destinations, log) {
       `${d.registry}/${d.repository}@${result.digest}: ${result.uploaded} blob(s) uploaded (${result.bytesUploaded} bytes), ${result.skipped} skipped (already there), ${result.mounted} mounted`
     );
   }
-  const bytes = await readFile5(store.path(artifact.descriptor.digest));
+  const bytes2 = await readFile7(store.path(artifact.descriptor.digest));
   const tagged = [];
   for (const d of destinations) {
     const client = pool.client(d.registry);
     for (const tag of d.tags) {
-      await client.putManifest(d.repository, tag, bytes, artifact.descriptor.mediaType);
+      await client.putManifest(d.repository, tag, bytes2, artifact.descriptor.mediaType);
       tagged.push(`${d.registry}/${d.repository}:${tag}`);
     }
   }
@@ -43410,9 +44974,9 @@ var Transport = class {
         payload = stream;
         h["content-length"] = String(contentLength);
       } else {
-        const bytes = typeof body === "string" ? Buffer.from(body) : body;
-        payload = bytes;
-        h["content-length"] = String(bytes.length);
+        const bytes2 = typeof body === "string" ? Buffer.from(body) : body;
+        payload = bytes2;
+        h["content-length"] = String(bytes2.length);
       }
     } else if (method === "PUT" || method === "POST" || method === "PATCH") {
       h["content-length"] = "0";
@@ -43769,8 +45333,8 @@ var RegistryClient = class {
       headers: { accept: accept.join(", ") },
       ok: [200]
     });
-    const bytes = await res.bytes(MAX_MANIFEST_BYTES);
-    const digest = sha256(bytes);
+    const bytes2 = await res.bytes(MAX_MANIFEST_BYTES);
+    const digest = sha256(bytes2);
     const where = `${this.registry}/${repo}${isDigest(ref) ? "@" : ":"}${ref}`;
     if (isDigest(ref) && ref !== digest) throw new Error(`manifest ${where}: content has digest ${digest}`);
     const header = res.header("docker-content-digest");
@@ -43781,7 +45345,7 @@ var RegistryClient = class {
     if (!MANIFEST_ACCEPT.includes(mediaType)) {
       let doc;
       try {
-        doc = JSON.parse(Buffer.from(bytes).toString("utf8"));
+        doc = JSON.parse(Buffer.from(bytes2).toString("utf8"));
       } catch {
         throw new Error(`manifest ${where}: not JSON (Content-Type ${mediaType || "none"})`);
       }
@@ -43789,7 +45353,7 @@ var RegistryClient = class {
       else if (doc.schemaVersion === 2 && Array.isArray(doc.manifests)) mediaType = OCI_INDEX;
       else if (doc.schemaVersion === 2 && typeof doc.config === "object" && doc.config !== null) mediaType = OCI_MANIFEST;
     }
-    return { mediaType, digest, bytes };
+    return { mediaType, digest, bytes: bytes2 };
   }
   /** Media type, digest and size of a manifest, or undefined when it is not there. */
   async headManifest(repo, ref, accept = MANIFEST_ACCEPT) {
@@ -43812,8 +45376,8 @@ var RegistryClient = class {
     return { mediaType: baseMediaType(res.header("content-type")), digest, size: Number(len2) };
   }
   /** Puts a manifest under a tag or its digest; checks the registry agrees on the digest. */
-  async putManifest(repo, ref, bytes, mediaType) {
-    const digest = sha256(bytes);
+  async putManifest(repo, ref, bytes2, mediaType) {
+    const digest = sha256(bytes2);
     if (isDigest(ref) && ref !== digest) throw new Error(`manifest put as ${ref} has digest ${digest}`);
     const res = await this.#call({
       method: "PUT",
@@ -43821,7 +45385,7 @@ var RegistryClient = class {
       repo,
       access: "push",
       headers: { "content-type": mediaType },
-      body: bytes,
+      body: bytes2,
       ok: [200, 201, 202, 204]
     });
     await res.dump();
@@ -43877,18 +45441,18 @@ var RegistryClient = class {
 };
 
 // src/registry/credentials.ts
-import { readFile as readFile6 } from "node:fs/promises";
+import { readFile as readFile8 } from "node:fs/promises";
 import { spawn as spawn2 } from "node:child_process";
 import { homedir } from "node:os";
-import { join as join15 } from "node:path";
+import { join as join19 } from "node:path";
 function dockerConfigPath(env = process.env, configDir) {
-  const dir = configDir ?? (env.DOCKER_CONFIG || join15(env.HOME || homedir(), ".docker"));
-  return join15(dir, "config.json");
+  const dir = configDir ?? (env.DOCKER_CONFIG || join19(env.HOME || homedir(), ".docker"));
+  return join19(dir, "config.json");
 }
 async function readDockerConfig(path) {
   let text;
   try {
-    text = await readFile6(path, "utf8");
+    text = await readFile8(path, "utf8");
   } catch (err) {
     if (err.code === "ENOENT") return void 0;
     throw new Error(`cannot read docker config ${path}: ${err.message}`);
@@ -44071,6 +45635,87 @@ var RegistryPool = class {
   }
 };
 
+// src/stamp.ts
+import { execFile as execFile3 } from "node:child_process";
+import { hostname, userInfo } from "node:os";
+function run2(file, args, opts) {
+  return new Promise((resolve4) => {
+    execFile3(
+      file,
+      args,
+      { cwd: opts.cwd, env: opts.env, timeout: opts.timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: "utf8", windowsHide: true },
+      (err, stdout, stderr) => {
+        const e = err;
+        if (!e) return resolve4({ code: 0, signal: null, timedOut: false, stdout, stderr });
+        const code = typeof e.code === "number" ? e.code : null;
+        const error = typeof e.code === "string" ? e : void 0;
+        resolve4({ code, signal: e.signal ?? null, timedOut: e.killed === true && !error, stdout, stderr, error });
+      }
+    );
+  });
+}
+async function git(cwd, args) {
+  const r = await run2("git", args, { cwd, env: process.env, timeoutMs: 1e4 });
+  if (r.code !== 0) return void 0;
+  const out = r.stdout.trim();
+  return out === "" ? void 0 : out;
+}
+function buildTimestamp(env, now) {
+  const sde = env.SOURCE_DATE_EPOCH?.trim();
+  if (sde && /^[+-]?\d+$/.test(sde)) return String(BigInt(sde));
+  return String(Math.floor(now() / 1e3));
+}
+function buildUser(env) {
+  try {
+    const u = userInfo().username;
+    if (u) return u;
+  } catch {
+  }
+  return env.USER ?? env.USERNAME ?? "unknown";
+}
+function tagOf(ref) {
+  return ref?.startsWith("refs/tags/") && ref.length > "refs/tags/".length ? ref.slice("refs/tags/".length) : void 0;
+}
+function branchOf(ref) {
+  return ref?.startsWith("refs/heads/") && ref.length > "refs/heads/".length ? ref.slice("refs/heads/".length) : void 0;
+}
+function embedLabelFromTag(tag) {
+  return /^v\d/.test(tag) ? tag.slice(1) : tag;
+}
+async function stampValues(env, opts = {}) {
+  const cwd = opts.cwd ?? process.cwd();
+  const now = opts.now ?? Date.now;
+  const out = {};
+  out.BUILD_TIMESTAMP = buildTimestamp(env, now);
+  out.BUILD_USER = buildUser(env);
+  out.BUILD_HOST = hostname().split(".")[0] ?? "";
+  const ghTag = tagOf(env.GITHUB_REF);
+  if (env.OCI_BUILD_EMBED_LABEL !== void 0) out.BUILD_EMBED_LABEL = env.OCI_BUILD_EMBED_LABEL;
+  else out.BUILD_EMBED_LABEL = ghTag !== void 0 ? embedLabelFromTag(ghTag) : "";
+  const commit = env.GITHUB_SHA?.trim() || await git(cwd, ["rev-parse", "HEAD"]);
+  if (commit) {
+    out.STABLE_GIT_COMMIT = commit;
+    out.STABLE_GIT_SHORT_COMMIT = commit.slice(0, 7);
+    out.STABLE_BUILD_SCM_REVISION = commit;
+  }
+  let branch = branchOf(env.GITHUB_REF) ?? (env.GITHUB_HEAD_REF?.trim() || void 0);
+  if (branch === void 0 && ghTag === void 0) {
+    const b = await git(cwd, ["rev-parse", "--abbrev-ref", "HEAD"]);
+    if (b !== void 0 && b !== "HEAD") branch = b;
+  }
+  if (branch !== void 0) out.STABLE_GIT_BRANCH = branch;
+  const tag = ghTag ?? (commit ? await git(cwd, ["describe", "--tags", "--exact-match", commit]) : void 0);
+  if (tag !== void 0) out.STABLE_GIT_TAG = tag;
+  const status = await run2("git", ["status", "--porcelain", "--untracked-files=normal"], { cwd, env: process.env, timeoutMs: 3e4 });
+  if (status.code === 0) out.STABLE_BUILD_SCM_STATUS = status.stdout.trim() === "" ? "clean" : "modified";
+  return sortKeys(out);
+}
+function sortKeys(values) {
+  const out = {};
+  for (const k of Object.keys(values).sort()) out[k] = values[k];
+  return out;
+}
+
 // src/pipeline.ts
 function parseSourceDateEpoch(env) {
   const v = env.SOURCE_DATE_EPOCH;
@@ -44105,7 +45750,7 @@ async function runPipeline(opts) {
   const group = opts.group ?? ((_name, fn) => fn());
   const cwd = resolve3(opts.cwd);
   const root = findWorkspaceRoot(cwd);
-  const outputDir = resolve3(opts.outputDir && opts.outputDir !== "" ? opts.outputDir : join16(root, ".oci-build"));
+  const outputDir = resolve3(opts.outputDir && opts.outputDir !== "" ? opts.outputDir : join20(root, ".oci-build"));
   const cwdPkg = relative3(root, cwd).split(sep3).join("/");
   const sourceDateEpoch = parseSourceDateEpoch(env);
   const platforms = opts.platforms ?? [];
@@ -44121,7 +45766,7 @@ async function runPipeline(opts) {
     env
   });
   let toolchain;
-  const store = new BlobStore(join16(outputDir, "store"));
+  const store = new BlobStore(join20(outputDir, "store"));
   const engine = new Engine({
     workspace: ws,
     outRoot: outputDir,
@@ -44130,7 +45775,8 @@ async function runPipeline(opts) {
     env,
     goToolchain: () => toolchain ??= findGoToolchain(env),
     registries,
-    sourceDateEpoch
+    sourceDateEpoch,
+    stamp: { enabled: opts.stamp ?? false, values: await stampValues(env, { cwd: root }) }
   });
   try {
     const nodes = await group("Analysing BUILD targets", async () => {
@@ -44141,8 +45787,8 @@ async function runPipeline(opts) {
       opts.log.info(`${out.length} target(s): ${out.map((n) => n.node.label.toString()).join(" ")}`);
       return out;
     });
-    await mkdir6(outputDir, { recursive: true });
-    await writeFile3(join16(outputDir, ".gitignore"), "*\n");
+    await mkdir10(outputDir, { recursive: true });
+    await writeFile6(join20(outputDir, ".gitignore"), "*\n");
     const built = await group(
       "Building",
       () => Promise.all(
@@ -44161,10 +45807,10 @@ async function runPipeline(opts) {
       const report = { label, kind: node.target?.kind ?? "file", action: "built", platforms: [], tags: [], references: [] };
       if (artifact) describeArtifact(report, artifact);
       reports.push(report);
-      const run2 = provider.run;
-      if (!run2 || !runnable || !artifact) continue;
-      if (run2.kind === "load") {
-        report.tags = run2.repoTags;
+      const run3 = provider.run;
+      if (!run3 || !runnable || !artifact) continue;
+      if (run3.kind === "load") {
+        report.tags = run3.repoTags;
         if (!opts.load) {
           opts.log.info(`${label}: built; not loaded (load disabled)`);
           continue;
@@ -44175,7 +45821,7 @@ async function runPipeline(opts) {
           `Loading ${label} into Docker at ${describeDockerEndpoint(endpoint)}`,
           () => loadImage(
             endpoint,
-            { blobPath: (d) => store.path(d), manifest: image.descriptor, manifestJson: image.manifest, repoTags: run2.repoTags },
+            { blobPath: (d) => store.path(d), manifest: image.descriptor, manifestJson: image.manifest, repoTags: run3.repoTags },
             (line) => opts.log.info(line)
           )
         );
@@ -44184,7 +45830,7 @@ async function runPipeline(opts) {
         report.tags = result.loaded;
         opts.log.info(`${label}: loaded ${result.loaded.join(", ")} (${result.bytesSent} bytes sent)`);
       } else {
-        const destinations = planDestinations(label, run2, { repository: opts.repository, tags: opts.tags ?? [] });
+        const destinations = planDestinations(label, run3, { repository: opts.repository, tags: opts.tags ?? [] });
         if (opts.push === false) {
           opts.log.info(`${label}: built; not pushed (push disabled)`);
           continue;
@@ -44230,7 +45876,7 @@ async function wrapIndex(store, outputDir, node, providers) {
   });
   const family = images.every((i) => i.family === "docker") ? "docker" : "oci";
   const descriptor = await buildIndex(store, images.map((i) => i.descriptor), void 0, family);
-  const layoutDir = join16(outputDir, "bin", `multi-${images.map((i) => configKey(withPlatform(i.platform))).join("+")}`, node.label.pkg, node.label.name);
+  const layoutDir = join20(outputDir, "bin", `multi-${images.map((i) => configKey(withPlatform(i.platform))).join("+")}`, node.label.pkg, node.label.name);
   await writeLayout(store, layoutDir, [{ descriptor }]);
   return { kind: "index", descriptor, index: await readIndex(store, descriptor.digest), images, family, layoutDir };
 }
@@ -44284,6 +45930,7 @@ options:
   -t, --tag T           tag to push (repeatable; replaces the rule's remote_tags)
   --insecure-registry H allow plain HTTP / unverified TLS for registry host H (loopback always is)
   --chunk-size N        upload blobs in chunks of N bytes (e.g. 5MiB) instead of one PUT
+  --stamp               stamp targets with stamp = -1 (git commit, tag, time), like bazel --stamp
   -h, --help            show this help
 
 targets: //pkg:name, :name (relative to -C), //pkg/..., //... ; e.g.
@@ -44300,6 +45947,7 @@ async function main(argv) {
       tag: { type: "string", short: "t", multiple: true },
       "insecure-registry": { type: "string", multiple: true },
       "chunk-size": { type: "string" },
+      stamp: { type: "boolean" },
       help: { type: "boolean", short: "h" }
     }
   });
@@ -44333,6 +45981,7 @@ ${USAGE}
     tags: values.tag ?? [],
     insecureRegistries: values["insecure-registry"] ?? [],
     chunkSize: parseByteCount("--chunk-size", values["chunk-size"] ?? ""),
+    stamp: values.stamp ?? false,
     log: {
       info: (m) => process.stderr.write(`${m}
 `),
