@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { planPkgTar, writePkgTar, type PkgTarInputFile } from '../tar/pkg_tar.ts';
 import { COMMON_ATTRS } from './schema.ts';
+import { pkgTarRunfiles } from './mtree_spec.ts';
 import type { RuleDef } from './rule.ts';
 import type { Provider } from './provider.ts';
 
@@ -55,13 +56,25 @@ export const pkgTarRule: RuleDef = {
     for (const [label, dest] of a.labelKeyedDict('files')) {
       for (const f of inputFiles([ctx.dep(label)])) files.push({ file: f, dest });
     }
+    // include_runfiles: each executable's runfiles tree and repo mapping, as rules_pkg adds them.
+    const emptyFiles = a.stringList('empty_files');
+    let modes = a.has('modes') ? a.stringDict('modes') : undefined;
+    if (a.bool('include_runfiles', false)) {
+      for (const r of pkgTarRunfiles(ctx.deps('srcs'), ctx.target.label.pkg, a.string('strip_prefix'))) {
+        if (r.empty) emptyFiles.push(r.dest);
+        else if (r.file) {
+          files.push({ file: r.file, dest: r.dest });
+          if (r.file.executable) modes = { ...modes, [r.dest]: '0755' };
+        }
+      }
+    }
     const plan = planPkgTar({
       package: ctx.target.label.pkg,
       srcs: inputFiles(ctx.deps('srcs')),
       package_dir: a.string('package_dir'),
       strip_prefix: a.string('strip_prefix'),
       mode: a.string('mode'),
-      modes: a.has('modes') ? a.stringDict('modes') : undefined,
+      modes,
       owner: a.string('owner'),
       owners: a.has('owners') ? a.stringDict('owners') : undefined,
       ownername: a.string('ownername'),
@@ -70,7 +83,7 @@ export const pkgTarRule: RuleDef = {
       portable_mtime: a.has('portable_mtime') ? a.bool('portable_mtime', true) : undefined,
       files,
       symlinks: a.has('symlinks') ? a.stringDict('symlinks') : undefined,
-      empty_files: a.stringList('empty_files'),
+      empty_files: emptyFiles,
       empty_dirs: a.stringList('empty_dirs'),
       deps: ctx.files('deps').map((f) => f.path),
       extension: a.string('extension'),
