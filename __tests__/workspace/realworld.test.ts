@@ -218,3 +218,12 @@ use_repo(oci, "distroless")
   assert.equal(r.kind === 'target' && r.target.kind, 'oci_pull');
   assert.equal(r.kind === 'target' && r.target.attrs.get('platform'), 'linux/amd64');
 });
+
+test('bazel_dep(repo_name = ...) renames a rule set for load()', () => {
+  const root = workspace({
+    'MODULE.bazel': 'bazel_dep(name = "rules_oci", version = "2.0.0", repo_name = "oci")\n',
+    'app/BUILD.bazel': 'load("@oci//oci:defs.bzl", "oci_image")\noci_image(name = "i", os = "linux", architecture = "amd64")\n',
+  });
+  const ws = new Workspace(root, { log: quiet });
+  assert.equal(ws.loadPackage('app').targets.get('i')?.kind, 'oci_image');
+});

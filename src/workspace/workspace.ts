@@ -445,12 +445,14 @@ export class Workspace {
     }
     if (!label.name.endsWith('.bzl')) throw new StarlarkError(`load: "${module}" is not a .bzl file`, pos);
     if (label.repo !== '') {
-      const known = knownModule(label.repo, label.pkg, label.name);
+      // bazel_dep(name = "rules_oci", repo_name = "oci") makes @oci mean rules_oci.
+      const repo = this.module.deps.get(label.repo) ?? label.repo;
+      const known = knownModule(repo, label.pkg, label.name);
       const origin = `@${label.repo}//${label.pkg}:${label.name}`;
       return new AnySymbols((symbol) => {
         const kind = known?.[symbol];
         if (kind) return this.#ruleBuiltin(symbol, kind, origin);
-        if (isKwargsHelper(label.repo, label.pkg, label.name, symbol)) {
+        if (isKwargsHelper(repo, label.pkg, label.name, symbol)) {
           return new Builtin(symbol, (call) => StarDict.from([...call.kwargs]));
         }
         // Unmodelled: a call with `name = ...` and keyword arguments only is a rule (recorded,
