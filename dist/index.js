@@ -53692,8 +53692,8 @@ var ExitCode;
   ExitCode2[ExitCode2["Success"] = 0] = "Success";
   ExitCode2[ExitCode2["Failure"] = 1] = "Failure";
 })(ExitCode || (ExitCode = {}));
-function setSecret(secret) {
-  issueCommand("add-mask", {}, secret);
+function setSecret(secret2) {
+  issueCommand("add-mask", {}, secret2);
 }
 function getInput(name, options) {
   const val = process.env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] || "";
@@ -53892,8 +53892,37 @@ function parsePlatforms(text) {
     }
   });
 }
+function parseKeyValues(name, text) {
+  const out = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const eq2 = line.indexOf("=");
+    if (eq2 <= 0) throw new Error(`input "${name}": "${line}" is not key=value`);
+    out[line.slice(0, eq2)] = line.slice(eq2 + 1);
+  }
+  return out;
+}
+function parseAnnotations(text) {
+  const manifest = {};
+  const index = {};
+  for (const [key, value] of Object.entries(parseKeyValues("annotations", text))) {
+    const m = /^([a-z-]+)(\[[^\]]*\])?:(.+)$/.exec(key);
+    const level = m ? m[1] : "manifest";
+    const k = m ? m[3] ?? "" : key;
+    if (m?.[2]) throw new Error(`input "annotations": platform-specific annotations ("${key}") are not supported`);
+    if (level === "manifest") manifest[k] = value;
+    else if (level === "index") index[k] = value;
+    else throw new Error(`input "annotations": level "${level}" in "${key}" is not supported (use manifest: or index:)`);
+  }
+  return { manifest, index };
+}
 
 // src/inputs.ts
+function secret(value) {
+  if (value !== "") setSecret(value);
+  return value;
+}
 function getInputs() {
   const targets = parseList(getInput("targets"));
   if (targets.length === 0) throw new Error('input "targets" is required: name at least one BUILD target, e.g. //apps/app:image_load');
@@ -53919,7 +53948,10 @@ function getInputs() {
     credentials,
     insecureRegistries: parseCsvList(getInput("insecure-registries")),
     chunkSize: parseByteCount("upload-chunk-size", getInput("upload-chunk-size")),
-    stamp: parseBool("stamp", getInput("stamp"), false)
+    stamp: parseBool("stamp", getInput("stamp"), false),
+    labels: parseKeyValues("labels", getInput("labels")),
+    annotations: parseAnnotations(getInput("annotations")),
+    githubToken: secret(getInput("github-token"))
   };
 }
 
@@ -55020,7 +55052,7 @@ var ociImageIndexRule = {
       images.push(art);
     }
     const family = images.every((i) => i.family === "docker") ? "docker" : "oci";
-    const annotations = ctx.attrs.stringDict("annotations");
+    const annotations = { ...ctx.attrs.stringDict("annotations"), ...ctx.metadata.indexAnnotations };
     const descriptor = await buildIndex(ctx.store, images.map((i) => i.descriptor), annotations, family);
     const layoutDir = join4(await ctx.outDir(), ctx.target.label.name);
     await writeLayout(ctx.store, layoutDir, [{ descriptor }]);
@@ -55269,8 +55301,8 @@ var ociImageRule = {
       env: await dictValue(ctx, a, "env"),
       workdir: a.string("workdir"),
       user: a.string("user"),
-      labels: await dictValue(ctx, a, "labels"),
-      annotations: { ...baseAnnotations, ...await dictValue(ctx, a, "annotations") },
+      labels: { ...await dictValue(ctx, a, "labels"), ...ctx.metadata.labels },
+      annotations: { ...baseAnnotations, ...await dictValue(ctx, a, "annotations"), ...ctx.metadata.manifestAnnotations },
       exposedPorts: await listValue(ctx, a, "exposed_ports"),
       volumes: await listValue(ctx, a, "volumes"),
       created,
@@ -56109,7 +56141,7 @@ var ociLoadRule = {
 };
 
 // src/rules/pkg_tar.ts
-import { join as join7 } from "node:path";
+import { join as join8 } from "node:path";
 
 // src/tar/pkg_tar.ts
 import { accessSync, constants as fsConstants } from "node:fs";
@@ -56781,374 +56813,10 @@ async function writePkgTar(plan, dest, onWarning) {
   });
 }
 
-// src/rules/pkg_tar.ts
-function inputFiles(providers) {
-  const out = [];
-  for (const p of providers) {
-    for (const f of p.files) {
-      out.push({ path: f.path, shortPath: f.shortPath, executable: p.executable?.path === f.path });
-    }
-  }
-  return out;
-}
-var pkgTarRule = {
-  kind: "pkg_tar",
-  attrs: {
-    ...COMMON_ATTRS,
-    srcs: { type: "label_list" },
-    deps: { type: "label_list" },
-    files: { type: "label_keyed_string_dict" },
-    package_dir: { type: "string" },
-    package_dir_file: { type: "ignored" },
-    strip_prefix: { type: "string" },
-    mode: { type: "string" },
-    modes: { type: "string_dict" },
-    owner: { type: "string" },
-    owners: { type: "string_dict" },
-    ownername: { type: "string" },
-    ownernames: { type: "string_dict" },
-    mtime: { type: "int" },
-    portable_mtime: { type: "bool" },
-    symlinks: { type: "string_dict" },
-    empty_files: { type: "string_list" },
-    empty_dirs: { type: "string_list" },
-    extension: { type: "string" },
-    remap_paths: { type: "string_dict" },
-    compressor: { type: "ignored" },
-    compressor_args: { type: "ignored" },
-    include_runfiles: { type: "bool" },
-    create_parents: { type: "bool" },
-    allow_duplicates_from_deps: { type: "bool" },
-    allow_duplicates_with_different_content: { type: "ignored" },
-    out: { type: "string" },
-    package_file_name: { type: "string" },
-    package_variables: { type: "ignored" },
-    private_stamp_detect: { type: "ignored" }
-  },
-  async build(ctx) {
-    const a = ctx.attrs;
-    const files = [];
-    for (const [label, dest2] of a.labelKeyedDict("files")) {
-      for (const f of inputFiles([ctx.dep(label)])) files.push({ file: f, dest: dest2 });
-    }
-    const plan = planPkgTar({
-      package: ctx.target.label.pkg,
-      srcs: inputFiles(ctx.deps("srcs")),
-      package_dir: a.string("package_dir"),
-      strip_prefix: a.string("strip_prefix"),
-      mode: a.string("mode"),
-      modes: a.has("modes") ? a.stringDict("modes") : void 0,
-      owner: a.string("owner"),
-      owners: a.has("owners") ? a.stringDict("owners") : void 0,
-      ownername: a.string("ownername"),
-      ownernames: a.has("ownernames") ? a.stringDict("ownernames") : void 0,
-      mtime: a.int("mtime"),
-      portable_mtime: a.has("portable_mtime") ? a.bool("portable_mtime", true) : void 0,
-      files,
-      symlinks: a.has("symlinks") ? a.stringDict("symlinks") : void 0,
-      empty_files: a.stringList("empty_files"),
-      empty_dirs: a.stringList("empty_dirs"),
-      deps: ctx.files("deps").map((f) => f.path),
-      extension: a.string("extension"),
-      remap_paths: a.has("remap_paths") ? a.stringDict("remap_paths") : void 0,
-      create_parents: a.has("create_parents") ? a.bool("create_parents", true) : void 0,
-      allow_duplicates_from_deps: a.has("allow_duplicates_from_deps") ? a.bool("allow_duplicates_from_deps", false) : void 0
-    });
-    const ext = a.string("extension", "tar");
-    const name = a.string("out") ?? a.string("package_file_name") ?? `${ctx.target.label.name}.${ext}`;
-    const dest = join7(await ctx.outDir(), name);
-    await writePkgTar(plan, dest, (m) => ctx.log.warning(`${ctx.target.label}: ${m}`));
-    return { files: [{ path: dest, shortPath: ctx.outShortPath(name), generated: true }] };
-  }
-};
-
-// src/rules/expand_template.ts
-import { mkdir as mkdir5, readFile as readFile4, writeFile as writeFile4, chmod as chmod2 } from "node:fs/promises";
-import { dirname as dirname5, join as join8 } from "node:path";
-var MAKE_VARIABLES = [
-  "BINDIR",
-  "GENDIR",
-  "TARGET_CPU",
-  "COMPILATION_MODE",
-  "@",
-  "@D",
-  "RULEDIR",
-  "BUILD_FILE_PATH",
-  "VERSION_FILE",
-  "INFO_FILE",
-  "TARGET",
-  "WORKSPACE"
-];
-var LOCATION_FUNCTIONS = /* @__PURE__ */ new Set(["location", "locations", "execpath", "execpaths", "rootpath", "rootpaths", "rlocationpath", "rlocationpaths"]);
-function bazelCpu(p) {
-  const arch2 = p.architecture;
-  if (p.os === "darwin") return arch2 === "arm64" ? "darwin_arm64" : arch2 === "amd64" ? "darwin_x86_64" : `darwin_${arch2}`;
-  if (p.os === "windows") return arch2 === "arm64" ? "arm64_windows" : arch2 === "amd64" ? "x64_windows" : `${arch2}_windows`;
-  if (p.os === "freebsd") return arch2 === "arm64" ? "arm64" : "freebsd";
-  const linux = { amd64: "k8", arm64: "aarch64", arm: "arm", "386": "piii", ppc64le: "ppc", s390x: "s390x", riscv64: "riscv64", mips64le: "mips64" };
-  return linux[arch2] ?? arch2;
-}
-function makeVariables(ctx, outShort) {
-  const cpu = bazelCpu(ctx.config.platform ?? hostPlatform());
-  const bindir = `bazel-out/${cpu}-fastbuild/bin`;
-  const label = ctx.target.label;
-  const ruleDir = [bindir, label.repo === "" ? "" : `external/${label.repo}`, label.pkg].filter((s) => s !== "").join("/");
-  const outPath = `${[bindir, label.repo === "" ? "" : `external/${label.repo}`].filter((s) => s !== "").join("/")}/${outShort}`;
-  const slash = outPath.lastIndexOf("/");
-  return /* @__PURE__ */ new Map([
-    ["BINDIR", bindir],
-    ["GENDIR", bindir],
-    ["TARGET_CPU", cpu],
-    ["COMPILATION_MODE", "fastbuild"],
-    ["@", outPath],
-    ["@D", outPath.slice(0, slash)],
-    ["RULEDIR", ruleDir],
-    ["BUILD_FILE_PATH", ctx.target.pos.file],
-    ["VERSION_FILE", "bazel-out/volatile-status.txt"],
-    ["INFO_FILE", "bazel-out/stable-status.txt"],
-    ["TARGET", `${label.repo === "" ? "" : `@${label.repo}`}//${label.pkg}:${label.name}`],
-    ["WORKSPACE", "_main"]
-  ]);
-}
-var MakeVariableError = class extends Error {
-};
-function expandMakeVariables(s, vars, depth = 0) {
-  if (!s.includes("$")) return s;
-  if (depth > 10) throw new MakeVariableError(`potentially unbounded recursion during expansion of '${s}'`);
-  let out = "";
-  let i = 0;
-  while (i < s.length) {
-    const c = s[i];
-    if (c !== "$") {
-      out += c;
-      i++;
-      continue;
-    }
-    i++;
-    if (i >= s.length) throw new MakeVariableError("unterminated $");
-    const n = s[i];
-    let name;
-    if (n === "$") {
-      out += "$";
-      i++;
-      continue;
-    } else if (n === "(") {
-      const end = s.indexOf(")", i + 1);
-      if (end < 0) throw new MakeVariableError("unterminated variable reference");
-      name = s.slice(i + 1, end);
-      i = end + 1;
-    } else if (n === "{") {
-      const end = s.indexOf("}", i + 1);
-      if (end < 0) throw new MakeVariableError("unterminated variable reference");
-      const expr = s.slice(i + 1, end);
-      throw new MakeVariableError(`'\${${expr}}' syntax is not supported; use '$(${expr})' instead for "Make" variables, or escape the '$' as '$$' if you intended this for the shell`);
-    } else if (n === "@" || n === "<" || n === "^") {
-      name = n;
-      i++;
-    } else {
-      const m = /^[\p{L}\p{N}_$]*/u.exec(s.slice(i + 1));
-      const expr = n + (m ? m[0] : "");
-      throw new MakeVariableError(`'$${expr}' syntax is not supported; use '$(${expr})' instead for "Make" variables, or escape the '$' as '$$' if you intended this for the shell`);
-    }
-    const space = name.indexOf(" ");
-    if (space >= 0) {
-      const fn = name.slice(0, space);
-      if (LOCATION_FUNCTIONS.has(fn)) {
-        throw new MakeVariableError(`$(${name}): location expansion is not supported (the "data" attribute is ignored)`);
-      }
-      throw new MakeVariableError(`$(${name}) not defined`);
-    }
-    const value = vars.get(name);
-    if (value === void 0) {
-      throw new MakeVariableError(`$(${name}) not defined (supported: ${MAKE_VARIABLES.map((v) => `$(${v})`).join(", ")}; write $$ for a literal $)`);
-    }
-    out += value === name ? value : expandMakeVariables(value, vars, depth + 1);
-  }
-  return out;
-}
-function bytes(s) {
-  return Buffer.from(s, "utf8").toString("latin1");
-}
-function applySubstitutions(content, substitutions) {
-  let text = content;
-  for (const [key, value] of substitutions) {
-    if (key === "") continue;
-    text = text.split(key).join(value);
-  }
-  return text;
-}
-function applyStampValues(value, status) {
-  let v = value;
-  for (const key of Object.keys(status).sort()) {
-    const replacement = status[key];
-    if (/\s/.test(key) || key === "" || replacement.includes(" ") || replacement.includes("\n")) continue;
-    v = v.split(`{{${key}}}`).join(replacement);
-  }
-  return v;
-}
-function isStamped(stamp, enabled) {
-  const s = stamp ?? -1;
-  return s === 1 || s === -1 && enabled;
-}
-function checkOut(attrs) {
-  const out = attrs.string("out");
-  if (out === void 0) return;
-  if (out === "" || out.startsWith("/") || out.endsWith("/") || out.split("/").some((s) => s === "" || s === "." || s === "..")) {
-    throw new AttrError(`attribute "out": invalid output name "${out}"`);
-  }
-}
-function checkStamp(attrs) {
-  const s = attrs.int("stamp");
-  if (s !== void 0 && s !== -1 && s !== 0 && s !== 1) {
-    throw new AttrError(`attribute "stamp": has to be one of 1, 0, -1 instead of '${s}'`);
-  }
-}
-function templateFile(ctx) {
-  const label = ctx.attrs.label("template");
-  const files = ctx.deps("template").flatMap((p) => p.files);
-  if (files.length !== 1) throw new Error(`attribute "template": ${label} must provide exactly one file, got ${files.length}`);
-  return files[0];
-}
-function defaultOut(ctx, template) {
-  if (!template || template.generated) return `${ctx.target.label.name}.txt`;
-  const pkg = ctx.target.label.pkg;
-  const rel = pkg === "" ? template.shortPath : template.shortPath.startsWith(`${pkg}/`) ? template.shortPath.slice(pkg.length + 1) : void 0;
-  if (rel === void 0) {
-    throw new Error(`attribute "template": source file ${template.shortPath} is not in package "${pkg}", so "out" cannot default to its name; set "out"`);
-  }
-  return rel;
-}
-async function writeOutput(ctx, name, content, executable) {
-  const dest = join8(await ctx.outDir(), name);
-  await mkdir5(dirname5(dest), { recursive: true });
-  await writeFile4(dest, Buffer.from(content, "latin1"), { mode: executable ? 493 : 420 });
-  await chmod2(dest, executable ? 493 : 420);
-  return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
-}
-function expandValues(attr, dict, vars) {
-  return Object.entries(dict).map(([k, v]) => {
-    try {
-      return [k, expandMakeVariables(v, vars)];
-    } catch (err) {
-      if (err instanceof MakeVariableError) throw new Error(`attribute "${attr}": value for "${k}": ${err.message}`);
-      throw err;
-    }
-  });
-}
-var expandTemplateRule = {
-  kind: "expand_template",
-  attrs: {
-    ...COMMON_ATTRS,
-    template: { type: "string_list_or_label", mandatory: true },
-    substitutions: { type: "string_dict" },
-    stamp_substitutions: { type: "string_dict" },
-    stamp: { type: "int" },
-    out: { type: "string" },
-    is_executable: { type: "bool" },
-    data: { type: "ignored" },
-    env_vars_only: { type: "ignored" },
-    stamp_volatile_only: { type: "ignored" }
-  },
-  validate(attrs) {
-    checkOut(attrs);
-    checkStamp(attrs);
-  },
-  async build(ctx) {
-    const a = ctx.attrs;
-    checkOut(a);
-    checkStamp(a);
-    const tmpl = a.listOrLabel("template");
-    let content;
-    let source;
-    if (tmpl && "list" in tmpl) {
-      content = bytes(tmpl.list.join("\n"));
-    } else {
-      source = templateFile(ctx);
-      content = (await readFile4(source.path)).toString("latin1");
-    }
-    const out = a.string("out") ?? defaultOut(ctx, source);
-    const vars = makeVariables(ctx, ctx.outShortPath(out));
-    const subs = new Map(expandValues("substitutions", a.stringDict("substitutions"), vars));
-    if (isStamped(a.int("stamp"), ctx.stamp.enabled)) {
-      for (const [k, v] of expandValues("stamp_substitutions", a.stringDict("stamp_substitutions"), vars)) subs.set(k, v);
-      for (const [k, v] of subs) subs.set(k, applyStampValues(v, ctx.stamp.values));
-    }
-    const text = applySubstitutions(content, [...subs].map(([k, v]) => [bytes(k), bytes(v)]));
-    const executable = a.bool("is_executable", false);
-    return { files: [await writeOutput(ctx, out, text, executable)] };
-  }
-};
-var skylibExpandTemplateRule = {
-  kind: "skylib_expand_template",
-  attrs: {
-    ...COMMON_ATTRS,
-    template: { type: "label", mandatory: true },
-    substitutions: { type: "string_dict", mandatory: true },
-    out: { type: "string", mandatory: true }
-  },
-  validate(attrs) {
-    checkOut(attrs);
-  },
-  async build(ctx) {
-    const a = ctx.attrs;
-    checkOut(a);
-    const content = (await readFile4(templateFile(ctx).path)).toString("latin1");
-    const subs = Object.entries(a.stringDict("substitutions")).map(([k, v]) => [bytes(k), bytes(v)]);
-    const file = await writeOutput(ctx, a.string("out"), applySubstitutions(content, subs), false);
-    return { files: [file] };
-  }
-};
-
-// src/rules/write_file.ts
-import { chmod as chmod3, mkdir as mkdir6, writeFile as writeFile5 } from "node:fs/promises";
-import { dirname as dirname6, join as join9 } from "node:path";
-var NEWLINES = { auto: "\n", unix: "\n", windows: "\r\n" };
-function writeFileContent(content, newline = "auto") {
-  const nl = NEWLINES[newline];
-  if (nl === void 0) throw new AttrError(`attribute "newline": has to be one of "auto", "unix" or "windows" instead of "${newline}"`);
-  return content.join(nl);
-}
-function check(attrs) {
-  const out = attrs.string("out");
-  if (out === "" || out.startsWith("/") || out.endsWith("/") || out.split("/").some((s) => s === "" || s === "." || s === "..")) {
-    throw new AttrError(`attribute "out": invalid output name "${out}"`);
-  }
-  writeFileContent([], attrs.string("newline") ?? "auto");
-}
-var writeFileRule = {
-  kind: "write_file",
-  attrs: {
-    ...COMMON_ATTRS,
-    out: { type: "string", mandatory: true },
-    content: { type: "string_list" },
-    is_executable: { type: "bool" },
-    newline: { type: "string" }
-  },
-  validate(attrs) {
-    check(attrs);
-  },
-  async build(ctx) {
-    const a = ctx.attrs;
-    check(a);
-    const name = a.string("out");
-    const executable = a.bool("is_executable", false);
-    const text = writeFileContent(a.stringList("content"), a.string("newline") ?? "auto");
-    const dest = join9(await ctx.outDir(), name);
-    await mkdir6(dirname6(dest), { recursive: true });
-    const mode = executable ? 493 : 420;
-    await writeFile5(dest, text, { encoding: "utf8", mode });
-    await chmod3(dest, mode);
-    const file = { path: dest, shortPath: ctx.outShortPath(name), generated: true };
-    return executable ? { files: [file], executable: file } : { files: [file] };
-  }
-};
-
-// src/rules/tar.ts
-import { createReadStream as createReadStream6, createWriteStream as createWriteStream3 } from "node:fs";
-import { mkdir as mkdir8, rename as rename6, rm as rm5 } from "node:fs/promises";
-import { dirname as dirname8, join as join11 } from "node:path";
-import { pipeline as pipeline3 } from "node:stream/promises";
-import * as zlib2 from "node:zlib";
+// src/rules/mtree_spec.ts
+import { lstatSync, readdirSync, realpathSync, statSync as statSync2 } from "node:fs";
+import { mkdir as mkdir5, readFile as readFile4, writeFile as writeFile4 } from "node:fs/promises";
+import { dirname as dirname5, join as join7, posix } from "node:path";
 
 // src/rules/make_vars.ts
 var BAZEL_BIN_DIR = "bazel-out/k8-fastbuild/bin";
@@ -57266,11 +56934,6 @@ function expandMakeVars(text, opts) {
   }
   return out;
 }
-
-// src/rules/mtree_spec.ts
-import { lstatSync, readdirSync, realpathSync, statSync as statSync2 } from "node:fs";
-import { mkdir as mkdir7, readFile as readFile5, writeFile as writeFile6 } from "node:fs/promises";
-import { dirname as dirname7, join as join10, posix } from "node:path";
 
 // src/tar/mtree.ts
 import { statSync } from "node:fs";
@@ -57628,6 +57291,27 @@ function runfilesOf(p) {
 function repoMappingExecPath(executable) {
   return `${execPath(executable)}.repo_mapping`;
 }
+function pkgTarRunfiles(srcs, pkg, stripPrefix) {
+  const dataPath = computeDataPath(pkg, stripPrefix);
+  const dataPathWithoutPrefix = computeDataPath(pkg, ".") ?? "";
+  const out = [];
+  for (const p of srcs) {
+    const exe = p.executable;
+    if (!exe) continue;
+    const strip = (d) => d.replace(/^\/+/, "");
+    const base = strip(destPath(exe.shortPath, dataPath, dataPathWithoutPrefix));
+    for (const rf of runfilesOf(p)) {
+      const rel = rf.shortPath.startsWith("../") ? rf.shortPath.slice(3) : `${MAIN_REPO_RUNFILES_NAME}/${rf.shortPath}`;
+      out.push({
+        dest: `${base}.runfiles/${rel}`,
+        file: { path: rf.path, shortPath: rf.shortPath, executable: rf.path === exe.path }
+      });
+    }
+    out.push({ dest: strip(destPath(`${exe.shortPath}.repo_mapping`, dataPath, dataPathWithoutPrefix)), empty: true });
+    out.push({ dest: `${base}.runfiles/_repo_mapping`, empty: true });
+  }
+  return out;
+}
 function specLine(path, type, content) {
   const name = type === "dir" && !path.endsWith("/") ? `${path}/` : path;
   const kw = [
@@ -57652,7 +57336,7 @@ function walkFiles(dir, prefix = "") {
   const out = [];
   const names = readdirSync(dir).sort(compareCodePoints);
   for (const name of names) {
-    const abs = join10(dir, name);
+    const abs = join7(dir, name);
     const rel = prefix ? `${prefix}/${name}` : name;
     const st = statSync2(abs);
     if (st.isDirectory()) out.push(...walkFiles(abs, rel));
@@ -57734,7 +57418,7 @@ function indexInputs(providers) {
       if (!gen.startsWith(d.prefix)) continue;
       const rest = gen.slice(d.prefix.length);
       if (rest.split("/").some((s) => s === ".." || s === "")) continue;
-      const disk = join10(d.disk, rest);
+      const disk = join7(d.disk, rest);
       try {
         if (statSync2(disk).isFile()) return { file: disk };
       } catch {
@@ -57922,10 +57606,10 @@ function mutateOptionsFrom(get) {
   if (ps === true || ps === 1) opts.preserveSymlinks = true;
   return opts;
 }
-async function writeOutput2(ctx, name, text) {
-  const dest = join10(await ctx.outDir(), name);
-  await mkdir7(dirname7(dest), { recursive: true });
-  await writeFile6(dest, text);
+async function writeOutput(ctx, name, text) {
+  const dest = join7(await ctx.outDir(), name);
+  await mkdir5(dirname5(dest), { recursive: true });
+  await writeFile4(dest, text);
   return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
 }
 function singleFile(ctx, attr) {
@@ -57944,7 +57628,7 @@ async function readMtreeAttr(ctx, attr) {
   const file = singleFile(ctx, attr);
   let text;
   try {
-    text = await readFile5(file.path, "utf8");
+    text = await readFile4(file.path, "utf8");
   } catch (err) {
     throw new Error(`attribute "${attr}": cannot read ${file.shortPath}: ${err.code ?? err.message}`);
   }
@@ -57965,7 +57649,7 @@ var mtreeSpecRule = {
   async build(ctx) {
     const text = mtreeSpecText(ctx.deps("srcs"), { includeRunfiles: ctx.attrs.bool("include_runfiles", true) });
     const name = ctx.attrs.string("out") ?? `${ctx.target.label.name}.spec`;
-    return { files: [await writeOutput2(ctx, name, text)] };
+    return { files: [await writeOutput(ctx, name, text)] };
   }
 };
 var mtreeMutateRule = {
@@ -58001,11 +57685,389 @@ var mtreeMutateRule = {
     const label = ctx.target.label.toString();
     const mutated = mutateMtree(entries, opts, (m) => ctx.log.warning(`${label}: ${m}`));
     const name = ctx.attrs.string("out") ?? `${ctx.target.label.name}.mtree`;
-    return { files: [await writeOutput2(ctx, name, formatMtree(mutated))] };
+    return { files: [await writeOutput(ctx, name, formatMtree(mutated))] };
+  }
+};
+
+// src/rules/pkg_tar.ts
+function inputFiles(providers) {
+  const out = [];
+  for (const p of providers) {
+    for (const f of p.files) {
+      out.push({ path: f.path, shortPath: f.shortPath, executable: p.executable?.path === f.path });
+    }
+  }
+  return out;
+}
+var pkgTarRule = {
+  kind: "pkg_tar",
+  attrs: {
+    ...COMMON_ATTRS,
+    srcs: { type: "label_list" },
+    deps: { type: "label_list" },
+    files: { type: "label_keyed_string_dict" },
+    package_dir: { type: "string" },
+    package_dir_file: { type: "ignored" },
+    strip_prefix: { type: "string" },
+    mode: { type: "string" },
+    modes: { type: "string_dict" },
+    owner: { type: "string" },
+    owners: { type: "string_dict" },
+    ownername: { type: "string" },
+    ownernames: { type: "string_dict" },
+    mtime: { type: "int" },
+    portable_mtime: { type: "bool" },
+    symlinks: { type: "string_dict" },
+    empty_files: { type: "string_list" },
+    empty_dirs: { type: "string_list" },
+    extension: { type: "string" },
+    remap_paths: { type: "string_dict" },
+    compressor: { type: "ignored" },
+    compressor_args: { type: "ignored" },
+    include_runfiles: { type: "bool" },
+    create_parents: { type: "bool" },
+    allow_duplicates_from_deps: { type: "bool" },
+    allow_duplicates_with_different_content: { type: "ignored" },
+    out: { type: "string" },
+    package_file_name: { type: "string" },
+    package_variables: { type: "ignored" },
+    private_stamp_detect: { type: "ignored" }
+  },
+  async build(ctx) {
+    const a = ctx.attrs;
+    const files = [];
+    for (const [label, dest2] of a.labelKeyedDict("files")) {
+      for (const f of inputFiles([ctx.dep(label)])) files.push({ file: f, dest: dest2 });
+    }
+    const emptyFiles = a.stringList("empty_files");
+    let modes = a.has("modes") ? a.stringDict("modes") : void 0;
+    if (a.bool("include_runfiles", false)) {
+      for (const r of pkgTarRunfiles(ctx.deps("srcs"), ctx.target.label.pkg, a.string("strip_prefix"))) {
+        if (r.empty) emptyFiles.push(r.dest);
+        else if (r.file) {
+          files.push({ file: r.file, dest: r.dest });
+          if (r.file.executable) modes = { ...modes, [r.dest]: "0755" };
+        }
+      }
+    }
+    const plan = planPkgTar({
+      package: ctx.target.label.pkg,
+      srcs: inputFiles(ctx.deps("srcs")),
+      package_dir: a.string("package_dir"),
+      strip_prefix: a.string("strip_prefix"),
+      mode: a.string("mode"),
+      modes,
+      owner: a.string("owner"),
+      owners: a.has("owners") ? a.stringDict("owners") : void 0,
+      ownername: a.string("ownername"),
+      ownernames: a.has("ownernames") ? a.stringDict("ownernames") : void 0,
+      mtime: a.int("mtime"),
+      portable_mtime: a.has("portable_mtime") ? a.bool("portable_mtime", true) : void 0,
+      files,
+      symlinks: a.has("symlinks") ? a.stringDict("symlinks") : void 0,
+      empty_files: emptyFiles,
+      empty_dirs: a.stringList("empty_dirs"),
+      deps: ctx.files("deps").map((f) => f.path),
+      extension: a.string("extension"),
+      remap_paths: a.has("remap_paths") ? a.stringDict("remap_paths") : void 0,
+      create_parents: a.has("create_parents") ? a.bool("create_parents", true) : void 0,
+      allow_duplicates_from_deps: a.has("allow_duplicates_from_deps") ? a.bool("allow_duplicates_from_deps", false) : void 0
+    });
+    const ext = a.string("extension", "tar");
+    const name = a.string("out") ?? a.string("package_file_name") ?? `${ctx.target.label.name}.${ext}`;
+    const dest = join8(await ctx.outDir(), name);
+    await writePkgTar(plan, dest, (m) => ctx.log.warning(`${ctx.target.label}: ${m}`));
+    return { files: [{ path: dest, shortPath: ctx.outShortPath(name), generated: true }] };
+  }
+};
+
+// src/rules/expand_template.ts
+import { mkdir as mkdir6, readFile as readFile5, writeFile as writeFile5, chmod as chmod2 } from "node:fs/promises";
+import { dirname as dirname6, join as join9 } from "node:path";
+var MAKE_VARIABLES = [
+  "BINDIR",
+  "GENDIR",
+  "TARGET_CPU",
+  "COMPILATION_MODE",
+  "@",
+  "@D",
+  "RULEDIR",
+  "BUILD_FILE_PATH",
+  "VERSION_FILE",
+  "INFO_FILE",
+  "TARGET",
+  "WORKSPACE"
+];
+var LOCATION_FUNCTIONS = /* @__PURE__ */ new Set(["location", "locations", "execpath", "execpaths", "rootpath", "rootpaths", "rlocationpath", "rlocationpaths"]);
+function bazelCpu(p) {
+  const arch2 = p.architecture;
+  if (p.os === "darwin") return arch2 === "arm64" ? "darwin_arm64" : arch2 === "amd64" ? "darwin_x86_64" : `darwin_${arch2}`;
+  if (p.os === "windows") return arch2 === "arm64" ? "arm64_windows" : arch2 === "amd64" ? "x64_windows" : `${arch2}_windows`;
+  if (p.os === "freebsd") return arch2 === "arm64" ? "arm64" : "freebsd";
+  const linux = { amd64: "k8", arm64: "aarch64", arm: "arm", "386": "piii", ppc64le: "ppc", s390x: "s390x", riscv64: "riscv64", mips64le: "mips64" };
+  return linux[arch2] ?? arch2;
+}
+function makeVariables(ctx, outShort) {
+  const cpu = bazelCpu(ctx.config.platform ?? hostPlatform());
+  const bindir = `bazel-out/${cpu}-fastbuild/bin`;
+  const label = ctx.target.label;
+  const ruleDir = [bindir, label.repo === "" ? "" : `external/${label.repo}`, label.pkg].filter((s) => s !== "").join("/");
+  const outPath = `${[bindir, label.repo === "" ? "" : `external/${label.repo}`].filter((s) => s !== "").join("/")}/${outShort}`;
+  const slash = outPath.lastIndexOf("/");
+  return /* @__PURE__ */ new Map([
+    ["BINDIR", bindir],
+    ["GENDIR", bindir],
+    ["TARGET_CPU", cpu],
+    ["COMPILATION_MODE", "fastbuild"],
+    ["@", outPath],
+    ["@D", outPath.slice(0, slash)],
+    ["RULEDIR", ruleDir],
+    ["BUILD_FILE_PATH", ctx.target.pos.file],
+    ["VERSION_FILE", "bazel-out/volatile-status.txt"],
+    ["INFO_FILE", "bazel-out/stable-status.txt"],
+    ["TARGET", `${label.repo === "" ? "" : `@${label.repo}`}//${label.pkg}:${label.name}`],
+    ["WORKSPACE", "_main"]
+  ]);
+}
+var MakeVariableError = class extends Error {
+};
+function expandMakeVariables(s, vars, depth = 0) {
+  if (!s.includes("$")) return s;
+  if (depth > 10) throw new MakeVariableError(`potentially unbounded recursion during expansion of '${s}'`);
+  let out = "";
+  let i = 0;
+  while (i < s.length) {
+    const c = s[i];
+    if (c !== "$") {
+      out += c;
+      i++;
+      continue;
+    }
+    i++;
+    if (i >= s.length) throw new MakeVariableError("unterminated $");
+    const n = s[i];
+    let name;
+    if (n === "$") {
+      out += "$";
+      i++;
+      continue;
+    } else if (n === "(") {
+      const end = s.indexOf(")", i + 1);
+      if (end < 0) throw new MakeVariableError("unterminated variable reference");
+      name = s.slice(i + 1, end);
+      i = end + 1;
+    } else if (n === "{") {
+      const end = s.indexOf("}", i + 1);
+      if (end < 0) throw new MakeVariableError("unterminated variable reference");
+      const expr = s.slice(i + 1, end);
+      throw new MakeVariableError(`'\${${expr}}' syntax is not supported; use '$(${expr})' instead for "Make" variables, or escape the '$' as '$$' if you intended this for the shell`);
+    } else if (n === "@" || n === "<" || n === "^") {
+      name = n;
+      i++;
+    } else {
+      const m = /^[\p{L}\p{N}_$]*/u.exec(s.slice(i + 1));
+      const expr = n + (m ? m[0] : "");
+      throw new MakeVariableError(`'$${expr}' syntax is not supported; use '$(${expr})' instead for "Make" variables, or escape the '$' as '$$' if you intended this for the shell`);
+    }
+    const space = name.indexOf(" ");
+    if (space >= 0) {
+      const fn = name.slice(0, space);
+      if (LOCATION_FUNCTIONS.has(fn)) {
+        throw new MakeVariableError(`$(${name}): location expansion is not supported (the "data" attribute is ignored)`);
+      }
+      throw new MakeVariableError(`$(${name}) not defined`);
+    }
+    const value = vars.get(name);
+    if (value === void 0) {
+      throw new MakeVariableError(`$(${name}) not defined (supported: ${MAKE_VARIABLES.map((v) => `$(${v})`).join(", ")}; write $$ for a literal $)`);
+    }
+    out += value === name ? value : expandMakeVariables(value, vars, depth + 1);
+  }
+  return out;
+}
+function bytes(s) {
+  return Buffer.from(s, "utf8").toString("latin1");
+}
+function applySubstitutions(content, substitutions) {
+  let text = content;
+  for (const [key, value] of substitutions) {
+    if (key === "") continue;
+    text = text.split(key).join(value);
+  }
+  return text;
+}
+function applyStampValues(value, status) {
+  let v = value;
+  for (const key of Object.keys(status).sort()) {
+    const replacement = status[key];
+    if (/\s/.test(key) || key === "" || replacement.includes(" ") || replacement.includes("\n")) continue;
+    v = v.split(`{{${key}}}`).join(replacement);
+  }
+  return v;
+}
+function isStamped(stamp, enabled) {
+  const s = stamp ?? -1;
+  return s === 1 || s === -1 && enabled;
+}
+function checkOut(attrs) {
+  const out = attrs.string("out");
+  if (out === void 0) return;
+  if (out === "" || out.startsWith("/") || out.endsWith("/") || out.split("/").some((s) => s === "" || s === "." || s === "..")) {
+    throw new AttrError(`attribute "out": invalid output name "${out}"`);
+  }
+}
+function checkStamp(attrs) {
+  const s = attrs.int("stamp");
+  if (s !== void 0 && s !== -1 && s !== 0 && s !== 1) {
+    throw new AttrError(`attribute "stamp": has to be one of 1, 0, -1 instead of '${s}'`);
+  }
+}
+function templateFile(ctx) {
+  const label = ctx.attrs.label("template");
+  const files = ctx.deps("template").flatMap((p) => p.files);
+  if (files.length !== 1) throw new Error(`attribute "template": ${label} must provide exactly one file, got ${files.length}`);
+  return files[0];
+}
+function defaultOut(ctx, template) {
+  if (!template || template.generated) return `${ctx.target.label.name}.txt`;
+  const pkg = ctx.target.label.pkg;
+  const rel = pkg === "" ? template.shortPath : template.shortPath.startsWith(`${pkg}/`) ? template.shortPath.slice(pkg.length + 1) : void 0;
+  if (rel === void 0) {
+    throw new Error(`attribute "template": source file ${template.shortPath} is not in package "${pkg}", so "out" cannot default to its name; set "out"`);
+  }
+  return rel;
+}
+async function writeOutput2(ctx, name, content, executable) {
+  const dest = join9(await ctx.outDir(), name);
+  await mkdir6(dirname6(dest), { recursive: true });
+  await writeFile5(dest, Buffer.from(content, "latin1"), { mode: executable ? 493 : 420 });
+  await chmod2(dest, executable ? 493 : 420);
+  return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
+}
+function expandValues(attr, dict, vars) {
+  return Object.entries(dict).map(([k, v]) => {
+    try {
+      return [k, expandMakeVariables(v, vars)];
+    } catch (err) {
+      if (err instanceof MakeVariableError) throw new Error(`attribute "${attr}": value for "${k}": ${err.message}`);
+      throw err;
+    }
+  });
+}
+var expandTemplateRule = {
+  kind: "expand_template",
+  attrs: {
+    ...COMMON_ATTRS,
+    template: { type: "string_list_or_label", mandatory: true },
+    substitutions: { type: "string_dict" },
+    stamp_substitutions: { type: "string_dict" },
+    stamp: { type: "int" },
+    out: { type: "string" },
+    is_executable: { type: "bool" },
+    data: { type: "ignored" },
+    env_vars_only: { type: "ignored" },
+    stamp_volatile_only: { type: "ignored" }
+  },
+  validate(attrs) {
+    checkOut(attrs);
+    checkStamp(attrs);
+  },
+  async build(ctx) {
+    const a = ctx.attrs;
+    checkOut(a);
+    checkStamp(a);
+    const tmpl = a.listOrLabel("template");
+    let content;
+    let source;
+    if (tmpl && "list" in tmpl) {
+      content = bytes(tmpl.list.join("\n"));
+    } else {
+      source = templateFile(ctx);
+      content = (await readFile5(source.path)).toString("latin1");
+    }
+    const out = a.string("out") ?? defaultOut(ctx, source);
+    const vars = makeVariables(ctx, ctx.outShortPath(out));
+    const subs = new Map(expandValues("substitutions", a.stringDict("substitutions"), vars));
+    if (isStamped(a.int("stamp"), ctx.stamp.enabled)) {
+      for (const [k, v] of expandValues("stamp_substitutions", a.stringDict("stamp_substitutions"), vars)) subs.set(k, v);
+      for (const [k, v] of subs) subs.set(k, applyStampValues(v, ctx.stamp.values));
+    }
+    const text = applySubstitutions(content, [...subs].map(([k, v]) => [bytes(k), bytes(v)]));
+    const executable = a.bool("is_executable", false);
+    return { files: [await writeOutput2(ctx, out, text, executable)] };
+  }
+};
+var skylibExpandTemplateRule = {
+  kind: "skylib_expand_template",
+  attrs: {
+    ...COMMON_ATTRS,
+    template: { type: "label", mandatory: true },
+    substitutions: { type: "string_dict", mandatory: true },
+    out: { type: "string", mandatory: true }
+  },
+  validate(attrs) {
+    checkOut(attrs);
+  },
+  async build(ctx) {
+    const a = ctx.attrs;
+    checkOut(a);
+    const content = (await readFile5(templateFile(ctx).path)).toString("latin1");
+    const subs = Object.entries(a.stringDict("substitutions")).map(([k, v]) => [bytes(k), bytes(v)]);
+    const file = await writeOutput2(ctx, a.string("out"), applySubstitutions(content, subs), false);
+    return { files: [file] };
+  }
+};
+
+// src/rules/write_file.ts
+import { chmod as chmod3, mkdir as mkdir7, writeFile as writeFile6 } from "node:fs/promises";
+import { dirname as dirname7, join as join10 } from "node:path";
+var NEWLINES = { auto: "\n", unix: "\n", windows: "\r\n" };
+function writeFileContent(content, newline = "auto") {
+  const nl = NEWLINES[newline];
+  if (nl === void 0) throw new AttrError(`attribute "newline": has to be one of "auto", "unix" or "windows" instead of "${newline}"`);
+  return content.join(nl);
+}
+function check(attrs) {
+  const out = attrs.string("out");
+  if (out === "" || out.startsWith("/") || out.endsWith("/") || out.split("/").some((s) => s === "" || s === "." || s === "..")) {
+    throw new AttrError(`attribute "out": invalid output name "${out}"`);
+  }
+  writeFileContent([], attrs.string("newline") ?? "auto");
+}
+var writeFileRule = {
+  kind: "write_file",
+  attrs: {
+    ...COMMON_ATTRS,
+    out: { type: "string", mandatory: true },
+    content: { type: "string_list" },
+    is_executable: { type: "bool" },
+    newline: { type: "string" }
+  },
+  validate(attrs) {
+    check(attrs);
+  },
+  async build(ctx) {
+    const a = ctx.attrs;
+    check(a);
+    const name = a.string("out");
+    const executable = a.bool("is_executable", false);
+    const text = writeFileContent(a.stringList("content"), a.string("newline") ?? "auto");
+    const dest = join10(await ctx.outDir(), name);
+    await mkdir7(dirname7(dest), { recursive: true });
+    const mode = executable ? 493 : 420;
+    await writeFile6(dest, text, { encoding: "utf8", mode });
+    await chmod3(dest, mode);
+    const file = { path: dest, shortPath: ctx.outShortPath(name), generated: true };
+    return executable ? { files: [file], executable: file } : { files: [file] };
   }
 };
 
 // src/rules/tar.ts
+import { createReadStream as createReadStream6, createWriteStream as createWriteStream3 } from "node:fs";
+import { mkdir as mkdir8, rename as rename6, rm as rm5 } from "node:fs/promises";
+import { dirname as dirname8, join as join11 } from "node:path";
+import { pipeline as pipeline3 } from "node:stream/promises";
+import * as zlib2 from "node:zlib";
 var EXTENSIONS = { none: ".tar", gzip: ".tar.gz", zstd: ".tar.zst" };
 var UNSUPPORTED_COMPRESSION = /* @__PURE__ */ new Set(["bzip2", "compress", "lrzip", "lz4", "lzma", "lzop", "xz"]);
 var IGNORED_FLAGS = /* @__PURE__ */ new Set([
@@ -58682,6 +58744,9 @@ function ruleFor(kind) {
   return RULES.get(kind);
 }
 
+// src/rules/rule.ts
+var NO_METADATA = Object.freeze({ labels: {}, manifestAnnotations: {}, indexAnnotations: {} });
+
 // src/workspace/target.ts
 function formatPos(pos) {
   return `${pos.file}:${pos.line}:${pos.column}`;
@@ -58836,7 +58901,8 @@ var Engine = class {
       sourceDateEpoch: this.#opts.sourceDateEpoch,
       log: this.#opts.log,
       env: this.#opts.env,
-      stamp: this.#opts.stamp ?? { enabled: false, values: {} }
+      stamp: this.#opts.stamp ?? { enabled: false, values: {} },
+      metadata: this.#opts.metadata ?? NO_METADATA
     };
     try {
       return await this.#limit.run(() => rule.build(ctx));
@@ -63670,12 +63736,13 @@ var Workspace = class {
     }
     if (!label.name.endsWith(".bzl")) throw new StarlarkError(`load: "${module}" is not a .bzl file`, pos);
     if (label.repo !== "") {
-      const known = knownModule(label.repo, label.pkg, label.name);
+      const repo = this.module.deps.get(label.repo) ?? label.repo;
+      const known = knownModule(repo, label.pkg, label.name);
       const origin = `@${label.repo}//${label.pkg}:${label.name}`;
       return new AnySymbols((symbol) => {
         const kind = known?.[symbol];
         if (kind) return this.#ruleBuiltin(symbol, kind, origin);
-        if (isKwargsHelper(label.repo, label.pkg, label.name, symbol)) {
+        if (isKwargsHelper(repo, label.pkg, label.name, symbol)) {
           return new Builtin(symbol, (call) => StarDict.from([...call.kwargs]));
         }
         return new Builtin(symbol, (call) => {
@@ -65264,9 +65331,9 @@ function runCredentialHelper(helper, serverUrl, options = {}) {
         return reject(new Error(`credential helper ${program} returned invalid JSON for ${serverUrl}`));
       }
       const username = typeof parsed.Username === "string" ? parsed.Username : "";
-      const secret = typeof parsed.Secret === "string" ? parsed.Secret : "";
-      if (!secret) return resolve4(void 0);
-      resolve4(username === "<token>" ? { identityToken: secret } : { username, password: secret });
+      const secret2 = typeof parsed.Secret === "string" ? parsed.Secret : "";
+      if (!secret2) return resolve4(void 0);
+      resolve4(username === "<token>" ? { identityToken: secret2 } : { username, password: secret2 });
     });
   });
 }
@@ -65331,7 +65398,10 @@ var RegistryPool = class {
   constructor(access2) {
     this.#access = access2;
     this.#transport = new Transport({ insecureRegistries: access2.insecureRegistries, log: access2.log });
-    this.#credentials = dockerCredentials({ env: access2.env, explicit: access2.explicit, maskSecret: access2.maskSecret });
+    const fromConfig = dockerCredentials({ env: access2.env, explicit: access2.explicit, maskSecret: access2.maskSecret });
+    const fallback = access2.fallback;
+    if (fallback) access2.maskSecret(fallback.password);
+    this.#credentials = fallback ? async (registry) => await fromConfig(registry) ?? (normalizeRegistry(registry) === normalizeRegistry(fallback.registry) ? { username: fallback.username, password: fallback.password } : void 0) : fromConfig;
   }
   client(registry) {
     const host = normalizeRegistry(registry);
@@ -65483,7 +65553,8 @@ async function runPipeline(opts) {
     log: (m) => opts.log.info(m),
     maskSecret: opts.maskSecret ?? (() => {
     }),
-    env
+    env,
+    fallback: opts.githubToken ? { registry: "ghcr.io", username: opts.githubToken.username, password: opts.githubToken.token } : void 0
   });
   let toolchain;
   const store = new BlobStore(join20(outputDir, "store"));
@@ -65496,7 +65567,8 @@ async function runPipeline(opts) {
     goToolchain: () => toolchain ??= findGoToolchain(env),
     registries,
     sourceDateEpoch,
-    stamp: { enabled: opts.stamp ?? false, values: await stampValues(env, { cwd: root }) }
+    stamp: { enabled: opts.stamp ?? false, values: await stampValues(env, { cwd: root }) },
+    metadata: opts.metadata
   });
   try {
     const nodes = await group2("Analysing BUILD targets", async () => {
@@ -65516,7 +65588,7 @@ async function runPipeline(opts) {
           const provider = await engine.build(n.node);
           if (!n.perPlatform) return { provider, artifact: provider.artifact ?? provider.run?.artifact };
           const images = await Promise.all(n.perPlatform.map((p) => engine.build(p)));
-          return { provider, artifact: await wrapIndex(store, outputDir, n.node, images) };
+          return { provider, artifact: await wrapIndex(store, outputDir, n.node, images, opts.metadata?.indexAnnotations) };
         })
       )
     );
@@ -65589,13 +65661,13 @@ function fanOut(engine, node, platforms) {
   }
   return platforms.map((p) => engine.analyze(imageLabel, withPlatform(p)));
 }
-async function wrapIndex(store, outputDir, node, providers) {
+async function wrapIndex(store, outputDir, node, providers, annotations) {
   const images = providers.map((p) => {
     if (p.artifact?.kind !== "image") throw new BuildError(`${node.label}: expected an image for each platform`);
     return p.artifact;
   });
   const family = images.every((i) => i.family === "docker") ? "docker" : "oci";
-  const descriptor = await buildIndex(store, images.map((i) => i.descriptor), void 0, family);
+  const descriptor = await buildIndex(store, images.map((i) => i.descriptor), annotations, family);
   const layoutDir = join20(outputDir, "bin", `multi-${images.map((i) => configKey(withPlatform(i.platform))).join("+")}`, node.label.pkg, node.label.name);
   await writeLayout(store, layoutDir, [{ descriptor }]);
   return { kind: "index", descriptor, index: await readIndex(store, descriptor.digest), images, family, layoutDir };
@@ -65670,6 +65742,8 @@ async function run3() {
       insecureRegistries: inputs.insecureRegistries,
       chunkSize: inputs.chunkSize,
       stamp: inputs.stamp,
+      metadata: { labels: inputs.labels, manifestAnnotations: inputs.annotations.manifest, indexAnnotations: inputs.annotations.index },
+      githubToken: inputs.githubToken ? { username: process.env.GITHUB_ACTOR || "github-actions", token: inputs.githubToken } : void 0,
       maskSecret: (s) => setSecret(s),
       log: {
         info: (m) => info(m),
@@ -65686,6 +65760,7 @@ async function run3() {
     setOutput("imageid", last(result.reports, (r) => r.imageId !== void 0)?.imageId ?? "");
     setOutput("metadata", JSON.stringify({ workspace: result.workspaceRoot, outputDir: result.outputDir, targets: result.reports }));
     setOutput("images", result.reports.flatMap((r) => [...r.tags, ...r.references]).join("\n"));
+    setOutput("tags", result.reports.flatMap((r) => r.tags).join("\n"));
     await writeSummary(result.reports);
     for (const r of result.reports) {
       info(`${r.label} (${r.kind}): ${r.action}${r.digest ? ` ${r.digest}` : ""}${r.tags.length ? ` as ${r.tags.join(", ")}` : ""}`);

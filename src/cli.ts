@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { runPipeline } from './pipeline.ts';
 import { describeError } from './errors.ts';
-import { parseByteCount, parsePlatforms } from './parse.ts';
+import { parseAnnotations, parseByteCount, parseKeyValues, parsePlatforms } from './parse.ts';
+import type { MetadataOverrides } from './rules/rule.ts';
 
 const USAGE = `usage: oci-build <command> [options] <target>...
 
@@ -19,10 +20,17 @@ options:
   --insecure-registry H allow plain HTTP / unverified TLS for registry host H (loopback always is)
   --chunk-size N        upload blobs in chunks of N bytes (e.g. 5MiB) instead of one PUT
   --stamp               stamp targets with stamp = -1 (git commit, tag, time), like bazel --stamp
+  --label K=V           add a label to every image config (repeatable)
+  --annotation [index:|manifest:]K=V   add an annotation to every manifest or index (repeatable)
   -h, --help            show this help
 
 targets: //pkg:name, :name (relative to -C), //pkg/..., //... ; e.g.
   oci-build run -C examples/monorepo //apps/hello_world:image_amd64_load`;
+
+function metadataFrom(labels: string[], annotations: string[]): MetadataOverrides {
+  const a = parseAnnotations(annotations.join('\n'));
+  return { labels: parseKeyValues('--label', labels.join('\n')), manifestAnnotations: a.manifest, indexAnnotations: a.index };
+}
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -37,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
       'insecure-registry': { type: 'string', multiple: true },
       'chunk-size': { type: 'string' },
       stamp: { type: 'boolean' },
+      label: { type: 'string', multiple: true },
+      annotation: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -66,6 +76,7 @@ async function main(argv: string[]): Promise<number> {
     insecureRegistries: values['insecure-registry'] ?? [],
     chunkSize: parseByteCount('--chunk-size', values['chunk-size'] ?? ''),
     stamp: values.stamp ?? false,
+    metadata: metadataFrom(values.label ?? [], values.annotation ?? []),
     log: {
       info: (m) => process.stderr.write(`${m}\n`),
       warning: (m) => process.stderr.write(`warning: ${m}\n`),

@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { parseBool, parseByteCount, parseCsvList, parseList, parsePlatforms } from './parse.ts';
+import { parseAnnotations, parseBool, parseByteCount, parseCsvList, parseKeyValues, parseList, parsePlatforms } from './parse.ts';
 import type { Platform } from './oci/types.ts';
 import type { ExplicitCredentials } from './registry/credentials.ts';
 
@@ -17,6 +17,14 @@ export interface Inputs {
   insecureRegistries: string[];
   chunkSize?: number;
   stamp: boolean;
+  labels: Record<string, string>;
+  annotations: { manifest: Record<string, string>; index: Record<string, string> };
+  githubToken: string;
+}
+
+function secret(value: string): string {
+  if (value !== '') core.setSecret(value);
+  return value;
 }
 
 export function getInputs(): Inputs {
@@ -45,5 +53,8 @@ export function getInputs(): Inputs {
     insecureRegistries: parseCsvList(core.getInput('insecure-registries')),
     chunkSize: parseByteCount('upload-chunk-size', core.getInput('upload-chunk-size')),
     stamp: parseBool('stamp', core.getInput('stamp'), false),
+    labels: parseKeyValues('labels', core.getInput('labels')),
+    annotations: parseAnnotations(core.getInput('annotations')),
+    githubToken: secret(core.getInput('github-token')),
   };
 }

@@ -35,6 +35,8 @@ export async function run(): Promise<void> {
       insecureRegistries: inputs.insecureRegistries,
       chunkSize: inputs.chunkSize,
       stamp: inputs.stamp,
+      metadata: { labels: inputs.labels, manifestAnnotations: inputs.annotations.manifest, indexAnnotations: inputs.annotations.index },
+      githubToken: inputs.githubToken ? { username: process.env.GITHUB_ACTOR || 'github-actions', token: inputs.githubToken } : undefined,
       maskSecret: (s) => core.setSecret(s),
       log: {
         info: (m) => core.info(m),
@@ -51,6 +53,7 @@ export async function run(): Promise<void> {
     core.setOutput('imageid', last(result.reports, (r) => r.imageId !== undefined)?.imageId ?? '');
     core.setOutput('metadata', JSON.stringify({ workspace: result.workspaceRoot, outputDir: result.outputDir, targets: result.reports }));
     core.setOutput('images', result.reports.flatMap((r) => [...r.tags, ...r.references]).join('\n'));
+    core.setOutput('tags', result.reports.flatMap((r) => r.tags).join('\n'));
     await writeSummary(result.reports);
     for (const r of result.reports) {
       core.info(`${r.label} (${r.kind}): ${r.action}${r.digest ? ` ${r.digest}` : ''}${r.tags.length ? ` as ${r.tags.join(', ')}` : ''}`);

@@ -45,3 +45,36 @@ export function parsePlatforms(text: string): Platform[] {
     }
   });
 }
+
+/** `key=value` lines (docker/metadata-action's labels output); blank lines and `#` comments skipped. */
+export function parseKeyValues(name: string, text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new Error(`input "${name}": "${line}" is not key=value`);
+    out[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return out;
+}
+
+/**
+ * Annotation lines as docker/metadata-action and buildx write them: `key=value` or
+ * `manifest:key=value` for image manifests, `index:key=value` for indexes. Descriptor levels
+ * are not supported and are reported.
+ */
+export function parseAnnotations(text: string): { manifest: Record<string, string>; index: Record<string, string> } {
+  const manifest: Record<string, string> = {};
+  const index: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parseKeyValues('annotations', text))) {
+    const m = /^([a-z-]+)(\[[^\]]*\])?:(.+)$/.exec(key);
+    const level = m ? m[1] : 'manifest';
+    const k = m ? (m[3] ?? '') : key;
+    if (m?.[2]) throw new Error(`input "annotations": platform-specific annotations ("${key}") are not supported`);
+    if (level === 'manifest') manifest[k] = value;
+    else if (level === 'index') index[k] = value;
+    else throw new Error(`input "annotations": level "${level}" in "${key}" is not supported (use manifest: or index:)`);
+  }
+  return { manifest, index };
+}

@@ -11,7 +11,7 @@ import { HOST_CONFIG, configKey, withPlatform } from './engine/config.ts';
 import { BuildError } from './engine/errors.ts';
 import { Workspace } from './workspace/workspace.ts';
 import { findWorkspaceRoot } from './workspace/root.ts';
-import type { Logger } from './rules/rule.ts';
+import type { Logger, MetadataOverrides } from './rules/rule.ts';
 import type { BuiltArtifact, BuiltImage, BuiltIndex, Provider } from './rules/provider.ts';
 import { dockerEndpointFromEnv, describeDockerEndpoint, loadImage } from './publish/docker.ts';
 import { planDestinations, pushArtifact } from './publish/registry.ts';
@@ -41,6 +41,10 @@ export interface PipelineOptions {
   chunkSize?: number;
   /** Stamp targets whose `stamp` is -1 (Bazel's --stamp). */
   stamp?: boolean;
+  /** Added to every image's config labels / manifest annotations / index annotations. */
+  metadata?: MetadataOverrides;
+  /** Used for ghcr.io when no other credentials are found (docker/login-action's usual job). */
+  githubToken?: { username: string; token: string };
   log: Logger;
   /** Wraps a phase for grouped logs (core.group in the action). */
   group?: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
@@ -136,6 +140,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     log: (m) => opts.log.info(m),
     maskSecret: opts.maskSecret ?? (() => {}),
     env,
+    fallback: opts.githubToken ? { registry: 'ghcr.io', username: opts.githubToken.username, password: opts.githubToken.token } : undefined,
   });
   let toolchain: Promise<GoToolchain> | undefined;
   const store = new BlobStore(join(outputDir, 'store'));
@@ -149,6 +154,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     registries,
     sourceDateEpoch,
     stamp: { enabled: opts.stamp ?? false, values: await stampValues(env, { cwd: root }) },
+    metadata: opts.metadata,
   });
 
   try {
@@ -170,7 +176,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
           const provider = await engine.build(n.node);
           if (!n.perPlatform) return { provider, artifact: provider.artifact ?? provider.run?.artifact };
           const images = await Promise.all(n.perPlatform.map((p) => engine.build(p)));
-          return { provider, artifact: await wrapIndex(store, outputDir, n.node, images) };
+          return { provider, artifact: await wrapIndex(store, outputDir, n.node, images, opts.metadata?.indexAnnotations) };
         }),
       ),
     );
@@ -250,13 +256,19 @@ function fanOut(engine: Engine, node: ConfiguredNode, platforms: Platform[]): Co
   return platforms.map((p) => engine.analyze(imageLabel, withPlatform(p)));
 }
 
-async function wrapIndex(store: BlobStore, outputDir: string, node: ConfiguredNode, providers: Provider[]): Promise<BuiltIndex> {
+async function wrapIndex(
+  store: BlobStore,
+  outputDir: string,
+  node: ConfiguredNode,
+  providers: Provider[],
+  annotations: Record<string, string> | undefined,
+): Promise<BuiltIndex> {
   const images: BuiltImage[] = providers.map((p) => {
     if (p.artifact?.kind !== 'image') throw new BuildError(`${node.label}: expected an image for each platform`);
     return p.artifact;
   });
   const family = images.every((i) => i.family === 'docker') ? 'docker' : 'oci';
-  const descriptor = await buildIndex(store, images.map((i) => i.descriptor), undefined, family);
+  const descriptor = await buildIndex(store, images.map((i) => i.descriptor), annotations, family);
   const layoutDir = join(outputDir, 'bin', `multi-${images.map((i) => configKey(withPlatform(i.platform))).join('+')}`, node.label.pkg, node.label.name);
   await writeLayout(store, layoutDir, [{ descriptor }]);
   return { kind: 'index', descriptor, index: await readIndex(store, descriptor.digest), images, family, layoutDir };

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseBool, parseByteCount, parseCsvList, parseList, parsePlatforms } from '../../src/parse.ts';
+import { parseAnnotations, parseBool, parseByteCount, parseCsvList, parseKeyValues, parseList, parsePlatforms } from '../../src/parse.ts';
 import { planDestinations } from '../../src/publish/registry.ts';
 
 test('list inputs split on lines and spaces and drop comments', () => {
@@ -44,4 +44,17 @@ test('push destinations: inputs override the rule; full references name their ow
     message: '//a:push: tag "latest" needs a repository (set "repository" on the oci_push rule or the action\'s repository input)',
   });
   assert.throws(() => planDestinations('//a:push', { repository: 'ghcr.io/o/app', remoteTags: [] }, { tags: ['bad tag!'] }), /^Error: input "tags"/);
+});
+
+test('labels and annotations in docker/metadata-action format', () => {
+  assert.deepEqual(parseKeyValues('labels', 'org.opencontainers.image.title=app\n\norg.opencontainers.image.version=1.2.3=x\n'), {
+    'org.opencontainers.image.title': 'app',
+    'org.opencontainers.image.version': '1.2.3=x',
+  });
+  assert.throws(() => parseKeyValues('labels', 'novalue'), { message: 'input "labels": "novalue" is not key=value' });
+  assert.deepEqual(parseAnnotations('manifest:org.opencontainers.image.title=app\nindex:org.opencontainers.image.description=multi\nplain=1'), {
+    manifest: { 'org.opencontainers.image.title': 'app', plain: '1' },
+    index: { 'org.opencontainers.image.description': 'multi' },
+  });
+  assert.throws(() => parseAnnotations('manifest-descriptor:a=b'), /level "manifest-descriptor" in "manifest-descriptor:a" is not supported/);
 });

@@ -12,6 +12,7 @@ import { startRegistry, USERS, type TestRegistry } from '../helpers/registry.ts'
 import { seedBaseImages, type SeededBase } from '../helpers/seed.ts';
 import { docker, requireDocker } from '../helpers/docker.ts';
 import { runCommand } from '../helpers/run.ts';
+import { RegistryPool } from '../../src/registry/pool.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 const EXPECTED = /^Hello, World!\([0-9a-f-]{36}\)\nReversed: !dlroW ,olleH\nOsName: linux\n$/;
@@ -213,6 +214,23 @@ describe('push to an htpasswd registry', () => {
         return true;
       },
     );
+  });
+
+  test('fallback credentials (the github-token input for ghcr.io) are used only when nothing else has any', async () => {
+    const env = { ...process.env, DOCKER_CONFIG: mkdtempSync(join(tmpdir(), 'empty-docker-config-')) };
+    const quietAccess = { explicit: [], insecureRegistries: [], log: () => {}, maskSecret: () => {}, env };
+    const without = new RegistryPool(quietAccess);
+    await assert.rejects(without.client(registry.host).listTags('hello'), /unauthorized|authentication required/i);
+    await without.close();
+    const masked: string[] = [];
+    const withFallback = new RegistryPool({
+      ...quietAccess,
+      maskSecret: (s) => masked.push(s),
+      fallback: { registry: registry.host, username: 'pusher', password: USERS.pusher ?? '' },
+    });
+    assert.ok(Array.isArray(await withFallback.client(registry.host).listTags('hello')));
+    assert.ok(masked.includes(USERS.pusher ?? '?'), 'the fallback secret is masked');
+    await withFallback.close();
   });
 
   test('the repository and tags inputs override the rule, metadata-action style', async () => {

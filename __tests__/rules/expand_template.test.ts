@@ -46,6 +46,7 @@ function ctxFor(rule: RuleDef, name: string, attrs: Record<string, Plain>, o: Ct
     log: { info() {}, warning() {} },
     env: {},
     stamp: o.stamp ?? { enabled: false, values: {} },
+    metadata: { labels: {}, manifestAnnotations: {}, indexAnnotations: {} },
   };
 }
 

@@ -73,3 +73,35 @@ oci_image(
     Labels: { 'org.opencontainers.image.version': '1.2.3', team: 'infra' },
   });
 });
+
+test('labels and annotations from the action inputs reach every image and index', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'metadata-'));
+  writeFileSync(join(root, 'MODULE.bazel'), '');
+  mkdirSync(join(root, 'app'));
+  writeFileSync(
+    join(root, 'app', 'BUILD.bazel'),
+    `load("@rules_oci//oci:defs.bzl", "oci_image", "oci_image_index")
+[oci_image(name = "i_" + a, os = "linux", architecture = a, labels = {"rule": "yes", "title": "rule"}) for a in ["amd64", "arm64"]]
+oci_image_index(name = "index", images = [":i_amd64", ":i_arm64"])
+`,
+  );
+  const out = join(root, 'out');
+  const result = await runPipeline({
+    cwd: root,
+    targets: ['//app:index'],
+    outputDir: out,
+    load: false,
+    metadata: { labels: { title: 'input' }, manifestAnnotations: { 'org.opencontainers.image.source': 'https://x' }, indexAnnotations: { level: 'index' } },
+    log: { info: () => {}, warning: () => {} },
+  });
+  const layout = result.reports[0]?.layout ?? '';
+  const blob = (d: string) => JSON.parse(readFileSync(join(layout, 'blobs', 'sha256', d.slice(7)), 'utf8'));
+  const top = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
+  const index = blob(top.manifests[0]?.digest ?? '') as { annotations: Record<string, string>; manifests: Array<{ digest: string }> };
+  assert.deepEqual(index.annotations, { level: 'index' });
+  for (const m of index.manifests) {
+    const manifest = blob(m.digest) as { annotations: Record<string, string>; config: { digest: string } };
+    assert.deepEqual(manifest.annotations, { 'org.opencontainers.image.source': 'https://x' });
+    assert.deepEqual((blob(manifest.config.digest) as { config: { Labels: Record<string, string> } }).config.Labels, { rule: 'yes', title: 'input' });
+  }
+});

@@ -119,6 +119,7 @@ export async function runRule(rule: RuleDef, fx: Fixture, opts: RunOptions): Pro
     log: { info: () => {}, warning: (m) => warnings.push(m) },
     env: {},
     stamp: { enabled: false, values: {} },
+    metadata: { labels: {}, manifestAnnotations: {}, indexAnnotations: {} },
   };
   const provider = await rule.build(ctx);
   return { provider, warnings };

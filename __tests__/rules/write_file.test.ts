@@ -37,6 +37,7 @@ function ctxFor(attrs: Record<string, Plain>): BuildContext {
     log: { info() {}, warning() {} },
     env: {},
     stamp: { enabled: false, values: {} },
+    metadata: { labels: {}, manifestAnnotations: {}, indexAnnotations: {} },
   };
 }
 

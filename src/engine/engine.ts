@@ -5,7 +5,7 @@ import type { GoToolchain } from '../go/toolchain.ts';
 import type { RegistryPool } from '../registry/pool.ts';
 import { AttrError, AttrValues } from '../rules/attrs.ts';
 import { ruleFor } from '../rules/index.ts';
-import type { BuildContext, Logger, RuleDef, StampInfo } from '../rules/rule.ts';
+import { NO_METADATA, type BuildContext, type Logger, type MetadataOverrides, type RuleDef, type StampInfo } from '../rules/rule.ts';
 import type { FileRef, Provider } from '../rules/provider.ts';
 import type { Label } from '../workspace/label.ts';
 import { formatPos, type Target } from '../workspace/target.ts';
@@ -37,6 +37,7 @@ export interface EngineOptions {
   registries: RegistryPool;
   sourceDateEpoch?: number;
   stamp?: StampInfo;
+  metadata?: MetadataOverrides;
   concurrency?: number;
 }
 
@@ -174,6 +175,7 @@ export class Engine {
       log: this.#opts.log,
       env: this.#opts.env,
       stamp: this.#opts.stamp ?? { enabled: false, values: {} },
+      metadata: this.#opts.metadata ?? NO_METADATA,
     };
     try {
       return await this.#limit.run(() => rule.build(ctx));

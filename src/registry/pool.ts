@@ -1,5 +1,5 @@
 import { RegistryClient } from './client.ts';
-import { dockerCredentials, type ExplicitCredentials } from './credentials.ts';
+import { dockerCredentials, type CredentialsProvider, type ExplicitCredentials } from './credentials.ts';
 import { Transport } from './transport.ts';
 import { normalizeRegistry } from './reference.ts';
 
@@ -12,6 +12,8 @@ export interface RegistryAccess {
   log: (message: string) => void;
   maskSecret: (secret: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** Credentials for one registry used only when neither inputs nor the Docker config have any. */
+  fallback?: ExplicitCredentials;
 }
 
 /** One client per registry host for the whole run: tokens and connections are shared. */
@@ -19,12 +21,19 @@ export class RegistryPool {
   readonly #access: RegistryAccess;
   readonly #transport: Transport;
   readonly #clients = new Map<string, RegistryClient>();
-  readonly #credentials;
+  readonly #credentials: CredentialsProvider;
 
   constructor(access: RegistryAccess) {
     this.#access = access;
     this.#transport = new Transport({ insecureRegistries: access.insecureRegistries, log: access.log });
-    this.#credentials = dockerCredentials({ env: access.env, explicit: access.explicit, maskSecret: access.maskSecret });
+    const fromConfig = dockerCredentials({ env: access.env, explicit: access.explicit, maskSecret: access.maskSecret });
+    const fallback = access.fallback;
+    if (fallback) access.maskSecret(fallback.password);
+    this.#credentials = fallback
+      ? async (registry: string) =>
+          (await fromConfig(registry)) ??
+          (normalizeRegistry(registry) === normalizeRegistry(fallback.registry) ? { username: fallback.username, password: fallback.password } : undefined)
+      : fromConfig;
   }
 
   client(registry: string): RegistryClient {

@@ -33,7 +33,7 @@ export const ociImageIndexRule: RuleDef = {
       images.push(art);
     }
     const family = images.every((i) => i.family === 'docker') ? 'docker' : 'oci';
-    const annotations = ctx.attrs.stringDict('annotations');
+    const annotations = { ...ctx.attrs.stringDict('annotations'), ...ctx.metadata.indexAnnotations };
     const descriptor = await buildIndex(ctx.store, images.map((i) => i.descriptor), annotations, family);
     const layoutDir = join(await ctx.outDir(), ctx.target.label.name);
     await writeLayout(ctx.store, layoutDir, [{ descriptor }]);

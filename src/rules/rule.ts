@@ -39,7 +39,17 @@ export interface BuildContext {
   env: NodeJS.ProcessEnv;
   /** Workspace status values for stamping (Bazel's --stamp / --workspace_status_command). */
   stamp: StampInfo;
+  /** Labels and annotations from the action's inputs, added to every image and index built. */
+  metadata: MetadataOverrides;
 }
+
+export interface MetadataOverrides {
+  labels: Record<string, string>;
+  manifestAnnotations: Record<string, string>;
+  indexAnnotations: Record<string, string>;
+}
+
+export const NO_METADATA: MetadataOverrides = Object.freeze({ labels: {}, manifestAnnotations: {}, indexAnnotations: {} });
 
 export interface StampInfo {
   /** Whether targets with `stamp = -1` (the default) are stamped, as Bazel's --stamp. */
