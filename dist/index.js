@@ -4077,7 +4077,7 @@ var require_webidl = __commonJS({
 var require_util2 = __commonJS({
   "node_modules/@actions/http-client/node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
-    var { Transform: Transform3 } = __require("node:stream");
+    var { Transform: Transform4 } = __require("node:stream");
     var zlib3 = __require("node:zlib");
     var { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = require_constants3();
     var { getGlobalOrigin } = require_global();
@@ -4765,7 +4765,7 @@ var require_util2 = __commonJS({
       contentRange += isomorphicEncode(`${fullLength}`);
       return contentRange;
     }
-    var InflateStream = class extends Transform3 {
+    var InflateStream = class extends Transform4 {
       #zlibOptions;
       /** @param {zlib.ZlibOptions} [zlibOptions] */
       constructor(zlibOptions) {
@@ -11251,13 +11251,13 @@ var require_pluralizer = __commonJS({
 var require_pending_interceptors_formatter = __commonJS({
   "node_modules/@actions/http-client/node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports, module) {
     "use strict";
-    var { Transform: Transform3 } = __require("node:stream");
+    var { Transform: Transform4 } = __require("node:stream");
     var { Console } = __require("node:console");
     var PERSISTENT = process.versions.icu ? "\u2705" : "Y ";
     var NOT_PERSISTENT = process.versions.icu ? "\u274C" : "N ";
     module.exports = class PendingInterceptorsFormatter {
       constructor({ disableColors } = {}) {
-        this.transform = new Transform3({
+        this.transform = new Transform4({
           transform(chunk, _enc, cb) {
             cb(null, chunk);
           }
@@ -18308,7 +18308,7 @@ var require_eventsource_stream = __commonJS({
   "node_modules/@actions/http-client/node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports, module) {
     "use strict";
     var buffer = __require("node:buffer");
-    var { Transform: Transform3 } = __require("node:stream");
+    var { Transform: Transform4 } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util8();
     var BOM = [239, 187, 191];
     var LF = 10;
@@ -18358,7 +18358,7 @@ var require_eventsource_stream = __commonJS({
       error2.aborted = false;
       return error2;
     }
-    var EventSourceStream = class extends Transform3 {
+    var EventSourceStream = class extends Transform4 {
       /**
        * @type {eventSourceSettings}
        */
@@ -20528,7 +20528,7 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Transform3 = class extends Duplex {
+    var Transform4 = class extends Duplex {
       constructor(opts) {
         super(opts);
         this._transformState = new TransformState(this);
@@ -20572,7 +20572,7 @@ var require_streamx = __commonJS({
         this._flush(transformAfterFlush.bind(this));
       }
     };
-    var PassThrough2 = class extends Transform3 {
+    var PassThrough2 = class extends Transform4 {
     };
     function transformAfterFlush(err, data) {
       const cb = this._transformState.afterFinal;
@@ -20701,7 +20701,7 @@ var require_streamx = __commonJS({
       Writable,
       Readable: Readable3,
       Duplex,
-      Transform: Transform3,
+      Transform: Transform4,
       // Export PassThrough for compatibility with Node.js core's stream module
       PassThrough: PassThrough2
     };
@@ -24980,7 +24980,7 @@ var require_webidl2 = __commonJS({
 var require_util10 = __commonJS({
   "node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
-    var { Transform: Transform3 } = __require("node:stream");
+    var { Transform: Transform4 } = __require("node:stream");
     var zlib3 = __require("node:zlib");
     var { redirectStatusSet, referrerPolicyTokens, badPortsSet } = require_constants8();
     var { getGlobalOrigin } = require_global3();
@@ -25574,7 +25574,7 @@ var require_util10 = __commonJS({
       contentRange += isomorphicEncode(`${fullLength}`);
       return contentRange;
     }
-    var InflateStream = class extends Transform3 {
+    var InflateStream = class extends Transform4 {
       #zlibOptions;
       /** @param {zlib.ZlibOptions} [zlibOptions] */
       constructor(zlibOptions) {
@@ -39724,13 +39724,13 @@ var require_mock_pool2 = __commonJS({
 var require_pending_interceptors_formatter2 = __commonJS({
   "node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports, module) {
     "use strict";
-    var { Transform: Transform3 } = __require("node:stream");
+    var { Transform: Transform4 } = __require("node:stream");
     var { Console } = __require("node:console");
     var PERSISTENT = process.versions.icu ? "\u2705" : "Y ";
     var NOT_PERSISTENT = process.versions.icu ? "\u274C" : "N ";
     module.exports = class PendingInterceptorsFormatter {
       constructor({ disableColors } = {}) {
-        this.transform = new Transform3({
+        this.transform = new Transform4({
           transform(chunk, _enc, cb) {
             cb(null, chunk);
           }
@@ -52264,7 +52264,7 @@ var require_eventsource_stream2 = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports, module) {
     "use strict";
     var buffer = __require("node:buffer");
-    var { Transform: Transform3 } = __require("node:stream");
+    var { Transform: Transform4 } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util14();
     var BOM = [239, 187, 191];
     var LF = 10;
@@ -52314,7 +52314,7 @@ var require_eventsource_stream2 = __commonJS({
       error2.aborted = false;
       return error2;
     }
-    var EventSourceStream = class extends Transform3 {
+    var EventSourceStream = class extends Transform4 {
       /**
        * @type {eventSourceSettings}
        */
@@ -58786,9 +58786,14 @@ var Engine = class {
   #nodes = /* @__PURE__ */ new Map();
   #builds = /* @__PURE__ */ new Map();
   #limit;
+  #running = /* @__PURE__ */ new Map();
   constructor(opts) {
     this.#opts = opts;
     this.#limit = new Semaphore(opts.concurrency ?? 4);
+  }
+  /** Targets whose own build step is running now, for progress reports. */
+  running() {
+    return [...this.#running.values()];
   }
   get store() {
     return this.#opts.store;
@@ -58905,7 +58910,14 @@ var Engine = class {
       metadata: this.#opts.metadata ?? NO_METADATA
     };
     try {
-      return await this.#limit.run(() => rule.build(ctx));
+      return await this.#limit.run(async () => {
+        this.#running.set(node.key, { name: target.label.toString(), since: Date.now() });
+        try {
+          return await rule.build(ctx);
+        } finally {
+          this.#running.delete(node.key);
+        }
+      });
     } catch (err) {
       if (err instanceof BuildError) throw err;
       const msg = err.message;
@@ -63819,6 +63831,44 @@ import { readFile as readFile7 } from "node:fs/promises";
 
 // src/registry/push.ts
 import { PassThrough } from "node:stream";
+
+// src/progress.ts
+import { Transform as Transform3 } from "node:stream";
+var PROGRESS_INTERVAL_MS = 1e4;
+function mib(n) {
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+function withByteProgress(source, size, what, log, intervalMs = PROGRESS_INTERVAL_MS) {
+  let sent = 0;
+  let last2 = Date.now();
+  const tap = new Transform3({
+    transform(chunk, _enc, cb) {
+      sent += chunk.length;
+      const now = Date.now();
+      if (now - last2 >= intervalMs) {
+        last2 = now;
+        log(`${what}: ${mib(sent)} of ${mib(size)} (${size > 0 ? Math.floor(sent / size * 100) : 100}%)`);
+      }
+      cb(null, chunk);
+    }
+  });
+  source.on("error", (err) => tap.destroy(err));
+  return source.pipe(tap);
+}
+async function withHeartbeat(work, running, log, verb, intervalMs = PROGRESS_INTERVAL_MS) {
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const items = running().map((r) => `${r.name} (${Math.round((now - r.since) / 1e3)} s)`);
+    if (items.length > 0) log(`still ${verb}: ${items.join(", ")}`);
+  }, intervalMs);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+// src/registry/push.ts
 var NON_DISTRIBUTABLE = /(\.foreign\.|\.nondistributable\.)/;
 async function readBytes(store, d, what) {
   const have = await store.has(d.digest);
@@ -63935,7 +63985,7 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
     let open3;
     if (local) {
       if (local.size !== d.size) throw new Error(`${owner} ${d.digest}: stored size ${local.size} differs from descriptor size ${d.size}`);
-      open3 = () => store.open(d.digest);
+      open3 = () => d.size >= 16 * 1024 * 1024 ? withByteProgress(store.open(d.digest), d.size, `uploading ${d.digest.slice(0, 19)}`, log) : store.open(d.digest);
     } else if (source) {
       open3 = remoteOpener(source, d.digest);
     } else {
@@ -65583,15 +65633,16 @@ async function runPipeline(opts) {
     await writeFile7(join20(outputDir, ".gitignore"), "*\n");
     const built = await group2(
       "Building",
-      () => Promise.all(
+      () => withHeartbeat(Promise.all(
         nodes.map(async (n) => {
           const provider = await engine.build(n.node);
           if (!n.perPlatform) return { provider, artifact: provider.artifact ?? provider.run?.artifact };
           const images = await Promise.all(n.perPlatform.map((p) => engine.build(p)));
           return { provider, artifact: await wrapIndex(store, outputDir, n.node, images, opts.metadata?.indexAnnotations) };
         })
-      )
+      ), () => engine.running(), opts.status ?? ((m) => opts.log.info(m)), "building", opts.status ? 1e3 : void 0)
     );
+    opts.status?.("");
     const reports = [];
     for (const [i, { node, runnable }] of nodes.entries()) {
       const { provider, artifact } = built[i];

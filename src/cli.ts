@@ -81,6 +81,8 @@ async function main(argv: string[]): Promise<number> {
       info: (m) => process.stderr.write(`${m}\n`),
       warning: (m) => process.stderr.write(`warning: ${m}\n`),
     },
+    // On a terminal, a live status line; in logs, a heartbeat line every 10 s.
+    status: process.stderr.isTTY ? (line) => process.stderr.write(`\r\x1b[K${line}`) : undefined,
     group: async (name, fn) => {
       process.stderr.write(`> ${name}\n`);
       return fn();

@@ -18,6 +18,7 @@ import { planDestinations, pushArtifact } from './publish/registry.ts';
 import { RegistryPool } from './registry/pool.ts';
 import type { ExplicitCredentials } from './registry/credentials.ts';
 import { stampValues } from './stamp.ts';
+import { withHeartbeat } from './progress.ts';
 
 export interface PipelineOptions {
   /** Directory inside the workspace; relative target labels resolve against its package. */
@@ -50,6 +51,8 @@ export interface PipelineOptions {
   group?: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
   maskSecret?: (secret: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** A live status line (the CLI on a terminal): called every second with what is running. */
+  status?: (line: string) => void;
 }
 
 export interface TargetReport {
@@ -171,15 +174,16 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     await writeFile(join(outputDir, '.gitignore'), '*\n');
 
     const built = await group('Building', () =>
-      Promise.all(
+      withHeartbeat(Promise.all(
         nodes.map(async (n) => {
           const provider = await engine.build(n.node);
           if (!n.perPlatform) return { provider, artifact: provider.artifact ?? provider.run?.artifact };
           const images = await Promise.all(n.perPlatform.map((p) => engine.build(p)));
           return { provider, artifact: await wrapIndex(store, outputDir, n.node, images, opts.metadata?.indexAnnotations) };
         }),
-      ),
+      ), () => engine.running(), opts.status ?? ((m) => opts.log.info(m)), 'building', opts.status ? 1000 : undefined),
     );
+    opts.status?.('');
 
     const reports: TargetReport[] = [];
     for (const [i, { node, runnable }] of nodes.entries()) {

@@ -51,10 +51,16 @@ export class Engine {
   readonly #nodes = new Map<string, ConfiguredNode>();
   readonly #builds = new Map<string, Promise<Provider>>();
   readonly #limit: Semaphore;
+  readonly #running = new Map<string, { name: string; since: number }>();
 
   constructor(opts: EngineOptions) {
     this.#opts = opts;
     this.#limit = new Semaphore(opts.concurrency ?? 4);
+  }
+
+  /** Targets whose own build step is running now, for progress reports. */
+  running(): Array<{ name: string; since: number }> {
+    return [...this.#running.values()];
   }
 
   get store(): BlobStore {
@@ -178,7 +184,14 @@ export class Engine {
       metadata: this.#opts.metadata ?? NO_METADATA,
     };
     try {
-      return await this.#limit.run(() => rule.build(ctx));
+      return await this.#limit.run(async () => {
+        this.#running.set(node.key, { name: target.label.toString(), since: Date.now() });
+        try {
+          return await rule.build(ctx);
+        } finally {
+          this.#running.delete(node.key);
+        }
+      });
     } catch (err) {
       if (err instanceof BuildError) throw err;
       const msg = (err as Error).message;

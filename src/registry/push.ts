@@ -8,6 +8,7 @@ import { isIndexMediaType, isManifestMediaType } from '../oci/mediatypes.ts';
 import type { Descriptor, Digest, ImageIndex, ImageManifest } from '../oci/types.ts';
 import type { RegistryClient } from './client.ts';
 import { validateTag } from './reference.ts';
+import { withByteProgress } from '../progress.ts';
 
 /** Where a blob missing from the local store can be read from (a base layer never downloaded). */
 export interface RemoteSource {
@@ -189,7 +190,8 @@ export async function pushImage(
     let open: () => Readable;
     if (local) {
       if (local.size !== d.size) throw new Error(`${owner} ${d.digest}: stored size ${local.size} differs from descriptor size ${d.size}`);
-      open = () => store.open(d.digest);
+      // Large blobs report progress at a steady pace while they upload.
+      open = () => (d.size >= 16 * 1024 * 1024 ? withByteProgress(store.open(d.digest), d.size, `uploading ${d.digest.slice(0, 19)}`, log) : store.open(d.digest));
     } else if (source) {
       open = remoteOpener(source, d.digest);
     } else {
