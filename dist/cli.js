@@ -45886,6 +45886,7 @@ async function runPipeline(opts) {
           const provider = await engine.build(n.node);
           if (!n.perPlatform) return { provider, artifact: provider.artifact ?? provider.run?.artifact };
           const images = await Promise.all(n.perPlatform.map((p) => engine.build(p)));
+          if (images.length === 1) return { provider, artifact: images[0]?.artifact };
           return { provider, artifact: await wrapIndex(store, outputDir, n.node, images, opts.metadata?.indexAnnotations) };
         })
       ), () => engine.running(), opts.status ?? ((m) => opts.log.info(m)), "building", opts.status ? 1e3 : void 0)
@@ -45921,7 +45922,8 @@ async function runPipeline(opts) {
         report.tags = result.loaded;
         opts.log.info(`${label}: loaded ${result.loaded.join(", ")} (${result.bytesSent} bytes sent)`);
       } else {
-        const destinations = planDestinations(label, run3, { repository: opts.repository, tags: opts.tags ?? [] });
+        const planned = planDestinations(label, run3, { repository: opts.repository, tags: opts.tags ?? [] });
+        const destinations = opts.pushByDigest ? planned.map((d) => ({ ...d, tags: [] })) : planned;
         if (opts.push === false) {
           opts.log.info(`${label}: built; not pushed (push disabled)`);
           continue;

@@ -19150,2432 +19150,6 @@ var require_undici = __commonJS({
   }
 });
 
-// node_modules/events-universal/default.js
-var require_default = __commonJS({
-  "node_modules/events-universal/default.js"(exports, module) {
-    module.exports = __require("events");
-  }
-});
-
-// node_modules/fast-fifo/fixed-size.js
-var require_fixed_size = __commonJS({
-  "node_modules/fast-fifo/fixed-size.js"(exports, module) {
-    module.exports = class FixedFIFO {
-      constructor(hwm) {
-        if (!(hwm > 0) || (hwm - 1 & hwm) !== 0) throw new Error("Max size for a FixedFIFO should be a power of two");
-        this.buffer = new Array(hwm);
-        this.mask = hwm - 1;
-        this.top = 0;
-        this.btm = 0;
-        this.next = null;
-      }
-      clear() {
-        this.top = this.btm = 0;
-        this.next = null;
-        this.buffer.fill(void 0);
-      }
-      push(data) {
-        if (this.buffer[this.top] !== void 0) return false;
-        this.buffer[this.top] = data;
-        this.top = this.top + 1 & this.mask;
-        return true;
-      }
-      shift() {
-        const last2 = this.buffer[this.btm];
-        if (last2 === void 0) return void 0;
-        this.buffer[this.btm] = void 0;
-        this.btm = this.btm + 1 & this.mask;
-        return last2;
-      }
-      peek() {
-        return this.buffer[this.btm];
-      }
-      isEmpty() {
-        return this.buffer[this.btm] === void 0;
-      }
-    };
-  }
-});
-
-// node_modules/fast-fifo/index.js
-var require_fast_fifo = __commonJS({
-  "node_modules/fast-fifo/index.js"(exports, module) {
-    var FixedFIFO = require_fixed_size();
-    module.exports = class FastFIFO {
-      constructor(hwm) {
-        this.hwm = hwm || 16;
-        this.head = new FixedFIFO(this.hwm);
-        this.tail = this.head;
-        this.length = 0;
-      }
-      clear() {
-        this.head = this.tail;
-        this.head.clear();
-        this.length = 0;
-      }
-      push(val) {
-        this.length++;
-        if (!this.head.push(val)) {
-          const prev = this.head;
-          this.head = prev.next = new FixedFIFO(2 * this.head.buffer.length);
-          this.head.push(val);
-        }
-      }
-      shift() {
-        if (this.length !== 0) this.length--;
-        const val = this.tail.shift();
-        if (val === void 0 && this.tail.next) {
-          const next = this.tail.next;
-          this.tail.next = null;
-          this.tail = next;
-          return this.tail.shift();
-        }
-        return val;
-      }
-      peek() {
-        const val = this.tail.peek();
-        if (val === void 0 && this.tail.next) return this.tail.next.peek();
-        return val;
-      }
-      isEmpty() {
-        return this.length === 0;
-      }
-    };
-  }
-});
-
-// node_modules/b4a/index.js
-var require_b4a = __commonJS({
-  "node_modules/b4a/index.js"(exports, module) {
-    function isBuffer(value) {
-      return Buffer.isBuffer(value) || value instanceof Uint8Array;
-    }
-    function isEncoding(encoding) {
-      return Buffer.isEncoding(encoding);
-    }
-    function alloc(size, fill2, encoding) {
-      return Buffer.alloc(size, fill2, encoding);
-    }
-    function allocUnsafe(size) {
-      return Buffer.allocUnsafe(size);
-    }
-    function allocUnsafeSlow(size) {
-      return Buffer.allocUnsafeSlow(size);
-    }
-    function byteLength(string, encoding) {
-      return Buffer.byteLength(string, encoding);
-    }
-    function compare2(a, b) {
-      return Buffer.compare(a, b);
-    }
-    function concat2(buffers, totalLength) {
-      return Buffer.concat(buffers, totalLength);
-    }
-    function copy(source, target, targetStart, start, end) {
-      return toBuffer(source).copy(target, targetStart, start, end);
-    }
-    function equals2(a, b) {
-      return toBuffer(a).equals(b);
-    }
-    function fill(buffer, value, offset, end, encoding) {
-      return toBuffer(buffer).fill(value, offset, end, encoding);
-    }
-    function from(value, encodingOrOffset, length) {
-      return Buffer.from(value, encodingOrOffset, length);
-    }
-    function includes(buffer, value, byteOffset, encoding) {
-      return toBuffer(buffer).includes(value, byteOffset, encoding);
-    }
-    function indexOf(buffer, value, byfeOffset, encoding) {
-      return toBuffer(buffer).indexOf(value, byfeOffset, encoding);
-    }
-    function lastIndexOf(buffer, value, byteOffset, encoding) {
-      return toBuffer(buffer).lastIndexOf(value, byteOffset, encoding);
-    }
-    function swap16(buffer) {
-      return toBuffer(buffer).swap16();
-    }
-    function swap32(buffer) {
-      return toBuffer(buffer).swap32();
-    }
-    function swap64(buffer) {
-      return toBuffer(buffer).swap64();
-    }
-    function toBuffer(buffer) {
-      if (Buffer.isBuffer(buffer)) return buffer;
-      return Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-    }
-    function toString(buffer, encoding, start, end) {
-      return toBuffer(buffer).toString(encoding, start, end);
-    }
-    function toHex(buffer, start, end) {
-      return toBuffer(buffer).toString("hex", start, end);
-    }
-    function write(buffer, string, offset, length, encoding) {
-      return toBuffer(buffer).write(string, offset, length, encoding);
-    }
-    function readDoubleBE(buffer, offset) {
-      return toBuffer(buffer).readDoubleBE(offset);
-    }
-    function readDoubleLE(buffer, offset) {
-      return toBuffer(buffer).readDoubleLE(offset);
-    }
-    function readFloatBE(buffer, offset) {
-      return toBuffer(buffer).readFloatBE(offset);
-    }
-    function readFloatLE(buffer, offset) {
-      return toBuffer(buffer).readFloatLE(offset);
-    }
-    function readInt32BE(buffer, offset) {
-      return toBuffer(buffer).readInt32BE(offset);
-    }
-    function readInt32LE(buffer, offset) {
-      return toBuffer(buffer).readInt32LE(offset);
-    }
-    function readUInt32BE(buffer, offset) {
-      return toBuffer(buffer).readUInt32BE(offset);
-    }
-    function readUInt32LE(buffer, offset) {
-      return toBuffer(buffer).readUInt32LE(offset);
-    }
-    function writeDoubleBE(buffer, value, offset) {
-      return toBuffer(buffer).writeDoubleBE(value, offset);
-    }
-    function writeDoubleLE(buffer, value, offset) {
-      return toBuffer(buffer).writeDoubleLE(value, offset);
-    }
-    function writeFloatBE(buffer, value, offset) {
-      return toBuffer(buffer).writeFloatBE(value, offset);
-    }
-    function writeFloatLE(buffer, value, offset) {
-      return toBuffer(buffer).writeFloatLE(value, offset);
-    }
-    function writeInt32BE(buffer, value, offset) {
-      return toBuffer(buffer).writeInt32BE(value, offset);
-    }
-    function writeInt32LE(buffer, value, offset) {
-      return toBuffer(buffer).writeInt32LE(value, offset);
-    }
-    function writeUInt32BE(buffer, value, offset) {
-      return toBuffer(buffer).writeUInt32BE(value, offset);
-    }
-    function writeUInt32LE(buffer, value, offset) {
-      return toBuffer(buffer).writeUInt32LE(value, offset);
-    }
-    module.exports = {
-      isBuffer,
-      isEncoding,
-      alloc,
-      allocUnsafe,
-      allocUnsafeSlow,
-      byteLength,
-      compare: compare2,
-      concat: concat2,
-      copy,
-      equals: equals2,
-      fill,
-      from,
-      includes,
-      indexOf,
-      lastIndexOf,
-      swap16,
-      swap32,
-      swap64,
-      toBuffer,
-      toString,
-      toHex,
-      write,
-      readDoubleBE,
-      readDoubleLE,
-      readFloatBE,
-      readFloatLE,
-      readInt32BE,
-      readInt32LE,
-      readUInt32BE,
-      readUInt32LE,
-      writeDoubleBE,
-      writeDoubleLE,
-      writeFloatBE,
-      writeFloatLE,
-      writeInt32BE,
-      writeInt32LE,
-      writeUInt32BE,
-      writeUInt32LE
-    };
-  }
-});
-
-// node_modules/text-decoder/lib/pass-through-decoder.js
-var require_pass_through_decoder = __commonJS({
-  "node_modules/text-decoder/lib/pass-through-decoder.js"(exports, module) {
-    var b4a = require_b4a();
-    module.exports = class PassThroughDecoder {
-      constructor(encoding) {
-        this.encoding = encoding;
-      }
-      get remaining() {
-        return 0;
-      }
-      decode(data) {
-        return b4a.toString(data, this.encoding);
-      }
-      flush() {
-        return "";
-      }
-    };
-  }
-});
-
-// node_modules/text-decoder/lib/utf8-decoder.js
-var require_utf8_decoder = __commonJS({
-  "node_modules/text-decoder/lib/utf8-decoder.js"(exports, module) {
-    var b4a = require_b4a();
-    module.exports = class UTF8Decoder {
-      constructor() {
-        this._reset();
-      }
-      get remaining() {
-        return this.bytesSeen;
-      }
-      decode(data) {
-        if (data.byteLength === 0) return "";
-        if (this.bytesNeeded === 0 && trailingIncomplete(data, 0) === 0) {
-          this.bytesSeen = trailingBytesSeen(data);
-          return b4a.toString(data, "utf8");
-        }
-        let result = "";
-        let start = 0;
-        if (this.bytesNeeded > 0) {
-          while (start < data.byteLength) {
-            const byte = data[start];
-            if (byte < this.lowerBoundary || byte > this.upperBoundary) {
-              result += "\uFFFD";
-              this._reset();
-              break;
-            }
-            this.lowerBoundary = 128;
-            this.upperBoundary = 191;
-            this.codePoint = this.codePoint << 6 | byte & 63;
-            this.bytesSeen++;
-            start++;
-            if (this.bytesSeen === this.bytesNeeded) {
-              result += String.fromCodePoint(this.codePoint);
-              this._reset();
-              break;
-            }
-          }
-          if (this.bytesNeeded > 0) return result;
-        }
-        const trailing = trailingIncomplete(data, start);
-        const end = data.byteLength - trailing;
-        if (end > start) result += b4a.toString(data, "utf8", start, end);
-        for (let i = end; i < data.byteLength; i++) {
-          const byte = data[i];
-          if (this.bytesNeeded === 0) {
-            if (byte <= 127) {
-              this.bytesSeen = 0;
-              result += String.fromCharCode(byte);
-            } else if (byte >= 194 && byte <= 223) {
-              this.bytesNeeded = 2;
-              this.bytesSeen = 1;
-              this.codePoint = byte & 31;
-            } else if (byte >= 224 && byte <= 239) {
-              if (byte === 224) this.lowerBoundary = 160;
-              else if (byte === 237) this.upperBoundary = 159;
-              this.bytesNeeded = 3;
-              this.bytesSeen = 1;
-              this.codePoint = byte & 15;
-            } else if (byte >= 240 && byte <= 244) {
-              if (byte === 240) this.lowerBoundary = 144;
-              else if (byte === 244) this.upperBoundary = 143;
-              this.bytesNeeded = 4;
-              this.bytesSeen = 1;
-              this.codePoint = byte & 7;
-            } else {
-              this.bytesSeen = 1;
-              result += "\uFFFD";
-            }
-            continue;
-          }
-          if (byte < this.lowerBoundary || byte > this.upperBoundary) {
-            result += "\uFFFD";
-            i--;
-            this._reset();
-            continue;
-          }
-          this.lowerBoundary = 128;
-          this.upperBoundary = 191;
-          this.codePoint = this.codePoint << 6 | byte & 63;
-          this.bytesSeen++;
-          if (this.bytesSeen === this.bytesNeeded) {
-            result += String.fromCodePoint(this.codePoint);
-            this._reset();
-          }
-        }
-        return result;
-      }
-      flush() {
-        const result = this.bytesNeeded > 0 ? "\uFFFD" : "";
-        this._reset();
-        return result;
-      }
-      _reset() {
-        this.codePoint = 0;
-        this.bytesNeeded = 0;
-        this.bytesSeen = 0;
-        this.lowerBoundary = 128;
-        this.upperBoundary = 191;
-      }
-    };
-    function trailingIncomplete(data, start) {
-      const len2 = data.byteLength;
-      if (len2 <= start) return 0;
-      const limit = Math.max(start, len2 - 4);
-      let i = len2 - 1;
-      while (i > limit && (data[i] & 192) === 128) i--;
-      if (i < start) return 0;
-      const byte = data[i];
-      let needed;
-      if (byte <= 127) return 0;
-      if (byte >= 194 && byte <= 223) needed = 2;
-      else if (byte >= 224 && byte <= 239) needed = 3;
-      else if (byte >= 240 && byte <= 244) needed = 4;
-      else return 0;
-      const available = len2 - i;
-      return available < needed ? available : 0;
-    }
-    function trailingBytesSeen(data) {
-      const len2 = data.byteLength;
-      if (len2 === 0) return 0;
-      const last2 = data[len2 - 1];
-      if (last2 <= 127) return 0;
-      if ((last2 & 192) !== 128) return 1;
-      const limit = Math.max(0, len2 - 4);
-      let i = len2 - 2;
-      while (i >= limit && (data[i] & 192) === 128) i--;
-      if (i < 0) return 1;
-      const first = data[i];
-      let needed;
-      if (first >= 194 && first <= 223) needed = 2;
-      else if (first >= 224 && first <= 239) needed = 3;
-      else if (first >= 240 && first <= 244) needed = 4;
-      else return 1;
-      if (len2 - i !== needed) return 1;
-      if (needed >= 3) {
-        const second = data[i + 1];
-        if (first === 224 && second < 160) return 1;
-        if (first === 237 && second > 159) return 1;
-        if (first === 240 && second < 144) return 1;
-        if (first === 244 && second > 143) return 1;
-      }
-      return 0;
-    }
-  }
-});
-
-// node_modules/text-decoder/index.js
-var require_text_decoder = __commonJS({
-  "node_modules/text-decoder/index.js"(exports, module) {
-    var PassThroughDecoder = require_pass_through_decoder();
-    var UTF8Decoder = require_utf8_decoder();
-    module.exports = class TextDecoder {
-      constructor(encoding = "utf8") {
-        this.encoding = normalizeEncoding(encoding);
-        switch (this.encoding) {
-          case "utf8":
-            this.decoder = new UTF8Decoder();
-            break;
-          case "utf16le":
-          case "base64":
-            throw new Error("Unsupported encoding: " + this.encoding);
-          default:
-            this.decoder = new PassThroughDecoder(this.encoding);
-        }
-      }
-      get remaining() {
-        return this.decoder.remaining;
-      }
-      push(data) {
-        if (typeof data === "string") return data;
-        return this.decoder.decode(data);
-      }
-      // For Node.js compatibility
-      write(data) {
-        return this.push(data);
-      }
-      end(data) {
-        let result = "";
-        if (data) result = this.push(data);
-        result += this.decoder.flush();
-        return result;
-      }
-    };
-    function normalizeEncoding(encoding) {
-      encoding = encoding.toLowerCase();
-      switch (encoding) {
-        case "utf8":
-        case "utf-8":
-          return "utf8";
-        case "ucs2":
-        case "ucs-2":
-        case "utf16le":
-        case "utf-16le":
-          return "utf16le";
-        case "latin1":
-        case "binary":
-          return "latin1";
-        case "base64":
-        case "ascii":
-        case "hex":
-          return encoding;
-        default:
-          throw new Error("Unknown encoding: " + encoding);
-      }
-    }
-  }
-});
-
-// node_modules/streamx/lib/errors.js
-var require_errors2 = __commonJS({
-  "node_modules/streamx/lib/errors.js"(exports, module) {
-    module.exports = class StreamError extends Error {
-      constructor(msg, code2, fn = StreamError) {
-        super(msg);
-        this.code = code2;
-        if (Error.captureStackTrace) {
-          Error.captureStackTrace(this, fn);
-        }
-      }
-      static isStreamDestroyed(err) {
-        return err && err.code === "STREAM_DESTROYED";
-      }
-      static isPrematureClose(err) {
-        return err && err.code === "PREMATURE_CLOSE";
-      }
-      static isAborted(err) {
-        return err && err.code === "ABORTED";
-      }
-      static isBadArgument(err) {
-        return err && err.code === "BAD_ARGUMENT";
-      }
-      get name() {
-        return "StreamError";
-      }
-      static STREAM_DESTROYED() {
-        return new StreamError("Stream was destroyed", "STREAM_DESTROYED", StreamError.STREAM_DESTROYED);
-      }
-      static PREMATURE_CLOSE(msg = "Premature close") {
-        return new StreamError(msg, "PREMATURE_CLOSE", StreamError.PREMATURE_CLOSE);
-      }
-      static ABORTED() {
-        return new StreamError("Stream aborted", "ABORTED", StreamError.ABORTED);
-      }
-      static BAD_ARGUMENT(msg = "Bad argument") {
-        return new StreamError(msg, "BAD_ARGUMENT", StreamError.BAD_ARGUMENT);
-      }
-    };
-  }
-});
-
-// node_modules/streamx/index.js
-var require_streamx = __commonJS({
-  "node_modules/streamx/index.js"(exports, module) {
-    var { EventEmitter } = require_default();
-    var FIFO = require_fast_fifo();
-    var TextDecoder2 = require_text_decoder();
-    var StreamError = require_errors2();
-    var qmt = typeof queueMicrotask === "undefined" ? (fn) => global.process.nextTick(fn) : queueMicrotask;
-    var MAX = (1 << 29) - 1;
-    var OPENING = 1;
-    var PREDESTROYING = 2;
-    var DESTROYING = 4;
-    var DESTROYED = 8;
-    var NOT_OPENING = MAX ^ OPENING;
-    var NOT_PREDESTROYING = MAX ^ PREDESTROYING;
-    var READ_ACTIVE = 1 << 4;
-    var READ_UPDATING = 2 << 4;
-    var READ_PRIMARY = 4 << 4;
-    var READ_QUEUED = 8 << 4;
-    var READ_RESUMED = 16 << 4;
-    var READ_PIPE_DRAINED = 32 << 4;
-    var READ_ENDING = 64 << 4;
-    var READ_EMIT_DATA = 128 << 4;
-    var READ_EMIT_READABLE = 256 << 4;
-    var READ_EMITTED_READABLE = 512 << 4;
-    var READ_DONE = 1024 << 4;
-    var READ_NEXT_TICK = 2048 << 4;
-    var READ_NEEDS_PUSH = 4096 << 4;
-    var READ_READ_AHEAD = 8192 << 4;
-    var READ_FLOWING = READ_RESUMED | READ_PIPE_DRAINED;
-    var READ_ACTIVE_AND_NEEDS_PUSH = READ_ACTIVE | READ_NEEDS_PUSH;
-    var READ_PRIMARY_AND_ACTIVE = READ_PRIMARY | READ_ACTIVE;
-    var READ_EMIT_READABLE_AND_QUEUED = READ_EMIT_READABLE | READ_QUEUED;
-    var READ_RESUMED_READ_AHEAD = READ_RESUMED | READ_READ_AHEAD;
-    var READ_NOT_ACTIVE = MAX ^ READ_ACTIVE;
-    var READ_NON_PRIMARY = MAX ^ READ_PRIMARY;
-    var READ_NON_PRIMARY_AND_PUSHED = MAX ^ (READ_PRIMARY | READ_NEEDS_PUSH);
-    var READ_PUSHED = MAX ^ READ_NEEDS_PUSH;
-    var READ_PAUSED = MAX ^ READ_RESUMED;
-    var READ_NOT_QUEUED = MAX ^ (READ_QUEUED | READ_EMITTED_READABLE);
-    var READ_NOT_ENDING = MAX ^ READ_ENDING;
-    var READ_PIPE_NOT_DRAINED = MAX ^ READ_FLOWING;
-    var READ_NOT_NEXT_TICK = MAX ^ READ_NEXT_TICK;
-    var READ_NOT_UPDATING = MAX ^ READ_UPDATING;
-    var READ_NO_READ_AHEAD = MAX ^ READ_READ_AHEAD;
-    var READ_PAUSED_NO_READ_AHEAD = MAX ^ READ_RESUMED_READ_AHEAD;
-    var WRITE_ACTIVE = 1 << 18;
-    var WRITE_UPDATING = 2 << 18;
-    var WRITE_PRIMARY = 4 << 18;
-    var WRITE_QUEUED = 8 << 18;
-    var WRITE_UNDRAINED = 16 << 18;
-    var WRITE_DONE = 32 << 18;
-    var WRITE_EMIT_DRAIN = 64 << 18;
-    var WRITE_NEXT_TICK = 128 << 18;
-    var WRITE_WRITING = 256 << 18;
-    var WRITE_FINISHING = 512 << 18;
-    var WRITE_CORKED = 1024 << 18;
-    var WRITE_NOT_ACTIVE = MAX ^ (WRITE_ACTIVE | WRITE_WRITING);
-    var WRITE_NON_PRIMARY = MAX ^ WRITE_PRIMARY;
-    var WRITE_NOT_FINISHING = MAX ^ (WRITE_ACTIVE | WRITE_FINISHING);
-    var WRITE_DRAINED = MAX ^ WRITE_UNDRAINED;
-    var WRITE_NOT_QUEUED = MAX ^ WRITE_QUEUED;
-    var WRITE_NOT_NEXT_TICK = MAX ^ WRITE_NEXT_TICK;
-    var WRITE_NOT_UPDATING = MAX ^ WRITE_UPDATING;
-    var WRITE_NOT_CORKED = MAX ^ WRITE_CORKED;
-    var ACTIVE = READ_ACTIVE | WRITE_ACTIVE;
-    var NOT_ACTIVE = MAX ^ ACTIVE;
-    var DONE = READ_DONE | WRITE_DONE;
-    var DESTROY_STATUS = DESTROYING | DESTROYED | PREDESTROYING;
-    var OPEN_STATUS = DESTROY_STATUS | OPENING;
-    var AUTO_DESTROY = DESTROY_STATUS | DONE;
-    var NON_PRIMARY = WRITE_NON_PRIMARY & READ_NON_PRIMARY;
-    var ACTIVE_OR_TICKING = WRITE_NEXT_TICK | READ_NEXT_TICK;
-    var TICKING = ACTIVE_OR_TICKING & NOT_ACTIVE;
-    var IS_OPENING = OPEN_STATUS | TICKING;
-    var READ_PRIMARY_STATUS = OPEN_STATUS | READ_ENDING | READ_DONE;
-    var READ_STATUS = OPEN_STATUS | READ_DONE | READ_QUEUED;
-    var READ_ENDING_STATUS = OPEN_STATUS | READ_ENDING | READ_QUEUED;
-    var READ_READABLE_STATUS = OPEN_STATUS | READ_EMIT_READABLE | READ_QUEUED | READ_EMITTED_READABLE;
-    var SHOULD_NOT_READ = OPEN_STATUS | READ_ACTIVE | READ_ENDING | READ_DONE | READ_NEEDS_PUSH | READ_READ_AHEAD;
-    var READ_BACKPRESSURE_STATUS = DESTROY_STATUS | READ_ENDING | READ_DONE;
-    var READ_UPDATE_SYNC_STATUS = READ_UPDATING | OPEN_STATUS | READ_NEXT_TICK | READ_PRIMARY;
-    var READ_NEXT_TICK_OR_OPENING = READ_NEXT_TICK | OPENING;
-    var WRITE_PRIMARY_STATUS = OPEN_STATUS | WRITE_FINISHING | WRITE_DONE;
-    var WRITE_QUEUED_AND_UNDRAINED = WRITE_QUEUED | WRITE_UNDRAINED;
-    var WRITE_QUEUED_AND_ACTIVE = WRITE_QUEUED | WRITE_ACTIVE;
-    var WRITE_DRAIN_STATUS = WRITE_QUEUED | WRITE_UNDRAINED | OPEN_STATUS | WRITE_ACTIVE;
-    var WRITE_STATUS = OPEN_STATUS | WRITE_ACTIVE | WRITE_QUEUED | WRITE_CORKED;
-    var WRITE_PRIMARY_AND_ACTIVE = WRITE_PRIMARY | WRITE_ACTIVE;
-    var WRITE_ACTIVE_AND_WRITING = WRITE_ACTIVE | WRITE_WRITING;
-    var WRITE_FINISHING_STATUS = OPEN_STATUS | WRITE_FINISHING | WRITE_QUEUED_AND_ACTIVE | WRITE_DONE;
-    var WRITE_BACKPRESSURE_STATUS = WRITE_UNDRAINED | DESTROY_STATUS | WRITE_FINISHING | WRITE_DONE;
-    var WRITE_UPDATE_SYNC_STATUS = WRITE_UPDATING | OPEN_STATUS | WRITE_NEXT_TICK | WRITE_PRIMARY;
-    var WRITE_DROP_DATA = WRITE_FINISHING | WRITE_DONE | DESTROY_STATUS;
-    var asyncIterator = Symbol.asyncIterator || /* @__PURE__ */ Symbol("asyncIterator");
-    var WritableState = class {
-      constructor(stream, { highWaterMark = 16384, map = null, mapWritable, byteLength, byteLengthWritable } = {}) {
-        this.stream = stream;
-        this.queue = new FIFO();
-        this.highWaterMark = highWaterMark;
-        this.buffered = 0;
-        this.error = null;
-        this.pipeline = null;
-        this.drains = null;
-        this.byteLength = byteLengthWritable || byteLength || defaultByteLength;
-        this.map = mapWritable || map;
-        this.afterWrite = afterWrite.bind(this);
-        this.afterUpdateNextTick = updateWriteNT.bind(this);
-      }
-      get ending() {
-        return (this.stream._duplexState & WRITE_FINISHING) !== 0;
-      }
-      get ended() {
-        return (this.stream._duplexState & WRITE_DONE) !== 0;
-      }
-      push(data) {
-        if ((this.stream._duplexState & WRITE_DROP_DATA) !== 0) return false;
-        if (this.map !== null) data = this.map(data);
-        this.buffered += this.byteLength(data);
-        this.queue.push(data);
-        if (this.buffered < this.highWaterMark) {
-          this.stream._duplexState |= WRITE_QUEUED;
-          return true;
-        }
-        this.stream._duplexState |= WRITE_QUEUED_AND_UNDRAINED;
-        return false;
-      }
-      shift() {
-        const data = this.queue.shift();
-        this.buffered -= this.byteLength(data);
-        if (this.buffered === 0) this.stream._duplexState &= WRITE_NOT_QUEUED;
-        return data;
-      }
-      end(data) {
-        if (typeof data === "function") {
-          this.stream.once("finish", data);
-        } else if (data !== void 0 && data !== null) {
-          this.push(data);
-        }
-        this.stream._duplexState = (this.stream._duplexState | WRITE_FINISHING) & WRITE_NON_PRIMARY;
-      }
-      autoBatch(data, cb) {
-        const buffer = [];
-        const stream = this.stream;
-        buffer.push(data);
-        while ((stream._duplexState & WRITE_STATUS) === WRITE_QUEUED_AND_ACTIVE) {
-          buffer.push(stream._writableState.shift());
-        }
-        if ((stream._duplexState & OPEN_STATUS) !== 0) return cb(null);
-        stream._writev(buffer, cb);
-      }
-      update() {
-        const stream = this.stream;
-        stream._duplexState |= WRITE_UPDATING;
-        do {
-          while ((stream._duplexState & WRITE_STATUS) === WRITE_QUEUED) {
-            const data = this.shift();
-            stream._duplexState |= WRITE_ACTIVE_AND_WRITING;
-            stream._write(data, this.afterWrite);
-          }
-          if ((stream._duplexState & WRITE_PRIMARY_AND_ACTIVE) === 0) this.updateNonPrimary();
-        } while (this.continueUpdate() === true);
-        stream._duplexState &= WRITE_NOT_UPDATING;
-      }
-      updateNonPrimary() {
-        const stream = this.stream;
-        if ((stream._duplexState & WRITE_FINISHING_STATUS) === WRITE_FINISHING) {
-          stream._duplexState = stream._duplexState | WRITE_ACTIVE;
-          stream._final(afterFinal.bind(this));
-          return;
-        }
-        if ((stream._duplexState & DESTROY_STATUS) === DESTROYING) {
-          if ((stream._duplexState & ACTIVE_OR_TICKING) === 0) {
-            stream._duplexState |= ACTIVE;
-            stream._destroy(afterDestroy.bind(this));
-          }
-          return;
-        }
-        if ((stream._duplexState & IS_OPENING) === OPENING) {
-          stream._duplexState = (stream._duplexState | ACTIVE) & NOT_OPENING;
-          stream._open(afterOpen.bind(this));
-        }
-      }
-      continueUpdate() {
-        if ((this.stream._duplexState & WRITE_NEXT_TICK) === 0) return false;
-        this.stream._duplexState &= WRITE_NOT_NEXT_TICK;
-        return true;
-      }
-      updateCallback() {
-        if ((this.stream._duplexState & WRITE_UPDATE_SYNC_STATUS) === WRITE_PRIMARY) {
-          this.update();
-        } else {
-          this.updateNextTick();
-        }
-      }
-      updateNextTick() {
-        if ((this.stream._duplexState & WRITE_NEXT_TICK) !== 0) return;
-        this.stream._duplexState |= WRITE_NEXT_TICK;
-        if ((this.stream._duplexState & WRITE_UPDATING) === 0) qmt(this.afterUpdateNextTick);
-      }
-    };
-    var ReadableState = class {
-      constructor(stream, { highWaterMark = 16384, map = null, mapReadable, byteLength, byteLengthReadable } = {}) {
-        this.stream = stream;
-        this.queue = new FIFO();
-        this.highWaterMark = highWaterMark === 0 ? 1 : highWaterMark;
-        this.buffered = 0;
-        this.readAhead = highWaterMark > 0;
-        this.error = null;
-        this.pipeline = null;
-        this.byteLength = byteLengthReadable || byteLength || defaultByteLength;
-        this.map = mapReadable || map;
-        this.pipeTo = null;
-        this.afterRead = afterRead.bind(this);
-        this.afterUpdateNextTick = updateReadNT.bind(this);
-      }
-      get ending() {
-        return (this.stream._duplexState & READ_ENDING) !== 0;
-      }
-      get ended() {
-        return (this.stream._duplexState & READ_DONE) !== 0;
-      }
-      pipe(pipeTo, cb) {
-        if (this.pipeTo !== null) throw StreamError.BAD_ARGUMENT("Can only pipe to one destination");
-        if (typeof cb !== "function") cb = null;
-        this.stream._duplexState |= READ_PIPE_DRAINED;
-        this.pipeTo = pipeTo;
-        this.pipeline = new Pipeline(this.stream, pipeTo, cb);
-        if (cb) this.stream.on("error", noop);
-        if (isStreamx(pipeTo)) {
-          pipeTo._writableState.pipeline = this.pipeline;
-          if (cb) pipeTo.on("error", noop);
-          pipeTo.on("finish", this.pipeline.finished.bind(this.pipeline));
-        } else {
-          const onerror = this.pipeline.done.bind(this.pipeline, pipeTo);
-          const onclose = this.pipeline.done.bind(this.pipeline, pipeTo, null);
-          pipeTo.on("error", onerror);
-          pipeTo.on("close", onclose);
-          pipeTo.on("finish", this.pipeline.finished.bind(this.pipeline));
-        }
-        pipeTo.on("drain", afterDrain.bind(this));
-        this.stream.emit("piping", pipeTo);
-        pipeTo.emit("pipe", this.stream);
-      }
-      push(data) {
-        const stream = this.stream;
-        if (data === null) {
-          this.highWaterMark = 0;
-          stream._duplexState = (stream._duplexState | READ_ENDING) & READ_NON_PRIMARY_AND_PUSHED;
-          return false;
-        }
-        if (this.map !== null) {
-          data = this.map(data);
-          if (data === null) {
-            stream._duplexState &= READ_PUSHED;
-            return this.buffered < this.highWaterMark;
-          }
-        }
-        this.buffered += this.byteLength(data);
-        this.queue.push(data);
-        stream._duplexState = (stream._duplexState | READ_QUEUED) & READ_PUSHED;
-        return this.buffered < this.highWaterMark;
-      }
-      shift() {
-        const data = this.queue.shift();
-        this.buffered -= this.byteLength(data);
-        if (this.buffered === 0) {
-          this.stream._duplexState &= READ_NOT_QUEUED;
-        }
-        return data;
-      }
-      unshift(data) {
-        const pending = [this.map !== null ? this.map(data) : data];
-        while (this.buffered > 0) pending.push(this.shift());
-        for (let i = 0; i < pending.length - 1; i++) {
-          const data2 = pending[i];
-          this.buffered += this.byteLength(data2);
-          this.queue.push(data2);
-        }
-        this.push(pending[pending.length - 1]);
-      }
-      read() {
-        const stream = this.stream;
-        if ((stream._duplexState & READ_STATUS) === READ_QUEUED) {
-          const data = this.shift();
-          if (this.pipeTo !== null && this.pipeTo.write(data) === false) {
-            stream._duplexState &= READ_PIPE_NOT_DRAINED;
-          }
-          if ((stream._duplexState & READ_EMIT_DATA) !== 0) {
-            stream.emit("data", data);
-          }
-          return data;
-        }
-        if (this.readAhead === false) {
-          stream._duplexState |= READ_READ_AHEAD;
-          this.updateNextTick();
-        }
-        return null;
-      }
-      drain() {
-        const stream = this.stream;
-        while ((stream._duplexState & READ_STATUS) === READ_QUEUED && (stream._duplexState & READ_FLOWING) !== 0) {
-          const data = this.shift();
-          if (this.pipeTo !== null && this.pipeTo.write(data) === false) {
-            stream._duplexState &= READ_PIPE_NOT_DRAINED;
-          }
-          if ((stream._duplexState & READ_EMIT_DATA) !== 0) {
-            stream.emit("data", data);
-          }
-        }
-      }
-      update() {
-        const stream = this.stream;
-        stream._duplexState |= READ_UPDATING;
-        do {
-          this.drain();
-          while (this.buffered < this.highWaterMark && (stream._duplexState & SHOULD_NOT_READ) === READ_READ_AHEAD) {
-            stream._duplexState |= READ_ACTIVE_AND_NEEDS_PUSH;
-            stream._read(this.afterRead);
-            this.drain();
-          }
-          if ((stream._duplexState & READ_READABLE_STATUS) === READ_EMIT_READABLE_AND_QUEUED) {
-            stream._duplexState |= READ_EMITTED_READABLE;
-            stream.emit("readable");
-          }
-          if ((stream._duplexState & READ_PRIMARY_AND_ACTIVE) === 0) {
-            this.updateNonPrimary();
-          }
-        } while (this.continueUpdate() === true);
-        stream._duplexState &= READ_NOT_UPDATING;
-      }
-      updateNonPrimary() {
-        const stream = this.stream;
-        if ((stream._duplexState & READ_ENDING_STATUS) === READ_ENDING) {
-          stream._duplexState = (stream._duplexState | READ_DONE) & READ_NOT_ENDING;
-          stream.emit("end");
-          if ((stream._duplexState & AUTO_DESTROY) === DONE) {
-            stream._duplexState |= DESTROYING;
-          }
-          if (this.pipeTo !== null) {
-            this.pipeTo.end();
-          }
-        }
-        if ((stream._duplexState & DESTROY_STATUS) === DESTROYING) {
-          if ((stream._duplexState & ACTIVE_OR_TICKING) === 0) {
-            stream._duplexState |= ACTIVE;
-            stream._destroy(afterDestroy.bind(this));
-          }
-          return;
-        }
-        if ((stream._duplexState & IS_OPENING) === OPENING) {
-          stream._duplexState = (stream._duplexState | ACTIVE) & NOT_OPENING;
-          stream._open(afterOpen.bind(this));
-        }
-      }
-      continueUpdate() {
-        if ((this.stream._duplexState & READ_NEXT_TICK) === 0) return false;
-        this.stream._duplexState &= READ_NOT_NEXT_TICK;
-        return true;
-      }
-      updateCallback() {
-        if ((this.stream._duplexState & READ_UPDATE_SYNC_STATUS) === READ_PRIMARY) {
-          this.update();
-        } else {
-          this.updateNextTick();
-        }
-      }
-      updateNextTickIfOpen() {
-        if ((this.stream._duplexState & READ_NEXT_TICK_OR_OPENING) !== 0) return;
-        this.stream._duplexState |= READ_NEXT_TICK;
-        if ((this.stream._duplexState & READ_UPDATING) === 0) qmt(this.afterUpdateNextTick);
-      }
-      updateNextTick() {
-        if ((this.stream._duplexState & READ_NEXT_TICK) !== 0) return;
-        this.stream._duplexState |= READ_NEXT_TICK;
-        if ((this.stream._duplexState & READ_UPDATING) === 0) qmt(this.afterUpdateNextTick);
-      }
-    };
-    var TransformState = class {
-      constructor(stream) {
-        this.data = null;
-        this.afterTransform = afterTransform.bind(stream);
-        this.afterFinal = null;
-      }
-    };
-    var Pipeline = class {
-      constructor(src, dst, cb) {
-        this.from = src;
-        this.to = dst;
-        this.afterPipe = cb;
-        this.error = null;
-        this.pipeToFinished = false;
-      }
-      finished() {
-        this.pipeToFinished = true;
-      }
-      done(stream, err) {
-        if (err) this.error = err;
-        if (stream === this.to) {
-          this.to = null;
-          if (this.from !== null) {
-            if ((this.from._duplexState & READ_DONE) === 0 || !this.pipeToFinished) {
-              this.from.destroy(this.error || StreamError.PREMATURE_CLOSE("Writable stream closed"));
-            }
-            return;
-          }
-        }
-        if (stream === this.from) {
-          this.from = null;
-          if (this.to !== null) {
-            if ((stream._duplexState & READ_DONE) === 0) {
-              this.to.destroy(this.error || StreamError.PREMATURE_CLOSE("Readable stream closed"));
-            }
-            return;
-          }
-        }
-        if (this.afterPipe !== null) this.afterPipe(this.error);
-        this.to = this.from = this.afterPipe = null;
-      }
-    };
-    function afterDrain() {
-      this.stream._duplexState |= READ_PIPE_DRAINED;
-      this.updateCallback();
-    }
-    function afterFinal(err) {
-      const stream = this.stream;
-      if (err) stream.destroy(err);
-      if ((stream._duplexState & DESTROY_STATUS) === 0) {
-        stream._duplexState |= WRITE_DONE;
-        stream.emit("finish");
-      }
-      if ((stream._duplexState & AUTO_DESTROY) === DONE) {
-        stream._duplexState |= DESTROYING;
-      }
-      stream._duplexState &= WRITE_NOT_FINISHING;
-      if ((stream._duplexState & WRITE_UPDATING) === 0) {
-        this.update();
-      } else {
-        this.updateNextTick();
-      }
-    }
-    function afterDestroy(err) {
-      const stream = this.stream;
-      if (!err && !StreamError.isStreamDestroyed(this.error)) err = this.error;
-      if (err) stream.emit("error", err);
-      stream._duplexState |= DESTROYED;
-      stream.emit("close");
-      const rs = stream._readableState;
-      const ws = stream._writableState;
-      if (rs !== null && rs.pipeline !== null) {
-        rs.pipeline.done(stream, err);
-      }
-      if (ws !== null) {
-        while (ws.drains !== null && ws.drains.length > 0) {
-          ws.drains.shift().resolve(false);
-        }
-        if (ws.pipeline !== null) {
-          ws.pipeline.done(stream, err);
-        }
-      }
-    }
-    function afterWrite(err) {
-      const stream = this.stream;
-      if (err) stream.destroy(err);
-      stream._duplexState &= WRITE_NOT_ACTIVE;
-      if (this.drains !== null) tickDrains(this.drains);
-      if ((stream._duplexState & WRITE_DRAIN_STATUS) === WRITE_UNDRAINED) {
-        stream._duplexState &= WRITE_DRAINED;
-        if ((stream._duplexState & WRITE_EMIT_DRAIN) === WRITE_EMIT_DRAIN) {
-          stream.emit("drain");
-        }
-      }
-      this.updateCallback();
-    }
-    function afterRead(err) {
-      if (err) this.stream.destroy(err);
-      this.stream._duplexState &= READ_NOT_ACTIVE;
-      if (this.readAhead === false && (this.stream._duplexState & READ_RESUMED) === 0) {
-        this.stream._duplexState &= READ_NO_READ_AHEAD;
-      }
-      this.updateCallback();
-    }
-    function updateReadNT() {
-      if ((this.stream._duplexState & READ_UPDATING) === 0) {
-        this.stream._duplexState &= READ_NOT_NEXT_TICK;
-        this.update();
-      }
-    }
-    function updateWriteNT() {
-      if ((this.stream._duplexState & WRITE_UPDATING) === 0) {
-        this.stream._duplexState &= WRITE_NOT_NEXT_TICK;
-        this.update();
-      }
-    }
-    function tickDrains(drains) {
-      for (let i = 0; i < drains.length; i++) {
-        if (--drains[i].writes === 0) {
-          drains.shift().resolve(true);
-          i--;
-        }
-      }
-    }
-    function afterOpen(err) {
-      const stream = this.stream;
-      if (err) stream.destroy(err);
-      if ((stream._duplexState & DESTROYING) === 0) {
-        if ((stream._duplexState & READ_PRIMARY_STATUS) === 0) {
-          stream._duplexState |= READ_PRIMARY;
-        }
-        if ((stream._duplexState & WRITE_PRIMARY_STATUS) === 0) {
-          stream._duplexState |= WRITE_PRIMARY;
-        }
-        stream.emit("open");
-      }
-      stream._duplexState &= NOT_ACTIVE;
-      if (stream._writableState !== null) {
-        stream._writableState.updateCallback();
-      }
-      if (stream._readableState !== null) {
-        stream._readableState.updateCallback();
-      }
-    }
-    function afterTransform(err, data) {
-      if (data !== void 0 && data !== null) this.push(data);
-      this._writableState.afterWrite(err);
-    }
-    function newListener(name) {
-      if (this._readableState !== null) {
-        if (name === "data") {
-          this._duplexState |= READ_EMIT_DATA | READ_RESUMED_READ_AHEAD;
-          this._readableState.updateNextTick();
-        }
-        if (name === "readable") {
-          this._duplexState |= READ_EMIT_READABLE;
-          this._readableState.updateNextTick();
-        }
-      }
-      if (this._writableState !== null) {
-        if (name === "drain") {
-          this._duplexState |= WRITE_EMIT_DRAIN;
-          this._writableState.updateNextTick();
-        }
-      }
-    }
-    var Stream = class extends EventEmitter {
-      constructor(opts) {
-        super();
-        this._duplexState = 0;
-        this._readableState = null;
-        this._writableState = null;
-        if (opts) {
-          if (opts.open) this._open = opts.open;
-          if (opts.destroy) this._destroy = opts.destroy;
-          if (opts.predestroy) this._predestroy = opts.predestroy;
-          if (opts.signal) opts.signal.addEventListener("abort", abort.bind(this));
-        }
-        this.on("newListener", newListener);
-      }
-      _open(cb) {
-        cb(null);
-      }
-      _destroy(cb) {
-        cb(null);
-      }
-      _predestroy() {
-      }
-      get readable() {
-        return this._readableState !== null ? true : void 0;
-      }
-      get writable() {
-        return this._writableState !== null ? true : void 0;
-      }
-      get destroyed() {
-        return (this._duplexState & DESTROYED) !== 0;
-      }
-      get destroying() {
-        return (this._duplexState & DESTROY_STATUS) !== 0;
-      }
-      destroy(err) {
-        if ((this._duplexState & DESTROY_STATUS) === 0) {
-          if (!err) err = StreamError.STREAM_DESTROYED();
-          this._duplexState = (this._duplexState | DESTROYING) & NON_PRIMARY;
-          if (this._readableState !== null) {
-            this._readableState.highWaterMark = 0;
-            this._readableState.error = err;
-          }
-          if (this._writableState !== null) {
-            this._writableState.highWaterMark = 0;
-            this._writableState.error = err;
-          }
-          this._duplexState |= PREDESTROYING;
-          this._predestroy();
-          this._duplexState &= NOT_PREDESTROYING;
-          if (this._readableState !== null) {
-            this._readableState.updateNextTick();
-          }
-          if (this._writableState !== null) {
-            this._writableState.updateNextTick();
-          }
-        }
-      }
-    };
-    var Readable3 = class _Readable extends Stream {
-      constructor(opts) {
-        super(opts);
-        this._duplexState |= OPENING | WRITE_DONE | READ_READ_AHEAD;
-        this._readableState = new ReadableState(this, opts);
-        if (opts) {
-          if (this._readableState.readAhead === false) this._duplexState &= READ_NO_READ_AHEAD;
-          if (opts.read) this._read = opts.read;
-          if (opts.eagerOpen) this._readableState.updateNextTick();
-          if (opts.encoding) this.setEncoding(opts.encoding);
-        }
-      }
-      static deferred(fn, opts) {
-        const out = new PassThrough2(opts);
-        fn().then((src) => {
-          if (src === null) return out.end();
-          if (out.destroying) return;
-          pipeline4(src, out, noop);
-        }).catch((err) => out.destroy(err));
-        return out;
-      }
-      setEncoding(encoding) {
-        const dec = new TextDecoder2(encoding);
-        const map = this._readableState.map || echo;
-        this._readableState.map = mapOrSkip;
-        return this;
-        function mapOrSkip(data) {
-          const next = dec.push(data);
-          return next === "" && (data.byteLength !== 0 || dec.remaining > 0) ? null : map(next);
-        }
-      }
-      _read(cb) {
-        cb(null);
-      }
-      pipe(dest, cb) {
-        this._readableState.updateNextTick();
-        this._readableState.pipe(dest, cb);
-        return dest;
-      }
-      read() {
-        this._readableState.updateNextTick();
-        return this._readableState.read();
-      }
-      push(data) {
-        this._readableState.updateNextTickIfOpen();
-        return this._readableState.push(data);
-      }
-      unshift(data) {
-        this._readableState.updateNextTickIfOpen();
-        return this._readableState.unshift(data);
-      }
-      resume() {
-        this._duplexState |= READ_RESUMED_READ_AHEAD;
-        this._readableState.updateNextTick();
-        return this;
-      }
-      pause() {
-        this._duplexState &= this._readableState.readAhead === false ? READ_PAUSED_NO_READ_AHEAD : READ_PAUSED;
-        return this;
-      }
-      static _fromAsyncIterator(ite, opts) {
-        let destroy;
-        const rs = new _Readable({
-          ...opts,
-          read(cb) {
-            ite.next().then(push).then(cb.bind(null, null)).catch(cb);
-          },
-          predestroy() {
-            destroy = ite.return();
-          },
-          destroy(cb) {
-            if (!destroy) return cb(null);
-            destroy.then(cb.bind(null, null)).catch(cb);
-          }
-        });
-        return rs;
-        function push(data) {
-          if (data.done) rs.push(null);
-          else rs.push(data.value);
-        }
-      }
-      static from(data, opts) {
-        if (isReadStreamx(data)) return data;
-        if (data[asyncIterator]) return this._fromAsyncIterator(data[asyncIterator](), opts);
-        if (!Array.isArray(data)) data = data === void 0 ? [] : [data];
-        let i = 0;
-        return new _Readable({
-          ...opts,
-          read(cb) {
-            this.push(i === data.length ? null : data[i++]);
-            cb(null);
-          }
-        });
-      }
-      static isBackpressured(rs) {
-        return (rs._duplexState & READ_BACKPRESSURE_STATUS) !== 0 || rs._readableState.buffered >= rs._readableState.highWaterMark;
-      }
-      static isPaused(rs) {
-        return (rs._duplexState & READ_RESUMED) === 0;
-      }
-      [asyncIterator]() {
-        const stream = this;
-        let error2 = null;
-        let promiseResolve = null;
-        let promiseReject = null;
-        this.on("error", (err) => {
-          error2 = err;
-        });
-        this.on("readable", onreadable);
-        this.on("close", onclose);
-        return {
-          [asyncIterator]() {
-            return this;
-          },
-          next() {
-            return new Promise(function(resolve4, reject) {
-              promiseResolve = resolve4;
-              promiseReject = reject;
-              const data = stream.read();
-              if (data !== null) ondata(data);
-              else if ((stream._duplexState & DESTROYED) !== 0) ondata(null);
-            });
-          },
-          return() {
-            return destroy(null);
-          },
-          throw(err) {
-            return destroy(err);
-          }
-        };
-        function onreadable() {
-          if (promiseResolve !== null) ondata(stream.read());
-        }
-        function onclose() {
-          if (promiseResolve !== null) ondata(null);
-        }
-        function ondata(data) {
-          if (promiseReject === null) return;
-          if (error2) {
-            promiseReject(error2);
-          } else if (data === null && (stream._duplexState & READ_DONE) === 0) {
-            promiseReject(StreamError.STREAM_DESTROYED());
-          } else {
-            promiseResolve({ value: data, done: data === null });
-          }
-          promiseReject = promiseResolve = null;
-        }
-        function destroy(err) {
-          stream.destroy(err);
-          return new Promise((resolve4, reject) => {
-            if (stream._duplexState & DESTROYED) return resolve4({ value: void 0, done: true });
-            stream.once("close", function() {
-              if (err) reject(err);
-              else resolve4({ value: void 0, done: true });
-            });
-          });
-        }
-      }
-    };
-    var Writable = class extends Stream {
-      constructor(opts) {
-        super(opts);
-        this._duplexState |= OPENING | READ_DONE;
-        this._writableState = new WritableState(this, opts);
-        if (opts) {
-          if (opts.writev) this._writev = opts.writev;
-          if (opts.write) this._write = opts.write;
-          if (opts.final) this._final = opts.final;
-          if (opts.eagerOpen) this._writableState.updateNextTick();
-        }
-      }
-      cork() {
-        this._duplexState |= WRITE_CORKED;
-      }
-      uncork() {
-        this._duplexState &= WRITE_NOT_CORKED;
-        this._writableState.updateNextTick();
-      }
-      _writev(batch, cb) {
-        cb(null);
-      }
-      _write(data, cb) {
-        this._writableState.autoBatch(data, cb);
-      }
-      _final(cb) {
-        cb(null);
-      }
-      static isBackpressured(ws) {
-        return (ws._duplexState & WRITE_BACKPRESSURE_STATUS) !== 0;
-      }
-      static drained(ws) {
-        if (ws.destroyed) return Promise.resolve(false);
-        const state = ws._writableState;
-        const pending = isWritev(ws) ? Math.min(1, state.queue.length) : state.queue.length;
-        const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0);
-        if (writes === 0) return Promise.resolve(true);
-        if (state.drains === null) state.drains = [];
-        return new Promise((resolve4) => {
-          state.drains.push({ writes, resolve: resolve4 });
-        });
-      }
-      write(data) {
-        this._writableState.updateNextTick();
-        return this._writableState.push(data);
-      }
-      end(data) {
-        this._writableState.updateNextTick();
-        this._writableState.end(data);
-        return this;
-      }
-    };
-    var Duplex = class extends Readable3 {
-      // and Writable
-      constructor(opts) {
-        super(opts);
-        this._duplexState = OPENING | this._duplexState & READ_READ_AHEAD;
-        this._writableState = new WritableState(this, opts);
-        if (opts) {
-          if (opts.writev) this._writev = opts.writev;
-          if (opts.write) this._write = opts.write;
-          if (opts.final) this._final = opts.final;
-        }
-      }
-      cork() {
-        this._duplexState |= WRITE_CORKED;
-      }
-      uncork() {
-        this._duplexState &= WRITE_NOT_CORKED;
-        this._writableState.updateNextTick();
-      }
-      _writev(batch, cb) {
-        cb(null);
-      }
-      _write(data, cb) {
-        this._writableState.autoBatch(data, cb);
-      }
-      _final(cb) {
-        cb(null);
-      }
-      write(data) {
-        this._writableState.updateNextTick();
-        return this._writableState.push(data);
-      }
-      end(data) {
-        this._writableState.updateNextTick();
-        this._writableState.end(data);
-        return this;
-      }
-    };
-    var Transform4 = class extends Duplex {
-      constructor(opts) {
-        super(opts);
-        this._transformState = new TransformState(this);
-        if (opts) {
-          if (opts.transform) this._transform = opts.transform;
-          if (opts.flush) this._flush = opts.flush;
-        }
-      }
-      _write(data, cb) {
-        if (this._readableState.buffered >= this._readableState.highWaterMark) {
-          this._transformState.data = data;
-        } else {
-          this._transform(data, this._transformState.afterTransform);
-        }
-      }
-      _read(cb) {
-        if (this._transformState.data !== null) {
-          const data = this._transformState.data;
-          this._transformState.data = null;
-          cb(null);
-          this._transform(data, this._transformState.afterTransform);
-        } else {
-          cb(null);
-        }
-      }
-      destroy(err) {
-        super.destroy(err);
-        if (this._transformState.data !== null) {
-          this._transformState.data = null;
-          this._transformState.afterTransform();
-        }
-      }
-      _transform(data, cb) {
-        cb(null, data);
-      }
-      _flush(cb) {
-        cb(null);
-      }
-      _final(cb) {
-        this._transformState.afterFinal = cb;
-        this._flush(transformAfterFlush.bind(this));
-      }
-    };
-    var PassThrough2 = class extends Transform4 {
-    };
-    function transformAfterFlush(err, data) {
-      const cb = this._transformState.afterFinal;
-      if (err) return cb(err);
-      if (data !== null && data !== void 0) this.push(data);
-      this.push(null);
-      cb(null);
-    }
-    function pipelinePromise(...streams) {
-      return new Promise((resolve4, reject) => {
-        return pipeline4(...streams, (err) => {
-          if (err) return reject(err);
-          resolve4();
-        });
-      });
-    }
-    function pipeline4(stream, ...streams) {
-      const all = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
-      const done = all.length && typeof all[all.length - 1] === "function" ? all.pop() : null;
-      if (all.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
-      let src = all[0];
-      let dest = null;
-      let error2 = null;
-      for (let i = 1; i < all.length; i++) {
-        dest = all[i];
-        if (isStreamx(src)) {
-          src.pipe(dest, onerror);
-        } else {
-          errorHandle(src, true, i > 1, onerror);
-          src.pipe(dest);
-        }
-        src = dest;
-      }
-      if (done) {
-        let fin = false;
-        const autoDestroy = isStreamx(dest) || !!(dest._writableState && dest._writableState.autoDestroy);
-        dest.on("error", (err) => {
-          if (error2 === null) error2 = err;
-        });
-        dest.on("finish", () => {
-          fin = true;
-          if (!autoDestroy) done(error2);
-        });
-        if (autoDestroy) {
-          dest.on("close", () => done(error2 || (fin ? null : StreamError.PREMATURE_CLOSE())));
-        }
-      }
-      return dest;
-      function errorHandle(s, rd, wr, onerror2) {
-        s.on("error", onerror2);
-        s.on("close", onclose);
-        function onclose() {
-          if (rd && s._readableState && !s._readableState.ended) {
-            return onerror2(StreamError.PREMATURE_CLOSE());
-          }
-          if (wr && s._writableState && !s._writableState.ended) {
-            return onerror2(StreamError.PREMATURE_CLOSE());
-          }
-        }
-      }
-      function onerror(err) {
-        if (!err || error2) return;
-        error2 = err;
-        for (const s of all) {
-          s.destroy(err);
-        }
-      }
-    }
-    function echo(s) {
-      return s;
-    }
-    function isStream(stream) {
-      return !!stream._readableState || !!stream._writableState;
-    }
-    function isStreamx(stream) {
-      return typeof stream._duplexState === "number" && isStream(stream);
-    }
-    function isEnding(stream) {
-      return !!stream._readableState && stream._readableState.ending;
-    }
-    function isEnded(stream) {
-      return !!stream._readableState && stream._readableState.ended;
-    }
-    function isFinishing(stream) {
-      return !!stream._writableState && stream._writableState.ending;
-    }
-    function isFinished(stream) {
-      return !!stream._writableState && stream._writableState.ended;
-    }
-    function getStreamError(stream, opts = {}) {
-      const err = stream._readableState && stream._readableState.error || stream._writableState && stream._writableState.error;
-      return !opts.all && StreamError.isStreamDestroyed(err) ? null : err;
-    }
-    function isReadStreamx(stream) {
-      return isStreamx(stream) && stream.readable;
-    }
-    function isDisturbed(stream) {
-      return (stream._duplexState & OPENING) !== OPENING || (stream._duplexState & DESTROYING) === DESTROYING || (stream._duplexState & ACTIVE_OR_TICKING) !== 0;
-    }
-    function isTypedArray(data) {
-      return typeof data === "object" && data !== null && typeof data.byteLength === "number";
-    }
-    function defaultByteLength(data) {
-      return isTypedArray(data) ? data.byteLength : 1024;
-    }
-    function noop() {
-    }
-    function abort() {
-      this.destroy(StreamError.ABORTED());
-    }
-    function isWritev(s) {
-      return s._writev !== Writable.prototype._writev && s._writev !== Duplex.prototype._writev;
-    }
-    module.exports = {
-      pipeline: pipeline4,
-      pipelinePromise,
-      isStream,
-      isStreamx,
-      isEnding,
-      isEnded,
-      isFinishing,
-      isFinished,
-      isDisturbed,
-      getStreamError,
-      Stream,
-      Writable,
-      Readable: Readable3,
-      Duplex,
-      Transform: Transform4,
-      // Export PassThrough for compatibility with Node.js core's stream module
-      PassThrough: PassThrough2
-    };
-  }
-});
-
-// node_modules/tar-stream/headers.js
-var require_headers2 = __commonJS({
-  "node_modules/tar-stream/headers.js"(exports) {
-    var b4a = require_b4a();
-    var ZEROS = "0000000000000000000";
-    var SEVENS = "7777777777777777777";
-    var ZERO_OFFSET = "0".charCodeAt(0);
-    var USTAR_MAGIC = b4a.from([117, 115, 116, 97, 114, 0]);
-    var USTAR_VER = b4a.from([ZERO_OFFSET, ZERO_OFFSET]);
-    var GNU_MAGIC2 = b4a.from([117, 115, 116, 97, 114, 32]);
-    var GNU_VER = b4a.from([32, 0]);
-    var MASK = 4095;
-    var MAGIC_OFFSET = 257;
-    var VERSION_OFFSET = 263;
-    exports.decodeLongPath = function decodeLongPath(buf, encoding) {
-      return decodeStr(buf, 0, buf.length, encoding);
-    };
-    exports.encodePax = function encodePax(opts) {
-      let result = "";
-      if (opts.name) result += addLength(" path=" + opts.name + "\n");
-      if (opts.linkname) result += addLength(" linkpath=" + opts.linkname + "\n");
-      const pax = opts.pax;
-      if (pax) {
-        for (const key in pax) {
-          result += addLength(" " + key + "=" + pax[key] + "\n");
-        }
-      }
-      return b4a.from(result);
-    };
-    exports.decodePax = function decodePax(buf) {
-      const result = {};
-      while (buf.length) {
-        let i = 0;
-        while (i < buf.length && buf[i] !== 32) i++;
-        const len2 = parseInt(b4a.toString(buf.subarray(0, i)), 10);
-        if (!len2) return result;
-        const b = b4a.toString(buf.subarray(i + 1, len2 - 1));
-        const keyIndex = b.indexOf("=");
-        if (keyIndex === -1) return result;
-        result[b.slice(0, keyIndex)] = b.slice(keyIndex + 1);
-        buf = buf.subarray(len2);
-      }
-      return result;
-    };
-    exports.encode = function encode(opts) {
-      const buf = b4a.alloc(512);
-      let name = opts.name;
-      let prefix = "";
-      if (opts.typeflag === 5 && name[name.length - 1] !== "/") name += "/";
-      if (b4a.byteLength(name) !== name.length) return null;
-      while (b4a.byteLength(name) > 100) {
-        const i = name.indexOf("/");
-        if (i === -1) return null;
-        prefix += prefix ? "/" + name.slice(0, i) : name.slice(0, i);
-        name = name.slice(i + 1);
-      }
-      if (b4a.byteLength(name) > 100 || b4a.byteLength(prefix) > 155) return null;
-      if (opts.linkname && b4a.byteLength(opts.linkname) > 100) return null;
-      b4a.write(buf, name);
-      b4a.write(buf, encodeOct(opts.mode & MASK, 6), 100);
-      b4a.write(buf, encodeOct(opts.uid, 6), 108);
-      b4a.write(buf, encodeOct(opts.gid, 6), 116);
-      encodeSize(opts.size, buf, 124);
-      b4a.write(buf, encodeOct(opts.mtime.getTime() / 1e3 | 0, 11), 136);
-      buf[156] = ZERO_OFFSET + toTypeflag(opts.type);
-      if (opts.linkname) b4a.write(buf, opts.linkname, 157);
-      b4a.copy(USTAR_MAGIC, buf, MAGIC_OFFSET);
-      b4a.copy(USTAR_VER, buf, VERSION_OFFSET);
-      if (opts.uname) b4a.write(buf, opts.uname, 265);
-      if (opts.gname) b4a.write(buf, opts.gname, 297);
-      b4a.write(buf, encodeOct(opts.devmajor || 0, 6), 329);
-      b4a.write(buf, encodeOct(opts.devminor || 0, 6), 337);
-      if (prefix) b4a.write(buf, prefix, 345);
-      b4a.write(buf, encodeOct(cksum(buf), 6), 148);
-      return buf;
-    };
-    exports.decode = function decode(buf, filenameEncoding, allowUnknownFormat) {
-      let typeflag = buf[156] === 0 ? 0 : buf[156] - ZERO_OFFSET;
-      let name = decodeStr(buf, 0, 100, filenameEncoding);
-      const mode = decodeOct(buf, 100, 8);
-      const uid = decodeOct(buf, 108, 8);
-      const gid = decodeOct(buf, 116, 8);
-      const size = decodeOct(buf, 124, 12);
-      const mtime = decodeOct(buf, 136, 12);
-      const type = toType(typeflag);
-      const linkname = buf[157] === 0 ? null : decodeStr(buf, 157, 100, filenameEncoding);
-      const uname = decodeStr(buf, 265, 32);
-      const gname = decodeStr(buf, 297, 32);
-      const devmajor = decodeOct(buf, 329, 8);
-      const devminor = decodeOct(buf, 337, 8);
-      const c = cksum(buf);
-      if (c === 8 * 32) return null;
-      if (c !== decodeOct(buf, 148, 8)) throw new Error("Invalid tar header. Maybe the tar is corrupted or it needs to be gunzipped?");
-      if (isUSTAR(buf)) {
-        if (buf[345]) name = decodeStr(buf, 345, 155, filenameEncoding) + "/" + name;
-      } else if (isGNU(buf)) {
-      } else {
-        if (!allowUnknownFormat) {
-          throw new Error("Invalid tar header: unknown format.");
-        }
-      }
-      if (typeflag === 0 && name && name[name.length - 1] === "/") typeflag = 5;
-      return {
-        name,
-        mode,
-        uid,
-        gid,
-        size,
-        byteOffset: 0,
-        mtime: new Date(1e3 * mtime),
-        type,
-        linkname,
-        uname,
-        gname,
-        devmajor,
-        devminor,
-        pax: null
-      };
-    };
-    function isUSTAR(buf) {
-      return b4a.equals(USTAR_MAGIC, buf.subarray(MAGIC_OFFSET, MAGIC_OFFSET + 6));
-    }
-    function isGNU(buf) {
-      return b4a.equals(GNU_MAGIC2, buf.subarray(MAGIC_OFFSET, MAGIC_OFFSET + 6)) && b4a.equals(GNU_VER, buf.subarray(VERSION_OFFSET, VERSION_OFFSET + 2));
-    }
-    function clamp(index, len2, defaultValue) {
-      if (typeof index !== "number") return defaultValue;
-      index = ~~index;
-      if (index >= len2) return len2;
-      if (index >= 0) return index;
-      index += len2;
-      if (index >= 0) return index;
-      return 0;
-    }
-    function toType(flag) {
-      switch (flag) {
-        case 0:
-          return "file";
-        case 1:
-          return "link";
-        case 2:
-          return "symlink";
-        case 3:
-          return "character-device";
-        case 4:
-          return "block-device";
-        case 5:
-          return "directory";
-        case 6:
-          return "fifo";
-        case 7:
-          return "contiguous-file";
-        case 72:
-          return "pax-header";
-        case 55:
-          return "pax-global-header";
-        case 27:
-          return "gnu-long-link-path";
-        case 28:
-        case 30:
-          return "gnu-long-path";
-      }
-      return null;
-    }
-    function toTypeflag(flag) {
-      switch (flag) {
-        case "file":
-          return 0;
-        case "link":
-          return 1;
-        case "symlink":
-          return 2;
-        case "character-device":
-          return 3;
-        case "block-device":
-          return 4;
-        case "directory":
-          return 5;
-        case "fifo":
-          return 6;
-        case "contiguous-file":
-          return 7;
-        case "pax-header":
-          return 72;
-      }
-      return 0;
-    }
-    function indexOf(block, num, offset, end) {
-      for (; offset < end; offset++) {
-        if (block[offset] === num) return offset;
-      }
-      return end;
-    }
-    function cksum(block) {
-      let sum = 8 * 32;
-      for (let i = 0; i < 148; i++) sum += block[i];
-      for (let j = 156; j < 512; j++) sum += block[j];
-      return sum;
-    }
-    function encodeOct(val, n) {
-      val = val.toString(8);
-      if (val.length > n) return SEVENS.slice(0, n) + " ";
-      return ZEROS.slice(0, n - val.length) + val + " ";
-    }
-    function encodeSizeBin(num, buf, off) {
-      buf[off] = 128;
-      for (let i = 11; i > 0; i--) {
-        buf[off + i] = num & 255;
-        num = Math.floor(num / 256);
-      }
-    }
-    function encodeSize(num, buf, off) {
-      if (num.toString(8).length > 11) {
-        encodeSizeBin(num, buf, off);
-      } else {
-        b4a.write(buf, encodeOct(num, 11), off);
-      }
-    }
-    function parse256(buf) {
-      let positive;
-      if (buf[0] === 128) positive = true;
-      else if (buf[0] === 255) positive = false;
-      else return null;
-      const tuple = [];
-      let i;
-      for (i = buf.length - 1; i > 0; i--) {
-        const byte = buf[i];
-        if (positive) tuple.push(byte);
-        else tuple.push(255 - byte);
-      }
-      let sum = 0;
-      const l = tuple.length;
-      for (i = 0; i < l; i++) {
-        sum += tuple[i] * Math.pow(256, i);
-      }
-      return positive ? sum : -1 * sum;
-    }
-    function decodeOct(val, offset, length) {
-      val = val.subarray(offset, offset + length);
-      offset = 0;
-      if (val[offset] & 128) {
-        return parse256(val);
-      } else {
-        while (offset < val.length && val[offset] === 32) offset++;
-        const end = clamp(indexOf(val, 32, offset, val.length), val.length, val.length);
-        while (offset < end && val[offset] === 0) offset++;
-        if (end === offset) return 0;
-        return parseInt(b4a.toString(val.subarray(offset, end)), 8);
-      }
-    }
-    function decodeStr(val, offset, length, encoding) {
-      return b4a.toString(val.subarray(offset, indexOf(val, 0, offset, offset + length)), encoding);
-    }
-    function addLength(str2) {
-      const len2 = b4a.byteLength(str2);
-      let digits = Math.floor(Math.log(len2) / Math.log(10)) + 1;
-      if (len2 + digits >= Math.pow(10, digits)) digits++;
-      return len2 + digits + str2;
-    }
-  }
-});
-
-// node_modules/tar-stream/extract.js
-var require_extract = __commonJS({
-  "node_modules/tar-stream/extract.js"(exports, module) {
-    var { Writable, Readable: Readable3, getStreamError } = require_streamx();
-    var FIFO = require_fast_fifo();
-    var b4a = require_b4a();
-    var headers = require_headers2();
-    var EMPTY = b4a.alloc(0);
-    var MAX_HEADER_SIZE = 4 * 1024 * 1024;
-    var BufferList = class {
-      constructor() {
-        this.buffered = 0;
-        this.shifted = 0;
-        this.queue = new FIFO();
-        this._offset = 0;
-      }
-      push(buffer) {
-        this.buffered += buffer.byteLength;
-        this.queue.push(buffer);
-      }
-      shiftFirst(size) {
-        return this.buffered === 0 ? null : this._next(size);
-      }
-      shift(size) {
-        if (size > this.buffered) return null;
-        if (size === 0) return EMPTY;
-        let chunk = this._next(size);
-        if (size === chunk.byteLength) return chunk;
-        const chunks = [chunk];
-        while ((size -= chunk.byteLength) > 0) {
-          chunk = this._next(size);
-          chunks.push(chunk);
-        }
-        return b4a.concat(chunks);
-      }
-      _next(size) {
-        const buf = this.queue.peek();
-        const rem = buf.byteLength - this._offset;
-        if (size >= rem) {
-          const sub = this._offset ? buf.subarray(this._offset, buf.byteLength) : buf;
-          this.queue.shift();
-          this._offset = 0;
-          this.buffered -= rem;
-          this.shifted += rem;
-          return sub;
-        }
-        this.buffered -= size;
-        this.shifted += size;
-        return buf.subarray(this._offset, this._offset += size);
-      }
-    };
-    var Source = class extends Readable3 {
-      constructor(self, header, offset) {
-        super();
-        this.header = header;
-        this.offset = offset;
-        this._parent = self;
-      }
-      _read(cb) {
-        if (this.header.size === 0) {
-          this.push(null);
-        }
-        if (this._parent._stream === this) {
-          this._parent._update();
-        }
-        cb(null);
-      }
-      _predestroy() {
-        this._parent.destroy(getStreamError(this));
-      }
-      _detach() {
-        if (this._parent._stream === this) {
-          this._parent._stream = null;
-          this._parent._missing = overflow(this.header.size);
-          this._parent._update();
-        }
-      }
-      _destroy(cb) {
-        this._detach();
-        cb(null);
-      }
-    };
-    var Extract = class extends Writable {
-      constructor(opts) {
-        super(opts);
-        if (!opts) opts = {};
-        this._buffer = new BufferList();
-        this._offset = 0;
-        this._header = null;
-        this._stream = null;
-        this._missing = 0;
-        this._longHeader = false;
-        this._callback = noop;
-        this._locked = false;
-        this._finished = false;
-        this._pax = null;
-        this._paxGlobal = null;
-        this._gnuLongPath = null;
-        this._gnuLongLinkPath = null;
-        this._filenameEncoding = opts.filenameEncoding || "utf-8";
-        this._allowUnknownFormat = !!opts.allowUnknownFormat;
-        this._unlockBound = this._unlock.bind(this);
-      }
-      _unlock(err) {
-        this._locked = false;
-        if (err) {
-          this.destroy(err);
-          this._continueWrite(err);
-          return;
-        }
-        this._update();
-      }
-      _consumeHeader() {
-        if (this._locked) return false;
-        this._offset = this._buffer.shifted;
-        try {
-          this._header = headers.decode(this._buffer.shift(512), this._filenameEncoding, this._allowUnknownFormat);
-        } catch (err) {
-          this._continueWrite(err);
-          return false;
-        }
-        if (!this._header) return true;
-        this._header.byteOffset = this._buffer.shifted;
-        switch (this._header.type) {
-          case "gnu-long-path":
-          case "gnu-long-link-path":
-          case "pax-global-header":
-          case "pax-header":
-            this._longHeader = true;
-            this._missing = this._header.size;
-            if (this._missing > MAX_HEADER_SIZE) {
-              this._continueWrite(new Error("Header exceeds max size"));
-              return false;
-            }
-            return true;
-        }
-        this._locked = true;
-        this._applyLongHeaders();
-        if (!(this._header.size >= 0)) {
-          this._continueWrite(new Error("Invalid header"));
-          return false;
-        }
-        if (this._header.size === 0 || this._header.type === "directory") {
-          this.emit("entry", this._header, this._createStream(), this._unlockBound);
-          return true;
-        }
-        this._stream = this._createStream();
-        this._missing = this._header.size;
-        this.emit("entry", this._header, this._stream, this._unlockBound);
-        return true;
-      }
-      _applyLongHeaders() {
-        if (this._gnuLongPath) {
-          this._header.name = this._gnuLongPath;
-          this._gnuLongPath = null;
-        }
-        if (this._gnuLongLinkPath) {
-          this._header.linkname = this._gnuLongLinkPath;
-          this._gnuLongLinkPath = null;
-        }
-        if (this._pax) {
-          if (this._pax.path) this._header.name = this._pax.path;
-          if (this._pax.linkpath) this._header.linkname = this._pax.linkpath;
-          if (this._pax.size) this._header.size = parseInt(this._pax.size, 10);
-          this._header.pax = this._pax;
-          this._pax = null;
-        }
-      }
-      _decodeLongHeader(buf) {
-        switch (this._header.type) {
-          case "gnu-long-path":
-            this._gnuLongPath = headers.decodeLongPath(buf, this._filenameEncoding);
-            break;
-          case "gnu-long-link-path":
-            this._gnuLongLinkPath = headers.decodeLongPath(buf, this._filenameEncoding);
-            break;
-          case "pax-global-header":
-            this._paxGlobal = headers.decodePax(buf);
-            break;
-          case "pax-header":
-            this._pax = this._paxGlobal === null ? headers.decodePax(buf) : Object.assign({}, this._paxGlobal, headers.decodePax(buf));
-            break;
-        }
-      }
-      _consumeLongHeader() {
-        this._longHeader = false;
-        this._missing = overflow(this._header.size);
-        const buf = this._buffer.shift(this._header.size);
-        try {
-          this._decodeLongHeader(buf);
-        } catch (err) {
-          this._continueWrite(err);
-          return false;
-        }
-        return true;
-      }
-      _consumeStream() {
-        const buf = this._buffer.shiftFirst(this._missing);
-        if (buf === null) return false;
-        this._missing -= buf.byteLength;
-        const drained = this._stream.push(buf);
-        if (this._missing === 0) {
-          this._stream.push(null);
-          if (drained) this._stream._detach();
-          return drained && this._locked === false;
-        }
-        return drained;
-      }
-      _createStream() {
-        return new Source(this, this._header, this._offset);
-      }
-      _update() {
-        while (this._buffer.buffered > 0 && !this.destroying) {
-          if (this._missing > 0) {
-            if (this._stream !== null) {
-              if (this._consumeStream() === false) return;
-              continue;
-            }
-            if (this._longHeader === true) {
-              if (this._missing > this._buffer.buffered) break;
-              if (this._consumeLongHeader() === false) return false;
-              continue;
-            }
-            const ignore = this._buffer.shiftFirst(this._missing);
-            if (ignore !== null) this._missing -= ignore.byteLength;
-            continue;
-          }
-          if (this._buffer.buffered < 512) break;
-          if (this._stream !== null || this._consumeHeader() === false) return;
-        }
-        this._continueWrite(null);
-      }
-      _continueWrite(err) {
-        const cb = this._callback;
-        this._callback = noop;
-        cb(err);
-      }
-      _write(data, cb) {
-        this._callback = cb;
-        this._buffer.push(data);
-        this._update();
-      }
-      _final(cb) {
-        this._finished = this._missing === 0 && this._buffer.buffered === 0;
-        cb(this._finished ? null : new Error("Unexpected end of data"));
-      }
-      _predestroy() {
-        this._continueWrite(null);
-      }
-      _destroy(cb) {
-        if (this._stream) this._stream.destroy(getStreamError(this));
-        cb(null);
-      }
-      [Symbol.asyncIterator]() {
-        let error2 = null;
-        let promiseResolve = null;
-        let promiseReject = null;
-        let entryStream = null;
-        let entryCallback = null;
-        const extract2 = this;
-        this.on("entry", onentry);
-        this.on("error", (err) => {
-          error2 = err;
-        });
-        this.on("close", onclose);
-        return {
-          [Symbol.asyncIterator]() {
-            return this;
-          },
-          next() {
-            return new Promise(onnext);
-          },
-          return() {
-            return destroy(null);
-          },
-          throw(err) {
-            return destroy(err);
-          }
-        };
-        function consumeCallback(err) {
-          if (!entryCallback) return;
-          const cb = entryCallback;
-          entryCallback = null;
-          cb(err);
-        }
-        function onnext(resolve4, reject) {
-          if (error2) {
-            return reject(error2);
-          }
-          if (entryStream) {
-            resolve4({ value: entryStream, done: false });
-            entryStream = null;
-            return;
-          }
-          promiseResolve = resolve4;
-          promiseReject = reject;
-          consumeCallback(null);
-          if (extract2._finished && promiseResolve) {
-            promiseResolve({ value: void 0, done: true });
-            promiseResolve = promiseReject = null;
-          }
-        }
-        function onentry(header, stream, callback) {
-          entryCallback = callback;
-          stream.on("error", noop);
-          if (promiseResolve) {
-            promiseResolve({ value: stream, done: false });
-            promiseResolve = promiseReject = null;
-          } else {
-            entryStream = stream;
-          }
-        }
-        function onclose() {
-          consumeCallback(error2);
-          if (!promiseResolve) return;
-          if (error2) promiseReject(error2);
-          else promiseResolve({ value: void 0, done: true });
-          promiseResolve = promiseReject = null;
-        }
-        function destroy(err) {
-          extract2.destroy(err);
-          consumeCallback(err);
-          return new Promise((resolve4, reject) => {
-            if (extract2.destroyed) return resolve4({ value: void 0, done: true });
-            extract2.once("close", function() {
-              if (err) reject(err);
-              else resolve4({ value: void 0, done: true });
-            });
-          });
-        }
-      }
-    };
-    module.exports = function extract2(opts) {
-      return new Extract(opts);
-    };
-    function noop() {
-    }
-    function overflow(size) {
-      size &= 511;
-      return size && 512 - size;
-    }
-  }
-});
-
-// node_modules/tar-stream/constants.js
-var require_constants6 = __commonJS({
-  "node_modules/tar-stream/constants.js"(exports, module) {
-    var constants5 = {
-      // just for envs without fs
-      S_IFMT: 61440,
-      S_IFDIR: 16384,
-      S_IFCHR: 8192,
-      S_IFBLK: 24576,
-      S_IFIFO: 4096,
-      S_IFLNK: 40960
-    };
-    try {
-      module.exports = __require("fs").constants || constants5;
-    } catch {
-      module.exports = constants5;
-    }
-  }
-});
-
-// node_modules/tar-stream/pack.js
-var require_pack = __commonJS({
-  "node_modules/tar-stream/pack.js"(exports, module) {
-    var { Readable: Readable3, Writable, getStreamError } = require_streamx();
-    var b4a = require_b4a();
-    var constants5 = require_constants6();
-    var headers = require_headers2();
-    var DMODE = 493;
-    var FMODE = 420;
-    var END_OF_TAR = b4a.alloc(1024);
-    var Sink = class extends Writable {
-      constructor(pack, header, callback) {
-        super({ mapWritable, eagerOpen: true });
-        this.written = 0;
-        this.header = header;
-        this._callback = callback;
-        this._linkname = null;
-        this._isLinkname = header.type === "symlink" && !header.linkname;
-        this._isVoid = header.type !== "file" && header.type !== "contiguous-file";
-        this._finished = false;
-        this._pack = pack;
-        this._openCallback = null;
-        if (this._pack._stream === null) this._pack._stream = this;
-        else this._pack._pending.push(this);
-      }
-      _open(cb) {
-        this._openCallback = cb;
-        if (this._pack._stream === this) this._continueOpen();
-      }
-      _continuePack(err) {
-        if (this._callback === null) return;
-        const callback = this._callback;
-        this._callback = null;
-        callback(err);
-      }
-      _continueOpen() {
-        if (this._pack._stream === null) this._pack._stream = this;
-        const cb = this._openCallback;
-        this._openCallback = null;
-        if (cb === null) return;
-        if (this._pack.destroying) return cb(new Error("pack stream destroyed"));
-        if (this._pack._finalized) return cb(new Error("pack stream is already finalized"));
-        this._pack._stream = this;
-        if (!this._isLinkname) {
-          this._pack._encode(this.header);
-        }
-        if (this._isVoid) {
-          this._finish();
-          this._continuePack(null);
-        }
-        cb(null);
-      }
-      _write(data, cb) {
-        if (this._isLinkname) {
-          this._linkname = this._linkname ? b4a.concat([this._linkname, data]) : data;
-          return cb(null);
-        }
-        if (this._isVoid) {
-          if (data.byteLength > 0) {
-            return cb(new Error("No body allowed for this entry"));
-          }
-          return cb();
-        }
-        this.written += data.byteLength;
-        if (this._pack.push(data)) return cb();
-        this._pack._drain = cb;
-      }
-      _finish() {
-        if (this._finished) return;
-        this._finished = true;
-        if (this._isLinkname) {
-          this.header.linkname = this._linkname ? b4a.toString(this._linkname, "utf-8") : "";
-          this._pack._encode(this.header);
-        }
-        overflow(this._pack, this.header.size);
-        this._pack._done(this);
-      }
-      _final(cb) {
-        if (this.written !== this.header.size) {
-          return cb(new Error("Size mismatch"));
-        }
-        this._finish();
-        cb(null);
-      }
-      _getError() {
-        return getStreamError(this) || new Error("tar entry destroyed");
-      }
-      _predestroy() {
-        this._pack.destroy(this._getError());
-      }
-      _destroy(cb) {
-        this._pack._done(this);
-        this._continuePack(this._finished ? null : this._getError());
-        cb();
-      }
-    };
-    var Pack = class extends Readable3 {
-      constructor(opts) {
-        super(opts);
-        this._drain = noop;
-        this._finalized = false;
-        this._finalizing = false;
-        this._pending = [];
-        this._stream = null;
-      }
-      entry(header, buffer, callback) {
-        if (this._finalized || this.destroying) throw new Error("already finalized or destroyed");
-        if (typeof buffer === "function") {
-          callback = buffer;
-          buffer = null;
-        }
-        if (!callback) callback = noop;
-        if (!header.size || header.type === "symlink") header.size = 0;
-        if (!header.type) header.type = modeToType(header.mode);
-        if (!header.mode) header.mode = header.type === "directory" ? DMODE : FMODE;
-        if (!header.uid) header.uid = 0;
-        if (!header.gid) header.gid = 0;
-        if (!header.mtime) header.mtime = /* @__PURE__ */ new Date();
-        if (typeof buffer === "string") buffer = b4a.from(buffer);
-        const sink = new Sink(this, header, callback);
-        if (b4a.isBuffer(buffer)) {
-          header.size = buffer.byteLength;
-          sink.write(buffer);
-          sink.end();
-          return sink;
-        }
-        if (sink._isVoid) {
-          return sink;
-        }
-        return sink;
-      }
-      finalize() {
-        if (this._stream || this._pending.length > 0) {
-          this._finalizing = true;
-          return;
-        }
-        if (this._finalized) return;
-        this._finalized = true;
-        this.push(END_OF_TAR);
-        this.push(null);
-      }
-      _done(stream) {
-        if (stream !== this._stream) return;
-        this._stream = null;
-        if (this._finalizing) this.finalize();
-        if (this._pending.length) this._pending.shift()._continueOpen();
-      }
-      _encode(header) {
-        if (!header.pax) {
-          const buf = headers.encode(header);
-          if (buf) {
-            this.push(buf);
-            return;
-          }
-        }
-        this._encodePax(header);
-      }
-      _encodePax(header) {
-        const paxHeader = headers.encodePax({
-          name: header.name,
-          linkname: header.linkname,
-          pax: header.pax
-        });
-        const newHeader = {
-          name: "PaxHeader",
-          mode: header.mode,
-          uid: header.uid,
-          gid: header.gid,
-          size: paxHeader.byteLength,
-          mtime: header.mtime,
-          type: "pax-header",
-          linkname: header.linkname && "PaxHeader",
-          uname: header.uname,
-          gname: header.gname,
-          devmajor: header.devmajor,
-          devminor: header.devminor
-        };
-        this.push(headers.encode(newHeader));
-        this.push(paxHeader);
-        overflow(this, paxHeader.byteLength);
-        newHeader.size = header.size;
-        newHeader.type = header.type;
-        this.push(headers.encode(newHeader));
-      }
-      _doDrain() {
-        const drain2 = this._drain;
-        this._drain = noop;
-        drain2();
-      }
-      _predestroy() {
-        const err = getStreamError(this);
-        if (this._stream) this._stream.destroy(err);
-        while (this._pending.length) {
-          const stream = this._pending.shift();
-          stream.destroy(err);
-          stream._continueOpen();
-        }
-        this._doDrain();
-      }
-      _read(cb) {
-        this._doDrain();
-        cb();
-      }
-    };
-    module.exports = function pack(opts) {
-      return new Pack(opts);
-    };
-    function modeToType(mode) {
-      switch (mode & constants5.S_IFMT) {
-        case constants5.S_IFBLK:
-          return "block-device";
-        case constants5.S_IFCHR:
-          return "character-device";
-        case constants5.S_IFDIR:
-          return "directory";
-        case constants5.S_IFIFO:
-          return "fifo";
-        case constants5.S_IFLNK:
-          return "symlink";
-      }
-      return "file";
-    }
-    function noop() {
-    }
-    function overflow(self, size) {
-      size &= 511;
-      if (size) self.push(END_OF_TAR.subarray(0, 512 - size));
-    }
-    function mapWritable(buf) {
-      return b4a.isBuffer(buf) ? buf : b4a.from(buf);
-    }
-  }
-});
-
-// node_modules/tar-stream/index.js
-var require_tar_stream = __commonJS({
-  "node_modules/tar-stream/index.js"(exports) {
-    exports.extract = require_extract();
-    exports.pack = require_pack();
-  }
-});
-
 // node_modules/undici/lib/core/symbols.js
 var require_symbols6 = __commonJS({
   "node_modules/undici/lib/core/symbols.js"(exports, module) {
@@ -21894,7 +19468,7 @@ var require_timers2 = __commonJS({
 });
 
 // node_modules/undici/lib/core/errors.js
-var require_errors3 = __commonJS({
+var require_errors2 = __commonJS({
   "node_modules/undici/lib/core/errors.js"(exports, module) {
     "use strict";
     var kUndiciError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR");
@@ -22351,7 +19925,7 @@ var require_errors3 = __commonJS({
 });
 
 // node_modules/undici/lib/core/constants.js
-var require_constants7 = __commonJS({
+var require_constants6 = __commonJS({
   "node_modules/undici/lib/core/constants.js"(exports, module) {
     "use strict";
     var wellknownHeaderNames = (
@@ -22479,7 +20053,7 @@ var require_tree2 = __commonJS({
     var {
       wellknownHeaderNames,
       headerNameLowerCasedRecord
-    } = require_constants7();
+    } = require_constants6();
     var TstNode = class _TstNode {
       /** @type {any} */
       value = null;
@@ -22626,8 +20200,8 @@ var require_util9 = __commonJS({
     var { stringify } = __require("node:querystring");
     var { EventEmitter: EE, addAbortListener: addAbortListenerNative } = __require("node:events");
     var timers = require_timers2();
-    var { InvalidArgumentError, ConnectTimeoutError } = require_errors3();
-    var { headerNameLowerCasedRecord } = require_constants7();
+    var { InvalidArgumentError, ConnectTimeoutError } = require_errors2();
+    var { headerNameLowerCasedRecord } = require_constants6();
     var { tree } = require_tree2();
     var BodyAsyncIterable = class {
       constructor(body) {
@@ -23708,7 +21282,7 @@ var require_diagnostics2 = __commonJS({
 });
 
 // node_modules/undici/lib/web/fetch/constants.js
-var require_constants8 = __commonJS({
+var require_constants7 = __commonJS({
   "node_modules/undici/lib/web/fetch/constants.js"(exports, module) {
     "use strict";
     var corsSafeListedMethods = (
@@ -24982,7 +22556,7 @@ var require_util10 = __commonJS({
     "use strict";
     var { Transform: Transform4 } = __require("node:stream");
     var zlib3 = __require("node:zlib");
-    var { redirectStatusSet, referrerPolicyTokens, badPortsSet } = require_constants8();
+    var { redirectStatusSet, referrerPolicyTokens, badPortsSet } = require_constants7();
     var { getGlobalOrigin } = require_global3();
     var { collectAnHTTPQuotedString, parseMIMEType } = require_data_url2();
     var { performance: performance2 } = __require("node:perf_hooks");
@@ -25982,7 +23556,7 @@ var require_request3 = __commonJS({
     var {
       InvalidArgumentError,
       NotSupportedError
-    } = require_errors3();
+    } = require_errors2();
     var assert = __require("node:assert");
     var {
       isValidHTTPToken,
@@ -26002,7 +23576,7 @@ var require_request3 = __commonJS({
       getProtocolFromUrlString
     } = require_util9();
     var { channels } = require_diagnostics2();
-    var { headerNameLowerCasedRecord } = require_constants7();
+    var { headerNameLowerCasedRecord } = require_constants6();
     var invalidPathRegex = /[^\u0021-\u00ff]/;
     function isValidContentLengthHeaderValue(val) {
       if (typeof val !== "string" || val.length === 0) {
@@ -26466,7 +24040,7 @@ var require_dispatcher2 = __commonJS({
   "node_modules/undici/lib/dispatcher/dispatcher.js"(exports, module) {
     "use strict";
     var EventEmitter = __require("node:events");
-    var { InvalidArgumentError } = require_errors3();
+    var { InvalidArgumentError } = require_errors2();
     var { kOriginless, kUrl, kInterceptorKind } = require_symbols6();
     var Dispatcher = class extends EventEmitter {
       dispatch() {
@@ -26530,9 +24104,9 @@ var require_dispatcher_base2 = __commonJS({
       ClientDestroyedError,
       ClientClosedError,
       InvalidArgumentError
-    } = require_errors3();
+    } = require_errors2();
     var { kDestroy, kClose, kClosed, kDestroyed, kDispatch } = require_symbols6();
-    var { defaultWebSocketMaxFragments, defaultWebSocketMaxPayloadSize } = require_constants7();
+    var { defaultWebSocketMaxFragments, defaultWebSocketMaxPayloadSize } = require_constants6();
     var kOnDestroyed = /* @__PURE__ */ Symbol("onDestroyed");
     var kOnClosed = /* @__PURE__ */ Symbol("onClosed");
     var kWebSocketOptions = /* @__PURE__ */ Symbol("webSocketOptions");
@@ -26691,7 +24265,7 @@ var require_connect2 = __commonJS({
     var net = __require("node:net");
     var assert = __require("node:assert");
     var util = require_util9();
-    var { InvalidArgumentError, ConnectTimeoutError } = require_errors3();
+    var { InvalidArgumentError, ConnectTimeoutError } = require_errors2();
     var tls;
     var SessionCache = class WeakSessionCache {
       constructor(maxCachedSessions) {
@@ -26858,7 +24432,7 @@ var require_utils2 = __commonJS({
 });
 
 // node_modules/undici/lib/llhttp/constants.js
-var require_constants9 = __commonJS({
+var require_constants8 = __commonJS({
   "node_modules/undici/lib/llhttp/constants.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -29360,7 +26934,7 @@ var require_parser_h1 = __commonJS({
       HTTPParserError,
       ResponseContentLengthMismatchError,
       ResponseExceededMaxSizeError
-    } = require_errors3();
+    } = require_errors2();
     var {
       kUrl,
       kReset,
@@ -30879,7 +28453,7 @@ var require_client_h12 = __commonJS({
       HTTPParserError,
       WebAssemblyNotSupportedError,
       ResponseExceededMaxSizeError
-    } = require_errors3();
+    } = require_errors2();
     var {
       kUrl,
       kReset,
@@ -30915,7 +28489,7 @@ var require_client_h12 = __commonJS({
       kClosed,
       kUseMilo
     } = require_symbols6();
-    var constants5 = require_constants9();
+    var constants5 = require_constants8();
     var { H1Parser, getMiloEnabled } = typeof esbuildDetection === "undefined" ? require_parser_h1() : {};
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
@@ -32232,7 +29806,7 @@ var require_client_h22 = __commonJS({
       HeadersTimeoutError,
       BodyTimeoutError,
       ResponseExceededMaxSizeError
-    } = require_errors3();
+    } = require_errors2();
     var {
       kUrl,
       kReset,
@@ -33617,7 +31191,7 @@ var require_client2 = __commonJS({
       InvalidArgumentError,
       InformationalError,
       ClientDestroyedError
-    } = require_errors3();
+    } = require_errors2();
     var buildConnector = require_connect2();
     var {
       kUrl,
@@ -34693,7 +32267,7 @@ var require_pool2 = __commonJS({
     var Client2 = require_client2();
     var {
       InvalidArgumentError
-    } = require_errors3();
+    } = require_errors2();
     var util = require_util9();
     var { kConnecting, kHTTPContext, kHTTP2Session, kRemoteSettings, kUrl, kQueued } = require_symbols6();
     var buildConnector = require_connect2();
@@ -34869,7 +32443,7 @@ var require_balanced_pool2 = __commonJS({
     var {
       BalancedPoolMissingUpstreamError,
       InvalidArgumentError
-    } = require_errors3();
+    } = require_errors2();
     var {
       PoolBase,
       kClients,
@@ -35028,7 +32602,7 @@ var require_round_robin_pool = __commonJS({
     var Client2 = require_client2();
     var {
       InvalidArgumentError
-    } = require_errors3();
+    } = require_errors2();
     var util = require_util9();
     var { kUrl, kQueued } = require_symbols6();
     var buildConnector = require_connect2();
@@ -35155,7 +32729,7 @@ var require_round_robin_pool = __commonJS({
 var require_agent2 = __commonJS({
   "node_modules/undici/lib/dispatcher/agent.js"(exports, module) {
     "use strict";
-    var { InvalidArgumentError, MaxOriginsReachedError } = require_errors3();
+    var { InvalidArgumentError, MaxOriginsReachedError } = require_errors2();
     var { kBusy, kClients, kConnected, kRunning, kPending, kClose, kDestroy, kDispatch, kUrl } = require_symbols6();
     var DispatcherBase = require_dispatcher_base2();
     var Pool2 = require_pool2();
@@ -35305,7 +32879,7 @@ var require_dispatcher1_wrapper = __commonJS({
   "node_modules/undici/lib/dispatcher/dispatcher1-wrapper.js"(exports, module) {
     "use strict";
     var Dispatcher = require_dispatcher2();
-    var { InvalidArgumentError } = require_errors3();
+    var { InvalidArgumentError } = require_errors2();
     var { toRawHeaders } = require_util9();
     var { kOriginless, kUrl } = require_symbols6();
     var LegacyHandlerWrapper = class {
@@ -35403,7 +32977,7 @@ var require_socks5_utils = __commonJS({
     "use strict";
     var { Buffer: Buffer3 } = __require("node:buffer");
     var net = __require("node:net");
-    var { InvalidArgumentError } = require_errors3();
+    var { InvalidArgumentError } = require_errors2();
     function parseAddress(address) {
       if (net.isIPv4(address)) {
         const parts2 = address.split(".").map(Number);
@@ -35564,7 +33138,7 @@ var require_socks5_client = __commonJS({
     "use strict";
     var { EventEmitter } = __require("node:events");
     var { Buffer: Buffer3 } = __require("node:buffer");
-    var { InvalidArgumentError, Socks5ProxyError } = require_errors3();
+    var { InvalidArgumentError, Socks5ProxyError } = require_errors2();
     var { debuglog } = __require("node:util");
     var { parseAddress } = require_socks5_utils();
     var debug2 = debuglog("undici:socks5");
@@ -35898,7 +33472,7 @@ var require_socks5_proxy_agent = __commonJS({
     var { URL: URL2 } = __require("node:url");
     var tls;
     var DispatcherBase = require_dispatcher_base2();
-    var { ConnectTimeoutError, InvalidArgumentError } = require_errors3();
+    var { ConnectTimeoutError, InvalidArgumentError } = require_errors2();
     var { Socks5Client, STATES } = require_socks5_client();
     var { kBusy, kConnected, kDispatch, kClose, kDestroy } = require_symbols6();
     var Pool2 = require_pool2();
@@ -36170,7 +33744,7 @@ var require_proxy_agent2 = __commonJS({
     var Agent = require_agent2();
     var Pool2 = require_pool2();
     var DispatcherBase = require_dispatcher_base2();
-    var { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError, ProxyConnectionError } = require_errors3();
+    var { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError, ProxyConnectionError } = require_errors2();
     var buildConnector = require_connect2();
     var Client2 = require_client2();
     var { channels } = require_diagnostics2();
@@ -36634,7 +34208,7 @@ var require_retry_handler2 = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { kRetryHandlerDefaultRetry, kQueuedAbort } = require_symbols6();
-    var { RequestRetryError, RequestAbortedError } = require_errors3();
+    var { RequestRetryError, RequestAbortedError } = require_errors2();
     var {
       hasSafeIterator,
       isDisturbed,
@@ -37222,7 +34796,7 @@ var require_retry_agent2 = __commonJS({
 var require_h2c_client = __commonJS({
   "node_modules/undici/lib/dispatcher/h2c-client.js"(exports, module) {
     "use strict";
-    var { InvalidArgumentError } = require_errors3();
+    var { InvalidArgumentError } = require_errors2();
     var Client2 = require_client2();
     var H2CClient = class extends Client2 {
       constructor(origin, clientOpts) {
@@ -37268,7 +34842,7 @@ var require_readable2 = __commonJS({
     var assert = __require("node:assert");
     var { addAbortListener } = __require("node:events");
     var { Readable: Readable3 } = __require("node:stream");
-    var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors3();
+    var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors2();
     var util = require_util9();
     var kConsume = /* @__PURE__ */ Symbol("kConsume");
     var kReading = /* @__PURE__ */ Symbol("kReading");
@@ -37678,7 +35252,7 @@ var require_abort_signal2 = __commonJS({
   "node_modules/undici/lib/api/abort-signal.js"(exports, module) {
     "use strict";
     var { addAbortListener } = require_util9();
-    var { RequestAbortedError } = require_errors3();
+    var { RequestAbortedError } = require_errors2();
     var { kQueuedAbort } = require_symbols6();
     var kListener = /* @__PURE__ */ Symbol("kListener");
     var kSignal = /* @__PURE__ */ Symbol("kSignal");
@@ -37763,7 +35337,7 @@ var require_api_request2 = __commonJS({
     var assert = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
     var { Readable: Readable3 } = require_readable2();
-    var { InvalidArgumentError, RequestAbortedError } = require_errors3();
+    var { InvalidArgumentError, RequestAbortedError } = require_errors2();
     var util = require_util9();
     var { dispatchWithSignal } = require_abort_signal2();
     function noop() {
@@ -37969,7 +35543,7 @@ var require_api_stream2 = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
-    var { InvalidArgumentError, InvalidReturnValueError } = require_errors3();
+    var { InvalidArgumentError, InvalidReturnValueError } = require_errors2();
     var util = require_util9();
     var { addSignal, removeSignal, dispatchWithSignal } = require_abort_signal2();
     function noop() {
@@ -38192,7 +35766,7 @@ var require_api_pipeline2 = __commonJS({
       InvalidArgumentError,
       InvalidReturnValueError,
       RequestAbortedError
-    } = require_errors3();
+    } = require_errors2();
     var util = require_util9();
     var { kBodyUsed } = require_symbols6();
     var { addSignal, removeSignal, dispatchWithSignal } = require_abort_signal2();
@@ -38393,7 +35967,7 @@ var require_api_pipeline2 = __commonJS({
 var require_api_upgrade2 = __commonJS({
   "node_modules/undici/lib/api/api-upgrade.js"(exports, module) {
     "use strict";
-    var { InvalidArgumentError, SocketError } = require_errors3();
+    var { InvalidArgumentError, SocketError } = require_errors2();
     var { AsyncResource } = __require("node:async_hooks");
     var assert = __require("node:assert");
     var util = require_util9();
@@ -38499,7 +36073,7 @@ var require_api_connect2 = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
-    var { InvalidArgumentError, SocketError } = require_errors3();
+    var { InvalidArgumentError, SocketError } = require_errors2();
     var util = require_util9();
     var { addSignal, removeSignal, dispatchWithSignal } = require_abort_signal2();
     var ConnectHandler = class extends AsyncResource {
@@ -38605,7 +36179,7 @@ var require_api2 = __commonJS({
 var require_mock_errors2 = __commonJS({
   "node_modules/undici/lib/mock/mock-errors.js"(exports, module) {
     "use strict";
-    var { UndiciError } = require_errors3();
+    var { UndiciError } = require_errors2();
     var kMockNotMatchedError = /* @__PURE__ */ Symbol.for("undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED");
     var MockNotMatchedError = class extends UndiciError {
       constructor(message) {
@@ -38684,7 +36258,7 @@ var require_mock_utils2 = __commonJS({
         isPromise
       }
     } = __require("node:util");
-    var { InvalidArgumentError } = require_errors3();
+    var { InvalidArgumentError } = require_errors2();
     var requestAborted = /* @__PURE__ */ Symbol("request aborted");
     function matchValue(match, value) {
       if (typeof match === "string") {
@@ -39237,7 +36811,7 @@ var require_mock_interceptor2 = __commonJS({
       kMockDispatch,
       kIgnoreTrailingSlash
     } = require_mock_symbols2();
-    var { InvalidArgumentError } = require_errors3();
+    var { InvalidArgumentError } = require_errors2();
     var { serializePathWithQuery } = require_util9();
     var {
       types: {
@@ -39417,7 +36991,7 @@ var require_mock_client2 = __commonJS({
     } = require_mock_symbols2();
     var { MockInterceptor } = require_mock_interceptor2();
     var Symbols = require_symbols6();
-    var { InvalidArgumentError } = require_errors3();
+    var { InvalidArgumentError } = require_errors2();
     var MockClient = class extends Client2 {
       constructor(origin, opts) {
         if (!opts || !opts.agent || typeof opts.agent.dispatch !== "function") {
@@ -39464,7 +37038,7 @@ var require_mock_call_history = __commonJS({
   "node_modules/undici/lib/mock/mock-call-history.js"(exports, module) {
     "use strict";
     var { kMockCallHistoryAddLog } = require_mock_symbols2();
-    var { InvalidArgumentError } = require_errors3();
+    var { InvalidArgumentError } = require_errors2();
     function handleFilterCallsWithOptions(criteria, options, handler, store, allLogs) {
       switch (options.operator) {
         case "OR":
@@ -39678,7 +37252,7 @@ var require_mock_pool2 = __commonJS({
     } = require_mock_symbols2();
     var { MockInterceptor } = require_mock_interceptor2();
     var Symbols = require_symbols6();
-    var { InvalidArgumentError } = require_errors3();
+    var { InvalidArgumentError } = require_errors2();
     var MockPool = class extends Pool2 {
       constructor(origin, opts) {
         if (!opts || !opts.agent || typeof opts.agent.dispatch !== "function") {
@@ -39788,7 +37362,7 @@ var require_mock_agent2 = __commonJS({
     var MockClient = require_mock_client2();
     var MockPool = require_mock_pool2();
     var { matchValue, normalizeSearchParams, buildAndValidateMockOptions, normalizeOrigin } = require_mock_utils2();
-    var { InvalidArgumentError, UndiciError } = require_errors3();
+    var { InvalidArgumentError, UndiciError } = require_errors2();
     var Dispatcher = require_dispatcher2();
     var PendingInterceptorsFormatter = require_pending_interceptors_formatter2();
     var { MockCallHistory } = require_mock_call_history();
@@ -39966,7 +37540,7 @@ ${pendingInterceptorsFormatter.format(pending)}`.trim()
 var require_snapshot_utils = __commonJS({
   "node_modules/undici/lib/mock/snapshot-utils.js"(exports, module) {
     "use strict";
-    var { InvalidArgumentError } = require_errors3();
+    var { InvalidArgumentError } = require_errors2();
     var { setHeader } = require_util9();
     var { runtimeFeatures } = require_runtime_features();
     function createHeaderFilters(matchOptions = {}) {
@@ -40056,7 +37630,7 @@ var require_snapshot_recorder = __commonJS({
     var { writeFile: writeFile8, readFile: readFile9, mkdir: mkdir12 } = __require("node:fs/promises");
     var { dirname: dirname11, resolve: resolve4 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
-    var { InvalidArgumentError, UndiciError } = require_errors3();
+    var { InvalidArgumentError, UndiciError } = require_errors2();
     var { setHeader } = require_util9();
     var { hashId, isUrlExcludedFactory, normalizeHeaders, createHeaderFilters } = require_snapshot_utils();
     function normalizeUrlForMatching(url, matchQuery, normalizeQuery) {
@@ -40448,7 +38022,7 @@ var require_snapshot_agent = __commonJS({
     var Agent = require_agent2();
     var MockAgent = require_mock_agent2();
     var { SnapshotRecorder } = require_snapshot_recorder();
-    var { InvalidArgumentError, UndiciError } = require_errors3();
+    var { InvalidArgumentError, UndiciError } = require_errors2();
     var util = require_util9();
     var { validateSnapshotMode } = require_snapshot_utils();
     var kSnapshotRecorder = /* @__PURE__ */ Symbol("kSnapshotRecorder");
@@ -40746,7 +38320,7 @@ var require_global4 = __commonJS({
     "use strict";
     var globalDispatcher = /* @__PURE__ */ Symbol.for("undici.globalDispatcher.2");
     var legacyGlobalDispatcher = /* @__PURE__ */ Symbol.for("undici.globalDispatcher.1");
-    var { InvalidArgumentError } = require_errors3();
+    var { InvalidArgumentError } = require_errors2();
     var Agent = require_agent2();
     var Dispatcher1Wrapper = require_dispatcher1_wrapper();
     var fallbackDispatcher;
@@ -40879,7 +38453,7 @@ var require_redirect_handler2 = __commonJS({
     "use strict";
     var util = require_util9();
     var assert = __require("node:assert");
-    var { InvalidArgumentError, MaxRedirectsError } = require_errors3();
+    var { InvalidArgumentError, MaxRedirectsError } = require_errors2();
     var { kRequestOrigin, kRedirectCacheControl } = require_symbols6();
     var redirectableStatusCodes = [300, 301, 302, 303, 307, 308];
     var noop = () => {
@@ -41093,7 +38667,7 @@ var require_response_error = __commonJS({
   "node_modules/undici/lib/interceptor/response-error.js"(exports, module) {
     "use strict";
     var DecoratorHandler = require_decorator_handler2();
-    var { InvalidArgumentError, ResponseError } = require_errors3();
+    var { InvalidArgumentError, ResponseError } = require_errors2();
     var defaultMaxSize = 1024 * 1024;
     var ResponseErrorHandler = class extends DecoratorHandler {
       #statusCode;
@@ -41233,7 +38807,7 @@ var require_retry2 = __commonJS({
 var require_dump2 = __commonJS({
   "node_modules/undici/lib/interceptor/dump.js"(exports, module) {
     "use strict";
-    var { InvalidArgumentError, RequestAbortedError } = require_errors3();
+    var { InvalidArgumentError, RequestAbortedError } = require_errors2();
     var DecoratorHandler = require_decorator_handler2();
     var DumpHandler = class extends DecoratorHandler {
       #maxSize = 1024 * 1024;
@@ -41313,7 +38887,7 @@ var require_dns2 = __commonJS({
     var { isIP } = __require("node:net");
     var { lookup: lookup3 } = __require("node:dns");
     var DecoratorHandler = require_decorator_handler2();
-    var { InvalidArgumentError, InformationalError } = require_errors3();
+    var { InvalidArgumentError, InformationalError } = require_errors2();
     var { kRequestOrigin } = require_symbols6();
     var maxInt = Math.pow(2, 31) - 1;
     function hasSafeIterator(headers) {
@@ -43943,7 +41517,7 @@ var require_cache3 = __commonJS({
       parseVaryHeader,
       isEtagUsable
     } = require_cache2();
-    var { AbortError } = require_errors3();
+    var { AbortError } = require_errors2();
     var { kQueuedAbort } = require_symbols6();
     var { parseHttpDate } = require_date();
     var { kInterceptorKind } = require_symbols6();
@@ -44463,7 +42037,7 @@ var require_decompress = __commonJS({
     "use strict";
     var { createInflate, createGunzip: createGunzip2, createBrotliDecompress, createZstdDecompress: createZstdDecompress2, constants: constants5 } = __require("node:zlib");
     var { pipeline: pipeline4, Transform: TransformStream2 } = __require("node:stream");
-    var { InvalidArgumentError, ResponseExceededMaxSizeError } = require_errors3();
+    var { InvalidArgumentError, ResponseExceededMaxSizeError } = require_errors2();
     var DecoratorHandler = require_decorator_handler2();
     var DecompressController = class {
       #onPause;
@@ -44929,7 +42503,7 @@ var require_decompress = __commonJS({
 var require_deduplication_handler = __commonJS({
   "node_modules/undici/lib/handler/deduplication-handler.js"(exports, module) {
     "use strict";
-    var { RequestAbortedError } = require_errors3();
+    var { RequestAbortedError } = require_errors2();
     var DEFAULT_MAX_BUFFER_SIZE = 5 * 1024 * 1024;
     var DeduplicationHandler = class {
       /**
@@ -45873,7 +43447,7 @@ var require_sqlite_cache_store = __commonJS({
 });
 
 // node_modules/undici/lib/web/fetch/headers.js
-var require_headers3 = __commonJS({
+var require_headers2 = __commonJS({
   "node_modules/undici/lib/web/fetch/headers.js"(exports, module) {
     "use strict";
     var { kConstruct } = require_symbols6();
@@ -46330,7 +43904,7 @@ var require_headers3 = __commonJS({
 var require_response2 = __commonJS({
   "node_modules/undici/lib/web/fetch/response.js"(exports, module) {
     "use strict";
-    var { Headers: Headers2, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = require_headers3();
+    var { Headers: Headers2, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = require_headers2();
     var { extractBody, cloneBody, mixinBody, streamRegistry, bodyUnusable } = require_body2();
     var util = require_util9();
     var nodeUtil = __require("node:util");
@@ -46345,7 +43919,7 @@ var require_response2 = __commonJS({
     var {
       redirectStatusSet,
       nullBodyStatus
-    } = require_constants8();
+    } = require_constants7();
     var { webidl } = require_webidl2();
     var { URLSerializer } = require_data_url2();
     var { kConstruct } = require_symbols6();
@@ -46740,7 +44314,7 @@ var require_request4 = __commonJS({
   "node_modules/undici/lib/web/fetch/request.js"(exports, module) {
     "use strict";
     var { extractBody, mixinBody, cloneBody, bodyUnusable } = require_body2();
-    var { Headers: Headers2, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = require_headers3();
+    var { Headers: Headers2, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = require_headers2();
     var util = require_util9();
     var nodeUtil = __require("node:util");
     var {
@@ -46757,7 +44331,7 @@ var require_request4 = __commonJS({
       requestCredentials,
       requestCache,
       requestDuplex
-    } = require_constants8();
+    } = require_constants7();
     var { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util;
     var { webidl } = require_webidl2();
     var { URLSerializer } = require_data_url2();
@@ -47624,7 +45198,7 @@ var require_fetch2 = __commonJS({
       fromInnerResponse,
       getResponseState
     } = require_response2();
-    var { HeadersList } = require_headers3();
+    var { HeadersList } = require_headers2();
     var { Request, cloneRequest, getRequestDispatcher, getRequestState, removeRequestAbortListener } = require_request4();
     var zlib3 = __require("node:zlib");
     var {
@@ -47669,11 +45243,11 @@ var require_fetch2 = __commonJS({
       safeMethodsSet,
       requestBodyHeader,
       subresourceSet
-    } = require_constants8();
+    } = require_constants7();
     var EE = __require("node:events");
     var { Readable: Readable3, pipeline: pipeline4, finished: finished3, isErrored, isReadable } = __require("node:stream");
     var { addAbortListener, bufferToLowerCasedHeaderName } = require_util9();
-    var { SocketError, InformationalError } = require_errors3();
+    var { SocketError, InformationalError } = require_errors2();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url2();
     var { getGlobalDispatcher } = require_global4();
     var { webidl } = require_webidl2();
@@ -49481,7 +47055,7 @@ var require_cachestorage2 = __commonJS({
 });
 
 // node_modules/undici/lib/web/cookies/constants.js
-var require_constants10 = __commonJS({
+var require_constants9 = __commonJS({
   "node_modules/undici/lib/web/cookies/constants.js"(exports, module) {
     "use strict";
     var maxAttributeValueSize = 1024;
@@ -49710,7 +47284,7 @@ var require_parse2 = __commonJS({
   "node_modules/undici/lib/web/cookies/parse.js"(exports, module) {
     "use strict";
     var { collectASequenceOfCodePointsFast } = require_infra();
-    var { maxNameValuePairSize, maxAttributeValueSize } = require_constants10();
+    var { maxNameValuePairSize, maxAttributeValueSize } = require_constants9();
     var { isCTLExcludingHtab } = require_util12();
     var assert = __require("node:assert");
     function parseSetCookie(header) {
@@ -50272,7 +47846,7 @@ var require_events2 = __commonJS({
 });
 
 // node_modules/undici/lib/web/websocket/constants.js
-var require_constants11 = __commonJS({
+var require_constants10 = __commonJS({
   "node_modules/undici/lib/web/websocket/constants.js"(exports, module) {
     "use strict";
     var uid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -50331,7 +47905,7 @@ var require_constants11 = __commonJS({
 var require_util13 = __commonJS({
   "node_modules/undici/lib/web/websocket/util.js"(exports, module) {
     "use strict";
-    var { states, opcodes } = require_constants11();
+    var { states, opcodes } = require_constants10();
     var { isUtf8 } = __require("node:buffer");
     var { removeHTTPWhitespace } = require_data_url2();
     var { collectASequenceOfCodePointsFast } = require_infra();
@@ -50509,7 +48083,7 @@ var require_frame2 = __commonJS({
   "node_modules/undici/lib/web/websocket/frame.js"(exports, module) {
     "use strict";
     var { runtimeFeatures } = require_runtime_features();
-    var { maxUnsigned16Bit, opcodes } = require_constants11();
+    var { maxUnsigned16Bit, opcodes } = require_constants10();
     var BUFFER_SIZE = 8 * 1024;
     var buffer = null;
     var bufIdx = BUFFER_SIZE;
@@ -50608,11 +48182,11 @@ var require_frame2 = __commonJS({
 var require_connection2 = __commonJS({
   "node_modules/undici/lib/web/websocket/connection.js"(exports, module) {
     "use strict";
-    var { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = require_constants11();
+    var { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = require_constants10();
     var { parseExtensions, isClosed, isClosing, isEstablished, isConnecting, validateCloseCodeAndReason } = require_util13();
     var { makeRequest } = require_request4();
     var { fetching } = require_fetch2();
-    var { Headers: Headers2, getHeadersList } = require_headers3();
+    var { Headers: Headers2, getHeadersList } = require_headers2();
     var { getDecodeSplit } = require_util10();
     var { WebsocketFrameSend } = require_frame2();
     var assert = __require("node:assert");
@@ -50777,7 +48351,7 @@ var require_permessage_deflate2 = __commonJS({
     "use strict";
     var { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __require("node:zlib");
     var { isValidClientWindowBits } = require_util13();
-    var { MessageSizeExceededError } = require_errors3();
+    var { MessageSizeExceededError } = require_errors2();
     var tail = Buffer.from([0, 0, 255, 255]);
     var kBuffer = /* @__PURE__ */ Symbol("kBuffer");
     var kLength = /* @__PURE__ */ Symbol("kLength");
@@ -50859,7 +48433,7 @@ var require_receiver2 = __commonJS({
     "use strict";
     var { Writable } = __require("node:stream");
     var assert = __require("node:assert");
-    var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants11();
+    var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants10();
     var {
       isValidStatusCode,
       isValidOpcode,
@@ -50872,8 +48446,8 @@ var require_receiver2 = __commonJS({
     var { failWebsocketConnection } = require_connection2();
     var { WebsocketFrameSend } = require_frame2();
     var { PerMessageDeflate } = require_permessage_deflate2();
-    var { MessageSizeExceededError } = require_errors3();
-    var { defaultWebSocketMaxFragments, defaultWebSocketMaxPayloadSize } = require_constants7();
+    var { MessageSizeExceededError } = require_errors2();
+    var { defaultWebSocketMaxFragments, defaultWebSocketMaxPayloadSize } = require_constants6();
     var ByteParser = class extends Writable {
       #buffers = [];
       #fragmentsBytes = 0;
@@ -51231,7 +48805,7 @@ var require_sender2 = __commonJS({
   "node_modules/undici/lib/web/websocket/sender.js"(exports, module) {
     "use strict";
     var { WebsocketFrameSend } = require_frame2();
-    var { opcodes, sendHints } = require_constants11();
+    var { opcodes, sendHints } = require_constants10();
     var FixedQueue = require_fixed_queue2();
     var SendQueue = class {
       /**
@@ -51321,7 +48895,7 @@ var require_websocket2 = __commonJS({
     var { webidl } = require_webidl2();
     var { URLSerializer } = require_data_url2();
     var { environmentSettingsObject } = require_util10();
-    var { staticPropertyDescriptors, states, sentCloseFrameState, sendHints, opcodes } = require_constants11();
+    var { staticPropertyDescriptors, states, sentCloseFrameState, sendHints, opcodes } = require_constants10();
     var {
       isConnecting,
       isEstablished,
@@ -51902,7 +49476,7 @@ var require_websocketstream = __commonJS({
     "use strict";
     var { addAbortListener } = __require("node:events");
     var { environmentSettingsObject, readableStreamClose } = require_util10();
-    var { states, opcodes, sentCloseFrameState } = require_constants11();
+    var { states, opcodes, sentCloseFrameState } = require_constants10();
     var { webidl } = require_webidl2();
     var { getURLRecord, isValidSubprotocol, isEstablished, utf8Decode } = require_util13();
     var { establishWebSocketConnection, failWebsocketConnection, closeWebSocketConnection } = require_connection2();
@@ -53017,7 +50591,7 @@ var require_undici2 = __commonJS({
     var EnvHttpProxyAgent = require_env_http_proxy_agent2();
     var RetryAgent = require_retry_agent2();
     var H2CClient = require_h2c_client();
-    var errors = require_errors3();
+    var errors = require_errors2();
     var util = require_util9();
     var { InvalidArgumentError } = errors;
     var api = require_api2();
@@ -53140,7 +50714,7 @@ ${captureLines}` : capture.stack;
         throw err;
       });
     };
-    module.exports.Headers = require_headers3().Headers;
+    module.exports.Headers = require_headers2().Headers;
     module.exports.Response = require_response2().Response;
     module.exports.Request = require_request4().Request;
     module.exports.FormData = require_formdata2().FormData;
@@ -53195,6 +50769,2432 @@ ${captureLines}` : capture.stack;
       globalThis.EventSource = module.exports.EventSource;
     }
     module.exports.install = install;
+  }
+});
+
+// node_modules/events-universal/default.js
+var require_default = __commonJS({
+  "node_modules/events-universal/default.js"(exports, module) {
+    module.exports = __require("events");
+  }
+});
+
+// node_modules/fast-fifo/fixed-size.js
+var require_fixed_size = __commonJS({
+  "node_modules/fast-fifo/fixed-size.js"(exports, module) {
+    module.exports = class FixedFIFO {
+      constructor(hwm) {
+        if (!(hwm > 0) || (hwm - 1 & hwm) !== 0) throw new Error("Max size for a FixedFIFO should be a power of two");
+        this.buffer = new Array(hwm);
+        this.mask = hwm - 1;
+        this.top = 0;
+        this.btm = 0;
+        this.next = null;
+      }
+      clear() {
+        this.top = this.btm = 0;
+        this.next = null;
+        this.buffer.fill(void 0);
+      }
+      push(data) {
+        if (this.buffer[this.top] !== void 0) return false;
+        this.buffer[this.top] = data;
+        this.top = this.top + 1 & this.mask;
+        return true;
+      }
+      shift() {
+        const last2 = this.buffer[this.btm];
+        if (last2 === void 0) return void 0;
+        this.buffer[this.btm] = void 0;
+        this.btm = this.btm + 1 & this.mask;
+        return last2;
+      }
+      peek() {
+        return this.buffer[this.btm];
+      }
+      isEmpty() {
+        return this.buffer[this.btm] === void 0;
+      }
+    };
+  }
+});
+
+// node_modules/fast-fifo/index.js
+var require_fast_fifo = __commonJS({
+  "node_modules/fast-fifo/index.js"(exports, module) {
+    var FixedFIFO = require_fixed_size();
+    module.exports = class FastFIFO {
+      constructor(hwm) {
+        this.hwm = hwm || 16;
+        this.head = new FixedFIFO(this.hwm);
+        this.tail = this.head;
+        this.length = 0;
+      }
+      clear() {
+        this.head = this.tail;
+        this.head.clear();
+        this.length = 0;
+      }
+      push(val) {
+        this.length++;
+        if (!this.head.push(val)) {
+          const prev = this.head;
+          this.head = prev.next = new FixedFIFO(2 * this.head.buffer.length);
+          this.head.push(val);
+        }
+      }
+      shift() {
+        if (this.length !== 0) this.length--;
+        const val = this.tail.shift();
+        if (val === void 0 && this.tail.next) {
+          const next = this.tail.next;
+          this.tail.next = null;
+          this.tail = next;
+          return this.tail.shift();
+        }
+        return val;
+      }
+      peek() {
+        const val = this.tail.peek();
+        if (val === void 0 && this.tail.next) return this.tail.next.peek();
+        return val;
+      }
+      isEmpty() {
+        return this.length === 0;
+      }
+    };
+  }
+});
+
+// node_modules/b4a/index.js
+var require_b4a = __commonJS({
+  "node_modules/b4a/index.js"(exports, module) {
+    function isBuffer(value) {
+      return Buffer.isBuffer(value) || value instanceof Uint8Array;
+    }
+    function isEncoding(encoding) {
+      return Buffer.isEncoding(encoding);
+    }
+    function alloc(size, fill2, encoding) {
+      return Buffer.alloc(size, fill2, encoding);
+    }
+    function allocUnsafe(size) {
+      return Buffer.allocUnsafe(size);
+    }
+    function allocUnsafeSlow(size) {
+      return Buffer.allocUnsafeSlow(size);
+    }
+    function byteLength(string, encoding) {
+      return Buffer.byteLength(string, encoding);
+    }
+    function compare2(a, b) {
+      return Buffer.compare(a, b);
+    }
+    function concat2(buffers, totalLength) {
+      return Buffer.concat(buffers, totalLength);
+    }
+    function copy(source, target, targetStart, start, end) {
+      return toBuffer(source).copy(target, targetStart, start, end);
+    }
+    function equals2(a, b) {
+      return toBuffer(a).equals(b);
+    }
+    function fill(buffer, value, offset, end, encoding) {
+      return toBuffer(buffer).fill(value, offset, end, encoding);
+    }
+    function from(value, encodingOrOffset, length) {
+      return Buffer.from(value, encodingOrOffset, length);
+    }
+    function includes(buffer, value, byteOffset, encoding) {
+      return toBuffer(buffer).includes(value, byteOffset, encoding);
+    }
+    function indexOf(buffer, value, byfeOffset, encoding) {
+      return toBuffer(buffer).indexOf(value, byfeOffset, encoding);
+    }
+    function lastIndexOf(buffer, value, byteOffset, encoding) {
+      return toBuffer(buffer).lastIndexOf(value, byteOffset, encoding);
+    }
+    function swap16(buffer) {
+      return toBuffer(buffer).swap16();
+    }
+    function swap32(buffer) {
+      return toBuffer(buffer).swap32();
+    }
+    function swap64(buffer) {
+      return toBuffer(buffer).swap64();
+    }
+    function toBuffer(buffer) {
+      if (Buffer.isBuffer(buffer)) return buffer;
+      return Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    }
+    function toString(buffer, encoding, start, end) {
+      return toBuffer(buffer).toString(encoding, start, end);
+    }
+    function toHex(buffer, start, end) {
+      return toBuffer(buffer).toString("hex", start, end);
+    }
+    function write(buffer, string, offset, length, encoding) {
+      return toBuffer(buffer).write(string, offset, length, encoding);
+    }
+    function readDoubleBE(buffer, offset) {
+      return toBuffer(buffer).readDoubleBE(offset);
+    }
+    function readDoubleLE(buffer, offset) {
+      return toBuffer(buffer).readDoubleLE(offset);
+    }
+    function readFloatBE(buffer, offset) {
+      return toBuffer(buffer).readFloatBE(offset);
+    }
+    function readFloatLE(buffer, offset) {
+      return toBuffer(buffer).readFloatLE(offset);
+    }
+    function readInt32BE(buffer, offset) {
+      return toBuffer(buffer).readInt32BE(offset);
+    }
+    function readInt32LE(buffer, offset) {
+      return toBuffer(buffer).readInt32LE(offset);
+    }
+    function readUInt32BE(buffer, offset) {
+      return toBuffer(buffer).readUInt32BE(offset);
+    }
+    function readUInt32LE(buffer, offset) {
+      return toBuffer(buffer).readUInt32LE(offset);
+    }
+    function writeDoubleBE(buffer, value, offset) {
+      return toBuffer(buffer).writeDoubleBE(value, offset);
+    }
+    function writeDoubleLE(buffer, value, offset) {
+      return toBuffer(buffer).writeDoubleLE(value, offset);
+    }
+    function writeFloatBE(buffer, value, offset) {
+      return toBuffer(buffer).writeFloatBE(value, offset);
+    }
+    function writeFloatLE(buffer, value, offset) {
+      return toBuffer(buffer).writeFloatLE(value, offset);
+    }
+    function writeInt32BE(buffer, value, offset) {
+      return toBuffer(buffer).writeInt32BE(value, offset);
+    }
+    function writeInt32LE(buffer, value, offset) {
+      return toBuffer(buffer).writeInt32LE(value, offset);
+    }
+    function writeUInt32BE(buffer, value, offset) {
+      return toBuffer(buffer).writeUInt32BE(value, offset);
+    }
+    function writeUInt32LE(buffer, value, offset) {
+      return toBuffer(buffer).writeUInt32LE(value, offset);
+    }
+    module.exports = {
+      isBuffer,
+      isEncoding,
+      alloc,
+      allocUnsafe,
+      allocUnsafeSlow,
+      byteLength,
+      compare: compare2,
+      concat: concat2,
+      copy,
+      equals: equals2,
+      fill,
+      from,
+      includes,
+      indexOf,
+      lastIndexOf,
+      swap16,
+      swap32,
+      swap64,
+      toBuffer,
+      toString,
+      toHex,
+      write,
+      readDoubleBE,
+      readDoubleLE,
+      readFloatBE,
+      readFloatLE,
+      readInt32BE,
+      readInt32LE,
+      readUInt32BE,
+      readUInt32LE,
+      writeDoubleBE,
+      writeDoubleLE,
+      writeFloatBE,
+      writeFloatLE,
+      writeInt32BE,
+      writeInt32LE,
+      writeUInt32BE,
+      writeUInt32LE
+    };
+  }
+});
+
+// node_modules/text-decoder/lib/pass-through-decoder.js
+var require_pass_through_decoder = __commonJS({
+  "node_modules/text-decoder/lib/pass-through-decoder.js"(exports, module) {
+    var b4a = require_b4a();
+    module.exports = class PassThroughDecoder {
+      constructor(encoding) {
+        this.encoding = encoding;
+      }
+      get remaining() {
+        return 0;
+      }
+      decode(data) {
+        return b4a.toString(data, this.encoding);
+      }
+      flush() {
+        return "";
+      }
+    };
+  }
+});
+
+// node_modules/text-decoder/lib/utf8-decoder.js
+var require_utf8_decoder = __commonJS({
+  "node_modules/text-decoder/lib/utf8-decoder.js"(exports, module) {
+    var b4a = require_b4a();
+    module.exports = class UTF8Decoder {
+      constructor() {
+        this._reset();
+      }
+      get remaining() {
+        return this.bytesSeen;
+      }
+      decode(data) {
+        if (data.byteLength === 0) return "";
+        if (this.bytesNeeded === 0 && trailingIncomplete(data, 0) === 0) {
+          this.bytesSeen = trailingBytesSeen(data);
+          return b4a.toString(data, "utf8");
+        }
+        let result = "";
+        let start = 0;
+        if (this.bytesNeeded > 0) {
+          while (start < data.byteLength) {
+            const byte = data[start];
+            if (byte < this.lowerBoundary || byte > this.upperBoundary) {
+              result += "\uFFFD";
+              this._reset();
+              break;
+            }
+            this.lowerBoundary = 128;
+            this.upperBoundary = 191;
+            this.codePoint = this.codePoint << 6 | byte & 63;
+            this.bytesSeen++;
+            start++;
+            if (this.bytesSeen === this.bytesNeeded) {
+              result += String.fromCodePoint(this.codePoint);
+              this._reset();
+              break;
+            }
+          }
+          if (this.bytesNeeded > 0) return result;
+        }
+        const trailing = trailingIncomplete(data, start);
+        const end = data.byteLength - trailing;
+        if (end > start) result += b4a.toString(data, "utf8", start, end);
+        for (let i = end; i < data.byteLength; i++) {
+          const byte = data[i];
+          if (this.bytesNeeded === 0) {
+            if (byte <= 127) {
+              this.bytesSeen = 0;
+              result += String.fromCharCode(byte);
+            } else if (byte >= 194 && byte <= 223) {
+              this.bytesNeeded = 2;
+              this.bytesSeen = 1;
+              this.codePoint = byte & 31;
+            } else if (byte >= 224 && byte <= 239) {
+              if (byte === 224) this.lowerBoundary = 160;
+              else if (byte === 237) this.upperBoundary = 159;
+              this.bytesNeeded = 3;
+              this.bytesSeen = 1;
+              this.codePoint = byte & 15;
+            } else if (byte >= 240 && byte <= 244) {
+              if (byte === 240) this.lowerBoundary = 144;
+              else if (byte === 244) this.upperBoundary = 143;
+              this.bytesNeeded = 4;
+              this.bytesSeen = 1;
+              this.codePoint = byte & 7;
+            } else {
+              this.bytesSeen = 1;
+              result += "\uFFFD";
+            }
+            continue;
+          }
+          if (byte < this.lowerBoundary || byte > this.upperBoundary) {
+            result += "\uFFFD";
+            i--;
+            this._reset();
+            continue;
+          }
+          this.lowerBoundary = 128;
+          this.upperBoundary = 191;
+          this.codePoint = this.codePoint << 6 | byte & 63;
+          this.bytesSeen++;
+          if (this.bytesSeen === this.bytesNeeded) {
+            result += String.fromCodePoint(this.codePoint);
+            this._reset();
+          }
+        }
+        return result;
+      }
+      flush() {
+        const result = this.bytesNeeded > 0 ? "\uFFFD" : "";
+        this._reset();
+        return result;
+      }
+      _reset() {
+        this.codePoint = 0;
+        this.bytesNeeded = 0;
+        this.bytesSeen = 0;
+        this.lowerBoundary = 128;
+        this.upperBoundary = 191;
+      }
+    };
+    function trailingIncomplete(data, start) {
+      const len2 = data.byteLength;
+      if (len2 <= start) return 0;
+      const limit = Math.max(start, len2 - 4);
+      let i = len2 - 1;
+      while (i > limit && (data[i] & 192) === 128) i--;
+      if (i < start) return 0;
+      const byte = data[i];
+      let needed;
+      if (byte <= 127) return 0;
+      if (byte >= 194 && byte <= 223) needed = 2;
+      else if (byte >= 224 && byte <= 239) needed = 3;
+      else if (byte >= 240 && byte <= 244) needed = 4;
+      else return 0;
+      const available = len2 - i;
+      return available < needed ? available : 0;
+    }
+    function trailingBytesSeen(data) {
+      const len2 = data.byteLength;
+      if (len2 === 0) return 0;
+      const last2 = data[len2 - 1];
+      if (last2 <= 127) return 0;
+      if ((last2 & 192) !== 128) return 1;
+      const limit = Math.max(0, len2 - 4);
+      let i = len2 - 2;
+      while (i >= limit && (data[i] & 192) === 128) i--;
+      if (i < 0) return 1;
+      const first = data[i];
+      let needed;
+      if (first >= 194 && first <= 223) needed = 2;
+      else if (first >= 224 && first <= 239) needed = 3;
+      else if (first >= 240 && first <= 244) needed = 4;
+      else return 1;
+      if (len2 - i !== needed) return 1;
+      if (needed >= 3) {
+        const second = data[i + 1];
+        if (first === 224 && second < 160) return 1;
+        if (first === 237 && second > 159) return 1;
+        if (first === 240 && second < 144) return 1;
+        if (first === 244 && second > 143) return 1;
+      }
+      return 0;
+    }
+  }
+});
+
+// node_modules/text-decoder/index.js
+var require_text_decoder = __commonJS({
+  "node_modules/text-decoder/index.js"(exports, module) {
+    var PassThroughDecoder = require_pass_through_decoder();
+    var UTF8Decoder = require_utf8_decoder();
+    module.exports = class TextDecoder {
+      constructor(encoding = "utf8") {
+        this.encoding = normalizeEncoding(encoding);
+        switch (this.encoding) {
+          case "utf8":
+            this.decoder = new UTF8Decoder();
+            break;
+          case "utf16le":
+          case "base64":
+            throw new Error("Unsupported encoding: " + this.encoding);
+          default:
+            this.decoder = new PassThroughDecoder(this.encoding);
+        }
+      }
+      get remaining() {
+        return this.decoder.remaining;
+      }
+      push(data) {
+        if (typeof data === "string") return data;
+        return this.decoder.decode(data);
+      }
+      // For Node.js compatibility
+      write(data) {
+        return this.push(data);
+      }
+      end(data) {
+        let result = "";
+        if (data) result = this.push(data);
+        result += this.decoder.flush();
+        return result;
+      }
+    };
+    function normalizeEncoding(encoding) {
+      encoding = encoding.toLowerCase();
+      switch (encoding) {
+        case "utf8":
+        case "utf-8":
+          return "utf8";
+        case "ucs2":
+        case "ucs-2":
+        case "utf16le":
+        case "utf-16le":
+          return "utf16le";
+        case "latin1":
+        case "binary":
+          return "latin1";
+        case "base64":
+        case "ascii":
+        case "hex":
+          return encoding;
+        default:
+          throw new Error("Unknown encoding: " + encoding);
+      }
+    }
+  }
+});
+
+// node_modules/streamx/lib/errors.js
+var require_errors3 = __commonJS({
+  "node_modules/streamx/lib/errors.js"(exports, module) {
+    module.exports = class StreamError extends Error {
+      constructor(msg, code2, fn = StreamError) {
+        super(msg);
+        this.code = code2;
+        if (Error.captureStackTrace) {
+          Error.captureStackTrace(this, fn);
+        }
+      }
+      static isStreamDestroyed(err) {
+        return err && err.code === "STREAM_DESTROYED";
+      }
+      static isPrematureClose(err) {
+        return err && err.code === "PREMATURE_CLOSE";
+      }
+      static isAborted(err) {
+        return err && err.code === "ABORTED";
+      }
+      static isBadArgument(err) {
+        return err && err.code === "BAD_ARGUMENT";
+      }
+      get name() {
+        return "StreamError";
+      }
+      static STREAM_DESTROYED() {
+        return new StreamError("Stream was destroyed", "STREAM_DESTROYED", StreamError.STREAM_DESTROYED);
+      }
+      static PREMATURE_CLOSE(msg = "Premature close") {
+        return new StreamError(msg, "PREMATURE_CLOSE", StreamError.PREMATURE_CLOSE);
+      }
+      static ABORTED() {
+        return new StreamError("Stream aborted", "ABORTED", StreamError.ABORTED);
+      }
+      static BAD_ARGUMENT(msg = "Bad argument") {
+        return new StreamError(msg, "BAD_ARGUMENT", StreamError.BAD_ARGUMENT);
+      }
+    };
+  }
+});
+
+// node_modules/streamx/index.js
+var require_streamx = __commonJS({
+  "node_modules/streamx/index.js"(exports, module) {
+    var { EventEmitter } = require_default();
+    var FIFO = require_fast_fifo();
+    var TextDecoder2 = require_text_decoder();
+    var StreamError = require_errors3();
+    var qmt = typeof queueMicrotask === "undefined" ? (fn) => global.process.nextTick(fn) : queueMicrotask;
+    var MAX = (1 << 29) - 1;
+    var OPENING = 1;
+    var PREDESTROYING = 2;
+    var DESTROYING = 4;
+    var DESTROYED = 8;
+    var NOT_OPENING = MAX ^ OPENING;
+    var NOT_PREDESTROYING = MAX ^ PREDESTROYING;
+    var READ_ACTIVE = 1 << 4;
+    var READ_UPDATING = 2 << 4;
+    var READ_PRIMARY = 4 << 4;
+    var READ_QUEUED = 8 << 4;
+    var READ_RESUMED = 16 << 4;
+    var READ_PIPE_DRAINED = 32 << 4;
+    var READ_ENDING = 64 << 4;
+    var READ_EMIT_DATA = 128 << 4;
+    var READ_EMIT_READABLE = 256 << 4;
+    var READ_EMITTED_READABLE = 512 << 4;
+    var READ_DONE = 1024 << 4;
+    var READ_NEXT_TICK = 2048 << 4;
+    var READ_NEEDS_PUSH = 4096 << 4;
+    var READ_READ_AHEAD = 8192 << 4;
+    var READ_FLOWING = READ_RESUMED | READ_PIPE_DRAINED;
+    var READ_ACTIVE_AND_NEEDS_PUSH = READ_ACTIVE | READ_NEEDS_PUSH;
+    var READ_PRIMARY_AND_ACTIVE = READ_PRIMARY | READ_ACTIVE;
+    var READ_EMIT_READABLE_AND_QUEUED = READ_EMIT_READABLE | READ_QUEUED;
+    var READ_RESUMED_READ_AHEAD = READ_RESUMED | READ_READ_AHEAD;
+    var READ_NOT_ACTIVE = MAX ^ READ_ACTIVE;
+    var READ_NON_PRIMARY = MAX ^ READ_PRIMARY;
+    var READ_NON_PRIMARY_AND_PUSHED = MAX ^ (READ_PRIMARY | READ_NEEDS_PUSH);
+    var READ_PUSHED = MAX ^ READ_NEEDS_PUSH;
+    var READ_PAUSED = MAX ^ READ_RESUMED;
+    var READ_NOT_QUEUED = MAX ^ (READ_QUEUED | READ_EMITTED_READABLE);
+    var READ_NOT_ENDING = MAX ^ READ_ENDING;
+    var READ_PIPE_NOT_DRAINED = MAX ^ READ_FLOWING;
+    var READ_NOT_NEXT_TICK = MAX ^ READ_NEXT_TICK;
+    var READ_NOT_UPDATING = MAX ^ READ_UPDATING;
+    var READ_NO_READ_AHEAD = MAX ^ READ_READ_AHEAD;
+    var READ_PAUSED_NO_READ_AHEAD = MAX ^ READ_RESUMED_READ_AHEAD;
+    var WRITE_ACTIVE = 1 << 18;
+    var WRITE_UPDATING = 2 << 18;
+    var WRITE_PRIMARY = 4 << 18;
+    var WRITE_QUEUED = 8 << 18;
+    var WRITE_UNDRAINED = 16 << 18;
+    var WRITE_DONE = 32 << 18;
+    var WRITE_EMIT_DRAIN = 64 << 18;
+    var WRITE_NEXT_TICK = 128 << 18;
+    var WRITE_WRITING = 256 << 18;
+    var WRITE_FINISHING = 512 << 18;
+    var WRITE_CORKED = 1024 << 18;
+    var WRITE_NOT_ACTIVE = MAX ^ (WRITE_ACTIVE | WRITE_WRITING);
+    var WRITE_NON_PRIMARY = MAX ^ WRITE_PRIMARY;
+    var WRITE_NOT_FINISHING = MAX ^ (WRITE_ACTIVE | WRITE_FINISHING);
+    var WRITE_DRAINED = MAX ^ WRITE_UNDRAINED;
+    var WRITE_NOT_QUEUED = MAX ^ WRITE_QUEUED;
+    var WRITE_NOT_NEXT_TICK = MAX ^ WRITE_NEXT_TICK;
+    var WRITE_NOT_UPDATING = MAX ^ WRITE_UPDATING;
+    var WRITE_NOT_CORKED = MAX ^ WRITE_CORKED;
+    var ACTIVE = READ_ACTIVE | WRITE_ACTIVE;
+    var NOT_ACTIVE = MAX ^ ACTIVE;
+    var DONE = READ_DONE | WRITE_DONE;
+    var DESTROY_STATUS = DESTROYING | DESTROYED | PREDESTROYING;
+    var OPEN_STATUS = DESTROY_STATUS | OPENING;
+    var AUTO_DESTROY = DESTROY_STATUS | DONE;
+    var NON_PRIMARY = WRITE_NON_PRIMARY & READ_NON_PRIMARY;
+    var ACTIVE_OR_TICKING = WRITE_NEXT_TICK | READ_NEXT_TICK;
+    var TICKING = ACTIVE_OR_TICKING & NOT_ACTIVE;
+    var IS_OPENING = OPEN_STATUS | TICKING;
+    var READ_PRIMARY_STATUS = OPEN_STATUS | READ_ENDING | READ_DONE;
+    var READ_STATUS = OPEN_STATUS | READ_DONE | READ_QUEUED;
+    var READ_ENDING_STATUS = OPEN_STATUS | READ_ENDING | READ_QUEUED;
+    var READ_READABLE_STATUS = OPEN_STATUS | READ_EMIT_READABLE | READ_QUEUED | READ_EMITTED_READABLE;
+    var SHOULD_NOT_READ = OPEN_STATUS | READ_ACTIVE | READ_ENDING | READ_DONE | READ_NEEDS_PUSH | READ_READ_AHEAD;
+    var READ_BACKPRESSURE_STATUS = DESTROY_STATUS | READ_ENDING | READ_DONE;
+    var READ_UPDATE_SYNC_STATUS = READ_UPDATING | OPEN_STATUS | READ_NEXT_TICK | READ_PRIMARY;
+    var READ_NEXT_TICK_OR_OPENING = READ_NEXT_TICK | OPENING;
+    var WRITE_PRIMARY_STATUS = OPEN_STATUS | WRITE_FINISHING | WRITE_DONE;
+    var WRITE_QUEUED_AND_UNDRAINED = WRITE_QUEUED | WRITE_UNDRAINED;
+    var WRITE_QUEUED_AND_ACTIVE = WRITE_QUEUED | WRITE_ACTIVE;
+    var WRITE_DRAIN_STATUS = WRITE_QUEUED | WRITE_UNDRAINED | OPEN_STATUS | WRITE_ACTIVE;
+    var WRITE_STATUS = OPEN_STATUS | WRITE_ACTIVE | WRITE_QUEUED | WRITE_CORKED;
+    var WRITE_PRIMARY_AND_ACTIVE = WRITE_PRIMARY | WRITE_ACTIVE;
+    var WRITE_ACTIVE_AND_WRITING = WRITE_ACTIVE | WRITE_WRITING;
+    var WRITE_FINISHING_STATUS = OPEN_STATUS | WRITE_FINISHING | WRITE_QUEUED_AND_ACTIVE | WRITE_DONE;
+    var WRITE_BACKPRESSURE_STATUS = WRITE_UNDRAINED | DESTROY_STATUS | WRITE_FINISHING | WRITE_DONE;
+    var WRITE_UPDATE_SYNC_STATUS = WRITE_UPDATING | OPEN_STATUS | WRITE_NEXT_TICK | WRITE_PRIMARY;
+    var WRITE_DROP_DATA = WRITE_FINISHING | WRITE_DONE | DESTROY_STATUS;
+    var asyncIterator = Symbol.asyncIterator || /* @__PURE__ */ Symbol("asyncIterator");
+    var WritableState = class {
+      constructor(stream, { highWaterMark = 16384, map = null, mapWritable, byteLength, byteLengthWritable } = {}) {
+        this.stream = stream;
+        this.queue = new FIFO();
+        this.highWaterMark = highWaterMark;
+        this.buffered = 0;
+        this.error = null;
+        this.pipeline = null;
+        this.drains = null;
+        this.byteLength = byteLengthWritable || byteLength || defaultByteLength;
+        this.map = mapWritable || map;
+        this.afterWrite = afterWrite.bind(this);
+        this.afterUpdateNextTick = updateWriteNT.bind(this);
+      }
+      get ending() {
+        return (this.stream._duplexState & WRITE_FINISHING) !== 0;
+      }
+      get ended() {
+        return (this.stream._duplexState & WRITE_DONE) !== 0;
+      }
+      push(data) {
+        if ((this.stream._duplexState & WRITE_DROP_DATA) !== 0) return false;
+        if (this.map !== null) data = this.map(data);
+        this.buffered += this.byteLength(data);
+        this.queue.push(data);
+        if (this.buffered < this.highWaterMark) {
+          this.stream._duplexState |= WRITE_QUEUED;
+          return true;
+        }
+        this.stream._duplexState |= WRITE_QUEUED_AND_UNDRAINED;
+        return false;
+      }
+      shift() {
+        const data = this.queue.shift();
+        this.buffered -= this.byteLength(data);
+        if (this.buffered === 0) this.stream._duplexState &= WRITE_NOT_QUEUED;
+        return data;
+      }
+      end(data) {
+        if (typeof data === "function") {
+          this.stream.once("finish", data);
+        } else if (data !== void 0 && data !== null) {
+          this.push(data);
+        }
+        this.stream._duplexState = (this.stream._duplexState | WRITE_FINISHING) & WRITE_NON_PRIMARY;
+      }
+      autoBatch(data, cb) {
+        const buffer = [];
+        const stream = this.stream;
+        buffer.push(data);
+        while ((stream._duplexState & WRITE_STATUS) === WRITE_QUEUED_AND_ACTIVE) {
+          buffer.push(stream._writableState.shift());
+        }
+        if ((stream._duplexState & OPEN_STATUS) !== 0) return cb(null);
+        stream._writev(buffer, cb);
+      }
+      update() {
+        const stream = this.stream;
+        stream._duplexState |= WRITE_UPDATING;
+        do {
+          while ((stream._duplexState & WRITE_STATUS) === WRITE_QUEUED) {
+            const data = this.shift();
+            stream._duplexState |= WRITE_ACTIVE_AND_WRITING;
+            stream._write(data, this.afterWrite);
+          }
+          if ((stream._duplexState & WRITE_PRIMARY_AND_ACTIVE) === 0) this.updateNonPrimary();
+        } while (this.continueUpdate() === true);
+        stream._duplexState &= WRITE_NOT_UPDATING;
+      }
+      updateNonPrimary() {
+        const stream = this.stream;
+        if ((stream._duplexState & WRITE_FINISHING_STATUS) === WRITE_FINISHING) {
+          stream._duplexState = stream._duplexState | WRITE_ACTIVE;
+          stream._final(afterFinal.bind(this));
+          return;
+        }
+        if ((stream._duplexState & DESTROY_STATUS) === DESTROYING) {
+          if ((stream._duplexState & ACTIVE_OR_TICKING) === 0) {
+            stream._duplexState |= ACTIVE;
+            stream._destroy(afterDestroy.bind(this));
+          }
+          return;
+        }
+        if ((stream._duplexState & IS_OPENING) === OPENING) {
+          stream._duplexState = (stream._duplexState | ACTIVE) & NOT_OPENING;
+          stream._open(afterOpen.bind(this));
+        }
+      }
+      continueUpdate() {
+        if ((this.stream._duplexState & WRITE_NEXT_TICK) === 0) return false;
+        this.stream._duplexState &= WRITE_NOT_NEXT_TICK;
+        return true;
+      }
+      updateCallback() {
+        if ((this.stream._duplexState & WRITE_UPDATE_SYNC_STATUS) === WRITE_PRIMARY) {
+          this.update();
+        } else {
+          this.updateNextTick();
+        }
+      }
+      updateNextTick() {
+        if ((this.stream._duplexState & WRITE_NEXT_TICK) !== 0) return;
+        this.stream._duplexState |= WRITE_NEXT_TICK;
+        if ((this.stream._duplexState & WRITE_UPDATING) === 0) qmt(this.afterUpdateNextTick);
+      }
+    };
+    var ReadableState = class {
+      constructor(stream, { highWaterMark = 16384, map = null, mapReadable, byteLength, byteLengthReadable } = {}) {
+        this.stream = stream;
+        this.queue = new FIFO();
+        this.highWaterMark = highWaterMark === 0 ? 1 : highWaterMark;
+        this.buffered = 0;
+        this.readAhead = highWaterMark > 0;
+        this.error = null;
+        this.pipeline = null;
+        this.byteLength = byteLengthReadable || byteLength || defaultByteLength;
+        this.map = mapReadable || map;
+        this.pipeTo = null;
+        this.afterRead = afterRead.bind(this);
+        this.afterUpdateNextTick = updateReadNT.bind(this);
+      }
+      get ending() {
+        return (this.stream._duplexState & READ_ENDING) !== 0;
+      }
+      get ended() {
+        return (this.stream._duplexState & READ_DONE) !== 0;
+      }
+      pipe(pipeTo, cb) {
+        if (this.pipeTo !== null) throw StreamError.BAD_ARGUMENT("Can only pipe to one destination");
+        if (typeof cb !== "function") cb = null;
+        this.stream._duplexState |= READ_PIPE_DRAINED;
+        this.pipeTo = pipeTo;
+        this.pipeline = new Pipeline(this.stream, pipeTo, cb);
+        if (cb) this.stream.on("error", noop);
+        if (isStreamx(pipeTo)) {
+          pipeTo._writableState.pipeline = this.pipeline;
+          if (cb) pipeTo.on("error", noop);
+          pipeTo.on("finish", this.pipeline.finished.bind(this.pipeline));
+        } else {
+          const onerror = this.pipeline.done.bind(this.pipeline, pipeTo);
+          const onclose = this.pipeline.done.bind(this.pipeline, pipeTo, null);
+          pipeTo.on("error", onerror);
+          pipeTo.on("close", onclose);
+          pipeTo.on("finish", this.pipeline.finished.bind(this.pipeline));
+        }
+        pipeTo.on("drain", afterDrain.bind(this));
+        this.stream.emit("piping", pipeTo);
+        pipeTo.emit("pipe", this.stream);
+      }
+      push(data) {
+        const stream = this.stream;
+        if (data === null) {
+          this.highWaterMark = 0;
+          stream._duplexState = (stream._duplexState | READ_ENDING) & READ_NON_PRIMARY_AND_PUSHED;
+          return false;
+        }
+        if (this.map !== null) {
+          data = this.map(data);
+          if (data === null) {
+            stream._duplexState &= READ_PUSHED;
+            return this.buffered < this.highWaterMark;
+          }
+        }
+        this.buffered += this.byteLength(data);
+        this.queue.push(data);
+        stream._duplexState = (stream._duplexState | READ_QUEUED) & READ_PUSHED;
+        return this.buffered < this.highWaterMark;
+      }
+      shift() {
+        const data = this.queue.shift();
+        this.buffered -= this.byteLength(data);
+        if (this.buffered === 0) {
+          this.stream._duplexState &= READ_NOT_QUEUED;
+        }
+        return data;
+      }
+      unshift(data) {
+        const pending = [this.map !== null ? this.map(data) : data];
+        while (this.buffered > 0) pending.push(this.shift());
+        for (let i = 0; i < pending.length - 1; i++) {
+          const data2 = pending[i];
+          this.buffered += this.byteLength(data2);
+          this.queue.push(data2);
+        }
+        this.push(pending[pending.length - 1]);
+      }
+      read() {
+        const stream = this.stream;
+        if ((stream._duplexState & READ_STATUS) === READ_QUEUED) {
+          const data = this.shift();
+          if (this.pipeTo !== null && this.pipeTo.write(data) === false) {
+            stream._duplexState &= READ_PIPE_NOT_DRAINED;
+          }
+          if ((stream._duplexState & READ_EMIT_DATA) !== 0) {
+            stream.emit("data", data);
+          }
+          return data;
+        }
+        if (this.readAhead === false) {
+          stream._duplexState |= READ_READ_AHEAD;
+          this.updateNextTick();
+        }
+        return null;
+      }
+      drain() {
+        const stream = this.stream;
+        while ((stream._duplexState & READ_STATUS) === READ_QUEUED && (stream._duplexState & READ_FLOWING) !== 0) {
+          const data = this.shift();
+          if (this.pipeTo !== null && this.pipeTo.write(data) === false) {
+            stream._duplexState &= READ_PIPE_NOT_DRAINED;
+          }
+          if ((stream._duplexState & READ_EMIT_DATA) !== 0) {
+            stream.emit("data", data);
+          }
+        }
+      }
+      update() {
+        const stream = this.stream;
+        stream._duplexState |= READ_UPDATING;
+        do {
+          this.drain();
+          while (this.buffered < this.highWaterMark && (stream._duplexState & SHOULD_NOT_READ) === READ_READ_AHEAD) {
+            stream._duplexState |= READ_ACTIVE_AND_NEEDS_PUSH;
+            stream._read(this.afterRead);
+            this.drain();
+          }
+          if ((stream._duplexState & READ_READABLE_STATUS) === READ_EMIT_READABLE_AND_QUEUED) {
+            stream._duplexState |= READ_EMITTED_READABLE;
+            stream.emit("readable");
+          }
+          if ((stream._duplexState & READ_PRIMARY_AND_ACTIVE) === 0) {
+            this.updateNonPrimary();
+          }
+        } while (this.continueUpdate() === true);
+        stream._duplexState &= READ_NOT_UPDATING;
+      }
+      updateNonPrimary() {
+        const stream = this.stream;
+        if ((stream._duplexState & READ_ENDING_STATUS) === READ_ENDING) {
+          stream._duplexState = (stream._duplexState | READ_DONE) & READ_NOT_ENDING;
+          stream.emit("end");
+          if ((stream._duplexState & AUTO_DESTROY) === DONE) {
+            stream._duplexState |= DESTROYING;
+          }
+          if (this.pipeTo !== null) {
+            this.pipeTo.end();
+          }
+        }
+        if ((stream._duplexState & DESTROY_STATUS) === DESTROYING) {
+          if ((stream._duplexState & ACTIVE_OR_TICKING) === 0) {
+            stream._duplexState |= ACTIVE;
+            stream._destroy(afterDestroy.bind(this));
+          }
+          return;
+        }
+        if ((stream._duplexState & IS_OPENING) === OPENING) {
+          stream._duplexState = (stream._duplexState | ACTIVE) & NOT_OPENING;
+          stream._open(afterOpen.bind(this));
+        }
+      }
+      continueUpdate() {
+        if ((this.stream._duplexState & READ_NEXT_TICK) === 0) return false;
+        this.stream._duplexState &= READ_NOT_NEXT_TICK;
+        return true;
+      }
+      updateCallback() {
+        if ((this.stream._duplexState & READ_UPDATE_SYNC_STATUS) === READ_PRIMARY) {
+          this.update();
+        } else {
+          this.updateNextTick();
+        }
+      }
+      updateNextTickIfOpen() {
+        if ((this.stream._duplexState & READ_NEXT_TICK_OR_OPENING) !== 0) return;
+        this.stream._duplexState |= READ_NEXT_TICK;
+        if ((this.stream._duplexState & READ_UPDATING) === 0) qmt(this.afterUpdateNextTick);
+      }
+      updateNextTick() {
+        if ((this.stream._duplexState & READ_NEXT_TICK) !== 0) return;
+        this.stream._duplexState |= READ_NEXT_TICK;
+        if ((this.stream._duplexState & READ_UPDATING) === 0) qmt(this.afterUpdateNextTick);
+      }
+    };
+    var TransformState = class {
+      constructor(stream) {
+        this.data = null;
+        this.afterTransform = afterTransform.bind(stream);
+        this.afterFinal = null;
+      }
+    };
+    var Pipeline = class {
+      constructor(src, dst, cb) {
+        this.from = src;
+        this.to = dst;
+        this.afterPipe = cb;
+        this.error = null;
+        this.pipeToFinished = false;
+      }
+      finished() {
+        this.pipeToFinished = true;
+      }
+      done(stream, err) {
+        if (err) this.error = err;
+        if (stream === this.to) {
+          this.to = null;
+          if (this.from !== null) {
+            if ((this.from._duplexState & READ_DONE) === 0 || !this.pipeToFinished) {
+              this.from.destroy(this.error || StreamError.PREMATURE_CLOSE("Writable stream closed"));
+            }
+            return;
+          }
+        }
+        if (stream === this.from) {
+          this.from = null;
+          if (this.to !== null) {
+            if ((stream._duplexState & READ_DONE) === 0) {
+              this.to.destroy(this.error || StreamError.PREMATURE_CLOSE("Readable stream closed"));
+            }
+            return;
+          }
+        }
+        if (this.afterPipe !== null) this.afterPipe(this.error);
+        this.to = this.from = this.afterPipe = null;
+      }
+    };
+    function afterDrain() {
+      this.stream._duplexState |= READ_PIPE_DRAINED;
+      this.updateCallback();
+    }
+    function afterFinal(err) {
+      const stream = this.stream;
+      if (err) stream.destroy(err);
+      if ((stream._duplexState & DESTROY_STATUS) === 0) {
+        stream._duplexState |= WRITE_DONE;
+        stream.emit("finish");
+      }
+      if ((stream._duplexState & AUTO_DESTROY) === DONE) {
+        stream._duplexState |= DESTROYING;
+      }
+      stream._duplexState &= WRITE_NOT_FINISHING;
+      if ((stream._duplexState & WRITE_UPDATING) === 0) {
+        this.update();
+      } else {
+        this.updateNextTick();
+      }
+    }
+    function afterDestroy(err) {
+      const stream = this.stream;
+      if (!err && !StreamError.isStreamDestroyed(this.error)) err = this.error;
+      if (err) stream.emit("error", err);
+      stream._duplexState |= DESTROYED;
+      stream.emit("close");
+      const rs = stream._readableState;
+      const ws = stream._writableState;
+      if (rs !== null && rs.pipeline !== null) {
+        rs.pipeline.done(stream, err);
+      }
+      if (ws !== null) {
+        while (ws.drains !== null && ws.drains.length > 0) {
+          ws.drains.shift().resolve(false);
+        }
+        if (ws.pipeline !== null) {
+          ws.pipeline.done(stream, err);
+        }
+      }
+    }
+    function afterWrite(err) {
+      const stream = this.stream;
+      if (err) stream.destroy(err);
+      stream._duplexState &= WRITE_NOT_ACTIVE;
+      if (this.drains !== null) tickDrains(this.drains);
+      if ((stream._duplexState & WRITE_DRAIN_STATUS) === WRITE_UNDRAINED) {
+        stream._duplexState &= WRITE_DRAINED;
+        if ((stream._duplexState & WRITE_EMIT_DRAIN) === WRITE_EMIT_DRAIN) {
+          stream.emit("drain");
+        }
+      }
+      this.updateCallback();
+    }
+    function afterRead(err) {
+      if (err) this.stream.destroy(err);
+      this.stream._duplexState &= READ_NOT_ACTIVE;
+      if (this.readAhead === false && (this.stream._duplexState & READ_RESUMED) === 0) {
+        this.stream._duplexState &= READ_NO_READ_AHEAD;
+      }
+      this.updateCallback();
+    }
+    function updateReadNT() {
+      if ((this.stream._duplexState & READ_UPDATING) === 0) {
+        this.stream._duplexState &= READ_NOT_NEXT_TICK;
+        this.update();
+      }
+    }
+    function updateWriteNT() {
+      if ((this.stream._duplexState & WRITE_UPDATING) === 0) {
+        this.stream._duplexState &= WRITE_NOT_NEXT_TICK;
+        this.update();
+      }
+    }
+    function tickDrains(drains) {
+      for (let i = 0; i < drains.length; i++) {
+        if (--drains[i].writes === 0) {
+          drains.shift().resolve(true);
+          i--;
+        }
+      }
+    }
+    function afterOpen(err) {
+      const stream = this.stream;
+      if (err) stream.destroy(err);
+      if ((stream._duplexState & DESTROYING) === 0) {
+        if ((stream._duplexState & READ_PRIMARY_STATUS) === 0) {
+          stream._duplexState |= READ_PRIMARY;
+        }
+        if ((stream._duplexState & WRITE_PRIMARY_STATUS) === 0) {
+          stream._duplexState |= WRITE_PRIMARY;
+        }
+        stream.emit("open");
+      }
+      stream._duplexState &= NOT_ACTIVE;
+      if (stream._writableState !== null) {
+        stream._writableState.updateCallback();
+      }
+      if (stream._readableState !== null) {
+        stream._readableState.updateCallback();
+      }
+    }
+    function afterTransform(err, data) {
+      if (data !== void 0 && data !== null) this.push(data);
+      this._writableState.afterWrite(err);
+    }
+    function newListener(name) {
+      if (this._readableState !== null) {
+        if (name === "data") {
+          this._duplexState |= READ_EMIT_DATA | READ_RESUMED_READ_AHEAD;
+          this._readableState.updateNextTick();
+        }
+        if (name === "readable") {
+          this._duplexState |= READ_EMIT_READABLE;
+          this._readableState.updateNextTick();
+        }
+      }
+      if (this._writableState !== null) {
+        if (name === "drain") {
+          this._duplexState |= WRITE_EMIT_DRAIN;
+          this._writableState.updateNextTick();
+        }
+      }
+    }
+    var Stream = class extends EventEmitter {
+      constructor(opts) {
+        super();
+        this._duplexState = 0;
+        this._readableState = null;
+        this._writableState = null;
+        if (opts) {
+          if (opts.open) this._open = opts.open;
+          if (opts.destroy) this._destroy = opts.destroy;
+          if (opts.predestroy) this._predestroy = opts.predestroy;
+          if (opts.signal) opts.signal.addEventListener("abort", abort.bind(this));
+        }
+        this.on("newListener", newListener);
+      }
+      _open(cb) {
+        cb(null);
+      }
+      _destroy(cb) {
+        cb(null);
+      }
+      _predestroy() {
+      }
+      get readable() {
+        return this._readableState !== null ? true : void 0;
+      }
+      get writable() {
+        return this._writableState !== null ? true : void 0;
+      }
+      get destroyed() {
+        return (this._duplexState & DESTROYED) !== 0;
+      }
+      get destroying() {
+        return (this._duplexState & DESTROY_STATUS) !== 0;
+      }
+      destroy(err) {
+        if ((this._duplexState & DESTROY_STATUS) === 0) {
+          if (!err) err = StreamError.STREAM_DESTROYED();
+          this._duplexState = (this._duplexState | DESTROYING) & NON_PRIMARY;
+          if (this._readableState !== null) {
+            this._readableState.highWaterMark = 0;
+            this._readableState.error = err;
+          }
+          if (this._writableState !== null) {
+            this._writableState.highWaterMark = 0;
+            this._writableState.error = err;
+          }
+          this._duplexState |= PREDESTROYING;
+          this._predestroy();
+          this._duplexState &= NOT_PREDESTROYING;
+          if (this._readableState !== null) {
+            this._readableState.updateNextTick();
+          }
+          if (this._writableState !== null) {
+            this._writableState.updateNextTick();
+          }
+        }
+      }
+    };
+    var Readable3 = class _Readable extends Stream {
+      constructor(opts) {
+        super(opts);
+        this._duplexState |= OPENING | WRITE_DONE | READ_READ_AHEAD;
+        this._readableState = new ReadableState(this, opts);
+        if (opts) {
+          if (this._readableState.readAhead === false) this._duplexState &= READ_NO_READ_AHEAD;
+          if (opts.read) this._read = opts.read;
+          if (opts.eagerOpen) this._readableState.updateNextTick();
+          if (opts.encoding) this.setEncoding(opts.encoding);
+        }
+      }
+      static deferred(fn, opts) {
+        const out = new PassThrough2(opts);
+        fn().then((src) => {
+          if (src === null) return out.end();
+          if (out.destroying) return;
+          pipeline4(src, out, noop);
+        }).catch((err) => out.destroy(err));
+        return out;
+      }
+      setEncoding(encoding) {
+        const dec = new TextDecoder2(encoding);
+        const map = this._readableState.map || echo;
+        this._readableState.map = mapOrSkip;
+        return this;
+        function mapOrSkip(data) {
+          const next = dec.push(data);
+          return next === "" && (data.byteLength !== 0 || dec.remaining > 0) ? null : map(next);
+        }
+      }
+      _read(cb) {
+        cb(null);
+      }
+      pipe(dest, cb) {
+        this._readableState.updateNextTick();
+        this._readableState.pipe(dest, cb);
+        return dest;
+      }
+      read() {
+        this._readableState.updateNextTick();
+        return this._readableState.read();
+      }
+      push(data) {
+        this._readableState.updateNextTickIfOpen();
+        return this._readableState.push(data);
+      }
+      unshift(data) {
+        this._readableState.updateNextTickIfOpen();
+        return this._readableState.unshift(data);
+      }
+      resume() {
+        this._duplexState |= READ_RESUMED_READ_AHEAD;
+        this._readableState.updateNextTick();
+        return this;
+      }
+      pause() {
+        this._duplexState &= this._readableState.readAhead === false ? READ_PAUSED_NO_READ_AHEAD : READ_PAUSED;
+        return this;
+      }
+      static _fromAsyncIterator(ite, opts) {
+        let destroy;
+        const rs = new _Readable({
+          ...opts,
+          read(cb) {
+            ite.next().then(push).then(cb.bind(null, null)).catch(cb);
+          },
+          predestroy() {
+            destroy = ite.return();
+          },
+          destroy(cb) {
+            if (!destroy) return cb(null);
+            destroy.then(cb.bind(null, null)).catch(cb);
+          }
+        });
+        return rs;
+        function push(data) {
+          if (data.done) rs.push(null);
+          else rs.push(data.value);
+        }
+      }
+      static from(data, opts) {
+        if (isReadStreamx(data)) return data;
+        if (data[asyncIterator]) return this._fromAsyncIterator(data[asyncIterator](), opts);
+        if (!Array.isArray(data)) data = data === void 0 ? [] : [data];
+        let i = 0;
+        return new _Readable({
+          ...opts,
+          read(cb) {
+            this.push(i === data.length ? null : data[i++]);
+            cb(null);
+          }
+        });
+      }
+      static isBackpressured(rs) {
+        return (rs._duplexState & READ_BACKPRESSURE_STATUS) !== 0 || rs._readableState.buffered >= rs._readableState.highWaterMark;
+      }
+      static isPaused(rs) {
+        return (rs._duplexState & READ_RESUMED) === 0;
+      }
+      [asyncIterator]() {
+        const stream = this;
+        let error2 = null;
+        let promiseResolve = null;
+        let promiseReject = null;
+        this.on("error", (err) => {
+          error2 = err;
+        });
+        this.on("readable", onreadable);
+        this.on("close", onclose);
+        return {
+          [asyncIterator]() {
+            return this;
+          },
+          next() {
+            return new Promise(function(resolve4, reject) {
+              promiseResolve = resolve4;
+              promiseReject = reject;
+              const data = stream.read();
+              if (data !== null) ondata(data);
+              else if ((stream._duplexState & DESTROYED) !== 0) ondata(null);
+            });
+          },
+          return() {
+            return destroy(null);
+          },
+          throw(err) {
+            return destroy(err);
+          }
+        };
+        function onreadable() {
+          if (promiseResolve !== null) ondata(stream.read());
+        }
+        function onclose() {
+          if (promiseResolve !== null) ondata(null);
+        }
+        function ondata(data) {
+          if (promiseReject === null) return;
+          if (error2) {
+            promiseReject(error2);
+          } else if (data === null && (stream._duplexState & READ_DONE) === 0) {
+            promiseReject(StreamError.STREAM_DESTROYED());
+          } else {
+            promiseResolve({ value: data, done: data === null });
+          }
+          promiseReject = promiseResolve = null;
+        }
+        function destroy(err) {
+          stream.destroy(err);
+          return new Promise((resolve4, reject) => {
+            if (stream._duplexState & DESTROYED) return resolve4({ value: void 0, done: true });
+            stream.once("close", function() {
+              if (err) reject(err);
+              else resolve4({ value: void 0, done: true });
+            });
+          });
+        }
+      }
+    };
+    var Writable = class extends Stream {
+      constructor(opts) {
+        super(opts);
+        this._duplexState |= OPENING | READ_DONE;
+        this._writableState = new WritableState(this, opts);
+        if (opts) {
+          if (opts.writev) this._writev = opts.writev;
+          if (opts.write) this._write = opts.write;
+          if (opts.final) this._final = opts.final;
+          if (opts.eagerOpen) this._writableState.updateNextTick();
+        }
+      }
+      cork() {
+        this._duplexState |= WRITE_CORKED;
+      }
+      uncork() {
+        this._duplexState &= WRITE_NOT_CORKED;
+        this._writableState.updateNextTick();
+      }
+      _writev(batch, cb) {
+        cb(null);
+      }
+      _write(data, cb) {
+        this._writableState.autoBatch(data, cb);
+      }
+      _final(cb) {
+        cb(null);
+      }
+      static isBackpressured(ws) {
+        return (ws._duplexState & WRITE_BACKPRESSURE_STATUS) !== 0;
+      }
+      static drained(ws) {
+        if (ws.destroyed) return Promise.resolve(false);
+        const state = ws._writableState;
+        const pending = isWritev(ws) ? Math.min(1, state.queue.length) : state.queue.length;
+        const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0);
+        if (writes === 0) return Promise.resolve(true);
+        if (state.drains === null) state.drains = [];
+        return new Promise((resolve4) => {
+          state.drains.push({ writes, resolve: resolve4 });
+        });
+      }
+      write(data) {
+        this._writableState.updateNextTick();
+        return this._writableState.push(data);
+      }
+      end(data) {
+        this._writableState.updateNextTick();
+        this._writableState.end(data);
+        return this;
+      }
+    };
+    var Duplex = class extends Readable3 {
+      // and Writable
+      constructor(opts) {
+        super(opts);
+        this._duplexState = OPENING | this._duplexState & READ_READ_AHEAD;
+        this._writableState = new WritableState(this, opts);
+        if (opts) {
+          if (opts.writev) this._writev = opts.writev;
+          if (opts.write) this._write = opts.write;
+          if (opts.final) this._final = opts.final;
+        }
+      }
+      cork() {
+        this._duplexState |= WRITE_CORKED;
+      }
+      uncork() {
+        this._duplexState &= WRITE_NOT_CORKED;
+        this._writableState.updateNextTick();
+      }
+      _writev(batch, cb) {
+        cb(null);
+      }
+      _write(data, cb) {
+        this._writableState.autoBatch(data, cb);
+      }
+      _final(cb) {
+        cb(null);
+      }
+      write(data) {
+        this._writableState.updateNextTick();
+        return this._writableState.push(data);
+      }
+      end(data) {
+        this._writableState.updateNextTick();
+        this._writableState.end(data);
+        return this;
+      }
+    };
+    var Transform4 = class extends Duplex {
+      constructor(opts) {
+        super(opts);
+        this._transformState = new TransformState(this);
+        if (opts) {
+          if (opts.transform) this._transform = opts.transform;
+          if (opts.flush) this._flush = opts.flush;
+        }
+      }
+      _write(data, cb) {
+        if (this._readableState.buffered >= this._readableState.highWaterMark) {
+          this._transformState.data = data;
+        } else {
+          this._transform(data, this._transformState.afterTransform);
+        }
+      }
+      _read(cb) {
+        if (this._transformState.data !== null) {
+          const data = this._transformState.data;
+          this._transformState.data = null;
+          cb(null);
+          this._transform(data, this._transformState.afterTransform);
+        } else {
+          cb(null);
+        }
+      }
+      destroy(err) {
+        super.destroy(err);
+        if (this._transformState.data !== null) {
+          this._transformState.data = null;
+          this._transformState.afterTransform();
+        }
+      }
+      _transform(data, cb) {
+        cb(null, data);
+      }
+      _flush(cb) {
+        cb(null);
+      }
+      _final(cb) {
+        this._transformState.afterFinal = cb;
+        this._flush(transformAfterFlush.bind(this));
+      }
+    };
+    var PassThrough2 = class extends Transform4 {
+    };
+    function transformAfterFlush(err, data) {
+      const cb = this._transformState.afterFinal;
+      if (err) return cb(err);
+      if (data !== null && data !== void 0) this.push(data);
+      this.push(null);
+      cb(null);
+    }
+    function pipelinePromise(...streams) {
+      return new Promise((resolve4, reject) => {
+        return pipeline4(...streams, (err) => {
+          if (err) return reject(err);
+          resolve4();
+        });
+      });
+    }
+    function pipeline4(stream, ...streams) {
+      const all = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
+      const done = all.length && typeof all[all.length - 1] === "function" ? all.pop() : null;
+      if (all.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
+      let src = all[0];
+      let dest = null;
+      let error2 = null;
+      for (let i = 1; i < all.length; i++) {
+        dest = all[i];
+        if (isStreamx(src)) {
+          src.pipe(dest, onerror);
+        } else {
+          errorHandle(src, true, i > 1, onerror);
+          src.pipe(dest);
+        }
+        src = dest;
+      }
+      if (done) {
+        let fin = false;
+        const autoDestroy = isStreamx(dest) || !!(dest._writableState && dest._writableState.autoDestroy);
+        dest.on("error", (err) => {
+          if (error2 === null) error2 = err;
+        });
+        dest.on("finish", () => {
+          fin = true;
+          if (!autoDestroy) done(error2);
+        });
+        if (autoDestroy) {
+          dest.on("close", () => done(error2 || (fin ? null : StreamError.PREMATURE_CLOSE())));
+        }
+      }
+      return dest;
+      function errorHandle(s, rd, wr, onerror2) {
+        s.on("error", onerror2);
+        s.on("close", onclose);
+        function onclose() {
+          if (rd && s._readableState && !s._readableState.ended) {
+            return onerror2(StreamError.PREMATURE_CLOSE());
+          }
+          if (wr && s._writableState && !s._writableState.ended) {
+            return onerror2(StreamError.PREMATURE_CLOSE());
+          }
+        }
+      }
+      function onerror(err) {
+        if (!err || error2) return;
+        error2 = err;
+        for (const s of all) {
+          s.destroy(err);
+        }
+      }
+    }
+    function echo(s) {
+      return s;
+    }
+    function isStream(stream) {
+      return !!stream._readableState || !!stream._writableState;
+    }
+    function isStreamx(stream) {
+      return typeof stream._duplexState === "number" && isStream(stream);
+    }
+    function isEnding(stream) {
+      return !!stream._readableState && stream._readableState.ending;
+    }
+    function isEnded(stream) {
+      return !!stream._readableState && stream._readableState.ended;
+    }
+    function isFinishing(stream) {
+      return !!stream._writableState && stream._writableState.ending;
+    }
+    function isFinished(stream) {
+      return !!stream._writableState && stream._writableState.ended;
+    }
+    function getStreamError(stream, opts = {}) {
+      const err = stream._readableState && stream._readableState.error || stream._writableState && stream._writableState.error;
+      return !opts.all && StreamError.isStreamDestroyed(err) ? null : err;
+    }
+    function isReadStreamx(stream) {
+      return isStreamx(stream) && stream.readable;
+    }
+    function isDisturbed(stream) {
+      return (stream._duplexState & OPENING) !== OPENING || (stream._duplexState & DESTROYING) === DESTROYING || (stream._duplexState & ACTIVE_OR_TICKING) !== 0;
+    }
+    function isTypedArray(data) {
+      return typeof data === "object" && data !== null && typeof data.byteLength === "number";
+    }
+    function defaultByteLength(data) {
+      return isTypedArray(data) ? data.byteLength : 1024;
+    }
+    function noop() {
+    }
+    function abort() {
+      this.destroy(StreamError.ABORTED());
+    }
+    function isWritev(s) {
+      return s._writev !== Writable.prototype._writev && s._writev !== Duplex.prototype._writev;
+    }
+    module.exports = {
+      pipeline: pipeline4,
+      pipelinePromise,
+      isStream,
+      isStreamx,
+      isEnding,
+      isEnded,
+      isFinishing,
+      isFinished,
+      isDisturbed,
+      getStreamError,
+      Stream,
+      Writable,
+      Readable: Readable3,
+      Duplex,
+      Transform: Transform4,
+      // Export PassThrough for compatibility with Node.js core's stream module
+      PassThrough: PassThrough2
+    };
+  }
+});
+
+// node_modules/tar-stream/headers.js
+var require_headers3 = __commonJS({
+  "node_modules/tar-stream/headers.js"(exports) {
+    var b4a = require_b4a();
+    var ZEROS = "0000000000000000000";
+    var SEVENS = "7777777777777777777";
+    var ZERO_OFFSET = "0".charCodeAt(0);
+    var USTAR_MAGIC = b4a.from([117, 115, 116, 97, 114, 0]);
+    var USTAR_VER = b4a.from([ZERO_OFFSET, ZERO_OFFSET]);
+    var GNU_MAGIC2 = b4a.from([117, 115, 116, 97, 114, 32]);
+    var GNU_VER = b4a.from([32, 0]);
+    var MASK = 4095;
+    var MAGIC_OFFSET = 257;
+    var VERSION_OFFSET = 263;
+    exports.decodeLongPath = function decodeLongPath(buf, encoding) {
+      return decodeStr(buf, 0, buf.length, encoding);
+    };
+    exports.encodePax = function encodePax(opts) {
+      let result = "";
+      if (opts.name) result += addLength(" path=" + opts.name + "\n");
+      if (opts.linkname) result += addLength(" linkpath=" + opts.linkname + "\n");
+      const pax = opts.pax;
+      if (pax) {
+        for (const key in pax) {
+          result += addLength(" " + key + "=" + pax[key] + "\n");
+        }
+      }
+      return b4a.from(result);
+    };
+    exports.decodePax = function decodePax(buf) {
+      const result = {};
+      while (buf.length) {
+        let i = 0;
+        while (i < buf.length && buf[i] !== 32) i++;
+        const len2 = parseInt(b4a.toString(buf.subarray(0, i)), 10);
+        if (!len2) return result;
+        const b = b4a.toString(buf.subarray(i + 1, len2 - 1));
+        const keyIndex = b.indexOf("=");
+        if (keyIndex === -1) return result;
+        result[b.slice(0, keyIndex)] = b.slice(keyIndex + 1);
+        buf = buf.subarray(len2);
+      }
+      return result;
+    };
+    exports.encode = function encode(opts) {
+      const buf = b4a.alloc(512);
+      let name = opts.name;
+      let prefix = "";
+      if (opts.typeflag === 5 && name[name.length - 1] !== "/") name += "/";
+      if (b4a.byteLength(name) !== name.length) return null;
+      while (b4a.byteLength(name) > 100) {
+        const i = name.indexOf("/");
+        if (i === -1) return null;
+        prefix += prefix ? "/" + name.slice(0, i) : name.slice(0, i);
+        name = name.slice(i + 1);
+      }
+      if (b4a.byteLength(name) > 100 || b4a.byteLength(prefix) > 155) return null;
+      if (opts.linkname && b4a.byteLength(opts.linkname) > 100) return null;
+      b4a.write(buf, name);
+      b4a.write(buf, encodeOct(opts.mode & MASK, 6), 100);
+      b4a.write(buf, encodeOct(opts.uid, 6), 108);
+      b4a.write(buf, encodeOct(opts.gid, 6), 116);
+      encodeSize(opts.size, buf, 124);
+      b4a.write(buf, encodeOct(opts.mtime.getTime() / 1e3 | 0, 11), 136);
+      buf[156] = ZERO_OFFSET + toTypeflag(opts.type);
+      if (opts.linkname) b4a.write(buf, opts.linkname, 157);
+      b4a.copy(USTAR_MAGIC, buf, MAGIC_OFFSET);
+      b4a.copy(USTAR_VER, buf, VERSION_OFFSET);
+      if (opts.uname) b4a.write(buf, opts.uname, 265);
+      if (opts.gname) b4a.write(buf, opts.gname, 297);
+      b4a.write(buf, encodeOct(opts.devmajor || 0, 6), 329);
+      b4a.write(buf, encodeOct(opts.devminor || 0, 6), 337);
+      if (prefix) b4a.write(buf, prefix, 345);
+      b4a.write(buf, encodeOct(cksum(buf), 6), 148);
+      return buf;
+    };
+    exports.decode = function decode(buf, filenameEncoding, allowUnknownFormat) {
+      let typeflag = buf[156] === 0 ? 0 : buf[156] - ZERO_OFFSET;
+      let name = decodeStr(buf, 0, 100, filenameEncoding);
+      const mode = decodeOct(buf, 100, 8);
+      const uid = decodeOct(buf, 108, 8);
+      const gid = decodeOct(buf, 116, 8);
+      const size = decodeOct(buf, 124, 12);
+      const mtime = decodeOct(buf, 136, 12);
+      const type = toType(typeflag);
+      const linkname = buf[157] === 0 ? null : decodeStr(buf, 157, 100, filenameEncoding);
+      const uname = decodeStr(buf, 265, 32);
+      const gname = decodeStr(buf, 297, 32);
+      const devmajor = decodeOct(buf, 329, 8);
+      const devminor = decodeOct(buf, 337, 8);
+      const c = cksum(buf);
+      if (c === 8 * 32) return null;
+      if (c !== decodeOct(buf, 148, 8)) throw new Error("Invalid tar header. Maybe the tar is corrupted or it needs to be gunzipped?");
+      if (isUSTAR(buf)) {
+        if (buf[345]) name = decodeStr(buf, 345, 155, filenameEncoding) + "/" + name;
+      } else if (isGNU(buf)) {
+      } else {
+        if (!allowUnknownFormat) {
+          throw new Error("Invalid tar header: unknown format.");
+        }
+      }
+      if (typeflag === 0 && name && name[name.length - 1] === "/") typeflag = 5;
+      return {
+        name,
+        mode,
+        uid,
+        gid,
+        size,
+        byteOffset: 0,
+        mtime: new Date(1e3 * mtime),
+        type,
+        linkname,
+        uname,
+        gname,
+        devmajor,
+        devminor,
+        pax: null
+      };
+    };
+    function isUSTAR(buf) {
+      return b4a.equals(USTAR_MAGIC, buf.subarray(MAGIC_OFFSET, MAGIC_OFFSET + 6));
+    }
+    function isGNU(buf) {
+      return b4a.equals(GNU_MAGIC2, buf.subarray(MAGIC_OFFSET, MAGIC_OFFSET + 6)) && b4a.equals(GNU_VER, buf.subarray(VERSION_OFFSET, VERSION_OFFSET + 2));
+    }
+    function clamp(index, len2, defaultValue) {
+      if (typeof index !== "number") return defaultValue;
+      index = ~~index;
+      if (index >= len2) return len2;
+      if (index >= 0) return index;
+      index += len2;
+      if (index >= 0) return index;
+      return 0;
+    }
+    function toType(flag) {
+      switch (flag) {
+        case 0:
+          return "file";
+        case 1:
+          return "link";
+        case 2:
+          return "symlink";
+        case 3:
+          return "character-device";
+        case 4:
+          return "block-device";
+        case 5:
+          return "directory";
+        case 6:
+          return "fifo";
+        case 7:
+          return "contiguous-file";
+        case 72:
+          return "pax-header";
+        case 55:
+          return "pax-global-header";
+        case 27:
+          return "gnu-long-link-path";
+        case 28:
+        case 30:
+          return "gnu-long-path";
+      }
+      return null;
+    }
+    function toTypeflag(flag) {
+      switch (flag) {
+        case "file":
+          return 0;
+        case "link":
+          return 1;
+        case "symlink":
+          return 2;
+        case "character-device":
+          return 3;
+        case "block-device":
+          return 4;
+        case "directory":
+          return 5;
+        case "fifo":
+          return 6;
+        case "contiguous-file":
+          return 7;
+        case "pax-header":
+          return 72;
+      }
+      return 0;
+    }
+    function indexOf(block, num, offset, end) {
+      for (; offset < end; offset++) {
+        if (block[offset] === num) return offset;
+      }
+      return end;
+    }
+    function cksum(block) {
+      let sum = 8 * 32;
+      for (let i = 0; i < 148; i++) sum += block[i];
+      for (let j = 156; j < 512; j++) sum += block[j];
+      return sum;
+    }
+    function encodeOct(val, n) {
+      val = val.toString(8);
+      if (val.length > n) return SEVENS.slice(0, n) + " ";
+      return ZEROS.slice(0, n - val.length) + val + " ";
+    }
+    function encodeSizeBin(num, buf, off) {
+      buf[off] = 128;
+      for (let i = 11; i > 0; i--) {
+        buf[off + i] = num & 255;
+        num = Math.floor(num / 256);
+      }
+    }
+    function encodeSize(num, buf, off) {
+      if (num.toString(8).length > 11) {
+        encodeSizeBin(num, buf, off);
+      } else {
+        b4a.write(buf, encodeOct(num, 11), off);
+      }
+    }
+    function parse256(buf) {
+      let positive;
+      if (buf[0] === 128) positive = true;
+      else if (buf[0] === 255) positive = false;
+      else return null;
+      const tuple = [];
+      let i;
+      for (i = buf.length - 1; i > 0; i--) {
+        const byte = buf[i];
+        if (positive) tuple.push(byte);
+        else tuple.push(255 - byte);
+      }
+      let sum = 0;
+      const l = tuple.length;
+      for (i = 0; i < l; i++) {
+        sum += tuple[i] * Math.pow(256, i);
+      }
+      return positive ? sum : -1 * sum;
+    }
+    function decodeOct(val, offset, length) {
+      val = val.subarray(offset, offset + length);
+      offset = 0;
+      if (val[offset] & 128) {
+        return parse256(val);
+      } else {
+        while (offset < val.length && val[offset] === 32) offset++;
+        const end = clamp(indexOf(val, 32, offset, val.length), val.length, val.length);
+        while (offset < end && val[offset] === 0) offset++;
+        if (end === offset) return 0;
+        return parseInt(b4a.toString(val.subarray(offset, end)), 8);
+      }
+    }
+    function decodeStr(val, offset, length, encoding) {
+      return b4a.toString(val.subarray(offset, indexOf(val, 0, offset, offset + length)), encoding);
+    }
+    function addLength(str2) {
+      const len2 = b4a.byteLength(str2);
+      let digits = Math.floor(Math.log(len2) / Math.log(10)) + 1;
+      if (len2 + digits >= Math.pow(10, digits)) digits++;
+      return len2 + digits + str2;
+    }
+  }
+});
+
+// node_modules/tar-stream/extract.js
+var require_extract = __commonJS({
+  "node_modules/tar-stream/extract.js"(exports, module) {
+    var { Writable, Readable: Readable3, getStreamError } = require_streamx();
+    var FIFO = require_fast_fifo();
+    var b4a = require_b4a();
+    var headers = require_headers3();
+    var EMPTY = b4a.alloc(0);
+    var MAX_HEADER_SIZE = 4 * 1024 * 1024;
+    var BufferList = class {
+      constructor() {
+        this.buffered = 0;
+        this.shifted = 0;
+        this.queue = new FIFO();
+        this._offset = 0;
+      }
+      push(buffer) {
+        this.buffered += buffer.byteLength;
+        this.queue.push(buffer);
+      }
+      shiftFirst(size) {
+        return this.buffered === 0 ? null : this._next(size);
+      }
+      shift(size) {
+        if (size > this.buffered) return null;
+        if (size === 0) return EMPTY;
+        let chunk = this._next(size);
+        if (size === chunk.byteLength) return chunk;
+        const chunks = [chunk];
+        while ((size -= chunk.byteLength) > 0) {
+          chunk = this._next(size);
+          chunks.push(chunk);
+        }
+        return b4a.concat(chunks);
+      }
+      _next(size) {
+        const buf = this.queue.peek();
+        const rem = buf.byteLength - this._offset;
+        if (size >= rem) {
+          const sub = this._offset ? buf.subarray(this._offset, buf.byteLength) : buf;
+          this.queue.shift();
+          this._offset = 0;
+          this.buffered -= rem;
+          this.shifted += rem;
+          return sub;
+        }
+        this.buffered -= size;
+        this.shifted += size;
+        return buf.subarray(this._offset, this._offset += size);
+      }
+    };
+    var Source = class extends Readable3 {
+      constructor(self, header, offset) {
+        super();
+        this.header = header;
+        this.offset = offset;
+        this._parent = self;
+      }
+      _read(cb) {
+        if (this.header.size === 0) {
+          this.push(null);
+        }
+        if (this._parent._stream === this) {
+          this._parent._update();
+        }
+        cb(null);
+      }
+      _predestroy() {
+        this._parent.destroy(getStreamError(this));
+      }
+      _detach() {
+        if (this._parent._stream === this) {
+          this._parent._stream = null;
+          this._parent._missing = overflow(this.header.size);
+          this._parent._update();
+        }
+      }
+      _destroy(cb) {
+        this._detach();
+        cb(null);
+      }
+    };
+    var Extract = class extends Writable {
+      constructor(opts) {
+        super(opts);
+        if (!opts) opts = {};
+        this._buffer = new BufferList();
+        this._offset = 0;
+        this._header = null;
+        this._stream = null;
+        this._missing = 0;
+        this._longHeader = false;
+        this._callback = noop;
+        this._locked = false;
+        this._finished = false;
+        this._pax = null;
+        this._paxGlobal = null;
+        this._gnuLongPath = null;
+        this._gnuLongLinkPath = null;
+        this._filenameEncoding = opts.filenameEncoding || "utf-8";
+        this._allowUnknownFormat = !!opts.allowUnknownFormat;
+        this._unlockBound = this._unlock.bind(this);
+      }
+      _unlock(err) {
+        this._locked = false;
+        if (err) {
+          this.destroy(err);
+          this._continueWrite(err);
+          return;
+        }
+        this._update();
+      }
+      _consumeHeader() {
+        if (this._locked) return false;
+        this._offset = this._buffer.shifted;
+        try {
+          this._header = headers.decode(this._buffer.shift(512), this._filenameEncoding, this._allowUnknownFormat);
+        } catch (err) {
+          this._continueWrite(err);
+          return false;
+        }
+        if (!this._header) return true;
+        this._header.byteOffset = this._buffer.shifted;
+        switch (this._header.type) {
+          case "gnu-long-path":
+          case "gnu-long-link-path":
+          case "pax-global-header":
+          case "pax-header":
+            this._longHeader = true;
+            this._missing = this._header.size;
+            if (this._missing > MAX_HEADER_SIZE) {
+              this._continueWrite(new Error("Header exceeds max size"));
+              return false;
+            }
+            return true;
+        }
+        this._locked = true;
+        this._applyLongHeaders();
+        if (!(this._header.size >= 0)) {
+          this._continueWrite(new Error("Invalid header"));
+          return false;
+        }
+        if (this._header.size === 0 || this._header.type === "directory") {
+          this.emit("entry", this._header, this._createStream(), this._unlockBound);
+          return true;
+        }
+        this._stream = this._createStream();
+        this._missing = this._header.size;
+        this.emit("entry", this._header, this._stream, this._unlockBound);
+        return true;
+      }
+      _applyLongHeaders() {
+        if (this._gnuLongPath) {
+          this._header.name = this._gnuLongPath;
+          this._gnuLongPath = null;
+        }
+        if (this._gnuLongLinkPath) {
+          this._header.linkname = this._gnuLongLinkPath;
+          this._gnuLongLinkPath = null;
+        }
+        if (this._pax) {
+          if (this._pax.path) this._header.name = this._pax.path;
+          if (this._pax.linkpath) this._header.linkname = this._pax.linkpath;
+          if (this._pax.size) this._header.size = parseInt(this._pax.size, 10);
+          this._header.pax = this._pax;
+          this._pax = null;
+        }
+      }
+      _decodeLongHeader(buf) {
+        switch (this._header.type) {
+          case "gnu-long-path":
+            this._gnuLongPath = headers.decodeLongPath(buf, this._filenameEncoding);
+            break;
+          case "gnu-long-link-path":
+            this._gnuLongLinkPath = headers.decodeLongPath(buf, this._filenameEncoding);
+            break;
+          case "pax-global-header":
+            this._paxGlobal = headers.decodePax(buf);
+            break;
+          case "pax-header":
+            this._pax = this._paxGlobal === null ? headers.decodePax(buf) : Object.assign({}, this._paxGlobal, headers.decodePax(buf));
+            break;
+        }
+      }
+      _consumeLongHeader() {
+        this._longHeader = false;
+        this._missing = overflow(this._header.size);
+        const buf = this._buffer.shift(this._header.size);
+        try {
+          this._decodeLongHeader(buf);
+        } catch (err) {
+          this._continueWrite(err);
+          return false;
+        }
+        return true;
+      }
+      _consumeStream() {
+        const buf = this._buffer.shiftFirst(this._missing);
+        if (buf === null) return false;
+        this._missing -= buf.byteLength;
+        const drained = this._stream.push(buf);
+        if (this._missing === 0) {
+          this._stream.push(null);
+          if (drained) this._stream._detach();
+          return drained && this._locked === false;
+        }
+        return drained;
+      }
+      _createStream() {
+        return new Source(this, this._header, this._offset);
+      }
+      _update() {
+        while (this._buffer.buffered > 0 && !this.destroying) {
+          if (this._missing > 0) {
+            if (this._stream !== null) {
+              if (this._consumeStream() === false) return;
+              continue;
+            }
+            if (this._longHeader === true) {
+              if (this._missing > this._buffer.buffered) break;
+              if (this._consumeLongHeader() === false) return false;
+              continue;
+            }
+            const ignore = this._buffer.shiftFirst(this._missing);
+            if (ignore !== null) this._missing -= ignore.byteLength;
+            continue;
+          }
+          if (this._buffer.buffered < 512) break;
+          if (this._stream !== null || this._consumeHeader() === false) return;
+        }
+        this._continueWrite(null);
+      }
+      _continueWrite(err) {
+        const cb = this._callback;
+        this._callback = noop;
+        cb(err);
+      }
+      _write(data, cb) {
+        this._callback = cb;
+        this._buffer.push(data);
+        this._update();
+      }
+      _final(cb) {
+        this._finished = this._missing === 0 && this._buffer.buffered === 0;
+        cb(this._finished ? null : new Error("Unexpected end of data"));
+      }
+      _predestroy() {
+        this._continueWrite(null);
+      }
+      _destroy(cb) {
+        if (this._stream) this._stream.destroy(getStreamError(this));
+        cb(null);
+      }
+      [Symbol.asyncIterator]() {
+        let error2 = null;
+        let promiseResolve = null;
+        let promiseReject = null;
+        let entryStream = null;
+        let entryCallback = null;
+        const extract2 = this;
+        this.on("entry", onentry);
+        this.on("error", (err) => {
+          error2 = err;
+        });
+        this.on("close", onclose);
+        return {
+          [Symbol.asyncIterator]() {
+            return this;
+          },
+          next() {
+            return new Promise(onnext);
+          },
+          return() {
+            return destroy(null);
+          },
+          throw(err) {
+            return destroy(err);
+          }
+        };
+        function consumeCallback(err) {
+          if (!entryCallback) return;
+          const cb = entryCallback;
+          entryCallback = null;
+          cb(err);
+        }
+        function onnext(resolve4, reject) {
+          if (error2) {
+            return reject(error2);
+          }
+          if (entryStream) {
+            resolve4({ value: entryStream, done: false });
+            entryStream = null;
+            return;
+          }
+          promiseResolve = resolve4;
+          promiseReject = reject;
+          consumeCallback(null);
+          if (extract2._finished && promiseResolve) {
+            promiseResolve({ value: void 0, done: true });
+            promiseResolve = promiseReject = null;
+          }
+        }
+        function onentry(header, stream, callback) {
+          entryCallback = callback;
+          stream.on("error", noop);
+          if (promiseResolve) {
+            promiseResolve({ value: stream, done: false });
+            promiseResolve = promiseReject = null;
+          } else {
+            entryStream = stream;
+          }
+        }
+        function onclose() {
+          consumeCallback(error2);
+          if (!promiseResolve) return;
+          if (error2) promiseReject(error2);
+          else promiseResolve({ value: void 0, done: true });
+          promiseResolve = promiseReject = null;
+        }
+        function destroy(err) {
+          extract2.destroy(err);
+          consumeCallback(err);
+          return new Promise((resolve4, reject) => {
+            if (extract2.destroyed) return resolve4({ value: void 0, done: true });
+            extract2.once("close", function() {
+              if (err) reject(err);
+              else resolve4({ value: void 0, done: true });
+            });
+          });
+        }
+      }
+    };
+    module.exports = function extract2(opts) {
+      return new Extract(opts);
+    };
+    function noop() {
+    }
+    function overflow(size) {
+      size &= 511;
+      return size && 512 - size;
+    }
+  }
+});
+
+// node_modules/tar-stream/constants.js
+var require_constants11 = __commonJS({
+  "node_modules/tar-stream/constants.js"(exports, module) {
+    var constants5 = {
+      // just for envs without fs
+      S_IFMT: 61440,
+      S_IFDIR: 16384,
+      S_IFCHR: 8192,
+      S_IFBLK: 24576,
+      S_IFIFO: 4096,
+      S_IFLNK: 40960
+    };
+    try {
+      module.exports = __require("fs").constants || constants5;
+    } catch {
+      module.exports = constants5;
+    }
+  }
+});
+
+// node_modules/tar-stream/pack.js
+var require_pack = __commonJS({
+  "node_modules/tar-stream/pack.js"(exports, module) {
+    var { Readable: Readable3, Writable, getStreamError } = require_streamx();
+    var b4a = require_b4a();
+    var constants5 = require_constants11();
+    var headers = require_headers3();
+    var DMODE = 493;
+    var FMODE = 420;
+    var END_OF_TAR = b4a.alloc(1024);
+    var Sink = class extends Writable {
+      constructor(pack, header, callback) {
+        super({ mapWritable, eagerOpen: true });
+        this.written = 0;
+        this.header = header;
+        this._callback = callback;
+        this._linkname = null;
+        this._isLinkname = header.type === "symlink" && !header.linkname;
+        this._isVoid = header.type !== "file" && header.type !== "contiguous-file";
+        this._finished = false;
+        this._pack = pack;
+        this._openCallback = null;
+        if (this._pack._stream === null) this._pack._stream = this;
+        else this._pack._pending.push(this);
+      }
+      _open(cb) {
+        this._openCallback = cb;
+        if (this._pack._stream === this) this._continueOpen();
+      }
+      _continuePack(err) {
+        if (this._callback === null) return;
+        const callback = this._callback;
+        this._callback = null;
+        callback(err);
+      }
+      _continueOpen() {
+        if (this._pack._stream === null) this._pack._stream = this;
+        const cb = this._openCallback;
+        this._openCallback = null;
+        if (cb === null) return;
+        if (this._pack.destroying) return cb(new Error("pack stream destroyed"));
+        if (this._pack._finalized) return cb(new Error("pack stream is already finalized"));
+        this._pack._stream = this;
+        if (!this._isLinkname) {
+          this._pack._encode(this.header);
+        }
+        if (this._isVoid) {
+          this._finish();
+          this._continuePack(null);
+        }
+        cb(null);
+      }
+      _write(data, cb) {
+        if (this._isLinkname) {
+          this._linkname = this._linkname ? b4a.concat([this._linkname, data]) : data;
+          return cb(null);
+        }
+        if (this._isVoid) {
+          if (data.byteLength > 0) {
+            return cb(new Error("No body allowed for this entry"));
+          }
+          return cb();
+        }
+        this.written += data.byteLength;
+        if (this._pack.push(data)) return cb();
+        this._pack._drain = cb;
+      }
+      _finish() {
+        if (this._finished) return;
+        this._finished = true;
+        if (this._isLinkname) {
+          this.header.linkname = this._linkname ? b4a.toString(this._linkname, "utf-8") : "";
+          this._pack._encode(this.header);
+        }
+        overflow(this._pack, this.header.size);
+        this._pack._done(this);
+      }
+      _final(cb) {
+        if (this.written !== this.header.size) {
+          return cb(new Error("Size mismatch"));
+        }
+        this._finish();
+        cb(null);
+      }
+      _getError() {
+        return getStreamError(this) || new Error("tar entry destroyed");
+      }
+      _predestroy() {
+        this._pack.destroy(this._getError());
+      }
+      _destroy(cb) {
+        this._pack._done(this);
+        this._continuePack(this._finished ? null : this._getError());
+        cb();
+      }
+    };
+    var Pack = class extends Readable3 {
+      constructor(opts) {
+        super(opts);
+        this._drain = noop;
+        this._finalized = false;
+        this._finalizing = false;
+        this._pending = [];
+        this._stream = null;
+      }
+      entry(header, buffer, callback) {
+        if (this._finalized || this.destroying) throw new Error("already finalized or destroyed");
+        if (typeof buffer === "function") {
+          callback = buffer;
+          buffer = null;
+        }
+        if (!callback) callback = noop;
+        if (!header.size || header.type === "symlink") header.size = 0;
+        if (!header.type) header.type = modeToType(header.mode);
+        if (!header.mode) header.mode = header.type === "directory" ? DMODE : FMODE;
+        if (!header.uid) header.uid = 0;
+        if (!header.gid) header.gid = 0;
+        if (!header.mtime) header.mtime = /* @__PURE__ */ new Date();
+        if (typeof buffer === "string") buffer = b4a.from(buffer);
+        const sink = new Sink(this, header, callback);
+        if (b4a.isBuffer(buffer)) {
+          header.size = buffer.byteLength;
+          sink.write(buffer);
+          sink.end();
+          return sink;
+        }
+        if (sink._isVoid) {
+          return sink;
+        }
+        return sink;
+      }
+      finalize() {
+        if (this._stream || this._pending.length > 0) {
+          this._finalizing = true;
+          return;
+        }
+        if (this._finalized) return;
+        this._finalized = true;
+        this.push(END_OF_TAR);
+        this.push(null);
+      }
+      _done(stream) {
+        if (stream !== this._stream) return;
+        this._stream = null;
+        if (this._finalizing) this.finalize();
+        if (this._pending.length) this._pending.shift()._continueOpen();
+      }
+      _encode(header) {
+        if (!header.pax) {
+          const buf = headers.encode(header);
+          if (buf) {
+            this.push(buf);
+            return;
+          }
+        }
+        this._encodePax(header);
+      }
+      _encodePax(header) {
+        const paxHeader = headers.encodePax({
+          name: header.name,
+          linkname: header.linkname,
+          pax: header.pax
+        });
+        const newHeader = {
+          name: "PaxHeader",
+          mode: header.mode,
+          uid: header.uid,
+          gid: header.gid,
+          size: paxHeader.byteLength,
+          mtime: header.mtime,
+          type: "pax-header",
+          linkname: header.linkname && "PaxHeader",
+          uname: header.uname,
+          gname: header.gname,
+          devmajor: header.devmajor,
+          devminor: header.devminor
+        };
+        this.push(headers.encode(newHeader));
+        this.push(paxHeader);
+        overflow(this, paxHeader.byteLength);
+        newHeader.size = header.size;
+        newHeader.type = header.type;
+        this.push(headers.encode(newHeader));
+      }
+      _doDrain() {
+        const drain2 = this._drain;
+        this._drain = noop;
+        drain2();
+      }
+      _predestroy() {
+        const err = getStreamError(this);
+        if (this._stream) this._stream.destroy(err);
+        while (this._pending.length) {
+          const stream = this._pending.shift();
+          stream.destroy(err);
+          stream._continueOpen();
+        }
+        this._doDrain();
+      }
+      _read(cb) {
+        this._doDrain();
+        cb();
+      }
+    };
+    module.exports = function pack(opts) {
+      return new Pack(opts);
+    };
+    function modeToType(mode) {
+      switch (mode & constants5.S_IFMT) {
+        case constants5.S_IFBLK:
+          return "block-device";
+        case constants5.S_IFCHR:
+          return "character-device";
+        case constants5.S_IFDIR:
+          return "directory";
+        case constants5.S_IFIFO:
+          return "fifo";
+        case constants5.S_IFLNK:
+          return "symlink";
+      }
+      return "file";
+    }
+    function noop() {
+    }
+    function overflow(self, size) {
+      size &= 511;
+      if (size) self.push(END_OF_TAR.subarray(0, 512 - size));
+    }
+    function mapWritable(buf) {
+      return b4a.isBuffer(buf) ? buf : b4a.from(buf);
+    }
+  }
+});
+
+// node_modules/tar-stream/index.js
+var require_tar_stream = __commonJS({
+  "node_modules/tar-stream/index.js"(exports) {
+    exports.extract = require_extract();
+    exports.pack = require_pack();
   }
 });
 
@@ -53493,8 +53493,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addRaw(text, addEOL = false) {
-    this._buffer += text;
+  addRaw(text2, addEOL = false) {
+    this._buffer += text2;
     return addEOL ? this.addEOL() : this;
   }
   /**
@@ -53590,10 +53590,10 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addHeading(text, level) {
+  addHeading(text2, level) {
     const tag = `h${level}`;
     const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-    const element = this.wrap(allowedTag, text);
+    const element = this.wrap(allowedTag, text2);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -53622,9 +53622,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addQuote(text, cite) {
+  addQuote(text2, cite) {
     const attrs = Object.assign({}, cite && { cite });
-    const element = this.wrap("blockquote", text, attrs);
+    const element = this.wrap("blockquote", text2, attrs);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -53635,8 +53635,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addLink(text, href) {
-    const element = this.wrap("a", text, { href });
+  addLink(text2, href) {
+    const element = this.wrap("a", text2, { href });
     return this.addRaw(element).addEOL();
   }
 };
@@ -53861,30 +53861,30 @@ function bestPlatformMatch(want, candidates) {
 }
 
 // src/parse.ts
-function parseList(text) {
-  return text.split(/\r?\n/).map((line) => line.replace(/(^|\s)#.*$/, "")).flatMap((line) => line.split(/\s+/)).map((s) => s.trim()).filter((s) => s !== "");
+function parseList(text2) {
+  return text2.split(/\r?\n/).map((line) => line.replace(/(^|\s)#.*$/, "")).flatMap((line) => line.split(/\s+/)).map((s) => s.trim()).filter((s) => s !== "");
 }
-function parseCsvList(text) {
-  return parseList(text).flatMap((s) => s.split(",")).map((s) => s.trim()).filter((s) => s !== "");
+function parseCsvList(text2) {
+  return parseList(text2).flatMap((s) => s.split(",")).map((s) => s.trim()).filter((s) => s !== "");
 }
-function parseBool(name, text, def) {
-  const v = text.trim().toLowerCase();
+function parseBool(name, text2, def) {
+  const v = text2.trim().toLowerCase();
   if (v === "") return def;
   if (["true", "yes", "on", "1"].includes(v)) return true;
   if (["false", "no", "off", "0"].includes(v)) return false;
-  throw new Error(`input "${name}": expected true or false, got "${text}"`);
+  throw new Error(`input "${name}": expected true or false, got "${text2}"`);
 }
-function parseByteCount(name, text) {
-  const v = text.trim();
+function parseByteCount(name, text2) {
+  const v = text2.trim();
   if (v === "" || v === "0") return void 0;
   const m = /^(\d+)\s*([kKmM]i?[bB]?)?$/.exec(v);
-  if (!m) throw new Error(`input "${name}": expected a number of bytes such as 5242880 or 5MiB, got "${text}"`);
+  if (!m) throw new Error(`input "${name}": expected a number of bytes such as 5242880 or 5MiB, got "${text2}"`);
   const unit = (m[2] ?? "").toLowerCase();
   const mult = unit.startsWith("m") ? 1024 * 1024 : unit.startsWith("k") ? 1024 : 1;
   return Number(m[1]) * mult;
 }
-function parsePlatforms(text) {
-  return parseCsvList(text).map((p) => {
+function parsePlatforms(text2) {
+  return parseCsvList(text2).map((p) => {
     try {
       return parsePlatform(p);
     } catch (err) {
@@ -53892,9 +53892,9 @@ function parsePlatforms(text) {
     }
   });
 }
-function parseKeyValues(name, text) {
+function parseKeyValues(name, text2) {
   const out = {};
-  for (const raw of text.split(/\r?\n/)) {
+  for (const raw of text2.split(/\r?\n/)) {
     const line = raw.trim();
     if (line === "" || line.startsWith("#")) continue;
     const eq2 = line.indexOf("=");
@@ -53903,10 +53903,10 @@ function parseKeyValues(name, text) {
   }
   return out;
 }
-function parseAnnotations(text) {
+function parseAnnotations(text2) {
   const manifest = {};
   const index = {};
-  for (const [key, value] of Object.entries(parseKeyValues("annotations", text))) {
+  for (const [key, value] of Object.entries(parseKeyValues("annotations", text2))) {
     const m = /^([a-z-]+)(\[[^\]]*\])?:(.+)$/.exec(key);
     const level = m ? m[1] : "manifest";
     const k = m ? m[3] ?? "" : key;
@@ -53925,7 +53925,11 @@ function secret(value) {
 }
 function getInputs() {
   const targets = parseList(getInput("targets"));
-  if (targets.length === 0) throw new Error('input "targets" is required: name at least one BUILD target, e.g. //apps/app:image_load');
+  const merge = parseList(getInput("merge"));
+  if (targets.length === 0 && merge.length === 0) {
+    throw new Error('input "targets" is required: name at least one BUILD target, e.g. //apps/app:image_load');
+  }
+  if (targets.length > 0 && merge.length > 0) throw new Error('inputs "targets" and "merge" exclude each other: merge combines images pushed earlier');
   const username = getInput("username");
   const password = getInput("password");
   if (password !== "") setSecret(password);
@@ -53951,151 +53955,58 @@ function getInputs() {
     stamp: parseBool("stamp", getInput("stamp"), false),
     labels: parseKeyValues("labels", getInput("labels")),
     annotations: parseAnnotations(getInput("annotations")),
-    githubToken: secret(getInput("github-token"))
+    githubToken: secret(getInput("github-token")),
+    pushByDigest: parseBool("push-by-digest", getInput("push-by-digest"), false),
+    merge
   };
 }
 
-// src/pipeline.ts
-import { mkdir as mkdir11, writeFile as writeFile7 } from "node:fs/promises";
-import { join as join20, relative as relative3, resolve as resolve3, sep as sep3 } from "node:path";
+// src/publish/merge.ts
+import { text } from "node:stream/consumers";
 
-// src/oci/blobstore.ts
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir as mkdir2, rename as rename2, rm as rm2, stat as stat2, writeFile as writeFile2, link, copyFile as copyFile2 } from "node:fs/promises";
-import { join } from "node:path";
-import { randomBytes } from "node:crypto";
-import { pipeline } from "node:stream/promises";
-import { Transform } from "node:stream";
-
-// src/oci/digest.ts
-import { createHash } from "node:crypto";
-var DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
-function isDigest(value) {
-  return DIGEST_RE.test(value);
+// src/oci/mediatypes.ts
+var OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+var OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+var OCI_CONFIG = "application/vnd.oci.image.config.v1+json";
+var OCI_LAYER = "application/vnd.oci.image.layer.v1.tar";
+var OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip";
+var OCI_LAYER_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd";
+var DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
+var DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
+var DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json";
+var DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar";
+var DOCKER_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+function isIndexMediaType(mediaType) {
+  return mediaType === OCI_INDEX || mediaType === DOCKER_MANIFEST_LIST;
 }
-function digestHex(digest) {
-  return digest.slice("sha256:".length);
+function isManifestMediaType(mediaType) {
+  return mediaType === OCI_MANIFEST || mediaType === DOCKER_MANIFEST;
 }
-function sha256(data) {
-  return `sha256:${createHash("sha256").update(data).digest("hex")}`;
+function familyOf(mediaType) {
+  return mediaType.startsWith("application/vnd.docker.") ? "docker" : "oci";
 }
-var DigestCounter = class {
-  #hash = createHash("sha256");
-  size = 0;
-  update(chunk) {
-    this.#hash.update(chunk);
-    this.size += chunk.length;
-  }
-  digest() {
-    return `sha256:${this.#hash.digest("hex")}`;
-  }
-};
-
-// src/oci/blobstore.ts
-var BlobStore = class {
-  root;
-  constructor(root) {
-    this.root = root;
-  }
-  path(digest) {
-    return join(this.root, "blobs", "sha256", digestHex(digest));
-  }
-  async has(digest) {
-    try {
-      const s = await stat2(this.path(digest));
-      return s.isFile() ? { digest, size: s.size } : void 0;
-    } catch {
-      return void 0;
-    }
-  }
-  open(digest) {
-    return createReadStream(this.path(digest));
-  }
-  async #tmp() {
-    const dir = join(this.root, "tmp");
-    await mkdir2(dir, { recursive: true });
-    return join(dir, `${process.pid}-${randomBytes(8).toString("hex")}`);
-  }
-  async #commit(tmp, digest) {
-    const dest = this.path(digest);
-    await mkdir2(join(this.root, "blobs", "sha256"), { recursive: true });
-    await rename2(tmp, dest);
-  }
-  async writeBytes(data) {
-    const bytes3 = typeof data === "string" ? Buffer.from(data) : data;
-    const digest = sha256(bytes3);
-    const existing = await this.has(digest);
-    if (existing) return existing;
-    const tmp = await this.#tmp();
-    await writeFile2(tmp, bytes3);
-    await this.#commit(tmp, digest);
-    return { digest, size: bytes3.length };
-  }
-  /**
-   * Streams `source` into the store. When `expected` is given the bytes must match it
-   * (digest and size) or nothing is stored.
-   */
-  async writeStream(source, expected) {
-    const tmp = await this.#tmp();
-    const counter = new DigestCounter();
-    const tap = new Transform({
-      transform(chunk, _enc, cb) {
-        counter.update(chunk);
-        cb(null, chunk);
-      }
-    });
-    try {
-      await pipeline(source, tap, createWriteStream(tmp));
-      const digest = counter.digest();
-      if (expected && (expected.digest !== digest || expected.size !== counter.size)) {
-        throw new Error(
-          `content mismatch: expected ${expected.digest} (${expected.size} bytes), got ${digest} (${counter.size} bytes)`
-        );
-      }
-      await this.#commit(tmp, digest);
-      return { digest, size: counter.size };
-    } catch (err) {
-      await rm2(tmp, { force: true });
-      throw err;
-    }
-  }
-  /** Stores a file already on disk (hashing it once while copying). */
-  async writeFile(path) {
-    return this.writeStream(createReadStream(path));
-  }
-  /** Hard-links (or copies, across devices) a stored blob to `dest`. */
-  async linkTo(digest, dest) {
-    await rm2(dest, { force: true });
-    try {
-      await link(this.path(digest), dest);
-    } catch {
-      await copyFile2(this.path(digest), dest);
-    }
-  }
-};
-
-// src/oci/blobjson.ts
-import { readFile } from "node:fs/promises";
-async function readBlobBytes(store, digest, what) {
-  let bytes3;
-  try {
-    bytes3 = await readFile(store.path(digest));
-  } catch (err) {
-    const e = err;
-    if (e.code === "ENOENT") throw new Error(`${what} ${digest} is not in the blob store (${store.root})`);
-    throw new Error(`reading ${what} ${digest}: ${e.message}`);
-  }
-  const actual = sha256(bytes3);
-  if (actual !== digest) throw new Error(`${what} ${digest} in the blob store is corrupt: its content hashes to ${actual}`);
-  return bytes3;
+function manifestMediaType(family) {
+  return family === "docker" ? DOCKER_MANIFEST : OCI_MANIFEST;
 }
-async function readBlobJson(store, digest, what) {
-  const bytes3 = await readBlobBytes(store, digest, what);
-  try {
-    return JSON.parse(bytes3.toString("utf8"));
-  } catch (err) {
-    throw new Error(`${what} ${digest} is not valid JSON: ${err.message}`);
+function indexMediaType(family) {
+  return family === "docker" ? DOCKER_MANIFEST_LIST : OCI_INDEX;
+}
+function configMediaType(family) {
+  return family === "docker" ? DOCKER_CONFIG : OCI_CONFIG;
+}
+function layerMediaType(family, compression) {
+  if (family === "docker") {
+    if (compression === "zstd") return OCI_LAYER_ZSTD;
+    return compression === "gzip" ? DOCKER_LAYER_GZIP : DOCKER_LAYER;
   }
+  if (compression === "gzip") return OCI_LAYER_GZIP;
+  if (compression === "zstd") return OCI_LAYER_ZSTD;
+  return OCI_LAYER;
+}
+function sniffCompression(head) {
+  if (head.length >= 2 && head[0] === 31 && head[1] === 139) return "gzip";
+  if (head.length >= 4 && head[0] === 40 && head[1] === 181 && head[2] === 47 && head[3] === 253) return "zstd";
+  return "none";
 }
 
 // src/oci/json.ts
@@ -54153,49 +54064,1723 @@ function serializeConfig(c) {
   return JSON.stringify(canonicalConfig(c));
 }
 
-// src/oci/mediatypes.ts
-var OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
-var OCI_INDEX = "application/vnd.oci.image.index.v1+json";
-var OCI_CONFIG = "application/vnd.oci.image.config.v1+json";
-var OCI_LAYER = "application/vnd.oci.image.layer.v1.tar";
-var OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip";
-var OCI_LAYER_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd";
-var DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
-var DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
-var DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json";
-var DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar";
-var DOCKER_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip";
-function isIndexMediaType(mediaType) {
-  return mediaType === OCI_INDEX || mediaType === DOCKER_MANIFEST_LIST;
+// src/oci/digest.ts
+import { createHash } from "node:crypto";
+var DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+function isDigest(value) {
+  return DIGEST_RE.test(value);
 }
-function isManifestMediaType(mediaType) {
-  return mediaType === OCI_MANIFEST || mediaType === DOCKER_MANIFEST;
+function digestHex(digest) {
+  return digest.slice("sha256:".length);
 }
-function familyOf(mediaType) {
-  return mediaType.startsWith("application/vnd.docker.") ? "docker" : "oci";
+function sha256(data) {
+  return `sha256:${createHash("sha256").update(data).digest("hex")}`;
 }
-function manifestMediaType(family) {
-  return family === "docker" ? DOCKER_MANIFEST : OCI_MANIFEST;
-}
-function indexMediaType(family) {
-  return family === "docker" ? DOCKER_MANIFEST_LIST : OCI_INDEX;
-}
-function configMediaType(family) {
-  return family === "docker" ? DOCKER_CONFIG : OCI_CONFIG;
-}
-function layerMediaType(family, compression) {
-  if (family === "docker") {
-    if (compression === "zstd") return OCI_LAYER_ZSTD;
-    return compression === "gzip" ? DOCKER_LAYER_GZIP : DOCKER_LAYER;
+var DigestCounter = class {
+  #hash = createHash("sha256");
+  size = 0;
+  update(chunk) {
+    this.#hash.update(chunk);
+    this.size += chunk.length;
   }
-  if (compression === "gzip") return OCI_LAYER_GZIP;
-  if (compression === "zstd") return OCI_LAYER_ZSTD;
-  return OCI_LAYER;
+  digest() {
+    return `sha256:${this.#hash.digest("hex")}`;
+  }
+};
+
+// src/registry/reference.ts
+var DOCKER_HUB_REGISTRY = "index.docker.io";
+var DOCKER_HUB_API_HOST = "registry-1.docker.io";
+var DOCKER_HUB_CREDENTIALS_KEY = "https://index.docker.io/v1/";
+var HUB_ALIASES = /* @__PURE__ */ new Set(["docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"]);
+var DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+var HOST_RE = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::([0-9]+))?$`);
+var PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+var PATH_COMPONENT_RULE = 'path components are lowercase letters and digits, separated by ".", "_", "__" or dashes';
+var TAG_RE = /^[\w][\w.-]{0,127}$/;
+var TAG_RULE = "must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}";
+var DIGEST_RE2 = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
+var SHA256_RE = /^sha256:[a-f0-9]{64}$/;
+var NAME_MAX = 255;
+var DOCKER_DOMAIN = "docker.io";
+var LEGACY_DOCKER_DOMAIN = "index.docker.io";
+var InvalidReferenceError = class extends Error {
+  input;
+  /** Why the reference was refused, without the reference itself. */
+  reason;
+  constructor(input, reason) {
+    super(`invalid reference ${JSON.stringify(input)}: ${reason}`);
+    this.name = "InvalidReferenceError";
+    this.input = input;
+    this.reason = reason;
+  }
+};
+function splitHostPort(hostPort) {
+  if (hostPort.startsWith("[")) {
+    const end = hostPort.indexOf("]");
+    const host = hostPort.slice(1, end);
+    const rest = hostPort.slice(end + 1);
+    return rest.startsWith(":") ? { host, port: rest.slice(1) } : { host };
+  }
+  const colon = hostPort.lastIndexOf(":");
+  if (colon === -1 || hostPort.indexOf(":") !== colon) return { host: hostPort };
+  return { host: hostPort.slice(0, colon), port: hostPort.slice(colon + 1) };
 }
-function sniffCompression(head) {
-  if (head.length >= 2 && head[0] === 31 && head[1] === 139) return "gzip";
-  if (head.length >= 4 && head[0] === 40 && head[1] === 181 && head[2] === 47 && head[3] === 253) return "zstd";
-  return "none";
+function isLoopbackHost(hostPort) {
+  const { host } = splitHostPort(hostPort.toLowerCase());
+  if (host === "localhost" || host.endsWith(".localhost")) return true;
+  if (host === "::1" || host === "0:0:0:0:0:0:0:1") return true;
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  return m !== null && m.slice(1).every((o) => Number(o) <= 255);
+}
+function normalizeRegistry(registry) {
+  let r = registry.trim().toLowerCase();
+  r = r.replace(/^[a-z]+:\/\//, "");
+  const slash = r.indexOf("/");
+  if (slash !== -1) r = r.slice(0, slash);
+  return HUB_ALIASES.has(r) ? DOCKER_HUB_REGISTRY : r;
+}
+function registryApiHost(registry) {
+  const r = normalizeRegistry(registry);
+  return r === DOCKER_HUB_REGISTRY ? DOCKER_HUB_API_HOST : r;
+}
+function looksLikeHost(segment) {
+  return segment.includes(".") || segment.includes(":") || segment === "localhost";
+}
+function pathProblem(path) {
+  if (path.length === 0) return "missing repository name";
+  if (path.toLowerCase() !== path) return "repository name must be lowercase";
+  for (const component of path.split("/")) {
+    if (component.length === 0) return "repository name has an empty path component";
+    if (!PATH_COMPONENT_RE.test(component)) return `invalid repository path component "${component}" (${PATH_COMPONENT_RULE})`;
+  }
+  return void 0;
+}
+function parseReferenceParts(input) {
+  const fail3 = (reason) => {
+    throw new InvalidReferenceError(input, reason);
+  };
+  if (typeof input !== "string") fail3("reference must be a string");
+  if (input.length === 0) fail3("empty reference");
+  if (/\s/.test(input)) fail3("must not contain whitespace");
+  let rest = input;
+  let digest;
+  const at = rest.indexOf("@");
+  if (at !== -1) {
+    const d = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (d.length === 0) fail3('missing digest after "@"');
+    if (!DIGEST_RE2.test(d)) fail3(`invalid digest "${d}"`);
+    if (!d.startsWith("sha256:")) fail3(`unsupported digest algorithm "${d.slice(0, d.indexOf(":"))}" (only sha256)`);
+    if (!SHA256_RE.test(d)) fail3(`invalid digest "${d}": expected sha256:<64 lowercase hex>`);
+    digest = d;
+  }
+  let tag;
+  const colon = rest.lastIndexOf(":");
+  if (colon !== -1 && colon > rest.lastIndexOf("/") && !rest.slice(colon).includes("]")) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+    if (tag.length === 0) fail3('missing tag after ":"');
+    if (!TAG_RE.test(tag)) fail3(`invalid tag "${tag}": ${TAG_RULE}`);
+  }
+  if (rest.length === 0) fail3("missing repository name");
+  let domain = DOCKER_DOMAIN;
+  let path = rest;
+  const slash = rest.indexOf("/");
+  if (slash !== -1 && looksLikeHost(rest.slice(0, slash))) {
+    const host = rest.slice(0, slash);
+    path = rest.slice(slash + 1);
+    const m = HOST_RE.exec(host);
+    if (!m) fail3(`invalid registry host "${host}"`);
+    const port = m?.[1];
+    if (port !== void 0 && Number(port) > 65535) fail3(`invalid port in registry host "${host}"`);
+    if (host !== LEGACY_DOCKER_DOMAIN) domain = host;
+  }
+  const problem = pathProblem(path);
+  if (problem !== void 0) fail3(problem);
+  if (domain === DOCKER_DOMAIN && !path.includes("/")) path = `library/${path}`;
+  if (domain.length + 1 + path.length > NAME_MAX) fail3(`repository name must not be longer than ${NAME_MAX} characters`);
+  const parts2 = { domain, path };
+  if (tag !== void 0) parts2.tag = tag;
+  if (digest !== void 0) parts2.digest = digest;
+  return parts2;
+}
+function parseReference(input) {
+  const { domain, path, tag, digest } = parseReferenceParts(input);
+  const registry = normalizeRegistry(domain);
+  const repository = registry === DOCKER_HUB_REGISTRY && !path.includes("/") ? `library/${path}` : path;
+  const ref = {
+    registry,
+    apiHost: registryApiHost(registry),
+    repository,
+    credentialsKey: registry === DOCKER_HUB_REGISTRY ? DOCKER_HUB_CREDENTIALS_KEY : registry
+  };
+  if (tag !== void 0) ref.tag = tag;
+  if (digest !== void 0) ref.digest = digest;
+  return ref;
+}
+function validateTag(tag) {
+  if (!TAG_RE.test(tag)) throw new Error(`invalid tag "${tag}": ${TAG_RULE}`);
+  return tag;
+}
+
+// src/publish/merge.ts
+async function mergeIndex(pool, req, log) {
+  if (req.sources.length === 0) throw new Error("merge: no source images given");
+  const refs = req.sources.map((s) => {
+    const r = parseReference(s);
+    if (!r.digest) throw new Error(`merge: "${s}" must be pinned by digest (registry/repo@sha256:\u2026)`);
+    return r;
+  });
+  const first = refs[0];
+  const target = req.repository ? parseReference(req.repository) : first;
+  if (target.tag !== void 0 && req.repository) throw new Error(`merge: repository "${req.repository}" must not carry a tag`);
+  for (const r of refs) {
+    if (r.registry !== target.registry || r.repository !== target.repository) {
+      throw new Error(`merge: ${r.registry}/${r.repository}@${r.digest} is not in ${target.registry}/${target.repository}; push every platform to the repository the index goes to`);
+    }
+  }
+  for (const t of req.tags) validateTag(t);
+  const client = pool.client(target.registry);
+  const manifests = [];
+  for (const r of refs) {
+    const got = await client.getManifest(r.repository, r.digest);
+    const doc = JSON.parse(Buffer.from(got.bytes).toString("utf8"));
+    if (isIndexMediaType(got.mediaType)) {
+      manifests.push(...doc.manifests.filter((m) => m.platform));
+      continue;
+    }
+    const manifest = doc;
+    const { stream } = await client.openBlob(r.repository, manifest.config.digest);
+    const config = JSON.parse(await text(stream));
+    const platform2 = { os: config.os, architecture: config.architecture };
+    if (config.variant) platform2.variant = config.variant;
+    manifests.push({ mediaType: got.mediaType, digest: got.digest, size: got.bytes.length, platform: normalizePlatform(platform2) });
+  }
+  const seen = /* @__PURE__ */ new Map();
+  for (const m of manifests) {
+    const key = formatPlatform(normalizePlatform(m.platform));
+    const other = seen.get(key);
+    if (other && other !== m.digest) throw new Error(`merge: two images for ${key} (${other} and ${m.digest})`);
+    seen.set(key, m.digest);
+  }
+  const unique = manifests.filter((m, i) => manifests.findIndex((n) => n.digest === m.digest) === i);
+  const family = unique.every((m) => familyOf(m.mediaType) === "docker") ? "docker" : "oci";
+  const index = {
+    schemaVersion: 2,
+    mediaType: indexMediaType(family),
+    manifests: unique,
+    ...req.annotations && Object.keys(req.annotations).length ? { annotations: req.annotations } : {}
+  };
+  const bytes3 = Buffer.from(serializeIndex(index));
+  const digest = await client.putManifest(target.repository, sha256(bytes3), bytes3, index.mediaType);
+  log(`${target.registry}/${target.repository}@${digest}: index over ${unique.map((m) => formatPlatform(m.platform)).join(", ")}`);
+  const tagged = [];
+  for (const t of req.tags) {
+    await client.putManifest(target.repository, t, bytes3, index.mediaType);
+    tagged.push(`${target.registry}/${target.repository}:${t}`);
+  }
+  return {
+    digest,
+    mediaType: index.mediaType,
+    platforms: unique.map((m) => formatPlatform(m.platform)),
+    reference: `${target.registry}/${target.repository}@${digest}`,
+    tagged
+  };
+}
+
+// src/registry/client.ts
+import { setTimeout as sleep2 } from "node:timers/promises";
+
+// src/registry/auth.ts
+import { Buffer as Buffer2 } from "node:buffer";
+
+// src/registry/errors.ts
+function redactUrl(url) {
+  try {
+    const u = typeof url === "string" ? new URL(url) : url;
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return String(url).replace(/\/\/[^/@]*@/, "//").replace(/[?#].*$/, "");
+  }
+}
+function parseErrorBody(text2) {
+  if (!text2) return [];
+  let json;
+  try {
+    json = JSON.parse(text2);
+  } catch {
+    return [];
+  }
+  if (typeof json !== "object" || json === null) return [];
+  const errors = json.errors;
+  if (!Array.isArray(errors)) {
+    const o = json;
+    const msg = [o.error_description, o.details, o.message].find((v) => typeof v === "string");
+    if (typeof o.error === "string" || typeof msg === "string") {
+      return [{ code: typeof o.error === "string" ? o.error.toUpperCase() : "ERROR", message: typeof msg === "string" ? msg : "" }];
+    }
+    return [];
+  }
+  const out = [];
+  for (const e of errors) {
+    if (typeof e !== "object" || e === null) continue;
+    const { code: code2, message, detail } = e;
+    const entry = {
+      code: typeof code2 === "string" ? code2 : "UNKNOWN",
+      message: typeof message === "string" ? message : ""
+    };
+    if (detail !== void 0) entry.detail = detail;
+    out.push(entry);
+  }
+  return out;
+}
+function oneLine(s, max = 300) {
+  const flat = s.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max)}\u2026` : flat;
+}
+function describeErrorBody(errors, text2) {
+  if (errors.length > 0) {
+    return errors.map((e) => e.message ? `${e.code}: ${oneLine(e.message)}` : e.code).join("; ");
+  }
+  const t = oneLine(text2);
+  return /^<(!doctype|html)/i.test(t) ? "" : t;
+}
+var RegistryError = class extends Error {
+  method;
+  url;
+  status;
+  errors;
+  /** Delay the server asked for (Retry-After), in ms, when it did. */
+  retryAfterMs;
+  /** Attempts the transport made before giving up (1 when it did not retry). */
+  attempts;
+  constructor(opts) {
+    const url = redactUrl(opts.url);
+    const errors = opts.errors ?? [];
+    const described = opts.message ?? describeErrorBody(errors, opts.body ?? "");
+    super(`${opts.method} ${url}: ${opts.status}${described ? ` ${described}` : ""}`);
+    this.name = "RegistryError";
+    this.method = opts.method;
+    this.url = url;
+    this.status = opts.status;
+    this.errors = errors;
+    this.retryAfterMs = opts.retryAfterMs;
+    this.attempts = opts.attempts ?? 1;
+  }
+  hasCode(code2) {
+    return this.errors.some((e) => e.code === code2);
+  }
+};
+var RegistryAuthError = class extends Error {
+  registry;
+  status;
+  errors;
+  constructor(message, opts) {
+    super(message);
+    this.name = "RegistryAuthError";
+    this.registry = opts.registry;
+    this.status = opts.status;
+    this.errors = opts.errors ?? [];
+  }
+};
+var TransportError = class extends Error {
+  method;
+  url;
+  code;
+  attempts;
+  constructor(method, url, cause, attempts) {
+    const c = cause;
+    const code2 = typeof c?.code === "string" ? c.code : void 0;
+    const msg = typeof c?.message === "string" ? oneLine(c.message, 200) : String(cause);
+    const suffix = attempts > 1 ? ` (after ${attempts} attempts)` : "";
+    super(`${method} ${redactUrl(url)}: ${code2 && !msg.includes(code2) ? `${code2}: ` : ""}${msg}${suffix}`, { cause });
+    this.name = "TransportError";
+    this.method = method;
+    this.url = redactUrl(url);
+    this.code = code2;
+    this.attempts = attempts;
+  }
+};
+
+// src/registry/auth.ts
+function parseWwwAuthenticate(header) {
+  if (header === void 0) return [];
+  const text2 = Array.isArray(header) ? header.join(", ") : header;
+  const out = [];
+  let current;
+  let i = 0;
+  const n = text2.length;
+  const isSep = (c) => c === void 0 || c === " " || c === "	" || c === "," || c === "=";
+  const skipWs = () => {
+    while (i < n && (text2[i] === " " || text2[i] === "	")) i++;
+  };
+  while (i < n) {
+    while (i < n && (text2[i] === " " || text2[i] === "	" || text2[i] === ",")) i++;
+    if (i >= n) break;
+    const start = i;
+    while (i < n && !isSep(text2[i])) i++;
+    const token = text2.slice(start, i);
+    skipWs();
+    if (text2[i] === "=" && current && token.length > 0) {
+      i++;
+      skipWs();
+      let value = "";
+      if (text2[i] === '"') {
+        i++;
+        while (i < n && text2[i] !== '"') {
+          if (text2[i] === "\\" && i + 1 < n) i++;
+          value += text2[i];
+          i++;
+        }
+        i++;
+      } else {
+        const vs = i;
+        while (i < n && text2[i] !== "," && text2[i] !== " " && text2[i] !== "	") i++;
+        value = text2.slice(vs, i);
+      }
+      current.params[token.toLowerCase()] = value;
+    } else if (text2[i] === "=") {
+      while (i < n && text2[i] === "=") i++;
+    } else if (token.length > 0) {
+      current = { scheme: token.toLowerCase(), params: {} };
+      out.push(current);
+    } else {
+      i++;
+    }
+  }
+  return out;
+}
+function parseScope(scope) {
+  const first = scope.indexOf(":");
+  const last2 = scope.lastIndexOf(":");
+  if (first <= 0 || last2 === first) return void 0;
+  return {
+    type: scope.slice(0, first),
+    name: scope.slice(first + 1, last2),
+    actions: scope.slice(last2 + 1).split(",").filter((a) => a.length > 0)
+  };
+}
+var ACTION_ORDER = ["pull", "push", "delete"];
+function actionRank(a) {
+  const i = ACTION_ORDER.indexOf(a);
+  return i === -1 ? ACTION_ORDER.length : i;
+}
+function mergeScopes(scopes) {
+  const byResource = /* @__PURE__ */ new Map();
+  for (const s of scopes) {
+    for (const part of s.split(" ")) {
+      const p = parseScope(part);
+      if (!p) continue;
+      const key = `${p.type}:${p.name}`;
+      let set = byResource.get(key);
+      if (!set) byResource.set(key, set = /* @__PURE__ */ new Set());
+      for (const a of p.actions) set.add(a);
+    }
+  }
+  return [...byResource.entries()].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([res, actions]) => {
+    const list = actions.has("*") ? ["*"] : [...actions].sort((a, b) => actionRank(a) - actionRank(b) || (a < b ? -1 : a > b ? 1 : 0));
+    return `${res}:${list.join(",")}`;
+  });
+}
+function atoms(scopes) {
+  const out = /* @__PURE__ */ new Set();
+  for (const s of mergeScopes(scopes)) {
+    const p = parseScope(s);
+    for (const a of p.actions) out.add(`${p.type}:${p.name}:${a}`);
+  }
+  return out;
+}
+function covers(have, need) {
+  for (const a of need) {
+    if (have.has(a)) continue;
+    const wildcard = `${a.slice(0, a.lastIndexOf(":"))}:*`;
+    if (!have.has(wildcard)) return false;
+  }
+  return true;
+}
+var DEFAULT_EXPIRES_IN = 60;
+var Authenticator = class {
+  registry;
+  #credentials;
+  #transport;
+  #mask;
+  #log;
+  #clientId;
+  #now;
+  #challenge;
+  #auth;
+  #refreshToken;
+  #tokens = [];
+  #inflight = /* @__PURE__ */ new Map();
+  #wanted = /* @__PURE__ */ new Set();
+  /** Token requests made, for diagnostics and tests. */
+  tokenRequests = 0;
+  constructor(options) {
+    this.registry = options.registry;
+    this.#credentials = options.credentials;
+    this.#transport = options.transport;
+    this.#mask = options.maskSecret ?? (() => {
+    });
+    this.#log = options.log ?? (() => {
+    });
+    this.#clientId = options.clientId ?? "oci-build-action";
+    this.#now = options.now ?? Date.now;
+  }
+  /** The scheme the registry challenged with, once it has. */
+  get scheme() {
+    return this.#challenge?.scheme;
+  }
+  /** Remembers the registry's challenge (from a ping's 401) without fetching anything yet. */
+  observe(wwwAuthenticate) {
+    const challenges = parseWwwAuthenticate(wwwAuthenticate);
+    const c = challenges.find((x) => x.scheme === "bearer") ?? challenges.find((x) => x.scheme === "basic");
+    if (c) this.#challenge = c;
+  }
+  /** Whether `want()` was given a scope covering this one. */
+  wants(scope) {
+    return covers(atoms(this.#wanted), atoms([scope]));
+  }
+  /** Scopes every token fetched from now on should also cover (push access, mount sources). */
+  want(scopes) {
+    for (const s of mergeScopes(scopes)) this.#wanted.add(s);
+  }
+  async #loadAuth() {
+    if (!this.#credentials) return void 0;
+    this.#auth ??= this.#credentials(this.registry).then((a) => {
+      if (a?.identityToken) this.#refreshToken = a.identityToken;
+      return a;
+    });
+    return this.#auth;
+  }
+  async #basicHeader() {
+    const a = await this.#loadAuth();
+    if (a?.username === void 0 || a.password === void 0) return void 0;
+    const header = `Basic ${Buffer2.from(`${a.username}:${a.password}`).toString("base64")}`;
+    this.#mask(header.slice("Basic ".length));
+    return header;
+  }
+  #cached(need, not) {
+    const now = this.#now();
+    this.#tokens = this.#tokens.filter((t) => t.expiresAt > now);
+    return this.#tokens.find((t) => t.header !== not && covers(t.scopes, need));
+  }
+  /** Authorization for a request needing `scopes`, from what the registry has asked for so far. */
+  async authorization(scopes) {
+    const c = this.#challenge;
+    if (!c) return void 0;
+    if (c.scheme === "basic") return this.#basicHeader();
+    const a = await this.#loadAuth();
+    if (a?.registryToken) return `Bearer ${a.registryToken}`;
+    const need = atoms(scopes);
+    const hit = this.#cached(need);
+    if (hit) return hit.header;
+    return (await this.#fetch([...scopes, ...this.#wanted])).header;
+  }
+  /**
+   * A request sent with `sent` (or nothing) got 401 with this `WWW-Authenticate`. Returns
+   * fresh credentials to retry with, or undefined when there is nothing new to try.
+   */
+  async unauthorized(wwwAuthenticate, scopes, sent) {
+    const challenges = parseWwwAuthenticate(wwwAuthenticate);
+    const c = challenges.find((x) => x.scheme === "bearer") ?? challenges.find((x) => x.scheme === "basic");
+    if (!c) return void 0;
+    this.#challenge = c;
+    if (c.scheme === "basic") {
+      const h = await this.#basicHeader();
+      return h !== void 0 && h !== sent ? h : void 0;
+    }
+    if (!c.params.realm) throw new RegistryAuthError(`${this.registry}: bearer challenge without a realm`, { registry: this.registry, status: 401 });
+    const a = await this.#loadAuth();
+    if (a?.registryToken) {
+      const h = `Bearer ${a.registryToken}`;
+      return h !== sent ? h : void 0;
+    }
+    if (sent) this.#tokens = this.#tokens.filter((t) => t.header !== sent);
+    const wanted = [...scopes, ...this.#wanted, ...c.params.scope ? c.params.scope.split(" ") : []];
+    const other = this.#cached(atoms(wanted), sent);
+    if (other) return other.header;
+    return (await this.#fetch(wanted, true)).header;
+  }
+  #fetch(scopes, fresh = false) {
+    const merged = mergeScopes(scopes);
+    const key = merged.join(" ");
+    const running = this.#inflight.get(key);
+    if (running) return running;
+    const p = this.#requestToken(merged, fresh).finally(() => this.#inflight.delete(key));
+    this.#inflight.set(key, p);
+    return p;
+  }
+  async #requestToken(scopes, fresh) {
+    const c = this.#challenge;
+    const realm = new URL(c.params.realm);
+    const service = c.params.service;
+    const auth = await this.#loadAuth();
+    this.tokenRequests++;
+    this.#log(`${this.registry}: requesting ${fresh ? "a fresh" : "a"} token for ${scopes.join(" ") || "(no scope)"}`);
+    let json;
+    if (this.#refreshToken) {
+      const r = await this.#oauth(realm, service, scopes, this.#refreshToken);
+      json = r === "fallback" ? await this.#basicToken(realm, service, scopes, auth) : r;
+    } else {
+      json = await this.#basicToken(realm, service, scopes, auth);
+    }
+    const body = json ?? {};
+    const token = typeof body.token === "string" && body.token ? body.token : typeof body.access_token === "string" ? body.access_token : "";
+    if (!token) {
+      throw new RegistryAuthError(`${this.registry}: token service ${redactUrl(realm)} returned no token`, {
+        registry: this.registry,
+        status: 200
+      });
+    }
+    this.#mask(token);
+    if (typeof body.refresh_token === "string" && body.refresh_token) {
+      this.#mask(body.refresh_token);
+      this.#refreshToken = body.refresh_token;
+    }
+    const expiresIn = typeof body.expires_in === "number" && body.expires_in > 0 ? body.expires_in : DEFAULT_EXPIRES_IN;
+    const lifetime = expiresIn * 1e3;
+    const cached = {
+      header: `Bearer ${token}`,
+      expiresAt: this.#now() + lifetime - Math.min(3e4, lifetime * 0.1),
+      scopes: atoms(scopes)
+    };
+    this.#tokens.push(cached);
+    return cached;
+  }
+  async #oauth(realm, service, scopes, refreshToken) {
+    const form = new URLSearchParams();
+    form.set("grant_type", "refresh_token");
+    form.set("refresh_token", refreshToken);
+    if (service !== void 0) form.set("service", service);
+    if (scopes.length > 0) form.set("scope", scopes.join(" "));
+    form.set("client_id", this.#clientId);
+    const res = await this.#transport.request({
+      method: "POST",
+      url: realm,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: form.toString()
+    });
+    if (res.status === 404 || res.status === 405) {
+      await res.dump();
+      return "fallback";
+    }
+    return this.#tokenBody(res, realm, "POST");
+  }
+  async #basicToken(realm, service, scopes, auth) {
+    const url = new URL(realm);
+    if (service !== void 0) url.searchParams.set("service", service);
+    for (const s of scopes) url.searchParams.append("scope", s);
+    const headers = {};
+    if (auth?.username !== void 0 && auth.password !== void 0) {
+      url.searchParams.set("account", auth.username);
+      const b = Buffer2.from(`${auth.username}:${auth.password}`).toString("base64");
+      this.#mask(b);
+      headers.authorization = `Basic ${b}`;
+    }
+    const res = await this.#transport.request({ method: "GET", url, headers });
+    return this.#tokenBody(res, realm, "GET");
+  }
+  async #tokenBody(res, realm, method) {
+    if (res.status === 200) {
+      const text3 = await res.text();
+      try {
+        return JSON.parse(text3);
+      } catch {
+        throw new RegistryAuthError(`${this.registry}: token service ${redactUrl(realm)} returned invalid JSON`, {
+          registry: this.registry,
+          status: res.status
+        });
+      }
+    }
+    const text2 = await res.text(64 * 1024);
+    const errors = parseErrorBody(text2);
+    if (res.status === 401 || res.status === 403) {
+      const said = describeErrorBody(errors, text2);
+      throw new RegistryAuthError(
+        `unauthorized: token service ${redactUrl(realm)} rejected the credentials for ${this.registry} (check credentials for ${this.registry}); it replied ${res.status}${said ? ` ${said}` : ""}`,
+        { registry: this.registry, status: res.status, errors }
+      );
+    }
+    throw new RegistryError({ method, url: realm, status: res.status, errors, body: text2 });
+  }
+};
+
+// src/registry/transport.ts
+var import_undici2 = __toESM(require_undici2(), 1);
+import { setTimeout as sleep } from "node:timers/promises";
+var DEFAULT_RETRY = {
+  attempts: 5,
+  minDelayMs: 250,
+  maxDelayMs: 8e3,
+  maxRetryAfterMs: 3e4,
+  requestTimeoutMs: 30 * 6e4,
+  idleTimeoutMs: 5 * 6e4
+};
+var RETRYABLE_STATUS = /* @__PURE__ */ new Set([408, 429, 500, 502, 503, 504]);
+var REDIRECT_STATUS = /* @__PURE__ */ new Set([301, 302, 303, 307, 308]);
+var MAX_REDIRECTS = 5;
+var RETRYABLE_CODES = /* @__PURE__ */ new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "UND_ERR_CLOSED",
+  "ERR_STREAM_PREMATURE_CLOSE"
+]);
+function parseRetryAfter(value, now = Date.now()) {
+  if (value === void 0) return void 0;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1e3;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? void 0 : Math.max(0, t - now);
+}
+function retryDelay(attempt, options = {}, retryAfter) {
+  const o = { ...DEFAULT_RETRY, ...options };
+  const asked = parseRetryAfter(retryAfter);
+  if (asked !== void 0) return Math.min(asked, o.maxRetryAfterMs);
+  const ceiling = Math.min(o.maxDelayMs, o.minDelayMs * 2 ** Math.max(0, attempt - 1));
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+function errorChain(err) {
+  const out = [];
+  let e = err;
+  for (let i = 0; i < 5 && typeof e === "object" && e !== null; i++) {
+    out.push(e);
+    e = e.cause;
+  }
+  return out;
+}
+function isRetryableError(err) {
+  for (const e of errorChain(err)) {
+    if (typeof e.code === "string" && RETRYABLE_CODES.has(e.code)) return true;
+    if (typeof e.message === "string" && /socket hang up|other side closed|ECONNRESET|EPIPE|premature close/i.test(e.message)) {
+      return true;
+    }
+  }
+  return false;
+}
+function hostMatches(list, hostPort) {
+  const hp = hostPort.toLowerCase();
+  const { host } = splitHostPort(hp);
+  for (const raw of list) {
+    const entry = raw.trim().toLowerCase().replace(/^[a-z]+:\/\//, "").replace(/\/.*$/, "");
+    if (entry === hp || entry === host) return true;
+  }
+  return false;
+}
+function lowerHeaders(h) {
+  const out = {};
+  if (!h) return out;
+  for (const [k, v] of Object.entries(h)) if (v !== void 0) out[k.toLowerCase()] = v;
+  return out;
+}
+function wrapResponse(data, url) {
+  const headers = data.headers;
+  const body = data.body;
+  return {
+    status: data.statusCode,
+    url,
+    headers,
+    body,
+    attempts: 1,
+    header(name) {
+      const v = headers[name.toLowerCase()];
+      return Array.isArray(v) ? v.join(", ") : v;
+    },
+    async text(limit = 1 << 20) {
+      const chunks = [];
+      let n = 0;
+      try {
+        for await (const chunk of body) {
+          const b = chunk;
+          if (n + b.length > limit) {
+            chunks.push(b.subarray(0, limit - n));
+            body.destroy();
+            break;
+          }
+          chunks.push(b);
+          n += b.length;
+        }
+      } catch {
+      }
+      return Buffer.concat(chunks).toString("utf8");
+    },
+    async bytes(limit = 16 << 20) {
+      const chunks = [];
+      let n = 0;
+      for await (const chunk of body) {
+        const b = chunk;
+        n += b.length;
+        if (n > limit) {
+          body.destroy();
+          throw new Error(`response from ${redactUrl(url)} is larger than ${limit} bytes`);
+        }
+        chunks.push(b);
+      }
+      return new Uint8Array(Buffer.concat(chunks));
+    },
+    async dump() {
+      try {
+        await body.dump({ limit: 1 << 20 });
+      } catch {
+        body.destroy();
+      }
+    }
+  };
+}
+var Transport = class {
+  #pools = /* @__PURE__ */ new Map();
+  #schemes = /* @__PURE__ */ new Map();
+  #insecure;
+  #loopbackIsInsecure;
+  #retry;
+  #log;
+  #userAgent;
+  #connections;
+  #closed = false;
+  constructor(options = {}) {
+    this.#insecure = options.insecureRegistries ?? [];
+    this.#loopbackIsInsecure = options.loopbackIsInsecure ?? true;
+    this.#retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.#log = options.log ?? (() => {
+    });
+    this.#userAgent = options.userAgent ?? "oci-build-action";
+    this.#connections = options.connectionsPerOrigin ?? 8;
+  }
+  get retryOptions() {
+    return this.#retry;
+  }
+  /** Listed as insecure (exact `host:port`, or the host for any port). */
+  isInsecure(hostPort) {
+    return hostMatches(this.#insecure, hostPort);
+  }
+  /** Loopback or listed insecure: TLS certificates are not verified there. */
+  #skipTlsVerify(hostPort) {
+    return this.#isLoopback(hostPort) || this.isInsecure(hostPort);
+  }
+  #isLoopback(hostPort) {
+    return this.#loopbackIsInsecure && isLoopbackHost(hostPort);
+  }
+  /**
+   * `scheme://host` to reach a registry at: HTTP for loopback; for insecure hosts HTTPS when
+   * it answers (certificate unchecked), else HTTP; HTTPS otherwise.
+   */
+  async baseUrl(hostPort) {
+    let scheme = this.#schemes.get(hostPort);
+    if (!scheme) {
+      scheme = this.#probeScheme(hostPort);
+      this.#schemes.set(hostPort, scheme);
+    }
+    return `${await scheme}://${hostPort}`;
+  }
+  async #probeScheme(hostPort) {
+    if (this.#isLoopback(hostPort)) return "http";
+    if (!this.isInsecure(hostPort)) return "https";
+    try {
+      const res = await this.request({
+        method: "GET",
+        url: `https://${hostPort}/v2/`,
+        retry: false,
+        followRedirects: false,
+        signal: AbortSignal.timeout(15e3)
+      });
+      await res.dump();
+      return "https";
+    } catch (err) {
+      this.#log(`${hostPort}: HTTPS failed (${err.message}); using plain HTTP for this insecure registry`);
+      return "http";
+    }
+  }
+  #pool(url) {
+    const key = url.origin;
+    let pool = this.#pools.get(key);
+    if (!pool) {
+      if (this.#closed) throw new Error("transport is closed");
+      const tlsVerify = !(url.protocol === "https:" && this.#skipTlsVerify(url.host));
+      pool = new import_undici2.Pool(url.origin, {
+        connections: this.#connections,
+        keepAliveTimeout: 3e4,
+        connect: { rejectUnauthorized: tlsVerify }
+      });
+      this.#pools.set(key, pool);
+    }
+    return pool;
+  }
+  /**
+   * Sends a request, following redirects and retrying as configured. Resolves with any HTTP
+   * status (the caller judges it); rejects with a `TransportError` on connection failure.
+   * The caller must consume or `dump()` the response body.
+   */
+  async request(req) {
+    const o = this.#retry;
+    const max = req.retry === false ? 1 : Math.max(1, o.attempts);
+    const started = Date.now();
+    const deadline = AbortSignal.timeout(o.requestTimeoutMs);
+    const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await this.#follow(req, signal);
+        res.attempts = attempt;
+        if (RETRYABLE_STATUS.has(res.status) && attempt < max) {
+          const delay = retryDelay(attempt, o, res.header("retry-after"));
+          if (Date.now() - started + delay < o.requestTimeoutMs) {
+            await res.dump();
+            this.#log(
+              `${req.method} ${redactUrl(res.url)}: ${res.status}, retrying in ${(delay / 1e3).toFixed(1)}s (attempt ${attempt + 1}/${max})`
+            );
+            await sleep(delay, void 0, { signal });
+            continue;
+          }
+        }
+        return res;
+      } catch (err) {
+        if (signal.aborted) {
+          const secs = o.requestTimeoutMs / 1e3;
+          const why = req.signal?.aborted ? "aborted" : `timed out after ${Number.isInteger(secs) ? secs : secs.toFixed(1)}s`;
+          throw new TransportError(req.method, req.url, new Error(`request ${why}`), attempt);
+        }
+        if (err instanceof RedirectError) throw err;
+        if (!isRetryableError(err) || attempt >= max) throw new TransportError(req.method, req.url, err, attempt);
+        const delay = retryDelay(attempt, o);
+        this.#log(
+          `${req.method} ${redactUrl(req.url)}: ${err.message}, retrying in ${(delay / 1e3).toFixed(1)}s (attempt ${attempt + 1}/${max})`
+        );
+        try {
+          await sleep(delay, void 0, { signal });
+        } catch {
+          throw new TransportError(req.method, req.url, err, attempt);
+        }
+      }
+    }
+  }
+  async #follow(req, signal) {
+    let url = new URL(req.url);
+    const originalHost = url.host;
+    const originalProtocol = url.protocol;
+    let method = req.method.toUpperCase();
+    let body = req.body;
+    const headers = lowerHeaders(req.headers);
+    headers["user-agent"] ??= this.#userAgent;
+    for (let hop = 0; ; hop++) {
+      const res = await this.#send(method, url, headers, body, req.contentLength, signal);
+      const location = res.header("location");
+      if (req.followRedirects === false || !REDIRECT_STATUS.has(res.status) || !location) return res;
+      await res.dump();
+      if (hop >= MAX_REDIRECTS) throw new RedirectError(`${method} ${redactUrl(req.url)}: too many redirects`);
+      const next = new URL(location, url);
+      if (next.protocol !== "http:" && next.protocol !== "https:") {
+        throw new RedirectError(`${method} ${redactUrl(url)}: redirect to unsupported URL scheme ${next.protocol}`);
+      }
+      if (res.status === 303 || (res.status === 301 || res.status === 302) && method === "POST") {
+        if (method !== "HEAD") method = "GET";
+        body = void 0;
+        delete headers["content-type"];
+      }
+      if (next.host !== originalHost || originalProtocol === "https:" && next.protocol === "http:") {
+        delete headers["authorization"];
+      }
+      url = next;
+    }
+  }
+  async #send(method, url, headers, body, contentLength, signal) {
+    const h = { ...headers };
+    let payload = null;
+    let stream;
+    if (body !== void 0) {
+      if (typeof body === "function") {
+        if (contentLength === void 0) throw new Error(`${method} ${redactUrl(url)}: a stream body needs a content length`);
+        stream = body();
+        payload = stream;
+        h["content-length"] = String(contentLength);
+      } else {
+        const bytes3 = typeof body === "string" ? Buffer.from(body) : body;
+        payload = bytes3;
+        h["content-length"] = String(bytes3.length);
+      }
+    } else if (method === "PUT" || method === "POST" || method === "PATCH") {
+      h["content-length"] = "0";
+    }
+    try {
+      const data = await this.#pool(url).request({
+        path: `${url.pathname}${url.search}`,
+        method,
+        headers: h,
+        body: payload,
+        signal,
+        headersTimeout: this.#retry.idleTimeoutMs,
+        bodyTimeout: this.#retry.idleTimeoutMs
+      });
+      return wrapResponse(data, url);
+    } catch (err) {
+      stream?.destroy();
+      throw err;
+    }
+  }
+  async close() {
+    this.#closed = true;
+    const pools = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.all(pools.map((p) => p.close().catch(() => p.destroy())));
+  }
+};
+var RedirectError = class extends Error {
+  name = "RedirectError";
+};
+
+// src/registry/client.ts
+var MANIFEST_ACCEPT = [OCI_INDEX, DOCKER_MANIFEST_LIST, OCI_MANIFEST, DOCKER_MANIFEST];
+var MAX_MANIFEST_BYTES = 8 << 20;
+var VERB = { pull: "pull from", push: "push to", delete: "delete from" };
+function baseMediaType(contentType) {
+  return (contentType ?? "").split(";")[0].trim().toLowerCase();
+}
+function appendQuery(url, name, value) {
+  const u = new URL(url);
+  const pair = `${name}=${encodeURIComponent(value)}`;
+  u.search = u.search.length > 1 ? `${u.search}&${pair}` : `?${pair}`;
+  return u;
+}
+async function* chunksOf(stream, size) {
+  let parts2 = [];
+  let n = 0;
+  for await (const chunk of stream) {
+    let b = chunk;
+    while (b.length > 0) {
+      const take = Math.min(size - n, b.length);
+      parts2.push(b.subarray(0, take));
+      n += take;
+      b = b.subarray(take);
+      if (n === size) {
+        yield Buffer.concat(parts2);
+        parts2 = [];
+        n = 0;
+      }
+    }
+  }
+  if (n > 0) yield Buffer.concat(parts2);
+}
+function uploadRetryable(err) {
+  if (err instanceof TransportError) return err.attempts <= 1 && isRetryableError(err);
+  if (err instanceof RegistryError) {
+    if (err.attempts > 1) return false;
+    return RETRYABLE_STATUS.has(err.status) || err.hasCode("BLOB_UPLOAD_UNKNOWN") || err.hasCode("BLOB_UPLOAD_INVALID") || err.status === 404 && err.url.includes("/blobs/uploads/");
+  }
+  return isRetryableError(err);
+}
+var RegistryClient = class {
+  /** Registry name as in references (`127.0.0.1:5000`, `index.docker.io`). */
+  registry;
+  /** Host the API is served from. */
+  apiHost;
+  transport;
+  auth;
+  concurrency;
+  chunkSize;
+  #ownsTransport;
+  #retry;
+  #log;
+  #base;
+  constructor(registry, options = {}) {
+    this.registry = normalizeRegistry(registry);
+    this.apiHost = registryApiHost(this.registry);
+    this.#log = options.log ?? (() => {
+    });
+    this.#retry = options.retry ?? {};
+    const insecure = [...options.insecureRegistries ?? [], ...options.insecure ? [this.apiHost] : []];
+    this.#ownsTransport = options.transport === void 0;
+    this.transport = options.transport ?? new Transport({
+      insecureRegistries: insecure,
+      retry: this.#retry,
+      log: this.#log,
+      ...options.userAgent !== void 0 ? { userAgent: options.userAgent } : {}
+    });
+    this.auth = new Authenticator({
+      registry: this.registry,
+      transport: this.transport,
+      log: this.#log,
+      ...options.credentials ? { credentials: options.credentials } : {},
+      ...options.maskSecret ? { maskSecret: options.maskSecret } : {}
+    });
+    this.concurrency = Math.max(1, options.concurrency ?? 4);
+    if (options.chunkSize !== void 0 && options.chunkSize > 0) this.chunkSize = options.chunkSize;
+  }
+  /** `scheme://host` of the API. */
+  baseUrl() {
+    this.#base ??= this.transport.baseUrl(this.apiHost);
+    return this.#base;
+  }
+  async close() {
+    if (this.#ownsTransport) await this.transport.close();
+  }
+  #authError(res, text2, call, status) {
+    const errors = parseErrorBody(text2);
+    const said = describeErrorBody(errors, text2);
+    const what = `${this.registry}/${call.repo}`;
+    const verb = call.access === "pull" && this.auth.wants(`repository:${call.repo}:push`) ? VERB.push : VERB[call.access];
+    const head = status === 403 ? `denied: not allowed to ${verb} ${what}` : `unauthorized: authentication required to ${verb} ${what}`;
+    return new RegistryAuthError(
+      `${head} (check credentials for ${this.registry}); ${call.method} ${redactUrl(res.url)} replied ${status}${said ? ` ${said}` : ""}`,
+      { registry: this.registry, status, errors }
+    );
+  }
+  async #call(call) {
+    const base = await this.baseUrl();
+    const url = new URL(call.url, base);
+    const actions = call.access === "push" ? "pull,push" : call.access;
+    const scopes = [`repository:${call.repo}:${actions}`, ...call.extraScopes ?? []];
+    const ours = url.host === new URL(base).host;
+    const send = async (authorization2) => this.transport.request({
+      method: call.method,
+      url,
+      headers: { ...call.headers, authorization: authorization2 },
+      ...call.body !== void 0 ? { body: call.body } : {},
+      ...call.contentLength !== void 0 ? { contentLength: call.contentLength } : {},
+      ...call.retry !== void 0 ? { retry: call.retry } : {}
+    });
+    let authorization = ours ? await this.auth.authorization(scopes) : void 0;
+    let res = await send(authorization);
+    if (res.status === 401 && ours) {
+      const text2 = await res.text(64 * 1024);
+      const fresh = await this.auth.unauthorized(res.header("www-authenticate"), scopes, authorization);
+      if (fresh === void 0) throw this.#authError(res, text2, call, 401);
+      authorization = fresh;
+      res = await send(authorization);
+      if (res.status === 401) throw this.#authError(res, await res.text(64 * 1024), call, 401);
+    }
+    if (res.status === 403 && !call.ok.includes(403)) throw this.#authError(res, await res.text(64 * 1024), call, 403);
+    if (!call.ok.includes(res.status)) {
+      const text2 = call.method === "HEAD" ? "" : await res.text(64 * 1024);
+      if (call.method === "HEAD") await res.dump();
+      const retryAfter = parseRetryAfter(res.header("retry-after"));
+      throw new RegistryError({
+        method: call.method,
+        url: res.url,
+        status: res.status,
+        errors: parseErrorBody(text2),
+        body: text2,
+        attempts: res.attempts,
+        ...retryAfter !== void 0 ? { retryAfterMs: retryAfter } : {}
+      });
+    }
+    return res;
+  }
+  /** Checks the registry speaks the v2 API, and learns how it wants to be authenticated. */
+  async ping() {
+    const base = await this.baseUrl();
+    const res = await this.transport.request({ method: "GET", url: `${base}/v2/` });
+    const text2 = await res.text(64 * 1024);
+    if (res.status === 401) {
+      this.auth.observe(res.header("www-authenticate"));
+      return;
+    }
+    if (res.status !== 200) {
+      throw new RegistryError({ method: "GET", url: res.url, status: res.status, errors: parseErrorBody(text2), body: text2 });
+    }
+  }
+  /** Size of a blob in the repository, or undefined when it is not there (-1: size not given). */
+  async headBlob(repo, digest) {
+    const res = await this.#call({ method: "HEAD", url: `/v2/${repo}/blobs/${digest}`, repo, access: "pull", ok: [200, 404] });
+    await res.dump();
+    if (res.status === 404) return void 0;
+    const len2 = res.header("content-length");
+    return len2 !== void 0 && /^\d+$/.test(len2) ? Number(len2) : -1;
+  }
+  /** Opens a blob for reading; the caller must consume or destroy the stream. */
+  async openBlob(repo, digest) {
+    const res = await this.#call({ method: "GET", url: `/v2/${repo}/blobs/${digest}`, repo, access: "pull", ok: [200] });
+    const len2 = res.header("content-length");
+    return { size: len2 !== void 0 && /^\d+$/.test(len2) ? Number(len2) : void 0, stream: res.body };
+  }
+  /**
+   * Downloads a blob into the store, verifying digest and size (`size` when known, else the
+   * response's Content-Length). On a mismatch nothing is stored under the expected digest.
+   */
+  async getBlob(repo, digest, store, size) {
+    const have = await store.has(digest);
+    if (have && (size === void 0 || have.size === size)) return have;
+    const attempts = Math.max(1, this.#retry.attempts ?? 5);
+    for (let attempt = 1; ; attempt++) {
+      const { size: given, stream } = await this.openBlob(repo, digest);
+      const expected = size ?? given;
+      if (size !== void 0 && given !== void 0 && given !== size) {
+        stream.destroy();
+        throw new Error(
+          `blob ${digest} in ${this.registry}/${repo}: registry reports ${given} bytes, expected ${size}`
+        );
+      }
+      try {
+        if (expected !== void 0) return await store.writeStream(stream, { digest, size: expected });
+        const got = await store.writeStream(stream);
+        if (got.digest !== digest) throw new Error(`content mismatch: expected ${digest}, got ${got.digest} (${got.size} bytes)`);
+        return got;
+      } catch (err) {
+        stream.destroy();
+        if (!isRetryableError(err) || attempt >= attempts) {
+          if (err instanceof Error && /^content mismatch/.test(err.message)) {
+            throw new Error(`blob ${digest} from ${this.registry}/${repo}: ${err.message}`, { cause: err });
+          }
+          throw err;
+        }
+        const delay = retryDelay(attempt, this.#retry);
+        this.#log(`GET blob ${digest}: ${err.message}, retrying in ${(delay / 1e3).toFixed(1)}s`);
+        await sleep2(delay);
+      }
+    }
+  }
+  /** Starts an upload session; resolves with its Location. */
+  async startUpload(repo) {
+    const res = await this.#call({ method: "POST", url: `/v2/${repo}/blobs/uploads/`, repo, access: "push", ok: [202] });
+    await res.dump();
+    return this.#location(res);
+  }
+  #location(res) {
+    const loc = res.header("location");
+    if (!loc) throw new Error(`${res.url.pathname}: registry ${this.registry} sent no upload Location`);
+    return new URL(loc, res.url).toString();
+  }
+  /**
+   * Mounts a blob from another repository of this registry. 201: mounted. 202: the registry
+   * did not mount it and opened an upload session instead, to continue with.
+   */
+  async mountBlob(repo, digest, fromRepo) {
+    const url = `/v2/${repo}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(fromRepo)}`;
+    const res = await this.#call({
+      method: "POST",
+      url,
+      repo,
+      access: "push",
+      extraScopes: [`repository:${fromRepo}:pull`],
+      ok: [201, 202]
+    });
+    await res.dump();
+    if (res.status === 201) return { mounted: true };
+    return { mounted: false, location: this.#location(res) };
+  }
+  /**
+   * Uploads a blob: POST (or the given session `location`), then one PUT with the content —
+   * or PATCH chunks and a closing PUT when `chunkSize` is set. A failed attempt starts a new
+   * session, re-opening the content; one whose blob landed anyway is recognised by HEAD.
+   */
+  async uploadBlob(repo, digest, size, open3, opts = {}) {
+    const attempts = Math.max(1, this.#retry.attempts ?? 5);
+    let location = opts.location;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (attempt > 1) {
+          const have = await this.headBlob(repo, digest);
+          if (have !== void 0 && (have === size || have === -1)) return;
+        }
+        location ??= await this.startUpload(repo);
+        await this.#upload(repo, digest, size, open3, location);
+        return;
+      } catch (err) {
+        location = void 0;
+        if (!uploadRetryable(err) || attempt >= attempts) throw err;
+        const delay = err instanceof RegistryError && err.retryAfterMs !== void 0 ? Math.min(err.retryAfterMs, this.#retry.maxRetryAfterMs ?? 3e4) : retryDelay(attempt, this.#retry);
+        this.#log(`upload of ${digest} to ${this.registry}/${repo} failed (${err.message}); retrying in ${(delay / 1e3).toFixed(1)}s`);
+        await sleep2(delay);
+      }
+    }
+  }
+  async #upload(repo, digest, size, open3, location) {
+    let loc = new URL(location);
+    let body = open3;
+    let length = size;
+    if (this.chunkSize !== void 0 && size > 0) {
+      loc = await this.#patchChunks(repo, loc, size, open3(), this.chunkSize);
+      body = void 0;
+      length = 0;
+    }
+    const res = await this.#call({
+      method: "PUT",
+      url: appendQuery(loc, "digest", digest).toString(),
+      repo,
+      access: "push",
+      headers: body !== void 0 ? { "content-type": "application/octet-stream" } : {},
+      ...body !== void 0 ? { body, contentLength: length } : {},
+      retry: false,
+      ok: [201, 204]
+    });
+    await res.dump();
+    const theirs = res.header("docker-content-digest");
+    if (theirs !== void 0 && theirs !== digest) {
+      throw new Error(`upload of ${digest} to ${this.registry}/${repo}: registry stored it as ${theirs}`);
+    }
+  }
+  async #patchChunks(repo, location, size, stream, chunkSize) {
+    let loc = location;
+    let offset = 0;
+    try {
+      for await (const chunk of chunksOf(stream, chunkSize)) {
+        const end = offset + chunk.length - 1;
+        const res = await this.#call({
+          method: "PATCH",
+          url: loc.toString(),
+          repo,
+          access: "push",
+          headers: { "content-type": "application/octet-stream", "content-range": `${offset}-${end}` },
+          body: chunk,
+          retry: false,
+          ok: [202, 204]
+        });
+        await res.dump();
+        const range3 = res.header("range");
+        const m = range3 ? /^(?:bytes=)?(\d+)-(\d+)$/.exec(range3.trim()) : null;
+        if (m && Number(m[2]) !== end) {
+          throw new Error(`chunked upload to ${this.registry}/${repo}: registry has bytes ${m[1]}-${m[2]}, expected 0-${end}`);
+        }
+        offset = end + 1;
+        const next = res.header("location");
+        if (next) loc = new URL(next, res.url);
+      }
+    } finally {
+      stream.destroy();
+    }
+    if (offset !== size) throw new Error(`chunked upload to ${this.registry}/${repo}: content was ${offset} bytes, expected ${size}`);
+    return loc;
+  }
+  /**
+   * Fetches a manifest. Its digest is checked: against `ref` when that is a digest, else
+   * against Docker-Content-Digest when the registry sends one.
+   */
+  async getManifest(repo, ref, accept = MANIFEST_ACCEPT) {
+    const res = await this.#call({
+      method: "GET",
+      url: `/v2/${repo}/manifests/${ref}`,
+      repo,
+      access: "pull",
+      headers: { accept: accept.join(", ") },
+      ok: [200]
+    });
+    const bytes3 = await res.bytes(MAX_MANIFEST_BYTES);
+    const digest = sha256(bytes3);
+    const where = `${this.registry}/${repo}${isDigest(ref) ? "@" : ":"}${ref}`;
+    if (isDigest(ref) && ref !== digest) throw new Error(`manifest ${where}: content has digest ${digest}`);
+    const header = res.header("docker-content-digest");
+    if (!isDigest(ref) && header !== void 0 && header.startsWith("sha256:") && header !== digest) {
+      throw new Error(`manifest ${where}: registry says digest ${header}, content has ${digest}`);
+    }
+    let mediaType = baseMediaType(res.header("content-type"));
+    if (!MANIFEST_ACCEPT.includes(mediaType)) {
+      let doc;
+      try {
+        doc = JSON.parse(Buffer.from(bytes3).toString("utf8"));
+      } catch {
+        throw new Error(`manifest ${where}: not JSON (Content-Type ${mediaType || "none"})`);
+      }
+      if (typeof doc.mediaType === "string") mediaType = doc.mediaType;
+      else if (doc.schemaVersion === 2 && Array.isArray(doc.manifests)) mediaType = OCI_INDEX;
+      else if (doc.schemaVersion === 2 && typeof doc.config === "object" && doc.config !== null) mediaType = OCI_MANIFEST;
+    }
+    return { mediaType, digest, bytes: bytes3 };
+  }
+  /** Media type, digest and size of a manifest, or undefined when it is not there. */
+  async headManifest(repo, ref, accept = MANIFEST_ACCEPT) {
+    const res = await this.#call({
+      method: "HEAD",
+      url: `/v2/${repo}/manifests/${ref}`,
+      repo,
+      access: "pull",
+      headers: { accept: accept.join(", ") },
+      ok: [200, 404]
+    });
+    await res.dump();
+    if (res.status === 404) return void 0;
+    const digest = res.header("docker-content-digest");
+    const len2 = res.header("content-length");
+    if (digest === void 0 || !isDigest(digest) || len2 === void 0) {
+      const m = await this.getManifest(repo, ref, accept);
+      return { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length };
+    }
+    return { mediaType: baseMediaType(res.header("content-type")), digest, size: Number(len2) };
+  }
+  /** Puts a manifest under a tag or its digest; checks the registry agrees on the digest. */
+  async putManifest(repo, ref, bytes3, mediaType) {
+    const digest = sha256(bytes3);
+    if (isDigest(ref) && ref !== digest) throw new Error(`manifest put as ${ref} has digest ${digest}`);
+    const res = await this.#call({
+      method: "PUT",
+      url: `/v2/${repo}/manifests/${ref}`,
+      repo,
+      access: "push",
+      headers: { "content-type": mediaType },
+      body: bytes3,
+      ok: [200, 201, 202, 204]
+    });
+    await res.dump();
+    const theirs = res.header("docker-content-digest");
+    if (theirs !== void 0 && theirs !== digest) {
+      throw new Error(`PUT manifest ${this.registry}/${repo}:${ref}: registry computed digest ${theirs}, expected ${digest}`);
+    }
+    return digest;
+  }
+  /** Deletes a manifest by digest; false when it was not there. */
+  async deleteManifest(repo, digest) {
+    const res = await this.#call({ method: "DELETE", url: `/v2/${repo}/manifests/${digest}`, repo, access: "delete", ok: [200, 202, 204, 404] });
+    await res.dump();
+    return res.status !== 404;
+  }
+  /** Deletes a tag (registries that support it: OCI distribution 1.1); false when it was not there. */
+  async deleteTag(repo, tag) {
+    let res;
+    try {
+      res = await this.#call({ method: "DELETE", url: `/v2/${repo}/manifests/${tag}`, repo, access: "delete", ok: [200, 202, 204, 404] });
+    } catch (err) {
+      if (err instanceof RegistryError && (err.status === 400 || err.status === 405 || err.hasCode("UNSUPPORTED"))) {
+        throw new Error(`cannot delete tag ${this.registry}/${repo}:${tag}: the registry does not support deleting tags (${err.message})`, {
+          cause: err
+        });
+      }
+      throw err;
+    }
+    await res.dump();
+    return res.status !== 404;
+  }
+  /** All tags of a repository (following pagination); [] when the repository does not exist. */
+  async listTags(repo) {
+    const tags = [];
+    let url = `/v2/${repo}/tags/list?n=1000`;
+    for (let page = 0; page < 1e3; page++) {
+      const res = await this.#call({ method: "GET", url, repo, access: "pull", ok: [200, 404] });
+      if (res.status === 404) {
+        await res.dump();
+        return tags;
+      }
+      const body = JSON.parse(await res.text(MAX_MANIFEST_BYTES));
+      if (Array.isArray(body.tags)) {
+        for (const t of body.tags) if (typeof t === "string") tags.push(t);
+      }
+      const link3 = res.header("link");
+      const next = link3 ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link3) : null;
+      if (!next) break;
+      url = new URL(next[1], res.url).toString();
+    }
+    return tags;
+  }
+};
+
+// src/registry/credentials.ts
+import { readFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { homedir } from "node:os";
+import { join } from "node:path";
+function dockerConfigPath(env = process.env, configDir) {
+  const dir = configDir ?? (env.DOCKER_CONFIG || join(env.HOME || homedir(), ".docker"));
+  return join(dir, "config.json");
+}
+async function readDockerConfig(path) {
+  let text2;
+  try {
+    text2 = await readFile(path, "utf8");
+  } catch (err) {
+    if (err.code === "ENOENT") return void 0;
+    throw new Error(`cannot read docker config ${path}: ${err.message}`);
+  }
+  if (text2.trim() === "") return {};
+  try {
+    const json = JSON.parse(text2);
+    if (typeof json !== "object" || json === null || Array.isArray(json)) throw new Error("not a JSON object");
+    return json;
+  } catch (err) {
+    throw new Error(`invalid docker config ${path}: ${err.message}`);
+  }
+}
+function credentialKeys(registry) {
+  const host = normalizeRegistry(registry);
+  const keys = [host, `https://${host}`, `http://${host}`];
+  if (host === DOCKER_HUB_REGISTRY) {
+    keys.unshift(DOCKER_HUB_CREDENTIALS_KEY);
+    keys.push("docker.io", "https://docker.io", "registry-1.docker.io", "https://registry-1.docker.io");
+  }
+  return keys;
+}
+function helperServerUrl(registry) {
+  const host = normalizeRegistry(registry);
+  return host === DOCKER_HUB_REGISTRY ? DOCKER_HUB_CREDENTIALS_KEY : host;
+}
+function lookup(map, registry) {
+  if (!map) return void 0;
+  for (const key of credentialKeys(registry)) {
+    if (Object.hasOwn(map, key)) return map[key];
+  }
+  const host = normalizeRegistry(registry);
+  for (const [key, value] of Object.entries(map)) {
+    if (normalizeRegistry(key) === host) return value;
+  }
+  return void 0;
+}
+function fromConfigEntry(entry, where) {
+  const out = {};
+  if (entry.auth) {
+    const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
+    const colon = decoded.indexOf(":");
+    if (colon <= 0) throw new Error(`invalid "auth" for ${where} in docker config: expected base64 of "user:password"`);
+    out.username = decoded.slice(0, colon);
+    out.password = decoded.slice(colon + 1);
+  } else {
+    if (entry.username) out.username = entry.username;
+    if (entry.password) out.password = entry.password;
+  }
+  if (entry.identitytoken) out.identityToken = entry.identitytoken;
+  if (entry.registrytoken) out.registryToken = entry.registrytoken;
+  return out.password || out.identityToken || out.registryToken ? out : void 0;
+}
+function runCredentialHelper(helper, serverUrl, options = {}) {
+  if (!/^[A-Za-z0-9_.-]+$/.test(helper)) return Promise.reject(new Error(`invalid credential helper name "${helper}"`));
+  const program = `docker-credential-${helper}`;
+  return new Promise((resolve4, reject) => {
+    const child = spawn(program, ["get"], { env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 3e4);
+    timer.unref();
+    const out = [];
+    const err = [];
+    child.stdout.on("data", (b) => out.push(b));
+    child.stderr.on("data", (b) => err.push(b));
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(
+        new Error(
+          e.code === "ENOENT" ? `credential helper ${program} not found on PATH (configured in docker config for ${serverUrl})` : `credential helper ${program} failed to start: ${e.message}`
+        )
+      );
+    });
+    child.stdin.on("error", () => {
+    });
+    child.stdin.end(serverUrl);
+    child.on("close", (code2, signal) => {
+      clearTimeout(timer);
+      const stdout = Buffer.concat(out).toString("utf8").trim();
+      const stderr = Buffer.concat(err).toString("utf8").trim();
+      if (code2 !== 0) {
+        if (/credentials not found/i.test(stdout) || /credentials not found/i.test(stderr)) return resolve4(void 0);
+        const why = signal ? `killed by ${signal}` : `exit code ${code2}`;
+        return reject(new Error(`credential helper ${program} failed for ${serverUrl} (${why})`));
+      }
+      let parsed;
+      try {
+        parsed = JSON.parse(stdout);
+      } catch {
+        return reject(new Error(`credential helper ${program} returned invalid JSON for ${serverUrl}`));
+      }
+      const username = typeof parsed.Username === "string" ? parsed.Username : "";
+      const secret2 = typeof parsed.Secret === "string" ? parsed.Secret : "";
+      if (!secret2) return resolve4(void 0);
+      resolve4(username === "<token>" ? { identityToken: secret2 } : { username, password: secret2 });
+    });
+  });
+}
+function secretsOf(auth) {
+  const out = [];
+  if (auth.password) {
+    out.push(auth.password);
+    if (auth.username !== void 0) out.push(Buffer.from(`${auth.username}:${auth.password}`).toString("base64"));
+  }
+  if (auth.identityToken) out.push(auth.identityToken);
+  if (auth.registryToken) out.push(auth.registryToken);
+  return out;
+}
+function dockerCredentials(options = {}) {
+  const env = options.env ?? process.env;
+  const mask = options.maskSecret ?? (() => {
+  });
+  const explicit = /* @__PURE__ */ new Map();
+  for (const e of options.explicit ?? []) {
+    const auth = { username: e.username, password: e.password };
+    for (const s of secretsOf(auth)) mask(s);
+    explicit.set(normalizeRegistry(e.registry), auth);
+  }
+  let config;
+  const cache = /* @__PURE__ */ new Map();
+  const resolveFor = async (registry) => {
+    const host = normalizeRegistry(registry);
+    const given = explicit.get(host);
+    if (given) return given;
+    config ??= readDockerConfig(dockerConfigPath(env, options.configDir));
+    const file = await config;
+    if (!file) return void 0;
+    const helperOpts = { env, timeoutMs: options.helperTimeoutMs ?? 3e4 };
+    const helper = lookup(file.credHelpers, host);
+    if (helper) return runCredentialHelper(helper, helperServerUrl(host), helperOpts);
+    const entry = lookup(file.auths, host);
+    const fromFile = entry ? fromConfigEntry(entry, host) : void 0;
+    if (fromFile) return fromFile;
+    if (file.credsStore) return runCredentialHelper(file.credsStore, helperServerUrl(host), helperOpts);
+    return void 0;
+  };
+  return (registry) => {
+    const key = normalizeRegistry(registry);
+    let p = cache.get(key);
+    if (!p) {
+      p = resolveFor(key).then((auth) => {
+        if (auth) for (const s of secretsOf(auth)) mask(s);
+        return auth;
+      });
+      cache.set(key, p);
+    }
+    return p;
+  };
+}
+
+// src/registry/pool.ts
+var RegistryPool = class {
+  #access;
+  #transport;
+  #clients = /* @__PURE__ */ new Map();
+  #credentials;
+  constructor(access2) {
+    this.#access = access2;
+    this.#transport = new Transport({ insecureRegistries: access2.insecureRegistries, log: access2.log });
+    const fromConfig = dockerCredentials({ env: access2.env, explicit: access2.explicit, maskSecret: access2.maskSecret });
+    const fallback = access2.fallback;
+    if (fallback) access2.maskSecret(fallback.password);
+    this.#credentials = fallback ? async (registry) => await fromConfig(registry) ?? (normalizeRegistry(registry) === normalizeRegistry(fallback.registry) ? { username: fallback.username, password: fallback.password } : void 0) : fromConfig;
+  }
+  client(registry) {
+    const host = normalizeRegistry(registry);
+    let c = this.#clients.get(host);
+    if (!c) {
+      c = new RegistryClient(host, {
+        credentials: this.#credentials,
+        insecureRegistries: this.#access.insecureRegistries,
+        transport: this.#transport,
+        chunkSize: this.#access.chunkSize,
+        log: this.#access.log,
+        maskSecret: this.#access.maskSecret
+      });
+      this.#clients.set(host, c);
+    }
+    return c;
+  }
+  async close() {
+    for (const c of this.#clients.values()) await c.close();
+    await this.#transport.close();
+  }
+};
+
+// src/pipeline.ts
+import { mkdir as mkdir11, writeFile as writeFile7 } from "node:fs/promises";
+import { join as join20, relative as relative3, resolve as resolve3, sep as sep3 } from "node:path";
+
+// src/oci/blobstore.ts
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir as mkdir2, rename as rename2, rm as rm2, stat as stat2, writeFile as writeFile2, link, copyFile as copyFile2 } from "node:fs/promises";
+import { join as join2 } from "node:path";
+import { randomBytes } from "node:crypto";
+import { pipeline } from "node:stream/promises";
+import { Transform } from "node:stream";
+var BlobStore = class {
+  root;
+  constructor(root) {
+    this.root = root;
+  }
+  path(digest) {
+    return join2(this.root, "blobs", "sha256", digestHex(digest));
+  }
+  async has(digest) {
+    try {
+      const s = await stat2(this.path(digest));
+      return s.isFile() ? { digest, size: s.size } : void 0;
+    } catch {
+      return void 0;
+    }
+  }
+  open(digest) {
+    return createReadStream(this.path(digest));
+  }
+  async #tmp() {
+    const dir = join2(this.root, "tmp");
+    await mkdir2(dir, { recursive: true });
+    return join2(dir, `${process.pid}-${randomBytes(8).toString("hex")}`);
+  }
+  async #commit(tmp, digest) {
+    const dest = this.path(digest);
+    await mkdir2(join2(this.root, "blobs", "sha256"), { recursive: true });
+    await rename2(tmp, dest);
+  }
+  async writeBytes(data) {
+    const bytes3 = typeof data === "string" ? Buffer.from(data) : data;
+    const digest = sha256(bytes3);
+    const existing = await this.has(digest);
+    if (existing) return existing;
+    const tmp = await this.#tmp();
+    await writeFile2(tmp, bytes3);
+    await this.#commit(tmp, digest);
+    return { digest, size: bytes3.length };
+  }
+  /**
+   * Streams `source` into the store. When `expected` is given the bytes must match it
+   * (digest and size) or nothing is stored.
+   */
+  async writeStream(source, expected) {
+    const tmp = await this.#tmp();
+    const counter = new DigestCounter();
+    const tap = new Transform({
+      transform(chunk, _enc, cb) {
+        counter.update(chunk);
+        cb(null, chunk);
+      }
+    });
+    try {
+      await pipeline(source, tap, createWriteStream(tmp));
+      const digest = counter.digest();
+      if (expected && (expected.digest !== digest || expected.size !== counter.size)) {
+        throw new Error(
+          `content mismatch: expected ${expected.digest} (${expected.size} bytes), got ${digest} (${counter.size} bytes)`
+        );
+      }
+      await this.#commit(tmp, digest);
+      return { digest, size: counter.size };
+    } catch (err) {
+      await rm2(tmp, { force: true });
+      throw err;
+    }
+  }
+  /** Stores a file already on disk (hashing it once while copying). */
+  async writeFile(path) {
+    return this.writeStream(createReadStream(path));
+  }
+  /** Hard-links (or copies, across devices) a stored blob to `dest`. */
+  async linkTo(digest, dest) {
+    await rm2(dest, { force: true });
+    try {
+      await link(this.path(digest), dest);
+    } catch {
+      await copyFile2(this.path(digest), dest);
+    }
+  }
+};
+
+// src/oci/blobjson.ts
+import { readFile as readFile2 } from "node:fs/promises";
+async function readBlobBytes(store, digest, what) {
+  let bytes3;
+  try {
+    bytes3 = await readFile2(store.path(digest));
+  } catch (err) {
+    const e = err;
+    if (e.code === "ENOENT") throw new Error(`${what} ${digest} is not in the blob store (${store.root})`);
+    throw new Error(`reading ${what} ${digest}: ${e.message}`);
+  }
+  const actual = sha256(bytes3);
+  if (actual !== digest) throw new Error(`${what} ${digest} in the blob store is corrupt: its content hashes to ${actual}`);
+  return bytes3;
+}
+async function readBlobJson(store, digest, what) {
+  const bytes3 = await readBlobBytes(store, digest, what);
+  try {
+    return JSON.parse(bytes3.toString("utf8"));
+  } catch (err) {
+    throw new Error(`${what} ${digest} is not valid JSON: ${err.message}`);
+  }
 }
 
 // src/oci/imageindex.ts
@@ -54230,7 +55815,7 @@ async function readIndex(store, digest) {
 
 // src/oci/layout.ts
 import { mkdir as mkdir3, rename as rename3, writeFile as writeFile3 } from "node:fs/promises";
-import { join as join2 } from "node:path";
+import { join as join3 } from "node:path";
 
 // src/oci/image.ts
 var EPOCH = "1970-01-01T00:00:00Z";
@@ -54428,9 +56013,9 @@ async function writeLayout(store, dir, roots) {
     store,
     roots.map((r) => r.descriptor)
   );
-  const blobDir = join2(dir, "blobs", "sha256");
+  const blobDir = join3(dir, "blobs", "sha256");
   await mkdir3(blobDir, { recursive: true });
-  for (const digest of blobs) await store.linkTo(digest, join2(blobDir, digestHex(digest)));
+  for (const digest of blobs) await store.linkTo(digest, join3(blobDir, digestHex(digest)));
   const index = {
     schemaVersion: 2,
     mediaType: OCI_INDEX,
@@ -54440,10 +56025,10 @@ async function writeLayout(store, dir, roots) {
       return d;
     })
   };
-  await writeFile3(join2(dir, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
-  const tmp = join2(dir, `.index.json.${process.pid}.tmp`);
+  await writeFile3(join3(dir, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
+  const tmp = join3(dir, `.index.json.${process.pid}.tmp`);
   await writeFile3(tmp, serializeIndex(index));
-  await rename3(tmp, join2(dir, "index.json"));
+  await rename3(tmp, join3(dir, "index.json"));
 }
 
 // src/go/toolchain.ts
@@ -54475,7 +56060,7 @@ async function findGoToolchain(env = process.env) {
 
 // src/engine/engine.ts
 import { mkdir as mkdir10 } from "node:fs/promises";
-import { join as join14 } from "node:path";
+import { join as join15 } from "node:path";
 
 // src/workspace/label.ts
 var Label = class {
@@ -54504,37 +56089,37 @@ var LabelError = class extends Error {
 var PKG_RE = /^[A-Za-z0-9!%\-@^_"#$&'()*+,;<=>?[\]{|}~/.]*$/;
 var NAME_RE = /^[A-Za-z0-9!%\-@^_"#$&'()*+,;<=>?[\]{|}~/. ]+$/;
 var REPO_RE = /^[A-Za-z0-9_.\-+~]*$/;
-function checkPkg(pkg, text) {
+function checkPkg(pkg, text2) {
   if (!PKG_RE.test(pkg) || pkg.startsWith("/") || pkg.endsWith("/") || pkg.includes("//")) {
-    throw new LabelError(`invalid label "${text}": invalid package name "${pkg}"`);
+    throw new LabelError(`invalid label "${text2}": invalid package name "${pkg}"`);
   }
   for (const seg of pkg.split("/")) {
-    if (seg === ".." || seg === ".") throw new LabelError(`invalid label "${text}": package name may not contain "${seg}"`);
+    if (seg === ".." || seg === ".") throw new LabelError(`invalid label "${text2}": package name may not contain "${seg}"`);
   }
 }
-function checkName(name, text) {
-  if (name === "" || !NAME_RE.test(name)) throw new LabelError(`invalid label "${text}": invalid target name "${name}"`);
+function checkName(name, text2) {
+  if (name === "" || !NAME_RE.test(name)) throw new LabelError(`invalid label "${text2}": invalid target name "${name}"`);
   if (name.startsWith("/") || name.endsWith("/") || name.includes("//")) {
-    throw new LabelError(`invalid label "${text}": invalid target name "${name}"`);
+    throw new LabelError(`invalid label "${text2}": invalid target name "${name}"`);
   }
   for (const seg of name.split("/")) {
-    if (seg === ".." || seg === ".") throw new LabelError(`invalid label "${text}": target name may not contain "${seg}"`);
+    if (seg === ".." || seg === ".") throw new LabelError(`invalid label "${text2}": target name may not contain "${seg}"`);
   }
 }
-function parseLabel(text, repo = "", pkg = "") {
-  if (typeof text !== "string" || text === "") throw new LabelError(`invalid label "${String(text)}": empty label`);
-  let rest = text;
+function parseLabel(text2, repo = "", pkg = "") {
+  if (typeof text2 !== "string" || text2 === "") throw new LabelError(`invalid label "${String(text2)}": empty label`);
+  let rest = text2;
   let labelRepo = repo;
   let absolute = false;
   if (rest.startsWith("@")) {
     const slash = rest.indexOf("//");
     if (slash < 0) {
       const name2 = rest.replace(/^@+/, "");
-      if (!REPO_RE.test(name2) || name2 === "") throw new LabelError(`invalid label "${text}": invalid repository name`);
+      if (!REPO_RE.test(name2) || name2 === "") throw new LabelError(`invalid label "${text2}": invalid repository name`);
       return new Label(name2, "", name2);
     }
     labelRepo = rest.slice(0, slash).replace(/^@+/, "");
-    if (!REPO_RE.test(labelRepo)) throw new LabelError(`invalid label "${text}": invalid repository name "${labelRepo}"`);
+    if (!REPO_RE.test(labelRepo)) throw new LabelError(`invalid label "${text2}": invalid repository name "${labelRepo}"`);
     rest = rest.slice(slash);
   }
   if (rest.startsWith("//")) {
@@ -54548,19 +56133,19 @@ function parseLabel(text, repo = "", pkg = "") {
     if (colon < 0) {
       labelPkg = rest;
       name = rest.split("/").pop() ?? "";
-      if (rest === "") throw new LabelError(`invalid label "${text}": the root package needs an explicit target name ("//:name")`);
+      if (rest === "") throw new LabelError(`invalid label "${text2}": the root package needs an explicit target name ("//:name")`);
     } else {
       labelPkg = rest.slice(0, colon);
       name = rest.slice(colon + 1);
     }
   } else {
     if (rest.startsWith(":")) rest = rest.slice(1);
-    if (rest.includes(":")) throw new LabelError(`invalid label "${text}": relative labels cannot name a package`);
+    if (rest.includes(":")) throw new LabelError(`invalid label "${text2}": relative labels cannot name a package`);
     labelPkg = pkg;
     name = rest;
   }
-  checkPkg(labelPkg, text);
-  checkName(name, text);
+  checkPkg(labelPkg, text2);
+  checkName(name, text2);
   return new Label(labelRepo, labelPkg, name);
 }
 
@@ -54658,9 +56243,9 @@ var AttrValues = class {
         return;
     }
   }
-  #parse(name, text) {
+  #parse(name, text2) {
     try {
-      return parseLabel(text, this.#repo, this.#pkg);
+      return parseLabel(text2, this.#repo, this.#pkg);
     } catch (err) {
       if (err instanceof LabelError) throw new AttrError(`attribute "${name}": ${err.message}`);
       throw err;
@@ -54804,10 +56389,10 @@ var aliasRule = {
 
 // src/rules/go_binary.ts
 import { existsSync as existsSync2 } from "node:fs";
-import { dirname as dirname3, join as join3, relative, sep } from "node:path";
+import { dirname as dirname3, join as join4, relative, sep } from "node:path";
 
 // src/go/build.ts
-import { spawn } from "node:child_process";
+import { spawn as spawn2 } from "node:child_process";
 import { mkdir as mkdir4, rename as rename4, rm as rm3 } from "node:fs/promises";
 import { dirname } from "node:path";
 function quoteFlagWord(word) {
@@ -54849,7 +56434,7 @@ async function goBuild(tc, req, env = process.env) {
   const args = goBuildArgs(req);
   const output = [];
   const code2 = await new Promise((resolve4, reject) => {
-    const child = spawn(tc.go, args, { cwd: req.moduleRoot, env: goBuildEnv(req, env), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn2(tc.go, args, { cwd: req.moduleRoot, env: goBuildEnv(req, env), stdio: ["ignore", "pipe", "pipe"] });
     child.stdout.on("data", (c) => output.push(c));
     child.stderr.on("data", (c) => output.push(c));
     child.on("error", reject);
@@ -54857,8 +56442,8 @@ async function goBuild(tc, req, env = process.env) {
   });
   if (code2 !== 0) {
     await rm3(`${req.out}.tmp`, { force: true });
-    const text = Buffer.concat(output).toString("utf8").trim();
-    throw new GoBuildError(`${req.label}: go build failed (GOOS=${req.goos} GOARCH=${req.goarch})`, text);
+    const text2 = Buffer.concat(output).toString("utf8").trim();
+    throw new GoBuildError(`${req.label}: go build failed (GOOS=${req.goos} GOARCH=${req.goarch})`, text2);
   }
   await rename4(`${req.out}.tmp`, req.out);
 }
@@ -54921,7 +56506,7 @@ var GOARCH = /* @__PURE__ */ new Set(["auto", "amd64", "arm64", "arm", "386", "p
 function findModuleRoot(dir, workspaceRoot, label) {
   let d = dir;
   for (; ; ) {
-    if (existsSync2(join3(d, "go.mod"))) return d;
+    if (existsSync2(join4(d, "go.mod"))) return d;
     if (d === workspaceRoot || dirname3(d) === d) break;
     d = dirname3(d);
   }
@@ -54985,7 +56570,7 @@ var goBinaryRule = {
     const relPkg = relative(moduleRoot, dir).split(sep).join("/");
     const name = ctx.attrs.string("out") ?? ctx.attrs.string("basename") ?? ctx.target.label.name;
     const outName2 = ctx.attrs.has("out") ? name : `${ctx.target.label.name}_/${name}`;
-    const out = join3(await ctx.outDir(), outName2);
+    const out = join4(await ctx.outDir(), outName2);
     await goBuild(
       tc,
       {
@@ -55012,7 +56597,7 @@ var goBinaryRule = {
 };
 
 // src/rules/oci_image_index.ts
-import { join as join4 } from "node:path";
+import { join as join5 } from "node:path";
 
 // src/engine/config.ts
 var HOST_CONFIG = Object.freeze({});
@@ -55054,7 +56639,7 @@ var ociImageIndexRule = {
     const family = images.every((i) => i.family === "docker") ? "docker" : "oci";
     const annotations = { ...ctx.attrs.stringDict("annotations"), ...ctx.metadata.indexAnnotations };
     const descriptor = await buildIndex(ctx.store, images.map((i) => i.descriptor), annotations, family);
-    const layoutDir = join4(await ctx.outDir(), ctx.target.label.name);
+    const layoutDir = join5(await ctx.outDir(), ctx.target.label.name);
     await writeLayout(ctx.store, layoutDir, [{ descriptor }]);
     const artifact = {
       kind: "index",
@@ -55070,7 +56655,7 @@ var ociImageIndexRule = {
 };
 
 // src/rules/oci_image.ts
-import { join as join5 } from "node:path";
+import { join as join6 } from "node:path";
 
 // src/oci/layer.ts
 import { createReadStream as createReadStream3 } from "node:fs";
@@ -55206,15 +56791,15 @@ async function addLayer(store, tarPath, family) {
 }
 
 // src/rules/file_values.ts
-import { readFile as readFile2 } from "node:fs/promises";
+import { readFile as readFile3 } from "node:fs/promises";
 async function readDepFile(ctx, attr) {
   const label = ctx.attrs.label(attr);
   const files = label ? ctx.dep(label).files : [];
   if (files.length !== 1) throw new Error(`attribute "${attr}": ${label} must provide exactly one file, got ${files.length}`);
-  return readFile2(files[0].path, "utf8");
+  return readFile3(files[0].path, "utf8");
 }
-function lines(text) {
-  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
+function lines(text2) {
+  return text2.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
 }
 async function listValue(ctx, attrs, attr) {
   const v = attrs.listOrLabel(attr);
@@ -55311,7 +56896,7 @@ var ociImageRule = {
     });
     const platform2 = built.manifest.platform;
     if (!platform2) throw new Error("internal: built image has no platform");
-    const layoutDir = join5(await ctx.outDir(), ctx.target.label.name);
+    const layoutDir = join6(await ctx.outDir(), ctx.target.label.name);
     await writeLayout(ctx.store, layoutDir, [{ descriptor: built.manifest }]);
     const artifact = {
       kind: "image",
@@ -55329,151 +56914,15 @@ var ociImageRule = {
 };
 
 // src/publish/docker.ts
-var import_undici2 = __toESM(require_undici2(), 1);
+var import_undici3 = __toESM(require_undici2(), 1);
 import { Readable as Readable2 } from "node:stream";
 
 // src/publish/docker-archive.ts
 var import_tar_stream2 = __toESM(require_tar_stream(), 1);
 import { createHash as createHash2 } from "node:crypto";
 import { createReadStream as createReadStream4 } from "node:fs";
-import { readFile as readFile3, stat as stat3 } from "node:fs/promises";
+import { readFile as readFile4, stat as stat3 } from "node:fs/promises";
 import { Readable } from "node:stream";
-
-// src/registry/reference.ts
-var DOCKER_HUB_REGISTRY = "index.docker.io";
-var DOCKER_HUB_API_HOST = "registry-1.docker.io";
-var DOCKER_HUB_CREDENTIALS_KEY = "https://index.docker.io/v1/";
-var HUB_ALIASES = /* @__PURE__ */ new Set(["docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"]);
-var DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
-var HOST_RE = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::([0-9]+))?$`);
-var PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-var PATH_COMPONENT_RULE = 'path components are lowercase letters and digits, separated by ".", "_", "__" or dashes';
-var TAG_RE = /^[\w][\w.-]{0,127}$/;
-var TAG_RULE = "must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}";
-var DIGEST_RE2 = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
-var SHA256_RE = /^sha256:[a-f0-9]{64}$/;
-var NAME_MAX = 255;
-var DOCKER_DOMAIN = "docker.io";
-var LEGACY_DOCKER_DOMAIN = "index.docker.io";
-var InvalidReferenceError = class extends Error {
-  input;
-  /** Why the reference was refused, without the reference itself. */
-  reason;
-  constructor(input, reason) {
-    super(`invalid reference ${JSON.stringify(input)}: ${reason}`);
-    this.name = "InvalidReferenceError";
-    this.input = input;
-    this.reason = reason;
-  }
-};
-function splitHostPort(hostPort) {
-  if (hostPort.startsWith("[")) {
-    const end = hostPort.indexOf("]");
-    const host = hostPort.slice(1, end);
-    const rest = hostPort.slice(end + 1);
-    return rest.startsWith(":") ? { host, port: rest.slice(1) } : { host };
-  }
-  const colon = hostPort.lastIndexOf(":");
-  if (colon === -1 || hostPort.indexOf(":") !== colon) return { host: hostPort };
-  return { host: hostPort.slice(0, colon), port: hostPort.slice(colon + 1) };
-}
-function isLoopbackHost(hostPort) {
-  const { host } = splitHostPort(hostPort.toLowerCase());
-  if (host === "localhost" || host.endsWith(".localhost")) return true;
-  if (host === "::1" || host === "0:0:0:0:0:0:0:1") return true;
-  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
-  return m !== null && m.slice(1).every((o) => Number(o) <= 255);
-}
-function normalizeRegistry(registry) {
-  let r = registry.trim().toLowerCase();
-  r = r.replace(/^[a-z]+:\/\//, "");
-  const slash = r.indexOf("/");
-  if (slash !== -1) r = r.slice(0, slash);
-  return HUB_ALIASES.has(r) ? DOCKER_HUB_REGISTRY : r;
-}
-function registryApiHost(registry) {
-  const r = normalizeRegistry(registry);
-  return r === DOCKER_HUB_REGISTRY ? DOCKER_HUB_API_HOST : r;
-}
-function looksLikeHost(segment) {
-  return segment.includes(".") || segment.includes(":") || segment === "localhost";
-}
-function pathProblem(path) {
-  if (path.length === 0) return "missing repository name";
-  if (path.toLowerCase() !== path) return "repository name must be lowercase";
-  for (const component of path.split("/")) {
-    if (component.length === 0) return "repository name has an empty path component";
-    if (!PATH_COMPONENT_RE.test(component)) return `invalid repository path component "${component}" (${PATH_COMPONENT_RULE})`;
-  }
-  return void 0;
-}
-function parseReferenceParts(input) {
-  const fail3 = (reason) => {
-    throw new InvalidReferenceError(input, reason);
-  };
-  if (typeof input !== "string") fail3("reference must be a string");
-  if (input.length === 0) fail3("empty reference");
-  if (/\s/.test(input)) fail3("must not contain whitespace");
-  let rest = input;
-  let digest;
-  const at = rest.indexOf("@");
-  if (at !== -1) {
-    const d = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (d.length === 0) fail3('missing digest after "@"');
-    if (!DIGEST_RE2.test(d)) fail3(`invalid digest "${d}"`);
-    if (!d.startsWith("sha256:")) fail3(`unsupported digest algorithm "${d.slice(0, d.indexOf(":"))}" (only sha256)`);
-    if (!SHA256_RE.test(d)) fail3(`invalid digest "${d}": expected sha256:<64 lowercase hex>`);
-    digest = d;
-  }
-  let tag;
-  const colon = rest.lastIndexOf(":");
-  if (colon !== -1 && colon > rest.lastIndexOf("/") && !rest.slice(colon).includes("]")) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-    if (tag.length === 0) fail3('missing tag after ":"');
-    if (!TAG_RE.test(tag)) fail3(`invalid tag "${tag}": ${TAG_RULE}`);
-  }
-  if (rest.length === 0) fail3("missing repository name");
-  let domain = DOCKER_DOMAIN;
-  let path = rest;
-  const slash = rest.indexOf("/");
-  if (slash !== -1 && looksLikeHost(rest.slice(0, slash))) {
-    const host = rest.slice(0, slash);
-    path = rest.slice(slash + 1);
-    const m = HOST_RE.exec(host);
-    if (!m) fail3(`invalid registry host "${host}"`);
-    const port = m?.[1];
-    if (port !== void 0 && Number(port) > 65535) fail3(`invalid port in registry host "${host}"`);
-    if (host !== LEGACY_DOCKER_DOMAIN) domain = host;
-  }
-  const problem = pathProblem(path);
-  if (problem !== void 0) fail3(problem);
-  if (domain === DOCKER_DOMAIN && !path.includes("/")) path = `library/${path}`;
-  if (domain.length + 1 + path.length > NAME_MAX) fail3(`repository name must not be longer than ${NAME_MAX} characters`);
-  const parts2 = { domain, path };
-  if (tag !== void 0) parts2.tag = tag;
-  if (digest !== void 0) parts2.digest = digest;
-  return parts2;
-}
-function parseReference(input) {
-  const { domain, path, tag, digest } = parseReferenceParts(input);
-  const registry = normalizeRegistry(domain);
-  const repository = registry === DOCKER_HUB_REGISTRY && !path.includes("/") ? `library/${path}` : path;
-  const ref = {
-    registry,
-    apiHost: registryApiHost(registry),
-    repository,
-    credentialsKey: registry === DOCKER_HUB_REGISTRY ? DOCKER_HUB_CREDENTIALS_KEY : registry
-  };
-  if (tag !== void 0) ref.tag = tag;
-  if (digest !== void 0) ref.digest = digest;
-  return ref;
-}
-function validateTag(tag) {
-  if (!TAG_RE.test(tag)) throw new Error(`invalid tag "${tag}": ${TAG_RULE}`);
-  return tag;
-}
 
 // src/publish/reference.ts
 var DEFAULT_DOMAIN = DOCKER_DOMAIN;
@@ -55562,7 +57011,7 @@ function checkDescriptor(what, d) {
 async function readVerified(what, d, file) {
   let data;
   try {
-    data = await readFile3(file);
+    data = await readFile4(file);
   } catch (err) {
     throw new Error(`${what} ${d.digest}: cannot read blob ${file}: ${err.message}`);
   }
@@ -55791,8 +57240,8 @@ var JsonMessageParser = class {
       throw new Error(`truncated JSON message from Docker: ${truncate(partial, 200)}`);
     }
     if (this.#rawStart >= 0) {
-      const text = this.#buf.slice(this.#rawStart).trim();
-      if (text !== "") out.push({ stream: text });
+      const text2 = this.#buf.slice(this.#rawStart).trim();
+      if (text2 !== "") out.push({ stream: text2 });
     }
     this.#buf = "";
     this.#pos = 0;
@@ -55808,8 +57257,8 @@ var JsonMessageParser = class {
       if (this.#depth === 0) {
         if (this.#rawStart >= 0) {
           if (c === 10) {
-            const text = s.slice(this.#rawStart, i).trim();
-            if (text !== "") out.push({ stream: text });
+            const text2 = s.slice(this.#rawStart, i).trim();
+            if (text2 !== "") out.push({ stream: text2 });
             this.#rawStart = -1;
           }
           continue;
@@ -55852,12 +57301,12 @@ var JsonMessageParser = class {
     return out;
   }
 };
-function toMessage(text) {
+function toMessage(text2) {
   let value;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(text2);
   } catch (err) {
-    throw new Error(`invalid JSON message from Docker (${err.message}): ${truncate(text, 200)}`);
+    throw new Error(`invalid JSON message from Docker (${err.message}): ${truncate(text2, 200)}`);
   }
   if (value !== null && typeof value === "object" && !Array.isArray(value)) return value;
   return { stream: JSON.stringify(value) };
@@ -55904,9 +57353,9 @@ function describeDockerEndpoint(endpoint) {
 }
 function newClient(endpoint, timeouts) {
   if (endpoint.url !== void 0 && endpoint.socketPath === void 0) {
-    return new import_undici2.Client(new URL(endpoint.url).origin, timeouts);
+    return new import_undici3.Client(new URL(endpoint.url).origin, timeouts);
   }
-  return new import_undici2.Client("http://localhost", { ...timeouts, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET });
+  return new import_undici3.Client("http://localhost", { ...timeouts, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET });
 }
 var CONNECT_ERROR_CODES = /* @__PURE__ */ new Set([
   "ENOENT",
@@ -55925,7 +57374,7 @@ function errorCode(err) {
   const code2 = err?.code;
   return typeof code2 === "string" ? code2 : void 0;
 }
-function oneLine(s) {
+function oneLine2(s) {
   return s.replace(/\s+/g, " ").trim();
 }
 var DockerUnreachableError = class extends Error {
@@ -55933,7 +57382,7 @@ var DockerUnreachableError = class extends Error {
   code;
   constructor(endpoint, cause) {
     const msg = cause instanceof Error ? cause.message : String(cause);
-    super(`cannot reach Docker at ${describeDockerEndpoint(endpoint)}: ${oneLine(msg)}`, { cause });
+    super(`cannot reach Docker at ${describeDockerEndpoint(endpoint)}: ${oneLine2(msg)}`, { cause });
     this.name = "DockerUnreachableError";
     this.endpoint = describeDockerEndpoint(endpoint);
     this.code = errorCode(cause);
@@ -55944,7 +57393,7 @@ function wrapRequestError(endpoint, what, err) {
   const code2 = errorCode(err);
   if (code2 !== void 0 && CONNECT_ERROR_CODES.has(code2)) return new DockerUnreachableError(endpoint, err);
   const msg = err instanceof Error ? err.message : String(err);
-  return new Error(`Docker ${what} at ${describeDockerEndpoint(endpoint)} failed: ${oneLine(msg)}`, { cause: err });
+  return new Error(`Docker ${what} at ${describeDockerEndpoint(endpoint)} failed: ${oneLine2(msg)}`, { cause: err });
 }
 function apiErrorMessage(body) {
   try {
@@ -55952,7 +57401,7 @@ function apiErrorMessage(body) {
     if (typeof parsed.message === "string") return parsed.message;
   } catch {
   }
-  return oneLine(body).slice(0, 500) || "(empty body)";
+  return oneLine2(body).slice(0, 500) || "(empty body)";
 }
 async function rawPing(endpoint, client) {
   let res;
@@ -56000,12 +57449,12 @@ async function inspectWith(endpoint, client, api, ref) {
   } catch (err) {
     throw wrapRequestError(endpoint, `GET ${path}`, err);
   }
-  const text = await res.body.text();
+  const text2 = await res.body.text();
   if (res.statusCode === 404) return void 0;
   if (res.statusCode !== 200) {
-    throw new Error(`Docker GET ${path} failed: HTTP ${res.statusCode}: ${apiErrorMessage(text)}`);
+    throw new Error(`Docker GET ${path} failed: HTTP ${res.statusCode}: ${apiErrorMessage(text2)}`);
   }
-  const j = JSON.parse(text);
+  const j = JSON.parse(text2);
   const out = {
     Id: String(j.Id ?? ""),
     RepoTags: Array.isArray(j.RepoTags) ? j.RepoTags.map(String) : [],
@@ -56053,16 +57502,16 @@ async function loadImage(endpoint, input, log) {
       throw wrapRequestError(endpoint, `POST ${path}`, err);
     }
     if (res.statusCode !== 200) {
-      const text = await res.body.text().catch(() => "");
-      throw new Error(`docker load failed: HTTP ${res.statusCode}: ${apiErrorMessage(text)}`);
+      const text2 = await res.body.text().catch(() => "");
+      throw new Error(`docker load failed: HTTP ${res.statusCode}: ${apiErrorMessage(text2)}`);
     }
     const lines2 = [];
     const handle = (msgs) => {
       for (const msg of msgs) {
         const err = jsonMessageError(msg);
-        if (err !== void 0) throw new Error(`docker load failed: ${oneLine(err)}`);
-        const text = typeof msg.stream === "string" ? msg.stream : typeof msg.status === "string" ? msg.status : "";
-        for (const line of text.split("\n")) {
+        if (err !== void 0) throw new Error(`docker load failed: ${oneLine2(err)}`);
+        const text2 = typeof msg.stream === "string" ? msg.stream : typeof msg.status === "string" ? msg.status : "";
+        for (const line of text2.split("\n")) {
           const t = line.trim();
           if (t === "") continue;
           lines2.push(t);
@@ -56141,7 +57590,7 @@ var ociLoadRule = {
 };
 
 // src/rules/pkg_tar.ts
-import { join as join8 } from "node:path";
+import { join as join9 } from "node:path";
 
 // src/tar/pkg_tar.ts
 import { accessSync, constants as fsConstants } from "node:fs";
@@ -56203,7 +57652,7 @@ import { createReadStream as createReadStream5, createWriteStream as createWrite
 import { rename as rename5, rm as rm4, stat as stat4 } from "node:fs/promises";
 import { once as once2 } from "node:events";
 import { randomBytes as randomBytes2 } from "node:crypto";
-import { dirname as dirname4, basename, join as join6 } from "node:path";
+import { dirname as dirname4, basename, join as join7 } from "node:path";
 import { finished as finished2, pipeline as pipeline2 } from "node:stream/promises";
 
 // src/tar/header.ts
@@ -56378,7 +57827,7 @@ var TarWriter = class _TarWriter {
   constructor(dest, opts) {
     this.dest = dest;
     this.#opts = opts;
-    this.#tmp = join6(dirname4(dest), `.${basename(dest)}.${process.pid}-${randomBytes2(6).toString("hex")}.tmp`);
+    this.#tmp = join7(dirname4(dest), `.${basename(dest)}.${process.pid}-${randomBytes2(6).toString("hex")}.tmp`);
     const file = createWriteStream2(this.#tmp);
     let done;
     if ((opts.compression ?? "none") === "gzip") {
@@ -56815,8 +58264,8 @@ async function writePkgTar(plan, dest, onWarning) {
 
 // src/rules/mtree_spec.ts
 import { lstatSync, readdirSync, realpathSync, statSync as statSync2 } from "node:fs";
-import { mkdir as mkdir5, readFile as readFile4, writeFile as writeFile4 } from "node:fs/promises";
-import { dirname as dirname5, join as join7, posix } from "node:path";
+import { mkdir as mkdir5, readFile as readFile5, writeFile as writeFile4 } from "node:fs/promises";
+import { dirname as dirname5, join as join8, posix } from "node:path";
 
 // src/rules/make_vars.ts
 var BAZEL_BIN_DIR = "bazel-out/k8-fastbuild/bin";
@@ -56892,28 +58341,28 @@ function expandFunction(fn, arg, opts) {
   const quote2 = opts.quote ?? ((s) => s);
   return files.map((f) => quote2(pathOf(f, spec.kind, opts.mode ?? "exec"))).join(" ");
 }
-function expandMakeVars(text, opts) {
+function expandMakeVars(text2, opts) {
   let out = "";
   let i = 0;
-  while (i < text.length) {
-    const dollar = text.indexOf("$", i);
+  while (i < text2.length) {
+    const dollar = text2.indexOf("$", i);
     if (dollar < 0) {
-      out += text.slice(i);
+      out += text2.slice(i);
       break;
     }
-    out += text.slice(i, dollar);
-    const next = text[dollar + 1];
+    out += text2.slice(i, dollar);
+    const next = text2[dollar + 1];
     if (next === "$") {
       out += "$";
       i = dollar + 2;
       continue;
     }
     if (next !== "(") {
-      throw new MakeVarError(`"$" must be followed by "(" or "$" (write $$ for a literal $) in ${JSON.stringify(text)}`);
+      throw new MakeVarError(`"$" must be followed by "(" or "$" (write $$ for a literal $) in ${JSON.stringify(text2)}`);
     }
-    const close = text.indexOf(")", dollar + 2);
-    if (close < 0) throw new MakeVarError(`unterminated "$(" in ${JSON.stringify(text)}`);
-    const body = text.slice(dollar + 2, close).trim();
+    const close = text2.indexOf(")", dollar + 2);
+    if (close < 0) throw new MakeVarError(`unterminated "$(" in ${JSON.stringify(text2)}`);
+    const body = text2.slice(dollar + 2, close).trim();
     const space = body.search(/\s/);
     if (space < 0) {
       const value = opts.vars?.[body] ?? PREDEFINED[body];
@@ -57073,11 +58522,11 @@ function parseDevice(v) {
   }
   return void 0;
 }
-function words(text) {
-  return text.split(/[ \t]+/).filter((w) => w !== "");
+function words(text2) {
+  return text2.split(/[ \t]+/).filter((w) => w !== "");
 }
-function logicalLines(text) {
-  const physical = text.split("\n");
+function logicalLines(text2) {
+  const physical = text2.split("\n");
   const out = [];
   let buf = "";
   let start = 0;
@@ -57108,12 +58557,12 @@ function parseKeywords(ws, line, out) {
     out.set(k, value);
   }
 }
-function parseMtree(text) {
+function parseMtree(text2) {
   const entries = [];
   const full = /* @__PURE__ */ new Map();
   let defaults = /* @__PURE__ */ new Map();
   let cwd = "";
-  for (const { text: l, line } of logicalLines(text)) {
+  for (const { text: l, line } of logicalLines(text2)) {
     const trimmed = l.replace(/^[ \t]+/, "");
     if (trimmed === "" || trimmed.startsWith("#")) continue;
     const ws = words(trimmed);
@@ -57336,7 +58785,7 @@ function walkFiles(dir, prefix = "") {
   const out = [];
   const names = readdirSync(dir).sort(compareCodePoints);
   for (const name of names) {
-    const abs = join7(dir, name);
+    const abs = join8(dir, name);
     const rel = prefix ? `${prefix}/${name}` : name;
     const st = statSync2(abs);
     if (st.isDirectory()) out.push(...walkFiles(abs, rel));
@@ -57418,7 +58867,7 @@ function indexInputs(providers) {
       if (!gen.startsWith(d.prefix)) continue;
       const rest = gen.slice(d.prefix.length);
       if (rest.split("/").some((s) => s === ".." || s === "")) continue;
-      const disk = join7(d.disk, rest);
+      const disk = join8(d.disk, rest);
       try {
         if (statSync2(disk).isFile()) return { file: disk };
       } catch {
@@ -57577,11 +59026,11 @@ function mutateOptionsFrom(get) {
   if (packageDir !== void 0) opts.packageDir = packageDir.replace(/^\/+/, "");
   const mtime = get("mtime");
   if (mtime !== void 0 && mtime !== null && mtime !== "" && mtime !== 0) {
-    const text = typeof mtime === "number" ? String(mtime) : mtime;
-    if (typeof text !== "string" || !NUMERIC.test(text)) {
+    const text2 = typeof mtime === "number" ? String(mtime) : mtime;
+    if (typeof text2 !== "string" || !NUMERIC.test(text2)) {
       throw new AttrError(`attribute "mtime": expected seconds since the epoch (an integer), got ${JSON.stringify(mtime)}`);
     }
-    opts.mtime = text;
+    opts.mtime = text2;
   }
   for (const [name, key] of [["owner", "owner"], ["group", "group"]]) {
     const v = str2(name);
@@ -57606,10 +59055,10 @@ function mutateOptionsFrom(get) {
   if (ps === true || ps === 1) opts.preserveSymlinks = true;
   return opts;
 }
-async function writeOutput(ctx, name, text) {
-  const dest = join7(await ctx.outDir(), name);
+async function writeOutput(ctx, name, text2) {
+  const dest = join8(await ctx.outDir(), name);
   await mkdir5(dirname5(dest), { recursive: true });
-  await writeFile4(dest, text);
+  await writeFile4(dest, text2);
   return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
 }
 function singleFile(ctx, attr) {
@@ -57626,14 +59075,14 @@ function singleFile(ctx, attr) {
 }
 async function readMtreeAttr(ctx, attr) {
   const file = singleFile(ctx, attr);
-  let text;
+  let text2;
   try {
-    text = await readFile4(file.path, "utf8");
+    text2 = await readFile5(file.path, "utf8");
   } catch (err) {
     throw new Error(`attribute "${attr}": cannot read ${file.shortPath}: ${err.code ?? err.message}`);
   }
   try {
-    return { file, entries: parseMtree(text) };
+    return { file, entries: parseMtree(text2) };
   } catch (err) {
     throw new Error(`${file.shortPath}: ${err.message}`);
   }
@@ -57647,9 +59096,9 @@ var mtreeSpecRule = {
     include_runfiles: { type: "bool" }
   },
   async build(ctx) {
-    const text = mtreeSpecText(ctx.deps("srcs"), { includeRunfiles: ctx.attrs.bool("include_runfiles", true) });
+    const text2 = mtreeSpecText(ctx.deps("srcs"), { includeRunfiles: ctx.attrs.bool("include_runfiles", true) });
     const name = ctx.attrs.string("out") ?? `${ctx.target.label.name}.spec`;
-    return { files: [await writeOutput(ctx, name, text)] };
+    return { files: [await writeOutput(ctx, name, text2)] };
   }
 };
 var mtreeMutateRule = {
@@ -57775,15 +59224,15 @@ var pkgTarRule = {
     });
     const ext = a.string("extension", "tar");
     const name = a.string("out") ?? a.string("package_file_name") ?? `${ctx.target.label.name}.${ext}`;
-    const dest = join8(await ctx.outDir(), name);
+    const dest = join9(await ctx.outDir(), name);
     await writePkgTar(plan, dest, (m) => ctx.log.warning(`${ctx.target.label}: ${m}`));
     return { files: [{ path: dest, shortPath: ctx.outShortPath(name), generated: true }] };
   }
 };
 
 // src/rules/expand_template.ts
-import { mkdir as mkdir6, readFile as readFile5, writeFile as writeFile5, chmod as chmod2 } from "node:fs/promises";
-import { dirname as dirname6, join as join9 } from "node:path";
+import { mkdir as mkdir6, readFile as readFile6, writeFile as writeFile5, chmod as chmod2 } from "node:fs/promises";
+import { dirname as dirname6, join as join10 } from "node:path";
 var MAKE_VARIABLES = [
   "BINDIR",
   "GENDIR",
@@ -57889,12 +59338,12 @@ function bytes(s) {
   return Buffer.from(s, "utf8").toString("latin1");
 }
 function applySubstitutions(content, substitutions) {
-  let text = content;
+  let text2 = content;
   for (const [key, value] of substitutions) {
     if (key === "") continue;
-    text = text.split(key).join(value);
+    text2 = text2.split(key).join(value);
   }
-  return text;
+  return text2;
 }
 function applyStampValues(value, status) {
   let v = value;
@@ -57938,7 +59387,7 @@ function defaultOut(ctx, template) {
   return rel;
 }
 async function writeOutput2(ctx, name, content, executable) {
-  const dest = join9(await ctx.outDir(), name);
+  const dest = join10(await ctx.outDir(), name);
   await mkdir6(dirname6(dest), { recursive: true });
   await writeFile5(dest, Buffer.from(content, "latin1"), { mode: executable ? 493 : 420 });
   await chmod2(dest, executable ? 493 : 420);
@@ -57983,7 +59432,7 @@ var expandTemplateRule = {
       content = bytes(tmpl.list.join("\n"));
     } else {
       source = templateFile(ctx);
-      content = (await readFile5(source.path)).toString("latin1");
+      content = (await readFile6(source.path)).toString("latin1");
     }
     const out = a.string("out") ?? defaultOut(ctx, source);
     const vars = makeVariables(ctx, ctx.outShortPath(out));
@@ -57992,9 +59441,9 @@ var expandTemplateRule = {
       for (const [k, v] of expandValues("stamp_substitutions", a.stringDict("stamp_substitutions"), vars)) subs.set(k, v);
       for (const [k, v] of subs) subs.set(k, applyStampValues(v, ctx.stamp.values));
     }
-    const text = applySubstitutions(content, [...subs].map(([k, v]) => [bytes(k), bytes(v)]));
+    const text2 = applySubstitutions(content, [...subs].map(([k, v]) => [bytes(k), bytes(v)]));
     const executable = a.bool("is_executable", false);
-    return { files: [await writeOutput2(ctx, out, text, executable)] };
+    return { files: [await writeOutput2(ctx, out, text2, executable)] };
   }
 };
 var skylibExpandTemplateRule = {
@@ -58011,7 +59460,7 @@ var skylibExpandTemplateRule = {
   async build(ctx) {
     const a = ctx.attrs;
     checkOut(a);
-    const content = (await readFile5(templateFile(ctx).path)).toString("latin1");
+    const content = (await readFile6(templateFile(ctx).path)).toString("latin1");
     const subs = Object.entries(a.stringDict("substitutions")).map(([k, v]) => [bytes(k), bytes(v)]);
     const file = await writeOutput2(ctx, a.string("out"), applySubstitutions(content, subs), false);
     return { files: [file] };
@@ -58020,7 +59469,7 @@ var skylibExpandTemplateRule = {
 
 // src/rules/write_file.ts
 import { chmod as chmod3, mkdir as mkdir7, writeFile as writeFile6 } from "node:fs/promises";
-import { dirname as dirname7, join as join10 } from "node:path";
+import { dirname as dirname7, join as join11 } from "node:path";
 var NEWLINES = { auto: "\n", unix: "\n", windows: "\r\n" };
 function writeFileContent(content, newline = "auto") {
   const nl = NEWLINES[newline];
@@ -58051,11 +59500,11 @@ var writeFileRule = {
     check(a);
     const name = a.string("out");
     const executable = a.bool("is_executable", false);
-    const text = writeFileContent(a.stringList("content"), a.string("newline") ?? "auto");
-    const dest = join10(await ctx.outDir(), name);
+    const text2 = writeFileContent(a.stringList("content"), a.string("newline") ?? "auto");
+    const dest = join11(await ctx.outDir(), name);
     await mkdir7(dirname7(dest), { recursive: true });
     const mode = executable ? 493 : 420;
-    await writeFile6(dest, text, { encoding: "utf8", mode });
+    await writeFile6(dest, text2, { encoding: "utf8", mode });
     await chmod3(dest, mode);
     const file = { path: dest, shortPath: ctx.outShortPath(name), generated: true };
     return executable ? { files: [file], executable: file } : { files: [file] };
@@ -58065,7 +59514,7 @@ var writeFileRule = {
 // src/rules/tar.ts
 import { createReadStream as createReadStream6, createWriteStream as createWriteStream3 } from "node:fs";
 import { mkdir as mkdir8, rename as rename6, rm as rm5 } from "node:fs/promises";
-import { dirname as dirname8, join as join11 } from "node:path";
+import { dirname as dirname8, join as join12 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
 import * as zlib2 from "node:zlib";
 var EXTENSIONS = { none: ".tar", gzip: ".tar.gz", zstd: ".tar.zst" };
@@ -58389,8 +59838,8 @@ async function tarEntries(ctx, checked) {
   let where = "";
   const mtree = a.listOrLabel("mtree");
   if (mtreeIsAuto(a) || !mtree) {
-    const text = mtreeSpecText(srcs, { includeRunfiles: a.bool("include_runfiles", true) });
-    entries = parseMtree(text);
+    const text2 = mtreeSpecText(srcs, { includeRunfiles: a.bool("include_runfiles", true) });
+    entries = parseMtree(text2);
     if (checked.mutate) {
       const label = ctx.target.label.toString();
       entries = mutateMtree(entries, { ...checked.mutate, inputs }, (m) => ctx.log.warning(`${label}: mutate: ${m}`));
@@ -58448,7 +59897,7 @@ var tarRule = {
     const checked = checkAttrs(ctx.attrs);
     const entries = await tarEntries(ctx, checked);
     const name = ctx.attrs.string("out") ?? `${ctx.target.label.name}${EXTENSIONS[checked.compression]}`;
-    const dest = join11(await ctx.outDir(), name);
+    const dest = join12(await ctx.outDir(), name);
     await mkdir8(dirname8(dest), { recursive: true });
     const label = ctx.target.label.toString();
     const onWarning = (m) => ctx.log.warning(`${label}: ${m}`);
@@ -58468,10 +59917,10 @@ var tarRule = {
 };
 
 // src/rules/oci_pull.ts
-import { join as join12 } from "node:path";
+import { join as join13 } from "node:path";
 
 // src/registry/pull.ts
-import { readFile as readFile6 } from "node:fs/promises";
+import { readFile as readFile7 } from "node:fs/promises";
 var SCHEMA1 = /^application\/vnd\.docker\.distribution\.manifest\.v1\+(prettyjws|json)$/;
 function parse(bytes3, what) {
   try {
@@ -58482,7 +59931,7 @@ function parse(bytes3, what) {
 }
 async function cachedManifest(store, ref) {
   if (!isDigest(ref) || !await store.has(ref)) return void 0;
-  const bytes3 = await readFile6(store.path(ref));
+  const bytes3 = await readFile7(store.path(ref));
   const mediaType = JSON.parse(bytes3.toString("utf8")).mediaType;
   if (typeof mediaType !== "string") return void 0;
   return { mediaType, digest: ref, bytes: bytes3 };
@@ -58613,7 +60062,7 @@ var ociPullRule = {
     const platform2 = { os: resolved.config.os, architecture: resolved.config.architecture };
     if (resolved.config.variant) platform2.variant = resolved.config.variant;
     const descriptor = { ...resolved.manifestDescriptor, platform: platform2 };
-    const layoutDir = join12(await ctx.outDir(), "image");
+    const layoutDir = join13(await ctx.outDir(), "image");
     await writeLayout(ctx.store, layoutDir, [{ descriptor }]);
     ctx.log.info(`@${name}: ${ref.registry}/${ref.repository}@${descriptor.digest} (${formatPlatform(platform2)})`);
     const artifact = {
@@ -58683,7 +60132,7 @@ var ociPushRule = {
 
 // src/rules/transitions.ts
 import { link as link2, copyFile as copyFile3, rm as rm6, mkdir as mkdir9 } from "node:fs/promises";
-import { dirname as dirname9, join as join13 } from "node:path";
+import { dirname as dirname9, join as join14 } from "node:path";
 function forward(providers) {
   if (providers.length === 1) return providers[0];
   const out = { files: providers.flatMap((p) => p.files) };
@@ -58695,7 +60144,7 @@ async function renamedExecutable(ctx, p, attr) {
   const exe = p?.executable;
   if (!p || !exe) throw new Error(`attribute "${attr}": ${ctx.attrs.label(attr)} is not an executable (a go_binary, for example)`);
   const name = ctx.target.label.name;
-  const dest = join13(await ctx.outDir(), name);
+  const dest = join14(await ctx.outDir(), name);
   await mkdir9(dirname9(dest), { recursive: true });
   await rm6(dest, { force: true });
   await link2(exe.path, dest).catch(() => copyFile3(exe.path, dest));
@@ -58882,7 +60331,7 @@ var Engine = class {
       list.push(depProviders[i]);
       byAttr.set(d.attr, list);
     });
-    const outDirPath = join14(this.#opts.outRoot, "bin", configKey(node.config), target.label.repo === "" ? "" : `external/${target.label.repo}`, target.label.pkg);
+    const outDirPath = join15(this.#opts.outRoot, "bin", configKey(node.config), target.label.repo === "" ? "" : `external/${target.label.repo}`, target.label.pkg);
     const ctx = {
       target,
       config: node.config,
@@ -58929,7 +60378,7 @@ var Engine = class {
 
 // src/workspace/workspace.ts
 import { existsSync as existsSync4, readFileSync as readFileSync2, realpathSync as realpathSync2, statSync as statSync3, readdirSync as readdirSync3 } from "node:fs";
-import { join as join17, relative as relative2, sep as sep2 } from "node:path";
+import { join as join18, relative as relative2, sep as sep2 } from "node:path";
 
 // src/starlark/errors.ts
 function formatPosition(pos) {
@@ -60355,12 +61804,12 @@ function javaHash(s) {
   for (let i = 0; i < s.length; i++) h = Math.imul(31, h) + s.charCodeAt(i) | 0;
   return h;
 }
-function parseIntString(text, baseArg, call) {
-  const invalid = () => new BuiltinError(`int: invalid literal with base ${baseArg}: ${shortRepr(text)}`);
+function parseIntString(text2, baseArg, call) {
+  const invalid = () => new BuiltinError(`int: invalid literal with base ${baseArg}: ${shortRepr(text2)}`);
   if (baseArg !== 0 && (baseArg < 2 || baseArg > 36)) {
     throw new BuiltinError(`int: base must be 0 or between 2 and 36, not ${baseArg}`);
   }
-  let s = text;
+  let s = text2;
   let negative = false;
   if (s.startsWith("-") || s.startsWith("+")) {
     negative = s[0] === "-";
@@ -60384,7 +61833,7 @@ function parseIntString(text, baseArg, call) {
     const d = parseInt(c, 36);
     if (Number.isNaN(d) || d >= base) throw invalid();
     n = n * big + BigInt(d);
-    if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new BuiltinError(`int: ${shortRepr(text)} is out of the supported integer range`);
+    if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new BuiltinError(`int: ${shortRepr(text2)} is out of the supported integer range`);
   }
   return checkInt2(Number(negative ? -n : n));
 }
@@ -60870,7 +62319,7 @@ function envAt(fr, depth) {
   for (let i = 0; i < depth; i++) env = env.parent;
   return env;
 }
-function lookup(id, fr) {
+function lookup2(id, fr) {
   const ref = id.ref;
   if (ref === null) throw new BuiltinError(`internal error: unresolved name "${id.name}"`);
   let v;
@@ -60949,7 +62398,7 @@ function augmentedAssign(op, target, valueExpr, pos, fr) {
   if (target.kind === "Ident") {
     let old;
     try {
-      old = lookup(target, fr);
+      old = lookup2(target, fr);
     } catch (e) {
       throw located(e, target.pos, thread);
     }
@@ -61017,7 +62466,7 @@ function evalExpr(e, fr) {
       case "Literal":
         return e.value;
       case "Ident":
-        return lookup(e, fr);
+        return lookup2(e, fr);
       case "Binary": {
         const x = evalExpr(e.left, fr);
         if (e.op === "and") return truthy(x) ? evalExpr(e.right, fr) : x;
@@ -61327,8 +62776,8 @@ function describeToken(tok) {
     case "int":
       return `int literal ${tok.text}`;
     case "string": {
-      const text = String(tok.value);
-      const shown = text.length > 20 ? `${text.slice(0, 20)}...` : text;
+      const text2 = String(tok.value);
+      const shown = text2.length > 20 ? `${text2.slice(0, 20)}...` : text2;
       return `string literal ${JSON.stringify(shown)}`;
     }
     case "newline":
@@ -61398,8 +62847,8 @@ var Lexer = class {
   column(at = this.i) {
     return at - this.lineStart + 1;
   }
-  push(kind, text, value, line, column) {
-    this.tokens.push({ kind, text, value, line, column });
+  push(kind, text2, value, line, column) {
+    this.tokens.push({ kind, text: text2, value, line, column });
   }
   /** Records that the character at `at` was a newline. */
   sawNewline(at) {
@@ -61528,23 +62977,23 @@ var Lexer = class {
       while (this.i < src.length && isIdentChar(src[this.i])) this.i++;
       this.error(`invalid int literal ${src.slice(start, this.i)}`, line, column);
     }
-    const text = src.slice(start, this.i);
+    const text2 = src.slice(start, this.i);
     const digits = src.slice(digitsStart, this.i);
-    if (digits === "") this.error(`invalid int literal ${text}`, line, column);
+    if (digits === "") this.error(`invalid int literal ${text2}`, line, column);
     for (const d of digits) {
-      if (parseInt(d, 16) >= radix) this.error(`invalid digit '${d}' in int literal ${text}`, line, column);
+      if (parseInt(d, 16) >= radix) this.error(`invalid digit '${d}' in int literal ${text2}`, line, column);
     }
     if (radix === 10 && digits.length > 1 && digits[0] === "0") {
       if (/[^0]/.test(digits)) {
-        this.error(`invalid int literal ${text} (leading zeros are not allowed; use the 0o prefix for octal)`, line, column);
+        this.error(`invalid int literal ${text2} (leading zeros are not allowed; use the 0o prefix for octal)`, line, column);
       }
     }
     const prefix = radix === 16 ? "0x" : radix === 8 ? "0o" : radix === 2 ? "0b" : "";
     const big = BigInt(prefix + digits);
     if (big > BigInt(Number.MAX_SAFE_INTEGER)) {
-      this.error(`int literal ${text} is too large (the maximum is ${Number.MAX_SAFE_INTEGER})`, line, column);
+      this.error(`int literal ${text2} is too large (the maximum is ${Number.MAX_SAFE_INTEGER})`, line, column);
     }
-    this.push("int", text, Number(big), line, column);
+    this.push("int", text2, Number(big), line, column);
   }
   lexWord() {
     const src = this.src;
@@ -61766,20 +63215,20 @@ var Parser = class {
     if (t.kind !== "eof") this.p++;
     return t;
   }
-  isOp(text) {
+  isOp(text2) {
     const t = this.tok;
-    return t.kind === "op" && t.text === text;
+    return t.kind === "op" && t.text === text2;
   }
-  isKeyword(text) {
+  isKeyword(text2) {
     const t = this.tok;
-    return t.kind === "keyword" && t.text === text;
+    return t.kind === "keyword" && t.text === text2;
   }
-  expectOp(text) {
-    if (!this.isOp(text)) this.error(`expected '${text}' but found ${describeToken(this.tok)}`);
+  expectOp(text2) {
+    if (!this.isOp(text2)) this.error(`expected '${text2}' but found ${describeToken(this.tok)}`);
     return this.advance();
   }
-  expectKeyword(text) {
-    if (!this.isKeyword(text)) this.error(`expected '${text}' but found ${describeToken(this.tok)}`);
+  expectKeyword(text2) {
+    if (!this.isKeyword(text2)) this.error(`expected '${text2}' but found ${describeToken(this.tok)}`);
     return this.advance();
   }
   expectIdent(what) {
@@ -62787,7 +64236,7 @@ function guardStack(file, thread, body) {
 
 // src/workspace/glob.ts
 import { readdirSync as readdirSync2 } from "node:fs";
-import { join as join15 } from "node:path";
+import { join as join16 } from "node:path";
 var BUILD_FILES = ["BUILD.bazel", "BUILD"];
 function isPackageDir(abs) {
   try {
@@ -62801,11 +64250,11 @@ function listPackageFiles(pkgDir) {
   const files = [];
   const dirs = [];
   const walk = (rel) => {
-    const abs = rel === "" ? pkgDir : join15(pkgDir, rel);
+    const abs = rel === "" ? pkgDir : join16(pkgDir, rel);
     for (const ent of readdirSync2(abs, { withFileTypes: true })) {
       const childRel = rel === "" ? ent.name : `${rel}/${ent.name}`;
       if (ent.isDirectory()) {
-        const childAbs = join15(abs, ent.name);
+        const childAbs = join16(abs, ent.name);
         if (isPackageDir(childAbs)) continue;
         if (rel === "" && (ent.name.startsWith("bazel-") || ent.name === ".git" || ent.name === ".oci-build")) continue;
         dirs.push(childRel);
@@ -63075,12 +64524,12 @@ var LabelValue = class _LabelValue {
 };
 function labelBuiltin(where) {
   return new Builtin("Label", (call) => {
-    const text = call.args[0] ?? call.kwargs.get("input");
-    if (text instanceof LabelValue) return text;
-    if (typeof text !== "string") throw new BuiltinError("Label() takes a label string");
+    const text2 = call.args[0] ?? call.kwargs.get("input");
+    if (text2 instanceof LabelValue) return text2;
+    if (typeof text2 !== "string") throw new BuiltinError("Label() takes a label string");
     const { repo, pkg } = where();
     try {
-      return new LabelValue(parseLabel(text, repo, pkg));
+      return new LabelValue(parseLabel(text2, repo, pkg));
     } catch (err) {
       throw new BuiltinError(err.message);
     }
@@ -63089,7 +64538,7 @@ function labelBuiltin(where) {
 
 // src/workspace/module_file.ts
 import { existsSync as existsSync3, readFileSync } from "node:fs";
-import { join as join16 } from "node:path";
+import { join as join17 } from "node:path";
 
 // src/workspace/values.ts
 function toPlain(v, what) {
@@ -63175,7 +64624,7 @@ function readModuleFile(root) {
   return info2;
 }
 function readModule(root, info2, recordPull) {
-  const path = join16(root, "MODULE.bazel");
+  const path = join17(root, "MODULE.bazel");
   if (!existsSync3(path)) return;
   const predeclared = /* @__PURE__ */ new Map();
   for (const name of MODULE_NOOPS) predeclared.set(name, new Builtin(name, () => null));
@@ -63220,19 +64669,19 @@ function readModule(root, info2, recordPull) {
   predeclared.set(
     "include",
     new Builtin("include", (call) => {
-      const text = call.args[0];
-      if (typeof text !== "string") throw new BuiltinError("include() takes a label of a .MODULE.bazel file");
+      const text2 = call.args[0];
+      if (typeof text2 !== "string") throw new BuiltinError("include() takes a label of a .MODULE.bazel file");
       let label;
       try {
-        label = parseLabel(text);
+        label = parseLabel(text2);
       } catch (err) {
         throw new BuiltinError(`include(): ${err.message}`);
       }
-      if (label.repo !== "") throw new BuiltinError(`include(): "${text}" must be in the main repository`);
-      if (!label.name.endsWith(".MODULE.bazel")) throw new BuiltinError(`include(): "${text}" must name a file ending in .MODULE.bazel`);
+      if (label.repo !== "") throw new BuiltinError(`include(): "${text2}" must be in the main repository`);
+      if (!label.name.endsWith(".MODULE.bazel")) throw new BuiltinError(`include(): "${text2}" must name a file ending in .MODULE.bazel`);
       if (included.has(label.path)) throw new BuiltinError(`include(): ${label.path} is included twice`);
       included.add(label.path);
-      const abs = join16(root, label.path);
+      const abs = join17(root, label.path);
       if (!existsSync3(abs)) throw new BuiltinError(`include(): ${label.path} does not exist`);
       execFile2({ file: label.path, source: readFileSync(abs, "utf8"), predeclared });
       return null;
@@ -63241,7 +64690,7 @@ function readModule(root, info2, recordPull) {
   execFile2({ file: "MODULE.bazel", source: readFileSync(path, "utf8"), predeclared });
 }
 function readWorkspace(root, recordPull) {
-  const file = ["WORKSPACE.bazel", "WORKSPACE"].find((f) => existsSync3(join16(root, f)));
+  const file = ["WORKSPACE.bazel", "WORKSPACE"].find((f) => existsSync3(join17(root, f)));
   if (!file) return;
   const ociPull = new Builtin("oci_pull", (call) => {
     recordPull(call);
@@ -63269,13 +64718,13 @@ function readWorkspace(root, recordPull) {
     const key = label.toString();
     const cached = loaded.get(key);
     if (cached) return cached;
-    const abs = join16(root, label.path);
+    const abs = join17(root, label.path);
     if (!existsSync3(abs)) throw new StarlarkError(`load: cannot find ${label.path}`, pos);
     const result = execFile2({ file: label.path, source: readFileSync(abs, "utf8"), predeclared: globals(), load });
     loaded.set(key, result);
     return result;
   };
-  execFile2({ file, source: readFileSync(join16(root, file), "utf8"), predeclared: globals(), load });
+  execFile2({ file, source: readFileSync(join17(root, file), "utf8"), predeclared: globals(), load });
 }
 var AnySymbols = class extends Map {
   #make;
@@ -63345,9 +64794,9 @@ function platformMatchesSelectKey(label, setting, config) {
   }
   return false;
 }
-function parseConstraint(text, at) {
+function parseConstraint(text2, at) {
   try {
-    return parseLabel(text, at.repo, at.pkg);
+    return parseLabel(text2, at.repo, at.pkg);
   } catch {
     return void 0;
   }
@@ -63414,9 +64863,9 @@ var Workspace = class {
   }
   // ---- packages -------------------------------------------------------------------------
   #buildFileOf(pkg) {
-    const dir = join17(this.root, pkg);
+    const dir = join18(this.root, pkg);
     for (const name of BUILD_FILES2) {
-      const p = join17(dir, name);
+      const p = join18(dir, name);
       if (existsSync4(p) && statSync3(p).isFile()) return p;
     }
     return void 0;
@@ -63448,7 +64897,7 @@ var Workspace = class {
   packagesUnder(prefix) {
     const out = [];
     const walk = (rel) => {
-      const abs = join17(this.root, rel);
+      const abs = join18(this.root, rel);
       if (this.#buildFileOf(rel)) out.push(rel);
       let entries;
       try {
@@ -63461,7 +64910,7 @@ var Workspace = class {
         walk(rel === "" ? e.name : `${rel}/${e.name}`);
       }
     };
-    if (!existsSync4(join17(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
+    if (!existsSync4(join18(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
     walk(prefix);
     return out.sort();
   }
@@ -63470,10 +64919,10 @@ var Workspace = class {
    * A target pattern from the user: a label (explicit, so `run` applies to it), or `//pkg/...`,
    * `//pkg:all`, `//pkg:*` (every target oci-build builds; build only).
    */
-  expandPattern(text, cwdPkg) {
-    const t = text.trim();
+  expandPattern(text2, cwdPkg) {
+    const t = text2.trim();
     const fail3 = (msg) => {
-      throw new BuildError(`invalid target "${text}": ${msg}`);
+      throw new BuildError(`invalid target "${text2}": ${msg}`);
     };
     const recursive = /^(\/\/)?(.*?)\/?\.\.\.(:(all|\*|all-targets))?$/.exec(t);
     if (recursive && !t.startsWith("@")) {
@@ -63597,7 +65046,7 @@ var Workspace = class {
     });
   }
   #sourceFile(label) {
-    const abs = join17(this.root, label.pkg, label.name);
+    const abs = join18(this.root, label.pkg, label.name);
     if (!existsSync4(abs)) return void 0;
     const st = statSync3(abs);
     if (!st.isFile()) return void 0;
@@ -63676,7 +65125,7 @@ var Workspace = class {
     const exDirsV = call.kwargs.get("exclude_directories");
     const excludeDirectories = exDirsV === void 0 ? true : exDirsV !== 0 && exDirsV !== false;
     const allowEmptyV = call.kwargs.get("allow_empty");
-    const listing = listPackageFiles(join17(this.root, scope.pkg.name));
+    const listing = listPackageFiles(join18(this.root, scope.pkg.name));
     const matched = matchGlob(listing, include, exclude, excludeDirectories);
     if (matched.length === 0 && allowEmptyV === false) {
       throw new BuiltinError(`glob pattern(s) ${JSON.stringify(include)} matched no files and allow_empty = False`);
@@ -63721,9 +65170,9 @@ var Workspace = class {
     g.set("Label", labelBuiltin(() => ({ repo: "", pkg: this.#scope?.pkg.name ?? "" })));
     return g;
   }
-  #parseIn(text, pkg) {
+  #parseIn(text2, pkg) {
     try {
-      return parseLabel(text, "", pkg);
+      return parseLabel(text2, "", pkg);
     } catch (err) {
       throw new BuiltinError(err.message);
     }
@@ -63772,7 +65221,7 @@ var Workspace = class {
     const cached = this.#bzl.get(key);
     if (cached) return cached;
     if (this.#bzlLoading.has(key)) throw new StarlarkError(`load cycle: ${[...this.#bzlLoading, key].join(" -> ")}`, pos);
-    const abs = join17(this.root, label.pkg, label.name);
+    const abs = join18(this.root, label.pkg, label.name);
     if (!existsSync4(abs)) throw new StarlarkError(`load: cannot find ${label.path} (for "${key}")`, pos);
     this.#bzlLoading.add(key);
     try {
@@ -63807,13 +65256,13 @@ function nativeModule(globals) {
 
 // src/workspace/root.ts
 import { existsSync as existsSync5, statSync as statSync4 } from "node:fs";
-import { dirname as dirname10, join as join18, resolve as resolve2 } from "node:path";
+import { dirname as dirname10, join as join19, resolve as resolve2 } from "node:path";
 var MARKERS = ["MODULE.bazel", "REPO.bazel", "WORKSPACE.bazel", "WORKSPACE"];
 function findWorkspaceRoot(start) {
   let dir = resolve2(start);
   for (; ; ) {
     for (const marker of MARKERS) {
-      const p = join18(dir, marker);
+      const p = join19(dir, marker);
       if (existsSync5(p) && statSync4(p).isFile()) return dir;
     }
     const parent = dirname10(dir);
@@ -63827,7 +65276,7 @@ function findWorkspaceRoot(start) {
 }
 
 // src/publish/registry.ts
-import { readFile as readFile7 } from "node:fs/promises";
+import { readFile as readFile8 } from "node:fs/promises";
 
 // src/registry/push.ts
 import { PassThrough } from "node:stream";
@@ -64012,14 +65461,14 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
 }
 
 // src/publish/registry.ts
-function splitRepository(text, what) {
+function splitRepository(text2, what) {
   let ref;
   try {
-    ref = parseReference(text);
+    ref = parseReference(text2);
   } catch (err) {
     throw new Error(`${what}: ${err.message}`);
   }
-  if (ref.tag !== void 0 || ref.digest !== void 0) throw new Error(`${what}: "${text}" must name a repository without a tag`);
+  if (ref.tag !== void 0 || ref.digest !== void 0) throw new Error(`${what}: "${text2}" must name a repository without a tag`);
   return { registry: ref.registry, repository: ref.repository };
 }
 function planDestinations(label, rule, inputs) {
@@ -64081,7 +65530,7 @@ async function pushArtifact(pool, store, artifact, destinations, log) {
       `${d.registry}/${d.repository}@${result.digest}: ${result.uploaded} blob(s) uploaded (${result.bytesUploaded} bytes), ${result.skipped} skipped (already there), ${result.mounted} mounted`
     );
   }
-  const bytes3 = await readFile7(store.path(artifact.descriptor.digest));
+  const bytes3 = await readFile8(store.path(artifact.descriptor.digest));
   const tagged = [];
   for (const d of destinations) {
     const client = pool.client(d.registry);
@@ -64097,1383 +65546,6 @@ async function pushArtifact(pool, store, artifact, destinations, log) {
     stats
   };
 }
-
-// src/registry/client.ts
-import { setTimeout as sleep2 } from "node:timers/promises";
-
-// src/registry/auth.ts
-import { Buffer as Buffer2 } from "node:buffer";
-
-// src/registry/errors.ts
-function redactUrl(url) {
-  try {
-    const u = typeof url === "string" ? new URL(url) : url;
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return String(url).replace(/\/\/[^/@]*@/, "//").replace(/[?#].*$/, "");
-  }
-}
-function parseErrorBody(text) {
-  if (!text) return [];
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return [];
-  }
-  if (typeof json !== "object" || json === null) return [];
-  const errors = json.errors;
-  if (!Array.isArray(errors)) {
-    const o = json;
-    const msg = [o.error_description, o.details, o.message].find((v) => typeof v === "string");
-    if (typeof o.error === "string" || typeof msg === "string") {
-      return [{ code: typeof o.error === "string" ? o.error.toUpperCase() : "ERROR", message: typeof msg === "string" ? msg : "" }];
-    }
-    return [];
-  }
-  const out = [];
-  for (const e of errors) {
-    if (typeof e !== "object" || e === null) continue;
-    const { code: code2, message, detail } = e;
-    const entry = {
-      code: typeof code2 === "string" ? code2 : "UNKNOWN",
-      message: typeof message === "string" ? message : ""
-    };
-    if (detail !== void 0) entry.detail = detail;
-    out.push(entry);
-  }
-  return out;
-}
-function oneLine2(s, max = 300) {
-  const flat = s.replace(/\s+/g, " ").trim();
-  return flat.length > max ? `${flat.slice(0, max)}\u2026` : flat;
-}
-function describeErrorBody(errors, text) {
-  if (errors.length > 0) {
-    return errors.map((e) => e.message ? `${e.code}: ${oneLine2(e.message)}` : e.code).join("; ");
-  }
-  const t = oneLine2(text);
-  return /^<(!doctype|html)/i.test(t) ? "" : t;
-}
-var RegistryError = class extends Error {
-  method;
-  url;
-  status;
-  errors;
-  /** Delay the server asked for (Retry-After), in ms, when it did. */
-  retryAfterMs;
-  /** Attempts the transport made before giving up (1 when it did not retry). */
-  attempts;
-  constructor(opts) {
-    const url = redactUrl(opts.url);
-    const errors = opts.errors ?? [];
-    const described = opts.message ?? describeErrorBody(errors, opts.body ?? "");
-    super(`${opts.method} ${url}: ${opts.status}${described ? ` ${described}` : ""}`);
-    this.name = "RegistryError";
-    this.method = opts.method;
-    this.url = url;
-    this.status = opts.status;
-    this.errors = errors;
-    this.retryAfterMs = opts.retryAfterMs;
-    this.attempts = opts.attempts ?? 1;
-  }
-  hasCode(code2) {
-    return this.errors.some((e) => e.code === code2);
-  }
-};
-var RegistryAuthError = class extends Error {
-  registry;
-  status;
-  errors;
-  constructor(message, opts) {
-    super(message);
-    this.name = "RegistryAuthError";
-    this.registry = opts.registry;
-    this.status = opts.status;
-    this.errors = opts.errors ?? [];
-  }
-};
-var TransportError = class extends Error {
-  method;
-  url;
-  code;
-  attempts;
-  constructor(method, url, cause, attempts) {
-    const c = cause;
-    const code2 = typeof c?.code === "string" ? c.code : void 0;
-    const msg = typeof c?.message === "string" ? oneLine2(c.message, 200) : String(cause);
-    const suffix = attempts > 1 ? ` (after ${attempts} attempts)` : "";
-    super(`${method} ${redactUrl(url)}: ${code2 && !msg.includes(code2) ? `${code2}: ` : ""}${msg}${suffix}`, { cause });
-    this.name = "TransportError";
-    this.method = method;
-    this.url = redactUrl(url);
-    this.code = code2;
-    this.attempts = attempts;
-  }
-};
-
-// src/registry/auth.ts
-function parseWwwAuthenticate(header) {
-  if (header === void 0) return [];
-  const text = Array.isArray(header) ? header.join(", ") : header;
-  const out = [];
-  let current;
-  let i = 0;
-  const n = text.length;
-  const isSep = (c) => c === void 0 || c === " " || c === "	" || c === "," || c === "=";
-  const skipWs = () => {
-    while (i < n && (text[i] === " " || text[i] === "	")) i++;
-  };
-  while (i < n) {
-    while (i < n && (text[i] === " " || text[i] === "	" || text[i] === ",")) i++;
-    if (i >= n) break;
-    const start = i;
-    while (i < n && !isSep(text[i])) i++;
-    const token = text.slice(start, i);
-    skipWs();
-    if (text[i] === "=" && current && token.length > 0) {
-      i++;
-      skipWs();
-      let value = "";
-      if (text[i] === '"') {
-        i++;
-        while (i < n && text[i] !== '"') {
-          if (text[i] === "\\" && i + 1 < n) i++;
-          value += text[i];
-          i++;
-        }
-        i++;
-      } else {
-        const vs = i;
-        while (i < n && text[i] !== "," && text[i] !== " " && text[i] !== "	") i++;
-        value = text.slice(vs, i);
-      }
-      current.params[token.toLowerCase()] = value;
-    } else if (text[i] === "=") {
-      while (i < n && text[i] === "=") i++;
-    } else if (token.length > 0) {
-      current = { scheme: token.toLowerCase(), params: {} };
-      out.push(current);
-    } else {
-      i++;
-    }
-  }
-  return out;
-}
-function parseScope(scope) {
-  const first = scope.indexOf(":");
-  const last2 = scope.lastIndexOf(":");
-  if (first <= 0 || last2 === first) return void 0;
-  return {
-    type: scope.slice(0, first),
-    name: scope.slice(first + 1, last2),
-    actions: scope.slice(last2 + 1).split(",").filter((a) => a.length > 0)
-  };
-}
-var ACTION_ORDER = ["pull", "push", "delete"];
-function actionRank(a) {
-  const i = ACTION_ORDER.indexOf(a);
-  return i === -1 ? ACTION_ORDER.length : i;
-}
-function mergeScopes(scopes) {
-  const byResource = /* @__PURE__ */ new Map();
-  for (const s of scopes) {
-    for (const part of s.split(" ")) {
-      const p = parseScope(part);
-      if (!p) continue;
-      const key = `${p.type}:${p.name}`;
-      let set = byResource.get(key);
-      if (!set) byResource.set(key, set = /* @__PURE__ */ new Set());
-      for (const a of p.actions) set.add(a);
-    }
-  }
-  return [...byResource.entries()].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([res, actions]) => {
-    const list = actions.has("*") ? ["*"] : [...actions].sort((a, b) => actionRank(a) - actionRank(b) || (a < b ? -1 : a > b ? 1 : 0));
-    return `${res}:${list.join(",")}`;
-  });
-}
-function atoms(scopes) {
-  const out = /* @__PURE__ */ new Set();
-  for (const s of mergeScopes(scopes)) {
-    const p = parseScope(s);
-    for (const a of p.actions) out.add(`${p.type}:${p.name}:${a}`);
-  }
-  return out;
-}
-function covers(have, need) {
-  for (const a of need) {
-    if (have.has(a)) continue;
-    const wildcard = `${a.slice(0, a.lastIndexOf(":"))}:*`;
-    if (!have.has(wildcard)) return false;
-  }
-  return true;
-}
-var DEFAULT_EXPIRES_IN = 60;
-var Authenticator = class {
-  registry;
-  #credentials;
-  #transport;
-  #mask;
-  #log;
-  #clientId;
-  #now;
-  #challenge;
-  #auth;
-  #refreshToken;
-  #tokens = [];
-  #inflight = /* @__PURE__ */ new Map();
-  #wanted = /* @__PURE__ */ new Set();
-  /** Token requests made, for diagnostics and tests. */
-  tokenRequests = 0;
-  constructor(options) {
-    this.registry = options.registry;
-    this.#credentials = options.credentials;
-    this.#transport = options.transport;
-    this.#mask = options.maskSecret ?? (() => {
-    });
-    this.#log = options.log ?? (() => {
-    });
-    this.#clientId = options.clientId ?? "oci-build-action";
-    this.#now = options.now ?? Date.now;
-  }
-  /** The scheme the registry challenged with, once it has. */
-  get scheme() {
-    return this.#challenge?.scheme;
-  }
-  /** Remembers the registry's challenge (from a ping's 401) without fetching anything yet. */
-  observe(wwwAuthenticate) {
-    const challenges = parseWwwAuthenticate(wwwAuthenticate);
-    const c = challenges.find((x) => x.scheme === "bearer") ?? challenges.find((x) => x.scheme === "basic");
-    if (c) this.#challenge = c;
-  }
-  /** Whether `want()` was given a scope covering this one. */
-  wants(scope) {
-    return covers(atoms(this.#wanted), atoms([scope]));
-  }
-  /** Scopes every token fetched from now on should also cover (push access, mount sources). */
-  want(scopes) {
-    for (const s of mergeScopes(scopes)) this.#wanted.add(s);
-  }
-  async #loadAuth() {
-    if (!this.#credentials) return void 0;
-    this.#auth ??= this.#credentials(this.registry).then((a) => {
-      if (a?.identityToken) this.#refreshToken = a.identityToken;
-      return a;
-    });
-    return this.#auth;
-  }
-  async #basicHeader() {
-    const a = await this.#loadAuth();
-    if (a?.username === void 0 || a.password === void 0) return void 0;
-    const header = `Basic ${Buffer2.from(`${a.username}:${a.password}`).toString("base64")}`;
-    this.#mask(header.slice("Basic ".length));
-    return header;
-  }
-  #cached(need, not) {
-    const now = this.#now();
-    this.#tokens = this.#tokens.filter((t) => t.expiresAt > now);
-    return this.#tokens.find((t) => t.header !== not && covers(t.scopes, need));
-  }
-  /** Authorization for a request needing `scopes`, from what the registry has asked for so far. */
-  async authorization(scopes) {
-    const c = this.#challenge;
-    if (!c) return void 0;
-    if (c.scheme === "basic") return this.#basicHeader();
-    const a = await this.#loadAuth();
-    if (a?.registryToken) return `Bearer ${a.registryToken}`;
-    const need = atoms(scopes);
-    const hit = this.#cached(need);
-    if (hit) return hit.header;
-    return (await this.#fetch([...scopes, ...this.#wanted])).header;
-  }
-  /**
-   * A request sent with `sent` (or nothing) got 401 with this `WWW-Authenticate`. Returns
-   * fresh credentials to retry with, or undefined when there is nothing new to try.
-   */
-  async unauthorized(wwwAuthenticate, scopes, sent) {
-    const challenges = parseWwwAuthenticate(wwwAuthenticate);
-    const c = challenges.find((x) => x.scheme === "bearer") ?? challenges.find((x) => x.scheme === "basic");
-    if (!c) return void 0;
-    this.#challenge = c;
-    if (c.scheme === "basic") {
-      const h = await this.#basicHeader();
-      return h !== void 0 && h !== sent ? h : void 0;
-    }
-    if (!c.params.realm) throw new RegistryAuthError(`${this.registry}: bearer challenge without a realm`, { registry: this.registry, status: 401 });
-    const a = await this.#loadAuth();
-    if (a?.registryToken) {
-      const h = `Bearer ${a.registryToken}`;
-      return h !== sent ? h : void 0;
-    }
-    if (sent) this.#tokens = this.#tokens.filter((t) => t.header !== sent);
-    const wanted = [...scopes, ...this.#wanted, ...c.params.scope ? c.params.scope.split(" ") : []];
-    const other = this.#cached(atoms(wanted), sent);
-    if (other) return other.header;
-    return (await this.#fetch(wanted, true)).header;
-  }
-  #fetch(scopes, fresh = false) {
-    const merged = mergeScopes(scopes);
-    const key = merged.join(" ");
-    const running = this.#inflight.get(key);
-    if (running) return running;
-    const p = this.#requestToken(merged, fresh).finally(() => this.#inflight.delete(key));
-    this.#inflight.set(key, p);
-    return p;
-  }
-  async #requestToken(scopes, fresh) {
-    const c = this.#challenge;
-    const realm = new URL(c.params.realm);
-    const service = c.params.service;
-    const auth = await this.#loadAuth();
-    this.tokenRequests++;
-    this.#log(`${this.registry}: requesting ${fresh ? "a fresh" : "a"} token for ${scopes.join(" ") || "(no scope)"}`);
-    let json;
-    if (this.#refreshToken) {
-      const r = await this.#oauth(realm, service, scopes, this.#refreshToken);
-      json = r === "fallback" ? await this.#basicToken(realm, service, scopes, auth) : r;
-    } else {
-      json = await this.#basicToken(realm, service, scopes, auth);
-    }
-    const body = json ?? {};
-    const token = typeof body.token === "string" && body.token ? body.token : typeof body.access_token === "string" ? body.access_token : "";
-    if (!token) {
-      throw new RegistryAuthError(`${this.registry}: token service ${redactUrl(realm)} returned no token`, {
-        registry: this.registry,
-        status: 200
-      });
-    }
-    this.#mask(token);
-    if (typeof body.refresh_token === "string" && body.refresh_token) {
-      this.#mask(body.refresh_token);
-      this.#refreshToken = body.refresh_token;
-    }
-    const expiresIn = typeof body.expires_in === "number" && body.expires_in > 0 ? body.expires_in : DEFAULT_EXPIRES_IN;
-    const lifetime = expiresIn * 1e3;
-    const cached = {
-      header: `Bearer ${token}`,
-      expiresAt: this.#now() + lifetime - Math.min(3e4, lifetime * 0.1),
-      scopes: atoms(scopes)
-    };
-    this.#tokens.push(cached);
-    return cached;
-  }
-  async #oauth(realm, service, scopes, refreshToken) {
-    const form = new URLSearchParams();
-    form.set("grant_type", "refresh_token");
-    form.set("refresh_token", refreshToken);
-    if (service !== void 0) form.set("service", service);
-    if (scopes.length > 0) form.set("scope", scopes.join(" "));
-    form.set("client_id", this.#clientId);
-    const res = await this.#transport.request({
-      method: "POST",
-      url: realm,
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: form.toString()
-    });
-    if (res.status === 404 || res.status === 405) {
-      await res.dump();
-      return "fallback";
-    }
-    return this.#tokenBody(res, realm, "POST");
-  }
-  async #basicToken(realm, service, scopes, auth) {
-    const url = new URL(realm);
-    if (service !== void 0) url.searchParams.set("service", service);
-    for (const s of scopes) url.searchParams.append("scope", s);
-    const headers = {};
-    if (auth?.username !== void 0 && auth.password !== void 0) {
-      url.searchParams.set("account", auth.username);
-      const b = Buffer2.from(`${auth.username}:${auth.password}`).toString("base64");
-      this.#mask(b);
-      headers.authorization = `Basic ${b}`;
-    }
-    const res = await this.#transport.request({ method: "GET", url, headers });
-    return this.#tokenBody(res, realm, "GET");
-  }
-  async #tokenBody(res, realm, method) {
-    if (res.status === 200) {
-      const text2 = await res.text();
-      try {
-        return JSON.parse(text2);
-      } catch {
-        throw new RegistryAuthError(`${this.registry}: token service ${redactUrl(realm)} returned invalid JSON`, {
-          registry: this.registry,
-          status: res.status
-        });
-      }
-    }
-    const text = await res.text(64 * 1024);
-    const errors = parseErrorBody(text);
-    if (res.status === 401 || res.status === 403) {
-      const said = describeErrorBody(errors, text);
-      throw new RegistryAuthError(
-        `unauthorized: token service ${redactUrl(realm)} rejected the credentials for ${this.registry} (check credentials for ${this.registry}); it replied ${res.status}${said ? ` ${said}` : ""}`,
-        { registry: this.registry, status: res.status, errors }
-      );
-    }
-    throw new RegistryError({ method, url: realm, status: res.status, errors, body: text });
-  }
-};
-
-// src/registry/transport.ts
-var import_undici3 = __toESM(require_undici2(), 1);
-import { setTimeout as sleep } from "node:timers/promises";
-var DEFAULT_RETRY = {
-  attempts: 5,
-  minDelayMs: 250,
-  maxDelayMs: 8e3,
-  maxRetryAfterMs: 3e4,
-  requestTimeoutMs: 30 * 6e4,
-  idleTimeoutMs: 5 * 6e4
-};
-var RETRYABLE_STATUS = /* @__PURE__ */ new Set([408, 429, 500, 502, 503, 504]);
-var REDIRECT_STATUS = /* @__PURE__ */ new Set([301, 302, 303, 307, 308]);
-var MAX_REDIRECTS = 5;
-var RETRYABLE_CODES = /* @__PURE__ */ new Set([
-  "ECONNRESET",
-  "EPIPE",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "ETIMEDOUT",
-  "EAI_AGAIN",
-  "ENETUNREACH",
-  "EHOSTUNREACH",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_HEADERS_TIMEOUT",
-  "UND_ERR_BODY_TIMEOUT",
-  "UND_ERR_CLOSED",
-  "ERR_STREAM_PREMATURE_CLOSE"
-]);
-function parseRetryAfter(value, now = Date.now()) {
-  if (value === void 0) return void 0;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1e3;
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? void 0 : Math.max(0, t - now);
-}
-function retryDelay(attempt, options = {}, retryAfter) {
-  const o = { ...DEFAULT_RETRY, ...options };
-  const asked = parseRetryAfter(retryAfter);
-  if (asked !== void 0) return Math.min(asked, o.maxRetryAfterMs);
-  const ceiling = Math.min(o.maxDelayMs, o.minDelayMs * 2 ** Math.max(0, attempt - 1));
-  return ceiling / 2 + Math.random() * (ceiling / 2);
-}
-function errorChain(err) {
-  const out = [];
-  let e = err;
-  for (let i = 0; i < 5 && typeof e === "object" && e !== null; i++) {
-    out.push(e);
-    e = e.cause;
-  }
-  return out;
-}
-function isRetryableError(err) {
-  for (const e of errorChain(err)) {
-    if (typeof e.code === "string" && RETRYABLE_CODES.has(e.code)) return true;
-    if (typeof e.message === "string" && /socket hang up|other side closed|ECONNRESET|EPIPE|premature close/i.test(e.message)) {
-      return true;
-    }
-  }
-  return false;
-}
-function hostMatches(list, hostPort) {
-  const hp = hostPort.toLowerCase();
-  const { host } = splitHostPort(hp);
-  for (const raw of list) {
-    const entry = raw.trim().toLowerCase().replace(/^[a-z]+:\/\//, "").replace(/\/.*$/, "");
-    if (entry === hp || entry === host) return true;
-  }
-  return false;
-}
-function lowerHeaders(h) {
-  const out = {};
-  if (!h) return out;
-  for (const [k, v] of Object.entries(h)) if (v !== void 0) out[k.toLowerCase()] = v;
-  return out;
-}
-function wrapResponse(data, url) {
-  const headers = data.headers;
-  const body = data.body;
-  return {
-    status: data.statusCode,
-    url,
-    headers,
-    body,
-    attempts: 1,
-    header(name) {
-      const v = headers[name.toLowerCase()];
-      return Array.isArray(v) ? v.join(", ") : v;
-    },
-    async text(limit = 1 << 20) {
-      const chunks = [];
-      let n = 0;
-      try {
-        for await (const chunk of body) {
-          const b = chunk;
-          if (n + b.length > limit) {
-            chunks.push(b.subarray(0, limit - n));
-            body.destroy();
-            break;
-          }
-          chunks.push(b);
-          n += b.length;
-        }
-      } catch {
-      }
-      return Buffer.concat(chunks).toString("utf8");
-    },
-    async bytes(limit = 16 << 20) {
-      const chunks = [];
-      let n = 0;
-      for await (const chunk of body) {
-        const b = chunk;
-        n += b.length;
-        if (n > limit) {
-          body.destroy();
-          throw new Error(`response from ${redactUrl(url)} is larger than ${limit} bytes`);
-        }
-        chunks.push(b);
-      }
-      return new Uint8Array(Buffer.concat(chunks));
-    },
-    async dump() {
-      try {
-        await body.dump({ limit: 1 << 20 });
-      } catch {
-        body.destroy();
-      }
-    }
-  };
-}
-var Transport = class {
-  #pools = /* @__PURE__ */ new Map();
-  #schemes = /* @__PURE__ */ new Map();
-  #insecure;
-  #loopbackIsInsecure;
-  #retry;
-  #log;
-  #userAgent;
-  #connections;
-  #closed = false;
-  constructor(options = {}) {
-    this.#insecure = options.insecureRegistries ?? [];
-    this.#loopbackIsInsecure = options.loopbackIsInsecure ?? true;
-    this.#retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.#log = options.log ?? (() => {
-    });
-    this.#userAgent = options.userAgent ?? "oci-build-action";
-    this.#connections = options.connectionsPerOrigin ?? 8;
-  }
-  get retryOptions() {
-    return this.#retry;
-  }
-  /** Listed as insecure (exact `host:port`, or the host for any port). */
-  isInsecure(hostPort) {
-    return hostMatches(this.#insecure, hostPort);
-  }
-  /** Loopback or listed insecure: TLS certificates are not verified there. */
-  #skipTlsVerify(hostPort) {
-    return this.#isLoopback(hostPort) || this.isInsecure(hostPort);
-  }
-  #isLoopback(hostPort) {
-    return this.#loopbackIsInsecure && isLoopbackHost(hostPort);
-  }
-  /**
-   * `scheme://host` to reach a registry at: HTTP for loopback; for insecure hosts HTTPS when
-   * it answers (certificate unchecked), else HTTP; HTTPS otherwise.
-   */
-  async baseUrl(hostPort) {
-    let scheme = this.#schemes.get(hostPort);
-    if (!scheme) {
-      scheme = this.#probeScheme(hostPort);
-      this.#schemes.set(hostPort, scheme);
-    }
-    return `${await scheme}://${hostPort}`;
-  }
-  async #probeScheme(hostPort) {
-    if (this.#isLoopback(hostPort)) return "http";
-    if (!this.isInsecure(hostPort)) return "https";
-    try {
-      const res = await this.request({
-        method: "GET",
-        url: `https://${hostPort}/v2/`,
-        retry: false,
-        followRedirects: false,
-        signal: AbortSignal.timeout(15e3)
-      });
-      await res.dump();
-      return "https";
-    } catch (err) {
-      this.#log(`${hostPort}: HTTPS failed (${err.message}); using plain HTTP for this insecure registry`);
-      return "http";
-    }
-  }
-  #pool(url) {
-    const key = url.origin;
-    let pool = this.#pools.get(key);
-    if (!pool) {
-      if (this.#closed) throw new Error("transport is closed");
-      const tlsVerify = !(url.protocol === "https:" && this.#skipTlsVerify(url.host));
-      pool = new import_undici3.Pool(url.origin, {
-        connections: this.#connections,
-        keepAliveTimeout: 3e4,
-        connect: { rejectUnauthorized: tlsVerify }
-      });
-      this.#pools.set(key, pool);
-    }
-    return pool;
-  }
-  /**
-   * Sends a request, following redirects and retrying as configured. Resolves with any HTTP
-   * status (the caller judges it); rejects with a `TransportError` on connection failure.
-   * The caller must consume or `dump()` the response body.
-   */
-  async request(req) {
-    const o = this.#retry;
-    const max = req.retry === false ? 1 : Math.max(1, o.attempts);
-    const started = Date.now();
-    const deadline = AbortSignal.timeout(o.requestTimeoutMs);
-    const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const res = await this.#follow(req, signal);
-        res.attempts = attempt;
-        if (RETRYABLE_STATUS.has(res.status) && attempt < max) {
-          const delay = retryDelay(attempt, o, res.header("retry-after"));
-          if (Date.now() - started + delay < o.requestTimeoutMs) {
-            await res.dump();
-            this.#log(
-              `${req.method} ${redactUrl(res.url)}: ${res.status}, retrying in ${(delay / 1e3).toFixed(1)}s (attempt ${attempt + 1}/${max})`
-            );
-            await sleep(delay, void 0, { signal });
-            continue;
-          }
-        }
-        return res;
-      } catch (err) {
-        if (signal.aborted) {
-          const secs = o.requestTimeoutMs / 1e3;
-          const why = req.signal?.aborted ? "aborted" : `timed out after ${Number.isInteger(secs) ? secs : secs.toFixed(1)}s`;
-          throw new TransportError(req.method, req.url, new Error(`request ${why}`), attempt);
-        }
-        if (err instanceof RedirectError) throw err;
-        if (!isRetryableError(err) || attempt >= max) throw new TransportError(req.method, req.url, err, attempt);
-        const delay = retryDelay(attempt, o);
-        this.#log(
-          `${req.method} ${redactUrl(req.url)}: ${err.message}, retrying in ${(delay / 1e3).toFixed(1)}s (attempt ${attempt + 1}/${max})`
-        );
-        try {
-          await sleep(delay, void 0, { signal });
-        } catch {
-          throw new TransportError(req.method, req.url, err, attempt);
-        }
-      }
-    }
-  }
-  async #follow(req, signal) {
-    let url = new URL(req.url);
-    const originalHost = url.host;
-    const originalProtocol = url.protocol;
-    let method = req.method.toUpperCase();
-    let body = req.body;
-    const headers = lowerHeaders(req.headers);
-    headers["user-agent"] ??= this.#userAgent;
-    for (let hop = 0; ; hop++) {
-      const res = await this.#send(method, url, headers, body, req.contentLength, signal);
-      const location = res.header("location");
-      if (req.followRedirects === false || !REDIRECT_STATUS.has(res.status) || !location) return res;
-      await res.dump();
-      if (hop >= MAX_REDIRECTS) throw new RedirectError(`${method} ${redactUrl(req.url)}: too many redirects`);
-      const next = new URL(location, url);
-      if (next.protocol !== "http:" && next.protocol !== "https:") {
-        throw new RedirectError(`${method} ${redactUrl(url)}: redirect to unsupported URL scheme ${next.protocol}`);
-      }
-      if (res.status === 303 || (res.status === 301 || res.status === 302) && method === "POST") {
-        if (method !== "HEAD") method = "GET";
-        body = void 0;
-        delete headers["content-type"];
-      }
-      if (next.host !== originalHost || originalProtocol === "https:" && next.protocol === "http:") {
-        delete headers["authorization"];
-      }
-      url = next;
-    }
-  }
-  async #send(method, url, headers, body, contentLength, signal) {
-    const h = { ...headers };
-    let payload = null;
-    let stream;
-    if (body !== void 0) {
-      if (typeof body === "function") {
-        if (contentLength === void 0) throw new Error(`${method} ${redactUrl(url)}: a stream body needs a content length`);
-        stream = body();
-        payload = stream;
-        h["content-length"] = String(contentLength);
-      } else {
-        const bytes3 = typeof body === "string" ? Buffer.from(body) : body;
-        payload = bytes3;
-        h["content-length"] = String(bytes3.length);
-      }
-    } else if (method === "PUT" || method === "POST" || method === "PATCH") {
-      h["content-length"] = "0";
-    }
-    try {
-      const data = await this.#pool(url).request({
-        path: `${url.pathname}${url.search}`,
-        method,
-        headers: h,
-        body: payload,
-        signal,
-        headersTimeout: this.#retry.idleTimeoutMs,
-        bodyTimeout: this.#retry.idleTimeoutMs
-      });
-      return wrapResponse(data, url);
-    } catch (err) {
-      stream?.destroy();
-      throw err;
-    }
-  }
-  async close() {
-    this.#closed = true;
-    const pools = [...this.#pools.values()];
-    this.#pools.clear();
-    await Promise.all(pools.map((p) => p.close().catch(() => p.destroy())));
-  }
-};
-var RedirectError = class extends Error {
-  name = "RedirectError";
-};
-
-// src/registry/client.ts
-var MANIFEST_ACCEPT = [OCI_INDEX, DOCKER_MANIFEST_LIST, OCI_MANIFEST, DOCKER_MANIFEST];
-var MAX_MANIFEST_BYTES = 8 << 20;
-var VERB = { pull: "pull from", push: "push to", delete: "delete from" };
-function baseMediaType(contentType) {
-  return (contentType ?? "").split(";")[0].trim().toLowerCase();
-}
-function appendQuery(url, name, value) {
-  const u = new URL(url);
-  const pair = `${name}=${encodeURIComponent(value)}`;
-  u.search = u.search.length > 1 ? `${u.search}&${pair}` : `?${pair}`;
-  return u;
-}
-async function* chunksOf(stream, size) {
-  let parts2 = [];
-  let n = 0;
-  for await (const chunk of stream) {
-    let b = chunk;
-    while (b.length > 0) {
-      const take = Math.min(size - n, b.length);
-      parts2.push(b.subarray(0, take));
-      n += take;
-      b = b.subarray(take);
-      if (n === size) {
-        yield Buffer.concat(parts2);
-        parts2 = [];
-        n = 0;
-      }
-    }
-  }
-  if (n > 0) yield Buffer.concat(parts2);
-}
-function uploadRetryable(err) {
-  if (err instanceof TransportError) return err.attempts <= 1 && isRetryableError(err);
-  if (err instanceof RegistryError) {
-    if (err.attempts > 1) return false;
-    return RETRYABLE_STATUS.has(err.status) || err.hasCode("BLOB_UPLOAD_UNKNOWN") || err.hasCode("BLOB_UPLOAD_INVALID") || err.status === 404 && err.url.includes("/blobs/uploads/");
-  }
-  return isRetryableError(err);
-}
-var RegistryClient = class {
-  /** Registry name as in references (`127.0.0.1:5000`, `index.docker.io`). */
-  registry;
-  /** Host the API is served from. */
-  apiHost;
-  transport;
-  auth;
-  concurrency;
-  chunkSize;
-  #ownsTransport;
-  #retry;
-  #log;
-  #base;
-  constructor(registry, options = {}) {
-    this.registry = normalizeRegistry(registry);
-    this.apiHost = registryApiHost(this.registry);
-    this.#log = options.log ?? (() => {
-    });
-    this.#retry = options.retry ?? {};
-    const insecure = [...options.insecureRegistries ?? [], ...options.insecure ? [this.apiHost] : []];
-    this.#ownsTransport = options.transport === void 0;
-    this.transport = options.transport ?? new Transport({
-      insecureRegistries: insecure,
-      retry: this.#retry,
-      log: this.#log,
-      ...options.userAgent !== void 0 ? { userAgent: options.userAgent } : {}
-    });
-    this.auth = new Authenticator({
-      registry: this.registry,
-      transport: this.transport,
-      log: this.#log,
-      ...options.credentials ? { credentials: options.credentials } : {},
-      ...options.maskSecret ? { maskSecret: options.maskSecret } : {}
-    });
-    this.concurrency = Math.max(1, options.concurrency ?? 4);
-    if (options.chunkSize !== void 0 && options.chunkSize > 0) this.chunkSize = options.chunkSize;
-  }
-  /** `scheme://host` of the API. */
-  baseUrl() {
-    this.#base ??= this.transport.baseUrl(this.apiHost);
-    return this.#base;
-  }
-  async close() {
-    if (this.#ownsTransport) await this.transport.close();
-  }
-  #authError(res, text, call, status) {
-    const errors = parseErrorBody(text);
-    const said = describeErrorBody(errors, text);
-    const what = `${this.registry}/${call.repo}`;
-    const verb = call.access === "pull" && this.auth.wants(`repository:${call.repo}:push`) ? VERB.push : VERB[call.access];
-    const head = status === 403 ? `denied: not allowed to ${verb} ${what}` : `unauthorized: authentication required to ${verb} ${what}`;
-    return new RegistryAuthError(
-      `${head} (check credentials for ${this.registry}); ${call.method} ${redactUrl(res.url)} replied ${status}${said ? ` ${said}` : ""}`,
-      { registry: this.registry, status, errors }
-    );
-  }
-  async #call(call) {
-    const base = await this.baseUrl();
-    const url = new URL(call.url, base);
-    const actions = call.access === "push" ? "pull,push" : call.access;
-    const scopes = [`repository:${call.repo}:${actions}`, ...call.extraScopes ?? []];
-    const ours = url.host === new URL(base).host;
-    const send = async (authorization2) => this.transport.request({
-      method: call.method,
-      url,
-      headers: { ...call.headers, authorization: authorization2 },
-      ...call.body !== void 0 ? { body: call.body } : {},
-      ...call.contentLength !== void 0 ? { contentLength: call.contentLength } : {},
-      ...call.retry !== void 0 ? { retry: call.retry } : {}
-    });
-    let authorization = ours ? await this.auth.authorization(scopes) : void 0;
-    let res = await send(authorization);
-    if (res.status === 401 && ours) {
-      const text = await res.text(64 * 1024);
-      const fresh = await this.auth.unauthorized(res.header("www-authenticate"), scopes, authorization);
-      if (fresh === void 0) throw this.#authError(res, text, call, 401);
-      authorization = fresh;
-      res = await send(authorization);
-      if (res.status === 401) throw this.#authError(res, await res.text(64 * 1024), call, 401);
-    }
-    if (res.status === 403 && !call.ok.includes(403)) throw this.#authError(res, await res.text(64 * 1024), call, 403);
-    if (!call.ok.includes(res.status)) {
-      const text = call.method === "HEAD" ? "" : await res.text(64 * 1024);
-      if (call.method === "HEAD") await res.dump();
-      const retryAfter = parseRetryAfter(res.header("retry-after"));
-      throw new RegistryError({
-        method: call.method,
-        url: res.url,
-        status: res.status,
-        errors: parseErrorBody(text),
-        body: text,
-        attempts: res.attempts,
-        ...retryAfter !== void 0 ? { retryAfterMs: retryAfter } : {}
-      });
-    }
-    return res;
-  }
-  /** Checks the registry speaks the v2 API, and learns how it wants to be authenticated. */
-  async ping() {
-    const base = await this.baseUrl();
-    const res = await this.transport.request({ method: "GET", url: `${base}/v2/` });
-    const text = await res.text(64 * 1024);
-    if (res.status === 401) {
-      this.auth.observe(res.header("www-authenticate"));
-      return;
-    }
-    if (res.status !== 200) {
-      throw new RegistryError({ method: "GET", url: res.url, status: res.status, errors: parseErrorBody(text), body: text });
-    }
-  }
-  /** Size of a blob in the repository, or undefined when it is not there (-1: size not given). */
-  async headBlob(repo, digest) {
-    const res = await this.#call({ method: "HEAD", url: `/v2/${repo}/blobs/${digest}`, repo, access: "pull", ok: [200, 404] });
-    await res.dump();
-    if (res.status === 404) return void 0;
-    const len2 = res.header("content-length");
-    return len2 !== void 0 && /^\d+$/.test(len2) ? Number(len2) : -1;
-  }
-  /** Opens a blob for reading; the caller must consume or destroy the stream. */
-  async openBlob(repo, digest) {
-    const res = await this.#call({ method: "GET", url: `/v2/${repo}/blobs/${digest}`, repo, access: "pull", ok: [200] });
-    const len2 = res.header("content-length");
-    return { size: len2 !== void 0 && /^\d+$/.test(len2) ? Number(len2) : void 0, stream: res.body };
-  }
-  /**
-   * Downloads a blob into the store, verifying digest and size (`size` when known, else the
-   * response's Content-Length). On a mismatch nothing is stored under the expected digest.
-   */
-  async getBlob(repo, digest, store, size) {
-    const have = await store.has(digest);
-    if (have && (size === void 0 || have.size === size)) return have;
-    const attempts = Math.max(1, this.#retry.attempts ?? 5);
-    for (let attempt = 1; ; attempt++) {
-      const { size: given, stream } = await this.openBlob(repo, digest);
-      const expected = size ?? given;
-      if (size !== void 0 && given !== void 0 && given !== size) {
-        stream.destroy();
-        throw new Error(
-          `blob ${digest} in ${this.registry}/${repo}: registry reports ${given} bytes, expected ${size}`
-        );
-      }
-      try {
-        if (expected !== void 0) return await store.writeStream(stream, { digest, size: expected });
-        const got = await store.writeStream(stream);
-        if (got.digest !== digest) throw new Error(`content mismatch: expected ${digest}, got ${got.digest} (${got.size} bytes)`);
-        return got;
-      } catch (err) {
-        stream.destroy();
-        if (!isRetryableError(err) || attempt >= attempts) {
-          if (err instanceof Error && /^content mismatch/.test(err.message)) {
-            throw new Error(`blob ${digest} from ${this.registry}/${repo}: ${err.message}`, { cause: err });
-          }
-          throw err;
-        }
-        const delay = retryDelay(attempt, this.#retry);
-        this.#log(`GET blob ${digest}: ${err.message}, retrying in ${(delay / 1e3).toFixed(1)}s`);
-        await sleep2(delay);
-      }
-    }
-  }
-  /** Starts an upload session; resolves with its Location. */
-  async startUpload(repo) {
-    const res = await this.#call({ method: "POST", url: `/v2/${repo}/blobs/uploads/`, repo, access: "push", ok: [202] });
-    await res.dump();
-    return this.#location(res);
-  }
-  #location(res) {
-    const loc = res.header("location");
-    if (!loc) throw new Error(`${res.url.pathname}: registry ${this.registry} sent no upload Location`);
-    return new URL(loc, res.url).toString();
-  }
-  /**
-   * Mounts a blob from another repository of this registry. 201: mounted. 202: the registry
-   * did not mount it and opened an upload session instead, to continue with.
-   */
-  async mountBlob(repo, digest, fromRepo) {
-    const url = `/v2/${repo}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(fromRepo)}`;
-    const res = await this.#call({
-      method: "POST",
-      url,
-      repo,
-      access: "push",
-      extraScopes: [`repository:${fromRepo}:pull`],
-      ok: [201, 202]
-    });
-    await res.dump();
-    if (res.status === 201) return { mounted: true };
-    return { mounted: false, location: this.#location(res) };
-  }
-  /**
-   * Uploads a blob: POST (or the given session `location`), then one PUT with the content —
-   * or PATCH chunks and a closing PUT when `chunkSize` is set. A failed attempt starts a new
-   * session, re-opening the content; one whose blob landed anyway is recognised by HEAD.
-   */
-  async uploadBlob(repo, digest, size, open3, opts = {}) {
-    const attempts = Math.max(1, this.#retry.attempts ?? 5);
-    let location = opts.location;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        if (attempt > 1) {
-          const have = await this.headBlob(repo, digest);
-          if (have !== void 0 && (have === size || have === -1)) return;
-        }
-        location ??= await this.startUpload(repo);
-        await this.#upload(repo, digest, size, open3, location);
-        return;
-      } catch (err) {
-        location = void 0;
-        if (!uploadRetryable(err) || attempt >= attempts) throw err;
-        const delay = err instanceof RegistryError && err.retryAfterMs !== void 0 ? Math.min(err.retryAfterMs, this.#retry.maxRetryAfterMs ?? 3e4) : retryDelay(attempt, this.#retry);
-        this.#log(`upload of ${digest} to ${this.registry}/${repo} failed (${err.message}); retrying in ${(delay / 1e3).toFixed(1)}s`);
-        await sleep2(delay);
-      }
-    }
-  }
-  async #upload(repo, digest, size, open3, location) {
-    let loc = new URL(location);
-    let body = open3;
-    let length = size;
-    if (this.chunkSize !== void 0 && size > 0) {
-      loc = await this.#patchChunks(repo, loc, size, open3(), this.chunkSize);
-      body = void 0;
-      length = 0;
-    }
-    const res = await this.#call({
-      method: "PUT",
-      url: appendQuery(loc, "digest", digest).toString(),
-      repo,
-      access: "push",
-      headers: body !== void 0 ? { "content-type": "application/octet-stream" } : {},
-      ...body !== void 0 ? { body, contentLength: length } : {},
-      retry: false,
-      ok: [201, 204]
-    });
-    await res.dump();
-    const theirs = res.header("docker-content-digest");
-    if (theirs !== void 0 && theirs !== digest) {
-      throw new Error(`upload of ${digest} to ${this.registry}/${repo}: registry stored it as ${theirs}`);
-    }
-  }
-  async #patchChunks(repo, location, size, stream, chunkSize) {
-    let loc = location;
-    let offset = 0;
-    try {
-      for await (const chunk of chunksOf(stream, chunkSize)) {
-        const end = offset + chunk.length - 1;
-        const res = await this.#call({
-          method: "PATCH",
-          url: loc.toString(),
-          repo,
-          access: "push",
-          headers: { "content-type": "application/octet-stream", "content-range": `${offset}-${end}` },
-          body: chunk,
-          retry: false,
-          ok: [202, 204]
-        });
-        await res.dump();
-        const range3 = res.header("range");
-        const m = range3 ? /^(?:bytes=)?(\d+)-(\d+)$/.exec(range3.trim()) : null;
-        if (m && Number(m[2]) !== end) {
-          throw new Error(`chunked upload to ${this.registry}/${repo}: registry has bytes ${m[1]}-${m[2]}, expected 0-${end}`);
-        }
-        offset = end + 1;
-        const next = res.header("location");
-        if (next) loc = new URL(next, res.url);
-      }
-    } finally {
-      stream.destroy();
-    }
-    if (offset !== size) throw new Error(`chunked upload to ${this.registry}/${repo}: content was ${offset} bytes, expected ${size}`);
-    return loc;
-  }
-  /**
-   * Fetches a manifest. Its digest is checked: against `ref` when that is a digest, else
-   * against Docker-Content-Digest when the registry sends one.
-   */
-  async getManifest(repo, ref, accept = MANIFEST_ACCEPT) {
-    const res = await this.#call({
-      method: "GET",
-      url: `/v2/${repo}/manifests/${ref}`,
-      repo,
-      access: "pull",
-      headers: { accept: accept.join(", ") },
-      ok: [200]
-    });
-    const bytes3 = await res.bytes(MAX_MANIFEST_BYTES);
-    const digest = sha256(bytes3);
-    const where = `${this.registry}/${repo}${isDigest(ref) ? "@" : ":"}${ref}`;
-    if (isDigest(ref) && ref !== digest) throw new Error(`manifest ${where}: content has digest ${digest}`);
-    const header = res.header("docker-content-digest");
-    if (!isDigest(ref) && header !== void 0 && header.startsWith("sha256:") && header !== digest) {
-      throw new Error(`manifest ${where}: registry says digest ${header}, content has ${digest}`);
-    }
-    let mediaType = baseMediaType(res.header("content-type"));
-    if (!MANIFEST_ACCEPT.includes(mediaType)) {
-      let doc;
-      try {
-        doc = JSON.parse(Buffer.from(bytes3).toString("utf8"));
-      } catch {
-        throw new Error(`manifest ${where}: not JSON (Content-Type ${mediaType || "none"})`);
-      }
-      if (typeof doc.mediaType === "string") mediaType = doc.mediaType;
-      else if (doc.schemaVersion === 2 && Array.isArray(doc.manifests)) mediaType = OCI_INDEX;
-      else if (doc.schemaVersion === 2 && typeof doc.config === "object" && doc.config !== null) mediaType = OCI_MANIFEST;
-    }
-    return { mediaType, digest, bytes: bytes3 };
-  }
-  /** Media type, digest and size of a manifest, or undefined when it is not there. */
-  async headManifest(repo, ref, accept = MANIFEST_ACCEPT) {
-    const res = await this.#call({
-      method: "HEAD",
-      url: `/v2/${repo}/manifests/${ref}`,
-      repo,
-      access: "pull",
-      headers: { accept: accept.join(", ") },
-      ok: [200, 404]
-    });
-    await res.dump();
-    if (res.status === 404) return void 0;
-    const digest = res.header("docker-content-digest");
-    const len2 = res.header("content-length");
-    if (digest === void 0 || !isDigest(digest) || len2 === void 0) {
-      const m = await this.getManifest(repo, ref, accept);
-      return { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length };
-    }
-    return { mediaType: baseMediaType(res.header("content-type")), digest, size: Number(len2) };
-  }
-  /** Puts a manifest under a tag or its digest; checks the registry agrees on the digest. */
-  async putManifest(repo, ref, bytes3, mediaType) {
-    const digest = sha256(bytes3);
-    if (isDigest(ref) && ref !== digest) throw new Error(`manifest put as ${ref} has digest ${digest}`);
-    const res = await this.#call({
-      method: "PUT",
-      url: `/v2/${repo}/manifests/${ref}`,
-      repo,
-      access: "push",
-      headers: { "content-type": mediaType },
-      body: bytes3,
-      ok: [200, 201, 202, 204]
-    });
-    await res.dump();
-    const theirs = res.header("docker-content-digest");
-    if (theirs !== void 0 && theirs !== digest) {
-      throw new Error(`PUT manifest ${this.registry}/${repo}:${ref}: registry computed digest ${theirs}, expected ${digest}`);
-    }
-    return digest;
-  }
-  /** Deletes a manifest by digest; false when it was not there. */
-  async deleteManifest(repo, digest) {
-    const res = await this.#call({ method: "DELETE", url: `/v2/${repo}/manifests/${digest}`, repo, access: "delete", ok: [200, 202, 204, 404] });
-    await res.dump();
-    return res.status !== 404;
-  }
-  /** Deletes a tag (registries that support it: OCI distribution 1.1); false when it was not there. */
-  async deleteTag(repo, tag) {
-    let res;
-    try {
-      res = await this.#call({ method: "DELETE", url: `/v2/${repo}/manifests/${tag}`, repo, access: "delete", ok: [200, 202, 204, 404] });
-    } catch (err) {
-      if (err instanceof RegistryError && (err.status === 400 || err.status === 405 || err.hasCode("UNSUPPORTED"))) {
-        throw new Error(`cannot delete tag ${this.registry}/${repo}:${tag}: the registry does not support deleting tags (${err.message})`, {
-          cause: err
-        });
-      }
-      throw err;
-    }
-    await res.dump();
-    return res.status !== 404;
-  }
-  /** All tags of a repository (following pagination); [] when the repository does not exist. */
-  async listTags(repo) {
-    const tags = [];
-    let url = `/v2/${repo}/tags/list?n=1000`;
-    for (let page = 0; page < 1e3; page++) {
-      const res = await this.#call({ method: "GET", url, repo, access: "pull", ok: [200, 404] });
-      if (res.status === 404) {
-        await res.dump();
-        return tags;
-      }
-      const body = JSON.parse(await res.text(MAX_MANIFEST_BYTES));
-      if (Array.isArray(body.tags)) {
-        for (const t of body.tags) if (typeof t === "string") tags.push(t);
-      }
-      const link3 = res.header("link");
-      const next = link3 ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link3) : null;
-      if (!next) break;
-      url = new URL(next[1], res.url).toString();
-    }
-    return tags;
-  }
-};
-
-// src/registry/credentials.ts
-import { readFile as readFile8 } from "node:fs/promises";
-import { spawn as spawn2 } from "node:child_process";
-import { homedir } from "node:os";
-import { join as join19 } from "node:path";
-function dockerConfigPath(env = process.env, configDir) {
-  const dir = configDir ?? (env.DOCKER_CONFIG || join19(env.HOME || homedir(), ".docker"));
-  return join19(dir, "config.json");
-}
-async function readDockerConfig(path) {
-  let text;
-  try {
-    text = await readFile8(path, "utf8");
-  } catch (err) {
-    if (err.code === "ENOENT") return void 0;
-    throw new Error(`cannot read docker config ${path}: ${err.message}`);
-  }
-  if (text.trim() === "") return {};
-  try {
-    const json = JSON.parse(text);
-    if (typeof json !== "object" || json === null || Array.isArray(json)) throw new Error("not a JSON object");
-    return json;
-  } catch (err) {
-    throw new Error(`invalid docker config ${path}: ${err.message}`);
-  }
-}
-function credentialKeys(registry) {
-  const host = normalizeRegistry(registry);
-  const keys = [host, `https://${host}`, `http://${host}`];
-  if (host === DOCKER_HUB_REGISTRY) {
-    keys.unshift(DOCKER_HUB_CREDENTIALS_KEY);
-    keys.push("docker.io", "https://docker.io", "registry-1.docker.io", "https://registry-1.docker.io");
-  }
-  return keys;
-}
-function helperServerUrl(registry) {
-  const host = normalizeRegistry(registry);
-  return host === DOCKER_HUB_REGISTRY ? DOCKER_HUB_CREDENTIALS_KEY : host;
-}
-function lookup2(map, registry) {
-  if (!map) return void 0;
-  for (const key of credentialKeys(registry)) {
-    if (Object.hasOwn(map, key)) return map[key];
-  }
-  const host = normalizeRegistry(registry);
-  for (const [key, value] of Object.entries(map)) {
-    if (normalizeRegistry(key) === host) return value;
-  }
-  return void 0;
-}
-function fromConfigEntry(entry, where) {
-  const out = {};
-  if (entry.auth) {
-    const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
-    const colon = decoded.indexOf(":");
-    if (colon <= 0) throw new Error(`invalid "auth" for ${where} in docker config: expected base64 of "user:password"`);
-    out.username = decoded.slice(0, colon);
-    out.password = decoded.slice(colon + 1);
-  } else {
-    if (entry.username) out.username = entry.username;
-    if (entry.password) out.password = entry.password;
-  }
-  if (entry.identitytoken) out.identityToken = entry.identitytoken;
-  if (entry.registrytoken) out.registryToken = entry.registrytoken;
-  return out.password || out.identityToken || out.registryToken ? out : void 0;
-}
-function runCredentialHelper(helper, serverUrl, options = {}) {
-  if (!/^[A-Za-z0-9_.-]+$/.test(helper)) return Promise.reject(new Error(`invalid credential helper name "${helper}"`));
-  const program = `docker-credential-${helper}`;
-  return new Promise((resolve4, reject) => {
-    const child = spawn2(program, ["get"], { env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 3e4);
-    timer.unref();
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (b) => out.push(b));
-    child.stderr.on("data", (b) => err.push(b));
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(
-        new Error(
-          e.code === "ENOENT" ? `credential helper ${program} not found on PATH (configured in docker config for ${serverUrl})` : `credential helper ${program} failed to start: ${e.message}`
-        )
-      );
-    });
-    child.stdin.on("error", () => {
-    });
-    child.stdin.end(serverUrl);
-    child.on("close", (code2, signal) => {
-      clearTimeout(timer);
-      const stdout = Buffer.concat(out).toString("utf8").trim();
-      const stderr = Buffer.concat(err).toString("utf8").trim();
-      if (code2 !== 0) {
-        if (/credentials not found/i.test(stdout) || /credentials not found/i.test(stderr)) return resolve4(void 0);
-        const why = signal ? `killed by ${signal}` : `exit code ${code2}`;
-        return reject(new Error(`credential helper ${program} failed for ${serverUrl} (${why})`));
-      }
-      let parsed;
-      try {
-        parsed = JSON.parse(stdout);
-      } catch {
-        return reject(new Error(`credential helper ${program} returned invalid JSON for ${serverUrl}`));
-      }
-      const username = typeof parsed.Username === "string" ? parsed.Username : "";
-      const secret2 = typeof parsed.Secret === "string" ? parsed.Secret : "";
-      if (!secret2) return resolve4(void 0);
-      resolve4(username === "<token>" ? { identityToken: secret2 } : { username, password: secret2 });
-    });
-  });
-}
-function secretsOf(auth) {
-  const out = [];
-  if (auth.password) {
-    out.push(auth.password);
-    if (auth.username !== void 0) out.push(Buffer.from(`${auth.username}:${auth.password}`).toString("base64"));
-  }
-  if (auth.identityToken) out.push(auth.identityToken);
-  if (auth.registryToken) out.push(auth.registryToken);
-  return out;
-}
-function dockerCredentials(options = {}) {
-  const env = options.env ?? process.env;
-  const mask = options.maskSecret ?? (() => {
-  });
-  const explicit = /* @__PURE__ */ new Map();
-  for (const e of options.explicit ?? []) {
-    const auth = { username: e.username, password: e.password };
-    for (const s of secretsOf(auth)) mask(s);
-    explicit.set(normalizeRegistry(e.registry), auth);
-  }
-  let config;
-  const cache = /* @__PURE__ */ new Map();
-  const resolveFor = async (registry) => {
-    const host = normalizeRegistry(registry);
-    const given = explicit.get(host);
-    if (given) return given;
-    config ??= readDockerConfig(dockerConfigPath(env, options.configDir));
-    const file = await config;
-    if (!file) return void 0;
-    const helperOpts = { env, timeoutMs: options.helperTimeoutMs ?? 3e4 };
-    const helper = lookup2(file.credHelpers, host);
-    if (helper) return runCredentialHelper(helper, helperServerUrl(host), helperOpts);
-    const entry = lookup2(file.auths, host);
-    const fromFile = entry ? fromConfigEntry(entry, host) : void 0;
-    if (fromFile) return fromFile;
-    if (file.credsStore) return runCredentialHelper(file.credsStore, helperServerUrl(host), helperOpts);
-    return void 0;
-  };
-  return (registry) => {
-    const key = normalizeRegistry(registry);
-    let p = cache.get(key);
-    if (!p) {
-      p = resolveFor(key).then((auth) => {
-        if (auth) for (const s of secretsOf(auth)) mask(s);
-        return auth;
-      });
-      cache.set(key, p);
-    }
-    return p;
-  };
-}
-
-// src/registry/pool.ts
-var RegistryPool = class {
-  #access;
-  #transport;
-  #clients = /* @__PURE__ */ new Map();
-  #credentials;
-  constructor(access2) {
-    this.#access = access2;
-    this.#transport = new Transport({ insecureRegistries: access2.insecureRegistries, log: access2.log });
-    const fromConfig = dockerCredentials({ env: access2.env, explicit: access2.explicit, maskSecret: access2.maskSecret });
-    const fallback = access2.fallback;
-    if (fallback) access2.maskSecret(fallback.password);
-    this.#credentials = fallback ? async (registry) => await fromConfig(registry) ?? (normalizeRegistry(registry) === normalizeRegistry(fallback.registry) ? { username: fallback.username, password: fallback.password } : void 0) : fromConfig;
-  }
-  client(registry) {
-    const host = normalizeRegistry(registry);
-    let c = this.#clients.get(host);
-    if (!c) {
-      c = new RegistryClient(host, {
-        credentials: this.#credentials,
-        insecureRegistries: this.#access.insecureRegistries,
-        transport: this.#transport,
-        chunkSize: this.#access.chunkSize,
-        log: this.#access.log,
-        maskSecret: this.#access.maskSecret
-      });
-      this.#clients.set(host, c);
-    }
-    return c;
-  }
-  async close() {
-    for (const c of this.#clients.values()) await c.close();
-    await this.#transport.close();
-  }
-};
 
 // src/stamp.ts
 import { execFile as execFile3 } from "node:child_process";
@@ -65638,6 +65710,7 @@ async function runPipeline(opts) {
           const provider = await engine.build(n.node);
           if (!n.perPlatform) return { provider, artifact: provider.artifact ?? provider.run?.artifact };
           const images = await Promise.all(n.perPlatform.map((p) => engine.build(p)));
+          if (images.length === 1) return { provider, artifact: images[0]?.artifact };
           return { provider, artifact: await wrapIndex(store, outputDir, n.node, images, opts.metadata?.indexAnnotations) };
         })
       ), () => engine.running(), opts.status ?? ((m) => opts.log.info(m)), "building", opts.status ? 1e3 : void 0)
@@ -65673,7 +65746,8 @@ async function runPipeline(opts) {
         report.tags = result.loaded;
         opts.log.info(`${label}: loaded ${result.loaded.join(", ")} (${result.bytesSent} bytes sent)`);
       } else {
-        const destinations = planDestinations(label, run4, { repository: opts.repository, tags: opts.tags ?? [] });
+        const planned = planDestinations(label, run4, { repository: opts.repository, tags: opts.tags ?? [] });
+        const destinations = opts.pushByDigest ? planned.map((d) => ({ ...d, tags: [] })) : planned;
         if (opts.push === false) {
           opts.log.info(`${label}: built; not pushed (push disabled)`);
           continue;
@@ -65747,8 +65821,8 @@ function locate(message, workspaceRoot, checkoutRoot) {
 function short(digest) {
   return digest ? code(`${digest.slice(0, 19)}\u2026`) : "\u2014";
 }
-function code(text) {
-  return `<code>${text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")}</code>`;
+function code(text2) {
+  return `<code>${text2.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")}</code>`;
 }
 function bytes2(n) {
   if (n < 1024) return `${n} B`;
@@ -65776,6 +65850,10 @@ async function run3() {
   let root;
   try {
     const inputs = getInputs();
+    if (inputs.merge.length > 0) {
+      await runMerge(inputs);
+      return;
+    }
     try {
       root = findWorkspaceRoot(inputs.workingDirectory);
     } catch {
@@ -65793,6 +65871,7 @@ async function run3() {
       insecureRegistries: inputs.insecureRegistries,
       chunkSize: inputs.chunkSize,
       stamp: inputs.stamp,
+      pushByDigest: inputs.pushByDigest,
       metadata: { labels: inputs.labels, manifestAnnotations: inputs.annotations.manifest, indexAnnotations: inputs.annotations.index },
       githubToken: inputs.githubToken ? { username: process.env.GITHUB_ACTOR || "github-actions", token: inputs.githubToken } : void 0,
       maskSecret: (s) => setSecret(s),
@@ -65826,6 +65905,28 @@ async function run3() {
     } else {
       setFailed(message);
     }
+  }
+}
+async function runMerge(inputs) {
+  const pool = new RegistryPool({
+    explicit: inputs.credentials,
+    insecureRegistries: inputs.insecureRegistries,
+    log: (m) => info(m),
+    maskSecret: (s) => setSecret(s),
+    fallback: inputs.githubToken ? { registry: "ghcr.io", username: process.env.GITHUB_ACTOR || "github-actions", password: inputs.githubToken } : void 0
+  });
+  try {
+    const tags = inputs.tags.map((t) => t.slice(t.lastIndexOf(":") + 1));
+    const result = await group(
+      "Merging platform images into an index",
+      () => mergeIndex(pool, { sources: inputs.merge, repository: inputs.repository || void 0, tags, annotations: inputs.annotations.index }, (m) => info(m))
+    );
+    setOutput("digest", result.digest);
+    setOutput("images", [...result.tagged, result.reference].join("\n"));
+    setOutput("tags", result.tagged.join("\n"));
+    setOutput("metadata", JSON.stringify({ merge: result }));
+  } finally {
+    await pool.close();
   }
 }
 async function writeSummary(reports) {

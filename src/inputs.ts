@@ -20,6 +20,9 @@ export interface Inputs {
   labels: Record<string, string>;
   annotations: { manifest: Record<string, string>; index: Record<string, string> };
   githubToken: string;
+  pushByDigest: boolean;
+  /** Merge mode: `registry/repo@sha256:…` images to combine into one index (no build). */
+  merge: string[];
 }
 
 function secret(value: string): string {
@@ -29,7 +32,11 @@ function secret(value: string): string {
 
 export function getInputs(): Inputs {
   const targets = parseList(core.getInput('targets'));
-  if (targets.length === 0) throw new Error('input "targets" is required: name at least one BUILD target, e.g. //apps/app:image_load');
+  const merge = parseList(core.getInput('merge'));
+  if (targets.length === 0 && merge.length === 0) {
+    throw new Error('input "targets" is required: name at least one BUILD target, e.g. //apps/app:image_load');
+  }
+  if (targets.length > 0 && merge.length > 0) throw new Error('inputs "targets" and "merge" exclude each other: merge combines images pushed earlier');
   const username = core.getInput('username');
   const password = core.getInput('password');
   if (password !== '') core.setSecret(password);
@@ -56,5 +63,7 @@ export function getInputs(): Inputs {
     labels: parseKeyValues('labels', core.getInput('labels')),
     annotations: parseAnnotations(core.getInput('annotations')),
     githubToken: secret(core.getInput('github-token')),
+    pushByDigest: parseBool('push-by-digest', core.getInput('push-by-digest'), false),
+    merge,
   };
 }

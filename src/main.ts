@@ -1,5 +1,7 @@
 import * as core from '@actions/core';
-import { getInputs } from './inputs.ts';
+import { getInputs, type Inputs } from './inputs.ts';
+import { mergeIndex } from './publish/merge.ts';
+import { RegistryPool } from './registry/pool.ts';
 import { runPipeline, type TargetReport } from './pipeline.ts';
 import { describeError } from './errors.ts';
 import { locate } from './annotations.ts';
@@ -17,6 +19,10 @@ export async function run(): Promise<void> {
   let root: string | undefined;
   try {
     const inputs = getInputs();
+    if (inputs.merge.length > 0) {
+      await runMerge(inputs);
+      return;
+    }
     try {
       root = findWorkspaceRoot(inputs.workingDirectory);
     } catch {
@@ -35,6 +41,7 @@ export async function run(): Promise<void> {
       insecureRegistries: inputs.insecureRegistries,
       chunkSize: inputs.chunkSize,
       stamp: inputs.stamp,
+      pushByDigest: inputs.pushByDigest,
       metadata: { labels: inputs.labels, manifestAnnotations: inputs.annotations.manifest, indexAnnotations: inputs.annotations.index },
       githubToken: inputs.githubToken ? { username: process.env.GITHUB_ACTOR || 'github-actions', token: inputs.githubToken } : undefined,
       maskSecret: (s) => core.setSecret(s),
@@ -69,6 +76,29 @@ export async function run(): Promise<void> {
     } else {
       core.setFailed(message);
     }
+  }
+}
+
+/** Merge mode: the index over images pushed by digest on other runners, then the tags. */
+async function runMerge(inputs: Inputs): Promise<void> {
+  const pool = new RegistryPool({
+    explicit: inputs.credentials,
+    insecureRegistries: inputs.insecureRegistries,
+    log: (m) => core.info(m),
+    maskSecret: (s) => core.setSecret(s),
+    fallback: inputs.githubToken ? { registry: 'ghcr.io', username: process.env.GITHUB_ACTOR || 'github-actions', password: inputs.githubToken } : undefined,
+  });
+  try {
+    const tags = inputs.tags.map((t) => t.slice(t.lastIndexOf(':') + 1));
+    const result = await core.group('Merging platform images into an index', () =>
+      mergeIndex(pool, { sources: inputs.merge, repository: inputs.repository || undefined, tags, annotations: inputs.annotations.index }, (m) => core.info(m)),
+    );
+    core.setOutput('digest', result.digest);
+    core.setOutput('images', [...result.tagged, result.reference].join('\n'));
+    core.setOutput('tags', result.tagged.join('\n'));
+    core.setOutput('metadata', JSON.stringify({ merge: result }));
+  } finally {
+    await pool.close();
   }
 }
 

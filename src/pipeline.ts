@@ -34,6 +34,8 @@ export interface PipelineOptions {
   repository?: string;
   /** Override every pushed target's tags: bare tags or full `registry/repo:tag` references. */
   tags?: string[];
+  /** Push by digest only, setting no tag (the per-platform jobs of a distributed build). */
+  pushByDigest?: boolean;
   /** Build each named image for these platforms and wrap them in an index. */
   platforms?: Platform[];
   credentials?: ExplicitCredentials[];
@@ -179,6 +181,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
           const provider = await engine.build(n.node);
           if (!n.perPlatform) return { provider, artifact: provider.artifact ?? provider.run?.artifact };
           const images = await Promise.all(n.perPlatform.map((p) => engine.build(p)));
+          // One platform is that platform's image, not an index of one (what a per-platform job pushes).
+          if (images.length === 1) return { provider, artifact: images[0]?.artifact };
           return { provider, artifact: await wrapIndex(store, outputDir, n.node, images, opts.metadata?.indexAnnotations) };
         }),
       ), () => engine.running(), opts.status ?? ((m) => opts.log.info(m)), 'building', opts.status ? 1000 : undefined),
@@ -214,7 +218,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
         report.tags = result.loaded;
         opts.log.info(`${label}: loaded ${result.loaded.join(', ')} (${result.bytesSent} bytes sent)`);
       } else {
-        const destinations = planDestinations(label, run, { repository: opts.repository, tags: opts.tags ?? [] });
+        const planned = planDestinations(label, run, { repository: opts.repository, tags: opts.tags ?? [] });
+        const destinations = opts.pushByDigest ? planned.map((d) => ({ ...d, tags: [] })) : planned;
         if (opts.push === false) {
           opts.log.info(`${label}: built; not pushed (push disabled)`);
           continue;

@@ -233,6 +233,47 @@ describe('push to an htpasswd registry', () => {
     await withFallback.close();
   });
 
+  test('distributed mode: each platform pushed by digest without tags, then the action merges and tags', async () => {
+    const root = basedWorkspace(seed, 'oci', `${registry.host}/hello-dist`);
+    const refs: string[] = [];
+    for (const p of PLATFORMS) {
+      const r = report(await runPipeline(options(root, { platforms: [p], pushByDigest: true, outputDir: join(root, `out-${p.architecture}`) })), '//apps/hello_world:push');
+      assert.deepEqual(r.tags, []);
+      refs.push(...r.references);
+    }
+    const before = await runCommand('skopeo', ['list-tags', '--tls-verify=false', `--creds=pusher:${USERS.pusher}`, `docker://${registry.host}/hello-dist`]);
+    assert.ok(before.code !== 0 || (JSON.parse(before.stdout).Tags ?? []).length === 0, `no tag before the merge: ${before.stdout}`);
+    // The merge job, run as the runner runs the action.
+    const dir = mkdtempSync(join(tmpdir(), 'merge-'));
+    const outputFile = join(dir, 'output');
+    writeFileSync(outputFile, '');
+    const res = await runCommand(process.execPath, [join(repoRoot, 'dist', 'index.js')], {
+      env: {
+        ...process.env,
+        INPUT_MERGE: refs.join('\n'),
+        INPUT_TAGS: `${registry.host}/hello-dist:v1.0.0\n${registry.host}/hello-dist:latest`,
+        INPUT_REGISTRY: registry.host,
+        INPUT_USERNAME: 'pusher',
+        INPUT_PASSWORD: USERS.pusher,
+        GITHUB_OUTPUT: outputFile,
+      },
+    });
+    assert.equal(res.code, 0, res.stdout + res.stderr);
+    // Secrets reach the runner only as ::add-mask:: commands, which it strips from logs.
+    const printed = res.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::'));
+    assert.ok(res.stdout.includes(`::add-mask::${USERS.pusher}`), 'the password is masked');
+    assert.ok(!printed.some((l) => l.includes(USERS.pusher ?? '?')), 'the password is never printed');
+    const digest = /digest<<(\S+)\n(.*)\n\1/.exec(readFileSync(outputFile, 'utf8'))?.[2];
+    const raw = await runCommand('skopeo', ['inspect', '--raw', '--tls-verify=false', `--creds=pusher:${USERS.pusher}`, `docker://${registry.host}/hello-dist:v1.0.0`]);
+    const index = JSON.parse(raw.stdout) as { mediaType: string; manifests: Array<{ digest: string; platform: { architecture: string } }> };
+    assert.equal(index.mediaType, 'application/vnd.oci.image.index.v1+json');
+    assert.deepEqual(index.manifests.map((m) => `${registry.host}/hello-dist@${m.digest}`), refs);
+    assert.deepEqual(index.manifests.map((m) => m.platform.architecture), ['amd64', 'arm64']);
+    // Same digest as the single-runner build of both platforms.
+    const single = report(await runPipeline(options(root, { pushByDigest: true, outputDir: join(root, 'out-both') })), '//apps/hello_world:push');
+    assert.equal(digest, single.digest);
+  });
+
   test('the repository and tags inputs override the rule, metadata-action style', async () => {
     const root = basedWorkspace(seed, 'oci', `${registry.host}/ignored`);
     const r = report(

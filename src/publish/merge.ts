@@ -1,0 +1,94 @@
+import { text } from 'node:stream/consumers';
+import { formatPlatform, normalizePlatform } from '../oci/platform.ts';
+import { isIndexMediaType, indexMediaType, familyOf } from '../oci/mediatypes.ts';
+import { serializeIndex } from '../oci/json.ts';
+import { sha256 } from '../oci/digest.ts';
+import type { Descriptor, Digest, ImageConfig, ImageIndex, ImageManifest, Platform } from '../oci/types.ts';
+import type { RegistryPool } from '../registry/pool.ts';
+import { parseReference, validateTag } from '../registry/reference.ts';
+
+export interface MergeRequest {
+  /** `registry/repo@sha256:…` of single-platform images (or indexes, whose entries are taken). */
+  sources: string[];
+  /** `registry/repo` to push the index to; default: the sources' repository. */
+  repository?: string;
+  tags: string[];
+  annotations?: Record<string, string>;
+}
+
+export interface MergeResult {
+  digest: Digest;
+  mediaType: string;
+  platforms: string[];
+  reference: string;
+  tagged: string[];
+}
+
+/**
+ * The merge step of distributed builds: each platform was built on its own runner and pushed
+ * by digest; this makes the index over them, pushes it by digest, and only then sets the tags.
+ * Nothing is downloaded but manifests and configs.
+ */
+export async function mergeIndex(pool: RegistryPool, req: MergeRequest, log: (m: string) => void): Promise<MergeResult> {
+  if (req.sources.length === 0) throw new Error('merge: no source images given');
+  const refs = req.sources.map((s) => {
+    const r = parseReference(s);
+    if (!r.digest) throw new Error(`merge: "${s}" must be pinned by digest (registry/repo@sha256:…)`);
+    return r;
+  });
+  const first = refs[0] as (typeof refs)[number];
+  const target = req.repository ? parseReference(req.repository) : first;
+  if (target.tag !== undefined && req.repository) throw new Error(`merge: repository "${req.repository}" must not carry a tag`);
+  for (const r of refs) {
+    if (r.registry !== target.registry || r.repository !== target.repository) {
+      throw new Error(`merge: ${r.registry}/${r.repository}@${r.digest} is not in ${target.registry}/${target.repository}; push every platform to the repository the index goes to`);
+    }
+  }
+  for (const t of req.tags) validateTag(t);
+  const client = pool.client(target.registry);
+  const manifests: Descriptor[] = [];
+  for (const r of refs) {
+    const got = await client.getManifest(r.repository, r.digest as Digest);
+    const doc = JSON.parse(Buffer.from(got.bytes).toString('utf8')) as ImageManifest | ImageIndex;
+    if (isIndexMediaType(got.mediaType)) {
+      manifests.push(...(doc as ImageIndex).manifests.filter((m) => m.platform));
+      continue;
+    }
+    const manifest = doc as ImageManifest;
+    const { stream } = await client.openBlob(r.repository, manifest.config.digest);
+    const config = JSON.parse(await text(stream)) as ImageConfig;
+    const platform: Platform = { os: config.os, architecture: config.architecture };
+    if (config.variant) platform.variant = config.variant;
+    manifests.push({ mediaType: got.mediaType, digest: got.digest, size: got.bytes.length, platform: normalizePlatform(platform) });
+  }
+  const seen = new Map<string, string>();
+  for (const m of manifests) {
+    const key = formatPlatform(normalizePlatform(m.platform as Platform));
+    const other = seen.get(key);
+    if (other && other !== m.digest) throw new Error(`merge: two images for ${key} (${other} and ${m.digest})`);
+    seen.set(key, m.digest);
+  }
+  const unique = manifests.filter((m, i) => manifests.findIndex((n) => n.digest === m.digest) === i);
+  const family = unique.every((m) => familyOf(m.mediaType) === 'docker') ? 'docker' : 'oci';
+  const index: ImageIndex = {
+    schemaVersion: 2,
+    mediaType: indexMediaType(family),
+    manifests: unique,
+    ...(req.annotations && Object.keys(req.annotations).length ? { annotations: req.annotations } : {}),
+  };
+  const bytes = Buffer.from(serializeIndex(index));
+  const digest = await client.putManifest(target.repository, sha256(bytes), bytes, index.mediaType);
+  log(`${target.registry}/${target.repository}@${digest}: index over ${unique.map((m) => formatPlatform(m.platform as Platform)).join(', ')}`);
+  const tagged: string[] = [];
+  for (const t of req.tags) {
+    await client.putManifest(target.repository, t, bytes, index.mediaType);
+    tagged.push(`${target.registry}/${target.repository}:${t}`);
+  }
+  return {
+    digest,
+    mediaType: index.mediaType,
+    platforms: unique.map((m) => formatPlatform(m.platform as Platform)),
+    reference: `${target.registry}/${target.repository}@${digest}`,
+    tagged,
+  };
+}
