@@ -7,6 +7,7 @@ var __getOwnPropDesc = Object.getOwnPropertyDescriptor;
 var __getOwnPropNames = Object.getOwnPropertyNames;
 var __getProtoOf = Object.getPrototypeOf;
 var __hasOwnProp = Object.prototype.hasOwnProperty;
+var __name = (target, value) => __defProp(target, "name", { value, configurable: true });
 var __require = /* @__PURE__ */ ((x) => typeof require !== "undefined" ? require : typeof Proxy !== "undefined" ? new Proxy(x, {
   get: (a, b) => (typeof require !== "undefined" ? require : a)[b]
 }) : x)(function(x) {
@@ -48,6 +49,9 @@ var require_default = __commonJS({
 var require_fixed_size = __commonJS({
   "node_modules/fast-fifo/fixed-size.js"(exports, module) {
     module.exports = class FixedFIFO {
+      static {
+        __name(this, "FixedFIFO");
+      }
       constructor(hwm) {
         if (!(hwm > 0) || (hwm - 1 & hwm) !== 0) throw new Error("Max size for a FixedFIFO should be a power of two");
         this.buffer = new Array(hwm);
@@ -89,6 +93,9 @@ var require_fast_fifo = __commonJS({
   "node_modules/fast-fifo/index.js"(exports, module) {
     var FixedFIFO = require_fixed_size();
     module.exports = class FastFIFO {
+      static {
+        __name(this, "FastFIFO");
+      }
       constructor(hwm) {
         this.hwm = hwm || 16;
         this.head = new FixedFIFO(this.hwm);
@@ -137,118 +144,156 @@ var require_b4a = __commonJS({
     function isBuffer(value) {
       return Buffer.isBuffer(value) || value instanceof Uint8Array;
     }
+    __name(isBuffer, "isBuffer");
     function isEncoding(encoding) {
       return Buffer.isEncoding(encoding);
     }
+    __name(isEncoding, "isEncoding");
     function alloc(size, fill2, encoding) {
       return Buffer.alloc(size, fill2, encoding);
     }
+    __name(alloc, "alloc");
     function allocUnsafe(size) {
       return Buffer.allocUnsafe(size);
     }
+    __name(allocUnsafe, "allocUnsafe");
     function allocUnsafeSlow(size) {
       return Buffer.allocUnsafeSlow(size);
     }
+    __name(allocUnsafeSlow, "allocUnsafeSlow");
     function byteLength(string, encoding) {
       return Buffer.byteLength(string, encoding);
     }
+    __name(byteLength, "byteLength");
     function compare2(a, b) {
       return Buffer.compare(a, b);
     }
+    __name(compare2, "compare");
     function concat2(buffers, totalLength) {
       return Buffer.concat(buffers, totalLength);
     }
+    __name(concat2, "concat");
     function copy(source, target, targetStart, start, end) {
       return toBuffer(source).copy(target, targetStart, start, end);
     }
+    __name(copy, "copy");
     function equals2(a, b) {
       return toBuffer(a).equals(b);
     }
+    __name(equals2, "equals");
     function fill(buffer, value, offset, end, encoding) {
       return toBuffer(buffer).fill(value, offset, end, encoding);
     }
+    __name(fill, "fill");
     function from(value, encodingOrOffset, length) {
       return Buffer.from(value, encodingOrOffset, length);
     }
+    __name(from, "from");
     function includes(buffer, value, byteOffset, encoding) {
       return toBuffer(buffer).includes(value, byteOffset, encoding);
     }
+    __name(includes, "includes");
     function indexOf(buffer, value, byfeOffset, encoding) {
       return toBuffer(buffer).indexOf(value, byfeOffset, encoding);
     }
+    __name(indexOf, "indexOf");
     function lastIndexOf(buffer, value, byteOffset, encoding) {
       return toBuffer(buffer).lastIndexOf(value, byteOffset, encoding);
     }
+    __name(lastIndexOf, "lastIndexOf");
     function swap16(buffer) {
       return toBuffer(buffer).swap16();
     }
+    __name(swap16, "swap16");
     function swap32(buffer) {
       return toBuffer(buffer).swap32();
     }
+    __name(swap32, "swap32");
     function swap64(buffer) {
       return toBuffer(buffer).swap64();
     }
+    __name(swap64, "swap64");
     function toBuffer(buffer) {
       if (Buffer.isBuffer(buffer)) return buffer;
       return Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     }
+    __name(toBuffer, "toBuffer");
     function toString(buffer, encoding, start, end) {
       return toBuffer(buffer).toString(encoding, start, end);
     }
+    __name(toString, "toString");
     function toHex(buffer, start, end) {
       return toBuffer(buffer).toString("hex", start, end);
     }
+    __name(toHex, "toHex");
     function write(buffer, string, offset, length, encoding) {
       return toBuffer(buffer).write(string, offset, length, encoding);
     }
+    __name(write, "write");
     function readDoubleBE(buffer, offset) {
       return toBuffer(buffer).readDoubleBE(offset);
     }
+    __name(readDoubleBE, "readDoubleBE");
     function readDoubleLE(buffer, offset) {
       return toBuffer(buffer).readDoubleLE(offset);
     }
+    __name(readDoubleLE, "readDoubleLE");
     function readFloatBE(buffer, offset) {
       return toBuffer(buffer).readFloatBE(offset);
     }
+    __name(readFloatBE, "readFloatBE");
     function readFloatLE(buffer, offset) {
       return toBuffer(buffer).readFloatLE(offset);
     }
+    __name(readFloatLE, "readFloatLE");
     function readInt32BE(buffer, offset) {
       return toBuffer(buffer).readInt32BE(offset);
     }
+    __name(readInt32BE, "readInt32BE");
     function readInt32LE(buffer, offset) {
       return toBuffer(buffer).readInt32LE(offset);
     }
+    __name(readInt32LE, "readInt32LE");
     function readUInt32BE(buffer, offset) {
       return toBuffer(buffer).readUInt32BE(offset);
     }
+    __name(readUInt32BE, "readUInt32BE");
     function readUInt32LE(buffer, offset) {
       return toBuffer(buffer).readUInt32LE(offset);
     }
+    __name(readUInt32LE, "readUInt32LE");
     function writeDoubleBE(buffer, value, offset) {
       return toBuffer(buffer).writeDoubleBE(value, offset);
     }
+    __name(writeDoubleBE, "writeDoubleBE");
     function writeDoubleLE(buffer, value, offset) {
       return toBuffer(buffer).writeDoubleLE(value, offset);
     }
+    __name(writeDoubleLE, "writeDoubleLE");
     function writeFloatBE(buffer, value, offset) {
       return toBuffer(buffer).writeFloatBE(value, offset);
     }
+    __name(writeFloatBE, "writeFloatBE");
     function writeFloatLE(buffer, value, offset) {
       return toBuffer(buffer).writeFloatLE(value, offset);
     }
+    __name(writeFloatLE, "writeFloatLE");
     function writeInt32BE(buffer, value, offset) {
       return toBuffer(buffer).writeInt32BE(value, offset);
     }
+    __name(writeInt32BE, "writeInt32BE");
     function writeInt32LE(buffer, value, offset) {
       return toBuffer(buffer).writeInt32LE(value, offset);
     }
+    __name(writeInt32LE, "writeInt32LE");
     function writeUInt32BE(buffer, value, offset) {
       return toBuffer(buffer).writeUInt32BE(value, offset);
     }
+    __name(writeUInt32BE, "writeUInt32BE");
     function writeUInt32LE(buffer, value, offset) {
       return toBuffer(buffer).writeUInt32LE(value, offset);
     }
+    __name(writeUInt32LE, "writeUInt32LE");
     module.exports = {
       isBuffer,
       isEncoding,
@@ -297,6 +342,9 @@ var require_pass_through_decoder = __commonJS({
   "node_modules/text-decoder/lib/pass-through-decoder.js"(exports, module) {
     var b4a = require_b4a();
     module.exports = class PassThroughDecoder {
+      static {
+        __name(this, "PassThroughDecoder");
+      }
       constructor(encoding) {
         this.encoding = encoding;
       }
@@ -318,6 +366,9 @@ var require_utf8_decoder = __commonJS({
   "node_modules/text-decoder/lib/utf8-decoder.js"(exports, module) {
     var b4a = require_b4a();
     module.exports = class UTF8Decoder {
+      static {
+        __name(this, "UTF8Decoder");
+      }
       constructor() {
         this._reset();
       }
@@ -431,6 +482,7 @@ var require_utf8_decoder = __commonJS({
       const available = len2 - i;
       return available < needed ? available : 0;
     }
+    __name(trailingIncomplete, "trailingIncomplete");
     function trailingBytesSeen(data) {
       const len2 = data.byteLength;
       if (len2 === 0) return 0;
@@ -457,6 +509,7 @@ var require_utf8_decoder = __commonJS({
       }
       return 0;
     }
+    __name(trailingBytesSeen, "trailingBytesSeen");
   }
 });
 
@@ -466,6 +519,9 @@ var require_text_decoder = __commonJS({
     var PassThroughDecoder = require_pass_through_decoder();
     var UTF8Decoder = require_utf8_decoder();
     module.exports = class TextDecoder {
+      static {
+        __name(this, "TextDecoder");
+      }
       constructor(encoding = "utf8") {
         this.encoding = normalizeEncoding(encoding);
         switch (this.encoding) {
@@ -519,6 +575,7 @@ var require_text_decoder = __commonJS({
           throw new Error("Unknown encoding: " + encoding);
       }
     }
+    __name(normalizeEncoding, "normalizeEncoding");
   }
 });
 
@@ -526,6 +583,9 @@ var require_text_decoder = __commonJS({
 var require_errors = __commonJS({
   "node_modules/streamx/lib/errors.js"(exports, module) {
     module.exports = class StreamError extends Error {
+      static {
+        __name(this, "StreamError");
+      }
       constructor(msg, code, fn = StreamError) {
         super(msg);
         this.code = code;
@@ -660,6 +720,9 @@ var require_streamx = __commonJS({
     var WRITE_DROP_DATA = WRITE_FINISHING | WRITE_DONE | DESTROY_STATUS;
     var asyncIterator = Symbol.asyncIterator || /* @__PURE__ */ Symbol("asyncIterator");
     var WritableState = class {
+      static {
+        __name(this, "WritableState");
+      }
       constructor(stream, { highWaterMark = 16384, map = null, mapWritable, byteLength, byteLengthWritable } = {}) {
         this.stream = stream;
         this.queue = new FIFO();
@@ -766,6 +829,9 @@ var require_streamx = __commonJS({
       }
     };
     var ReadableState = class {
+      static {
+        __name(this, "ReadableState");
+      }
       constructor(stream, { highWaterMark = 16384, map = null, mapReadable, byteLength, byteLengthReadable } = {}) {
         this.stream = stream;
         this.queue = new FIFO();
@@ -943,6 +1009,9 @@ var require_streamx = __commonJS({
       }
     };
     var TransformState = class {
+      static {
+        __name(this, "TransformState");
+      }
       constructor(stream) {
         this.data = null;
         this.afterTransform = afterTransform.bind(stream);
@@ -950,6 +1019,9 @@ var require_streamx = __commonJS({
       }
     };
     var Pipeline = class {
+      static {
+        __name(this, "Pipeline");
+      }
       constructor(src, dst, cb) {
         this.from = src;
         this.to = dst;
@@ -988,6 +1060,7 @@ var require_streamx = __commonJS({
       this.stream._duplexState |= READ_PIPE_DRAINED;
       this.updateCallback();
     }
+    __name(afterDrain, "afterDrain");
     function afterFinal(err) {
       const stream = this.stream;
       if (err) stream.destroy(err);
@@ -1005,6 +1078,7 @@ var require_streamx = __commonJS({
         this.updateNextTick();
       }
     }
+    __name(afterFinal, "afterFinal");
     function afterDestroy(err) {
       const stream = this.stream;
       if (!err && !StreamError.isStreamDestroyed(this.error)) err = this.error;
@@ -1025,6 +1099,7 @@ var require_streamx = __commonJS({
         }
       }
     }
+    __name(afterDestroy, "afterDestroy");
     function afterWrite(err) {
       const stream = this.stream;
       if (err) stream.destroy(err);
@@ -1038,6 +1113,7 @@ var require_streamx = __commonJS({
       }
       this.updateCallback();
     }
+    __name(afterWrite, "afterWrite");
     function afterRead(err) {
       if (err) this.stream.destroy(err);
       this.stream._duplexState &= READ_NOT_ACTIVE;
@@ -1046,18 +1122,21 @@ var require_streamx = __commonJS({
       }
       this.updateCallback();
     }
+    __name(afterRead, "afterRead");
     function updateReadNT() {
       if ((this.stream._duplexState & READ_UPDATING) === 0) {
         this.stream._duplexState &= READ_NOT_NEXT_TICK;
         this.update();
       }
     }
+    __name(updateReadNT, "updateReadNT");
     function updateWriteNT() {
       if ((this.stream._duplexState & WRITE_UPDATING) === 0) {
         this.stream._duplexState &= WRITE_NOT_NEXT_TICK;
         this.update();
       }
     }
+    __name(updateWriteNT, "updateWriteNT");
     function tickDrains(drains) {
       for (let i = 0; i < drains.length; i++) {
         if (--drains[i].writes === 0) {
@@ -1066,6 +1145,7 @@ var require_streamx = __commonJS({
         }
       }
     }
+    __name(tickDrains, "tickDrains");
     function afterOpen(err) {
       const stream = this.stream;
       if (err) stream.destroy(err);
@@ -1086,10 +1166,12 @@ var require_streamx = __commonJS({
         stream._readableState.updateCallback();
       }
     }
+    __name(afterOpen, "afterOpen");
     function afterTransform(err, data) {
       if (data !== void 0 && data !== null) this.push(data);
       this._writableState.afterWrite(err);
     }
+    __name(afterTransform, "afterTransform");
     function newListener(name) {
       if (this._readableState !== null) {
         if (name === "data") {
@@ -1108,7 +1190,11 @@ var require_streamx = __commonJS({
         }
       }
     }
+    __name(newListener, "newListener");
     var Stream = class extends EventEmitter {
+      static {
+        __name(this, "Stream");
+      }
       constructor(opts) {
         super();
         this._duplexState = 0;
@@ -1167,6 +1253,9 @@ var require_streamx = __commonJS({
       }
     };
     var Readable3 = class _Readable extends Stream {
+      static {
+        __name(this, "Readable");
+      }
       constructor(opts) {
         super(opts);
         this._duplexState |= OPENING | WRITE_DONE | READ_READ_AHEAD;
@@ -1196,6 +1285,7 @@ var require_streamx = __commonJS({
           const next = dec.push(data);
           return next === "" && (data.byteLength !== 0 || dec.remaining > 0) ? null : map(next);
         }
+        __name(mapOrSkip, "mapOrSkip");
       }
       _read(cb) {
         cb(null);
@@ -1246,6 +1336,7 @@ var require_streamx = __commonJS({
           if (data.done) rs.push(null);
           else rs.push(data.value);
         }
+        __name(push, "push");
       }
       static from(data, opts) {
         if (isReadStreamx(data)) return data;
@@ -1299,9 +1390,11 @@ var require_streamx = __commonJS({
         function onreadable() {
           if (promiseResolve !== null) ondata(stream.read());
         }
+        __name(onreadable, "onreadable");
         function onclose() {
           if (promiseResolve !== null) ondata(null);
         }
+        __name(onclose, "onclose");
         function ondata(data) {
           if (promiseReject === null) return;
           if (error) {
@@ -1313,6 +1406,7 @@ var require_streamx = __commonJS({
           }
           promiseReject = promiseResolve = null;
         }
+        __name(ondata, "ondata");
         function destroy(err) {
           stream.destroy(err);
           return new Promise((resolve4, reject) => {
@@ -1323,9 +1417,13 @@ var require_streamx = __commonJS({
             });
           });
         }
+        __name(destroy, "destroy");
       }
     };
     var Writable = class extends Stream {
+      static {
+        __name(this, "Writable");
+      }
       constructor(opts) {
         super(opts);
         this._duplexState |= OPENING | READ_DONE;
@@ -1378,6 +1476,9 @@ var require_streamx = __commonJS({
       }
     };
     var Duplex = class extends Readable3 {
+      static {
+        __name(this, "Duplex");
+      }
       // and Writable
       constructor(opts) {
         super(opts);
@@ -1416,6 +1517,9 @@ var require_streamx = __commonJS({
       }
     };
     var Transform4 = class extends Duplex {
+      static {
+        __name(this, "Transform");
+      }
       constructor(opts) {
         super(opts);
         this._transformState = new TransformState(this);
@@ -1460,6 +1564,9 @@ var require_streamx = __commonJS({
       }
     };
     var PassThrough2 = class extends Transform4 {
+      static {
+        __name(this, "PassThrough");
+      }
     };
     function transformAfterFlush(err, data) {
       const cb = this._transformState.afterFinal;
@@ -1468,6 +1575,7 @@ var require_streamx = __commonJS({
       this.push(null);
       cb(null);
     }
+    __name(transformAfterFlush, "transformAfterFlush");
     function pipelinePromise(...streams) {
       return new Promise((resolve4, reject) => {
         return pipeline4(...streams, (err) => {
@@ -1476,6 +1584,7 @@ var require_streamx = __commonJS({
         });
       });
     }
+    __name(pipelinePromise, "pipelinePromise");
     function pipeline4(stream, ...streams) {
       const all = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
       const done = all.length && typeof all[all.length - 1] === "function" ? all.pop() : null;
@@ -1519,7 +1628,9 @@ var require_streamx = __commonJS({
             return onerror2(StreamError.PREMATURE_CLOSE());
           }
         }
+        __name(onclose, "onclose");
       }
+      __name(errorHandle, "errorHandle");
       function onerror(err) {
         if (!err || error) return;
         error = err;
@@ -1527,52 +1638,69 @@ var require_streamx = __commonJS({
           s.destroy(err);
         }
       }
+      __name(onerror, "onerror");
     }
+    __name(pipeline4, "pipeline");
     function echo(s) {
       return s;
     }
+    __name(echo, "echo");
     function isStream(stream) {
       return !!stream._readableState || !!stream._writableState;
     }
+    __name(isStream, "isStream");
     function isStreamx(stream) {
       return typeof stream._duplexState === "number" && isStream(stream);
     }
+    __name(isStreamx, "isStreamx");
     function isEnding(stream) {
       return !!stream._readableState && stream._readableState.ending;
     }
+    __name(isEnding, "isEnding");
     function isEnded(stream) {
       return !!stream._readableState && stream._readableState.ended;
     }
+    __name(isEnded, "isEnded");
     function isFinishing(stream) {
       return !!stream._writableState && stream._writableState.ending;
     }
+    __name(isFinishing, "isFinishing");
     function isFinished(stream) {
       return !!stream._writableState && stream._writableState.ended;
     }
+    __name(isFinished, "isFinished");
     function getStreamError(stream, opts = {}) {
       const err = stream._readableState && stream._readableState.error || stream._writableState && stream._writableState.error;
       return !opts.all && StreamError.isStreamDestroyed(err) ? null : err;
     }
+    __name(getStreamError, "getStreamError");
     function isReadStreamx(stream) {
       return isStreamx(stream) && stream.readable;
     }
+    __name(isReadStreamx, "isReadStreamx");
     function isDisturbed(stream) {
       return (stream._duplexState & OPENING) !== OPENING || (stream._duplexState & DESTROYING) === DESTROYING || (stream._duplexState & ACTIVE_OR_TICKING) !== 0;
     }
+    __name(isDisturbed, "isDisturbed");
     function isTypedArray(data) {
       return typeof data === "object" && data !== null && typeof data.byteLength === "number";
     }
+    __name(isTypedArray, "isTypedArray");
     function defaultByteLength(data) {
       return isTypedArray(data) ? data.byteLength : 1024;
     }
+    __name(defaultByteLength, "defaultByteLength");
     function noop() {
     }
+    __name(noop, "noop");
     function abort() {
       this.destroy(StreamError.ABORTED());
     }
+    __name(abort, "abort");
     function isWritev(s) {
       return s._writev !== Writable.prototype._writev && s._writev !== Duplex.prototype._writev;
     }
+    __name(isWritev, "isWritev");
     module.exports = {
       pipeline: pipeline4,
       pipelinePromise,
@@ -1609,10 +1737,10 @@ var require_headers = __commonJS({
     var MASK = 4095;
     var MAGIC_OFFSET = 257;
     var VERSION_OFFSET = 263;
-    exports.decodeLongPath = function decodeLongPath(buf, encoding) {
+    exports.decodeLongPath = /* @__PURE__ */ __name(function decodeLongPath(buf, encoding) {
       return decodeStr(buf, 0, buf.length, encoding);
-    };
-    exports.encodePax = function encodePax(opts) {
+    }, "decodeLongPath");
+    exports.encodePax = /* @__PURE__ */ __name(function encodePax(opts) {
       let result = "";
       if (opts.name) result += addLength(" path=" + opts.name + "\n");
       if (opts.linkname) result += addLength(" linkpath=" + opts.linkname + "\n");
@@ -1623,8 +1751,8 @@ var require_headers = __commonJS({
         }
       }
       return b4a.from(result);
-    };
-    exports.decodePax = function decodePax(buf) {
+    }, "encodePax");
+    exports.decodePax = /* @__PURE__ */ __name(function decodePax(buf) {
       const result = {};
       while (buf.length) {
         let i = 0;
@@ -1638,8 +1766,8 @@ var require_headers = __commonJS({
         buf = buf.subarray(len2);
       }
       return result;
-    };
-    exports.encode = function encode(opts) {
+    }, "decodePax");
+    exports.encode = /* @__PURE__ */ __name(function encode(opts) {
       const buf = b4a.alloc(512);
       let name = opts.name;
       let prefix = "";
@@ -1670,8 +1798,8 @@ var require_headers = __commonJS({
       if (prefix) b4a.write(buf, prefix, 345);
       b4a.write(buf, encodeOct(cksum(buf), 6), 148);
       return buf;
-    };
-    exports.decode = function decode(buf, filenameEncoding, allowUnknownFormat) {
+    }, "encode");
+    exports.decode = /* @__PURE__ */ __name(function decode(buf, filenameEncoding, allowUnknownFormat) {
       let typeflag = buf[156] === 0 ? 0 : buf[156] - ZERO_OFFSET;
       let name = decodeStr(buf, 0, 100, filenameEncoding);
       const mode = decodeOct(buf, 100, 8);
@@ -1713,13 +1841,15 @@ var require_headers = __commonJS({
         devminor,
         pax: null
       };
-    };
+    }, "decode");
     function isUSTAR(buf) {
       return b4a.equals(USTAR_MAGIC, buf.subarray(MAGIC_OFFSET, MAGIC_OFFSET + 6));
     }
+    __name(isUSTAR, "isUSTAR");
     function isGNU(buf) {
       return b4a.equals(GNU_MAGIC2, buf.subarray(MAGIC_OFFSET, MAGIC_OFFSET + 6)) && b4a.equals(GNU_VER, buf.subarray(VERSION_OFFSET, VERSION_OFFSET + 2));
     }
+    __name(isGNU, "isGNU");
     function clamp(index, len2, defaultValue) {
       if (typeof index !== "number") return defaultValue;
       index = ~~index;
@@ -1729,6 +1859,7 @@ var require_headers = __commonJS({
       if (index >= 0) return index;
       return 0;
     }
+    __name(clamp, "clamp");
     function toType(flag) {
       switch (flag) {
         case 0:
@@ -1759,6 +1890,7 @@ var require_headers = __commonJS({
       }
       return null;
     }
+    __name(toType, "toType");
     function toTypeflag(flag) {
       switch (flag) {
         case "file":
@@ -1782,23 +1914,27 @@ var require_headers = __commonJS({
       }
       return 0;
     }
+    __name(toTypeflag, "toTypeflag");
     function indexOf(block, num, offset, end) {
       for (; offset < end; offset++) {
         if (block[offset] === num) return offset;
       }
       return end;
     }
+    __name(indexOf, "indexOf");
     function cksum(block) {
       let sum = 8 * 32;
       for (let i = 0; i < 148; i++) sum += block[i];
       for (let j = 156; j < 512; j++) sum += block[j];
       return sum;
     }
+    __name(cksum, "cksum");
     function encodeOct(val, n) {
       val = val.toString(8);
       if (val.length > n) return SEVENS.slice(0, n) + " ";
       return ZEROS.slice(0, n - val.length) + val + " ";
     }
+    __name(encodeOct, "encodeOct");
     function encodeSizeBin(num, buf, off) {
       buf[off] = 128;
       for (let i = 11; i > 0; i--) {
@@ -1806,6 +1942,7 @@ var require_headers = __commonJS({
         num = Math.floor(num / 256);
       }
     }
+    __name(encodeSizeBin, "encodeSizeBin");
     function encodeSize(num, buf, off) {
       if (num.toString(8).length > 11) {
         encodeSizeBin(num, buf, off);
@@ -1813,6 +1950,7 @@ var require_headers = __commonJS({
         b4a.write(buf, encodeOct(num, 11), off);
       }
     }
+    __name(encodeSize, "encodeSize");
     function parse256(buf) {
       let positive;
       if (buf[0] === 128) positive = true;
@@ -1832,6 +1970,7 @@ var require_headers = __commonJS({
       }
       return positive ? sum : -1 * sum;
     }
+    __name(parse256, "parse256");
     function decodeOct(val, offset, length) {
       val = val.subarray(offset, offset + length);
       offset = 0;
@@ -1845,15 +1984,18 @@ var require_headers = __commonJS({
         return parseInt(b4a.toString(val.subarray(offset, end)), 8);
       }
     }
+    __name(decodeOct, "decodeOct");
     function decodeStr(val, offset, length, encoding) {
       return b4a.toString(val.subarray(offset, indexOf(val, 0, offset, offset + length)), encoding);
     }
+    __name(decodeStr, "decodeStr");
     function addLength(str2) {
       const len2 = b4a.byteLength(str2);
       let digits = Math.floor(Math.log(len2) / Math.log(10)) + 1;
       if (len2 + digits >= Math.pow(10, digits)) digits++;
       return len2 + digits + str2;
     }
+    __name(addLength, "addLength");
   }
 });
 
@@ -1867,6 +2009,9 @@ var require_extract = __commonJS({
     var EMPTY = b4a.alloc(0);
     var MAX_HEADER_SIZE = 4 * 1024 * 1024;
     var BufferList = class {
+      static {
+        __name(this, "BufferList");
+      }
       constructor() {
         this.buffered = 0;
         this.shifted = 0;
@@ -1909,6 +2054,9 @@ var require_extract = __commonJS({
       }
     };
     var Source = class extends Readable3 {
+      static {
+        __name(this, "Source");
+      }
       constructor(self, header, offset) {
         super();
         this.header = header;
@@ -1940,6 +2088,9 @@ var require_extract = __commonJS({
       }
     };
     var Extract = class extends Writable {
+      static {
+        __name(this, "Extract");
+      }
       constructor(opts) {
         super(opts);
         if (!opts) opts = {};
@@ -2142,6 +2293,7 @@ var require_extract = __commonJS({
           entryCallback = null;
           cb(err);
         }
+        __name(consumeCallback, "consumeCallback");
         function onnext(resolve4, reject) {
           if (error) {
             return reject(error);
@@ -2159,6 +2311,7 @@ var require_extract = __commonJS({
             promiseResolve = promiseReject = null;
           }
         }
+        __name(onnext, "onnext");
         function onentry(header, stream, callback) {
           entryCallback = callback;
           stream.on("error", noop);
@@ -2169,6 +2322,7 @@ var require_extract = __commonJS({
             entryStream = stream;
           }
         }
+        __name(onentry, "onentry");
         function onclose() {
           consumeCallback(error);
           if (!promiseResolve) return;
@@ -2176,6 +2330,7 @@ var require_extract = __commonJS({
           else promiseResolve({ value: void 0, done: true });
           promiseResolve = promiseReject = null;
         }
+        __name(onclose, "onclose");
         function destroy(err) {
           extract2.destroy(err);
           consumeCallback(err);
@@ -2187,17 +2342,20 @@ var require_extract = __commonJS({
             });
           });
         }
+        __name(destroy, "destroy");
       }
     };
-    module.exports = function extract2(opts) {
+    module.exports = /* @__PURE__ */ __name(function extract2(opts) {
       return new Extract(opts);
-    };
+    }, "extract");
     function noop() {
     }
+    __name(noop, "noop");
     function overflow(size) {
       size &= 511;
       return size && 512 - size;
     }
+    __name(overflow, "overflow");
   }
 });
 
@@ -2232,6 +2390,9 @@ var require_pack = __commonJS({
     var FMODE = 420;
     var END_OF_TAR = b4a.alloc(1024);
     var Sink = class extends Writable {
+      static {
+        __name(this, "Sink");
+      }
       constructor(pack, header, callback) {
         super({ mapWritable, eagerOpen: true });
         this.written = 0;
@@ -2318,6 +2479,9 @@ var require_pack = __commonJS({
       }
     };
     var Pack = class extends Readable3 {
+      static {
+        __name(this, "Pack");
+      }
       constructor(opts) {
         super(opts);
         this._drain = noop;
@@ -2425,9 +2589,9 @@ var require_pack = __commonJS({
         cb();
       }
     };
-    module.exports = function pack(opts) {
+    module.exports = /* @__PURE__ */ __name(function pack(opts) {
       return new Pack(opts);
-    };
+    }, "pack");
     function modeToType(mode) {
       switch (mode & constants3.S_IFMT) {
         case constants3.S_IFBLK:
@@ -2443,15 +2607,19 @@ var require_pack = __commonJS({
       }
       return "file";
     }
+    __name(modeToType, "modeToType");
     function noop() {
     }
+    __name(noop, "noop");
     function overflow(self, size) {
       size &= 511;
       if (size) self.push(END_OF_TAR.subarray(0, 512 - size));
     }
+    __name(overflow, "overflow");
     function mapWritable(buf) {
       return b4a.isBuffer(buf) ? buf : b4a.from(buf);
     }
+    __name(mapWritable, "mapWritable");
   }
 });
 
@@ -2593,6 +2761,7 @@ var require_timers = __commonJS({
         refreshTimeout();
       }
     }
+    __name(onTick, "onTick");
     function refreshTimeout() {
       if (fastNowTimeout?.refresh) {
         fastNowTimeout.refresh();
@@ -2602,7 +2771,11 @@ var require_timers = __commonJS({
         fastNowTimeout?.unref();
       }
     }
+    __name(refreshTimeout, "refreshTimeout");
     var FastTimer = class {
+      static {
+        __name(this, "FastTimer");
+      }
       [kFastTimer] = true;
       /**
        * The state of the timer, which can be one of the following:
@@ -2786,6 +2959,9 @@ var require_errors2 = __commonJS({
     "use strict";
     var kUndiciError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR");
     var UndiciError = class extends Error {
+      static {
+        __name(this, "UndiciError");
+      }
       constructor(message, options) {
         super(message, options);
         this.name = "UndiciError";
@@ -2800,6 +2976,9 @@ var require_errors2 = __commonJS({
     };
     var kConnectTimeoutError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_CONNECT_TIMEOUT");
     var ConnectTimeoutError = class extends UndiciError {
+      static {
+        __name(this, "ConnectTimeoutError");
+      }
       constructor(message) {
         super(message);
         this.name = "ConnectTimeoutError";
@@ -2815,6 +2994,9 @@ var require_errors2 = __commonJS({
     };
     var kHeadersTimeoutError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_HEADERS_TIMEOUT");
     var HeadersTimeoutError = class extends UndiciError {
+      static {
+        __name(this, "HeadersTimeoutError");
+      }
       constructor(message) {
         super(message);
         this.name = "HeadersTimeoutError";
@@ -2830,6 +3012,9 @@ var require_errors2 = __commonJS({
     };
     var kHeadersOverflowError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_HEADERS_OVERFLOW");
     var HeadersOverflowError = class extends UndiciError {
+      static {
+        __name(this, "HeadersOverflowError");
+      }
       constructor(message) {
         super(message);
         this.name = "HeadersOverflowError";
@@ -2845,6 +3030,9 @@ var require_errors2 = __commonJS({
     };
     var kBodyTimeoutError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_BODY_TIMEOUT");
     var BodyTimeoutError = class extends UndiciError {
+      static {
+        __name(this, "BodyTimeoutError");
+      }
       constructor(message) {
         super(message);
         this.name = "BodyTimeoutError";
@@ -2860,6 +3048,9 @@ var require_errors2 = __commonJS({
     };
     var kInvalidArgumentError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_INVALID_ARG");
     var InvalidArgumentError = class extends UndiciError {
+      static {
+        __name(this, "InvalidArgumentError");
+      }
       constructor(message) {
         super(message);
         this.name = "InvalidArgumentError";
@@ -2875,6 +3066,9 @@ var require_errors2 = __commonJS({
     };
     var kInvalidReturnValueError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_INVALID_RETURN_VALUE");
     var InvalidReturnValueError = class extends UndiciError {
+      static {
+        __name(this, "InvalidReturnValueError");
+      }
       constructor(message) {
         super(message);
         this.name = "InvalidReturnValueError";
@@ -2890,6 +3084,9 @@ var require_errors2 = __commonJS({
     };
     var kAbortError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_ABORT");
     var AbortError = class extends UndiciError {
+      static {
+        __name(this, "AbortError");
+      }
       constructor(message) {
         super(message);
         this.name = "AbortError";
@@ -2905,6 +3102,9 @@ var require_errors2 = __commonJS({
     };
     var kRequestAbortedError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_ABORTED");
     var RequestAbortedError = class extends AbortError {
+      static {
+        __name(this, "RequestAbortedError");
+      }
       constructor(message) {
         super(message);
         this.name = "AbortError";
@@ -2920,6 +3120,9 @@ var require_errors2 = __commonJS({
     };
     var kInformationalError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_INFO");
     var InformationalError = class extends UndiciError {
+      static {
+        __name(this, "InformationalError");
+      }
       constructor(message, options) {
         super(message, options);
         this.name = "InformationalError";
@@ -2935,6 +3138,9 @@ var require_errors2 = __commonJS({
     };
     var kRequestContentLengthMismatchError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_REQ_CONTENT_LENGTH_MISMATCH");
     var RequestContentLengthMismatchError = class extends UndiciError {
+      static {
+        __name(this, "RequestContentLengthMismatchError");
+      }
       constructor(message) {
         super(message);
         this.name = "RequestContentLengthMismatchError";
@@ -2950,6 +3156,9 @@ var require_errors2 = __commonJS({
     };
     var kResponseContentLengthMismatchError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RES_CONTENT_LENGTH_MISMATCH");
     var ResponseContentLengthMismatchError = class extends UndiciError {
+      static {
+        __name(this, "ResponseContentLengthMismatchError");
+      }
       constructor(message) {
         super(message);
         this.name = "ResponseContentLengthMismatchError";
@@ -2965,6 +3174,9 @@ var require_errors2 = __commonJS({
     };
     var kClientDestroyedError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_DESTROYED");
     var ClientDestroyedError = class extends UndiciError {
+      static {
+        __name(this, "ClientDestroyedError");
+      }
       constructor(message) {
         super(message);
         this.name = "ClientDestroyedError";
@@ -2980,6 +3192,9 @@ var require_errors2 = __commonJS({
     };
     var kClientClosedError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_CLOSED");
     var ClientClosedError = class extends UndiciError {
+      static {
+        __name(this, "ClientClosedError");
+      }
       constructor(message) {
         super(message);
         this.name = "ClientClosedError";
@@ -2995,6 +3210,9 @@ var require_errors2 = __commonJS({
     };
     var kSocketError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_SOCKET");
     var SocketError = class extends UndiciError {
+      static {
+        __name(this, "SocketError");
+      }
       constructor(message, socket) {
         super(message);
         this.name = "SocketError";
@@ -3011,6 +3229,9 @@ var require_errors2 = __commonJS({
     };
     var kNotSupportedError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_NOT_SUPPORTED");
     var NotSupportedError = class extends UndiciError {
+      static {
+        __name(this, "NotSupportedError");
+      }
       constructor(message) {
         super(message);
         this.name = "NotSupportedError";
@@ -3026,6 +3247,9 @@ var require_errors2 = __commonJS({
     };
     var kBalancedPoolMissingUpstreamError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_BPL_MISSING_UPSTREAM");
     var BalancedPoolMissingUpstreamError = class extends UndiciError {
+      static {
+        __name(this, "BalancedPoolMissingUpstreamError");
+      }
       constructor(message) {
         super(message);
         this.name = "MissingUpstreamError";
@@ -3041,6 +3265,9 @@ var require_errors2 = __commonJS({
     };
     var kWebAssemblyNotSupportedError = /* @__PURE__ */ Symbol.for("undici.error.ERR_WEBASSEMBLY_NOT_SUPPORTED");
     var WebAssemblyNotSupportedError = class extends Error {
+      static {
+        __name(this, "WebAssemblyNotSupportedError");
+      }
       constructor(message) {
         super(message || "WebAssembly is not supported in this environment, but is required for HTTP/1 parsing");
         this.code = "ERR_WEBASSEMBLY_NOT_SUPPORTED";
@@ -3054,6 +3281,9 @@ var require_errors2 = __commonJS({
     };
     var kHTTPParserError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_HTTP_PARSER");
     var HTTPParserError = class extends Error {
+      static {
+        __name(this, "HTTPParserError");
+      }
       constructor(message, code, data) {
         super(message);
         this.name = "HTTPParserError";
@@ -3069,6 +3299,9 @@ var require_errors2 = __commonJS({
     };
     var kResponseExceededMaxSizeError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RES_EXCEEDED_MAX_SIZE");
     var ResponseExceededMaxSizeError = class extends UndiciError {
+      static {
+        __name(this, "ResponseExceededMaxSizeError");
+      }
       constructor(message) {
         super(message);
         this.name = "ResponseExceededMaxSizeError";
@@ -3084,6 +3317,9 @@ var require_errors2 = __commonJS({
     };
     var kRequestRetryError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_REQ_RETRY");
     var RequestRetryError = class extends UndiciError {
+      static {
+        __name(this, "RequestRetryError");
+      }
       constructor(message, code, { headers, data }) {
         super(message);
         this.name = "RequestRetryError";
@@ -3102,6 +3338,9 @@ var require_errors2 = __commonJS({
     };
     var kResponseError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RESPONSE");
     var ResponseError = class extends UndiciError {
+      static {
+        __name(this, "ResponseError");
+      }
       constructor(message, code, { headers, body, bodyTruncated = false }) {
         super(message);
         this.name = "ResponseError";
@@ -3121,6 +3360,9 @@ var require_errors2 = __commonJS({
     };
     var kSecureProxyConnectionError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_PRX_TLS");
     var SecureProxyConnectionError = class extends UndiciError {
+      static {
+        __name(this, "SecureProxyConnectionError");
+      }
       constructor(cause, message, options = {}) {
         super(message, { cause, ...options });
         this.name = "SecureProxyConnectionError";
@@ -3137,6 +3379,9 @@ var require_errors2 = __commonJS({
     };
     var kProxyConnectionError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_PRX_CONN");
     var ProxyConnectionError = class extends UndiciError {
+      static {
+        __name(this, "ProxyConnectionError");
+      }
       constructor(cause, message, options = {}) {
         super(message, { cause, ...options });
         this.name = "ProxyConnectionError";
@@ -3153,6 +3398,9 @@ var require_errors2 = __commonJS({
     };
     var kMaxRedirectsError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_REDIRECT_MAX");
     var MaxRedirectsError = class extends UndiciError {
+      static {
+        __name(this, "MaxRedirectsError");
+      }
       constructor(message) {
         super(message);
         this.name = "MaxRedirectsError";
@@ -3168,6 +3416,9 @@ var require_errors2 = __commonJS({
     };
     var kMaxOriginsReachedError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_MAX_ORIGINS_REACHED");
     var MaxOriginsReachedError = class extends UndiciError {
+      static {
+        __name(this, "MaxOriginsReachedError");
+      }
       constructor(message) {
         super(message);
         this.name = "MaxOriginsReachedError";
@@ -3182,6 +3433,9 @@ var require_errors2 = __commonJS({
       }
     };
     var Socks5ProxyError = class extends UndiciError {
+      static {
+        __name(this, "Socks5ProxyError");
+      }
       constructor(message, code) {
         super(message);
         this.name = "Socks5ProxyError";
@@ -3191,6 +3445,9 @@ var require_errors2 = __commonJS({
     };
     var kMessageSizeExceededError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_WS_MESSAGE_SIZE_EXCEEDED");
     var MessageSizeExceededError = class extends UndiciError {
+      static {
+        __name(this, "MessageSizeExceededError");
+      }
       constructor(message) {
         super(message);
         this.name = "MessageSizeExceededError";
@@ -3368,6 +3625,9 @@ var require_tree = __commonJS({
       headerNameLowerCasedRecord
     } = require_constants2();
     var TstNode = class _TstNode {
+      static {
+        __name(this, "TstNode");
+      }
       /** @type {any} */
       value = null;
       /** @type {null | TstNode} */
@@ -3467,6 +3727,9 @@ var require_tree = __commonJS({
       }
     };
     var TernarySearchTree = class {
+      static {
+        __name(this, "TernarySearchTree");
+      }
       /** @type {TstNode | null} */
       node = null;
       /**
@@ -3517,6 +3780,9 @@ var require_util = __commonJS({
     var { headerNameLowerCasedRecord } = require_constants2();
     var { tree } = require_tree();
     var BodyAsyncIterable = class {
+      static {
+        __name(this, "BodyAsyncIterable");
+      }
       constructor(body) {
         this[kBody] = body;
         this[kBodyUsed] = false;
@@ -3529,6 +3795,7 @@ var require_util = __commonJS({
     };
     function noop() {
     }
+    __name(noop, "noop");
     function wrapRequestBody(body) {
       if (isStream(body)) {
         if (bodyLength(body) === 0) {
@@ -3553,15 +3820,19 @@ var require_util = __commonJS({
         return body;
       }
     }
+    __name(wrapRequestBody, "wrapRequestBody");
     function isStream(obj) {
       return obj && typeof obj === "object" && typeof obj.pipe === "function" && typeof obj.on === "function";
     }
+    __name(isStream, "isStream");
     function isBlobLike(object) {
       return object instanceof Blob;
     }
+    __name(isBlobLike, "isBlobLike");
     function pathHasQueryOrFragment(url) {
       return url.includes("?") || url.includes("#");
     }
+    __name(pathHasQueryOrFragment, "pathHasQueryOrFragment");
     function serializePathWithQuery(url, queryParams) {
       if (pathHasQueryOrFragment(url)) {
         throw new Error('Query params cannot be passed when url already contains "?" or "#".');
@@ -3572,13 +3843,16 @@ var require_util = __commonJS({
       }
       return url;
     }
+    __name(serializePathWithQuery, "serializePathWithQuery");
     function isValidPort(port) {
       const value = parseInt(port, 10);
       return value === Number(port) && value >= 0 && value <= 65535;
     }
+    __name(isValidPort, "isValidPort");
     function isHttpOrHttpsPrefixed(value) {
       return value != null && value[0] === "h" && value[1] === "t" && value[2] === "t" && value[3] === "p" && (value[4] === ":" || value[4] === "s" && value[5] === ":");
     }
+    __name(isHttpOrHttpsPrefixed, "isHttpOrHttpsPrefixed");
     function parseURL(url) {
       if (typeof url === "string") {
         url = new URL(url);
@@ -3625,6 +3899,7 @@ var require_util = __commonJS({
       }
       return url;
     }
+    __name(parseURL, "parseURL");
     function parseOrigin(url) {
       url = parseURL(url);
       if (url.pathname !== "/" || url.search || url.hash) {
@@ -3632,6 +3907,7 @@ var require_util = __commonJS({
       }
       return url;
     }
+    __name(parseOrigin, "parseOrigin");
     function getHostname(host) {
       if (host[0] === "[") {
         const idx2 = host.indexOf("]");
@@ -3642,6 +3918,7 @@ var require_util = __commonJS({
       if (idx === -1) return host;
       return host.substring(0, idx);
     }
+    __name(getHostname, "getHostname");
     function getServerName(host) {
       if (!host) {
         return null;
@@ -3653,20 +3930,25 @@ var require_util = __commonJS({
       }
       return servername;
     }
+    __name(getServerName, "getServerName");
     function deepClone(obj) {
       return JSON.parse(JSON.stringify(obj));
     }
+    __name(deepClone, "deepClone");
     function isAsyncIterable(obj) {
       return !!(obj != null && typeof obj[Symbol.asyncIterator] === "function");
     }
+    __name(isAsyncIterable, "isAsyncIterable");
     function isIterable(obj) {
       return !!(obj != null && (typeof obj[Symbol.iterator] === "function" || typeof obj[Symbol.asyncIterator] === "function"));
     }
+    __name(isIterable, "isIterable");
     function hasSafeIterator(obj) {
       const prototype = Object.getPrototypeOf(obj);
       const ownIterator = Object.hasOwn(obj, Symbol.iterator);
       return ownIterator || prototype != null && prototype !== Object.prototype && typeof obj[Symbol.iterator] === "function";
     }
+    __name(hasSafeIterator, "hasSafeIterator");
     function bodyLength(body) {
       if (body == null) {
         return 0;
@@ -3680,9 +3962,11 @@ var require_util = __commonJS({
       }
       return null;
     }
+    __name(bodyLength, "bodyLength");
     function isDestroyed(body) {
       return body && !!(body.destroyed || body[kDestroyed] || stream.isDestroyed?.(body));
     }
+    __name(isDestroyed, "isDestroyed");
     function destroy(stream2, err) {
       if (stream2 == null || !isStream(stream2) || isDestroyed(stream2)) {
         return;
@@ -3704,17 +3988,21 @@ var require_util = __commonJS({
         stream2[kDestroyed] = true;
       }
     }
+    __name(destroy, "destroy");
     var KEEPALIVE_TIMEOUT_EXPR = /(?:^|,)[\t ]*timeout=(\d+)/i;
     function parseKeepAliveTimeout(val) {
       const m = val.match(KEEPALIVE_TIMEOUT_EXPR);
       return m ? parseInt(m[1], 10) * 1e3 : null;
     }
+    __name(parseKeepAliveTimeout, "parseKeepAliveTimeout");
     function headerNameToString(value) {
       return typeof value === "string" ? headerNameLowerCasedRecord[value] ?? value.toLowerCase() : tree.lookup(value) ?? value.toString("latin1").toLowerCase();
     }
+    __name(headerNameToString, "headerNameToString");
     function bufferToLowerCasedHeaderName(value) {
       return tree.lookup(value) ?? value.toString("latin1").toLowerCase();
     }
+    __name(bufferToLowerCasedHeaderName, "bufferToLowerCasedHeaderName");
     function setHeader(obj, key, value) {
       if (key === "__proto__") {
         Object.defineProperty(obj, key, {
@@ -3727,6 +4015,7 @@ var require_util = __commonJS({
         obj[key] = value;
       }
     }
+    __name(setHeader, "setHeader");
     function parseHeaders(headers, obj) {
       if (obj === void 0) obj = {};
       for (let i = 0; i < headers.length; i += 2) {
@@ -3759,6 +4048,7 @@ var require_util = __commonJS({
       }
       return obj;
     }
+    __name(parseHeaders, "parseHeaders");
     function parseRawHeaders(headers) {
       if (headers == null) {
         return [];
@@ -3790,6 +4080,7 @@ var require_util = __commonJS({
       }
       return ret;
     }
+    __name(parseRawHeaders, "parseRawHeaders");
     function toRawHeaders(headers) {
       const rawHeaders = [];
       for (const [name, value] of Object.entries(headers)) {
@@ -3803,15 +4094,18 @@ var require_util = __commonJS({
       }
       return rawHeaders;
     }
+    __name(toRawHeaders, "toRawHeaders");
     function encodeRawHeaders(headers) {
       if (!Array.isArray(headers)) {
         throw new TypeError("expected headers to be an array");
       }
       return headers.map((x) => Buffer.from(x));
     }
+    __name(encodeRawHeaders, "encodeRawHeaders");
     function isBuffer(buffer) {
       return buffer instanceof Uint8Array || Buffer.isBuffer(buffer);
     }
+    __name(isBuffer, "isBuffer");
     function assertRequestHandler(handler, method, upgrade) {
       if (!handler || typeof handler !== "object") {
         throw new InvalidArgumentError("handler must be an object");
@@ -3844,9 +4138,11 @@ var require_util = __commonJS({
         }
       }
     }
+    __name(assertRequestHandler, "assertRequestHandler");
     function isDisturbed(body) {
       return !!(body && (stream.isDisturbed(body) || body[kBodyUsed]));
     }
+    __name(isDisturbed, "isDisturbed");
     function getSocketInfo(socket) {
       return {
         localAddress: socket.localAddress,
@@ -3859,9 +4155,11 @@ var require_util = __commonJS({
         bytesRead: socket.bytesRead
       };
     }
+    __name(getSocketInfo, "getSocketInfo");
     function isFormDataLike(object) {
       return object && typeof object === "object" && typeof object.append === "function" && typeof object.delete === "function" && typeof object.get === "function" && typeof object.getAll === "function" && typeof object.has === "function" && typeof object.set === "function" && object[Symbol.toStringTag] === "FormData";
     }
+    __name(isFormDataLike, "isFormDataLike");
     function addAbortListener(signal, listener) {
       if (!signal || "aborted" in signal) {
         return addAbortListenerNative(signal, listener)[Symbol.dispose];
@@ -3873,6 +4171,7 @@ var require_util = __commonJS({
       signal.once("abort", listener);
       return () => signal.removeListener("abort", listener);
     }
+    __name(addAbortListener, "addAbortListener");
     var validTokenChars = new Uint8Array([
       0,
       0,
@@ -4150,6 +4449,7 @@ var require_util = __commonJS({
     function isTokenCharCode(c) {
       return validTokenChars[c] === 1;
     }
+    __name(isTokenCharCode, "isTokenCharCode");
     var tokenRegExp = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
     function isValidHTTPToken(characters) {
       if (characters.length >= 12) return tokenRegExp.test(characters);
@@ -4161,10 +4461,12 @@ var require_util = __commonJS({
       }
       return true;
     }
+    __name(isValidHTTPToken, "isValidHTTPToken");
     var headerCharRegex = /[^\t\x20-\x7e\x80-\xff]/;
     function isValidHeaderValue(characters) {
       return !headerCharRegex.test(characters);
     }
+    __name(isValidHeaderValue, "isValidHeaderValue");
     var rangeHeaderRegex = /^bytes (\d+)-(\d+)\/(\d+|\*)?$/;
     function parseRangeHeader(range3) {
       if (range3 == null || range3 === "") return { start: 0, end: null, size: null };
@@ -4176,12 +4478,14 @@ var require_util = __commonJS({
         size: m[3] && m[3] !== "*" ? parseInt(m[3]) : null
       } : null;
     }
+    __name(parseRangeHeader, "parseRangeHeader");
     function addListener(obj, name, listener) {
       const listeners = obj[kListeners] ??= [];
       listeners.push([name, listener]);
       obj.on(name, listener);
       return obj;
     }
+    __name(addListener, "addListener");
     function removeAllListeners(obj) {
       if (obj[kListeners] != null) {
         for (const [name, listener] of obj[kListeners]) {
@@ -4191,6 +4495,7 @@ var require_util = __commonJS({
       }
       return obj;
     }
+    __name(removeAllListeners, "removeAllListeners");
     function errorRequest(client, request, err) {
       try {
         request.onResponseError(err);
@@ -4199,6 +4504,7 @@ var require_util = __commonJS({
         client.emit("error", err2);
       }
     }
+    __name(errorRequest, "errorRequest");
     var setupConnectTimeout = process.platform === "win32" ? (socketWeakRef, opts) => {
       if (!opts.timeout) {
         return noop;
@@ -4243,6 +4549,7 @@ var require_util = __commonJS({
       message += ` timeout: ${opts.timeout}ms)`;
       destroy(socket, new ConnectTimeoutError(message));
     }
+    __name(onConnectTimeout, "onConnectTimeout");
     var lastUrlString = null;
     var lastProtocol = null;
     function getProtocolFromUrlString(urlString) {
@@ -4254,6 +4561,7 @@ var require_util = __commonJS({
       lastProtocol = protocol;
       return protocol;
     }
+    __name(getProtocolFromUrlString, "getProtocolFromUrlString");
     function getProtocolFromUrlStringSlow(urlString) {
       if (urlString[0] === "h" && urlString[1] === "t" && urlString[2] === "t" && urlString[3] === "p") {
         switch (urlString[4]) {
@@ -4267,6 +4575,7 @@ var require_util = __commonJS({
       }
       return urlString.slice(0, urlString.indexOf(":") + 1);
     }
+    __name(getProtocolFromUrlStringSlow, "getProtocolFromUrlStringSlow");
     var kEnumerableProperty = {
       __proto__: null,
       enumerable: true
@@ -4356,6 +4665,9 @@ var require_stats = __commonJS({
       kQueued
     } = require_symbols();
     var ClientStats = class {
+      static {
+        __name(this, "ClientStats");
+      }
       constructor(client) {
         this.connected = client[kConnected];
         this.pending = client[kPending];
@@ -4364,6 +4676,9 @@ var require_stats = __commonJS({
       }
     };
     var PoolStats = class {
+      static {
+        __name(this, "PoolStats");
+      }
       constructor(pool) {
         this.connected = pool[kConnected];
         this.free = pool[kFree];
@@ -4476,6 +4791,7 @@ var require_diagnostics = __commonJS({
         }
       );
     }
+    __name(trackClientEvents, "trackClientEvents");
     var isTrackingRequestEvents = false;
     function trackRequestEvents(debugLog = undiciDebugLog) {
       if (isTrackingRequestEvents) {
@@ -4528,6 +4844,7 @@ var require_diagnostics = __commonJS({
         }
       );
     }
+    __name(trackRequestEvents, "trackRequestEvents");
     var isTrackingWebSocketEvents = false;
     function trackWebSocketEvents(debugLog = websocketDebuglog) {
       if (isTrackingWebSocketEvents) {
@@ -4580,6 +4897,7 @@ var require_diagnostics = __commonJS({
         }
       );
     }
+    __name(trackWebSocketEvents, "trackWebSocketEvents");
     if (undiciDebugLog.enabled || fetchDebuglog.enabled) {
       trackClientEvents(fetchDebuglog.enabled ? fetchDebuglog : undiciDebugLog);
       trackRequestEvents(fetchDebuglog.enabled ? fetchDebuglog : undiciDebugLog);
@@ -4826,6 +5144,7 @@ var require_global = __commonJS({
     function getGlobalOrigin() {
       return globalThis[globalOrigin];
     }
+    __name(getGlobalOrigin, "getGlobalOrigin");
     function setGlobalOrigin(newOrigin) {
       if (newOrigin === void 0) {
         Object.defineProperty(globalThis, globalOrigin, {
@@ -4847,6 +5166,7 @@ var require_global = __commonJS({
         configurable: false
       });
     }
+    __name(setGlobalOrigin, "setGlobalOrigin");
     module.exports = {
       getGlobalOrigin,
       setGlobalOrigin
@@ -4869,6 +5189,7 @@ var require_encoding = __commonJS({
       const output = textDecoder.decode(buffer);
       return output;
     }
+    __name(utf8DecodeBytes, "utf8DecodeBytes");
     module.exports = {
       utf8DecodeBytes
     };
@@ -4889,6 +5210,7 @@ var require_infra = __commonJS({
       }
       return result;
     }
+    __name(collectASequenceOfCodePoints, "collectASequenceOfCodePoints");
     function collectASequenceOfCodePointsFast(char, input, position) {
       const idx = input.indexOf(char, position.position);
       const start = position.position;
@@ -4899,6 +5221,7 @@ var require_infra = __commonJS({
       position.position = idx;
       return input.slice(start, position.position);
     }
+    __name(collectASequenceOfCodePointsFast, "collectASequenceOfCodePointsFast");
     var ASCII_WHITESPACE_REPLACE_REGEX = /[\u0009\u000A\u000C\u000D\u0020]/g;
     function forgivingBase64(data) {
       data = data.replace(ASCII_WHITESPACE_REPLACE_REGEX, "");
@@ -4920,6 +5243,7 @@ var require_infra = __commonJS({
       const buffer = Buffer.from(data, "base64");
       return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     }
+    __name(forgivingBase64, "forgivingBase64");
     function isASCIIWhitespace(char) {
       return char === 9 || // \t
       char === 10 || // \n
@@ -4927,6 +5251,7 @@ var require_infra = __commonJS({
       char === 13 || // \r
       char === 32;
     }
+    __name(isASCIIWhitespace, "isASCIIWhitespace");
     function isomorphicDecode(input) {
       const length = input.length;
       if ((2 << 15) - 1 > length) {
@@ -4943,21 +5268,26 @@ var require_infra = __commonJS({
       }
       return result;
     }
+    __name(isomorphicDecode, "isomorphicDecode");
     var invalidIsomorphicEncodeValueRegex = /[^\x00-\xFF]/;
     function isomorphicEncode(input) {
       assert(!invalidIsomorphicEncodeValueRegex.test(input));
       return input;
     }
+    __name(isomorphicEncode, "isomorphicEncode");
     var nonASCIIRegex = /[^\x00-\x7F]/;
     function asciiLowercase(str2) {
       return nonASCIIRegex.test(str2) ? str2.replace(/[A-Z]+/g, (upper) => upper.toLowerCase()) : str2.toLowerCase();
     }
+    __name(asciiLowercase, "asciiLowercase");
     function parseJSONFromBytes(bytes2) {
       return JSON.parse(utf8DecodeBytes(bytes2));
     }
+    __name(parseJSONFromBytes, "parseJSONFromBytes");
     function removeASCIIWhitespace(str2, leading = true, trailing = true) {
       return removeChars(str2, leading, trailing, isASCIIWhitespace);
     }
+    __name(removeASCIIWhitespace, "removeASCIIWhitespace");
     function removeChars(str2, leading, trailing, predicate) {
       let lead = 0;
       let trail = str2.length - 1;
@@ -4969,6 +5299,7 @@ var require_infra = __commonJS({
       }
       return lead === 0 && trail === str2.length - 1 ? str2 : str2.slice(lead, trail + 1);
     }
+    __name(removeChars, "removeChars");
     function serializeJavascriptValueToJSONString(value) {
       const result = JSON.stringify(value);
       if (result === void 0) {
@@ -4977,6 +5308,7 @@ var require_infra = __commonJS({
       assert(typeof result === "string");
       return result;
     }
+    __name(serializeJavascriptValueToJSONString, "serializeJavascriptValueToJSONString");
     module.exports = {
       asciiLowercase,
       collectASequenceOfCodePoints,
@@ -5040,6 +5372,7 @@ var require_data_url = __commonJS({
       }
       return { mimeType: mimeTypeRecord, body };
     }
+    __name(dataURLProcessor, "dataURLProcessor");
     function URLSerializer(url, excludeFragment = false) {
       if (!excludeFragment) {
         return url.href;
@@ -5052,19 +5385,23 @@ var require_data_url = __commonJS({
       }
       return serialized;
     }
+    __name(URLSerializer, "URLSerializer");
     function stringPercentDecode(input) {
       const bytes2 = encoder.encode(input);
       return percentDecode(bytes2);
     }
+    __name(stringPercentDecode, "stringPercentDecode");
     function isHexCharByte(byte) {
       return byte >= 48 && byte <= 57 || byte >= 65 && byte <= 70 || byte >= 97 && byte <= 102;
     }
+    __name(isHexCharByte, "isHexCharByte");
     function hexByteToNumber(byte) {
       return (
         // 0-9
         byte >= 48 && byte <= 57 ? byte - 48 : (byte & 223) - 55
       );
     }
+    __name(hexByteToNumber, "hexByteToNumber");
     function percentDecode(input) {
       const length = input.length;
       const output = new Uint8Array(length);
@@ -5084,6 +5421,7 @@ var require_data_url = __commonJS({
       }
       return length === j ? output : output.subarray(0, j);
     }
+    __name(percentDecode, "percentDecode");
     function parseMIMEType(input) {
       input = removeHTTPWhitespace(input, true, true);
       const position = { position: 0 };
@@ -5166,6 +5504,7 @@ var require_data_url = __commonJS({
       }
       return mimeType;
     }
+    __name(parseMIMEType, "parseMIMEType");
     function collectAnHTTPQuotedString(input, position, extractValue = false) {
       const positionStart = position.position;
       let value = "";
@@ -5199,6 +5538,7 @@ var require_data_url = __commonJS({
       }
       return input.slice(positionStart, position.position);
     }
+    __name(collectAnHTTPQuotedString, "collectAnHTTPQuotedString");
     function serializeAMimeType(mimeType) {
       assert(mimeType !== "failure");
       const { parameters, essence } = mimeType;
@@ -5216,12 +5556,15 @@ var require_data_url = __commonJS({
       }
       return serialization;
     }
+    __name(serializeAMimeType, "serializeAMimeType");
     function isHTTPWhiteSpace(char) {
       return char === 13 || char === 10 || char === 9 || char === 32;
     }
+    __name(isHTTPWhiteSpace, "isHTTPWhiteSpace");
     function removeHTTPWhitespace(str2, leading = true, trailing = true) {
       return removeChars(str2, leading, trailing, isHTTPWhiteSpace);
     }
+    __name(removeHTTPWhitespace, "removeHTTPWhitespace");
     function minimizeSupportedMimeType(mimeType) {
       switch (mimeType.essence) {
         case "application/ecmascript":
@@ -5258,6 +5601,7 @@ var require_data_url = __commonJS({
       }
       return "";
     }
+    __name(minimizeSupportedMimeType, "minimizeSupportedMimeType");
     module.exports = {
       dataURLProcessor,
       URLSerializer,
@@ -5883,6 +6227,7 @@ var require_util2 = __commonJS({
       const length = urlList.length;
       return length === 0 ? null : urlList[length - 1].toString();
     }
+    __name(responseURL, "responseURL");
     function responseLocationURL(response, requestFragment) {
       if (!redirectStatusSet.has(response.status)) {
         return null;
@@ -5899,6 +6244,7 @@ var require_util2 = __commonJS({
       }
       return location;
     }
+    __name(responseLocationURL, "responseLocationURL");
     function isValidEncodedURL(url) {
       for (let i = 0; i < url.length; ++i) {
         const code = url.charCodeAt(i);
@@ -5909,12 +6255,15 @@ var require_util2 = __commonJS({
       }
       return true;
     }
+    __name(isValidEncodedURL, "isValidEncodedURL");
     function normalizeBinaryStringToUtf8(value) {
       return Buffer.from(value, "binary").toString("utf8");
     }
+    __name(normalizeBinaryStringToUtf8, "normalizeBinaryStringToUtf8");
     function requestCurrentURL(request) {
       return request.urlList[request.urlList.length - 1];
     }
+    __name(requestCurrentURL, "requestCurrentURL");
     function requestBadPort(request) {
       const url = requestCurrentURL(request);
       if (urlIsHttpHttpsScheme(url) && badPortsSet.has(url.port)) {
@@ -5922,9 +6271,11 @@ var require_util2 = __commonJS({
       }
       return "allowed";
     }
+    __name(requestBadPort, "requestBadPort");
     function isErrorLike(object) {
       return object instanceof Error || (object?.constructor?.name === "Error" || object?.constructor?.name === "DOMException");
     }
+    __name(isErrorLike, "isErrorLike");
     function isValidReasonPhrase(statusText) {
       for (let i = 0; i < statusText.length; ++i) {
         const c = statusText.charCodeAt(i);
@@ -5936,10 +6287,12 @@ var require_util2 = __commonJS({
       }
       return true;
     }
+    __name(isValidReasonPhrase, "isValidReasonPhrase");
     var isValidHeaderName = isValidHTTPToken;
     function isValidHeaderValue(potentialValue) {
       return (potentialValue[0] === "	" || potentialValue[0] === " " || potentialValue[potentialValue.length - 1] === "	" || potentialValue[potentialValue.length - 1] === " " || potentialValue.includes("\n") || potentialValue.includes("\r") || potentialValue.includes("\0")) === false;
     }
+    __name(isValidHeaderValue, "isValidHeaderValue");
     function parseReferrerPolicy(actualResponse) {
       const policyHeader = (actualResponse.headersList.get("referrer-policy", true) ?? "").split(",");
       let policy = "";
@@ -5954,21 +6307,26 @@ var require_util2 = __commonJS({
       }
       return policy;
     }
+    __name(parseReferrerPolicy, "parseReferrerPolicy");
     function setRequestReferrerPolicyOnRedirect(request, actualResponse) {
       const policy = parseReferrerPolicy(actualResponse);
       if (policy !== "") {
         request.referrerPolicy = policy;
       }
     }
+    __name(setRequestReferrerPolicyOnRedirect, "setRequestReferrerPolicyOnRedirect");
     function crossOriginResourcePolicyCheck() {
       return "allowed";
     }
+    __name(crossOriginResourcePolicyCheck, "crossOriginResourcePolicyCheck");
     function corsCheck() {
       return "success";
     }
+    __name(corsCheck, "corsCheck");
     function TAOCheck() {
       return "success";
     }
+    __name(TAOCheck, "TAOCheck");
     function appendFetchMetadata(httpRequest) {
       if (!isURLPotentiallyTrustworthy(requestCurrentURL(httpRequest))) {
         return;
@@ -5977,6 +6335,7 @@ var require_util2 = __commonJS({
       header = httpRequest.mode;
       httpRequest.headersList.set("sec-fetch-mode", header, true);
     }
+    __name(appendFetchMetadata, "appendFetchMetadata");
     function appendRequestOriginHeader(request) {
       let serializedOrigin = request.origin;
       if (serializedOrigin === "client" || serializedOrigin === void 0) {
@@ -6006,9 +6365,11 @@ var require_util2 = __commonJS({
         request.headersList.append("origin", serializedOrigin, true);
       }
     }
+    __name(appendRequestOriginHeader, "appendRequestOriginHeader");
     function coarsenTime(timestamp, crossOriginIsolatedCapability) {
       return timestamp;
     }
+    __name(coarsenTime, "coarsenTime");
     function clampAndCoarsenConnectionTimingInfo(connectionTimingInfo, defaultStartTime, crossOriginIsolatedCapability) {
       if (!connectionTimingInfo?.startTime || connectionTimingInfo.startTime < defaultStartTime) {
         return {
@@ -6029,9 +6390,11 @@ var require_util2 = __commonJS({
         ALPNNegotiatedProtocol: connectionTimingInfo.ALPNNegotiatedProtocol
       };
     }
+    __name(clampAndCoarsenConnectionTimingInfo, "clampAndCoarsenConnectionTimingInfo");
     function coarsenedSharedCurrentTime(crossOriginIsolatedCapability) {
       return coarsenTime(performance2.now(), crossOriginIsolatedCapability);
     }
+    __name(coarsenedSharedCurrentTime, "coarsenedSharedCurrentTime");
     function createOpaqueTimingInfo(timingInfo) {
       return {
         startTime: timingInfo.startTime ?? 0,
@@ -6047,16 +6410,19 @@ var require_util2 = __commonJS({
         finalConnectionTimingInfo: null
       };
     }
+    __name(createOpaqueTimingInfo, "createOpaqueTimingInfo");
     function makePolicyContainer() {
       return {
         referrerPolicy: "strict-origin-when-cross-origin"
       };
     }
+    __name(makePolicyContainer, "makePolicyContainer");
     function clonePolicyContainer(policyContainer) {
       return {
         referrerPolicy: policyContainer.referrerPolicy
       };
     }
+    __name(clonePolicyContainer, "clonePolicyContainer");
     function determineRequestsReferrer(request) {
       const policy = request.referrerPolicy;
       assert(policy);
@@ -6121,6 +6487,7 @@ var require_util2 = __commonJS({
         }
       }
     }
+    __name(determineRequestsReferrer, "determineRequestsReferrer");
     function stripURLForReferrer(url, originOnly = false) {
       assert(webidl.is.URL(url));
       url = new URL(url);
@@ -6136,6 +6503,7 @@ var require_util2 = __commonJS({
       }
       return url;
     }
+    __name(stripURLForReferrer, "stripURLForReferrer");
     var isPotentiallyTrustworthyIPv4 = RegExp.prototype.test.bind(/^127\.(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)\.){2}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)$/);
     var isPotentiallyTrustworthyIPv6 = RegExp.prototype.test.bind(/^(?:(?:0{1,4}:){7}|(?:0{1,4}:){1,6}:|::)0{0,3}1$/);
     function isOriginIPPotentiallyTrustworthy(origin) {
@@ -6147,6 +6515,7 @@ var require_util2 = __commonJS({
       }
       return isPotentiallyTrustworthyIPv4(origin);
     }
+    __name(isOriginIPPotentiallyTrustworthy, "isOriginIPPotentiallyTrustworthy");
     function isOriginPotentiallyTrustworthy(origin) {
       if (origin == null || origin === "null") {
         return false;
@@ -6169,6 +6538,7 @@ var require_util2 = __commonJS({
       }
       return false;
     }
+    __name(isOriginPotentiallyTrustworthy, "isOriginPotentiallyTrustworthy");
     function isURLPotentiallyTrustworthy(url) {
       if (!webidl.is.URL(url)) {
         return false;
@@ -6180,8 +6550,10 @@ var require_util2 = __commonJS({
       if (url.protocol === "blob:") return true;
       return isOriginPotentiallyTrustworthy(url.origin);
     }
+    __name(isURLPotentiallyTrustworthy, "isURLPotentiallyTrustworthy");
     function tryUpgradeRequestToAPotentiallyTrustworthyURL(request) {
     }
+    __name(tryUpgradeRequestToAPotentiallyTrustworthyURL, "tryUpgradeRequestToAPotentiallyTrustworthyURL");
     function sameOrigin(A, B) {
       if (A.origin === B.origin && A.origin === "null") {
         return true;
@@ -6191,18 +6563,25 @@ var require_util2 = __commonJS({
       }
       return false;
     }
+    __name(sameOrigin, "sameOrigin");
     function isAborted(fetchParams) {
       return fetchParams.controller.state === "aborted";
     }
+    __name(isAborted, "isAborted");
     function isCancelled(fetchParams) {
       return fetchParams.controller.state === "aborted" || fetchParams.controller.state === "terminated";
     }
+    __name(isCancelled, "isCancelled");
     function normalizeMethod(method) {
       return normalizedMethodRecordsBase[method.toLowerCase()] ?? method;
     }
+    __name(normalizeMethod, "normalizeMethod");
     var esIteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
     function createIterator(name, kInternalIterator, keyIndex = 0, valueIndex = 1) {
       class FastIterableIterator {
+        static {
+          __name(this, "FastIterableIterator");
+        }
         /** @type {any} */
         #target;
         /** @type {'key' | 'value' | 'key+value'} */
@@ -6269,6 +6648,7 @@ var require_util2 = __commonJS({
         return new FastIterableIterator(target, kind);
       };
     }
+    __name(createIterator, "createIterator");
     function iteratorMixin(name, object, kInternalIterator, keyIndex = 0, valueIndex = 1, brandCheck) {
       const makeIterator = createIterator(name, kInternalIterator, keyIndex, valueIndex);
       const properties = {
@@ -6276,34 +6656,34 @@ var require_util2 = __commonJS({
           writable: true,
           enumerable: true,
           configurable: true,
-          value: function keys() {
+          value: /* @__PURE__ */ __name(function keys() {
             webidl.brandCheck(this, brandCheck);
             return makeIterator(this, "key");
-          }
+          }, "keys")
         },
         values: {
           writable: true,
           enumerable: true,
           configurable: true,
-          value: function values() {
+          value: /* @__PURE__ */ __name(function values() {
             webidl.brandCheck(this, brandCheck);
             return makeIterator(this, "value");
-          }
+          }, "values")
         },
         entries: {
           writable: true,
           enumerable: true,
           configurable: true,
-          value: function entries() {
+          value: /* @__PURE__ */ __name(function entries() {
             webidl.brandCheck(this, brandCheck);
             return makeIterator(this, "key+value");
-          }
+          }, "entries")
         },
         forEach: {
           writable: true,
           enumerable: true,
           configurable: true,
-          value: function forEach(callbackfn, thisArg = globalThis) {
+          value: /* @__PURE__ */ __name(function forEach(callbackfn, thisArg = globalThis) {
             webidl.brandCheck(this, brandCheck);
             webidl.argumentLengthCheck(arguments, 1, `${name}.forEach`);
             if (typeof callbackfn !== "function") {
@@ -6314,7 +6694,7 @@ var require_util2 = __commonJS({
             for (const { 0: key, 1: value } of makeIterator(this, "key+value")) {
               callbackfn.call(thisArg, value, key, this);
             }
-          }
+          }, "forEach")
         }
       };
       return Object.defineProperties(object.prototype, {
@@ -6327,6 +6707,7 @@ var require_util2 = __commonJS({
         }
       });
     }
+    __name(iteratorMixin, "iteratorMixin");
     function fullyReadBody(body, processBody, processBodyError) {
       const successSteps = processBody;
       const errorSteps = processBodyError;
@@ -6337,6 +6718,7 @@ var require_util2 = __commonJS({
         errorSteps(e);
       }
     }
+    __name(fullyReadBody, "fullyReadBody");
     function readableStreamClose(controller) {
       try {
         controller.close();
@@ -6347,6 +6729,7 @@ var require_util2 = __commonJS({
         }
       }
     }
+    __name(readableStreamClose, "readableStreamClose");
     async function readAllBytes(reader, successSteps, failureSteps) {
       try {
         const bytes2 = [];
@@ -6368,19 +6751,23 @@ var require_util2 = __commonJS({
         failureSteps(e);
       }
     }
+    __name(readAllBytes, "readAllBytes");
     function urlIsLocal(url) {
       assert("protocol" in url);
       const protocol = url.protocol;
       return protocol === "about:" || protocol === "blob:" || protocol === "data:";
     }
+    __name(urlIsLocal, "urlIsLocal");
     function urlHasHttpsScheme(url) {
       return typeof url === "string" && url[5] === ":" && url[0] === "h" && url[1] === "t" && url[2] === "t" && url[3] === "p" && url[4] === "s" || url.protocol === "https:";
     }
+    __name(urlHasHttpsScheme, "urlHasHttpsScheme");
     function urlIsHttpHttpsScheme(url) {
       assert("protocol" in url);
       const protocol = url.protocol;
       return protocol === "http:" || protocol === "https:";
     }
+    __name(urlIsHttpHttpsScheme, "urlIsHttpHttpsScheme");
     function simpleRangeHeaderValue(value, allowWhitespace) {
       const data = value;
       if (!data.startsWith("bytes")) {
@@ -6452,6 +6839,7 @@ var require_util2 = __commonJS({
       }
       return { rangeStartValue, rangeEndValue };
     }
+    __name(simpleRangeHeaderValue, "simpleRangeHeaderValue");
     function buildContentRange(rangeStart, rangeEnd, fullLength) {
       let contentRange = "bytes ";
       contentRange += isomorphicEncode(`${rangeStart}`);
@@ -6461,7 +6849,11 @@ var require_util2 = __commonJS({
       contentRange += isomorphicEncode(`${fullLength}`);
       return contentRange;
     }
+    __name(buildContentRange, "buildContentRange");
     var InflateStream = class extends Transform4 {
+      static {
+        __name(this, "InflateStream");
+      }
       #zlibOptions;
       /** @param {zlib.ZlibOptions} [zlibOptions] */
       constructor(zlibOptions) {
@@ -6492,6 +6884,7 @@ var require_util2 = __commonJS({
     function createInflate(zlibOptions) {
       return new InflateStream(zlibOptions);
     }
+    __name(createInflate, "createInflate");
     function extractMimeType(headers) {
       let charset = null;
       let essence = null;
@@ -6521,6 +6914,7 @@ var require_util2 = __commonJS({
       }
       return mimeType;
     }
+    __name(extractMimeType, "extractMimeType");
     function gettingDecodingSplitting(value) {
       const input = value;
       const position = { position: 0 };
@@ -6552,6 +6946,7 @@ var require_util2 = __commonJS({
       }
       return values;
     }
+    __name(gettingDecodingSplitting, "gettingDecodingSplitting");
     function getDecodeSplit(name, list) {
       const value = list.get(name, true);
       if (value === null) {
@@ -6559,16 +6954,23 @@ var require_util2 = __commonJS({
       }
       return gettingDecodingSplitting(value);
     }
+    __name(getDecodeSplit, "getDecodeSplit");
     function hasAuthenticationEntry(request) {
       return false;
     }
+    __name(hasAuthenticationEntry, "hasAuthenticationEntry");
     function includesCredentials(url) {
       return !!(url.username || url.password);
     }
+    __name(includesCredentials, "includesCredentials");
     function isTraversableNavigable(navigable) {
       return navigable != null && navigable !== "client" && navigable !== "no-traversable";
     }
+    __name(isTraversableNavigable, "isTraversableNavigable");
     var EnvironmentSettingsObjectBase = class {
+      static {
+        __name(this, "EnvironmentSettingsObjectBase");
+      }
       get baseUrl() {
         return getGlobalOrigin();
       }
@@ -6578,6 +6980,9 @@ var require_util2 = __commonJS({
       policyContainer = makePolicyContainer();
     };
     var EnvironmentSettingsObject = class {
+      static {
+        __name(this, "EnvironmentSettingsObject");
+      }
       settingsObject = new EnvironmentSettingsObjectBase();
     };
     var environmentSettingsObject = new EnvironmentSettingsObject();
@@ -6638,8 +7043,8 @@ var require_runtime_features = __commonJS({
     "use strict";
     var lazyLoaders = {
       __proto__: null,
-      "node:crypto": () => __require("node:crypto"),
-      "node:sqlite": () => __require("node:sqlite")
+      "node:crypto": /* @__PURE__ */ __name(() => __require("node:crypto"), "node:crypto"),
+      "node:sqlite": /* @__PURE__ */ __name(() => __require("node:sqlite"), "node:sqlite")
     };
     function detectRuntimeFeatureByNodeModule(moduleName) {
       try {
@@ -6652,6 +7057,7 @@ var require_runtime_features = __commonJS({
         return false;
       }
     }
+    __name(detectRuntimeFeatureByNodeModule, "detectRuntimeFeatureByNodeModule");
     var runtimeFeaturesAsNodeModule = (
       /** @type {const} */
       ["crypto", "sqlite"]
@@ -6665,7 +7071,11 @@ var require_runtime_features = __commonJS({
       }
       throw new TypeError(`unknown feature: ${feature}`);
     }
+    __name(detectRuntimeFeature, "detectRuntimeFeature");
     var RuntimeFeatures = class {
+      static {
+        __name(this, "RuntimeFeatures");
+      }
       /** @type {Map<Feature, boolean>} */
       #map = /* @__PURE__ */ new Map();
       /**
@@ -6721,6 +7131,9 @@ var require_formdata = __commonJS({
     var setFormDataState;
     var getFormDataBoundary;
     var FormData = class {
+      static {
+        __name(this, "FormData");
+      }
       #state = [];
       #boundary = null;
       constructor(form = void 0) {
@@ -6817,13 +7230,13 @@ var require_formdata = __commonJS({
         return `FormData ${output.slice(output.indexOf("]") + 2)}`;
       }
       static {
-        getFormDataState = (formData) => formData.#state;
-        setFormDataState = (formData, newState) => {
+        getFormDataState = /* @__PURE__ */ __name((formData) => formData.#state, "getFormDataState");
+        setFormDataState = /* @__PURE__ */ __name((formData, newState) => {
           formData.#state = newState;
-        };
-        getFormDataBoundary = (formData) => {
+        }, "setFormDataState");
+        getFormDataBoundary = /* @__PURE__ */ __name((formData) => {
           return formData.#boundary ??= `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
-        };
+        }, "getFormDataBoundary");
         webidl.is.FormData = (arg) => {
           return arg != null && typeof arg === "object" && #state in arg;
         };
@@ -6858,6 +7271,7 @@ var require_formdata = __commonJS({
       }
       return { name, value };
     }
+    __name(makeEntry, "makeEntry");
     module.exports = { FormData, makeEntry, setFormDataState, getFormDataBoundary };
   }
 });
@@ -6903,12 +7317,17 @@ var require_request = __commonJS({
       }
       return true;
     }
+    __name(isValidContentLengthHeaderValue, "isValidContentLengthHeaderValue");
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var kController = /* @__PURE__ */ Symbol("controller");
     var kResume = /* @__PURE__ */ Symbol("resume");
     function noop() {
     }
+    __name(noop, "noop");
     var RequestController = class {
+      static {
+        __name(this, "RequestController");
+      }
       #paused = false;
       #reason = null;
       #aborted = false;
@@ -6946,6 +7365,9 @@ var require_request = __commonJS({
       }
     };
     var Request = class {
+      static {
+        __name(this, "Request");
+      }
       constructor(origin, {
         path,
         method,
@@ -7014,9 +7436,9 @@ var require_request = __commonJS({
           this.body = body;
           const rState = this.body._readableState;
           if (!rState || !rState.autoDestroy) {
-            this.endHandler = function autoDestroy() {
+            this.endHandler = /* @__PURE__ */ __name(function autoDestroy() {
               destroy(this);
-            };
+            }, "autoDestroy");
             this.body.on("end", this.endHandler);
           }
           this.errorHandler = (err) => {
@@ -7248,6 +7670,7 @@ var require_request = __commonJS({
       controller.abort(reason);
       return controller;
     }
+    __name(createAbortedController, "createAbortedController");
     function processHeader(request, key, val) {
       if (val && (typeof val === "object" && !Array.isArray(val))) {
         throw new InvalidArgumentError(`invalid ${key} header`);
@@ -7335,6 +7758,7 @@ var require_request = __commonJS({
         request.headers.push(key, val);
       }
     }
+    __name(processHeader, "processHeader");
     var isFormData;
     function isUndiciFormData(body) {
       if (isFormData === void 0) {
@@ -7343,6 +7767,7 @@ var require_request = __commonJS({
       }
       return isFormData(body);
     }
+    __name(isUndiciFormData, "isUndiciFormData");
     module.exports = Request;
     module.exports.createAbortedController = createAbortedController;
   }
@@ -7356,6 +7781,9 @@ var require_dispatcher = __commonJS({
     var { InvalidArgumentError } = require_errors2();
     var { kOriginless, kUrl, kInterceptorKind } = require_symbols();
     var Dispatcher = class extends EventEmitter {
+      static {
+        __name(this, "Dispatcher");
+      }
       dispatch() {
         throw new Error("not implemented");
       }
@@ -7392,14 +7820,14 @@ var require_dispatcher = __commonJS({
         }
         const originalDispatch = dispatch;
         const self = this;
-        dispatch = function(opts, handler) {
+        dispatch = /* @__PURE__ */ __name(function(opts, handler) {
           if (opts && typeof opts === "object" && !opts.origin && self[kUrl]) {
             opts = Object.assign({}, opts, { origin: self[kUrl].origin });
           }
           return originalDispatch(opts, handler);
-        };
+        }, "dispatch");
         return new Proxy(this, {
-          get: (target, key) => key === "dispatch" ? dispatch : target[key]
+          get: /* @__PURE__ */ __name((target, key) => key === "dispatch" ? dispatch : target[key], "get")
         });
       }
     };
@@ -7425,6 +7853,9 @@ var require_dispatcher_base = __commonJS({
     var kWebSocketOptions = /* @__PURE__ */ Symbol("webSocketOptions");
     var kEventSourceOptions = /* @__PURE__ */ Symbol("eventSourceOptions");
     var DispatcherBase = class extends Dispatcher {
+      static {
+        __name(this, "DispatcherBase");
+      }
       /** @type {boolean} */
       [kDestroyed] = false;
       /** @type {Array<Function|null} */
@@ -7493,13 +7924,13 @@ var require_dispatcher_base = __commonJS({
         this[kClosed] = true;
         this[kOnClosed] ??= [];
         this[kOnClosed].push(callback);
-        const onClosed = () => {
+        const onClosed = /* @__PURE__ */ __name(() => {
           const callbacks = this[kOnClosed];
           this[kOnClosed] = null;
           for (let i = 0; i < callbacks.length; i++) {
             callbacks[i](null, null);
           }
-        };
+        }, "onClosed");
         this[kClose]().then(() => this.destroy()).then(() => queueMicrotask(onClosed));
       }
       destroy(err, callback) {
@@ -7531,13 +7962,13 @@ var require_dispatcher_base = __commonJS({
         this[kDestroyed] = true;
         this[kOnDestroyed] ??= [];
         this[kOnDestroyed].push(callback);
-        const onDestroyed = () => {
+        const onDestroyed = /* @__PURE__ */ __name(() => {
           const callbacks = this[kOnDestroyed];
           this[kOnDestroyed] = null;
           for (let i = 0; i < callbacks.length; i++) {
             callbacks[i](null, null);
           }
-        };
+        }, "onDestroyed");
         this[kDestroy](err).then(() => queueMicrotask(onDestroyed));
       }
       dispatch(opts, handler) {
@@ -7581,6 +8012,9 @@ var require_connect = __commonJS({
     var { InvalidArgumentError, ConnectTimeoutError } = require_errors2();
     var tls;
     var SessionCache = class WeakSessionCache {
+      static {
+        __name(this, "WeakSessionCache");
+      }
       constructor(maxCachedSessions) {
         this._maxCachedSessions = maxCachedSessions;
         this._sessionCache = /* @__PURE__ */ new Map();
@@ -7632,7 +8066,7 @@ var require_connect = __commonJS({
       const sessionCache = new SessionCache(maxCachedSessions == null ? 100 : maxCachedSessions);
       timeout = timeout == null ? 1e4 : timeout;
       allowH2 = allowH2 != null ? allowH2 : true;
-      return function connect({ hostname: hostname2, host, protocol, port, servername, localAddress, httpSocket }, callback) {
+      return /* @__PURE__ */ __name(function connect({ hostname: hostname2, host, protocol, port, servername, localAddress, httpSocket }, callback) {
         let socket;
         if (protocol === "https:") {
           if (!tls) {
@@ -7707,8 +8141,9 @@ var require_connect = __commonJS({
           }
         });
         return socket;
-      };
+      }, "connect");
     }
+    __name(buildConnector, "buildConnector");
     function maybeNormalizeConnectError(err, socket, opts) {
       if (err instanceof AggregateError && (err.code === "ETIMEDOUT" || err.errors.some((e) => e != null && e.code === "ETIMEDOUT"))) {
         let message = "Connect Timeout Error";
@@ -7724,6 +8159,7 @@ var require_connect = __commonJS({
       }
       return err;
     }
+    __name(maybeNormalizeConnectError, "maybeNormalizeConnectError");
     module.exports = buildConnector;
   }
 });
@@ -7741,6 +8177,7 @@ var require_utils = __commonJS({
         return typeof value === "number" && (emptyFilter || filter.includes(value)) && (emptyExceptions || !exceptions.includes(value));
       }));
     }
+    __name(enumToMap, "enumToMap");
   }
 });
 
@@ -8383,21 +8820,27 @@ var require_simd = __commonJS({
       const ptr = Number(raw >> 32n);
       logger(textDecoder.decode(new Uint8Array(this.memory.buffer, ptr, len2)));
     }
+    __name(log, "log");
     function alloc(len2) {
       return this.alloc(len2) >>> 0;
     }
+    __name(alloc, "alloc");
     function dealloc(ptr, len2) {
       return this.dealloc(ptr, len2);
     }
+    __name(dealloc, "dealloc");
     function create() {
       return this.create() >>> 0;
     }
+    __name(create, "create");
     function destroy(parser) {
       this.destroy(parser);
     }
+    __name(destroy, "destroy");
     function parse2(parser, data, limit) {
       return this.parse(parser, data, limit) >>> 0;
     }
+    __name(parse2, "parse");
     function fail3(parser, code, description) {
       const len2 = description.length;
       const ptr = this.alloc(len2);
@@ -8406,9 +8849,11 @@ var require_simd = __commonJS({
       this.fail(parser, code, ptr, len2);
       this.dealloc(ptr, len2);
     }
+    __name(fail3, "fail");
     function hasDebug() {
       return this.milo_has_debug() !== 0;
     }
+    __name(hasDebug, "hasDebug");
     var Errors = Object.freeze({
       NONE: 0,
       USER: 1,
@@ -8824,147 +9269,193 @@ var require_simd = __commonJS({
     function isAutodetect(parser) {
       return this.is_autodetect(parser) !== 0;
     }
+    __name(isAutodetect, "isAutodetect");
     function isRequest(parser) {
       return this.is_request(parser) !== 0;
     }
+    __name(isRequest, "isRequest");
     function isPaused(parser) {
       return this.is_paused(parser) !== 0;
     }
+    __name(isPaused, "isPaused");
     function shouldManageUnconsumed(parser) {
       return this.should_manage_unconsumed(parser) !== 0;
     }
+    __name(shouldManageUnconsumed, "shouldManageUnconsumed");
     function shouldSuspendAfterHeaders(parser) {
       return this.should_suspend_after_headers(parser) !== 0;
     }
+    __name(shouldSuspendAfterHeaders, "shouldSuspendAfterHeaders");
     function getMaxStartLineLength(parser) {
       return this.get_max_start_line_length(parser) >>> 0;
     }
+    __name(getMaxStartLineLength, "getMaxStartLineLength");
     function getMaxHeaderLength(parser) {
       return this.get_max_header_length(parser) >>> 0;
     }
+    __name(getMaxHeaderLength, "getMaxHeaderLength");
     function getMaxBodyPayload(parser) {
       return BigInt.asUintN(64, this.get_max_body_payload(parser));
     }
+    __name(getMaxBodyPayload, "getMaxBodyPayload");
     function shouldContinueWithoutData(parser) {
       return this.should_continue_without_data(parser) !== 0;
     }
+    __name(shouldContinueWithoutData, "shouldContinueWithoutData");
     function isConnect(parser) {
       return this.is_connect(parser) !== 0;
     }
+    __name(isConnect, "isConnect");
     function isDebug(parser) {
       return this.is_debug(parser) !== 0;
     }
+    __name(isDebug, "isDebug");
     function shouldSkipBody(parser) {
       return this.should_skip_body(parser) !== 0;
     }
+    __name(shouldSkipBody, "shouldSkipBody");
     function getState(parser) {
       return this.get_state(parser) >>> 0;
     }
+    __name(getState, "getState");
     function getPosition(parser) {
       return this.get_position(parser) >>> 0;
     }
+    __name(getPosition, "getPosition");
     function getParsed(parser) {
       return BigInt.asUintN(64, this.get_parsed(parser));
     }
+    __name(getParsed, "getParsed");
     function getErrorCode(parser) {
       return this.get_error_code(parser) >>> 0;
     }
+    __name(getErrorCode, "getErrorCode");
     function getMethod(parser) {
       return this.get_method(parser) >>> 0;
     }
+    __name(getMethod, "getMethod");
     function getStatus(parser) {
       return this.get_status(parser) >>> 0;
     }
+    __name(getStatus, "getStatus");
     function hasConnectionClose(parser) {
       return this.has_connection_close(parser) !== 0;
     }
+    __name(hasConnectionClose, "hasConnectionClose");
     function hasConnectionUpgrade(parser) {
       return this.has_connection_upgrade(parser) !== 0;
     }
+    __name(hasConnectionUpgrade, "hasConnectionUpgrade");
     function getContentLength(parser) {
       return BigInt.asUintN(64, this.get_content_length(parser));
     }
+    __name(getContentLength, "getContentLength");
     function getChunkSize(parser) {
       return BigInt.asUintN(64, this.get_chunk_size(parser));
     }
+    __name(getChunkSize, "getChunkSize");
     function getRemainingContentLength(parser) {
       return BigInt.asUintN(64, this.get_remaining_content_length(parser));
     }
+    __name(getRemainingContentLength, "getRemainingContentLength");
     function getRemainingChunkSize(parser) {
       return BigInt.asUintN(64, this.get_remaining_chunk_size(parser));
     }
+    __name(getRemainingChunkSize, "getRemainingChunkSize");
     function hasContentLength(parser) {
       return this.has_content_length(parser) !== 0;
     }
+    __name(hasContentLength, "hasContentLength");
     function hasTransferEncoding(parser) {
       return this.has_transfer_encoding(parser) !== 0;
     }
+    __name(hasTransferEncoding, "hasTransferEncoding");
     function hasChunkedTransferEncoding(parser) {
       return this.has_chunked_transfer_encoding(parser) !== 0;
     }
+    __name(hasChunkedTransferEncoding, "hasChunkedTransferEncoding");
     function hasUpgrade(parser) {
       return this.has_upgrade(parser) !== 0;
     }
+    __name(hasUpgrade, "hasUpgrade");
     function hasTrailers(parser) {
       return this.has_trailers(parser) !== 0;
     }
+    __name(hasTrailers, "hasTrailers");
     function getErrorDescription(parser) {
       const raw = this.get_error_description_raw(parser);
       const len2 = Number(BigInt.asUintN(32, raw));
       const ptr = Number(raw >> 32n);
       return textDecoder.decode(new Uint8Array(this.memory.buffer, ptr, len2));
     }
+    __name(getErrorDescription, "getErrorDescription");
     function setShouldAutodetect(parser, value) {
       this.set_should_autodetect(parser, value);
     }
+    __name(setShouldAutodetect, "setShouldAutodetect");
     function setShouldContinueWithoutData(parser, value) {
       this.set_should_continue_without_data(parser, value);
     }
+    __name(setShouldContinueWithoutData, "setShouldContinueWithoutData");
     function setIsRequest(parser, value) {
       this.set_is_request(parser, value);
     }
+    __name(setIsRequest, "setIsRequest");
     function setIsConnect(parser, value) {
       this.set_is_connect(parser, value);
     }
+    __name(setIsConnect, "setIsConnect");
     function setDebug(parser, value) {
       this.set_debug(parser, value);
     }
+    __name(setDebug, "setDebug");
     function setShouldManageUnconsumed(parser, value) {
       this.set_should_manage_unconsumed(parser, value);
     }
+    __name(setShouldManageUnconsumed, "setShouldManageUnconsumed");
     function setShouldSuspendAfterHeaders(parser, value) {
       this.set_should_suspend_after_headers(parser, value);
     }
+    __name(setShouldSuspendAfterHeaders, "setShouldSuspendAfterHeaders");
     function setMaxStartLineLength(parser, value) {
       this.set_max_start_line_length(parser, value);
     }
+    __name(setMaxStartLineLength, "setMaxStartLineLength");
     function setMaxHeaderLength(parser, value) {
       this.set_max_header_length(parser, value);
     }
+    __name(setMaxHeaderLength, "setMaxHeaderLength");
     function setMaxBodyPayload(parser, value) {
       this.set_max_body_payload(parser, value);
     }
+    __name(setMaxBodyPayload, "setMaxBodyPayload");
     function setShouldSkipBody(parser, value) {
       this.set_should_skip_body(parser, value);
     }
+    __name(setShouldSkipBody, "setShouldSkipBody");
     function setActiveCallbacks(parser, value) {
       this.set_active_callbacks(parser, value);
     }
+    __name(setActiveCallbacks, "setActiveCallbacks");
     function setActiveEvents(parser, value) {
       this.set_active_events(parser, value);
     }
+    __name(setActiveEvents, "setActiveEvents");
     function simpleCreate(spans, create2) {
       const parser = create2();
       spans[parser] = [];
       this.setActiveCallbacks(parser, this.CALLBACK_ACTIVE_ALL);
       return parser;
     }
+    __name(simpleCreate, "simpleCreate");
     function simpleDestroy(spans, destroy2, parser) {
       spans[parser] = void 0;
       destroy2(parser);
     }
+    __name(simpleDestroy, "simpleDestroy");
     function noop() {
     }
+    __name(noop, "noop");
     function setup(env = {}) {
       let { logger: logOption, ...instanceEnvironment } = env;
       let logger = noop;
@@ -9285,6 +9776,7 @@ var require_simd = __commonJS({
       };
       return milo;
     }
+    __name(setup, "setup");
     function simple() {
       const spans = {};
       const milo = setup({
@@ -9295,6 +9787,7 @@ var require_simd = __commonJS({
       milo.destroy = simpleDestroy.bind(milo, spans, milo.destroy);
       return milo;
     }
+    __name(simple, "simple");
     module.exports = { wasmModule, noop, setup, simple };
   }
 });
@@ -9315,21 +9808,27 @@ var require_no_simd = __commonJS({
       const ptr = Number(raw >> 32n);
       logger(textDecoder.decode(new Uint8Array(this.memory.buffer, ptr, len2)));
     }
+    __name(log, "log");
     function alloc(len2) {
       return this.alloc(len2) >>> 0;
     }
+    __name(alloc, "alloc");
     function dealloc(ptr, len2) {
       return this.dealloc(ptr, len2);
     }
+    __name(dealloc, "dealloc");
     function create() {
       return this.create() >>> 0;
     }
+    __name(create, "create");
     function destroy(parser) {
       this.destroy(parser);
     }
+    __name(destroy, "destroy");
     function parse2(parser, data, limit) {
       return this.parse(parser, data, limit) >>> 0;
     }
+    __name(parse2, "parse");
     function fail3(parser, code, description) {
       const len2 = description.length;
       const ptr = this.alloc(len2);
@@ -9338,9 +9837,11 @@ var require_no_simd = __commonJS({
       this.fail(parser, code, ptr, len2);
       this.dealloc(ptr, len2);
     }
+    __name(fail3, "fail");
     function hasDebug() {
       return this.milo_has_debug() !== 0;
     }
+    __name(hasDebug, "hasDebug");
     var Errors = Object.freeze({
       NONE: 0,
       USER: 1,
@@ -9756,147 +10257,193 @@ var require_no_simd = __commonJS({
     function isAutodetect(parser) {
       return this.is_autodetect(parser) !== 0;
     }
+    __name(isAutodetect, "isAutodetect");
     function isRequest(parser) {
       return this.is_request(parser) !== 0;
     }
+    __name(isRequest, "isRequest");
     function isPaused(parser) {
       return this.is_paused(parser) !== 0;
     }
+    __name(isPaused, "isPaused");
     function shouldManageUnconsumed(parser) {
       return this.should_manage_unconsumed(parser) !== 0;
     }
+    __name(shouldManageUnconsumed, "shouldManageUnconsumed");
     function shouldSuspendAfterHeaders(parser) {
       return this.should_suspend_after_headers(parser) !== 0;
     }
+    __name(shouldSuspendAfterHeaders, "shouldSuspendAfterHeaders");
     function getMaxStartLineLength(parser) {
       return this.get_max_start_line_length(parser) >>> 0;
     }
+    __name(getMaxStartLineLength, "getMaxStartLineLength");
     function getMaxHeaderLength(parser) {
       return this.get_max_header_length(parser) >>> 0;
     }
+    __name(getMaxHeaderLength, "getMaxHeaderLength");
     function getMaxBodyPayload(parser) {
       return BigInt.asUintN(64, this.get_max_body_payload(parser));
     }
+    __name(getMaxBodyPayload, "getMaxBodyPayload");
     function shouldContinueWithoutData(parser) {
       return this.should_continue_without_data(parser) !== 0;
     }
+    __name(shouldContinueWithoutData, "shouldContinueWithoutData");
     function isConnect(parser) {
       return this.is_connect(parser) !== 0;
     }
+    __name(isConnect, "isConnect");
     function isDebug(parser) {
       return this.is_debug(parser) !== 0;
     }
+    __name(isDebug, "isDebug");
     function shouldSkipBody(parser) {
       return this.should_skip_body(parser) !== 0;
     }
+    __name(shouldSkipBody, "shouldSkipBody");
     function getState(parser) {
       return this.get_state(parser) >>> 0;
     }
+    __name(getState, "getState");
     function getPosition(parser) {
       return this.get_position(parser) >>> 0;
     }
+    __name(getPosition, "getPosition");
     function getParsed(parser) {
       return BigInt.asUintN(64, this.get_parsed(parser));
     }
+    __name(getParsed, "getParsed");
     function getErrorCode(parser) {
       return this.get_error_code(parser) >>> 0;
     }
+    __name(getErrorCode, "getErrorCode");
     function getMethod(parser) {
       return this.get_method(parser) >>> 0;
     }
+    __name(getMethod, "getMethod");
     function getStatus(parser) {
       return this.get_status(parser) >>> 0;
     }
+    __name(getStatus, "getStatus");
     function hasConnectionClose(parser) {
       return this.has_connection_close(parser) !== 0;
     }
+    __name(hasConnectionClose, "hasConnectionClose");
     function hasConnectionUpgrade(parser) {
       return this.has_connection_upgrade(parser) !== 0;
     }
+    __name(hasConnectionUpgrade, "hasConnectionUpgrade");
     function getContentLength(parser) {
       return BigInt.asUintN(64, this.get_content_length(parser));
     }
+    __name(getContentLength, "getContentLength");
     function getChunkSize(parser) {
       return BigInt.asUintN(64, this.get_chunk_size(parser));
     }
+    __name(getChunkSize, "getChunkSize");
     function getRemainingContentLength(parser) {
       return BigInt.asUintN(64, this.get_remaining_content_length(parser));
     }
+    __name(getRemainingContentLength, "getRemainingContentLength");
     function getRemainingChunkSize(parser) {
       return BigInt.asUintN(64, this.get_remaining_chunk_size(parser));
     }
+    __name(getRemainingChunkSize, "getRemainingChunkSize");
     function hasContentLength(parser) {
       return this.has_content_length(parser) !== 0;
     }
+    __name(hasContentLength, "hasContentLength");
     function hasTransferEncoding(parser) {
       return this.has_transfer_encoding(parser) !== 0;
     }
+    __name(hasTransferEncoding, "hasTransferEncoding");
     function hasChunkedTransferEncoding(parser) {
       return this.has_chunked_transfer_encoding(parser) !== 0;
     }
+    __name(hasChunkedTransferEncoding, "hasChunkedTransferEncoding");
     function hasUpgrade(parser) {
       return this.has_upgrade(parser) !== 0;
     }
+    __name(hasUpgrade, "hasUpgrade");
     function hasTrailers(parser) {
       return this.has_trailers(parser) !== 0;
     }
+    __name(hasTrailers, "hasTrailers");
     function getErrorDescription(parser) {
       const raw = this.get_error_description_raw(parser);
       const len2 = Number(BigInt.asUintN(32, raw));
       const ptr = Number(raw >> 32n);
       return textDecoder.decode(new Uint8Array(this.memory.buffer, ptr, len2));
     }
+    __name(getErrorDescription, "getErrorDescription");
     function setShouldAutodetect(parser, value) {
       this.set_should_autodetect(parser, value);
     }
+    __name(setShouldAutodetect, "setShouldAutodetect");
     function setShouldContinueWithoutData(parser, value) {
       this.set_should_continue_without_data(parser, value);
     }
+    __name(setShouldContinueWithoutData, "setShouldContinueWithoutData");
     function setIsRequest(parser, value) {
       this.set_is_request(parser, value);
     }
+    __name(setIsRequest, "setIsRequest");
     function setIsConnect(parser, value) {
       this.set_is_connect(parser, value);
     }
+    __name(setIsConnect, "setIsConnect");
     function setDebug(parser, value) {
       this.set_debug(parser, value);
     }
+    __name(setDebug, "setDebug");
     function setShouldManageUnconsumed(parser, value) {
       this.set_should_manage_unconsumed(parser, value);
     }
+    __name(setShouldManageUnconsumed, "setShouldManageUnconsumed");
     function setShouldSuspendAfterHeaders(parser, value) {
       this.set_should_suspend_after_headers(parser, value);
     }
+    __name(setShouldSuspendAfterHeaders, "setShouldSuspendAfterHeaders");
     function setMaxStartLineLength(parser, value) {
       this.set_max_start_line_length(parser, value);
     }
+    __name(setMaxStartLineLength, "setMaxStartLineLength");
     function setMaxHeaderLength(parser, value) {
       this.set_max_header_length(parser, value);
     }
+    __name(setMaxHeaderLength, "setMaxHeaderLength");
     function setMaxBodyPayload(parser, value) {
       this.set_max_body_payload(parser, value);
     }
+    __name(setMaxBodyPayload, "setMaxBodyPayload");
     function setShouldSkipBody(parser, value) {
       this.set_should_skip_body(parser, value);
     }
+    __name(setShouldSkipBody, "setShouldSkipBody");
     function setActiveCallbacks(parser, value) {
       this.set_active_callbacks(parser, value);
     }
+    __name(setActiveCallbacks, "setActiveCallbacks");
     function setActiveEvents(parser, value) {
       this.set_active_events(parser, value);
     }
+    __name(setActiveEvents, "setActiveEvents");
     function simpleCreate(spans, create2) {
       const parser = create2();
       spans[parser] = [];
       this.setActiveCallbacks(parser, this.CALLBACK_ACTIVE_ALL);
       return parser;
     }
+    __name(simpleCreate, "simpleCreate");
     function simpleDestroy(spans, destroy2, parser) {
       spans[parser] = void 0;
       destroy2(parser);
     }
+    __name(simpleDestroy, "simpleDestroy");
     function noop() {
     }
+    __name(noop, "noop");
     function setup(env = {}) {
       let { logger: logOption, ...instanceEnvironment } = env;
       let logger = noop;
@@ -10217,6 +10764,7 @@ var require_no_simd = __commonJS({
       };
       return milo;
     }
+    __name(setup, "setup");
     function simple() {
       const spans = {};
       const milo = setup({
@@ -10227,6 +10775,7 @@ var require_no_simd = __commonJS({
       milo.destroy = simpleDestroy.bind(milo, spans, milo.destroy);
       return milo;
     }
+    __name(simple, "simple");
     module.exports = { wasmModule, noop, setup, simple };
   }
 });
@@ -10318,6 +10867,7 @@ var require_parser_h1 = __commonJS({
         util.destroy(socket, new InformationalError("socket idle timeout"));
       }
     }
+    __name(onParserTimeout, "onParserTimeout");
     function getMilo() {
       if (miloInstance) {
         return miloInstance;
@@ -10332,7 +10882,11 @@ var require_parser_h1 = __commonJS({
       miloInstance = miloPackage.setup();
       return miloInstance;
     }
+    __name(getMilo, "getMilo");
     var H1Parser = class {
+      static {
+        __name(this, "H1Parser");
+      }
       constructor(client, socket) {
         this.milo = getMilo();
         this.client = client;
@@ -11042,9 +11596,11 @@ var require_parser_h1 = __commonJS({
     function setMiloEnabled(value) {
       miloEnabled = value;
     }
+    __name(setMiloEnabled, "setMiloEnabled");
     function getMiloEnabled() {
       return miloEnabled;
     }
+    __name(getMiloEnabled, "getMiloEnabled");
     module.exports = { H1Parser, getMiloEnabled, setMiloEnabled };
   }
 });
@@ -11057,9 +11613,9 @@ var require_llhttp_wasm = __commonJS({
     var wasmBase64 = "AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAn9/AGABfwBgBH9/f38Bf2AAAGADf39/AALLAQgDZW52GHdhc21fb25faGVhZGVyc19jb21wbGV0ZQAEA2VudhV3YXNtX29uX21lc3NhZ2VfYmVnaW4AAANlbnYLd2FzbV9vbl91cmwAAQNlbnYOd2FzbV9vbl9zdGF0dXMAAQNlbnYUd2FzbV9vbl9oZWFkZXJfZmllbGQAAQNlbnYUd2FzbV9vbl9oZWFkZXJfdmFsdWUAAQNlbnYMd2FzbV9vbl9ib2R5AAEDZW52GHdhc21fb25fbWVzc2FnZV9jb21wbGV0ZQAAAzU0BQYAAAMAAAAAAAADAQMAAwMDAAACAAAAAAICAgICAgICAgIBAQEBAQEBAQEBAwAAAwAAAAQFAXABExMFAwEAAgYIAX8BQcDZBAsHxQcoBm1lbW9yeQIAC19pbml0aWFsaXplAAgZX19pbmRpcmVjdF9mdW5jdGlvbl90YWJsZQEAC2xsaHR0cF9pbml0AAkYbGxodHRwX3Nob3VsZF9rZWVwX2FsaXZlADcMbGxodHRwX2FsbG9jAAsGbWFsbG9jADkLbGxodHRwX2ZyZWUADARmcmVlAAwPbGxodHRwX2dldF90eXBlAA0VbGxodHRwX2dldF9odHRwX21ham9yAA4VbGxodHRwX2dldF9odHRwX21pbm9yAA8RbGxodHRwX2dldF9tZXRob2QAEBZsbGh0dHBfZ2V0X3N0YXR1c19jb2RlABESbGxodHRwX2dldF91cGdyYWRlABIMbGxodHRwX3Jlc2V0ABMObGxodHRwX2V4ZWN1dGUAFBRsbGh0dHBfc2V0dGluZ3NfaW5pdAAVDWxsaHR0cF9maW5pc2gAFgxsbGh0dHBfcGF1c2UAFw1sbGh0dHBfcmVzdW1lABgbbGxodHRwX3Jlc3VtZV9hZnRlcl91cGdyYWRlABkQbGxodHRwX2dldF9lcnJubwAaF2xsaHR0cF9nZXRfZXJyb3JfcmVhc29uABsXbGxodHRwX3NldF9lcnJvcl9yZWFzb24AHBRsbGh0dHBfZ2V0X2Vycm9yX3BvcwAdEWxsaHR0cF9lcnJub19uYW1lAB4SbGxodHRwX21ldGhvZF9uYW1lAB8SbGxodHRwX3N0YXR1c19uYW1lACAabGxodHRwX3NldF9sZW5pZW50X2hlYWRlcnMAISFsbGh0dHBfc2V0X2xlbmllbnRfY2h1bmtlZF9sZW5ndGgAIh1sbGh0dHBfc2V0X2xlbmllbnRfa2VlcF9hbGl2ZQAjJGxsaHR0cF9zZXRfbGVuaWVudF90cmFuc2Zlcl9lbmNvZGluZwAkGmxsaHR0cF9zZXRfbGVuaWVudF92ZXJzaW9uACUjbGxodHRwX3NldF9sZW5pZW50X2RhdGFfYWZ0ZXJfY2xvc2UAJidsbGh0dHBfc2V0X2xlbmllbnRfb3B0aW9uYWxfbGZfYWZ0ZXJfY3IAJyxsbGh0dHBfc2V0X2xlbmllbnRfb3B0aW9uYWxfY3JsZl9hZnRlcl9jaHVuawAoKGxsaHR0cF9zZXRfbGVuaWVudF9vcHRpb25hbF9jcl9iZWZvcmVfbGYAKSpsbGh0dHBfc2V0X2xlbmllbnRfc3BhY2VzX2FmdGVyX2NodW5rX3NpemUAKhhsbGh0dHBfbWVzc2FnZV9uZWVkc19lb2YANgkYAQBBAQsSAQIDBAUKBgcyNDMuKy8tLDAxCq/ZAjQWAEHA1QAoAgAEQAALQcDVAEEBNgIACxQAIAAQOCAAIAI2AjggACABOgAoCxQAIAAgAC8BNCAALQAwIAAQNxAACx4BAX9BwAAQOiIBEDggAUGACDYCOCABIAA6ACggAQuPDAEHfwJAIABFDQAgAEEIayIBIABBBGsoAgAiAEF4cSIEaiEFAkAgAEEBcQ0AIABBA3FFDQEgASABKAIAIgBrIgFB1NUAKAIASQ0BIAAgBGohBAJAAkBB2NUAKAIAIAFHBEAgAEH/AU0EQCAAQQN2IQMgASgCCCIAIAEoAgwiAkYEQEHE1QBBxNUAKAIAQX4gA3dxNgIADAULIAIgADYCCCAAIAI2AgwMBAsgASgCGCEGIAEgASgCDCIARwRAIAAgASgCCCICNgIIIAIgADYCDAwDCyABQRRqIgMoAgAiAkUEQCABKAIQIgJFDQIgAUEQaiEDCwNAIAMhByACIgBBFGoiAygCACICDQAgAEEQaiEDIAAoAhAiAg0ACyAHQQA2AgAMAgsgBSgCBCIAQQNxQQNHDQIgBSAAQX5xNgIEQczVACAENgIAIAUgBDYCACABIARBAXI2AgQMAwtBACEACyAGRQ0AAkAgASgCHCICQQJ0QfTXAGoiAygCACABRgRAIAMgADYCACAADQFByNUAQcjVACgCAEF+IAJ3cTYCAAwCCyAGQRBBFCAGKAIQIAFGG2ogADYCACAARQ0BCyAAIAY2AhggASgCECICBEAgACACNgIQIAIgADYCGAsgAUEUaigCACICRQ0AIABBFGogAjYCACACIAA2AhgLIAEgBU8NACAFKAIEIgBBAXFFDQACQAJAAkACQCAAQQJxRQRAQdzVACgCACAFRgRAQdzVACABNgIAQdDVAEHQ1QAoAgAgBGoiADYCACABIABBAXI2AgQgAUHY1QAoAgBHDQZBzNUAQQA2AgBB2NUAQQA2AgAMBgtB2NUAKAIAIAVGBEBB2NUAIAE2AgBBzNUAQczVACgCACAEaiIANgIAIAEgAEEBcjYCBCAAIAFqIAA2AgAMBgsgAEF4cSAEaiEEIABB/wFNBEAgAEEDdiEDIAUoAggiACAFKAIMIgJGBEBBxNUAQcTVACgCAEF+IAN3cTYCAAwFCyACIAA2AgggACACNgIMDAQLIAUoAhghBiAFIAUoAgwiAEcEQEHU1QAoAgAaIAAgBSgCCCICNgIIIAIgADYCDAwDCyAFQRRqIgMoAgAiAkUEQCAFKAIQIgJFDQIgBUEQaiEDCwNAIAMhByACIgBBFGoiAygCACICDQAgAEEQaiEDIAAoAhAiAg0ACyAHQQA2AgAMAgsgBSAAQX5xNgIEIAEgBGogBDYCACABIARBAXI2AgQMAwtBACEACyAGRQ0AAkAgBSgCHCICQQJ0QfTXAGoiAygCACAFRgRAIAMgADYCACAADQFByNUAQcjVACgCAEF+IAJ3cTYCAAwCCyAGQRBBFCAGKAIQIAVGG2ogADYCACAARQ0BCyAAIAY2AhggBSgCECICBEAgACACNgIQIAIgADYCGAsgBUEUaigCACICRQ0AIABBFGogAjYCACACIAA2AhgLIAEgBGogBDYCACABIARBAXI2AgQgAUHY1QAoAgBHDQBBzNUAIAQ2AgAMAQsgBEH/AU0EQCAEQXhxQezVAGohAAJ/QcTVACgCACICQQEgBEEDdnQiA3FFBEBBxNUAIAIgA3I2AgAgAAwBCyAAKAIICyICIAE2AgwgACABNgIIIAEgADYCDCABIAI2AggMAQtBHyECIARB////B00EQCAEQSYgBEEIdmciAGt2QQFxIABBAXRrQT5qIQILIAEgAjYCHCABQgA3AhAgAkECdEH01wBqIQACQEHI1QAoAgAiA0EBIAJ0IgdxRQRAIAAgATYCAEHI1QAgAyAHcjYCACABIAA2AhggASABNgIIIAEgATYCDAwBCyAEQRkgAkEBdmtBACACQR9HG3QhAiAAKAIAIQACQANAIAAiAygCBEF4cSAERg0BIAJBHXYhACACQQF0IQIgAyAAQQRxakEQaiIHKAIAIgANAAsgByABNgIAIAEgAzYCGCABIAE2AgwgASABNgIIDAELIAMoAggiACABNgIMIAMgATYCCCABQQA2AhggASADNgIMIAEgADYCCAtB5NUAQeTVACgCAEEBayIAQX8gABs2AgALCwcAIAAtACgLBwAgAC0AKgsHACAALQArCwcAIAAtACkLBwAgAC8BNAsHACAALQAwC0ABBH8gACgCGCEBIAAvAS4hAiAALQAoIQMgACgCOCEEIAAQOCAAIAQ2AjggACADOgAoIAAgAjsBLiAAIAE2AhgL5YUCAgd/A34gASACaiEEAkAgACIDKAIMIgANACADKAIEBEAgAyABNgIECyMAQRBrIgkkAAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAn8CQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkAgAygCHCICQQJrDvwBAfkBAgMEBQYHCAkKCwwNDg8QERL4ARP3ARQV9gEWF/UBGBkaGxwdHh8g/QH7ASH0ASIjJCUmJygpKivzASwtLi8wMTLyAfEBMzTwAe8BNTY3ODk6Ozw9Pj9AQUJDREVGR0hJSktMTU5P+gFQUVJT7gHtAVTsAVXrAVZXWFla6gFbXF1eX2BhYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ent8fX5/gAGBAYIBgwGEAYUBhgGHAYgBiQGKAYsBjAGNAY4BjwGQAZEBkgGTAZQBlQGWAZcBmAGZAZoBmwGcAZ0BngGfAaABoQGiAaMBpAGlAaYBpwGoAakBqgGrAawBrQGuAa8BsAGxAbIBswG0AbUBtgG3AbgBuQG6AbsBvAG9Ab4BvwHAAcEBwgHDAcQBxQHGAccByAHJAcoBywHMAc0BzgHpAegBzwHnAdAB5gHRAdIB0wHUAeUB1QHWAdcB2AHZAdoB2wHcAd0B3gHfAeAB4QHiAeMBAPwBC0EADOMBC0EODOIBC0ENDOEBC0EPDOABC0EQDN8BC0ETDN4BC0EUDN0BC0EVDNwBC0EWDNsBC0EXDNoBC0EYDNkBC0EZDNgBC0EaDNcBC0EbDNYBC0EcDNUBC0EdDNQBC0EeDNMBC0EfDNIBC0EgDNEBC0EhDNABC0EIDM8BC0EiDM4BC0EkDM0BC0EjDMwBC0EHDMsBC0ElDMoBC0EmDMkBC0EnDMgBC0EoDMcBC0ESDMYBC0ERDMUBC0EpDMQBC0EqDMMBC0ErDMIBC0EsDMEBC0HeAQzAAQtBLgy/AQtBLwy+AQtBMAy9AQtBMQy8AQtBMgy7AQtBMwy6AQtBNAy5AQtB3wEMuAELQTUMtwELQTkMtgELQQwMtQELQTYMtAELQTcMswELQTgMsgELQT4MsQELQToMsAELQeABDK8BC0ELDK4BC0E/DK0BC0E7DKwBC0EKDKsBC0E8DKoBC0E9DKkBC0HhAQyoAQtBwQAMpwELQcAADKYBC0HCAAylAQtBCQykAQtBLQyjAQtBwwAMogELQcQADKEBC0HFAAygAQtBxgAMnwELQccADJ4BC0HIAAydAQtByQAMnAELQcoADJsBC0HLAAyaAQtBzAAMmQELQc0ADJgBC0HOAAyXAQtBzwAMlgELQdAADJUBC0HRAAyUAQtB0gAMkwELQdMADJIBC0HVAAyRAQtB1AAMkAELQdYADI8BC0HXAAyOAQtB2AAMjQELQdkADIwBC0HaAAyLAQtB2wAMigELQdwADIkBC0HdAAyIAQtB3gAMhwELQd8ADIYBC0HgAAyFAQtB4QAMhAELQeIADIMBC0HjAAyCAQtB5AAMgQELQeUADIABC0HiAQx/C0HmAAx+C0HnAAx9C0EGDHwLQegADHsLQQUMegtB6QAMeQtBBAx4C0HqAAx3C0HrAAx2C0HsAAx1C0HtAAx0C0EDDHMLQe4ADHILQe8ADHELQfAADHALQfIADG8LQfEADG4LQfMADG0LQfQADGwLQfUADGsLQfYADGoLQQIMaQtB9wAMaAtB+AAMZwtB+QAMZgtB+gAMZQtB+wAMZAtB/AAMYwtB/QAMYgtB/gAMYQtB/wAMYAtBgAEMXwtBgQEMXgtBggEMXQtBgwEMXAtBhAEMWwtBhQEMWgtBhgEMWQtBhwEMWAtBiAEMVwtBiQEMVgtBigEMVQtBiwEMVAtBjAEMUwtBjQEMUgtBjgEMUQtBjwEMUAtBkAEMTwtBkQEMTgtBkgEMTQtBkwEMTAtBlAEMSwtBlQEMSgtBlgEMSQtBlwEMSAtBmAEMRwtBmQEMRgtBmgEMRQtBmwEMRAtBnAEMQwtBnQEMQgtBngEMQQtBnwEMQAtBoAEMPwtBoQEMPgtBogEMPQtBowEMPAtBpAEMOwtBpQEMOgtBpgEMOQtBpwEMOAtBqAEMNwtBqQEMNgtBqgEMNQtBqwEMNAtBrAEMMwtBrQEMMgtBrgEMMQtBrwEMMAtBsAEMLwtBsQEMLgtBsgEMLQtBswEMLAtBtAEMKwtBtQEMKgtBtgEMKQtBtwEMKAtBuAEMJwtBuQEMJgtBugEMJQtBuwEMJAtBvAEMIwtBvQEMIgtBvgEMIQtBvwEMIAtBwAEMHwtBwQEMHgtBwgEMHQtBAQwcC0HDAQwbC0HEAQwaC0HFAQwZC0HGAQwYC0HHAQwXC0HIAQwWC0HJAQwVC0HKAQwUC0HLAQwTC0HMAQwSC0HNAQwRC0HOAQwQC0HPAQwPC0HQAQwOC0HRAQwNC0HSAQwMC0HTAQwLC0HUAQwKC0HVAQwJC0HWAQwIC0HjAQwHC0HXAQwGC0HYAQwFC0HZAQwEC0HaAQwDC0HbAQwCC0HdAQwBC0HcAQshAgNAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQCADAn8CQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAn8CQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAn8CQAJAAkACQAJAAkACQAJ/AkACQAJAAn8CQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAIAMCfwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACfwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkAgAg7jAQABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4fICEjJCUnKCmeA5sDmgORA4oDgwOAA/0C+wL4AvIC8QLvAu0C6ALnAuYC5QLkAtwC2wLaAtkC2ALXAtYC1QLPAs4CzALLAsoCyQLIAscCxgLEAsMCvgK8AroCuQK4ArcCtgK1ArQCswKyArECsAKuAq0CqQKoAqcCpgKlAqQCowKiAqECoAKfApgCkAKMAosCigKBAv4B/QH8AfsB+gH5AfgB9wH1AfMB8AHrAekB6AHnAeYB5QHkAeMB4gHhAeAB3wHeAd0B3AHaAdkB2AHXAdYB1QHUAdMB0gHRAdABzwHOAc0BzAHLAcoByQHIAccBxgHFAcQBwwHCAcEBwAG/Ab4BvQG8AbsBugG5AbgBtwG2AbUBtAGzAbIBsQGwAa8BrgGtAawBqwGqAakBqAGnAaYBpQGkAaMBogGfAZ4BmQGYAZcBlgGVAZQBkwGSAZEBkAGPAY0BjAGHAYYBhQGEAYMBggF9fHt6eXZ1dFBRUlNUVQsgASAERw1yQf0BIQIMvgMLIAEgBEcNmAFB2wEhAgy9AwsgASAERw3xAUGOASECDLwDCyABIARHDfwBQYQBIQIMuwMLIAEgBEcNigJB/wAhAgy6AwsgASAERw2RAkH9ACECDLkDCyABIARHDZQCQfsAIQIMuAMLIAEgBEcNHkEeIQIMtwMLIAEgBEcNGUEYIQIMtgMLIAEgBEcNygJBzQAhAgy1AwsgASAERw3VAkHGACECDLQDCyABIARHDdYCQcMAIQIMswMLIAEgBEcN3AJBOCECDLIDCyADLQAwQQFGDa0DDIkDC0EAIQACQAJAAkAgAy0AKkUNACADLQArRQ0AIAMvATIiAkECcUUNAQwCCyADLwEyIgJBAXFFDQELQQEhACADLQAoQQFGDQAgAy8BNCIGQeQAa0HkAEkNACAGQcwBRg0AIAZBsAJGDQAgAkHAAHENAEEAIQAgAkGIBHFBgARGDQAgAkEocUEARyEACyADQQA7ATIgA0EAOgAxAkAgAEUEQCADQQA6ADEgAy0ALkEEcQ0BDLEDCyADQgA3AyALIANBADoAMSADQQE6ADYMSAtBACEAAkAgAygCOCICRQ0AIAIoAjAiAkUNACADIAIRAAAhAAsgAEUNSCAAQRVHDWIgA0EENgIcIAMgATYCFCADQdIbNgIQIANBFTYCDEEAIQIMrwMLIAEgBEYEQEEGIQIMrwMLIAEtAABBCkcNGSABQQFqIQEMGgsgA0IANwMgQRIhAgyUAwsgASAERw2KA0EjIQIMrAMLIAEgBEYEQEEHIQIMrAMLAkACQCABLQAAQQprDgQBGBgAGAsgAUEBaiEBQRAhAgyTAwsgAUEBaiEBIANBL2otAABBAXENF0EAIQIgA0EANgIcIAMgATYCFCADQZkgNgIQIANBGTYCDAyrAwsgAyADKQMgIgwgBCABa60iCn0iC0IAIAsgDFgbNwMgIAogDFoNGEEIIQIMqgMLIAEgBEcEQCADQQk2AgggAyABNgIEQRQhAgyRAwtBCSECDKkDCyADKQMgUA2uAgxDCyABIARGBEBBCyECDKgDCyABLQAAQQpHDRYgAUEBaiEBDBcLIANBL2otAABBAXFFDRkMJgtBACEAAkAgAygCOCICRQ0AIAIoAlAiAkUNACADIAIRAAAhAAsgAA0ZDEILQQAhAAJAIAMoAjgiAkUNACACKAJQIgJFDQAgAyACEQAAIQALIAANGgwkC0EAIQACQCADKAI4IgJFDQAgAigCUCICRQ0AIAMgAhEAACEACyAADRsMMgsgA0Evai0AAEEBcUUNHAwiC0EAIQACQCADKAI4IgJFDQAgAigCVCICRQ0AIAMgAhEAACEACyAADRwMQgtBACEAAkAgAygCOCICRQ0AIAIoAlQiAkUNACADIAIRAAAhAAsgAA0dDCALIAEgBEYEQEETIQIMoAMLAkAgAS0AACIAQQprDgQfIyMAIgsgAUEBaiEBDB8LQQAhAAJAIAMoAjgiAkUNACACKAJUIgJFDQAgAyACEQAAIQALIAANIgxCCyABIARGBEBBFiECDJ4DCyABLQAAQcDBAGotAABBAUcNIwyDAwsCQANAIAEtAABBsDtqLQAAIgBBAUcEQAJAIABBAmsOAgMAJwsgAUEBaiEBQSEhAgyGAwsgBCABQQFqIgFHDQALQRghAgydAwsgAygCBCEAQQAhAiADQQA2AgQgAyAAIAFBAWoiARA0IgANIQxBC0EAIQACQCADKAI4IgJFDQAgAigCVCICRQ0AIAMgAhEAACEACyAADSMMKgsgASAERgRAQRwhAgybAwsgA0EKNgIIIAMgATYCBEEAIQACQCADKAI4IgJFDQAgAigCUCICRQ0AIAMgAhEAACEACyAADSVBJCECDIEDCyABIARHBEADQCABLQAAQbA9ai0AACIAQQNHBEAgAEEBaw4FGBomggMlJgsgBCABQQFqIgFHDQALQRshAgyaAwtBGyECDJkDCwNAIAEtAABBsD9qLQAAIgBBA0cEQCAAQQFrDgUPEScTJicLIAQgAUEBaiIBRw0AC0EeIQIMmAMLIAEgBEcEQCADQQs2AgggAyABNgIEQQchAgz/AgtBHyECDJcDCyABIARGBEBBICECDJcDCwJAIAEtAABBDWsOFC4/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8APwtBACECIANBADYCHCADQb8LNgIQIANBAjYCDCADIAFBAWo2AhQMlgMLIANBL2ohAgNAIAEgBEYEQEEhIQIMlwMLAkACQAJAIAEtAAAiAEEJaw4YAgApKQEpKSkpKSkpKSkpKSkpKSkpKSkCJwsgAUEBaiEBIANBL2otAABBAXFFDQoMGAsgAUEBaiEBDBcLIAFBAWohASACLQAAQQJxDQALQQAhAiADQQA2AhwgAyABNgIUIANBnxU2AhAgA0EMNgIMDJUDCyADLQAuQYABcUUNAQtBACEAAkAgAygCOCICRQ0AIAIoAlwiAkUNACADIAIRAAAhAAsgAEUN5gIgAEEVRgRAIANBJDYCHCADIAE2AhQgA0GbGzYCECADQRU2AgxBACECDJQDC0EAIQIgA0EANgIcIAMgATYCFCADQZAONgIQIANBFDYCDAyTAwtBACECIANBADYCHCADIAE2AhQgA0G+IDYCECADQQI2AgwMkgMLIAMoAgQhAEEAIQIgA0EANgIEIAMgACABIAynaiIBEDIiAEUNKyADQQc2AhwgAyABNgIUIAMgADYCDAyRAwsgAy0ALkHAAHFFDQELQQAhAAJAIAMoAjgiAkUNACACKAJYIgJFDQAgAyACEQAAIQALIABFDSsgAEEVRgRAIANBCjYCHCADIAE2AhQgA0HrGTYCECADQRU2AgxBACECDJADC0EAIQIgA0EANgIcIAMgATYCFCADQZMMNgIQIANBEzYCDAyPAwtBACECIANBADYCHCADIAE2AhQgA0GCFTYCECADQQI2AgwMjgMLQQAhAiADQQA2AhwgAyABNgIUIANB3RQ2AhAgA0EZNgIMDI0DC0EAIQIgA0EANgIcIAMgATYCFCADQeYdNgIQIANBGTYCDAyMAwsgAEEVRg09QQAhAiADQQA2AhwgAyABNgIUIANB0A82AhAgA0EiNgIMDIsDCyADKAIEIQBBACECIANBADYCBCADIAAgARAzIgBFDSggA0ENNgIcIAMgATYCFCADIAA2AgwMigMLIABBFUYNOkEAIQIgA0EANgIcIAMgATYCFCADQdAPNgIQIANBIjYCDAyJAwsgAygCBCEAQQAhAiADQQA2AgQgAyAAIAEQMyIARQRAIAFBAWohAQwoCyADQQ42AhwgAyAANgIMIAMgAUEBajYCFAyIAwsgAEEVRg03QQAhAiADQQA2AhwgAyABNgIUIANB0A82AhAgA0EiNgIMDIcDCyADKAIEIQBBACECIANBADYCBCADIAAgARAzIgBFBEAgAUEBaiEBDCcLIANBDzYCHCADIAA2AgwgAyABQQFqNgIUDIYDC0EAIQIgA0EANgIcIAMgATYCFCADQeIXNgIQIANBGTYCDAyFAwsgAEEVRg0zQQAhAiADQQA2AhwgAyABNgIUIANB1gw2AhAgA0EjNgIMDIQDCyADKAIEIQBBACECIANBADYCBCADIAAgARA0IgBFDSUgA0ERNgIcIAMgATYCFCADIAA2AgwMgwMLIABBFUYNMEEAIQIgA0EANgIcIAMgATYCFCADQdYMNgIQIANBIzYCDAyCAwsgAygCBCEAQQAhAiADQQA2AgQgAyAAIAEQNCIARQRAIAFBAWohAQwlCyADQRI2AhwgAyAANgIMIAMgAUEBajYCFAyBAwsgA0Evai0AAEEBcUUNAQtBFyECDOYCC0EAIQIgA0EANgIcIAMgATYCFCADQeIXNgIQIANBGTYCDAz+AgsgAEE7Rw0AIAFBAWohAQwMC0EAIQIgA0EANgIcIAMgATYCFCADQZIYNgIQIANBAjYCDAz8AgsgAEEVRg0oQQAhAiADQQA2AhwgAyABNgIUIANB1gw2AhAgA0EjNgIMDPsCCyADQRQ2AhwgAyABNgIUIAMgADYCDAz6AgsgAygCBCEAQQAhAiADQQA2AgQgAyAAIAEQNCIARQRAIAFBAWohAQz1AgsgA0EVNgIcIAMgADYCDCADIAFBAWo2AhQM+QILIAMoAgQhAEEAIQIgA0EANgIEIAMgACABEDQiAEUEQCABQQFqIQEM8wILIANBFzYCHCADIAA2AgwgAyABQQFqNgIUDPgCCyAAQRVGDSNBACECIANBADYCHCADIAE2AhQgA0HWDDYCECADQSM2AgwM9wILIAMoAgQhAEEAIQIgA0EANgIEIAMgACABEDQiAEUEQCABQQFqIQEMHQsgA0EZNgIcIAMgADYCDCADIAFBAWo2AhQM9gILIAMoAgQhAEEAIQIgA0EANgIEIAMgACABEDQiAEUEQCABQQFqIQEM7wILIANBGjYCHCADIAA2AgwgAyABQQFqNgIUDPUCCyAAQRVGDR9BACECIANBADYCHCADIAE2AhQgA0HQDzYCECADQSI2AgwM9AILIAMoAgQhACADQQA2AgQgAyAAIAEQMyIARQRAIAFBAWohAQwbCyADQRw2AhwgAyAANgIMIAMgAUEBajYCFEEAIQIM8wILIAMoAgQhACADQQA2AgQgAyAAIAEQMyIARQRAIAFBAWohAQzrAgsgA0EdNgIcIAMgADYCDCADIAFBAWo2AhRBACECDPICCyAAQTtHDQEgAUEBaiEBC0EmIQIM1wILQQAhAiADQQA2AhwgAyABNgIUIANBnxU2AhAgA0EMNgIMDO8CCyABIARHBEADQCABLQAAQSBHDYQCIAQgAUEBaiIBRw0AC0EsIQIM7wILQSwhAgzuAgsgASAERgRAQTQhAgzuAgsCQAJAA0ACQCABLQAAQQprDgQCAAADAAsgBCABQQFqIgFHDQALQTQhAgzvAgsgAygCBCEAIANBADYCBCADIAAgARAxIgBFDZ8CIANBMjYCHCADIAE2AhQgAyAANgIMQQAhAgzuAgsgAygCBCEAIANBADYCBCADIAAgARAxIgBFBEAgAUEBaiEBDJ8CCyADQTI2AhwgAyAANgIMIAMgAUEBajYCFEEAIQIM7QILIAEgBEcEQAJAA0AgAS0AAEEwayIAQf8BcUEKTwRAQTohAgzXAgsgAykDICILQpmz5syZs+bMGVYNASADIAtCCn4iCjcDICAKIACtQv8BgyILQn+FVg0BIAMgCiALfDcDICAEIAFBAWoiAUcNAAtBwAAhAgzuAgsgAygCBCEAIANBADYCBCADIAAgAUEBaiIBEDEiAA0XDOICC0HAACECDOwCCyABIARGBEBByQAhAgzsAgsCQANAAkAgAS0AAEEJaw4YAAKiAqICqQKiAqICogKiAqICogKiAqICogKiAqICogKiAqICogKiAqICogIAogILIAQgAUEBaiIBRw0AC0HJACECDOwCCyABQQFqIQEgA0Evai0AAEEBcQ2lAiADQQA2AhwgAyABNgIUIANBlxA2AhAgA0EKNgIMQQAhAgzrAgsgASAERwRAA0AgAS0AAEEgRw0VIAQgAUEBaiIBRw0AC0H4ACECDOsCC0H4ACECDOoCCyADQQI6ACgMOAtBACECIANBADYCHCADQb8LNgIQIANBAjYCDCADIAFBAWo2AhQM6AILQQAhAgzOAgtBDSECDM0CC0ETIQIMzAILQRUhAgzLAgtBFiECDMoCC0EYIQIMyQILQRkhAgzIAgtBGiECDMcCC0EbIQIMxgILQRwhAgzFAgtBHSECDMQCC0EeIQIMwwILQR8hAgzCAgtBICECDMECC0EiIQIMwAILQSMhAgy/AgtBJSECDL4CC0HlACECDL0CCyADQT02AhwgAyABNgIUIAMgADYCDEEAIQIM1QILIANBGzYCHCADIAE2AhQgA0GkHDYCECADQRU2AgxBACECDNQCCyADQSA2AhwgAyABNgIUIANBmBo2AhAgA0EVNgIMQQAhAgzTAgsgA0ETNgIcIAMgATYCFCADQZgaNgIQIANBFTYCDEEAIQIM0gILIANBCzYCHCADIAE2AhQgA0GYGjYCECADQRU2AgxBACECDNECCyADQRA2AhwgAyABNgIUIANBmBo2AhAgA0EVNgIMQQAhAgzQAgsgA0EgNgIcIAMgATYCFCADQaQcNgIQIANBFTYCDEEAIQIMzwILIANBCzYCHCADIAE2AhQgA0GkHDYCECADQRU2AgxBACECDM4CCyADQQw2AhwgAyABNgIUIANBpBw2AhAgA0EVNgIMQQAhAgzNAgtBACECIANBADYCHCADIAE2AhQgA0HdDjYCECADQRI2AgwMzAILAkADQAJAIAEtAABBCmsOBAACAgACCyAEIAFBAWoiAUcNAAtB/QEhAgzMAgsCQAJAIAMtADZBAUcNAEEAIQACQCADKAI4IgJFDQAgAigCYCICRQ0AIAMgAhEAACEACyAARQ0AIABBFUcNASADQfwBNgIcIAMgATYCFCADQdwZNgIQIANBFTYCDEEAIQIMzQILQdwBIQIMswILIANBADYCHCADIAE2AhQgA0H5CzYCECADQR82AgxBACECDMsCCwJAAkAgAy0AKEEBaw4CBAEAC0HbASECDLICC0HUASECDLECCyADQQI6ADFBACEAAkAgAygCOCICRQ0AIAIoAgAiAkUNACADIAIRAAAhAAsgAEUEQEHdASECDLECCyAAQRVHBEAgA0EANgIcIAMgATYCFCADQbQMNgIQIANBEDYCDEEAIQIMygILIANB+wE2AhwgAyABNgIUIANBgRo2AhAgA0EVNgIMQQAhAgzJAgsgASAERgRAQfoBIQIMyQILIAEtAABByABGDQEgA0EBOgAoC0HAASECDK4CC0HaASECDK0CCyABIARHBEAgA0EMNgIIIAMgATYCBEHZASECDK0CC0H5ASECDMUCCyABIARGBEBB+AEhAgzFAgsgAS0AAEHIAEcNBCABQQFqIQFB2AEhAgyrAgsgASAERgRAQfcBIQIMxAILAkACQCABLQAAQcUAaw4QAAUFBQUFBQUFBQUFBQUFAQULIAFBAWohAUHWASECDKsCCyABQQFqIQFB1wEhAgyqAgtB9gEhAiABIARGDcICIAMoAgAiACAEIAFraiEFIAEgAGtBAmohBgJAA0AgAS0AACAAQbrVAGotAABHDQMgAEECRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADMMCCyADKAIEIQAgA0IANwMAIAMgACAGQQFqIgEQLiIARQRAQeMBIQIMqgILIANB9QE2AhwgAyABNgIUIAMgADYCDEEAIQIMwgILQfQBIQIgASAERg3BAiADKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEG41QBqLQAARw0CIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAzCAgsgA0GBBDsBKCADKAIEIQAgA0IANwMAIAMgACAGQQFqIgEQLiIADQMMAgsgA0EANgIAC0EAIQIgA0EANgIcIAMgATYCFCADQeUfNgIQIANBCDYCDAy/AgtB1QEhAgylAgsgA0HzATYCHCADIAE2AhQgAyAANgIMQQAhAgy9AgtBACEAAkAgAygCOCICRQ0AIAIoAkAiAkUNACADIAIRAAAhAAsgAEUNbiAAQRVHBEAgA0EANgIcIAMgATYCFCADQYIPNgIQIANBIDYCDEEAIQIMvQILIANBjwE2AhwgAyABNgIUIANB7Bs2AhAgA0EVNgIMQQAhAgy8AgsgASAERwRAIANBDTYCCCADIAE2AgRB0wEhAgyjAgtB8gEhAgy7AgsgASAERgRAQfEBIQIMuwILAkACQAJAIAEtAABByABrDgsAAQgICAgICAgIAggLIAFBAWohAUHQASECDKMCCyABQQFqIQFB0QEhAgyiAgsgAUEBaiEBQdIBIQIMoQILQfABIQIgASAERg25AiADKAIAIgAgBCABa2ohBiABIABrQQJqIQUDQCABLQAAIABBtdUAai0AAEcNBCAAQQJGDQMgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAY2AgAMuQILQe8BIQIgASAERg24AiADKAIAIgAgBCABa2ohBiABIABrQQFqIQUDQCABLQAAIABBs9UAai0AAEcNAyAAQQFGDQIgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAY2AgAMuAILQe4BIQIgASAERg23AiADKAIAIgAgBCABa2ohBiABIABrQQJqIQUDQCABLQAAIABBsNUAai0AAEcNAiAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAY2AgAMtwILIAMoAgQhACADQgA3AwAgAyAAIAVBAWoiARArIgBFDQIgA0HsATYCHCADIAE2AhQgAyAANgIMQQAhAgy2AgsgA0EANgIACyADKAIEIQAgA0EANgIEIAMgACABECsiAEUNnAIgA0HtATYCHCADIAE2AhQgAyAANgIMQQAhAgy0AgtBzwEhAgyaAgtBACEAAkAgAygCOCICRQ0AIAIoAjQiAkUNACADIAIRAAAhAAsCQCAABEAgAEEVRg0BIANBADYCHCADIAE2AhQgA0HqDTYCECADQSY2AgxBACECDLQCC0HOASECDJoCCyADQesBNgIcIAMgATYCFCADQYAbNgIQIANBFTYCDEEAIQIMsgILIAEgBEYEQEHrASECDLICCyABLQAAQS9GBEAgAUEBaiEBDAELIANBADYCHCADIAE2AhQgA0GyODYCECADQQg2AgxBACECDLECC0HNASECDJcCCyABIARHBEAgA0EONgIIIAMgATYCBEHMASECDJcCC0HqASECDK8CCyABIARGBEBB6QEhAgyvAgsgAS0AAEEwayIAQf8BcUEKSQRAIAMgADoAKiABQQFqIQFBywEhAgyWAgsgAygCBCEAIANBADYCBCADIAAgARAvIgBFDZcCIANB6AE2AhwgAyABNgIUIAMgADYCDEEAIQIMrgILIAEgBEYEQEHnASECDK4CCwJAIAEtAABBLkYEQCABQQFqIQEMAQsgAygCBCEAIANBADYCBCADIAAgARAvIgBFDZgCIANB5gE2AhwgAyABNgIUIAMgADYCDEEAIQIMrgILQcoBIQIMlAILIAEgBEYEQEHlASECDK0CC0EAIQBBASEFQQEhB0EAIQICQAJAAkACQAJAAn8CQAJAAkACQAJAAkACQCABLQAAQTBrDgoKCQABAgMEBQYICwtBAgwGC0EDDAULQQQMBAtBBQwDC0EGDAILQQcMAQtBCAshAkEAIQVBACEHDAILQQkhAkEBIQBBACEFQQAhBwwBC0EAIQVBASECCyADIAI6ACsgAUEBaiEBAkACQCADLQAuQRBxDQACQAJAAkAgAy0AKg4DAQACBAsgB0UNAwwCCyAADQEMAgsgBUUNAQsgAygCBCEAIANBADYCBCADIAAgARAvIgBFDQIgA0HiATYCHCADIAE2AhQgAyAANgIMQQAhAgyvAgsgAygCBCEAIANBADYCBCADIAAgARAvIgBFDZoCIANB4wE2AhwgAyABNgIUIAMgADYCDEEAIQIMrgILIAMoAgQhACADQQA2AgQgAyAAIAEQLyIARQ2YAiADQeQBNgIcIAMgATYCFCADIAA2AgwMrQILQckBIQIMkwILQQAhAAJAIAMoAjgiAkUNACACKAJEIgJFDQAgAyACEQAAIQALAkAgAARAIABBFUYNASADQQA2AhwgAyABNgIUIANBpA02AhAgA0EhNgIMQQAhAgytAgtByAEhAgyTAgsgA0HhATYCHCADIAE2AhQgA0HQGjYCECADQRU2AgxBACECDKsCCyABIARGBEBB4QEhAgyrAgsCQCABLQAAQSBGBEAgA0EAOwE0IAFBAWohAQwBCyADQQA2AhwgAyABNgIUIANBmRE2AhAgA0EJNgIMQQAhAgyrAgtBxwEhAgyRAgsgASAERgRAQeABIQIMqgILAkAgAS0AAEEwa0H/AXEiAkEKSQRAIAFBAWohAQJAIAMvATQiAEGZM0sNACADIABBCmwiADsBNCAAQf7/A3EgAkH//wNzSw0AIAMgACACajsBNAwCC0EAIQIgA0EANgIcIAMgATYCFCADQZUeNgIQIANBDTYCDAyrAgsgA0EANgIcIAMgATYCFCADQZUeNgIQIANBDTYCDEEAIQIMqgILQcYBIQIMkAILIAEgBEYEQEHfASECDKkCCwJAIAEtAABBMGtB/wFxIgJBCkkEQCABQQFqIQECQCADLwE0IgBBmTNLDQAgAyAAQQpsIgA7ATQgAEH+/wNxIAJB//8Dc0sNACADIAAgAmo7ATQMAgtBACECIANBADYCHCADIAE2AhQgA0GVHjYCECADQQ02AgwMqgILIANBADYCHCADIAE2AhQgA0GVHjYCECADQQ02AgxBACECDKkCC0HFASECDI8CCyABIARGBEBB3gEhAgyoAgsCQCABLQAAQTBrQf8BcSICQQpJBEAgAUEBaiEBAkAgAy8BNCIAQZkzSw0AIAMgAEEKbCIAOwE0IABB/v8DcSACQf//A3NLDQAgAyAAIAJqOwE0DAILQQAhAiADQQA2AhwgAyABNgIUIANBlR42AhAgA0ENNgIMDKkCCyADQQA2AhwgAyABNgIUIANBlR42AhAgA0ENNgIMQQAhAgyoAgtBxAEhAgyOAgsgASAERgRAQd0BIQIMpwILAkACQAJAAkAgAS0AAEEKaw4XAgMDAAMDAwMDAwMDAwMDAwMDAwMDAwEDCyABQQFqDAULIAFBAWohAUHDASECDI8CCyABQQFqIQEgA0Evai0AAEEBcQ0IIANBADYCHCADIAE2AhQgA0GNCzYCECADQQ02AgxBACECDKcCCyADQQA2AhwgAyABNgIUIANBjQs2AhAgA0ENNgIMQQAhAgymAgsgASAERwRAIANBDzYCCCADIAE2AgRBASECDI0CC0HcASECDKUCCwJAAkADQAJAIAEtAABBCmsOBAIAAAMACyAEIAFBAWoiAUcNAAtB2wEhAgymAgsgAygCBCEAIANBADYCBCADIAAgARAtIgBFBEAgAUEBaiEBDAQLIANB2gE2AhwgAyAANgIMIAMgAUEBajYCFEEAIQIMpQILIAMoAgQhACADQQA2AgQgAyAAIAEQLSIADQEgAUEBagshAUHBASECDIoCCyADQdkBNgIcIAMgADYCDCADIAFBAWo2AhRBACECDKICC0HCASECDIgCCyADQS9qLQAAQQFxDQEgA0EANgIcIAMgATYCFCADQeQcNgIQIANBGTYCDEEAIQIMoAILIAEgBEYEQEHZASECDKACCwJAAkACQCABLQAAQQprDgQBAgIAAgsgAUEBaiEBDAILIAFBAWohAQwBCyADLQAuQcAAcUUNAQtBACEAAkAgAygCOCICRQ0AIAIoAjwiAkUNACADIAIRAAAhAAsgAEUNoAEgAEEVRgRAIANB2QA2AhwgAyABNgIUIANBtxo2AhAgA0EVNgIMQQAhAgyfAgsgA0EANgIcIAMgATYCFCADQYANNgIQIANBGzYCDEEAIQIMngILIANBADYCHCADIAE2AhQgA0HcKDYCECADQQI2AgxBACECDJ0CCyABIARHBEAgA0EMNgIIIAMgATYCBEG/ASECDIQCC0HYASECDJwCCyABIARGBEBB1wEhAgycAgsCQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAIAEtAABBwQBrDhUAAQIDWgQFBlpaWgcICQoLDA0ODxBaCyABQQFqIQFB+wAhAgySAgsgAUEBaiEBQfwAIQIMkQILIAFBAWohAUGBASECDJACCyABQQFqIQFBhQEhAgyPAgsgAUEBaiEBQYYBIQIMjgILIAFBAWohAUGJASECDI0CCyABQQFqIQFBigEhAgyMAgsgAUEBaiEBQY0BIQIMiwILIAFBAWohAUGWASECDIoCCyABQQFqIQFBlwEhAgyJAgsgAUEBaiEBQZgBIQIMiAILIAFBAWohAUGlASECDIcCCyABQQFqIQFBpgEhAgyGAgsgAUEBaiEBQawBIQIMhQILIAFBAWohAUG0ASECDIQCCyABQQFqIQFBtwEhAgyDAgsgAUEBaiEBQb4BIQIMggILIAEgBEYEQEHWASECDJsCCyABLQAAQc4ARw1IIAFBAWohAUG9ASECDIECCyABIARGBEBB1QEhAgyaAgsCQAJAAkAgAS0AAEHCAGsOEgBKSkpKSkpKSkoBSkpKSkpKAkoLIAFBAWohAUG4ASECDIICCyABQQFqIQFBuwEhAgyBAgsgAUEBaiEBQbwBIQIMgAILQdQBIQIgASAERg2YAiADKAIAIgAgBCABa2ohBSABIABrQQdqIQYCQANAIAEtAAAgAEGo1QBqLQAARw1FIABBB0YNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyZAgsgA0EANgIAIAZBAWohAUEbDEULIAEgBEYEQEHTASECDJgCCwJAAkAgAS0AAEHJAGsOBwBHR0dHRwFHCyABQQFqIQFBuQEhAgz/AQsgAUEBaiEBQboBIQIM/gELQdIBIQIgASAERg2WAiADKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEGm1QBqLQAARw1DIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyXAgsgA0EANgIAIAZBAWohAUEPDEMLQdEBIQIgASAERg2VAiADKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEGk1QBqLQAARw1CIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyWAgsgA0EANgIAIAZBAWohAUEgDEILQdABIQIgASAERg2UAiADKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEGh1QBqLQAARw1BIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyVAgsgA0EANgIAIAZBAWohAUESDEELIAEgBEYEQEHPASECDJQCCwJAAkAgAS0AAEHFAGsODgBDQ0NDQ0NDQ0NDQ0MBQwsgAUEBaiEBQbUBIQIM+wELIAFBAWohAUG2ASECDPoBC0HOASECIAEgBEYNkgIgAygCACIAIAQgAWtqIQUgASAAa0ECaiEGAkADQCABLQAAIABBntUAai0AAEcNPyAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMkwILIANBADYCACAGQQFqIQFBBww/C0HNASECIAEgBEYNkQIgAygCACIAIAQgAWtqIQUgASAAa0EFaiEGAkADQCABLQAAIABBmNUAai0AAEcNPiAAQQVGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMkgILIANBADYCACAGQQFqIQFBKAw+CyABIARGBEBBzAEhAgyRAgsCQAJAAkAgAS0AAEHFAGsOEQBBQUFBQUFBQUEBQUFBQUECQQsgAUEBaiEBQbEBIQIM+QELIAFBAWohAUGyASECDPgBCyABQQFqIQFBswEhAgz3AQtBywEhAiABIARGDY8CIAMoAgAiACAEIAFraiEFIAEgAGtBBmohBgJAA0AgAS0AACAAQZHVAGotAABHDTwgAEEGRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADJACCyADQQA2AgAgBkEBaiEBQRoMPAtBygEhAiABIARGDY4CIAMoAgAiACAEIAFraiEFIAEgAGtBA2ohBgJAA0AgAS0AACAAQY3VAGotAABHDTsgAEEDRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADI8CCyADQQA2AgAgBkEBaiEBQSEMOwsgASAERgRAQckBIQIMjgILAkACQCABLQAAQcEAaw4UAD09PT09PT09PT09PT09PT09PQE9CyABQQFqIQFBrQEhAgz1AQsgAUEBaiEBQbABIQIM9AELIAEgBEYEQEHIASECDI0CCwJAAkAgAS0AAEHVAGsOCwA8PDw8PDw8PDwBPAsgAUEBaiEBQa4BIQIM9AELIAFBAWohAUGvASECDPMBC0HHASECIAEgBEYNiwIgAygCACIAIAQgAWtqIQUgASAAa0EIaiEGAkADQCABLQAAIABBhNUAai0AAEcNOCAAQQhGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMjAILIANBADYCACAGQQFqIQFBKgw4CyABIARGBEBBxgEhAgyLAgsgAS0AAEHQAEcNOCABQQFqIQFBJQw3C0HFASECIAEgBEYNiQIgAygCACIAIAQgAWtqIQUgASAAa0ECaiEGAkADQCABLQAAIABBgdUAai0AAEcNNiAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMigILIANBADYCACAGQQFqIQFBDgw2CyABIARGBEBBxAEhAgyJAgsgAS0AAEHFAEcNNiABQQFqIQFBqwEhAgzvAQsgASAERgRAQcMBIQIMiAILAkACQAJAAkAgAS0AAEHCAGsODwABAjk5OTk5OTk5OTk5AzkLIAFBAWohAUGnASECDPEBCyABQQFqIQFBqAEhAgzwAQsgAUEBaiEBQakBIQIM7wELIAFBAWohAUGqASECDO4BC0HCASECIAEgBEYNhgIgAygCACIAIAQgAWtqIQUgASAAa0ECaiEGAkADQCABLQAAIABB/tQAai0AAEcNMyAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMhwILIANBADYCACAGQQFqIQFBFAwzC0HBASECIAEgBEYNhQIgAygCACIAIAQgAWtqIQUgASAAa0EEaiEGAkADQCABLQAAIABB+dQAai0AAEcNMiAAQQRGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMhgILIANBADYCACAGQQFqIQFBKwwyC0HAASECIAEgBEYNhAIgAygCACIAIAQgAWtqIQUgASAAa0ECaiEGAkADQCABLQAAIABB9tQAai0AAEcNMSAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMhQILIANBADYCACAGQQFqIQFBLAwxC0G/ASECIAEgBEYNgwIgAygCACIAIAQgAWtqIQUgASAAa0ECaiEGAkADQCABLQAAIABBodUAai0AAEcNMCAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMhAILIANBADYCACAGQQFqIQFBEQwwC0G+ASECIAEgBEYNggIgAygCACIAIAQgAWtqIQUgASAAa0EDaiEGAkADQCABLQAAIABB8tQAai0AAEcNLyAAQQNGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMgwILIANBADYCACAGQQFqIQFBLgwvCyABIARGBEBBvQEhAgyCAgsCQAJAAkACQAJAIAEtAABBwQBrDhUANDQ0NDQ0NDQ0NAE0NAI0NAM0NAQ0CyABQQFqIQFBmwEhAgzsAQsgAUEBaiEBQZwBIQIM6wELIAFBAWohAUGdASECDOoBCyABQQFqIQFBogEhAgzpAQsgAUEBaiEBQaQBIQIM6AELIAEgBEYEQEG8ASECDIECCwJAAkAgAS0AAEHSAGsOAwAwATALIAFBAWohAUGjASECDOgBCyABQQFqIQFBBAwtC0G7ASECIAEgBEYN/wEgAygCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABB8NQAai0AAEcNLCAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMgAILIANBADYCACAGQQFqIQFBHQwsCyABIARGBEBBugEhAgz/AQsCQAJAIAEtAABByQBrDgcBLi4uLi4ALgsgAUEBaiEBQaEBIQIM5gELIAFBAWohAUEiDCsLIAEgBEYEQEG5ASECDP4BCyABLQAAQdAARw0rIAFBAWohAUGgASECDOQBCyABIARGBEBBuAEhAgz9AQsCQAJAIAEtAABBxgBrDgsALCwsLCwsLCwsASwLIAFBAWohAUGeASECDOQBCyABQQFqIQFBnwEhAgzjAQtBtwEhAiABIARGDfsBIAMoAgAiACAEIAFraiEFIAEgAGtBA2ohBgJAA0AgAS0AACAAQezUAGotAABHDSggAEEDRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADPwBCyADQQA2AgAgBkEBaiEBQQ0MKAtBtgEhAiABIARGDfoBIAMoAgAiACAEIAFraiEFIAEgAGtBAmohBgJAA0AgAS0AACAAQaHVAGotAABHDScgAEECRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADPsBCyADQQA2AgAgBkEBaiEBQQwMJwtBtQEhAiABIARGDfkBIAMoAgAiACAEIAFraiEFIAEgAGtBAWohBgJAA0AgAS0AACAAQerUAGotAABHDSYgAEEBRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADPoBCyADQQA2AgAgBkEBaiEBQQMMJgtBtAEhAiABIARGDfgBIAMoAgAiACAEIAFraiEFIAEgAGtBAWohBgJAA0AgAS0AACAAQejUAGotAABHDSUgAEEBRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADPkBCyADQQA2AgAgBkEBaiEBQSYMJQsgASAERgRAQbMBIQIM+AELAkACQCABLQAAQdQAaw4CAAEnCyABQQFqIQFBmQEhAgzfAQsgAUEBaiEBQZoBIQIM3gELQbIBIQIgASAERg32ASADKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEHm1ABqLQAARw0jIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAz3AQsgA0EANgIAIAZBAWohAUEnDCMLQbEBIQIgASAERg31ASADKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEHk1ABqLQAARw0iIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAz2AQsgA0EANgIAIAZBAWohAUEcDCILQbABIQIgASAERg30ASADKAIAIgAgBCABa2ohBSABIABrQQVqIQYCQANAIAEtAAAgAEHe1ABqLQAARw0hIABBBUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAz1AQsgA0EANgIAIAZBAWohAUEGDCELQa8BIQIgASAERg3zASADKAIAIgAgBCABa2ohBSABIABrQQRqIQYCQANAIAEtAAAgAEHZ1ABqLQAARw0gIABBBEYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAz0AQsgA0EANgIAIAZBAWohAUEZDCALIAEgBEYEQEGuASECDPMBCwJAAkACQAJAIAEtAABBLWsOIwAkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJAEkJCQkJAIkJCQDJAsgAUEBaiEBQY4BIQIM3AELIAFBAWohAUGPASECDNsBCyABQQFqIQFBlAEhAgzaAQsgAUEBaiEBQZUBIQIM2QELQa0BIQIgASAERg3xASADKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEHX1ABqLQAARw0eIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAzyAQsgA0EANgIAIAZBAWohAUELDB4LIAEgBEYEQEGsASECDPEBCwJAAkAgAS0AAEHBAGsOAwAgASALIAFBAWohAUGQASECDNgBCyABQQFqIQFBkwEhAgzXAQsgASAERgRAQasBIQIM8AELAkACQCABLQAAQcEAaw4PAB8fHx8fHx8fHx8fHx8BHwsgAUEBaiEBQZEBIQIM1wELIAFBAWohAUGSASECDNYBCyABIARGBEBBqgEhAgzvAQsgAS0AAEHMAEcNHCABQQFqIQFBCgwbC0GpASECIAEgBEYN7QEgAygCACIAIAQgAWtqIQUgASAAa0EFaiEGAkADQCABLQAAIABB0dQAai0AAEcNGiAAQQVGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM7gELIANBADYCACAGQQFqIQFBHgwaC0GoASECIAEgBEYN7AEgAygCACIAIAQgAWtqIQUgASAAa0EGaiEGAkADQCABLQAAIABBytQAai0AAEcNGSAAQQZGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM7QELIANBADYCACAGQQFqIQFBFQwZC0GnASECIAEgBEYN6wEgAygCACIAIAQgAWtqIQUgASAAa0ECaiEGAkADQCABLQAAIABBx9QAai0AAEcNGCAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM7AELIANBADYCACAGQQFqIQFBFwwYC0GmASECIAEgBEYN6gEgAygCACIAIAQgAWtqIQUgASAAa0EFaiEGAkADQCABLQAAIABBwdQAai0AAEcNFyAAQQVGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM6wELIANBADYCACAGQQFqIQFBGAwXCyABIARGBEBBpQEhAgzqAQsCQAJAIAEtAABByQBrDgcAGRkZGRkBGQsgAUEBaiEBQYsBIQIM0QELIAFBAWohAUGMASECDNABC0GkASECIAEgBEYN6AEgAygCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABBptUAai0AAEcNFSAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM6QELIANBADYCACAGQQFqIQFBCQwVC0GjASECIAEgBEYN5wEgAygCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABBpNUAai0AAEcNFCAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM6AELIANBADYCACAGQQFqIQFBHwwUC0GiASECIAEgBEYN5gEgAygCACIAIAQgAWtqIQUgASAAa0ECaiEGAkADQCABLQAAIABBvtQAai0AAEcNEyAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM5wELIANBADYCACAGQQFqIQFBAgwTC0GhASECIAEgBEYN5QEgAygCACIAIAQgAWtqIQUgASAAa0EBaiEGA0AgAS0AACAAQbzUAGotAABHDREgAEEBRg0CIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADOUBCyABIARGBEBBoAEhAgzlAQtBASABLQAAQd8ARw0RGiABQQFqIQFBhwEhAgzLAQsgA0EANgIAIAZBAWohAUGIASECDMoBC0GfASECIAEgBEYN4gEgAygCACIAIAQgAWtqIQUgASAAa0EIaiEGAkADQCABLQAAIABBhNUAai0AAEcNDyAAQQhGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM4wELIANBADYCACAGQQFqIQFBKQwPC0GeASECIAEgBEYN4QEgAygCACIAIAQgAWtqIQUgASAAa0EDaiEGAkADQCABLQAAIABBuNQAai0AAEcNDiAAQQNGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM4gELIANBADYCACAGQQFqIQFBLQwOCyABIARGBEBBnQEhAgzhAQsgAS0AAEHFAEcNDiABQQFqIQFBhAEhAgzHAQsgASAERgRAQZwBIQIM4AELAkACQCABLQAAQcwAaw4IAA8PDw8PDwEPCyABQQFqIQFBggEhAgzHAQsgAUEBaiEBQYMBIQIMxgELQZsBIQIgASAERg3eASADKAIAIgAgBCABa2ohBSABIABrQQRqIQYCQANAIAEtAAAgAEGz1ABqLQAARw0LIABBBEYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAzfAQsgA0EANgIAIAZBAWohAUEjDAsLQZoBIQIgASAERg3dASADKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEGw1ABqLQAARw0KIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAzeAQsgA0EANgIAIAZBAWohAUEADAoLIAEgBEYEQEGZASECDN0BCwJAAkAgAS0AAEHIAGsOCAAMDAwMDAwBDAsgAUEBaiEBQf0AIQIMxAELIAFBAWohAUGAASECDMMBCyABIARGBEBBmAEhAgzcAQsCQAJAIAEtAABBzgBrDgMACwELCyABQQFqIQFB/gAhAgzDAQsgAUEBaiEBQf8AIQIMwgELIAEgBEYEQEGXASECDNsBCyABLQAAQdkARw0IIAFBAWohAUEIDAcLQZYBIQIgASAERg3ZASADKAIAIgAgBCABa2ohBSABIABrQQNqIQYCQANAIAEtAAAgAEGs1ABqLQAARw0GIABBA0YNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAzaAQsgA0EANgIAIAZBAWohAUEFDAYLQZUBIQIgASAERg3YASADKAIAIgAgBCABa2ohBSABIABrQQVqIQYCQANAIAEtAAAgAEGm1ABqLQAARw0FIABBBUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAzZAQsgA0EANgIAIAZBAWohAUEWDAULQZQBIQIgASAERg3XASADKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEGh1QBqLQAARw0EIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAzYAQsgA0EANgIAIAZBAWohAUEQDAQLIAEgBEYEQEGTASECDNcBCwJAAkAgAS0AAEHDAGsODAAGBgYGBgYGBgYGAQYLIAFBAWohAUH5ACECDL4BCyABQQFqIQFB+gAhAgy9AQtBkgEhAiABIARGDdUBIAMoAgAiACAEIAFraiEFIAEgAGtBBWohBgJAA0AgAS0AACAAQaDUAGotAABHDQIgAEEFRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADNYBCyADQQA2AgAgBkEBaiEBQSQMAgsgA0EANgIADAILIAEgBEYEQEGRASECDNQBCyABLQAAQcwARw0BIAFBAWohAUETCzoAKSADKAIEIQAgA0EANgIEIAMgACABEC4iAA0CDAELQQAhAiADQQA2AhwgAyABNgIUIANB/h82AhAgA0EGNgIMDNEBC0H4ACECDLcBCyADQZABNgIcIAMgATYCFCADIAA2AgxBACECDM8BC0EAIQACQCADKAI4IgJFDQAgAigCQCICRQ0AIAMgAhEAACEACyAARQ0AIABBFUYNASADQQA2AhwgAyABNgIUIANBgg82AhAgA0EgNgIMQQAhAgzOAQtB9wAhAgy0AQsgA0GPATYCHCADIAE2AhQgA0HsGzYCECADQRU2AgxBACECDMwBCyABIARGBEBBjwEhAgzMAQsCQCABLQAAQSBGBEAgAUEBaiEBDAELIANBADYCHCADIAE2AhQgA0GbHzYCECADQQY2AgxBACECDMwBC0ECIQIMsgELA0AgAS0AAEEgRw0CIAQgAUEBaiIBRw0AC0GOASECDMoBCyABIARGBEBBjQEhAgzKAQsCQCABLQAAQQlrDgRKAABKAAtB9QAhAgywAQsgAy0AKUEFRgRAQfYAIQIMsAELQfQAIQIMrwELIAEgBEYEQEGMASECDMgBCyADQRA2AgggAyABNgIEDAoLIAEgBEYEQEGLASECDMcBCwJAIAEtAABBCWsOBEcAAEcAC0HzACECDK0BCyABIARHBEAgA0EQNgIIIAMgATYCBEHxACECDK0BC0GKASECDMUBCwJAIAEgBEcEQANAIAEtAABBoNAAai0AACIAQQNHBEACQCAAQQFrDgJJAAQLQfAAIQIMrwELIAQgAUEBaiIBRw0AC0GIASECDMYBC0GIASECDMUBCyADQQA2AhwgAyABNgIUIANB2yA2AhAgA0EHNgIMQQAhAgzEAQsgASAERgRAQYkBIQIMxAELAkACQAJAIAEtAABBoNIAai0AAEEBaw4DRgIAAQtB8gAhAgysAQsgA0EANgIcIAMgATYCFCADQbQSNgIQIANBBzYCDEEAIQIMxAELQeoAIQIMqgELIAEgBEcEQCABQQFqIQFB7wAhAgyqAQtBhwEhAgzCAQsgBCABIgBGBEBBhgEhAgzCAQsgAC0AACIBQS9GBEAgAEEBaiEBQe4AIQIMqQELIAFBCWsiAkEXSw0BIAAhAUEBIAJ0QZuAgARxDUEMAQsgBCABIgBGBEBBhQEhAgzBAQsgAC0AAEEvRw0AIABBAWohAQwDC0EAIQIgA0EANgIcIAMgADYCFCADQdsgNgIQIANBBzYCDAy/AQsCQAJAAkACQAJAA0AgAS0AAEGgzgBqLQAAIgBBBUcEQAJAAkAgAEEBaw4IRwUGBwgABAEIC0HrACECDK0BCyABQQFqIQFB7QAhAgysAQsgBCABQQFqIgFHDQALQYQBIQIMwwELIAFBAWoMFAsgAygCBCEAIANBADYCBCADIAAgARAsIgBFDR4gA0HbADYCHCADIAE2AhQgAyAANgIMQQAhAgzBAQsgAygCBCEAIANBADYCBCADIAAgARAsIgBFDR4gA0HdADYCHCADIAE2AhQgAyAANgIMQQAhAgzAAQsgAygCBCEAIANBADYCBCADIAAgARAsIgBFDR4gA0H6ADYCHCADIAE2AhQgAyAANgIMQQAhAgy/AQsgA0EANgIcIAMgATYCFCADQfkPNgIQIANBBzYCDEEAIQIMvgELIAEgBEYEQEGDASECDL4BCwJAIAEtAABBoM4Aai0AAEEBaw4IPgQFBgAIAgMHCyABQQFqIQELQQMhAgyjAQsgAUEBagwNC0EAIQIgA0EANgIcIANB0RI2AhAgA0EHNgIMIAMgAUEBajYCFAy6AQsgAygCBCEAIANBADYCBCADIAAgARAsIgBFDRYgA0HbADYCHCADIAE2AhQgAyAANgIMQQAhAgy5AQsgAygCBCEAIANBADYCBCADIAAgARAsIgBFDRYgA0HdADYCHCADIAE2AhQgAyAANgIMQQAhAgy4AQsgAygCBCEAIANBADYCBCADIAAgARAsIgBFDRYgA0H6ADYCHCADIAE2AhQgAyAANgIMQQAhAgy3AQsgA0EANgIcIAMgATYCFCADQfkPNgIQIANBBzYCDEEAIQIMtgELQewAIQIMnAELIAEgBEYEQEGCASECDLUBCyABQQFqDAILIAEgBEYEQEGBASECDLQBCyABQQFqDAELIAEgBEYNASABQQFqCyEBQQQhAgyYAQtBgAEhAgywAQsDQCABLQAAQaDMAGotAAAiAEECRwRAIABBAUcEQEHpACECDJkBCwwxCyAEIAFBAWoiAUcNAAtB/wAhAgyvAQsgASAERgRAQf4AIQIMrwELAkAgAS0AAEEJaw43LwMGLwQGBgYGBgYGBgYGBgYGBgYGBgYFBgYCBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGAAYLIAFBAWoLIQFBBSECDJQBCyABQQFqDAYLIAMoAgQhACADQQA2AgQgAyAAIAEQLCIARQ0IIANB2wA2AhwgAyABNgIUIAMgADYCDEEAIQIMqwELIAMoAgQhACADQQA2AgQgAyAAIAEQLCIARQ0IIANB3QA2AhwgAyABNgIUIAMgADYCDEEAIQIMqgELIAMoAgQhACADQQA2AgQgAyAAIAEQLCIARQ0IIANB+gA2AhwgAyABNgIUIAMgADYCDEEAIQIMqQELIANBADYCHCADIAE2AhQgA0GNFDYCECADQQc2AgxBACECDKgBCwJAAkACQAJAA0AgAS0AAEGgygBqLQAAIgBBBUcEQAJAIABBAWsOBi4DBAUGAAYLQegAIQIMlAELIAQgAUEBaiIBRw0AC0H9ACECDKsBCyADKAIEIQAgA0EANgIEIAMgACABECwiAEUNByADQdsANgIcIAMgATYCFCADIAA2AgxBACECDKoBCyADKAIEIQAgA0EANgIEIAMgACABECwiAEUNByADQd0ANgIcIAMgATYCFCADIAA2AgxBACECDKkBCyADKAIEIQAgA0EANgIEIAMgACABECwiAEUNByADQfoANgIcIAMgATYCFCADIAA2AgxBACECDKgBCyADQQA2AhwgAyABNgIUIANB5Ag2AhAgA0EHNgIMQQAhAgynAQsgASAERg0BIAFBAWoLIQFBBiECDIwBC0H8ACECDKQBCwJAAkACQAJAA0AgAS0AAEGgyABqLQAAIgBBBUcEQCAAQQFrDgQpAgMEBQsgBCABQQFqIgFHDQALQfsAIQIMpwELIAMoAgQhACADQQA2AgQgAyAAIAEQLCIARQ0DIANB2wA2AhwgAyABNgIUIAMgADYCDEEAIQIMpgELIAMoAgQhACADQQA2AgQgAyAAIAEQLCIARQ0DIANB3QA2AhwgAyABNgIUIAMgADYCDEEAIQIMpQELIAMoAgQhACADQQA2AgQgAyAAIAEQLCIARQ0DIANB+gA2AhwgAyABNgIUIAMgADYCDEEAIQIMpAELIANBADYCHCADIAE2AhQgA0G8CjYCECADQQc2AgxBACECDKMBC0HPACECDIkBC0HRACECDIgBC0HnACECDIcBCyABIARGBEBB+gAhAgygAQsCQCABLQAAQQlrDgQgAAAgAAsgAUEBaiEBQeYAIQIMhgELIAEgBEYEQEH5ACECDJ8BCwJAIAEtAABBCWsOBB8AAB8AC0EAIQACQCADKAI4IgJFDQAgAigCOCICRQ0AIAMgAhEAACEACyAARQRAQeIBIQIMhgELIABBFUcEQCADQQA2AhwgAyABNgIUIANByQ02AhAgA0EaNgIMQQAhAgyfAQsgA0H4ADYCHCADIAE2AhQgA0HqGjYCECADQRU2AgxBACECDJ4BCyABIARHBEAgA0ENNgIIIAMgATYCBEHkACECDIUBC0H3ACECDJ0BCyABIARGBEBB9gAhAgydAQsCQAJAAkAgAS0AAEHIAGsOCwABCwsLCwsLCwsCCwsgAUEBaiEBQd0AIQIMhQELIAFBAWohAUHgACECDIQBCyABQQFqIQFB4wAhAgyDAQtB9QAhAiABIARGDZsBIAMoAgAiACAEIAFraiEFIAEgAGtBAmohBgJAA0AgAS0AACAAQbXVAGotAABHDQggAEECRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADJwBCyADKAIEIQAgA0IANwMAIAMgACAGQQFqIgEQKyIABEAgA0H0ADYCHCADIAE2AhQgAyAANgIMQQAhAgycAQtB4gAhAgyCAQtBACEAAkAgAygCOCICRQ0AIAIoAjQiAkUNACADIAIRAAAhAAsCQCAABEAgAEEVRg0BIANBADYCHCADIAE2AhQgA0HqDTYCECADQSY2AgxBACECDJwBC0HhACECDIIBCyADQfMANgIcIAMgATYCFCADQYAbNgIQIANBFTYCDEEAIQIMmgELIAMtACkiAEEja0ELSQ0JAkAgAEEGSw0AQQEgAHRBygBxRQ0ADAoLQQAhAiADQQA2AhwgAyABNgIUIANB7Qk2AhAgA0EINgIMDJkBC0HyACECIAEgBEYNmAEgAygCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABBs9UAai0AAEcNBSAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMmQELIAMoAgQhACADQgA3AwAgAyAAIAZBAWoiARArIgAEQCADQfEANgIcIAMgATYCFCADIAA2AgxBACECDJkBC0HfACECDH8LQQAhAAJAIAMoAjgiAkUNACACKAI0IgJFDQAgAyACEQAAIQALAkAgAARAIABBFUYNASADQQA2AhwgAyABNgIUIANB6g02AhAgA0EmNgIMQQAhAgyZAQtB3gAhAgx/CyADQfAANgIcIAMgATYCFCADQYAbNgIQIANBFTYCDEEAIQIMlwELIAMtAClBIUYNBiADQQA2AhwgAyABNgIUIANBkQo2AhAgA0EINgIMQQAhAgyWAQtB7wAhAiABIARGDZUBIAMoAgAiACAEIAFraiEFIAEgAGtBAmohBgJAA0AgAS0AACAAQbDVAGotAABHDQIgAEECRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADJYBCyADKAIEIQAgA0IANwMAIAMgACAGQQFqIgEQKyIARQ0CIANB7QA2AhwgAyABNgIUIAMgADYCDEEAIQIMlQELIANBADYCAAsgAygCBCEAIANBADYCBCADIAAgARArIgBFDYABIANB7gA2AhwgAyABNgIUIAMgADYCDEEAIQIMkwELQdwAIQIMeQtBACEAAkAgAygCOCICRQ0AIAIoAjQiAkUNACADIAIRAAAhAAsCQCAABEAgAEEVRg0BIANBADYCHCADIAE2AhQgA0HqDTYCECADQSY2AgxBACECDJMBC0HbACECDHkLIANB7AA2AhwgAyABNgIUIANBgBs2AhAgA0EVNgIMQQAhAgyRAQsgAy0AKSIAQSNJDQAgAEEuRg0AIANBADYCHCADIAE2AhQgA0HJCTYCECADQQg2AgxBACECDJABC0HaACECDHYLIAEgBEYEQEHrACECDI8BCwJAIAEtAABBL0YEQCABQQFqIQEMAQsgA0EANgIcIAMgATYCFCADQbI4NgIQIANBCDYCDEEAIQIMjwELQdkAIQIMdQsgASAERwRAIANBDjYCCCADIAE2AgRB2AAhAgx1C0HqACECDI0BCyABIARGBEBB6QAhAgyNAQsgAS0AAEEwayIAQf8BcUEKSQRAIAMgADoAKiABQQFqIQFB1wAhAgx0CyADKAIEIQAgA0EANgIEIAMgACABEC8iAEUNeiADQegANgIcIAMgATYCFCADIAA2AgxBACECDIwBCyABIARGBEBB5wAhAgyMAQsCQCABLQAAQS5GBEAgAUEBaiEBDAELIAMoAgQhACADQQA2AgQgAyAAIAEQLyIARQ17IANB5gA2AhwgAyABNgIUIAMgADYCDEEAIQIMjAELQdYAIQIMcgsgASAERgRAQeUAIQIMiwELQQAhAEEBIQVBASEHQQAhAgJAAkACQAJAAkACfwJAAkACQAJAAkACQAJAIAEtAABBMGsOCgoJAAECAwQFBggLC0ECDAYLQQMMBQtBBAwEC0EFDAMLQQYMAgtBBwwBC0EICyECQQAhBUEAIQcMAgtBCSECQQEhAEEAIQVBACEHDAELQQAhBUEBIQILIAMgAjoAKyABQQFqIQECQAJAIAMtAC5BEHENAAJAAkACQCADLQAqDgMBAAIECyAHRQ0DDAILIAANAQwCCyAFRQ0BCyADKAIEIQAgA0EANgIEIAMgACABEC8iAEUNAiADQeIANgIcIAMgATYCFCADIAA2AgxBACECDI0BCyADKAIEIQAgA0EANgIEIAMgACABEC8iAEUNfSADQeMANgIcIAMgATYCFCADIAA2AgxBACECDIwBCyADKAIEIQAgA0EANgIEIAMgACABEC8iAEUNeyADQeQANgIcIAMgATYCFCADIAA2AgwMiwELQdQAIQIMcQsgAy0AKUEiRg2GAUHTACECDHALQQAhAAJAIAMoAjgiAkUNACACKAJEIgJFDQAgAyACEQAAIQALIABFBEBB1QAhAgxwCyAAQRVHBEAgA0EANgIcIAMgATYCFCADQaQNNgIQIANBITYCDEEAIQIMiQELIANB4QA2AhwgAyABNgIUIANB0Bo2AhAgA0EVNgIMQQAhAgyIAQsgASAERgRAQeAAIQIMiAELAkACQAJAAkACQCABLQAAQQprDgQBBAQABAsgAUEBaiEBDAELIAFBAWohASADQS9qLQAAQQFxRQ0BC0HSACECDHALIANBADYCHCADIAE2AhQgA0G2ETYCECADQQk2AgxBACECDIgBCyADQQA2AhwgAyABNgIUIANBthE2AhAgA0EJNgIMQQAhAgyHAQsgASAERgRAQd8AIQIMhwELIAEtAABBCkYEQCABQQFqIQEMCQsgAy0ALkHAAHENCCADQQA2AhwgAyABNgIUIANBthE2AhAgA0ECNgIMQQAhAgyGAQsgASAERgRAQd0AIQIMhgELIAEtAAAiAkENRgRAIAFBAWohAUHQACECDG0LIAEhACACQQlrDgQFAQEFAQsgBCABIgBGBEBB3AAhAgyFAQsgAC0AAEEKRw0AIABBAWoMAgtBACECIANBADYCHCADIAA2AhQgA0HKLTYCECADQQc2AgwMgwELIAEgBEYEQEHbACECDIMBCwJAIAEtAABBCWsOBAMAAAMACyABQQFqCyEBQc4AIQIMaAsgASAERgRAQdoAIQIMgQELIAEtAABBCWsOBAABAQABC0EAIQIgA0EANgIcIANBmhI2AhAgA0EHNgIMIAMgAUEBajYCFAx/CyADQYASOwEqQQAhAAJAIAMoAjgiAkUNACACKAI4IgJFDQAgAyACEQAAIQALIABFDQAgAEEVRw0BIANB2QA2AhwgAyABNgIUIANB6ho2AhAgA0EVNgIMQQAhAgx+C0HNACECDGQLIANBADYCHCADIAE2AhQgA0HJDTYCECADQRo2AgxBACECDHwLIAEgBEYEQEHZACECDHwLIAEtAABBIEcNPSABQQFqIQEgAy0ALkEBcQ09IANBADYCHCADIAE2AhQgA0HCHDYCECADQR42AgxBACECDHsLIAEgBEYEQEHYACECDHsLAkACQAJAAkACQCABLQAAIgBBCmsOBAIDAwABCyABQQFqIQFBLCECDGULIABBOkcNASADQQA2AhwgAyABNgIUIANB5xE2AhAgA0EKNgIMQQAhAgx9CyABQQFqIQEgA0Evai0AAEEBcUUNcyADLQAyQYABcUUEQCADQTJqIQIgAxA1QQAhAAJAIAMoAjgiBkUNACAGKAIoIgZFDQAgAyAGEQAAIQALAkACQCAADhZNTEsBAQEBAQEBAQEBAQEBAQEBAQEAAQsgA0EpNgIcIAMgATYCFCADQawZNgIQIANBFTYCDEEAIQIMfgsgA0EANgIcIAMgATYCFCADQeULNgIQIANBETYCDEEAIQIMfQtBACEAAkAgAygCOCICRQ0AIAIoAlwiAkUNACADIAIRAAAhAAsgAEUNWSAAQRVHDQEgA0EFNgIcIAMgATYCFCADQZsbNgIQIANBFTYCDEEAIQIMfAtBywAhAgxiC0EAIQIgA0EANgIcIAMgATYCFCADQZAONgIQIANBFDYCDAx6CyADIAMvATJBgAFyOwEyDDsLIAEgBEcEQCADQRE2AgggAyABNgIEQcoAIQIMYAtB1wAhAgx4CyABIARGBEBB1gAhAgx4CwJAAkACQAJAIAEtAAAiAEEgciAAIABBwQBrQf8BcUEaSRtB/wFxQeMAaw4TAEBAQEBAQEBAQEBAQAFAQEACA0ALIAFBAWohAUHGACECDGELIAFBAWohAUHHACECDGALIAFBAWohAUHIACECDF8LIAFBAWohAUHJACECDF4LQdUAIQIgBCABIgBGDXYgBCABayADKAIAIgFqIQYgACABa0EFaiEHA0AgAUGQyABqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw0IQQQgAUEFRg0KGiABQQFqIQEgBCAAQQFqIgBHDQALIAMgBjYCAAx2C0HUACECIAQgASIARg11IAQgAWsgAygCACIBaiEGIAAgAWtBD2ohBwNAIAFBgMgAai0AACAALQAAIgVBIHIgBSAFQcEAa0H/AXFBGkkbQf8BcUcNB0EDIAFBD0YNCRogAUEBaiEBIAQgAEEBaiIARw0ACyADIAY2AgAMdQtB0wAhAiAEIAEiAEYNdCAEIAFrIAMoAgAiAWohBiAAIAFrQQ5qIQcDQCABQeLHAGotAAAgAC0AACIFQSByIAUgBUHBAGtB/wFxQRpJG0H/AXFHDQYgAUEORg0HIAFBAWohASAEIABBAWoiAEcNAAsgAyAGNgIADHQLQdIAIQIgBCABIgBGDXMgBCABayADKAIAIgFqIQUgACABa0EBaiEGA0AgAUHgxwBqLQAAIAAtAAAiB0EgciAHIAdBwQBrQf8BcUEaSRtB/wFxRw0FIAFBAUYNAiABQQFqIQEgBCAAQQFqIgBHDQALIAMgBTYCAAxzCyABIARGBEBB0QAhAgxzCwJAAkAgAS0AACIAQSByIAAgAEHBAGtB/wFxQRpJG0H/AXFB7gBrDgcAOTk5OTkBOQsgAUEBaiEBQcMAIQIMWgsgAUEBaiEBQcQAIQIMWQsgA0EANgIAIAZBAWohAUHFACECDFgLQdAAIQIgBCABIgBGDXAgBCABayADKAIAIgFqIQYgACABa0EJaiEHA0AgAUHWxwBqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw0CQQIgAUEJRg0EGiABQQFqIQEgBCAAQQFqIgBHDQALIAMgBjYCAAxwC0HPACECIAQgASIARg1vIAQgAWsgAygCACIBaiEGIAAgAWtBBWohBwNAIAFB0McAai0AACAALQAAIgVBIHIgBSAFQcEAa0H/AXFBGkkbQf8BcUcNASABQQVGDQIgAUEBaiEBIAQgAEEBaiIARw0ACyADIAY2AgAMbwsgACEBIANBADYCAAwzC0EBCzoALCADQQA2AgAgB0EBaiEBC0EtIQIMUgsCQANAIAEtAABB0MUAai0AAEEBRw0BIAQgAUEBaiIBRw0AC0HNACECDGsLQcIAIQIMUQsgASAERgRAQcwAIQIMagsgAS0AAEE6RgRAIAMoAgQhACADQQA2AgQgAyAAIAEQMCIARQ0zIANBywA2AhwgAyAANgIMIAMgAUEBajYCFEEAIQIMagsgA0EANgIcIAMgATYCFCADQecRNgIQIANBCjYCDEEAIQIMaQsCQAJAIAMtACxBAmsOAgABJwsgA0Ezai0AAEECcUUNJiADLQAuQQJxDSYgA0EANgIcIAMgATYCFCADQaYUNgIQIANBCzYCDEEAIQIMaQsgAy0AMkEgcUUNJSADLQAuQQJxDSUgA0EANgIcIAMgATYCFCADQb0TNgIQIANBDzYCDEEAIQIMaAtBACEAAkAgAygCOCICRQ0AIAIoAkgiAkUNACADIAIRAAAhAAsgAEUEQEHBACECDE8LIABBFUcEQCADQQA2AhwgAyABNgIUIANBpg82AhAgA0EcNgIMQQAhAgxoCyADQcoANgIcIAMgATYCFCADQYUcNgIQIANBFTYCDEEAIQIMZwsgASAERwRAA0AgAS0AAEHAwQBqLQAAQQFHDRcgBCABQQFqIgFHDQALQcQAIQIMZwtBxAAhAgxmCyABIARHBEADQAJAIAEtAAAiAEEgciAAIABBwQBrQf8BcUEaSRtB/wFxIgBBCUYNACAAQSBGDQACQAJAAkACQCAAQeMAaw4TAAMDAwMDAwMBAwMDAwMDAwMDAgMLIAFBAWohAUE2IQIMUgsgAUEBaiEBQTchAgxRCyABQQFqIQFBOCECDFALDBULIAQgAUEBaiIBRw0AC0E8IQIMZgtBPCECDGULIAEgBEYEQEHIACECDGULIANBEjYCCCADIAE2AgQCQAJAAkACQAJAIAMtACxBAWsOBBQAAQIJCyADLQAyQSBxDQNB4AEhAgxPCwJAIAMvATIiAEEIcUUNACADLQAoQQFHDQAgAy0ALkEIcUUNAgsgAyAAQff7A3FBgARyOwEyDAsLIAMgAy8BMkEQcjsBMgwECyADQQA2AgQgAyABIAEQMSIABEAgA0HBADYCHCADIAA2AgwgAyABQQFqNgIUQQAhAgxmCyABQQFqIQEMWAsgA0EANgIcIAMgATYCFCADQfQTNgIQIANBBDYCDEEAIQIMZAtBxwAhAiABIARGDWMgAygCACIAIAQgAWtqIQUgASAAa0EGaiEGAkADQCAAQcDFAGotAAAgAS0AAEEgckcNASAAQQZGDUogAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMZAsgA0EANgIADAULAkAgASAERwRAA0AgAS0AAEHAwwBqLQAAIgBBAUcEQCAAQQJHDQMgAUEBaiEBDAULIAQgAUEBaiIBRw0AC0HFACECDGQLQcUAIQIMYwsLIANBADoALAwBC0ELIQIMRwtBPyECDEYLAkACQANAIAEtAAAiAEEgRwRAAkAgAEEKaw4EAwUFAwALIABBLEYNAwwECyAEIAFBAWoiAUcNAAtBxgAhAgxgCyADQQg6ACwMDgsgAy0AKEEBRw0CIAMtAC5BCHENAiADKAIEIQAgA0EANgIEIAMgACABEDEiAARAIANBwgA2AhwgAyAANgIMIAMgAUEBajYCFEEAIQIMXwsgAUEBaiEBDFALQTshAgxECwJAA0AgAS0AACIAQSBHIABBCUdxDQEgBCABQQFqIgFHDQALQcMAIQIMXQsLQTwhAgxCCwJAAkAgASAERwRAA0AgAS0AACIAQSBHBEAgAEEKaw4EAwQEAwQLIAQgAUEBaiIBRw0AC0E/IQIMXQtBPyECDFwLIAMgAy8BMkEgcjsBMgwKCyADKAIEIQAgA0EANgIEIAMgACABEDEiAEUNTiADQT42AhwgAyABNgIUIAMgADYCDEEAIQIMWgsCQCABIARHBEADQCABLQAAQcDDAGotAAAiAEEBRwRAIABBAkYNAwwMCyAEIAFBAWoiAUcNAAtBNyECDFsLQTchAgxaCyABQQFqIQEMBAtBOyECIAQgASIARg1YIAQgAWsgAygCACIBaiEGIAAgAWtBBWohBwJAA0AgAUGQyABqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw0BIAFBBUYEQEEHIQEMPwsgAUEBaiEBIAQgAEEBaiIARw0ACyADIAY2AgAMWQsgA0EANgIAIAAhAQwFC0E6IQIgBCABIgBGDVcgBCABayADKAIAIgFqIQYgACABa0EIaiEHAkADQCABQbTBAGotAAAgAC0AACIFQSByIAUgBUHBAGtB/wFxQRpJG0H/AXFHDQEgAUEIRgRAQQUhAQw+CyABQQFqIQEgBCAAQQFqIgBHDQALIAMgBjYCAAxYCyADQQA2AgAgACEBDAQLQTkhAiAEIAEiAEYNViAEIAFrIAMoAgAiAWohBiAAIAFrQQNqIQcCQANAIAFBsMEAai0AACAALQAAIgVBIHIgBSAFQcEAa0H/AXFBGkkbQf8BcUcNASABQQNGBEBBBiEBDD0LIAFBAWohASAEIABBAWoiAEcNAAsgAyAGNgIADFcLIANBADYCACAAIQEMAwsCQANAIAEtAAAiAEEgRwRAIABBCmsOBAcEBAcCCyAEIAFBAWoiAUcNAAtBOCECDFYLIABBLEcNASABQQFqIQBBASEBAkACQAJAAkACQCADLQAsQQVrDgQDAQIEAAsgACEBDAQLQQIhAQwBC0EEIQELIANBAToALCADIAMvATIgAXI7ATIgACEBDAELIAMgAy8BMkEIcjsBMiAAIQELQT4hAgw7CyADQQA6ACwLQTkhAgw5CyABIARGBEBBNiECDFILAkACQAJAAkACQCABLQAAQQprDgQAAgIBAgsgAygCBCEAIANBADYCBCADIAAgARAxIgBFDQIgA0EzNgIcIAMgATYCFCADIAA2AgxBACECDFULIAMoAgQhACADQQA2AgQgAyAAIAEQMSIARQRAIAFBAWohAQwGCyADQTI2AhwgAyAANgIMIAMgAUEBajYCFEEAIQIMVAsgAy0ALkEBcQRAQd8BIQIMOwsgAygCBCEAIANBADYCBCADIAAgARAxIgANAQxJC0E0IQIMOQsgA0E1NgIcIAMgATYCFCADIAA2AgxBACECDFELQTUhAgw3CyADQS9qLQAAQQFxDQAgA0EANgIcIAMgATYCFCADQesWNgIQIANBGTYCDEEAIQIMTwtBMyECDDULIAEgBEYEQEEyIQIMTgsCQCABLQAAQQpGBEAgAUEBaiEBDAELIANBADYCHCADIAE2AhQgA0GSFzYCECADQQM2AgxBACECDE4LQTIhAgw0CyABIARGBEBBMSECDE0LAkAgAS0AACIAQQlGDQAgAEEgRg0AQQEhAgJAIAMtACxBBWsOBAYEBQANCyADIAMvATJBCHI7ATIMDAsgAy0ALkEBcUUNASADLQAsQQhHDQAgA0EAOgAsC0E9IQIMMgsgA0EANgIcIAMgATYCFCADQcIWNgIQIANBCjYCDEEAIQIMSgtBAiECDAELQQQhAgsgA0EBOgAsIAMgAy8BMiACcjsBMgwGCyABIARGBEBBMCECDEcLIAEtAABBCkYEQCABQQFqIQEMAQsgAy0ALkEBcQ0AIANBADYCHCADIAE2AhQgA0HcKDYCECADQQI2AgxBACECDEYLQTAhAgwsCyABQQFqIQFBMSECDCsLIAEgBEYEQEEvIQIMRAsgAS0AACIAQQlHIABBIEdxRQRAIAFBAWohASADLQAuQQFxDQEgA0EANgIcIAMgATYCFCADQZcQNgIQIANBCjYCDEEAIQIMRAtBASECAkACQAJAAkACQAJAIAMtACxBAmsOBwUEBAMBAgAECyADIAMvATJBCHI7ATIMAwtBAiECDAELQQQhAgsgA0EBOgAsIAMgAy8BMiACcjsBMgtBLyECDCsLIANBADYCHCADIAE2AhQgA0GEEzYCECADQQs2AgxBACECDEMLQeEBIQIMKQsgASAERgRAQS4hAgxCCyADQQA2AgQgA0ESNgIIIAMgASABEDEiAA0BC0EuIQIMJwsgA0EtNgIcIAMgATYCFCADIAA2AgxBACECDD8LQQAhAAJAIAMoAjgiAkUNACACKAJMIgJFDQAgAyACEQAAIQALIABFDQAgAEEVRw0BIANB2AA2AhwgAyABNgIUIANBsxs2AhAgA0EVNgIMQQAhAgw+C0HMACECDCQLIANBADYCHCADIAE2AhQgA0GzDjYCECADQR02AgxBACECDDwLIAEgBEYEQEHOACECDDwLIAEtAAAiAEEgRg0CIABBOkYNAQsgA0EAOgAsQQkhAgwhCyADKAIEIQAgA0EANgIEIAMgACABEDAiAA0BDAILIAMtAC5BAXEEQEHeASECDCALIAMoAgQhACADQQA2AgQgAyAAIAEQMCIARQ0CIANBKjYCHCADIAA2AgwgAyABQQFqNgIUQQAhAgw4CyADQcsANgIcIAMgADYCDCADIAFBAWo2AhRBACECDDcLIAFBAWohAUHAACECDB0LIAFBAWohAQwsCyABIARGBEBBKyECDDULAkAgAS0AAEEKRgRAIAFBAWohAQwBCyADLQAuQcAAcUUNBgsgAy0AMkGAAXEEQEEAIQACQCADKAI4IgJFDQAgAigCXCICRQ0AIAMgAhEAACEACyAARQ0SIABBFUYEQCADQQU2AhwgAyABNgIUIANBmxs2AhAgA0EVNgIMQQAhAgw2CyADQQA2AhwgAyABNgIUIANBkA42AhAgA0EUNgIMQQAhAgw1CyADQTJqIQIgAxA1QQAhAAJAIAMoAjgiBkUNACAGKAIoIgZFDQAgAyAGEQAAIQALIAAOFgIBAAQEBAQEBAQEBAQEBAQEBAQEBAMECyADQQE6ADALIAIgAi8BAEHAAHI7AQALQSshAgwYCyADQSk2AhwgAyABNgIUIANBrBk2AhAgA0EVNgIMQQAhAgwwCyADQQA2AhwgAyABNgIUIANB5Qs2AhAgA0ERNgIMQQAhAgwvCyADQQA2AhwgAyABNgIUIANBpQs2AhAgA0ECNgIMQQAhAgwuC0EBIQcgAy8BMiIFQQhxRQRAIAMpAyBCAFIhBwsCQCADLQAwBEBBASEAIAMtAClBBUYNASAFQcAAcUUgB3FFDQELAkAgAy0AKCICQQJGBEBBASEAIAMvATQiBkHlAEYNAkEAIQAgBUHAAHENAiAGQeQARg0CIAZB5gBrQQJJDQIgBkHMAUYNAiAGQbACRg0CDAELQQAhACAFQcAAcQ0BC0ECIQAgBUEIcQ0AIAVBgARxBEACQCACQQFHDQAgAy0ALkEKcQ0AQQUhAAwCC0EEIQAMAQsgBUEgcUUEQCADEDZBAEdBAnQhAAwBC0EAQQMgAykDIFAbIQALIABBAWsOBQIABwEDBAtBESECDBMLIANBAToAMQwpC0EAIQICQCADKAI4IgBFDQAgACgCMCIARQ0AIAMgABEAACECCyACRQ0mIAJBFUYEQCADQQM2AhwgAyABNgIUIANB0hs2AhAgA0EVNgIMQQAhAgwrC0EAIQIgA0EANgIcIAMgATYCFCADQd0ONgIQIANBEjYCDAwqCyADQQA2AhwgAyABNgIUIANB+SA2AhAgA0EPNgIMQQAhAgwpC0EAIQACQCADKAI4IgJFDQAgAigCMCICRQ0AIAMgAhEAACEACyAADQELQQ4hAgwOCyAAQRVGBEAgA0ECNgIcIAMgATYCFCADQdIbNgIQIANBFTYCDEEAIQIMJwsgA0EANgIcIAMgATYCFCADQd0ONgIQIANBEjYCDEEAIQIMJgtBKiECDAwLIAEgBEcEQCADQQk2AgggAyABNgIEQSkhAgwMC0EmIQIMJAsgAyADKQMgIgwgBCABa60iCn0iC0IAIAsgDFgbNwMgIAogDFQEQEElIQIMJAsgAygCBCEAIANBADYCBCADIAAgASAMp2oiARAyIgBFDQAgA0EFNgIcIAMgATYCFCADIAA2AgxBACECDCMLQQ8hAgwJC0IAIQoCQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkAgAS0AAEEwaw43FxYAAQIDBAUGBxQUFBQUFBQICQoLDA0UFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFA4PEBESExQLQgIhCgwWC0IDIQoMFQtCBCEKDBQLQgUhCgwTC0IGIQoMEgtCByEKDBELQgghCgwQC0IJIQoMDwtCCiEKDA4LQgshCgwNC0IMIQoMDAtCDSEKDAsLQg4hCgwKC0IPIQoMCQtCCiEKDAgLQgshCgwHC0IMIQoMBgtCDSEKDAULQg4hCgwEC0IPIQoMAwsgA0EANgIcIAMgATYCFCADQZ8VNgIQIANBDDYCDEEAIQIMIQsgASAERgRAQSIhAgwhC0IAIQoCQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAIAEtAABBMGsONxUUAAECAwQFBgcWFhYWFhYWCAkKCwwNFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYODxAREhMWC0ICIQoMFAtCAyEKDBMLQgQhCgwSC0IFIQoMEQtCBiEKDBALQgchCgwPC0IIIQoMDgtCCSEKDA0LQgohCgwMC0ILIQoMCwtCDCEKDAoLQg0hCgwJC0IOIQoMCAtCDyEKDAcLQgohCgwGC0ILIQoMBQtCDCEKDAQLQg0hCgwDC0IOIQoMAgtCDyEKDAELQgEhCgsgAUEBaiEBIAMpAyAiC0L//////////w9YBEAgAyALQgSGIAqENwMgDAILIANBADYCHCADIAE2AhQgA0G1CTYCECADQQw2AgxBACECDB4LQSchAgwEC0EoIQIMAwsgAyABOgAsIANBADYCACAHQQFqIQFBDCECDAILIANBADYCACAGQQFqIQFBCiECDAELIAFBAWohAUEIIQIMAAsAC0EAIQIgA0EANgIcIAMgATYCFCADQbI4NgIQIANBCDYCDAwXC0EAIQIgA0EANgIcIAMgATYCFCADQYMRNgIQIANBCTYCDAwWC0EAIQIgA0EANgIcIAMgATYCFCADQd8KNgIQIANBCTYCDAwVC0EAIQIgA0EANgIcIAMgATYCFCADQe0QNgIQIANBCTYCDAwUC0EAIQIgA0EANgIcIAMgATYCFCADQdIRNgIQIANBCTYCDAwTC0EAIQIgA0EANgIcIAMgATYCFCADQbI4NgIQIANBCDYCDAwSC0EAIQIgA0EANgIcIAMgATYCFCADQYMRNgIQIANBCTYCDAwRC0EAIQIgA0EANgIcIAMgATYCFCADQd8KNgIQIANBCTYCDAwQC0EAIQIgA0EANgIcIAMgATYCFCADQe0QNgIQIANBCTYCDAwPC0EAIQIgA0EANgIcIAMgATYCFCADQdIRNgIQIANBCTYCDAwOC0EAIQIgA0EANgIcIAMgATYCFCADQbkXNgIQIANBDzYCDAwNC0EAIQIgA0EANgIcIAMgATYCFCADQbkXNgIQIANBDzYCDAwMC0EAIQIgA0EANgIcIAMgATYCFCADQZkTNgIQIANBCzYCDAwLC0EAIQIgA0EANgIcIAMgATYCFCADQZ0JNgIQIANBCzYCDAwKC0EAIQIgA0EANgIcIAMgATYCFCADQZcQNgIQIANBCjYCDAwJC0EAIQIgA0EANgIcIAMgATYCFCADQbEQNgIQIANBCjYCDAwIC0EAIQIgA0EANgIcIAMgATYCFCADQbsdNgIQIANBAjYCDAwHC0EAIQIgA0EANgIcIAMgATYCFCADQZYWNgIQIANBAjYCDAwGC0EAIQIgA0EANgIcIAMgATYCFCADQfkYNgIQIANBAjYCDAwFC0EAIQIgA0EANgIcIAMgATYCFCADQcQYNgIQIANBAjYCDAwECyADQQI2AhwgAyABNgIUIANBqR42AhAgA0EWNgIMQQAhAgwDC0HeACECIAEgBEYNAiAJQQhqIQcgAygCACEFAkACQCABIARHBEAgBUGWyABqIQggBCAFaiABayEGIAVBf3NBCmoiBSABaiEAA0AgAS0AACAILQAARwRAQQIhCAwDCyAFRQRAQQAhCCAAIQEMAwsgBUEBayEFIAhBAWohCCAEIAFBAWoiAUcNAAsgBiEFIAQhAQsgB0EBNgIAIAMgBTYCAAwBCyADQQA2AgAgByAINgIACyAHIAE2AgQgCSgCDCEAAkACQCAJKAIIQQFrDgIEAQALIANBADYCHCADQcIeNgIQIANBFzYCDCADIABBAWo2AhRBACECDAMLIANBADYCHCADIAA2AhQgA0HXHjYCECADQQk2AgxBACECDAILIAEgBEYEQEEoIQIMAgsgA0EJNgIIIAMgATYCBEEnIQIMAQsgASAERgRAQQEhAgwBCwNAAkACQAJAIAEtAABBCmsOBAABAQABCyABQQFqIQEMAQsgAUEBaiEBIAMtAC5BIHENAEEAIQIgA0EANgIcIAMgATYCFCADQaEhNgIQIANBBTYCDAwCC0EBIQIgASAERw0ACwsgCUEQaiQAIAJFBEAgAygCDCEADAELIAMgAjYCHEEAIQAgAygCBCIBRQ0AIAMgASAEIAMoAggRAQAiAUUNACADIAQ2AhQgAyABNgIMIAEhAAsgAAu+AgECfyAAQQA6AAAgAEHkAGoiAUEBa0EAOgAAIABBADoAAiAAQQA6AAEgAUEDa0EAOgAAIAFBAmtBADoAACAAQQA6AAMgAUEEa0EAOgAAQQAgAGtBA3EiASAAaiIAQQA2AgBB5AAgAWtBfHEiAiAAaiIBQQRrQQA2AgACQCACQQlJDQAgAEEANgIIIABBADYCBCABQQhrQQA2AgAgAUEMa0EANgIAIAJBGUkNACAAQQA2AhggAEEANgIUIABBADYCECAAQQA2AgwgAUEQa0EANgIAIAFBFGtBADYCACABQRhrQQA2AgAgAUEca0EANgIAIAIgAEEEcUEYciICayIBQSBJDQAgACACaiEAA0AgAEIANwMYIABCADcDECAAQgA3AwggAEIANwMAIABBIGohACABQSBrIgFBH0sNAAsLC1YBAX8CQCAAKAIMDQACQAJAAkACQCAALQAxDgMBAAMCCyAAKAI4IgFFDQAgASgCMCIBRQ0AIAAgAREAACIBDQMLQQAPCwALIABByhk2AhBBDiEBCyABCxoAIAAoAgxFBEAgAEHeHzYCECAAQRU2AgwLCxQAIAAoAgxBFUYEQCAAQQA2AgwLCxQAIAAoAgxBFkYEQCAAQQA2AgwLCwcAIAAoAgwLBwAgACgCEAsJACAAIAE2AhALBwAgACgCFAsrAAJAIABBJ08NAEL//////wkgAK2IQgGDUA0AIABBAnRB0DhqKAIADwsACxcAIABBL08EQAALIABBAnRB7DlqKAIAC78JAQF/QfQtIQECQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQCAAQeQAaw70A2NiAAFhYWFhYWECAwQFYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYQYHCAkKCwwNDg9hYWFhYRBhYWFhYWFhYWFhYRFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWESExQVFhcYGRobYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYRwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1NmE3ODk6YWFhYWFhYWE7YWFhPGFhYWE9Pj9hYWFhYWFhYUBhYUFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFCQ0RFRkdISUpLTE1OT1BRUlNhYWFhYWFhYVRVVldYWVpbYVxdYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhXmFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYV9gYQtB6iwPC0GYJg8LQe0xDwtBoDcPC0HJKQ8LQbQpDwtBli0PC0HrKw8LQaI1DwtB2zQPC0HgKQ8LQeMkDwtB1SQPC0HuJA8LQeYlDwtByjQPC0HQNw8LQao1DwtB9SwPC0H2Jg8LQYIiDwtB8jMPC0G+KA8LQec3DwtBzSEPC0HAIQ8LQbglDwtByyUPC0GWJA8LQY80DwtBzTUPC0HdKg8LQe4zDwtBnDQPC0GeMQ8LQfQ1DwtB5SIPC0GvJQ8LQZkxDwtBsjYPC0H5Ng8LQcQyDwtB3SwPC0GCMQ8LQcExDwtBjTcPC0HJJA8LQew2DwtB5yoPC0HIIw8LQeIhDwtByTcPC0GlIg8LQZQiDwtB2zYPC0HeNQ8LQYYmDwtBvCsPC0GLMg8LQaAjDwtB9jAPC0GALA8LQYkrDwtBpCYPC0HyIw8LQYEoDwtBqzIPC0HrJw8LQcI2DwtBoiQPC0HPKg8LQdwjDwtBhycPC0HkNA8LQbciDwtBrTEPC0HVIg8LQa80DwtB3iYPC0HWMg8LQfQ0DwtBgTgPC0H0Nw8LQZI2DwtBnScPC0GCKQ8LQY0jDwtB1zEPC0G9NQ8LQbQ3DwtB2DAPC0G2Jw8LQZo4DwtBpyoPC0HEJw8LQa4jDwtB9SIPCwALQcomIQELIAELFwAgACAALwEuQf7/A3EgAUEAR3I7AS4LGgAgACAALwEuQf3/A3EgAUEAR0EBdHI7AS4LGgAgACAALwEuQfv/A3EgAUEAR0ECdHI7AS4LGgAgACAALwEuQff/A3EgAUEAR0EDdHI7AS4LGgAgACAALwEuQe//A3EgAUEAR0EEdHI7AS4LGgAgACAALwEuQd//A3EgAUEAR0EFdHI7AS4LGgAgACAALwEuQb//A3EgAUEAR0EGdHI7AS4LGgAgACAALwEuQf/+A3EgAUEAR0EHdHI7AS4LGgAgACAALwEuQf/9A3EgAUEAR0EIdHI7AS4LGgAgACAALwEuQf/7A3EgAUEAR0EJdHI7AS4LPgECfwJAIAAoAjgiA0UNACADKAIEIgNFDQAgACABIAIgAWsgAxEBACIEQX9HDQAgAEHhEjYCEEEYIQQLIAQLPgECfwJAIAAoAjgiA0UNACADKAIIIgNFDQAgACABIAIgAWsgAxEBACIEQX9HDQAgAEH8ETYCEEEYIQQLIAQLPgECfwJAIAAoAjgiA0UNACADKAIMIgNFDQAgACABIAIgAWsgAxEBACIEQX9HDQAgAEHsCjYCEEEYIQQLIAQLPgECfwJAIAAoAjgiA0UNACADKAIQIgNFDQAgACABIAIgAWsgAxEBACIEQX9HDQAgAEH6HjYCEEEYIQQLIAQLPgECfwJAIAAoAjgiA0UNACADKAIUIgNFDQAgACABIAIgAWsgAxEBACIEQX9HDQAgAEHLEDYCEEEYIQQLIAQLPgECfwJAIAAoAjgiA0UNACADKAIYIgNFDQAgACABIAIgAWsgAxEBACIEQX9HDQAgAEG3HzYCEEEYIQQLIAQLPgECfwJAIAAoAjgiA0UNACADKAIcIgNFDQAgACABIAIgAWsgAxEBACIEQX9HDQAgAEG/FTYCEEEYIQQLIAQLPgECfwJAIAAoAjgiA0UNACADKAIsIgNFDQAgACABIAIgAWsgAxEBACIEQX9HDQAgAEH+CDYCEEEYIQQLIAQLPgECfwJAIAAoAjgiA0UNACADKAIgIgNFDQAgACABIAIgAWsgAxEBACIEQX9HDQAgAEGMHTYCEEEYIQQLIAQLPgECfwJAIAAoAjgiA0UNACADKAIkIgNFDQAgACABIAIgAWsgAxEBACIEQX9HDQAgAEHmFTYCEEEYIQQLIAQLOAAgAAJ/IAAvATJBFHFBFEYEQEEBIAAtAChBAUYNARogAC8BNEHlAEYMAQsgAC0AKUEFRgs6ADALWQECfwJAIAAtAChBAUYNACAALwE0IgFB5ABrQeQASQ0AIAFBzAFGDQAgAUGwAkYNACAALwEyIgBBwABxDQBBASECIABBiARxQYAERg0AIABBKHFFIQILIAILjAEBAn8CQAJAAkAgAC0AKkUNACAALQArRQ0AIAAvATIiAUECcUUNAQwCCyAALwEyIgFBAXFFDQELQQEhAiAALQAoQQFGDQAgAC8BNCIAQeQAa0HkAEkNACAAQcwBRg0AIABBsAJGDQAgAUHAAHENAEEAIQIgAUGIBHFBgARGDQAgAUEocUEARyECCyACC1cAIABBGGpCADcDACAAQgA3AwAgAEE4akIANwMAIABBMGpCADcDACAAQShqQgA3AwAgAEEgakIANwMAIABBEGpCADcDACAAQQhqQgA3AwAgAEH9ATYCHAsGACAAEDoLmi0BC38jAEEQayIKJABB3NUAKAIAIglFBEBBnNkAKAIAIgVFBEBBqNkAQn83AgBBoNkAQoCAhICAgMAANwIAQZzZACAKQQhqQXBxQdiq1aoFcyIFNgIAQbDZAEEANgIAQYDZAEEANgIAC0GE2QBBwNkENgIAQdTVAEHA2QQ2AgBB6NUAIAU2AgBB5NUAQX82AgBBiNkAQcCmAzYCAANAIAFBgNYAaiABQfTVAGoiAjYCACACIAFB7NUAaiIDNgIAIAFB+NUAaiADNgIAIAFBiNYAaiABQfzVAGoiAzYCACADIAI2AgAgAUGQ1gBqIAFBhNYAaiICNgIAIAIgAzYCACABQYzWAGogAjYCACABQSBqIgFBgAJHDQALQczZBEGBpgM2AgBB4NUAQazZACgCADYCAEHQ1QBBgKYDNgIAQdzVAEHI2QQ2AgBBzP8HQTg2AgBByNkEIQkLAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkAgAEHsAU0EQEHE1QAoAgAiBkEQIABBE2pBcHEgAEELSRsiBEEDdiIAdiIBQQNxBEACQCABQQFxIAByQQFzIgJBA3QiAEHs1QBqIgEgAEH01QBqKAIAIgAoAggiA0YEQEHE1QAgBkF+IAJ3cTYCAAwBCyABIAM2AgggAyABNgIMCyAAQQhqIQEgACACQQN0IgJBA3I2AgQgACACaiIAIAAoAgRBAXI2AgQMEQtBzNUAKAIAIgggBE8NASABBEACQEECIAB0IgJBACACa3IgASAAdHFoIgBBA3QiAkHs1QBqIgEgAkH01QBqKAIAIgIoAggiA0YEQEHE1QAgBkF+IAB3cSIGNgIADAELIAEgAzYCCCADIAE2AgwLIAIgBEEDcjYCBCAAQQN0IgAgBGshBSAAIAJqIAU2AgAgAiAEaiIEIAVBAXI2AgQgCARAIAhBeHFB7NUAaiEAQdjVACgCACEDAn9BASAIQQN2dCIBIAZxRQRAQcTVACABIAZyNgIAIAAMAQsgACgCCAsiASADNgIMIAAgAzYCCCADIAA2AgwgAyABNgIICyACQQhqIQFB2NUAIAQ2AgBBzNUAIAU2AgAMEQtByNUAKAIAIgtFDQEgC2hBAnRB9NcAaigCACIAKAIEQXhxIARrIQUgACECA0ACQCACKAIQIgFFBEAgAkEUaigCACIBRQ0BCyABKAIEQXhxIARrIgMgBUkhAiADIAUgAhshBSABIAAgAhshACABIQIMAQsLIAAoAhghCSAAKAIMIgMgAEcEQEHU1QAoAgAaIAMgACgCCCIBNgIIIAEgAzYCDAwQCyAAQRRqIgIoAgAiAUUEQCAAKAIQIgFFDQMgAEEQaiECCwNAIAIhByABIgNBFGoiAigCACIBDQAgA0EQaiECIAMoAhAiAQ0ACyAHQQA2AgAMDwtBfyEEIABBv39LDQAgAEETaiIBQXBxIQRByNUAKAIAIghFDQBBACAEayEFAkACQAJAAn9BACAEQYACSQ0AGkEfIARB////B0sNABogBEEmIAFBCHZnIgBrdkEBcSAAQQF0a0E+agsiBkECdEH01wBqKAIAIgJFBEBBACEBQQAhAwwBC0EAIQEgBEEZIAZBAXZrQQAgBkEfRxt0IQBBACEDA0ACQCACKAIEQXhxIARrIgcgBU8NACACIQMgByIFDQBBACEFIAIhAQwDCyABIAJBFGooAgAiByAHIAIgAEEddkEEcWpBEGooAgAiAkYbIAEgBxshASAAQQF0IQAgAg0ACwsgASADckUEQEEAIQNBAiAGdCIAQQAgAGtyIAhxIgBFDQMgAGhBAnRB9NcAaigCACEBCyABRQ0BCwNAIAEoAgRBeHEgBGsiAiAFSSEAIAIgBSAAGyEFIAEgAyAAGyEDIAEoAhAiAAR/IAAFIAFBFGooAgALIgENAAsLIANFDQAgBUHM1QAoAgAgBGtPDQAgAygCGCEHIAMgAygCDCIARwRAQdTVACgCABogACADKAIIIgE2AgggASAANgIMDA4LIANBFGoiAigCACIBRQRAIAMoAhAiAUUNAyADQRBqIQILA0AgAiEGIAEiAEEUaiICKAIAIgENACAAQRBqIQIgACgCECIBDQALIAZBADYCAAwNC0HM1QAoAgAiAyAETwRAQdjVACgCACEBAkAgAyAEayICQRBPBEAgASAEaiIAIAJBAXI2AgQgASADaiACNgIAIAEgBEEDcjYCBAwBCyABIANBA3I2AgQgASADaiIAIAAoAgRBAXI2AgRBACEAQQAhAgtBzNUAIAI2AgBB2NUAIAA2AgAgAUEIaiEBDA8LQdDVACgCACIDIARLBEAgBCAJaiIAIAMgBGsiAUEBcjYCBEHc1QAgADYCAEHQ1QAgATYCACAJIARBA3I2AgQgCUEIaiEBDA8LQQAhASAEAn9BnNkAKAIABEBBpNkAKAIADAELQajZAEJ/NwIAQaDZAEKAgISAgIDAADcCAEGc2QAgCkEMakFwcUHYqtWqBXM2AgBBsNkAQQA2AgBBgNkAQQA2AgBBgIAECyIAIARBxwBqIgVqIgZBACAAayIHcSICTwRAQbTZAEEwNgIADA8LAkBB/NgAKAIAIgFFDQBB9NgAKAIAIgggAmohACAAIAFNIAAgCEtxDQBBACEBQbTZAEEwNgIADA8LQYDZAC0AAEEEcQ0EAkACQCAJBEBBhNkAIQEDQCABKAIAIgAgCU0EQCAAIAEoAgRqIAlLDQMLIAEoAggiAQ0ACwtBABA7IgBBf0YNBSACIQZBoNkAKAIAIgFBAWsiAyAAcQRAIAIgAGsgACADakEAIAFrcWohBgsgBCAGTw0FIAZB/v///wdLDQVB/NgAKAIAIgMEQEH02AAoAgAiByAGaiEBIAEgB00NBiABIANLDQYLIAYQOyIBIABHDQEMBwsgBiADayAHcSIGQf7///8HSw0EIAYQOyEAIAAgASgCACABKAIEakYNAyAAIQELAkAgBiAEQcgAak8NACABQX9GDQBBpNkAKAIAIgAgBSAGa2pBACAAa3EiAEH+////B0sEQCABIQAMBwsgABA7QX9HBEAgACAGaiEGIAEhAAwHC0EAIAZrEDsaDAQLIAEiAEF/Rw0FDAMLQQAhAwwMC0EAIQAMCgsgAEF/Rw0CC0GA2QBBgNkAKAIAQQRyNgIACyACQf7///8HSw0BIAIQOyEAQQAQOyEBIABBf0YNASABQX9GDQEgACABTw0BIAEgAGsiBiAEQThqTQ0BC0H02ABB9NgAKAIAIAZqIgE2AgBB+NgAKAIAIAFJBEBB+NgAIAE2AgALAkACQAJAQdzVACgCACICBEBBhNkAIQEDQCAAIAEoAgAiAyABKAIEIgVqRg0CIAEoAggiAQ0ACwwCC0HU1QAoAgAiAUEARyAAIAFPcUUEQEHU1QAgADYCAAtBACEBQYjZACAGNgIAQYTZACAANgIAQeTVAEF/NgIAQejVAEGc2QAoAgA2AgBBkNkAQQA2AgADQCABQYDWAGogAUH01QBqIgI2AgAgAiABQezVAGoiAzYCACABQfjVAGogAzYCACABQYjWAGogAUH81QBqIgM2AgAgAyACNgIAIAFBkNYAaiABQYTWAGoiAjYCACACIAM2AgAgAUGM1gBqIAI2AgAgAUEgaiIBQYACRw0AC0F4IABrQQ9xIgEgAGoiAiAGQThrIgMgAWsiAUEBcjYCBEHg1QBBrNkAKAIANgIAQdDVACABNgIAQdzVACACNgIAIAAgA2pBODYCBAwCCyAAIAJNDQAgAiADSQ0AIAEoAgxBCHENAEF4IAJrQQ9xIgAgAmoiA0HQ1QAoAgAgBmoiByAAayIAQQFyNgIEIAEgBSAGajYCBEHg1QBBrNkAKAIANgIAQdDVACAANgIAQdzVACADNgIAIAIgB2pBODYCBAwBCyAAQdTVACgCAEkEQEHU1QAgADYCAAsgACAGaiEDQYTZACEBAkACQAJAA0AgAyABKAIARwRAIAEoAggiAQ0BDAILCyABLQAMQQhxRQ0BC0GE2QAhAQNAIAEoAgAiAyACTQRAIAMgASgCBGoiBSACSw0DCyABKAIIIQEMAAsACyABIAA2AgAgASABKAIEIAZqNgIEIABBeCAAa0EPcWoiCSAEQQNyNgIEIANBeCADa0EPcWoiBiAEIAlqIgRrIQEgAiAGRgRAQdzVACAENgIAQdDVAEHQ1QAoAgAgAWoiADYCACAEIABBAXI2AgQMCAtB2NUAKAIAIAZGBEBB2NUAIAQ2AgBBzNUAQczVACgCACABaiIANgIAIAQgAEEBcjYCBCAAIARqIAA2AgAMCAsgBigCBCIFQQNxQQFHDQYgBUF4cSEIIAVB/wFNBEAgBUEDdiEDIAYoAggiACAGKAIMIgJGBEBBxNUAQcTVACgCAEF+IAN3cTYCAAwHCyACIAA2AgggACACNgIMDAYLIAYoAhghByAGIAYoAgwiAEcEQCAAIAYoAggiAjYCCCACIAA2AgwMBQsgBkEUaiICKAIAIgVFBEAgBigCECIFRQ0EIAZBEGohAgsDQCACIQMgBSIAQRRqIgIoAgAiBQ0AIABBEGohAiAAKAIQIgUNAAsgA0EANgIADAQLQXggAGtBD3EiASAAaiIHIAZBOGsiAyABayIBQQFyNgIEIAAgA2pBODYCBCACIAVBNyAFa0EPcWpBP2siAyADIAJBEGpJGyIDQSM2AgRB4NUAQazZACgCADYCAEHQ1QAgATYCAEHc1QAgBzYCACADQRBqQYzZACkCADcCACADQYTZACkCADcCCEGM2QAgA0EIajYCAEGI2QAgBjYCAEGE2QAgADYCAEGQ2QBBADYCACADQSRqIQEDQCABQQc2AgAgBSABQQRqIgFLDQALIAIgA0YNACADIAMoAgRBfnE2AgQgAyADIAJrIgU2AgAgAiAFQQFyNgIEIAVB/wFNBEAgBUF4cUHs1QBqIQACf0HE1QAoAgAiAUEBIAVBA3Z0IgNxRQRAQcTVACABIANyNgIAIAAMAQsgACgCCAsiASACNgIMIAAgAjYCCCACIAA2AgwgAiABNgIIDAELQR8hASAFQf///wdNBEAgBUEmIAVBCHZnIgBrdkEBcSAAQQF0a0E+aiEBCyACIAE2AhwgAkIANwIQIAFBAnRB9NcAaiEAQcjVACgCACIDQQEgAXQiBnFFBEAgACACNgIAQcjVACADIAZyNgIAIAIgADYCGCACIAI2AgggAiACNgIMDAELIAVBGSABQQF2a0EAIAFBH0cbdCEBIAAoAgAhAwJAA0AgAyIAKAIEQXhxIAVGDQEgAUEddiEDIAFBAXQhASAAIANBBHFqQRBqIgYoAgAiAw0ACyAGIAI2AgAgAiAANgIYIAIgAjYCDCACIAI2AggMAQsgACgCCCIBIAI2AgwgACACNgIIIAJBADYCGCACIAA2AgwgAiABNgIIC0HQ1QAoAgAiASAETQ0AQdzVACgCACIAIARqIgIgASAEayIBQQFyNgIEQdDVACABNgIAQdzVACACNgIAIAAgBEEDcjYCBCAAQQhqIQEMCAtBACEBQbTZAEEwNgIADAcLQQAhAAsgB0UNAAJAIAYoAhwiAkECdEH01wBqIgMoAgAgBkYEQCADIAA2AgAgAA0BQcjVAEHI1QAoAgBBfiACd3E2AgAMAgsgB0EQQRQgBygCECAGRhtqIAA2AgAgAEUNAQsgACAHNgIYIAYoAhAiAgRAIAAgAjYCECACIAA2AhgLIAZBFGooAgAiAkUNACAAQRRqIAI2AgAgAiAANgIYCyABIAhqIQEgBiAIaiIGKAIEIQULIAYgBUF+cTYCBCABIARqIAE2AgAgBCABQQFyNgIEIAFB/wFNBEAgAUF4cUHs1QBqIQACf0HE1QAoAgAiAkEBIAFBA3Z0IgFxRQRAQcTVACABIAJyNgIAIAAMAQsgACgCCAsiASAENgIMIAAgBDYCCCAEIAA2AgwgBCABNgIIDAELQR8hBSABQf///wdNBEAgAUEmIAFBCHZnIgBrdkEBcSAAQQF0a0E+aiEFCyAEIAU2AhwgBEIANwIQIAVBAnRB9NcAaiEAQcjVACgCACICQQEgBXQiA3FFBEAgACAENgIAQcjVACACIANyNgIAIAQgADYCGCAEIAQ2AgggBCAENgIMDAELIAFBGSAFQQF2a0EAIAVBH0cbdCEFIAAoAgAhAAJAA0AgACICKAIEQXhxIAFGDQEgBUEddiEAIAVBAXQhBSACIABBBHFqQRBqIgMoAgAiAA0ACyADIAQ2AgAgBCACNgIYIAQgBDYCDCAEIAQ2AggMAQsgAigCCCIAIAQ2AgwgAiAENgIIIARBADYCGCAEIAI2AgwgBCAANgIICyAJQQhqIQEMAgsCQCAHRQ0AAkAgAygCHCIBQQJ0QfTXAGoiAigCACADRgRAIAIgADYCACAADQFByNUAIAhBfiABd3EiCDYCAAwCCyAHQRBBFCAHKAIQIANGG2ogADYCACAARQ0BCyAAIAc2AhggAygCECIBBEAgACABNgIQIAEgADYCGAsgA0EUaigCACIBRQ0AIABBFGogATYCACABIAA2AhgLAkAgBUEPTQRAIAMgBCAFaiIAQQNyNgIEIAAgA2oiACAAKAIEQQFyNgIEDAELIAMgBGoiAiAFQQFyNgIEIAMgBEEDcjYCBCACIAVqIAU2AgAgBUH/AU0EQCAFQXhxQezVAGohAAJ/QcTVACgCACIBQQEgBUEDdnQiBXFFBEBBxNUAIAEgBXI2AgAgAAwBCyAAKAIICyIBIAI2AgwgACACNgIIIAIgADYCDCACIAE2AggMAQtBHyEBIAVB////B00EQCAFQSYgBUEIdmciAGt2QQFxIABBAXRrQT5qIQELIAIgATYCHCACQgA3AhAgAUECdEH01wBqIQBBASABdCIEIAhxRQRAIAAgAjYCAEHI1QAgBCAIcjYCACACIAA2AhggAiACNgIIIAIgAjYCDAwBCyAFQRkgAUEBdmtBACABQR9HG3QhASAAKAIAIQQCQANAIAQiACgCBEF4cSAFRg0BIAFBHXYhBCABQQF0IQEgACAEQQRxakEQaiIGKAIAIgQNAAsgBiACNgIAIAIgADYCGCACIAI2AgwgAiACNgIIDAELIAAoAggiASACNgIMIAAgAjYCCCACQQA2AhggAiAANgIMIAIgATYCCAsgA0EIaiEBDAELAkAgCUUNAAJAIAAoAhwiAUECdEH01wBqIgIoAgAgAEYEQCACIAM2AgAgAw0BQcjVACALQX4gAXdxNgIADAILIAlBEEEUIAkoAhAgAEYbaiADNgIAIANFDQELIAMgCTYCGCAAKAIQIgEEQCADIAE2AhAgASADNgIYCyAAQRRqKAIAIgFFDQAgA0EUaiABNgIAIAEgAzYCGAsCQCAFQQ9NBEAgACAEIAVqIgFBA3I2AgQgACABaiIBIAEoAgRBAXI2AgQMAQsgACAEaiIHIAVBAXI2AgQgACAEQQNyNgIEIAUgB2ogBTYCACAIBEAgCEF4cUHs1QBqIQFB2NUAKAIAIQMCf0EBIAhBA3Z0IgIgBnFFBEBBxNUAIAIgBnI2AgAgAQwBCyABKAIICyICIAM2AgwgASADNgIIIAMgATYCDCADIAI2AggLQdjVACAHNgIAQczVACAFNgIACyAAQQhqIQELIApBEGokACABC0MAIABFBEA/AEEQdA8LAkAgAEH//wNxDQAgAEEASA0AIABBEHZAACIAQX9GBEBBtNkAQTA2AgBBfw8LIABBEHQPCwALC5lCIgBBgAgLDQEAAAAAAAAAAgAAAAMAQZgICwUEAAAABQBBqAgLCQYAAAAHAAAACABB5AgLwjJJbnZhbGlkIGNoYXIgaW4gdXJsIHF1ZXJ5AFNwYW4gY2FsbGJhY2sgZXJyb3IgaW4gb25fYm9keQBDb250ZW50LUxlbmd0aCBvdmVyZmxvdwBDaHVuayBzaXplIG92ZXJmbG93AEludmFsaWQgbWV0aG9kIGZvciBIVFRQL3gueCByZXF1ZXN0AEludmFsaWQgbWV0aG9kIGZvciBSVFNQL3gueCByZXF1ZXN0AEV4cGVjdGVkIFNPVVJDRSBtZXRob2QgZm9yIElDRS94LnggcmVxdWVzdABJbnZhbGlkIGNoYXIgaW4gdXJsIGZyYWdtZW50IHN0YXJ0AEV4cGVjdGVkIGRvdABTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX3N0YXR1cwBJbnZhbGlkIHJlc3BvbnNlIHN0YXR1cwBFeHBlY3RlZCBMRiBhZnRlciBoZWFkZXJzAEludmFsaWQgY2hhcmFjdGVyIGluIGNodW5rIGV4dGVuc2lvbnMAVXNlciBjYWxsYmFjayBlcnJvcgBgb25fcmVzZXRgIGNhbGxiYWNrIGVycm9yAGBvbl9jaHVua19oZWFkZXJgIGNhbGxiYWNrIGVycm9yAGBvbl9tZXNzYWdlX2JlZ2luYCBjYWxsYmFjayBlcnJvcgBgb25fY2h1bmtfZXh0ZW5zaW9uX3ZhbHVlYCBjYWxsYmFjayBlcnJvcgBgb25fc3RhdHVzX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25fdmVyc2lvbl9jb21wbGV0ZWAgY2FsbGJhY2sgZXJyb3IAYG9uX3VybF9jb21wbGV0ZWAgY2FsbGJhY2sgZXJyb3IAYG9uX3Byb3RvY29sX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25fY2h1bmtfY29tcGxldGVgIGNhbGxiYWNrIGVycm9yAGBvbl9oZWFkZXJfdmFsdWVfY29tcGxldGVgIGNhbGxiYWNrIGVycm9yAGBvbl9tZXNzYWdlX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25fbWV0aG9kX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25faGVhZGVyX2ZpZWxkX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25fY2h1bmtfZXh0ZW5zaW9uX25hbWVgIGNhbGxiYWNrIGVycm9yAFVuZXhwZWN0ZWQgY2hhciBpbiB1cmwgc2VydmVyAEludmFsaWQgaGVhZGVyIHZhbHVlIGNoYXIASW52YWxpZCBoZWFkZXIgZmllbGQgY2hhcgBTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX3ZlcnNpb24ASW52YWxpZCBtaW5vciB2ZXJzaW9uAEludmFsaWQgbWFqb3IgdmVyc2lvbgBFeHBlY3RlZCBzcGFjZSBhZnRlciB2ZXJzaW9uAEV4cGVjdGVkIENSTEYgYWZ0ZXIgdmVyc2lvbgBJbnZhbGlkIEhUVFAgdmVyc2lvbgBJbnZhbGlkIGhlYWRlciB0b2tlbgBTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX3VybABJbnZhbGlkIGNoYXJhY3RlcnMgaW4gdXJsAFVuZXhwZWN0ZWQgc3RhcnQgY2hhciBpbiB1cmwARG91YmxlIEAgaW4gdXJsAFNwYW4gY2FsbGJhY2sgZXJyb3IgaW4gb25fcHJvdG9jb2wARW1wdHkgQ29udGVudC1MZW5ndGgASW52YWxpZCBjaGFyYWN0ZXIgaW4gQ29udGVudC1MZW5ndGgAVHJhbnNmZXItRW5jb2RpbmcgY2FuJ3QgYmUgcHJlc2VudCB3aXRoIENvbnRlbnQtTGVuZ3RoAER1cGxpY2F0ZSBDb250ZW50LUxlbmd0aABJbnZhbGlkIGNoYXIgaW4gdXJsIHBhdGgAQ29udGVudC1MZW5ndGggY2FuJ3QgYmUgcHJlc2VudCB3aXRoIFRyYW5zZmVyLUVuY29kaW5nAE1pc3NpbmcgZXhwZWN0ZWQgQ1IgYWZ0ZXIgY2h1bmsgc2l6ZQBFeHBlY3RlZCBMRiBhZnRlciBjaHVuayBzaXplAEludmFsaWQgY2hhcmFjdGVyIGluIGNodW5rIHNpemUAU3BhbiBjYWxsYmFjayBlcnJvciBpbiBvbl9oZWFkZXJfdmFsdWUAU3BhbiBjYWxsYmFjayBlcnJvciBpbiBvbl9jaHVua19leHRlbnNpb25fdmFsdWUASW52YWxpZCBjaGFyYWN0ZXIgaW4gY2h1bmsgZXh0ZW5zaW9ucyB2YWx1ZQBVbmV4cGVjdGVkIHdoaXRlc3BhY2UgYWZ0ZXIgaGVhZGVyIHZhbHVlAE1pc3NpbmcgZXhwZWN0ZWQgQ1IgYWZ0ZXIgaGVhZGVyIHZhbHVlAE1pc3NpbmcgZXhwZWN0ZWQgTEYgYWZ0ZXIgaGVhZGVyIHZhbHVlAEludmFsaWQgYFRyYW5zZmVyLUVuY29kaW5nYCBoZWFkZXIgdmFsdWUATWlzc2luZyBleHBlY3RlZCBDUiBhZnRlciBjaHVuayBleHRlbnNpb24gdmFsdWUASW52YWxpZCBjaGFyYWN0ZXIgaW4gY2h1bmsgZXh0ZW5zaW9ucyBxdW90ZSB2YWx1ZQBJbnZhbGlkIHF1b3RlZC1wYWlyIGluIGNodW5rIGV4dGVuc2lvbnMgcXVvdGVkIHZhbHVlAEludmFsaWQgY2hhcmFjdGVyIGluIGNodW5rIGV4dGVuc2lvbnMgcXVvdGVkIHZhbHVlAFBhdXNlZCBieSBvbl9oZWFkZXJzX2NvbXBsZXRlAEludmFsaWQgRU9GIHN0YXRlAG9uX3Jlc2V0IHBhdXNlAG9uX2NodW5rX2hlYWRlciBwYXVzZQBvbl9tZXNzYWdlX2JlZ2luIHBhdXNlAG9uX2NodW5rX2V4dGVuc2lvbl92YWx1ZSBwYXVzZQBvbl9zdGF0dXNfY29tcGxldGUgcGF1c2UAb25fdmVyc2lvbl9jb21wbGV0ZSBwYXVzZQBvbl91cmxfY29tcGxldGUgcGF1c2UAb25fcHJvdG9jb2xfY29tcGxldGUgcGF1c2UAb25fY2h1bmtfY29tcGxldGUgcGF1c2UAb25faGVhZGVyX3ZhbHVlX2NvbXBsZXRlIHBhdXNlAG9uX21lc3NhZ2VfY29tcGxldGUgcGF1c2UAb25fbWV0aG9kX2NvbXBsZXRlIHBhdXNlAG9uX2hlYWRlcl9maWVsZF9jb21wbGV0ZSBwYXVzZQBvbl9jaHVua19leHRlbnNpb25fbmFtZSBwYXVzZQBVbmV4cGVjdGVkIHNwYWNlIGFmdGVyIHN0YXJ0IGxpbmUATWlzc2luZyBleHBlY3RlZCBDUiBhZnRlciByZXNwb25zZSBsaW5lAFNwYW4gY2FsbGJhY2sgZXJyb3IgaW4gb25fY2h1bmtfZXh0ZW5zaW9uX25hbWUASW52YWxpZCBjaGFyYWN0ZXIgaW4gY2h1bmsgZXh0ZW5zaW9ucyBuYW1lAE1pc3NpbmcgZXhwZWN0ZWQgQ1IgYWZ0ZXIgY2h1bmsgZXh0ZW5zaW9uIG5hbWUASW52YWxpZCBzdGF0dXMgY29kZQBQYXVzZSBvbiBDT05ORUNUL1VwZ3JhZGUAUGF1c2Ugb24gUFJJL1VwZ3JhZGUARXhwZWN0ZWQgSFRUUC8yIENvbm5lY3Rpb24gUHJlZmFjZQBTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX21ldGhvZABFeHBlY3RlZCBzcGFjZSBhZnRlciBtZXRob2QAU3BhbiBjYWxsYmFjayBlcnJvciBpbiBvbl9oZWFkZXJfZmllbGQAUGF1c2VkAEludmFsaWQgd29yZCBlbmNvdW50ZXJlZABJbnZhbGlkIG1ldGhvZCBlbmNvdW50ZXJlZABNaXNzaW5nIGV4cGVjdGVkIENSIGFmdGVyIGNodW5rIGRhdGEARXhwZWN0ZWQgTEYgYWZ0ZXIgY2h1bmsgZGF0YQBVbmV4cGVjdGVkIGNoYXIgaW4gdXJsIHNjaGVtYQBSZXF1ZXN0IGhhcyBpbnZhbGlkIGBUcmFuc2Zlci1FbmNvZGluZ2AARGF0YSBhZnRlciBgQ29ubmVjdGlvbjogY2xvc2VgAFNXSVRDSF9QUk9YWQBVU0VfUFJPWFkATUtBQ1RJVklUWQBVTlBST0NFU1NBQkxFX0VOVElUWQBRVUVSWQBDT1BZAE1PVkVEX1BFUk1BTkVOVExZAFRPT19FQVJMWQBOT1RJRlkARkFJTEVEX0RFUEVOREVOQ1kAQkFEX0dBVEVXQVkAUExBWQBQVVQAQ0hFQ0tPVVQAR0FURVdBWV9USU1FT1VUAFJFUVVFU1RfVElNRU9VVABORVRXT1JLX0NPTk5FQ1RfVElNRU9VVABDT05ORUNUSU9OX1RJTUVPVVQATE9HSU5fVElNRU9VVABORVRXT1JLX1JFQURfVElNRU9VVABQT1NUAE1JU0RJUkVDVEVEX1JFUVVFU1QAQ0xJRU5UX0NMT1NFRF9SRVFVRVNUAENMSUVOVF9DTE9TRURfTE9BRF9CQUxBTkNFRF9SRVFVRVNUAEJBRF9SRVFVRVNUAEhUVFBfUkVRVUVTVF9TRU5UX1RPX0hUVFBTX1BPUlQAUkVQT1JUAElNX0FfVEVBUE9UAFJFU0VUX0NPTlRFTlQATk9fQ09OVEVOVABQQVJUSUFMX0NPTlRFTlQASFBFX0lOVkFMSURfQ09OU1RBTlQASFBFX0NCX1JFU0VUAEdFVABIUEVfU1RSSUNUAENPTkZMSUNUAFRFTVBPUkFSWV9SRURJUkVDVABQRVJNQU5FTlRfUkVESVJFQ1QAQ09OTkVDVABNVUxUSV9TVEFUVVMASFBFX0lOVkFMSURfU1RBVFVTAFRPT19NQU5ZX1JFUVVFU1RTAEVBUkxZX0hJTlRTAFVOQVZBSUxBQkxFX0ZPUl9MRUdBTF9SRUFTT05TAE9QVElPTlMAU1dJVENISU5HX1BST1RPQ09MUwBWQVJJQU5UX0FMU09fTkVHT1RJQVRFUwBNVUxUSVBMRV9DSE9JQ0VTAElOVEVSTkFMX1NFUlZFUl9FUlJPUgBXRUJfU0VSVkVSX1VOS05PV05fRVJST1IAUkFJTEdVTl9FUlJPUgBJREVOVElUWV9QUk9WSURFUl9BVVRIRU5USUNBVElPTl9FUlJPUgBTU0xfQ0VSVElGSUNBVEVfRVJST1IASU5WQUxJRF9YX0ZPUldBUkRFRF9GT1IAU0VUX1BBUkFNRVRFUgBHRVRfUEFSQU1FVEVSAEhQRV9VU0VSAFNFRV9PVEhFUgBIUEVfQ0JfQ0hVTktfSEVBREVSAEV4cGVjdGVkIExGIGFmdGVyIENSAE1LQ0FMRU5EQVIAU0VUVVAAV0VCX1NFUlZFUl9JU19ET1dOAFRFQVJET1dOAEhQRV9DTE9TRURfQ09OTkVDVElPTgBIRVVSSVNUSUNfRVhQSVJBVElPTgBESVNDT05ORUNURURfT1BFUkFUSU9OAE5PTl9BVVRIT1JJVEFUSVZFX0lORk9STUFUSU9OAEhQRV9JTlZBTElEX1ZFUlNJT04ASFBFX0NCX01FU1NBR0VfQkVHSU4AU0lURV9JU19GUk9aRU4ASFBFX0lOVkFMSURfSEVBREVSX1RPS0VOAElOVkFMSURfVE9LRU4ARk9SQklEREVOAEVOSEFOQ0VfWU9VUl9DQUxNAEhQRV9JTlZBTElEX1VSTABCTE9DS0VEX0JZX1BBUkVOVEFMX0NPTlRST0wATUtDT0wAQUNMAEhQRV9JTlRFUk5BTABSRVFVRVNUX0hFQURFUl9GSUVMRFNfVE9PX0xBUkdFX1VOT0ZGSUNJQUwASFBFX09LAFVOTElOSwBVTkxPQ0sAUFJJAFJFVFJZX1dJVEgASFBFX0lOVkFMSURfQ09OVEVOVF9MRU5HVEgASFBFX1VORVhQRUNURURfQ09OVEVOVF9MRU5HVEgARkxVU0gAUFJPUFBBVENIAE0tU0VBUkNIAFVSSV9UT09fTE9ORwBQUk9DRVNTSU5HAE1JU0NFTExBTkVPVVNfUEVSU0lTVEVOVF9XQVJOSU5HAE1JU0NFTExBTkVPVVNfV0FSTklORwBIUEVfSU5WQUxJRF9UUkFOU0ZFUl9FTkNPRElORwBFeHBlY3RlZCBDUkxGAEhQRV9JTlZBTElEX0NIVU5LX1NJWkUATU9WRQBDT05USU5VRQBIUEVfQ0JfU1RBVFVTX0NPTVBMRVRFAEhQRV9DQl9IRUFERVJTX0NPTVBMRVRFAEhQRV9DQl9WRVJTSU9OX0NPTVBMRVRFAEhQRV9DQl9VUkxfQ09NUExFVEUASFBFX0NCX1BST1RPQ09MX0NPTVBMRVRFAEhQRV9DQl9DSFVOS19DT01QTEVURQBIUEVfQ0JfSEVBREVSX1ZBTFVFX0NPTVBMRVRFAEhQRV9DQl9DSFVOS19FWFRFTlNJT05fVkFMVUVfQ09NUExFVEUASFBFX0NCX0NIVU5LX0VYVEVOU0lPTl9OQU1FX0NPTVBMRVRFAEhQRV9DQl9NRVNTQUdFX0NPTVBMRVRFAEhQRV9DQl9NRVRIT0RfQ09NUExFVEUASFBFX0NCX0hFQURFUl9GSUVMRF9DT01QTEVURQBERUxFVEUASFBFX0lOVkFMSURfRU9GX1NUQVRFAElOVkFMSURfU1NMX0NFUlRJRklDQVRFAFBBVVNFAE5PX1JFU1BPTlNFAFVOU1VQUE9SVEVEX01FRElBX1RZUEUAR09ORQBOT1RfQUNDRVBUQUJMRQBTRVJWSUNFX1VOQVZBSUxBQkxFAFJBTkdFX05PVF9TQVRJU0ZJQUJMRQBPUklHSU5fSVNfVU5SRUFDSEFCTEUAUkVTUE9OU0VfSVNfU1RBTEUAUFVSR0UATUVSR0UAUkVRVUVTVF9IRUFERVJfRklFTERTX1RPT19MQVJHRQBSRVFVRVNUX0hFQURFUl9UT09fTEFSR0UAUEFZTE9BRF9UT09fTEFSR0UASU5TVUZGSUNJRU5UX1NUT1JBR0UASFBFX1BBVVNFRF9VUEdSQURFAEhQRV9QQVVTRURfSDJfVVBHUkFERQBTT1VSQ0UAQU5OT1VOQ0UAVFJBQ0UASFBFX1VORVhQRUNURURfU1BBQ0UAREVTQ1JJQkUAVU5TVUJTQ1JJQkUAUkVDT1JEAEhQRV9JTlZBTElEX01FVEhPRABOT1RfRk9VTkQAUFJPUEZJTkQAVU5CSU5EAFJFQklORABVTkFVVEhPUklaRUQATUVUSE9EX05PVF9BTExPV0VEAEhUVFBfVkVSU0lPTl9OT1RfU1VQUE9SVEVEAEFMUkVBRFlfUkVQT1JURUQAQUNDRVBURUQATk9UX0lNUExFTUVOVEVEAExPT1BfREVURUNURUQASFBFX0NSX0VYUEVDVEVEAEhQRV9MRl9FWFBFQ1RFRABDUkVBVEVEAElNX1VTRUQASFBFX1BBVVNFRABUSU1FT1VUX09DQ1VSRUQAUEFZTUVOVF9SRVFVSVJFRABQUkVDT05ESVRJT05fUkVRVUlSRUQAUFJPWFlfQVVUSEVOVElDQVRJT05fUkVRVUlSRUQATkVUV09SS19BVVRIRU5USUNBVElPTl9SRVFVSVJFRABMRU5HVEhfUkVRVUlSRUQAU1NMX0NFUlRJRklDQVRFX1JFUVVJUkVEAFVQR1JBREVfUkVRVUlSRUQAUEFHRV9FWFBJUkVEAFBSRUNPTkRJVElPTl9GQUlMRUQARVhQRUNUQVRJT05fRkFJTEVEAFJFVkFMSURBVElPTl9GQUlMRUQAU1NMX0hBTkRTSEFLRV9GQUlMRUQATE9DS0VEAFRSQU5TRk9STUFUSU9OX0FQUExJRUQATk9UX01PRElGSUVEAE5PVF9FWFRFTkRFRABCQU5EV0lEVEhfTElNSVRfRVhDRUVERUQAU0lURV9JU19PVkVSTE9BREVEAEhFQUQARXhwZWN0ZWQgSFRUUC8sIFJUU1AvIG9yIElDRS8A5xUAAK8VAACkEgAAkhoAACYWAACeFAAA2xkAAHkVAAB+EgAA/hQAADYVAAALFgAA2BYAAPMSAABCGAAArBYAABIVAAAUFwAA7xcAAEgUAABxFwAAshoAAGsZAAB+GQAANRQAAIIaAABEFwAA/RYAAB4YAACHFwAAqhkAAJMSAAAHGAAALBcAAMoXAACkFwAA5xUAAOcVAABYFwAAOxgAAKASAAAtHAAAwxEAAEgRAADeEgAAQhMAAKQZAAD9EAAA9xUAAKUVAADvFgAA+BkAAEoWAABWFgAA9RUAAAoaAAAIGgAAARoAAKsVAABCEgAA1xAAAEwRAAAFGQAAVBYAAB4RAADKGQAAyBkAAE4WAAD/GAAAcRQAAPAVAADuFQAAlBkAAPwVAAC/GQAAmxkAAHwUAABDEQAAcBgAAJUUAAAnFAAAGRQAANUSAADUGQAARBYAAPcQAEG5OwsBAQBB0DsL4AEBAQIBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEDAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQBBuj0LBAEAAAIAQdE9C14DBAMDAwMDAAADAwADAwADAwMDAwMDAwMDAAUAAAAAAAMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAAAAAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMAAwADAEG6PwsEAQAAAgBB0T8LXgMAAwMDAwMAAAMDAAMDAAMDAwMDAwMDAwMABAAFAAAAAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMAAAADAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwADAAMAQbDBAAsNbG9zZWVlcC1hbGl2ZQBBycEACwEBAEHgwQAL4AEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQBBycMACwEBAEHgwwAL5wEBAQEBAQEBAQEBAQECAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAWNodW5rZWQAQfHFAAteAQABAQEBAQAAAQEAAQEAAQEBAQEBAQEBAQAAAAAAAAABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQAAAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAAEAAQBB0McACyFlY3Rpb25lbnQtbGVuZ3Rob25yb3h5LWNvbm5lY3Rpb24AQYDIAAsgcmFuc2Zlci1lbmNvZGluZ3BncmFkZQ0KDQpTTQ0KDQoAQanIAAsFAQIAAQMAQcDIAAtfBAUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUAQanKAAsFAQIAAQMAQcDKAAtfBAUFBgUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUAQanMAAsEAQAAAQBBwcwAC14CAgACAgICAgICAgICAgICAgICAgICAgICAgICAgIAAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAEGpzgALBQECAAEDAEHAzgALXwQFAAAFBQUFBQUFBQUFBQYFBQUFBQUFBQUFBQUABQAHCAUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQAFAAUABQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUAAAAFAEGp0AALBQEBAAEBAEHA0AALAQEAQdrQAAtBAgAAAAAAAAMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAAAAAAAAAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMAQanSAAsFAQEAAQEAQcDSAAsBAQBBytIACwYCAAAAAAIAQeHSAAs6AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMAAAAAAAADAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwBBoNQAC50BTk9VTkNFRUNLT1VUTkVDVEVURUNSSUJFTFVTSEVURUFEU0VBUkNIUkdFQ1RJVklUWUxFTkRBUlZFT1RJRllQVElPTlNDSFNFQVlTVEFUQ0hHRVVFUllPUkRJUkVDVE9SVFJDSFBBUkFNRVRFUlVSQ0VCU0NSSUJFQVJET1dOQUNFSU5ETktDS1VCU0NSSUJFVFRQQ0VUU1BBRFRQLw==";
     var wasmBuffer;
     Object.defineProperty(module, "exports", {
-      get: () => {
+      get: /* @__PURE__ */ __name(() => {
         return wasmBuffer ? wasmBuffer : wasmBuffer = Buffer3.from(wasmBase64, "base64");
-      }
+      }, "get")
     });
   }
 });
@@ -11072,9 +11628,9 @@ var require_llhttp_simd_wasm = __commonJS({
     var wasmBase64 = "AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAn9/AGABfwBgBH9/f38Bf2AAAGADf39/AALLAQgDZW52GHdhc21fb25faGVhZGVyc19jb21wbGV0ZQAEA2VudhV3YXNtX29uX21lc3NhZ2VfYmVnaW4AAANlbnYLd2FzbV9vbl91cmwAAQNlbnYOd2FzbV9vbl9zdGF0dXMAAQNlbnYUd2FzbV9vbl9oZWFkZXJfZmllbGQAAQNlbnYUd2FzbV9vbl9oZWFkZXJfdmFsdWUAAQNlbnYMd2FzbV9vbl9ib2R5AAEDZW52GHdhc21fb25fbWVzc2FnZV9jb21wbGV0ZQAAAzU0BQYAAAMAAAAAAAADAQMAAwMDAAACAAAAAAICAgICAgICAgIBAQEBAQEBAQEBAwAAAwAAAAQFAXABExMFAwEAAgYIAX8BQcDZBAsHxQcoBm1lbW9yeQIAC19pbml0aWFsaXplAAgZX19pbmRpcmVjdF9mdW5jdGlvbl90YWJsZQEAC2xsaHR0cF9pbml0AAkYbGxodHRwX3Nob3VsZF9rZWVwX2FsaXZlADcMbGxodHRwX2FsbG9jAAsGbWFsbG9jADkLbGxodHRwX2ZyZWUADARmcmVlAAwPbGxodHRwX2dldF90eXBlAA0VbGxodHRwX2dldF9odHRwX21ham9yAA4VbGxodHRwX2dldF9odHRwX21pbm9yAA8RbGxodHRwX2dldF9tZXRob2QAEBZsbGh0dHBfZ2V0X3N0YXR1c19jb2RlABESbGxodHRwX2dldF91cGdyYWRlABIMbGxodHRwX3Jlc2V0ABMObGxodHRwX2V4ZWN1dGUAFBRsbGh0dHBfc2V0dGluZ3NfaW5pdAAVDWxsaHR0cF9maW5pc2gAFgxsbGh0dHBfcGF1c2UAFw1sbGh0dHBfcmVzdW1lABgbbGxodHRwX3Jlc3VtZV9hZnRlcl91cGdyYWRlABkQbGxodHRwX2dldF9lcnJubwAaF2xsaHR0cF9nZXRfZXJyb3JfcmVhc29uABsXbGxodHRwX3NldF9lcnJvcl9yZWFzb24AHBRsbGh0dHBfZ2V0X2Vycm9yX3BvcwAdEWxsaHR0cF9lcnJub19uYW1lAB4SbGxodHRwX21ldGhvZF9uYW1lAB8SbGxodHRwX3N0YXR1c19uYW1lACAabGxodHRwX3NldF9sZW5pZW50X2hlYWRlcnMAISFsbGh0dHBfc2V0X2xlbmllbnRfY2h1bmtlZF9sZW5ndGgAIh1sbGh0dHBfc2V0X2xlbmllbnRfa2VlcF9hbGl2ZQAjJGxsaHR0cF9zZXRfbGVuaWVudF90cmFuc2Zlcl9lbmNvZGluZwAkGmxsaHR0cF9zZXRfbGVuaWVudF92ZXJzaW9uACUjbGxodHRwX3NldF9sZW5pZW50X2RhdGFfYWZ0ZXJfY2xvc2UAJidsbGh0dHBfc2V0X2xlbmllbnRfb3B0aW9uYWxfbGZfYWZ0ZXJfY3IAJyxsbGh0dHBfc2V0X2xlbmllbnRfb3B0aW9uYWxfY3JsZl9hZnRlcl9jaHVuawAoKGxsaHR0cF9zZXRfbGVuaWVudF9vcHRpb25hbF9jcl9iZWZvcmVfbGYAKSpsbGh0dHBfc2V0X2xlbmllbnRfc3BhY2VzX2FmdGVyX2NodW5rX3NpemUAKhhsbGh0dHBfbWVzc2FnZV9uZWVkc19lb2YANgkYAQBBAQsSAQIDBAUKBgcyNDMuKy8tLDAxCuzaAjQWAEHA1QAoAgAEQAALQcDVAEEBNgIACxQAIAAQOCAAIAI2AjggACABOgAoCxQAIAAgAC8BNCAALQAwIAAQNxAACx4BAX9BwAAQOiIBEDggAUGACDYCOCABIAA6ACggAQuPDAEHfwJAIABFDQAgAEEIayIBIABBBGsoAgAiAEF4cSIEaiEFAkAgAEEBcQ0AIABBA3FFDQEgASABKAIAIgBrIgFB1NUAKAIASQ0BIAAgBGohBAJAAkBB2NUAKAIAIAFHBEAgAEH/AU0EQCAAQQN2IQMgASgCCCIAIAEoAgwiAkYEQEHE1QBBxNUAKAIAQX4gA3dxNgIADAULIAIgADYCCCAAIAI2AgwMBAsgASgCGCEGIAEgASgCDCIARwRAIAAgASgCCCICNgIIIAIgADYCDAwDCyABQRRqIgMoAgAiAkUEQCABKAIQIgJFDQIgAUEQaiEDCwNAIAMhByACIgBBFGoiAygCACICDQAgAEEQaiEDIAAoAhAiAg0ACyAHQQA2AgAMAgsgBSgCBCIAQQNxQQNHDQIgBSAAQX5xNgIEQczVACAENgIAIAUgBDYCACABIARBAXI2AgQMAwtBACEACyAGRQ0AAkAgASgCHCICQQJ0QfTXAGoiAygCACABRgRAIAMgADYCACAADQFByNUAQcjVACgCAEF+IAJ3cTYCAAwCCyAGQRBBFCAGKAIQIAFGG2ogADYCACAARQ0BCyAAIAY2AhggASgCECICBEAgACACNgIQIAIgADYCGAsgAUEUaigCACICRQ0AIABBFGogAjYCACACIAA2AhgLIAEgBU8NACAFKAIEIgBBAXFFDQACQAJAAkACQCAAQQJxRQRAQdzVACgCACAFRgRAQdzVACABNgIAQdDVAEHQ1QAoAgAgBGoiADYCACABIABBAXI2AgQgAUHY1QAoAgBHDQZBzNUAQQA2AgBB2NUAQQA2AgAMBgtB2NUAKAIAIAVGBEBB2NUAIAE2AgBBzNUAQczVACgCACAEaiIANgIAIAEgAEEBcjYCBCAAIAFqIAA2AgAMBgsgAEF4cSAEaiEEIABB/wFNBEAgAEEDdiEDIAUoAggiACAFKAIMIgJGBEBBxNUAQcTVACgCAEF+IAN3cTYCAAwFCyACIAA2AgggACACNgIMDAQLIAUoAhghBiAFIAUoAgwiAEcEQEHU1QAoAgAaIAAgBSgCCCICNgIIIAIgADYCDAwDCyAFQRRqIgMoAgAiAkUEQCAFKAIQIgJFDQIgBUEQaiEDCwNAIAMhByACIgBBFGoiAygCACICDQAgAEEQaiEDIAAoAhAiAg0ACyAHQQA2AgAMAgsgBSAAQX5xNgIEIAEgBGogBDYCACABIARBAXI2AgQMAwtBACEACyAGRQ0AAkAgBSgCHCICQQJ0QfTXAGoiAygCACAFRgRAIAMgADYCACAADQFByNUAQcjVACgCAEF+IAJ3cTYCAAwCCyAGQRBBFCAGKAIQIAVGG2ogADYCACAARQ0BCyAAIAY2AhggBSgCECICBEAgACACNgIQIAIgADYCGAsgBUEUaigCACICRQ0AIABBFGogAjYCACACIAA2AhgLIAEgBGogBDYCACABIARBAXI2AgQgAUHY1QAoAgBHDQBBzNUAIAQ2AgAMAQsgBEH/AU0EQCAEQXhxQezVAGohAAJ/QcTVACgCACICQQEgBEEDdnQiA3FFBEBBxNUAIAIgA3I2AgAgAAwBCyAAKAIICyICIAE2AgwgACABNgIIIAEgADYCDCABIAI2AggMAQtBHyECIARB////B00EQCAEQSYgBEEIdmciAGt2QQFxIABBAXRrQT5qIQILIAEgAjYCHCABQgA3AhAgAkECdEH01wBqIQACQEHI1QAoAgAiA0EBIAJ0IgdxRQRAIAAgATYCAEHI1QAgAyAHcjYCACABIAA2AhggASABNgIIIAEgATYCDAwBCyAEQRkgAkEBdmtBACACQR9HG3QhAiAAKAIAIQACQANAIAAiAygCBEF4cSAERg0BIAJBHXYhACACQQF0IQIgAyAAQQRxakEQaiIHKAIAIgANAAsgByABNgIAIAEgAzYCGCABIAE2AgwgASABNgIIDAELIAMoAggiACABNgIMIAMgATYCCCABQQA2AhggASADNgIMIAEgADYCCAtB5NUAQeTVACgCAEEBayIAQX8gABs2AgALCwcAIAAtACgLBwAgAC0AKgsHACAALQArCwcAIAAtACkLBwAgAC8BNAsHACAALQAwC0ABBH8gACgCGCEBIAAvAS4hAiAALQAoIQMgACgCOCEEIAAQOCAAIAQ2AjggACADOgAoIAAgAjsBLiAAIAE2AhgLhocCAwd/A34BeyABIAJqIQQCQCAAIgMoAgwiAA0AIAMoAgQEQCADIAE2AgQLIwBBEGsiCSQAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACfwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQCADKAIcIgJBAmsO/AEB+QECAwQFBgcICQoLDA0ODxAREvgBE/cBFBX2ARYX9QEYGRobHB0eHyD9AfsBIfQBIiMkJSYnKCkqK/MBLC0uLzAxMvIB8QEzNPAB7wE1Njc4OTo7PD0+P0BBQkNERUZHSElKS0xNTk/6AVBRUlPuAe0BVOwBVesBVldYWVrqAVtcXV5fYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn+AAYEBggGDAYQBhQGGAYcBiAGJAYoBiwGMAY0BjgGPAZABkQGSAZMBlAGVAZYBlwGYAZkBmgGbAZwBnQGeAZ8BoAGhAaIBowGkAaUBpgGnAagBqQGqAasBrAGtAa4BrwGwAbEBsgGzAbQBtQG2AbcBuAG5AboBuwG8Ab0BvgG/AcABwQHCAcMBxAHFAcYBxwHIAckBygHLAcwBzQHOAekB6AHPAecB0AHmAdEB0gHTAdQB5QHVAdYB1wHYAdkB2gHbAdwB3QHeAd8B4AHhAeIB4wEA/AELQQAM4wELQQ4M4gELQQ0M4QELQQ8M4AELQRAM3wELQRMM3gELQRQM3QELQRUM3AELQRYM2wELQRcM2gELQRgM2QELQRkM2AELQRoM1wELQRsM1gELQRwM1QELQR0M1AELQR4M0wELQR8M0gELQSAM0QELQSEM0AELQQgMzwELQSIMzgELQSQMzQELQSMMzAELQQcMywELQSUMygELQSYMyQELQScMyAELQSgMxwELQRIMxgELQREMxQELQSkMxAELQSoMwwELQSsMwgELQSwMwQELQd4BDMABC0EuDL8BC0EvDL4BC0EwDL0BC0ExDLwBC0EyDLsBC0EzDLoBC0E0DLkBC0HfAQy4AQtBNQy3AQtBOQy2AQtBDAy1AQtBNgy0AQtBNwyzAQtBOAyyAQtBPgyxAQtBOgywAQtB4AEMrwELQQsMrgELQT8MrQELQTsMrAELQQoMqwELQTwMqgELQT0MqQELQeEBDKgBC0HBAAynAQtBwAAMpgELQcIADKUBC0EJDKQBC0EtDKMBC0HDAAyiAQtBxAAMoQELQcUADKABC0HGAAyfAQtBxwAMngELQcgADJ0BC0HJAAycAQtBygAMmwELQcsADJoBC0HMAAyZAQtBzQAMmAELQc4ADJcBC0HPAAyWAQtB0AAMlQELQdEADJQBC0HSAAyTAQtB0wAMkgELQdUADJEBC0HUAAyQAQtB1gAMjwELQdcADI4BC0HYAAyNAQtB2QAMjAELQdoADIsBC0HbAAyKAQtB3AAMiQELQd0ADIgBC0HeAAyHAQtB3wAMhgELQeAADIUBC0HhAAyEAQtB4gAMgwELQeMADIIBC0HkAAyBAQtB5QAMgAELQeIBDH8LQeYADH4LQecADH0LQQYMfAtB6AAMewtBBQx6C0HpAAx5C0EEDHgLQeoADHcLQesADHYLQewADHULQe0ADHQLQQMMcwtB7gAMcgtB7wAMcQtB8AAMcAtB8gAMbwtB8QAMbgtB8wAMbQtB9AAMbAtB9QAMawtB9gAMagtBAgxpC0H3AAxoC0H4AAxnC0H5AAxmC0H6AAxlC0H7AAxkC0H8AAxjC0H9AAxiC0H+AAxhC0H/AAxgC0GAAQxfC0GBAQxeC0GCAQxdC0GDAQxcC0GEAQxbC0GFAQxaC0GGAQxZC0GHAQxYC0GIAQxXC0GJAQxWC0GKAQxVC0GLAQxUC0GMAQxTC0GNAQxSC0GOAQxRC0GPAQxQC0GQAQxPC0GRAQxOC0GSAQxNC0GTAQxMC0GUAQxLC0GVAQxKC0GWAQxJC0GXAQxIC0GYAQxHC0GZAQxGC0GaAQxFC0GbAQxEC0GcAQxDC0GdAQxCC0GeAQxBC0GfAQxAC0GgAQw/C0GhAQw+C0GiAQw9C0GjAQw8C0GkAQw7C0GlAQw6C0GmAQw5C0GnAQw4C0GoAQw3C0GpAQw2C0GqAQw1C0GrAQw0C0GsAQwzC0GtAQwyC0GuAQwxC0GvAQwwC0GwAQwvC0GxAQwuC0GyAQwtC0GzAQwsC0G0AQwrC0G1AQwqC0G2AQwpC0G3AQwoC0G4AQwnC0G5AQwmC0G6AQwlC0G7AQwkC0G8AQwjC0G9AQwiC0G+AQwhC0G/AQwgC0HAAQwfC0HBAQweC0HCAQwdC0EBDBwLQcMBDBsLQcQBDBoLQcUBDBkLQcYBDBgLQccBDBcLQcgBDBYLQckBDBULQcoBDBQLQcsBDBMLQcwBDBILQc0BDBELQc4BDBALQc8BDA8LQdABDA4LQdEBDA0LQdIBDAwLQdMBDAsLQdQBDAoLQdUBDAkLQdYBDAgLQeMBDAcLQdcBDAYLQdgBDAULQdkBDAQLQdoBDAMLQdsBDAILQd0BDAELQdwBCyECA0ACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAIAMCfwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACfwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACfwJAAkACQAJAAkACQAJAAn8CQAJAAkACfwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkAgAwJ/AkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJ/AkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQCACDuMBAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISMkJScoKZ4DmwOaA5EDigODA4AD/QL7AvgC8gLxAu8C7QLoAucC5gLlAuQC3ALbAtoC2QLYAtcC1gLVAs8CzgLMAssCygLJAsgCxwLGAsQCwwK+ArwCugK5ArgCtwK2ArUCtAKzArICsQKwAq4CrQKpAqgCpwKmAqUCpAKjAqICoQKgAp8CmAKQAowCiwKKAoEC/gH9AfwB+wH6AfkB+AH3AfUB8wHwAesB6QHoAecB5gHlAeQB4wHiAeEB4AHfAd4B3QHcAdoB2QHYAdcB1gHVAdQB0wHSAdEB0AHPAc4BzQHMAcsBygHJAcgBxwHGAcUBxAHDAcIBwQHAAb8BvgG9AbwBuwG6AbkBuAG3AbYBtQG0AbMBsgGxAbABrwGuAa0BrAGrAaoBqQGoAacBpgGlAaQBowGiAZ8BngGZAZgBlwGWAZUBlAGTAZIBkQGQAY8BjQGMAYcBhgGFAYQBgwGCAX18e3p5dnV0UFFSU1RVCyABIARHDXJB/QEhAgy+AwsgASAERw2YAUHbASECDL0DCyABIARHDfEBQY4BIQIMvAMLIAEgBEcN/AFBhAEhAgy7AwsgASAERw2KAkH/ACECDLoDCyABIARHDZECQf0AIQIMuQMLIAEgBEcNlAJB+wAhAgy4AwsgASAERw0eQR4hAgy3AwsgASAERw0ZQRghAgy2AwsgASAERw3KAkHNACECDLUDCyABIARHDdUCQcYAIQIMtAMLIAEgBEcN1gJBwwAhAgyzAwsgASAERw3cAkE4IQIMsgMLIAMtADBBAUYNrQMMiQMLQQAhAAJAAkACQCADLQAqRQ0AIAMtACtFDQAgAy8BMiICQQJxRQ0BDAILIAMvATIiAkEBcUUNAQtBASEAIAMtAChBAUYNACADLwE0IgZB5ABrQeQASQ0AIAZBzAFGDQAgBkGwAkYNACACQcAAcQ0AQQAhACACQYgEcUGABEYNACACQShxQQBHIQALIANBADsBMiADQQA6ADECQCAARQRAIANBADoAMSADLQAuQQRxDQEMsQMLIANCADcDIAsgA0EAOgAxIANBAToANgxIC0EAIQACQCADKAI4IgJFDQAgAigCMCICRQ0AIAMgAhEAACEACyAARQ1IIABBFUcNYiADQQQ2AhwgAyABNgIUIANB0hs2AhAgA0EVNgIMQQAhAgyvAwsgASAERgRAQQYhAgyvAwsgAS0AAEEKRw0ZIAFBAWohAQwaCyADQgA3AyBBEiECDJQDCyABIARHDYoDQSMhAgysAwsgASAERgRAQQchAgysAwsCQAJAIAEtAABBCmsOBAEYGAAYCyABQQFqIQFBECECDJMDCyABQQFqIQEgA0Evai0AAEEBcQ0XQQAhAiADQQA2AhwgAyABNgIUIANBmSA2AhAgA0EZNgIMDKsDCyADIAMpAyAiDCAEIAFrrSIKfSILQgAgCyAMWBs3AyAgCiAMWg0YQQghAgyqAwsgASAERwRAIANBCTYCCCADIAE2AgRBFCECDJEDC0EJIQIMqQMLIAMpAyBQDa4CDEMLIAEgBEYEQEELIQIMqAMLIAEtAABBCkcNFiABQQFqIQEMFwsgA0Evai0AAEEBcUUNGQwmC0EAIQACQCADKAI4IgJFDQAgAigCUCICRQ0AIAMgAhEAACEACyAADRkMQgtBACEAAkAgAygCOCICRQ0AIAIoAlAiAkUNACADIAIRAAAhAAsgAA0aDCQLQQAhAAJAIAMoAjgiAkUNACACKAJQIgJFDQAgAyACEQAAIQALIAANGwwyCyADQS9qLQAAQQFxRQ0cDCILQQAhAAJAIAMoAjgiAkUNACACKAJUIgJFDQAgAyACEQAAIQALIAANHAxCC0EAIQACQCADKAI4IgJFDQAgAigCVCICRQ0AIAMgAhEAACEACyAADR0MIAsgASAERgRAQRMhAgygAwsCQCABLQAAIgBBCmsOBB8jIwAiCyABQQFqIQEMHwtBACEAAkAgAygCOCICRQ0AIAIoAlQiAkUNACADIAIRAAAhAAsgAA0iDEILIAEgBEYEQEEWIQIMngMLIAEtAABBwMEAai0AAEEBRw0jDIMDCwJAA0AgAS0AAEGwO2otAAAiAEEBRwRAAkAgAEECaw4CAwAnCyABQQFqIQFBISECDIYDCyAEIAFBAWoiAUcNAAtBGCECDJ0DCyADKAIEIQBBACECIANBADYCBCADIAAgAUEBaiIBEDQiAA0hDEELQQAhAAJAIAMoAjgiAkUNACACKAJUIgJFDQAgAyACEQAAIQALIAANIwwqCyABIARGBEBBHCECDJsDCyADQQo2AgggAyABNgIEQQAhAAJAIAMoAjgiAkUNACACKAJQIgJFDQAgAyACEQAAIQALIAANJUEkIQIMgQMLIAEgBEcEQANAIAEtAABBsD1qLQAAIgBBA0cEQCAAQQFrDgUYGiaCAyUmCyAEIAFBAWoiAUcNAAtBGyECDJoDC0EbIQIMmQMLA0AgAS0AAEGwP2otAAAiAEEDRwRAIABBAWsOBQ8RJxMmJwsgBCABQQFqIgFHDQALQR4hAgyYAwsgASAERwRAIANBCzYCCCADIAE2AgRBByECDP8CC0EfIQIMlwMLIAEgBEYEQEEgIQIMlwMLAkAgAS0AAEENaw4ULj8/Pz8/Pz8/Pz8/Pz8/Pz8/PwA/C0EAIQIgA0EANgIcIANBvws2AhAgA0ECNgIMIAMgAUEBajYCFAyWAwsgA0EvaiECA0AgASAERgRAQSEhAgyXAwsCQAJAAkAgAS0AACIAQQlrDhgCACkpASkpKSkpKSkpKSkpKSkpKSkpKQInCyABQQFqIQEgA0Evai0AAEEBcUUNCgwYCyABQQFqIQEMFwsgAUEBaiEBIAItAABBAnENAAtBACECIANBADYCHCADIAE2AhQgA0GfFTYCECADQQw2AgwMlQMLIAMtAC5BgAFxRQ0BC0EAIQACQCADKAI4IgJFDQAgAigCXCICRQ0AIAMgAhEAACEACyAARQ3mAiAAQRVGBEAgA0EkNgIcIAMgATYCFCADQZsbNgIQIANBFTYCDEEAIQIMlAMLQQAhAiADQQA2AhwgAyABNgIUIANBkA42AhAgA0EUNgIMDJMDC0EAIQIgA0EANgIcIAMgATYCFCADQb4gNgIQIANBAjYCDAySAwsgAygCBCEAQQAhAiADQQA2AgQgAyAAIAEgDKdqIgEQMiIARQ0rIANBBzYCHCADIAE2AhQgAyAANgIMDJEDCyADLQAuQcAAcUUNAQtBACEAAkAgAygCOCICRQ0AIAIoAlgiAkUNACADIAIRAAAhAAsgAEUNKyAAQRVGBEAgA0EKNgIcIAMgATYCFCADQesZNgIQIANBFTYCDEEAIQIMkAMLQQAhAiADQQA2AhwgAyABNgIUIANBkww2AhAgA0ETNgIMDI8DC0EAIQIgA0EANgIcIAMgATYCFCADQYIVNgIQIANBAjYCDAyOAwtBACECIANBADYCHCADIAE2AhQgA0HdFDYCECADQRk2AgwMjQMLQQAhAiADQQA2AhwgAyABNgIUIANB5h02AhAgA0EZNgIMDIwDCyAAQRVGDT1BACECIANBADYCHCADIAE2AhQgA0HQDzYCECADQSI2AgwMiwMLIAMoAgQhAEEAIQIgA0EANgIEIAMgACABEDMiAEUNKCADQQ02AhwgAyABNgIUIAMgADYCDAyKAwsgAEEVRg06QQAhAiADQQA2AhwgAyABNgIUIANB0A82AhAgA0EiNgIMDIkDCyADKAIEIQBBACECIANBADYCBCADIAAgARAzIgBFBEAgAUEBaiEBDCgLIANBDjYCHCADIAA2AgwgAyABQQFqNgIUDIgDCyAAQRVGDTdBACECIANBADYCHCADIAE2AhQgA0HQDzYCECADQSI2AgwMhwMLIAMoAgQhAEEAIQIgA0EANgIEIAMgACABEDMiAEUEQCABQQFqIQEMJwsgA0EPNgIcIAMgADYCDCADIAFBAWo2AhQMhgMLQQAhAiADQQA2AhwgAyABNgIUIANB4hc2AhAgA0EZNgIMDIUDCyAAQRVGDTNBACECIANBADYCHCADIAE2AhQgA0HWDDYCECADQSM2AgwMhAMLIAMoAgQhAEEAIQIgA0EANgIEIAMgACABEDQiAEUNJSADQRE2AhwgAyABNgIUIAMgADYCDAyDAwsgAEEVRg0wQQAhAiADQQA2AhwgAyABNgIUIANB1gw2AhAgA0EjNgIMDIIDCyADKAIEIQBBACECIANBADYCBCADIAAgARA0IgBFBEAgAUEBaiEBDCULIANBEjYCHCADIAA2AgwgAyABQQFqNgIUDIEDCyADQS9qLQAAQQFxRQ0BC0EXIQIM5gILQQAhAiADQQA2AhwgAyABNgIUIANB4hc2AhAgA0EZNgIMDP4CCyAAQTtHDQAgAUEBaiEBDAwLQQAhAiADQQA2AhwgAyABNgIUIANBkhg2AhAgA0ECNgIMDPwCCyAAQRVGDShBACECIANBADYCHCADIAE2AhQgA0HWDDYCECADQSM2AgwM+wILIANBFDYCHCADIAE2AhQgAyAANgIMDPoCCyADKAIEIQBBACECIANBADYCBCADIAAgARA0IgBFBEAgAUEBaiEBDPUCCyADQRU2AhwgAyAANgIMIAMgAUEBajYCFAz5AgsgAygCBCEAQQAhAiADQQA2AgQgAyAAIAEQNCIARQRAIAFBAWohAQzzAgsgA0EXNgIcIAMgADYCDCADIAFBAWo2AhQM+AILIABBFUYNI0EAIQIgA0EANgIcIAMgATYCFCADQdYMNgIQIANBIzYCDAz3AgsgAygCBCEAQQAhAiADQQA2AgQgAyAAIAEQNCIARQRAIAFBAWohAQwdCyADQRk2AhwgAyAANgIMIAMgAUEBajYCFAz2AgsgAygCBCEAQQAhAiADQQA2AgQgAyAAIAEQNCIARQRAIAFBAWohAQzvAgsgA0EaNgIcIAMgADYCDCADIAFBAWo2AhQM9QILIABBFUYNH0EAIQIgA0EANgIcIAMgATYCFCADQdAPNgIQIANBIjYCDAz0AgsgAygCBCEAIANBADYCBCADIAAgARAzIgBFBEAgAUEBaiEBDBsLIANBHDYCHCADIAA2AgwgAyABQQFqNgIUQQAhAgzzAgsgAygCBCEAIANBADYCBCADIAAgARAzIgBFBEAgAUEBaiEBDOsCCyADQR02AhwgAyAANgIMIAMgAUEBajYCFEEAIQIM8gILIABBO0cNASABQQFqIQELQSYhAgzXAgtBACECIANBADYCHCADIAE2AhQgA0GfFTYCECADQQw2AgwM7wILIAEgBEcEQANAIAEtAABBIEcNhAIgBCABQQFqIgFHDQALQSwhAgzvAgtBLCECDO4CCyABIARGBEBBNCECDO4CCwJAAkADQAJAIAEtAABBCmsOBAIAAAMACyAEIAFBAWoiAUcNAAtBNCECDO8CCyADKAIEIQAgA0EANgIEIAMgACABEDEiAEUNnwIgA0EyNgIcIAMgATYCFCADIAA2AgxBACECDO4CCyADKAIEIQAgA0EANgIEIAMgACABEDEiAEUEQCABQQFqIQEMnwILIANBMjYCHCADIAA2AgwgAyABQQFqNgIUQQAhAgztAgsgASAERwRAAkADQCABLQAAQTBrIgBB/wFxQQpPBEBBOiECDNcCCyADKQMgIgtCmbPmzJmz5swZVg0BIAMgC0IKfiIKNwMgIAogAK1C/wGDIgtCf4VWDQEgAyAKIAt8NwMgIAQgAUEBaiIBRw0AC0HAACECDO4CCyADKAIEIQAgA0EANgIEIAMgACABQQFqIgEQMSIADRcM4gILQcAAIQIM7AILIAEgBEYEQEHJACECDOwCCwJAA0ACQCABLQAAQQlrDhgAAqICogKpAqICogKiAqICogKiAqICogKiAqICogKiAqICogKiAqICogKiAgCiAgsgBCABQQFqIgFHDQALQckAIQIM7AILIAFBAWohASADQS9qLQAAQQFxDaUCIANBADYCHCADIAE2AhQgA0GXEDYCECADQQo2AgxBACECDOsCCyABIARHBEADQCABLQAAQSBHDRUgBCABQQFqIgFHDQALQfgAIQIM6wILQfgAIQIM6gILIANBAjoAKAw4C0EAIQIgA0EANgIcIANBvws2AhAgA0ECNgIMIAMgAUEBajYCFAzoAgtBACECDM4CC0ENIQIMzQILQRMhAgzMAgtBFSECDMsCC0EWIQIMygILQRghAgzJAgtBGSECDMgCC0EaIQIMxwILQRshAgzGAgtBHCECDMUCC0EdIQIMxAILQR4hAgzDAgtBHyECDMICC0EgIQIMwQILQSIhAgzAAgtBIyECDL8CC0ElIQIMvgILQeUAIQIMvQILIANBPTYCHCADIAE2AhQgAyAANgIMQQAhAgzVAgsgA0EbNgIcIAMgATYCFCADQaQcNgIQIANBFTYCDEEAIQIM1AILIANBIDYCHCADIAE2AhQgA0GYGjYCECADQRU2AgxBACECDNMCCyADQRM2AhwgAyABNgIUIANBmBo2AhAgA0EVNgIMQQAhAgzSAgsgA0ELNgIcIAMgATYCFCADQZgaNgIQIANBFTYCDEEAIQIM0QILIANBEDYCHCADIAE2AhQgA0GYGjYCECADQRU2AgxBACECDNACCyADQSA2AhwgAyABNgIUIANBpBw2AhAgA0EVNgIMQQAhAgzPAgsgA0ELNgIcIAMgATYCFCADQaQcNgIQIANBFTYCDEEAIQIMzgILIANBDDYCHCADIAE2AhQgA0GkHDYCECADQRU2AgxBACECDM0CC0EAIQIgA0EANgIcIAMgATYCFCADQd0ONgIQIANBEjYCDAzMAgsCQANAAkAgAS0AAEEKaw4EAAICAAILIAQgAUEBaiIBRw0AC0H9ASECDMwCCwJAAkAgAy0ANkEBRw0AQQAhAAJAIAMoAjgiAkUNACACKAJgIgJFDQAgAyACEQAAIQALIABFDQAgAEEVRw0BIANB/AE2AhwgAyABNgIUIANB3Bk2AhAgA0EVNgIMQQAhAgzNAgtB3AEhAgyzAgsgA0EANgIcIAMgATYCFCADQfkLNgIQIANBHzYCDEEAIQIMywILAkACQCADLQAoQQFrDgIEAQALQdsBIQIMsgILQdQBIQIMsQILIANBAjoAMUEAIQACQCADKAI4IgJFDQAgAigCACICRQ0AIAMgAhEAACEACyAARQRAQd0BIQIMsQILIABBFUcEQCADQQA2AhwgAyABNgIUIANBtAw2AhAgA0EQNgIMQQAhAgzKAgsgA0H7ATYCHCADIAE2AhQgA0GBGjYCECADQRU2AgxBACECDMkCCyABIARGBEBB+gEhAgzJAgsgAS0AAEHIAEYNASADQQE6ACgLQcABIQIMrgILQdoBIQIMrQILIAEgBEcEQCADQQw2AgggAyABNgIEQdkBIQIMrQILQfkBIQIMxQILIAEgBEYEQEH4ASECDMUCCyABLQAAQcgARw0EIAFBAWohAUHYASECDKsCCyABIARGBEBB9wEhAgzEAgsCQAJAIAEtAABBxQBrDhAABQUFBQUFBQUFBQUFBQUBBQsgAUEBaiEBQdYBIQIMqwILIAFBAWohAUHXASECDKoCC0H2ASECIAEgBEYNwgIgAygCACIAIAQgAWtqIQUgASAAa0ECaiEGAkADQCABLQAAIABButUAai0AAEcNAyAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMwwILIAMoAgQhACADQgA3AwAgAyAAIAZBAWoiARAuIgBFBEBB4wEhAgyqAgsgA0H1ATYCHCADIAE2AhQgAyAANgIMQQAhAgzCAgtB9AEhAiABIARGDcECIAMoAgAiACAEIAFraiEFIAEgAGtBAWohBgJAA0AgAS0AACAAQbjVAGotAABHDQIgAEEBRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADMICCyADQYEEOwEoIAMoAgQhACADQgA3AwAgAyAAIAZBAWoiARAuIgANAwwCCyADQQA2AgALQQAhAiADQQA2AhwgAyABNgIUIANB5R82AhAgA0EINgIMDL8CC0HVASECDKUCCyADQfMBNgIcIAMgATYCFCADIAA2AgxBACECDL0CC0EAIQACQCADKAI4IgJFDQAgAigCQCICRQ0AIAMgAhEAACEACyAARQ1uIABBFUcEQCADQQA2AhwgAyABNgIUIANBgg82AhAgA0EgNgIMQQAhAgy9AgsgA0GPATYCHCADIAE2AhQgA0HsGzYCECADQRU2AgxBACECDLwCCyABIARHBEAgA0ENNgIIIAMgATYCBEHTASECDKMCC0HyASECDLsCCyABIARGBEBB8QEhAgy7AgsCQAJAAkAgAS0AAEHIAGsOCwABCAgICAgICAgCCAsgAUEBaiEBQdABIQIMowILIAFBAWohAUHRASECDKICCyABQQFqIQFB0gEhAgyhAgtB8AEhAiABIARGDbkCIAMoAgAiACAEIAFraiEGIAEgAGtBAmohBQNAIAEtAAAgAEG11QBqLQAARw0EIABBAkYNAyAAQQFqIQAgBCABQQFqIgFHDQALIAMgBjYCAAy5AgtB7wEhAiABIARGDbgCIAMoAgAiACAEIAFraiEGIAEgAGtBAWohBQNAIAEtAAAgAEGz1QBqLQAARw0DIABBAUYNAiAAQQFqIQAgBCABQQFqIgFHDQALIAMgBjYCAAy4AgtB7gEhAiABIARGDbcCIAMoAgAiACAEIAFraiEGIAEgAGtBAmohBQNAIAEtAAAgAEGw1QBqLQAARw0CIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBjYCAAy3AgsgAygCBCEAIANCADcDACADIAAgBUEBaiIBECsiAEUNAiADQewBNgIcIAMgATYCFCADIAA2AgxBACECDLYCCyADQQA2AgALIAMoAgQhACADQQA2AgQgAyAAIAEQKyIARQ2cAiADQe0BNgIcIAMgATYCFCADIAA2AgxBACECDLQCC0HPASECDJoCC0EAIQACQCADKAI4IgJFDQAgAigCNCICRQ0AIAMgAhEAACEACwJAIAAEQCAAQRVGDQEgA0EANgIcIAMgATYCFCADQeoNNgIQIANBJjYCDEEAIQIMtAILQc4BIQIMmgILIANB6wE2AhwgAyABNgIUIANBgBs2AhAgA0EVNgIMQQAhAgyyAgsgASAERgRAQesBIQIMsgILIAEtAABBL0YEQCABQQFqIQEMAQsgA0EANgIcIAMgATYCFCADQbI4NgIQIANBCDYCDEEAIQIMsQILQc0BIQIMlwILIAEgBEcEQCADQQ42AgggAyABNgIEQcwBIQIMlwILQeoBIQIMrwILIAEgBEYEQEHpASECDK8CCyABLQAAQTBrIgBB/wFxQQpJBEAgAyAAOgAqIAFBAWohAUHLASECDJYCCyADKAIEIQAgA0EANgIEIAMgACABEC8iAEUNlwIgA0HoATYCHCADIAE2AhQgAyAANgIMQQAhAgyuAgsgASAERgRAQecBIQIMrgILAkAgAS0AAEEuRgRAIAFBAWohAQwBCyADKAIEIQAgA0EANgIEIAMgACABEC8iAEUNmAIgA0HmATYCHCADIAE2AhQgAyAANgIMQQAhAgyuAgtBygEhAgyUAgsgASAERgRAQeUBIQIMrQILQQAhAEEBIQVBASEHQQAhAgJAAkACQAJAAkACfwJAAkACQAJAAkACQAJAIAEtAABBMGsOCgoJAAECAwQFBggLC0ECDAYLQQMMBQtBBAwEC0EFDAMLQQYMAgtBBwwBC0EICyECQQAhBUEAIQcMAgtBCSECQQEhAEEAIQVBACEHDAELQQAhBUEBIQILIAMgAjoAKyABQQFqIQECQAJAIAMtAC5BEHENAAJAAkACQCADLQAqDgMBAAIECyAHRQ0DDAILIAANAQwCCyAFRQ0BCyADKAIEIQAgA0EANgIEIAMgACABEC8iAEUNAiADQeIBNgIcIAMgATYCFCADIAA2AgxBACECDK8CCyADKAIEIQAgA0EANgIEIAMgACABEC8iAEUNmgIgA0HjATYCHCADIAE2AhQgAyAANgIMQQAhAgyuAgsgAygCBCEAIANBADYCBCADIAAgARAvIgBFDZgCIANB5AE2AhwgAyABNgIUIAMgADYCDAytAgtByQEhAgyTAgtBACEAAkAgAygCOCICRQ0AIAIoAkQiAkUNACADIAIRAAAhAAsCQCAABEAgAEEVRg0BIANBADYCHCADIAE2AhQgA0GkDTYCECADQSE2AgxBACECDK0CC0HIASECDJMCCyADQeEBNgIcIAMgATYCFCADQdAaNgIQIANBFTYCDEEAIQIMqwILIAEgBEYEQEHhASECDKsCCwJAIAEtAABBIEYEQCADQQA7ATQgAUEBaiEBDAELIANBADYCHCADIAE2AhQgA0GZETYCECADQQk2AgxBACECDKsCC0HHASECDJECCyABIARGBEBB4AEhAgyqAgsCQCABLQAAQTBrQf8BcSICQQpJBEAgAUEBaiEBAkAgAy8BNCIAQZkzSw0AIAMgAEEKbCIAOwE0IABB/v8DcSACQf//A3NLDQAgAyAAIAJqOwE0DAILQQAhAiADQQA2AhwgAyABNgIUIANBlR42AhAgA0ENNgIMDKsCCyADQQA2AhwgAyABNgIUIANBlR42AhAgA0ENNgIMQQAhAgyqAgtBxgEhAgyQAgsgASAERgRAQd8BIQIMqQILAkAgAS0AAEEwa0H/AXEiAkEKSQRAIAFBAWohAQJAIAMvATQiAEGZM0sNACADIABBCmwiADsBNCAAQf7/A3EgAkH//wNzSw0AIAMgACACajsBNAwCC0EAIQIgA0EANgIcIAMgATYCFCADQZUeNgIQIANBDTYCDAyqAgsgA0EANgIcIAMgATYCFCADQZUeNgIQIANBDTYCDEEAIQIMqQILQcUBIQIMjwILIAEgBEYEQEHeASECDKgCCwJAIAEtAABBMGtB/wFxIgJBCkkEQCABQQFqIQECQCADLwE0IgBBmTNLDQAgAyAAQQpsIgA7ATQgAEH+/wNxIAJB//8Dc0sNACADIAAgAmo7ATQMAgtBACECIANBADYCHCADIAE2AhQgA0GVHjYCECADQQ02AgwMqQILIANBADYCHCADIAE2AhQgA0GVHjYCECADQQ02AgxBACECDKgCC0HEASECDI4CCyABIARGBEBB3QEhAgynAgsCQAJAAkACQCABLQAAQQprDhcCAwMAAwMDAwMDAwMDAwMDAwMDAwMDAQMLIAFBAWoMBQsgAUEBaiEBQcMBIQIMjwILIAFBAWohASADQS9qLQAAQQFxDQggA0EANgIcIAMgATYCFCADQY0LNgIQIANBDTYCDEEAIQIMpwILIANBADYCHCADIAE2AhQgA0GNCzYCECADQQ02AgxBACECDKYCCyABIARHBEAgA0EPNgIIIAMgATYCBEEBIQIMjQILQdwBIQIMpQILAkACQANAAkAgAS0AAEEKaw4EAgAAAwALIAQgAUEBaiIBRw0AC0HbASECDKYCCyADKAIEIQAgA0EANgIEIAMgACABEC0iAEUEQCABQQFqIQEMBAsgA0HaATYCHCADIAA2AgwgAyABQQFqNgIUQQAhAgylAgsgAygCBCEAIANBADYCBCADIAAgARAtIgANASABQQFqCyEBQcEBIQIMigILIANB2QE2AhwgAyAANgIMIAMgAUEBajYCFEEAIQIMogILQcIBIQIMiAILIANBL2otAABBAXENASADQQA2AhwgAyABNgIUIANB5Bw2AhAgA0EZNgIMQQAhAgygAgsgASAERgRAQdkBIQIMoAILAkACQAJAIAEtAABBCmsOBAECAgACCyABQQFqIQEMAgsgAUEBaiEBDAELIAMtAC5BwABxRQ0BC0EAIQACQCADKAI4IgJFDQAgAigCPCICRQ0AIAMgAhEAACEACyAARQ2gASAAQRVGBEAgA0HZADYCHCADIAE2AhQgA0G3GjYCECADQRU2AgxBACECDJ8CCyADQQA2AhwgAyABNgIUIANBgA02AhAgA0EbNgIMQQAhAgyeAgsgA0EANgIcIAMgATYCFCADQdwoNgIQIANBAjYCDEEAIQIMnQILIAEgBEcEQCADQQw2AgggAyABNgIEQb8BIQIMhAILQdgBIQIMnAILIAEgBEYEQEHXASECDJwCCwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkAgAS0AAEHBAGsOFQABAgNaBAUGWlpaBwgJCgsMDQ4PEFoLIAFBAWohAUH7ACECDJICCyABQQFqIQFB/AAhAgyRAgsgAUEBaiEBQYEBIQIMkAILIAFBAWohAUGFASECDI8CCyABQQFqIQFBhgEhAgyOAgsgAUEBaiEBQYkBIQIMjQILIAFBAWohAUGKASECDIwCCyABQQFqIQFBjQEhAgyLAgsgAUEBaiEBQZYBIQIMigILIAFBAWohAUGXASECDIkCCyABQQFqIQFBmAEhAgyIAgsgAUEBaiEBQaUBIQIMhwILIAFBAWohAUGmASECDIYCCyABQQFqIQFBrAEhAgyFAgsgAUEBaiEBQbQBIQIMhAILIAFBAWohAUG3ASECDIMCCyABQQFqIQFBvgEhAgyCAgsgASAERgRAQdYBIQIMmwILIAEtAABBzgBHDUggAUEBaiEBQb0BIQIMgQILIAEgBEYEQEHVASECDJoCCwJAAkACQCABLQAAQcIAaw4SAEpKSkpKSkpKSgFKSkpKSkoCSgsgAUEBaiEBQbgBIQIMggILIAFBAWohAUG7ASECDIECCyABQQFqIQFBvAEhAgyAAgtB1AEhAiABIARGDZgCIAMoAgAiACAEIAFraiEFIAEgAGtBB2ohBgJAA0AgAS0AACAAQajVAGotAABHDUUgAEEHRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADJkCCyADQQA2AgAgBkEBaiEBQRsMRQsgASAERgRAQdMBIQIMmAILAkACQCABLQAAQckAaw4HAEdHR0dHAUcLIAFBAWohAUG5ASECDP8BCyABQQFqIQFBugEhAgz+AQtB0gEhAiABIARGDZYCIAMoAgAiACAEIAFraiEFIAEgAGtBAWohBgJAA0AgAS0AACAAQabVAGotAABHDUMgAEEBRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADJcCCyADQQA2AgAgBkEBaiEBQQ8MQwtB0QEhAiABIARGDZUCIAMoAgAiACAEIAFraiEFIAEgAGtBAWohBgJAA0AgAS0AACAAQaTVAGotAABHDUIgAEEBRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADJYCCyADQQA2AgAgBkEBaiEBQSAMQgtB0AEhAiABIARGDZQCIAMoAgAiACAEIAFraiEFIAEgAGtBAmohBgJAA0AgAS0AACAAQaHVAGotAABHDUEgAEECRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADJUCCyADQQA2AgAgBkEBaiEBQRIMQQsgASAERgRAQc8BIQIMlAILAkACQCABLQAAQcUAaw4OAENDQ0NDQ0NDQ0NDQwFDCyABQQFqIQFBtQEhAgz7AQsgAUEBaiEBQbYBIQIM+gELQc4BIQIgASAERg2SAiADKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEGe1QBqLQAARw0/IABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyTAgsgA0EANgIAIAZBAWohAUEHDD8LQc0BIQIgASAERg2RAiADKAIAIgAgBCABa2ohBSABIABrQQVqIQYCQANAIAEtAAAgAEGY1QBqLQAARw0+IABBBUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAySAgsgA0EANgIAIAZBAWohAUEoDD4LIAEgBEYEQEHMASECDJECCwJAAkACQCABLQAAQcUAaw4RAEFBQUFBQUFBQQFBQUFBQQJBCyABQQFqIQFBsQEhAgz5AQsgAUEBaiEBQbIBIQIM+AELIAFBAWohAUGzASECDPcBC0HLASECIAEgBEYNjwIgAygCACIAIAQgAWtqIQUgASAAa0EGaiEGAkADQCABLQAAIABBkdUAai0AAEcNPCAAQQZGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMkAILIANBADYCACAGQQFqIQFBGgw8C0HKASECIAEgBEYNjgIgAygCACIAIAQgAWtqIQUgASAAa0EDaiEGAkADQCABLQAAIABBjdUAai0AAEcNOyAAQQNGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMjwILIANBADYCACAGQQFqIQFBIQw7CyABIARGBEBByQEhAgyOAgsCQAJAIAEtAABBwQBrDhQAPT09PT09PT09PT09PT09PT09AT0LIAFBAWohAUGtASECDPUBCyABQQFqIQFBsAEhAgz0AQsgASAERgRAQcgBIQIMjQILAkACQCABLQAAQdUAaw4LADw8PDw8PDw8PAE8CyABQQFqIQFBrgEhAgz0AQsgAUEBaiEBQa8BIQIM8wELQccBIQIgASAERg2LAiADKAIAIgAgBCABa2ohBSABIABrQQhqIQYCQANAIAEtAAAgAEGE1QBqLQAARw04IABBCEYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyMAgsgA0EANgIAIAZBAWohAUEqDDgLIAEgBEYEQEHGASECDIsCCyABLQAAQdAARw04IAFBAWohAUElDDcLQcUBIQIgASAERg2JAiADKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEGB1QBqLQAARw02IABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyKAgsgA0EANgIAIAZBAWohAUEODDYLIAEgBEYEQEHEASECDIkCCyABLQAAQcUARw02IAFBAWohAUGrASECDO8BCyABIARGBEBBwwEhAgyIAgsCQAJAAkACQCABLQAAQcIAaw4PAAECOTk5OTk5OTk5OTkDOQsgAUEBaiEBQacBIQIM8QELIAFBAWohAUGoASECDPABCyABQQFqIQFBqQEhAgzvAQsgAUEBaiEBQaoBIQIM7gELQcIBIQIgASAERg2GAiADKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEH+1ABqLQAARw0zIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyHAgsgA0EANgIAIAZBAWohAUEUDDMLQcEBIQIgASAERg2FAiADKAIAIgAgBCABa2ohBSABIABrQQRqIQYCQANAIAEtAAAgAEH51ABqLQAARw0yIABBBEYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyGAgsgA0EANgIAIAZBAWohAUErDDILQcABIQIgASAERg2EAiADKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEH21ABqLQAARw0xIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyFAgsgA0EANgIAIAZBAWohAUEsDDELQb8BIQIgASAERg2DAiADKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEGh1QBqLQAARw0wIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyEAgsgA0EANgIAIAZBAWohAUERDDALQb4BIQIgASAERg2CAiADKAIAIgAgBCABa2ohBSABIABrQQNqIQYCQANAIAEtAAAgAEHy1ABqLQAARw0vIABBA0YNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyDAgsgA0EANgIAIAZBAWohAUEuDC8LIAEgBEYEQEG9ASECDIICCwJAAkACQAJAAkAgAS0AAEHBAGsOFQA0NDQ0NDQ0NDQ0ATQ0AjQ0AzQ0BDQLIAFBAWohAUGbASECDOwBCyABQQFqIQFBnAEhAgzrAQsgAUEBaiEBQZ0BIQIM6gELIAFBAWohAUGiASECDOkBCyABQQFqIQFBpAEhAgzoAQsgASAERgRAQbwBIQIMgQILAkACQCABLQAAQdIAaw4DADABMAsgAUEBaiEBQaMBIQIM6AELIAFBAWohAUEEDC0LQbsBIQIgASAERg3/ASADKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEHw1ABqLQAARw0sIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyAAgsgA0EANgIAIAZBAWohAUEdDCwLIAEgBEYEQEG6ASECDP8BCwJAAkAgAS0AAEHJAGsOBwEuLi4uLgAuCyABQQFqIQFBoQEhAgzmAQsgAUEBaiEBQSIMKwsgASAERgRAQbkBIQIM/gELIAEtAABB0ABHDSsgAUEBaiEBQaABIQIM5AELIAEgBEYEQEG4ASECDP0BCwJAAkAgAS0AAEHGAGsOCwAsLCwsLCwsLCwBLAsgAUEBaiEBQZ4BIQIM5AELIAFBAWohAUGfASECDOMBC0G3ASECIAEgBEYN+wEgAygCACIAIAQgAWtqIQUgASAAa0EDaiEGAkADQCABLQAAIABB7NQAai0AAEcNKCAAQQNGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM/AELIANBADYCACAGQQFqIQFBDQwoC0G2ASECIAEgBEYN+gEgAygCACIAIAQgAWtqIQUgASAAa0ECaiEGAkADQCABLQAAIABBodUAai0AAEcNJyAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM+wELIANBADYCACAGQQFqIQFBDAwnC0G1ASECIAEgBEYN+QEgAygCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABB6tQAai0AAEcNJiAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM+gELIANBADYCACAGQQFqIQFBAwwmC0G0ASECIAEgBEYN+AEgAygCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABB6NQAai0AAEcNJSAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM+QELIANBADYCACAGQQFqIQFBJgwlCyABIARGBEBBswEhAgz4AQsCQAJAIAEtAABB1ABrDgIAAScLIAFBAWohAUGZASECDN8BCyABQQFqIQFBmgEhAgzeAQtBsgEhAiABIARGDfYBIAMoAgAiACAEIAFraiEFIAEgAGtBAWohBgJAA0AgAS0AACAAQebUAGotAABHDSMgAEEBRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADPcBCyADQQA2AgAgBkEBaiEBQScMIwtBsQEhAiABIARGDfUBIAMoAgAiACAEIAFraiEFIAEgAGtBAWohBgJAA0AgAS0AACAAQeTUAGotAABHDSIgAEEBRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADPYBCyADQQA2AgAgBkEBaiEBQRwMIgtBsAEhAiABIARGDfQBIAMoAgAiACAEIAFraiEFIAEgAGtBBWohBgJAA0AgAS0AACAAQd7UAGotAABHDSEgAEEFRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADPUBCyADQQA2AgAgBkEBaiEBQQYMIQtBrwEhAiABIARGDfMBIAMoAgAiACAEIAFraiEFIAEgAGtBBGohBgJAA0AgAS0AACAAQdnUAGotAABHDSAgAEEERg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADPQBCyADQQA2AgAgBkEBaiEBQRkMIAsgASAERgRAQa4BIQIM8wELAkACQAJAAkAgAS0AAEEtaw4jACQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkASQkJCQkAiQkJAMkCyABQQFqIQFBjgEhAgzcAQsgAUEBaiEBQY8BIQIM2wELIAFBAWohAUGUASECDNoBCyABQQFqIQFBlQEhAgzZAQtBrQEhAiABIARGDfEBIAMoAgAiACAEIAFraiEFIAEgAGtBAWohBgJAA0AgAS0AACAAQdfUAGotAABHDR4gAEEBRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADPIBCyADQQA2AgAgBkEBaiEBQQsMHgsgASAERgRAQawBIQIM8QELAkACQCABLQAAQcEAaw4DACABIAsgAUEBaiEBQZABIQIM2AELIAFBAWohAUGTASECDNcBCyABIARGBEBBqwEhAgzwAQsCQAJAIAEtAABBwQBrDg8AHx8fHx8fHx8fHx8fHwEfCyABQQFqIQFBkQEhAgzXAQsgAUEBaiEBQZIBIQIM1gELIAEgBEYEQEGqASECDO8BCyABLQAAQcwARw0cIAFBAWohAUEKDBsLQakBIQIgASAERg3tASADKAIAIgAgBCABa2ohBSABIABrQQVqIQYCQANAIAEtAAAgAEHR1ABqLQAARw0aIABBBUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAzuAQsgA0EANgIAIAZBAWohAUEeDBoLQagBIQIgASAERg3sASADKAIAIgAgBCABa2ohBSABIABrQQZqIQYCQANAIAEtAAAgAEHK1ABqLQAARw0ZIABBBkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAztAQsgA0EANgIAIAZBAWohAUEVDBkLQacBIQIgASAERg3rASADKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEHH1ABqLQAARw0YIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAzsAQsgA0EANgIAIAZBAWohAUEXDBgLQaYBIQIgASAERg3qASADKAIAIgAgBCABa2ohBSABIABrQQVqIQYCQANAIAEtAAAgAEHB1ABqLQAARw0XIABBBUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAzrAQsgA0EANgIAIAZBAWohAUEYDBcLIAEgBEYEQEGlASECDOoBCwJAAkAgAS0AAEHJAGsOBwAZGRkZGQEZCyABQQFqIQFBiwEhAgzRAQsgAUEBaiEBQYwBIQIM0AELQaQBIQIgASAERg3oASADKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEGm1QBqLQAARw0VIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAzpAQsgA0EANgIAIAZBAWohAUEJDBULQaMBIQIgASAERg3nASADKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEGk1QBqLQAARw0UIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAzoAQsgA0EANgIAIAZBAWohAUEfDBQLQaIBIQIgASAERg3mASADKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEG+1ABqLQAARw0TIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAznAQsgA0EANgIAIAZBAWohAUECDBMLQaEBIQIgASAERg3lASADKAIAIgAgBCABa2ohBSABIABrQQFqIQYDQCABLQAAIABBvNQAai0AAEcNESAAQQFGDQIgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM5QELIAEgBEYEQEGgASECDOUBC0EBIAEtAABB3wBHDREaIAFBAWohAUGHASECDMsBCyADQQA2AgAgBkEBaiEBQYgBIQIMygELQZ8BIQIgASAERg3iASADKAIAIgAgBCABa2ohBSABIABrQQhqIQYCQANAIAEtAAAgAEGE1QBqLQAARw0PIABBCEYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAzjAQsgA0EANgIAIAZBAWohAUEpDA8LQZ4BIQIgASAERg3hASADKAIAIgAgBCABa2ohBSABIABrQQNqIQYCQANAIAEtAAAgAEG41ABqLQAARw0OIABBA0YNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAziAQsgA0EANgIAIAZBAWohAUEtDA4LIAEgBEYEQEGdASECDOEBCyABLQAAQcUARw0OIAFBAWohAUGEASECDMcBCyABIARGBEBBnAEhAgzgAQsCQAJAIAEtAABBzABrDggADw8PDw8PAQ8LIAFBAWohAUGCASECDMcBCyABQQFqIQFBgwEhAgzGAQtBmwEhAiABIARGDd4BIAMoAgAiACAEIAFraiEFIAEgAGtBBGohBgJAA0AgAS0AACAAQbPUAGotAABHDQsgAEEERg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADN8BCyADQQA2AgAgBkEBaiEBQSMMCwtBmgEhAiABIARGDd0BIAMoAgAiACAEIAFraiEFIAEgAGtBAmohBgJAA0AgAS0AACAAQbDUAGotAABHDQogAEECRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADN4BCyADQQA2AgAgBkEBaiEBQQAMCgsgASAERgRAQZkBIQIM3QELAkACQCABLQAAQcgAaw4IAAwMDAwMDAEMCyABQQFqIQFB/QAhAgzEAQsgAUEBaiEBQYABIQIMwwELIAEgBEYEQEGYASECDNwBCwJAAkAgAS0AAEHOAGsOAwALAQsLIAFBAWohAUH+ACECDMMBCyABQQFqIQFB/wAhAgzCAQsgASAERgRAQZcBIQIM2wELIAEtAABB2QBHDQggAUEBaiEBQQgMBwtBlgEhAiABIARGDdkBIAMoAgAiACAEIAFraiEFIAEgAGtBA2ohBgJAA0AgAS0AACAAQazUAGotAABHDQYgAEEDRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADNoBCyADQQA2AgAgBkEBaiEBQQUMBgtBlQEhAiABIARGDdgBIAMoAgAiACAEIAFraiEFIAEgAGtBBWohBgJAA0AgAS0AACAAQabUAGotAABHDQUgAEEFRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADNkBCyADQQA2AgAgBkEBaiEBQRYMBQtBlAEhAiABIARGDdcBIAMoAgAiACAEIAFraiEFIAEgAGtBAmohBgJAA0AgAS0AACAAQaHVAGotAABHDQQgAEECRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADNgBCyADQQA2AgAgBkEBaiEBQRAMBAsgASAERgRAQZMBIQIM1wELAkACQCABLQAAQcMAaw4MAAYGBgYGBgYGBgYBBgsgAUEBaiEBQfkAIQIMvgELIAFBAWohAUH6ACECDL0BC0GSASECIAEgBEYN1QEgAygCACIAIAQgAWtqIQUgASAAa0EFaiEGAkADQCABLQAAIABBoNQAai0AAEcNAiAAQQVGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM1gELIANBADYCACAGQQFqIQFBJAwCCyADQQA2AgAMAgsgASAERgRAQZEBIQIM1AELIAEtAABBzABHDQEgAUEBaiEBQRMLOgApIAMoAgQhACADQQA2AgQgAyAAIAEQLiIADQIMAQtBACECIANBADYCHCADIAE2AhQgA0H+HzYCECADQQY2AgwM0QELQfgAIQIMtwELIANBkAE2AhwgAyABNgIUIAMgADYCDEEAIQIMzwELQQAhAAJAIAMoAjgiAkUNACACKAJAIgJFDQAgAyACEQAAIQALIABFDQAgAEEVRg0BIANBADYCHCADIAE2AhQgA0GCDzYCECADQSA2AgxBACECDM4BC0H3ACECDLQBCyADQY8BNgIcIAMgATYCFCADQewbNgIQIANBFTYCDEEAIQIMzAELIAEgBEYEQEGPASECDMwBCwJAIAEtAABBIEYEQCABQQFqIQEMAQsgA0EANgIcIAMgATYCFCADQZsfNgIQIANBBjYCDEEAIQIMzAELQQIhAgyyAQsDQCABLQAAQSBHDQIgBCABQQFqIgFHDQALQY4BIQIMygELIAEgBEYEQEGNASECDMoBCwJAIAEtAABBCWsOBEoAAEoAC0H1ACECDLABCyADLQApQQVGBEBB9gAhAgywAQtB9AAhAgyvAQsgASAERgRAQYwBIQIMyAELIANBEDYCCCADIAE2AgQMCgsgASAERgRAQYsBIQIMxwELAkAgAS0AAEEJaw4ERwAARwALQfMAIQIMrQELIAEgBEcEQCADQRA2AgggAyABNgIEQfEAIQIMrQELQYoBIQIMxQELAkAgASAERwRAA0AgAS0AAEGg0ABqLQAAIgBBA0cEQAJAIABBAWsOAkkABAtB8AAhAgyvAQsgBCABQQFqIgFHDQALQYgBIQIMxgELQYgBIQIMxQELIANBADYCHCADIAE2AhQgA0HbIDYCECADQQc2AgxBACECDMQBCyABIARGBEBBiQEhAgzEAQsCQAJAAkAgAS0AAEGg0gBqLQAAQQFrDgNGAgABC0HyACECDKwBCyADQQA2AhwgAyABNgIUIANBtBI2AhAgA0EHNgIMQQAhAgzEAQtB6gAhAgyqAQsgASAERwRAIAFBAWohAUHvACECDKoBC0GHASECDMIBCyAEIAEiAEYEQEGGASECDMIBCyAALQAAIgFBL0YEQCAAQQFqIQFB7gAhAgypAQsgAUEJayICQRdLDQEgACEBQQEgAnRBm4CABHENQQwBCyAEIAEiAEYEQEGFASECDMEBCyAALQAAQS9HDQAgAEEBaiEBDAMLQQAhAiADQQA2AhwgAyAANgIUIANB2yA2AhAgA0EHNgIMDL8BCwJAAkACQAJAAkADQCABLQAAQaDOAGotAAAiAEEFRwRAAkACQCAAQQFrDghHBQYHCAAEAQgLQesAIQIMrQELIAFBAWohAUHtACECDKwBCyAEIAFBAWoiAUcNAAtBhAEhAgzDAQsgAUEBagwUCyADKAIEIQAgA0EANgIEIAMgACABECwiAEUNHiADQdsANgIcIAMgATYCFCADIAA2AgxBACECDMEBCyADKAIEIQAgA0EANgIEIAMgACABECwiAEUNHiADQd0ANgIcIAMgATYCFCADIAA2AgxBACECDMABCyADKAIEIQAgA0EANgIEIAMgACABECwiAEUNHiADQfoANgIcIAMgATYCFCADIAA2AgxBACECDL8BCyADQQA2AhwgAyABNgIUIANB+Q82AhAgA0EHNgIMQQAhAgy+AQsgASAERgRAQYMBIQIMvgELAkAgAS0AAEGgzgBqLQAAQQFrDgg+BAUGAAgCAwcLIAFBAWohAQtBAyECDKMBCyABQQFqDA0LQQAhAiADQQA2AhwgA0HREjYCECADQQc2AgwgAyABQQFqNgIUDLoBCyADKAIEIQAgA0EANgIEIAMgACABECwiAEUNFiADQdsANgIcIAMgATYCFCADIAA2AgxBACECDLkBCyADKAIEIQAgA0EANgIEIAMgACABECwiAEUNFiADQd0ANgIcIAMgATYCFCADIAA2AgxBACECDLgBCyADKAIEIQAgA0EANgIEIAMgACABECwiAEUNFiADQfoANgIcIAMgATYCFCADIAA2AgxBACECDLcBCyADQQA2AhwgAyABNgIUIANB+Q82AhAgA0EHNgIMQQAhAgy2AQtB7AAhAgycAQsgASAERgRAQYIBIQIMtQELIAFBAWoMAgsgASAERgRAQYEBIQIMtAELIAFBAWoMAQsgASAERg0BIAFBAWoLIQFBBCECDJgBC0GAASECDLABCwNAIAEtAABBoMwAai0AACIAQQJHBEAgAEEBRwRAQekAIQIMmQELDDELIAQgAUEBaiIBRw0AC0H/ACECDK8BCyABIARGBEBB/gAhAgyvAQsCQCABLQAAQQlrDjcvAwYvBAYGBgYGBgYGBgYGBgYGBgYGBgUGBgIGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYABgsgAUEBagshAUEFIQIMlAELIAFBAWoMBgsgAygCBCEAIANBADYCBCADIAAgARAsIgBFDQggA0HbADYCHCADIAE2AhQgAyAANgIMQQAhAgyrAQsgAygCBCEAIANBADYCBCADIAAgARAsIgBFDQggA0HdADYCHCADIAE2AhQgAyAANgIMQQAhAgyqAQsgAygCBCEAIANBADYCBCADIAAgARAsIgBFDQggA0H6ADYCHCADIAE2AhQgAyAANgIMQQAhAgypAQsgA0EANgIcIAMgATYCFCADQY0UNgIQIANBBzYCDEEAIQIMqAELAkACQAJAAkADQCABLQAAQaDKAGotAAAiAEEFRwRAAkAgAEEBaw4GLgMEBQYABgtB6AAhAgyUAQsgBCABQQFqIgFHDQALQf0AIQIMqwELIAMoAgQhACADQQA2AgQgAyAAIAEQLCIARQ0HIANB2wA2AhwgAyABNgIUIAMgADYCDEEAIQIMqgELIAMoAgQhACADQQA2AgQgAyAAIAEQLCIARQ0HIANB3QA2AhwgAyABNgIUIAMgADYCDEEAIQIMqQELIAMoAgQhACADQQA2AgQgAyAAIAEQLCIARQ0HIANB+gA2AhwgAyABNgIUIAMgADYCDEEAIQIMqAELIANBADYCHCADIAE2AhQgA0HkCDYCECADQQc2AgxBACECDKcBCyABIARGDQEgAUEBagshAUEGIQIMjAELQfwAIQIMpAELAkACQAJAAkADQCABLQAAQaDIAGotAAAiAEEFRwRAIABBAWsOBCkCAwQFCyAEIAFBAWoiAUcNAAtB+wAhAgynAQsgAygCBCEAIANBADYCBCADIAAgARAsIgBFDQMgA0HbADYCHCADIAE2AhQgAyAANgIMQQAhAgymAQsgAygCBCEAIANBADYCBCADIAAgARAsIgBFDQMgA0HdADYCHCADIAE2AhQgAyAANgIMQQAhAgylAQsgAygCBCEAIANBADYCBCADIAAgARAsIgBFDQMgA0H6ADYCHCADIAE2AhQgAyAANgIMQQAhAgykAQsgA0EANgIcIAMgATYCFCADQbwKNgIQIANBBzYCDEEAIQIMowELQc8AIQIMiQELQdEAIQIMiAELQecAIQIMhwELIAEgBEYEQEH6ACECDKABCwJAIAEtAABBCWsOBCAAACAACyABQQFqIQFB5gAhAgyGAQsgASAERgRAQfkAIQIMnwELAkAgAS0AAEEJaw4EHwAAHwALQQAhAAJAIAMoAjgiAkUNACACKAI4IgJFDQAgAyACEQAAIQALIABFBEBB4gEhAgyGAQsgAEEVRwRAIANBADYCHCADIAE2AhQgA0HJDTYCECADQRo2AgxBACECDJ8BCyADQfgANgIcIAMgATYCFCADQeoaNgIQIANBFTYCDEEAIQIMngELIAEgBEcEQCADQQ02AgggAyABNgIEQeQAIQIMhQELQfcAIQIMnQELIAEgBEYEQEH2ACECDJ0BCwJAAkACQCABLQAAQcgAaw4LAAELCwsLCwsLCwILCyABQQFqIQFB3QAhAgyFAQsgAUEBaiEBQeAAIQIMhAELIAFBAWohAUHjACECDIMBC0H1ACECIAEgBEYNmwEgAygCACIAIAQgAWtqIQUgASAAa0ECaiEGAkADQCABLQAAIABBtdUAai0AAEcNCCAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMnAELIAMoAgQhACADQgA3AwAgAyAAIAZBAWoiARArIgAEQCADQfQANgIcIAMgATYCFCADIAA2AgxBACECDJwBC0HiACECDIIBC0EAIQACQCADKAI4IgJFDQAgAigCNCICRQ0AIAMgAhEAACEACwJAIAAEQCAAQRVGDQEgA0EANgIcIAMgATYCFCADQeoNNgIQIANBJjYCDEEAIQIMnAELQeEAIQIMggELIANB8wA2AhwgAyABNgIUIANBgBs2AhAgA0EVNgIMQQAhAgyaAQsgAy0AKSIAQSNrQQtJDQkCQCAAQQZLDQBBASAAdEHKAHFFDQAMCgtBACECIANBADYCHCADIAE2AhQgA0HtCTYCECADQQg2AgwMmQELQfIAIQIgASAERg2YASADKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEGz1QBqLQAARw0FIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyZAQsgAygCBCEAIANCADcDACADIAAgBkEBaiIBECsiAARAIANB8QA2AhwgAyABNgIUIAMgADYCDEEAIQIMmQELQd8AIQIMfwtBACEAAkAgAygCOCICRQ0AIAIoAjQiAkUNACADIAIRAAAhAAsCQCAABEAgAEEVRg0BIANBADYCHCADIAE2AhQgA0HqDTYCECADQSY2AgxBACECDJkBC0HeACECDH8LIANB8AA2AhwgAyABNgIUIANBgBs2AhAgA0EVNgIMQQAhAgyXAQsgAy0AKUEhRg0GIANBADYCHCADIAE2AhQgA0GRCjYCECADQQg2AgxBACECDJYBC0HvACECIAEgBEYNlQEgAygCACIAIAQgAWtqIQUgASAAa0ECaiEGAkADQCABLQAAIABBsNUAai0AAEcNAiAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMlgELIAMoAgQhACADQgA3AwAgAyAAIAZBAWoiARArIgBFDQIgA0HtADYCHCADIAE2AhQgAyAANgIMQQAhAgyVAQsgA0EANgIACyADKAIEIQAgA0EANgIEIAMgACABECsiAEUNgAEgA0HuADYCHCADIAE2AhQgAyAANgIMQQAhAgyTAQtB3AAhAgx5C0EAIQACQCADKAI4IgJFDQAgAigCNCICRQ0AIAMgAhEAACEACwJAIAAEQCAAQRVGDQEgA0EANgIcIAMgATYCFCADQeoNNgIQIANBJjYCDEEAIQIMkwELQdsAIQIMeQsgA0HsADYCHCADIAE2AhQgA0GAGzYCECADQRU2AgxBACECDJEBCyADLQApIgBBI0kNACAAQS5GDQAgA0EANgIcIAMgATYCFCADQckJNgIQIANBCDYCDEEAIQIMkAELQdoAIQIMdgsgASAERgRAQesAIQIMjwELAkAgAS0AAEEvRgRAIAFBAWohAQwBCyADQQA2AhwgAyABNgIUIANBsjg2AhAgA0EINgIMQQAhAgyPAQtB2QAhAgx1CyABIARHBEAgA0EONgIIIAMgATYCBEHYACECDHULQeoAIQIMjQELIAEgBEYEQEHpACECDI0BCyABLQAAQTBrIgBB/wFxQQpJBEAgAyAAOgAqIAFBAWohAUHXACECDHQLIAMoAgQhACADQQA2AgQgAyAAIAEQLyIARQ16IANB6AA2AhwgAyABNgIUIAMgADYCDEEAIQIMjAELIAEgBEYEQEHnACECDIwBCwJAIAEtAABBLkYEQCABQQFqIQEMAQsgAygCBCEAIANBADYCBCADIAAgARAvIgBFDXsgA0HmADYCHCADIAE2AhQgAyAANgIMQQAhAgyMAQtB1gAhAgxyCyABIARGBEBB5QAhAgyLAQtBACEAQQEhBUEBIQdBACECAkACQAJAAkACQAJ/AkACQAJAAkACQAJAAkAgAS0AAEEwaw4KCgkAAQIDBAUGCAsLQQIMBgtBAwwFC0EEDAQLQQUMAwtBBgwCC0EHDAELQQgLIQJBACEFQQAhBwwCC0EJIQJBASEAQQAhBUEAIQcMAQtBACEFQQEhAgsgAyACOgArIAFBAWohAQJAAkAgAy0ALkEQcQ0AAkACQAJAIAMtACoOAwEAAgQLIAdFDQMMAgsgAA0BDAILIAVFDQELIAMoAgQhACADQQA2AgQgAyAAIAEQLyIARQ0CIANB4gA2AhwgAyABNgIUIAMgADYCDEEAIQIMjQELIAMoAgQhACADQQA2AgQgAyAAIAEQLyIARQ19IANB4wA2AhwgAyABNgIUIAMgADYCDEEAIQIMjAELIAMoAgQhACADQQA2AgQgAyAAIAEQLyIARQ17IANB5AA2AhwgAyABNgIUIAMgADYCDAyLAQtB1AAhAgxxCyADLQApQSJGDYYBQdMAIQIMcAtBACEAAkAgAygCOCICRQ0AIAIoAkQiAkUNACADIAIRAAAhAAsgAEUEQEHVACECDHALIABBFUcEQCADQQA2AhwgAyABNgIUIANBpA02AhAgA0EhNgIMQQAhAgyJAQsgA0HhADYCHCADIAE2AhQgA0HQGjYCECADQRU2AgxBACECDIgBCyABIARGBEBB4AAhAgyIAQsCQAJAAkACQAJAIAEtAABBCmsOBAEEBAAECyABQQFqIQEMAQsgAUEBaiEBIANBL2otAABBAXFFDQELQdIAIQIMcAsgA0EANgIcIAMgATYCFCADQbYRNgIQIANBCTYCDEEAIQIMiAELIANBADYCHCADIAE2AhQgA0G2ETYCECADQQk2AgxBACECDIcBCyABIARGBEBB3wAhAgyHAQsgAS0AAEEKRgRAIAFBAWohAQwJCyADLQAuQcAAcQ0IIANBADYCHCADIAE2AhQgA0G2ETYCECADQQI2AgxBACECDIYBCyABIARGBEBB3QAhAgyGAQsgAS0AACICQQ1GBEAgAUEBaiEBQdAAIQIMbQsgASEAIAJBCWsOBAUBAQUBCyAEIAEiAEYEQEHcACECDIUBCyAALQAAQQpHDQAgAEEBagwCC0EAIQIgA0EANgIcIAMgADYCFCADQcotNgIQIANBBzYCDAyDAQsgASAERgRAQdsAIQIMgwELAkAgAS0AAEEJaw4EAwAAAwALIAFBAWoLIQFBzgAhAgxoCyABIARGBEBB2gAhAgyBAQsgAS0AAEEJaw4EAAEBAAELQQAhAiADQQA2AhwgA0GaEjYCECADQQc2AgwgAyABQQFqNgIUDH8LIANBgBI7ASpBACEAAkAgAygCOCICRQ0AIAIoAjgiAkUNACADIAIRAAAhAAsgAEUNACAAQRVHDQEgA0HZADYCHCADIAE2AhQgA0HqGjYCECADQRU2AgxBACECDH4LQc0AIQIMZAsgA0EANgIcIAMgATYCFCADQckNNgIQIANBGjYCDEEAIQIMfAsgASAERgRAQdkAIQIMfAsgAS0AAEEgRw09IAFBAWohASADLQAuQQFxDT0gA0EANgIcIAMgATYCFCADQcIcNgIQIANBHjYCDEEAIQIMewsgASAERgRAQdgAIQIMewsCQAJAAkACQAJAIAEtAAAiAEEKaw4EAgMDAAELIAFBAWohAUEsIQIMZQsgAEE6Rw0BIANBADYCHCADIAE2AhQgA0HnETYCECADQQo2AgxBACECDH0LIAFBAWohASADQS9qLQAAQQFxRQ1zIAMtADJBgAFxRQRAIANBMmohAiADEDVBACEAAkAgAygCOCIGRQ0AIAYoAigiBkUNACADIAYRAAAhAAsCQAJAIAAOFk1MSwEBAQEBAQEBAQEBAQEBAQEBAQABCyADQSk2AhwgAyABNgIUIANBrBk2AhAgA0EVNgIMQQAhAgx+CyADQQA2AhwgAyABNgIUIANB5Qs2AhAgA0ERNgIMQQAhAgx9C0EAIQACQCADKAI4IgJFDQAgAigCXCICRQ0AIAMgAhEAACEACyAARQ1ZIABBFUcNASADQQU2AhwgAyABNgIUIANBmxs2AhAgA0EVNgIMQQAhAgx8C0HLACECDGILQQAhAiADQQA2AhwgAyABNgIUIANBkA42AhAgA0EUNgIMDHoLIAMgAy8BMkGAAXI7ATIMOwsgASAERwRAIANBETYCCCADIAE2AgRBygAhAgxgC0HXACECDHgLIAEgBEYEQEHWACECDHgLAkACQAJAAkAgAS0AACIAQSByIAAgAEHBAGtB/wFxQRpJG0H/AXFB4wBrDhMAQEBAQEBAQEBAQEBAAUBAQAIDQAsgAUEBaiEBQcYAIQIMYQsgAUEBaiEBQccAIQIMYAsgAUEBaiEBQcgAIQIMXwsgAUEBaiEBQckAIQIMXgtB1QAhAiAEIAEiAEYNdiAEIAFrIAMoAgAiAWohBiAAIAFrQQVqIQcDQCABQZDIAGotAAAgAC0AACIFQSByIAUgBUHBAGtB/wFxQRpJG0H/AXFHDQhBBCABQQVGDQoaIAFBAWohASAEIABBAWoiAEcNAAsgAyAGNgIADHYLQdQAIQIgBCABIgBGDXUgBCABayADKAIAIgFqIQYgACABa0EPaiEHA0AgAUGAyABqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw0HQQMgAUEPRg0JGiABQQFqIQEgBCAAQQFqIgBHDQALIAMgBjYCAAx1C0HTACECIAQgASIARg10IAQgAWsgAygCACIBaiEGIAAgAWtBDmohBwNAIAFB4scAai0AACAALQAAIgVBIHIgBSAFQcEAa0H/AXFBGkkbQf8BcUcNBiABQQ5GDQcgAUEBaiEBIAQgAEEBaiIARw0ACyADIAY2AgAMdAtB0gAhAiAEIAEiAEYNcyAEIAFrIAMoAgAiAWohBSAAIAFrQQFqIQYDQCABQeDHAGotAAAgAC0AACIHQSByIAcgB0HBAGtB/wFxQRpJG0H/AXFHDQUgAUEBRg0CIAFBAWohASAEIABBAWoiAEcNAAsgAyAFNgIADHMLIAEgBEYEQEHRACECDHMLAkACQCABLQAAIgBBIHIgACAAQcEAa0H/AXFBGkkbQf8BcUHuAGsOBwA5OTk5OQE5CyABQQFqIQFBwwAhAgxaCyABQQFqIQFBxAAhAgxZCyADQQA2AgAgBkEBaiEBQcUAIQIMWAtB0AAhAiAEIAEiAEYNcCAEIAFrIAMoAgAiAWohBiAAIAFrQQlqIQcDQCABQdbHAGotAAAgAC0AACIFQSByIAUgBUHBAGtB/wFxQRpJG0H/AXFHDQJBAiABQQlGDQQaIAFBAWohASAEIABBAWoiAEcNAAsgAyAGNgIADHALQc8AIQIgBCABIgBGDW8gBCABayADKAIAIgFqIQYgACABa0EFaiEHA0AgAUHQxwBqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw0BIAFBBUYNAiABQQFqIQEgBCAAQQFqIgBHDQALIAMgBjYCAAxvCyAAIQEgA0EANgIADDMLQQELOgAsIANBADYCACAHQQFqIQELQS0hAgxSCwJAA0AgAS0AAEHQxQBqLQAAQQFHDQEgBCABQQFqIgFHDQALQc0AIQIMawtBwgAhAgxRCyABIARGBEBBzAAhAgxqCyABLQAAQTpGBEAgAygCBCEAIANBADYCBCADIAAgARAwIgBFDTMgA0HLADYCHCADIAA2AgwgAyABQQFqNgIUQQAhAgxqCyADQQA2AhwgAyABNgIUIANB5xE2AhAgA0EKNgIMQQAhAgxpCwJAAkAgAy0ALEECaw4CAAEnCyADQTNqLQAAQQJxRQ0mIAMtAC5BAnENJiADQQA2AhwgAyABNgIUIANBphQ2AhAgA0ELNgIMQQAhAgxpCyADLQAyQSBxRQ0lIAMtAC5BAnENJSADQQA2AhwgAyABNgIUIANBvRM2AhAgA0EPNgIMQQAhAgxoC0EAIQACQCADKAI4IgJFDQAgAigCSCICRQ0AIAMgAhEAACEACyAARQRAQcEAIQIMTwsgAEEVRwRAIANBADYCHCADIAE2AhQgA0GmDzYCECADQRw2AgxBACECDGgLIANBygA2AhwgAyABNgIUIANBhRw2AhAgA0EVNgIMQQAhAgxnCyABIARHBEAgASECA0AgBCACIgFrQRBOBEAgAUEQaiEC/Qz/////////////////////IAH9AAAAIg1BB/1sIA39DODg4ODg4ODg4ODg4ODg4OD9bv0MX19fX19fX19fX19fX19fX/0mIA39DAkJCQkJCQkJCQkJCQkJCQn9I/1Q/VL9ZEF/c2giAEEQRg0BIAAgAWohAQwYCyABIARGBEBBxAAhAgxpCyABLQAAQcDBAGotAABBAUcNFyAEIAFBAWoiAkcNAAtBxAAhAgxnC0HEACECDGYLIAEgBEcEQANAAkAgAS0AACIAQSByIAAgAEHBAGtB/wFxQRpJG0H/AXEiAEEJRg0AIABBIEYNAAJAAkACQAJAIABB4wBrDhMAAwMDAwMDAwEDAwMDAwMDAwMCAwsgAUEBaiEBQTYhAgxSCyABQQFqIQFBNyECDFELIAFBAWohAUE4IQIMUAsMFQsgBCABQQFqIgFHDQALQTwhAgxmC0E8IQIMZQsgASAERgRAQcgAIQIMZQsgA0ESNgIIIAMgATYCBAJAAkACQAJAAkAgAy0ALEEBaw4EFAABAgkLIAMtADJBIHENA0HgASECDE8LAkAgAy8BMiIAQQhxRQ0AIAMtAChBAUcNACADLQAuQQhxRQ0CCyADIABB9/sDcUGABHI7ATIMCwsgAyADLwEyQRByOwEyDAQLIANBADYCBCADIAEgARAxIgAEQCADQcEANgIcIAMgADYCDCADIAFBAWo2AhRBACECDGYLIAFBAWohAQxYCyADQQA2AhwgAyABNgIUIANB9BM2AhAgA0EENgIMQQAhAgxkC0HHACECIAEgBEYNYyADKAIAIgAgBCABa2ohBSABIABrQQZqIQYCQANAIABBwMUAai0AACABLQAAQSByRw0BIABBBkYNSiAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAxkCyADQQA2AgAMBQsCQCABIARHBEADQCABLQAAQcDDAGotAAAiAEEBRwRAIABBAkcNAyABQQFqIQEMBQsgBCABQQFqIgFHDQALQcUAIQIMZAtBxQAhAgxjCwsgA0EAOgAsDAELQQshAgxHC0E/IQIMRgsCQAJAA0AgAS0AACIAQSBHBEACQCAAQQprDgQDBQUDAAsgAEEsRg0DDAQLIAQgAUEBaiIBRw0AC0HGACECDGALIANBCDoALAwOCyADLQAoQQFHDQIgAy0ALkEIcQ0CIAMoAgQhACADQQA2AgQgAyAAIAEQMSIABEAgA0HCADYCHCADIAA2AgwgAyABQQFqNgIUQQAhAgxfCyABQQFqIQEMUAtBOyECDEQLAkADQCABLQAAIgBBIEcgAEEJR3ENASAEIAFBAWoiAUcNAAtBwwAhAgxdCwtBPCECDEILAkACQCABIARHBEADQCABLQAAIgBBIEcEQCAAQQprDgQDBAQDBAsgBCABQQFqIgFHDQALQT8hAgxdC0E/IQIMXAsgAyADLwEyQSByOwEyDAoLIAMoAgQhACADQQA2AgQgAyAAIAEQMSIARQ1OIANBPjYCHCADIAE2AhQgAyAANgIMQQAhAgxaCwJAIAEgBEcEQANAIAEtAABBwMMAai0AACIAQQFHBEAgAEECRg0DDAwLIAQgAUEBaiIBRw0AC0E3IQIMWwtBNyECDFoLIAFBAWohAQwEC0E7IQIgBCABIgBGDVggBCABayADKAIAIgFqIQYgACABa0EFaiEHAkADQCABQZDIAGotAAAgAC0AACIFQSByIAUgBUHBAGtB/wFxQRpJG0H/AXFHDQEgAUEFRgRAQQchAQw/CyABQQFqIQEgBCAAQQFqIgBHDQALIAMgBjYCAAxZCyADQQA2AgAgACEBDAULQTohAiAEIAEiAEYNVyAEIAFrIAMoAgAiAWohBiAAIAFrQQhqIQcCQANAIAFBtMEAai0AACAALQAAIgVBIHIgBSAFQcEAa0H/AXFBGkkbQf8BcUcNASABQQhGBEBBBSEBDD4LIAFBAWohASAEIABBAWoiAEcNAAsgAyAGNgIADFgLIANBADYCACAAIQEMBAtBOSECIAQgASIARg1WIAQgAWsgAygCACIBaiEGIAAgAWtBA2ohBwJAA0AgAUGwwQBqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw0BIAFBA0YEQEEGIQEMPQsgAUEBaiEBIAQgAEEBaiIARw0ACyADIAY2AgAMVwsgA0EANgIAIAAhAQwDCwJAA0AgAS0AACIAQSBHBEAgAEEKaw4EBwQEBwILIAQgAUEBaiIBRw0AC0E4IQIMVgsgAEEsRw0BIAFBAWohAEEBIQECQAJAAkACQAJAIAMtACxBBWsOBAMBAgQACyAAIQEMBAtBAiEBDAELQQQhAQsgA0EBOgAsIAMgAy8BMiABcjsBMiAAIQEMAQsgAyADLwEyQQhyOwEyIAAhAQtBPiECDDsLIANBADoALAtBOSECDDkLIAEgBEYEQEE2IQIMUgsCQAJAAkACQAJAIAEtAABBCmsOBAACAgECCyADKAIEIQAgA0EANgIEIAMgACABEDEiAEUNAiADQTM2AhwgAyABNgIUIAMgADYCDEEAIQIMVQsgAygCBCEAIANBADYCBCADIAAgARAxIgBFBEAgAUEBaiEBDAYLIANBMjYCHCADIAA2AgwgAyABQQFqNgIUQQAhAgxUCyADLQAuQQFxBEBB3wEhAgw7CyADKAIEIQAgA0EANgIEIAMgACABEDEiAA0BDEkLQTQhAgw5CyADQTU2AhwgAyABNgIUIAMgADYCDEEAIQIMUQtBNSECDDcLIANBL2otAABBAXENACADQQA2AhwgAyABNgIUIANB6xY2AhAgA0EZNgIMQQAhAgxPC0EzIQIMNQsgASAERgRAQTIhAgxOCwJAIAEtAABBCkYEQCABQQFqIQEMAQsgA0EANgIcIAMgATYCFCADQZIXNgIQIANBAzYCDEEAIQIMTgtBMiECDDQLIAEgBEYEQEExIQIMTQsCQCABLQAAIgBBCUYNACAAQSBGDQBBASECAkAgAy0ALEEFaw4EBgQFAA0LIAMgAy8BMkEIcjsBMgwMCyADLQAuQQFxRQ0BIAMtACxBCEcNACADQQA6ACwLQT0hAgwyCyADQQA2AhwgAyABNgIUIANBwhY2AhAgA0EKNgIMQQAhAgxKC0ECIQIMAQtBBCECCyADQQE6ACwgAyADLwEyIAJyOwEyDAYLIAEgBEYEQEEwIQIMRwsgAS0AAEEKRgRAIAFBAWohAQwBCyADLQAuQQFxDQAgA0EANgIcIAMgATYCFCADQdwoNgIQIANBAjYCDEEAIQIMRgtBMCECDCwLIAFBAWohAUExIQIMKwsgASAERgRAQS8hAgxECyABLQAAIgBBCUcgAEEgR3FFBEAgAUEBaiEBIAMtAC5BAXENASADQQA2AhwgAyABNgIUIANBlxA2AhAgA0EKNgIMQQAhAgxEC0EBIQICQAJAAkACQAJAAkAgAy0ALEECaw4HBQQEAwECAAQLIAMgAy8BMkEIcjsBMgwDC0ECIQIMAQtBBCECCyADQQE6ACwgAyADLwEyIAJyOwEyC0EvIQIMKwsgA0EANgIcIAMgATYCFCADQYQTNgIQIANBCzYCDEEAIQIMQwtB4QEhAgwpCyABIARGBEBBLiECDEILIANBADYCBCADQRI2AgggAyABIAEQMSIADQELQS4hAgwnCyADQS02AhwgAyABNgIUIAMgADYCDEEAIQIMPwtBACEAAkAgAygCOCICRQ0AIAIoAkwiAkUNACADIAIRAAAhAAsgAEUNACAAQRVHDQEgA0HYADYCHCADIAE2AhQgA0GzGzYCECADQRU2AgxBACECDD4LQcwAIQIMJAsgA0EANgIcIAMgATYCFCADQbMONgIQIANBHTYCDEEAIQIMPAsgASAERgRAQc4AIQIMPAsgAS0AACIAQSBGDQIgAEE6Rg0BCyADQQA6ACxBCSECDCELIAMoAgQhACADQQA2AgQgAyAAIAEQMCIADQEMAgsgAy0ALkEBcQRAQd4BIQIMIAsgAygCBCEAIANBADYCBCADIAAgARAwIgBFDQIgA0EqNgIcIAMgADYCDCADIAFBAWo2AhRBACECDDgLIANBywA2AhwgAyAANgIMIAMgAUEBajYCFEEAIQIMNwsgAUEBaiEBQcAAIQIMHQsgAUEBaiEBDCwLIAEgBEYEQEErIQIMNQsCQCABLQAAQQpGBEAgAUEBaiEBDAELIAMtAC5BwABxRQ0GCyADLQAyQYABcQRAQQAhAAJAIAMoAjgiAkUNACACKAJcIgJFDQAgAyACEQAAIQALIABFDRIgAEEVRgRAIANBBTYCHCADIAE2AhQgA0GbGzYCECADQRU2AgxBACECDDYLIANBADYCHCADIAE2AhQgA0GQDjYCECADQRQ2AgxBACECDDULIANBMmohAiADEDVBACEAAkAgAygCOCIGRQ0AIAYoAigiBkUNACADIAYRAAAhAAsgAA4WAgEABAQEBAQEBAQEBAQEBAQEBAQEAwQLIANBAToAMAsgAiACLwEAQcAAcjsBAAtBKyECDBgLIANBKTYCHCADIAE2AhQgA0GsGTYCECADQRU2AgxBACECDDALIANBADYCHCADIAE2AhQgA0HlCzYCECADQRE2AgxBACECDC8LIANBADYCHCADIAE2AhQgA0GlCzYCECADQQI2AgxBACECDC4LQQEhByADLwEyIgVBCHFFBEAgAykDIEIAUiEHCwJAIAMtADAEQEEBIQAgAy0AKUEFRg0BIAVBwABxRSAHcUUNAQsCQCADLQAoIgJBAkYEQEEBIQAgAy8BNCIGQeUARg0CQQAhACAFQcAAcQ0CIAZB5ABGDQIgBkHmAGtBAkkNAiAGQcwBRg0CIAZBsAJGDQIMAQtBACEAIAVBwABxDQELQQIhACAFQQhxDQAgBUGABHEEQAJAIAJBAUcNACADLQAuQQpxDQBBBSEADAILQQQhAAwBCyAFQSBxRQRAIAMQNkEAR0ECdCEADAELQQBBAyADKQMgUBshAAsgAEEBaw4FAgAHAQMEC0ERIQIMEwsgA0EBOgAxDCkLQQAhAgJAIAMoAjgiAEUNACAAKAIwIgBFDQAgAyAAEQAAIQILIAJFDSYgAkEVRgRAIANBAzYCHCADIAE2AhQgA0HSGzYCECADQRU2AgxBACECDCsLQQAhAiADQQA2AhwgAyABNgIUIANB3Q42AhAgA0ESNgIMDCoLIANBADYCHCADIAE2AhQgA0H5IDYCECADQQ82AgxBACECDCkLQQAhAAJAIAMoAjgiAkUNACACKAIwIgJFDQAgAyACEQAAIQALIAANAQtBDiECDA4LIABBFUYEQCADQQI2AhwgAyABNgIUIANB0hs2AhAgA0EVNgIMQQAhAgwnCyADQQA2AhwgAyABNgIUIANB3Q42AhAgA0ESNgIMQQAhAgwmC0EqIQIMDAsgASAERwRAIANBCTYCCCADIAE2AgRBKSECDAwLQSYhAgwkCyADIAMpAyAiDCAEIAFrrSIKfSILQgAgCyAMWBs3AyAgCiAMVARAQSUhAgwkCyADKAIEIQAgA0EANgIEIAMgACABIAynaiIBEDIiAEUNACADQQU2AhwgAyABNgIUIAMgADYCDEEAIQIMIwtBDyECDAkLQgAhCgJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQCABLQAAQTBrDjcXFgABAgMEBQYHFBQUFBQUFAgJCgsMDRQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUDg8QERITFAtCAiEKDBYLQgMhCgwVC0IEIQoMFAtCBSEKDBMLQgYhCgwSC0IHIQoMEQtCCCEKDBALQgkhCgwPC0IKIQoMDgtCCyEKDA0LQgwhCgwMC0INIQoMCwtCDiEKDAoLQg8hCgwJC0IKIQoMCAtCCyEKDAcLQgwhCgwGC0INIQoMBQtCDiEKDAQLQg8hCgwDCyADQQA2AhwgAyABNgIUIANBnxU2AhAgA0EMNgIMQQAhAgwhCyABIARGBEBBIiECDCELQgAhCgJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkAgAS0AAEEwaw43FRQAAQIDBAUGBxYWFhYWFhYICQoLDA0WFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFg4PEBESExYLQgIhCgwUC0IDIQoMEwtCBCEKDBILQgUhCgwRC0IGIQoMEAtCByEKDA8LQgghCgwOC0IJIQoMDQtCCiEKDAwLQgshCgwLC0IMIQoMCgtCDSEKDAkLQg4hCgwIC0IPIQoMBwtCCiEKDAYLQgshCgwFC0IMIQoMBAtCDSEKDAMLQg4hCgwCC0IPIQoMAQtCASEKCyABQQFqIQEgAykDICILQv//////////D1gEQCADIAtCBIYgCoQ3AyAMAgsgA0EANgIcIAMgATYCFCADQbUJNgIQIANBDDYCDEEAIQIMHgtBJyECDAQLQSghAgwDCyADIAE6ACwgA0EANgIAIAdBAWohAUEMIQIMAgsgA0EANgIAIAZBAWohAUEKIQIMAQsgAUEBaiEBQQghAgwACwALQQAhAiADQQA2AhwgAyABNgIUIANBsjg2AhAgA0EINgIMDBcLQQAhAiADQQA2AhwgAyABNgIUIANBgxE2AhAgA0EJNgIMDBYLQQAhAiADQQA2AhwgAyABNgIUIANB3wo2AhAgA0EJNgIMDBULQQAhAiADQQA2AhwgAyABNgIUIANB7RA2AhAgA0EJNgIMDBQLQQAhAiADQQA2AhwgAyABNgIUIANB0hE2AhAgA0EJNgIMDBMLQQAhAiADQQA2AhwgAyABNgIUIANBsjg2AhAgA0EINgIMDBILQQAhAiADQQA2AhwgAyABNgIUIANBgxE2AhAgA0EJNgIMDBELQQAhAiADQQA2AhwgAyABNgIUIANB3wo2AhAgA0EJNgIMDBALQQAhAiADQQA2AhwgAyABNgIUIANB7RA2AhAgA0EJNgIMDA8LQQAhAiADQQA2AhwgAyABNgIUIANB0hE2AhAgA0EJNgIMDA4LQQAhAiADQQA2AhwgAyABNgIUIANBuRc2AhAgA0EPNgIMDA0LQQAhAiADQQA2AhwgAyABNgIUIANBuRc2AhAgA0EPNgIMDAwLQQAhAiADQQA2AhwgAyABNgIUIANBmRM2AhAgA0ELNgIMDAsLQQAhAiADQQA2AhwgAyABNgIUIANBnQk2AhAgA0ELNgIMDAoLQQAhAiADQQA2AhwgAyABNgIUIANBlxA2AhAgA0EKNgIMDAkLQQAhAiADQQA2AhwgAyABNgIUIANBsRA2AhAgA0EKNgIMDAgLQQAhAiADQQA2AhwgAyABNgIUIANBux02AhAgA0ECNgIMDAcLQQAhAiADQQA2AhwgAyABNgIUIANBlhY2AhAgA0ECNgIMDAYLQQAhAiADQQA2AhwgAyABNgIUIANB+Rg2AhAgA0ECNgIMDAULQQAhAiADQQA2AhwgAyABNgIUIANBxBg2AhAgA0ECNgIMDAQLIANBAjYCHCADIAE2AhQgA0GpHjYCECADQRY2AgxBACECDAMLQd4AIQIgASAERg0CIAlBCGohByADKAIAIQUCQAJAIAEgBEcEQCAFQZbIAGohCCAEIAVqIAFrIQYgBUF/c0EKaiIFIAFqIQADQCABLQAAIAgtAABHBEBBAiEIDAMLIAVFBEBBACEIIAAhAQwDCyAFQQFrIQUgCEEBaiEIIAQgAUEBaiIBRw0ACyAGIQUgBCEBCyAHQQE2AgAgAyAFNgIADAELIANBADYCACAHIAg2AgALIAcgATYCBCAJKAIMIQACQAJAIAkoAghBAWsOAgQBAAsgA0EANgIcIANBwh42AhAgA0EXNgIMIAMgAEEBajYCFEEAIQIMAwsgA0EANgIcIAMgADYCFCADQdceNgIQIANBCTYCDEEAIQIMAgsgASAERgRAQSghAgwCCyADQQk2AgggAyABNgIEQSchAgwBCyABIARGBEBBASECDAELA0ACQAJAAkAgAS0AAEEKaw4EAAEBAAELIAFBAWohAQwBCyABQQFqIQEgAy0ALkEgcQ0AQQAhAiADQQA2AhwgAyABNgIUIANBoSE2AhAgA0EFNgIMDAILQQEhAiABIARHDQALCyAJQRBqJAAgAkUEQCADKAIMIQAMAQsgAyACNgIcQQAhACADKAIEIgFFDQAgAyABIAQgAygCCBEBACIBRQ0AIAMgBDYCFCADIAE2AgwgASEACyAAC74CAQJ/IABBADoAACAAQeQAaiIBQQFrQQA6AAAgAEEAOgACIABBADoAASABQQNrQQA6AAAgAUECa0EAOgAAIABBADoAAyABQQRrQQA6AABBACAAa0EDcSIBIABqIgBBADYCAEHkACABa0F8cSICIABqIgFBBGtBADYCAAJAIAJBCUkNACAAQQA2AgggAEEANgIEIAFBCGtBADYCACABQQxrQQA2AgAgAkEZSQ0AIABBADYCGCAAQQA2AhQgAEEANgIQIABBADYCDCABQRBrQQA2AgAgAUEUa0EANgIAIAFBGGtBADYCACABQRxrQQA2AgAgAiAAQQRxQRhyIgJrIgFBIEkNACAAIAJqIQADQCAAQgA3AxggAEIANwMQIABCADcDCCAAQgA3AwAgAEEgaiEAIAFBIGsiAUEfSw0ACwsLVgEBfwJAIAAoAgwNAAJAAkACQAJAIAAtADEOAwEAAwILIAAoAjgiAUUNACABKAIwIgFFDQAgACABEQAAIgENAwtBAA8LAAsgAEHKGTYCEEEOIQELIAELGgAgACgCDEUEQCAAQd4fNgIQIABBFTYCDAsLFAAgACgCDEEVRgRAIABBADYCDAsLFAAgACgCDEEWRgRAIABBADYCDAsLBwAgACgCDAsHACAAKAIQCwkAIAAgATYCEAsHACAAKAIUCysAAkAgAEEnTw0AQv//////CSAArYhCAYNQDQAgAEECdEHQOGooAgAPCwALFwAgAEEvTwRAAAsgAEECdEHsOWooAgALvwkBAX9B9C0hAQJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAIABB5ABrDvQDY2IAAWFhYWFhYQIDBAVhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhBgcICQoLDA0OD2FhYWFhEGFhYWFhYWFhYWFhEWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYRITFBUWFxgZGhthYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhHB0eHyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2YTc4OTphYWFhYWFhYTthYWE8YWFhYT0+P2FhYWFhYWFhQGFhQWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYUJDREVGR0hJSktMTU5PUFFSU2FhYWFhYWFhVFVWV1hZWlthXF1hYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFeYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhX2BhC0HqLA8LQZgmDwtB7TEPC0GgNw8LQckpDwtBtCkPC0GWLQ8LQesrDwtBojUPC0HbNA8LQeApDwtB4yQPC0HVJA8LQe4kDwtB5iUPC0HKNA8LQdA3DwtBqjUPC0H1LA8LQfYmDwtBgiIPC0HyMw8LQb4oDwtB5zcPC0HNIQ8LQcAhDwtBuCUPC0HLJQ8LQZYkDwtBjzQPC0HNNQ8LQd0qDwtB7jMPC0GcNA8LQZ4xDwtB9DUPC0HlIg8LQa8lDwtBmTEPC0GyNg8LQfk2DwtBxDIPC0HdLA8LQYIxDwtBwTEPC0GNNw8LQckkDwtB7DYPC0HnKg8LQcgjDwtB4iEPC0HJNw8LQaUiDwtBlCIPC0HbNg8LQd41DwtBhiYPC0G8Kw8LQYsyDwtBoCMPC0H2MA8LQYAsDwtBiSsPC0GkJg8LQfIjDwtBgSgPC0GrMg8LQesnDwtBwjYPC0GiJA8LQc8qDwtB3CMPC0GHJw8LQeQ0DwtBtyIPC0GtMQ8LQdUiDwtBrzQPC0HeJg8LQdYyDwtB9DQPC0GBOA8LQfQ3DwtBkjYPC0GdJw8LQYIpDwtBjSMPC0HXMQ8LQb01DwtBtDcPC0HYMA8LQbYnDwtBmjgPC0GnKg8LQcQnDwtBriMPC0H1Ig8LAAtByiYhAQsgAQsXACAAIAAvAS5B/v8DcSABQQBHcjsBLgsaACAAIAAvAS5B/f8DcSABQQBHQQF0cjsBLgsaACAAIAAvAS5B+/8DcSABQQBHQQJ0cjsBLgsaACAAIAAvAS5B9/8DcSABQQBHQQN0cjsBLgsaACAAIAAvAS5B7/8DcSABQQBHQQR0cjsBLgsaACAAIAAvAS5B3/8DcSABQQBHQQV0cjsBLgsaACAAIAAvAS5Bv/8DcSABQQBHQQZ0cjsBLgsaACAAIAAvAS5B//4DcSABQQBHQQd0cjsBLgsaACAAIAAvAS5B//0DcSABQQBHQQh0cjsBLgsaACAAIAAvAS5B//sDcSABQQBHQQl0cjsBLgs+AQJ/AkAgACgCOCIDRQ0AIAMoAgQiA0UNACAAIAEgAiABayADEQEAIgRBf0cNACAAQeESNgIQQRghBAsgBAs+AQJ/AkAgACgCOCIDRQ0AIAMoAggiA0UNACAAIAEgAiABayADEQEAIgRBf0cNACAAQfwRNgIQQRghBAsgBAs+AQJ/AkAgACgCOCIDRQ0AIAMoAgwiA0UNACAAIAEgAiABayADEQEAIgRBf0cNACAAQewKNgIQQRghBAsgBAs+AQJ/AkAgACgCOCIDRQ0AIAMoAhAiA0UNACAAIAEgAiABayADEQEAIgRBf0cNACAAQfoeNgIQQRghBAsgBAs+AQJ/AkAgACgCOCIDRQ0AIAMoAhQiA0UNACAAIAEgAiABayADEQEAIgRBf0cNACAAQcsQNgIQQRghBAsgBAs+AQJ/AkAgACgCOCIDRQ0AIAMoAhgiA0UNACAAIAEgAiABayADEQEAIgRBf0cNACAAQbcfNgIQQRghBAsgBAs+AQJ/AkAgACgCOCIDRQ0AIAMoAhwiA0UNACAAIAEgAiABayADEQEAIgRBf0cNACAAQb8VNgIQQRghBAsgBAs+AQJ/AkAgACgCOCIDRQ0AIAMoAiwiA0UNACAAIAEgAiABayADEQEAIgRBf0cNACAAQf4INgIQQRghBAsgBAs+AQJ/AkAgACgCOCIDRQ0AIAMoAiAiA0UNACAAIAEgAiABayADEQEAIgRBf0cNACAAQYwdNgIQQRghBAsgBAs+AQJ/AkAgACgCOCIDRQ0AIAMoAiQiA0UNACAAIAEgAiABayADEQEAIgRBf0cNACAAQeYVNgIQQRghBAsgBAs4ACAAAn8gAC8BMkEUcUEURgRAQQEgAC0AKEEBRg0BGiAALwE0QeUARgwBCyAALQApQQVGCzoAMAtZAQJ/AkAgAC0AKEEBRg0AIAAvATQiAUHkAGtB5ABJDQAgAUHMAUYNACABQbACRg0AIAAvATIiAEHAAHENAEEBIQIgAEGIBHFBgARGDQAgAEEocUUhAgsgAguMAQECfwJAAkACQCAALQAqRQ0AIAAtACtFDQAgAC8BMiIBQQJxRQ0BDAILIAAvATIiAUEBcUUNAQtBASECIAAtAChBAUYNACAALwE0IgBB5ABrQeQASQ0AIABBzAFGDQAgAEGwAkYNACABQcAAcQ0AQQAhAiABQYgEcUGABEYNACABQShxQQBHIQILIAILcwAgAEEQav0MAAAAAAAAAAAAAAAAAAAAAP0LAwAgAP0MAAAAAAAAAAAAAAAAAAAAAP0LAwAgAEEwav0MAAAAAAAAAAAAAAAAAAAAAP0LAwAgAEEgav0MAAAAAAAAAAAAAAAAAAAAAP0LAwAgAEH9ATYCHAsGACAAEDoLmi0BC38jAEEQayIKJABB3NUAKAIAIglFBEBBnNkAKAIAIgVFBEBBqNkAQn83AgBBoNkAQoCAhICAgMAANwIAQZzZACAKQQhqQXBxQdiq1aoFcyIFNgIAQbDZAEEANgIAQYDZAEEANgIAC0GE2QBBwNkENgIAQdTVAEHA2QQ2AgBB6NUAIAU2AgBB5NUAQX82AgBBiNkAQcCmAzYCAANAIAFBgNYAaiABQfTVAGoiAjYCACACIAFB7NUAaiIDNgIAIAFB+NUAaiADNgIAIAFBiNYAaiABQfzVAGoiAzYCACADIAI2AgAgAUGQ1gBqIAFBhNYAaiICNgIAIAIgAzYCACABQYzWAGogAjYCACABQSBqIgFBgAJHDQALQczZBEGBpgM2AgBB4NUAQazZACgCADYCAEHQ1QBBgKYDNgIAQdzVAEHI2QQ2AgBBzP8HQTg2AgBByNkEIQkLAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkAgAEHsAU0EQEHE1QAoAgAiBkEQIABBE2pBcHEgAEELSRsiBEEDdiIAdiIBQQNxBEACQCABQQFxIAByQQFzIgJBA3QiAEHs1QBqIgEgAEH01QBqKAIAIgAoAggiA0YEQEHE1QAgBkF+IAJ3cTYCAAwBCyABIAM2AgggAyABNgIMCyAAQQhqIQEgACACQQN0IgJBA3I2AgQgACACaiIAIAAoAgRBAXI2AgQMEQtBzNUAKAIAIgggBE8NASABBEACQEECIAB0IgJBACACa3IgASAAdHFoIgBBA3QiAkHs1QBqIgEgAkH01QBqKAIAIgIoAggiA0YEQEHE1QAgBkF+IAB3cSIGNgIADAELIAEgAzYCCCADIAE2AgwLIAIgBEEDcjYCBCAAQQN0IgAgBGshBSAAIAJqIAU2AgAgAiAEaiIEIAVBAXI2AgQgCARAIAhBeHFB7NUAaiEAQdjVACgCACEDAn9BASAIQQN2dCIBIAZxRQRAQcTVACABIAZyNgIAIAAMAQsgACgCCAsiASADNgIMIAAgAzYCCCADIAA2AgwgAyABNgIICyACQQhqIQFB2NUAIAQ2AgBBzNUAIAU2AgAMEQtByNUAKAIAIgtFDQEgC2hBAnRB9NcAaigCACIAKAIEQXhxIARrIQUgACECA0ACQCACKAIQIgFFBEAgAkEUaigCACIBRQ0BCyABKAIEQXhxIARrIgMgBUkhAiADIAUgAhshBSABIAAgAhshACABIQIMAQsLIAAoAhghCSAAKAIMIgMgAEcEQEHU1QAoAgAaIAMgACgCCCIBNgIIIAEgAzYCDAwQCyAAQRRqIgIoAgAiAUUEQCAAKAIQIgFFDQMgAEEQaiECCwNAIAIhByABIgNBFGoiAigCACIBDQAgA0EQaiECIAMoAhAiAQ0ACyAHQQA2AgAMDwtBfyEEIABBv39LDQAgAEETaiIBQXBxIQRByNUAKAIAIghFDQBBACAEayEFAkACQAJAAn9BACAEQYACSQ0AGkEfIARB////B0sNABogBEEmIAFBCHZnIgBrdkEBcSAAQQF0a0E+agsiBkECdEH01wBqKAIAIgJFBEBBACEBQQAhAwwBC0EAIQEgBEEZIAZBAXZrQQAgBkEfRxt0IQBBACEDA0ACQCACKAIEQXhxIARrIgcgBU8NACACIQMgByIFDQBBACEFIAIhAQwDCyABIAJBFGooAgAiByAHIAIgAEEddkEEcWpBEGooAgAiAkYbIAEgBxshASAAQQF0IQAgAg0ACwsgASADckUEQEEAIQNBAiAGdCIAQQAgAGtyIAhxIgBFDQMgAGhBAnRB9NcAaigCACEBCyABRQ0BCwNAIAEoAgRBeHEgBGsiAiAFSSEAIAIgBSAAGyEFIAEgAyAAGyEDIAEoAhAiAAR/IAAFIAFBFGooAgALIgENAAsLIANFDQAgBUHM1QAoAgAgBGtPDQAgAygCGCEHIAMgAygCDCIARwRAQdTVACgCABogACADKAIIIgE2AgggASAANgIMDA4LIANBFGoiAigCACIBRQRAIAMoAhAiAUUNAyADQRBqIQILA0AgAiEGIAEiAEEUaiICKAIAIgENACAAQRBqIQIgACgCECIBDQALIAZBADYCAAwNC0HM1QAoAgAiAyAETwRAQdjVACgCACEBAkAgAyAEayICQRBPBEAgASAEaiIAIAJBAXI2AgQgASADaiACNgIAIAEgBEEDcjYCBAwBCyABIANBA3I2AgQgASADaiIAIAAoAgRBAXI2AgRBACEAQQAhAgtBzNUAIAI2AgBB2NUAIAA2AgAgAUEIaiEBDA8LQdDVACgCACIDIARLBEAgBCAJaiIAIAMgBGsiAUEBcjYCBEHc1QAgADYCAEHQ1QAgATYCACAJIARBA3I2AgQgCUEIaiEBDA8LQQAhASAEAn9BnNkAKAIABEBBpNkAKAIADAELQajZAEJ/NwIAQaDZAEKAgISAgIDAADcCAEGc2QAgCkEMakFwcUHYqtWqBXM2AgBBsNkAQQA2AgBBgNkAQQA2AgBBgIAECyIAIARBxwBqIgVqIgZBACAAayIHcSICTwRAQbTZAEEwNgIADA8LAkBB/NgAKAIAIgFFDQBB9NgAKAIAIgggAmohACAAIAFNIAAgCEtxDQBBACEBQbTZAEEwNgIADA8LQYDZAC0AAEEEcQ0EAkACQCAJBEBBhNkAIQEDQCABKAIAIgAgCU0EQCAAIAEoAgRqIAlLDQMLIAEoAggiAQ0ACwtBABA7IgBBf0YNBSACIQZBoNkAKAIAIgFBAWsiAyAAcQRAIAIgAGsgACADakEAIAFrcWohBgsgBCAGTw0FIAZB/v///wdLDQVB/NgAKAIAIgMEQEH02AAoAgAiByAGaiEBIAEgB00NBiABIANLDQYLIAYQOyIBIABHDQEMBwsgBiADayAHcSIGQf7///8HSw0EIAYQOyEAIAAgASgCACABKAIEakYNAyAAIQELAkAgBiAEQcgAak8NACABQX9GDQBBpNkAKAIAIgAgBSAGa2pBACAAa3EiAEH+////B0sEQCABIQAMBwsgABA7QX9HBEAgACAGaiEGIAEhAAwHC0EAIAZrEDsaDAQLIAEiAEF/Rw0FDAMLQQAhAwwMC0EAIQAMCgsgAEF/Rw0CC0GA2QBBgNkAKAIAQQRyNgIACyACQf7///8HSw0BIAIQOyEAQQAQOyEBIABBf0YNASABQX9GDQEgACABTw0BIAEgAGsiBiAEQThqTQ0BC0H02ABB9NgAKAIAIAZqIgE2AgBB+NgAKAIAIAFJBEBB+NgAIAE2AgALAkACQAJAQdzVACgCACICBEBBhNkAIQEDQCAAIAEoAgAiAyABKAIEIgVqRg0CIAEoAggiAQ0ACwwCC0HU1QAoAgAiAUEARyAAIAFPcUUEQEHU1QAgADYCAAtBACEBQYjZACAGNgIAQYTZACAANgIAQeTVAEF/NgIAQejVAEGc2QAoAgA2AgBBkNkAQQA2AgADQCABQYDWAGogAUH01QBqIgI2AgAgAiABQezVAGoiAzYCACABQfjVAGogAzYCACABQYjWAGogAUH81QBqIgM2AgAgAyACNgIAIAFBkNYAaiABQYTWAGoiAjYCACACIAM2AgAgAUGM1gBqIAI2AgAgAUEgaiIBQYACRw0AC0F4IABrQQ9xIgEgAGoiAiAGQThrIgMgAWsiAUEBcjYCBEHg1QBBrNkAKAIANgIAQdDVACABNgIAQdzVACACNgIAIAAgA2pBODYCBAwCCyAAIAJNDQAgAiADSQ0AIAEoAgxBCHENAEF4IAJrQQ9xIgAgAmoiA0HQ1QAoAgAgBmoiByAAayIAQQFyNgIEIAEgBSAGajYCBEHg1QBBrNkAKAIANgIAQdDVACAANgIAQdzVACADNgIAIAIgB2pBODYCBAwBCyAAQdTVACgCAEkEQEHU1QAgADYCAAsgACAGaiEDQYTZACEBAkACQAJAA0AgAyABKAIARwRAIAEoAggiAQ0BDAILCyABLQAMQQhxRQ0BC0GE2QAhAQNAIAEoAgAiAyACTQRAIAMgASgCBGoiBSACSw0DCyABKAIIIQEMAAsACyABIAA2AgAgASABKAIEIAZqNgIEIABBeCAAa0EPcWoiCSAEQQNyNgIEIANBeCADa0EPcWoiBiAEIAlqIgRrIQEgAiAGRgRAQdzVACAENgIAQdDVAEHQ1QAoAgAgAWoiADYCACAEIABBAXI2AgQMCAtB2NUAKAIAIAZGBEBB2NUAIAQ2AgBBzNUAQczVACgCACABaiIANgIAIAQgAEEBcjYCBCAAIARqIAA2AgAMCAsgBigCBCIFQQNxQQFHDQYgBUF4cSEIIAVB/wFNBEAgBUEDdiEDIAYoAggiACAGKAIMIgJGBEBBxNUAQcTVACgCAEF+IAN3cTYCAAwHCyACIAA2AgggACACNgIMDAYLIAYoAhghByAGIAYoAgwiAEcEQCAAIAYoAggiAjYCCCACIAA2AgwMBQsgBkEUaiICKAIAIgVFBEAgBigCECIFRQ0EIAZBEGohAgsDQCACIQMgBSIAQRRqIgIoAgAiBQ0AIABBEGohAiAAKAIQIgUNAAsgA0EANgIADAQLQXggAGtBD3EiASAAaiIHIAZBOGsiAyABayIBQQFyNgIEIAAgA2pBODYCBCACIAVBNyAFa0EPcWpBP2siAyADIAJBEGpJGyIDQSM2AgRB4NUAQazZACgCADYCAEHQ1QAgATYCAEHc1QAgBzYCACADQRBqQYzZACkCADcCACADQYTZACkCADcCCEGM2QAgA0EIajYCAEGI2QAgBjYCAEGE2QAgADYCAEGQ2QBBADYCACADQSRqIQEDQCABQQc2AgAgBSABQQRqIgFLDQALIAIgA0YNACADIAMoAgRBfnE2AgQgAyADIAJrIgU2AgAgAiAFQQFyNgIEIAVB/wFNBEAgBUF4cUHs1QBqIQACf0HE1QAoAgAiAUEBIAVBA3Z0IgNxRQRAQcTVACABIANyNgIAIAAMAQsgACgCCAsiASACNgIMIAAgAjYCCCACIAA2AgwgAiABNgIIDAELQR8hASAFQf///wdNBEAgBUEmIAVBCHZnIgBrdkEBcSAAQQF0a0E+aiEBCyACIAE2AhwgAkIANwIQIAFBAnRB9NcAaiEAQcjVACgCACIDQQEgAXQiBnFFBEAgACACNgIAQcjVACADIAZyNgIAIAIgADYCGCACIAI2AgggAiACNgIMDAELIAVBGSABQQF2a0EAIAFBH0cbdCEBIAAoAgAhAwJAA0AgAyIAKAIEQXhxIAVGDQEgAUEddiEDIAFBAXQhASAAIANBBHFqQRBqIgYoAgAiAw0ACyAGIAI2AgAgAiAANgIYIAIgAjYCDCACIAI2AggMAQsgACgCCCIBIAI2AgwgACACNgIIIAJBADYCGCACIAA2AgwgAiABNgIIC0HQ1QAoAgAiASAETQ0AQdzVACgCACIAIARqIgIgASAEayIBQQFyNgIEQdDVACABNgIAQdzVACACNgIAIAAgBEEDcjYCBCAAQQhqIQEMCAtBACEBQbTZAEEwNgIADAcLQQAhAAsgB0UNAAJAIAYoAhwiAkECdEH01wBqIgMoAgAgBkYEQCADIAA2AgAgAA0BQcjVAEHI1QAoAgBBfiACd3E2AgAMAgsgB0EQQRQgBygCECAGRhtqIAA2AgAgAEUNAQsgACAHNgIYIAYoAhAiAgRAIAAgAjYCECACIAA2AhgLIAZBFGooAgAiAkUNACAAQRRqIAI2AgAgAiAANgIYCyABIAhqIQEgBiAIaiIGKAIEIQULIAYgBUF+cTYCBCABIARqIAE2AgAgBCABQQFyNgIEIAFB/wFNBEAgAUF4cUHs1QBqIQACf0HE1QAoAgAiAkEBIAFBA3Z0IgFxRQRAQcTVACABIAJyNgIAIAAMAQsgACgCCAsiASAENgIMIAAgBDYCCCAEIAA2AgwgBCABNgIIDAELQR8hBSABQf///wdNBEAgAUEmIAFBCHZnIgBrdkEBcSAAQQF0a0E+aiEFCyAEIAU2AhwgBEIANwIQIAVBAnRB9NcAaiEAQcjVACgCACICQQEgBXQiA3FFBEAgACAENgIAQcjVACACIANyNgIAIAQgADYCGCAEIAQ2AgggBCAENgIMDAELIAFBGSAFQQF2a0EAIAVBH0cbdCEFIAAoAgAhAAJAA0AgACICKAIEQXhxIAFGDQEgBUEddiEAIAVBAXQhBSACIABBBHFqQRBqIgMoAgAiAA0ACyADIAQ2AgAgBCACNgIYIAQgBDYCDCAEIAQ2AggMAQsgAigCCCIAIAQ2AgwgAiAENgIIIARBADYCGCAEIAI2AgwgBCAANgIICyAJQQhqIQEMAgsCQCAHRQ0AAkAgAygCHCIBQQJ0QfTXAGoiAigCACADRgRAIAIgADYCACAADQFByNUAIAhBfiABd3EiCDYCAAwCCyAHQRBBFCAHKAIQIANGG2ogADYCACAARQ0BCyAAIAc2AhggAygCECIBBEAgACABNgIQIAEgADYCGAsgA0EUaigCACIBRQ0AIABBFGogATYCACABIAA2AhgLAkAgBUEPTQRAIAMgBCAFaiIAQQNyNgIEIAAgA2oiACAAKAIEQQFyNgIEDAELIAMgBGoiAiAFQQFyNgIEIAMgBEEDcjYCBCACIAVqIAU2AgAgBUH/AU0EQCAFQXhxQezVAGohAAJ/QcTVACgCACIBQQEgBUEDdnQiBXFFBEBBxNUAIAEgBXI2AgAgAAwBCyAAKAIICyIBIAI2AgwgACACNgIIIAIgADYCDCACIAE2AggMAQtBHyEBIAVB////B00EQCAFQSYgBUEIdmciAGt2QQFxIABBAXRrQT5qIQELIAIgATYCHCACQgA3AhAgAUECdEH01wBqIQBBASABdCIEIAhxRQRAIAAgAjYCAEHI1QAgBCAIcjYCACACIAA2AhggAiACNgIIIAIgAjYCDAwBCyAFQRkgAUEBdmtBACABQR9HG3QhASAAKAIAIQQCQANAIAQiACgCBEF4cSAFRg0BIAFBHXYhBCABQQF0IQEgACAEQQRxakEQaiIGKAIAIgQNAAsgBiACNgIAIAIgADYCGCACIAI2AgwgAiACNgIIDAELIAAoAggiASACNgIMIAAgAjYCCCACQQA2AhggAiAANgIMIAIgATYCCAsgA0EIaiEBDAELAkAgCUUNAAJAIAAoAhwiAUECdEH01wBqIgIoAgAgAEYEQCACIAM2AgAgAw0BQcjVACALQX4gAXdxNgIADAILIAlBEEEUIAkoAhAgAEYbaiADNgIAIANFDQELIAMgCTYCGCAAKAIQIgEEQCADIAE2AhAgASADNgIYCyAAQRRqKAIAIgFFDQAgA0EUaiABNgIAIAEgAzYCGAsCQCAFQQ9NBEAgACAEIAVqIgFBA3I2AgQgACABaiIBIAEoAgRBAXI2AgQMAQsgACAEaiIHIAVBAXI2AgQgACAEQQNyNgIEIAUgB2ogBTYCACAIBEAgCEF4cUHs1QBqIQFB2NUAKAIAIQMCf0EBIAhBA3Z0IgIgBnFFBEBBxNUAIAIgBnI2AgAgAQwBCyABKAIICyICIAM2AgwgASADNgIIIAMgATYCDCADIAI2AggLQdjVACAHNgIAQczVACAFNgIACyAAQQhqIQELIApBEGokACABC0MAIABFBEA/AEEQdA8LAkAgAEH//wNxDQAgAEEASA0AIABBEHZAACIAQX9GBEBBtNkAQTA2AgBBfw8LIABBEHQPCwALC5lCIgBBgAgLDQEAAAAAAAAAAgAAAAMAQZgICwUEAAAABQBBqAgLCQYAAAAHAAAACABB5AgLwjJJbnZhbGlkIGNoYXIgaW4gdXJsIHF1ZXJ5AFNwYW4gY2FsbGJhY2sgZXJyb3IgaW4gb25fYm9keQBDb250ZW50LUxlbmd0aCBvdmVyZmxvdwBDaHVuayBzaXplIG92ZXJmbG93AEludmFsaWQgbWV0aG9kIGZvciBIVFRQL3gueCByZXF1ZXN0AEludmFsaWQgbWV0aG9kIGZvciBSVFNQL3gueCByZXF1ZXN0AEV4cGVjdGVkIFNPVVJDRSBtZXRob2QgZm9yIElDRS94LnggcmVxdWVzdABJbnZhbGlkIGNoYXIgaW4gdXJsIGZyYWdtZW50IHN0YXJ0AEV4cGVjdGVkIGRvdABTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX3N0YXR1cwBJbnZhbGlkIHJlc3BvbnNlIHN0YXR1cwBFeHBlY3RlZCBMRiBhZnRlciBoZWFkZXJzAEludmFsaWQgY2hhcmFjdGVyIGluIGNodW5rIGV4dGVuc2lvbnMAVXNlciBjYWxsYmFjayBlcnJvcgBgb25fcmVzZXRgIGNhbGxiYWNrIGVycm9yAGBvbl9jaHVua19oZWFkZXJgIGNhbGxiYWNrIGVycm9yAGBvbl9tZXNzYWdlX2JlZ2luYCBjYWxsYmFjayBlcnJvcgBgb25fY2h1bmtfZXh0ZW5zaW9uX3ZhbHVlYCBjYWxsYmFjayBlcnJvcgBgb25fc3RhdHVzX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25fdmVyc2lvbl9jb21wbGV0ZWAgY2FsbGJhY2sgZXJyb3IAYG9uX3VybF9jb21wbGV0ZWAgY2FsbGJhY2sgZXJyb3IAYG9uX3Byb3RvY29sX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25fY2h1bmtfY29tcGxldGVgIGNhbGxiYWNrIGVycm9yAGBvbl9oZWFkZXJfdmFsdWVfY29tcGxldGVgIGNhbGxiYWNrIGVycm9yAGBvbl9tZXNzYWdlX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25fbWV0aG9kX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25faGVhZGVyX2ZpZWxkX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25fY2h1bmtfZXh0ZW5zaW9uX25hbWVgIGNhbGxiYWNrIGVycm9yAFVuZXhwZWN0ZWQgY2hhciBpbiB1cmwgc2VydmVyAEludmFsaWQgaGVhZGVyIHZhbHVlIGNoYXIASW52YWxpZCBoZWFkZXIgZmllbGQgY2hhcgBTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX3ZlcnNpb24ASW52YWxpZCBtaW5vciB2ZXJzaW9uAEludmFsaWQgbWFqb3IgdmVyc2lvbgBFeHBlY3RlZCBzcGFjZSBhZnRlciB2ZXJzaW9uAEV4cGVjdGVkIENSTEYgYWZ0ZXIgdmVyc2lvbgBJbnZhbGlkIEhUVFAgdmVyc2lvbgBJbnZhbGlkIGhlYWRlciB0b2tlbgBTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX3VybABJbnZhbGlkIGNoYXJhY3RlcnMgaW4gdXJsAFVuZXhwZWN0ZWQgc3RhcnQgY2hhciBpbiB1cmwARG91YmxlIEAgaW4gdXJsAFNwYW4gY2FsbGJhY2sgZXJyb3IgaW4gb25fcHJvdG9jb2wARW1wdHkgQ29udGVudC1MZW5ndGgASW52YWxpZCBjaGFyYWN0ZXIgaW4gQ29udGVudC1MZW5ndGgAVHJhbnNmZXItRW5jb2RpbmcgY2FuJ3QgYmUgcHJlc2VudCB3aXRoIENvbnRlbnQtTGVuZ3RoAER1cGxpY2F0ZSBDb250ZW50LUxlbmd0aABJbnZhbGlkIGNoYXIgaW4gdXJsIHBhdGgAQ29udGVudC1MZW5ndGggY2FuJ3QgYmUgcHJlc2VudCB3aXRoIFRyYW5zZmVyLUVuY29kaW5nAE1pc3NpbmcgZXhwZWN0ZWQgQ1IgYWZ0ZXIgY2h1bmsgc2l6ZQBFeHBlY3RlZCBMRiBhZnRlciBjaHVuayBzaXplAEludmFsaWQgY2hhcmFjdGVyIGluIGNodW5rIHNpemUAU3BhbiBjYWxsYmFjayBlcnJvciBpbiBvbl9oZWFkZXJfdmFsdWUAU3BhbiBjYWxsYmFjayBlcnJvciBpbiBvbl9jaHVua19leHRlbnNpb25fdmFsdWUASW52YWxpZCBjaGFyYWN0ZXIgaW4gY2h1bmsgZXh0ZW5zaW9ucyB2YWx1ZQBVbmV4cGVjdGVkIHdoaXRlc3BhY2UgYWZ0ZXIgaGVhZGVyIHZhbHVlAE1pc3NpbmcgZXhwZWN0ZWQgQ1IgYWZ0ZXIgaGVhZGVyIHZhbHVlAE1pc3NpbmcgZXhwZWN0ZWQgTEYgYWZ0ZXIgaGVhZGVyIHZhbHVlAEludmFsaWQgYFRyYW5zZmVyLUVuY29kaW5nYCBoZWFkZXIgdmFsdWUATWlzc2luZyBleHBlY3RlZCBDUiBhZnRlciBjaHVuayBleHRlbnNpb24gdmFsdWUASW52YWxpZCBjaGFyYWN0ZXIgaW4gY2h1bmsgZXh0ZW5zaW9ucyBxdW90ZSB2YWx1ZQBJbnZhbGlkIHF1b3RlZC1wYWlyIGluIGNodW5rIGV4dGVuc2lvbnMgcXVvdGVkIHZhbHVlAEludmFsaWQgY2hhcmFjdGVyIGluIGNodW5rIGV4dGVuc2lvbnMgcXVvdGVkIHZhbHVlAFBhdXNlZCBieSBvbl9oZWFkZXJzX2NvbXBsZXRlAEludmFsaWQgRU9GIHN0YXRlAG9uX3Jlc2V0IHBhdXNlAG9uX2NodW5rX2hlYWRlciBwYXVzZQBvbl9tZXNzYWdlX2JlZ2luIHBhdXNlAG9uX2NodW5rX2V4dGVuc2lvbl92YWx1ZSBwYXVzZQBvbl9zdGF0dXNfY29tcGxldGUgcGF1c2UAb25fdmVyc2lvbl9jb21wbGV0ZSBwYXVzZQBvbl91cmxfY29tcGxldGUgcGF1c2UAb25fcHJvdG9jb2xfY29tcGxldGUgcGF1c2UAb25fY2h1bmtfY29tcGxldGUgcGF1c2UAb25faGVhZGVyX3ZhbHVlX2NvbXBsZXRlIHBhdXNlAG9uX21lc3NhZ2VfY29tcGxldGUgcGF1c2UAb25fbWV0aG9kX2NvbXBsZXRlIHBhdXNlAG9uX2hlYWRlcl9maWVsZF9jb21wbGV0ZSBwYXVzZQBvbl9jaHVua19leHRlbnNpb25fbmFtZSBwYXVzZQBVbmV4cGVjdGVkIHNwYWNlIGFmdGVyIHN0YXJ0IGxpbmUATWlzc2luZyBleHBlY3RlZCBDUiBhZnRlciByZXNwb25zZSBsaW5lAFNwYW4gY2FsbGJhY2sgZXJyb3IgaW4gb25fY2h1bmtfZXh0ZW5zaW9uX25hbWUASW52YWxpZCBjaGFyYWN0ZXIgaW4gY2h1bmsgZXh0ZW5zaW9ucyBuYW1lAE1pc3NpbmcgZXhwZWN0ZWQgQ1IgYWZ0ZXIgY2h1bmsgZXh0ZW5zaW9uIG5hbWUASW52YWxpZCBzdGF0dXMgY29kZQBQYXVzZSBvbiBDT05ORUNUL1VwZ3JhZGUAUGF1c2Ugb24gUFJJL1VwZ3JhZGUARXhwZWN0ZWQgSFRUUC8yIENvbm5lY3Rpb24gUHJlZmFjZQBTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX21ldGhvZABFeHBlY3RlZCBzcGFjZSBhZnRlciBtZXRob2QAU3BhbiBjYWxsYmFjayBlcnJvciBpbiBvbl9oZWFkZXJfZmllbGQAUGF1c2VkAEludmFsaWQgd29yZCBlbmNvdW50ZXJlZABJbnZhbGlkIG1ldGhvZCBlbmNvdW50ZXJlZABNaXNzaW5nIGV4cGVjdGVkIENSIGFmdGVyIGNodW5rIGRhdGEARXhwZWN0ZWQgTEYgYWZ0ZXIgY2h1bmsgZGF0YQBVbmV4cGVjdGVkIGNoYXIgaW4gdXJsIHNjaGVtYQBSZXF1ZXN0IGhhcyBpbnZhbGlkIGBUcmFuc2Zlci1FbmNvZGluZ2AARGF0YSBhZnRlciBgQ29ubmVjdGlvbjogY2xvc2VgAFNXSVRDSF9QUk9YWQBVU0VfUFJPWFkATUtBQ1RJVklUWQBVTlBST0NFU1NBQkxFX0VOVElUWQBRVUVSWQBDT1BZAE1PVkVEX1BFUk1BTkVOVExZAFRPT19FQVJMWQBOT1RJRlkARkFJTEVEX0RFUEVOREVOQ1kAQkFEX0dBVEVXQVkAUExBWQBQVVQAQ0hFQ0tPVVQAR0FURVdBWV9USU1FT1VUAFJFUVVFU1RfVElNRU9VVABORVRXT1JLX0NPTk5FQ1RfVElNRU9VVABDT05ORUNUSU9OX1RJTUVPVVQATE9HSU5fVElNRU9VVABORVRXT1JLX1JFQURfVElNRU9VVABQT1NUAE1JU0RJUkVDVEVEX1JFUVVFU1QAQ0xJRU5UX0NMT1NFRF9SRVFVRVNUAENMSUVOVF9DTE9TRURfTE9BRF9CQUxBTkNFRF9SRVFVRVNUAEJBRF9SRVFVRVNUAEhUVFBfUkVRVUVTVF9TRU5UX1RPX0hUVFBTX1BPUlQAUkVQT1JUAElNX0FfVEVBUE9UAFJFU0VUX0NPTlRFTlQATk9fQ09OVEVOVABQQVJUSUFMX0NPTlRFTlQASFBFX0lOVkFMSURfQ09OU1RBTlQASFBFX0NCX1JFU0VUAEdFVABIUEVfU1RSSUNUAENPTkZMSUNUAFRFTVBPUkFSWV9SRURJUkVDVABQRVJNQU5FTlRfUkVESVJFQ1QAQ09OTkVDVABNVUxUSV9TVEFUVVMASFBFX0lOVkFMSURfU1RBVFVTAFRPT19NQU5ZX1JFUVVFU1RTAEVBUkxZX0hJTlRTAFVOQVZBSUxBQkxFX0ZPUl9MRUdBTF9SRUFTT05TAE9QVElPTlMAU1dJVENISU5HX1BST1RPQ09MUwBWQVJJQU5UX0FMU09fTkVHT1RJQVRFUwBNVUxUSVBMRV9DSE9JQ0VTAElOVEVSTkFMX1NFUlZFUl9FUlJPUgBXRUJfU0VSVkVSX1VOS05PV05fRVJST1IAUkFJTEdVTl9FUlJPUgBJREVOVElUWV9QUk9WSURFUl9BVVRIRU5USUNBVElPTl9FUlJPUgBTU0xfQ0VSVElGSUNBVEVfRVJST1IASU5WQUxJRF9YX0ZPUldBUkRFRF9GT1IAU0VUX1BBUkFNRVRFUgBHRVRfUEFSQU1FVEVSAEhQRV9VU0VSAFNFRV9PVEhFUgBIUEVfQ0JfQ0hVTktfSEVBREVSAEV4cGVjdGVkIExGIGFmdGVyIENSAE1LQ0FMRU5EQVIAU0VUVVAAV0VCX1NFUlZFUl9JU19ET1dOAFRFQVJET1dOAEhQRV9DTE9TRURfQ09OTkVDVElPTgBIRVVSSVNUSUNfRVhQSVJBVElPTgBESVNDT05ORUNURURfT1BFUkFUSU9OAE5PTl9BVVRIT1JJVEFUSVZFX0lORk9STUFUSU9OAEhQRV9JTlZBTElEX1ZFUlNJT04ASFBFX0NCX01FU1NBR0VfQkVHSU4AU0lURV9JU19GUk9aRU4ASFBFX0lOVkFMSURfSEVBREVSX1RPS0VOAElOVkFMSURfVE9LRU4ARk9SQklEREVOAEVOSEFOQ0VfWU9VUl9DQUxNAEhQRV9JTlZBTElEX1VSTABCTE9DS0VEX0JZX1BBUkVOVEFMX0NPTlRST0wATUtDT0wAQUNMAEhQRV9JTlRFUk5BTABSRVFVRVNUX0hFQURFUl9GSUVMRFNfVE9PX0xBUkdFX1VOT0ZGSUNJQUwASFBFX09LAFVOTElOSwBVTkxPQ0sAUFJJAFJFVFJZX1dJVEgASFBFX0lOVkFMSURfQ09OVEVOVF9MRU5HVEgASFBFX1VORVhQRUNURURfQ09OVEVOVF9MRU5HVEgARkxVU0gAUFJPUFBBVENIAE0tU0VBUkNIAFVSSV9UT09fTE9ORwBQUk9DRVNTSU5HAE1JU0NFTExBTkVPVVNfUEVSU0lTVEVOVF9XQVJOSU5HAE1JU0NFTExBTkVPVVNfV0FSTklORwBIUEVfSU5WQUxJRF9UUkFOU0ZFUl9FTkNPRElORwBFeHBlY3RlZCBDUkxGAEhQRV9JTlZBTElEX0NIVU5LX1NJWkUATU9WRQBDT05USU5VRQBIUEVfQ0JfU1RBVFVTX0NPTVBMRVRFAEhQRV9DQl9IRUFERVJTX0NPTVBMRVRFAEhQRV9DQl9WRVJTSU9OX0NPTVBMRVRFAEhQRV9DQl9VUkxfQ09NUExFVEUASFBFX0NCX1BST1RPQ09MX0NPTVBMRVRFAEhQRV9DQl9DSFVOS19DT01QTEVURQBIUEVfQ0JfSEVBREVSX1ZBTFVFX0NPTVBMRVRFAEhQRV9DQl9DSFVOS19FWFRFTlNJT05fVkFMVUVfQ09NUExFVEUASFBFX0NCX0NIVU5LX0VYVEVOU0lPTl9OQU1FX0NPTVBMRVRFAEhQRV9DQl9NRVNTQUdFX0NPTVBMRVRFAEhQRV9DQl9NRVRIT0RfQ09NUExFVEUASFBFX0NCX0hFQURFUl9GSUVMRF9DT01QTEVURQBERUxFVEUASFBFX0lOVkFMSURfRU9GX1NUQVRFAElOVkFMSURfU1NMX0NFUlRJRklDQVRFAFBBVVNFAE5PX1JFU1BPTlNFAFVOU1VQUE9SVEVEX01FRElBX1RZUEUAR09ORQBOT1RfQUNDRVBUQUJMRQBTRVJWSUNFX1VOQVZBSUxBQkxFAFJBTkdFX05PVF9TQVRJU0ZJQUJMRQBPUklHSU5fSVNfVU5SRUFDSEFCTEUAUkVTUE9OU0VfSVNfU1RBTEUAUFVSR0UATUVSR0UAUkVRVUVTVF9IRUFERVJfRklFTERTX1RPT19MQVJHRQBSRVFVRVNUX0hFQURFUl9UT09fTEFSR0UAUEFZTE9BRF9UT09fTEFSR0UASU5TVUZGSUNJRU5UX1NUT1JBR0UASFBFX1BBVVNFRF9VUEdSQURFAEhQRV9QQVVTRURfSDJfVVBHUkFERQBTT1VSQ0UAQU5OT1VOQ0UAVFJBQ0UASFBFX1VORVhQRUNURURfU1BBQ0UAREVTQ1JJQkUAVU5TVUJTQ1JJQkUAUkVDT1JEAEhQRV9JTlZBTElEX01FVEhPRABOT1RfRk9VTkQAUFJPUEZJTkQAVU5CSU5EAFJFQklORABVTkFVVEhPUklaRUQATUVUSE9EX05PVF9BTExPV0VEAEhUVFBfVkVSU0lPTl9OT1RfU1VQUE9SVEVEAEFMUkVBRFlfUkVQT1JURUQAQUNDRVBURUQATk9UX0lNUExFTUVOVEVEAExPT1BfREVURUNURUQASFBFX0NSX0VYUEVDVEVEAEhQRV9MRl9FWFBFQ1RFRABDUkVBVEVEAElNX1VTRUQASFBFX1BBVVNFRABUSU1FT1VUX09DQ1VSRUQAUEFZTUVOVF9SRVFVSVJFRABQUkVDT05ESVRJT05fUkVRVUlSRUQAUFJPWFlfQVVUSEVOVElDQVRJT05fUkVRVUlSRUQATkVUV09SS19BVVRIRU5USUNBVElPTl9SRVFVSVJFRABMRU5HVEhfUkVRVUlSRUQAU1NMX0NFUlRJRklDQVRFX1JFUVVJUkVEAFVQR1JBREVfUkVRVUlSRUQAUEFHRV9FWFBJUkVEAFBSRUNPTkRJVElPTl9GQUlMRUQARVhQRUNUQVRJT05fRkFJTEVEAFJFVkFMSURBVElPTl9GQUlMRUQAU1NMX0hBTkRTSEFLRV9GQUlMRUQATE9DS0VEAFRSQU5TRk9STUFUSU9OX0FQUExJRUQATk9UX01PRElGSUVEAE5PVF9FWFRFTkRFRABCQU5EV0lEVEhfTElNSVRfRVhDRUVERUQAU0lURV9JU19PVkVSTE9BREVEAEhFQUQARXhwZWN0ZWQgSFRUUC8sIFJUU1AvIG9yIElDRS8A5xUAAK8VAACkEgAAkhoAACYWAACeFAAA2xkAAHkVAAB+EgAA/hQAADYVAAALFgAA2BYAAPMSAABCGAAArBYAABIVAAAUFwAA7xcAAEgUAABxFwAAshoAAGsZAAB+GQAANRQAAIIaAABEFwAA/RYAAB4YAACHFwAAqhkAAJMSAAAHGAAALBcAAMoXAACkFwAA5xUAAOcVAABYFwAAOxgAAKASAAAtHAAAwxEAAEgRAADeEgAAQhMAAKQZAAD9EAAA9xUAAKUVAADvFgAA+BkAAEoWAABWFgAA9RUAAAoaAAAIGgAAARoAAKsVAABCEgAA1xAAAEwRAAAFGQAAVBYAAB4RAADKGQAAyBkAAE4WAAD/GAAAcRQAAPAVAADuFQAAlBkAAPwVAAC/GQAAmxkAAHwUAABDEQAAcBgAAJUUAAAnFAAAGRQAANUSAADUGQAARBYAAPcQAEG5OwsBAQBB0DsL4AEBAQIBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEDAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQBBuj0LBAEAAAIAQdE9C14DBAMDAwMDAAADAwADAwADAwMDAwMDAwMDAAUAAAAAAAMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAAAAAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMAAwADAEG6PwsEAQAAAgBB0T8LXgMAAwMDAwMAAAMDAAMDAAMDAwMDAwMDAwMABAAFAAAAAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMAAAADAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwADAAMAQbDBAAsNbG9zZWVlcC1hbGl2ZQBBycEACwEBAEHgwQAL4AEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQBBycMACwEBAEHgwwAL5wEBAQEBAQEBAQEBAQECAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAWNodW5rZWQAQfHFAAteAQABAQEBAQAAAQEAAQEAAQEBAQEBAQEBAQAAAAAAAAABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQAAAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAAEAAQBB0McACyFlY3Rpb25lbnQtbGVuZ3Rob25yb3h5LWNvbm5lY3Rpb24AQYDIAAsgcmFuc2Zlci1lbmNvZGluZ3BncmFkZQ0KDQpTTQ0KDQoAQanIAAsFAQIAAQMAQcDIAAtfBAUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUAQanKAAsFAQIAAQMAQcDKAAtfBAUFBgUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUAQanMAAsEAQAAAQBBwcwAC14CAgACAgICAgICAgICAgICAgICAgICAgICAgICAgIAAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAEGpzgALBQECAAEDAEHAzgALXwQFAAAFBQUFBQUFBQUFBQYFBQUFBQUFBQUFBQUABQAHCAUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQAFAAUABQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUAAAAFAEGp0AALBQEBAAEBAEHA0AALAQEAQdrQAAtBAgAAAAAAAAMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAAAAAAAAAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMAQanSAAsFAQEAAQEAQcDSAAsBAQBBytIACwYCAAAAAAIAQeHSAAs6AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMAAAAAAAADAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwBBoNQAC50BTk9VTkNFRUNLT1VUTkVDVEVURUNSSUJFTFVTSEVURUFEU0VBUkNIUkdFQ1RJVklUWUxFTkRBUlZFT1RJRllQVElPTlNDSFNFQVlTVEFUQ0hHRVVFUllPUkRJUkVDVE9SVFJDSFBBUkFNRVRFUlVSQ0VCU0NSSUJFQVJET1dOQUNFSU5ETktDS1VCU0NSSUJFVFRQQ0VUU1BBRFRQLw==";
     var wasmBuffer;
     Object.defineProperty(module, "exports", {
-      get: () => {
+      get: /* @__PURE__ */ __name(() => {
         return wasmBuffer ? wasmBuffer : wasmBuffer = Buffer3.from(wasmBase64, "base64");
-      }
+      }, "get")
     });
   }
 });
@@ -11100,6 +11656,7 @@ var require_formdata_parser = __commonJS({
       }
       return true;
     }
+    __name(isAsciiString, "isAsciiString");
     function validateBoundary(boundary) {
       const length = boundary.length;
       if (length < 27 || length > 70) {
@@ -11113,6 +11670,7 @@ var require_formdata_parser = __commonJS({
       }
       return true;
     }
+    __name(validateBoundary, "validateBoundary");
     function multipartFormDataParser(input, mimeType) {
       assert(mimeType !== "failure" && mimeType.essence === "multipart/form-data");
       const boundaryString = mimeType.parameters.get("boundary");
@@ -11175,6 +11733,7 @@ var require_formdata_parser = __commonJS({
         entryList.push(makeEntry(name, value, filename));
       }
     }
+    __name(multipartFormDataParser, "multipartFormDataParser");
     function parseContentDispositionAttribute(input, position) {
       if (input[position.position] === 59) {
         position.position++;
@@ -11252,6 +11811,7 @@ var require_formdata_parser = __commonJS({
       }
       return { name: attrNameStr, value, extended: isExtended };
     }
+    __name(parseContentDispositionAttribute, "parseContentDispositionAttribute");
     function parseMultipartFormDataHeaders(input, position) {
       let name = null;
       let filename = null;
@@ -11350,6 +11910,7 @@ var require_formdata_parser = __commonJS({
         }
       }
     }
+    __name(parseMultipartFormDataHeaders, "parseMultipartFormDataHeaders");
     function collectASequenceOfBytes(condition, input, position) {
       let start = position.position;
       while (start < input.length && condition(input[start])) {
@@ -11357,6 +11918,7 @@ var require_formdata_parser = __commonJS({
       }
       return input.subarray(position.position, position.position = start);
     }
+    __name(collectASequenceOfBytes, "collectASequenceOfBytes");
     function removeChars(buf, leading, trailing, predicate) {
       let lead = 0;
       let trail = buf.length - 1;
@@ -11368,6 +11930,7 @@ var require_formdata_parser = __commonJS({
       }
       return lead === 0 && trail === buf.length - 1 ? buf : buf.subarray(lead, trail + 1);
     }
+    __name(removeChars, "removeChars");
     function bufferStartsWith(buffer, start, position) {
       if (buffer.length < start.length) {
         return false;
@@ -11379,12 +11942,15 @@ var require_formdata_parser = __commonJS({
       }
       return true;
     }
+    __name(bufferStartsWith, "bufferStartsWith");
     function parsingError(cause) {
       return new TypeError("Failed to parse body as FormData.", { cause: new TypeError(cause) });
     }
+    __name(parsingError, "parsingError");
     function isCTL(char) {
       return char <= 31 || char === 127;
     }
+    __name(isCTL, "isCTL");
     function isTSpecial(char) {
       return char === 40 || // (
       char === 41 || // )
@@ -11402,11 +11968,13 @@ var require_formdata_parser = __commonJS({
       char === 63 || // ?
       char === 61;
     }
+    __name(isTSpecial, "isTSpecial");
     function isToken(char) {
       return char <= 127 && // ascii
       char !== 32 && // space
       char !== 9 && !isCTL(char) && !isTSpecial(char);
     }
+    __name(isToken, "isToken");
     module.exports = {
       multipartFormDataParser,
       validateBoundary
@@ -11437,6 +12005,7 @@ var require_body = __commonJS({
     var textEncoder = new TextEncoder();
     function noop() {
     }
+    __name(noop, "noop");
     var streamRegistry = new FinalizationRegistry((weakRef) => {
       const stream = weakRef.deref();
       if (stream && !stream.locked && !isDisturbed(stream) && !isErrored(stream)) {
@@ -11498,8 +12067,8 @@ var require_body = __commonJS({
         const boundary = getFormDataBoundary(object);
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const formdataEscape = (str2) => str2.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
-        const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, "\r\n");
+        const formdataEscape = /* @__PURE__ */ __name((str2) => str2.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22"), "formdataEscape");
+        const normalizeLinefeeds = /* @__PURE__ */ __name((value) => value.replace(/\r?\n|\r/g, "\r\n"), "normalizeLinefeeds");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
         length = 0;
@@ -11542,7 +12111,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
             }
           }
         })();
-        action = () => parts2;
+        action = /* @__PURE__ */ __name(() => parts2, "action");
         type = `multipart/form-data; boundary=${boundary}`;
       } else if (webidl.is.Blob(object)) {
         source = object;
@@ -11590,12 +12159,13 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         }
       }
       if (typeof source === "string" || isUint8Array(source)) {
-        action = () => source;
+        action = /* @__PURE__ */ __name(() => source, "action");
         length = typeof source === "string" ? Buffer.byteLength(source) : source.length;
       }
       const body = { stream, source, length };
       return [body, type];
     }
+    __name(extractBody, "extractBody");
     function safelyExtractBody(object, keepalive = false) {
       if (webidl.is.ReadableStream(object)) {
         assert(!util.isDisturbed(object), "The body has already been consumed.");
@@ -11603,6 +12173,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       }
       return extractBody(object, keepalive);
     }
+    __name(safelyExtractBody, "safelyExtractBody");
     function cloneBody(body) {
       const { 0: out1, 1: out2 } = ReadableStreamTee?.(body.stream, true) ?? body.stream.tee();
       body.stream = out1;
@@ -11612,6 +12183,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         source: body.source
       };
     }
+    __name(cloneBody, "cloneBody");
     function bodyMixinMethods(brandCheck, getInternalState) {
       const methods = {
         blob() {
@@ -11675,13 +12247,13 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           if (this_.body == null) {
             let controller;
             const emptyStream2 = new ReadableStream({
-              start: (c) => {
+              start: /* @__PURE__ */ __name((c) => {
                 controller = c;
-              },
-              pull: () => Promise.resolve(),
-              cancel: () => Promise.resolve()
+              }, "start"),
+              pull: /* @__PURE__ */ __name(() => Promise.resolve(), "pull"),
+              cancel: /* @__PURE__ */ __name(() => Promise.resolve(), "cancel")
             }, {
-              size: () => 1
+              size: /* @__PURE__ */ __name(() => 1, "size")
             });
             controller.close();
             return emptyStream2;
@@ -11693,9 +12265,11 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       };
       return methods;
     }
+    __name(bodyMixinMethods, "bodyMixinMethods");
     function mixinBody(prototype, getInternalState, brandCheck) {
       Object.assign(prototype.prototype, bodyMixinMethods(brandCheck, getInternalState));
     }
+    __name(mixinBody, "mixinBody");
     function consumeBody(object, convertBytesToJSValue, brandCheck, getInternalState) {
       try {
         webidl.brandCheck(object, brandCheck);
@@ -11708,13 +12282,13 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       }
       const promise = Promise.withResolvers();
       const errorSteps = promise.reject;
-      const successSteps = (data) => {
+      const successSteps = /* @__PURE__ */ __name((data) => {
         try {
           promise.resolve(convertBytesToJSValue(data));
         } catch (e) {
           errorSteps(e);
         }
-      };
+      }, "successSteps");
       if (object.body == null) {
         successSteps(Buffer.allocUnsafe(0));
         return promise.promise;
@@ -11722,10 +12296,12 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       fullyReadBody(object.body, successSteps, errorSteps);
       return promise.promise;
     }
+    __name(consumeBody, "consumeBody");
     function bodyUnusable(object) {
       const body = object.body;
       return body != null && (body.stream.locked || util.isDisturbed(body.stream));
     }
+    __name(bodyUnusable, "bodyUnusable");
     function bodyMimeType(requestOrResponse) {
       const headers = requestOrResponse.headersList;
       const mimeType = extractMimeType(headers);
@@ -11734,6 +12310,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       }
       return mimeType;
     }
+    __name(bodyMimeType, "bodyMimeType");
     module.exports = {
       extractBody,
       safelyExtractBody,
@@ -11850,50 +12427,50 @@ var require_client_h1 = __commonJS({
            * @param {number} len
            * @returns {number}
            */
-          wasm_on_url: (p, at, len2) => {
+          wasm_on_url: /* @__PURE__ */ __name((p, at, len2) => {
             return 0;
-          },
+          }, "wasm_on_url"),
           /**
            * @param {number} p
            * @param {number} at
            * @param {number} len
            * @returns {number}
            */
-          wasm_on_status: (p, at, len2) => {
+          wasm_on_status: /* @__PURE__ */ __name((p, at, len2) => {
             assert(currentParser.ptr === p);
             const start = at - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onStatus(new FastBuffer(currentBufferRef.buffer, start, len2));
-          },
+          }, "wasm_on_status"),
           /**
            * @param {number} p
            * @returns {number}
            */
-          wasm_on_message_begin: (p) => {
+          wasm_on_message_begin: /* @__PURE__ */ __name((p) => {
             assert(currentParser.ptr === p);
             return currentParser.onMessageBegin();
-          },
+          }, "wasm_on_message_begin"),
           /**
            * @param {number} p
            * @param {number} at
            * @param {number} len
            * @returns {number}
            */
-          wasm_on_header_field: (p, at, len2) => {
+          wasm_on_header_field: /* @__PURE__ */ __name((p, at, len2) => {
             assert(currentParser.ptr === p);
             const start = at - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onHeaderField(new FastBuffer(currentBufferRef.buffer, start, len2));
-          },
+          }, "wasm_on_header_field"),
           /**
            * @param {number} p
            * @param {number} at
            * @param {number} len
            * @returns {number}
            */
-          wasm_on_header_value: (p, at, len2) => {
+          wasm_on_header_value: /* @__PURE__ */ __name((p, at, len2) => {
             assert(currentParser.ptr === p);
             const start = at - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onHeaderValue(new FastBuffer(currentBufferRef.buffer, start, len2));
-          },
+          }, "wasm_on_header_value"),
           /**
            * @param {number} p
            * @param {number} statusCode
@@ -11901,32 +12478,33 @@ var require_client_h1 = __commonJS({
            * @param {0|1} shouldKeepAlive
            * @returns {number}
            */
-          wasm_on_headers_complete: (p, statusCode, upgrade, shouldKeepAlive) => {
+          wasm_on_headers_complete: /* @__PURE__ */ __name((p, statusCode, upgrade, shouldKeepAlive) => {
             assert(currentParser.ptr === p);
             return currentParser.onHeadersComplete(statusCode, upgrade === 1, shouldKeepAlive === 1);
-          },
+          }, "wasm_on_headers_complete"),
           /**
            * @param {number} p
            * @param {number} at
            * @param {number} len
            * @returns {number}
            */
-          wasm_on_body: (p, at, len2) => {
+          wasm_on_body: /* @__PURE__ */ __name((p, at, len2) => {
             assert(currentParser.ptr === p);
             const start = at - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onBody(new FastBuffer(currentBufferRef.buffer, start, len2));
-          },
+          }, "wasm_on_body"),
           /**
            * @param {number} p
            * @returns {number}
            */
-          wasm_on_message_complete: (p) => {
+          wasm_on_message_complete: /* @__PURE__ */ __name((p) => {
             assert(currentParser.ptr === p);
             return currentParser.onMessageComplete();
-          }
+          }, "wasm_on_message_complete")
         }
       });
     }
+    __name(lazyllhttp, "lazyllhttp");
     var llhttpInstance = null;
     var currentParser = null;
     var currentBufferRef = null;
@@ -11939,6 +12517,9 @@ var require_client_h1 = __commonJS({
     var TIMEOUT_BODY = 4 | USE_FAST_TIMER;
     var TIMEOUT_KEEP_ALIVE = 8 | USE_NATIVE_TIMER;
     var Parser2 = class {
+      static {
+        __name(this, "Parser");
+      }
       /**
        * @param {import('./client.js')} client
        * @param {import('net').Socket} socket
@@ -12429,6 +13010,7 @@ var require_client_h1 = __commonJS({
         util.destroy(socket, new InformationalError("socket idle timeout"));
       }
     }
+    __name(onParserTimeout, "onParserTimeout");
     function connectH1(client, socket) {
       client[kSocket] = socket;
       if (!llhttpInstance) {
@@ -12504,6 +13086,7 @@ var require_client_h1 = __commonJS({
         }
       };
     }
+    __name(connectH1, "connectH1");
     function onHttpSocketError(err) {
       const parser = this[kParser];
       if (err.code === "ECONNRESET" && parser.statusCode && !parser.shouldKeepAlive) {
@@ -12517,9 +13100,11 @@ var require_client_h1 = __commonJS({
       this[kError] = err;
       this[kClient][kOnError](err);
     }
+    __name(onHttpSocketError, "onHttpSocketError");
     function onHttpSocketReadable() {
       this[kParser]?.readMore();
     }
+    __name(onHttpSocketReadable, "onHttpSocketReadable");
     function onHttpSocketEnd() {
       const parser = this[kParser];
       if (parser.statusCode && !parser.shouldKeepAlive) {
@@ -12531,6 +13116,7 @@ var require_client_h1 = __commonJS({
       }
       util.destroy(this, new SocketError("other side closed", util.getSocketInfo(this)));
     }
+    __name(onHttpSocketEnd, "onHttpSocketEnd");
     function onHttpSocketClose() {
       const parser = this[kParser];
       clearIdleSocketValidation(this);
@@ -12562,9 +13148,11 @@ var require_client_h1 = __commonJS({
       client.emit("disconnect", client[kUrl], [client], err);
       client[kResume]();
     }
+    __name(onHttpSocketClose, "onHttpSocketClose");
     function onSocketClose() {
       this[kClosed] = true;
     }
+    __name(onSocketClose, "onSocketClose");
     function clearIdleSocketValidation(socket) {
       if (socket[kIdleSocketValidationTimeout]) {
         clearImmediate(socket[kIdleSocketValidationTimeout]);
@@ -12572,6 +13160,7 @@ var require_client_h1 = __commonJS({
       }
       socket[kIdleSocketValidation] = 0;
     }
+    __name(clearIdleSocketValidation, "clearIdleSocketValidation");
     function scheduleIdleSocketValidation(client, socket) {
       socket[kIdleSocketValidation] = 1;
       socket[kIdleSocketValidationTimeout] = setImmediate(() => {
@@ -12582,10 +13171,12 @@ var require_client_h1 = __commonJS({
         }
       });
     }
+    __name(scheduleIdleSocketValidation, "scheduleIdleSocketValidation");
     function isIdleSocketExpired(socket) {
       const parser = socket[kParser];
       return parser.timeoutType === TIMEOUT_KEEP_ALIVE && parser.timeoutValue > 0 && performance.now() - socket[kIdleSince] >= parser.timeoutValue;
     }
+    __name(isIdleSocketExpired, "isIdleSocketExpired");
     function resumeH1(client) {
       const socket = client[kSocket];
       if (socket && !socket.destroyed) {
@@ -12639,9 +13230,11 @@ var require_client_h1 = __commonJS({
         }
       }
     }
+    __name(resumeH1, "resumeH1");
     function shouldSendContentLength(method) {
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
+    __name(shouldSendContentLength, "shouldSendContentLength");
     function setTypeOfService(socket, request) {
       if (typeof socket.setTypeOfService !== "function") {
         return;
@@ -12660,6 +13253,7 @@ var require_client_h1 = __commonJS({
       } catch {
       }
     }
+    __name(setTypeOfService, "setTypeOfService");
     function writeH1(client, request) {
       const { method, path, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
@@ -12705,14 +13299,14 @@ var require_client_h1 = __commonJS({
       }
       const socket = client[kSocket];
       clearIdleSocketValidation(socket);
-      const abort = (err) => {
+      const abort = /* @__PURE__ */ __name((err) => {
         if (request.aborted || request.completed) {
           return;
         }
         util.errorRequest(client, request, err || new RequestAbortedError());
         util.destroy(body);
         util.destroy(socket, new InformationalError("aborted"));
-      };
+      }, "abort");
       try {
         request.onRequestStart(abort, null);
       } catch (err) {
@@ -12791,11 +13385,12 @@ upgrade: ${upgrade}\r
       }
       return true;
     }
+    __name(writeH1, "writeH1");
     function writeStream(abort, body, client, request, socket, contentLength, header, expectsPayload) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
       let finished3 = false;
       const writer = new AsyncWriter({ abort, socket, request, contentLength, client, expectsPayload, header });
-      const onData = function(chunk) {
+      const onData = /* @__PURE__ */ __name(function(chunk) {
         if (finished3) {
           return;
         }
@@ -12806,16 +13401,16 @@ upgrade: ${upgrade}\r
         } catch (err) {
           util.destroy(this, err);
         }
-      };
-      const onDrain = function() {
+      }, "onData");
+      const onDrain = /* @__PURE__ */ __name(function() {
         if (finished3) {
           return;
         }
         if (body.resume) {
           body.resume();
         }
-      };
-      const onClose = function() {
+      }, "onDrain");
+      const onClose = /* @__PURE__ */ __name(function() {
         queueMicrotask(() => {
           body.removeListener("error", onFinished);
         });
@@ -12823,8 +13418,8 @@ upgrade: ${upgrade}\r
           const err = new RequestAbortedError();
           queueMicrotask(() => onFinished(err));
         }
-      };
-      const onFinished = function(err) {
+      }, "onClose");
+      const onFinished = /* @__PURE__ */ __name(function(err) {
         if (finished3) {
           return;
         }
@@ -12845,7 +13440,7 @@ upgrade: ${upgrade}\r
         } else {
           util.destroy(body);
         }
-      };
+      }, "onFinished");
       body.on("data", onData).on("end", onFinished).on("error", onFinished).on("close", onClose);
       if (body.resume) {
         body.resume();
@@ -12860,6 +13455,7 @@ upgrade: ${upgrade}\r
         setImmediate(onClose);
       }
     }
+    __name(writeStream, "writeStream");
     function writeBuffer(abort, body, client, request, socket, contentLength, header, expectsPayload) {
       try {
         if (!body) {
@@ -12891,6 +13487,7 @@ upgrade: ${upgrade}\r
         abort(err);
       }
     }
+    __name(writeBuffer, "writeBuffer");
     async function writeBlob(abort, body, client, request, socket, contentLength, header, expectsPayload) {
       try {
         if (contentLength != null && contentLength !== body.size) {
@@ -12913,6 +13510,7 @@ upgrade: ${upgrade}\r
         abort(err);
       }
     }
+    __name(writeBlob, "writeBlob");
     async function writeIterable(abort, body, client, request, socket, contentLength, header, expectsPayload) {
       assert(contentLength !== 0 || client[kRunning] === 0, "iterator body cannot be pipelined");
       let callback = null;
@@ -12923,14 +13521,15 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve4, reject) => {
+      __name(onDrain, "onDrain");
+      const waitForDrain = /* @__PURE__ */ __name(() => new Promise((resolve4, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
           callback = resolve4;
         }
-      });
+      }), "waitForDrain");
       socket.on("close", onDrain).on("drain", onDrain);
       const writer = new AsyncWriter({ abort, socket, request, contentLength, client, expectsPayload, header });
       try {
@@ -12949,7 +13548,11 @@ upgrade: ${upgrade}\r
         socket.off("close", onDrain).off("drain", onDrain);
       }
     }
+    __name(writeIterable, "writeIterable");
     var AsyncWriter = class {
+      static {
+        __name(this, "AsyncWriter");
+      }
       /**
        *
        * @param {object} arg
@@ -13186,6 +13789,7 @@ var require_client_h2 = __commonJS({
     function getGoAwayError(session, errorCode2) {
       return session[kError] || (errorCode2 === NGHTTP2_NO_ERROR ? new InformationalError(`HTTP/2: "GOAWAY" frame received with code ${errorCode2}`) : new SocketError(`HTTP/2: "GOAWAY" frame received with code ${errorCode2}`, util.getSocketInfo(session[kSocket])));
     }
+    __name(getGoAwayError, "getGoAwayError");
     function resetHttp2Session(session, err) {
       const client = session[kClient];
       const socket = session[kSocket];
@@ -13205,6 +13809,7 @@ var require_client_h2 = __commonJS({
       }
       util.destroy(socket, err);
     }
+    __name(resetHttp2Session, "resetHttp2Session");
     function getGoAwayPendingIdx(client, lastStreamID) {
       const maxAcceptedStreamID = Number.isInteger(lastStreamID) ? lastStreamID : Number.MAX_SAFE_INTEGER;
       for (let i = client[kRunningIdx]; i < client[kPendingIdx]; i++) {
@@ -13219,10 +13824,12 @@ var require_client_h2 = __commonJS({
       }
       return client[kPendingIdx];
     }
+    __name(getGoAwayPendingIdx, "getGoAwayPendingIdx");
     function detachRequestFromStream(request) {
       request[kRequestStream] = null;
       request[kRequestStreamCleanup] = null;
     }
+    __name(detachRequestFromStream, "detachRequestFromStream");
     function bindRequestToStream(request, stream, cleanup) {
       const previousCleanup = request[kRequestStreamCleanup];
       const previousStream = request[kRequestStream];
@@ -13231,15 +13838,18 @@ var require_client_h2 = __commonJS({
       request[kRequestStream] = stream;
       request[kRequestStreamCleanup] = cleanup;
     }
+    __name(bindRequestToStream, "bindRequestToStream");
     function clearRequestStream(request) {
       const cleanup = request[kRequestStreamCleanup];
       const stream = request[kRequestStream];
       detachRequestFromStream(request);
       cleanup?.(stream);
     }
+    __name(clearRequestStream, "clearRequestStream");
     function requeueUnsentRequest(client, request) {
       client[kQueue].splice(client[kPendingIdx] + 1, 0, request);
     }
+    __name(requeueUnsentRequest, "requeueUnsentRequest");
     function completeRequest(client, request, resetPendingIdx = false) {
       const queue = client[kQueue];
       const runningIdx = client[kRunningIdx];
@@ -13258,19 +13868,23 @@ var require_client_h2 = __commonJS({
         client[kPendingIdx] = client[kRunningIdx];
       }
     }
+    __name(completeRequest, "completeRequest");
     function canReplayRequest(request) {
       const { body } = request;
       return body == null || util.isBuffer(body) || util.isBlobLike(body);
     }
+    __name(canReplayRequest, "canReplayRequest");
     function hasResponseStarted(request) {
       const state = request[kRequestStream]?.[kRequestStreamState];
       return state?.responseReceived === true;
     }
+    __name(hasResponseStarted, "hasResponseStarted");
     function registerGoAwayRefusal(request) {
       const attempts = (request[kGoAwayReplayAttempts] ?? 0) + 1;
       request[kGoAwayReplayAttempts] = attempts;
       return attempts <= MAX_GOAWAY_REPLAY_ATTEMPTS;
     }
+    __name(registerGoAwayRefusal, "registerGoAwayRefusal");
     function closeStream(stream, code = NGHTTP2_REFUSED_STREAM) {
       if (stream != null && !stream.destroyed && !stream.closed) {
         try {
@@ -13279,12 +13893,14 @@ var require_client_h2 = __commonJS({
         }
       }
     }
+    __name(closeStream, "closeStream");
     function detachRequestStreamForClose(request) {
       const stream = request[kRequestStream];
       clearRequestStream(request);
       severRequestStream(stream);
       return stream;
     }
+    __name(detachRequestStreamForClose, "detachRequestStreamForClose");
     function severRequestStream(stream) {
       if (stream == null || stream[kRequestStreamState] == null) {
         return;
@@ -13300,12 +13916,13 @@ var require_client_h2 = __commonJS({
         stream.on("error", noop);
       }
     }
+    __name(severRequestStream, "severRequestStream");
     function connectH2(client, socket) {
       client[kSocket] = socket;
       const http2InitialWindowSize = client[kHTTP2Options].sessionOptions?.initialWindowSize;
       const http2ConnectionWindowSize = client[kHTTP2Options].connectionWindowSize;
       const session = http2.connect(client[kUrl], {
-        createConnection: () => socket,
+        createConnection: /* @__PURE__ */ __name(() => socket, "createConnection"),
         peerMaxConcurrentStreams: client[kHTTP2Options].maxConcurrentStreams,
         settings: {
           // TODO(metcoder95): add support for PUSH
@@ -13413,6 +14030,7 @@ var require_client_h2 = __commonJS({
         }
       };
     }
+    __name(connectH2, "connectH2");
     function refH2Session(session) {
       const state = session[kHTTP2SessionState];
       if (state.refed === false) {
@@ -13420,6 +14038,7 @@ var require_client_h2 = __commonJS({
         session.ref();
       }
     }
+    __name(refH2Session, "refH2Session");
     function unrefH2Session(session) {
       const state = session[kHTTP2SessionState];
       if (state.refed === true) {
@@ -13427,6 +14046,7 @@ var require_client_h2 = __commonJS({
         session.unref();
       }
     }
+    __name(unrefH2Session, "unrefH2Session");
     function resumeH2(client) {
       const socket = client[kSocket];
       const session = client[kHTTP2Session];
@@ -13448,6 +14068,7 @@ var require_client_h2 = __commonJS({
         }
       }
     }
+    __name(resumeH2, "resumeH2");
     function clearNoStreamsTimeout(session) {
       const state = session[kHTTP2SessionState];
       if (state?.noStreamsTimeout != null) {
@@ -13455,6 +14076,7 @@ var require_client_h2 = __commonJS({
         state.noStreamsTimeout = null;
       }
     }
+    __name(clearNoStreamsTimeout, "clearNoStreamsTimeout");
     function setNoStreamsTimeout(session) {
       const client = session[kClient];
       const state = session[kHTTP2SessionState];
@@ -13464,6 +14086,7 @@ var require_client_h2 = __commonJS({
       }
       state.noStreamsTimeout = setTimeout(onNoStreamsTimeout, timeout, session).unref();
     }
+    __name(setNoStreamsTimeout, "setNoStreamsTimeout");
     function onNoStreamsTimeout(session) {
       const client = session[kClient];
       const state = session[kHTTP2SessionState];
@@ -13483,6 +14106,7 @@ var require_client_h2 = __commonJS({
       session[kError] = err;
       resetHttp2Session(session, err);
     }
+    __name(onNoStreamsTimeout, "onNoStreamsTimeout");
     function probeHttp2Session(session, timeout) {
       const state = session[kHTTP2SessionState];
       if (state.probeTimeout != null || session.closed || session.destroyed) {
@@ -13495,6 +14119,7 @@ var require_client_h2 = __commonJS({
       }
       state.probeTimeout = setTimeout(onHttp2ProbeTimeout, Math.max(timeout, MIN_PROBE_TIMEOUT), session).unref();
     }
+    __name(probeHttp2Session, "probeHttp2Session");
     function clearHttp2ProbeTimeout(session) {
       const state = session[kHTTP2SessionState];
       if (state?.probeTimeout != null) {
@@ -13502,6 +14127,7 @@ var require_client_h2 = __commonJS({
         state.probeTimeout = null;
       }
     }
+    __name(clearHttp2ProbeTimeout, "clearHttp2ProbeTimeout");
     function onHttp2ProbeAck() {
       if (this[kHTTP2SessionState].probeTimeout == null) {
         return;
@@ -13509,6 +14135,7 @@ var require_client_h2 = __commonJS({
       clearHttp2ProbeTimeout(this);
       this[kClient][kResume]();
     }
+    __name(onHttp2ProbeAck, "onHttp2ProbeAck");
     function onHttp2ProbeTimeout(session) {
       session[kHTTP2SessionState].probeTimeout = null;
       if (session.closed || session.destroyed) {
@@ -13516,11 +14143,13 @@ var require_client_h2 = __commonJS({
       }
       resetUnresponsiveHttp2Session(session);
     }
+    __name(onHttp2ProbeTimeout, "onHttp2ProbeTimeout");
     function resetUnresponsiveHttp2Session(session) {
       const err = new SocketError("HTTP/2: connection unresponsive", util.getSocketInfo(session[kSocket]));
       session[kError] = err;
       resetHttp2Session(session, err);
     }
+    __name(resetUnresponsiveHttp2Session, "resetUnresponsiveHttp2Session");
     function clearHttp2IdleTimeout(session) {
       const state = session[kHTTP2SessionState];
       if (state?.idleTimeout != null) {
@@ -13528,6 +14157,7 @@ var require_client_h2 = __commonJS({
         state.idleTimeout = null;
       }
     }
+    __name(clearHttp2IdleTimeout, "clearHttp2IdleTimeout");
     function setHttp2IdleTimeout(session) {
       const client = session[kClient];
       if (client[kHTTP2Session] !== session || session.closed || session.destroyed) {
@@ -13542,6 +14172,7 @@ var require_client_h2 = __commonJS({
         state.idleTimeout = setTimeout(onHttp2SessionIdleTimeout, client[kKeepAliveDefaultTimeout], session).unref();
       }
     }
+    __name(setHttp2IdleTimeout, "setHttp2IdleTimeout");
     function onHttp2SessionIdleTimeout(session) {
       const client = session[kClient];
       const socket = session[kSocket];
@@ -13554,6 +14185,7 @@ var require_client_h2 = __commonJS({
       socket[kError] = err;
       util.destroy(socket, err);
     }
+    __name(onHttp2SessionIdleTimeout, "onHttp2SessionIdleTimeout");
     function applyConnectionWindowSize(connectionWindowSize) {
       try {
         if (typeof this.setLocalWindowSize === "function") {
@@ -13562,6 +14194,7 @@ var require_client_h2 = __commonJS({
       } catch {
       }
     }
+    __name(applyConnectionWindowSize, "applyConnectionWindowSize");
     function onHttp2RemoteSettings(settings) {
       const client = this[kClient];
       const localMaxConcurrentStreams = client[kHTTP2Options].maxConcurrentStreams;
@@ -13577,6 +14210,7 @@ var require_client_h2 = __commonJS({
       this[kRemoteSettings] = true;
       this[kClient][kResume]();
     }
+    __name(onHttp2RemoteSettings, "onHttp2RemoteSettings");
     function onHttp2SendPing(session) {
       const state = session[kHTTP2SessionState];
       if ((session.closed || session.destroyed) && state.ping.interval != null) {
@@ -13602,7 +14236,9 @@ var require_client_h2 = __commonJS({
           client.emit("ping", duration);
         }
       }
+      __name(onPing, "onPing");
     }
+    __name(onHttp2SendPing, "onHttp2SendPing");
     function onHttp2SessionError(err) {
       this[kSocket][kError] = err;
       if (this[kReceivedGoAway]) {
@@ -13610,6 +14246,7 @@ var require_client_h2 = __commonJS({
       }
       this[kClient][kOnError](err);
     }
+    __name(onHttp2SessionError, "onHttp2SessionError");
     function onHttp2FrameError(type, code, id) {
       if (id === 0) {
         if (this[kReceivedGoAway]) {
@@ -13620,6 +14257,7 @@ var require_client_h2 = __commonJS({
         this[kClient][kOnError](err);
       }
     }
+    __name(onHttp2FrameError, "onHttp2FrameError");
     function onHttp2SessionGoAway(errorCode2, lastStreamID) {
       if (this[kReceivedGoAway]) {
         return;
@@ -13669,6 +14307,7 @@ var require_client_h2 = __commonJS({
       client.emit("disconnect", client[kUrl], [client], err);
       client[kResume]();
     }
+    __name(onHttp2SessionGoAway, "onHttp2SessionGoAway");
     function onHttp2SessionClose() {
       const { [kClient]: client, [kHTTP2SessionState]: state, [kSocket]: socket } = this;
       const err = socket[kError] || this[kError] || new SocketError("closed", util.getSocketInfo(socket));
@@ -13695,6 +14334,7 @@ var require_client_h2 = __commonJS({
         }
       }
     }
+    __name(onHttp2SessionClose, "onHttp2SessionClose");
     function onHttp2SocketClose() {
       const err = this[kError] || new SocketError("closed", util.getSocketInfo(this));
       const session = this[kHTTP2Session];
@@ -13715,6 +14355,7 @@ var require_client_h2 = __commonJS({
       client.emit("disconnect", client[kUrl], [client], err);
       client[kResume]();
     }
+    __name(onHttp2SocketClose, "onHttp2SocketClose");
     function onHttp2SocketError(err) {
       this[kError] = err;
       if (this[kHTTP2Session]?.[kReceivedGoAway]) {
@@ -13722,14 +14363,18 @@ var require_client_h2 = __commonJS({
       }
       this[kHTTP2Session]?.[kClient]?.[kOnError](err);
     }
+    __name(onHttp2SocketError, "onHttp2SocketError");
     function onHttp2SocketEnd() {
       util.destroy(this, new SocketError("other side closed", util.getSocketInfo(this)));
     }
+    __name(onHttp2SocketEnd, "onHttp2SocketEnd");
     function onSocketClose() {
       this[kClosed] = true;
     }
+    __name(onSocketClose, "onSocketClose");
     function noop() {
     }
+    __name(noop, "noop");
     function closeStreamSession(stream) {
       const session = stream[kHTTP2Session];
       const client = session[kClient];
@@ -13740,12 +14385,14 @@ var require_client_h2 = __commonJS({
         setHttp2IdleTimeout(session);
       }
     }
+    __name(closeStreamSession, "closeStreamSession");
     function onUpgradeStreamClose() {
       const state = this[kRequestStreamState];
       this[kRequestStreamState] = null;
       failUpgradeStream(state, new InformationalError("HTTP/2: stream closed before response headers"));
       closeStreamSession(this);
     }
+    __name(onUpgradeStreamClose, "onUpgradeStreamClose");
     function completeRequestStream() {
       const state = this[kRequestStreamState];
       if (state == null) {
@@ -13765,9 +14412,11 @@ var require_client_h2 = __commonJS({
       closeStreamSession(this);
       this[kRequestStreamState] = null;
     }
+    __name(completeRequestStream, "completeRequestStream");
     function shouldSendContentLength(method) {
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
+    __name(shouldSendContentLength, "shouldSendContentLength");
     function buildRequestHeaders(reqHeaders) {
       const headers = {};
       for (let n = 0; n < reqHeaders.length; n += 2) {
@@ -13792,6 +14441,7 @@ var require_client_h2 = __commonJS({
       }
       return headers;
     }
+    __name(buildRequestHeaders, "buildRequestHeaders");
     function removeUpgradeStreamListeners(stream) {
       stream.off("response", onUpgradeResponse);
       stream.off("error", onUpgradeStreamError);
@@ -13799,6 +14449,7 @@ var require_client_h2 = __commonJS({
       stream.off("timeout", onUpgradeStreamTimeout);
       stream.off("error", noop);
     }
+    __name(removeUpgradeStreamListeners, "removeUpgradeStreamListeners");
     function releaseUpgradeStream(stream) {
       if (stream == null) {
         return;
@@ -13816,6 +14467,7 @@ var require_client_h2 = __commonJS({
         stream.on("error", noop);
       }
     }
+    __name(releaseUpgradeStream, "releaseUpgradeStream");
     function failUpgradeStream(state, err) {
       if (state == null) {
         return;
@@ -13827,6 +14479,7 @@ var require_client_h2 = __commonJS({
       releaseUpgradeStream(state.stream);
       state.abort(err, true);
     }
+    __name(failUpgradeStream, "failUpgradeStream");
     function onUpgradeStreamError() {
       const state = this[kRequestStreamState];
       if (typeof this.rstCode === "number" && this.rstCode !== 0) {
@@ -13835,13 +14488,16 @@ var require_client_h2 = __commonJS({
         failUpgradeStream(state, new InformationalError("HTTP/2: stream errored before response headers"));
       }
     }
+    __name(onUpgradeStreamError, "onUpgradeStreamError");
     function onUpgradeStreamEnd() {
       failUpgradeStream(this[kRequestStreamState], new InformationalError("HTTP/2: stream half-closed (remote)"));
     }
+    __name(onUpgradeStreamEnd, "onUpgradeStreamEnd");
     function onUpgradeStreamTimeout() {
       const state = this[kRequestStreamState];
       failUpgradeStream(state, new InformationalError(`HTTP/2: "stream timeout after ${state.headersTimeout}"`));
     }
+    __name(onUpgradeStreamTimeout, "onUpgradeStreamTimeout");
     function onUpgradeResponse(headers, _flags) {
       const stream = this;
       const state = stream[kRequestStreamState];
@@ -13862,6 +14518,7 @@ var require_client_h2 = __commonJS({
       detachRequestFromStream(request);
       finalizeRequest(state);
     }
+    __name(onUpgradeResponse, "onUpgradeResponse");
     function setupUpgradeStream(stream, state) {
       const { request, headersTimeout, session } = state;
       stream[kHTTP2Stream] = true;
@@ -13878,6 +14535,7 @@ var require_client_h2 = __commonJS({
       ++session[kOpenStreams];
       stream.setTimeout(headersTimeout);
     }
+    __name(setupUpgradeStream, "setupUpgradeStream");
     function finalizeRequest(state, resetPendingIdx = false) {
       if (state.requestFinalized) {
         return;
@@ -13886,6 +14544,7 @@ var require_client_h2 = __commonJS({
       completeRequest(state.client, state.request, resetPendingIdx);
       state.client[kResume]();
     }
+    __name(finalizeRequest, "finalizeRequest");
     function openStream(client, request, session, abort, headers, options) {
       try {
         return session.request(headers, options);
@@ -13907,6 +14566,7 @@ var require_client_h2 = __commonJS({
         return null;
       }
     }
+    __name(openStream, "openStream");
     function writeH2(client, request) {
       const headersTimeout = request.headersTimeout ?? client[kHeadersTimeout];
       const bodyTimeout = request.bodyTimeout ?? client[kBodyTimeout];
@@ -13939,7 +14599,7 @@ var require_client_h2 = __commonJS({
         session,
         stream: null
       };
-      const abort = (err, resetPendingIdx = false) => {
+      const abort = /* @__PURE__ */ __name((err, resetPendingIdx = false) => {
         if (request.aborted || request.completed) {
           return;
         }
@@ -13956,7 +14616,7 @@ var require_client_h2 = __commonJS({
           finalizeRequest(state, resetPendingIdx);
         }
         util.destroy(state.body, err);
-      };
+      }, "abort");
       state.abort = abort;
       let stream = null;
       try {
@@ -14080,6 +14740,7 @@ var require_client_h2 = __commonJS({
       }
       return true;
     }
+    __name(writeH2, "writeH2");
     function removeRequestStreamListeners(stream) {
       stream.off("error", noop);
       stream.off("continue", writeBodyH2);
@@ -14093,6 +14754,7 @@ var require_client_h2 = __commonJS({
       stream.off("trailers", onTrailers);
       stream.off("data", onData);
     }
+    __name(removeRequestStreamListeners, "removeRequestStreamListeners");
     function releaseRequestStream(stream) {
       if (stream == null) {
         return;
@@ -14110,6 +14772,7 @@ var require_client_h2 = __commonJS({
         stream.on("error", noop);
       }
     }
+    __name(releaseRequestStream, "releaseRequestStream");
     function onData(chunk) {
       const stream = this;
       const state = stream[kRequestStreamState];
@@ -14133,12 +14796,14 @@ var require_client_h2 = __commonJS({
         pauseResponseStream(stream, state);
       }
     }
+    __name(onData, "onData");
     function pauseResponseStream(stream, state) {
       stream.pause();
       if (state.bodyTimeout) {
         stream.setTimeout(0);
       }
     }
+    __name(pauseResponseStream, "pauseResponseStream");
     function resumeResponseStream() {
       const stream = this;
       const state = stream[kRequestStreamState];
@@ -14147,6 +14812,7 @@ var require_client_h2 = __commonJS({
       }
       stream.resume();
     }
+    __name(resumeResponseStream, "resumeResponseStream");
     function onInterimResponse(headers) {
       const stream = this;
       const state = stream[kRequestStreamState];
@@ -14161,6 +14827,7 @@ var require_client_h2 = __commonJS({
       delete headers[HTTP2_HEADER_STATUS];
       request.onResponseStart(Number(statusCode), headers, noop, "");
     }
+    __name(onInterimResponse, "onInterimResponse");
     function onResponse(headers) {
       const stream = this;
       const state = stream[kRequestStreamState];
@@ -14193,6 +14860,7 @@ var require_client_h2 = __commonJS({
       }
       stream.on("data", onData);
     }
+    __name(onResponse, "onResponse");
     function onEnd() {
       const stream = this;
       const state = stream[kRequestStreamState];
@@ -14214,6 +14882,7 @@ var require_client_h2 = __commonJS({
         state.abort(new InformationalError("HTTP/2: stream half-closed (remote)"), true);
       }
     }
+    __name(onEnd, "onEnd");
     function retryRefusedStream(stream, state) {
       const { client, request } = state;
       if (state.responseReceived || request.aborted || request.completed || request[kRefusedStreamRetry] || !canReplayRequest(request)) {
@@ -14223,6 +14892,7 @@ var require_client_h2 = __commonJS({
       requeueStreamRequest(client, state);
       return true;
     }
+    __name(retryRefusedStream, "retryRefusedStream");
     function retryUnsentStream(state) {
       const { client, request, session } = state;
       if (!session[kReceivedGoAway] || state.responseReceived || request.aborted || request.completed || !canReplayRequest(request) || !registerGoAwayRefusal(request)) {
@@ -14231,6 +14901,7 @@ var require_client_h2 = __commonJS({
       requeueStreamRequest(client, state);
       return true;
     }
+    __name(retryUnsentStream, "retryUnsentStream");
     function requeueStreamRequest(client, state) {
       const { request } = state;
       detachRequestStreamForClose(request);
@@ -14240,6 +14911,7 @@ var require_client_h2 = __commonJS({
       client[kQueue].splice(client[kPendingIdx], 0, request);
       client[kResume]();
     }
+    __name(requeueStreamRequest, "requeueStreamRequest");
     function onError(err) {
       const stream = this;
       const state = stream[kRequestStreamState];
@@ -14261,6 +14933,7 @@ var require_client_h2 = __commonJS({
       }
       state.abort(err);
     }
+    __name(onError, "onError");
     function onFrameError(type, code) {
       const stream = this;
       const state = stream[kRequestStreamState];
@@ -14273,9 +14946,11 @@ var require_client_h2 = __commonJS({
       }
       state.abort(new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code}`));
     }
+    __name(onFrameError, "onFrameError");
     function onAborted() {
       this.off("data", onData);
     }
+    __name(onAborted, "onAborted");
     function onTimeout() {
       const stream = this;
       const state = stream[kRequestStreamState];
@@ -14288,6 +14963,7 @@ var require_client_h2 = __commonJS({
       probeHttp2Session(session, responseReceived ? bodyTimeout : headersTimeout);
       state.abort(err);
     }
+    __name(onTimeout, "onTimeout");
     function onTrailers(trailers) {
       const stream = this;
       const state = stream[kRequestStreamState];
@@ -14302,6 +14978,7 @@ var require_client_h2 = __commonJS({
       }
       state.trailers = trailers;
     }
+    __name(onTrailers, "onTrailers");
     function writeBodyH2() {
       const stream = this;
       const state = stream[kRequestStreamState];
@@ -14379,6 +15056,7 @@ var require_client_h2 = __commonJS({
         assert(false);
       }
     }
+    __name(writeBodyH2, "writeBodyH2");
     function writeBuffer(abort, h2stream, body, client, request, socket, contentLength, expectsPayload) {
       try {
         if (body != null && util.isBuffer(body)) {
@@ -14398,6 +15076,7 @@ var require_client_h2 = __commonJS({
         abort(error);
       }
     }
+    __name(writeBuffer, "writeBuffer");
     function writeStream(abort, socket, expectsPayload, h2stream, body, client, request, contentLength) {
       assert(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
       const pipe = pipeline4(
@@ -14421,7 +15100,9 @@ var require_client_h2 = __commonJS({
       function onPipeData(chunk) {
         request.onBodySent(chunk);
       }
+      __name(onPipeData, "onPipeData");
     }
+    __name(writeStream, "writeStream");
     async function writeBlob(abort, h2stream, body, client, request, socket, contentLength, expectsPayload) {
       try {
         if (contentLength != null && contentLength !== body.size) {
@@ -14442,6 +15123,7 @@ var require_client_h2 = __commonJS({
         abort(err);
       }
     }
+    __name(writeBlob, "writeBlob");
     async function writeIterable(abort, h2stream, body, client, request, socket, contentLength, expectsPayload) {
       assert(contentLength !== 0 || client[kRunning] === 0, "iterator body cannot be pipelined");
       let callback = null;
@@ -14452,14 +15134,15 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve4, reject) => {
+      __name(onDrain, "onDrain");
+      const waitForDrain = /* @__PURE__ */ __name(() => new Promise((resolve4, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
           callback = resolve4;
         }
-      });
+      }), "waitForDrain");
       h2stream.on("close", onDrain).on("drain", onDrain);
       try {
         for await (const chunk of body) {
@@ -14484,6 +15167,7 @@ var require_client_h2 = __commonJS({
         h2stream.off("close", onDrain).off("drain", onDrain);
       }
     }
+    __name(writeIterable, "writeIterable");
     module.exports = connectH2;
   }
 });
@@ -14557,11 +15241,12 @@ var require_client = __commonJS({
     var getDefaultNodeMaxHeaderSize = http && http.maxHeaderSize && Number.isInteger(http.maxHeaderSize) && http.maxHeaderSize > 0 ? () => http.maxHeaderSize : () => {
       throw new InvalidArgumentError("http module not available or http.maxHeaderSize invalid");
     };
-    var noop = () => {
-    };
+    var noop = /* @__PURE__ */ __name(() => {
+    }, "noop");
     function getPipelining(client) {
       return client[kPipelining] ?? client[kHTTPContext]?.defaultPipelining ?? 1;
     }
+    __name(getPipelining, "getPipelining");
     var h2NamespaceOptsWarning = false;
     function emitH2OptionsNamespaceWarning(optName) {
       if (h2NamespaceOptsWarning === true) return;
@@ -14570,13 +15255,18 @@ var require_client = __commonJS({
       });
       h2NamespaceOptsWarning = true;
     }
+    __name(emitH2OptionsNamespaceWarning, "emitH2OptionsNamespaceWarning");
     function getMaxConcurrent(client) {
       if (client[kHTTPContext]?.version === "h2") {
         return client[kMaxConcurrentStreams];
       }
       return getPipelining(client);
     }
+    __name(getMaxConcurrent, "getMaxConcurrent");
     var Client2 = class extends DispatcherBase {
+      static {
+        __name(this, "Client");
+      }
       /**
        *
        * @param {string|URL} url
@@ -14733,11 +15423,11 @@ var require_client = __commonJS({
           });
         } else {
           const customConnect = connect2;
-          connect2 = (opts, callback) => customConnect({
+          connect2 = /* @__PURE__ */ __name((opts, callback) => customConnect({
             ...opts,
             ...socketPath != null ? { socketPath } : null,
             ...allowH2 != null ? { allowH2 } : null
-          }, callback);
+          }, callback), "connect");
         }
         this[kUrl] = util.parseOrigin(url);
         this[kHostAuthority] = `${this[kUrl].hostname}${this[kUrl].port ? `:${this[kUrl].port}` : ""}`;
@@ -14856,13 +15546,13 @@ var require_client = __commonJS({
               util.errorRequest(this, request, err);
             }
           }
-          const callback = () => {
+          const callback = /* @__PURE__ */ __name(() => {
             if (this[kClosedResolve]) {
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
             resolve4(null);
-          };
+          }, "callback");
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
             this[kHTTPContext] = null;
@@ -14881,6 +15571,7 @@ var require_client = __commonJS({
         client.emit("error", err);
       }
     }
+    __name(failQueuedRequest, "failQueuedRequest");
     function abortPendingRequest(client, request, reason) {
       if (request.aborted || request.abort !== null) {
         return;
@@ -14900,12 +15591,14 @@ var require_client = __commonJS({
         queueMicrotask(() => cancelUnusedConnect(client));
       }
     }
+    __name(abortPendingRequest, "abortPendingRequest");
     function cancelUnusedConnect(client) {
       const cancel = client[kCancelConnect];
       if (cancel !== null && client[kSize] === 0) {
         cancel(new InformationalError("no request waits for this connection"));
       }
     }
+    __name(cancelUnusedConnect, "cancelUnusedConnect");
     function onError(client, err) {
       if (client[kRunning] === 0 && err.code !== "UND_ERR_INFO" && err.code !== "UND_ERR_SOCKET") {
         assert(client[kPendingIdx] === client[kRunningIdx]);
@@ -14919,6 +15612,7 @@ var require_client = __commonJS({
         assert(client[kSize] === 0);
       }
     }
+    __name(onError, "onError");
     function connect(client) {
       assert(!client[kConnecting]);
       assert(!client[kHTTPContext]);
@@ -14934,7 +15628,7 @@ var require_client = __commonJS({
       const servername = client[kServerName];
       let calledBack = false;
       let cancelled = false;
-      const abandon = (socket, err) => {
+      const abandon = /* @__PURE__ */ __name((socket, err) => {
         client[kConnecting] = false;
         if (channels.connectError.hasSubscribers) {
           channels.connectError.publish({
@@ -14952,7 +15646,7 @@ var require_client = __commonJS({
           });
         }
         util.destroy(socket.on("error", noop), err);
-      };
+      }, "abandon");
       if (channels.beforeConnect.hasSubscribers) {
         channels.beforeConnect.publish({
           connectParams: {
@@ -15043,6 +15737,7 @@ var require_client = __commonJS({
         client[kResume]();
       }
     }
+    __name(connect, "connect");
     function handleConnectError(client, err, { host, hostname: hostname2, protocol, port, servername }) {
       if (client.destroyed) {
         return;
@@ -15078,10 +15773,12 @@ var require_client = __commonJS({
       }
       client.emit("connectionError", client[kUrl], [client], err);
     }
+    __name(handleConnectError, "handleConnectError");
     function emitDrain(client) {
       client[kNeedDrain] = 0;
       client.emit("drain", client[kUrl], [client]);
     }
+    __name(emitDrain, "emitDrain");
     function resume(client, sync) {
       if (client[kResuming] === 2) {
         return;
@@ -15095,6 +15792,7 @@ var require_client = __commonJS({
         client[kRunningIdx] = 0;
       }
     }
+    __name(resume, "resume");
     function _resume(client, sync) {
       while (true) {
         if (client.destroyed) {
@@ -15166,6 +15864,7 @@ var require_client = __commonJS({
         }
       }
     }
+    __name(_resume, "_resume");
     module.exports = Client2;
   }
 });
@@ -15177,6 +15876,9 @@ var require_fixed_queue = __commonJS({
     var kSize = 2048;
     var kMask = kSize - 1;
     var FixedCircularBuffer = class {
+      static {
+        __name(this, "FixedCircularBuffer");
+      }
       /** @type {number} */
       bottom = 0;
       /** @type {number} */
@@ -15213,6 +15915,9 @@ var require_fixed_queue = __commonJS({
       }
     };
     module.exports = class FixedQueue {
+      static {
+        __name(this, "FixedQueue");
+      }
       constructor() {
         this.head = this.tail = new FixedCircularBuffer();
       }
@@ -15271,6 +15976,9 @@ var require_pool_base = __commonJS({
     var kShiftQueue = /* @__PURE__ */ Symbol("shift queue");
     var kAbortQueued = /* @__PURE__ */ Symbol("abort queued");
     var QueuedRequest = class extends AsyncResource {
+      static {
+        __name(this, "QueuedRequest");
+      }
       constructor(opts, handler) {
         super("UNDICI_POOL_QUEUED_REQUEST");
         this.opts = opts;
@@ -15294,7 +16002,11 @@ var require_pool_base = __commonJS({
       }
       return Promise.all(closeAll);
     }
+    __name(closeClients, "closeClients");
     var PoolBase = class extends DispatcherBase {
+      static {
+        __name(this, "PoolBase");
+      }
       [kQueue] = new FixedQueue();
       [kQueued] = 0;
       [kClients] = [];
@@ -15592,9 +16304,11 @@ var require_pool = __commonJS({
     function defaultFactory(origin, opts) {
       return new Client2(origin, opts);
     }
+    __name(defaultFactory, "defaultFactory");
     function shouldCreateProtocolProbe(pool, dispatcher) {
       return dispatcher instanceof Client2 && pool[kProtocol] !== "h1" && (pool[kOptions].useH2c === true || pool[kUrl].protocol === "https:" && pool[kOptions].allowH2 !== false);
     }
+    __name(shouldCreateProtocolProbe, "shouldCreateProtocolProbe");
     function createClient(pool) {
       const dispatcher = pool[kFactory](pool[kUrl], pool[kOptions]);
       if (shouldCreateProtocolProbe(pool, dispatcher)) {
@@ -15603,7 +16317,11 @@ var require_pool = __commonJS({
       pool[kAddClient](dispatcher);
       return dispatcher;
     }
+    __name(createClient, "createClient");
     var Pool2 = class extends PoolBase {
+      static {
+        __name(this, "Pool");
+      }
       constructor(origin, {
         connections,
         factory = defaultFactory,
@@ -15658,14 +16376,14 @@ var require_pool = __commonJS({
             this[kProtocol] = client[kHTTPContext]?.version;
           }
           if (client === this[kProtocolProbe]) {
-            const releaseProbe = () => {
+            const releaseProbe = /* @__PURE__ */ __name(() => {
               if (client === this[kProtocolProbe]) {
                 this[kProtocolProbe] = null;
                 if (!this.destroyed && (this[kQueued] > 0 || !this.closed && this[kHasDispatcher](false))) {
                   this[kDrainQueue](origin2, targets.slice(1));
                 }
               }
-            };
+            }, "releaseProbe");
             const session = client[kHTTP2Session];
             if (this[kProtocol] !== "h2" || session[kRemoteSettings]) {
               releaseProbe();
@@ -15785,10 +16503,15 @@ var require_balanced_pool = __commonJS({
       }
       return a;
     }
+    __name(getGreatestCommonDivisor, "getGreatestCommonDivisor");
     function defaultFactory(origin, opts) {
       return new Pool2(origin, opts);
     }
+    __name(defaultFactory, "defaultFactory");
     var BalancedPool = class extends PoolBase {
+      static {
+        __name(this, "BalancedPool");
+      }
       constructor(upstreams = [], { factory = defaultFactory, connect, tls, ...opts } = {}) {
         if (typeof factory !== "function") {
           throw new InvalidArgumentError("factory must be a function.");
@@ -15926,7 +16649,11 @@ var require_round_robin_pool = __commonJS({
     function defaultFactory(origin, opts) {
       return new Client2(origin, opts);
     }
+    __name(defaultFactory, "defaultFactory");
     var RoundRobinPool = class extends PoolBase {
+      static {
+        __name(this, "RoundRobinPool");
+      }
       constructor(origin, {
         connections,
         factory = defaultFactory,
@@ -16058,7 +16785,11 @@ var require_agent = __commonJS({
     function defaultFactory(origin, opts) {
       return opts && opts.connections === 1 ? new Client2(origin, opts) : new Pool2(origin, opts);
     }
+    __name(defaultFactory, "defaultFactory");
     var Agent = class extends DispatcherBase {
+      static {
+        __name(this, "Agent");
+      }
       constructor({ factory = defaultFactory, maxOrigins = Infinity, connect, tls, ...options } = {}) {
         if (typeof factory !== "function") {
           throw new InvalidArgumentError("factory must be a function.");
@@ -16115,7 +16846,7 @@ var require_agent = __commonJS({
         let dispatcher = this[kClients].get(key);
         if (!dispatcher) {
           dispatcher = this[kFactory](opts.origin, allowH2 === false ? { ...this[kOptions], allowH2: false } : this[kOptions]);
-          const closeClientIfUnused = (deferred = false) => {
+          const closeClientIfUnused = /* @__PURE__ */ __name((deferred = false) => {
             if (this[kClients].get(key) !== dispatcher) {
               return;
             }
@@ -16144,7 +16875,7 @@ var require_agent = __commonJS({
             if (!hasOrigin) {
               this[kOrigins].delete(origin);
             }
-          };
+          }, "closeClientIfUnused");
           dispatcher.on("drain", this[kOnDrain]).on("connect", this[kOnConnect]).on("disconnect", (origin2, targets, err) => {
             closeClientIfUnused();
             this[kOnDisconnect](origin2, targets, err);
@@ -16196,6 +16927,9 @@ var require_dispatcher1_wrapper = __commonJS({
     var { toRawHeaders } = require_util();
     var { kOriginless, kUrl } = require_symbols();
     var LegacyHandlerWrapper = class {
+      static {
+        __name(this, "LegacyHandlerWrapper");
+      }
       #handler;
       constructor(handler) {
         this.#handler = handler;
@@ -16239,6 +16973,9 @@ var require_dispatcher1_wrapper = __commonJS({
       }
     };
     var Dispatcher1Wrapper = class _Dispatcher1Wrapper extends Dispatcher {
+      static {
+        __name(this, "Dispatcher1Wrapper");
+      }
       #dispatcher;
       constructor(dispatcher) {
         super();
@@ -16317,6 +17054,7 @@ var require_socks5_utils = __commonJS({
         buffer: Buffer3.concat([Buffer3.from([domainBuffer.length]), domainBuffer])
       };
     }
+    __name(parseAddress, "parseAddress");
     function parseIPv6(address) {
       const buffer = Buffer3.alloc(16);
       let normalizedAddress = address;
@@ -16354,6 +17092,7 @@ var require_socks5_utils = __commonJS({
       }
       return buffer;
     }
+    __name(parseIPv6, "parseIPv6");
     function buildAddressBuffer(type, addressBuffer, port) {
       const portBuffer = Buffer3.allocUnsafe(2);
       portBuffer.writeUInt16BE(port, 0);
@@ -16363,6 +17102,7 @@ var require_socks5_utils = __commonJS({
         portBuffer
       ]);
     }
+    __name(buildAddressBuffer, "buildAddressBuffer");
     function parseResponseAddress(buffer, offset = 0) {
       if (buffer.length < offset + 1) {
         throw new InvalidArgumentError("Buffer too small to contain address type");
@@ -16419,6 +17159,7 @@ var require_socks5_utils = __commonJS({
         bytesRead: currentOffset - offset
       };
     }
+    __name(parseResponseAddress, "parseResponseAddress");
     function createReplyError(replyCode) {
       const messages = {
         1: "General SOCKS server failure",
@@ -16435,6 +17176,7 @@ var require_socks5_utils = __commonJS({
       error.code = `SOCKS5_${replyCode}`;
       return error;
     }
+    __name(createReplyError, "createReplyError");
     module.exports = {
       parseAddress,
       parseIPv6,
@@ -16495,6 +17237,9 @@ var require_socks5_client = __commonJS({
       CLOSED: "closed"
     };
     var Socks5Client = class extends EventEmitter {
+      static {
+        __name(this, "Socks5Client");
+      }
       constructor(socket, options = {}) {
         super();
         if (!socket) {
@@ -16808,8 +17553,12 @@ var require_socks5_proxy_agent = __commonJS({
         `Connect Timeout Error (attempted address: ${hostname2}:${port}, timeout: ${timeout}ms)`
       );
     }
+    __name(createConnectTimeoutError, "createConnectTimeoutError");
     var experimentalWarningEmitted = false;
     var Socks5ProxyAgent = class extends DispatcherBase {
+      static {
+        __name(this, "Socks5ProxyAgent");
+      }
       constructor(proxyUrl, options = {}) {
         super(options);
         if (!experimentalWarningEmitted) {
@@ -16891,19 +17640,19 @@ var require_socks5_proxy_agent = __commonJS({
             createConnectTimeoutError(proxyHost, proxyPort, this[kConnectTimeout])
           );
         }, this[kConnectTimeout]);
-        const cleanupAuthenticationListeners = () => {
+        const cleanupAuthenticationListeners = /* @__PURE__ */ __name(() => {
           clearTimeout(authenticationTimeout);
           socks5Client.removeListener("authenticated", onAuthenticated);
           socks5Client.removeListener("error", onAuthenticationError);
-        };
-        const onAuthenticated = () => {
+        }, "cleanupAuthenticationListeners");
+        const onAuthenticated = /* @__PURE__ */ __name(() => {
           cleanupAuthenticationListeners();
           authenticationReady.resolve();
-        };
-        const onAuthenticationError = (err) => {
+        }, "onAuthenticated");
+        const onAuthenticationError = /* @__PURE__ */ __name((err) => {
           cleanupAuthenticationListeners();
           authenticationReady.reject(err);
-        };
+        }, "onAuthenticationError");
         if (socks5Client.state === STATES.AUTHENTICATED) {
           clearTimeout(authenticationTimeout);
           authenticationReady.resolve();
@@ -16921,20 +17670,20 @@ var require_socks5_proxy_agent = __commonJS({
             createConnectTimeoutError(targetHost, targetPort, this[kConnectTimeout])
           );
         }, this[kConnectTimeout]);
-        const cleanupConnectionListeners = () => {
+        const cleanupConnectionListeners = /* @__PURE__ */ __name(() => {
           clearTimeout(connectionTimeout);
           socks5Client.removeListener("connected", onConnected);
           socks5Client.removeListener("error", onConnectionError);
-        };
-        const onConnected = (info) => {
+        }, "cleanupConnectionListeners");
+        const onConnected = /* @__PURE__ */ __name((info) => {
           debug("SOCKS5 tunnel established to", targetHost, targetPort, "via", info);
           cleanupConnectionListeners();
           connectionReady.resolve();
-        };
-        const onConnectionError = (err) => {
+        }, "onConnected");
+        const onConnectionError = /* @__PURE__ */ __name((err) => {
           cleanupConnectionListeners();
           connectionReady.reject(err);
-        };
+        }, "onConnectionError");
         socks5Client.once("connected", onConnected);
         socks5Client.once("error", onConnectionError);
         await connectionReady.promise;
@@ -16953,7 +17702,7 @@ var require_socks5_proxy_agent = __commonJS({
             pool = new Pool2(origin, {
               pipelining: opts.pipelining,
               connections: opts.connections,
-              connect: async (connectOpts, callback) => {
+              connect: /* @__PURE__ */ __name(async (connectOpts, callback) => {
                 try {
                   const url = new URL2(origin);
                   const targetHost = url.hostname;
@@ -16972,19 +17721,19 @@ var require_socks5_proxy_agent = __commonJS({
                       servername: this[kRequestTls]?.servername || targetHost
                     });
                     const tlsReady = Promise.withResolvers();
-                    const cleanupTlsListeners = () => {
+                    const cleanupTlsListeners = /* @__PURE__ */ __name(() => {
                       queueMicrotask(clearTlsTimeout);
                       finalSocket.removeListener("secureConnect", onSecureConnect);
                       finalSocket.removeListener("error", onTlsError);
-                    };
-                    const onSecureConnect = () => {
+                    }, "cleanupTlsListeners");
+                    const onSecureConnect = /* @__PURE__ */ __name(() => {
                       cleanupTlsListeners();
                       tlsReady.resolve();
-                    };
-                    const onTlsError = (err) => {
+                    }, "onSecureConnect");
+                    const onTlsError = /* @__PURE__ */ __name((err) => {
                       cleanupTlsListeners();
                       tlsReady.reject(err);
-                    };
+                    }, "onTlsError");
                     const clearTlsTimeout = setupConnectTimeout(new WeakRef(finalSocket), {
                       timeout: this[kRequestTlsTimeout],
                       hostname: targetHost,
@@ -16999,10 +17748,10 @@ var require_socks5_proxy_agent = __commonJS({
                   debug("SOCKS5 connection error:", err);
                   callback(err);
                 }
-              }
+              }, "connect")
             });
             this[kPools].set(originKey, pool);
-            const closePoolIfUnused = () => {
+            const closePoolIfUnused = /* @__PURE__ */ __name(() => {
               if (this[kPools].get(originKey) !== pool || pool[kConnected] > 0 || pool[kBusy]) {
                 return;
               }
@@ -17010,7 +17759,7 @@ var require_socks5_proxy_agent = __commonJS({
               if (!pool.destroyed) {
                 pool.close();
               }
-            };
+            }, "closePoolIfUnused");
             pool.on("disconnect", closePoolIfUnused);
             pool.on("connectionError", closePoolIfUnused);
           }
@@ -17075,21 +17824,28 @@ var require_proxy_agent = __commonJS({
     function defaultProtocolPort(protocol) {
       return protocol === "https:" ? 443 : 80;
     }
+    __name(defaultProtocolPort, "defaultProtocolPort");
     function defaultFactory(origin, opts) {
       return new Pool2(origin, opts);
     }
-    var noop = () => {
-    };
+    __name(defaultFactory, "defaultFactory");
+    var noop = /* @__PURE__ */ __name(() => {
+    }, "noop");
     function defaultAgentFactory(origin, opts) {
       if (opts.connections === 1) {
         return new Client2(origin, opts);
       }
       return new Pool2(origin, opts);
     }
+    __name(defaultAgentFactory, "defaultAgentFactory");
     function shouldProxyTunnel(requestProtocol, proxyTunnel) {
       return proxyTunnel === true || requestProtocol !== "http:";
     }
+    __name(shouldProxyTunnel, "shouldProxyTunnel");
     var Http1ProxyWrapper = class extends DispatcherBase {
+      static {
+        __name(this, "Http1ProxyWrapper");
+      }
       #client;
       #proxyServername;
       constructor(proxyUrl, { headers = {}, connect, factory, proxyServername }) {
@@ -17139,6 +17895,9 @@ var require_proxy_agent = __commonJS({
       }
     };
     var ProxyAgent = class extends DispatcherBase {
+      static {
+        __name(this, "ProxyAgent");
+      }
       constructor(opts) {
         if (!opts || typeof opts === "object" && !(opts instanceof URL) && !opts.uri) {
           throw new InvalidArgumentError("Proxy uri is mandatory");
@@ -17172,7 +17931,7 @@ var require_proxy_agent = __commonJS({
         this[kConnectEndpoint] = buildConnector({ timeout: connectTimeout, ...opts.requestTls });
         this[kConnectEndpointHTTP1] = buildConnector({ timeout: connectTimeout, ...opts.requestTls, allowH2: false });
         const agentFactory = opts.factory || defaultAgentFactory;
-        const factory = (origin2, options) => {
+        const factory = /* @__PURE__ */ __name((origin2, options) => {
           const { protocol: protocol2 } = new URL(origin2);
           if (this[kProxy].protocol === "socks5:" || this[kProxy].protocol === "socks:") {
             return new Socks5ProxyAgent(this[kProxy].uri, {
@@ -17204,7 +17963,7 @@ var require_proxy_agent = __commonJS({
             });
           }
           return agentFactory(origin2, options);
-        };
+        }, "factory");
         if (protocol === "socks5:" || protocol === "socks:") {
           this[kClient] = null;
         } else {
@@ -17213,7 +17972,7 @@ var require_proxy_agent = __commonJS({
         this[kAgent] = new Agent({
           ...opts,
           factory,
-          connect: async (opts2, callback) => {
+          connect: /* @__PURE__ */ __name(async (opts2, callback) => {
             if (!this[kClient]) {
               callback(new InvalidArgumentError("Cannot establish tunnel connection without a proxy client"));
               return;
@@ -17268,7 +18027,7 @@ var require_proxy_agent = __commonJS({
                 callback(err);
               }
             }
-          }
+          }, "connect")
         });
       }
       dispatch(opts, handler) {
@@ -17348,6 +18107,7 @@ var require_proxy_agent = __commonJS({
       }
       return headers;
     }
+    __name(buildHeaders, "buildHeaders");
     function throwIfProxyAuthIsSent(headers) {
       for (const key in headers) {
         if (isProxyAuthorizationHeader(key)) {
@@ -17355,9 +18115,11 @@ var require_proxy_agent = __commonJS({
         }
       }
     }
+    __name(throwIfProxyAuthIsSent, "throwIfProxyAuthIsSent");
     function isProxyAuthorizationHeader(key) {
       return key.length === proxyAuthorization.length && key.toLowerCase() === proxyAuthorization;
     }
+    __name(isProxyAuthorizationHeader, "isProxyAuthorizationHeader");
     function hasHostHeader(headers) {
       for (const key in headers) {
         if (key.length === 4 && key.toLowerCase() === "host") {
@@ -17366,9 +18128,11 @@ var require_proxy_agent = __commonJS({
       }
       return false;
     }
+    __name(hasHostHeader, "hasHostHeader");
     function throwProxyAuthError() {
       throw new InvalidArgumentError("Proxy-Authorization should be sent in ProxyAgent constructor");
     }
+    __name(throwProxyAuthError, "throwProxyAuthError");
     module.exports = ProxyAgent;
   }
 });
@@ -17386,6 +18150,9 @@ var require_env_http_proxy_agent = __commonJS({
       "https:": 443
     };
     var EnvHttpProxyAgent = class extends DispatcherBase {
+      static {
+        __name(this, "EnvHttpProxyAgent");
+      }
       #noProxyValue = null;
       #noProxyEntries = null;
       #opts = null;
@@ -17532,6 +18299,7 @@ var require_retry_handler = __commonJS({
       const retryTime = new Date(retryAfter).getTime();
       return isNaN(retryTime) ? null : retryTime - Date.now();
     }
+    __name(calculateRetryAfterHeader, "calculateRetryAfterHeader");
     function validatePartialResponseContentLength(headers, range3, statusCode, retryCount) {
       const contentLength = headers["content-length"];
       if (contentLength == null) {
@@ -17549,7 +18317,11 @@ var require_retry_handler = __commonJS({
         });
       }
     }
+    __name(validatePartialResponseContentLength, "validatePartialResponseContentLength");
     var RetryController = class {
+      static {
+        __name(this, "RetryController");
+      }
       #onAbort;
       #paused = false;
       #target = null;
@@ -17604,6 +18376,9 @@ var require_retry_handler = __commonJS({
       }
     };
     var RetryHandler = class _RetryHandler {
+      static {
+        __name(this, "RetryHandler");
+      }
       // Takes the retry that waits for a connection out of its queue.
       #queuedCancel = null;
       // Whether retries are dispatched with a hook that sets #queuedCancel.
@@ -17729,6 +18504,7 @@ var require_retry_handler = __commonJS({
             this.onResponseEnd(controller, pendingTrailers);
           }
         }
+        __name(shouldRetry, "shouldRetry");
         controller.pause();
         this.retryPending = true;
         this.pendingResponseData = [];
@@ -17983,6 +18759,7 @@ var require_retry_handler = __commonJS({
           }
           this.handler?.onResponseError?.(this.controllerProxy, returnedErr);
         }
+        __name(shouldRetry, "shouldRetry");
         if (this.retryCount - this.retryCountCheckpoint > 0) {
           this.retryCount = this.retryCountCheckpoint + (this.retryCount - this.retryCountCheckpoint);
         } else {
@@ -18021,6 +18798,7 @@ var require_retry_handler = __commonJS({
       const name = key.toLowerCase();
       return name === "range" || etag != null && name === "if-match";
     }
+    __name(isReplacedHeader, "isReplacedHeader");
     function buildResumeHeaders(headers, range3, etag) {
       if (Array.isArray(headers) || headers && typeof headers === "object" && hasSafeIterator(headers)) {
         const ret2 = [];
@@ -18055,6 +18833,7 @@ var require_retry_handler = __commonJS({
       }
       return ret;
     }
+    __name(buildResumeHeaders, "buildResumeHeaders");
     module.exports = RetryHandler;
   }
 });
@@ -18067,6 +18846,9 @@ var require_retry_agent = __commonJS({
     var RetryHandler = require_retry_handler();
     var { kOriginless, kUrl } = require_symbols();
     var RetryAgent = class extends Dispatcher {
+      static {
+        __name(this, "RetryAgent");
+      }
       #agent = null;
       #options = null;
       constructor(agent, options = {}) {
@@ -18112,6 +18894,9 @@ var require_h2c_client = __commonJS({
     var { InvalidArgumentError } = require_errors2();
     var Client2 = require_client();
     var H2CClient = class extends Client2 {
+      static {
+        __name(this, "H2CClient");
+      }
       constructor(origin, clientOpts) {
         if (typeof origin === "string") {
           origin = new URL(origin);
@@ -18165,9 +18950,12 @@ var require_readable = __commonJS({
     var kContentLength = /* @__PURE__ */ Symbol("kContentLength");
     var kUsed = /* @__PURE__ */ Symbol("kUsed");
     var kBytesRead = /* @__PURE__ */ Symbol("kBytesRead");
-    var noop = () => {
-    };
+    var noop = /* @__PURE__ */ __name(() => {
+    }, "noop");
     var BodyReadable = class extends Readable3 {
+      static {
+        __name(this, "BodyReadable");
+      }
       /**
        * @param {object} opts
        * @param {(this: Readable, size: number) => void} opts.resume
@@ -18375,9 +19163,9 @@ var require_readable = __commonJS({
             this.destroy(new AbortError());
           }
           if (signal) {
-            const onAbort = () => {
+            const onAbort = /* @__PURE__ */ __name(() => {
               this.destroy(signal.reason ?? new AbortError());
-            };
+            }, "onAbort");
             const abortListener = addAbortListener(signal, onAbort);
             this.on("close", function() {
               abortListener[Symbol.dispose]();
@@ -18411,9 +19199,11 @@ var require_readable = __commonJS({
     function isLocked(bodyReadable) {
       return bodyReadable[kBody]?.locked === true || bodyReadable[kConsume] !== null;
     }
+    __name(isLocked, "isLocked");
     function isUnusable(bodyReadable) {
       return util.isDisturbed(bodyReadable) || isLocked(bodyReadable);
     }
+    __name(isUnusable, "isUnusable");
     function consume(stream, type) {
       assert(!stream[kConsume]);
       return new Promise((resolve4, reject) => {
@@ -18448,6 +19238,7 @@ var require_readable = __commonJS({
         }
       });
     }
+    __name(consume, "consume");
     function consumeStart(consume2) {
       if (consume2.body === null) {
         return;
@@ -18479,6 +19270,7 @@ var require_readable = __commonJS({
       while (consume2.stream.read() != null) {
       }
     }
+    __name(consumeStart, "consumeStart");
     function chunksDecode(chunks, length, encoding) {
       if (chunks.length === 0 || length === 0) {
         return "";
@@ -18492,6 +19284,7 @@ var require_readable = __commonJS({
         return buffer.subarray(start, bufferLength).toString(encoding);
       }
     }
+    __name(chunksDecode, "chunksDecode");
     function chunksConcat(chunks, length) {
       if (chunks.length === 0 || length === 0) {
         return new Uint8Array(0);
@@ -18508,6 +19301,7 @@ var require_readable = __commonJS({
       }
       return buffer;
     }
+    __name(chunksConcat, "chunksConcat");
     function consumeEnd(consume2, encoding) {
       const { type, body, resolve: resolve4, stream, length } = consume2;
       try {
@@ -18527,6 +19321,7 @@ var require_readable = __commonJS({
         stream.destroy(err);
       }
     }
+    __name(consumeEnd, "consumeEnd");
     function consumePush(consume2, chunk) {
       if (consume2.body === null) {
         return;
@@ -18537,6 +19332,7 @@ var require_readable = __commonJS({
       consume2.length += chunk.length;
       consume2.body.push(chunk);
     }
+    __name(consumePush, "consumePush");
     function consumeFinish(consume2, err) {
       if (consume2.body === null) {
         return;
@@ -18553,6 +19349,7 @@ var require_readable = __commonJS({
       consume2.length = 0;
       consume2.body = null;
     }
+    __name(consumeFinish, "consumeFinish");
     module.exports = {
       Readable: BodyReadable,
       chunksDecode
@@ -18576,6 +19373,7 @@ var require_abort_signal = __commonJS({
       }
       removeSignal(self);
     }
+    __name(abort, "abort");
     function addSignal(self, signal) {
       self.reason = null;
       self[kSignal] = null;
@@ -18593,6 +19391,7 @@ var require_abort_signal = __commonJS({
       };
       addAbortListener(self[kSignal], self[kListener]);
     }
+    __name(addSignal, "addSignal");
     function removeSignal(self) {
       if (!self[kSignal]) {
         return;
@@ -18605,6 +19404,7 @@ var require_abort_signal = __commonJS({
       self[kSignal] = null;
       self[kListener] = null;
     }
+    __name(removeSignal, "removeSignal");
     function queuedAbortHook(handler) {
       let started = null;
       let installed = null;
@@ -18620,14 +19420,15 @@ var require_abort_signal = __commonJS({
           installed = cancel;
         } else {
           const abortStarted = started;
-          installed = (reason) => {
+          installed = /* @__PURE__ */ __name((reason) => {
             abortStarted(reason);
             cancel(reason);
-          };
+          }, "installed");
         }
         handler.abort = installed;
       };
     }
+    __name(queuedAbortHook, "queuedAbortHook");
     function dispatchWithSignal(dispatcher, opts, handler) {
       if (handler.reason) {
         handler.onResponseError(null, handler.reason);
@@ -18635,6 +19436,7 @@ var require_abort_signal = __commonJS({
       }
       dispatcher.dispatch({ ...opts, [kQueuedAbort]: queuedAbortHook(handler) }, handler);
     }
+    __name(dispatchWithSignal, "dispatchWithSignal");
     module.exports = {
       addSignal,
       removeSignal,
@@ -18655,7 +19457,11 @@ var require_api_request = __commonJS({
     var { dispatchWithSignal } = require_abort_signal();
     function noop() {
     }
+    __name(noop, "noop");
     var RequestHandler = class extends AsyncResource {
+      static {
+        __name(this, "RequestHandler");
+      }
       constructor(opts, callback) {
         if (!opts || typeof opts !== "object") {
           throw new InvalidArgumentError("invalid opts");
@@ -18738,8 +19544,8 @@ var require_api_request = __commonJS({
         const contentType = parsedHeaders?.["content-type"];
         const contentLength = parsedHeaders?.["content-length"];
         const res = new Readable3({
-          resume: () => controller.resume(),
-          abort: (reason) => controller.abort(reason),
+          resume: /* @__PURE__ */ __name(() => controller.resume(), "resume"),
+          abort: /* @__PURE__ */ __name((reason) => controller.abort(reason), "abort"),
           contentType,
           contentLength: this.method !== "HEAD" && contentLength ? Number(contentLength) : null,
           highWaterMark
@@ -18845,6 +19651,7 @@ var require_api_request = __commonJS({
         queueMicrotask(() => callback(err, { opaque }));
       }
     }
+    __name(request, "request");
     module.exports = request;
     module.exports.RequestHandler = RequestHandler;
   }
@@ -18861,35 +19668,38 @@ var require_api_stream = __commonJS({
     var { addSignal, removeSignal, dispatchWithSignal } = require_abort_signal();
     function noop() {
     }
+    __name(noop, "noop");
     function getWritableError(stream2) {
       return stream2.errored ?? stream2.writableErrored ?? stream2._writableState?.errored;
     }
+    __name(getWritableError, "getWritableError");
     function createPrematureCloseError() {
       const err = new Error("Premature close");
       err.code = "ERR_STREAM_PREMATURE_CLOSE";
       return err;
     }
+    __name(createPrematureCloseError, "createPrematureCloseError");
     function trackWritableLifecycle(stream2, callback) {
       let done = false;
-      const cleanup = () => {
+      const cleanup = /* @__PURE__ */ __name(() => {
         stream2.removeListener("close", onClose);
         stream2.removeListener("error", onError);
         stream2.removeListener("finish", onFinish);
-      };
-      const finish = (err, fromErrorEvent = false) => {
+      }, "cleanup");
+      const finish = /* @__PURE__ */ __name((err, fromErrorEvent = false) => {
         if (done) {
           return;
         }
         done = true;
         cleanup();
         callback(err, fromErrorEvent);
-      };
-      const onClose = () => {
+      }, "finish");
+      const onClose = /* @__PURE__ */ __name(() => {
         const err = getWritableError(stream2);
         finish(err ?? (!stream2.writableFinished ? createPrematureCloseError() : void 0));
-      };
-      const onError = (err) => finish(err, true);
-      const onFinish = () => finish();
+      }, "onClose");
+      const onError = /* @__PURE__ */ __name((err) => finish(err, true), "onError");
+      const onFinish = /* @__PURE__ */ __name(() => finish(), "onFinish");
       stream2.on("close", onClose);
       stream2.on("error", onError);
       stream2.on("finish", onFinish);
@@ -18899,7 +19709,11 @@ var require_api_stream = __commonJS({
         process.nextTick(onFinish);
       }
     }
+    __name(trackWritableLifecycle, "trackWritableLifecycle");
     var StreamHandler = class extends AsyncResource {
+      static {
+        __name(this, "StreamHandler");
+      }
       constructor(opts, factory, callback) {
         if (!opts || typeof opts !== "object") {
           throw new InvalidArgumentError("invalid opts");
@@ -19060,6 +19874,7 @@ var require_api_stream = __commonJS({
         queueMicrotask(() => callback(err, { opaque }));
       }
     }
+    __name(stream, "stream");
     module.exports = stream;
   }
 });
@@ -19085,8 +19900,12 @@ var require_api_pipeline = __commonJS({
     var { addSignal, removeSignal, dispatchWithSignal } = require_abort_signal();
     function noop() {
     }
+    __name(noop, "noop");
     var kResume = /* @__PURE__ */ Symbol("resume");
     var PipelineRequest = class extends Readable3 {
+      static {
+        __name(this, "PipelineRequest");
+      }
       constructor() {
         super({ autoDestroy: true });
         this[kResume] = null;
@@ -19105,6 +19924,9 @@ var require_api_pipeline = __commonJS({
       }
     };
     var PipelineResponse = class extends Readable3 {
+      static {
+        __name(this, "PipelineResponse");
+      }
       constructor(resume) {
         super({ autoDestroy: true });
         this[kResume] = resume;
@@ -19120,6 +19942,9 @@ var require_api_pipeline = __commonJS({
       }
     };
     var PipelineHandler = class extends AsyncResource {
+      static {
+        __name(this, "PipelineHandler");
+      }
       constructor(opts, handler) {
         if (!opts || typeof opts !== "object") {
           throw new InvalidArgumentError("invalid opts");
@@ -19148,21 +19973,21 @@ var require_api_pipeline = __commonJS({
         this.ret = new Duplex({
           readableObjectMode: opts.objectMode,
           autoDestroy: true,
-          read: () => {
+          read: /* @__PURE__ */ __name(() => {
             const { body } = this;
             if (body?.resume) {
               body.resume();
             }
-          },
-          write: (chunk, encoding, callback) => {
+          }, "read"),
+          write: /* @__PURE__ */ __name((chunk, encoding, callback) => {
             const { req } = this;
             if (req.push(chunk, encoding) || req._readableState.destroyed) {
               callback();
             } else {
               req[kResume] = callback;
             }
-          },
-          destroy: (err, callback) => {
+          }, "write"),
+          destroy: /* @__PURE__ */ __name((err, callback) => {
             const { body, req, res, ret, abort } = this;
             if (!err && !ret._readableState.endEmitted) {
               err = new RequestAbortedError();
@@ -19175,7 +20000,7 @@ var require_api_pipeline = __commonJS({
             util.destroy(res, err);
             removeSignal(this);
             callback(err);
-          }
+          }, "destroy")
         }).on("prefinish", () => {
           const { req } = this;
           req.push(null);
@@ -19272,6 +20097,7 @@ var require_api_pipeline = __commonJS({
         return new PassThrough2().destroy(err);
       }
     }
+    __name(pipeline4, "pipeline");
     module.exports = pipeline4;
   }
 });
@@ -19287,6 +20113,9 @@ var require_api_upgrade = __commonJS({
     var { kHTTP2Stream } = require_symbols();
     var { addSignal, removeSignal, dispatchWithSignal } = require_abort_signal();
     var UpgradeHandler = class extends AsyncResource {
+      static {
+        __name(this, "UpgradeHandler");
+      }
       constructor(opts, callback) {
         if (!opts || typeof opts !== "object") {
           throw new InvalidArgumentError("invalid opts");
@@ -19376,6 +20205,7 @@ var require_api_upgrade = __commonJS({
         queueMicrotask(() => callback(err, { opaque }));
       }
     }
+    __name(upgrade, "upgrade");
     module.exports = upgrade;
   }
 });
@@ -19390,6 +20220,9 @@ var require_api_connect = __commonJS({
     var util = require_util();
     var { addSignal, removeSignal, dispatchWithSignal } = require_abort_signal();
     var ConnectHandler = class extends AsyncResource {
+      static {
+        __name(this, "ConnectHandler");
+      }
       constructor(opts, callback) {
         if (!opts || typeof opts !== "object") {
           throw new InvalidArgumentError("invalid opts");
@@ -19472,6 +20305,7 @@ var require_api_connect = __commonJS({
         queueMicrotask(() => callback(err, { opaque }));
       }
     }
+    __name(connect, "connect");
     module.exports = connect;
   }
 });
@@ -19495,6 +20329,9 @@ var require_mock_errors = __commonJS({
     var { UndiciError } = require_errors2();
     var kMockNotMatchedError = /* @__PURE__ */ Symbol.for("undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED");
     var MockNotMatchedError = class extends UndiciError {
+      static {
+        __name(this, "MockNotMatchedError");
+      }
       constructor(message) {
         super(message);
         this.name = "MockNotMatchedError";
@@ -19585,6 +20422,7 @@ var require_mock_utils = __commonJS({
       }
       return false;
     }
+    __name(matchValue, "matchValue");
     function lowerCaseEntries(headers) {
       return Object.fromEntries(
         Object.entries(headers).map(([headerName, headerValue]) => {
@@ -19592,6 +20430,7 @@ var require_mock_utils = __commonJS({
         })
       );
     }
+    __name(lowerCaseEntries, "lowerCaseEntries");
     function getHeaderByName(headers, key) {
       if (Array.isArray(headers)) {
         for (let i = 0; i < headers.length; i += 2) {
@@ -19606,6 +20445,7 @@ var require_mock_utils = __commonJS({
         return lowerCaseEntries(headers)[key.toLocaleLowerCase()];
       }
     }
+    __name(getHeaderByName, "getHeaderByName");
     function buildHeadersFromArray(headers) {
       const clone = headers.slice();
       const entries = [];
@@ -19614,6 +20454,7 @@ var require_mock_utils = __commonJS({
       }
       return Object.fromEntries(entries);
     }
+    __name(buildHeadersFromArray, "buildHeadersFromArray");
     function matchHeaders(mockDispatch2, headers) {
       if (typeof mockDispatch2.headers === "function") {
         if (Array.isArray(headers)) {
@@ -19635,6 +20476,7 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
+    __name(matchHeaders, "matchHeaders");
     function normalizeSearchParams(query) {
       if (typeof query !== "string") {
         return query;
@@ -19659,6 +20501,7 @@ var require_mock_utils = __commonJS({
       }
       return normalizedQp;
     }
+    __name(normalizeSearchParams, "normalizeSearchParams");
     function safeUrl(path) {
       if (typeof path !== "string") {
         return path;
@@ -19671,6 +20514,7 @@ var require_mock_utils = __commonJS({
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
+    __name(safeUrl, "safeUrl");
     function matchKey(mockDispatch2, { path, method, body, headers }) {
       const pathMatch = matchValue(mockDispatch2.path, path);
       const methodMatch = matchValue(mockDispatch2.method, method);
@@ -19678,6 +20522,7 @@ var require_mock_utils = __commonJS({
       const headersMatch = matchHeaders(mockDispatch2, headers);
       return pathMatch && methodMatch && bodyMatch && headersMatch;
     }
+    __name(matchKey, "matchKey");
     function getResponseData(data) {
       if (Buffer.isBuffer(data)) {
         return data;
@@ -19695,6 +20540,7 @@ var require_mock_utils = __commonJS({
         return "";
       }
     }
+    __name(getResponseData, "getResponseData");
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? serializePathWithQuery(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
@@ -19720,6 +20566,7 @@ var require_mock_utils = __commonJS({
       }
       return matchedMockDispatches[0];
     }
+    __name(getMockDispatch, "getMockDispatch");
     function addMockDispatch(mockDispatches, key, data, opts) {
       const baseData = { timesInvoked: 0, times: 1, persist: false, consumed: false, ...opts };
       const replyData = typeof data === "function" ? { callback: data } : { ...data };
@@ -19728,6 +20575,7 @@ var require_mock_utils = __commonJS({
       mockDispatches[kTotalDispatchCount] = (mockDispatches[kTotalDispatchCount] || 0) + 1;
       return newMockDispatch;
     }
+    __name(addMockDispatch, "addMockDispatch");
     function deleteMockDispatch(mockDispatches, key) {
       const index = mockDispatches.findIndex((dispatch) => {
         if (!dispatch.consumed) {
@@ -19739,6 +20587,7 @@ var require_mock_utils = __commonJS({
         mockDispatches.splice(index, 1);
       }
     }
+    __name(deleteMockDispatch, "deleteMockDispatch");
     function removeTrailingSlash(path) {
       if (typeof path !== "string") {
         return path;
@@ -19756,6 +20605,7 @@ var require_mock_utils = __commonJS({
       }
       return path + search;
     }
+    __name(removeTrailingSlash, "removeTrailingSlash");
     function buildKey(opts) {
       const { path, method, body, headers, query } = opts;
       return {
@@ -19766,6 +20616,7 @@ var require_mock_utils = __commonJS({
         query
       };
     }
+    __name(buildKey, "buildKey");
     function generateKeyValues(data) {
       const keys = Object.keys(data);
       const result = [];
@@ -19783,9 +20634,11 @@ var require_mock_utils = __commonJS({
       }
       return result;
     }
+    __name(generateKeyValues, "generateKeyValues");
     function getStatusText(statusCode) {
       return STATUS_CODES[statusCode] || "unknown";
     }
+    __name(getStatusText, "getStatusText");
     async function getResponse(body) {
       const buffers = [];
       for await (const data of body) {
@@ -19793,6 +20646,7 @@ var require_mock_utils = __commonJS({
       }
       return Buffer.concat(buffers).toString("utf8");
     }
+    __name(getResponse, "getResponse");
     function mockDispatch(opts, handler) {
       const key = buildKey(opts);
       const mockDispatch2 = getMockDispatch(this[kDispatches], key);
@@ -19827,6 +20681,7 @@ var require_mock_utils = __commonJS({
       }
       return dispatchMockReply(mockDispatches, mockDispatch2, key, opts, handler);
     }
+    __name(mockDispatch, "mockDispatch");
     function dispatchMockReply(mockDispatches, mockDispatch2, key, opts, handler, resolvedResponse) {
       const { data: responseData, delay } = mockDispatch2;
       const response = resolvedResponse ?? responseData;
@@ -19850,7 +20705,7 @@ var require_mock_utils = __commonJS({
         resume() {
           this.paused = false;
         },
-        abort: (reason) => {
+        abort: /* @__PURE__ */ __name((reason) => {
           if (aborted) {
             return;
           }
@@ -19860,7 +20715,7 @@ var require_mock_utils = __commonJS({
             timer = null;
           }
           handler.onResponseError?.(controller, reason);
-        }
+        }, "abort")
       };
       let replyOpts = opts;
       const dispatches = mockDispatches;
@@ -19929,6 +20784,7 @@ var require_mock_utils = __commonJS({
           handleReply(dispatches);
         }
       }
+      __name(sendReply, "sendReply");
       function handleReply(mockDispatches2, _response = response) {
         if (aborted) {
           return;
@@ -19952,8 +20808,10 @@ var require_mock_utils = __commonJS({
         handler.onResponseEnd?.(controller, parseHeaders(responseTrailers));
         deleteMockDispatch(mockDispatches2, key);
       }
+      __name(handleReply, "handleReply");
       return true;
     }
+    __name(dispatchMockReply, "dispatchMockReply");
     function dispatchRequestBody(body, handler, controller, isAborted) {
       if (typeof handler.onBodySent !== "function" && typeof handler.onRequestSent !== "function") {
         return body;
@@ -19985,6 +20843,7 @@ var require_mock_utils = __commonJS({
       }
       return callOnRequestSent(handler, controller, isAborted) ? body : requestAborted;
     }
+    __name(dispatchRequestBody, "dispatchRequestBody");
     async function dispatchAsyncIterableBody(body, handler, controller, isAborted) {
       const chunks = [];
       for await (const chunk of body) {
@@ -20005,6 +20864,7 @@ var require_mock_utils = __commonJS({
         }
       };
     }
+    __name(dispatchAsyncIterableBody, "dispatchAsyncIterableBody");
     function callOnBodySent(handler, controller, chunk) {
       try {
         handler.onBodySent?.(chunk);
@@ -20014,6 +20874,7 @@ var require_mock_utils = __commonJS({
         return false;
       }
     }
+    __name(callOnBodySent, "callOnBodySent");
     function callOnRequestSent(handler, controller, isAborted) {
       try {
         handler.onRequestSent?.();
@@ -20023,14 +20884,16 @@ var require_mock_utils = __commonJS({
         return false;
       }
     }
+    __name(callOnRequestSent, "callOnRequestSent");
     function isIterableBody(body) {
       return typeof body !== "string" && !Buffer.isBuffer(body) && !ArrayBuffer.isView(body) && typeof body[Symbol.iterator] === "function";
     }
+    __name(isIterableBody, "isIterableBody");
     function buildMockDispatch() {
       const agent = this[kMockAgent];
       const origin = this[kOrigin];
       const originalDispatch = this[kOriginalDispatch];
-      return function dispatch(opts, handler) {
+      return /* @__PURE__ */ __name(function dispatch(opts, handler) {
         if (agent.isMockActive) {
           try {
             mockDispatch.call(this, opts, handler);
@@ -20055,8 +20918,9 @@ var require_mock_utils = __commonJS({
         } else {
           originalDispatch.call(this, opts, handler);
         }
-      };
+      }, "dispatch");
     }
+    __name(buildMockDispatch, "buildMockDispatch");
     function checkNetConnect(netConnect, origin) {
       const url = new URL(origin);
       if (netConnect === true) {
@@ -20066,6 +20930,7 @@ var require_mock_utils = __commonJS({
       }
       return false;
     }
+    __name(checkNetConnect, "checkNetConnect");
     function normalizeOrigin(origin) {
       if (typeof origin !== "string" && !(origin instanceof URL)) {
         return origin;
@@ -20075,6 +20940,7 @@ var require_mock_utils = __commonJS({
       }
       return origin.toLowerCase();
     }
+    __name(normalizeOrigin, "normalizeOrigin");
     function buildAndValidateMockOptions(opts) {
       const { agent, ...mockOptions } = opts;
       if ("enableCallHistory" in mockOptions && typeof mockOptions.enableCallHistory !== "boolean") {
@@ -20088,6 +20954,7 @@ var require_mock_utils = __commonJS({
       }
       return mockOptions;
     }
+    __name(buildAndValidateMockOptions, "buildAndValidateMockOptions");
     module.exports = {
       getResponseData,
       getMockDispatch,
@@ -20132,6 +20999,9 @@ var require_mock_interceptor = __commonJS({
       }
     } = __require("node:util");
     var MockScope = class {
+      static {
+        __name(this, "MockScope");
+      }
       constructor(mockDispatch) {
         this[kMockDispatch] = mockDispatch;
       }
@@ -20164,6 +21034,9 @@ var require_mock_interceptor = __commonJS({
       }
     };
     var MockInterceptor = class {
+      static {
+        __name(this, "MockInterceptor");
+      }
       constructor(opts, mockDispatches) {
         if (typeof opts !== "object") {
           throw new InvalidArgumentError("opts must be an object");
@@ -20212,7 +21085,7 @@ var require_mock_interceptor = __commonJS({
        */
       reply(replyOptionsCallbackOrStatusCode) {
         if (typeof replyOptionsCallbackOrStatusCode === "function") {
-          const resolveReplyCallbackData = (resolvedData) => {
+          const resolveReplyCallbackData = /* @__PURE__ */ __name((resolvedData) => {
             if (typeof resolvedData !== "object" || resolvedData === null) {
               throw new InvalidArgumentError("reply options callback must return an object");
             }
@@ -20221,14 +21094,14 @@ var require_mock_interceptor = __commonJS({
             return {
               ...this.createMockScopeDispatchData(replyParameters2)
             };
-          };
-          const wrappedDefaultsCallback = (opts) => {
+          }, "resolveReplyCallbackData");
+          const wrappedDefaultsCallback = /* @__PURE__ */ __name((opts) => {
             const resolvedData = replyOptionsCallbackOrStatusCode(opts);
             if (isPromise(resolvedData)) {
               return resolvedData.then(resolveReplyCallbackData);
             }
             return resolveReplyCallbackData(resolvedData);
-          };
+          }, "wrappedDefaultsCallback");
           const newMockDispatch2 = addMockDispatch(this[kDispatches], this[kDispatchKey], wrappedDefaultsCallback, { ignoreTrailingSlash: this[kIgnoreTrailingSlash] });
           return new MockScope(newMockDispatch2);
         }
@@ -20306,6 +21179,9 @@ var require_mock_client = __commonJS({
     var Symbols = require_symbols();
     var { InvalidArgumentError } = require_errors2();
     var MockClient = class extends Client2 {
+      static {
+        __name(this, "MockClient");
+      }
       constructor(origin, opts) {
         if (!opts || !opts.agent || typeof opts.agent.dispatch !== "function") {
           throw new InvalidArgumentError("Argument opts.agent must implement Agent");
@@ -20363,6 +21239,7 @@ var require_mock_call_history = __commonJS({
           throw new InvalidArgumentError("options.operator must to be a case insensitive string equal to 'OR' or 'AND'");
       }
     }
+    __name(handleFilterCallsWithOptions, "handleFilterCallsWithOptions");
     function buildAndValidateFilterCallsOptions(options = {}) {
       const finalOptions = {};
       if ("operator" in options) {
@@ -20376,6 +21253,7 @@ var require_mock_call_history = __commonJS({
       }
       return finalOptions;
     }
+    __name(buildAndValidateFilterCallsOptions, "buildAndValidateFilterCallsOptions");
     function makeFilterCalls(parameterName) {
       return (parameterValue, logs = this.logs) => {
         if (typeof parameterValue === "string" || parameterValue == null) {
@@ -20391,6 +21269,7 @@ var require_mock_call_history = __commonJS({
         throw new InvalidArgumentError(`${parameterName} parameter should be one of string, regexp, undefined or null`);
       };
     }
+    __name(makeFilterCalls, "makeFilterCalls");
     function computeUrlWithMaybeSearchParameters(requestInit) {
       try {
         const url = new URL(requestInit.path, requestInit.origin);
@@ -20403,7 +21282,11 @@ var require_mock_call_history = __commonJS({
         throw new InvalidArgumentError("An error occurred when computing MockCallHistoryLog.url", { cause: error });
       }
     }
+    __name(computeUrlWithMaybeSearchParameters, "computeUrlWithMaybeSearchParameters");
     var MockCallHistoryLog = class {
+      static {
+        __name(this, "MockCallHistoryLog");
+      }
       constructor(requestInit = {}) {
         this.body = requestInit.body;
         this.headers = requestInit.headers;
@@ -20450,6 +21333,9 @@ var require_mock_call_history = __commonJS({
       }
     };
     var MockCallHistory = class {
+      static {
+        __name(this, "MockCallHistory");
+      }
       logs = [];
       calls() {
         return this.logs;
@@ -20567,6 +21453,9 @@ var require_mock_pool = __commonJS({
     var Symbols = require_symbols();
     var { InvalidArgumentError } = require_errors2();
     var MockPool = class extends Pool2 {
+      static {
+        __name(this, "MockPool");
+      }
       constructor(origin, opts) {
         if (!opts || !opts.agent || typeof opts.agent.dispatch !== "function") {
           throw new InvalidArgumentError("Argument opts.agent must implement Agent");
@@ -20616,6 +21505,9 @@ var require_pending_interceptors_formatter = __commonJS({
     var PERSISTENT = process.versions.icu ? "\u2705" : "Y ";
     var NOT_PERSISTENT = process.versions.icu ? "\u274C" : "N ";
     module.exports = class PendingInterceptorsFormatter {
+      static {
+        __name(this, "PendingInterceptorsFormatter");
+      }
       constructor({ disableColors } = {}) {
         this.transform = new Transform4({
           transform(chunk, _enc, cb) {
@@ -20680,6 +21572,9 @@ var require_mock_agent = __commonJS({
     var PendingInterceptorsFormatter = require_pending_interceptors_formatter();
     var { MockCallHistory } = require_mock_call_history();
     var MockAgent = class extends Dispatcher {
+      static {
+        __name(this, "MockAgent");
+      }
       constructor(opts = {}) {
         super(opts);
         const mockOptions = buildAndValidateMockOptions(opts);
@@ -20864,16 +21759,18 @@ var require_snapshot_utils = __commonJS({
         match: new Set(matchHeaders.map((header) => caseSensitive ? header : header.toLowerCase()))
       };
     }
+    __name(createHeaderFilters, "createHeaderFilters");
     var crypto = runtimeFeatures.has("crypto") ? __require("node:crypto") : null;
     var hashId = crypto?.hash ? (value) => crypto.hash("sha256", value, "base64url") : (value) => Buffer.from(value).toString("base64url");
     function isUndiciHeaders(headers) {
       return Array.isArray(headers) && (headers.length & 1) === 0;
     }
+    __name(isUndiciHeaders, "isUndiciHeaders");
     function isUrlExcludedFactory(excludePatterns = []) {
       if (excludePatterns.length === 0) {
         return () => false;
       }
-      return function isUrlExcluded(url) {
+      return /* @__PURE__ */ __name(function isUrlExcluded(url) {
         let urlLowerCased;
         for (const pattern of excludePatterns) {
           if (typeof pattern === "string") {
@@ -20890,8 +21787,9 @@ var require_snapshot_utils = __commonJS({
           }
         }
         return false;
-      };
+      }, "isUrlExcluded");
     }
+    __name(isUrlExcludedFactory, "isUrlExcludedFactory");
     function normalizeHeaders(headers) {
       const normalizedHeaders = {};
       if (!headers) return normalizedHeaders;
@@ -20916,6 +21814,7 @@ var require_snapshot_utils = __commonJS({
       }
       return normalizedHeaders;
     }
+    __name(normalizeHeaders, "normalizeHeaders");
     var validSnapshotModes = (
       /** @type {const} */
       ["record", "playback", "update"]
@@ -20925,6 +21824,7 @@ var require_snapshot_utils = __commonJS({
         throw new InvalidArgumentError(`Invalid snapshot mode: ${mode}. Must be one of: ${validSnapshotModes.join(", ")}`);
       }
     }
+    __name(validateSnapshotMode, "validateSnapshotMode");
     module.exports = {
       createHeaderFilters,
       hashId,
@@ -20954,11 +21854,13 @@ var require_snapshot_recorder = __commonJS({
       }
       return url.toString();
     }
+    __name(normalizeUrlForMatching, "normalizeUrlForMatching");
     function normalizeBodyForMatching(body, matchBody, normalizeBody) {
       if (matchBody === false) return "";
       if (normalizeBody) return String(normalizeBody(body) ?? "");
       return body ? String(body) : "";
     }
+    __name(normalizeBodyForMatching, "normalizeBodyForMatching");
     function formatRequestKey(opts, headerFilters, matchOptions = {}) {
       const url = new URL(opts.path, opts.origin);
       const normalized = opts._normalizedHeaders || normalizeHeaders(opts.headers);
@@ -20972,6 +21874,7 @@ var require_snapshot_recorder = __commonJS({
         body: normalizeBodyForMatching(opts.body, matchOptions.matchBody, matchOptions.normalizeBody)
       };
     }
+    __name(formatRequestKey, "formatRequestKey");
     function filterHeadersForMatching(headers, headerFilters, matchOptions = {}) {
       if (!headers || typeof headers !== "object") return {};
       const {
@@ -20990,6 +21893,7 @@ var require_snapshot_recorder = __commonJS({
       }
       return filtered;
     }
+    __name(filterHeadersForMatching, "filterHeadersForMatching");
     function filterHeadersForStorage(headers, headerFilters, matchOptions = {}) {
       if (!headers || typeof headers !== "object") return {};
       const {
@@ -21004,6 +21908,7 @@ var require_snapshot_recorder = __commonJS({
       }
       return filtered;
     }
+    __name(filterHeadersForStorage, "filterHeadersForStorage");
     function createRequestHash(formattedRequest) {
       const parts2 = [
         formattedRequest.method,
@@ -21023,7 +21928,11 @@ var require_snapshot_recorder = __commonJS({
       const content = parts2.join("|");
       return hashId(content);
     }
+    __name(createRequestHash, "createRequestHash");
     var SnapshotRecorder = class {
+      static {
+        __name(this, "SnapshotRecorder");
+      }
       /** @type {NodeJS.Timeout | null} */
       #flushTimeout;
       /** @type {import('./snapshot-utils').IsUrlExcluded} */
@@ -21345,6 +22254,9 @@ var require_snapshot_agent = __commonJS({
     var kRealAgent = /* @__PURE__ */ Symbol("kRealAgent");
     var warningEmitted = false;
     var SnapshotAgent = class extends MockAgent {
+      static {
+        __name(this, "SnapshotAgent");
+      }
       constructor(opts = {}) {
         if (!warningEmitted) {
           process.emitWarning(
@@ -21672,9 +22584,11 @@ var require_global2 = __commonJS({
         }
       }
     }
+    __name(setGlobalDispatcher, "setGlobalDispatcher");
     function getGlobalDispatcher() {
       return globalThis[globalDispatcher] ?? fallbackDispatcher;
     }
+    __name(getGlobalDispatcher, "getGlobalDispatcher");
     var installedExports = (
       /** @type {const} */
       [
@@ -21704,6 +22618,9 @@ var require_decorator_handler = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     module.exports = class DecoratorHandler {
+      static {
+        __name(this, "DecoratorHandler");
+      }
       #handler;
       #onCompleteCalled = false;
       #onErrorCalled = false;
@@ -21769,9 +22686,12 @@ var require_redirect_handler = __commonJS({
     var { InvalidArgumentError, MaxRedirectsError } = require_errors2();
     var { kRequestOrigin, kRedirectCacheControl } = require_symbols();
     var redirectableStatusCodes = [300, 301, 302, 303, 307, 308];
-    var noop = () => {
-    };
+    var noop = /* @__PURE__ */ __name(() => {
+    }, "noop");
     var RedirectHandler = class _RedirectHandler {
+      static {
+        __name(this, "RedirectHandler");
+      }
       static buildDispatch(dispatcher, maxRedirections) {
         if (maxRedirections != null && (!Number.isInteger(maxRedirections) || maxRedirections < 0)) {
           throw new InvalidArgumentError("maxRedirections must be a positive number");
@@ -21902,6 +22822,7 @@ var require_redirect_handler = __commonJS({
       }
       return false;
     }
+    __name(shouldRemoveHeader, "shouldRemoveHeader");
     function normalizeStripHeaders(headers, optionName) {
       if (headers == null) {
         return null;
@@ -21918,6 +22839,7 @@ var require_redirect_handler = __commonJS({
       }
       return normalized;
     }
+    __name(normalizeStripHeaders, "normalizeStripHeaders");
     function cleanRequestHeaders(headers, removeContent, unknownOrigin, stripHeaders, stripHeadersOnCrossOrigin) {
       const ret = [];
       if (Array.isArray(headers)) {
@@ -21946,6 +22868,7 @@ var require_redirect_handler = __commonJS({
       }
       return ret;
     }
+    __name(cleanRequestHeaders, "cleanRequestHeaders");
     module.exports = RedirectHandler;
   }
 });
@@ -21957,8 +22880,8 @@ var require_redirect = __commonJS({
     var RedirectHandler = require_redirect_handler();
     var { kInterceptorKind } = require_symbols();
     function createRedirectInterceptor({ maxRedirections: defaultMaxRedirections, throwOnMaxRedirect: defaultThrowOnMaxRedirect, stripHeadersOnRedirect: defaultStripHeadersOnRedirect, stripHeadersOnCrossOriginRedirect: defaultStripHeadersOnCrossOriginRedirect } = {}) {
-      const interceptor = (dispatch) => {
-        return function Intercept(opts, handler) {
+      const interceptor = /* @__PURE__ */ __name((dispatch) => {
+        return /* @__PURE__ */ __name(function Intercept(opts, handler) {
           const { maxRedirections = defaultMaxRedirections, throwOnMaxRedirect = defaultThrowOnMaxRedirect, stripHeadersOnRedirect = defaultStripHeadersOnRedirect, stripHeadersOnCrossOriginRedirect = defaultStripHeadersOnCrossOriginRedirect, ...rest } = opts;
           if (maxRedirections == null || maxRedirections === 0) {
             return dispatch(opts, handler);
@@ -21966,11 +22889,12 @@ var require_redirect = __commonJS({
           const dispatchOpts = { ...rest, throwOnMaxRedirect, stripHeadersOnRedirect, stripHeadersOnCrossOriginRedirect };
           const redirectHandler = new RedirectHandler(dispatch, maxRedirections, dispatchOpts, handler);
           return dispatch(dispatchOpts, redirectHandler);
-        };
-      };
+        }, "Intercept");
+      }, "interceptor");
       interceptor[kInterceptorKind] = "redirect";
       return interceptor;
     }
+    __name(createRedirectInterceptor, "createRedirectInterceptor");
     module.exports = createRedirectInterceptor;
   }
 });
@@ -21983,6 +22907,9 @@ var require_response_error = __commonJS({
     var { InvalidArgumentError, ResponseError } = require_errors2();
     var defaultMaxSize = 1024 * 1024;
     var ResponseErrorHandler = class extends DecoratorHandler {
+      static {
+        __name(this, "ResponseErrorHandler");
+      }
       #statusCode;
       #contentType;
       #decoder;
@@ -22084,9 +23011,9 @@ var require_response_error = __commonJS({
         throw new InvalidArgumentError("maxSize must be a non-negative integer");
       }
       return (dispatch) => {
-        return function Intercept(opts2, handler) {
+        return /* @__PURE__ */ __name(function Intercept(opts2, handler) {
           return dispatch(opts2, new ResponseErrorHandler({ maxSize }, { handler }));
-        };
+        }, "Intercept");
       };
     };
   }
@@ -22099,7 +23026,7 @@ var require_retry = __commonJS({
     var RetryHandler = require_retry_handler();
     module.exports = (globalOpts) => {
       return (dispatch) => {
-        return function retryInterceptor(opts, handler) {
+        return /* @__PURE__ */ __name(function retryInterceptor(opts, handler) {
           return dispatch(
             opts,
             new RetryHandler(
@@ -22110,7 +23037,7 @@ var require_retry = __commonJS({
               }
             )
           );
-        };
+        }, "retryInterceptor");
       };
     };
   }
@@ -22123,6 +23050,9 @@ var require_dump = __commonJS({
     var { InvalidArgumentError, RequestAbortedError } = require_errors2();
     var DecoratorHandler = require_decorator_handler();
     var DumpHandler = class extends DecoratorHandler {
+      static {
+        __name(this, "DumpHandler");
+      }
       #maxSize = 1024 * 1024;
       #dumped = false;
       #size = 0;
@@ -22182,13 +23112,14 @@ var require_dump = __commonJS({
       maxSize: 1024 * 1024
     }) {
       return (dispatch) => {
-        return function Intercept(opts, handler) {
+        return /* @__PURE__ */ __name(function Intercept(opts, handler) {
           const { dumpMaxSize = defaultMaxSize } = opts;
           const dumpHandler = new DumpHandler({ maxSize: dumpMaxSize, signal: opts.signal }, handler);
           return dispatch(opts, dumpHandler);
-        };
+        }, "Intercept");
       };
     }
+    __name(createDumpInterceptor, "createDumpInterceptor");
     module.exports = createDumpInterceptor;
   }
 });
@@ -22208,9 +23139,11 @@ var require_dns = __commonJS({
       const ownIterator = Object.hasOwn(headers, Symbol.iterator);
       return ownIterator || prototype != null && prototype !== Object.prototype && typeof headers[Symbol.iterator] === "function";
     }
+    __name(hasSafeIterator, "hasSafeIterator");
     function isHostHeader(key) {
       return typeof key === "string" && key.toLowerCase() === "host";
     }
+    __name(isHostHeader, "isHostHeader");
     function normalizeHeaders(headers) {
       if (headers == null) {
         return null;
@@ -22242,6 +23175,7 @@ var require_dns = __commonJS({
       }
       return headers;
     }
+    __name(normalizeHeaders, "normalizeHeaders");
     function hasHostHeader(headers) {
       if (headers == null) {
         return false;
@@ -22266,6 +23200,7 @@ var require_dns = __commonJS({
       }
       return false;
     }
+    __name(hasHostHeader, "hasHostHeader");
     function withHostHeader(host, headers) {
       const normalizedHeaders = normalizeHeaders(headers);
       if (hasHostHeader(normalizedHeaders)) {
@@ -22282,7 +23217,11 @@ var require_dns = __commonJS({
       }
       return { host };
     }
+    __name(withHostHeader, "withHostHeader");
     var DNSStorage = class {
+      static {
+        __name(this, "DNSStorage");
+      }
       #maxItems = 0;
       #records = /* @__PURE__ */ new Map();
       constructor(opts) {
@@ -22306,6 +23245,9 @@ var require_dns = __commonJS({
       }
     };
     var DNSInstance = class {
+      static {
+        __name(this, "DNSInstance");
+      }
       #maxTTL = 0;
       #maxItems = 0;
       dualStack = true;
@@ -22505,6 +23447,9 @@ var require_dns = __commonJS({
       }
     };
     var DNSDispatchHandler = class extends DecoratorHandler {
+      static {
+        __name(this, "DNSDispatchHandler");
+      }
       #state = null;
       #opts = null;
       #dispatch = null;
@@ -22609,7 +23554,7 @@ var require_dns = __commonJS({
       };
       const instance = new DNSInstance(opts);
       return (dispatch) => {
-        return function dnsInterceptor(origDispatchOpts, handler) {
+        return /* @__PURE__ */ __name(function dnsInterceptor(origDispatchOpts, handler) {
           if (origDispatchOpts.origin == null) {
             return dispatch(origDispatchOpts, handler);
           }
@@ -22638,7 +23583,7 @@ var require_dns = __commonJS({
             );
           });
           return true;
-        };
+        }, "dnsInterceptor");
       };
     };
   }
@@ -22663,6 +23608,7 @@ var require_cache = __commonJS({
     function trimOWS(value) {
       return value.replace(/^[\t ]+|[\t ]+$/g, "");
     }
+    __name(trimOWS, "trimOWS");
     function arrayIncludes(array, value) {
       for (let i = 0; i < array.length; i++) {
         if (array[i] === value) {
@@ -22671,12 +23617,15 @@ var require_cache = __commonJS({
       }
       return false;
     }
+    __name(arrayIncludes, "arrayIncludes");
     function trimOWSStart(value) {
       return value.replace(/^[\t ]+/, "");
     }
+    __name(trimOWSStart, "trimOWSStart");
     function trimOWSEnd(value) {
       return value.replace(/[\t ]+$/, "");
     }
+    __name(trimOWSEnd, "trimOWSEnd");
     function findUnescapedQuote(value, start) {
       let escaped = false;
       for (let i = start; i < value.length; i++) {
@@ -22690,6 +23639,7 @@ var require_cache = __commonJS({
       }
       return -1;
     }
+    __name(findUnescapedQuote, "findUnescapedQuote");
     function splitCacheControlHeaderValue(value) {
       const directives = [];
       let start = 0;
@@ -22736,6 +23686,7 @@ var require_cache = __commonJS({
       });
       return directives;
     }
+    __name(splitCacheControlHeaderValue, "splitCacheControlHeaderValue");
     function markInvalidCacheControlDirective(directives, key) {
       let invalidDirectives = directives[kInvalidCacheControlDirectives];
       if (invalidDirectives === void 0) {
@@ -22746,9 +23697,11 @@ var require_cache = __commonJS({
       }
       invalidDirectives.add(key);
     }
+    __name(markInvalidCacheControlDirective, "markInvalidCacheControlDirective");
     function hasInvalidCacheControlDirective(directives, key) {
       return directives[kInvalidCacheControlDirectives]?.has(key) === true;
     }
+    __name(hasInvalidCacheControlDirective, "hasInvalidCacheControlDirective");
     function getMalformedRestrictiveDirectiveName(key) {
       for (const directiveName of RESTRICTIVE_DIRECTIVE_NAMES) {
         if (key.startsWith(directiveName) && key.length > directiveName.length && !isValidHTTPToken(key[directiveName.length])) {
@@ -22768,10 +23721,12 @@ var require_cache = __commonJS({
         return tokenOnlyKey;
       }
     }
+    __name(getMalformedRestrictiveDirectiveName, "getMalformedRestrictiveDirectiveName");
     function getRequestOrigin(opts) {
       const origin = opts[kRequestOrigin] === void 0 ? opts.origin : opts[kRequestOrigin];
       return typeof origin === "string" || origin instanceof URL ? origin : null;
     }
+    __name(getRequestOrigin, "getRequestOrigin");
     function getInterceptorOrigin(opts, interceptorOrigin) {
       const requestOrigin = getRequestOrigin(opts);
       if (interceptorOrigin === void 0) {
@@ -22791,6 +23746,7 @@ var require_cache = __commonJS({
       }
       return interceptorOrigin;
     }
+    __name(getInterceptorOrigin, "getInterceptorOrigin");
     function makeCacheKey(opts, origin = getRequestOrigin(opts)) {
       if (!origin) {
         throw new Error("opts.origin is undefined");
@@ -22806,6 +23762,7 @@ var require_cache = __commonJS({
         headers: opts.headers
       };
     }
+    __name(makeCacheKey, "makeCacheKey");
     function appendHeader(headers, key, val) {
       const headerName = key.toLowerCase();
       const current = Object.hasOwn(headers, headerName) ? headers[headerName] : void 0;
@@ -22818,6 +23775,7 @@ var require_cache = __commonJS({
         setHeader(headers, headerName, [current, ...values]);
       }
     }
+    __name(appendHeader, "appendHeader");
     function normalizeHeaders(opts) {
       let headers;
       if (opts.headers == null) {
@@ -22883,6 +23841,7 @@ var require_cache = __commonJS({
       }
       return headers;
     }
+    __name(normalizeHeaders, "normalizeHeaders");
     function assertCacheKey(key) {
       if (typeof key !== "object") {
         throw new TypeError(`expected key to be object, got ${typeof key}`);
@@ -22896,6 +23855,7 @@ var require_cache = __commonJS({
         throw new TypeError(`expected headers to be object, got ${typeof key}`);
       }
     }
+    __name(assertCacheKey, "assertCacheKey");
     function assertCacheValue(value) {
       if (typeof value !== "object") {
         throw new TypeError(`expected value to be object, got ${typeof value}`);
@@ -22918,6 +23878,7 @@ var require_cache = __commonJS({
         throw new TypeError(`expected value.etag to be string, got ${typeof value.etag}`);
       }
     }
+    __name(assertCacheValue, "assertCacheValue");
     function parseCacheControlHeader(header) {
       const output = {};
       const invalidNumericDirectives = /* @__PURE__ */ new Set();
@@ -23081,6 +24042,7 @@ var require_cache = __commonJS({
       }
       return output;
     }
+    __name(parseCacheControlHeader, "parseCacheControlHeader");
     function splitVaryHeader(varyHeader) {
       const values = Array.isArray(varyHeader) ? varyHeader : [varyHeader];
       const output = [];
@@ -23092,6 +24054,7 @@ var require_cache = __commonJS({
       }
       return output;
     }
+    __name(splitVaryHeader, "splitVaryHeader");
     function hasVaryStar(varyHeader) {
       const values = splitVaryHeader(varyHeader);
       for (let i = 0; i < values.length; i++) {
@@ -23101,6 +24064,7 @@ var require_cache = __commonJS({
       }
       return false;
     }
+    __name(hasVaryStar, "hasVaryStar");
     function parseVaryHeader(varyHeader, headers) {
       if (hasVaryStar(varyHeader)) {
         return headers;
@@ -23123,9 +24087,11 @@ var require_cache = __commonJS({
       }
       return output;
     }
+    __name(parseVaryHeader, "parseVaryHeader");
     function isInvalidOrWildcardVaryHeader(varyHeader) {
       return hasVaryStar(varyHeader) || parseVaryHeader(varyHeader, {}) === void 0;
     }
+    __name(isInvalidOrWildcardVaryHeader, "isInvalidOrWildcardVaryHeader");
     function isEtagUsable(etag) {
       if (etag.length <= 2) {
         return false;
@@ -23138,6 +24104,7 @@ var require_cache = __commonJS({
       }
       return false;
     }
+    __name(isEtagUsable, "isEtagUsable");
     function assertCacheStore(store, name = "CacheStore") {
       if (typeof store !== "object" || store === null) {
         throw new TypeError(`expected type of ${name} to be a CacheStore, got ${store === null ? "null" : typeof store}`);
@@ -23148,6 +24115,7 @@ var require_cache = __commonJS({
         }
       }
     }
+    __name(assertCacheStore, "assertCacheStore");
     function assertCacheMethods(methods, name = "CacheMethods") {
       if (!Array.isArray(methods)) {
         throw new TypeError(`expected type of ${name} needs to be an array, got ${methods === null ? "null" : typeof methods}`);
@@ -23161,6 +24129,7 @@ var require_cache = __commonJS({
         }
       }
     }
+    __name(assertCacheMethods, "assertCacheMethods");
     function makeDeduplicationKey(cacheKey, excludeHeaders) {
       const headers = {};
       if (cacheKey.headers) {
@@ -23174,6 +24143,7 @@ var require_cache = __commonJS({
       }
       return JSON.stringify([cacheKey.origin, cacheKey.method, cacheKey.path, headers]);
     }
+    __name(makeDeduplicationKey, "makeDeduplicationKey");
     module.exports = {
       getInterceptorOrigin,
       getRequestOrigin,
@@ -23208,6 +24178,7 @@ var require_date = __commonJS({
           return parseRfc850Date(date);
       }
     }
+    __name(parseHttpDate, "parseHttpDate");
     function makeDate(year, monthIdx, day, hour, minute, second, weekday) {
       const result = new Date(Date.UTC(year, monthIdx, day, hour, minute, second));
       if (year >= 0 && year <= 99) {
@@ -23215,6 +24186,7 @@ var require_date = __commonJS({
       }
       return result.getUTCFullYear() === year && result.getUTCMonth() === monthIdx && result.getUTCDate() === day && result.getUTCHours() === hour && result.getUTCMinutes() === minute && result.getUTCSeconds() === second && result.getUTCDay() === weekday ? result : void 0;
     }
+    __name(makeDate, "makeDate");
     function parseImfDate(date) {
       if (date.length !== 29 || date[4] !== " " || date[7] !== " " || date[11] !== " " || date[16] !== " " || date[19] !== ":" || date[22] !== ":" || date[25] !== " " || date[26] !== "G" || date[27] !== "M" || date[28] !== "T") {
         return void 0;
@@ -23377,6 +24349,7 @@ var require_date = __commonJS({
       }
       return makeDate(year, monthIdx, day, hour, minute, second, weekday);
     }
+    __name(parseImfDate, "parseImfDate");
     function parseAscTimeDate(date) {
       if (date.length !== 24 || date[7] !== " " || date[10] !== " " || date[19] !== " ") {
         return void 0;
@@ -23539,6 +24512,7 @@ var require_date = __commonJS({
       const year = (yearDigit1 - 48) * 1e3 + (yearDigit2 - 48) * 100 + (yearDigit3 - 48) * 10 + (yearDigit4 - 48);
       return makeDate(year, monthIdx, day, hour, minute, second, weekday);
     }
+    __name(parseAscTimeDate, "parseAscTimeDate");
     function parseRfc850Date(date) {
       let commaIndex = -1;
       let weekday = -1;
@@ -23688,6 +24662,7 @@ var require_date = __commonJS({
       }
       return makeDate(year, monthIdx, day, hour, minute, second, weekday);
     }
+    __name(parseRfc850Date, "parseRfc850Date");
     module.exports = {
       parseHttpDate
     };
@@ -23711,7 +24686,11 @@ var require_cache_handler = __commonJS({
     var { parseHttpDate } = require_date();
     function noop() {
     }
+    __name(noop, "noop");
     var CacheController = class {
+      static {
+        __name(this, "CacheController");
+      }
       #blocked = false;
       #downstreamPaused = false;
       constructor(target) {
@@ -23768,6 +24747,7 @@ var require_cache_handler = __commonJS({
         return String(a) === String(b);
       }
     }
+    __name(sameOrigin, "sameOrigin");
     var HEURISTICALLY_CACHEABLE_STATUS_CODES = [
       200,
       203,
@@ -23790,6 +24770,7 @@ var require_cache_handler = __commonJS({
     function trimOWS(value) {
       return value.replace(/^[\t ]+|[\t ]+$/g, "");
     }
+    __name(trimOWS, "trimOWS");
     function arrayIncludes(array, value) {
       for (let i = 0; i < array.length; i++) {
         if (array[i] === value) {
@@ -23798,6 +24779,7 @@ var require_cache_handler = __commonJS({
       }
       return false;
     }
+    __name(arrayIncludes, "arrayIncludes");
     function appendVaryValues(target, varyValue) {
       if (Array.isArray(varyValue)) {
         for (let i = 0; i < varyValue.length; i++) {
@@ -23807,6 +24789,7 @@ var require_cache_handler = __commonJS({
         target.push(varyValue);
       }
     }
+    __name(appendVaryValues, "appendVaryValues");
     function appendConnectionHeaderTokens(headersToRemove, connectionHeader) {
       const values = Array.isArray(connectionHeader) ? connectionHeader : [connectionHeader];
       for (let i = 0; i < values.length; i++) {
@@ -23816,6 +24799,7 @@ var require_cache_handler = __commonJS({
         }
       }
     }
+    __name(appendConnectionHeaderTokens, "appendConnectionHeaderTokens");
     function getSameOriginPath(cacheKey, location) {
       if (typeof location !== "string") {
         return void 0;
@@ -23835,6 +24819,7 @@ var require_cache_handler = __commonJS({
       }
       return locationUrl.pathname + locationUrl.search;
     }
+    __name(getSameOriginPath, "getSameOriginPath");
     function deleteCachedUri(store, cacheKey, path) {
       deleteCachedValue(store, {
         ...cacheKey,
@@ -23851,6 +24836,7 @@ var require_cache_handler = __commonJS({
         }
       }
     }
+    __name(deleteCachedUri, "deleteCachedUri");
     function deleteLocationTargets(store, cacheKey, headerValue) {
       if (headerValue === void 0) {
         return;
@@ -23863,15 +24849,21 @@ var require_cache_handler = __commonJS({
         }
       }
     }
+    __name(deleteLocationTargets, "deleteLocationTargets");
     function invalidateUnsafeRequest(store, cacheKey, resHeaders) {
       deleteCachedUri(store, cacheKey, cacheKey.path);
       deleteLocationTargets(store, cacheKey, resHeaders.location);
       deleteLocationTargets(store, cacheKey, resHeaders["content-location"]);
     }
+    __name(invalidateUnsafeRequest, "invalidateUnsafeRequest");
     function requestCarriesCredentials(headers) {
       return headers != null && (Object.hasOwn(headers, "authorization") || Object.hasOwn(headers, "cookie") || Object.hasOwn(headers, "proxy-authorization"));
     }
+    __name(requestCarriesCredentials, "requestCarriesCredentials");
     var CacheHandler = class {
+      static {
+        __name(this, "CacheHandler");
+      }
       /**
        * @type {import('../../types/cache-interceptor.d.ts').default.CacheKey}
        */
@@ -23942,12 +24934,12 @@ var require_cache_handler = __commonJS({
        * @param {string} statusMessage
        */
       onResponseStart(controller, statusCode, resHeaders, statusMessage) {
-        const downstreamOnHeaders = () => this.#handler.onResponseStart?.(
+        const downstreamOnHeaders = /* @__PURE__ */ __name(() => this.#handler.onResponseStart?.(
           this.#downstreamController,
           statusCode,
           resHeaders,
           statusMessage
-        );
+        ), "downstreamOnHeaders");
         const handler = this;
         if (!arrayIncludes(util.safeHTTPMethods, this.#cacheKey.method) && statusCode >= 200 && statusCode <= 399) {
           invalidateUnsafeRequest(this.#store, this.#cacheKey, resHeaders);
@@ -24070,21 +25062,21 @@ var require_cache_handler = __commonJS({
         };
         if (statusCode === 304) {
           let done = false;
-          const finish304 = () => {
+          const finish304 = /* @__PURE__ */ __name(() => {
             if (done) {
               return;
             }
             done = true;
             this.#downstreamController.release();
-          };
-          const failReplay = (err) => {
+          }, "finish304");
+          const failReplay = /* @__PURE__ */ __name((err) => {
             if (done) {
               return;
             }
             done = true;
             controller.abort(err);
-          };
-          const handle304 = (cachedValue) => {
+          }, "failReplay");
+          const handle304 = /* @__PURE__ */ __name((cachedValue) => {
             if (!cachedValue) {
               downstreamOnHeaders();
               finish304();
@@ -24103,7 +25095,7 @@ var require_cache_handler = __commonJS({
             }
             if (typeof cachedValue.body.values === "function") {
               const bodyIterator = cachedValue.body.values();
-              const streamCachedBody = () => {
+              const streamCachedBody = /* @__PURE__ */ __name(() => {
                 if (done) {
                   return;
                 }
@@ -24119,7 +25111,7 @@ var require_cache_handler = __commonJS({
                 } catch (err) {
                   failReplay(err);
                 }
-              };
+              }, "streamCachedBody");
               this.#writeStream.on("error", function() {
                 handler.#writeStream = void 0;
                 handler.#store.delete(handler.#cacheKey);
@@ -24161,7 +25153,7 @@ var require_cache_handler = __commonJS({
             } else {
               finish304();
             }
-          };
+          }, "handle304");
           const result = this.#store.get(this.#cacheKey);
           this.#downstreamController.block();
           controller.pause();
@@ -24214,14 +25206,17 @@ var require_cache_handler = __commonJS({
       } catch {
       }
     }
+    __name(deleteCachedValue, "deleteCachedValue");
     function deleteCachedValueIfNotModified(statusCode, store, cacheKey) {
       if (statusCode === 304) {
         deleteCachedValue(store, cacheKey);
       }
     }
+    __name(deleteCachedValueIfNotModified, "deleteCachedValueIfNotModified");
     function revalidationResponseDisallowsCachedReuse(cacheType, resHeaders, cacheControlDirectives) {
       return cacheControlDirectives["no-store"] === true || cacheType === "shared" && (cacheControlDirectives.private === true || Object.hasOwn(resHeaders, "set-cookie")) || (resHeaders.vary ? isInvalidOrWildcardVaryHeader(resHeaders.vary) : false);
     }
+    __name(revalidationResponseDisallowsCachedReuse, "revalidationResponseDisallowsCachedReuse");
     function canCacheResponse(cacheType, method, statusCode, resHeaders, cacheControlDirectives, reqHeaders) {
       if (!arrayIncludes(util.safeHTTPMethods, method)) {
         return false;
@@ -24258,6 +25253,7 @@ var require_cache_handler = __commonJS({
       }
       return true;
     }
+    __name(canCacheResponse, "canCacheResponse");
     function getRedirectPolicy(cacheType, method, redirectHops, reqHeaders, cacheByDefault, now) {
       let staleAt = Infinity;
       let requiresRevalidation = false;
@@ -24271,6 +25267,7 @@ var require_cache_handler = __commonJS({
       }
       return { staleAt, requiresRevalidation };
     }
+    __name(getRedirectPolicy, "getRedirectPolicy");
     function getRedirectHopPolicy(cacheType, method, hop, reqHeaders, cacheByDefault) {
       if (!Number.isInteger(hop?.statusCode) || !Number.isFinite(hop?.receivedAt)) {
         return void 0;
@@ -24326,6 +25323,7 @@ var require_cache_handler = __commonJS({
         requiresRevalidation: cacheType === "shared" && Object.hasOwn(hopCacheControl, "s-maxage")
       };
     }
+    __name(getRedirectHopPolicy, "getRedirectHopPolicy");
     function getDate(dateHeader) {
       let dateValue = dateHeader;
       if (Array.isArray(dateValue)) {
@@ -24339,6 +25337,7 @@ var require_cache_handler = __commonJS({
       }
       return parseHttpDate(dateValue);
     }
+    __name(getDate, "getDate");
     function getAge(ageHeader) {
       let ageValue = ageHeader;
       if (Array.isArray(ageValue)) {
@@ -24356,6 +25355,7 @@ var require_cache_handler = __commonJS({
       }
       return Number(age) * 1e3;
     }
+    __name(getAge, "getAge");
     function determineStaleAt(cacheType, now, age, resHeaders, responseDate, cacheControlDirectives, hasValidator) {
       if (cacheType === "shared") {
         if (hasInvalidCacheControlDirective(cacheControlDirectives, "s-maxage")) {
@@ -24420,6 +25420,7 @@ var require_cache_handler = __commonJS({
       }
       return void 0;
     }
+    __name(determineStaleAt, "determineStaleAt");
     function determineDeleteAt(baseTime, cachedAt, cacheControlDirectives, staleAt) {
       let staleWhileRevalidate = -Infinity;
       let staleIfError = -Infinity;
@@ -24443,6 +25444,7 @@ var require_cache_handler = __commonJS({
       }
       return Math.max(staleAt, staleWhileRevalidate, staleIfError, immutable);
     }
+    __name(determineDeleteAt, "determineDeleteAt");
     function stripNecessaryHeaders(resHeaders, cacheControlDirectives) {
       const headersToRemove = [
         "connection",
@@ -24474,6 +25476,7 @@ var require_cache_handler = __commonJS({
       }
       return strippedHeaders ?? resHeaders;
     }
+    __name(stripNecessaryHeaders, "stripNecessaryHeaders");
     module.exports = CacheHandler;
   }
 });
@@ -24486,6 +25489,9 @@ var require_memory_cache_store = __commonJS({
     var { EventEmitter } = __require("node:events");
     var { assertCacheKey, assertCacheValue } = require_cache();
     var MemoryCacheStore = class extends EventEmitter {
+      static {
+        __name(this, "MemoryCacheStore");
+      }
       #maxCount = 1024;
       #maxSize = 104857600;
       // 100MB
@@ -24681,6 +25687,7 @@ var require_memory_cache_store = __commonJS({
         }
       }
     }
+    __name(findEntry, "findEntry");
     function varyMatches(key, entry) {
       if (entry.vary == null) {
         return true;
@@ -24692,6 +25699,7 @@ var require_memory_cache_store = __commonJS({
       }
       return true;
     }
+    __name(varyMatches, "varyMatches");
     function headerValueEquals(lhs, rhs) {
       if (lhs == null && rhs == null) {
         return true;
@@ -24712,6 +25720,7 @@ var require_memory_cache_store = __commonJS({
       }
       return lhs === rhs;
     }
+    __name(headerValueEquals, "headerValueEquals");
     module.exports = MemoryCacheStore;
   }
 });
@@ -24722,6 +25731,9 @@ var require_cache_revalidation_handler = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var CacheRevalidationHandler = class {
+      static {
+        __name(this, "CacheRevalidationHandler");
+      }
       #successful = false;
       /**
        * @type {((success: boolean, context?: any, statusCode?: number, headers?: import('../../types/header.d.ts').IncomingHttpHeaders) => void) | null}
@@ -24846,11 +25858,13 @@ var require_cache2 = __commonJS({
         }
       }
     }
-    var nop = () => {
-    };
+    __name(assertCacheOrigins, "assertCacheOrigins");
+    var nop = /* @__PURE__ */ __name(() => {
+    }, "nop");
     function trimOWS(value) {
       return value.replace(/^[\t ]+|[\t ]+$/g, "");
     }
+    __name(trimOWS, "trimOWS");
     function arrayIncludes(array, value) {
       for (let i = 0; i < array.length; i++) {
         if (array[i] === value) {
@@ -24859,6 +25873,7 @@ var require_cache2 = __commonJS({
       }
       return false;
     }
+    __name(arrayIncludes, "arrayIncludes");
     function hasPragmaNoCache(headers) {
       const pragma = headers?.pragma;
       if (!pragma) {
@@ -24879,6 +25894,7 @@ var require_cache2 = __commonJS({
       }
       return false;
     }
+    __name(hasPragmaNoCache, "hasPragmaNoCache");
     function needsRevalidation(result, cacheControlDirectives, { headers = {} }) {
       if (cacheControlDirectives?.["no-cache"]) {
         return true;
@@ -24891,11 +25907,13 @@ var require_cache2 = __commonJS({
       }
       return false;
     }
+    __name(needsRevalidation, "needsRevalidation");
     function staleResponseRequiresRevalidation(result, cacheType) {
       return result.cacheControlDirectives?.["must-revalidate"] === true || cacheType === "shared" && (result.cacheControlDirectives?.["proxy-revalidate"] === true || // https://www.rfc-editor.org/rfc/rfc9111.html#section-5.2.2.10
       // s-maxage implies proxy-revalidate for shared caches.
       result.cacheControlDirectives?.["s-maxage"] !== void 0);
     }
+    __name(staleResponseRequiresRevalidation, "staleResponseRequiresRevalidation");
     function revalidationResponseDisallowsCachedReuse(cacheType, headers) {
       if (headers.vary && isInvalidOrWildcardVaryHeader(headers.vary) || cacheType === "shared" && Object.hasOwn(headers, "set-cookie")) {
         return true;
@@ -24907,9 +25925,11 @@ var require_cache2 = __commonJS({
       const cacheControlDirectives = parseCacheControlHeader(cacheControl);
       return cacheControlDirectives["no-store"] === true || cacheType === "shared" && cacheControlDirectives.private === true;
     }
+    __name(revalidationResponseDisallowsCachedReuse, "revalidationResponseDisallowsCachedReuse");
     function revalidationResponseUpdatesCacheControl(headers) {
       return headers["cache-control"] !== void 0;
     }
+    __name(revalidationResponseUpdatesCacheControl, "revalidationResponseUpdatesCacheControl");
     function revalidationResponseAddsVary(result, varyDirectives) {
       if (!varyDirectives) {
         return false;
@@ -24921,18 +25941,21 @@ var require_cache2 = __commonJS({
       }
       return false;
     }
+    __name(revalidationResponseAddsVary, "revalidationResponseAddsVary");
     function deleteCachedValue(store, cacheKey) {
       try {
         store.delete(cacheKey)?.catch?.(nop);
       } catch {
       }
     }
+    __name(deleteCachedValue, "deleteCachedValue");
     function getUsableLastModified(headers) {
       const lastModified = headers?.["last-modified"];
       if (typeof lastModified === "string" && parseHttpDate(lastModified)) {
         return lastModified;
       }
     }
+    __name(getUsableLastModified, "getUsableLastModified");
     function makeRevalidationHeaders(opts, result) {
       const headers = {
         ...opts.headers,
@@ -24950,6 +25973,7 @@ var require_cache2 = __commonJS({
       }
       return headers;
     }
+    __name(makeRevalidationHeaders, "makeRevalidationHeaders");
     function revalidationTargetMatchesCacheKey(cacheKey, context) {
       const history = context?.history;
       if (!Array.isArray(history) || history.length === 0) {
@@ -24963,6 +25987,7 @@ var require_cache2 = __commonJS({
         return false;
       }
     }
+    __name(revalidationTargetMatchesCacheKey, "revalidationTargetMatchesCacheKey");
     function revalidationEtagMatchesCachedValue(result, headers) {
       if (!Object.hasOwn(headers, "etag")) {
         return true;
@@ -24978,6 +26003,7 @@ var require_cache2 = __commonJS({
       const cachedOpaqueTag = cachedEtag.startsWith("W/") ? cachedEtag.slice(2) : cachedEtag;
       return responseEtag.slice(2) === cachedOpaqueTag;
     }
+    __name(revalidationEtagMatchesCachedValue, "revalidationEtagMatchesCachedValue");
     function isStale(result, cacheControlDirectives, cacheType) {
       const now = Date.now();
       if (now > result.staleAt || result.staleAt <= result.cachedAt) {
@@ -24994,6 +26020,7 @@ var require_cache2 = __commonJS({
       }
       return false;
     }
+    __name(isStale, "isStale");
     function withinStaleWhileRevalidateWindow(result, cacheType) {
       const staleWhileRevalidate = result.cacheControlDirectives?.["stale-while-revalidate"];
       if (!staleWhileRevalidate || staleResponseRequiresRevalidation(result, cacheType)) {
@@ -25003,6 +26030,7 @@ var require_cache2 = __commonJS({
       const staleWhileRevalidateExpiry = result.staleAt + staleWhileRevalidate * 1e3;
       return now <= staleWhileRevalidateExpiry;
     }
+    __name(withinStaleWhileRevalidateWindow, "withinStaleWhileRevalidateWindow");
     function handleUncachedResponse(dispatch, globalOpts, cacheKey, handler, opts, reqCacheControl) {
       if (reqCacheControl?.["only-if-cached"]) {
         let aborted = false;
@@ -25016,10 +26044,10 @@ var require_cache2 = __commonJS({
           resume() {
             this.paused = false;
           },
-          abort: (reason) => {
+          abort: /* @__PURE__ */ __name((reason) => {
             aborted = true;
             handler.onResponseError?.(controller, reason ?? new AbortError());
-          }
+          }, "abort")
         };
         try {
           handler.onRequestStart?.(controller, null);
@@ -25040,6 +26068,7 @@ var require_cache2 = __commonJS({
       }
       return dispatch(opts, new CacheHandler(globalOpts, cacheKey, handler));
     }
+    __name(handleUncachedResponse, "handleUncachedResponse");
     function sendCachedValue(handler, opts, result, age, context, isStale2) {
       const stream = util.isStream(result.body) ? result.body : Readable3.from(result.body ?? []);
       assert(!stream.destroyed, "stream should not be destroyed");
@@ -25118,6 +26147,7 @@ var require_cache2 = __commonJS({
         });
       }
     }
+    __name(sendCachedValue, "sendCachedValue");
     function handleResult(dispatch, globalOpts, cacheKey, handler, opts, reqCacheControl, result) {
       if (!result) {
         return handleUncachedResponse(dispatch, globalOpts, cacheKey, handler, opts, reqCacheControl);
@@ -25180,13 +26210,13 @@ var require_cache2 = __commonJS({
           }
         }
         const headers = makeRevalidationHeaders(opts, result);
-        const refetch = () => {
+        const refetch = /* @__PURE__ */ __name(() => {
           if (util.isStream(result.body)) {
             result.body.on("error", nop).destroy();
           }
           deleteCachedValue(globalOpts.store, cacheKey);
           return dispatch(opts, new CacheHandler(globalOpts, cacheKey, handler));
-        };
+        }, "refetch");
         return dispatch(
           {
             ...opts,
@@ -25220,6 +26250,7 @@ var require_cache2 = __commonJS({
       }
       sendCachedValue(handler, opts, result, age, null, false);
     }
+    __name(handleResult, "handleResult");
     module.exports = (opts = {}) => {
       const {
         store = new MemoryCacheStore(),
@@ -25253,7 +26284,7 @@ var require_cache2 = __commonJS({
           safeMethodsToNotCache.push(method);
         }
       }
-      const interceptor = (dispatch, interceptorOrigin) => {
+      const interceptor = /* @__PURE__ */ __name((dispatch, interceptorOrigin) => {
         return (opts2, handler) => {
           const requestOrigin = getInterceptorOrigin(opts2, interceptorOrigin);
           if (!requestOrigin || arrayIncludes(safeMethodsToNotCache, opts2.method)) {
@@ -25337,7 +26368,7 @@ var require_cache2 = __commonJS({
             );
           }
         };
-      };
+      }, "interceptor");
       interceptor[kInterceptorKind] = "cache";
       return interceptor;
     };
@@ -25353,6 +26384,9 @@ var require_decompress = __commonJS({
     var { InvalidArgumentError, ResponseExceededMaxSizeError } = require_errors2();
     var DecoratorHandler = require_decorator_handler();
     var DecompressController = class {
+      static {
+        __name(this, "DecompressController");
+      }
       #onPause;
       #onResume;
       #onAbort;
@@ -25437,7 +26471,11 @@ var require_decompress = __commonJS({
         }
       });
     }
+    __name(createMaxSizeLimiter, "createMaxSizeLimiter");
     var DecompressHandler = class extends DecoratorHandler {
+      static {
+        __name(this, "DecompressHandler");
+      }
       /** @type {Transform[]} */
       #decompressors = [];
       /** @type {Record<string, string | string[]> | undefined} */
@@ -25808,6 +26846,7 @@ var require_decompress = __commonJS({
         };
       };
     }
+    __name(createDecompressInterceptor, "createDecompressInterceptor");
     module.exports = createDecompressInterceptor;
   }
 });
@@ -25819,6 +26858,9 @@ var require_deduplication_handler = __commonJS({
     var { RequestAbortedError } = require_errors2();
     var DEFAULT_MAX_BUFFER_SIZE = 5 * 1024 * 1024;
     var DeduplicationHandler = class {
+      static {
+        __name(this, "DeduplicationHandler");
+      }
       /**
        * @type {DispatchHandler}
        */
@@ -26105,7 +27147,7 @@ var require_deduplication_handler = __commonJS({
           reason: null
         };
         waitingHandler.controller = {
-          resume: () => {
+          resume: /* @__PURE__ */ __name(() => {
             if (state.aborted) {
               return;
             }
@@ -26115,12 +27157,12 @@ var require_deduplication_handler = __commonJS({
               this.#endWaitingHandler(waitingHandler, waitingHandler.pendingTrailers);
             }
             this.#pruneDoneWaitingHandlers();
-          },
-          pause: () => {
+          }, "resume"),
+          pause: /* @__PURE__ */ __name(() => {
             if (!state.aborted) {
               state.paused = true;
             }
-          },
+          }, "pause"),
           get paused() {
             return state.paused;
           },
@@ -26130,7 +27172,7 @@ var require_deduplication_handler = __commonJS({
           get reason() {
             return state.reason;
           },
-          abort: (reason) => {
+          abort: /* @__PURE__ */ __name((reason) => {
             if (state.aborted) {
               return;
             }
@@ -26144,7 +27186,7 @@ var require_deduplication_handler = __commonJS({
               handler.onResponseError?.(waitingHandler.controller, state.reason ?? new RequestAbortedError());
             } catch {
             }
-          }
+          }, "abort")
         };
         return waitingHandler;
       }
@@ -26269,7 +27311,7 @@ var require_deduplicate = __commonJS({
       const skipHeaderNamesSet = new Set(skipHeaderNames.map((name) => name.toLowerCase()));
       const excludeHeaderNamesSet = new Set(excludeHeaderNames.map((name) => name.toLowerCase()));
       const pendingRequests = /* @__PURE__ */ new Map();
-      const interceptor = (dispatch, interceptorOrigin) => {
+      const interceptor = /* @__PURE__ */ __name((dispatch, interceptorOrigin) => {
         return (opts2, handler) => {
           const requestOrigin = getInterceptorOrigin(opts2, interceptorOrigin);
           if (!requestOrigin || opts2.upgrade || methods.includes(opts2.method) === false) {
@@ -26311,7 +27353,7 @@ var require_deduplicate = __commonJS({
           }
           return dispatch(opts2, deduplicationHandler);
         };
-      };
+      }, "interceptor");
       interceptor[kInterceptorKind] = "deduplicate";
       return interceptor;
     };
@@ -26335,7 +27377,11 @@ var require_sqlite_cache_store = __commonJS({
     function isLockedError(err) {
       return err?.errcode === SQLITE_BUSY || err?.errcode === SQLITE_LOCKED;
     }
+    __name(isLockedError, "isLockedError");
     module.exports = class SqliteCacheStore {
+      static {
+        __name(this, "SqliteCacheStore");
+      }
       #maxEntrySize = MAX_ENTRY_SIZE;
       #maxCount = Infinity;
       #compressThreshold = COMPRESS_THRESHOLD;
@@ -26737,6 +27783,7 @@ var require_sqlite_cache_store = __commonJS({
       }
       return lhs === rhs;
     }
+    __name(headerValueEquals, "headerValueEquals");
     function getContentType(headers) {
       if (headers == null) {
         return void 0;
@@ -26749,6 +27796,7 @@ var require_sqlite_cache_store = __commonJS({
       }
       return void 0;
     }
+    __name(getContentType, "getContentType");
     function isCompressibleContentType(contentType) {
       if (contentType == null) {
         return false;
@@ -26756,6 +27804,7 @@ var require_sqlite_cache_store = __commonJS({
       const type = contentType.toLowerCase();
       return /^text\//.test(type) || /^application\/(json|xml|javascript|x-www-form-urlencoded|graphql)(\s|;|$)/.test(type) || /\+(json|xml)(\s|;|$)/.test(type);
     }
+    __name(isCompressibleContentType, "isCompressibleContentType");
   }
 });
 
@@ -26776,6 +27825,7 @@ var require_headers2 = __commonJS({
     function isHTTPWhiteSpaceCharCode(code) {
       return code === 10 || code === 13 || code === 9 || code === 32;
     }
+    __name(isHTTPWhiteSpaceCharCode, "isHTTPWhiteSpaceCharCode");
     function headerValueNormalize(potentialValue) {
       let i = 0;
       let j = potentialValue.length;
@@ -26783,6 +27833,7 @@ var require_headers2 = __commonJS({
       while (j > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(i))) ++i;
       return i === 0 && j === potentialValue.length ? potentialValue : potentialValue.substring(i, j);
     }
+    __name(headerValueNormalize, "headerValueNormalize");
     function fill(headers, object) {
       if (Array.isArray(object)) {
         for (let i = 0; i < object.length; ++i) {
@@ -26808,6 +27859,7 @@ var require_headers2 = __commonJS({
         });
       }
     }
+    __name(fill, "fill");
     function appendHeader(headers, name, value) {
       value = headerValueNormalize(value);
       if (!isValidHeaderName(name)) {
@@ -26828,6 +27880,7 @@ var require_headers2 = __commonJS({
       }
       return getHeadersList(headers).append(name, value, false);
     }
+    __name(appendHeader, "appendHeader");
     function headersListSortAndCombine(target) {
       const headersList = getHeadersList(target);
       if (!headersList) {
@@ -26854,10 +27907,15 @@ var require_headers2 = __commonJS({
       }
       return headersList.sortedMap = headers;
     }
+    __name(headersListSortAndCombine, "headersListSortAndCombine");
     function compareHeaderName(a, b) {
       return a[0] < b[0] ? -1 : 1;
     }
+    __name(compareHeaderName, "compareHeaderName");
     var HeadersList = class _HeadersList {
+      static {
+        __name(this, "HeadersList");
+      }
       /** @type {[string, string][]|null} */
       cookies = null;
       sortedMap;
@@ -27029,6 +28087,9 @@ var require_headers2 = __commonJS({
     var getHeadersList;
     var setHeadersList;
     var Headers = class {
+      static {
+        __name(this, "Headers");
+      }
       #guard;
       /**
        * @type {HeadersList}
@@ -27150,14 +28211,14 @@ var require_headers2 = __commonJS({
         return `Headers ${util.formatWithOptions(options, this.#headersList.entries)}`;
       }
       static {
-        getHeadersGuard = (headers) => headers.#guard;
-        setHeadersGuard = (headers, guard) => {
+        getHeadersGuard = /* @__PURE__ */ __name((headers) => headers.#guard, "getHeadersGuard");
+        setHeadersGuard = /* @__PURE__ */ __name((headers, guard) => {
           headers.#guard = guard;
-        };
-        getHeadersList = (headers) => headers.#headersList;
-        setHeadersList = (target, list) => {
+        }, "setHeadersGuard");
+        getHeadersList = /* @__PURE__ */ __name((headers) => headers.#headersList, "getHeadersList");
+        setHeadersList = /* @__PURE__ */ __name((target, list) => {
           target.#headersList = list;
-        };
+        }, "setHeadersList");
         webidl.is.Headers = (arg) => {
           return arg != null && typeof arg === "object" && #guard in arg;
         };
@@ -27244,6 +28305,9 @@ var require_response = __commonJS({
     var getResponseState;
     var setResponseState;
     var Response = class {
+      static {
+        __name(this, "Response");
+      }
       /** @type {Headers} */
       #headers;
       #state;
@@ -27387,18 +28451,18 @@ var require_response = __commonJS({
         return `Response ${nodeUtil.formatWithOptions(options, properties)}`;
       }
       static {
-        getResponseHeaders = (response) => {
+        getResponseHeaders = /* @__PURE__ */ __name((response) => {
           return response.#headers;
-        };
-        setResponseHeaders = (response, newHeaders) => {
+        }, "getResponseHeaders");
+        setResponseHeaders = /* @__PURE__ */ __name((response, newHeaders) => {
           response.#headers = newHeaders;
-        };
-        getResponseState = (response) => {
+        }, "setResponseHeaders");
+        getResponseState = /* @__PURE__ */ __name((response) => {
           return response.#state;
-        };
-        setResponseState = (response, newState) => {
+        }, "getResponseState");
+        setResponseState = /* @__PURE__ */ __name((response, newState) => {
           response.#state = newState;
-        };
+        }, "setResponseState");
         webidl.is.Response = (arg) => {
           return arg != null && typeof arg === "object" && #state in arg;
         };
@@ -27439,6 +28503,7 @@ var require_response = __commonJS({
       }
       return newResponse;
     }
+    __name(cloneResponse, "cloneResponse");
     function makeResponse(init) {
       return {
         aborted: false,
@@ -27455,6 +28520,7 @@ var require_response = __commonJS({
         urlList: init?.urlList ? [...init.urlList] : []
       };
     }
+    __name(makeResponse, "makeResponse");
     function makeNetworkError(reason) {
       const isError = isErrorLike(reason);
       return makeResponse({
@@ -27464,6 +28530,7 @@ var require_response = __commonJS({
         aborted: reason && reason.name === "AbortError"
       });
     }
+    __name(makeNetworkError, "makeNetworkError");
     function isNetworkError(response) {
       return (
         // A network error is a response whose type is "error",
@@ -27471,6 +28538,7 @@ var require_response = __commonJS({
         response.status === 0
       );
     }
+    __name(isNetworkError, "isNetworkError");
     function makeFilteredResponse(response, state) {
       state = {
         internalResponse: response,
@@ -27487,6 +28555,7 @@ var require_response = __commonJS({
         }
       });
     }
+    __name(makeFilteredResponse, "makeFilteredResponse");
     function filterResponse(response, type) {
       if (type === "basic") {
         return makeFilteredResponse(response, {
@@ -27518,10 +28587,12 @@ var require_response = __commonJS({
         assert(false);
       }
     }
+    __name(filterResponse, "filterResponse");
     function makeAppropriateNetworkError(fetchParams, err = null) {
       assert(isCancelled(fetchParams));
       return isAborted(fetchParams) ? makeNetworkError(Object.assign(new DOMException("The operation was aborted.", "AbortError"), { cause: err })) : makeNetworkError(Object.assign(new DOMException("Request was cancelled."), { cause: err }));
     }
+    __name(makeAppropriateNetworkError, "makeAppropriateNetworkError");
     function initializeResponse(response, init, body) {
       if (init.status !== null && (init.status < 200 || init.status > 599)) {
         throw new RangeError('init["status"] must be in the range of 200 to 599, inclusive.');
@@ -27553,6 +28624,7 @@ var require_response = __commonJS({
         }
       }
     }
+    __name(initializeResponse, "initializeResponse");
     function fromInnerResponse(innerResponse, guard) {
       const response = new Response(kConstruct);
       setResponseState(response, innerResponse);
@@ -27565,6 +28637,7 @@ var require_response = __commonJS({
       }
       return response;
     }
+    __name(fromInnerResponse, "fromInnerResponse");
     webidl.converters.XMLHttpRequestBodyInit = function(V, prefix, name) {
       if (typeof V === "string") {
         return webidl.converters.USVString(V, prefix, name);
@@ -27596,12 +28669,12 @@ var require_response = __commonJS({
       {
         key: "status",
         converter: webidl.converters["unsigned short"],
-        defaultValue: () => 200
+        defaultValue: /* @__PURE__ */ __name(() => 200, "defaultValue")
       },
       {
         key: "statusText",
         converter: webidl.converters.ByteString,
-        defaultValue: () => ""
+        defaultValue: /* @__PURE__ */ __name(() => "", "defaultValue")
       },
       {
         key: "headers",
@@ -27664,6 +28737,7 @@ var require_request2 = __commonJS({
       signal.removeEventListener("abort", abortSignalFollowers);
       signalFollowers.delete(signal);
     }
+    __name(removeSignalFollower, "removeSignalFollower");
     function abortSignalFollower(reference, reason) {
       requestFinalizer.unregister(reference);
       const ac = reference.deref();
@@ -27672,6 +28746,7 @@ var require_request2 = __commonJS({
         ac.abort(reason);
       }
     }
+    __name(abortSignalFollower, "abortSignalFollower");
     function abortSignalFollowers() {
       this.removeEventListener("abort", abortSignalFollowers);
       const followers = signalFollowers.get(this);
@@ -27685,6 +28760,7 @@ var require_request2 = __commonJS({
       }
       signalFollowers.delete(this);
     }
+    __name(abortSignalFollowers, "abortSignalFollowers");
     function createDependentSignal(signal) {
       const ac = new AbortController();
       if (signal == null) return ac.signal;
@@ -27709,6 +28785,7 @@ var require_request2 = __commonJS({
       requestSignals.set(ac.signal, { controller: ac, source: signal, reference });
       return ac.signal;
     }
+    __name(createDependentSignal, "createDependentSignal");
     var patchMethodWarning = false;
     var setRequestSignal;
     var getRequestDispatcher;
@@ -27718,6 +28795,9 @@ var require_request2 = __commonJS({
     var setRequestState;
     var removeRequestAbortListener;
     var Request = class {
+      static {
+        __name(this, "Request");
+      }
       /** @type {AbortSignal} */
       #signal;
       /** @type {import('../../dispatcher/dispatcher')} */
@@ -28132,32 +29212,32 @@ var require_request2 = __commonJS({
         return `Request ${nodeUtil.formatWithOptions(options, properties)}`;
       }
       static {
-        setRequestSignal = (request, newSignal) => {
+        setRequestSignal = /* @__PURE__ */ __name((request, newSignal) => {
           request.#signal = newSignal;
-        };
-        getRequestDispatcher = (request) => {
+        }, "setRequestSignal");
+        getRequestDispatcher = /* @__PURE__ */ __name((request) => {
           return request.#dispatcher;
-        };
-        setRequestDispatcher = (request, newDispatcher) => {
+        }, "getRequestDispatcher");
+        setRequestDispatcher = /* @__PURE__ */ __name((request, newDispatcher) => {
           request.#dispatcher = newDispatcher;
-        };
-        setRequestHeaders = (request, newHeaders) => {
+        }, "setRequestDispatcher");
+        setRequestHeaders = /* @__PURE__ */ __name((request, newHeaders) => {
           request.#headers = newHeaders;
-        };
-        getRequestState = (request) => {
+        }, "setRequestHeaders");
+        getRequestState = /* @__PURE__ */ __name((request) => {
           return request.#state;
-        };
-        setRequestState = (request, newState) => {
+        }, "getRequestState");
+        setRequestState = /* @__PURE__ */ __name((request, newState) => {
           request.#state = newState;
-        };
-        removeRequestAbortListener = (request) => {
+        }, "setRequestState");
+        removeRequestAbortListener = /* @__PURE__ */ __name((request) => {
           const state = requestSignals.get(request.#signal);
           if (state !== void 0) {
             requestSignals.delete(request.#signal);
             requestFinalizer.unregister(state.reference);
             removeSignalFollower(state.source, state.reference);
           }
-        };
+        }, "removeRequestAbortListener");
         webidl.is.Request = (arg) => {
           return arg != null && typeof arg === "object" && #state in arg;
         };
@@ -28209,6 +29289,7 @@ var require_request2 = __commonJS({
         headersList: init.headersList ? new HeadersList(init.headersList) : new HeadersList()
       };
     }
+    __name(makeRequest, "makeRequest");
     function cloneRequest(request) {
       const newRequest = makeRequest({ ...request, body: null });
       if (request.body != null) {
@@ -28216,6 +29297,7 @@ var require_request2 = __commonJS({
       }
       return newRequest;
     }
+    __name(cloneRequest, "cloneRequest");
     function fromInnerRequest(innerRequest, dispatcher, signal, guard) {
       const request = new Request(kConstruct);
       setRequestState(request, innerRequest);
@@ -28227,6 +29309,7 @@ var require_request2 = __commonJS({
       setHeadersGuard(headers, guard);
       return request;
     }
+    __name(fromInnerRequest, "fromInnerRequest");
     Object.defineProperties(Request.prototype, {
       method: kEnumerableProperty,
       url: kEnumerableProperty,
@@ -28390,7 +29473,7 @@ var require_subresource_integrity = __commonJS({
         validSRIHashAlgorithmTokenSet
       )
     );
-    var isValidSRIHashAlgorithm = (algorithm) => validSRIHashAlgorithmTokenSet.has(asciiLowercase(algorithm));
+    var isValidSRIHashAlgorithm = /* @__PURE__ */ __name((algorithm) => validSRIHashAlgorithmTokenSet.has(asciiLowercase(algorithm)), "isValidSRIHashAlgorithm");
     var bytesMatch = runtimeFeatures.has("crypto") === false || validSRIHashAlgorithmTokenSet.size === 0 ? () => true : (bytes2, metadataList) => {
       const parsedMetadata = parseMetadata(metadataList);
       if (parsedMetadata.length === 0) {
@@ -28436,6 +29519,7 @@ var require_subresource_integrity = __commonJS({
       }
       return result;
     }
+    __name(getStrongestMetadata, "getStrongestMetadata");
     function parseMetadata(metadata) {
       const result = [];
       for (const item of metadata.split(/[\t\n\f\r ]+/)) {
@@ -28459,9 +29543,10 @@ var require_subresource_integrity = __commonJS({
       }
       return result;
     }
-    var applyAlgorithmToBytes = (algorithm, bytes2) => {
+    __name(parseMetadata, "parseMetadata");
+    var applyAlgorithmToBytes = /* @__PURE__ */ __name((algorithm, bytes2) => {
       return crypto.hash(algorithm, bytes2, "base64");
-    };
+    }, "applyAlgorithmToBytes");
     function caseSensitiveMatch(actualValue, expectedValue) {
       let actualValueLength = actualValue.length;
       if (actualValueLength !== 0 && actualValue[actualValueLength - 1] === "=") {
@@ -28488,6 +29573,7 @@ var require_subresource_integrity = __commonJS({
       }
       return true;
     }
+    __name(caseSensitiveMatch, "caseSensitiveMatch");
     module.exports = {
       applyAlgorithmToBytes,
       bytesMatch,
@@ -28595,7 +29681,11 @@ var require_fetch = __commonJS({
         }
       }
     }
+    __name(appendHeadersListFromResponseHeaders, "appendHeadersListFromResponseHeaders");
     var Fetch = class extends EE {
+      static {
+        __name(this, "Fetch");
+      }
       constructor(dispatcher) {
         super();
         this.dispatcher = dispatcher;
@@ -28628,6 +29718,7 @@ var require_fetch = __commonJS({
     function handleFetchDone(response) {
       finalizeAndReportTiming(response, "fetch");
     }
+    __name(handleFetchDone, "handleFetchDone");
     function fetch(input, init = void 0) {
       webidl.argumentLengthCheck(arguments, 1, "globalThis.fetch");
       let p = Promise.withResolvers();
@@ -28660,11 +29751,11 @@ var require_fetch = __commonJS({
           abortFetch(p, request, realResponse, requestObject.signal.reason, controller.controller);
         }
       );
-      const cleanupAbortListeners = () => {
+      const cleanupAbortListeners = /* @__PURE__ */ __name(() => {
         removeAbortListener();
         removeRequestAbortListener(requestObject);
-      };
-      const processResponse = (response) => {
+      }, "cleanupAbortListeners");
+      const processResponse = /* @__PURE__ */ __name((response) => {
         if (locallyAborted) {
           return;
         }
@@ -28681,19 +29772,20 @@ var require_fetch = __commonJS({
         responseObject = new WeakRef(fromInnerResponse(response, "immutable"));
         p.resolve(responseObject.deref());
         p = null;
-      };
+      }, "processResponse");
       controller = fetching({
         request,
-        processResponseEndOfBody: (response) => {
+        processResponseEndOfBody: /* @__PURE__ */ __name((response) => {
           handleFetchDone(response);
           cleanupAbortListeners();
-        },
+        }, "processResponseEndOfBody"),
         processResponse,
         dispatcher: getRequestDispatcher(requestObject)
         // undici
       });
       return p.promise;
     }
+    __name(fetch, "fetch");
     function finalizeAndReportTiming(response, initiatorType = "other") {
       if (response.type === "error" && response.aborted) {
         return;
@@ -28729,6 +29821,7 @@ var require_fetch = __commonJS({
         response.status
       );
     }
+    __name(finalizeAndReportTiming, "finalizeAndReportTiming");
     var markResourceTiming = performance.markResourceTiming;
     function abortFetch(p, request, responseObject, error, controller) {
       if (p) {
@@ -28750,6 +29843,7 @@ var require_fetch = __commonJS({
         controller.error(error);
       }
     }
+    __name(abortFetch, "abortFetch");
     function fetching({
       request,
       processRequestBodyChunkLength,
@@ -28814,6 +29908,7 @@ var require_fetch = __commonJS({
       mainFetch(fetchParams, false);
       return fetchParams.controller;
     }
+    __name(fetching, "fetching");
     async function mainFetch(fetchParams, recursive) {
       try {
         const request = fetchParams.request;
@@ -28891,19 +29986,19 @@ var require_fetch = __commonJS({
           fetchParams.controller.dump = true;
         }
         if (request.integrity) {
-          const processBodyError = (reason) => fetchFinale(fetchParams, makeNetworkError(reason));
+          const processBodyError = /* @__PURE__ */ __name((reason) => fetchFinale(fetchParams, makeNetworkError(reason)), "processBodyError");
           if (request.responseTainting === "opaque" || response.body == null) {
             processBodyError(response.error);
             return;
           }
-          const processBody = (bytes2) => {
+          const processBody = /* @__PURE__ */ __name((bytes2) => {
             if (!bytesMatch(bytes2, request.integrity)) {
               processBodyError("integrity mismatch");
               return;
             }
             response.body = safelyExtractBody(bytes2)[0];
             fetchFinale(fetchParams, response);
-          };
+          }, "processBody");
           fullyReadBody(response.body, processBody, processBodyError);
         } else {
           fetchFinale(fetchParams, response);
@@ -28912,6 +30007,7 @@ var require_fetch = __commonJS({
         fetchParams.controller.terminate(err);
       }
     }
+    __name(mainFetch, "mainFetch");
     function schemeFetch(fetchParams) {
       if (isCancelled(fetchParams)) {
         return Promise.resolve(makeAppropriateNetworkError(fetchParams));
@@ -29003,18 +30099,20 @@ var require_fetch = __commonJS({
         }
       }
     }
+    __name(schemeFetch, "schemeFetch");
     function finalizeResponse(fetchParams, response) {
       fetchParams.request.done = true;
       if (fetchParams.processResponseDone != null) {
         queueMicrotask(() => fetchParams.processResponseDone(response));
       }
     }
+    __name(finalizeResponse, "finalizeResponse");
     function fetchFinale(fetchParams, response) {
       let timingInfo = fetchParams.timingInfo;
       if (fetchParams.request.destination === "document") {
         fetchParams.controller.fullTimingInfo = timingInfo;
       }
-      const processResponseEndOfBody = () => {
+      const processResponseEndOfBody = /* @__PURE__ */ __name(() => {
         const unsafeEndTime = Date.now();
         fetchParams.controller.reportTimingSteps = () => {
           if (!urlIsHttpHttpsScheme(fetchParams.request.url)) {
@@ -29039,7 +30137,7 @@ var require_fetch = __commonJS({
             markResourceTiming(timingInfo, fetchParams.request.url.href, fetchParams.request.initiatorType, globalThis, cacheState, bodyInfo, responseStatus);
           }
         };
-        const processResponseEndOfBodyTask = () => {
+        const processResponseEndOfBodyTask = /* @__PURE__ */ __name(() => {
           fetchParams.request.done = true;
           if (fetchParams.processResponseEndOfBody != null) {
             queueMicrotask(() => fetchParams.processResponseEndOfBody(response));
@@ -29047,9 +30145,9 @@ var require_fetch = __commonJS({
           if (fetchParams.request.initiatorType != null) {
             fetchParams.controller.reportTimingSteps();
           }
-        };
+        }, "processResponseEndOfBodyTask");
         queueMicrotask(() => processResponseEndOfBodyTask());
-      };
+      }, "processResponseEndOfBody");
       if (fetchParams.processResponse != null) {
         queueMicrotask(() => {
           fetchParams.processResponse(response);
@@ -29065,8 +30163,8 @@ var require_fetch = __commonJS({
         });
       }
       if (fetchParams.processResponseConsumeBody != null) {
-        const processBody = (nullOrBytes) => fetchParams.processResponseConsumeBody(response, nullOrBytes);
-        const processBodyError = () => fetchParams.processResponseConsumeBody(response, "failure");
+        const processBody = /* @__PURE__ */ __name((nullOrBytes) => fetchParams.processResponseConsumeBody(response, nullOrBytes), "processBody");
+        const processBodyError = /* @__PURE__ */ __name(() => fetchParams.processResponseConsumeBody(response, "failure"), "processBodyError");
         if (internalResponse.body == null) {
           queueMicrotask(() => processBody(null));
         } else {
@@ -29074,6 +30172,7 @@ var require_fetch = __commonJS({
         }
       }
     }
+    __name(fetchFinale, "fetchFinale");
     async function httpFetch(fetchParams) {
       const request = fetchParams.request;
       let response = null;
@@ -29118,6 +30217,7 @@ var require_fetch = __commonJS({
       response.timingInfo = timingInfo;
       return response;
     }
+    __name(httpFetch, "httpFetch");
     function httpRedirectFetch(fetchParams, response) {
       const request = fetchParams.request;
       const actualResponse = response.internalResponse ? response.internalResponse : response;
@@ -29177,6 +30277,7 @@ var require_fetch = __commonJS({
       setRequestReferrerPolicyOnRedirect(request, actualResponse);
       return mainFetch(fetchParams, true);
     }
+    __name(httpRedirectFetch, "httpRedirectFetch");
     async function httpNetworkOrCacheFetch(fetchParams, isAuthenticationFetch = false, isNewConnectionFetch = false) {
       const request = fetchParams.request;
       let httpFetchParams = null;
@@ -29329,6 +30430,7 @@ var require_fetch = __commonJS({
       }
       return response;
     }
+    __name(httpNetworkOrCacheFetch, "httpNetworkOrCacheFetch");
     async function httpNetworkFetch(fetchParams, includeCredentials = false, forceNewConnection = false) {
       assert(!fetchParams.controller.connection || fetchParams.controller.connection.destroyed);
       fetchParams.controller.connection = {
@@ -29356,22 +30458,22 @@ var require_fetch = __commonJS({
       if (request.body == null && fetchParams.processRequestEndOfBody) {
         queueMicrotask(() => fetchParams.processRequestEndOfBody());
       } else if (request.body != null) {
-        const processBodyChunk = async function* (bytes2) {
+        const processBodyChunk = /* @__PURE__ */ __name(async function* (bytes2) {
           if (isCancelled(fetchParams)) {
             return;
           }
           yield bytes2;
           fetchParams.processRequestBodyChunkLength?.(bytes2.byteLength);
-        };
-        const processEndOfBody = () => {
+        }, "processBodyChunk");
+        const processEndOfBody = /* @__PURE__ */ __name(() => {
           if (isCancelled(fetchParams)) {
             return;
           }
           if (fetchParams.processRequestEndOfBody) {
             fetchParams.processRequestEndOfBody();
           }
-        };
-        const processBodyError = (e) => {
+        }, "processEndOfBody");
+        const processBodyError = /* @__PURE__ */ __name((e) => {
           if (isCancelled(fetchParams)) {
             return;
           }
@@ -29380,7 +30482,7 @@ var require_fetch = __commonJS({
           } else {
             fetchParams.controller.terminate(e);
           }
-        };
+        }, "processBodyError");
         requestBody = (async function* () {
           try {
             for await (const bytes2 of request.body.stream) {
@@ -29408,14 +30510,14 @@ var require_fetch = __commonJS({
         }
         return makeNetworkError(err);
       }
-      const pullAlgorithm = () => {
+      const pullAlgorithm = /* @__PURE__ */ __name(() => {
         return fetchParams.controller.resume();
-      };
-      const cancelAlgorithm = (reason) => {
+      }, "pullAlgorithm");
+      const cancelAlgorithm = /* @__PURE__ */ __name((reason) => {
         if (!isCancelled(fetchParams)) {
           fetchParams.controller.abort(reason);
         }
-      };
+      }, "cancelAlgorithm");
       const stream = new ReadableStream(
         {
           start(controller) {
@@ -29488,6 +30590,7 @@ var require_fetch = __commonJS({
         }
         fetchParams.controller.connection.destroy();
       }
+      __name(onAborted, "onAborted");
       return response;
       function dispatch({ body }) {
         const url = requestCurrentURL(request);
@@ -29515,7 +30618,7 @@ var require_fetch = __commonJS({
               onRequestStart(controller) {
                 const { connection } = fetchParams.controller;
                 timingInfo.finalConnectionTimingInfo = clampAndCoarsenConnectionTimingInfo(void 0, timingInfo.postRedirectStartTime, fetchParams.crossOriginIsolatedCapability);
-                const abort = (reason) => controller.abort(reason);
+                const abort = /* @__PURE__ */ __name((reason) => controller.abort(reason), "abort");
                 if (connection.destroyed) {
                   abort(new DOMException("The operation was aborted.", "AbortError"));
                 } else {
@@ -29582,8 +30685,8 @@ var require_fetch = __commonJS({
                   }
                 }
                 this.nullBodyStatus = nullBodyStatus.includes(status);
-                this.body = new Readable3({ read: () => controller.resume() });
-                const onError = (err) => this.onResponseError(controller, err);
+                this.body = new Readable3({ read: /* @__PURE__ */ __name(() => controller.resume(), "read") });
+                const onError = /* @__PURE__ */ __name((err) => this.onResponseError(controller, err), "onError");
                 resolve4({
                   status,
                   statusText,
@@ -29655,8 +30758,11 @@ var require_fetch = __commonJS({
             }
           ));
         }
+        __name(dispatchWithProtocolPreference, "dispatchWithProtocolPreference");
       }
+      __name(dispatch, "dispatch");
     }
+    __name(httpNetworkFetch, "httpNetworkFetch");
     module.exports = {
       fetch,
       Fetch,
@@ -29678,6 +30784,7 @@ var require_util3 = __commonJS({
       const serializedB = URLSerializer(B, excludeFragment);
       return serializedA === serializedB;
     }
+    __name(urlEquals, "urlEquals");
     function getFieldValues(header) {
       assert(header !== null);
       const values = [];
@@ -29689,6 +30796,7 @@ var require_util3 = __commonJS({
       }
       return values;
     }
+    __name(getFieldValues, "getFieldValues");
     module.exports = {
       urlEquals,
       getFieldValues
@@ -29710,6 +30818,9 @@ var require_cache3 = __commonJS({
     var { fetching } = require_fetch();
     var { urlIsHttpHttpsScheme, readAllBytes } = require_util2();
     var Cache = class {
+      static {
+        __name(this, "Cache");
+      }
       /**
        * @see https://w3c.github.io/ServiceWorker/#dfn-relevant-request-response-list
        * @type {requestResponseList}
@@ -30218,17 +31329,17 @@ var require_cache3 = __commonJS({
       {
         key: "ignoreSearch",
         converter: webidl.converters.boolean,
-        defaultValue: () => false
+        defaultValue: /* @__PURE__ */ __name(() => false, "defaultValue")
       },
       {
         key: "ignoreMethod",
         converter: webidl.converters.boolean,
-        defaultValue: () => false
+        defaultValue: /* @__PURE__ */ __name(() => false, "defaultValue")
       },
       {
         key: "ignoreVary",
         converter: webidl.converters.boolean,
-        defaultValue: () => false
+        defaultValue: /* @__PURE__ */ __name(() => false, "defaultValue")
       }
     ];
     webidl.converters.CacheQueryOptions = webidl.dictionaryConverter(cacheQueryOptionConverters);
@@ -30261,6 +31372,9 @@ var require_cachestorage = __commonJS({
     var { kEnumerableProperty } = require_util();
     var { kConstruct } = require_symbols();
     var CacheStorage = class {
+      static {
+        __name(this, "CacheStorage");
+      }
       /**
        * @see https://w3c.github.io/ServiceWorker/#dfn-relevant-name-to-cache-map
        * @type {Map<string, import('./cache').requestResponseList}
@@ -30393,6 +31507,7 @@ var require_util4 = __commonJS({
       }
       return false;
     }
+    __name(isCTLExcludingHtab, "isCTLExcludingHtab");
     function validateCookieName(name) {
       for (let i = 0; i < name.length; ++i) {
         const code = name.charCodeAt(i);
@@ -30419,6 +31534,7 @@ var require_util4 = __commonJS({
         }
       }
     }
+    __name(validateCookieName, "validateCookieName");
     function validateCookieValue(value) {
       let len2 = value.length;
       let i = 0;
@@ -30441,6 +31557,7 @@ var require_util4 = __commonJS({
         }
       }
     }
+    __name(validateCookieValue, "validateCookieValue");
     function validateCookiePath(path) {
       for (let i = 0; i < path.length; ++i) {
         const code = path.charCodeAt(i);
@@ -30451,11 +31568,13 @@ var require_util4 = __commonJS({
         }
       }
     }
+    __name(validateCookiePath, "validateCookiePath");
     function isLetterOrDigit(code) {
       return code >= 48 && code <= 57 || // 0-9
       code >= 65 && code <= 90 || // A-Z
       code >= 97 && code <= 122;
     }
+    __name(isLetterOrDigit, "isLetterOrDigit");
     function validateCookieDomain(domain) {
       if (domain === " ") {
         return;
@@ -30490,6 +31609,7 @@ var require_util4 = __commonJS({
         throw new Error("Invalid cookie domain");
       }
     }
+    __name(validateCookieDomain, "validateCookieDomain");
     var IMFDays = [
       "Sun",
       "Mon",
@@ -30520,11 +31640,13 @@ var require_util4 = __commonJS({
       }
       return `${IMFDays[date.getUTCDay()]}, ${IMFPaddedNumbers[date.getUTCDate()]} ${IMFMonths[date.getUTCMonth()]} ${date.getUTCFullYear()} ${IMFPaddedNumbers[date.getUTCHours()]}:${IMFPaddedNumbers[date.getUTCMinutes()]}:${IMFPaddedNumbers[date.getUTCSeconds()]} GMT`;
     }
+    __name(toIMFDate, "toIMFDate");
     function validateCookieMaxAge(maxAge) {
       if (maxAge < 0) {
         throw new Error("Invalid cookie max-age");
       }
     }
+    __name(validateCookieMaxAge, "validateCookieMaxAge");
     function stringify(cookie) {
       if (cookie.name.length === 0) {
         return null;
@@ -30581,6 +31703,7 @@ var require_util4 = __commonJS({
       }
       return out.join("; ");
     }
+    __name(stringify, "stringify");
     module.exports = {
       isCTLExcludingHtab,
       validateCookieName,
@@ -30637,6 +31760,7 @@ var require_parse = __commonJS({
         ...parseUnparsedAttributes(unparsedAttributes)
       };
     }
+    __name(parseSetCookie, "parseSetCookie");
     function parseUnparsedAttributes(unparsedAttributes, cookieAttributeList = {}) {
       while (true) {
         if (unparsedAttributes.length === 0) {
@@ -30726,6 +31850,7 @@ var require_parse = __commonJS({
         }
       }
     }
+    __name(parseUnparsedAttributes, "parseUnparsedAttributes");
     module.exports = {
       parseSetCookie,
       parseUnparsedAttributes
@@ -30740,8 +31865,8 @@ var require_cookies = __commonJS({
     var { parseSetCookie } = require_parse();
     var { stringify } = require_util4();
     var { webidl } = require_webidl();
-    var globalHeadersBrandCheck = (arg) => webidl.brandCheck(arg, webidl.util.MakeTypeAssertion(globalThis.Headers));
-    var undiciHeadersBrandCheck = (arg) => webidl.brandCheck(arg, webidl.is.Headers);
+    var globalHeadersBrandCheck = /* @__PURE__ */ __name((arg) => webidl.brandCheck(arg, webidl.util.MakeTypeAssertion(globalThis.Headers)), "globalHeadersBrandCheck");
+    var undiciHeadersBrandCheck = /* @__PURE__ */ __name((arg) => webidl.brandCheck(arg, webidl.is.Headers), "undiciHeadersBrandCheck");
     function brandCheckHeaders(arg) {
       try {
         undiciHeadersBrandCheck(arg);
@@ -30750,6 +31875,7 @@ var require_cookies = __commonJS({
       }
       globalHeadersBrandCheck(arg);
     }
+    __name(brandCheckHeaders, "brandCheckHeaders");
     function getCookies(headers) {
       webidl.argumentLengthCheck(arguments, 1, "getCookies");
       brandCheckHeaders(headers);
@@ -30764,6 +31890,7 @@ var require_cookies = __commonJS({
       }
       return out;
     }
+    __name(getCookies, "getCookies");
     function deleteCookie(headers, name, attributes) {
       brandCheckHeaders(headers);
       const prefix = "deleteCookie";
@@ -30777,6 +31904,7 @@ var require_cookies = __commonJS({
         ...attributes
       });
     }
+    __name(deleteCookie, "deleteCookie");
     function getSetCookies(headers) {
       webidl.argumentLengthCheck(arguments, 1, "getSetCookies");
       brandCheckHeaders(headers);
@@ -30786,10 +31914,12 @@ var require_cookies = __commonJS({
       }
       return cookies.map((pair) => parseSetCookie(pair));
     }
+    __name(getSetCookies, "getSetCookies");
     function parseCookie(cookie) {
       cookie = webidl.converters.DOMString(cookie);
       return parseSetCookie(cookie);
     }
+    __name(parseCookie, "parseCookie");
     function setCookie(headers, cookie) {
       webidl.argumentLengthCheck(arguments, 2, "setCookie");
       brandCheckHeaders(headers);
@@ -30799,16 +31929,17 @@ var require_cookies = __commonJS({
         headers.append("set-cookie", str2, true);
       }
     }
+    __name(setCookie, "setCookie");
     webidl.converters.DeleteCookieAttributes = webidl.dictionaryConverter([
       {
         converter: webidl.nullableConverter(webidl.converters.DOMString),
         key: "path",
-        defaultValue: () => null
+        defaultValue: /* @__PURE__ */ __name(() => null, "defaultValue")
       },
       {
         converter: webidl.nullableConverter(webidl.converters.DOMString),
         key: "domain",
-        defaultValue: () => null
+        defaultValue: /* @__PURE__ */ __name(() => null, "defaultValue")
       }
     ]);
     webidl.converters.Cookie = webidl.dictionaryConverter([
@@ -30828,32 +31959,32 @@ var require_cookies = __commonJS({
           return new Date(value);
         }),
         key: "expires",
-        defaultValue: () => null
+        defaultValue: /* @__PURE__ */ __name(() => null, "defaultValue")
       },
       {
         converter: webidl.nullableConverter(webidl.converters["long long"]),
         key: "maxAge",
-        defaultValue: () => null
+        defaultValue: /* @__PURE__ */ __name(() => null, "defaultValue")
       },
       {
         converter: webidl.nullableConverter(webidl.converters.DOMString),
         key: "domain",
-        defaultValue: () => null
+        defaultValue: /* @__PURE__ */ __name(() => null, "defaultValue")
       },
       {
         converter: webidl.nullableConverter(webidl.converters.DOMString),
         key: "path",
-        defaultValue: () => null
+        defaultValue: /* @__PURE__ */ __name(() => null, "defaultValue")
       },
       {
         converter: webidl.nullableConverter(webidl.converters.boolean),
         key: "secure",
-        defaultValue: () => null
+        defaultValue: /* @__PURE__ */ __name(() => null, "defaultValue")
       },
       {
         converter: webidl.nullableConverter(webidl.converters.boolean),
         key: "httpOnly",
-        defaultValue: () => null
+        defaultValue: /* @__PURE__ */ __name(() => null, "defaultValue")
       },
       {
         converter: webidl.converters.USVString,
@@ -30863,7 +31994,7 @@ var require_cookies = __commonJS({
       {
         converter: webidl.sequenceConverter(webidl.converters.DOMString),
         key: "unparsed",
-        defaultValue: () => []
+        defaultValue: /* @__PURE__ */ __name(() => [], "defaultValue")
       }
     ]);
     module.exports = {
@@ -30885,6 +32016,9 @@ var require_events = __commonJS({
     var { kConstruct } = require_symbols();
     var createFastMessageEvent;
     var MessageEvent = class _MessageEvent extends Event {
+      static {
+        __name(this, "MessageEvent");
+      }
       #eventInit;
       constructor(type, eventInitDict = {}) {
         if (type === kConstruct) {
@@ -30937,7 +32071,7 @@ var require_events = __commonJS({
         });
       }
       static {
-        createFastMessageEvent = (type, init) => {
+        createFastMessageEvent = /* @__PURE__ */ __name((type, init) => {
           const messageEvent = new _MessageEvent(kConstruct, type, init);
           messageEvent.#eventInit = init;
           messageEvent.#eventInit.data ??= null;
@@ -30946,13 +32080,16 @@ var require_events = __commonJS({
           messageEvent.#eventInit.source ??= null;
           messageEvent.#eventInit.ports ??= [];
           return messageEvent;
-        };
+        }, "createFastMessageEvent");
         webidl.is.MessageEvent = (arg) => {
           return arg != null && typeof arg === "object" && #eventInit in arg;
         };
       }
     };
     var CloseEvent = class extends Event {
+      static {
+        __name(this, "CloseEvent");
+      }
       #eventInit;
       constructor(type, eventInitDict = {}) {
         const prefix = "CloseEvent constructor";
@@ -30982,6 +32119,9 @@ var require_events = __commonJS({
       }
     };
     var ErrorEvent = class extends Event {
+      static {
+        __name(this, "ErrorEvent");
+      }
       #eventInit;
       constructor(type, eventInitDict) {
         const prefix = "ErrorEvent constructor";
@@ -31061,17 +32201,17 @@ var require_events = __commonJS({
       {
         key: "bubbles",
         converter: webidl.converters.boolean,
-        defaultValue: () => false
+        defaultValue: /* @__PURE__ */ __name(() => false, "defaultValue")
       },
       {
         key: "cancelable",
         converter: webidl.converters.boolean,
-        defaultValue: () => false
+        defaultValue: /* @__PURE__ */ __name(() => false, "defaultValue")
       },
       {
         key: "composed",
         converter: webidl.converters.boolean,
-        defaultValue: () => false
+        defaultValue: /* @__PURE__ */ __name(() => false, "defaultValue")
       }
     ];
     webidl.converters.MessageEventInit = webidl.dictionaryConverter([
@@ -31079,29 +32219,29 @@ var require_events = __commonJS({
       {
         key: "data",
         converter: webidl.converters.any,
-        defaultValue: () => null
+        defaultValue: /* @__PURE__ */ __name(() => null, "defaultValue")
       },
       {
         key: "origin",
         converter: webidl.converters.USVString,
-        defaultValue: () => ""
+        defaultValue: /* @__PURE__ */ __name(() => "", "defaultValue")
       },
       {
         key: "lastEventId",
         converter: webidl.converters.DOMString,
-        defaultValue: () => ""
+        defaultValue: /* @__PURE__ */ __name(() => "", "defaultValue")
       },
       {
         key: "source",
         // Node doesn't implement WindowProxy or ServiceWorker, so the only
         // valid value for source is a MessagePort.
         converter: webidl.nullableConverter(webidl.converters.MessagePort),
-        defaultValue: () => null
+        defaultValue: /* @__PURE__ */ __name(() => null, "defaultValue")
       },
       {
         key: "ports",
         converter: webidl.converters["sequence<MessagePort>"],
-        defaultValue: () => []
+        defaultValue: /* @__PURE__ */ __name(() => [], "defaultValue")
       }
     ]);
     webidl.converters.CloseEventInit = webidl.dictionaryConverter([
@@ -31109,17 +32249,17 @@ var require_events = __commonJS({
       {
         key: "wasClean",
         converter: webidl.converters.boolean,
-        defaultValue: () => false
+        defaultValue: /* @__PURE__ */ __name(() => false, "defaultValue")
       },
       {
         key: "code",
         converter: webidl.converters["unsigned short"],
-        defaultValue: () => 0
+        defaultValue: /* @__PURE__ */ __name(() => 0, "defaultValue")
       },
       {
         key: "reason",
         converter: webidl.converters.USVString,
-        defaultValue: () => ""
+        defaultValue: /* @__PURE__ */ __name(() => "", "defaultValue")
       }
     ]);
     webidl.converters.ErrorEventInit = webidl.dictionaryConverter([
@@ -31127,22 +32267,22 @@ var require_events = __commonJS({
       {
         key: "message",
         converter: webidl.converters.DOMString,
-        defaultValue: () => ""
+        defaultValue: /* @__PURE__ */ __name(() => "", "defaultValue")
       },
       {
         key: "filename",
         converter: webidl.converters.USVString,
-        defaultValue: () => ""
+        defaultValue: /* @__PURE__ */ __name(() => "", "defaultValue")
       },
       {
         key: "lineno",
         converter: webidl.converters["unsigned long"],
-        defaultValue: () => 0
+        defaultValue: /* @__PURE__ */ __name(() => 0, "defaultValue")
       },
       {
         key: "colno",
         converter: webidl.converters["unsigned long"],
-        defaultValue: () => 0
+        defaultValue: /* @__PURE__ */ __name(() => 0, "defaultValue")
       },
       {
         key: "error",
@@ -31225,28 +32365,35 @@ var require_util5 = __commonJS({
     function isConnecting(readyState) {
       return readyState === states.CONNECTING;
     }
+    __name(isConnecting, "isConnecting");
     function isEstablished(readyState) {
       return readyState === states.OPEN;
     }
+    __name(isEstablished, "isEstablished");
     function isClosing(readyState) {
       return readyState === states.CLOSING;
     }
+    __name(isClosing, "isClosing");
     function isClosed(readyState) {
       return readyState === states.CLOSED;
     }
+    __name(isClosed, "isClosed");
     function fireEvent(e, target, eventFactory = (type, init) => new Event(type, init), eventInitDict = {}) {
       const event = eventFactory(e, eventInitDict);
       target.dispatchEvent(event);
     }
+    __name(fireEvent, "fireEvent");
     function websocketMessageReceived(handler, type, data) {
       handler.onMessage(type, data);
     }
+    __name(websocketMessageReceived, "websocketMessageReceived");
     function toArrayBuffer(buffer) {
       if (buffer.byteLength === buffer.buffer.byteLength) {
         return buffer.buffer;
       }
       return new Uint8Array(buffer).buffer;
     }
+    __name(toArrayBuffer, "toArrayBuffer");
     function isValidSubprotocol(protocol) {
       if (protocol.length === 0) {
         return false;
@@ -31276,6 +32423,7 @@ var require_util5 = __commonJS({
       }
       return true;
     }
+    __name(isValidSubprotocol, "isValidSubprotocol");
     function isValidStatusCode(code) {
       if (code >= 1e3 && code < 1015) {
         return code !== 1004 && // reserved
@@ -31284,18 +32432,23 @@ var require_util5 = __commonJS({
       }
       return code >= 3e3 && code <= 4999;
     }
+    __name(isValidStatusCode, "isValidStatusCode");
     function isControlFrame(opcode) {
       return opcode === opcodes.CLOSE || opcode === opcodes.PING || opcode === opcodes.PONG;
     }
+    __name(isControlFrame, "isControlFrame");
     function isContinuationFrame(opcode) {
       return opcode === opcodes.CONTINUATION;
     }
+    __name(isContinuationFrame, "isContinuationFrame");
     function isTextBinaryFrame(opcode) {
       return opcode === opcodes.TEXT || opcode === opcodes.BINARY;
     }
+    __name(isTextBinaryFrame, "isTextBinaryFrame");
     function isValidOpcode(opcode) {
       return isTextBinaryFrame(opcode) || isContinuationFrame(opcode) || isControlFrame(opcode);
     }
+    __name(isValidOpcode, "isValidOpcode");
     function parseExtensions(extensions) {
       const position = { position: 0 };
       const extensionList = /* @__PURE__ */ new Map();
@@ -31310,6 +32463,7 @@ var require_util5 = __commonJS({
       }
       return extensionList;
     }
+    __name(parseExtensions, "parseExtensions");
     function isValidClientWindowBits(value) {
       if (value.length === 0) {
         return false;
@@ -31323,6 +32477,7 @@ var require_util5 = __commonJS({
       const num = Number.parseInt(value, 10);
       return num >= 8 && num <= 15;
     }
+    __name(isValidClientWindowBits, "isValidClientWindowBits");
     function getURLRecord(url, baseURL) {
       let urlRecord;
       try {
@@ -31343,6 +32498,7 @@ var require_util5 = __commonJS({
       }
       return urlRecord;
     }
+    __name(getURLRecord, "getURLRecord");
     function validateCloseCodeAndReason(code, reason) {
       if (code !== null) {
         if (code !== 1e3 && (code < 3e3 || code > 4999)) {
@@ -31356,6 +32512,7 @@ var require_util5 = __commonJS({
         }
       }
     }
+    __name(validateCloseCodeAndReason, "validateCloseCodeAndReason");
     var utf8Decode = (() => {
       if (typeof process.versions.icu === "string") {
         const fatalDecoder = new TextDecoder("utf-8", { fatal: true });
@@ -31408,7 +32565,11 @@ var require_frame = __commonJS({
       }
       return [buffer[bufIdx++], buffer[bufIdx++], buffer[bufIdx++], buffer[bufIdx++]];
     }
+    __name(generateMask, "generateMask");
     var WebsocketFrameSend = class {
+      static {
+        __name(this, "WebsocketFrameSend");
+      }
       /**
        * @param {Buffer|undefined} data
        */
@@ -31600,6 +32761,7 @@ var require_connection = __commonJS({
       });
       return controller;
     }
+    __name(establishWebSocketConnection, "establishWebSocketConnection");
     function closeWebSocketConnection(object, code, reason, validate = false) {
       code ??= null;
       reason ??= "";
@@ -31633,12 +32795,14 @@ var require_connection = __commonJS({
         object.readyState = states.CLOSING;
       }
     }
+    __name(closeWebSocketConnection, "closeWebSocketConnection");
     function failHandshake(handler, response, code, reason, cause) {
       if (response.socket?.session != null && !response.socket.destroyed) {
         response.socket.destroy();
       }
       failWebsocketConnection(handler, code, reason, cause);
     }
+    __name(failHandshake, "failHandshake");
     function failWebsocketConnection(handler, code, reason, cause) {
       if (isEstablished(handler.readyState)) {
         closeWebSocketConnection(handler, code, reason, false);
@@ -31650,6 +32814,7 @@ var require_connection = __commonJS({
         handler.socket.destroy();
       }
     }
+    __name(failWebsocketConnection, "failWebsocketConnection");
     module.exports = {
       establishWebSocketConnection,
       failWebsocketConnection,
@@ -31669,6 +32834,9 @@ var require_permessage_deflate = __commonJS({
     var kBuffer = /* @__PURE__ */ Symbol("kBuffer");
     var kLength = /* @__PURE__ */ Symbol("kLength");
     var PerMessageDeflate = class {
+      static {
+        __name(this, "PerMessageDeflate");
+      }
       /** @type {import('node:zlib').InflateRaw} */
       #inflate;
       #options = {};
@@ -31762,6 +32930,9 @@ var require_receiver = __commonJS({
     var { MessageSizeExceededError } = require_errors2();
     var { defaultWebSocketMaxFragments, defaultWebSocketMaxPayloadSize } = require_constants2();
     var ByteParser = class extends Writable {
+      static {
+        __name(this, "ByteParser");
+      }
       #buffers = [];
       #fragmentsBytes = 0;
       #byteOffset = 0;
@@ -32121,6 +33292,9 @@ var require_sender = __commonJS({
     var { opcodes, sendHints } = require_constants6();
     var FixedQueue = require_fixed_queue();
     var SendQueue = class {
+      static {
+        __name(this, "SendQueue");
+      }
       /**
        * @type {FixedQueue}
        */
@@ -32186,6 +33360,7 @@ var require_sender = __commonJS({
     function createFrame(data, hint) {
       return new WebsocketFrameSend(toBuffer(data, hint)).createFrame(hint === sendHints.text ? opcodes.TEXT : opcodes.BINARY);
     }
+    __name(createFrame, "createFrame");
     function toBuffer(data, hint) {
       switch (hint) {
         case sendHints.text:
@@ -32196,6 +33371,7 @@ var require_sender = __commonJS({
           return new Uint8Array(data);
       }
     }
+    __name(toBuffer, "toBuffer");
     module.exports = { SendQueue };
   }
 });
@@ -32240,7 +33416,11 @@ var require_websocket = __commonJS({
       }
       return null;
     }
+    __name(getSocketAddress, "getSocketAddress");
     var WebSocket = class _WebSocket extends EventTarget {
+      static {
+        __name(this, "WebSocket");
+      }
       #events = {
         open: null,
         error: null,
@@ -32255,39 +33435,39 @@ var require_websocket = __commonJS({
       #sendQueue;
       /** @type {Handler} */
       #handler = {
-        onConnectionEstablished: (response, extensions) => this.#onConnectionEstablished(response, extensions),
-        onMessage: (opcode, data) => this.#onMessage(opcode, data),
-        onParserError: (err) => failWebsocketConnection(this.#handler, null, err.message),
-        onParserDrain: () => this.#onParserDrain(),
-        onSocketData: (chunk) => {
+        onConnectionEstablished: /* @__PURE__ */ __name((response, extensions) => this.#onConnectionEstablished(response, extensions), "onConnectionEstablished"),
+        onMessage: /* @__PURE__ */ __name((opcode, data) => this.#onMessage(opcode, data), "onMessage"),
+        onParserError: /* @__PURE__ */ __name((err) => failWebsocketConnection(this.#handler, null, err.message), "onParserError"),
+        onParserDrain: /* @__PURE__ */ __name(() => this.#onParserDrain(), "onParserDrain"),
+        onSocketData: /* @__PURE__ */ __name((chunk) => {
           if (!this.#parser.write(chunk)) {
             this.#handler.socket.pause();
           }
-        },
-        onSocketError: (err) => {
+        }, "onSocketData"),
+        onSocketError: /* @__PURE__ */ __name((err) => {
           this.#handler.readyState = states.CLOSING;
           if (channels.socketError.hasSubscribers) {
             channels.socketError.publish(err);
           }
           this.#handler.socket.destroy();
-        },
-        onSocketClose: () => this.#onSocketClose(),
-        onPing: (body) => {
+        }, "onSocketError"),
+        onSocketClose: /* @__PURE__ */ __name(() => this.#onSocketClose(), "onSocketClose"),
+        onPing: /* @__PURE__ */ __name((body) => {
           if (channels.ping.hasSubscribers) {
             channels.ping.publish({
               payload: body,
               websocket: this
             });
           }
-        },
-        onPong: (body) => {
+        }, "onPing"),
+        onPong: /* @__PURE__ */ __name((body) => {
           if (channels.pong.hasSubscribers) {
             channels.pong.publish({
               payload: body,
               websocket: this
             });
           }
-        },
+        }, "onPong"),
         readyState: states.CONNECTING,
         socket: null,
         closeState: /* @__PURE__ */ new Set(),
@@ -32603,7 +33783,7 @@ var require_websocket = __commonJS({
         }
       }
       static {
-        ping = (ws, buffer) => {
+        ping = /* @__PURE__ */ __name((ws, buffer) => {
           if (Buffer.isBuffer(buffer)) {
             if (buffer.length > 125) {
               throw new TypeError("A PING frame cannot have a body larger than 125 bytes.");
@@ -32616,7 +33796,7 @@ var require_websocket = __commonJS({
             const frame = new WebsocketFrameSend(buffer);
             ws.#handler.socket.write(frame.createFrame(opcodes.PING));
           }
-        };
+        }, "ping");
         webidl.is.WebSocket = (arg) => {
           return arg != null && typeof arg === "object" && #handler in arg;
         };
@@ -32669,12 +33849,12 @@ var require_websocket = __commonJS({
       {
         key: "protocols",
         converter: webidl.converters["DOMString or sequence<DOMString>"],
-        defaultValue: () => []
+        defaultValue: /* @__PURE__ */ __name(() => [], "defaultValue")
       },
       {
         key: "dispatcher",
         converter: webidl.converters.any,
-        defaultValue: () => getGlobalDispatcher()
+        defaultValue: /* @__PURE__ */ __name(() => getGlobalDispatcher(), "defaultValue")
       },
       {
         key: "headers",
@@ -32715,6 +33895,9 @@ var require_websocketerror = __commonJS({
     var { kEnumerableProperty } = require_util();
     function createInheritableDOMException() {
       class Test extends DOMException {
+        static {
+          __name(this, "Test");
+        }
         get reason() {
           return "";
         }
@@ -32730,8 +33913,12 @@ var require_websocketerror = __commonJS({
         }
       });
     }
+    __name(createInheritableDOMException, "createInheritableDOMException");
     var createUnvalidatedWebSocketError;
     var WebSocketError = class _WebSocketError extends createInheritableDOMException() {
+      static {
+        __name(this, "WebSocketError");
+      }
       #closeCode;
       #reason;
       constructor(message = "", init = void 0) {
@@ -32758,12 +33945,12 @@ var require_websocketerror = __commonJS({
         return this.#reason;
       }
       static {
-        createUnvalidatedWebSocketError = (message, code, reason) => {
+        createUnvalidatedWebSocketError = /* @__PURE__ */ __name((message, code, reason) => {
           const error = new _WebSocketError(message, kConstruct);
           error.#closeCode = code;
           error.#reason = reason;
           return error;
-        };
+        }, "createUnvalidatedWebSocketError");
         webidl.is.WebSocketError = (arg) => {
           return arg != null && typeof arg === "object" && #reason in arg;
         };
@@ -32801,6 +33988,9 @@ var require_websocketstream = __commonJS({
     var { utf8DecodeBytes } = require_encoding();
     var emittedExperimentalWarning = false;
     var WebSocketStream = class {
+      static {
+        __name(this, "WebSocketStream");
+      }
       // Each WebSocketStream object has an associated url , which is a URL record .
       /** @type {URL} */
       #url;
@@ -32823,29 +34013,29 @@ var require_websocketstream = __commonJS({
       /** @type {import('../websocket').Handler} */
       #handler = {
         // https://whatpr.org/websockets/48/7b748d3...d5570f3.html#feedback-to-websocket-stream-from-the-protocol
-        onConnectionEstablished: (response, extensions) => this.#onConnectionEstablished(response, extensions),
-        onMessage: (opcode, data) => this.#onMessage(opcode, data),
-        onParserError: (err) => failWebsocketConnection(this.#handler, null, err.message),
-        onParserDrain: () => this.#handler.socket.resume(),
-        onSocketData: (chunk) => {
+        onConnectionEstablished: /* @__PURE__ */ __name((response, extensions) => this.#onConnectionEstablished(response, extensions), "onConnectionEstablished"),
+        onMessage: /* @__PURE__ */ __name((opcode, data) => this.#onMessage(opcode, data), "onMessage"),
+        onParserError: /* @__PURE__ */ __name((err) => failWebsocketConnection(this.#handler, null, err.message), "onParserError"),
+        onParserDrain: /* @__PURE__ */ __name(() => this.#handler.socket.resume(), "onParserDrain"),
+        onSocketData: /* @__PURE__ */ __name((chunk) => {
           if (!this.#parser.write(chunk)) {
             this.#handler.socket.pause();
           }
-        },
-        onSocketError: (err) => {
+        }, "onSocketData"),
+        onSocketError: /* @__PURE__ */ __name((err) => {
           this.#handler.readyState = states.CLOSING;
           if (channels.socketError.hasSubscribers) {
             channels.socketError.publish(err);
           }
           this.#handler.socket.destroy();
-        },
+        }, "onSocketError"),
         // When the WebSocket connection is closed for a WebSocketStream stream, possibly cleanly, the user agent must
         // queue a global task on the WebSocket task source given stream ’s relevant global object to run the following substeps:
-        onSocketClose: () => queueMicrotask(() => this.#onSocketClose()),
-        onPing: () => {
-        },
-        onPong: () => {
-        },
+        onSocketClose: /* @__PURE__ */ __name(() => queueMicrotask(() => this.#onSocketClose()), "onSocketClose"),
+        onPing: /* @__PURE__ */ __name(() => {
+        }, "onPing"),
+        onPong: /* @__PURE__ */ __name(() => {
+        }, "onPong"),
         readyState: states.CONNECTING,
         socket: null,
         closeState: /* @__PURE__ */ new Set(),
@@ -32970,19 +34160,19 @@ var require_websocketstream = __commonJS({
         const extensions = response.headersList.get("sec-websocket-extensions") ?? "";
         const protocol = response.headersList.get("sec-websocket-protocol") ?? "";
         const readable = new ReadableStream({
-          start: (controller) => {
+          start: /* @__PURE__ */ __name((controller) => {
             this.#readableStreamController = controller;
-          },
-          pull: () => this.#pull(),
-          cancel: (reason) => this.#cancel(reason)
+          }, "start"),
+          pull: /* @__PURE__ */ __name(() => this.#pull(), "pull"),
+          cancel: /* @__PURE__ */ __name((reason) => this.#cancel(reason), "cancel")
         });
         const writable = new WritableStream({
-          start: (controller) => {
+          start: /* @__PURE__ */ __name((controller) => {
             this.#writableStreamController = controller;
-          },
-          write: (chunk) => this.#write(chunk),
-          close: () => closeWebSocketConnection(this.#handler, null, null),
-          abort: (reason) => this.#closeUsingReason(reason)
+          }, "start"),
+          write: /* @__PURE__ */ __name((chunk) => this.#write(chunk), "write"),
+          close: /* @__PURE__ */ __name(() => closeWebSocketConnection(this.#handler, null, null), "close"),
+          abort: /* @__PURE__ */ __name((reason) => this.#closeUsingReason(reason), "abort")
         });
         this.#readableStream = readable;
         this.#openedPromise.resolve({
@@ -33077,23 +34267,23 @@ var require_websocketstream = __commonJS({
       {
         key: "protocols",
         converter: webidl.sequenceConverter(webidl.converters.USVString),
-        defaultValue: () => []
+        defaultValue: /* @__PURE__ */ __name(() => [], "defaultValue")
       },
       {
         key: "signal",
         converter: webidl.nullableConverter(webidl.converters.AbortSignal),
-        defaultValue: () => null
+        defaultValue: /* @__PURE__ */ __name(() => null, "defaultValue")
       }
     ]);
     webidl.converters.WebSocketCloseInfo = webidl.dictionaryConverter([
       {
         key: "closeCode",
-        converter: (V) => webidl.converters["unsigned short"](V, webidl.attributes.EnforceRange)
+        converter: /* @__PURE__ */ __name((V) => webidl.converters["unsigned short"](V, webidl.attributes.EnforceRange), "converter")
       },
       {
         key: "reason",
         converter: webidl.converters.USVString,
-        defaultValue: () => ""
+        defaultValue: /* @__PURE__ */ __name(() => "", "defaultValue")
       }
     ]);
     webidl.converters.WebSocketStreamWrite = function(V) {
@@ -33114,6 +34304,7 @@ var require_util6 = __commonJS({
     function isValidLastEventId(value) {
       return value.indexOf("\0") === -1;
     }
+    __name(isValidLastEventId, "isValidLastEventId");
     function isASCIINumber(value) {
       if (value.length === 0) return false;
       for (let i = 0; i < value.length; i++) {
@@ -33121,6 +34312,7 @@ var require_util6 = __commonJS({
       }
       return true;
     }
+    __name(isASCIINumber, "isASCIINumber");
     function createPotentialCORSRequest(url, destination, corsAttributeState, sameOriginFallback) {
       let mode = corsAttributeState === "no cors" ? "no-cors" : "cors";
       if (sameOriginFallback && mode === "no-cors") {
@@ -33138,6 +34330,7 @@ var require_util6 = __commonJS({
         useURLCredentials: true
       });
     }
+    __name(createPotentialCORSRequest, "createPotentialCORSRequest");
     module.exports = {
       isValidLastEventId,
       isASCIINumber,
@@ -33177,6 +34370,7 @@ var require_eventsource_stream = __commonJS({
       }
       return true;
     }
+    __name(isASCIINumberBytes, "isASCIINumberBytes");
     function isValidLastEventIdBytes(buffer2, start) {
       for (let i = start; i < buffer2.length; i++) {
         if (buffer2[i] === 0) {
@@ -33185,6 +34379,7 @@ var require_eventsource_stream = __commonJS({
       }
       return true;
     }
+    __name(isValidLastEventIdBytes, "isValidLastEventIdBytes");
     function isFieldName(line, length, field) {
       if (length !== field.length) {
         return false;
@@ -33196,12 +34391,17 @@ var require_eventsource_stream = __commonJS({
       }
       return true;
     }
+    __name(isFieldName, "isFieldName");
     function createMaxEventSizeExceededError() {
       const error = new Error("EventSource message size exceeded");
       error.aborted = false;
       return error;
     }
+    __name(createMaxEventSizeExceededError, "createMaxEventSizeExceededError");
     var EventSourceStream = class extends Transform4 {
+      static {
+        __name(this, "EventSourceStream");
+      }
       /**
        * @type {eventSourceSettings}
        */
@@ -33579,6 +34779,9 @@ var require_eventsource = __commonJS({
     var ANONYMOUS = "anonymous";
     var USE_CREDENTIALS = "use-credentials";
     var EventSource = class extends EventTarget {
+      static {
+        __name(this, "EventSource");
+      }
       #events = {
         open: null,
         error: null,
@@ -33679,11 +34882,11 @@ var require_eventsource = __commonJS({
           request,
           dispatcher: this.#dispatcher
         };
-        const processEventSourceEndOfBody = (response) => {
+        const processEventSourceEndOfBody = /* @__PURE__ */ __name((response) => {
           if (!isNetworkError(response)) {
             return this.#reconnect();
           }
-        };
+        }, "processEventSourceEndOfBody");
         fetchParams.processResponseEndOfBody = processEventSourceEndOfBody;
         fetchParams.processResponse = (response) => {
           if (isNetworkError(response)) {
@@ -33710,12 +34913,12 @@ var require_eventsource = __commonJS({
           const eventSourceStream = new EventSourceStream({
             eventSourceSettings: this.#state,
             maxEventSize: this.#dispatcher.eventSourceOptions?.maxEventSize,
-            push: (event) => {
+            push: /* @__PURE__ */ __name((event) => {
               this.dispatchEvent(createFastMessageEvent(
                 event.type,
                 event.options
               ));
-            }
+            }, "push")
           });
           pipeline4(
             response.body.stream,
@@ -33856,13 +35059,13 @@ var require_eventsource = __commonJS({
       {
         key: "withCredentials",
         converter: webidl.converters.boolean,
-        defaultValue: () => false
+        defaultValue: /* @__PURE__ */ __name(() => false, "defaultValue")
       },
       {
         key: "dispatcher",
         // undici only
         converter: webidl.converters.any,
-        defaultValue: () => getGlobalDispatcher()
+        defaultValue: /* @__PURE__ */ __name(() => getGlobalDispatcher(), "defaultValue")
       },
       {
         key: "node",
@@ -33871,14 +35074,14 @@ var require_eventsource = __commonJS({
           {
             key: "reconnectionTime",
             converter: webidl.converters["unsigned long"],
-            defaultValue: () => defaultReconnectionTime
+            defaultValue: /* @__PURE__ */ __name(() => defaultReconnectionTime, "defaultValue")
           },
           {
             key: "dispatcher",
             converter: webidl.converters.any
           }
         ]),
-        defaultValue: () => ({})
+        defaultValue: /* @__PURE__ */ __name(() => ({}), "defaultValue")
       }
     ]);
     module.exports = {
@@ -33995,6 +35198,7 @@ var require_undici = __commonJS({
         }, handler);
       };
     }
+    __name(makeDispatcher, "makeDispatcher");
     module.exports.setGlobalDispatcher = setGlobalDispatcher;
     module.exports.getGlobalDispatcher = getGlobalDispatcher;
     var fetchImpl = require_fetch().fetch;
@@ -34017,7 +35221,8 @@ var require_undici = __commonJS({
       err.stack = stack ? `${stack}
 ${captureLines}` : capture.stack;
     }
-    module.exports.fetch = function fetch(init, options = void 0) {
+    __name(appendFetchStackTrace, "appendFetchStackTrace");
+    module.exports.fetch = /* @__PURE__ */ __name(function fetch(init, options = void 0) {
       return fetchImpl(init, options).catch((err) => {
         if (currentFilename) {
           appendFetchStackTrace(err, currentFilename);
@@ -34026,7 +35231,7 @@ ${captureLines}` : capture.stack;
         }
         throw err;
       });
-    };
+    }, "fetch");
     module.exports.Headers = require_headers2().Headers;
     module.exports.Response = require_response().Response;
     module.exports.Request = require_request2().Request;
@@ -34081,6 +35286,7 @@ ${captureLines}` : capture.stack;
       globalThis.MessageEvent = module.exports.MessageEvent;
       globalThis.EventSource = module.exports.EventSource;
     }
+    __name(install, "install");
     module.exports.install = install;
   }
 });
@@ -34106,13 +35312,19 @@ var DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
 function isDigest(value) {
   return DIGEST_RE.test(value);
 }
+__name(isDigest, "isDigest");
 function digestHex(digest) {
   return digest.slice("sha256:".length);
 }
+__name(digestHex, "digestHex");
 function sha256(data) {
   return `sha256:${createHash("sha256").update(data).digest("hex")}`;
 }
+__name(sha256, "sha256");
 var DigestCounter = class {
+  static {
+    __name(this, "DigestCounter");
+  }
   #hash = createHash("sha256");
   size = 0;
   update(chunk) {
@@ -34126,6 +35338,9 @@ var DigestCounter = class {
 
 // src/oci/blobstore.ts
 var BlobStore = class {
+  static {
+    __name(this, "BlobStore");
+  }
   root;
   constructor(root) {
     this.root = root;
@@ -34222,6 +35437,7 @@ async function readBlobBytes(store, digest, what) {
   if (actual !== digest) throw new Error(`${what} ${digest} in the blob store is corrupt: its content hashes to ${actual}`);
   return bytes2;
 }
+__name(readBlobBytes, "readBlobBytes");
 async function readBlobJson(store, digest, what) {
   const bytes2 = await readBlobBytes(store, digest, what);
   try {
@@ -34230,6 +35446,7 @@ async function readBlobJson(store, digest, what) {
     throw new Error(`${what} ${digest} is not valid JSON: ${err.message}`);
   }
 }
+__name(readBlobJson, "readBlobJson");
 
 // src/oci/json.ts
 function ordered(src, keys, map = {}) {
@@ -34243,6 +35460,7 @@ function ordered(src, keys, map = {}) {
   }
   return out;
 }
+__name(ordered, "ordered");
 var PLATFORM_KEYS = ["architecture", "os", "variant", "os.version", "os.features"];
 var DESCRIPTOR_KEYS = ["mediaType", "digest", "size", "urls", "platform", "annotations", "data", "artifactType"];
 var MANIFEST_KEYS = ["schemaVersion", "mediaType", "artifactType", "config", "layers", "subject", "annotations"];
@@ -34253,38 +35471,46 @@ var HISTORY_KEYS = ["created", "created_by", "author", "comment", "empty_layer"]
 function canonicalPlatform(p) {
   return ordered(p, PLATFORM_KEYS);
 }
+__name(canonicalPlatform, "canonicalPlatform");
 function canonicalDescriptor(d) {
-  return ordered(d, DESCRIPTOR_KEYS, { platform: (p) => canonicalPlatform(p) });
+  return ordered(d, DESCRIPTOR_KEYS, { platform: /* @__PURE__ */ __name((p) => canonicalPlatform(p), "platform") });
 }
+__name(canonicalDescriptor, "canonicalDescriptor");
 function canonicalManifest(m) {
   return ordered(m, MANIFEST_KEYS, {
-    config: (d) => canonicalDescriptor(d),
-    layers: (ls) => ls.map(canonicalDescriptor),
-    subject: (d) => canonicalDescriptor(d)
+    config: /* @__PURE__ */ __name((d) => canonicalDescriptor(d), "config"),
+    layers: /* @__PURE__ */ __name((ls) => ls.map(canonicalDescriptor), "layers"),
+    subject: /* @__PURE__ */ __name((d) => canonicalDescriptor(d), "subject")
   });
 }
+__name(canonicalManifest, "canonicalManifest");
 function canonicalIndex(i) {
   return ordered(i, INDEX_KEYS, {
-    manifests: (ms) => ms.map(canonicalDescriptor),
-    subject: (d) => canonicalDescriptor(d)
+    manifests: /* @__PURE__ */ __name((ms) => ms.map(canonicalDescriptor), "manifests"),
+    subject: /* @__PURE__ */ __name((d) => canonicalDescriptor(d), "subject")
   });
 }
+__name(canonicalIndex, "canonicalIndex");
 function canonicalConfig(c) {
   return ordered(c, CONFIG_KEYS, {
-    config: (cc) => ordered(cc, CONTAINER_KEYS),
-    rootfs: (r) => ordered(r, ["type", "diff_ids"]),
-    history: (h) => h.map((e) => ordered(e, HISTORY_KEYS))
+    config: /* @__PURE__ */ __name((cc) => ordered(cc, CONTAINER_KEYS), "config"),
+    rootfs: /* @__PURE__ */ __name((r) => ordered(r, ["type", "diff_ids"]), "rootfs"),
+    history: /* @__PURE__ */ __name((h) => h.map((e) => ordered(e, HISTORY_KEYS)), "history")
   });
 }
+__name(canonicalConfig, "canonicalConfig");
 function serializeManifest(m) {
   return JSON.stringify(canonicalManifest(m));
 }
+__name(serializeManifest, "serializeManifest");
 function serializeIndex(i) {
   return JSON.stringify(canonicalIndex(i));
 }
+__name(serializeIndex, "serializeIndex");
 function serializeConfig(c) {
   return JSON.stringify(canonicalConfig(c));
 }
+__name(serializeConfig, "serializeConfig");
 
 // src/oci/mediatypes.ts
 var OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
@@ -34301,21 +35527,27 @@ var DOCKER_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 function isIndexMediaType(mediaType) {
   return mediaType === OCI_INDEX || mediaType === DOCKER_MANIFEST_LIST;
 }
+__name(isIndexMediaType, "isIndexMediaType");
 function isManifestMediaType(mediaType) {
   return mediaType === OCI_MANIFEST || mediaType === DOCKER_MANIFEST;
 }
+__name(isManifestMediaType, "isManifestMediaType");
 function familyOf(mediaType) {
   return mediaType.startsWith("application/vnd.docker.") ? "docker" : "oci";
 }
+__name(familyOf, "familyOf");
 function manifestMediaType(family) {
   return family === "docker" ? DOCKER_MANIFEST : OCI_MANIFEST;
 }
+__name(manifestMediaType, "manifestMediaType");
 function indexMediaType(family) {
   return family === "docker" ? DOCKER_MANIFEST_LIST : OCI_INDEX;
 }
+__name(indexMediaType, "indexMediaType");
 function configMediaType(family) {
   return family === "docker" ? DOCKER_CONFIG : OCI_CONFIG;
 }
+__name(configMediaType, "configMediaType");
 function layerMediaType(family, compression) {
   if (family === "docker") {
     if (compression === "zstd") return OCI_LAYER_ZSTD;
@@ -34325,11 +35557,13 @@ function layerMediaType(family, compression) {
   if (compression === "zstd") return OCI_LAYER_ZSTD;
   return OCI_LAYER;
 }
+__name(layerMediaType, "layerMediaType");
 function sniffCompression(head) {
   if (head.length >= 2 && head[0] === 31 && head[1] === 139) return "gzip";
   if (head.length >= 4 && head[0] === 40 && head[1] === 181 && head[2] === 47 && head[3] === 253) return "zstd";
   return "none";
 }
+__name(sniffCompression, "sniffCompression");
 
 // src/oci/platform.ts
 var LINUX_ARCHES = {
@@ -34370,10 +35604,12 @@ function normalizeArch(arch, variant) {
       return [arch, variant];
   }
 }
+__name(normalizeArch, "normalizeArch");
 function normalizeOs(os) {
   const lower = os.toLowerCase();
   return lower === "macos" ? "darwin" : lower;
 }
+__name(normalizeOs, "normalizeOs");
 function normalizePlatform(p) {
   const [architecture, variant] = normalizeArch(p.architecture ?? "", p.variant ?? "");
   const out = { architecture, os: normalizeOs(p.os ?? "") };
@@ -34382,8 +35618,9 @@ function normalizePlatform(p) {
   if (p["os.features"]?.length) out["os.features"] = [...p["os.features"]];
   return out;
 }
+__name(normalizePlatform, "normalizePlatform");
 function parsePlatform(spec) {
-  const bad = (why) => new Error(`invalid platform "${spec}": ${why}`);
+  const bad = /* @__PURE__ */ __name((why) => new Error(`invalid platform "${spec}": ${why}`), "bad");
   const parts2 = spec.trim().split("/");
   if (parts2.length < 2 || parts2.length > 3 || parts2.some((p2) => p2 === "")) {
     throw bad("expected os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm/v7");
@@ -34400,9 +35637,11 @@ function parsePlatform(spec) {
   }
   return p;
 }
+__name(parsePlatform, "parsePlatform");
 function formatPlatform(p) {
   return [p.os, p.architecture, p.variant].filter((s) => s).join("/");
 }
+__name(formatPlatform, "formatPlatform");
 function hostPlatform(arch = process.arch) {
   const map = {
     x64: { os: "linux", architecture: "amd64" },
@@ -34419,6 +35658,7 @@ function hostPlatform(arch = process.arch) {
   if (!p) throw new Error(`unsupported host architecture "${arch}"`);
   return { ...p };
 }
+__name(hostPlatform, "hostPlatform");
 function asPlatform(p) {
   if (typeof p !== "string") return normalizePlatform(p);
   const parts2 = p.trim().split("/");
@@ -34427,6 +35667,7 @@ function asPlatform(p) {
   }
   return normalizePlatform({ os: parts2[0] ?? "", architecture: parts2[1] ?? "", variant: parts2[2] });
 }
+__name(asPlatform, "asPlatform");
 function platformSatisfies(want, have) {
   const w = asPlatform(want);
   const h = asPlatform(have);
@@ -34434,6 +35675,7 @@ function platformSatisfies(want, have) {
   if (w.variant === void 0) return true;
   return w.variant === h.variant;
 }
+__name(platformSatisfies, "platformSatisfies");
 function bestPlatformMatch(want, candidates) {
   const w = asPlatform(want);
   let compatible = -1;
@@ -34445,6 +35687,7 @@ function bestPlatformMatch(want, candidates) {
   }
   return compatible;
 }
+__name(bestPlatformMatch, "bestPlatformMatch");
 
 // src/oci/imageindex.ts
 async function buildIndex(store, manifests, annotations, family = "oci") {
@@ -34465,6 +35708,7 @@ async function buildIndex(store, manifests, annotations, family = "oci") {
   const stored = await store.writeBytes(serializeIndex(index));
   return { mediaType: index.mediaType, digest: stored.digest, size: stored.size };
 }
+__name(buildIndex, "buildIndex");
 async function readIndex(store, digest) {
   const i = await readBlobJson(store, digest, "image index");
   if (!i || typeof i !== "object" || !Array.isArray(i.manifests)) {
@@ -34475,6 +35719,7 @@ async function readIndex(store, digest) {
   }
   return i;
 }
+__name(readIndex, "readIndex");
 
 // src/oci/layout.ts
 import { mkdir as mkdir2, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
@@ -34488,10 +35733,12 @@ function layerCompression(mediaType) {
   if (mediaType.endsWith("zstd")) return "zstd";
   return "none";
 }
+__name(layerCompression, "layerCompression");
 function inFamily(d, family) {
   if (familyOf(d.mediaType) === family) return { ...d };
   return { ...d, mediaType: layerMediaType(family, layerCompression(d.mediaType)) };
 }
+__name(inFamily, "inFamily");
 function normalizePort(port) {
   const p = port.trim();
   if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/i.test(p)) {
@@ -34499,9 +35746,11 @@ function normalizePort(port) {
   }
   return p.includes("/") ? p.toLowerCase() : `${p}/tcp`;
 }
+__name(normalizePort, "normalizePort");
 function expandEnv(value, env) {
   return value.replace(/\$\{?([a-zA-Z0-9_]+)\}?/g, (_m, name) => env.find(([k]) => k === name)?.[1] ?? "");
 }
+__name(expandEnv, "expandEnv");
 function mergeEnv(base, add) {
   const env = (base ?? []).map((e) => {
     const i = e.indexOf("=");
@@ -34516,11 +35765,13 @@ function mergeEnv(base, add) {
   }
   return env.map(([k, v]) => `${k}=${v}`);
 }
+__name(mergeEnv, "mergeEnv");
 function asSet(keys, base) {
   const out = { ...base ?? {} };
   for (const k of keys ?? []) out[k] = {};
   return out;
 }
+__name(asSet, "asSet");
 function checkPlatformAgainstBase(spec, base) {
   const pairs = [
     ["os", spec.os, base.os],
@@ -34533,6 +35784,7 @@ function checkPlatformAgainstBase(spec, base) {
     }
   }
 }
+__name(checkPlatformAgainstBase, "checkPlatformAgainstBase");
 async function buildImage(store, spec) {
   const base = spec.base;
   const baseMediaType2 = base ? base.manifest.mediaType ?? manifestMediaType("oci") : void 0;
@@ -34606,6 +35858,7 @@ async function buildImage(store, spec) {
     manifestBytes
   };
 }
+__name(buildImage, "buildImage");
 function platformOf(config) {
   const p = { architecture: config.architecture, os: config.os };
   if (config.variant) p.variant = config.variant;
@@ -34614,6 +35867,7 @@ function platformOf(config) {
   if (features?.length) p["os.features"] = [...features];
   return p;
 }
+__name(platformOf, "platformOf");
 async function readManifest(store, digest) {
   const m = await readBlobJson(store, digest, "manifest");
   if (!m || typeof m !== "object" || !m.config || !Array.isArray(m.layers)) {
@@ -34624,6 +35878,7 @@ async function readManifest(store, digest) {
   }
   return m;
 }
+__name(readManifest, "readManifest");
 async function readConfig(store, digest) {
   const c = await readBlobJson(store, digest, "image config");
   if (!c || typeof c !== "object" || typeof c.os !== "string" || typeof c.architecture !== "string") {
@@ -34631,21 +35886,24 @@ async function readConfig(store, digest) {
   }
   return c;
 }
+__name(readConfig, "readConfig");
 async function readImage(store, manifestDigest) {
   const manifest = await readManifest(store, manifestDigest);
   const config = await readConfig(store, manifest.config.digest);
   return { manifest, config };
 }
+__name(readImage, "readImage");
 
 // src/oci/layout.ts
 var REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name";
 function isForeignLayer(mediaType) {
   return mediaType.includes(".foreign.") || mediaType.includes(".nondistributable.");
 }
+__name(isForeignLayer, "isForeignLayer");
 async function reachableBlobs(store, roots) {
   const seen = /* @__PURE__ */ new Set();
   const out = [];
-  const visit = async (d, from) => {
+  const visit = /* @__PURE__ */ __name(async (d, from) => {
     if (seen.has(d.digest)) return;
     seen.add(d.digest);
     if (!await store.has(d.digest)) {
@@ -34661,10 +35919,11 @@ async function reachableBlobs(store, roots) {
       await visit(manifest.config, `config of manifest ${d.digest}`);
       for (const l of manifest.layers) await visit(l, `layer of manifest ${d.digest}`);
     }
-  };
+  }, "visit");
   for (const r of roots) await visit(r, "layout root");
   return out;
 }
+__name(reachableBlobs, "reachableBlobs");
 async function writeLayout(store, dir, roots) {
   const names = /* @__PURE__ */ new Set();
   for (const r of roots) {
@@ -34693,6 +35952,7 @@ async function writeLayout(store, dir, roots) {
   await writeFile2(tmp, serializeIndex(index));
   await rename2(tmp, join2(dir, "index.json"));
 }
+__name(writeLayout, "writeLayout");
 
 // src/go/toolchain.ts
 import { execFile } from "node:child_process";
@@ -34720,6 +35980,7 @@ async function findGoToolchain(env = process.env) {
     throw new Error(`Go toolchain "${go}" does not work: ${err.message.split("\n")[0]}`);
   }
 }
+__name(findGoToolchain, "findGoToolchain");
 
 // src/engine/engine.ts
 import { mkdir as mkdir9 } from "node:fs/promises";
@@ -34727,6 +35988,9 @@ import { join as join14 } from "node:path";
 
 // src/workspace/label.ts
 var Label = class {
+  static {
+    __name(this, "Label");
+  }
   repo;
   pkg;
   name;
@@ -34748,6 +36012,9 @@ var Label = class {
   }
 };
 var LabelError = class extends Error {
+  static {
+    __name(this, "LabelError");
+  }
 };
 var PKG_RE = /^[A-Za-z0-9!%\-@^_"#$&'()*+,;<=>?[\]{|}~/.]*$/;
 var NAME_RE = /^[A-Za-z0-9!%\-@^_"#$&'()*+,;<=>?[\]{|}~/. ]+$/;
@@ -34760,6 +36027,7 @@ function checkPkg(pkg, text) {
     if (seg === ".." || seg === ".") throw new LabelError(`invalid label "${text}": package name may not contain "${seg}"`);
   }
 }
+__name(checkPkg, "checkPkg");
 function checkName(name, text) {
   if (name === "" || !NAME_RE.test(name)) throw new LabelError(`invalid label "${text}": invalid target name "${name}"`);
   if (name.startsWith("/") || name.endsWith("/") || name.includes("//")) {
@@ -34769,6 +36037,7 @@ function checkName(name, text) {
     if (seg === ".." || seg === ".") throw new LabelError(`invalid label "${text}": target name may not contain "${seg}"`);
   }
 }
+__name(checkName, "checkName");
 function parseLabel(text, repo = "", pkg = "") {
   if (typeof text !== "string" || text === "") throw new LabelError(`invalid label "${String(text)}": empty label`);
   let rest = text;
@@ -34811,15 +36080,22 @@ function parseLabel(text, repo = "", pkg = "") {
   checkName(name, text);
   return new Label(labelRepo, labelPkg, name);
 }
+__name(parseLabel, "parseLabel");
 
 // src/rules/attrs.ts
 var PlainDict = class {
+  static {
+    __name(this, "PlainDict");
+  }
   entries;
   constructor(entries) {
     this.entries = entries;
   }
 };
 var AttrError = class extends Error {
+  static {
+    __name(this, "AttrError");
+  }
 };
 function typeOf(v) {
   if (v === null) return "None";
@@ -34829,6 +36105,7 @@ function typeOf(v) {
   if (typeof v === "boolean") return "bool";
   return "string";
 }
+__name(typeOf, "typeOf");
 function expectStringList(name, v) {
   if (!Array.isArray(v)) throw new AttrError(`attribute "${name}": expected a list of strings, got ${typeOf(v)}`);
   return v.map((e, i) => {
@@ -34836,6 +36113,7 @@ function expectStringList(name, v) {
     return e;
   });
 }
+__name(expectStringList, "expectStringList");
 function expectStringDict(name, v) {
   if (!(v instanceof PlainDict)) throw new AttrError(`attribute "${name}": expected a dict of strings, got ${typeOf(v)}`);
   const out = {};
@@ -34845,7 +36123,11 @@ function expectStringDict(name, v) {
   }
   return out;
 }
+__name(expectStringDict, "expectStringDict");
 var AttrValues = class {
+  static {
+    __name(this, "AttrValues");
+  }
   #values;
   #schema;
   #repo;
@@ -35064,6 +36346,7 @@ function quoteFlagWord(word) {
   if (!word.includes('"')) return `"${word}"`;
   throw new Error(`x_defs value cannot contain both quote characters: ${word}`);
 }
+__name(quoteFlagWord, "quoteFlagWord");
 function goBuildArgs(req) {
   const ldflags = ["-buildid="];
   for (const [key, value] of Object.entries(req.xDefs).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
@@ -35077,6 +36360,7 @@ function goBuildArgs(req) {
   args.push("-o", `${req.out}.tmp`, req.packagePath);
   return args;
 }
+__name(goBuildArgs, "goBuildArgs");
 function goBuildEnv(req, base) {
   const env = {
     ...base,
@@ -35092,6 +36376,7 @@ function goBuildEnv(req, base) {
   if (req.goamd64) env.GOAMD64 = req.goamd64;
   return env;
 }
+__name(goBuildEnv, "goBuildEnv");
 async function goBuild(tc, req, env = process.env) {
   await mkdir3(dirname(req.out), { recursive: true });
   const args = goBuildArgs(req);
@@ -35110,7 +36395,11 @@ async function goBuild(tc, req, env = process.env) {
   }
   await rename3(`${req.out}.tmp`, req.out);
 }
+__name(goBuild, "goBuild");
 var GoBuildError = class extends Error {
+  static {
+    __name(this, "GoBuildError");
+  }
   output;
   constructor(message, output) {
     super(output === "" ? message : `${message}:
@@ -35149,6 +36438,7 @@ function goPackageDir(label, srcs) {
   }
   return [...dirs][0];
 }
+__name(goPackageDir, "goPackageDir");
 var goLibraryRule = {
   kind: "go_library",
   attrs: { ...COMMON_ATTRS, ...GO_COMMON_ATTRS },
@@ -35175,6 +36465,7 @@ function findModuleRoot(dir, workspaceRoot, label) {
   }
   throw new Error(`${label}: no go.mod at or above ${relative(workspaceRoot, dir) || "."} within the workspace (the go command needs one)`);
 }
+__name(findModuleRoot, "findModuleRoot");
 var goBinaryRule = {
   kind: "go_binary",
   attrs: {
@@ -35269,9 +36560,11 @@ function configKey(cfg) {
   if (!p) return "host";
   return [p.os, p.architecture, p.variant].filter((x) => x !== void 0 && x !== "").join("_");
 }
+__name(configKey, "configKey");
 function withPlatform(platform) {
   return Object.freeze({ platform });
 }
+__name(withPlatform, "withPlatform");
 
 // src/rules/oci_image_index.ts
 var ociImageIndexRule = {
@@ -35353,6 +36646,7 @@ async function sniffFileCompression(path) {
     await fh?.close();
   }
 }
+__name(sniffFileCompression, "sniffFileCompression");
 function decompressor(compression, what) {
   if (compression === "gzip") return zlib.createGunzip();
   if (compression === "zstd") {
@@ -35363,6 +36657,7 @@ function decompressor(compression, what) {
   }
   return void 0;
 }
+__name(decompressor, "decompressor");
 async function* readTarMembers(path) {
   let compression;
   try {
@@ -35373,7 +36668,7 @@ async function* readTarMembers(path) {
   const ex = (0, import_tar_stream.extract)();
   const file = createReadStream2(path);
   const decomp = decompressor(compression, path);
-  const fail3 = (err) => ex.destroy(new Error(`tar: reading ${path}: ${err.message}`));
+  const fail3 = /* @__PURE__ */ __name((err) => ex.destroy(new Error(`tar: reading ${path}: ${err.message}`)), "fail");
   file.on("error", fail3);
   if (decomp) {
     decomp.on("error", fail3);
@@ -35410,6 +36705,7 @@ async function* readTarMembers(path) {
     decomp?.destroy();
   }
 }
+__name(readTarMembers, "readTarMembers");
 
 // src/oci/layer.ts
 async function addLayer(store, tarPath, family) {
@@ -35437,6 +36733,7 @@ async function addLayer(store, tarPath, family) {
     }
     inflate?.end();
   }
+  __name(tee, "tee");
   let blob;
   try {
     blob = await store.writeStream(tee());
@@ -35452,6 +36749,7 @@ async function addLayer(store, tarPath, family) {
     compression
   };
 }
+__name(addLayer, "addLayer");
 
 // src/rules/file_values.ts
 import { readFile as readFile2 } from "node:fs/promises";
@@ -35461,15 +36759,18 @@ async function readDepFile(ctx, attr) {
   if (files.length !== 1) throw new Error(`attribute "${attr}": ${label} must provide exactly one file, got ${files.length}`);
   return readFile2(files[0].path, "utf8");
 }
+__name(readDepFile, "readDepFile");
 function lines(text) {
   return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
 }
+__name(lines, "lines");
 async function listValue(ctx, attrs, attr) {
   const v = attrs.listOrLabel(attr);
   if (!v) return void 0;
   if ("list" in v) return v.list;
   return lines(await readDepFile(ctx, attr));
 }
+__name(listValue, "listValue");
 async function dictValue(ctx, attrs, attr) {
   const v = attrs.dictOrLabel(attr);
   if (!v) return void 0;
@@ -35482,10 +36783,12 @@ async function dictValue(ctx, attrs, attr) {
   }
   return out;
 }
+__name(dictValue, "dictValue");
 async function fileText(ctx, attr) {
   if (!ctx.attrs.has(attr)) return void 0;
   return (await readDepFile(ctx, attr)).trim();
 }
+__name(fileText, "fileText");
 
 // src/rules/oci_image.ts
 var ociImageRule = {
@@ -35604,6 +36907,9 @@ var NAME_MAX = 255;
 var DOCKER_DOMAIN = "docker.io";
 var LEGACY_DOCKER_DOMAIN = "index.docker.io";
 var InvalidReferenceError = class extends Error {
+  static {
+    __name(this, "InvalidReferenceError");
+  }
   input;
   /** Why the reference was refused, without the reference itself. */
   reason;
@@ -35625,6 +36931,7 @@ function splitHostPort(hostPort) {
   if (colon === -1 || hostPort.indexOf(":") !== colon) return { host: hostPort };
   return { host: hostPort.slice(0, colon), port: hostPort.slice(colon + 1) };
 }
+__name(splitHostPort, "splitHostPort");
 function isLoopbackHost(hostPort) {
   const { host } = splitHostPort(hostPort.toLowerCase());
   if (host === "localhost" || host.endsWith(".localhost")) return true;
@@ -35632,6 +36939,7 @@ function isLoopbackHost(hostPort) {
   const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
   return m !== null && m.slice(1).every((o) => Number(o) <= 255);
 }
+__name(isLoopbackHost, "isLoopbackHost");
 function normalizeRegistry(registry) {
   let r = registry.trim().toLowerCase();
   r = r.replace(/^[a-z]+:\/\//, "");
@@ -35639,13 +36947,16 @@ function normalizeRegistry(registry) {
   if (slash !== -1) r = r.slice(0, slash);
   return HUB_ALIASES.has(r) ? DOCKER_HUB_REGISTRY : r;
 }
+__name(normalizeRegistry, "normalizeRegistry");
 function registryApiHost(registry) {
   const r = normalizeRegistry(registry);
   return r === DOCKER_HUB_REGISTRY ? DOCKER_HUB_API_HOST : r;
 }
+__name(registryApiHost, "registryApiHost");
 function looksLikeHost(segment) {
   return segment.includes(".") || segment.includes(":") || segment === "localhost";
 }
+__name(looksLikeHost, "looksLikeHost");
 function pathProblem(path) {
   if (path.length === 0) return "missing repository name";
   if (path.toLowerCase() !== path) return "repository name must be lowercase";
@@ -35655,10 +36966,11 @@ function pathProblem(path) {
   }
   return void 0;
 }
+__name(pathProblem, "pathProblem");
 function parseReferenceParts(input) {
-  const fail3 = (reason) => {
+  const fail3 = /* @__PURE__ */ __name((reason) => {
     throw new InvalidReferenceError(input, reason);
-  };
+  }, "fail");
   if (typeof input !== "string") fail3("reference must be a string");
   if (input.length === 0) fail3("empty reference");
   if (/\s/.test(input)) fail3("must not contain whitespace");
@@ -35704,6 +37016,7 @@ function parseReferenceParts(input) {
   if (digest !== void 0) parts2.digest = digest;
   return parts2;
 }
+__name(parseReferenceParts, "parseReferenceParts");
 function parseReference(input) {
   const { domain, path, tag, digest } = parseReferenceParts(input);
   const registry = normalizeRegistry(domain);
@@ -35718,16 +37031,21 @@ function parseReference(input) {
   if (digest !== void 0) ref.digest = digest;
   return ref;
 }
+__name(parseReference, "parseReference");
 function validateTag(tag) {
   if (!TAG_RE.test(tag)) throw new Error(`invalid tag "${tag}": ${TAG_RULE}`);
   return tag;
 }
+__name(validateTag, "validateTag");
 
 // src/publish/reference.ts
 var DEFAULT_DOMAIN = DOCKER_DOMAIN;
 var DEFAULT_TAG = "latest";
 var IMAGE_ID_RE = /^[a-f0-9]{64}$/;
 var InvalidReferenceError2 = class extends InvalidReferenceError {
+  static {
+    __name(this, "InvalidReferenceError");
+  }
   reference;
   constructor(reference, reason) {
     super(reference, reason);
@@ -35746,6 +37064,7 @@ function parts(ref) {
     throw err;
   }
 }
+__name(parts, "parts");
 function parseImageReference(ref) {
   const { domain, path, tag: written, digest } = parts(ref);
   const tag = written ?? (digest === void 0 ? DEFAULT_TAG : void 0);
@@ -35757,12 +37076,14 @@ function parseImageReference(ref) {
   if (digest !== void 0) result.digest = digest;
   return result;
 }
+__name(parseImageReference, "parseImageReference");
 function parseRepoTag(ref) {
   if (typeof ref === "string" && ref.includes("@")) {
     throw new InvalidReferenceError2(ref, 'a loaded image can be tagged, not pinned by digest: drop the "@..." part');
   }
   return parseImageReference(ref);
 }
+__name(parseRepoTag, "parseRepoTag");
 
 // src/publish/docker-archive.ts
 var MANIFEST_TYPES = /* @__PURE__ */ new Set([
@@ -35798,6 +37119,7 @@ function blobArchivePath(digest) {
   if (!m) throw new Error(`invalid digest ${JSON.stringify(digest)}`);
   return `blobs/${m[1]}/${m[2]}`;
 }
+__name(blobArchivePath, "blobArchivePath");
 function checkDescriptor(what, d) {
   if (d === null || typeof d !== "object") throw new Error(`${what}: missing descriptor`);
   if (typeof d.digest !== "string" || !digestRe.test(d.digest)) {
@@ -35807,6 +37129,7 @@ function checkDescriptor(what, d) {
   if (typeof d.mediaType !== "string" || d.mediaType === "") throw new Error(`${what} ${d.digest}: missing mediaType`);
   return d;
 }
+__name(checkDescriptor, "checkDescriptor");
 async function readVerified(what, d, file) {
   let data;
   try {
@@ -35827,6 +37150,7 @@ async function readVerified(what, d, file) {
   if (actual !== encoded) throw new Error(`${what} ${d.digest}: blob ${file} has digest ${alg}:${actual}`);
   return data;
 }
+__name(readVerified, "readVerified");
 async function planDockerArchive(input) {
   if (!Array.isArray(input.repoTags)) throw new Error("repoTags must be an array of image tags");
   const refs = input.repoTags.map((t) => parseRepoTag(t));
@@ -35934,21 +37258,24 @@ async function planDockerArchive(input) {
   for (const f of files) size += headerSize(f.name) + pad512(f.data.length);
   return { repoTags, refs: uniqueRefs, imageId: config.digest, blobs: sortedBlobs, files, size };
 }
+__name(planDockerArchive, "planDockerArchive");
 function pad512(n) {
   return Math.ceil(n / 512) * 512;
 }
+__name(pad512, "pad512");
 function headerSize(name) {
   if (Buffer.byteLength(name) <= 100) return 512;
-  const rec = (body) => {
+  const rec = /* @__PURE__ */ __name((body) => {
     let len2 = body.length + 3;
     while (`${len2} ${body}
 `.length !== len2) len2 = `${len2} ${body}
 `.length;
     return `${len2} ${body}
 `;
-  };
+  }, "rec");
   return 512 + 512 + pad512(Buffer.byteLength(rec(`path=${name}`)));
 }
+__name(headerSize, "headerSize");
 function blobDirs(blobs) {
   const dirs = /* @__PURE__ */ new Set();
   for (const b of blobs) {
@@ -35957,9 +37284,10 @@ function blobDirs(blobs) {
   }
   return [...dirs].sort();
 }
+__name(blobDirs, "blobDirs");
 function dockerArchiveStream(plan) {
   const pack = import_tar_stream2.default.pack();
-  const header = (name, size, type) => ({
+  const header = /* @__PURE__ */ __name((name, size, type) => ({
     name,
     size,
     type,
@@ -35969,11 +37297,11 @@ function dockerArchiveStream(plan) {
     gid: 0,
     uname: "",
     gname: ""
-  });
-  const writeEntry = (name, data, type) => new Promise((resolve4, reject) => {
+  }), "header");
+  const writeEntry = /* @__PURE__ */ __name((name, data, type) => new Promise((resolve4, reject) => {
     pack.entry(header(name, data?.length ?? 0, type), data ?? Buffer.alloc(0), (err) => err ? reject(err) : resolve4(void 0));
-  });
-  const writeFileEntry = async (b) => {
+  }), "writeEntry");
+  const writeFileEntry = /* @__PURE__ */ __name(async (b) => {
     const { promise: entryDone, resolve: resolve4, reject } = Promise.withResolvers();
     entryDone.catch(() => void 0);
     const entry = pack.entry(header(b.name, b.size, "file"), (err) => err ? reject(err) : resolve4(void 0));
@@ -35993,18 +37321,19 @@ function dockerArchiveStream(plan) {
     }
     entry.end(void 0);
     await entryDone;
-  };
-  const produce = async () => {
+  }, "writeFileEntry");
+  const produce = /* @__PURE__ */ __name(async () => {
     for (const dir of blobDirs(plan.blobs)) await writeEntry(dir, null, "directory");
     for (const b of plan.blobs) await writeFileEntry(b);
     for (const f of plan.files) await writeEntry(f.name, f.data, "file");
     pack.finalize();
-  };
+  }, "produce");
   produce().catch((err) => {
     pack.destroy(err instanceof Error ? err : new Error(String(err)));
   });
   return Readable.from(pack, { objectMode: false });
 }
+__name(dockerArchiveStream, "dockerArchiveStream");
 
 // src/publish/jsonstream.ts
 function jsonMessageError(msg) {
@@ -36014,7 +37343,11 @@ function jsonMessageError(msg) {
   if (msg.errorDetail !== void 0 || msg.error !== void 0) return "unknown error";
   return void 0;
 }
+__name(jsonMessageError, "jsonMessageError");
 var JsonMessageParser = class {
+  static {
+    __name(this, "JsonMessageParser");
+  }
   #decoder = new TextDecoder("utf-8");
   #buf = "";
   #pos = 0;
@@ -36110,10 +37443,12 @@ function toMessage(text) {
   if (value !== null && typeof value === "object" && !Array.isArray(value)) return value;
   return { stream: JSON.stringify(value) };
 }
+__name(toMessage, "toMessage");
 function truncate(s, n) {
   const one = s.replace(/\s+/g, " ");
   return one.length > n ? `${one.slice(0, n)}\u2026` : one;
 }
+__name(truncate, "truncate");
 
 // src/publish/docker.ts
 var DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
@@ -36145,17 +37480,20 @@ function dockerEndpointFromEnv(env = process.env) {
       throw new Error(`DOCKER_HOST=${host}: unsupported scheme ${url.protocol} (use unix://, tcp://, http:// or https://)`);
   }
 }
+__name(dockerEndpointFromEnv, "dockerEndpointFromEnv");
 function describeDockerEndpoint(endpoint) {
   if (endpoint.socketPath !== void 0) return `unix://${endpoint.socketPath}`;
   if (endpoint.url !== void 0) return endpoint.url;
   return `unix://${DEFAULT_DOCKER_SOCKET}`;
 }
+__name(describeDockerEndpoint, "describeDockerEndpoint");
 function newClient(endpoint, timeouts) {
   if (endpoint.url !== void 0 && endpoint.socketPath === void 0) {
     return new import_undici.Client(new URL(endpoint.url).origin, timeouts);
   }
   return new import_undici.Client("http://localhost", { ...timeouts, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET });
 }
+__name(newClient, "newClient");
 var CONNECT_ERROR_CODES = /* @__PURE__ */ new Set([
   "ENOENT",
   "ECONNREFUSED",
@@ -36173,10 +37511,15 @@ function errorCode(err) {
   const code = err?.code;
   return typeof code === "string" ? code : void 0;
 }
+__name(errorCode, "errorCode");
 function oneLine(s) {
   return s.replace(/\s+/g, " ").trim();
 }
+__name(oneLine, "oneLine");
 var DockerUnreachableError = class extends Error {
+  static {
+    __name(this, "DockerUnreachableError");
+  }
   endpoint;
   code;
   constructor(endpoint, cause) {
@@ -36194,6 +37537,7 @@ function wrapRequestError(endpoint, what, err) {
   const msg = err instanceof Error ? err.message : String(err);
   return new Error(`Docker ${what} at ${describeDockerEndpoint(endpoint)} failed: ${oneLine(msg)}`, { cause: err });
 }
+__name(wrapRequestError, "wrapRequestError");
 function apiErrorMessage(body) {
   try {
     const parsed = JSON.parse(body);
@@ -36202,6 +37546,7 @@ function apiErrorMessage(body) {
   }
   return oneLine(body).slice(0, 500) || "(empty body)";
 }
+__name(apiErrorMessage, "apiErrorMessage");
 async function rawPing(endpoint, client) {
   let res;
   try {
@@ -36214,6 +37559,7 @@ async function rawPing(endpoint, client) {
   const apiVersion = (Array.isArray(header) ? header[0] : header) ?? "";
   return { apiVersion, ok: res.statusCode === 200 && body.trim() === "OK" };
 }
+__name(rawPing, "rawPing");
 function compareVersions(a, b) {
   const pa = a.split(".").map((x) => Number.parseInt(x, 10) || 0);
   const pb = b.split(".").map((x) => Number.parseInt(x, 10) || 0);
@@ -36223,6 +37569,7 @@ function compareVersions(a, b) {
   }
   return 0;
 }
+__name(compareVersions, "compareVersions");
 function chooseApiVersion(daemonVersion) {
   if (!/^\d+\.\d+$/.test(daemonVersion)) return FALLBACK_API_VERSION;
   if (compareVersions(daemonVersion, "1.24") < 0) {
@@ -36230,6 +37577,7 @@ function chooseApiVersion(daemonVersion) {
   }
   return daemonVersion;
 }
+__name(chooseApiVersion, "chooseApiVersion");
 async function negotiate(endpoint, client) {
   const ping = await rawPing(endpoint, client);
   if (!ping.ok) {
@@ -36237,9 +37585,11 @@ async function negotiate(endpoint, client) {
   }
   return chooseApiVersion(ping.apiVersion);
 }
+__name(negotiate, "negotiate");
 function refPath(ref) {
   return ref.split("/").map((p) => encodeURIComponent(p).replace(/%3A/gi, ":").replace(/%40/g, "@")).join("/");
 }
+__name(refPath, "refPath");
 async function inspectWith(endpoint, client, api, ref) {
   const path = `/v${api}/images/${refPath(ref)}/json`;
   let res;
@@ -36264,6 +37614,7 @@ async function inspectWith(endpoint, client, api, ref) {
   if (typeof j.Size === "number") out.Size = j.Size;
   return out;
 }
+__name(inspectWith, "inspectWith");
 var LOAD_TIMEOUT_MS = 30 * 60 * 1e3;
 async function loadImage(endpoint, input, log) {
   const plan = await planDockerArchive(input);
@@ -36287,6 +37638,7 @@ async function loadImage(endpoint, input, log) {
         yield chunk;
       }
     }
+    __name(counted, "counted");
     const body = Readable2.from(counted(), { objectMode: false });
     let res;
     try {
@@ -36305,7 +37657,7 @@ async function loadImage(endpoint, input, log) {
       throw new Error(`docker load failed: HTTP ${res.statusCode}: ${apiErrorMessage(text)}`);
     }
     const lines2 = [];
-    const handle = (msgs) => {
+    const handle = /* @__PURE__ */ __name((msgs) => {
       for (const msg of msgs) {
         const err = jsonMessageError(msg);
         if (err !== void 0) throw new Error(`docker load failed: ${oneLine(err)}`);
@@ -36317,7 +37669,7 @@ async function loadImage(endpoint, input, log) {
           log?.(t);
         }
       }
-    };
+    }, "handle");
     const parser = new JsonMessageParser();
     try {
       for await (const chunk of res.body) handle(parser.push(chunk));
@@ -36345,6 +37697,7 @@ async function loadImage(endpoint, input, log) {
     await client.destroy().catch(() => void 0);
   }
 }
+__name(loadImage, "loadImage");
 
 // src/rules/oci_load.ts
 var ociLoadRule = {
@@ -36412,6 +37765,7 @@ function posixNormpath(path) {
   if (absolute) return "/" + joined;
   return joined === "" ? "." : joined;
 }
+__name(posixNormpath, "posixNormpath");
 function normalizeArchivePath(path) {
   if (path.startsWith("/")) {
     throw new Error(`tar: absolute path "${path}" is not allowed in an archive (use a relative path)`);
@@ -36426,12 +37780,14 @@ function normalizeArchivePath(path) {
   if (segs.length === 0) throw new Error(`tar: path "${path}" names the archive root, not a member`);
   return segs.join("/");
 }
+__name(normalizeArchivePath, "normalizeArchivePath");
 function parentDirs(path) {
   const segs = path.split("/");
   const out = [];
   for (let i = 1; i < segs.length; i++) out.push(segs.slice(0, i).join("/"));
   return out;
 }
+__name(parentDirs, "parentDirs");
 function compareCodePoints(a, b) {
   const ai = a[Symbol.iterator]();
   const bi = b[Symbol.iterator]();
@@ -36445,6 +37801,7 @@ function compareCodePoints(a, b) {
     if (cx !== cy) return cx < cy ? -1 : 1;
   }
 }
+__name(compareCodePoints, "compareCodePoints");
 
 // src/tar/writer.ts
 import { createReadStream as createReadStream5, createWriteStream as createWriteStream2 } from "node:fs";
@@ -36474,6 +37831,7 @@ function stn(value, length) {
   bytes2.copy(out, 0, 0, Math.min(bytes2.length, length));
   return out;
 }
+__name(stn, "stn");
 function itn(value, digits, gnu) {
   const n = Math.trunc(value);
   if (n >= 0 && n < 8 ** (digits - 1)) {
@@ -36497,6 +37855,7 @@ function itn(value, digits, gnu) {
   }
   return out;
 }
+__name(itn, "itn");
 function rawHeader(f, gnu) {
   const parts2 = [
     stn(f.name, 100),
@@ -36524,10 +37883,12 @@ function rawHeader(f, gnu) {
   buf.write(sum.toString(8).padStart(6, "0") + "\0", 148, "latin1");
   return buf;
 }
+__name(rawHeader, "rawHeader");
 function padBlock(data) {
   const rem = data.length % BLOCK;
   return rem === 0 ? data : Buffer.concat([data, Buffer.alloc(BLOCK - rem)]);
 }
+__name(padBlock, "padBlock");
 function longLink(value, typeflag) {
   const payload = Buffer.concat([value, Buffer.from([0])]);
   const header = rawHeader(
@@ -36547,6 +37908,7 @@ function longLink(value, typeflag) {
   );
   return Buffer.concat([header, padBlock(payload)]);
 }
+__name(longLink, "longLink");
 function encodeHeader(h) {
   const name = Buffer.from(h.type === "dir" && !h.name.endsWith("/") ? h.name + "/" : h.name, "utf8");
   const linkname = Buffer.from(h.linkname, "utf8");
@@ -36574,15 +37936,18 @@ function encodeHeader(h) {
   );
   return Buffer.concat(blocks);
 }
+__name(encodeHeader, "encodeHeader");
 function dataPadding(size) {
   const rem = size % BLOCK;
   return Buffer.alloc(rem === 0 ? 0 : BLOCK - rem);
 }
+__name(dataPadding, "dataPadding");
 function archiveTrailer(offset) {
   const end = offset + 2 * BLOCK;
   const rem = end % RECORD;
   return Buffer.alloc(2 * BLOCK + (rem === 0 ? 0 : RECORD - rem));
 }
+__name(archiveTrailer, "archiveTrailer");
 
 // src/tar/gzip.ts
 import { Transform as Transform2 } from "node:stream";
@@ -36607,13 +37972,18 @@ function deterministicGzip(level = 6) {
   });
   return [gzip, fixHeader];
 }
+__name(deterministicGzip, "deterministicGzip");
 
 // src/tar/writer.ts
 function checkInt(value, what, path) {
   if (!Number.isSafeInteger(value)) throw new Error(`tar: ${what} of "${path}" must be an integer, got ${value}`);
   return value;
 }
+__name(checkInt, "checkInt");
 var TarWriter = class _TarWriter {
+  static {
+    __name(this, "TarWriter");
+  }
   dest;
   #tmp;
   #head;
@@ -36780,12 +38150,12 @@ var TarWriter = class _TarWriter {
    */
   async addTar(source) {
     if (this.#closed) throw new Error("tar: writer is closed");
-    const place = (name) => {
+    const place = /* @__PURE__ */ __name((name) => {
       const rel = name.replace(/^\/+/, "");
       const full = source.prefix ? `${source.prefix.replace(/^\/+|\/+$/g, "")}/${rel}` : rel;
       if (full.split("/").every((s) => s === "" || s === ".")) return void 0;
       return normalizeArchivePath(full);
-    };
+    }, "place");
     for await (const { member, body } of readTarMembers(source.path)) {
       let path;
       try {
@@ -36849,9 +38219,11 @@ var TarWriter = class _TarWriter {
 };
 async function* emptyStream() {
 }
+__name(emptyStream, "emptyStream");
 async function drain(body) {
   for await (const chunk of body) void chunk;
 }
+__name(drain, "drain");
 async function writeTar(entries, destPath2, options = {}) {
   const w = TarWriter.create(destPath2, options);
   try {
@@ -36863,6 +38235,7 @@ async function writeTar(entries, destPath2, options = {}) {
   }
   return w.close();
 }
+__name(writeTar, "writeTar");
 
 // src/tar/pkg_tar.ts
 var PORTABLE_MTIME = 946684800;
@@ -36871,6 +38244,7 @@ function parseOctal(value, what) {
   if (!m) throw new Error(`pkg_tar: invalid ${what} "${value}": expected an octal number such as "0644"`);
   return parseInt(m[1].replace(/_/g, ""), 8);
 }
+__name(parseOctal, "parseOctal");
 function parseIds(value, what) {
   const [u, g] = splitOnce(value, what);
   const uid = /^\s*\d+\s*$/.test(u) ? Number(u) : NaN;
@@ -36880,14 +38254,17 @@ function parseIds(value, what) {
   }
   return [uid, gid];
 }
+__name(parseIds, "parseIds");
 function splitOnce(value, what) {
   const i = value.indexOf(".");
   if (i < 0) throw new Error(`pkg_tar: invalid ${what} "${value}": expected "user.group"`);
   return [value.slice(0, i), value.slice(i + 1)];
 }
+__name(splitOnce, "splitOnce");
 function stripSlashes(s) {
   return s.replace(/^\/+|\/+$/g, "");
 }
+__name(stripSlashes, "stripSlashes");
 function computeDataPath(pkg, dataPath) {
   if (!dataPath) return void 0;
   let p = dataPath;
@@ -36896,6 +38273,7 @@ function computeDataPath(pkg, dataPath) {
   if (p.startsWith("/")) return p.slice(1);
   return pkg ? `${pkg}/${p}` : p;
 }
+__name(computeDataPath, "computeDataPath");
 function destPath(shortPath, stripPrefix, dataPathWithoutPrefix) {
   let prefix = stripPrefix;
   if (prefix === void 0) {
@@ -36910,12 +38288,14 @@ function destPath(shortPath, stripPrefix, dataPathWithoutPrefix) {
   }
   return shortPath;
 }
+__name(destPath, "destPath");
 function remapPath(remap, path) {
   for (const [prefix, replacement] of Object.entries(remap ?? {})) {
     if (path.startsWith(prefix)) return replacement + path.slice(prefix.length);
   }
   return path;
 }
+__name(remapPath, "remapPath");
 function compressionForExtension(extension) {
   let ext = extension || "tar";
   if (ext.startsWith(".")) ext = ext.slice(1);
@@ -36931,6 +38311,7 @@ function compressionForExtension(extension) {
   }
   throw new Error(`pkg_tar: unsupported compression '${comp}' from extension "${extension}" (use "tar", "tar.gz" or "tgz")`);
 }
+__name(compressionForExtension, "compressionForExtension");
 function planPkgTar(attrs) {
   const warnings = [];
   const portable = attrs.portable_mtime ?? true;
@@ -36948,7 +38329,7 @@ function planPkgTar(attrs) {
   const gzipLevel = level >= 0 ? Math.min(level, 9) : 6;
   const modeAttr = attrs.mode ?? "0555";
   const defaultMode = modeAttr ? parseOctal(modeAttr, "mode") : void 0;
-  const keyOf = (k) => k.startsWith("/") ? k.slice(1) : k;
+  const keyOf = /* @__PURE__ */ __name((k) => k.startsWith("/") ? k.slice(1) : k, "keyOf");
   const modeMap = /* @__PURE__ */ new Map();
   for (const [k, v] of Object.entries(attrs.modes ?? {})) modeMap.set(keyOf(k), parseOctal(v, `modes["${k}"]`));
   const idsMap = /* @__PURE__ */ new Map();
@@ -36959,14 +38340,14 @@ function planPkgTar(attrs) {
   const ownername = attrs.ownername ?? ".";
   const defaultNames = ownername ? splitOnce(ownername, "ownername") : ["", ""];
   const content = /* @__PURE__ */ new Map();
-  const put = (dest, item) => {
+  const put = /* @__PURE__ */ __name((dest, item) => {
     const old = content.get(dest);
     if (old && !(old.src && item.src && old.src.path === item.src.path)) {
-      const what = (i) => i.src ? `${i.origin} ${i.src.shortPath}` : i.origin;
+      const what = /* @__PURE__ */ __name((i) => i.src ? `${i.origin} ${i.src.shortPath}` : i.origin, "what");
       warnings.push(`pkg_tar: duplicate output path <${dest}>, declared by ${what(old)} and ${what(item)}; using the latter`);
     }
     content.set(dest, item);
-  };
+  }, "put");
   const dataPath = computeDataPath(attrs.package, attrs.strip_prefix);
   const dataPathWithoutPrefix = computeDataPath(attrs.package, ".") ?? "";
   for (const f of attrs.srcs ?? []) {
@@ -36983,13 +38364,13 @@ function planPkgTar(attrs) {
   }
   const dir = stripSlashes(attrs.package_dir ?? "/");
   const directory = dir ? dir + "/" : void 0;
-  const normalizePath = (p) => {
+  const normalizePath = /* @__PURE__ */ __name((p) => {
     let dest = posixNormpath(p);
     if (dest.startsWith("./")) dest = dest.slice(2);
     dest = stripSlashes(dest);
     if (directory && !dest.startsWith(directory)) dest = directory + dest;
     return dest;
-  };
+  }, "normalizePath");
   const entries = [];
   for (const dest of [...content.keys()].sort(compareCodePoints)) {
     const item = content.get(dest);
@@ -37038,6 +38419,7 @@ function planPkgTar(attrs) {
     warnings
   };
 }
+__name(planPkgTar, "planPkgTar");
 function isExecutableFile(path) {
   try {
     accessSync(path, fsConstants.X_OK);
@@ -37046,6 +38428,7 @@ function isExecutableFile(path) {
     return false;
   }
 }
+__name(isExecutableFile, "isExecutableFile");
 async function writePkgTar(plan, dest, onWarning) {
   const warn = onWarning ?? ((m) => process.stderr.write(`warning: ${m}
 `));
@@ -37060,6 +38443,7 @@ async function writePkgTar(plan, dest, onWarning) {
     onWarning: warn
   });
 }
+__name(writePkgTar, "writePkgTar");
 
 // src/rules/mtree_spec.ts
 import { lstatSync, readdirSync, realpathSync, statSync as statSync2 } from "node:fs";
@@ -37070,6 +38454,9 @@ import { dirname as dirname5, join as join7, posix } from "node:path";
 var BAZEL_BIN_DIR = "bazel-out/k8-fastbuild/bin";
 var MAIN_REPO_RUNFILES_NAME = "_main";
 var MakeVarError = class extends Error {
+  static {
+    __name(this, "MakeVarError");
+  }
 };
 var PREDEFINED = {
   BINDIR: BAZEL_BIN_DIR,
@@ -37093,24 +38480,30 @@ function externalParts(shortPath) {
   const slash = rest.indexOf("/");
   return slash < 0 ? [rest, ""] : [rest.slice(0, slash), rest.slice(slash + 1)];
 }
+__name(externalParts, "externalParts");
 function execPath(f) {
   const ext = externalParts(f.shortPath);
   const rel = ext ? `external/${ext[0]}${ext[1] ? `/${ext[1]}` : ""}` : f.shortPath;
   return f.generated ? `${BAZEL_BIN_DIR}/${rel}` : rel;
 }
+__name(execPath, "execPath");
 function rootPath(f) {
   return f.shortPath;
 }
+__name(rootPath, "rootPath");
 function rlocationPath(f, workspaceName = MAIN_REPO_RUNFILES_NAME) {
   return f.shortPath.startsWith("../") ? f.shortPath.slice(3) : `${workspaceName}/${f.shortPath}`;
 }
+__name(rlocationPath, "rlocationPath");
 function locationFiles(p) {
   return p.executable ? [p.executable] : p.files;
 }
+__name(locationFiles, "locationFiles");
 function makeVarDeps(ctx, attrs) {
   const wanted = new Set(attrs);
   return ctx.attrs.labelDeps().filter((d) => wanted.has(d.attr)).map(({ label }) => ({ label, provider: ctx.dep(label) }));
 }
+__name(makeVarDeps, "makeVarDeps");
 function pathOf(f, kind, mode) {
   switch (kind) {
     case "execpath":
@@ -37121,6 +38514,7 @@ function pathOf(f, kind, mode) {
       return rlocationPath(f);
   }
 }
+__name(pathOf, "pathOf");
 function expandFunction(fn, arg, opts) {
   const spec = FUNCTIONS[fn];
   const expr = `$(${fn} ${arg})`;
@@ -37140,6 +38534,7 @@ function expandFunction(fn, arg, opts) {
   const quote2 = opts.quote ?? ((s) => s);
   return files.map((f) => quote2(pathOf(f, spec.kind, opts.mode ?? "exec"))).join(" ");
 }
+__name(expandFunction, "expandFunction");
 function expandMakeVars(text, opts) {
   let out = "";
   let i = 0;
@@ -37182,10 +38577,14 @@ function expandMakeVars(text, opts) {
   }
   return out;
 }
+__name(expandMakeVars, "expandMakeVars");
 
 // src/tar/mtree.ts
 import { statSync } from "node:fs";
 var MtreeError = class extends Error {
+  static {
+    __name(this, "MtreeError");
+  }
 };
 var FLAG_KEYWORDS = /* @__PURE__ */ new Set(["ignore", "nochange", "optional"]);
 var STRING_KEYWORDS = /* @__PURE__ */ new Set(["content", "link"]);
@@ -37232,13 +38631,14 @@ var DEVICE_FORMATS = /* @__PURE__ */ new Set([
 function fail(line, message) {
   throw new MtreeError(`mtree line ${line}: ${message}`);
 }
+__name(fail, "fail");
 function unvis(raw, line, what) {
   if (!raw.includes("\\")) return raw;
   const bytes2 = [];
-  const pushText = (s) => {
+  const pushText = /* @__PURE__ */ __name((s) => {
     for (const b of Buffer.from(s, "utf8")) bytes2.push(b);
-  };
-  const isOct = (c) => c !== void 0 && c >= "0" && c <= "7";
+  }, "pushText");
+  const isOct = /* @__PURE__ */ __name((c) => c !== void 0 && c >= "0" && c <= "7", "isOct");
   const simple = { a: 7, b: 8, f: 12, n: 10, r: 13, s: 32, t: 9, v: 11, "\\": 92 };
   for (let i = 0; i < raw.length; ) {
     const c = raw[i];
@@ -37270,6 +38670,7 @@ function unvis(raw, line, what) {
     return fail(line, `${what} ${JSON.stringify(raw)} is not valid UTF-8 once unescaped`);
   }
 }
+__name(unvis, "unvis");
 function vis(value) {
   let out = "";
   for (const b of Buffer.from(value, "utf8")) {
@@ -37278,6 +38679,7 @@ function vis(value) {
   }
   return out;
 }
+__name(vis, "vis");
 function checkKeyword(key, value, line) {
   const k = key === "contents" ? "content" : key;
   if (FLAG_KEYWORDS.has(k)) return k;
@@ -37294,19 +38696,20 @@ function checkKeyword(key, value, line) {
   if (problem) fail(line, k === "type" ? problem : `${key}=${value}: ${problem}`);
   return k;
 }
-var isDecimal = (v) => /^\d+$/.test(v) ? void 0 : "expected a non-negative decimal number";
+__name(checkKeyword, "checkKeyword");
+var isDecimal = /* @__PURE__ */ __name((v) => /^\d+$/.test(v) ? void 0 : "expected a non-negative decimal number", "isDecimal");
 var KNOWN = {
   uid: isDecimal,
   gid: isDecimal,
   size: isDecimal,
-  uname: () => void 0,
-  gname: () => void 0,
-  link: (v) => v === "" ? "empty link target" : void 0,
-  content: (v) => v === "" ? "empty path" : void 0,
-  mode: (v) => /^[0-7]+$/.test(v) && parseInt(v, 8) <= 65535 ? void 0 : "expected an octal mode such as 0644 (symbolic modes are not supported)",
-  time: (v) => /^\d+(\.\d*)?$/.test(v) ? void 0 : "expected seconds since the epoch, optionally with a fraction (1672560000 or 1672560000.0)",
-  type: (v) => v in TYPES2 ? void 0 : `unknown type "${v}" (expected file, dir, link, fifo, char or block)`,
-  device: (v) => parseDevice(v) ? void 0 : "expected format,major,minor (e.g. native,1,3) or a number"
+  uname: /* @__PURE__ */ __name(() => void 0, "uname"),
+  gname: /* @__PURE__ */ __name(() => void 0, "gname"),
+  link: /* @__PURE__ */ __name((v) => v === "" ? "empty link target" : void 0, "link"),
+  content: /* @__PURE__ */ __name((v) => v === "" ? "empty path" : void 0, "content"),
+  mode: /* @__PURE__ */ __name((v) => /^[0-7]+$/.test(v) && parseInt(v, 8) <= 65535 ? void 0 : "expected an octal mode such as 0644 (symbolic modes are not supported)", "mode"),
+  time: /* @__PURE__ */ __name((v) => /^\d+(\.\d*)?$/.test(v) ? void 0 : "expected seconds since the epoch, optionally with a fraction (1672560000 or 1672560000.0)", "time"),
+  type: /* @__PURE__ */ __name((v) => v in TYPES2 ? void 0 : `unknown type "${v}" (expected file, dir, link, fifo, char or block)`, "type"),
+  device: /* @__PURE__ */ __name((v) => parseDevice(v) ? void 0 : "expected format,major,minor (e.g. native,1,3) or a number", "device")
 };
 function parseDevice(v) {
   const parts2 = v.split(",");
@@ -37321,9 +38724,11 @@ function parseDevice(v) {
   }
   return void 0;
 }
+__name(parseDevice, "parseDevice");
 function words(text) {
   return text.split(/[ \t]+/).filter((w) => w !== "");
 }
+__name(words, "words");
 function logicalLines(text) {
   const physical = text.split("\n");
   const out = [];
@@ -37345,6 +38750,7 @@ function logicalLines(text) {
   });
   return out;
 }
+__name(logicalLines, "logicalLines");
 function parseKeywords(ws, line, out) {
   for (const w of ws) {
     const eq2 = w.indexOf("=");
@@ -37356,6 +38762,7 @@ function parseKeywords(ws, line, out) {
     out.set(k, value);
   }
 }
+__name(parseKeywords, "parseKeywords");
 function parseMtree(text) {
   const entries = [];
   const full = /* @__PURE__ */ new Map();
@@ -37409,6 +38816,7 @@ function parseMtree(text) {
   }
   return entries;
 }
+__name(parseMtree, "parseMtree");
 function formatMtreeEntry(name, keywords) {
   const parts2 = [vis(name)];
   for (const [k, v] of keywords) {
@@ -37417,6 +38825,7 @@ function formatMtreeEntry(name, keywords) {
   }
   return parts2.join(" ");
 }
+__name(formatMtreeEntry, "formatMtreeEntry");
 function normalizeMtreePath(name, line) {
   if (name.startsWith("/")) fail(line, `path "${name}" is absolute; archive members must be relative`);
   if (name.includes("\0")) fail(line, `path ${JSON.stringify(name)} contains a NUL byte`);
@@ -37428,6 +38837,7 @@ function normalizeMtreePath(name, line) {
   }
   return segs.join("/");
 }
+__name(normalizeMtreePath, "normalizeMtreePath");
 var TAR_TYPES = {
   file: "file",
   dir: "dir",
@@ -37443,6 +38853,7 @@ function isExecutable(path) {
     return false;
   }
 }
+__name(isExecutable, "isExecutable");
 function mtreeEntryToTar(entry, resolve4) {
   const { line, keywords: kw } = entry;
   const path = normalizeMtreePath(entry.name, line);
@@ -37451,7 +38862,7 @@ function mtreeEntryToTar(entry, resolve4) {
     if (type !== "dir") fail(line, `"${entry.name}" names the archive root, which can only be a directory`);
     return void 0;
   }
-  const num = (k) => kw.has(k) ? Number(kw.get(k)) : void 0;
+  const num = /* @__PURE__ */ __name((k) => kw.has(k) ? Number(kw.get(k)) : void 0, "num");
   const out = {
     path,
     type: TAR_TYPES[type],
@@ -37521,6 +38932,7 @@ function mtreeEntryToTar(entry, resolve4) {
   }
   return out;
 }
+__name(mtreeEntryToTar, "mtreeEntryToTar");
 function mtreeToTarEntries(entries, resolve4) {
   const out = [];
   for (const e of entries) {
@@ -37529,6 +38941,7 @@ function mtreeToTarEntries(entries, resolve4) {
   }
   return out;
 }
+__name(mtreeToTarEntries, "mtreeToTarEntries");
 
 // src/rules/mtree_spec.ts
 var MTREE_SPEC_TIME = "1672560000";
@@ -37536,9 +38949,11 @@ var MUTATE_DEFAULT_TIME = "946699200";
 function runfilesOf(p) {
   return p.executable ? [p.executable] : [];
 }
+__name(runfilesOf, "runfilesOf");
 function repoMappingExecPath(executable) {
   return `${execPath(executable)}.repo_mapping`;
 }
+__name(repoMappingExecPath, "repoMappingExecPath");
 function pkgTarRunfiles(srcs, pkg, stripPrefix) {
   const dataPath = computeDataPath(pkg, stripPrefix);
   const dataPathWithoutPrefix = computeDataPath(pkg, ".") ?? "";
@@ -37546,7 +38961,7 @@ function pkgTarRunfiles(srcs, pkg, stripPrefix) {
   for (const p of srcs) {
     const exe = p.executable;
     if (!exe) continue;
-    const strip = (d) => d.replace(/^\/+/, "");
+    const strip = /* @__PURE__ */ __name((d) => d.replace(/^\/+/, ""), "strip");
     const base = strip(destPath(exe.shortPath, dataPath, dataPathWithoutPrefix));
     for (const rf of runfilesOf(p)) {
       const rel = rf.shortPath.startsWith("../") ? rf.shortPath.slice(3) : `${MAIN_REPO_RUNFILES_NAME}/${rf.shortPath}`;
@@ -37560,6 +38975,7 @@ function pkgTarRunfiles(srcs, pkg, stripPrefix) {
   }
   return out;
 }
+__name(pkgTarRunfiles, "pkgTarRunfiles");
 function specLine(path, type, content) {
   const name = type === "dir" && !path.endsWith("/") ? `${path}/` : path;
   const kw = [
@@ -37573,6 +38989,7 @@ function specLine(path, type, content) {
   if (content) kw.push(["content", content]);
   return formatMtreeEntry(name, kw);
 }
+__name(specLine, "specLine");
 function parentLines(path) {
   const out = [];
   for (let i = path.length - 1; i > 0; i--) {
@@ -37580,6 +38997,7 @@ function parentLines(path) {
   }
   return out.reverse();
 }
+__name(parentLines, "parentLines");
 function walkFiles(dir, prefix = "") {
   const out = [];
   const names = readdirSync(dir).sort(compareCodePoints);
@@ -37592,6 +39010,7 @@ function walkFiles(dir, prefix = "") {
   }
   return out;
 }
+__name(walkFiles, "walkFiles");
 function isDirectory(path) {
   try {
     return statSync2(path).isDirectory();
@@ -37599,6 +39018,7 @@ function isDirectory(path) {
     return false;
   }
 }
+__name(isDirectory, "isDirectory");
 function expandFile(f, path) {
   if (!isDirectory(f.path)) return [...parentLines(path), specLine(path, "file", execPath(f))];
   const lines2 = [];
@@ -37608,15 +39028,18 @@ function expandFile(f, path) {
   }
   return lines2;
 }
+__name(expandFile, "expandFile");
 function repositoryRelativePath(f) {
   if (!f.shortPath.startsWith("../")) return f.shortPath;
   const rest = f.shortPath.slice(3);
   const slash = rest.indexOf("/");
   return slash < 0 ? rest : rest.slice(slash + 1);
 }
+__name(repositoryRelativePath, "repositoryRelativePath");
 function uniq(lines2) {
   return [...new Set(lines2)];
 }
+__name(uniq, "uniq");
 function mtreeSpecLines(srcs, opts) {
   const lines2 = uniq(srcs.flatMap((p) => p.files).flatMap((f) => expandFile(f, repositoryRelativePath(f))));
   if (!opts.includeRunfiles) return lines2;
@@ -37631,10 +39054,12 @@ function mtreeSpecLines(srcs, opts) {
   }
   return lines2;
 }
+__name(mtreeSpecLines, "mtreeSpecLines");
 function mtreeSpecText(srcs, opts) {
   const lines2 = mtreeSpecLines(srcs, opts);
   return lines2.length === 0 ? "" : lines2.join("\n") + "\n";
 }
+__name(mtreeSpecText, "mtreeSpecText");
 var BIN_RE = /^bazel-out\/[^/]+\/bin\/(.+)$/;
 function indexInputs(providers) {
   const exact = /* @__PURE__ */ new Map();
@@ -37651,7 +39076,7 @@ function indexInputs(providers) {
     }
     if (p.executable) exact.set(repoMappingExecPath(p.executable), { content: "" });
   }
-  const lookup3 = (path) => {
+  const lookup3 = /* @__PURE__ */ __name((path) => {
     let p = path;
     while (p.startsWith("./")) p = p.slice(2);
     const hit = exact.get(p);
@@ -37673,23 +39098,26 @@ function indexInputs(providers) {
       }
     }
     return void 0;
-  };
-  const missing = (content) => {
+  }, "lookup");
+  const missing = /* @__PURE__ */ __name((content) => {
     const gen = all.find((f) => f.generated && f.shortPath === content);
     if (gen) {
       return `content "${content}" is a generated file's short path; its exec path is ${execPath(gen)} (write content=$(execpath ...))`;
     }
     return `content "${content}" is not a file of srcs (add the target that provides it to srcs)`;
-  };
+  }, "missing");
   return { lookup: lookup3, missing };
 }
+__name(indexInputs, "indexInputs");
 function normName(name) {
   return name.split("/").filter((s) => s !== "" && s !== ".").join("/");
 }
+__name(normName, "normName");
 function outName(path, type) {
   if (path === "") return ".";
   return type === "dir" ? `${path}/` : path;
 }
+__name(outName, "outName");
 function mutateMtree(entries, opts, warn) {
   const excludes = new Set((opts.excludes ?? []).map(normName));
   const strip = opts.stripPrefix ? normName(opts.stripPrefix) : "";
@@ -37748,11 +39176,13 @@ function mutateMtree(entries, opts, warn) {
   if (opts.preserveSymlinks) preserveSymlinks(out, opts.inputs);
   return out;
 }
+__name(mutateMtree, "mutateMtree");
 function diskOf(inputs, content) {
   if (!content || !inputs) return void 0;
   const src = inputs.lookup(content);
   return src && "file" in src ? src.file : void 0;
 }
+__name(diskOf, "diskOf");
 function realOf(path) {
   try {
     return realpathSync(path);
@@ -37760,6 +39190,7 @@ function realOf(path) {
     return void 0;
   }
 }
+__name(realOf, "realOf");
 function preserveSymlinks(entries, inputs) {
   const byReal = /* @__PURE__ */ new Map();
   for (const e of entries) {
@@ -37799,17 +39230,19 @@ function preserveSymlinks(entries, inputs) {
     e.keywords = kw;
   }
 }
+__name(preserveSymlinks, "preserveSymlinks");
 function formatMtree(entries) {
   return entries.map((e) => formatMtreeEntry(e.name, e.keywords) + "\n").join("");
 }
+__name(formatMtree, "formatMtree");
 var NUMERIC = /^\d+$/;
 function mutateOptionsFrom(get) {
-  const str2 = (name) => {
+  const str2 = /* @__PURE__ */ __name((name) => {
     const v = get(name);
     if (v === void 0 || v === null) return void 0;
     if (typeof v !== "string") throw new AttrError(`attribute "${name}": expected string`);
     return v === "" ? void 0 : v;
-  };
+  }, "str");
   for (const name of ["awk_script", "includes", "script_args"]) {
     const v = get(name);
     if (v !== void 0 && v !== null && !(Array.isArray(v) && v.length === 0) && !(v instanceof PlainDict && v.entries.length === 0)) {
@@ -37854,12 +39287,14 @@ function mutateOptionsFrom(get) {
   if (ps === true || ps === 1) opts.preserveSymlinks = true;
   return opts;
 }
+__name(mutateOptionsFrom, "mutateOptionsFrom");
 async function writeOutput(ctx, name, text) {
   const dest = join7(await ctx.outDir(), name);
   await mkdir4(dirname5(dest), { recursive: true });
   await writeFile3(dest, text);
   return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
 }
+__name(writeOutput, "writeOutput");
 function singleFile(ctx, attr) {
   const label = ctx.attrs.label(attr) ?? (() => {
     const v = ctx.attrs.listOrLabel(attr);
@@ -37872,6 +39307,7 @@ function singleFile(ctx, attr) {
   }
   return files[0];
 }
+__name(singleFile, "singleFile");
 async function readMtreeAttr(ctx, attr) {
   const file = singleFile(ctx, attr);
   let text;
@@ -37886,6 +39322,7 @@ async function readMtreeAttr(ctx, attr) {
     throw new Error(`${file.shortPath}: ${err.message}`);
   }
 }
+__name(readMtreeAttr, "readMtreeAttr");
 var mtreeSpecRule = {
   kind: "mtree_spec",
   attrs: {
@@ -37947,6 +39384,7 @@ function inputFiles(providers) {
   }
   return out;
 }
+__name(inputFiles, "inputFiles");
 var pkgTarRule = {
   kind: "pkg_tar",
   attrs: {
@@ -38055,6 +39493,7 @@ function bazelCpu(p) {
   const linux = { amd64: "k8", arm64: "aarch64", arm: "arm", "386": "piii", ppc64le: "ppc", s390x: "s390x", riscv64: "riscv64", mips64le: "mips64" };
   return linux[arch] ?? arch;
 }
+__name(bazelCpu, "bazelCpu");
 function makeVariables(ctx, outShort) {
   const cpu = bazelCpu(ctx.config.platform ?? hostPlatform());
   const bindir = `bazel-out/${cpu}-fastbuild/bin`;
@@ -38077,7 +39516,11 @@ function makeVariables(ctx, outShort) {
     ["WORKSPACE", "_main"]
   ]);
 }
+__name(makeVariables, "makeVariables");
 var MakeVariableError = class extends Error {
+  static {
+    __name(this, "MakeVariableError");
+  }
 };
 function expandMakeVariables(s, vars, depth = 0) {
   if (!s.includes("$")) return s;
@@ -38133,9 +39576,11 @@ function expandMakeVariables(s, vars, depth = 0) {
   }
   return out;
 }
+__name(expandMakeVariables, "expandMakeVariables");
 function bytes(s) {
   return Buffer.from(s, "utf8").toString("latin1");
 }
+__name(bytes, "bytes");
 function applySubstitutions(content, substitutions) {
   let text = content;
   for (const [key, value] of substitutions) {
@@ -38144,6 +39589,7 @@ function applySubstitutions(content, substitutions) {
   }
   return text;
 }
+__name(applySubstitutions, "applySubstitutions");
 function applyStampValues(value, status) {
   let v = value;
   for (const key of Object.keys(status).sort()) {
@@ -38153,10 +39599,12 @@ function applyStampValues(value, status) {
   }
   return v;
 }
+__name(applyStampValues, "applyStampValues");
 function isStamped(stamp, enabled) {
   const s = stamp ?? -1;
   return s === 1 || s === -1 && enabled;
 }
+__name(isStamped, "isStamped");
 function checkOut(attrs) {
   const out = attrs.string("out");
   if (out === void 0) return;
@@ -38164,18 +39612,21 @@ function checkOut(attrs) {
     throw new AttrError(`attribute "out": invalid output name "${out}"`);
   }
 }
+__name(checkOut, "checkOut");
 function checkStamp(attrs) {
   const s = attrs.int("stamp");
   if (s !== void 0 && s !== -1 && s !== 0 && s !== 1) {
     throw new AttrError(`attribute "stamp": has to be one of 1, 0, -1 instead of '${s}'`);
   }
 }
+__name(checkStamp, "checkStamp");
 function templateFile(ctx) {
   const label = ctx.attrs.label("template");
   const files = ctx.deps("template").flatMap((p) => p.files);
   if (files.length !== 1) throw new Error(`attribute "template": ${label} must provide exactly one file, got ${files.length}`);
   return files[0];
 }
+__name(templateFile, "templateFile");
 function defaultOut(ctx, template) {
   if (!template || template.generated) return `${ctx.target.label.name}.txt`;
   const pkg = ctx.target.label.pkg;
@@ -38185,6 +39636,7 @@ function defaultOut(ctx, template) {
   }
   return rel;
 }
+__name(defaultOut, "defaultOut");
 async function writeOutput2(ctx, name, content, executable) {
   const dest = join9(await ctx.outDir(), name);
   await mkdir5(dirname6(dest), { recursive: true });
@@ -38192,6 +39644,7 @@ async function writeOutput2(ctx, name, content, executable) {
   await chmod(dest, executable ? 493 : 420);
   return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
 }
+__name(writeOutput2, "writeOutput");
 function expandValues(attr, dict, vars) {
   return Object.entries(dict).map(([k, v]) => {
     try {
@@ -38202,6 +39655,7 @@ function expandValues(attr, dict, vars) {
     }
   });
 }
+__name(expandValues, "expandValues");
 var expandTemplateRule = {
   kind: "expand_template",
   attrs: {
@@ -38275,6 +39729,7 @@ function writeFileContent(content, newline = "auto") {
   if (nl === void 0) throw new AttrError(`attribute "newline": has to be one of "auto", "unix" or "windows" instead of "${newline}"`);
   return content.join(nl);
 }
+__name(writeFileContent, "writeFileContent");
 function check(attrs) {
   const out = attrs.string("out");
   if (out === "" || out.startsWith("/") || out.endsWith("/") || out.split("/").some((s) => s === "" || s === "." || s === "..")) {
@@ -38282,6 +39737,7 @@ function check(attrs) {
   }
   writeFileContent([], attrs.string("newline") ?? "auto");
 }
+__name(check, "check");
 var writeFileRule = {
   kind: "write_file",
   attrs: {
@@ -38419,6 +39875,7 @@ var COMPRESSION_FLAGS = {
 function escapeRe(c) {
   return c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }
+__name(escapeRe, "escapeRe");
 function pathmatchRegex(pattern) {
   let p = pattern;
   let anchoredStart = false;
@@ -38463,28 +39920,29 @@ function pathmatchRegex(pattern) {
   const end = anchoredEnd ? "$" : "(?:/.*)?$";
   return new RegExp(start + body + end, "s");
 }
+__name(pathmatchRegex, "pathmatchRegex");
 function parseTarArgs(args) {
   const out = { excludes: [] };
-  const bad = (arg, why) => {
+  const bad = /* @__PURE__ */ __name((arg, why) => {
     throw new AttrError(`attribute "args": "${arg}" is not supported (${why})`);
-  };
-  const setCompress = (arg, c) => {
+  }, "bad");
+  const setCompress = /* @__PURE__ */ __name((arg, c) => {
     if (!c) bad(arg, 'only gzip and zstd compression are; use compress = "gzip" or "zstd"');
     else if (out.compress && out.compress !== c) bad(arg, `conflicts with an earlier ${out.compress} flag`);
     else out.compress = c;
-  };
+  }, "setCompress");
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const eq2 = arg.startsWith("--") ? arg.indexOf("=") : -1;
     const name = eq2 > 0 ? arg.slice(0, eq2) : arg;
     const inline = eq2 > 0 ? arg.slice(eq2 + 1) : void 0;
-    const value = () => {
+    const value = /* @__PURE__ */ __name(() => {
       if (inline !== void 0) return inline;
       const v = args[i + 1];
       if (v === void 0) throw new AttrError(`attribute "args": "${arg}" needs a value`);
       i++;
       return v;
-    };
+    }, "value");
     if (IGNORED_FLAGS.has(name) && inline === void 0) continue;
     if (IGNORED_WITH_VALUE.has(name)) {
       value();
@@ -38533,10 +39991,12 @@ function parseTarArgs(args) {
   }
   return out;
 }
+__name(parseTarArgs, "parseTarArgs");
 function mtreeIsAuto(attrs) {
   const v = attrs.raw("mtree");
   return v === void 0 || v === null || v === "auto";
 }
+__name(mtreeIsAuto, "mtreeIsAuto");
 function compressionAttr(attrs) {
   const v = attrs.raw("compress");
   if (v === void 0 || v === null || v === "") return void 0;
@@ -38546,6 +40006,7 @@ function compressionAttr(attrs) {
   }
   throw new AttrError(`attribute "compress": expected "gzip" or "zstd" (or "" for none), got ${JSON.stringify(v)}`);
 }
+__name(compressionAttr, "compressionAttr");
 function mutateOptions(attrs) {
   const v = attrs.raw("mutate");
   if (v === void 0 || v === null) return void 0;
@@ -38561,6 +40022,7 @@ function mutateOptions(attrs) {
     throw err;
   }
 }
+__name(mutateOptions, "mutateOptions");
 function checkAttrs(attrs) {
   const mode = attrs.string("mode", "create");
   if (mode !== "create") throw new AttrError(`attribute "mode": "${mode}" is not supported (only "create")`);
@@ -38595,6 +40057,7 @@ function checkAttrs(attrs) {
   if (mutate) out.mutate = mutate;
   return out;
 }
+__name(checkAttrs, "checkAttrs");
 function contentResolver(inputs) {
   return (content, name) => {
     if (content === void 0) return inputs.lookup(name);
@@ -38603,6 +40066,7 @@ function contentResolver(inputs) {
     return source;
   };
 }
+__name(contentResolver, "contentResolver");
 function prefixed(prefix, f) {
   try {
     return f();
@@ -38611,6 +40075,7 @@ function prefixed(prefix, f) {
     throw err;
   }
 }
+__name(prefixed, "prefixed");
 async function zstdFile(src, dest) {
   if (typeof zlib2.createZstdCompress !== "function") {
     throw new Error('compress = "zstd" needs a Node.js with zstd support (>= 22.15)');
@@ -38629,6 +40094,7 @@ async function zstdFile(src, dest) {
     await rm4(tmp, { force: true });
   }
 }
+__name(zstdFile, "zstdFile");
 async function tarEntries(ctx, checked) {
   const a = ctx.attrs;
   const srcs = ctx.deps("srcs");
@@ -38669,6 +40135,7 @@ async function tarEntries(ctx, checked) {
   }
   return prefixed(where, () => mtreeToTarEntries(entries, contentResolver(inputs)));
 }
+__name(tarEntries, "tarEntries");
 var tarRule = {
   kind: "tar",
   attrs: {
@@ -38699,7 +40166,7 @@ var tarRule = {
     const dest = join11(await ctx.outDir(), name);
     await mkdir7(dirname8(dest), { recursive: true });
     const label = ctx.target.label.toString();
-    const onWarning = (m) => ctx.log.warning(`${label}: ${m}`);
+    const onWarning = /* @__PURE__ */ __name((m) => ctx.log.warning(`${label}: ${m}`), "onWarning");
     if (checked.compression === "zstd") {
       const plain = `${dest}.${process.pid}.tar.tmp`;
       try {
@@ -38728,6 +40195,7 @@ function parse(bytes2, what) {
     throw new Error(`${what} is not valid JSON: ${err.message}`);
   }
 }
+__name(parse, "parse");
 async function cachedManifest(store, ref) {
   if (!isDigest(ref) || !await store.has(ref)) return void 0;
   const bytes2 = await readFile6(store.path(ref));
@@ -38735,11 +40203,13 @@ async function cachedManifest(store, ref) {
   if (typeof mediaType !== "string") return void 0;
   return { mediaType, digest: ref, bytes: bytes2 };
 }
+__name(cachedManifest, "cachedManifest");
 async function readStored(store, d) {
   const chunks = [];
   for await (const c of store.open(d.digest)) chunks.push(c);
   return new Uint8Array(Buffer.concat(chunks));
 }
+__name(readStored, "readStored");
 async function resolveImage(client, repo, ref, platform, opts) {
   const { store } = opts;
   const name = `${client.registry}/${repo}${ref.startsWith("sha256:") ? "@" : ":"}${ref}`;
@@ -38792,9 +40262,9 @@ async function resolveImage(client, repo, ref, platform, opts) {
   }
   if (opts.fetchLayers) {
     const queue = [...manifest.layers];
-    const worker = async () => {
+    const worker = /* @__PURE__ */ __name(async () => {
       for (let l = queue.shift(); l; l = queue.shift()) await client.getBlob(repo, l.digest, store, l.size);
-    };
+    }, "worker");
     await Promise.all(Array.from({ length: Math.min(client.concurrency, queue.length) }, worker));
   }
   const out = {
@@ -38809,6 +40279,7 @@ async function resolveImage(client, repo, ref, platform, opts) {
   if (index) out.index = index;
   return out;
 }
+__name(resolveImage, "resolveImage");
 
 // src/rules/oci_pull.ts
 var warnedTags = /* @__PURE__ */ new Set();
@@ -38891,6 +40362,7 @@ function checkRepository(repository, what) {
     throw new AttrError(`${what}: "${repository}" must be a repository without a tag or digest`);
   }
 }
+__name(checkRepository, "checkRepository");
 var ociPushRule = {
   kind: "oci_push",
   attrs: {
@@ -38939,6 +40411,7 @@ function forward(providers) {
   if (artifacts.length === 1) out.artifact = artifacts[0]?.artifact;
   return out;
 }
+__name(forward, "forward");
 async function renamedExecutable(ctx, p, attr) {
   const exe = p?.executable;
   if (!p || !exe) throw new Error(`attribute "${attr}": ${ctx.attrs.label(attr)} is not an executable (a go_binary, for example)`);
@@ -38950,6 +40423,7 @@ async function renamedExecutable(ctx, p, attr) {
   const file = { path: dest, shortPath: ctx.outShortPath(name), generated: true };
   return { files: [file], executable: file };
 }
+__name(renamedExecutable, "renamedExecutable");
 var platformTransitionFilegroupRule = {
   kind: "platform_transition_filegroup",
   attrs: { ...COMMON_ATTRS, srcs: { type: "label_list" }, target_platform: { type: "platform", mandatory: true } },
@@ -38991,6 +40465,7 @@ var RULES = new Map(
 function ruleFor(kind) {
   return RULES.get(kind);
 }
+__name(ruleFor, "ruleFor");
 
 // src/rules/rule.ts
 var NO_METADATA = Object.freeze({ labels: {}, manifestAnnotations: {}, indexAnnotations: {} });
@@ -38999,9 +40474,13 @@ var NO_METADATA = Object.freeze({ labels: {}, manifestAnnotations: {}, indexAnno
 function formatPos(pos) {
   return `${pos.file}:${pos.line}:${pos.column}`;
 }
+__name(formatPos, "formatPos");
 
 // src/engine/semaphore.ts
 var Semaphore = class {
+  static {
+    __name(this, "Semaphore");
+  }
   #free;
   #waiting = [];
   constructor(limit) {
@@ -39022,6 +40501,9 @@ var Semaphore = class {
 
 // src/engine/errors.ts
 var BuildError = class extends Error {
+  static {
+    __name(this, "BuildError");
+  }
   constructor(message, options) {
     super(message, options);
     this.name = "BuildError";
@@ -39030,6 +40512,9 @@ var BuildError = class extends Error {
 
 // src/engine/engine.ts
 var Engine = class {
+  static {
+    __name(this, "Engine");
+  }
   #opts;
   #nodes = /* @__PURE__ */ new Map();
   #builds = /* @__PURE__ */ new Map();
@@ -39135,18 +40620,18 @@ var Engine = class {
       target,
       config: node.config,
       attrs,
-      deps: (attr) => byAttr.get(attr) ?? [],
-      dep: (label) => {
+      deps: /* @__PURE__ */ __name((attr) => byAttr.get(attr) ?? [], "deps"),
+      dep: /* @__PURE__ */ __name((label) => {
         const i = node.deps.findIndex((d) => d.label.equals(label));
         if (i < 0) throw new Error(`internal: ${label} is not a dependency of ${target.label}`);
         return depProviders[i];
-      },
-      files: (attr) => (byAttr.get(attr) ?? []).flatMap((p) => p.files),
-      outDir: async () => {
+      }, "dep"),
+      files: /* @__PURE__ */ __name((attr) => (byAttr.get(attr) ?? []).flatMap((p) => p.files), "files"),
+      outDir: /* @__PURE__ */ __name(async () => {
         await mkdir9(outDirPath, { recursive: true });
         return outDirPath;
-      },
-      outShortPath: (name) => target.label.pkg === "" ? name : `${target.label.pkg}/${name}`,
+      }, "outDir"),
+      outShortPath: /* @__PURE__ */ __name((name) => target.label.pkg === "" ? name : `${target.label.pkg}/${name}`, "outShortPath"),
       workspaceRoot: this.#opts.workspace.root,
       store: this.#opts.store,
       goToolchain: this.#opts.goToolchain,
@@ -39183,7 +40668,11 @@ import { join as join17, relative as relative2, sep as sep2 } from "node:path";
 function formatPosition(pos) {
   return `${pos.file}:${pos.line}:${pos.column}`;
 }
+__name(formatPosition, "formatPosition");
 var StarlarkError = class extends Error {
+  static {
+    __name(this, "StarlarkError");
+  }
   reason;
   pos;
   callStack;
@@ -39196,6 +40685,9 @@ var StarlarkError = class extends Error {
   }
 };
 var BuiltinError = class extends Error {
+  static {
+    __name(this, "BuiltinError");
+  }
   constructor(reason) {
     super(reason);
     this.name = "BuiltinError";
@@ -39204,6 +40696,9 @@ var BuiltinError = class extends Error {
 
 // src/starlark/values.ts
 var StarList = class {
+  static {
+    __name(this, "StarList");
+  }
   elems;
   frozen = false;
   /** Number of active iterations; a list cannot change while it is iterated. */
@@ -39217,6 +40712,9 @@ var StarList = class {
   }
 };
 var StarTuple = class {
+  static {
+    __name(this, "StarTuple");
+  }
   elems;
   frozen = false;
   constructor(elems = []) {
@@ -39224,6 +40722,9 @@ var StarTuple = class {
   }
 };
 var StarDict = class _StarDict {
+  static {
+    __name(this, "StarDict");
+  }
   /** hash key -> [key, value] */
   table = /* @__PURE__ */ new Map();
   frozen = false;
@@ -39280,6 +40781,9 @@ var StarDict = class _StarDict {
   }
 };
 var StarFunction = class {
+  static {
+    __name(this, "StarFunction");
+  }
   code;
   /** Evaluated default values, one per named parameter (undefined if mandatory). */
   defaults;
@@ -39300,6 +40804,9 @@ var StarFunction = class {
   }
 };
 var Builtin = class {
+  static {
+    __name(this, "Builtin");
+  }
   name;
   impl;
   /** For bound methods, the type name of the receiver (for printing). */
@@ -39310,6 +40817,9 @@ var Builtin = class {
   }
 };
 var Struct = class {
+  static {
+    __name(this, "Struct");
+  }
   typeName;
   fields;
   frozen = false;
@@ -39325,6 +40835,9 @@ var Struct = class {
   }
 };
 var Select = class {
+  static {
+    __name(this, "Select");
+  }
   parts;
   op;
   /** Where this value was made: the select() call or the combining operator. */
@@ -39338,6 +40851,7 @@ var Select = class {
 function isHasAttrs(v) {
   return typeof v === "object" && v !== null && typeof v.getAttr === "function";
 }
+__name(isHasAttrs, "isHasAttrs");
 function typeName(v) {
   if (v === null) return "NoneType";
   switch (typeof v) {
@@ -39358,6 +40872,7 @@ function typeName(v) {
   if (v instanceof Select) return "select";
   return v.typeName;
 }
+__name(typeName, "typeName");
 function truthy(v) {
   if (v === null) return false;
   switch (typeof v) {
@@ -39374,10 +40889,12 @@ function truthy(v) {
   if (v instanceof StarDict) return v.size > 0;
   return true;
 }
+__name(truthy, "truthy");
 var MAX_HASH_DEPTH = 1e3;
 function hashKey(v) {
   return hashKeyAt(v, 0);
 }
+__name(hashKey, "hashKey");
 var MAX_HASH_KEY_LENGTH = 1e6;
 function hashKeyAt(v, depth) {
   if (v === null) return "N";
@@ -39406,15 +40923,18 @@ function hashKeyAt(v, depth) {
   }
   throw new BuiltinError(`unhashable type: "${typeName(v)}"`);
 }
+__name(hashKeyAt, "hashKeyAt");
 function checkInt2(n) {
   if (!Number.isSafeInteger(n)) throw new BuiltinError("integer overflow");
   return n === 0 ? 0 : n;
 }
+__name(checkInt2, "checkInt");
 
 // src/starlark/args.ts
 function plural(n, word) {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
+__name(plural, "plural");
 function unpackArgs(call, params) {
   const named = [];
   let varargs = null;
@@ -39463,21 +40983,26 @@ function unpackArgs(call, params) {
   if (missing.length > 1) throw new BuiltinError(`${fn} missing mandatory arguments ${missing.join(", ")}`);
   return out;
 }
+__name(unpackArgs, "unpackArgs");
 function wrongType(v, what, want) {
   return new BuiltinError(`${what}: got value of type "${typeName(v)}", want ${want}`);
 }
+__name(wrongType, "wrongType");
 function expectString(v, what) {
   if (typeof v !== "string") throw wrongType(v, what, '"string"');
   return v;
 }
+__name(expectString, "expectString");
 function expectInt(v, what) {
   if (typeof v !== "number") throw wrongType(v, what, '"int"');
   return v;
 }
+__name(expectInt, "expectInt");
 function expectBool(v, what) {
   if (typeof v !== "boolean") throw wrongType(v, what, '"bool"');
   return v;
 }
+__name(expectBool, "expectBool");
 
 // src/starlark/repr.ts
 var MAX_PRINT_DEPTH = 1e3;
@@ -39498,11 +41023,13 @@ function quote(s) {
   }
   return out + '"';
 }
+__name(quote, "quote");
 function repr(v, maxLength = DEFAULT_MAX_LENGTH) {
   const p = new Printer(maxLength);
   p.print(v, 0);
   return p.result();
 }
+__name(repr, "repr");
 function shortRepr(v, limit = 100) {
   const p = new Printer(limit, true);
   try {
@@ -39513,12 +41040,17 @@ function shortRepr(v, limit = 100) {
   }
   return p.result();
 }
+__name(shortRepr, "shortRepr");
 function str(v, maxLength = DEFAULT_MAX_LENGTH) {
   if (typeof v === "string") return v;
   if (isHasAttrs(v) && typeof v.str === "function") return v.str();
   return repr(v, maxLength);
 }
+__name(str, "str");
 var Printer = class {
+  static {
+    __name(this, "Printer");
+  }
   parts = [];
   length = 0;
   maxLength;
@@ -39639,6 +41171,7 @@ function updateDict(dict, source, kwargs, what, thread) {
   for (const [k, v] of kwargs) dict.set(k, v);
   thread.checkCollectionLength(dict.size);
 }
+__name(updateDict, "updateDict");
 var DICT_METHODS = {
   clear(dict, call) {
     unpackArgs(call, []);
@@ -39703,15 +41236,18 @@ var MAX_COMPARE_ELEMENTS = 1e7;
 function tooDeep() {
   return new BuiltinError("comparison exceeded maximum recursion depth");
 }
+__name(tooDeep, "tooDeep");
 function spend(budget, n) {
   budget.remaining -= n;
   if (budget.remaining < 0) {
     throw new BuiltinError(`comparison exceeded ${MAX_COMPARE_ELEMENTS} elements`);
   }
 }
+__name(spend, "spend");
 function equals(x, y) {
   return eq(x, y, 0, { remaining: MAX_COMPARE_ELEMENTS });
 }
+__name(equals, "equals");
 function eq(x, y, depth, budget) {
   if (x === y) return true;
   if (x === null || y === null || typeof x !== "object" || typeof y !== "object") return false;
@@ -39745,9 +41281,11 @@ function eq(x, y, depth, budget) {
   if (isHasAttrs(x) && !(x instanceof Struct) && typeof x.equals === "function") return x.equals(y);
   return false;
 }
+__name(eq, "eq");
 function compare(x, y, op = "<") {
   return cmp(x, y, op, 0, { remaining: MAX_COMPARE_ELEMENTS });
 }
+__name(compare, "compare");
 function cmp(x, y, op, depth, budget) {
   if (typeof x === "number" && typeof y === "number") return x < y ? -1 : x > y ? 1 : 0;
   if (typeof x === "string" && typeof y === "string") return x < y ? -1 : x > y ? 1 : 0;
@@ -39766,6 +41304,7 @@ function cmp(x, y, op, depth, budget) {
   }
   throw new BuiltinError(`unsupported operand type(s) for ${op}: "${typeName(x)}" and "${typeName(y)}"`);
 }
+__name(cmp, "cmp");
 
 // src/starlark/iteration.ts
 function elementsOf(v, what = "value") {
@@ -39773,6 +41312,7 @@ function elementsOf(v, what = "value") {
   if (v instanceof StarDict) return v.keys();
   throw new BuiltinError(`${what} of type "${typeName(v)}" is not iterable`);
 }
+__name(elementsOf, "elementsOf");
 function whileIterating(v, body) {
   if (v instanceof StarList || v instanceof StarDict) {
     v.iterating++;
@@ -39784,6 +41324,7 @@ function whileIterating(v, body) {
   }
   return body();
 }
+__name(whileIterating, "whileIterating");
 
 // src/starlark/format.ts
 function formatInt(v, conv) {
@@ -39794,6 +41335,7 @@ function formatInt(v, conv) {
   const s = Math.abs(v).toString(radix);
   return (v < 0 ? "-" : "") + (conv === "X" ? s.toUpperCase() : s);
 }
+__name(formatInt, "formatInt");
 function percentFormat(fmt, arg, thread) {
   const max = thread.limits.maxStringLength;
   thread.charge(fmt.length >> 5);
@@ -39873,6 +41415,7 @@ function percentFormat(fmt, arg, thread) {
   if (mapping === null && next < args.length) throw new BuiltinError("too many arguments for format string");
   return out;
 }
+__name(percentFormat, "percentFormat");
 function strFormat(fmt, args, kwargs, thread) {
   const max = thread.limits.maxStringLength;
   thread.charge(fmt.length >> 5);
@@ -39942,20 +41485,24 @@ function strFormat(fmt, args, kwargs, thread) {
   }
   return out;
 }
+__name(strFormat, "strFormat");
 
 // src/starlark/operators.ts
 function unsupported(op, x, y) {
   return new BuiltinError(`unsupported operand type(s) for ${op}: "${typeName(x)}" and "${typeName(y)}"`);
 }
+__name(unsupported, "unsupported");
 function toBig(n) {
   return BigInt(n);
 }
+__name(toBig, "toBig");
 function fromBig(b) {
   if (b > BigInt(Number.MAX_SAFE_INTEGER) || b < BigInt(Number.MIN_SAFE_INTEGER)) {
     throw new BuiltinError("integer overflow");
   }
   return Number(b);
 }
+__name(fromBig, "fromBig");
 function binaryOp(op, x, y, thread) {
   switch (op) {
     case "==":
@@ -40036,6 +41583,7 @@ function binaryOp(op, x, y, thread) {
       return op === "and" ? truthy(x) ? y : x : truthy(x) ? x : y;
   }
 }
+__name(binaryOp, "binaryOp");
 function plus(x, y, thread) {
   if (typeof x === "number" && typeof y === "number") return checkInt2(x + y);
   if (typeof x === "string" && typeof y === "string") {
@@ -40064,6 +41612,7 @@ function plus(x, y, thread) {
   }
   throw unsupported("+", x, y);
 }
+__name(plus, "plus");
 function times(x, y, thread) {
   if (typeof x === "number" && typeof y === "number") return checkInt2(x * y);
   if (typeof x === "number" && typeof y !== "number") return times(y, x, thread);
@@ -40085,6 +41634,7 @@ function times(x, y, thread) {
   }
   throw unsupported("*", x, y);
 }
+__name(times, "times");
 function contains(haystack, needle, thread) {
   if (typeof haystack === "string") {
     if (typeof needle !== "string") {
@@ -40100,6 +41650,7 @@ function contains(haystack, needle, thread) {
   if (haystack instanceof StarDict) return haystack.has(needle);
   throw new BuiltinError(`unsupported operand type(s) for in: "${typeName(needle)}" and "${typeName(haystack)}"`);
 }
+__name(contains, "contains");
 function unaryOp(op, x) {
   switch (op) {
     case "not":
@@ -40116,6 +41667,7 @@ function unaryOp(op, x) {
   }
   throw new BuiltinError(`unsupported operand type for unary ${op}: "${typeName(x)}"`);
 }
+__name(unaryOp, "unaryOp");
 function normalizeIndex(index, length, what) {
   if (typeof index !== "number") {
     throw new BuiltinError(`${what} indices must be integers, not "${typeName(index)}"`);
@@ -40126,6 +41678,7 @@ function normalizeIndex(index, length, what) {
   }
   return i;
 }
+__name(normalizeIndex, "normalizeIndex");
 function getIndex(x, key) {
   if (x instanceof StarList) return x.elems[normalizeIndex(key, x.elems.length, "list")];
   if (x instanceof StarTuple) return x.elems[normalizeIndex(key, x.elems.length, "tuple")];
@@ -40137,6 +41690,7 @@ function getIndex(x, key) {
   }
   throw new BuiltinError(`value of type "${typeName(x)}" is not indexable`);
 }
+__name(getIndex, "getIndex");
 function setIndex(x, key, value, thread) {
   if (x instanceof StarList) {
     const i = normalizeIndex(key, x.elems.length, "list");
@@ -40151,6 +41705,7 @@ function setIndex(x, key, value, thread) {
   }
   throw new BuiltinError(`value of type "${typeName(x)}" does not support item assignment`);
 }
+__name(setIndex, "setIndex");
 function sliceIndices(length, lo, hi, step) {
   let s = 1;
   if (step !== null) {
@@ -40158,18 +41713,19 @@ function sliceIndices(length, lo, hi, step) {
     if (step === 0) throw new BuiltinError("slice step cannot be zero");
     s = step;
   }
-  const clamp = (v, dflt, what) => {
+  const clamp = /* @__PURE__ */ __name((v, dflt, what) => {
     if (v === null) return dflt;
     if (typeof v !== "number") throw new BuiltinError(`slice ${what} must be an int, not "${typeName(v)}"`);
     let i = v < 0 ? v + length : v;
     if (s > 0) i = Math.min(Math.max(i, 0), length);
     else i = Math.min(Math.max(i, -1), length - 1);
     return i;
-  };
+  }, "clamp");
   const start = clamp(lo, s > 0 ? 0 : length - 1, "start");
   const stop = clamp(hi, s > 0 ? length : -1, "end");
   return { start, stop, step: s };
 }
+__name(sliceIndices, "sliceIndices");
 function slice(x, lo, hi, step) {
   let length;
   if (typeof x === "string") length = x.length;
@@ -40186,6 +41742,7 @@ function slice(x, lo, hi, step) {
   for (let i = r.start; r.step > 0 ? i < r.stop : i > r.stop; i += r.step) out.push(x.elems[i]);
   return x instanceof StarList ? new StarList(out) : new StarTuple(out);
 }
+__name(slice, "slice");
 function setAttribute(x, name, value) {
   if (isHasAttrs(x) && !(x instanceof Struct) && typeof x.setAttr === "function") {
     x.setAttr(name, value);
@@ -40193,6 +41750,7 @@ function setAttribute(x, name, value) {
   }
   throw new BuiltinError(`cannot set field "${name}" of immutable value of type "${typeName(x)}"`);
 }
+__name(setAttribute, "setAttribute");
 
 // src/starlark/list_methods.ts
 var LIST_METHODS = {
@@ -40264,6 +41822,7 @@ function range(s, start, end) {
   const r = sliceIndices(s.length, start ?? null, end ?? null, null);
   return [r.start, Math.max(r.start, r.stop)];
 }
+__name(range, "range");
 function stripChars(s, chars, left, right, name) {
   const strip = chars === void 0 || chars === null ? (c) => WHITESPACE.test(c) : /* @__PURE__ */ ((set) => (c) => set.includes(c))(expectString(chars, `${name}() argument "chars"`));
   let a = 0;
@@ -40272,6 +41831,7 @@ function stripChars(s, chars, left, right, name) {
   if (right) while (b > a && strip(s[b - 1])) b--;
   return s.slice(a, b);
 }
+__name(stripChars, "stripChars");
 function prefixes(v, name) {
   if (typeof v === "string") return [v];
   if (v instanceof StarTuple) {
@@ -40279,6 +41839,7 @@ function prefixes(v, name) {
   }
   throw new BuiltinError(`${name}() argument must be a string or a tuple of strings, not "${typeName(v)}"`);
 }
+__name(prefixes, "prefixes");
 function splitWhitespace(s, maxsplit, fromRight) {
   const words2 = [];
   if (!fromRight) {
@@ -40310,6 +41871,7 @@ function splitWhitespace(s, maxsplit, fromRight) {
   }
   return words2.reverse();
 }
+__name(splitWhitespace, "splitWhitespace");
 function split(s, call, fromRight) {
   const a = unpackArgs(call, ["sep?", "maxsplit?"]);
   const maxsplit = a.maxsplit === void 0 || a.maxsplit === null ? -1 : expectInt(a.maxsplit, `${call.name}() argument "maxsplit"`);
@@ -40347,6 +41909,7 @@ function split(s, call, fromRight) {
   call.thread.checkCollectionLength(parts2.length);
   return new StarList(parts2);
 }
+__name(split, "split");
 function find(s, call, fromRight, mustFind) {
   const a = unpackArgs(call, ["sub", "start?", "end?"]);
   const sub = expectString(a.sub ?? null, `${call.name}() argument "sub"`);
@@ -40359,6 +41922,7 @@ function find(s, call, fromRight, mustFind) {
   }
   return i + start;
 }
+__name(find, "find");
 function partition(s, call, fromRight) {
   const a = unpackArgs(call, ["sep"]);
   const sep4 = expectString(a.sep ?? null, `${call.name}() argument "sep"`);
@@ -40367,10 +41931,12 @@ function partition(s, call, fromRight) {
   if (i < 0) return fromRight ? new StarTuple(["", "", s]) : new StarTuple([s, "", ""]);
   return new StarTuple([s.slice(0, i), sep4, s.slice(i + sep4.length)]);
 }
+__name(partition, "partition");
 function test(s, call, pattern) {
   unpackArgs(call, []);
   return s.length > 0 && pattern.test(s);
 }
+__name(test, "test");
 function hasCased(s, upper) {
   let cased = false;
   for (const c of s) {
@@ -40381,6 +41947,7 @@ function hasCased(s, upper) {
   }
   return cased;
 }
+__name(hasCased, "hasCased");
 var STRING_METHODS = {
   capitalize(s, call) {
     unpackArgs(call, []);
@@ -40405,19 +41972,19 @@ var STRING_METHODS = {
     const region = s.slice(start, end);
     return prefixes(a.suffix ?? null, "endswith").some((p) => region.endsWith(p));
   },
-  find: (s, call) => find(s, call, false, false),
+  find: /* @__PURE__ */ __name((s, call) => find(s, call, false, false), "find"),
   format(s, call) {
     return strFormat(s, call.args, call.kwargs, call.thread);
   },
-  index: (s, call) => find(s, call, false, true),
-  isalnum: (s, call) => test(s, call, /^[\p{L}\p{N}]+$/u),
-  isalpha: (s, call) => test(s, call, new RegExp("^\\p{L}+$", "u")),
-  isdigit: (s, call) => test(s, call, new RegExp("^\\p{Nd}+$", "u")),
+  index: /* @__PURE__ */ __name((s, call) => find(s, call, false, true), "index"),
+  isalnum: /* @__PURE__ */ __name((s, call) => test(s, call, /^[\p{L}\p{N}]+$/u), "isalnum"),
+  isalpha: /* @__PURE__ */ __name((s, call) => test(s, call, new RegExp("^\\p{L}+$", "u")), "isalpha"),
+  isdigit: /* @__PURE__ */ __name((s, call) => test(s, call, new RegExp("^\\p{Nd}+$", "u")), "isdigit"),
   islower(s, call) {
     unpackArgs(call, []);
     return hasCased(s, false);
   },
-  isspace: (s, call) => test(s, call, /^\s+$/),
+  isspace: /* @__PURE__ */ __name((s, call) => test(s, call, /^\s+$/), "isspace"),
   istitle(s, call) {
     unpackArgs(call, []);
     let cased = false;
@@ -40465,7 +42032,7 @@ var STRING_METHODS = {
     const a = unpackArgs(call, ["chars?"]);
     return stripChars(s, a.chars, true, false, "lstrip");
   },
-  partition: (s, call) => partition(s, call, false),
+  partition: /* @__PURE__ */ __name((s, call) => partition(s, call, false), "partition"),
   removeprefix(s, call) {
     const a = unpackArgs(call, ["prefix"]);
     const prefix = expectString(a.prefix ?? null, 'removeprefix() argument "prefix"');
@@ -40489,15 +42056,15 @@ var STRING_METHODS = {
     if (replaced === n) return pieces.join(newText);
     return pieces.slice(0, replaced + 1).join(newText) + oldText + pieces.slice(replaced + 1).join(oldText);
   },
-  rfind: (s, call) => find(s, call, true, false),
-  rindex: (s, call) => find(s, call, true, true),
-  rpartition: (s, call) => partition(s, call, true),
-  rsplit: (s, call) => split(s, call, true),
+  rfind: /* @__PURE__ */ __name((s, call) => find(s, call, true, false), "rfind"),
+  rindex: /* @__PURE__ */ __name((s, call) => find(s, call, true, true), "rindex"),
+  rpartition: /* @__PURE__ */ __name((s, call) => partition(s, call, true), "rpartition"),
+  rsplit: /* @__PURE__ */ __name((s, call) => split(s, call, true), "rsplit"),
   rstrip(s, call) {
     const a = unpackArgs(call, ["chars?"]);
     return stripChars(s, a.chars, false, true, "rstrip");
   },
-  split: (s, call) => split(s, call, false),
+  split: /* @__PURE__ */ __name((s, call) => split(s, call, false), "split"),
   splitlines(s, call) {
     const a = unpackArgs(call, ["keepends?"]);
     const keep = a.keepends === void 0 ? false : expectBool(a.keepends, 'splitlines() argument "keepends"');
@@ -40552,6 +42119,7 @@ function bind(name, receiver, receiverType, method) {
   b.receiverType = receiverType;
   return b;
 }
+__name(bind, "bind");
 function getAttribute(x, name) {
   if (typeof x === "string") {
     if (!Object.hasOwn(STRING_METHODS, name)) return void 0;
@@ -40570,6 +42138,7 @@ function getAttribute(x, name) {
   if (isHasAttrs(x)) return x.getAttr(name);
   return void 0;
 }
+__name(getAttribute, "getAttribute");
 function attributeNames(x) {
   if (typeof x === "string") return Object.keys(STRING_METHODS).sort();
   if (x instanceof StarList) return Object.keys(LIST_METHODS).sort();
@@ -40577,6 +42146,7 @@ function attributeNames(x) {
   if (isHasAttrs(x)) return [...x.attrNames()].sort();
   return [];
 }
+__name(attributeNames, "attributeNames");
 function requireAttribute(x, name) {
   const v = getAttribute(x, name);
   if (v !== void 0) return v;
@@ -40587,24 +42157,28 @@ function requireAttribute(x, name) {
   }
   throw new BuiltinError(reason);
 }
+__name(requireAttribute, "requireAttribute");
 
 // src/starlark/builtins.ts
 function builtin(name, impl) {
   return [name, new Builtin(name, impl)];
 }
+__name(builtin, "builtin");
 function len(v) {
   if (typeof v === "string") return v.length;
   if (v instanceof StarList || v instanceof StarTuple) return v.elems.length;
   if (v instanceof StarDict) return v.size;
   return null;
 }
+__name(len, "len");
 function javaHash(s) {
   let h = 0;
   for (let i = 0; i < s.length; i++) h = Math.imul(31, h) + s.charCodeAt(i) | 0;
   return h;
 }
+__name(javaHash, "javaHash");
 function parseIntString(text, baseArg, call) {
-  const invalid = () => new BuiltinError(`int: invalid literal with base ${baseArg}: ${shortRepr(text)}`);
+  const invalid = /* @__PURE__ */ __name(() => new BuiltinError(`int: invalid literal with base ${baseArg}: ${shortRepr(text)}`), "invalid");
   if (baseArg !== 0 && (baseArg < 2 || baseArg > 36)) {
     throw new BuiltinError(`int: base must be 0 or between 2 and 36, not ${baseArg}`);
   }
@@ -40636,6 +42210,7 @@ function parseIntString(text, baseArg, call) {
   }
   return checkInt2(Number(negative ? -n : n));
 }
+__name(parseIntString, "parseIntString");
 function minMax(call, sign) {
   const a = unpackArgs(call, ["*args", "key?"]);
   const args = a.args.elems;
@@ -40643,7 +42218,7 @@ function minMax(call, sign) {
   const items = args.length === 1 ? elementsOf(args[0], `${call.name}() argument`) : args;
   if (items.length === 0) throw new BuiltinError(`${call.name}: argument is an empty sequence`);
   const key = a.key === void 0 || a.key === null ? null : a.key;
-  const keyOf = (v) => key === null ? v : call.thread.call(key, [v], /* @__PURE__ */ new Map(), call.pos);
+  const keyOf = /* @__PURE__ */ __name((v) => key === null ? v : call.thread.call(key, [v], /* @__PURE__ */ new Map(), call.pos), "keyOf");
   return whileIterating(args.length === 1 ? args[0] : null, () => {
     let best = items[0];
     let bestKey = keyOf(best);
@@ -40657,6 +42232,7 @@ function minMax(call, sign) {
     return best;
   });
 }
+__name(minMax, "minMax");
 function sorted(call) {
   const a = unpackArgs(call, ["iterable", "*", "key?", "reverse?"]);
   const items = elementsOf(a.iterable ?? null, "sorted() argument");
@@ -40669,6 +42245,7 @@ function sorted(call) {
   order.sort((i, j) => reverse ? compare(keys[j], keys[i]) : compare(keys[i], keys[j]));
   return new StarList(order.map((i) => items[i]));
 }
+__name(sorted, "sorted");
 function range2(call) {
   const a = unpackArgs(call, ["start_or_stop", "stop?", "step?"]);
   let start = 0;
@@ -40689,6 +42266,7 @@ function range2(call) {
   for (let i = 0; i < count; i++) out[i] = start + i * step;
   return new StarList(out);
 }
+__name(range2, "range");
 function fail2(call) {
   const a = unpackArgs(call, ["*args", "msg?", "attr?", "sep?"]);
   const sep4 = a.sep === void 0 ? " " : expectString(a.sep, 'fail() argument "sep"');
@@ -40698,6 +42276,7 @@ function fail2(call) {
   if (a.attr !== void 0 && a.attr !== null) message = `attribute ${str(a.attr, 1e3)}: ${message}`;
   throw new BuiltinError(`fail: ${message}`);
 }
+__name(fail2, "fail");
 function select(call) {
   const a = unpackArgs(call, ["x", "no_match_error?"]);
   const x = a.x ?? null;
@@ -40717,6 +42296,7 @@ function select(call) {
   branches.frozen = true;
   return new Select([{ kind: "select", branches, noMatchError: noMatch, pos: call.pos }], "+", call.pos);
 }
+__name(select, "select");
 var UNIVERSE = new Map([
   ["None", null],
   ["True", true],
@@ -40889,6 +42469,7 @@ function freeze(root) {
     }
   }
 }
+__name(freeze, "freeze");
 
 // src/starlark/select.ts
 var DEFAULT_CONDITION = /^(@{0,2})\/\/conditions:default$/;
@@ -40896,6 +42477,7 @@ var MAX_RESOLVE_DEPTH = 1e3;
 function isDefaultCondition(key) {
   return typeof key === "string" && DEFAULT_CONDITION.test(key);
 }
+__name(isDefaultCondition, "isDefaultCondition");
 function partsOf(v, op) {
   if (v instanceof Select) {
     if (v.op !== op && v.parts.length > 1) {
@@ -40907,6 +42489,7 @@ function partsOf(v, op) {
   if (!ok) throw new BuiltinError(`unsupported operand type(s) for ${op}: "select" and "${typeName(v)}"`);
   return [{ kind: "value", value: v }];
 }
+__name(partsOf, "partsOf");
 function combineSelect(op, x, y, pos, maxParts) {
   const left = partsOf(x, op);
   const right = partsOf(y, op);
@@ -40914,9 +42497,11 @@ function combineSelect(op, x, y, pos, maxParts) {
   if (n > maxParts) throw new BuiltinError(`select() combination of ${n} parts exceeds the limit of ${maxParts}`);
   return new Select([...left, ...right], op, pos);
 }
+__name(combineSelect, "combineSelect");
 function resolveSelects(value, matches, options = {}) {
   return resolve(value, { matches, options, done: /* @__PURE__ */ new Map() }, 0);
 }
+__name(resolveSelects, "resolveSelects");
 function resolve(v, r, depth) {
   if (v === null || typeof v !== "object") return v;
   const done = r.done.get(v);
@@ -40950,6 +42535,7 @@ function resolve(v, r, depth) {
   r.done.set(v, out);
   return out;
 }
+__name(resolve, "resolve");
 function resolveSelect(s, r, depth) {
   let acc;
   for (const part of s.parts) {
@@ -40959,6 +42545,7 @@ function resolveSelect(s, r, depth) {
   }
   return acc ?? null;
 }
+__name(resolveSelect, "resolveSelect");
 function concat(x, y, s) {
   if (x instanceof StarList && y instanceof StarList) return new StarList(x.elems.concat(y.elems));
   if (x instanceof StarTuple && y instanceof StarTuple) return new StarTuple(x.elems.concat(y.elems));
@@ -40973,6 +42560,7 @@ function concat(x, y, s) {
     s.pos
   );
 }
+__name(concat, "concat");
 function chooseBranch(part, matches, options) {
   let fallback;
   const matched = [];
@@ -41005,6 +42593,7 @@ function chooseBranch(part, matches, options) {
     part.pos
   );
 }
+__name(chooseBranch, "chooseBranch");
 
 // src/starlark/evaluator.ts
 var NORMAL = 0;
@@ -41015,11 +42604,13 @@ function located(e, pos, thread) {
   if (e instanceof BuiltinError) return new StarlarkError(e.message, pos, thread.callStackAt(pos));
   return e;
 }
+__name(located, "located");
 function execModule(mod, module, thread) {
   const env = { slots: new Array(mod.numSlots), parent: null };
   const fr = { thread, module, env, returnValue: null };
   execBlock(mod.stmts, fr);
 }
+__name(execModule, "execModule");
 function execBlock(stmts, fr) {
   for (let i = 0; i < stmts.length; i++) {
     const sig = execStmt(stmts[i], fr);
@@ -41027,6 +42618,7 @@ function execBlock(stmts, fr) {
   }
   return NORMAL;
 }
+__name(execBlock, "execBlock");
 function execStmt(s, fr) {
   fr.thread.pos = s.pos;
   switch (s.kind) {
@@ -41066,6 +42658,7 @@ function execStmt(s, fr) {
       return NORMAL;
   }
 }
+__name(execStmt, "execStmt");
 function execFor(vars, iterableExpr, body, pos, fr) {
   const thread = fr.thread;
   const iterable = evalExpr(iterableExpr, fr);
@@ -41090,6 +42683,7 @@ function execFor(vars, iterableExpr, body, pos, fr) {
   }
   return NORMAL;
 }
+__name(execFor, "execFor");
 function execLoad(s, fr) {
   const thread = fr.thread;
   const load = fr.module.load;
@@ -41109,15 +42703,18 @@ function execLoad(s, fr) {
     setVariable(b.local, v, fr);
   }
 }
+__name(execLoad, "execLoad");
 function makeFunction(code, fr) {
   const defaults = code.defaults.map((d) => d === null ? void 0 : evalExpr(d, fr));
   return new StarFunction(code, defaults, fr.env, fr.module);
 }
+__name(makeFunction, "makeFunction");
 function envAt(fr, depth) {
   let env = fr.env;
   for (let i = 0; i < depth; i++) env = env.parent;
   return env;
 }
+__name(envAt, "envAt");
 function lookup(id, fr) {
   const ref = id.ref;
   if (ref === null) throw new BuiltinError(`internal error: unresolved name "${id.name}"`);
@@ -41143,6 +42740,7 @@ function lookup(id, fr) {
   if (v === void 0) throw new BuiltinError(`local variable "${id.name}" referenced before assignment`);
   return v;
 }
+__name(lookup, "lookup");
 function setVariable(id, v, fr) {
   const ref = id.ref;
   if (ref === null) throw new BuiltinError(`internal error: unresolved name "${id.name}"`);
@@ -41160,6 +42758,7 @@ function setVariable(id, v, fr) {
       throw new BuiltinError(`cannot assign to builtin "${id.name}"`);
   }
 }
+__name(setVariable, "setVariable");
 function assign(target, v, fr) {
   try {
     switch (target.kind) {
@@ -41191,6 +42790,7 @@ function assign(target, v, fr) {
     throw located(e, target.pos, fr.thread);
   }
 }
+__name(assign, "assign");
 function augmentedAssign(op, target, valueExpr, pos, fr) {
   const binop = op.slice(0, -1);
   const thread = fr.thread;
@@ -41231,6 +42831,7 @@ function augmentedAssign(op, target, valueExpr, pos, fr) {
   }
   throw new StarlarkError("invalid augmented assignment target", target.pos, thread.callStackAt(target.pos));
 }
+__name(augmentedAssign, "augmentedAssign");
 function inPlaceOp(op, x, y, pos, thread) {
   try {
     if (op === "+" && x instanceof StarList && (y instanceof StarList || y instanceof StarTuple)) {
@@ -41251,12 +42852,14 @@ function inPlaceOp(op, x, y, pos, thread) {
     throw located(e, pos, thread);
   }
 }
+__name(inPlaceOp, "inPlaceOp");
 function applyBinary(op, x, y, pos, thread) {
   if ((op === "+" || op === "|") && (x instanceof Select || y instanceof Select)) {
     return combineSelect(op, x, y, pos, thread.limits.maxCollectionLength);
   }
   return binaryOp(op, x, y, thread);
 }
+__name(applyBinary, "applyBinary");
 function evalExpr(e, fr) {
   const thread = fr.thread;
   if (++thread.steps > thread.limits.maxSteps) throw located(thread.stepsExceeded(), e.pos, thread);
@@ -41321,11 +42924,12 @@ function evalExpr(e, fr) {
     throw located(err, e.pos, thread);
   }
 }
+__name(evalExpr, "evalExpr");
 function evalComprehension(e, fr) {
   const list = e.body !== null ? [] : null;
   const dict = e.entry !== null ? new StarDict() : null;
   const thread = fr.thread;
-  const emit = () => {
+  const emit = /* @__PURE__ */ __name(() => {
     if (list !== null && e.body !== null) {
       list.push(evalExpr(e.body, fr));
       if (list.length > thread.limits.maxCollectionLength) thread.checkCollectionLength(list.length);
@@ -41339,8 +42943,8 @@ function evalComprehension(e, fr) {
         throw located(err, e.entry.key.pos, thread);
       }
     }
-  };
-  const clause = (i) => {
+  }, "emit");
+  const clause = /* @__PURE__ */ __name((i) => {
     if (i === e.clauses.length) return emit();
     const c = e.clauses[i];
     if (c.kind === "if") {
@@ -41365,14 +42969,16 @@ function evalComprehension(e, fr) {
     } finally {
       if (guarded !== null) guarded.iterating--;
     }
-  };
+  }, "clause");
   clause(0);
   return list !== null ? new StarList(list) : dict;
 }
+__name(evalComprehension, "evalComprehension");
 function calleeName(fn) {
   if (fn instanceof StarFunction || fn instanceof Builtin) return fn.name;
   return typeName(fn);
 }
+__name(calleeName, "calleeName");
 function evalCall(e, fr) {
   const fn = evalExpr(e.callee, fr);
   const args = [];
@@ -41412,6 +43018,7 @@ function evalCall(e, fr) {
   }
   return callValue(thread, fn, args, kwargs, e.pos);
 }
+__name(evalCall, "evalCall");
 function callValue(thread, fn, args, kwargs, pos) {
   if (fn instanceof Builtin) {
     const call = { args, kwargs, pos, callStack: thread.callStackAt(pos), name: fn.name, thread };
@@ -41441,9 +43048,11 @@ function callValue(thread, fn, args, kwargs, pos) {
     thread.frames.pop();
   }
 }
+__name(callValue, "callValue");
 function plural2(n, word) {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
+__name(plural2, "plural");
 function bindArguments(fn, args, kwargs) {
   const code = fn.code;
   const name = `${code.name}()`;
@@ -41484,6 +43093,7 @@ function bindArguments(fn, args, kwargs) {
   if (missing.length > 1) throw new BuiltinError(`${name} missing mandatory arguments ${missing.join(", ")}`);
   return slots;
 }
+__name(bindArguments, "bindArguments");
 
 // src/starlark/tokens.ts
 var KEYWORDS = /* @__PURE__ */ new Set([
@@ -41589,6 +43199,7 @@ function describeToken(tok) {
       return "end of file";
   }
 }
+__name(describeToken, "describeToken");
 
 // src/starlark/lexer.ts
 var OPERATOR_SET = new Set(OPERATORS);
@@ -41607,15 +43218,19 @@ var SIMPLE_ESCAPES = {
 function isIdentStart(c) {
   return c >= "a" && c <= "z" || c >= "A" && c <= "Z" || c === "_";
 }
+__name(isIdentStart, "isIdentStart");
 function isIdentChar(c) {
   return isIdentStart(c) || c >= "0" && c <= "9";
 }
+__name(isIdentChar, "isIdentChar");
 function isDigit(c) {
   return c >= "0" && c <= "9";
 }
+__name(isDigit, "isDigit");
 function isHexDigit(c) {
   return isDigit(c) || c >= "a" && c <= "f" || c >= "A" && c <= "F";
 }
+__name(isHexDigit, "isHexDigit");
 function describeChar(c) {
   const code = c.codePointAt(0) ?? 0;
   if (code < 32 || code === 127 || code > 126) {
@@ -41623,10 +43238,15 @@ function describeChar(c) {
   }
   return `'${c}'`;
 }
+__name(describeChar, "describeChar");
 function tokenize(file, source) {
   return new Lexer(file, source).run();
 }
+__name(tokenize, "tokenize");
 var Lexer = class {
+  static {
+    __name(this, "Lexer");
+  }
   file;
   src;
   tokens = [];
@@ -41979,7 +43599,11 @@ function parseFile(file, source) {
   const tokens = tokenize(file, source);
   return new Parser(file, tokens).parseModule();
 }
+__name(parseFile, "parseFile");
 var Parser = class {
+  static {
+    __name(this, "Parser");
+  }
   file;
   toks;
   p = 0;
@@ -42659,6 +44283,7 @@ function startOf(e) {
     }
   }
 }
+__name(startOf, "startOf");
 function describeExpr(e) {
   switch (e.kind) {
     case "Literal":
@@ -42682,11 +44307,13 @@ function describeExpr(e) {
       return "this expression";
   }
 }
+__name(describeExpr, "describeExpr");
 
 // src/starlark/resolver.ts
 function resolveModule(mod, isPredeclared, isUniversal) {
   new Resolver(isPredeclared, isUniversal).resolveModule(mod);
 }
+__name(resolveModule, "resolveModule");
 function targetNames(target, bind2) {
   if (target.kind === "Ident") {
     bind2(target);
@@ -42694,6 +44321,7 @@ function targetNames(target, bind2) {
     for (const e of target.elems) targetNames(e, bind2);
   }
 }
+__name(targetNames, "targetNames");
 function boundNames(stmts, bind2) {
   for (const s of stmts) {
     switch (s.kind) {
@@ -42719,7 +44347,11 @@ function boundNames(stmts, bind2) {
     }
   }
 }
+__name(boundNames, "boundNames");
 var Resolver = class {
+  static {
+    __name(this, "Resolver");
+  }
   isPredeclared;
   isUniversal;
   globals = /* @__PURE__ */ new Set();
@@ -42816,9 +44448,9 @@ var Resolver = class {
   function(name, pos, params, body, result, enclosing) {
     const fn = { depth: enclosing.fn.depth + 1, numSlots: 0 };
     const block = { kind: "function", names: /* @__PURE__ */ new Map(), parent: enclosing, fn };
-    const declare = (n) => {
+    const declare = /* @__PURE__ */ __name((n) => {
       if (!block.names.has(n)) block.names.set(n, fn.numSlots++);
-    };
+    }, "declare");
     const paramNames = [];
     const defaults = [];
     let numPositional = -1;
@@ -42945,6 +44577,9 @@ var DEFAULT_LIMITS = {
   maxCollectionLength: 1e6
 };
 var Thread = class {
+  static {
+    __name(this, "Thread");
+  }
   limits;
   print;
   steps = 0;
@@ -43000,6 +44635,7 @@ function stripUndefined(limits) {
   }
   return out;
 }
+__name(stripUndefined, "stripUndefined");
 
 // src/starlark/exec.ts
 function execFile2(options) {
@@ -43020,9 +44656,11 @@ function execFile2(options) {
     return new Map(module.globals);
   });
 }
+__name(execFile2, "execFile");
 function isStackOverflow(e) {
   return e instanceof RangeError && /call stack|string length|array length/i.test(e.message);
 }
+__name(isStackOverflow, "isStackOverflow");
 function guardStack(file, thread, body) {
   try {
     return body();
@@ -43032,6 +44670,7 @@ function guardStack(file, thread, body) {
     throw new StarlarkError("evaluation is nested too deeply (JavaScript stack or memory exhausted)", pos);
   }
 }
+__name(guardStack, "guardStack");
 
 // src/workspace/glob.ts
 import { readdirSync as readdirSync2 } from "node:fs";
@@ -43045,10 +44684,11 @@ function isPackageDir(abs) {
     return false;
   }
 }
+__name(isPackageDir, "isPackageDir");
 function listPackageFiles(pkgDir) {
   const files = [];
   const dirs = [];
-  const walk = (rel) => {
+  const walk = /* @__PURE__ */ __name((rel) => {
     const abs = rel === "" ? pkgDir : join15(pkgDir, rel);
     for (const ent of readdirSync2(abs, { withFileTypes: true })) {
       const childRel = rel === "" ? ent.name : `${rel}/${ent.name}`;
@@ -43062,12 +44702,13 @@ function listPackageFiles(pkgDir) {
         files.push(childRel);
       }
     }
-  };
+  }, "walk");
   walk("");
   files.sort();
   dirs.sort();
   return { files, dirs };
 }
+__name(listPackageFiles, "listPackageFiles");
 function segmentToRegex(seg) {
   let out = "";
   for (const ch of seg) {
@@ -43077,6 +44718,7 @@ function segmentToRegex(seg) {
   }
   return out;
 }
+__name(segmentToRegex, "segmentToRegex");
 function globToRegExp(pattern) {
   const segs = pattern.split("/");
   let re = "";
@@ -43090,6 +44732,7 @@ function globToRegExp(pattern) {
   });
   return new RegExp(`^${re}$`);
 }
+__name(globToRegExp, "globToRegExp");
 function validateGlobPattern(pattern) {
   if (pattern === "") return "empty pattern";
   if (pattern.startsWith("/")) return `pattern "${pattern}" must be relative to the package`;
@@ -43097,6 +44740,7 @@ function validateGlobPattern(pattern) {
   if (pattern.split("/").some((s) => s !== "**" && s.includes("**"))) return `recursive wildcard must be its own segment in "${pattern}"`;
   return void 0;
 }
+__name(validateGlobPattern, "validateGlobPattern");
 function matchGlob(listing, include, exclude, excludeDirectories) {
   const inc = include.map(globToRegExp);
   const exc = exclude.map(globToRegExp);
@@ -43104,6 +44748,7 @@ function matchGlob(listing, include, exclude, excludeDirectories) {
   const out = candidates.filter((p) => inc.some((r) => r.test(p)) && !exc.some((r) => r.test(p)));
   return [...new Set(out)].sort();
 }
+__name(matchGlob, "matchGlob");
 
 // src/workspace/modules.ts
 var REPO_ALIASES = {
@@ -43165,9 +44810,11 @@ var MODULES = {
 function canonicalRepo(repo) {
   return REPO_ALIASES[repo] ?? repo;
 }
+__name(canonicalRepo, "canonicalRepo");
 function knownModule(repo, pkg, name) {
   return MODULES[`@${canonicalRepo(repo)}//${pkg}:${name}`];
 }
+__name(knownModule, "knownModule");
 var KWARGS_HELPERS = {
   "@tar.bzl//tar:mtree.bzl": ["mutate"],
   "@tar.bzl//:tar.bzl": ["mutate"],
@@ -43176,15 +44823,17 @@ var KWARGS_HELPERS = {
 function isKwargsHelper(repo, pkg, name, symbol) {
   return KWARGS_HELPERS[`@${canonicalRepo(repo)}//${pkg}:${name}`]?.includes(symbol) ?? false;
 }
+__name(isKwargsHelper, "isKwargsHelper");
 
 // src/workspace/bzl_env.ts
 function anyAttrs(typeName2) {
   return {
     typeName: typeName2,
-    getAttr: (name) => new Builtin(`${typeName2}.${name}`, () => null),
-    attrNames: () => []
+    getAttr: /* @__PURE__ */ __name((name) => new Builtin(`${typeName2}.${name}`, () => null), "getAttr"),
+    attrNames: /* @__PURE__ */ __name(() => [], "attrNames")
   };
 }
+__name(anyAttrs, "anyAttrs");
 var PROVIDER_NAMES = [
   "DefaultInfo",
   "OutputGroupInfo",
@@ -43269,9 +44918,13 @@ function bzlPredeclared(file, hooks) {
   );
   return g;
 }
+__name(bzlPredeclared, "bzlPredeclared");
 
 // src/workspace/label_value.ts
 var LabelValue = class _LabelValue {
+  static {
+    __name(this, "LabelValue");
+  }
   typeName = "Label";
   label;
   constructor(label) {
@@ -43334,6 +44987,7 @@ function labelBuiltin(where) {
     }
   });
 }
+__name(labelBuiltin, "labelBuiltin");
 
 // src/workspace/module_file.ts
 import { existsSync as existsSync2, readFileSync } from "node:fs";
@@ -43355,15 +45009,18 @@ function toPlain(v, what) {
   if (v instanceof LabelValue) return v.str();
   throw new BuiltinError(`${what}: a ${typeName(v)} cannot be an attribute value`);
 }
+__name(toPlain, "toPlain");
 function fromStringList(items) {
   return new StarList([...items]);
 }
+__name(fromStringList, "fromStringList");
 function kwargString(call, name) {
   const v = call.kwargs.get(name);
   if (v === void 0) throw new BuiltinError(`${call.name}() missing mandatory argument "${name}"`);
   if (typeof v !== "string") throw new BuiltinError(`${call.name}(): "${name}" must be a string, got ${typeName(v)}`);
   return v;
 }
+__name(kwargString, "kwargString");
 function stringListArg(call, name, index) {
   const v = call.kwargs.get(name) ?? call.args[index];
   if (v === void 0 || v === null) return void 0;
@@ -43375,6 +45032,7 @@ function stringListArg(call, name, index) {
     return e;
   });
 }
+__name(stringListArg, "stringListArg");
 
 // src/workspace/module_file.ts
 function optionalString(call, name) {
@@ -43383,6 +45041,7 @@ function optionalString(call, name) {
   if (typeof v !== "string") throw new BuiltinError(`${call.name}(): "${name}" must be a string`);
   return v;
 }
+__name(optionalString, "optionalString");
 var MODULE_NOOPS = [
   "module",
   "register_toolchains",
@@ -43407,7 +45066,7 @@ var WORKSPACE_NOOPS = [
 ];
 function readModuleFile(root) {
   const info = { deps: /* @__PURE__ */ new Map(), pulls: /* @__PURE__ */ new Map(), visibleRepos: /* @__PURE__ */ new Map() };
-  const recordPull = (call) => {
+  const recordPull = /* @__PURE__ */ __name((call) => {
     const name = kwargString(call, "name");
     const image = kwargString(call, "image");
     const digest = optionalString(call, "digest");
@@ -43417,11 +45076,12 @@ function readModuleFile(root) {
     const existing = info.pulls.get(name);
     if (existing) throw new BuiltinError(`${call.name}(name = "${name}") is already declared at ${formatPos(existing.pos)}`);
     info.pulls.set(name, { name, image, digest, tag, platforms: stringListArg(call, "platforms", -1) ?? [], pos });
-  };
+  }, "recordPull");
   readModule(root, info, recordPull);
   readWorkspace(root, recordPull);
   return info;
 }
+__name(readModuleFile, "readModuleFile");
 function readModule(root, info, recordPull) {
   const path = join16(root, "MODULE.bazel");
   if (!existsSync2(path)) return;
@@ -43446,11 +45106,11 @@ function readModule(root, info, recordPull) {
       const isOci = /^@@?rules_oci\/\/oci:extensions\.bzl$/.test(file) && extName === "oci";
       const proxy = {
         typeName: "module_extension_proxy",
-        getAttr: (tag) => new Builtin(tag, (c) => {
+        getAttr: /* @__PURE__ */ __name((tag) => new Builtin(tag, (c) => {
           if (isOci && tag === "pull") recordPull(c);
           return null;
-        }),
-        attrNames: () => []
+        }), "getAttr"),
+        attrNames: /* @__PURE__ */ __name(() => [], "attrNames")
       };
       return proxy;
     })
@@ -43488,6 +45148,7 @@ function readModule(root, info, recordPull) {
   );
   execFile2({ file: "MODULE.bazel", source: readFileSync(path, "utf8"), predeclared });
 }
+__name(readModule, "readModule");
 function readWorkspace(root, recordPull) {
   const file = ["WORKSPACE.bazel", "WORKSPACE"].find((f) => existsSync2(join16(root, f)));
   if (!file) return;
@@ -43495,15 +45156,15 @@ function readWorkspace(root, recordPull) {
     recordPull(call);
     return null;
   });
-  const globals = () => {
+  const globals = /* @__PURE__ */ __name(() => {
     const g = /* @__PURE__ */ new Map();
     for (const name of WORKSPACE_NOOPS) g.set(name, new Builtin(name, () => null));
-    const native = { typeName: "native", getAttr: (n) => new Builtin(n, () => null), attrNames: () => [] };
+    const native = { typeName: "native", getAttr: /* @__PURE__ */ __name((n) => new Builtin(n, () => null), "getAttr"), attrNames: /* @__PURE__ */ __name(() => [], "attrNames") };
     g.set("native", native);
     return g;
-  };
+  }, "globals");
   const loaded = /* @__PURE__ */ new Map();
-  const load = (module, pos) => {
+  const load = /* @__PURE__ */ __name((module, pos) => {
     let label;
     try {
       label = parseLabel(module);
@@ -43522,10 +45183,14 @@ function readWorkspace(root, recordPull) {
     const result = execFile2({ file: label.path, source: readFileSync(abs, "utf8"), predeclared: globals(), load });
     loaded.set(key, result);
     return result;
-  };
+  }, "load");
   execFile2({ file, source: readFileSync(join16(root, file), "utf8"), predeclared: globals(), load });
 }
+__name(readWorkspace, "readWorkspace");
 var AnySymbols = class extends Map {
+  static {
+    __name(this, "AnySymbols");
+  }
   #make;
   constructor(make) {
     super();
@@ -43568,6 +45233,7 @@ function cpuMatches(cpu, p) {
   if (want.arch !== p.architecture) return false;
   return want.variant === void 0 || want.variant === (p.variant ?? (p.architecture === "arm" ? "v7" : void 0));
 }
+__name(cpuMatches, "cpuMatches");
 function constraintHolds(label, p) {
   const repo = canonicalRepo(label.repo);
   if (repo === "platforms" && label.pkg === "os") return (OS_NAMES[label.name] ?? label.name) === p.os;
@@ -43579,6 +45245,7 @@ function constraintHolds(label, p) {
   }
   return void 0;
 }
+__name(constraintHolds, "constraintHolds");
 function platformMatchesSelectKey(label, setting, config) {
   const p = normalizePlatform(config.platform ?? hostPlatform());
   const direct = constraintHolds(label, p);
@@ -43593,6 +45260,7 @@ function platformMatchesSelectKey(label, setting, config) {
   }
   return false;
 }
+__name(platformMatchesSelectKey, "platformMatchesSelectKey");
 function parseConstraint(text, at) {
   try {
     return parseLabel(text, at.repo, at.pkg);
@@ -43600,6 +45268,7 @@ function parseConstraint(text, at) {
     return void 0;
   }
 }
+__name(parseConstraint, "parseConstraint");
 function platformFromConstraints(labels) {
   const out = {};
   for (const l of labels) {
@@ -43615,6 +45284,7 @@ function platformFromConstraints(labels) {
   }
   return out;
 }
+__name(platformFromConstraints, "platformFromConstraints");
 function goPlatformLabel(l) {
   const repo = canonicalRepo(l.repo);
   if (repo !== "rules_go" || l.pkg !== "go/toolchain" && l.pkg !== "go/platform") return void 0;
@@ -43622,6 +45292,7 @@ function goPlatformLabel(l) {
   if (!m) return void 0;
   return normalizePlatform({ os: m[1] ?? "", architecture: m[2] ?? "" });
 }
+__name(goPlatformLabel, "goPlatformLabel");
 
 // src/workspace/workspace.ts
 var BUILD_FILES2 = ["BUILD.bazel", "BUILD"];
@@ -43648,6 +45319,9 @@ var NATIVE_RULES = [
   "py_test"
 ];
 var Workspace = class {
+  static {
+    __name(this, "Workspace");
+  }
   root;
   #log;
   #packages = /* @__PURE__ */ new Map();
@@ -43683,8 +45357,8 @@ var Workspace = class {
         file: displayFile,
         source: readFileSync2(buildFile, "utf8"),
         predeclared: this.#buildGlobals(),
-        load: (module, pos) => this.#load(module, pos, "", pkg),
-        print: (msg, pos) => this.#log.info(`${formatPos(pos)}: ${msg}`)
+        load: /* @__PURE__ */ __name((module, pos) => this.#load(module, pos, "", pkg), "load"),
+        print: /* @__PURE__ */ __name((msg, pos) => this.#log.info(`${formatPos(pos)}: ${msg}`), "print")
       });
     } finally {
       this.#scope = outer;
@@ -43695,7 +45369,7 @@ var Workspace = class {
   /** Every package (directory with a BUILD file) at or below `prefix`. */
   packagesUnder(prefix) {
     const out = [];
-    const walk = (rel) => {
+    const walk = /* @__PURE__ */ __name((rel) => {
       const abs = join17(this.root, rel);
       if (this.#buildFileOf(rel)) out.push(rel);
       let entries;
@@ -43708,7 +45382,7 @@ var Workspace = class {
         if (!e.isDirectory() || SKIP_DIRS.has(e.name) || rel === "" && e.name.startsWith("bazel-")) continue;
         walk(rel === "" ? e.name : `${rel}/${e.name}`);
       }
-    };
+    }, "walk");
     if (!existsSync3(join17(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
     walk(prefix);
     return out.sort();
@@ -43720,9 +45394,9 @@ var Workspace = class {
    */
   expandPattern(text, cwdPkg) {
     const t = text.trim();
-    const fail3 = (msg) => {
+    const fail3 = /* @__PURE__ */ __name((msg) => {
       throw new BuildError(`invalid target "${text}": ${msg}`);
-    };
+    }, "fail");
     const recursive = /^(\/\/)?(.*?)\/?\.\.\.(:(all|\*|all-targets))?$/.exec(t);
     if (recursive && !t.startsWith("@")) {
       const base = recursive[1] ? recursive[2] ?? "" : [cwdPkg, recursive[2]].filter((s) => s !== "" && s !== void 0).join("/");
@@ -43941,7 +45615,7 @@ var Workspace = class {
     const g = /* @__PURE__ */ new Map();
     for (const kind of NATIVE_RULES) g.set(kind, this.#ruleBuiltin(kind, kind, "native"));
     g.set("glob", new Builtin("glob", (call) => this.#glob(call)));
-    const noop = (name) => new Builtin(name, () => null);
+    const noop = /* @__PURE__ */ __name((name) => new Builtin(name, () => null), "noop");
     for (const name of ["package", "licenses", "exports_files", "package_group", "workspace"]) g.set(name, noop(name));
     g.set("package_name", new Builtin("package_name", () => this.#currentPkg("package_name()").name));
     g.set("repository_name", new Builtin("repository_name", () => "@"));
@@ -43979,7 +45653,7 @@ var Workspace = class {
   /** Globals of a .bzl file: `native` for macros, Label relative to the .bzl's package, rule(), ... */
   #bzlGlobals(file) {
     const g = bzlPredeclared(file.toString(), {
-      customRule: (_hint, call) => this.#recordTarget("custom_rule", file.toString(), call)
+      customRule: /* @__PURE__ */ __name((_hint, call) => this.#recordTarget("custom_rule", file.toString(), call), "customRule")
     });
     const native = this.#buildGlobals();
     native.delete("Label");
@@ -44028,8 +45702,8 @@ var Workspace = class {
         file: label.path,
         source: readFileSync2(abs, "utf8"),
         predeclared: this.#bzlGlobals(label),
-        load: (m, p) => this.#load(m, p, label.repo, label.pkg),
-        print: (msg, p) => this.#log.info(`${formatPos(p)}: ${msg}`)
+        load: /* @__PURE__ */ __name((m, p) => this.#load(m, p, label.repo, label.pkg), "load"),
+        print: /* @__PURE__ */ __name((msg, p) => this.#log.info(`${formatPos(p)}: ${msg}`), "print")
       });
       this.#bzl.set(key, globals);
       return globals;
@@ -44045,13 +45719,15 @@ function ruleDict(t) {
   for (const [k, v] of t.attrs) d.set(k, v);
   return d;
 }
+__name(ruleDict, "ruleDict");
 function nativeModule(globals) {
   return {
     typeName: "native",
-    getAttr: (name) => globals.get(name),
-    attrNames: () => [...globals.keys()].sort()
+    getAttr: /* @__PURE__ */ __name((name) => globals.get(name), "getAttr"),
+    attrNames: /* @__PURE__ */ __name(() => [...globals.keys()].sort(), "attrNames")
   };
 }
+__name(nativeModule, "nativeModule");
 
 // src/workspace/root.ts
 import { existsSync as existsSync4, statSync as statSync4 } from "node:fs";
@@ -44073,6 +45749,7 @@ function findWorkspaceRoot(start) {
     dir = parent;
   }
 }
+__name(findWorkspaceRoot, "findWorkspaceRoot");
 
 // src/publish/registry.ts
 import { readFile as readFile7 } from "node:fs/promises";
@@ -44086,6 +45763,7 @@ var PROGRESS_INTERVAL_MS = 1e4;
 function mib(n) {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
+__name(mib, "mib");
 function withByteProgress(source, size, what, log, intervalMs = PROGRESS_INTERVAL_MS) {
   let sent = 0;
   let last = Date.now();
@@ -44103,6 +45781,7 @@ function withByteProgress(source, size, what, log, intervalMs = PROGRESS_INTERVA
   source.on("error", (err) => tap.destroy(err));
   return source.pipe(tap);
 }
+__name(withByteProgress, "withByteProgress");
 async function withHeartbeat(work, running, log, verb, intervalMs = PROGRESS_INTERVAL_MS) {
   const timer = setInterval(() => {
     const now = Date.now();
@@ -44115,6 +45794,7 @@ async function withHeartbeat(work, running, log, verb, intervalMs = PROGRESS_INT
     clearInterval(timer);
   }
 }
+__name(withHeartbeat, "withHeartbeat");
 
 // src/registry/push.ts
 var NON_DISTRIBUTABLE = /(\.foreign\.|\.nondistributable\.)/;
@@ -44126,6 +45806,7 @@ async function readBytes(store, d, what) {
   for await (const c of store.open(d.digest)) chunks.push(c);
   return new Uint8Array(Buffer.concat(chunks));
 }
+__name(readBytes, "readBytes");
 function parseJson(bytes2, what) {
   try {
     return JSON.parse(Buffer.from(bytes2).toString("utf8"));
@@ -44133,10 +45814,11 @@ function parseJson(bytes2, what) {
     throw new Error(`${what} is not valid JSON: ${err.message}`);
   }
 }
+__name(parseJson, "parseJson");
 async function forEachLimit(items, limit, fn) {
   let next = 0;
   let failure;
-  const worker = async () => {
+  const worker = /* @__PURE__ */ __name(async () => {
     while (failure === void 0 && next < items.length) {
       const item = items[next++];
       try {
@@ -44145,10 +45827,11 @@ async function forEachLimit(items, limit, fn) {
         failure ??= { err };
       }
     }
-  };
+  }, "worker");
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   if (failure) throw failure.err;
 }
+__name(forEachLimit, "forEachLimit");
 function remoteOpener(source, digest) {
   return () => {
     const out = new PassThrough();
@@ -44163,6 +45846,7 @@ function remoteOpener(source, digest) {
     return out;
   };
 }
+__name(remoteOpener, "remoteOpener");
 async function pushImage(client, store, repo, root, tags, opts = {}) {
   for (const t of tags) validateTag(t);
   const log = opts.log ?? (() => {
@@ -44172,7 +45856,7 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
   const seenManifests = /* @__PURE__ */ new Set();
   const layers = /* @__PURE__ */ new Map();
   const configs = /* @__PURE__ */ new Map();
-  const visit = async (d, depth) => {
+  const visit = /* @__PURE__ */ __name(async (d, depth) => {
     if (seenManifests.has(d.digest)) return;
     if (depth > 4) throw new Error(`image graph under ${root.digest} is nested too deeply`);
     seenManifests.add(d.digest);
@@ -44199,7 +45883,7 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
       throw new Error(`${d.digest}: unsupported manifest media type "${mediaType}"`);
     }
     manifests.push({ descriptor: { ...d, mediaType }, bytes: bytes2 });
-  };
+  }, "visit");
   await visit(root, 0);
   const result = { digest: root.digest, uploaded: 0, skipped: 0, mounted: 0, bytesUploaded: 0, copied: 0 };
   const mountRepos = /* @__PURE__ */ new Set();
@@ -44207,7 +45891,7 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
   for (const s of opts.remoteSource?.values() ?? []) if (s.client.registry === client.registry && s.repository !== repo) mountRepos.add(s.repository);
   client.auth.want([`repository:${repo}:pull,push`, ...[...mountRepos].map((r) => `repository:${r}:pull`)]);
   await client.ping();
-  const pushBlob = async ({ descriptor: d, owner }) => {
+  const pushBlob = /* @__PURE__ */ __name(async ({ descriptor: d, owner }) => {
     if (NON_DISTRIBUTABLE.test(d.mediaType) && !await store.has(d.digest)) {
       log(`${d.digest}: non-distributable layer, not pushed`);
       return;
@@ -44233,7 +45917,7 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
     let open2;
     if (local) {
       if (local.size !== d.size) throw new Error(`${owner} ${d.digest}: stored size ${local.size} differs from descriptor size ${d.size}`);
-      open2 = () => d.size >= 16 * 1024 * 1024 ? withByteProgress(store.open(d.digest), d.size, `uploading ${d.digest.slice(0, 19)}`, log) : store.open(d.digest);
+      open2 = /* @__PURE__ */ __name(() => d.size >= 16 * 1024 * 1024 ? withByteProgress(store.open(d.digest), d.size, `uploading ${d.digest.slice(0, 19)}`, log) : store.open(d.digest), "open");
     } else if (source) {
       open2 = remoteOpener(source, d.digest);
     } else {
@@ -44244,7 +45928,7 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
     if (!local) result.copied++;
     result.bytesUploaded += d.size;
     log(`${d.digest}: uploaded ${d.size} bytes${local ? "" : ` (copied from ${source.client.registry}/${source.repository})`}`);
-  };
+  }, "pushBlob");
   const limit = Math.max(1, opts.concurrency ?? client.concurrency);
   await forEachLimit([...layers.values()], limit, pushBlob);
   await forEachLimit([...configs.values()], limit, pushBlob);
@@ -44258,6 +45942,7 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
   }
   return result;
 }
+__name(pushImage, "pushImage");
 
 // src/publish/registry.ts
 function splitRepository(text, what) {
@@ -44270,11 +45955,12 @@ function splitRepository(text, what) {
   if (ref.tag !== void 0 || ref.digest !== void 0) throw new Error(`${what}: "${text}" must name a repository without a tag`);
   return { registry: ref.registry, repository: ref.repository };
 }
+__name(splitRepository, "splitRepository");
 function planDestinations(label, rule, inputs) {
   const repoText = inputs.repository && inputs.repository !== "" ? inputs.repository : rule.repository;
   const base = repoText ? splitRepository(repoText, inputs.repository ? 'input "repository"' : `${label}: repository`) : void 0;
   const byRepo = /* @__PURE__ */ new Map();
-  const dest = (registry, repository) => {
+  const dest = /* @__PURE__ */ __name((registry, repository) => {
     const key = `${registry}/${repository}`;
     let d = byRepo.get(key);
     if (!d) {
@@ -44282,7 +45968,7 @@ function planDestinations(label, rule, inputs) {
       byRepo.set(key, d);
     }
     return d;
-  };
+  }, "dest");
   if (base) dest(base.registry, base.repository);
   const tags = inputs.tags.length > 0 ? inputs.tags : rule.remoteTags;
   for (const line of tags) {
@@ -44310,6 +45996,7 @@ function planDestinations(label, rule, inputs) {
   if (byRepo.size === 0) throw new Error(`${label}: no repository to push to (set "repository" on the oci_push rule or the action's repository input)`);
   return [...byRepo.values()];
 }
+__name(planDestinations, "planDestinations");
 async function pushArtifact(pool, store, artifact, destinations, log) {
   const stats = { uploaded: 0, skipped: 0, mounted: 0, bytesUploaded: 0 };
   const images = artifact.kind === "image" ? [artifact] : artifact.images;
@@ -44345,6 +46032,7 @@ async function pushArtifact(pool, store, artifact, destinations, log) {
     stats
   };
 }
+__name(pushArtifact, "pushArtifact");
 
 // src/registry/client.ts
 import { setTimeout as sleep2 } from "node:timers/promises";
@@ -44361,6 +46049,7 @@ function redactUrl(url) {
     return String(url).replace(/\/\/[^/@]*@/, "//").replace(/[?#].*$/, "");
   }
 }
+__name(redactUrl, "redactUrl");
 function parseErrorBody(text) {
   if (!text) return [];
   let json;
@@ -44392,10 +46081,12 @@ function parseErrorBody(text) {
   }
   return out;
 }
+__name(parseErrorBody, "parseErrorBody");
 function oneLine2(s, max = 300) {
   const flat = s.replace(/\s+/g, " ").trim();
   return flat.length > max ? `${flat.slice(0, max)}\u2026` : flat;
 }
+__name(oneLine2, "oneLine");
 function describeErrorBody(errors, text) {
   if (errors.length > 0) {
     return errors.map((e) => e.message ? `${e.code}: ${oneLine2(e.message)}` : e.code).join("; ");
@@ -44403,7 +46094,11 @@ function describeErrorBody(errors, text) {
   const t = oneLine2(text);
   return /^<(!doctype|html)/i.test(t) ? "" : t;
 }
+__name(describeErrorBody, "describeErrorBody");
 var RegistryError = class extends Error {
+  static {
+    __name(this, "RegistryError");
+  }
   method;
   url;
   status;
@@ -44430,6 +46125,9 @@ var RegistryError = class extends Error {
   }
 };
 var RegistryAuthError = class extends Error {
+  static {
+    __name(this, "RegistryAuthError");
+  }
   registry;
   status;
   errors;
@@ -44442,6 +46140,9 @@ var RegistryAuthError = class extends Error {
   }
 };
 var TransportError = class extends Error {
+  static {
+    __name(this, "TransportError");
+  }
   method;
   url;
   code;
@@ -44468,10 +46169,10 @@ function parseWwwAuthenticate(header) {
   let current;
   let i = 0;
   const n = text.length;
-  const isSep = (c) => c === void 0 || c === " " || c === "	" || c === "," || c === "=";
-  const skipWs = () => {
+  const isSep = /* @__PURE__ */ __name((c) => c === void 0 || c === " " || c === "	" || c === "," || c === "=", "isSep");
+  const skipWs = /* @__PURE__ */ __name(() => {
     while (i < n && (text[i] === " " || text[i] === "	")) i++;
-  };
+  }, "skipWs");
   while (i < n) {
     while (i < n && (text[i] === " " || text[i] === "	" || text[i] === ",")) i++;
     if (i >= n) break;
@@ -44508,6 +46209,7 @@ function parseWwwAuthenticate(header) {
   }
   return out;
 }
+__name(parseWwwAuthenticate, "parseWwwAuthenticate");
 function parseScope(scope) {
   const first = scope.indexOf(":");
   const last = scope.lastIndexOf(":");
@@ -44518,11 +46220,13 @@ function parseScope(scope) {
     actions: scope.slice(last + 1).split(",").filter((a) => a.length > 0)
   };
 }
+__name(parseScope, "parseScope");
 var ACTION_ORDER = ["pull", "push", "delete"];
 function actionRank(a) {
   const i = ACTION_ORDER.indexOf(a);
   return i === -1 ? ACTION_ORDER.length : i;
 }
+__name(actionRank, "actionRank");
 function mergeScopes(scopes) {
   const byResource = /* @__PURE__ */ new Map();
   for (const s of scopes) {
@@ -44540,6 +46244,7 @@ function mergeScopes(scopes) {
     return `${res}:${list.join(",")}`;
   });
 }
+__name(mergeScopes, "mergeScopes");
 function atoms(scopes) {
   const out = /* @__PURE__ */ new Set();
   for (const s of mergeScopes(scopes)) {
@@ -44548,6 +46253,7 @@ function atoms(scopes) {
   }
   return out;
 }
+__name(atoms, "atoms");
 function covers(have, need) {
   for (const a of need) {
     if (have.has(a)) continue;
@@ -44556,8 +46262,12 @@ function covers(have, need) {
   }
   return true;
 }
+__name(covers, "covers");
 var DEFAULT_EXPIRES_IN = 60;
 var Authenticator = class {
+  static {
+    __name(this, "Authenticator");
+  }
   registry;
   #credentials;
   #transport;
@@ -44800,6 +46510,7 @@ function parseRetryAfter(value, now = Date.now()) {
   const t = Date.parse(v);
   return Number.isNaN(t) ? void 0 : Math.max(0, t - now);
 }
+__name(parseRetryAfter, "parseRetryAfter");
 function retryDelay(attempt, options = {}, retryAfter) {
   const o = { ...DEFAULT_RETRY, ...options };
   const asked = parseRetryAfter(retryAfter);
@@ -44807,6 +46518,7 @@ function retryDelay(attempt, options = {}, retryAfter) {
   const ceiling = Math.min(o.maxDelayMs, o.minDelayMs * 2 ** Math.max(0, attempt - 1));
   return ceiling / 2 + Math.random() * (ceiling / 2);
 }
+__name(retryDelay, "retryDelay");
 function errorChain(err) {
   const out = [];
   let e = err;
@@ -44816,6 +46528,7 @@ function errorChain(err) {
   }
   return out;
 }
+__name(errorChain, "errorChain");
 function isRetryableError(err) {
   for (const e of errorChain(err)) {
     if (typeof e.code === "string" && RETRYABLE_CODES.has(e.code)) return true;
@@ -44825,6 +46538,7 @@ function isRetryableError(err) {
   }
   return false;
 }
+__name(isRetryableError, "isRetryableError");
 function hostMatches(list, hostPort) {
   const hp = hostPort.toLowerCase();
   const { host } = splitHostPort(hp);
@@ -44834,12 +46548,14 @@ function hostMatches(list, hostPort) {
   }
   return false;
 }
+__name(hostMatches, "hostMatches");
 function lowerHeaders(h) {
   const out = {};
   if (!h) return out;
   for (const [k, v] of Object.entries(h)) if (v !== void 0) out[k.toLowerCase()] = v;
   return out;
 }
+__name(lowerHeaders, "lowerHeaders");
 function wrapResponse(data, url) {
   const headers = data.headers;
   const body = data.body;
@@ -44894,7 +46610,11 @@ function wrapResponse(data, url) {
     }
   };
 }
+__name(wrapResponse, "wrapResponse");
 var Transport = class {
+  static {
+    __name(this, "Transport");
+  }
   #pools = /* @__PURE__ */ new Map();
   #schemes = /* @__PURE__ */ new Map();
   #insecure;
@@ -45090,6 +46810,9 @@ var Transport = class {
   }
 };
 var RedirectError = class extends Error {
+  static {
+    __name(this, "RedirectError");
+  }
   name = "RedirectError";
 };
 
@@ -45100,12 +46823,14 @@ var VERB = { pull: "pull from", push: "push to", delete: "delete from" };
 function baseMediaType(contentType) {
   return (contentType ?? "").split(";")[0].trim().toLowerCase();
 }
+__name(baseMediaType, "baseMediaType");
 function appendQuery(url, name, value) {
   const u = new URL(url);
   const pair = `${name}=${encodeURIComponent(value)}`;
   u.search = u.search.length > 1 ? `${u.search}&${pair}` : `?${pair}`;
   return u;
 }
+__name(appendQuery, "appendQuery");
 async function* chunksOf(stream, size) {
   let parts2 = [];
   let n = 0;
@@ -45125,6 +46850,7 @@ async function* chunksOf(stream, size) {
   }
   if (n > 0) yield Buffer.concat(parts2);
 }
+__name(chunksOf, "chunksOf");
 function uploadRetryable(err) {
   if (err instanceof TransportError) return err.attempts <= 1 && isRetryableError(err);
   if (err instanceof RegistryError) {
@@ -45133,7 +46859,11 @@ function uploadRetryable(err) {
   }
   return isRetryableError(err);
 }
+__name(uploadRetryable, "uploadRetryable");
 var RegistryClient = class {
+  static {
+    __name(this, "RegistryClient");
+  }
   /** Registry name as in references (`127.0.0.1:5000`, `index.docker.io`). */
   registry;
   /** Host the API is served from. */
@@ -45195,14 +46925,14 @@ var RegistryClient = class {
     const actions = call.access === "push" ? "pull,push" : call.access;
     const scopes = [`repository:${call.repo}:${actions}`, ...call.extraScopes ?? []];
     const ours = url.host === new URL(base).host;
-    const send = async (authorization2) => this.transport.request({
+    const send = /* @__PURE__ */ __name(async (authorization2) => this.transport.request({
       method: call.method,
       url,
       headers: { ...call.headers, authorization: authorization2 },
       ...call.body !== void 0 ? { body: call.body } : {},
       ...call.contentLength !== void 0 ? { contentLength: call.contentLength } : {},
       ...call.retry !== void 0 ? { retry: call.retry } : {}
-    });
+    }), "send");
     let authorization = ours ? await this.auth.authorization(scopes) : void 0;
     let res = await send(authorization);
     if (res.status === 401 && ours) {
@@ -45534,6 +47264,7 @@ function dockerConfigPath(env = process.env, configDir) {
   const dir = configDir ?? (env.DOCKER_CONFIG || join19(env.HOME || homedir(), ".docker"));
   return join19(dir, "config.json");
 }
+__name(dockerConfigPath, "dockerConfigPath");
 async function readDockerConfig(path) {
   let text;
   try {
@@ -45551,6 +47282,7 @@ async function readDockerConfig(path) {
     throw new Error(`invalid docker config ${path}: ${err.message}`);
   }
 }
+__name(readDockerConfig, "readDockerConfig");
 function credentialKeys(registry) {
   const host = normalizeRegistry(registry);
   const keys = [host, `https://${host}`, `http://${host}`];
@@ -45560,10 +47292,12 @@ function credentialKeys(registry) {
   }
   return keys;
 }
+__name(credentialKeys, "credentialKeys");
 function helperServerUrl(registry) {
   const host = normalizeRegistry(registry);
   return host === DOCKER_HUB_REGISTRY ? DOCKER_HUB_CREDENTIALS_KEY : host;
 }
+__name(helperServerUrl, "helperServerUrl");
 function lookup2(map, registry) {
   if (!map) return void 0;
   for (const key of credentialKeys(registry)) {
@@ -45575,6 +47309,7 @@ function lookup2(map, registry) {
   }
   return void 0;
 }
+__name(lookup2, "lookup");
 function fromConfigEntry(entry, where) {
   const out = {};
   if (entry.auth) {
@@ -45591,6 +47326,7 @@ function fromConfigEntry(entry, where) {
   if (entry.registrytoken) out.registryToken = entry.registrytoken;
   return out.password || out.identityToken || out.registryToken ? out : void 0;
 }
+__name(fromConfigEntry, "fromConfigEntry");
 function runCredentialHelper(helper, serverUrl, options = {}) {
   if (!/^[A-Za-z0-9_.-]+$/.test(helper)) return Promise.reject(new Error(`invalid credential helper name "${helper}"`));
   const program = `docker-credential-${helper}`;
@@ -45635,6 +47371,7 @@ function runCredentialHelper(helper, serverUrl, options = {}) {
     });
   });
 }
+__name(runCredentialHelper, "runCredentialHelper");
 function secretsOf(auth) {
   const out = [];
   if (auth.password) {
@@ -45645,6 +47382,7 @@ function secretsOf(auth) {
   if (auth.registryToken) out.push(auth.registryToken);
   return out;
 }
+__name(secretsOf, "secretsOf");
 function dockerCredentials(options = {}) {
   const env = options.env ?? process.env;
   const mask = options.maskSecret ?? (() => {
@@ -45657,7 +47395,7 @@ function dockerCredentials(options = {}) {
   }
   let config;
   const cache = /* @__PURE__ */ new Map();
-  const resolveFor = async (registry) => {
+  const resolveFor = /* @__PURE__ */ __name(async (registry) => {
     const host = normalizeRegistry(registry);
     const given = explicit.get(host);
     if (given) return given;
@@ -45672,7 +47410,7 @@ function dockerCredentials(options = {}) {
     if (fromFile) return fromFile;
     if (file.credsStore) return runCredentialHelper(file.credsStore, helperServerUrl(host), helperOpts);
     return void 0;
-  };
+  }, "resolveFor");
   return (registry) => {
     const key = normalizeRegistry(registry);
     let p = cache.get(key);
@@ -45686,9 +47424,13 @@ function dockerCredentials(options = {}) {
     return p;
   };
 }
+__name(dockerCredentials, "dockerCredentials");
 
 // src/registry/pool.ts
 var RegistryPool = class {
+  static {
+    __name(this, "RegistryPool");
+  }
   #access;
   #transport;
   #clients = /* @__PURE__ */ new Map();
@@ -45742,17 +47484,20 @@ function run2(file, args, opts) {
     );
   });
 }
+__name(run2, "run");
 async function git(cwd, args) {
   const r = await run2("git", args, { cwd, env: process.env, timeoutMs: 1e4 });
   if (r.code !== 0) return void 0;
   const out = r.stdout.trim();
   return out === "" ? void 0 : out;
 }
+__name(git, "git");
 function buildTimestamp(env, now) {
   const sde = env.SOURCE_DATE_EPOCH?.trim();
   if (sde && /^[+-]?\d+$/.test(sde)) return String(BigInt(sde));
   return String(Math.floor(now() / 1e3));
 }
+__name(buildTimestamp, "buildTimestamp");
 function buildUser(env) {
   try {
     const u = userInfo().username;
@@ -45761,15 +47506,19 @@ function buildUser(env) {
   }
   return env.USER ?? env.USERNAME ?? "unknown";
 }
+__name(buildUser, "buildUser");
 function tagOf(ref) {
   return ref?.startsWith("refs/tags/") && ref.length > "refs/tags/".length ? ref.slice("refs/tags/".length) : void 0;
 }
+__name(tagOf, "tagOf");
 function branchOf(ref) {
   return ref?.startsWith("refs/heads/") && ref.length > "refs/heads/".length ? ref.slice("refs/heads/".length) : void 0;
 }
+__name(branchOf, "branchOf");
 function embedLabelFromTag(tag) {
   return /^v\d/.test(tag) ? tag.slice(1) : tag;
 }
+__name(embedLabelFromTag, "embedLabelFromTag");
 async function stampValues(env, opts = {}) {
   const cwd = opts.cwd ?? process.cwd();
   const now = opts.now ?? Date.now;
@@ -45798,11 +47547,13 @@ async function stampValues(env, opts = {}) {
   if (status.code === 0) out.STABLE_BUILD_SCM_STATUS = status.stdout.trim() === "" ? "clean" : "modified";
   return sortKeys(out);
 }
+__name(stampValues, "stampValues");
 function sortKeys(values) {
   const out = {};
   for (const k of Object.keys(values).sort()) out[k] = values[k];
   return out;
 }
+__name(sortKeys, "sortKeys");
 
 // src/pipeline.ts
 function parseSourceDateEpoch(env) {
@@ -45811,6 +47562,7 @@ function parseSourceDateEpoch(env) {
   if (!/^\d+$/.test(v)) throw new BuildError(`SOURCE_DATE_EPOCH="${v}": expected a whole number of seconds since 1970`);
   return Number(v);
 }
+__name(parseSourceDateEpoch, "parseSourceDateEpoch");
 function imageForHost(artifact, label) {
   if (artifact.kind === "image") return artifact;
   const host = hostPlatform();
@@ -45821,6 +47573,7 @@ function imageForHost(artifact, label) {
   }
   return match;
 }
+__name(imageForHost, "imageForHost");
 function describeArtifact(report, a) {
   report.digest = a.descriptor.digest;
   report.mediaType = a.descriptor.mediaType;
@@ -45833,6 +47586,7 @@ function describeArtifact(report, a) {
     report.platforms = a.images.map((i) => formatPlatform(i.platform));
   }
 }
+__name(describeArtifact, "describeArtifact");
 async function runPipeline(opts) {
   const env = opts.env ?? process.env;
   const group = opts.group ?? ((_name, fn) => fn());
@@ -45848,7 +47602,7 @@ async function runPipeline(opts) {
     explicit: opts.credentials ?? [],
     insecureRegistries: opts.insecureRegistries ?? [],
     chunkSize: opts.chunkSize,
-    log: (m) => opts.log.info(m),
+    log: /* @__PURE__ */ __name((m) => opts.log.info(m), "log"),
     maskSecret: opts.maskSecret ?? (() => {
     }),
     env,
@@ -45862,7 +47616,7 @@ async function runPipeline(opts) {
     store,
     log: opts.log,
     env,
-    goToolchain: () => toolchain ??= findGoToolchain(env),
+    goToolchain: /* @__PURE__ */ __name(() => toolchain ??= findGoToolchain(env), "goToolchain"),
     registries,
     sourceDateEpoch,
     stamp: { enabled: opts.stamp ?? false, values: await stampValues(env, { cwd: root }) },
@@ -45913,7 +47667,7 @@ async function runPipeline(opts) {
           `Loading ${label} into Docker at ${describeDockerEndpoint(endpoint)}`,
           () => loadImage(
             endpoint,
-            { blobPath: (d) => store.path(d), manifest: image.descriptor, manifestJson: image.manifest, repoTags: run3.repoTags },
+            { blobPath: /* @__PURE__ */ __name((d) => store.path(d), "blobPath"), manifest: image.descriptor, manifestJson: image.manifest, repoTags: run3.repoTags },
             (line) => opts.log.info(line)
           )
         );
@@ -45940,6 +47694,7 @@ async function runPipeline(opts) {
     await registries.close();
   }
 }
+__name(runPipeline, "runPipeline");
 function fanOut(engine, node, platforms) {
   const kind = node.target?.kind;
   let imageLabel = node.label;
@@ -45962,6 +47717,7 @@ function fanOut(engine, node, platforms) {
   }
   return platforms.map((p) => engine.analyze(imageLabel, withPlatform(p)));
 }
+__name(fanOut, "fanOut");
 async function wrapIndex(store, outputDir, node, providers, annotations) {
   const images = providers.map((p) => {
     if (p.artifact?.kind !== "image") throw new BuildError(`${node.label}: expected an image for each platform`);
@@ -45973,6 +47729,7 @@ async function wrapIndex(store, outputDir, node, providers, annotations) {
   await writeLayout(store, layoutDir, [{ descriptor }]);
   return { kind: "index", descriptor, index: await readIndex(store, descriptor.digest), images, family, layoutDir };
 }
+__name(wrapIndex, "wrapIndex");
 
 // src/errors.ts
 function describeError(err, env = process.env) {
@@ -45980,14 +47737,17 @@ function describeError(err, env = process.env) {
   if (env.OCI_BUILD_DEBUG) return err.stack ?? err.message;
   return err.message;
 }
+__name(describeError, "describeError");
 
 // src/parse.ts
 function parseList(text) {
   return text.split(/\r?\n/).map((line) => line.replace(/(^|\s)#.*$/, "")).flatMap((line) => line.split(/\s+/)).map((s) => s.trim()).filter((s) => s !== "");
 }
+__name(parseList, "parseList");
 function parseCsvList(text) {
   return parseList(text).flatMap((s) => s.split(",")).map((s) => s.trim()).filter((s) => s !== "");
 }
+__name(parseCsvList, "parseCsvList");
 function parseByteCount(name, text) {
   const v = text.trim();
   if (v === "" || v === "0") return void 0;
@@ -45997,6 +47757,7 @@ function parseByteCount(name, text) {
   const mult = unit.startsWith("m") ? 1024 * 1024 : unit.startsWith("k") ? 1024 : 1;
   return Number(m[1]) * mult;
 }
+__name(parseByteCount, "parseByteCount");
 function parsePlatforms(text) {
   return parseCsvList(text).map((p) => {
     try {
@@ -46006,6 +47767,7 @@ function parsePlatforms(text) {
     }
   });
 }
+__name(parsePlatforms, "parsePlatforms");
 function parseKeyValues(name, text) {
   const out = {};
   for (const raw of text.split(/\r?\n/)) {
@@ -46017,6 +47779,7 @@ function parseKeyValues(name, text) {
   }
   return out;
 }
+__name(parseKeyValues, "parseKeyValues");
 function parseAnnotations(text) {
   const manifest = {};
   const index = {};
@@ -46031,6 +47794,7 @@ function parseAnnotations(text) {
   }
   return { manifest, index };
 }
+__name(parseAnnotations, "parseAnnotations");
 
 // src/cli.ts
 var USAGE = `usage: oci-build <command> [options] <target>...
@@ -46059,6 +47823,7 @@ function metadataFrom(labels, annotations) {
   const a = parseAnnotations(annotations.join("\n"));
   return { labels: parseKeyValues("--label", labels.join("\n")), manifestAnnotations: a.manifest, indexAnnotations: a.index };
 }
+__name(metadataFrom, "metadataFrom");
 async function main(argv) {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -46110,18 +47875,18 @@ ${USAGE}
     stamp: values.stamp ?? false,
     metadata: metadataFrom(values.label ?? [], values.annotation ?? []),
     log: {
-      info: (m) => process.stderr.write(`${m}
-`),
-      warning: (m) => process.stderr.write(`warning: ${m}
-`)
+      info: /* @__PURE__ */ __name((m) => process.stderr.write(`${m}
+`), "info"),
+      warning: /* @__PURE__ */ __name((m) => process.stderr.write(`warning: ${m}
+`), "warning")
     },
     // On a terminal, a live status line; in logs, a heartbeat line every 10 s.
     status: process.stderr.isTTY ? (line) => process.stderr.write(`\r\x1B[K${line}`) : void 0,
-    group: async (name, fn) => {
+    group: /* @__PURE__ */ __name(async (name, fn) => {
       process.stderr.write(`> ${name}
 `);
       return fn();
-    }
+    }, "group")
   });
   for (const r of result.reports) {
     const parts2 = [r.label, r.kind, r.action];
@@ -46137,6 +47902,7 @@ ${USAGE}
 `);
   return 0;
 }
+__name(main, "main");
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -1,4 +1,4 @@
-// Bundles the action and the CLI into dist/ as ESM. Deterministic: same sources, same bytes.
+// Bundles the action, its post step and the CLI into dist/ as ESM. Deterministic: same sources, same bytes.
 import { build } from 'esbuild';
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,11 +12,15 @@ const common = {
   format: 'esm',
   legalComments: 'none',
   logLevel: 'warning',
+  // Libraries compare error class names (@actions/cache's ReserveCacheError): keep them.
+  keepNames: true,
   // Some CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __ociCreateRequire } from 'node:module';\nconst require = __ociCreateRequire(import.meta.url);" },
 };
 
 await build({ ...common, entryPoints: ['src/index.ts'], outfile: join(outDir, 'index.js') });
+// The post step (action.yml runs.post): saves the caches the main step restored.
+await build({ ...common, entryPoints: ['src/post.ts'], outfile: join(outDir, 'post.js') });
 await build({
   ...common,
   entryPoints: ['src/cli.ts'],

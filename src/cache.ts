@@ -319,7 +319,9 @@ async function saveOne(entry: StateEntry, io: CacheIO): Promise<void> {
     }
   }
   const id = await io.saveCache(entry.paths, entry.primaryKey);
-  if (id === -1) io.warning(`Cache ${entry.name}: not saved under ${entry.primaryKey} (see the cache service's message above)`);
+  // -1: the library has already said why (a warning for a failure, a notice when another job of
+  // the run reserved the same key first, as matrix jobs do), so this is only a notice.
+  if (id === -1) io.info(`Cache ${entry.name}: not saved under ${entry.primaryKey} (the cache service did not accept it: another job may be saving the same key; details in the debug log)`);
   else io.info(`Cache ${entry.name}: saved with key ${entry.primaryKey}`);
 }
 

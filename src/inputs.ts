@@ -21,6 +21,7 @@ export interface Inputs {
   annotations: { manifest: Record<string, string>; index: Record<string, string> };
   githubToken: string;
   pushByDigest: boolean;
+  cache: boolean;
   /** Merge mode: `registry/repo@sha256:…` images to combine into one index (no build). */
   merge: string[];
 }
@@ -64,6 +65,7 @@ export function getInputs(): Inputs {
     annotations: parseAnnotations(core.getInput('annotations')),
     githubToken: secret(core.getInput('github-token')),
     pushByDigest: parseBool('push-by-digest', core.getInput('push-by-digest'), false),
+    cache: parseBool('cache', core.getInput('cache'), true),
     merge,
   };
 }

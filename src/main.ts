@@ -7,6 +7,9 @@ import { describeError } from './errors.ts';
 import { locate } from './annotations.ts';
 import { summaryRows } from './summary.ts';
 import { findWorkspaceRoot } from './workspace/root.ts';
+import { actionsCacheIO, planCaches, restoreCaches } from './cache.ts';
+import { findGoToolchain } from './go/toolchain.ts';
+import { join, resolve } from 'node:path';
 
 function last<T>(items: T[], pred: (t: T) => boolean): T | undefined {
   for (let i = items.length - 1; i >= 0; i--) if (pred(items[i] as T)) return items[i];
@@ -28,6 +31,7 @@ export async function run(): Promise<void> {
     } catch {
       // runPipeline reports it.
     }
+    if (inputs.cache && root) await restoreActionCaches(root, inputs);
     const result = await runPipeline({
       cwd: inputs.workingDirectory,
       targets: inputs.targets,
@@ -76,6 +80,20 @@ export async function run(): Promise<void> {
     } else {
       core.setFailed(message);
     }
+  }
+}
+
+/** Restores the Go and blob-store caches; the post step saves them. Failures only warn. */
+async function restoreActionCaches(root: string, inputs: Inputs): Promise<void> {
+  try {
+    await core.group('Restoring caches', async () => {
+      const outputDir = resolve(inputs.outputDir !== '' ? inputs.outputDir : join(root, '.oci-build'));
+      const goVersion = (await findGoToolchain(process.env)).version;
+      const plans = await planCaches({ workspaceRoot: root, storeDir: join(outputDir, 'store'), goVersion, env: process.env, warning: (m) => core.warning(m) });
+      await restoreCaches(plans, actionsCacheIO());
+    });
+  } catch (err) {
+    core.warning(`caches not restored: ${(err as Error).message}`);
   }
 }
 

@@ -1,0 +1,18 @@
+// The action's post step (action.yml `runs.post`): saves the caches the main step restored.
+// Caching is a convenience: nothing here fails the job.
+import * as core from '@actions/core';
+import { actionsCacheIO, saveCaches } from './cache.ts';
+
+// A failed upload can leak an exception out of the cache library after its promise settled
+// (as actions/setup-go notes); report it, never crash.
+process.on('uncaughtException', (err) => {
+  core.warning(`cache save: ${err.message}`);
+  process.exitCode = 0;
+});
+
+try {
+  await saveCaches(actionsCacheIO());
+} catch (err) {
+  core.warning(`Caches not saved: ${err instanceof Error ? err.message : String(err)}`);
+}
+process.exitCode = 0;
