@@ -22,6 +22,9 @@ export interface Inputs {
   githubToken: string;
   pushByDigest: boolean;
   cache: boolean;
+  goVersion: string;
+  goVersionFile: string;
+  goDownloadBaseUrl: string;
   /** Merge mode: `registry/repo@sha256:…` images to combine into one index (no build). */
   merge: string[];
 }
@@ -66,6 +69,9 @@ export function getInputs(): Inputs {
     githubToken: secret(core.getInput('github-token')),
     pushByDigest: parseBool('push-by-digest', core.getInput('push-by-digest'), false),
     cache: parseBool('cache', core.getInput('cache'), true),
+    goVersion: core.getInput('go-version'),
+    goVersionFile: core.getInput('go-version-file'),
+    goDownloadBaseUrl: core.getInput('go-download-base-url'),
     merge,
   };
 }

@@ -9,6 +9,7 @@ import { summaryRows } from './summary.ts';
 import { findWorkspaceRoot } from './workspace/root.ts';
 import { actionsCacheIO, planCaches, restoreCaches } from './cache.ts';
 import { findGoToolchain } from './go/toolchain.ts';
+import { setupGo } from './go/install.ts';
 import { join, resolve } from 'node:path';
 
 function last<T>(items: T[], pred: (t: T) => boolean): T | undefined {
@@ -31,6 +32,7 @@ export async function run(): Promise<void> {
     } catch {
       // runPipeline reports it.
     }
+    await setupGoToolchain(inputs, root);
     if (inputs.cache && root) await restoreActionCaches(root, inputs);
     const result = await runPipeline({
       cwd: inputs.workingDirectory,
@@ -81,6 +83,30 @@ export async function run(): Promise<void> {
       core.setFailed(message);
     }
   }
+}
+
+/**
+ * go-version / go-version-file: use the `go` on PATH when it satisfies the request, else the
+ * tool cache, else download the official release (as actions/setup-go does). Builds then run
+ * with that toolchain and GOTOOLCHAIN=local.
+ */
+async function setupGoToolchain(inputs: Inputs, root: string | undefined): Promise<void> {
+  if (inputs.goVersion === '' && inputs.goVersionFile === '') return;
+  const versionFile = inputs.goVersionFile === '' ? undefined : resolve(root ?? inputs.workingDirectory, inputs.goVersionFile);
+  const result = await core.group('Setting up Go', () =>
+    setupGo({
+      version: inputs.goVersion || undefined,
+      versionFile,
+      baseUrl: inputs.goDownloadBaseUrl || undefined,
+      log: (m) => core.info(m),
+      warn: (m) => core.warning(m),
+    }),
+  );
+  if (!result) return;
+  core.addPath(join(result.goroot, 'bin'));
+  process.env.GO = result.goBinary;
+  process.env.GOTOOLCHAIN = 'local';
+  core.info(`Go ${result.version} from ${result.source} (${result.goroot})`);
 }
 
 /** Restores the Go and blob-store caches; the post step saves them. Failures only warn. */

@@ -109,6 +109,7 @@ test('the bundled action, run as the runner runs it, loads the image and sets ou
     'INPUT_WORKING-DIRECTORY': example,
     'INPUT_OUTPUT-DIR': join(dir, 'out'),
     INPUT_LOAD: 'true',
+    'INPUT_GO-VERSION': '>=1.22',
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: join(dir, 'summary.md'),
     RUNNER_TEMP: dir,
@@ -116,6 +117,10 @@ test('the bundled action, run as the runner runs it, loads the image and sets ou
   writeFileSync(join(dir, 'summary.md'), '');
   const res = await runCommand(process.execPath, [join(repo, 'dist', 'index.js')], { env });
   assert.equal(res.code, 0, res.stdout + res.stderr);
+  // The go on PATH satisfies >=1.22, so nothing is downloaded.
+  assert.match(res.stdout, /Go \d+\.\d+(\.\d+)? from path/);
+  // No cache service here: restoring warns and the build goes on.
+  assert.match(res.stdout, /::warning::.*cache service is not available/);
   const outputs = readFileSync(outputFile, 'utf8');
   const digest = /digest<<(\S+)\n(.*)\n\1/.exec(outputs)?.[2];
   const metadata = JSON.parse(/metadata<<(\S+)\n(.*)\n\1/.exec(outputs)?.[2] ?? '{}') as { targets: TargetReport[] };
