@@ -25,6 +25,9 @@ export interface Inputs {
   goVersion: string;
   goVersionFile: string;
   goDownloadBaseUrl: string;
+  prComment: boolean;
+  /** Cleanup mode: full `registry/repo:tag` references to delete (no build). */
+  deleteTags: string[];
   /** Merge mode: `registry/repo@sha256:…` images to combine into one index (no build). */
   merge: string[];
 }
@@ -37,7 +40,8 @@ function secret(value: string): string {
 export function getInputs(): Inputs {
   const targets = parseList(core.getInput('targets'));
   const merge = parseList(core.getInput('merge'));
-  if (targets.length === 0 && merge.length === 0) {
+  const deleting = parseList(core.getInput('delete-tags')).length > 0;
+  if (targets.length === 0 && merge.length === 0 && !deleting) {
     throw new Error('input "targets" is required: name at least one BUILD target, e.g. //apps/app:image_load');
   }
   if (targets.length > 0 && merge.length > 0) throw new Error('inputs "targets" and "merge" exclude each other: merge combines images pushed earlier');
@@ -72,6 +76,8 @@ export function getInputs(): Inputs {
     goVersion: core.getInput('go-version'),
     goVersionFile: core.getInput('go-version-file'),
     goDownloadBaseUrl: core.getInput('go-download-base-url'),
+    prComment: parseBool('pr-comment', core.getInput('pr-comment'), false),
+    deleteTags: parseList(core.getInput('delete-tags')),
     merge,
   };
 }

@@ -2,6 +2,10 @@ import * as core from '@actions/core';
 import { getInputs, type Inputs } from './inputs.ts';
 import { mergeIndex } from './publish/merge.ts';
 import { RegistryPool } from './registry/pool.ts';
+import { GitHubApi } from './github/api.ts';
+import { previewCommentBody, upsertPreviewComment } from './github/pr_comment.ts';
+import { deletePreviewTags } from './github/cleanup.ts';
+import { readFileSync } from 'node:fs';
 import { runPipeline, type TargetReport } from './pipeline.ts';
 import { describeError } from './errors.ts';
 import { locate } from './annotations.ts';
@@ -23,8 +27,13 @@ export async function run(): Promise<void> {
   let root: string | undefined;
   try {
     const inputs = getInputs();
+    if (inputs.deleteTags.length > 0) {
+      await runCleanup(inputs);
+      return;
+    }
     if (inputs.merge.length > 0) {
-      await runMerge(inputs);
+      const merged = await runMerge(inputs);
+      if (inputs.prComment) await commentOnPullRequest(inputs, [merged]);
       return;
     }
     try {
@@ -68,6 +77,13 @@ export async function run(): Promise<void> {
     core.setOutput('images', result.reports.flatMap((r) => [...r.tags, ...r.references]).join('\n'));
     core.setOutput('tags', result.reports.flatMap((r) => r.tags).join('\n'));
     await writeSummary(result.reports);
+    if (inputs.prComment) {
+      const pushed = result.reports.filter((r) => r.action === 'pushed' && r.digest);
+      await commentOnPullRequest(
+        inputs,
+        pushed.map((r) => ({ reference: r.tags[0] ?? r.references[0] ?? r.label, digest: r.digest ?? '', platforms: r.platforms })),
+      );
+    }
     for (const r of result.reports) {
       core.info(`${r.label} (${r.kind}): ${r.action}${r.digest ? ` ${r.digest}` : ''}${r.tags.length ? ` as ${r.tags.join(', ')}` : ''}`);
       if (r.blobs) core.info(`  blobs: ${r.blobs.uploaded} uploaded, ${r.blobs.skipped} skipped, ${r.blobs.mounted} mounted`);
@@ -123,15 +139,70 @@ async function restoreActionCaches(root: string, inputs: Inputs): Promise<void> 
   }
 }
 
-/** Merge mode: the index over images pushed by digest on other runners, then the tags. */
-async function runMerge(inputs: Inputs): Promise<void> {
-  const pool = new RegistryPool({
+function registryPool(inputs: Inputs): RegistryPool {
+  return new RegistryPool({
     explicit: inputs.credentials,
     insecureRegistries: inputs.insecureRegistries,
     log: (m) => core.info(m),
     maskSecret: (s) => core.setSecret(s),
     fallback: inputs.githubToken ? { registry: 'ghcr.io', username: process.env.GITHUB_ACTOR || 'github-actions', password: inputs.githubToken } : undefined,
   });
+}
+
+function githubApi(inputs: Inputs): GitHubApi | undefined {
+  return inputs.githubToken ? new GitHubApi({ token: inputs.githubToken, log: (m) => core.info(m) }) : undefined;
+}
+
+/** The pull request this run is for, from the event payload; undefined outside pull_request events. */
+function pullRequest(): { owner: string; repo: string; number: number; headSha: string } | undefined {
+  const path = process.env.GITHUB_EVENT_PATH;
+  const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '').split('/');
+  if (!path || !owner || !repo) return undefined;
+  try {
+    const event = JSON.parse(readFileSync(path, 'utf8')) as { pull_request?: { number?: number; head?: { sha?: string } } };
+    const pr = event.pull_request;
+    if (typeof pr?.number !== 'number') return undefined;
+    return { owner, repo, number: pr.number, headSha: pr.head?.sha ?? process.env.GITHUB_SHA ?? '' };
+  } catch {
+    return undefined;
+  }
+}
+
+/** One preview comment per pull request, updated in place; failures only warn. */
+async function commentOnPullRequest(inputs: Inputs, images: Array<{ reference: string; digest: string; platforms: string[] }>): Promise<void> {
+  const pr = pullRequest();
+  const api = githubApi(inputs);
+  if (!pr || !api || images.length === 0) {
+    if (!pr) core.info('pr-comment: not a pull_request event; no comment');
+    return;
+  }
+  try {
+    const server = process.env.GITHUB_SERVER_URL ?? 'https://github.com';
+    const runUrl = process.env.GITHUB_RUN_ID ? `${server}/${pr.owner}/${pr.repo}/actions/runs/${process.env.GITHUB_RUN_ID}` : undefined;
+    const body = previewCommentBody({ images, commitSha: pr.headSha, runUrl });
+    const { id, created } = await upsertPreviewComment(api, { owner: pr.owner, repo: pr.repo, pullNumber: pr.number, body });
+    core.info(`${created ? 'commented on' : 'updated the comment on'} pull request #${pr.number} (comment ${id})`);
+  } catch (err) {
+    core.warning(`could not comment on pull request #${pr.number}: ${(err as Error).message}`);
+  }
+}
+
+/** Cleanup mode: delete a closed pull request's preview tags; tags already gone are fine. */
+async function runCleanup(inputs: Inputs): Promise<void> {
+  const pool = registryPool(inputs);
+  try {
+    const results = await core.group('Deleting preview tags', () =>
+      deletePreviewTags({ api: githubApi(inputs), pool, references: inputs.deleteTags, log: (m) => core.info(m), warn: (m) => core.warning(m) }),
+    );
+    core.setOutput('metadata', JSON.stringify({ deleted: results }));
+  } finally {
+    await pool.close();
+  }
+}
+
+/** Merge mode: the index over images pushed by digest on other runners, then the tags. */
+async function runMerge(inputs: Inputs): Promise<{ reference: string; digest: string; platforms: string[] }> {
+  const pool = registryPool(inputs);
   try {
     const tags = inputs.tags.map((t) => t.slice(t.lastIndexOf(':') + 1));
     const result = await core.group('Merging platform images into an index', () =>
@@ -141,6 +212,7 @@ async function runMerge(inputs: Inputs): Promise<void> {
     core.setOutput('images', [...result.tagged, result.reference].join('\n'));
     core.setOutput('tags', result.tagged.join('\n'));
     core.setOutput('metadata', JSON.stringify({ merge: result }));
+    return { reference: result.tagged[0] ?? result.reference, digest: result.digest, platforms: result.platforms };
   } finally {
     await pool.close();
   }

@@ -13,6 +13,7 @@ import { seedBaseImages, type SeededBase } from '../helpers/seed.ts';
 import { docker, requireDocker } from '../helpers/docker.ts';
 import { runCommand } from '../helpers/run.ts';
 import { RegistryPool } from '../../src/registry/pool.ts';
+import { startFakeGitHub } from '../helpers/fake_github.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 const EXPECTED = /^Hello, World!\([0-9a-f-]{36}\)\nReversed: !dlroW ,olleH\nOsName: linux\n$/;
@@ -272,6 +273,60 @@ describe('push to an htpasswd registry', () => {
     // Same digest as the single-runner build of both platforms.
     const single = report(await runPipeline(options(root, { pushByDigest: true, outputDir: join(root, 'out-both') })), '//apps/hello_world:push');
     assert.equal(digest, single.digest);
+  });
+
+  test('a pull request run pushes and keeps one preview comment up to date; closing deletes the previews', async () => {
+    const gh = await startFakeGitHub();
+    try {
+      const root = basedWorkspace(seed, 'oci', `${registry.host}/hello-pr`);
+      const dir = mkdtempSync(join(tmpdir(), 'pr-'));
+      const event = join(dir, 'event.json');
+      writeFileSync(event, JSON.stringify({ action: 'synchronize', pull_request: { number: 7, head: { sha: 'abc1234def5678' } } }));
+      const runAction = (extra: NodeJS.ProcessEnv) =>
+        runCommand(process.execPath, [join(repoRoot, 'dist', 'index.js')], {
+          env: {
+            ...process.env,
+            INPUT_REGISTRY: registry.host,
+            INPUT_USERNAME: 'pusher',
+            INPUT_PASSWORD: USERS.pusher,
+            'INPUT_GITHUB-TOKEN': gh.token,
+            INPUT_CACHE: 'false',
+            GITHUB_API_URL: gh.url,
+            GITHUB_REPOSITORY: 'acme/app',
+            GITHUB_EVENT_PATH: event,
+            GITHUB_OUTPUT: join(dir, 'out'),
+            ...extra,
+          },
+        });
+      writeFileSync(join(dir, 'out'), '');
+      const build = {
+        INPUT_TARGETS: '//apps/hello_world:push',
+        'INPUT_WORKING-DIRECTORY': root,
+        'INPUT_OUTPUT-DIR': join(dir, 'o'),
+        INPUT_PLATFORMS: 'linux/amd64,linux/arm64',
+        INPUT_TAGS: `${registry.host}/hello-pr:pr-7\n${registry.host}/hello-pr:sha-abc1234`,
+        'INPUT_PR-COMMENT': 'true',
+      };
+      for (let i = 0; i < 2; i++) {
+        const res = await runAction(build);
+        assert.equal(res.code, 0, res.stdout + res.stderr);
+      }
+      const comments = gh.comments.get('acme/app#7') ?? [];
+      assert.equal(comments.length, 1, 'one comment, updated in place');
+      assert.match(comments[0]?.body ?? '', /^<!-- oci-build-action:preview -->/);
+      assert.match(comments[0]?.body ?? '', new RegExp(`docker pull ${registry.host.replace(/\./g, '\\.')}/hello-pr@sha256:[0-9a-f]{64}`));
+      assert.match(comments[0]?.body ?? '', /linux\/amd64/);
+
+      const closed = await runAction({ 'INPUT_DELETE-TAGS': `${registry.host}/hello-pr:pr-7\n${registry.host}/hello-pr:sha-abc1234` });
+      assert.equal(closed.code, 0, closed.stdout + closed.stderr);
+      const gone = await runCommand('skopeo', ['inspect', '--raw', '--tls-verify=false', `--creds=pusher:${USERS.pusher}`, `docker://${registry.host}/hello-pr:pr-7`]);
+      assert.notEqual(gone.code, 0, 'the preview tag is gone');
+      // Once more: already gone is fine.
+      const again = await runAction({ 'INPUT_DELETE-TAGS': `${registry.host}/hello-pr:pr-7` });
+      assert.equal(again.code, 0, again.stdout + again.stderr);
+    } finally {
+      await gh.stop();
+    }
   });
 
   test('the repository and tags inputs override the rule, metadata-action style', async () => {
