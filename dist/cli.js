@@ -47575,6 +47575,9 @@ function imageForHost(artifact, label) {
 }
 __name(imageForHost, "imageForHost");
 function describeArtifact(report, a) {
+  const layers = /* @__PURE__ */ new Map();
+  for (const img of a.kind === "image" ? [a] : a.images) for (const l of img.manifest.layers) layers.set(l.digest, l.size);
+  report.layers = { count: layers.size, bytes: [...layers.values()].reduce((x, y) => x + y, 0) };
   report.digest = a.descriptor.digest;
   report.mediaType = a.descriptor.mediaType;
   report.layout = a.layoutDir;
@@ -47596,6 +47599,7 @@ async function runPipeline(opts) {
   const cwdPkg = relative3(root, cwd).split(sep3).join("/");
   const sourceDateEpoch = parseSourceDateEpoch(env);
   const platforms = opts.platforms ?? [];
+  const builtAt = /* @__PURE__ */ new Map();
   const ws = new Workspace(root, { log: opts.log });
   const requested = opts.targets.flatMap((t) => ws.expandPattern(t, cwdPkg));
   const registries = new RegistryPool({
@@ -47633,11 +47637,13 @@ async function runPipeline(opts) {
     });
     await mkdir10(outputDir, { recursive: true });
     await writeFile6(join20(outputDir, ".gitignore"), "*\n");
+    const started = Date.now();
     const built = await group(
       "Building",
       () => withHeartbeat(Promise.all(
         nodes.map(async (n) => {
           const provider = await engine.build(n.node);
+          builtAt.set(n.node.key, Date.now());
           if (!n.perPlatform) return { provider, artifact: provider.artifact ?? provider.run?.artifact };
           const images = await Promise.all(n.perPlatform.map((p) => engine.build(p)));
           if (images.length === 1) return { provider, artifact: images[0]?.artifact };
@@ -47647,11 +47653,14 @@ async function runPipeline(opts) {
     );
     opts.status?.("");
     const reports = [];
+    let publishing = 0;
     for (const [i, { node, runnable }] of nodes.entries()) {
+      const publishStart = Date.now();
       const { provider, artifact } = built[i];
       const label = node.label.toString();
       const report = { label, kind: node.target?.kind ?? "file", action: "built", platforms: [], tags: [], references: [] };
       if (artifact) describeArtifact(report, artifact);
+      report.seconds = Math.round(((builtAt.get(node.key) ?? started) - started) / 100) / 10;
       reports.push(report);
       const run3 = provider.run;
       if (!run3 || !runnable || !artifact) continue;
@@ -47688,6 +47697,8 @@ async function runPipeline(opts) {
         report.tags = pushed.tagged;
         report.blobs = pushed.stats;
       }
+      publishing += Date.now() - publishStart;
+      report.seconds = Math.round(((builtAt.get(node.key) ?? started) - started + publishing) / 100) / 10;
     }
     return { workspaceRoot: root, outputDir, reports };
   } finally {

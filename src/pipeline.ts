@@ -74,6 +74,10 @@ export interface TargetReport {
   /** `registry/repo@sha256:…` for each repository pushed to. */
   references: string[];
   blobs?: { uploaded: number; skipped: number; mounted: number; bytesUploaded: number };
+  /** Distinct layers of the image (all platforms of an index) and their compressed bytes. */
+  layers?: { count: number; bytes: number };
+  /** Seconds from the start of the build phase until this target was built and published. */
+  seconds?: number;
 }
 
 export interface PipelineResult {
@@ -102,6 +106,9 @@ function imageForHost(artifact: BuiltArtifact, label: string): BuiltImage {
 }
 
 function describeArtifact(report: TargetReport, a: BuiltArtifact): void {
+  const layers = new Map<string, number>();
+  for (const img of a.kind === 'image' ? [a] : a.images) for (const l of img.manifest.layers) layers.set(l.digest, l.size);
+  report.layers = { count: layers.size, bytes: [...layers.values()].reduce((x, y) => x + y, 0) };
   report.digest = a.descriptor.digest;
   report.mediaType = a.descriptor.mediaType;
   report.layout = a.layoutDir;
@@ -134,6 +141,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const cwdPkg = relative(root, cwd).split(sep).join('/');
   const sourceDateEpoch = parseSourceDateEpoch(env);
   const platforms = opts.platforms ?? [];
+  const builtAt = new Map<string, number>();
 
   const ws = new Workspace(root, { log: opts.log });
   const requested = opts.targets.flatMap((t) => ws.expandPattern(t, cwdPkg));
@@ -175,10 +183,12 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     // Keep build outputs out of the user's git status, as bazel-* convenience links are.
     await writeFile(join(outputDir, '.gitignore'), '*\n');
 
+    const started = Date.now();
     const built = await group('Building', () =>
       withHeartbeat(Promise.all(
         nodes.map(async (n) => {
           const provider = await engine.build(n.node);
+          builtAt.set(n.node.key, Date.now());
           if (!n.perPlatform) return { provider, artifact: provider.artifact ?? provider.run?.artifact };
           const images = await Promise.all(n.perPlatform.map((p) => engine.build(p)));
           // One platform is that platform's image, not an index of one (what a per-platform job pushes).
@@ -190,11 +200,14 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     opts.status?.('');
 
     const reports: TargetReport[] = [];
+    let publishing = 0;
     for (const [i, { node, runnable }] of nodes.entries()) {
+      const publishStart = Date.now();
       const { provider, artifact } = built[i] as { provider: Provider; artifact?: BuiltArtifact };
       const label = node.label.toString();
       const report: TargetReport = { label, kind: node.target?.kind ?? 'file', action: 'built', platforms: [], tags: [], references: [] };
       if (artifact) describeArtifact(report, artifact);
+      report.seconds = Math.round(((builtAt.get(node.key) ?? started) - started) / 100) / 10;
       reports.push(report);
       const run = provider.run;
       if (!run || !runnable || !artifact) continue;
@@ -230,6 +243,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
         report.tags = pushed.tagged;
         report.blobs = pushed.stats;
       }
+      publishing += Date.now() - publishStart;
+      report.seconds = Math.round(((builtAt.get(node.key) ?? started) - started + publishing) / 100) / 10;
     }
     return { workspaceRoot: root, outputDir, reports };
   } finally {

@@ -18,14 +18,16 @@ function bytes(n: number): string {
 
 /** The job summary table: one row per target, as a user scans it after a run. */
 export function summaryRows(reports: TargetReport[]): Cell[][] {
-  const header: Cell[] = ['Target', 'Result', 'Reference', 'Digest', 'Platforms', 'Blobs'].map((h) => ({ data: h, header: true }));
+  const header: Cell[] = ['Target', 'Result', 'Reference', 'Digest', 'Platforms', 'Layers', 'Blobs', 'Time'].map((h) => ({ data: h, header: true }));
   const rows: Cell[][] = [header];
   for (const r of reports) {
     const where = r.references.length ? [...r.tags, ...r.references] : r.tags;
     const blobs = r.blobs
       ? `${r.blobs.uploaded} uploaded (${bytes(r.blobs.bytesUploaded)}), ${r.blobs.skipped} skipped, ${r.blobs.mounted} mounted`
       : '—';
-    rows.push([`${code(r.label)} (${r.kind})`, r.action, where.map(code).join('<br>') || '—', short(r.digest), r.platforms.join('<br>') || '—', blobs]);
+    const layers = r.layers ? `${r.layers.count} (${bytes(r.layers.bytes)})` : '—';
+    const time = r.seconds !== undefined ? `${r.seconds.toFixed(1)} s` : '—';
+    rows.push([`${code(r.label)} (${r.kind})`, r.action, where.map(code).join('<br>') || '—', short(r.digest), r.platforms.join('<br>') || '—', layers, blobs, time]);
   }
   return rows;
 }
