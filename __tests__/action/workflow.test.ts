@@ -79,4 +79,6 @@ test('forks build without pushing; only same-repository pull requests get write 
   assert.ok(build?.steps.some((s) => s.uses?.startsWith('actions/upload-artifact@')), 'forks upload the OCI layout');
   assert.match(workflow.jobs.cleanup?.if ?? '', /head\.repo\.full_name == github\.repository/);
   assert.match(workflow.jobs['build-platform']?.if ?? '', /needs\.plan\.outputs\.push == 'true'/);
+  // Forks build on one runner even in distributed mode (they cannot push per-platform digests).
+  assert.match(build?.if ?? '', /needs\.plan\.outputs\.push != 'true'/);
 });
