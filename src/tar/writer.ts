@@ -46,19 +46,8 @@ export interface WriteTarResult {
   tarSize: number;
 }
 
-interface Member {
-  path: string;
-  type: TarEntryType;
-  mode: number;
-  uid: number;
-  gid: number;
-  uname: string;
-  gname: string;
-  mtime: number;
-  linkname: string;
-  devmajor: number;
-  devminor: number;
-}
+/** A member as written: the reader's fields, keyed by its normalised path. */
+type Member = Omit<ArchiveMember, 'name' | 'size'> & { path: string };
 
 function checkInt(value: number, what: string, path: string): number {
   if (!Number.isSafeInteger(value)) throw new Error(`tar: ${what} of "${path}" must be an integer, got ${value}`);
