@@ -21840,7 +21840,7 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile7, readFile: readFile9, mkdir: mkdir11 } = __require("node:fs/promises");
+    var { writeFile: writeFile7, readFile: readFile11, mkdir: mkdir12 } = __require("node:fs/promises");
     var { dirname: dirname11, resolve: resolve4 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors2();
@@ -22067,7 +22067,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         try {
-          const data = await readFile9(resolve4(path), "utf8");
+          const data = await readFile11(resolve4(path), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -22097,7 +22097,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         const resolvedPath = resolve4(path);
-        await mkdir11(dirname11(resolvedPath), { recursive: true });
+        await mkdir12(dirname11(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
           snapshot
@@ -35295,8 +35295,8 @@ ${captureLines}` : capture.stack;
 import { parseArgs } from "node:util";
 
 // src/pipeline.ts
-import { mkdir as mkdir10, writeFile as writeFile6 } from "node:fs/promises";
-import { join as join20, relative as relative3, resolve as resolve3, sep as sep3 } from "node:path";
+import { mkdir as mkdir11, writeFile as writeFile6 } from "node:fs/promises";
+import { join as join21, relative as relative3, resolve as resolve3, sep as sep3 } from "node:path";
 
 // src/oci/blobstore.ts
 import { createReadStream, createWriteStream } from "node:fs";
@@ -35519,6 +35519,7 @@ var OCI_CONFIG = "application/vnd.oci.image.config.v1+json";
 var OCI_LAYER = "application/vnd.oci.image.layer.v1.tar";
 var OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip";
 var OCI_LAYER_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd";
+var OCI_EMPTY = "application/vnd.oci.empty.v1+json";
 var DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
 var DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
 var DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json";
@@ -36790,6 +36791,251 @@ async function fileText(ctx, attr) {
 }
 __name(fileText, "fileText");
 
+// src/sbom/buildinfo.ts
+var BUILDINFO_MAGIC = Buffer.from("\xFF Go buildinf:", "latin1");
+var MAX_CAPTURE = 4 * 1024 * 1024;
+function readVarint(buf, at) {
+  let value = 0;
+  let shift = 0;
+  for (let i = at; i < buf.length && i < at + 10; i++) {
+    const b = buf[i];
+    value += (b & 127) * 2 ** shift;
+    if ((b & 128) === 0) return { value, next: i + 1 };
+    shift += 7;
+  }
+  return void 0;
+}
+__name(readVarint, "readVarint");
+function parseBuildInfoBlob(blob) {
+  if (blob.length < 32 || !blob.subarray(0, 14).equals(BUILDINFO_MAGIC)) return void 0;
+  const flags = blob[15];
+  if ((flags & 2) === 0) return void 0;
+  const v = readVarint(blob, 32);
+  if (!v || v.next + v.value > blob.length) return void 0;
+  const goVersion = blob.subarray(v.next, v.next + v.value).toString("utf8");
+  const m = readVarint(blob, v.next + v.value);
+  if (!m || m.next + m.value > blob.length) return void 0;
+  let mod = blob.subarray(m.next, m.next + m.value).toString("latin1");
+  if (mod.length >= 33 && mod[mod.length - 17] === "\n") mod = mod.slice(16, mod.length - 16);
+  return parseModInfo(goVersion, Buffer.from(mod, "latin1").toString("utf8"));
+}
+__name(parseBuildInfoBlob, "parseBuildInfoBlob");
+function parseModInfo(goVersion, text) {
+  const info = { goVersion, path: "", deps: [], settings: [] };
+  let last;
+  for (const line of text.split("\n")) {
+    const f = line.split("	");
+    const mod = /* @__PURE__ */ __name(() => ({ path: f[1] ?? "", version: f[2] ?? "", ...f[3] ? { sum: f[3] } : {} }), "mod");
+    switch (f[0]) {
+      case "path":
+        info.path = f[1] ?? "";
+        break;
+      case "mod":
+        info.main = last = mod();
+        break;
+      case "dep":
+        last = mod();
+        info.deps.push(last);
+        break;
+      case "=>":
+        if (last) last.replace = mod();
+        break;
+      case "build": {
+        const kv = f.slice(1).join("	");
+        const eq2 = kv.indexOf("=");
+        if (eq2 > 0) info.settings.push({ key: kv.slice(0, eq2), value: kv.slice(eq2 + 1) });
+        break;
+      }
+    }
+  }
+  return info;
+}
+__name(parseModInfo, "parseModInfo");
+var BuildInfoFinder = class {
+  static {
+    __name(this, "BuildInfoFinder");
+  }
+  #tail = Buffer.alloc(0);
+  #capture;
+  #captured = 0;
+  #done = false;
+  result;
+  update(chunk) {
+    if (this.#done) return;
+    if (this.#capture) {
+      this.#capture.push(chunk);
+      this.#captured += chunk.length;
+      this.#tryParse();
+      return;
+    }
+    const data = this.#tail.length ? Buffer.concat([this.#tail, chunk]) : chunk;
+    let at = data.indexOf(BUILDINFO_MAGIC);
+    while (at >= 0) {
+      const flags = data[at + 15];
+      if (flags === void 0 || (flags & 2) !== 0) break;
+      at = data.indexOf(BUILDINFO_MAGIC, at + 1);
+    }
+    if (at >= 0) {
+      this.#capture = [Buffer.from(data.subarray(at))];
+      this.#captured = data.length - at;
+      this.#tryParse();
+      return;
+    }
+    this.#tail = Buffer.from(data.subarray(Math.max(0, data.length - (BUILDINFO_MAGIC.length + 1))));
+  }
+  #tryParse() {
+    const blob = Buffer.concat(this.#capture ?? []);
+    this.#capture = [blob];
+    const parsed = parseBuildInfoBlob(blob);
+    if (parsed || this.#captured > MAX_CAPTURE) {
+      this.result = parsed;
+      this.#done = true;
+      this.#capture = void 0;
+    }
+  }
+};
+
+// src/elf.ts
+var ELF_MAGIC = Buffer.from([127, 69, 76, 70]);
+var MACHINES = [
+  { arch: "amd64", machine: 62, class: 2, name: "x86-64" },
+  { arch: "arm64", machine: 183, class: 2, name: "aarch64" },
+  { arch: "arm", machine: 40, class: 1, name: "arm" },
+  { arch: "386", machine: 3, class: 1, name: "i386" },
+  { arch: "ppc64le", machine: 21, class: 2, name: "ppc64" },
+  { arch: "s390x", machine: 22, class: 2, name: "s390x" },
+  { arch: "riscv64", machine: 243, class: 2, name: "riscv" }
+];
+function parseElfHeader(head) {
+  if (head.length < 20 || !head.subarray(0, 4).equals(ELF_MAGIC)) return void 0;
+  const cls = head[4];
+  if (cls !== 1 && cls !== 2) return void 0;
+  const little = head[5] !== 2;
+  const machine = little ? head.readUInt16LE(18) : head.readUInt16BE(18);
+  return { class: cls, machine };
+}
+__name(parseElfHeader, "parseElfHeader");
+function describeElf(h) {
+  const m = MACHINES.find((x) => x.machine === h.machine && x.class === h.class);
+  if (m) return `${m.arch} (${m.name})`;
+  return `ELF machine ${h.machine} (${h.class === 2 ? "64" : "32"}-bit)`;
+}
+__name(describeElf, "describeElf");
+function elfMatchesPlatform(h, platform) {
+  const want = MACHINES.find((x) => x.arch === platform.architecture);
+  if (!want) return void 0;
+  return want.machine === h.machine && want.class === h.class;
+}
+__name(elfMatchesPlatform, "elfMatchesPlatform");
+function imagePath(name) {
+  let p = name.replace(/^(\.\/)+/, "").replace(/^\/+/, "").replace(/\/+$/, "");
+  p = p.replace(/\/\.\//g, "/");
+  return `/${p}`;
+}
+__name(imagePath, "imagePath");
+async function scanLayer(tarPath) {
+  const out = [];
+  for await (const { member, body } of readTarMembers(tarPath)) {
+    const file = { path: imagePath(member.name), member };
+    out.push(file);
+    if (member.type !== "file" || member.size < 20) {
+      for await (const _ of body) void _;
+      continue;
+    }
+    let head = Buffer.alloc(0);
+    let finder;
+    let notElf = false;
+    for await (const chunk of body) {
+      if (notElf) continue;
+      if (head.length < 20) {
+        head = Buffer.concat([head, chunk.subarray(0, 20 - head.length)]);
+        if (head.length < 20) continue;
+        file.elf = parseElfHeader(head);
+        if (!file.elf) {
+          notElf = true;
+          continue;
+        }
+        finder = new BuildInfoFinder();
+      }
+      finder?.update(chunk);
+    }
+    if (finder?.result) file.go = finder.result;
+  }
+  return out;
+}
+__name(scanLayer, "scanLayer");
+var scans = /* @__PURE__ */ new Map();
+function scanLayerCached(key, tarPath) {
+  let p = scans.get(key);
+  if (!p) {
+    p = scanLayer(tarPath);
+    scans.set(key, p);
+    p.catch(() => scans.delete(key));
+  }
+  return p;
+}
+__name(scanLayerCached, "scanLayerCached");
+function checkElfPlatform(label, platform, files) {
+  for (const f of files) {
+    if (!f.elf) continue;
+    if (elfMatchesPlatform(f.elf, platform) === false) {
+      const plat = `${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ""}`;
+      throw new Error(`${label}: ${f.path} is an ${describeElf(f.elf)} binary, but the image is ${plat}`);
+    }
+  }
+}
+__name(checkElfPlatform, "checkElfPlatform");
+
+// src/lint/ownership.ts
+function parseUser(user) {
+  if (!user) return void 0;
+  const m = /^(\d+)(?::(\d+))?$/.exec(user.trim());
+  if (!m) return void 0;
+  const uid = Number(m[1]);
+  if (uid === 0) return void 0;
+  return { uid, ...m[2] !== void 0 ? { gid: Number(m[2]) } : {}, text: user.trim() };
+}
+__name(parseUser, "parseUser");
+function permBits(mode, uid, gid, user) {
+  if (uid === user.uid) return mode >> 6 & 7;
+  if (user.gid !== void 0 && gid === user.gid) return mode >> 3 & 7;
+  return mode & 7;
+}
+__name(permBits, "permBits");
+var oct = /* @__PURE__ */ __name((mode) => `0${(mode & 4095).toString(8).padStart(3, "0")}`, "oct");
+function lintOwnership(files, opts) {
+  const user = parseUser(opts.user);
+  if (!user) return [];
+  const byPath = /* @__PURE__ */ new Map();
+  for (const f of files) byPath.set(f.path.replace(/\/+$/, "") || "/", f);
+  const out = [];
+  const owned = /* @__PURE__ */ __name((f) => `${f.path} is owned by ${f.member.uid}:${f.member.gid} with mode ${oct(f.member.mode)}`, "owned");
+  for (const f of byPath.values()) {
+    if (f.member.type !== "file") continue;
+    const { mode, uid, gid } = f.member;
+    const bits = permBits(mode, uid, gid, user);
+    const executable = (mode & 73) !== 0 || f.elf !== void 0;
+    if (executable && (bits & 1) === 0) out.push({ path: f.path, message: `${owned(f)}; user ${user.text} cannot execute it` });
+    else if (!executable && (bits & 4) === 0) out.push({ path: f.path, message: `${owned(f)}; user ${user.text} cannot read it` });
+  }
+  const writable = [
+    ...(opts.volumes ?? []).map((v) => ({ path: v, why: "a volume" })),
+    ...opts.workdir ? [{ path: opts.workdir, why: "the workdir" }] : []
+  ];
+  const seen = /* @__PURE__ */ new Set();
+  for (const w of writable) {
+    const p = `/${w.path.replace(/^\/+/, "").replace(/\/+$/, "")}`;
+    if (seen.has(p)) continue;
+    seen.add(p);
+    const d = byPath.get(p);
+    if (!d || d.member.type !== "dir") continue;
+    const bits = permBits(d.member.mode, d.member.uid, d.member.gid, user);
+    if ((bits & 3) !== 3) out.push({ path: p, message: `${owned(d)}; user ${user.text} cannot write to it (${w.why})` });
+  }
+  return out.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+}
+__name(lintOwnership, "lintOwnership");
+
 // src/rules/oci_image.ts
 var ociImageRule = {
   kind: "oci_image",
@@ -36840,6 +37086,15 @@ var ociImageRule = {
     for (const f of ctx.files("tars")) {
       layers.push(await addLayer(ctx.store, f.path, family));
     }
+    const imagePlatform = base ? { os: base.config.os, architecture: base.config.architecture, ...base.config.variant ? { variant: base.config.variant } : {} } : { os: a.string("os") ?? "", architecture: a.string("architecture") ?? "", ...a.string("variant") ? { variant: a.string("variant") } : {} };
+    const ours = [];
+    for (const l of layers) ours.push(...await scanLayerCached(l.descriptor.digest, ctx.store.path(l.descriptor.digest)));
+    const label = ctx.target.label.toString();
+    checkElfPlatform(label, imagePlatform, ours);
+    const volumes = await listValue(ctx, a, "volumes");
+    const user = a.string("user") ?? base?.config.config?.User;
+    const workdir = a.string("workdir") ?? base?.config.config?.WorkingDir;
+    for (const finding of lintOwnership(ours, { user, volumes, workdir })) ctx.log.warning(`${label}: ${finding.message}`);
     const createdFile = await fileText(ctx, "created");
     const created = createdFile ?? (ctx.sourceDateEpoch !== void 0 ? new Date(ctx.sourceDateEpoch * 1e3).toISOString().replace(".000Z", "Z") : base ? void 0 : EPOCH);
     const built = await buildImage(ctx.store, {
@@ -36855,7 +37110,7 @@ var ociImageRule = {
       labels: { ...await dictValue(ctx, a, "labels"), ...ctx.metadata.labels },
       annotations: { ...baseAnnotations, ...await dictValue(ctx, a, "annotations"), ...ctx.metadata.manifestAnnotations },
       exposedPorts: await listValue(ctx, a, "exposed_ports"),
-      volumes: await listValue(ctx, a, "volumes"),
+      volumes,
       created,
       layers: layers.map((l) => ({ descriptor: l.descriptor, diffId: l.diffId })),
       family
@@ -37625,6 +37880,20 @@ async function loadImage(endpoint, input, log) {
   });
   try {
     const api = await negotiate(endpoint, client);
+    const existing = await inspectWith(endpoint, client, api, plan.imageId);
+    if (existing?.Id === plan.imageId) {
+      for (const ref of plan.refs) {
+        const repo = ref.familiar.slice(0, ref.familiar.length - `:${ref.tag}`.length);
+        const tagPath = `/v${api}/images/${encodeURIComponent(plan.imageId)}/tag?repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(ref.tag ?? "latest")}`;
+        const res2 = await client.request({ path: tagPath, method: "POST" }).catch((err) => {
+          throw wrapRequestError(endpoint, `POST ${tagPath}`, err);
+        });
+        const text = await res2.body.text().catch(() => "");
+        if (res2.statusCode !== 201 && res2.statusCode !== 200) throw new Error(`docker tag failed: HTTP ${res2.statusCode}: ${apiErrorMessage(text)}`);
+      }
+      log?.(`image ${plan.imageId} already loaded: tagged ${plan.repoTags.join(", ")} (0 bytes sent)`);
+      return { loaded: [...plan.repoTags], bytesSent: 0, imageId: plan.imageId };
+    }
     const path = `/v${api}/images/load?quiet=1`;
     let bytesSent = 0;
     let archiveError;
@@ -45752,7 +46021,7 @@ function findWorkspaceRoot(start) {
 __name(findWorkspaceRoot, "findWorkspaceRoot");
 
 // src/publish/registry.ts
-import { readFile as readFile7 } from "node:fs/promises";
+import { readFile as readFile8 } from "node:fs/promises";
 
 // src/registry/push.ts
 import { PassThrough } from "node:stream";
@@ -45944,101 +46213,8 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
 }
 __name(pushImage, "pushImage");
 
-// src/publish/registry.ts
-function splitRepository(text, what) {
-  let ref;
-  try {
-    ref = parseReference(text);
-  } catch (err) {
-    throw new Error(`${what}: ${err.message}`);
-  }
-  if (ref.tag !== void 0 || ref.digest !== void 0) throw new Error(`${what}: "${text}" must name a repository without a tag`);
-  return { registry: ref.registry, repository: ref.repository };
-}
-__name(splitRepository, "splitRepository");
-function planDestinations(label, rule, inputs) {
-  const repoText = inputs.repository && inputs.repository !== "" ? inputs.repository : rule.repository;
-  const base = repoText ? splitRepository(repoText, inputs.repository ? 'input "repository"' : `${label}: repository`) : void 0;
-  const byRepo = /* @__PURE__ */ new Map();
-  const dest = /* @__PURE__ */ __name((registry, repository) => {
-    const key = `${registry}/${repository}`;
-    let d = byRepo.get(key);
-    if (!d) {
-      d = { registry, repository, tags: [] };
-      byRepo.set(key, d);
-    }
-    return d;
-  }, "dest");
-  if (base) dest(base.registry, base.repository);
-  const tags = inputs.tags.length > 0 ? inputs.tags : rule.remoteTags;
-  for (const line of tags) {
-    if (line.includes("/") || line.includes(":")) {
-      let ref;
-      try {
-        ref = parseReference(line);
-      } catch (err) {
-        throw new Error(`input "tags": ${err.message}`);
-      }
-      if (ref.digest !== void 0 || ref.tag === void 0) throw new Error(`input "tags": "${line}" must end in :tag`);
-      const d2 = dest(ref.registry, ref.repository);
-      if (!d2.tags.includes(ref.tag)) d2.tags.push(ref.tag);
-      continue;
-    }
-    if (!base) throw new Error(`${label}: tag "${line}" needs a repository (set "repository" on the oci_push rule or the action's repository input)`);
-    try {
-      validateTag(line);
-    } catch (err) {
-      throw new Error(`${inputs.tags.length > 0 ? 'input "tags"' : `${label}: remote_tags`}: ${err.message}`);
-    }
-    const d = dest(base.registry, base.repository);
-    if (!d.tags.includes(line)) d.tags.push(line);
-  }
-  if (byRepo.size === 0) throw new Error(`${label}: no repository to push to (set "repository" on the oci_push rule or the action's repository input)`);
-  return [...byRepo.values()];
-}
-__name(planDestinations, "planDestinations");
-async function pushArtifact(pool, store, artifact, destinations, log) {
-  const stats = { uploaded: 0, skipped: 0, mounted: 0, bytesUploaded: 0 };
-  const images = artifact.kind === "image" ? [artifact] : artifact.images;
-  for (const d of destinations) {
-    const mountFrom = /* @__PURE__ */ new Map();
-    for (const img of images) {
-      for (const [digest, src] of img.layerSources) {
-        if (src.registry === d.registry && src.repository !== d.repository) mountFrom.set(digest, src.repository);
-      }
-    }
-    const result = await pushImage(pool.client(d.registry), store, d.repository, artifact.descriptor, [], { mountFrom, log });
-    stats.uploaded += result.uploaded;
-    stats.skipped += result.skipped;
-    stats.mounted += result.mounted;
-    stats.bytesUploaded += result.bytesUploaded;
-    log(
-      `${d.registry}/${d.repository}@${result.digest}: ${result.uploaded} blob(s) uploaded (${result.bytesUploaded} bytes), ${result.skipped} skipped (already there), ${result.mounted} mounted`
-    );
-  }
-  const bytes2 = await readFile7(store.path(artifact.descriptor.digest));
-  const tagged = [];
-  for (const d of destinations) {
-    const client = pool.client(d.registry);
-    for (const tag of d.tags) {
-      await client.putManifest(d.repository, tag, bytes2, artifact.descriptor.mediaType);
-      tagged.push(`${d.registry}/${d.repository}:${tag}`);
-    }
-  }
-  return {
-    digest: artifact.descriptor.digest,
-    references: destinations.map((d) => `${d.registry}/${d.repository}@${artifact.descriptor.digest}`),
-    tagged,
-    stats
-  };
-}
-__name(pushArtifact, "pushArtifact");
-
-// src/registry/client.ts
-import { setTimeout as sleep2 } from "node:timers/promises";
-
-// src/registry/auth.ts
-import { Buffer as Buffer2 } from "node:buffer";
+// src/sbom/referrers.ts
+import { readFile as readFile7 } from "node:fs/promises";
 
 // src/registry/errors.ts
 function redactUrl(url) {
@@ -46161,7 +46337,150 @@ var TransportError = class extends Error {
   }
 };
 
+// src/sbom/referrers.ts
+function fallbackTag(subject) {
+  return `sha256-${subject.slice("sha256:".length)}`;
+}
+__name(fallbackTag, "fallbackTag");
+async function putWithSubject(client, repo, digest, bytes2, mediaType) {
+  const scopes = [`repository:${repo}:pull,push`];
+  const authorization = await client.auth.authorization(scopes);
+  const url = new URL(`/v2/${repo}/manifests/${digest}`, await client.baseUrl());
+  const res = await client.transport.request({ method: "PUT", url, headers: { "content-type": mediaType, authorization }, body: bytes2 });
+  await res.dump();
+  if (res.status >= 200 && res.status < 300) return res.header("oci-subject");
+  await client.putManifest(repo, digest, bytes2, mediaType);
+  return void 0;
+}
+__name(putWithSubject, "putWithSubject");
+async function attachReferrer(client, store, repo, artifact, subject, log) {
+  await pushImage(client, store, repo, { mediaType: artifact.mediaType, digest: artifact.digest, size: artifact.size }, [], { log });
+  const bytes2 = new Uint8Array(await readFile7(store.path(artifact.digest)));
+  const said = await putWithSubject(client, repo, artifact.digest, bytes2, artifact.mediaType);
+  if (said !== void 0 && said === subject) return { via: "referrers" };
+  const tag = fallbackTag(subject);
+  let index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
+  try {
+    const current = await client.getManifest(repo, tag, [OCI_INDEX]);
+    const parsed = JSON.parse(Buffer.from(current.bytes).toString("utf8"));
+    if (Array.isArray(parsed.manifests)) index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: parsed.manifests, ...parsed.annotations ? { annotations: parsed.annotations } : {} };
+  } catch (err) {
+    if (!(err instanceof RegistryError && err.status === 404)) throw err;
+  }
+  if (!index.manifests.some((m) => m.digest === artifact.digest)) {
+    index.manifests.push(artifact);
+    const out = Buffer.from(JSON.stringify(index));
+    await client.putManifest(repo, tag, out, OCI_INDEX);
+  }
+  return { via: "tag", tag };
+}
+__name(attachReferrer, "attachReferrer");
+
+// src/publish/registry.ts
+function splitRepository(text, what) {
+  let ref;
+  try {
+    ref = parseReference(text);
+  } catch (err) {
+    throw new Error(`${what}: ${err.message}`);
+  }
+  if (ref.tag !== void 0 || ref.digest !== void 0) throw new Error(`${what}: "${text}" must name a repository without a tag`);
+  return { registry: ref.registry, repository: ref.repository };
+}
+__name(splitRepository, "splitRepository");
+function planDestinations(label, rule, inputs) {
+  const repoText = inputs.repository && inputs.repository !== "" ? inputs.repository : rule.repository;
+  const base = repoText ? splitRepository(repoText, inputs.repository ? 'input "repository"' : `${label}: repository`) : void 0;
+  const byRepo = /* @__PURE__ */ new Map();
+  const dest = /* @__PURE__ */ __name((registry, repository) => {
+    const key = `${registry}/${repository}`;
+    let d = byRepo.get(key);
+    if (!d) {
+      d = { registry, repository, tags: [] };
+      byRepo.set(key, d);
+    }
+    return d;
+  }, "dest");
+  if (base) dest(base.registry, base.repository);
+  const tags = inputs.tags.length > 0 ? inputs.tags : rule.remoteTags;
+  for (const line of tags) {
+    if (line.includes("/") || line.includes(":")) {
+      let ref;
+      try {
+        ref = parseReference(line);
+      } catch (err) {
+        throw new Error(`input "tags": ${err.message}`);
+      }
+      if (ref.digest !== void 0 || ref.tag === void 0) throw new Error(`input "tags": "${line}" must end in :tag`);
+      const d2 = dest(ref.registry, ref.repository);
+      if (!d2.tags.includes(ref.tag)) d2.tags.push(ref.tag);
+      continue;
+    }
+    if (!base) throw new Error(`${label}: tag "${line}" needs a repository (set "repository" on the oci_push rule or the action's repository input)`);
+    try {
+      validateTag(line);
+    } catch (err) {
+      throw new Error(`${inputs.tags.length > 0 ? 'input "tags"' : `${label}: remote_tags`}: ${err.message}`);
+    }
+    const d = dest(base.registry, base.repository);
+    if (!d.tags.includes(line)) d.tags.push(line);
+  }
+  if (byRepo.size === 0) throw new Error(`${label}: no repository to push to (set "repository" on the oci_push rule or the action's repository input)`);
+  return [...byRepo.values()];
+}
+__name(planDestinations, "planDestinations");
+async function pushArtifact(pool, store, artifact, destinations, log, options = {}) {
+  const stats = { uploaded: 0, skipped: 0, mounted: 0, bytesUploaded: 0 };
+  const images = artifact.kind === "image" ? [artifact] : artifact.images;
+  for (const d of destinations) {
+    const mountFrom = /* @__PURE__ */ new Map();
+    for (const img of images) {
+      for (const [digest, src] of img.layerSources) {
+        if (src.registry === d.registry && src.repository !== d.repository) mountFrom.set(digest, src.repository);
+      }
+    }
+    const result = await pushImage(pool.client(d.registry), store, d.repository, artifact.descriptor, [], { mountFrom, log });
+    stats.uploaded += result.uploaded;
+    stats.skipped += result.skipped;
+    stats.mounted += result.mounted;
+    stats.bytesUploaded += result.bytesUploaded;
+    log(
+      `${d.registry}/${d.repository}@${result.digest}: ${result.uploaded} blob(s) uploaded (${result.bytesUploaded} bytes), ${result.skipped} skipped (already there), ${result.mounted} mounted`
+    );
+  }
+  const referrers = [];
+  for (const [i, d] of destinations.entries()) {
+    for (const r of options.referrers ?? []) {
+      const res = await attachReferrer(pool.client(d.registry), store, d.repository, r.descriptor, r.subject, () => {
+      });
+      log(`${d.registry}/${d.repository}@${r.descriptor.digest}: ${r.descriptor.artifactType ?? "artifact"} for ${r.subject} (${res.via === "referrers" ? "referrers API" : `tag ${res.tag}`})`);
+      if (i === 0) referrers.push(res.via === "referrers" ? "referrers" : `tag:${res.tag}`);
+    }
+  }
+  const bytes2 = await readFile8(store.path(artifact.descriptor.digest));
+  const tagged = [];
+  for (const d of destinations) {
+    const client = pool.client(d.registry);
+    for (const tag of d.tags) {
+      await client.putManifest(d.repository, tag, bytes2, artifact.descriptor.mediaType);
+      tagged.push(`${d.registry}/${d.repository}:${tag}`);
+    }
+  }
+  return {
+    digest: artifact.descriptor.digest,
+    references: destinations.map((d) => `${d.registry}/${d.repository}@${artifact.descriptor.digest}`),
+    tagged,
+    stats,
+    referrers
+  };
+}
+__name(pushArtifact, "pushArtifact");
+
+// src/registry/client.ts
+import { setTimeout as sleep2 } from "node:timers/promises";
+
 // src/registry/auth.ts
+import { Buffer as Buffer2 } from "node:buffer";
 function parseWwwAuthenticate(header) {
   if (header === void 0) return [];
   const text = Array.isArray(header) ? header.join(", ") : header;
@@ -46944,6 +47263,10 @@ var RegistryClient = class {
       if (res.status === 401) throw this.#authError(res, await res.text(64 * 1024), call, 401);
     }
     if (res.status === 403 && !call.ok.includes(403)) throw this.#authError(res, await res.text(64 * 1024), call, 403);
+    if (!call.ok.includes(res.status) && res.status < 300) {
+      await res.dump();
+      throw new Error(`${call.method} ${redactUrl(res.url)}: unexpected ${res.status} (expected ${call.ok.join(" or ")}); is ${this.registry} an OCI registry?`);
+    }
     if (!call.ok.includes(res.status)) {
       const text = call.method === "HEAD" ? "" : await res.text(64 * 1024);
       if (call.method === "HEAD") await res.dump();
@@ -46971,6 +47294,20 @@ var RegistryClient = class {
     }
     if (res.status !== 200) {
       throw new RegistryError({ method: "GET", url: res.url, status: res.status, errors: parseErrorBody(text), body: text });
+    }
+    const type = baseMediaType(res.header("content-type"));
+    let json = text.trim() === "";
+    if (!json) {
+      try {
+        JSON.parse(text);
+        json = true;
+      } catch {
+        json = false;
+      }
+    }
+    if (!json || type === "text/html") {
+      const said = text.replace(/\s+/g, " ").trim().slice(0, 80);
+      throw new Error(`${this.registry} does not look like an OCI registry: GET ${redactUrl(res.url)} answered 200 with ${type || "no content type"}${said ? ` (${JSON.stringify(said)})` : ""}`);
     }
   }
   /** Size of a blob in the repository, or undefined when it is not there (-1: size not given). */
@@ -47256,7 +47593,7 @@ var RegistryClient = class {
 };
 
 // src/registry/credentials.ts
-import { readFile as readFile8 } from "node:fs/promises";
+import { readFile as readFile9 } from "node:fs/promises";
 import { spawn as spawn2 } from "node:child_process";
 import { homedir } from "node:os";
 import { join as join19 } from "node:path";
@@ -47268,7 +47605,7 @@ __name(dockerConfigPath, "dockerConfigPath");
 async function readDockerConfig(path) {
   let text;
   try {
-    text = await readFile8(path, "utf8");
+    text = await readFile9(path, "utf8");
   } catch (err) {
     if (err.code === "ENOENT") return void 0;
     throw new Error(`cannot read docker config ${path}: ${err.message}`);
@@ -47555,6 +47892,179 @@ function sortKeys(values) {
 }
 __name(sortKeys, "sortKeys");
 
+// src/sbom/artifact.ts
+import { mkdir as mkdir10, readFile as readFile10 } from "node:fs/promises";
+import { join as join20 } from "node:path";
+
+// src/sbom/spdx.ts
+var SPDX_MEDIA_TYPE = "application/spdx+json";
+var TOOL = "oci-build-action";
+function goPurl(path, version) {
+  const name = path.split("/").map((s) => encodeURIComponent(s)).join("/");
+  return version && version !== "(devel)" ? `pkg:golang/${name}@${encodeURIComponent(version)}` : `pkg:golang/${name}`;
+}
+__name(goPurl, "goPurl");
+function spdxId(kind, text) {
+  return `SPDXRef-${kind}-${text.replace(/[^A-Za-z0-9.-]+/g, "-")}`;
+}
+__name(spdxId, "spdxId");
+function h1Checksum(sum) {
+  if (!sum?.startsWith("h1:")) return void 0;
+  const bytes2 = Buffer.from(sum.slice(3), "base64");
+  return bytes2.length === 32 ? [{ algorithm: "SHA256", checksumValue: bytes2.toString("hex") }] : void 0;
+}
+__name(h1Checksum, "h1Checksum");
+function createdTimestamp(seconds) {
+  return new Date((seconds ?? 0) * 1e3).toISOString().replace(".000Z", "Z");
+}
+__name(createdTimestamp, "createdTimestamp");
+function generateSpdx(input) {
+  const created = createdTimestamp(input.created);
+  const hex = input.digest.slice("sha256:".length);
+  const plat = `${input.platform.os}/${input.platform.architecture}${input.platform.variant ? `/${input.platform.variant}` : ""}`;
+  const packages = [];
+  const relationships = [];
+  const imageId = "SPDXRef-Image";
+  packages.push({
+    name: input.name,
+    SPDXID: imageId,
+    versionInfo: input.digest,
+    downloadLocation: "NOASSERTION",
+    filesAnalyzed: false,
+    checksums: [{ algorithm: "SHA256", checksumValue: hex }],
+    primaryPackagePurpose: "CONTAINER",
+    comment: `OCI image manifest for ${plat}`
+  });
+  relationships.push({ spdxElementId: "SPDXRef-DOCUMENT", relationshipType: "DESCRIBES", relatedSpdxElement: imageId });
+  const modules = /* @__PURE__ */ new Map();
+  const modulePackage = /* @__PURE__ */ __name((m, purpose) => {
+    const eff = m.replace ?? m;
+    const key = `${m.path}@${m.version}`;
+    const have = modules.get(key);
+    if (have) return have;
+    const id = spdxId("Package-go-module", `${m.path}-${m.version || "devel"}`);
+    modules.set(key, id);
+    const checksums = h1Checksum(eff.sum);
+    packages.push({
+      name: m.path,
+      SPDXID: id,
+      ...m.version ? { versionInfo: m.version } : {},
+      downloadLocation: "NOASSERTION",
+      filesAnalyzed: false,
+      ...checksums ? { checksums } : {},
+      externalRefs: [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: goPurl(m.path, m.version) }],
+      primaryPackagePurpose: purpose,
+      ...eff.sum || m.replace ? { comment: [eff.sum ? `go.sum ${eff.sum}` : "", m.replace ? `replaced by ${m.replace.path} ${m.replace.version}` : ""].filter(Boolean).join("; ") } : {}
+    });
+    return id;
+  }, "modulePackage");
+  const binaries = [...input.binaries].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  for (const [i, b] of binaries.entries()) {
+    const binId = spdxId("File-go-binary", `${i}${b.path}`);
+    const main2 = b.go.main ?? { path: b.go.path, version: "" };
+    packages.push({
+      name: b.path,
+      SPDXID: binId,
+      versionInfo: b.go.goVersion,
+      downloadLocation: "NOASSERTION",
+      filesAnalyzed: false,
+      primaryPackagePurpose: "APPLICATION",
+      comment: `Go binary, package ${b.go.path}, built with ${b.go.goVersion}`,
+      annotations: b.go.settings.map((s) => ({
+        annotationType: "OTHER",
+        annotator: `Tool: ${TOOL}`,
+        annotationDate: created,
+        comment: `go build setting ${s.key}=${s.value}`
+      }))
+    });
+    relationships.push({ spdxElementId: imageId, relationshipType: "CONTAINS", relatedSpdxElement: binId });
+    const mainId = modulePackage(main2, "APPLICATION");
+    relationships.push({ spdxElementId: binId, relationshipType: "GENERATED_FROM", relatedSpdxElement: mainId });
+    const stdId = modulePackage({ path: "stdlib", version: b.go.goVersion.replace(/^go/, "v") }, "LIBRARY");
+    relationships.push({ spdxElementId: binId, relationshipType: "DEPENDS_ON", relatedSpdxElement: stdId });
+    for (const d of b.go.deps) {
+      relationships.push({ spdxElementId: binId, relationshipType: "DEPENDS_ON", relatedSpdxElement: modulePackage(d, "LIBRARY") });
+    }
+  }
+  return {
+    spdxVersion: "SPDX-2.3",
+    dataLicense: "CC0-1.0",
+    SPDXID: "SPDXRef-DOCUMENT",
+    name: `${input.name} ${plat}`,
+    documentNamespace: `https://oci-build-action.invalid/spdx/sha256/${hex}`,
+    creationInfo: {
+      created,
+      creators: [`Tool: ${TOOL}`],
+      comment: "created is SOURCE_DATE_EPOCH, or 1970-01-01 without it, so that the SBOM is reproducible"
+    },
+    documentDescribes: [imageId],
+    packages,
+    relationships
+  };
+}
+__name(generateSpdx, "generateSpdx");
+
+// src/sbom/artifact.ts
+var EMPTY_CONFIG = {
+  mediaType: OCI_EMPTY,
+  digest: "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+  size: 2
+};
+async function goBinaries(store, image) {
+  const byPath = /* @__PURE__ */ new Map();
+  for (const l of image.manifest.layers) {
+    if (!await store.has(l.digest)) continue;
+    for (const f of await scanLayerCached(l.digest, store.path(l.digest))) {
+      byPath.set(f.path, f.go ? { path: f.path, go: f.go } : void 0);
+    }
+  }
+  return [...byPath.values()].filter((b) => b !== void 0);
+}
+__name(goBinaries, "goBinaries");
+async function buildSbom(store, name, image, sourceDateEpoch) {
+  const subject = { mediaType: image.descriptor.mediaType, digest: image.descriptor.digest, size: image.descriptor.size };
+  const binaries = await goBinaries(store, image);
+  const document = generateSpdx({ name, digest: subject.digest, platform: image.platform, binaries, created: sourceDateEpoch });
+  const doc = await store.writeBytes(`${JSON.stringify(document, null, 2)}
+`);
+  await store.writeBytes("{}");
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    artifactType: SPDX_MEDIA_TYPE,
+    config: EMPTY_CONFIG,
+    layers: [{ mediaType: SPDX_MEDIA_TYPE, digest: doc.digest, size: doc.size }],
+    subject,
+    annotations: { "org.opencontainers.image.created": createdTimestamp(sourceDateEpoch) }
+  };
+  const stored = await store.writeBytes(JSON.stringify(manifest));
+  return {
+    descriptor: {
+      mediaType: OCI_MANIFEST,
+      digest: stored.digest,
+      size: stored.size,
+      artifactType: SPDX_MEDIA_TYPE,
+      annotations: manifest.annotations ?? {}
+    },
+    subject,
+    binaries: binaries.length,
+    document
+  };
+}
+__name(buildSbom, "buildSbom");
+async function writeSbomToLayout(store, layoutDir, sboms) {
+  const blobDir = join20(layoutDir, "blobs", "sha256");
+  await mkdir10(blobDir, { recursive: true });
+  for (const { sbom, image } of sboms) {
+    const manifest = JSON.parse(await readFile10(store.path(sbom.descriptor.digest), "utf8"));
+    for (const d of [sbom.descriptor, manifest.config, ...manifest.layers]) await store.linkTo(d.digest, join20(blobDir, digestHex(d.digest)));
+    const p = image.platform;
+    const file = `sbom-${p.os}-${p.architecture}${p.variant ? `-${p.variant}` : ""}.spdx.json`;
+    await store.linkTo(manifest.layers[0].digest, join20(layoutDir, file));
+  }
+}
+__name(writeSbomToLayout, "writeSbomToLayout");
+
 // src/pipeline.ts
 function parseSourceDateEpoch(env) {
   const v = env.SOURCE_DATE_EPOCH;
@@ -47595,7 +48105,7 @@ async function runPipeline(opts) {
   const group = opts.group ?? ((_name, fn) => fn());
   const cwd = resolve3(opts.cwd);
   const root = findWorkspaceRoot(cwd);
-  const outputDir = resolve3(opts.outputDir && opts.outputDir !== "" ? opts.outputDir : join20(root, ".oci-build"));
+  const outputDir = resolve3(opts.outputDir && opts.outputDir !== "" ? opts.outputDir : join21(root, ".oci-build"));
   const cwdPkg = relative3(root, cwd).split(sep3).join("/");
   const sourceDateEpoch = parseSourceDateEpoch(env);
   const platforms = opts.platforms ?? [];
@@ -47613,7 +48123,7 @@ async function runPipeline(opts) {
     fallback: opts.githubToken ? { registry: "ghcr.io", username: opts.githubToken.username, password: opts.githubToken.token } : void 0
   });
   let toolchain;
-  const store = new BlobStore(join20(outputDir, "store"));
+  const store = new BlobStore(join21(outputDir, "store"));
   const engine = new Engine({
     workspace: ws,
     outRoot: outputDir,
@@ -47635,8 +48145,8 @@ async function runPipeline(opts) {
       opts.log.info(`${out.length} target(s): ${out.map((n) => n.node.label.toString()).join(" ")}`);
       return out;
     });
-    await mkdir10(outputDir, { recursive: true });
-    await writeFile6(join20(outputDir, ".gitignore"), "*\n");
+    await mkdir11(outputDir, { recursive: true });
+    await writeFile6(join21(outputDir, ".gitignore"), "*\n");
     const started = Date.now();
     const built = await group(
       "Building",
@@ -47652,6 +48162,21 @@ async function runPipeline(opts) {
       ), () => engine.running(), opts.status ?? ((m) => opts.log.info(m)), "building", opts.status ? 1e3 : void 0)
     );
     opts.status?.("");
+    const sbomCache = /* @__PURE__ */ new Map();
+    const sbomsOf = /* @__PURE__ */ __name(async (label, a) => {
+      const images = a.kind === "image" ? [a] : a.images;
+      const out = [];
+      for (const image of images) {
+        let p = sbomCache.get(image.descriptor.digest);
+        if (!p) {
+          p = buildSbom(store, label, image, sourceDateEpoch);
+          sbomCache.set(image.descriptor.digest, p);
+        }
+        out.push({ sbom: await p, image });
+      }
+      await writeSbomToLayout(store, a.layoutDir, out);
+      return out;
+    }, "sbomsOf");
     const reports = [];
     let publishing = 0;
     for (const [i, { node, runnable }] of nodes.entries()) {
@@ -47662,6 +48187,11 @@ async function runPipeline(opts) {
       if (artifact) describeArtifact(report, artifact);
       report.seconds = Math.round(((builtAt.get(node.key) ?? started) - started) / 100) / 10;
       reports.push(report);
+      const sboms = artifact && opts.sbom !== false && !(artifact.kind === "image" && artifact.reference) ? await sbomsOf(label, artifact) : [];
+      if (sboms.length) {
+        report.sboms = sboms.map(({ sbom, image }) => ({ digest: sbom.descriptor.digest, subject: sbom.subject.digest, platform: formatPlatform(image.platform) }));
+        for (const { sbom, image } of sboms) opts.log.info(`${label}: SBOM ${sbom.descriptor.digest} for ${formatPlatform(image.platform)} (${sbom.binaries} Go binar${sbom.binaries === 1 ? "y" : "ies"})`);
+      }
       const run3 = provider.run;
       if (!run3 || !runnable || !artifact) continue;
       if (run3.kind === "load") {
@@ -47691,7 +48221,13 @@ async function runPipeline(opts) {
           opts.log.info(`${label}: built; not pushed (push disabled)`);
           continue;
         }
-        const pushed = await group(`Pushing ${label}`, () => pushArtifact(registries, store, artifact, destinations, (m) => opts.log.info(m)));
+        const pushed = await group(
+          `Pushing ${label}`,
+          () => pushArtifact(registries, store, artifact, destinations, (m) => opts.log.info(m), {
+            referrers: sboms.map(({ sbom }) => ({ descriptor: sbom.descriptor, subject: sbom.subject.digest }))
+          })
+        );
+        for (const [k, a] of pushed.referrers.entries()) if (report.sboms?.[k]) report.sboms[k].attached = a;
         report.action = "pushed";
         report.references = pushed.references;
         report.tags = pushed.tagged;
@@ -47736,7 +48272,7 @@ async function wrapIndex(store, outputDir, node, providers, annotations) {
   });
   const family = images.every((i) => i.family === "docker") ? "docker" : "oci";
   const descriptor = await buildIndex(store, images.map((i) => i.descriptor), annotations, family);
-  const layoutDir = join20(outputDir, "bin", `multi-${images.map((i) => configKey(withPlatform(i.platform))).join("+")}`, node.label.pkg, node.label.name);
+  const layoutDir = join21(outputDir, "bin", `multi-${images.map((i) => configKey(withPlatform(i.platform))).join("+")}`, node.label.pkg, node.label.name);
   await writeLayout(store, layoutDir, [{ descriptor }]);
   return { kind: "index", descriptor, index: await readIndex(store, descriptor.digest), images, family, layoutDir };
 }

@@ -32,6 +32,12 @@ after(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
+/** The inspect answer of a daemon that does not have the image. */
+function notLoadedYet(res: ServerResponse): void {
+  res.writeHead(404, { 'Content-Type': 'application/json' });
+  res.end('{"message":"No such image"}\n');
+}
+
 function inputFor(img: TestImage, repoTags: string[]): LoadImageInput {
   return { blobPath: img.blobPath, manifest: img.manifest, manifestJson: img.manifestJson, repoTags };
 }
@@ -141,6 +147,7 @@ describe('loadImage against a fake daemon', () => {
   it('streams the archive, negotiates the API version, and reads split in-band errors', async () => {
     let received = 0;
     const fake = await fakeDaemon((req, res, body) => {
+      if (req.method === 'GET') return notLoadedYet(res);
       received = body.length;
       assert.equal(req.headers['content-type'], 'application/x-tar');
       res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -158,7 +165,8 @@ describe('loadImage against a fake daemon', () => {
         message: 'docker load failed: invalid diffID for layer 0: expected "sha256:a", got "sha256:b"',
       });
       assert.deepEqual(lines, ['Loading layer']);
-      assert.deepEqual(fake.requests, ['GET /_ping', 'POST /v1.43/images/load?quiet=1']);
+      // The daemon is asked first whether it holds the image already (it does not).
+      assert.deepEqual(fake.requests, ['GET /_ping', `GET /v1.43/images/${img.manifestJson.config.digest}/json`, 'POST /v1.43/images/load?quiet=1']);
       assert.ok(received > img.layerBytes.length, `archive of ${received} bytes received`);
     } finally {
       await fake.close();
@@ -166,7 +174,8 @@ describe('loadImage against a fake daemon', () => {
   });
 
   it('reports a non-200 answer with its status and message', async () => {
-    const fake = await fakeDaemon((_req, res) => {
+    const fake = await fakeDaemon((req, res) => {
+      if (req.method === 'GET') return notLoadedYet(res);
       res.writeHead(500, { 'Content-Type': 'application/json' });
       res.end('{"message":"write /var/lib/docker/tmp: no space left on device"}\n');
     });

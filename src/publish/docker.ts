@@ -315,6 +315,22 @@ export async function loadImage(
   });
   try {
     const api = await negotiate(endpoint, client);
+    // The daemon already has this exact image (its ID is our config digest): tagging is all
+    // that is needed, and no layer is sent again.
+    const existing = await inspectWith(endpoint, client, api, plan.imageId);
+    if (existing?.Id === plan.imageId) {
+      for (const ref of plan.refs) {
+        const repo = ref.familiar.slice(0, ref.familiar.length - `:${ref.tag}`.length);
+        const tagPath = `/v${api}/images/${encodeURIComponent(plan.imageId)}/tag?repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(ref.tag ?? 'latest')}`;
+        const res = await client.request({ path: tagPath, method: 'POST' }).catch((err: unknown) => {
+          throw wrapRequestError(endpoint, `POST ${tagPath}`, err);
+        });
+        const text = await res.body.text().catch(() => '');
+        if (res.statusCode !== 201 && res.statusCode !== 200) throw new Error(`docker tag failed: HTTP ${res.statusCode}: ${apiErrorMessage(text)}`);
+      }
+      log?.(`image ${plan.imageId} already loaded: tagged ${plan.repoTags.join(', ')} (0 bytes sent)`);
+      return { loaded: [...plan.repoTags], bytesSent: 0, imageId: plan.imageId };
+    }
     const path = `/v${api}/images/load?quiet=1`;
 
     let bytesSent = 0;
