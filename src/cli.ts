@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { runPipeline } from './pipeline.ts';
+import { runPipeline, type PipelineOptions } from './pipeline.ts';
+import { verifyReproducible } from './verify.ts';
 import { describeError } from './errors.ts';
 import { parseAnnotations, parseByteCount, parseKeyValues, parsePlatforms } from './parse.ts';
 import type { MetadataOverrides } from './rules/rule.ts';
@@ -22,6 +23,9 @@ options:
   --stamp               stamp targets with stamp = -1 (git commit, tag, time), like bazel --stamp
   --label K=V           add a label to every image config (repeatable)
   --annotation [index:|manifest:]K=V   add an annotation to every manifest or index (repeatable)
+  --no-sbom             no SPDX SBOM in the layouts and no SBOM referrer pushed
+  --verify-reproducible first build the targets twice (separate stores, fresh Go build cache) and
+                        fail, naming each differing blob, if any digest differs
   -h, --help            show this help
 
 targets: //pkg:name, :name (relative to -C), //pkg/..., //... ; e.g.
@@ -48,6 +52,8 @@ async function main(argv: string[]): Promise<number> {
       label: { type: 'string', multiple: true },
       annotation: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
+      'no-sbom': { type: 'boolean' },
+      'verify-reproducible': { type: 'boolean' },
     },
   });
   const [command, ...targets] = positionals;
@@ -64,7 +70,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const started = performance.now();
-  const result = await runPipeline({
+  const pipelineOptions: PipelineOptions = {
     cwd: values.directory ?? process.cwd(),
     targets,
     outputDir: values.output,
@@ -87,7 +93,10 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`> ${name}\n`);
       return fn();
     },
-  });
+    sbom: !values['no-sbom'],
+  };
+  if (values['verify-reproducible']) await verifyReproducible(pipelineOptions);
+  const result = await runPipeline(pipelineOptions);
   for (const r of result.reports) {
     const parts = [r.label, r.kind, r.action];
     if (r.digest) parts.push(r.digest);

@@ -30,6 +30,8 @@ export interface Inputs {
   deleteTags: string[];
   /** Merge mode: `registry/repo@sha256:…` images to combine into one index (no build). */
   merge: string[];
+  sbom: boolean;
+  verifyReproducible: boolean;
 }
 
 function secret(value: string): string {
@@ -79,5 +81,7 @@ export function getInputs(): Inputs {
     prComment: parseBool('pr-comment', core.getInput('pr-comment'), false),
     deleteTags: parseList(core.getInput('delete-tags')),
     merge,
+    sbom: parseBool('sbom', core.getInput('sbom'), true),
+    verifyReproducible: parseBool('verify-reproducible', core.getInput('verify-reproducible'), false),
   };
 }

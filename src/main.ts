@@ -6,7 +6,8 @@ import { GitHubApi } from './github/api.ts';
 import { previewCommentBody, upsertPreviewComment } from './github/pr_comment.ts';
 import { deletePreviewTags } from './github/cleanup.ts';
 import { readFileSync } from 'node:fs';
-import { runPipeline, type TargetReport } from './pipeline.ts';
+import { runPipeline, type PipelineOptions, type TargetReport } from './pipeline.ts';
+import { verifyReproducible } from './verify.ts';
 import { describeError } from './errors.ts';
 import { locate } from './annotations.ts';
 import { summaryRows } from './summary.ts';
@@ -43,7 +44,7 @@ export async function run(): Promise<void> {
     }
     await setupGoToolchain(inputs, root);
     if (inputs.cache && root) await restoreActionCaches(root, inputs);
-    const result = await runPipeline({
+    const pipelineOptions: PipelineOptions = {
       cwd: inputs.workingDirectory,
       targets: inputs.targets,
       outputDir: inputs.outputDir,
@@ -68,10 +69,20 @@ export async function run(): Promise<void> {
         },
       },
       group: (name, fn) => core.group(name, fn),
-    });
+      sbom: inputs.sbom,
+    };
+    if (inputs.verifyReproducible) {
+      await core.group('Verifying reproducibility (two builds)', () => verifyReproducible(pipelineOptions));
+    }
+    const result = await runPipeline(pipelineOptions);
     const withDigest = (r: TargetReport): boolean => r.digest !== undefined;
     const lastImage = last(result.reports, withDigest);
     core.setOutput('digest', lastImage?.digest ?? '');
+    // For actions/attest-build-provenance: the repository and digest of the last push.
+    const lastPush = last(result.reports, (r) => r.action === 'pushed' && r.references.length > 0);
+    const pushedRef = lastPush?.references[0] ?? '';
+    core.setOutput('subject-name', pushedRef.includes('@') ? pushedRef.slice(0, pushedRef.indexOf('@')) : '');
+    core.setOutput('subject-digest', lastPush?.digest ?? '');
     core.setOutput('imageid', last(result.reports, (r) => r.imageId !== undefined)?.imageId ?? '');
     core.setOutput('metadata', JSON.stringify({ workspace: result.workspaceRoot, outputDir: result.outputDir, targets: result.reports }));
     core.setOutput('images', result.reports.flatMap((r) => [...r.tags, ...r.references]).join('\n'));
@@ -209,6 +220,8 @@ async function runMerge(inputs: Inputs): Promise<{ reference: string; digest: st
       mergeIndex(pool, { sources: inputs.merge, repository: inputs.repository || undefined, tags, annotations: inputs.annotations.index }, (m) => core.info(m)),
     );
     core.setOutput('digest', result.digest);
+    core.setOutput('subject-name', result.reference.slice(0, result.reference.lastIndexOf('@')));
+    core.setOutput('subject-digest', result.digest);
     core.setOutput('images', [...result.tagged, result.reference].join('\n'));
     core.setOutput('tags', result.tagged.join('\n'));
     core.setOutput('metadata', JSON.stringify({ merge: result }));

@@ -19,6 +19,8 @@ import { RegistryPool } from './registry/pool.ts';
 import type { ExplicitCredentials } from './registry/credentials.ts';
 import { stampValues } from './stamp.ts';
 import { withHeartbeat } from './progress.ts';
+import { buildSbom, writeSbomToLayout, type SbomArtifact } from './sbom/artifact.ts';
+import type { Digest } from './oci/types.ts';
 
 export interface PipelineOptions {
   /** Directory inside the workspace; relative target labels resolve against its package. */
@@ -55,6 +57,8 @@ export interface PipelineOptions {
   env?: NodeJS.ProcessEnv;
   /** A live status line (the CLI on a terminal): called every second with what is running. */
   status?: (line: string) => void;
+  /** An SPDX SBOM per image, in the layout and pushed as a referrer (default true). */
+  sbom?: boolean;
 }
 
 export interface TargetReport {
@@ -78,6 +82,8 @@ export interface TargetReport {
   layers?: { count: number; bytes: number };
   /** Seconds from the start of the build phase until this target was built and published. */
   seconds?: number;
+  /** SBOM artifact manifests (one per platform image): digest, the image it describes, how it was attached. */
+  sboms?: Array<{ digest: string; subject: string; platform: string; attached?: string }>;
 }
 
 export interface PipelineResult {
@@ -199,6 +205,23 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     );
     opts.status?.('');
 
+    // One SBOM per platform image (shared by the targets that name the same image).
+    const sbomCache = new Map<Digest, Promise<SbomArtifact>>();
+    const sbomsOf = async (label: string, a: BuiltArtifact): Promise<Array<{ sbom: SbomArtifact; image: BuiltImage }>> => {
+      const images = a.kind === 'image' ? [a] : a.images;
+      const out = [];
+      for (const image of images) {
+        let p = sbomCache.get(image.descriptor.digest);
+        if (!p) {
+          p = buildSbom(store, label, image, sourceDateEpoch);
+          sbomCache.set(image.descriptor.digest, p);
+        }
+        out.push({ sbom: await p, image });
+      }
+      await writeSbomToLayout(store, a.layoutDir, out);
+      return out;
+    };
+
     const reports: TargetReport[] = [];
     let publishing = 0;
     for (const [i, { node, runnable }] of nodes.entries()) {
@@ -209,6 +232,11 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
       if (artifact) describeArtifact(report, artifact);
       report.seconds = Math.round(((builtAt.get(node.key) ?? started) - started) / 100) / 10;
       reports.push(report);
+      const sboms = artifact && opts.sbom !== false && !(artifact.kind === 'image' && artifact.reference) ? await sbomsOf(label, artifact) : [];
+      if (sboms.length) {
+        report.sboms = sboms.map(({ sbom, image }) => ({ digest: sbom.descriptor.digest, subject: sbom.subject.digest, platform: formatPlatform(image.platform) }));
+        for (const { sbom, image } of sboms) opts.log.info(`${label}: SBOM ${sbom.descriptor.digest} for ${formatPlatform(image.platform)} (${sbom.binaries} Go binar${sbom.binaries === 1 ? 'y' : 'ies'})`);
+      }
       const run = provider.run;
       if (!run || !runnable || !artifact) continue;
       if (run.kind === 'load') {
@@ -237,7 +265,11 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
           opts.log.info(`${label}: built; not pushed (push disabled)`);
           continue;
         }
-        const pushed = await group(`Pushing ${label}`, () => pushArtifact(registries, store, artifact, destinations, (m) => opts.log.info(m)));
+        const pushed = await group(`Pushing ${label}`, () => pushArtifact(registries, store, artifact, destinations, (m) => opts.log.info(m), {
+            referrers: sboms.map(({ sbom }) => ({ descriptor: sbom.descriptor, subject: sbom.subject.digest })),
+          }),
+        );
+        for (const [k, a] of pushed.referrers.entries()) if (report.sboms?.[k]) report.sboms[k].attached = a;
         report.action = 'pushed';
         report.references = pushed.references;
         report.tags = pushed.tagged;

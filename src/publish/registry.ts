@@ -5,6 +5,8 @@ import type { RegistryPool } from '../registry/pool.ts';
 import { pushImage, type PushResult } from '../registry/push.ts';
 import { parseReference, validateTag } from '../registry/reference.ts';
 import type { BuiltArtifact } from '../rules/provider.ts';
+import type { Descriptor } from '../oci/types.ts';
+import { attachReferrer } from '../sbom/referrers.ts';
 
 /** Where one artifact goes: a repository (`registry/path`) and the tags to set there. */
 export interface PushDestination {
@@ -81,6 +83,8 @@ export interface PushedArtifact {
   /** `registry/repository:tag` for each tag set. */
   tagged: string[];
   stats: Pick<PushResult, 'uploaded' | 'skipped' | 'mounted' | 'bytesUploaded'>;
+  /** For each referrer given, how it was attached in the first destination: `referrers` API or `tag:sha256-…`. */
+  referrers: string[];
 }
 
 /**
@@ -93,6 +97,7 @@ export async function pushArtifact(
   artifact: BuiltArtifact,
   destinations: PushDestination[],
   log: (message: string) => void,
+  options: { referrers?: Array<{ descriptor: Descriptor; subject: Digest }> } = {},
 ): Promise<PushedArtifact> {
   const stats = { uploaded: 0, skipped: 0, mounted: 0, bytesUploaded: 0 };
   const images = artifact.kind === 'image' ? [artifact] : artifact.images;
@@ -112,6 +117,15 @@ export async function pushArtifact(
       `${d.registry}/${d.repository}@${result.digest}: ${result.uploaded} blob(s) uploaded (${result.bytesUploaded} bytes), ${result.skipped} skipped (already there), ${result.mounted} mounted`,
     );
   }
+  // Referrers (SBOMs) after the images they refer to, before any tag.
+  const referrers: string[] = [];
+  for (const [i, d] of destinations.entries()) {
+    for (const r of options.referrers ?? []) {
+      const res = await attachReferrer(pool.client(d.registry), store, d.repository, r.descriptor, r.subject, () => {});
+      log(`${d.registry}/${d.repository}@${r.descriptor.digest}: ${r.descriptor.artifactType ?? 'artifact'} for ${r.subject} (${res.via === 'referrers' ? 'referrers API' : `tag ${res.tag}`})`);
+      if (i === 0) referrers.push(res.via === 'referrers' ? 'referrers' : `tag:${res.tag}`);
+    }
+  }
   const bytes = await readFile(store.path(artifact.descriptor.digest));
   const tagged: string[] = [];
   for (const d of destinations) {
@@ -126,5 +140,6 @@ export async function pushArtifact(
     references: destinations.map((d) => `${d.registry}/${d.repository}@${artifact.descriptor.digest}`),
     tagged,
     stats,
+    referrers,
   };
 }

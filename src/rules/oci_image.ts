@@ -9,7 +9,9 @@ import { dictValue, fileText, listValue } from './file_values.ts';
 import { COMMON_ATTRS } from './schema.ts';
 import type { RuleDef } from './rule.ts';
 import type { BlobSource, BuiltImage } from './provider.ts';
-import type { Digest } from '../oci/types.ts';
+import type { Digest, Platform } from '../oci/types.ts';
+import { checkElfPlatform, scanLayerCached, type LayerFile } from '../elf.ts';
+import { lintOwnership } from '../lint/ownership.ts';
 
 /** rules_oci 2.0 oci_image (the macro's attributes). */
 export const ociImageRule: RuleDef = {
@@ -62,6 +64,19 @@ export const ociImageRule: RuleDef = {
     for (const f of ctx.files('tars')) {
       layers.push(await addLayer(ctx.store, f.path, family));
     }
+    // Before assembling: every ELF file in our layers must fit the image's platform, and files a
+    // non-root user needs must be usable by it (a warning). A base's layers are the base's business.
+    const imagePlatform: Platform = base
+      ? { os: base.config.os, architecture: base.config.architecture, ...(base.config.variant ? { variant: base.config.variant } : {}) }
+      : { os: a.string('os') ?? '', architecture: a.string('architecture') ?? '', ...(a.string('variant') ? { variant: a.string('variant') } : {}) };
+    const ours: LayerFile[] = [];
+    for (const l of layers) ours.push(...(await scanLayerCached(l.descriptor.digest, ctx.store.path(l.descriptor.digest))));
+    const label = ctx.target.label.toString();
+    checkElfPlatform(label, imagePlatform, ours);
+    const volumes = await listValue(ctx, a, 'volumes');
+    const user = a.string('user') ?? base?.config.config?.User;
+    const workdir = a.string('workdir') ?? base?.config.config?.WorkingDir;
+    for (const finding of lintOwnership(ours, { user, volumes, workdir })) ctx.log.warning(`${label}: ${finding.message}`);
     const createdFile = await fileText(ctx, 'created');
     const created =
       createdFile ?? (ctx.sourceDateEpoch !== undefined ? new Date(ctx.sourceDateEpoch * 1000).toISOString().replace('.000Z', 'Z') : base ? undefined : EPOCH);
@@ -78,7 +93,7 @@ export const ociImageRule: RuleDef = {
       labels: { ...(await dictValue(ctx, a, 'labels')), ...ctx.metadata.labels },
       annotations: { ...baseAnnotations, ...(await dictValue(ctx, a, 'annotations')), ...ctx.metadata.manifestAnnotations },
       exposedPorts: await listValue(ctx, a, 'exposed_ports'),
-      volumes: await listValue(ctx, a, 'volumes'),
+      volumes,
       created,
       layers: layers.map((l) => ({ descriptor: l.descriptor, diffId: l.diffId })),
       family,
