@@ -45,7 +45,7 @@ test('an unknown target in a dependency names the chain', async () => {
   const root = workspace({
     'app/BUILD.bazel': `${LOADS}pkg_tar(name = "layer", srcs = [":missing"])\noci_image(name = "img", os = "linux", architecture = "amd64", tars = [":layer"])\n`,
   });
-  await fails(root, '//app:img', "no such target '//app:missing': target 'missing' not declared in package 'app' defined by app/BUILD.bazel (required by //app:img -> //app:layer)");
+  await fails(root, '//app:img', "app/BUILD.bazel:4:8: no such target '//app:missing': target 'missing' not declared in package 'app' defined by app/BUILD.bazel (required by //app:img -> //app:layer)");
 });
 
 test('an unknown requested target', async () => {
@@ -103,7 +103,7 @@ test('depending on a rule oci-build does not build', async () => {
 test('a source symlink pointing out of the workspace', async () => {
   const root = workspace({ 'app/BUILD.bazel': `${LOADS}pkg_tar(name = "x", srcs = ["passwd"])\n` });
   symlinkSync('/etc/passwd', join(root, 'app', 'passwd'));
-  await fails(root, '//app:x', '//app:passwd: source file app/passwd resolves outside the workspace (/etc/passwd)');
+  await fails(root, '//app:x', 'app/BUILD.bazel:4:8: //app:passwd: source file app/passwd resolves outside the workspace (/etc/passwd)');
 });
 
 test('a Go compile error shows the go command\'s own message', async () => {

@@ -84,7 +84,17 @@ export class Engine {
 
     const ws = this.#opts.workspace;
     const via = chain.length > 0 ? ` (required by ${chain.map((n) => n.label.toString()).join(' -> ')})` : '';
-    const resolved = ws.resolve(label, via);
+    let resolved: ReturnType<typeof ws.resolve>;
+    try {
+      resolved = ws.resolve(label, via);
+    } catch (err) {
+      // A dependency that does not exist is reported where it is named, as Bazel does.
+      const parent = chain[chain.length - 1]?.target;
+      if (parent && err instanceof BuildError && !/^[^\s:]+:\d+:\d+: /.test(err.message)) {
+        throw new BuildError(`${formatPos(parent.pos)}: ${err.message}`, { cause: err });
+      }
+      throw err;
+    }
     const node: ConfiguredNode = { key, label, config, deps: [] };
     if (resolved.kind === 'file') {
       node.sourceFile = resolved.file;

@@ -228,6 +228,10 @@ export class RegistryClient {
       if (res.status === 401) throw this.#authError(res, await res.text(64 * 1024), call, 401);
     }
     if (res.status === 403 && !call.ok.includes(403)) throw this.#authError(res, await res.text(64 * 1024), call, 403);
+    if (!call.ok.includes(res.status) && res.status < 300) {
+      await res.dump();
+      throw new Error(`${call.method} ${redactUrl(res.url)}: unexpected ${res.status} (expected ${call.ok.join(' or ')}); is ${this.registry} an OCI registry?`);
+    }
     if (!call.ok.includes(res.status)) {
       const text = call.method === 'HEAD' ? '' : await res.text(64 * 1024);
       if (call.method === 'HEAD') await res.dump();
@@ -256,6 +260,22 @@ export class RegistryClient {
     }
     if (res.status !== 200) {
       throw new RegistryError({ method: 'GET', url: res.url, status: res.status, errors: parseErrorBody(text), body: text });
+    }
+    // A web server answering 200 to everything is not a registry: without this check its 200s
+    // would pass for blobs it has and manifests it took. The API answers JSON (`{}`) or nothing.
+    const type = baseMediaType(res.header('content-type'));
+    let json = text.trim() === '';
+    if (!json) {
+      try {
+        JSON.parse(text);
+        json = true;
+      } catch {
+        json = false;
+      }
+    }
+    if (!json) {
+      const said = text.replace(/\s+/g, ' ').trim().slice(0, 80);
+      throw new Error(`${this.registry} does not look like an OCI registry: GET ${redactUrl(res.url)} answered 200 with ${type || 'no content type'}${said ? ` (${JSON.stringify(said)})` : ''}`);
     }
   }
 

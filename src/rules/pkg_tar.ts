@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { planPkgTar, writePkgTar, type PkgTarInputFile } from '../tar/pkg_tar.ts';
 import { COMMON_ATTRS } from './schema.ts';
+import { AttrError } from './attrs.ts';
 import { pkgTarRunfiles } from './mtree_spec.ts';
 import type { RuleDef } from './rule.ts';
 import type { Provider } from './provider.ts';
@@ -49,6 +50,16 @@ export const pkgTarRule: RuleDef = {
     package_file_name: { type: 'string' },
     package_variables: { type: 'ignored' },
     private_stamp_detect: { type: 'ignored' },
+  },
+  validate(a) {
+    // Modes are checked at analysis, with the target's position, before anything is built.
+    const octal = /^\s*(?:0[oO])?[0-7]+(?:_[0-7]+)*\s*$/;
+    const check = (value: string, what: string) => {
+      if (!octal.test(value)) throw new AttrError(`attribute "${what}": invalid mode "${value}": expected an octal number such as "0644"`);
+    };
+    const mode = a.string('mode');
+    if (mode !== undefined) check(mode, 'mode');
+    if (a.has('modes')) for (const [path, m] of Object.entries(a.stringDict('modes'))) check(m, `modes[${JSON.stringify(path)}]`);
   },
   async build(ctx) {
     const a = ctx.attrs;

@@ -306,17 +306,29 @@ export class Workspace {
   configuredAttrs(target: Target, config: Configuration): Map<string, Plain> {
     const out = new Map<string, Plain>();
     for (const [name, value] of target.attrs) {
-      const resolved = resolveSelects(value, (key) => this.#selectKeyMatches(key, target, config));
-      out.set(name, toPlain(resolved, `attribute "${name}"`));
+      try {
+        const resolved = resolveSelects(value, (key) => this.#selectKeyMatches(key, target, config));
+        out.set(name, toPlain(resolved, `attribute "${name}"`));
+      } catch (err) {
+        // Values a BUILD file may not hold in an attribute (functions, ...): a clean error at the target.
+        if (err instanceof BuiltinError) throw new BuildError(`${formatPos(target.pos)}: ${target.label}: ${err.message}`, { cause: err });
+        throw err;
+      }
     }
     return out;
   }
 
   #selectKeyMatches(key: Value, target: Target, config: Configuration): boolean {
     let label: Label;
+    const bad = (why: string) => new BuildError(`${formatPos(target.pos)}: ${target.label}: select(): ${why}`);
     if (key instanceof LabelValue) label = key.label;
-    else if (typeof key === 'string') label = parseLabel(key, target.label.repo, target.label.pkg);
-    else throw new BuiltinError(`select() keys must be labels, got ${String(key)}`);
+    else if (typeof key === 'string') {
+      try {
+        label = parseLabel(key, target.label.repo, target.label.pkg);
+      } catch (err) {
+        throw bad(`invalid key: ${(err as Error).message}`);
+      }
+    } else throw bad(`keys must be labels, got ${typeof key === 'object' && key !== null ? (key.constructor?.name ?? 'object') : String(key)}`);
     const setting = label.repo === '' && this.#buildFileOf(label.pkg) ? this.loadPackage(label.pkg).targets.get(label.name) : undefined;
     return platformMatchesSelectKey(label, setting, config);
   }
