@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { BlobStore } from './oci/blobstore.ts';
 import { buildIndex, readIndex } from './oci/imageindex.ts';
@@ -14,9 +14,10 @@ import { findWorkspaceRoot } from './workspace/root.ts';
 import type { Logger, MetadataOverrides } from './rules/rule.ts';
 import type { BuiltArtifact, BuiltImage, BuiltIndex, Provider } from './rules/provider.ts';
 import { dockerEndpointFromEnv, describeDockerEndpoint, loadImage } from './publish/docker.ts';
-import { planDestinations, pushArtifact } from './publish/registry.ts';
+import { checkPushInputs, planDestinations, pushArtifact } from './publish/registry.ts';
 import { RegistryPool } from './registry/pool.ts';
 import type { ExplicitCredentials } from './registry/credentials.ts';
+import type { RetryOptions } from './registry/transport.ts';
 import { stampValues } from './stamp.ts';
 import { withHeartbeat } from './progress.ts';
 import { buildSbom, writeSbomToLayout, type SbomArtifact } from './sbom/artifact.ts';
@@ -44,6 +45,8 @@ export interface PipelineOptions {
   insecureRegistries?: string[];
   /** Upload blobs in chunks of this many bytes (PATCH) instead of one PUT. */
   chunkSize?: number;
+  /** Registry retry and timeout settings (tests and impatient users shorten them). */
+  retry?: RetryOptions;
   /** Stamp targets whose `stamp` is -1 (Bazel's --stamp). */
   stamp?: boolean;
   /** Added to every image's config labels / manifest annotations / index annotations. */
@@ -149,6 +152,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const platforms = opts.platforms ?? [];
   const builtAt = new Map<string, number>();
 
+  checkPushInputs({ repository: opts.repository, tags: opts.tags ?? [] });
   const ws = new Workspace(root, { log: opts.log });
   const requested = opts.targets.flatMap((t) => ws.expandPattern(t, cwdPkg));
 
@@ -156,6 +160,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     explicit: opts.credentials ?? [],
     insecureRegistries: opts.insecureRegistries ?? [],
     chunkSize: opts.chunkSize,
+    retry: opts.retry,
     log: (m) => opts.log.info(m),
     maskSecret: opts.maskSecret ?? (() => {}),
     env,
@@ -193,10 +198,15 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     const built = await group('Building', () =>
       withHeartbeat(Promise.all(
         nodes.map(async (n) => {
-          const provider = await engine.build(n.node);
+          if (!n.perPlatform) {
+            const provider = await engine.build(n.node);
+            builtAt.set(n.node.key, Date.now());
+            return { provider, artifact: provider.artifact };
+          }
+          // With platforms, the host-configuration image is never built: only what the run
+          // needs from the oci_load / oci_push itself (its tags, repository), and each platform.
+          const [provider, images] = await Promise.all([runInfoOnly(engine, n.node), Promise.all(n.perPlatform.map((p) => engine.build(p)))]);
           builtAt.set(n.node.key, Date.now());
-          if (!n.perPlatform) return { provider, artifact: provider.artifact ?? provider.run?.artifact };
-          const images = await Promise.all(n.perPlatform.map((p) => engine.build(p)));
           // One platform is that platform's image, not an index of one (what a per-platform job pushes).
           if (images.length === 1) return { provider, artifact: images[0]?.artifact };
           return { provider, artifact: await wrapIndex(store, outputDir, n.node, images, opts.metadata?.indexAnnotations) };
@@ -310,6 +320,30 @@ function fanOut(engine: Engine, node: ConfiguredNode, platforms: Platform[]): Co
     );
   }
   return platforms.map((p) => engine.analyze(imageLabel, withPlatform(p)));
+}
+
+/**
+ * The provider of an oci_load / oci_push without building its image: the tags and repository it
+ * names (building only the files they come from). The artifact is filled in by the caller.
+ */
+async function runInfoOnly(engine: Engine, node: ConfiguredNode): Promise<Provider> {
+  const kind = node.target?.kind;
+  const attrs = node.attrs;
+  if (!attrs || (kind !== 'oci_load' && kind !== 'oci_push')) return { files: [] };
+  const linesOf = async (attr: string): Promise<string[] | undefined> => {
+    const v = attrs.listOrLabel(attr);
+    if (!v) return undefined;
+    if ('list' in v) return v.list;
+    const dep = node.deps.find((d) => d.attr === attr);
+    const file = dep ? (await engine.build(dep.node)).files[0] : undefined;
+    if (!file) throw new BuildError(`${node.label}: attribute "${attr}": ${v.label} provides no file`);
+    return (await readFile(file.path, 'utf8')).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  };
+  if (kind === 'oci_load') {
+    return { files: [], run: { kind: 'load', repoTags: (await linesOf('repo_tags')) ?? [], format: attrs.string('format', 'docker') === 'oci' ? 'oci' : 'docker' } };
+  }
+  const repository = attrs.string('repository') ?? (await linesOf('repository_file'))?.[0];
+  return { files: [], run: { kind: 'push', repository, remoteTags: (await linesOf('remote_tags')) ?? [] } };
 }
 
 async function wrapIndex(

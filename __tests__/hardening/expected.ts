@@ -38,7 +38,7 @@ export const EXPECTED: Readonly<Record<string, string>> = {
   "bad pkg_tar mode": "app/BUILD.bazel:4:8: //app:x: attribute \"mode\": invalid mode \"999\": expected an octal number such as \"0644\"",
   "select() with an invalid key": "app/BUILD.bazel:4:8: //app:x: select(): invalid key: invalid label \"\": empty label",
   "a function as an attribute value": "app/BUILD.bazel:4:8: //app:x: attribute \"mode\": a builtin_function_or_method cannot be an attribute value",
-  "oci_image tars pointing at an image": "app/BUILD.bazel:5:10: //app:img2: layer: cannot read {root}/.oci-build/bin/host/app/img: EISDIR",
+  "oci_image tars pointing at an image": "app/BUILD.bazel:5:10: //app:img2: attribute \"tars\": //app:img is an oci_image, not a layer (use a pkg_tar, a tar, or a .tar file; an image goes in \"base\")",
   "rule oci-build does not build, as a dependency": "app/BUILD.bazel:4:8: //app:t is a go_test (from @rules_go//go:def.bzl), which oci-build does not build (required by //app:x)",
   "stubbed repository rule as a dependency": "app/BUILD.bazel:5:9: //app:p is a py_thing (from @pip//:requirements.bzl), which oci-build does not build (required by //app:x)",
   "unknown target in a dependency": "app/BUILD.bazel:4:8: no such target '//app:missing': target 'missing' not declared in package 'app' defined by app/BUILD.bazel (required by //app:img -> //app:layer)",

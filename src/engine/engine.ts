@@ -142,6 +142,9 @@ export class Engine {
       }
       for (const c of configs) node.deps.push({ attr: dep.attr, label: dep.label, node: this.#analyze(dep.label, c, next) });
     }
+    // Checks on what the dependencies are (their kinds), still before anything is built.
+    const problem = rule.checkDeps?.(node.deps.map((d) => ({ attr: d.attr, label: d.label, kind: d.node.target?.kind ?? 'source file' })));
+    if (problem) throw new BuildError(`${prefix}: ${problem}`);
     this.#nodes.set(key, node);
     return node;
   }

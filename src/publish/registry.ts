@@ -76,6 +76,28 @@ export function planDestinations(
   return [...byRepo.values()];
 }
 
+/** Checks the repository and tags inputs on their own, before anything is built. */
+export function checkPushInputs(inputs: { repository?: string; tags: string[] }): void {
+  if (inputs.repository) splitRepository(inputs.repository, 'input "repository"');
+  for (const line of inputs.tags) {
+    if (line.includes('/') || line.includes(':')) {
+      let ref;
+      try {
+        ref = parseReference(line);
+      } catch (err) {
+        throw new Error(`input "tags": ${(err as Error).message}`);
+      }
+      if (ref.digest !== undefined || ref.tag === undefined) throw new Error(`input "tags": "${line}" must end in :tag`);
+      continue;
+    }
+    try {
+      validateTag(line);
+    } catch (err) {
+      throw new Error(`input "tags": ${(err as Error).message}`);
+    }
+  }
+}
+
 export interface PushedArtifact {
   digest: Digest;
   /** `registry/repository@sha256:…` for each destination. */

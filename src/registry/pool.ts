@@ -1,6 +1,6 @@
 import { RegistryClient } from './client.ts';
 import { dockerCredentials, type CredentialsProvider, type ExplicitCredentials } from './credentials.ts';
-import { Transport } from './transport.ts';
+import { Transport, type RetryOptions } from './transport.ts';
 import { normalizeRegistry } from './reference.ts';
 
 export interface RegistryAccess {
@@ -12,6 +12,8 @@ export interface RegistryAccess {
   log: (message: string) => void;
   maskSecret: (secret: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** Retry and timeout settings for every request (defaults: 5 attempts, backoff from 250 ms). */
+  retry?: RetryOptions;
   /** Credentials for one registry used only when neither inputs nor the Docker config have any. */
   fallback?: ExplicitCredentials;
 }
@@ -25,7 +27,7 @@ export class RegistryPool {
 
   constructor(access: RegistryAccess) {
     this.#access = access;
-    this.#transport = new Transport({ insecureRegistries: access.insecureRegistries, log: access.log });
+    this.#transport = new Transport({ insecureRegistries: access.insecureRegistries, log: access.log, retry: access.retry });
     const fromConfig = dockerCredentials({ env: access.env, explicit: access.explicit, maskSecret: access.maskSecret });
     const fallback = access.fallback;
     if (fallback) access.maskSecret(fallback.password);
@@ -44,6 +46,7 @@ export class RegistryPool {
         credentials: this.#credentials,
         insecureRegistries: this.#access.insecureRegistries,
         transport: this.#transport,
+        retry: this.#access.retry,
         chunkSize: this.#access.chunkSize,
         log: this.#access.log,
         maskSecret: this.#access.maskSecret,

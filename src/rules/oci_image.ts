@@ -34,6 +34,16 @@ export const ociImageRule: RuleDef = {
     volumes: { type: 'string_list_or_label' },
     created: { type: 'label' },
   },
+  checkDeps(deps) {
+    const NOT_LAYERS = new Set(['oci_image', 'oci_image_index', 'oci_pull', 'oci_load', 'oci_push']);
+    const bad = deps.find((d) => d.attr === 'tars' && NOT_LAYERS.has(d.kind));
+    if (bad) return `attribute "tars": ${bad.label} is an ${bad.kind}, not a layer (use a pkg_tar, a tar, or a .tar file; an image goes in "base")`;
+    if (deps.some((d) => d.attr === 'base' && !['oci_image', 'oci_pull', 'alias', 'platform_transition_filegroup'].includes(d.kind))) {
+      const b = deps.find((d) => d.attr === 'base');
+      return `attribute "base": ${b?.label} is a ${b?.kind}, not an image (an oci_image or a base from oci.pull)`;
+    }
+    return undefined;
+  },
   validate(attrs) {
     if (!attrs.has('base')) {
       if (!attrs.has('os') || !attrs.has('architecture')) {

@@ -42,6 +42,6 @@ export const ociLoadRule: RuleDef = {
       }
     }
     const format = ctx.attrs.string('format', 'docker') === 'oci' ? 'oci' : 'docker';
-    return { files: p.files, artifact, run: { kind: 'load', artifact, repoTags, format } };
+    return { files: p.files, artifact, run: { kind: 'load', repoTags, format } };
   },
 };

@@ -51,6 +51,6 @@ export const ociPushRule: RuleDef = {
     if (repository !== undefined) checkRepository(repository, 'repository');
     const remoteTags = (await listValue(ctx, ctx.attrs, 'remote_tags')) ?? [];
     for (const t of remoteTags) validateTag(t);
-    return { files: p.files, artifact, run: { kind: 'push', artifact, repository, remoteTags } };
+    return { files: p.files, artifact, run: { kind: 'push', repository, remoteTags } };
   },
 };

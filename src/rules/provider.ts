@@ -42,16 +42,16 @@ export interface BuiltIndex {
 
 export type BuiltArtifact = BuiltImage | BuiltIndex;
 
+/** What running an oci_load does; the image is the provider's `artifact`. */
 export interface LoadAction {
   kind: 'load';
-  artifact: BuiltArtifact;
   repoTags: string[];
   format: 'docker' | 'oci';
 }
 
+/** What running an oci_push does; the image is the provider's `artifact`. */
 export interface PushAction {
   kind: 'push';
-  artifact: BuiltArtifact;
   /** `registry/repository` from the rule; the action's `repository` input overrides it. */
   repository?: string;
   remoteTags: string[];

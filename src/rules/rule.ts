@@ -76,6 +76,8 @@ export interface RuleDef {
    * transitions (oci_image_index(platforms=...)) return others.
    */
   depConfigs?(attrs: AttrValues, attr: string, config: Configuration, platforms: PlatformResolver): Configuration[];
+  /** Checks on the kinds of the dependencies, at analysis; returns a problem or undefined. */
+  checkDeps?(deps: Array<{ attr: string; label: Label; kind: string }>): string | undefined;
   /** Checks that need resolved attributes but no dependency (fail fast, before any build). */
   validate?(attrs: AttrValues, config: Configuration): void;
   build(ctx: BuildContext): Promise<Provider>;
