@@ -48448,7 +48448,10 @@ async function verifyReproducible(opts, hooks = {}) {
       group: /* @__PURE__ */ __name((_name, fn) => fn(), "group"),
       status: void 0
     }), "build");
+    const firstStarted = Math.floor(Date.now() / 1e3);
     const a = await build(1);
+    const waitMs = (firstStarted + 1) * 1e3 - Date.now();
+    if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs + 10));
     await hooks.between?.();
     const b = await build(2);
     const diffs = await compareBuilds(a, b);

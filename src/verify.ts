@@ -99,7 +99,12 @@ export async function verifyReproducible(opts: PipelineOptions, hooks: { between
         group: (_name, fn) => fn(),
         status: undefined,
       });
+    const firstStarted = Math.floor(Date.now() / 1000);
     const a = await build(1);
+    // Start the second build in a later second, so time-stamped outputs (BUILD_TIMESTAMP has a
+    // one-second resolution) are caught however fast the first build was.
+    const waitMs = (firstStarted + 1) * 1000 - Date.now();
+    if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs + 10));
     await hooks.between?.();
     const b = await build(2);
     const diffs = await compareBuilds(a, b);
