@@ -155,12 +155,28 @@ export async function pushImage(
   await visit(root, 0);
 
   const result: PushResult = { digest: root.digest, uploaded: 0, skipped: 0, mounted: 0, bytesUploaded: 0, copied: 0 };
+
   // Ask for push access (and pull on mount sources) in one token, and learn the auth scheme first.
   const mountRepos = new Set<string>();
   for (const r of opts.mountFrom?.values() ?? []) if (r !== repo) mountRepos.add(r);
   for (const s of opts.remoteSource?.values() ?? []) if (s.client.registry === client.registry && s.repository !== repo) mountRepos.add(s.repository);
   client.auth.want([`repository:${repo}:pull,push`, ...[...mountRepos].map((r) => `repository:${r}:pull`)]);
   await client.ping();
+
+  // The registry already has the root by digest: registries accept a manifest only when what it
+  // references is present, so everything below it is there too. One HEAD, then only the tags
+  // (as crane and ko do for an unchanged image).
+  const present = await client.headManifest(repo, root.digest).catch(() => undefined);
+  if (present?.digest === root.digest) {
+    result.skipped = layers.size + configs.size;
+    log(`${where}@${root.digest}: already present; ${result.skipped} blob(s) and ${manifests.length} manifest(s) skipped`);
+    const rootBytes = manifests[manifests.length - 1]!.bytes;
+    for (const tag of tags) {
+      await client.putManifest(repo, tag, rootBytes, root.mediaType);
+      log(`tagged ${where}:${tag} → ${root.digest}`);
+    }
+    return result;
+  }
 
   const pushBlob = async ({ descriptor: d, owner }: BlobTask): Promise<void> => {
     if (NON_DISTRIBUTABLE.test(d.mediaType) && !(await store.has(d.digest))) {
