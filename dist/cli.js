@@ -36339,7 +36339,7 @@ import { dirname as dirname3, join as join3, relative, sep } from "node:path";
 
 // src/go/build.ts
 import { spawn } from "node:child_process";
-import { mkdir as mkdir3, rename as rename3, rm as rm2 } from "node:fs/promises";
+import { mkdir as mkdir3 } from "node:fs/promises";
 import { dirname } from "node:path";
 function quoteFlagWord(word) {
   if (!/[\s'"]/.test(word)) return word;
@@ -36349,16 +36349,17 @@ function quoteFlagWord(word) {
 }
 __name(quoteFlagWord, "quoteFlagWord");
 function goBuildArgs(req) {
-  const ldflags = ["-buildid="];
+  const ldflags = [];
   for (const [key, value] of Object.entries(req.xDefs).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
     const name = key.includes(".") ? key : `main.${key}`;
     ldflags.push("-X", quoteFlagWord(`${name}=${value}`));
   }
   ldflags.push(...req.gcLinkopts.map(quoteFlagWord));
-  const args = ["build", "-trimpath", "-buildvcs=false", `-ldflags=${ldflags.join(" ")}`];
+  const args = ["build", "-trimpath", "-buildvcs=false"];
+  if (ldflags.length > 0) args.push(`-ldflags=${ldflags.join(" ")}`);
   if (req.gcGoopts.length > 0) args.push(`-gcflags=${req.gcGoopts.map(quoteFlagWord).join(" ")}`);
   if (req.tags.length > 0) args.push(`-tags=${req.tags.join(",")}`);
-  args.push("-o", `${req.out}.tmp`, req.packagePath);
+  args.push("-o", req.out, req.packagePath);
   return args;
 }
 __name(goBuildArgs, "goBuildArgs");
@@ -36390,11 +36391,9 @@ async function goBuild(tc, req, env = process.env) {
     child.on("close", (c) => resolve4(c ?? 1));
   });
   if (code !== 0) {
-    await rm2(`${req.out}.tmp`, { force: true });
     const text = Buffer.concat(output).toString("utf8").trim();
     throw new GoBuildError(`${req.label}: go build failed (GOOS=${req.goos} GOARCH=${req.goarch})`, text);
   }
-  await rename3(`${req.out}.tmp`, req.out);
 }
 __name(goBuild, "goBuild");
 var GoBuildError = class extends Error {
@@ -38084,7 +38083,7 @@ __name(compareCodePoints, "compareCodePoints");
 
 // src/tar/writer.ts
 import { createReadStream as createReadStream5, createWriteStream as createWriteStream2 } from "node:fs";
-import { rename as rename4, rm as rm3, stat as stat3 } from "node:fs/promises";
+import { rename as rename3, rm as rm2, stat as stat3 } from "node:fs/promises";
 import { once as once2 } from "node:events";
 import { randomBytes as randomBytes2 } from "node:crypto";
 import { dirname as dirname4, basename, join as join6 } from "node:path";
@@ -38480,9 +38479,9 @@ var TarWriter = class _TarWriter {
       await this.#write(archiveTrailer(this.#offset));
       this.#head.end();
       await this.#done;
-      await rename4(this.#tmp, this.dest);
+      await rename3(this.#tmp, this.dest);
     } catch (err) {
-      await rm3(this.#tmp, { force: true });
+      await rm2(this.#tmp, { force: true });
       throw err;
     }
     return { members: this.#members, tarSize };
@@ -38493,7 +38492,7 @@ var TarWriter = class _TarWriter {
     this.#head.destroy();
     await this.#done.catch(() => {
     });
-    await rm3(this.#tmp, { force: true });
+    await rm2(this.#tmp, { force: true });
   }
 };
 async function* emptyStream() {
@@ -40056,7 +40055,7 @@ var writeFileRule = {
 
 // src/rules/tar.ts
 import { createReadStream as createReadStream6, createWriteStream as createWriteStream3 } from "node:fs";
-import { mkdir as mkdir7, rename as rename5, rm as rm4 } from "node:fs/promises";
+import { mkdir as mkdir7, rename as rename4, rm as rm3 } from "node:fs/promises";
 import { dirname as dirname8, join as join11 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
 import * as zlib2 from "node:zlib";
@@ -40377,9 +40376,9 @@ async function zstdFile(src, dest) {
       }),
       createWriteStream3(tmp)
     );
-    await rename5(tmp, dest);
+    await rename4(tmp, dest);
   } finally {
-    await rm4(tmp, { force: true });
+    await rm3(tmp, { force: true });
   }
 }
 __name(zstdFile, "zstdFile");
@@ -40461,7 +40460,7 @@ var tarRule = {
         await writeTar(entries, plain, { createParents: false, onWarning });
         await zstdFile(plain, dest);
       } finally {
-        await rm4(plain, { force: true });
+        await rm3(plain, { force: true });
       }
     } else {
       await writeTar(entries, dest, { compression: checked.compression, createParents: false, onWarning });
@@ -40690,7 +40689,7 @@ var ociPushRule = {
 };
 
 // src/rules/transitions.ts
-import { link as link2, copyFile as copyFile2, rm as rm5, mkdir as mkdir8 } from "node:fs/promises";
+import { link as link2, copyFile as copyFile2, rm as rm4, mkdir as mkdir8 } from "node:fs/promises";
 import { dirname as dirname9, join as join13 } from "node:path";
 function forward(providers) {
   if (providers.length === 1) return providers[0];
@@ -40706,7 +40705,7 @@ async function renamedExecutable(ctx, p, attr) {
   const name = ctx.target.label.name;
   const dest = join13(await ctx.outDir(), name);
   await mkdir8(dirname9(dest), { recursive: true });
-  await rm5(dest, { force: true });
+  await rm4(dest, { force: true });
   await link2(exe.path, dest).catch(() => copyFile2(exe.path, dest));
   const file = { path: dest, shortPath: ctx.outShortPath(name), generated: true };
   return { files: [file], executable: file };
@@ -46201,6 +46200,17 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
   for (const s of opts.remoteSource?.values() ?? []) if (s.client.registry === client.registry && s.repository !== repo) mountRepos.add(s.repository);
   client.auth.want([`repository:${repo}:pull,push`, ...[...mountRepos].map((r) => `repository:${r}:pull`)]);
   await client.ping();
+  const present = await client.headManifest(repo, root.digest).catch(() => void 0);
+  if (present?.digest === root.digest) {
+    result.skipped = layers.size + configs.size;
+    log(`${where}@${root.digest}: already present; ${result.skipped} blob(s) and ${manifests.length} manifest(s) skipped`);
+    const rootBytes = manifests[manifests.length - 1].bytes;
+    for (const tag of tags) {
+      await client.putManifest(repo, tag, rootBytes, root.mediaType);
+      log(`tagged ${where}:${tag} \u2192 ${root.digest}`);
+    }
+    return result;
+  }
   const pushBlob = /* @__PURE__ */ __name(async ({ descriptor: d, owner }) => {
     if (NON_DISTRIBUTABLE.test(d.mediaType) && !await store.has(d.digest)) {
       log(`${d.digest}: non-distributable layer, not pushed`);
@@ -48377,7 +48387,7 @@ async function wrapIndex(store, outputDir, node, providers, annotations) {
 __name(wrapIndex, "wrapIndex");
 
 // src/verify.ts
-import { mkdtemp, rm as rm6 } from "node:fs/promises";
+import { mkdtemp, rm as rm5 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join as join22 } from "node:path";
 var short = /* @__PURE__ */ __name((d) => d.slice(0, 19), "short");
@@ -48464,7 +48474,7 @@ ${formatDifferences(diffs)}`);
     opts.log.info(`reproducible: ${built} target(s) built twice, from separate blob stores and Go build caches, gave identical digests`);
     return { targets: built };
   } finally {
-    await rm6(tmp, { recursive: true, force: true }).catch(() => {
+    await rm5(tmp, { recursive: true, force: true }).catch(() => {
     });
   }
 }

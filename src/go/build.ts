@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { GoToolchain } from './toolchain.ts';
 
@@ -34,17 +34,22 @@ function quoteFlagWord(word: string): string {
 }
 
 export function goBuildArgs(req: GoBuildRequest): string[] {
-  // -buildid= and -trimpath make the output depend only on sources and flags; no VCS stamp.
-  const ldflags = ['-buildid='];
+  // -trimpath and no VCS stamp make the output depend only on sources, flags and toolchain. The
+  // build ID is kept: it is itself a hash of those inputs (Go builds are reproducible with it),
+  // and it lets `go build -o` see that an existing output is up to date and skip relinking.
+  const ldflags: string[] = [];
   for (const [key, value] of Object.entries(req.xDefs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const name = key.includes('.') ? key : `main.${key}`;
     ldflags.push('-X', quoteFlagWord(`${name}=${value}`));
   }
   ldflags.push(...req.gcLinkopts.map(quoteFlagWord));
-  const args = ['build', '-trimpath', '-buildvcs=false', `-ldflags=${ldflags.join(' ')}`];
+  const args = ['build', '-trimpath', '-buildvcs=false'];
+  if (ldflags.length > 0) args.push(`-ldflags=${ldflags.join(' ')}`);
   if (req.gcGoopts.length > 0) args.push(`-gcflags=${req.gcGoopts.map(quoteFlagWord).join(' ')}`);
   if (req.tags.length > 0) args.push(`-tags=${req.tags.join(',')}`);
-  args.push('-o', `${req.out}.tmp`, req.packagePath);
+  // go build links in its own work directory and only then replaces the output: a failed build
+  // leaves the previous output as it was.
+  args.push('-o', req.out, req.packagePath);
   return args;
 }
 
@@ -77,11 +82,9 @@ export async function goBuild(tc: GoToolchain, req: GoBuildRequest, env: NodeJS.
     child.on('close', (c) => resolve(c ?? 1));
   });
   if (code !== 0) {
-    await rm(`${req.out}.tmp`, { force: true });
     const text = Buffer.concat(output).toString('utf8').trim();
     throw new GoBuildError(`${req.label}: go build failed (GOOS=${req.goos} GOARCH=${req.goarch})`, text);
   }
-  await rename(`${req.out}.tmp`, req.out);
 }
 
 export class GoBuildError extends Error {
