@@ -21840,8 +21840,8 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile7, readFile: readFile12, mkdir: mkdir12 } = __require("node:fs/promises");
-    var { dirname: dirname11, resolve: resolve4 } = __require("node:path");
+    var { writeFile: writeFile7, readFile: readFile12, mkdir: mkdir13 } = __require("node:fs/promises");
+    var { dirname: dirname12, resolve: resolve4 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors2();
     var { setHeader } = require_util();
@@ -22097,7 +22097,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         const resolvedPath = resolve4(path);
-        await mkdir12(dirname11(resolvedPath), { recursive: true });
+        await mkdir13(dirname12(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
           snapshot
@@ -35295,8 +35295,8 @@ ${captureLines}` : capture.stack;
 import { parseArgs } from "node:util";
 
 // src/pipeline.ts
-import { mkdir as mkdir11, readFile as readFile11, writeFile as writeFile6 } from "node:fs/promises";
-import { join as join21, relative as relative3, resolve as resolve3, sep as sep3 } from "node:path";
+import { mkdir as mkdir12, readFile as readFile11, writeFile as writeFile6 } from "node:fs/promises";
+import { join as join22, relative as relative3, resolve as resolve3, sep as sep3 } from "node:path";
 
 // src/oci/blobstore.ts
 import { createReadStream, createWriteStream } from "node:fs";
@@ -35984,8 +35984,8 @@ async function findGoToolchain(env = process.env) {
 __name(findGoToolchain, "findGoToolchain");
 
 // src/engine/engine.ts
-import { mkdir as mkdir9 } from "node:fs/promises";
-import { join as join14 } from "node:path";
+import { mkdir as mkdir10 } from "node:fs/promises";
+import { join as join15 } from "node:path";
 
 // src/workspace/label.ts
 var Label = class {
@@ -38020,7 +38020,7 @@ var ociLoadRule = {
 };
 
 // src/rules/pkg_tar.ts
-import { join as join8 } from "node:path";
+import { join as join9 } from "node:path";
 
 // src/tar/pkg_tar.ts
 import { accessSync, constants as fsConstants } from "node:fs";
@@ -38428,7 +38428,7 @@ var TarWriter = class _TarWriter {
    */
   async addTar(source) {
     if (this.#closed) throw new Error("tar: writer is closed");
-    const place = /* @__PURE__ */ __name((name) => {
+    const place2 = /* @__PURE__ */ __name((name) => {
       const rel = name.replace(/^\/+/, "");
       const full = source.prefix ? `${source.prefix.replace(/^\/+|\/+$/g, "")}/${rel}` : rel;
       if (full.split("/").every((s) => s === "" || s === ".")) return void 0;
@@ -38437,7 +38437,7 @@ var TarWriter = class _TarWriter {
     for await (const { member, body } of readTarMembers(source.path)) {
       let path;
       try {
-        path = place(member.name);
+        path = place2(member.name);
       } catch (err) {
         throw new Error(`${err.message} (member of ${source.path})`);
       }
@@ -38445,7 +38445,7 @@ var TarWriter = class _TarWriter {
         await drain(body);
         continue;
       }
-      const linkname = member.type === "hardlink" ? place(member.linkname) ?? member.linkname : member.linkname;
+      const linkname = member.type === "hardlink" ? place2(member.linkname) ?? member.linkname : member.linkname;
       const m = this.#member(
         {
           path,
@@ -38637,8 +38637,8 @@ function planPkgTar(attrs) {
   }
   for (const p of attrs.empty_files ?? []) put(stripSlashes(p), { kind: "empty-file", manifestMode: "", origin: "empty_files" });
   for (const p of attrs.empty_dirs ?? []) content.set(stripSlashes(p), { kind: "dir", manifestMode: "", origin: "empty_dirs" });
-  for (const [link3, target] of Object.entries(attrs.symlinks ?? {})) {
-    put(stripSlashes(link3), { kind: "symlink", linkTo: target, manifestMode: "", origin: "symlinks" });
+  for (const [link4, target] of Object.entries(attrs.symlinks ?? {})) {
+    put(stripSlashes(link4), { kind: "symlink", linkTo: target, manifestMode: "", origin: "symlinks" });
   }
   const dir = stripSlashes(attrs.package_dir ?? "/");
   const directory = dir ? dir + "/" : void 0;
@@ -39190,9 +39190,9 @@ function mtreeEntryToTar(entry, resolve4) {
       out.mode = mode ?? 493;
       break;
     case "link": {
-      const link3 = kw.get("link");
-      if (link3 === void 0) fail(line, "type=link needs link=TARGET");
-      out.linkname = link3;
+      const link4 = kw.get("link");
+      if (link4 === void 0) fail(line, "type=link needs link=TARGET");
+      out.linkname = link4;
       out.mode = mode ?? 511;
       break;
     }
@@ -39652,6 +39652,66 @@ var mtreeMutateRule = {
   }
 };
 
+// src/tar/cache.ts
+import { createHash as createHash3 } from "node:crypto";
+import { createReadStream as createReadStream6 } from "node:fs";
+import { copyFile as copyFile2, link as link2, mkdir as mkdir5, rename as rename4, rm as rm3, stat as stat4 } from "node:fs/promises";
+import { dirname as dirname6, join as join8 } from "node:path";
+async function fileDigest(path) {
+  const h = createHash3("sha256");
+  for await (const chunk of createReadStream6(path)) h.update(chunk);
+  return h.digest("hex");
+}
+__name(fileDigest, "fileDigest");
+async function planKey(plan) {
+  const h = createHash3("sha256");
+  h.update("pkg_tar/v1\0");
+  const entries = [];
+  for (const e of plan.entries) {
+    const source = e.source === void 0 ? null : "file" in e.source ? { sha256: await fileDigest(e.source.file) } : { content: createHash3("sha256").update(e.source.content).digest("hex") };
+    entries.push({ ...e, source });
+  }
+  const merge = [];
+  for (const m of plan.merge) merge.push({ prefix: m.prefix ?? "", sha256: await fileDigest(m.path) });
+  h.update(
+    JSON.stringify({
+      entries,
+      merge,
+      compression: plan.compression,
+      gzipLevel: plan.gzipLevel,
+      createParents: plan.createParents,
+      allowDuplicates: plan.allowDuplicates,
+      mtime: plan.mtime
+    })
+  );
+  return h.digest("hex");
+}
+__name(planKey, "planKey");
+async function place(cached, dest) {
+  await mkdir5(dirname6(dest), { recursive: true });
+  const tmp = `${dest}.${process.pid}.tmp`;
+  await rm3(tmp, { force: true });
+  await link2(cached, tmp).catch(() => copyFile2(cached, tmp));
+  await rename4(tmp, dest);
+}
+__name(place, "place");
+async function withTarCache(cacheDir, key, dest, write) {
+  const cached = join8(cacheDir, key);
+  const hit = await stat4(cached).then((s) => s.isFile(), () => false);
+  if (hit) {
+    await place(cached, dest);
+    return "hit";
+  }
+  await write();
+  await mkdir5(cacheDir, { recursive: true });
+  const tmp = `${cached}.${process.pid}.tmp`;
+  await rm3(tmp, { force: true });
+  await link2(dest, tmp).catch(() => copyFile2(dest, tmp));
+  await rename4(tmp, cached);
+  return "miss";
+}
+__name(withTarCache, "withTarCache");
+
 // src/rules/pkg_tar.ts
 function inputFiles(providers) {
   const out = [];
@@ -39748,15 +39808,22 @@ var pkgTarRule = {
     });
     const ext = a.string("extension", "tar");
     const name = a.string("out") ?? a.string("package_file_name") ?? `${ctx.target.label.name}.${ext}`;
-    const dest = join8(await ctx.outDir(), name);
-    await writePkgTar(plan, dest, (m) => ctx.log.warning(`${ctx.target.label}: ${m}`));
+    const dest = join9(await ctx.outDir(), name);
+    const key = await planKey(plan);
+    const outcome = await withTarCache(
+      join9(ctx.store.root, "cache", "pkg_tar"),
+      key,
+      dest,
+      () => writePkgTar(plan, dest, (m) => ctx.log.warning(`${ctx.target.label}: ${m}`)).then(() => void 0)
+    );
+    if (outcome === "hit") for (const w of plan.warnings) ctx.log.warning(`${ctx.target.label}: ${w}`);
     return { files: [{ path: dest, shortPath: ctx.outShortPath(name), generated: true }] };
   }
 };
 
 // src/rules/expand_template.ts
-import { mkdir as mkdir5, readFile as readFile5, writeFile as writeFile4, chmod } from "node:fs/promises";
-import { dirname as dirname6, join as join9 } from "node:path";
+import { mkdir as mkdir6, readFile as readFile5, writeFile as writeFile4, chmod } from "node:fs/promises";
+import { dirname as dirname7, join as join10 } from "node:path";
 var MAKE_VARIABLES = [
   "BINDIR",
   "GENDIR",
@@ -39925,8 +39992,8 @@ function defaultOut(ctx, template) {
 }
 __name(defaultOut, "defaultOut");
 async function writeOutput2(ctx, name, content, executable) {
-  const dest = join9(await ctx.outDir(), name);
-  await mkdir5(dirname6(dest), { recursive: true });
+  const dest = join10(await ctx.outDir(), name);
+  await mkdir6(dirname7(dest), { recursive: true });
   await writeFile4(dest, Buffer.from(content, "latin1"), { mode: executable ? 493 : 420 });
   await chmod(dest, executable ? 493 : 420);
   return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
@@ -40008,8 +40075,8 @@ var skylibExpandTemplateRule = {
 };
 
 // src/rules/write_file.ts
-import { chmod as chmod2, mkdir as mkdir6, writeFile as writeFile5 } from "node:fs/promises";
-import { dirname as dirname7, join as join10 } from "node:path";
+import { chmod as chmod2, mkdir as mkdir7, writeFile as writeFile5 } from "node:fs/promises";
+import { dirname as dirname8, join as join11 } from "node:path";
 var NEWLINES = { auto: "\n", unix: "\n", windows: "\r\n" };
 function writeFileContent(content, newline = "auto") {
   const nl = NEWLINES[newline];
@@ -40043,8 +40110,8 @@ var writeFileRule = {
     const name = a.string("out");
     const executable = a.bool("is_executable", false);
     const text = writeFileContent(a.stringList("content"), a.string("newline") ?? "auto");
-    const dest = join10(await ctx.outDir(), name);
-    await mkdir6(dirname7(dest), { recursive: true });
+    const dest = join11(await ctx.outDir(), name);
+    await mkdir7(dirname8(dest), { recursive: true });
     const mode = executable ? 493 : 420;
     await writeFile5(dest, text, { encoding: "utf8", mode });
     await chmod2(dest, mode);
@@ -40054,9 +40121,9 @@ var writeFileRule = {
 };
 
 // src/rules/tar.ts
-import { createReadStream as createReadStream6, createWriteStream as createWriteStream3 } from "node:fs";
-import { mkdir as mkdir7, rename as rename4, rm as rm3 } from "node:fs/promises";
-import { dirname as dirname8, join as join11 } from "node:path";
+import { createReadStream as createReadStream7, createWriteStream as createWriteStream3 } from "node:fs";
+import { mkdir as mkdir8, rename as rename5, rm as rm4 } from "node:fs/promises";
+import { dirname as dirname9, join as join12 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
 import * as zlib2 from "node:zlib";
 var EXTENSIONS = { none: ".tar", gzip: ".tar.gz", zstd: ".tar.zst" };
@@ -40370,15 +40437,15 @@ async function zstdFile(src, dest) {
   const tmp = `${dest}.${process.pid}.zst.tmp`;
   try {
     await pipeline3(
-      createReadStream6(src),
+      createReadStream7(src),
       zlib2.createZstdCompress({
         params: { [zlib2.constants.ZSTD_c_compressionLevel]: 3, [zlib2.constants.ZSTD_c_checksumFlag]: 1 }
       }),
       createWriteStream3(tmp)
     );
-    await rename4(tmp, dest);
+    await rename5(tmp, dest);
   } finally {
-    await rm3(tmp, { force: true });
+    await rm4(tmp, { force: true });
   }
 }
 __name(zstdFile, "zstdFile");
@@ -40450,8 +40517,8 @@ var tarRule = {
     const checked = checkAttrs(ctx.attrs);
     const entries = await tarEntries(ctx, checked);
     const name = ctx.attrs.string("out") ?? `${ctx.target.label.name}${EXTENSIONS[checked.compression]}`;
-    const dest = join11(await ctx.outDir(), name);
-    await mkdir7(dirname8(dest), { recursive: true });
+    const dest = join12(await ctx.outDir(), name);
+    await mkdir8(dirname9(dest), { recursive: true });
     const label = ctx.target.label.toString();
     const onWarning = /* @__PURE__ */ __name((m) => ctx.log.warning(`${label}: ${m}`), "onWarning");
     if (checked.compression === "zstd") {
@@ -40460,7 +40527,7 @@ var tarRule = {
         await writeTar(entries, plain, { createParents: false, onWarning });
         await zstdFile(plain, dest);
       } finally {
-        await rm3(plain, { force: true });
+        await rm4(plain, { force: true });
       }
     } else {
       await writeTar(entries, dest, { compression: checked.compression, createParents: false, onWarning });
@@ -40470,7 +40537,7 @@ var tarRule = {
 };
 
 // src/rules/oci_pull.ts
-import { join as join12 } from "node:path";
+import { join as join13 } from "node:path";
 
 // src/registry/pull.ts
 import { readFile as readFile6 } from "node:fs/promises";
@@ -40619,7 +40686,7 @@ var ociPullRule = {
     const platform = { os: resolved.config.os, architecture: resolved.config.architecture };
     if (resolved.config.variant) platform.variant = resolved.config.variant;
     const descriptor = { ...resolved.manifestDescriptor, platform };
-    const layoutDir = join12(await ctx.outDir(), "image");
+    const layoutDir = join13(await ctx.outDir(), "image");
     await writeLayout(ctx.store, layoutDir, [{ descriptor }]);
     ctx.log.info(`@${name}: ${ref.registry}/${ref.repository}@${descriptor.digest} (${formatPlatform(platform)})`);
     const artifact = {
@@ -40689,8 +40756,8 @@ var ociPushRule = {
 };
 
 // src/rules/transitions.ts
-import { link as link2, copyFile as copyFile2, rm as rm4, mkdir as mkdir8 } from "node:fs/promises";
-import { dirname as dirname9, join as join13 } from "node:path";
+import { link as link3, copyFile as copyFile3, rm as rm5, mkdir as mkdir9 } from "node:fs/promises";
+import { dirname as dirname10, join as join14 } from "node:path";
 function forward(providers) {
   if (providers.length === 1) return providers[0];
   const out = { files: providers.flatMap((p) => p.files) };
@@ -40703,10 +40770,10 @@ async function renamedExecutable(ctx, p, attr) {
   const exe = p?.executable;
   if (!p || !exe) throw new Error(`attribute "${attr}": ${ctx.attrs.label(attr)} is not an executable (a go_binary, for example)`);
   const name = ctx.target.label.name;
-  const dest = join13(await ctx.outDir(), name);
-  await mkdir8(dirname9(dest), { recursive: true });
-  await rm4(dest, { force: true });
-  await link2(exe.path, dest).catch(() => copyFile2(exe.path, dest));
+  const dest = join14(await ctx.outDir(), name);
+  await mkdir9(dirname10(dest), { recursive: true });
+  await rm5(dest, { force: true });
+  await link3(exe.path, dest).catch(() => copyFile3(exe.path, dest));
   const file = { path: dest, shortPath: ctx.outShortPath(name), generated: true };
   return { files: [file], executable: file };
 }
@@ -40913,7 +40980,7 @@ var Engine = class {
       list.push(depProviders[i]);
       byAttr.set(d.attr, list);
     });
-    const outDirPath = join14(this.#opts.outRoot, "bin", configKey(node.config), target.label.repo === "" ? "" : `external/${target.label.repo}`, target.label.pkg);
+    const outDirPath = join15(this.#opts.outRoot, "bin", configKey(node.config), target.label.repo === "" ? "" : `external/${target.label.repo}`, target.label.pkg);
     const ctx = {
       target,
       config: node.config,
@@ -40926,7 +40993,7 @@ var Engine = class {
       }, "dep"),
       files: /* @__PURE__ */ __name((attr) => (byAttr.get(attr) ?? []).flatMap((p) => p.files), "files"),
       outDir: /* @__PURE__ */ __name(async () => {
-        await mkdir9(outDirPath, { recursive: true });
+        await mkdir10(outDirPath, { recursive: true });
         return outDirPath;
       }, "outDir"),
       outShortPath: /* @__PURE__ */ __name((name) => target.label.pkg === "" ? name : `${target.label.pkg}/${name}`, "outShortPath"),
@@ -40960,7 +41027,7 @@ var Engine = class {
 
 // src/workspace/workspace.ts
 import { existsSync as existsSync3, readFileSync as readFileSync2, realpathSync as realpathSync2, statSync as statSync3, readdirSync as readdirSync3 } from "node:fs";
-import { join as join17, relative as relative2, sep as sep2 } from "node:path";
+import { join as join18, relative as relative2, sep as sep2 } from "node:path";
 
 // src/starlark/errors.ts
 function formatPosition(pos) {
@@ -44972,7 +45039,7 @@ __name(guardStack, "guardStack");
 
 // src/workspace/glob.ts
 import { readdirSync as readdirSync2 } from "node:fs";
-import { join as join15 } from "node:path";
+import { join as join16 } from "node:path";
 var BUILD_FILES = ["BUILD.bazel", "BUILD"];
 function isPackageDir(abs) {
   try {
@@ -44987,11 +45054,11 @@ function listPackageFiles(pkgDir) {
   const files = [];
   const dirs = [];
   const walk = /* @__PURE__ */ __name((rel) => {
-    const abs = rel === "" ? pkgDir : join15(pkgDir, rel);
+    const abs = rel === "" ? pkgDir : join16(pkgDir, rel);
     for (const ent of readdirSync2(abs, { withFileTypes: true })) {
       const childRel = rel === "" ? ent.name : `${rel}/${ent.name}`;
       if (ent.isDirectory()) {
-        const childAbs = join15(abs, ent.name);
+        const childAbs = join16(abs, ent.name);
         if (isPackageDir(childAbs)) continue;
         if (rel === "" && (ent.name.startsWith("bazel-") || ent.name === ".git" || ent.name === ".oci-build")) continue;
         dirs.push(childRel);
@@ -45289,7 +45356,7 @@ __name(labelBuiltin, "labelBuiltin");
 
 // src/workspace/module_file.ts
 import { existsSync as existsSync2, readFileSync } from "node:fs";
-import { join as join16 } from "node:path";
+import { join as join17 } from "node:path";
 
 // src/workspace/values.ts
 function toPlain(v, what) {
@@ -45381,7 +45448,7 @@ function readModuleFile(root) {
 }
 __name(readModuleFile, "readModuleFile");
 function readModule(root, info, recordPull) {
-  const path = join16(root, "MODULE.bazel");
+  const path = join17(root, "MODULE.bazel");
   if (!existsSync2(path)) return;
   const predeclared = /* @__PURE__ */ new Map();
   for (const name of MODULE_NOOPS) predeclared.set(name, new Builtin(name, () => null));
@@ -45438,7 +45505,7 @@ function readModule(root, info, recordPull) {
       if (!label.name.endsWith(".MODULE.bazel")) throw new BuiltinError(`include(): "${text}" must name a file ending in .MODULE.bazel`);
       if (included.has(label.path)) throw new BuiltinError(`include(): ${label.path} is included twice`);
       included.add(label.path);
-      const abs = join16(root, label.path);
+      const abs = join17(root, label.path);
       if (!existsSync2(abs)) throw new BuiltinError(`include(): ${label.path} does not exist`);
       execFile2({ file: label.path, source: readFileSync(abs, "utf8"), predeclared });
       return null;
@@ -45448,7 +45515,7 @@ function readModule(root, info, recordPull) {
 }
 __name(readModule, "readModule");
 function readWorkspace(root, recordPull) {
-  const file = ["WORKSPACE.bazel", "WORKSPACE"].find((f) => existsSync2(join16(root, f)));
+  const file = ["WORKSPACE.bazel", "WORKSPACE"].find((f) => existsSync2(join17(root, f)));
   if (!file) return;
   const ociPull = new Builtin("oci_pull", (call) => {
     recordPull(call);
@@ -45476,13 +45543,13 @@ function readWorkspace(root, recordPull) {
     const key = label.toString();
     const cached = loaded.get(key);
     if (cached) return cached;
-    const abs = join16(root, label.path);
+    const abs = join17(root, label.path);
     if (!existsSync2(abs)) throw new StarlarkError(`load: cannot find ${label.path}`, pos);
     const result = execFile2({ file: label.path, source: readFileSync(abs, "utf8"), predeclared: globals(), load });
     loaded.set(key, result);
     return result;
   }, "load");
-  execFile2({ file, source: readFileSync(join16(root, file), "utf8"), predeclared: globals(), load });
+  execFile2({ file, source: readFileSync(join17(root, file), "utf8"), predeclared: globals(), load });
 }
 __name(readWorkspace, "readWorkspace");
 var AnySymbols = class extends Map {
@@ -45634,9 +45701,9 @@ var Workspace = class {
   }
   // ---- packages -------------------------------------------------------------------------
   #buildFileOf(pkg) {
-    const dir = join17(this.root, pkg);
+    const dir = join18(this.root, pkg);
     for (const name of BUILD_FILES2) {
-      const p = join17(dir, name);
+      const p = join18(dir, name);
       if (existsSync3(p) && statSync3(p).isFile()) return p;
     }
     return void 0;
@@ -45668,7 +45735,7 @@ var Workspace = class {
   packagesUnder(prefix) {
     const out = [];
     const walk = /* @__PURE__ */ __name((rel) => {
-      const abs = join17(this.root, rel);
+      const abs = join18(this.root, rel);
       if (this.#buildFileOf(rel)) out.push(rel);
       let entries;
       try {
@@ -45681,7 +45748,7 @@ var Workspace = class {
         walk(rel === "" ? e.name : `${rel}/${e.name}`);
       }
     }, "walk");
-    if (!existsSync3(join17(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
+    if (!existsSync3(join18(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
     walk(prefix);
     return out.sort();
   }
@@ -45817,7 +45884,7 @@ var Workspace = class {
     });
   }
   #sourceFile(label) {
-    const abs = join17(this.root, label.pkg, label.name);
+    const abs = join18(this.root, label.pkg, label.name);
     if (!existsSync3(abs)) return void 0;
     const st = statSync3(abs);
     if (!st.isFile()) return void 0;
@@ -45907,7 +45974,7 @@ var Workspace = class {
     const exDirsV = call.kwargs.get("exclude_directories");
     const excludeDirectories = exDirsV === void 0 ? true : exDirsV !== 0 && exDirsV !== false;
     const allowEmptyV = call.kwargs.get("allow_empty");
-    const listing = listPackageFiles(join17(this.root, scope.pkg.name));
+    const listing = listPackageFiles(join18(this.root, scope.pkg.name));
     const matched = matchGlob(listing, include, exclude, excludeDirectories);
     if (matched.length === 0 && allowEmptyV === false) {
       throw new BuiltinError(`glob pattern(s) ${JSON.stringify(include)} matched no files and allow_empty = False`);
@@ -46003,7 +46070,7 @@ var Workspace = class {
     const cached = this.#bzl.get(key);
     if (cached) return cached;
     if (this.#bzlLoading.has(key)) throw new StarlarkError(`load cycle: ${[...this.#bzlLoading, key].join(" -> ")}`, pos);
-    const abs = join17(this.root, label.pkg, label.name);
+    const abs = join18(this.root, label.pkg, label.name);
     if (!existsSync3(abs)) throw new StarlarkError(`load: cannot find ${label.path} (for "${key}")`, pos);
     this.#bzlLoading.add(key);
     try {
@@ -46040,16 +46107,16 @@ __name(nativeModule, "nativeModule");
 
 // src/workspace/root.ts
 import { existsSync as existsSync4, statSync as statSync4 } from "node:fs";
-import { dirname as dirname10, join as join18, resolve as resolve2 } from "node:path";
+import { dirname as dirname11, join as join19, resolve as resolve2 } from "node:path";
 var MARKERS = ["MODULE.bazel", "REPO.bazel", "WORKSPACE.bazel", "WORKSPACE"];
 function findWorkspaceRoot(start) {
   let dir = resolve2(start);
   for (; ; ) {
     for (const marker of MARKERS) {
-      const p = join18(dir, marker);
+      const p = join19(dir, marker);
       if (existsSync4(p) && statSync4(p).isFile()) return dir;
     }
-    const parent = dirname10(dir);
+    const parent = dirname11(dir);
     if (parent === dir) {
       throw new Error(
         `no workspace found at or above ${resolve2(start)}: expected one of ${MARKERS.join(", ")}`
@@ -47655,8 +47722,8 @@ var RegistryClient = class {
       if (Array.isArray(body.tags)) {
         for (const t of body.tags) if (typeof t === "string") tags.push(t);
       }
-      const link3 = res.header("link");
-      const next = link3 ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link3) : null;
+      const link4 = res.header("link");
+      const next = link4 ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link4) : null;
       if (!next) break;
       url = new URL(next[1], res.url).toString();
     }
@@ -47668,10 +47735,10 @@ var RegistryClient = class {
 import { readFile as readFile9 } from "node:fs/promises";
 import { spawn as spawn2 } from "node:child_process";
 import { homedir } from "node:os";
-import { join as join19 } from "node:path";
+import { join as join20 } from "node:path";
 function dockerConfigPath(env = process.env, configDir) {
-  const dir = configDir ?? (env.DOCKER_CONFIG || join19(env.HOME || homedir(), ".docker"));
-  return join19(dir, "config.json");
+  const dir = configDir ?? (env.DOCKER_CONFIG || join20(env.HOME || homedir(), ".docker"));
+  return join20(dir, "config.json");
 }
 __name(dockerConfigPath, "dockerConfigPath");
 async function readDockerConfig(path) {
@@ -47966,8 +48033,8 @@ function sortKeys(values) {
 __name(sortKeys, "sortKeys");
 
 // src/sbom/artifact.ts
-import { mkdir as mkdir10, readFile as readFile10 } from "node:fs/promises";
-import { join as join20 } from "node:path";
+import { mkdir as mkdir11, readFile as readFile10 } from "node:fs/promises";
+import { join as join21 } from "node:path";
 
 // src/sbom/spdx.ts
 var SPDX_MEDIA_TYPE = "application/spdx+json";
@@ -48136,14 +48203,14 @@ async function buildSbom(store, name, image, sourceDateEpoch) {
 }
 __name(buildSbom, "buildSbom");
 async function writeSbomToLayout(store, layoutDir, sboms) {
-  const blobDir = join20(layoutDir, "blobs", "sha256");
-  await mkdir10(blobDir, { recursive: true });
+  const blobDir = join21(layoutDir, "blobs", "sha256");
+  await mkdir11(blobDir, { recursive: true });
   for (const { sbom, image } of sboms) {
     const manifest = JSON.parse(await readFile10(store.path(sbom.descriptor.digest), "utf8"));
-    for (const d of [sbom.descriptor, manifest.config, ...manifest.layers]) await store.linkTo(d.digest, join20(blobDir, digestHex(d.digest)));
+    for (const d of [sbom.descriptor, manifest.config, ...manifest.layers]) await store.linkTo(d.digest, join21(blobDir, digestHex(d.digest)));
     const p = image.platform;
     const file = `sbom-${p.os}-${p.architecture}${p.variant ? `-${p.variant}` : ""}.spdx.json`;
-    await store.linkTo(manifest.layers[0].digest, join20(layoutDir, file));
+    await store.linkTo(manifest.layers[0].digest, join21(layoutDir, file));
   }
 }
 __name(writeSbomToLayout, "writeSbomToLayout");
@@ -48188,7 +48255,7 @@ async function runPipeline(opts) {
   const group = opts.group ?? ((_name, fn) => fn());
   const cwd = resolve3(opts.cwd);
   const root = findWorkspaceRoot(cwd);
-  const outputDir = resolve3(opts.outputDir && opts.outputDir !== "" ? opts.outputDir : join21(root, ".oci-build"));
+  const outputDir = resolve3(opts.outputDir && opts.outputDir !== "" ? opts.outputDir : join22(root, ".oci-build"));
   const cwdPkg = relative3(root, cwd).split(sep3).join("/");
   const sourceDateEpoch = parseSourceDateEpoch(env);
   const platforms = opts.platforms ?? [];
@@ -48208,7 +48275,7 @@ async function runPipeline(opts) {
     fallback: opts.githubToken ? { registry: "ghcr.io", username: opts.githubToken.username, password: opts.githubToken.token } : void 0
   });
   let toolchain;
-  const store = new BlobStore(join21(outputDir, "store"));
+  const store = new BlobStore(join22(outputDir, "store"));
   const engine = new Engine({
     workspace: ws,
     outRoot: outputDir,
@@ -48230,8 +48297,8 @@ async function runPipeline(opts) {
       opts.log.info(`${out.length} target(s): ${out.map((n) => n.node.label.toString()).join(" ")}`);
       return out;
     });
-    await mkdir11(outputDir, { recursive: true });
-    await writeFile6(join21(outputDir, ".gitignore"), "*\n");
+    await mkdir12(outputDir, { recursive: true });
+    await writeFile6(join22(outputDir, ".gitignore"), "*\n");
     const started = Date.now();
     const built = await group(
       "Building",
@@ -48380,16 +48447,16 @@ async function wrapIndex(store, outputDir, node, providers, annotations) {
   });
   const family = images.every((i) => i.family === "docker") ? "docker" : "oci";
   const descriptor = await buildIndex(store, images.map((i) => i.descriptor), annotations, family);
-  const layoutDir = join21(outputDir, "bin", `multi-${images.map((i) => configKey(withPlatform(i.platform))).join("+")}`, node.label.pkg, node.label.name);
+  const layoutDir = join22(outputDir, "bin", `multi-${images.map((i) => configKey(withPlatform(i.platform))).join("+")}`, node.label.pkg, node.label.name);
   await writeLayout(store, layoutDir, [{ descriptor }]);
   return { kind: "index", descriptor, index: await readIndex(store, descriptor.digest), images, family, layoutDir };
 }
 __name(wrapIndex, "wrapIndex");
 
 // src/verify.ts
-import { mkdtemp, rm as rm5 } from "node:fs/promises";
+import { mkdtemp, rm as rm6 } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join as join22 } from "node:path";
+import { join as join23 } from "node:path";
 var short = /* @__PURE__ */ __name((d) => d.slice(0, 19), "short");
 async function diffManifest(label, where, sa, a, sb, b, out) {
   const ma = await readBlobJson(sa, a.digest, "manifest");
@@ -48421,8 +48488,8 @@ async function diffArtifact(label, sa, a, sb, b, out) {
 }
 __name(diffArtifact, "diffArtifact");
 async function compareBuilds(a, b) {
-  const sa = new BlobStore(join22(a.outputDir, "store"));
-  const sb = new BlobStore(join22(b.outputDir, "store"));
+  const sa = new BlobStore(join23(a.outputDir, "store"));
+  const sb = new BlobStore(join23(b.outputDir, "store"));
   const out = [];
   for (const ra of a.reports) {
     const rb = b.reports.find((r) => r.label === ra.label);
@@ -48445,14 +48512,14 @@ function formatDifferences(diffs) {
 __name(formatDifferences, "formatDifferences");
 async function verifyReproducible(opts, hooks = {}) {
   const env = opts.env ?? process.env;
-  const tmp = await mkdtemp(join22(tmpdir(), "oci-build-verify-"));
+  const tmp = await mkdtemp(join23(tmpdir(), "oci-build-verify-"));
   try {
     const build = /* @__PURE__ */ __name((n) => runPipeline({
       ...opts,
-      outputDir: join22(tmp, `build-${n}`),
+      outputDir: join23(tmp, `build-${n}`),
       load: false,
       push: false,
-      env: n === 1 ? env : { ...env, GOCACHE: join22(tmp, "gocache-2") },
+      env: n === 1 ? env : { ...env, GOCACHE: join23(tmp, "gocache-2") },
       log: { info: /* @__PURE__ */ __name((m) => opts.log.info(`[verify ${n}/2] ${m}`), "info"), warning: /* @__PURE__ */ __name((m) => opts.log.warning(m), "warning") },
       // Already inside the caller's group; workflow-command groups do not nest.
       group: /* @__PURE__ */ __name((_name, fn) => fn(), "group"),
@@ -48474,7 +48541,7 @@ ${formatDifferences(diffs)}`);
     opts.log.info(`reproducible: ${built} target(s) built twice, from separate blob stores and Go build caches, gave identical digests`);
     return { targets: built };
   } finally {
-    await rm5(tmp, { recursive: true, force: true }).catch(() => {
+    await rm6(tmp, { recursive: true, force: true }).catch(() => {
     });
   }
 }

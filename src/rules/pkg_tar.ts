@@ -3,6 +3,7 @@ import { planPkgTar, writePkgTar, type PkgTarInputFile } from '../tar/pkg_tar.ts
 import { COMMON_ATTRS } from './schema.ts';
 import { AttrError } from './attrs.ts';
 import { pkgTarRunfiles } from './mtree_spec.ts';
+import { planKey, withTarCache } from '../tar/cache.ts';
 import type { RuleDef } from './rule.ts';
 import type { Provider } from './provider.ts';
 
@@ -105,7 +106,12 @@ export const pkgTarRule: RuleDef = {
     const ext = a.string('extension', 'tar');
     const name = a.string('out') ?? a.string('package_file_name') ?? `${ctx.target.label.name}.${ext}`;
     const dest = join(await ctx.outDir(), name);
-    await writePkgTar(plan, dest, (m) => ctx.log.warning(`${ctx.target.label}: ${m}`));
+    // Content-keyed: an unchanged layer (same files, same attributes) is linked, not packed again.
+    const key = await planKey(plan);
+    const outcome = await withTarCache(join(ctx.store.root, 'cache', 'pkg_tar'), key, dest, () =>
+      writePkgTar(plan, dest, (m) => ctx.log.warning(`${ctx.target.label}: ${m}`)).then(() => undefined),
+    );
+    if (outcome === 'hit') for (const w of plan.warnings) ctx.log.warning(`${ctx.target.label}: ${w}`);
     return { files: [{ path: dest, shortPath: ctx.outShortPath(name), generated: true }] };
   },
 };
