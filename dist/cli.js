@@ -46521,51 +46521,44 @@ function planDestinations(label, rule, inputs) {
   }, "dest");
   if (base) dest(base.registry, base.repository);
   const tags = inputs.tags.length > 0 ? inputs.tags : rule.remoteTags;
+  const what = inputs.tags.length > 0 ? 'input "tags"' : `${label}: remote_tags`;
   for (const line of tags) {
-    if (line.includes("/") || line.includes(":")) {
-      let ref;
-      try {
-        ref = parseReference(line);
-      } catch (err) {
-        throw new Error(`input "tags": ${err.message}`);
-      }
-      if (ref.digest !== void 0 || ref.tag === void 0) throw new Error(`input "tags": "${line}" must end in :tag`);
-      const d2 = dest(ref.registry, ref.repository);
-      if (!d2.tags.includes(ref.tag)) d2.tags.push(ref.tag);
+    const parsed = parseTagLine(line, what);
+    if (parsed.repository) {
+      const d2 = dest(parsed.repository.registry, parsed.repository.repository);
+      if (!d2.tags.includes(parsed.tag)) d2.tags.push(parsed.tag);
       continue;
     }
     if (!base) throw new Error(`${label}: tag "${line}" needs a repository (set "repository" on the oci_push rule or the action's repository input)`);
-    try {
-      validateTag(line);
-    } catch (err) {
-      throw new Error(`${inputs.tags.length > 0 ? 'input "tags"' : `${label}: remote_tags`}: ${err.message}`);
-    }
     const d = dest(base.registry, base.repository);
-    if (!d.tags.includes(line)) d.tags.push(line);
+    if (!d.tags.includes(parsed.tag)) d.tags.push(parsed.tag);
   }
   if (byRepo.size === 0) throw new Error(`${label}: no repository to push to (set "repository" on the oci_push rule or the action's repository input)`);
   return [...byRepo.values()];
 }
 __name(planDestinations, "planDestinations");
+function parseTagLine(line, what) {
+  if (line.includes("/") || line.includes(":")) {
+    let ref;
+    try {
+      ref = parseReference(line);
+    } catch (err) {
+      throw new Error(`${what}: ${err.message}`);
+    }
+    if (ref.digest !== void 0 || ref.tag === void 0) throw new Error(`${what}: "${line}" must end in :tag`);
+    return { tag: ref.tag, repository: { registry: ref.registry, repository: ref.repository } };
+  }
+  try {
+    validateTag(line);
+  } catch (err) {
+    throw new Error(`${what}: ${err.message}`);
+  }
+  return { tag: line };
+}
+__name(parseTagLine, "parseTagLine");
 function checkPushInputs(inputs) {
   if (inputs.repository) splitRepository(inputs.repository, 'input "repository"');
-  for (const line of inputs.tags) {
-    if (line.includes("/") || line.includes(":")) {
-      let ref;
-      try {
-        ref = parseReference(line);
-      } catch (err) {
-        throw new Error(`input "tags": ${err.message}`);
-      }
-      if (ref.digest !== void 0 || ref.tag === void 0) throw new Error(`input "tags": "${line}" must end in :tag`);
-      continue;
-    }
-    try {
-      validateTag(line);
-    } catch (err) {
-      throw new Error(`input "tags": ${err.message}`);
-    }
-  }
+  for (const line of inputs.tags) parseTagLine(line, 'input "tags"');
 }
 __name(checkPushInputs, "checkPushInputs");
 async function pushArtifact(pool, store, artifact, destinations, log, options = {}) {

@@ -50,52 +50,49 @@ export function planDestinations(
   };
   if (base) dest(base.registry, base.repository);
   const tags = inputs.tags.length > 0 ? inputs.tags : rule.remoteTags;
+  const what = inputs.tags.length > 0 ? 'input "tags"' : `${label}: remote_tags`;
   for (const line of tags) {
-    if (line.includes('/') || line.includes(':')) {
-      let ref;
-      try {
-        ref = parseReference(line);
-      } catch (err) {
-        throw new Error(`input "tags": ${(err as Error).message}`);
-      }
-      if (ref.digest !== undefined || ref.tag === undefined) throw new Error(`input "tags": "${line}" must end in :tag`);
-      const d = dest(ref.registry, ref.repository);
-      if (!d.tags.includes(ref.tag)) d.tags.push(ref.tag);
+    const parsed = parseTagLine(line, what);
+    if (parsed.repository) {
+      const d = dest(parsed.repository.registry, parsed.repository.repository);
+      if (!d.tags.includes(parsed.tag)) d.tags.push(parsed.tag);
       continue;
     }
     if (!base) throw new Error(`${label}: tag "${line}" needs a repository (set "repository" on the oci_push rule or the action's repository input)`);
-    try {
-      validateTag(line);
-    } catch (err) {
-      throw new Error(`${inputs.tags.length > 0 ? 'input "tags"' : `${label}: remote_tags`}: ${(err as Error).message}`);
-    }
     const d = dest(base.registry, base.repository);
-    if (!d.tags.includes(line)) d.tags.push(line);
+    if (!d.tags.includes(parsed.tag)) d.tags.push(parsed.tag);
   }
   if (byRepo.size === 0) throw new Error(`${label}: no repository to push to (set "repository" on the oci_push rule or the action's repository input)`);
   return [...byRepo.values()];
 }
 
+/**
+ * One tag line: a bare tag (`v1.2.3`), or a full reference naming its own repository
+ * (`ghcr.io/o/app:v1.2.3`), as docker/metadata-action writes them. `what` names the source in errors.
+ */
+function parseTagLine(line: string, what: string): { tag: string; repository?: { registry: string; repository: string } } {
+  if (line.includes('/') || line.includes(':')) {
+    let ref;
+    try {
+      ref = parseReference(line);
+    } catch (err) {
+      throw new Error(`${what}: ${(err as Error).message}`);
+    }
+    if (ref.digest !== undefined || ref.tag === undefined) throw new Error(`${what}: "${line}" must end in :tag`);
+    return { tag: ref.tag, repository: { registry: ref.registry, repository: ref.repository } };
+  }
+  try {
+    validateTag(line);
+  } catch (err) {
+    throw new Error(`${what}: ${(err as Error).message}`);
+  }
+  return { tag: line };
+}
+
 /** Checks the repository and tags inputs on their own, before anything is built. */
 export function checkPushInputs(inputs: { repository?: string; tags: string[] }): void {
   if (inputs.repository) splitRepository(inputs.repository, 'input "repository"');
-  for (const line of inputs.tags) {
-    if (line.includes('/') || line.includes(':')) {
-      let ref;
-      try {
-        ref = parseReference(line);
-      } catch (err) {
-        throw new Error(`input "tags": ${(err as Error).message}`);
-      }
-      if (ref.digest !== undefined || ref.tag === undefined) throw new Error(`input "tags": "${line}" must end in :tag`);
-      continue;
-    }
-    try {
-      validateTag(line);
-    } catch (err) {
-      throw new Error(`input "tags": ${(err as Error).message}`);
-    }
-  }
+  for (const line of inputs.tags) parseTagLine(line, 'input "tags"');
 }
 
 export interface PushedArtifact {
