@@ -3,6 +3,9 @@
 // comes from the first bytes, as rules_oci's descriptor.sh decides it (gzip → +gzip,
 // zstd → +zstd, otherwise plain tar), in the image's family.
 import { createReadStream } from 'node:fs';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import type { BlobStore } from './blobstore.ts';
@@ -58,4 +61,30 @@ export async function addLayer(store: BlobStore, tarPath: string, family: MediaT
     diffId,
     compression,
   };
+}
+
+/**
+ * addLayer, remembered by the tar file's identity (device, inode, size, mtime): a layer that an
+ * earlier build stored — pkg_tar's cache hands back the same file — is not read again. The
+ * blob must still be in the store.
+ */
+export async function addLayerCached(store: BlobStore, tarPath: string, family: MediaTypeFamily): Promise<LayerResult> {
+  const st = await stat(tarPath).catch((err: unknown) => {
+    throw new Error(`layer: ${(err as Error).message}`);
+  });
+  const key = createHash('sha256').update(`layer/v1\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}\0${family}`).digest('hex');
+  const file = join(store.root, 'cache', 'layers', `${key}.json`);
+  try {
+    const cached = JSON.parse(await readFile(file, 'utf8')) as LayerResult;
+    const blob = await store.has(cached.descriptor.digest);
+    if (blob && blob.size === cached.descriptor.size) return cached;
+  } catch {
+    // Not cached yet (or unreadable): compute it.
+  }
+  const result = await addLayer(store, tarPath, family);
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(result));
+  await rename(tmp, file);
+  return result;
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { addLayer } from '../oci/layer.ts';
+import { addLayerCached } from '../oci/layer.ts';
 import { buildImage, readImage, EPOCH, type BaseImage } from '../oci/image.ts';
 import { writeLayout } from '../oci/layout.ts';
 import { formatPlatform } from '../oci/platform.ts';
@@ -72,7 +72,7 @@ export const ociImageRule: RuleDef = {
     const family = base ? familyOf(base.manifest.mediaType) : 'oci';
     const layers = [];
     for (const f of ctx.files('tars')) {
-      layers.push(await addLayer(ctx.store, f.path, family));
+      layers.push(await addLayerCached(ctx.store, f.path, family));
     }
     // Before assembling: every ELF file in our layers must fit the image's platform, and files a
     // non-root user needs must be usable by it (a warning). A base's layers are the base's business.
