@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { fakeBuildContext } from '../helpers/build_context.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AttrValues, PlainDict, type Plain } from '../../src/rules/attrs.ts';
@@ -8,7 +9,6 @@ import { expandTemplateRule, skylibExpandTemplateRule } from '../../src/rules/ex
 import type { BuildContext, RuleDef } from '../../src/rules/rule.ts';
 import type { Provider } from '../../src/rules/provider.ts';
 import { HOST_CONFIG, withPlatform, type Configuration } from '../../src/engine/config.ts';
-import { Label } from '../../src/workspace/label.ts';
 import { stampValues } from '../../src/stamp.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'expand-template-'));
@@ -23,31 +23,16 @@ interface CtxOpts {
 function ctxFor(rule: RuleDef, name: string, attrs: Record<string, Plain>, o: CtxOpts = {}): BuildContext {
   const values = new AttrValues(new Map(Object.entries(attrs)), rule.attrs, '', 'pkg');
   rule.validate?.(values, o.config ?? HOST_CONFIG);
-  const out = join(root, `out${n++}`, 'pkg');
-  const label = new Label('', 'pkg', name);
-  return {
-    target: { label, kind: rule.kind, origin: 'test', attrs: new Map(), pos: { file: 'pkg/BUILD.bazel', line: 1, column: 1 } },
-    config: o.config ?? HOST_CONFIG,
+  return fakeBuildContext({
+    rule,
     attrs: values,
-    deps: (attr) => o.deps?.[attr] ?? [],
-    dep: () => {
-      throw new Error('unused');
-    },
-    files: (attr) => (o.deps?.[attr] ?? []).flatMap((p) => p.files),
-    outDir: async () => {
-      await mkdir(out, { recursive: true });
-      return out;
-    },
-    outShortPath: (f) => `pkg/${f}`,
+    name,
+    config: o.config,
+    deps: Object.entries(o.deps ?? {}).flatMap(([attr, ps]) => ps.map((provider) => ({ attr, provider }))),
+    outDir: join(root, `out${n++}`, 'pkg'),
     workspaceRoot: root,
-    store: {} as BuildContext['store'],
-    goToolchain: () => Promise.reject(new Error('unused')),
-    registries: {} as BuildContext['registries'],
-    log: { info() {}, warning() {} },
-    env: {},
-    stamp: o.stamp ?? { enabled: false, values: {} },
-    metadata: { labels: {}, manifestAnnotations: {}, indexAnnotations: {} },
-  };
+    stamp: o.stamp,
+  });
 }
 
 async function build(rule: RuleDef, name: string, attrs: Record<string, Plain>, o: CtxOpts = {}): Promise<{ text: string; path: string; shortPath: string; p: Provider }> {

@@ -1,20 +1,18 @@
 // A hand-made BuildContext for unit-testing RuleDefs (tar, mtree_spec, mtree_mutate) without the
 // engine, plus independent checkers (Python tarfile, bsdtar). Imported by the other
 // tar*/mtree* tests; its own test checks the harness itself.
+import { fakeBuildContext, type FakeDep } from '../helpers/build_context.ts';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HOST_CONFIG } from '../../src/engine/config.ts';
 import { AttrValues, type Plain } from '../../src/rules/attrs.ts';
-import { Label, parseLabel } from '../../src/workspace/label.ts';
-import type { BuildContext, RuleDef } from '../../src/rules/rule.ts';
+import { parseLabel } from '../../src/workspace/label.ts';
+import type { RuleDef } from '../../src/rules/rule.ts';
 import type { FileRef, Provider } from '../../src/rules/provider.ts';
-import type { BlobStore } from '../../src/oci/blobstore.ts';
-import type { RegistryPool } from '../../src/registry/pool.ts';
 import { python } from '../tar/helpers.ts';
 
 export { pyList, python, sha256sum, tempDir } from '../tar/helpers.ts';
@@ -84,7 +82,7 @@ export async function runRule(rule: RuleDef, fx: Fixture, opts: RunOptions): Pro
   rule.validate?.(attrs, HOST_CONFIG);
   const byLabel = new Map<string, Provider>();
   for (const [text, p] of Object.entries(opts.deps ?? {})) byLabel.set(parseLabel(text, '', pkg).toString(), p);
-  const edges: Array<{ attr: string; label: Label; provider: Provider }> = [];
+  const edges: FakeDep[] = [];
   for (const { attr, label } of attrs.labelDeps()) {
     const configs = rule.depConfigs?.(attrs, attr, HOST_CONFIG, () => ({ os: 'linux', architecture: 'amd64' })) ?? [HOST_CONFIG];
     if (configs.length === 0) continue;
@@ -93,34 +91,16 @@ export async function runRule(rule: RuleDef, fx: Fixture, opts: RunOptions): Pro
     edges.push({ attr, label, provider });
   }
   const warnings: string[] = [];
-  const outDir = join(fx.outRoot, 'bin', 'host', pkg);
-  const ctx: BuildContext = {
-    target: { label: new Label('', pkg, name), kind: rule.kind, origin: 'test', attrs: new Map(), pos: { file: `${pkg}/BUILD.bazel`, line: 1, column: 1 } },
-    config: HOST_CONFIG,
+  const ctx = fakeBuildContext({
+    rule,
     attrs,
-    deps: (attr) => edges.filter((e) => e.attr === attr).map((e) => e.provider),
-    dep: (label) => {
-      const e = edges.find((x) => x.label.equals(label));
-      if (!e) throw new Error(`internal: ${label} is not a dependency`);
-      return e.provider;
-    },
-    files: (attr) => edges.filter((e) => e.attr === attr).flatMap((e) => e.provider.files),
-    outDir: async () => {
-      await mkdir(outDir, { recursive: true });
-      return outDir;
-    },
-    outShortPath: (n) => (pkg === '' ? n : `${pkg}/${n}`),
+    pkg,
+    name,
+    deps: edges,
+    outDir: join(fx.outRoot, 'bin', 'host', pkg),
     workspaceRoot: fx.root,
-    store: undefined as unknown as BlobStore,
-    goToolchain: async () => {
-      throw new Error('no Go toolchain in these tests');
-    },
-    registries: undefined as unknown as RegistryPool,
     log: { info: () => {}, warning: (m) => warnings.push(m) },
-    env: {},
-    stamp: { enabled: false, values: {} },
-    metadata: { labels: {}, manifestAnnotations: {}, indexAnnotations: {} },
-  };
+  });
   const provider = await rule.build(ctx);
   return { provider, warnings };
 }

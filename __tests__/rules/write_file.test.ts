@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AttrValues, type Plain } from '../../src/rules/attrs.ts';
 import { writeFileRule } from '../../src/rules/write_file.ts';
 import type { BuildContext } from '../../src/rules/rule.ts';
 import { HOST_CONFIG } from '../../src/engine/config.ts';
-import { Label } from '../../src/workspace/label.ts';
+import { fakeBuildContext } from '../helpers/build_context.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'write-file-'));
 let n = 0;
@@ -15,30 +15,7 @@ let n = 0;
 function ctxFor(attrs: Record<string, Plain>): BuildContext {
   const values = new AttrValues(new Map(Object.entries(attrs)), writeFileRule.attrs, '', 'pkg');
   writeFileRule.validate?.(values, HOST_CONFIG);
-  const out = join(root, `out${n++}`, 'pkg');
-  return {
-    target: { label: new Label('', 'pkg', 'w'), kind: 'write_file', origin: 'test', attrs: new Map(), pos: { file: 'pkg/BUILD', line: 1, column: 1 } },
-    config: HOST_CONFIG,
-    attrs: values,
-    deps: () => [],
-    dep: () => {
-      throw new Error('unused');
-    },
-    files: () => [],
-    outDir: async () => {
-      await mkdir(out, { recursive: true });
-      return out;
-    },
-    outShortPath: (f) => `pkg/${f}`,
-    workspaceRoot: root,
-    store: {} as BuildContext['store'],
-    goToolchain: () => Promise.reject(new Error('unused')),
-    registries: {} as BuildContext['registries'],
-    log: { info() {}, warning() {} },
-    env: {},
-    stamp: { enabled: false, values: {} },
-    metadata: { labels: {}, manifestAnnotations: {}, indexAnnotations: {} },
-  };
+  return fakeBuildContext({ rule: writeFileRule, attrs: values, name: 'w', outDir: join(root, `out${n++}`, 'pkg'), workspaceRoot: root });
 }
 
 async function build(attrs: Record<string, Plain>) {
