@@ -2,19 +2,10 @@
 // BUILD files (with path-escape attempts mixed in), and mutations of the real BUILD files under
 // examples/. Everything is a function of (seed, index), so a failing case can be replayed.
 
-export type Rand = () => number;
+import { prng } from '../helpers/prng.ts';
 
-/** mulberry32: small, fast, good enough for test input. */
-export function prng(seed: number): Rand {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
+export type Rand = () => number;
 
 export function caseRand(seed: number, index: number): Rand {
   return prng((Math.imul(seed, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0);

@@ -3,18 +3,8 @@ import assert from 'node:assert/strict';
 import { Builtin, StarList, StarlarkError, Struct, UNIVERSE, execFile, resolveSelects } from '../../src/starlark/index.ts';
 import type { Position, Value } from '../../src/starlark/index.ts';
 import { tokenize } from '../../src/starlark/lexer.ts';
+import { prng } from '../helpers/prng.ts';
 
-/** mulberry32: a small deterministic PRNG so failures are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const VALID_BUILD = `
 load("//tools:defs.bzl", "ARCHES", "macro")
