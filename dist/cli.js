@@ -48288,7 +48288,7 @@ async function runPipeline(opts) {
     maskSecret: opts.maskSecret ?? (() => {
     }),
     env,
-    fallback: opts.githubToken ? { registry: "ghcr.io", username: opts.githubToken.username, password: opts.githubToken.token } : void 0
+    fallback: opts.fallbackCredentials
   });
   let toolchain;
   const store = new BlobStore(join23(outputDir, "store"));

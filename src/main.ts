@@ -2,6 +2,7 @@ import * as core from '@actions/core';
 import { getInputs, type Inputs } from './inputs.ts';
 import { mergeIndex } from './publish/merge.ts';
 import { RegistryPool } from './registry/pool.ts';
+import type { ExplicitCredentials } from './registry/credentials.ts';
 import { GitHubApi } from './github/api.ts';
 import { previewCommentBody, upsertPreviewComment } from './github/pr_comment.ts';
 import { deletePreviewTags } from './github/cleanup.ts';
@@ -59,7 +60,7 @@ export async function run(): Promise<void> {
       stamp: inputs.stamp,
       pushByDigest: inputs.pushByDigest,
       metadata: { labels: inputs.labels, manifestAnnotations: inputs.annotations.manifest, indexAnnotations: inputs.annotations.index },
-      githubToken: inputs.githubToken ? { username: process.env.GITHUB_ACTOR || 'github-actions', token: inputs.githubToken } : undefined,
+      fallbackCredentials: githubTokenCredentials(inputs),
       maskSecret: (s) => core.setSecret(s),
       log: {
         info: (m) => core.info(m),
@@ -156,8 +157,13 @@ function registryPool(inputs: Inputs): RegistryPool {
     insecureRegistries: inputs.insecureRegistries,
     log: (m) => core.info(m),
     maskSecret: (s) => core.setSecret(s),
-    fallback: inputs.githubToken ? { registry: 'ghcr.io', username: process.env.GITHUB_ACTOR || 'github-actions', password: inputs.githubToken } : undefined,
+    fallback: githubTokenCredentials(inputs),
   });
+}
+
+/** The github-token input as ghcr.io credentials, used when nothing else has any for it. */
+function githubTokenCredentials(inputs: Inputs): ExplicitCredentials | undefined {
+  return inputs.githubToken ? { registry: 'ghcr.io', username: process.env.GITHUB_ACTOR || 'github-actions', password: inputs.githubToken } : undefined;
 }
 
 function githubApi(inputs: Inputs): GitHubApi | undefined {

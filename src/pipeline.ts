@@ -51,8 +51,8 @@ export interface PipelineOptions {
   stamp?: boolean;
   /** Added to every image's config labels / manifest annotations / index annotations. */
   metadata?: MetadataOverrides;
-  /** Used for ghcr.io when no other credentials are found (docker/login-action's usual job). */
-  githubToken?: { username: string; token: string };
+  /** Used when no other credentials are found for its registry (the github-token for ghcr.io). */
+  fallbackCredentials?: ExplicitCredentials;
   log: Logger;
   /** Wraps a phase for grouped logs (core.group in the action). */
   group?: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
@@ -164,7 +164,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     log: (m) => opts.log.info(m),
     maskSecret: opts.maskSecret ?? (() => {}),
     env,
-    fallback: opts.githubToken ? { registry: 'ghcr.io', username: opts.githubToken.username, password: opts.githubToken.token } : undefined,
+    fallback: opts.fallbackCredentials,
   });
   let toolchain: Promise<GoToolchain> | undefined;
   const store = new BlobStore(join(outputDir, 'store'));
