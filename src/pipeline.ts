@@ -190,6 +190,11 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
       opts.log.info(`${out.length} target(s): ${out.map((n) => n.node.label.toString()).join(' ')}`);
       return out;
     });
+    // When every requested target is a push or a load, the build's OCI layouts are not what the
+    // user consumes: base layers stay in their registry until a load or push needs them.
+    store.shallow = nodes.every(
+      (n) => n.runnable && ((n.node.target?.kind === 'oci_push' && opts.push !== false) || (n.node.target?.kind === 'oci_load' && opts.load)),
+    );
     await mkdir(outputDir, { recursive: true });
     // Keep build outputs out of the user's git status, as bazel-* convenience links are.
     await writeFile(join(outputDir, '.gitignore'), '*\n');
@@ -257,6 +262,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
         }
         const image = imageForHost(artifact, label);
         const endpoint = dockerEndpointFromEnv(env);
+        await store.ensureAll(image.manifest.layers.map((l) => l.digest));
         const result = await group(`Loading ${label} into Docker at ${describeDockerEndpoint(endpoint)}`, () =>
           loadImage(
             endpoint,

@@ -14,65 +14,11 @@ import { docker, requireDocker } from '../helpers/docker.ts';
 import { runCommand } from '../helpers/run.ts';
 import { RegistryPool } from '../../src/registry/pool.ts';
 import { startFakeGitHub } from '../helpers/fake_github.ts';
+import { basedWorkspace } from '../helpers/based_workspace.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 const EXPECTED = /^Hello, World!\([0-9a-f-]{36}\)\nReversed: !dlroW ,olleH\nOsName: linux\n$/;
 const PLATFORMS = [parsePlatform('linux/amd64'), parsePlatform('linux/arm64')];
-
-/** The example monorepo plus a based image, with the seeded base pinned by digest in MODULE.bazel. */
-function basedWorkspace(seed: SeededBase, family: 'oci' | 'docker', pushTo: string): string {
-  const root = mkdtempSync(join(tmpdir(), 'push-ws-'));
-  cpSync(join(repoRoot, 'examples', 'monorepo'), root, { recursive: true, filter: (src) => !src.includes('.oci-build') });
-  const base = seed[family];
-  appendFileSync(
-    join(root, 'MODULE.bazel'),
-    `
-oci = use_extension("@rules_oci//oci:extensions.bzl", "oci")
-oci.pull(
-    name = "base",
-    digest = "${base.indexDigest}",
-    image = "${base.image}",
-    platforms = ["linux/amd64", "linux/arm64"],
-)
-use_repo(oci, "base", "base_linux_amd64", "base_linux_arm64")
-`,
-  );
-  appendFileSync(
-    join(root, 'apps', 'hello_world', 'BUILD.bazel'),
-    `
-load("@rules_oci//oci:defs.bzl", "oci_push")
-
-# goos/goarch "auto": the binary follows the configuration's platform.
-go_binary(
-    name = "hello_world_auto",
-    embed = [":hello_world_lib"],
-    pure = "on",
-)
-
-pkg_tar(
-    name = "pkg_auto",
-    srcs = [":hello_world_auto"],
-    package_dir = "/app",
-)
-
-oci_image(
-    name = "image_based",
-    base = "@base",
-    entrypoint = ["/app/hello_world_auto"],
-    tars = [":pkg_auto"],
-    user = "65532",
-)
-
-oci_push(
-    name = "push",
-    image = ":image_based",
-    remote_tags = ["latest"],
-    repository = "${pushTo}",
-)
-`,
-  );
-  return root;
-}
 
 function report(result: PipelineResult, label: string): TargetReport {
   const r = result.reports.find((x) => x.label === label);

@@ -12,6 +12,15 @@ export interface StoredBlob {
   size: number;
 }
 
+/** A blob known to exist elsewhere (a pulled base's layer) and how to download it when needed. */
+export interface RemoteBlob {
+  size: number;
+  /** "registry/repository", for messages. */
+  from: string;
+  /** Downloads the blob into the store. */
+  fetch: () => Promise<void>;
+}
+
 /**
  * Content-addressed blobs on disk, laid out as an OCI layout's `blobs/` directory so that any
  * image in the store can be exposed as a layout by linking. Each write hashes while it streams
@@ -19,8 +28,59 @@ export interface StoredBlob {
  */
 export class BlobStore {
   readonly root: string;
+  /**
+   * Shallow mode: blobs known remotely (base layers) are not downloaded just to complete an
+   * OCI layout; only a consumer that needs their bytes (a Docker load, a push to another
+   * registry that lacks them) calls `ensure`. The pipeline sets it when every requested
+   * target is a push or a load.
+   */
+  shallow = false;
+  /** Bytes downloaded by `ensure`. */
+  bytesFetched = 0;
+  readonly #remote = new Map<Digest, RemoteBlob>();
+  readonly #fetching = new Map<Digest, Promise<void>>();
+
   constructor(root: string) {
     this.root = root;
+  }
+
+  /** Records where a blob that may be absent locally can be downloaded from. */
+  addRemote(digest: Digest, blob: RemoteBlob): void {
+    if (!this.#remote.has(digest)) this.#remote.set(digest, blob);
+  }
+
+  remote(digest: Digest): RemoteBlob | undefined {
+    return this.#remote.get(digest);
+  }
+
+  /** Makes sure the blob is in the store, downloading a remote one once (concurrent callers share it). */
+  async ensure(digest: Digest): Promise<void> {
+    if (await this.has(digest)) return;
+    const remote = this.#remote.get(digest);
+    if (!remote) throw new Error(`blob ${digest} is missing from the blob store`);
+    let p = this.#fetching.get(digest);
+    if (!p) {
+      p = remote.fetch().then(
+        () => {
+          this.bytesFetched += remote.size;
+        },
+        (err: unknown) => {
+          this.#fetching.delete(digest);
+          throw new Error(`downloading ${digest} from ${remote.from}: ${(err as Error).message}`);
+        },
+      );
+      this.#fetching.set(digest, p);
+    }
+    await p;
+  }
+
+  /** `ensure` for each digest, a few downloads at a time. */
+  async ensureAll(digests: Digest[], concurrency = 4): Promise<void> {
+    const queue = [...new Set(digests)];
+    const worker = async (): Promise<void> => {
+      for (let d = queue.shift(); d; d = queue.shift()) await this.ensure(d);
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
   }
 
   path(digest: Digest): string {

@@ -23,14 +23,23 @@ function isForeignLayer(mediaType: string): boolean {
   return mediaType.includes('.foreign.') || mediaType.includes('.nondistributable.');
 }
 
-/** Digests of every blob reachable from `roots` (indexes and manifests are read from the store). */
+/**
+ * Digests of every blob reachable from `roots` (indexes and manifests are read from the store).
+ * A blob that is only known remotely (a base layer) is downloaded first, unless the store is
+ * shallow, where it is left out.
+ */
 export async function reachableBlobs(store: BlobStore, roots: Descriptor[]): Promise<Digest[]> {
   const seen = new Set<Digest>();
   const out: Digest[] = [];
+  const remote: Digest[] = [];
   const visit = async (d: Descriptor, from: string): Promise<void> => {
     if (seen.has(d.digest)) return;
     seen.add(d.digest);
     if (!(await store.has(d.digest))) {
+      if (store.remote(d.digest)) {
+        if (!store.shallow) remote.push(d.digest);
+        return;
+      }
       if (isForeignLayer(d.mediaType)) return;
       throw new Error(`blob ${d.digest} (${d.mediaType}, ${from}) is missing from the blob store`);
     }
@@ -45,7 +54,9 @@ export async function reachableBlobs(store: BlobStore, roots: Descriptor[]): Pro
     }
   };
   for (const r of roots) await visit(r, 'layout root');
-  return out;
+  // Remote blobs are layers (leaves): download them a few at a time.
+  await store.ensureAll(remote);
+  return [...out, ...remote];
 }
 
 /**

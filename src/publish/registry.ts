@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { BlobStore } from '../oci/blobstore.ts';
 import type { Digest } from '../oci/types.ts';
 import type { RegistryPool } from '../registry/pool.ts';
-import { pushImage, type PushResult } from '../registry/push.ts';
+import { pushImage, type PushResult, type RemoteSource } from '../registry/push.ts';
 import { parseReference, validateTag } from '../registry/reference.ts';
 import type { BuiltArtifact } from '../rules/provider.ts';
 import type { Descriptor } from '../oci/types.ts';
@@ -127,13 +127,21 @@ export async function pushArtifact(
         if (src.registry === d.registry && src.repository !== d.repository) mountFrom.set(digest, src.repository);
       }
     }
-    const result = await pushImage(pool.client(d.registry), store, d.repository, artifact.descriptor, [], { mountFrom, log });
+    // Base layers never downloaded are copied registry to registry (or mounted, above), and
+    // only when the destination lacks them.
+    const remoteSource = new Map<Digest, RemoteSource>();
+    for (const img of images) {
+      for (const [digest, src] of img.layerSources) {
+        if (!(await store.has(digest))) remoteSource.set(digest, { client: pool.client(src.registry), repository: src.repository });
+      }
+    }
+    const result = await pushImage(pool.client(d.registry), store, d.repository, artifact.descriptor, [], { mountFrom, remoteSource, log });
     stats.uploaded += result.uploaded;
     stats.skipped += result.skipped;
     stats.mounted += result.mounted;
     stats.bytesUploaded += result.bytesUploaded;
     log(
-      `${d.registry}/${d.repository}@${result.digest}: ${result.uploaded} blob(s) uploaded (${result.bytesUploaded} bytes), ${result.skipped} skipped (already there), ${result.mounted} mounted`,
+      `${d.registry}/${d.repository}@${result.digest}: ${result.uploaded} blob(s) uploaded (${result.bytesUploaded} bytes), ${result.skipped} skipped (already there), ${result.mounted} mounted${result.copied ? `, ${result.copied} copied from the base's registry` : ''}`,
     );
   }
   // Referrers (SBOMs) after the images they refer to, before any tag.

@@ -14,9 +14,9 @@ const warnedTags = new Set<string>();
 
 /**
  * A base image declared with rules_oci's `oci.pull` in MODULE.bazel, seen by BUILD files as
- * `@name` (the configuration's platform) or `@name_<os>_<arch>[_<variant>]`. The manifest,
- * config and layers are fetched into the content-addressed store once; a digest reference is
- * never fetched again.
+ * `@name` (the configuration's platform) or `@name_<os>_<arch>[_<variant>]`. The manifest
+ * and config are fetched into the content-addressed store once (a digest reference is never
+ * fetched again); the layers only when their bytes are needed.
  */
 export const ociPullRule: RuleDef = {
   kind: 'oci_pull',
@@ -61,8 +61,16 @@ export const ociPullRule: RuleDef = {
       );
     }
     const client = ctx.registries.client(ref.registry);
-    const resolved = await resolveImage(client, ref.repository, digest ?? tag ?? 'latest', want, { store: ctx.store, fetchLayers: true });
+    const resolved = await resolveImage(client, ref.repository, digest ?? tag ?? 'latest', want, { store: ctx.store });
     const source: BlobSource = { registry: ref.registry, repository: ref.repository };
+    // Layers are downloaded only when something needs their bytes (see BlobStore.ensure).
+    for (const l of resolved.layers) {
+      ctx.store.addRemote(l.digest, {
+        size: l.size,
+        from: `${ref.registry}/${ref.repository}`,
+        fetch: () => client.getBlob(ref.repository, l.digest, ctx.store, l.size).then(() => undefined),
+      });
+    }
     const layerSources = new Map<Digest, BlobSource>(resolved.layers.map((l) => [l.digest, source]));
     const platform: BuiltImage['platform'] = { os: resolved.config.os, architecture: resolved.config.architecture };
     if (resolved.config.variant) platform.variant = resolved.config.variant;

@@ -25,11 +25,15 @@ export interface SbomArtifact {
   document: Record<string, unknown>;
 }
 
-/** Go binaries in every layer of `image` that is in the local store (a pulled base's layers may not be). */
+/**
+ * Go binaries in the layers `image` adds to its base. A pulled base's layers are the base's
+ * business, and they are often never downloaded: scanning them only when present would make
+ * the SBOM depend on the cache.
+ */
 export async function goBinaries(store: BlobStore, image: BuiltImage): Promise<SbomBinary[]> {
   const byPath = new Map<string, SbomBinary | undefined>();
   for (const l of image.manifest.layers) {
-    if (!(await store.has(l.digest))) continue;
+    if (image.layerSources.has(l.digest)) continue;
     for (const f of await scanLayerCached(l.digest, store.path(l.digest))) {
       // A later layer's file replaces an earlier one at the same path; a whiteout removes it.
       const slash = f.path.lastIndexOf('/');
