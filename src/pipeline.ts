@@ -13,7 +13,7 @@ import { Workspace } from './workspace/workspace.ts';
 import { findWorkspaceRoot } from './workspace/root.ts';
 import type { Logger, MetadataOverrides } from './rules/rule.ts';
 import type { BuiltArtifact, BuiltImage, BuiltIndex, Provider } from './rules/provider.ts';
-import { dockerEndpointFromEnv, describeDockerEndpoint, loadImage } from './publish/docker.ts';
+import { dockerEndpointFromEnv, describeDockerEndpoint, formatLoadSummary, loadImage } from './publish/docker.ts';
 import { checkPushInputs, planDestinations, pushArtifact } from './publish/registry.ts';
 import { RegistryPool } from './registry/pool.ts';
 import type { ExplicitCredentials } from './registry/credentials.ts';
@@ -273,7 +273,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
         describeArtifact(report, image);
         report.action = 'loaded';
         report.tags = result.loaded;
-        opts.log.info(`${label}: loaded ${result.loaded.join(', ')} (${result.bytesSent} bytes sent)`);
+        opts.log.info(`${label}: loaded ${result.loaded.join(', ')}: ${formatLoadSummary(result)}`);
       } else {
         const planned = planDestinations(label, run, { repository: opts.repository, tags: opts.tags ?? [] });
         const destinations = opts.pushByDigest ? planned.map((d) => ({ ...d, tags: [] })) : planned;

@@ -5,6 +5,11 @@
 //
 // Entries are streamed from the blob files, never held whole in memory; order and headers
 // are deterministic (sorted names, mtime 0, uid/gid 0, modes 0644/0755).
+//
+// An archive can leave out the blobs of leading layers the daemon already has
+// (`skipLeadingLayers`): the classic image store's loader looks each layer up by chain ID
+// and only opens manifest.json's layer file when the chain is missing, so the path may
+// name nothing in the archive. (The containerd store reads index.json and needs every blob.)
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -78,11 +83,34 @@ export interface DockerArchivePlan {
   refs: ImageReference[];
   /** Config digest, which is the image ID the daemon will report. */
   imageId: string;
+  /** Manifest digest (the image ID on the containerd image store). */
+  manifestDigest: string;
   blobs: PlannedBlob[];
   /** Small generated files: index.json, manifest.json, oci-layout. */
   files: Array<{ name: string; data: Buffer }>;
   /** Exact size of the tar stream in bytes. */
   size: number;
+  /** The config's rootfs.diff_ids, one per layer. */
+  diffIds: string[];
+  /** Layer blob digests in manifest order. */
+  layerDigests: string[];
+  /** Leading layers whose blobs are left out of this archive (0: a complete archive). */
+  layersSkipped: number;
+  /** Size of the complete archive, every layer included. */
+  fullSize: number;
+}
+
+/**
+ * Chain IDs of a layer stack, as the daemon's layer store keys layers:
+ * chain(0) = diffId(0); chain(i) = sha256 of the text "<chain(i-1)> <diffId(i)>".
+ */
+export function chainIds(diffIds: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const d of diffIds) {
+    const prev = out.at(-1);
+    out.push(prev === undefined ? d : `sha256:${createHash('sha256').update(`${prev} ${d}`).digest('hex')}`);
+  }
+  return out;
 }
 
 /** Archive path of a blob: "blobs/<algorithm>/<encoded>". */
@@ -181,8 +209,12 @@ export async function planDockerArchive(input: LoadImageInput): Promise<DockerAr
   } catch (err) {
     throw new Error(`config ${config.digest}: not JSON: ${(err as Error).message}`);
   }
-  const diffIds = configJson.rootfs?.diff_ids;
-  if (!Array.isArray(diffIds)) throw new Error(`config ${config.digest}: missing rootfs.diff_ids`);
+  const diffIdsRaw = configJson.rootfs?.diff_ids;
+  if (!Array.isArray(diffIdsRaw)) throw new Error(`config ${config.digest}: missing rootfs.diff_ids`);
+  const diffIds = diffIdsRaw.map((d: unknown, i) => {
+    if (typeof d !== 'string') throw new Error(`config ${config.digest}: diff_ids[${i}] is not a string`);
+    return d;
+  });
   if (diffIds.length !== layers.length) {
     throw new Error(`config ${config.digest} lists ${diffIds.length} diff_ids but the manifest has ${layers.length} layers`);
   }
@@ -237,11 +269,47 @@ export async function planDockerArchive(input: LoadImageInput): Promise<DockerAr
   ];
 
   const sortedBlobs = [...blobs.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const size = archiveSize(sortedBlobs, files);
+  return {
+    repoTags,
+    refs: uniqueRefs,
+    imageId: config.digest,
+    manifestDigest: manifest.digest,
+    blobs: sortedBlobs,
+    files,
+    size,
+    diffIds,
+    layerDigests: layers.map((l) => l.digest),
+    layersSkipped: 0,
+    fullSize: size,
+  };
+}
+
+/**
+ * The complete archive `plan` without the blobs of its first `count` layers (a blob a later
+ * layer also uses stays). Only for the classic image store, and only for layers whose chain the
+ * daemon holds: it would fail to open a missing layer it needs.
+ */
+export function skipLeadingLayers(plan: DockerArchivePlan, count: number): DockerArchivePlan {
+  // Working from a trimmed plan could not bring left-out blobs back.
+  if (plan.layersSkipped !== 0) throw new Error('skipLeadingLayers needs the complete archive plan');
+  const n = Math.max(0, Math.min(Math.floor(count), plan.layerDigests.length));
+  if (n === 0) return plan;
+  const needed = new Set(plan.layerDigests.slice(n));
+  const skipped = new Set(plan.layerDigests.slice(0, n).filter((d) => !needed.has(d)));
+  // A layer blob that is also the manifest or config (never in practice) must stay.
+  skipped.delete(plan.imageId);
+  skipped.delete(plan.manifestDigest);
+  const blobs = plan.blobs.filter((b) => !skipped.has(b.digest));
+  return { ...plan, blobs, size: archiveSize(blobs, plan.files), layersSkipped: n };
+}
+
+function archiveSize(blobs: PlannedBlob[], files: Array<{ name: string; data: Buffer }>): number {
   let size = 1024; // end-of-archive marker
-  for (const dir of blobDirs(sortedBlobs)) size += headerSize(dir);
-  for (const b of sortedBlobs) size += headerSize(b.name) + pad512(b.size);
+  for (const dir of blobDirs(blobs)) size += headerSize(dir);
+  for (const b of blobs) size += headerSize(b.name) + pad512(b.size);
   for (const f of files) size += headerSize(f.name) + pad512(f.data.length);
-  return { repoTags, refs: uniqueRefs, imageId: config.digest, blobs: sortedBlobs, files, size };
+  return size;
 }
 
 function pad512(n: number): number {
