@@ -262,11 +262,16 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
         }
         const image = imageForHost(artifact, label);
         const endpoint = dockerEndpointFromEnv(env);
-        await store.ensureAll(image.manifest.layers.map((l) => l.digest));
         const result = await group(`Loading ${label} into Docker at ${describeDockerEndpoint(endpoint)}`, () =>
           loadImage(
             endpoint,
-            { blobPath: (d) => store.path(d as `sha256:${string}`), manifest: image.descriptor, manifestJson: image.manifest, repoTags: run.repoTags },
+            {
+              blobPath: (d) => store.path(d as Digest),
+              manifest: image.descriptor,
+              manifestJson: image.manifest,
+              repoTags: run.repoTags,
+              fetchBlob: (d) => store.ensure(d as Digest),
+            },
             (line) => opts.log.info(line),
           ),
         );

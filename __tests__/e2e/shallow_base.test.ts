@@ -5,7 +5,7 @@
 // registry; and only for a Docker that lacks them.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPipeline, type PipelineOptions, type PipelineResult, type TargetReport } from '../../src/pipeline.ts';
@@ -124,8 +124,20 @@ describe('shallow bases', () => {
     await docker('rmi', '-f', 'hello-based:latest').catch(() => '');
     const r = report(await runPipeline(opts), '//apps/hello_world:load_based');
     assert.equal(r.action, 'loaded');
-    assert.ok(layerGets().length <= 1);
+    assert.ok(layerGets().length <= 1, 'at most the host platform base layer');
     assert.match(await docker('run', '--rm', '--network=none', 'hello-based:latest'), EXPECTED);
+
+    // A fresh runner with an edited program: Docker holds the base layer, so it is neither
+    // downloaded nor sent.
+    proxy.clear();
+    logs.length = 0;
+    const main = join(root, 'apps', 'hello_world', 'main.go');
+    writeFileSync(main, readFileSync(main, 'utf8').replace('Hello, World!', 'Hello, Shallow!'));
+    const again = report(await runPipeline({ ...opts, outputDir: mkdtempSync(join(tmpdir(), 'shallow-out-')) }), '//apps/hello_world:load_based');
+    assert.notEqual(again.digest, r.digest);
+    assert.deepEqual(layerGets(), []);
+    assert.ok(logs.some((l) => /Docker already has 1 of 2 layers/.test(l)), logs.join('\n'));
+    assert.match(await docker('run', '--rm', '--network=none', 'hello-based:latest'), /^Hello, Shallow!/);
     await docker('rmi', '-f', 'hello-based:latest').catch(() => '');
   });
 });

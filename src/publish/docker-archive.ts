@@ -33,6 +33,11 @@ export interface LoadImageInput {
   manifestJson: { config: BlobDescriptor; layers: BlobDescriptor[] };
   /** Tags to give the image, e.g. ["hello_world:latest"]; a missing tag means ":latest". */
   repoTags: string[];
+  /**
+   * Downloads a layer blob that is not on disk (a base layer left in its registry) to its
+   * `blobPath`. Called only for layers the archive really contains, just before it is sent.
+   */
+  fetchBlob?: (digest: string) => Promise<void>;
 }
 
 const MANIFEST_TYPES = new Set([
@@ -74,6 +79,8 @@ interface PlannedBlob {
   size: number;
   /** File to stream from. */
   file: string;
+  /** Not on disk yet: `fetchBlob` downloads it before the archive is sent. */
+  remote?: boolean;
 }
 
 export interface DockerArchivePlan {
@@ -229,6 +236,10 @@ export async function planDockerArchive(input: LoadImageInput): Promise<DockerAr
     try {
       st = await stat(file);
     } catch (err) {
+      if (input.fetchBlob && (err as NodeJS.ErrnoException).code === 'ENOENT') {
+        blobs.set(l.digest, { name: blobArchivePath(l.digest), digest: l.digest, size: l.size, file, remote: true });
+        continue;
+      }
       throw new Error(`layer ${i} ${l.digest}: cannot read blob ${file}: ${(err as Error).message}`);
     }
     if (!st.isFile()) throw new Error(`layer ${i} ${l.digest}: ${file} is not a file`);

@@ -1,5 +1,6 @@
 // Loading images into a Docker daemon through the Engine API (no docker CLI needed).
 
+import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { Client, Pool, type Dispatcher } from 'undici';
 import {
@@ -553,6 +554,23 @@ async function postArchive(
   return lines;
 }
 
+/** Downloads the layers the archive contains that are not on disk yet, and checks their size. */
+async function fetchRemoteBlobs(input: LoadImageInput, plan: DockerArchivePlan): Promise<void> {
+  const remote = plan.blobs.filter((b) => b.remote);
+  if (remote.length === 0) return;
+  if (!input.fetchBlob) throw new Error(`layer ${remote[0]!.digest} is not on disk`);
+  const fetch = input.fetchBlob;
+  await Promise.all(
+    remote.map(async (b) => {
+      await fetch(b.digest);
+      const st = await stat(b.file).catch((err: unknown) => {
+        throw new Error(`layer ${b.digest}: cannot read blob ${b.file}: ${(err as Error).message}`);
+      });
+      if (st.size !== b.size) throw new Error(`layer ${b.digest}: blob ${b.file} has ${st.size} bytes, descriptor says ${b.size}`);
+    }),
+  );
+}
+
 /**
  * Loads one single-platform image into the daemon as a `docker save` archive streamed to
  * POST /images/load, then checks that every tag now exists. Tags are validated before any
@@ -600,7 +618,10 @@ export async function loadImage(
     let plan = full;
     const layerSet = new Set(full.layerDigests);
     const layerBytes = full.blobs.filter((b) => layerSet.has(b.digest)).reduce((n, b) => n + b.size, 0);
-    if (layers > 0 && layerBytes >= ASK_FOR_LAYERS_FROM_BYTES) {
+    // Layers still in their registry are worth a question: each one the daemon has is a
+    // download saved.
+    const remote = full.blobs.some((b) => b.remote);
+    if (layers > 0 && (remote || layerBytes >= ASK_FOR_LAYERS_FROM_BYTES)) {
       const store = await imageStoreOf(client, api);
       if (store === 'containerd') {
         // There the image ID is the manifest digest; with the manifest present, tag it.
@@ -623,6 +644,7 @@ export async function loadImage(
     let resentFull = false;
     let lines: string[];
     try {
+      await fetchRemoteBlobs(input, plan);
       lines = await postArchive(endpoint, client, api, plan, sent, log);
     } catch (err) {
       if (plan === full || !isMissingLayerError(err, full, plan)) throw err;
@@ -630,6 +652,7 @@ export async function loadImage(
       log?.(`${(err as Error).message}: sending the full archive (${formatBytes(full.size)})`);
       plan = full;
       resentFull = true;
+      await fetchRemoteBlobs(input, full);
       lines = await postArchive(endpoint, client, api, full, sent, log);
     }
 
