@@ -9,6 +9,12 @@
 //   3. a large pkg_tar layer (256 MiB --quick, 1 GiB --full) on a base: our packing vs
 //      `tar c | gzip -6`; pushing the same OCI layout: ours vs `crane push` vs `skopeo copy`.
 //   4. incremental: one line of main.go changed, rebuilt and pushed (multi-arch, registry of 2).
+//   5. change-to-pushed, one platform (linux/amd64): main.go changed, rebuilt and pushed to a
+//      registry holding the previous version: ours vs `ko build --platform=linux/amd64`.
+//   6. a second `docker load` of an image on a ~30 MiB base (source changed, fresh output dir):
+//      bytes sent to the daemon (counted by a proxy on the Docker socket) vs `ko build --local`.
+//   7. pushing an image on that base with an empty blob store (fresh output dir) to the base's
+//      own registry and to a second one: base-layer bytes downloaded (GETs counted by a proxy).
 //
 // Tools take turns (A B A B …, first tool rotating), medians over the repetitions. Writes
 // bench/results.md and bench/results.json (or --out DIR). Needs a Docker daemon
@@ -16,7 +22,8 @@
 // DOCKER_HOST is unset), docker-registry, skopeo, Go (ko and crane are `go install`ed into
 // ${tmpdir}/oci-build-bench/bin on first use) and an up-to-date dist/ (npm run build).
 //
-//   node bench/run.ts [--quick | --full] [--only 1,2,3,4] [--reps N] [--skip-profile] [--out DIR]
+//   node bench/run.ts [--quick | --full] [--only 1,2,3,4,5,6,7] [--reps N] [--skip-profile] [--out DIR]
+//                     [--cli PATH (instead of dist/cli.js, e.g. a bundle of another commit)]
 import { cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, appendFileSync, statSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -34,15 +41,16 @@ const { values: flags } = parseArgs({
     reps: { type: 'string' },
     'skip-profile': { type: 'boolean' },
     out: { type: 'string' },
+    cli: { type: 'string' },
   },
 });
 const MODE = flags.full ? 'full' : 'quick';
 const CFG = MODE === 'full' ? { reps1: 7, reps2: 5, reps3: 3, bigMiB: 1024 } : { reps1: 3, reps2: 3, reps3: 2, bigMiB: 256 };
 if (flags.reps) CFG.reps1 = CFG.reps2 = CFG.reps3 = Number(flags.reps);
-const ONLY = new Set((flags.only ?? '1,2,3,4').split(',').map((s) => s.trim()));
+const ONLY = new Set((flags.only ?? '1,2,3,4,5,6,7').split(',').map((s) => s.trim()));
 const REPO = resolve(import.meta.dirname, '..');
 const OUT_DIR = resolve(flags.out ?? join(REPO, 'bench'));
-const CLI = join(REPO, 'dist', 'cli.js');
+const CLI = flags.cli ? resolve(flags.cli) : join(REPO, 'dist', 'cli.js');
 const NODE = process.execPath;
 const EXAMPLE = join(REPO, 'examples', 'monorepo');
 const T0 = performance.now();
@@ -72,6 +80,8 @@ interface Row {
   samples: Array<Sample & { extra?: Record<string, unknown> }>;
   /** Extra text for the table's notes column. */
   notes?: string;
+  /** The row of ours that this row's `ours ÷ tool` divides (default: the section's `ours`). */
+  vs?: string;
 }
 interface Section {
   id: string;
@@ -107,7 +117,8 @@ function table(section: Section): string {
   for (const r of section.rows) {
     const secs = r.samples.map((s) => s.seconds);
     const m = median(secs);
-    const ratio = r === ours ? '1.00' : r.tool.startsWith('ours: ') ? '–' : (oursMed / m).toFixed(2);
+    const ref = r.vs ? med(section.rows.find((x) => x.tool === r.vs), (s) => s.seconds) : oursMed;
+    const ratio = r === ours || r.vs === r.tool ? '1.00' : r.tool.startsWith('ours: ') ? '–' : (ref / m).toFixed(2);
     out.push(
       `| ${r.tool} | ${secs.length} | ${fmtS(m)} | ${fmtS(Math.min(...secs))}–${fmtS(Math.max(...secs))} | ${ratio} | ${fmtMiB(med(r, (s) => s.maxRssKiB))} | ${fmtMiB(med(r, (s) => s.treeRssKiB))} | ${r.notes ?? ''} |`,
     );
@@ -161,6 +172,38 @@ function setBase(ws: string, image: string, digest: string): void {
   );
 }
 
+// Workloads 5-7 add a one-platform (linux/amd64) image on @base to hello_world's package.
+const LOAD_TAG_OURS = 'oci-build-bench-based:latest';
+const LOAD_REPO_KO = 'ko.local/oci-build-bench-based-ko';
+/**
+ * Removes workload 6's tags and every image holding base-big's own layer (only bench runs make
+ * such images): a re-tagged image stays behind as a dangling one and keeps the base's layers.
+ */
+async function removeLoaded(): Promise<void> {
+  const listed = await measure('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}'], { env: ENV }, true);
+  const tags = listed.stdout.split('\n').filter((t) => t === LOAD_TAG_OURS || t.startsWith(`${LOAD_REPO_KO}:`));
+  if (tags.length) await measure('docker', ['rmi', ...tags], { env: ENV }, true);
+  const diffId = bigBase?.diffIds.at(-1);
+  if (!diffId) return;
+  const ids = [...new Set((await measure('docker', ['images', '-aq', '--no-trunc'], { env: ENV }, true)).stdout.split('\n').filter(Boolean))];
+  if (!ids.length) return;
+  const inspected = await measure('docker', ['image', 'inspect', '--format', '{{.Id}} {{json .RootFS.Layers}}', ...ids], { env: ENV }, true);
+  const holding = inspected.stdout.split('\n').filter((l) => l.includes(diffId)).map((l) => l.split(' ')[0]!);
+  if (holding.length) await measure('docker', ['rmi', ...holding], { env: ENV }, true);
+}
+const BASED_BUILD = `\nload("@rules_oci//oci:defs.bzl", "oci_push")\ngo_binary(name = "auto", embed = [":hello_world_lib"], goarch = "amd64", goos = "linux", pure = "on")\npkg_tar(name = "pkg_auto", srcs = [":auto"])\noci_image(name = "based", base = "@base", entrypoint = ["/auto"], tars = [":pkg_auto"])\noci_load(name = "based_load", image = ":based", repo_tags = ["${LOAD_TAG_OURS}"])\noci_push(name = "push", image = ":based", repository = "127.0.0.1:9/unused", remote_tags = ["latest"])\n`;
+
+const fmtBytes = (n: number) => (n >= 1048576 ? `${(n / 1048576).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`);
+const UNITS: Record<string, number> = { bytes: 1, byte: 1, B: 1, KiB: 1024, MiB: 1048576, GiB: 1073741824 };
+
+/** Our load line: "sent 10.0 KiB of 31.4 MiB to Docker (…)" (newer), or "(N bytes sent)" (older CLIs). */
+function oursLoadLine(stderr: string): { sent: number; of?: number; text: string } | undefined {
+  const m = /: loaded \S+: (sent ([\d.]+) (\w+) of ([\d.]+) (\w+) to Docker[^\n]*)/.exec(stderr);
+  if (m) return { sent: Number(m[2]) * (UNITS[m[3]!] ?? NaN), of: Number(m[4]) * (UNITS[m[5]!] ?? NaN), text: m[1]! };
+  const old = /: loaded [^\n]*\((\d+) bytes sent\)/.exec(stderr);
+  return old ? { sent: Number(old[1]), text: `${old[1]} bytes sent (no "of … to Docker" line in this dist/)` } : undefined;
+}
+
 function oursBlobLine(stderr: string): string {
   const m = /(\d+) blob\(s\) uploaded \((\d+) bytes\), (\d+) skipped \(already there\), (\d+) mounted/.exec(stderr);
   return m ? `${m[1]} up (${(Number(m[2]) / 1048576).toFixed(1)} MiB), ${m[3]} skipped, ${m[4]} mounted` : '?';
@@ -194,6 +237,8 @@ const machine = {
   crane: await version(tools.crane, ['version']),
   skopeo: await version('skopeo', ['--version']),
   docker: await version('docker', ['version', '--format', '{{.Server.Version}}']),
+  cli: `${CLI.startsWith(`${REPO}/`) ? CLI.slice(REPO.length + 1) : CLI} (modified ${statSync(CLI).mtime.toISOString()})`,
+  head: await version('git', ['-C', REPO, 'log', '-1', '--format=%h %cI %s']),
   loadavgEnd: '',
 };
 log(`${JSON.stringify(machine)}`);
@@ -219,6 +264,46 @@ async function dropRegistry(r: { reg: TestRegistry; proxy?: RecordingProxy }): P
 const baseReg = await freshRegistry(false);
 const baseSeed = await seedBaseImages(baseReg.host);
 log(`seeded base ${baseSeed.oci.digestReference}`);
+
+// A base of a realistic size for workloads 6 and 7: the seeded base's linux/amd64 image plus one
+// layer of 48 MiB of files (half random, half generated text; ~33 MiB as crane gzips it), appended with
+// `crane append` and pushed to the base registry as base-big once per run, then copied (same
+// digest) into each fresh registry that needs it.
+interface BigBase {
+  /** Manifest digest (one platform, linux/amd64). */
+  digest: string;
+  layers: Array<{ digest: string; size: number }>;
+  /** The config's rootfs.diff_ids (what the Docker daemon knows the layers by). */
+  diffIds: string[];
+  /** Layers + config + manifest, bytes. */
+  bytes: number;
+}
+let bigBase: BigBase | undefined;
+async function ensureBigBase(): Promise<BigBase> {
+  if (bigBase) return bigBase;
+  const data = generateData(48);
+  const files = readdirSync(data).filter((f) => f.startsWith('file-')).sort();
+  const tar = join(WORK, 'base-big-layer.tar');
+  await measure('tar', ['-C', data, '-cf', tar, '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '--transform', 's,^,opt/base-data/,', ...files], { env: ENV });
+  const appended = await measure(tools.crane, ['append', '--insecure', '--platform', 'linux/amd64', '-b', baseSeed.oci.digestReference, '-f', tar, '-t', `${baseReg.host}/base-big:latest`], { env: ENV });
+  rmSync(tar, { force: true });
+  const digest = await craneDigest(`${baseReg.host}/base-big:latest`);
+  if (!appended.stdout.includes(digest)) log(`crane append said ${appended.stdout.trim()}; the registry serves ${digest}`);
+  const raw = (await measure(tools.crane, ['manifest', '--insecure', `${baseReg.host}/base-big@${digest}`], { env: ENV })).stdout;
+  const m = JSON.parse(raw) as { config: { size: number }; layers: Array<{ digest: string; size: number }> };
+  const layers = m.layers.map((l) => ({ digest: l.digest, size: l.size }));
+  const config = JSON.parse((await measure(tools.crane, ['config', '--insecure', `${baseReg.host}/base-big@${digest}`], { env: ENV })).stdout) as { rootfs: { diff_ids: string[] } };
+  bigBase = { digest, layers, diffIds: config.rootfs.diff_ids, bytes: layers.reduce((a, l) => a + l.size, 0) + m.config.size + Buffer.byteLength(raw) };
+  log(`base-big ${digest}: layers ${layers.map((l) => `${(l.size / 1048576).toFixed(1)} MiB`).join(' + ')}`);
+  return bigBase;
+}
+async function craneDigest(ref: string): Promise<string> {
+  return (await measure(tools.crane, ['digest', '--insecure', ref], { env: ENV })).stdout.trim();
+}
+/** Copies base-big into the registry at host (straight to it, not through its proxy). */
+async function copyBigBase(host: string): Promise<void> {
+  await measure(tools.crane, ['copy', '--insecure', `${baseReg.host}/base-big@${bigBase!.digest}`, `${host}/base-big:latest`], { env: ENV });
+}
 const profiles: string[] = [];
 
 try {
@@ -367,6 +452,243 @@ try {
   }
 
   // -------------------------------------------------------------------------------------------
+  // 5. change-to-pushed, one platform: main.go edited, rebuilt and pushed (registry holds the last)
+  if (ONLY.has('5')) {
+    const ws = copyExample('w5');
+    writeFileSync(join(ws, '.ko.yaml'), KO_YAML);
+    appendFileSync(
+      join(ws, 'apps/hello_world/BUILD.bazel'),
+      `\nload("@rules_oci//oci:defs.bzl", "oci_push")\ngo_binary(name = "auto", embed = [":hello_world_lib"], pure = "on")\npkg_tar(name = "pkg_auto", srcs = [":auto"])\noci_image(name = "based", base = "@base", entrypoint = ["/auto"], tars = [":pkg_auto"])\noci_push(name = "push", image = ":based", repository = "127.0.0.1:9/unused", remote_tags = ["latest"])\n`,
+    );
+    const s5: Section = { id: '5', title: '5. change-to-pushed, one platform (linux/amd64): one line of main.go changed, rebuilt and pushed', rows: [], ours: `${OURS} change-to-pushed`, lines: [] };
+    sections.push(s5);
+    const oursCmd = (host: string) => measure(NODE, [CLI, 'run', ...NO_SBOM, '-C', ws, '//apps/hello_world:push', '-p', 'linux/amd64', '--repository', `${host}/hello-ours`, '-t', 'latest'], { env: ENV, marks: [BUILDING, PUSHING] });
+    const koCmd = (host: string, digest: string) =>
+      measure(tools.ko, ['build', '--platform=linux/amd64', '--bare', '--sbom=none', '--insecure-registry', '-t', 'latest', './apps/hello_world'], {
+        cwd: ws,
+        env: { ...ENV, KO_DOCKER_REPO: `${host}/hello-ko`, KO_DEFAULTBASEIMAGE: `${host}/base-oci@${digest}` },
+      });
+    const lastUploads: Record<string, string> = {};
+    for (let rep = 0; rep < CFG.reps2; rep++) {
+      const r = await freshRegistry(true);
+      const seed = await seedBaseImages(r.reg.host);
+      setBase(ws, `${r.host}/base-oci`, seed.oci.indexDigest);
+      const contenders: Array<[string, () => Promise<Sample>]> = [
+        [s5.ours, () => oursCmd(r.host)],
+        ['ko change-to-pushed', () => koCmd(r.host, seed.oci.indexDigest)],
+      ];
+      // Untimed: the registry gets the current version (and the caches are warm).
+      for (const [, fn] of contenders) {
+        editSource(ws);
+        await fn();
+      }
+      for (const [name, fn] of rotate(contenders, rep)) {
+        editSource(ws);
+        const mark = r.proxy!.mark();
+        const s = await fn();
+        const seen = r.proxy!.since(mark);
+        const ours = name === s5.ours;
+        row(s5, name).samples.push(lean(s, { uploads: seen.uploads, mounts: seen.mounts, heads: seen.heads, manifestPuts: seen.manifests, requests: seen.requests, ...(ours ? { self: oursBlobLine(s.stderr) } : {}) }));
+        const b = s.marks?.[BUILDING.source];
+        const p = s.marks?.[PUSHING.source];
+        if (ours && b !== undefined && p !== undefined) {
+          row(s5, 'ours: start-up + analysis (to "> Building")').samples.push({ ...lean(s), seconds: b });
+          row(s5, 'ours: build phase ("> Building" to "> Pushing")').samples.push({ ...lean(s), seconds: p - b });
+          row(s5, 'ours: push phase ("> Pushing" to exit)').samples.push({ ...lean(s), seconds: s.seconds - p });
+        }
+        lastUploads[ours ? 'ours' : 'ko'] = seen.uploads.map((u) => `${u.digest.slice(7, 19)} ${(u.bytes / 1024).toFixed(0)} KiB`).join(', ') || 'none';
+        log(`5: rep ${rep + 1}/${CFG.reps2} ${name}: ${s.seconds.toFixed(2)} s, ${fmtMiB(s.maxRssKiB)}/${fmtMiB(s.treeRssKiB)} MiB, blobs uploaded ${seen.uploads.length}, requests ${seen.requests}${ours ? `; ${oursBlobLine(s.stderr)}` : ''}`);
+      }
+      await dropRegistry(r);
+    }
+    for (const r of s5.rows) {
+      if (r.tool.startsWith('ours: ')) continue;
+      const last = r.samples.at(-1)?.extra as { mounts: number; heads: number; manifestPuts: number; requests: number; self?: string };
+      const ups = median(r.samples.map((s) => (s.extra?.uploads as unknown[]).length));
+      const mib = median(r.samples.map((s) => (s.extra?.uploads as Array<{ bytes: number }>).reduce((a, u) => a + u.bytes, 0) / 1048576));
+      r.notes = `blob uploads ${ups} (${mib.toFixed(2)} MiB), mounts ${last.mounts}, HEADs ${last.heads}, manifest PUTs ${last.manifestPuts}, requests ${last.requests}${last.self ? `; CLI says: ${last.self}` : ''}`;
+    }
+    const oursS = med(row(s5, s5.ours), (s) => s.seconds);
+    const koS = med(row(s5, 'ko change-to-pushed'), (s) => s.seconds);
+    s5.lines.push('Each repetition starts a fresh `docker-registry` with the seeded base (`base-oci`) behind a recording proxy; both tools first push the current version untimed (warm Go cache, warm blob store, the registry holds the previous image), then, taking turns, change one line of main.go and push again: a one-platform (linux/amd64) image on the base, ours with `-p linux/amd64`, ko with `--platform=linux/amd64 --sbom=none`.');
+    s5.lines.push(`Target (issue 10): **≤ 2 s and ≤ 0.5× ko** — ours ${oursS.toFixed(2)} s (${oursS <= 2 ? 'met' : 'missed'}), ours ÷ ko = **${(oursS / koS).toFixed(2)}** (${oursS / koS <= 0.5 ? 'met' : 'missed'}).`);
+    s5.lines.push(`Blobs uploaded in the last timed push — ours: ${lastUploads.ours ?? '?'}; ko: ${lastUploads.ko ?? '?'}.`);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // 6. second docker load of an image on a ~30 MiB base: source changed, fresh output dir
+  if (ONLY.has('6')) {
+    const big = await ensureBigBase();
+    const ws = copyExample('w6');
+    writeFileSync(join(ws, '.ko.yaml'), KO_YAML);
+    appendFileSync(join(ws, 'apps/hello_world/BUILD.bazel'), BASED_BUILD);
+    setBase(ws, `${baseReg.host}/base-big`, big.digest);
+    const s6: Section = { id: '6', title: `6. second \`docker load\` of an image on a ${(big.bytes / 1048576).toFixed(0)} MiB base (source changed, fresh output dir)`, rows: [], ours: `${OURS} second load`, lines: [] };
+    sections.push(s6);
+    // Bytes sent to the daemon, whatever the tool says: a recording proxy on a unix socket in
+    // front of the daemon's (POST /images/load request bodies).
+    const dockerSock = /^unix:\/\/(.+)$/.exec(process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock')?.[1];
+    const dproxy = dockerSock ? new RecordingProxy(dockerSock, join(WORK, 'docker-proxy.sock')) : undefined;
+    if (dproxy) {
+      await dproxy.start();
+      proxies.push(dproxy);
+    }
+    const env6 = { ...ENV, ...(dproxy ? { DOCKER_HOST: dproxy.host } : {}) };
+    let outN = 0;
+    const oursLoad = () => measure(NODE, [CLI, 'run', ...NO_SBOM, '-C', ws, '-o', join(WORK, `w6-out-${++outN}`), '//apps/hello_world:based_load'], { env: env6, marks: [LOADING] });
+    const koLoad = () =>
+      measure(tools.ko, ['build', '--local', '--bare', '--platform=linux/amd64', '--sbom=none', '--insecure-registry', '-t', 'latest', './apps/hello_world'], {
+        cwd: ws,
+        env: { ...env6, KO_DOCKER_REPO: LOAD_REPO_KO, KO_DEFAULTBASEIMAGE: `${baseReg.host}/base-big@${big.digest}` },
+      });
+    const contenders: Array<[string, string, () => Promise<Sample>]> = [
+      ['ours', OURS, oursLoad],
+      ['ko', 'ko build --local', koLoad],
+    ];
+    /** The image's size (compressed layers + config + manifest) from the layout our CLI prints. */
+    const oursImageBytes = (stdout: string): number => {
+      const layout = stdout.trim().split('\n').find((l) => l.startsWith('//apps/hello_world:based_load'))?.split('  ').at(-1) ?? '';
+      try {
+        const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string; size: number }> };
+        const d = index.manifests[0]!;
+        const m = JSON.parse(readFileSync(join(layout, 'blobs', 'sha256', d.digest.slice(7)), 'utf8')) as { config: { size: number }; layers: Array<{ size: number }> };
+        return m.layers.reduce((a, l) => a + l.size, 0) + m.config.size + d.size;
+      } catch {
+        return NaN;
+      }
+    };
+    let koLog = '';
+    const driver = (await measure('docker', ['info', '--format', '{{.Driver}}'], { env: ENV }, true)).stdout.trim() || '?';
+    log('6: warm-up (one untimed load each)');
+    for (const [, , fn] of contenders) {
+      editSource(ws);
+      await fn();
+    }
+    for (let rep = 0; rep < CFG.reps2; rep++) {
+      for (const [who, label, fn] of rotate(contenders, rep)) {
+        await removeLoaded();
+        for (const phase of ['first', 'second'] as const) {
+          editSource(ws);
+          const mark = dproxy?.mark() ?? 0;
+          const s = await fn();
+          // Every request body the client sent the daemon (in practice: the POST /images/load archive).
+          const sent = dproxy ? dproxy.since(mark).bytes : NaN;
+          const self = who === 'ours' ? oursLoadLine(s.stderr) : undefined;
+          const image = who === 'ours' ? (self?.of ?? oursImageBytes(s.stdout)) : NaN;
+          row(s6, `${label} ${phase} load`).samples.push(lean(s, { sentBytes: sent, imageBytes: image, ...(self ? { self: self.text } : {}) }));
+          const at = s.marks?.[LOADING.source];
+          if (who === 'ours' && phase === 'second' && at !== undefined) row(s6, 'ours: second load, load phase (from "> Loading" to exit)').samples.push({ ...lean(s), seconds: s.seconds - at });
+          if (who === 'ko') koLog = s.stderr;
+          log(`6: rep ${rep + 1}/${CFG.reps2} ${label} ${phase} load: ${s.seconds.toFixed(2)} s, ${fmtMiB(s.maxRssKiB)}/${fmtMiB(s.treeRssKiB)} MiB; sent to Docker ${fmtBytes(sent)}${self ? `; CLI: ${self.text}` : ''}`);
+        }
+      }
+    }
+    await removeLoaded();
+    const sentOf = (r: Row) => median(r.samples.map((s) => s.extra?.sentBytes as number));
+    const oursImage = median(row(s6, s6.ours).samples.map((s) => s.extra?.imageBytes as number));
+    const koFull = sentOf(row(s6, 'ko build --local first load'));
+    // `ours ÷ tool` compares like with like: first loads with ours' first, second with ours' second.
+    row(s6, `${OURS} first load`).vs = `${OURS} first load`;
+    row(s6, 'ko build --local first load').vs = `${OURS} first load`;
+    for (const r of s6.rows) {
+      if (r.tool.startsWith('ours: ')) continue;
+      const sent = sentOf(r);
+      const whole = r.tool.startsWith('ko') ? koFull : oursImage;
+      const self = r.samples.at(-1)?.extra?.self as string | undefined;
+      r.notes = `sent to Docker ${fmtBytes(sent)}${Number.isFinite(whole) ? ` = ${((100 * sent) / whole).toFixed(1)} % of ${fmtBytes(whole)}` : ''}${self ? `; CLI says: ${self}` : ''}`;
+    }
+    const share = (100 * sentOf(row(s6, s6.ours))) / oursImage;
+    s6.lines.push(`The image: the seeded base's linux/amd64 layer plus one ${fmtBytes(big.layers.at(-1)!.size)} layer (${fmtBytes(big.bytes)} in all, \`crane append\` of 48 MiB of files, half random, half text), and the program's layer. Each repetition, for each tool in turn: \`docker rmi\` of both tools' bench tags and of every image that holds the base's big layer (dangling ones too: a re-tagged image stays behind and keeps the layers), a first load, one line of main.go changed, a second load — ours into a fresh \`-o\` output dir every time (an empty blob store, as on a fresh CI runner with a warm Go cache). Bytes sent are the request bodies the tool sent the daemon (the \`POST /images/load\` archive), counted by a proxy on a unix socket in front of the daemon's (DOCKER_HOST pointed at it); percentages are of the image's compressed bytes (layers + config + manifest; for ko: its first load). \`ours ÷ tool\` compares like with like (first load with first load, second with second).`);
+    s6.lines.push(`Target (issue 10): **≤ 10 % of the image's bytes** sent on the second load — ours sent ${fmtBytes(sentOf(row(s6, s6.ours)))} of ${fmtBytes(oursImage)}: **${share.toFixed(1)} %** (${share <= 10 ? 'met' : 'missed'}).`);
+    const koSecond = sentOf(row(s6, 'ko build --local second load'));
+    s6.lines.push(`ko sent ${fmtBytes(koSecond)} on its second load, ${((100 * koSecond) / koFull).toFixed(0)} % of what it sent on the first${/Loading ko\.local/.test(koLog) ? ` (its log: "${/[^\n]*Loading ko\.local[^\n]*/.exec(koLog)?.[0]?.replace(/^.*?Loading/, 'Loading').trim()}")` : ''}: ${koSecond >= 0.9 * koFull ? 'it sends the whole image every time' : 'it left something out'}. The Docker daemon's storage driver: ${driver}.`);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // 7. pushing an image on the big base with an empty blob store: to the base's own registry and
+  //    to another one; what is downloaded from the base registry
+  if (ONLY.has('7')) {
+    const big = await ensureBigBase();
+    const baseLayers = new Set(big.layers.map((l) => l.digest));
+    const ws = copyExample('w7');
+    writeFileSync(join(ws, '.ko.yaml'), KO_YAML);
+    appendFileSync(join(ws, 'apps/hello_world/BUILD.bazel'), BASED_BUILD);
+    const s7: Section = { id: '7', title: `7. pushing an image on a ${(big.bytes / 1048576).toFixed(0)} MiB base with an empty blob store (fresh output dir), to the base's registry and to another`, rows: [], ours: `${OURS} same registry`, lines: [] };
+    sections.push(s7);
+    let outN = 0;
+    const oursPush = (host: string, _baseHost?: string) => measure(NODE, [CLI, 'run', ...NO_SBOM, '-C', ws, '-o', join(WORK, `w7-out-${++outN}`), '//apps/hello_world:push', '--repository', `${host}/hello-ours`, '-t', 'latest'], { env: ENV, marks: [BUILDING, PUSHING] });
+    const koPush = (host: string, baseHost: string) =>
+      measure(tools.ko, ['build', '--platform=linux/amd64', '--bare', '--sbom=none', '--insecure-registry', '-t', 'latest', './apps/hello_world'], {
+        cwd: ws,
+        env: { ...ENV, KO_DOCKER_REPO: `${host}/hello-ko`, KO_DEFAULTBASEIMAGE: `${baseHost}/base-big@${big.digest}` },
+      });
+    type Target = 'same registry' | 'cross-registry';
+    const contenders: Array<[string, Target, (host: string, baseHost: string) => Promise<Sample>]> = [
+      [`${OURS} same registry`, 'same registry', oursPush],
+      [`${OURS} cross-registry`, 'cross-registry', oursPush],
+      ['ko same registry', 'same registry', koPush],
+      ['ko cross-registry', 'cross-registry', koPush],
+    ];
+    for (let rep = 0; rep < CFG.reps2; rep++) {
+      // The base registry: base-big only (it carries the seeded base's layer), behind a proxy
+      // that counts what is downloaded from it.
+      const a = await freshRegistry(true);
+      await copyBigBase(a.reg.host);
+      setBase(ws, `${a.host}/base-big`, big.digest);
+      if (rep === 0) {
+        log('7: warm-up (one untimed push each, Go build cache)');
+        await oursPush(`${a.host}/warm`, a.host);
+        await koPush(`${a.host}/warm`, a.host);
+      }
+      for (const [name, target, fn] of rotate(contenders, rep)) {
+        // Cross-registry: a fresh, empty registry each time (nothing to mount from).
+        const b = target === 'cross-registry' ? await freshRegistry(true) : a;
+        const markA = a.proxy!.mark();
+        const markB = b.proxy!.mark();
+        const s = await fn(b.host, a.host);
+        const fromBase = a.proxy!.since(markA);
+        const toTarget = b.proxy!.since(markB);
+        const baseDown = fromBase.downloads.filter((d) => baseLayers.has(d.digest));
+        const extra = {
+          baseLayerGets: baseDown.length,
+          baseLayerBytes: baseDown.reduce((x, d) => x + d.bytes, 0),
+          blobGets: fromBase.downloads.length,
+          blobGetBytes: fromBase.downloads.reduce((x, d) => x + d.bytes, 0),
+          uploads: toTarget.uploads.length,
+          uploadBytes: toTarget.uploads.reduce((x, u) => x + u.bytes, 0),
+          baseLayerUploadBytes: toTarget.uploads.filter((u) => baseLayers.has(u.digest)).reduce((x, u) => x + u.bytes, 0),
+          mounts: toTarget.mounts,
+          ...(name.startsWith('ours') ? { self: oursBlobLine(s.stderr) } : {}),
+        };
+        row(s7, name).samples.push(lean(s, extra));
+        const bm = s.marks?.[BUILDING.source];
+        const pm = s.marks?.[PUSHING.source];
+        if (name.startsWith('ours') && bm !== undefined && pm !== undefined) {
+          row(s7, `ours: ${target}, start-up + analysis + build (to "> Pushing")`).samples.push({ ...lean(s), seconds: pm });
+          row(s7, `ours: ${target}, push phase ("> Pushing" to exit)`).samples.push({ ...lean(s), seconds: s.seconds - pm });
+        }
+        log(`7: rep ${rep + 1}/${CFG.reps2} ${name}: ${s.seconds.toFixed(2)} s, ${fmtMiB(s.maxRssKiB)}/${fmtMiB(s.treeRssKiB)} MiB; from the base registry: base layers ${fmtBytes(extra.baseLayerBytes)} (${extra.baseLayerGets} GETs), all blobs ${fmtBytes(extra.blobGetBytes)}; to the target: ${extra.uploads} uploads (${fmtBytes(extra.uploadBytes)}, base layers ${fmtBytes(extra.baseLayerUploadBytes)}), ${extra.mounts} mounts${name.startsWith('ours') ? `; CLI: ${extra.self}` : ''}`);
+        if (b !== a) await dropRegistry(b);
+      }
+      await dropRegistry(a);
+    }
+    const mid = (r: Row, k: string) => median(r.samples.map((s) => s.extra?.[k] as number));
+    // `ours ÷ tool` compares like with like: ko cross-registry with ours cross-registry.
+    row(s7, `${OURS} cross-registry`).vs = `${OURS} cross-registry`;
+    row(s7, 'ko cross-registry').vs = `${OURS} cross-registry`;
+    for (const r of s7.rows) {
+      if (r.tool.startsWith('ours: ')) continue;
+      const self = r.samples.at(-1)?.extra?.self as string | undefined;
+      r.notes = `downloaded from the base registry: base layers ${fmtBytes(mid(r, 'baseLayerBytes'))} (${mid(r, 'baseLayerGets')} GETs), all blobs ${fmtBytes(mid(r, 'blobGetBytes'))}; uploaded to the target: ${mid(r, 'uploads')} blobs (${fmtBytes(mid(r, 'uploadBytes'))}; base layers ${fmtBytes(mid(r, 'baseLayerUploadBytes'))}), mounts ${mid(r, 'mounts')}${self ? `; CLI says: ${self}` : ''}`;
+    }
+    const same = mid(row(s7, `${OURS} same registry`), 'baseLayerBytes');
+    const crossDown = mid(row(s7, `${OURS} cross-registry`), 'baseLayerBytes');
+    const crossUp = mid(row(s7, `${OURS} cross-registry`), 'baseLayerUploadBytes');
+    s7.lines.push(`Each repetition starts a fresh base registry holding only \`base-big\` (the seeded base's linux/amd64 layer plus a ${fmtBytes(big.layers.at(-1)!.size)} layer; ${fmtBytes(big.bytes)} in all), behind a recording proxy that counts blob GETs and the bytes of their responses. \`same registry\` pushes into that registry (another repository); \`cross-registry\` into a second, fresh and empty registry (also behind a proxy) for every push. Ours runs \`run …:push\` with a fresh \`-o\` output dir each time (an empty blob store, as on a fresh CI runner; the Go build cache is warm); ko with \`--platform=linux/amd64 --sbom=none\` (it keeps no blobs between runs).`);
+    s7.lines.push(`Target (issue 10): **0 base-layer bytes downloaded** for the same-registry push — ours downloaded ${fmtBytes(same)} (${same === 0 ? 'met' : 'missed'}). Cross-registry, ours downloaded ${fmtBytes(crossDown)} of base layers from the base registry and uploaded ${fmtBytes(crossUp)} of base layers to the target (the bytes copied registry to registry). \`ours ÷ tool\` compares like with like (same registry with same registry, cross with cross).`);
+  }
+
+  // -------------------------------------------------------------------------------------------
   // 3. large layer
   if (ONLY.has('3')) {
     const data = generateData(CFG.bigMiB);
@@ -444,6 +766,7 @@ try {
     const ours = listed.stdout.split('\n').filter((t) => t.startsWith('ko.local/hello_world') || t === 'bench-docker:latest');
     if (ours.length) await measure('docker', ['rmi', ...ours], { env: ENV }, true);
   }
+  if (ONLY.has('6')) await removeLoaded();
 }
 
 function profileSection(title: string, json: string): string {
@@ -464,7 +787,7 @@ function generateData(mib: number): string {
   const fileMiB = 8;
   const count = Math.max(2, Math.round(mib / fileMiB));
   if (existsSync(join(dir, '.done'))) return dir;
-  log(`3: generating ${mib} MiB of test files in ${dir}`);
+  log(`generating ${mib} MiB of test files in ${dir}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const words = 'the of and to in is was for on that with as by at from his it an were are which this be or has had not but have also first one their its new after who they two her she been other when there all during into school time may years more most only over city some world would where later up such used many can state about national out known university united then made'.split(' ');
@@ -500,6 +823,7 @@ function writeResults(): void {
     '',
     `Generated by \`node bench/run.ts --${MODE}\` on ${machine.date}: ${machine.cpus} × ${machine.cpuModel}, ${machine.memGiB} GiB; load average ${machine.loadavgStart} at start, ${machine.loadavgEnd} at the end (others may share the machine).`,
     `Node ${machine.node}, ${machine.go}, ko ${machine.ko}, crane ${machine.crane}, ${machine.skopeo}, Docker Engine ${machine.docker}.`,
+    `Ours: ${machine.cli}; the repository's HEAD then: ${machine.head}.`,
     '',
     'Tools take turns within each repetition (A B C, B C A, …); medians over the repetitions. `ours ÷ tool` < 1 means ours is faster. Peak RSS: *largest process* is GNU time `%M` (the largest single process of the command\'s tree); *process tree* is the largest sum of RSS over the tree, sampled from /proc every 100 ms.',
     '',

@@ -135,48 +135,79 @@ export interface ProxyRecord {
   status: number;
   /** Request body bytes. */
   bytes: number;
+  /** Response body bytes (what the client downloaded). */
+  resBytes: number;
 }
 
 export class RecordingProxy {
   readonly log: ProxyRecord[] = [];
+  /** `127.0.0.1:PORT`, or `unix://PATH` when listening on a unix socket. */
   host = '';
   #server: Server | undefined;
-  readonly target: number;
+  /** A loopback port, or the path of a unix socket (e.g. the Docker daemon's). */
+  readonly target: number | string;
+  readonly #listenPath: string | undefined;
 
-  constructor(targetPort: number) {
-    this.target = targetPort;
+  /** listenPath: listen on this unix socket instead of a loopback port (for a unix-socket target). */
+  constructor(target: number | string, listenPath?: string) {
+    this.target = target;
+    this.#listenPath = listenPath;
   }
 
   async start(): Promise<void> {
+    const upstream = typeof this.target === 'number' ? { host: '127.0.0.1', port: this.target } : { socketPath: this.target };
     this.#server = createServer((req, res) => {
-      const rec: ProxyRecord = { method: req.method ?? 'GET', path: req.url ?? '/', status: 0, bytes: 0 };
+      const rec: ProxyRecord = { method: req.method ?? 'GET', path: req.url ?? '/', status: 0, bytes: 0, resBytes: 0 };
       this.log.push(rec);
       req.on('data', (c: Buffer) => (rec.bytes += c.length));
-      const up = httpRequest({ host: '127.0.0.1', port: this.target, method: req.method, path: req.url, headers: req.headers });
+      const up = httpRequest({ ...upstream, method: req.method, path: req.url, headers: req.headers });
       up.on('error', () => req.socket.destroy());
       up.on('response', (ures) => {
         rec.status = ures.statusCode ?? 0;
         res.writeHead(ures.statusCode ?? 502, ures.headers);
+        ures.on('data', (c: Buffer) => (rec.resBytes += c.length));
         ures.pipe(res);
       });
       req.pipe(up);
     });
-    await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', () => resolve()));
-    this.host = `127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    if (this.#listenPath) {
+      rmSync(this.#listenPath, { force: true });
+      await new Promise<void>((resolve) => this.#server!.listen(this.#listenPath, () => resolve()));
+      this.host = `unix://${this.#listenPath}`;
+    } else {
+      await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', () => resolve()));
+      this.host = `127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    }
   }
 
   mark(): number {
     return this.log.length;
   }
 
-  /** What happened since mark: blob uploads finished (PUT …/blobs/uploads/…?digest=), mounts, HEADs. */
-  since(mark: number): { uploads: Array<{ digest: string; bytes: number }>; mounts: number; heads: number; manifests: number; requests: number; bytes: number } {
+  /**
+   * What happened since mark: blob uploads finished (PUT …/blobs/uploads/…?digest=), mounts, HEADs,
+   * blob downloads (GET …/blobs/<digest> answered 2xx, with the response body bytes), bytes sent
+   * (request bodies) and received (response bodies) in all.
+   */
+  since(mark: number): {
+    uploads: Array<{ digest: string; bytes: number }>;
+    downloads: Array<{ digest: string; bytes: number }>;
+    mounts: number;
+    heads: number;
+    manifests: number;
+    requests: number;
+    bytes: number;
+    resBytes: number;
+  } {
     const recs = this.log.slice(mark);
     const uploads: Array<{ digest: string; bytes: number }> = [];
+    const downloads: Array<{ digest: string; bytes: number }> = [];
     const pending = new Map<string, number>();
     let mounts = 0;
     for (const r of recs) {
       const url = new URL(r.path, 'http://x');
+      const get = r.method === 'GET' ? /^\/v2\/.+\/blobs\/(sha256:[0-9a-f]{64})$/.exec(url.pathname) : null;
+      if (get && r.status >= 200 && r.status < 300) downloads.push({ digest: get[1]!, bytes: r.resBytes });
       if (!url.pathname.includes('/blobs/uploads/')) continue;
       const session = url.pathname.slice(url.pathname.indexOf('/blobs/uploads/'));
       if (r.method === 'POST' && url.searchParams.has('mount') && r.status === 201) mounts++;
@@ -189,11 +220,13 @@ export class RecordingProxy {
     }
     return {
       uploads,
+      downloads,
       mounts,
       heads: recs.filter((r) => r.method === 'HEAD').length,
       manifests: recs.filter((r) => r.method === 'PUT' && r.path.includes('/manifests/')).length,
       requests: recs.length,
       bytes: recs.reduce((a, r) => a + r.bytes, 0),
+      resBytes: recs.reduce((a, r) => a + r.resBytes, 0),
     };
   }
 
