@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { runPipeline, type PipelineOptions } from './pipeline.ts';
 import { verifyReproducible } from './verify.ts';
 import { describeError } from './errors.ts';
-import { parseAnnotations, parseByteCount, parseKeyValues, parsePlatforms } from './parse.ts';
+import { parseAnnotations, parseByteCount, parseCompression, parseKeyValues, parsePlatforms } from './parse.ts';
 import type { MetadataOverrides } from './rules/rule.ts';
 
 const USAGE = `usage: oci-build <command> [options] <target>...
@@ -23,6 +23,9 @@ options:
   --stamp               stamp targets with stamp = -1 (git commit, tag, time), like bazel --stamp
   --label K=V           add a label to every image config (repeatable)
   --annotation [index:|manifest:]K=V   add an annotation to every manifest or index (repeatable)
+  --compression C       compress layers given as uncompressed tars with C: gzip (default), zstd,
+                        or none (as they are, like rules_oci)
+  --compression-level N gzip 0-9 (default 1) or zstd 1-19 (default 3)
   --no-sbom             no SPDX SBOM in the layouts and no SBOM referrer pushed
   --verify-reproducible first build the targets twice (separate stores, fresh Go build cache) and
                         fail, naming each differing blob, if any digest differs
@@ -53,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
       annotation: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
       'no-sbom': { type: 'boolean' },
+      compression: { type: 'string' },
+      'compression-level': { type: 'string' },
       'verify-reproducible': { type: 'boolean' },
     },
   });
@@ -94,6 +99,7 @@ async function main(argv: string[]): Promise<number> {
       return fn();
     },
     sbom: !values['no-sbom'],
+    layerCompression: parseCompression('--compression', values.compression ?? '', '--compression-level', values['compression-level'] ?? ''),
   };
   if (values['verify-reproducible']) await verifyReproducible(pipelineOptions);
   const result = await runPipeline(pipelineOptions);

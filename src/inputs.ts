@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
-import { parseAnnotations, parseBool, parseByteCount, parseCsvList, parseKeyValues, parseList, parsePlatforms } from './parse.ts';
+import { parseAnnotations, parseBool, parseByteCount, parseCompression, parseCsvList, parseKeyValues, parseList, parsePlatforms } from './parse.ts';
+import type { LayerCompressionSetting } from './oci/layer.ts';
 import type { Platform } from './oci/types.ts';
 import type { ExplicitCredentials } from './registry/credentials.ts';
 
@@ -32,6 +33,7 @@ export interface Inputs {
   merge: string[];
   sbom: boolean;
   verifyReproducible: boolean;
+  layerCompression: LayerCompressionSetting;
 }
 
 function secret(value: string): string {
@@ -83,5 +85,6 @@ export function getInputs(): Inputs {
     merge,
     sbom: parseBool('sbom', core.getInput('sbom'), true),
     verifyReproducible: parseBool('verify-reproducible', core.getInput('verify-reproducible'), false),
+    layerCompression: parseCompression('input "compression"', core.getInput('compression'), 'input "compression-level"', core.getInput('compression-level')),
   };
 }

@@ -71,6 +71,7 @@ export async function run(): Promise<void> {
       },
       group: (name, fn) => core.group(name, fn),
       sbom: inputs.sbom,
+      layerCompression: inputs.layerCompression,
     };
     if (inputs.verifyReproducible) {
       await core.group('Verifying reproducibility (two builds)', () => verifyReproducible(pipelineOptions));

@@ -1,6 +1,8 @@
 // Parsing of list, boolean and platform values shared by the action's inputs and the CLI.
 import { parsePlatform } from './oci/platform.ts';
 import type { Platform } from './oci/types.ts';
+import { defaultLevel, validateLevel } from './oci/compress.ts';
+import type { LayerCompressionSetting } from './oci/layer.ts';
 
 /** Splits a multi-line or space-separated input into items, dropping blanks and `#` comments. */
 export function parseList(text: string): string[] {
@@ -77,4 +79,29 @@ export function parseAnnotations(text: string): { manifest: Record<string, strin
     else throw new Error(`input "annotations": level "${level}" in "${key}" is not supported (use manifest: or index:)`);
   }
   return { manifest, index };
+}
+
+/**
+ * The layer compression inputs: format gzip (default), zstd or none (tars go in as they are,
+ * as rules_oci does), and a level (default: gzip 1, zstd 3).
+ */
+export function parseCompression(formatName: string, formatText: string, levelName: string, levelText: string): LayerCompressionSetting {
+  const f = formatText.trim().toLowerCase();
+  const format = f === '' ? 'gzip' : f;
+  if (format !== 'gzip' && format !== 'zstd' && format !== 'none') {
+    throw new Error(`${formatName}: expected gzip, zstd or none, got "${formatText}"`);
+  }
+  const l = levelText.trim();
+  if (format === 'none') {
+    if (l !== '') throw new Error(`${levelName}: a level needs ${formatName} gzip or zstd`);
+    return { format, level: 0 };
+  }
+  if (l === '') return { format, level: defaultLevel(format) };
+  if (!/^\d+$/.test(l)) throw new Error(`${levelName}: expected a whole number, got "${levelText}"`);
+  try {
+    validateLevel(format, Number(l));
+  } catch (err) {
+    throw new Error(`${levelName}: ${(err as Error).message}`);
+  }
+  return { format, level: Number(l) };
 }

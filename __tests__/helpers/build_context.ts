@@ -1,5 +1,6 @@
 // A BuildContext for running one rule's build() in a test, without the engine: attributes,
 // dependency providers and an output directory, nothing else (no store, registry or Go).
+import { DEFAULT_LAYER_COMPRESSION } from '../../src/oci/layer.ts';
 import { mkdir } from 'node:fs/promises';
 import { HOST_CONFIG, type Configuration } from '../../src/engine/config.ts';
 import type { AttrValues } from '../../src/rules/attrs.ts';
@@ -61,5 +62,6 @@ export function fakeBuildContext(o: FakeContextOptions): BuildContext {
     env: {},
     stamp: o.stamp ?? { enabled: false, values: {} },
     metadata: NO_METADATA,
+    layerCompression: DEFAULT_LAYER_COMPRESSION,
   };
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_LAYER_COMPRESSION, type LayerCompressionSetting } from '../oci/layer.ts';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobStore } from '../oci/blobstore.ts';
@@ -38,6 +39,8 @@ export interface EngineOptions {
   sourceDateEpoch?: number;
   stamp?: StampInfo;
   metadata?: MetadataOverrides;
+  /** Default: gzip level 1. */
+  layerCompression?: LayerCompressionSetting;
   concurrency?: number;
 }
 
@@ -195,6 +198,7 @@ export class Engine {
       env: this.#opts.env,
       stamp: this.#opts.stamp ?? { enabled: false, values: {} },
       metadata: this.#opts.metadata ?? NO_METADATA,
+      layerCompression: this.#opts.layerCompression ?? DEFAULT_LAYER_COMPRESSION,
     };
     try {
       return await this.#limit.run(async () => {

@@ -344,6 +344,8 @@ const ASK_FOR_LAYERS_FROM_BYTES = 4 * 1024 * 1024;
 const MAX_IMAGES_INSPECTED = 256;
 /** Inspect requests in flight at once. */
 const INSPECT_CONCURRENCY = 8;
+/** Docker loads zstd layers from Docker 23 (API 1.42) on. */
+const ZSTD_MIN_API = '1.42';
 /** The containerd image store exists from Docker 23 (API 1.42) on; older daemons are classic. */
 const CONTAINERD_STORE_MIN_API = '1.42';
 
@@ -638,6 +640,14 @@ export async function loadImage(
           );
         }
       }
+    }
+
+    // Docker 20.10's loader sniffs gzip, bzip2 and xz only; zstd came with Docker 23 (API 1.42).
+    const zstd = input.manifestJson.layers.find((l) => l.mediaType.endsWith('+zstd') && plan.blobs.some((b) => b.digest === l.digest));
+    if (zstd && compareVersions(api, ZSTD_MIN_API) < 0) {
+      throw new Error(
+        `Docker at ${describeDockerEndpoint(endpoint)} speaks API ${api} (before Docker 23), which cannot load zstd layers (${zstd.digest}); use compression gzip for images you load`,
+      );
     }
 
     const sent = { bytes: 0 };

@@ -13,6 +13,8 @@ import type { Digest, Platform } from '../oci/types.ts';
 import { checkElfPlatform, scanLayerCached, type LayerFile } from '../elf.ts';
 import { lintOwnership } from '../lint/ownership.ts';
 
+const warnedZstd = new Set<string>();
+
 /** rules_oci 2.0 oci_image (the macro's attributes). */
 export const ociImageRule: RuleDef = {
   kind: 'oci_image',
@@ -70,10 +72,18 @@ export const ociImageRule: RuleDef = {
       baseAnnotations['org.opencontainers.image.base.digest'] = art.descriptor.digest;
     }
     const family = base ? familyOf(base.manifest.mediaType) : 'oci';
-    const layers = [];
-    for (const f of ctx.files('tars')) {
-      layers.push(await addLayerCached(ctx.store, f.path, family));
+    // Docker's media types have no zstd layer: an image on a Docker-typed base stays gzip.
+    let setting = ctx.layerCompression;
+    if (setting.format === 'zstd' && family === 'docker') {
+      if (!warnedZstd.has(ctx.target.label.toString())) {
+        warnedZstd.add(ctx.target.label.toString());
+        ctx.log.warning(`${ctx.target.label}: the base uses Docker media types, which have no zstd layer type; compressing with gzip`);
+      }
+      setting = { format: 'gzip', level: 1 };
     }
+    // Every layer at once: the compressor spreads each over the cores, and a large layer does
+    // not hold back the small ones.
+    const layers = await Promise.all(ctx.files('tars').map((f) => addLayerCached(ctx.store, f.path, family, setting)));
     // Before assembling: every ELF file in our layers must fit the image's platform, and files a
     // non-root user needs must be usable by it (a warning). A base's layers are the base's business.
     const imagePlatform: Platform = base

@@ -1,3 +1,4 @@
+import type { LayerCompressionSetting } from '../oci/layer.ts';
 import type { BlobStore } from '../oci/blobstore.ts';
 import type { Configuration } from '../engine/config.ts';
 import type { GoToolchain } from '../go/toolchain.ts';
@@ -41,6 +42,8 @@ export interface BuildContext {
   stamp: StampInfo;
   /** Labels and annotations from the action's inputs, added to every image and index built. */
   metadata: MetadataOverrides;
+  /** How oci_image compresses a layer given as an uncompressed tar. */
+  layerCompression: LayerCompressionSetting;
 }
 
 export interface MetadataOverrides {
