@@ -512,19 +512,36 @@ export class RegistryClient {
     return { mediaType: baseMediaType(res.header('content-type')), digest, size: Number(len) };
   }
 
-  /** Puts a manifest under a tag or its digest; checks the registry agrees on the digest. */
+  /**
+   * Puts a manifest under a tag or its digest; checks the registry agrees on the digest. We only
+   * put a manifest after what it references is pushed, so MANIFEST_BLOB_UNKNOWN means a registry
+   * that is not yet consistent (another client pushing the same content at the same moment, an
+   * eventually consistent storage backend): it is tried again a few times, briefly.
+   */
   async putManifest(repo: string, ref: string, bytes: Uint8Array, mediaType: string): Promise<Digest> {
     const digest = sha256(bytes);
     if (isDigest(ref) && ref !== digest) throw new Error(`manifest put as ${ref} has digest ${digest}`);
-    const res = await this.#call({
-      method: 'PUT',
-      url: `/v2/${repo}/manifests/${ref}`,
-      repo,
-      access: 'push',
-      headers: { 'content-type': mediaType },
-      body: bytes,
-      ok: [200, 201, 202, 204],
-    });
+    const put = () =>
+      this.#call({
+        method: 'PUT',
+        url: `/v2/${repo}/manifests/${ref}`,
+        repo,
+        access: 'push',
+        headers: { 'content-type': mediaType },
+        body: bytes,
+        ok: [200, 201, 202, 204],
+      });
+    let res: HttpResponse;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        res = await put();
+        break;
+      } catch (err) {
+        const unknown = err instanceof RegistryError && err.status === 400 && err.errors.some((e) => e.code === 'MANIFEST_BLOB_UNKNOWN');
+        if (!unknown || attempt >= 4) throw err;
+        await sleep(100 * 2 ** attempt);
+      }
+    }
     await res.dump();
     const theirs = res.header('docker-content-digest');
     if (theirs !== undefined && theirs !== digest) {
