@@ -2231,8 +2231,8 @@ var require_extract = __commonJS({
               if (this._consumeLongHeader() === false) return false;
               continue;
             }
-            const ignore = this._buffer.shiftFirst(this._missing);
-            if (ignore !== null) this._missing -= ignore.byteLength;
+            const ignore2 = this._buffer.shiftFirst(this._missing);
+            if (ignore2 !== null) this._missing -= ignore2.byteLength;
             continue;
           }
           if (this._buffer.buffered < 512) break;
@@ -2362,7 +2362,7 @@ var require_extract = __commonJS({
 // node_modules/tar-stream/constants.js
 var require_constants = __commonJS({
   "node_modules/tar-stream/constants.js"(exports, module) {
-    var constants3 = {
+    var constants4 = {
       // just for envs without fs
       S_IFMT: 61440,
       S_IFDIR: 16384,
@@ -2372,9 +2372,9 @@ var require_constants = __commonJS({
       S_IFLNK: 40960
     };
     try {
-      module.exports = __require("fs").constants || constants3;
+      module.exports = __require("fs").constants || constants4;
     } catch {
-      module.exports = constants3;
+      module.exports = constants4;
     }
   }
 });
@@ -2384,7 +2384,7 @@ var require_pack = __commonJS({
   "node_modules/tar-stream/pack.js"(exports, module) {
     var { Readable: Readable3, Writable, getStreamError } = require_streamx();
     var b4a = require_b4a();
-    var constants3 = require_constants();
+    var constants4 = require_constants();
     var headers = require_headers();
     var DMODE = 493;
     var FMODE = 420;
@@ -2593,16 +2593,16 @@ var require_pack = __commonJS({
       return new Pack(opts);
     }, "pack");
     function modeToType(mode) {
-      switch (mode & constants3.S_IFMT) {
-        case constants3.S_IFBLK:
+      switch (mode & constants4.S_IFMT) {
+        case constants4.S_IFBLK:
           return "block-device";
-        case constants3.S_IFCHR:
+        case constants4.S_IFCHR:
           return "character-device";
-        case constants3.S_IFDIR:
+        case constants4.S_IFDIR:
           return "directory";
-        case constants3.S_IFIFO:
+        case constants4.S_IFIFO:
           return "fifo";
-        case constants3.S_IFLNK:
+        case constants4.S_IFLNK:
           return "symlink";
       }
       return "file";
@@ -6212,7 +6212,7 @@ var require_util2 = __commonJS({
   "node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
     var { Transform: Transform4 } = __require("node:stream");
-    var zlib3 = __require("node:zlib");
+    var zlib4 = __require("node:zlib");
     var { redirectStatusSet, referrerPolicyTokens, badPortsSet } = require_constants3();
     var { getGlobalOrigin } = require_global();
     var { collectAnHTTPQuotedString, parseMIMEType } = require_data_url();
@@ -6866,7 +6866,7 @@ var require_util2 = __commonJS({
             callback();
             return;
           }
-          this._inflateStream = (chunk[0] & 15) === 8 ? zlib3.createInflate(this.#zlibOptions) : zlib3.createInflateRaw(this.#zlibOptions);
+          this._inflateStream = (chunk[0] & 15) === 8 ? zlib4.createInflate(this.#zlibOptions) : zlib4.createInflateRaw(this.#zlibOptions);
           this._inflateStream.on("data", this.push.bind(this));
           this._inflateStream.on("end", () => this.push(null));
           this._inflateStream.on("error", (err) => this.destroy(err));
@@ -12379,7 +12379,7 @@ var require_client_h1 = __commonJS({
       kClosed,
       kUseMilo
     } = require_symbols();
-    var constants3 = require_constants4();
+    var constants4 = require_constants4();
     var { H1Parser, getMiloEnabled } = typeof esbuildDetection === "undefined" ? require_parser_h1() : {};
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
@@ -12527,7 +12527,7 @@ var require_client_h1 = __commonJS({
        */
       constructor(client, socket, { exports: exports2 }) {
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -12627,11 +12627,11 @@ var require_client_h1 = __commonJS({
             currentParser = null;
             currentBufferRef = null;
           }
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const data = chunk.subarray(llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(data);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(data);
             } else {
@@ -12666,10 +12666,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -12686,7 +12686,7 @@ var require_client_h1 = __commonJS({
           const len2 = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len2).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
         assert(currentParser === null);
@@ -12908,7 +12908,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       /**
        * @param {Buffer} buf
@@ -12934,7 +12934,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onResponseData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
         return 0;
       }
@@ -12975,13 +12975,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(client[kResume]);
         } else {
@@ -16318,7 +16318,7 @@ var require_pool = __commonJS({
       return dispatcher;
     }
     __name(createClient, "createClient");
-    var Pool2 = class extends PoolBase {
+    var Pool3 = class extends PoolBase {
       static {
         __name(this, "Pool");
       }
@@ -16463,7 +16463,7 @@ var require_pool = __commonJS({
         return false;
       }
     };
-    module.exports = Pool2;
+    module.exports = Pool3;
   }
 });
 
@@ -16483,7 +16483,7 @@ var require_balanced_pool = __commonJS({
       kRemoveClient,
       kGetDispatcher
     } = require_pool_base();
-    var Pool2 = require_pool();
+    var Pool3 = require_pool();
     var { kOriginless, kUrl } = require_symbols();
     var util = require_util();
     var kFactory = /* @__PURE__ */ Symbol("factory");
@@ -16505,7 +16505,7 @@ var require_balanced_pool = __commonJS({
     }
     __name(getGreatestCommonDivisor, "getGreatestCommonDivisor");
     function defaultFactory(origin, opts) {
-      return new Pool2(origin, opts);
+      return new Pool3(origin, opts);
     }
     __name(defaultFactory, "defaultFactory");
     var BalancedPool = class extends PoolBase {
@@ -16772,7 +16772,7 @@ var require_agent = __commonJS({
     var { InvalidArgumentError, MaxOriginsReachedError } = require_errors2();
     var { kBusy, kClients, kConnected, kRunning, kPending, kClose, kDestroy, kDispatch, kUrl } = require_symbols();
     var DispatcherBase = require_dispatcher_base();
-    var Pool2 = require_pool();
+    var Pool3 = require_pool();
     var Client2 = require_client();
     var util = require_util();
     var kOnConnect = /* @__PURE__ */ Symbol("onConnect");
@@ -16783,7 +16783,7 @@ var require_agent = __commonJS({
     var kOptions = /* @__PURE__ */ Symbol("options");
     var kOrigins = /* @__PURE__ */ Symbol("origins");
     function defaultFactory(origin, opts) {
-      return opts && opts.connections === 1 ? new Client2(origin, opts) : new Pool2(origin, opts);
+      return opts && opts.connections === 1 ? new Client2(origin, opts) : new Pool3(origin, opts);
     }
     __name(defaultFactory, "defaultFactory");
     var Agent = class extends DispatcherBase {
@@ -17533,7 +17533,7 @@ var require_socks5_proxy_agent = __commonJS({
     var { ConnectTimeoutError, InvalidArgumentError } = require_errors2();
     var { Socks5Client, STATES } = require_socks5_client();
     var { kBusy, kConnected, kDispatch, kClose, kDestroy } = require_symbols();
-    var Pool2 = require_pool();
+    var Pool3 = require_pool();
     var buildConnector = require_connect();
     var { setupConnectTimeout } = require_util();
     var { debuglog } = __require("node:util");
@@ -17699,7 +17699,7 @@ var require_socks5_proxy_agent = __commonJS({
           const originKey = String(origin);
           let pool = this[kPools].get(originKey);
           if (!pool || pool.destroyed || pool.closed) {
-            pool = new Pool2(origin, {
+            pool = new Pool3(origin, {
               pipelining: opts.pipelining,
               connections: opts.connections,
               connect: /* @__PURE__ */ __name(async (connectOpts, callback) => {
@@ -17804,7 +17804,7 @@ var require_proxy_agent = __commonJS({
     "use strict";
     var { kProxy, kClose, kDestroy, kDispatch } = require_symbols();
     var Agent = require_agent();
-    var Pool2 = require_pool();
+    var Pool3 = require_pool();
     var DispatcherBase = require_dispatcher_base();
     var { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError, ProxyConnectionError } = require_errors2();
     var buildConnector = require_connect();
@@ -17826,7 +17826,7 @@ var require_proxy_agent = __commonJS({
     }
     __name(defaultProtocolPort, "defaultProtocolPort");
     function defaultFactory(origin, opts) {
-      return new Pool2(origin, opts);
+      return new Pool3(origin, opts);
     }
     __name(defaultFactory, "defaultFactory");
     var noop = /* @__PURE__ */ __name(() => {
@@ -17835,7 +17835,7 @@ var require_proxy_agent = __commonJS({
       if (opts.connections === 1) {
         return new Client2(origin, opts);
       }
-      return new Pool2(origin, opts);
+      return new Pool3(origin, opts);
     }
     __name(defaultAgentFactory, "defaultAgentFactory");
     function shouldProxyTunnel(requestProtocol, proxyTunnel) {
@@ -21437,7 +21437,7 @@ var require_mock_pool = __commonJS({
   "node_modules/undici/lib/mock/mock-pool.js"(exports, module) {
     "use strict";
     var { promisify: promisify2 } = __require("node:util");
-    var Pool2 = require_pool();
+    var Pool3 = require_pool();
     var { buildMockDispatch } = require_mock_utils();
     var {
       kDispatches,
@@ -21452,7 +21452,7 @@ var require_mock_pool = __commonJS({
     var { MockInterceptor } = require_mock_interceptor();
     var Symbols = require_symbols();
     var { InvalidArgumentError } = require_errors2();
-    var MockPool = class extends Pool2 {
+    var MockPool = class extends Pool3 {
       static {
         __name(this, "MockPool");
       }
@@ -21881,11 +21881,11 @@ var require_snapshot_recorder = __commonJS({
         caseSensitive = false
       } = matchOptions;
       const filtered = {};
-      const { ignore, exclude, match } = headerFilters;
+      const { ignore: ignore2, exclude, match } = headerFilters;
       for (const [key, value] of Object.entries(headers)) {
         const headerKey = caseSensitive ? key : key.toLowerCase();
         if (exclude.has(headerKey)) continue;
-        if (ignore.has(headerKey)) continue;
+        if (ignore2.has(headerKey)) continue;
         if (match.size !== 0) {
           if (!match.has(headerKey)) continue;
         }
@@ -26379,7 +26379,7 @@ var require_cache2 = __commonJS({
 var require_decompress = __commonJS({
   "node_modules/undici/lib/interceptor/decompress.js"(exports, module) {
     "use strict";
-    var { createInflate, createGunzip: createGunzip2, createBrotliDecompress, createZstdDecompress: createZstdDecompress2, constants: constants3 } = __require("node:zlib");
+    var { createInflate, createGunzip: createGunzip2, createBrotliDecompress, createZstdDecompress: createZstdDecompress2, constants: constants4 } = __require("node:zlib");
     var { pipeline: pipeline4, Transform: TransformStream2 } = __require("node:stream");
     var { InvalidArgumentError, ResponseExceededMaxSizeError } = require_errors2();
     var DecoratorHandler = require_decorator_handler();
@@ -26448,7 +26448,7 @@ var require_decompress = __commonJS({
       br: createBrotliDecompress,
       deflate: createInflate,
       // https://www.rfc-editor.org/rfc/rfc9659.html#section-3
-      zstd: createZstdDecompress2.bind(null, { params: { [constants3.ZSTD_d_windowLogMax]: 23 } })
+      zstd: createZstdDecompress2.bind(null, { params: { [constants4.ZSTD_d_windowLogMax]: 23 } })
     };
     var defaultSkipStatusCodes = (
       /** @type {const} */
@@ -29599,7 +29599,7 @@ var require_fetch = __commonJS({
     } = require_response();
     var { HeadersList } = require_headers2();
     var { Request, cloneRequest, getRequestDispatcher, getRequestState, removeRequestAbortListener } = require_request2();
-    var zlib3 = __require("node:zlib");
+    var zlib4 = __require("node:zlib");
     var {
       makePolicyContainer,
       clonePolicyContainer,
@@ -30651,31 +30651,31 @@ var require_fetch = __commonJS({
                   for (let i = codings.length - 1; i >= 0; --i) {
                     const coding = codings[i].trim();
                     if (coding === "x-gzip" || coding === "gzip") {
-                      decoders.push(zlib3.createGunzip({
+                      decoders.push(zlib4.createGunzip({
                         // Be less strict when decoding compressed responses, since sometimes
                         // servers send slightly invalid responses that are still accepted
                         // by common browsers.
                         // Always using Z_SYNC_FLUSH is what cURL does.
-                        flush: zlib3.constants.Z_SYNC_FLUSH,
-                        finishFlush: zlib3.constants.Z_SYNC_FLUSH
+                        flush: zlib4.constants.Z_SYNC_FLUSH,
+                        finishFlush: zlib4.constants.Z_SYNC_FLUSH
                       }));
                     } else if (coding === "deflate") {
                       decoders.push(createInflate({
-                        flush: zlib3.constants.Z_SYNC_FLUSH,
-                        finishFlush: zlib3.constants.Z_SYNC_FLUSH
+                        flush: zlib4.constants.Z_SYNC_FLUSH,
+                        finishFlush: zlib4.constants.Z_SYNC_FLUSH
                       }));
                     } else if (coding === "br") {
-                      decoders.push(zlib3.createBrotliDecompress({
-                        flush: zlib3.constants.BROTLI_OPERATION_FLUSH,
-                        finishFlush: zlib3.constants.BROTLI_OPERATION_FLUSH
+                      decoders.push(zlib4.createBrotliDecompress({
+                        flush: zlib4.constants.BROTLI_OPERATION_FLUSH,
+                        finishFlush: zlib4.constants.BROTLI_OPERATION_FLUSH
                       }));
                     } else if (coding === "zstd") {
-                      decoders.push(zlib3.createZstdDecompress({
-                        flush: zlib3.constants.ZSTD_e_continue,
-                        finishFlush: zlib3.constants.ZSTD_e_end,
+                      decoders.push(zlib4.createZstdDecompress({
+                        flush: zlib4.constants.ZSTD_e_continue,
+                        finishFlush: zlib4.constants.ZSTD_e_end,
                         params: {
                           // https://www.rfc-editor.org/rfc/rfc9659.html#section-3
-                          [zlib3.constants.ZSTD_d_windowLogMax]: 23
+                          [zlib4.constants.ZSTD_d_windowLogMax]: 23
                         }
                       }));
                     } else {
@@ -35097,7 +35097,7 @@ var require_undici = __commonJS({
     "use strict";
     var Client2 = require_client();
     var Dispatcher = require_dispatcher();
-    var Pool2 = require_pool();
+    var Pool3 = require_pool();
     var BalancedPool = require_balanced_pool();
     var RoundRobinPool = require_round_robin_pool();
     var Agent = require_agent();
@@ -35125,7 +35125,7 @@ var require_undici = __commonJS({
     Object.assign(Dispatcher.prototype, api);
     module.exports.Dispatcher = Dispatcher;
     module.exports.Client = Client2;
-    module.exports.Pool = Pool2;
+    module.exports.Pool = Pool3;
     module.exports.BalancedPool = BalancedPool;
     module.exports.RoundRobinPool = RoundRobinPool;
     module.exports.Agent = Agent;
@@ -35342,8 +35342,54 @@ var BlobStore = class {
     __name(this, "BlobStore");
   }
   root;
+  /**
+   * Shallow mode: blobs known remotely (base layers) are not downloaded just to complete an
+   * OCI layout; only a consumer that needs their bytes (a Docker load, a push to another
+   * registry that lacks them) calls `ensure`. The pipeline sets it when every requested
+   * target is a push or a load.
+   */
+  shallow = false;
+  /** Bytes downloaded by `ensure`. */
+  bytesFetched = 0;
+  #remote = /* @__PURE__ */ new Map();
+  #fetching = /* @__PURE__ */ new Map();
   constructor(root) {
     this.root = root;
+  }
+  /** Records where a blob that may be absent locally can be downloaded from. */
+  addRemote(digest, blob) {
+    if (!this.#remote.has(digest)) this.#remote.set(digest, blob);
+  }
+  remote(digest) {
+    return this.#remote.get(digest);
+  }
+  /** Makes sure the blob is in the store, downloading a remote one once (concurrent callers share it). */
+  async ensure(digest) {
+    if (await this.has(digest)) return;
+    const remote = this.#remote.get(digest);
+    if (!remote) throw new Error(`blob ${digest} is missing from the blob store`);
+    let p = this.#fetching.get(digest);
+    if (!p) {
+      p = remote.fetch().then(
+        () => {
+          this.bytesFetched += remote.size;
+        },
+        (err) => {
+          this.#fetching.delete(digest);
+          throw new Error(`downloading ${digest} from ${remote.from}: ${err.message}`);
+        }
+      );
+      this.#fetching.set(digest, p);
+    }
+    await p;
+  }
+  /** `ensure` for each digest, a few downloads at a time. */
+  async ensureAll(digests, concurrency = 4) {
+    const queue = [...new Set(digests)];
+    const worker = /* @__PURE__ */ __name(async () => {
+      for (let d = queue.shift(); d; d = queue.shift()) await this.ensure(d);
+    }, "worker");
+    await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
   }
   path(digest) {
     return join(this.root, "blobs", "sha256", digestHex(digest));
@@ -35904,10 +35950,15 @@ __name(isForeignLayer, "isForeignLayer");
 async function reachableBlobs(store, roots) {
   const seen = /* @__PURE__ */ new Set();
   const out = [];
+  const remote = [];
   const visit = /* @__PURE__ */ __name(async (d, from) => {
     if (seen.has(d.digest)) return;
     seen.add(d.digest);
     if (!await store.has(d.digest)) {
+      if (store.remote(d.digest)) {
+        if (!store.shallow) remote.push(d.digest);
+        return;
+      }
       if (isForeignLayer(d.mediaType)) return;
       throw new Error(`blob ${d.digest} (${d.mediaType}, ${from}) is missing from the blob store`);
     }
@@ -35922,7 +35973,8 @@ async function reachableBlobs(store, roots) {
     }
   }, "visit");
   for (const r of roots) await visit(r, "layout root");
-  return out;
+  await store.ensureAll(remote);
+  return [...out, ...remote];
 }
 __name(reachableBlobs, "reachableBlobs");
 async function writeLayout(store, dir, roots) {
@@ -35982,6 +36034,403 @@ async function findGoToolchain(env = process.env) {
   }
 }
 __name(findGoToolchain, "findGoToolchain");
+
+// src/oci/layer.ts
+import { createReadStream as createReadStream3 } from "node:fs";
+import { mkdir as mkdir3, readFile as readFile2, rename as rename3, stat as stat2, writeFile as writeFile3 } from "node:fs/promises";
+import { createHash as createHash2 } from "node:crypto";
+import { dirname, join as join3 } from "node:path";
+import { once } from "node:events";
+import { finished } from "node:stream/promises";
+
+// src/tar/reader.ts
+var import_tar_stream = __toESM(require_tar_stream(), 1);
+import { createReadStream as createReadStream2 } from "node:fs";
+import { open } from "node:fs/promises";
+import * as zlib from "node:zlib";
+var TYPES = {
+  file: "file",
+  "contiguous-file": "file",
+  link: "hardlink",
+  symlink: "symlink",
+  directory: "dir",
+  "character-device": "chardev",
+  "block-device": "blockdev",
+  fifo: "fifo"
+};
+async function sniffFileCompression(path) {
+  let fh;
+  try {
+    fh = await open(path, "r");
+    const head = Buffer.alloc(4);
+    const { bytesRead } = await fh.read(head, 0, 4, 0);
+    return sniffCompression(head.subarray(0, bytesRead));
+  } catch (err) {
+    throw new Error(`cannot read ${path}: ${err.code ?? err.message}`);
+  } finally {
+    await fh?.close();
+  }
+}
+__name(sniffFileCompression, "sniffFileCompression");
+function decompressor(compression, what) {
+  if (compression === "gzip") return zlib.createGunzip();
+  if (compression === "zstd") {
+    if (typeof zlib.createZstdDecompress !== "function") {
+      throw new Error(`${what} is zstd-compressed, but this Node.js has no zstd support (needs Node >= 22.15)`);
+    }
+    return zlib.createZstdDecompress();
+  }
+  return void 0;
+}
+__name(decompressor, "decompressor");
+async function* readTarMembers(path) {
+  let compression;
+  try {
+    compression = await sniffFileCompression(path);
+  } catch (err) {
+    throw new Error(`tar: ${err.message}`);
+  }
+  const ex = (0, import_tar_stream.extract)();
+  const file = createReadStream2(path);
+  const decomp = decompressor(compression, path);
+  const fail3 = /* @__PURE__ */ __name((err) => ex.destroy(new Error(`tar: reading ${path}: ${err.message}`)), "fail");
+  file.on("error", fail3);
+  if (decomp) {
+    decomp.on("error", fail3);
+    file.pipe(decomp).pipe(ex);
+  } else {
+    file.pipe(ex);
+  }
+  try {
+    for await (const entry of ex) {
+      const h = entry.header;
+      const type = TYPES[h.type];
+      if (!type) throw new Error(`tar: ${path}: member "${h.name}" has unsupported type "${h.type}"`);
+      const member = {
+        name: h.name,
+        type,
+        mode: (h.mode ?? 0) & 4095,
+        uid: h.uid ?? 0,
+        gid: h.gid ?? 0,
+        uname: h.uname ?? "",
+        gname: h.gname ?? "",
+        mtime: Math.floor((h.mtime?.getTime() ?? 0) / 1e3),
+        size: type === "file" ? h.size ?? 0 : 0,
+        linkname: h.linkname ?? "",
+        devmajor: h.devmajor ?? 0,
+        devminor: h.devminor ?? 0
+      };
+      yield { member, body: entry };
+    }
+  } catch (err) {
+    const msg = err.message;
+    throw new Error(msg.startsWith("tar: ") ? msg : `tar: reading ${path}: ${msg}`);
+  } finally {
+    file.destroy();
+    decomp?.destroy();
+  }
+}
+__name(readTarMembers, "readTarMembers");
+
+// src/oci/compress.ts
+import { availableParallelism } from "node:os";
+import * as zlib2 from "node:zlib";
+var CHUNK_SIZE = 1024 * 1024;
+var ZSTD_CHUNK_SIZE = 4 * 1024 * 1024;
+var WINDOW = 32 * 1024;
+var SLACK = 2;
+var GZIP_MAGIC = [
+  31,
+  139,
+  8,
+  0,
+  0,
+  0,
+  0,
+  0
+  /* mtime 0 */
+];
+var OS_UNKNOWN = 255;
+var GZIP_OUT = CHUNK_SIZE + (CHUNK_SIZE >> 8) + 64;
+var ZSTD_OUT = ZSTD_CHUNK_SIZE + (ZSTD_CHUNK_SIZE >> 7) + 1024;
+function defaultLevel(format) {
+  return format === "zstd" ? 3 : 1;
+}
+__name(defaultLevel, "defaultLevel");
+function validateLevel(format, level) {
+  const [min, max] = format === "zstd" ? [1, 19] : [0, 9];
+  if (!Number.isInteger(level) || level < min || level > max) {
+    throw new Error(`${format}: compression level must be an integer ${min}-${max}, got ${level}`);
+  }
+}
+__name(validateLevel, "validateLevel");
+function gzipHeader(level) {
+  const xfl = level === 9 ? 2 : level < 2 ? 4 : 0;
+  return Buffer.from([...GZIP_MAGIC, xfl, OS_UNKNOWN]);
+}
+__name(gzipHeader, "gzipHeader");
+function compressStream(input, opts) {
+  if (opts.format !== "gzip" && opts.format !== "zstd") {
+    throw new Error(`compress: unknown format ${JSON.stringify(opts.format)} (want gzip or zstd)`);
+  }
+  validateLevel(opts.format, opts.level);
+  const concurrency = opts.concurrency ?? Math.min(availableParallelism(), threadpoolSize());
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new Error(`compress: concurrency must be a positive integer, got ${concurrency}`);
+  }
+  if (opts.format === "zstd") {
+    if (typeof zlib2.zstdCompress !== "function") {
+      throw new Error(`zstd compression needs Node.js >= 22.15 (this is ${process.version})`);
+    }
+    return zstdStream(input, opts.level, concurrency);
+  }
+  return gzipStream(input, opts.level, concurrency);
+}
+__name(compressStream, "compressStream");
+function threadpoolSize() {
+  const n = Number(process.env.UV_THREADPOOL_SIZE);
+  return Number.isInteger(n) && n > 0 ? Math.min(n, 1024) : 4;
+}
+__name(threadpoolSize, "threadpoolSize");
+async function* fixedChunks(input, size) {
+  let buf = Buffer.allocUnsafe(size);
+  let fill = 0;
+  for await (const piece of input) {
+    if (!(piece instanceof Uint8Array)) throw new TypeError(`compress: input yielded ${typeof piece}, want Uint8Array`);
+    let off = 0;
+    while (off < piece.length) {
+      const n = Math.min(size - fill, piece.length - off);
+      buf.set(piece.subarray(off, off + n), fill);
+      fill += n;
+      off += n;
+      if (fill === size) {
+        yield buf;
+        buf = Buffer.allocUnsafe(size);
+        fill = 0;
+      }
+    }
+  }
+  if (fill > 0) yield buf.subarray(0, fill);
+}
+__name(fixedChunks, "fixedChunks");
+var ignore = /* @__PURE__ */ __name(() => {
+}, "ignore");
+async function* readAhead(it) {
+  let next = it.next();
+  next.catch(ignore);
+  let finished3 = false;
+  try {
+    for (; ; ) {
+      const r = await next;
+      if (r.done) break;
+      next = it.next();
+      next.catch(ignore);
+      yield r.value;
+    }
+    finished3 = true;
+  } catch (err) {
+    finished3 = true;
+    throw err;
+  } finally {
+    if (!finished3) it.return(void 0).catch(ignore);
+  }
+}
+__name(readAhead, "readAhead");
+var OrderedJobs = class {
+  static {
+    __name(this, "OrderedJobs");
+  }
+  queue = [];
+  concurrency;
+  running = 0;
+  wake;
+  constructor(concurrency) {
+    this.concurrency = concurrency;
+  }
+  add(result) {
+    const entry = { result, done: false };
+    this.running++;
+    const settle = /* @__PURE__ */ __name(() => {
+      entry.done = true;
+      this.running--;
+      const wake = this.wake;
+      this.wake = void 0;
+      wake?.();
+    }, "settle");
+    result.then(settle, settle);
+    this.queue.push(entry);
+  }
+  /**
+   * Returns as soon as another job may start, so the caller keeps the threads busy first; until
+   * then yields finished results in order, or waits for a job to finish. With `all`: yields every
+   * result.
+   */
+  async *drain(all = false) {
+    for (; ; ) {
+      if (!all && this.running < this.concurrency && this.queue.length < this.concurrency + SLACK) return;
+      if (this.queue[0]?.done) yield await this.queue.shift().result;
+      else if (this.queue.length === 0) return;
+      else await new Promise((resolve4) => this.wake = resolve4);
+    }
+  }
+};
+function deflateChunk(chunk, level, dictionary, last) {
+  const opts = {
+    level,
+    windowBits: 15,
+    memLevel: 8,
+    strategy: zlib2.constants.Z_DEFAULT_STRATEGY,
+    chunkSize: GZIP_OUT,
+    finishFlush: last ? zlib2.constants.Z_FINISH : zlib2.constants.Z_SYNC_FLUSH
+  };
+  if (dictionary) opts.dictionary = dictionary;
+  return new Promise((resolve4, reject) => {
+    zlib2.deflateRaw(chunk, opts, (err, out) => err ? reject(err) : resolve4(out));
+  });
+}
+__name(deflateChunk, "deflateChunk");
+async function* gzipStream(input, level, concurrency) {
+  yield gzipHeader(level);
+  const jobs = new OrderedJobs(concurrency);
+  let crc = 0;
+  let size = 0;
+  let held;
+  let dictionary;
+  for await (const chunk of readAhead(fixedChunks(input, CHUNK_SIZE))) {
+    crc = zlib2.crc32(chunk, crc);
+    size = (size + chunk.length) % 4294967296;
+    if (held) {
+      jobs.add(deflateChunk(held, level, dictionary, false));
+      dictionary = held.subarray(held.length - WINDOW);
+      yield* jobs.drain();
+    }
+    held = chunk;
+  }
+  jobs.add(deflateChunk(held ?? Buffer.alloc(0), level, held && dictionary, true));
+  yield* jobs.drain(true);
+  const trailer = Buffer.allocUnsafe(8);
+  trailer.writeUInt32LE(crc >>> 0, 0);
+  trailer.writeUInt32LE(size, 4);
+  yield trailer;
+}
+__name(gzipStream, "gzipStream");
+function zstdChunk(chunk, level) {
+  const opts = {
+    chunkSize: ZSTD_OUT,
+    pledgedSrcSize: chunk.length,
+    params: {
+      [zlib2.constants.ZSTD_c_compressionLevel]: level,
+      [zlib2.constants.ZSTD_c_checksumFlag]: 1,
+      // as the zstd CLI writes by default
+      [zlib2.constants.ZSTD_c_contentSizeFlag]: 1
+    }
+  };
+  return new Promise((resolve4, reject) => {
+    zlib2.zstdCompress(chunk, opts, (err, out) => err ? reject(err) : resolve4(out));
+  });
+}
+__name(zstdChunk, "zstdChunk");
+async function* zstdStream(input, level, concurrency) {
+  const jobs = new OrderedJobs(concurrency);
+  let any = false;
+  for await (const chunk of readAhead(fixedChunks(input, ZSTD_CHUNK_SIZE))) {
+    any = true;
+    jobs.add(zstdChunk(chunk, level));
+    yield* jobs.drain();
+  }
+  if (!any) jobs.add(zstdChunk(Buffer.alloc(0), level));
+  yield* jobs.drain(true);
+}
+__name(zstdStream, "zstdStream");
+
+// src/oci/layer.ts
+var AS_IS = { format: "none", level: 0 };
+var DEFAULT_LAYER_COMPRESSION = { format: "gzip", level: 1 };
+async function addLayer(store, tarPath, family, setting = AS_IS) {
+  let compression;
+  try {
+    compression = await sniffFileCompression(tarPath);
+  } catch (err) {
+    throw new Error(`layer: ${err.message}`);
+  }
+  if (compression === "none" && setting.format !== "none") return compressLayer(store, tarPath, family, setting.format, setting.level);
+  const inflate = decompressor(compression, `layer ${tarPath}`);
+  const uncompressed = new DigestCounter();
+  let inflated;
+  if (inflate) {
+    inflate.on("data", (chunk) => uncompressed.update(chunk));
+    inflated = finished(inflate);
+    inflated.catch(() => {
+    });
+  }
+  async function* tee() {
+    for await (const chunk of createReadStream3(tarPath)) {
+      if (inflate && !inflate.write(chunk)) {
+        await Promise.race([once(inflate, "drain"), inflated]);
+      }
+      yield chunk;
+    }
+    inflate?.end();
+  }
+  __name(tee, "tee");
+  let blob;
+  try {
+    blob = await store.writeStream(tee());
+    if (inflated) await inflated;
+  } catch (err) {
+    inflate?.destroy();
+    throw new Error(`layer ${tarPath}: ${err.message}`);
+  }
+  const diffId = inflate ? uncompressed.digest() : blob.digest;
+  return {
+    descriptor: { mediaType: layerMediaType(family, compression), digest: blob.digest, size: blob.size },
+    diffId,
+    compression
+  };
+}
+__name(addLayer, "addLayer");
+async function compressLayer(store, tarPath, family, format, level) {
+  const uncompressed = new DigestCounter();
+  async function* tap() {
+    for await (const chunk of createReadStream3(tarPath, { highWaterMark: 1024 * 1024 })) {
+      uncompressed.update(chunk);
+      yield chunk;
+    }
+  }
+  __name(tap, "tap");
+  let blob;
+  try {
+    blob = await store.writeStream(compressStream(tap(), { format, level }));
+  } catch (err) {
+    throw new Error(`layer ${tarPath}: ${err.message}`);
+  }
+  return {
+    descriptor: { mediaType: layerMediaType(family, format), digest: blob.digest, size: blob.size },
+    diffId: uncompressed.digest(),
+    compression: format
+  };
+}
+__name(compressLayer, "compressLayer");
+async function addLayerCached(store, tarPath, family, setting = AS_IS) {
+  const st = await stat2(tarPath).catch((err) => {
+    throw new Error(`layer: ${err.message}`);
+  });
+  const key = createHash2("sha256").update(`layer/v2\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}\0${family}\0${setting.format}:${setting.level}`).digest("hex");
+  const file = join3(store.root, "cache", "layers", `${key}.json`);
+  try {
+    const cached = JSON.parse(await readFile2(file, "utf8"));
+    const blob = await store.has(cached.descriptor.digest);
+    if (blob && blob.size === cached.descriptor.size) return cached;
+  } catch {
+  }
+  const result = await addLayer(store, tarPath, family, setting);
+  await mkdir3(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile3(tmp, JSON.stringify(result));
+  await rename3(tmp, file);
+  return result;
+}
+__name(addLayerCached, "addLayerCached");
 
 // src/engine/engine.ts
 import { mkdir as mkdir11 } from "node:fs/promises";
@@ -36335,12 +36784,12 @@ var aliasRule = {
 
 // src/rules/go_binary.ts
 import { existsSync } from "node:fs";
-import { dirname as dirname3, join as join3, relative, sep } from "node:path";
+import { dirname as dirname4, join as join4, relative, sep } from "node:path";
 
 // src/go/build.ts
 import { spawn } from "node:child_process";
-import { mkdir as mkdir3 } from "node:fs/promises";
-import { dirname } from "node:path";
+import { mkdir as mkdir4 } from "node:fs/promises";
+import { dirname as dirname2 } from "node:path";
 function quoteFlagWord(word) {
   if (!/[\s'"]/.test(word)) return word;
   if (!word.includes("'")) return `'${word}'`;
@@ -36380,7 +36829,7 @@ function goBuildEnv(req, base) {
 }
 __name(goBuildEnv, "goBuildEnv");
 async function goBuild(tc, req, env = process.env) {
-  await mkdir3(dirname(req.out), { recursive: true });
+  await mkdir4(dirname2(req.out), { recursive: true });
   const args = goBuildArgs(req);
   const output = [];
   const code = await new Promise((resolve4, reject) => {
@@ -36409,7 +36858,7 @@ ${output}`);
 };
 
 // src/rules/go_library.ts
-import { dirname as dirname2 } from "node:path";
+import { dirname as dirname3 } from "node:path";
 var GO_COMMON_ATTRS = {
   srcs: { type: "label_list" },
   // Go dependencies are resolved by the go command from go.mod, not through the graph.
@@ -36432,7 +36881,7 @@ var GO_COMMON_ATTRS = {
 function goPackageDir(label, srcs) {
   const goFiles = srcs.filter((f) => f.path.endsWith(".go") || f.path.endsWith(".s") || f.path.endsWith(".c"));
   if (goFiles.length === 0) return void 0;
-  const dirs = new Set(goFiles.map((f) => dirname2(f.path)));
+  const dirs = new Set(goFiles.map((f) => dirname3(f.path)));
   if (dirs.size > 1) {
     throw new Error(`${label}: srcs span several directories (${[...dirs].join(", ")}); the go command builds one directory per package`);
   }
@@ -36459,9 +36908,9 @@ var GOARCH = /* @__PURE__ */ new Set(["auto", "amd64", "arm64", "arm", "386", "p
 function findModuleRoot(dir, workspaceRoot, label) {
   let d = dir;
   for (; ; ) {
-    if (existsSync(join3(d, "go.mod"))) return d;
-    if (d === workspaceRoot || dirname3(d) === d) break;
-    d = dirname3(d);
+    if (existsSync(join4(d, "go.mod"))) return d;
+    if (d === workspaceRoot || dirname4(d) === d) break;
+    d = dirname4(d);
   }
   throw new Error(`${label}: no go.mod at or above ${relative(workspaceRoot, dir) || "."} within the workspace (the go command needs one)`);
 }
@@ -36524,7 +36973,7 @@ var goBinaryRule = {
     const relPkg = relative(moduleRoot, dir).split(sep).join("/");
     const name = ctx.attrs.string("out") ?? ctx.attrs.string("basename") ?? ctx.target.label.name;
     const outName2 = ctx.attrs.has("out") ? name : `${ctx.target.label.name}_/${name}`;
-    const out = join3(await ctx.outDir(), outName2);
+    const out = join4(await ctx.outDir(), outName2);
     await goBuild(
       tc,
       {
@@ -36551,7 +37000,7 @@ var goBinaryRule = {
 };
 
 // src/rules/oci_image_index.ts
-import { join as join4 } from "node:path";
+import { join as join5 } from "node:path";
 
 // src/engine/config.ts
 var HOST_CONFIG = Object.freeze({});
@@ -36595,7 +37044,7 @@ var ociImageIndexRule = {
     const family = images.every((i) => i.family === "docker") ? "docker" : "oci";
     const annotations = { ...ctx.attrs.stringDict("annotations"), ...ctx.metadata.indexAnnotations };
     const descriptor = await buildIndex(ctx.store, images.map((i) => i.descriptor), annotations, family);
-    const layoutDir = join4(await ctx.outDir(), ctx.target.label.name);
+    const layoutDir = join5(await ctx.outDir(), ctx.target.label.name);
     await writeLayout(ctx.store, layoutDir, [{ descriptor }]);
     const artifact = {
       kind: "index",
@@ -36612,167 +37061,6 @@ var ociImageIndexRule = {
 
 // src/rules/oci_image.ts
 import { join as join6 } from "node:path";
-
-// src/oci/layer.ts
-import { createReadStream as createReadStream3 } from "node:fs";
-import { mkdir as mkdir4, readFile as readFile2, rename as rename3, stat as stat2, writeFile as writeFile3 } from "node:fs/promises";
-import { createHash as createHash2 } from "node:crypto";
-import { dirname as dirname4, join as join5 } from "node:path";
-import { once } from "node:events";
-import { finished } from "node:stream/promises";
-
-// src/tar/reader.ts
-var import_tar_stream = __toESM(require_tar_stream(), 1);
-import { createReadStream as createReadStream2 } from "node:fs";
-import { open } from "node:fs/promises";
-import * as zlib from "node:zlib";
-var TYPES = {
-  file: "file",
-  "contiguous-file": "file",
-  link: "hardlink",
-  symlink: "symlink",
-  directory: "dir",
-  "character-device": "chardev",
-  "block-device": "blockdev",
-  fifo: "fifo"
-};
-async function sniffFileCompression(path) {
-  let fh;
-  try {
-    fh = await open(path, "r");
-    const head = Buffer.alloc(4);
-    const { bytesRead } = await fh.read(head, 0, 4, 0);
-    return sniffCompression(head.subarray(0, bytesRead));
-  } catch (err) {
-    throw new Error(`cannot read ${path}: ${err.code ?? err.message}`);
-  } finally {
-    await fh?.close();
-  }
-}
-__name(sniffFileCompression, "sniffFileCompression");
-function decompressor(compression, what) {
-  if (compression === "gzip") return zlib.createGunzip();
-  if (compression === "zstd") {
-    if (typeof zlib.createZstdDecompress !== "function") {
-      throw new Error(`${what} is zstd-compressed, but this Node.js has no zstd support (needs Node >= 22.15)`);
-    }
-    return zlib.createZstdDecompress();
-  }
-  return void 0;
-}
-__name(decompressor, "decompressor");
-async function* readTarMembers(path) {
-  let compression;
-  try {
-    compression = await sniffFileCompression(path);
-  } catch (err) {
-    throw new Error(`tar: ${err.message}`);
-  }
-  const ex = (0, import_tar_stream.extract)();
-  const file = createReadStream2(path);
-  const decomp = decompressor(compression, path);
-  const fail3 = /* @__PURE__ */ __name((err) => ex.destroy(new Error(`tar: reading ${path}: ${err.message}`)), "fail");
-  file.on("error", fail3);
-  if (decomp) {
-    decomp.on("error", fail3);
-    file.pipe(decomp).pipe(ex);
-  } else {
-    file.pipe(ex);
-  }
-  try {
-    for await (const entry of ex) {
-      const h = entry.header;
-      const type = TYPES[h.type];
-      if (!type) throw new Error(`tar: ${path}: member "${h.name}" has unsupported type "${h.type}"`);
-      const member = {
-        name: h.name,
-        type,
-        mode: (h.mode ?? 0) & 4095,
-        uid: h.uid ?? 0,
-        gid: h.gid ?? 0,
-        uname: h.uname ?? "",
-        gname: h.gname ?? "",
-        mtime: Math.floor((h.mtime?.getTime() ?? 0) / 1e3),
-        size: type === "file" ? h.size ?? 0 : 0,
-        linkname: h.linkname ?? "",
-        devmajor: h.devmajor ?? 0,
-        devminor: h.devminor ?? 0
-      };
-      yield { member, body: entry };
-    }
-  } catch (err) {
-    const msg = err.message;
-    throw new Error(msg.startsWith("tar: ") ? msg : `tar: reading ${path}: ${msg}`);
-  } finally {
-    file.destroy();
-    decomp?.destroy();
-  }
-}
-__name(readTarMembers, "readTarMembers");
-
-// src/oci/layer.ts
-async function addLayer(store, tarPath, family) {
-  let compression;
-  try {
-    compression = await sniffFileCompression(tarPath);
-  } catch (err) {
-    throw new Error(`layer: ${err.message}`);
-  }
-  const inflate = decompressor(compression, `layer ${tarPath}`);
-  const uncompressed = new DigestCounter();
-  let inflated;
-  if (inflate) {
-    inflate.on("data", (chunk) => uncompressed.update(chunk));
-    inflated = finished(inflate);
-    inflated.catch(() => {
-    });
-  }
-  async function* tee() {
-    for await (const chunk of createReadStream3(tarPath)) {
-      if (inflate && !inflate.write(chunk)) {
-        await Promise.race([once(inflate, "drain"), inflated]);
-      }
-      yield chunk;
-    }
-    inflate?.end();
-  }
-  __name(tee, "tee");
-  let blob;
-  try {
-    blob = await store.writeStream(tee());
-    if (inflated) await inflated;
-  } catch (err) {
-    inflate?.destroy();
-    throw new Error(`layer ${tarPath}: ${err.message}`);
-  }
-  const diffId = inflate ? uncompressed.digest() : blob.digest;
-  return {
-    descriptor: { mediaType: layerMediaType(family, compression), digest: blob.digest, size: blob.size },
-    diffId,
-    compression
-  };
-}
-__name(addLayer, "addLayer");
-async function addLayerCached(store, tarPath, family) {
-  const st = await stat2(tarPath).catch((err) => {
-    throw new Error(`layer: ${err.message}`);
-  });
-  const key = createHash2("sha256").update(`layer/v1\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}\0${family}`).digest("hex");
-  const file = join5(store.root, "cache", "layers", `${key}.json`);
-  try {
-    const cached = JSON.parse(await readFile2(file, "utf8"));
-    const blob = await store.has(cached.descriptor.digest);
-    if (blob && blob.size === cached.descriptor.size) return cached;
-  } catch {
-  }
-  const result = await addLayer(store, tarPath, family);
-  await mkdir4(dirname4(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile3(tmp, JSON.stringify(result));
-  await rename3(tmp, file);
-  return result;
-}
-__name(addLayerCached, "addLayerCached");
 
 // src/rules/file_values.ts
 import { readFile as readFile3 } from "node:fs/promises";
@@ -37059,6 +37347,7 @@ function lintOwnership(files, opts) {
 __name(lintOwnership, "lintOwnership");
 
 // src/rules/oci_image.ts
+var warnedZstd = /* @__PURE__ */ new Set();
 var ociImageRule = {
   kind: "oci_image",
   attrs: {
@@ -37114,10 +37403,15 @@ var ociImageRule = {
       baseAnnotations["org.opencontainers.image.base.digest"] = art.descriptor.digest;
     }
     const family = base ? familyOf(base.manifest.mediaType) : "oci";
-    const layers = [];
-    for (const f of ctx.files("tars")) {
-      layers.push(await addLayerCached(ctx.store, f.path, family));
+    let setting = ctx.layerCompression;
+    if (setting.format === "zstd" && family === "docker") {
+      if (!warnedZstd.has(ctx.target.label.toString())) {
+        warnedZstd.add(ctx.target.label.toString());
+        ctx.log.warning(`${ctx.target.label}: the base uses Docker media types, which have no zstd layer type; compressing with gzip`);
+      }
+      setting = { format: "gzip", level: 1 };
     }
+    const layers = await Promise.all(ctx.files("tars").map((f) => addLayerCached(ctx.store, f.path, family, setting)));
     const imagePlatform = base ? { os: base.config.os, architecture: base.config.architecture, ...base.config.variant ? { variant: base.config.variant } : {} } : { os: a.string("os") ?? "", architecture: a.string("architecture") ?? "", ...a.string("variant") ? { variant: a.string("variant") } : {} };
     const ours = [];
     for (const l of layers) ours.push(...await scanLayerCached(l.descriptor.digest, ctx.store.path(l.descriptor.digest)));
@@ -37168,6 +37462,7 @@ var ociImageRule = {
 
 // src/publish/docker.ts
 var import_undici = __toESM(require_undici(), 1);
+import { stat as stat4 } from "node:fs/promises";
 import { Readable as Readable2 } from "node:stream";
 
 // src/publish/docker-archive.ts
@@ -37401,6 +37696,15 @@ var ANNOTATION_IMAGE_NAME = "io.containerd.image.name";
 var ANNOTATION_REF_NAME = "org.opencontainers.image.ref.name";
 var EPOCH2 = /* @__PURE__ */ new Date(0);
 var digestRe = /^([a-z0-9]+(?:[.+_-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
+function chainIds(diffIds) {
+  const out = [];
+  for (const d of diffIds) {
+    const prev = out.at(-1);
+    out.push(prev === void 0 ? d : `sha256:${createHash3("sha256").update(`${prev} ${d}`).digest("hex")}`);
+  }
+  return out;
+}
+__name(chainIds, "chainIds");
 function blobArchivePath(digest) {
   const m = digestRe.exec(digest);
   if (!m) throw new Error(`invalid digest ${JSON.stringify(digest)}`);
@@ -37488,8 +37792,12 @@ async function planDockerArchive(input) {
   } catch (err) {
     throw new Error(`config ${config.digest}: not JSON: ${err.message}`);
   }
-  const diffIds = configJson.rootfs?.diff_ids;
-  if (!Array.isArray(diffIds)) throw new Error(`config ${config.digest}: missing rootfs.diff_ids`);
+  const diffIdsRaw = configJson.rootfs?.diff_ids;
+  if (!Array.isArray(diffIdsRaw)) throw new Error(`config ${config.digest}: missing rootfs.diff_ids`);
+  const diffIds = diffIdsRaw.map((d, i) => {
+    if (typeof d !== "string") throw new Error(`config ${config.digest}: diff_ids[${i}] is not a string`);
+    return d;
+  });
   if (diffIds.length !== layers.length) {
     throw new Error(`config ${config.digest} lists ${diffIds.length} diff_ids but the manifest has ${layers.length} layers`);
   }
@@ -37503,6 +37811,10 @@ async function planDockerArchive(input) {
     try {
       st = await stat3(file);
     } catch (err) {
+      if (input.fetchBlob && err.code === "ENOENT") {
+        blobs.set(l.digest, { name: blobArchivePath(l.digest), digest: l.digest, size: l.size, file, remote: true });
+        continue;
+      }
       throw new Error(`layer ${i} ${l.digest}: cannot read blob ${file}: ${err.message}`);
     }
     if (!st.isFile()) throw new Error(`layer ${i} ${l.digest}: ${file} is not a file`);
@@ -37539,13 +37851,42 @@ async function planDockerArchive(input) {
     { name: "oci-layout", data: Buffer.from('{"imageLayoutVersion":"1.0.0"}') }
   ];
   const sortedBlobs = [...blobs.values()].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-  let size = 1024;
-  for (const dir of blobDirs(sortedBlobs)) size += headerSize(dir);
-  for (const b of sortedBlobs) size += headerSize(b.name) + pad512(b.size);
-  for (const f of files) size += headerSize(f.name) + pad512(f.data.length);
-  return { repoTags, refs: uniqueRefs, imageId: config.digest, blobs: sortedBlobs, files, size };
+  const size = archiveSize(sortedBlobs, files);
+  return {
+    repoTags,
+    refs: uniqueRefs,
+    imageId: config.digest,
+    manifestDigest: manifest.digest,
+    blobs: sortedBlobs,
+    files,
+    size,
+    diffIds,
+    layerDigests: layers.map((l) => l.digest),
+    layersSkipped: 0,
+    fullSize: size
+  };
 }
 __name(planDockerArchive, "planDockerArchive");
+function skipLeadingLayers(plan, count) {
+  if (plan.layersSkipped !== 0) throw new Error("skipLeadingLayers needs the complete archive plan");
+  const n = Math.max(0, Math.min(Math.floor(count), plan.layerDigests.length));
+  if (n === 0) return plan;
+  const needed = new Set(plan.layerDigests.slice(n));
+  const skipped = new Set(plan.layerDigests.slice(0, n).filter((d) => !needed.has(d)));
+  skipped.delete(plan.imageId);
+  skipped.delete(plan.manifestDigest);
+  const blobs = plan.blobs.filter((b) => !skipped.has(b.digest));
+  return { ...plan, blobs, size: archiveSize(blobs, plan.files), layersSkipped: n };
+}
+__name(skipLeadingLayers, "skipLeadingLayers");
+function archiveSize(blobs, files) {
+  let size = 1024;
+  for (const dir of blobDirs(blobs)) size += headerSize(dir);
+  for (const b of blobs) size += headerSize(b.name) + pad512(b.size);
+  for (const f of files) size += headerSize(f.name) + pad512(f.data.length);
+  return size;
+}
+__name(archiveSize, "archiveSize");
 function pad512(n) {
   return Math.ceil(n / 512) * 512;
 }
@@ -37781,6 +38122,13 @@ function newClient(endpoint, timeouts) {
   return new import_undici.Client("http://localhost", { ...timeouts, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET });
 }
 __name(newClient, "newClient");
+function newPool(endpoint, connections, timeouts) {
+  if (endpoint.url !== void 0 && endpoint.socketPath === void 0) {
+    return new import_undici.Pool(new URL(endpoint.url).origin, { ...timeouts, connections });
+  }
+  return new import_undici.Pool("http://localhost", { ...timeouts, connections, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET });
+}
+__name(newPool, "newPool");
 var CONNECT_ERROR_CODES = /* @__PURE__ */ new Set([
   "ENOENT",
   "ECONNREFUSED",
@@ -37899,12 +38247,214 @@ async function inspectWith(endpoint, client, api, ref) {
   if (typeof j.Architecture === "string") out.Architecture = j.Architecture;
   if (typeof j.Os === "string") out.Os = j.Os;
   if (typeof j.Size === "number") out.Size = j.Size;
+  const rootfs = j.RootFS;
+  if (rootfs !== null && typeof rootfs === "object") {
+    out.RootFS = {
+      Type: typeof rootfs.Type === "string" ? rootfs.Type : "",
+      Layers: Array.isArray(rootfs.Layers) ? rootfs.Layers.filter((l) => typeof l === "string") : []
+    };
+  }
   return out;
 }
 __name(inspectWith, "inspectWith");
 var LOAD_TIMEOUT_MS = 30 * 60 * 1e3;
+var ASK_FOR_LAYERS_FROM_BYTES = 4 * 1024 * 1024;
+var MAX_IMAGES_INSPECTED = 256;
+var INSPECT_CONCURRENCY = 8;
+var ZSTD_MIN_API = "1.42";
+var CONTAINERD_STORE_MIN_API = "1.42";
+function formatBytes(n) {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(1)} ${units[u]}`;
+}
+__name(formatBytes, "formatBytes");
+function formatLoadSummary(r) {
+  if (r.bytesSent === 0) return `sent 0 bytes of ${formatBytes(r.imageBytes)} to Docker (image already there: only tagged)`;
+  const sent = `sent ${formatBytes(r.bytesSent)} of ${formatBytes(r.imageBytes)} to Docker`;
+  if (r.resentFull) return `${sent} (resent in full: Docker no longer had a layer that was left out)`;
+  return `${sent} (${r.layersSkipped} of ${r.layers} layer${r.layers === 1 ? "" : "s"} already there)`;
+}
+__name(formatLoadSummary, "formatLoadSummary");
+async function imageStoreOf(client, api) {
+  if (compareVersions(api, CONTAINERD_STORE_MIN_API) < 0) return "classic";
+  try {
+    const res = await client.request({ path: `/v${api}/info`, method: "GET" });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) return "unknown";
+    const info = JSON.parse(text);
+    if (!Array.isArray(info.DriverStatus)) return "classic";
+    const c8d = info.DriverStatus.some(
+      (e) => Array.isArray(e) && e[0] === "driver-type" && e[1] === "io.containerd.snapshotter.v1"
+    );
+    return c8d ? "containerd" : "classic";
+  } catch {
+    return "unknown";
+  }
+}
+__name(imageStoreOf, "imageStoreOf");
+function repositoryOf(repoTag) {
+  const colon = repoTag.lastIndexOf(":");
+  return colon > repoTag.lastIndexOf("/") ? repoTag.slice(0, colon) : repoTag;
+}
+__name(repositoryOf, "repositoryOf");
+async function layersOnDaemon(endpoint, api, plan) {
+  const wanted = chainIds(plan.diffIds);
+  const pool = newPool(endpoint, INSPECT_CONCURRENCY, { connectTimeout: 1e4, headersTimeout: 6e4, bodyTimeout: 6e4 });
+  try {
+    const path = `/v${api}/images/json`;
+    let res;
+    try {
+      res = await pool.request({ path, method: "GET" });
+    } catch (err) {
+      throw wrapRequestError(endpoint, `GET ${path}`, err);
+    }
+    const text = await res.body.text();
+    if (res.statusCode !== 200) throw new Error(`Docker GET ${path} failed: HTTP ${res.statusCode}: ${apiErrorMessage(text)}`);
+    const parsed = JSON.parse(text);
+    const list = (Array.isArray(parsed) ? parsed : []).flatMap((e) => {
+      const o = e;
+      if (o === null || typeof o !== "object" || typeof o.Id !== "string") return [];
+      const tags = Array.isArray(o.RepoTags) ? o.RepoTags.filter((t) => typeof t === "string") : [];
+      return [{ id: o.Id, tags, created: typeof o.Created === "number" ? o.Created : 0 }];
+    });
+    const ours = new Set(plan.repoTags.map(repositoryOf));
+    const rank = /* @__PURE__ */ __name((x) => x.tags.some((t) => ours.has(repositoryOf(t))) ? 0 : 1, "rank");
+    const ordered2 = list.sort((a, b) => rank(a) - rank(b) || b.created - a.created || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, MAX_IMAGES_INSPECTED);
+    const have = /* @__PURE__ */ new Set();
+    const leading = /* @__PURE__ */ __name(() => {
+      let k = 0;
+      while (k < wanted.length && have.has(wanted[k] ?? "")) k++;
+      return k;
+    }, "leading");
+    let next = 0;
+    let inspected = 0;
+    let failed = false;
+    const worker = /* @__PURE__ */ __name(async () => {
+      while (!failed && next < ordered2.length && leading() < wanted.length) {
+        const img = ordered2[next++];
+        if (img === void 0) break;
+        let info;
+        try {
+          info = await inspectWith(endpoint, pool, api, img.id);
+        } catch {
+          failed = true;
+          break;
+        }
+        inspected++;
+        for (const c of chainIds(info?.RootFS?.Layers ?? [])) have.add(c);
+      }
+    }, "worker");
+    await Promise.all(Array.from({ length: INSPECT_CONCURRENCY }, worker));
+    return { count: leading(), listed: list.length, inspected };
+  } finally {
+    await pool.destroy().catch(() => void 0);
+  }
+}
+__name(layersOnDaemon, "layersOnDaemon");
+async function tagImage(endpoint, client, api, id, plan) {
+  for (const ref of plan.refs) {
+    const repo = ref.familiar.slice(0, ref.familiar.length - `:${ref.tag}`.length);
+    const tagPath = `/v${api}/images/${encodeURIComponent(id)}/tag?repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(ref.tag ?? "latest")}`;
+    const res = await client.request({ path: tagPath, method: "POST" }).catch((err) => {
+      throw wrapRequestError(endpoint, `POST ${tagPath}`, err);
+    });
+    const text = await res.body.text().catch(() => "");
+    if (res.statusCode !== 201 && res.statusCode !== 200) throw new Error(`docker tag failed: HTTP ${res.statusCode}: ${apiErrorMessage(text)}`);
+  }
+}
+__name(tagImage, "tagImage");
+function isMissingLayerError(err, full, trimmed) {
+  if (!(err instanceof Error) || !err.message.startsWith("docker load failed")) return false;
+  const kept = new Set(trimmed.blobs.map((b) => b.digest));
+  const omitted = full.blobs.filter((b) => !kept.has(b.digest));
+  return omitted.some((b) => err.message.includes(b.digest.slice(b.digest.indexOf(":") + 1)));
+}
+__name(isMissingLayerError, "isMissingLayerError");
+async function postArchive(endpoint, client, api, plan, sent, log) {
+  const path = `/v${api}/images/load?quiet=1`;
+  let archiveError;
+  const archive = dockerArchiveStream(plan);
+  archive.on("error", (err) => {
+    archiveError ??= err;
+  });
+  async function* counted() {
+    for await (const chunk of archive) {
+      sent.bytes += chunk.length;
+      yield chunk;
+    }
+  }
+  __name(counted, "counted");
+  const body = Readable2.from(counted(), { objectMode: false });
+  let res;
+  try {
+    res = await client.request({
+      path,
+      method: "POST",
+      headers: { "content-type": "application/x-tar", "content-length": String(plan.size) },
+      body
+    });
+  } catch (err) {
+    if (archiveError !== void 0) throw archiveError;
+    throw wrapRequestError(endpoint, `POST ${path}`, err);
+  }
+  if (res.statusCode !== 200) {
+    const text = await res.body.text().catch(() => "");
+    throw new Error(`docker load failed: HTTP ${res.statusCode}: ${apiErrorMessage(text)}`);
+  }
+  const lines2 = [];
+  const handle = /* @__PURE__ */ __name((msgs) => {
+    for (const msg of msgs) {
+      const err = jsonMessageError(msg);
+      if (err !== void 0) throw new Error(`docker load failed: ${oneLine(err)}`);
+      const text = typeof msg.stream === "string" ? msg.stream : typeof msg.status === "string" ? msg.status : "";
+      for (const line of text.split("\n")) {
+        const t = line.trim();
+        if (t === "") continue;
+        lines2.push(t);
+        log?.(t);
+      }
+    }
+  }, "handle");
+  const parser = new JsonMessageParser();
+  try {
+    for await (const chunk of res.body) handle(parser.push(chunk));
+    handle(parser.end());
+  } catch (err) {
+    res.body.destroy();
+    if (err instanceof Error && err.message.startsWith("docker load failed")) throw err;
+    if (archiveError !== void 0) throw archiveError;
+    throw wrapRequestError(endpoint, `POST ${path} (reading response)`, err);
+  }
+  if (archiveError !== void 0) throw archiveError;
+  return lines2;
+}
+__name(postArchive, "postArchive");
+async function fetchRemoteBlobs(input, plan) {
+  const remote = plan.blobs.filter((b) => b.remote);
+  if (remote.length === 0) return;
+  if (!input.fetchBlob) throw new Error(`layer ${remote[0].digest} is not on disk`);
+  const fetch = input.fetchBlob;
+  await Promise.all(
+    remote.map(async (b) => {
+      await fetch(b.digest);
+      const st = await stat4(b.file).catch((err) => {
+        throw new Error(`layer ${b.digest}: cannot read blob ${b.file}: ${err.message}`);
+      });
+      if (st.size !== b.size) throw new Error(`layer ${b.digest}: blob ${b.file} has ${st.size} bytes, descriptor says ${b.size}`);
+    })
+  );
+}
+__name(fetchRemoteBlobs, "fetchRemoteBlobs");
 async function loadImage(endpoint, input, log) {
-  const plan = await planDockerArchive(input);
+  const full = await planDockerArchive(input);
+  const layers = full.layerDigests.length;
   const client = newClient(endpoint, {
     connectTimeout: 1e4,
     headersTimeout: LOAD_TIMEOUT_MS,
@@ -37912,79 +38462,65 @@ async function loadImage(endpoint, input, log) {
   });
   try {
     const api = await negotiate(endpoint, client);
-    const existing = await inspectWith(endpoint, client, api, plan.imageId);
-    if (existing?.Id === plan.imageId) {
-      for (const ref of plan.refs) {
-        const repo = ref.familiar.slice(0, ref.familiar.length - `:${ref.tag}`.length);
-        const tagPath = `/v${api}/images/${encodeURIComponent(plan.imageId)}/tag?repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(ref.tag ?? "latest")}`;
-        const res2 = await client.request({ path: tagPath, method: "POST" }).catch((err) => {
-          throw wrapRequestError(endpoint, `POST ${tagPath}`, err);
-        });
-        const text = await res2.body.text().catch(() => "");
-        if (res2.statusCode !== 201 && res2.statusCode !== 200) throw new Error(`docker tag failed: HTTP ${res2.statusCode}: ${apiErrorMessage(text)}`);
-      }
-      log?.(`image ${plan.imageId} already loaded: tagged ${plan.repoTags.join(", ")} (0 bytes sent)`);
-      return { loaded: [...plan.repoTags], bytesSent: 0, imageId: plan.imageId };
-    }
-    const path = `/v${api}/images/load?quiet=1`;
-    let bytesSent = 0;
-    let archiveError;
-    const archive = dockerArchiveStream(plan);
-    archive.on("error", (err) => {
-      archiveError ??= err;
-    });
-    async function* counted() {
-      for await (const chunk of archive) {
-        bytesSent += chunk.length;
-        yield chunk;
-      }
-    }
-    __name(counted, "counted");
-    const body = Readable2.from(counted(), { objectMode: false });
-    let res;
-    try {
-      res = await client.request({
-        path,
-        method: "POST",
-        headers: { "content-type": "application/x-tar", "content-length": String(plan.size) },
-        body
-      });
-    } catch (err) {
-      if (archiveError !== void 0) throw archiveError;
-      throw wrapRequestError(endpoint, `POST ${path}`, err);
-    }
-    if (res.statusCode !== 200) {
-      const text = await res.body.text().catch(() => "");
-      throw new Error(`docker load failed: HTTP ${res.statusCode}: ${apiErrorMessage(text)}`);
-    }
-    const lines2 = [];
-    const handle = /* @__PURE__ */ __name((msgs) => {
-      for (const msg of msgs) {
-        const err = jsonMessageError(msg);
-        if (err !== void 0) throw new Error(`docker load failed: ${oneLine(err)}`);
-        const text = typeof msg.stream === "string" ? msg.stream : typeof msg.status === "string" ? msg.status : "";
-        for (const line of text.split("\n")) {
-          const t = line.trim();
-          if (t === "") continue;
-          lines2.push(t);
-          log?.(t);
+    const onlyTag = /* @__PURE__ */ __name(async (id) => {
+      await tagImage(endpoint, client, api, id, full);
+      log?.(`image ${id} already loaded: tagged ${full.repoTags.join(", ")} (0 bytes sent)`);
+      return {
+        loaded: [...full.repoTags],
+        bytesSent: 0,
+        imageBytes: full.size,
+        layers,
+        layersSkipped: layers,
+        resentFull: false,
+        imageId: full.imageId
+      };
+    }, "onlyTag");
+    const existing = await inspectWith(endpoint, client, api, full.imageId);
+    if (existing?.Id === full.imageId) return await onlyTag(full.imageId);
+    let plan = full;
+    const layerSet = new Set(full.layerDigests);
+    const layerBytes = full.blobs.filter((b) => layerSet.has(b.digest)).reduce((n, b) => n + b.size, 0);
+    const remote = full.blobs.some((b) => b.remote);
+    if (layers > 0 && (remote || layerBytes >= ASK_FOR_LAYERS_FROM_BYTES)) {
+      const store = await imageStoreOf(client, api);
+      if (store === "containerd") {
+        const byManifest = await inspectWith(endpoint, client, api, full.manifestDigest);
+        if (byManifest?.Id === full.manifestDigest) return await onlyTag(full.manifestDigest);
+        log?.(`containerd image store: sending the full archive (${formatBytes(full.size)}), it imports every blob from it`);
+      } else if (store === "classic") {
+        const found = await layersOnDaemon(endpoint, api, full).catch(() => ({ count: 0, listed: 0, inspected: 0 }));
+        plan = skipLeadingLayers(full, found.count);
+        if (plan.layersSkipped > 0) {
+          const partial = found.listed > found.inspected && found.count < layers ? ` (looked at ${found.inspected} of ${found.listed} images)` : "";
+          log?.(
+            `Docker already has ${plan.layersSkipped} of ${layers} layers: sending ${formatBytes(plan.size)} of ${formatBytes(full.size)}${partial}`
+          );
         }
       }
-    }, "handle");
-    const parser = new JsonMessageParser();
-    try {
-      for await (const chunk of res.body) handle(parser.push(chunk));
-      handle(parser.end());
-    } catch (err) {
-      res.body.destroy();
-      if (err instanceof Error && err.message.startsWith("docker load failed")) throw err;
-      if (archiveError !== void 0) throw archiveError;
-      throw wrapRequestError(endpoint, `POST ${path} (reading response)`, err);
     }
-    if (archiveError !== void 0) throw archiveError;
+    const zstd = input.manifestJson.layers.find((l) => l.mediaType.endsWith("+zstd") && plan.blobs.some((b) => b.digest === l.digest));
+    if (zstd && compareVersions(api, ZSTD_MIN_API) < 0) {
+      throw new Error(
+        `Docker at ${describeDockerEndpoint(endpoint)} speaks API ${api} (before Docker 23), which cannot load zstd layers (${zstd.digest}); use compression gzip for images you load`
+      );
+    }
+    const sent = { bytes: 0 };
+    let resentFull = false;
+    let lines2;
+    try {
+      await fetchRemoteBlobs(input, plan);
+      lines2 = await postArchive(endpoint, client, api, plan, sent, log);
+    } catch (err) {
+      if (plan === full || !isMissingLayerError(err, full, plan)) throw err;
+      log?.(`${err.message}: sending the full archive (${formatBytes(full.size)})`);
+      plan = full;
+      resentFull = true;
+      await fetchRemoteBlobs(input, full);
+      lines2 = await postArchive(endpoint, client, api, full, sent, log);
+    }
     const loaded = [];
     let imageId = lines2.map((l) => /^Loaded image ID: (\S+)/.exec(l)?.[1]).find((x) => x !== void 0) ?? "";
-    for (const tag of plan.repoTags) {
+    for (const tag of full.repoTags) {
       const info = await inspectWith(endpoint, client, api, tag);
       if (info === void 0) {
         throw new Error(`docker load reported success but ${tag} is not in the image store (daemon said: ${lines2.join(" | ") || "nothing"})`);
@@ -37992,8 +38528,16 @@ async function loadImage(endpoint, input, log) {
       if (imageId === "") imageId = info.Id;
       loaded.push(tag);
     }
-    if (imageId === "") imageId = plan.imageId;
-    return { loaded, bytesSent, imageId };
+    if (imageId === "") imageId = full.imageId;
+    return {
+      loaded,
+      bytesSent: sent.bytes,
+      imageBytes: full.size,
+      layers,
+      layersSkipped: plan.layersSkipped,
+      resentFull,
+      imageId
+    };
   } finally {
     await client.destroy().catch(() => void 0);
   }
@@ -38106,7 +38650,7 @@ __name(compareCodePoints, "compareCodePoints");
 
 // src/tar/writer.ts
 import { createReadStream as createReadStream5, createWriteStream as createWriteStream2 } from "node:fs";
-import { rename as rename4, rm as rm2, stat as stat4 } from "node:fs/promises";
+import { rename as rename4, rm as rm2, stat as stat5 } from "node:fs/promises";
 import { once as once2 } from "node:events";
 import { randomBytes as randomBytes2 } from "node:crypto";
 import { dirname as dirname5, basename, join as join7 } from "node:path";
@@ -38252,20 +38796,20 @@ __name(archiveTrailer, "archiveTrailer");
 
 // src/tar/gzip.ts
 import { Transform as Transform2 } from "node:stream";
-import { createGzip, constants } from "node:zlib";
+import { createGzip, constants as constants2 } from "node:zlib";
 var OS_OFFSET = 9;
-var OS_UNKNOWN = 255;
+var OS_UNKNOWN2 = 255;
 function deterministicGzip(level = 6) {
   if (!Number.isInteger(level) || level < 0 || level > 9) {
     throw new Error(`gzip: compression level must be 0-9, got ${level}`);
   }
-  const gzip = createGzip({ level, memLevel: 8, strategy: constants.Z_DEFAULT_STRATEGY });
+  const gzip = createGzip({ level, memLevel: 8, strategy: constants2.Z_DEFAULT_STRATEGY });
   let offset = 0;
   const fixHeader = new Transform2({
     transform(chunk, _enc, cb) {
       if (offset <= OS_OFFSET && offset + chunk.length > OS_OFFSET) {
         chunk = Buffer.from(chunk);
-        chunk[OS_OFFSET - offset] = OS_UNKNOWN;
+        chunk[OS_OFFSET - offset] = OS_UNKNOWN2;
       }
       offset += chunk.length;
       cb(null, chunk);
@@ -38426,7 +38970,7 @@ var TarWriter = class _TarWriter {
     if (src && "file" in src) {
       let size;
       try {
-        const s = await stat4(src.file);
+        const s = await stat5(src.file);
         if (!s.isFile()) throw new Error("not a regular file");
         size = s.size;
       } catch (err) {
@@ -39678,7 +40222,7 @@ var mtreeMutateRule = {
 // src/tar/cache.ts
 import { createHash as createHash4 } from "node:crypto";
 import { createReadStream as createReadStream6 } from "node:fs";
-import { copyFile as copyFile2, link as link2, mkdir as mkdir6, rename as rename5, rm as rm3, stat as stat5 } from "node:fs/promises";
+import { copyFile as copyFile2, link as link2, mkdir as mkdir6, rename as rename5, rm as rm3, stat as stat6 } from "node:fs/promises";
 import { dirname as dirname7, join as join9 } from "node:path";
 async function fileDigest(path) {
   const h = createHash4("sha256");
@@ -39720,7 +40264,7 @@ async function place(cached, dest) {
 __name(place, "place");
 async function withTarCache(cacheDir, key, dest, write) {
   const cached = join9(cacheDir, key);
-  const hit = await stat5(cached).then((s) => s.isFile(), () => false);
+  const hit = await stat6(cached).then((s) => s.isFile(), () => false);
   if (hit) {
     await place(cached, dest);
     return "hit";
@@ -40148,7 +40692,7 @@ import { createReadStream as createReadStream7, createWriteStream as createWrite
 import { mkdir as mkdir9, rename as rename6, rm as rm4 } from "node:fs/promises";
 import { dirname as dirname10, join as join13 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
-import * as zlib2 from "node:zlib";
+import * as zlib3 from "node:zlib";
 var EXTENSIONS = { none: ".tar", gzip: ".tar.gz", zstd: ".tar.zst" };
 var UNSUPPORTED_COMPRESSION = /* @__PURE__ */ new Set(["bzip2", "compress", "lrzip", "lz4", "lzma", "lzop", "xz"]);
 var IGNORED_FLAGS = /* @__PURE__ */ new Set([
@@ -40454,15 +40998,15 @@ function prefixed(prefix, f) {
 }
 __name(prefixed, "prefixed");
 async function zstdFile(src, dest) {
-  if (typeof zlib2.createZstdCompress !== "function") {
+  if (typeof zlib3.createZstdCompress !== "function") {
     throw new Error('compress = "zstd" needs a Node.js with zstd support (>= 22.15)');
   }
   const tmp = `${dest}.${process.pid}.zst.tmp`;
   try {
     await pipeline3(
       createReadStream7(src),
-      zlib2.createZstdCompress({
-        params: { [zlib2.constants.ZSTD_c_compressionLevel]: 3, [zlib2.constants.ZSTD_c_checksumFlag]: 1 }
+      zlib3.createZstdCompress({
+        params: { [zlib3.constants.ZSTD_c_compressionLevel]: 3, [zlib3.constants.ZSTD_c_checksumFlag]: 1 }
       }),
       createWriteStream3(tmp)
     );
@@ -40703,8 +41247,15 @@ var ociPullRule = {
       );
     }
     const client = ctx.registries.client(ref.registry);
-    const resolved = await resolveImage(client, ref.repository, digest ?? tag ?? "latest", want, { store: ctx.store, fetchLayers: true });
+    const resolved = await resolveImage(client, ref.repository, digest ?? tag ?? "latest", want, { store: ctx.store });
     const source = { registry: ref.registry, repository: ref.repository };
+    for (const l of resolved.layers) {
+      ctx.store.addRemote(l.digest, {
+        size: l.size,
+        from: `${ref.registry}/${ref.repository}`,
+        fetch: /* @__PURE__ */ __name(() => client.getBlob(ref.repository, l.digest, ctx.store, l.size).then(() => void 0), "fetch")
+      });
+    }
     const layerSources = new Map(resolved.layers.map((l) => [l.digest, source]));
     const platform = { os: resolved.config.os, architecture: resolved.config.architecture };
     if (resolved.config.variant) platform.variant = resolved.config.variant;
@@ -41028,7 +41579,8 @@ var Engine = class {
       log: this.#opts.log,
       env: this.#opts.env,
       stamp: this.#opts.stamp ?? { enabled: false, values: {} },
-      metadata: this.#opts.metadata ?? NO_METADATA
+      metadata: this.#opts.metadata ?? NO_METADATA,
+      layerCompression: this.#opts.layerCompression ?? DEFAULT_LAYER_COMPRESSION
     };
     try {
       return await this.#limit.run(async () => {
@@ -46594,13 +47146,19 @@ async function pushArtifact(pool, store, artifact, destinations, log, options = 
         if (src.registry === d.registry && src.repository !== d.repository) mountFrom.set(digest, src.repository);
       }
     }
-    const result = await pushImage(pool.client(d.registry), store, d.repository, artifact.descriptor, [], { mountFrom, log });
+    const remoteSource = /* @__PURE__ */ new Map();
+    for (const img of images) {
+      for (const [digest, src] of img.layerSources) {
+        if (!await store.has(digest)) remoteSource.set(digest, { client: pool.client(src.registry), repository: src.repository });
+      }
+    }
+    const result = await pushImage(pool.client(d.registry), store, d.repository, artifact.descriptor, [], { mountFrom, remoteSource, log });
     stats.uploaded += result.uploaded;
     stats.skipped += result.skipped;
     stats.mounted += result.mounted;
     stats.bytesUploaded += result.bytesUploaded;
     log(
-      `${d.registry}/${d.repository}@${result.digest}: ${result.uploaded} blob(s) uploaded (${result.bytesUploaded} bytes), ${result.skipped} skipped (already there), ${result.mounted} mounted`
+      `${d.registry}/${d.repository}@${result.digest}: ${result.uploaded} blob(s) uploaded (${result.bytesUploaded} bytes), ${result.skipped} skipped (already there), ${result.mounted} mounted${result.copied ? `, ${result.copied} copied from the base's registry` : ""}`
     );
   }
   const referrers = [];
@@ -47682,11 +48240,16 @@ var RegistryClient = class {
     }
     return { mediaType: baseMediaType(res.header("content-type")), digest, size: Number(len2) };
   }
-  /** Puts a manifest under a tag or its digest; checks the registry agrees on the digest. */
+  /**
+   * Puts a manifest under a tag or its digest; checks the registry agrees on the digest. We only
+   * put a manifest after what it references is pushed, so MANIFEST_BLOB_UNKNOWN means a registry
+   * that is not yet consistent (another client pushing the same content at the same moment, an
+   * eventually consistent storage backend): it is tried again a few times, briefly.
+   */
   async putManifest(repo, ref, bytes2, mediaType) {
     const digest = sha256(bytes2);
     if (isDigest(ref) && ref !== digest) throw new Error(`manifest put as ${ref} has digest ${digest}`);
-    const res = await this.#call({
+    const put = /* @__PURE__ */ __name(() => this.#call({
       method: "PUT",
       url: `/v2/${repo}/manifests/${ref}`,
       repo,
@@ -47694,7 +48257,18 @@ var RegistryClient = class {
       headers: { "content-type": mediaType },
       body: bytes2,
       ok: [200, 201, 202, 204]
-    });
+    }), "put");
+    let res;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        res = await put();
+        break;
+      } catch (err) {
+        const unknown = err instanceof RegistryError && err.status === 400 && err.errors.some((e) => e.code === "MANIFEST_BLOB_UNKNOWN");
+        if (!unknown || attempt >= 4) throw err;
+        await sleep2(100 * 2 ** attempt);
+      }
+    }
     await res.dump();
     const theirs = res.header("docker-content-digest");
     if (theirs !== void 0 && theirs !== digest) {
@@ -48169,7 +48743,7 @@ var EMPTY_CONFIG = {
 async function goBinaries(store, image) {
   const byPath = /* @__PURE__ */ new Map();
   for (const l of image.manifest.layers) {
-    if (!await store.has(l.digest)) continue;
+    if (image.layerSources.has(l.digest)) continue;
     for (const f of await scanLayerCached(l.digest, store.path(l.digest))) {
       const slash = f.path.lastIndexOf("/");
       const base = f.path.slice(slash + 1);
@@ -48302,7 +48876,8 @@ async function runPipeline(opts) {
     registries,
     sourceDateEpoch,
     stamp: { enabled: opts.stamp ?? false, values: await stampValues(env, { cwd: root }) },
-    metadata: opts.metadata
+    metadata: opts.metadata,
+    layerCompression: opts.layerCompression
   });
   try {
     const nodes = await group("Analysing BUILD targets", async () => {
@@ -48313,6 +48888,9 @@ async function runPipeline(opts) {
       opts.log.info(`${out.length} target(s): ${out.map((n) => n.node.label.toString()).join(" ")}`);
       return out;
     });
+    store.shallow = nodes.every(
+      (n) => n.runnable && (n.node.target?.kind === "oci_push" && opts.push !== false || n.node.target?.kind === "oci_load" && opts.load)
+    );
     await mkdir13(outputDir, { recursive: true });
     await writeFile7(join23(outputDir, ".gitignore"), "*\n");
     const started = Date.now();
@@ -48377,14 +48955,20 @@ async function runPipeline(opts) {
           `Loading ${label} into Docker at ${describeDockerEndpoint(endpoint)}`,
           () => loadImage(
             endpoint,
-            { blobPath: /* @__PURE__ */ __name((d) => store.path(d), "blobPath"), manifest: image.descriptor, manifestJson: image.manifest, repoTags: run3.repoTags },
+            {
+              blobPath: /* @__PURE__ */ __name((d) => store.path(d), "blobPath"),
+              manifest: image.descriptor,
+              manifestJson: image.manifest,
+              repoTags: run3.repoTags,
+              fetchBlob: /* @__PURE__ */ __name((d) => store.ensure(d), "fetchBlob")
+            },
             (line) => opts.log.info(line)
           )
         );
         describeArtifact(report, image);
         report.action = "loaded";
         report.tags = result.loaded;
-        opts.log.info(`${label}: loaded ${result.loaded.join(", ")} (${result.bytesSent} bytes sent)`);
+        opts.log.info(`${label}: loaded ${result.loaded.join(", ")}: ${formatLoadSummary(result)}`);
       } else {
         const planned = planDestinations(label, run3, { repository: opts.repository, tags: opts.tags ?? [] });
         const destinations = opts.pushByDigest ? planned.map((d) => ({ ...d, tags: [] })) : planned;
@@ -48627,6 +49211,27 @@ function parseAnnotations(text) {
   return { manifest, index };
 }
 __name(parseAnnotations, "parseAnnotations");
+function parseCompression(formatName, formatText, levelName, levelText) {
+  const f = formatText.trim().toLowerCase();
+  const format = f === "" ? "gzip" : f;
+  if (format !== "gzip" && format !== "zstd" && format !== "none") {
+    throw new Error(`${formatName}: expected gzip, zstd or none, got "${formatText}"`);
+  }
+  const l = levelText.trim();
+  if (format === "none") {
+    if (l !== "") throw new Error(`${levelName}: a level needs ${formatName} gzip or zstd`);
+    return { format, level: 0 };
+  }
+  if (l === "") return { format, level: defaultLevel(format) };
+  if (!/^\d+$/.test(l)) throw new Error(`${levelName}: expected a whole number, got "${levelText}"`);
+  try {
+    validateLevel(format, Number(l));
+  } catch (err) {
+    throw new Error(`${levelName}: ${err.message}`);
+  }
+  return { format, level: Number(l) };
+}
+__name(parseCompression, "parseCompression");
 
 // src/cli.ts
 var USAGE = `usage: oci-build <command> [options] <target>...
@@ -48647,6 +49252,9 @@ options:
   --stamp               stamp targets with stamp = -1 (git commit, tag, time), like bazel --stamp
   --label K=V           add a label to every image config (repeatable)
   --annotation [index:|manifest:]K=V   add an annotation to every manifest or index (repeatable)
+  --compression C       compress layers given as uncompressed tars with C: gzip (default), zstd,
+                        or none (as they are, like rules_oci)
+  --compression-level N gzip 0-9 (default 1) or zstd 1-19 (default 3)
   --no-sbom             no SPDX SBOM in the layouts and no SBOM referrer pushed
   --verify-reproducible first build the targets twice (separate stores, fresh Go build cache) and
                         fail, naming each differing blob, if any digest differs
@@ -48676,6 +49284,8 @@ async function main(argv) {
       annotation: { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
       "no-sbom": { type: "boolean" },
+      compression: { type: "string" },
+      "compression-level": { type: "string" },
       "verify-reproducible": { type: "boolean" }
     }
   });
@@ -48724,7 +49334,8 @@ ${USAGE}
 `);
       return fn();
     }, "group"),
-    sbom: !values["no-sbom"]
+    sbom: !values["no-sbom"],
+    layerCompression: parseCompression("--compression", values.compression ?? "", "--compression-level", values["compression-level"] ?? "")
   };
   if (values["verify-reproducible"]) await verifyReproducible(pipelineOptions);
   const result = await runPipeline(pipelineOptions);
