@@ -3,10 +3,11 @@
 // OCI blob store keyed by OS, the base-image declarations (MODULE.bazel, WORKSPACE) and the run.
 // Restored in the main step, saved in the post step only when something changed. Caching is a
 // convenience: every failure is a warning, never a failed step.
+import { LAYER_CONTENT_CACHE } from './oci/layer.ts';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import * as cache from '@actions/cache';
@@ -135,7 +136,7 @@ async function goCacheDirs(env: NodeJS.ProcessEnv): Promise<{ gocache: string; g
  * - `go-build` (GOCACHE) and `go-mod` (GOMODCACHE): `oci-build-<cache>-<os>-<arch>-<go version>-<hash of every go.sum>`,
  *   restoring the newest entry for the same OS, arch and Go version when go.sum changed;
  *   `go-mod` only when the workspace has a go.sum (otherwise there is nothing to download).
- * - `blobs` (`<storeDir>/blobs`): `oci-build-blobs-<os>-<hash of MODULE.bazel, *.MODULE.bazel, WORKSPACE>-<run id>-<attempt>`,
+ * - `blobs` (`<storeDir>/blobs` and the layer-digest cache): `oci-build-blobs-<os>-<hash of MODULE.bazel, *.MODULE.bazel, WORKSPACE>-<run id>-<attempt>`,
  *   restoring the newest entry for the same base-image declarations, so each run can save what it added.
  * A `go env` failure only drops the Go caches (with a warning through `opts.warning`).
  */
@@ -179,7 +180,9 @@ export async function planCaches(opts: {
   const baseHash = await hashFiles(root, [...rootModuleFiles, ...included]);
   const blobsPrefix = `${KEY_PREFIX}-blobs-${os}-${baseHash}-`;
   const run = `${opts.env.GITHUB_RUN_ID || 'local'}-${opts.env.GITHUB_RUN_ATTEMPT || '1'}`;
-  plans.push({ name: 'blobs', paths: [join(storeDir, 'blobs')], primaryKey: `${blobsPrefix}${run}`, restoreKeys: [blobsPrefix] });
+  // The layer-digest cache (tar content → compressed blob) goes with the blobs it names, so an
+  // unchanged layer is not compressed again on the next runner.
+  plans.push({ name: 'blobs', paths: [join(storeDir, 'blobs'), join(storeDir, LAYER_CONTENT_CACHE)], primaryKey: `${blobsPrefix}${run}`, restoreKeys: [blobsPrefix] });
   return plans;
 }
 
@@ -302,11 +305,15 @@ export async function saveCaches(io: CacheIO): Promise<void> {
 }
 
 async function saveOne(entry: StateEntry, io: CacheIO): Promise<void> {
-  const missing = entry.paths.filter((p) => !existsSync(p));
-  if (missing.length > 0) {
-    io.info(`Cache ${entry.name}: not saved: ${missing.join(', ')} does not exist`);
+  // The first path is the cache's substance; later ones (the layer-digest cache) go along, made
+  // empty when absent: the cache service keys entries on the exact list of paths.
+  const [main, ...extra] = entry.paths;
+  if (main === undefined || !existsSync(main)) {
+    io.info(`Cache ${entry.name}: not saved: ${main ?? '(no path)'} does not exist`);
     return;
   }
+  for (const p of extra) await mkdir(p, { recursive: true });
+  const paths = entry.paths;
   if (entry.matchedKey === entry.primaryKey) {
     io.info(`Cache ${entry.name}: hit on the primary key ${entry.primaryKey}; not saving`);
     return;
@@ -318,7 +325,7 @@ async function saveOne(entry: StateEntry, io: CacheIO): Promise<void> {
       return;
     }
   }
-  const id = await io.saveCache(entry.paths, entry.primaryKey);
+  const id = await io.saveCache(paths, entry.primaryKey);
   // -1: the library has already said why (a warning for a failure, a notice when another job of
   // the run reserved the same key first, as matrix jobs do), so this is only a notice.
   if (id === -1) io.info(`Cache ${entry.name}: not saved under ${entry.primaryKey} (the cache service did not accept it: another job may be saving the same key; details in the debug log)`);

@@ -119,7 +119,7 @@ test('cache keys: Go caches by OS, arch, Go version and go.sum; the blob store b
   const p = byName(plans);
   assert.deepEqual(p['go-build']?.paths, [f.gocache]);
   assert.deepEqual(p['go-mod']?.paths, [f.gomodcache]);
-  assert.deepEqual(p.blobs?.paths, [join(f.store, 'blobs')]);
+  assert.deepEqual(p.blobs?.paths, [join(f.store, 'blobs'), join(f.store, 'cache', 'layer-digests')]);
   assert.match(p['go-build']?.primaryKey ?? '', /^oci-build-go-build-Linux-X64-go1\.26\.8-[0-9a-f]{64}$/);
   assert.match(p['go-mod']?.primaryKey ?? '', /^oci-build-go-mod-Linux-X64-go1\.26\.8-[0-9a-f]{64}$/);
   assert.match(p.blobs?.primaryKey ?? '', /^oci-build-blobs-Linux-[0-9a-f]{64}-100-1$/);
@@ -578,6 +578,8 @@ test('round trip through a local cache v2 service: run 1 saves all three, run 2 
   assert.equal(main1.code, 0);
   assert.ok(lines(main1.stdout).includes('MATCHED {}'), main1.stdout);
   populate(f);
+  mkdirSync(join(f.store, 'cache', 'layer-digests'), { recursive: true });
+  writeFileSync(join(f.store, 'cache', 'layer-digests', 'k.json'), '{"layer":"remembered"}');
   const post1 = await postStep(f, run1, main1.stateFile);
   assert.equal(post1.code, 0, post1.stderr);
   assert.deepEqual(lines(post1.stdout).filter((l) => /^::(warning|error)::/.test(l)), [], post1.stdout);
@@ -599,6 +601,7 @@ test('round trip through a local cache v2 service: run 1 saves all three, run 2 
   assert.equal(readFileSync(join(f.gocache, '00', 'entry-a'), 'utf8'), 'compiled');
   assert.equal(readFileSync(join(f.gomodcache, 'example.com', 'dep@v1.0.0', 'dep.go'), 'utf8'), 'package dep\n');
   assert.equal(readFileSync(join(f.store, 'blobs', 'sha256', 'a1'.padEnd(64, '0')), 'utf8'), 'blob a1');
+  assert.equal(readFileSync(join(f.store, 'cache', 'layer-digests', 'k.json'), 'utf8'), '{"layer":"remembered"}', 'layer digests travel with the blobs');
 
   // The build adds a layer: post saves only the blob store, under run 2's key.
   addBlobs(f, ['c3']);

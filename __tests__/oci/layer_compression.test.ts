@@ -91,7 +91,7 @@ test('the layer cache keys on the compression setting', async () => {
   const nine = await addLayerCached(store, tar, 'oci', { format: 'gzip', level: 9 });
   assert.notEqual(one.descriptor.digest, nine.descriptor.digest);
   assert.equal(one.diffId, nine.diffId);
-  assert.deepEqual(await addLayerCached(store, tar, 'oci', { format: 'gzip', level: 1 }), one);
+  assert.deepEqual(await addLayerCached(store, tar, 'oci', { format: 'gzip', level: 1 }), { ...one, cached: 'identity' });
 });
 
 test('compression inputs: defaults, and one-line errors naming the input', () => {

@@ -107,28 +107,72 @@ async function compressLayer(store: BlobStore, tarPath: string, family: MediaTyp
   };
 }
 
-/**
- * addLayer, remembered by the tar file's identity (device, inode, size, mtime): a layer that an
- * earlier build stored — pkg_tar's cache hands back the same file — is not read again. The
- * blob must still be in the store.
- */
-export async function addLayerCached(store: BlobStore, tarPath: string, family: MediaTypeFamily, setting: LayerCompressionSetting = AS_IS): Promise<LayerResult> {
-  const st = await stat(tarPath).catch((err: unknown) => {
-    throw new Error(`layer: ${(err as Error).message}`);
-  });
-  const key = createHash('sha256').update(`layer/v2\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}\0${family}\0${setting.format}:${setting.level}`).digest('hex');
-  const file = join(store.root, 'cache', 'layers', `${key}.json`);
+/** Where layer results are remembered by the tar's content (saved with the blobs by the action's cache). */
+export const LAYER_CONTENT_CACHE = join('cache', 'layer-digests');
+
+async function readCached(store: BlobStore, file: string): Promise<LayerResult | undefined> {
   try {
     const cached = JSON.parse(await readFile(file, 'utf8')) as LayerResult;
     const blob = await store.has(cached.descriptor.digest);
     if (blob && blob.size === cached.descriptor.size) return cached;
   } catch {
-    // Not cached yet (or unreadable): compute it.
+    // Not cached yet (or unreadable).
   }
-  const result = await addLayer(store, tarPath, family, setting);
+  return undefined;
+}
+
+async function writeCached(file: string, result: LayerResult): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   await writeFile(tmp, JSON.stringify(result));
   await rename(tmp, file);
+}
+
+async function fileSha256(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+export type CachedLayerResult = LayerResult & { cached?: 'identity' | 'content' };
+
+function identityFile(store: BlobStore, st: { dev: number; ino: number; size: number; mtimeMs: number }, spec: string): string {
+  const key = createHash('sha256').update(`layer/v2\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}\0${spec}`).digest('hex');
+  return join(store.root, 'cache', 'layers', `${key}.json`);
+}
+
+/** The layer an earlier build made from this very file (same identity and settings), if any: a cheap check. */
+export async function layerByIdentity(store: BlobStore, tarPath: string, family: MediaTypeFamily, setting: LayerCompressionSetting = AS_IS): Promise<LayerResult | undefined> {
+  const st = await stat(tarPath).catch(() => undefined);
+  if (!st) return undefined;
+  return readCached(store, identityFile(store, st, `${family}\0${setting.format}:${setting.level}`));
+}
+
+/**
+ * addLayer, remembered twice. By the tar file's identity (device, inode, size, mtime): a layer
+ * that an earlier build stored — pkg_tar's cache hands back the same file — is not read again.
+ * And by the tar's content (sha256 of its bytes, with the family and compression setting): on a
+ * fresh runner whose blob store came from the cache, an unchanged layer is hashed but never
+ * compressed again. Either way the blob must still be in the store.
+ */
+export async function addLayerCached(store: BlobStore, tarPath: string, family: MediaTypeFamily, setting: LayerCompressionSetting = AS_IS): Promise<CachedLayerResult> {
+  const st = await stat(tarPath).catch((err: unknown) => {
+    throw new Error(`layer: ${(err as Error).message}`);
+  });
+  const spec = `${family}\0${setting.format}:${setting.level}`;
+  const byIdentity = identityFile(store, st, spec);
+  const hit = await readCached(store, byIdentity);
+  if (hit) return { ...hit, cached: 'identity' };
+
+  const content = createHash('sha256').update(`layer-content/v1\0${await fileSha256(tarPath)}\0${spec}`).digest('hex');
+  const byContent = join(store.root, LAYER_CONTENT_CACHE, `${content}.json`);
+  const known = await readCached(store, byContent);
+  if (known) {
+    await writeCached(byIdentity, known);
+    return { ...known, cached: 'content' };
+  }
+  const result = await addLayer(store, tarPath, family, setting);
+  await writeCached(byContent, result);
+  await writeCached(byIdentity, result);
   return result;
 }
