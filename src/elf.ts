@@ -4,7 +4,11 @@
 // extracted and no file is buffered whole.
 import { readTarMembers, type ArchiveMember } from './tar/reader.ts';
 import { BuildInfoFinder, type GoBuildInfo } from './sbom/buildinfo.ts';
-import type { Platform } from './oci/types.ts';
+import type { Digest, Platform } from './oci/types.ts';
+import type { BlobStore } from './oci/blobstore.ts';
+import { digestHex } from './oci/digest.ts';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 
@@ -97,16 +101,48 @@ export async function scanLayer(tarPath: string): Promise<LayerFile[]> {
   return out;
 }
 
-/** Layer scans by layer digest: the image rule's checks and the SBOM share one read. */
+/**
+ * Layer scans by layer digest: the image rule's checks and the SBOM share one read, and a later
+ * run (a `run` after a `build`, a warm push) reads the result from the store's cache instead of
+ * the layer. `tarPath` may be the blob or the tar it was made from (the same uncompressed bytes).
+ */
 const scans = new Map<string, Promise<LayerFile[]>>();
-export function scanLayerCached(key: string, tarPath: string): Promise<LayerFile[]> {
-  let p = scans.get(key);
+
+function scanFile(store: BlobStore, digest: Digest): string {
+  return join(store.root, 'cache', 'layer-scans', `${digestHex(digest)}.json`);
+}
+
+export function scanLayerCached(store: BlobStore, digest: Digest, tarPath: string): Promise<LayerFile[]> {
+  let p = scans.get(digest);
   if (!p) {
-    p = scanLayer(tarPath);
-    scans.set(key, p);
-    p.catch(() => scans.delete(key));
+    p = (async () => {
+      try {
+        return JSON.parse(await readFile(scanFile(store, digest), 'utf8')) as LayerFile[];
+      } catch {
+        const files = await scanLayer(tarPath);
+        await saveScan(store, digest, files);
+        return files;
+      }
+    })();
+    scans.set(digest, p);
+    p.catch(() => scans.delete(digest));
   }
   return p;
+}
+
+async function saveScan(store: BlobStore, digest: Digest, files: LayerFile[]): Promise<void> {
+  const file = scanFile(store, digest);
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await writeFile(tmp, JSON.stringify(files));
+  await rename(tmp, file);
+}
+
+/** Records a scan made before the layer's digest was known (while it was being compressed). */
+export async function rememberScan(store: BlobStore, digest: Digest, files: LayerFile[]): Promise<void> {
+  if (scans.has(digest)) return;
+  scans.set(digest, Promise.resolve(files));
+  await saveScan(store, digest, files);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { addLayerCached } from '../oci/layer.ts';
+import { addLayerCached, layerByIdentity } from '../oci/layer.ts';
 import { buildImage, readImage, EPOCH, type BaseImage } from '../oci/image.ts';
 import { writeLayout } from '../oci/layout.ts';
 import { formatPlatform } from '../oci/platform.ts';
@@ -10,7 +10,7 @@ import { COMMON_ATTRS } from './schema.ts';
 import type { RuleDef } from './rule.ts';
 import type { BlobSource, BuiltImage } from './provider.ts';
 import type { Digest, Platform } from '../oci/types.ts';
-import { checkElfPlatform, scanLayerCached, type LayerFile } from '../elf.ts';
+import { checkElfPlatform, rememberScan, scanLayer, scanLayerCached, type LayerFile } from '../elf.ts';
 import { lintOwnership } from '../lint/ownership.ts';
 
 const warnedZstd = new Set<string>();
@@ -83,14 +83,26 @@ export const ociImageRule: RuleDef = {
     }
     // Every layer at once: the compressor spreads each over the cores, and a large layer does
     // not hold back the small ones.
-    const layers = await Promise.all(ctx.files('tars').map((f) => addLayerCached(ctx.store, f.path, family, setting)));
+    // The ELF / ownership scan reads the source tar while the layer is compressed (an uncompressed
+    // tar is cheap to read; the blob would have to be inflated), unless an earlier build of this
+    // very file left both results in the store.
+    const scanned = await Promise.all(
+      ctx.files('tars').map(async (f) => {
+        const known = await layerByIdentity(ctx.store, f.path, family, setting);
+        if (known) return { layer: known, files: await scanLayerCached(ctx.store, known.descriptor.digest, f.path) };
+        const [layer, files] = await Promise.all([addLayerCached(ctx.store, f.path, family, setting), scanLayer(f.path)]);
+        await rememberScan(ctx.store, layer.descriptor.digest, files);
+        return { layer, files };
+      }),
+    );
+    const layers = scanned.map((x) => x.layer);
     // Before assembling: every ELF file in our layers must fit the image's platform, and files a
     // non-root user needs must be usable by it (a warning). A base's layers are the base's business.
     const imagePlatform: Platform = base
       ? { os: base.config.os, architecture: base.config.architecture, ...(base.config.variant ? { variant: base.config.variant } : {}) }
       : { os: a.string('os') ?? '', architecture: a.string('architecture') ?? '', ...(a.string('variant') ? { variant: a.string('variant') } : {}) };
     const ours: LayerFile[] = [];
-    for (const l of layers) ours.push(...(await scanLayerCached(l.descriptor.digest, ctx.store.path(l.descriptor.digest))));
+    for (const x of scanned) ours.push(...x.files);
     const label = ctx.target.label.toString();
     checkElfPlatform(label, imagePlatform, ours);
     const volumes = await listValue(ctx, a, 'volumes');

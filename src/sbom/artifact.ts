@@ -34,7 +34,7 @@ export async function goBinaries(store: BlobStore, image: BuiltImage): Promise<S
   const byPath = new Map<string, SbomBinary | undefined>();
   for (const l of image.manifest.layers) {
     if (image.layerSources.has(l.digest)) continue;
-    for (const f of await scanLayerCached(l.digest, store.path(l.digest))) {
+    for (const f of await scanLayerCached(store, l.digest, store.path(l.digest))) {
       // A later layer's file replaces an earlier one at the same path; a whiteout removes it.
       const slash = f.path.lastIndexOf('/');
       const base = f.path.slice(slash + 1);
