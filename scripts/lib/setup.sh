@@ -12,6 +12,8 @@ ensure_debian_packages() {
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
   command -v bsdtar >/dev/null 2>&1 || missing+=(libarchive-tools)
+  command -v zstd >/dev/null 2>&1 || missing+=(zstd)
+  command -v gzip >/dev/null 2>&1 || missing+=(gzip)
   if ((${#missing[@]} == 0)); then return 0; fi
   if [ "$(id -u)" != 0 ]; then
     echo "missing packages: ${missing[*]} (run as root, or install them with apt-get)" >&2
