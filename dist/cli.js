@@ -21840,8 +21840,8 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile8, readFile: readFile13, mkdir: mkdir14 } = __require("node:fs/promises");
-    var { dirname: dirname13, resolve: resolve4 } = __require("node:path");
+    var { writeFile: writeFile9, readFile: readFile14, mkdir: mkdir15 } = __require("node:fs/promises");
+    var { dirname: dirname14, resolve: resolve4 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors2();
     var { setHeader } = require_util();
@@ -22067,7 +22067,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         try {
-          const data = await readFile13(resolve4(path), "utf8");
+          const data = await readFile14(resolve4(path), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -22097,12 +22097,12 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         const resolvedPath = resolve4(path);
-        await mkdir14(dirname13(resolvedPath), { recursive: true });
+        await mkdir15(dirname14(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
           snapshot
         }));
-        await writeFile8(resolvedPath, JSON.stringify(data, null, 2), { flush: true });
+        await writeFile9(resolvedPath, JSON.stringify(data, null, 2), { flush: true });
       }
       /**
        * Clears all recorded snapshots
@@ -35295,8 +35295,8 @@ ${captureLines}` : capture.stack;
 import { parseArgs } from "node:util";
 
 // src/pipeline.ts
-import { mkdir as mkdir13, readFile as readFile12, writeFile as writeFile7 } from "node:fs/promises";
-import { join as join23, relative as relative3, resolve as resolve3, sep as sep3 } from "node:path";
+import { mkdir as mkdir14, readFile as readFile13, writeFile as writeFile8 } from "node:fs/promises";
+import { join as join24, relative as relative3, resolve as resolve3, sep as sep3 } from "node:path";
 
 // src/oci/blobstore.ts
 import { createReadStream, createWriteStream } from "node:fs";
@@ -36411,30 +36411,66 @@ async function compressLayer(store, tarPath, family, format, level) {
   };
 }
 __name(compressLayer, "compressLayer");
-async function addLayerCached(store, tarPath, family, setting = AS_IS) {
-  const st = await stat2(tarPath).catch((err) => {
-    throw new Error(`layer: ${err.message}`);
-  });
-  const key = createHash2("sha256").update(`layer/v2\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}\0${family}\0${setting.format}:${setting.level}`).digest("hex");
-  const file = join3(store.root, "cache", "layers", `${key}.json`);
+var LAYER_CONTENT_CACHE = join3("cache", "layer-digests");
+async function readCached(store, file) {
   try {
     const cached = JSON.parse(await readFile2(file, "utf8"));
     const blob = await store.has(cached.descriptor.digest);
     if (blob && blob.size === cached.descriptor.size) return cached;
   } catch {
   }
-  const result = await addLayer(store, tarPath, family, setting);
+  return void 0;
+}
+__name(readCached, "readCached");
+async function writeCached(file, result) {
   await mkdir3(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   await writeFile3(tmp, JSON.stringify(result));
   await rename3(tmp, file);
+}
+__name(writeCached, "writeCached");
+async function fileSha256(path) {
+  const h = createHash2("sha256");
+  for await (const chunk of createReadStream3(path, { highWaterMark: 1024 * 1024 })) h.update(chunk);
+  return h.digest("hex");
+}
+__name(fileSha256, "fileSha256");
+function identityFile(store, st, spec) {
+  const key = createHash2("sha256").update(`layer/v2\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}\0${spec}`).digest("hex");
+  return join3(store.root, "cache", "layers", `${key}.json`);
+}
+__name(identityFile, "identityFile");
+async function layerByIdentity(store, tarPath, family, setting = AS_IS) {
+  const st = await stat2(tarPath).catch(() => void 0);
+  if (!st) return void 0;
+  return readCached(store, identityFile(store, st, `${family}\0${setting.format}:${setting.level}`));
+}
+__name(layerByIdentity, "layerByIdentity");
+async function addLayerCached(store, tarPath, family, setting = AS_IS) {
+  const st = await stat2(tarPath).catch((err) => {
+    throw new Error(`layer: ${err.message}`);
+  });
+  const spec = `${family}\0${setting.format}:${setting.level}`;
+  const byIdentity = identityFile(store, st, spec);
+  const hit = await readCached(store, byIdentity);
+  if (hit) return { ...hit, cached: "identity" };
+  const content = createHash2("sha256").update(`layer-content/v1\0${await fileSha256(tarPath)}\0${spec}`).digest("hex");
+  const byContent = join3(store.root, LAYER_CONTENT_CACHE, `${content}.json`);
+  const known = await readCached(store, byContent);
+  if (known) {
+    await writeCached(byIdentity, known);
+    return { ...known, cached: "content" };
+  }
+  const result = await addLayer(store, tarPath, family, setting);
+  await writeCached(byContent, result);
+  await writeCached(byIdentity, result);
   return result;
 }
 __name(addLayerCached, "addLayerCached");
 
 // src/engine/engine.ts
-import { mkdir as mkdir11 } from "node:fs/promises";
-import { join as join16 } from "node:path";
+import { mkdir as mkdir12 } from "node:fs/promises";
+import { join as join17 } from "node:path";
 
 // src/workspace/label.ts
 var Label = class {
@@ -37060,7 +37096,7 @@ var ociImageIndexRule = {
 };
 
 // src/rules/oci_image.ts
-import { join as join6 } from "node:path";
+import { join as join7 } from "node:path";
 
 // src/rules/file_values.ts
 import { readFile as readFile3 } from "node:fs/promises";
@@ -37206,6 +37242,8 @@ var BuildInfoFinder = class {
 };
 
 // src/elf.ts
+import { mkdir as mkdir5, readFile as readFile4, rename as rename4, writeFile as writeFile4 } from "node:fs/promises";
+import { dirname as dirname5, join as join6 } from "node:path";
 var ELF_MAGIC = Buffer.from([127, 69, 76, 70]);
 var MACHINES = [
   { arch: "amd64", machine: 62, class: 2, name: "x86-64" },
@@ -37275,16 +37313,42 @@ async function scanLayer(tarPath) {
 }
 __name(scanLayer, "scanLayer");
 var scans = /* @__PURE__ */ new Map();
-function scanLayerCached(key, tarPath) {
-  let p = scans.get(key);
+function scanFile(store, digest) {
+  return join6(store.root, "cache", "layer-scans", `${digestHex(digest)}.json`);
+}
+__name(scanFile, "scanFile");
+function scanLayerCached(store, digest, tarPath) {
+  let p = scans.get(digest);
   if (!p) {
-    p = scanLayer(tarPath);
-    scans.set(key, p);
-    p.catch(() => scans.delete(key));
+    p = (async () => {
+      try {
+        return JSON.parse(await readFile4(scanFile(store, digest), "utf8"));
+      } catch {
+        const files = await scanLayer(tarPath);
+        await saveScan(store, digest, files);
+        return files;
+      }
+    })();
+    scans.set(digest, p);
+    p.catch(() => scans.delete(digest));
   }
   return p;
 }
 __name(scanLayerCached, "scanLayerCached");
+async function saveScan(store, digest, files) {
+  const file = scanFile(store, digest);
+  await mkdir5(dirname5(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await writeFile4(tmp, JSON.stringify(files));
+  await rename4(tmp, file);
+}
+__name(saveScan, "saveScan");
+async function rememberScan(store, digest, files) {
+  if (scans.has(digest)) return;
+  scans.set(digest, Promise.resolve(files));
+  await saveScan(store, digest, files);
+}
+__name(rememberScan, "rememberScan");
 function checkElfPlatform(label, platform, files) {
   for (const f of files) {
     if (!f.elf) continue;
@@ -37411,10 +37475,19 @@ var ociImageRule = {
       }
       setting = { format: "gzip", level: 1 };
     }
-    const layers = await Promise.all(ctx.files("tars").map((f) => addLayerCached(ctx.store, f.path, family, setting)));
+    const scanned = await Promise.all(
+      ctx.files("tars").map(async (f) => {
+        const known = await layerByIdentity(ctx.store, f.path, family, setting);
+        if (known) return { layer: known, files: await scanLayerCached(ctx.store, known.descriptor.digest, f.path) };
+        const [layer, files] = await Promise.all([addLayerCached(ctx.store, f.path, family, setting), scanLayer(f.path)]);
+        await rememberScan(ctx.store, layer.descriptor.digest, files);
+        return { layer, files };
+      })
+    );
+    const layers = scanned.map((x) => x.layer);
     const imagePlatform = base ? { os: base.config.os, architecture: base.config.architecture, ...base.config.variant ? { variant: base.config.variant } : {} } : { os: a.string("os") ?? "", architecture: a.string("architecture") ?? "", ...a.string("variant") ? { variant: a.string("variant") } : {} };
     const ours = [];
-    for (const l of layers) ours.push(...await scanLayerCached(l.descriptor.digest, ctx.store.path(l.descriptor.digest)));
+    for (const x of scanned) ours.push(...x.files);
     const label = ctx.target.label.toString();
     checkElfPlatform(label, imagePlatform, ours);
     const volumes = await listValue(ctx, a, "volumes");
@@ -37443,7 +37516,7 @@ var ociImageRule = {
     });
     const platform = built.manifest.platform;
     if (!platform) throw new Error("internal: built image has no platform");
-    const layoutDir = join6(await ctx.outDir(), ctx.target.label.name);
+    const layoutDir = join7(await ctx.outDir(), ctx.target.label.name);
     await writeLayout(ctx.store, layoutDir, [{ descriptor: built.manifest }]);
     const artifact = {
       kind: "image",
@@ -37469,7 +37542,7 @@ import { Readable as Readable2 } from "node:stream";
 var import_tar_stream2 = __toESM(require_tar_stream(), 1);
 import { createHash as createHash3 } from "node:crypto";
 import { createReadStream as createReadStream4 } from "node:fs";
-import { readFile as readFile4, stat as stat3 } from "node:fs/promises";
+import { readFile as readFile5, stat as stat3 } from "node:fs/promises";
 import { Readable } from "node:stream";
 
 // src/registry/reference.ts
@@ -37724,7 +37797,7 @@ __name(checkDescriptor, "checkDescriptor");
 async function readVerified(what, d, file) {
   let data;
   try {
-    data = await readFile4(file);
+    data = await readFile5(file);
   } catch (err) {
     throw new Error(`${what} ${d.digest}: cannot read blob ${file}: ${err.message}`);
   }
@@ -38587,7 +38660,7 @@ var ociLoadRule = {
 };
 
 // src/rules/pkg_tar.ts
-import { join as join10 } from "node:path";
+import { join as join11 } from "node:path";
 
 // src/tar/pkg_tar.ts
 import { accessSync, constants as fsConstants } from "node:fs";
@@ -38650,10 +38723,10 @@ __name(compareCodePoints, "compareCodePoints");
 
 // src/tar/writer.ts
 import { createReadStream as createReadStream5, createWriteStream as createWriteStream2 } from "node:fs";
-import { rename as rename4, rm as rm2, stat as stat5 } from "node:fs/promises";
+import { rename as rename5, rm as rm2, stat as stat5 } from "node:fs/promises";
 import { once as once2 } from "node:events";
 import { randomBytes as randomBytes2 } from "node:crypto";
-import { dirname as dirname5, basename, join as join7 } from "node:path";
+import { dirname as dirname6, basename, join as join8 } from "node:path";
 import { finished as finished2, pipeline as pipeline2 } from "node:stream/promises";
 
 // src/tar/header.ts
@@ -38841,7 +38914,7 @@ var TarWriter = class _TarWriter {
   constructor(dest, opts) {
     this.dest = dest;
     this.#opts = opts;
-    this.#tmp = join7(dirname5(dest), `.${basename(dest)}.${process.pid}-${randomBytes2(6).toString("hex")}.tmp`);
+    this.#tmp = join8(dirname6(dest), `.${basename(dest)}.${process.pid}-${randomBytes2(6).toString("hex")}.tmp`);
     const file = createWriteStream2(this.#tmp);
     let done;
     if ((opts.compression ?? "none") === "gzip") {
@@ -39046,7 +39119,7 @@ var TarWriter = class _TarWriter {
       await this.#write(archiveTrailer(this.#offset));
       this.#head.end();
       await this.#done;
-      await rename4(this.#tmp, this.dest);
+      await rename5(this.#tmp, this.dest);
     } catch (err) {
       await rm2(this.#tmp, { force: true });
       throw err;
@@ -39292,8 +39365,8 @@ __name(writePkgTar, "writePkgTar");
 
 // src/rules/mtree_spec.ts
 import { lstatSync, readdirSync, realpathSync, statSync as statSync2 } from "node:fs";
-import { mkdir as mkdir5, readFile as readFile5, writeFile as writeFile4 } from "node:fs/promises";
-import { dirname as dirname6, join as join8, posix } from "node:path";
+import { mkdir as mkdir6, readFile as readFile6, writeFile as writeFile5 } from "node:fs/promises";
+import { dirname as dirname7, join as join9, posix } from "node:path";
 
 // src/rules/make_vars.ts
 var BAZEL_BIN_DIR = "bazel-out/k8-fastbuild/bin";
@@ -39847,7 +39920,7 @@ function walkFiles(dir, prefix = "") {
   const out = [];
   const names = readdirSync(dir).sort(compareCodePoints);
   for (const name of names) {
-    const abs = join8(dir, name);
+    const abs = join9(dir, name);
     const rel = prefix ? `${prefix}/${name}` : name;
     const st = statSync2(abs);
     if (st.isDirectory()) out.push(...walkFiles(abs, rel));
@@ -39936,7 +40009,7 @@ function indexInputs(providers) {
       if (!gen.startsWith(d.prefix)) continue;
       const rest = gen.slice(d.prefix.length);
       if (rest.split("/").some((s) => s === ".." || s === "")) continue;
-      const disk = join8(d.disk, rest);
+      const disk = join9(d.disk, rest);
       try {
         if (statSync2(disk).isFile()) return { file: disk };
       } catch {
@@ -40134,9 +40207,9 @@ function mutateOptionsFrom(get) {
 }
 __name(mutateOptionsFrom, "mutateOptionsFrom");
 async function writeOutput(ctx, name, text) {
-  const dest = join8(await ctx.outDir(), name);
-  await mkdir5(dirname6(dest), { recursive: true });
-  await writeFile4(dest, text);
+  const dest = join9(await ctx.outDir(), name);
+  await mkdir6(dirname7(dest), { recursive: true });
+  await writeFile5(dest, text);
   return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
 }
 __name(writeOutput, "writeOutput");
@@ -40157,7 +40230,7 @@ async function readMtreeAttr(ctx, attr) {
   const file = singleFile(ctx, attr);
   let text;
   try {
-    text = await readFile5(file.path, "utf8");
+    text = await readFile6(file.path, "utf8");
   } catch (err) {
     throw new Error(`attribute "${attr}": cannot read ${file.shortPath}: ${err.code ?? err.message}`);
   }
@@ -40222,8 +40295,8 @@ var mtreeMutateRule = {
 // src/tar/cache.ts
 import { createHash as createHash4 } from "node:crypto";
 import { createReadStream as createReadStream6 } from "node:fs";
-import { copyFile as copyFile2, link as link2, mkdir as mkdir6, rename as rename5, rm as rm3, stat as stat6 } from "node:fs/promises";
-import { dirname as dirname7, join as join9 } from "node:path";
+import { copyFile as copyFile2, link as link2, mkdir as mkdir7, rename as rename6, rm as rm3, stat as stat6 } from "node:fs/promises";
+import { dirname as dirname8, join as join10 } from "node:path";
 async function fileDigest(path) {
   const h = createHash4("sha256");
   for await (const chunk of createReadStream6(path)) h.update(chunk);
@@ -40255,26 +40328,26 @@ async function planKey(plan) {
 }
 __name(planKey, "planKey");
 async function place(cached, dest) {
-  await mkdir6(dirname7(dest), { recursive: true });
+  await mkdir7(dirname8(dest), { recursive: true });
   const tmp = `${dest}.${process.pid}.tmp`;
   await rm3(tmp, { force: true });
   await link2(cached, tmp).catch(() => copyFile2(cached, tmp));
-  await rename5(tmp, dest);
+  await rename6(tmp, dest);
 }
 __name(place, "place");
 async function withTarCache(cacheDir, key, dest, write) {
-  const cached = join9(cacheDir, key);
+  const cached = join10(cacheDir, key);
   const hit = await stat6(cached).then((s) => s.isFile(), () => false);
   if (hit) {
     await place(cached, dest);
     return "hit";
   }
   await write();
-  await mkdir6(cacheDir, { recursive: true });
+  await mkdir7(cacheDir, { recursive: true });
   const tmp = `${cached}.${process.pid}.tmp`;
   await rm3(tmp, { force: true });
   await link2(dest, tmp).catch(() => copyFile2(dest, tmp));
-  await rename5(tmp, cached);
+  await rename6(tmp, cached);
   return "miss";
 }
 __name(withTarCache, "withTarCache");
@@ -40375,10 +40448,10 @@ var pkgTarRule = {
     });
     const ext = a.string("extension", "tar");
     const name = a.string("out") ?? a.string("package_file_name") ?? `${ctx.target.label.name}.${ext}`;
-    const dest = join10(await ctx.outDir(), name);
+    const dest = join11(await ctx.outDir(), name);
     const key = await planKey(plan);
     const outcome = await withTarCache(
-      join10(ctx.store.root, "cache", "pkg_tar"),
+      join11(ctx.store.root, "cache", "pkg_tar"),
       key,
       dest,
       () => writePkgTar(plan, dest, (m) => ctx.log.warning(`${ctx.target.label}: ${m}`)).then(() => void 0)
@@ -40389,8 +40462,8 @@ var pkgTarRule = {
 };
 
 // src/rules/expand_template.ts
-import { mkdir as mkdir7, readFile as readFile6, writeFile as writeFile5, chmod } from "node:fs/promises";
-import { dirname as dirname8, join as join11 } from "node:path";
+import { mkdir as mkdir8, readFile as readFile7, writeFile as writeFile6, chmod } from "node:fs/promises";
+import { dirname as dirname9, join as join12 } from "node:path";
 var MAKE_VARIABLES = [
   "BINDIR",
   "GENDIR",
@@ -40559,9 +40632,9 @@ function defaultOut(ctx, template) {
 }
 __name(defaultOut, "defaultOut");
 async function writeOutput2(ctx, name, content, executable) {
-  const dest = join11(await ctx.outDir(), name);
-  await mkdir7(dirname8(dest), { recursive: true });
-  await writeFile5(dest, Buffer.from(content, "latin1"), { mode: executable ? 493 : 420 });
+  const dest = join12(await ctx.outDir(), name);
+  await mkdir8(dirname9(dest), { recursive: true });
+  await writeFile6(dest, Buffer.from(content, "latin1"), { mode: executable ? 493 : 420 });
   await chmod(dest, executable ? 493 : 420);
   return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
 }
@@ -40606,7 +40679,7 @@ var expandTemplateRule = {
       content = bytes(tmpl.list.join("\n"));
     } else {
       source = templateFile(ctx);
-      content = (await readFile6(source.path)).toString("latin1");
+      content = (await readFile7(source.path)).toString("latin1");
     }
     const out = a.string("out") ?? defaultOut(ctx, source);
     const vars = makeVariables(ctx, ctx.outShortPath(out));
@@ -40634,7 +40707,7 @@ var skylibExpandTemplateRule = {
   async build(ctx) {
     const a = ctx.attrs;
     checkOut(a);
-    const content = (await readFile6(templateFile(ctx).path)).toString("latin1");
+    const content = (await readFile7(templateFile(ctx).path)).toString("latin1");
     const subs = Object.entries(a.stringDict("substitutions")).map(([k, v]) => [bytes(k), bytes(v)]);
     const file = await writeOutput2(ctx, a.string("out"), applySubstitutions(content, subs), false);
     return { files: [file] };
@@ -40642,8 +40715,8 @@ var skylibExpandTemplateRule = {
 };
 
 // src/rules/write_file.ts
-import { chmod as chmod2, mkdir as mkdir8, writeFile as writeFile6 } from "node:fs/promises";
-import { dirname as dirname9, join as join12 } from "node:path";
+import { chmod as chmod2, mkdir as mkdir9, writeFile as writeFile7 } from "node:fs/promises";
+import { dirname as dirname10, join as join13 } from "node:path";
 var NEWLINES = { auto: "\n", unix: "\n", windows: "\r\n" };
 function writeFileContent(content, newline = "auto") {
   const nl = NEWLINES[newline];
@@ -40677,10 +40750,10 @@ var writeFileRule = {
     const name = a.string("out");
     const executable = a.bool("is_executable", false);
     const text = writeFileContent(a.stringList("content"), a.string("newline") ?? "auto");
-    const dest = join12(await ctx.outDir(), name);
-    await mkdir8(dirname9(dest), { recursive: true });
+    const dest = join13(await ctx.outDir(), name);
+    await mkdir9(dirname10(dest), { recursive: true });
     const mode = executable ? 493 : 420;
-    await writeFile6(dest, text, { encoding: "utf8", mode });
+    await writeFile7(dest, text, { encoding: "utf8", mode });
     await chmod2(dest, mode);
     const file = { path: dest, shortPath: ctx.outShortPath(name), generated: true };
     return executable ? { files: [file], executable: file } : { files: [file] };
@@ -40689,8 +40762,8 @@ var writeFileRule = {
 
 // src/rules/tar.ts
 import { createReadStream as createReadStream7, createWriteStream as createWriteStream3 } from "node:fs";
-import { mkdir as mkdir9, rename as rename6, rm as rm4 } from "node:fs/promises";
-import { dirname as dirname10, join as join13 } from "node:path";
+import { mkdir as mkdir10, rename as rename7, rm as rm4 } from "node:fs/promises";
+import { dirname as dirname11, join as join14 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
 import * as zlib3 from "node:zlib";
 var EXTENSIONS = { none: ".tar", gzip: ".tar.gz", zstd: ".tar.zst" };
@@ -41010,7 +41083,7 @@ async function zstdFile(src, dest) {
       }),
       createWriteStream3(tmp)
     );
-    await rename6(tmp, dest);
+    await rename7(tmp, dest);
   } finally {
     await rm4(tmp, { force: true });
   }
@@ -41084,8 +41157,8 @@ var tarRule = {
     const checked = checkAttrs(ctx.attrs);
     const entries = await tarEntries(ctx, checked);
     const name = ctx.attrs.string("out") ?? `${ctx.target.label.name}${EXTENSIONS[checked.compression]}`;
-    const dest = join13(await ctx.outDir(), name);
-    await mkdir9(dirname10(dest), { recursive: true });
+    const dest = join14(await ctx.outDir(), name);
+    await mkdir10(dirname11(dest), { recursive: true });
     const label = ctx.target.label.toString();
     const onWarning = /* @__PURE__ */ __name((m) => ctx.log.warning(`${label}: ${m}`), "onWarning");
     if (checked.compression === "zstd") {
@@ -41104,10 +41177,10 @@ var tarRule = {
 };
 
 // src/rules/oci_pull.ts
-import { join as join14 } from "node:path";
+import { join as join15 } from "node:path";
 
 // src/registry/pull.ts
-import { readFile as readFile7 } from "node:fs/promises";
+import { readFile as readFile8 } from "node:fs/promises";
 var SCHEMA1 = /^application\/vnd\.docker\.distribution\.manifest\.v1\+(prettyjws|json)$/;
 function parse(bytes2, what) {
   try {
@@ -41119,7 +41192,7 @@ function parse(bytes2, what) {
 __name(parse, "parse");
 async function cachedManifest(store, ref) {
   if (!isDigest(ref) || !await store.has(ref)) return void 0;
-  const bytes2 = await readFile7(store.path(ref));
+  const bytes2 = await readFile8(store.path(ref));
   const mediaType = JSON.parse(bytes2.toString("utf8")).mediaType;
   if (typeof mediaType !== "string") return void 0;
   return { mediaType, digest: ref, bytes: bytes2 };
@@ -41260,7 +41333,7 @@ var ociPullRule = {
     const platform = { os: resolved.config.os, architecture: resolved.config.architecture };
     if (resolved.config.variant) platform.variant = resolved.config.variant;
     const descriptor = { ...resolved.manifestDescriptor, platform };
-    const layoutDir = join14(await ctx.outDir(), "image");
+    const layoutDir = join15(await ctx.outDir(), "image");
     await writeLayout(ctx.store, layoutDir, [{ descriptor }]);
     ctx.log.info(`@${name}: ${ref.registry}/${ref.repository}@${descriptor.digest} (${formatPlatform(platform)})`);
     const artifact = {
@@ -41330,8 +41403,8 @@ var ociPushRule = {
 };
 
 // src/rules/transitions.ts
-import { link as link3, copyFile as copyFile3, rm as rm5, mkdir as mkdir10 } from "node:fs/promises";
-import { dirname as dirname11, join as join15 } from "node:path";
+import { link as link3, copyFile as copyFile3, rm as rm5, mkdir as mkdir11 } from "node:fs/promises";
+import { dirname as dirname12, join as join16 } from "node:path";
 function forward(providers) {
   if (providers.length === 1) return providers[0];
   const out = { files: providers.flatMap((p) => p.files) };
@@ -41344,8 +41417,8 @@ async function renamedExecutable(ctx, p, attr) {
   const exe = p?.executable;
   if (!p || !exe) throw new Error(`attribute "${attr}": ${ctx.attrs.label(attr)} is not an executable (a go_binary, for example)`);
   const name = ctx.target.label.name;
-  const dest = join15(await ctx.outDir(), name);
-  await mkdir10(dirname11(dest), { recursive: true });
+  const dest = join16(await ctx.outDir(), name);
+  await mkdir11(dirname12(dest), { recursive: true });
   await rm5(dest, { force: true });
   await link3(exe.path, dest).catch(() => copyFile3(exe.path, dest));
   const file = { path: dest, shortPath: ctx.outShortPath(name), generated: true };
@@ -41554,7 +41627,7 @@ var Engine = class {
       list.push(depProviders[i]);
       byAttr.set(d.attr, list);
     });
-    const outDirPath = join16(this.#opts.outRoot, "bin", configKey(node.config), target.label.repo === "" ? "" : `external/${target.label.repo}`, target.label.pkg);
+    const outDirPath = join17(this.#opts.outRoot, "bin", configKey(node.config), target.label.repo === "" ? "" : `external/${target.label.repo}`, target.label.pkg);
     const ctx = {
       target,
       config: node.config,
@@ -41567,7 +41640,7 @@ var Engine = class {
       }, "dep"),
       files: /* @__PURE__ */ __name((attr) => (byAttr.get(attr) ?? []).flatMap((p) => p.files), "files"),
       outDir: /* @__PURE__ */ __name(async () => {
-        await mkdir11(outDirPath, { recursive: true });
+        await mkdir12(outDirPath, { recursive: true });
         return outDirPath;
       }, "outDir"),
       outShortPath: /* @__PURE__ */ __name((name) => target.label.pkg === "" ? name : `${target.label.pkg}/${name}`, "outShortPath"),
@@ -41602,7 +41675,7 @@ var Engine = class {
 
 // src/workspace/workspace.ts
 import { existsSync as existsSync3, readFileSync as readFileSync2, realpathSync as realpathSync2, statSync as statSync3, readdirSync as readdirSync3 } from "node:fs";
-import { join as join19, relative as relative2, sep as sep2 } from "node:path";
+import { join as join20, relative as relative2, sep as sep2 } from "node:path";
 
 // src/starlark/errors.ts
 function formatPosition(pos) {
@@ -45614,7 +45687,7 @@ __name(guardStack, "guardStack");
 
 // src/workspace/glob.ts
 import { readdirSync as readdirSync2 } from "node:fs";
-import { join as join17 } from "node:path";
+import { join as join18 } from "node:path";
 var BUILD_FILES = ["BUILD.bazel", "BUILD"];
 function isPackageDir(abs) {
   try {
@@ -45629,11 +45702,11 @@ function listPackageFiles(pkgDir) {
   const files = [];
   const dirs = [];
   const walk = /* @__PURE__ */ __name((rel) => {
-    const abs = rel === "" ? pkgDir : join17(pkgDir, rel);
+    const abs = rel === "" ? pkgDir : join18(pkgDir, rel);
     for (const ent of readdirSync2(abs, { withFileTypes: true })) {
       const childRel = rel === "" ? ent.name : `${rel}/${ent.name}`;
       if (ent.isDirectory()) {
-        const childAbs = join17(abs, ent.name);
+        const childAbs = join18(abs, ent.name);
         if (isPackageDir(childAbs)) continue;
         if (rel === "" && (ent.name.startsWith("bazel-") || ent.name === ".git" || ent.name === ".oci-build")) continue;
         dirs.push(childRel);
@@ -45931,7 +46004,7 @@ __name(labelBuiltin, "labelBuiltin");
 
 // src/workspace/module_file.ts
 import { existsSync as existsSync2, readFileSync } from "node:fs";
-import { join as join18 } from "node:path";
+import { join as join19 } from "node:path";
 
 // src/workspace/values.ts
 function toPlain(v, what) {
@@ -46023,7 +46096,7 @@ function readModuleFile(root) {
 }
 __name(readModuleFile, "readModuleFile");
 function readModule(root, info, recordPull) {
-  const path = join18(root, "MODULE.bazel");
+  const path = join19(root, "MODULE.bazel");
   if (!existsSync2(path)) return;
   const predeclared = /* @__PURE__ */ new Map();
   for (const name of MODULE_NOOPS) predeclared.set(name, new Builtin(name, () => null));
@@ -46080,7 +46153,7 @@ function readModule(root, info, recordPull) {
       if (!label.name.endsWith(".MODULE.bazel")) throw new BuiltinError(`include(): "${text}" must name a file ending in .MODULE.bazel`);
       if (included.has(label.path)) throw new BuiltinError(`include(): ${label.path} is included twice`);
       included.add(label.path);
-      const abs = join18(root, label.path);
+      const abs = join19(root, label.path);
       if (!existsSync2(abs)) throw new BuiltinError(`include(): ${label.path} does not exist`);
       execFile2({ file: label.path, source: readFileSync(abs, "utf8"), predeclared });
       return null;
@@ -46090,7 +46163,7 @@ function readModule(root, info, recordPull) {
 }
 __name(readModule, "readModule");
 function readWorkspace(root, recordPull) {
-  const file = ["WORKSPACE.bazel", "WORKSPACE"].find((f) => existsSync2(join18(root, f)));
+  const file = ["WORKSPACE.bazel", "WORKSPACE"].find((f) => existsSync2(join19(root, f)));
   if (!file) return;
   const ociPull = new Builtin("oci_pull", (call) => {
     recordPull(call);
@@ -46118,13 +46191,13 @@ function readWorkspace(root, recordPull) {
     const key = label.toString();
     const cached = loaded.get(key);
     if (cached) return cached;
-    const abs = join18(root, label.path);
+    const abs = join19(root, label.path);
     if (!existsSync2(abs)) throw new StarlarkError(`load: cannot find ${label.path}`, pos);
     const result = execFile2({ file: label.path, source: readFileSync(abs, "utf8"), predeclared: globals(), load });
     loaded.set(key, result);
     return result;
   }, "load");
-  execFile2({ file, source: readFileSync(join18(root, file), "utf8"), predeclared: globals(), load });
+  execFile2({ file, source: readFileSync(join19(root, file), "utf8"), predeclared: globals(), load });
 }
 __name(readWorkspace, "readWorkspace");
 var AnySymbols = class extends Map {
@@ -46276,9 +46349,9 @@ var Workspace = class {
   }
   // ---- packages -------------------------------------------------------------------------
   #buildFileOf(pkg) {
-    const dir = join19(this.root, pkg);
+    const dir = join20(this.root, pkg);
     for (const name of BUILD_FILES2) {
-      const p = join19(dir, name);
+      const p = join20(dir, name);
       if (existsSync3(p) && statSync3(p).isFile()) return p;
     }
     return void 0;
@@ -46310,7 +46383,7 @@ var Workspace = class {
   packagesUnder(prefix) {
     const out = [];
     const walk = /* @__PURE__ */ __name((rel) => {
-      const abs = join19(this.root, rel);
+      const abs = join20(this.root, rel);
       if (this.#buildFileOf(rel)) out.push(rel);
       let entries;
       try {
@@ -46323,7 +46396,7 @@ var Workspace = class {
         walk(rel === "" ? e.name : `${rel}/${e.name}`);
       }
     }, "walk");
-    if (!existsSync3(join19(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
+    if (!existsSync3(join20(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
     walk(prefix);
     return out.sort();
   }
@@ -46459,7 +46532,7 @@ var Workspace = class {
     });
   }
   #sourceFile(label) {
-    const abs = join19(this.root, label.pkg, label.name);
+    const abs = join20(this.root, label.pkg, label.name);
     if (!existsSync3(abs)) return void 0;
     const st = statSync3(abs);
     if (!st.isFile()) return void 0;
@@ -46549,7 +46622,7 @@ var Workspace = class {
     const exDirsV = call.kwargs.get("exclude_directories");
     const excludeDirectories = exDirsV === void 0 ? true : exDirsV !== 0 && exDirsV !== false;
     const allowEmptyV = call.kwargs.get("allow_empty");
-    const listing = listPackageFiles(join19(this.root, scope.pkg.name));
+    const listing = listPackageFiles(join20(this.root, scope.pkg.name));
     const matched = matchGlob(listing, include, exclude, excludeDirectories);
     if (matched.length === 0 && allowEmptyV === false) {
       throw new BuiltinError(`glob pattern(s) ${JSON.stringify(include)} matched no files and allow_empty = False`);
@@ -46645,7 +46718,7 @@ var Workspace = class {
     const cached = this.#bzl.get(key);
     if (cached) return cached;
     if (this.#bzlLoading.has(key)) throw new StarlarkError(`load cycle: ${[...this.#bzlLoading, key].join(" -> ")}`, pos);
-    const abs = join19(this.root, label.pkg, label.name);
+    const abs = join20(this.root, label.pkg, label.name);
     if (!existsSync3(abs)) throw new StarlarkError(`load: cannot find ${label.path} (for "${key}")`, pos);
     this.#bzlLoading.add(key);
     try {
@@ -46682,16 +46755,16 @@ __name(nativeModule, "nativeModule");
 
 // src/workspace/root.ts
 import { existsSync as existsSync4, statSync as statSync4 } from "node:fs";
-import { dirname as dirname12, join as join20, resolve as resolve2 } from "node:path";
+import { dirname as dirname13, join as join21, resolve as resolve2 } from "node:path";
 var MARKERS = ["MODULE.bazel", "REPO.bazel", "WORKSPACE.bazel", "WORKSPACE"];
 function findWorkspaceRoot(start) {
   let dir = resolve2(start);
   for (; ; ) {
     for (const marker of MARKERS) {
-      const p = join20(dir, marker);
+      const p = join21(dir, marker);
       if (existsSync4(p) && statSync4(p).isFile()) return dir;
     }
-    const parent = dirname12(dir);
+    const parent = dirname13(dir);
     if (parent === dir) {
       throw new Error(
         `no workspace found at or above ${resolve2(start)}: expected one of ${MARKERS.join(", ")}`
@@ -46703,7 +46776,7 @@ function findWorkspaceRoot(start) {
 __name(findWorkspaceRoot, "findWorkspaceRoot");
 
 // src/publish/registry.ts
-import { readFile as readFile9 } from "node:fs/promises";
+import { readFile as readFile10 } from "node:fs/promises";
 
 // src/registry/push.ts
 import { PassThrough } from "node:stream";
@@ -46907,7 +46980,7 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
 __name(pushImage, "pushImage");
 
 // src/sbom/referrers.ts
-import { readFile as readFile8 } from "node:fs/promises";
+import { readFile as readFile9 } from "node:fs/promises";
 
 // src/registry/errors.ts
 function redactUrl(url) {
@@ -47048,7 +47121,7 @@ async function putWithSubject(client, repo, digest, bytes2, mediaType) {
 __name(putWithSubject, "putWithSubject");
 async function attachReferrer(client, store, repo, artifact, subject, log) {
   await pushImage(client, store, repo, { mediaType: artifact.mediaType, digest: artifact.digest, size: artifact.size }, [], { log });
-  const bytes2 = new Uint8Array(await readFile8(store.path(artifact.digest)));
+  const bytes2 = new Uint8Array(await readFile9(store.path(artifact.digest)));
   const said = await putWithSubject(client, repo, artifact.digest, bytes2, artifact.mediaType);
   if (said !== void 0 && said === subject) return { via: "referrers" };
   const tag = fallbackTag(subject);
@@ -47170,7 +47243,7 @@ async function pushArtifact(pool, store, artifact, destinations, log, options = 
       if (i === 0) referrers.push(res.via === "referrers" ? "referrers" : `tag:${res.tag}`);
     }
   }
-  const bytes2 = await readFile9(store.path(artifact.descriptor.digest));
+  const bytes2 = await readFile10(store.path(artifact.descriptor.digest));
   const tagged = [];
   for (const d of destinations) {
     const client = pool.client(d.registry);
@@ -48322,19 +48395,19 @@ var RegistryClient = class {
 };
 
 // src/registry/credentials.ts
-import { readFile as readFile10 } from "node:fs/promises";
+import { readFile as readFile11 } from "node:fs/promises";
 import { spawn as spawn2 } from "node:child_process";
 import { homedir } from "node:os";
-import { join as join21 } from "node:path";
+import { join as join22 } from "node:path";
 function dockerConfigPath(env = process.env, configDir) {
-  const dir = configDir ?? (env.DOCKER_CONFIG || join21(env.HOME || homedir(), ".docker"));
-  return join21(dir, "config.json");
+  const dir = configDir ?? (env.DOCKER_CONFIG || join22(env.HOME || homedir(), ".docker"));
+  return join22(dir, "config.json");
 }
 __name(dockerConfigPath, "dockerConfigPath");
 async function readDockerConfig(path) {
   let text;
   try {
-    text = await readFile10(path, "utf8");
+    text = await readFile11(path, "utf8");
   } catch (err) {
     if (err.code === "ENOENT") return void 0;
     throw new Error(`cannot read docker config ${path}: ${err.message}`);
@@ -48623,8 +48696,8 @@ function sortKeys(values) {
 __name(sortKeys, "sortKeys");
 
 // src/sbom/artifact.ts
-import { mkdir as mkdir12, readFile as readFile11 } from "node:fs/promises";
-import { join as join22 } from "node:path";
+import { mkdir as mkdir13, readFile as readFile12 } from "node:fs/promises";
+import { join as join23 } from "node:path";
 
 // src/sbom/spdx.ts
 var SPDX_MEDIA_TYPE = "application/spdx+json";
@@ -48744,7 +48817,7 @@ async function goBinaries(store, image) {
   const byPath = /* @__PURE__ */ new Map();
   for (const l of image.manifest.layers) {
     if (image.layerSources.has(l.digest)) continue;
-    for (const f of await scanLayerCached(l.digest, store.path(l.digest))) {
+    for (const f of await scanLayerCached(store, l.digest, store.path(l.digest))) {
       const slash = f.path.lastIndexOf("/");
       const base = f.path.slice(slash + 1);
       if (base === ".wh..wh..opq") {
@@ -48793,14 +48866,14 @@ async function buildSbom(store, name, image, sourceDateEpoch) {
 }
 __name(buildSbom, "buildSbom");
 async function writeSbomToLayout(store, layoutDir, sboms) {
-  const blobDir = join22(layoutDir, "blobs", "sha256");
-  await mkdir12(blobDir, { recursive: true });
+  const blobDir = join23(layoutDir, "blobs", "sha256");
+  await mkdir13(blobDir, { recursive: true });
   for (const { sbom, image } of sboms) {
-    const manifest = JSON.parse(await readFile11(store.path(sbom.descriptor.digest), "utf8"));
-    for (const d of [sbom.descriptor, manifest.config, ...manifest.layers]) await store.linkTo(d.digest, join22(blobDir, digestHex(d.digest)));
+    const manifest = JSON.parse(await readFile12(store.path(sbom.descriptor.digest), "utf8"));
+    for (const d of [sbom.descriptor, manifest.config, ...manifest.layers]) await store.linkTo(d.digest, join23(blobDir, digestHex(d.digest)));
     const p = image.platform;
     const file = `sbom-${p.os}-${p.architecture}${p.variant ? `-${p.variant}` : ""}.spdx.json`;
-    await store.linkTo(manifest.layers[0].digest, join22(layoutDir, file));
+    await store.linkTo(manifest.layers[0].digest, join23(layoutDir, file));
   }
 }
 __name(writeSbomToLayout, "writeSbomToLayout");
@@ -48845,7 +48918,7 @@ async function runPipeline(opts) {
   const group = opts.group ?? ((_name, fn) => fn());
   const cwd = resolve3(opts.cwd);
   const root = findWorkspaceRoot(cwd);
-  const outputDir = resolve3(opts.outputDir && opts.outputDir !== "" ? opts.outputDir : join23(root, ".oci-build"));
+  const outputDir = resolve3(opts.outputDir && opts.outputDir !== "" ? opts.outputDir : join24(root, ".oci-build"));
   const cwdPkg = relative3(root, cwd).split(sep3).join("/");
   const sourceDateEpoch = parseSourceDateEpoch(env);
   const platforms = opts.platforms ?? [];
@@ -48865,7 +48938,7 @@ async function runPipeline(opts) {
     fallback: opts.fallbackCredentials
   });
   let toolchain;
-  const store = new BlobStore(join23(outputDir, "store"));
+  const store = new BlobStore(join24(outputDir, "store"));
   const engine = new Engine({
     workspace: ws,
     outRoot: outputDir,
@@ -48891,8 +48964,8 @@ async function runPipeline(opts) {
     store.shallow = nodes.every(
       (n) => n.runnable && (n.node.target?.kind === "oci_push" && opts.push !== false || n.node.target?.kind === "oci_load" && opts.load)
     );
-    await mkdir13(outputDir, { recursive: true });
-    await writeFile7(join23(outputDir, ".gitignore"), "*\n");
+    await mkdir14(outputDir, { recursive: true });
+    await writeFile8(join24(outputDir, ".gitignore"), "*\n");
     const started = Date.now();
     const built = await group(
       "Building",
@@ -49031,7 +49104,7 @@ async function runInfoOnly(engine, node) {
     const dep = node.deps.find((d) => d.attr === attr);
     const file = dep ? (await engine.build(dep.node)).files[0] : void 0;
     if (!file) throw new BuildError(`${node.label}: attribute "${attr}": ${v.label} provides no file`);
-    return (await readFile12(file.path, "utf8")).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
+    return (await readFile13(file.path, "utf8")).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
   }, "linesOf");
   if (kind === "oci_load") {
     return { files: [], run: { kind: "load", repoTags: await linesOf("repo_tags") ?? [], format: attrs.string("format", "docker") === "oci" ? "oci" : "docker" } };
@@ -49047,7 +49120,7 @@ async function wrapIndex(store, outputDir, node, providers, annotations) {
   });
   const family = images.every((i) => i.family === "docker") ? "docker" : "oci";
   const descriptor = await buildIndex(store, images.map((i) => i.descriptor), annotations, family);
-  const layoutDir = join23(outputDir, "bin", `multi-${images.map((i) => configKey(withPlatform(i.platform))).join("+")}`, node.label.pkg, node.label.name);
+  const layoutDir = join24(outputDir, "bin", `multi-${images.map((i) => configKey(withPlatform(i.platform))).join("+")}`, node.label.pkg, node.label.name);
   await writeLayout(store, layoutDir, [{ descriptor }]);
   return { kind: "index", descriptor, index: await readIndex(store, descriptor.digest), images, family, layoutDir };
 }
@@ -49056,7 +49129,7 @@ __name(wrapIndex, "wrapIndex");
 // src/verify.ts
 import { mkdtemp, rm as rm6 } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join as join24 } from "node:path";
+import { join as join25 } from "node:path";
 var short = /* @__PURE__ */ __name((d) => d.slice(0, 19), "short");
 async function diffManifest(label, where, sa, a, sb, b, out) {
   const ma = await readBlobJson(sa, a.digest, "manifest");
@@ -49088,8 +49161,8 @@ async function diffArtifact(label, sa, a, sb, b, out) {
 }
 __name(diffArtifact, "diffArtifact");
 async function compareBuilds(a, b) {
-  const sa = new BlobStore(join24(a.outputDir, "store"));
-  const sb = new BlobStore(join24(b.outputDir, "store"));
+  const sa = new BlobStore(join25(a.outputDir, "store"));
+  const sb = new BlobStore(join25(b.outputDir, "store"));
   const out = [];
   for (const ra of a.reports) {
     const rb = b.reports.find((r) => r.label === ra.label);
@@ -49112,14 +49185,14 @@ function formatDifferences(diffs) {
 __name(formatDifferences, "formatDifferences");
 async function verifyReproducible(opts, hooks = {}) {
   const env = opts.env ?? process.env;
-  const tmp = await mkdtemp(join24(tmpdir(), "oci-build-verify-"));
+  const tmp = await mkdtemp(join25(tmpdir(), "oci-build-verify-"));
   try {
     const build = /* @__PURE__ */ __name((n) => runPipeline({
       ...opts,
-      outputDir: join24(tmp, `build-${n}`),
+      outputDir: join25(tmp, `build-${n}`),
       load: false,
       push: false,
-      env: n === 1 ? env : { ...env, GOCACHE: join24(tmp, "gocache-2") },
+      env: n === 1 ? env : { ...env, GOCACHE: join25(tmp, "gocache-2") },
       log: { info: /* @__PURE__ */ __name((m) => opts.log.info(`[verify ${n}/2] ${m}`), "info"), warning: /* @__PURE__ */ __name((m) => opts.log.warning(m), "warning") },
       // Already inside the caller's group; workflow-command groups do not nest.
       group: /* @__PURE__ */ __name((_name, fn) => fn(), "group"),
