@@ -15,6 +15,8 @@ export function withByteProgress(source: Readable, size: number, what: string, l
   let sent = 0;
   let last = Date.now();
   const tap = new Transform({
+    // As large as the source's pieces, so the tap never splits the flow into 16 KiB steps.
+    highWaterMark: source.readableHighWaterMark,
     transform(chunk: Buffer, _enc, cb) {
       sent += chunk.length;
       const now = Date.now();

@@ -96,8 +96,9 @@ export class BlobStore {
     }
   }
 
+  /** Reads in 1 MiB pieces: a large upload then takes a sixteenth of the event-loop turns. */
   open(digest: Digest): ReadStream {
-    return createReadStream(this.path(digest));
+    return createReadStream(this.path(digest), { highWaterMark: 1024 * 1024 });
   }
 
   async #tmp(): Promise<string> {
