@@ -182,6 +182,26 @@ describe('authentication failures', () => {
 });
 
 describe('images and indexes', () => {
+  it('asks about a blob shared by two images once per run: the second push HEADs only what is new', async () => {
+    const proxy = await startFaultProxy(regs.anonymous.port);
+    proxies.push(proxy);
+    const shared = { 'lib/shared.so': 'shared bytes\n' };
+    const a = await makeImage(store, { layers: [shared, { 'bin/a': 'a\n' }] });
+    const b = await makeImage(store, { layers: [shared, { 'bin/b': 'b\n' }] });
+    const c = client(proxy.host);
+    await pushImage(c, store, 'shared', a.descriptor, ['a']);
+    proxy.clear();
+    const r = await pushImage(c, store, 'shared', b.descriptor, ['b']);
+    assert.equal(r.skipped, 1, 'the shared layer is known to be there');
+    const heads = proxy.log.filter((e) => e.method === 'HEAD' && e.path.includes('/blobs/')).map((e) => e.path);
+    assert.ok(!heads.some((p) => p.endsWith(a.layers[0]!.digest)), `no HEAD for the shared layer: ${heads.join(', ')}`);
+    assert.ok(heads.some((p) => p.endsWith(b.layers[1]!.digest)), 'the new layer is asked about');
+    // A new client (another run) asks again.
+    proxy.clear();
+    await pushImage(client(proxy.host), store, 'shared', b.descriptor, ['b2']);
+    assert.ok(proxy.log.some((e) => e.method === 'HEAD'), 'a fresh client checks the registry');
+  });
+
   it('pushes an index of two platforms and resolves each', async () => {
     const reg = regs.token;
     const amd = await makeImage(store, { architecture: 'amd64', layers: [{ 'bin/app': 'amd64 binary\n' }] });

@@ -151,6 +151,11 @@ export class RegistryClient {
   readonly #retry: RetryOptions;
   readonly #log: (message: string) => void;
   #base: Promise<string> | undefined;
+  /**
+   * Blobs this client saw present (HEAD) or uploaded in this run, by
+   * `repo@digest` → size: a blob several images share is asked about once.
+   */
+  readonly #present = new Map<string, number>();
 
   constructor(registry: string, options: RegistryClientOptions = {}) {
     this.registry = normalizeRegistry(registry);
@@ -281,11 +286,15 @@ export class RegistryClient {
 
   /** Size of a blob in the repository, or undefined when it is not there (-1: size not given). */
   async headBlob(repo: string, digest: Digest): Promise<number | undefined> {
+    const known = this.#present.get(`${repo}@${digest}`);
+    if (known !== undefined) return known;
     const res = await this.#call({ method: 'HEAD', url: `/v2/${repo}/blobs/${digest}`, repo, access: 'pull', ok: [200, 404] });
     await res.dump();
     if (res.status === 404) return undefined;
     const len = res.header('content-length');
-    return len !== undefined && /^\d+$/.test(len) ? Number(len) : -1;
+    const size = len !== undefined && /^\d+$/.test(len) ? Number(len) : -1;
+    this.#present.set(`${repo}@${digest}`, size);
+    return size;
   }
 
   /** Opens a blob for reading; the caller must consume or destroy the stream. */
@@ -380,6 +389,7 @@ export class RegistryClient {
         }
         location ??= await this.startUpload(repo);
         await this.#upload(repo, digest, size, open, location);
+        this.#present.set(`${repo}@${digest}`, size);
         return;
       } catch (err) {
         location = undefined;
