@@ -220,9 +220,9 @@ export async function pushImage(
     log(`${d.digest}: uploaded ${d.size} bytes${local ? '' : ` (copied from ${source!.client.registry}/${source!.repository})`}`);
   };
 
+  // Blobs in any order (configs, being small, first): only manifests must wait for them.
   const limit = Math.max(1, opts.concurrency ?? client.concurrency);
-  await forEachLimit([...layers.values()], limit, pushBlob);
-  await forEachLimit([...configs.values()], limit, pushBlob);
+  await forEachLimit([...configs.values(), ...layers.values()], limit, pushBlob);
 
   // Manifests by digest, children first (the walk pushed them in that order), root last.
   for (const m of manifests) {

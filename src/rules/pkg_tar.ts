@@ -107,7 +107,7 @@ export const pkgTarRule: RuleDef = {
     const name = a.string('out') ?? a.string('package_file_name') ?? `${ctx.target.label.name}.${ext}`;
     const dest = join(await ctx.outDir(), name);
     // Content-keyed: an unchanged layer (same files, same attributes) is linked, not packed again.
-    const key = await planKey(plan);
+    const key = await planKey(plan, join(ctx.store.root, 'cache', 'file-digests'));
     const outcome = await withTarCache(join(ctx.store.root, 'cache', 'pkg_tar'), key, dest, () =>
       writePkgTar(plan, dest, (m) => ctx.log.warning(`${ctx.target.label}: ${m}`)).then(() => undefined),
     );
