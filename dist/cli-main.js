@@ -21839,7 +21839,7 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile9, readFile: readFile14, mkdir: mkdir15 } = __require("node:fs/promises");
+    var { writeFile: writeFile10, readFile: readFile15, mkdir: mkdir15 } = __require("node:fs/promises");
     var { dirname: dirname14, resolve: resolve4 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors2();
@@ -22066,7 +22066,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         try {
-          const data = await readFile14(resolve4(path), "utf8");
+          const data = await readFile15(resolve4(path), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -22101,7 +22101,7 @@ var require_snapshot_recorder = __commonJS({
           hash,
           snapshot
         }));
-        await writeFile9(resolvedPath, JSON.stringify(data, null, 2), { flush: true });
+        await writeFile10(resolvedPath, JSON.stringify(data, null, 2), { flush: true });
       }
       /**
        * Clears all recorded snapshots
@@ -35294,7 +35294,7 @@ ${captureLines}` : capture.stack;
 import { parseArgs } from "node:util";
 
 // src/pipeline.ts
-import { mkdir as mkdir14, readFile as readFile13, writeFile as writeFile8 } from "node:fs/promises";
+import { mkdir as mkdir14, readFile as readFile14, writeFile as writeFile9 } from "node:fs/promises";
 import { join as join24, relative as relative3, resolve as resolve3, sep as sep3 } from "node:path";
 
 // src/oci/blobstore.ts
@@ -40295,24 +40295,50 @@ var mtreeMutateRule = {
 // src/tar/cache.ts
 import { createHash as createHash4 } from "node:crypto";
 import { createReadStream as createReadStream6 } from "node:fs";
-import { copyFile as copyFile2, link as link2, mkdir as mkdir7, rename as rename6, rm as rm3, stat as stat6 } from "node:fs/promises";
+import { copyFile as copyFile2, link as link2, mkdir as mkdir7, readFile as readFile7, rename as rename6, rm as rm3, stat as stat6, writeFile as writeFile6 } from "node:fs/promises";
 import { dirname as dirname8, join as join10 } from "node:path";
-async function fileDigest(path) {
+async function hashFile(path) {
   const h = createHash4("sha256");
-  for await (const chunk of createReadStream6(path)) h.update(chunk);
+  for await (const chunk of createReadStream6(path, { highWaterMark: 1024 * 1024 })) h.update(chunk);
   return h.digest("hex");
 }
+__name(hashFile, "hashFile");
+async function mapLimit(items, limit, fn) {
+  const out = new Array(items.length);
+  let next = 0;
+  const worker = /* @__PURE__ */ __name(async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  }, "worker");
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+__name(mapLimit, "mapLimit");
+async function fileDigest(path, memoDir) {
+  if (memoDir === void 0) return hashFile(path);
+  const st = await stat6(path, { bigint: true });
+  const key = createHash4("sha256").update(`file/v1\0${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`).digest("hex");
+  const memo = join10(memoDir, key);
+  const known = await readFile7(memo, "utf8").catch(() => "");
+  if (/^[0-9a-f]{64}$/.test(known)) return known;
+  const digest = await hashFile(path);
+  await mkdir7(memoDir, { recursive: true });
+  const tmp = `${memo}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await writeFile6(tmp, digest);
+  await rename6(tmp, memo);
+  return digest;
+}
 __name(fileDigest, "fileDigest");
-async function planKey(plan) {
+async function planKey(plan, memoDir) {
   const h = createHash4("sha256");
   h.update("pkg_tar/v1\0");
-  const entries = [];
-  for (const e of plan.entries) {
-    const source = e.source === void 0 ? null : "file" in e.source ? { sha256: await fileDigest(e.source.file) } : { content: createHash4("sha256").update(e.source.content).digest("hex") };
-    entries.push({ ...e, source });
-  }
-  const merge = [];
-  for (const m of plan.merge) merge.push({ prefix: m.prefix ?? "", sha256: await fileDigest(m.path) });
+  const entries = await mapLimit(plan.entries, 8, async (e) => {
+    const source = e.source === void 0 ? null : "file" in e.source ? { sha256: await fileDigest(e.source.file, memoDir) } : { content: createHash4("sha256").update(e.source.content).digest("hex") };
+    return { ...e, source };
+  });
+  const merge = await mapLimit(plan.merge, 8, async (m) => ({ prefix: m.prefix ?? "", sha256: await fileDigest(m.path, memoDir) }));
   h.update(
     JSON.stringify({
       entries,
@@ -40449,7 +40475,7 @@ var pkgTarRule = {
     const ext = a.string("extension", "tar");
     const name = a.string("out") ?? a.string("package_file_name") ?? `${ctx.target.label.name}.${ext}`;
     const dest = join11(await ctx.outDir(), name);
-    const key = await planKey(plan);
+    const key = await planKey(plan, join11(ctx.store.root, "cache", "file-digests"));
     const outcome = await withTarCache(
       join11(ctx.store.root, "cache", "pkg_tar"),
       key,
@@ -40462,7 +40488,7 @@ var pkgTarRule = {
 };
 
 // src/rules/expand_template.ts
-import { mkdir as mkdir8, readFile as readFile7, writeFile as writeFile6, chmod } from "node:fs/promises";
+import { mkdir as mkdir8, readFile as readFile8, writeFile as writeFile7, chmod } from "node:fs/promises";
 import { dirname as dirname9, join as join12 } from "node:path";
 var MAKE_VARIABLES = [
   "BINDIR",
@@ -40634,7 +40660,7 @@ __name(defaultOut, "defaultOut");
 async function writeOutput2(ctx, name, content, executable) {
   const dest = join12(await ctx.outDir(), name);
   await mkdir8(dirname9(dest), { recursive: true });
-  await writeFile6(dest, Buffer.from(content, "latin1"), { mode: executable ? 493 : 420 });
+  await writeFile7(dest, Buffer.from(content, "latin1"), { mode: executable ? 493 : 420 });
   await chmod(dest, executable ? 493 : 420);
   return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
 }
@@ -40679,7 +40705,7 @@ var expandTemplateRule = {
       content = bytes(tmpl.list.join("\n"));
     } else {
       source = templateFile(ctx);
-      content = (await readFile7(source.path)).toString("latin1");
+      content = (await readFile8(source.path)).toString("latin1");
     }
     const out = a.string("out") ?? defaultOut(ctx, source);
     const vars = makeVariables(ctx, ctx.outShortPath(out));
@@ -40707,7 +40733,7 @@ var skylibExpandTemplateRule = {
   async build(ctx) {
     const a = ctx.attrs;
     checkOut(a);
-    const content = (await readFile7(templateFile(ctx).path)).toString("latin1");
+    const content = (await readFile8(templateFile(ctx).path)).toString("latin1");
     const subs = Object.entries(a.stringDict("substitutions")).map(([k, v]) => [bytes(k), bytes(v)]);
     const file = await writeOutput2(ctx, a.string("out"), applySubstitutions(content, subs), false);
     return { files: [file] };
@@ -40715,7 +40741,7 @@ var skylibExpandTemplateRule = {
 };
 
 // src/rules/write_file.ts
-import { chmod as chmod2, mkdir as mkdir9, writeFile as writeFile7 } from "node:fs/promises";
+import { chmod as chmod2, mkdir as mkdir9, writeFile as writeFile8 } from "node:fs/promises";
 import { dirname as dirname10, join as join13 } from "node:path";
 var NEWLINES = { auto: "\n", unix: "\n", windows: "\r\n" };
 function writeFileContent(content, newline = "auto") {
@@ -40753,7 +40779,7 @@ var writeFileRule = {
     const dest = join13(await ctx.outDir(), name);
     await mkdir9(dirname10(dest), { recursive: true });
     const mode = executable ? 493 : 420;
-    await writeFile7(dest, text, { encoding: "utf8", mode });
+    await writeFile8(dest, text, { encoding: "utf8", mode });
     await chmod2(dest, mode);
     const file = { path: dest, shortPath: ctx.outShortPath(name), generated: true };
     return executable ? { files: [file], executable: file } : { files: [file] };
@@ -41180,7 +41206,7 @@ var tarRule = {
 import { join as join15 } from "node:path";
 
 // src/registry/pull.ts
-import { readFile as readFile8 } from "node:fs/promises";
+import { readFile as readFile9 } from "node:fs/promises";
 var SCHEMA1 = /^application\/vnd\.docker\.distribution\.manifest\.v1\+(prettyjws|json)$/;
 function parse(bytes2, what) {
   try {
@@ -41192,7 +41218,7 @@ function parse(bytes2, what) {
 __name(parse, "parse");
 async function cachedManifest(store, ref) {
   if (!isDigest(ref) || !await store.has(ref)) return void 0;
-  const bytes2 = await readFile8(store.path(ref));
+  const bytes2 = await readFile9(store.path(ref));
   const mediaType = JSON.parse(bytes2.toString("utf8")).mediaType;
   if (typeof mediaType !== "string") return void 0;
   return { mediaType, digest: ref, bytes: bytes2 };
@@ -46776,7 +46802,7 @@ function findWorkspaceRoot(start) {
 __name(findWorkspaceRoot, "findWorkspaceRoot");
 
 // src/publish/registry.ts
-import { readFile as readFile10 } from "node:fs/promises";
+import { readFile as readFile11 } from "node:fs/promises";
 
 // src/registry/push.ts
 import { PassThrough } from "node:stream";
@@ -46967,8 +46993,7 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
     log(`${d.digest}: uploaded ${d.size} bytes${local ? "" : ` (copied from ${source.client.registry}/${source.repository})`}`);
   }, "pushBlob");
   const limit = Math.max(1, opts.concurrency ?? client.concurrency);
-  await forEachLimit([...layers.values()], limit, pushBlob);
-  await forEachLimit([...configs.values()], limit, pushBlob);
+  await forEachLimit([...configs.values(), ...layers.values()], limit, pushBlob);
   for (const m of manifests) {
     await client.putManifest(repo, m.descriptor.digest, m.bytes, m.descriptor.mediaType);
   }
@@ -46982,7 +47007,7 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
 __name(pushImage, "pushImage");
 
 // src/sbom/referrers.ts
-import { readFile as readFile9 } from "node:fs/promises";
+import { readFile as readFile10 } from "node:fs/promises";
 
 // src/registry/errors.ts
 function redactUrl(url) {
@@ -47123,7 +47148,7 @@ async function putWithSubject(client, repo, digest, bytes2, mediaType) {
 __name(putWithSubject, "putWithSubject");
 async function attachReferrer(client, store, repo, artifact, subject, log) {
   await pushImage(client, store, repo, { mediaType: artifact.mediaType, digest: artifact.digest, size: artifact.size }, [], { log });
-  const bytes2 = new Uint8Array(await readFile9(store.path(artifact.digest)));
+  const bytes2 = new Uint8Array(await readFile10(store.path(artifact.digest)));
   const said = await putWithSubject(client, repo, artifact.digest, bytes2, artifact.mediaType);
   if (said !== void 0 && said === subject) return { via: "referrers" };
   const tag = fallbackTag(subject);
@@ -47245,7 +47270,7 @@ async function pushArtifact(pool, store, artifact, destinations, log, options = 
       if (i === 0) referrers.push(res.via === "referrers" ? "referrers" : `tag:${res.tag}`);
     }
   }
-  const bytes2 = await readFile10(store.path(artifact.descriptor.digest));
+  const bytes2 = await readFile11(store.path(artifact.descriptor.digest));
   const tagged = [];
   for (const d of destinations) {
     const client = pool.client(d.registry);
@@ -47983,6 +48008,11 @@ var RegistryClient = class {
   #retry;
   #log;
   #base;
+  /**
+   * Blobs this client saw present (HEAD) or uploaded in this run, by
+   * `repo@digest` → size: a blob several images share is asked about once.
+   */
+  #present = /* @__PURE__ */ new Map();
   constructor(registry, options = {}) {
     this.registry = normalizeRegistry(registry);
     this.apiHost = registryApiHost(this.registry);
@@ -48100,11 +48130,15 @@ var RegistryClient = class {
   }
   /** Size of a blob in the repository, or undefined when it is not there (-1: size not given). */
   async headBlob(repo, digest) {
+    const known = this.#present.get(`${repo}@${digest}`);
+    if (known !== void 0) return known;
     const res = await this.#call({ method: "HEAD", url: `/v2/${repo}/blobs/${digest}`, repo, access: "pull", ok: [200, 404] });
     await res.dump();
     if (res.status === 404) return void 0;
     const len2 = res.header("content-length");
-    return len2 !== void 0 && /^\d+$/.test(len2) ? Number(len2) : -1;
+    const size = len2 !== void 0 && /^\d+$/.test(len2) ? Number(len2) : -1;
+    this.#present.set(`${repo}@${digest}`, size);
+    return size;
   }
   /** Opens a blob for reading; the caller must consume or destroy the stream. */
   async openBlob(repo, digest) {
@@ -48193,6 +48227,7 @@ var RegistryClient = class {
         }
         location ??= await this.startUpload(repo);
         await this.#upload(repo, digest, size, open2, location);
+        this.#present.set(`${repo}@${digest}`, size);
         return;
       } catch (err) {
         location = void 0;
@@ -48397,7 +48432,7 @@ var RegistryClient = class {
 };
 
 // src/registry/credentials.ts
-import { readFile as readFile11 } from "node:fs/promises";
+import { readFile as readFile12 } from "node:fs/promises";
 import { spawn as spawn2 } from "node:child_process";
 import { homedir } from "node:os";
 import { join as join22 } from "node:path";
@@ -48409,7 +48444,7 @@ __name(dockerConfigPath, "dockerConfigPath");
 async function readDockerConfig(path) {
   let text;
   try {
-    text = await readFile11(path, "utf8");
+    text = await readFile12(path, "utf8");
   } catch (err) {
     if (err.code === "ENOENT") return void 0;
     throw new Error(`cannot read docker config ${path}: ${err.message}`);
@@ -48698,7 +48733,7 @@ function sortKeys(values) {
 __name(sortKeys, "sortKeys");
 
 // src/sbom/artifact.ts
-import { mkdir as mkdir13, readFile as readFile12 } from "node:fs/promises";
+import { mkdir as mkdir13, readFile as readFile13 } from "node:fs/promises";
 import { join as join23 } from "node:path";
 
 // src/sbom/spdx.ts
@@ -48871,7 +48906,7 @@ async function writeSbomToLayout(store, layoutDir, sboms) {
   const blobDir = join23(layoutDir, "blobs", "sha256");
   await mkdir13(blobDir, { recursive: true });
   for (const { sbom, image } of sboms) {
-    const manifest = JSON.parse(await readFile12(store.path(sbom.descriptor.digest), "utf8"));
+    const manifest = JSON.parse(await readFile13(store.path(sbom.descriptor.digest), "utf8"));
     for (const d of [sbom.descriptor, manifest.config, ...manifest.layers]) await store.linkTo(d.digest, join23(blobDir, digestHex(d.digest)));
     const p = image.platform;
     const file = `sbom-${p.os}-${p.architecture}${p.variant ? `-${p.variant}` : ""}.spdx.json`;
@@ -48967,7 +49002,7 @@ async function runPipeline(opts) {
       (n) => n.runnable && (n.node.target?.kind === "oci_push" && opts.push !== false || n.node.target?.kind === "oci_load" && opts.load)
     );
     await mkdir14(outputDir, { recursive: true });
-    await writeFile8(join24(outputDir, ".gitignore"), "*\n");
+    await writeFile9(join24(outputDir, ".gitignore"), "*\n");
     const started = Date.now();
     const built = await group(
       "Building",
@@ -49106,7 +49141,7 @@ async function runInfoOnly(engine, node) {
     const dep = node.deps.find((d) => d.attr === attr);
     const file = dep ? (await engine.build(dep.node)).files[0] : void 0;
     if (!file) throw new BuildError(`${node.label}: attribute "${attr}": ${v.label} provides no file`);
-    return (await readFile13(file.path, "utf8")).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
+    return (await readFile14(file.path, "utf8")).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
   }, "linesOf");
   if (kind === "oci_load") {
     return { files: [], run: { kind: "load", repoTags: await linesOf("repo_tags") ?? [], format: attrs.string("format", "docker") === "oci" ? "oci" : "docker" } };
