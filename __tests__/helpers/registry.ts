@@ -475,8 +475,16 @@ export class FaultProxy {
     up.on('error', () => socket.destroy());
     if (fault?.kind === 'reset-mid-upload') {
       const total = Number(req.headers['content-length'] ?? 0);
-      const cut = fault.afterBytes ?? Math.max(1, Math.floor(total / 2));
+      // A body shorter than afterBytes is cut just before its end.
+      const cut = Math.min(fault.afterBytes ?? Math.max(1, Math.floor(total / 2)), Math.max(0, total - 1));
       let sent = 0;
+      if (cut === 0) {
+        setTimeout(() => {
+          up.destroy();
+          socket.destroy();
+        }, 20);
+        return;
+      }
       req.on('data', (chunk: Buffer) => {
         if (sent >= cut) return;
         const part = chunk.subarray(0, cut - sent);
