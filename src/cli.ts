@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { runPipeline, type PipelineOptions } from './pipeline.ts';
 import { verifyReproducible } from './verify.ts';
 import { describeError } from './errors.ts';
-import { parseAnnotations, parseByteCount, parseCompression, parseKeyValues, parsePlatforms } from './parse.ts';
+import { parseAnnotations, parseByteCount, parseCompilationMode, parseCompression, parseKeyValues, parsePlatforms } from './parse.ts';
 import type { MetadataOverrides } from './rules/rule.ts';
 
 const USAGE = `usage: oci-build <command> [options] <target>...
@@ -23,6 +23,8 @@ options:
   --stamp               stamp targets with stamp = -1 (git commit, tag, time), like bazel --stamp
   --label K=V           add a label to every image config (repeatable)
   --annotation [index:|manifest:]K=V   add an annotation to every manifest or index (repeatable)
+  -c, --compilation-mode M  fastbuild (default: Go binaries linked with -s -w, as rules_go does
+                        under bazel's defaults), opt (symbols kept) or dbg (also -N -l)
   --compression C       compress layers given as uncompressed tars with C: gzip (default), zstd,
                         or none (as they are, like rules_oci)
   --compression-level N gzip 0-9 (default 1) or zstd 1-19 (default 3)
@@ -57,6 +59,7 @@ async function main(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h' },
       'no-sbom': { type: 'boolean' },
       compression: { type: 'string' },
+      'compilation-mode': { type: 'string', short: 'c' },
       'compression-level': { type: 'string' },
       'verify-reproducible': { type: 'boolean' },
     },
@@ -99,6 +102,7 @@ async function main(argv: string[]): Promise<number> {
       return fn();
     },
     sbom: !values['no-sbom'],
+    compilationMode: parseCompilationMode('--compilation-mode', values['compilation-mode'] ?? ''),
     layerCompression: parseCompression('--compression', values.compression ?? '', '--compression-level', values['compression-level'] ?? ''),
   };
   if (values['verify-reproducible']) await verifyReproducible(pipelineOptions);

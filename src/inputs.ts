@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
-import { parseAnnotations, parseBool, parseByteCount, parseCompression, parseCsvList, parseKeyValues, parseList, parsePlatforms } from './parse.ts';
+import { parseAnnotations, parseBool, parseByteCount, parseCompilationMode, parseCompression, parseCsvList, parseKeyValues, parseList, parsePlatforms } from './parse.ts';
 import type { LayerCompressionSetting } from './oci/layer.ts';
+import type { CompilationMode } from './go/build.ts';
 import type { Platform } from './oci/types.ts';
 import type { ExplicitCredentials } from './registry/credentials.ts';
 
@@ -34,6 +35,7 @@ export interface Inputs {
   sbom: boolean;
   verifyReproducible: boolean;
   layerCompression: LayerCompressionSetting;
+  compilationMode: CompilationMode;
 }
 
 function secret(value: string): string {
@@ -85,6 +87,7 @@ export function getInputs(): Inputs {
     merge,
     sbom: parseBool('sbom', core.getInput('sbom'), true),
     verifyReproducible: parseBool('verify-reproducible', core.getInput('verify-reproducible'), false),
+    compilationMode: parseCompilationMode('input "compilation-mode"', core.getInput('compilation-mode')),
     layerCompression: parseCompression('input "compression"', core.getInput('compression'), 'input "compression-level"', core.getInput('compression-level')),
   };
 }

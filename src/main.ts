@@ -72,6 +72,7 @@ export async function run(): Promise<void> {
       group: (name, fn) => core.group(name, fn),
       sbom: inputs.sbom,
       layerCompression: inputs.layerCompression,
+      compilationMode: inputs.compilationMode,
     };
     if (inputs.verifyReproducible) {
       await core.group('Verifying reproducibility (two builds)', () => verifyReproducible(pipelineOptions));

@@ -3,6 +3,7 @@ import { parsePlatform } from './oci/platform.ts';
 import type { Platform } from './oci/types.ts';
 import { defaultLevel, validateLevel } from './oci/compress.ts';
 import type { LayerCompressionSetting } from './oci/layer.ts';
+import { COMPILATION_MODES, type CompilationMode } from './go/build.ts';
 
 /** Splits a multi-line or space-separated input into items, dropping blanks and `#` comments. */
 export function parseList(text: string): string[] {
@@ -104,4 +105,13 @@ export function parseCompression(formatName: string, formatText: string, levelNa
     throw new Error(`${levelName}: ${(err as Error).message}`);
   }
   return { format, level: Number(l) };
+}
+
+/** Bazel's --compilation_mode: fastbuild (default), opt or dbg. */
+export function parseCompilationMode(name: string, text: string): CompilationMode {
+  const v = text.trim().toLowerCase();
+  if (v === '') return 'fastbuild';
+  const mode = COMPILATION_MODES.find((m) => m === v);
+  if (!mode) throw new Error(`${name}: expected fastbuild, opt or dbg, got "${text}"`);
+  return mode;
 }

@@ -4,6 +4,7 @@ import { BlobStore } from './oci/blobstore.ts';
 import { buildIndex, readIndex } from './oci/imageindex.ts';
 import { writeLayout } from './oci/layout.ts';
 import type { LayerCompressionSetting } from './oci/layer.ts';
+import type { CompilationMode } from './go/build.ts';
 import { formatPlatform, hostPlatform, platformSatisfies } from './oci/platform.ts';
 import type { Platform } from './oci/types.ts';
 import { findGoToolchain, type GoToolchain } from './go/toolchain.ts';
@@ -61,6 +62,8 @@ export interface PipelineOptions {
   env?: NodeJS.ProcessEnv;
   /** A live status line (the CLI on a terminal): called every second with what is running. */
   status?: (line: string) => void;
+  /** Bazel's --compilation_mode: fastbuild (default; binaries linked with -s -w, as rules_go does), opt, dbg. */
+  compilationMode?: CompilationMode;
   /** How uncompressed layer tars are compressed (default gzip level 1; `none` as rules_oci). */
   layerCompression?: LayerCompressionSetting;
   /** An SPDX SBOM per image, in the layout and pushed as a referrer (default true). */
@@ -183,6 +186,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     stamp: { enabled: opts.stamp ?? false, values: await stampValues(env, { cwd: root }) },
     metadata: opts.metadata,
     layerCompression: opts.layerCompression,
+    compilationMode: opts.compilationMode,
   });
 
   try {

@@ -139,7 +139,7 @@ test('the bundled action, run as the runner runs it, loads the image and sets ou
   assert.match(summary, /<code>\/\/apps\/hello_world:image_amd64_load<\/code> \(oci_load\)/);
   assert.match(summary, /loaded/);
   assert.match(summary, /<th>Layers<\/th>/);
-  assert.match(summary, /<td>1 \(\d+\.\d MiB\)<\/td>/, 'layer count and size');
+  assert.match(summary, /<td>1 \(\d+\.\d (KiB|MiB)\)<\/td>/, 'layer count and size');
   assert.match(summary, /<td>\d+\.\d s<\/td>/, 'time taken');
 });
 

@@ -23,7 +23,7 @@ test('go build flags are reproducible and carry x_defs, linkopts and tags', () =
     'build',
     '-trimpath',
     '-buildvcs=false',
-    "-ldflags=-X main.Commit=abc -X 'main.version=1.2 beta' -s -w",
+    "-ldflags=-X main.Commit=abc -X 'main.version=1.2 beta' -s -w -s -w",
     '-tags=netgo,osusergo',
     '-o',
     '/out/x',
@@ -40,4 +40,13 @@ test('the build environment pins the platform and the toolchain, keeping GOFLAGS
   assert.equal(env.CGO_ENABLED, '0');
   assert.equal(env.GOTOOLCHAIN, 'local');
   assert.equal(env.GOFLAGS, '-mod=mod');
+});
+
+test('compilation modes link as rules_go does under bazel -c: fastbuild strips, opt keeps symbols, dbg adds -N -l', () => {
+  const req: GoBuildRequest = { ...base, xDefs: {}, gcLinkopts: [], gcGoopts: ['-m'], tags: [] };
+  const flags = (mode: GoBuildRequest['compilationMode']) => goBuildArgs({ ...req, compilationMode: mode }).filter((a) => a.startsWith('-ldflags') || a.startsWith('-gcflags'));
+  assert.deepEqual(flags(undefined), ['-ldflags=-s -w', '-gcflags=-m']);
+  assert.deepEqual(flags('fastbuild'), ['-ldflags=-s -w', '-gcflags=-m']);
+  assert.deepEqual(flags('opt'), ['-gcflags=-m']);
+  assert.deepEqual(flags('dbg'), ['-gcflags=all=-N -l -m']);
 });

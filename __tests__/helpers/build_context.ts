@@ -63,5 +63,6 @@ export function fakeBuildContext(o: FakeContextOptions): BuildContext {
     stamp: o.stamp ?? { enabled: false, values: {} },
     metadata: NO_METADATA,
     layerCompression: DEFAULT_LAYER_COMPRESSION,
+    compilationMode: 'fastbuild',
   };
 }

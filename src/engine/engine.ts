@@ -1,3 +1,4 @@
+import type { CompilationMode } from '../go/build.ts';
 import { DEFAULT_LAYER_COMPRESSION, type LayerCompressionSetting } from '../oci/layer.ts';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -41,6 +42,8 @@ export interface EngineOptions {
   metadata?: MetadataOverrides;
   /** Default: gzip level 1. */
   layerCompression?: LayerCompressionSetting;
+  /** Default fastbuild, as Bazel's. */
+  compilationMode?: CompilationMode;
   concurrency?: number;
 }
 
@@ -199,6 +202,7 @@ export class Engine {
       stamp: this.#opts.stamp ?? { enabled: false, values: {} },
       metadata: this.#opts.metadata ?? NO_METADATA,
       layerCompression: this.#opts.layerCompression ?? DEFAULT_LAYER_COMPRESSION,
+      compilationMode: this.#opts.compilationMode ?? 'fastbuild',
     };
     try {
       return await this.#limit.run(async () => {

@@ -3,6 +3,10 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { GoToolchain } from './toolchain.ts';
 
+export type CompilationMode = 'fastbuild' | 'opt' | 'dbg';
+
+export const COMPILATION_MODES: readonly CompilationMode[] = ['fastbuild', 'opt', 'dbg'];
+
 export interface GoBuildRequest {
   /** Directory holding go.mod; `go build` runs here. */
   moduleRoot: string;
@@ -19,6 +23,13 @@ export interface GoBuildRequest {
   gcLinkopts: string[];
   gcGoopts: string[];
   tags: string[];
+  /**
+   * Bazel's compilation mode, as rules_go applies it with Bazel's default --strip=sometimes:
+   * fastbuild links with -s -w (no symbol table, no DWARF; stack traces and the Go build info
+   * stay), opt keeps symbols, dbg also compiles without optimisation or inlining (-N -l).
+   * Default fastbuild.
+   */
+  compilationMode?: CompilationMode;
   /** Output file (written atomically). */
   out: string;
   /** Label shown in errors. */
@@ -43,9 +54,14 @@ export function goBuildArgs(req: GoBuildRequest): string[] {
     ldflags.push('-X', quoteFlagWord(`${name}=${value}`));
   }
   ldflags.push(...req.gcLinkopts.map(quoteFlagWord));
+  const mode = req.compilationMode ?? 'fastbuild';
+  // After gc_linkopts, where rules_go puts them. Stripping also makes the link about a third cheaper.
+  if (mode === 'fastbuild') ldflags.push('-s', '-w');
   const args = ['build', '-trimpath', '-buildvcs=false'];
   if (ldflags.length > 0) args.push(`-ldflags=${ldflags.join(' ')}`);
-  if (req.gcGoopts.length > 0) args.push(`-gcflags=${req.gcGoopts.map(quoteFlagWord).join(' ')}`);
+  const gcflags = req.gcGoopts.map(quoteFlagWord);
+  if (mode === 'dbg') args.push(`-gcflags=all=${['-N', '-l', ...gcflags].join(' ')}`);
+  else if (gcflags.length > 0) args.push(`-gcflags=${gcflags.join(' ')}`);
   if (req.tags.length > 0) args.push(`-tags=${req.tags.join(',')}`);
   // go build links in its own work directory and only then replaces the output: a failed build
   // leaves the previous output as it was.

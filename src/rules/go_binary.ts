@@ -101,6 +101,7 @@ export const goBinaryRule: RuleDef = {
         gcLinkopts: ctx.attrs.stringList('gc_linkopts'),
         gcGoopts: ctx.attrs.stringList('gc_goopts'),
         tags: ctx.attrs.stringList('gotags'),
+        compilationMode: ctx.compilationMode,
         out,
         label,
       },

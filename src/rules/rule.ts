@@ -1,3 +1,4 @@
+import type { CompilationMode } from '../go/build.ts';
 import type { LayerCompressionSetting } from '../oci/layer.ts';
 import type { BlobStore } from '../oci/blobstore.ts';
 import type { Configuration } from '../engine/config.ts';
@@ -44,6 +45,8 @@ export interface BuildContext {
   metadata: MetadataOverrides;
   /** How oci_image compresses a layer given as an uncompressed tar. */
   layerCompression: LayerCompressionSetting;
+  /** Bazel's --compilation_mode (fastbuild, opt, dbg): how go_binary links. */
+  compilationMode: CompilationMode;
 }
 
 export interface MetadataOverrides {
