@@ -36826,6 +36826,7 @@ import { dirname as dirname4, join as join4, relative, sep } from "node:path";
 import { spawn } from "node:child_process";
 import { mkdir as mkdir4 } from "node:fs/promises";
 import { dirname as dirname2 } from "node:path";
+var COMPILATION_MODES = ["fastbuild", "opt", "dbg"];
 function quoteFlagWord(word) {
   if (!/[\s'"]/.test(word)) return word;
   if (!word.includes("'")) return `'${word}'`;
@@ -36840,9 +36841,13 @@ function goBuildArgs(req) {
     ldflags.push("-X", quoteFlagWord(`${name}=${value}`));
   }
   ldflags.push(...req.gcLinkopts.map(quoteFlagWord));
+  const mode = req.compilationMode ?? "fastbuild";
+  if (mode === "fastbuild") ldflags.push("-s", "-w");
   const args = ["build", "-trimpath", "-buildvcs=false"];
   if (ldflags.length > 0) args.push(`-ldflags=${ldflags.join(" ")}`);
-  if (req.gcGoopts.length > 0) args.push(`-gcflags=${req.gcGoopts.map(quoteFlagWord).join(" ")}`);
+  const gcflags = req.gcGoopts.map(quoteFlagWord);
+  if (mode === "dbg") args.push(`-gcflags=all=${["-N", "-l", ...gcflags].join(" ")}`);
+  else if (gcflags.length > 0) args.push(`-gcflags=${gcflags.join(" ")}`);
   if (req.tags.length > 0) args.push(`-tags=${req.tags.join(",")}`);
   args.push("-o", req.out, req.packagePath);
   return args;
@@ -37024,6 +37029,7 @@ var goBinaryRule = {
         gcLinkopts: ctx.attrs.stringList("gc_linkopts"),
         gcGoopts: ctx.attrs.stringList("gc_goopts"),
         tags: ctx.attrs.stringList("gotags"),
+        compilationMode: ctx.compilationMode,
         out,
         label
       },
@@ -41679,7 +41685,8 @@ var Engine = class {
       env: this.#opts.env,
       stamp: this.#opts.stamp ?? { enabled: false, values: {} },
       metadata: this.#opts.metadata ?? NO_METADATA,
-      layerCompression: this.#opts.layerCompression ?? DEFAULT_LAYER_COMPRESSION
+      layerCompression: this.#opts.layerCompression ?? DEFAULT_LAYER_COMPRESSION,
+      compilationMode: this.#opts.compilationMode ?? "fastbuild"
     };
     try {
       return await this.#limit.run(async () => {
@@ -48987,7 +48994,8 @@ async function runPipeline(opts) {
     sourceDateEpoch,
     stamp: { enabled: opts.stamp ?? false, values: await stampValues(env, { cwd: root }) },
     metadata: opts.metadata,
-    layerCompression: opts.layerCompression
+    layerCompression: opts.layerCompression,
+    compilationMode: opts.compilationMode
   });
   try {
     const nodes = await group("Analysing BUILD targets", async () => {
@@ -49342,6 +49350,14 @@ function parseCompression(formatName, formatText, levelName, levelText) {
   return { format, level: Number(l) };
 }
 __name(parseCompression, "parseCompression");
+function parseCompilationMode(name, text) {
+  const v = text.trim().toLowerCase();
+  if (v === "") return "fastbuild";
+  const mode = COMPILATION_MODES.find((m) => m === v);
+  if (!mode) throw new Error(`${name}: expected fastbuild, opt or dbg, got "${text}"`);
+  return mode;
+}
+__name(parseCompilationMode, "parseCompilationMode");
 
 // src/cli.ts
 var USAGE = `usage: oci-build <command> [options] <target>...
@@ -49362,6 +49378,8 @@ options:
   --stamp               stamp targets with stamp = -1 (git commit, tag, time), like bazel --stamp
   --label K=V           add a label to every image config (repeatable)
   --annotation [index:|manifest:]K=V   add an annotation to every manifest or index (repeatable)
+  -c, --compilation-mode M  fastbuild (default: Go binaries linked with -s -w, as rules_go does
+                        under bazel's defaults), opt (symbols kept) or dbg (also -N -l)
   --compression C       compress layers given as uncompressed tars with C: gzip (default), zstd,
                         or none (as they are, like rules_oci)
   --compression-level N gzip 0-9 (default 1) or zstd 1-19 (default 3)
@@ -49395,6 +49413,7 @@ async function main(argv) {
       help: { type: "boolean", short: "h" },
       "no-sbom": { type: "boolean" },
       compression: { type: "string" },
+      "compilation-mode": { type: "string", short: "c" },
       "compression-level": { type: "string" },
       "verify-reproducible": { type: "boolean" }
     }
@@ -49445,6 +49464,7 @@ ${USAGE}
       return fn();
     }, "group"),
     sbom: !values["no-sbom"],
+    compilationMode: parseCompilationMode("--compilation-mode", values["compilation-mode"] ?? ""),
     layerCompression: parseCompression("--compression", values.compression ?? "", "--compression-level", values["compression-level"] ?? "")
   };
   if (values["verify-reproducible"]) await verifyReproducible(pipelineOptions);
