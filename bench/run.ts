@@ -351,7 +351,7 @@ try {
     section.lines.push('The load-phase row is the time from our `> Loading` line to exit (RSS columns there are the whole run\'s).');
     const overhead = med(row(section, section.ours), (s) => s.seconds) - med(row(section, 'bare go build (same flags)'), (s) => s.seconds);
     section.lines.push(`Our overhead beyond a bare \`go build\` of the same package with the same flags: **${overhead.toFixed(2)} s** (median minus median).`);
-    section.lines.push('ko builds on the seeded distroless-like base (it needs one; one extra small layer), with `--sbom=none` and the same `-trimpath -buildvcs=false -ldflags=-s -w` via `.ko.yaml` (our default fastbuild mode links with `-s -w`, as rules_go does under bazel's defaults); ours and `docker build` produce a scratch image. Docker-daemon work (image import) is not in the RSS columns: dockerd is not a child of the command.');
+    section.lines.push('ko builds on the seeded distroless-like base (it needs one; one extra small layer), with `--sbom=none` and the same `-trimpath -buildvcs=false -ldflags=-s -w` via `.ko.yaml` (our default fastbuild mode links with `-s -w`, as rules_go does under Bazel defaults); ours and `docker build` produce a scratch image. Docker-daemon work (image import) is not in the RSS columns: dockerd is not a child of the command.');
 
     if (!flags['skip-profile']) {
       const dir = join(WORK, 'prof1');
