@@ -110,6 +110,12 @@ async function* fixedChunks(input: AsyncIterable<Uint8Array>, size: number): Asy
   let fill = 0;
   for await (const piece of input) {
     if (!(piece instanceof Uint8Array)) throw new TypeError(`compress: input yielded ${typeof piece}, want Uint8Array`);
+    // A whole chunk arriving at a chunk boundary (a file read in CHUNK_SIZE pieces) is passed on
+    // as it is: no copy, half the garbage.
+    if (fill === 0 && piece.length === size && Buffer.isBuffer(piece)) {
+      yield piece;
+      continue;
+    }
     let off = 0;
     while (off < piece.length) {
       const n = Math.min(size - fill, piece.length - off);
