@@ -36197,6 +36197,10 @@ async function* fixedChunks(input, size) {
   let fill = 0;
   for await (const piece of input) {
     if (!(piece instanceof Uint8Array)) throw new TypeError(`compress: input yielded ${typeof piece}, want Uint8Array`);
+    if (fill === 0 && piece.length === size && Buffer.isBuffer(piece)) {
+      yield piece;
+      continue;
+    }
     let off = 0;
     while (off < piece.length) {
       const n = Math.min(size - fill, piece.length - off);
