@@ -224,9 +224,12 @@ export async function pushImage(
   const limit = Math.max(1, opts.concurrency ?? client.concurrency);
   await forEachLimit([...configs.values(), ...layers.values()], limit, pushBlob);
 
-  // Manifests by digest, children first (the walk pushed them in that order), root last.
+  // Manifests by digest, children first (the walk pushed them in that order), root last. Image
+  // manifests refer only to blobs, all there now: they go at once; indexes follow in order.
+  const images = manifests.filter((m) => !isIndexMediaType(m.descriptor.mediaType));
+  await forEachLimit(images, limit, (m) => client.putManifest(repo, m.descriptor.digest, m.bytes, m.descriptor.mediaType).then(() => undefined));
   for (const m of manifests) {
-    await client.putManifest(repo, m.descriptor.digest, m.bytes, m.descriptor.mediaType);
+    if (isIndexMediaType(m.descriptor.mediaType)) await client.putManifest(repo, m.descriptor.digest, m.bytes, m.descriptor.mediaType);
   }
   const rootNode = manifests[manifests.length - 1]!;
   for (const tag of tags) {
