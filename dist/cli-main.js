@@ -47005,8 +47005,10 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
   }, "pushBlob");
   const limit = Math.max(1, opts.concurrency ?? client.concurrency);
   await forEachLimit([...configs.values(), ...layers.values()], limit, pushBlob);
+  const images = manifests.filter((m) => !isIndexMediaType(m.descriptor.mediaType));
+  await forEachLimit(images, limit, (m) => client.putManifest(repo, m.descriptor.digest, m.bytes, m.descriptor.mediaType).then(() => void 0));
   for (const m of manifests) {
-    await client.putManifest(repo, m.descriptor.digest, m.bytes, m.descriptor.mediaType);
+    if (isIndexMediaType(m.descriptor.mediaType)) await client.putManifest(repo, m.descriptor.digest, m.bytes, m.descriptor.mediaType);
   }
   const rootNode = manifests[manifests.length - 1];
   for (const tag of tags) {
