@@ -1267,7 +1267,7 @@ var require_streamx = __commonJS({
         }
       }
       static deferred(fn, opts) {
-        const out = new PassThrough2(opts);
+        const out = new PassThrough3(opts);
         fn().then((src) => {
           if (src === null) return out.end();
           if (out.destroying) return;
@@ -1562,7 +1562,7 @@ var require_streamx = __commonJS({
         this._flush(transformAfterFlush.bind(this));
       }
     };
-    var PassThrough2 = class extends Transform4 {
+    var PassThrough3 = class extends Transform4 {
       static {
         __name(this, "PassThrough");
       }
@@ -1717,7 +1717,7 @@ var require_streamx = __commonJS({
       Duplex,
       Transform: Transform4,
       // Export PassThrough for compatibility with Node.js core's stream module
-      PassThrough: PassThrough2
+      PassThrough: PassThrough3
     };
   }
 });
@@ -19885,7 +19885,7 @@ var require_api_pipeline = __commonJS({
     var {
       Readable: Readable3,
       Duplex,
-      PassThrough: PassThrough2
+      PassThrough: PassThrough3
     } = __require("node:stream");
     var assert = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
@@ -20093,7 +20093,7 @@ var require_api_pipeline = __commonJS({
         }
         return pipelineHandler.ret;
       } catch (err) {
-        return new PassThrough2().destroy(err);
+        return new PassThrough3().destroy(err);
       }
     }
     __name(pipeline4, "pipeline");
@@ -36090,17 +36090,22 @@ async function* readTarMembers(path) {
   } catch (err) {
     throw new Error(`tar: ${err.message}`);
   }
-  const ex = (0, import_tar_stream.extract)();
   const file = createReadStream2(path);
   const decomp = decompressor(compression, path);
-  const fail3 = /* @__PURE__ */ __name((err) => ex.destroy(new Error(`tar: reading ${path}: ${err.message}`)), "fail");
-  file.on("error", fail3);
-  if (decomp) {
-    decomp.on("error", fail3);
-    file.pipe(decomp).pipe(ex);
-  } else {
-    file.pipe(ex);
+  try {
+    yield* readTarStream(decomp ? file.pipe(decomp) : file, path, [file, ...decomp ? [decomp] : []]);
+  } finally {
+    file.destroy();
+    decomp?.destroy();
   }
+}
+__name(readTarMembers, "readTarMembers");
+async function* readTarStream(source, what, upstream = [source]) {
+  const path = what;
+  const ex = (0, import_tar_stream.extract)();
+  const fail3 = /* @__PURE__ */ __name((err) => ex.destroy(new Error(`tar: reading ${path}: ${err.message}`)), "fail");
+  for (const s of /* @__PURE__ */ new Set([source, ...upstream])) s.on("error", fail3);
+  source.pipe(ex);
   try {
     for await (const entry of ex) {
       const h = entry.header;
@@ -36126,11 +36131,11 @@ async function* readTarMembers(path) {
     const msg = err.message;
     throw new Error(msg.startsWith("tar: ") ? msg : `tar: reading ${path}: ${msg}`);
   } finally {
-    file.destroy();
-    decomp?.destroy();
+    source.unpipe(ex);
+    ex.destroy();
   }
 }
-__name(readTarMembers, "readTarMembers");
+__name(readTarStream, "readTarStream");
 
 // src/oci/compress.ts
 import { availableParallelism } from "node:os";
@@ -36350,14 +36355,17 @@ __name(zstdStream, "zstdStream");
 // src/oci/layer.ts
 var AS_IS = { format: "none", level: 0 };
 var DEFAULT_LAYER_COMPRESSION = { format: "gzip", level: 1 };
-async function addLayer(store, tarPath, family, setting = AS_IS) {
+async function addLayer(store, tarPath, family, setting = AS_IS, observer) {
   let compression;
   try {
     compression = await sniffFileCompression(tarPath);
   } catch (err) {
     throw new Error(`layer: ${err.message}`);
   }
-  if (compression === "none" && setting.format !== "none") return compressLayer(store, tarPath, family, setting.format, setting.level);
+  if (compression === "none" && setting.format !== "none") {
+    const result = await compressLayer(store, tarPath, family, setting.format, setting.level, observer);
+    return observer ? { ...result, observed: true } : result;
+  }
   const inflate = decompressor(compression, `layer ${tarPath}`);
   const uncompressed = new DigestCounter();
   let inflated;
@@ -36393,19 +36401,23 @@ async function addLayer(store, tarPath, family, setting = AS_IS) {
   };
 }
 __name(addLayer, "addLayer");
-async function compressLayer(store, tarPath, family, format, level) {
+async function compressLayer(store, tarPath, family, format, level, observer) {
   const uncompressed = new DigestCounter();
+  const closed = observer ? new Promise((resolve4) => observer.once("close", resolve4)) : void 0;
   async function* tap() {
     for await (const chunk of createReadStream3(tarPath, { highWaterMark: 1024 * 1024 })) {
       uncompressed.update(chunk);
+      if (observer && !observer.destroyed && !observer.write(chunk)) await Promise.race([once(observer, "drain").catch(() => void 0), closed]);
       yield chunk;
     }
+    observer?.end();
   }
   __name(tap, "tap");
   let blob;
   try {
     blob = await store.writeStream(compressStream(tap(), { format, level }));
   } catch (err) {
+    observer?.destroy(err);
     throw new Error(`layer ${tarPath}: ${err.message}`);
   }
   return {
@@ -36450,7 +36462,7 @@ async function layerByIdentity(store, tarPath, family, setting = AS_IS) {
   return readCached(store, identityFile(store, st, `${family}\0${setting.format}:${setting.level}`));
 }
 __name(layerByIdentity, "layerByIdentity");
-async function addLayerCached(store, tarPath, family, setting = AS_IS) {
+async function addLayerCached(store, tarPath, family, setting = AS_IS, observer) {
   const st = await stat2(tarPath).catch((err) => {
     throw new Error(`layer: ${err.message}`);
   });
@@ -36465,10 +36477,10 @@ async function addLayerCached(store, tarPath, family, setting = AS_IS) {
     await writeCached(byIdentity, known);
     return { ...known, cached: "content" };
   }
-  const result = await addLayer(store, tarPath, family, setting);
+  const { observed, ...result } = await addLayer(store, tarPath, family, setting, observer);
   await writeCached(byContent, result);
   await writeCached(byIdentity, result);
-  return result;
+  return observed ? { ...result, observed } : result;
 }
 __name(addLayerCached, "addLayerCached");
 
@@ -37291,9 +37303,17 @@ function imagePath(name) {
   return `/${p}`;
 }
 __name(imagePath, "imagePath");
-async function scanLayer(tarPath) {
+function scanLayer(tarPath) {
+  return scanMembers(readTarMembers(tarPath));
+}
+__name(scanLayer, "scanLayer");
+function scanLayerStream(source, what) {
+  return scanMembers(readTarStream(source, what));
+}
+__name(scanLayerStream, "scanLayerStream");
+async function scanMembers(members) {
   const out = [];
-  for await (const { member, body } of readTarMembers(tarPath)) {
+  for await (const { member, body } of members) {
     const file = { path: imagePath(member.name), member };
     out.push(file);
     if (member.type !== "file" || member.size < 20) {
@@ -37321,7 +37341,7 @@ async function scanLayer(tarPath) {
   }
   return out;
 }
-__name(scanLayer, "scanLayer");
+__name(scanMembers, "scanMembers");
 var scans = /* @__PURE__ */ new Map();
 function scanFile(store, digest) {
   return join6(store.root, "cache", "layer-scans", `${digestHex(digest)}.json`);
@@ -37369,6 +37389,9 @@ function checkElfPlatform(label, platform, files) {
   }
 }
 __name(checkElfPlatform, "checkElfPlatform");
+
+// src/rules/oci_image.ts
+import { PassThrough } from "node:stream";
 
 // src/lint/ownership.ts
 function parseUser(user) {
@@ -37489,7 +37512,17 @@ var ociImageRule = {
       ctx.files("tars").map(async (f) => {
         const known = await layerByIdentity(ctx.store, f.path, family, setting);
         if (known) return { layer: known, files: await scanLayerCached(ctx.store, known.descriptor.digest, f.path) };
-        const [layer, files] = await Promise.all([addLayerCached(ctx.store, f.path, family, setting), scanLayer(f.path)]);
+        const tee = new PassThrough({ highWaterMark: 1024 * 1024 });
+        const sharing = scanLayerStream(tee, f.path);
+        sharing.catch(() => tee.destroy());
+        const { observed, ...layer } = await addLayerCached(ctx.store, f.path, family, setting, tee);
+        let files;
+        if (observed) {
+          files = await sharing;
+        } else {
+          tee.destroy(new Error("not compressed here"));
+          files = await scanLayer(f.path);
+        }
         await rememberScan(ctx.store, layer.descriptor.digest, files);
         return { layer, files };
       })
@@ -46816,7 +46849,7 @@ __name(findWorkspaceRoot, "findWorkspaceRoot");
 import { readFile as readFile11 } from "node:fs/promises";
 
 // src/registry/push.ts
-import { PassThrough } from "node:stream";
+import { PassThrough as PassThrough2 } from "node:stream";
 
 // src/progress.ts
 import { Transform as Transform3 } from "node:stream";
@@ -46897,7 +46930,7 @@ async function forEachLimit(items, limit, fn) {
 __name(forEachLimit, "forEachLimit");
 function remoteOpener(source, digest) {
   return () => {
-    const out = new PassThrough();
+    const out = new PassThrough2();
     source.client.openBlob(source.repository, digest).then(
       ({ stream }) => {
         stream.on("error", (e) => out.destroy(e));

@@ -2,7 +2,8 @@
 // files starting with \x7fELF are looked at, and only their first 20 bytes are kept (plus the Go
 // build info blob, which BuildInfoFinder picks out of the stream for the SBOM). Nothing is
 // extracted and no file is buffered whole.
-import { readTarMembers, type ArchiveMember } from './tar/reader.ts';
+import type { Readable } from 'node:stream';
+import { readTarMembers, readTarStream, type ArchiveMember } from './tar/reader.ts';
 import { BuildInfoFinder, type GoBuildInfo } from './sbom/buildinfo.ts';
 import type { Digest, Platform } from './oci/types.ts';
 import type { BlobStore } from './oci/blobstore.ts';
@@ -70,9 +71,18 @@ export function imagePath(name: string): string {
 }
 
 /** Every member of a layer (headers only), with ELF headers and Go build info for binaries. */
-export async function scanLayer(tarPath: string): Promise<LayerFile[]> {
+export function scanLayer(tarPath: string): Promise<LayerFile[]> {
+  return scanMembers(readTarMembers(tarPath));
+}
+
+/** scanLayer over an uncompressed tar stream (the bytes of a layer as it is being compressed). */
+export function scanLayerStream(source: Readable, what: string): Promise<LayerFile[]> {
+  return scanMembers(readTarStream(source, what));
+}
+
+async function scanMembers(members: AsyncIterable<{ member: ArchiveMember; body: Readable }>): Promise<LayerFile[]> {
   const out: LayerFile[] = [];
-  for await (const { member, body } of readTarMembers(tarPath)) {
+  for await (const { member, body } of members) {
     const file: LayerFile = { path: imagePath(member.name), member };
     out.push(file);
     if (member.type !== 'file' || member.size < 20) {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync, zstdDecompressSync } from 'node:zlib';
+import { Writable } from 'node:stream';
 import { BlobStore } from '../../src/oci/blobstore.ts';
 import { addLayer, addLayerCached, DEFAULT_LAYER_COMPRESSION } from '../../src/oci/layer.ts';
 import { parseCompression } from '../../src/parse.ts';
@@ -104,4 +105,34 @@ test('compression inputs: defaults, and one-line errors naming the input', () =>
   assert.throws(() => parseCompression('c', 'zstd', 'l', '0'), /l: zstd: compression level must be an integer 1-19, got 0/);
   assert.throws(() => parseCompression('c', 'gzip', 'l', '1.5'), /l: expected a whole number, got "1.5"/);
   assert.throws(() => parseCompression('c', 'none', 'l', '3'), /l: a level needs c gzip or zstd/);
+});
+
+test('an observer sees exactly the tar bytes while they are compressed, and is not used when nothing is', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'layer-comp-'));
+  const tar = await bigTar(dir);
+  const store = new BlobStore(join(dir, 's'));
+  const seen = createHash('sha256');
+  let ended = false;
+  const observer = new Writable({
+    highWaterMark: 64 * 1024,
+    write(chunk: Buffer, _enc, cb) {
+      seen.update(chunk);
+      setImmediate(cb); // a slow reader: the compressor waits for it
+    },
+    final(cb) {
+      ended = true;
+      cb();
+    },
+  });
+  const layer = await addLayerCached(store, tar, 'oci', DEFAULT_LAYER_COMPRESSION, observer);
+  assert.equal(layer.observed, true);
+  assert.equal(`sha256:${seen.digest('hex')}`, layer.diffId);
+  assert.ok(ended);
+  // A copy (new identity) is found by content: nothing is compressed, nothing observed.
+  const copy = join(dir, 'copy.tar');
+  writeFileSync(copy, readFileSync(tar));
+  const idle = new Writable({ write: (_c, _e, cb) => cb(new Error('must not be written')) });
+  const again = await addLayerCached(store, copy, 'oci', DEFAULT_LAYER_COMPRESSION, idle);
+  assert.equal(again.observed, undefined);
+  assert.equal(again.cached, 'content');
 });

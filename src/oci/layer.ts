@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
 import type { BlobStore } from './blobstore.ts';
 import { DigestCounter } from './digest.ts';
 import { layerMediaType, type LayerCompression, type MediaTypeFamily } from './mediatypes.ts';
@@ -39,14 +40,23 @@ export const AS_IS: LayerCompressionSetting = { format: 'none', level: 0 };
  */
 export const DEFAULT_LAYER_COMPRESSION: LayerCompressionSetting = { format: 'gzip', level: 1 };
 
-export async function addLayer(store: BlobStore, tarPath: string, family: MediaTypeFamily, setting: LayerCompressionSetting = AS_IS): Promise<LayerResult> {
+/**
+ * Receives the uncompressed bytes of a tar that is being compressed, with backpressure, and is
+ * ended after the last (destroyed on a failure). Unused when nothing is compressed.
+ */
+export type LayerObserver = Writable;
+
+export async function addLayer(store: BlobStore, tarPath: string, family: MediaTypeFamily, setting: LayerCompressionSetting = AS_IS, observer?: LayerObserver): Promise<LayerResult & { observed?: true }> {
   let compression: LayerCompression;
   try {
     compression = await sniffFileCompression(tarPath);
   } catch (err) {
     throw new Error(`layer: ${(err as Error).message}`);
   }
-  if (compression === 'none' && setting.format !== 'none') return compressLayer(store, tarPath, family, setting.format, setting.level);
+  if (compression === 'none' && setting.format !== 'none') {
+    const result = await compressLayer(store, tarPath, family, setting.format, setting.level, observer);
+    return observer ? { ...result, observed: true } : result;
+  }
   const inflate = decompressor(compression, `layer ${tarPath}`);
   const uncompressed = new DigestCounter();
   let inflated: Promise<void> | undefined;
@@ -86,18 +96,23 @@ export async function addLayer(store: BlobStore, tarPath: string, family: MediaT
  * An uncompressed tar, read once: its bytes are hashed (the diffID) on their way into the
  * parallel compressor, whose output is hashed into the store (the blob digest).
  */
-async function compressLayer(store: BlobStore, tarPath: string, family: MediaTypeFamily, format: 'gzip' | 'zstd', level: number): Promise<LayerResult> {
+async function compressLayer(store: BlobStore, tarPath: string, family: MediaTypeFamily, format: 'gzip' | 'zstd', level: number, observer?: LayerObserver): Promise<LayerResult> {
   const uncompressed = new DigestCounter();
+  // The observer (a scan of the tar) shares this read; should it stop reading, it is dropped.
+  const closed = observer ? new Promise<void>((resolve) => observer.once('close', resolve)) : undefined;
   async function* tap(): AsyncGenerator<Uint8Array> {
     for await (const chunk of createReadStream(tarPath, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
       uncompressed.update(chunk);
+      if (observer && !observer.destroyed && !observer.write(chunk)) await Promise.race([once(observer, 'drain').catch(() => undefined), closed]);
       yield chunk;
     }
+    observer?.end();
   }
   let blob;
   try {
     blob = await store.writeStream(compressStream(tap(), { format, level }));
   } catch (err) {
+    observer?.destroy(err as Error);
     throw new Error(`layer ${tarPath}: ${(err as Error).message}`);
   }
   return {
@@ -155,7 +170,7 @@ export async function layerByIdentity(store: BlobStore, tarPath: string, family:
  * fresh runner whose blob store came from the cache, an unchanged layer is hashed but never
  * compressed again. Either way the blob must still be in the store.
  */
-export async function addLayerCached(store: BlobStore, tarPath: string, family: MediaTypeFamily, setting: LayerCompressionSetting = AS_IS): Promise<CachedLayerResult> {
+export async function addLayerCached(store: BlobStore, tarPath: string, family: MediaTypeFamily, setting: LayerCompressionSetting = AS_IS, observer?: LayerObserver): Promise<CachedLayerResult & { observed?: true }> {
   const st = await stat(tarPath).catch((err: unknown) => {
     throw new Error(`layer: ${(err as Error).message}`);
   });
@@ -171,8 +186,8 @@ export async function addLayerCached(store: BlobStore, tarPath: string, family: 
     await writeCached(byIdentity, known);
     return { ...known, cached: 'content' };
   }
-  const result = await addLayer(store, tarPath, family, setting);
+  const { observed, ...result } = await addLayer(store, tarPath, family, setting, observer);
   await writeCached(byContent, result);
   await writeCached(byIdentity, result);
-  return result;
+  return observed ? { ...result, observed } : result;
 }

@@ -10,7 +10,8 @@ import { COMMON_ATTRS } from './schema.ts';
 import type { RuleDef } from './rule.ts';
 import type { BlobSource, BuiltImage } from './provider.ts';
 import type { Digest, Platform } from '../oci/types.ts';
-import { checkElfPlatform, rememberScan, scanLayer, scanLayerCached, type LayerFile } from '../elf.ts';
+import { checkElfPlatform, rememberScan, scanLayer, scanLayerCached, scanLayerStream, type LayerFile } from '../elf.ts';
+import { PassThrough } from 'node:stream';
 import { lintOwnership } from '../lint/ownership.ts';
 
 const warnedZstd = new Set<string>();
@@ -90,7 +91,19 @@ export const ociImageRule: RuleDef = {
       ctx.files('tars').map(async (f) => {
         const known = await layerByIdentity(ctx.store, f.path, family, setting);
         if (known) return { layer: known, files: await scanLayerCached(ctx.store, known.descriptor.digest, f.path) };
-        const [layer, files] = await Promise.all([addLayerCached(ctx.store, f.path, family, setting), scanLayer(f.path)]);
+        // When the tar is compressed, the scan reads the same bytes as they go by; otherwise
+        // (the layer was found by content, or goes in as it is) it reads the tar itself.
+        const tee = new PassThrough({ highWaterMark: 1024 * 1024 });
+        const sharing = scanLayerStream(tee, f.path);
+        sharing.catch(() => tee.destroy());
+        const { observed, ...layer } = await addLayerCached(ctx.store, f.path, family, setting, tee);
+        let files: LayerFile[];
+        if (observed) {
+          files = await sharing;
+        } else {
+          tee.destroy(new Error('not compressed here'));
+          files = await scanLayer(f.path);
+        }
         await rememberScan(ctx.store, layer.descriptor.digest, files);
         return { layer, files };
       }),

@@ -73,17 +73,26 @@ export async function* readTarMembers(path: string): AsyncGenerator<{ member: Ar
   } catch (err) {
     throw new Error(`tar: ${(err as Error).message}`);
   }
-  const ex = extract();
   const file = createReadStream(path);
   const decomp = decompressor(compression, path);
-  const fail = (err: Error) => ex.destroy(new Error(`tar: reading ${path}: ${err.message}`));
-  file.on('error', fail);
-  if (decomp) {
-    decomp.on('error', fail);
-    file.pipe(decomp).pipe(ex as unknown as NodeJS.WritableStream);
-  } else {
-    file.pipe(ex as unknown as NodeJS.WritableStream);
+  try {
+    yield* readTarStream(decomp ? file.pipe(decomp) : file, path, [file, ...(decomp ? [decomp] : [])]);
+  } finally {
+    file.destroy();
+    decomp?.destroy();
   }
+}
+
+/**
+ * readTarMembers over an uncompressed tar stream (`what` names it in errors); the streams in
+ * `upstream` have their errors reported too.
+ */
+export async function* readTarStream(source: Readable, what: string, upstream: Readable[] = [source]): AsyncGenerator<{ member: ArchiveMember; body: Readable }> {
+  const path = what;
+  const ex = extract();
+  const fail = (err: Error) => ex.destroy(new Error(`tar: reading ${path}: ${err.message}`));
+  for (const s of new Set([source, ...upstream])) s.on('error', fail);
+  source.pipe(ex as unknown as NodeJS.WritableStream);
   try {
     for await (const entry of ex) {
       const h = entry.header;
@@ -109,7 +118,7 @@ export async function* readTarMembers(path: string): AsyncGenerator<{ member: Ar
     const msg = (err as Error).message;
     throw new Error(msg.startsWith('tar: ') ? msg : `tar: reading ${path}: ${msg}`);
   } finally {
-    file.destroy();
-    decomp?.destroy();
+    source.unpipe(ex as unknown as NodeJS.WritableStream);
+    ex.destroy();
   }
 }
