@@ -37506,27 +37506,9 @@ var ociImageRule = {
         warnedZstd.add(ctx.target.label.toString());
         ctx.log.warning(`${ctx.target.label}: the base uses Docker media types, which have no zstd layer type; compressing with gzip`);
       }
-      setting = { format: "gzip", level: 1 };
+      setting = DEFAULT_LAYER_COMPRESSION;
     }
-    const scanned = await Promise.all(
-      ctx.files("tars").map(async (f) => {
-        const known = await layerByIdentity(ctx.store, f.path, family, setting);
-        if (known) return { layer: known, files: await scanLayerCached(ctx.store, known.descriptor.digest, f.path) };
-        const tee = new PassThrough({ highWaterMark: 1024 * 1024 });
-        const sharing = scanLayerStream(tee, f.path);
-        sharing.catch(() => tee.destroy());
-        const { observed, ...layer } = await addLayerCached(ctx.store, f.path, family, setting, tee);
-        let files;
-        if (observed) {
-          files = await sharing;
-        } else {
-          tee.destroy(new Error("not compressed here"));
-          files = await scanLayer(f.path);
-        }
-        await rememberScan(ctx.store, layer.descriptor.digest, files);
-        return { layer, files };
-      })
-    );
+    const scanned = await Promise.all(ctx.files("tars").map((f) => layerAndScan(ctx.store, f.path, family, setting)));
     const layers = scanned.map((x) => x.layer);
     const imagePlatform = base ? { os: base.config.os, architecture: base.config.architecture, ...base.config.variant ? { variant: base.config.variant } : {} } : { os: a.string("os") ?? "", architecture: a.string("architecture") ?? "", ...a.string("variant") ? { variant: a.string("variant") } : {} };
     const ours = [];
@@ -37575,6 +37557,22 @@ var ociImageRule = {
     return { files: [{ path: layoutDir, shortPath: ctx.outShortPath(ctx.target.label.name), generated: true }], artifact };
   }
 };
+async function layerAndScan(store, tarPath, family, setting) {
+  const known = await layerByIdentity(store, tarPath, family, setting);
+  if (known) return { layer: known, files: await scanLayerCached(store, known.descriptor.digest, tarPath) };
+  const tee = new PassThrough({ highWaterMark: 1024 * 1024 });
+  const sharing = scanLayerStream(tee, tarPath);
+  sharing.catch(() => tee.destroy());
+  const { observed, ...layer } = await addLayerCached(store, tarPath, family, setting, tee);
+  if (!observed) {
+    tee.destroy(new Error("not compressed here"));
+    return { layer, files: await scanLayerCached(store, layer.descriptor.digest, tarPath) };
+  }
+  const files = await sharing;
+  await rememberScan(store, layer.descriptor.digest, files);
+  return { layer, files };
+}
+__name(layerAndScan, "layerAndScan");
 
 // src/publish/docker.ts
 var import_undici = __toESM(require_undici(), 1);

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { addLayerCached, layerByIdentity } from '../oci/layer.ts';
+import { addLayerCached, DEFAULT_LAYER_COMPRESSION, layerByIdentity, type LayerCompressionSetting, type LayerResult } from '../oci/layer.ts';
 import { buildImage, readImage, EPOCH, type BaseImage } from '../oci/image.ts';
 import { writeLayout } from '../oci/layout.ts';
 import { formatPlatform } from '../oci/platform.ts';
@@ -10,7 +10,9 @@ import { COMMON_ATTRS } from './schema.ts';
 import type { RuleDef } from './rule.ts';
 import type { BlobSource, BuiltImage } from './provider.ts';
 import type { Digest, Platform } from '../oci/types.ts';
-import { checkElfPlatform, rememberScan, scanLayer, scanLayerCached, scanLayerStream, type LayerFile } from '../elf.ts';
+import type { BlobStore } from '../oci/blobstore.ts';
+import type { MediaTypeFamily } from '../oci/mediatypes.ts';
+import { checkElfPlatform, rememberScan, scanLayerCached, scanLayerStream, type LayerFile } from '../elf.ts';
 import { PassThrough } from 'node:stream';
 import { lintOwnership } from '../lint/ownership.ts';
 
@@ -80,34 +82,11 @@ export const ociImageRule: RuleDef = {
         warnedZstd.add(ctx.target.label.toString());
         ctx.log.warning(`${ctx.target.label}: the base uses Docker media types, which have no zstd layer type; compressing with gzip`);
       }
-      setting = { format: 'gzip', level: 1 };
+      setting = DEFAULT_LAYER_COMPRESSION;
     }
     // Every layer at once: the compressor spreads each over the cores, and a large layer does
     // not hold back the small ones.
-    // The ELF / ownership scan reads the source tar while the layer is compressed (an uncompressed
-    // tar is cheap to read; the blob would have to be inflated), unless an earlier build of this
-    // very file left both results in the store.
-    const scanned = await Promise.all(
-      ctx.files('tars').map(async (f) => {
-        const known = await layerByIdentity(ctx.store, f.path, family, setting);
-        if (known) return { layer: known, files: await scanLayerCached(ctx.store, known.descriptor.digest, f.path) };
-        // When the tar is compressed, the scan reads the same bytes as they go by; otherwise
-        // (the layer was found by content, or goes in as it is) it reads the tar itself.
-        const tee = new PassThrough({ highWaterMark: 1024 * 1024 });
-        const sharing = scanLayerStream(tee, f.path);
-        sharing.catch(() => tee.destroy());
-        const { observed, ...layer } = await addLayerCached(ctx.store, f.path, family, setting, tee);
-        let files: LayerFile[];
-        if (observed) {
-          files = await sharing;
-        } else {
-          tee.destroy(new Error('not compressed here'));
-          files = await scanLayer(f.path);
-        }
-        await rememberScan(ctx.store, layer.descriptor.digest, files);
-        return { layer, files };
-      }),
-    );
+    const scanned = await Promise.all(ctx.files('tars').map((f) => layerAndScan(ctx.store, f.path, family, setting)));
     const layers = scanned.map((x) => x.layer);
     // Before assembling: every ELF file in our layers must fit the image's platform, and files a
     // non-root user needs must be usable by it (a warning). A base's layers are the base's business.
@@ -161,3 +140,25 @@ export const ociImageRule: RuleDef = {
     return { files: [{ path: layoutDir, shortPath: ctx.outShortPath(ctx.target.label.name), generated: true }], artifact };
   },
 };
+
+/**
+ * A tar as a layer, with the scan of its files (ELF headers, owners) that the image's checks and
+ * the SBOM use. When the tar is compressed here, the scan reads the same bytes as they go by;
+ * otherwise (an earlier build's layer, one found by content, a tar that goes in as it is) it
+ * comes from the store's scan cache or reads the tar itself — never the inflated blob.
+ */
+async function layerAndScan(store: BlobStore, tarPath: string, family: MediaTypeFamily, setting: LayerCompressionSetting): Promise<{ layer: LayerResult; files: LayerFile[] }> {
+  const known = await layerByIdentity(store, tarPath, family, setting);
+  if (known) return { layer: known, files: await scanLayerCached(store, known.descriptor.digest, tarPath) };
+  const tee = new PassThrough({ highWaterMark: 1024 * 1024 });
+  const sharing = scanLayerStream(tee, tarPath);
+  sharing.catch(() => tee.destroy());
+  const { observed, ...layer } = await addLayerCached(store, tarPath, family, setting, tee);
+  if (!observed) {
+    tee.destroy(new Error('not compressed here'));
+    return { layer, files: await scanLayerCached(store, layer.descriptor.digest, tarPath) };
+  }
+  const files = await sharing;
+  await rememberScan(store, layer.descriptor.digest, files);
+  return { layer, files };
+}
