@@ -36410,7 +36410,7 @@ async function compressLayer(store, tarPath, family, format, level, observer) {
       if (observer && !observer.destroyed && !observer.write(chunk)) await Promise.race([once(observer, "drain").catch(() => void 0), closed]);
       yield chunk;
     }
-    observer?.end();
+    if (observer && !observer.destroyed) observer.end();
   }
   __name(tap, "tap");
   let blob;

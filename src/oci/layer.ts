@@ -106,7 +106,7 @@ async function compressLayer(store: BlobStore, tarPath: string, family: MediaTyp
       if (observer && !observer.destroyed && !observer.write(chunk)) await Promise.race([once(observer, 'drain').catch(() => undefined), closed]);
       yield chunk;
     }
-    observer?.end();
+    if (observer && !observer.destroyed) observer.end();
   }
   let blob;
   try {
