@@ -21839,8 +21839,8 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile10, readFile: readFile15, mkdir: mkdir15 } = __require("node:fs/promises");
-    var { dirname: dirname14, resolve: resolve4 } = __require("node:path");
+    var { writeFile: writeFile8, readFile: readFile15, mkdir: mkdir14 } = __require("node:fs/promises");
+    var { dirname: dirname13, resolve: resolve4 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors2();
     var { setHeader } = require_util();
@@ -22096,12 +22096,12 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         const resolvedPath = resolve4(path);
-        await mkdir15(dirname14(resolvedPath), { recursive: true });
+        await mkdir14(dirname13(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
           snapshot
         }));
-        await writeFile10(resolvedPath, JSON.stringify(data, null, 2), { flush: true });
+        await writeFile8(resolvedPath, JSON.stringify(data, null, 2), { flush: true });
       }
       /**
        * Clears all recorded snapshots
@@ -35294,11 +35294,11 @@ ${captureLines}` : capture.stack;
 import { parseArgs } from "node:util";
 
 // src/pipeline.ts
-import { mkdir as mkdir14, readFile as readFile14, writeFile as writeFile9 } from "node:fs/promises";
+import { mkdir as mkdir13, readFile as readFile14, writeFile as writeFile7 } from "node:fs/promises";
 import { join as join24, relative as relative3, resolve as resolve3, sep as sep3 } from "node:path";
 
 // src/oci/blobstore.ts
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream as createReadStream2, createWriteStream } from "node:fs";
 import { mkdir, rename, rm, stat, writeFile, link, copyFile } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -35307,6 +35307,7 @@ import { Transform } from "node:stream";
 
 // src/oci/digest.ts
 import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
 var DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
 function isDigest(value) {
   return DIGEST_RE.test(value);
@@ -35320,6 +35321,12 @@ function sha256(data) {
   return `sha256:${createHash("sha256").update(data).digest("hex")}`;
 }
 __name(sha256, "sha256");
+async function fileDigest(path) {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk);
+  return `sha256:${hash.digest("hex")}`;
+}
+__name(fileDigest, "fileDigest");
 var DigestCounter = class {
   static {
     __name(this, "DigestCounter");
@@ -35403,7 +35410,7 @@ var BlobStore = class {
   }
   /** Reads in 1 MiB pieces: a large upload then takes a sixteenth of the event-loop turns. */
   open(digest) {
-    return createReadStream(this.path(digest), { highWaterMark: 1024 * 1024 });
+    return createReadStream2(this.path(digest), { highWaterMark: 1024 * 1024 });
   }
   async #tmp() {
     const dir = join(this.root, "tmp");
@@ -35455,7 +35462,7 @@ var BlobStore = class {
   }
   /** Stores a file already on disk (hashing it once while copying). */
   async writeFile(path) {
-    return this.writeStream(createReadStream(path));
+    return this.writeStream(createReadStream2(path));
   }
   /** Hard-links (or copies, across devices) a stored blob to `dest`. */
   async linkTo(digest, dest) {
@@ -36036,16 +36043,33 @@ async function findGoToolchain(env = process.env) {
 __name(findGoToolchain, "findGoToolchain");
 
 // src/oci/layer.ts
-import { createReadStream as createReadStream3 } from "node:fs";
-import { mkdir as mkdir3, readFile as readFile2, rename as rename3, stat as stat2, writeFile as writeFile3 } from "node:fs/promises";
+import { createReadStream as createReadStream4 } from "node:fs";
+import { readFile as readFile2, stat as stat2 } from "node:fs/promises";
 import { createHash as createHash2 } from "node:crypto";
-import { dirname, join as join3 } from "node:path";
+import { join as join3 } from "node:path";
 import { once } from "node:events";
 import { finished } from "node:stream/promises";
 
+// src/write_atomic.ts
+import { randomBytes as randomBytes2 } from "node:crypto";
+import { mkdir as mkdir3, rename as rename3, rm as rm2, writeFile as writeFile3 } from "node:fs/promises";
+import { dirname } from "node:path";
+async function writeFileAtomic(file, data) {
+  await mkdir3(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${randomBytes2(6).toString("hex")}.tmp`;
+  try {
+    await writeFile3(tmp, data);
+    await rename3(tmp, file);
+  } catch (err) {
+    await rm2(tmp, { force: true });
+    throw err;
+  }
+}
+__name(writeFileAtomic, "writeFileAtomic");
+
 // src/tar/reader.ts
 var import_tar_stream = __toESM(require_tar_stream(), 1);
-import { createReadStream as createReadStream2 } from "node:fs";
+import { createReadStream as createReadStream3 } from "node:fs";
 import { open } from "node:fs/promises";
 import * as zlib from "node:zlib";
 var TYPES = {
@@ -36090,7 +36114,7 @@ async function* readTarMembers(path) {
   } catch (err) {
     throw new Error(`tar: ${err.message}`);
   }
-  const file = createReadStream2(path);
+  const file = createReadStream3(path);
   const decomp = decompressor(compression, path);
   try {
     yield* readTarStream(decomp ? file.pipe(decomp) : file, path, [file, ...decomp ? [decomp] : []]);
@@ -36376,7 +36400,7 @@ async function addLayer(store, tarPath, family, setting = AS_IS, observer) {
     });
   }
   async function* tee() {
-    for await (const chunk of createReadStream3(tarPath)) {
+    for await (const chunk of createReadStream4(tarPath)) {
       if (inflate && !inflate.write(chunk)) {
         await Promise.race([once(inflate, "drain"), inflated]);
       }
@@ -36405,7 +36429,7 @@ async function compressLayer(store, tarPath, family, format, level, observer) {
   const uncompressed = new DigestCounter();
   const closed = observer ? new Promise((resolve4) => observer.once("close", resolve4)) : void 0;
   async function* tap() {
-    for await (const chunk of createReadStream3(tarPath, { highWaterMark: 1024 * 1024 })) {
+    for await (const chunk of createReadStream4(tarPath, { highWaterMark: 1024 * 1024 })) {
       uncompressed.update(chunk);
       if (observer && !observer.destroyed && !observer.write(chunk)) await Promise.race([once(observer, "drain").catch(() => void 0), closed]);
       yield chunk;
@@ -36438,19 +36462,10 @@ async function readCached(store, file) {
   return void 0;
 }
 __name(readCached, "readCached");
-async function writeCached(file, result) {
-  await mkdir3(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await writeFile3(tmp, JSON.stringify(result));
-  await rename3(tmp, file);
+function writeCached(file, result) {
+  return writeFileAtomic(file, JSON.stringify(result));
 }
 __name(writeCached, "writeCached");
-async function fileSha256(path) {
-  const h = createHash2("sha256");
-  for await (const chunk of createReadStream3(path, { highWaterMark: 1024 * 1024 })) h.update(chunk);
-  return h.digest("hex");
-}
-__name(fileSha256, "fileSha256");
 function identityFile(store, st, spec) {
   const key = createHash2("sha256").update(`layer/v2\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}\0${spec}`).digest("hex");
   return join3(store.root, "cache", "layers", `${key}.json`);
@@ -36470,7 +36485,7 @@ async function addLayerCached(store, tarPath, family, setting = AS_IS, observer)
   const byIdentity = identityFile(store, st, spec);
   const hit = await readCached(store, byIdentity);
   if (hit) return { ...hit, cached: "identity" };
-  const content = createHash2("sha256").update(`layer-content/v1\0${await fileSha256(tarPath)}\0${spec}`).digest("hex");
+  const content = createHash2("sha256").update(`layer-content/v1\0${await fileDigest(tarPath)}\0${spec}`).digest("hex");
   const byContent = join3(store.root, LAYER_CONTENT_CACHE, `${content}.json`);
   const known = await readCached(store, byContent);
   if (known) {
@@ -36485,7 +36500,7 @@ async function addLayerCached(store, tarPath, family, setting = AS_IS, observer)
 __name(addLayerCached, "addLayerCached");
 
 // src/engine/engine.ts
-import { mkdir as mkdir12 } from "node:fs/promises";
+import { mkdir as mkdir11 } from "node:fs/promises";
 import { join as join17 } from "node:path";
 
 // src/workspace/label.ts
@@ -37264,8 +37279,8 @@ var BuildInfoFinder = class {
 };
 
 // src/elf.ts
-import { mkdir as mkdir5, readFile as readFile4, rename as rename4, writeFile as writeFile4 } from "node:fs/promises";
-import { dirname as dirname5, join as join6 } from "node:path";
+import { readFile as readFile4 } from "node:fs/promises";
+import { join as join6 } from "node:path";
 var ELF_MAGIC = Buffer.from([127, 69, 76, 70]);
 var MACHINES = [
   { arch: "amd64", machine: 62, class: 2, name: "x86-64" },
@@ -37365,12 +37380,8 @@ function scanLayerCached(store, digest, tarPath) {
   return p;
 }
 __name(scanLayerCached, "scanLayerCached");
-async function saveScan(store, digest, files) {
-  const file = scanFile(store, digest);
-  await mkdir5(dirname5(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await writeFile4(tmp, JSON.stringify(files));
-  await rename4(tmp, file);
+function saveScan(store, digest, files) {
+  return writeFileAtomic(scanFile(store, digest), JSON.stringify(files));
 }
 __name(saveScan, "saveScan");
 async function rememberScan(store, digest, files) {
@@ -37582,7 +37593,7 @@ import { Readable as Readable2 } from "node:stream";
 // src/publish/docker-archive.ts
 var import_tar_stream2 = __toESM(require_tar_stream(), 1);
 import { createHash as createHash3 } from "node:crypto";
-import { createReadStream as createReadStream4 } from "node:fs";
+import { createReadStream as createReadStream5 } from "node:fs";
 import { readFile as readFile5, stat as stat3 } from "node:fs/promises";
 import { Readable } from "node:stream";
 
@@ -38050,7 +38061,7 @@ function dockerArchiveStream(plan) {
     entry.on("error", () => void 0);
     let written = 0;
     try {
-      for await (const chunk of createReadStream4(b.file, { highWaterMark: 1 << 20 })) {
+      for await (const chunk of createReadStream5(b.file, { highWaterMark: 1 << 20 })) {
         const buf = chunk;
         written += buf.length;
         if (written > b.size) throw new Error(`blob ${b.digest} (${b.file}) grew beyond ${b.size} bytes while being sent`);
@@ -38763,11 +38774,11 @@ function compareCodePoints(a, b) {
 __name(compareCodePoints, "compareCodePoints");
 
 // src/tar/writer.ts
-import { createReadStream as createReadStream5, createWriteStream as createWriteStream2 } from "node:fs";
-import { rename as rename5, rm as rm2, stat as stat5 } from "node:fs/promises";
+import { createReadStream as createReadStream6, createWriteStream as createWriteStream2 } from "node:fs";
+import { rename as rename4, rm as rm3, stat as stat5 } from "node:fs/promises";
 import { once as once2 } from "node:events";
-import { randomBytes as randomBytes2 } from "node:crypto";
-import { dirname as dirname6, basename, join as join8 } from "node:path";
+import { randomBytes as randomBytes3 } from "node:crypto";
+import { dirname as dirname5, basename, join as join8 } from "node:path";
 import { finished as finished2, pipeline as pipeline2 } from "node:stream/promises";
 
 // src/tar/header.ts
@@ -38955,7 +38966,7 @@ var TarWriter = class _TarWriter {
   constructor(dest, opts) {
     this.dest = dest;
     this.#opts = opts;
-    this.#tmp = join8(dirname6(dest), `.${basename(dest)}.${process.pid}-${randomBytes2(6).toString("hex")}.tmp`);
+    this.#tmp = join8(dirname5(dest), `.${basename(dest)}.${process.pid}-${randomBytes3(6).toString("hex")}.tmp`);
     const file = createWriteStream2(this.#tmp);
     let done;
     if ((opts.compression ?? "none") === "gzip") {
@@ -39092,7 +39103,7 @@ var TarWriter = class _TarWriter {
       }
       if (!await this.#admit(m)) return;
       await this.#emit(m, size);
-      const stream = size === 0 ? emptyStream() : createReadStream5(src.file, { start: 0, end: size - 1 });
+      const stream = size === 0 ? emptyStream() : createReadStream6(src.file, { start: 0, end: size - 1 });
       await this.#body(stream, size, path, src.file);
       return;
     }
@@ -39160,9 +39171,9 @@ var TarWriter = class _TarWriter {
       await this.#write(archiveTrailer(this.#offset));
       this.#head.end();
       await this.#done;
-      await rename5(this.#tmp, this.dest);
+      await rename4(this.#tmp, this.dest);
     } catch (err) {
-      await rm2(this.#tmp, { force: true });
+      await rm3(this.#tmp, { force: true });
       throw err;
     }
     return { members: this.#members, tarSize };
@@ -39173,7 +39184,7 @@ var TarWriter = class _TarWriter {
     this.#head.destroy();
     await this.#done.catch(() => {
     });
-    await rm2(this.#tmp, { force: true });
+    await rm3(this.#tmp, { force: true });
   }
 };
 async function* emptyStream() {
@@ -39406,8 +39417,8 @@ __name(writePkgTar, "writePkgTar");
 
 // src/rules/mtree_spec.ts
 import { lstatSync, readdirSync, realpathSync, statSync as statSync2 } from "node:fs";
-import { mkdir as mkdir6, readFile as readFile6, writeFile as writeFile5 } from "node:fs/promises";
-import { dirname as dirname7, join as join9, posix } from "node:path";
+import { mkdir as mkdir5, readFile as readFile6, writeFile as writeFile4 } from "node:fs/promises";
+import { dirname as dirname6, join as join9, posix } from "node:path";
 
 // src/rules/make_vars.ts
 var BAZEL_BIN_DIR = "bazel-out/k8-fastbuild/bin";
@@ -40249,8 +40260,8 @@ function mutateOptionsFrom(get) {
 __name(mutateOptionsFrom, "mutateOptionsFrom");
 async function writeOutput(ctx, name, text) {
   const dest = join9(await ctx.outDir(), name);
-  await mkdir6(dirname7(dest), { recursive: true });
-  await writeFile5(dest, text);
+  await mkdir5(dirname6(dest), { recursive: true });
+  await writeFile4(dest, text);
   return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
 }
 __name(writeOutput, "writeOutput");
@@ -40335,15 +40346,8 @@ var mtreeMutateRule = {
 
 // src/tar/cache.ts
 import { createHash as createHash4 } from "node:crypto";
-import { createReadStream as createReadStream6 } from "node:fs";
-import { copyFile as copyFile2, link as link2, mkdir as mkdir7, readFile as readFile7, rename as rename6, rm as rm3, stat as stat6, writeFile as writeFile6 } from "node:fs/promises";
-import { dirname as dirname8, join as join10 } from "node:path";
-async function hashFile(path) {
-  const h = createHash4("sha256");
-  for await (const chunk of createReadStream6(path, { highWaterMark: 1024 * 1024 })) h.update(chunk);
-  return h.digest("hex");
-}
-__name(hashFile, "hashFile");
+import { copyFile as copyFile2, link as link2, mkdir as mkdir6, readFile as readFile7, rename as rename5, rm as rm4, stat as stat6 } from "node:fs/promises";
+import { dirname as dirname7, join as join10 } from "node:path";
 async function mapLimit(items, limit, fn) {
   const out = new Array(items.length);
   let next = 0;
@@ -40357,29 +40361,26 @@ async function mapLimit(items, limit, fn) {
   return out;
 }
 __name(mapLimit, "mapLimit");
-async function fileDigest(path, memoDir) {
-  if (memoDir === void 0) return hashFile(path);
+async function memoizedFileDigest(path, memoDir) {
+  if (memoDir === void 0) return digestHex(await fileDigest(path));
   const st = await stat6(path, { bigint: true });
   const key = createHash4("sha256").update(`file/v1\0${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`).digest("hex");
   const memo = join10(memoDir, key);
   const known = await readFile7(memo, "utf8").catch(() => "");
   if (/^[0-9a-f]{64}$/.test(known)) return known;
-  const digest = await hashFile(path);
-  await mkdir7(memoDir, { recursive: true });
-  const tmp = `${memo}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await writeFile6(tmp, digest);
-  await rename6(tmp, memo);
+  const digest = digestHex(await fileDigest(path));
+  await writeFileAtomic(memo, digest);
   return digest;
 }
-__name(fileDigest, "fileDigest");
+__name(memoizedFileDigest, "memoizedFileDigest");
 async function planKey(plan, memoDir) {
   const h = createHash4("sha256");
   h.update("pkg_tar/v1\0");
   const entries = await mapLimit(plan.entries, 8, async (e) => {
-    const source = e.source === void 0 ? null : "file" in e.source ? { sha256: await fileDigest(e.source.file, memoDir) } : { content: createHash4("sha256").update(e.source.content).digest("hex") };
+    const source = e.source === void 0 ? null : "file" in e.source ? { sha256: await memoizedFileDigest(e.source.file, memoDir) } : { content: createHash4("sha256").update(e.source.content).digest("hex") };
     return { ...e, source };
   });
-  const merge = await mapLimit(plan.merge, 8, async (m) => ({ prefix: m.prefix ?? "", sha256: await fileDigest(m.path, memoDir) }));
+  const merge = await mapLimit(plan.merge, 8, async (m) => ({ prefix: m.prefix ?? "", sha256: await memoizedFileDigest(m.path, memoDir) }));
   h.update(
     JSON.stringify({
       entries,
@@ -40395,11 +40396,11 @@ async function planKey(plan, memoDir) {
 }
 __name(planKey, "planKey");
 async function place(cached, dest) {
-  await mkdir7(dirname8(dest), { recursive: true });
+  await mkdir6(dirname7(dest), { recursive: true });
   const tmp = `${dest}.${process.pid}.tmp`;
-  await rm3(tmp, { force: true });
+  await rm4(tmp, { force: true });
   await link2(cached, tmp).catch(() => copyFile2(cached, tmp));
-  await rename6(tmp, dest);
+  await rename5(tmp, dest);
 }
 __name(place, "place");
 async function withTarCache(cacheDir, key, dest, write) {
@@ -40410,11 +40411,11 @@ async function withTarCache(cacheDir, key, dest, write) {
     return "hit";
   }
   await write();
-  await mkdir7(cacheDir, { recursive: true });
+  await mkdir6(cacheDir, { recursive: true });
   const tmp = `${cached}.${process.pid}.tmp`;
-  await rm3(tmp, { force: true });
+  await rm4(tmp, { force: true });
   await link2(dest, tmp).catch(() => copyFile2(dest, tmp));
-  await rename6(tmp, cached);
+  await rename5(tmp, cached);
   return "miss";
 }
 __name(withTarCache, "withTarCache");
@@ -40529,8 +40530,8 @@ var pkgTarRule = {
 };
 
 // src/rules/expand_template.ts
-import { mkdir as mkdir8, readFile as readFile8, writeFile as writeFile7, chmod } from "node:fs/promises";
-import { dirname as dirname9, join as join12 } from "node:path";
+import { mkdir as mkdir7, readFile as readFile8, writeFile as writeFile5, chmod } from "node:fs/promises";
+import { dirname as dirname8, join as join12 } from "node:path";
 var MAKE_VARIABLES = [
   "BINDIR",
   "GENDIR",
@@ -40700,8 +40701,8 @@ function defaultOut(ctx, template) {
 __name(defaultOut, "defaultOut");
 async function writeOutput2(ctx, name, content, executable) {
   const dest = join12(await ctx.outDir(), name);
-  await mkdir8(dirname9(dest), { recursive: true });
-  await writeFile7(dest, Buffer.from(content, "latin1"), { mode: executable ? 493 : 420 });
+  await mkdir7(dirname8(dest), { recursive: true });
+  await writeFile5(dest, Buffer.from(content, "latin1"), { mode: executable ? 493 : 420 });
   await chmod(dest, executable ? 493 : 420);
   return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
 }
@@ -40782,8 +40783,8 @@ var skylibExpandTemplateRule = {
 };
 
 // src/rules/write_file.ts
-import { chmod as chmod2, mkdir as mkdir9, writeFile as writeFile8 } from "node:fs/promises";
-import { dirname as dirname10, join as join13 } from "node:path";
+import { chmod as chmod2, mkdir as mkdir8, writeFile as writeFile6 } from "node:fs/promises";
+import { dirname as dirname9, join as join13 } from "node:path";
 var NEWLINES = { auto: "\n", unix: "\n", windows: "\r\n" };
 function writeFileContent(content, newline = "auto") {
   const nl = NEWLINES[newline];
@@ -40818,9 +40819,9 @@ var writeFileRule = {
     const executable = a.bool("is_executable", false);
     const text = writeFileContent(a.stringList("content"), a.string("newline") ?? "auto");
     const dest = join13(await ctx.outDir(), name);
-    await mkdir9(dirname10(dest), { recursive: true });
+    await mkdir8(dirname9(dest), { recursive: true });
     const mode = executable ? 493 : 420;
-    await writeFile8(dest, text, { encoding: "utf8", mode });
+    await writeFile6(dest, text, { encoding: "utf8", mode });
     await chmod2(dest, mode);
     const file = { path: dest, shortPath: ctx.outShortPath(name), generated: true };
     return executable ? { files: [file], executable: file } : { files: [file] };
@@ -40829,8 +40830,8 @@ var writeFileRule = {
 
 // src/rules/tar.ts
 import { createReadStream as createReadStream7, createWriteStream as createWriteStream3 } from "node:fs";
-import { mkdir as mkdir10, rename as rename7, rm as rm4 } from "node:fs/promises";
-import { dirname as dirname11, join as join14 } from "node:path";
+import { mkdir as mkdir9, rename as rename6, rm as rm5 } from "node:fs/promises";
+import { dirname as dirname10, join as join14 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
 import * as zlib3 from "node:zlib";
 var EXTENSIONS = { none: ".tar", gzip: ".tar.gz", zstd: ".tar.zst" };
@@ -41150,9 +41151,9 @@ async function zstdFile(src, dest) {
       }),
       createWriteStream3(tmp)
     );
-    await rename7(tmp, dest);
+    await rename6(tmp, dest);
   } finally {
-    await rm4(tmp, { force: true });
+    await rm5(tmp, { force: true });
   }
 }
 __name(zstdFile, "zstdFile");
@@ -41225,7 +41226,7 @@ var tarRule = {
     const entries = await tarEntries(ctx, checked);
     const name = ctx.attrs.string("out") ?? `${ctx.target.label.name}${EXTENSIONS[checked.compression]}`;
     const dest = join14(await ctx.outDir(), name);
-    await mkdir10(dirname11(dest), { recursive: true });
+    await mkdir9(dirname10(dest), { recursive: true });
     const label = ctx.target.label.toString();
     const onWarning = /* @__PURE__ */ __name((m) => ctx.log.warning(`${label}: ${m}`), "onWarning");
     if (checked.compression === "zstd") {
@@ -41234,7 +41235,7 @@ var tarRule = {
         await writeTar(entries, plain, { createParents: false, onWarning });
         await zstdFile(plain, dest);
       } finally {
-        await rm4(plain, { force: true });
+        await rm5(plain, { force: true });
       }
     } else {
       await writeTar(entries, dest, { compression: checked.compression, createParents: false, onWarning });
@@ -41470,8 +41471,8 @@ var ociPushRule = {
 };
 
 // src/rules/transitions.ts
-import { link as link3, copyFile as copyFile3, rm as rm5, mkdir as mkdir11 } from "node:fs/promises";
-import { dirname as dirname12, join as join16 } from "node:path";
+import { link as link3, copyFile as copyFile3, rm as rm6, mkdir as mkdir10 } from "node:fs/promises";
+import { dirname as dirname11, join as join16 } from "node:path";
 function forward(providers) {
   if (providers.length === 1) return providers[0];
   const out = { files: providers.flatMap((p) => p.files) };
@@ -41485,8 +41486,8 @@ async function renamedExecutable(ctx, p, attr) {
   if (!p || !exe) throw new Error(`attribute "${attr}": ${ctx.attrs.label(attr)} is not an executable (a go_binary, for example)`);
   const name = ctx.target.label.name;
   const dest = join16(await ctx.outDir(), name);
-  await mkdir11(dirname12(dest), { recursive: true });
-  await rm5(dest, { force: true });
+  await mkdir10(dirname11(dest), { recursive: true });
+  await rm6(dest, { force: true });
   await link3(exe.path, dest).catch(() => copyFile3(exe.path, dest));
   const file = { path: dest, shortPath: ctx.outShortPath(name), generated: true };
   return { files: [file], executable: file };
@@ -41707,7 +41708,7 @@ var Engine = class {
       }, "dep"),
       files: /* @__PURE__ */ __name((attr) => (byAttr.get(attr) ?? []).flatMap((p) => p.files), "files"),
       outDir: /* @__PURE__ */ __name(async () => {
-        await mkdir12(outDirPath, { recursive: true });
+        await mkdir11(outDirPath, { recursive: true });
         return outDirPath;
       }, "outDir"),
       outShortPath: /* @__PURE__ */ __name((name) => target.label.pkg === "" ? name : `${target.label.pkg}/${name}`, "outShortPath"),
@@ -46823,7 +46824,7 @@ __name(nativeModule, "nativeModule");
 
 // src/workspace/root.ts
 import { existsSync as existsSync4, statSync as statSync4 } from "node:fs";
-import { dirname as dirname13, join as join21, resolve as resolve2 } from "node:path";
+import { dirname as dirname12, join as join21, resolve as resolve2 } from "node:path";
 var MARKERS = ["MODULE.bazel", "REPO.bazel", "WORKSPACE.bazel", "WORKSPACE"];
 function findWorkspaceRoot(start) {
   let dir = resolve2(start);
@@ -46832,7 +46833,7 @@ function findWorkspaceRoot(start) {
       const p = join21(dir, marker);
       if (existsSync4(p) && statSync4(p).isFile()) return dir;
     }
-    const parent = dirname13(dir);
+    const parent = dirname12(dir);
     if (parent === dir) {
       throw new Error(
         `no workspace found at or above ${resolve2(start)}: expected one of ${MARKERS.join(", ")}`
@@ -48777,7 +48778,7 @@ function sortKeys(values) {
 __name(sortKeys, "sortKeys");
 
 // src/sbom/artifact.ts
-import { mkdir as mkdir13, readFile as readFile13 } from "node:fs/promises";
+import { mkdir as mkdir12, readFile as readFile13 } from "node:fs/promises";
 import { join as join23 } from "node:path";
 
 // src/sbom/spdx.ts
@@ -48948,7 +48949,7 @@ async function buildSbom(store, name, image, sourceDateEpoch) {
 __name(buildSbom, "buildSbom");
 async function writeSbomToLayout(store, layoutDir, sboms) {
   const blobDir = join23(layoutDir, "blobs", "sha256");
-  await mkdir13(blobDir, { recursive: true });
+  await mkdir12(blobDir, { recursive: true });
   for (const { sbom, image } of sboms) {
     const manifest = JSON.parse(await readFile13(store.path(sbom.descriptor.digest), "utf8"));
     for (const d of [sbom.descriptor, manifest.config, ...manifest.layers]) await store.linkTo(d.digest, join23(blobDir, digestHex(d.digest)));
@@ -49046,8 +49047,8 @@ async function runPipeline(opts) {
     store.shallow = nodes.every(
       (n) => n.runnable && (n.node.target?.kind === "oci_push" && opts.push !== false || n.node.target?.kind === "oci_load" && opts.load)
     );
-    await mkdir14(outputDir, { recursive: true });
-    await writeFile9(join24(outputDir, ".gitignore"), "*\n");
+    await mkdir13(outputDir, { recursive: true });
+    await writeFile7(join24(outputDir, ".gitignore"), "*\n");
     const started = Date.now();
     const built = await group(
       "Building",
@@ -49209,7 +49210,7 @@ async function wrapIndex(store, outputDir, node, providers, annotations) {
 __name(wrapIndex, "wrapIndex");
 
 // src/verify.ts
-import { mkdtemp, rm as rm6 } from "node:fs/promises";
+import { mkdtemp, rm as rm7 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join as join25 } from "node:path";
 var short = /* @__PURE__ */ __name((d) => d.slice(0, 19), "short");
@@ -49296,7 +49297,7 @@ ${formatDifferences(diffs)}`);
     opts.log.info(`reproducible: ${built} target(s) built twice, from separate blob stores and Go build caches, gave identical digests`);
     return { targets: built };
   } finally {
-    await rm6(tmp, { recursive: true, force: true }).catch(() => {
+    await rm7(tmp, { recursive: true, force: true }).catch(() => {
     });
   }
 }

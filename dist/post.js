@@ -32404,7 +32404,7 @@ function getState(name) {
 __name(getState, "getState");
 
 // src/oci/layer.ts
-import { dirname as dirname3, join as join3 } from "node:path";
+import { join as join3 } from "node:path";
 
 // src/tar/reader.ts
 var import_tar_stream = __toESM(require_tar_stream(), 1);
@@ -32424,7 +32424,7 @@ import { execFile } from "node:child_process";
 import { createHash as createHash2 } from "node:crypto";
 import { existsSync as existsSync4 } from "node:fs";
 import { mkdir as mkdir2, readdir as readdir2, readFile, stat as stat2 } from "node:fs/promises";
-import { dirname as dirname7, join as join8, relative as relative3, resolve as resolve3, sep as sep9 } from "node:path";
+import { dirname as dirname6, join as join8, relative as relative3, resolve as resolve3, sep as sep9 } from "node:path";
 import { promisify as promisify3 } from "node:util";
 
 // node_modules/@actions/cache/lib/cache.js
@@ -32475,7 +32475,7 @@ import * as path8 from "path";
 import * as path4 from "path";
 import assert from "assert";
 var IS_WINDOWS3 = process.platform === "win32";
-function dirname5(p) {
+function dirname4(p) {
   p = safeTrimTrailingSeparator(p);
   if (IS_WINDOWS3 && /^\\\\[^\\]+(\\[^\\]+)?$/.test(p)) {
     return p;
@@ -32486,7 +32486,7 @@ function dirname5(p) {
   }
   return result;
 }
-__name(dirname5, "dirname");
+__name(dirname4, "dirname");
 function ensureAbsoluteRoot(root, itemPath) {
   assert(root, `ensureAbsoluteRoot parameter 'root' must not be empty`);
   assert(itemPath, `ensureAbsoluteRoot parameter 'itemPath' must not be empty`);
@@ -32595,14 +32595,14 @@ function getSearchPaths(patterns) {
     }
     let foundAncestor = false;
     let tempKey = key;
-    let parent = dirname5(tempKey);
+    let parent = dirname4(tempKey);
     while (parent !== tempKey) {
       if (searchPathMap[parent]) {
         foundAncestor = true;
         break;
       }
       tempKey = parent;
-      parent = dirname5(tempKey);
+      parent = dirname4(tempKey);
     }
     if (!foundAncestor) {
       result.push(pattern.searchPath);
@@ -34648,12 +34648,12 @@ var Path = class {
         this.segments = itemPath.split(path6.sep);
       } else {
         let remaining = itemPath;
-        let dir = dirname5(remaining);
+        let dir = dirname4(remaining);
         while (dir !== remaining) {
           const basename5 = path6.basename(remaining);
           this.segments.unshift(basename5);
           remaining = dir;
-          dir = dirname5(remaining);
+          dir = dirname4(remaining);
         }
         this.segments.unshift(remaining);
       }
@@ -34665,7 +34665,7 @@ var Path = class {
         segment = normalizeSeparators2(itemPath[i]);
         if (i === 0 && hasRoot(segment)) {
           segment = safeTrimTrailingSeparator(segment);
-          assert2(segment === dirname5(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
+          assert2(segment === dirname4(segment), `Parameter 'itemPath' root segment contains information for multiple segments`);
           this.segments.push(segment);
         } else {
           assert2(!segment.includes(path6.sep), `Parameter 'itemPath' contains unexpected path separators`);
@@ -34759,7 +34759,7 @@ var Pattern = class _Pattern {
    */
   partialMatch(itemPath) {
     itemPath = safeTrimTrailingSeparator(itemPath);
-    if (dirname5(itemPath) === itemPath) {
+    if (dirname4(itemPath) === itemPath) {
       return this.rootRegExp.test(itemPath);
     }
     return this.minimatch.matchOne(itemPath.split(IS_WINDOWS6 ? /\\+/ : /\/+/), this.minimatch.set[0], true);
@@ -46072,7 +46072,7 @@ var BufferScheduler = class {
 
 // node_modules/@azure/storage-common/dist/esm/crc64.js
 import { createRequire } from "node:module";
-import { dirname as dirname6 } from "node:path";
+import { dirname as dirname5 } from "node:path";
 import { fileURLToPath } from "node:url";
 var __isNode__ = typeof process === "object" && typeof process.versions === "object" && typeof process.versions.node === "string";
 var require2;
@@ -46081,7 +46081,7 @@ var __dirname;
 if (__isNode__) {
   require2 = createRequire(import.meta.url);
   __filename = fileURLToPath(import.meta.url);
-  __dirname = dirname6(__filename);
+  __dirname = dirname5(__filename);
 }
 var NativeCRC64 = (() => {
   var _scriptDir = typeof document !== "undefined" && document.currentScript ? document.currentScript.src : void 0;
@@ -71625,26 +71625,26 @@ __name(saveCache, "saveCache");
 
 // node_modules/@actions/cache/lib/generated/results/api/v1/cache.js
 var import_runtime_rpc = __toESM(require_commonjs2(), 1);
-var import_runtime321 = __toESM(require_commonjs(), 1);
 var import_runtime322 = __toESM(require_commonjs(), 1);
 var import_runtime323 = __toESM(require_commonjs(), 1);
 var import_runtime324 = __toESM(require_commonjs(), 1);
 var import_runtime325 = __toESM(require_commonjs(), 1);
+var import_runtime326 = __toESM(require_commonjs(), 1);
 
 // node_modules/@actions/cache/lib/generated/results/entities/v1/cachemetadata.js
-var import_runtime315 = __toESM(require_commonjs(), 1);
 var import_runtime316 = __toESM(require_commonjs(), 1);
 var import_runtime317 = __toESM(require_commonjs(), 1);
 var import_runtime318 = __toESM(require_commonjs(), 1);
 var import_runtime319 = __toESM(require_commonjs(), 1);
+var import_runtime320 = __toESM(require_commonjs(), 1);
 
 // node_modules/@actions/cache/lib/generated/results/entities/v1/cachescope.js
-var import_runtime309 = __toESM(require_commonjs(), 1);
 var import_runtime310 = __toESM(require_commonjs(), 1);
 var import_runtime311 = __toESM(require_commonjs(), 1);
 var import_runtime312 = __toESM(require_commonjs(), 1);
 var import_runtime313 = __toESM(require_commonjs(), 1);
-var CacheScope$Type = class extends import_runtime313.MessageType {
+var import_runtime314 = __toESM(require_commonjs(), 1);
+var CacheScope$Type = class extends import_runtime314.MessageType {
   static {
     __name(this, "CacheScope$Type");
   }
@@ -71668,9 +71668,9 @@ var CacheScope$Type = class extends import_runtime313.MessageType {
   }
   create(value) {
     const message2 = { scope: "", permission: "0" };
-    globalThis.Object.defineProperty(message2, import_runtime312.MESSAGE_TYPE, { enumerable: false, value: this });
+    globalThis.Object.defineProperty(message2, import_runtime313.MESSAGE_TYPE, { enumerable: false, value: this });
     if (value !== void 0)
-      (0, import_runtime311.reflectionMergePartial)(this, message2, value);
+      (0, import_runtime312.reflectionMergePartial)(this, message2, value);
     return message2;
   }
   internalBinaryRead(reader, length, options, target) {
@@ -71692,26 +71692,26 @@ var CacheScope$Type = class extends import_runtime313.MessageType {
             throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
           let d = reader.skip(wireType);
           if (u !== false)
-            (u === true ? import_runtime310.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
+            (u === true ? import_runtime311.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
       }
     }
     return message2;
   }
   internalBinaryWrite(message2, writer, options) {
     if (message2.scope !== "")
-      writer.tag(1, import_runtime309.WireType.LengthDelimited).string(message2.scope);
+      writer.tag(1, import_runtime310.WireType.LengthDelimited).string(message2.scope);
     if (message2.permission !== "0")
-      writer.tag(2, import_runtime309.WireType.Varint).int64(message2.permission);
+      writer.tag(2, import_runtime310.WireType.Varint).int64(message2.permission);
     let u = options.writeUnknownFields;
     if (u !== false)
-      (u == true ? import_runtime310.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
+      (u == true ? import_runtime311.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
     return writer;
   }
 };
 var CacheScope = new CacheScope$Type();
 
 // node_modules/@actions/cache/lib/generated/results/entities/v1/cachemetadata.js
-var CacheMetadata$Type = class extends import_runtime319.MessageType {
+var CacheMetadata$Type = class extends import_runtime320.MessageType {
   static {
     __name(this, "CacheMetadata$Type");
   }
@@ -71729,9 +71729,9 @@ var CacheMetadata$Type = class extends import_runtime319.MessageType {
   }
   create(value) {
     const message2 = { repositoryId: "0", scope: [] };
-    globalThis.Object.defineProperty(message2, import_runtime318.MESSAGE_TYPE, { enumerable: false, value: this });
+    globalThis.Object.defineProperty(message2, import_runtime319.MESSAGE_TYPE, { enumerable: false, value: this });
     if (value !== void 0)
-      (0, import_runtime317.reflectionMergePartial)(this, message2, value);
+      (0, import_runtime318.reflectionMergePartial)(this, message2, value);
     return message2;
   }
   internalBinaryRead(reader, length, options, target) {
@@ -71753,26 +71753,26 @@ var CacheMetadata$Type = class extends import_runtime319.MessageType {
             throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
           let d = reader.skip(wireType);
           if (u !== false)
-            (u === true ? import_runtime316.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
+            (u === true ? import_runtime317.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
       }
     }
     return message2;
   }
   internalBinaryWrite(message2, writer, options) {
     if (message2.repositoryId !== "0")
-      writer.tag(1, import_runtime315.WireType.Varint).int64(message2.repositoryId);
+      writer.tag(1, import_runtime316.WireType.Varint).int64(message2.repositoryId);
     for (let i = 0; i < message2.scope.length; i++)
-      CacheScope.internalBinaryWrite(message2.scope[i], writer.tag(2, import_runtime315.WireType.LengthDelimited).fork(), options).join();
+      CacheScope.internalBinaryWrite(message2.scope[i], writer.tag(2, import_runtime316.WireType.LengthDelimited).fork(), options).join();
     let u = options.writeUnknownFields;
     if (u !== false)
-      (u == true ? import_runtime316.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
+      (u == true ? import_runtime317.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
     return writer;
   }
 };
 var CacheMetadata = new CacheMetadata$Type();
 
 // node_modules/@actions/cache/lib/generated/results/api/v1/cache.js
-var CreateCacheEntryRequest$Type = class extends import_runtime325.MessageType {
+var CreateCacheEntryRequest$Type = class extends import_runtime326.MessageType {
   static {
     __name(this, "CreateCacheEntryRequest$Type");
   }
@@ -71797,9 +71797,9 @@ var CreateCacheEntryRequest$Type = class extends import_runtime325.MessageType {
   }
   create(value) {
     const message2 = { key: "", version: "" };
-    globalThis.Object.defineProperty(message2, import_runtime324.MESSAGE_TYPE, { enumerable: false, value: this });
+    globalThis.Object.defineProperty(message2, import_runtime325.MESSAGE_TYPE, { enumerable: false, value: this });
     if (value !== void 0)
-      (0, import_runtime323.reflectionMergePartial)(this, message2, value);
+      (0, import_runtime324.reflectionMergePartial)(this, message2, value);
     return message2;
   }
   internalBinaryRead(reader, length, options, target) {
@@ -71825,26 +71825,26 @@ var CreateCacheEntryRequest$Type = class extends import_runtime325.MessageType {
             throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
           let d = reader.skip(wireType);
           if (u !== false)
-            (u === true ? import_runtime322.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
+            (u === true ? import_runtime323.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
       }
     }
     return message2;
   }
   internalBinaryWrite(message2, writer, options) {
     if (message2.metadata)
-      CacheMetadata.internalBinaryWrite(message2.metadata, writer.tag(1, import_runtime321.WireType.LengthDelimited).fork(), options).join();
+      CacheMetadata.internalBinaryWrite(message2.metadata, writer.tag(1, import_runtime322.WireType.LengthDelimited).fork(), options).join();
     if (message2.key !== "")
-      writer.tag(2, import_runtime321.WireType.LengthDelimited).string(message2.key);
+      writer.tag(2, import_runtime322.WireType.LengthDelimited).string(message2.key);
     if (message2.version !== "")
-      writer.tag(3, import_runtime321.WireType.LengthDelimited).string(message2.version);
+      writer.tag(3, import_runtime322.WireType.LengthDelimited).string(message2.version);
     let u = options.writeUnknownFields;
     if (u !== false)
-      (u == true ? import_runtime322.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
+      (u == true ? import_runtime323.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
     return writer;
   }
 };
 var CreateCacheEntryRequest = new CreateCacheEntryRequest$Type();
-var CreateCacheEntryResponse$Type = class extends import_runtime325.MessageType {
+var CreateCacheEntryResponse$Type = class extends import_runtime326.MessageType {
   static {
     __name(this, "CreateCacheEntryResponse$Type");
   }
@@ -71875,9 +71875,9 @@ var CreateCacheEntryResponse$Type = class extends import_runtime325.MessageType 
   }
   create(value) {
     const message2 = { ok: false, signedUploadUrl: "", message: "" };
-    globalThis.Object.defineProperty(message2, import_runtime324.MESSAGE_TYPE, { enumerable: false, value: this });
+    globalThis.Object.defineProperty(message2, import_runtime325.MESSAGE_TYPE, { enumerable: false, value: this });
     if (value !== void 0)
-      (0, import_runtime323.reflectionMergePartial)(this, message2, value);
+      (0, import_runtime324.reflectionMergePartial)(this, message2, value);
     return message2;
   }
   internalBinaryRead(reader, length, options, target) {
@@ -71903,26 +71903,26 @@ var CreateCacheEntryResponse$Type = class extends import_runtime325.MessageType 
             throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
           let d = reader.skip(wireType);
           if (u !== false)
-            (u === true ? import_runtime322.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
+            (u === true ? import_runtime323.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
       }
     }
     return message2;
   }
   internalBinaryWrite(message2, writer, options) {
     if (message2.ok !== false)
-      writer.tag(1, import_runtime321.WireType.Varint).bool(message2.ok);
+      writer.tag(1, import_runtime322.WireType.Varint).bool(message2.ok);
     if (message2.signedUploadUrl !== "")
-      writer.tag(2, import_runtime321.WireType.LengthDelimited).string(message2.signedUploadUrl);
+      writer.tag(2, import_runtime322.WireType.LengthDelimited).string(message2.signedUploadUrl);
     if (message2.message !== "")
-      writer.tag(3, import_runtime321.WireType.LengthDelimited).string(message2.message);
+      writer.tag(3, import_runtime322.WireType.LengthDelimited).string(message2.message);
     let u = options.writeUnknownFields;
     if (u !== false)
-      (u == true ? import_runtime322.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
+      (u == true ? import_runtime323.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
     return writer;
   }
 };
 var CreateCacheEntryResponse = new CreateCacheEntryResponse$Type();
-var FinalizeCacheEntryUploadRequest$Type = class extends import_runtime325.MessageType {
+var FinalizeCacheEntryUploadRequest$Type = class extends import_runtime326.MessageType {
   static {
     __name(this, "FinalizeCacheEntryUploadRequest$Type");
   }
@@ -71954,9 +71954,9 @@ var FinalizeCacheEntryUploadRequest$Type = class extends import_runtime325.Messa
   }
   create(value) {
     const message2 = { key: "", sizeBytes: "0", version: "" };
-    globalThis.Object.defineProperty(message2, import_runtime324.MESSAGE_TYPE, { enumerable: false, value: this });
+    globalThis.Object.defineProperty(message2, import_runtime325.MESSAGE_TYPE, { enumerable: false, value: this });
     if (value !== void 0)
-      (0, import_runtime323.reflectionMergePartial)(this, message2, value);
+      (0, import_runtime324.reflectionMergePartial)(this, message2, value);
     return message2;
   }
   internalBinaryRead(reader, length, options, target) {
@@ -71986,28 +71986,28 @@ var FinalizeCacheEntryUploadRequest$Type = class extends import_runtime325.Messa
             throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
           let d = reader.skip(wireType);
           if (u !== false)
-            (u === true ? import_runtime322.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
+            (u === true ? import_runtime323.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
       }
     }
     return message2;
   }
   internalBinaryWrite(message2, writer, options) {
     if (message2.metadata)
-      CacheMetadata.internalBinaryWrite(message2.metadata, writer.tag(1, import_runtime321.WireType.LengthDelimited).fork(), options).join();
+      CacheMetadata.internalBinaryWrite(message2.metadata, writer.tag(1, import_runtime322.WireType.LengthDelimited).fork(), options).join();
     if (message2.key !== "")
-      writer.tag(2, import_runtime321.WireType.LengthDelimited).string(message2.key);
+      writer.tag(2, import_runtime322.WireType.LengthDelimited).string(message2.key);
     if (message2.sizeBytes !== "0")
-      writer.tag(3, import_runtime321.WireType.Varint).int64(message2.sizeBytes);
+      writer.tag(3, import_runtime322.WireType.Varint).int64(message2.sizeBytes);
     if (message2.version !== "")
-      writer.tag(4, import_runtime321.WireType.LengthDelimited).string(message2.version);
+      writer.tag(4, import_runtime322.WireType.LengthDelimited).string(message2.version);
     let u = options.writeUnknownFields;
     if (u !== false)
-      (u == true ? import_runtime322.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
+      (u == true ? import_runtime323.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
     return writer;
   }
 };
 var FinalizeCacheEntryUploadRequest = new FinalizeCacheEntryUploadRequest$Type();
-var FinalizeCacheEntryUploadResponse$Type = class extends import_runtime325.MessageType {
+var FinalizeCacheEntryUploadResponse$Type = class extends import_runtime326.MessageType {
   static {
     __name(this, "FinalizeCacheEntryUploadResponse$Type");
   }
@@ -72038,9 +72038,9 @@ var FinalizeCacheEntryUploadResponse$Type = class extends import_runtime325.Mess
   }
   create(value) {
     const message2 = { ok: false, entryId: "0", message: "" };
-    globalThis.Object.defineProperty(message2, import_runtime324.MESSAGE_TYPE, { enumerable: false, value: this });
+    globalThis.Object.defineProperty(message2, import_runtime325.MESSAGE_TYPE, { enumerable: false, value: this });
     if (value !== void 0)
-      (0, import_runtime323.reflectionMergePartial)(this, message2, value);
+      (0, import_runtime324.reflectionMergePartial)(this, message2, value);
     return message2;
   }
   internalBinaryRead(reader, length, options, target) {
@@ -72066,26 +72066,26 @@ var FinalizeCacheEntryUploadResponse$Type = class extends import_runtime325.Mess
             throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
           let d = reader.skip(wireType);
           if (u !== false)
-            (u === true ? import_runtime322.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
+            (u === true ? import_runtime323.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
       }
     }
     return message2;
   }
   internalBinaryWrite(message2, writer, options) {
     if (message2.ok !== false)
-      writer.tag(1, import_runtime321.WireType.Varint).bool(message2.ok);
+      writer.tag(1, import_runtime322.WireType.Varint).bool(message2.ok);
     if (message2.entryId !== "0")
-      writer.tag(2, import_runtime321.WireType.Varint).int64(message2.entryId);
+      writer.tag(2, import_runtime322.WireType.Varint).int64(message2.entryId);
     if (message2.message !== "")
-      writer.tag(3, import_runtime321.WireType.LengthDelimited).string(message2.message);
+      writer.tag(3, import_runtime322.WireType.LengthDelimited).string(message2.message);
     let u = options.writeUnknownFields;
     if (u !== false)
-      (u == true ? import_runtime322.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
+      (u == true ? import_runtime323.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
     return writer;
   }
 };
 var FinalizeCacheEntryUploadResponse = new FinalizeCacheEntryUploadResponse$Type();
-var GetCacheEntryDownloadURLRequest$Type = class extends import_runtime325.MessageType {
+var GetCacheEntryDownloadURLRequest$Type = class extends import_runtime326.MessageType {
   static {
     __name(this, "GetCacheEntryDownloadURLRequest$Type");
   }
@@ -72118,9 +72118,9 @@ var GetCacheEntryDownloadURLRequest$Type = class extends import_runtime325.Messa
   }
   create(value) {
     const message2 = { key: "", restoreKeys: [], version: "" };
-    globalThis.Object.defineProperty(message2, import_runtime324.MESSAGE_TYPE, { enumerable: false, value: this });
+    globalThis.Object.defineProperty(message2, import_runtime325.MESSAGE_TYPE, { enumerable: false, value: this });
     if (value !== void 0)
-      (0, import_runtime323.reflectionMergePartial)(this, message2, value);
+      (0, import_runtime324.reflectionMergePartial)(this, message2, value);
     return message2;
   }
   internalBinaryRead(reader, length, options, target) {
@@ -72150,28 +72150,28 @@ var GetCacheEntryDownloadURLRequest$Type = class extends import_runtime325.Messa
             throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
           let d = reader.skip(wireType);
           if (u !== false)
-            (u === true ? import_runtime322.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
+            (u === true ? import_runtime323.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
       }
     }
     return message2;
   }
   internalBinaryWrite(message2, writer, options) {
     if (message2.metadata)
-      CacheMetadata.internalBinaryWrite(message2.metadata, writer.tag(1, import_runtime321.WireType.LengthDelimited).fork(), options).join();
+      CacheMetadata.internalBinaryWrite(message2.metadata, writer.tag(1, import_runtime322.WireType.LengthDelimited).fork(), options).join();
     if (message2.key !== "")
-      writer.tag(2, import_runtime321.WireType.LengthDelimited).string(message2.key);
+      writer.tag(2, import_runtime322.WireType.LengthDelimited).string(message2.key);
     for (let i = 0; i < message2.restoreKeys.length; i++)
-      writer.tag(3, import_runtime321.WireType.LengthDelimited).string(message2.restoreKeys[i]);
+      writer.tag(3, import_runtime322.WireType.LengthDelimited).string(message2.restoreKeys[i]);
     if (message2.version !== "")
-      writer.tag(4, import_runtime321.WireType.LengthDelimited).string(message2.version);
+      writer.tag(4, import_runtime322.WireType.LengthDelimited).string(message2.version);
     let u = options.writeUnknownFields;
     if (u !== false)
-      (u == true ? import_runtime322.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
+      (u == true ? import_runtime323.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
     return writer;
   }
 };
 var GetCacheEntryDownloadURLRequest = new GetCacheEntryDownloadURLRequest$Type();
-var GetCacheEntryDownloadURLResponse$Type = class extends import_runtime325.MessageType {
+var GetCacheEntryDownloadURLResponse$Type = class extends import_runtime326.MessageType {
   static {
     __name(this, "GetCacheEntryDownloadURLResponse$Type");
   }
@@ -72202,9 +72202,9 @@ var GetCacheEntryDownloadURLResponse$Type = class extends import_runtime325.Mess
   }
   create(value) {
     const message2 = { ok: false, signedDownloadUrl: "", matchedKey: "" };
-    globalThis.Object.defineProperty(message2, import_runtime324.MESSAGE_TYPE, { enumerable: false, value: this });
+    globalThis.Object.defineProperty(message2, import_runtime325.MESSAGE_TYPE, { enumerable: false, value: this });
     if (value !== void 0)
-      (0, import_runtime323.reflectionMergePartial)(this, message2, value);
+      (0, import_runtime324.reflectionMergePartial)(this, message2, value);
     return message2;
   }
   internalBinaryRead(reader, length, options, target) {
@@ -72230,21 +72230,21 @@ var GetCacheEntryDownloadURLResponse$Type = class extends import_runtime325.Mess
             throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
           let d = reader.skip(wireType);
           if (u !== false)
-            (u === true ? import_runtime322.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
+            (u === true ? import_runtime323.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
       }
     }
     return message2;
   }
   internalBinaryWrite(message2, writer, options) {
     if (message2.ok !== false)
-      writer.tag(1, import_runtime321.WireType.Varint).bool(message2.ok);
+      writer.tag(1, import_runtime322.WireType.Varint).bool(message2.ok);
     if (message2.signedDownloadUrl !== "")
-      writer.tag(2, import_runtime321.WireType.LengthDelimited).string(message2.signedDownloadUrl);
+      writer.tag(2, import_runtime322.WireType.LengthDelimited).string(message2.signedDownloadUrl);
     if (message2.matchedKey !== "")
-      writer.tag(3, import_runtime321.WireType.LengthDelimited).string(message2.matchedKey);
+      writer.tag(3, import_runtime322.WireType.LengthDelimited).string(message2.matchedKey);
     let u = options.writeUnknownFields;
     if (u !== false)
-      (u == true ? import_runtime322.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
+      (u == true ? import_runtime323.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
     return writer;
   }
 };

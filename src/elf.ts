@@ -8,8 +8,9 @@ import { BuildInfoFinder, type GoBuildInfo } from './sbom/buildinfo.ts';
 import type { Digest, Platform } from './oci/types.ts';
 import type { BlobStore } from './oci/blobstore.ts';
 import { digestHex } from './oci/digest.ts';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from './write_atomic.ts';
 
 const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 
@@ -140,12 +141,8 @@ export function scanLayerCached(store: BlobStore, digest: Digest, tarPath: strin
   return p;
 }
 
-async function saveScan(store: BlobStore, digest: Digest, files: LayerFile[]): Promise<void> {
-  const file = scanFile(store, digest);
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await writeFile(tmp, JSON.stringify(files));
-  await rename(tmp, file);
+function saveScan(store: BlobStore, digest: Digest, files: LayerFile[]): Promise<void> {
+  return writeFileAtomic(scanFile(store, digest), JSON.stringify(files));
 }
 
 /** Records a scan made before the layer's digest was known (while it was being compressed). */

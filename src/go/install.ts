@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
-import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { digestHex, fileDigest } from '../oci/digest.ts';
 import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -246,12 +247,6 @@ function pickRelease(
   throw new Error(`${label}: no Go release matches (newest is ${newest ? toGoVersion(newest) : 'unknown'})`);
 }
 
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 /** Downloads, verifies, extracts and caches one release archive; returns its tool-cache GOROOT. */
 async function installRelease(
   file: GoReleaseFile,
@@ -272,7 +267,7 @@ async function installRelease(
     }
     const expected = file.sha256?.toLowerCase();
     if (expected) {
-      const actual = await sha256File(archive);
+      const actual = digestHex(await fileDigest(archive));
       if (actual !== expected) {
         throw new Error(`checksum mismatch for ${url}: the release list says sha256 ${expected}, the download is ${actual}`);
       }

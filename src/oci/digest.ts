@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import type { Digest } from './types.ts';
 
 const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
@@ -18,6 +19,13 @@ export function digestHex(digest: Digest): string {
 
 export function sha256(data: Uint8Array | string): Digest {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
+/** sha256 of a file's bytes, streamed in 1 MiB pieces. */
+export async function fileDigest(path: string): Promise<Digest> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  return `sha256:${hash.digest('hex')}`;
 }
 
 /** Counts bytes and hashes them as they pass; read `digest()` once at the end. */

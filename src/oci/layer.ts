@@ -4,14 +4,15 @@
 // comes from the first bytes, as rules_oci's descriptor.sh decides it (gzip → +gzip,
 // zstd → +zstd, otherwise plain tar), in the image's family.
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import type { BlobStore } from './blobstore.ts';
-import { DigestCounter } from './digest.ts';
+import { DigestCounter, fileDigest } from './digest.ts';
+import { writeFileAtomic } from '../write_atomic.ts';
 import { layerMediaType, type LayerCompression, type MediaTypeFamily } from './mediatypes.ts';
 import type { Descriptor, Digest } from './types.ts';
 import { decompressor, sniffFileCompression } from '../tar/reader.ts';
@@ -136,17 +137,8 @@ async function readCached(store: BlobStore, file: string): Promise<LayerResult |
   return undefined;
 }
 
-async function writeCached(file: string, result: LayerResult): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await writeFile(tmp, JSON.stringify(result));
-  await rename(tmp, file);
-}
-
-async function fileSha256(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) h.update(chunk as Buffer);
-  return h.digest('hex');
+function writeCached(file: string, result: LayerResult): Promise<void> {
+  return writeFileAtomic(file, JSON.stringify(result));
 }
 
 export type CachedLayerResult = LayerResult & { cached?: 'identity' | 'content' };
@@ -179,7 +171,7 @@ export async function addLayerCached(store: BlobStore, tarPath: string, family: 
   const hit = await readCached(store, byIdentity);
   if (hit) return { ...hit, cached: 'identity' };
 
-  const content = createHash('sha256').update(`layer-content/v1\0${await fileSha256(tarPath)}\0${spec}`).digest('hex');
+  const content = createHash('sha256').update(`layer-content/v1\0${await fileDigest(tarPath)}\0${spec}`).digest('hex');
   const byContent = join(store.root, LAYER_CONTENT_CACHE, `${content}.json`);
   const known = await readCached(store, byContent);
   if (known) {

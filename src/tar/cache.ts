@@ -1,14 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { copyFile, link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { PkgTarPlan } from './pkg_tar.ts';
-
-async function hashFile(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
+import { digestHex, fileDigest } from '../oci/digest.ts';
+import { writeFileAtomic } from '../write_atomic.ts';
 
 /** `fn` over `items` with at most `limit` running; results in input order. */
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -29,18 +24,15 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
  * (path, device, inode, size, mtime and ctime in nanoseconds; ctime moves on every write and
  * cannot be set back), so an unchanged input is not read again by the next build.
  */
-async function fileDigest(path: string, memoDir: string | undefined): Promise<string> {
-  if (memoDir === undefined) return hashFile(path);
+async function memoizedFileDigest(path: string, memoDir: string | undefined): Promise<string> {
+  if (memoDir === undefined) return digestHex(await fileDigest(path));
   const st = await stat(path, { bigint: true });
   const key = createHash('sha256').update(`file/v1\0${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`).digest('hex');
   const memo = join(memoDir, key);
   const known = await readFile(memo, 'utf8').catch(() => '');
   if (/^[0-9a-f]{64}$/.test(known)) return known;
-  const digest = await hashFile(path);
-  await mkdir(memoDir, { recursive: true });
-  const tmp = `${memo}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await writeFile(tmp, digest);
-  await rename(tmp, memo);
+  const digest = digestHex(await fileDigest(path));
+  await writeFileAtomic(memo, digest);
   return digest;
 }
 
@@ -54,10 +46,10 @@ export async function planKey(plan: PkgTarPlan, memoDir?: string): Promise<strin
   h.update('pkg_tar/v1\0');
   // A few files at a time: most answers come from the memo, a small read each.
   const entries = await mapLimit(plan.entries, 8, async (e) => {
-    const source = e.source === undefined ? null : 'file' in e.source ? { sha256: await fileDigest(e.source.file, memoDir) } : { content: createHash('sha256').update(e.source.content).digest('hex') };
+    const source = e.source === undefined ? null : 'file' in e.source ? { sha256: await memoizedFileDigest(e.source.file, memoDir) } : { content: createHash('sha256').update(e.source.content).digest('hex') };
     return { ...e, source };
   });
-  const merge = await mapLimit(plan.merge, 8, async (m) => ({ prefix: m.prefix ?? '', sha256: await fileDigest(m.path, memoDir) }));
+  const merge = await mapLimit(plan.merge, 8, async (m) => ({ prefix: m.prefix ?? '', sha256: await memoizedFileDigest(m.path, memoDir) }));
   h.update(
     JSON.stringify({
       entries,
