@@ -35342,6 +35342,31 @@ var DigestCounter = class {
   }
 };
 
+// src/limit.ts
+async function mapLimit(items, limit, fn) {
+  const out = new Array(items.length);
+  let next = 0;
+  let failure;
+  const worker = /* @__PURE__ */ __name(async () => {
+    while (failure === void 0 && next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i]);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  }, "worker");
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+  if (failure) throw failure.err;
+  return out;
+}
+__name(mapLimit, "mapLimit");
+async function forEachLimit(items, limit, fn) {
+  await mapLimit(items, limit, fn);
+}
+__name(forEachLimit, "forEachLimit");
+
 // src/oci/blobstore.ts
 var BlobStore = class {
   static {
@@ -35391,11 +35416,7 @@ var BlobStore = class {
   }
   /** `ensure` for each digest, a few downloads at a time. */
   async ensureAll(digests, concurrency = 4) {
-    const queue = [...new Set(digests)];
-    const worker = /* @__PURE__ */ __name(async () => {
-      for (let d = queue.shift(); d; d = queue.shift()) await this.ensure(d);
-    }, "worker");
-    await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+    await forEachLimit([...new Set(digests)], concurrency, (d) => this.ensure(d));
   }
   path(digest) {
     return join(this.root, "blobs", "sha256", digestHex(digest));
@@ -40348,19 +40369,6 @@ var mtreeMutateRule = {
 import { createHash as createHash4 } from "node:crypto";
 import { copyFile as copyFile2, link as link2, mkdir as mkdir6, readFile as readFile7, rename as rename5, rm as rm4, stat as stat6 } from "node:fs/promises";
 import { dirname as dirname7, join as join10 } from "node:path";
-async function mapLimit(items, limit, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  const worker = /* @__PURE__ */ __name(async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  }, "worker");
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-__name(mapLimit, "mapLimit");
 async function memoizedFileDigest(path, memoDir) {
   if (memoDir === void 0) return digestHex(await fileDigest(path));
   const st = await stat6(path, { bigint: true });
@@ -41323,11 +41331,7 @@ async function resolveImage(client, repo, ref, platform, opts) {
     }
   }
   if (opts.fetchLayers) {
-    const queue = [...manifest.layers];
-    const worker = /* @__PURE__ */ __name(async () => {
-      for (let l = queue.shift(); l; l = queue.shift()) await client.getBlob(repo, l.digest, store, l.size);
-    }, "worker");
-    await Promise.all(Array.from({ length: Math.min(client.concurrency, queue.length) }, worker));
+    await forEachLimit(manifest.layers, client.concurrency, (l) => client.getBlob(repo, l.digest, store, l.size));
   }
   const out = {
     registry: client.registry,
@@ -46910,23 +46914,6 @@ function parseJson(bytes2, what) {
   }
 }
 __name(parseJson, "parseJson");
-async function forEachLimit(items, limit, fn) {
-  let next = 0;
-  let failure;
-  const worker = /* @__PURE__ */ __name(async () => {
-    while (failure === void 0 && next < items.length) {
-      const item = items[next++];
-      try {
-        await fn(item);
-      } catch (err) {
-        failure ??= { err };
-      }
-    }
-  }, "worker");
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw failure.err;
-}
-__name(forEachLimit, "forEachLimit");
 function remoteOpener(source, digest) {
   return () => {
     const out = new PassThrough2();
@@ -47038,7 +47025,7 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
   const limit = Math.max(1, opts.concurrency ?? client.concurrency);
   await forEachLimit([...configs.values(), ...layers.values()], limit, pushBlob);
   const images = manifests.filter((m) => !isIndexMediaType(m.descriptor.mediaType));
-  await forEachLimit(images, limit, (m) => client.putManifest(repo, m.descriptor.digest, m.bytes, m.descriptor.mediaType).then(() => void 0));
+  await forEachLimit(images, limit, (m) => client.putManifest(repo, m.descriptor.digest, m.bytes, m.descriptor.mediaType));
   for (const m of manifests) {
     if (isIndexMediaType(m.descriptor.mediaType)) await client.putManifest(repo, m.descriptor.digest, m.bytes, m.descriptor.mediaType);
   }

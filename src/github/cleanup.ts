@@ -7,6 +7,7 @@
 // `edge`) is kept, since deleting it would take that tag too. Nothing here fails the caller:
 // each problem is a warning, and every reference gets a result.
 
+import { forEachLimit } from '../limit.ts';
 import type { RegistryPool } from '../registry/pool.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { RegistryAuthError, RegistryError } from '../registry/errors.ts';
@@ -63,22 +64,6 @@ interface Target {
   registry: string;
   repository: string;
   tag: string;
-}
-
-async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (!failed && next < items.length) {
-      try {
-        await fn(items[next++]!);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 function errorText(err: unknown): string {

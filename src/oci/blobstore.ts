@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
 import { DigestCounter, digestHex, sha256 } from './digest.ts';
 import type { Digest } from './types.ts';
+import { forEachLimit } from '../limit.ts';
 
 export interface StoredBlob {
   digest: Digest;
@@ -76,11 +77,7 @@ export class BlobStore {
 
   /** `ensure` for each digest, a few downloads at a time. */
   async ensureAll(digests: Digest[], concurrency = 4): Promise<void> {
-    const queue = [...new Set(digests)];
-    const worker = async (): Promise<void> => {
-      for (let d = queue.shift(); d; d = queue.shift()) await this.ensure(d);
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+    await forEachLimit([...new Set(digests)], concurrency, (d) => this.ensure(d));
   }
 
   path(digest: Digest): string {

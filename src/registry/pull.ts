@@ -7,6 +7,7 @@ import { isDigest } from '../oci/digest.ts';
 import { isIndexMediaType, isManifestMediaType } from '../oci/mediatypes.ts';
 import type { Descriptor, Digest, ImageConfig, ImageIndex, ImageManifest, Platform } from '../oci/types.ts';
 import type { RegistryClient } from './client.ts';
+import { forEachLimit } from '../limit.ts';
 import { bestPlatformMatch, formatPlatform, normalizePlatform, platformSatisfies, toPlatform, type PlatformLike } from '../oci/platform.ts';
 
 export interface ResolveOptions {
@@ -120,11 +121,7 @@ export async function resolveImage(
   }
 
   if (opts.fetchLayers) {
-    const queue = [...manifest.layers];
-    const worker = async () => {
-      for (let l = queue.shift(); l; l = queue.shift()) await client.getBlob(repo, l.digest, store, l.size);
-    };
-    await Promise.all(Array.from({ length: Math.min(client.concurrency, queue.length) }, worker));
+    await forEachLimit(manifest.layers, client.concurrency, (l) => client.getBlob(repo, l.digest, store, l.size));
   }
 
   const out: ResolvedImage = {

@@ -9,6 +9,7 @@ import type { Descriptor, Digest, ImageIndex, ImageManifest } from '../oci/types
 import type { RegistryClient } from './client.ts';
 import { validateTag } from './reference.ts';
 import { withByteProgress } from '../progress.ts';
+import { forEachLimit } from '../limit.ts';
 
 /** Where a blob missing from the local store can be read from (a base layer never downloaded). */
 export interface RemoteSource {
@@ -67,24 +68,6 @@ function parseJson<T>(bytes: Uint8Array, what: string): T {
   } catch (err) {
     throw new Error(`${what} is not valid JSON: ${(err as Error).message}`);
   }
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight; the first failure rejects (others finish). */
-async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: { err: unknown } | undefined;
-  const worker = async () => {
-    while (failure === undefined && next < items.length) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (err) {
-        failure ??= { err };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw failure.err;
 }
 
 /** A stream that GETs the blob from its source when read (so each upload attempt re-opens it). */
@@ -227,7 +210,7 @@ export async function pushImage(
   // Manifests by digest, children first (the walk pushed them in that order), root last. Image
   // manifests refer only to blobs, all there now: they go at once; indexes follow in order.
   const images = manifests.filter((m) => !isIndexMediaType(m.descriptor.mediaType));
-  await forEachLimit(images, limit, (m) => client.putManifest(repo, m.descriptor.digest, m.bytes, m.descriptor.mediaType).then(() => undefined));
+  await forEachLimit(images, limit, (m) => client.putManifest(repo, m.descriptor.digest, m.bytes, m.descriptor.mediaType));
   for (const m of manifests) {
     if (isIndexMediaType(m.descriptor.mediaType)) await client.putManifest(repo, m.descriptor.digest, m.bytes, m.descriptor.mediaType);
   }

@@ -4,20 +4,7 @@ import { dirname, join } from 'node:path';
 import type { PkgTarPlan } from './pkg_tar.ts';
 import { digestHex, fileDigest } from '../oci/digest.ts';
 import { writeFileAtomic } from '../write_atomic.ts';
-
-/** `fn` over `items` with at most `limit` running; results in input order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
+import { mapLimit } from '../limit.ts';
 
 /**
  * sha256 of a file, remembered in `memoDir` by the file's identity as Bazel's digest cache does
