@@ -172,7 +172,9 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     env,
     fallback: opts.fallbackCredentials,
   });
-  let toolchain: Promise<GoToolchain> | undefined;
+  let toolchain: GoToolchain | undefined;
+  // Read once, and only if a stamped target asks: it runs git three times.
+  let status: Promise<Record<string, string>> | undefined;
   const store = new BlobStore(join(outputDir, 'store'));
   const engine = new Engine({
     workspace: ws,
@@ -180,10 +182,10 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     store,
     log: opts.log,
     env,
-    goToolchain: () => (toolchain ??= findGoToolchain(env)),
+    goToolchain: async () => (toolchain ??= findGoToolchain(env)),
     registries,
     sourceDateEpoch,
-    stamp: { enabled: opts.stamp ?? false, values: await stampValues(env, { cwd: root }) },
+    stamp: { enabled: opts.stamp ?? false, values: () => (status ??= stampValues(env, { cwd: root })) },
     metadata: opts.metadata,
     layerCompression: opts.layerCompression,
     compilationMode: opts.compilationMode,

@@ -60,7 +60,7 @@ export function fakeBuildContext(o: FakeContextOptions): BuildContext {
     },
     log: o.log ?? { info: () => {}, warning: () => {} },
     env: {},
-    stamp: o.stamp ?? { enabled: false, values: {} },
+    stamp: o.stamp ?? { enabled: false, values: async () => ({}) },
     metadata: NO_METADATA,
     layerCompression: DEFAULT_LAYER_COMPRESSION,
     compilationMode: 'fastbuild',

@@ -20,6 +20,15 @@ interface CtxOpts {
   config?: Configuration;
 }
 
+// Counts reads of the workspace status: an unstamped target must never run git for it.
+let statusReads = 0;
+function readStatus(values: Record<string, string>): () => Promise<Record<string, string>> {
+  return async () => {
+    statusReads++;
+    return values;
+  };
+}
+
 function ctxFor(rule: RuleDef, name: string, attrs: Record<string, Plain>, o: CtxOpts = {}): BuildContext {
   const values = new AttrValues(new Map(Object.entries(attrs)), rule.attrs, '', 'pkg');
   rule.validate?.(values, o.config ?? HOST_CONFIG);
@@ -31,7 +40,7 @@ function ctxFor(rule: RuleDef, name: string, attrs: Record<string, Plain>, o: Ct
     deps: Object.entries(o.deps ?? {}).flatMap(([attr, ps]) => ps.map((provider) => ({ attr, provider }))),
     outDir: join(root, `out${n++}`, 'pkg'),
     workspaceRoot: root,
-    stamp: o.stamp,
+    stamp: o.stamp && { enabled: o.stamp.enabled, values: readStatus(o.stamp.values) },
   });
 }
 
@@ -57,7 +66,9 @@ const tagsAttrs = {
 };
 
 test('inline template, unstamped: substitutions only, {{KEY}} untouched, <name>.txt without trailing newline', async () => {
+  const reads = statusReads;
   const r = await build(expandTemplateRule, 'tags', tagsAttrs, { stamp: { enabled: false, values: STATUS } });
+  assert.equal(statusReads, reads, 'the workspace status was read for an unstamped target');
   assert.equal(r.text, 'edge\n0.0.0\n{{STABLE_GIT_COMMIT}}');
   assert.equal(r.shortPath, 'pkg/tags.txt');
   assert.equal(r.p.executable, undefined);

@@ -199,7 +199,7 @@ export class Engine {
       sourceDateEpoch: this.#opts.sourceDateEpoch,
       log: this.#opts.log,
       env: this.#opts.env,
-      stamp: this.#opts.stamp ?? { enabled: false, values: {} },
+      stamp: this.#opts.stamp ?? { enabled: false, values: async () => ({}) },
       metadata: this.#opts.metadata ?? NO_METADATA,
       layerCompression: this.#opts.layerCompression ?? DEFAULT_LAYER_COMPRESSION,
       compilationMode: this.#opts.compilationMode ?? 'fastbuild',

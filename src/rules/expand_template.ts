@@ -264,7 +264,8 @@ export const expandTemplateRule: RuleDef = {
     const subs = new Map(expandValues('substitutions', a.stringDict('substitutions'), vars));
     if (isStamped(a.int('stamp'), ctx.stamp.enabled)) {
       for (const [k, v] of expandValues('stamp_substitutions', a.stringDict('stamp_substitutions'), vars)) subs.set(k, v);
-      for (const [k, v] of subs) subs.set(k, applyStampValues(v, ctx.stamp.values));
+      const status = await ctx.stamp.values();
+      for (const [k, v] of subs) subs.set(k, applyStampValues(v, status));
     }
     const text = applySubstitutions(content, [...subs].map(([k, v]): [string, string] => [bytes(k), bytes(v)]));
     const executable = a.bool('is_executable', false);

@@ -60,8 +60,11 @@ export const NO_METADATA: MetadataOverrides = Object.freeze({ labels: {}, manife
 export interface StampInfo {
   /** Whether targets with `stamp = -1` (the default) are stamped, as Bazel's --stamp. */
   enabled: boolean;
-  /** STABLE_* and volatile keys, e.g. BUILD_TIMESTAMP, STABLE_GIT_COMMIT. */
-  values: Record<string, string>;
+  /**
+   * STABLE_* and volatile keys, e.g. BUILD_TIMESTAMP, STABLE_GIT_COMMIT. A function: reading
+   * them runs git three times, which only a stamped target should pay for.
+   */
+  values: () => Promise<Record<string, string>>;
 }
 
 /** Reads a platform() target (or a well-known platform label) as the platform it names. */
