@@ -14,7 +14,7 @@ import { locate } from './annotations.ts';
 import { summaryRows } from './summary.ts';
 import { findWorkspaceRoot } from './workspace/root.ts';
 import { actionsCacheIO, planCaches, restoreCaches } from './cache.ts';
-import { findGoToolchain } from './go/toolchain.ts';
+import { goVersion } from './go/toolchain.ts';
 import { setupGo } from './go/install.ts';
 import { join, resolve } from 'node:path';
 
@@ -144,8 +144,8 @@ async function restoreActionCaches(root: string, inputs: Inputs): Promise<void> 
   try {
     await core.group('Restoring caches', async () => {
       const outputDir = resolve(inputs.outputDir !== '' ? inputs.outputDir : join(root, '.oci-build'));
-      const goVersion = (await findGoToolchain(process.env)).version;
-      const plans = await planCaches({ workspaceRoot: root, storeDir: join(outputDir, 'store'), goVersion, env: process.env, warning: (m) => core.warning(m) });
+      const version = await goVersion(process.env);
+      const plans = await planCaches({ workspaceRoot: root, storeDir: join(outputDir, 'store'), goVersion: version, env: process.env, warning: (m) => core.warning(m) });
       await restoreCaches(plans, actionsCacheIO());
     });
   } catch (err) {

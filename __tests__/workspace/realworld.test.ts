@@ -32,7 +32,7 @@ function engineFor(ws: Workspace): Engine {
     store: new BlobStore(join(ws.root, 'out', 'store')),
     log: quiet,
     env: process.env,
-    goToolchain: () => findGoToolchain(),
+    goToolchain: async () => findGoToolchain(),
     registries: new RegistryPool({ explicit: [], insecureRegistries: [], log: () => {}, maskSecret: () => {} }),
   });
 }

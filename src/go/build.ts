@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { GoToolchain } from './toolchain.ts';
+import { goToolchainError, type GoToolchain } from './toolchain.ts';
 
 export type CompilationMode = 'fastbuild' | 'opt' | 'dbg';
 
@@ -94,7 +94,7 @@ export async function goBuild(tc: GoToolchain, req: GoBuildRequest, env: NodeJS.
     const child = spawn(tc.go, args, { cwd: req.moduleRoot, env: goBuildEnv(req, env), stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (c: Buffer) => output.push(c));
     child.stderr.on('data', (c: Buffer) => output.push(c));
-    child.on('error', reject);
+    child.on('error', (err) => reject(goToolchainError(tc.go, err)));
     child.on('close', (c) => resolve(c ?? 1));
   });
   if (code !== 0) {

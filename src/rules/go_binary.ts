@@ -64,13 +64,16 @@ export const goBinaryRule: RuleDef = {
     const platform = ctx.config.platform;
     const goosAttr = ctx.attrs.string('goos', 'auto');
     const goarchAttr = ctx.attrs.string('goarch', 'auto');
-    const goos = goosAttr !== 'auto' ? goosAttr : (platform?.os ?? tc.hostOs);
-    const goarch = goarchAttr !== 'auto' ? goarchAttr : (platform?.architecture ?? tc.hostArch);
+    const pure = ctx.attrs.string('pure', 'auto');
+    const osGiven = goosAttr !== 'auto' ? goosAttr : platform?.os;
+    const archGiven = goarchAttr !== 'auto' ? goarchAttr : platform?.architecture;
+    // The host platform is only asked for when it decides something (go env costs a process).
+    const host = osGiven === undefined || archGiven === undefined || pure === 'off' ? await tc.host() : undefined;
+    const goos = osGiven ?? (host as { os: string }).os;
+    const goarch = archGiven ?? (host as { arch: string }).arch;
     // The variant applies only when the architecture came from the configuration.
     const variant = goarchAttr === 'auto' ? platform?.variant : undefined;
-    const cross = goos !== tc.hostOs || goarch !== tc.hostArch;
-    const pure = ctx.attrs.string('pure', 'auto');
-    const cgo = pure === 'off' && !cross;
+    const cgo = pure === 'off' && host !== undefined && goos === host.os && goarch === host.arch;
 
     let dir = goPackageDir(label, ctx.files('srcs'));
     for (const p of ctx.deps('embed')) {
