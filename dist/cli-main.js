@@ -36039,27 +36039,26 @@ __name(writeLayout, "writeLayout");
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 var run = promisify(execFile);
-async function findGoToolchain(env = process.env) {
-  const go = env.GO && env.GO !== "" ? env.GO : "go";
-  try {
-    const { stdout } = await run(go, ["env", "-json", "GOVERSION", "GOROOT", "GOHOSTOS", "GOHOSTARCH"], {
-      env: { ...env, GOTOOLCHAIN: "local" }
-    });
-    const parsed = JSON.parse(stdout);
-    return {
-      go,
-      version: parsed.GOVERSION ?? "unknown",
-      goroot: parsed.GOROOT ?? "",
-      hostOs: parsed.GOHOSTOS ?? "linux",
-      hostArch: parsed.GOHOSTARCH ?? "amd64"
-    };
-  } catch (err) {
-    const code = err.code;
-    if (code === "ENOENT") {
-      throw new Error(`Go toolchain not found: "${go}" is not on PATH (install Go or set $GO)`);
-    }
-    throw new Error(`Go toolchain "${go}" does not work: ${err.message.split("\n")[0]}`);
+function goToolchainError(go, err) {
+  if (err.code === "ENOENT") {
+    return new Error(`Go toolchain not found: "${go}" is not on PATH (install Go or set $GO)`);
   }
+  return new Error(`Go toolchain "${go}" does not work: ${err.message.split("\n")[0]}`);
+}
+__name(goToolchainError, "goToolchainError");
+function findGoToolchain(env = process.env) {
+  const go = env.GO && env.GO !== "" ? env.GO : "go";
+  let host;
+  const ask = /* @__PURE__ */ __name(async () => {
+    try {
+      const { stdout } = await run(go, ["env", "-json", "GOHOSTOS", "GOHOSTARCH"], { env: { ...env, GOTOOLCHAIN: "local" } });
+      const parsed = JSON.parse(stdout);
+      return { os: parsed.GOHOSTOS ?? "linux", arch: parsed.GOHOSTARCH ?? "amd64" };
+    } catch (err) {
+      throw goToolchainError(go, err);
+    }
+  }, "ask");
+  return { go, host: /* @__PURE__ */ __name(() => host ??= ask(), "host") };
 }
 __name(findGoToolchain, "findGoToolchain");
 
@@ -36929,7 +36928,7 @@ async function goBuild(tc, req, env = process.env) {
     const child = spawn(tc.go, args, { cwd: req.moduleRoot, env: goBuildEnv(req, env), stdio: ["ignore", "pipe", "pipe"] });
     child.stdout.on("data", (c) => output.push(c));
     child.stderr.on("data", (c) => output.push(c));
-    child.on("error", reject);
+    child.on("error", (err) => reject(goToolchainError(tc.go, err)));
     child.on("close", (c) => resolve4(c ?? 1));
   });
   if (code !== 0) {
@@ -37047,12 +37046,14 @@ var goBinaryRule = {
     const platform = ctx.config.platform;
     const goosAttr = ctx.attrs.string("goos", "auto");
     const goarchAttr = ctx.attrs.string("goarch", "auto");
-    const goos = goosAttr !== "auto" ? goosAttr : platform?.os ?? tc.hostOs;
-    const goarch = goarchAttr !== "auto" ? goarchAttr : platform?.architecture ?? tc.hostArch;
-    const variant = goarchAttr === "auto" ? platform?.variant : void 0;
-    const cross = goos !== tc.hostOs || goarch !== tc.hostArch;
     const pure = ctx.attrs.string("pure", "auto");
-    const cgo = pure === "off" && !cross;
+    const osGiven = goosAttr !== "auto" ? goosAttr : platform?.os;
+    const archGiven = goarchAttr !== "auto" ? goarchAttr : platform?.architecture;
+    const host = osGiven === void 0 || archGiven === void 0 || pure === "off" ? await tc.host() : void 0;
+    const goos = osGiven ?? host.os;
+    const goarch = archGiven ?? host.arch;
+    const variant = goarchAttr === "auto" ? platform?.variant : void 0;
+    const cgo = pure === "off" && host !== void 0 && goos === host.os && goarch === host.arch;
     let dir = goPackageDir(label, ctx.files("srcs"));
     for (const p of ctx.deps("embed")) {
       if (!p.goLibrary) continue;
@@ -40762,7 +40763,8 @@ var expandTemplateRule = {
     const subs = new Map(expandValues("substitutions", a.stringDict("substitutions"), vars));
     if (isStamped(a.int("stamp"), ctx.stamp.enabled)) {
       for (const [k, v] of expandValues("stamp_substitutions", a.stringDict("stamp_substitutions"), vars)) subs.set(k, v);
-      for (const [k, v] of subs) subs.set(k, applyStampValues(v, ctx.stamp.values));
+      const status = await ctx.stamp.values();
+      for (const [k, v] of subs) subs.set(k, applyStampValues(v, status));
     }
     const text = applySubstitutions(content, [...subs].map(([k, v]) => [bytes(k), bytes(v)]));
     const executable = a.bool("is_executable", false);
@@ -41723,7 +41725,7 @@ var Engine = class {
       sourceDateEpoch: this.#opts.sourceDateEpoch,
       log: this.#opts.log,
       env: this.#opts.env,
-      stamp: this.#opts.stamp ?? { enabled: false, values: {} },
+      stamp: this.#opts.stamp ?? { enabled: false, values: /* @__PURE__ */ __name(async () => ({}), "values") },
       metadata: this.#opts.metadata ?? NO_METADATA,
       layerCompression: this.#opts.layerCompression ?? DEFAULT_LAYER_COMPRESSION,
       compilationMode: this.#opts.compilationMode ?? "fastbuild"
@@ -49007,6 +49009,7 @@ async function runPipeline(opts) {
     fallback: opts.fallbackCredentials
   });
   let toolchain;
+  let status;
   const store = new BlobStore(join24(outputDir, "store"));
   const engine = new Engine({
     workspace: ws,
@@ -49014,10 +49017,10 @@ async function runPipeline(opts) {
     store,
     log: opts.log,
     env,
-    goToolchain: /* @__PURE__ */ __name(() => toolchain ??= findGoToolchain(env), "goToolchain"),
+    goToolchain: /* @__PURE__ */ __name(async () => toolchain ??= findGoToolchain(env), "goToolchain"),
     registries,
     sourceDateEpoch,
-    stamp: { enabled: opts.stamp ?? false, values: await stampValues(env, { cwd: root }) },
+    stamp: { enabled: opts.stamp ?? false, values: /* @__PURE__ */ __name(() => status ??= stampValues(env, { cwd: root }), "values") },
     metadata: opts.metadata,
     layerCompression: opts.layerCompression,
     compilationMode: opts.compilationMode
