@@ -2,7 +2,8 @@
 
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { Client, Pool, type Dispatcher } from 'undici';
+import type { Client, Dispatcher, Pool } from 'undici';
+import { undici } from '../undici.ts';
 import {
   chainIds,
   dockerArchiveStream,
@@ -74,7 +75,8 @@ interface ClientTimeouts {
   bodyTimeout?: number;
 }
 
-function newClient(endpoint: DockerEndpoint, timeouts: ClientTimeouts): Client {
+async function newClient(endpoint: DockerEndpoint, timeouts: ClientTimeouts): Promise<Client> {
+  const { Client } = await undici();
   if (endpoint.url !== undefined && endpoint.socketPath === undefined) {
     return new Client(new URL(endpoint.url).origin, timeouts);
   }
@@ -82,7 +84,8 @@ function newClient(endpoint: DockerEndpoint, timeouts: ClientTimeouts): Client {
 }
 
 /** Several connections, for requests that should run side by side (a Client has one). */
-function newPool(endpoint: DockerEndpoint, connections: number, timeouts: ClientTimeouts): Pool {
+async function newPool(endpoint: DockerEndpoint, connections: number, timeouts: ClientTimeouts): Promise<Pool> {
+  const { Pool } = await undici();
   if (endpoint.url !== undefined && endpoint.socketPath === undefined) {
     return new Pool(new URL(endpoint.url).origin, { ...timeouts, connections });
   }
@@ -171,7 +174,7 @@ async function rawPing(endpoint: DockerEndpoint, client: Requester): Promise<{ a
 export async function pingDocker(endpoint: DockerEndpoint): Promise<{ apiVersion: string; ok: boolean } | undefined> {
   let client: Client;
   try {
-    client = newClient(endpoint, { connectTimeout: 5_000, headersTimeout: 10_000, bodyTimeout: 10_000 });
+    client = await newClient(endpoint, { connectTimeout: 5_000, headersTimeout: 10_000, bodyTimeout: 10_000 });
   } catch {
     return undefined;
   }
@@ -269,7 +272,7 @@ async function inspectWith(
 
 /** Image ID and tags for a reference or ID; undefined when the daemon has no such image. */
 export async function inspectImage(endpoint: DockerEndpoint, ref: string): Promise<InspectedImage | undefined> {
-  const client = newClient(endpoint, { connectTimeout: 10_000, headersTimeout: 60_000, bodyTimeout: 60_000 });
+  const client = await newClient(endpoint, { connectTimeout: 10_000, headersTimeout: 60_000, bodyTimeout: 60_000 });
   try {
     const api = await negotiate(endpoint, client);
     return await inspectWith(endpoint, client, api, ref);
@@ -287,7 +290,7 @@ export async function removeImage(
   ref: string,
   options: { force?: boolean; noprune?: boolean } = {},
 ): Promise<boolean> {
-  const client = newClient(endpoint, { connectTimeout: 10_000, headersTimeout: 120_000, bodyTimeout: 120_000 });
+  const client = await newClient(endpoint, { connectTimeout: 10_000, headersTimeout: 120_000, bodyTimeout: 120_000 });
   try {
     const api = await negotiate(endpoint, client);
     const q = new URLSearchParams();
@@ -409,7 +412,7 @@ async function layersOnDaemon(
   plan: DockerArchivePlan,
 ): Promise<{ count: number; listed: number; inspected: number }> {
   const wanted = chainIds(plan.diffIds);
-  const pool = newPool(endpoint, INSPECT_CONCURRENCY, { connectTimeout: 10_000, headersTimeout: 60_000, bodyTimeout: 60_000 });
+  const pool = await newPool(endpoint, INSPECT_CONCURRENCY, { connectTimeout: 10_000, headersTimeout: 60_000, bodyTimeout: 60_000 });
   try {
     const path = `/v${api}/images/json`;
     let res;
@@ -592,7 +595,7 @@ export async function loadImage(
 ): Promise<LoadImageResult> {
   const full = await planDockerArchive(input);
   const layers = full.layerDigests.length;
-  const client = newClient(endpoint, {
+  const client = await newClient(endpoint, {
     connectTimeout: 10_000,
     headersTimeout: LOAD_TIMEOUT_MS,
     bodyTimeout: LOAD_TIMEOUT_MS,

@@ -9,8 +9,8 @@
 //
 // `fetch` is not used: it buffers streamed uploads and cannot replay a body on 307/308.
 
-import { Pool } from 'undici';
-import type { Dispatcher } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
+import { undici } from '../undici.ts';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isLoopbackHost, splitHostPort } from './reference.ts';
@@ -294,10 +294,15 @@ export class Transport {
     }
   }
 
-  #pool(url: URL): Pool {
+  async #pool(url: URL): Promise<Pool> {
     const key = url.origin;
     let pool = this.#pools.get(key);
     if (!pool) {
+      if (this.#closed) throw new Error('transport is closed');
+      const { Pool } = await undici();
+      // Another request may have made it while undici loaded.
+      pool = this.#pools.get(key);
+      if (pool) return pool;
       if (this.#closed) throw new Error('transport is closed');
       const tlsVerify = !(url.protocol === 'https:' && this.#skipTlsVerify(url.host));
       pool = new Pool(url.origin, {
@@ -415,7 +420,7 @@ export class Transport {
       h['content-length'] = '0';
     }
     try {
-      const data = await this.#pool(url).request({
+      const data = await (await this.#pool(url)).request({
         path: `${url.pathname}${url.search}`,
         method: method as Dispatcher.HttpMethod,
         headers: h,
