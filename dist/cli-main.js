@@ -15262,7 +15262,7 @@ var require_client = __commonJS({
       return getPipelining(client);
     }
     __name(getMaxConcurrent, "getMaxConcurrent");
-    var Client2 = class extends DispatcherBase {
+    var Client = class extends DispatcherBase {
       static {
         __name(this, "Client");
       }
@@ -15864,7 +15864,7 @@ var require_client = __commonJS({
       }
     }
     __name(_resume, "_resume");
-    module.exports = Client2;
+    module.exports = Client;
   }
 });
 
@@ -16288,7 +16288,7 @@ var require_pool = __commonJS({
       kRemoveClient,
       kRetireClient
     } = require_pool_base();
-    var Client2 = require_client();
+    var Client = require_client();
     var {
       InvalidArgumentError
     } = require_errors2();
@@ -16301,11 +16301,11 @@ var require_pool = __commonJS({
     var kProtocol = /* @__PURE__ */ Symbol("protocol");
     var kProtocolProbe = /* @__PURE__ */ Symbol("protocol probe");
     function defaultFactory(origin, opts) {
-      return new Client2(origin, opts);
+      return new Client(origin, opts);
     }
     __name(defaultFactory, "defaultFactory");
     function shouldCreateProtocolProbe(pool, dispatcher) {
-      return dispatcher instanceof Client2 && pool[kProtocol] !== "h1" && (pool[kOptions].useH2c === true || pool[kUrl].protocol === "https:" && pool[kOptions].allowH2 !== false);
+      return dispatcher instanceof Client && pool[kProtocol] !== "h1" && (pool[kOptions].useH2c === true || pool[kUrl].protocol === "https:" && pool[kOptions].allowH2 !== false);
     }
     __name(shouldCreateProtocolProbe, "shouldCreateProtocolProbe");
     function createClient(pool) {
@@ -16317,7 +16317,7 @@ var require_pool = __commonJS({
       return dispatcher;
     }
     __name(createClient, "createClient");
-    var Pool3 = class extends PoolBase {
+    var Pool = class extends PoolBase {
       static {
         __name(this, "Pool");
       }
@@ -16371,7 +16371,7 @@ var require_pool = __commonJS({
             }
           }
           const client = targets[targets.length - 1];
-          if (client instanceof Client2) {
+          if (client instanceof Client) {
             this[kProtocol] = client[kHTTPContext]?.version;
           }
           if (client === this[kProtocolProbe]) {
@@ -16462,7 +16462,7 @@ var require_pool = __commonJS({
         return false;
       }
     };
-    module.exports = Pool3;
+    module.exports = Pool;
   }
 });
 
@@ -16482,7 +16482,7 @@ var require_balanced_pool = __commonJS({
       kRemoveClient,
       kGetDispatcher
     } = require_pool_base();
-    var Pool3 = require_pool();
+    var Pool = require_pool();
     var { kOriginless, kUrl } = require_symbols();
     var util = require_util();
     var kFactory = /* @__PURE__ */ Symbol("factory");
@@ -16504,7 +16504,7 @@ var require_balanced_pool = __commonJS({
     }
     __name(getGreatestCommonDivisor, "getGreatestCommonDivisor");
     function defaultFactory(origin, opts) {
-      return new Pool3(origin, opts);
+      return new Pool(origin, opts);
     }
     __name(defaultFactory, "defaultFactory");
     var BalancedPool = class extends PoolBase {
@@ -16634,7 +16634,7 @@ var require_round_robin_pool = __commonJS({
       kRetireClient,
       kDrainQueue
     } = require_pool_base();
-    var Client2 = require_client();
+    var Client = require_client();
     var {
       InvalidArgumentError
     } = require_errors2();
@@ -16646,7 +16646,7 @@ var require_round_robin_pool = __commonJS({
     var kFactory = /* @__PURE__ */ Symbol("factory");
     var kIndex = /* @__PURE__ */ Symbol("index");
     function defaultFactory(origin, opts) {
-      return new Client2(origin, opts);
+      return new Client(origin, opts);
     }
     __name(defaultFactory, "defaultFactory");
     var RoundRobinPool = class extends PoolBase {
@@ -16771,8 +16771,8 @@ var require_agent = __commonJS({
     var { InvalidArgumentError, MaxOriginsReachedError } = require_errors2();
     var { kBusy, kClients, kConnected, kRunning, kPending, kClose, kDestroy, kDispatch, kUrl } = require_symbols();
     var DispatcherBase = require_dispatcher_base();
-    var Pool3 = require_pool();
-    var Client2 = require_client();
+    var Pool = require_pool();
+    var Client = require_client();
     var util = require_util();
     var kOnConnect = /* @__PURE__ */ Symbol("onConnect");
     var kOnDisconnect = /* @__PURE__ */ Symbol("onDisconnect");
@@ -16782,7 +16782,7 @@ var require_agent = __commonJS({
     var kOptions = /* @__PURE__ */ Symbol("options");
     var kOrigins = /* @__PURE__ */ Symbol("origins");
     function defaultFactory(origin, opts) {
-      return opts && opts.connections === 1 ? new Client2(origin, opts) : new Pool3(origin, opts);
+      return opts && opts.connections === 1 ? new Client(origin, opts) : new Pool(origin, opts);
     }
     __name(defaultFactory, "defaultFactory");
     var Agent = class extends DispatcherBase {
@@ -17532,7 +17532,7 @@ var require_socks5_proxy_agent = __commonJS({
     var { ConnectTimeoutError, InvalidArgumentError } = require_errors2();
     var { Socks5Client, STATES } = require_socks5_client();
     var { kBusy, kConnected, kDispatch, kClose, kDestroy } = require_symbols();
-    var Pool3 = require_pool();
+    var Pool = require_pool();
     var buildConnector = require_connect();
     var { setupConnectTimeout } = require_util();
     var { debuglog } = __require("node:util");
@@ -17698,7 +17698,7 @@ var require_socks5_proxy_agent = __commonJS({
           const originKey = String(origin);
           let pool = this[kPools].get(originKey);
           if (!pool || pool.destroyed || pool.closed) {
-            pool = new Pool3(origin, {
+            pool = new Pool(origin, {
               pipelining: opts.pipelining,
               connections: opts.connections,
               connect: /* @__PURE__ */ __name(async (connectOpts, callback) => {
@@ -17803,11 +17803,11 @@ var require_proxy_agent = __commonJS({
     "use strict";
     var { kProxy, kClose, kDestroy, kDispatch } = require_symbols();
     var Agent = require_agent();
-    var Pool3 = require_pool();
+    var Pool = require_pool();
     var DispatcherBase = require_dispatcher_base();
     var { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError, ProxyConnectionError } = require_errors2();
     var buildConnector = require_connect();
-    var Client2 = require_client();
+    var Client = require_client();
     var { channels } = require_diagnostics();
     var Socks5ProxyAgent = require_socks5_proxy_agent();
     var { hasSafeIterator } = require_util();
@@ -17825,16 +17825,16 @@ var require_proxy_agent = __commonJS({
     }
     __name(defaultProtocolPort, "defaultProtocolPort");
     function defaultFactory(origin, opts) {
-      return new Pool3(origin, opts);
+      return new Pool(origin, opts);
     }
     __name(defaultFactory, "defaultFactory");
     var noop = /* @__PURE__ */ __name(() => {
     }, "noop");
     function defaultAgentFactory(origin, opts) {
       if (opts.connections === 1) {
-        return new Client2(origin, opts);
+        return new Client(origin, opts);
       }
-      return new Pool3(origin, opts);
+      return new Pool(origin, opts);
     }
     __name(defaultAgentFactory, "defaultAgentFactory");
     function shouldProxyTunnel(requestProtocol, proxyTunnel) {
@@ -17857,7 +17857,7 @@ var require_proxy_agent = __commonJS({
         if (factory) {
           this.#client = factory(proxyUrl, { connect });
         } else {
-          this.#client = new Client2(proxyUrl, { connect });
+          this.#client = new Client(proxyUrl, { connect });
         }
       }
       [kDispatch](opts, handler) {
@@ -18891,8 +18891,8 @@ var require_h2c_client = __commonJS({
   "node_modules/undici/lib/dispatcher/h2c-client.js"(exports, module) {
     "use strict";
     var { InvalidArgumentError } = require_errors2();
-    var Client2 = require_client();
-    var H2CClient = class extends Client2 {
+    var Client = require_client();
+    var H2CClient = class extends Client {
       static {
         __name(this, "H2CClient");
       }
@@ -21162,7 +21162,7 @@ var require_mock_client = __commonJS({
   "node_modules/undici/lib/mock/mock-client.js"(exports, module) {
     "use strict";
     var { promisify: promisify2 } = __require("node:util");
-    var Client2 = require_client();
+    var Client = require_client();
     var { buildMockDispatch } = require_mock_utils();
     var {
       kDispatches,
@@ -21177,7 +21177,7 @@ var require_mock_client = __commonJS({
     var { MockInterceptor } = require_mock_interceptor();
     var Symbols = require_symbols();
     var { InvalidArgumentError } = require_errors2();
-    var MockClient = class extends Client2 {
+    var MockClient = class extends Client {
       static {
         __name(this, "MockClient");
       }
@@ -21436,7 +21436,7 @@ var require_mock_pool = __commonJS({
   "node_modules/undici/lib/mock/mock-pool.js"(exports, module) {
     "use strict";
     var { promisify: promisify2 } = __require("node:util");
-    var Pool3 = require_pool();
+    var Pool = require_pool();
     var { buildMockDispatch } = require_mock_utils();
     var {
       kDispatches,
@@ -21451,7 +21451,7 @@ var require_mock_pool = __commonJS({
     var { MockInterceptor } = require_mock_interceptor();
     var Symbols = require_symbols();
     var { InvalidArgumentError } = require_errors2();
-    var MockPool = class extends Pool3 {
+    var MockPool = class extends Pool {
       static {
         __name(this, "MockPool");
       }
@@ -35094,9 +35094,9 @@ var require_eventsource = __commonJS({
 var require_undici = __commonJS({
   "node_modules/undici/index.js"(exports, module) {
     "use strict";
-    var Client2 = require_client();
+    var Client = require_client();
     var Dispatcher = require_dispatcher();
-    var Pool3 = require_pool();
+    var Pool = require_pool();
     var BalancedPool = require_balanced_pool();
     var RoundRobinPool = require_round_robin_pool();
     var Agent = require_agent();
@@ -35123,8 +35123,8 @@ var require_undici = __commonJS({
     var RedirectHandler = require_redirect_handler();
     Object.assign(Dispatcher.prototype, api);
     module.exports.Dispatcher = Dispatcher;
-    module.exports.Client = Client2;
-    module.exports.Pool = Pool3;
+    module.exports.Client = Client;
+    module.exports.Pool = Pool;
     module.exports.BalancedPool = BalancedPool;
     module.exports.RoundRobinPool = RoundRobinPool;
     module.exports.Agent = Agent;
@@ -37608,9 +37608,15 @@ async function layerAndScan(store, tarPath, family, setting) {
 __name(layerAndScan, "layerAndScan");
 
 // src/publish/docker.ts
-var import_undici = __toESM(require_undici(), 1);
 import { stat as stat4 } from "node:fs/promises";
 import { Readable as Readable2 } from "node:stream";
+
+// src/undici.ts
+var loading;
+function undici() {
+  return loading ??= Promise.resolve().then(() => __toESM(require_undici(), 1));
+}
+__name(undici, "undici");
 
 // src/publish/docker-archive.ts
 var import_tar_stream2 = __toESM(require_tar_stream(), 1);
@@ -38262,18 +38268,20 @@ function describeDockerEndpoint(endpoint) {
   return `unix://${DEFAULT_DOCKER_SOCKET}`;
 }
 __name(describeDockerEndpoint, "describeDockerEndpoint");
-function newClient(endpoint, timeouts) {
+async function newClient(endpoint, timeouts) {
+  const { Client } = await undici();
   if (endpoint.url !== void 0 && endpoint.socketPath === void 0) {
-    return new import_undici.Client(new URL(endpoint.url).origin, timeouts);
+    return new Client(new URL(endpoint.url).origin, timeouts);
   }
-  return new import_undici.Client("http://localhost", { ...timeouts, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET });
+  return new Client("http://localhost", { ...timeouts, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET });
 }
 __name(newClient, "newClient");
-function newPool(endpoint, connections, timeouts) {
+async function newPool(endpoint, connections, timeouts) {
+  const { Pool } = await undici();
   if (endpoint.url !== void 0 && endpoint.socketPath === void 0) {
-    return new import_undici.Pool(new URL(endpoint.url).origin, { ...timeouts, connections });
+    return new Pool(new URL(endpoint.url).origin, { ...timeouts, connections });
   }
-  return new import_undici.Pool("http://localhost", { ...timeouts, connections, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET });
+  return new Pool("http://localhost", { ...timeouts, connections, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET });
 }
 __name(newPool, "newPool");
 var CONNECT_ERROR_CODES = /* @__PURE__ */ new Set([
@@ -38453,7 +38461,7 @@ function repositoryOf(repoTag) {
 __name(repositoryOf, "repositoryOf");
 async function layersOnDaemon(endpoint, api, plan) {
   const wanted = chainIds(plan.diffIds);
-  const pool = newPool(endpoint, INSPECT_CONCURRENCY, { connectTimeout: 1e4, headersTimeout: 6e4, bodyTimeout: 6e4 });
+  const pool = await newPool(endpoint, INSPECT_CONCURRENCY, { connectTimeout: 1e4, headersTimeout: 6e4, bodyTimeout: 6e4 });
   try {
     const path = `/v${api}/images/json`;
     let res;
@@ -38602,7 +38610,7 @@ __name(fetchRemoteBlobs, "fetchRemoteBlobs");
 async function loadImage(endpoint, input, log) {
   const full = await planDockerArchive(input);
   const layers = full.layerDigests.length;
-  const client = newClient(endpoint, {
+  const client = await newClient(endpoint, {
     connectTimeout: 1e4,
     headersTimeout: LOAD_TIMEOUT_MS,
     bodyTimeout: LOAD_TIMEOUT_MS
@@ -47640,7 +47648,6 @@ var Authenticator = class {
 };
 
 // src/registry/transport.ts
-var import_undici2 = __toESM(require_undici(), 1);
 import { setTimeout as sleep } from "node:timers/promises";
 var DEFAULT_RETRY = {
   attempts: 5,
@@ -47843,13 +47850,17 @@ var Transport = class {
       return "http";
     }
   }
-  #pool(url) {
+  async #pool(url) {
     const key = url.origin;
     let pool = this.#pools.get(key);
     if (!pool) {
       if (this.#closed) throw new Error("transport is closed");
+      const { Pool } = await undici();
+      pool = this.#pools.get(key);
+      if (pool) return pool;
+      if (this.#closed) throw new Error("transport is closed");
       const tlsVerify = !(url.protocol === "https:" && this.#skipTlsVerify(url.host));
-      pool = new import_undici2.Pool(url.origin, {
+      pool = new Pool(url.origin, {
         connections: this.#connections,
         keepAliveTimeout: 3e4,
         connect: { rejectUnauthorized: tlsVerify }
@@ -47953,7 +47964,7 @@ var Transport = class {
       h["content-length"] = "0";
     }
     try {
-      const data = await this.#pool(url).request({
+      const data = await (await this.#pool(url)).request({
         path: `${url.pathname}${url.search}`,
         method,
         headers: h,
