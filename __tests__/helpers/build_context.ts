@@ -51,6 +51,7 @@ export function fakeBuildContext(o: FakeContextOptions): BuildContext {
     },
     outShortPath: (n) => (pkg === '' ? n : `${pkg}/${n}`),
     workspaceRoot: o.workspaceRoot,
+    outRoot: o.outDir,
     get store(): BuildContext['store'] {
       return unused('the blob store');
     },

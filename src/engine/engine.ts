@@ -193,6 +193,7 @@ export class Engine {
       },
       outShortPath: (name) => (target.label.pkg === '' ? name : `${target.label.pkg}/${name}`),
       workspaceRoot: this.#opts.workspace.root,
+      outRoot: this.#opts.outRoot,
       store: this.#opts.store,
       goToolchain: this.#opts.goToolchain,
       registries: this.#opts.registries,

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import { goBuild } from '../go/build.ts';
+import { goBuild, goBuildArgs, goBuildEnv, type GoBuildRequest } from '../go/build.ts';
+import { GO_ACTION_CACHE, goActionKey, isUpToDate, rememberBuild } from '../go/action_cache.ts';
 import { AttrError } from './attrs.ts';
 import { GO_COMMON_ATTRS, goPackageDir } from './go_library.ts';
 import { COMMON_ATTRS } from './schema.ts';
@@ -90,28 +91,40 @@ export const goBinaryRule: RuleDef = {
     const name = ctx.attrs.string('out') ?? ctx.attrs.string('basename') ?? ctx.target.label.name;
     const outName = ctx.attrs.has('out') ? name : `${ctx.target.label.name}_/${name}`;
     const out = join(await ctx.outDir(), outName);
-    await goBuild(
-      tc,
-      {
-        moduleRoot,
-        packagePath: relPkg === '' ? '.' : `./${relPkg}`,
-        goos,
-        goarch,
-        goarm: goarch === 'arm' && variant ? variant.replace(/^v/, '') : undefined,
-        goamd64: goarch === 'amd64' && variant ? variant : undefined,
-        cgo,
-        xDefs: ctx.attrs.stringDict('x_defs'),
-        gcLinkopts: ctx.attrs.stringList('gc_linkopts'),
-        gcGoopts: ctx.attrs.stringList('gc_goopts'),
-        tags: ctx.attrs.stringList('gotags'),
-        compilationMode: ctx.compilationMode,
-        out,
-        label,
-      },
-      ctx.env,
-    );
+    const request: GoBuildRequest = {
+      moduleRoot,
+      packagePath: relPkg === '' ? '.' : `./${relPkg}`,
+      goos,
+      goarch,
+      goarm: goarch === 'arm' && variant ? variant.replace(/^v/, '') : undefined,
+      goamd64: goarch === 'amd64' && variant ? variant : undefined,
+      cgo,
+      xDefs: ctx.attrs.stringDict('x_defs'),
+      gcLinkopts: ctx.attrs.stringList('gc_linkopts'),
+      gcGoopts: ctx.attrs.stringList('gc_goopts'),
+      tags: ctx.attrs.stringList('gotags'),
+      compilationMode: ctx.compilationMode,
+      out,
+      label,
+    };
+    const what = `${goos}/${goarch}${variant ? `/${variant}` : ''} binary`;
+    const cacheDir = join(ctx.store.root, GO_ACTION_CACHE);
+    const key = goActionKey({
+      go: tc.go,
+      moduleRoot,
+      args: goBuildArgs(request),
+      env: goBuildEnv(request, ctx.env),
+      cgo,
+      exclude: [ctx.outRoot, ctx.store.root],
+    });
+    if (key !== undefined && (await isUpToDate(cacheDir, key.key, out))) {
+      ctx.log.info(`${label}: ${what} up to date (no input changed since it was built)`);
+    } else {
+      await goBuild(tc, request, ctx.env);
+      if (key?.settled) await rememberBuild(cacheDir, key.key, out);
+      ctx.log.info(`${label}: built ${what}`);
+    }
     const file: FileRef = { path: out, shortPath: ctx.outShortPath(outName), generated: true };
-    ctx.log.info(`${label}: built ${goos}/${goarch}${variant ? `/${variant}` : ''} binary`);
     return { files: [file], executable: file };
   },
 };

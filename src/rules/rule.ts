@@ -32,6 +32,8 @@ export interface BuildContext {
   /** Workspace-relative short path for an output named `name` of this target. */
   outShortPath(name: string): string;
   workspaceRoot: string;
+  /** The output root: every target's outputs and the store are under it. */
+  outRoot: string;
   store: BlobStore;
   goToolchain(): Promise<GoToolchain>;
   registries: RegistryPool;

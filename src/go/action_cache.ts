@@ -1,0 +1,228 @@
+// Go's own up-to-date check (`go build -o out` with `out` already current) still costs a go
+// process that loads every package and hashes its sources: about 70 ms per binary, twice for a
+// multi-arch image, when nothing changed. Like Bazel's action cache, a build here is also keyed by
+// its inputs, read by identity (device, inode, size, mtime and ctime in ns, as Bazel's digest cache
+// does): the `go` binary, the arguments and environment, Go's env file, and every file of the
+// module (plus local `replace` directories). An equal key with the output untouched since skips
+// the go process. Anything this cannot see whole (cgo, go.work, a symlinked directory, a huge
+// tree) gets no key, and Go decides as before.
+import { createHash } from 'node:crypto';
+import { lstatSync, readFileSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { writeFileAtomic } from '../write_atomic.ts';
+
+/** Trees with more entries than this are left to Go's own check (the walk would cost as much). */
+export const MAX_TREE_ENTRIES = 20_000;
+
+/**
+ * A file changed twice within one timestamp tick, keeping its size, looks unchanged (git's "racy
+ * clean" problem). So a key is only remembered when every input is older than this; the build
+ * after a fresh edit or checkout goes to Go once more.
+ */
+export const RACY_WINDOW_NS = 2_000_000_000n;
+
+export interface GoActionInputs {
+  go: string;
+  moduleRoot: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  cgo: boolean;
+  /** Directories under the module that Go never reads for this build (our own output root). */
+  exclude: string[];
+}
+
+export interface GoActionKey {
+  key: string;
+  /** False when an input changed within RACY_WINDOW_NS of reading it: do not remember. */
+  settled: boolean;
+}
+
+function identity(st: BigIntStats): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.mode}`;
+}
+
+/** The `go` the build will run, as spawn finds it on PATH. */
+function resolveBinary(go: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (go.includes('/')) return resolve(go);
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const p = join(dir, go);
+    try {
+      if (statSync(p).isFile()) return p;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** Go's env file (`go env -w` writes it): GOENV, else $XDG_CONFIG_HOME or ~/.config, then go/env. */
+function goEnvFile(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.GOENV !== undefined) return env.GOENV === 'off' || env.GOENV === '' ? undefined : env.GOENV;
+  const config = env.XDG_CONFIG_HOME || (env.HOME ? join(env.HOME, '.config') : undefined);
+  return config ? join(config, 'go', 'env') : undefined;
+}
+
+function statOrAbsent(path: string | undefined): string {
+  if (path === undefined) return 'none';
+  try {
+    return identity(statSync(path, { bigint: true }));
+  } catch {
+    return 'absent';
+  }
+}
+
+/** Whether a go.work file applies to a build in `dir` (GOWORK, or one in dir or above). */
+function workspaceFileApplies(dir: string, env: NodeJS.ProcessEnv): boolean {
+  if (env.GOWORK !== undefined && env.GOWORK !== '') return env.GOWORK !== 'off';
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      statSync(join(d, 'go.work'));
+      return true;
+    } catch {
+      // keep looking
+    }
+    if (dirname(d) === d) return false;
+  }
+}
+
+/** Directories of go.mod's `replace … => ./local/path` lines (module paths are not files). */
+function localReplacements(moduleRoot: string): string[] | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(moduleRoot, 'go.mod'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const dirs: string[] = [];
+  for (const m of text.matchAll(/=>\s*("([^"]+)"|(\S+))/g)) {
+    const target = m[2] ?? m[3] ?? '';
+    if (target.startsWith('./') || target.startsWith('../') || isAbsolute(target) || target === '.' || target === '..') dirs.push(resolve(moduleRoot, target));
+  }
+  return dirs;
+}
+
+interface Walk {
+  lines: string[];
+  newestNs: bigint;
+  entries: number;
+}
+
+/**
+ * Every file under `root` by identity, in a stable order. Version-control directories and
+ * `exclude` are skipped, as are nested modules (a directory with its own go.mod is another module,
+ * reached only through a replace, which is walked on its own). Symlinked files count as their
+ * targets. Returns false when the tree cannot be seen whole: a symlinked directory (Go would follow
+ * it; Bazel's bazel-* links at the top are the exception), an unreadable directory, or too many
+ * entries.
+ */
+function walkTree(root: string, exclude: Set<string>, walk: Walk): boolean {
+  const stack = [root];
+  while (stack.length > 0) {
+    const dir = stack.pop() as string;
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch {
+      return false;
+    }
+    for (const name of names) {
+      const path = join(dir, name);
+      if (++walk.entries > MAX_TREE_ENTRIES) return false;
+      let st: BigIntStats;
+      let link: boolean;
+      try {
+        link = lstatSync(path).isSymbolicLink();
+        st = statSync(path, { bigint: true });
+      } catch {
+        // A dangling symlink, or gone since the listing: only its name counts.
+        walk.lines.push(`${path}\0missing`);
+        continue;
+      }
+      if (st.isDirectory()) {
+        if (name === '.git' || name === '.hg' || name === '.svn' || exclude.has(path)) continue;
+        if (link) {
+          if (dir === root && name.startsWith('bazel-')) continue;
+          return false;
+        }
+        if (hasGoMod(path)) continue;
+        walk.lines.push(`${path}/\0dir`);
+        stack.push(path);
+        continue;
+      }
+      if (st.ctimeNs > walk.newestNs) walk.newestNs = st.ctimeNs;
+      if (st.mtimeNs > walk.newestNs) walk.newestNs = st.mtimeNs;
+      walk.lines.push(`${path}\0${identity(st)}`);
+    }
+  }
+  return true;
+}
+
+function hasGoMod(dir: string): boolean {
+  try {
+    return statSync(join(dir, 'go.mod')).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The key of one go build, or undefined when its inputs cannot all be seen. */
+export function goActionKey(inputs: GoActionInputs, now: bigint = BigInt(Date.now()) * 1_000_000n): GoActionKey | undefined {
+  if (inputs.cgo) return undefined;
+  if (workspaceFileApplies(inputs.moduleRoot, inputs.env)) return undefined;
+  const binary = resolveBinary(inputs.go, inputs.env);
+  if (binary === undefined) return undefined;
+  const replaced = localReplacements(inputs.moduleRoot);
+  if (replaced === undefined) return undefined;
+  const exclude = new Set(inputs.exclude.map((d) => resolve(d)));
+  const walk: Walk = { lines: [], newestNs: 0n, entries: 0 };
+  for (const root of [resolve(inputs.moduleRoot), ...replaced]) {
+    walk.lines.push(`root\0${root}`);
+    if (!walkTree(root, exclude, walk)) return undefined;
+  }
+  const envFile = goEnvFile(inputs.env);
+  const env = Object.entries(inputs.env)
+    .filter(([k]) => /^(GO|CGO_)/.test(k) || ['CC', 'CXX', 'AR', 'FC', 'PKG_CONFIG', 'GCCGO', 'HOME', 'XDG_CONFIG_HOME'].includes(k))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const h = createHash('sha256');
+  h.update(JSON.stringify({ v: 1, go: binary, goIdentity: statOrAbsent(binary), args: inputs.args, env, envFile: envFile ?? null, envFileIdentity: statOrAbsent(envFile), cwd: resolve(inputs.moduleRoot) }));
+  for (const line of walk.lines) h.update(`${line}\n`);
+  return { key: h.digest('hex'), settled: walk.newestNs < now - RACY_WINDOW_NS };
+}
+
+interface Remembered {
+  out: string;
+  identity: string;
+}
+
+function outputIdentity(out: string): string | undefined {
+  try {
+    return identity(statSync(out, { bigint: true }));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `out` is still what the build with this key wrote. */
+export async function isUpToDate(cacheDir: string, key: string, out: string): Promise<boolean> {
+  let rec: Remembered;
+  try {
+    rec = JSON.parse(await readFile(join(cacheDir, `${key}.json`), 'utf8')) as Remembered;
+  } catch {
+    return false;
+  }
+  if (rec.out !== resolve(out)) return false;
+  const now = outputIdentity(out);
+  return now !== undefined && now === rec.identity;
+}
+
+/** Remembers that the build with this key wrote `out` as it now is. */
+export async function rememberBuild(cacheDir: string, key: string, out: string): Promise<void> {
+  const id = outputIdentity(out);
+  if (id === undefined) return;
+  const rec: Remembered = { out: resolve(out), identity: id };
+  await writeFileAtomic(join(cacheDir, `${key}.json`), JSON.stringify(rec));
+}
+
+export const GO_ACTION_CACHE = join('cache', 'go-builds');
