@@ -418,7 +418,7 @@ try {
           const upMiB = seen.uploads.reduce((a, u) => a + u.bytes, 0) / 1048576;
           const label = phase === 'incremental' ? `${name} incremental` : `${name} ${phase}`;
           const extra = { uploads: seen.uploads, mounts: seen.mounts, heads: seen.heads, manifestPuts: seen.manifests, requests: seen.requests, ...(name.startsWith('ours') ? { self: oursBlobLine(s.stderr) } : {}) };
-          if (name.startsWith('ours')) Object.assign(extra, { goBuilds: (s.stderr.match(/: built linux\/\w+ binary/g) ?? []).length });
+          if (name.startsWith('ours')) Object.assign(extra, { goBuilds: (s.stderr.match(/: built linux\/\w+ binary/g) ?? []).length, goSkipped: (s.stderr.match(/: linux\/\w+ binary up to date/g) ?? []).length });
           row(phase === 'incremental' ? s4 : s2, label).samples.push(lean(s, extra));
           const b = s.marks?.[BUILDING.source];
           const p = s.marks?.[PUSHING.source];
@@ -440,7 +440,7 @@ try {
         const ups = median(r.samples.map((s) => (s.extra?.uploads as unknown[]).length));
         const mib = median(r.samples.map((s) => (s.extra?.uploads as Array<{ bytes: number }>).reduce((a, u) => a + u.bytes, 0) / 1048576));
         if (r.tool.startsWith('ours: ')) continue;
-        r.notes = `blob uploads ${ups} (${mib.toFixed(2)} MiB), mounts ${last.mounts}, HEADs ${last.heads}, manifest PUTs ${last.manifestPuts}, requests ${last.requests}${last.self ? `; CLI says: ${last.self}; go builds run: ${(last as { goBuilds?: number }).goBuilds}` : ''}`;
+        r.notes = `blob uploads ${ups} (${mib.toFixed(2)} MiB), mounts ${last.mounts}, HEADs ${last.heads}, manifest PUTs ${last.manifestPuts}, requests ${last.requests}${last.self ? `; CLI says: ${last.self}; go builds run: ${(last as { goBuilds?: number }).goBuilds}, skipped as up to date: ${(last as { goSkipped?: number }).goSkipped}` : ''}`;
       }
     }
     const ratio = (a: string, b: string, sec: Section, other = sec) => (med(row(sec, a), (s) => s.seconds) / med(row(other, b), (s) => s.seconds)).toFixed(2);
