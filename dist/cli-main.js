@@ -1371,8 +1371,8 @@ var require_streamx = __commonJS({
             return this;
           },
           next() {
-            return new Promise(function(resolve4, reject) {
-              promiseResolve = resolve4;
+            return new Promise(function(resolve5, reject) {
+              promiseResolve = resolve5;
               promiseReject = reject;
               const data = stream.read();
               if (data !== null) ondata(data);
@@ -1408,11 +1408,11 @@ var require_streamx = __commonJS({
         __name(ondata, "ondata");
         function destroy(err) {
           stream.destroy(err);
-          return new Promise((resolve4, reject) => {
-            if (stream._duplexState & DESTROYED) return resolve4({ value: void 0, done: true });
+          return new Promise((resolve5, reject) => {
+            if (stream._duplexState & DESTROYED) return resolve5({ value: void 0, done: true });
             stream.once("close", function() {
               if (err) reject(err);
-              else resolve4({ value: void 0, done: true });
+              else resolve5({ value: void 0, done: true });
             });
           });
         }
@@ -1460,8 +1460,8 @@ var require_streamx = __commonJS({
         const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0);
         if (writes === 0) return Promise.resolve(true);
         if (state.drains === null) state.drains = [];
-        return new Promise((resolve4) => {
-          state.drains.push({ writes, resolve: resolve4 });
+        return new Promise((resolve5) => {
+          state.drains.push({ writes, resolve: resolve5 });
         });
       }
       write(data) {
@@ -1576,10 +1576,10 @@ var require_streamx = __commonJS({
     }
     __name(transformAfterFlush, "transformAfterFlush");
     function pipelinePromise(...streams) {
-      return new Promise((resolve4, reject) => {
+      return new Promise((resolve5, reject) => {
         return pipeline4(...streams, (err) => {
           if (err) return reject(err);
-          resolve4();
+          resolve5();
         });
       });
     }
@@ -2293,16 +2293,16 @@ var require_extract = __commonJS({
           cb(err);
         }
         __name(consumeCallback, "consumeCallback");
-        function onnext(resolve4, reject) {
+        function onnext(resolve5, reject) {
           if (error) {
             return reject(error);
           }
           if (entryStream) {
-            resolve4({ value: entryStream, done: false });
+            resolve5({ value: entryStream, done: false });
             entryStream = null;
             return;
           }
-          promiseResolve = resolve4;
+          promiseResolve = resolve5;
           promiseReject = reject;
           consumeCallback(null);
           if (extract2._finished && promiseResolve) {
@@ -2333,11 +2333,11 @@ var require_extract = __commonJS({
         function destroy(err) {
           extract2.destroy(err);
           consumeCallback(err);
-          return new Promise((resolve4, reject) => {
-            if (extract2.destroyed) return resolve4({ value: void 0, done: true });
+          return new Promise((resolve5, reject) => {
+            if (extract2.destroyed) return resolve5({ value: void 0, done: true });
             extract2.once("close", function() {
               if (err) reject(err);
-              else resolve4({ value: void 0, done: true });
+              else resolve5({ value: void 0, done: true });
             });
           });
         }
@@ -7898,9 +7898,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve4, reject) => {
+          return new Promise((resolve5, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve4(data);
+              return err ? reject(err) : resolve5(data);
             });
           });
         }
@@ -7938,9 +7938,9 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve4, reject) => {
+          return new Promise((resolve5, reject) => {
             this.destroy(err, (err2, data) => {
-              return err2 ? reject(err2) : resolve4(data);
+              return err2 ? reject(err2) : resolve5(data);
             });
           });
         }
@@ -13521,12 +13521,12 @@ upgrade: ${upgrade}\r
         }
       }
       __name(onDrain, "onDrain");
-      const waitForDrain = /* @__PURE__ */ __name(() => new Promise((resolve4, reject) => {
+      const waitForDrain = /* @__PURE__ */ __name(() => new Promise((resolve5, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve4;
+          callback = resolve5;
         }
       }), "waitForDrain");
       socket.on("close", onDrain).on("drain", onDrain);
@@ -15134,12 +15134,12 @@ var require_client_h2 = __commonJS({
         }
       }
       __name(onDrain, "onDrain");
-      const waitForDrain = /* @__PURE__ */ __name(() => new Promise((resolve4, reject) => {
+      const waitForDrain = /* @__PURE__ */ __name(() => new Promise((resolve5, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve4;
+          callback = resolve5;
         }
       }), "waitForDrain");
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -15528,16 +15528,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       [kClose]() {
-        return new Promise((resolve4) => {
+        return new Promise((resolve5) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve4;
+            this[kClosedResolve] = resolve5;
           } else {
-            resolve4(null);
+            resolve5(null);
           }
         });
       }
       [kDestroy](err) {
-        return new Promise((resolve4) => {
+        return new Promise((resolve5) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
@@ -15550,7 +15550,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve4(null);
+            resolve5(null);
           }, "callback");
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -16163,8 +16163,8 @@ var require_pool_base = __commonJS({
         if (this[kQueued] === 0) {
           return closeClients(this);
         } else {
-          return new Promise((resolve4) => {
-            this[kClosedResolve] = resolve4;
+          return new Promise((resolve5) => {
+            this[kClosedResolve] = resolve5;
           });
         }
       }
@@ -16238,8 +16238,8 @@ var require_pool_base = __commonJS({
         }
         let done = false;
         let resolveClosed;
-        const closed = new Promise((resolve4) => {
-          resolveClosed = resolve4;
+        const closed = new Promise((resolve5) => {
+          resolveClosed = resolve5;
         });
         this[kRetiring].set(client, closed);
         client.close(() => {
@@ -19157,7 +19157,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return Promise.resolve(null);
         }
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve5, reject) => {
           if (this[kContentLength] && this[kContentLength] > limit || this[kBytesRead] > limit) {
             this.destroy(new AbortError());
           }
@@ -19171,11 +19171,11 @@ var require_readable = __commonJS({
               if (signal.aborted) {
                 reject(signal.reason ?? new AbortError());
               } else {
-                resolve4(null);
+                resolve5(null);
               }
             });
           } else {
-            this.on("close", resolve4);
+            this.on("close", resolve5);
           }
           this.on("error", noop).on("data", () => {
             if (this[kBytesRead] > limit) {
@@ -19205,7 +19205,7 @@ var require_readable = __commonJS({
     __name(isUnusable, "isUnusable");
     function consume(stream, type) {
       assert(!stream[kConsume]);
-      return new Promise((resolve4, reject) => {
+      return new Promise((resolve5, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -19220,7 +19220,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve: resolve4,
+              resolve: resolve5,
               reject,
               length: 0,
               body: []
@@ -19302,18 +19302,18 @@ var require_readable = __commonJS({
     }
     __name(chunksConcat, "chunksConcat");
     function consumeEnd(consume2, encoding) {
-      const { type, body, resolve: resolve4, stream, length } = consume2;
+      const { type, body, resolve: resolve5, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve4(chunksDecode(body, length, encoding));
+          resolve5(chunksDecode(body, length, encoding));
         } else if (type === "json") {
-          resolve4(JSON.parse(chunksDecode(body, length, encoding)));
+          resolve5(JSON.parse(chunksDecode(body, length, encoding)));
         } else if (type === "arrayBuffer") {
-          resolve4(chunksConcat(body, length).buffer);
+          resolve5(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve4(new Blob(body, { type: stream[kContentType] }));
+          resolve5(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve4(chunksConcat(body, length));
+          resolve5(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -19629,9 +19629,9 @@ var require_api_request = __commonJS({
     };
     function request(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve5, reject) => {
           request.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve4(data);
+            return err ? reject(err) : resolve5(data);
           });
         });
       }
@@ -19852,9 +19852,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve5, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve4(data);
+            return err ? reject(err) : resolve5(data);
           });
         });
       }
@@ -20178,9 +20178,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve5, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve4(data);
+            return err ? reject(err) : resolve5(data);
           });
         });
       }
@@ -20282,9 +20282,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve5, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve4(data);
+            return err ? reject(err) : resolve5(data);
           });
         });
       }
@@ -21839,8 +21839,8 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile8, readFile: readFile15, mkdir: mkdir14 } = __require("node:fs/promises");
-    var { dirname: dirname13, resolve: resolve4 } = __require("node:path");
+    var { writeFile: writeFile8, readFile: readFile16, mkdir: mkdir14 } = __require("node:fs/promises");
+    var { dirname: dirname14, resolve: resolve5 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors2();
     var { setHeader } = require_util();
@@ -22066,7 +22066,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         try {
-          const data = await readFile15(resolve4(path), "utf8");
+          const data = await readFile16(resolve5(path), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -22095,8 +22095,8 @@ var require_snapshot_recorder = __commonJS({
         if (!path) {
           throw new InvalidArgumentError("Snapshot path is required");
         }
-        const resolvedPath = resolve4(path);
-        await mkdir14(dirname13(resolvedPath), { recursive: true });
+        const resolvedPath = resolve5(path);
+        await mkdir14(dirname14(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
           snapshot
@@ -27953,10 +27953,10 @@ var require_headers2 = __commonJS({
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
         const exists = this.headersMap.get(lowercaseName);
         if (exists) {
-          const delimiter = lowercaseName === "cookie" ? "; " : ", ";
+          const delimiter2 = lowercaseName === "cookie" ? "; " : ", ";
           this.headersMap.set(lowercaseName, {
             name: exists.name,
-            value: `${exists.value}${delimiter}${value}`
+            value: `${exists.value}${delimiter2}${value}`
           });
         } else {
           this.headersMap.set(lowercaseName, { name, value });
@@ -30598,7 +30598,7 @@ var require_fetch = __commonJS({
         const hasTrailingQuestionMark = url.search.length === 0 && url.href[url.href.length - url.hash.length - 1] === "?";
         return dispatchWithProtocolPreference(body);
         function dispatchWithProtocolPreference(body2, allowH2) {
-          return new Promise((resolve4, reject) => agent.dispatch(
+          return new Promise((resolve5, reject) => agent.dispatch(
             {
               path: hasTrailingQuestionMark ? `${path}?` : path,
               origin: url.origin,
@@ -30686,7 +30686,7 @@ var require_fetch = __commonJS({
                 this.nullBodyStatus = nullBodyStatus.includes(status);
                 this.body = new Readable3({ read: /* @__PURE__ */ __name(() => controller.resume(), "read") });
                 const onError = /* @__PURE__ */ __name((err) => this.onResponseError(controller, err), "onError");
-                resolve4({
+                resolve5({
                   status,
                   statusText,
                   headersList,
@@ -30727,7 +30727,7 @@ var require_fetch = __commonJS({
                   return;
                 }
                 if (request.mode === "websocket" && allowH2 !== false && error?.code === "UND_ERR_INFO" && error?.message === "HTTP/2: Extended CONNECT protocol not supported by server") {
-                  resolve4(dispatchWithProtocolPreference(body2, false));
+                  resolve5(dispatchWithProtocolPreference(body2, false));
                   return;
                 }
                 this.body?.destroy(error);
@@ -30746,7 +30746,7 @@ var require_fetch = __commonJS({
                 const rawHeaders = controller?.rawHeaders ?? [];
                 const headersList = new HeadersList();
                 appendHeadersListFromResponseHeaders(headersList, headers, rawHeaders);
-                resolve4({
+                resolve5({
                   status,
                   statusText: STATUS_CODES[status],
                   headersList,
@@ -35294,8 +35294,8 @@ ${captureLines}` : capture.stack;
 import { parseArgs } from "node:util";
 
 // src/pipeline.ts
-import { mkdir as mkdir13, readFile as readFile14, writeFile as writeFile7 } from "node:fs/promises";
-import { join as join24, relative as relative3, resolve as resolve3, sep as sep3 } from "node:path";
+import { mkdir as mkdir13, readFile as readFile15, writeFile as writeFile7 } from "node:fs/promises";
+import { join as join25, relative as relative3, resolve as resolve4, sep as sep3 } from "node:path";
 
 // src/oci/blobstore.ts
 import { createReadStream as createReadStream2, createWriteStream } from "node:fs";
@@ -36323,7 +36323,7 @@ var OrderedJobs = class {
       if (!all && this.running < this.concurrency && this.queue.length < this.concurrency + SLACK) return;
       if (this.queue[0]?.done) yield await this.queue.shift().result;
       else if (this.queue.length === 0) return;
-      else await new Promise((resolve4) => this.wake = resolve4);
+      else await new Promise((resolve5) => this.wake = resolve5);
     }
   }
 };
@@ -36337,8 +36337,8 @@ function deflateChunk(chunk, level, dictionary, last) {
     finishFlush: last ? zlib2.constants.Z_FINISH : zlib2.constants.Z_SYNC_FLUSH
   };
   if (dictionary) opts.dictionary = dictionary;
-  return new Promise((resolve4, reject) => {
-    zlib2.deflateRaw(chunk, opts, (err, out) => err ? reject(err) : resolve4(out));
+  return new Promise((resolve5, reject) => {
+    zlib2.deflateRaw(chunk, opts, (err, out) => err ? reject(err) : resolve5(out));
   });
 }
 __name(deflateChunk, "deflateChunk");
@@ -36378,8 +36378,8 @@ function zstdChunk(chunk, level) {
       [zlib2.constants.ZSTD_c_contentSizeFlag]: 1
     }
   };
-  return new Promise((resolve4, reject) => {
-    zlib2.zstdCompress(chunk, opts, (err, out) => err ? reject(err) : resolve4(out));
+  return new Promise((resolve5, reject) => {
+    zlib2.zstdCompress(chunk, opts, (err, out) => err ? reject(err) : resolve5(out));
   });
 }
 __name(zstdChunk, "zstdChunk");
@@ -36447,7 +36447,7 @@ async function addLayer(store, tarPath, family, setting = AS_IS, observer) {
 __name(addLayer, "addLayer");
 async function compressLayer(store, tarPath, family, format, level, observer) {
   const uncompressed = new DigestCounter();
-  const closed = observer ? new Promise((resolve4) => observer.once("close", resolve4)) : void 0;
+  const closed = observer ? new Promise((resolve5) => observer.once("close", resolve5)) : void 0;
   async function* tap() {
     for await (const chunk of createReadStream4(tarPath, { highWaterMark: 1024 * 1024 })) {
       uncompressed.update(chunk);
@@ -36521,7 +36521,7 @@ __name(addLayerCached, "addLayerCached");
 
 // src/engine/engine.ts
 import { mkdir as mkdir11 } from "node:fs/promises";
-import { join as join17 } from "node:path";
+import { join as join18 } from "node:path";
 
 // src/workspace/label.ts
 var Label = class {
@@ -36871,7 +36871,7 @@ var aliasRule = {
 
 // src/rules/go_binary.ts
 import { existsSync } from "node:fs";
-import { dirname as dirname4, join as join4, relative, sep } from "node:path";
+import { dirname as dirname5, join as join5, relative, sep } from "node:path";
 
 // src/go/build.ts
 import { spawn } from "node:child_process";
@@ -36924,12 +36924,12 @@ async function goBuild(tc, req, env = process.env) {
   await mkdir4(dirname2(req.out), { recursive: true });
   const args = goBuildArgs(req);
   const output = [];
-  const code = await new Promise((resolve4, reject) => {
+  const code = await new Promise((resolve5, reject) => {
     const child = spawn(tc.go, args, { cwd: req.moduleRoot, env: goBuildEnv(req, env), stdio: ["ignore", "pipe", "pipe"] });
     child.stdout.on("data", (c) => output.push(c));
     child.stderr.on("data", (c) => output.push(c));
     child.on("error", (err) => reject(goToolchainError(tc.go, err)));
-    child.on("close", (c) => resolve4(c ?? 1));
+    child.on("close", (c) => resolve5(c ?? 1));
   });
   if (code !== 0) {
     const text = Buffer.concat(output).toString("utf8").trim();
@@ -36949,8 +36949,174 @@ ${output}`);
   }
 };
 
+// src/go/action_cache.ts
+import { createHash as createHash3 } from "node:crypto";
+import { lstatSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { readFile as readFile3 } from "node:fs/promises";
+import { delimiter, dirname as dirname3, isAbsolute, join as join4, resolve } from "node:path";
+var MAX_TREE_ENTRIES = 2e4;
+var RACY_WINDOW_NS = 2000000000n;
+function identity(st) {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.mode}`;
+}
+__name(identity, "identity");
+function resolveBinary(go, env) {
+  if (go.includes("/")) return resolve(go);
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
+    if (dir === "") continue;
+    const p = join4(dir, go);
+    try {
+      if (statSync(p).isFile()) return p;
+    } catch {
+    }
+  }
+  return void 0;
+}
+__name(resolveBinary, "resolveBinary");
+function goEnvFile(env) {
+  if (env.GOENV !== void 0) return env.GOENV === "off" || env.GOENV === "" ? void 0 : env.GOENV;
+  const config = env.XDG_CONFIG_HOME || (env.HOME ? join4(env.HOME, ".config") : void 0);
+  return config ? join4(config, "go", "env") : void 0;
+}
+__name(goEnvFile, "goEnvFile");
+function statOrAbsent(path) {
+  if (path === void 0) return "none";
+  try {
+    return identity(statSync(path, { bigint: true }));
+  } catch {
+    return "absent";
+  }
+}
+__name(statOrAbsent, "statOrAbsent");
+function workspaceFileApplies(dir, env) {
+  if (env.GOWORK !== void 0 && env.GOWORK !== "") return env.GOWORK !== "off";
+  for (let d = dir; ; d = dirname3(d)) {
+    try {
+      statSync(join4(d, "go.work"));
+      return true;
+    } catch {
+    }
+    if (dirname3(d) === d) return false;
+  }
+}
+__name(workspaceFileApplies, "workspaceFileApplies");
+function localReplacements(moduleRoot) {
+  let text;
+  try {
+    text = readFileSync(join4(moduleRoot, "go.mod"), "utf8");
+  } catch {
+    return void 0;
+  }
+  const dirs = [];
+  for (const m of text.matchAll(/=>\s*("([^"]+)"|(\S+))/g)) {
+    const target = m[2] ?? m[3] ?? "";
+    if (target.startsWith("./") || target.startsWith("../") || isAbsolute(target) || target === "." || target === "..") dirs.push(resolve(moduleRoot, target));
+  }
+  return dirs;
+}
+__name(localReplacements, "localReplacements");
+function walkTree(root, exclude, walk) {
+  const stack = [root];
+  while (stack.length > 0) {
+    const dir = stack.pop();
+    let names;
+    try {
+      names = readdirSync(dir).sort();
+    } catch {
+      return false;
+    }
+    for (const name of names) {
+      const path = join4(dir, name);
+      if (++walk.entries > MAX_TREE_ENTRIES) return false;
+      let st;
+      let link4;
+      try {
+        link4 = lstatSync(path).isSymbolicLink();
+        st = statSync(path, { bigint: true });
+      } catch {
+        walk.lines.push(`${path}\0missing`);
+        continue;
+      }
+      if (st.isDirectory()) {
+        if (name === ".git" || name === ".hg" || name === ".svn" || exclude.has(path)) continue;
+        if (link4) {
+          if (dir === root && name.startsWith("bazel-")) continue;
+          return false;
+        }
+        if (hasGoMod(path)) continue;
+        walk.lines.push(`${path}/\0dir`);
+        stack.push(path);
+        continue;
+      }
+      if (st.ctimeNs > walk.newestNs) walk.newestNs = st.ctimeNs;
+      if (st.mtimeNs > walk.newestNs) walk.newestNs = st.mtimeNs;
+      walk.lines.push(`${path}\0${identity(st)}`);
+    }
+  }
+  return true;
+}
+__name(walkTree, "walkTree");
+function hasGoMod(dir) {
+  try {
+    return statSync(join4(dir, "go.mod")).isFile();
+  } catch {
+    return false;
+  }
+}
+__name(hasGoMod, "hasGoMod");
+function goActionKey(inputs, now = BigInt(Date.now()) * 1000000n) {
+  if (inputs.cgo) return void 0;
+  if (workspaceFileApplies(inputs.moduleRoot, inputs.env)) return void 0;
+  const binary = resolveBinary(inputs.go, inputs.env);
+  if (binary === void 0) return void 0;
+  const replaced = localReplacements(inputs.moduleRoot);
+  if (replaced === void 0) return void 0;
+  const exclude = new Set(inputs.exclude.map((d) => resolve(d)));
+  const walk = { lines: [], newestNs: 0n, entries: 0 };
+  for (const root of [resolve(inputs.moduleRoot), ...replaced]) {
+    walk.lines.push(`root\0${root}`);
+    if (!walkTree(root, exclude, walk)) return void 0;
+  }
+  const envFile = goEnvFile(inputs.env);
+  const env = Object.entries(inputs.env).filter(([k]) => /^(GO|CGO_)/.test(k) || ["CC", "CXX", "AR", "FC", "PKG_CONFIG", "GCCGO", "HOME", "XDG_CONFIG_HOME"].includes(k)).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+  const h = createHash3("sha256");
+  h.update(JSON.stringify({ v: 1, go: binary, goIdentity: statOrAbsent(binary), args: inputs.args, env, envFile: envFile ?? null, envFileIdentity: statOrAbsent(envFile), cwd: resolve(inputs.moduleRoot) }));
+  for (const line of walk.lines) h.update(`${line}
+`);
+  return { key: h.digest("hex"), settled: walk.newestNs < now - RACY_WINDOW_NS };
+}
+__name(goActionKey, "goActionKey");
+function outputIdentity(out) {
+  try {
+    return identity(statSync(out, { bigint: true }));
+  } catch {
+    return void 0;
+  }
+}
+__name(outputIdentity, "outputIdentity");
+async function isUpToDate(cacheDir, key, out) {
+  let rec;
+  try {
+    rec = JSON.parse(await readFile3(join4(cacheDir, `${key}.json`), "utf8"));
+  } catch {
+    return false;
+  }
+  if (rec.out !== resolve(out)) return false;
+  const now = outputIdentity(out);
+  return now !== void 0 && now === rec.identity;
+}
+__name(isUpToDate, "isUpToDate");
+async function rememberBuild(cacheDir, key, out) {
+  const id = outputIdentity(out);
+  if (id === void 0) return;
+  const rec = { out: resolve(out), identity: id };
+  await writeFileAtomic(join4(cacheDir, `${key}.json`), JSON.stringify(rec));
+}
+__name(rememberBuild, "rememberBuild");
+var GO_ACTION_CACHE = join4("cache", "go-builds");
+
 // src/rules/go_library.ts
-import { dirname as dirname3 } from "node:path";
+import { dirname as dirname4 } from "node:path";
 var GO_COMMON_ATTRS = {
   srcs: { type: "label_list" },
   // Go dependencies are resolved by the go command from go.mod, not through the graph.
@@ -36973,7 +37139,7 @@ var GO_COMMON_ATTRS = {
 function goPackageDir(label, srcs) {
   const goFiles = srcs.filter((f) => f.path.endsWith(".go") || f.path.endsWith(".s") || f.path.endsWith(".c"));
   if (goFiles.length === 0) return void 0;
-  const dirs = new Set(goFiles.map((f) => dirname3(f.path)));
+  const dirs = new Set(goFiles.map((f) => dirname4(f.path)));
   if (dirs.size > 1) {
     throw new Error(`${label}: srcs span several directories (${[...dirs].join(", ")}); the go command builds one directory per package`);
   }
@@ -37000,9 +37166,9 @@ var GOARCH = /* @__PURE__ */ new Set(["auto", "amd64", "arm64", "arm", "386", "p
 function findModuleRoot(dir, workspaceRoot, label) {
   let d = dir;
   for (; ; ) {
-    if (existsSync(join4(d, "go.mod"))) return d;
-    if (d === workspaceRoot || dirname4(d) === d) break;
-    d = dirname4(d);
+    if (existsSync(join5(d, "go.mod"))) return d;
+    if (d === workspaceRoot || dirname5(d) === d) break;
+    d = dirname5(d);
   }
   throw new Error(`${label}: no go.mod at or above ${relative(workspaceRoot, dir) || "."} within the workspace (the go command needs one)`);
 }
@@ -37067,35 +37233,47 @@ var goBinaryRule = {
     const relPkg = relative(moduleRoot, dir).split(sep).join("/");
     const name = ctx.attrs.string("out") ?? ctx.attrs.string("basename") ?? ctx.target.label.name;
     const outName2 = ctx.attrs.has("out") ? name : `${ctx.target.label.name}_/${name}`;
-    const out = join4(await ctx.outDir(), outName2);
-    await goBuild(
-      tc,
-      {
-        moduleRoot,
-        packagePath: relPkg === "" ? "." : `./${relPkg}`,
-        goos,
-        goarch,
-        goarm: goarch === "arm" && variant ? variant.replace(/^v/, "") : void 0,
-        goamd64: goarch === "amd64" && variant ? variant : void 0,
-        cgo,
-        xDefs: ctx.attrs.stringDict("x_defs"),
-        gcLinkopts: ctx.attrs.stringList("gc_linkopts"),
-        gcGoopts: ctx.attrs.stringList("gc_goopts"),
-        tags: ctx.attrs.stringList("gotags"),
-        compilationMode: ctx.compilationMode,
-        out,
-        label
-      },
-      ctx.env
-    );
+    const out = join5(await ctx.outDir(), outName2);
+    const request = {
+      moduleRoot,
+      packagePath: relPkg === "" ? "." : `./${relPkg}`,
+      goos,
+      goarch,
+      goarm: goarch === "arm" && variant ? variant.replace(/^v/, "") : void 0,
+      goamd64: goarch === "amd64" && variant ? variant : void 0,
+      cgo,
+      xDefs: ctx.attrs.stringDict("x_defs"),
+      gcLinkopts: ctx.attrs.stringList("gc_linkopts"),
+      gcGoopts: ctx.attrs.stringList("gc_goopts"),
+      tags: ctx.attrs.stringList("gotags"),
+      compilationMode: ctx.compilationMode,
+      out,
+      label
+    };
+    const what = `${goos}/${goarch}${variant ? `/${variant}` : ""} binary`;
+    const cacheDir = join5(ctx.store.root, GO_ACTION_CACHE);
+    const key = goActionKey({
+      go: tc.go,
+      moduleRoot,
+      args: goBuildArgs(request),
+      env: goBuildEnv(request, ctx.env),
+      cgo,
+      exclude: [ctx.outRoot, ctx.store.root]
+    });
+    if (key !== void 0 && await isUpToDate(cacheDir, key.key, out)) {
+      ctx.log.info(`${label}: ${what} up to date (no input changed since it was built)`);
+    } else {
+      await goBuild(tc, request, ctx.env);
+      if (key?.settled) await rememberBuild(cacheDir, key.key, out);
+      ctx.log.info(`${label}: built ${what}`);
+    }
     const file = { path: out, shortPath: ctx.outShortPath(outName2), generated: true };
-    ctx.log.info(`${label}: built ${goos}/${goarch}${variant ? `/${variant}` : ""} binary`);
     return { files: [file], executable: file };
   }
 };
 
 // src/rules/oci_image_index.ts
-import { join as join5 } from "node:path";
+import { join as join6 } from "node:path";
 
 // src/engine/config.ts
 var HOST_CONFIG = Object.freeze({});
@@ -37139,7 +37317,7 @@ var ociImageIndexRule = {
     const family = images.every((i) => i.family === "docker") ? "docker" : "oci";
     const annotations = { ...ctx.attrs.stringDict("annotations"), ...ctx.metadata.indexAnnotations };
     const descriptor = await buildIndex(ctx.store, images.map((i) => i.descriptor), annotations, family);
-    const layoutDir = join5(await ctx.outDir(), ctx.target.label.name);
+    const layoutDir = join6(await ctx.outDir(), ctx.target.label.name);
     await writeLayout(ctx.store, layoutDir, [{ descriptor }]);
     const artifact = {
       kind: "index",
@@ -37155,15 +37333,15 @@ var ociImageIndexRule = {
 };
 
 // src/rules/oci_image.ts
-import { join as join7 } from "node:path";
+import { join as join8 } from "node:path";
 
 // src/rules/file_values.ts
-import { readFile as readFile3 } from "node:fs/promises";
+import { readFile as readFile4 } from "node:fs/promises";
 async function readDepFile(ctx, attr) {
   const label = ctx.attrs.label(attr);
   const files = label ? ctx.dep(label).files : [];
   if (files.length !== 1) throw new Error(`attribute "${attr}": ${label} must provide exactly one file, got ${files.length}`);
-  return readFile3(files[0].path, "utf8");
+  return readFile4(files[0].path, "utf8");
 }
 __name(readDepFile, "readDepFile");
 function lines(text) {
@@ -37301,8 +37479,8 @@ var BuildInfoFinder = class {
 };
 
 // src/elf.ts
-import { readFile as readFile4 } from "node:fs/promises";
-import { join as join6 } from "node:path";
+import { readFile as readFile5 } from "node:fs/promises";
+import { join as join7 } from "node:path";
 var ELF_MAGIC = Buffer.from([127, 69, 76, 70]);
 var MACHINES = [
   { arch: "amd64", machine: 62, class: 2, name: "x86-64" },
@@ -37381,7 +37559,7 @@ async function scanMembers(members) {
 __name(scanMembers, "scanMembers");
 var scans = /* @__PURE__ */ new Map();
 function scanFile(store, digest) {
-  return join6(store.root, "cache", "layer-scans", `${digestHex(digest)}.json`);
+  return join7(store.root, "cache", "layer-scans", `${digestHex(digest)}.json`);
 }
 __name(scanFile, "scanFile");
 function scanLayerCached(store, digest, tarPath) {
@@ -37389,7 +37567,7 @@ function scanLayerCached(store, digest, tarPath) {
   if (!p) {
     p = (async () => {
       try {
-        return JSON.parse(await readFile4(scanFile(store, digest), "utf8"));
+        return JSON.parse(await readFile5(scanFile(store, digest), "utf8"));
       } catch {
         const files = await scanLayer(tarPath);
         await saveScan(store, digest, files);
@@ -37574,7 +37752,7 @@ var ociImageRule = {
     });
     const platform = built.manifest.platform;
     if (!platform) throw new Error("internal: built image has no platform");
-    const layoutDir = join7(await ctx.outDir(), ctx.target.label.name);
+    const layoutDir = join8(await ctx.outDir(), ctx.target.label.name);
     await writeLayout(ctx.store, layoutDir, [{ descriptor: built.manifest }]);
     const artifact = {
       kind: "image",
@@ -37620,9 +37798,9 @@ __name(undici, "undici");
 
 // src/publish/docker-archive.ts
 var import_tar_stream2 = __toESM(require_tar_stream(), 1);
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 import { createReadStream as createReadStream5 } from "node:fs";
-import { readFile as readFile5, stat as stat3 } from "node:fs/promises";
+import { readFile as readFile6, stat as stat3 } from "node:fs/promises";
 import { Readable } from "node:stream";
 
 // src/registry/reference.ts
@@ -37853,7 +38031,7 @@ function chainIds(diffIds) {
   const out = [];
   for (const d of diffIds) {
     const prev = out.at(-1);
-    out.push(prev === void 0 ? d : `sha256:${createHash3("sha256").update(`${prev} ${d}`).digest("hex")}`);
+    out.push(prev === void 0 ? d : `sha256:${createHash4("sha256").update(`${prev} ${d}`).digest("hex")}`);
   }
   return out;
 }
@@ -37877,7 +38055,7 @@ __name(checkDescriptor, "checkDescriptor");
 async function readVerified(what, d, file) {
   let data;
   try {
-    data = await readFile5(file);
+    data = await readFile6(file);
   } catch (err) {
     throw new Error(`${what} ${d.digest}: cannot read blob ${file}: ${err.message}`);
   }
@@ -37887,7 +38065,7 @@ async function readVerified(what, d, file) {
   const [alg, encoded] = d.digest.split(":");
   let actual;
   try {
-    actual = createHash3(alg).update(data).digest("hex");
+    actual = createHash4(alg).update(data).digest("hex");
   } catch {
     throw new Error(`${what} ${d.digest}: unsupported digest algorithm ${alg}`);
   }
@@ -38079,13 +38257,13 @@ function dockerArchiveStream(plan) {
     uname: "",
     gname: ""
   }), "header");
-  const writeEntry = /* @__PURE__ */ __name((name, data, type) => new Promise((resolve4, reject) => {
-    pack.entry(header(name, data?.length ?? 0, type), data ?? Buffer.alloc(0), (err) => err ? reject(err) : resolve4(void 0));
+  const writeEntry = /* @__PURE__ */ __name((name, data, type) => new Promise((resolve5, reject) => {
+    pack.entry(header(name, data?.length ?? 0, type), data ?? Buffer.alloc(0), (err) => err ? reject(err) : resolve5(void 0));
   }), "writeEntry");
   const writeFileEntry = /* @__PURE__ */ __name(async (b) => {
-    const { promise: entryDone, resolve: resolve4, reject } = Promise.withResolvers();
+    const { promise: entryDone, resolve: resolve5, reject } = Promise.withResolvers();
     entryDone.catch(() => void 0);
-    const entry = pack.entry(header(b.name, b.size, "file"), (err) => err ? reject(err) : resolve4(void 0));
+    const entry = pack.entry(header(b.name, b.size, "file"), (err) => err ? reject(err) : resolve5(void 0));
     entry.on("error", () => void 0);
     let written = 0;
     try {
@@ -38093,7 +38271,7 @@ function dockerArchiveStream(plan) {
         const buf = chunk;
         written += buf.length;
         if (written > b.size) throw new Error(`blob ${b.digest} (${b.file}) grew beyond ${b.size} bytes while being sent`);
-        if (!entry.write(buf)) await new Promise((resolve5) => entry.once("drain", () => resolve5()));
+        if (!entry.write(buf)) await new Promise((resolve6) => entry.once("drain", () => resolve6()));
       }
       if (written !== b.size) throw new Error(`blob ${b.digest} (${b.file}) has ${written} bytes, expected ${b.size}`);
     } catch (err) {
@@ -38742,7 +38920,7 @@ var ociLoadRule = {
 };
 
 // src/rules/pkg_tar.ts
-import { join as join11 } from "node:path";
+import { join as join12 } from "node:path";
 
 // src/tar/pkg_tar.ts
 import { accessSync, constants as fsConstants } from "node:fs";
@@ -38808,7 +38986,7 @@ import { createReadStream as createReadStream6, createWriteStream as createWrite
 import { rename as rename4, rm as rm3, stat as stat5 } from "node:fs/promises";
 import { once as once2 } from "node:events";
 import { randomBytes as randomBytes3 } from "node:crypto";
-import { dirname as dirname5, basename, join as join8 } from "node:path";
+import { dirname as dirname6, basename, join as join9 } from "node:path";
 import { finished as finished2, pipeline as pipeline2 } from "node:stream/promises";
 
 // src/tar/header.ts
@@ -38996,7 +39174,7 @@ var TarWriter = class _TarWriter {
   constructor(dest, opts) {
     this.dest = dest;
     this.#opts = opts;
-    this.#tmp = join8(dirname5(dest), `.${basename(dest)}.${process.pid}-${randomBytes3(6).toString("hex")}.tmp`);
+    this.#tmp = join9(dirname6(dest), `.${basename(dest)}.${process.pid}-${randomBytes3(6).toString("hex")}.tmp`);
     const file = createWriteStream2(this.#tmp);
     let done;
     if ((opts.compression ?? "none") === "gzip") {
@@ -39446,9 +39624,9 @@ async function writePkgTar(plan, dest, onWarning) {
 __name(writePkgTar, "writePkgTar");
 
 // src/rules/mtree_spec.ts
-import { lstatSync, readdirSync, realpathSync, statSync as statSync2 } from "node:fs";
-import { mkdir as mkdir5, readFile as readFile6, writeFile as writeFile4 } from "node:fs/promises";
-import { dirname as dirname6, join as join9, posix } from "node:path";
+import { lstatSync as lstatSync2, readdirSync as readdirSync2, realpathSync, statSync as statSync3 } from "node:fs";
+import { mkdir as mkdir5, readFile as readFile7, writeFile as writeFile4 } from "node:fs/promises";
+import { dirname as dirname7, join as join10, posix } from "node:path";
 
 // src/rules/make_vars.ts
 var BAZEL_BIN_DIR = "bazel-out/k8-fastbuild/bin";
@@ -39580,7 +39758,7 @@ function expandMakeVars(text, opts) {
 __name(expandMakeVars, "expandMakeVars");
 
 // src/tar/mtree.ts
-import { statSync } from "node:fs";
+import { statSync as statSync2 } from "node:fs";
 var MtreeError = class extends Error {
   static {
     __name(this, "MtreeError");
@@ -39848,13 +40026,13 @@ var TAR_TYPES = {
 };
 function isExecutable(path) {
   try {
-    return (statSync(path).mode & 73) !== 0;
+    return (statSync2(path).mode & 73) !== 0;
   } catch {
     return false;
   }
 }
 __name(isExecutable, "isExecutable");
-function mtreeEntryToTar(entry, resolve4) {
+function mtreeEntryToTar(entry, resolve5) {
   const { line, keywords: kw } = entry;
   const path = normalizeMtreePath(entry.name, line);
   const type = TYPES2[kw.get("type") ?? "file"];
@@ -39885,7 +40063,7 @@ function mtreeEntryToTar(entry, resolve4) {
     case "file": {
       let source;
       try {
-        source = resolve4(kw.get("content"), entry.name);
+        source = resolve5(kw.get("content"), entry.name);
       } catch (err) {
         if (optional) return void 0;
         fail(line, err.message);
@@ -39898,7 +40076,7 @@ function mtreeEntryToTar(entry, resolve4) {
       if (source && "file" in source && size !== void 0) {
         let actual;
         try {
-          actual = statSync(source.file).size;
+          actual = statSync2(source.file).size;
         } catch (err) {
           return fail(line, `cannot read ${source.file}: ${err.code ?? err.message}`);
         }
@@ -39933,10 +40111,10 @@ function mtreeEntryToTar(entry, resolve4) {
   return out;
 }
 __name(mtreeEntryToTar, "mtreeEntryToTar");
-function mtreeToTarEntries(entries, resolve4) {
+function mtreeToTarEntries(entries, resolve5) {
   const out = [];
   for (const e of entries) {
-    const t = mtreeEntryToTar(e, resolve4);
+    const t = mtreeEntryToTar(e, resolve5);
     if (t) out.push(t);
   }
   return out;
@@ -40000,11 +40178,11 @@ function parentLines(path) {
 __name(parentLines, "parentLines");
 function walkFiles(dir, prefix = "") {
   const out = [];
-  const names = readdirSync(dir).sort(compareCodePoints);
+  const names = readdirSync2(dir).sort(compareCodePoints);
   for (const name of names) {
-    const abs = join9(dir, name);
+    const abs = join10(dir, name);
     const rel = prefix ? `${prefix}/${name}` : name;
-    const st = statSync2(abs);
+    const st = statSync3(abs);
     if (st.isDirectory()) out.push(...walkFiles(abs, rel));
     else out.push(rel);
   }
@@ -40013,7 +40191,7 @@ function walkFiles(dir, prefix = "") {
 __name(walkFiles, "walkFiles");
 function isDirectory(path) {
   try {
-    return statSync2(path).isDirectory();
+    return statSync3(path).isDirectory();
   } catch {
     return false;
   }
@@ -40091,9 +40269,9 @@ function indexInputs(providers) {
       if (!gen.startsWith(d.prefix)) continue;
       const rest = gen.slice(d.prefix.length);
       if (rest.split("/").some((s) => s === ".." || s === "")) continue;
-      const disk = join9(d.disk, rest);
+      const disk = join10(d.disk, rest);
       try {
-        if (statSync2(disk).isFile()) return { file: disk };
+        if (statSync3(disk).isFile()) return { file: disk };
       } catch {
       }
     }
@@ -40199,7 +40377,7 @@ function preserveSymlinks(entries, inputs) {
     if (!disk) continue;
     let isLink = false;
     try {
-      isLink = lstatSync(disk).isSymbolicLink();
+      isLink = lstatSync2(disk).isSymbolicLink();
     } catch {
       continue;
     }
@@ -40212,7 +40390,7 @@ function preserveSymlinks(entries, inputs) {
     const disk = diskOf(inputs, e.keywords.get("content"));
     if (!disk) continue;
     try {
-      if (!lstatSync(disk).isSymbolicLink()) continue;
+      if (!lstatSync2(disk).isSymbolicLink()) continue;
     } catch {
       continue;
     }
@@ -40289,8 +40467,8 @@ function mutateOptionsFrom(get) {
 }
 __name(mutateOptionsFrom, "mutateOptionsFrom");
 async function writeOutput(ctx, name, text) {
-  const dest = join9(await ctx.outDir(), name);
-  await mkdir5(dirname6(dest), { recursive: true });
+  const dest = join10(await ctx.outDir(), name);
+  await mkdir5(dirname7(dest), { recursive: true });
   await writeFile4(dest, text);
   return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
 }
@@ -40312,7 +40490,7 @@ async function readMtreeAttr(ctx, attr) {
   const file = singleFile(ctx, attr);
   let text;
   try {
-    text = await readFile6(file.path, "utf8");
+    text = await readFile7(file.path, "utf8");
   } catch (err) {
     throw new Error(`attribute "${attr}": cannot read ${file.shortPath}: ${err.code ?? err.message}`);
   }
@@ -40375,15 +40553,15 @@ var mtreeMutateRule = {
 };
 
 // src/tar/cache.ts
-import { createHash as createHash4 } from "node:crypto";
-import { copyFile as copyFile2, link as link2, mkdir as mkdir6, readFile as readFile7, rename as rename5, rm as rm4, stat as stat6 } from "node:fs/promises";
-import { dirname as dirname7, join as join10 } from "node:path";
+import { createHash as createHash5 } from "node:crypto";
+import { copyFile as copyFile2, link as link2, mkdir as mkdir6, readFile as readFile8, rename as rename5, rm as rm4, stat as stat6 } from "node:fs/promises";
+import { dirname as dirname8, join as join11 } from "node:path";
 async function memoizedFileDigest(path, memoDir) {
   if (memoDir === void 0) return digestHex(await fileDigest(path));
   const st = await stat6(path, { bigint: true });
-  const key = createHash4("sha256").update(`file/v1\0${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`).digest("hex");
-  const memo = join10(memoDir, key);
-  const known = await readFile7(memo, "utf8").catch(() => "");
+  const key = createHash5("sha256").update(`file/v1\0${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`).digest("hex");
+  const memo = join11(memoDir, key);
+  const known = await readFile8(memo, "utf8").catch(() => "");
   if (/^[0-9a-f]{64}$/.test(known)) return known;
   const digest = digestHex(await fileDigest(path));
   await writeFileAtomic(memo, digest);
@@ -40391,10 +40569,10 @@ async function memoizedFileDigest(path, memoDir) {
 }
 __name(memoizedFileDigest, "memoizedFileDigest");
 async function planKey(plan, memoDir) {
-  const h = createHash4("sha256");
+  const h = createHash5("sha256");
   h.update("pkg_tar/v1\0");
   const entries = await mapLimit(plan.entries, 8, async (e) => {
-    const source = e.source === void 0 ? null : "file" in e.source ? { sha256: await memoizedFileDigest(e.source.file, memoDir) } : { content: createHash4("sha256").update(e.source.content).digest("hex") };
+    const source = e.source === void 0 ? null : "file" in e.source ? { sha256: await memoizedFileDigest(e.source.file, memoDir) } : { content: createHash5("sha256").update(e.source.content).digest("hex") };
     return { ...e, source };
   });
   const merge = await mapLimit(plan.merge, 8, async (m) => ({ prefix: m.prefix ?? "", sha256: await memoizedFileDigest(m.path, memoDir) }));
@@ -40413,7 +40591,7 @@ async function planKey(plan, memoDir) {
 }
 __name(planKey, "planKey");
 async function place(cached, dest) {
-  await mkdir6(dirname7(dest), { recursive: true });
+  await mkdir6(dirname8(dest), { recursive: true });
   const tmp = `${dest}.${process.pid}.tmp`;
   await rm4(tmp, { force: true });
   await link2(cached, tmp).catch(() => copyFile2(cached, tmp));
@@ -40421,7 +40599,7 @@ async function place(cached, dest) {
 }
 __name(place, "place");
 async function withTarCache(cacheDir, key, dest, write) {
-  const cached = join10(cacheDir, key);
+  const cached = join11(cacheDir, key);
   const hit = await stat6(cached).then((s) => s.isFile(), () => false);
   if (hit) {
     await place(cached, dest);
@@ -40533,10 +40711,10 @@ var pkgTarRule = {
     });
     const ext = a.string("extension", "tar");
     const name = a.string("out") ?? a.string("package_file_name") ?? `${ctx.target.label.name}.${ext}`;
-    const dest = join11(await ctx.outDir(), name);
-    const key = await planKey(plan, join11(ctx.store.root, "cache", "file-digests"));
+    const dest = join12(await ctx.outDir(), name);
+    const key = await planKey(plan, join12(ctx.store.root, "cache", "file-digests"));
     const outcome = await withTarCache(
-      join11(ctx.store.root, "cache", "pkg_tar"),
+      join12(ctx.store.root, "cache", "pkg_tar"),
       key,
       dest,
       () => writePkgTar(plan, dest, (m) => ctx.log.warning(`${ctx.target.label}: ${m}`)).then(() => void 0)
@@ -40547,8 +40725,8 @@ var pkgTarRule = {
 };
 
 // src/rules/expand_template.ts
-import { mkdir as mkdir7, readFile as readFile8, writeFile as writeFile5, chmod } from "node:fs/promises";
-import { dirname as dirname8, join as join12 } from "node:path";
+import { mkdir as mkdir7, readFile as readFile9, writeFile as writeFile5, chmod } from "node:fs/promises";
+import { dirname as dirname9, join as join13 } from "node:path";
 var MAKE_VARIABLES = [
   "BINDIR",
   "GENDIR",
@@ -40717,8 +40895,8 @@ function defaultOut(ctx, template) {
 }
 __name(defaultOut, "defaultOut");
 async function writeOutput2(ctx, name, content, executable) {
-  const dest = join12(await ctx.outDir(), name);
-  await mkdir7(dirname8(dest), { recursive: true });
+  const dest = join13(await ctx.outDir(), name);
+  await mkdir7(dirname9(dest), { recursive: true });
   await writeFile5(dest, Buffer.from(content, "latin1"), { mode: executable ? 493 : 420 });
   await chmod(dest, executable ? 493 : 420);
   return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
@@ -40764,7 +40942,7 @@ var expandTemplateRule = {
       content = bytes(tmpl.list.join("\n"));
     } else {
       source = templateFile(ctx);
-      content = (await readFile8(source.path)).toString("latin1");
+      content = (await readFile9(source.path)).toString("latin1");
     }
     const out = a.string("out") ?? defaultOut(ctx, source);
     const vars = makeVariables(ctx, ctx.outShortPath(out));
@@ -40793,7 +40971,7 @@ var skylibExpandTemplateRule = {
   async build(ctx) {
     const a = ctx.attrs;
     checkOut(a);
-    const content = (await readFile8(templateFile(ctx).path)).toString("latin1");
+    const content = (await readFile9(templateFile(ctx).path)).toString("latin1");
     const subs = Object.entries(a.stringDict("substitutions")).map(([k, v]) => [bytes(k), bytes(v)]);
     const file = await writeOutput2(ctx, a.string("out"), applySubstitutions(content, subs), false);
     return { files: [file] };
@@ -40802,7 +40980,7 @@ var skylibExpandTemplateRule = {
 
 // src/rules/write_file.ts
 import { chmod as chmod2, mkdir as mkdir8, writeFile as writeFile6 } from "node:fs/promises";
-import { dirname as dirname9, join as join13 } from "node:path";
+import { dirname as dirname10, join as join14 } from "node:path";
 var NEWLINES = { auto: "\n", unix: "\n", windows: "\r\n" };
 function writeFileContent(content, newline = "auto") {
   const nl = NEWLINES[newline];
@@ -40836,8 +41014,8 @@ var writeFileRule = {
     const name = a.string("out");
     const executable = a.bool("is_executable", false);
     const text = writeFileContent(a.stringList("content"), a.string("newline") ?? "auto");
-    const dest = join13(await ctx.outDir(), name);
-    await mkdir8(dirname9(dest), { recursive: true });
+    const dest = join14(await ctx.outDir(), name);
+    await mkdir8(dirname10(dest), { recursive: true });
     const mode = executable ? 493 : 420;
     await writeFile6(dest, text, { encoding: "utf8", mode });
     await chmod2(dest, mode);
@@ -40849,7 +41027,7 @@ var writeFileRule = {
 // src/rules/tar.ts
 import { createReadStream as createReadStream7, createWriteStream as createWriteStream3 } from "node:fs";
 import { mkdir as mkdir9, rename as rename6, rm as rm5 } from "node:fs/promises";
-import { dirname as dirname10, join as join14 } from "node:path";
+import { dirname as dirname11, join as join15 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
 import * as zlib3 from "node:zlib";
 var EXTENSIONS = { none: ".tar", gzip: ".tar.gz", zstd: ".tar.zst" };
@@ -41243,8 +41421,8 @@ var tarRule = {
     const checked = checkAttrs(ctx.attrs);
     const entries = await tarEntries(ctx, checked);
     const name = ctx.attrs.string("out") ?? `${ctx.target.label.name}${EXTENSIONS[checked.compression]}`;
-    const dest = join14(await ctx.outDir(), name);
-    await mkdir9(dirname10(dest), { recursive: true });
+    const dest = join15(await ctx.outDir(), name);
+    await mkdir9(dirname11(dest), { recursive: true });
     const label = ctx.target.label.toString();
     const onWarning = /* @__PURE__ */ __name((m) => ctx.log.warning(`${label}: ${m}`), "onWarning");
     if (checked.compression === "zstd") {
@@ -41263,10 +41441,10 @@ var tarRule = {
 };
 
 // src/rules/oci_pull.ts
-import { join as join15 } from "node:path";
+import { join as join16 } from "node:path";
 
 // src/registry/pull.ts
-import { readFile as readFile9 } from "node:fs/promises";
+import { readFile as readFile10 } from "node:fs/promises";
 var SCHEMA1 = /^application\/vnd\.docker\.distribution\.manifest\.v1\+(prettyjws|json)$/;
 function parse(bytes2, what) {
   try {
@@ -41278,7 +41456,7 @@ function parse(bytes2, what) {
 __name(parse, "parse");
 async function cachedManifest(store, ref) {
   if (!isDigest(ref) || !await store.has(ref)) return void 0;
-  const bytes2 = await readFile9(store.path(ref));
+  const bytes2 = await readFile10(store.path(ref));
   const mediaType = JSON.parse(bytes2.toString("utf8")).mediaType;
   if (typeof mediaType !== "string") return void 0;
   return { mediaType, digest: ref, bytes: bytes2 };
@@ -41415,7 +41593,7 @@ var ociPullRule = {
     const platform = { os: resolved.config.os, architecture: resolved.config.architecture };
     if (resolved.config.variant) platform.variant = resolved.config.variant;
     const descriptor = { ...resolved.manifestDescriptor, platform };
-    const layoutDir = join15(await ctx.outDir(), "image");
+    const layoutDir = join16(await ctx.outDir(), "image");
     await writeLayout(ctx.store, layoutDir, [{ descriptor }]);
     ctx.log.info(`@${name}: ${ref.registry}/${ref.repository}@${descriptor.digest} (${formatPlatform(platform)})`);
     const artifact = {
@@ -41486,7 +41664,7 @@ var ociPushRule = {
 
 // src/rules/transitions.ts
 import { link as link3, copyFile as copyFile3, rm as rm6, mkdir as mkdir10 } from "node:fs/promises";
-import { dirname as dirname11, join as join16 } from "node:path";
+import { dirname as dirname12, join as join17 } from "node:path";
 function forward(providers) {
   if (providers.length === 1) return providers[0];
   const out = { files: providers.flatMap((p) => p.files) };
@@ -41499,8 +41677,8 @@ async function renamedExecutable(ctx, p, attr) {
   const exe = p?.executable;
   if (!p || !exe) throw new Error(`attribute "${attr}": ${ctx.attrs.label(attr)} is not an executable (a go_binary, for example)`);
   const name = ctx.target.label.name;
-  const dest = join16(await ctx.outDir(), name);
-  await mkdir10(dirname11(dest), { recursive: true });
+  const dest = join17(await ctx.outDir(), name);
+  await mkdir10(dirname12(dest), { recursive: true });
   await rm6(dest, { force: true });
   await link3(exe.path, dest).catch(() => copyFile3(exe.path, dest));
   const file = { path: dest, shortPath: ctx.outShortPath(name), generated: true };
@@ -41571,7 +41749,7 @@ var Semaphore = class {
   }
   async run(task) {
     if (this.#free > 0) this.#free--;
-    else await new Promise((resolve4) => this.#waiting.push(resolve4));
+    else await new Promise((resolve5) => this.#waiting.push(resolve5));
     try {
       return await task();
     } finally {
@@ -41709,7 +41887,7 @@ var Engine = class {
       list.push(depProviders[i]);
       byAttr.set(d.attr, list);
     });
-    const outDirPath = join17(this.#opts.outRoot, "bin", configKey(node.config), target.label.repo === "" ? "" : `external/${target.label.repo}`, target.label.pkg);
+    const outDirPath = join18(this.#opts.outRoot, "bin", configKey(node.config), target.label.repo === "" ? "" : `external/${target.label.repo}`, target.label.pkg);
     const ctx = {
       target,
       config: node.config,
@@ -41727,6 +41905,7 @@ var Engine = class {
       }, "outDir"),
       outShortPath: /* @__PURE__ */ __name((name) => target.label.pkg === "" ? name : `${target.label.pkg}/${name}`, "outShortPath"),
       workspaceRoot: this.#opts.workspace.root,
+      outRoot: this.#opts.outRoot,
       store: this.#opts.store,
       goToolchain: this.#opts.goToolchain,
       registries: this.#opts.registries,
@@ -41757,8 +41936,8 @@ var Engine = class {
 };
 
 // src/workspace/workspace.ts
-import { existsSync as existsSync3, readFileSync as readFileSync2, realpathSync as realpathSync2, statSync as statSync3, readdirSync as readdirSync3 } from "node:fs";
-import { join as join20, relative as relative2, sep as sep2 } from "node:path";
+import { existsSync as existsSync3, readFileSync as readFileSync3, realpathSync as realpathSync2, statSync as statSync4, readdirSync as readdirSync4 } from "node:fs";
+import { join as join21, relative as relative2, sep as sep2 } from "node:path";
 
 // src/starlark/errors.ts
 function formatPosition(pos) {
@@ -43595,10 +43774,10 @@ function combineSelect(op, x, y, pos, maxParts) {
 }
 __name(combineSelect, "combineSelect");
 function resolveSelects(value, matches, options = {}) {
-  return resolve(value, { matches, options, done: /* @__PURE__ */ new Map() }, 0);
+  return resolve2(value, { matches, options, done: /* @__PURE__ */ new Map() }, 0);
 }
 __name(resolveSelects, "resolveSelects");
-function resolve(v, r, depth) {
+function resolve2(v, r, depth) {
   if (v === null || typeof v !== "object") return v;
   const done = r.done.get(v);
   if (done !== void 0) return done;
@@ -43612,18 +43791,18 @@ function resolve(v, r, depth) {
   } else if (v instanceof StarList) {
     const list = new StarList();
     r.done.set(v, list);
-    for (const e of v.elems) list.elems.push(resolve(e, r, depth + 1));
+    for (const e of v.elems) list.elems.push(resolve2(e, r, depth + 1));
     return list;
   } else if (v instanceof StarDict) {
     const dict = new StarDict();
     r.done.set(v, dict);
-    for (const [k, e] of v.entries()) dict.set(k, resolve(e, r, depth + 1));
+    for (const [k, e] of v.entries()) dict.set(k, resolve2(e, r, depth + 1));
     return dict;
   } else if (v instanceof StarTuple) {
-    out = new StarTuple(v.elems.map((e) => resolve(e, r, depth + 1)));
+    out = new StarTuple(v.elems.map((e) => resolve2(e, r, depth + 1)));
   } else if (v instanceof Struct) {
     const fields = /* @__PURE__ */ new Map();
-    for (const [k, e] of v.fields) fields.set(k, resolve(e, r, depth + 1));
+    for (const [k, e] of v.fields) fields.set(k, resolve2(e, r, depth + 1));
     out = new Struct(fields, v.typeName);
   } else {
     return v;
@@ -43631,12 +43810,12 @@ function resolve(v, r, depth) {
   r.done.set(v, out);
   return out;
 }
-__name(resolve, "resolve");
+__name(resolve2, "resolve");
 function resolveSelect(s, r, depth) {
   let acc;
   for (const part of s.parts) {
     const chosen = part.kind === "select" ? chooseBranch(part, r.matches, r.options) : part.value;
-    const value = resolve(chosen, r, depth + 1);
+    const value = resolve2(chosen, r, depth + 1);
     acc = acc === void 0 ? value : concat(acc, value, s);
   }
   return acc ?? null;
@@ -45769,12 +45948,12 @@ function guardStack(file, thread, body) {
 __name(guardStack, "guardStack");
 
 // src/workspace/glob.ts
-import { readdirSync as readdirSync2 } from "node:fs";
-import { join as join18 } from "node:path";
+import { readdirSync as readdirSync3 } from "node:fs";
+import { join as join19 } from "node:path";
 var BUILD_FILES = ["BUILD.bazel", "BUILD"];
 function isPackageDir(abs) {
   try {
-    const names = readdirSync2(abs);
+    const names = readdirSync3(abs);
     return BUILD_FILES.some((b) => names.includes(b));
   } catch {
     return false;
@@ -45785,11 +45964,11 @@ function listPackageFiles(pkgDir) {
   const files = [];
   const dirs = [];
   const walk = /* @__PURE__ */ __name((rel) => {
-    const abs = rel === "" ? pkgDir : join18(pkgDir, rel);
-    for (const ent of readdirSync2(abs, { withFileTypes: true })) {
+    const abs = rel === "" ? pkgDir : join19(pkgDir, rel);
+    for (const ent of readdirSync3(abs, { withFileTypes: true })) {
       const childRel = rel === "" ? ent.name : `${rel}/${ent.name}`;
       if (ent.isDirectory()) {
-        const childAbs = join18(abs, ent.name);
+        const childAbs = join19(abs, ent.name);
         if (isPackageDir(childAbs)) continue;
         if (rel === "" && (ent.name.startsWith("bazel-") || ent.name === ".git" || ent.name === ".oci-build")) continue;
         dirs.push(childRel);
@@ -46086,8 +46265,8 @@ function labelBuiltin(where) {
 __name(labelBuiltin, "labelBuiltin");
 
 // src/workspace/module_file.ts
-import { existsSync as existsSync2, readFileSync } from "node:fs";
-import { join as join19 } from "node:path";
+import { existsSync as existsSync2, readFileSync as readFileSync2 } from "node:fs";
+import { join as join20 } from "node:path";
 
 // src/workspace/values.ts
 function toPlain(v, what) {
@@ -46179,7 +46358,7 @@ function readModuleFile(root) {
 }
 __name(readModuleFile, "readModuleFile");
 function readModule(root, info, recordPull) {
-  const path = join19(root, "MODULE.bazel");
+  const path = join20(root, "MODULE.bazel");
   if (!existsSync2(path)) return;
   const predeclared = /* @__PURE__ */ new Map();
   for (const name of MODULE_NOOPS) predeclared.set(name, new Builtin(name, () => null));
@@ -46236,17 +46415,17 @@ function readModule(root, info, recordPull) {
       if (!label.name.endsWith(".MODULE.bazel")) throw new BuiltinError(`include(): "${text}" must name a file ending in .MODULE.bazel`);
       if (included.has(label.path)) throw new BuiltinError(`include(): ${label.path} is included twice`);
       included.add(label.path);
-      const abs = join19(root, label.path);
+      const abs = join20(root, label.path);
       if (!existsSync2(abs)) throw new BuiltinError(`include(): ${label.path} does not exist`);
-      execFile2({ file: label.path, source: readFileSync(abs, "utf8"), predeclared });
+      execFile2({ file: label.path, source: readFileSync2(abs, "utf8"), predeclared });
       return null;
     })
   );
-  execFile2({ file: "MODULE.bazel", source: readFileSync(path, "utf8"), predeclared });
+  execFile2({ file: "MODULE.bazel", source: readFileSync2(path, "utf8"), predeclared });
 }
 __name(readModule, "readModule");
 function readWorkspace(root, recordPull) {
-  const file = ["WORKSPACE.bazel", "WORKSPACE"].find((f) => existsSync2(join19(root, f)));
+  const file = ["WORKSPACE.bazel", "WORKSPACE"].find((f) => existsSync2(join20(root, f)));
   if (!file) return;
   const ociPull = new Builtin("oci_pull", (call) => {
     recordPull(call);
@@ -46274,13 +46453,13 @@ function readWorkspace(root, recordPull) {
     const key = label.toString();
     const cached = loaded.get(key);
     if (cached) return cached;
-    const abs = join19(root, label.path);
+    const abs = join20(root, label.path);
     if (!existsSync2(abs)) throw new StarlarkError(`load: cannot find ${label.path}`, pos);
-    const result = execFile2({ file: label.path, source: readFileSync(abs, "utf8"), predeclared: globals(), load });
+    const result = execFile2({ file: label.path, source: readFileSync2(abs, "utf8"), predeclared: globals(), load });
     loaded.set(key, result);
     return result;
   }, "load");
-  execFile2({ file, source: readFileSync(join19(root, file), "utf8"), predeclared: globals(), load });
+  execFile2({ file, source: readFileSync2(join20(root, file), "utf8"), predeclared: globals(), load });
 }
 __name(readWorkspace, "readWorkspace");
 var AnySymbols = class extends Map {
@@ -46432,10 +46611,10 @@ var Workspace = class {
   }
   // ---- packages -------------------------------------------------------------------------
   #buildFileOf(pkg) {
-    const dir = join20(this.root, pkg);
+    const dir = join21(this.root, pkg);
     for (const name of BUILD_FILES2) {
-      const p = join20(dir, name);
-      if (existsSync3(p) && statSync3(p).isFile()) return p;
+      const p = join21(dir, name);
+      if (existsSync3(p) && statSync4(p).isFile()) return p;
     }
     return void 0;
   }
@@ -46451,7 +46630,7 @@ var Workspace = class {
     try {
       execFile2({
         file: displayFile,
-        source: readFileSync2(buildFile, "utf8"),
+        source: readFileSync3(buildFile, "utf8"),
         predeclared: this.#buildGlobals(),
         load: /* @__PURE__ */ __name((module, pos) => this.#load(module, pos, "", pkg), "load"),
         print: /* @__PURE__ */ __name((msg, pos) => this.#log.info(`${formatPos(pos)}: ${msg}`), "print")
@@ -46466,11 +46645,11 @@ var Workspace = class {
   packagesUnder(prefix) {
     const out = [];
     const walk = /* @__PURE__ */ __name((rel) => {
-      const abs = join20(this.root, rel);
+      const abs = join21(this.root, rel);
       if (this.#buildFileOf(rel)) out.push(rel);
       let entries;
       try {
-        entries = readdirSync3(abs, { withFileTypes: true });
+        entries = readdirSync4(abs, { withFileTypes: true });
       } catch {
         return;
       }
@@ -46479,7 +46658,7 @@ var Workspace = class {
         walk(rel === "" ? e.name : `${rel}/${e.name}`);
       }
     }, "walk");
-    if (!existsSync3(join20(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
+    if (!existsSync3(join21(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
     walk(prefix);
     return out.sort();
   }
@@ -46615,9 +46794,9 @@ var Workspace = class {
     });
   }
   #sourceFile(label) {
-    const abs = join20(this.root, label.pkg, label.name);
+    const abs = join21(this.root, label.pkg, label.name);
     if (!existsSync3(abs)) return void 0;
-    const st = statSync3(abs);
+    const st = statSync4(abs);
     if (!st.isFile()) return void 0;
     const real = realpathSync2(abs);
     const rootReal = realpathSync2(this.root);
@@ -46705,7 +46884,7 @@ var Workspace = class {
     const exDirsV = call.kwargs.get("exclude_directories");
     const excludeDirectories = exDirsV === void 0 ? true : exDirsV !== 0 && exDirsV !== false;
     const allowEmptyV = call.kwargs.get("allow_empty");
-    const listing = listPackageFiles(join20(this.root, scope.pkg.name));
+    const listing = listPackageFiles(join21(this.root, scope.pkg.name));
     const matched = matchGlob(listing, include, exclude, excludeDirectories);
     if (matched.length === 0 && allowEmptyV === false) {
       throw new BuiltinError(`glob pattern(s) ${JSON.stringify(include)} matched no files and allow_empty = False`);
@@ -46801,13 +46980,13 @@ var Workspace = class {
     const cached = this.#bzl.get(key);
     if (cached) return cached;
     if (this.#bzlLoading.has(key)) throw new StarlarkError(`load cycle: ${[...this.#bzlLoading, key].join(" -> ")}`, pos);
-    const abs = join20(this.root, label.pkg, label.name);
+    const abs = join21(this.root, label.pkg, label.name);
     if (!existsSync3(abs)) throw new StarlarkError(`load: cannot find ${label.path} (for "${key}")`, pos);
     this.#bzlLoading.add(key);
     try {
       const globals = execFile2({
         file: label.path,
-        source: readFileSync2(abs, "utf8"),
+        source: readFileSync3(abs, "utf8"),
         predeclared: this.#bzlGlobals(label),
         load: /* @__PURE__ */ __name((m, p) => this.#load(m, p, label.repo, label.pkg), "load"),
         print: /* @__PURE__ */ __name((msg, p) => this.#log.info(`${formatPos(p)}: ${msg}`), "print")
@@ -46837,20 +47016,20 @@ function nativeModule(globals) {
 __name(nativeModule, "nativeModule");
 
 // src/workspace/root.ts
-import { existsSync as existsSync4, statSync as statSync4 } from "node:fs";
-import { dirname as dirname12, join as join21, resolve as resolve2 } from "node:path";
+import { existsSync as existsSync4, statSync as statSync5 } from "node:fs";
+import { dirname as dirname13, join as join22, resolve as resolve3 } from "node:path";
 var MARKERS = ["MODULE.bazel", "REPO.bazel", "WORKSPACE.bazel", "WORKSPACE"];
 function findWorkspaceRoot(start) {
-  let dir = resolve2(start);
+  let dir = resolve3(start);
   for (; ; ) {
     for (const marker of MARKERS) {
-      const p = join21(dir, marker);
-      if (existsSync4(p) && statSync4(p).isFile()) return dir;
+      const p = join22(dir, marker);
+      if (existsSync4(p) && statSync5(p).isFile()) return dir;
     }
-    const parent = dirname12(dir);
+    const parent = dirname13(dir);
     if (parent === dir) {
       throw new Error(
-        `no workspace found at or above ${resolve2(start)}: expected one of ${MARKERS.join(", ")}`
+        `no workspace found at or above ${resolve3(start)}: expected one of ${MARKERS.join(", ")}`
       );
     }
     dir = parent;
@@ -46859,7 +47038,7 @@ function findWorkspaceRoot(start) {
 __name(findWorkspaceRoot, "findWorkspaceRoot");
 
 // src/publish/registry.ts
-import { readFile as readFile11 } from "node:fs/promises";
+import { readFile as readFile12 } from "node:fs/promises";
 
 // src/registry/push.ts
 import { PassThrough as PassThrough2 } from "node:stream";
@@ -47049,7 +47228,7 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
 __name(pushImage, "pushImage");
 
 // src/sbom/referrers.ts
-import { readFile as readFile10 } from "node:fs/promises";
+import { readFile as readFile11 } from "node:fs/promises";
 
 // src/registry/errors.ts
 function redactUrl(url) {
@@ -47190,7 +47369,7 @@ async function putWithSubject(client, repo, digest, bytes2, mediaType) {
 __name(putWithSubject, "putWithSubject");
 async function attachReferrer(client, store, repo, artifact, subject, log) {
   await pushImage(client, store, repo, { mediaType: artifact.mediaType, digest: artifact.digest, size: artifact.size }, [], { log });
-  const bytes2 = new Uint8Array(await readFile10(store.path(artifact.digest)));
+  const bytes2 = new Uint8Array(await readFile11(store.path(artifact.digest)));
   const said = await putWithSubject(client, repo, artifact.digest, bytes2, artifact.mediaType);
   if (said !== void 0 && said === subject) return { via: "referrers" };
   const tag = fallbackTag(subject);
@@ -47312,7 +47491,7 @@ async function pushArtifact(pool, store, artifact, destinations, log, options = 
       if (i === 0) referrers.push(res.via === "referrers" ? "referrers" : `tag:${res.tag}`);
     }
   }
-  const bytes2 = await readFile11(store.path(artifact.descriptor.digest));
+  const bytes2 = await readFile12(store.path(artifact.descriptor.digest));
   const tagged = [];
   for (const d of destinations) {
     const client = pool.client(d.registry);
@@ -48477,19 +48656,19 @@ var RegistryClient = class {
 };
 
 // src/registry/credentials.ts
-import { readFile as readFile12 } from "node:fs/promises";
+import { readFile as readFile13 } from "node:fs/promises";
 import { spawn as spawn2 } from "node:child_process";
 import { homedir } from "node:os";
-import { join as join22 } from "node:path";
+import { join as join23 } from "node:path";
 function dockerConfigPath(env = process.env, configDir) {
-  const dir = configDir ?? (env.DOCKER_CONFIG || join22(env.HOME || homedir(), ".docker"));
-  return join22(dir, "config.json");
+  const dir = configDir ?? (env.DOCKER_CONFIG || join23(env.HOME || homedir(), ".docker"));
+  return join23(dir, "config.json");
 }
 __name(dockerConfigPath, "dockerConfigPath");
 async function readDockerConfig(path) {
   let text;
   try {
-    text = await readFile12(path, "utf8");
+    text = await readFile13(path, "utf8");
   } catch (err) {
     if (err.code === "ENOENT") return void 0;
     throw new Error(`cannot read docker config ${path}: ${err.message}`);
@@ -48551,7 +48730,7 @@ __name(fromConfigEntry, "fromConfigEntry");
 function runCredentialHelper(helper, serverUrl, options = {}) {
   if (!/^[A-Za-z0-9_.-]+$/.test(helper)) return Promise.reject(new Error(`invalid credential helper name "${helper}"`));
   const program = `docker-credential-${helper}`;
-  return new Promise((resolve4, reject) => {
+  return new Promise((resolve5, reject) => {
     const child = spawn2(program, ["get"], { env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
     const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 3e4);
     timer.unref();
@@ -48575,7 +48754,7 @@ function runCredentialHelper(helper, serverUrl, options = {}) {
       const stdout = Buffer.concat(out).toString("utf8").trim();
       const stderr = Buffer.concat(err).toString("utf8").trim();
       if (code !== 0) {
-        if (/credentials not found/i.test(stdout) || /credentials not found/i.test(stderr)) return resolve4(void 0);
+        if (/credentials not found/i.test(stdout) || /credentials not found/i.test(stderr)) return resolve5(void 0);
         const why = signal ? `killed by ${signal}` : `exit code ${code}`;
         return reject(new Error(`credential helper ${program} failed for ${serverUrl} (${why})`));
       }
@@ -48587,8 +48766,8 @@ function runCredentialHelper(helper, serverUrl, options = {}) {
       }
       const username = typeof parsed.Username === "string" ? parsed.Username : "";
       const secret = typeof parsed.Secret === "string" ? parsed.Secret : "";
-      if (!secret) return resolve4(void 0);
-      resolve4(username === "<token>" ? { identityToken: secret } : { username, password: secret });
+      if (!secret) return resolve5(void 0);
+      resolve5(username === "<token>" ? { identityToken: secret } : { username, password: secret });
     });
   });
 }
@@ -48691,17 +48870,17 @@ var RegistryPool = class {
 import { execFile as execFile3 } from "node:child_process";
 import { hostname, userInfo } from "node:os";
 function run2(file, args, opts) {
-  return new Promise((resolve4) => {
+  return new Promise((resolve5) => {
     execFile3(
       file,
       args,
       { cwd: opts.cwd, env: opts.env, timeout: opts.timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: "utf8", windowsHide: true },
       (err, stdout, stderr) => {
         const e = err;
-        if (!e) return resolve4({ code: 0, signal: null, timedOut: false, stdout, stderr });
+        if (!e) return resolve5({ code: 0, signal: null, timedOut: false, stdout, stderr });
         const code = typeof e.code === "number" ? e.code : null;
         const error = typeof e.code === "string" ? e : void 0;
-        resolve4({ code, signal: e.signal ?? null, timedOut: e.killed === true && !error, stdout, stderr, error });
+        resolve5({ code, signal: e.signal ?? null, timedOut: e.killed === true && !error, stdout, stderr, error });
       }
     );
   });
@@ -48778,8 +48957,8 @@ function sortKeys(values) {
 __name(sortKeys, "sortKeys");
 
 // src/sbom/artifact.ts
-import { mkdir as mkdir12, readFile as readFile13 } from "node:fs/promises";
-import { join as join23 } from "node:path";
+import { mkdir as mkdir12, readFile as readFile14 } from "node:fs/promises";
+import { join as join24 } from "node:path";
 
 // src/sbom/spdx.ts
 var SPDX_MEDIA_TYPE = "application/spdx+json";
@@ -48948,14 +49127,14 @@ async function buildSbom(store, name, image, sourceDateEpoch) {
 }
 __name(buildSbom, "buildSbom");
 async function writeSbomToLayout(store, layoutDir, sboms) {
-  const blobDir = join23(layoutDir, "blobs", "sha256");
+  const blobDir = join24(layoutDir, "blobs", "sha256");
   await mkdir12(blobDir, { recursive: true });
   for (const { sbom, image } of sboms) {
-    const manifest = JSON.parse(await readFile13(store.path(sbom.descriptor.digest), "utf8"));
-    for (const d of [sbom.descriptor, manifest.config, ...manifest.layers]) await store.linkTo(d.digest, join23(blobDir, digestHex(d.digest)));
+    const manifest = JSON.parse(await readFile14(store.path(sbom.descriptor.digest), "utf8"));
+    for (const d of [sbom.descriptor, manifest.config, ...manifest.layers]) await store.linkTo(d.digest, join24(blobDir, digestHex(d.digest)));
     const p = image.platform;
     const file = `sbom-${p.os}-${p.architecture}${p.variant ? `-${p.variant}` : ""}.spdx.json`;
-    await store.linkTo(manifest.layers[0].digest, join23(layoutDir, file));
+    await store.linkTo(manifest.layers[0].digest, join24(layoutDir, file));
   }
 }
 __name(writeSbomToLayout, "writeSbomToLayout");
@@ -48998,9 +49177,9 @@ __name(describeArtifact, "describeArtifact");
 async function runPipeline(opts) {
   const env = opts.env ?? process.env;
   const group = opts.group ?? ((_name, fn) => fn());
-  const cwd = resolve3(opts.cwd);
+  const cwd = resolve4(opts.cwd);
   const root = findWorkspaceRoot(cwd);
-  const outputDir = resolve3(opts.outputDir && opts.outputDir !== "" ? opts.outputDir : join24(root, ".oci-build"));
+  const outputDir = resolve4(opts.outputDir && opts.outputDir !== "" ? opts.outputDir : join25(root, ".oci-build"));
   const cwdPkg = relative3(root, cwd).split(sep3).join("/");
   const sourceDateEpoch = parseSourceDateEpoch(env);
   const platforms = opts.platforms ?? [];
@@ -49021,7 +49200,7 @@ async function runPipeline(opts) {
   });
   let toolchain;
   let status;
-  const store = new BlobStore(join24(outputDir, "store"));
+  const store = new BlobStore(join25(outputDir, "store"));
   const engine = new Engine({
     workspace: ws,
     outRoot: outputDir,
@@ -49049,7 +49228,7 @@ async function runPipeline(opts) {
       (n) => n.runnable && (n.node.target?.kind === "oci_push" && opts.push !== false || n.node.target?.kind === "oci_load" && opts.load)
     );
     await mkdir13(outputDir, { recursive: true });
-    await writeFile7(join24(outputDir, ".gitignore"), "*\n");
+    await writeFile7(join25(outputDir, ".gitignore"), "*\n");
     const started = Date.now();
     const built = await group(
       "Building",
@@ -49188,7 +49367,7 @@ async function runInfoOnly(engine, node) {
     const dep = node.deps.find((d) => d.attr === attr);
     const file = dep ? (await engine.build(dep.node)).files[0] : void 0;
     if (!file) throw new BuildError(`${node.label}: attribute "${attr}": ${v.label} provides no file`);
-    return (await readFile14(file.path, "utf8")).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
+    return (await readFile15(file.path, "utf8")).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
   }, "linesOf");
   if (kind === "oci_load") {
     return { files: [], run: { kind: "load", repoTags: await linesOf("repo_tags") ?? [], format: attrs.string("format", "docker") === "oci" ? "oci" : "docker" } };
@@ -49204,7 +49383,7 @@ async function wrapIndex(store, outputDir, node, providers, annotations) {
   });
   const family = images.every((i) => i.family === "docker") ? "docker" : "oci";
   const descriptor = await buildIndex(store, images.map((i) => i.descriptor), annotations, family);
-  const layoutDir = join24(outputDir, "bin", `multi-${images.map((i) => configKey(withPlatform(i.platform))).join("+")}`, node.label.pkg, node.label.name);
+  const layoutDir = join25(outputDir, "bin", `multi-${images.map((i) => configKey(withPlatform(i.platform))).join("+")}`, node.label.pkg, node.label.name);
   await writeLayout(store, layoutDir, [{ descriptor }]);
   return { kind: "index", descriptor, index: await readIndex(store, descriptor.digest), images, family, layoutDir };
 }
@@ -49213,7 +49392,7 @@ __name(wrapIndex, "wrapIndex");
 // src/verify.ts
 import { mkdtemp, rm as rm7 } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join as join25 } from "node:path";
+import { join as join26 } from "node:path";
 var short = /* @__PURE__ */ __name((d) => d.slice(0, 19), "short");
 async function diffManifest(label, where, sa, a, sb, b, out) {
   const ma = await readBlobJson(sa, a.digest, "manifest");
@@ -49245,8 +49424,8 @@ async function diffArtifact(label, sa, a, sb, b, out) {
 }
 __name(diffArtifact, "diffArtifact");
 async function compareBuilds(a, b) {
-  const sa = new BlobStore(join25(a.outputDir, "store"));
-  const sb = new BlobStore(join25(b.outputDir, "store"));
+  const sa = new BlobStore(join26(a.outputDir, "store"));
+  const sb = new BlobStore(join26(b.outputDir, "store"));
   const out = [];
   for (const ra of a.reports) {
     const rb = b.reports.find((r) => r.label === ra.label);
@@ -49269,14 +49448,14 @@ function formatDifferences(diffs) {
 __name(formatDifferences, "formatDifferences");
 async function verifyReproducible(opts, hooks = {}) {
   const env = opts.env ?? process.env;
-  const tmp = await mkdtemp(join25(tmpdir(), "oci-build-verify-"));
+  const tmp = await mkdtemp(join26(tmpdir(), "oci-build-verify-"));
   try {
     const build = /* @__PURE__ */ __name((n) => runPipeline({
       ...opts,
-      outputDir: join25(tmp, `build-${n}`),
+      outputDir: join26(tmp, `build-${n}`),
       load: false,
       push: false,
-      env: n === 1 ? env : { ...env, GOCACHE: join25(tmp, "gocache-2") },
+      env: n === 1 ? env : { ...env, GOCACHE: join26(tmp, "gocache-2") },
       log: { info: /* @__PURE__ */ __name((m) => opts.log.info(`[verify ${n}/2] ${m}`), "info"), warning: /* @__PURE__ */ __name((m) => opts.log.warning(m), "warning") },
       // Already inside the caller's group; workflow-command groups do not nest.
       group: /* @__PURE__ */ __name((_name, fn) => fn(), "group"),
