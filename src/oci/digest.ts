@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { forEachFileChunk } from '../file_chunks.ts';
 import type { Digest } from './types.ts';
 
 const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
@@ -21,10 +21,10 @@ export function sha256(data: Uint8Array | string): Digest {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
 
-/** sha256 of a file's bytes, streamed in 1 MiB pieces. */
+/** sha256 of a file's bytes, read in 1 MiB pieces into reused buffers. */
 export async function fileDigest(path: string): Promise<Digest> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  await forEachFileChunk(path, (chunk) => void hash.update(chunk));
   return `sha256:${hash.digest('hex')}`;
 }
 

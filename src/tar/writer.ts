@@ -8,7 +8,8 @@
 //    kept ("Duplicate file in archive: %s, picking first occurrence"); repeated directories are
 //    dropped silently. Unlike tar_writer.py, a file and a directory of the same name also count
 //    as duplicates (Python tracks "a" and "a/" separately and would write both).
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
+import { forEachFileChunk } from '../file_chunks.ts';
 import { rename, rm, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
@@ -157,6 +158,27 @@ export class TarWriter {
     await this.#write(dataPadding(size));
   }
 
+  /**
+   * A file's bytes, read into reused buffers: each piece is handed on once the previous write of
+   * that buffer has been taken (written to the file, or consumed by gzip). A file that grew keeps
+   * its stat size in the archive only if it did not: both a longer and a shorter file fail.
+   */
+  async #fileBody(file: string, size: number, path: string): Promise<void> {
+    const n = await forEachFileChunk(file, (chunk) => this.#writeTaken(chunk), { length: size + 1 });
+    if (n > size) throw new Error(`tar: ${file} for "${path}" is longer than its size ${size} (changed while archiving?)`);
+    if (n !== size) throw new Error(`tar: ${file} for "${path}" has ${n} bytes, expected ${size} (changed while archiving?)`);
+    await this.#write(dataPadding(size));
+  }
+
+  /** Writes `buf` and resolves once the stream no longer holds it (its write callback). */
+  #writeTaken(buf: Uint8Array): Promise<void> {
+    this.#offset += buf.length;
+    return new Promise<void>((resolve, reject) => {
+      // A stream destroyed by an error calls every pending write back with an error.
+      this.#head.write(buf, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
   #member(entry: TarEntry, path: string): Member {
     const mtime = entry.mtime ?? this.#opts.mtime ?? 0;
     const m: Member = {
@@ -213,9 +235,7 @@ export class TarWriter {
       }
       if (!(await this.#admit(m))) return;
       await this.#emit(m, size);
-      const stream: AsyncIterable<Uint8Array> =
-        size === 0 ? emptyStream() : createReadStream(src.file, { start: 0, end: size - 1 });
-      await this.#body(stream, size, path, src.file);
+      await this.#fileBody(src.file, size, path);
       return;
     }
     const data = !src ? new Uint8Array(0) : typeof src.content === 'string' ? Buffer.from(src.content, 'utf8') : src.content;
@@ -301,8 +321,6 @@ export class TarWriter {
     await rm(this.#tmp, { force: true });
   }
 }
-
-async function* emptyStream(): AsyncGenerator<Uint8Array> {}
 
 async function drain(body: Readable): Promise<void> {
   for await (const chunk of body) void chunk;
