@@ -12245,7 +12245,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           }
           if (this_.body == null) {
             let controller;
-            const emptyStream2 = new ReadableStream({
+            const emptyStream = new ReadableStream({
               start: /* @__PURE__ */ __name((c) => {
                 controller = c;
               }, "start"),
@@ -12255,7 +12255,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
               size: /* @__PURE__ */ __name(() => 1, "size")
             });
             controller.close();
-            return emptyStream2;
+            return emptyStream;
           }
           const stream = this_.body.stream;
           const decoder = new TextDecoderStream("UTF-8");
@@ -35298,7 +35298,7 @@ import { mkdir as mkdir13, readFile as readFile15, writeFile as writeFile7 } fro
 import { join as join25, relative as relative3, resolve as resolve4, sep as sep3 } from "node:path";
 
 // src/oci/blobstore.ts
-import { createReadStream as createReadStream2, createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, rename, rm, stat, writeFile, link, copyFile } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -35307,7 +35307,42 @@ import { Transform } from "node:stream";
 
 // src/oci/digest.ts
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+
+// src/file_chunks.ts
+import { open } from "node:fs/promises";
+var FILE_CHUNK = 1024 * 1024;
+async function forEachFileChunk(path, consume, opts = {}) {
+  const chunkSize = opts.chunkSize ?? FILE_CHUNK;
+  const fh = await open(path, "r");
+  const buffers = [Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)];
+  const busy = [Promise.resolve(), Promise.resolve()];
+  let position = opts.start ?? 0;
+  let left = opts.length ?? Infinity;
+  let total = 0;
+  let i = 0;
+  try {
+    while (left > 0) {
+      await busy[i];
+      const buf = buffers[i];
+      const { bytesRead } = await fh.read(buf, 0, Math.min(chunkSize, left), position);
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      left -= bytesRead;
+      total += bytesRead;
+      const pending = Promise.resolve(consume(buf.subarray(0, bytesRead)));
+      pending.catch(() => void 0);
+      busy[i] = pending;
+      i ^= 1;
+    }
+    await Promise.all(busy);
+  } finally {
+    await fh.close();
+  }
+  return total;
+}
+__name(forEachFileChunk, "forEachFileChunk");
+
+// src/oci/digest.ts
 var DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
 function isDigest(value) {
   return DIGEST_RE.test(value);
@@ -35323,7 +35358,7 @@ function sha256(data) {
 __name(sha256, "sha256");
 async function fileDigest(path) {
   const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk);
+  await forEachFileChunk(path, (chunk) => void hash.update(chunk));
   return `sha256:${hash.digest("hex")}`;
 }
 __name(fileDigest, "fileDigest");
@@ -35431,7 +35466,7 @@ var BlobStore = class {
   }
   /** Reads in 1 MiB pieces: a large upload then takes a sixteenth of the event-loop turns. */
   open(digest) {
-    return createReadStream2(this.path(digest), { highWaterMark: 1024 * 1024 });
+    return createReadStream(this.path(digest), { highWaterMark: 1024 * 1024 });
   }
   async #tmp() {
     const dir = join(this.root, "tmp");
@@ -35483,7 +35518,7 @@ var BlobStore = class {
   }
   /** Stores a file already on disk (hashing it once while copying). */
   async writeFile(path) {
-    return this.writeStream(createReadStream2(path));
+    return this.writeStream(createReadStream(path));
   }
   /** Hard-links (or copies, across devices) a stored blob to `dest`. */
   async linkTo(digest, dest) {
@@ -36063,7 +36098,7 @@ function findGoToolchain(env = process.env) {
 __name(findGoToolchain, "findGoToolchain");
 
 // src/oci/layer.ts
-import { createReadStream as createReadStream4 } from "node:fs";
+import { createReadStream as createReadStream3 } from "node:fs";
 import { readFile as readFile2, stat as stat2 } from "node:fs/promises";
 import { createHash as createHash2 } from "node:crypto";
 import { join as join3 } from "node:path";
@@ -36089,8 +36124,8 @@ __name(writeFileAtomic, "writeFileAtomic");
 
 // src/tar/reader.ts
 var import_tar_stream = __toESM(require_tar_stream(), 1);
-import { createReadStream as createReadStream3 } from "node:fs";
-import { open } from "node:fs/promises";
+import { createReadStream as createReadStream2 } from "node:fs";
+import { open as open2 } from "node:fs/promises";
 import * as zlib from "node:zlib";
 var TYPES = {
   file: "file",
@@ -36105,7 +36140,7 @@ var TYPES = {
 async function sniffFileCompression(path) {
   let fh;
   try {
-    fh = await open(path, "r");
+    fh = await open2(path, "r");
     const head = Buffer.alloc(4);
     const { bytesRead } = await fh.read(head, 0, 4, 0);
     return sniffCompression(head.subarray(0, bytesRead));
@@ -36134,7 +36169,7 @@ async function* readTarMembers(path) {
   } catch (err) {
     throw new Error(`tar: ${err.message}`);
   }
-  const file = createReadStream3(path);
+  const file = createReadStream2(path);
   const decomp = decompressor(compression, path);
   try {
     yield* readTarStream(decomp ? file.pipe(decomp) : file, path, [file, ...decomp ? [decomp] : []]);
@@ -36420,7 +36455,7 @@ async function addLayer(store, tarPath, family, setting = AS_IS, observer) {
     });
   }
   async function* tee() {
-    for await (const chunk of createReadStream4(tarPath)) {
+    for await (const chunk of createReadStream3(tarPath)) {
       if (inflate && !inflate.write(chunk)) {
         await Promise.race([once(inflate, "drain"), inflated]);
       }
@@ -36449,7 +36484,7 @@ async function compressLayer(store, tarPath, family, format, level, observer) {
   const uncompressed = new DigestCounter();
   const closed = observer ? new Promise((resolve5) => observer.once("close", resolve5)) : void 0;
   async function* tap() {
-    for await (const chunk of createReadStream4(tarPath, { highWaterMark: 1024 * 1024 })) {
+    for await (const chunk of createReadStream3(tarPath, { highWaterMark: 1024 * 1024 })) {
       uncompressed.update(chunk);
       if (observer && !observer.destroyed && !observer.write(chunk)) await Promise.race([once(observer, "drain").catch(() => void 0), closed]);
       yield chunk;
@@ -37799,7 +37834,7 @@ __name(undici, "undici");
 // src/publish/docker-archive.ts
 var import_tar_stream2 = __toESM(require_tar_stream(), 1);
 import { createHash as createHash4 } from "node:crypto";
-import { createReadStream as createReadStream5 } from "node:fs";
+import { createReadStream as createReadStream4 } from "node:fs";
 import { readFile as readFile6, stat as stat3 } from "node:fs/promises";
 import { Readable } from "node:stream";
 
@@ -38267,7 +38302,7 @@ function dockerArchiveStream(plan) {
     entry.on("error", () => void 0);
     let written = 0;
     try {
-      for await (const chunk of createReadStream5(b.file, { highWaterMark: 1 << 20 })) {
+      for await (const chunk of createReadStream4(b.file, { highWaterMark: 1 << 20 })) {
         const buf = chunk;
         written += buf.length;
         if (written > b.size) throw new Error(`blob ${b.digest} (${b.file}) grew beyond ${b.size} bytes while being sent`);
@@ -38982,7 +39017,7 @@ function compareCodePoints(a, b) {
 __name(compareCodePoints, "compareCodePoints");
 
 // src/tar/writer.ts
-import { createReadStream as createReadStream6, createWriteStream as createWriteStream2 } from "node:fs";
+import { createWriteStream as createWriteStream2 } from "node:fs";
 import { rename as rename4, rm as rm3, stat as stat5 } from "node:fs/promises";
 import { once as once2 } from "node:events";
 import { randomBytes as randomBytes3 } from "node:crypto";
@@ -39257,6 +39292,24 @@ var TarWriter = class _TarWriter {
     if (n !== size) throw new Error(`tar: ${what} for "${path}" has ${n} bytes, expected ${size} (changed while archiving?)`);
     await this.#write(dataPadding(size));
   }
+  /**
+   * A file's bytes, read into reused buffers: each piece is handed on once the previous write of
+   * that buffer has been taken (written to the file, or consumed by gzip). A file that grew keeps
+   * its stat size in the archive only if it did not: both a longer and a shorter file fail.
+   */
+  async #fileBody(file, size, path) {
+    const n = await forEachFileChunk(file, (chunk) => this.#writeTaken(chunk), { length: size + 1 });
+    if (n > size) throw new Error(`tar: ${file} for "${path}" is longer than its size ${size} (changed while archiving?)`);
+    if (n !== size) throw new Error(`tar: ${file} for "${path}" has ${n} bytes, expected ${size} (changed while archiving?)`);
+    await this.#write(dataPadding(size));
+  }
+  /** Writes `buf` and resolves once the stream no longer holds it (its write callback). */
+  #writeTaken(buf) {
+    this.#offset += buf.length;
+    return new Promise((resolve5, reject) => {
+      this.#head.write(buf, (err) => err ? reject(err) : resolve5());
+    });
+  }
   #member(entry, path) {
     const mtime = entry.mtime ?? this.#opts.mtime ?? 0;
     const m = {
@@ -39311,8 +39364,7 @@ var TarWriter = class _TarWriter {
       }
       if (!await this.#admit(m)) return;
       await this.#emit(m, size);
-      const stream = size === 0 ? emptyStream() : createReadStream6(src.file, { start: 0, end: size - 1 });
-      await this.#body(stream, size, path, src.file);
+      await this.#fileBody(src.file, size, path);
       return;
     }
     const data = !src ? new Uint8Array(0) : typeof src.content === "string" ? Buffer.from(src.content, "utf8") : src.content;
@@ -39395,9 +39447,6 @@ var TarWriter = class _TarWriter {
     await rm3(this.#tmp, { force: true });
   }
 };
-async function* emptyStream() {
-}
-__name(emptyStream, "emptyStream");
 async function drain(body) {
   for await (const chunk of body) void chunk;
 }
@@ -41025,7 +41074,7 @@ var writeFileRule = {
 };
 
 // src/rules/tar.ts
-import { createReadStream as createReadStream7, createWriteStream as createWriteStream3 } from "node:fs";
+import { createReadStream as createReadStream5, createWriteStream as createWriteStream3 } from "node:fs";
 import { mkdir as mkdir9, rename as rename6, rm as rm5 } from "node:fs/promises";
 import { dirname as dirname11, join as join15 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
@@ -41341,7 +41390,7 @@ async function zstdFile(src, dest) {
   const tmp = `${dest}.${process.pid}.zst.tmp`;
   try {
     await pipeline3(
-      createReadStream7(src),
+      createReadStream5(src),
       zlib3.createZstdCompress({
         params: { [zlib3.constants.ZSTD_c_compressionLevel]: 3, [zlib3.constants.ZSTD_c_checksumFlag]: 1 }
       }),
@@ -42381,10 +42430,10 @@ var Printer = class {
     if (v instanceof Select) return this.printSelect(v, depth);
     if (isHasAttrs(v)) return this.write(typeof v.repr === "function" ? v.repr() : `<${v.typeName}>`);
   }
-  printSequence(owner, elems, open2, close, depth) {
-    if (this.path.has(owner)) return this.write(`${open2}...${close}`);
+  printSequence(owner, elems, open3, close, depth) {
+    if (this.path.has(owner)) return this.write(`${open3}...${close}`);
     this.path.add(owner);
-    this.write(open2);
+    this.write(open3);
     elems.forEach((e, i) => {
       if (i > 0) this.write(", ");
       this.print(e, depth + 1);
@@ -47196,16 +47245,16 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
       location = m.location;
     }
     const local = await store.has(d.digest);
-    let open2;
+    let open3;
     if (local) {
       if (local.size !== d.size) throw new Error(`${owner} ${d.digest}: stored size ${local.size} differs from descriptor size ${d.size}`);
-      open2 = /* @__PURE__ */ __name(() => d.size >= 16 * 1024 * 1024 ? withByteProgress(store.open(d.digest), d.size, `uploading ${d.digest.slice(0, 19)}`, log) : store.open(d.digest), "open");
+      open3 = /* @__PURE__ */ __name(() => d.size >= 16 * 1024 * 1024 ? withByteProgress(store.open(d.digest), d.size, `uploading ${d.digest.slice(0, 19)}`, log) : store.open(d.digest), "open");
     } else if (source) {
-      open2 = remoteOpener(source, d.digest);
+      open3 = remoteOpener(source, d.digest);
     } else {
       throw new Error(`cannot push ${where}: ${owner} ${d.digest} is neither in the local blob store nor given a remote source`);
     }
-    await client.uploadBlob(repo, d.digest, d.size, open2, location !== void 0 ? { location } : {});
+    await client.uploadBlob(repo, d.digest, d.size, open3, location !== void 0 ? { location } : {});
     result.uploaded++;
     if (!local) result.copied++;
     result.bytesUploaded += d.size;
@@ -48440,7 +48489,7 @@ var RegistryClient = class {
    * or PATCH chunks and a closing PUT when `chunkSize` is set. A failed attempt starts a new
    * session, re-opening the content; one whose blob landed anyway is recognised by HEAD.
    */
-  async uploadBlob(repo, digest, size, open2, opts = {}) {
+  async uploadBlob(repo, digest, size, open3, opts = {}) {
     const attempts = Math.max(1, this.#retry.attempts ?? 5);
     let location = opts.location;
     for (let attempt = 1; ; attempt++) {
@@ -48450,7 +48499,7 @@ var RegistryClient = class {
           if (have !== void 0 && (have === size || have === -1)) return;
         }
         location ??= await this.startUpload(repo);
-        await this.#upload(repo, digest, size, open2, location);
+        await this.#upload(repo, digest, size, open3, location);
         this.#present.set(`${repo}@${digest}`, size);
         return;
       } catch (err) {
@@ -48462,12 +48511,12 @@ var RegistryClient = class {
       }
     }
   }
-  async #upload(repo, digest, size, open2, location) {
+  async #upload(repo, digest, size, open3, location) {
     let loc = new URL(location);
-    let body = open2;
+    let body = open3;
     let length = size;
     if (this.chunkSize !== void 0 && size > 0) {
-      loc = await this.#patchChunks(repo, loc, size, open2(), this.chunkSize);
+      loc = await this.#patchChunks(repo, loc, size, open3(), this.chunkSize);
       body = void 0;
       length = 0;
     }

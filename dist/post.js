@@ -32406,6 +32406,9 @@ __name(getState, "getState");
 // src/oci/layer.ts
 import { join as join3 } from "node:path";
 
+// src/file_chunks.ts
+var FILE_CHUNK = 1024 * 1024;
+
 // src/tar/reader.ts
 var import_tar_stream = __toESM(require_tar_stream(), 1);
 
@@ -71625,26 +71628,26 @@ __name(saveCache, "saveCache");
 
 // node_modules/@actions/cache/lib/generated/results/api/v1/cache.js
 var import_runtime_rpc = __toESM(require_commonjs2(), 1);
-var import_runtime322 = __toESM(require_commonjs(), 1);
 var import_runtime323 = __toESM(require_commonjs(), 1);
 var import_runtime324 = __toESM(require_commonjs(), 1);
 var import_runtime325 = __toESM(require_commonjs(), 1);
 var import_runtime326 = __toESM(require_commonjs(), 1);
+var import_runtime327 = __toESM(require_commonjs(), 1);
 
 // node_modules/@actions/cache/lib/generated/results/entities/v1/cachemetadata.js
-var import_runtime316 = __toESM(require_commonjs(), 1);
 var import_runtime317 = __toESM(require_commonjs(), 1);
 var import_runtime318 = __toESM(require_commonjs(), 1);
 var import_runtime319 = __toESM(require_commonjs(), 1);
 var import_runtime320 = __toESM(require_commonjs(), 1);
+var import_runtime321 = __toESM(require_commonjs(), 1);
 
 // node_modules/@actions/cache/lib/generated/results/entities/v1/cachescope.js
-var import_runtime310 = __toESM(require_commonjs(), 1);
 var import_runtime311 = __toESM(require_commonjs(), 1);
 var import_runtime312 = __toESM(require_commonjs(), 1);
 var import_runtime313 = __toESM(require_commonjs(), 1);
 var import_runtime314 = __toESM(require_commonjs(), 1);
-var CacheScope$Type = class extends import_runtime314.MessageType {
+var import_runtime315 = __toESM(require_commonjs(), 1);
+var CacheScope$Type = class extends import_runtime315.MessageType {
   static {
     __name(this, "CacheScope$Type");
   }
@@ -71668,9 +71671,9 @@ var CacheScope$Type = class extends import_runtime314.MessageType {
   }
   create(value) {
     const message2 = { scope: "", permission: "0" };
-    globalThis.Object.defineProperty(message2, import_runtime313.MESSAGE_TYPE, { enumerable: false, value: this });
+    globalThis.Object.defineProperty(message2, import_runtime314.MESSAGE_TYPE, { enumerable: false, value: this });
     if (value !== void 0)
-      (0, import_runtime312.reflectionMergePartial)(this, message2, value);
+      (0, import_runtime313.reflectionMergePartial)(this, message2, value);
     return message2;
   }
   internalBinaryRead(reader, length, options, target) {
@@ -71692,26 +71695,26 @@ var CacheScope$Type = class extends import_runtime314.MessageType {
             throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
           let d = reader.skip(wireType);
           if (u !== false)
-            (u === true ? import_runtime311.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
+            (u === true ? import_runtime312.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
       }
     }
     return message2;
   }
   internalBinaryWrite(message2, writer, options) {
     if (message2.scope !== "")
-      writer.tag(1, import_runtime310.WireType.LengthDelimited).string(message2.scope);
+      writer.tag(1, import_runtime311.WireType.LengthDelimited).string(message2.scope);
     if (message2.permission !== "0")
-      writer.tag(2, import_runtime310.WireType.Varint).int64(message2.permission);
+      writer.tag(2, import_runtime311.WireType.Varint).int64(message2.permission);
     let u = options.writeUnknownFields;
     if (u !== false)
-      (u == true ? import_runtime311.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
+      (u == true ? import_runtime312.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
     return writer;
   }
 };
 var CacheScope = new CacheScope$Type();
 
 // node_modules/@actions/cache/lib/generated/results/entities/v1/cachemetadata.js
-var CacheMetadata$Type = class extends import_runtime320.MessageType {
+var CacheMetadata$Type = class extends import_runtime321.MessageType {
   static {
     __name(this, "CacheMetadata$Type");
   }
@@ -71729,9 +71732,9 @@ var CacheMetadata$Type = class extends import_runtime320.MessageType {
   }
   create(value) {
     const message2 = { repositoryId: "0", scope: [] };
-    globalThis.Object.defineProperty(message2, import_runtime319.MESSAGE_TYPE, { enumerable: false, value: this });
+    globalThis.Object.defineProperty(message2, import_runtime320.MESSAGE_TYPE, { enumerable: false, value: this });
     if (value !== void 0)
-      (0, import_runtime318.reflectionMergePartial)(this, message2, value);
+      (0, import_runtime319.reflectionMergePartial)(this, message2, value);
     return message2;
   }
   internalBinaryRead(reader, length, options, target) {
@@ -71753,26 +71756,26 @@ var CacheMetadata$Type = class extends import_runtime320.MessageType {
             throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
           let d = reader.skip(wireType);
           if (u !== false)
-            (u === true ? import_runtime317.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
+            (u === true ? import_runtime318.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
       }
     }
     return message2;
   }
   internalBinaryWrite(message2, writer, options) {
     if (message2.repositoryId !== "0")
-      writer.tag(1, import_runtime316.WireType.Varint).int64(message2.repositoryId);
+      writer.tag(1, import_runtime317.WireType.Varint).int64(message2.repositoryId);
     for (let i = 0; i < message2.scope.length; i++)
-      CacheScope.internalBinaryWrite(message2.scope[i], writer.tag(2, import_runtime316.WireType.LengthDelimited).fork(), options).join();
+      CacheScope.internalBinaryWrite(message2.scope[i], writer.tag(2, import_runtime317.WireType.LengthDelimited).fork(), options).join();
     let u = options.writeUnknownFields;
     if (u !== false)
-      (u == true ? import_runtime317.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
+      (u == true ? import_runtime318.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
     return writer;
   }
 };
 var CacheMetadata = new CacheMetadata$Type();
 
 // node_modules/@actions/cache/lib/generated/results/api/v1/cache.js
-var CreateCacheEntryRequest$Type = class extends import_runtime326.MessageType {
+var CreateCacheEntryRequest$Type = class extends import_runtime327.MessageType {
   static {
     __name(this, "CreateCacheEntryRequest$Type");
   }
@@ -71797,9 +71800,9 @@ var CreateCacheEntryRequest$Type = class extends import_runtime326.MessageType {
   }
   create(value) {
     const message2 = { key: "", version: "" };
-    globalThis.Object.defineProperty(message2, import_runtime325.MESSAGE_TYPE, { enumerable: false, value: this });
+    globalThis.Object.defineProperty(message2, import_runtime326.MESSAGE_TYPE, { enumerable: false, value: this });
     if (value !== void 0)
-      (0, import_runtime324.reflectionMergePartial)(this, message2, value);
+      (0, import_runtime325.reflectionMergePartial)(this, message2, value);
     return message2;
   }
   internalBinaryRead(reader, length, options, target) {
@@ -71825,26 +71828,26 @@ var CreateCacheEntryRequest$Type = class extends import_runtime326.MessageType {
             throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
           let d = reader.skip(wireType);
           if (u !== false)
-            (u === true ? import_runtime323.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
+            (u === true ? import_runtime324.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
       }
     }
     return message2;
   }
   internalBinaryWrite(message2, writer, options) {
     if (message2.metadata)
-      CacheMetadata.internalBinaryWrite(message2.metadata, writer.tag(1, import_runtime322.WireType.LengthDelimited).fork(), options).join();
+      CacheMetadata.internalBinaryWrite(message2.metadata, writer.tag(1, import_runtime323.WireType.LengthDelimited).fork(), options).join();
     if (message2.key !== "")
-      writer.tag(2, import_runtime322.WireType.LengthDelimited).string(message2.key);
+      writer.tag(2, import_runtime323.WireType.LengthDelimited).string(message2.key);
     if (message2.version !== "")
-      writer.tag(3, import_runtime322.WireType.LengthDelimited).string(message2.version);
+      writer.tag(3, import_runtime323.WireType.LengthDelimited).string(message2.version);
     let u = options.writeUnknownFields;
     if (u !== false)
-      (u == true ? import_runtime323.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
+      (u == true ? import_runtime324.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
     return writer;
   }
 };
 var CreateCacheEntryRequest = new CreateCacheEntryRequest$Type();
-var CreateCacheEntryResponse$Type = class extends import_runtime326.MessageType {
+var CreateCacheEntryResponse$Type = class extends import_runtime327.MessageType {
   static {
     __name(this, "CreateCacheEntryResponse$Type");
   }
@@ -71875,9 +71878,9 @@ var CreateCacheEntryResponse$Type = class extends import_runtime326.MessageType 
   }
   create(value) {
     const message2 = { ok: false, signedUploadUrl: "", message: "" };
-    globalThis.Object.defineProperty(message2, import_runtime325.MESSAGE_TYPE, { enumerable: false, value: this });
+    globalThis.Object.defineProperty(message2, import_runtime326.MESSAGE_TYPE, { enumerable: false, value: this });
     if (value !== void 0)
-      (0, import_runtime324.reflectionMergePartial)(this, message2, value);
+      (0, import_runtime325.reflectionMergePartial)(this, message2, value);
     return message2;
   }
   internalBinaryRead(reader, length, options, target) {
@@ -71903,26 +71906,26 @@ var CreateCacheEntryResponse$Type = class extends import_runtime326.MessageType 
             throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
           let d = reader.skip(wireType);
           if (u !== false)
-            (u === true ? import_runtime323.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
+            (u === true ? import_runtime324.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
       }
     }
     return message2;
   }
   internalBinaryWrite(message2, writer, options) {
     if (message2.ok !== false)
-      writer.tag(1, import_runtime322.WireType.Varint).bool(message2.ok);
+      writer.tag(1, import_runtime323.WireType.Varint).bool(message2.ok);
     if (message2.signedUploadUrl !== "")
-      writer.tag(2, import_runtime322.WireType.LengthDelimited).string(message2.signedUploadUrl);
+      writer.tag(2, import_runtime323.WireType.LengthDelimited).string(message2.signedUploadUrl);
     if (message2.message !== "")
-      writer.tag(3, import_runtime322.WireType.LengthDelimited).string(message2.message);
+      writer.tag(3, import_runtime323.WireType.LengthDelimited).string(message2.message);
     let u = options.writeUnknownFields;
     if (u !== false)
-      (u == true ? import_runtime323.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
+      (u == true ? import_runtime324.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
     return writer;
   }
 };
 var CreateCacheEntryResponse = new CreateCacheEntryResponse$Type();
-var FinalizeCacheEntryUploadRequest$Type = class extends import_runtime326.MessageType {
+var FinalizeCacheEntryUploadRequest$Type = class extends import_runtime327.MessageType {
   static {
     __name(this, "FinalizeCacheEntryUploadRequest$Type");
   }
@@ -71954,9 +71957,9 @@ var FinalizeCacheEntryUploadRequest$Type = class extends import_runtime326.Messa
   }
   create(value) {
     const message2 = { key: "", sizeBytes: "0", version: "" };
-    globalThis.Object.defineProperty(message2, import_runtime325.MESSAGE_TYPE, { enumerable: false, value: this });
+    globalThis.Object.defineProperty(message2, import_runtime326.MESSAGE_TYPE, { enumerable: false, value: this });
     if (value !== void 0)
-      (0, import_runtime324.reflectionMergePartial)(this, message2, value);
+      (0, import_runtime325.reflectionMergePartial)(this, message2, value);
     return message2;
   }
   internalBinaryRead(reader, length, options, target) {
@@ -71986,28 +71989,28 @@ var FinalizeCacheEntryUploadRequest$Type = class extends import_runtime326.Messa
             throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
           let d = reader.skip(wireType);
           if (u !== false)
-            (u === true ? import_runtime323.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
+            (u === true ? import_runtime324.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
       }
     }
     return message2;
   }
   internalBinaryWrite(message2, writer, options) {
     if (message2.metadata)
-      CacheMetadata.internalBinaryWrite(message2.metadata, writer.tag(1, import_runtime322.WireType.LengthDelimited).fork(), options).join();
+      CacheMetadata.internalBinaryWrite(message2.metadata, writer.tag(1, import_runtime323.WireType.LengthDelimited).fork(), options).join();
     if (message2.key !== "")
-      writer.tag(2, import_runtime322.WireType.LengthDelimited).string(message2.key);
+      writer.tag(2, import_runtime323.WireType.LengthDelimited).string(message2.key);
     if (message2.sizeBytes !== "0")
-      writer.tag(3, import_runtime322.WireType.Varint).int64(message2.sizeBytes);
+      writer.tag(3, import_runtime323.WireType.Varint).int64(message2.sizeBytes);
     if (message2.version !== "")
-      writer.tag(4, import_runtime322.WireType.LengthDelimited).string(message2.version);
+      writer.tag(4, import_runtime323.WireType.LengthDelimited).string(message2.version);
     let u = options.writeUnknownFields;
     if (u !== false)
-      (u == true ? import_runtime323.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
+      (u == true ? import_runtime324.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
     return writer;
   }
 };
 var FinalizeCacheEntryUploadRequest = new FinalizeCacheEntryUploadRequest$Type();
-var FinalizeCacheEntryUploadResponse$Type = class extends import_runtime326.MessageType {
+var FinalizeCacheEntryUploadResponse$Type = class extends import_runtime327.MessageType {
   static {
     __name(this, "FinalizeCacheEntryUploadResponse$Type");
   }
@@ -72038,9 +72041,9 @@ var FinalizeCacheEntryUploadResponse$Type = class extends import_runtime326.Mess
   }
   create(value) {
     const message2 = { ok: false, entryId: "0", message: "" };
-    globalThis.Object.defineProperty(message2, import_runtime325.MESSAGE_TYPE, { enumerable: false, value: this });
+    globalThis.Object.defineProperty(message2, import_runtime326.MESSAGE_TYPE, { enumerable: false, value: this });
     if (value !== void 0)
-      (0, import_runtime324.reflectionMergePartial)(this, message2, value);
+      (0, import_runtime325.reflectionMergePartial)(this, message2, value);
     return message2;
   }
   internalBinaryRead(reader, length, options, target) {
@@ -72066,26 +72069,26 @@ var FinalizeCacheEntryUploadResponse$Type = class extends import_runtime326.Mess
             throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
           let d = reader.skip(wireType);
           if (u !== false)
-            (u === true ? import_runtime323.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
+            (u === true ? import_runtime324.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
       }
     }
     return message2;
   }
   internalBinaryWrite(message2, writer, options) {
     if (message2.ok !== false)
-      writer.tag(1, import_runtime322.WireType.Varint).bool(message2.ok);
+      writer.tag(1, import_runtime323.WireType.Varint).bool(message2.ok);
     if (message2.entryId !== "0")
-      writer.tag(2, import_runtime322.WireType.Varint).int64(message2.entryId);
+      writer.tag(2, import_runtime323.WireType.Varint).int64(message2.entryId);
     if (message2.message !== "")
-      writer.tag(3, import_runtime322.WireType.LengthDelimited).string(message2.message);
+      writer.tag(3, import_runtime323.WireType.LengthDelimited).string(message2.message);
     let u = options.writeUnknownFields;
     if (u !== false)
-      (u == true ? import_runtime323.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
+      (u == true ? import_runtime324.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
     return writer;
   }
 };
 var FinalizeCacheEntryUploadResponse = new FinalizeCacheEntryUploadResponse$Type();
-var GetCacheEntryDownloadURLRequest$Type = class extends import_runtime326.MessageType {
+var GetCacheEntryDownloadURLRequest$Type = class extends import_runtime327.MessageType {
   static {
     __name(this, "GetCacheEntryDownloadURLRequest$Type");
   }
@@ -72118,9 +72121,9 @@ var GetCacheEntryDownloadURLRequest$Type = class extends import_runtime326.Messa
   }
   create(value) {
     const message2 = { key: "", restoreKeys: [], version: "" };
-    globalThis.Object.defineProperty(message2, import_runtime325.MESSAGE_TYPE, { enumerable: false, value: this });
+    globalThis.Object.defineProperty(message2, import_runtime326.MESSAGE_TYPE, { enumerable: false, value: this });
     if (value !== void 0)
-      (0, import_runtime324.reflectionMergePartial)(this, message2, value);
+      (0, import_runtime325.reflectionMergePartial)(this, message2, value);
     return message2;
   }
   internalBinaryRead(reader, length, options, target) {
@@ -72150,28 +72153,28 @@ var GetCacheEntryDownloadURLRequest$Type = class extends import_runtime326.Messa
             throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
           let d = reader.skip(wireType);
           if (u !== false)
-            (u === true ? import_runtime323.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
+            (u === true ? import_runtime324.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
       }
     }
     return message2;
   }
   internalBinaryWrite(message2, writer, options) {
     if (message2.metadata)
-      CacheMetadata.internalBinaryWrite(message2.metadata, writer.tag(1, import_runtime322.WireType.LengthDelimited).fork(), options).join();
+      CacheMetadata.internalBinaryWrite(message2.metadata, writer.tag(1, import_runtime323.WireType.LengthDelimited).fork(), options).join();
     if (message2.key !== "")
-      writer.tag(2, import_runtime322.WireType.LengthDelimited).string(message2.key);
+      writer.tag(2, import_runtime323.WireType.LengthDelimited).string(message2.key);
     for (let i = 0; i < message2.restoreKeys.length; i++)
-      writer.tag(3, import_runtime322.WireType.LengthDelimited).string(message2.restoreKeys[i]);
+      writer.tag(3, import_runtime323.WireType.LengthDelimited).string(message2.restoreKeys[i]);
     if (message2.version !== "")
-      writer.tag(4, import_runtime322.WireType.LengthDelimited).string(message2.version);
+      writer.tag(4, import_runtime323.WireType.LengthDelimited).string(message2.version);
     let u = options.writeUnknownFields;
     if (u !== false)
-      (u == true ? import_runtime323.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
+      (u == true ? import_runtime324.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
     return writer;
   }
 };
 var GetCacheEntryDownloadURLRequest = new GetCacheEntryDownloadURLRequest$Type();
-var GetCacheEntryDownloadURLResponse$Type = class extends import_runtime326.MessageType {
+var GetCacheEntryDownloadURLResponse$Type = class extends import_runtime327.MessageType {
   static {
     __name(this, "GetCacheEntryDownloadURLResponse$Type");
   }
@@ -72202,9 +72205,9 @@ var GetCacheEntryDownloadURLResponse$Type = class extends import_runtime326.Mess
   }
   create(value) {
     const message2 = { ok: false, signedDownloadUrl: "", matchedKey: "" };
-    globalThis.Object.defineProperty(message2, import_runtime325.MESSAGE_TYPE, { enumerable: false, value: this });
+    globalThis.Object.defineProperty(message2, import_runtime326.MESSAGE_TYPE, { enumerable: false, value: this });
     if (value !== void 0)
-      (0, import_runtime324.reflectionMergePartial)(this, message2, value);
+      (0, import_runtime325.reflectionMergePartial)(this, message2, value);
     return message2;
   }
   internalBinaryRead(reader, length, options, target) {
@@ -72230,21 +72233,21 @@ var GetCacheEntryDownloadURLResponse$Type = class extends import_runtime326.Mess
             throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
           let d = reader.skip(wireType);
           if (u !== false)
-            (u === true ? import_runtime323.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
+            (u === true ? import_runtime324.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
       }
     }
     return message2;
   }
   internalBinaryWrite(message2, writer, options) {
     if (message2.ok !== false)
-      writer.tag(1, import_runtime322.WireType.Varint).bool(message2.ok);
+      writer.tag(1, import_runtime323.WireType.Varint).bool(message2.ok);
     if (message2.signedDownloadUrl !== "")
-      writer.tag(2, import_runtime322.WireType.LengthDelimited).string(message2.signedDownloadUrl);
+      writer.tag(2, import_runtime323.WireType.LengthDelimited).string(message2.signedDownloadUrl);
     if (message2.matchedKey !== "")
-      writer.tag(3, import_runtime322.WireType.LengthDelimited).string(message2.matchedKey);
+      writer.tag(3, import_runtime323.WireType.LengthDelimited).string(message2.matchedKey);
     let u = options.writeUnknownFields;
     if (u !== false)
-      (u == true ? import_runtime323.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
+      (u == true ? import_runtime324.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
     return writer;
   }
 };
