@@ -1,6 +1,6 @@
-// Pushing an image graph from the blob store: layers, then configs, then child manifests by
-// digest, then the index by digest, and the tags last — a failure never leaves a tag on a
-// half-pushed image.
+// Pushing an image graph from the blob store: blobs, then child manifests by digest, then the
+// root under its tags (by digest when it has none) — a failure never leaves a tag on a
+// half-pushed image, since a registry takes a manifest only when all it references is there.
 
 import { PassThrough, type Readable } from 'node:stream';
 import type { BlobStore } from '../oci/blobstore.ts';
@@ -208,13 +208,18 @@ export async function pushImage(
   await forEachLimit([...configs.values(), ...layers.values()], limit, pushBlob);
 
   // Manifests by digest, children first (the walk pushed them in that order), root last. Image
-  // manifests refer only to blobs, all there now: they go at once; indexes follow in order.
-  const images = manifests.filter((m) => !isIndexMediaType(m.descriptor.mediaType));
+  // manifests refer only to blobs, all there now: they go at once; indexes follow in order. The
+  // root goes straight in under its first tag: a registry accepts a manifest only once everything
+  // it references is there, so that one PUT is as safe as by digest and then tag, one round trip
+  // fewer. Further tags follow.
+  const rootNode = manifests[manifests.length - 1]!;
+  const children = manifests.slice(0, -1);
+  const images = children.filter((m) => !isIndexMediaType(m.descriptor.mediaType));
   await forEachLimit(images, limit, (m) => client.putManifest(repo, m.descriptor.digest, m.bytes, m.descriptor.mediaType));
-  for (const m of manifests) {
+  for (const m of children) {
     if (isIndexMediaType(m.descriptor.mediaType)) await client.putManifest(repo, m.descriptor.digest, m.bytes, m.descriptor.mediaType);
   }
-  const rootNode = manifests[manifests.length - 1]!;
+  if (tags.length === 0) await client.putManifest(repo, rootNode.descriptor.digest, rootNode.bytes, rootNode.descriptor.mediaType);
   for (const tag of tags) {
     await client.putManifest(repo, tag, rootNode.bytes, rootNode.descriptor.mediaType);
     log(`tagged ${where}:${tag} → ${root.digest}`);
