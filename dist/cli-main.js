@@ -47262,12 +47262,14 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
   }, "pushBlob");
   const limit = Math.max(1, opts.concurrency ?? client.concurrency);
   await forEachLimit([...configs.values(), ...layers.values()], limit, pushBlob);
-  const images = manifests.filter((m) => !isIndexMediaType(m.descriptor.mediaType));
+  const rootNode = manifests[manifests.length - 1];
+  const children = manifests.slice(0, -1);
+  const images = children.filter((m) => !isIndexMediaType(m.descriptor.mediaType));
   await forEachLimit(images, limit, (m) => client.putManifest(repo, m.descriptor.digest, m.bytes, m.descriptor.mediaType));
-  for (const m of manifests) {
+  for (const m of children) {
     if (isIndexMediaType(m.descriptor.mediaType)) await client.putManifest(repo, m.descriptor.digest, m.bytes, m.descriptor.mediaType);
   }
-  const rootNode = manifests[manifests.length - 1];
+  if (tags.length === 0) await client.putManifest(repo, rootNode.descriptor.digest, rootNode.bytes, rootNode.descriptor.mediaType);
   for (const tag of tags) {
     await client.putManifest(repo, tag, rootNode.bytes, rootNode.descriptor.mediaType);
     log(`tagged ${where}:${tag} \u2192 ${root.digest}`);
