@@ -46570,19 +46570,36 @@ function constraintHolds(label, p) {
   return void 0;
 }
 __name(constraintHolds, "constraintHolds");
-function platformMatchesSelectKey(label, setting, config) {
+var FLAG_DEFAULTS = { compilation_mode: "fastbuild" };
+function platformMatchesSelectKey(label, setting, config, flags = {}) {
   const p = normalizePlatform(config.platform ?? hostPlatform());
   const direct = constraintHolds(label, p);
   if (direct !== void 0) return direct;
-  if (setting && setting.kind === "config_setting") {
-    const cv = setting.attrs.get("constraint_values");
-    if (!(cv instanceof StarList || cv instanceof StarTuple) || cv.elems.length === 0) return false;
-    return cv.elems.every((e) => {
+  if (!setting || setting.kind !== "config_setting") return false;
+  for (const other of ["define_values", "flag_values"]) {
+    const d = setting.attrs.get(other);
+    if (d instanceof StarDict && d.size > 0) return false;
+  }
+  let conditions = 0;
+  const values = setting.attrs.get("values");
+  if (values instanceof StarDict && values.size > 0) {
+    for (const [k, v] of values.entries()) {
+      if (typeof k !== "string" || !(k in FLAG_DEFAULTS)) return false;
+      const flag = k;
+      if (v !== (flags[flag] ?? FLAG_DEFAULTS[flag])) return false;
+    }
+    conditions++;
+  }
+  const cv = setting.attrs.get("constraint_values");
+  if ((cv instanceof StarList || cv instanceof StarTuple) && cv.elems.length > 0) {
+    const all = cv.elems.every((e) => {
       const l = e instanceof LabelValue ? e.label : typeof e === "string" ? parseConstraint(e, setting.label) : void 0;
       return l !== void 0 && constraintHolds(l, p) === true;
     });
+    if (!all) return false;
+    conditions++;
   }
-  return false;
+  return conditions > 0;
 }
 __name(platformMatchesSelectKey, "platformMatchesSelectKey");
 function parseConstraint(text, at) {
@@ -46654,9 +46671,12 @@ var Workspace = class {
   #scope;
   #module;
   #pullTargets = /* @__PURE__ */ new Map();
+  #flags;
+  /** `flags`: the command-line flags config_setting(values = …) may test (compilation_mode). */
   constructor(root, opts) {
     this.root = root;
     this.#log = opts.log;
+    this.#flags = opts.flags ?? {};
   }
   // ---- packages -------------------------------------------------------------------------
   #buildFileOf(pkg) {
@@ -46887,7 +46907,7 @@ var Workspace = class {
       }
     } else throw bad(`keys must be labels, got ${typeof key === "object" && key !== null ? key.constructor?.name ?? "object" : String(key)}`);
     const setting = label.repo === "" && this.#buildFileOf(label.pkg) ? this.loadPackage(label.pkg).targets.get(label.name) : void 0;
-    return platformMatchesSelectKey(label, setting, config);
+    return platformMatchesSelectKey(label, setting, config, this.#flags);
   }
   // ---- Starlark environment -----------------------------------------------------------------
   #recordTarget(kind, origin, call) {
@@ -49236,7 +49256,7 @@ async function runPipeline(opts) {
   const platforms = opts.platforms ?? [];
   const builtAt = /* @__PURE__ */ new Map();
   checkPushInputs({ repository: opts.repository, tags: opts.tags ?? [] });
-  const ws = new Workspace(root, { log: opts.log });
+  const ws = new Workspace(root, { log: opts.log, flags: { compilation_mode: opts.compilationMode ?? "fastbuild" } });
   const requested = opts.targets.flatMap((t) => ws.expandPattern(t, cwdPkg));
   const registries = new RegistryPool({
     explicit: opts.credentials ?? [],

@@ -159,7 +159,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const builtAt = new Map<string, number>();
 
   checkPushInputs({ repository: opts.repository, tags: opts.tags ?? [] });
-  const ws = new Workspace(root, { log: opts.log });
+  const ws = new Workspace(root, { log: opts.log, flags: { compilation_mode: opts.compilationMode ?? 'fastbuild' } });
   const requested = opts.targets.flatMap((t) => ws.expandPattern(t, cwdPkg));
 
   const registries = new RegistryPool({

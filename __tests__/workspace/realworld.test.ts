@@ -227,3 +227,49 @@ test('bazel_dep(repo_name = ...) renames a rule set for load()', () => {
   const ws = new Workspace(root, { log: quiet });
   assert.equal(ws.loadPackage('app').targets.get('i')?.kind, 'oci_image');
 });
+
+test('config_setting(values = {"compilation_mode": …}) follows -c; other flags never hold', () => {
+  const files = {
+    'MODULE.bazel': '',
+    'BUILD.bazel': `
+config_setting(name = "opt", values = {"compilation_mode": "opt"})
+config_setting(name = "dbg", values = {"compilation_mode": "dbg"})
+config_setting(name = "opt_arm64", values = {"compilation_mode": "opt"}, constraint_values = ["@platforms//cpu:arm64"])
+config_setting(name = "stamped", values = {"stamp": "1"})
+config_setting(name = "defined", define_values = {"mode": "x"})
+`,
+    'app/BUILD.bazel': `
+load("@rules_oci//oci:defs.bzl", "oci_image")
+
+oci_image(
+    name = "image",
+    os = "linux",
+    architecture = "amd64",
+    env = select({
+        "//:opt": {"MODE": "opt"},
+        "//:dbg": {"MODE": "dbg"},
+        "//conditions:default": {"MODE": "fastbuild"},
+    }) | select({
+        "//:opt_arm64": {"OPT_ARM": "1"},
+        "//conditions:default": {},
+    }) | select({
+        "//:stamped": {"STAMPED": "1"},
+        "//conditions:default": {},
+    }) | select({
+        "//:defined": {"DEFINED": "1"},
+        "//conditions:default": {},
+    }),
+)
+`,
+  };
+  const env = (mode: string | undefined, arch: string): Record<string, string> => {
+    const ws = new Workspace(workspace(files), { log: quiet, ...(mode ? { flags: { compilation_mode: mode } } : {}) });
+    return engineFor(ws).analyze(parseLabel('//app:image'), withPlatform({ os: 'linux', architecture: arch })).attrs?.stringDict('env') ?? {};
+  };
+  assert.deepEqual(env(undefined, 'amd64'), { MODE: 'fastbuild' });
+  assert.deepEqual(env('fastbuild', 'amd64'), { MODE: 'fastbuild' });
+  assert.deepEqual(env('opt', 'amd64'), { MODE: 'opt' });
+  assert.deepEqual(env('dbg', 'amd64'), { MODE: 'dbg' });
+  assert.deepEqual(env('opt', 'arm64'), { MODE: 'opt', OPT_ARM: '1' });
+  assert.deepEqual(env('dbg', 'arm64'), { MODE: 'dbg' });
+});

@@ -1,7 +1,7 @@
 import type { Configuration } from '../engine/config.ts';
 import { hostPlatform, normalizePlatform } from '../oci/platform.ts';
 import type { Platform } from '../oci/types.ts';
-import { StarList, StarTuple } from '../starlark/index.ts';
+import { StarDict, StarList, StarTuple } from '../starlark/index.ts';
 import { parseLabel, type Label } from './label.ts';
 import { canonicalRepo } from './modules.ts';
 import type { Target } from './target.ts';
@@ -47,24 +47,50 @@ export function constraintHolds(label: Label, p: Platform): boolean | undefined 
   return undefined;
 }
 
+/** The command-line flags a config_setting's `values` can test (Bazel's names). */
+export interface BuildFlags {
+  /** --compilation_mode / -c: fastbuild (the default), opt or dbg. */
+  compilation_mode?: string;
+}
+
+const FLAG_DEFAULTS: Required<BuildFlags> = { compilation_mode: 'fastbuild' };
+
 /**
  * Whether a select() key holds in `config`: a constraint value, or a config_setting of the
- * workspace whose `constraint_values` all hold. Settings on flags never hold (no flags here).
+ * workspace all of whose conditions hold — `constraint_values`, and `values` on the flags known
+ * here (compilation_mode). A setting on any other flag, `define_values` or `flag_values` never
+ * holds (those flags do not exist here), nor does a setting with no condition.
  */
-export function platformMatchesSelectKey(label: Label, setting: Target | undefined, config: Configuration): boolean {
+export function platformMatchesSelectKey(label: Label, setting: Target | undefined, config: Configuration, flags: BuildFlags = {}): boolean {
   const p = normalizePlatform(config.platform ?? hostPlatform());
   const direct = constraintHolds(label, p);
   if (direct !== undefined) return direct;
-  if (setting && setting.kind === 'config_setting') {
-    const cv = setting.attrs.get('constraint_values');
-    if (!(cv instanceof StarList || cv instanceof StarTuple) || cv.elems.length === 0) return false;
-    return cv.elems.every((e) => {
+  if (!setting || setting.kind !== 'config_setting') return false;
+  for (const other of ['define_values', 'flag_values']) {
+    const d = setting.attrs.get(other);
+    if (d instanceof StarDict && d.size > 0) return false;
+  }
+  let conditions = 0;
+  const values = setting.attrs.get('values');
+  if (values instanceof StarDict && values.size > 0) {
+    for (const [k, v] of values.entries()) {
+      if (typeof k !== 'string' || !(k in FLAG_DEFAULTS)) return false;
+      const flag = k as keyof BuildFlags;
+      if (v !== (flags[flag] ?? FLAG_DEFAULTS[flag])) return false;
+    }
+    conditions++;
+  }
+  const cv = setting.attrs.get('constraint_values');
+  if ((cv instanceof StarList || cv instanceof StarTuple) && cv.elems.length > 0) {
+    const all = cv.elems.every((e) => {
       // Constraint labels inside a config_setting are relative to its package.
       const l = e instanceof LabelValue ? e.label : typeof e === 'string' ? parseConstraint(e, setting.label) : undefined;
       return l !== undefined && constraintHolds(l, p) === true;
     });
+    if (!all) return false;
+    conditions++;
   }
-  return false;
+  return conditions > 0;
 }
 
 function parseConstraint(text: string, at: Label): Label | undefined {

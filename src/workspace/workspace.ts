@@ -26,7 +26,7 @@ import { isKwargsHelper, knownModule } from './modules.ts';
 import { bzlPredeclared } from './bzl_env.ts';
 import { LabelValue, labelBuiltin } from './label_value.ts';
 import { AnySymbols, readModuleFile, type ModuleInfo } from './module_file.ts';
-import { goPlatformLabel, platformFromConstraints, platformMatchesSelectKey } from './constraints.ts';
+import { goPlatformLabel, platformFromConstraints, platformMatchesSelectKey, type BuildFlags } from './constraints.ts';
 import { normalizePlatform } from '../oci/platform.ts';
 import type { Platform } from '../oci/types.ts';
 import { formatPos, type Package, type Target } from './target.ts';
@@ -78,10 +78,13 @@ export class Workspace {
   #scope: EvalScope | undefined;
   #module: ModuleInfo | undefined;
   readonly #pullTargets = new Map<string, Target>();
+  readonly #flags: BuildFlags;
 
-  constructor(root: string, opts: { log: Logger }) {
+  /** `flags`: the command-line flags config_setting(values = …) may test (compilation_mode). */
+  constructor(root: string, opts: { log: Logger; flags?: BuildFlags }) {
     this.root = root;
     this.#log = opts.log;
+    this.#flags = opts.flags ?? {};
   }
 
   // ---- packages -------------------------------------------------------------------------
@@ -330,7 +333,7 @@ export class Workspace {
       }
     } else throw bad(`keys must be labels, got ${typeof key === 'object' && key !== null ? (key.constructor?.name ?? 'object') : String(key)}`);
     const setting = label.repo === '' && this.#buildFileOf(label.pkg) ? this.loadPackage(label.pkg).targets.get(label.name) : undefined;
-    return platformMatchesSelectKey(label, setting, config);
+    return platformMatchesSelectKey(label, setting, config, this.#flags);
   }
 
   // ---- Starlark environment -----------------------------------------------------------------
