@@ -36995,8 +36995,8 @@ function identity(st) {
   return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.mode}`;
 }
 __name(identity, "identity");
-function resolveBinary(go, env) {
-  if (go.includes("/")) return resolve(go);
+function resolveBinary(go, env, cwd) {
+  if (go.includes("/")) return resolve(cwd, go);
   for (const dir of (env.PATH ?? "").split(delimiter)) {
     if (dir === "") continue;
     const p = join4(dir, go);
@@ -37102,7 +37102,7 @@ __name(hasGoMod, "hasGoMod");
 function goActionKey(inputs, now = BigInt(Date.now()) * 1000000n) {
   if (inputs.cgo) return void 0;
   if (workspaceFileApplies(inputs.moduleRoot, inputs.env)) return void 0;
-  const binary = resolveBinary(inputs.go, inputs.env);
+  const binary = resolveBinary(inputs.go, inputs.env, inputs.moduleRoot);
   if (binary === void 0) return void 0;
   const replaced = localReplacements(inputs.moduleRoot);
   if (replaced === void 0) return void 0;

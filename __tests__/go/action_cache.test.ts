@@ -77,6 +77,15 @@ test('the key follows sources, new files, args and Go environment; not output or
 
   rmSync(join(root, 'lib', 'extra.go'));
   assert.notEqual(keyOf(root), now, 'a deleted file');
+
+  // Another Go: the binary the build runs is an input (found on PATH, or as a path).
+  const bin = mkdtempSync(join(tmpdir(), 'go-action-go-'));
+  writeFileSync(join(bin, 'go'), '#!/bin/sh\n');
+  chmodSync(join(bin, 'go'), 0o755);
+  const onPath = keyOf(root, { go: 'go', env: { ...inputs(root).env, PATH: bin } });
+  assert.equal(keyOf(root, { go: join(bin, 'go') }), onPath, 'the same go by path or on PATH');
+  writeFileSync(join(bin, 'go'), '#!/bin/sh\n# a newer go\n');
+  assert.notEqual(keyOf(root, { go: 'go', env: { ...inputs(root).env, PATH: bin } }), onPath, 'an updated go binary');
 });
 
 test('a local replace directory is an input; go.work, cgo and symlinked directories give no key', () => {

@@ -42,9 +42,9 @@ function identity(st: BigIntStats): string {
   return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.mode}`;
 }
 
-/** The `go` the build will run, as spawn finds it on PATH. */
-function resolveBinary(go: string, env: NodeJS.ProcessEnv): string | undefined {
-  if (go.includes('/')) return resolve(go);
+/** The `go` the build will run, as spawn finds it: on PATH, or a path from the build's directory. */
+function resolveBinary(go: string, env: NodeJS.ProcessEnv, cwd: string): string | undefined {
+  if (go.includes('/')) return resolve(cwd, go);
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (dir === '') continue;
     const p = join(dir, go);
@@ -171,7 +171,7 @@ function hasGoMod(dir: string): boolean {
 export function goActionKey(inputs: GoActionInputs, now: bigint = BigInt(Date.now()) * 1_000_000n): GoActionKey | undefined {
   if (inputs.cgo) return undefined;
   if (workspaceFileApplies(inputs.moduleRoot, inputs.env)) return undefined;
-  const binary = resolveBinary(inputs.go, inputs.env);
+  const binary = resolveBinary(inputs.go, inputs.env, inputs.moduleRoot);
   if (binary === undefined) return undefined;
   const replaced = localReplacements(inputs.moduleRoot);
   if (replaced === undefined) return undefined;
