@@ -37023,6 +37023,19 @@ function statOrAbsent(path) {
   }
 }
 __name(statOrAbsent, "statOrAbsent");
+function goFlagsIn(envFile) {
+  if (envFile === void 0) return void 0;
+  try {
+    return /^GOFLAGS=(.*)$/m.exec(readFileSync(envFile, "utf8"))?.[1];
+  } catch {
+    return void 0;
+  }
+}
+__name(goFlagsIn, "goFlagsIn");
+function namesOtherFiles(goflags) {
+  return goflags !== void 0 && /(^|\s)--?(overlay|modfile|pgo)=/.test(goflags);
+}
+__name(namesOtherFiles, "namesOtherFiles");
 function workspaceFileApplies(dir, env) {
   if (env.GOWORK !== void 0 && env.GOWORK !== "") return env.GOWORK !== "off";
   for (let d = dir; ; d = dirname3(d)) {
@@ -37102,6 +37115,8 @@ __name(hasGoMod, "hasGoMod");
 function goActionKey(inputs, now = BigInt(Date.now()) * 1000000n) {
   if (inputs.cgo) return void 0;
   if (workspaceFileApplies(inputs.moduleRoot, inputs.env)) return void 0;
+  const envFile = goEnvFile(inputs.env);
+  if (namesOtherFiles(inputs.env.GOFLAGS) || namesOtherFiles(goFlagsIn(envFile))) return void 0;
   const binary = resolveBinary(inputs.go, inputs.env, inputs.moduleRoot);
   if (binary === void 0) return void 0;
   const replaced = localReplacements(inputs.moduleRoot);
@@ -37112,7 +37127,6 @@ function goActionKey(inputs, now = BigInt(Date.now()) * 1000000n) {
     walk.lines.push(`root\0${root}`);
     if (!walkTree(root, exclude, walk)) return void 0;
   }
-  const envFile = goEnvFile(inputs.env);
   const env = Object.entries(inputs.env).filter(([k]) => /^(GO|CGO_)/.test(k) || ["CC", "CXX", "AR", "FC", "PKG_CONFIG", "GCCGO", "HOME", "XDG_CONFIG_HOME"].includes(k)).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
   const h = createHash3("sha256");
   h.update(JSON.stringify({ v: 1, go: binary, goIdentity: statOrAbsent(binary), args: inputs.args, env, envFile: envFile ?? null, envFileIdentity: statOrAbsent(envFile), cwd: resolve(inputs.moduleRoot) }));

@@ -99,6 +99,14 @@ test('a local replace directory is an input; go.work, cgo and symlinked director
   assert.notEqual(keyOf(root), before, 'an edit in the replaced directory');
 
   assert.equal(goActionKey(inputs(root, { cgo: true }), LATER), undefined, 'cgo reads C toolchains and headers');
+  for (const flags of ['-overlay=/tmp/o.json', '-mod=mod -modfile=/tmp/alt.mod', '-pgo=/tmp/cpu.pprof']) {
+    assert.equal(goActionKey(inputs(root, { env: { ...inputs(root).env, GOFLAGS: flags } }), LATER), undefined, `GOFLAGS=${flags}`);
+  }
+  const home = mkdtempSync(join(tmpdir(), 'go-action-home-'));
+  mkdirSync(join(home, '.config', 'go'), { recursive: true });
+  writeFileSync(join(home, '.config', 'go', 'env'), 'GOFLAGS=-overlay=/tmp/o.json\n');
+  assert.equal(goActionKey(inputs(root, { env: { ...inputs(root).env, HOME: home } }), LATER), undefined, 'GOFLAGS from go env -w');
+  assert.ok(goActionKey(inputs(root, { env: { ...inputs(root).env, GOFLAGS: '-mod=vendor -tags=x' } }), LATER), 'flags on nothing outside');
   assert.equal(goActionKey(inputs(root, { env: { ...inputs(root).env, GOWORK: join(root, 'go.work') } }), LATER), undefined, 'GOWORK');
   writeFileSync(join(root, 'go.work'), 'go 1.23\nuse .\n');
   assert.equal(goActionKey(inputs(root), LATER), undefined, 'a go.work file');

@@ -4,8 +4,10 @@
 // its inputs, read by identity (device, inode, size, mtime and ctime in ns, as Bazel's digest cache
 // does): the `go` binary, the arguments and environment, Go's env file, and every file of the
 // module (plus local `replace` directories). An equal key with the output untouched since skips
-// the go process. Anything this cannot see whole (cgo, go.work, a symlinked directory, a huge
-// tree) gets no key, and Go decides as before.
+// the go process. Anything this cannot see whole (cgo, go.work, GOFLAGS naming an overlay, a
+// go.mod or a PGO profile elsewhere, a symlinked directory, a huge tree) gets no key, and Go
+// decides as before. The Go installation is followed through its `go` binary, which every
+// install or upgrade replaces.
 import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -71,6 +73,21 @@ function statOrAbsent(path: string | undefined): string {
   } catch {
     return 'absent';
   }
+}
+
+/** GOFLAGS as Go's env file sets it (`go env -w GOFLAGS=…`), if it does. */
+function goFlagsIn(envFile: string | undefined): string | undefined {
+  if (envFile === undefined) return undefined;
+  try {
+    return /^GOFLAGS=(.*)$/m.exec(readFileSync(envFile, 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Build flags that make Go read files this key does not follow: an overlay, another go.mod, a PGO profile. */
+function namesOtherFiles(goflags: string | undefined): boolean {
+  return goflags !== undefined && /(^|\s)--?(overlay|modfile|pgo)=/.test(goflags);
 }
 
 /** Whether a go.work file applies to a build in `dir` (GOWORK, or one in dir or above). */
@@ -171,6 +188,8 @@ function hasGoMod(dir: string): boolean {
 export function goActionKey(inputs: GoActionInputs, now: bigint = BigInt(Date.now()) * 1_000_000n): GoActionKey | undefined {
   if (inputs.cgo) return undefined;
   if (workspaceFileApplies(inputs.moduleRoot, inputs.env)) return undefined;
+  const envFile = goEnvFile(inputs.env);
+  if (namesOtherFiles(inputs.env.GOFLAGS) || namesOtherFiles(goFlagsIn(envFile))) return undefined;
   const binary = resolveBinary(inputs.go, inputs.env, inputs.moduleRoot);
   if (binary === undefined) return undefined;
   const replaced = localReplacements(inputs.moduleRoot);
@@ -181,7 +200,6 @@ export function goActionKey(inputs: GoActionInputs, now: bigint = BigInt(Date.no
     walk.lines.push(`root\0${root}`);
     if (!walkTree(root, exclude, walk)) return undefined;
   }
-  const envFile = goEnvFile(inputs.env);
   const env = Object.entries(inputs.env)
     .filter(([k]) => /^(GO|CGO_)/.test(k) || ['CC', 'CXX', 'AR', 'FC', 'PKG_CONFIG', 'GCCGO', 'HOME', 'XDG_CONFIG_HOME'].includes(k))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
