@@ -35316,7 +35316,7 @@ async function forEachFileChunk(path, consume, opts = {}) {
   const fh = await open(path, "r");
   const buffers = [Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)];
   const busy = [Promise.resolve(), Promise.resolve()];
-  let position = opts.start ?? 0;
+  let position = 0;
   let left = opts.length ?? Infinity;
   let total = 0;
   let i = 0;
@@ -39307,9 +39307,9 @@ var TarWriter = class _TarWriter {
     await this.#write(dataPadding(size));
   }
   /**
-   * A file's bytes, read into reused buffers: each piece is handed on once the previous write of
-   * that buffer has been taken (written to the file, or consumed by gzip). A file that grew keeps
-   * its stat size in the archive only if it did not: both a longer and a shorter file fail.
+   * A file's bytes, read into two reused buffers: a buffer is read into again once its write has
+   * been taken (written to the file, or consumed by gzip). A file whose size changed since its
+   * stat fails the archive, whether it grew or shrank.
    */
   async #fileBody(file, size, path) {
     const n = await forEachFileChunk(file, (chunk) => this.#writeTaken(chunk), { length: size + 1 });

@@ -9,13 +9,13 @@
 //    dropped silently. Unlike tar_writer.py, a file and a directory of the same name also count
 //    as duplicates (Python tracks "a" and "a/" separately and would write both).
 import { createWriteStream } from 'node:fs';
-import { forEachFileChunk } from '../file_chunks.ts';
 import { rename, rm, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { dirname, basename, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
+import { forEachFileChunk } from '../file_chunks.ts';
 import type { TarEntry, TarEntryType, TarMergeSource } from './entry.ts';
 import { archiveTrailer, dataPadding, encodeHeader } from './header.ts';
 import { deterministicGzip } from './gzip.ts';
@@ -159,9 +159,9 @@ export class TarWriter {
   }
 
   /**
-   * A file's bytes, read into reused buffers: each piece is handed on once the previous write of
-   * that buffer has been taken (written to the file, or consumed by gzip). A file that grew keeps
-   * its stat size in the archive only if it did not: both a longer and a shorter file fail.
+   * A file's bytes, read into two reused buffers: a buffer is read into again once its write has
+   * been taken (written to the file, or consumed by gzip). A file whose size changed since its
+   * stat fails the archive, whether it grew or shrank.
    */
   async #fileBody(file: string, size: number, path: string): Promise<void> {
     const n = await forEachFileChunk(file, (chunk) => this.#writeTaken(chunk), { length: size + 1 });
