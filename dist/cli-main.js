@@ -38564,17 +38564,21 @@ function apiErrorMessage(body) {
   return oneLine(body).slice(0, 500) || "(empty body)";
 }
 __name(apiErrorMessage, "apiErrorMessage");
-async function rawPing(endpoint, client) {
+async function dockerGet(endpoint, client, path) {
   let res;
   try {
-    res = await client.request({ path: "/_ping", method: "GET" });
+    res = await client.request({ path, method: "GET" });
   } catch (err) {
-    throw wrapRequestError(endpoint, "GET /_ping", err);
+    throw wrapRequestError(endpoint, `GET ${path}`, err);
   }
-  const body = await res.body.text();
-  const header = res.headers["api-version"];
+  return { status: res.statusCode, text: await res.body.text(), headers: res.headers };
+}
+__name(dockerGet, "dockerGet");
+async function rawPing(endpoint, client) {
+  const { status, text: body, headers } = await dockerGet(endpoint, client, "/_ping");
+  const header = headers["api-version"];
   const apiVersion = (Array.isArray(header) ? header[0] : header) ?? "";
-  return { apiVersion, ok: res.statusCode === 200 && body.trim() === "OK" };
+  return { apiVersion, ok: status === 200 && body.trim() === "OK" };
 }
 __name(rawPing, "rawPing");
 function compareVersions(a, b) {
@@ -38609,16 +38613,10 @@ function refPath(ref) {
 __name(refPath, "refPath");
 async function inspectWith(endpoint, client, api, ref) {
   const path = `/v${api}/images/${refPath(ref)}/json`;
-  let res;
-  try {
-    res = await client.request({ path, method: "GET" });
-  } catch (err) {
-    throw wrapRequestError(endpoint, `GET ${path}`, err);
-  }
-  const text = await res.body.text();
-  if (res.statusCode === 404) return void 0;
-  if (res.statusCode !== 200) {
-    throw new Error(`Docker GET ${path} failed: HTTP ${res.statusCode}: ${apiErrorMessage(text)}`);
+  const { status, text } = await dockerGet(endpoint, client, path);
+  if (status === 404) return void 0;
+  if (status !== 200) {
+    throw new Error(`Docker GET ${path} failed: HTTP ${status}: ${apiErrorMessage(text)}`);
   }
   const j = JSON.parse(text);
   const out = {
@@ -38691,14 +38689,8 @@ async function layersOnDaemon(endpoint, api, plan) {
   const pool = await newPool(endpoint, INSPECT_CONCURRENCY, { connectTimeout: 1e4, headersTimeout: 6e4, bodyTimeout: 6e4 });
   try {
     const path = `/v${api}/images/json`;
-    let res;
-    try {
-      res = await pool.request({ path, method: "GET" });
-    } catch (err) {
-      throw wrapRequestError(endpoint, `GET ${path}`, err);
-    }
-    const text = await res.body.text();
-    if (res.statusCode !== 200) throw new Error(`Docker GET ${path} failed: HTTP ${res.statusCode}: ${apiErrorMessage(text)}`);
+    const { status, text } = await dockerGet(endpoint, pool, path);
+    if (status !== 200) throw new Error(`Docker GET ${path} failed: HTTP ${status}: ${apiErrorMessage(text)}`);
     const parsed = JSON.parse(text);
     const list = (Array.isArray(parsed) ? parsed : []).flatMap((e) => {
       const o = e;

@@ -154,17 +154,22 @@ function apiErrorMessage(body: string): string {
   return oneLine(body).slice(0, 500) || '(empty body)';
 }
 
-async function rawPing(endpoint: DockerEndpoint, client: Requester): Promise<{ apiVersion: string; ok: boolean }> {
+/** GET `path` from the daemon, its body read as text; a failure to connect names the endpoint. */
+async function dockerGet(endpoint: DockerEndpoint, client: Requester, path: string): Promise<{ status: number; text: string; headers: Dispatcher.ResponseData['headers'] }> {
   let res;
   try {
-    res = await client.request({ path: '/_ping', method: 'GET' });
+    res = await client.request({ path, method: 'GET' });
   } catch (err) {
-    throw wrapRequestError(endpoint, 'GET /_ping', err);
+    throw wrapRequestError(endpoint, `GET ${path}`, err);
   }
-  const body = await res.body.text();
-  const header = res.headers['api-version'];
+  return { status: res.statusCode, text: await res.body.text(), headers: res.headers };
+}
+
+async function rawPing(endpoint: DockerEndpoint, client: Requester): Promise<{ apiVersion: string; ok: boolean }> {
+  const { status, text: body, headers } = await dockerGet(endpoint, client, '/_ping');
+  const header = headers['api-version'];
   const apiVersion = (Array.isArray(header) ? header[0] : header) ?? '';
-  return { apiVersion, ok: res.statusCode === 200 && body.trim() === 'OK' };
+  return { apiVersion, ok: status === 200 && body.trim() === 'OK' };
 }
 
 /**
@@ -240,16 +245,10 @@ async function inspectWith(
   ref: string,
 ): Promise<InspectedImage | undefined> {
   const path = `/v${api}/images/${refPath(ref)}/json`;
-  let res;
-  try {
-    res = await client.request({ path, method: 'GET' });
-  } catch (err) {
-    throw wrapRequestError(endpoint, `GET ${path}`, err);
-  }
-  const text = await res.body.text();
-  if (res.statusCode === 404) return undefined;
-  if (res.statusCode !== 200) {
-    throw new Error(`Docker GET ${path} failed: HTTP ${res.statusCode}: ${apiErrorMessage(text)}`);
+  const { status, text } = await dockerGet(endpoint, client, path);
+  if (status === 404) return undefined;
+  if (status !== 200) {
+    throw new Error(`Docker GET ${path} failed: HTTP ${status}: ${apiErrorMessage(text)}`);
   }
   const j = JSON.parse(text) as Partial<InspectedImage> & Record<string, unknown>;
   const out: InspectedImage = {
@@ -415,14 +414,8 @@ async function layersOnDaemon(
   const pool = await newPool(endpoint, INSPECT_CONCURRENCY, { connectTimeout: 10_000, headersTimeout: 60_000, bodyTimeout: 60_000 });
   try {
     const path = `/v${api}/images/json`;
-    let res;
-    try {
-      res = await pool.request({ path, method: 'GET' });
-    } catch (err) {
-      throw wrapRequestError(endpoint, `GET ${path}`, err);
-    }
-    const text = await res.body.text();
-    if (res.statusCode !== 200) throw new Error(`Docker GET ${path} failed: HTTP ${res.statusCode}: ${apiErrorMessage(text)}`);
+    const { status, text } = await dockerGet(endpoint, pool, path);
+    if (status !== 200) throw new Error(`Docker GET ${path} failed: HTTP ${status}: ${apiErrorMessage(text)}`);
     const parsed = JSON.parse(text) as unknown;
     const list = (Array.isArray(parsed) ? parsed : []).flatMap((e: unknown) => {
       const o = e as { Id?: unknown; RepoTags?: unknown; Created?: unknown } | null;
