@@ -49523,7 +49523,7 @@ function formatDifferences(diffs) {
   return diffs.map((d) => `  ${d.label}: ${d.what} differs (${short(d.a)}\u2026 vs ${short(d.b)}\u2026)`).join("\n");
 }
 __name(formatDifferences, "formatDifferences");
-async function verifyReproducible(opts, hooks = {}) {
+async function verifyReproducible(opts) {
   const env = opts.env ?? process.env;
   const tmp = await mkdtemp(join26(tmpdir(), "oci-build-verify-"));
   try {
@@ -49538,11 +49538,10 @@ async function verifyReproducible(opts, hooks = {}) {
       group: /* @__PURE__ */ __name((_name, fn) => fn(), "group"),
       status: void 0
     }), "build");
-    const firstStarted = Math.floor(Date.now() / 1e3);
     const a = await build(1);
-    const waitMs = (firstStarted + 1) * 1e3 - Date.now();
-    if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs + 10));
-    await hooks.between?.();
+    const firstEnded = Date.now();
+    const waitMs = (Math.floor(firstEnded / 1e3) + 1) * 1e3 - firstEnded;
+    await new Promise((r) => setTimeout(r, waitMs + 10));
     const b = await build(2);
     const diffs = await compareBuilds(a, b);
     const built = a.reports.filter((r) => r.digest).length;

@@ -81,9 +81,9 @@ export function formatDifferences(diffs: BlobDifference[]): string {
 
 /**
  * Builds `opts.targets` twice (nothing loaded or pushed) and fails with a per-blob summary when
- * any digest differs. `between` runs between the two builds (tests use it).
+ * any digest differs.
  */
-export async function verifyReproducible(opts: PipelineOptions, hooks: { between?: () => Promise<void> | void } = {}): Promise<{ targets: number }> {
+export async function verifyReproducible(opts: PipelineOptions): Promise<{ targets: number }> {
   const env = opts.env ?? process.env;
   const tmp = await mkdtemp(join(tmpdir(), 'oci-build-verify-'));
   try {
@@ -99,13 +99,13 @@ export async function verifyReproducible(opts: PipelineOptions, hooks: { between
         group: (_name, fn) => fn(),
         status: undefined,
       });
-    const firstStarted = Math.floor(Date.now() / 1000);
     const a = await build(1);
-    // Start the second build in a later second, so time-stamped outputs (BUILD_TIMESTAMP has a
-    // one-second resolution) are caught however fast the first build was.
-    const waitMs = (firstStarted + 1) * 1000 - Date.now();
-    if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs + 10));
-    await hooks.between?.();
+    // Start the second build in a later second than the first one ended, so time-stamped outputs
+    // (BUILD_TIMESTAMP has a one-second resolution) are caught however fast either build is. The
+    // first build's status is read lazily, when a stamped target needs it: any time up to its end.
+    const firstEnded = Date.now();
+    const waitMs = (Math.floor(firstEnded / 1000) + 1) * 1000 - firstEnded;
+    await new Promise((r) => setTimeout(r, waitMs + 10));
     const b = await build(2);
     const diffs = await compareBuilds(a, b);
     const built = a.reports.filter((r) => r.digest).length;
