@@ -51,13 +51,33 @@ export async function planKey(plan: PkgTarPlan, memoDir?: string): Promise<strin
   return h.digest('hex');
 }
 
+/** Whether two paths name the same file (one inode), as a hard link from the cache does. */
+async function sameFile(a: string, b: string): Promise<boolean> {
+  const [sa, sb] = await Promise.all([stat(a).catch(() => undefined), stat(b).catch(() => undefined)]);
+  return sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino;
+}
+
+/**
+ * Links `from` to `to` through a temporary name, so `to` is replaced whole. rename() of one
+ * hard link over another of the same inode succeeds without doing anything (POSIX), which
+ * would leave the temporary name behind: that case is skipped, and the name removed anyway.
+ */
+async function linkOver(from: string, to: string): Promise<void> {
+  if (await sameFile(from, to)) return;
+  const tmp = `${to}.${process.pid}.tmp`;
+  await rm(tmp, { force: true });
+  try {
+    await link(from, tmp).catch(() => copyFile(from, tmp));
+    await rename(tmp, to);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
 /** Places `cached` at `dest` (a hard link when possible). */
 async function place(cached: string, dest: string): Promise<void> {
   await mkdir(dirname(dest), { recursive: true });
-  const tmp = `${dest}.${process.pid}.tmp`;
-  await rm(tmp, { force: true });
-  await link(cached, tmp).catch(() => copyFile(cached, tmp));
-  await rename(tmp, dest);
+  await linkOver(cached, dest);
 }
 
 /**
@@ -73,9 +93,6 @@ export async function withTarCache(cacheDir: string, key: string, dest: string, 
   }
   await write();
   await mkdir(cacheDir, { recursive: true });
-  const tmp = `${cached}.${process.pid}.tmp`;
-  await rm(tmp, { force: true });
-  await link(dest, tmp).catch(() => copyFile(dest, tmp));
-  await rename(tmp, cached);
+  await linkOver(dest, cached);
   return 'miss';
 }
