@@ -222,8 +222,42 @@ async function fetchReleases(url: string): Promise<GoRelease[]> {
 
 function archiveFor(release: GoRelease, platform: string, goArch: string): GoReleaseFile | undefined {
   return release.files.find(
-    (f) => f.os === platform && f.arch === goArch && (f.kind ?? 'archive') === 'archive' && f.filename.endsWith('.tar.gz'),
+    (f) =>
+      f !== null &&
+      typeof f === 'object' &&
+      f.os === platform &&
+      f.arch === goArch &&
+      (f.kind ?? 'archive') === 'archive' &&
+      typeof f.filename === 'string' &&
+      f.filename.endsWith('.tar.gz'),
   );
+}
+
+/** Go's release names: go1.23.4, go1.24rc1, go1.21beta2 (nothing else, so nothing path-like). */
+const GO_RELEASE_VERSION = /^go[0-9]{1,4}(?:\.[0-9]{1,4}){0,2}(?:(?:rc|beta)[0-9]{1,4})?$/;
+
+/** A value from the release list, quoted and shortened for a one-line message. */
+function shown(v: unknown): string {
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 120 ? `${text.slice(0, 119)}…` : text;
+}
+
+/**
+ * The release list's file name becomes a download URL and a file under RUNNER_TEMP: only the
+ * name Go gives its archives, `go<version>.<os>-<arch>.tar.gz` for the release's own version, is
+ * accepted (no `../`, no slash, no other name), and the checksum must be sha256 hex if present.
+ */
+function checkArchive(release: GoRelease, file: GoReleaseFile, platform: string, goArch: string): void {
+  if (!GO_RELEASE_VERSION.test(release.version)) {
+    throw new Error(`the Go release list names a release ${shown(release.version)}, which is not a Go version (go1.23.4, go1.24rc1)`);
+  }
+  const expected = `${release.version}.${platform}-${goArch}.tar.gz`;
+  if (file.filename !== expected) {
+    throw new Error(`the Go release list names the ${platform}-${goArch} archive of ${release.version} ${shown(file.filename)}, expected "${expected}"`);
+  }
+  if (file.sha256 !== undefined && file.sha256 !== null && file.sha256 !== '' && (typeof file.sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(file.sha256))) {
+    throw new Error(`the Go release list gives ${expected} the checksum ${shown(file.sha256)}, which is not sha256 hex`);
+  }
 }
 
 function pickRelease(
@@ -237,7 +271,9 @@ function pickRelease(
   const version = matchGoVersion(spec, usable.map((r) => r.version));
   if (version) {
     const release = usable.find((r) => r.version === version)!;
-    return { release, file: archiveFor(release, platform, goArch)! };
+    const file = archiveFor(release, platform, goArch)!;
+    checkArchive(release, file, platform, goArch);
+    return { release, file };
   }
   const elsewhere = matchGoVersion(spec, releases.map((r) => r.version));
   if (elsewhere) {
