@@ -3,7 +3,7 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { GitHubApi, GitHubApiError } from '../../src/github/api.ts';
-import { PREVIEW_MARKER, previewCommentBody, repositoryOf, upsertPreviewComment } from '../../src/github/pr_comment.ts';
+import { GITHUB_ACTIONS_BOT, PREVIEW_MARKER, previewCommentBody, repositoryOf, tokenIdentity, upsertPreviewComment } from '../../src/github/pr_comment.ts';
 import { startFakeGitHub, type FakeGitHub } from '../helpers/fake_github.ts';
 
 let gh: FakeGitHub;
@@ -36,8 +36,8 @@ describe('upsertPreviewComment', () => {
     gh.requests.length = 0;
     const second = await upsertPreviewComment(api, { owner: 'acme', repo: 'app', pullNumber: 7, body: `${PREVIEW_MARKER}\ntwo` });
     assert.deepEqual(second, { id: first.id, created: false });
-    assert.deepEqual(gh.calls(), ['GET /repos/acme/app/issues/7/comments', `PATCH /repos/acme/app/issues/comments/${first.id}`]);
-    assert.deepEqual(gh.requests[1]!.body, { body: `${PREVIEW_MARKER}\ntwo` });
+    assert.deepEqual(gh.calls(), ['GET /repos/acme/app/issues/7/comments', 'GET /user', `PATCH /repos/acme/app/issues/comments/${first.id}`]);
+    assert.deepEqual(gh.requests[2]!.body, { body: `${PREVIEW_MARKER}\ntwo` });
 
     const mine = marked('acme', 'app', 7);
     assert.equal(mine.length, 1);
@@ -63,6 +63,7 @@ describe('upsertPreviewComment', () => {
     assert.deepEqual(gh.calls(), [
       'GET /repos/o/r/issues/2/comments',
       'GET /repos/o/r/issues/2/comments',
+      'GET /user',
       `PATCH /repos/o/r/issues/comments/${ours.id}`,
     ]);
     assert.equal(gh.requests[0]!.query.get('per_page'), '100');
@@ -99,6 +100,69 @@ describe('upsertPreviewComment', () => {
     });
     assert.equal(c.body, `${PREVIEW_MARKER}\nold`);
     assert.equal(gh.commentsOn('acme', 'app', 9).length, 1, 'no second comment after a refused edit');
+  });
+});
+
+// Issue 15 point 6: the marker is public; anyone can write a comment that starts with it.
+describe('upsertPreviewComment edits only a comment by the identity the token acts as', () => {
+  it('GITHUB_TOKEN: a user\'s comment carrying the marker is left untouched and a new one created', async () => {
+    const planted = gh.addComment('acme', 'app', 11, `${PREVIEW_MARKER}\nclick here: https://evil.example/`, 'mallory');
+    const lookalike = gh.addComment('acme', 'app', 11, `${PREVIEW_MARKER}\nnot a bot`, 'github-actions');
+    const first = await upsertPreviewComment(api, { owner: 'acme', repo: 'app', pullNumber: 11, body: `${PREVIEW_MARKER}\nimages` });
+    assert.equal(first.created, true);
+    assert.notEqual(first.id, planted.id);
+    assert.deepEqual(gh.calls(), ['GET /repos/acme/app/issues/11/comments', 'GET /user', 'POST /repos/acme/app/issues/11/comments']);
+    assert.equal(planted.body, `${PREVIEW_MARKER}\nclick here: https://evil.example/`, "mallory's comment is not edited");
+    assert.equal(planted.updated_at, planted.created_at);
+    assert.equal(lookalike.body, `${PREVIEW_MARKER}\nnot a bot`, 'a User named like the bot is not the bot');
+
+    // The next push edits our own comment, still never mallory's (listed first).
+    gh.requests.length = 0;
+    const second = await upsertPreviewComment(api, { owner: 'acme', repo: 'app', pullNumber: 11, body: `${PREVIEW_MARKER}\nimages 2` });
+    assert.deepEqual(second, { id: first.id, created: false });
+    assert.deepEqual(gh.calls(), ['GET /repos/acme/app/issues/11/comments', 'GET /user', `PATCH /repos/acme/app/issues/comments/${first.id}`]);
+    assert.equal(planted.body, `${PREVIEW_MARKER}\nclick here: https://evil.example/`);
+    const all = gh.commentsOn('acme', 'app', 11);
+    assert.equal(all.length, 3);
+    assert.deepEqual(all.find((c) => c.id === first.id)?.user, { login: 'github-actions[bot]', type: 'Bot' });
+    assert.equal(all.find((c) => c.id === first.id)?.body, `${PREVIEW_MARKER}\nimages 2`);
+  });
+
+  it('a personal access token: GET /user names the author; the bot\'s and others\' marked comments are not ours', async () => {
+    gh.userLogin = 'Alice';
+    gh.botLogin = 'Alice';
+    const bots = gh.addComment('o', 'r', 12, `${PREVIEW_MARKER}\nfrom GITHUB_TOKEN`, 'github-actions[bot]');
+    const bobs = gh.addComment('o', 'r', 12, `${PREVIEW_MARKER}\nbob`, 'bob');
+    const alices = gh.addComment('o', 'r', 12, `note\n${PREVIEW_MARKER}\nold`, 'alice');
+    const r = await upsertPreviewComment(api, { owner: 'o', repo: 'r', pullNumber: 12, body: `${PREVIEW_MARKER}\nnew` });
+    assert.deepEqual(r, { id: alices.id, created: false }, 'logins compare case-insensitively');
+    assert.equal(alices.body, `${PREVIEW_MARKER}\nnew`);
+    assert.equal(bots.body, `${PREVIEW_MARKER}\nfrom GITHUB_TOKEN`);
+    assert.equal(bobs.body, `${PREVIEW_MARKER}\nbob`);
+  });
+
+  it('no /user lookup when no comment carries the marker; an author given is used as is', async () => {
+    await upsertPreviewComment(api, { owner: 'o', repo: 'r', pullNumber: 13, body: 'x' });
+    assert.deepEqual(gh.calls(), ['GET /repos/o/r/issues/13/comments', 'POST /repos/o/r/issues/13/comments']);
+    gh.requests.length = 0;
+    const again = await upsertPreviewComment(api, { owner: 'o', repo: 'r', pullNumber: 13, body: 'y', author: GITHUB_ACTIONS_BOT });
+    assert.equal(again.created, false);
+    assert.deepEqual(gh.calls(), ['GET /repos/o/r/issues/13/comments', `PATCH /repos/o/r/issues/comments/${again.id}`]);
+  });
+
+  it('when /user fails otherwise, nothing is edited or created', async () => {
+    const ours = gh.addComment('o', 'r', 14, `${PREVIEW_MARKER}\nold`, 'github-actions[bot]');
+    gh.fail({ method: 'GET', path: /^\/user$/, status: 502, times: 2 });
+    await assert.rejects(upsertPreviewComment(api, { owner: 'o', repo: 'r', pullNumber: 14, body: 'new' }), { message: 'GitHub API GET /user: 502 injected 502' });
+    assert.equal(ours.body, `${PREVIEW_MARKER}\nold`);
+    assert.equal(gh.commentsOn('o', 'r', 14).length, 1);
+    assert.deepEqual(gh.calls().filter((c) => !c.startsWith('GET')), []);
+  });
+
+  it('tokenIdentity: 403 means an installation token (github-actions[bot]); a login means a user', async () => {
+    assert.deepEqual(await tokenIdentity(api), { login: 'github-actions[bot]', type: 'Bot' });
+    gh.userLogin = 'carol';
+    assert.deepEqual(await tokenIdentity(api), { login: 'carol', type: 'User' });
   });
 });
 

@@ -96,6 +96,11 @@ export class FakeGitHub {
   readonly owners = new Map<string, OwnerKind>();
   /** Login that authored comments made with the token. */
   botLogin = 'github-actions[bot]';
+  /**
+   * What GET /user answers: undefined for an installation token such as GITHUB_TOKEN (403
+   * "Resource not accessible by integration"), a login for a user token (then set botLogin too).
+   */
+  userLogin: string | undefined;
   url = '';
   #faults: Array<FakeFault & { left: number }> = [];
   #nextId = 1000;
@@ -125,6 +130,8 @@ export class FakeGitHub {
     this.comments.clear();
     this.packages.clear();
     this.owners.clear();
+    this.botLogin = 'github-actions[bot]';
+    this.userLogin = undefined;
   }
 
   fail(fault: FakeFault): void {
@@ -237,6 +244,11 @@ export class FakeGitHub {
     const notFound = () => reply(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
     const seg = rec.path.split('/').slice(1).map((s) => decodeURIComponent(s));
     const m = req.method;
+
+    if (rec.path === '/user' && m === 'GET') {
+      if (this.userLogin === undefined) return reply(403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' });
+      return reply(200, { login: this.userLogin, id: 1, type: 'User' });
+    }
 
     // /repos/{owner}/{repo}/issues/...
     if (seg[0] === 'repos' && seg[3] === 'issues') {

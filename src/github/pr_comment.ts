@@ -22,6 +22,43 @@ export interface UpsertPreviewCommentOptions {
   /** Hidden marker identifying the comment. Default `<!-- oci-build-action:preview -->`. */
   marker?: string;
   body: string;
+  /** Who the token acts as; only this author's marked comment is edited. Default: asked with `tokenIdentity`. */
+  author?: CommentAuthor;
+}
+
+/** A comment author as the API shows it: `login`, and `type` ("Bot", "User") when it matters. */
+export interface CommentAuthor {
+  login: string;
+  type?: string;
+}
+
+/** The identity GITHUB_TOKEN acts as (an installation token of the GitHub Actions app). */
+export const GITHUB_ACTIONS_BOT: CommentAuthor = { login: 'github-actions[bot]', type: 'Bot' };
+
+/**
+ * Who the token acts as: GET /user answers a user token (a PAT) with its login; an installation
+ * token (GITHUB_TOKEN) may not read /user (403 "Resource not accessible by integration") and acts
+ * as github-actions[bot]. Any other failure is thrown: without knowing who we are, no comment
+ * is edited.
+ */
+export async function tokenIdentity(api: GitHubApi): Promise<CommentAuthor> {
+  let user: { login?: unknown; type?: unknown } | undefined;
+  try {
+    user = await api.get<{ login?: unknown; type?: unknown }>('/user');
+  } catch (err) {
+    if (err instanceof GitHubApiError && err.status === 403) return GITHUB_ACTIONS_BOT;
+    throw err;
+  }
+  if (typeof user?.login !== 'string' || user.login === '') throw new Error('GitHub API GET /user: the answer has no login');
+  return { login: user.login, type: typeof user.type === 'string' ? user.type : 'User' };
+}
+
+/** Whether `c` was written by `author` (logins compare case-insensitively, as on GitHub). */
+function writtenBy(c: IssueComment, author: CommentAuthor): boolean {
+  const user = c.user;
+  if (user === null || user === undefined || typeof user.login !== 'string') return false;
+  if (user.login.toLowerCase() !== author.login.toLowerCase()) return false;
+  return author.type === undefined || user.type === author.type;
 }
 
 export interface PreviewImage {
@@ -40,23 +77,38 @@ export interface PreviewCommentBodyOptions {
   marker?: string;
 }
 
-/** The first comment carrying the marker, preferring one that starts with it. */
-async function findMarked(api: GitHubApi, owner: string, repo: string, pullNumber: number, marker: string): Promise<IssueComment | undefined> {
-  let containing: IssueComment | undefined;
+/**
+ * Our comment: the first one by `author` carrying the marker, preferring one that starts with
+ * it. Anyone can write the marker into a comment, so a comment by anyone else is never ours.
+ * The author is only looked up (`author()`) when some comment carries the marker.
+ */
+async function findMarked(
+  api: GitHubApi,
+  owner: string,
+  repo: string,
+  pullNumber: number,
+  marker: string,
+  author: () => Promise<CommentAuthor>,
+): Promise<IssueComment | undefined> {
+  const starting: IssueComment[] = [];
+  const containing: IssueComment[] = [];
   for await (const page of api.pages<IssueComment>(apiPath`/repos/${owner}/${repo}/issues/${pullNumber}/comments`)) {
     for (const c of page) {
-      const body = c.body ?? '';
-      if (body.trimStart().startsWith(marker)) return c;
-      if (containing === undefined && body.includes(marker)) containing = c;
+      const body = typeof c?.body === 'string' ? c.body : '';
+      if (body.trimStart().startsWith(marker)) starting.push(c);
+      else if (body.includes(marker)) containing.push(c);
     }
   }
-  return containing;
+  if (starting.length === 0 && containing.length === 0) return undefined;
+  const me = await author();
+  return starting.find((c) => writtenBy(c, me)) ?? containing.find((c) => writtenBy(c, me));
 }
 
 /**
  * Creates the preview comment on a pull request, or edits the one carrying `marker` (looked for
- * on every page of the pull request's comments). The marker is put first in the body when the
- * body lacks it, so that the next call finds the comment.
+ * on every page of the pull request's comments) that the token's own identity wrote; a marked
+ * comment by anyone else is left alone. The marker is put first in the body when the body
+ * lacks it, so that the next call finds the comment.
  */
 export async function upsertPreviewComment(
   api: GitHubApi,
@@ -66,7 +118,7 @@ export async function upsertPreviewComment(
   if (!marker.trim()) throw new Error('preview comment: the marker must not be empty');
   const body = opts.body.includes(marker) ? opts.body : `${marker}\n${opts.body}`;
   const { owner, repo, pullNumber } = opts;
-  const existing = await findMarked(api, owner, repo, pullNumber, marker);
+  const existing = await findMarked(api, owner, repo, pullNumber, marker, async () => opts.author ?? (await tokenIdentity(api)));
   if (existing) {
     try {
       const c = await api.patch<IssueComment>(apiPath`/repos/${owner}/${repo}/issues/comments/${existing.id}`, { body });
