@@ -1,8 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Builtin, BuiltinError, StarlarkError, execFile, type CallInfo, type HasAttrs, type Position, type Value } from '../starlark/index.ts';
 import { parseLabel, type Label } from './label.ts';
 import { formatPos } from './target.ts';
+import { readStarlarkFile, StarlarkFileError } from './starlark_file.ts';
+import { BuildError } from '../engine/errors.ts';
 import { kwargString, stringListArg } from './values.ts';
 
 /** One `oci.pull(...)` (or rules_oci 1.x `oci_pull(...)`): a base image to fetch. */
@@ -137,13 +139,25 @@ function readModule(root: string, info: ModuleInfo, recordPull: (call: CallInfo)
       if (!label.name.endsWith('.MODULE.bazel')) throw new BuiltinError(`include(): "${text}" must name a file ending in .MODULE.bazel`);
       if (included.has(label.path)) throw new BuiltinError(`include(): ${label.path} is included twice`);
       included.add(label.path);
-      const abs = join(root, label.path);
-      if (!existsSync(abs)) throw new BuiltinError(`include(): ${label.path} does not exist`);
-      execFile({ file: label.path, source: readFileSync(abs, 'utf8'), predeclared });
+      const source = starlarkSource(root, label.path, (m) => new BuiltinError(`include(): ${m}`));
+      if (source === undefined) throw new BuiltinError(`include(): ${label.path} does not exist`);
+      execFile({ file: label.path, source, predeclared });
       return null;
     }),
   );
-  execFile({ file: 'MODULE.bazel', source: readFileSync(path, 'utf8'), predeclared });
+  const source = starlarkSource(root, 'MODULE.bazel', (m) => new BuildError(m));
+  if (source === undefined) return;
+  execFile({ file: 'MODULE.bazel', source, predeclared });
+}
+
+/** readStarlarkFile, its refusal turned into the caller's kind of error. */
+function starlarkSource(root: string, rel: string, wrap: (message: string) => Error): string | undefined {
+  try {
+    return readStarlarkFile(root, rel);
+  } catch (err) {
+    if (err instanceof StarlarkFileError) throw wrap(err.message);
+    throw err;
+  }
 }
 
 /** rules_oci 1.x: `oci_pull(...)` in WORKSPACE or in workspace .bzl macros it calls. */
@@ -176,13 +190,15 @@ function readWorkspace(root: string, recordPull: (call: CallInfo) => void): void
     const key = label.toString();
     const cached = loaded.get(key);
     if (cached) return cached;
-    const abs = join(root, label.path);
-    if (!existsSync(abs)) throw new StarlarkError(`load: cannot find ${label.path}`, pos);
-    const result = execFile({ file: label.path, source: readFileSync(abs, 'utf8'), predeclared: globals(), load });
+    const source = starlarkSource(root, label.path, (m) => new StarlarkError(`load: ${m}`, pos));
+    if (source === undefined) throw new StarlarkError(`load: cannot find ${label.path}`, pos);
+    const result = execFile({ file: label.path, source, predeclared: globals(), load });
     loaded.set(key, result);
     return result;
   };
-  execFile({ file, source: readFileSync(join(root, file), 'utf8'), predeclared: globals(), load });
+  const source = starlarkSource(root, file, (m) => new BuildError(m));
+  if (source === undefined) return;
+  execFile({ file, source, predeclared: globals(), load });
 }
 
 /** A loaded module that answers every symbol (repositories oci-build does not fetch). */

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, realpathSync, statSync, readdirSync } from 'node:fs';
+import { existsSync, realpathSync, statSync, readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import {
   Builtin,
@@ -26,6 +26,7 @@ import { isKwargsHelper, knownModule } from './modules.ts';
 import { bzlPredeclared } from './bzl_env.ts';
 import { LabelValue, labelBuiltin } from './label_value.ts';
 import { AnySymbols, readModuleFile, type ModuleInfo } from './module_file.ts';
+import { readStarlarkFile, StarlarkFileError } from './starlark_file.ts';
 import { goPlatformLabel, platformFromConstraints, platformMatchesSelectKey, type BuildFlags } from './constraints.ts';
 import { normalizePlatform } from '../oci/platform.ts';
 import type { Platform } from '../oci/types.ts';
@@ -104,13 +105,21 @@ export class Workspace {
     const buildFile = this.#buildFileOf(pkg);
     if (!buildFile) throw new BuildError(`no such package '${pkg}': BUILD file not found in ${pkg === '' ? 'the workspace root' : pkg}${via}`);
     const displayFile = relative(this.root, buildFile).split(sep).join('/');
+    let source: string | undefined;
+    try {
+      source = readStarlarkFile(this.root, displayFile);
+    } catch (err) {
+      if (err instanceof StarlarkFileError) throw new BuildError(`no such package '${pkg}': ${err.message}${via}`);
+      throw err;
+    }
+    if (source === undefined) throw new BuildError(`no such package '${pkg}': BUILD file not found in ${pkg === '' ? 'the workspace root' : pkg}${via}`);
     const p: Package = { name: pkg, buildFile, displayFile, targets: new Map() };
     const outer = this.#scope;
     this.#scope = { pkg: p };
     try {
       execFile({
         file: displayFile,
-        source: readFileSync(buildFile, 'utf8'),
+        source,
         predeclared: this.#buildGlobals(),
         load: (module, pos) => this.#load(module, pos, '', pkg),
         print: (msg, pos) => this.#log.info(`${formatPos(pos)}: ${msg}`),
@@ -488,13 +497,19 @@ export class Workspace {
     const cached = this.#bzl.get(key);
     if (cached) return cached;
     if (this.#bzlLoading.has(key)) throw new StarlarkError(`load cycle: ${[...this.#bzlLoading, key].join(' -> ')}`, pos);
-    const abs = join(this.root, label.pkg, label.name);
-    if (!existsSync(abs)) throw new StarlarkError(`load: cannot find ${label.path} (for "${key}")`, pos);
+    let source: string | undefined;
+    try {
+      source = readStarlarkFile(this.root, label.path);
+    } catch (err) {
+      if (err instanceof StarlarkFileError) throw new StarlarkError(`load: ${err.message}`, pos);
+      throw err;
+    }
+    if (source === undefined) throw new StarlarkError(`load: cannot find ${label.path} (for "${key}")`, pos);
     this.#bzlLoading.add(key);
     try {
       const globals = execFile({
         file: label.path,
-        source: readFileSync(abs, 'utf8'),
+        source,
         predeclared: this.#bzlGlobals(label),
         load: (m, p) => this.#load(m, p, label.repo, label.pkg),
         print: (msg, p) => this.#log.info(`${formatPos(p)}: ${msg}`),
