@@ -70,7 +70,23 @@ const ANNOTATION_IMAGE_NAME = 'io.containerd.image.name';
 const ANNOTATION_REF_NAME = 'org.opencontainers.image.ref.name';
 const EPOCH = new Date(0);
 
-const digestRe = /^([a-z0-9]+(?:[.+_-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
+/**
+ * The only digests accepted from a manifest, a config or the daemon: `sha256:` + 64 lowercase
+ * hex or `sha512:` + 128. They become archive paths and blob file names, so nothing else (no
+ * `sha256:../../x`, no upper case, no other algorithm) gets through. (A local check until the
+ * shared validator in src/oci/digest.ts takes its place.)
+ */
+const STRICT_DIGEST = /^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
+
+export function isValidDigest(value: unknown): value is string {
+  return typeof value === 'string' && STRICT_DIGEST.test(value);
+}
+
+/** A value for a one-line message: quoted, and shortened when long. */
+export function shownValue(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 100 ? `${text.slice(0, 99)}…` : text;
+}
 
 interface PlannedBlob {
   /** Path inside the archive, "blobs/sha256/<hex>". */
@@ -122,15 +138,15 @@ export function chainIds(diffIds: readonly string[]): string[] {
 
 /** Archive path of a blob: "blobs/<algorithm>/<encoded>". */
 export function blobArchivePath(digest: string): string {
-  const m = digestRe.exec(digest);
-  if (!m) throw new Error(`invalid digest ${JSON.stringify(digest)}`);
-  return `blobs/${m[1]}/${m[2]}`;
+  if (!isValidDigest(digest)) throw new Error(`invalid digest ${shownValue(digest)}`);
+  const colon = digest.indexOf(':');
+  return `blobs/${digest.slice(0, colon)}/${digest.slice(colon + 1)}`;
 }
 
 function checkDescriptor(what: string, d: BlobDescriptor | undefined): BlobDescriptor {
   if (d === null || typeof d !== 'object') throw new Error(`${what}: missing descriptor`);
-  if (typeof d.digest !== 'string' || !digestRe.test(d.digest)) {
-    throw new Error(`${what}: invalid digest ${JSON.stringify(d.digest)}`);
+  if (!isValidDigest(d.digest)) {
+    throw new Error(`${what}: invalid digest ${shownValue(d.digest)} (want sha256:<64 hex> or sha512:<128 hex>)`);
   }
   if (!Number.isSafeInteger(d.size) || d.size < 0) throw new Error(`${what} ${d.digest}: invalid size ${String(d.size)}`);
   if (typeof d.mediaType !== 'string' || d.mediaType === '') throw new Error(`${what} ${d.digest}: missing mediaType`);
@@ -220,6 +236,7 @@ export async function planDockerArchive(input: LoadImageInput): Promise<DockerAr
   if (!Array.isArray(diffIdsRaw)) throw new Error(`config ${config.digest}: missing rootfs.diff_ids`);
   const diffIds = diffIdsRaw.map((d: unknown, i) => {
     if (typeof d !== 'string') throw new Error(`config ${config.digest}: diff_ids[${i}] is not a string`);
+    if (!isValidDigest(d)) throw new Error(`config ${config.digest}: diff_ids[${i}] ${shownValue(d)} is not a digest`);
     return d;
   });
   if (diffIds.length !== layers.length) {

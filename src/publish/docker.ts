@@ -7,7 +7,9 @@ import { undici } from '../undici.ts';
 import {
   chainIds,
   dockerArchiveStream,
+  isValidDigest,
   planDockerArchive,
+  shownValue,
   skipLeadingLayers,
   type DockerArchivePlan,
   type LoadImageInput,
@@ -143,6 +145,36 @@ function wrapRequestError(endpoint: DockerEndpoint, what: string, err: unknown):
   return new Error(`Docker ${what} at ${describeDockerEndpoint(endpoint)} failed: ${oneLine(msg)}`, { cause: err });
 }
 
+/**
+ * Caps on what the daemon may send back, so a broken or hostile daemon cannot exhaust memory:
+ * any one Engine API reply (inspect, image list, info, errors), the whole output of a load, and
+ * one message (or text line) in that output.
+ */
+export const MAX_API_REPLY_BYTES = 32 * 1024 * 1024;
+export const MAX_LOAD_OUTPUT_BYTES = 16 * 1024 * 1024;
+export const MAX_LOAD_MESSAGE_CHARS = 1024 * 1024;
+
+/** A response body as text, refused (and the connection dropped) past `max` bytes. */
+async function readCapped(body: Dispatcher.ResponseData['body'], headers: Dispatcher.ResponseData['headers'], max: number, what: string): Promise<string> {
+  const tooBig = (): Error => new Error(`${what}: the daemon's reply is larger than ${formatBytes(max)}; stopped reading`);
+  const declared = Number(headers['content-length']);
+  if (Number.isFinite(declared) && declared > max) {
+    body.destroy();
+    throw tooBig();
+  }
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of body) {
+    n += (chunk as Buffer).length;
+    if (n > max) {
+      body.destroy();
+      throw tooBig();
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** The `message` of a Docker API error body, else the body text. */
 function apiErrorMessage(body: string): string {
   try {
@@ -162,7 +194,7 @@ async function dockerGet(endpoint: DockerEndpoint, client: Requester, path: stri
   } catch (err) {
     throw wrapRequestError(endpoint, `GET ${path}`, err);
   }
-  return { status: res.statusCode, text: await res.body.text(), headers: res.headers };
+  return { status: res.statusCode, text: await readCapped(res.body, res.headers, MAX_API_REPLY_BYTES, `Docker GET ${path}`), headers: res.headers };
 }
 
 async function rawPing(endpoint: DockerEndpoint, client: Requester): Promise<{ apiVersion: string; ok: boolean }> {
@@ -250,9 +282,17 @@ async function inspectWith(
   if (status !== 200) {
     throw new Error(`Docker GET ${path} failed: HTTP ${status}: ${apiErrorMessage(text)}`);
   }
-  const j = JSON.parse(text) as Partial<InspectedImage> & Record<string, unknown>;
+  let j: Partial<InspectedImage> & Record<string, unknown>;
+  try {
+    j = JSON.parse(text) as typeof j;
+  } catch {
+    throw new Error(`Docker GET ${path}: the reply is not JSON`);
+  }
+  if (j === null || typeof j !== 'object') throw new Error(`Docker GET ${path}: the reply is not a JSON object`);
+  // The ID is compared with the image we sent and used in request paths: a digest or nothing.
+  if (!isValidDigest(j.Id)) throw new Error(`Docker GET ${path}: the image ID ${shownValue(j.Id)} is not a digest`);
   const out: InspectedImage = {
-    Id: String(j.Id ?? ''),
+    Id: j.Id,
     RepoTags: Array.isArray(j.RepoTags) ? j.RepoTags.map(String) : [],
     RepoDigests: Array.isArray(j.RepoDigests) ? j.RepoDigests.map(String) : [],
   };
@@ -263,7 +303,7 @@ async function inspectWith(
   if (rootfs !== null && typeof rootfs === 'object') {
     out.RootFS = {
       Type: typeof rootfs.Type === 'string' ? rootfs.Type : '',
-      Layers: Array.isArray(rootfs.Layers) ? rootfs.Layers.filter((l): l is string => typeof l === 'string') : [],
+      Layers: Array.isArray(rootfs.Layers) ? rootfs.Layers.filter((l): l is string => isValidDigest(l)) : [],
     };
   }
   return out;
@@ -303,7 +343,7 @@ export async function removeImage(
     } catch (err) {
       throw wrapRequestError(endpoint, `DELETE ${path}`, err);
     }
-    const text = await res.body.text();
+    const text = await readCapped(res.body, res.headers, MAX_API_REPLY_BYTES, `Docker DELETE ${path}`);
     if (res.statusCode === 404) return false;
     if (res.statusCode !== 200) {
       throw new Error(`Docker DELETE ${path} failed: HTTP ${res.statusCode}: ${apiErrorMessage(text)}`);
@@ -379,7 +419,7 @@ async function imageStoreOf(client: Requester, api: string): Promise<ImageStore>
   if (compareVersions(api, CONTAINERD_STORE_MIN_API) < 0) return 'classic';
   try {
     const res = await client.request({ path: `/v${api}/info`, method: 'GET' });
-    const text = await res.body.text();
+    const text = await readCapped(res.body, res.headers, MAX_API_REPLY_BYTES, `Docker GET /v${api}/info`);
     if (res.statusCode !== 200) return 'unknown';
     const info = JSON.parse(text) as { DriverStatus?: unknown };
     if (!Array.isArray(info.DriverStatus)) return 'classic';
@@ -419,7 +459,7 @@ async function layersOnDaemon(
     const parsed = JSON.parse(text) as unknown;
     const list = (Array.isArray(parsed) ? parsed : []).flatMap((e: unknown) => {
       const o = e as { Id?: unknown; RepoTags?: unknown; Created?: unknown } | null;
-      if (o === null || typeof o !== 'object' || typeof o.Id !== 'string') return [];
+      if (o === null || typeof o !== 'object' || !isValidDigest(o.Id)) return [];
       const tags = Array.isArray(o.RepoTags) ? o.RepoTags.filter((t): t is string => typeof t === 'string') : [];
       return [{ id: o.Id, tags, created: typeof o.Created === 'number' ? o.Created : 0 }];
     });
@@ -467,9 +507,44 @@ async function tagImage(endpoint: DockerEndpoint, client: Requester, api: string
     const res = await client.request({ path: tagPath, method: 'POST' }).catch((err: unknown) => {
       throw wrapRequestError(endpoint, `POST ${tagPath}`, err);
     });
-    const text = await res.body.text().catch(() => '');
+    const text = await readCapped(res.body, res.headers, MAX_API_REPLY_BYTES, `Docker POST ${tagPath}`).catch(() => '');
     if (res.statusCode !== 201 && res.statusCode !== 200) throw new Error(`docker tag failed: HTTP ${res.statusCode}: ${apiErrorMessage(text)}`);
   }
+}
+
+/**
+ * Checks that every tag of `plan` names the image that was sent: its ID is one of `ids` (the
+ * config digest, which is the ID on the classic store, or the manifest digest, the ID on the
+ * containerd store). A daemon that answered 200 may still have put the tag elsewhere (another
+ * client racing us, or a daemon that lies): then fail naming each tag and where it points.
+ * Returns the ID the tags name.
+ */
+async function verifyTags(
+  endpoint: DockerEndpoint,
+  client: Requester,
+  api: string,
+  plan: DockerArchivePlan,
+  ids: ReadonlySet<string>,
+  daemonSaid: string[],
+): Promise<string> {
+  const wrong: string[] = [];
+  let elsewhere = false;
+  let found = '';
+  for (const tag of plan.repoTags) {
+    const info = await inspectWith(endpoint, client, api, tag);
+    if (info === undefined) {
+      wrong.push(`${tag} is not in the image store`);
+    } else if (!ids.has(info.Id)) {
+      wrong.push(`${tag} points to ${info.Id}`);
+      elsewhere = true;
+    } else {
+      found ||= info.Id;
+    }
+  }
+  if (wrong.length === 0) return found;
+  const said = oneLine(daemonSaid.join(' | ')).slice(0, 300) || 'nothing';
+  const sent = elsewhere ? ` instead of the image sent (${plan.imageId})` : '';
+  throw new Error(`docker load reported success but ${wrong.join('; ')}${sent} (daemon said: ${said})`);
 }
 
 /** A load error about a blob the trimmed archive left out (the daemon lost the layer since we asked). */
@@ -520,7 +595,7 @@ async function postArchive(
   }
 
   if (res.statusCode !== 200) {
-    const text = await res.body.text().catch(() => '');
+    const text = await readCapped(res.body, res.headers, MAX_API_REPLY_BYTES, `Docker POST ${path}`).catch(() => '');
     throw new Error(`docker load failed: HTTP ${res.statusCode}: ${apiErrorMessage(text)}`);
   }
 
@@ -538,13 +613,21 @@ async function postArchive(
       }
     }
   };
-  const parser = new JsonMessageParser();
+  const parser = new JsonMessageParser({ maxMessageChars: MAX_LOAD_MESSAGE_CHARS });
+  let received = 0;
   try {
-    for await (const chunk of res.body) handle(parser.push(chunk as Buffer));
+    for await (const chunk of res.body) {
+      received += (chunk as Buffer).length;
+      if (received > MAX_LOAD_OUTPUT_BYTES) {
+        throw new Error(`docker load failed: the daemon's output is larger than ${formatBytes(MAX_LOAD_OUTPUT_BYTES)}; stopped reading`);
+      }
+      handle(parser.push(chunk as Buffer));
+    }
     handle(parser.end());
   } catch (err) {
     res.body.destroy();
     if (err instanceof Error && err.message.startsWith('docker load failed')) throw err;
+    if (err instanceof Error && err.message.startsWith('a message from Docker is longer')) throw new Error(`docker load failed: ${err.message}`);
     if (archiveError !== undefined) throw archiveError;
     throw wrapRequestError(endpoint, `POST ${path} (reading response)`, err);
   }
@@ -597,6 +680,7 @@ export async function loadImage(
     const api = await negotiate(endpoint, client);
     const onlyTag = async (id: string): Promise<LoadImageResult> => {
       await tagImage(endpoint, client, api, id, full);
+      await verifyTags(endpoint, client, api, full, new Set([id]), []);
       log?.(`image ${id} already loaded: tagged ${full.repoTags.join(', ')} (0 bytes sent)`);
       return {
         loaded: [...full.repoTags],
@@ -662,18 +746,15 @@ export async function loadImage(
       lines = await postArchive(endpoint, client, api, full, sent, log);
     }
 
-    // Verify: every tag must now name the image we sent.
-    const loaded: string[] = [];
-    let imageId = lines.map((l) => /^Loaded image ID: (\S+)/.exec(l)?.[1]).find((x) => x !== undefined) ?? '';
-    for (const tag of full.repoTags) {
-      const info = await inspectWith(endpoint, client, api, tag);
-      if (info === undefined) {
-        throw new Error(`docker load reported success but ${tag} is not in the image store (daemon said: ${lines.join(' | ') || 'nothing'})`);
-      }
-      if (imageId === '') imageId = info.Id;
-      loaded.push(tag);
+    // Verify: every tag must now name the image we sent (by config digest on the classic
+    // store, by manifest digest on the containerd store), and so must an ID the daemon reports.
+    const ids = new Set([full.imageId, full.manifestDigest]);
+    const reported = lines.map((l) => /^Loaded image ID: (\S+)/.exec(l)?.[1]).filter((x) => x !== undefined);
+    for (const id of reported) {
+      if (!ids.has(id)) throw new Error(`docker load reported loading image ${shownValue(id)}, not the image sent (${full.imageId})`);
     }
-    if (imageId === '') imageId = full.imageId;
+    const imageId = (await verifyTags(endpoint, client, api, full, ids, lines)) || (reported[0] ?? full.imageId);
+    const loaded = [...full.repoTags];
     return {
       loaded,
       bytesSent: sent.bytes,

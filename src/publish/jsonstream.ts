@@ -22,7 +22,11 @@ export function jsonMessageError(msg: JsonMessage): string | undefined {
   return undefined;
 }
 
+/** Longest single message (or line of plain text) accepted by default: 1 MiB. */
+export const MAX_JSON_MESSAGE_CHARS = 1024 * 1024;
+
 export class JsonMessageParser {
+  readonly #maxMessage: number;
   #decoder = new TextDecoder('utf-8');
   #buf = '';
   #pos = 0;
@@ -33,6 +37,15 @@ export class JsonMessageParser {
   #start = -1;
   /** Start of a run of non-JSON text at top level (kept as a `stream` line), or -1. */
   #rawStart = -1;
+
+  /** `maxMessageChars`: a longer message or text line is an error (a daemon cannot make us buffer without end). */
+  constructor(options: { maxMessageChars?: number } = {}) {
+    this.#maxMessage = options.maxMessageChars ?? MAX_JSON_MESSAGE_CHARS;
+  }
+
+  #tooLong(): never {
+    throw new Error(`a message from Docker is longer than ${this.#maxMessage} characters; stopped reading`);
+  }
 
   /** Feeds a chunk; returns the messages it completed. */
   push(chunk: Uint8Array | string): JsonMessage[] {
@@ -67,6 +80,7 @@ export class JsonMessageParser {
       if (this.#depth === 0) {
         if (this.#rawStart >= 0) {
           if (c === 0x0a) {
+            if (i - this.#rawStart > this.#maxMessage) this.#tooLong();
             const text = s.slice(this.#rawStart, i).trim();
             if (text !== '') out.push({ stream: text });
             this.#rawStart = -1;
@@ -93,6 +107,7 @@ export class JsonMessageParser {
       else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
         this.#depth--;
         if (this.#depth === 0) {
+          if (i + 1 - this.#start > this.#maxMessage) this.#tooLong();
           out.push(toMessage(s.slice(this.#start, i + 1)));
           this.#start = -1;
         }
@@ -109,6 +124,8 @@ export class JsonMessageParser {
       i -= keep;
     }
     this.#pos = i;
+    // What is kept is one unfinished message or line.
+    if (this.#buf.length > this.#maxMessage) this.#tooLong();
     return out;
   }
 }
