@@ -400,3 +400,30 @@ describe('the real dockerd', () => {
     await removeImage(endpoint, b.manifestJson.config.digest, { force: true });
   });
 });
+
+describe('beyond the issue: the daemon cannot issue workflow commands through the log', () => {
+  it('lines that look like runner commands are shown behind a prefix, terminal escapes dropped', async () => {
+    const fake = await fakeEngine({
+      images: { 'hostile:1': inspectOf(configDigest, ['hostile:1']) },
+      load: (res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.write(JSON.stringify({ stream: '::stop-commands::pwned\n  ::add-mask::Loaded\n\u001b[2K##[error]fake failure\nLoaded image: hostile:1\n' }));
+        res.end(`\r\n${JSON.stringify({ status: '\u001b]0;title\u0007::set-output name=x::y' })}\r\n`);
+      },
+    });
+    try {
+      const lines: string[] = [];
+      await loadImage(fake.endpoint, inputFor(['hostile:1']), (l) => lines.push(l));
+      assert.deepEqual(lines, [
+        '(docker said) ::stop-commands::pwned',
+        '(docker said) ::add-mask::Loaded',
+        '(docker said) ##[error]fake failure',
+        'Loaded image: hostile:1',
+        '(docker said) ::set-output name=x::y',
+      ]);
+      for (const l of lines) assert.ok(!/[\u0000-\u001f\u007f-\u009f]/.test(l), JSON.stringify(l));
+    } finally {
+      await fake.close();
+    }
+  });
+});

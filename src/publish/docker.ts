@@ -175,6 +175,20 @@ async function readCapped(body: Dispatcher.ResponseData['body'], headers: Dispat
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * A line of the daemon's output made safe to log: control characters (terminal escapes) are
+ * dropped, and a line the Actions runner would take as a workflow command (`::add-mask::`,
+ * `::stop-commands::`, `##[error]`) is shown behind a prefix instead of being obeyed.
+ */
+export function daemonLogLine(text: string): string {
+  const clean = text
+    .replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '') // CSI: colours, cursor moves, erase line
+    .replace(/\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?/g, '') // OSC: window titles, links
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '')
+    .trim();
+  return clean.startsWith('::') || clean.startsWith('##[') ? `(docker said) ${clean}` : clean;
+}
+
 /** The `message` of a Docker API error body, else the body text. */
 function apiErrorMessage(body: string): string {
   try {
@@ -603,10 +617,10 @@ async function postArchive(
   const handle = (msgs: JsonMessage[]): void => {
     for (const msg of msgs) {
       const err = jsonMessageError(msg);
-      if (err !== undefined) throw new Error(`docker load failed: ${oneLine(err)}`);
+      if (err !== undefined) throw new Error(`docker load failed: ${oneLine(err).replace(/[\u0000-\u001f\u007f-\u009f]/g, '')}`);
       const text = typeof msg.stream === 'string' ? msg.stream : typeof msg.status === 'string' ? msg.status : '';
       for (const line of text.split('\n')) {
-        const t = line.trim();
+        const t = daemonLogLine(line);
         if (t === '') continue;
         lines.push(t);
         log?.(t);
