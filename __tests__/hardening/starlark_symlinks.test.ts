@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runCommand } from '../helpers/run.ts';
@@ -148,6 +149,17 @@ describe('Starlark files behind symlinks out of the workspace', { concurrency: 4
       assert.deepEqual(filesWithCanary(root), [], 'the canary is in no file written');
     });
   }
+
+  test('beyond the issue: a .bzl file that is a FIFO or a directory is refused instead of hanging the build', async () => {
+    for (const kind of ['fifo', 'dir'] as const) {
+      const root = workspace({ 'MODULE.bazel': '', 'app/BUILD.bazel': 'load("//lib:defs.bzl", "x")\n', 'lib/BUILD.bazel': '' }, {});
+      if (kind === 'fifo') execFileSync('mkfifo', [join(root, 'lib', 'defs.bzl')]);
+      else mkdirSync(join(root, 'lib', 'defs.bzl'));
+      const r = await runCommand(process.execPath, [cli, 'build', '-C', root, '//app:t']);
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.stderr.split('\n').find((l) => l.startsWith('oci-build: error: ')), 'oci-build: error: app/BUILD.bazel:1:6: load: lib/defs.bzl is not a regular file');
+    }
+  });
 
   test('symlinks that stay inside the workspace still work, and the image holds no canary', async () => {
     const root = workspace(
