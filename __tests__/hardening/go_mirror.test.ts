@@ -117,6 +117,38 @@ describe('a hostile Go download mirror', { timeout: 60_000 }, () => {
     rmSync(root, { recursive: true, force: true });
   });
 
+  it('beyond the issue: an endless release list is cut at 64 MiB', async () => {
+    let written = 0;
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const piece = Buffer.from(`${JSON.stringify(release('go1.1', 'go1.1.linux-amd64.tar.gz'))},`.repeat(512));
+      let closed = false;
+      res.on('close', () => (closed = true));
+      res.write('[');
+      const pump = (): void => {
+        while (!closed && written < 512 * 1024 * 1024) {
+          written += piece.length;
+          if (!res.write(piece)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+      req.resume();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/dl`;
+    try {
+      await assert.rejects(
+        setupGo({ version: 'stable', baseUrl, env: { PATH: '/nonexistent' }, arch: ARCH, platform: OS, log: () => {}, warn: () => {} }),
+        { message: `cannot fetch the Go release list ${baseUrl}/?mode=json&include=all: the answer is larger than 64 MiB` },
+      );
+      assert.ok(written < 128 * 1024 * 1024, `the mirror got to send ${written} bytes`);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   for (const c of HOSTILE) {
     it(`refuses ${c.name}, requests no archive and writes nothing`, async () => {
       const mirror = await hostileMirror(c.manifest);

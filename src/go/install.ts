@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as tc from '@actions/tool-cache';
-import { EnvHttpProxyAgent, fetch } from 'undici';
+import { EnvHttpProxyAgent, fetch, type Response } from 'undici';
 import type { GoVersionSpec } from './version.ts';
 import { goVersionFromFile, matchGoVersion, parseGoVersionSpec, satisfies, toGoVersion, toSemver } from './version.ts';
 
@@ -201,6 +201,23 @@ async function goOnPath(env: NodeJS.ProcessEnv): Promise<PathGo | undefined> {
 
 let dispatcher: EnvHttpProxyAgent | undefined;
 
+/** go.dev's full list (include=all) is a few MiB; a mirror sending more is refused. */
+const MAX_RELEASE_LIST_BYTES = 64 * 1024 * 1024;
+
+async function readCapped(res: Response, max: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  for await (const chunk of res.body ?? []) {
+    n += chunk.length;
+    if (n > max) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new Error(`the answer is larger than ${max / (1024 * 1024)} MiB`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 async function fetchReleases(url: string): Promise<GoRelease[]> {
   dispatcher ??= new EnvHttpProxyAgent();
   let body: unknown;
@@ -210,7 +227,7 @@ async function fetchReleases(url: string): Promise<GoRelease[]> {
       await res.body?.cancel();
       throw new Error(String(res.status));
     }
-    body = await res.json();
+    body = JSON.parse(await readCapped(res, MAX_RELEASE_LIST_BYTES));
   } catch (err) {
     throw new Error(`cannot fetch the Go release list ${url}: ${firstLine(err)}`);
   }
