@@ -153,6 +153,8 @@ function wrapRequestError(endpoint: DockerEndpoint, what: string, err: unknown):
 export const MAX_API_REPLY_BYTES = 32 * 1024 * 1024;
 export const MAX_LOAD_OUTPUT_BYTES = 16 * 1024 * 1024;
 export const MAX_LOAD_MESSAGE_CHARS = 1024 * 1024;
+/** Lines of the load's output kept for messages (all are logged). */
+const MAX_LOAD_LINES_KEPT = 200;
 
 /** A response body as text, refused (and the connection dropped) past `max` bytes. */
 async function readCapped(body: Dispatcher.ResponseData['body'], headers: Dispatcher.ResponseData['headers'], max: number, what: string): Promise<string> {
@@ -613,7 +615,10 @@ async function postArchive(
     throw new Error(`docker load failed: HTTP ${res.statusCode}: ${apiErrorMessage(text)}`);
   }
 
+  // Only the first lines are kept (for messages); an image ID the daemon reports is checked
+  // as it arrives, so a flood of lines costs no memory beyond the stream caps.
   const lines: string[] = [];
+  const sentIds = new Set([plan.imageId, plan.manifestDigest]);
   const handle = (msgs: JsonMessage[]): void => {
     for (const msg of msgs) {
       const err = jsonMessageError(msg);
@@ -622,7 +627,11 @@ async function postArchive(
       for (const line of text.split('\n')) {
         const t = daemonLogLine(line);
         if (t === '') continue;
-        lines.push(t);
+        const id = /^Loaded image ID: (\S+)/.exec(t)?.[1];
+        if (id !== undefined && !sentIds.has(id)) {
+          throw new Error(`docker load reported loading image ${shownValue(id)}, not the image sent (${plan.imageId})`);
+        }
+        if (lines.length < MAX_LOAD_LINES_KEPT) lines.push(t);
         log?.(t);
       }
     }
@@ -640,7 +649,7 @@ async function postArchive(
     handle(parser.end());
   } catch (err) {
     res.body.destroy();
-    if (err instanceof Error && err.message.startsWith('docker load failed')) throw err;
+    if (err instanceof Error && (err.message.startsWith('docker load failed') || err.message.startsWith('docker load reported'))) throw err;
     if (err instanceof Error && err.message.startsWith('a message from Docker is longer')) throw new Error(`docker load failed: ${err.message}`);
     if (archiveError !== undefined) throw archiveError;
     throw wrapRequestError(endpoint, `POST ${path} (reading response)`, err);
@@ -762,11 +771,9 @@ export async function loadImage(
 
     // Verify: every tag must now name the image we sent (by config digest on the classic
     // store, by manifest digest on the containerd store), and so must an ID the daemon reports.
+    // (postArchive has checked every "Loaded image ID" line against them.)
     const ids = new Set([full.imageId, full.manifestDigest]);
     const reported = lines.map((l) => /^Loaded image ID: (\S+)/.exec(l)?.[1]).filter((x) => x !== undefined);
-    for (const id of reported) {
-      if (!ids.has(id)) throw new Error(`docker load reported loading image ${shownValue(id)}, not the image sent (${full.imageId})`);
-    }
     const imageId = (await verifyTags(endpoint, client, api, full, ids, lines)) || (reported[0] ?? full.imageId);
     const loaded = [...full.repoTags];
     return {
