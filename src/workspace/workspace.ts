@@ -105,6 +105,8 @@ export class Workspace {
     const buildFile = this.#buildFileOf(pkg);
     if (!buildFile) throw new BuildError(`no such package '${pkg}': BUILD file not found in ${pkg === '' ? 'the workspace root' : pkg}${via}`);
     const displayFile = relative(this.root, buildFile).split(sep).join('/');
+    const p: Package = { name: pkg, buildFile, displayFile, targets: new Map() };
+    const outer = this.#scope;
     let source: string | undefined;
     try {
       source = readStarlarkFile(this.root, displayFile);
@@ -113,8 +115,6 @@ export class Workspace {
       throw err;
     }
     if (source === undefined) throw new BuildError(`no such package '${pkg}': BUILD file not found in ${pkg === '' ? 'the workspace root' : pkg}${via}`);
-    const p: Package = { name: pkg, buildFile, displayFile, targets: new Map() };
-    const outer = this.#scope;
     this.#scope = { pkg: p };
     try {
       execFile({
