@@ -2,7 +2,7 @@
 // the bytes still hash to the digest they are filed under.
 import { readFile } from 'node:fs/promises';
 import type { BlobStore } from './blobstore.ts';
-import { sha256 } from './digest.ts';
+import { digestAlgorithm, digestBytes } from './digest.ts';
 import type { Digest } from './types.ts';
 
 export async function readBlobBytes(store: BlobStore, digest: Digest, what: string): Promise<Buffer> {
@@ -14,7 +14,7 @@ export async function readBlobBytes(store: BlobStore, digest: Digest, what: stri
     if (e.code === 'ENOENT') throw new Error(`${what} ${digest} is not in the blob store (${store.root})`);
     throw new Error(`reading ${what} ${digest}: ${e.message}`);
   }
-  const actual = sha256(bytes);
+  const actual = digestBytes(bytes, digestAlgorithm(digest));
   if (actual !== digest) throw new Error(`${what} ${digest} in the blob store is corrupt: its content hashes to ${actual}`);
   return bytes;
 }

@@ -1,8 +1,10 @@
-import { text } from 'node:stream/consumers';
+import { checkConfig, checkIndex, checkManifest } from '../oci/descriptor.ts';
+import { MAX_CONFIG_BYTES, formatBytes } from '../registry/limits.ts';
+import type { RegistryClient } from '../registry/client.ts';
 import { formatPlatform, normalizePlatform } from '../oci/platform.ts';
 import { isIndexMediaType, indexMediaType, familyOf } from '../oci/mediatypes.ts';
 import { serializeIndex } from '../oci/json.ts';
-import { sha256 } from '../oci/digest.ts';
+import { digestAlgorithm, digestBytes, sha256 } from '../oci/digest.ts';
 import type { Descriptor, Digest, ImageConfig, ImageIndex, ImageManifest, Platform } from '../oci/types.ts';
 import type { RegistryPool } from '../registry/pool.ts';
 import { parseReference, validateTag } from '../registry/reference.ts';
@@ -22,6 +24,32 @@ export interface MergeResult {
   platforms: string[];
   reference: string;
   tagged: string[];
+}
+
+/** An image config, read with a size bound (its descriptor's, at most MAX_CONFIG_BYTES) and its digest checked. */
+async function readSmallConfig(client: RegistryClient, repo: string, d: Descriptor, where: string): Promise<ImageConfig> {
+  if (d.size > MAX_CONFIG_BYTES) throw new Error(`${where}: config ${d.digest} is ${d.size} bytes, more than the ${formatBytes(MAX_CONFIG_BYTES)} allowed for an image config`);
+  const { stream } = await client.openBlob(repo, d.digest);
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of stream) {
+    n += (c as Buffer).length;
+    if (n > d.size) {
+      stream.destroy();
+      throw new Error(`${where}: config ${d.digest} is larger than the ${d.size} bytes its descriptor gives`);
+    }
+    chunks.push(c as Buffer);
+  }
+  const bytes = Buffer.concat(chunks);
+  const actual = digestBytes(bytes, digestAlgorithm(d.digest));
+  if (actual !== d.digest) throw new Error(`${where}: config ${d.digest} has digest ${actual}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw new Error(`${where}: config ${d.digest} is not valid JSON: ${(err as Error).message}`);
+  }
+  return checkConfig(json, `${where}: config ${d.digest}`);
 }
 
 /**
@@ -49,14 +77,20 @@ export async function mergeIndex(pool: RegistryPool, req: MergeRequest, log: (m:
   const manifests: Descriptor[] = [];
   for (const r of refs) {
     const got = await client.getManifest(r.repository, r.digest as Digest);
-    const doc = JSON.parse(Buffer.from(got.bytes).toString('utf8')) as ImageManifest | ImageIndex;
+    const where = `merge: ${target.registry}/${r.repository}@${r.digest}`;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(Buffer.from(got.bytes).toString('utf8'));
+    } catch (err) {
+      throw new Error(`${where}: not valid JSON: ${(err as Error).message}`);
+    }
+    // Every digest in it is checked before it is used (it goes into the index we push).
     if (isIndexMediaType(got.mediaType)) {
-      manifests.push(...(doc as ImageIndex).manifests.filter((m) => m.platform));
+      manifests.push(...checkIndex(doc, where).manifests.filter((m) => m.platform));
       continue;
     }
-    const manifest = doc as ImageManifest;
-    const { stream } = await client.openBlob(r.repository, manifest.config.digest);
-    const config = JSON.parse(await text(stream)) as ImageConfig;
+    const manifest: ImageManifest = checkManifest(doc, where);
+    const config = await readSmallConfig(client, r.repository, manifest.config, where);
     const platform: Platform = { os: config.os, architecture: config.architecture };
     if (config.variant) platform.variant = config.variant;
     manifests.push({ mediaType: got.mediaType, digest: got.digest, size: got.bytes.length, platform: normalizePlatform(platform) });

@@ -4,6 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import type { BlobStore } from '../oci/blobstore.ts';
 import { isDigest } from '../oci/digest.ts';
+import { checkConfig, checkIndex, checkManifest } from '../oci/descriptor.ts';
+import { MAX_CONFIG_BYTES, formatBytes } from './limits.ts';
 import { isIndexMediaType, isManifestMediaType } from '../oci/mediatypes.ts';
 import type { Descriptor, Digest, ImageConfig, ImageIndex, ImageManifest, Platform } from '../oci/types.ts';
 import type { RegistryClient } from './client.ts';
@@ -43,7 +45,12 @@ function parse<T>(bytes: Uint8Array, what: string): T {
 async function cachedManifest(store: BlobStore, ref: string): Promise<{ mediaType: string; digest: Digest; bytes: Uint8Array } | undefined> {
   if (!isDigest(ref) || !(await store.has(ref))) return undefined;
   const bytes = await readFile(store.path(ref));
-  const mediaType = (JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown }).mediaType;
+  let mediaType: unknown;
+  try {
+    mediaType = (JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown }).mediaType;
+  } catch {
+    return undefined;
+  }
   if (typeof mediaType !== 'string') return undefined;
   return { mediaType, digest: ref, bytes };
 }
@@ -66,7 +73,7 @@ export async function resolveImage(
   opts: ResolveOptions,
 ): Promise<ResolvedImage> {
   const { store } = opts;
-  const name = `${client.registry}/${repo}${ref.startsWith('sha256:') ? '@' : ':'}${ref}`;
+  const name = `${client.registry}/${repo}${isDigest(ref) ? '@' : ':'}${ref}`;
   const want: Platform | undefined = platform === undefined ? undefined : toPlatform(platform);
 
   // A digest names immutable content: when the store has it, nothing needs fetching.
@@ -81,9 +88,9 @@ export async function resolveImage(
   let current = top;
   for (let depth = 0; isIndexMediaType(current.mediaType); depth++) {
     if (depth > 3) throw new Error(`${name}: indexes nested too deeply`);
-    const idx = parse<ImageIndex>(current.bytes, `index ${current.digest}`);
+    const idx = checkIndex(parse<unknown>(current.bytes, `${name}: index ${current.digest}`), depth === 0 ? name : `${name}: index ${current.digest}`);
     index ??= idx;
-    const candidates = (idx.manifests ?? []).filter((m) => isManifestMediaType(m.mediaType) || isIndexMediaType(m.mediaType));
+    const candidates = idx.manifests.filter((m) => isManifestMediaType(m.mediaType) || isIndexMediaType(m.mediaType));
     const available = candidates.map((m) => (m.platform ? formatPlatform(m.platform) : 'unknown')).join(', ');
     if (!want) throw new Error(`${name} is a multi-platform index (${available}); choose a platform`);
     const i = bestPlatformMatch(
@@ -107,10 +114,17 @@ export async function resolveImage(
   }
   if (!isManifestMediaType(current.mediaType)) throw new Error(`${name}: unsupported manifest media type "${current.mediaType}"`);
 
-  const manifest = parse<ImageManifest>(manifestBytes, `manifest ${manifestDescriptor.digest}`);
-  if (!manifest.config || !Array.isArray(manifest.layers)) throw new Error(`${name}: manifest ${manifestDescriptor.digest} lacks config or layers`);
+  const where = manifestDescriptor === root ? name : `${name}: manifest ${manifestDescriptor.digest}`;
+  const manifest: ImageManifest = checkManifest(parse<unknown>(manifestBytes, `${name}: manifest ${manifestDescriptor.digest}`), where);
+  if (manifest.config.size > MAX_CONFIG_BYTES) {
+    throw new Error(`${where}: config ${manifest.config.digest} is ${manifest.config.size} bytes, more than the ${formatBytes(MAX_CONFIG_BYTES)} allowed for an image config`);
+  }
   await client.getBlob(repo, manifest.config.digest, store, manifest.config.size);
-  const config = parse<ImageConfig>(await readStored(store, manifest.config), `config ${manifest.config.digest}`);
+  const config: ImageConfig = checkConfig(
+    parse<unknown>(await readStored(store, manifest.config), `${name}: config ${manifest.config.digest}`),
+    `${name}: config ${manifest.config.digest}`,
+    manifest.layers.length,
+  );
 
   if (want && index === undefined) {
     const have: Platform = { os: config.os, architecture: config.architecture };

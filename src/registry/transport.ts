@@ -15,6 +15,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isLoopbackHost, splitHostPort } from './reference.ts';
 import { TransportError, redactUrl } from './errors.ts';
+import { IDLE_TIMEOUT_MS } from './limits.ts';
 
 export interface RetryOptions {
   /** Total attempts per request, first included. Default 5. */
@@ -27,7 +28,10 @@ export interface RetryOptions {
   maxRetryAfterMs?: number;
   /** Deadline for one request, retries and body included. Default 30 min. */
   requestTimeoutMs?: number;
-  /** Longest wait for response headers, and between body chunks. Default 5 min. */
+  /**
+   * Longest wait for response headers, and between body chunks; past it the request fails as
+   * retryable. Default 60 s (IDLE_TIMEOUT_MS); tests set ~1 s.
+   */
   idleTimeoutMs?: number;
 }
 
@@ -39,7 +43,7 @@ export const DEFAULT_RETRY: ResolvedRetryOptions = {
   maxDelayMs: 8_000,
   maxRetryAfterMs: 30_000,
   requestTimeoutMs: 30 * 60_000,
-  idleTimeoutMs: 5 * 60_000,
+  idleTimeoutMs: IDLE_TIMEOUT_MS,
 };
 
 export const RETRYABLE_STATUS: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
@@ -233,6 +237,8 @@ export class Transport {
   readonly #log: (message: string) => void;
   readonly #userAgent: string;
   readonly #connections: number;
+  /** Host names (no port) this transport has spoken HTTPS to: credentials never go to them over HTTP. */
+  readonly #httpsHosts = new Set<string>();
   #closed = false;
 
   constructor(options: TransportOptions = {}) {
@@ -246,6 +252,11 @@ export class Transport {
 
   get retryOptions(): Readonly<ResolvedRetryOptions> {
     return this.#retry;
+  }
+
+  /** Whether this transport has spoken HTTPS to `hostname` (no port). */
+  hasSpokenHttps(hostname: string): boolean {
+    return this.#httpsHosts.has(hostname.toLowerCase());
   }
 
   /** Listed as insecure (exact `host:port`, or the host for any port). */
@@ -348,7 +359,7 @@ export class Transport {
           const why = req.signal?.aborted ? 'aborted' : `timed out after ${Number.isInteger(secs) ? secs : secs.toFixed(1)}s`;
           throw new TransportError(req.method, req.url, new Error(`request ${why}`), attempt);
         }
-        if (err instanceof RedirectError) throw err;
+        if (err instanceof RedirectError || err instanceof CredentialsRefusedError) throw err;
         if (!isRetryableError(err) || attempt >= max) throw new TransportError(req.method, req.url, err, attempt);
         const delay = retryDelay(attempt, o);
         this.#log(
@@ -403,6 +414,11 @@ export class Transport {
     signal: AbortSignal,
   ): Promise<HttpResponse> {
     const h = { ...headers };
+    if (url.protocol === 'http:' && h['authorization'] !== undefined && this.#httpsHosts.has(url.hostname.toLowerCase())) {
+      throw new CredentialsRefusedError(
+        `${method} ${redactUrl(url)}: refusing to send credentials over plain HTTP to ${url.hostname}, which was reached over HTTPS before`,
+      );
+    }
     let payload: Dispatcher.DispatchOptions['body'] = null;
     let stream: Readable | undefined;
     if (body !== undefined) {
@@ -429,6 +445,8 @@ export class Transport {
         headersTimeout: this.#retry.idleTimeoutMs,
         bodyTimeout: this.#retry.idleTimeoutMs,
       });
+      // Reached over HTTPS (a TLS handshake that failed does not count: insecure hosts fall back).
+      if (url.protocol === 'https:') this.#httpsHosts.add(url.hostname.toLowerCase());
       return wrapResponse(data, url);
     } catch (err) {
       stream?.destroy();
@@ -446,4 +464,9 @@ export class Transport {
 
 class RedirectError extends Error {
   override name = 'RedirectError';
+}
+
+/** A request that would have sent credentials where they must not go; never retried. */
+export class CredentialsRefusedError extends Error {
+  override name = 'CredentialsRefusedError';
 }

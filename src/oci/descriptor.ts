@@ -1,0 +1,65 @@
+// Checking documents that come from outside (a registry, a layout on disk, a cache) before any of
+// their descriptors is used: every digest through the one validator (digest.ts), sizes as
+// non-negative integers, media types as strings. Errors name where the document came from and the
+// field, on one line, e.g. `registry/repo@sha256:…: layers[0].digest "sha256:../x" is not a
+// valid digest (expected …)`.
+import { DIGEST_RULE, isDigest, quoteUntrusted } from './digest.ts';
+import type { Descriptor, ImageConfig, ImageIndex, ImageManifest } from './types.ts';
+
+function fail(where: string, field: string, what: string): never {
+  throw new Error(`${where}: ${field} ${what}`);
+}
+
+/** Checks one descriptor; `field` names it in errors (`config`, `layers[2]`, `manifests[0]`). */
+export function checkDescriptor(value: unknown, where: string, field: string): Descriptor {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(where, field, 'is not a descriptor object');
+  const d = value as Record<string, unknown>;
+  if (!isDigest(d.digest)) fail(where, `${field}.digest`, `${quoteUntrusted(d.digest)} is not a valid digest (${DIGEST_RULE})`);
+  if (typeof d.size !== 'number' || !Number.isSafeInteger(d.size) || d.size < 0) {
+    fail(where, `${field}.size`, `${quoteUntrusted(String(d.size))} is not a non-negative integer`);
+  }
+  if (typeof d.mediaType !== 'string') fail(where, `${field}.mediaType`, `is ${quoteUntrusted(d.mediaType)}`);
+  return value as Descriptor;
+}
+
+/** An image manifest's config, layers and subject checked; the document is returned as it is. */
+export function checkManifest(value: unknown, where: string): ImageManifest {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${where}: manifest is not a JSON object`);
+  const m = value as Record<string, unknown>;
+  if (m.config === undefined || !Array.isArray(m.layers)) throw new Error(`${where}: manifest lacks config or layers`);
+  checkDescriptor(m.config, where, 'config');
+  m.layers.forEach((l, i) => checkDescriptor(l, where, `layers[${i}]`));
+  if (m.subject !== undefined) checkDescriptor(m.subject, where, 'subject');
+  return value as ImageManifest;
+}
+
+/** An image index's entries (and subject) checked; the document is returned as it is. */
+export function checkIndex(value: unknown, where: string): ImageIndex {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${where}: index is not a JSON object`);
+  const i = value as Record<string, unknown>;
+  if (!Array.isArray(i.manifests)) throw new Error(`${where}: index has no manifests list`);
+  i.manifests.forEach((m, n) => checkDescriptor(m, where, `manifests[${n}]`));
+  if (i.subject !== undefined) checkDescriptor(i.subject, where, 'subject');
+  return value as ImageIndex;
+}
+
+/**
+ * An image config's platform and rootfs checked: os/architecture strings, every diff_id a valid
+ * digest and, given the manifest's layer count, exactly that many (an image whose manifest and
+ * config disagree would build an inconsistent image).
+ */
+export function checkConfig(value: unknown, where: string, layerCount?: number): ImageConfig {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${where}: image config is not a JSON object`);
+  const c = value as Record<string, unknown>;
+  if (typeof c.os !== 'string' || typeof c.architecture !== 'string') throw new Error(`${where}: image config has no os/architecture`);
+  const rootfs = c.rootfs as { diff_ids?: unknown } | undefined;
+  const diffIds = rootfs?.diff_ids;
+  if (typeof rootfs !== 'object' || rootfs === null || !Array.isArray(diffIds)) throw new Error(`${where}: image config has no rootfs.diff_ids list`);
+  diffIds.forEach((d, i) => {
+    if (!isDigest(d)) fail(where, `rootfs.diff_ids[${i}]`, `${quoteUntrusted(d)} is not a valid digest (${DIGEST_RULE})`);
+  });
+  if (layerCount !== undefined && diffIds.length !== layerCount) {
+    throw new Error(`${where}: the manifest has ${layerCount} layer(s) but its config lists ${diffIds.length} diff_id(s)`);
+  }
+  return value as ImageConfig;
+}
