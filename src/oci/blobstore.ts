@@ -182,11 +182,13 @@ export class BlobStore {
 
   /** Hard-links (or copies, across devices) a stored blob to `dest`. */
   async linkTo(digest: Digest, dest: string): Promise<void> {
+    // The digest is checked (by path) before anything at `dest` is removed.
+    const src = this.path(digest);
     await rm(dest, { force: true });
     try {
-      await link(this.path(digest), dest);
+      await link(src, dest);
     } catch {
-      await copyFile(this.path(digest), dest);
+      await copyFile(src, dest);
     }
   }
 }

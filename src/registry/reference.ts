@@ -145,8 +145,14 @@ export function refuseCredentials(input: string): void {
   const rest = trailingDigest ? input.slice(0, trailingDigest.index) : input;
   const at = rest.lastIndexOf('@');
   if (at === -1) return;
-  // `name@notadigest` stays a bad digest; userinfo is `user:password@...` or `...@host/path`.
-  if (!rest.slice(0, at).includes(':') && !rest.slice(at + 1).includes('/')) return;
+  const before = rest.slice(0, at);
+  const after = rest.slice(at + 1);
+  const beforeSlash = !before.includes('/');
+  // `name@notadigest` and `repo@sha256:../x` stay bad digests. Userinfo: an `@` before the
+  // first `/` after `user:password` or before a path, or any `@` followed by a host and path.
+  const userinfo =
+    (beforeSlash && (before.includes(':') || after.includes('/'))) || (after.includes('/') && !/^(sha\d*|md5|blake\d*)\b/i.test(after));
+  if (!userinfo) return;
   const shown = `***@${input.slice(at + 1)}`;
   throw new InvalidReferenceError(
     shown,
@@ -166,6 +172,8 @@ export function parseReferenceParts(input: string): ReferenceParts {
   if (typeof input !== 'string') fail('reference must be a string');
   refuseCredentials(input);
   if (input.length === 0) fail('empty reference');
+  // Control characters (NUL, escapes) never reach a message or a URL.
+  if (/[\u0000-\u001f\u007f]/.test(input)) fail('must not contain control characters');
   if (/\s/.test(input)) fail('must not contain whitespace');
 
   let rest = input;
