@@ -59,13 +59,21 @@ async function readSmallConfig(client: RegistryClient, repo: string, d: Descript
  */
 export async function mergeIndex(pool: RegistryPool, req: MergeRequest, log: (m: string) => void): Promise<MergeResult> {
   if (req.sources.length === 0) throw new Error('merge: no source images given');
+  const named = (input: string, text: string) => {
+    try {
+      return parseReference(text);
+    } catch (err) {
+      // The reference parser names the value (redacted when it holds credentials); this names the input.
+      throw new Error(`merge: input "${input}": ${(err as Error).message}`);
+    }
+  };
   const refs = req.sources.map((s) => {
-    const r = parseReference(s);
+    const r = named('merge', s);
     if (!r.digest) throw new Error(`merge: "${s}" must be pinned by digest (registry/repo@sha256:…)`);
     return r;
   });
   const first = refs[0] as (typeof refs)[number];
-  const target = req.repository ? parseReference(req.repository) : first;
+  const target = req.repository ? named('repository', req.repository) : first;
   if (target.tag !== undefined && req.repository) throw new Error(`merge: repository "${req.repository}" must not carry a tag`);
   for (const r of refs) {
     if (r.registry !== target.registry || r.repository !== target.repository) {
