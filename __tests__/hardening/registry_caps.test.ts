@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { BlobStore } from '../../src/oci/blobstore.ts';
 import { RegistryClient } from '../../src/registry/client.ts';
 import { resolveImage } from '../../src/registry/pull.ts';
+import { Transport, isRetryableError } from '../../src/registry/transport.ts';
+import { Readable } from 'node:stream';
 import { MAX_CONFIG_BYTES, MAX_TOKEN_RESPONSE_BYTES } from '../../src/registry/limits.ts';
 import { digestOf, endless, fakeImage, hostImage, serve, stall, startHostile, type HostileServer } from './hostile.ts';
 
@@ -193,6 +195,45 @@ describe('caps on what a registry sends', () => {
       assert.ok(plain.bytesSent < 64 << 20, `error body read: server sent ${plain.bytesSent}`);
     } finally {
       await other.close();
+    }
+  });
+
+  test('an upload that keeps moving outlasts the idle timeout; one the registry never answers fails after it', async () => {
+    const reg = await registry();
+    // Reads 128 KiB every 50 ms: about 3 s for 8 MiB, well past a 2 s idle timeout.
+    reg.routes.set('/slow', (req, res) => {
+      let n = 0;
+      req.on('data', (c: Buffer) => {
+        n += c.length;
+        req.pause();
+        setTimeout(() => req.resume(), 50);
+      });
+      req.on('end', () => void res.writeHead(201).end(String(n)));
+    });
+    reg.routes.set('/deaf', () => {
+      // Takes the bytes (kernel buffers), never answers.
+    });
+    const transport = new Transport({ retry: { attempts: 1, idleTimeoutMs: 2000, uploadResponseTimeoutMs: 20_000 } });
+    const impatient = new Transport({ retry: { attempts: 1, idleTimeoutMs: 2000, uploadResponseTimeoutMs: 1500 } });
+    const size = 8 << 20;
+    const body = () => Readable.from((function* () {
+      for (let i = 0; i < size / (128 << 10); i++) yield Buffer.alloc(128 << 10);
+    })());
+    try {
+      const started = Date.now();
+      const res = await transport.request({ method: 'PUT', url: `${reg.url}/slow`, body, contentLength: size, retry: false });
+      assert.equal(res.status, 201);
+      assert.equal(await res.text(), String(size));
+      assert.ok(Date.now() - started > 2000, 'the upload took longer than the idle timeout');
+
+      const small = 2 << 20;
+      await assert.rejects(
+        impatient.request({ method: 'PUT', url: `${reg.url}/deaf`, body: new Uint8Array(small), retry: false }),
+        (err: Error) => /OCI_IDLE_TIMEOUT: the registry sent no response after the upload for 1\.5s$/.test(err.message) && isRetryableError(err),
+      );
+    } finally {
+      await transport.close();
+      await impatient.close();
     }
   });
 

@@ -128,6 +128,7 @@ function describeStall(err: unknown, idleMs: number): string {
   for (let e: unknown = err; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
     const code = (e as { code?: unknown }).code;
     if (code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') return `the registry sent nothing for ${idleMs / 1000}s`;
+    if (code === 'OCI_IDLE_TIMEOUT') return (e as Error).message;
   }
   return (err as Error).message;
 }

@@ -11,7 +11,7 @@
 
 import type { Dispatcher, Pool } from 'undici';
 import { undici } from '../undici.ts';
-import type { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isLoopbackHost, splitHostPort } from './reference.ts';
 import { TransportError, redactUrl } from './errors.ts';
@@ -33,6 +33,12 @@ export interface RetryOptions {
    * retryable. Default 60 s (IDLE_TIMEOUT_MS); tests set ~1 s.
    */
   idleTimeoutMs?: number;
+  /**
+   * After an upload's last byte was handed to the connection, the longest wait for the response
+   * headers: megabytes may still sit in socket buffers, and a registry may take its time to
+   * verify a large blob. Default 5 min.
+   */
+  uploadResponseTimeoutMs?: number;
 }
 
 type ResolvedRetryOptions = Required<RetryOptions>;
@@ -44,6 +50,7 @@ export const DEFAULT_RETRY: ResolvedRetryOptions = {
   maxRetryAfterMs: 30_000,
   requestTimeoutMs: 30 * 60_000,
   idleTimeoutMs: IDLE_TIMEOUT_MS,
+  uploadResponseTimeoutMs: 5 * 60_000,
 };
 
 export const RETRYABLE_STATUS: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
@@ -65,6 +72,7 @@ const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_BODY_TIMEOUT',
   'UND_ERR_CLOSED',
   'ERR_STREAM_PREMATURE_CLOSE',
+  'OCI_IDLE_TIMEOUT',
 ]);
 
 /** A request body: bytes, or a factory opening a fresh stream for each attempt. */
@@ -431,9 +439,20 @@ export class Transport {
         const bytes = typeof body === 'string' ? Buffer.from(body) : body;
         payload = bytes;
         h['content-length'] = String(bytes.length);
+        // A large upload is streamed in slices so that its progress is seen (below).
+        if (bytes.length > UPLOAD_WATCH_BYTES) stream = Readable.from(slices(bytes));
       }
     } else if (method === 'PUT' || method === 'POST' || method === 'PATCH') {
       h['content-length'] = '0';
+    }
+    // undici's headersTimeout runs while the body uploads: a large blob on a slow link would time
+    // out though bytes flow. For uploads the idle timeout is ours instead: no byte taken by the
+    // connection for idleTimeoutMs, or no response headers uploadResponseTimeoutMs after the last one.
+    let watchdog: UploadWatchdog | undefined;
+    if (stream) {
+      watchdog = new UploadWatchdog(this.#retry.idleTimeoutMs, this.#retry.uploadResponseTimeoutMs);
+      payload = watchdog.watch(stream);
+      signal = AbortSignal.any([signal, watchdog.signal]);
     }
     try {
       const data = await (await this.#pool(url)).request({
@@ -442,15 +461,17 @@ export class Transport {
         headers: h,
         body: payload,
         signal,
-        headersTimeout: this.#retry.idleTimeoutMs,
+        headersTimeout: watchdog ? 0 : this.#retry.idleTimeoutMs,
         bodyTimeout: this.#retry.idleTimeoutMs,
       });
+      watchdog?.stop();
       // Reached over HTTPS (a TLS handshake that failed does not count: insecure hosts fall back).
       if (url.protocol === 'https:') this.#httpsHosts.add(url.hostname.toLowerCase());
       return wrapResponse(data, url);
     } catch (err) {
+      watchdog?.stop();
       stream?.destroy();
-      throw err;
+      throw watchdog?.signal.aborted ? watchdog.signal.reason : err;
     }
   }
 
@@ -459,6 +480,62 @@ export class Transport {
     const pools = [...this.#pools.values()];
     this.#pools.clear();
     await Promise.all(pools.map((p) => p.close().catch(() => p.destroy())));
+  }
+}
+
+/** Bodies larger than this are watched for progress while they upload. */
+const UPLOAD_WATCH_BYTES = 1 << 20;
+
+function* slices(bytes: Uint8Array): Generator<Uint8Array> {
+  for (let i = 0; i < bytes.length; i += 64 * 1024) yield bytes.subarray(i, i + 64 * 1024);
+}
+
+/** An idle timeout (ours): retryable, like undici's own timeouts. */
+export class IdleTimeoutError extends Error {
+  override name = 'IdleTimeoutError';
+  readonly code = 'OCI_IDLE_TIMEOUT';
+}
+
+/**
+ * Aborts an upload when the connection takes no byte of it for `idleMs`, or when no response
+ * headers come within `responseMs` after the last byte was handed to the connection.
+ */
+class UploadWatchdog {
+  readonly #ac = new AbortController();
+  readonly #idleMs: number;
+  readonly #responseMs: number;
+  #timer: NodeJS.Timeout | undefined;
+  constructor(idleMs: number, responseMs: number) {
+    this.#idleMs = idleMs;
+    this.#responseMs = responseMs;
+  }
+  get signal(): AbortSignal {
+    return this.#ac.signal;
+  }
+  #arm(what: string, ms = this.#idleMs): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#ac.abort(new IdleTimeoutError(`${what} for ${ms / 1000}s`)), ms);
+  }
+  watch(source: Readable): Readable {
+    this.#arm('the registry took no upload bytes');
+    const arm = (what: string, ms?: number) => this.#arm(what, ms);
+    const responseMs = this.#responseMs;
+    const out = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        arm('the registry took no upload bytes');
+        cb(null, chunk);
+      },
+      flush(cb) {
+        arm('the registry sent no response after the upload', responseMs);
+        cb();
+      },
+    });
+    source.on('error', (e) => out.destroy(e));
+    out.on('close', () => source.destroy());
+    return source.pipe(out);
+  }
+  stop(): void {
+    clearTimeout(this.#timer);
   }
 }
 
