@@ -181,6 +181,20 @@ describe(`digest fuzz (seed ${SEED}, ${CASES.length} strings)`, () => {
     }
   });
 
+  test('descriptor sizes and media types from outside are checked with the digest', () => {
+    const good = { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: `sha256:${HEX64}`, size: 0 };
+    checkDescriptor(good, 'w', 'layers[0]');
+    for (const size of [-1, 1.5, 2 ** 53, Number.NaN, Infinity, '10', null, undefined, [1], {}]) {
+      assert.throws(() => checkDescriptor({ ...good, size }, 'w', 'layers[0]'), /^Error: w: layers\[0\]\.size .* is not a non-negative integer$/, String(size));
+    }
+    for (const mediaType of [undefined, 1, null, ['x']]) {
+      assert.throws(() => checkDescriptor({ ...good, mediaType }, 'w', 'config'), /^Error: w: config\.mediaType is /);
+    }
+    for (const notObject of [null, 'sha256:x', 1, [good]]) {
+      assert.throws(() => checkDescriptor(notObject, 'w', 'manifests[3]'), /^Error: w: manifests\[3\] is not a descriptor object$/);
+    }
+  });
+
   test('oci.pull digest attribute, merge inputs and the referrers fallback tag', async () => {
     const pool = {
       client() {

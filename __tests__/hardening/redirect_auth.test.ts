@@ -12,6 +12,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { BlobStore } from '../../src/oci/blobstore.ts';
 import { RegistryClient } from '../../src/registry/client.ts';
 import { Transport } from '../../src/registry/transport.ts';
@@ -133,6 +134,49 @@ describe('credentials stay with the registry they were configured for', () => {
       assert.equal(got.digest, BLOB_DIGEST);
       assert.equal(c.requests.length, 1);
       assert.equal(c.requests[0]?.authorization, BASIC, 'the registry\'s own realm gets the registry\'s credentials');
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('what a challenge or an upload location may name', () => {
+  for (const [what, realm, message] of [
+    ['a file: realm', 'file:///etc/passwd', /realm with scheme file:; only http\(s\) token services are used/],
+    ['a realm with credentials in it', 'http://user:pw@127.0.0.1:9/token', /realm with credentials in its URL \(http:\/\/127\.0\.0\.1:9\/token\)/],
+    ['a realm that is no URL', 'not a url', /realm that is not a URL \("not a url"\)/],
+  ] as const) {
+    test(`${what} is refused; nothing is sent`, async () => {
+      const a = await server();
+      a.routes.set('/v2/app/manifests/v1', (_q, res) => void res.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="s"` }).end());
+      const client = new RegistryClient(a.host, { credentials: creds, retry: { attempts: 1 } });
+      try {
+        await assert.rejects(client.getManifest('app', 'v1'), (err: Error) => message.test(err.message) && !err.message.includes(PASSWORD));
+        assert.equal(client.auth.tokenRequests, 0);
+      } finally {
+        await client.close();
+      }
+    });
+  }
+
+  test('an upload location on another host gets the blob but no credentials; its 401 fails naming it', async () => {
+    const [a, b] = [await server(), await server()];
+    a.routes.set('/v2/', (req, res) => {
+      if (req.headers.authorization !== BASIC) return void res.writeHead(401, { 'www-authenticate': 'Basic realm="A"' }).end();
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+    a.routes.set('/v2/app/blobs/uploads/', (req, res) => {
+      if (req.headers.authorization !== BASIC) return void res.writeHead(401, { 'www-authenticate': 'Basic realm="A"' }).end();
+      res.writeHead(202, { location: `${b.url}/upload/session-1?state=x` }).end();
+    });
+    a.routes.set(`/v2/app/blobs/${BLOB_DIGEST}`, (_q, res) => void res.writeHead(404).end());
+    b.routes.set('/upload/session-1', (_q, res) => void res.writeHead(401, { 'www-authenticate': `Basic realm="B"` }).end());
+    const client = new RegistryClient(a.host, { credentials: creds, retry: { attempts: 1 } });
+    try {
+      await client.ping();
+      await assert.rejects(client.uploadBlob('app', BLOB_DIGEST, BLOB.length, () => Readable.from([BLOB])), (err: Error) => err.message.includes(`${b.host} answered 401`));
+      assert.ok(b.requests.length > 0);
+      assert.deepEqual(leaked(b.requests), [], 'B saw no credentials');
     } finally {
       await client.close();
     }
