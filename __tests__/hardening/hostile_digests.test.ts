@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { runCommand } from '../helpers/run.ts';
 import { makeWorkspace, type CaseResult } from './run_case.ts';
 import { LOADS } from './corpus.ts';
-import { digestOf, fakeImage, hostImage, hostIndex, OCI_MANIFEST, startHostile, type HostileServer } from './hostile.ts';
+import { createHash } from 'node:crypto';
+import { digestOf, fakeImage, hostImage, hostIndex, OCI_MANIFEST, serve, startHostile, type HostileServer } from './hostile.ts';
 
 const cli = join(import.meta.dirname, '..', '..', 'src', 'cli.ts');
 const CANARY_TEXT = 'canary: this file lives outside the output directory';
@@ -116,6 +117,27 @@ describe('a base image naming path-like digests', { concurrency: 2 }, () => {
     const d = hostImage(server, 'evil-diffid', img);
     const r = await buildOn('evil-diffid', d);
     assertRefused(r, `${server.host}/evil-diffid@${d}`, `rootfs.diff_ids[0] "sha256:../../`, c);
+  });
+
+  test('a base whose layer is named by sha512 builds; the layer is verified with sha512 and kept under blobs/sha512', async () => {
+    const img = fakeImage();
+    const d512 = `sha512:${createHash('sha512').update(img.layer).digest('hex')}`;
+    (img.manifest.layers as Array<{ digest: string }>)[0]!.digest = d512;
+    const d = hostImage(server, 'five12', img);
+    server.routes.set(`/v2/five12/blobs/${d512}`, serve(img.layer));
+    const r = await buildOn('five12', d);
+    assert.equal(r.code, 0, r.stderr);
+    const layout = join(r.root, '.oci-build', 'bin', 'host', 'app', 'img');
+    assert.deepEqual(readFileSync(join(layout, 'blobs', 'sha512', d512.slice(7))), img.layer);
+    // The same digest with other bytes behind it is refused.
+    const lying = fakeImage();
+    (lying.manifest.layers as Array<{ digest: string }>)[0]!.digest = d512;
+    lying.layer = Buffer.alloc(1024, 1);
+    const d2 = hostImage(server, 'five12-lie', lying);
+    server.routes.set(`/v2/five12-lie/blobs/${d512}`, serve(lying.layer));
+    const r2 = await buildOn('five12-lie', d2);
+    assert.equal(r2.code, 1);
+    assert.match(r2.message, new RegExp(`content mismatch: expected ${d512} \\(1024 bytes\\), got sha512:`));
   });
 
   test('the same base with honest digests builds (the refusals above are about the digests)', async () => {
