@@ -1,0 +1,40 @@
+// A pulled document may carry "__proto__" keys. Copying it into canonical form must keep such a
+// key as a plain key (the bytes of the base survive) and never let it become the copy's
+// prototype: its fields must not surface as known ones (Env, User, …) in the image we build, and
+// nothing global is polluted.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { canonicalConfig, serializeConfig, canonicalManifest } from '../../src/oci/json.ts';
+import { buildImage } from '../../src/oci/image.ts';
+import { BlobStore } from '../../src/oci/blobstore.ts';
+import type { ImageConfig, ImageManifest } from '../../src/oci/types.ts';
+
+const CONFIG_TEXT =
+  '{"architecture":"amd64","os":"linux","config":{"__proto__":{"Env":["INJECTED=1"],"User":"0"}},"rootfs":{"type":"layers","diff_ids":[]},"__proto__":{"polluted":true}}';
+
+test('"__proto__" keys in a pulled config stay plain keys', async () => {
+  const parsed = JSON.parse(CONFIG_TEXT) as ImageConfig;
+  const out = canonicalConfig(parsed);
+  assert.equal(serializeConfig(out), CONFIG_TEXT, 'the document survives byte for byte');
+  assert.equal((out.config as Record<string, unknown>).Env, undefined);
+  assert.equal((out as unknown as Record<string, unknown>).polluted, undefined);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  const m = canonicalManifest(JSON.parse('{"schemaVersion":2,"config":{"mediaType":"x","digest":"sha256:' + 'a'.repeat(64) + '","size":1,"__proto__":{"urls":["http://evil"]}},"layers":[]}') as ImageManifest);
+  assert.equal((m.config as unknown as Record<string, unknown>).urls, undefined);
+
+  const dir = mkdtempSync(join(tmpdir(), 'hostile-json-'));
+  try {
+    const built = await buildImage(new BlobStore(dir), {
+      base: { manifest: { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'b'.repeat(64)}`, size: 1 }, layers: [] }, config: parsed },
+      env: { A: 'b' },
+      layers: [],
+    });
+    assert.deepEqual(built.configJson.config?.Env, ['A=b'], 'no Env came out of "__proto__"');
+    assert.equal(built.configJson.config?.User, undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
