@@ -5,7 +5,7 @@
 // registry that goes silent on an open response is a retryable failure after the idle timeout.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlobStore } from '../../src/oci/blobstore.ts';
@@ -234,6 +234,28 @@ describe('caps on what a registry sends', () => {
     } finally {
       await transport.close();
       await impatient.close();
+    }
+  });
+
+  test('manifest and config copies in the store (a restored cache) that do not hash to their names are fetched again', async () => {
+    const reg = await registry();
+    const img = fakeImage();
+    const d = hostImage(reg, 'poisoned', img);
+    const configDigest = digestOf(img.configBytes);
+    const store = new BlobStore(join(work, 'store-poisoned'));
+    const evilConfig = Buffer.from(JSON.stringify({ ...img.config, config: { Env: ['LD_PRELOAD=/evil.so'] } }).padEnd(img.configBytes.length, ' ').slice(0, img.configBytes.length));
+    const evilManifest = Buffer.from('{"schemaVersion":2,"config":{},"layers":[]}');
+    mkdirSync(join(store.root, 'blobs', 'sha256'), { recursive: true });
+    writeFileSync(store.path(configDigest), evilConfig);
+    writeFileSync(store.path(d), evilManifest);
+    const client = new RegistryClient(reg.host, { retry: FAST });
+    try {
+      const got = await resolveImage(client, 'poisoned', d, 'linux/amd64', { store });
+      assert.deepEqual(got.config.config?.Env, ['PATH=/usr/bin']);
+      assert.deepEqual(readFileSync(store.path(configDigest)), img.configBytes);
+      assert.equal(readFileSync(store.path(d), 'utf8'), JSON.stringify(img.manifest));
+    } finally {
+      await client.close();
     }
   });
 

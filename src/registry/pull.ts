@@ -1,9 +1,10 @@
 // Resolving a reference to one platform's image: manifest (through an index when there is
 // one) and config, stored in the blob store. Layers are only downloaded when asked.
 
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import type { BlobStore } from '../oci/blobstore.ts';
-import { isDigest } from '../oci/digest.ts';
+import { digestAlgorithm, digestBytes, isDigest } from '../oci/digest.ts';
+import { readBlobBytes } from '../oci/blobjson.ts';
 import { checkConfig, checkIndex, checkManifest } from '../oci/descriptor.ts';
 import { MAX_CONFIG_BYTES, formatBytes } from './limits.ts';
 import { isIndexMediaType, isManifestMediaType } from '../oci/mediatypes.ts';
@@ -45,6 +46,11 @@ function parse<T>(bytes: Uint8Array, what: string): T {
 async function cachedManifest(store: BlobStore, ref: string): Promise<{ mediaType: string; digest: Digest; bytes: Uint8Array } | undefined> {
   if (!isDigest(ref) || !(await store.has(ref))) return undefined;
   const bytes = await readFile(store.path(ref));
+  // The store may come from a cache: a copy that does not hash to its name is fetched again.
+  if (digestBytes(bytes, digestAlgorithm(ref)) !== ref) {
+    await rm(store.path(ref), { force: true });
+    return undefined;
+  }
   let mediaType: unknown;
   try {
     mediaType = (JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown }).mediaType;
@@ -100,9 +106,11 @@ export async function resolveImage(
     if (i === -1) throw new Error(`${name} has no image for platform ${formatPlatform(want)} (it has: ${available || 'none'})`);
     const chosen = candidates[i]!;
     const have = await store.has(chosen.digest);
-    if (have && have.size === chosen.size) {
-      current = { mediaType: chosen.mediaType, digest: chosen.digest, bytes: await readStored(store, chosen) };
+    const stored = have && have.size === chosen.size ? await readStored(store, chosen) : undefined;
+    if (stored && digestBytes(stored, digestAlgorithm(chosen.digest)) === chosen.digest) {
+      current = { mediaType: chosen.mediaType, digest: chosen.digest, bytes: stored };
     } else {
+      if (have) await rm(store.path(chosen.digest), { force: true });
       current = await client.getManifest(repo, chosen.digest);
       if (current.bytes.length !== chosen.size) {
         throw new Error(`${name}: manifest ${chosen.digest} is ${current.bytes.length} bytes, the index says ${chosen.size}`);
@@ -120,8 +128,17 @@ export async function resolveImage(
     throw new Error(`${where}: config ${manifest.config.digest} is ${manifest.config.size} bytes, more than the ${formatBytes(MAX_CONFIG_BYTES)} allowed for an image config`);
   }
   await client.getBlob(repo, manifest.config.digest, store, manifest.config.size);
+  let configBytes: Buffer;
+  try {
+    configBytes = await readBlobBytes(store, manifest.config.digest, `${name}: config`);
+  } catch {
+    // A stored copy (from a cache) that does not hash to its name: fetch it again.
+    await rm(store.path(manifest.config.digest), { force: true });
+    await client.getBlob(repo, manifest.config.digest, store, manifest.config.size);
+    configBytes = await readBlobBytes(store, manifest.config.digest, `${name}: config`);
+  }
   const config: ImageConfig = checkConfig(
-    parse<unknown>(await readStored(store, manifest.config), `${name}: config ${manifest.config.digest}`),
+    parse<unknown>(configBytes, `${name}: config ${manifest.config.digest}`),
     `${name}: config ${manifest.config.digest}`,
     manifest.layers.length,
   );
