@@ -159,6 +159,17 @@ describe('what a challenge or an upload location may name', () => {
     });
   }
 
+  test('an upload location with a scheme other than http(s) is refused', async () => {
+    const a = await server();
+    a.routes.set('/v2/app/blobs/uploads/', (_q, res) => void res.writeHead(202, { location: 'file:///etc/passwd' }).end());
+    const client = new RegistryClient(a.host, { retry: { attempts: 1 } });
+    try {
+      await assert.rejects(client.startUpload('app'), { message: `/v2/app/blobs/uploads/: registry ${a.host} sent an upload Location with scheme file:` });
+    } finally {
+      await client.close();
+    }
+  });
+
   test('an upload location on another host gets the blob but no credentials; its 401 fails naming it', async () => {
     const [a, b] = [await server(), await server()];
     a.routes.set('/v2/', (req, res) => {

@@ -388,7 +388,16 @@ export class RegistryClient {
   #location(res: HttpResponse): string {
     const loc = res.header('location');
     if (!loc) throw new Error(`${res.url.pathname}: registry ${this.registry} sent no upload Location`);
-    return new URL(loc, res.url).toString();
+    let url: URL;
+    try {
+      url = new URL(loc, res.url);
+    } catch {
+      throw new Error(`${res.url.pathname}: registry ${this.registry} sent an upload Location that is not a URL (${JSON.stringify(loc.slice(0, 100))})`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new Error(`${res.url.pathname}: registry ${this.registry} sent an upload Location with scheme ${url.protocol}`);
+    }
+    return url.toString();
   }
 
   /**
