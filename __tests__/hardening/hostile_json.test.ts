@@ -1,3 +1,4 @@
+// Hostile JSON documents beyond their digests.
 // A pulled document may carry "__proto__" keys. Copying it into canonical form must keep such a
 // key as a plain key (the bytes of the base survive) and never let it become the copy's
 // prototype: its fields must not surface as known ones (Env, User, …) in the image we build, and
@@ -11,6 +12,9 @@ import { canonicalConfig, serializeConfig, canonicalManifest } from '../../src/o
 import { buildImage } from '../../src/oci/image.ts';
 import { BlobStore } from '../../src/oci/blobstore.ts';
 import type { ImageConfig, ImageManifest } from '../../src/oci/types.ts';
+import { RegistryClient } from '../../src/registry/client.ts';
+import { resolveImage } from '../../src/registry/pull.ts';
+import { digestOf, fakeImage, hostImage, hostIndex, OCI_MANIFEST, startHostile } from './hostile.ts';
 
 const CONFIG_TEXT =
   '{"architecture":"amd64","os":"linux","config":{"__proto__":{"Env":["INJECTED=1"],"User":"0"}},"rootfs":{"type":"layers","diff_ids":[]},"__proto__":{"polluted":true}}';
@@ -35,6 +39,38 @@ test('"__proto__" keys in a pulled config stay plain keys', async () => {
     assert.deepEqual(built.configJson.config?.Env, ['A=b'], 'no Env came out of "__proto__"');
     assert.equal(built.configJson.config?.User, undefined);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Platform words from a registry reach log lines ("@base: … (linux/amd64)") and messages: a
+// newline there could start a forged workflow command (`::set-output`, `::add-mask::`).
+test('platform words with control characters are refused where they enter', async () => {
+  const server = await startHostile();
+  const dir = mkdtempSync(join(tmpdir(), 'hostile-platform-'));
+  const client = new RegistryClient(server.host, { retry: { attempts: 1 } });
+  try {
+    const evil = 'amd64\n::error::forged';
+    const img = fakeImage();
+    img.config.architecture = evil;
+    img.configBytes = Buffer.from(JSON.stringify(img.config));
+    (img.manifest.config as { digest: string; size: number }).digest = digestOf(img.configBytes);
+    (img.manifest.config as { digest: string; size: number }).size = img.configBytes.length;
+    const d = hostImage(server, 'cfg', img);
+    await assert.rejects(resolveImage(client, 'cfg', d, undefined, { store: new BlobStore(join(dir, 's1')) }), (err: Error) => {
+      assert.ok(!err.message.includes('\n'), err.message);
+      assert.match(err.message, /architecture "amd64\\n::error::forged" is not a platform word/);
+      return true;
+    });
+    const idx = hostIndex(server, 'idx', [{ mediaType: OCI_MANIFEST, digest: d, size: 10, platform: { os: 'linux', architecture: evil } }]);
+    await assert.rejects(resolveImage(client, 'idx', idx, 'linux/amd64', { store: new BlobStore(join(dir, 's2')) }), (err: Error) => {
+      assert.ok(!err.message.includes('\n'), err.message);
+      assert.match(err.message, /manifests\[0\]\.platform\.architecture "amd64\\n::error::forged" is not a platform word/);
+      return true;
+    });
+  } finally {
+    await client.close();
+    await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });

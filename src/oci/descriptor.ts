@@ -10,6 +10,27 @@ function fail(where: string, field: string, what: string): never {
   throw new Error(`${where}: ${field} ${what}`);
 }
 
+/**
+ * Platform words (os, architecture, variant, os.version, os.features): letters, digits, `.`, `_`,
+ * `-`. They reach log lines and messages; a newline there could forge a workflow command.
+ */
+const PLATFORM_WORD = /^[A-Za-z0-9._-]{1,128}$/;
+
+function checkPlatformFields(p: Record<string, unknown>, where: string, field: string, required: boolean): void {
+  for (const k of ['os', 'architecture', 'variant', 'os.version'] as const) {
+    const v = p[k];
+    if (v === undefined && (!required || k === 'variant' || k === 'os.version')) continue;
+    if (typeof v !== 'string' || !PLATFORM_WORD.test(v)) fail(where, `${field}${k}`, `${quoteUntrusted(v)} is not a platform word (letters, digits, ".", "_", "-")`);
+  }
+  const features = p['os.features'];
+  if (features !== undefined) {
+    if (!Array.isArray(features)) fail(where, `${field}os.features`, 'is not a list');
+    features.forEach((f, i) => {
+      if (typeof f !== 'string' || !PLATFORM_WORD.test(f)) fail(where, `${field}os.features[${i}]`, `${quoteUntrusted(f)} is not a platform word`);
+    });
+  }
+}
+
 /** Checks one descriptor; `field` names it in errors (`config`, `layers[2]`, `manifests[0]`). */
 export function checkDescriptor(value: unknown, where: string, field: string): Descriptor {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(where, field, 'is not a descriptor object');
@@ -18,7 +39,11 @@ export function checkDescriptor(value: unknown, where: string, field: string): D
   if (typeof d.size !== 'number' || !Number.isSafeInteger(d.size) || d.size < 0) {
     fail(where, `${field}.size`, `${quoteUntrusted(String(d.size))} is not a non-negative integer`);
   }
-  if (typeof d.mediaType !== 'string') fail(where, `${field}.mediaType`, `is ${quoteUntrusted(d.mediaType)}`);
+  if (typeof d.mediaType !== 'string' || /[\u0000-\u001f\u007f]/.test(d.mediaType)) fail(where, `${field}.mediaType`, `is ${quoteUntrusted(d.mediaType)}`);
+  if (d.platform !== undefined) {
+    if (typeof d.platform !== 'object' || d.platform === null || Array.isArray(d.platform)) fail(where, `${field}.platform`, 'is not an object');
+    checkPlatformFields(d.platform as Record<string, unknown>, where, `${field}.platform.`, true);
+  }
   return value as Descriptor;
 }
 
@@ -52,6 +77,7 @@ export function checkConfig(value: unknown, where: string, layerCount?: number):
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${where}: image config is not a JSON object`);
   const c = value as Record<string, unknown>;
   if (typeof c.os !== 'string' || typeof c.architecture !== 'string') throw new Error(`${where}: image config has no os/architecture`);
+  checkPlatformFields(c, where, '', true);
   const rootfs = c.rootfs as { diff_ids?: unknown } | undefined;
   const diffIds = rootfs?.diff_ids;
   if (typeof rootfs !== 'object' || rootfs === null || !Array.isArray(diffIds)) throw new Error(`${where}: image config has no rootfs.diff_ids list`);

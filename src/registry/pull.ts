@@ -3,7 +3,7 @@
 
 import { readFile, rm } from 'node:fs/promises';
 import type { BlobStore } from '../oci/blobstore.ts';
-import { digestAlgorithm, digestBytes, isDigest } from '../oci/digest.ts';
+import { digestAlgorithm, digestBytes, isDigest, quoteUntrusted } from '../oci/digest.ts';
 import { readBlobBytes } from '../oci/blobjson.ts';
 import { checkConfig, checkIndex, checkManifest } from '../oci/descriptor.ts';
 import { MAX_CONFIG_BYTES, formatBytes } from './limits.ts';
@@ -120,7 +120,7 @@ export async function resolveImage(
     manifestDescriptor = chosen;
     manifestBytes = current.bytes;
   }
-  if (!isManifestMediaType(current.mediaType)) throw new Error(`${name}: unsupported manifest media type "${current.mediaType}"`);
+  if (!isManifestMediaType(current.mediaType)) throw new Error(`${name}: unsupported manifest media type ${quoteUntrusted(current.mediaType)}`);
 
   const where = manifestDescriptor === root ? name : `${name}: manifest ${manifestDescriptor.digest}`;
   const manifest: ImageManifest = checkManifest(parse<unknown>(manifestBytes, `${name}: manifest ${manifestDescriptor.digest}`), where);
