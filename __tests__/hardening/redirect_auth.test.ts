@@ -81,7 +81,7 @@ describe('credentials stay with the registry they were configured for', () => {
       await assert.rejects(client.getBlob('app', BLOB_DIGEST, store, BLOB.length), (err: Error) => {
         assert.ok(!err.message.includes('\n'), err.message);
         assert.ok(err.message.includes(b.host), `names B (${b.host}): ${err.message}`);
-        assert.match(err.message, /answered 401; it is not 127\.0\.0\.1:\d+ \(a redirect or upload location led there\)/);
+        assert.match(err.message, /answered 401 \(UNAUTHORIZED: give me a token\); it is not 127\.0\.0\.1:\d+ \(a redirect or upload location led there\)/);
         assert.ok(!err.message.includes(PASSWORD));
         return true;
       });

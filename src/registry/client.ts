@@ -222,12 +222,14 @@ export class RegistryClient {
    * a redirect led to, an upload location elsewhere) is a failure naming that host: never a
    * challenge to answer, so no realm it names is ever asked and nothing of ours goes there.
    */
-  #refuseForeignChallenge(res: HttpResponse, method: string, base: string): void {
+  async #refuseForeignChallenge(res: HttpResponse, method: string, base: string): Promise<void> {
     if ((res.status !== 401 && res.status !== 403) || res.url.host === new URL(base).host) return;
-    void res.dump();
+    const text = await res.text(4096);
+    // Storage hosts say why in XML (S3: "Request has expired"): keep the gist, on one line.
+    const code = /<Code>([^<]{1,80})<\/Code>/.exec(text)?.[1] ?? describeErrorBody(parseErrorBody(text), text).slice(0, 120);
     throw new RegistryAuthError(
-      `${method} ${redactUrl(res.url)}: ${res.url.host} answered ${res.status}; it is not ${this.registry} (a redirect or upload location led there), ` +
-        `so its challenge is not answered and no credentials for ${this.registry} are sent to it`,
+      `${method} ${redactUrl(res.url)}: ${res.url.host} answered ${res.status}${code ? ` (${code.replace(/[^\x20-\x7e]/g, '?')})` : ''}; ` +
+        `it is not ${this.registry} (a redirect or upload location led there), so no credentials for ${this.registry} go to it and no challenge of its is answered`,
       { registry: this.registry, status: res.status },
     );
   }
@@ -249,14 +251,14 @@ export class RegistryClient {
       });
     let authorization = ours ? await this.auth.authorization(scopes) : undefined;
     let res = await send(authorization);
-    this.#refuseForeignChallenge(res, call.method, base);
+    await this.#refuseForeignChallenge(res, call.method, base);
     if (res.status === 401 && ours) {
       const text = await res.text(MAX_ERROR_BODY_BYTES);
       const fresh = await this.auth.unauthorized(res.header('www-authenticate'), scopes, authorization);
       if (fresh === undefined) throw this.#authError(res, text, call, 401);
       authorization = fresh;
       res = await send(authorization);
-      this.#refuseForeignChallenge(res, call.method, base);
+      await this.#refuseForeignChallenge(res, call.method, base);
       if (res.status === 401) throw this.#authError(res, await res.text(MAX_ERROR_BODY_BYTES), call, 401);
     }
     if (res.status === 403 && !call.ok.includes(403)) throw this.#authError(res, await res.text(MAX_ERROR_BODY_BYTES), call, 403);
@@ -285,7 +287,7 @@ export class RegistryClient {
   async ping(): Promise<void> {
     const base = await this.baseUrl();
     const res = await this.transport.request({ method: 'GET', url: `${base}/v2/` });
-    this.#refuseForeignChallenge(res, 'GET', base);
+    await this.#refuseForeignChallenge(res, 'GET', base);
     const text = await res.text(MAX_ERROR_BODY_BYTES);
     if (res.status === 401) {
       this.auth.observe(res.header('www-authenticate'));
