@@ -119,6 +119,21 @@ describe('a base image naming path-like digests', { concurrency: 2 }, () => {
     assertRefused(r, `${server.host}/evil-diffid@${d}`, `rootfs.diff_ids[0] "sha256:../../`, c);
   });
 
+  test('a base config whose variant is a path (it names the SBOM file beside the layout): refused, canary untouched', async () => {
+    const c = canary('variant.spdx.json');
+    const img = fakeImage();
+    img.config.variant = `${'../'.repeat(24)}${c.path.slice(1, -'.spdx.json'.length)}`;
+    img.configBytes = Buffer.from(JSON.stringify(img.config));
+    (img.manifest.config as { digest: string; size: number }).digest = digestOf(img.configBytes);
+    (img.manifest.config as { digest: string; size: number }).size = img.configBytes.length;
+    const d = hostImage(server, 'evil-variant', img);
+    const r = await buildOn('evil-variant', d);
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok(!r.message.includes('\n'));
+    assert.match(r.message, new RegExp(`${server.host}/evil-variant@${d}: config sha256:[0-9a-f]{64}: variant "\\.\\./\\.\\./.*" is not a platform word`));
+    assert.equal(readFileSync(c.path, 'utf8'), CANARY_TEXT, 'canary still there, unchanged');
+  });
+
   test('a base whose layer is named by sha512 builds; the layer is verified with sha512 and kept under blobs/sha512', async () => {
     const img = fakeImage();
     const d512 = `sha512:${createHash('sha512').update(img.layer).digest('hex')}`;
