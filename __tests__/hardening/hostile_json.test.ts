@@ -13,6 +13,7 @@ import { buildImage } from '../../src/oci/image.ts';
 import { BlobStore } from '../../src/oci/blobstore.ts';
 import type { ImageConfig, ImageManifest } from '../../src/oci/types.ts';
 import { RegistryClient } from '../../src/registry/client.ts';
+import { parseUntrustedJson } from '../../src/oci/descriptor.ts';
 import { resolveImage } from '../../src/registry/pull.ts';
 import { digestOf, fakeImage, hostImage, hostIndex, OCI_MANIFEST, startHostile } from './hostile.ts';
 
@@ -67,6 +68,34 @@ test('platform words with control characters are refused where they enter', asyn
       assert.ok(!err.message.includes('\n'), err.message);
       assert.match(err.message, /manifests\[0\]\.platform\.architecture "amd64\\n::error::forged" is not a platform word/);
       return true;
+    });
+  } finally {
+    await client.close();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a document nested past 64 levels is refused where it enters (it would overflow the stack later)', async () => {
+  const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+  assert.throws(() => parseUntrustedJson(`{"a":${deep(100_000)}}`, 'reg/app@sha256:x: config'), {
+    message: 'reg/app@sha256:x: config: JSON nested deeper than 64 levels',
+  });
+  // Brackets inside strings (escaped quotes too) do not count; 63 levels are fine.
+  assert.equal((parseUntrustedJson(`{"s":"\\"[[[[${'['.repeat(200)}","a":${deep(62)}}`, 'w') as { s: string }).s.length, 205);
+  assert.throws(() => parseUntrustedJson('{"a":', 'w'), /^Error: w is not valid JSON: /);
+
+  const server = await startHostile();
+  const dir = mkdtempSync(join(tmpdir(), 'hostile-deep-'));
+  const client = new RegistryClient(server.host, { retry: { attempts: 1 } });
+  try {
+    const img = fakeImage();
+    img.configBytes = Buffer.from(JSON.stringify(img.config).replace(/\}$/, `,"x":${deep(1_000_000)}}`));
+    (img.manifest.config as { digest: string; size: number }).digest = digestOf(img.configBytes);
+    (img.manifest.config as { digest: string; size: number }).size = img.configBytes.length;
+    const d = hostImage(server, 'deep', img);
+    await assert.rejects(resolveImage(client, 'deep', d, 'linux/amd64', { store: new BlobStore(join(dir, 's')) }), {
+      message: `${server.host}/deep@${d}: config ${digestOf(img.configBytes)}: JSON nested deeper than 64 levels`,
     });
   } finally {
     await client.close();

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import type { BlobStore } from './blobstore.ts';
 import { digestAlgorithm, digestBytes } from './digest.ts';
+import { parseUntrustedJson } from './descriptor.ts';
 import type { Digest } from './types.ts';
 
 export async function readBlobBytes(store: BlobStore, digest: Digest, what: string): Promise<Buffer> {
@@ -21,9 +22,5 @@ export async function readBlobBytes(store: BlobStore, digest: Digest, what: stri
 
 export async function readBlobJson(store: BlobStore, digest: Digest, what: string): Promise<unknown> {
   const bytes = await readBlobBytes(store, digest, what);
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw new Error(`${what} ${digest} is not valid JSON: ${(err as Error).message}`);
-  }
+  return parseUntrustedJson(bytes.toString('utf8'), `${what} ${digest}`);
 }

@@ -89,3 +89,30 @@ export function checkConfig(value: unknown, where: string, layerCount?: number):
   }
   return value as ImageConfig;
 }
+
+/** Deepest nesting of objects/arrays a document from outside may have (OCI documents need ~6). */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Parses JSON from outside, refusing nesting deeper than MAX_JSON_DEPTH first: JSON.parse copes,
+ * but copying or serialising such a value later overflows the stack with a message naming nothing.
+ */
+export function parseUntrustedJson(text: string, where: string): unknown {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_JSON_DEPTH) throw new Error(`${where}: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${where} is not valid JSON: ${(err as Error).message}`);
+  }
+}

@@ -1,4 +1,4 @@
-import { checkConfig, checkIndex, checkManifest } from '../oci/descriptor.ts';
+import { checkConfig, checkIndex, checkManifest, parseUntrustedJson } from '../oci/descriptor.ts';
 import { MAX_CONFIG_BYTES, formatBytes } from '../registry/limits.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { formatPlatform, normalizePlatform } from '../oci/platform.ts';
@@ -43,13 +43,7 @@ async function readSmallConfig(client: RegistryClient, repo: string, d: Descript
   const bytes = Buffer.concat(chunks);
   const actual = digestBytes(bytes, digestAlgorithm(d.digest));
   if (actual !== d.digest) throw new Error(`${where}: config ${d.digest} has digest ${actual}`);
-  let json: unknown;
-  try {
-    json = JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw new Error(`${where}: config ${d.digest} is not valid JSON: ${(err as Error).message}`);
-  }
-  return checkConfig(json, `${where}: config ${d.digest}`);
+  return checkConfig(parseUntrustedJson(bytes.toString('utf8'), `${where}: config ${d.digest}`), `${where}: config ${d.digest}`);
 }
 
 /**
@@ -86,12 +80,7 @@ export async function mergeIndex(pool: RegistryPool, req: MergeRequest, log: (m:
   for (const r of refs) {
     const got = await client.getManifest(r.repository, r.digest as Digest);
     const where = `merge: ${target.registry}/${r.repository}@${r.digest}`;
-    let doc: unknown;
-    try {
-      doc = JSON.parse(Buffer.from(got.bytes).toString('utf8'));
-    } catch (err) {
-      throw new Error(`${where}: not valid JSON: ${(err as Error).message}`);
-    }
+    const doc = parseUntrustedJson(Buffer.from(got.bytes).toString('utf8'), where);
     // Every digest in it is checked before it is used (it goes into the index we push).
     if (isIndexMediaType(got.mediaType)) {
       manifests.push(...checkIndex(doc, where).manifests.filter((m) => m.platform));

@@ -5,7 +5,7 @@ import { readFile, rm } from 'node:fs/promises';
 import type { BlobStore } from '../oci/blobstore.ts';
 import { digestAlgorithm, digestBytes, isDigest, quoteUntrusted } from '../oci/digest.ts';
 import { readBlobBytes } from '../oci/blobjson.ts';
-import { checkConfig, checkIndex, checkManifest } from '../oci/descriptor.ts';
+import { checkConfig, checkIndex, checkManifest, parseUntrustedJson } from '../oci/descriptor.ts';
 import { MAX_CONFIG_BYTES, formatBytes } from './limits.ts';
 import { isIndexMediaType, isManifestMediaType } from '../oci/mediatypes.ts';
 import type { Descriptor, Digest, ImageConfig, ImageIndex, ImageManifest, Platform } from '../oci/types.ts';
@@ -36,11 +36,7 @@ export interface ResolvedImage {
 const SCHEMA1 = /^application\/vnd\.docker\.distribution\.manifest\.v1\+(prettyjws|json)$/;
 
 function parse<T>(bytes: Uint8Array, what: string): T {
-  try {
-    return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
-  } catch (err) {
-    throw new Error(`${what} is not valid JSON: ${(err as Error).message}`);
-  }
+  return parseUntrustedJson(Buffer.from(bytes).toString('utf8'), what) as T;
 }
 
 async function cachedManifest(store: BlobStore, ref: string): Promise<{ mediaType: string; digest: Digest; bytes: Uint8Array } | undefined> {
