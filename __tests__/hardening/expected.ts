@@ -21,7 +21,7 @@ export const EXPECTED: Readonly<Record<string, string>> = {
   "load cycle": "tools/b.bzl:1:6: load cycle: //tools:a.bzl -> //tools:b.bzl -> //tools:a.bzl",
   "MODULE.bazel syntax error": "MODULE.bazel:2:1: expected ')' but found end of file",
   "oci.pull without image": "MODULE.bazel:3:9: pull() missing mandatory argument \"image\"",
-  "oci.pull with a bad digest": "MODULE.bazel:3:9: @base//:base: attribute \"digest\": \"sha256:nothex\" is not a sha256 digest",
+  "oci.pull with a bad digest": "MODULE.bazel:3:9: @base//:base: attribute \"digest\": \"sha256:nothex\" is not a sha256 or sha512 digest",
   "include() of a missing file": "MODULE.bazel:2:8: include(): tools/nothere.MODULE.bazel does not exist",
   "string for a string list": "app/BUILD.bazel:4:10: //app:img: attribute \"entrypoint\": invalid label \"/x\": invalid target name \"/x\"",
   "int for a string": "app/BUILD.bazel:4:10: //app:img: attribute \"os\": expected string, got int",

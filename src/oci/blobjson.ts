@@ -2,7 +2,8 @@
 // the bytes still hash to the digest they are filed under.
 import { readFile } from 'node:fs/promises';
 import type { BlobStore } from './blobstore.ts';
-import { sha256 } from './digest.ts';
+import { digestAlgorithm, digestBytes } from './digest.ts';
+import { parseUntrustedJson } from './descriptor.ts';
 import type { Digest } from './types.ts';
 
 export async function readBlobBytes(store: BlobStore, digest: Digest, what: string): Promise<Buffer> {
@@ -14,16 +15,12 @@ export async function readBlobBytes(store: BlobStore, digest: Digest, what: stri
     if (e.code === 'ENOENT') throw new Error(`${what} ${digest} is not in the blob store (${store.root})`);
     throw new Error(`reading ${what} ${digest}: ${e.message}`);
   }
-  const actual = sha256(bytes);
+  const actual = digestBytes(bytes, digestAlgorithm(digest));
   if (actual !== digest) throw new Error(`${what} ${digest} in the blob store is corrupt: its content hashes to ${actual}`);
   return bytes;
 }
 
 export async function readBlobJson(store: BlobStore, digest: Digest, what: string): Promise<unknown> {
   const bytes = await readBlobBytes(store, digest, what);
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw new Error(`${what} ${digest} is not valid JSON: ${(err as Error).message}`);
-  }
+  return parseUntrustedJson(bytes.toString('utf8'), `${what} ${digest}`);
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
-import { DigestCounter, digestHex, sha256 } from './digest.ts';
+import { DigestCounter, digestAlgorithm, digestHex, isDigest, quoteUntrusted, sha256, DIGEST_RULE } from './digest.ts';
 import type { Digest } from './types.ts';
 import { forEachLimit } from '../limit.ts';
 
@@ -20,6 +20,11 @@ export interface RemoteBlob {
   from: string;
   /** Downloads the blob into the store. */
   fetch: () => Promise<void>;
+}
+
+/** A stream ran past the size it was allowed. */
+export class SizeLimitError extends Error {
+  override name = 'SizeLimitError';
 }
 
 /**
@@ -80,13 +85,19 @@ export class BlobStore {
     await forEachLimit([...new Set(digests)], concurrency, (d) => this.ensure(d));
   }
 
+  /**
+   * `blobs/<algorithm>/<hex>` under the root. The second line of defence: a digest that is not
+   * exactly sha256/sha512 + lowercase hex is refused here, before it can form a path.
+   */
   path(digest: Digest): string {
-    return join(this.root, 'blobs', 'sha256', digestHex(digest));
+    if (!isDigest(digest)) throw new Error(`blob store: refusing invalid digest ${quoteUntrusted(digest)} (${DIGEST_RULE})`);
+    return join(this.root, 'blobs', digestAlgorithm(digest), digestHex(digest));
   }
 
   async has(digest: Digest): Promise<StoredBlob | undefined> {
+    const path = this.path(digest);
     try {
-      const s = await stat(this.path(digest));
+      const s = await stat(path);
       return s.isFile() ? { digest, size: s.size } : undefined;
     } catch {
       return undefined;
@@ -106,7 +117,7 @@ export class BlobStore {
 
   async #commit(tmp: string, digest: Digest): Promise<void> {
     const dest = this.path(digest);
-    await mkdir(join(this.root, 'blobs', 'sha256'), { recursive: true });
+    await mkdir(join(this.root, 'blobs', digestAlgorithm(digest)), { recursive: true });
     await rename(tmp, dest);
   }
 
@@ -122,24 +133,38 @@ export class BlobStore {
   }
 
   /**
-   * Streams `source` into the store. When `expected` is given the bytes must match it
-   * (digest and size) or nothing is stored.
+   * Streams `source` into the store. When `expected` is given the bytes must match it (its
+   * digest, hashed with the digest's algorithm, and its size when given) or nothing is stored;
+   * a source that runs past the expected size (or `maxSize`) is cut off there, so a hostile
+   * server cannot fill the disk. The temporary file is removed on any failure.
    */
-  async writeStream(source: Readable | AsyncIterable<Uint8Array>, expected?: StoredBlob): Promise<StoredBlob> {
+  async writeStream(
+    source: Readable | AsyncIterable<Uint8Array>,
+    expected?: { digest: Digest; size?: number | undefined },
+    opts: { maxSize?: number } = {},
+  ): Promise<StoredBlob> {
+    if (expected) this.path(expected.digest);
     const tmp = await this.#tmp();
-    const counter = new DigestCounter();
+    const counter = new DigestCounter(expected ? digestAlgorithm(expected.digest) : 'sha256');
+    const limit = Math.min(expected?.size ?? Infinity, opts.maxSize ?? Infinity);
     const tap = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         counter.update(chunk);
+        if (counter.size > limit) {
+          cb(new SizeLimitError(expected?.size !== undefined && expected.size <= (opts.maxSize ?? Infinity)
+            ? `content mismatch: expected ${expected.digest} (${expected.size} bytes), got more than ${expected.size} bytes`
+            : `content is larger than the ${limit} bytes allowed`));
+          return;
+        }
         cb(null, chunk);
       },
     });
     try {
       await pipeline(source, tap, createWriteStream(tmp));
       const digest = counter.digest();
-      if (expected && (expected.digest !== digest || expected.size !== counter.size)) {
+      if (expected && (expected.digest !== digest || (expected.size !== undefined && expected.size !== counter.size))) {
         throw new Error(
-          `content mismatch: expected ${expected.digest} (${expected.size} bytes), got ${digest} (${counter.size} bytes)`,
+          `content mismatch: expected ${expected.digest} (${expected.size ?? 'unknown'} bytes), got ${digest} (${counter.size} bytes)`,
         );
       }
       await this.#commit(tmp, digest);
@@ -157,11 +182,13 @@ export class BlobStore {
 
   /** Hard-links (or copies, across devices) a stored blob to `dest`. */
   async linkTo(digest: Digest, dest: string): Promise<void> {
+    // The digest is checked (by path) before anything at `dest` is removed.
+    const src = this.path(digest);
     await rm(dest, { force: true });
     try {
-      await link(this.path(digest), dest);
+      await link(src, dest);
     } catch {
-      await copyFile(this.path(digest), dest);
+      await copyFile(src, dest);
     }
   }
 }

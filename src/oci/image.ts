@@ -8,6 +8,7 @@
 // history entry per added layer; bare exposed ports get "/tcp" (what runtimes assume anyway).
 import type { BlobStore } from './blobstore.ts';
 import { readBlobJson } from './blobjson.ts';
+import { checkManifest } from './descriptor.ts';
 import { canonicalConfig, canonicalManifest, serializeConfig, serializeManifest } from './json.ts';
 import {
   configMediaType,
@@ -229,6 +230,7 @@ export async function readManifest(store: BlobStore, digest: Digest): Promise<Im
   if (!m || typeof m !== 'object' || !m.config || !Array.isArray(m.layers)) {
     throw new Error(`manifest ${digest} is not an image manifest (no config/layers)`);
   }
+  checkManifest(m, `manifest ${digest}`);
   if (m.mediaType !== undefined && !isManifestMediaType(m.mediaType)) {
     throw new Error(`manifest ${digest} has media type ${m.mediaType}, not an image manifest`);
   }

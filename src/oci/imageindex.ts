@@ -1,6 +1,7 @@
 // Multi-platform image indexes (rules_oci oci_image_index) and picking one platform out of one.
 import type { BlobStore } from './blobstore.ts';
 import { readBlobJson } from './blobjson.ts';
+import { checkIndex } from './descriptor.ts';
 import { serializeIndex } from './json.ts';
 import { indexMediaType, isIndexMediaType, type MediaTypeFamily } from './mediatypes.ts';
 import { formatPlatform, normalizePlatform, platformMatches } from './platform.ts';
@@ -39,6 +40,7 @@ export async function readIndex(store: BlobStore, digest: Digest): Promise<Image
   if (!i || typeof i !== 'object' || !Array.isArray(i.manifests)) {
     throw new Error(`image index ${digest} has no manifests list`);
   }
+  checkIndex(i, `image index ${digest}`);
   if (i.mediaType !== undefined && !isIndexMediaType(i.mediaType)) {
     throw new Error(`image index ${digest} has media type ${i.mediaType}, not an index`);
   }

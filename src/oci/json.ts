@@ -18,11 +18,14 @@ type Obj = Record<string, unknown>;
 function ordered(src: object, keys: readonly string[], map: Record<string, (v: unknown) => unknown> = {}): Obj {
   const s = src as Obj;
   const out: Obj = {};
+  // Defined, not assigned: a pulled document's "__proto__" key stays a plain key (kept as it came)
+  // instead of becoming the copy's prototype and leaking its fields into known ones.
+  const set = (k: string, v: unknown) => Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   for (const k of keys) {
-    if (s[k] !== undefined) out[k] = map[k] ? map[k](s[k]) : s[k];
+    if (Object.hasOwn(s, k) && s[k] !== undefined) set(k, map[k] ? map[k](s[k]) : s[k]);
   }
   for (const k of Object.keys(s)) {
-    if (!keys.includes(k) && s[k] !== undefined) out[k] = s[k];
+    if (!keys.includes(k) && s[k] !== undefined) set(k, s[k]);
   }
   return out;
 }

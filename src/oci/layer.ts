@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import type { BlobStore } from './blobstore.ts';
-import { DigestCounter, fileDigest } from './digest.ts';
+import { DigestCounter, fileDigest, isDigest } from './digest.ts';
 import { writeFileAtomic } from '../write_atomic.ts';
 import { layerMediaType, type LayerCompression, type MediaTypeFamily } from './mediatypes.ts';
 import type { Descriptor, Digest } from './types.ts';
@@ -129,6 +129,8 @@ export const LAYER_CONTENT_CACHE = join('cache', 'layer-digests');
 async function readCached(store: BlobStore, file: string): Promise<LayerResult | undefined> {
   try {
     const cached = JSON.parse(await readFile(file, 'utf8')) as LayerResult;
+    // A cache entry (restored from the Actions cache) names digests: used only when valid.
+    if (!isDigest(cached.descriptor?.digest) || !isDigest(cached.diffId)) return undefined;
     const blob = await store.has(cached.descriptor.digest);
     if (blob && blob.size === cached.descriptor.size) return cached;
   } catch {

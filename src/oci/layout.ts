@@ -3,7 +3,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobStore } from './blobstore.ts';
-import { digestHex } from './digest.ts';
+import { digestAlgorithm, digestHex } from './digest.ts';
 import { readIndex } from './imageindex.ts';
 import { readManifest } from './image.ts';
 import { serializeIndex } from './json.ts';
@@ -74,9 +74,12 @@ export async function writeLayout(store: BlobStore, dir: string, roots: LayoutRo
     store,
     roots.map((r) => r.descriptor),
   );
-  const blobDir = join(dir, 'blobs', 'sha256');
-  await mkdir(blobDir, { recursive: true });
-  for (const digest of blobs) await store.linkTo(digest, join(blobDir, digestHex(digest)));
+  for (const digest of blobs) {
+    // digestHex refuses anything but sha256/sha512 + lowercase hex: the name stays in blobs/<alg>/.
+    const blobDir = join(dir, 'blobs', digestAlgorithm(digest));
+    await mkdir(blobDir, { recursive: true });
+    await store.linkTo(digest, join(blobDir, digestHex(digest)));
+  }
 
   const index: ImageIndex = {
     schemaVersion: 2,

@@ -1,7 +1,10 @@
 // OCI image-spec and Docker v2 schema 2 shapes, as plain data. Field order in these
 // interfaces is the order we serialise in, so that JSON bytes are stable.
 
-export type Digest = `sha256:${string}`;
+export type DigestAlgorithm = 'sha256' | 'sha512';
+
+/** Checked by isDigest/parseDigest (src/oci/digest.ts) wherever one comes from outside. */
+export type Digest = `sha256:${string}` | `sha512:${string}`;
 
 export interface Platform {
   architecture: string;

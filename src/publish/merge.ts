@@ -1,8 +1,10 @@
-import { text } from 'node:stream/consumers';
+import { checkConfig, checkIndex, checkManifest, parseUntrustedJson } from '../oci/descriptor.ts';
+import { MAX_CONFIG_BYTES, formatBytes } from '../registry/limits.ts';
+import type { RegistryClient } from '../registry/client.ts';
 import { formatPlatform, normalizePlatform } from '../oci/platform.ts';
 import { isIndexMediaType, indexMediaType, familyOf } from '../oci/mediatypes.ts';
 import { serializeIndex } from '../oci/json.ts';
-import { sha256 } from '../oci/digest.ts';
+import { digestAlgorithm, digestBytes, sha256 } from '../oci/digest.ts';
 import type { Descriptor, Digest, ImageConfig, ImageIndex, ImageManifest, Platform } from '../oci/types.ts';
 import type { RegistryPool } from '../registry/pool.ts';
 import { parseReference, validateTag } from '../registry/reference.ts';
@@ -24,6 +26,26 @@ export interface MergeResult {
   tagged: string[];
 }
 
+/** An image config, read with a size bound (its descriptor's, at most MAX_CONFIG_BYTES) and its digest checked. */
+async function readSmallConfig(client: RegistryClient, repo: string, d: Descriptor, where: string): Promise<ImageConfig> {
+  if (d.size > MAX_CONFIG_BYTES) throw new Error(`${where}: config ${d.digest} is ${d.size} bytes, more than the ${formatBytes(MAX_CONFIG_BYTES)} allowed for an image config`);
+  const { stream } = await client.openBlob(repo, d.digest);
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of stream) {
+    n += (c as Buffer).length;
+    if (n > d.size) {
+      stream.destroy();
+      throw new Error(`${where}: config ${d.digest} is larger than the ${d.size} bytes its descriptor gives`);
+    }
+    chunks.push(c as Buffer);
+  }
+  const bytes = Buffer.concat(chunks);
+  const actual = digestBytes(bytes, digestAlgorithm(d.digest));
+  if (actual !== d.digest) throw new Error(`${where}: config ${d.digest} has digest ${actual}`);
+  return checkConfig(parseUntrustedJson(bytes.toString('utf8'), `${where}: config ${d.digest}`), `${where}: config ${d.digest}`);
+}
+
 /**
  * The merge step of distributed builds: each platform was built on its own runner and pushed
  * by digest; this makes the index over them, pushes it by digest, and only then sets the tags.
@@ -31,13 +53,21 @@ export interface MergeResult {
  */
 export async function mergeIndex(pool: RegistryPool, req: MergeRequest, log: (m: string) => void): Promise<MergeResult> {
   if (req.sources.length === 0) throw new Error('merge: no source images given');
+  const named = (input: string, text: string) => {
+    try {
+      return parseReference(text);
+    } catch (err) {
+      // The reference parser names the value (redacted when it holds credentials); this names the input.
+      throw new Error(`merge: input "${input}": ${(err as Error).message}`);
+    }
+  };
   const refs = req.sources.map((s) => {
-    const r = parseReference(s);
+    const r = named('merge', s);
     if (!r.digest) throw new Error(`merge: "${s}" must be pinned by digest (registry/repo@sha256:…)`);
     return r;
   });
   const first = refs[0] as (typeof refs)[number];
-  const target = req.repository ? parseReference(req.repository) : first;
+  const target = req.repository ? named('repository', req.repository) : first;
   if (target.tag !== undefined && req.repository) throw new Error(`merge: repository "${req.repository}" must not carry a tag`);
   for (const r of refs) {
     if (r.registry !== target.registry || r.repository !== target.repository) {
@@ -49,14 +79,15 @@ export async function mergeIndex(pool: RegistryPool, req: MergeRequest, log: (m:
   const manifests: Descriptor[] = [];
   for (const r of refs) {
     const got = await client.getManifest(r.repository, r.digest as Digest);
-    const doc = JSON.parse(Buffer.from(got.bytes).toString('utf8')) as ImageManifest | ImageIndex;
+    const where = `merge: ${target.registry}/${r.repository}@${r.digest}`;
+    const doc = parseUntrustedJson(Buffer.from(got.bytes).toString('utf8'), where);
+    // Every digest in it is checked before it is used (it goes into the index we push).
     if (isIndexMediaType(got.mediaType)) {
-      manifests.push(...(doc as ImageIndex).manifests.filter((m) => m.platform));
+      manifests.push(...checkIndex(doc, where).manifests.filter((m) => m.platform));
       continue;
     }
-    const manifest = doc as ImageManifest;
-    const { stream } = await client.openBlob(r.repository, manifest.config.digest);
-    const config = JSON.parse(await text(stream)) as ImageConfig;
+    const manifest: ImageManifest = checkManifest(doc, where);
+    const config = await readSmallConfig(client, r.repository, manifest.config, where);
     const platform: Platform = { os: config.os, architecture: config.architecture };
     if (config.variant) platform.variant = config.variant;
     manifests.push({ mediaType: got.mediaType, digest: got.digest, size: got.bytes.length, platform: normalizePlatform(platform) });

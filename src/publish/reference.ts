@@ -6,6 +6,7 @@ import {
   DOCKER_DOMAIN,
   InvalidReferenceError as GrammarError,
   parseReferenceParts,
+  refuseCredentials,
   type ReferenceParts,
 } from '../registry/reference.ts';
 
@@ -45,7 +46,8 @@ function parts(ref: string): ReferenceParts {
   try {
     return parseReferenceParts(ref);
   } catch (err) {
-    if (err instanceof GrammarError) throw new InvalidReferenceError(ref, err.reason);
+    // err.input, not ref: a reference with credentials in it is shown redacted.
+    if (err instanceof GrammarError) throw new InvalidReferenceError(err.input, err.reason);
     throw err;
   }
 }
@@ -73,6 +75,14 @@ export function parseImageReference(ref: string): ImageReference {
  * "hello_world" becomes "hello_world:latest".
  */
 export function parseRepoTag(ref: string): ImageReference & { tag: string } {
+  if (typeof ref === 'string') {
+    try {
+      refuseCredentials(ref);
+    } catch (err) {
+      if (err instanceof GrammarError) throw new InvalidReferenceError(err.input, err.reason);
+      throw err;
+    }
+  }
   if (typeof ref === 'string' && ref.includes('@')) {
     throw new InvalidReferenceError(ref, 'a loaded image can be tagged, not pinned by digest: drop the "@..." part');
   }

@@ -13,6 +13,8 @@
 import { Buffer } from 'node:buffer';
 import type { AuthConfig, CredentialsProvider } from './credentials.ts';
 import type { Transport } from './transport.ts';
+import { MAX_ERROR_BODY_BYTES, MAX_TOKEN_RESPONSE_BYTES } from './limits.ts';
+import { registryApiHost, splitHostPort } from './reference.ts';
 import { RegistryAuthError, RegistryError, describeErrorBody, parseErrorBody, redactUrl } from './errors.ts';
 
 export interface Challenge {
@@ -294,9 +296,9 @@ export class Authenticator {
 
   async #requestToken(scopes: string[], fresh: boolean): Promise<CachedToken> {
     const c = this.#challenge!;
-    const realm = new URL(c.params.realm!);
     const service = c.params.service;
     const auth = await this.#loadAuth();
+    const realm = this.#realmUrl(c.params.realm, auth !== undefined && (auth.password !== undefined || this.#refreshToken !== undefined));
     this.tokenRequests++;
     this.#log(`${this.registry}: requesting ${fresh ? 'a fresh' : 'a'} token for ${scopes.join(' ') || '(no scope)'}`);
     let json: unknown;
@@ -329,6 +331,43 @@ export class Authenticator {
     };
     this.#tokens.push(cached);
     return cached;
+  }
+
+  /**
+   * The token service named by the registry's own challenge (only the registry host's 401s reach
+   * here: the client refuses challenges from any other host). It must be an http(s) URL, and
+   * credentials never go to it over plain HTTP when the registry itself was reached over HTTPS.
+   */
+  #realmUrl(realm: string | undefined, withCredentials: boolean): URL {
+    let url: URL;
+    try {
+      url = new URL(realm ?? '');
+    } catch {
+      throw new RegistryAuthError(`${this.registry}: bearer challenge names a realm that is not a URL (${JSON.stringify((realm ?? '').slice(0, 100))})`, {
+        registry: this.registry,
+        status: 401,
+      });
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new RegistryAuthError(`${this.registry}: bearer challenge names a realm with scheme ${url.protocol}; only http(s) token services are used`, {
+        registry: this.registry,
+        status: 401,
+      });
+    }
+    if (url.username !== '' || url.password !== '') {
+      throw new RegistryAuthError(`${this.registry}: bearer challenge names a realm with credentials in its URL (${redactUrl(url)})`, {
+        registry: this.registry,
+        status: 401,
+      });
+    }
+    const registryHost = splitHostPort(registryApiHost(this.registry)).host.replace(/^\[|\]$/g, '');
+    if (withCredentials && url.protocol === 'http:' && this.#transport.hasSpokenHttps(registryHost) && !this.#transport.isInsecure(url.host)) {
+      throw new RegistryAuthError(
+        `${this.registry}: refusing to send credentials to token service ${redactUrl(url)} over plain HTTP; ${this.registry} was reached over HTTPS`,
+        { registry: this.registry, status: 401 },
+      );
+    }
+    return url;
   }
 
   async #oauth(realm: URL, service: string | undefined, scopes: string[], refreshToken: string): Promise<unknown | 'fallback'> {
@@ -368,7 +407,15 @@ export class Authenticator {
 
   async #tokenBody(res: Awaited<ReturnType<Transport['request']>>, realm: URL, method: string): Promise<unknown> {
     if (res.status === 200) {
-      const text = await res.text();
+      let text: string;
+      try {
+        text = Buffer.from(await res.bytes(MAX_TOKEN_RESPONSE_BYTES)).toString('utf8');
+      } catch (err) {
+        throw new RegistryAuthError(`${this.registry}: token service ${redactUrl(realm)}: ${(err as Error).message}`, {
+          registry: this.registry,
+          status: res.status,
+        });
+      }
       try {
         return JSON.parse(text) as unknown;
       } catch {
@@ -378,7 +425,7 @@ export class Authenticator {
         });
       }
     }
-    const text = await res.text(64 * 1024);
+    const text = await res.text(MAX_ERROR_BODY_BYTES);
     const errors = parseErrorBody(text);
     if (res.status === 401 || res.status === 403) {
       const said = describeErrorBody(errors, text);

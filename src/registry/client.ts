@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlobStore, StoredBlob } from '../oci/blobstore.ts';
-import { isDigest, sha256 } from '../oci/digest.ts';
+import { digestAlgorithm, digestBytes, isDigest, sha256 } from '../oci/digest.ts';
 import {
   DOCKER_MANIFEST,
   DOCKER_MANIFEST_LIST,
@@ -24,6 +24,7 @@ import {
   redactUrl,
 } from './errors.ts';
 import { normalizeRegistry, registryApiHost } from './reference.ts';
+import { MAX_ERROR_BODY_BYTES, MAX_MANIFEST_BYTES, MAX_TAG_LIST_BYTES } from './limits.ts';
 import {
   RETRYABLE_STATUS,
   Transport,
@@ -38,7 +39,6 @@ import {
 /** Every manifest type we read, most specific first. */
 export const MANIFEST_ACCEPT: readonly string[] = [OCI_INDEX, DOCKER_MANIFEST_LIST, OCI_MANIFEST, DOCKER_MANIFEST];
 
-const MAX_MANIFEST_BYTES = 8 << 20;
 
 export interface RegistryClientOptions {
   credentials?: CredentialsProvider;
@@ -121,6 +121,16 @@ async function* chunksOf(stream: Readable, size: number): AsyncGenerator<Buffer>
     }
   }
   if (n > 0) yield Buffer.concat(parts);
+}
+
+/** A body that went silent reads as what it is; other connection failures keep their message. */
+function describeStall(err: unknown, idleMs: number): string {
+  for (let e: unknown = err; typeof e === 'object' && e !== null; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') return `the registry sent nothing for ${idleMs / 1000}s`;
+    if (code === 'OCI_IDLE_TIMEOUT') return (e as Error).message;
+  }
+  return (err as Error).message;
 }
 
 /** A failure worth a whole new upload session (once the transport has not retried it already). */
@@ -207,6 +217,23 @@ export class RegistryClient {
     );
   }
 
+  /**
+   * Credentials are bound to the registry host. A 401 or 403 from any other host (a storage host
+   * a redirect led to, an upload location elsewhere) is a failure naming that host: never a
+   * challenge to answer, so no realm it names is ever asked and nothing of ours goes there.
+   */
+  async #refuseForeignChallenge(res: HttpResponse, method: string, base: string): Promise<void> {
+    if ((res.status !== 401 && res.status !== 403) || res.url.host === new URL(base).host) return;
+    const text = await res.text(4096);
+    // Storage hosts say why in XML (S3: "Request has expired"): keep the gist, on one line.
+    const code = /<Code>([^<]{1,80})<\/Code>/.exec(text)?.[1] ?? describeErrorBody(parseErrorBody(text), text).slice(0, 120);
+    throw new RegistryAuthError(
+      `${method} ${redactUrl(res.url)}: ${res.url.host} answered ${res.status}${code ? ` (${code.replace(/[^\x20-\x7e]/g, '?')})` : ''}; ` +
+        `it is not ${this.registry} (a redirect or upload location led there), so no credentials for ${this.registry} go to it and no challenge of its is answered`,
+      { registry: this.registry, status: res.status },
+    );
+  }
+
   async #call(call: Call): Promise<HttpResponse> {
     const base = await this.baseUrl();
     const url = new URL(call.url, base);
@@ -224,21 +251,23 @@ export class RegistryClient {
       });
     let authorization = ours ? await this.auth.authorization(scopes) : undefined;
     let res = await send(authorization);
+    await this.#refuseForeignChallenge(res, call.method, base);
     if (res.status === 401 && ours) {
-      const text = await res.text(64 * 1024);
+      const text = await res.text(MAX_ERROR_BODY_BYTES);
       const fresh = await this.auth.unauthorized(res.header('www-authenticate'), scopes, authorization);
       if (fresh === undefined) throw this.#authError(res, text, call, 401);
       authorization = fresh;
       res = await send(authorization);
-      if (res.status === 401) throw this.#authError(res, await res.text(64 * 1024), call, 401);
+      await this.#refuseForeignChallenge(res, call.method, base);
+      if (res.status === 401) throw this.#authError(res, await res.text(MAX_ERROR_BODY_BYTES), call, 401);
     }
-    if (res.status === 403 && !call.ok.includes(403)) throw this.#authError(res, await res.text(64 * 1024), call, 403);
+    if (res.status === 403 && !call.ok.includes(403)) throw this.#authError(res, await res.text(MAX_ERROR_BODY_BYTES), call, 403);
     if (!call.ok.includes(res.status) && res.status < 300) {
       await res.dump();
       throw new Error(`${call.method} ${redactUrl(res.url)}: unexpected ${res.status} (expected ${call.ok.join(' or ')}); is ${this.registry} an OCI registry?`);
     }
     if (!call.ok.includes(res.status)) {
-      const text = call.method === 'HEAD' ? '' : await res.text(64 * 1024);
+      const text = call.method === 'HEAD' ? '' : await res.text(MAX_ERROR_BODY_BYTES);
       if (call.method === 'HEAD') await res.dump();
       const retryAfter = parseRetryAfter(res.header('retry-after'));
       throw new RegistryError({
@@ -258,7 +287,8 @@ export class RegistryClient {
   async ping(): Promise<void> {
     const base = await this.baseUrl();
     const res = await this.transport.request({ method: 'GET', url: `${base}/v2/` });
-    const text = await res.text(64 * 1024);
+    await this.#refuseForeignChallenge(res, 'GET', base);
+    const text = await res.text(MAX_ERROR_BODY_BYTES);
     if (res.status === 401) {
       this.auth.observe(res.header('www-authenticate'));
       return;
@@ -306,9 +336,16 @@ export class RegistryClient {
 
   /**
    * Downloads a blob into the store, verifying digest and size (`size` when known, else the
-   * response's Content-Length). On a mismatch nothing is stored under the expected digest.
+   * response's Content-Length). On a mismatch nothing is stored under the expected digest. The
+   * bytes stream to disk and are cut off at the expected size (or `maxSize`): a registry that
+   * sends more never gets more than that onto the disk. A body that stalls past the idle
+   * timeout, or breaks off, is fetched again.
    */
-  async getBlob(repo: string, digest: Digest, store: BlobStore, size?: number): Promise<StoredBlob> {
+  async getBlob(repo: string, digest: Digest, store: BlobStore, size?: number, opts: { maxSize?: number } = {}): Promise<StoredBlob> {
+    const where = `blob ${digest} from ${this.registry}/${repo}`;
+    if (size !== undefined && opts.maxSize !== undefined && size > opts.maxSize) {
+      throw new Error(`${where}: ${size} bytes, more than the ${opts.maxSize} allowed`);
+    }
     const have = await store.has(digest);
     if (have && (size === undefined || have.size === size)) return have;
     const attempts = Math.max(1, this.#retry.attempts ?? 5);
@@ -321,21 +358,23 @@ export class RegistryClient {
           `blob ${digest} in ${this.registry}/${repo}: registry reports ${given} bytes, expected ${size}`,
         );
       }
+      if (opts.maxSize !== undefined && given !== undefined && given > opts.maxSize) {
+        stream.destroy();
+        throw new Error(`${where}: registry reports ${given} bytes, more than the ${opts.maxSize} allowed`);
+      }
       try {
-        if (expected !== undefined) return await store.writeStream(stream, { digest, size: expected });
-        const got = await store.writeStream(stream);
-        if (got.digest !== digest) throw new Error(`content mismatch: expected ${digest}, got ${got.digest} (${got.size} bytes)`);
-        return got;
+        return await store.writeStream(stream, { digest, size: expected }, opts.maxSize !== undefined ? { maxSize: opts.maxSize } : {});
       } catch (err) {
         stream.destroy();
         if (!isRetryableError(err) || attempt >= attempts) {
-          if (err instanceof Error && /^content mismatch/.test(err.message)) {
-            throw new Error(`blob ${digest} from ${this.registry}/${repo}: ${err.message}`, { cause: err });
+          if (err instanceof Error && /^content (mismatch|is larger)/.test(err.message)) {
+            throw new Error(`${where}: ${err.message}`, { cause: err });
           }
+          if (isRetryableError(err)) throw new Error(`${where}: ${describeStall(err, this.transport.retryOptions.idleTimeoutMs)} (after ${attempt} attempt(s))`, { cause: err });
           throw err;
         }
         const delay = retryDelay(attempt, this.#retry);
-        this.#log(`GET blob ${digest}: ${(err as Error).message}, retrying in ${(delay / 1000).toFixed(1)}s`);
+        this.#log(`GET blob ${digest}: ${describeStall(err, this.transport.retryOptions.idleTimeoutMs)}, retrying in ${(delay / 1000).toFixed(1)}s`);
         await sleep(delay);
       }
     }
@@ -351,7 +390,16 @@ export class RegistryClient {
   #location(res: HttpResponse): string {
     const loc = res.header('location');
     if (!loc) throw new Error(`${res.url.pathname}: registry ${this.registry} sent no upload Location`);
-    return new URL(loc, res.url).toString();
+    let url: URL;
+    try {
+      url = new URL(loc, res.url);
+    } catch {
+      throw new Error(`${res.url.pathname}: registry ${this.registry} sent an upload Location that is not a URL (${JSON.stringify(loc.slice(0, 100))})`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new Error(`${res.url.pathname}: registry ${this.registry} sent an upload Location with scheme ${url.protocol}`);
+    }
+    return url.toString();
   }
 
   /**
@@ -468,17 +516,33 @@ export class RegistryClient {
    * against Docker-Content-Digest when the registry sends one.
    */
   async getManifest(repo: string, ref: string, accept: readonly string[] = MANIFEST_ACCEPT): Promise<ManifestResponse> {
-    const res = await this.#call({
-      method: 'GET',
-      url: `/v2/${repo}/manifests/${ref}`,
-      repo,
-      access: 'pull',
-      headers: { accept: accept.join(', ') },
-      ok: [200],
-    });
-    const bytes = await res.bytes(MAX_MANIFEST_BYTES);
-    const digest = sha256(bytes);
     const where = `${this.registry}/${repo}${isDigest(ref) ? '@' : ':'}${ref}`;
+    const attempts = Math.max(1, this.#retry.attempts ?? 5);
+    let res: HttpResponse;
+    let bytes: Uint8Array;
+    for (let attempt = 1; ; attempt++) {
+      res = await this.#call({
+        method: 'GET',
+        url: `/v2/${repo}/manifests/${ref}`,
+        repo,
+        access: 'pull',
+        headers: { accept: accept.join(', ') },
+        ok: [200],
+      });
+      try {
+        bytes = await res.bytes(MAX_MANIFEST_BYTES);
+        break;
+      } catch (err) {
+        // A body that stalls (idle timeout) or breaks off is asked for again; one past the cap is not.
+        if (!isRetryableError(err)) throw new Error(`manifest ${where}: ${(err as Error).message}`, { cause: err });
+        const why = describeStall(err, this.transport.retryOptions.idleTimeoutMs);
+        if (attempt >= attempts) throw new Error(`manifest ${where}: ${why} (after ${attempt} attempt(s))`, { cause: err });
+        const delay = retryDelay(attempt, this.#retry);
+        this.#log(`GET manifest ${where}: ${why}, retrying in ${(delay / 1000).toFixed(1)}s`);
+        await sleep(delay);
+      }
+    }
+    const digest = isDigest(ref) ? digestBytes(bytes, digestAlgorithm(ref)) : sha256(bytes);
     if (isDigest(ref) && ref !== digest) throw new Error(`manifest ${where}: content has digest ${digest}`);
     const header = res.header('docker-content-digest');
     if (!isDigest(ref) && header !== undefined && header.startsWith('sha256:') && header !== digest) {
@@ -519,6 +583,7 @@ export class RegistryClient {
       const m = await this.getManifest(repo, ref, accept);
       return { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length };
     }
+    if (!/^\d+$/.test(len)) throw new Error(`HEAD manifest ${this.registry}/${repo}:${ref}: Content-Length ${JSON.stringify(len.slice(0, 40))} is not a number`);
     return { mediaType: baseMediaType(res.header('content-type')), digest, size: Number(len) };
   }
 
@@ -595,7 +660,13 @@ export class RegistryClient {
         await res.dump();
         return tags;
       }
-      const body = JSON.parse(await res.text(MAX_MANIFEST_BYTES)) as { tags?: unknown };
+      let body: { tags?: unknown };
+      try {
+        body = JSON.parse(Buffer.from(await res.bytes(MAX_TAG_LIST_BYTES)).toString('utf8')) as { tags?: unknown };
+      } catch (err) {
+        throw new Error(`tag list of ${this.registry}/${repo}: ${(err as Error).message}`, { cause: err });
+      }
+      if (typeof body !== 'object' || body === null) throw new Error(`tag list of ${this.registry}/${repo}: not a JSON object`);
       if (Array.isArray(body.tags)) for (const t of body.tags) if (typeof t === 'string') tags.push(t);
       const link = res.header('link');
       const next = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link) : null;

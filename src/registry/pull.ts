@@ -1,9 +1,12 @@
 // Resolving a reference to one platform's image: manifest (through an index when there is
 // one) and config, stored in the blob store. Layers are only downloaded when asked.
 
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import type { BlobStore } from '../oci/blobstore.ts';
-import { isDigest } from '../oci/digest.ts';
+import { digestAlgorithm, digestBytes, isDigest, quoteUntrusted } from '../oci/digest.ts';
+import { readBlobBytes } from '../oci/blobjson.ts';
+import { checkConfig, checkIndex, checkManifest, parseUntrustedJson } from '../oci/descriptor.ts';
+import { MAX_CONFIG_BYTES, formatBytes } from './limits.ts';
 import { isIndexMediaType, isManifestMediaType } from '../oci/mediatypes.ts';
 import type { Descriptor, Digest, ImageConfig, ImageIndex, ImageManifest, Platform } from '../oci/types.ts';
 import type { RegistryClient } from './client.ts';
@@ -33,17 +36,23 @@ export interface ResolvedImage {
 const SCHEMA1 = /^application\/vnd\.docker\.distribution\.manifest\.v1\+(prettyjws|json)$/;
 
 function parse<T>(bytes: Uint8Array, what: string): T {
-  try {
-    return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
-  } catch (err) {
-    throw new Error(`${what} is not valid JSON: ${(err as Error).message}`);
-  }
+  return parseUntrustedJson(Buffer.from(bytes).toString('utf8'), what) as T;
 }
 
 async function cachedManifest(store: BlobStore, ref: string): Promise<{ mediaType: string; digest: Digest; bytes: Uint8Array } | undefined> {
   if (!isDigest(ref) || !(await store.has(ref))) return undefined;
   const bytes = await readFile(store.path(ref));
-  const mediaType = (JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown }).mediaType;
+  // The store may come from a cache: a copy that does not hash to its name is fetched again.
+  if (digestBytes(bytes, digestAlgorithm(ref)) !== ref) {
+    await rm(store.path(ref), { force: true });
+    return undefined;
+  }
+  let mediaType: unknown;
+  try {
+    mediaType = (JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown }).mediaType;
+  } catch {
+    return undefined;
+  }
   if (typeof mediaType !== 'string') return undefined;
   return { mediaType, digest: ref, bytes };
 }
@@ -66,7 +75,7 @@ export async function resolveImage(
   opts: ResolveOptions,
 ): Promise<ResolvedImage> {
   const { store } = opts;
-  const name = `${client.registry}/${repo}${ref.startsWith('sha256:') ? '@' : ':'}${ref}`;
+  const name = `${client.registry}/${repo}${isDigest(ref) ? '@' : ':'}${ref}`;
   const want: Platform | undefined = platform === undefined ? undefined : toPlatform(platform);
 
   // A digest names immutable content: when the store has it, nothing needs fetching.
@@ -81,9 +90,9 @@ export async function resolveImage(
   let current = top;
   for (let depth = 0; isIndexMediaType(current.mediaType); depth++) {
     if (depth > 3) throw new Error(`${name}: indexes nested too deeply`);
-    const idx = parse<ImageIndex>(current.bytes, `index ${current.digest}`);
+    const idx = checkIndex(parse<unknown>(current.bytes, `${name}: index ${current.digest}`), depth === 0 ? name : `${name}: index ${current.digest}`);
     index ??= idx;
-    const candidates = (idx.manifests ?? []).filter((m) => isManifestMediaType(m.mediaType) || isIndexMediaType(m.mediaType));
+    const candidates = idx.manifests.filter((m) => isManifestMediaType(m.mediaType) || isIndexMediaType(m.mediaType));
     const available = candidates.map((m) => (m.platform ? formatPlatform(m.platform) : 'unknown')).join(', ');
     if (!want) throw new Error(`${name} is a multi-platform index (${available}); choose a platform`);
     const i = bestPlatformMatch(
@@ -93,9 +102,11 @@ export async function resolveImage(
     if (i === -1) throw new Error(`${name} has no image for platform ${formatPlatform(want)} (it has: ${available || 'none'})`);
     const chosen = candidates[i]!;
     const have = await store.has(chosen.digest);
-    if (have && have.size === chosen.size) {
-      current = { mediaType: chosen.mediaType, digest: chosen.digest, bytes: await readStored(store, chosen) };
+    const stored = have && have.size === chosen.size ? await readStored(store, chosen) : undefined;
+    if (stored && digestBytes(stored, digestAlgorithm(chosen.digest)) === chosen.digest) {
+      current = { mediaType: chosen.mediaType, digest: chosen.digest, bytes: stored };
     } else {
+      if (have) await rm(store.path(chosen.digest), { force: true });
       current = await client.getManifest(repo, chosen.digest);
       if (current.bytes.length !== chosen.size) {
         throw new Error(`${name}: manifest ${chosen.digest} is ${current.bytes.length} bytes, the index says ${chosen.size}`);
@@ -105,12 +116,28 @@ export async function resolveImage(
     manifestDescriptor = chosen;
     manifestBytes = current.bytes;
   }
-  if (!isManifestMediaType(current.mediaType)) throw new Error(`${name}: unsupported manifest media type "${current.mediaType}"`);
+  if (!isManifestMediaType(current.mediaType)) throw new Error(`${name}: unsupported manifest media type ${quoteUntrusted(current.mediaType)}`);
 
-  const manifest = parse<ImageManifest>(manifestBytes, `manifest ${manifestDescriptor.digest}`);
-  if (!manifest.config || !Array.isArray(manifest.layers)) throw new Error(`${name}: manifest ${manifestDescriptor.digest} lacks config or layers`);
+  const where = manifestDescriptor === root ? name : `${name}: manifest ${manifestDescriptor.digest}`;
+  const manifest: ImageManifest = checkManifest(parse<unknown>(manifestBytes, `${name}: manifest ${manifestDescriptor.digest}`), where);
+  if (manifest.config.size > MAX_CONFIG_BYTES) {
+    throw new Error(`${where}: config ${manifest.config.digest} is ${manifest.config.size} bytes, more than the ${formatBytes(MAX_CONFIG_BYTES)} allowed for an image config`);
+  }
   await client.getBlob(repo, manifest.config.digest, store, manifest.config.size);
-  const config = parse<ImageConfig>(await readStored(store, manifest.config), `config ${manifest.config.digest}`);
+  let configBytes: Buffer;
+  try {
+    configBytes = await readBlobBytes(store, manifest.config.digest, `${name}: config`);
+  } catch {
+    // A stored copy (from a cache) that does not hash to its name: fetch it again.
+    await rm(store.path(manifest.config.digest), { force: true });
+    await client.getBlob(repo, manifest.config.digest, store, manifest.config.size);
+    configBytes = await readBlobBytes(store, manifest.config.digest, `${name}: config`);
+  }
+  const config: ImageConfig = checkConfig(
+    parse<unknown>(configBytes, `${name}: config ${manifest.config.digest}`),
+    `${name}: config ${manifest.config.digest}`,
+    manifest.layers.length,
+  );
 
   if (want && index === undefined) {
     const have: Platform = { os: config.os, architecture: config.architecture };

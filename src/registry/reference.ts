@@ -6,7 +6,7 @@
 //   domain         := host [ ":" port ]      host: DNS name, IPv4 or "[" IPv6 "]" (hex and ":")
 //   path-component := [a-z0-9]+ ( ( "." | "_" | "__" | "-"+ ) [a-z0-9]+ )*
 //   tag            := [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}
-//   digest         := algorithm ":" hex      (only sha256:<64 lowercase hex> is accepted)
+//   digest         := algorithm ":" hex      (only sha256:<64 lowercase hex> and sha512:<128 lowercase hex>)
 //
 // As in Docker's splitDockerDomain, the first segment is a registry only when it contains "." or
 // ":" or is "localhost"; otherwise the name is on Docker Hub, whose single-segment names live
@@ -14,6 +14,7 @@
 // ("Foo/bar") for a host; here that is refused as not lowercase, which is nearly always meant.
 
 import type { Digest } from '../oci/types.ts';
+import { isDigest } from '../oci/digest.ts';
 
 export const DOCKER_HUB_REGISTRY = 'index.docker.io';
 /** Where Docker Hub's registry API is served. */
@@ -30,7 +31,6 @@ const PATH_COMPONENT_RULE = 'path components are lowercase letters and digits, s
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
 const TAG_RULE = 'must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}';
 const DIGEST_RE = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
-const SHA256_RE = /^sha256:[a-f0-9]{64}$/;
 /** Longest name (`domain/path` as Docker normalises it, e.g. `docker.io/library/x`) the grammar allows. */
 const NAME_MAX = 255;
 /** The domain Docker names Docker Hub by (`docker.io/library/ubuntu`). */
@@ -135,6 +135,32 @@ function pathProblem(path: string): string | undefined {
 }
 
 /**
+ * `user:password@host/...` (or `https://user:password@...`, `token@host/...`): the grammar has no
+ * `@` but the one before a digest, so another `@` after a `user:password` or before a path is
+ * userinfo. Refused without echoing it: the error shows
+ * `***@` and what follows the last `@` (host and path), never what precedes it.
+ */
+export function refuseCredentials(input: string): void {
+  const trailingDigest = /@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/.exec(input);
+  const rest = trailingDigest ? input.slice(0, trailingDigest.index) : input;
+  const at = rest.lastIndexOf('@');
+  if (at === -1) return;
+  const before = rest.slice(0, at);
+  const after = rest.slice(at + 1);
+  const beforeSlash = !before.includes('/');
+  // `name@notadigest` and `repo@sha256:../x` stay bad digests. Userinfo: an `@` before the
+  // first `/` after `user:password` or before a path, or any `@` followed by a host and path.
+  const userinfo =
+    (beforeSlash && (before.includes(':') || after.includes('/'))) || (after.includes('/') && !/^(sha\d*|md5|blake\d*)\b/i.test(after));
+  if (!userinfo) return;
+  const shown = `***@${input.slice(at + 1)}`;
+  throw new InvalidReferenceError(
+    shown,
+    'credentials in a reference are not allowed (remove "user:password@"; give credentials by docker login or a Docker config file)',
+  );
+}
+
+/**
  * Checks a reference against the grammar and splits it as Docker does (see `ReferenceParts`).
  * Only sha256 digests are accepted. Throws an `InvalidReferenceError` whose message names the
  * input and the reason, on one line.
@@ -144,7 +170,10 @@ export function parseReferenceParts(input: string): ReferenceParts {
     throw new InvalidReferenceError(input, reason);
   };
   if (typeof input !== 'string') fail('reference must be a string');
+  refuseCredentials(input);
   if (input.length === 0) fail('empty reference');
+  // Control characters (NUL, escapes) never reach a message or a URL.
+  if (/[\u0000-\u001f\u007f]/.test(input)) fail('must not contain control characters');
   if (/\s/.test(input)) fail('must not contain whitespace');
 
   let rest = input;
@@ -155,8 +184,9 @@ export function parseReferenceParts(input: string): ReferenceParts {
     rest = rest.slice(0, at);
     if (d.length === 0) fail('missing digest after "@"');
     if (!DIGEST_RE.test(d)) fail(`invalid digest "${d}"`);
-    if (!d.startsWith('sha256:')) fail(`unsupported digest algorithm "${d.slice(0, d.indexOf(':'))}" (only sha256)`);
-    if (!SHA256_RE.test(d)) fail(`invalid digest "${d}": expected sha256:<64 lowercase hex>`);
+    const algorithm = d.slice(0, d.indexOf(':'));
+    if (algorithm !== 'sha256' && algorithm !== 'sha512') fail(`unsupported digest algorithm "${algorithm}" (only sha256 and sha512)`);
+    if (!isDigest(d)) fail(`invalid digest "${d}": expected ${algorithm}:<${algorithm === 'sha256' ? 64 : 128} lowercase hex>`);
     digest = d as Digest;
   }
 

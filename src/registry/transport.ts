@@ -11,10 +11,11 @@
 
 import type { Dispatcher, Pool } from 'undici';
 import { undici } from '../undici.ts';
-import type { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isLoopbackHost, splitHostPort } from './reference.ts';
 import { TransportError, redactUrl } from './errors.ts';
+import { IDLE_TIMEOUT_MS } from './limits.ts';
 
 export interface RetryOptions {
   /** Total attempts per request, first included. Default 5. */
@@ -27,8 +28,17 @@ export interface RetryOptions {
   maxRetryAfterMs?: number;
   /** Deadline for one request, retries and body included. Default 30 min. */
   requestTimeoutMs?: number;
-  /** Longest wait for response headers, and between body chunks. Default 5 min. */
+  /**
+   * Longest wait for response headers, and between body chunks; past it the request fails as
+   * retryable. Default 60 s (IDLE_TIMEOUT_MS); tests set ~1 s.
+   */
   idleTimeoutMs?: number;
+  /**
+   * After an upload's last byte was handed to the connection, the longest wait for the response
+   * headers: megabytes may still sit in socket buffers, and a registry may take its time to
+   * verify a large blob. Default 5 min.
+   */
+  uploadResponseTimeoutMs?: number;
 }
 
 type ResolvedRetryOptions = Required<RetryOptions>;
@@ -39,7 +49,8 @@ export const DEFAULT_RETRY: ResolvedRetryOptions = {
   maxDelayMs: 8_000,
   maxRetryAfterMs: 30_000,
   requestTimeoutMs: 30 * 60_000,
-  idleTimeoutMs: 5 * 60_000,
+  idleTimeoutMs: IDLE_TIMEOUT_MS,
+  uploadResponseTimeoutMs: 5 * 60_000,
 };
 
 export const RETRYABLE_STATUS: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
@@ -61,6 +72,7 @@ const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_BODY_TIMEOUT',
   'UND_ERR_CLOSED',
   'ERR_STREAM_PREMATURE_CLOSE',
+  'OCI_IDLE_TIMEOUT',
 ]);
 
 /** A request body: bytes, or a factory opening a fresh stream for each attempt. */
@@ -233,6 +245,8 @@ export class Transport {
   readonly #log: (message: string) => void;
   readonly #userAgent: string;
   readonly #connections: number;
+  /** Host names (no port) this transport has spoken HTTPS to: credentials never go to them over HTTP. */
+  readonly #httpsHosts = new Set<string>();
   #closed = false;
 
   constructor(options: TransportOptions = {}) {
@@ -246,6 +260,11 @@ export class Transport {
 
   get retryOptions(): Readonly<ResolvedRetryOptions> {
     return this.#retry;
+  }
+
+  /** Whether this transport has spoken HTTPS to `hostname` (no port). */
+  hasSpokenHttps(hostname: string): boolean {
+    return this.#httpsHosts.has(hostname.toLowerCase());
   }
 
   /** Listed as insecure (exact `host:port`, or the host for any port). */
@@ -348,7 +367,7 @@ export class Transport {
           const why = req.signal?.aborted ? 'aborted' : `timed out after ${Number.isInteger(secs) ? secs : secs.toFixed(1)}s`;
           throw new TransportError(req.method, req.url, new Error(`request ${why}`), attempt);
         }
-        if (err instanceof RedirectError) throw err;
+        if (err instanceof RedirectError || err instanceof CredentialsRefusedError) throw err;
         if (!isRetryableError(err) || attempt >= max) throw new TransportError(req.method, req.url, err, attempt);
         const delay = retryDelay(attempt, o);
         this.#log(
@@ -403,6 +422,11 @@ export class Transport {
     signal: AbortSignal,
   ): Promise<HttpResponse> {
     const h = { ...headers };
+    if (url.protocol === 'http:' && h['authorization'] !== undefined && this.#httpsHosts.has(url.hostname.toLowerCase())) {
+      throw new CredentialsRefusedError(
+        `${method} ${redactUrl(url)}: refusing to send credentials over plain HTTP to ${url.hostname}, which was reached over HTTPS before`,
+      );
+    }
     let payload: Dispatcher.DispatchOptions['body'] = null;
     let stream: Readable | undefined;
     if (body !== undefined) {
@@ -415,9 +439,20 @@ export class Transport {
         const bytes = typeof body === 'string' ? Buffer.from(body) : body;
         payload = bytes;
         h['content-length'] = String(bytes.length);
+        // A large upload is streamed in slices so that its progress is seen (below).
+        if (bytes.length > UPLOAD_WATCH_BYTES) stream = Readable.from(slices(bytes));
       }
     } else if (method === 'PUT' || method === 'POST' || method === 'PATCH') {
       h['content-length'] = '0';
+    }
+    // undici's headersTimeout runs while the body uploads: a large blob on a slow link would time
+    // out though bytes flow. For uploads the idle timeout is ours instead: no byte taken by the
+    // connection for idleTimeoutMs, or no response headers uploadResponseTimeoutMs after the last one.
+    let watchdog: UploadWatchdog | undefined;
+    if (stream) {
+      watchdog = new UploadWatchdog(this.#retry.idleTimeoutMs, this.#retry.uploadResponseTimeoutMs);
+      payload = watchdog.watch(stream);
+      signal = AbortSignal.any([signal, watchdog.signal]);
     }
     try {
       const data = await (await this.#pool(url)).request({
@@ -426,13 +461,17 @@ export class Transport {
         headers: h,
         body: payload,
         signal,
-        headersTimeout: this.#retry.idleTimeoutMs,
+        headersTimeout: watchdog ? 0 : this.#retry.idleTimeoutMs,
         bodyTimeout: this.#retry.idleTimeoutMs,
       });
+      watchdog?.stop();
+      // Reached over HTTPS (a TLS handshake that failed does not count: insecure hosts fall back).
+      if (url.protocol === 'https:') this.#httpsHosts.add(url.hostname.toLowerCase());
       return wrapResponse(data, url);
     } catch (err) {
+      watchdog?.stop();
       stream?.destroy();
-      throw err;
+      throw watchdog?.signal.aborted ? watchdog.signal.reason : err;
     }
   }
 
@@ -444,6 +483,67 @@ export class Transport {
   }
 }
 
+/** Bodies larger than this are watched for progress while they upload. */
+const UPLOAD_WATCH_BYTES = 1 << 20;
+
+function* slices(bytes: Uint8Array): Generator<Uint8Array> {
+  for (let i = 0; i < bytes.length; i += 64 * 1024) yield bytes.subarray(i, i + 64 * 1024);
+}
+
+/** An idle timeout (ours): retryable, like undici's own timeouts. */
+export class IdleTimeoutError extends Error {
+  override name = 'IdleTimeoutError';
+  readonly code = 'OCI_IDLE_TIMEOUT';
+}
+
+/**
+ * Aborts an upload when the connection takes no byte of it for `idleMs`, or when no response
+ * headers come within `responseMs` after the last byte was handed to the connection.
+ */
+class UploadWatchdog {
+  readonly #ac = new AbortController();
+  readonly #idleMs: number;
+  readonly #responseMs: number;
+  #timer: NodeJS.Timeout | undefined;
+  constructor(idleMs: number, responseMs: number) {
+    this.#idleMs = idleMs;
+    this.#responseMs = responseMs;
+  }
+  get signal(): AbortSignal {
+    return this.#ac.signal;
+  }
+  #arm(what: string, ms = this.#idleMs): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#ac.abort(new IdleTimeoutError(`${what} for ${ms / 1000}s`)), ms);
+  }
+  watch(source: Readable): Readable {
+    this.#arm('the registry took no upload bytes');
+    const arm = (what: string, ms?: number) => this.#arm(what, ms);
+    const responseMs = this.#responseMs;
+    const out = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        arm('the registry took no upload bytes');
+        cb(null, chunk);
+      },
+      flush(cb) {
+        arm('the registry sent no response after the upload', responseMs);
+        cb();
+      },
+    });
+    source.on('error', (e) => out.destroy(e));
+    out.on('close', () => source.destroy());
+    return source.pipe(out);
+  }
+  stop(): void {
+    clearTimeout(this.#timer);
+  }
+}
+
 class RedirectError extends Error {
   override name = 'RedirectError';
+}
+
+/** A request that would have sent credentials where they must not go; never retried. */
+export class CredentialsRefusedError extends Error {
+  override name = 'CredentialsRefusedError';
 }

@@ -3,7 +3,8 @@ import { writeLayout } from '../oci/layout.ts';
 import { familyOf } from '../oci/mediatypes.ts';
 import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform, platformSatisfies } from '../oci/platform.ts';
 import type { Digest } from '../oci/types.ts';
-import { parseReference } from '../registry/reference.ts';
+import { parseReference, validateTag } from '../registry/reference.ts';
+import { isDigest, quoteUntrusted } from '../oci/digest.ts';
 import { resolveImage } from '../registry/pull.ts';
 import { AttrError } from './attrs.ts';
 import { COMMON_ATTRS } from './schema.ts';
@@ -35,8 +36,16 @@ export const ociPullRule: RuleDef = {
       throw new AttrError(`attribute "image": ${(err as Error).message}`);
     }
     const digest = attrs.string('digest');
-    if (digest !== undefined && !/^sha256:[a-f0-9]{64}$/.test(digest)) {
-      throw new AttrError(`attribute "digest": "${digest}" is not a sha256 digest`);
+    if (digest !== undefined && !isDigest(digest)) {
+      throw new AttrError(`attribute "digest": ${quoteUntrusted(digest)} is not a sha256 or sha512 digest`);
+    }
+    const tag = attrs.string('tag');
+    if (tag !== undefined) {
+      try {
+        validateTag(tag);
+      } catch (err) {
+        throw new AttrError(`attribute "tag": ${(err as Error).message}`);
+      }
     }
   },
   async build(ctx) {

@@ -6,6 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import type { BlobStore } from '../oci/blobstore.ts';
 import { OCI_INDEX } from '../oci/mediatypes.ts';
+import { digestAlgorithm, digestHex } from '../oci/digest.ts';
+import { checkIndex } from '../oci/descriptor.ts';
 import type { Descriptor, Digest, ImageIndex } from '../oci/types.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { pushImage } from '../registry/push.ts';
@@ -18,8 +20,9 @@ export interface AttachResult {
   tag?: string;
 }
 
+/** `<algorithm>-<hex>` of the subject (the distribution spec's referrers tag schema). */
 export function fallbackTag(subject: Digest): string {
-  return `sha256-${subject.slice('sha256:'.length)}`;
+  return `${digestAlgorithm(subject)}-${digestHex(subject)}`;
 }
 
 /** PUT a manifest, returning the OCI-Subject response header (the referrers API's signal). */
@@ -55,6 +58,8 @@ export async function attachReferrer(
   try {
     const current = await client.getManifest(repo, tag, [OCI_INDEX]);
     const parsed = JSON.parse(Buffer.from(current.bytes).toString('utf8')) as ImageIndex;
+    // Its entries go back into the index we put: each one's digest is checked first.
+    if (Array.isArray(parsed.manifests)) checkIndex(parsed, `${client.registry}/${repo}:${tag}`);
     if (Array.isArray(parsed.manifests)) index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: parsed.manifests, ...(parsed.annotations ? { annotations: parsed.annotations } : {}) };
   } catch (err) {
     if (!(err instanceof RegistryError && err.status === 404)) throw err;
