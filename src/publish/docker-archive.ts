@@ -16,6 +16,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
+import { isDigest, quoteUntrusted } from '../oci/digest.ts';
 import { parseRepoTag, type ImageReference } from './reference.ts';
 
 export interface BlobDescriptor {
@@ -70,24 +71,6 @@ const ANNOTATION_IMAGE_NAME = 'io.containerd.image.name';
 const ANNOTATION_REF_NAME = 'org.opencontainers.image.ref.name';
 const EPOCH = new Date(0);
 
-/**
- * The only digests accepted from a manifest, a config or the daemon: `sha256:` + 64 lowercase
- * hex or `sha512:` + 128. They become archive paths and blob file names, so nothing else (no
- * `sha256:../../x`, no upper case, no other algorithm) gets through. (A local check until the
- * shared validator in src/oci/digest.ts takes its place.)
- */
-const STRICT_DIGEST = /^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
-
-export function isValidDigest(value: unknown): value is string {
-  return typeof value === 'string' && STRICT_DIGEST.test(value);
-}
-
-/** A value for a one-line message: quoted, and shortened when long. */
-export function shownValue(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 100 ? `${text.slice(0, 99)}…` : text;
-}
-
 interface PlannedBlob {
   /** Path inside the archive, "blobs/sha256/<hex>". */
   name: string;
@@ -138,15 +121,15 @@ export function chainIds(diffIds: readonly string[]): string[] {
 
 /** Archive path of a blob: "blobs/<algorithm>/<encoded>". */
 export function blobArchivePath(digest: string): string {
-  if (!isValidDigest(digest)) throw new Error(`invalid digest ${shownValue(digest)}`);
+  if (!isDigest(digest)) throw new Error(`invalid digest ${quoteUntrusted(digest)}`);
   const colon = digest.indexOf(':');
   return `blobs/${digest.slice(0, colon)}/${digest.slice(colon + 1)}`;
 }
 
 function checkDescriptor(what: string, d: BlobDescriptor | undefined): BlobDescriptor {
   if (d === null || typeof d !== 'object') throw new Error(`${what}: missing descriptor`);
-  if (!isValidDigest(d.digest)) {
-    throw new Error(`${what}: invalid digest ${shownValue(d.digest)} (want sha256:<64 hex> or sha512:<128 hex>)`);
+  if (!isDigest(d.digest)) {
+    throw new Error(`${what}: invalid digest ${quoteUntrusted(d.digest)} (want sha256:<64 hex> or sha512:<128 hex>)`);
   }
   if (!Number.isSafeInteger(d.size) || d.size < 0) throw new Error(`${what} ${d.digest}: invalid size ${String(d.size)}`);
   if (typeof d.mediaType !== 'string' || d.mediaType === '') throw new Error(`${what} ${d.digest}: missing mediaType`);
@@ -236,7 +219,7 @@ export async function planDockerArchive(input: LoadImageInput): Promise<DockerAr
   if (!Array.isArray(diffIdsRaw)) throw new Error(`config ${config.digest}: missing rootfs.diff_ids`);
   const diffIds = diffIdsRaw.map((d: unknown, i) => {
     if (typeof d !== 'string') throw new Error(`config ${config.digest}: diff_ids[${i}] is not a string`);
-    if (!isValidDigest(d)) throw new Error(`config ${config.digest}: diff_ids[${i}] ${shownValue(d)} is not a digest`);
+    if (!isDigest(d)) throw new Error(`config ${config.digest}: diff_ids[${i}] ${quoteUntrusted(d)} is not a digest`);
     return d;
   });
   if (diffIds.length !== layers.length) {

@@ -3,13 +3,12 @@
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { Client, Dispatcher, Pool } from 'undici';
+import { isDigest, quoteUntrusted } from '../oci/digest.ts';
 import { undici } from '../undici.ts';
 import {
   chainIds,
   dockerArchiveStream,
-  isValidDigest,
   planDockerArchive,
-  shownValue,
   skipLeadingLayers,
   type DockerArchivePlan,
   type LoadImageInput,
@@ -306,7 +305,7 @@ async function inspectWith(
   }
   if (j === null || typeof j !== 'object') throw new Error(`Docker GET ${path}: the reply is not a JSON object`);
   // The ID is compared with the image we sent and used in request paths: a digest or nothing.
-  if (!isValidDigest(j.Id)) throw new Error(`Docker GET ${path}: the image ID ${shownValue(j.Id)} is not a digest`);
+  if (!isDigest(j.Id)) throw new Error(`Docker GET ${path}: the image ID is not a digest (${quoteUntrusted(j.Id)})`);
   const out: InspectedImage = {
     Id: j.Id,
     RepoTags: Array.isArray(j.RepoTags) ? j.RepoTags.map(String) : [],
@@ -319,7 +318,7 @@ async function inspectWith(
   if (rootfs !== null && typeof rootfs === 'object') {
     out.RootFS = {
       Type: typeof rootfs.Type === 'string' ? rootfs.Type : '',
-      Layers: Array.isArray(rootfs.Layers) ? rootfs.Layers.filter((l): l is string => isValidDigest(l)) : [],
+      Layers: Array.isArray(rootfs.Layers) ? rootfs.Layers.filter((l): l is string => isDigest(l)) : [],
     };
   }
   return out;
@@ -475,7 +474,7 @@ async function layersOnDaemon(
     const parsed = JSON.parse(text) as unknown;
     const list = (Array.isArray(parsed) ? parsed : []).flatMap((e: unknown) => {
       const o = e as { Id?: unknown; RepoTags?: unknown; Created?: unknown } | null;
-      if (o === null || typeof o !== 'object' || !isValidDigest(o.Id)) return [];
+      if (o === null || typeof o !== 'object' || !isDigest(o.Id)) return [];
       const tags = Array.isArray(o.RepoTags) ? o.RepoTags.filter((t): t is string => typeof t === 'string') : [];
       return [{ id: o.Id, tags, created: typeof o.Created === 'number' ? o.Created : 0 }];
     });
@@ -629,7 +628,7 @@ async function postArchive(
         if (t === '') continue;
         const id = /^Loaded image ID: (\S+)/.exec(t)?.[1];
         if (id !== undefined && !sentIds.has(id)) {
-          throw new Error(`docker load reported loading image ${shownValue(id)}, not the image sent (${plan.imageId})`);
+          throw new Error(`docker load reported loading image ${quoteUntrusted(id)}, not the image sent (${plan.imageId})`);
         }
         if (lines.length < MAX_LOAD_LINES_KEPT) lines.push(t);
         log?.(t);
