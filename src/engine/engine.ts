@@ -78,6 +78,7 @@ export class Engine {
   }
 
   #analyze(label: Label, config: Configuration, chain: ConfiguredNode[]): ConfiguredNode {
+    label = this.#opts.workspace.canonicalLabel(label);
     const key = `${label.toString()}|${configKey(config)}`;
     const inChain = chain.findIndex((n) => n.key === key);
     if (inChain >= 0) {

@@ -16,6 +16,8 @@ export interface OciPull {
 }
 
 export interface ModuleInfo {
+  /** module(name = …, repo_name = …): names by which this (root) module's labels mean the main repository. */
+  mainRepoNames: Set<string>;
   /** bazel_dep repo names (repo_name or name) → module name. */
   deps: Map<string, string>;
   pulls: Map<string, OciPull>;
@@ -61,7 +63,7 @@ const WORKSPACE_NOOPS = [
  * `oci_pull` in WORKSPACE and the .bzl macros it calls). Everything else is accepted and ignored.
  */
 export function readModuleFile(root: string): ModuleInfo {
-  const info: ModuleInfo = { deps: new Map(), pulls: new Map(), visibleRepos: new Map() };
+  const info: ModuleInfo = { deps: new Map(), pulls: new Map(), visibleRepos: new Map(), mainRepoNames: new Set() };
   const recordPull = (call: CallInfo): void => {
     const name = kwargString(call, 'name');
     const image = kwargString(call, 'image');
@@ -83,6 +85,16 @@ function readModule(root: string, info: ModuleInfo, recordPull: (call: CallInfo)
   if (!existsSync(path)) return;
   const predeclared = new Map<string, Value>();
   for (const name of MODULE_NOOPS) predeclared.set(name, new Builtin(name, () => null));
+  predeclared.set(
+    'module',
+    new Builtin('module', (call) => {
+      for (const k of ['name', 'repo_name']) {
+        const v = optionalString(call, k);
+        if (v) info.mainRepoNames.add(v);
+      }
+      return null;
+    }),
+  );
   predeclared.set(
     'bazel_dep',
     new Builtin('bazel_dep', (call) => {

@@ -20,6 +20,7 @@ import type { Plain } from '../rules/attrs.ts';
 import { ruleFor } from '../rules/index.ts';
 import type { FileRef } from '../rules/provider.ts';
 import type { Logger } from '../rules/rule.ts';
+import { readIgnoredDirectories, type IgnoredDirectories } from './ignored.ts';
 import { listPackageFiles, matchGlob, validateGlobPattern } from './glob.ts';
 import { Label, LabelError, parseLabel } from './label.ts';
 import { isKwargsHelper, knownModule } from './modules.ts';
@@ -122,7 +123,14 @@ export class Workspace {
     return p;
   }
 
-  /** Every package (directory with a BUILD file) at or below `prefix`. */
+  #ignored: IgnoredDirectories | undefined;
+  /** `.bazelignore` and REPO.bazel ignore_directories, read once, on first need. */
+  get ignored(): IgnoredDirectories {
+    this.#ignored ??= readIgnoredDirectories(this.root);
+    return this.#ignored;
+  }
+
+  /** Every package (directory with a BUILD file) at or below `prefix`, minus ignored directories. */
   packagesUnder(prefix: string): string[] {
     const out: string[] = [];
     const walk = (rel: string): void => {
@@ -136,7 +144,9 @@ export class Workspace {
       }
       for (const e of entries) {
         if (!e.isDirectory() || SKIP_DIRS.has(e.name) || (rel === '' && e.name.startsWith('bazel-'))) continue;
-        walk(rel === '' ? e.name : `${rel}/${e.name}`);
+        const child = rel === '' ? e.name : `${rel}/${e.name}`;
+        if (this.ignored.has(child)) continue;
+        walk(child);
       }
     };
     if (!existsSync(join(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
@@ -151,7 +161,12 @@ export class Workspace {
    * `//pkg:all`, `//pkg:*` (every target oci-build builds; build only).
    */
   expandPattern(text: string, cwdPkg: string): Array<{ label: Label; explicit: boolean }> {
-    const t = text.trim();
+    let t = text.trim();
+    // A pattern in the main repository written with its module name (or @@// / @//) is a `//` pattern.
+    const repoPrefix = /^@@?([A-Za-z0-9_.\-+~]*)\/\//.exec(t);
+    if (repoPrefix && (repoPrefix[1] === '' || this.canonicalLabel(new Label(repoPrefix[1] ?? '', '', 'x')).repo === '')) {
+      t = t.slice(repoPrefix[0].length - 2);
+    }
     const fail = (msg: string): never => {
       throw new BuildError(`invalid target "${text}": ${msg}`);
     };
@@ -194,7 +209,20 @@ export class Workspace {
     return this.#module;
   }
 
+  /**
+   * `@<root module name>//pkg:t` (or its repo_name) is the main repository's `//pkg:t`, as in
+   * Bazel; `@@//` and `@//` already parse to the main repository. An oci.pull of the same name
+   * would be a different repository, so it wins.
+   */
+  canonicalLabel(label: Label): Label {
+    if (label.repo === '') return label;
+    const m = this.module;
+    if (!m.mainRepoNames.has(label.repo) || m.pulls.has(label.repo) || m.visibleRepos.has(label.repo)) return label;
+    return new Label('', label.pkg, label.name);
+  }
+
   resolve(label: Label, via = ''): Resolved {
+    label = this.canonicalLabel(label);
     if (label.repo !== '') {
       const pulled = this.#pullTarget(label);
       if (pulled) return { kind: 'target', target: pulled };
@@ -427,7 +455,7 @@ export class Workspace {
       for (const t of this.#currentPkg('existing_rules()').targets.values()) out.set(t.label.name, ruleDict(t));
       return out;
     }));
-    g.set('Label', labelBuiltin(() => ({ repo: '', pkg: this.#scope?.pkg.name ?? '' })));
+    g.set('Label', labelBuiltin(() => ({ repo: '', pkg: this.#scope?.pkg.name ?? '' }), (l) => this.canonicalLabel(l)));
     return g;
   }
 
@@ -447,7 +475,7 @@ export class Workspace {
     const native = this.#buildGlobals();
     native.delete('Label');
     g.set('native', nativeModule(native));
-    g.set('Label', labelBuiltin(() => ({ repo: file.repo, pkg: file.pkg })));
+    g.set('Label', labelBuiltin(() => ({ repo: file.repo, pkg: file.pkg }), (l) => this.canonicalLabel(l)));
     return g;
   }
 
