@@ -14,6 +14,11 @@ export interface ResolveOptions {
   store: BlobStore;
   /** Download the layers into the store too. Default false. */
   fetchLayers?: boolean;
+  /**
+   * Whether a single-platform image (no index) must be of `platform`. Default true. rules_oci's
+   * oci.pull without `platforms` takes such an image as it is, whatever the build's platform.
+   */
+  checkSinglePlatform?: boolean;
 }
 
 export interface ResolvedImage {
@@ -112,7 +117,7 @@ export async function resolveImage(
   await client.getBlob(repo, manifest.config.digest, store, manifest.config.size);
   const config = parse<ImageConfig>(await readStored(store, manifest.config), `config ${manifest.config.digest}`);
 
-  if (want && index === undefined) {
+  if (want && index === undefined && opts.checkSinglePlatform !== false) {
     const have: Platform = { os: config.os, architecture: config.architecture };
     if (config.variant) have.variant = config.variant;
     if (!platformSatisfies(want, have)) {

@@ -14,7 +14,7 @@ import type { BlobStore } from '../oci/blobstore.ts';
 import type { MediaTypeFamily } from '../oci/mediatypes.ts';
 import { checkElfPlatform, rememberScan, scanLayerCached, scanLayerStream, type LayerFile } from '../elf.ts';
 import { PassThrough } from 'node:stream';
-import { lintOwnership } from '../lint/ownership.ts';
+import { isNonRootUser, lintMissingParents, lintOwnership, missingParentDirs } from '../lint/ownership.ts';
 
 const warnedZstd = new Set<string>();
 
@@ -101,6 +101,12 @@ export const ociImageRule: RuleDef = {
     const user = a.string('user') ?? base?.config.config?.User;
     const workdir = a.string('workdir') ?? base?.config.config?.WorkingDir;
     for (const finding of lintOwnership(ours, { user, volumes, workdir })) ctx.log.warning(`${label}: ${finding.message}`);
+    // Parent directories our layers lack: only then are the base's layers read (once, cached by digest).
+    const missing = isNonRootUser(user) ? missingParentDirs(ours) : [];
+    if (missing.length > 0) {
+      const lower = base ? await directoriesOf(ctx.store, base.manifest.layers.map((l) => l.digest)) : new Set<string>();
+      for (const finding of lintMissingParents(missing, lower, user)) ctx.log.warning(`${label}: ${finding.message}`);
+    }
     const createdFile = await fileText(ctx, 'created');
     if (createdFile !== undefined) checkCreated(createdFile, a.label('created')?.toString() ?? 'created');
     const created =
@@ -180,4 +186,16 @@ function checkCreated(text: string, from: string): void {
     const hint = /\{\{.*\}\}|\{[A-Z_]+\}/.test(text) ? ' (an unexpanded stamp template: build with stamping on, e.g. the stamp input or build --stamp in .bazelrc)' : '';
     throw new AttrError(`attribute "created": ${from} holds "${shown}", not an RFC 3339 date-time such as 2024-01-02T03:04:05Z${hint}`);
   }
+}
+
+/** Directories and symlinks in these layers (downloaded if they are still in their registry). */
+async function directoriesOf(store: BlobStore, layers: Digest[]): Promise<Set<string>> {
+  const out = new Set<string>(['/']);
+  for (const d of layers) {
+    await store.ensure(d);
+    for (const f of await scanLayerCached(store, d, store.path(d))) {
+      if (f.member.type === 'dir' || f.member.type === 'symlink') out.add(f.path.replace(/\/+$/, '') || '/');
+    }
+  }
+  return out;
 }

@@ -61,7 +61,11 @@ export const ociPullRule: RuleDef = {
       );
     }
     const client = ctx.registries.client(ref.registry);
-    const resolved = await resolveImage(client, ref.repository, digest ?? tag ?? 'latest', want, { store: ctx.store });
+    // Without `platforms` (and without a platform in the repository name), a single-platform
+    // image is the image, as in rules_oci: its platform becomes the image's (per-arch bases such
+    // as @base_arm64 from an arm64 tag). `want` then only picks from an index.
+    const inherit = declared.length === 0 && !fixed;
+    const resolved = await resolveImage(client, ref.repository, digest ?? tag ?? 'latest', want, { store: ctx.store, checkSinglePlatform: !inherit });
     const source: BlobSource = { registry: ref.registry, repository: ref.repository };
     // Layers are downloaded only when something needs their bytes (see BlobStore.ensure).
     for (const l of resolved.layers) {
