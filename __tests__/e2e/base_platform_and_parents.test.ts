@@ -28,7 +28,9 @@ oci = use_extension("@rules_oci//oci:extensions.bzl", "oci")
 # One platform's manifest each, no platforms attribute: the per-arch base pattern.
 oci.pull(name = "base_arm64", digest = "${img.platforms['linux/arm64'].manifestDigest}", image = "${img.image}")
 oci.pull(name = "base_amd64", digest = "${img.platforms['linux/amd64'].manifestDigest}", image = "${img.image}")
-use_repo(oci, "base_arm64", "base_amd64")
+# A moving tag on purpose: no reproducibility warning.
+oci.pull(name = "quiet", image = "${seed.docker.image}", platforms = ["linux/amd64", "linux/arm64"], reproducible = False, tag = "latest")
+use_repo(oci, "base_arm64", "base_amd64", "quiet")
 `,
   );
   appendFileSync(
@@ -61,6 +63,8 @@ tar(
         "opt/app/app uid=0 gid=0 mode=0755 time=0 type=file content=$(execpath :app)",
     ],
 )
+
+oci_image(name = "on_quiet", base = "@quiet", entrypoint = ["/app/app"], tars = [":layer"])
 
 oci_image(name = "noparents_image", base = "@base_amd64", entrypoint = ["/opt/app/app"], tars = [":noparents"], user = "65532")
 
@@ -109,6 +113,13 @@ describe('per-arch bases and missing parent directories', () => {
     const result = await runPipeline(options(['//app:on_arm64_base']));
     assert.deepEqual(result.reports[0]?.platforms, ['linux/arm64']);
     await assert.rejects(runPipeline(options(['//app:mismatch'])), /\/\/app:mismatch: \/app\/app is an? .*x86-64.* binary, but the image is linux\/arm64/);
+  });
+
+  test('reproducible = False: a base by tag builds without the reproducibility warning', async () => {
+    logs.length = 0;
+    const result = await runPipeline(options(['//app:on_quiet']));
+    assert.equal(result.reports[0]?.action, 'built');
+    assert.deepEqual(logs.filter((l) => l.startsWith('warning:')), []);
   });
 
   test('opt/app/app without opt/ under user 65532: a warning with the fix, and Docker denies it; the fixed layer runs', async () => {

@@ -27,6 +27,7 @@ export const ociPullRule: RuleDef = {
     tag: { type: 'string' },
     platform: { type: 'string' },
     platforms: { type: 'string_list' },
+    reproducible: { type: 'bool' },
   },
   validate(attrs) {
     try {
@@ -54,10 +55,11 @@ export const ociPullRule: RuleDef = {
     }
     const digest = a.string('digest') as Digest | undefined;
     const tag = a.string('tag');
-    if (!digest && tag && !warnedTags.has(image)) {
+    // rules_oci: `reproducible = False` says a moving tag is intended; no warning then.
+    if (!digest && tag && a.bool('reproducible', true) && !warnedTags.has(image)) {
       warnedTags.add(image);
       ctx.log.warning(
-        `${ctx.target.pos.file}:${ctx.target.pos.line}:${ctx.target.pos.column}: oci.pull(name = "${name}") uses tag "${tag}", not a digest: builds are not reproducible. Pin it with digest = "sha256:..."`,
+        `${ctx.target.pos.file}:${ctx.target.pos.line}:${ctx.target.pos.column}: oci.pull(name = "${name}") uses tag "${tag}", not a digest: builds are not reproducible. Pin it with digest = "sha256:...", or set reproducible = False if that is intended`,
       );
     }
     const client = ctx.registries.client(ref.registry);

@@ -12,6 +12,8 @@ export interface OciPull {
   digest?: string;
   tag?: string;
   platforms: string[];
+  /** rules_oci's `reproducible = False`: a tag without a digest is intended (no warning). */
+  reproducible: boolean;
   pos: Position;
 }
 
@@ -73,7 +75,9 @@ export function readModuleFile(root: string): ModuleInfo {
     const pos = call.callStack[0] ?? call.pos;
     const existing = info.pulls.get(name);
     if (existing) throw new BuiltinError(`${call.name}(name = "${name}") is already declared at ${formatPos(existing.pos)}`);
-    info.pulls.set(name, { name, image, digest, tag, platforms: stringListArg(call, 'platforms', -1) ?? [], pos });
+    const reproducible = call.kwargs.get('reproducible');
+    if (reproducible !== undefined && typeof reproducible !== 'boolean') throw new BuiltinError(`${call.name}(name = "${name}"): "reproducible" must be True or False`);
+    info.pulls.set(name, { name, image, digest, tag, platforms: stringListArg(call, 'platforms', -1) ?? [], reproducible: reproducible !== false, pos });
   };
   readModule(root, info, recordPull);
   readWorkspace(root, recordPull);

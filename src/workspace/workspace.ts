@@ -265,6 +265,7 @@ export class Workspace {
     if (pull.tag) attrs.set('tag', pull.tag);
     if (platform) attrs.set('platform', platform);
     if (pull.platforms.length) attrs.set('platforms', fromStringList(pull.platforms));
+    if (!pull.reproducible) attrs.set('reproducible', false);
     const target: Target = { label: new Label(label.repo, '', label.repo), kind: 'oci_pull', origin: '@rules_oci//oci:extensions.bzl', attrs, pos: pull.pos };
     this.#pullTargets.set(label.repo, target);
     return target;
