@@ -122,6 +122,33 @@ test('an unknown --config is an error before anything is built', async (t) => {
   await assert.rejects(runPipeline(options(root, [], { configs: ['relase'] })), /config input: config value 'relase' is not defined in any \.rc file \(\.bazelrc\)/);
 });
 
+test('.bazelrc --platforms (config arm64) is the platform targets are built for', async (t) => {
+  const root = copyExample(t);
+  await runPipeline(options(root, [], { targets: ['//app:app'], configs: ['arm64'] }));
+  const bin = find(join(root, 'out', 'bin'), 'app');
+  const elf = readFileSync(bin);
+  assert.equal(elf.subarray(0, 4).toString('latin1'), '\x7fELF');
+  assert.equal(elf.readUInt16LE(18), 183, 'EM_AARCH64');
+});
+
+test('pure = "off" for another architecture: an error without a C cross compiler, cgo with CC_FOR_<goos>_<goarch>', async (t) => {
+  const root = copyExample(t);
+  const env = { ...process.env, CC: '', CC_FOR_linux_arm64: '' };
+  await assert.rejects(runPipeline(options(root, [], { targets: ['//app:app_cgo_arm64'], env })), (err: Error) => {
+    assert.match(
+      err.message,
+      /\/\/app:app_cgo_arm64: pure = "off" needs cgo, but linux\/arm64 is not this host's platform \(linux\/amd64\) and no C cross compiler is configured: set CC_FOR_linux_arm64 \(or CC\)/,
+    );
+    return true;
+  });
+  // With one configured, the build is a cgo build (never silently pure Go).
+  await runPipeline(options(root, [], { targets: ['//app:app_cgo_arm64'], env: { ...env, CC_FOR_linux_arm64: 'aarch64-linux-gnu-gcc' } }));
+  const info = await runCommand('go', ['version', '-m', find(join(root, 'out', 'bin'), 'app_cgo_arm64')]);
+  assert.equal(info.code, 0, info.stderr);
+  assert.match(info.stdout, /\tbuild\tCGO_ENABLED=1\n/);
+  assert.match(info.stdout, /\tbuild\tGOARCH=arm64\n/);
+});
+
 describe('the tags input replaces remote_tags', () => {
   let registry: TestRegistry;
   before(async () => {
