@@ -144,3 +144,37 @@ export function goPlatformLabel(l: Label): Platform | undefined {
   if (!m) return undefined;
   return normalizePlatform({ os: m[1] ?? '', architecture: m[2] ?? '' });
 }
+
+/**
+ * The conditions a select() key stands for, as comparable strings: a constraint value itself, or
+ * a config_setting's constraint_values, define_values and values. Bazel lets the key whose
+ * conditions include every other matching key's win ("specialization").
+ */
+export function settingConditions(label: Label, setting: Target | undefined): Set<string> {
+  const out = new Set<string>();
+  if (!setting || setting.kind !== 'config_setting') {
+    out.add(`constraint:${label.toString()}`);
+    return out;
+  }
+  const dv = setting.attrs.get('define_values');
+  if (dv instanceof StarDict) for (const [k, v] of dv.entries()) out.add(`define:${String(k)}=${String(v)}`);
+  const values = setting.attrs.get('values');
+  if (values instanceof StarDict) {
+    for (const [k, v] of values.entries()) out.add(k === 'define' ? `define:${String(v)}` : `value:${String(k)}=${String(v)}`);
+  }
+  const cv = setting.attrs.get('constraint_values');
+  if (cv instanceof StarList || cv instanceof StarTuple) {
+    for (const e of cv.elems) {
+      const l = e instanceof LabelValue ? e.label : typeof e === 'string' ? parseConstraint(e, setting.label) : undefined;
+      if (l) out.add(`constraint:${l.toString()}`);
+    }
+  }
+  return out;
+}
+
+/** Whether conditions `a` strictly include `b`. */
+export function conditionsRefine(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size <= b.size) return false;
+  for (const c of b) if (!a.has(c)) return false;
+  return true;
+}

@@ -27,7 +27,7 @@ import { isKwargsHelper, knownModule } from './modules.ts';
 import { bzlPredeclared } from './bzl_env.ts';
 import { LabelValue, labelBuiltin } from './label_value.ts';
 import { AnySymbols, readModuleFile, type ModuleInfo } from './module_file.ts';
-import { goPlatformLabel, platformFromConstraints, platformMatchesSelectKey, type BuildFlags } from './constraints.ts';
+import { conditionsRefine, goPlatformLabel, platformFromConstraints, platformMatchesSelectKey, settingConditions, type BuildFlags } from './constraints.ts';
 import { normalizePlatform } from '../oci/platform.ts';
 import type { Platform } from '../oci/types.ts';
 import { formatPos, type Package, type Target } from './target.ts';
@@ -339,7 +339,9 @@ export class Workspace {
     const out = new Map<string, Plain>();
     for (const [name, value] of target.attrs) {
       try {
-        const resolved = resolveSelects(value, (key) => this.#selectKeyMatches(key, target, config));
+        const resolved = resolveSelects(value, (key) => this.#selectKeyMatches(key, target, config), {
+          refines: (a, b) => conditionsRefine(this.#selectKeyConditions(a, target), this.#selectKeyConditions(b, target)),
+        });
         out.set(name, toPlain(resolved, `attribute "${name}"`));
       } catch (err) {
         // Values a BUILD file may not hold in an attribute (functions, ...): a clean error at the target.
@@ -348,6 +350,21 @@ export class Workspace {
       }
     }
     return out;
+  }
+
+  #selectKeyConditions(key: Value, target: Target): Set<string> {
+    let label: Label | undefined;
+    if (key instanceof LabelValue) label = key.label;
+    else if (typeof key === 'string') {
+      try {
+        label = parseLabel(key, target.label.repo, target.label.pkg);
+      } catch {
+        label = undefined;
+      }
+    }
+    if (!label) return new Set();
+    const setting = label.repo === '' && this.#buildFileOf(label.pkg) ? this.loadPackage(label.pkg).targets.get(label.name) : undefined;
+    return settingConditions(label, setting);
   }
 
   #selectKeyMatches(key: Value, target: Target, config: Configuration): boolean {
