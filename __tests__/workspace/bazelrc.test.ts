@@ -67,6 +67,15 @@ test('common and build lines apply, --config expands build:NAME in place, later 
   // An unset ${VAR} stays as written, as Bazel leaves it.
   assert.equal(readBazelrc(root, ['ci'], {}).embedLabel, '${CI_LABEL}');
   assert.equal(readBazelrc(root, ['arm'], {}).platforms, '//platforms:linux_arm64');
+  // --enable_platform_specific_config applies build:linux on a Linux host (and nothing when undefined).
+  const plat = workspace(t, { '.bazelrc': 'common --enable_platform_specific_config\nbuild:linux --define=os=linux\nbuild:macos --define=os=mac\n' });
+  assert.deepEqual(readBazelrc(plat, [], {}).defines, process.platform === 'linux' ? { os: 'linux' } : process.platform === 'darwin' ? { os: 'mac' } : {});
+  const platNone = workspace(t, { '.bazelrc': 'common --enable_platform_specific_config\n' });
+  assert.deepEqual(readBazelrc(platNone, [], {}).defines, {});
+  // An empty value unsets the status command (a later config resetting an earlier one).
+  const reset = workspace(t, { '.bazelrc': 'build --workspace_status_command=tools/s.sh\nbuild:plain --workspace_status_command=\n' });
+  assert.equal(readBazelrc(reset, [], {}).workspaceStatusCommand, 'tools/s.sh');
+  assert.equal(readBazelrc(reset, ['plain'], {}).workspaceStatusCommand, undefined);
 });
 
 test('bad rc files and unknown configs are one-line errors naming file:line', (t) => {

@@ -8,6 +8,7 @@
 //   --compilation_mode=MODE / -c MODE         fastbuild, opt, dbg
 //   --platforms=LABEL                         the platform targets are built for (the first label)
 //   --config=NAME                             expands `common:NAME` / `build:NAME` lines in place
+//   --enable_platform_specific_config         also applies the host OS's config (build:linux)
 //
 // File syntax: a `\` at the end of a line continues it; `${VAR}` takes the environment's value when
 // VAR is set and non-empty; words split like a shell (single and double quotes, `\` escapes); `#`
@@ -151,12 +152,15 @@ const COMMANDS = ['always', 'common', 'build'];
 /** Flags read here that take a value, by name without dashes (short `-c` included). */
 const VALUE_FLAGS = new Set(['workspace_status_command', 'embed_label', 'define', 'compilation_mode', 'c', 'platforms', 'config']);
 
-function parseBoolFlag(value: string, where: string): boolean {
+function parseBoolFlag(value: string, where: string, flag = 'stamp'): boolean {
   const v = value.toLowerCase();
   if (['true', 'yes', '1'].includes(v)) return true;
   if (['false', 'no', '0'].includes(v)) return false;
-  throw new BuildError(`${where}: --stamp: expected a boolean, got "${value}"`);
+  throw new BuildError(`${where}: --${flag}: expected a boolean, got "${value}"`);
 }
+
+/** Bazel's names for the host OS in --enable_platform_specific_config. */
+const HOST_CONFIG_NAMES: Partial<Record<NodeJS.Platform, string>> = { linux: 'linux', darwin: 'macos', win32: 'windows', freebsd: 'freebsd', openbsd: 'openbsd' };
 
 /**
  * Reads `<root>/.bazelrc` (when present) and applies the rc options of a build plus the named
@@ -168,6 +172,7 @@ export function readBazelrc(root: string, configs: string[] = [], env: NodeJS.Pr
   const main = join(root, '.bazelrc');
   if (existsSync(main)) reader.read(main, [main]);
   const out: BazelrcOptions = { defines: {}, applied: [], files: reader.files };
+  let platformConfig = false;
 
   const defined = (name: string) => COMMANDS.some((c) => reader.options.has(`${c}:${name}`));
   const apply = (opts: RcOption[], expanding: string[]): void => {
@@ -198,7 +203,8 @@ export function readBazelrc(root: string, configs: string[] = [], env: NodeJS.Pr
           note('--nostamp');
           break;
         case 'workspace_status_command':
-          out.workspaceStatusCommand = (value ?? '').split(WORKSPACE_PREFIX).join(root);
+          // An empty value resets it: no status command, as in Bazel.
+          out.workspaceStatusCommand = value ? value.split(WORKSPACE_PREFIX).join(root) : undefined;
           note(`--workspace_status_command=${value}`);
           break;
         case 'embed_label':
@@ -229,6 +235,12 @@ export function readBazelrc(root: string, configs: string[] = [], env: NodeJS.Pr
         case 'config':
           expandConfig(value ?? '', where, expanding);
           break;
+        case 'enable_platform_specific_config':
+          platformConfig = value === undefined ? true : parseBoolFlag(value, where, name);
+          break;
+        case 'noenable_platform_specific_config':
+          platformConfig = false;
+          break;
         default:
           break;
       }
@@ -245,6 +257,9 @@ export function readBazelrc(root: string, configs: string[] = [], env: NodeJS.Pr
   };
 
   for (const c of COMMANDS) apply(reader.options.get(c) ?? [], []);
+  // --enable_platform_specific_config: the host OS's config (build:linux), when there is one.
+  const hostConfig = HOST_CONFIG_NAMES[process.platform];
+  if (platformConfig && hostConfig && defined(hostConfig)) expandConfig(hostConfig, 'enable_platform_specific_config', []);
   for (const name of configs) expandConfig(name, 'config input', []);
   return out;
 }
