@@ -103,6 +103,20 @@ test('the stamp input overrides the .bazelrc: config release with stamp false bu
   assert.equal(await runApp(root), 'version=dev commit=none name=unset flavor=fancy');
 });
 
+test('CLI: --config release stamps, --stamp is not needed; -c opt from the command line overrides', async (t) => {
+  const root = copyExample(t);
+  const cli = join(import.meta.dirname, '..', '..', 'src', 'cli.ts');
+  const env = { ...process.env, SOURCE_DATE_EPOCH: SDE, GITHUB_SHA: '', GITHUB_REF: '' };
+  const r = await runCommand(process.execPath, [cli, 'build', '-C', root, '-o', join(root, 'out'), '--config', 'release', '-c', 'opt', '//app:app'], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /\.bazelrc: \.bazelrc:5: --stamp=true\n/);
+  assert.equal(await runApp(root), 'version=9.9.9 commit=0123456789abcdef0123456789abcdef01234567 name=unset flavor=fancy');
+  // opt links without -s -w (fastbuild, the default, strips).
+  const info = await runCommand('go', ['version', '-m', find(join(root, 'out', 'bin'), 'app')]);
+  assert.match(info.stdout, /\tbuild\t-ldflags=.*-X main\.version=9\.9\.9/);
+  assert.doesNotMatch(info.stdout, /-s -w/);
+});
+
 test('an unexpanded created template is a build error naming the image, not an image Docker refuses', async (t) => {
   const root = copyExample(t);
   await assert.rejects(
