@@ -111,10 +111,8 @@ test('CLI: --config release stamps, --stamp is not needed; -c opt from the comma
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /\.bazelrc: \.bazelrc:5: --stamp=true\n/);
   assert.equal(await runApp(root), 'version=9.9.9 commit=0123456789abcdef0123456789abcdef01234567 name=unset flavor=fancy');
-  // opt links without -s -w (fastbuild, the default, strips).
-  const info = await runCommand('go', ['version', '-m', find(join(root, 'out', 'bin'), 'app')]);
-  assert.match(info.stdout, /\tbuild\t-ldflags=.*-X main\.version=9\.9\.9/);
-  assert.doesNotMatch(info.stdout, /-s -w/);
+  // opt links without -s -w, so the symbol table is there (fastbuild, the default, strips it).
+  assert.ok(readFileSync(find(join(root, 'out', 'bin'), 'app')).includes('.symtab'), 'opt keeps .symtab');
 });
 
 test('an unexpanded created template is a build error naming the image, not an image Docker refuses', async (t) => {
