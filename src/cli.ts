@@ -21,7 +21,7 @@ options:
   --insecure-registry H allow plain HTTP / unverified TLS for registry host H (loopback always is)
   --chunk-size N        upload blobs in chunks of N bytes (e.g. 5MiB) instead of one PUT
   --stamp               stamp targets with stamp = -1 (git commit, tag, time), like bazel --stamp
-                        (default: as the workspace's .bazelrc says)
+                        (default: as the workspace's .bazelrc says; --nostamp: off)
   --config NAME         apply the .bazelrc's build:NAME lines, like bazel --config (repeatable)
   --label K=V           add a label to every image config (repeatable)
   --annotation [index:|manifest:]K=V   add an annotation to every manifest or index (repeatable)
@@ -56,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
       'insecure-registry': { type: 'string', multiple: true },
       'chunk-size': { type: 'string' },
       stamp: { type: 'boolean' },
+      nostamp: { type: 'boolean' },
       config: { type: 'string', multiple: true },
       label: { type: 'string', multiple: true },
       annotation: { type: 'string', multiple: true },
@@ -76,6 +77,10 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`oci-build: ${command ? `unknown command "${command}"` : 'missing command'}\n${USAGE}\n`);
     return 2;
   }
+  if (values.stamp && values.nostamp) {
+    process.stderr.write('oci-build: --stamp and --nostamp exclude each other\n');
+    return 2;
+  }
   if (targets.length === 0) {
     process.stderr.write(`oci-build: no targets given\n${USAGE}\n`);
     return 2;
@@ -92,7 +97,7 @@ async function main(argv: string[]): Promise<number> {
     tags: values.tag ?? [],
     insecureRegistries: values['insecure-registry'] ?? [],
     chunkSize: parseByteCount('--chunk-size', values['chunk-size'] ?? ''),
-    stamp: values.stamp,
+    stamp: values.nostamp ? false : values.stamp,
     configs: values.config ?? [],
     metadata: metadataFrom(values.label ?? [], values.annotation ?? []),
     log: {

@@ -113,6 +113,10 @@ test('CLI: --config release stamps, --stamp is not needed; -c opt from the comma
   assert.equal(await runApp(root), 'version=9.9.9 commit=0123456789abcdef0123456789abcdef01234567 name=unset flavor=fancy');
   // opt links without -s -w, so the symbol table is there (fastbuild, the default, strips it).
   assert.ok(readFileSync(find(join(root, 'out', 'bin'), 'app')).includes('.symtab'), 'opt keeps .symtab');
+  // --nostamp overrides the config's --stamp.
+  const off = await runCommand(process.execPath, [cli, 'build', '-C', root, '-o', join(root, 'out'), '--config', 'release', '--nostamp', '//app:app'], { env });
+  assert.equal(off.code, 0, off.stderr);
+  assert.equal(await runApp(root), 'version=dev commit=none name=unset flavor=fancy');
 });
 
 test('an unexpanded created template is a build error naming the image, not an image Docker refuses', async (t) => {

@@ -86,8 +86,7 @@ export const goBinaryRule: RuleDef = {
         cgo = true;
         // The go command reads only CC at run time; CC_FOR_<goos>_<goarch> is the target's.
         if (ctx.env[crossCC]) env = { ...ctx.env, CC: ctx.env[crossCC] };
-      }
-      else {
+      } else {
         throw new Error(
           `${label}: pure = "off" needs cgo, but ${goos}/${goarch} is not this host's platform (${host.os}/${host.arch}) and no C cross compiler is configured: set ${crossCC} (or CC) to a compiler for ${goos}/${goarch}, e.g. ${goarch === 'arm64' ? 'aarch64' : goarch === 'amd64' ? 'x86_64' : goarch}-linux-gnu-gcc, or remove pure = "off"`,
         );
