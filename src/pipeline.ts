@@ -22,6 +22,7 @@ import type { ExplicitCredentials } from './registry/credentials.ts';
 import type { RetryOptions } from './registry/transport.ts';
 import { workspaceStatus } from './stamp.ts';
 import { readBazelrc } from './workspace/bazelrc.ts';
+import { platformFromName } from './workspace/constraints.ts';
 import { parseLabel, type Label } from './workspace/label.ts';
 import type { Configuration } from './engine/config.ts';
 import { withHeartbeat } from './progress.ts';
@@ -179,7 +180,17 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     } catch (err) {
       throw new BuildError(`.bazelrc --platforms: ${(err as Error).message}`);
     }
-    rootConfig = withPlatform(ws.platformOf(pl, pl));
+    let platform: Platform;
+    try {
+      platform = ws.platformOf(pl, pl);
+    } catch (err) {
+      // A platform in a repository not read here (a toolchain's): its name usually says it.
+      const guessed = pl.repo !== '' ? platformFromName(pl.name) : undefined;
+      if (!guessed) throw new BuildError(`.bazelrc --platforms=${rc.platforms}: ${(err as Error).message}`);
+      opts.log.info(`.bazelrc --platforms=${rc.platforms}: building for ${formatPlatform(guessed)} (from the label's name)`);
+      platform = guessed;
+    }
+    rootConfig = withPlatform(platform);
   }
   const requested = opts.targets.flatMap((t) => ws.expandPattern(t, cwdPkg));
 

@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { readBazelrc, tokenizeRcLine } from '../../src/workspace/bazelrc.ts';
+import { platformFromName } from '../../src/workspace/constraints.ts';
 
 function workspace(t: { after: (fn: () => void) => void }, files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'bazelrc-'));
@@ -97,4 +98,13 @@ test('bad rc files and unknown configs are one-line errors naming file:line', (t
   const empty = workspace(t, {});
   assert.deepEqual(readBazelrc(empty), { defines: {}, applied: [], files: [] });
   assert.throws(() => readBazelrc(empty, ['x']), /no \.bazelrc in the workspace/);
+});
+
+test('a --platforms label in a repository not read here: the platform its name says, else nothing', () => {
+  assert.deepEqual(platformFromName('linux_arm64'), { os: 'linux', architecture: 'arm64' });
+  assert.deepEqual(platformFromName('linux-x86_64'), { os: 'linux', architecture: 'amd64' });
+  assert.deepEqual(platformFromName('aarch64_linux_gnu'), { os: 'linux', architecture: 'arm64' });
+  assert.deepEqual(platformFromName('linux_armv7'), { os: 'linux', architecture: 'arm', variant: 'v7' });
+  assert.equal(platformFromName('host'), undefined);
+  assert.equal(platformFromName('arm64'), undefined);
 });

@@ -178,3 +178,18 @@ export function conditionsRefine(a: ReadonlySet<string>, b: ReadonlySet<string>)
   for (const c of b) if (!a.has(c)) return false;
   return true;
 }
+
+/**
+ * A platform guessed from a label's name (`linux_arm64`, `linux-x86_64`, `aarch64_linux`): for a
+ * --platforms label in a repository we do not read (a toolchain's platforms). Undefined when the
+ * name does not say both the OS and the CPU.
+ */
+export function platformFromName(name: string): Platform | undefined {
+  const words = name.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w !== '');
+  const joined = name.toLowerCase().replace(/x86[_-]64/g, 'amd64');
+  const os = words.find((w) => ['linux', 'darwin', 'macos', 'windows'].includes(w));
+  const arch = ['amd64', 'arm64', 'aarch64', 'armv7', 'arm', 's390x', 'ppc64le', 'riscv64', '386']
+    .find((a) => new RegExp(`(^|[^a-z0-9])${a}($|[^a-z0-9])`).test(joined));
+  if (!os || !arch) return undefined;
+  return normalizePlatform({ os: os === 'macos' ? 'darwin' : os, architecture: arch === 'armv7' ? 'arm' : arch, ...(arch === 'armv7' ? { variant: 'v7' } : {}) });
+}
