@@ -66,6 +66,15 @@ tar(
 
 oci_image(name = "on_quiet", base = "@quiet", entrypoint = ["/app/app"], tars = [":layer"])
 
+# /tmp is in the base's layer: no warning for tmp/app without tmp/.
+tar(
+    name = "inbase",
+    srcs = [":app"],
+    mtree = ["tmp/app uid=0 gid=0 mode=0755 time=0 type=file content=$(execpath :app)"],
+)
+
+oci_image(name = "inbase_image", base = "@base_amd64", entrypoint = ["/tmp/app"], tars = [":inbase"], user = "65532")
+
 oci_image(name = "noparents_image", base = "@base_amd64", entrypoint = ["/opt/app/app"], tars = [":noparents"], user = "65532")
 
 oci_image(name = "withparents_image", base = "@base_amd64", entrypoint = ["/opt/app/app"], tars = [":withparents"], user = "65532")
@@ -124,7 +133,7 @@ describe('per-arch bases and missing parent directories', () => {
 
   test('opt/app/app without opt/ under user 65532: a warning with the fix, and Docker denies it; the fixed layer runs', async () => {
     logs.length = 0;
-    await runPipeline(options(['//app:noparents_load', '//app:withparents_load'], { load: true }));
+    await runPipeline(options(['//app:noparents_load', '//app:withparents_load', '//app:inbase_image'], { load: true }));
     const warnings = logs.filter((l) => l.startsWith('warning: //app:'));
     assert.deepEqual(warnings, [
       'warning: //app:noparents_image: /opt has no directory entry in any layer (a layer holds opt/app/app) and no lower layer has it: ' +
