@@ -21,6 +21,8 @@ options:
   --insecure-registry H allow plain HTTP / unverified TLS for registry host H (loopback always is)
   --chunk-size N        upload blobs in chunks of N bytes (e.g. 5MiB) instead of one PUT
   --stamp               stamp targets with stamp = -1 (git commit, tag, time), like bazel --stamp
+                        (default: as the workspace's .bazelrc says; --nostamp: off)
+  --config NAME         apply the .bazelrc's build:NAME lines, like bazel --config (repeatable)
   --label K=V           add a label to every image config (repeatable)
   --annotation [index:|manifest:]K=V   add an annotation to every manifest or index (repeatable)
   -c, --compilation-mode M  fastbuild (default: Go binaries linked with -s -w, as rules_go does
@@ -54,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
       'insecure-registry': { type: 'string', multiple: true },
       'chunk-size': { type: 'string' },
       stamp: { type: 'boolean' },
+      nostamp: { type: 'boolean' },
+      config: { type: 'string', multiple: true },
       label: { type: 'string', multiple: true },
       annotation: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
@@ -73,6 +77,10 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`oci-build: ${command ? `unknown command "${command}"` : 'missing command'}\n${USAGE}\n`);
     return 2;
   }
+  if (values.stamp && values.nostamp) {
+    process.stderr.write('oci-build: --stamp and --nostamp exclude each other\n');
+    return 2;
+  }
   if (targets.length === 0) {
     process.stderr.write(`oci-build: no targets given\n${USAGE}\n`);
     return 2;
@@ -89,7 +97,8 @@ async function main(argv: string[]): Promise<number> {
     tags: values.tag ?? [],
     insecureRegistries: values['insecure-registry'] ?? [],
     chunkSize: parseByteCount('--chunk-size', values['chunk-size'] ?? ''),
-    stamp: values.stamp ?? false,
+    stamp: values.nostamp ? false : values.stamp,
+    configs: values.config ?? [],
     metadata: metadataFrom(values.label ?? [], values.annotation ?? []),
     log: {
       info: (m) => process.stderr.write(`${m}\n`),
@@ -102,7 +111,7 @@ async function main(argv: string[]): Promise<number> {
       return fn();
     },
     sbom: !values['no-sbom'],
-    compilationMode: parseCompilationMode('--compilation-mode', values['compilation-mode'] ?? ''),
+    compilationMode: values['compilation-mode'] === undefined ? undefined : parseCompilationMode('--compilation-mode', values['compilation-mode']),
     layerCompression: parseCompression('--compression', values.compression ?? '', '--compression-level', values['compression-level'] ?? ''),
   };
   if (values['verify-reproducible']) await verifyReproducible(pipelineOptions);

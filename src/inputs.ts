@@ -18,7 +18,10 @@ export interface Inputs {
   credentials: ExplicitCredentials[];
   insecureRegistries: string[];
   chunkSize?: number;
-  stamp: boolean;
+  /** Unset (empty input): the .bazelrc decides, as bazel does. */
+  stamp?: boolean;
+  /** .bazelrc configs (`build:NAME` lines) to apply, as bazel --config=NAME. */
+  configs: string[];
   labels: Record<string, string>;
   annotations: { manifest: Record<string, string>; index: Record<string, string> };
   githubToken: string;
@@ -35,7 +38,8 @@ export interface Inputs {
   sbom: boolean;
   verifyReproducible: boolean;
   layerCompression: LayerCompressionSetting;
-  compilationMode: CompilationMode;
+  /** Unset (empty input): the .bazelrc's --compilation_mode, else fastbuild. */
+  compilationMode?: CompilationMode;
 }
 
 function secret(value: string): string {
@@ -73,7 +77,8 @@ export function getInputs(): Inputs {
     credentials,
     insecureRegistries: parseCsvList(core.getInput('insecure-registries')),
     chunkSize: parseByteCount('upload-chunk-size', core.getInput('upload-chunk-size')),
-    stamp: parseBool('stamp', core.getInput('stamp'), false),
+    stamp: core.getInput('stamp').trim() === '' ? undefined : parseBool('stamp', core.getInput('stamp'), false),
+    configs: parseCsvList(core.getInput('config')),
     labels: parseKeyValues('labels', core.getInput('labels')),
     annotations: parseAnnotations(core.getInput('annotations')),
     githubToken: secret(core.getInput('github-token')),
@@ -87,7 +92,8 @@ export function getInputs(): Inputs {
     merge,
     sbom: parseBool('sbom', core.getInput('sbom'), true),
     verifyReproducible: parseBool('verify-reproducible', core.getInput('verify-reproducible'), false),
-    compilationMode: parseCompilationMode('input "compilation-mode"', core.getInput('compilation-mode')),
+    compilationMode:
+      core.getInput('compilation-mode').trim() === '' ? undefined : parseCompilationMode('input "compilation-mode"', core.getInput('compilation-mode')),
     layerCompression: parseCompression('input "compression"', core.getInput('compression'), 'input "compression-level"', core.getInput('compression-level')),
   };
 }

@@ -58,6 +58,7 @@ export async function run(): Promise<void> {
       insecureRegistries: inputs.insecureRegistries,
       chunkSize: inputs.chunkSize,
       stamp: inputs.stamp,
+      configs: inputs.configs,
       pushByDigest: inputs.pushByDigest,
       metadata: { labels: inputs.labels, manifestAnnotations: inputs.annotations.manifest, indexAnnotations: inputs.annotations.index },
       fallbackCredentials: githubTokenCredentials(inputs),

@@ -20,7 +20,11 @@ import { checkPushInputs, planDestinations, pushArtifact } from './publish/regis
 import { RegistryPool } from './registry/pool.ts';
 import type { ExplicitCredentials } from './registry/credentials.ts';
 import type { RetryOptions } from './registry/transport.ts';
-import { stampValues } from './stamp.ts';
+import { workspaceStatus } from './stamp.ts';
+import { readBazelrc } from './workspace/bazelrc.ts';
+import { platformFromName } from './workspace/constraints.ts';
+import { parseLabel, type Label } from './workspace/label.ts';
+import type { Configuration } from './engine/config.ts';
 import { withHeartbeat } from './progress.ts';
 import { buildSbom, writeSbomToLayout, type SbomArtifact } from './sbom/artifact.ts';
 import type { Digest } from './oci/types.ts';
@@ -49,8 +53,10 @@ export interface PipelineOptions {
   chunkSize?: number;
   /** Registry retry and timeout settings (tests and impatient users shorten them). */
   retry?: RetryOptions;
-  /** Stamp targets whose `stamp` is -1 (Bazel's --stamp). */
+  /** Stamp targets whose `stamp` is -1 (Bazel's --stamp). Unset: as the .bazelrc says (default off). */
   stamp?: boolean;
+  /** .bazelrc configs to apply (`build:NAME` lines), as bazel --config=NAME. */
+  configs?: string[];
   /** Added to every image's config labels / manifest annotations / index annotations. */
   metadata?: MetadataOverrides;
   /** Used when no other credentials are found for its registry (the github-token for ghcr.io). */
@@ -62,7 +68,7 @@ export interface PipelineOptions {
   env?: NodeJS.ProcessEnv;
   /** A live status line (the CLI on a terminal): called every second with what is running. */
   status?: (line: string) => void;
-  /** Bazel's --compilation_mode: fastbuild (default; binaries linked with -s -w, as rules_go does), opt, dbg. */
+  /** Bazel's --compilation_mode: fastbuild (default; binaries linked with -s -w, as rules_go does), opt, dbg. Unset: the .bazelrc's. */
   compilationMode?: CompilationMode;
   /** How uncompressed layer tars are compressed (default gzip level 1; `none` as rules_oci). */
   layerCompression?: LayerCompressionSetting;
@@ -159,7 +165,33 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const builtAt = new Map<string, number>();
 
   checkPushInputs({ repository: opts.repository, tags: opts.tags ?? [] });
-  const ws = new Workspace(root, { log: opts.log, flags: { compilation_mode: opts.compilationMode ?? 'fastbuild' } });
+  // .bazelrc options; the inputs and CLI flags given override them.
+  const rc = readBazelrc(root, opts.configs ?? [], env);
+  for (const line of rc.applied) opts.log.info(`.bazelrc: ${line}`);
+  const compilationMode = opts.compilationMode ?? rc.compilationMode ?? 'fastbuild';
+  const stampEnabled = opts.stamp ?? rc.stamp ?? false;
+  const ws = new Workspace(root, { log: opts.log, flags: { compilation_mode: compilationMode, define: rc.defines } });
+  // --platforms from the .bazelrc: the configuration requested targets are analysed in.
+  let rootConfig: Configuration = HOST_CONFIG;
+  if (rc.platforms !== undefined && platforms.length === 0) {
+    let pl: Label;
+    try {
+      pl = parseLabel(rc.platforms);
+    } catch (err) {
+      throw new BuildError(`.bazelrc --platforms: ${(err as Error).message}`);
+    }
+    let platform: Platform;
+    try {
+      platform = ws.platformOf(pl, pl);
+    } catch (err) {
+      // A platform in a repository not read here (a toolchain's): its name usually says it.
+      const guessed = pl.repo !== '' ? platformFromName(pl.name) : undefined;
+      if (!guessed) throw new BuildError(`.bazelrc --platforms=${rc.platforms}: ${(err as Error).message}`);
+      opts.log.info(`.bazelrc --platforms=${rc.platforms}: building for ${formatPlatform(guessed)} (from the label's name)`);
+      platform = guessed;
+    }
+    rootConfig = withPlatform(platform);
+  }
   const requested = opts.targets.flatMap((t) => ws.expandPattern(t, cwdPkg));
 
   const registries = new RegistryPool({
@@ -185,16 +217,26 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     goToolchain: async () => (toolchain ??= findGoToolchain(env)),
     registries,
     sourceDateEpoch,
-    stamp: { enabled: opts.stamp ?? false, values: () => (status ??= stampValues(env, { cwd: root })) },
+    stamp: {
+      enabled: stampEnabled,
+      values: () => (status ??= workspaceStatus(env, { cwd: root, embedLabel: rc.embedLabel, command: rc.workspaceStatusCommand })),
+    },
     metadata: opts.metadata,
     layerCompression: opts.layerCompression,
-    compilationMode: opts.compilationMode,
+    compilationMode,
+    // An override replaces: the rule's remote_tags / repository_file are not built or validated.
+    ignoredAttrs: {
+      oci_push: [
+        ...((opts.tags ?? []).length > 0 || opts.pushByDigest ? ['remote_tags'] : []),
+        ...(opts.repository ? ['repository', 'repository_file'] : []),
+      ],
+    },
   });
 
   try {
     const nodes: Requested[] = await group('Analysing BUILD targets', async () => {
       const out = requested.map((r): Requested => {
-        const node = engine.analyze(r.label, HOST_CONFIG);
+        const node = engine.analyze(r.label, rootConfig);
         return { node, runnable: r.explicit, perPlatform: platforms.length ? fanOut(engine, node, platforms) : undefined };
       });
       opts.log.info(`${out.length} target(s): ${out.map((n) => n.node.label.toString()).join(' ')}`);

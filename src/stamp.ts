@@ -29,6 +29,8 @@ export interface StampOptions {
   cwd?: string;
   /** Milliseconds since the epoch. Default: Date.now. */
   now?: () => number;
+  /** .bazelrc --embed_label: BUILD_EMBED_LABEL unless $OCI_BUILD_EMBED_LABEL is set. */
+  embedLabel?: string;
 }
 
 interface RunResult {
@@ -112,6 +114,7 @@ export async function stampValues(env: NodeJS.ProcessEnv, opts: StampOptions = {
 
   const ghTag = tagOf(env.GITHUB_REF);
   if (env.OCI_BUILD_EMBED_LABEL !== undefined) out.BUILD_EMBED_LABEL = env.OCI_BUILD_EMBED_LABEL;
+  else if (opts.embedLabel !== undefined) out.BUILD_EMBED_LABEL = opts.embedLabel;
   else out.BUILD_EMBED_LABEL = ghTag !== undefined ? embedLabelFromTag(ghTag) : '';
 
   const commit = env.GITHUB_SHA?.trim() || (await git(cwd, ['rev-parse', 'HEAD']));
@@ -207,4 +210,51 @@ export async function stampValuesFromCommand(
   if (r.signal) throw new StampCommandError(`workspace status command "${command}" was killed by ${r.signal}${detail}`);
   if (r.code !== 0) throw new StampCommandError(`workspace status command "${command}" failed with exit code ${r.code}${detail}`);
   return parseWorkspaceStatus(r.stdout);
+}
+
+/**
+ * What a stamped build sees, as Bazel assembles stable-status.txt and volatile-status.txt: the
+ * built-in keys (stampValues), then the `--workspace_status_command` output over them (run from
+ * the workspace root, bounded by `timeoutMs`), so a script may replace any key.
+ */
+export async function workspaceStatus(
+  env: NodeJS.ProcessEnv,
+  opts: StampOptions & { command?: string; timeoutMs?: number },
+): Promise<Record<string, string>> {
+  const cwd = opts.cwd ?? process.cwd();
+  const [builtin, fromCommand] = await Promise.all([
+    stampValues(env, opts),
+    opts.command !== undefined ? stampValuesFromCommand(opts.command, cwd, { env, timeoutMs: opts.timeoutMs }) : Promise.resolve({}),
+  ]);
+  return sortKeys({ ...builtin, ...fromCommand });
+}
+
+/**
+ * rules_go's link step for x_defs (go/tools/builders/link.go): in each value every `{KEY}` takes
+ * the workspace status value of KEY; a value naming a key that has no value is dropped whole (the
+ * variable keeps its default). Unstamped, no status file is given to the linker, so every value
+ * holding `{…}` is dropped. Status values are read only when some value needs them.
+ */
+export async function stampXDefs(
+  xDefs: Record<string, string>,
+  stamp: { enabled: boolean; values: () => Promise<Record<string, string>> },
+): Promise<{ xDefs: Record<string, string>; dropped: Array<{ name: string; missing: string[] }> }> {
+  const KEY = /\{.+?\}/g;
+  const needs = Object.values(xDefs).some((v) => KEY.test(v));
+  KEY.lastIndex = 0;
+  const status = needs && stamp.enabled ? await stamp.values() : {};
+  const out: Record<string, string> = {};
+  const dropped: Array<{ name: string; missing: string[] }> = [];
+  for (const [name, value] of Object.entries(xDefs)) {
+    const missing: string[] = [];
+    const stamped = value.replace(KEY, (m) => {
+      const k = m.slice(1, -1);
+      if (Object.hasOwn(status, k)) return status[k] as string;
+      missing.push(k);
+      return m;
+    });
+    if (missing.length === 0) out[name] = stamped;
+    else dropped.push({ name, missing });
+  }
+  return { xDefs: out, dropped };
 }

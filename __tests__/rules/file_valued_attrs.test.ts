@@ -65,7 +65,7 @@ oci_image(
   assert.equal(config.variant, 'v8');
   assert.deepEqual(config.config, {
     User: '1000',
-    ExposedPorts: { '8080/tcp': {}, '53/udp': {} },
+    ExposedPorts: { '8080': {}, '53/udp': {} },
     Env: ['A=1', 'B=two words'],
     Entrypoint: ['/bin/app', '--flag'],
     Volumes: { '/data': {} },

@@ -1,7 +1,7 @@
 // src/rules/tar.ts: the aspect_bazel_lib / tar.bzl `tar` rule, built with a hand-made context
 // and read back with Python's tarfile (and compared with real bsdtar where installed).
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { zstdDecompressSync } from 'node:zlib';
@@ -357,4 +357,42 @@ test('attribute errors: mode, compress, compressor, include_runfiles / mutate wi
   // compute_unused_inputs and stamp are accepted and ignored.
   const { provider } = await build(fx, { srcs: [':a.txt'], compute_unused_inputs: 1, stamp: 0 }, deps);
   assert.equal(pyMembers((provider.files[0] as FileRef).path).length, 2);
+});
+
+test('mtree lines that leave out mode get what bsdtar gives them in an exec root (outputs read-only, nothing on disk: 0)', async () => {
+  assert.ok(hasBsdtar(), 'bsdtar (Debian libarchive-tools) is required: run the tests through scripts/test');
+  const fx = fixture(await tempDir('tar-bsdtar-defaults'));
+  const { a, gen, app, deps } = inputs(fx);
+  const lines = (p: (f: FileRef) => string) => [
+    './opt type=dir',
+    `./opt/app type=file content=${p(app)}`,
+    `./opt/gen type=file content=${p(gen)}`,
+    `./opt/a type=file content=${p(a)}`,
+    './opt/empty type=file',
+    './opt/link type=link link=app',
+    './pkg type=dir',
+  ];
+  const ours = (await build(fx, { srcs: [':app', ':gen', ':a.txt'], mtree: lines((f) => (f === a ? '$(location :a.txt)' : `$(execpath ${f === app ? ':app' : ':gen'})`)) }, deps))
+    .provider.files[0] as FileRef;
+  // The exec root as Bazel lays it out: outputs read-only (0555 executable, 0444 otherwise).
+  const root = execRoot(join(fx.outRoot, 'execroot'), [a, gen, app]);
+  chmodSync(join(root, execPath(app)), 0o555);
+  chmodSync(join(root, execPath(gen)), 0o444);
+  const spec = join(fx.outRoot, 'lines.mtree');
+  writeFileSync(spec, `#mtree\n${lines((f) => execPath(f)).join('\n')}\n`);
+  const theirs = join(fx.outRoot, 'bsdtar-lines.tar');
+  bsdtarCreate(root, spec, theirs);
+  // uid/gid and mtime come from the building user and the files' mtimes in bsdtar: not compared
+  // (we write 0 for reproducible layers); names, types and modes must agree.
+  const view = (ms: FullMember[]) => ms.map((x) => [x.name.replace(/^\.\//, '').replace(/\/+$/, ''), x.type, `0${x.mode.toString(8)}`]);
+  assert.deepEqual(view(pyMembers(ours.path)), view(pyMembers(theirs)));
+  assert.deepEqual(view(pyMembers(ours.path)), [
+    ['opt', 'dir', '00'],
+    ['opt/app', 'file', '0555'],
+    ['opt/gen', 'file', '0444'],
+    ['opt/a', 'file', `0${(statSync(a.path).mode & 0o7777).toString(8)}`],
+    ['opt/empty', 'file', '00'],
+    ['opt/link', 'symlink', '00'],
+    ['pkg', 'dir', '0755'],
+  ]);
 });

@@ -45,6 +45,11 @@ export interface EngineOptions {
   /** Default fastbuild, as Bazel's. */
   compilationMode?: CompilationMode;
   concurrency?: number;
+  /**
+   * Attributes treated as unset, by rule kind: what the action's inputs replace (the `tags`
+   * input replaces oci_push `remote_tags`), so the rule's own value is neither built nor checked.
+   */
+  ignoredAttrs?: Readonly<Record<string, readonly string[]>>;
 }
 
 /**
@@ -78,6 +83,7 @@ export class Engine {
   }
 
   #analyze(label: Label, config: Configuration, chain: ConfiguredNode[]): ConfiguredNode {
+    label = this.#opts.workspace.canonicalLabel(label);
     const key = `${label.toString()}|${configKey(config)}`;
     const inChain = chain.findIndex((n) => n.key === key);
     if (inChain >= 0) {
@@ -119,6 +125,7 @@ export class Engine {
     const prefix = `${formatPos(target.pos)}: ${label}`;
     try {
       const values = ws.configuredAttrs(target, config);
+      for (const a of this.#opts.ignoredAttrs?.[target.kind] ?? []) values.delete(a);
       node.attrs = new AttrValues(values, rule.attrs, label.repo, label.pkg);
       rule.validate?.(node.attrs, config);
     } catch (err) {

@@ -5,7 +5,8 @@
 // and may refer to earlier values as $VAR or ${VAR}; entrypoint/cmd/user/workdir replace,
 // labels/exposed ports/volumes are merged over the base's.
 // Beyond image.sh, and as crane-built images have them: `created` (default the epoch) and one
-// history entry per added layer; bare exposed ports get "/tcp" (what runtimes assume anyway).
+// history entry per added layer, created at the epoch as rules_oci's descriptor.sh writes it.
+// Exposed ports are written as given ("8080" stays "8080", as image.sh does; runtimes read it as tcp).
 import type { BlobStore } from './blobstore.ts';
 import { readBlobJson } from './blobjson.ts';
 import { checkManifest } from './descriptor.ts';
@@ -52,7 +53,7 @@ export interface ImageSpec {
   labels?: Record<string, string>;
   /** Manifest annotations. */
   annotations?: Record<string, string>;
-  /** "8080" (→ "8080/tcp"), "53/udp". */
+  /** "8080", "8080/tcp", "53/udp": written as given. */
   exposedPorts?: string[];
   volumes?: string[];
   /** RFC 3339; default EPOCH from scratch, the base's value on a base. */
@@ -87,12 +88,12 @@ function inFamily(d: Descriptor, family: MediaTypeFamily): Descriptor {
   return { ...d, mediaType: layerMediaType(family, layerCompression(d.mediaType)) };
 }
 
-function normalizePort(port: string): string {
+function checkedPort(port: string): string {
   const p = port.trim();
   if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/i.test(p)) {
     throw new Error(`invalid exposed port "${port}": expected PORT[/PROTO], e.g. 8080 or 53/udp`);
   }
-  return p.includes('/') ? p.toLowerCase() : `${p}/tcp`;
+  return p;
 }
 
 /** image.sh ENV_EXPAND_FILTER: $NAME and ${NAME} take the current value (empty if unset). */
@@ -162,7 +163,7 @@ export async function buildImage(store: BlobStore, spec: ImageSpec): Promise<Bui
 
   const cc: ContainerConfig = { ...(config.config ?? {}) };
   if (spec.user !== undefined) cc.User = spec.user;
-  if (spec.exposedPorts?.length) cc.ExposedPorts = asSet(spec.exposedPorts.map(normalizePort), cc.ExposedPorts);
+  if (spec.exposedPorts?.length) cc.ExposedPorts = asSet(spec.exposedPorts.map(checkedPort), cc.ExposedPorts);
   if (spec.env && Object.keys(spec.env).length) cc.Env = mergeEnv(cc.Env, spec.env);
   if (spec.entrypoint !== undefined) cc.Entrypoint = [...spec.entrypoint];
   if (spec.cmd !== undefined) cc.Cmd = [...spec.cmd];
@@ -173,8 +174,7 @@ export async function buildImage(store: BlobStore, spec: ImageSpec): Promise<Bui
 
   config.rootfs = { type: 'layers', diff_ids: [...(config.rootfs?.diff_ids ?? []), ...spec.layers.map((l) => l.diffId)] };
   if (spec.history ?? true) {
-    const created = config.created ?? EPOCH;
-    const added = spec.layers.map((l) => l.history ?? { created, created_by: DEFAULT_CREATED_BY });
+    const added = spec.layers.map((l) => l.history ?? { created: EPOCH, created_by: DEFAULT_CREATED_BY });
     const history = [...(config.history ?? []), ...added];
     if (history.length) config.history = history;
   }

@@ -17,6 +17,11 @@ export interface ResolveOptions {
   store: BlobStore;
   /** Download the layers into the store too. Default false. */
   fetchLayers?: boolean;
+  /**
+   * Whether a single-platform image (no index) must be of `platform`. Default true. rules_oci's
+   * oci.pull without `platforms` takes such an image as it is, whatever the build's platform.
+   */
+  checkSinglePlatform?: boolean;
 }
 
 export interface ResolvedImage {
@@ -139,7 +144,7 @@ export async function resolveImage(
     manifest.layers.length,
   );
 
-  if (want && index === undefined) {
+  if (want && index === undefined && opts.checkSinglePlatform !== false) {
     const have: Platform = { os: config.os, architecture: config.architecture };
     if (config.variant) have.variant = config.variant;
     if (!platformSatisfies(want, have)) {

@@ -5,7 +5,8 @@ import { GO_ACTION_CACHE, goActionKey, isUpToDate, rememberBuild } from '../go/a
 import { AttrError } from './attrs.ts';
 import { GO_COMMON_ATTRS, goPackageDir } from './go_library.ts';
 import { COMMON_ATTRS } from './schema.ts';
-import type { RuleDef } from './rule.ts';
+import type { BuildContext, RuleDef } from './rule.ts';
+import { stampXDefs } from '../stamp.ts';
 import type { FileRef } from './provider.ts';
 
 const GOOS = new Set(['auto', 'linux', 'darwin', 'windows', 'freebsd', 'netbsd', 'openbsd', 'android', 'ios', 'js', 'wasip1', 'plan9', 'solaris', 'illumos', 'aix', 'dragonfly']);
@@ -74,7 +75,23 @@ export const goBinaryRule: RuleDef = {
     const goarch = archGiven ?? (host as { arch: string }).arch;
     // The variant applies only when the architecture came from the configuration.
     const variant = goarchAttr === 'auto' ? platform?.variant : undefined;
-    const cgo = pure === 'off' && host !== undefined && goos === host.os && goarch === host.arch;
+    // pure = "off" asks for cgo. Across platforms that needs a C compiler for the target: without
+    // one, stop rather than silently build a pure-Go binary the user did not ask for.
+    let cgo = false;
+    let env = ctx.env;
+    if (pure === 'off' && host !== undefined) {
+      const crossCC = `CC_FOR_${goos}_${goarch}`;
+      if (goos === host.os && goarch === host.arch) cgo = true;
+      else if (ctx.env[crossCC] || ctx.env.CC) {
+        cgo = true;
+        // The go command reads only CC at run time; CC_FOR_<goos>_<goarch> is the target's.
+        if (ctx.env[crossCC]) env = { ...ctx.env, CC: ctx.env[crossCC] };
+      } else {
+        throw new Error(
+          `${label}: pure = "off" needs cgo, but ${goos}/${goarch} is not this host's platform (${host.os}/${host.arch}) and no C cross compiler is configured: set ${crossCC} (or CC) to a compiler for ${goos}/${goarch}, e.g. ${goarch === 'arm64' ? 'aarch64' : goarch === 'amd64' ? 'x86_64' : goarch}-linux-gnu-gcc, or remove pure = "off"`,
+        );
+      }
+    }
 
     let dir = goPackageDir(label, ctx.files('srcs'));
     for (const p of ctx.deps('embed')) {
@@ -99,7 +116,7 @@ export const goBinaryRule: RuleDef = {
       goarm: goarch === 'arm' && variant ? variant.replace(/^v/, '') : undefined,
       goamd64: goarch === 'amd64' && variant ? variant : undefined,
       cgo,
-      xDefs: ctx.attrs.stringDict('x_defs'),
+      xDefs: await stampedXDefs(ctx, label),
       gcLinkopts: ctx.attrs.stringList('gc_linkopts'),
       gcGoopts: ctx.attrs.stringList('gc_goopts'),
       tags: ctx.attrs.stringList('gotags'),
@@ -113,14 +130,14 @@ export const goBinaryRule: RuleDef = {
       go: tc.go,
       moduleRoot,
       args: goBuildArgs(request),
-      env: goBuildEnv(request, ctx.env),
+      env: goBuildEnv(request, env),
       cgo,
       exclude: [ctx.outRoot, ctx.store.root],
     });
     if (key !== undefined && (await isUpToDate(cacheDir, key.key, out))) {
       ctx.log.info(`${label}: ${what} up to date (no input changed since it was built)`);
     } else {
-      await goBuild(tc, request, ctx.env);
+      await goBuild(tc, request, env);
       if (key?.settled) await rememberBuild(cacheDir, key.key, out);
       ctx.log.info(`${label}: built ${what}`);
     }
@@ -128,3 +145,14 @@ export const goBinaryRule: RuleDef = {
     return { files: [file], executable: file };
   },
 };
+
+/** x_defs with `{KEY}` stamped as rules_go's linker does (see stampXDefs); says what was left unset. */
+async function stampedXDefs(ctx: BuildContext, label: string): Promise<Record<string, string>> {
+  const { xDefs, dropped } = await stampXDefs(ctx.attrs.stringDict('x_defs'), ctx.stamp);
+  for (const d of dropped) {
+    const keys = d.missing.map((k) => `{${k}}`).join(', ');
+    if (ctx.stamp.enabled) ctx.log.warning(`${label}: x_defs "${d.name}" left unset: no workspace status value for ${keys}`);
+    else ctx.log.info(`${label}: x_defs "${d.name}" left unset: it names ${keys} and stamping is off (bazel --stamp / the stamp input)`);
+  }
+  return xDefs;
+}

@@ -31,7 +31,7 @@ import { dirname, join, posix } from 'node:path';
 import { AttrError, PlainDict, type Plain } from './attrs.ts';
 import { BAZEL_BIN_DIR, MAIN_REPO_RUNFILES_NAME, execPath, rlocationPath } from './make_vars.ts';
 import { COMMON_ATTRS } from './schema.ts';
-import { formatMtreeEntry, parseMtree, vis, type MtreeEntry } from '../tar/mtree.ts';
+import { formatMtreeEntry, parseMtree, vis, type MtreeEntry, type MtreeHostView } from '../tar/mtree.ts';
 import { compareCodePoints } from '../tar/path.ts';
 import { computeDataPath, destPath, type PkgTarInputFile } from '../tar/pkg_tar.ts';
 import type { TarSource } from '../tar/entry.ts';
@@ -192,6 +192,8 @@ export interface InputIndex {
   lookup(path: string): TarSource | undefined;
   /** A one-line explanation of why `content` was not found. */
   missing(content: string): string;
+  /** What bsdtar sees in Bazel's exec root for keywords an mtree line leaves out. */
+  host: MtreeHostView;
 }
 
 const BIN_RE = /^bazel-out\/[^/]+\/bin\/(.+)$/;
@@ -201,10 +203,17 @@ export function indexInputs(providers: readonly Provider[]): InputIndex {
   const exact = new Map<string, TarSource>();
   const dirs: Array<{ prefix: string; disk: string }> = [];
   const all: FileRef[] = [];
+  // Disk paths of generated inputs (and tree artifacts): Bazel makes outputs read-only.
+  const generated: string[] = [];
+  // Directories of the exec root: the parents of every input's exec path.
+  const execDirs = new Set<string>();
   for (const p of providers) {
     const refs = [...p.files, ...(p.executable ? [p.executable] : []), ...runfilesOf(p)];
     for (const f of refs) {
       all.push(f);
+      if (f.generated) generated.push(f.path);
+      const parts = execPath(f).split('/');
+      for (let i = 1; i < parts.length; i++) execDirs.add(parts.slice(0, i).join('/'));
       for (const key of [execPath(f), f.path]) {
         if (!exact.has(key)) exact.set(key, { file: f.path });
         if (isDirectory(f.path)) dirs.push({ prefix: `${key}/`, disk: f.path });
@@ -243,7 +252,22 @@ export function indexInputs(providers: readonly Provider[]): InputIndex {
     }
     return `content "${content}" is not a file of srcs (add the target that provides it to srcs)`;
   };
-  return { lookup, missing };
+  const host: MtreeHostView = {
+    permOf(source) {
+      if (!('file' in source)) return 0o444;
+      let mode: number;
+      try {
+        mode = statSync(source.file).mode;
+      } catch {
+        return undefined;
+      }
+      const isGenerated = generated.some((g) => source.file === g || source.file.startsWith(`${g}/`));
+      if (isGenerated) return mode & 0o111 ? 0o555 : 0o444;
+      return mode & 0o7777;
+    },
+    dirExists: (path) => execDirs.has(path),
+  };
+  return { lookup, missing, host };
 }
 
 // ---------------------------------------------------------------------------------------------

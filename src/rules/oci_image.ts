@@ -14,7 +14,7 @@ import type { BlobStore } from '../oci/blobstore.ts';
 import type { MediaTypeFamily } from '../oci/mediatypes.ts';
 import { checkElfPlatform, rememberScan, scanLayerCached, scanLayerStream, type LayerFile } from '../elf.ts';
 import { PassThrough } from 'node:stream';
-import { lintOwnership } from '../lint/ownership.ts';
+import { isNonRootUser, lintMissingParents, lintOwnership, missingParentDirs } from '../lint/ownership.ts';
 
 const warnedZstd = new Set<string>();
 
@@ -62,7 +62,6 @@ export const ociImageRule: RuleDef = {
     const a = ctx.attrs;
     let base: BaseImage | undefined;
     let layerSources: ReadonlyMap<Digest, BlobSource> = new Map();
-    const baseAnnotations: Record<string, string> = {};
     if (a.has('base')) {
       const [p] = ctx.deps('base');
       const art = p?.artifact;
@@ -70,9 +69,8 @@ export const ociImageRule: RuleDef = {
       if (art.kind !== 'image') throw new Error(`attribute "base": ${a.label('base')} is an image index; use a single-platform image`);
       base = await readImage(ctx.store, art.descriptor.digest);
       layerSources = art.layerSources;
-      // OCI image-spec annotations naming the base, as rules_oci and BuildKit write them.
-      if (art.reference) baseAnnotations['org.opencontainers.image.base.name'] = art.reference;
-      baseAnnotations['org.opencontainers.image.base.digest'] = art.descriptor.digest;
+      // rules_oci names no base in annotations (no org.opencontainers.image.base.*): the base
+      // manifest's own annotations carry over, nothing is added.
     }
     const family = base ? familyOf(base.manifest.mediaType) : 'oci';
     // Docker's media types have no zstd layer: an image on a Docker-typed base stays gzip.
@@ -86,7 +84,9 @@ export const ociImageRule: RuleDef = {
     }
     // Every layer at once: the compressor spreads each over the cores, and a large layer does
     // not hold back the small ones.
-    const scanned = await Promise.all(ctx.files('tars').map((f) => layerAndScan(ctx.store, f.path, family, setting)));
+    const tarFiles = a.labelList('tars').flatMap((l) => ctx.dep(l).files.map((f) => ({ file: f, owner: l.toString() })));
+    const owners = tarFiles.map((t) => t.owner);
+    const scanned = await Promise.all(tarFiles.map((t) => layerAndScan(ctx.store, t.file.path, family, setting)));
     const layers = scanned.map((x) => x.layer);
     // Before assembling: every ELF file in our layers must fit the image's platform, and files a
     // non-root user needs must be usable by it (a warning). A base's layers are the base's business.
@@ -101,7 +101,14 @@ export const ociImageRule: RuleDef = {
     const user = a.string('user') ?? base?.config.config?.User;
     const workdir = a.string('workdir') ?? base?.config.config?.WorkingDir;
     for (const finding of lintOwnership(ours, { user, volumes, workdir })) ctx.log.warning(`${label}: ${finding.message}`);
+    // Parent directories our layers lack: only then are the base's layers read (once, cached by digest).
+    const missing = isNonRootUser(user) ? missingParentDirs(ours) : [];
+    if (missing.length > 0) {
+      const lower = base ? await directoriesOf(ctx.store, base.manifest.layers.map((l) => l.digest)) : new Set<string>();
+      for (const finding of lintMissingParents(missing, lower, user)) ctx.log.warning(`${label}: ${finding.message}`);
+    }
     const createdFile = await fileText(ctx, 'created');
+    if (createdFile !== undefined) checkCreated(createdFile, a.label('created')?.toString() ?? 'created');
     const created =
       createdFile ?? (ctx.sourceDateEpoch !== undefined ? new Date(ctx.sourceDateEpoch * 1000).toISOString().replace('.000Z', 'Z') : base ? undefined : EPOCH);
     const built = await buildImage(ctx.store, {
@@ -115,11 +122,12 @@ export const ociImageRule: RuleDef = {
       workdir: a.string('workdir'),
       user: a.string('user'),
       labels: { ...(await dictValue(ctx, a, 'labels')), ...ctx.metadata.labels },
-      annotations: { ...baseAnnotations, ...(await dictValue(ctx, a, 'annotations')), ...ctx.metadata.manifestAnnotations },
+      annotations: { ...(await dictValue(ctx, a, 'annotations')), ...ctx.metadata.manifestAnnotations },
       exposedPorts: await listValue(ctx, a, 'exposed_ports'),
       volumes,
       created,
-      layers: layers.map((l) => ({ descriptor: l.descriptor, diffId: l.diffId })),
+      // rules_oci's descriptor.sh: one history entry per layer, at the epoch, naming the tar's target.
+      layers: layers.map((l, i) => ({ descriptor: l.descriptor, diffId: l.diffId, history: { created: EPOCH, created_by: `bazel build ${owners[i]}` } })),
       family,
     });
     const platform = built.manifest.platform;
@@ -161,4 +169,33 @@ async function layerAndScan(store: BlobStore, tarPath: string, family: MediaType
   const files = await sharing;
   await rememberScan(store, layer.descriptor.digest, files);
   return { layer, files };
+}
+
+// RFC 3339 date-time as Go's time.Time reads it from JSON (what Docker and containerd parse).
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * A `created` file must hold an RFC 3339 date-time: an unexpanded stamp template such as
+ * {{BUILD_TIMESTAMP_ISO8601}} (stamping off) would otherwise make an image Docker refuses to load.
+ */
+function checkCreated(text: string, from: string): void {
+  const m = RFC3339.exec(text);
+  const ok = m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 12 && Number(m[3]) >= 1 && Number(m[3]) <= 31 && Number(m[4]) <= 23 && Number(m[5]) <= 59 && Number(m[6]) <= 60;
+  if (!ok) {
+    const shown = text.length > 80 ? `${text.slice(0, 80)}…` : text;
+    const hint = /\{\{.*\}\}|\{[A-Z_]+\}/.test(text) ? ' (an unexpanded stamp template: build with stamping on, e.g. the stamp input or build --stamp in .bazelrc)' : '';
+    throw new AttrError(`attribute "created": ${from} holds "${shown}", not an RFC 3339 date-time such as 2024-01-02T03:04:05Z${hint}`);
+  }
+}
+
+/** Directories and symlinks in these layers (downloaded if they are still in their registry). */
+async function directoriesOf(store: BlobStore, layers: Digest[]): Promise<Set<string>> {
+  const out = new Set<string>(['/']);
+  for (const d of layers) {
+    await store.ensure(d);
+    for (const f of await scanLayerCached(store, d, store.path(d))) {
+      if (f.member.type === 'dir' || f.member.type === 'symlink') out.add(f.path.replace(/\/+$/, '') || '/');
+    }
+  }
+  return out;
 }

@@ -28,6 +28,7 @@ export const ociPullRule: RuleDef = {
     tag: { type: 'string' },
     platform: { type: 'string' },
     platforms: { type: 'string_list' },
+    reproducible: { type: 'bool' },
   },
   validate(attrs) {
     try {
@@ -63,14 +64,19 @@ export const ociPullRule: RuleDef = {
     }
     const digest = a.string('digest') as Digest | undefined;
     const tag = a.string('tag');
-    if (!digest && tag && !warnedTags.has(image)) {
+    // rules_oci: `reproducible = False` says a moving tag is intended; no warning then.
+    if (!digest && tag && a.bool('reproducible', true) && !warnedTags.has(image)) {
       warnedTags.add(image);
       ctx.log.warning(
-        `${ctx.target.pos.file}:${ctx.target.pos.line}:${ctx.target.pos.column}: oci.pull(name = "${name}") uses tag "${tag}", not a digest: builds are not reproducible. Pin it with digest = "sha256:..."`,
+        `${ctx.target.pos.file}:${ctx.target.pos.line}:${ctx.target.pos.column}: oci.pull(name = "${name}") uses tag "${tag}", not a digest: builds are not reproducible. Pin it with digest = "sha256:...", or set reproducible = False if that is intended`,
       );
     }
     const client = ctx.registries.client(ref.registry);
-    const resolved = await resolveImage(client, ref.repository, digest ?? tag ?? 'latest', want, { store: ctx.store });
+    // Without `platforms` (and without a platform in the repository name), a single-platform
+    // image is the image, as in rules_oci: its platform becomes the image's (per-arch bases such
+    // as @base_arm64 from an arm64 tag). `want` then only picks from an index.
+    const inherit = declared.length === 0 && !fixed;
+    const resolved = await resolveImage(client, ref.repository, digest ?? tag ?? 'latest', want, { store: ctx.store, checkSinglePlatform: !inherit });
     const source: BlobSource = { registry: ref.registry, repository: ref.repository };
     // Layers are downloaded only when something needs their bytes (see BlobStore.ensure).
     for (const l of resolved.layers) {

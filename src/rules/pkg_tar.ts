@@ -3,6 +3,7 @@ import { planPkgTar, writePkgTar, type PkgTarInputFile } from '../tar/pkg_tar.ts
 import { COMMON_ATTRS } from './schema.ts';
 import { AttrError } from './attrs.ts';
 import { pkgTarRunfiles } from './mtree_spec.ts';
+import { isStamped } from './expand_template.ts';
 import { planKey, withTarCache } from '../tar/cache.ts';
 import type { RuleDef } from './rule.ts';
 import type { Provider } from './provider.ts';
@@ -51,6 +52,7 @@ export const pkgTarRule: RuleDef = {
     package_file_name: { type: 'string' },
     package_variables: { type: 'ignored' },
     private_stamp_detect: { type: 'ignored' },
+    stamp: { type: 'int' },
   },
   validate(a) {
     // Modes are checked at analysis, with the target's position, before anything is built.
@@ -61,6 +63,10 @@ export const pkgTarRule: RuleDef = {
     const mode = a.string('mode');
     if (mode !== undefined) check(mode, 'mode');
     if (a.has('modes')) for (const [path, m] of Object.entries(a.stringDict('modes'))) check(m, `modes[${JSON.stringify(path)}]`);
+    const stamp = a.int('stamp');
+    if (stamp !== undefined && stamp !== -1 && stamp !== 0 && stamp !== 1) {
+      throw new AttrError(`attribute "stamp": has to be one of 1, 0, -1 instead of '${stamp}'`);
+    }
   },
   async build(ctx) {
     const a = ctx.attrs;
@@ -80,6 +86,16 @@ export const pkgTarRule: RuleDef = {
         }
       }
     }
+    // rules_pkg: a stamped pkg_tar (stamp = 1, or -1 under --stamp) dates its entries at the build
+    // time, BUILD_TIMESTAMP of the workspace status, in place of mtime / portable_mtime.
+    let mtime = a.int('mtime');
+    let portableMtime = a.has('portable_mtime') ? a.bool('portable_mtime', true) : undefined;
+    if (isStamped(a.int('stamp'), ctx.stamp.enabled)) {
+      const ts = (await ctx.stamp.values()).BUILD_TIMESTAMP ?? '';
+      if (!/^\d+$/.test(ts)) throw new Error(`stamp: BUILD_TIMESTAMP "${ts}" of the workspace status is not a whole number of seconds`);
+      mtime = Number(ts);
+      portableMtime = false;
+    }
     const plan = planPkgTar({
       package: ctx.target.label.pkg,
       srcs: inputFiles(ctx.deps('srcs')),
@@ -91,8 +107,8 @@ export const pkgTarRule: RuleDef = {
       owners: a.has('owners') ? a.stringDict('owners') : undefined,
       ownername: a.string('ownername'),
       ownernames: a.has('ownernames') ? a.stringDict('ownernames') : undefined,
-      mtime: a.int('mtime'),
-      portable_mtime: a.has('portable_mtime') ? a.bool('portable_mtime', true) : undefined,
+      mtime,
+      portable_mtime: portableMtime,
       files,
       symlinks: a.has('symlinks') ? a.stringDict('symlinks') : undefined,
       empty_files: emptyFiles,

@@ -354,7 +354,9 @@ async function tarEntries(
       return !excludes.some((x) => x.re.test(path));
     });
   }
-  return prefixed(where, () => mtreeToTarEntries(entries, contentResolver(inputs)));
+  // Lines written by hand (not "auto") may leave keywords out: bsdtar fills them from the exec root.
+  const host = mtreeIsAuto(a) || !mtree ? undefined : inputs.host;
+  return prefixed(where, () => mtreeToTarEntries(entries, contentResolver(inputs), host));
 }
 
 /** tar.bzl / aspect_bazel_lib `tar`. */

@@ -12,9 +12,13 @@
 //    content/contents size device, plus ones that do not reach a tar header (nlink, checksums,
 //    flags, inode, ignore/nochange/optional...). Unknown keywords and types are errors, as they
 //    are for bsdtar.
-// Deliberate differences from bsdtar, which fills missing keywords from the host (stat of the
-// content file, or of the path itself): we never look at host metadata. A missing uid/gid is 0,
-// names are empty, time is 0, and a missing mode is 0755/0644 from the content file's executable
+// bsdtar fills missing keywords from the host (stat of the content file, or of the path itself).
+// With an MtreeHostView (the tar rule's mtree lines and files) a missing mode is what bsdtar finds
+// in Bazel's exec root: a content file's permission bits there (outputs are read-only 0555/0444,
+// sources keep theirs), 0755 for a directory that exists there, and 0 for anything with nothing
+// on disk (directories, links, empty files). Deliberate differences, for reproducibility: a
+// missing uid/gid is 0 (not the building user), names are empty, and time is 0 (not the file's
+// mtime). Without a host view, a missing mode is 0755/0644 from the content file's executable
 // bit for files, 0755 for directories, 0777 for symlinks and 0644 otherwise. `size=` is checked,
 // not trusted. Member names are normalised ("./usr/bin/" → "usr/bin"), the root entry "." is
 // skipped, and absolute or ".." paths are rejected.
@@ -326,7 +330,19 @@ function isExecutable(path: string): boolean {
  * Converts one parsed entry to a writer entry; undefined for the root directory itself and for
  * an `optional` entry with nothing behind it.
  */
-export function mtreeEntryToTar(entry: MtreeEntry, resolve: MtreeContentResolver): TarEntry | undefined {
+/**
+ * What bsdtar finds on disk for keywords a line leaves out (tar.bzl runs it in Bazel's exec root):
+ * the permission bits of a `content=` file as Bazel lays it out there, and whether a directory
+ * entry's path exists there. Without it, missing modes get the defaults in the header above.
+ */
+export interface MtreeHostView {
+  /** Permission bits of a content file (Bazel outputs are read-only: 0555 / 0444). */
+  permOf(source: TarSource): number | undefined;
+  /** Whether a directory of this (normalised) path exists in the exec root. */
+  dirExists(path: string): boolean;
+}
+
+export function mtreeEntryToTar(entry: MtreeEntry, resolve: MtreeContentResolver, host?: MtreeHostView): TarEntry | undefined {
   const { line, keywords: kw } = entry;
   const path = normalizeMtreePath(entry.name, line);
   const type = TYPES[kw.get('type') ?? 'file'] as MtreeType;
@@ -379,17 +395,19 @@ export function mtreeEntryToTar(entry: MtreeEntry, resolve: MtreeContentResolver
         if (actual !== size) fail(line, `size=${size} but ${kw.get('content') ?? entry.name} has ${actual} bytes`);
       }
       if (source) out.source = source;
-      out.mode = mode ?? (source && 'file' in source && isExecutable(source.file) ? 0o755 : 0o644);
+      if (host) out.mode = mode ?? (source ? (host.permOf(source) ?? 0o644) : 0);
+      else out.mode = mode ?? (source && 'file' in source && isExecutable(source.file) ? 0o755 : 0o644);
       break;
     }
     case 'dir':
-      out.mode = mode ?? 0o755;
+      // bsdtar: a directory that is not on disk gets no permission bits at all (mode 0000).
+      out.mode = mode ?? (host ? (host.dirExists(path) ? 0o755 : 0) : 0o755);
       break;
     case 'link': {
       const link = kw.get('link');
       if (link === undefined) fail(line, 'type=link needs link=TARGET');
       out.linkname = link;
-      out.mode = mode ?? 0o777;
+      out.mode = mode ?? (host ? 0 : 0o777);
       break;
     }
     case 'char':
@@ -397,21 +415,21 @@ export function mtreeEntryToTar(entry: MtreeEntry, resolve: MtreeContentResolver
       const dev = kw.has('device') ? parseDevice(kw.get('device') as string) : { major: 0, minor: 0 };
       out.devmajor = dev?.major ?? 0;
       out.devminor = dev?.minor ?? 0;
-      out.mode = mode ?? 0o644;
+      out.mode = mode ?? (host ? 0 : 0o644);
       break;
     }
     case 'fifo':
-      out.mode = mode ?? 0o644;
+      out.mode = mode ?? (host ? 0 : 0o644);
       break;
   }
   return out;
 }
 
 /** Converts parsed entries to writer entries, in order (the root directory is dropped). */
-export function mtreeToTarEntries(entries: readonly MtreeEntry[], resolve: MtreeContentResolver): TarEntry[] {
+export function mtreeToTarEntries(entries: readonly MtreeEntry[], resolve: MtreeContentResolver, host?: MtreeHostView): TarEntry[] {
   const out: TarEntry[] = [];
   for (const e of entries) {
-    const t = mtreeEntryToTar(e, resolve);
+    const t = mtreeEntryToTar(e, resolve, host);
     if (t) out.push(t);
   }
   return out;

@@ -61,14 +61,14 @@ export class LabelValue implements HasAttrs {
 }
 
 /** `Label(text)`, relative to the repository and package of the file that calls it. */
-export function labelBuiltin(where: () => { repo: string; pkg: string }): Builtin {
+export function labelBuiltin(where: () => { repo: string; pkg: string }, canonical: (l: Label) => Label = (l) => l): Builtin {
   return new Builtin('Label', (call) => {
     const text = call.args[0] ?? call.kwargs.get('input');
     if (text instanceof LabelValue) return text;
     if (typeof text !== 'string') throw new BuiltinError('Label() takes a label string');
     const { repo, pkg } = where();
     try {
-      return new LabelValue(parseLabel(text, repo, pkg));
+      return new LabelValue(canonical(parseLabel(text, repo, pkg)));
     } catch (err) {
       throw new BuiltinError((err as Error).message);
     }

@@ -14,10 +14,14 @@ export interface OciPull {
   digest?: string;
   tag?: string;
   platforms: string[];
+  /** rules_oci's `reproducible = False`: a tag without a digest is intended (no warning). */
+  reproducible: boolean;
   pos: Position;
 }
 
 export interface ModuleInfo {
+  /** module(name = …, repo_name = …): names by which this (root) module's labels mean the main repository. */
+  mainRepoNames: Set<string>;
   /** bazel_dep repo names (repo_name or name) → module name. */
   deps: Map<string, string>;
   pulls: Map<string, OciPull>;
@@ -63,7 +67,7 @@ const WORKSPACE_NOOPS = [
  * `oci_pull` in WORKSPACE and the .bzl macros it calls). Everything else is accepted and ignored.
  */
 export function readModuleFile(root: string): ModuleInfo {
-  const info: ModuleInfo = { deps: new Map(), pulls: new Map(), visibleRepos: new Map() };
+  const info: ModuleInfo = { deps: new Map(), pulls: new Map(), visibleRepos: new Map(), mainRepoNames: new Set() };
   const recordPull = (call: CallInfo): void => {
     const name = kwargString(call, 'name');
     const image = kwargString(call, 'image');
@@ -73,7 +77,9 @@ export function readModuleFile(root: string): ModuleInfo {
     const pos = call.callStack[0] ?? call.pos;
     const existing = info.pulls.get(name);
     if (existing) throw new BuiltinError(`${call.name}(name = "${name}") is already declared at ${formatPos(existing.pos)}`);
-    info.pulls.set(name, { name, image, digest, tag, platforms: stringListArg(call, 'platforms', -1) ?? [], pos });
+    const reproducible = call.kwargs.get('reproducible');
+    if (reproducible !== undefined && typeof reproducible !== 'boolean') throw new BuiltinError(`${call.name}(name = "${name}"): "reproducible" must be True or False`);
+    info.pulls.set(name, { name, image, digest, tag, platforms: stringListArg(call, 'platforms', -1) ?? [], reproducible: reproducible !== false, pos });
   };
   readModule(root, info, recordPull);
   readWorkspace(root, recordPull);
@@ -85,6 +91,16 @@ function readModule(root: string, info: ModuleInfo, recordPull: (call: CallInfo)
   if (!existsSync(path)) return;
   const predeclared = new Map<string, Value>();
   for (const name of MODULE_NOOPS) predeclared.set(name, new Builtin(name, () => null));
+  predeclared.set(
+    'module',
+    new Builtin('module', (call) => {
+      for (const k of ['name', 'repo_name']) {
+        const v = optionalString(call, k);
+        if (v) info.mainRepoNames.add(v);
+      }
+      return null;
+    }),
+  );
   predeclared.set(
     'bazel_dep',
     new Builtin('bazel_dep', (call) => {

@@ -20,6 +20,7 @@ import type { Plain } from '../rules/attrs.ts';
 import { ruleFor } from '../rules/index.ts';
 import type { FileRef } from '../rules/provider.ts';
 import type { Logger } from '../rules/rule.ts';
+import { readIgnoredDirectories, type IgnoredDirectories } from './ignored.ts';
 import { listPackageFiles, matchGlob, validateGlobPattern } from './glob.ts';
 import { Label, LabelError, parseLabel } from './label.ts';
 import { isKwargsHelper, knownModule } from './modules.ts';
@@ -27,7 +28,7 @@ import { bzlPredeclared } from './bzl_env.ts';
 import { LabelValue, labelBuiltin } from './label_value.ts';
 import { AnySymbols, readModuleFile, type ModuleInfo } from './module_file.ts';
 import { readStarlarkFile, StarlarkFileError } from './starlark_file.ts';
-import { goPlatformLabel, platformFromConstraints, platformMatchesSelectKey, type BuildFlags } from './constraints.ts';
+import { conditionsRefine, goPlatformLabel, platformFromConstraints, platformMatchesSelectKey, settingConditions, type BuildFlags } from './constraints.ts';
 import { normalizePlatform } from '../oci/platform.ts';
 import type { Platform } from '../oci/types.ts';
 import { formatPos, type Package, type Target } from './target.ts';
@@ -131,7 +132,14 @@ export class Workspace {
     return p;
   }
 
-  /** Every package (directory with a BUILD file) at or below `prefix`. */
+  #ignored: IgnoredDirectories | undefined;
+  /** `.bazelignore` and REPO.bazel ignore_directories, read once, on first need. */
+  get ignored(): IgnoredDirectories {
+    this.#ignored ??= readIgnoredDirectories(this.root);
+    return this.#ignored;
+  }
+
+  /** Every package (directory with a BUILD file) at or below `prefix`, minus ignored directories. */
   packagesUnder(prefix: string): string[] {
     const out: string[] = [];
     const walk = (rel: string): void => {
@@ -145,7 +153,9 @@ export class Workspace {
       }
       for (const e of entries) {
         if (!e.isDirectory() || SKIP_DIRS.has(e.name) || (rel === '' && e.name.startsWith('bazel-'))) continue;
-        walk(rel === '' ? e.name : `${rel}/${e.name}`);
+        const child = rel === '' ? e.name : `${rel}/${e.name}`;
+        if (this.ignored.has(child)) continue;
+        walk(child);
       }
     };
     if (!existsSync(join(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
@@ -160,7 +170,12 @@ export class Workspace {
    * `//pkg:all`, `//pkg:*` (every target oci-build builds; build only).
    */
   expandPattern(text: string, cwdPkg: string): Array<{ label: Label; explicit: boolean }> {
-    const t = text.trim();
+    let t = text.trim();
+    // A pattern in the main repository written with its module name (or @@// / @//) is a `//` pattern.
+    const repoPrefix = /^@@?([A-Za-z0-9_.\-+~]*)\/\//.exec(t);
+    if (repoPrefix && (repoPrefix[1] === '' || this.canonicalLabel(new Label(repoPrefix[1] ?? '', '', 'x')).repo === '')) {
+      t = t.slice(repoPrefix[0].length - 2);
+    }
     const fail = (msg: string): never => {
       throw new BuildError(`invalid target "${text}": ${msg}`);
     };
@@ -203,7 +218,20 @@ export class Workspace {
     return this.#module;
   }
 
+  /**
+   * `@<root module name>//pkg:t` (or its repo_name) is the main repository's `//pkg:t`, as in
+   * Bazel; `@@//` and `@//` already parse to the main repository. An oci.pull of the same name
+   * would be a different repository, so it wins.
+   */
+  canonicalLabel(label: Label): Label {
+    if (label.repo === '') return label;
+    const m = this.module;
+    if (!m.mainRepoNames.has(label.repo) || m.pulls.has(label.repo) || m.visibleRepos.has(label.repo)) return label;
+    return new Label('', label.pkg, label.name);
+  }
+
   resolve(label: Label, via = ''): Resolved {
+    label = this.canonicalLabel(label);
     if (label.repo !== '') {
       const pulled = this.#pullTarget(label);
       if (pulled) return { kind: 'target', target: pulled };
@@ -246,6 +274,7 @@ export class Workspace {
     if (pull.tag) attrs.set('tag', pull.tag);
     if (platform) attrs.set('platform', platform);
     if (pull.platforms.length) attrs.set('platforms', fromStringList(pull.platforms));
+    if (!pull.reproducible) attrs.set('reproducible', false);
     const target: Target = { label: new Label(label.repo, '', label.repo), kind: 'oci_pull', origin: '@rules_oci//oci:extensions.bzl', attrs, pos: pull.pos };
     this.#pullTargets.set(label.repo, target);
     return target;
@@ -319,7 +348,9 @@ export class Workspace {
     const out = new Map<string, Plain>();
     for (const [name, value] of target.attrs) {
       try {
-        const resolved = resolveSelects(value, (key) => this.#selectKeyMatches(key, target, config));
+        const resolved = resolveSelects(value, (key) => this.#selectKeyMatches(key, target, config), {
+          refines: (a, b) => conditionsRefine(this.#selectKeyConditions(a, target), this.#selectKeyConditions(b, target)),
+        });
         out.set(name, toPlain(resolved, `attribute "${name}"`));
       } catch (err) {
         // Values a BUILD file may not hold in an attribute (functions, ...): a clean error at the target.
@@ -328,6 +359,21 @@ export class Workspace {
       }
     }
     return out;
+  }
+
+  #selectKeyConditions(key: Value, target: Target): Set<string> {
+    let label: Label | undefined;
+    if (key instanceof LabelValue) label = key.label;
+    else if (typeof key === 'string') {
+      try {
+        label = parseLabel(key, target.label.repo, target.label.pkg);
+      } catch {
+        label = undefined;
+      }
+    }
+    if (!label) return new Set();
+    const setting = label.repo === '' && this.#buildFileOf(label.pkg) ? this.loadPackage(label.pkg).targets.get(label.name) : undefined;
+    return settingConditions(label, setting);
   }
 
   #selectKeyMatches(key: Value, target: Target, config: Configuration): boolean {
@@ -436,7 +482,7 @@ export class Workspace {
       for (const t of this.#currentPkg('existing_rules()').targets.values()) out.set(t.label.name, ruleDict(t));
       return out;
     }));
-    g.set('Label', labelBuiltin(() => ({ repo: '', pkg: this.#scope?.pkg.name ?? '' })));
+    g.set('Label', labelBuiltin(() => ({ repo: '', pkg: this.#scope?.pkg.name ?? '' }), (l) => this.canonicalLabel(l)));
     return g;
   }
 
@@ -456,7 +502,7 @@ export class Workspace {
     const native = this.#buildGlobals();
     native.delete('Label');
     g.set('native', nativeModule(native));
-    g.set('Label', labelBuiltin(() => ({ repo: file.repo, pkg: file.pkg })));
+    g.set('Label', labelBuiltin(() => ({ repo: file.repo, pkg: file.pkg }), (l) => this.canonicalLabel(l)));
     return g;
   }
 

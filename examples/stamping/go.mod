@@ -1,0 +1,3 @@
+module example.com/stamping
+
+go 1.22
