@@ -139,6 +139,7 @@ export class Engine {
     }
     const next = [...chain, node];
     for (const dep of node.attrs.labelDeps()) {
+      if (rule.attrs[dep.attr]?.lenient && !this.#buildable(dep.label)) continue;
       let configs: Configuration[];
       try {
         configs = rule.depConfigs?.(node.attrs, dep.attr, config, (l) => ws.platformOf(l, label)) ?? [config];
@@ -153,6 +154,16 @@ export class Engine {
     if (problem) throw new BuildError(`${prefix}: ${problem}`);
     this.#nodes.set(key, node);
     return node;
+  }
+
+  /** Whether `label` names a target oci-build builds (for lenient attributes; never throws). */
+  #buildable(label: Label): boolean {
+    try {
+      const r = this.#opts.workspace.resolve(label);
+      return r.kind === 'target' && ruleFor(r.target.kind) !== undefined;
+    } catch {
+      return false;
+    }
   }
 
   build(node: ConfiguredNode): Promise<Provider> {

@@ -3,7 +3,8 @@ import { dirname, join, relative, sep } from 'node:path';
 import { goBuild, goBuildArgs, goBuildEnv, type GoBuildRequest } from '../go/build.ts';
 import { GO_ACTION_CACHE, goActionKey, isUpToDate, rememberBuild } from '../go/action_cache.ts';
 import { AttrError } from './attrs.ts';
-import { GO_COMMON_ATTRS, goPackageDir } from './go_library.ts';
+import { GO_COMMON_ATTRS, depOverlays, goSources } from './go_library.ts';
+import { writeOverlay } from '../go/overlay.ts';
 import { COMMON_ATTRS } from './schema.ts';
 import type { RuleDef } from './rule.ts';
 import type { FileRef } from './provider.ts';
@@ -76,7 +77,8 @@ export const goBinaryRule: RuleDef = {
     const variant = goarchAttr === 'auto' ? platform?.variant : undefined;
     const cgo = pure === 'off' && host !== undefined && goos === host.os && goarch === host.arch;
 
-    let dir = goPackageDir(label, ctx.files('srcs'));
+    const own = goSources(ctx);
+    let dir = own.dir;
     for (const p of ctx.deps('embed')) {
       if (!p.goLibrary) continue;
       if (dir !== undefined && dir !== p.goLibrary.dir) {
@@ -107,6 +109,8 @@ export const goBinaryRule: RuleDef = {
       out,
       label,
     };
+    const overlay = { ...depOverlays(ctx, ['deps', 'embed']), ...own.overlay };
+    if (Object.keys(overlay).length > 0) request.overlay = await writeOverlay(ctx.outRoot, overlay);
     const what = `${goos}/${goarch}${variant ? `/${variant}` : ''} binary`;
     const cacheDir = join(ctx.store.root, GO_ACTION_CACHE);
     const key = goActionKey({

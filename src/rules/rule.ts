@@ -92,4 +92,6 @@ export interface RuleDef {
   /** Checks that need resolved attributes but no dependency (fail fast, before any build). */
   validate?(attrs: AttrValues, config: Configuration): void;
   build(ctx: BuildContext): Promise<Provider>;
+  /** Built only when another target needs it, never for `//...` or `:all` (genrule runs commands). */
+  dependencyOnly?: boolean;
 }
