@@ -215,6 +215,7 @@ export class Engine {
       metadata: this.#opts.metadata ?? NO_METADATA,
       layerCompression: this.#opts.layerCompression ?? DEFAULT_LAYER_COMPRESSION,
       compilationMode: this.#opts.compilationMode ?? 'fastbuild',
+      moduleInfo: () => this.#opts.workspace.module,
     };
     try {
       return await this.#limit.run(async () => {

@@ -5,6 +5,7 @@ import { GO_ACTION_CACHE, goActionKey, isUpToDate, rememberBuild } from '../go/a
 import { AttrError } from './attrs.ts';
 import { GO_COMMON_ATTRS, depOverlays, goSources } from './go_library.ts';
 import { writeOverlay } from '../go/overlay.ts';
+import { goModfile } from '../go/module_overrides.ts';
 import { COMMON_ATTRS } from './schema.ts';
 import type { RuleDef } from './rule.ts';
 import type { FileRef } from './provider.ts';
@@ -111,6 +112,11 @@ export const goBinaryRule: RuleDef = {
     };
     const overlay = { ...depOverlays(ctx, ['deps', 'embed']), ...own.overlay };
     if (Object.keys(overlay).length > 0) request.overlay = await writeOverlay(ctx.outRoot, overlay);
+    const goDeps = ctx.moduleInfo?.().goDeps;
+    if (goDeps) {
+      const modfile = await goModfile({ go: tc.go, moduleRoot, workspaceRoot: ctx.workspaceRoot, outRoot: ctx.outRoot, goDeps, env: ctx.env, log: (m) => ctx.log.info(m) });
+      if (modfile !== undefined) request.modfile = modfile;
+    }
     const what = `${goos}/${goarch}${variant ? `/${variant}` : ''} binary`;
     const cacheDir = join(ctx.store.root, GO_ACTION_CACHE);
     const key = goActionKey({

@@ -5,6 +5,7 @@ import type { Configuration } from '../engine/config.ts';
 import type { GoToolchain } from '../go/toolchain.ts';
 import type { RegistryPool } from '../registry/pool.ts';
 import type { Label } from '../workspace/label.ts';
+import type { ModuleInfo } from '../workspace/module_file.ts';
 import type { Platform } from '../oci/types.ts';
 import type { Target } from '../workspace/target.ts';
 import type { AttrValues } from './attrs.ts';
@@ -49,6 +50,8 @@ export interface BuildContext {
   layerCompression: LayerCompressionSetting;
   /** Bazel's --compilation_mode (fastbuild, opt, dbg): how go_binary links. */
   compilationMode: CompilationMode;
+  /** MODULE.bazel as read for the build (go_deps overrides), evaluated on first call. */
+  moduleInfo?: () => ModuleInfo;
 }
 
 export interface MetadataOverrides {
