@@ -177,6 +177,24 @@ test('archive_override: the module from a pinned archive, strip_prefix and patch
   assert.equal(await buildAndRun(root, out), `hi patched:fork:${UUID}\n`);
 });
 
+test('archive_override of a .zip: the module zip from the Go proxy protocol, strip_prefix = its module@version root', async () => {
+  const { root, out } = copyFixture();
+  const gomodcache = (await runCommand('go', ['env', 'GOMODCACHE'])).stdout.trim();
+  const zip = readFileSync(join(gomodcache, 'cache', 'download', 'github.com', 'google', 'uuid', '@v', 'v1.6.0.zip'));
+  served.set('/github.com/google/uuid/@v/v1.6.0.zip', zip);
+  const moduleFile = join(root, 'MODULE.bazel');
+  const text = readFileSync(moduleFile, 'utf8').replace(
+    /go_deps\.module_override\(/,
+    `go_deps.archive_override(\n    path = "github.com/google/uuid",\n    sha256 = "${createHash('sha256').update(zip).digest('hex')}",\n    strip_prefix = "github.com/google/uuid@v1.6.0",\n    urls = ["${serverUrl}/github.com/google/uuid/@v/v1.6.0.zip"],\n    patches = ["//patches:uuid-string.patch"],\n    patch_strip = 1,\n)\n\ngo_deps.module_override(`,
+  );
+  writeFileSync(moduleFile, text);
+  assert.equal(await buildAndRun(root, out), `hi patched:${UUID}\n`);
+  // The archive override wins over the module override for the same path: patched once, not twice.
+  const copies = readdirSync(join(out, 'cache', 'go-deps'));
+  assert.equal(copies.length, 1);
+  assert.match(copies[0] as string, /^github\.com_google_uuid@archive-[0-9a-f]{24}$/);
+});
+
 test('MODULE.bazel go_deps tags are checked where they are written', async () => {
   const { root, out } = copyFixture();
   rewrite(join(root, 'MODULE.bazel'), 'version = "v1.5.1"', 'version = "1.5"');

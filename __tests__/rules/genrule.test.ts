@@ -69,6 +69,23 @@ test('make variables: $(SRCS) $(OUTS) $< $@ $(@D) $(RULEDIR) $(GENDIR) $(BINDIR)
   );
 });
 
+test('the command sees PATH and its own TMPDIR, not the environment of the build (tokens, inputs)', async () => {
+  const { engine } = workspace({
+    'pkg/BUILD.bazel': `genrule(name = "env", outs = ["env.txt"], cmd = "env | cut -d= -f1 | sort | tr '\\\\n' ' ' > $@; test -d $$TMPDIR")
+`,
+  });
+  process.env.INPUT_PASSWORD = 'hunter2';
+  try {
+    const p = await build(engine, '//pkg:env');
+    const names = readFileSync(p.files[0]?.path as string, 'utf8').trim().split(' ');
+    assert.ok(!names.includes('INPUT_PASSWORD'));
+    assert.ok(names.includes('PATH') && names.includes('TMPDIR'), names.join(' '));
+    assert.ok(names.every((n) => ['PATH', 'TMPDIR', 'PWD', 'SHLVL', '_', 'OLDPWD'].includes(n)), names.join(' '));
+  } finally {
+    delete process.env.INPUT_PASSWORD;
+  }
+});
+
 test('an output label names one file of a genrule with several outs; $(@D) is then the package output directory', async () => {
   const { engine } = workspace({
     'pkg/BUILD.bazel': `genrule(

@@ -5,6 +5,7 @@
 //   source files are at their workspace paths, and whose `bazel-out/<config>/bin` links to this
 //   build's output tree, so generated files are at Bazel's exec paths;
 // - `tools` (and the older `exec_tools`) are built for the host (Bazel's exec configuration);
+// - with Bazel's action environment: PATH and a private TMPDIR, nothing else;
 // - outputs land in the target's output directory, never in the source tree; stale outputs are
 //   removed first, and every declared output must exist afterwards.
 // Make variables (Bazel's genrule documentation): $(SRCS) and $(OUTS) are the exec paths of all
@@ -235,7 +236,17 @@ export const genruleRule: RuleDef = {
         await rm(f.path, { recursive: true, force: true });
         await mkdir(dirname(f.path), { recursive: true });
       }
-      const result = await run(expanded, execRoot, ctx.env, GENRULE_TIMEOUT_MS);
+      // Bazel's action environment: PATH, and a TMPDIR of the action's own. Nothing else of
+      // ours (the action's inputs, tokens) reaches a command written in a BUILD file.
+      const actionTmp = `${execRoot}.tmp`;
+      await mkdir(actionTmp, { recursive: true });
+      const env: NodeJS.ProcessEnv = { PATH: ctx.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', TMPDIR: actionTmp };
+      let result: Awaited<ReturnType<typeof run>>;
+      try {
+        result = await run(expanded, execRoot, env, GENRULE_TIMEOUT_MS);
+      } finally {
+        await rm(actionTmp, { recursive: true, force: true });
+      }
       if (result.timedOut || result.code !== 0) {
         const why = result.timedOut ? `did not finish within ${GENRULE_TIMEOUT_MS / 1000} s` : result.code === null ? `was killed by ${result.signal}` : `exited with status ${result.code}`;
         const out = result.output.trim();
