@@ -17,6 +17,8 @@ import { BlobStore } from '../../src/oci/blobstore.ts';
 import { RegistryPool } from '../../src/registry/pool.ts';
 import { findGoToolchain } from '../../src/go/toolchain.ts';
 import { runCommand } from '../helpers/run.ts';
+import { runPipeline } from '../../src/pipeline.ts';
+import { docker, requireDocker } from '../helpers/docker.ts';
 
 const fixture = join(import.meta.dirname, '..', 'fixtures', 'gensrc');
 const temps: string[] = [];
@@ -160,4 +162,27 @@ test('go_proto_library without checked-in .pb.go stops before Go runs; with them
   writeFileSync(join(root, 'proto', 'msg.pb.go'), 'package proto\n\nconst Name = "msg"\n');
   const p = await build(engineFor(root, out), '//cmd/app:app');
   assert.equal((await runCommand(p.executable?.path as string, [])).code, 0);
+});
+
+test('the image loads into Docker and runs; the arm64 index runs the genrules for arm64 with a host tool', async () => {
+  await requireDocker();
+  const { root } = copyFixture();
+  const out = join(root, '.oci-build');
+  const before = snapshot(root);
+  await docker('rmi', '-f', 'gensrc-app:latest').catch(() => '');
+  const result = await runPipeline({ cwd: root, targets: ['//cmd/app:load', '//cmd/app:index'], load: true, log: { info: () => {}, warning: () => {} } });
+  assert.equal(result.outputDir, out);
+  assert.equal(result.reports.find((r) => r.label === '//cmd/app:load')?.action, 'loaded');
+  const ran = await docker('run', '--rm', '--network=none', 'gensrc-app:latest');
+  assert.equal(ran, 'hello alpha,beta,gamma version=w1 extra=copied first=FIRST second=SECOND\n');
+  await docker('rmi', '-f', 'gensrc-app:latest');
+  assert.deepEqual(result.reports.find((r) => r.label === '//cmd/app:index')?.platforms, ['linux/arm64']);
+  // The arm64 configuration generated its own files; the tool that wrote them is a host binary.
+  assert.match(readFileSync(join(out, 'bin', 'linux_arm64', 'lexicon', 'words.go'), 'utf8'), /"beta",/);
+  // ELF e_machine (offset 18): 0x3e x86-64, 0xb7 aarch64.
+  const machine = readFileSync(join(out, 'bin', 'host', 'tools', 'wordgen', 'wordgen_', 'wordgen')).readUInt16LE(18);
+  assert.equal(machine, process.arch === 'x64' ? 0x3e : 0xb7);
+  const arm = await runCommand('qemu-aarch64-static', [join(out, 'bin', 'linux_arm64', 'cmd', 'app', 'app_', 'app')]);
+  assert.equal(arm.stdout, 'hello alpha,beta,gamma version=w1 extra=copied first=FIRST second=SECOND\n', arm.stderr);
+  assert.deepEqual(snapshot(root, out), before, 'only the output tree was written');
 });
