@@ -93,19 +93,32 @@ function rewrite(path: string, from: string | RegExp, to: string): void {
   writeFileSync(path, text.replace(from, to));
 }
 
-test('module_override patches the module, go_deps.module adds one; go.mod, go.sum and the module cache are untouched', async () => {
+test('module_override patches the module, go_deps.module adds one; go.mod, go.sum and the module cache are untouched; reproducible across output trees', async () => {
   const { root, out } = copyFixture();
   const before = snapshot(root);
   assert.equal(await buildAndRun(root, out), `hi patched:${UUID}\n`);
   assert.deepEqual(snapshot(root), before, 'the workspace (go.mod, go.sum, ...) is byte for byte as it was');
   const gomodcache = (await runCommand('go', ['env', 'GOMODCACHE'])).stdout.trim();
   assert.match(readFileSync(join(gomodcache, 'github.com', 'google', 'uuid@v1.6.0', 'uuid.go'), 'utf8'), /\treturn string\(buf\[:\]\)\n/, 'the module cache is not patched');
-  // The generated modfile replaces uuid with a copy under the output tree and requires godotenv.
+  // The generated modfile replaces uuid with the patched tree published as a version of its own
+  // (its hashes in the go.sum copy, checked by go when it put it in the module cache) and
+  // requires godotenv.
   const modfiles = readdirSync(join(out, 'cache', 'go-modfiles'));
   assert.equal(modfiles.length, 1);
   const mod = readFileSync(join(out, 'cache', 'go-modfiles', modfiles[0] as string, 'go.mod'), 'utf8');
-  assert.match(mod, new RegExp(`replace github\\.com/google/uuid => ${join(out, 'cache', 'go-deps').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/github\\.com_google_uuid@v1\\.6\\.0-[0-9a-f]{24}\\n`));
+  const version = /\nreplace github\.com\/google\/uuid => github\.com\/google\/uuid (v1\.6\.0-ocibuild\.[0-9a-f]{16})\n/.exec(mod)?.[1];
+  assert.ok(version, mod);
   assert.match(mod, /github\.com\/joho\/godotenv v1\.5\.1/);
+  const sum = readFileSync(join(out, 'cache', 'go-modfiles', modfiles[0] as string, 'go.sum'), 'utf8');
+  assert.match(sum, new RegExp(`^github\\.com/google/uuid ${version} h1:[A-Za-z0-9+/]{43}=\\ngithub\\.com/google/uuid ${version}/go\\.mod h1:TIyPZe4MgqvfeYDBFedMoGGpEw/LqOeaOT\\+nhxU\\+yHo=$`, 'm'));
+  // The binary names that version and its hash, not a path of this machine: another output tree
+  // gives the same bytes.
+  const info = await runCommand('go', ['version', '-m', join(out, 'bin', 'host', 'cmd', 'app', 'app_', 'app')]);
+  assert.match(info.stdout, new RegExp(`\\tdep\\tgithub\\.com/google/uuid\\tv1\\.6\\.0\\n\\t=>\\tgithub\\.com/google/uuid\\t${version}\\th1:`));
+  assert.doesNotMatch(info.stdout.slice(info.stdout.indexOf('\n')), new RegExp(out));
+  const other = join(out, '..', 'out2');
+  assert.equal(await buildAndRun(root, other), `hi patched:${UUID}\n`);
+  assert.ok(readFileSync(join(other, 'bin', 'host', 'cmd', 'app', 'app_', 'app')).equals(readFileSync(join(out, 'bin', 'host', 'cmd', 'app', 'app_', 'app'))), 'the binary does not depend on where the output tree is');
   // Without the overrides the same tree builds the unpatched module (and needs godotenv in go.mod).
   rewrite(join(root, 'MODULE.bazel'), /go_deps\.module_override\([^)]*\)\n/, '');
   assert.equal(await buildAndRun(root, out), `hi ${UUID}\n`);

@@ -10,8 +10,9 @@
 // - go_deps.module(path, version, sum): a requirement added by `go get` when it raises the build
 //   list (minimal version selection keeps the higher of go.mod's and the tag's), its sum checked;
 // and wired in with a generated `-modfile`: a copy of go.mod (with go.sum beside it) whose
-// `replace path => /dir` lines point at those directories. The copy is named by the hash of its
-// bytes, so the go build arguments change whenever an override does.
+// `replace` lines point at those trees, published as module versions of their own (see
+// replaceWithProxyVersions). The copy is named by the hash of its bytes, so the go build
+// arguments change whenever an override does.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -21,9 +22,12 @@ import type { GoArchiveOverride, GoDepsInfo, GoDepsPatch, GoModuleOverride } fro
 import { formatPos } from '../workspace/target.ts';
 import { applyPatch, PatchError } from './patch.ts';
 import { writeFileAtomic } from '../write_atomic.ts';
+import { writeProxyModule } from './module_zip.ts';
+import { pathToFileURL } from 'node:url';
 
 export const GO_DEPS_DIR = join('cache', 'go-deps');
 export const GO_MODFILES_DIR = join('cache', 'go-modfiles');
+export const GO_PROXY_DIR = join('cache', 'go-proxy');
 /** How long one archive download may take. */
 export const ARCHIVE_TIMEOUT_MS = 120_000;
 /** Archives larger than this are refused. */
@@ -176,10 +180,28 @@ function patchKey(patches: Array<{ patch: GoDepsPatch; text: string }>, strip: n
 }
 
 function dirName(path: string, version: string, key: string): string {
-  return `${path.replaceAll('/', '_')}@${version}-${sha256(key).slice(0, 24)}`;
+  return `${path.replaceAll('/', '_')}@${version}-${key.slice(0, 24)}`;
 }
 
-async function moduleOverrideDir(req: ModfileRequest, tmpModfile: string, o: GoModuleOverride): Promise<string | undefined> {
+/** The version the overridden module is published under in our proxy: the selected one's release, a pre-release naming the content. */
+export function overrideVersion(selected: string, key: string): string {
+  const m = /^(v\d+\.\d+\.\d+)/.exec(selected);
+  const base = m ? (m[1] as string) : 'v0.0.0';
+  return `${base}-ocibuild.${key.slice(0, 16)}${selected.endsWith('+incompatible') ? '+incompatible' : ''}`;
+}
+
+interface OverrideTree {
+  /** The module path. */
+  path: string;
+  /** The patched (or extracted) tree, content-keyed. */
+  dir: string;
+  /** The version the build list selects for the module. */
+  version: string;
+  /** Hash of everything the tree was made from. */
+  key: string;
+}
+
+async function moduleOverrideDir(req: ModfileRequest, tmpModfile: string, o: GoModuleOverride): Promise<OverrideTree | undefined> {
   const what = where('module_override', o);
   const patches = await readPatches(req.workspaceRoot, o.patches, what);
   const r = await runGo(req.go, ['mod', 'download', `-modfile=${tmpModfile}`, '-json', o.path], req.moduleRoot, goEnv(req.env));
@@ -196,14 +218,15 @@ async function moduleOverrideDir(req: ModfileRequest, tmpModfile: string, o: GoM
   if (info.Error !== undefined || r.code !== 0 || !info.Dir || !info.Version || !info.Sum) {
     throw new BuildError(`${what}: go mod download failed: ${info.Error ?? (r.stderr.trim().split('\n')[0] || 'no module directory reported')}`);
   }
-  const dir = join(req.outRoot, GO_DEPS_DIR, dirName(o.path, info.Version, JSON.stringify({ path: o.path, sum: info.Sum, patches: patchKey(patches, o.patchStrip) })));
+  const key = sha256(JSON.stringify({ path: o.path, sum: info.Sum, patches: patchKey(patches, o.patchStrip) }));
+  const dir = join(req.outRoot, GO_DEPS_DIR, dirName(o.path, info.Version, key));
   const src = info.Dir;
   const version = info.Version;
   await makeOnce(dir, async (tmp) => {
     await copyTree(src, tmp);
     await patchTree(tmp, o.path, patches, o.patchStrip, what, `@${version}`);
   });
-  return dir;
+  return { path: o.path, dir, version, key };
 }
 
 /** The archive's type, from the URL's path as Bazel's http_archive decides it. */
@@ -235,11 +258,18 @@ function run(cmd: string, args: string[], cwd: string): Promise<GoRun> {
   return runGo(cmd, args, cwd, process.env);
 }
 
-async function archiveOverrideDir(req: ModfileRequest, o: GoArchiveOverride): Promise<string> {
+async function archiveOverrideDir(req: ModfileRequest, tmpModfile: string, o: GoArchiveOverride): Promise<OverrideTree | undefined> {
   const what = where('archive_override', o);
   if (o.sha256 === undefined) throw new BuildError(`${what}: "sha256" is required here: an archive from a URL is only used when its hash is pinned`);
   const patches = await readPatches(req.workspaceRoot, o.patches, what);
-  const dir = join(req.outRoot, GO_DEPS_DIR, dirName(o.path, 'archive', JSON.stringify({ path: o.path, sha256: o.sha256, strip: o.stripPrefix, patches: patchKey(patches, o.patchStrip) })));
+  const listed = await runGo(req.go, ['list', `-modfile=${tmpModfile}`, '-m', '-json', o.path], req.moduleRoot, goEnv(req.env));
+  const version = listed.code === 0 ? (JSON.parse(listed.stdout) as { Version?: string }).Version : undefined;
+  if (version === undefined) {
+    req.log?.(`${what}: ${o.path} is not a dependency of ${req.moduleRoot}/go.mod; the override changes nothing there`);
+    return undefined;
+  }
+  const key = sha256(JSON.stringify({ path: o.path, sha256: o.sha256, strip: o.stripPrefix, patches: patchKey(patches, o.patchStrip) }));
+  const dir = join(req.outRoot, GO_DEPS_DIR, dirName(o.path, 'archive', key));
   const expected = o.sha256;
   await makeOnce(dir, async (tmp) => {
     const work = `${tmp}.work`;
@@ -297,7 +327,7 @@ async function archiveOverrideDir(req: ModfileRequest, o: GoArchiveOverride): Pr
     }
     await patchTree(tmp, o.path, patches, o.patchStrip, what, ' (archive)');
   });
-  return dir;
+  return { path: o.path, dir, version, key };
 }
 
 /** `path version h1:…` lines of a go.sum, by "path version". */
@@ -325,6 +355,44 @@ async function addRequirement(req: ModfileRequest, tmpModfile: string, tag: { pa
     const have = sumLines(await readFile(tmpModfile.replace(/\.mod$/, '.sum'), 'utf8')).get(`${tag.path} ${tag.version}`);
     if (have !== tag.sum) throw new BuildError(`${what}: sum ${tag.sum} does not match the module's ${have ?? '(none)'} (go verified ${tag.path}@${tag.version} against the checksum database)`);
   }
+}
+
+/**
+ * Points go.mod at the override trees. A `replace` to a directory would put that directory's
+ * absolute path into every binary's build info (-trimpath keeps it), so a binary would depend on
+ * where the output tree is. Instead each tree is published as a module version of its own
+ * (`<release>-ocibuild.<content hash>`) in a `file://` proxy under the output tree, its hashes
+ * go into the go.sum copy, `go mod download` puts it in the module cache (checking those hashes),
+ * and go.mod says `replace path => path <that version>`: the build info names the version and its
+ * hash, the same on every machine.
+ */
+async function replaceWithProxyVersions(req: ModfileRequest, modfile: string, sumfile: string, trees: readonly OverrideTree[]): Promise<void> {
+  const env = goEnv(req.env);
+  const proxyRoot = join(req.outRoot, GO_PROXY_DIR);
+  const parsed = await runGo(req.go, ['mod', 'edit', '-json', modfile], req.moduleRoot, env);
+  if (parsed.code !== 0) throw new BuildError(`${join(req.moduleRoot, 'go.mod')}: ${parsed.stderr.trim().split('\n')[0]}`);
+  const replace = (JSON.parse(parsed.stdout) as { Replace?: Array<{ Old: { Path: string; Version?: string } }> | null }).Replace ?? [];
+  const overridden = new Set(trees.map((t) => t.path));
+  const flags: string[] = [];
+  // The override replaces whatever go.mod replaced the module with, as in Bazel.
+  for (const r of replace) if (overridden.has(r.Old.Path)) flags.push(`-dropreplace=${r.Old.Path}${r.Old.Version ? `@${r.Old.Version}` : ''}`);
+  let sums = await readFile(sumfile, 'utf8');
+  if (sums !== '' && !sums.endsWith('\n')) sums += '\n';
+  const versions: string[] = [];
+  for (const t of trees) {
+    const version = overrideVersion(t.version, t.key);
+    const published = await writeProxyModule(proxyRoot, t.path, version, t.dir);
+    flags.push(`-replace=${t.path}=${t.path}@${version}`);
+    sums += `${t.path} ${version} ${published.sum}\n${t.path} ${version}/go.mod ${published.goModSum}\n`;
+    versions.push(`${t.path}@${version}`);
+  }
+  await writeFile(sumfile, sums);
+  const edited = await runGo(req.go, ['mod', 'edit', ...flags, modfile], req.moduleRoot, env);
+  if (edited.code !== 0) throw new BuildError(`go_deps overrides: go mod edit failed: ${edited.stderr.trim().split('\n')[0]}`);
+  // Only our proxy, no checksum database (go.sum has the hashes), whatever GOPRIVATE says.
+  const proxyEnv: NodeJS.ProcessEnv = { ...env, GOPROXY: pathToFileURL(proxyRoot).href, GOSUMDB: 'off', GONOPROXY: '', GONOSUMDB: '', GOPRIVATE: '', GOINSECURE: '' };
+  const got = await runGo(req.go, ['mod', 'download', `-modfile=${modfile}`, ...versions], req.moduleRoot, proxyEnv);
+  if (got.code !== 0) throw new BuildError(`go_deps overrides: cannot put ${versions.join(', ')} in the module cache: ${got.stderr.trim().split('\n')[0]}`);
 }
 
 const memo = new WeakMap<GoDepsInfo, Map<string, Promise<string | undefined>>>();
@@ -364,25 +432,16 @@ async function makeModfile(req: ModfileRequest): Promise<string | undefined> {
 
     for (const tag of g.modules.values()) await addRequirement(req, modfile, tag);
 
-    const replacements = new Map<string, string>();
+    const trees: OverrideTree[] = [];
     for (const o of moduleOverrides) {
-      const dir = await moduleOverrideDir(req, modfile, o);
-      if (dir !== undefined) replacements.set(o.path, dir);
+      const t = await moduleOverrideDir(req, modfile, o);
+      if (t) trees.push(t);
     }
-    for (const o of g.archiveOverrides.values()) replacements.set(o.path, await archiveOverrideDir(req, o));
-
-    if (replacements.size > 0) {
-      const env = goEnv(req.env);
-      const parsed = await runGo(req.go, ['mod', 'edit', '-json', modfile], req.moduleRoot, env);
-      if (parsed.code !== 0) throw new BuildError(`${join(req.moduleRoot, 'go.mod')}: ${parsed.stderr.trim().split('\n')[0]}`);
-      const replace = (JSON.parse(parsed.stdout) as { Replace?: Array<{ Old: { Path: string; Version?: string } }> | null }).Replace ?? [];
-      const flags: string[] = [];
-      // The override replaces whatever go.mod replaced the module with, as in Bazel.
-      for (const r of replace) if (replacements.has(r.Old.Path)) flags.push(`-dropreplace=${r.Old.Path}${r.Old.Version ? `@${r.Old.Version}` : ''}`);
-      for (const [path, dir] of replacements) flags.push(`-replace=${path}=${dir}`);
-      const edited = await runGo(req.go, ['mod', 'edit', ...flags, modfile], req.moduleRoot, env);
-      if (edited.code !== 0) throw new BuildError(`go_deps overrides: go mod edit failed: ${edited.stderr.trim().split('\n')[0]}`);
+    for (const o of g.archiveOverrides.values()) {
+      const t = await archiveOverrideDir(req, modfile, o);
+      if (t) trees.push(t);
     }
+    if (trees.length > 0) await replaceWithProxyVersions(req, modfile, sumfile, trees);
 
     const modBytes = await readFile(modfile);
     const sumBytes = await readFile(sumfile);
