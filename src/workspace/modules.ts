@@ -51,6 +51,7 @@ const MODULES: Record<string, Record<string, string>> = {
   '@bazel_skylib//rules:write_file.bzl': { write_file: 'write_file' },
   '@bazel_skylib//rules:copy_file.bzl': { copy_file: 'copy_file' },
   '@aspect_bazel_lib//lib:copy_file.bzl': { copy_file: 'copy_file' },
+  '@rules_shell//shell:sh_binary.bzl': { sh_binary: 'sh_binary' },
   '@rules_go//proto:def.bzl': { go_proto_library: 'go_proto_library', go_grpc_library: 'go_proto_library' },
   '@aspect_bazel_lib//lib:write_file.bzl': { write_file: 'write_file' },
   '@aspect_bazel_lib//lib:tar.bzl': { tar: 'tar', tar_rule: 'tar', mtree_spec: 'mtree_spec', mtree_mutate: 'mtree_mutate' },
