@@ -108,6 +108,18 @@ test('a changed generator input reaches the binary (the overlay follows generate
   assert.match((await runCommand(p2.executable?.path as string, [])).stdout, /^hello delta version=/);
 });
 
+test('a package of generated files only (its directory holds just the BUILD file)', async () => {
+  const { root, out } = copyFixture({
+    'only/BUILD.bazel':
+      'load("@rules_go//go:def.bzl", "go_library")\nload("@bazel_skylib//rules:write_file.bzl", "write_file")\n\nwrite_file(name = "src", out = "only.go", content = ["package only", "", "const X = 7", ""])\n\ngo_library(name = "only", srcs = [":only.go"], importpath = "example.com/gensrc/only")\n',
+    'cmd/app/main.go': 'package main\n\nimport (\n\t"fmt"\n\n\t"example.com/gensrc/only"\n)\n\nfunc main() { fmt.Println(only.X) }\n',
+    'cmd/app/BUILD.bazel': 'load("@rules_go//go:def.bzl", "go_binary")\n\ngo_binary(name = "app", srcs = ["main.go"], deps = ["//only"])\n',
+  });
+  const p = await build(engineFor(root, out), '//cmd/app:app');
+  assert.equal((await runCommand(p.executable?.path as string, [])).stdout, '7\n');
+  assert.deepEqual(readdirSync(join(root, 'only')), ['BUILD.bazel']);
+});
+
 test('an output label of a rule() from a .bzl stops at analysis with one line naming the rule and what to do', async () => {
   const { root, out } = copyFixture({
     'tools/yacc.bzl': 'def _impl(ctx):\n    pass\n\ngo_yacc = rule(implementation = _impl, attrs = {"src": attr.label(), "out": attr.output()})\n',
