@@ -174,7 +174,7 @@ export function expandMakeVars(text: string, opts: MakeVarOptions): string {
         if (body in FUNCTIONS) throw new MakeVarError(`$(${body}) needs a label: $(${body} //pkg:target)`);
         throw new MakeVarError(`$(${body}): unknown make variable "${body}"`);
       }
-      out += value as string;
+      out += value;
     } else {
       const fn = body.slice(0, space);
       const arg = body.slice(space).trim();

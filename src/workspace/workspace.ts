@@ -185,7 +185,11 @@ export class Workspace {
 
   #buildableTargets(pkg: string): Array<{ label: Label; explicit: boolean }> {
     const p = this.loadPackage(pkg);
-    return [...p.targets.values()].filter((t) => { const r = ruleFor(t.kind); return r !== undefined && !r.dependencyOnly; }).map((t) => ({ label: t.label, explicit: false }));
+    const built = (t: Target): boolean => {
+      const rule = ruleFor(t.kind);
+      return rule !== undefined && !rule.dependencyOnly;
+    };
+    return [...p.targets.values()].filter(built).map((t) => ({ label: t.label, explicit: false }));
   }
 
   // ---- labels -----------------------------------------------------------------------------
