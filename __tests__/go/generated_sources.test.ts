@@ -120,6 +120,17 @@ test('a package of generated files only (its directory holds just the BUILD file
   assert.deepEqual(readdirSync(join(root, 'only')), ['BUILD.bazel']);
 });
 
+test('go deps that oci-build does not build are left to go.mod: other repositories, aliases to them, go_test, missing packages', async () => {
+  const { root, out } = copyFixture({
+    'fwd/BUILD.bazel': 'alias(name = "uuid", actual = "@com_github_google_uuid//:uuid", visibility = ["//visibility:public"])\nalias(name = "lexicon", actual = "//lexicon")\n',
+    'cmd/app/BUILD.bazel':
+      'load("@rules_go//go:def.bzl", "go_binary", "go_test")\n\ngo_test(name = "t", srcs = ["main.go"])\n\ngo_binary(name = "app", srcs = ["main.go"], deps = [":t", "//fwd:uuid", "//fwd:lexicon", "//no/such:pkg", "@org_golang_x_sys//unix"])\n',
+  });
+  const p = await build(engineFor(root, out), '//cmd/app:app');
+  // //fwd:lexicon, an alias inside the workspace, is followed: the generated sources arrive.
+  assert.match((await runCommand(p.executable?.path as string, [])).stdout, /^hello alpha,beta,gamma/);
+});
+
 test('an output label of a rule() from a .bzl stops at analysis with one line naming the rule and what to do', async () => {
   const { root, out } = copyFixture({
     'tools/yacc.bzl': 'def _impl(ctx):\n    pass\n\ngo_yacc = rule(implementation = _impl, attrs = {"src": attr.label(), "out": attr.output()})\n',
