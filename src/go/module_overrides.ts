@@ -403,7 +403,7 @@ async function replaceWithProxyVersions(req: ModfileRequest, modfile: string, su
 /**
  * What the generated modfile is made from: go.mod, go.sum, the go_deps tags with the bytes of
  * their patches, and the settings that decide where modules come from. An equal key with the
- * modfile and the published module versions still in place skips the go processes (about 0.4 s).
+ * modfile and the published module versions still in place skips the go processes (0.7 s here).
  */
 async function inputsKey(req: ModfileRequest): Promise<string> {
   const read = (p: string) => readFile(p).catch(() => Buffer.alloc(0));
