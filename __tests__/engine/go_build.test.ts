@@ -50,3 +50,8 @@ test('compilation modes link as rules_go does under bazel -c: fastbuild strips, 
   assert.deepEqual(flags('opt'), ['-gcflags=-m']);
   assert.deepEqual(flags('dbg'), ['-gcflags=all=-N -l -m']);
 });
+
+test('an overlay and a generated modfile are passed as -overlay and -modfile, before -o', () => {
+  const args = goBuildArgs({ ...base, xDefs: {}, gcLinkopts: [], tags: [], overlay: '/o/cache/go-overlays/ab.json', modfile: '/o/cache/go-modfiles/cd/go.mod' });
+  assert.deepEqual(args.slice(-5), ['-overlay=/o/cache/go-overlays/ab.json', '-modfile=/o/cache/go-modfiles/cd/go.mod', '-o', '/out/x', './apps/x']);
+});

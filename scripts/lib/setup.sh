@@ -14,6 +14,7 @@ ensure_debian_packages() {
   command -v bsdtar >/dev/null 2>&1 || missing+=(libarchive-tools)
   command -v zstd >/dev/null 2>&1 || missing+=(zstd)
   command -v gzip >/dev/null 2>&1 || missing+=(gzip)
+  command -v unzip >/dev/null 2>&1 || missing+=(unzip)
   if ((${#missing[@]} == 0)); then return 0; fi
   if [ "$(id -u)" != 0 ]; then
     echo "missing packages: ${missing[*]} (run as root, or install them with apt-get)" >&2

@@ -9,7 +9,7 @@ import { AttrError, AttrValues } from '../rules/attrs.ts';
 import { ruleFor } from '../rules/index.ts';
 import { NO_METADATA, type BuildContext, type Logger, type MetadataOverrides, type RuleDef, type StampInfo } from '../rules/rule.ts';
 import type { FileRef, Provider } from '../rules/provider.ts';
-import type { Label } from '../workspace/label.ts';
+import { parseLabel, type Label } from '../workspace/label.ts';
 import { formatPos, type Target } from '../workspace/target.ts';
 import type { Workspace } from '../workspace/workspace.ts';
 import { configKey, type Configuration } from './config.ts';
@@ -146,6 +146,7 @@ export class Engine {
     }
     const next = [...chain, node];
     for (const dep of node.attrs.labelDeps()) {
+      if (rule.attrs[dep.attr]?.lenient && !this.#buildable(dep.label)) continue;
       let configs: Configuration[];
       try {
         configs = rule.depConfigs?.(node.attrs, dep.attr, config, (l) => ws.platformOf(l, label)) ?? [config];
@@ -160,6 +161,22 @@ export class Engine {
     if (problem) throw new BuildError(`${prefix}: ${problem}`);
     this.#nodes.set(key, node);
     return node;
+  }
+
+  /**
+   * Whether `label` names a target oci-build builds (for lenient attributes; never throws). An
+   * alias counts by what it points at: go deps often forward to another repository.
+   */
+  #buildable(label: Label, depth = 0): boolean {
+    try {
+      const r = this.#opts.workspace.resolve(label);
+      if (r.kind !== 'target' || ruleFor(r.target.kind) === undefined) return false;
+      const actual = r.target.kind === 'alias' ? r.target.attrs.get('actual') : undefined;
+      if (typeof actual === 'string') return depth < 16 && this.#buildable(parseLabel(actual, r.target.label.repo, r.target.label.pkg), depth + 1);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   build(node: ConfiguredNode): Promise<Provider> {
@@ -211,6 +228,7 @@ export class Engine {
       metadata: this.#opts.metadata ?? NO_METADATA,
       layerCompression: this.#opts.layerCompression ?? DEFAULT_LAYER_COMPRESSION,
       compilationMode: this.#opts.compilationMode ?? 'fastbuild',
+      moduleInfo: () => this.#opts.workspace.module,
     };
     try {
       return await this.#limit.run(async () => {

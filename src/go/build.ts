@@ -30,6 +30,16 @@ export interface GoBuildRequest {
    * Default fastbuild.
    */
   compilationMode?: CompilationMode;
+  /**
+   * `-overlay`: JSON file mapping package-directory files to generated sources (src/go/overlay.ts);
+   * its name is content-keyed, so the arguments change whenever a generated file does.
+   */
+  overlay?: string;
+  /**
+   * `-modfile`: a generated copy of go.mod (go.sum beside it) with go_deps overrides applied
+   * (src/go/module_overrides.ts); content-keyed like the overlay.
+   */
+  modfile?: string;
   /** Output file (written atomically). */
   out: string;
   /** Label shown in errors. */
@@ -63,6 +73,8 @@ export function goBuildArgs(req: GoBuildRequest): string[] {
   if (mode === 'dbg') args.push(`-gcflags=all=${['-N', '-l', ...gcflags].join(' ')}`);
   else if (gcflags.length > 0) args.push(`-gcflags=${gcflags.join(' ')}`);
   if (req.tags.length > 0) args.push(`-tags=${req.tags.join(',')}`);
+  if (req.overlay !== undefined) args.push(`-overlay=${req.overlay}`);
+  if (req.modfile !== undefined) args.push(`-modfile=${req.modfile}`);
   // go build links in its own work directory and only then replaces the output: a failed build
   // leaves the previous output as it was.
   args.push('-o', req.out, req.packagePath);

@@ -3,7 +3,9 @@ import { dirname, join, relative, sep } from 'node:path';
 import { goBuild, goBuildArgs, goBuildEnv, type GoBuildRequest } from '../go/build.ts';
 import { GO_ACTION_CACHE, goActionKey, isUpToDate, rememberBuild } from '../go/action_cache.ts';
 import { AttrError } from './attrs.ts';
-import { GO_COMMON_ATTRS, goPackageDir } from './go_library.ts';
+import { GO_COMMON_ATTRS, depOverlays, goSources } from './go_library.ts';
+import { writeOverlay } from '../go/overlay.ts';
+import { goModfile } from '../go/module_overrides.ts';
 import { COMMON_ATTRS } from './schema.ts';
 import type { BuildContext, RuleDef } from './rule.ts';
 import { stampXDefs } from '../stamp.ts';
@@ -93,7 +95,8 @@ export const goBinaryRule: RuleDef = {
       }
     }
 
-    let dir = goPackageDir(label, ctx.files('srcs'));
+    const own = goSources(ctx);
+    let dir = own.dir;
     for (const p of ctx.deps('embed')) {
       if (!p.goLibrary) continue;
       if (dir !== undefined && dir !== p.goLibrary.dir) {
@@ -124,6 +127,13 @@ export const goBinaryRule: RuleDef = {
       out,
       label,
     };
+    const overlay = { ...depOverlays(ctx, ['deps', 'embed']), ...own.overlay };
+    if (Object.keys(overlay).length > 0) request.overlay = await writeOverlay(ctx.outRoot, overlay);
+    const goDeps = ctx.moduleInfo?.().goDeps;
+    if (goDeps) {
+      const modfile = await goModfile({ go: tc.go, moduleRoot, workspaceRoot: ctx.workspaceRoot, outRoot: ctx.outRoot, goDeps, env: ctx.env, log: (m) => ctx.log.info(m) });
+      if (modfile !== undefined) request.modfile = modfile;
+    }
     const what = `${goos}/${goarch}${variant ? `/${variant}` : ''} binary`;
     const cacheDir = join(ctx.store.root, GO_ACTION_CACHE);
     const key = goActionKey({

@@ -1,6 +1,10 @@
 import { aliasRule, filegroupRule } from './filegroup.ts';
 import { goBinaryRule } from './go_binary.ts';
-import { goLibraryRule } from './go_library.ts';
+import { goLibraryRule, goProtoLibraryRule } from './go_library.ts';
+import { genruleRule } from './genrule.ts';
+import { copyFileRule } from './copy_file.ts';
+import { outputFileRule } from './output_file.ts';
+import { shBinaryRule } from './sh_binary.ts';
 import { ociImageIndexRule } from './oci_image_index.ts';
 import { ociImageRule } from './oci_image.ts';
 import { ociLoadRule } from './oci_load.ts';
@@ -15,7 +19,7 @@ import { goCrossBinaryRule, platformTransitionBinaryRule, platformTransitionFile
 import type { RuleDef } from './rule.ts';
 
 const RULES: ReadonlyMap<string, RuleDef> = new Map(
-  [goLibraryRule, goBinaryRule, pkgTarRule, ociImageRule, ociImageIndexRule, ociLoadRule, ociPushRule, ociPullRule, filegroupRule, aliasRule, platformTransitionFilegroupRule, platformTransitionBinaryRule, goCrossBinaryRule, expandTemplateRule, skylibExpandTemplateRule, writeFileRule, tarRule, mtreeSpecRule, mtreeMutateRule].map((r) => [r.kind, r]),
+  [goLibraryRule, goBinaryRule, pkgTarRule, ociImageRule, ociImageIndexRule, ociLoadRule, ociPushRule, ociPullRule, filegroupRule, aliasRule, platformTransitionFilegroupRule, platformTransitionBinaryRule, goCrossBinaryRule, expandTemplateRule, skylibExpandTemplateRule, writeFileRule, tarRule, mtreeSpecRule, mtreeMutateRule, genruleRule, copyFileRule, outputFileRule, goProtoLibraryRule, shBinaryRule].map((r) => [r.kind, r]),
 );
 
 /** The rule oci-build builds for a kind, or undefined for kinds it only records. */

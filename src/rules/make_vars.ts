@@ -39,8 +39,12 @@ export interface MakeVarOptions {
   depsAttr?: string;
   /** Applied to every expanded path (for instance, escaping for the file format). */
   quote?: (path: string) => string;
-  /** More variables for `$(NAME)`, over the predefined ones. */
+  /** More variables for `$(NAME)`, over the predefined ones; `@` and `<` also answer `$@` and `$<`. */
   vars?: Readonly<Record<string, string>>;
+  /** Why a variable is not defined here (`$@` with several outputs), for its error. */
+  undefinedHints?: Readonly<Record<string, string>>;
+  /** The exec path of a file, when the caller lays out its own exec root (genrule). */
+  execPath?: (f: FileRef) => string;
 }
 
 const PREDEFINED: Record<string, string> = {
@@ -101,10 +105,10 @@ export function makeVarDeps(ctx: BuildContext, attrs: readonly string[]): MakeVa
     .map(({ label }) => ({ label, provider: ctx.dep(label) }));
 }
 
-function pathOf(f: FileRef, kind: PathKind, mode: MakeVarPathMode): string {
+function pathOf(f: FileRef, kind: PathKind, opts: MakeVarOptions): string {
   switch (kind) {
     case 'execpath':
-      return mode === 'disk' ? f.path : execPath(f);
+      return opts.mode === 'disk' ? f.path : (opts.execPath ?? execPath)(f);
     case 'rootpath':
       return rootPath(f);
     case 'rlocationpath':
@@ -129,7 +133,7 @@ function expandFunction(fn: string, arg: string, opts: MakeVarOptions): string {
     throw new MakeVarError(`${expr} expands to ${files.length} files; use $(${fn}s)`);
   }
   const quote = opts.quote ?? ((s: string) => s);
-  return files.map((f) => quote(pathOf(f, spec.kind, opts.mode ?? 'exec'))).join(' ');
+  return files.map((f) => quote(pathOf(f, spec.kind, opts))).join(' ');
 }
 
 /** Expands every `$(...)` and `$$` in `text`. Errors are one line, naming the expression. */
@@ -149,6 +153,13 @@ export function expandMakeVars(text: string, opts: MakeVarOptions): string {
       i = dollar + 2;
       continue;
     }
+    if (next === '@' || next === '<') {
+      const value = opts.vars?.[next];
+      if (value === undefined) throw new MakeVarError(`$${next} is not defined${opts.undefinedHints?.[next] ? ` (${opts.undefinedHints[next]})` : ' here'}`);
+      out += value;
+      i = dollar + 2;
+      continue;
+    }
     if (next !== '(') {
       throw new MakeVarError(`"$" must be followed by "(" or "$" (write $$ for a literal $) in ${JSON.stringify(text)}`);
     }
@@ -158,6 +169,7 @@ export function expandMakeVars(text: string, opts: MakeVarOptions): string {
     const space = body.search(/\s/);
     if (space < 0) {
       const value = opts.vars?.[body] ?? PREDEFINED[body];
+      if (value === undefined && opts.undefinedHints?.[body]) throw new MakeVarError(`$(${body}) is not defined (${opts.undefinedHints[body]})`);
       if (value === undefined) {
         if (body in FUNCTIONS) throw new MakeVarError(`$(${body}) needs a label: $(${body} //pkg:target)`);
         throw new MakeVarError(`$(${body}): unknown make variable "${body}"`);

@@ -63,6 +63,8 @@ export interface GoLibraryInfo {
   /** Directory (absolute) whose Go package the library compiles. */
   dir: string;
   importpath?: string;
+  /** Generated sources of this library and everything it depends on: package-dir file → generated file. */
+  overlay?: Record<string, string>;
 }
 
 /** What a built target hands to the targets that depend on it (Bazel's providers, reduced). */

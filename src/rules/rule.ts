@@ -5,6 +5,7 @@ import type { Configuration } from '../engine/config.ts';
 import type { GoToolchain } from '../go/toolchain.ts';
 import type { RegistryPool } from '../registry/pool.ts';
 import type { Label } from '../workspace/label.ts';
+import type { ModuleInfo } from '../workspace/module_file.ts';
 import type { Platform } from '../oci/types.ts';
 import type { Target } from '../workspace/target.ts';
 import type { AttrValues } from './attrs.ts';
@@ -49,6 +50,8 @@ export interface BuildContext {
   layerCompression: LayerCompressionSetting;
   /** Bazel's --compilation_mode (fastbuild, opt, dbg): how go_binary links. */
   compilationMode: CompilationMode;
+  /** MODULE.bazel as read for the build (go_deps overrides), evaluated on first call. */
+  moduleInfo?: () => ModuleInfo;
 }
 
 export interface MetadataOverrides {
@@ -92,4 +95,6 @@ export interface RuleDef {
   /** Checks that need resolved attributes but no dependency (fail fast, before any build). */
   validate?(attrs: AttrValues, config: Configuration): void;
   build(ctx: BuildContext): Promise<Provider>;
+  /** Built only when another target needs it, never for `//...` or `:all` (genrule runs commands). */
+  dependencyOnly?: boolean;
 }

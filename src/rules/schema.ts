@@ -23,6 +23,13 @@ export type AttrType =
 export interface AttrSpec {
   type: AttrType;
   mandatory?: boolean;
+  /**
+   * Labels that are followed only when they name a target oci-build builds: others (external
+   * repositories, kinds it does not build, packages that do not load) are left out, not errors.
+   * rules_go `deps`: the go command resolves imports itself; the graph only adds what it must
+   * know (generated sources of libraries in this workspace).
+   */
+  lenient?: boolean;
 }
 
 export type AttrSchema = Record<string, AttrSpec>;

@@ -19,6 +19,47 @@ export interface OciPull {
   pos: Position;
 }
 
+/** A patch of a go_deps override: the label as written and its file in the main repository. */
+export interface GoDepsPatch {
+  label: string;
+  /** Workspace-relative path of the patch file. */
+  path: string;
+}
+
+/** `go_deps.module_override(path, patches, patch_strip)`. */
+export interface GoModuleOverride {
+  path: string;
+  patches: GoDepsPatch[];
+  patchStrip: number;
+  pos: Position;
+}
+
+/** `go_deps.archive_override(path, urls, sha256, strip_prefix, patches, patch_strip)`. */
+export interface GoArchiveOverride {
+  path: string;
+  urls: string[];
+  sha256?: string;
+  stripPrefix: string;
+  patches: GoDepsPatch[];
+  patchStrip: number;
+  pos: Position;
+}
+
+/** `go_deps.module(path, version, sum)`: a module required besides go.mod's. */
+export interface GoModuleTag {
+  path: string;
+  version: string;
+  sum?: string;
+  pos: Position;
+}
+
+/** gazelle's go_deps tags that shape Go sources (the rest only shape generated BUILD files). */
+export interface GoDepsInfo {
+  moduleOverrides: Map<string, GoModuleOverride>;
+  archiveOverrides: Map<string, GoArchiveOverride>;
+  modules: Map<string, GoModuleTag>;
+}
+
 export interface ModuleInfo {
   /** module(name = …, repo_name = …): names by which this (root) module's labels mean the main repository. */
   mainRepoNames: Set<string>;
@@ -27,6 +68,11 @@ export interface ModuleInfo {
   pulls: Map<string, OciPull>;
   /** Repositories `use_repo` made visible (name as seen by BUILD files → name inside the extension). */
   visibleRepos: Map<string, string>;
+  goDeps: GoDepsInfo;
+}
+
+export function emptyGoDeps(): GoDepsInfo {
+  return { moduleOverrides: new Map(), archiveOverrides: new Map(), modules: new Map() };
 }
 
 function optionalString(call: CallInfo, name: string): string | undefined {
@@ -67,7 +113,7 @@ const WORKSPACE_NOOPS = [
  * `oci_pull` in WORKSPACE and the .bzl macros it calls). Everything else is accepted and ignored.
  */
 export function readModuleFile(root: string): ModuleInfo {
-  const info: ModuleInfo = { deps: new Map(), pulls: new Map(), visibleRepos: new Map(), mainRepoNames: new Set() };
+  const info: ModuleInfo = { deps: new Map(), pulls: new Map(), visibleRepos: new Map(), mainRepoNames: new Set(), goDeps: emptyGoDeps() };
   const recordPull = (call: CallInfo): void => {
     const name = kwargString(call, 'name');
     const image = kwargString(call, 'image');
@@ -118,11 +164,14 @@ function readModule(root: string, info: ModuleInfo, recordPull: (call: CallInfo)
         throw new BuiltinError('use_extension() takes the .bzl file and the extension name as strings');
       }
       const isOci = /^@@?rules_oci\/\/oci:extensions\.bzl$/.test(file) && extName === 'oci';
+      const ext = /^@@?([A-Za-z0-9_.~+-]*)\/\/:extensions\.bzl$/.exec(file);
+      const isGoDeps = ext !== null && extName === 'go_deps' && ['gazelle', 'bazel_gazelle'].includes(info.deps.get(ext[1] as string) ?? (ext[1] as string));
       const proxy: HasAttrs = {
         typeName: 'module_extension_proxy',
         getAttr: (tag) =>
           new Builtin(tag, (c) => {
             if (isOci && tag === 'pull') recordPull(c);
+            if (isGoDeps) recordGoDeps(info.goDeps, tag, c);
             return null;
           }),
         attrNames: () => [],
@@ -173,6 +222,65 @@ function starlarkSource(root: string, rel: string, wrap: (message: string) => Er
   } catch (err) {
     if (err instanceof StarlarkFileError) throw wrap(err.message);
     throw err;
+  }
+}
+
+function intArg(call: CallInfo, name: string, def: number): number {
+  const v = call.kwargs.get(name);
+  if (v === undefined || v === null) return def;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new BuiltinError(`${call.name}(): "${name}" must be a non-negative int`);
+  return v;
+}
+
+function patchesArg(call: CallInfo): GoDepsPatch[] {
+  return (stringListArg(call, 'patches', -1) ?? []).map((text) => {
+    let label: Label;
+    try {
+      label = parseLabel(text);
+    } catch (err) {
+      throw new BuiltinError(`${call.name}(): patches: ${(err as Error).message}`);
+    }
+    if (label.repo !== '') throw new BuiltinError(`${call.name}(): patch "${text}" must be a file of the main repository`);
+    return { label: text, path: label.path };
+  });
+}
+
+/** A Go module path as go.mod accepts it (no spaces, quotes or `..` segments; used in file names and go mod edit). */
+const MODULE_PATH = /^[A-Za-z0-9][A-Za-z0-9._~+\-/]*$/;
+
+/**
+ * gazelle's go_deps tags. Those that change the Go sources a build sees are recorded;
+ * `from_file`, `config`, `gazelle_override`, `gazelle_default_attributes` and the rest only
+ * change how Bazel generates BUILD files for dependencies and are accepted as they are.
+ */
+function recordGoDeps(goDeps: GoDepsInfo, tag: string, call: CallInfo): void {
+  if (!['module_override', 'archive_override', 'module'].includes(tag)) return;
+  const pos = call.callStack[0] ?? call.pos;
+  const path = kwargString(call, 'path');
+  if (!MODULE_PATH.test(path) || path.split('/').includes('..')) throw new BuiltinError(`go_deps.${tag}(): "${path}" is not a module path`);
+  const twice = (where: Position): never => {
+    throw new BuiltinError(`go_deps.${tag}(path = "${path}") is already declared at ${formatPos(where)}`);
+  };
+  if (tag === 'module_override') {
+    const prev = goDeps.moduleOverrides.get(path);
+    if (prev) twice(prev.pos);
+    goDeps.moduleOverrides.set(path, { path, patches: patchesArg(call), patchStrip: intArg(call, 'patch_strip', 0), pos });
+  } else if (tag === 'archive_override') {
+    const prev = goDeps.archiveOverrides.get(path);
+    if (prev) twice(prev.pos);
+    const urls = stringListArg(call, 'urls', -1) ?? [];
+    if (urls.length === 0) throw new BuiltinError(`go_deps.archive_override(path = "${path}"): "urls" must name at least one URL`);
+    const sha256 = optionalString(call, 'sha256');
+    if (sha256 !== undefined && !/^[0-9a-f]{64}$/.test(sha256)) throw new BuiltinError(`go_deps.archive_override(path = "${path}"): "sha256" must be 64 lowercase hex digits`);
+    goDeps.archiveOverrides.set(path, { path, urls, sha256, stripPrefix: optionalString(call, 'strip_prefix') ?? '', patches: patchesArg(call), patchStrip: intArg(call, 'patch_strip', 0), pos });
+  } else {
+    const prev = goDeps.modules.get(path);
+    if (prev) twice(prev.pos);
+    const version = kwargString(call, 'version');
+    if (!/^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/.test(version)) throw new BuiltinError(`go_deps.module(path = "${path}"): "${version}" is not a semantic version (vX.Y.Z)`);
+    const sum = optionalString(call, 'sum');
+    if (sum !== undefined && !/^h1:[A-Za-z0-9+/]{43}=$/.test(sum)) throw new BuiltinError(`go_deps.module(path = "${path}"): "sum" must be an h1: hash as go.sum has it`);
+    goDeps.modules.set(path, { path, version, sum, pos });
   }
 }
 

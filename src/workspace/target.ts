@@ -21,6 +21,8 @@ export interface Package {
   /** Workspace-relative path of the BUILD file, as shown in messages. */
   displayFile: string;
   targets: Map<string, Target>;
+  /** Output files declared by rules (genrule `outs`, write_file `out`, ...) → the generating rule's name. */
+  outputs: Map<string, string>;
 }
 
 export function formatPos(pos: Position): string {
