@@ -38,7 +38,7 @@ async function fails(root: string, target: string, expected: string | RegExp): P
 
 test('a syntax error names file:line:column', async () => {
   const root = workspace({ 'app/BUILD.bazel': `${LOADS}pkg_tar(\n    name = "x",\n    srcs = ["a" "b",\n` });
-  await fails(root, '//app:x', /^app\/BUILD\.bazel:7:1: /);
+  await fails(root, '//app:x', /^app\/BUILD\.bazel:6:12: '\[' is never closed /);
 });
 
 test('an unknown target in a dependency names the chain', async () => {
