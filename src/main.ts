@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { runPipeline, type PipelineOptions, type TargetReport } from './pipeline.ts';
 import { verifyReproducible } from './verify.ts';
 import { describeError } from './errors.ts';
-import { locate } from './annotations.ts';
+import { goAnnotations, locate } from './annotations.ts';
 import { summaryRows } from './summary.ts';
 import { findWorkspaceRoot } from './workspace/root.ts';
 import { actionsCacheIO, planCaches, restoreCaches } from './cache.ts';
@@ -105,6 +105,10 @@ export async function run(): Promise<void> {
   } catch (err) {
     const message = describeError(err);
     const at = locate(message, root, checkout);
+    // Go's compile errors go on the .go lines Go names; the failure itself stays on the BUILD line.
+    for (const g of goAnnotations(err, checkout)) {
+      core.error(g.message, { file: g.file, startLine: g.line, ...(g.column ? { startColumn: g.column } : {}), title: 'go build' });
+    }
     if (at.file) {
       // Placed on the BUILD/MODULE line in the pull request; one error, not two.
       core.error(message, { file: at.file, startLine: at.line, startColumn: at.column, title: 'oci-build' });

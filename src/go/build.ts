@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { goToolchainError, type GoToolchain } from './toolchain.ts';
+import { parseGoDiagnostics, type GoDiagnostic } from './diagnostics.ts';
 
 export type CompilationMode = 'fastbuild' | 'opt' | 'dbg';
 
@@ -99,14 +100,17 @@ export async function goBuild(tc: GoToolchain, req: GoBuildRequest, env: NodeJS.
   });
   if (code !== 0) {
     const text = Buffer.concat(output).toString('utf8').trim();
-    throw new GoBuildError(`${req.label}: go build failed (GOOS=${req.goos} GOARCH=${req.goarch})`, text);
+    throw new GoBuildError(`${req.label}: go build failed (GOOS=${req.goos} GOARCH=${req.goarch})`, text, req.moduleRoot);
   }
 }
 
 export class GoBuildError extends Error {
   readonly output: string;
-  constructor(message: string, output: string) {
+  /** Go's `file:line:col: message` lines, for annotations on the Go source. */
+  readonly diagnostics: GoDiagnostic[];
+  constructor(message: string, output: string, dir?: string) {
     super(output === '' ? message : `${message}:\n${output}`);
     this.output = output;
+    this.diagnostics = dir === undefined ? [] : parseGoDiagnostics(output, dir);
   }
 }
