@@ -2,7 +2,8 @@
 
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import type { Client, Dispatcher, Pool } from 'undici';
+import type { Dispatcher } from 'undici';
+import { dispatcherFor, proxyFor } from '../net/proxy.ts';
 import { undici } from '../undici.ts';
 import {
   chainIds,
@@ -75,19 +76,21 @@ interface ClientTimeouts {
   bodyTimeout?: number;
 }
 
-async function newClient(endpoint: DockerEndpoint, timeouts: ClientTimeouts): Promise<Client> {
+async function newClient(endpoint: DockerEndpoint, timeouts: ClientTimeouts): Promise<Dispatcher> {
   const { Client } = await undici();
   if (endpoint.url !== undefined && endpoint.socketPath === undefined) {
+    // tcp:// goes through HTTP(S)_PROXY as the docker CLI's does (NO_PROXY, loopback direct).
+    if (proxyFor(new URL(endpoint.url))) return dispatcherFor(new URL(endpoint.url), { ...timeouts, connections: 1 });
     return new Client(new URL(endpoint.url).origin, timeouts);
   }
   return new Client('http://localhost', { ...timeouts, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET });
 }
 
 /** Several connections, for requests that should run side by side (a Client has one). */
-async function newPool(endpoint: DockerEndpoint, connections: number, timeouts: ClientTimeouts): Promise<Pool> {
+async function newPool(endpoint: DockerEndpoint, connections: number, timeouts: ClientTimeouts): Promise<Dispatcher> {
   const { Pool } = await undici();
   if (endpoint.url !== undefined && endpoint.socketPath === undefined) {
-    return new Pool(new URL(endpoint.url).origin, { ...timeouts, connections });
+    return dispatcherFor(new URL(endpoint.url), { ...timeouts, connections });
   }
   return new Pool('http://localhost', { ...timeouts, connections, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET });
 }
@@ -177,7 +180,7 @@ async function rawPing(endpoint: DockerEndpoint, client: Requester): Promise<{ a
  * daemon); `ok` is false when something answered but not with Docker's "OK".
  */
 export async function pingDocker(endpoint: DockerEndpoint): Promise<{ apiVersion: string; ok: boolean } | undefined> {
-  let client: Client;
+  let client: Dispatcher;
   try {
     client = await newClient(endpoint, { connectTimeout: 5_000, headersTimeout: 10_000, bodyTimeout: 10_000 });
   } catch {

@@ -9,8 +9,9 @@
 //
 // `fetch` is not used: it buffers streamed uploads and cannot replay a body on 307/308.
 
-import type { Dispatcher, Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 import { undici } from '../undici.ts';
+import { createDispatcher } from '../net/proxy.ts';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isLoopbackHost, splitHostPort } from './reference.ts';
@@ -225,7 +226,7 @@ function wrapResponse(data: Dispatcher.ResponseData, url: URL): HttpResponse {
 }
 
 export class Transport {
-  readonly #pools = new Map<string, Pool>();
+  readonly #pools = new Map<string, Dispatcher>();
   readonly #schemes = new Map<string, Promise<'http' | 'https'>>();
   readonly #insecure: string[];
   readonly #loopbackIsInsecure: boolean;
@@ -294,22 +295,19 @@ export class Transport {
     }
   }
 
-  async #pool(url: URL): Promise<Pool> {
+  async #pool(url: URL): Promise<Dispatcher> {
     const key = url.origin;
     let pool = this.#pools.get(key);
     if (!pool) {
       if (this.#closed) throw new Error('transport is closed');
-      const { Pool } = await undici();
+      const u = await undici();
       // Another request may have made it while undici loaded.
       pool = this.#pools.get(key);
       if (pool) return pool;
       if (this.#closed) throw new Error('transport is closed');
       const tlsVerify = !(url.protocol === 'https:' && this.#skipTlsVerify(url.host));
-      pool = new Pool(url.origin, {
-        connections: this.#connections,
-        keepAliveTimeout: 30_000,
-        connect: { rejectUnauthorized: tlsVerify },
-      });
+      // Direct, or through HTTPS_PROXY / HTTP_PROXY unless NO_PROXY or loopback says otherwise.
+      pool = createDispatcher(u, url, { connections: this.#connections, keepAliveTimeout: 30_000, rejectUnauthorized: tlsVerify });
       this.#pools.set(key, pool);
     }
     return pool;
