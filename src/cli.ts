@@ -87,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
     platforms: parsePlatforms((values.platform ?? []).join(',')),
     repository: values.repository,
     tags: values.tag ?? [],
+    pushOptionNames: '--repository and -t',
     insecureRegistries: values['insecure-registry'] ?? [],
     chunkSize: parseByteCount('--chunk-size', values['chunk-size'] ?? ''),
     stamp: values.stamp ?? false,

@@ -12,16 +12,12 @@ import { verifyReproducible } from './verify.ts';
 import { describeError } from './errors.ts';
 import { goAnnotations, locate } from './annotations.ts';
 import { summaryRows } from './summary.ts';
+import { actionOutputs } from './outputs.ts';
 import { findWorkspaceRoot } from './workspace/root.ts';
 import { actionsCacheIO, planCaches, restoreCaches } from './cache.ts';
 import { goVersion } from './go/toolchain.ts';
 import { setupGo } from './go/install.ts';
 import { join, resolve } from 'node:path';
-
-function last<T>(items: T[], pred: (t: T) => boolean): T | undefined {
-  for (let i = items.length - 1; i >= 0; i--) if (pred(items[i] as T)) return items[i];
-  return undefined;
-}
 
 /** The action: inputs → build → publish → outputs. The one place errors become a failed step. */
 export async function run(): Promise<void> {
@@ -53,6 +49,7 @@ export async function run(): Promise<void> {
       push: inputs.push,
       repository: inputs.repository,
       tags: inputs.tags,
+      pushOptionNames: 'the repository and tags inputs',
       platforms: inputs.platforms,
       credentials: inputs.credentials,
       insecureRegistries: inputs.insecureRegistries,
@@ -78,18 +75,7 @@ export async function run(): Promise<void> {
       await core.group('Verifying reproducibility (two builds)', () => verifyReproducible(pipelineOptions));
     }
     const result = await runPipeline(pipelineOptions);
-    const withDigest = (r: TargetReport): boolean => r.digest !== undefined;
-    const lastImage = last(result.reports, withDigest);
-    core.setOutput('digest', lastImage?.digest ?? '');
-    // For actions/attest-build-provenance: the repository and digest of the last push.
-    const lastPush = last(result.reports, (r) => r.action === 'pushed' && r.references.length > 0);
-    const pushedRef = lastPush?.references[0] ?? '';
-    core.setOutput('subject-name', pushedRef.includes('@') ? pushedRef.slice(0, pushedRef.indexOf('@')) : '');
-    core.setOutput('subject-digest', lastPush?.digest ?? '');
-    core.setOutput('imageid', last(result.reports, (r) => r.imageId !== undefined)?.imageId ?? '');
-    core.setOutput('metadata', JSON.stringify({ workspace: result.workspaceRoot, outputDir: result.outputDir, targets: result.reports }));
-    core.setOutput('images', result.reports.flatMap((r) => [...r.tags, ...r.references]).join('\n'));
-    core.setOutput('tags', result.reports.flatMap((r) => r.tags).join('\n'));
+    for (const [name, value] of Object.entries(actionOutputs(result))) core.setOutput(name, value);
     await writeSummary(result.reports);
     if (inputs.prComment) {
       const pushed = result.reports.filter((r) => r.action === 'pushed' && r.digest);

@@ -16,6 +16,8 @@ export interface AuthConfig {
   identityToken?: string;
   /** A bearer token sent as is. */
   registryToken?: string;
+  /** Where they came from, for errors (never a secret): `auths in /home/u/.docker/config.json`. */
+  source?: string;
 }
 
 /** Credentials for a registry (as named in references, e.g. `127.0.0.1:5000`, `index.docker.io`). */
@@ -212,17 +214,19 @@ export function dockerCredentials(options: DockerCredentialsOptions = {}): Crede
   const resolveFor = async (registry: string): Promise<AuthConfig | undefined> => {
     const host = normalizeRegistry(registry);
     const given = explicit.get(host);
-    if (given) return given;
-    config ??= readDockerConfig(dockerConfigPath(env, options.configDir));
+    if (given) return { ...given, source: 'the registry, username and password inputs' };
+    const path = dockerConfigPath(env, options.configDir);
+    config ??= readDockerConfig(path);
     const file = await config;
     if (!file) return undefined;
     const helperOpts = { env, timeoutMs: options.helperTimeoutMs ?? 30_000 };
+    const from = (source: string) => (a: AuthConfig | undefined) => (a ? { ...a, source } : undefined);
     const helper = lookup(file.credHelpers, host);
-    if (helper) return runCredentialHelper(helper, helperServerUrl(host), helperOpts);
+    if (helper) return runCredentialHelper(helper, helperServerUrl(host), helperOpts).then(from(`credHelpers "${helper}" in ${path}`));
     const entry = lookup(file.auths, host);
     const fromFile = entry ? fromConfigEntry(entry, host) : undefined;
-    if (fromFile) return fromFile;
-    if (file.credsStore) return runCredentialHelper(file.credsStore, helperServerUrl(host), helperOpts);
+    if (fromFile) return { ...fromFile, source: `auths in ${path}` };
+    if (file.credsStore) return runCredentialHelper(file.credsStore, helperServerUrl(host), helperOpts).then(from(`credsStore "${file.credsStore}" in ${path}`));
     return undefined;
   };
 
