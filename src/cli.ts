@@ -4,6 +4,7 @@ import { verifyReproducible } from './verify.ts';
 import { describeError } from './errors.ts';
 import { parseAnnotations, parseByteCount, parseCompilationMode, parseCompression, parseKeyValues, parsePlatforms } from './parse.ts';
 import type { MetadataOverrides } from './rules/rule.ts';
+import { setDebugSink } from './debug.ts';
 
 const USAGE = `usage: oci-build <command> [options] <target>...
 
@@ -31,6 +32,8 @@ options:
   --no-sbom             no SPDX SBOM in the layouts and no SBOM referrer pushed
   --verify-reproducible first build the targets twice (separate stores, fresh Go build cache) and
                         fail, naming each differing blob, if any digest differs
+  -v, --verbose         debug lines on stderr: each registry request (method, URL, status, time),
+                        each command run, cache keys, go builds and blobs skipped or mounted
   -h, --help            show this help
 
 targets: //pkg:name, :name (relative to -C), //pkg/..., //... ; e.g.
@@ -62,8 +65,10 @@ async function main(argv: string[]): Promise<number> {
       'compilation-mode': { type: 'string', short: 'c' },
       'compression-level': { type: 'string' },
       'verify-reproducible': { type: 'boolean' },
+      verbose: { type: 'boolean', short: 'v' },
     },
   });
+  if (values.verbose) setDebugSink((m) => process.stderr.write(`debug: ${m}\n`));
   const [command, ...targets] = positionals;
   if (values.help || command === 'help') {
     process.stdout.write(`${USAGE}\n`);

@@ -11,17 +11,20 @@ import { runPipeline, type PipelineOptions, type TargetReport } from './pipeline
 import { verifyReproducible } from './verify.ts';
 import { describeError } from './errors.ts';
 import { goAnnotations, locate } from './annotations.ts';
-import { summaryRows } from './summary.ts';
+import { cacheRows, summaryRows } from './summary.ts';
 import { actionOutputs } from './outputs.ts';
 import { findWorkspaceRoot } from './workspace/root.ts';
-import { actionsCacheIO, planCaches, restoreCaches } from './cache.ts';
+import { actionsCacheIO, planCaches, restoreCaches, type CacheStat } from './cache.ts';
 import { goVersion } from './go/toolchain.ts';
 import { setupGo } from './go/install.ts';
 import { join, resolve } from 'node:path';
+import { setDebugSink } from './debug.ts';
 
 /** The action: inputs → build → publish → outputs. The one place errors become a failed step. */
 export async function run(): Promise<void> {
   const checkout = process.env.GITHUB_WORKSPACE ?? process.cwd();
+  // "Re-run jobs with debug logging" sets RUNNER_DEBUG=1.
+  if (core.isDebug()) setDebugSink((m) => core.debug(m));
   let root: string | undefined;
   try {
     const inputs = getInputs();
@@ -40,7 +43,8 @@ export async function run(): Promise<void> {
       // runPipeline reports it.
     }
     await setupGoToolchain(inputs, root);
-    if (inputs.cache && root) await restoreActionCaches(root, inputs);
+    const cacheStats: CacheStat[] = [];
+    if (inputs.cache && root) await restoreActionCaches(root, inputs, cacheStats);
     const pipelineOptions: PipelineOptions = {
       cwd: inputs.workingDirectory,
       targets: inputs.targets,
@@ -76,7 +80,7 @@ export async function run(): Promise<void> {
     }
     const result = await runPipeline(pipelineOptions);
     for (const [name, value] of Object.entries(actionOutputs(result))) core.setOutput(name, value);
-    await writeSummary(result.reports);
+    await writeSummary(result.reports, cacheStats);
     if (inputs.prComment) {
       const pushed = result.reports.filter((r) => r.action === 'pushed' && r.digest);
       await commentOnPullRequest(
@@ -130,13 +134,13 @@ async function setupGoToolchain(inputs: Inputs, root: string | undefined): Promi
 }
 
 /** Restores the Go and blob-store caches; the post step saves them. Failures only warn. */
-async function restoreActionCaches(root: string, inputs: Inputs): Promise<void> {
+async function restoreActionCaches(root: string, inputs: Inputs, stats: CacheStat[]): Promise<void> {
   try {
     await core.group('Restoring caches', async () => {
       const outputDir = resolve(inputs.outputDir !== '' ? inputs.outputDir : join(root, '.oci-build'));
       const version = await goVersion(process.env);
       const plans = await planCaches({ workspaceRoot: root, storeDir: join(outputDir, 'store'), goVersion: version, env: process.env, warning: (m) => core.warning(m) });
-      await restoreCaches(plans, actionsCacheIO());
+      await restoreCaches(plans, { ...actionsCacheIO(), record: (s) => stats.push(s) });
     });
   } catch (err) {
     core.warning(`caches not restored: ${(err as Error).message}`);
@@ -230,10 +234,12 @@ async function runMerge(inputs: Inputs): Promise<{ reference: string; digest: st
 }
 
 /** The job summary is a convenience: failing to write it only warns. */
-async function writeSummary(reports: TargetReport[]): Promise<void> {
+async function writeSummary(reports: TargetReport[], cacheStats: CacheStat[]): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return;
   try {
-    await core.summary.addHeading('oci-build', 3).addTable(summaryRows(reports)).write();
+    const summary = core.summary.addHeading('oci-build', 3).addTable(summaryRows(reports));
+    if (cacheStats.length > 0) summary.addHeading('Caches restored', 4).addTable(cacheRows(cacheStats));
+    await summary.write();
   } catch (err) {
     core.warning(`could not write the job summary: ${(err as Error).message}`);
   }

@@ -13,6 +13,7 @@ import { lstatSync, readFileSync, readdirSync, statSync, type BigIntStats } from
 import { readFile } from 'node:fs/promises';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../write_atomic.ts';
+import { debug } from '../debug.ts';
 
 /** Trees with more entries than this are left to Go's own check (the walk would cost as much). */
 export const MAX_TREE_ENTRIES = 20_000;
@@ -206,7 +207,9 @@ export function goActionKey(inputs: GoActionInputs, now: bigint = BigInt(Date.no
   const h = createHash('sha256');
   h.update(JSON.stringify({ v: 1, go: binary, goIdentity: statOrAbsent(binary), args: inputs.args, env, envFile: envFile ?? null, envFileIdentity: statOrAbsent(envFile), cwd: resolve(inputs.moduleRoot) }));
   for (const line of walk.lines) h.update(`${line}\n`);
-  return { key: h.digest('hex'), settled: walk.newestNs < now - RACY_WINDOW_NS };
+  const key = { key: h.digest('hex'), settled: walk.newestNs < now - RACY_WINDOW_NS };
+  debug(`go action cache key ${key.key.slice(0, 16)} (${walk.entries} files, ${key.settled ? 'settled' : 'edited within 2 s: not remembered'})`);
+  return key;
 }
 
 interface Remembered {
@@ -232,7 +235,9 @@ export async function isUpToDate(cacheDir: string, key: string, out: string): Pr
   }
   if (rec.out !== resolve(out)) return false;
   const now = outputIdentity(out);
-  return now !== undefined && now === rec.identity;
+  const upToDate = now !== undefined && now === rec.identity;
+  debug(`go action cache ${key.slice(0, 16)}: ${upToDate ? `hit, go build skipped for ${out}` : `${out} changed since, go build runs`}`);
+  return upToDate;
 }
 
 /** Remembers that the build with this key wrote `out` as it now is. */

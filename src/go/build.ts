@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { goToolchainError, type GoToolchain } from './toolchain.ts';
 import { parseGoDiagnostics, type GoDiagnostic } from './diagnostics.ts';
+import { debug, formatCommand } from '../debug.ts';
 
 export type CompilationMode = 'fastbuild' | 'opt' | 'dbg';
 
@@ -91,6 +92,7 @@ export async function goBuild(tc: GoToolchain, req: GoBuildRequest, env: NodeJS.
   await mkdir(dirname(req.out), { recursive: true });
   const args = goBuildArgs(req);
   const output: Buffer[] = [];
+  debug(() => `${req.label}: (cd ${req.moduleRoot} && GOOS=${req.goos} GOARCH=${req.goarch} ${formatCommand(tc.go, args)})`);
   const code = await new Promise<number>((resolve, reject) => {
     const child = spawn(tc.go, args, { cwd: req.moduleRoot, env: goBuildEnv(req, env), stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (c: Buffer) => output.push(c));

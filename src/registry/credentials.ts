@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DOCKER_HUB_CREDENTIALS_KEY, DOCKER_HUB_REGISTRY, normalizeRegistry } from './reference.ts';
+import { debug } from '../debug.ts';
 
 export interface AuthConfig {
   username?: string;
@@ -139,6 +140,7 @@ export function runCredentialHelper(
   if (!/^[A-Za-z0-9_.-]+$/.test(helper)) return Promise.reject(new Error(`invalid credential helper name "${helper}"`));
   const program = `docker-credential-${helper}`;
   return new Promise((resolve, reject) => {
+    debug(`${program} get (for ${serverUrl})`);
     const child = spawn(program, ['get'], { env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     // Not spawn's own `timeout`: its timer outlives a helper that failed to start.
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);

@@ -12,6 +12,7 @@
 import type { Dispatcher } from 'undici';
 import { undici } from '../undici.ts';
 import { createDispatcher } from '../net/proxy.ts';
+import { debug } from '../debug.ts';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isLoopbackHost, splitHostPort } from './reference.ts';
@@ -417,6 +418,7 @@ export class Transport {
     } else if (method === 'PUT' || method === 'POST' || method === 'PATCH') {
       h['content-length'] = '0';
     }
+    const sent = performance.now();
     try {
       const data = await (await this.#pool(url)).request({
         path: `${url.pathname}${url.search}`,
@@ -427,8 +429,10 @@ export class Transport {
         headersTimeout: this.#retry.idleTimeoutMs,
         bodyTimeout: this.#retry.idleTimeoutMs,
       });
+      debug(() => `${method} ${redactUrl(url)} ${data.statusCode} ${Math.round(performance.now() - sent)}ms`);
       return wrapResponse(data, url);
     } catch (err) {
+      debug(() => `${method} ${redactUrl(url)} failed after ${Math.round(performance.now() - sent)}ms: ${(err as Error).message}`);
       stream?.destroy();
       throw err;
     }
