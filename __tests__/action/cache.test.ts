@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CACHE_STATE, pathsSize, planCaches, restoreCaches, saveCaches, type CacheIO, type CachePlan, type CacheStat } from '../../src/cache.ts';
+import { cacheRows } from '../../src/summary.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
 const GO_VERSION = 'go1.26.8';
@@ -651,4 +652,10 @@ test('round trip through a local cache v2 service: run 1 saves all three, run 2 
   assert.equal(post3.code, 0);
   assert.ok(lines(post3.stdout).includes(`Cache blobs: unchanged since ${saved2[3]}; not saving`), post3.stdout);
   assert.equal(svc.entries.length, 4);
+});
+
+test('the job summary lists each cache moved with its key, size, files and time', () => {
+  const rows = cacheRows([{ name: 'go-build', action: 'restored', key: 'oci-build-go-build-Linux-X64-go1.23-abc', bytes: 3 * 1024 * 1024, files: 120, seconds: 2.34 }]);
+  assert.deepEqual(rows[1], ['go-build', 'restored', '<code>oci-build-go-build-Linux-X64-go1.23-abc</code>', '3.0 MiB', '120', '2.3 s']);
+  assert.deepEqual(rows[0]?.map((c) => (typeof c === 'string' ? c : c.data)), ['Cache', 'Action', 'Key', 'Size', 'Files', 'Time']);
 });
