@@ -102,4 +102,9 @@ test('--verbose logs the go command, the go action cache key, and the skipped bu
   const off = await action(false);
   assert.equal(off.code, 0, off.stdout + off.stderr);
   assert.doesNotMatch(off.stdout, /::debug::/);
+
+  // When the key cannot see every input, it says why and leaves the decision to go.
+  const flags = await runCommand(process.execPath, [cli, 'build', '-v', '-C', root, '//app:bin'], { env: { ...process.env, GOFLAGS: '-modfile=go.mod' } });
+  assert.equal(flags.code, 0, flags.stderr);
+  assert.match(flags.stderr, /^debug: go action cache: no key for \S+ \(GOFLAGS names other files\): go build decides$/m);
 });

@@ -187,19 +187,23 @@ function hasGoMod(dir: string): boolean {
 
 /** The key of one go build, or undefined when its inputs cannot all be seen. */
 export function goActionKey(inputs: GoActionInputs, now: bigint = BigInt(Date.now()) * 1_000_000n): GoActionKey | undefined {
-  if (inputs.cgo) return undefined;
-  if (workspaceFileApplies(inputs.moduleRoot, inputs.env)) return undefined;
+  const leftToGo = (why: string): undefined => {
+    debug(`go action cache: no key for ${inputs.moduleRoot} (${why}): go build decides`);
+    return undefined;
+  };
+  if (inputs.cgo) return leftToGo('cgo');
+  if (workspaceFileApplies(inputs.moduleRoot, inputs.env)) return leftToGo('a go.work applies');
   const envFile = goEnvFile(inputs.env);
-  if (namesOtherFiles(inputs.env.GOFLAGS) || namesOtherFiles(goFlagsIn(envFile))) return undefined;
+  if (namesOtherFiles(inputs.env.GOFLAGS) || namesOtherFiles(goFlagsIn(envFile))) return leftToGo('GOFLAGS names other files');
   const binary = resolveBinary(inputs.go, inputs.env, inputs.moduleRoot);
-  if (binary === undefined) return undefined;
+  if (binary === undefined) return leftToGo('go binary not found');
   const replaced = localReplacements(inputs.moduleRoot);
-  if (replaced === undefined) return undefined;
+  if (replaced === undefined) return leftToGo('go.mod unreadable');
   const exclude = new Set(inputs.exclude.map((d) => resolve(d)));
   const walk: Walk = { lines: [], newestNs: 0n, entries: 0 };
   for (const root of [resolve(inputs.moduleRoot), ...replaced]) {
     walk.lines.push(`root\0${root}`);
-    if (!walkTree(root, exclude, walk)) return undefined;
+    if (!walkTree(root, exclude, walk)) return leftToGo(`a symlinked or unreadable directory, or more than ${MAX_TREE_ENTRIES} entries, under ${root}`);
   }
   const env = Object.entries(inputs.env)
     .filter(([k]) => /^(GO|CGO_)/.test(k) || ['CC', 'CXX', 'AR', 'FC', 'PKG_CONFIG', 'GCCGO', 'HOME', 'XDG_CONFIG_HOME'].includes(k))
