@@ -108,3 +108,31 @@ test('--verbose logs the go command, the go action cache key, and the skipped bu
   assert.equal(flags.code, 0, flags.stderr);
   assert.match(flags.stderr, /^debug: go action cache: no key for \S+ \(GOFLAGS names other files\): go build decides$/m);
 });
+
+test('Docker Engine API requests are debug lines too (method, path without query, status, time)', async (t) => {
+  const { createServer } = await import('node:http');
+  const { setDebugSink } = await import('../../src/debug.ts');
+  const { pingDocker, inspectImage } = await import('../../src/publish/docker.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'debug-docker-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const socketPath = join(dir, 'docker.sock');
+  const daemon = createServer((req, res) => {
+    res.setHeader('api-version', '1.47');
+    if (req.url === '/_ping') res.end('OK');
+    else if (req.url?.startsWith('/v1.47/images/')) res.writeHead(404).end('{"message":"No such image"}');
+    else res.end('{}');
+  });
+  await new Promise<void>((resolve) => daemon.listen(socketPath, resolve));
+  t.after(() => new Promise<void>((resolve) => daemon.close(() => resolve())));
+  const lines: string[] = [];
+  setDebugSink((l) => lines.push(l));
+  t.after(() => setDebugSink(undefined));
+  assert.deepEqual(await pingDocker({ socketPath }), { apiVersion: '1.47', ok: true });
+  assert.equal(await inspectImage({ socketPath }, 'hello:latest'), undefined);
+  assert.match(lines[0] ?? '', /^docker: GET \/_ping 200 \d+ms$/);
+  assert.ok(lines.some((l) => /^docker: GET \/v1\.47\/images\/hello:latest\/json 404 \d+ms$/.test(l)), lines.join('\n'));
+  setDebugSink(undefined);
+  lines.length = 0;
+  await pingDocker({ socketPath });
+  assert.deepEqual(lines, [], 'off: no lines, the dispatcher is not wrapped');
+});

@@ -4,6 +4,7 @@ import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { dispatcherFor, proxyFor } from '../net/proxy.ts';
+import { logRequests } from '../debug.ts';
 import { undici } from '../undici.ts';
 import {
   chainIds,
@@ -80,19 +81,19 @@ async function newClient(endpoint: DockerEndpoint, timeouts: ClientTimeouts): Pr
   const { Client } = await undici();
   if (endpoint.url !== undefined && endpoint.socketPath === undefined) {
     // tcp:// goes through HTTP(S)_PROXY as the docker CLI's does (NO_PROXY, loopback direct).
-    if (proxyFor(new URL(endpoint.url))) return dispatcherFor(new URL(endpoint.url), { ...timeouts, connections: 1 });
-    return new Client(new URL(endpoint.url).origin, timeouts);
+    if (proxyFor(new URL(endpoint.url))) return logRequests(await dispatcherFor(new URL(endpoint.url), { ...timeouts, connections: 1 }), 'docker');
+    return logRequests(new Client(new URL(endpoint.url).origin, timeouts), 'docker');
   }
-  return new Client('http://localhost', { ...timeouts, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET });
+  return logRequests(new Client('http://localhost', { ...timeouts, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET }), 'docker');
 }
 
 /** Several connections, for requests that should run side by side (a Client has one). */
 async function newPool(endpoint: DockerEndpoint, connections: number, timeouts: ClientTimeouts): Promise<Dispatcher> {
   const { Pool } = await undici();
   if (endpoint.url !== undefined && endpoint.socketPath === undefined) {
-    return dispatcherFor(new URL(endpoint.url), { ...timeouts, connections });
+    return logRequests(await dispatcherFor(new URL(endpoint.url), { ...timeouts, connections }), 'docker');
   }
-  return new Pool('http://localhost', { ...timeouts, connections, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET });
+  return logRequests(new Pool('http://localhost', { ...timeouts, connections, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET }), 'docker');
 }
 
 /** What requests go through: a Client or a Pool. */
