@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // @ts-expect-error: a plain .mjs module of the bundler, without types
@@ -37,6 +37,16 @@ test('the bundled CLI and action say which Node they need on an older Node, and 
   const ok = spawnSync(process.execPath, [join(out, 'cli.js'), '--help'], { encoding: 'utf8' });
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, /^usage: oci-build <command>/);
+  // The action's launcher runs the action: an error in a BUILD file comes back as its annotation.
+  const ws = mkdtempSync(join(tmpdir(), 'launcher-ws-'));
+  t.after(() => rmSync(ws, { recursive: true, force: true }));
+  writeFileSync(join(ws, 'MODULE.bazel'), '');
+  const ran = spawnSync(process.execPath, [join(out, 'index.js')], {
+    encoding: 'utf8',
+    env: { ...process.env, INPUT_TARGETS: '//:nope', 'INPUT_WORKING-DIRECTORY': ws, INPUT_CACHE: 'false', GITHUB_WORKSPACE: ws, GITHUB_OUTPUT: '', GITHUB_STEP_SUMMARY: '' },
+  });
+  assert.equal(ran.status, 1);
+  assert.match(ran.stdout, /^::error::no such package '': BUILD file not found in the workspace root/m);
 });
 
 test('dist/licenses.txt names every bundled package with its licence text', (t) => {
