@@ -11,7 +11,7 @@ test('dist/ is what the bundler produces from src/ (run npm run build and commit
   const out = mkdtempSync(join(tmpdir(), 'dist-check-'));
   try {
     execFileSync(process.execPath, [join(root, 'scripts/bundle.mjs'), out], { cwd: root, stdio: 'pipe' });
-    for (const file of ['index.js', 'post.js', 'cli.js', 'cli-main.js']) {
+    for (const file of ['index.js', 'index-main.js', 'post.js', 'cli.js', 'cli-main.js', 'licenses.txt']) {
       const fresh = readFileSync(join(out, file), 'utf8');
       const committed = readFileSync(join(root, 'dist', file), 'utf8');
       assert.ok(fresh === committed, `dist/${file} is stale: run "npm run build" and commit dist/`);

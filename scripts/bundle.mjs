@@ -2,6 +2,8 @@
 import { build } from 'esbuild';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { launcher } from './lib/launcher.mjs';
+import { licenseNotices } from './lib/licenses.mjs';
 
 const outDir = process.argv[2] ?? 'dist';
 
@@ -12,24 +14,24 @@ const common = {
   format: 'esm',
   legalComments: 'none',
   logLevel: 'warning',
+  // Which node_modules files went in: dist/licenses.txt names their packages.
+  metafile: true,
   // Libraries compare error class names (@actions/cache's ReserveCacheError): keep them.
   keepNames: true,
   // Some CommonJS dependencies call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __ociCreateRequire } from 'node:module';\nconst require = __ociCreateRequire(import.meta.url);" },
 };
 
-await build({ ...common, entryPoints: ['src/index.ts'], outfile: join(outDir, 'index.js') });
-// The post step (action.yml runs.post): saves the caches the main step restored.
-await build({ ...common, entryPoints: ['src/post.ts'], outfile: join(outDir, 'post.js') });
-await build({ ...common, entryPoints: ['src/cli.ts'], outfile: join(outDir, 'cli-main.js') });
-// The CLI's launcher turns on Node's on-disk compile cache before loading the 2 MB bundle: every
-// start after the first skips parsing and compiling it (about 15-25 ms of a 100 ms start).
-writeFileSync(
-  join(outDir, 'cli.js'),
-  `#!/usr/bin/env node
-import module from 'node:module';
-module.enableCompileCache?.();
-await import('./cli-main.js');
-`,
-);
+const results = [
+  await build({ ...common, entryPoints: ['src/index.ts'], outfile: join(outDir, 'index-main.js') }),
+  // The post step (action.yml runs.post): saves the caches the main step restored.
+  await build({ ...common, entryPoints: ['src/post.ts'], outfile: join(outDir, 'post.js') }),
+  await build({ ...common, entryPoints: ['src/cli.ts'], outfile: join(outDir, 'cli-main.js') }),
+];
+// The entry points are small launchers written for any Node: on a Node older than 24 the bundles
+// fail late (undici 8 on the first registry or Docker request) with a stack trace; the launcher
+// says what to do instead before loading them.
+writeFileSync(join(outDir, 'index.js'), launcher('action', './index-main.js'));
+writeFileSync(join(outDir, 'cli.js'), launcher('cli', './cli-main.js'));
 chmodSync(join(outDir, 'cli.js'), 0o755);
+writeFileSync(join(outDir, 'licenses.txt'), licenseNotices(results.flatMap((r) => Object.keys(r.metafile.inputs))));

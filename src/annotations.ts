@@ -21,3 +21,30 @@ export function locate(message: string, workspaceRoot: string | undefined, check
   const rel = relative(checkoutRoot, abs).split(sep).join('/');
   return { message, file: rel.startsWith('..') ? abs : rel, line: Number(line), column: Number(column) };
 }
+
+/** At most this many Go errors become annotations (GitHub shows 10 error annotations per step). */
+const MAX_GO_ANNOTATIONS = 9;
+
+/**
+ * The Go compiler's errors inside `err` (a go build failure, however wrapped), each placed on
+ * its .go file and line, with the target that failed (the first line of `err`'s message,
+ * which names the BUILD line) as context.
+ */
+export function goAnnotations(err: unknown, checkoutRoot: string): Located[] {
+  let e: unknown = err;
+  for (let depth = 0; e instanceof Error && depth < 10; depth++, e = e.cause) {
+    const diagnostics = (e as { diagnostics?: unknown }).diagnostics;
+    if (!Array.isArray(diagnostics) || diagnostics.length === 0) continue;
+    const context = (err as Error).message.split('\n', 1)[0];
+    return (diagnostics as { file: string; line: number; column?: number; message: string }[]).slice(0, MAX_GO_ANNOTATIONS).map((d) => {
+      const rel = relative(checkoutRoot, d.file).split(sep).join('/');
+      return {
+        message: `${d.message}\n(${context})`,
+        file: rel.startsWith('..') ? d.file : rel,
+        line: d.line,
+        ...(d.column !== undefined ? { column: d.column } : {}),
+      };
+    });
+  }
+  return [];
+}

@@ -7,11 +7,12 @@ import { LAYER_CONTENT_CACHE } from './oci/layer.ts';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import * as cache from '@actions/cache';
 import * as core from '@actions/core';
+import { debug } from './debug.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -36,6 +37,60 @@ export interface CacheIO {
   warning(m: string): void;
   /** Why this job may not write caches (e.g. a read-only ACTIONS_CACHE_MODE), or undefined. */
   saveDisabledReason?(): string | undefined;
+  /** Told what each restore or save moved, for the job summary. */
+  record?(stat: CacheStat): void;
+}
+
+/** What one restore or save moved: the cache's files on disk and the time it took. */
+export interface CacheStat {
+  name: CacheName;
+  action: 'restored' | 'saved';
+  key: string;
+  bytes: number;
+  files: number;
+  seconds: number;
+}
+
+/** Walks at most this many entries to size a cache (a huge module cache is reported as "at least"). */
+const SIZE_WALK_LIMIT = 300_000;
+
+/** Bytes and regular files under `paths` (symbolic links not followed). */
+export async function pathsSize(paths: string[]): Promise<{ bytes: number; files: number; complete: boolean }> {
+  const total = { bytes: 0, files: 0, complete: true };
+  let seen = 0;
+  const walk = async (p: string): Promise<void> => {
+    if (++seen > SIZE_WALK_LIMIT) {
+      total.complete = false;
+      return;
+    }
+    let s;
+    try {
+      s = await lstat(p);
+    } catch {
+      return;
+    }
+    if (s.isFile()) {
+      total.bytes += s.size;
+      total.files++;
+    } else if (s.isDirectory()) {
+      let names: string[];
+      try {
+        names = await readdir(p);
+      } catch {
+        return;
+      }
+      for (const n of names) await walk(join(p, n));
+    }
+  };
+  for (const p of paths) await walk(p);
+  return total;
+}
+
+/** `412.3 MiB in 8123 files, 3.2 s` */
+export function describeStat(size: { bytes: number; files: number; complete?: boolean }, seconds: number): string {
+  const mib = size.bytes / 1024 / 1024;
+  const amount = mib >= 1 ? `${mib.toFixed(1)} MiB` : `${(size.bytes / 1024).toFixed(1)} KiB`;
+  return `${size.complete === false ? 'at least ' : ''}${amount} in ${size.files} files, ${seconds.toFixed(1)} s`;
 }
 
 /** The core.saveState name the main step records its caches under for the post step. */
@@ -229,6 +284,8 @@ export async function restoreCaches(plans: CachePlan[], io: CacheIO): Promise<Re
   const entries: StateEntry[] = [];
   for (const plan of plans) {
     let key: string | undefined;
+    const started = performance.now();
+    debug(`cache ${plan.name}: key ${plan.primaryKey}, restore keys ${plan.restoreKeys.join(' ') || '(none)'}, paths ${plan.paths.join(' ')}`);
     try {
       key = await io.restoreCache(plan.paths, plan.primaryKey, plan.restoreKeys);
     } catch (err) {
@@ -236,8 +293,13 @@ export async function restoreCaches(plans: CachePlan[], io: CacheIO): Promise<Re
     }
     matched[plan.name] = key;
     if (key === undefined) io.info(`Cache ${plan.name}: not found for ${plan.primaryKey}`);
-    else if (key === plan.primaryKey) io.info(`Cache ${plan.name}: restored from ${key}`);
-    else io.info(`Cache ${plan.name}: restored from ${key} (partial match for ${plan.primaryKey})`);
+    else {
+      const seconds = (performance.now() - started) / 1000;
+      const size = await pathsSize(plan.paths);
+      const partial = key === plan.primaryKey ? '' : `, partial match for ${plan.primaryKey}`;
+      io.info(`Cache ${plan.name}: restored from ${key} (${describeStat(size, seconds)}${partial})`);
+      io.record?.({ name: plan.name, action: 'restored', key, bytes: size.bytes, files: size.files, seconds });
+    }
     const entry: StateEntry = { ...plan, ...(key !== undefined ? { matchedKey: key } : {}) };
     if (plan.name === 'blobs') {
       try {
@@ -325,11 +387,17 @@ async function saveOne(entry: StateEntry, io: CacheIO): Promise<void> {
       return;
     }
   }
+  const size = await pathsSize(paths);
+  const started = performance.now();
   const id = await io.saveCache(paths, entry.primaryKey);
+  const seconds = (performance.now() - started) / 1000;
   // -1: the library has already said why (a warning for a failure, a notice when another job of
   // the run reserved the same key first, as matrix jobs do), so this is only a notice.
   if (id === -1) io.info(`Cache ${entry.name}: not saved under ${entry.primaryKey} (the cache service did not accept it: another job may be saving the same key; details in the debug log)`);
-  else io.info(`Cache ${entry.name}: saved with key ${entry.primaryKey}`);
+  else {
+    io.info(`Cache ${entry.name}: saved with key ${entry.primaryKey} (${describeStat(size, seconds)})`);
+    io.record?.({ name: entry.name, action: 'saved', key: entry.primaryKey, bytes: size.bytes, files: size.files, seconds });
+  }
 }
 
 /** @actions/cache (v1 or v2 service, as the runner says) and @actions/core state and logging. */

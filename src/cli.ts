@@ -4,6 +4,7 @@ import { verifyReproducible } from './verify.ts';
 import { describeError } from './errors.ts';
 import { parseAnnotations, parseByteCount, parseCompilationMode, parseCompression, parseKeyValues, parsePlatforms } from './parse.ts';
 import type { MetadataOverrides } from './rules/rule.ts';
+import { setDebugSink } from './debug.ts';
 
 const USAGE = `usage: oci-build <command> [options] <target>...
 
@@ -33,6 +34,8 @@ options:
   --no-sbom             no SPDX SBOM in the layouts and no SBOM referrer pushed
   --verify-reproducible first build the targets twice (separate stores, fresh Go build cache) and
                         fail, naming each differing blob, if any digest differs
+  -v, --verbose         debug lines on stderr: each registry request (method, URL, status, time),
+                        each command run, cache keys, go builds and blobs skipped or mounted
   -h, --help            show this help
 
 targets: //pkg:name, :name (relative to -C), //pkg/..., //... ; e.g.
@@ -66,8 +69,10 @@ async function main(argv: string[]): Promise<number> {
       'compilation-mode': { type: 'string', short: 'c' },
       'compression-level': { type: 'string' },
       'verify-reproducible': { type: 'boolean' },
+      verbose: { type: 'boolean', short: 'v' },
     },
   });
+  if (values.verbose) setDebugSink((m) => process.stderr.write(`debug: ${m}\n`));
   const [command, ...targets] = positionals;
   if (values.help || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
@@ -95,6 +100,7 @@ async function main(argv: string[]): Promise<number> {
     platforms: parsePlatforms((values.platform ?? []).join(',')),
     repository: values.repository,
     tags: values.tag ?? [],
+    pushOptionNames: '--repository and -t',
     insecureRegistries: values['insecure-registry'] ?? [],
     chunkSize: parseByteCount('--chunk-size', values['chunk-size'] ?? ''),
     stamp: values.nostamp ? false : values.stamp,

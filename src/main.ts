@@ -10,22 +10,21 @@ import { readFileSync } from 'node:fs';
 import { runPipeline, type PipelineOptions, type TargetReport } from './pipeline.ts';
 import { verifyReproducible } from './verify.ts';
 import { describeError } from './errors.ts';
-import { locate } from './annotations.ts';
-import { summaryRows } from './summary.ts';
+import { goAnnotations, locate } from './annotations.ts';
+import { cacheRows, summaryRows } from './summary.ts';
+import { actionOutputs } from './outputs.ts';
 import { findWorkspaceRoot } from './workspace/root.ts';
-import { actionsCacheIO, planCaches, restoreCaches } from './cache.ts';
+import { actionsCacheIO, planCaches, restoreCaches, type CacheStat } from './cache.ts';
 import { goVersion } from './go/toolchain.ts';
 import { setupGo } from './go/install.ts';
 import { join, resolve } from 'node:path';
-
-function last<T>(items: T[], pred: (t: T) => boolean): T | undefined {
-  for (let i = items.length - 1; i >= 0; i--) if (pred(items[i] as T)) return items[i];
-  return undefined;
-}
+import { setDebugSink } from './debug.ts';
 
 /** The action: inputs → build → publish → outputs. The one place errors become a failed step. */
 export async function run(): Promise<void> {
   const checkout = process.env.GITHUB_WORKSPACE ?? process.cwd();
+  // "Re-run jobs with debug logging" sets RUNNER_DEBUG=1.
+  if (core.isDebug()) setDebugSink((m) => core.debug(m));
   let root: string | undefined;
   try {
     const inputs = getInputs();
@@ -44,7 +43,8 @@ export async function run(): Promise<void> {
       // runPipeline reports it.
     }
     await setupGoToolchain(inputs, root);
-    if (inputs.cache && root) await restoreActionCaches(root, inputs);
+    const cacheStats: CacheStat[] = [];
+    if (inputs.cache && root) await restoreActionCaches(root, inputs, cacheStats);
     const pipelineOptions: PipelineOptions = {
       cwd: inputs.workingDirectory,
       targets: inputs.targets,
@@ -53,6 +53,7 @@ export async function run(): Promise<void> {
       push: inputs.push,
       repository: inputs.repository,
       tags: inputs.tags,
+      pushOptionNames: 'the repository and tags inputs',
       platforms: inputs.platforms,
       credentials: inputs.credentials,
       insecureRegistries: inputs.insecureRegistries,
@@ -79,19 +80,8 @@ export async function run(): Promise<void> {
       await core.group('Verifying reproducibility (two builds)', () => verifyReproducible(pipelineOptions));
     }
     const result = await runPipeline(pipelineOptions);
-    const withDigest = (r: TargetReport): boolean => r.digest !== undefined;
-    const lastImage = last(result.reports, withDigest);
-    core.setOutput('digest', lastImage?.digest ?? '');
-    // For actions/attest-build-provenance: the repository and digest of the last push.
-    const lastPush = last(result.reports, (r) => r.action === 'pushed' && r.references.length > 0);
-    const pushedRef = lastPush?.references[0] ?? '';
-    core.setOutput('subject-name', pushedRef.includes('@') ? pushedRef.slice(0, pushedRef.indexOf('@')) : '');
-    core.setOutput('subject-digest', lastPush?.digest ?? '');
-    core.setOutput('imageid', last(result.reports, (r) => r.imageId !== undefined)?.imageId ?? '');
-    core.setOutput('metadata', JSON.stringify({ workspace: result.workspaceRoot, outputDir: result.outputDir, targets: result.reports }));
-    core.setOutput('images', result.reports.flatMap((r) => [...r.tags, ...r.references]).join('\n'));
-    core.setOutput('tags', result.reports.flatMap((r) => r.tags).join('\n'));
-    await writeSummary(result.reports);
+    for (const [name, value] of Object.entries(actionOutputs(result))) core.setOutput(name, value);
+    await writeSummary(result.reports, cacheStats);
     if (inputs.prComment) {
       const pushed = result.reports.filter((r) => r.action === 'pushed' && r.digest);
       await commentOnPullRequest(
@@ -106,6 +96,10 @@ export async function run(): Promise<void> {
   } catch (err) {
     const message = describeError(err);
     const at = locate(message, root, checkout);
+    // Go's compile errors go on the .go lines Go names; the failure itself stays on the BUILD line.
+    for (const g of goAnnotations(err, checkout)) {
+      core.error(g.message, { file: g.file, startLine: g.line, ...(g.column ? { startColumn: g.column } : {}), title: 'go build' });
+    }
     if (at.file) {
       // Placed on the BUILD/MODULE line in the pull request; one error, not two.
       core.error(message, { file: at.file, startLine: at.line, startColumn: at.column, title: 'oci-build' });
@@ -141,13 +135,13 @@ async function setupGoToolchain(inputs: Inputs, root: string | undefined): Promi
 }
 
 /** Restores the Go and blob-store caches; the post step saves them. Failures only warn. */
-async function restoreActionCaches(root: string, inputs: Inputs): Promise<void> {
+async function restoreActionCaches(root: string, inputs: Inputs, stats: CacheStat[]): Promise<void> {
   try {
     await core.group('Restoring caches', async () => {
       const outputDir = resolve(inputs.outputDir !== '' ? inputs.outputDir : join(root, '.oci-build'));
       const version = await goVersion(process.env);
       const plans = await planCaches({ workspaceRoot: root, storeDir: join(outputDir, 'store'), goVersion: version, env: process.env, warning: (m) => core.warning(m) });
-      await restoreCaches(plans, actionsCacheIO());
+      await restoreCaches(plans, { ...actionsCacheIO(), record: (s) => stats.push(s) });
     });
   } catch (err) {
     core.warning(`caches not restored: ${(err as Error).message}`);
@@ -241,10 +235,12 @@ async function runMerge(inputs: Inputs): Promise<{ reference: string; digest: st
 }
 
 /** The job summary is a convenience: failing to write it only warns. */
-async function writeSummary(reports: TargetReport[]): Promise<void> {
+async function writeSummary(reports: TargetReport[], cacheStats: CacheStat[]): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return;
   try {
-    await core.summary.addHeading('oci-build', 3).addTable(summaryRows(reports)).write();
+    const summary = core.summary.addHeading('oci-build', 3).addTable(summaryRows(reports));
+    if (cacheStats.length > 0) summary.addHeading('Caches restored', 4).addTable(cacheRows(cacheStats));
+    await summary.write();
   } catch (err) {
     core.warning(`could not write the job summary: ${(err as Error).message}`);
   }

@@ -43,6 +43,8 @@ export interface PipelineOptions {
   repository?: string;
   /** Override every pushed target's tags: bare tags or full `registry/repo:tag` references. */
   tags?: string[];
+  /** How `repository` and `tags` are spelled where the user gave them, for errors. */
+  pushOptionNames?: string;
   /** Push by digest only, setting no tag (the per-platform jobs of a distributed build). */
   pushByDigest?: boolean;
   /** Build each named image for these platforms and wrap them in an index. */
@@ -153,6 +155,20 @@ interface Requested {
  * inputs → targets → configured graph → builds → publishers (Docker, registries) → reports.
  * Every target is analysed before anything is built, so a bad label or attribute fails fast.
  */
+/**
+ * A repository or tags given for targets none of which is an oci_push named to run would push
+ * nothing, silently: say which targets were named and what to name instead.
+ */
+function checkSomethingPushes(nodes: Requested[], opts: PipelineOptions): void {
+  if (!opts.repository && (opts.tags ?? []).length === 0) return;
+  if (nodes.some((n) => n.runnable && n.node.target?.kind === 'oci_push')) return;
+  const named = nodes.filter((n) => n.runnable).map((n) => `${n.node.label} is ${/^[aeiou]/.test(n.node.target?.kind ?? 'file') ? 'an' : 'a'} ${n.node.target?.kind ?? 'file'}`);
+  const what = named.length > 0 ? named.join(', ') : 'only patterns were given, and patterns only build';
+  throw new BuildError(
+    `${opts.pushOptionNames ?? 'repository and tags'} apply to oci_push targets, but ${what}: name the oci_push target that pushes the image (its "image" attribute), or drop them`,
+  );
+}
+
 export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult> {
   const env = opts.env ?? process.env;
   const group = opts.group ?? (<T>(_name: string, fn: () => Promise<T>) => fn());
@@ -240,6 +256,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
         return { node, runnable: r.explicit, perPlatform: platforms.length ? fanOut(engine, node, platforms) : undefined };
       });
       opts.log.info(`${out.length} target(s): ${out.map((n) => n.node.label.toString()).join(' ')}`);
+      checkSomethingPushes(out, opts);
       return out;
     });
     // When every requested target is a push or a load, the build's OCI layouts are not what the

@@ -1,4 +1,5 @@
 import type { TargetReport } from './pipeline.ts';
+import type { CacheStat } from './cache.ts';
 
 type Cell = string | { data: string; header?: boolean };
 
@@ -30,4 +31,10 @@ export function summaryRows(reports: TargetReport[]): Cell[][] {
     rows.push([`${code(r.label)} (${r.kind})`, r.action, where.map(code).join('<br>') || '—', short(r.digest), r.platforms.join('<br>') || '—', layers, blobs, time]);
   }
   return rows;
+}
+
+/** The caches table: what each restore or save moved (sizes on disk, time). */
+export function cacheRows(stats: CacheStat[]): Cell[][] {
+  const header: Cell[] = ['Cache', 'Action', 'Key', 'Size', 'Files', 'Time'].map((h) => ({ data: h, header: true }));
+  return [header, ...stats.map((s): Cell[] => [s.name, s.action, code(s.key), bytes(s.bytes), String(s.files), `${s.seconds.toFixed(1)} s`])];
 }

@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CACHE_STATE, planCaches, restoreCaches, saveCaches, type CacheIO, type CachePlan } from '../../src/cache.ts';
+import { CACHE_STATE, pathsSize, planCaches, restoreCaches, saveCaches, type CacheIO, type CachePlan, type CacheStat } from '../../src/cache.ts';
+import { cacheRows } from '../../src/summary.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
 const GO_VERSION = 'go1.26.8';
@@ -265,7 +266,34 @@ test('restore then save: misses are saved; a store that did not exist at restore
   io.calls.length = 0;
   await saveCaches(io);
   assert.deepEqual(io.calls, plans.map((p) => `save ${p.primaryKey}`));
-  for (const p of plans) assert.ok(io.infos.includes(`Cache ${p.name}: saved with key ${p.primaryKey}`));
+  for (const p of plans) assert.ok(io.infos.some((m) => m.startsWith(`Cache ${p.name}: saved with key ${p.primaryKey} (`)), io.infos.join('\n'));
+});
+
+test('restores and saves report what they moved: size on disk, file count, time; in the log and to record()', async (t) => {
+  const f = fixture(t);
+  const plans = await plan(f);
+  const stats: CacheStat[] = [];
+  const io = fakeIO({ restore: async (_paths, key) => (key.includes('-go-build-') ? key : undefined) });
+  io.record = (s) => stats.push(s);
+  populate(f);
+  await restoreCaches(plans, io);
+  const goBuild = plans.find((p) => p.name === 'go-build') as CachePlan;
+  // The Go build cache holds one 8-byte file ("compiled").
+  assert.ok(io.infos.some((m) => new RegExp(`^Cache go-build: restored from ${goBuild.primaryKey} \\(0\\.0 KiB in 1 files, \\d+\\.\\d s\\)$`).test(m)), io.infos.join('\n'));
+  assert.deepEqual(stats.map((s) => [s.name, s.action, s.key, s.bytes, s.files]), [['go-build', 'restored', goBuild.primaryKey, 8, 1]]);
+  addBlobs(f, ['d4', 'e5']);
+  await saveCaches(io);
+  const blobs = stats.find((s) => s.name === 'blobs' && s.action === 'saved');
+  // Four blobs of 7 bytes each ("blob " and two characters).
+  assert.deepEqual([blobs?.files, blobs?.bytes], [4, 28]);
+  assert.ok(io.infos.some((m) => /^Cache blobs: saved with key \S+ \(0\.0 KiB in 4 files, \d+\.\d s\)$/.test(m)), io.infos.join('\n'));
+});
+
+test('pathsSize counts regular files under each path, not following links', async (t) => {
+  const f = fixture(t);
+  populate(f, ['x']);
+  symlinkSync(f.gocache, join(f.store, 'link'));
+  assert.deepEqual(await pathsSize([f.gocache, f.store, join(f.store, 'missing')]), { bytes: 8 + 6, files: 2, complete: true });
 });
 
 test('save: missing paths are skipped with a notice', async (t) => {
@@ -624,4 +652,10 @@ test('round trip through a local cache v2 service: run 1 saves all three, run 2 
   assert.equal(post3.code, 0);
   assert.ok(lines(post3.stdout).includes(`Cache blobs: unchanged since ${saved2[3]}; not saving`), post3.stdout);
   assert.equal(svc.entries.length, 4);
+});
+
+test('the job summary lists each cache moved with its key, size, files and time', () => {
+  const rows = cacheRows([{ name: 'go-build', action: 'restored', key: 'oci-build-go-build-Linux-X64-go1.23-abc', bytes: 3 * 1024 * 1024, files: 120, seconds: 2.34 }]);
+  assert.deepEqual(rows[1], ['go-build', 'restored', '<code>oci-build-go-build-Linux-X64-go1.23-abc</code>', '3.0 MiB', '120', '2.3 s']);
+  assert.deepEqual(rows[0]?.map((c) => (typeof c === 'string' ? c : c.data)), ['Cache', 'Action', 'Key', 'Size', 'Files', 'Time']);
 });

@@ -40,6 +40,21 @@ test('push destinations: inputs override the rule; full references name their ow
       { registry: 'ghcr.io', repository: 'o/other', tags: ['edge'] },
     ],
   );
+  // Tags that are all full references replace the rule's repository (nothing is pushed there)…
+  assert.deepEqual(planDestinations('//a:push', { repository: 'ghcr.io/o/app', remoteTags: ['latest'] }, { tags: ['ghcr.io/o/app-preview:pr-1'] }), [
+    { registry: 'ghcr.io', repository: 'o/app-preview', tags: ['pr-1'] },
+  ]);
+  // …unless a bare tag needs it, or the repository input names it.
+  assert.deepEqual(planDestinations('//a:push', { repository: 'ghcr.io/o/app', remoteTags: [] }, { tags: ['ghcr.io/o/app-preview:pr-1', 'edge'] }), [
+    { registry: 'ghcr.io', repository: 'o/app-preview', tags: ['pr-1'] },
+    { registry: 'ghcr.io', repository: 'o/app', tags: ['edge'] },
+  ]);
+  assert.deepEqual(planDestinations('//a:push', { repository: 'ghcr.io/o/app', remoteTags: [] }, { repository: 'ghcr.io/o/app', tags: ['ghcr.io/o/app-preview:pr-1'] }), [
+    { registry: 'ghcr.io', repository: 'o/app', tags: [] },
+    { registry: 'ghcr.io', repository: 'o/app-preview', tags: ['pr-1'] },
+  ]);
+  // No tags at all: by digest to the rule's repository.
+  assert.deepEqual(planDestinations('//a:push', { repository: 'ghcr.io/o/app', remoteTags: [] }, { tags: [] }), [{ registry: 'ghcr.io', repository: 'o/app', tags: [] }]);
   assert.throws(() => planDestinations('//a:push', { remoteTags: ['latest'] }, { tags: [] }), {
     message: '//a:push: tag "latest" needs a repository (set "repository" on the oci_push rule or the action\'s repository input)',
   });

@@ -39,7 +39,7 @@ const GO_MAIN = { 'go.mod': 'module t\n\ngo 1.22\n', 'app/main.go': 'package mai
 
 export const CASES: BadCase[] = [
   // ---- BUILD syntax ---------------------------------------------------------------------------
-  { name: 'unterminated call', files: build('pkg_tar(\n    name = "x",\n    srcs = ["a" "b",\n'), args: ['//app:x'], expected: /^app\/BUILD\.bazel:7:1: / },
+  { name: 'unterminated call', files: build('pkg_tar(\n    name = "x",\n    srcs = ["a" "b",\n'), args: ['//app:x'], expected: /^app\/BUILD\.bazel:6:12: '\[' is never closed / },
   { name: 'unterminated string', files: build('pkg_tar(name = "x)\n'), args: ['//app:x'], expected: /^app\/BUILD\.bazel:4:16: / },
   { name: 'unbalanced bracket', files: build('pkg_tar(name = "x", srcs = ["a")\n'), args: ['//app:x'], expected: /^app\/BUILD\.bazel:4:32: / },
   { name: 'bad indentation', files: build('def f():\n  x = 1\n    y = 2\n'), args: ['//app:x'], expected: /^app\/BUILD\.bazel:6:5: / },
@@ -59,7 +59,7 @@ export const CASES: BadCase[] = [
   { name: 'load cycle', files: { 'tools/BUILD.bazel': '', 'tools/a.bzl': 'load(":b.bzl", "B")\nA = 1\n', 'tools/b.bzl': 'load(":a.bzl", "A")\nB = 1\n', 'app/BUILD.bazel': 'load("//tools:a.bzl", "A")\n' }, args: ['//app:x'], expected: /cycle/ },
 
   // ---- MODULE.bazel ---------------------------------------------------------------------------
-  { name: 'MODULE.bazel syntax error', files: { 'MODULE.bazel': 'module(name = "t"\n', 'app/BUILD.bazel': LOADS + IMG }, args: ['//app:img'], expected: /^MODULE\.bazel:2:1: / },
+  { name: 'MODULE.bazel syntax error', files: { 'MODULE.bazel': 'module(name = "t"\n', 'app/BUILD.bazel': LOADS + IMG }, args: ['//app:img'], expected: /^MODULE\.bazel:1:7: '\(' is never closed / },
   { name: 'oci.pull without image', files: { 'MODULE.bazel': 'module(name = "t")\noci = use_extension("@rules_oci//oci:extensions.bzl", "oci")\noci.pull(name = "base", digest = "sha256:' + '0'.repeat(64) + '")\n', 'app/BUILD.bazel': `${LOADS}oci_image(name = "img", base = "@base")\n` }, args: ['//app:img'], expected: /^MODULE\.bazel:3:\d+: .*image/ },
   { name: 'oci.pull with a bad digest', files: { 'MODULE.bazel': 'module(name = "t")\noci = use_extension("@rules_oci//oci:extensions.bzl", "oci")\noci.pull(name = "base", image = "example.com/base", digest = "sha256:nothex", platforms = ["linux/amd64"])\nuse_repo(oci, "base")\n', 'app/BUILD.bazel': `${LOADS}oci_image(name = "img", base = "@base")\n` }, args: ['//app:img'], expected: /^MODULE\.bazel:3:\d+: .*digest/ },
   { name: 'include() of a missing file', files: { 'MODULE.bazel': 'module(name = "t")\ninclude("//tools:nothere.MODULE.bazel")\n', 'app/BUILD.bazel': LOADS + IMG }, args: ['//app:img'], expected: /^MODULE\.bazel:2:\d+: .*nothere/ },

@@ -1,15 +1,15 @@
 // The multi-arch example (examples/monorepo's //apps/hello_world:image, an index of linux/amd64
 // and linux/arm64 images from scratch) in a temporary copy, with an oci_push target added.
-import { appendFileSync, cpSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Descriptor } from '../../src/oci/types.ts';
 import type { PipelineResult, TargetReport } from '../../src/pipeline.ts';
+import { tempDirSync } from '../helpers/tmp.ts';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
 
 export function exampleWorkspace(pushTo: string, tags: string[] = ['latest']): string {
-  const root = mkdtempSync(join(tmpdir(), 'hardening-ex-'));
+  const root = tempDirSync('hardening-ex-');
   cpSync(join(repoRoot, 'examples', 'monorepo'), root, { recursive: true, filter: (src) => !src.includes('.oci-build') });
   appendFileSync(
     join(root, 'apps', 'hello_world', 'BUILD.bazel'),

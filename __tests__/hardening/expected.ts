@@ -1,7 +1,7 @@
 // Exact messages of the bad-input corpus, reviewed case by case (`{root}`: the workspace,
 // `{registry}`: the garbage registry host).
 export const EXPECTED: Readonly<Record<string, string>> = {
-  "unterminated call": "app/BUILD.bazel:7:1: expected expression but found end of file",
+  "unterminated call": "app/BUILD.bazel:6:12: '[' is never closed (the parser gave up at 7:1: expected expression but found end of file)",
   "unterminated string": "app/BUILD.bazel:4:16: unterminated string literal",
   "unbalanced bracket": "app/BUILD.bazel:4:32: expected ']' but found ')'",
   "bad indentation": "app/BUILD.bazel:6:5: unexpected indentation",
@@ -11,7 +11,7 @@ export const EXPECTED: Readonly<Record<string, string>> = {
   "positional after keyword": "app/BUILD.bazel:4:21: positional argument may not follow keyword arguments",
   "repeated keyword argument": "app/BUILD.bazel:4:21: keyword argument \"name\" is repeated",
   "undefined name": "app/BUILD.bazel:4:28: name \"FILES\" is not defined",
-  "unknown rule name, not loaded": "app/BUILD.bazel:1:1: name \"oci_image\" is not defined",
+  "unknown rule name, not loaded": "app/BUILD.bazel:1:1: name \"oci_image\" is not defined: missing load(\"@rules_oci//oci:defs.bzl\", \"oci_image\") at the top of the file (rules come from load(), as in Bazel)",
   "load of a missing .bzl": "app/BUILD.bazel:1:6: load: cannot find tools/nothere.bzl (for \"//tools:nothere.bzl\")",
   "load of a symbol the .bzl lacks": "app/BUILD.bazel:1:26: file \"//tools:defs.bzl\" does not contain symbol \"B\"",
   "error inside a macro names the .bzl": "tools/defs.bzl:2:14: unsupported operand type(s) for +: \"int\" and \"string\"",
@@ -19,7 +19,7 @@ export const EXPECTED: Readonly<Record<string, string>> = {
   "integer division by zero": "app/BUILD.bazel:1:7: integer division by zero",
   "assignment to a frozen list from a .bzl": "app/BUILD.bazel:2:9: cannot mutate frozen list",
   "load cycle": "tools/b.bzl:1:6: load cycle: //tools:a.bzl -> //tools:b.bzl -> //tools:a.bzl",
-  "MODULE.bazel syntax error": "MODULE.bazel:2:1: expected ')' but found end of file",
+  "MODULE.bazel syntax error": "MODULE.bazel:1:7: '(' is never closed (the parser gave up at 2:1: expected ')' but found end of file)",
   "oci.pull without image": "MODULE.bazel:3:9: pull() missing mandatory argument \"image\"",
   "oci.pull with a bad digest": "MODULE.bazel:3:9: @base//:base: attribute \"digest\": \"sha256:nothex\" is not a sha256 or sha512 digest",
   "include() of a missing file": "MODULE.bazel:2:8: include(): tools/nothere.MODULE.bazel does not exist",

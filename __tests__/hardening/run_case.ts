@@ -1,11 +1,11 @@
 // Runs one bad-input case through the CLI (`node src/cli.ts build|run -C <root> ...`).
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runCommand } from '../helpers/run.ts';
 import type { BadCase } from './corpus.ts';
+import { tempDirSync } from '../helpers/tmp.ts';
 
 const cli = join(import.meta.dirname, '..', '..', 'src', 'cli.ts');
 
@@ -24,7 +24,7 @@ export interface CaseResult {
 }
 
 export function makeWorkspace(files: Record<string, string>, symlinks: Record<string, string> = {}): string {
-  const root = mkdtempSync(join(tmpdir(), 'hardening-'));
+  const root = tempDirSync('hardening-');
   writeFileSync(join(root, 'MODULE.bazel'), 'module(name = "t")\n');
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(root, path)), { recursive: true });

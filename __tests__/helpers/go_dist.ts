@@ -22,7 +22,7 @@ export interface GoDist {
 }
 
 /** Where the tarball is kept between runs. */
-export const GO_DIST_DIR = join(tmpdir(), 'oci-build-test-cache', 'go-dist');
+export const GO_DIST_DIR = join(process.env.OCI_BUILD_TEST_CACHE ?? join(tmpdir(), 'oci-build-test-cache'), 'go-dist');
 
 /**
  * A Go release tarball built from the Go installed on this machine, made once and reused.

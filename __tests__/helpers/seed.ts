@@ -138,7 +138,7 @@ interface Built {
   platforms: Record<SeedArch, BuiltPlatform>;
 }
 
-const CACHE_ROOT = join(tmpdir(), 'oci-build-test-cache', 'seed');
+const CACHE_ROOT = join(process.env.OCI_BUILD_TEST_CACHE ?? join(tmpdir(), 'oci-build-test-cache'), 'seed');
 const META = 'meta.json';
 
 function rootfsEntries(arch: SeedArch): TarEntry[] {

@@ -67,7 +67,7 @@ export async function helloBinary(): Promise<Buffer> {
   const go = await goCommand();
   const { stdout: goVersion } = await execFileP(go, ['version']);
   const key = createHash('sha256').update(HELLO_GO).update(goVersion).update(goArch()).digest('hex').slice(0, 16);
-  const cacheDir = join(tmpdir(), 'oci-build-test-cache', 'publish-hello');
+  const cacheDir = join(process.env.OCI_BUILD_TEST_CACHE ?? join(tmpdir(), 'oci-build-test-cache'), 'publish-hello');
   const bin = join(cacheDir, `hello-${key}`);
   try {
     if ((await stat(bin)).size > 0) return await readFile(bin);

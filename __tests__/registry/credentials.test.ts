@@ -77,12 +77,12 @@ describe('docker config lookups', () => {
       },
     });
     const get = dockerCredentials({ env: { HOME: work, DOCKER_CONFIG: dir, PATH: env.PATH! }, maskSecret: (s) => masked.push(s) });
-    assert.deepEqual(await get('plain.example.com'), { username: 'alice', password: 'pa:ss:word' });
-    assert.deepEqual(await get('schemed.example.com'), { username: 'bob', password: 'bob-pw' });
-    assert.deepEqual(await get('insecure.example.com:5000'), { username: 'carol', password: 'carol-pw' });
-    assert.deepEqual(await get('pathed.example.com'), { username: 'dave', password: 'dave-pw' });
-    assert.deepEqual(await get('token.example.com'), { username: 'erin', identityToken: 'erin-identity' });
-    assert.deepEqual(await get('registrytoken.example.com'), { registryToken: 'raw-bearer' });
+    assert.deepEqual(await get('plain.example.com'), { username: 'alice', password: 'pa:ss:word', source: `auths in ${join(dir, 'config.json')}` });
+    assert.deepEqual(await get('schemed.example.com'), { username: 'bob', password: 'bob-pw', source: `auths in ${join(dir, 'config.json')}` });
+    assert.deepEqual(await get('insecure.example.com:5000'), { username: 'carol', password: 'carol-pw', source: `auths in ${join(dir, 'config.json')}` });
+    assert.deepEqual(await get('pathed.example.com'), { username: 'dave', password: 'dave-pw', source: `auths in ${join(dir, 'config.json')}` });
+    assert.deepEqual(await get('token.example.com'), { username: 'erin', identityToken: 'erin-identity', source: `auths in ${join(dir, 'config.json')}` });
+    assert.deepEqual(await get('registrytoken.example.com'), { registryToken: 'raw-bearer', source: `auths in ${join(dir, 'config.json')}` });
     assert.equal(await get('empty.example.com'), undefined);
     assert.equal(await get('unknown.example.com'), undefined);
     for (const s of ['pa:ss:word', b64('alice:pa:ss:word'), 'bob-pw', 'carol-pw', 'erin-identity', 'raw-bearer']) {
@@ -94,7 +94,7 @@ describe('docker config lookups', () => {
     const dir = await configDir({ auths: { 'https://index.docker.io/v1/': { auth: b64('hubber:hub-pw') } } });
     const get = dockerCredentials({ configDir: dir, env });
     for (const name of ['docker.io', 'index.docker.io', 'registry-1.docker.io']) {
-      assert.deepEqual(await get(name), { username: 'hubber', password: 'hub-pw' }, name);
+      assert.deepEqual(await get(name), { username: 'hubber', password: 'hub-pw', source: `auths in ${join(dir, 'config.json')}` }, name);
     }
   });
 
@@ -106,10 +106,10 @@ describe('docker config lookups', () => {
     });
     const masked: string[] = [];
     const get = dockerCredentials({ configDir: dir, env, maskSecret: (s) => masked.push(s) });
-    assert.deepEqual(await get('helper.example.com'), { username: 'helper-user', password: 'helper-secret' });
-    assert.deepEqual(await get('identity.example.com'), { identityToken: 'identity-token-xyz' });
-    assert.deepEqual(await get('file.example.com'), { username: 'filer', password: 'file-pw' });
-    assert.deepEqual(await get('docker.io'), { username: 'hub-user', password: 'hub-secret' });
+    assert.deepEqual(await get('helper.example.com'), { username: 'helper-user', password: 'helper-secret', source: `credHelpers "test" in ${join(dir, 'config.json')}` });
+    assert.deepEqual(await get('identity.example.com'), { identityToken: 'identity-token-xyz', source: `credHelpers "test" in ${join(dir, 'config.json')}` });
+    assert.deepEqual(await get('file.example.com'), { username: 'filer', password: 'file-pw', source: `auths in ${join(dir, 'config.json')}` });
+    assert.deepEqual(await get('docker.io'), { username: 'hub-user', password: 'hub-secret', source: `credsStore "test" in ${join(dir, 'config.json')}` });
     assert.equal(await get('nothing.example.com'), undefined, '"credentials not found" is no credentials');
     assert.ok(masked.includes('helper-secret') && masked.includes('identity-token-xyz') && masked.includes('hub-secret'));
     const calls = await helperCalls();
@@ -127,7 +127,7 @@ describe('docker config lookups', () => {
       explicit: [{ registry: 'https://X.example.com', username: 'given', password: 'given-pw' }],
       maskSecret: (s) => masked.push(s),
     });
-    assert.deepEqual(await get('x.example.com'), { username: 'given', password: 'given-pw' });
+    assert.deepEqual(await get('x.example.com'), { username: 'given', password: 'given-pw', source: 'the registry, username and password inputs' });
     assert.ok(masked.includes('given-pw'), 'explicit secrets are masked up front');
   });
 

@@ -130,7 +130,8 @@ describe('authentication failures', () => {
     const reader = client(reg.host, user('reader'));
     await assert.rejects(pushImage(reader, store, 'locked', img.descriptor, ['latest']), (err: Error) => {
       assert.ok(err instanceof RegistryAuthError, String(err));
-      assert.match(err.message, new RegExp(`^unauthorized: authentication required to push to ${reg.host.replace(/\./g, '\\.')}/locked \\(check credentials for ${reg.host.replace(/\./g, '\\.')}\\)`));
+      const host = reg.host.replace(/\./g, '\\.');
+      assert.match(err.message, new RegExp(`^unauthorized: authentication required to push to ${host}/locked \\(${host} rejected the credentials, or they do not allow this; check them, or give others with "docker login ${host}" \\(or docker/login-action\\), DOCKER_CONFIG .*, or the action's registry, username and password inputs\\); `));
       assert.match(err.message, /UNAUTHORIZED/);
       assert.ok(!err.message.includes(USERS.reader!));
       assert.ok(!err.message.includes('\n'));
@@ -151,7 +152,7 @@ describe('authentication failures', () => {
       await assert.rejects(pushImage(c, store, 'wrongpw', img.descriptor, ['latest']), (err: Error) => {
         assert.ok(err instanceof RegistryAuthError, String(err));
         assert.match(err.message, /^unauthorized: /);
-        assert.match(err.message, new RegExp(`check credentials for ${reg.host.replace(/\./g, '\\.')}`));
+        assert.match(err.message, new RegExp(`\\(${reg.host.replace(/\./g, '\\.')} rejected the credentials, or they do not allow this; `));
         assert.ok(!err.message.includes(badPassword), err.message);
         assert.ok(!err.message.includes(Buffer.from(`pusher:${badPassword}`).toString('base64')));
         assert.ok(!err.message.includes('\n'));
@@ -167,7 +168,7 @@ describe('authentication failures', () => {
     await pushImage(client(reg.host, user('pusher')), store, 'deletable', img.descriptor, ['latest']);
     await assert.rejects(
       client(reg.host, user('reader')).deleteManifest('deletable', img.descriptor.digest),
-      msg(/^unauthorized: authentication required to delete from 127\.0\.0\.1:\d+\/deletable \(check credentials/),
+      msg(/^unauthorized: authentication required to delete from 127\.0\.0\.1:\d+\/deletable \(127\.0\.0\.1:\d+ rejected the credentials, or they do not allow this; /),
     );
     const pusher = client(reg.host, user('pusher'));
     assert.equal(await pusher.deleteManifest('deletable', img.descriptor.digest), true);
@@ -177,7 +178,10 @@ describe('authentication failures', () => {
 
   it('anonymous push to a token registry is refused', async () => {
     const img = await makeImage(store, { layers: [{ 'anon.txt': 'anon\n' }] });
-    await assert.rejects(pushImage(client(regs.token.host), store, 'anon', img.descriptor, ['x']), msg(/^unauthorized: authentication required to push to/));
+    await assert.rejects(
+      pushImage(client(regs.token.host), store, 'anon', img.descriptor, ['x']),
+      msg(/^unauthorized: authentication required to push to 127\.0\.0\.1:\d+\/anon \(no credentials found for 127\.0\.0\.1:\d+; give them with "docker login 127\.0\.0\.1:\d+" \(or docker\/login-action\), DOCKER_CONFIG/),
+    );
   });
 });
 

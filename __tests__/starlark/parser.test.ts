@@ -74,7 +74,7 @@ describe('parser', () => {
     assert.equal(errorOf('go_binary(\n    name = "x",\n    srcs = ["a"] name = "y")\n'),
       "BUILD.bazel:3:18: expected ')' but found 'name'");
     assert.equal(errorOf('x = (1, 2'), "BUILD.bazel:1:10: expected ')' but found end of file");
-    assert.equal(errorOf('x = [1, 2\ny = 3'), "BUILD.bazel:2:1: expected ']' but found 'y'");
+    assert.equal(errorOf('x = [1, 2\ny = 3'), "BUILD.bazel:1:5: '[' is never closed (the parser gave up at 2:1: expected ']' but found 'y')");
     assert.equal(errorOf('x = 1 2'), 'BUILD.bazel:1:7: expected newline but found int literal 2');
     assert.equal(errorOf('x = '), 'BUILD.bazel:1:5: expected expression but found newline');
     assert.equal(errorOf('x = )'), "BUILD.bazel:1:5: expected expression but found ')'");

@@ -3,8 +3,7 @@
 // and WORKSPACE oci_pull.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Workspace } from '../../src/workspace/workspace.ts';
 import { parseLabel } from '../../src/workspace/label.ts';
@@ -13,11 +12,12 @@ import { HOST_CONFIG, withPlatform } from '../../src/engine/config.ts';
 import { BlobStore } from '../../src/oci/blobstore.ts';
 import { RegistryPool } from '../../src/registry/pool.ts';
 import { findGoToolchain } from '../../src/go/toolchain.ts';
+import { tempDirSync } from '../helpers/tmp.ts';
 
 const quiet = { info: () => {}, warning: () => {} };
 
 function workspace(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'rw-'));
+  const root = tempDirSync('rw-');
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), text);

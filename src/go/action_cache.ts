@@ -13,6 +13,7 @@ import { lstatSync, readFileSync, readdirSync, statSync, type BigIntStats } from
 import { readFile } from 'node:fs/promises';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../write_atomic.ts';
+import { debug } from '../debug.ts';
 
 /** Trees with more entries than this are left to Go's own check (the walk would cost as much). */
 export const MAX_TREE_ENTRIES = 20_000;
@@ -186,19 +187,23 @@ function hasGoMod(dir: string): boolean {
 
 /** The key of one go build, or undefined when its inputs cannot all be seen. */
 export function goActionKey(inputs: GoActionInputs, now: bigint = BigInt(Date.now()) * 1_000_000n): GoActionKey | undefined {
-  if (inputs.cgo) return undefined;
-  if (workspaceFileApplies(inputs.moduleRoot, inputs.env)) return undefined;
+  const leftToGo = (why: string): undefined => {
+    debug(`go action cache: no key for ${inputs.moduleRoot} (${why}): go build decides`);
+    return undefined;
+  };
+  if (inputs.cgo) return leftToGo('cgo');
+  if (workspaceFileApplies(inputs.moduleRoot, inputs.env)) return leftToGo('a go.work applies');
   const envFile = goEnvFile(inputs.env);
-  if (namesOtherFiles(inputs.env.GOFLAGS) || namesOtherFiles(goFlagsIn(envFile))) return undefined;
+  if (namesOtherFiles(inputs.env.GOFLAGS) || namesOtherFiles(goFlagsIn(envFile))) return leftToGo('GOFLAGS names other files');
   const binary = resolveBinary(inputs.go, inputs.env, inputs.moduleRoot);
-  if (binary === undefined) return undefined;
+  if (binary === undefined) return leftToGo('go binary not found');
   const replaced = localReplacements(inputs.moduleRoot);
-  if (replaced === undefined) return undefined;
+  if (replaced === undefined) return leftToGo('go.mod unreadable');
   const exclude = new Set(inputs.exclude.map((d) => resolve(d)));
   const walk: Walk = { lines: [], newestNs: 0n, entries: 0 };
   for (const root of [resolve(inputs.moduleRoot), ...replaced]) {
     walk.lines.push(`root\0${root}`);
-    if (!walkTree(root, exclude, walk)) return undefined;
+    if (!walkTree(root, exclude, walk)) return leftToGo(`a symlinked or unreadable directory, or more than ${MAX_TREE_ENTRIES} entries, under ${root}`);
   }
   const env = Object.entries(inputs.env)
     .filter(([k]) => /^(GO|CGO_)/.test(k) || ['CC', 'CXX', 'AR', 'FC', 'PKG_CONFIG', 'GCCGO', 'HOME', 'XDG_CONFIG_HOME'].includes(k))
@@ -206,7 +211,9 @@ export function goActionKey(inputs: GoActionInputs, now: bigint = BigInt(Date.no
   const h = createHash('sha256');
   h.update(JSON.stringify({ v: 1, go: binary, goIdentity: statOrAbsent(binary), args: inputs.args, env, envFile: envFile ?? null, envFileIdentity: statOrAbsent(envFile), cwd: resolve(inputs.moduleRoot) }));
   for (const line of walk.lines) h.update(`${line}\n`);
-  return { key: h.digest('hex'), settled: walk.newestNs < now - RACY_WINDOW_NS };
+  const key = { key: h.digest('hex'), settled: walk.newestNs < now - RACY_WINDOW_NS };
+  debug(`go action cache key ${key.key.slice(0, 16)} (${walk.entries} files, ${key.settled ? 'settled' : 'edited within 2 s: not remembered'})`);
+  return key;
 }
 
 interface Remembered {
@@ -232,7 +239,9 @@ export async function isUpToDate(cacheDir: string, key: string, out: string): Pr
   }
   if (rec.out !== resolve(out)) return false;
   const now = outputIdentity(out);
-  return now !== undefined && now === rec.identity;
+  const upToDate = now !== undefined && now === rec.identity;
+  debug(`go action cache ${key.slice(0, 16)}: ${upToDate ? `hit, go build skipped for ${out}` : `${out} changed since, go build runs`}`);
+  return upToDate;
 }
 
 /** Remembers that the build with this key wrote `out` as it now is. */

@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { goToolchainError, type GoToolchain } from './toolchain.ts';
+import { parseGoDiagnostics, type GoDiagnostic } from './diagnostics.ts';
+import { debug, formatCommand } from '../debug.ts';
 
 export type CompilationMode = 'fastbuild' | 'opt' | 'dbg';
 
@@ -102,6 +104,7 @@ export async function goBuild(tc: GoToolchain, req: GoBuildRequest, env: NodeJS.
   await mkdir(dirname(req.out), { recursive: true });
   const args = goBuildArgs(req);
   const output: Buffer[] = [];
+  debug(() => `${req.label}: (cd ${req.moduleRoot} && GOOS=${req.goos} GOARCH=${req.goarch} ${formatCommand(tc.go, args)})`);
   const code = await new Promise<number>((resolve, reject) => {
     const child = spawn(tc.go, args, { cwd: req.moduleRoot, env: goBuildEnv(req, env), stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', (c: Buffer) => output.push(c));
@@ -111,14 +114,17 @@ export async function goBuild(tc: GoToolchain, req: GoBuildRequest, env: NodeJS.
   });
   if (code !== 0) {
     const text = Buffer.concat(output).toString('utf8').trim();
-    throw new GoBuildError(`${req.label}: go build failed (GOOS=${req.goos} GOARCH=${req.goarch})`, text);
+    throw new GoBuildError(`${req.label}: go build failed (GOOS=${req.goos} GOARCH=${req.goarch})`, text, req.moduleRoot);
   }
 }
 
 export class GoBuildError extends Error {
   readonly output: string;
-  constructor(message: string, output: string) {
+  /** Go's `file:line:col: message` lines, for annotations on the Go source. */
+  readonly diagnostics: GoDiagnostic[];
+  constructor(message: string, output: string, dir?: string) {
     super(output === '' ? message : `${message}:\n${output}`);
     this.output = output;
+    this.diagnostics = dir === undefined ? [] : parseGoDiagnostics(output, dir);
   }
 }

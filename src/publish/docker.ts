@@ -2,8 +2,10 @@
 
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import type { Client, Dispatcher, Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 import { isDigest, quoteUntrusted } from '../oci/digest.ts';
+import { dispatcherFor, proxyFor } from '../net/proxy.ts';
+import { logRequests } from '../debug.ts';
 import { undici } from '../undici.ts';
 import {
   chainIds,
@@ -76,21 +78,23 @@ interface ClientTimeouts {
   bodyTimeout?: number;
 }
 
-async function newClient(endpoint: DockerEndpoint, timeouts: ClientTimeouts): Promise<Client> {
+async function newClient(endpoint: DockerEndpoint, timeouts: ClientTimeouts): Promise<Dispatcher> {
   const { Client } = await undici();
   if (endpoint.url !== undefined && endpoint.socketPath === undefined) {
-    return new Client(new URL(endpoint.url).origin, timeouts);
+    // tcp:// goes through HTTP(S)_PROXY as the docker CLI's does (NO_PROXY, loopback direct).
+    if (proxyFor(new URL(endpoint.url))) return logRequests(await dispatcherFor(new URL(endpoint.url), { ...timeouts, connections: 1 }), 'docker');
+    return logRequests(new Client(new URL(endpoint.url).origin, timeouts), 'docker');
   }
-  return new Client('http://localhost', { ...timeouts, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET });
+  return logRequests(new Client('http://localhost', { ...timeouts, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET }), 'docker');
 }
 
 /** Several connections, for requests that should run side by side (a Client has one). */
-async function newPool(endpoint: DockerEndpoint, connections: number, timeouts: ClientTimeouts): Promise<Pool> {
+async function newPool(endpoint: DockerEndpoint, connections: number, timeouts: ClientTimeouts): Promise<Dispatcher> {
   const { Pool } = await undici();
   if (endpoint.url !== undefined && endpoint.socketPath === undefined) {
-    return new Pool(new URL(endpoint.url).origin, { ...timeouts, connections });
+    return logRequests(await dispatcherFor(new URL(endpoint.url), { ...timeouts, connections }), 'docker');
   }
-  return new Pool('http://localhost', { ...timeouts, connections, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET });
+  return logRequests(new Pool('http://localhost', { ...timeouts, connections, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET }), 'docker');
 }
 
 /** What requests go through: a Client or a Pool. */
@@ -224,7 +228,7 @@ async function rawPing(endpoint: DockerEndpoint, client: Requester): Promise<{ a
  * daemon); `ok` is false when something answered but not with Docker's "OK".
  */
 export async function pingDocker(endpoint: DockerEndpoint): Promise<{ apiVersion: string; ok: boolean } | undefined> {
-  let client: Client;
+  let client: Dispatcher;
   try {
     client = await newClient(endpoint, { connectTimeout: 5_000, headersTimeout: 10_000, bodyTimeout: 10_000 });
   } catch {

@@ -48,7 +48,10 @@ export function planDestinations(
     }
     return d;
   };
-  if (base) dest(base.registry, base.repository);
+  // The rule's repository is a destination when a tag needs it or nothing else is named: tags
+  // that are all full references (a PR preview into ghcr.io/o/app-preview) replace it, so
+  // nothing is written where only the rule points. The repository input always is one.
+  if (base && inputs.repository) dest(base.registry, base.repository);
   const tags = inputs.tags.length > 0 ? inputs.tags : rule.remoteTags;
   const what = inputs.tags.length > 0 ? 'input "tags"' : `${label}: remote_tags`;
   for (const line of tags) {
@@ -62,6 +65,7 @@ export function planDestinations(
     const d = dest(base.registry, base.repository);
     if (!d.tags.includes(parsed.tag)) d.tags.push(parsed.tag);
   }
+  if (byRepo.size === 0 && base) dest(base.registry, base.repository);
   if (byRepo.size === 0) throw new Error(`${label}: no repository to push to (set "repository" on the oci_push rule or the action's repository input)`);
   return [...byRepo.values()];
 }

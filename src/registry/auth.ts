@@ -181,6 +181,8 @@ export class Authenticator {
   readonly #now: () => number;
   #challenge: Challenge | undefined;
   #auth: Promise<AuthConfig | undefined> | undefined;
+  /** Where the credentials in use came from ('' when the provider does not say); undefined when there are none. */
+  #source: string | undefined;
   #refreshToken: string | undefined;
   #tokens: CachedToken[] = [];
   readonly #inflight = new Map<string, Promise<CachedToken>>();
@@ -224,9 +226,21 @@ export class Authenticator {
     if (!this.#credentials) return undefined;
     this.#auth ??= this.#credentials(this.registry).then((a) => {
       if (a?.identityToken) this.#refreshToken = a.identityToken;
+      this.#source = a ? (a.source ?? '') : undefined;
       return a;
     });
     return this.#auth;
+  }
+
+  /**
+   * For an authentication error: which credentials were used (or that none were found), and
+   * where to set them. Loads the credentials if nothing has yet.
+   */
+  async describeCredentials(): Promise<string> {
+    await this.#loadAuth().catch(() => undefined);
+    const advice = `"docker login ${this.registry}" (or docker/login-action), DOCKER_CONFIG (the directory of the config.json to use), or the action's registry, username and password inputs`;
+    if (this.#source === undefined) return `no credentials found for ${this.registry}; give them with ${advice}`;
+    return `${this.registry} rejected the credentials${this.#source ? ` from ${this.#source}` : ''}, or they do not allow this; check them, or give others with ${advice}`;
   }
 
   async #basicHeader(): Promise<string | undefined> {
@@ -430,8 +444,8 @@ export class Authenticator {
     if (res.status === 401 || res.status === 403) {
       const said = describeErrorBody(errors, text);
       throw new RegistryAuthError(
-        `unauthorized: token service ${redactUrl(realm)} rejected the credentials for ${this.registry} ` +
-          `(check credentials for ${this.registry}); it replied ${res.status}${said ? ` ${said}` : ''}`,
+        `unauthorized: token service ${redactUrl(realm)} refused a token for ${this.registry} ` +
+          `(${await this.describeCredentials()}); it replied ${res.status}${said ? ` ${said}` : ''}`,
         { registry: this.registry, status: res.status, errors },
       );
     }

@@ -203,7 +203,7 @@ export class RegistryClient {
     if (this.#ownsTransport) await this.transport.close();
   }
 
-  #authError(res: HttpResponse, text: string, call: Call, status: number): RegistryAuthError {
+  async #authError(res: HttpResponse, text: string, call: Call, status: number): Promise<RegistryAuthError> {
     const errors = parseErrorBody(text);
     const said = describeErrorBody(errors, text);
     const what = `${this.registry}/${call.repo}`;
@@ -212,7 +212,7 @@ export class RegistryClient {
     const head =
       status === 403 ? `denied: not allowed to ${verb} ${what}` : `unauthorized: authentication required to ${verb} ${what}`;
     return new RegistryAuthError(
-      `${head} (check credentials for ${this.registry}); ${call.method} ${redactUrl(res.url)} replied ${status}${said ? ` ${said}` : ''}`,
+      `${head} (${await this.auth.describeCredentials()}); ${call.method} ${redactUrl(res.url)} replied ${status}${said ? ` ${said}` : ''}`,
       { registry: this.registry, status, errors },
     );
   }
@@ -255,13 +255,13 @@ export class RegistryClient {
     if (res.status === 401 && ours) {
       const text = await res.text(MAX_ERROR_BODY_BYTES);
       const fresh = await this.auth.unauthorized(res.header('www-authenticate'), scopes, authorization);
-      if (fresh === undefined) throw this.#authError(res, text, call, 401);
+      if (fresh === undefined) throw await this.#authError(res, text, call, 401);
       authorization = fresh;
       res = await send(authorization);
       await this.#refuseForeignChallenge(res, call.method, base);
-      if (res.status === 401) throw this.#authError(res, await res.text(MAX_ERROR_BODY_BYTES), call, 401);
+      if (res.status === 401) throw await this.#authError(res, await res.text(MAX_ERROR_BODY_BYTES), call, 401);
     }
-    if (res.status === 403 && !call.ok.includes(403)) throw this.#authError(res, await res.text(MAX_ERROR_BODY_BYTES), call, 403);
+    if (res.status === 403 && !call.ok.includes(403)) throw await this.#authError(res, await res.text(MAX_ERROR_BODY_BYTES), call, 403);
     if (!call.ok.includes(res.status) && res.status < 300) {
       await res.dump();
       throw new Error(`${call.method} ${redactUrl(res.url)}: unexpected ${res.status} (expected ${call.ok.join(' or ')}); is ${this.registry} an OCI registry?`);

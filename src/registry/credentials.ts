@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DOCKER_HUB_CREDENTIALS_KEY, DOCKER_HUB_REGISTRY, normalizeRegistry } from './reference.ts';
+import { debug } from '../debug.ts';
 
 export interface AuthConfig {
   username?: string;
@@ -16,6 +17,8 @@ export interface AuthConfig {
   identityToken?: string;
   /** A bearer token sent as is. */
   registryToken?: string;
+  /** Where they came from, for errors (never a secret): `auths in /home/u/.docker/config.json`. */
+  source?: string;
 }
 
 /** Credentials for a registry (as named in references, e.g. `127.0.0.1:5000`, `index.docker.io`). */
@@ -137,6 +140,7 @@ export function runCredentialHelper(
   if (!/^[A-Za-z0-9_.-]+$/.test(helper)) return Promise.reject(new Error(`invalid credential helper name "${helper}"`));
   const program = `docker-credential-${helper}`;
   return new Promise((resolve, reject) => {
+    debug(`${program} get (for ${serverUrl})`);
     const child = spawn(program, ['get'], { env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     // Not spawn's own `timeout`: its timer outlives a helper that failed to start.
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
@@ -212,17 +216,19 @@ export function dockerCredentials(options: DockerCredentialsOptions = {}): Crede
   const resolveFor = async (registry: string): Promise<AuthConfig | undefined> => {
     const host = normalizeRegistry(registry);
     const given = explicit.get(host);
-    if (given) return given;
-    config ??= readDockerConfig(dockerConfigPath(env, options.configDir));
+    if (given) return { ...given, source: 'the registry, username and password inputs' };
+    const path = dockerConfigPath(env, options.configDir);
+    config ??= readDockerConfig(path);
     const file = await config;
     if (!file) return undefined;
     const helperOpts = { env, timeoutMs: options.helperTimeoutMs ?? 30_000 };
+    const from = (source: string) => (a: AuthConfig | undefined) => (a ? { ...a, source } : undefined);
     const helper = lookup(file.credHelpers, host);
-    if (helper) return runCredentialHelper(helper, helperServerUrl(host), helperOpts);
+    if (helper) return runCredentialHelper(helper, helperServerUrl(host), helperOpts).then(from(`credHelpers "${helper}" in ${path}`));
     const entry = lookup(file.auths, host);
     const fromFile = entry ? fromConfigEntry(entry, host) : undefined;
-    if (fromFile) return fromFile;
-    if (file.credsStore) return runCredentialHelper(file.credsStore, helperServerUrl(host), helperOpts);
+    if (fromFile) return { ...fromFile, source: `auths in ${path}` };
+    if (file.credsStore) return runCredentialHelper(file.credsStore, helperServerUrl(host), helperOpts).then(from(`credsStore "${file.credsStore}" in ${path}`));
     return undefined;
   };
 

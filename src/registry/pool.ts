@@ -34,7 +34,9 @@ export class RegistryPool {
     this.#credentials = fallback
       ? async (registry: string) =>
           (await fromConfig(registry)) ??
-          (normalizeRegistry(registry) === normalizeRegistry(fallback.registry) ? { username: fallback.username, password: fallback.password } : undefined)
+          (normalizeRegistry(registry) === normalizeRegistry(fallback.registry)
+            ? { username: fallback.username, password: fallback.password, source: 'the github-token input' }
+            : undefined)
       : fromConfig;
   }
 

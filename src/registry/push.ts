@@ -10,6 +10,7 @@ import type { RegistryClient } from './client.ts';
 import { validateTag } from './reference.ts';
 import { withByteProgress } from '../progress.ts';
 import { forEachLimit } from '../limit.ts';
+import { debug } from '../debug.ts';
 
 /** Where a blob missing from the local store can be read from (a base layer never downloaded). */
 export interface RemoteSource {
@@ -169,6 +170,7 @@ export async function pushImage(
     const existing = await client.headBlob(repo, d.digest);
     if (existing !== undefined && (existing === d.size || existing === -1)) {
       result.skipped++;
+      debug(`${where}: ${d.digest} skipped (the registry has it)`);
       return;
     }
     const source = opts.remoteSource?.get(d.digest);

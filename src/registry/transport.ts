@@ -9,9 +9,11 @@
 //
 // `fetch` is not used: it buffers streamed uploads and cannot replay a body on 307/308.
 
-import type { Dispatcher, Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 import { undici } from '../undici.ts';
 import { Readable, Transform } from 'node:stream';
+import { createDispatcher } from '../net/proxy.ts';
+import { debug } from '../debug.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isLoopbackHost, splitHostPort } from './reference.ts';
 import { TransportError, redactUrl } from './errors.ts';
@@ -237,7 +239,7 @@ function wrapResponse(data: Dispatcher.ResponseData, url: URL): HttpResponse {
 }
 
 export class Transport {
-  readonly #pools = new Map<string, Pool>();
+  readonly #pools = new Map<string, Dispatcher>();
   readonly #schemes = new Map<string, Promise<'http' | 'https'>>();
   readonly #insecure: string[];
   readonly #loopbackIsInsecure: boolean;
@@ -313,22 +315,19 @@ export class Transport {
     }
   }
 
-  async #pool(url: URL): Promise<Pool> {
+  async #pool(url: URL): Promise<Dispatcher> {
     const key = url.origin;
     let pool = this.#pools.get(key);
     if (!pool) {
       if (this.#closed) throw new Error('transport is closed');
-      const { Pool } = await undici();
+      const u = await undici();
       // Another request may have made it while undici loaded.
       pool = this.#pools.get(key);
       if (pool) return pool;
       if (this.#closed) throw new Error('transport is closed');
       const tlsVerify = !(url.protocol === 'https:' && this.#skipTlsVerify(url.host));
-      pool = new Pool(url.origin, {
-        connections: this.#connections,
-        keepAliveTimeout: 30_000,
-        connect: { rejectUnauthorized: tlsVerify },
-      });
+      // Direct, or through HTTPS_PROXY / HTTP_PROXY unless NO_PROXY or loopback says otherwise.
+      pool = createDispatcher(u, url, { connections: this.#connections, keepAliveTimeout: 30_000, rejectUnauthorized: tlsVerify });
       this.#pools.set(key, pool);
     }
     return pool;
@@ -454,6 +453,7 @@ export class Transport {
       payload = watchdog.watch(stream);
       signal = AbortSignal.any([signal, watchdog.signal]);
     }
+    const sent = performance.now();
     try {
       const data = await (await this.#pool(url)).request({
         path: `${url.pathname}${url.search}`,
@@ -465,11 +465,13 @@ export class Transport {
         bodyTimeout: this.#retry.idleTimeoutMs,
       });
       watchdog?.stop();
+      debug(() => `${method} ${redactUrl(url)} ${data.statusCode} ${Math.round(performance.now() - sent)}ms`);
       // Reached over HTTPS (a TLS handshake that failed does not count: insecure hosts fall back).
       if (url.protocol === 'https:') this.#httpsHosts.add(url.hostname.toLowerCase());
       return wrapResponse(data, url);
     } catch (err) {
       watchdog?.stop();
+      debug(() => `${method} ${redactUrl(url)} failed after ${Math.round(performance.now() - sent)}ms: ${(err as Error).message}`);
       stream?.destroy();
       throw watchdog?.signal.aborted ? watchdog.signal.reason : err;
     }

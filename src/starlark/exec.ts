@@ -22,6 +22,8 @@ export interface ExecOptions {
   load?: (module: string, pos: Position) => Map<string, Value>;
   print?: (message: string, pos: Position) => void;
   limits?: Partial<Limits>;
+  /** Added to `name "x" is not defined` (e.g. which load() defines x). */
+  undefinedNameHint?: (name: string) => string | undefined;
 }
 
 /** Parses a file into a syntax tree (no name resolution). */
@@ -39,7 +41,7 @@ export function execFile(options: ExecOptions): Map<string, Value> {
   const thread = new Thread({ limits: options.limits, print: options.print });
   return guardStack(file, thread, () => {
     const mod = parse(file, source);
-    resolveModule(mod, (name) => predeclared.has(name), (name) => UNIVERSE.has(name));
+    resolveModule(mod, (name) => predeclared.has(name), (name) => UNIVERSE.has(name), options.undefinedNameHint);
     const module: ModuleContext = {
       file,
       globals: new Map(),

@@ -38,7 +38,39 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function parseFile(file: string, source: string): Module {
   const tokens = tokenize(file, source);
-  return new Parser(file, tokens).parseModule();
+  try {
+    return new Parser(file, tokens).parseModule();
+  } catch (err) {
+    // Inside brackets newlines do not end a statement, so a bracket left open swallows the
+    // next statements and the parser fails lines later, where nothing is wrong: name the
+    // bracket instead, where it opened (as Python's "'(' was never closed" does). On the
+    // bracket's own line the parser's message is already in the right place.
+    const open = err instanceof StarlarkError ? unclosedBracket(tokens) : undefined;
+    if (open && err instanceof StarlarkError && open.line < err.pos.line) {
+      throw new StarlarkError(
+        `'${open.text}' is never closed (the parser gave up at ${err.pos.line}:${err.pos.column}: ${err.reason})`,
+        { file, line: open.line, column: open.column },
+      );
+    }
+    throw err;
+  }
+}
+
+const CLOSING: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
+
+/** The innermost bracket still open at the end of the file, if the brackets nest properly. */
+function unclosedBracket(tokens: Token[]): Token | undefined {
+  const stack: Token[] = [];
+  for (const t of tokens) {
+    if (t.kind !== 'op') continue;
+    if (t.text in CLOSING) stack.push(t);
+    else if (t.text === ')' || t.text === ']' || t.text === '}') {
+      const top = stack.pop();
+      // A mismatched closing bracket is an error of its own: leave it to the parser's message.
+      if (!top || CLOSING[top.text] !== t.text) return undefined;
+    }
+  }
+  return stack.at(-1);
 }
 
 class Parser {

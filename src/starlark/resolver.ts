@@ -29,8 +29,9 @@ export function resolveModule(
   mod: Module,
   isPredeclared: (name: string) => boolean,
   isUniversal: (name: string) => boolean,
+  undefinedNameHint?: (name: string) => string | undefined,
 ): void {
-  new Resolver(isPredeclared, isUniversal).resolveModule(mod);
+  new Resolver(isPredeclared, isUniversal, undefinedNameHint).resolveModule(mod);
 }
 
 /** Calls `bind` for each identifier that an assignment target binds. */
@@ -73,10 +74,16 @@ class Resolver {
   private readonly isPredeclared: (name: string) => boolean;
   private readonly isUniversal: (name: string) => boolean;
   private readonly globals = new Set<string>();
+  private readonly undefinedNameHint: (name: string) => string | undefined;
 
-  constructor(isPredeclared: (name: string) => boolean, isUniversal: (name: string) => boolean) {
+  constructor(
+    isPredeclared: (name: string) => boolean,
+    isUniversal: (name: string) => boolean,
+    undefinedNameHint: (name: string) => string | undefined = () => undefined,
+  ) {
     this.isPredeclared = isPredeclared;
     this.isUniversal = isUniversal;
+    this.undefinedNameHint = undefinedNameHint;
   }
 
   private error(reason: string, pos: Position): never {
@@ -103,7 +110,8 @@ class Resolver {
     if (this.globals.has(name)) return { kind: 'global', name };
     if (this.isPredeclared(name)) return { kind: 'predeclared', name };
     if (this.isUniversal(name)) return { kind: 'universal', name };
-    return this.error(`name "${name}" is not defined`, id.pos);
+    const hint = this.undefinedNameHint(name);
+    return this.error(`name "${name}" is not defined${hint ? `: ${hint}` : ''}`, id.pos);
   }
 
   private use(id: Ident, block: Block): void {

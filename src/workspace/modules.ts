@@ -65,6 +65,21 @@ const MODULES: Record<string, Record<string, string>> = {
   },
 };
 
+/**
+ * For a rule used without its load(): the load() line that defines it.
+ */
+export function loadHint(name: string): string | undefined {
+  const module = PREFERRED_MODULE[name] ?? Object.keys(MODULES).find((m) => Object.hasOwn(MODULES[m], name));
+  return module ? `missing load("${module}", "${name}") at the top of the file (rules come from load(), as in Bazel)` : undefined;
+}
+
+/** Where the rule sets' documentation loads these from today. */
+const PREFERRED_MODULE: Record<string, string> = {
+  pkg_tar: '@rules_pkg//pkg:tar.bzl',
+  tar: '@tar.bzl//tar:tar.bzl',
+  mtree_spec: '@tar.bzl//tar:mtree.bzl',
+};
+
 export function canonicalRepo(repo: string): string {
   return REPO_ALIASES[repo] ?? repo;
 }

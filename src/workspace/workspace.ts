@@ -23,7 +23,8 @@ import type { Logger } from '../rules/rule.ts';
 import { readIgnoredDirectories, type IgnoredDirectories } from './ignored.ts';
 import { listPackageFiles, matchGlob, validateGlobPattern } from './glob.ts';
 import { Label, LabelError, parseLabel } from './label.ts';
-import { isKwargsHelper, knownModule } from './modules.ts';
+import { isKwargsHelper, knownModule, loadHint } from './modules.ts';
+import { didYouMean } from './spelling.ts';
 import { bzlPredeclared } from './bzl_env.ts';
 import { LabelValue, labelBuiltin } from './label_value.ts';
 import { AnySymbols, readModuleFile, type ModuleInfo } from './module_file.ts';
@@ -126,6 +127,7 @@ export class Workspace {
         predeclared: this.#buildGlobals(),
         load: (module, pos) => this.#load(module, pos, '', pkg),
         print: (msg, pos) => this.#log.info(`${formatPos(pos)}: ${msg}`),
+        undefinedNameHint: loadHint,
       });
     } finally {
       this.#scope = outer;
@@ -254,7 +256,7 @@ export class Workspace {
     const file = this.#sourceFile(label);
     if (file) return { kind: 'file', file };
     throw new BuildError(
-      `no such target '${label}': target '${label.name}' not declared in package '${label.pkg}' defined by ${pkg.displayFile}${via}`,
+      `no such target '${label}': target '${label.name}' not declared in package '${label.pkg}' defined by ${pkg.displayFile}${didYouMean(label.name, pkg.targets.keys(), (n) => `'//${label.pkg}:${n}'`)}${via}`,
     );
   }
 
@@ -613,6 +615,7 @@ export class Workspace {
         predeclared: this.#bzlGlobals(label),
         load: (m, p) => this.#load(m, p, label.repo, label.pkg),
         print: (msg, p) => this.#log.info(`${formatPos(p)}: ${msg}`),
+        undefinedNameHint: loadHint,
       });
       this.#bzl.set(key, globals);
       return globals;

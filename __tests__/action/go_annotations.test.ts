@@ -1,0 +1,69 @@
+// A Go compile error is annotated on the .go line Go reports (not only on the go_binary's BUILD
+// line), with the target as context.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCommand } from '../helpers/run.ts';
+import { parseGoDiagnostics } from '../../src/go/diagnostics.ts';
+import { goAnnotations } from '../../src/annotations.ts';
+import { GoBuildError } from '../../src/go/build.ts';
+import { BuildError } from '../../src/engine/errors.ts';
+
+const repo = join(import.meta.dirname, '..', '..');
+
+test('parseGoDiagnostics reads file:line:col lines relative to the go directory, with continuation lines', () => {
+  const output = [
+    '# example.com/t/app',
+    'app/main.go:4:2: declared and not used: x',
+    './app/util.go:9:14: cannot use "s" (untyped string constant) as int value in argument to f',
+    '\thave (string)',
+    '\twant (int)',
+    '/abs/dir/x.go:3: syntax error: unexpected newline',
+    'app/main.go:5:2: too many errors',
+    'go: downloading example.com/dep v1.0.0',
+  ].join('\n');
+  assert.deepEqual(parseGoDiagnostics(output, '/mod'), [
+    { file: '/mod/app/main.go', line: 4, column: 2, message: 'declared and not used: x' },
+    { file: '/mod/app/util.go', line: 9, column: 14, message: 'cannot use "s" (untyped string constant) as int value in argument to f\nhave (string)\nwant (int)' },
+    { file: '/abs/dir/x.go', line: 3, message: 'syntax error: unexpected newline' },
+    { file: '/mod/app/main.go', line: 5, column: 2, message: 'too many errors' },
+  ]);
+});
+
+test('goAnnotations finds the Go errors through the BUILD-line wrapper and keeps it as context', () => {
+  const go = new GoBuildError('//app:bin: go build failed (GOOS=linux GOARCH=amd64)', 'app/main.go:4:2: undefined: y', '/ws');
+  const wrapped = new BuildError(`app/BUILD.bazel:3:10: ${go.message}`, { cause: go });
+  assert.deepEqual(goAnnotations(wrapped, '/ws'), [
+    { message: 'undefined: y\n(app/BUILD.bazel:3:10: //app:bin: go build failed (GOOS=linux GOARCH=amd64):)', file: 'app/main.go', line: 4, column: 2 },
+  ]);
+  assert.deepEqual(goAnnotations(new BuildError('app/BUILD.bazel:1:1: other'), '/ws'), []);
+});
+
+test('the action annotates each Go compile error on its .go line and the failure on the go_binary line', async (t) => {
+  const ws = mkdtempSync(join(tmpdir(), 'go-annotations-'));
+  t.after(() => rmSync(ws, { recursive: true, force: true }));
+  writeFileSync(join(ws, 'MODULE.bazel'), 'module(name = "t")\n');
+  writeFileSync(join(ws, 'go.mod'), 'module example.com/t\n\ngo 1.22\n');
+  mkdirSync(join(ws, 'app'));
+  writeFileSync(join(ws, 'app', 'main.go'), 'package main\n\nfunc main() {\n\tx := 1\n\tundefinedThing()\n}\n');
+  writeFileSync(join(ws, 'app', 'BUILD.bazel'), 'load("@rules_go//go:def.bzl", "go_binary")\n\ngo_binary(\n    name = "bin",\n    srcs = ["main.go"],\n)\n');
+  const res = await runCommand(process.execPath, [join(repo, 'src', 'index.ts')], {
+    env: {
+      ...process.env,
+      INPUT_TARGETS: '//app:bin',
+      'INPUT_WORKING-DIRECTORY': ws,
+      INPUT_CACHE: 'false',
+      GITHUB_WORKSPACE: ws,
+      GITHUB_OUTPUT: '',
+      GITHUB_STEP_SUMMARY: '',
+    },
+  });
+  assert.equal(res.code, 1, res.stdout + res.stderr);
+  const errors = res.stdout.split('\n').filter((l) => l.startsWith('::error'));
+  assert.equal(errors.length, 3, errors.join('\n'));
+  assert.match(errors[0] ?? '', /^::error title=go build,file=app\/main\.go,line=4,col=2::declared and not used: x%0A\(app\/BUILD\.bazel:3:10: \/\/app:bin: go build failed/);
+  assert.match(errors[1] ?? '', /^::error title=go build,file=app\/main\.go,line=5,col=2::undefined: undefinedThing%0A/);
+  assert.match(errors[2] ?? '', /^::error title=oci-build,file=app\/BUILD\.bazel,line=3,col=10::app\/BUILD\.bazel:3:10: \/\/app:bin: go build failed/);
+});
