@@ -1251,7 +1251,7 @@ var require_streamx = __commonJS({
         }
       }
     };
-    var Readable3 = class _Readable extends Stream {
+    var Readable4 = class _Readable extends Stream {
       static {
         __name(this, "Readable");
       }
@@ -1371,8 +1371,8 @@ var require_streamx = __commonJS({
             return this;
           },
           next() {
-            return new Promise(function(resolve5, reject) {
-              promiseResolve = resolve5;
+            return new Promise(function(resolve7, reject) {
+              promiseResolve = resolve7;
               promiseReject = reject;
               const data = stream.read();
               if (data !== null) ondata(data);
@@ -1408,11 +1408,11 @@ var require_streamx = __commonJS({
         __name(ondata, "ondata");
         function destroy(err) {
           stream.destroy(err);
-          return new Promise((resolve5, reject) => {
-            if (stream._duplexState & DESTROYED) return resolve5({ value: void 0, done: true });
+          return new Promise((resolve7, reject) => {
+            if (stream._duplexState & DESTROYED) return resolve7({ value: void 0, done: true });
             stream.once("close", function() {
               if (err) reject(err);
-              else resolve5({ value: void 0, done: true });
+              else resolve7({ value: void 0, done: true });
             });
           });
         }
@@ -1460,8 +1460,8 @@ var require_streamx = __commonJS({
         const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0);
         if (writes === 0) return Promise.resolve(true);
         if (state.drains === null) state.drains = [];
-        return new Promise((resolve5) => {
-          state.drains.push({ writes, resolve: resolve5 });
+        return new Promise((resolve7) => {
+          state.drains.push({ writes, resolve: resolve7 });
         });
       }
       write(data) {
@@ -1474,7 +1474,7 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Duplex = class extends Readable3 {
+    var Duplex = class extends Readable4 {
       static {
         __name(this, "Duplex");
       }
@@ -1515,7 +1515,7 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Transform4 = class extends Duplex {
+    var Transform5 = class extends Duplex {
       static {
         __name(this, "Transform");
       }
@@ -1562,7 +1562,7 @@ var require_streamx = __commonJS({
         this._flush(transformAfterFlush.bind(this));
       }
     };
-    var PassThrough3 = class extends Transform4 {
+    var PassThrough3 = class extends Transform5 {
       static {
         __name(this, "PassThrough");
       }
@@ -1576,10 +1576,10 @@ var require_streamx = __commonJS({
     }
     __name(transformAfterFlush, "transformAfterFlush");
     function pipelinePromise(...streams) {
-      return new Promise((resolve5, reject) => {
+      return new Promise((resolve7, reject) => {
         return pipeline4(...streams, (err) => {
           if (err) return reject(err);
-          resolve5();
+          resolve7();
         });
       });
     }
@@ -1713,9 +1713,9 @@ var require_streamx = __commonJS({
       getStreamError,
       Stream,
       Writable,
-      Readable: Readable3,
+      Readable: Readable4,
       Duplex,
-      Transform: Transform4,
+      Transform: Transform5,
       // Export PassThrough for compatibility with Node.js core's stream module
       PassThrough: PassThrough3
     };
@@ -2001,7 +2001,7 @@ var require_headers = __commonJS({
 // node_modules/tar-stream/extract.js
 var require_extract = __commonJS({
   "node_modules/tar-stream/extract.js"(exports, module) {
-    var { Writable, Readable: Readable3, getStreamError } = require_streamx();
+    var { Writable, Readable: Readable4, getStreamError } = require_streamx();
     var FIFO = require_fast_fifo();
     var b4a = require_b4a();
     var headers = require_headers();
@@ -2052,7 +2052,7 @@ var require_extract = __commonJS({
         return buf.subarray(this._offset, this._offset += size);
       }
     };
-    var Source = class extends Readable3 {
+    var Source = class extends Readable4 {
       static {
         __name(this, "Source");
       }
@@ -2293,16 +2293,16 @@ var require_extract = __commonJS({
           cb(err);
         }
         __name(consumeCallback, "consumeCallback");
-        function onnext(resolve5, reject) {
+        function onnext(resolve7, reject) {
           if (error) {
             return reject(error);
           }
           if (entryStream) {
-            resolve5({ value: entryStream, done: false });
+            resolve7({ value: entryStream, done: false });
             entryStream = null;
             return;
           }
-          promiseResolve = resolve5;
+          promiseResolve = resolve7;
           promiseReject = reject;
           consumeCallback(null);
           if (extract2._finished && promiseResolve) {
@@ -2333,11 +2333,11 @@ var require_extract = __commonJS({
         function destroy(err) {
           extract2.destroy(err);
           consumeCallback(err);
-          return new Promise((resolve5, reject) => {
-            if (extract2.destroyed) return resolve5({ value: void 0, done: true });
+          return new Promise((resolve7, reject) => {
+            if (extract2.destroyed) return resolve7({ value: void 0, done: true });
             extract2.once("close", function() {
               if (err) reject(err);
-              else resolve5({ value: void 0, done: true });
+              else resolve7({ value: void 0, done: true });
             });
           });
         }
@@ -2361,7 +2361,7 @@ var require_extract = __commonJS({
 // node_modules/tar-stream/constants.js
 var require_constants = __commonJS({
   "node_modules/tar-stream/constants.js"(exports, module) {
-    var constants4 = {
+    var constants5 = {
       // just for envs without fs
       S_IFMT: 61440,
       S_IFDIR: 16384,
@@ -2371,9 +2371,9 @@ var require_constants = __commonJS({
       S_IFLNK: 40960
     };
     try {
-      module.exports = __require("fs").constants || constants4;
+      module.exports = __require("fs").constants || constants5;
     } catch {
-      module.exports = constants4;
+      module.exports = constants5;
     }
   }
 });
@@ -2381,9 +2381,9 @@ var require_constants = __commonJS({
 // node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
   "node_modules/tar-stream/pack.js"(exports, module) {
-    var { Readable: Readable3, Writable, getStreamError } = require_streamx();
+    var { Readable: Readable4, Writable, getStreamError } = require_streamx();
     var b4a = require_b4a();
-    var constants4 = require_constants();
+    var constants5 = require_constants();
     var headers = require_headers();
     var DMODE = 493;
     var FMODE = 420;
@@ -2477,7 +2477,7 @@ var require_pack = __commonJS({
         cb();
       }
     };
-    var Pack = class extends Readable3 {
+    var Pack = class extends Readable4 {
       static {
         __name(this, "Pack");
       }
@@ -2503,17 +2503,17 @@ var require_pack = __commonJS({
         if (!header.gid) header.gid = 0;
         if (!header.mtime) header.mtime = /* @__PURE__ */ new Date();
         if (typeof buffer === "string") buffer = b4a.from(buffer);
-        const sink = new Sink(this, header, callback);
+        const sink2 = new Sink(this, header, callback);
         if (b4a.isBuffer(buffer)) {
           header.size = buffer.byteLength;
-          sink.write(buffer);
-          sink.end();
-          return sink;
+          sink2.write(buffer);
+          sink2.end();
+          return sink2;
         }
-        if (sink._isVoid) {
-          return sink;
+        if (sink2._isVoid) {
+          return sink2;
         }
-        return sink;
+        return sink2;
       }
       finalize() {
         if (this._stream || this._pending.length > 0) {
@@ -2592,16 +2592,16 @@ var require_pack = __commonJS({
       return new Pack(opts);
     }, "pack");
     function modeToType(mode) {
-      switch (mode & constants4.S_IFMT) {
-        case constants4.S_IFBLK:
+      switch (mode & constants5.S_IFMT) {
+        case constants5.S_IFBLK:
           return "block-device";
-        case constants4.S_IFCHR:
+        case constants5.S_IFCHR:
           return "character-device";
-        case constants4.S_IFDIR:
+        case constants5.S_IFDIR:
           return "directory";
-        case constants4.S_IFIFO:
+        case constants5.S_IFIFO:
           return "fifo";
-        case constants4.S_IFLNK:
+        case constants5.S_IFLNK:
           return "symlink";
       }
       return "file";
@@ -6210,7 +6210,7 @@ var require_webidl = __commonJS({
 var require_util2 = __commonJS({
   "node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
-    var { Transform: Transform4 } = __require("node:stream");
+    var { Transform: Transform5 } = __require("node:stream");
     var zlib4 = __require("node:zlib");
     var { redirectStatusSet, referrerPolicyTokens, badPortsSet } = require_constants3();
     var { getGlobalOrigin } = require_global();
@@ -6849,7 +6849,7 @@ var require_util2 = __commonJS({
       return contentRange;
     }
     __name(buildContentRange, "buildContentRange");
-    var InflateStream = class extends Transform4 {
+    var InflateStream = class extends Transform5 {
       static {
         __name(this, "InflateStream");
       }
@@ -7898,9 +7898,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve5, reject) => {
+          return new Promise((resolve7, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve5(data);
+              return err ? reject(err) : resolve7(data);
             });
           });
         }
@@ -7938,9 +7938,9 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve5, reject) => {
+          return new Promise((resolve7, reject) => {
             this.destroy(err, (err2, data) => {
-              return err2 ? reject(err2) : resolve5(data);
+              return err2 ? reject(err2) : resolve7(data);
             });
           });
         }
@@ -8840,7 +8840,7 @@ var require_simd = __commonJS({
       return this.parse(parser, data, limit) >>> 0;
     }
     __name(parse2, "parse");
-    function fail3(parser, code, description) {
+    function fail4(parser, code, description) {
       const len2 = description.length;
       const ptr = this.alloc(len2);
       const buffer = new Uint8Array(this.memory.buffer, ptr, len2);
@@ -8848,7 +8848,7 @@ var require_simd = __commonJS({
       this.fail(parser, code, ptr, len2);
       this.dealloc(ptr, len2);
     }
-    __name(fail3, "fail");
+    __name(fail4, "fail");
     function hasDebug() {
       return this.milo_has_debug() !== 0;
     }
@@ -9764,7 +9764,7 @@ var require_simd = __commonJS({
         create: create.bind(wasm),
         destroy: destroy.bind(wasm),
         parse: parse2.bind(wasm),
-        fail: fail3.bind(wasm),
+        fail: fail4.bind(wasm),
         hasDebug: hasDebug.bind(wasm),
         clear: wasm.clear,
         complete: wasm.complete,
@@ -9828,7 +9828,7 @@ var require_no_simd = __commonJS({
       return this.parse(parser, data, limit) >>> 0;
     }
     __name(parse2, "parse");
-    function fail3(parser, code, description) {
+    function fail4(parser, code, description) {
       const len2 = description.length;
       const ptr = this.alloc(len2);
       const buffer = new Uint8Array(this.memory.buffer, ptr, len2);
@@ -9836,7 +9836,7 @@ var require_no_simd = __commonJS({
       this.fail(parser, code, ptr, len2);
       this.dealloc(ptr, len2);
     }
-    __name(fail3, "fail");
+    __name(fail4, "fail");
     function hasDebug() {
       return this.milo_has_debug() !== 0;
     }
@@ -10752,7 +10752,7 @@ var require_no_simd = __commonJS({
         create: create.bind(wasm),
         destroy: destroy.bind(wasm),
         parse: parse2.bind(wasm),
-        fail: fail3.bind(wasm),
+        fail: fail4.bind(wasm),
         hasDebug: hasDebug.bind(wasm),
         clear: wasm.clear,
         complete: wasm.complete,
@@ -12378,7 +12378,7 @@ var require_client_h1 = __commonJS({
       kClosed,
       kUseMilo
     } = require_symbols();
-    var constants4 = require_constants4();
+    var constants5 = require_constants4();
     var { H1Parser, getMiloEnabled } = typeof esbuildDetection === "undefined" ? require_parser_h1() : {};
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
@@ -12526,7 +12526,7 @@ var require_client_h1 = __commonJS({
        */
       constructor(client, socket, { exports: exports2 }) {
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants5.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -12626,11 +12626,11 @@ var require_client_h1 = __commonJS({
             currentParser = null;
             currentBufferRef = null;
           }
-          if (ret !== constants4.ERROR.OK) {
+          if (ret !== constants5.ERROR.OK) {
             const data = chunk.subarray(llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr);
-            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants5.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(data);
-            } else if (ret === constants4.ERROR.PAUSED) {
+            } else if (ret === constants5.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(data);
             } else {
@@ -12665,10 +12665,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants4.ERROR.OK) {
+        if (ret === constants5.ERROR.OK) {
           return null;
         }
-        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants5.ERROR.PAUSED || ret === constants5.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -12685,7 +12685,7 @@ var require_client_h1 = __commonJS({
           const len2 = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len2).toString() + ")";
         }
-        return new HTTPParserError(message, constants4.ERROR[ret], data);
+        return new HTTPParserError(message, constants5.ERROR[ret], data);
       }
       destroy() {
         assert(currentParser === null);
@@ -12907,7 +12907,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants4.ERROR.PAUSED : 0;
+        return pause ? constants5.ERROR.PAUSED : 0;
       }
       /**
        * @param {Buffer} buf
@@ -12933,7 +12933,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onResponseData(buf) === false) {
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         }
         return 0;
       }
@@ -12974,13 +12974,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(client[kResume]);
         } else {
@@ -13521,12 +13521,12 @@ upgrade: ${upgrade}\r
         }
       }
       __name(onDrain, "onDrain");
-      const waitForDrain = /* @__PURE__ */ __name(() => new Promise((resolve5, reject) => {
+      const waitForDrain = /* @__PURE__ */ __name(() => new Promise((resolve7, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve5;
+          callback = resolve7;
         }
       }), "waitForDrain");
       socket.on("close", onDrain).on("drain", onDrain);
@@ -15134,12 +15134,12 @@ var require_client_h2 = __commonJS({
         }
       }
       __name(onDrain, "onDrain");
-      const waitForDrain = /* @__PURE__ */ __name(() => new Promise((resolve5, reject) => {
+      const waitForDrain = /* @__PURE__ */ __name(() => new Promise((resolve7, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve5;
+          callback = resolve7;
         }
       }), "waitForDrain");
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -15528,16 +15528,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       [kClose]() {
-        return new Promise((resolve5) => {
+        return new Promise((resolve7) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve5;
+            this[kClosedResolve] = resolve7;
           } else {
-            resolve5(null);
+            resolve7(null);
           }
         });
       }
       [kDestroy](err) {
-        return new Promise((resolve5) => {
+        return new Promise((resolve7) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
@@ -15550,7 +15550,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve5(null);
+            resolve7(null);
           }, "callback");
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -16163,8 +16163,8 @@ var require_pool_base = __commonJS({
         if (this[kQueued] === 0) {
           return closeClients(this);
         } else {
-          return new Promise((resolve5) => {
-            this[kClosedResolve] = resolve5;
+          return new Promise((resolve7) => {
+            this[kClosedResolve] = resolve7;
           });
         }
       }
@@ -16238,8 +16238,8 @@ var require_pool_base = __commonJS({
         }
         let done = false;
         let resolveClosed;
-        const closed = new Promise((resolve5) => {
-          resolveClosed = resolve5;
+        const closed = new Promise((resolve7) => {
+          resolveClosed = resolve7;
         });
         this[kRetiring].set(client, closed);
         client.close(() => {
@@ -17195,7 +17195,7 @@ var require_socks5_client = __commonJS({
     var { InvalidArgumentError, Socks5ProxyError } = require_errors2();
     var { debuglog } = __require("node:util");
     var { parseAddress } = require_socks5_utils();
-    var debug = debuglog("undici:socks5");
+    var debug2 = debuglog("undici:socks5");
     var EMPTY_BUFFER = Buffer3.alloc(0);
     var SOCKS_VERSION = 5;
     var AUTH_METHODS = {
@@ -17204,7 +17204,7 @@ var require_socks5_client = __commonJS({
       USERNAME_PASSWORD: 2,
       NO_ACCEPTABLE: 255
     };
-    var COMMANDS = {
+    var COMMANDS2 = {
       CONNECT: 1,
       BIND: 2,
       UDP_ASSOCIATE: 3
@@ -17264,7 +17264,7 @@ var require_socks5_client = __commonJS({
        * Handle incoming data from the socket
        */
       onData(data) {
-        debug("received data", data.length, "bytes in state", this.state);
+        debug2("received data", data.length, "bytes in state", this.state);
         this.buffer = Buffer3.concat([this.buffer, data]);
         try {
           switch (this.state) {
@@ -17286,7 +17286,7 @@ var require_socks5_client = __commonJS({
        * Handle socket errors
        */
       onError(err) {
-        debug("socket error", err);
+        debug2("socket error", err);
         this.state = STATES.ERROR;
         this.emit("error", err);
         this.destroy();
@@ -17295,7 +17295,7 @@ var require_socks5_client = __commonJS({
        * Handle socket close
        */
       onClose() {
-        debug("socket closed");
+        debug2("socket closed");
         this.state = STATES.CLOSED;
         this.emit("close");
       }
@@ -17318,7 +17318,7 @@ var require_socks5_client = __commonJS({
         if (this.state !== STATES.INITIAL) {
           throw new InvalidArgumentError("Handshake already started");
         }
-        debug("starting handshake with", this.authMethods.length, "auth methods");
+        debug2("starting handshake with", this.authMethods.length, "auth methods");
         this.state = STATES.HANDSHAKING;
         const request = Buffer3.alloc(2 + this.authMethods.length);
         request[0] = SOCKS_VERSION;
@@ -17344,7 +17344,7 @@ var require_socks5_client = __commonJS({
           throw new Socks5ProxyError("No acceptable authentication method", "UND_ERR_SOCKS5_AUTH_REJECTED");
         }
         this.buffer = this.buffer.subarray(2);
-        debug("server selected auth method", method);
+        debug2("server selected auth method", method);
         if (method === AUTH_METHODS.NO_AUTH) {
           this.markAuthenticated();
         } else if (method === AUTH_METHODS.USERNAME_PASSWORD) {
@@ -17362,7 +17362,7 @@ var require_socks5_client = __commonJS({
         if (!username || !password) {
           throw new InvalidArgumentError("Username and password required for authentication");
         }
-        debug("sending username/password auth");
+        debug2("sending username/password auth");
         const usernameBuffer = Buffer3.from(username);
         const passwordBuffer = Buffer3.from(password);
         if (usernameBuffer.length > 255 || passwordBuffer.length > 255) {
@@ -17392,7 +17392,7 @@ var require_socks5_client = __commonJS({
           throw new Socks5ProxyError("Authentication failed", "UND_ERR_SOCKS5_AUTH_FAILED");
         }
         this.buffer = this.buffer.subarray(2);
-        debug("authentication successful");
+        debug2("authentication successful");
         this.markAuthenticated();
       }
       /**
@@ -17407,9 +17407,9 @@ var require_socks5_client = __commonJS({
         if (this.state !== STATES.AUTHENTICATED) {
           throw new InvalidArgumentError("Client must be authenticated before CONNECT");
         }
-        debug("connecting to", address, port);
+        debug2("connecting to", address, port);
         this.state = STATES.CONNECTING;
-        const request = this.buildConnectRequest(COMMANDS.CONNECT, address, port);
+        const request = this.buildConnectRequest(COMMANDS2.CONNECT, address, port);
         this.socket.write(request);
       }
       /**
@@ -17482,7 +17482,7 @@ var require_socks5_client = __commonJS({
         this.buffer = EMPTY_BUFFER;
         this.state = STATES.CONNECTED;
         this.socket.removeListener("data", this.onSocketData);
-        debug("connected, bound address:", boundAddress, "port:", boundPort);
+        debug2("connected, bound address:", boundAddress, "port:", boundPort);
         this.emit("connected", { address: boundAddress, port: boundPort });
       }
       /**
@@ -17514,7 +17514,7 @@ var require_socks5_client = __commonJS({
     module.exports = {
       Socks5Client,
       AUTH_METHODS,
-      COMMANDS,
+      COMMANDS: COMMANDS2,
       ADDRESS_TYPES,
       REPLY_CODES,
       STATES
@@ -17536,7 +17536,7 @@ var require_socks5_proxy_agent = __commonJS({
     var buildConnector = require_connect();
     var { setupConnectTimeout } = require_util();
     var { debuglog } = __require("node:util");
-    var debug = debuglog("undici:socks5-proxy");
+    var debug2 = debuglog("undici:socks5-proxy");
     var DEFAULT_SOCKS5_CONNECT_TIMEOUT = 5e3;
     var kProxyUrl = /* @__PURE__ */ Symbol("proxy url");
     var kProxyHeaders = /* @__PURE__ */ Symbol("proxy headers");
@@ -17610,7 +17610,7 @@ var require_socks5_proxy_agent = __commonJS({
       async createSocks5Connection(targetHost, targetPort) {
         const proxyHost = this[kProxyUrl].hostname;
         const proxyPort = parseInt(this[kProxyUrl].port) || 1080;
-        debug("creating SOCKS5 connection to", proxyHost, proxyPort);
+        debug2("creating SOCKS5 connection to", proxyHost, proxyPort);
         const socketReady = Promise.withResolvers();
         this[kConnector]({
           hostname: proxyHost,
@@ -17627,7 +17627,7 @@ var require_socks5_proxy_agent = __commonJS({
         const socket = await socketReady.promise;
         const socks5Client = new Socks5Client(socket, this[kProxyAuth]);
         socks5Client.on("error", (err) => {
-          debug("SOCKS5 error:", err);
+          debug2("SOCKS5 error:", err);
           socket.destroy();
         });
         await socks5Client.handshake();
@@ -17675,7 +17675,7 @@ var require_socks5_proxy_agent = __commonJS({
           socks5Client.removeListener("error", onConnectionError);
         }, "cleanupConnectionListeners");
         const onConnected = /* @__PURE__ */ __name((info) => {
-          debug("SOCKS5 tunnel established to", targetHost, targetPort, "via", info);
+          debug2("SOCKS5 tunnel established to", targetHost, targetPort, "via", info);
           cleanupConnectionListeners();
           connectionReady.resolve();
         }, "onConnected");
@@ -17693,7 +17693,7 @@ var require_socks5_proxy_agent = __commonJS({
        */
       [kDispatch](opts, handler) {
         const { origin } = opts;
-        debug("dispatching request to", origin, "via SOCKS5");
+        debug2("dispatching request to", origin, "via SOCKS5");
         try {
           const originKey = String(origin);
           let pool = this[kPools].get(originKey);
@@ -17706,14 +17706,14 @@ var require_socks5_proxy_agent = __commonJS({
                   const url = new URL2(origin);
                   const targetHost = url.hostname;
                   const targetPort = parseInt(url.port) || (url.protocol === "https:" ? 443 : 80);
-                  debug("establishing SOCKS5 connection to", targetHost, targetPort);
+                  debug2("establishing SOCKS5 connection to", targetHost, targetPort);
                   const socket = await this.createSocks5Connection(targetHost, targetPort);
                   let finalSocket = socket;
                   if (url.protocol === "https:") {
                     if (!tls) {
                       tls = __require("node:tls");
                     }
-                    debug("upgrading to TLS");
+                    debug2("upgrading to TLS");
                     finalSocket = tls.connect({
                       ...this[kRequestTls],
                       socket,
@@ -17744,7 +17744,7 @@ var require_socks5_proxy_agent = __commonJS({
                   }
                   callback(null, finalSocket);
                 } catch (err) {
-                  debug("SOCKS5 connection error:", err);
+                  debug2("SOCKS5 connection error:", err);
                   callback(err);
                 }
               }, "connect")
@@ -17764,7 +17764,7 @@ var require_socks5_proxy_agent = __commonJS({
           }
           return pool[kDispatch](opts, handler);
         } catch (err) {
-          debug("dispatch error:", err);
+          debug2("dispatch error:", err);
           if (typeof handler.onResponseError === "function") {
             handler.onResponseError(null, err);
             return false;
@@ -18938,7 +18938,7 @@ var require_readable = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { addAbortListener } = __require("node:events");
-    var { Readable: Readable3 } = __require("node:stream");
+    var { Readable: Readable4 } = __require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors2();
     var util = require_util();
     var kConsume = /* @__PURE__ */ Symbol("kConsume");
@@ -18951,7 +18951,7 @@ var require_readable = __commonJS({
     var kBytesRead = /* @__PURE__ */ Symbol("kBytesRead");
     var noop = /* @__PURE__ */ __name(() => {
     }, "noop");
-    var BodyReadable = class extends Readable3 {
+    var BodyReadable = class extends Readable4 {
       static {
         __name(this, "BodyReadable");
       }
@@ -19157,7 +19157,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return Promise.resolve(null);
         }
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve7, reject) => {
           if (this[kContentLength] && this[kContentLength] > limit || this[kBytesRead] > limit) {
             this.destroy(new AbortError());
           }
@@ -19171,11 +19171,11 @@ var require_readable = __commonJS({
               if (signal.aborted) {
                 reject(signal.reason ?? new AbortError());
               } else {
-                resolve5(null);
+                resolve7(null);
               }
             });
           } else {
-            this.on("close", resolve5);
+            this.on("close", resolve7);
           }
           this.on("error", noop).on("data", () => {
             if (this[kBytesRead] > limit) {
@@ -19205,7 +19205,7 @@ var require_readable = __commonJS({
     __name(isUnusable, "isUnusable");
     function consume(stream, type) {
       assert(!stream[kConsume]);
-      return new Promise((resolve5, reject) => {
+      return new Promise((resolve7, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -19220,7 +19220,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve: resolve5,
+              resolve: resolve7,
               reject,
               length: 0,
               body: []
@@ -19302,18 +19302,18 @@ var require_readable = __commonJS({
     }
     __name(chunksConcat, "chunksConcat");
     function consumeEnd(consume2, encoding) {
-      const { type, body, resolve: resolve5, stream, length } = consume2;
+      const { type, body, resolve: resolve7, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve5(chunksDecode(body, length, encoding));
+          resolve7(chunksDecode(body, length, encoding));
         } else if (type === "json") {
-          resolve5(JSON.parse(chunksDecode(body, length, encoding)));
+          resolve7(JSON.parse(chunksDecode(body, length, encoding)));
         } else if (type === "arrayBuffer") {
-          resolve5(chunksConcat(body, length).buffer);
+          resolve7(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve5(new Blob(body, { type: stream[kContentType] }));
+          resolve7(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve5(chunksConcat(body, length));
+          resolve7(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -19450,7 +19450,7 @@ var require_api_request = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
-    var { Readable: Readable3 } = require_readable();
+    var { Readable: Readable4 } = require_readable();
     var { InvalidArgumentError, RequestAbortedError } = require_errors2();
     var util = require_util();
     var { dispatchWithSignal } = require_abort_signal();
@@ -19542,7 +19542,7 @@ var require_api_request = __commonJS({
         const parsedHeaders = headers;
         const contentType = parsedHeaders?.["content-type"];
         const contentLength = parsedHeaders?.["content-length"];
-        const res = new Readable3({
+        const res = new Readable4({
           resume: /* @__PURE__ */ __name(() => controller.resume(), "resume"),
           abort: /* @__PURE__ */ __name((reason) => controller.abort(reason), "abort"),
           contentType,
@@ -19629,9 +19629,9 @@ var require_api_request = __commonJS({
     };
     function request(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve7, reject) => {
           request.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+            return err ? reject(err) : resolve7(data);
           });
         });
       }
@@ -19852,9 +19852,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve7, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+            return err ? reject(err) : resolve7(data);
           });
         });
       }
@@ -19883,7 +19883,7 @@ var require_api_pipeline = __commonJS({
   "node_modules/undici/lib/api/api-pipeline.js"(exports, module) {
     "use strict";
     var {
-      Readable: Readable3,
+      Readable: Readable4,
       Duplex,
       PassThrough: PassThrough3
     } = __require("node:stream");
@@ -19901,7 +19901,7 @@ var require_api_pipeline = __commonJS({
     }
     __name(noop, "noop");
     var kResume = /* @__PURE__ */ Symbol("resume");
-    var PipelineRequest = class extends Readable3 {
+    var PipelineRequest = class extends Readable4 {
       static {
         __name(this, "PipelineRequest");
       }
@@ -19922,7 +19922,7 @@ var require_api_pipeline = __commonJS({
         callback(err);
       }
     };
-    var PipelineResponse = class extends Readable3 {
+    var PipelineResponse = class extends Readable4 {
       static {
         __name(this, "PipelineResponse");
       }
@@ -20178,9 +20178,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve7, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+            return err ? reject(err) : resolve7(data);
           });
         });
       }
@@ -20282,9 +20282,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve7, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+            return err ? reject(err) : resolve7(data);
           });
         });
       }
@@ -21499,7 +21499,7 @@ var require_mock_pool = __commonJS({
 var require_pending_interceptors_formatter = __commonJS({
   "node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports, module) {
     "use strict";
-    var { Transform: Transform4 } = __require("node:stream");
+    var { Transform: Transform5 } = __require("node:stream");
     var { Console } = __require("node:console");
     var PERSISTENT = process.versions.icu ? "\u2705" : "Y ";
     var NOT_PERSISTENT = process.versions.icu ? "\u274C" : "N ";
@@ -21508,7 +21508,7 @@ var require_pending_interceptors_formatter = __commonJS({
         __name(this, "PendingInterceptorsFormatter");
       }
       constructor({ disableColors } = {}) {
-        this.transform = new Transform4({
+        this.transform = new Transform5({
           transform(chunk, _enc, cb) {
             cb(null, chunk);
           }
@@ -21839,8 +21839,8 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile8, readFile: readFile16, mkdir: mkdir14 } = __require("node:fs/promises");
-    var { dirname: dirname14, resolve: resolve5 } = __require("node:path");
+    var { writeFile: writeFile10, readFile: readFile20, mkdir: mkdir18 } = __require("node:fs/promises");
+    var { dirname: dirname17, resolve: resolve7 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors2();
     var { setHeader } = require_util();
@@ -22066,7 +22066,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         try {
-          const data = await readFile16(resolve5(path), "utf8");
+          const data = await readFile20(resolve7(path), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -22095,13 +22095,13 @@ var require_snapshot_recorder = __commonJS({
         if (!path) {
           throw new InvalidArgumentError("Snapshot path is required");
         }
-        const resolvedPath = resolve5(path);
-        await mkdir14(dirname14(resolvedPath), { recursive: true });
+        const resolvedPath = resolve7(path);
+        await mkdir18(dirname17(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
           snapshot
         }));
-        await writeFile8(resolvedPath, JSON.stringify(data, null, 2), { flush: true });
+        await writeFile10(resolvedPath, JSON.stringify(data, null, 2), { flush: true });
       }
       /**
        * Clears all recorded snapshots
@@ -23127,7 +23127,7 @@ var require_dump = __commonJS({
 var require_dns = __commonJS({
   "node_modules/undici/lib/interceptor/dns.js"(exports, module) {
     "use strict";
-    var { isIP } = __require("node:net");
+    var { isIP: isIP2 } = __require("node:net");
     var { lookup: lookup3 } = __require("node:dns");
     var DecoratorHandler = require_decorator_handler();
     var { InvalidArgumentError, InformationalError } = require_errors2();
@@ -23558,7 +23558,7 @@ var require_dns = __commonJS({
             return dispatch(origDispatchOpts, handler);
           }
           const origin = origDispatchOpts.origin.constructor === URL ? origDispatchOpts.origin : new URL(origDispatchOpts.origin);
-          if (isIP(origin.hostname) !== 0) {
+          if (isIP2(origin.hostname) !== 0) {
             return dispatch(origDispatchOpts, handler);
           }
           instance.runLookup(origin, origDispatchOpts, (err, newOrigin) => {
@@ -25825,7 +25825,7 @@ var require_cache2 = __commonJS({
   "node_modules/undici/lib/interceptor/cache.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable: Readable3 } = __require("node:stream");
+    var { Readable: Readable4 } = __require("node:stream");
     var util = require_util();
     var CacheHandler = require_cache_handler();
     var MemoryCacheStore = require_memory_cache_store();
@@ -26069,7 +26069,7 @@ var require_cache2 = __commonJS({
     }
     __name(handleUncachedResponse, "handleUncachedResponse");
     function sendCachedValue(handler, opts, result, age, context, isStale2) {
-      const stream = util.isStream(result.body) ? result.body : Readable3.from(result.body ?? []);
+      const stream = util.isStream(result.body) ? result.body : Readable4.from(result.body ?? []);
       assert(!stream.destroyed, "stream should not be destroyed");
       assert(!stream.readableDidRead, "stream should not be readableDidRead");
       let aborted = false;
@@ -26378,7 +26378,7 @@ var require_cache2 = __commonJS({
 var require_decompress = __commonJS({
   "node_modules/undici/lib/interceptor/decompress.js"(exports, module) {
     "use strict";
-    var { createInflate, createGunzip: createGunzip2, createBrotliDecompress, createZstdDecompress: createZstdDecompress2, constants: constants4 } = __require("node:zlib");
+    var { createInflate, createGunzip: createGunzip2, createBrotliDecompress, createZstdDecompress: createZstdDecompress2, constants: constants5 } = __require("node:zlib");
     var { pipeline: pipeline4, Transform: TransformStream2 } = __require("node:stream");
     var { InvalidArgumentError, ResponseExceededMaxSizeError } = require_errors2();
     var DecoratorHandler = require_decorator_handler();
@@ -26447,7 +26447,7 @@ var require_decompress = __commonJS({
       br: createBrotliDecompress,
       deflate: createInflate,
       // https://www.rfc-editor.org/rfc/rfc9659.html#section-3
-      zstd: createZstdDecompress2.bind(null, { params: { [constants4.ZSTD_d_windowLogMax]: 23 } })
+      zstd: createZstdDecompress2.bind(null, { params: { [constants5.ZSTD_d_windowLogMax]: 23 } })
     };
     var defaultSkipStatusCodes = (
       /** @type {const} */
@@ -27951,12 +27951,12 @@ var require_headers2 = __commonJS({
       append(name, value, isLowerCase) {
         this.sortedMap = null;
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
-        const exists = this.headersMap.get(lowercaseName);
-        if (exists) {
+        const exists2 = this.headersMap.get(lowercaseName);
+        if (exists2) {
           const delimiter2 = lowercaseName === "cookie" ? "; " : ", ";
           this.headersMap.set(lowercaseName, {
-            name: exists.name,
-            value: `${exists.value}${delimiter2}${value}`
+            name: exists2.name,
+            value: `${exists2.value}${delimiter2}${value}`
           });
         } else {
           this.headersMap.set(lowercaseName, { name, value });
@@ -29643,7 +29643,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = __require("node:events");
-    var { Readable: Readable3, pipeline: pipeline4, finished: finished3, isErrored, isReadable } = __require("node:stream");
+    var { Readable: Readable4, pipeline: pipeline4, finished: finished3, isErrored, isReadable } = __require("node:stream");
     var { addAbortListener, bufferToLowerCasedHeaderName } = require_util();
     var { SocketError, InformationalError } = require_errors2();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
@@ -29718,7 +29718,7 @@ var require_fetch = __commonJS({
       finalizeAndReportTiming(response, "fetch");
     }
     __name(handleFetchDone, "handleFetchDone");
-    function fetch(input, init = void 0) {
+    function fetch2(input, init = void 0) {
       webidl.argumentLengthCheck(arguments, 1, "globalThis.fetch");
       let p = Promise.withResolvers();
       let requestObject;
@@ -29784,7 +29784,7 @@ var require_fetch = __commonJS({
       });
       return p.promise;
     }
-    __name(fetch, "fetch");
+    __name(fetch2, "fetch");
     function finalizeAndReportTiming(response, initiatorType = "other") {
       if (response.type === "error" && response.aborted) {
         return;
@@ -30598,7 +30598,7 @@ var require_fetch = __commonJS({
         const hasTrailingQuestionMark = url.search.length === 0 && url.href[url.href.length - url.hash.length - 1] === "?";
         return dispatchWithProtocolPreference(body);
         function dispatchWithProtocolPreference(body2, allowH2) {
-          return new Promise((resolve5, reject) => agent.dispatch(
+          return new Promise((resolve7, reject) => agent.dispatch(
             {
               path: hasTrailingQuestionMark ? `${path}?` : path,
               origin: url.origin,
@@ -30684,9 +30684,9 @@ var require_fetch = __commonJS({
                   }
                 }
                 this.nullBodyStatus = nullBodyStatus.includes(status);
-                this.body = new Readable3({ read: /* @__PURE__ */ __name(() => controller.resume(), "read") });
+                this.body = new Readable4({ read: /* @__PURE__ */ __name(() => controller.resume(), "read") });
                 const onError = /* @__PURE__ */ __name((err) => this.onResponseError(controller, err), "onError");
-                resolve5({
+                resolve7({
                   status,
                   statusText,
                   headersList,
@@ -30727,7 +30727,7 @@ var require_fetch = __commonJS({
                   return;
                 }
                 if (request.mode === "websocket" && allowH2 !== false && error?.code === "UND_ERR_INFO" && error?.message === "HTTP/2: Extended CONNECT protocol not supported by server") {
-                  resolve5(dispatchWithProtocolPreference(body2, false));
+                  resolve7(dispatchWithProtocolPreference(body2, false));
                   return;
                 }
                 this.body?.destroy(error);
@@ -30746,7 +30746,7 @@ var require_fetch = __commonJS({
                 const rawHeaders = controller?.rawHeaders ?? [];
                 const headersList = new HeadersList();
                 appendHeadersListFromResponseHeaders(headersList, headers, rawHeaders);
-                resolve5({
+                resolve7({
                   status,
                   statusText: STATUS_CODES[status],
                   headersList,
@@ -30763,7 +30763,7 @@ var require_fetch = __commonJS({
     }
     __name(httpNetworkFetch, "httpNetworkFetch");
     module.exports = {
-      fetch,
+      fetch: fetch2,
       Fetch,
       fetching,
       finalizeAndReportTiming
@@ -34343,7 +34343,7 @@ var require_eventsource_stream = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports, module) {
     "use strict";
     var buffer = __require("node:buffer");
-    var { Transform: Transform4 } = __require("node:stream");
+    var { Transform: Transform5 } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util6();
     var BOM = [239, 187, 191];
     var LF = 10;
@@ -34397,7 +34397,7 @@ var require_eventsource_stream = __commonJS({
       return error;
     }
     __name(createMaxEventSizeExceededError, "createMaxEventSizeExceededError");
-    var EventSourceStream = class extends Transform4 {
+    var EventSourceStream = class extends Transform5 {
       static {
         __name(this, "EventSourceStream");
       }
@@ -35221,7 +35221,7 @@ var require_undici = __commonJS({
 ${captureLines}` : capture.stack;
     }
     __name(appendFetchStackTrace, "appendFetchStackTrace");
-    module.exports.fetch = /* @__PURE__ */ __name(function fetch(init, options = void 0) {
+    module.exports.fetch = /* @__PURE__ */ __name(function fetch2(init, options = void 0) {
       return fetchImpl(init, options).catch((err) => {
         if (currentFilename) {
           appendFetchStackTrace(err, currentFilename);
@@ -35294,8 +35294,8 @@ ${captureLines}` : capture.stack;
 import { parseArgs } from "node:util";
 
 // src/pipeline.ts
-import { mkdir as mkdir13, readFile as readFile15, writeFile as writeFile7 } from "node:fs/promises";
-import { join as join25, relative as relative3, resolve as resolve4, sep as sep3 } from "node:path";
+import { mkdir as mkdir17, readFile as readFile19, writeFile as writeFile9 } from "node:fs/promises";
+import { join as join35, relative as relative6, resolve as resolve6, sep as sep5 } from "node:path";
 
 // src/oci/blobstore.ts
 import { createReadStream, createWriteStream } from "node:fs";
@@ -35343,19 +35343,39 @@ async function forEachFileChunk(path, consume, opts = {}) {
 __name(forEachFileChunk, "forEachFileChunk");
 
 // src/oci/digest.ts
-var DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+var DIGEST_RE = /^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
+var DIGEST_RULE = "expected sha256:<64 lowercase hex> or sha512:<128 lowercase hex>";
 function isDigest(value) {
-  return DIGEST_RE.test(value);
+  return typeof value === "string" && DIGEST_RE.test(value);
 }
 __name(isDigest, "isDigest");
+function quoteUntrusted(value, max = 100) {
+  if (typeof value !== "string") return value === void 0 ? "missing" : `a ${value === null ? "null" : typeof value}, not a string`;
+  const cut = value.length > max ? `${value.slice(0, max)}\u2026` : value;
+  return JSON.stringify(cut);
+}
+__name(quoteUntrusted, "quoteUntrusted");
+function parseDigest(value, what = "digest") {
+  if (!isDigest(value)) throw new Error(`invalid ${what} ${quoteUntrusted(value)}: ${DIGEST_RULE}`);
+  return value;
+}
+__name(parseDigest, "parseDigest");
+function digestAlgorithm(digest) {
+  return digest.startsWith("sha512:") ? "sha512" : "sha256";
+}
+__name(digestAlgorithm, "digestAlgorithm");
 function digestHex(digest) {
-  return digest.slice("sha256:".length);
+  return parseDigest(digest).slice(digest.indexOf(":") + 1);
 }
 __name(digestHex, "digestHex");
 function sha256(data) {
   return `sha256:${createHash("sha256").update(data).digest("hex")}`;
 }
 __name(sha256, "sha256");
+function digestBytes(data, algorithm = "sha256") {
+  return `${algorithm}:${createHash(algorithm).update(data).digest("hex")}`;
+}
+__name(digestBytes, "digestBytes");
 async function fileDigest(path) {
   const hash = createHash("sha256");
   await forEachFileChunk(path, (chunk) => void hash.update(chunk));
@@ -35366,14 +35386,19 @@ var DigestCounter = class {
   static {
     __name(this, "DigestCounter");
   }
-  #hash = createHash("sha256");
+  #algorithm;
+  #hash;
   size = 0;
+  constructor(algorithm = "sha256") {
+    this.#algorithm = algorithm;
+    this.#hash = createHash(algorithm);
+  }
   update(chunk) {
     this.#hash.update(chunk);
     this.size += chunk.length;
   }
   digest() {
-    return `sha256:${this.#hash.digest("hex")}`;
+    return `${this.#algorithm}:${this.#hash.digest("hex")}`;
   }
 };
 
@@ -35403,6 +35428,12 @@ async function forEachLimit(items, limit, fn) {
 __name(forEachLimit, "forEachLimit");
 
 // src/oci/blobstore.ts
+var SizeLimitError = class extends Error {
+  static {
+    __name(this, "SizeLimitError");
+  }
+  name = "SizeLimitError";
+};
 var BlobStore = class {
   static {
     __name(this, "BlobStore");
@@ -35453,12 +35484,18 @@ var BlobStore = class {
   async ensureAll(digests, concurrency = 4) {
     await forEachLimit([...new Set(digests)], concurrency, (d) => this.ensure(d));
   }
+  /**
+   * `blobs/<algorithm>/<hex>` under the root. The second line of defence: a digest that is not
+   * exactly sha256/sha512 + lowercase hex is refused here, before it can form a path.
+   */
   path(digest) {
-    return join(this.root, "blobs", "sha256", digestHex(digest));
+    if (!isDigest(digest)) throw new Error(`blob store: refusing invalid digest ${quoteUntrusted(digest)} (${DIGEST_RULE})`);
+    return join(this.root, "blobs", digestAlgorithm(digest), digestHex(digest));
   }
   async has(digest) {
+    const path = this.path(digest);
     try {
-      const s = await stat(this.path(digest));
+      const s = await stat(path);
       return s.isFile() ? { digest, size: s.size } : void 0;
     } catch {
       return void 0;
@@ -35475,7 +35512,7 @@ var BlobStore = class {
   }
   async #commit(tmp, digest) {
     const dest = this.path(digest);
-    await mkdir(join(this.root, "blobs", "sha256"), { recursive: true });
+    await mkdir(join(this.root, "blobs", digestAlgorithm(digest)), { recursive: true });
     await rename(tmp, dest);
   }
   async writeBytes(data) {
@@ -35489,24 +35526,32 @@ var BlobStore = class {
     return { digest, size: bytes2.length };
   }
   /**
-   * Streams `source` into the store. When `expected` is given the bytes must match it
-   * (digest and size) or nothing is stored.
+   * Streams `source` into the store. When `expected` is given the bytes must match it (its
+   * digest, hashed with the digest's algorithm, and its size when given) or nothing is stored;
+   * a source that runs past the expected size (or `maxSize`) is cut off there, so a hostile
+   * server cannot fill the disk. The temporary file is removed on any failure.
    */
-  async writeStream(source, expected) {
+  async writeStream(source, expected, opts = {}) {
+    if (expected) this.path(expected.digest);
     const tmp = await this.#tmp();
-    const counter = new DigestCounter();
+    const counter = new DigestCounter(expected ? digestAlgorithm(expected.digest) : "sha256");
+    const limit = Math.min(expected?.size ?? Infinity, opts.maxSize ?? Infinity);
     const tap = new Transform({
       transform(chunk, _enc, cb) {
         counter.update(chunk);
+        if (counter.size > limit) {
+          cb(new SizeLimitError(expected?.size !== void 0 && expected.size <= (opts.maxSize ?? Infinity) ? `content mismatch: expected ${expected.digest} (${expected.size} bytes), got more than ${expected.size} bytes` : `content is larger than the ${limit} bytes allowed`));
+          return;
+        }
         cb(null, chunk);
       }
     });
     try {
       await pipeline(source, tap, createWriteStream(tmp));
       const digest = counter.digest();
-      if (expected && (expected.digest !== digest || expected.size !== counter.size)) {
+      if (expected && (expected.digest !== digest || expected.size !== void 0 && expected.size !== counter.size)) {
         throw new Error(
-          `content mismatch: expected ${expected.digest} (${expected.size} bytes), got ${digest} (${counter.size} bytes)`
+          `content mismatch: expected ${expected.digest} (${expected.size ?? "unknown"} bytes), got ${digest} (${counter.size} bytes)`
         );
       }
       await this.#commit(tmp, digest);
@@ -35522,17 +35567,114 @@ var BlobStore = class {
   }
   /** Hard-links (or copies, across devices) a stored blob to `dest`. */
   async linkTo(digest, dest) {
+    const src = this.path(digest);
     await rm(dest, { force: true });
     try {
-      await link(this.path(digest), dest);
+      await link(src, dest);
     } catch {
-      await copyFile(this.path(digest), dest);
+      await copyFile(src, dest);
     }
   }
 };
 
 // src/oci/blobjson.ts
 import { readFile } from "node:fs/promises";
+
+// src/oci/descriptor.ts
+function fail(where2, field, what) {
+  throw new Error(`${where2}: ${field} ${what}`);
+}
+__name(fail, "fail");
+var PLATFORM_WORD = /^[A-Za-z0-9._-]{1,128}$/;
+function checkPlatformFields(p, where2, field, required) {
+  for (const k of ["os", "architecture", "variant", "os.version"]) {
+    const v = p[k];
+    if (v === void 0 && (!required || k === "variant" || k === "os.version")) continue;
+    if (typeof v !== "string" || !PLATFORM_WORD.test(v)) fail(where2, `${field}${k}`, `${quoteUntrusted(v)} is not a platform word (letters, digits, ".", "_", "-")`);
+  }
+  const features = p["os.features"];
+  if (features !== void 0) {
+    if (!Array.isArray(features)) fail(where2, `${field}os.features`, "is not a list");
+    features.forEach((f, i) => {
+      if (typeof f !== "string" || !PLATFORM_WORD.test(f)) fail(where2, `${field}os.features[${i}]`, `${quoteUntrusted(f)} is not a platform word`);
+    });
+  }
+}
+__name(checkPlatformFields, "checkPlatformFields");
+function checkDescriptor(value, where2, field) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) fail(where2, field, "is not a descriptor object");
+  const d = value;
+  if (!isDigest(d.digest)) fail(where2, `${field}.digest`, `${quoteUntrusted(d.digest)} is not a valid digest (${DIGEST_RULE})`);
+  if (typeof d.size !== "number" || !Number.isSafeInteger(d.size) || d.size < 0) {
+    fail(where2, `${field}.size`, `${quoteUntrusted(String(d.size))} is not a non-negative integer`);
+  }
+  if (typeof d.mediaType !== "string" || /[\u0000-\u001f\u007f]/.test(d.mediaType)) fail(where2, `${field}.mediaType`, `is ${quoteUntrusted(d.mediaType)}`);
+  if (d.platform !== void 0) {
+    if (typeof d.platform !== "object" || d.platform === null || Array.isArray(d.platform)) fail(where2, `${field}.platform`, "is not an object");
+    checkPlatformFields(d.platform, where2, `${field}.platform.`, true);
+  }
+  return value;
+}
+__name(checkDescriptor, "checkDescriptor");
+function checkManifest(value, where2) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`${where2}: manifest is not a JSON object`);
+  const m = value;
+  if (m.config === void 0 || !Array.isArray(m.layers)) throw new Error(`${where2}: manifest lacks config or layers`);
+  checkDescriptor(m.config, where2, "config");
+  m.layers.forEach((l, i) => checkDescriptor(l, where2, `layers[${i}]`));
+  if (m.subject !== void 0) checkDescriptor(m.subject, where2, "subject");
+  return value;
+}
+__name(checkManifest, "checkManifest");
+function checkIndex(value, where2) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`${where2}: index is not a JSON object`);
+  const i = value;
+  if (!Array.isArray(i.manifests)) throw new Error(`${where2}: index has no manifests list`);
+  i.manifests.forEach((m, n) => checkDescriptor(m, where2, `manifests[${n}]`));
+  if (i.subject !== void 0) checkDescriptor(i.subject, where2, "subject");
+  return value;
+}
+__name(checkIndex, "checkIndex");
+function checkConfig(value, where2, layerCount) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`${where2}: image config is not a JSON object`);
+  const c = value;
+  if (typeof c.os !== "string" || typeof c.architecture !== "string") throw new Error(`${where2}: image config has no os/architecture`);
+  checkPlatformFields(c, where2, "", true);
+  const rootfs = c.rootfs;
+  const diffIds = rootfs?.diff_ids;
+  if (typeof rootfs !== "object" || rootfs === null || !Array.isArray(diffIds)) throw new Error(`${where2}: image config has no rootfs.diff_ids list`);
+  diffIds.forEach((d, i) => {
+    if (!isDigest(d)) fail(where2, `rootfs.diff_ids[${i}]`, `${quoteUntrusted(d)} is not a valid digest (${DIGEST_RULE})`);
+  });
+  if (layerCount !== void 0 && diffIds.length !== layerCount) {
+    throw new Error(`${where2}: the manifest has ${layerCount} layer(s) but its config lists ${diffIds.length} diff_id(s)`);
+  }
+  return value;
+}
+__name(checkConfig, "checkConfig");
+var MAX_JSON_DEPTH = 64;
+function parseUntrustedJson(text, where2) {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > MAX_JSON_DEPTH) throw new Error(`${where2}: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+    } else if (c === 93 || c === 125) depth--;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${where2} is not valid JSON: ${err.message}`);
+  }
+}
+__name(parseUntrustedJson, "parseUntrustedJson");
+
+// src/oci/blobjson.ts
 async function readBlobBytes(store, digest, what) {
   let bytes2;
   try {
@@ -35542,18 +35684,14 @@ async function readBlobBytes(store, digest, what) {
     if (e.code === "ENOENT") throw new Error(`${what} ${digest} is not in the blob store (${store.root})`);
     throw new Error(`reading ${what} ${digest}: ${e.message}`);
   }
-  const actual = sha256(bytes2);
+  const actual = digestBytes(bytes2, digestAlgorithm(digest));
   if (actual !== digest) throw new Error(`${what} ${digest} in the blob store is corrupt: its content hashes to ${actual}`);
   return bytes2;
 }
 __name(readBlobBytes, "readBlobBytes");
 async function readBlobJson(store, digest, what) {
   const bytes2 = await readBlobBytes(store, digest, what);
-  try {
-    return JSON.parse(bytes2.toString("utf8"));
-  } catch (err) {
-    throw new Error(`${what} ${digest} is not valid JSON: ${err.message}`);
-  }
+  return parseUntrustedJson(bytes2.toString("utf8"), `${what} ${digest}`);
 }
 __name(readBlobJson, "readBlobJson");
 
@@ -35561,11 +35699,12 @@ __name(readBlobJson, "readBlobJson");
 function ordered(src, keys, map = {}) {
   const s = src;
   const out = {};
+  const set = /* @__PURE__ */ __name((k, v) => Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true }), "set");
   for (const k of keys) {
-    if (s[k] !== void 0) out[k] = map[k] ? map[k](s[k]) : s[k];
+    if (Object.hasOwn(s, k) && s[k] !== void 0) set(k, map[k] ? map[k](s[k]) : s[k]);
   }
   for (const k of Object.keys(s)) {
-    if (!keys.includes(k) && s[k] !== void 0) out[k] = s[k];
+    if (!keys.includes(k) && s[k] !== void 0) set(k, s[k]);
   }
   return out;
 }
@@ -35824,6 +35963,7 @@ async function readIndex(store, digest) {
   if (!i || typeof i !== "object" || !Array.isArray(i.manifests)) {
     throw new Error(`image index ${digest} has no manifests list`);
   }
+  checkIndex(i, `image index ${digest}`);
   if (i.mediaType !== void 0 && !isIndexMediaType(i.mediaType)) {
     throw new Error(`image index ${digest} has media type ${i.mediaType}, not an index`);
   }
@@ -35849,14 +35989,14 @@ function inFamily(d, family) {
   return { ...d, mediaType: layerMediaType(family, layerCompression(d.mediaType)) };
 }
 __name(inFamily, "inFamily");
-function normalizePort(port) {
+function checkedPort(port) {
   const p = port.trim();
   if (!/^\d+(-\d+)?(\/(tcp|udp|sctp))?$/i.test(p)) {
     throw new Error(`invalid exposed port "${port}": expected PORT[/PROTO], e.g. 8080 or 53/udp`);
   }
-  return p.includes("/") ? p.toLowerCase() : `${p}/tcp`;
+  return p;
 }
-__name(normalizePort, "normalizePort");
+__name(checkedPort, "checkedPort");
 function expandEnv(value, env) {
   return value.replace(/\$\{?([a-zA-Z0-9_]+)\}?/g, (_m, name) => env.find(([k]) => k === name)?.[1] ?? "");
 }
@@ -35920,7 +36060,7 @@ async function buildImage(store, spec) {
   }
   const cc = { ...config.config ?? {} };
   if (spec.user !== void 0) cc.User = spec.user;
-  if (spec.exposedPorts?.length) cc.ExposedPorts = asSet(spec.exposedPorts.map(normalizePort), cc.ExposedPorts);
+  if (spec.exposedPorts?.length) cc.ExposedPorts = asSet(spec.exposedPorts.map(checkedPort), cc.ExposedPorts);
   if (spec.env && Object.keys(spec.env).length) cc.Env = mergeEnv(cc.Env, spec.env);
   if (spec.entrypoint !== void 0) cc.Entrypoint = [...spec.entrypoint];
   if (spec.cmd !== void 0) cc.Cmd = [...spec.cmd];
@@ -35930,8 +36070,7 @@ async function buildImage(store, spec) {
   config.config = cc;
   config.rootfs = { type: "layers", diff_ids: [...config.rootfs?.diff_ids ?? [], ...spec.layers.map((l) => l.diffId)] };
   if (spec.history ?? true) {
-    const created = config.created ?? EPOCH;
-    const added = spec.layers.map((l) => l.history ?? { created, created_by: DEFAULT_CREATED_BY });
+    const added = spec.layers.map((l) => l.history ?? { created: EPOCH, created_by: DEFAULT_CREATED_BY });
     const history = [...config.history ?? [], ...added];
     if (history.length) config.history = history;
   }
@@ -35983,6 +36122,7 @@ async function readManifest(store, digest) {
   if (!m || typeof m !== "object" || !m.config || !Array.isArray(m.layers)) {
     throw new Error(`manifest ${digest} is not an image manifest (no config/layers)`);
   }
+  checkManifest(m, `manifest ${digest}`);
   if (m.mediaType !== void 0 && !isManifestMediaType(m.mediaType)) {
     throw new Error(`manifest ${digest} has media type ${m.mediaType}, not an image manifest`);
   }
@@ -36051,9 +36191,11 @@ async function writeLayout(store, dir, roots) {
     store,
     roots.map((r) => r.descriptor)
   );
-  const blobDir = join2(dir, "blobs", "sha256");
-  await mkdir2(blobDir, { recursive: true });
-  for (const digest of blobs) await store.linkTo(digest, join2(blobDir, digestHex(digest)));
+  for (const digest of blobs) {
+    const blobDir = join2(dir, "blobs", digestAlgorithm(digest));
+    await mkdir2(blobDir, { recursive: true });
+    await store.linkTo(digest, join2(blobDir, digestHex(digest)));
+  }
   const index = {
     schemaVersion: 2,
     mediaType: OCI_INDEX,
@@ -36182,8 +36324,8 @@ __name(readTarMembers, "readTarMembers");
 async function* readTarStream(source, what, upstream = [source]) {
   const path = what;
   const ex = (0, import_tar_stream.extract)();
-  const fail3 = /* @__PURE__ */ __name((err) => ex.destroy(new Error(`tar: reading ${path}: ${err.message}`)), "fail");
-  for (const s of /* @__PURE__ */ new Set([source, ...upstream])) s.on("error", fail3);
+  const fail4 = /* @__PURE__ */ __name((err) => ex.destroy(new Error(`tar: reading ${path}: ${err.message}`)), "fail");
+  for (const s of /* @__PURE__ */ new Set([source, ...upstream])) s.on("error", fail4);
   source.pipe(ex);
   try {
     for await (const entry of ex) {
@@ -36358,7 +36500,7 @@ var OrderedJobs = class {
       if (!all && this.running < this.concurrency && this.queue.length < this.concurrency + SLACK) return;
       if (this.queue[0]?.done) yield await this.queue.shift().result;
       else if (this.queue.length === 0) return;
-      else await new Promise((resolve5) => this.wake = resolve5);
+      else await new Promise((resolve7) => this.wake = resolve7);
     }
   }
 };
@@ -36372,8 +36514,8 @@ function deflateChunk(chunk, level, dictionary, last) {
     finishFlush: last ? zlib2.constants.Z_FINISH : zlib2.constants.Z_SYNC_FLUSH
   };
   if (dictionary) opts.dictionary = dictionary;
-  return new Promise((resolve5, reject) => {
-    zlib2.deflateRaw(chunk, opts, (err, out) => err ? reject(err) : resolve5(out));
+  return new Promise((resolve7, reject) => {
+    zlib2.deflateRaw(chunk, opts, (err, out) => err ? reject(err) : resolve7(out));
   });
 }
 __name(deflateChunk, "deflateChunk");
@@ -36413,8 +36555,8 @@ function zstdChunk(chunk, level) {
       [zlib2.constants.ZSTD_c_contentSizeFlag]: 1
     }
   };
-  return new Promise((resolve5, reject) => {
-    zlib2.zstdCompress(chunk, opts, (err, out) => err ? reject(err) : resolve5(out));
+  return new Promise((resolve7, reject) => {
+    zlib2.zstdCompress(chunk, opts, (err, out) => err ? reject(err) : resolve7(out));
   });
 }
 __name(zstdChunk, "zstdChunk");
@@ -36482,7 +36624,7 @@ async function addLayer(store, tarPath, family, setting = AS_IS, observer) {
 __name(addLayer, "addLayer");
 async function compressLayer(store, tarPath, family, format, level, observer) {
   const uncompressed = new DigestCounter();
-  const closed = observer ? new Promise((resolve5) => observer.once("close", resolve5)) : void 0;
+  const closed = observer ? new Promise((resolve7) => observer.once("close", resolve7)) : void 0;
   async function* tap() {
     for await (const chunk of createReadStream3(tarPath, { highWaterMark: 1024 * 1024 })) {
       uncompressed.update(chunk);
@@ -36510,6 +36652,7 @@ var LAYER_CONTENT_CACHE = join3("cache", "layer-digests");
 async function readCached(store, file) {
   try {
     const cached = JSON.parse(await readFile2(file, "utf8"));
+    if (!isDigest(cached.descriptor?.digest) || !isDigest(cached.diffId)) return void 0;
     const blob = await store.has(cached.descriptor.digest);
     if (blob && blob.size === cached.descriptor.size) return cached;
   } catch {
@@ -36555,8 +36698,8 @@ async function addLayerCached(store, tarPath, family, setting = AS_IS, observer)
 __name(addLayerCached, "addLayerCached");
 
 // src/engine/engine.ts
-import { mkdir as mkdir11 } from "node:fs/promises";
-import { join as join18 } from "node:path";
+import { mkdir as mkdir15 } from "node:fs/promises";
+import { join as join25 } from "node:path";
 
 // src/workspace/label.ts
 var Label = class {
@@ -36906,12 +37049,76 @@ var aliasRule = {
 
 // src/rules/go_binary.ts
 import { existsSync } from "node:fs";
-import { dirname as dirname5, join as join5, relative, sep } from "node:path";
+import { dirname as dirname6, join as join10, relative, sep } from "node:path";
 
 // src/go/build.ts
 import { spawn } from "node:child_process";
 import { mkdir as mkdir4 } from "node:fs/promises";
 import { dirname as dirname2 } from "node:path";
+
+// src/go/diagnostics.ts
+import { isAbsolute, resolve } from "node:path";
+var POSITION = /^(\S[^:\n]*\.(?:go|s|c|h|cc|cpp|m|syso)):(\d+)(?::(\d+))?: (.*)$/;
+function parseGoDiagnostics(output, dir) {
+  const out = [];
+  let last;
+  for (const line of output.split("\n")) {
+    const m = POSITION.exec(line);
+    if (m) {
+      const [, file = "", lineNo = "0", column, message = ""] = m;
+      last = { file: isAbsolute(file) ? file : resolve(dir, file), line: Number(lineNo), message };
+      if (column !== void 0) last.column = Number(column);
+      out.push(last);
+    } else if (last && line.startsWith("	")) {
+      last.message += `
+${line.slice(1)}`;
+    } else {
+      last = void 0;
+    }
+  }
+  return out;
+}
+__name(parseGoDiagnostics, "parseGoDiagnostics");
+
+// src/debug.ts
+var sink;
+function setDebugSink(fn) {
+  sink = fn;
+}
+__name(setDebugSink, "setDebugSink");
+function debug(line) {
+  if (sink) sink(typeof line === "function" ? line() : line);
+}
+__name(debug, "debug");
+function formatCommand(program, args) {
+  return [program, ...args].map((a) => /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
+}
+__name(formatCommand, "formatCommand");
+function logRequests(dispatcher, what) {
+  if (!sink) return dispatcher;
+  return new Proxy(dispatcher, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (prop !== "request" || typeof value !== "function") return typeof value === "function" ? value.bind(target) : value;
+      return async (opts) => {
+        const started = performance.now();
+        const path = String(opts.path).replace(/[?#].*$/, "");
+        const ms = /* @__PURE__ */ __name(() => Math.round(performance.now() - started), "ms");
+        try {
+          const res = await value.call(target, opts);
+          debug(`${what}: ${opts.method} ${path} ${res.statusCode} ${ms()}ms`);
+          return res;
+        } catch (err) {
+          debug(`${what}: ${opts.method} ${path} failed after ${ms()}ms: ${err.message}`);
+          throw err;
+        }
+      };
+    }
+  });
+}
+__name(logRequests, "logRequests");
+
+// src/go/build.ts
 var COMPILATION_MODES = ["fastbuild", "opt", "dbg"];
 function quoteFlagWord(word) {
   if (!/[\s'"]/.test(word)) return word;
@@ -36935,6 +37142,8 @@ function goBuildArgs(req) {
   if (mode === "dbg") args.push(`-gcflags=all=${["-N", "-l", ...gcflags].join(" ")}`);
   else if (gcflags.length > 0) args.push(`-gcflags=${gcflags.join(" ")}`);
   if (req.tags.length > 0) args.push(`-tags=${req.tags.join(",")}`);
+  if (req.overlay !== void 0) args.push(`-overlay=${req.overlay}`);
+  if (req.modfile !== void 0) args.push(`-modfile=${req.modfile}`);
   args.push("-o", req.out, req.packagePath);
   return args;
 }
@@ -36959,16 +37168,17 @@ async function goBuild(tc, req, env = process.env) {
   await mkdir4(dirname2(req.out), { recursive: true });
   const args = goBuildArgs(req);
   const output = [];
-  const code = await new Promise((resolve5, reject) => {
+  debug(() => `${req.label}: (cd ${req.moduleRoot} && GOOS=${req.goos} GOARCH=${req.goarch} ${formatCommand(tc.go, args)})`);
+  const code = await new Promise((resolve7, reject) => {
     const child = spawn(tc.go, args, { cwd: req.moduleRoot, env: goBuildEnv(req, env), stdio: ["ignore", "pipe", "pipe"] });
     child.stdout.on("data", (c) => output.push(c));
     child.stderr.on("data", (c) => output.push(c));
     child.on("error", (err) => reject(goToolchainError(tc.go, err)));
-    child.on("close", (c) => resolve5(c ?? 1));
+    child.on("close", (c) => resolve7(c ?? 1));
   });
   if (code !== 0) {
     const text = Buffer.concat(output).toString("utf8").trim();
-    throw new GoBuildError(`${req.label}: go build failed (GOOS=${req.goos} GOARCH=${req.goarch})`, text);
+    throw new GoBuildError(`${req.label}: go build failed (GOOS=${req.goos} GOARCH=${req.goarch})`, text, req.moduleRoot);
   }
 }
 __name(goBuild, "goBuild");
@@ -36977,10 +37187,13 @@ var GoBuildError = class extends Error {
     __name(this, "GoBuildError");
   }
   output;
-  constructor(message, output) {
+  /** Go's `file:line:col: message` lines, for annotations on the Go source. */
+  diagnostics;
+  constructor(message, output, dir) {
     super(output === "" ? message : `${message}:
 ${output}`);
     this.output = output;
+    this.diagnostics = dir === void 0 ? [] : parseGoDiagnostics(output, dir);
   }
 };
 
@@ -36988,7 +37201,7 @@ ${output}`);
 import { createHash as createHash3 } from "node:crypto";
 import { lstatSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { readFile as readFile3 } from "node:fs/promises";
-import { delimiter, dirname as dirname3, isAbsolute, join as join4, resolve } from "node:path";
+import { delimiter, dirname as dirname3, isAbsolute as isAbsolute2, join as join4, resolve as resolve2 } from "node:path";
 var MAX_TREE_ENTRIES = 2e4;
 var RACY_WINDOW_NS = 2000000000n;
 function identity(st) {
@@ -36996,7 +37209,7 @@ function identity(st) {
 }
 __name(identity, "identity");
 function resolveBinary(go, env, cwd) {
-  if (go.includes("/")) return resolve(cwd, go);
+  if (go.includes("/")) return resolve2(cwd, go);
   for (const dir of (env.PATH ?? "").split(delimiter)) {
     if (dir === "") continue;
     const p = join4(dir, go);
@@ -37058,7 +37271,7 @@ function localReplacements(moduleRoot) {
   const dirs = [];
   for (const m of text.matchAll(/=>\s*("([^"]+)"|(\S+))/g)) {
     const target = m[2] ?? m[3] ?? "";
-    if (target.startsWith("./") || target.startsWith("../") || isAbsolute(target) || target === "." || target === "..") dirs.push(resolve(moduleRoot, target));
+    if (target.startsWith("./") || target.startsWith("../") || isAbsolute2(target) || target === "." || target === "..") dirs.push(resolve2(moduleRoot, target));
   }
   return dirs;
 }
@@ -37113,26 +37326,32 @@ function hasGoMod(dir) {
 }
 __name(hasGoMod, "hasGoMod");
 function goActionKey(inputs, now = BigInt(Date.now()) * 1000000n) {
-  if (inputs.cgo) return void 0;
-  if (workspaceFileApplies(inputs.moduleRoot, inputs.env)) return void 0;
+  const leftToGo = /* @__PURE__ */ __name((why) => {
+    debug(`go action cache: no key for ${inputs.moduleRoot} (${why}): go build decides`);
+    return void 0;
+  }, "leftToGo");
+  if (inputs.cgo) return leftToGo("cgo");
+  if (workspaceFileApplies(inputs.moduleRoot, inputs.env)) return leftToGo("a go.work applies");
   const envFile = goEnvFile(inputs.env);
-  if (namesOtherFiles(inputs.env.GOFLAGS) || namesOtherFiles(goFlagsIn(envFile))) return void 0;
+  if (namesOtherFiles(inputs.env.GOFLAGS) || namesOtherFiles(goFlagsIn(envFile))) return leftToGo("GOFLAGS names other files");
   const binary = resolveBinary(inputs.go, inputs.env, inputs.moduleRoot);
-  if (binary === void 0) return void 0;
+  if (binary === void 0) return leftToGo("go binary not found");
   const replaced = localReplacements(inputs.moduleRoot);
-  if (replaced === void 0) return void 0;
-  const exclude = new Set(inputs.exclude.map((d) => resolve(d)));
+  if (replaced === void 0) return leftToGo("go.mod unreadable");
+  const exclude = new Set(inputs.exclude.map((d) => resolve2(d)));
   const walk = { lines: [], newestNs: 0n, entries: 0 };
-  for (const root of [resolve(inputs.moduleRoot), ...replaced]) {
+  for (const root of [resolve2(inputs.moduleRoot), ...replaced]) {
     walk.lines.push(`root\0${root}`);
-    if (!walkTree(root, exclude, walk)) return void 0;
+    if (!walkTree(root, exclude, walk)) return leftToGo(`a symlinked or unreadable directory, or more than ${MAX_TREE_ENTRIES} entries, under ${root}`);
   }
   const env = Object.entries(inputs.env).filter(([k]) => /^(GO|CGO_)/.test(k) || ["CC", "CXX", "AR", "FC", "PKG_CONFIG", "GCCGO", "HOME", "XDG_CONFIG_HOME"].includes(k)).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
   const h = createHash3("sha256");
-  h.update(JSON.stringify({ v: 1, go: binary, goIdentity: statOrAbsent(binary), args: inputs.args, env, envFile: envFile ?? null, envFileIdentity: statOrAbsent(envFile), cwd: resolve(inputs.moduleRoot) }));
+  h.update(JSON.stringify({ v: 1, go: binary, goIdentity: statOrAbsent(binary), args: inputs.args, env, envFile: envFile ?? null, envFileIdentity: statOrAbsent(envFile), cwd: resolve2(inputs.moduleRoot) }));
   for (const line of walk.lines) h.update(`${line}
 `);
-  return { key: h.digest("hex"), settled: walk.newestNs < now - RACY_WINDOW_NS };
+  const key = { key: h.digest("hex"), settled: walk.newestNs < now - RACY_WINDOW_NS };
+  debug(`go action cache key ${key.key.slice(0, 16)} (${walk.entries} files, ${key.settled ? "settled" : "edited within 2 s: not remembered"})`);
+  return key;
 }
 __name(goActionKey, "goActionKey");
 function outputIdentity(out) {
@@ -37150,26 +37369,30 @@ async function isUpToDate(cacheDir, key, out) {
   } catch {
     return false;
   }
-  if (rec.out !== resolve(out)) return false;
+  if (rec.out !== resolve2(out)) return false;
   const now = outputIdentity(out);
-  return now !== void 0 && now === rec.identity;
+  const upToDate = now !== void 0 && now === rec.identity;
+  debug(`go action cache ${key.slice(0, 16)}: ${upToDate ? `hit, go build skipped for ${out}` : `${out} changed since, go build runs`}`);
+  return upToDate;
 }
 __name(isUpToDate, "isUpToDate");
 async function rememberBuild(cacheDir, key, out) {
   const id = outputIdentity(out);
   if (id === void 0) return;
-  const rec = { out: resolve(out), identity: id };
+  const rec = { out: resolve2(out), identity: id };
   await writeFileAtomic(join4(cacheDir, `${key}.json`), JSON.stringify(rec));
 }
 __name(rememberBuild, "rememberBuild");
 var GO_ACTION_CACHE = join4("cache", "go-builds");
 
 // src/rules/go_library.ts
-import { dirname as dirname4 } from "node:path";
+import { readdir } from "node:fs/promises";
+import { basename, dirname as dirname4, join as join5 } from "node:path";
 var GO_COMMON_ATTRS = {
   srcs: { type: "label_list" },
-  // Go dependencies are resolved by the go command from go.mod, not through the graph.
-  deps: { type: "string_list" },
+  // The go command resolves imports from go.mod itself; deps are followed only for libraries of
+  // this workspace oci-build builds, whose generated sources the build must see.
+  deps: { type: "label_list", lenient: true },
   embed: { type: "label_list" },
   data: { type: "ignored" },
   importpath: { type: "string" },
@@ -37185,6 +37408,7 @@ var GO_COMMON_ATTRS = {
   x_defs: { type: "string_dict" },
   pgoprofile: { type: "ignored" }
 };
+var GO_BUILD_FILE = /\.(go|s|S|h|c|cc|cpp|cxx|hh|hpp|hxx|syso)$/;
 function goPackageDir(label, srcs) {
   const goFiles = srcs.filter((f) => f.path.endsWith(".go") || f.path.endsWith(".s") || f.path.endsWith(".c"));
   if (goFiles.length === 0) return void 0;
@@ -37195,19 +37419,968 @@ function goPackageDir(label, srcs) {
   return [...dirs][0];
 }
 __name(goPackageDir, "goPackageDir");
+function goSources(ctx) {
+  const label = ctx.target.label.toString();
+  const srcs = ctx.files("srcs");
+  const dir = goPackageDir(label, srcs.filter((f) => !f.generated));
+  const generated = srcs.filter((f) => f.generated && GO_BUILD_FILE.test(f.shortPath));
+  if (generated.length === 0) return { dir, overlay: {} };
+  const pkgDir = dir ?? join5(ctx.workspaceRoot, ctx.target.label.pkg);
+  const overlay = {};
+  const from = /* @__PURE__ */ new Map();
+  for (const f of generated) {
+    const virtual = join5(pkgDir, basename(f.path));
+    const other = from.get(virtual);
+    if (other !== void 0) throw new Error(`${label}: generated files ${other} and ${f.shortPath} have the same name; the go command compiles one directory`);
+    from.set(virtual, f.shortPath);
+    overlay[virtual] = f.path;
+  }
+  return { dir: pkgDir, overlay };
+}
+__name(goSources, "goSources");
+function depOverlays(ctx, attrs) {
+  const out = {};
+  for (const attr of attrs) {
+    for (const p of ctx.deps(attr)) Object.assign(out, p.goLibrary?.overlay);
+  }
+  return out;
+}
+__name(depOverlays, "depOverlays");
 var goLibraryRule = {
   kind: "go_library",
   attrs: { ...COMMON_ATTRS, ...GO_COMMON_ATTRS },
   async build(ctx) {
-    const srcs = ctx.files("srcs");
-    let dir = goPackageDir(ctx.target.label.toString(), srcs);
+    const own = goSources(ctx);
+    let dir = own.dir;
     if (dir === void 0) {
       for (const p of ctx.deps("embed")) if (p.goLibrary) dir = p.goLibrary.dir;
     }
     if (dir === void 0) throw new Error("go_library has no .go sources in srcs or embed");
+    const overlay = { ...depOverlays(ctx, ["deps", "embed"]), ...own.overlay };
+    const provider = { files: [], goLibrary: { dir, importpath: ctx.attrs.string("importpath") } };
+    if (Object.keys(overlay).length > 0 && provider.goLibrary) provider.goLibrary.overlay = overlay;
+    return provider;
+  }
+};
+var goProtoLibraryRule = {
+  kind: "go_proto_library",
+  dependencyOnly: true,
+  attrs: {
+    ...COMMON_ATTRS,
+    deps: { type: "label_list", lenient: true },
+    embed: { type: "label_list" },
+    importpath: { type: "string" },
+    ...Object.fromEntries(["proto", "protos", "importmap", "importpath_aliases", "compiler", "compilers", "gc_goopts", "options", "data"].map((n) => [n, { type: "ignored" }]))
+  },
+  async build(ctx) {
+    const pkg = ctx.target.label.pkg;
+    const dir = join5(ctx.workspaceRoot, pkg);
+    let names = [];
+    try {
+      names = await readdir(dir);
+    } catch {
+    }
+    if (!names.some((n) => n.endsWith(".pb.go"))) {
+      throw new Error(
+        `go_proto_library needs protoc, which oci-build does not run, and ${pkg || "the workspace root"} holds no checked-in .pb.go files: generate them (protoc --go_out, or buf generate) and commit them next to this BUILD file`
+      );
+    }
     return { files: [], goLibrary: { dir, importpath: ctx.attrs.string("importpath") } };
   }
 };
+
+// src/go/overlay.ts
+import { createHash as createHash4 } from "node:crypto";
+import { readFile as readFile4 } from "node:fs/promises";
+import { join as join6 } from "node:path";
+var OVERLAY_DIR = join6("cache", "go-overlays");
+async function writeOverlay(outRoot, replace) {
+  const entries = Object.entries(replace).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+  const h = createHash4("sha256");
+  for (const [virtual, real] of entries) {
+    h.update(`${virtual}\0${real}\0`);
+    h.update(createHash4("sha256").update(await readFile4(real)).digest("hex"));
+    h.update("\n");
+  }
+  const text = `${JSON.stringify({ Replace: Object.fromEntries(entries) }, null, 1)}
+`;
+  const path = join6(outRoot, OVERLAY_DIR, `${h.digest("hex")}.json`);
+  await writeFileAtomic(path, text);
+  return path;
+}
+__name(writeOverlay, "writeOverlay");
+
+// src/go/module_overrides.ts
+import { spawn as spawn2 } from "node:child_process";
+import { createHash as createHash6, randomBytes as randomBytes3 } from "node:crypto";
+import { chmod, copyFile as copyFile2, mkdir as mkdir6, mkdtemp, readFile as readFile7, readdir as readdir3, rename as rename4, rm as rm4, stat as stat3, writeFile as writeFile5 } from "node:fs/promises";
+import { join as join9 } from "node:path";
+
+// src/engine/errors.ts
+var BuildError = class extends Error {
+  static {
+    __name(this, "BuildError");
+  }
+  constructor(message, options) {
+    super(message, options);
+    this.name = "BuildError";
+  }
+};
+
+// src/workspace/target.ts
+function formatPos(pos) {
+  return `${pos.file}:${pos.line}:${pos.column}`;
+}
+__name(formatPos, "formatPos");
+
+// src/go/patch.ts
+import { lstat, mkdir as mkdir5, readFile as readFile5, rm as rm3, writeFile as writeFile4 } from "node:fs/promises";
+import { dirname as dirname5, join as join7 } from "node:path";
+var PatchError = class extends Error {
+  static {
+    __name(this, "PatchError");
+  }
+};
+function headerPath(rest) {
+  let p = rest.split("	")[0];
+  p = p.trimEnd();
+  if (p.startsWith('"') && p.endsWith('"') && p.length >= 2) p = JSON.parse(p);
+  return p === "/dev/null" ? void 0 : p;
+}
+__name(headerPath, "headerPath");
+function splitLines(text) {
+  const out = [];
+  let i = 0;
+  while (i < text.length) {
+    const nl = text.indexOf("\n", i);
+    if (nl < 0) {
+      out.push(text.slice(i));
+      break;
+    }
+    out.push(text.slice(i, nl + 1));
+    i = nl + 1;
+  }
+  return out;
+}
+__name(splitLines, "splitLines");
+function parsePatch(text) {
+  const lines2 = splitLines(text);
+  const files = [];
+  let i = 0;
+  const strip = /* @__PURE__ */ __name((l) => l.replace(/\r?\n$/, ""), "strip");
+  while (i < lines2.length) {
+    const line = strip(lines2[i]);
+    if (line.startsWith("--- ") && i + 1 < lines2.length && strip(lines2[i + 1]).startsWith("+++ ")) {
+      const fp = { oldPath: headerPath(line.slice(4)), newPath: headerPath(strip(lines2[i + 1]).slice(4)), hunks: [] };
+      i += 2;
+      for (; ; ) {
+        const h = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(strip(lines2[i] ?? ""));
+        if (!h) break;
+        const at = i + 1;
+        let oldCount = h[2] === void 0 ? 1 : Number(h[2]);
+        let newCount = h[4] === void 0 ? 1 : Number(h[4]);
+        const hunk = { oldStart: Number(h[1]), oldLines: [], newLines: [], at };
+        i++;
+        while (oldCount > 0 || newCount > 0) {
+          const raw = lines2[i];
+          if (raw === void 0) throw new PatchError(`hunk at patch line ${at} ends early`);
+          const body = raw.slice(1);
+          const c = raw[0];
+          if (c === " " || raw === "\n" || raw === "\r\n") {
+            const ctx = c === " " ? body : raw;
+            hunk.oldLines.push(ctx);
+            hunk.newLines.push(ctx);
+            oldCount--;
+            newCount--;
+          } else if (c === "-") {
+            hunk.oldLines.push(body);
+            oldCount--;
+          } else if (c === "+") {
+            hunk.newLines.push(body);
+            newCount--;
+          } else if (c === "\\") {
+          } else {
+            throw new PatchError(`hunk at patch line ${at}: unexpected line ${i + 1}`);
+          }
+          i++;
+          if ((lines2[i] ?? "").startsWith("\\")) {
+            const prev = c === "-" ? hunk.oldLines : c === "+" ? hunk.newLines : void 0;
+            const cut = /* @__PURE__ */ __name((arr) => {
+              arr[arr.length - 1] = arr[arr.length - 1].replace(/\n$/, "");
+            }, "cut");
+            if (prev) cut(prev);
+            else {
+              cut(hunk.oldLines);
+              cut(hunk.newLines);
+            }
+            i++;
+          }
+          if (oldCount < 0 || newCount < 0) throw new PatchError(`hunk at patch line ${at}: more lines than its header counts`);
+        }
+        fp.hunks.push(hunk);
+      }
+      files.push(fp);
+      continue;
+    }
+    i++;
+  }
+  if (files.length === 0) throw new PatchError("no file changes found (expected a unified diff)");
+  return files;
+}
+__name(parsePatch, "parsePatch");
+function stripPath(path, strip) {
+  const parts2 = path.split("/").filter((p) => p !== "" && p !== ".");
+  if (path.startsWith("/")) throw new PatchError(`${path}: absolute paths are not allowed`);
+  if (parts2.length <= strip) throw new PatchError(`${path}: has no path left after removing ${strip} leading component(s) (patch_strip)`);
+  const rest = parts2.slice(strip);
+  if (rest.includes("..")) throw new PatchError(`${path}: ".." is not allowed in patched paths`);
+  return rest.join("/");
+}
+__name(stripPath, "stripPath");
+function matchesAt(file, pos, want) {
+  if (pos < 0 || pos + want.length > file.length) return false;
+  for (let k = 0; k < want.length; k++) if (file[pos + k] !== want[k]) return false;
+  return true;
+}
+__name(matchesAt, "matchesAt");
+function applyHunks(content, hunks, name) {
+  const file = splitLines(content);
+  let delta = 0;
+  let floor = 0;
+  hunks.forEach((h, n) => {
+    const base = h.oldLines.length === 0 ? h.oldStart : h.oldStart - 1;
+    const expected = base + delta;
+    let found = -1;
+    for (let off = 0; found < 0 && (expected - off >= floor || expected + off <= file.length); off++) {
+      if (expected + off >= floor && matchesAt(file, expected + off, h.oldLines)) found = expected + off;
+      else if (off > 0 && expected - off >= floor && matchesAt(file, expected - off, h.oldLines)) found = expected - off;
+    }
+    if (found < 0) throw new PatchError(`hunk #${n + 1} of ${name} (at its line ${h.oldStart}) does not match the file`);
+    file.splice(found, h.oldLines.length, ...h.newLines);
+    floor = found + h.newLines.length;
+    delta = found - base + h.newLines.length - h.oldLines.length;
+  });
+  return file.join("");
+}
+__name(applyHunks, "applyHunks");
+async function isSymlinkOnPath(root, rel) {
+  const parts2 = rel.split("/");
+  for (let k = 1; k <= parts2.length; k++) {
+    try {
+      if ((await lstat(join7(root, ...parts2.slice(0, k)))).isSymbolicLink()) return true;
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+__name(isSymlinkOnPath, "isSymlinkOnPath");
+async function applyPatch(root, patchText, strip) {
+  const writes = [];
+  for (const fp of parsePatch(patchText)) {
+    const rel = stripPath(fp.newPath ?? fp.oldPath, strip);
+    if (await isSymlinkOnPath(root, rel)) throw new PatchError(`${rel}: goes through a symbolic link`);
+    const abs = join7(root, rel);
+    let old = "";
+    const creates = fp.oldPath === void 0 || fp.hunks.length > 0 && fp.hunks.every((h) => h.oldStart === 0 && h.oldLines.length === 0);
+    if (fp.oldPath !== void 0) {
+      try {
+        old = await readFile5(abs, "latin1");
+      } catch {
+        if (!creates) throw new PatchError(`${rel}: no such file to patch`);
+      }
+    } else {
+      let exists2 = true;
+      try {
+        await lstat(abs);
+      } catch {
+        exists2 = false;
+      }
+      if (exists2) throw new PatchError(`${rel}: the patch creates it, but it already exists`);
+    }
+    const next = applyHunks(old, fp.hunks, rel);
+    writes.push(fp.newPath === void 0 ? { path: abs } : { path: abs, content: next });
+  }
+  for (const w of writes) {
+    if (w.content === void 0) await rm3(w.path, { force: true });
+    else {
+      await mkdir5(dirname5(w.path), { recursive: true });
+      await writeFile4(w.path, Buffer.from(w.content, "latin1"));
+    }
+  }
+}
+__name(applyPatch, "applyPatch");
+
+// src/go/module_zip.ts
+import { createHash as createHash5 } from "node:crypto";
+import { readFile as readFile6, readdir as readdir2 } from "node:fs/promises";
+import { join as join8 } from "node:path";
+import { crc32 as crc322 } from "node:zlib";
+function escapeModulePath(path) {
+  return path.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+}
+__name(escapeModulePath, "escapeModulePath");
+async function moduleFiles(dir) {
+  const out = [];
+  const walk = /* @__PURE__ */ __name(async (rel) => {
+    for (const e of await readdir2(join8(dir, rel), { withFileTypes: true })) {
+      const r = rel === "" ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) await walk(r);
+      else if (e.isFile()) out.push({ name: r, data: await readFile6(join8(dir, r)) });
+    }
+  }, "walk");
+  await walk("");
+  return out.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+}
+__name(moduleFiles, "moduleFiles");
+function hash1(files) {
+  const sorted2 = [...files].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+  const h = createHash5("sha256");
+  for (const f of sorted2) {
+    if (f.name.includes("\n")) throw new Error(`file name ${JSON.stringify(f.name)} contains a newline`);
+    h.update(`${createHash5("sha256").update(f.data).digest("hex")}  ${f.name}
+`);
+  }
+  return `h1:${h.digest("base64")}`;
+}
+__name(hash1, "hash1");
+function storedZip(files) {
+  if (files.length > 65535) throw new Error(`${files.length} files are more than a zip without zip64 holds`);
+  const parts2 = [];
+  const central = [];
+  let offset = 0;
+  for (const f of files) {
+    const name = Buffer.from(f.name, "utf8");
+    const crc = crc322(f.data);
+    if (f.data.length > 4294967294 || offset > 4294967294) throw new Error("module zip larger than 4 GiB");
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(67324752, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(2048, 6);
+    local.writeUInt16LE(0, 8);
+    local.writeUInt16LE(0, 10);
+    local.writeUInt16LE(33, 12);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(f.data.length, 18);
+    local.writeUInt32LE(f.data.length, 22);
+    local.writeUInt16LE(name.length, 26);
+    local.writeUInt16LE(0, 28);
+    const cd = Buffer.alloc(46);
+    cd.writeUInt32LE(33639248, 0);
+    cd.writeUInt16LE(20, 4);
+    cd.writeUInt16LE(20, 6);
+    cd.writeUInt16LE(2048, 8);
+    cd.writeUInt16LE(0, 10);
+    cd.writeUInt16LE(0, 12);
+    cd.writeUInt16LE(33, 14);
+    cd.writeUInt32LE(crc, 16);
+    cd.writeUInt32LE(f.data.length, 20);
+    cd.writeUInt32LE(f.data.length, 24);
+    cd.writeUInt16LE(name.length, 28);
+    cd.writeUInt32LE(offset, 42);
+    parts2.push(local, name, f.data);
+    central.push(cd, name);
+    offset += local.length + name.length + f.data.length;
+  }
+  const cdBytes = Buffer.concat(central);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(101010256, 0);
+  end.writeUInt16LE(files.length, 8);
+  end.writeUInt16LE(files.length, 10);
+  end.writeUInt32LE(cdBytes.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...parts2, cdBytes, end]);
+}
+__name(storedZip, "storedZip");
+async function writeProxyModule(proxyRoot, path, version, dir) {
+  const files = await moduleFiles(dir);
+  const goMod = files.find((f) => f.name === "go.mod");
+  if (!goMod) throw new Error(`${dir}: no go.mod`);
+  const zipped = files.map((f) => ({ name: `${path}@${version}/${f.name}`, data: f.data }));
+  const at = join8(proxyRoot, escapeModulePath(path), "@v");
+  await writeFileAtomic(join8(at, `${version}.mod`), goMod.data);
+  await writeFileAtomic(join8(at, `${version}.info`), `${JSON.stringify({ Version: version, Time: "1980-01-01T00:00:00Z" })}
+`);
+  await writeFileAtomic(join8(at, `${version}.zip`), storedZip(zipped));
+  return { sum: hash1(zipped), goModSum: hash1([{ name: "go.mod", data: goMod.data }]) };
+}
+__name(writeProxyModule, "writeProxyModule");
+
+// src/go/module_overrides.ts
+import { pathToFileURL } from "node:url";
+var GO_DEPS_DIR = join9("cache", "go-deps");
+var GO_MODFILES_DIR = join9("cache", "go-modfiles");
+var GO_PROXY_DIR = join9("cache", "go-proxy");
+var ARCHIVE_TIMEOUT_MS = 12e4;
+var ARCHIVE_MAX_BYTES = 512 * 1024 * 1024;
+function runGo(go, args, cwd, env) {
+  return new Promise((resolve7, reject) => {
+    const child = spawn2(go, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const out = [];
+    const err = [];
+    child.stdout.on("data", (c) => out.push(c));
+    child.stderr.on("data", (c) => err.push(c));
+    child.on("error", (e) => reject(new Error(`cannot run ${go}: ${e.message}`)));
+    child.on("close", (code) => resolve7({ code: code ?? 1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
+  });
+}
+__name(runGo, "runGo");
+function goEnv(env) {
+  return { ...env, GOTOOLCHAIN: "local", GOFLAGS: env.GOFLAGS ?? "" };
+}
+__name(goEnv, "goEnv");
+var sha2562 = /* @__PURE__ */ __name((data) => createHash6("sha256").update(data).digest("hex"), "sha256");
+function where(kind, tag) {
+  return `${formatPos(tag.pos)}: go_deps.${kind}(path = "${tag.path}")`;
+}
+__name(where, "where");
+function compareSemver(a, b) {
+  const parse2 = /* @__PURE__ */ __name((v) => {
+    const m = /^v(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(v);
+    if (!m) return void 0;
+    return { nums: [BigInt(m[1]), BigInt(m[2]), BigInt(m[3])], pre: m[4] };
+  }, "parse");
+  const x = parse2(a);
+  const y = parse2(b);
+  if (!x || !y) return a < b ? -1 : a > b ? 1 : 0;
+  for (let i = 0; i < 3; i++) if (x.nums[i] !== y.nums[i]) return x.nums[i] < y.nums[i] ? -1 : 1;
+  if (x.pre === y.pre) return 0;
+  if (x.pre === void 0) return 1;
+  if (y.pre === void 0) return -1;
+  const xs = x.pre.split(".");
+  const ys = y.pre.split(".");
+  for (let i = 0; i < Math.max(xs.length, ys.length); i++) {
+    const p = xs[i];
+    const q = ys[i];
+    if (p === void 0) return -1;
+    if (q === void 0) return 1;
+    if (p === q) continue;
+    const pn = /^\d+$/.test(p);
+    const qn = /^\d+$/.test(q);
+    if (pn && qn) return BigInt(p) < BigInt(q) ? -1 : 1;
+    if (pn !== qn) return pn ? -1 : 1;
+    return p < q ? -1 : 1;
+  }
+  return 0;
+}
+__name(compareSemver, "compareSemver");
+async function readPatches(workspaceRoot, patches, what) {
+  const out = [];
+  for (const patch of patches) {
+    let data;
+    try {
+      data = await readFile7(join9(workspaceRoot, patch.path));
+    } catch {
+      throw new BuildError(`${what}: patch ${patch.label}: no such file ${patch.path}`);
+    }
+    out.push({ patch, text: data.toString("latin1") });
+  }
+  return out;
+}
+__name(readPatches, "readPatches");
+async function copyTree(from, to) {
+  await mkdir6(to, { recursive: true });
+  for (const e of await readdir3(from, { withFileTypes: true })) {
+    const src = join9(from, e.name);
+    const dst = join9(to, e.name);
+    if (e.isDirectory()) await copyTree(src, dst);
+    else if (e.isFile()) {
+      await copyFile2(src, dst);
+      const mode = (await stat3(src)).mode & 73 ? 493 : 420;
+      await chmod(dst, mode);
+    }
+  }
+}
+__name(copyTree, "copyTree");
+async function exists(path) {
+  try {
+    await stat3(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+__name(exists, "exists");
+async function makeOnce(dir, fill) {
+  if (await exists(dir)) return;
+  const tmp = `${dir}.tmp-${process.pid}-${randomBytes3(4).toString("hex")}`;
+  await mkdir6(tmp, { recursive: true });
+  try {
+    await fill(tmp);
+    try {
+      await rename4(tmp, dir);
+    } catch (err) {
+      if (!await exists(dir)) throw err;
+    }
+  } finally {
+    await rm4(tmp, { recursive: true, force: true });
+  }
+}
+__name(makeOnce, "makeOnce");
+async function patchTree(dir, modulePath, patches, strip, what, version) {
+  for (const { patch, text } of patches) {
+    try {
+      await applyPatch(dir, text, strip);
+    } catch (err) {
+      if (err instanceof PatchError) throw new BuildError(`${what}: patch ${patch.label} does not apply to ${modulePath}${version}: ${err.message}`);
+      throw err;
+    }
+  }
+  if (!await exists(join9(dir, "go.mod"))) await writeFile5(join9(dir, "go.mod"), `module ${modulePath}
+`);
+}
+__name(patchTree, "patchTree");
+function patchKey(patches, strip) {
+  return JSON.stringify({ strip, patches: patches.map((p) => [p.patch.label, sha2562(Buffer.from(p.text, "latin1"))]) });
+}
+__name(patchKey, "patchKey");
+function dirName(path, version, key) {
+  return `${path.replaceAll("/", "_")}@${version}-${key.slice(0, 24)}`;
+}
+__name(dirName, "dirName");
+function overrideVersion(selected, key) {
+  const m = /^(v\d+\.\d+\.\d+)/.exec(selected);
+  const base = m ? m[1] : "v0.0.0";
+  return `${base}-ocibuild.${key.slice(0, 16)}${selected.endsWith("+incompatible") ? "+incompatible" : ""}`;
+}
+__name(overrideVersion, "overrideVersion");
+async function moduleOverrideDir(req, tmpModfile, o) {
+  const what = where("module_override", o);
+  const patches = await readPatches(req.workspaceRoot, o.patches, what);
+  const r = await runGo(req.go, ["mod", "download", `-modfile=${tmpModfile}`, "-json", o.path], req.moduleRoot, goEnv(req.env));
+  let info;
+  try {
+    info = JSON.parse(r.stdout);
+  } catch {
+    throw new BuildError(`${what}: go mod download failed: ${(r.stderr.trim() || r.stdout.trim()).split("\n")[0]}`);
+  }
+  if (info.Error !== void 0 && /not a known dependency/.test(info.Error)) {
+    req.log?.(`${what}: ${o.path} is not a dependency of ${req.moduleRoot}/go.mod; the override changes nothing there`);
+    return void 0;
+  }
+  if (info.Error !== void 0 || r.code !== 0 || !info.Dir || !info.Version || !info.Sum) {
+    throw new BuildError(`${what}: go mod download failed: ${info.Error ?? (r.stderr.trim().split("\n")[0] || "no module directory reported")}`);
+  }
+  const key = sha2562(JSON.stringify({ path: o.path, sum: info.Sum, patches: patchKey(patches, o.patchStrip) }));
+  const dir = join9(req.outRoot, GO_DEPS_DIR, dirName(o.path, info.Version, key));
+  const src = info.Dir;
+  const version = info.Version;
+  await makeOnce(dir, async (tmp) => {
+    await copyTree(src, tmp);
+    await patchTree(tmp, o.path, patches, o.patchStrip, what, `@${version}`);
+  });
+  return { path: o.path, dir, version, key };
+}
+__name(moduleOverrideDir, "moduleOverrideDir");
+function archiveType(url) {
+  const p = url.pathname.toLowerCase();
+  if (p.endsWith(".tar.gz") || p.endsWith(".tgz")) return "tar.gz";
+  if (p.endsWith(".tar")) return "tar";
+  if (p.endsWith(".zip")) return "zip";
+  return void 0;
+}
+__name(archiveType, "archiveType");
+async function download(url, dest) {
+  const res = await fetch(url, { redirect: "follow", signal: AbortSignal.timeout(ARCHIVE_TIMEOUT_MS) });
+  if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+  const h = createHash6("sha256");
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of res.body) {
+    size += chunk.length;
+    if (size > ARCHIVE_MAX_BYTES) throw new Error(`larger than ${ARCHIVE_MAX_BYTES} bytes`);
+    h.update(chunk);
+    chunks.push(Buffer.from(chunk));
+  }
+  await writeFile5(dest, Buffer.concat(chunks));
+  return h.digest("hex");
+}
+__name(download, "download");
+function run2(cmd, args, cwd) {
+  return runGo(cmd, args, cwd, process.env);
+}
+__name(run2, "run");
+async function archiveOverrideDir(req, tmpModfile, o) {
+  const what = where("archive_override", o);
+  if (o.sha256 === void 0) throw new BuildError(`${what}: "sha256" is required here: an archive from a URL is only used when its hash is pinned`);
+  const patches = await readPatches(req.workspaceRoot, o.patches, what);
+  const listed = await runGo(req.go, ["list", `-modfile=${tmpModfile}`, "-m", "-json", o.path], req.moduleRoot, goEnv(req.env));
+  const version = listed.code === 0 ? JSON.parse(listed.stdout).Version : void 0;
+  if (version === void 0) {
+    req.log?.(`${what}: ${o.path} is not a dependency of ${req.moduleRoot}/go.mod; the override changes nothing there`);
+    return void 0;
+  }
+  const key = sha2562(JSON.stringify({ path: o.path, sha256: o.sha256, strip: o.stripPrefix, patches: patchKey(patches, o.patchStrip) }));
+  const dir = join9(req.outRoot, GO_DEPS_DIR, dirName(o.path, "archive", key));
+  const expected = o.sha256;
+  await makeOnce(dir, async (tmp) => {
+    const work = `${tmp}.work`;
+    await mkdir6(work, { recursive: true });
+    try {
+      const failures = [];
+      let got;
+      for (const [i, text] of o.urls.entries()) {
+        let url;
+        try {
+          url = new URL(text);
+        } catch {
+          failures.push(`${text}: not a URL`);
+          continue;
+        }
+        if (url.protocol !== "https:" && url.protocol !== "http:") {
+          failures.push(`${url.protocol} URLs are not fetched`);
+          continue;
+        }
+        const type = archiveType(url);
+        if (!type) {
+          failures.push(`${url.origin}${url.pathname}: not a .tar.gz, .tgz, .tar or .zip`);
+          continue;
+        }
+        const file = join9(work, `archive-${i}`);
+        try {
+          const digest = await download(url, file);
+          if (digest !== expected) {
+            failures.push(`${url.origin}${url.pathname}: sha256 ${digest} is not the sha256 given`);
+            continue;
+          }
+        } catch (err) {
+          const e = err;
+          failures.push(`${url.origin}${url.pathname}: ${e.cause?.code ?? e.cause?.message ?? e.message}`);
+          continue;
+        }
+        got = { file, type };
+        break;
+      }
+      if (!got) throw new BuildError(`${what}: cannot get the archive (${failures.join("; ")})`);
+      const out = join9(work, "x");
+      await mkdir6(out);
+      const r = got.type === "zip" ? await run2("unzip", ["-q", got.file, "-d", out], work) : await run2("tar", [got.type === "tar.gz" ? "-xzf" : "-xf", got.file, "-C", out, "--no-same-owner", "--no-same-permissions"], work);
+      if (r.code !== 0) throw new BuildError(`${what}: cannot extract the archive: ${r.stderr.trim().split("\n")[0]}`);
+      const prefix = o.stripPrefix.replace(/^\/+|\/+$/g, "");
+      if (prefix.split("/").includes("..")) throw new BuildError(`${what}: strip_prefix "${o.stripPrefix}" may not contain ".."`);
+      const root = prefix === "" ? out : join9(out, prefix);
+      if (!await exists(root) || !(await stat3(root)).isDirectory()) throw new BuildError(`${what}: strip_prefix "${o.stripPrefix}" is not a directory of the archive`);
+      await copyTree(root, tmp);
+    } finally {
+      await rm4(work, { recursive: true, force: true });
+    }
+    await patchTree(tmp, o.path, patches, o.patchStrip, what, " (archive)");
+  });
+  return { path: o.path, dir, version, key };
+}
+__name(archiveOverrideDir, "archiveOverrideDir");
+function sumLines(text) {
+  const m = /* @__PURE__ */ new Map();
+  for (const line of text.split("\n")) {
+    const f = line.trim().split(/\s+/);
+    if (f.length === 3) m.set(`${f[0]} ${f[1]}`, f[2]);
+  }
+  return m;
+}
+__name(sumLines, "sumLines");
+async function addRequirement(req, tmpModfile, tag) {
+  const what = where("module", tag);
+  const env = goEnv(req.env);
+  const cur = await runGo(req.go, ["list", `-modfile=${tmpModfile}`, "-m", "-json", tag.path], req.moduleRoot, env);
+  if (cur.code === 0) {
+    const v = JSON.parse(cur.stdout).Version;
+    if (v !== void 0 && compareSemver(v, tag.version) >= 0) return;
+  }
+  const got = await runGo(req.go, ["get", `-modfile=${tmpModfile}`, `${tag.path}@${tag.version}`], req.moduleRoot, env);
+  if (got.code !== 0) throw new BuildError(`${what}: go get ${tag.path}@${tag.version} failed: ${got.stderr.trim().split("\n").at(-1)}`);
+  if (tag.sum !== void 0) {
+    const have = sumLines(await readFile7(tmpModfile.replace(/\.mod$/, ".sum"), "utf8")).get(`${tag.path} ${tag.version}`);
+    if (have !== tag.sum) throw new BuildError(`${what}: sum ${tag.sum} does not match the module's ${have ?? "(none)"} (go verified ${tag.path}@${tag.version} against the checksum database)`);
+  }
+}
+__name(addRequirement, "addRequirement");
+async function replaceWithProxyVersions(req, modfile, sumfile, trees) {
+  const env = goEnv(req.env);
+  const proxyRoot = join9(req.outRoot, GO_PROXY_DIR);
+  const parsed = await runGo(req.go, ["mod", "edit", "-json", modfile], req.moduleRoot, env);
+  if (parsed.code !== 0) throw new BuildError(`${join9(req.moduleRoot, "go.mod")}: ${parsed.stderr.trim().split("\n")[0]}`);
+  const replace = JSON.parse(parsed.stdout).Replace ?? [];
+  const overridden = new Set(trees.map((t) => t.path));
+  const flags = [];
+  for (const r of replace) if (overridden.has(r.Old.Path)) flags.push(`-dropreplace=${r.Old.Path}${r.Old.Version ? `@${r.Old.Version}` : ""}`);
+  let sums = await readFile7(sumfile, "utf8");
+  if (sums !== "" && !sums.endsWith("\n")) sums += "\n";
+  const versions = [];
+  for (const t of trees) {
+    const version = overrideVersion(t.version, t.key);
+    const published = await writeProxyModule(proxyRoot, t.path, version, t.dir);
+    flags.push(`-replace=${t.path}=${t.path}@${version}`);
+    sums += `${t.path} ${version} ${published.sum}
+${t.path} ${version}/go.mod ${published.goModSum}
+`;
+    versions.push(`${t.path}@${version}`);
+  }
+  await writeFile5(sumfile, sums);
+  const edited = await runGo(req.go, ["mod", "edit", ...flags, modfile], req.moduleRoot, env);
+  if (edited.code !== 0) throw new BuildError(`go_deps overrides: go mod edit failed: ${edited.stderr.trim().split("\n")[0]}`);
+  const proxyEnv = { ...env, GOPROXY: pathToFileURL(proxyRoot).href, GOSUMDB: "off", GONOPROXY: "", GONOSUMDB: "", GOPRIVATE: "", GOINSECURE: "" };
+  const got = await runGo(req.go, ["mod", "download", "-json", `-modfile=${modfile}`, ...versions], req.moduleRoot, proxyEnv);
+  const infos = got.stdout.trim() === "" ? [] : got.stdout.trim().split(/\n(?=\{)/).map((j) => JSON.parse(j));
+  const failed = infos.find((i) => i.Error !== void 0)?.Error;
+  if (got.code !== 0 || failed !== void 0) {
+    throw new BuildError(`go_deps overrides: cannot put ${versions.join(", ")} in the module cache: ${failed ?? got.stderr.trim().split("\n")[0]}`);
+  }
+  return infos.flatMap((i) => i.Dir ? [i.Dir] : []);
+}
+__name(replaceWithProxyVersions, "replaceWithProxyVersions");
+async function inputsKey(req) {
+  const read = /* @__PURE__ */ __name((p) => readFile7(p).catch(() => Buffer.alloc(0)), "read");
+  const h = createHash6("sha256");
+  h.update(JSON.stringify({ v: 1, go: req.go, root: req.moduleRoot, env: ["GOFLAGS", "GOPROXY", "GOPRIVATE", "GONOPROXY", "GONOSUMDB", "GOSUMDB", "GOMODCACHE", "GOPATH", "HOME", "GOWORK"].map((k) => req.env[k] ?? null) }));
+  h.update(await read(join9(req.moduleRoot, "go.mod")));
+  h.update("\0");
+  h.update(await read(join9(req.moduleRoot, "go.sum")));
+  const g = req.goDeps;
+  const strip = /* @__PURE__ */ __name((t) => ({ ...t, pos: void 0 }), "strip");
+  h.update(JSON.stringify({ m: [...g.moduleOverrides.values()].map(strip), a: [...g.archiveOverrides.values()].map(strip), r: [...g.modules.values()].map(strip) }));
+  for (const o of [...g.moduleOverrides.values(), ...g.archiveOverrides.values()]) {
+    for (const p of o.patches) h.update(`\0${p.path}\0`).update(await read(join9(req.workspaceRoot, p.path)));
+  }
+  return h.digest("hex");
+}
+__name(inputsKey, "inputsKey");
+var memo = /* @__PURE__ */ new WeakMap();
+function goModfile(req) {
+  let byRoot = memo.get(req.goDeps);
+  if (!byRoot) {
+    byRoot = /* @__PURE__ */ new Map();
+    memo.set(req.goDeps, byRoot);
+  }
+  const key = `${req.outRoot}\0${req.moduleRoot}`;
+  let p = byRoot.get(key);
+  if (!p) {
+    p = makeModfile(req);
+    byRoot.set(key, p);
+  }
+  return p;
+}
+__name(goModfile, "goModfile");
+async function makeModfile(req) {
+  const g = req.goDeps;
+  const moduleOverrides = [...g.moduleOverrides.values()].filter((o) => o.patches.length > 0 && !g.archiveOverrides.has(o.path));
+  if (moduleOverrides.length === 0 && g.archiveOverrides.size === 0 && g.modules.size === 0) return void 0;
+  const record = join9(req.outRoot, GO_MODFILES_DIR, `inputs-${await inputsKey(req)}.json`);
+  try {
+    const rec = JSON.parse(await readFile7(record, "utf8"));
+    const present = await Promise.all([rec.modfile, ...rec.moduleDirs].map(exists));
+    if (present.every(Boolean)) return rec.modfile;
+  } catch {
+  }
+  const tmpRoot = join9(req.outRoot, "tmp");
+  await mkdir6(tmpRoot, { recursive: true });
+  const tmp = await mkdtemp(join9(tmpRoot, "modfile-"));
+  try {
+    const modfile = join9(tmp, "go.mod");
+    const sumfile = join9(tmp, "go.sum");
+    await copyFile2(join9(req.moduleRoot, "go.mod"), modfile);
+    const userSum = await readFile7(join9(req.moduleRoot, "go.sum"), "utf8").catch(() => "");
+    await writeFile5(sumfile, userSum);
+    for (const tag of g.modules.values()) await addRequirement(req, modfile, tag);
+    const trees = [];
+    for (const o of moduleOverrides) {
+      const t = await moduleOverrideDir(req, modfile, o);
+      if (t) trees.push(t);
+    }
+    for (const o of g.archiveOverrides.values()) {
+      const t = await archiveOverrideDir(req, modfile, o);
+      if (t) trees.push(t);
+    }
+    const moduleDirs = trees.length > 0 ? await replaceWithProxyVersions(req, modfile, sumfile, trees) : [];
+    const modBytes = await readFile7(modfile);
+    const sumBytes = await readFile7(sumfile);
+    const dir = join9(req.outRoot, GO_MODFILES_DIR, sha2562(Buffer.concat([modBytes, Buffer.from("\0"), sumBytes])));
+    if (!await exists(join9(dir, "go.mod"))) {
+      await writeFileAtomic(join9(dir, "go.sum"), sumBytes);
+      await writeFileAtomic(join9(dir, "go.mod"), modBytes);
+    }
+    const rec = { modfile: join9(dir, "go.mod"), moduleDirs };
+    await writeFileAtomic(record, JSON.stringify(rec));
+    return rec.modfile;
+  } finally {
+    await rm4(tmp, { recursive: true, force: true });
+  }
+}
+__name(makeModfile, "makeModfile");
+
+// src/stamp.ts
+import { execFile as execFile2 } from "node:child_process";
+import { access } from "node:fs/promises";
+import { hostname, userInfo } from "node:os";
+import { constants as constants2 } from "node:fs";
+function run3(file, args, opts) {
+  return new Promise((resolve7) => {
+    execFile2(
+      file,
+      args,
+      { cwd: opts.cwd, env: opts.env, timeout: opts.timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: "utf8", windowsHide: true },
+      (err, stdout, stderr) => {
+        const e = err;
+        if (!e) return resolve7({ code: 0, signal: null, timedOut: false, stdout, stderr });
+        const code = typeof e.code === "number" ? e.code : null;
+        const error = typeof e.code === "string" ? e : void 0;
+        resolve7({ code, signal: e.signal ?? null, timedOut: e.killed === true && !error, stdout, stderr, error });
+      }
+    );
+  });
+}
+__name(run3, "run");
+async function git(cwd, args) {
+  const r = await run3("git", args, { cwd, env: process.env, timeoutMs: 1e4 });
+  if (r.code !== 0) return void 0;
+  const out = r.stdout.trim();
+  return out === "" ? void 0 : out;
+}
+__name(git, "git");
+function buildTimestamp(env, now) {
+  const sde = env.SOURCE_DATE_EPOCH?.trim();
+  if (sde && /^[+-]?\d+$/.test(sde)) return String(BigInt(sde));
+  return String(Math.floor(now() / 1e3));
+}
+__name(buildTimestamp, "buildTimestamp");
+function buildUser(env) {
+  try {
+    const u = userInfo().username;
+    if (u) return u;
+  } catch {
+  }
+  return env.USER ?? env.USERNAME ?? "unknown";
+}
+__name(buildUser, "buildUser");
+function tagOf(ref) {
+  return ref?.startsWith("refs/tags/") && ref.length > "refs/tags/".length ? ref.slice("refs/tags/".length) : void 0;
+}
+__name(tagOf, "tagOf");
+function branchOf(ref) {
+  return ref?.startsWith("refs/heads/") && ref.length > "refs/heads/".length ? ref.slice("refs/heads/".length) : void 0;
+}
+__name(branchOf, "branchOf");
+function embedLabelFromTag(tag) {
+  return /^v\d/.test(tag) ? tag.slice(1) : tag;
+}
+__name(embedLabelFromTag, "embedLabelFromTag");
+async function stampValues(env, opts = {}) {
+  const cwd = opts.cwd ?? process.cwd();
+  const now = opts.now ?? Date.now;
+  const out = {};
+  out.BUILD_TIMESTAMP = buildTimestamp(env, now);
+  out.BUILD_USER = buildUser(env);
+  out.BUILD_HOST = hostname().split(".")[0] ?? "";
+  const ghTag = tagOf(env.GITHUB_REF);
+  if (env.OCI_BUILD_EMBED_LABEL !== void 0) out.BUILD_EMBED_LABEL = env.OCI_BUILD_EMBED_LABEL;
+  else if (opts.embedLabel !== void 0) out.BUILD_EMBED_LABEL = opts.embedLabel;
+  else out.BUILD_EMBED_LABEL = ghTag !== void 0 ? embedLabelFromTag(ghTag) : "";
+  const commit = env.GITHUB_SHA?.trim() || await git(cwd, ["rev-parse", "HEAD"]);
+  if (commit) {
+    out.STABLE_GIT_COMMIT = commit;
+    out.STABLE_GIT_SHORT_COMMIT = commit.slice(0, 7);
+    out.STABLE_BUILD_SCM_REVISION = commit;
+  }
+  let branch = branchOf(env.GITHUB_REF) ?? (env.GITHUB_HEAD_REF?.trim() || void 0);
+  if (branch === void 0 && ghTag === void 0) {
+    const b = await git(cwd, ["rev-parse", "--abbrev-ref", "HEAD"]);
+    if (b !== void 0 && b !== "HEAD") branch = b;
+  }
+  if (branch !== void 0) out.STABLE_GIT_BRANCH = branch;
+  const tag = ghTag ?? (commit ? await git(cwd, ["describe", "--tags", "--exact-match", commit]) : void 0);
+  if (tag !== void 0) out.STABLE_GIT_TAG = tag;
+  const status = await run3("git", ["status", "--porcelain", "--untracked-files=normal"], { cwd, env: process.env, timeoutMs: 3e4 });
+  if (status.code === 0) out.STABLE_BUILD_SCM_STATUS = status.stdout.trim() === "" ? "clean" : "modified";
+  return sortKeys(out);
+}
+__name(stampValues, "stampValues");
+function sortKeys(values) {
+  const out = {};
+  for (const k of Object.keys(values).sort()) out[k] = values[k];
+  return out;
+}
+__name(sortKeys, "sortKeys");
+function parseWorkspaceStatus(text) {
+  const out = {};
+  for (const raw of text.trim().split("\n")) {
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    const sp = line.indexOf(" ");
+    if (sp < 0) continue;
+    out[line.slice(0, sp)] = line.slice(sp + 1);
+  }
+  return sortKeys(out);
+}
+__name(parseWorkspaceStatus, "parseWorkspaceStatus");
+var StampCommandError = class extends Error {
+  static {
+    __name(this, "StampCommandError");
+  }
+};
+function scriptEnv(env) {
+  const out = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (k.startsWith("INPUT_") || k === "ACTIONS_RUNTIME_TOKEN" || k === "ACTIONS_ID_TOKEN_REQUEST_TOKEN") continue;
+    out[k] = v;
+  }
+  return out;
+}
+__name(scriptEnv, "scriptEnv");
+async function shell() {
+  try {
+    await access("/bin/bash", constants2.X_OK);
+    return "/bin/bash";
+  } catch {
+    return "sh";
+  }
+}
+__name(shell, "shell");
+async function stampValuesFromCommand(command, cwd, opts = {}) {
+  if (command.trim() === "") throw new StampCommandError("workspace status command is empty");
+  try {
+    await access(cwd);
+  } catch {
+    throw new StampCommandError(`workspace status command "${command}": directory ${cwd} does not exist`);
+  }
+  const timeoutMs = opts.timeoutMs ?? 12e4;
+  const r = await run3(await shell(), ["-c", command], { cwd, env: scriptEnv(opts.env ?? process.env), timeoutMs });
+  const lastErr = r.stderr.trim().split("\n").pop()?.trim() ?? "";
+  const detail = lastErr === "" ? "" : `: ${lastErr}`;
+  if (r.error) throw new StampCommandError(`workspace status command "${command}" could not be run: ${r.error.message}`);
+  if (r.timedOut) throw new StampCommandError(`workspace status command "${command}" timed out after ${timeoutMs / 1e3}s`);
+  if (r.signal) throw new StampCommandError(`workspace status command "${command}" was killed by ${r.signal}${detail}`);
+  if (r.code !== 0) throw new StampCommandError(`workspace status command "${command}" failed with exit code ${r.code}${detail}`);
+  return parseWorkspaceStatus(r.stdout);
+}
+__name(stampValuesFromCommand, "stampValuesFromCommand");
+async function workspaceStatus(env, opts) {
+  const cwd = opts.cwd ?? process.cwd();
+  const [builtin2, fromCommand] = await Promise.all([
+    stampValues(env, opts),
+    opts.command !== void 0 ? stampValuesFromCommand(opts.command, cwd, { env, timeoutMs: opts.timeoutMs }) : Promise.resolve({})
+  ]);
+  return sortKeys({ ...builtin2, ...fromCommand });
+}
+__name(workspaceStatus, "workspaceStatus");
+async function stampXDefs(xDefs, stamp) {
+  const KEY = /\{.+?\}/g;
+  const needs = Object.values(xDefs).some((v) => KEY.test(v));
+  KEY.lastIndex = 0;
+  const status = needs && stamp.enabled ? await stamp.values() : {};
+  const out = {};
+  const dropped = [];
+  for (const [name, value] of Object.entries(xDefs)) {
+    const missing = [];
+    const stamped = value.replace(KEY, (m) => {
+      const k = m.slice(1, -1);
+      if (Object.hasOwn(status, k)) return status[k];
+      missing.push(k);
+      return m;
+    });
+    if (missing.length === 0) out[name] = stamped;
+    else dropped.push({ name, missing });
+  }
+  return { xDefs: out, dropped };
+}
+__name(stampXDefs, "stampXDefs");
 
 // src/rules/go_binary.ts
 var GOOS = /* @__PURE__ */ new Set(["auto", "linux", "darwin", "windows", "freebsd", "netbsd", "openbsd", "android", "ios", "js", "wasip1", "plan9", "solaris", "illumos", "aix", "dragonfly"]);
@@ -37215,9 +38388,9 @@ var GOARCH = /* @__PURE__ */ new Set(["auto", "amd64", "arm64", "arm", "386", "p
 function findModuleRoot(dir, workspaceRoot, label) {
   let d = dir;
   for (; ; ) {
-    if (existsSync(join5(d, "go.mod"))) return d;
-    if (d === workspaceRoot || dirname5(d) === d) break;
-    d = dirname5(d);
+    if (existsSync(join10(d, "go.mod"))) return d;
+    if (d === workspaceRoot || dirname6(d) === d) break;
+    d = dirname6(d);
   }
   throw new Error(`${label}: no go.mod at or above ${relative(workspaceRoot, dir) || "."} within the workspace (the go command needs one)`);
 }
@@ -37268,8 +38441,22 @@ var goBinaryRule = {
     const goos = osGiven ?? host.os;
     const goarch = archGiven ?? host.arch;
     const variant = goarchAttr === "auto" ? platform?.variant : void 0;
-    const cgo = pure === "off" && host !== void 0 && goos === host.os && goarch === host.arch;
-    let dir = goPackageDir(label, ctx.files("srcs"));
+    let cgo = false;
+    let env = ctx.env;
+    if (pure === "off" && host !== void 0) {
+      const crossCC = `CC_FOR_${goos}_${goarch}`;
+      if (goos === host.os && goarch === host.arch) cgo = true;
+      else if (ctx.env[crossCC] || ctx.env.CC) {
+        cgo = true;
+        if (ctx.env[crossCC]) env = { ...ctx.env, CC: ctx.env[crossCC] };
+      } else {
+        throw new Error(
+          `${label}: pure = "off" needs cgo, but ${goos}/${goarch} is not this host's platform (${host.os}/${host.arch}) and no C cross compiler is configured: set ${crossCC} (or CC) to a compiler for ${goos}/${goarch}, e.g. ${goarch === "arm64" ? "aarch64" : goarch === "amd64" ? "x86_64" : goarch}-linux-gnu-gcc, or remove pure = "off"`
+        );
+      }
+    }
+    const own = goSources(ctx);
+    let dir = own.dir;
     for (const p of ctx.deps("embed")) {
       if (!p.goLibrary) continue;
       if (dir !== void 0 && dir !== p.goLibrary.dir) {
@@ -37282,7 +38469,7 @@ var goBinaryRule = {
     const relPkg = relative(moduleRoot, dir).split(sep).join("/");
     const name = ctx.attrs.string("out") ?? ctx.attrs.string("basename") ?? ctx.target.label.name;
     const outName2 = ctx.attrs.has("out") ? name : `${ctx.target.label.name}_/${name}`;
-    const out = join5(await ctx.outDir(), outName2);
+    const out = join10(await ctx.outDir(), outName2);
     const request = {
       moduleRoot,
       packagePath: relPkg === "" ? "." : `./${relPkg}`,
@@ -37291,7 +38478,7 @@ var goBinaryRule = {
       goarm: goarch === "arm" && variant ? variant.replace(/^v/, "") : void 0,
       goamd64: goarch === "amd64" && variant ? variant : void 0,
       cgo,
-      xDefs: ctx.attrs.stringDict("x_defs"),
+      xDefs: await stampedXDefs(ctx, label),
       gcLinkopts: ctx.attrs.stringList("gc_linkopts"),
       gcGoopts: ctx.attrs.stringList("gc_goopts"),
       tags: ctx.attrs.stringList("gotags"),
@@ -37299,20 +38486,27 @@ var goBinaryRule = {
       out,
       label
     };
+    const overlay = { ...depOverlays(ctx, ["deps", "embed"]), ...own.overlay };
+    if (Object.keys(overlay).length > 0) request.overlay = await writeOverlay(ctx.outRoot, overlay);
+    const goDeps = ctx.moduleInfo?.().goDeps;
+    if (goDeps) {
+      const modfile = await goModfile({ go: tc.go, moduleRoot, workspaceRoot: ctx.workspaceRoot, outRoot: ctx.outRoot, goDeps, env: ctx.env, log: /* @__PURE__ */ __name((m) => ctx.log.info(m), "log") });
+      if (modfile !== void 0) request.modfile = modfile;
+    }
     const what = `${goos}/${goarch}${variant ? `/${variant}` : ""} binary`;
-    const cacheDir = join5(ctx.store.root, GO_ACTION_CACHE);
+    const cacheDir = join10(ctx.store.root, GO_ACTION_CACHE);
     const key = goActionKey({
       go: tc.go,
       moduleRoot,
       args: goBuildArgs(request),
-      env: goBuildEnv(request, ctx.env),
+      env: goBuildEnv(request, env),
       cgo,
       exclude: [ctx.outRoot, ctx.store.root]
     });
     if (key !== void 0 && await isUpToDate(cacheDir, key.key, out)) {
       ctx.log.info(`${label}: ${what} up to date (no input changed since it was built)`);
     } else {
-      await goBuild(tc, request, ctx.env);
+      await goBuild(tc, request, env);
       if (key?.settled) await rememberBuild(cacheDir, key.key, out);
       ctx.log.info(`${label}: built ${what}`);
     }
@@ -37320,9 +38514,21 @@ var goBinaryRule = {
     return { files: [file], executable: file };
   }
 };
+async function stampedXDefs(ctx, label) {
+  const { xDefs, dropped } = await stampXDefs(ctx.attrs.stringDict("x_defs"), ctx.stamp);
+  for (const d of dropped) {
+    const keys = d.missing.map((k) => `{${k}}`).join(", ");
+    if (ctx.stamp.enabled) ctx.log.warning(`${label}: x_defs "${d.name}" left unset: no workspace status value for ${keys}`);
+    else ctx.log.info(`${label}: x_defs "${d.name}" left unset: it names ${keys} and stamping is off (bazel --stamp / the stamp input)`);
+  }
+  return xDefs;
+}
+__name(stampedXDefs, "stampedXDefs");
 
-// src/rules/oci_image_index.ts
-import { join as join6 } from "node:path";
+// src/rules/genrule.ts
+import { spawn as spawn3 } from "node:child_process";
+import { chmod as chmod3, mkdir as mkdir8, mkdtemp as mkdtemp2, readdir as readdir4, rm as rm5, stat as stat4, symlink } from "node:fs/promises";
+import { dirname as dirname8, join as join12, relative as relative2, resolve as resolve3, sep as sep2 } from "node:path";
 
 // src/engine/config.ts
 var HOST_CONFIG = Object.freeze({});
@@ -37337,7 +38543,705 @@ function withPlatform(platform) {
 }
 __name(withPlatform, "withPlatform");
 
+// src/rules/expand_template.ts
+import { mkdir as mkdir7, readFile as readFile8, writeFile as writeFile6, chmod as chmod2 } from "node:fs/promises";
+import { dirname as dirname7, join as join11 } from "node:path";
+var MAKE_VARIABLES = [
+  "BINDIR",
+  "GENDIR",
+  "TARGET_CPU",
+  "COMPILATION_MODE",
+  "@",
+  "@D",
+  "RULEDIR",
+  "BUILD_FILE_PATH",
+  "VERSION_FILE",
+  "INFO_FILE",
+  "TARGET",
+  "WORKSPACE"
+];
+var LOCATION_FUNCTIONS = /* @__PURE__ */ new Set(["location", "locations", "execpath", "execpaths", "rootpath", "rootpaths", "rlocationpath", "rlocationpaths"]);
+function bazelCpu(p) {
+  const arch = p.architecture;
+  if (p.os === "darwin") return arch === "arm64" ? "darwin_arm64" : arch === "amd64" ? "darwin_x86_64" : `darwin_${arch}`;
+  if (p.os === "windows") return arch === "arm64" ? "arm64_windows" : arch === "amd64" ? "x64_windows" : `${arch}_windows`;
+  if (p.os === "freebsd") return arch === "arm64" ? "arm64" : "freebsd";
+  const linux = { amd64: "k8", arm64: "aarch64", arm: "arm", "386": "piii", ppc64le: "ppc", s390x: "s390x", riscv64: "riscv64", mips64le: "mips64" };
+  return linux[arch] ?? arch;
+}
+__name(bazelCpu, "bazelCpu");
+function makeVariables(ctx, outShort) {
+  const cpu = bazelCpu(ctx.config.platform ?? hostPlatform());
+  const bindir = `bazel-out/${cpu}-fastbuild/bin`;
+  const label = ctx.target.label;
+  const ruleDir = [bindir, label.repo === "" ? "" : `external/${label.repo}`, label.pkg].filter((s) => s !== "").join("/");
+  const outPath = `${[bindir, label.repo === "" ? "" : `external/${label.repo}`].filter((s) => s !== "").join("/")}/${outShort}`;
+  const slash = outPath.lastIndexOf("/");
+  return /* @__PURE__ */ new Map([
+    ["BINDIR", bindir],
+    ["GENDIR", bindir],
+    ["TARGET_CPU", cpu],
+    ["COMPILATION_MODE", "fastbuild"],
+    ["@", outPath],
+    ["@D", outPath.slice(0, slash)],
+    ["RULEDIR", ruleDir],
+    ["BUILD_FILE_PATH", ctx.target.pos.file],
+    ["VERSION_FILE", "bazel-out/volatile-status.txt"],
+    ["INFO_FILE", "bazel-out/stable-status.txt"],
+    ["TARGET", `${label.repo === "" ? "" : `@${label.repo}`}//${label.pkg}:${label.name}`],
+    ["WORKSPACE", "_main"]
+  ]);
+}
+__name(makeVariables, "makeVariables");
+var MakeVariableError = class extends Error {
+  static {
+    __name(this, "MakeVariableError");
+  }
+};
+function expandMakeVariables(s, vars, depth = 0) {
+  if (!s.includes("$")) return s;
+  if (depth > 10) throw new MakeVariableError(`potentially unbounded recursion during expansion of '${s}'`);
+  let out = "";
+  let i = 0;
+  while (i < s.length) {
+    const c = s[i];
+    if (c !== "$") {
+      out += c;
+      i++;
+      continue;
+    }
+    i++;
+    if (i >= s.length) throw new MakeVariableError("unterminated $");
+    const n = s[i];
+    let name;
+    if (n === "$") {
+      out += "$";
+      i++;
+      continue;
+    } else if (n === "(") {
+      const end = s.indexOf(")", i + 1);
+      if (end < 0) throw new MakeVariableError("unterminated variable reference");
+      name = s.slice(i + 1, end);
+      i = end + 1;
+    } else if (n === "{") {
+      const end = s.indexOf("}", i + 1);
+      if (end < 0) throw new MakeVariableError("unterminated variable reference");
+      const expr = s.slice(i + 1, end);
+      throw new MakeVariableError(`'\${${expr}}' syntax is not supported; use '$(${expr})' instead for "Make" variables, or escape the '$' as '$$' if you intended this for the shell`);
+    } else if (n === "@" || n === "<" || n === "^") {
+      name = n;
+      i++;
+    } else {
+      const m = /^[\p{L}\p{N}_$]*/u.exec(s.slice(i + 1));
+      const expr = n + (m ? m[0] : "");
+      throw new MakeVariableError(`'$${expr}' syntax is not supported; use '$(${expr})' instead for "Make" variables, or escape the '$' as '$$' if you intended this for the shell`);
+    }
+    const space = name.indexOf(" ");
+    if (space >= 0) {
+      const fn = name.slice(0, space);
+      if (LOCATION_FUNCTIONS.has(fn)) {
+        throw new MakeVariableError(`$(${name}): location expansion is not supported (the "data" attribute is ignored)`);
+      }
+      throw new MakeVariableError(`$(${name}) not defined`);
+    }
+    const value = vars.get(name);
+    if (value === void 0) {
+      throw new MakeVariableError(`$(${name}) not defined (supported: ${MAKE_VARIABLES.map((v) => `$(${v})`).join(", ")}; write $$ for a literal $)`);
+    }
+    out += value === name ? value : expandMakeVariables(value, vars, depth + 1);
+  }
+  return out;
+}
+__name(expandMakeVariables, "expandMakeVariables");
+function bytes(s) {
+  return Buffer.from(s, "utf8").toString("latin1");
+}
+__name(bytes, "bytes");
+function applySubstitutions(content, substitutions) {
+  let text = content;
+  for (const [key, value] of substitutions) {
+    if (key === "") continue;
+    text = text.split(key).join(value);
+  }
+  return text;
+}
+__name(applySubstitutions, "applySubstitutions");
+function applyStampValues(value, status) {
+  let v = value;
+  for (const key of Object.keys(status).sort()) {
+    const replacement = status[key];
+    if (/\s/.test(key) || key === "" || replacement.includes(" ") || replacement.includes("\n")) continue;
+    v = v.split(`{{${key}}}`).join(replacement);
+  }
+  return v;
+}
+__name(applyStampValues, "applyStampValues");
+function isStamped(stamp, enabled) {
+  const s = stamp ?? -1;
+  return s === 1 || s === -1 && enabled;
+}
+__name(isStamped, "isStamped");
+function checkOut(attrs) {
+  const out = attrs.string("out");
+  if (out === void 0) return;
+  if (out === "" || out.startsWith("/") || out.endsWith("/") || out.split("/").some((s) => s === "" || s === "." || s === "..")) {
+    throw new AttrError(`attribute "out": invalid output name "${out}"`);
+  }
+}
+__name(checkOut, "checkOut");
+function checkStamp(attrs) {
+  const s = attrs.int("stamp");
+  if (s !== void 0 && s !== -1 && s !== 0 && s !== 1) {
+    throw new AttrError(`attribute "stamp": has to be one of 1, 0, -1 instead of '${s}'`);
+  }
+}
+__name(checkStamp, "checkStamp");
+function templateFile(ctx) {
+  const label = ctx.attrs.label("template");
+  const files = ctx.deps("template").flatMap((p) => p.files);
+  if (files.length !== 1) throw new Error(`attribute "template": ${label} must provide exactly one file, got ${files.length}`);
+  return files[0];
+}
+__name(templateFile, "templateFile");
+function defaultOut(ctx, template) {
+  if (!template || template.generated) return `${ctx.target.label.name}.txt`;
+  const pkg = ctx.target.label.pkg;
+  const rel = pkg === "" ? template.shortPath : template.shortPath.startsWith(`${pkg}/`) ? template.shortPath.slice(pkg.length + 1) : void 0;
+  if (rel === void 0) {
+    throw new Error(`attribute "template": source file ${template.shortPath} is not in package "${pkg}", so "out" cannot default to its name; set "out"`);
+  }
+  return rel;
+}
+__name(defaultOut, "defaultOut");
+async function writeOutput(ctx, name, content, executable) {
+  const dest = join11(await ctx.outDir(), name);
+  await mkdir7(dirname7(dest), { recursive: true });
+  await writeFile6(dest, Buffer.from(content, "latin1"), { mode: executable ? 493 : 420 });
+  await chmod2(dest, executable ? 493 : 420);
+  return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
+}
+__name(writeOutput, "writeOutput");
+function expandValues(attr, dict, vars) {
+  return Object.entries(dict).map(([k, v]) => {
+    try {
+      return [k, expandMakeVariables(v, vars)];
+    } catch (err) {
+      if (err instanceof MakeVariableError) throw new Error(`attribute "${attr}": value for "${k}": ${err.message}`);
+      throw err;
+    }
+  });
+}
+__name(expandValues, "expandValues");
+var expandTemplateRule = {
+  kind: "expand_template",
+  attrs: {
+    ...COMMON_ATTRS,
+    template: { type: "string_list_or_label", mandatory: true },
+    substitutions: { type: "string_dict" },
+    stamp_substitutions: { type: "string_dict" },
+    stamp: { type: "int" },
+    out: { type: "string" },
+    is_executable: { type: "bool" },
+    data: { type: "ignored" },
+    env_vars_only: { type: "ignored" },
+    stamp_volatile_only: { type: "ignored" }
+  },
+  validate(attrs) {
+    checkOut(attrs);
+    checkStamp(attrs);
+  },
+  async build(ctx) {
+    const a = ctx.attrs;
+    checkOut(a);
+    checkStamp(a);
+    const tmpl = a.listOrLabel("template");
+    let content;
+    let source;
+    if (tmpl && "list" in tmpl) {
+      content = bytes(tmpl.list.join("\n"));
+    } else {
+      source = templateFile(ctx);
+      content = (await readFile8(source.path)).toString("latin1");
+    }
+    const out = a.string("out") ?? defaultOut(ctx, source);
+    const vars = makeVariables(ctx, ctx.outShortPath(out));
+    const subs = new Map(expandValues("substitutions", a.stringDict("substitutions"), vars));
+    if (isStamped(a.int("stamp"), ctx.stamp.enabled)) {
+      for (const [k, v] of expandValues("stamp_substitutions", a.stringDict("stamp_substitutions"), vars)) subs.set(k, v);
+      const status = await ctx.stamp.values();
+      for (const [k, v] of subs) subs.set(k, applyStampValues(v, status));
+    }
+    const text = applySubstitutions(content, [...subs].map(([k, v]) => [bytes(k), bytes(v)]));
+    const executable = a.bool("is_executable", false);
+    return { files: [await writeOutput(ctx, out, text, executable)] };
+  }
+};
+var skylibExpandTemplateRule = {
+  kind: "skylib_expand_template",
+  attrs: {
+    ...COMMON_ATTRS,
+    template: { type: "label", mandatory: true },
+    substitutions: { type: "string_dict", mandatory: true },
+    out: { type: "string", mandatory: true }
+  },
+  validate(attrs) {
+    checkOut(attrs);
+  },
+  async build(ctx) {
+    const a = ctx.attrs;
+    checkOut(a);
+    const content = (await readFile8(templateFile(ctx).path)).toString("latin1");
+    const subs = Object.entries(a.stringDict("substitutions")).map(([k, v]) => [bytes(k), bytes(v)]);
+    const file = await writeOutput(ctx, a.string("out"), applySubstitutions(content, subs), false);
+    return { files: [file] };
+  }
+};
+
+// src/rules/make_vars.ts
+var BAZEL_BIN_DIR = "bazel-out/k8-fastbuild/bin";
+var MAIN_REPO_RUNFILES_NAME = "_main";
+var MakeVarError = class extends Error {
+  static {
+    __name(this, "MakeVarError");
+  }
+};
+var PREDEFINED = {
+  BINDIR: BAZEL_BIN_DIR,
+  GENDIR: BAZEL_BIN_DIR,
+  TARGET_CPU: "k8",
+  COMPILATION_MODE: "fastbuild"
+};
+var FUNCTIONS = {
+  execpath: { kind: "execpath", multiple: false },
+  execpaths: { kind: "execpath", multiple: true },
+  location: { kind: "execpath", multiple: false },
+  locations: { kind: "execpath", multiple: true },
+  rootpath: { kind: "rootpath", multiple: false },
+  rootpaths: { kind: "rootpath", multiple: true },
+  rlocationpath: { kind: "rlocationpath", multiple: false },
+  rlocationpaths: { kind: "rlocationpath", multiple: true }
+};
+function externalParts(shortPath) {
+  if (!shortPath.startsWith("../")) return void 0;
+  const rest = shortPath.slice(3);
+  const slash = rest.indexOf("/");
+  return slash < 0 ? [rest, ""] : [rest.slice(0, slash), rest.slice(slash + 1)];
+}
+__name(externalParts, "externalParts");
+function execPath(f) {
+  const ext = externalParts(f.shortPath);
+  const rel = ext ? `external/${ext[0]}${ext[1] ? `/${ext[1]}` : ""}` : f.shortPath;
+  return f.generated ? `${BAZEL_BIN_DIR}/${rel}` : rel;
+}
+__name(execPath, "execPath");
+function rootPath(f) {
+  return f.shortPath;
+}
+__name(rootPath, "rootPath");
+function rlocationPath(f, workspaceName = MAIN_REPO_RUNFILES_NAME) {
+  return f.shortPath.startsWith("../") ? f.shortPath.slice(3) : `${workspaceName}/${f.shortPath}`;
+}
+__name(rlocationPath, "rlocationPath");
+function locationFiles(p) {
+  return p.executable ? [p.executable] : p.files;
+}
+__name(locationFiles, "locationFiles");
+function makeVarDeps(ctx, attrs) {
+  const wanted = new Set(attrs);
+  return ctx.attrs.labelDeps().filter((d) => wanted.has(d.attr)).map(({ label }) => ({ label, provider: ctx.dep(label) }));
+}
+__name(makeVarDeps, "makeVarDeps");
+function pathOf(f, kind, opts) {
+  switch (kind) {
+    case "execpath":
+      return opts.mode === "disk" ? f.path : (opts.execPath ?? execPath)(f);
+    case "rootpath":
+      return rootPath(f);
+    case "rlocationpath":
+      return rlocationPath(f);
+  }
+}
+__name(pathOf, "pathOf");
+function expandFunction(fn, arg, opts) {
+  const spec = FUNCTIONS[fn];
+  const expr = `$(${fn} ${arg})`;
+  let label;
+  try {
+    label = parseLabel(arg, opts.repo, opts.pkg);
+  } catch (err) {
+    throw new MakeVarError(`${expr}: ${err.message}`);
+  }
+  const dep = opts.deps.find((d) => d.label.equals(label));
+  if (!dep) throw new MakeVarError(`${expr}: ${arg} is not a dependency of this rule (add it to ${opts.depsAttr ?? "srcs"})`);
+  const files = locationFiles(dep.provider);
+  if (files.length === 0) throw new MakeVarError(`${expr}: ${arg} expands to no files`);
+  if (!spec.multiple && files.length > 1) {
+    throw new MakeVarError(`${expr} expands to ${files.length} files; use $(${fn}s)`);
+  }
+  const quote2 = opts.quote ?? ((s) => s);
+  return files.map((f) => quote2(pathOf(f, spec.kind, opts))).join(" ");
+}
+__name(expandFunction, "expandFunction");
+function expandMakeVars(text, opts) {
+  let out = "";
+  let i = 0;
+  while (i < text.length) {
+    const dollar = text.indexOf("$", i);
+    if (dollar < 0) {
+      out += text.slice(i);
+      break;
+    }
+    out += text.slice(i, dollar);
+    const next = text[dollar + 1];
+    if (next === "$") {
+      out += "$";
+      i = dollar + 2;
+      continue;
+    }
+    if (next === "@" || next === "<") {
+      const value = opts.vars?.[next];
+      if (value === void 0) throw new MakeVarError(`$${next} is not defined${opts.undefinedHints?.[next] ? ` (${opts.undefinedHints[next]})` : " here"}`);
+      out += value;
+      i = dollar + 2;
+      continue;
+    }
+    if (next !== "(") {
+      throw new MakeVarError(`"$" must be followed by "(" or "$" (write $$ for a literal $) in ${JSON.stringify(text)}`);
+    }
+    const close = text.indexOf(")", dollar + 2);
+    if (close < 0) throw new MakeVarError(`unterminated "$(" in ${JSON.stringify(text)}`);
+    const body = text.slice(dollar + 2, close).trim();
+    const space = body.search(/\s/);
+    if (space < 0) {
+      const value = opts.vars?.[body] ?? PREDEFINED[body];
+      if (value === void 0 && opts.undefinedHints?.[body]) throw new MakeVarError(`$(${body}) is not defined (${opts.undefinedHints[body]})`);
+      if (value === void 0) {
+        if (body in FUNCTIONS) throw new MakeVarError(`$(${body}) needs a label: $(${body} //pkg:target)`);
+        throw new MakeVarError(`$(${body}): unknown make variable "${body}"`);
+      }
+      out += value;
+    } else {
+      const fn = body.slice(0, space);
+      const arg = body.slice(space).trim();
+      if (!(fn in FUNCTIONS)) {
+        throw new MakeVarError(`$(${body}): unknown function "${fn}" (expected execpath, execpaths, location, locations, rootpath, rootpaths, rlocationpath or rlocationpaths)`);
+      }
+      out += expandFunction(fn, arg, opts);
+    }
+    i = close + 1;
+  }
+  return out;
+}
+__name(expandMakeVars, "expandMakeVars");
+
+// src/rules/genrule.ts
+var GENRULE_TIMEOUT_MS = 10 * 60 * 1e3;
+var OUTPUT_TAIL = 4e3;
+var TOOL_ATTRS = /* @__PURE__ */ new Set(["tools", "exec_tools"]);
+function checkOuts(attrs) {
+  const outs = attrs.stringList("outs");
+  if (outs.length === 0) throw new AttrError('attribute "outs": a genrule needs at least one output');
+  const seen = /* @__PURE__ */ new Set();
+  for (const out of outs) {
+    if (out === "" || out.startsWith("/") || out.endsWith("/") || out.split("/").some((s) => s === "" || s === "." || s === "..")) {
+      throw new AttrError(`attribute "outs": invalid output name "${out}"`);
+    }
+    if (seen.has(out)) throw new AttrError(`attribute "outs": "${out}" is listed twice`);
+    seen.add(out);
+  }
+  return outs;
+}
+__name(checkOuts, "checkOuts");
+function commandOf(attrs) {
+  const cmd = attrs.string("cmd_bash") ?? attrs.string("cmd");
+  if (cmd === void 0 || cmd.trim() === "") {
+    throw new AttrError(attrs.has("cmd_bat") || attrs.has("cmd_ps") ? "only cmd_bat/cmd_ps are set; set cmd or cmd_bash (commands run with bash here)" : 'missing attribute "cmd" (or "cmd_bash")');
+  }
+  return cmd;
+}
+__name(commandOf, "commandOf");
+function configDirName(key, own, ownCpu) {
+  if (key === own) return `${ownCpu}-fastbuild`;
+  if (key === "host") return `${bazelCpu(hostPlatform())}-opt-exec`;
+  return `${key}-fastbuild`;
+}
+__name(configDirName, "configDirName");
+async function layOutExecRoot(ctx, execRoot, files) {
+  const binRoot = join12(ctx.outRoot, "bin");
+  const outRootReal = resolve3(ctx.outRoot);
+  for (const name of await readdir4(ctx.workspaceRoot)) {
+    if (name.startsWith("bazel-")) continue;
+    const abs = resolve3(ctx.workspaceRoot, name);
+    if (abs === outRootReal || outRootReal.startsWith(abs + sep2)) {
+      if (abs === outRootReal) continue;
+      await linkAllBut(abs, join12(execRoot, name), outRootReal);
+      continue;
+    }
+    await symlink(abs, join12(execRoot, name));
+  }
+  const own = configKey(ctx.config);
+  const ownCpu = bazelCpu(ctx.config.platform ?? hostPlatform());
+  const linked = /* @__PURE__ */ new Set();
+  const linkConfig = /* @__PURE__ */ __name(async (key) => {
+    const name = configDirName(key, own, ownCpu);
+    if (!linked.has(key)) {
+      linked.add(key);
+      await mkdir8(join12(binRoot, key), { recursive: true });
+      await mkdir8(join12(execRoot, "bazel-out", name), { recursive: true });
+      await symlink(join12(binRoot, key), join12(execRoot, "bazel-out", name, "bin"));
+    }
+    return name;
+  }, "linkConfig");
+  const binDir = `bazel-out/${await linkConfig(own)}/bin`;
+  const names = /* @__PURE__ */ new Map();
+  for (const f of files) {
+    if (!f.generated) continue;
+    const rel = relative2(binRoot, f.path);
+    if (rel.startsWith("..")) continue;
+    const key = rel.split(sep2)[0];
+    names.set(key, await linkConfig(key));
+  }
+  const exec = /* @__PURE__ */ __name((f) => {
+    if (!f.generated) {
+      if (f.shortPath.startsWith("../")) throw new MakeVarError(`${f.shortPath}: files of other repositories are not available to genrule here`);
+      return f.shortPath;
+    }
+    const rel = relative2(binRoot, f.path).split(sep2);
+    const key = rel[0];
+    return `bazel-out/${names.get(key) ?? configDirName(key, own, ownCpu)}/bin/${rel.slice(1).join("/")}`;
+  }, "exec");
+  return { exec, binDir };
+}
+__name(layOutExecRoot, "layOutExecRoot");
+async function linkAllBut(dir, into, skip) {
+  await mkdir8(into, { recursive: true });
+  for (const name of await readdir4(dir)) {
+    const abs = join12(dir, name);
+    if (abs === skip) continue;
+    if (skip.startsWith(abs + sep2)) await linkAllBut(abs, join12(into, name), skip);
+    else await symlink(abs, join12(into, name));
+  }
+}
+__name(linkAllBut, "linkAllBut");
+function run4(command, cwd, env, timeoutMs) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn3("bash", ["-c", `set -e
+set -u
+set -o pipefail
+${command}`], { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const chunks = [];
+    let size = 0;
+    const keep = /* @__PURE__ */ __name((c) => {
+      chunks.push(c);
+      size += c.length;
+      while (size > OUTPUT_TAIL * 4 && chunks.length > 1) size -= chunks.shift().length;
+    }, "keep");
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+      }
+    }, timeoutMs);
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run bash for the genrule command: ${err.message}`));
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      const text = Buffer.concat(chunks).toString("utf8");
+      resolvePromise({ code, signal, output: text.length > OUTPUT_TAIL ? `\u2026${text.slice(-OUTPUT_TAIL)}` : text, timedOut });
+    });
+  });
+}
+__name(run4, "run");
+var genruleRule = {
+  kind: "genrule",
+  dependencyOnly: true,
+  attrs: {
+    ...COMMON_ATTRS,
+    srcs: { type: "label_list" },
+    outs: { type: "string_list", mandatory: true },
+    cmd: { type: "string" },
+    cmd_bash: { type: "string" },
+    cmd_bat: { type: "ignored" },
+    cmd_ps: { type: "ignored" },
+    tools: { type: "label_list" },
+    exec_tools: { type: "label_list" },
+    toolchains: { type: "ignored" },
+    executable: { type: "bool" },
+    output_to_bindir: { type: "ignored" },
+    output_licenses: { type: "ignored" },
+    message: { type: "ignored" },
+    heuristic_label_expansion: { type: "ignored" },
+    data: { type: "ignored" }
+  },
+  depConfigs(_attrs, attr, config) {
+    return TOOL_ATTRS.has(attr) ? [HOST_CONFIG] : [config];
+  },
+  validate(attrs) {
+    const outs = checkOuts(attrs);
+    commandOf(attrs);
+    if (attrs.bool("executable", false) && outs.length !== 1) throw new AttrError('attribute "executable": needs exactly one file in outs');
+  },
+  async build(ctx) {
+    const a = ctx.attrs;
+    const label = ctx.target.label;
+    const outs = checkOuts(a);
+    const command = commandOf(a);
+    const outDir = await ctx.outDir();
+    const outFiles = outs.map((o) => ({ path: join12(outDir, o), shortPath: ctx.outShortPath(o), generated: true }));
+    const srcFiles = ctx.files("srcs");
+    const toolFiles = [...ctx.deps("tools"), ...ctx.deps("exec_tools")].flatMap((p) => p.executable ? [p.executable, ...p.files] : p.files);
+    const tmpRoot = join12(ctx.outRoot, "tmp");
+    await mkdir8(tmpRoot, { recursive: true });
+    const execRoot = await mkdtemp2(join12(tmpRoot, "genrule-"));
+    try {
+      const { exec, binDir } = await layOutExecRoot(ctx, execRoot, [...srcFiles, ...toolFiles, ...outFiles]);
+      const deps = [
+        ...makeVarDeps(ctx, ["srcs", "tools", "exec_tools"]),
+        ...outs.map((o, i) => ({ label: new Label(label.repo, label.pkg, o), provider: { files: [outFiles[i]] } }))
+      ];
+      const ruleDir = label.pkg === "" ? binDir : `${binDir}/${label.pkg}`;
+      const vars = {
+        SRCS: srcFiles.map(exec).join(" "),
+        OUTS: outFiles.map(exec).join(" "),
+        RULEDIR: ruleDir,
+        "@D": outs.length === 1 ? dirname8(exec(outFiles[0])) : ruleDir,
+        GENDIR: binDir,
+        BINDIR: binDir,
+        TARGET_CPU: bazelCpu(ctx.config.platform ?? hostPlatform()),
+        COMPILATION_MODE: ctx.compilationMode
+      };
+      const hints = {};
+      if (outFiles.length === 1) vars["@"] = exec(outFiles[0]);
+      else hints["@"] = `outs has ${outFiles.length} files; use $(OUTS) or $(location <out>)`;
+      if (srcFiles.length === 1) vars["<"] = exec(srcFiles[0]);
+      else hints["<"] = `srcs has ${srcFiles.length} files; use $(SRCS) or $(location <src>)`;
+      let expanded;
+      try {
+        expanded = expandMakeVars(command, { deps, repo: label.repo, pkg: label.pkg, vars, undefinedHints: hints, execPath: exec, depsAttr: "srcs or tools" });
+      } catch (err) {
+        if (err instanceof MakeVarError) throw new Error(`attribute "${a.has("cmd_bash") ? "cmd_bash" : "cmd"}": ${err.message}`);
+        throw err;
+      }
+      for (const f of outFiles) {
+        await rm5(f.path, { recursive: true, force: true });
+        await mkdir8(dirname8(f.path), { recursive: true });
+      }
+      const actionTmp = `${execRoot}.tmp`;
+      await mkdir8(actionTmp, { recursive: true });
+      const env = { PATH: ctx.env.PATH ?? "/usr/local/bin:/usr/bin:/bin", TMPDIR: actionTmp };
+      let result;
+      try {
+        result = await run4(expanded, execRoot, env, GENRULE_TIMEOUT_MS);
+      } finally {
+        await rm5(actionTmp, { recursive: true, force: true });
+      }
+      if (result.timedOut || result.code !== 0) {
+        const why = result.timedOut ? `did not finish within ${GENRULE_TIMEOUT_MS / 1e3} s` : result.code === null ? `was killed by ${result.signal}` : `exited with status ${result.code}`;
+        const out = result.output.trim();
+        throw new Error(`genrule command ${why}${out === "" ? "" : `:
+${out}`}`);
+      }
+      for (const f of outFiles) {
+        try {
+          await stat4(f.path);
+        } catch {
+          throw new Error(`declared output '${f.shortPath}' was not created by genrule`);
+        }
+      }
+      if (a.bool("executable", false)) await chmod3(outFiles[0].path, 493);
+    } finally {
+      await rm5(execRoot, { recursive: true, force: true });
+    }
+    ctx.log.info(`${label}: generated ${outFiles.map((f) => f.shortPath).join(", ")}`);
+    return a.bool("executable", false) ? { files: outFiles, executable: outFiles[0] } : { files: outFiles };
+  }
+};
+
+// src/rules/copy_file.ts
+import { chmod as chmod4, copyFile as copyFile3, mkdir as mkdir9, rm as rm6 } from "node:fs/promises";
+import { dirname as dirname9, join as join13 } from "node:path";
+function checkOut2(attrs) {
+  const out = attrs.string("out");
+  if (out === "" || out.startsWith("/") || out.endsWith("/") || out.split("/").some((s) => s === "" || s === "." || s === "..")) {
+    throw new AttrError(`attribute "out": invalid output name "${out}"`);
+  }
+  return out;
+}
+__name(checkOut2, "checkOut");
+var copyFileRule = {
+  kind: "copy_file",
+  attrs: {
+    ...COMMON_ATTRS,
+    src: { type: "label", mandatory: true },
+    out: { type: "string", mandatory: true },
+    is_executable: { type: "bool" },
+    allow_symlink: { type: "bool" }
+  },
+  validate(attrs) {
+    checkOut2(attrs);
+  },
+  async build(ctx) {
+    const out = checkOut2(ctx.attrs);
+    const src = ctx.attrs.label("src");
+    const files = ctx.files("src");
+    if (files.length !== 1) throw new Error(`attribute "src": ${src} must provide exactly one file, got ${files.length}`);
+    const dest = join13(await ctx.outDir(), out);
+    await mkdir9(dirname9(dest), { recursive: true });
+    await rm6(dest, { force: true });
+    await copyFile3(files[0].path, dest);
+    const executable = ctx.attrs.bool("is_executable", false);
+    await chmod4(dest, executable ? 493 : 420);
+    const file = { path: dest, shortPath: ctx.outShortPath(out), generated: true };
+    return executable ? { files: [file], executable: file } : { files: [file] };
+  }
+};
+
+// src/rules/output_file.ts
+var outputFileRule = {
+  kind: "output_file",
+  dependencyOnly: true,
+  attrs: { ...COMMON_ATTRS, generator: { type: "label", mandatory: true }, out: { type: "string", mandatory: true } },
+  async build(ctx) {
+    const out = ctx.attrs.string("out");
+    const want = ctx.outShortPath(out);
+    const [gen] = ctx.deps("generator");
+    const file = gen?.files.find((f) => f.shortPath === want);
+    if (!gen || !file) throw new Error(`${ctx.attrs.label("generator")} did not provide its declared output ${want}`);
+    return gen.executable?.shortPath === want ? { files: [file], executable: file } : { files: [file] };
+  }
+};
+
+// src/rules/sh_binary.ts
+var shBinaryRule = {
+  kind: "sh_binary",
+  dependencyOnly: true,
+  attrs: {
+    ...COMMON_ATTRS,
+    srcs: { type: "label_list", mandatory: true },
+    data: { type: "label_list" },
+    deps: { type: "ignored" },
+    env: { type: "ignored" },
+    env_inherit: { type: "ignored" },
+    args: { type: "ignored" },
+    output_licenses: { type: "ignored" },
+    use_bash_launcher: { type: "ignored" }
+  },
+  async build(ctx) {
+    const srcs = ctx.files("srcs");
+    if (srcs.length !== 1) throw new Error(`attribute "srcs": sh_binary needs exactly one file, got ${srcs.length}`);
+    const exe = srcs[0];
+    return { files: [exe, ...ctx.files("data")], executable: exe };
+  }
+};
+
 // src/rules/oci_image_index.ts
+import { join as join14 } from "node:path";
 var ociImageIndexRule = {
   kind: "oci_image_index",
   attrs: {
@@ -37366,7 +39270,7 @@ var ociImageIndexRule = {
     const family = images.every((i) => i.family === "docker") ? "docker" : "oci";
     const annotations = { ...ctx.attrs.stringDict("annotations"), ...ctx.metadata.indexAnnotations };
     const descriptor = await buildIndex(ctx.store, images.map((i) => i.descriptor), annotations, family);
-    const layoutDir = join6(await ctx.outDir(), ctx.target.label.name);
+    const layoutDir = join14(await ctx.outDir(), ctx.target.label.name);
     await writeLayout(ctx.store, layoutDir, [{ descriptor }]);
     const artifact = {
       kind: "index",
@@ -37382,15 +39286,15 @@ var ociImageIndexRule = {
 };
 
 // src/rules/oci_image.ts
-import { join as join8 } from "node:path";
+import { join as join16 } from "node:path";
 
 // src/rules/file_values.ts
-import { readFile as readFile4 } from "node:fs/promises";
+import { readFile as readFile9 } from "node:fs/promises";
 async function readDepFile(ctx, attr) {
   const label = ctx.attrs.label(attr);
   const files = label ? ctx.dep(label).files : [];
   if (files.length !== 1) throw new Error(`attribute "${attr}": ${label} must provide exactly one file, got ${files.length}`);
-  return readFile4(files[0].path, "utf8");
+  return readFile9(files[0].path, "utf8");
 }
 __name(readDepFile, "readDepFile");
 function lines(text) {
@@ -37528,8 +39432,8 @@ var BuildInfoFinder = class {
 };
 
 // src/elf.ts
-import { readFile as readFile5 } from "node:fs/promises";
-import { join as join7 } from "node:path";
+import { readFile as readFile10 } from "node:fs/promises";
+import { join as join15 } from "node:path";
 var ELF_MAGIC = Buffer.from([127, 69, 76, 70]);
 var MACHINES = [
   { arch: "amd64", machine: 62, class: 2, name: "x86-64" },
@@ -37608,7 +39512,7 @@ async function scanMembers(members) {
 __name(scanMembers, "scanMembers");
 var scans = /* @__PURE__ */ new Map();
 function scanFile(store, digest) {
-  return join7(store.root, "cache", "layer-scans", `${digestHex(digest)}.json`);
+  return join15(store.root, "cache", "layer-scans", `${digestHex(digest)}.json`);
 }
 __name(scanFile, "scanFile");
 function scanLayerCached(store, digest, tarPath) {
@@ -37616,7 +39520,7 @@ function scanLayerCached(store, digest, tarPath) {
   if (!p) {
     p = (async () => {
       try {
-        return JSON.parse(await readFile5(scanFile(store, digest), "utf8"));
+        return JSON.parse(await readFile10(scanFile(store, digest), "utf8"));
       } catch {
         const files = await scanLayer(tarPath);
         await saveScan(store, digest, files);
@@ -37685,6 +39589,20 @@ function lintOwnership(files, opts) {
     if (executable && (bits & 1) === 0) out.push({ path: f.path, message: `${owned(f)}; user ${user.text} cannot execute it` });
     else if (!executable && (bits & 4) === 0) out.push({ path: f.path, message: `${owned(f)}; user ${user.text} cannot read it` });
   }
+  const blocked = /* @__PURE__ */ new Map();
+  for (const f of byPath.values()) {
+    const parts2 = f.path.split("/").filter((p) => p !== "");
+    for (let i = 1; i < parts2.length; i++) {
+      const dir = `/${parts2.slice(0, i).join("/")}`;
+      const d = byPath.get(dir);
+      if (!d || d.member.type !== "dir" || blocked.has(dir)) continue;
+      if ((permBits(d.member.mode, d.member.uid, d.member.gid, user) & 1) === 0) blocked.set(dir, f.path);
+    }
+  }
+  for (const [dir, below] of blocked) {
+    const d = byPath.get(dir);
+    out.push({ path: dir, message: `${owned(d)}; user ${user.text} cannot enter it, so ${below} is out of reach (a directory line without mode= gets 0000 from bsdtar: add mode=0755)` });
+  }
   const writable = [
     ...(opts.volumes ?? []).map((v) => ({ path: v, why: "a volume" })),
     ...opts.workdir ? [{ path: opts.workdir, why: "the workdir" }] : []
@@ -37702,6 +39620,52 @@ function lintOwnership(files, opts) {
   return out.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
 __name(lintOwnership, "lintOwnership");
+function isNonRootUser(user) {
+  const u = user?.trim() ?? "";
+  return u !== "" && !/^(root|0)(:.*)?$/.test(u);
+}
+__name(isNonRootUser, "isNonRootUser");
+function missingParentDirs(files) {
+  const present = /* @__PURE__ */ new Set(["/"]);
+  for (const f of files) if (f.member.type === "dir" || f.member.type === "symlink") present.add(f.path.replace(/\/+$/, "") || "/");
+  const missing = /* @__PURE__ */ new Map();
+  for (const f of files) {
+    const parts2 = f.path.split("/").filter((p) => p !== "");
+    for (let i = 1; i < parts2.length; i++) {
+      const dir = `/${parts2.slice(0, i).join("/")}`;
+      if (!present.has(dir) && !missing.has(dir)) missing.set(dir, f.path);
+    }
+  }
+  const dirs = [...missing.keys()].sort();
+  const out = [];
+  for (const d of dirs) {
+    const outer = out.find((o) => d.startsWith(`${o.dir}/`));
+    if (outer) outer.below.push(d);
+    else out.push({ dir: d, example: missing.get(d) ?? d, below: [] });
+  }
+  return out;
+}
+__name(missingParentDirs, "missingParentDirs");
+function lintMissingParents(missing, lowerDirs, user) {
+  if (!isNonRootUser(user)) return [];
+  const out = [];
+  for (const m of missing) {
+    const chain = [m.dir, ...m.below].filter((d) => !lowerDirs.has(d));
+    const top = chain[0];
+    if (top === void 0) continue;
+    const below = chain.slice(1).filter((d) => d.startsWith(`${top}/`));
+    const dirs = [top, ...below].slice(0, 4);
+    const rel = dirs.map((d) => d.slice(1));
+    const mtree = rel.map((r) => `"${r} type=dir mode=0755"`).join(", ");
+    const emptyDirs = `empty_dirs = [${rel.map((r) => `"${r}"`).join(", ")}]`;
+    out.push({
+      path: top,
+      message: `${top} has no directory entry in any layer (a layer holds ${m.example.replace(/^\//, "")}) and no lower layer has it: Docker's classic image store creates it as mode 0600 owned by root, so user ${user?.trim()} gets "permission denied" on ${m.example}. Add the director${dirs.length > 1 ? "ies" : "y"}: mtree line${dirs.length > 1 ? "s" : ""} ${mtree} (tar), or ${emptyDirs} (pkg_tar)`
+    });
+  }
+  return out;
+}
+__name(lintMissingParents, "lintMissingParents");
 
 // src/rules/oci_image.ts
 var warnedZstd = /* @__PURE__ */ new Set();
@@ -37748,7 +39712,6 @@ var ociImageRule = {
     const a = ctx.attrs;
     let base;
     let layerSources = /* @__PURE__ */ new Map();
-    const baseAnnotations = {};
     if (a.has("base")) {
       const [p] = ctx.deps("base");
       const art = p?.artifact;
@@ -37756,8 +39719,6 @@ var ociImageRule = {
       if (art.kind !== "image") throw new Error(`attribute "base": ${a.label("base")} is an image index; use a single-platform image`);
       base = await readImage(ctx.store, art.descriptor.digest);
       layerSources = art.layerSources;
-      if (art.reference) baseAnnotations["org.opencontainers.image.base.name"] = art.reference;
-      baseAnnotations["org.opencontainers.image.base.digest"] = art.descriptor.digest;
     }
     const family = base ? familyOf(base.manifest.mediaType) : "oci";
     let setting = ctx.layerCompression;
@@ -37768,7 +39729,9 @@ var ociImageRule = {
       }
       setting = DEFAULT_LAYER_COMPRESSION;
     }
-    const scanned = await Promise.all(ctx.files("tars").map((f) => layerAndScan(ctx.store, f.path, family, setting)));
+    const tarFiles = a.labelList("tars").flatMap((l) => ctx.dep(l).files.map((f) => ({ file: f, owner: l.toString() })));
+    const owners = tarFiles.map((t) => t.owner);
+    const scanned = await Promise.all(tarFiles.map((t) => layerAndScan(ctx.store, t.file.path, family, setting)));
     const layers = scanned.map((x) => x.layer);
     const imagePlatform = base ? { os: base.config.os, architecture: base.config.architecture, ...base.config.variant ? { variant: base.config.variant } : {} } : { os: a.string("os") ?? "", architecture: a.string("architecture") ?? "", ...a.string("variant") ? { variant: a.string("variant") } : {} };
     const ours = [];
@@ -37779,7 +39742,13 @@ var ociImageRule = {
     const user = a.string("user") ?? base?.config.config?.User;
     const workdir = a.string("workdir") ?? base?.config.config?.WorkingDir;
     for (const finding of lintOwnership(ours, { user, volumes, workdir })) ctx.log.warning(`${label}: ${finding.message}`);
+    const missing = isNonRootUser(user) ? missingParentDirs(ours) : [];
+    if (missing.length > 0) {
+      const lower = base ? await directoriesOf(ctx.store, base.manifest.layers.map((l) => l.digest)) : /* @__PURE__ */ new Set();
+      for (const finding of lintMissingParents(missing, lower, user)) ctx.log.warning(`${label}: ${finding.message}`);
+    }
     const createdFile = await fileText(ctx, "created");
+    if (createdFile !== void 0) checkCreated(createdFile, a.label("created")?.toString() ?? "created");
     const created = createdFile ?? (ctx.sourceDateEpoch !== void 0 ? new Date(ctx.sourceDateEpoch * 1e3).toISOString().replace(".000Z", "Z") : base ? void 0 : EPOCH);
     const built = await buildImage(ctx.store, {
       base,
@@ -37792,16 +39761,17 @@ var ociImageRule = {
       workdir: a.string("workdir"),
       user: a.string("user"),
       labels: { ...await dictValue(ctx, a, "labels"), ...ctx.metadata.labels },
-      annotations: { ...baseAnnotations, ...await dictValue(ctx, a, "annotations"), ...ctx.metadata.manifestAnnotations },
+      annotations: { ...await dictValue(ctx, a, "annotations"), ...ctx.metadata.manifestAnnotations },
       exposedPorts: await listValue(ctx, a, "exposed_ports"),
       volumes,
       created,
-      layers: layers.map((l) => ({ descriptor: l.descriptor, diffId: l.diffId })),
+      // rules_oci's descriptor.sh: one history entry per layer, at the epoch, naming the tar's target.
+      layers: layers.map((l, i) => ({ descriptor: l.descriptor, diffId: l.diffId, history: { created: EPOCH, created_by: `bazel build ${owners[i]}` } })),
       family
     });
     const platform = built.manifest.platform;
     if (!platform) throw new Error("internal: built image has no platform");
-    const layoutDir = join8(await ctx.outDir(), ctx.target.label.name);
+    const layoutDir = join16(await ctx.outDir(), ctx.target.label.name);
     await writeLayout(ctx.store, layoutDir, [{ descriptor: built.manifest }]);
     const artifact = {
       kind: "image",
@@ -37833,10 +39803,35 @@ async function layerAndScan(store, tarPath, family, setting) {
   return { layer, files };
 }
 __name(layerAndScan, "layerAndScan");
+var RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+function checkCreated(text, from) {
+  const m = RFC3339.exec(text);
+  const ok = m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 12 && Number(m[3]) >= 1 && Number(m[3]) <= 31 && Number(m[4]) <= 23 && Number(m[5]) <= 59 && Number(m[6]) <= 60;
+  if (!ok) {
+    const shown = text.length > 80 ? `${text.slice(0, 80)}\u2026` : text;
+    const hint = /\{\{.*\}\}|\{[A-Z_]+\}/.test(text) ? " (an unexpanded stamp template: build with stamping on, e.g. the stamp input or build --stamp in .bazelrc)" : "";
+    throw new AttrError(`attribute "created": ${from} holds "${shown}", not an RFC 3339 date-time such as 2024-01-02T03:04:05Z${hint}`);
+  }
+}
+__name(checkCreated, "checkCreated");
+async function directoriesOf(store, layers) {
+  const out = /* @__PURE__ */ new Set(["/"]);
+  for (const d of layers) {
+    await store.ensure(d);
+    for (const f of await scanLayerCached(store, d, store.path(d))) {
+      if (f.member.type === "dir" || f.member.type === "symlink") out.add(f.path.replace(/\/+$/, "") || "/");
+    }
+  }
+  return out;
+}
+__name(directoriesOf, "directoriesOf");
 
 // src/publish/docker.ts
-import { stat as stat4 } from "node:fs/promises";
+import { stat as stat6 } from "node:fs/promises";
 import { Readable as Readable2 } from "node:stream";
+
+// src/net/proxy.ts
+import { BlockList, isIP } from "node:net";
 
 // src/undici.ts
 var loading;
@@ -37845,11 +39840,156 @@ function undici() {
 }
 __name(undici, "undici");
 
+// src/net/proxy.ts
+function getEnvAny(env, ...names) {
+  for (const n of names) {
+    const v = env[n];
+    if (v !== void 0 && v !== "") return v;
+  }
+  return "";
+}
+__name(getEnvAny, "getEnvAny");
+function parseProxyUrl(name, value) {
+  let url;
+  try {
+    url = new URL(value);
+    if (!["http:", "https:", "socks5:", "socks5h:"].includes(url.protocol) || url.host === "") url = void 0;
+  } catch {
+    url = void 0;
+  }
+  if (!url && !value.includes("://")) {
+    try {
+      url = new URL(`http://${value}`);
+    } catch {
+      url = void 0;
+    }
+  }
+  if (!url) throw new Error(`${name}: invalid proxy address "${redactProxy(value)}"`);
+  if (url.protocol === "socks5h:") url = new URL(`socks5:${url.href.slice("socks5h:".length)}`);
+  if (url.hostname === "") throw new Error(`${name}: invalid proxy address "${redactProxy(value)}"`);
+  return url;
+}
+__name(parseProxyUrl, "parseProxyUrl");
+function redactProxy(value) {
+  return value.replace(/\/\/[^/@]*@/, "//***@").replace(/^[^/@]*@/, "***@");
+}
+__name(redactProxy, "redactProxy");
+function noProxyMatchers(noProxy) {
+  const matchers = [];
+  for (const raw of noProxy.split(",")) {
+    const p = raw.trim().toLowerCase();
+    if (p === "") continue;
+    if (p === "*") return [{ match: /* @__PURE__ */ __name(() => true, "match") }];
+    const slash = p.indexOf("/");
+    if (slash > 0) {
+      const addr = p.slice(0, slash);
+      const bits = Number(p.slice(slash + 1));
+      const family = isIP(addr);
+      if (family !== 0 && Number.isInteger(bits)) {
+        const list = new BlockList();
+        try {
+          list.addSubnet(addr, bits, family === 6 ? "ipv6" : "ipv4");
+        } catch {
+          continue;
+        }
+        matchers.push({ match: /* @__PURE__ */ __name((host2, _port, ip) => ip && list.check(host2, isIP(host2) === 6 ? "ipv6" : "ipv4"), "match") });
+        continue;
+      }
+    }
+    let host = p;
+    let port = "";
+    const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(p);
+    if (bracket) {
+      host = bracket[1] ?? "";
+      port = bracket[2] ?? "";
+    } else if (isIP(p) === 0) {
+      const colon = p.lastIndexOf(":");
+      if (colon >= 0 && /^\d+$/.test(p.slice(colon + 1))) {
+        host = p.slice(0, colon);
+        port = p.slice(colon + 1);
+      }
+    }
+    if (host === "") continue;
+    if (isIP(host) !== 0) {
+      const want = host;
+      matchers.push({ match: /* @__PURE__ */ __name((h, pt, ip) => ip && sameIp(h, want) && (port === "" || port === pt), "match") });
+      continue;
+    }
+    if (host.startsWith("*.")) host = host.slice(1);
+    const matchHost = !host.startsWith(".");
+    const suffix = matchHost ? `.${host}` : host;
+    matchers.push({
+      match: /* @__PURE__ */ __name((h, pt, ip) => !ip && (h.endsWith(suffix) || matchHost && h === suffix.slice(1)) && (port === "" || port === pt), "match")
+    });
+  }
+  return matchers;
+}
+__name(noProxyMatchers, "noProxyMatchers");
+function sameIp(a, b) {
+  if (a === b) return true;
+  const list = new BlockList();
+  const family = isIP(b) === 6 ? "ipv6" : "ipv4";
+  list.addAddress(b, family);
+  return list.check(a, isIP(a) === 6 ? "ipv6" : "ipv4");
+}
+__name(sameIp, "sameIp");
+function isLoopback(host) {
+  if (host === "localhost") return true;
+  const family = isIP(host);
+  if (family === 0) return false;
+  const list = new BlockList();
+  list.addSubnet("127.0.0.0", 8, "ipv4");
+  list.addAddress("::1", "ipv6");
+  return list.check(host, family === 6 ? "ipv6" : "ipv4");
+}
+__name(isLoopback, "isLoopback");
+function proxyFor(url, env = process.env) {
+  const name = url.protocol === "https:" ? "HTTPS_PROXY" : url.protocol === "http:" ? "HTTP_PROXY" : void 0;
+  if (!name) return void 0;
+  const value = getEnvAny(env, name, name.toLowerCase());
+  if (value === "") return void 0;
+  const host = url.hostname.toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  if (isLoopback(host)) return void 0;
+  const port = url.port || (url.protocol === "https:" ? "443" : "80");
+  const ip = isIP(host) !== 0;
+  for (const m of noProxyMatchers(getEnvAny(env, "NO_PROXY", "no_proxy"))) if (m.match(host, port, ip)) return void 0;
+  return parseProxyUrl(getEnvAny(env, name) === "" ? name.toLowerCase() : name, value);
+}
+__name(proxyFor, "proxyFor");
+async function dispatcherFor(origin, options = {}) {
+  return createDispatcher(await undici(), origin, options);
+}
+__name(dispatcherFor, "dispatcherFor");
+function createDispatcher(u, origin, options = {}) {
+  const { Pool, ProxyAgent } = u;
+  const proxy = proxyFor(origin, options.env);
+  const timeouts = {
+    ...options.connections !== void 0 ? { connections: options.connections } : {},
+    ...options.keepAliveTimeout !== void 0 ? { keepAliveTimeout: options.keepAliveTimeout } : {},
+    ...options.headersTimeout !== void 0 ? { headersTimeout: options.headersTimeout } : {},
+    ...options.bodyTimeout !== void 0 ? { bodyTimeout: options.bodyTimeout } : {}
+  };
+  const tls = { rejectUnauthorized: options.rejectUnauthorized ?? true };
+  if (!proxy) {
+    const connect = { ...origin.protocol === "https:" ? tls : {}, ...options.connectTimeout !== void 0 ? { timeout: options.connectTimeout } : {} };
+    return new Pool(origin.origin, { ...timeouts, connect });
+  }
+  const agent = new ProxyAgent({
+    uri: proxy.href,
+    ...timeouts,
+    ...options.connectTimeout !== void 0 ? { connectTimeout: options.connectTimeout } : {},
+    requestTls: tls
+  });
+  const target = origin.origin;
+  return agent.compose((dispatch) => (opts, handler) => dispatch({ ...opts, origin: target }, handler));
+}
+__name(createDispatcher, "createDispatcher");
+
 // src/publish/docker-archive.ts
 var import_tar_stream2 = __toESM(require_tar_stream(), 1);
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash7 } from "node:crypto";
 import { createReadStream as createReadStream4 } from "node:fs";
-import { readFile as readFile6, stat as stat3 } from "node:fs/promises";
+import { readFile as readFile11, stat as stat5 } from "node:fs/promises";
 import { Readable } from "node:stream";
 
 // src/registry/reference.ts
@@ -37864,7 +40004,6 @@ var PATH_COMPONENT_RULE = 'path components are lowercase letters and digits, sep
 var TAG_RE = /^[\w][\w.-]{0,127}$/;
 var TAG_RULE = "must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}";
 var DIGEST_RE2 = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
-var SHA256_RE = /^sha256:[a-f0-9]{64}$/;
 var NAME_MAX = 255;
 var DOCKER_DOMAIN = "docker.io";
 var LEGACY_DOCKER_DOMAIN = "index.docker.io";
@@ -37929,23 +40068,43 @@ function pathProblem(path) {
   return void 0;
 }
 __name(pathProblem, "pathProblem");
+function refuseCredentials(input) {
+  const trailingDigest = /@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/.exec(input);
+  const rest = trailingDigest ? input.slice(0, trailingDigest.index) : input;
+  const at = rest.lastIndexOf("@");
+  if (at === -1) return;
+  const before = rest.slice(0, at);
+  const after = rest.slice(at + 1);
+  const beforeSlash = !before.includes("/");
+  const userinfo = beforeSlash && (before.includes(":") || after.includes("/")) || after.includes("/") && !/^(sha\d*|md5|blake\d*)\b/i.test(after);
+  if (!userinfo) return;
+  const shown = `***@${input.slice(at + 1)}`;
+  throw new InvalidReferenceError(
+    shown,
+    'credentials in a reference are not allowed (remove "user:password@"; give credentials by docker login or a Docker config file)'
+  );
+}
+__name(refuseCredentials, "refuseCredentials");
 function parseReferenceParts(input) {
-  const fail3 = /* @__PURE__ */ __name((reason) => {
+  const fail4 = /* @__PURE__ */ __name((reason) => {
     throw new InvalidReferenceError(input, reason);
   }, "fail");
-  if (typeof input !== "string") fail3("reference must be a string");
-  if (input.length === 0) fail3("empty reference");
-  if (/\s/.test(input)) fail3("must not contain whitespace");
+  if (typeof input !== "string") fail4("reference must be a string");
+  refuseCredentials(input);
+  if (input.length === 0) fail4("empty reference");
+  if (/[\u0000-\u001f\u007f]/.test(input)) fail4("must not contain control characters");
+  if (/\s/.test(input)) fail4("must not contain whitespace");
   let rest = input;
   let digest;
   const at = rest.indexOf("@");
   if (at !== -1) {
     const d = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (d.length === 0) fail3('missing digest after "@"');
-    if (!DIGEST_RE2.test(d)) fail3(`invalid digest "${d}"`);
-    if (!d.startsWith("sha256:")) fail3(`unsupported digest algorithm "${d.slice(0, d.indexOf(":"))}" (only sha256)`);
-    if (!SHA256_RE.test(d)) fail3(`invalid digest "${d}": expected sha256:<64 lowercase hex>`);
+    if (d.length === 0) fail4('missing digest after "@"');
+    if (!DIGEST_RE2.test(d)) fail4(`invalid digest "${d}"`);
+    const algorithm = d.slice(0, d.indexOf(":"));
+    if (algorithm !== "sha256" && algorithm !== "sha512") fail4(`unsupported digest algorithm "${algorithm}" (only sha256 and sha512)`);
+    if (!isDigest(d)) fail4(`invalid digest "${d}": expected ${algorithm}:<${algorithm === "sha256" ? 64 : 128} lowercase hex>`);
     digest = d;
   }
   let tag;
@@ -37953,10 +40112,10 @@ function parseReferenceParts(input) {
   if (colon !== -1 && colon > rest.lastIndexOf("/") && !rest.slice(colon).includes("]")) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (tag.length === 0) fail3('missing tag after ":"');
-    if (!TAG_RE.test(tag)) fail3(`invalid tag "${tag}": ${TAG_RULE}`);
+    if (tag.length === 0) fail4('missing tag after ":"');
+    if (!TAG_RE.test(tag)) fail4(`invalid tag "${tag}": ${TAG_RULE}`);
   }
-  if (rest.length === 0) fail3("missing repository name");
+  if (rest.length === 0) fail4("missing repository name");
   let domain = DOCKER_DOMAIN;
   let path = rest;
   const slash = rest.indexOf("/");
@@ -37964,15 +40123,15 @@ function parseReferenceParts(input) {
     const host = rest.slice(0, slash);
     path = rest.slice(slash + 1);
     const m = HOST_RE.exec(host);
-    if (!m) fail3(`invalid registry host "${host}"`);
+    if (!m) fail4(`invalid registry host "${host}"`);
     const port = m?.[1];
-    if (port !== void 0 && Number(port) > 65535) fail3(`invalid port in registry host "${host}"`);
+    if (port !== void 0 && Number(port) > 65535) fail4(`invalid port in registry host "${host}"`);
     if (host !== LEGACY_DOCKER_DOMAIN) domain = host;
   }
   const problem = pathProblem(path);
-  if (problem !== void 0) fail3(problem);
+  if (problem !== void 0) fail4(problem);
   if (domain === DOCKER_DOMAIN && !path.includes("/")) path = `library/${path}`;
-  if (domain.length + 1 + path.length > NAME_MAX) fail3(`repository name must not be longer than ${NAME_MAX} characters`);
+  if (domain.length + 1 + path.length > NAME_MAX) fail4(`repository name must not be longer than ${NAME_MAX} characters`);
   const parts2 = { domain, path };
   if (tag !== void 0) parts2.tag = tag;
   if (digest !== void 0) parts2.digest = digest;
@@ -38022,7 +40181,7 @@ function parts(ref) {
   try {
     return parseReferenceParts(ref);
   } catch (err) {
-    if (err instanceof InvalidReferenceError) throw new InvalidReferenceError2(ref, err.reason);
+    if (err instanceof InvalidReferenceError) throw new InvalidReferenceError2(err.input, err.reason);
     throw err;
   }
 }
@@ -38040,6 +40199,14 @@ function parseImageReference(ref) {
 }
 __name(parseImageReference, "parseImageReference");
 function parseRepoTag(ref) {
+  if (typeof ref === "string") {
+    try {
+      refuseCredentials(ref);
+    } catch (err) {
+      if (err instanceof InvalidReferenceError) throw new InvalidReferenceError2(err.input, err.reason);
+      throw err;
+    }
+  }
   if (typeof ref === "string" && ref.includes("@")) {
     throw new InvalidReferenceError2(ref, 'a loaded image can be tagged, not pinned by digest: drop the "@..." part');
   }
@@ -38075,36 +40242,35 @@ var OCI_INDEX2 = "application/vnd.oci.image.index.v1+json";
 var ANNOTATION_IMAGE_NAME = "io.containerd.image.name";
 var ANNOTATION_REF_NAME = "org.opencontainers.image.ref.name";
 var EPOCH2 = /* @__PURE__ */ new Date(0);
-var digestRe = /^([a-z0-9]+(?:[.+_-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
 function chainIds(diffIds) {
   const out = [];
   for (const d of diffIds) {
     const prev = out.at(-1);
-    out.push(prev === void 0 ? d : `sha256:${createHash4("sha256").update(`${prev} ${d}`).digest("hex")}`);
+    out.push(prev === void 0 ? d : `sha256:${createHash7("sha256").update(`${prev} ${d}`).digest("hex")}`);
   }
   return out;
 }
 __name(chainIds, "chainIds");
 function blobArchivePath(digest) {
-  const m = digestRe.exec(digest);
-  if (!m) throw new Error(`invalid digest ${JSON.stringify(digest)}`);
-  return `blobs/${m[1]}/${m[2]}`;
+  if (!isDigest(digest)) throw new Error(`invalid digest ${quoteUntrusted(digest)}`);
+  const colon = digest.indexOf(":");
+  return `blobs/${digest.slice(0, colon)}/${digest.slice(colon + 1)}`;
 }
 __name(blobArchivePath, "blobArchivePath");
-function checkDescriptor(what, d) {
+function checkDescriptor2(what, d) {
   if (d === null || typeof d !== "object") throw new Error(`${what}: missing descriptor`);
-  if (typeof d.digest !== "string" || !digestRe.test(d.digest)) {
-    throw new Error(`${what}: invalid digest ${JSON.stringify(d.digest)}`);
+  if (!isDigest(d.digest)) {
+    throw new Error(`${what}: invalid digest ${quoteUntrusted(d.digest)} (want sha256:<64 hex> or sha512:<128 hex>)`);
   }
   if (!Number.isSafeInteger(d.size) || d.size < 0) throw new Error(`${what} ${d.digest}: invalid size ${String(d.size)}`);
   if (typeof d.mediaType !== "string" || d.mediaType === "") throw new Error(`${what} ${d.digest}: missing mediaType`);
   return d;
 }
-__name(checkDescriptor, "checkDescriptor");
+__name(checkDescriptor2, "checkDescriptor");
 async function readVerified(what, d, file) {
   let data;
   try {
-    data = await readFile6(file);
+    data = await readFile11(file);
   } catch (err) {
     throw new Error(`${what} ${d.digest}: cannot read blob ${file}: ${err.message}`);
   }
@@ -38114,7 +40280,7 @@ async function readVerified(what, d, file) {
   const [alg, encoded] = d.digest.split(":");
   let actual;
   try {
-    actual = createHash4(alg).update(data).digest("hex");
+    actual = createHash7(alg).update(data).digest("hex");
   } catch {
     throw new Error(`${what} ${d.digest}: unsupported digest algorithm ${alg}`);
   }
@@ -38134,7 +40300,7 @@ async function planDockerArchive(input) {
     repoTags.push(r.familiar);
     uniqueRefs.push(r);
   }
-  const manifest = checkDescriptor("manifest", input.manifest);
+  const manifest = checkDescriptor2("manifest", input.manifest);
   if (INDEX_TYPES.has(manifest.mediaType)) {
     throw new Error(`manifest ${manifest.digest} is an image index (${manifest.mediaType}); load one platform's image manifest`);
   }
@@ -38143,12 +40309,12 @@ async function planDockerArchive(input) {
   }
   const mj = input.manifestJson;
   if (mj === null || typeof mj !== "object" || !Array.isArray(mj.layers)) throw new Error("manifestJson: not an image manifest");
-  const config = checkDescriptor("config", mj.config);
+  const config = checkDescriptor2("config", mj.config);
   if (!CONFIG_TYPES.has(config.mediaType)) {
     throw new Error(`config ${config.digest}: media type ${config.mediaType} is not an image config`);
   }
   const layers = mj.layers.map((l, i) => {
-    const d = checkDescriptor(`layer ${i}`, l);
+    const d = checkDescriptor2(`layer ${i}`, l);
     if (!LAYER_TYPES.has(d.mediaType)) throw new Error(`layer ${i} ${d.digest}: unsupported media type ${d.mediaType}`);
     return d;
   });
@@ -38176,6 +40342,7 @@ async function planDockerArchive(input) {
   if (!Array.isArray(diffIdsRaw)) throw new Error(`config ${config.digest}: missing rootfs.diff_ids`);
   const diffIds = diffIdsRaw.map((d, i) => {
     if (typeof d !== "string") throw new Error(`config ${config.digest}: diff_ids[${i}] is not a string`);
+    if (!isDigest(d)) throw new Error(`config ${config.digest}: diff_ids[${i}] ${quoteUntrusted(d)} is not a digest`);
     return d;
   });
   if (diffIds.length !== layers.length) {
@@ -38189,7 +40356,7 @@ async function planDockerArchive(input) {
     const file = input.blobPath(l.digest);
     let st;
     try {
-      st = await stat3(file);
+      st = await stat5(file);
     } catch (err) {
       if (input.fetchBlob && err.code === "ENOENT") {
         blobs.set(l.digest, { name: blobArchivePath(l.digest), digest: l.digest, size: l.size, file, remote: true });
@@ -38306,13 +40473,13 @@ function dockerArchiveStream(plan) {
     uname: "",
     gname: ""
   }), "header");
-  const writeEntry = /* @__PURE__ */ __name((name, data, type) => new Promise((resolve5, reject) => {
-    pack.entry(header(name, data?.length ?? 0, type), data ?? Buffer.alloc(0), (err) => err ? reject(err) : resolve5(void 0));
+  const writeEntry = /* @__PURE__ */ __name((name, data, type) => new Promise((resolve7, reject) => {
+    pack.entry(header(name, data?.length ?? 0, type), data ?? Buffer.alloc(0), (err) => err ? reject(err) : resolve7(void 0));
   }), "writeEntry");
   const writeFileEntry = /* @__PURE__ */ __name(async (b) => {
-    const { promise: entryDone, resolve: resolve5, reject } = Promise.withResolvers();
+    const { promise: entryDone, resolve: resolve7, reject } = Promise.withResolvers();
     entryDone.catch(() => void 0);
-    const entry = pack.entry(header(b.name, b.size, "file"), (err) => err ? reject(err) : resolve5(void 0));
+    const entry = pack.entry(header(b.name, b.size, "file"), (err) => err ? reject(err) : resolve7(void 0));
     entry.on("error", () => void 0);
     let written = 0;
     try {
@@ -38320,7 +40487,7 @@ function dockerArchiveStream(plan) {
         const buf = chunk;
         written += buf.length;
         if (written > b.size) throw new Error(`blob ${b.digest} (${b.file}) grew beyond ${b.size} bytes while being sent`);
-        if (!entry.write(buf)) await new Promise((resolve6) => entry.once("drain", () => resolve6()));
+        if (!entry.write(buf)) await new Promise((resolve8) => entry.once("drain", () => resolve8()));
       }
       if (written !== b.size) throw new Error(`blob ${b.digest} (${b.file}) has ${written} bytes, expected ${b.size}`);
     } catch (err) {
@@ -38352,10 +40519,12 @@ function jsonMessageError(msg) {
   return void 0;
 }
 __name(jsonMessageError, "jsonMessageError");
+var MAX_JSON_MESSAGE_CHARS = 1024 * 1024;
 var JsonMessageParser = class {
   static {
     __name(this, "JsonMessageParser");
   }
+  #maxMessage;
   #decoder = new TextDecoder("utf-8");
   #buf = "";
   #pos = 0;
@@ -38366,6 +40535,13 @@ var JsonMessageParser = class {
   #start = -1;
   /** Start of a run of non-JSON text at top level (kept as a `stream` line), or -1. */
   #rawStart = -1;
+  /** `maxMessageChars`: a longer message or text line is an error (a daemon cannot make us buffer without end). */
+  constructor(options = {}) {
+    this.#maxMessage = options.maxMessageChars ?? MAX_JSON_MESSAGE_CHARS;
+  }
+  #tooLong() {
+    throw new Error(`a message from Docker is longer than ${this.#maxMessage} characters; stopped reading`);
+  }
   /** Feeds a chunk; returns the messages it completed. */
   push(chunk) {
     this.#buf += typeof chunk === "string" ? chunk : this.#decoder.decode(chunk, { stream: true });
@@ -38397,6 +40573,7 @@ var JsonMessageParser = class {
       if (this.#depth === 0) {
         if (this.#rawStart >= 0) {
           if (c === 10) {
+            if (i - this.#rawStart > this.#maxMessage) this.#tooLong();
             const text = s.slice(this.#rawStart, i).trim();
             if (text !== "") out.push({ stream: text });
             this.#rawStart = -1;
@@ -38423,6 +40600,7 @@ var JsonMessageParser = class {
       else if (c === 125 || c === 93) {
         this.#depth--;
         if (this.#depth === 0) {
+          if (i + 1 - this.#start > this.#maxMessage) this.#tooLong();
           out.push(toMessage(s.slice(this.#start, i + 1)));
           this.#start = -1;
         }
@@ -38438,6 +40616,7 @@ var JsonMessageParser = class {
       i -= keep;
     }
     this.#pos = i;
+    if (this.#buf.length > this.#maxMessage) this.#tooLong();
     return out;
   }
 };
@@ -38498,17 +40677,18 @@ __name(describeDockerEndpoint, "describeDockerEndpoint");
 async function newClient(endpoint, timeouts) {
   const { Client } = await undici();
   if (endpoint.url !== void 0 && endpoint.socketPath === void 0) {
-    return new Client(new URL(endpoint.url).origin, timeouts);
+    if (proxyFor(new URL(endpoint.url))) return logRequests(await dispatcherFor(new URL(endpoint.url), { ...timeouts, connections: 1 }), "docker");
+    return logRequests(new Client(new URL(endpoint.url).origin, timeouts), "docker");
   }
-  return new Client("http://localhost", { ...timeouts, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET });
+  return logRequests(new Client("http://localhost", { ...timeouts, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET }), "docker");
 }
 __name(newClient, "newClient");
 async function newPool(endpoint, connections, timeouts) {
   const { Pool } = await undici();
   if (endpoint.url !== void 0 && endpoint.socketPath === void 0) {
-    return new Pool(new URL(endpoint.url).origin, { ...timeouts, connections });
+    return logRequests(await dispatcherFor(new URL(endpoint.url), { ...timeouts, connections }), "docker");
   }
-  return new Pool("http://localhost", { ...timeouts, connections, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET });
+  return logRequests(new Pool("http://localhost", { ...timeouts, connections, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET }), "docker");
 }
 __name(newPool, "newPool");
 var CONNECT_ERROR_CODES = /* @__PURE__ */ new Set([
@@ -38555,6 +40735,35 @@ function wrapRequestError(endpoint, what, err) {
   return new Error(`Docker ${what} at ${describeDockerEndpoint(endpoint)} failed: ${oneLine(msg)}`, { cause: err });
 }
 __name(wrapRequestError, "wrapRequestError");
+var MAX_API_REPLY_BYTES = 32 * 1024 * 1024;
+var MAX_LOAD_OUTPUT_BYTES = 16 * 1024 * 1024;
+var MAX_LOAD_MESSAGE_CHARS = 1024 * 1024;
+var MAX_LOAD_LINES_KEPT = 200;
+async function readCapped(body, headers, max, what) {
+  const tooBig = /* @__PURE__ */ __name(() => new Error(`${what}: the daemon's reply is larger than ${formatBytes(max)}; stopped reading`), "tooBig");
+  const declared = Number(headers["content-length"]);
+  if (Number.isFinite(declared) && declared > max) {
+    body.destroy();
+    throw tooBig();
+  }
+  const chunks = [];
+  let n = 0;
+  for await (const chunk of body) {
+    n += chunk.length;
+    if (n > max) {
+      body.destroy();
+      throw tooBig();
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+__name(readCapped, "readCapped");
+function daemonLogLine(text) {
+  const clean = text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, "").replace(/\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?/g, "").replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "").trim();
+  return clean.startsWith("::") || clean.startsWith("##[") ? `(docker said) ${clean}` : clean;
+}
+__name(daemonLogLine, "daemonLogLine");
 function apiErrorMessage(body) {
   try {
     const parsed = JSON.parse(body);
@@ -38571,7 +40780,7 @@ async function dockerGet(endpoint, client, path) {
   } catch (err) {
     throw wrapRequestError(endpoint, `GET ${path}`, err);
   }
-  return { status: res.statusCode, text: await res.body.text(), headers: res.headers };
+  return { status: res.statusCode, text: await readCapped(res.body, res.headers, MAX_API_REPLY_BYTES, `Docker GET ${path}`), headers: res.headers };
 }
 __name(dockerGet, "dockerGet");
 async function rawPing(endpoint, client) {
@@ -38618,9 +40827,16 @@ async function inspectWith(endpoint, client, api, ref) {
   if (status !== 200) {
     throw new Error(`Docker GET ${path} failed: HTTP ${status}: ${apiErrorMessage(text)}`);
   }
-  const j = JSON.parse(text);
+  let j;
+  try {
+    j = JSON.parse(text);
+  } catch {
+    throw new Error(`Docker GET ${path}: the reply is not JSON`);
+  }
+  if (j === null || typeof j !== "object") throw new Error(`Docker GET ${path}: the reply is not a JSON object`);
+  if (!isDigest(j.Id)) throw new Error(`Docker GET ${path}: the image ID is not a digest (${quoteUntrusted(j.Id)})`);
   const out = {
-    Id: String(j.Id ?? ""),
+    Id: j.Id,
     RepoTags: Array.isArray(j.RepoTags) ? j.RepoTags.map(String) : [],
     RepoDigests: Array.isArray(j.RepoDigests) ? j.RepoDigests.map(String) : []
   };
@@ -38631,7 +40847,7 @@ async function inspectWith(endpoint, client, api, ref) {
   if (rootfs !== null && typeof rootfs === "object") {
     out.RootFS = {
       Type: typeof rootfs.Type === "string" ? rootfs.Type : "",
-      Layers: Array.isArray(rootfs.Layers) ? rootfs.Layers.filter((l) => typeof l === "string") : []
+      Layers: Array.isArray(rootfs.Layers) ? rootfs.Layers.filter((l) => isDigest(l)) : []
     };
   }
   return out;
@@ -38666,7 +40882,7 @@ async function imageStoreOf(client, api) {
   if (compareVersions(api, CONTAINERD_STORE_MIN_API) < 0) return "classic";
   try {
     const res = await client.request({ path: `/v${api}/info`, method: "GET" });
-    const text = await res.body.text();
+    const text = await readCapped(res.body, res.headers, MAX_API_REPLY_BYTES, `Docker GET /v${api}/info`);
     if (res.statusCode !== 200) return "unknown";
     const info = JSON.parse(text);
     if (!Array.isArray(info.DriverStatus)) return "classic";
@@ -38694,7 +40910,7 @@ async function layersOnDaemon(endpoint, api, plan) {
     const parsed = JSON.parse(text);
     const list = (Array.isArray(parsed) ? parsed : []).flatMap((e) => {
       const o = e;
-      if (o === null || typeof o !== "object" || typeof o.Id !== "string") return [];
+      if (o === null || typeof o !== "object" || !isDigest(o.Id)) return [];
       const tags = Array.isArray(o.RepoTags) ? o.RepoTags.filter((t) => typeof t === "string") : [];
       return [{ id: o.Id, tags, created: typeof o.Created === "number" ? o.Created : 0 }];
     });
@@ -38739,11 +40955,32 @@ async function tagImage(endpoint, client, api, id, plan) {
     const res = await client.request({ path: tagPath, method: "POST" }).catch((err) => {
       throw wrapRequestError(endpoint, `POST ${tagPath}`, err);
     });
-    const text = await res.body.text().catch(() => "");
+    const text = await readCapped(res.body, res.headers, MAX_API_REPLY_BYTES, `Docker POST ${tagPath}`).catch(() => "");
     if (res.statusCode !== 201 && res.statusCode !== 200) throw new Error(`docker tag failed: HTTP ${res.statusCode}: ${apiErrorMessage(text)}`);
   }
 }
 __name(tagImage, "tagImage");
+async function verifyTags(endpoint, client, api, plan, ids, daemonSaid) {
+  const wrong = [];
+  let elsewhere = false;
+  let found = "";
+  for (const tag of plan.repoTags) {
+    const info = await inspectWith(endpoint, client, api, tag);
+    if (info === void 0) {
+      wrong.push(`${tag} is not in the image store`);
+    } else if (!ids.has(info.Id)) {
+      wrong.push(`${tag} points to ${info.Id}`);
+      elsewhere = true;
+    } else {
+      found ||= info.Id;
+    }
+  }
+  if (wrong.length === 0) return found;
+  const said = oneLine(daemonSaid.join(" | ")).slice(0, 300) || "nothing";
+  const sent = elsewhere ? ` instead of the image sent (${plan.imageId})` : "";
+  throw new Error(`docker load reported success but ${wrong.join("; ")}${sent} (daemon said: ${said})`);
+}
+__name(verifyTags, "verifyTags");
 function isMissingLayerError(err, full, trimmed) {
   if (!(err instanceof Error) || !err.message.startsWith("docker load failed")) return false;
   const kept = new Set(trimmed.blobs.map((b) => b.digest));
@@ -38779,30 +41016,43 @@ async function postArchive(endpoint, client, api, plan, sent, log) {
     throw wrapRequestError(endpoint, `POST ${path}`, err);
   }
   if (res.statusCode !== 200) {
-    const text = await res.body.text().catch(() => "");
+    const text = await readCapped(res.body, res.headers, MAX_API_REPLY_BYTES, `Docker POST ${path}`).catch(() => "");
     throw new Error(`docker load failed: HTTP ${res.statusCode}: ${apiErrorMessage(text)}`);
   }
   const lines2 = [];
+  const sentIds = /* @__PURE__ */ new Set([plan.imageId, plan.manifestDigest]);
   const handle = /* @__PURE__ */ __name((msgs) => {
     for (const msg of msgs) {
       const err = jsonMessageError(msg);
-      if (err !== void 0) throw new Error(`docker load failed: ${oneLine(err)}`);
+      if (err !== void 0) throw new Error(`docker load failed: ${oneLine(err).replace(/[\u0000-\u001f\u007f-\u009f]/g, "")}`);
       const text = typeof msg.stream === "string" ? msg.stream : typeof msg.status === "string" ? msg.status : "";
       for (const line of text.split("\n")) {
-        const t = line.trim();
+        const t = daemonLogLine(line);
         if (t === "") continue;
-        lines2.push(t);
+        const id = /^Loaded image ID: (\S+)/.exec(t)?.[1];
+        if (id !== void 0 && !sentIds.has(id)) {
+          throw new Error(`docker load reported loading image ${quoteUntrusted(id)}, not the image sent (${plan.imageId})`);
+        }
+        if (lines2.length < MAX_LOAD_LINES_KEPT) lines2.push(t);
         log?.(t);
       }
     }
   }, "handle");
-  const parser = new JsonMessageParser();
+  const parser = new JsonMessageParser({ maxMessageChars: MAX_LOAD_MESSAGE_CHARS });
+  let received = 0;
   try {
-    for await (const chunk of res.body) handle(parser.push(chunk));
+    for await (const chunk of res.body) {
+      received += chunk.length;
+      if (received > MAX_LOAD_OUTPUT_BYTES) {
+        throw new Error(`docker load failed: the daemon's output is larger than ${formatBytes(MAX_LOAD_OUTPUT_BYTES)}; stopped reading`);
+      }
+      handle(parser.push(chunk));
+    }
     handle(parser.end());
   } catch (err) {
     res.body.destroy();
-    if (err instanceof Error && err.message.startsWith("docker load failed")) throw err;
+    if (err instanceof Error && (err.message.startsWith("docker load failed") || err.message.startsWith("docker load reported"))) throw err;
+    if (err instanceof Error && err.message.startsWith("a message from Docker is longer")) throw new Error(`docker load failed: ${err.message}`);
     if (archiveError !== void 0) throw archiveError;
     throw wrapRequestError(endpoint, `POST ${path} (reading response)`, err);
   }
@@ -38814,11 +41064,11 @@ async function fetchRemoteBlobs(input, plan) {
   const remote = plan.blobs.filter((b) => b.remote);
   if (remote.length === 0) return;
   if (!input.fetchBlob) throw new Error(`layer ${remote[0].digest} is not on disk`);
-  const fetch = input.fetchBlob;
+  const fetch2 = input.fetchBlob;
   await Promise.all(
     remote.map(async (b) => {
-      await fetch(b.digest);
-      const st = await stat4(b.file).catch((err) => {
+      await fetch2(b.digest);
+      const st = await stat6(b.file).catch((err) => {
         throw new Error(`layer ${b.digest}: cannot read blob ${b.file}: ${err.message}`);
       });
       if (st.size !== b.size) throw new Error(`layer ${b.digest}: blob ${b.file} has ${st.size} bytes, descriptor says ${b.size}`);
@@ -38838,6 +41088,7 @@ async function loadImage(endpoint, input, log) {
     const api = await negotiate(endpoint, client);
     const onlyTag = /* @__PURE__ */ __name(async (id) => {
       await tagImage(endpoint, client, api, id, full);
+      await verifyTags(endpoint, client, api, full, /* @__PURE__ */ new Set([id]), []);
       log?.(`image ${id} already loaded: tagged ${full.repoTags.join(", ")} (0 bytes sent)`);
       return {
         loaded: [...full.repoTags],
@@ -38892,17 +41143,10 @@ async function loadImage(endpoint, input, log) {
       await fetchRemoteBlobs(input, full);
       lines2 = await postArchive(endpoint, client, api, full, sent, log);
     }
-    const loaded = [];
-    let imageId = lines2.map((l) => /^Loaded image ID: (\S+)/.exec(l)?.[1]).find((x) => x !== void 0) ?? "";
-    for (const tag of full.repoTags) {
-      const info = await inspectWith(endpoint, client, api, tag);
-      if (info === void 0) {
-        throw new Error(`docker load reported success but ${tag} is not in the image store (daemon said: ${lines2.join(" | ") || "nothing"})`);
-      }
-      if (imageId === "") imageId = info.Id;
-      loaded.push(tag);
-    }
-    if (imageId === "") imageId = full.imageId;
+    const ids = /* @__PURE__ */ new Set([full.imageId, full.manifestDigest]);
+    const reported = lines2.map((l) => /^Loaded image ID: (\S+)/.exec(l)?.[1]).filter((x) => x !== void 0);
+    const imageId = await verifyTags(endpoint, client, api, full, ids, lines2) || (reported[0] ?? full.imageId);
+    const loaded = [...full.repoTags];
     return {
       loaded,
       bytesSent: sent.bytes,
@@ -38961,7 +41205,7 @@ var ociLoadRule = {
 };
 
 // src/rules/pkg_tar.ts
-import { join as join12 } from "node:path";
+import { join as join20 } from "node:path";
 
 // src/tar/pkg_tar.ts
 import { accessSync, constants as fsConstants } from "node:fs";
@@ -39024,10 +41268,10 @@ __name(compareCodePoints, "compareCodePoints");
 
 // src/tar/writer.ts
 import { createWriteStream as createWriteStream2 } from "node:fs";
-import { rename as rename4, rm as rm3, stat as stat5 } from "node:fs/promises";
+import { rename as rename5, rm as rm7, stat as stat7 } from "node:fs/promises";
 import { once as once2 } from "node:events";
-import { randomBytes as randomBytes3 } from "node:crypto";
-import { dirname as dirname6, basename, join as join9 } from "node:path";
+import { randomBytes as randomBytes4 } from "node:crypto";
+import { dirname as dirname10, basename as basename2, join as join17 } from "node:path";
 import { finished as finished2, pipeline as pipeline2 } from "node:stream/promises";
 
 // src/tar/header.ts
@@ -39170,14 +41414,14 @@ __name(archiveTrailer, "archiveTrailer");
 
 // src/tar/gzip.ts
 import { Transform as Transform2 } from "node:stream";
-import { createGzip, constants as constants2 } from "node:zlib";
+import { createGzip, constants as constants3 } from "node:zlib";
 var OS_OFFSET = 9;
 var OS_UNKNOWN2 = 255;
 function deterministicGzip(level = 6) {
   if (!Number.isInteger(level) || level < 0 || level > 9) {
     throw new Error(`gzip: compression level must be 0-9, got ${level}`);
   }
-  const gzip = createGzip({ level, memLevel: 8, strategy: constants2.Z_DEFAULT_STRATEGY });
+  const gzip = createGzip({ level, memLevel: 8, strategy: constants3.Z_DEFAULT_STRATEGY });
   let offset = 0;
   const fixHeader = new Transform2({
     transform(chunk, _enc, cb) {
@@ -39215,7 +41459,7 @@ var TarWriter = class _TarWriter {
   constructor(dest, opts) {
     this.dest = dest;
     this.#opts = opts;
-    this.#tmp = join9(dirname6(dest), `.${basename(dest)}.${process.pid}-${randomBytes3(6).toString("hex")}.tmp`);
+    this.#tmp = join17(dirname10(dest), `.${basename2(dest)}.${process.pid}-${randomBytes4(6).toString("hex")}.tmp`);
     const file = createWriteStream2(this.#tmp);
     let done;
     if ((opts.compression ?? "none") === "gzip") {
@@ -39312,8 +41556,8 @@ var TarWriter = class _TarWriter {
   /** Writes `buf` and resolves once the stream no longer holds it (its write callback). */
   #writeTaken(buf) {
     this.#offset += buf.length;
-    return new Promise((resolve5, reject) => {
-      this.#head.write(buf, (err) => err ? reject(err) : resolve5());
+    return new Promise((resolve7, reject) => {
+      this.#head.write(buf, (err) => err ? reject(err) : resolve7());
     });
   }
   #member(entry, path) {
@@ -39362,7 +41606,7 @@ var TarWriter = class _TarWriter {
     if (src && "file" in src) {
       let size;
       try {
-        const s = await stat5(src.file);
+        const s = await stat7(src.file);
         if (!s.isFile()) throw new Error("not a regular file");
         size = s.size;
       } catch (err) {
@@ -39437,9 +41681,9 @@ var TarWriter = class _TarWriter {
       await this.#write(archiveTrailer(this.#offset));
       this.#head.end();
       await this.#done;
-      await rename4(this.#tmp, this.dest);
+      await rename5(this.#tmp, this.dest);
     } catch (err) {
-      await rm3(this.#tmp, { force: true });
+      await rm7(this.#tmp, { force: true });
       throw err;
     }
     return { members: this.#members, tarSize };
@@ -39450,7 +41694,7 @@ var TarWriter = class _TarWriter {
     this.#head.destroy();
     await this.#done.catch(() => {
     });
-    await rm3(this.#tmp, { force: true });
+    await rm7(this.#tmp, { force: true });
   }
 };
 async function drain(body) {
@@ -39680,137 +41924,8 @@ __name(writePkgTar, "writePkgTar");
 
 // src/rules/mtree_spec.ts
 import { lstatSync as lstatSync2, readdirSync as readdirSync2, realpathSync, statSync as statSync3 } from "node:fs";
-import { mkdir as mkdir5, readFile as readFile7, writeFile as writeFile4 } from "node:fs/promises";
-import { dirname as dirname7, join as join10, posix } from "node:path";
-
-// src/rules/make_vars.ts
-var BAZEL_BIN_DIR = "bazel-out/k8-fastbuild/bin";
-var MAIN_REPO_RUNFILES_NAME = "_main";
-var MakeVarError = class extends Error {
-  static {
-    __name(this, "MakeVarError");
-  }
-};
-var PREDEFINED = {
-  BINDIR: BAZEL_BIN_DIR,
-  GENDIR: BAZEL_BIN_DIR,
-  TARGET_CPU: "k8",
-  COMPILATION_MODE: "fastbuild"
-};
-var FUNCTIONS = {
-  execpath: { kind: "execpath", multiple: false },
-  execpaths: { kind: "execpath", multiple: true },
-  location: { kind: "execpath", multiple: false },
-  locations: { kind: "execpath", multiple: true },
-  rootpath: { kind: "rootpath", multiple: false },
-  rootpaths: { kind: "rootpath", multiple: true },
-  rlocationpath: { kind: "rlocationpath", multiple: false },
-  rlocationpaths: { kind: "rlocationpath", multiple: true }
-};
-function externalParts(shortPath) {
-  if (!shortPath.startsWith("../")) return void 0;
-  const rest = shortPath.slice(3);
-  const slash = rest.indexOf("/");
-  return slash < 0 ? [rest, ""] : [rest.slice(0, slash), rest.slice(slash + 1)];
-}
-__name(externalParts, "externalParts");
-function execPath(f) {
-  const ext = externalParts(f.shortPath);
-  const rel = ext ? `external/${ext[0]}${ext[1] ? `/${ext[1]}` : ""}` : f.shortPath;
-  return f.generated ? `${BAZEL_BIN_DIR}/${rel}` : rel;
-}
-__name(execPath, "execPath");
-function rootPath(f) {
-  return f.shortPath;
-}
-__name(rootPath, "rootPath");
-function rlocationPath(f, workspaceName = MAIN_REPO_RUNFILES_NAME) {
-  return f.shortPath.startsWith("../") ? f.shortPath.slice(3) : `${workspaceName}/${f.shortPath}`;
-}
-__name(rlocationPath, "rlocationPath");
-function locationFiles(p) {
-  return p.executable ? [p.executable] : p.files;
-}
-__name(locationFiles, "locationFiles");
-function makeVarDeps(ctx, attrs) {
-  const wanted = new Set(attrs);
-  return ctx.attrs.labelDeps().filter((d) => wanted.has(d.attr)).map(({ label }) => ({ label, provider: ctx.dep(label) }));
-}
-__name(makeVarDeps, "makeVarDeps");
-function pathOf(f, kind, mode) {
-  switch (kind) {
-    case "execpath":
-      return mode === "disk" ? f.path : execPath(f);
-    case "rootpath":
-      return rootPath(f);
-    case "rlocationpath":
-      return rlocationPath(f);
-  }
-}
-__name(pathOf, "pathOf");
-function expandFunction(fn, arg, opts) {
-  const spec = FUNCTIONS[fn];
-  const expr = `$(${fn} ${arg})`;
-  let label;
-  try {
-    label = parseLabel(arg, opts.repo, opts.pkg);
-  } catch (err) {
-    throw new MakeVarError(`${expr}: ${err.message}`);
-  }
-  const dep = opts.deps.find((d) => d.label.equals(label));
-  if (!dep) throw new MakeVarError(`${expr}: ${arg} is not a dependency of this rule (add it to ${opts.depsAttr ?? "srcs"})`);
-  const files = locationFiles(dep.provider);
-  if (files.length === 0) throw new MakeVarError(`${expr}: ${arg} expands to no files`);
-  if (!spec.multiple && files.length > 1) {
-    throw new MakeVarError(`${expr} expands to ${files.length} files; use $(${fn}s)`);
-  }
-  const quote2 = opts.quote ?? ((s) => s);
-  return files.map((f) => quote2(pathOf(f, spec.kind, opts.mode ?? "exec"))).join(" ");
-}
-__name(expandFunction, "expandFunction");
-function expandMakeVars(text, opts) {
-  let out = "";
-  let i = 0;
-  while (i < text.length) {
-    const dollar = text.indexOf("$", i);
-    if (dollar < 0) {
-      out += text.slice(i);
-      break;
-    }
-    out += text.slice(i, dollar);
-    const next = text[dollar + 1];
-    if (next === "$") {
-      out += "$";
-      i = dollar + 2;
-      continue;
-    }
-    if (next !== "(") {
-      throw new MakeVarError(`"$" must be followed by "(" or "$" (write $$ for a literal $) in ${JSON.stringify(text)}`);
-    }
-    const close = text.indexOf(")", dollar + 2);
-    if (close < 0) throw new MakeVarError(`unterminated "$(" in ${JSON.stringify(text)}`);
-    const body = text.slice(dollar + 2, close).trim();
-    const space = body.search(/\s/);
-    if (space < 0) {
-      const value = opts.vars?.[body] ?? PREDEFINED[body];
-      if (value === void 0) {
-        if (body in FUNCTIONS) throw new MakeVarError(`$(${body}) needs a label: $(${body} //pkg:target)`);
-        throw new MakeVarError(`$(${body}): unknown make variable "${body}"`);
-      }
-      out += value;
-    } else {
-      const fn = body.slice(0, space);
-      const arg = body.slice(space).trim();
-      if (!(fn in FUNCTIONS)) {
-        throw new MakeVarError(`$(${body}): unknown function "${fn}" (expected execpath, execpaths, location, locations, rootpath, rootpaths, rlocationpath or rlocationpaths)`);
-      }
-      out += expandFunction(fn, arg, opts);
-    }
-    i = close + 1;
-  }
-  return out;
-}
-__name(expandMakeVars, "expandMakeVars");
+import { mkdir as mkdir10, readFile as readFile12, writeFile as writeFile7 } from "node:fs/promises";
+import { dirname as dirname11, join as join18, posix } from "node:path";
 
 // src/tar/mtree.ts
 import { statSync as statSync2 } from "node:fs";
@@ -39861,10 +41976,10 @@ var DEVICE_FORMATS = /* @__PURE__ */ new Set([
   "svr4",
   "ultrix"
 ]);
-function fail(line, message) {
+function fail2(line, message) {
   throw new MtreeError(`mtree line ${line}: ${message}`);
 }
-__name(fail, "fail");
+__name(fail2, "fail");
 function unvis(raw, line, what) {
   if (!raw.includes("\\")) return raw;
   const bytes2 = [];
@@ -39900,7 +42015,7 @@ function unvis(raw, line, what) {
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(bytes2));
   } catch {
-    return fail(line, `${what} ${JSON.stringify(raw)} is not valid UTF-8 once unescaped`);
+    return fail2(line, `${what} ${JSON.stringify(raw)} is not valid UTF-8 once unescaped`);
   }
 }
 __name(unvis, "unvis");
@@ -39917,16 +42032,16 @@ function checkKeyword(key, value, line) {
   const k = key === "contents" ? "content" : key;
   if (FLAG_KEYWORDS.has(k)) return k;
   if (value === void 0) {
-    if (k in KNOWN || IGNORED_KEYWORDS.has(k)) fail(line, `keyword "${key}" needs a value (${key}=...)`);
-    fail(line, `unknown keyword "${key}"`);
+    if (k in KNOWN || IGNORED_KEYWORDS.has(k)) fail2(line, `keyword "${key}" needs a value (${key}=...)`);
+    fail2(line, `unknown keyword "${key}"`);
   }
   const check2 = KNOWN[k];
   if (!check2) {
     if (IGNORED_KEYWORDS.has(k)) return k;
-    fail(line, `unknown keyword "${key}"`);
+    fail2(line, `unknown keyword "${key}"`);
   }
   const problem = check2(value);
-  if (problem) fail(line, k === "type" ? problem : `${key}=${value}: ${problem}`);
+  if (problem) fail2(line, k === "type" ? problem : `${key}=${value}: ${problem}`);
   return k;
 }
 __name(checkKeyword, "checkKeyword");
@@ -39989,7 +42104,7 @@ function parseKeywords(ws, line, out) {
     const eq2 = w.indexOf("=");
     const key = eq2 < 0 ? w : w.slice(0, eq2);
     const raw = eq2 < 0 ? void 0 : w.slice(eq2 + 1);
-    if (key === "") fail(line, `"${w}" is not a keyword=value pair`);
+    if (key === "") fail2(line, `"${w}" is not a keyword=value pair`);
     const k = checkKeyword(key, raw, line);
     const value = raw === void 0 ? "" : STRING_KEYWORDS.has(k) ? unvis(raw, line, `${key}=`) : raw;
     out.set(k, value);
@@ -40019,7 +42134,7 @@ function parseMtree(text) {
         }
         defaults = next;
       } else {
-        fail(line, `unknown command "${first}" (only /set and /unset start with "/"; paths must be relative)`);
+        fail2(line, `unknown command "${first}" (only /set and /unset start with "/"; paths must be relative)`);
       }
       continue;
     }
@@ -40031,7 +42146,7 @@ function parseMtree(text) {
       continue;
     }
     const name = unvis(first, line, "path");
-    if (name === "") fail(line, "empty path");
+    if (name === "") fail2(line, "empty path");
     if (first.includes("/") || first === ".") {
       const existing = full.get(name);
       if (existing) {
@@ -40060,12 +42175,12 @@ function formatMtreeEntry(name, keywords) {
 }
 __name(formatMtreeEntry, "formatMtreeEntry");
 function normalizeMtreePath(name, line) {
-  if (name.startsWith("/")) fail(line, `path "${name}" is absolute; archive members must be relative`);
-  if (name.includes("\0")) fail(line, `path ${JSON.stringify(name)} contains a NUL byte`);
+  if (name.startsWith("/")) fail2(line, `path "${name}" is absolute; archive members must be relative`);
+  if (name.includes("\0")) fail2(line, `path ${JSON.stringify(name)} contains a NUL byte`);
   const segs = [];
   for (const seg of name.split("/")) {
     if (seg === "" || seg === ".") continue;
-    if (seg === "..") fail(line, `path "${name}" escapes the archive root ("..")`);
+    if (seg === "..") fail2(line, `path "${name}" escapes the archive root ("..")`);
     segs.push(seg);
   }
   return segs.join("/");
@@ -40087,12 +42202,12 @@ function isExecutable(path) {
   }
 }
 __name(isExecutable, "isExecutable");
-function mtreeEntryToTar(entry, resolve5) {
+function mtreeEntryToTar(entry, resolve7, host) {
   const { line, keywords: kw } = entry;
   const path = normalizeMtreePath(entry.name, line);
   const type = TYPES2[kw.get("type") ?? "file"];
   if (path === "") {
-    if (type !== "dir") fail(line, `"${entry.name}" names the archive root, which can only be a directory`);
+    if (type !== "dir") fail2(line, `"${entry.name}" names the archive root, which can only be a directory`);
     return void 0;
   }
   const num = /* @__PURE__ */ __name((k) => kw.has(k) ? Number(kw.get(k)) : void 0, "num");
@@ -40107,48 +42222,49 @@ function mtreeEntryToTar(entry, resolve5) {
     mtime: Math.trunc(Number(kw.get("time") ?? "0"))
   };
   for (const [k, v] of [["uid", out.uid], ["gid", out.gid], ["time", out.mtime]]) {
-    if (!Number.isSafeInteger(v)) fail(line, `${k}=${kw.get(k)} is out of range`);
+    if (!Number.isSafeInteger(v)) fail2(line, `${k}=${kw.get(k)} is out of range`);
   }
   const mode = kw.has("mode") ? parseInt(kw.get("mode"), 8) & 4095 : void 0;
   const optional = kw.has("optional");
   if (optional && type !== "file") return void 0;
-  if (kw.has("link") && type !== "link") fail(line, `link= is only valid with type=link (this entry is type=${type})`);
-  if (kw.has("content") && type !== "file") fail(line, `content= is only valid with type=file (this entry is type=${type})`);
+  if (kw.has("link") && type !== "link") fail2(line, `link= is only valid with type=link (this entry is type=${type})`);
+  if (kw.has("content") && type !== "file") fail2(line, `content= is only valid with type=file (this entry is type=${type})`);
   switch (type) {
     case "file": {
       let source;
       try {
-        source = resolve5(kw.get("content"), entry.name);
+        source = resolve7(kw.get("content"), entry.name);
       } catch (err) {
         if (optional) return void 0;
-        fail(line, err.message);
+        fail2(line, err.message);
       }
       if (optional && !source) return void 0;
       const size = num("size");
       if (!source && size !== void 0 && size !== 0) {
-        fail(line, `size=${size} but the entry has no content (add content=PATH)`);
+        fail2(line, `size=${size} but the entry has no content (add content=PATH)`);
       }
       if (source && "file" in source && size !== void 0) {
         let actual;
         try {
           actual = statSync2(source.file).size;
         } catch (err) {
-          return fail(line, `cannot read ${source.file}: ${err.code ?? err.message}`);
+          return fail2(line, `cannot read ${source.file}: ${err.code ?? err.message}`);
         }
-        if (actual !== size) fail(line, `size=${size} but ${kw.get("content") ?? entry.name} has ${actual} bytes`);
+        if (actual !== size) fail2(line, `size=${size} but ${kw.get("content") ?? entry.name} has ${actual} bytes`);
       }
       if (source) out.source = source;
-      out.mode = mode ?? (source && "file" in source && isExecutable(source.file) ? 493 : 420);
+      if (host) out.mode = mode ?? (source ? host.permOf(source) ?? 420 : 0);
+      else out.mode = mode ?? (source && "file" in source && isExecutable(source.file) ? 493 : 420);
       break;
     }
     case "dir":
-      out.mode = mode ?? 493;
+      out.mode = mode ?? (host ? host.dirExists(path) ? 493 : 0 : 493);
       break;
     case "link": {
       const link4 = kw.get("link");
-      if (link4 === void 0) fail(line, "type=link needs link=TARGET");
+      if (link4 === void 0) fail2(line, "type=link needs link=TARGET");
       out.linkname = link4;
-      out.mode = mode ?? 511;
+      out.mode = mode ?? (host ? 0 : 511);
       break;
     }
     case "char":
@@ -40156,20 +42272,20 @@ function mtreeEntryToTar(entry, resolve5) {
       const dev = kw.has("device") ? parseDevice(kw.get("device")) : { major: 0, minor: 0 };
       out.devmajor = dev?.major ?? 0;
       out.devminor = dev?.minor ?? 0;
-      out.mode = mode ?? 420;
+      out.mode = mode ?? (host ? 0 : 420);
       break;
     }
     case "fifo":
-      out.mode = mode ?? 420;
+      out.mode = mode ?? (host ? 0 : 420);
       break;
   }
   return out;
 }
 __name(mtreeEntryToTar, "mtreeEntryToTar");
-function mtreeToTarEntries(entries, resolve5) {
+function mtreeToTarEntries(entries, resolve7, host) {
   const out = [];
   for (const e of entries) {
-    const t = mtreeEntryToTar(e, resolve5);
+    const t = mtreeEntryToTar(e, resolve7, host);
     if (t) out.push(t);
   }
   return out;
@@ -40235,7 +42351,7 @@ function walkFiles(dir, prefix = "") {
   const out = [];
   const names = readdirSync2(dir).sort(compareCodePoints);
   for (const name of names) {
-    const abs = join10(dir, name);
+    const abs = join18(dir, name);
     const rel = prefix ? `${prefix}/${name}` : name;
     const st = statSync3(abs);
     if (st.isDirectory()) out.push(...walkFiles(abs, rel));
@@ -40298,10 +42414,15 @@ function indexInputs(providers) {
   const exact = /* @__PURE__ */ new Map();
   const dirs = [];
   const all = [];
+  const generated = [];
+  const execDirs = /* @__PURE__ */ new Set();
   for (const p of providers) {
     const refs = [...p.files, ...p.executable ? [p.executable] : [], ...runfilesOf(p)];
     for (const f of refs) {
       all.push(f);
+      if (f.generated) generated.push(f.path);
+      const parts2 = execPath(f).split("/");
+      for (let i = 1; i < parts2.length; i++) execDirs.add(parts2.slice(0, i).join("/"));
       for (const key of [execPath(f), f.path]) {
         if (!exact.has(key)) exact.set(key, { file: f.path });
         if (isDirectory(f.path)) dirs.push({ prefix: `${key}/`, disk: f.path });
@@ -40324,7 +42445,7 @@ function indexInputs(providers) {
       if (!gen.startsWith(d.prefix)) continue;
       const rest = gen.slice(d.prefix.length);
       if (rest.split("/").some((s) => s === ".." || s === "")) continue;
-      const disk = join10(d.disk, rest);
+      const disk = join18(d.disk, rest);
       try {
         if (statSync3(disk).isFile()) return { file: disk };
       } catch {
@@ -40339,7 +42460,22 @@ function indexInputs(providers) {
     }
     return `content "${content}" is not a file of srcs (add the target that provides it to srcs)`;
   }, "missing");
-  return { lookup: lookup3, missing };
+  const host = {
+    permOf(source) {
+      if (!("file" in source)) return 292;
+      let mode;
+      try {
+        mode = statSync3(source.file).mode;
+      } catch {
+        return void 0;
+      }
+      const isGenerated = generated.some((g) => source.file === g || source.file.startsWith(`${g}/`));
+      if (isGenerated) return mode & 73 ? 365 : 292;
+      return mode & 4095;
+    },
+    dirExists: /* @__PURE__ */ __name((path) => execDirs.has(path), "dirExists")
+  };
+  return { lookup: lookup3, missing, host };
 }
 __name(indexInputs, "indexInputs");
 function normName(name) {
@@ -40521,13 +42657,13 @@ function mutateOptionsFrom(get) {
   return opts;
 }
 __name(mutateOptionsFrom, "mutateOptionsFrom");
-async function writeOutput(ctx, name, text) {
-  const dest = join10(await ctx.outDir(), name);
-  await mkdir5(dirname7(dest), { recursive: true });
-  await writeFile4(dest, text);
+async function writeOutput2(ctx, name, text) {
+  const dest = join18(await ctx.outDir(), name);
+  await mkdir10(dirname11(dest), { recursive: true });
+  await writeFile7(dest, text);
   return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
 }
-__name(writeOutput, "writeOutput");
+__name(writeOutput2, "writeOutput");
 function singleFile(ctx, attr) {
   const label = ctx.attrs.label(attr) ?? (() => {
     const v = ctx.attrs.listOrLabel(attr);
@@ -40545,7 +42681,7 @@ async function readMtreeAttr(ctx, attr) {
   const file = singleFile(ctx, attr);
   let text;
   try {
-    text = await readFile7(file.path, "utf8");
+    text = await readFile12(file.path, "utf8");
   } catch (err) {
     throw new Error(`attribute "${attr}": cannot read ${file.shortPath}: ${err.code ?? err.message}`);
   }
@@ -40567,7 +42703,7 @@ var mtreeSpecRule = {
   async build(ctx) {
     const text = mtreeSpecText(ctx.deps("srcs"), { includeRunfiles: ctx.attrs.bool("include_runfiles", true) });
     const name = ctx.attrs.string("out") ?? `${ctx.target.label.name}.spec`;
-    return { files: [await writeOutput(ctx, name, text)] };
+    return { files: [await writeOutput2(ctx, name, text)] };
   }
 };
 var mtreeMutateRule = {
@@ -40603,31 +42739,31 @@ var mtreeMutateRule = {
     const label = ctx.target.label.toString();
     const mutated = mutateMtree(entries, opts, (m) => ctx.log.warning(`${label}: ${m}`));
     const name = ctx.attrs.string("out") ?? `${ctx.target.label.name}.mtree`;
-    return { files: [await writeOutput(ctx, name, formatMtree(mutated))] };
+    return { files: [await writeOutput2(ctx, name, formatMtree(mutated))] };
   }
 };
 
 // src/tar/cache.ts
-import { createHash as createHash5 } from "node:crypto";
-import { copyFile as copyFile2, link as link2, mkdir as mkdir6, readFile as readFile8, rename as rename5, rm as rm4, stat as stat6 } from "node:fs/promises";
-import { dirname as dirname8, join as join11 } from "node:path";
+import { createHash as createHash8 } from "node:crypto";
+import { copyFile as copyFile4, link as link2, mkdir as mkdir11, readFile as readFile13, rename as rename6, rm as rm8, stat as stat8 } from "node:fs/promises";
+import { dirname as dirname12, join as join19 } from "node:path";
 async function memoizedFileDigest(path, memoDir) {
   if (memoDir === void 0) return digestHex(await fileDigest(path));
-  const st = await stat6(path, { bigint: true });
-  const key = createHash5("sha256").update(`file/v1\0${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`).digest("hex");
-  const memo = join11(memoDir, key);
-  const known = await readFile8(memo, "utf8").catch(() => "");
+  const st = await stat8(path, { bigint: true });
+  const key = createHash8("sha256").update(`file/v1\0${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`).digest("hex");
+  const memo2 = join19(memoDir, key);
+  const known = await readFile13(memo2, "utf8").catch(() => "");
   if (/^[0-9a-f]{64}$/.test(known)) return known;
   const digest = digestHex(await fileDigest(path));
-  await writeFileAtomic(memo, digest);
+  await writeFileAtomic(memo2, digest);
   return digest;
 }
 __name(memoizedFileDigest, "memoizedFileDigest");
 async function planKey(plan, memoDir) {
-  const h = createHash5("sha256");
+  const h = createHash8("sha256");
   h.update("pkg_tar/v1\0");
   const entries = await mapLimit(plan.entries, 8, async (e) => {
-    const source = e.source === void 0 ? null : "file" in e.source ? { sha256: await memoizedFileDigest(e.source.file, memoDir) } : { content: createHash5("sha256").update(e.source.content).digest("hex") };
+    const source = e.source === void 0 ? null : "file" in e.source ? { sha256: await memoizedFileDigest(e.source.file, memoDir) } : { content: createHash8("sha256").update(e.source.content).digest("hex") };
     return { ...e, source };
   });
   const merge = await mapLimit(plan.merge, 8, async (m) => ({ prefix: m.prefix ?? "", sha256: await memoizedFileDigest(m.path, memoDir) }));
@@ -40645,27 +42781,38 @@ async function planKey(plan, memoDir) {
   return h.digest("hex");
 }
 __name(planKey, "planKey");
+async function sameFile(a, b) {
+  const [sa, sb] = await Promise.all([stat8(a).catch(() => void 0), stat8(b).catch(() => void 0)]);
+  return sa !== void 0 && sb !== void 0 && sa.dev === sb.dev && sa.ino === sb.ino;
+}
+__name(sameFile, "sameFile");
+async function linkOver(from, to) {
+  if (await sameFile(from, to)) return;
+  const tmp = `${to}.${process.pid}.tmp`;
+  await rm8(tmp, { force: true });
+  try {
+    await link2(from, tmp).catch(() => copyFile4(from, tmp));
+    await rename6(tmp, to);
+  } finally {
+    await rm8(tmp, { force: true });
+  }
+}
+__name(linkOver, "linkOver");
 async function place(cached, dest) {
-  await mkdir6(dirname8(dest), { recursive: true });
-  const tmp = `${dest}.${process.pid}.tmp`;
-  await rm4(tmp, { force: true });
-  await link2(cached, tmp).catch(() => copyFile2(cached, tmp));
-  await rename5(tmp, dest);
+  await mkdir11(dirname12(dest), { recursive: true });
+  await linkOver(cached, dest);
 }
 __name(place, "place");
 async function withTarCache(cacheDir, key, dest, write) {
-  const cached = join11(cacheDir, key);
-  const hit = await stat6(cached).then((s) => s.isFile(), () => false);
+  const cached = join19(cacheDir, key);
+  const hit = await stat8(cached).then((s) => s.isFile(), () => false);
   if (hit) {
     await place(cached, dest);
     return "hit";
   }
   await write();
-  await mkdir6(cacheDir, { recursive: true });
-  const tmp = `${cached}.${process.pid}.tmp`;
-  await rm4(tmp, { force: true });
-  await link2(dest, tmp).catch(() => copyFile2(dest, tmp));
-  await rename5(tmp, cached);
+  await mkdir11(cacheDir, { recursive: true });
+  await linkOver(dest, cached);
   return "miss";
 }
 __name(withTarCache, "withTarCache");
@@ -40713,7 +42860,8 @@ var pkgTarRule = {
     out: { type: "string" },
     package_file_name: { type: "string" },
     package_variables: { type: "ignored" },
-    private_stamp_detect: { type: "ignored" }
+    private_stamp_detect: { type: "ignored" },
+    stamp: { type: "int" }
   },
   validate(a) {
     const octal = /^\s*(?:0[oO])?[0-7]+(?:_[0-7]+)*\s*$/;
@@ -40723,6 +42871,10 @@ var pkgTarRule = {
     const mode = a.string("mode");
     if (mode !== void 0) check2(mode, "mode");
     if (a.has("modes")) for (const [path, m] of Object.entries(a.stringDict("modes"))) check2(m, `modes[${JSON.stringify(path)}]`);
+    const stamp = a.int("stamp");
+    if (stamp !== void 0 && stamp !== -1 && stamp !== 0 && stamp !== 1) {
+      throw new AttrError(`attribute "stamp": has to be one of 1, 0, -1 instead of '${stamp}'`);
+    }
   },
   async build(ctx) {
     const a = ctx.attrs;
@@ -40741,6 +42893,14 @@ var pkgTarRule = {
         }
       }
     }
+    let mtime = a.int("mtime");
+    let portableMtime = a.has("portable_mtime") ? a.bool("portable_mtime", true) : void 0;
+    if (isStamped(a.int("stamp"), ctx.stamp.enabled)) {
+      const ts = (await ctx.stamp.values()).BUILD_TIMESTAMP ?? "";
+      if (!/^\d+$/.test(ts)) throw new Error(`stamp: BUILD_TIMESTAMP "${ts}" of the workspace status is not a whole number of seconds`);
+      mtime = Number(ts);
+      portableMtime = false;
+    }
     const plan = planPkgTar({
       package: ctx.target.label.pkg,
       srcs: inputFiles(ctx.deps("srcs")),
@@ -40752,8 +42912,8 @@ var pkgTarRule = {
       owners: a.has("owners") ? a.stringDict("owners") : void 0,
       ownername: a.string("ownername"),
       ownernames: a.has("ownernames") ? a.stringDict("ownernames") : void 0,
-      mtime: a.int("mtime"),
-      portable_mtime: a.has("portable_mtime") ? a.bool("portable_mtime", true) : void 0,
+      mtime,
+      portable_mtime: portableMtime,
       files,
       symlinks: a.has("symlinks") ? a.stringDict("symlinks") : void 0,
       empty_files: emptyFiles,
@@ -40766,10 +42926,10 @@ var pkgTarRule = {
     });
     const ext = a.string("extension", "tar");
     const name = a.string("out") ?? a.string("package_file_name") ?? `${ctx.target.label.name}.${ext}`;
-    const dest = join12(await ctx.outDir(), name);
-    const key = await planKey(plan, join12(ctx.store.root, "cache", "file-digests"));
+    const dest = join20(await ctx.outDir(), name);
+    const key = await planKey(plan, join20(ctx.store.root, "cache", "file-digests"));
     const outcome = await withTarCache(
-      join12(ctx.store.root, "cache", "pkg_tar"),
+      join20(ctx.store.root, "cache", "pkg_tar"),
       key,
       dest,
       () => writePkgTar(plan, dest, (m) => ctx.log.warning(`${ctx.target.label}: ${m}`)).then(() => void 0)
@@ -40779,263 +42939,9 @@ var pkgTarRule = {
   }
 };
 
-// src/rules/expand_template.ts
-import { mkdir as mkdir7, readFile as readFile9, writeFile as writeFile5, chmod } from "node:fs/promises";
-import { dirname as dirname9, join as join13 } from "node:path";
-var MAKE_VARIABLES = [
-  "BINDIR",
-  "GENDIR",
-  "TARGET_CPU",
-  "COMPILATION_MODE",
-  "@",
-  "@D",
-  "RULEDIR",
-  "BUILD_FILE_PATH",
-  "VERSION_FILE",
-  "INFO_FILE",
-  "TARGET",
-  "WORKSPACE"
-];
-var LOCATION_FUNCTIONS = /* @__PURE__ */ new Set(["location", "locations", "execpath", "execpaths", "rootpath", "rootpaths", "rlocationpath", "rlocationpaths"]);
-function bazelCpu(p) {
-  const arch = p.architecture;
-  if (p.os === "darwin") return arch === "arm64" ? "darwin_arm64" : arch === "amd64" ? "darwin_x86_64" : `darwin_${arch}`;
-  if (p.os === "windows") return arch === "arm64" ? "arm64_windows" : arch === "amd64" ? "x64_windows" : `${arch}_windows`;
-  if (p.os === "freebsd") return arch === "arm64" ? "arm64" : "freebsd";
-  const linux = { amd64: "k8", arm64: "aarch64", arm: "arm", "386": "piii", ppc64le: "ppc", s390x: "s390x", riscv64: "riscv64", mips64le: "mips64" };
-  return linux[arch] ?? arch;
-}
-__name(bazelCpu, "bazelCpu");
-function makeVariables(ctx, outShort) {
-  const cpu = bazelCpu(ctx.config.platform ?? hostPlatform());
-  const bindir = `bazel-out/${cpu}-fastbuild/bin`;
-  const label = ctx.target.label;
-  const ruleDir = [bindir, label.repo === "" ? "" : `external/${label.repo}`, label.pkg].filter((s) => s !== "").join("/");
-  const outPath = `${[bindir, label.repo === "" ? "" : `external/${label.repo}`].filter((s) => s !== "").join("/")}/${outShort}`;
-  const slash = outPath.lastIndexOf("/");
-  return /* @__PURE__ */ new Map([
-    ["BINDIR", bindir],
-    ["GENDIR", bindir],
-    ["TARGET_CPU", cpu],
-    ["COMPILATION_MODE", "fastbuild"],
-    ["@", outPath],
-    ["@D", outPath.slice(0, slash)],
-    ["RULEDIR", ruleDir],
-    ["BUILD_FILE_PATH", ctx.target.pos.file],
-    ["VERSION_FILE", "bazel-out/volatile-status.txt"],
-    ["INFO_FILE", "bazel-out/stable-status.txt"],
-    ["TARGET", `${label.repo === "" ? "" : `@${label.repo}`}//${label.pkg}:${label.name}`],
-    ["WORKSPACE", "_main"]
-  ]);
-}
-__name(makeVariables, "makeVariables");
-var MakeVariableError = class extends Error {
-  static {
-    __name(this, "MakeVariableError");
-  }
-};
-function expandMakeVariables(s, vars, depth = 0) {
-  if (!s.includes("$")) return s;
-  if (depth > 10) throw new MakeVariableError(`potentially unbounded recursion during expansion of '${s}'`);
-  let out = "";
-  let i = 0;
-  while (i < s.length) {
-    const c = s[i];
-    if (c !== "$") {
-      out += c;
-      i++;
-      continue;
-    }
-    i++;
-    if (i >= s.length) throw new MakeVariableError("unterminated $");
-    const n = s[i];
-    let name;
-    if (n === "$") {
-      out += "$";
-      i++;
-      continue;
-    } else if (n === "(") {
-      const end = s.indexOf(")", i + 1);
-      if (end < 0) throw new MakeVariableError("unterminated variable reference");
-      name = s.slice(i + 1, end);
-      i = end + 1;
-    } else if (n === "{") {
-      const end = s.indexOf("}", i + 1);
-      if (end < 0) throw new MakeVariableError("unterminated variable reference");
-      const expr = s.slice(i + 1, end);
-      throw new MakeVariableError(`'\${${expr}}' syntax is not supported; use '$(${expr})' instead for "Make" variables, or escape the '$' as '$$' if you intended this for the shell`);
-    } else if (n === "@" || n === "<" || n === "^") {
-      name = n;
-      i++;
-    } else {
-      const m = /^[\p{L}\p{N}_$]*/u.exec(s.slice(i + 1));
-      const expr = n + (m ? m[0] : "");
-      throw new MakeVariableError(`'$${expr}' syntax is not supported; use '$(${expr})' instead for "Make" variables, or escape the '$' as '$$' if you intended this for the shell`);
-    }
-    const space = name.indexOf(" ");
-    if (space >= 0) {
-      const fn = name.slice(0, space);
-      if (LOCATION_FUNCTIONS.has(fn)) {
-        throw new MakeVariableError(`$(${name}): location expansion is not supported (the "data" attribute is ignored)`);
-      }
-      throw new MakeVariableError(`$(${name}) not defined`);
-    }
-    const value = vars.get(name);
-    if (value === void 0) {
-      throw new MakeVariableError(`$(${name}) not defined (supported: ${MAKE_VARIABLES.map((v) => `$(${v})`).join(", ")}; write $$ for a literal $)`);
-    }
-    out += value === name ? value : expandMakeVariables(value, vars, depth + 1);
-  }
-  return out;
-}
-__name(expandMakeVariables, "expandMakeVariables");
-function bytes(s) {
-  return Buffer.from(s, "utf8").toString("latin1");
-}
-__name(bytes, "bytes");
-function applySubstitutions(content, substitutions) {
-  let text = content;
-  for (const [key, value] of substitutions) {
-    if (key === "") continue;
-    text = text.split(key).join(value);
-  }
-  return text;
-}
-__name(applySubstitutions, "applySubstitutions");
-function applyStampValues(value, status) {
-  let v = value;
-  for (const key of Object.keys(status).sort()) {
-    const replacement = status[key];
-    if (/\s/.test(key) || key === "" || replacement.includes(" ") || replacement.includes("\n")) continue;
-    v = v.split(`{{${key}}}`).join(replacement);
-  }
-  return v;
-}
-__name(applyStampValues, "applyStampValues");
-function isStamped(stamp, enabled) {
-  const s = stamp ?? -1;
-  return s === 1 || s === -1 && enabled;
-}
-__name(isStamped, "isStamped");
-function checkOut(attrs) {
-  const out = attrs.string("out");
-  if (out === void 0) return;
-  if (out === "" || out.startsWith("/") || out.endsWith("/") || out.split("/").some((s) => s === "" || s === "." || s === "..")) {
-    throw new AttrError(`attribute "out": invalid output name "${out}"`);
-  }
-}
-__name(checkOut, "checkOut");
-function checkStamp(attrs) {
-  const s = attrs.int("stamp");
-  if (s !== void 0 && s !== -1 && s !== 0 && s !== 1) {
-    throw new AttrError(`attribute "stamp": has to be one of 1, 0, -1 instead of '${s}'`);
-  }
-}
-__name(checkStamp, "checkStamp");
-function templateFile(ctx) {
-  const label = ctx.attrs.label("template");
-  const files = ctx.deps("template").flatMap((p) => p.files);
-  if (files.length !== 1) throw new Error(`attribute "template": ${label} must provide exactly one file, got ${files.length}`);
-  return files[0];
-}
-__name(templateFile, "templateFile");
-function defaultOut(ctx, template) {
-  if (!template || template.generated) return `${ctx.target.label.name}.txt`;
-  const pkg = ctx.target.label.pkg;
-  const rel = pkg === "" ? template.shortPath : template.shortPath.startsWith(`${pkg}/`) ? template.shortPath.slice(pkg.length + 1) : void 0;
-  if (rel === void 0) {
-    throw new Error(`attribute "template": source file ${template.shortPath} is not in package "${pkg}", so "out" cannot default to its name; set "out"`);
-  }
-  return rel;
-}
-__name(defaultOut, "defaultOut");
-async function writeOutput2(ctx, name, content, executable) {
-  const dest = join13(await ctx.outDir(), name);
-  await mkdir7(dirname9(dest), { recursive: true });
-  await writeFile5(dest, Buffer.from(content, "latin1"), { mode: executable ? 493 : 420 });
-  await chmod(dest, executable ? 493 : 420);
-  return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
-}
-__name(writeOutput2, "writeOutput");
-function expandValues(attr, dict, vars) {
-  return Object.entries(dict).map(([k, v]) => {
-    try {
-      return [k, expandMakeVariables(v, vars)];
-    } catch (err) {
-      if (err instanceof MakeVariableError) throw new Error(`attribute "${attr}": value for "${k}": ${err.message}`);
-      throw err;
-    }
-  });
-}
-__name(expandValues, "expandValues");
-var expandTemplateRule = {
-  kind: "expand_template",
-  attrs: {
-    ...COMMON_ATTRS,
-    template: { type: "string_list_or_label", mandatory: true },
-    substitutions: { type: "string_dict" },
-    stamp_substitutions: { type: "string_dict" },
-    stamp: { type: "int" },
-    out: { type: "string" },
-    is_executable: { type: "bool" },
-    data: { type: "ignored" },
-    env_vars_only: { type: "ignored" },
-    stamp_volatile_only: { type: "ignored" }
-  },
-  validate(attrs) {
-    checkOut(attrs);
-    checkStamp(attrs);
-  },
-  async build(ctx) {
-    const a = ctx.attrs;
-    checkOut(a);
-    checkStamp(a);
-    const tmpl = a.listOrLabel("template");
-    let content;
-    let source;
-    if (tmpl && "list" in tmpl) {
-      content = bytes(tmpl.list.join("\n"));
-    } else {
-      source = templateFile(ctx);
-      content = (await readFile9(source.path)).toString("latin1");
-    }
-    const out = a.string("out") ?? defaultOut(ctx, source);
-    const vars = makeVariables(ctx, ctx.outShortPath(out));
-    const subs = new Map(expandValues("substitutions", a.stringDict("substitutions"), vars));
-    if (isStamped(a.int("stamp"), ctx.stamp.enabled)) {
-      for (const [k, v] of expandValues("stamp_substitutions", a.stringDict("stamp_substitutions"), vars)) subs.set(k, v);
-      const status = await ctx.stamp.values();
-      for (const [k, v] of subs) subs.set(k, applyStampValues(v, status));
-    }
-    const text = applySubstitutions(content, [...subs].map(([k, v]) => [bytes(k), bytes(v)]));
-    const executable = a.bool("is_executable", false);
-    return { files: [await writeOutput2(ctx, out, text, executable)] };
-  }
-};
-var skylibExpandTemplateRule = {
-  kind: "skylib_expand_template",
-  attrs: {
-    ...COMMON_ATTRS,
-    template: { type: "label", mandatory: true },
-    substitutions: { type: "string_dict", mandatory: true },
-    out: { type: "string", mandatory: true }
-  },
-  validate(attrs) {
-    checkOut(attrs);
-  },
-  async build(ctx) {
-    const a = ctx.attrs;
-    checkOut(a);
-    const content = (await readFile9(templateFile(ctx).path)).toString("latin1");
-    const subs = Object.entries(a.stringDict("substitutions")).map(([k, v]) => [bytes(k), bytes(v)]);
-    const file = await writeOutput2(ctx, a.string("out"), applySubstitutions(content, subs), false);
-    return { files: [file] };
-  }
-};
-
 // src/rules/write_file.ts
-import { chmod as chmod2, mkdir as mkdir8, writeFile as writeFile6 } from "node:fs/promises";
-import { dirname as dirname10, join as join14 } from "node:path";
+import { chmod as chmod5, mkdir as mkdir12, writeFile as writeFile8 } from "node:fs/promises";
+import { dirname as dirname13, join as join21 } from "node:path";
 var NEWLINES = { auto: "\n", unix: "\n", windows: "\r\n" };
 function writeFileContent(content, newline = "auto") {
   const nl = NEWLINES[newline];
@@ -41069,11 +42975,11 @@ var writeFileRule = {
     const name = a.string("out");
     const executable = a.bool("is_executable", false);
     const text = writeFileContent(a.stringList("content"), a.string("newline") ?? "auto");
-    const dest = join14(await ctx.outDir(), name);
-    await mkdir8(dirname10(dest), { recursive: true });
+    const dest = join21(await ctx.outDir(), name);
+    await mkdir12(dirname13(dest), { recursive: true });
     const mode = executable ? 493 : 420;
-    await writeFile6(dest, text, { encoding: "utf8", mode });
-    await chmod2(dest, mode);
+    await writeFile8(dest, text, { encoding: "utf8", mode });
+    await chmod5(dest, mode);
     const file = { path: dest, shortPath: ctx.outShortPath(name), generated: true };
     return executable ? { files: [file], executable: file } : { files: [file] };
   }
@@ -41081,8 +42987,8 @@ var writeFileRule = {
 
 // src/rules/tar.ts
 import { createReadStream as createReadStream5, createWriteStream as createWriteStream3 } from "node:fs";
-import { mkdir as mkdir9, rename as rename6, rm as rm5 } from "node:fs/promises";
-import { dirname as dirname11, join as join15 } from "node:path";
+import { mkdir as mkdir13, rename as rename7, rm as rm9 } from "node:fs/promises";
+import { dirname as dirname14, join as join22 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
 import * as zlib3 from "node:zlib";
 var EXTENSIONS = { none: ".tar", gzip: ".tar.gz", zstd: ".tar.zst" };
@@ -41402,9 +43308,9 @@ async function zstdFile(src, dest) {
       }),
       createWriteStream3(tmp)
     );
-    await rename6(tmp, dest);
+    await rename7(tmp, dest);
   } finally {
-    await rm5(tmp, { force: true });
+    await rm9(tmp, { force: true });
   }
 }
 __name(zstdFile, "zstdFile");
@@ -41413,7 +43319,7 @@ async function tarEntries(ctx, checked) {
   const srcs = ctx.deps("srcs");
   const inputs = indexInputs(srcs);
   let entries;
-  let where = "";
+  let where2 = "";
   const mtree = a.listOrLabel("mtree");
   if (mtreeIsAuto(a) || !mtree) {
     const text = mtreeSpecText(srcs, { includeRunfiles: a.bool("include_runfiles", true) });
@@ -41423,30 +43329,31 @@ async function tarEntries(ctx, checked) {
       entries = mutateMtree(entries, { ...checked.mutate, inputs }, (m) => ctx.log.warning(`${label}: mutate: ${m}`));
     }
   } else if ("list" in mtree) {
-    where = 'attribute "mtree": ';
+    where2 = 'attribute "mtree": ';
     const deps = makeVarDeps(ctx, ["srcs"]);
     const lines2 = mtree.list.map((line, i) => {
       try {
         return expandMakeVars(line, { deps, repo: ctx.target.label.repo, pkg: ctx.target.label.pkg, mode: "exec", quote: vis });
       } catch (err) {
-        if (err instanceof MakeVarError) throw new Error(`${where}line ${i + 1}: ${err.message}`);
+        if (err instanceof MakeVarError) throw new Error(`${where2}line ${i + 1}: ${err.message}`);
         throw err;
       }
     });
-    entries = prefixed(where, () => parseMtree(lines2.join("\n")));
+    entries = prefixed(where2, () => parseMtree(lines2.join("\n")));
   } else {
     const read = await readMtreeAttr(ctx, "mtree");
     entries = read.entries;
-    where = `${read.file.shortPath}: `;
+    where2 = `${read.file.shortPath}: `;
   }
   const excludes = checked.args.excludes;
   if (excludes.length > 0) {
     entries = entries.filter((e) => {
-      const path = prefixed(where, () => normalizeMtreePath(e.name, e.line));
+      const path = prefixed(where2, () => normalizeMtreePath(e.name, e.line));
       return !excludes.some((x) => x.re.test(path));
     });
   }
-  return prefixed(where, () => mtreeToTarEntries(entries, contentResolver(inputs)));
+  const host = mtreeIsAuto(a) || !mtree ? void 0 : inputs.host;
+  return prefixed(where2, () => mtreeToTarEntries(entries, contentResolver(inputs), host));
 }
 __name(tarEntries, "tarEntries");
 var tarRule = {
@@ -41476,8 +43383,8 @@ var tarRule = {
     const checked = checkAttrs(ctx.attrs);
     const entries = await tarEntries(ctx, checked);
     const name = ctx.attrs.string("out") ?? `${ctx.target.label.name}${EXTENSIONS[checked.compression]}`;
-    const dest = join15(await ctx.outDir(), name);
-    await mkdir9(dirname11(dest), { recursive: true });
+    const dest = join22(await ctx.outDir(), name);
+    await mkdir13(dirname14(dest), { recursive: true });
     const label = ctx.target.label.toString();
     const onWarning = /* @__PURE__ */ __name((m) => ctx.log.warning(`${label}: ${m}`), "onWarning");
     if (checked.compression === "zstd") {
@@ -41486,7 +43393,7 @@ var tarRule = {
         await writeTar(entries, plain, { createParents: false, onWarning });
         await zstdFile(plain, dest);
       } finally {
-        await rm5(plain, { force: true });
+        await rm9(plain, { force: true });
       }
     } else {
       await writeTar(entries, dest, { compression: checked.compression, createParents: false, onWarning });
@@ -41496,23 +43403,44 @@ var tarRule = {
 };
 
 // src/rules/oci_pull.ts
-import { join as join16 } from "node:path";
+import { join as join23 } from "node:path";
 
 // src/registry/pull.ts
-import { readFile as readFile10 } from "node:fs/promises";
+import { readFile as readFile14, rm as rm10 } from "node:fs/promises";
+
+// src/registry/limits.ts
+var MAX_MANIFEST_BYTES = 8 << 20;
+var MAX_CONFIG_BYTES = 8 << 20;
+var MAX_TOKEN_RESPONSE_BYTES = 1 << 20;
+var MAX_ERROR_BODY_BYTES = 64 << 10;
+var MAX_TAG_LIST_BYTES = 8 << 20;
+var IDLE_TIMEOUT_MS = 6e4;
+function formatBytes2(n) {
+  if (n >= 1 << 20 && n % (1 << 20) === 0) return `${n / (1 << 20)} MiB`;
+  if (n >= 1 << 10 && n % (1 << 10) === 0) return `${n / (1 << 10)} KiB`;
+  return `${n} bytes`;
+}
+__name(formatBytes2, "formatBytes");
+
+// src/registry/pull.ts
 var SCHEMA1 = /^application\/vnd\.docker\.distribution\.manifest\.v1\+(prettyjws|json)$/;
 function parse(bytes2, what) {
-  try {
-    return JSON.parse(Buffer.from(bytes2).toString("utf8"));
-  } catch (err) {
-    throw new Error(`${what} is not valid JSON: ${err.message}`);
-  }
+  return parseUntrustedJson(Buffer.from(bytes2).toString("utf8"), what);
 }
 __name(parse, "parse");
 async function cachedManifest(store, ref) {
   if (!isDigest(ref) || !await store.has(ref)) return void 0;
-  const bytes2 = await readFile10(store.path(ref));
-  const mediaType = JSON.parse(bytes2.toString("utf8")).mediaType;
+  const bytes2 = await readFile14(store.path(ref));
+  if (digestBytes(bytes2, digestAlgorithm(ref)) !== ref) {
+    await rm10(store.path(ref), { force: true });
+    return void 0;
+  }
+  let mediaType;
+  try {
+    mediaType = JSON.parse(bytes2.toString("utf8")).mediaType;
+  } catch {
+    return void 0;
+  }
   if (typeof mediaType !== "string") return void 0;
   return { mediaType, digest: ref, bytes: bytes2 };
 }
@@ -41525,7 +43453,7 @@ async function readStored(store, d) {
 __name(readStored, "readStored");
 async function resolveImage(client, repo, ref, platform, opts) {
   const { store } = opts;
-  const name = `${client.registry}/${repo}${ref.startsWith("sha256:") ? "@" : ":"}${ref}`;
+  const name = `${client.registry}/${repo}${isDigest(ref) ? "@" : ":"}${ref}`;
   const want = platform === void 0 ? void 0 : asPlatform(platform);
   const top = await cachedManifest(store, ref) ?? await client.getManifest(repo, ref);
   if (SCHEMA1.test(top.mediaType)) throw new Error(`${name}: Docker schema 1 manifests are not supported; re-push the image with a current client`);
@@ -41537,9 +43465,9 @@ async function resolveImage(client, repo, ref, platform, opts) {
   let current = top;
   for (let depth = 0; isIndexMediaType(current.mediaType); depth++) {
     if (depth > 3) throw new Error(`${name}: indexes nested too deeply`);
-    const idx = parse(current.bytes, `index ${current.digest}`);
+    const idx = checkIndex(parse(current.bytes, `${name}: index ${current.digest}`), depth === 0 ? name : `${name}: index ${current.digest}`);
     index ??= idx;
-    const candidates = (idx.manifests ?? []).filter((m) => isManifestMediaType(m.mediaType) || isIndexMediaType(m.mediaType));
+    const candidates = idx.manifests.filter((m) => isManifestMediaType(m.mediaType) || isIndexMediaType(m.mediaType));
     const available = candidates.map((m) => m.platform ? formatPlatform(m.platform) : "unknown").join(", ");
     if (!want) throw new Error(`${name} is a multi-platform index (${available}); choose a platform`);
     const i = bestPlatformMatch(
@@ -41549,9 +43477,11 @@ async function resolveImage(client, repo, ref, platform, opts) {
     if (i === -1) throw new Error(`${name} has no image for platform ${formatPlatform(want)} (it has: ${available || "none"})`);
     const chosen = candidates[i];
     const have = await store.has(chosen.digest);
-    if (have && have.size === chosen.size) {
-      current = { mediaType: chosen.mediaType, digest: chosen.digest, bytes: await readStored(store, chosen) };
+    const stored = have && have.size === chosen.size ? await readStored(store, chosen) : void 0;
+    if (stored && digestBytes(stored, digestAlgorithm(chosen.digest)) === chosen.digest) {
+      current = { mediaType: chosen.mediaType, digest: chosen.digest, bytes: stored };
     } else {
+      if (have) await rm10(store.path(chosen.digest), { force: true });
       current = await client.getManifest(repo, chosen.digest);
       if (current.bytes.length !== chosen.size) {
         throw new Error(`${name}: manifest ${chosen.digest} is ${current.bytes.length} bytes, the index says ${chosen.size}`);
@@ -41561,12 +43491,27 @@ async function resolveImage(client, repo, ref, platform, opts) {
     manifestDescriptor = chosen;
     manifestBytes = current.bytes;
   }
-  if (!isManifestMediaType(current.mediaType)) throw new Error(`${name}: unsupported manifest media type "${current.mediaType}"`);
-  const manifest = parse(manifestBytes, `manifest ${manifestDescriptor.digest}`);
-  if (!manifest.config || !Array.isArray(manifest.layers)) throw new Error(`${name}: manifest ${manifestDescriptor.digest} lacks config or layers`);
+  if (!isManifestMediaType(current.mediaType)) throw new Error(`${name}: unsupported manifest media type ${quoteUntrusted(current.mediaType)}`);
+  const where2 = manifestDescriptor === root ? name : `${name}: manifest ${manifestDescriptor.digest}`;
+  const manifest = checkManifest(parse(manifestBytes, `${name}: manifest ${manifestDescriptor.digest}`), where2);
+  if (manifest.config.size > MAX_CONFIG_BYTES) {
+    throw new Error(`${where2}: config ${manifest.config.digest} is ${manifest.config.size} bytes, more than the ${formatBytes2(MAX_CONFIG_BYTES)} allowed for an image config`);
+  }
   await client.getBlob(repo, manifest.config.digest, store, manifest.config.size);
-  const config = parse(await readStored(store, manifest.config), `config ${manifest.config.digest}`);
-  if (want && index === void 0) {
+  let configBytes;
+  try {
+    configBytes = await readBlobBytes(store, manifest.config.digest, `${name}: config`);
+  } catch {
+    await rm10(store.path(manifest.config.digest), { force: true });
+    await client.getBlob(repo, manifest.config.digest, store, manifest.config.size);
+    configBytes = await readBlobBytes(store, manifest.config.digest, `${name}: config`);
+  }
+  const config = checkConfig(
+    parse(configBytes, `${name}: config ${manifest.config.digest}`),
+    `${name}: config ${manifest.config.digest}`,
+    manifest.layers.length
+  );
+  if (want && index === void 0 && opts.checkSinglePlatform !== false) {
     const have = { os: config.os, architecture: config.architecture };
     if (config.variant) have.variant = config.variant;
     if (!platformSatisfies(want, have)) {
@@ -41600,7 +43545,8 @@ var ociPullRule = {
     digest: { type: "string" },
     tag: { type: "string" },
     platform: { type: "string" },
-    platforms: { type: "string_list" }
+    platforms: { type: "string_list" },
+    reproducible: { type: "bool" }
   },
   validate(attrs) {
     try {
@@ -41609,8 +43555,16 @@ var ociPullRule = {
       throw new AttrError(`attribute "image": ${err.message}`);
     }
     const digest = attrs.string("digest");
-    if (digest !== void 0 && !/^sha256:[a-f0-9]{64}$/.test(digest)) {
-      throw new AttrError(`attribute "digest": "${digest}" is not a sha256 digest`);
+    if (digest !== void 0 && !isDigest(digest)) {
+      throw new AttrError(`attribute "digest": ${quoteUntrusted(digest)} is not a sha256 or sha512 digest`);
+    }
+    const tag = attrs.string("tag");
+    if (tag !== void 0) {
+      try {
+        validateTag(tag);
+      } catch (err) {
+        throw new AttrError(`attribute "tag": ${err.message}`);
+      }
     }
   },
   async build(ctx) {
@@ -41628,14 +43582,15 @@ var ociPullRule = {
     }
     const digest = a.string("digest");
     const tag = a.string("tag");
-    if (!digest && tag && !warnedTags.has(image)) {
+    if (!digest && tag && a.bool("reproducible", true) && !warnedTags.has(image)) {
       warnedTags.add(image);
       ctx.log.warning(
-        `${ctx.target.pos.file}:${ctx.target.pos.line}:${ctx.target.pos.column}: oci.pull(name = "${name}") uses tag "${tag}", not a digest: builds are not reproducible. Pin it with digest = "sha256:..."`
+        `${ctx.target.pos.file}:${ctx.target.pos.line}:${ctx.target.pos.column}: oci.pull(name = "${name}") uses tag "${tag}", not a digest: builds are not reproducible. Pin it with digest = "sha256:...", or set reproducible = False if that is intended`
       );
     }
     const client = ctx.registries.client(ref.registry);
-    const resolved = await resolveImage(client, ref.repository, digest ?? tag ?? "latest", want, { store: ctx.store });
+    const inherit = declared.length === 0 && !fixed;
+    const resolved = await resolveImage(client, ref.repository, digest ?? tag ?? "latest", want, { store: ctx.store, checkSinglePlatform: !inherit });
     const source = { registry: ref.registry, repository: ref.repository };
     for (const l of resolved.layers) {
       ctx.store.addRemote(l.digest, {
@@ -41648,7 +43603,7 @@ var ociPullRule = {
     const platform = { os: resolved.config.os, architecture: resolved.config.architecture };
     if (resolved.config.variant) platform.variant = resolved.config.variant;
     const descriptor = { ...resolved.manifestDescriptor, platform };
-    const layoutDir = join16(await ctx.outDir(), "image");
+    const layoutDir = join23(await ctx.outDir(), "image");
     await writeLayout(ctx.store, layoutDir, [{ descriptor }]);
     ctx.log.info(`@${name}: ${ref.registry}/${ref.repository}@${descriptor.digest} (${formatPlatform(platform)})`);
     const artifact = {
@@ -41718,8 +43673,8 @@ var ociPushRule = {
 };
 
 // src/rules/transitions.ts
-import { link as link3, copyFile as copyFile3, rm as rm6, mkdir as mkdir10 } from "node:fs/promises";
-import { dirname as dirname12, join as join17 } from "node:path";
+import { link as link3, copyFile as copyFile5, rm as rm11, mkdir as mkdir14 } from "node:fs/promises";
+import { dirname as dirname15, join as join24 } from "node:path";
 function forward(providers) {
   if (providers.length === 1) return providers[0];
   const out = { files: providers.flatMap((p) => p.files) };
@@ -41732,10 +43687,10 @@ async function renamedExecutable(ctx, p, attr) {
   const exe = p?.executable;
   if (!p || !exe) throw new Error(`attribute "${attr}": ${ctx.attrs.label(attr)} is not an executable (a go_binary, for example)`);
   const name = ctx.target.label.name;
-  const dest = join17(await ctx.outDir(), name);
-  await mkdir10(dirname12(dest), { recursive: true });
-  await rm6(dest, { force: true });
-  await link3(exe.path, dest).catch(() => copyFile3(exe.path, dest));
+  const dest = join24(await ctx.outDir(), name);
+  await mkdir14(dirname15(dest), { recursive: true });
+  await rm11(dest, { force: true });
+  await link3(exe.path, dest).catch(() => copyFile5(exe.path, dest));
   const file = { path: dest, shortPath: ctx.outShortPath(name), generated: true };
   return { files: [file], executable: file };
 }
@@ -41776,7 +43731,7 @@ var goCrossBinaryRule = {
 
 // src/rules/index.ts
 var RULES = new Map(
-  [goLibraryRule, goBinaryRule, pkgTarRule, ociImageRule, ociImageIndexRule, ociLoadRule, ociPushRule, ociPullRule, filegroupRule, aliasRule, platformTransitionFilegroupRule, platformTransitionBinaryRule, goCrossBinaryRule, expandTemplateRule, skylibExpandTemplateRule, writeFileRule, tarRule, mtreeSpecRule, mtreeMutateRule].map((r) => [r.kind, r])
+  [goLibraryRule, goBinaryRule, pkgTarRule, ociImageRule, ociImageIndexRule, ociLoadRule, ociPushRule, ociPullRule, filegroupRule, aliasRule, platformTransitionFilegroupRule, platformTransitionBinaryRule, goCrossBinaryRule, expandTemplateRule, skylibExpandTemplateRule, writeFileRule, tarRule, mtreeSpecRule, mtreeMutateRule, genruleRule, copyFileRule, outputFileRule, goProtoLibraryRule, shBinaryRule].map((r) => [r.kind, r])
 );
 function ruleFor(kind) {
   return RULES.get(kind);
@@ -41785,12 +43740,6 @@ __name(ruleFor, "ruleFor");
 
 // src/rules/rule.ts
 var NO_METADATA = Object.freeze({ labels: {}, manifestAnnotations: {}, indexAnnotations: {} });
-
-// src/workspace/target.ts
-function formatPos(pos) {
-  return `${pos.file}:${pos.line}:${pos.column}`;
-}
-__name(formatPos, "formatPos");
 
 // src/engine/semaphore.ts
 var Semaphore = class {
@@ -41804,7 +43753,7 @@ var Semaphore = class {
   }
   async run(task) {
     if (this.#free > 0) this.#free--;
-    else await new Promise((resolve5) => this.#waiting.push(resolve5));
+    else await new Promise((resolve7) => this.#waiting.push(resolve7));
     try {
       return await task();
     } finally {
@@ -41812,17 +43761,6 @@ var Semaphore = class {
       if (next) next();
       else this.#free++;
     }
-  }
-};
-
-// src/engine/errors.ts
-var BuildError = class extends Error {
-  static {
-    __name(this, "BuildError");
-  }
-  constructor(message, options) {
-    super(message, options);
-    this.name = "BuildError";
   }
 };
 
@@ -41851,6 +43789,7 @@ var Engine = class {
     return this.#analyze(label, config, []);
   }
   #analyze(label, config, chain) {
+    label = this.#opts.workspace.canonicalLabel(label);
     const key = `${label.toString()}|${configKey(config)}`;
     const inChain = chain.findIndex((n) => n.key === key);
     if (inChain >= 0) {
@@ -41890,6 +43829,7 @@ var Engine = class {
     const prefix = `${formatPos(target.pos)}: ${label}`;
     try {
       const values = ws.configuredAttrs(target, config);
+      for (const a of this.#opts.ignoredAttrs?.[target.kind] ?? []) values.delete(a);
       node.attrs = new AttrValues(values, rule.attrs, label.repo, label.pkg);
       rule.validate?.(node.attrs, config);
     } catch (err) {
@@ -41909,6 +43849,7 @@ var Engine = class {
     }
     const next = [...chain, node];
     for (const dep of node.attrs.labelDeps()) {
+      if (rule.attrs[dep.attr]?.lenient && !this.#buildable(dep.label)) continue;
       let configs;
       try {
         configs = rule.depConfigs?.(node.attrs, dep.attr, config, (l) => ws.platformOf(l, label)) ?? [config];
@@ -41922,6 +43863,21 @@ var Engine = class {
     if (problem) throw new BuildError(`${prefix}: ${problem}`);
     this.#nodes.set(key, node);
     return node;
+  }
+  /**
+   * Whether `label` names a target oci-build builds (for lenient attributes; never throws). An
+   * alias counts by what it points at: go deps often forward to another repository.
+   */
+  #buildable(label, depth = 0) {
+    try {
+      const r = this.#opts.workspace.resolve(label);
+      if (r.kind !== "target" || ruleFor(r.target.kind) === void 0) return false;
+      const actual = r.target.kind === "alias" ? r.target.attrs.get("actual") : void 0;
+      if (typeof actual === "string") return depth < 16 && this.#buildable(parseLabel(actual, r.target.label.repo, r.target.label.pkg), depth + 1);
+      return true;
+    } catch {
+      return false;
+    }
   }
   build(node) {
     let p = this.#builds.get(node.key);
@@ -41942,7 +43898,7 @@ var Engine = class {
       list.push(depProviders[i]);
       byAttr.set(d.attr, list);
     });
-    const outDirPath = join18(this.#opts.outRoot, "bin", configKey(node.config), target.label.repo === "" ? "" : `external/${target.label.repo}`, target.label.pkg);
+    const outDirPath = join25(this.#opts.outRoot, "bin", configKey(node.config), target.label.repo === "" ? "" : `external/${target.label.repo}`, target.label.pkg);
     const ctx = {
       target,
       config: node.config,
@@ -41955,7 +43911,7 @@ var Engine = class {
       }, "dep"),
       files: /* @__PURE__ */ __name((attr) => (byAttr.get(attr) ?? []).flatMap((p) => p.files), "files"),
       outDir: /* @__PURE__ */ __name(async () => {
-        await mkdir11(outDirPath, { recursive: true });
+        await mkdir15(outDirPath, { recursive: true });
         return outDirPath;
       }, "outDir"),
       outShortPath: /* @__PURE__ */ __name((name) => target.label.pkg === "" ? name : `${target.label.pkg}/${name}`, "outShortPath"),
@@ -41970,7 +43926,8 @@ var Engine = class {
       stamp: this.#opts.stamp ?? { enabled: false, values: /* @__PURE__ */ __name(async () => ({}), "values") },
       metadata: this.#opts.metadata ?? NO_METADATA,
       layerCompression: this.#opts.layerCompression ?? DEFAULT_LAYER_COMPRESSION,
-      compilationMode: this.#opts.compilationMode ?? "fastbuild"
+      compilationMode: this.#opts.compilationMode ?? "fastbuild",
+      moduleInfo: /* @__PURE__ */ __name(() => this.#opts.workspace.module, "moduleInfo")
     };
     try {
       return await this.#limit.run(async () => {
@@ -41991,8 +43948,8 @@ var Engine = class {
 };
 
 // src/workspace/workspace.ts
-import { existsSync as existsSync3, readFileSync as readFileSync3, realpathSync as realpathSync2, statSync as statSync4, readdirSync as readdirSync4 } from "node:fs";
-import { join as join21, relative as relative2, sep as sep2 } from "node:path";
+import { existsSync as existsSync4, realpathSync as realpathSync3, statSync as statSync5, readdirSync as readdirSync4 } from "node:fs";
+import { join as join30, relative as relative4, sep as sep4 } from "node:path";
 
 // src/starlark/errors.ts
 function formatPosition(pos) {
@@ -43209,27 +45166,27 @@ function split(s, call, fromRight) {
   if (a.sep === void 0 || a.sep === null) {
     parts2 = splitWhitespace(s, maxsplit, fromRight);
   } else {
-    const sep4 = expectString(a.sep, `${call.name}() argument "sep"`);
-    if (sep4 === "") throw new BuiltinError(`${call.name}: empty separator`);
+    const sep6 = expectString(a.sep, `${call.name}() argument "sep"`);
+    if (sep6 === "") throw new BuiltinError(`${call.name}: empty separator`);
     if (maxsplit < 0) {
-      parts2 = s.split(sep4);
+      parts2 = s.split(sep6);
     } else if (!fromRight) {
       parts2 = [];
       let rest = s;
       while (parts2.length < maxsplit) {
-        const i = rest.indexOf(sep4);
+        const i = rest.indexOf(sep6);
         if (i < 0) break;
         parts2.push(rest.slice(0, i));
-        rest = rest.slice(i + sep4.length);
+        rest = rest.slice(i + sep6.length);
       }
       parts2.push(rest);
     } else {
       parts2 = [];
       let rest = s;
       while (parts2.length < maxsplit) {
-        const i = rest.lastIndexOf(sep4);
+        const i = rest.lastIndexOf(sep6);
         if (i < 0) break;
-        parts2.push(rest.slice(i + sep4.length));
+        parts2.push(rest.slice(i + sep6.length));
         rest = rest.slice(0, i);
       }
       parts2.push(rest);
@@ -43255,11 +45212,11 @@ function find(s, call, fromRight, mustFind) {
 __name(find, "find");
 function partition(s, call, fromRight) {
   const a = unpackArgs(call, ["sep"]);
-  const sep4 = expectString(a.sep ?? null, `${call.name}() argument "sep"`);
-  if (sep4 === "") throw new BuiltinError(`${call.name}: empty separator`);
-  const i = fromRight ? s.lastIndexOf(sep4) : s.indexOf(sep4);
+  const sep6 = expectString(a.sep ?? null, `${call.name}() argument "sep"`);
+  if (sep6 === "") throw new BuiltinError(`${call.name}: empty separator`);
+  const i = fromRight ? s.lastIndexOf(sep6) : s.indexOf(sep6);
   if (i < 0) return fromRight ? new StarTuple(["", "", s]) : new StarTuple([s, "", ""]);
-  return new StarTuple([s.slice(0, i), sep4, s.slice(i + sep4.length)]);
+  return new StarTuple([s.slice(0, i), sep6, s.slice(i + sep6.length)]);
 }
 __name(partition, "partition");
 function test(s, call, pattern) {
@@ -43597,16 +45554,16 @@ function range2(call) {
   return new StarList(out);
 }
 __name(range2, "range");
-function fail2(call) {
+function fail3(call) {
   const a = unpackArgs(call, ["*args", "msg?", "attr?", "sep?"]);
-  const sep4 = a.sep === void 0 ? " " : expectString(a.sep, 'fail() argument "sep"');
+  const sep6 = a.sep === void 0 ? " " : expectString(a.sep, 'fail() argument "sep"');
   const parts2 = a.args.elems.map((v) => str(v, 1e4));
   if (a.msg !== void 0 && a.msg !== null) parts2.unshift(str(a.msg, 1e4));
-  let message = parts2.join(sep4);
+  let message = parts2.join(sep6);
   if (a.attr !== void 0 && a.attr !== null) message = `attribute ${str(a.attr, 1e3)}: ${message}`;
   throw new BuiltinError(`fail: ${message}`);
 }
-__name(fail2, "fail");
+__name(fail3, "fail");
 function select(call) {
   const a = unpackArgs(call, ["x", "no_match_error?"]);
   const x = a.x ?? null;
@@ -43663,7 +45620,7 @@ var UNIVERSE = new Map([
     const start = a.start === void 0 ? 0 : expectInt(a.start, 'enumerate() argument "start"');
     return new StarList(elementsOf(a.x ?? null, "enumerate() argument").map((v, i) => new StarTuple([checkInt2(start + i), v])));
   }),
-  builtin("fail", fail2),
+  builtin("fail", fail3),
   builtin("getattr", (call) => {
     const a = unpackArgs(call, ["x", "name", "default?"]);
     const name = expectString(a.name ?? null, 'getattr() argument "name"');
@@ -43710,9 +45667,9 @@ var UNIVERSE = new Map([
   builtin("min", (call) => minMax(call, -1)),
   builtin("print", (call) => {
     const a = unpackArgs(call, ["*args", "sep?"]);
-    const sep4 = a.sep === void 0 ? " " : expectString(a.sep, 'print() argument "sep"');
+    const sep6 = a.sep === void 0 ? " " : expectString(a.sep, 'print() argument "sep"');
     const max = call.thread.limits.maxStringLength;
-    const message = a.args.elems.map((v) => str(v, max)).join(sep4);
+    const message = a.args.elems.map((v) => str(v, max)).join(sep6);
     call.thread.print?.(message, call.pos);
     return null;
   }),
@@ -43829,10 +45786,10 @@ function combineSelect(op, x, y, pos, maxParts) {
 }
 __name(combineSelect, "combineSelect");
 function resolveSelects(value, matches, options = {}) {
-  return resolve2(value, { matches, options, done: /* @__PURE__ */ new Map() }, 0);
+  return resolve4(value, { matches, options, done: /* @__PURE__ */ new Map() }, 0);
 }
 __name(resolveSelects, "resolveSelects");
-function resolve2(v, r, depth) {
+function resolve4(v, r, depth) {
   if (v === null || typeof v !== "object") return v;
   const done = r.done.get(v);
   if (done !== void 0) return done;
@@ -43846,18 +45803,18 @@ function resolve2(v, r, depth) {
   } else if (v instanceof StarList) {
     const list = new StarList();
     r.done.set(v, list);
-    for (const e of v.elems) list.elems.push(resolve2(e, r, depth + 1));
+    for (const e of v.elems) list.elems.push(resolve4(e, r, depth + 1));
     return list;
   } else if (v instanceof StarDict) {
     const dict = new StarDict();
     r.done.set(v, dict);
-    for (const [k, e] of v.entries()) dict.set(k, resolve2(e, r, depth + 1));
+    for (const [k, e] of v.entries()) dict.set(k, resolve4(e, r, depth + 1));
     return dict;
   } else if (v instanceof StarTuple) {
-    out = new StarTuple(v.elems.map((e) => resolve2(e, r, depth + 1)));
+    out = new StarTuple(v.elems.map((e) => resolve4(e, r, depth + 1)));
   } else if (v instanceof Struct) {
     const fields = /* @__PURE__ */ new Map();
-    for (const [k, e] of v.fields) fields.set(k, resolve2(e, r, depth + 1));
+    for (const [k, e] of v.fields) fields.set(k, resolve4(e, r, depth + 1));
     out = new Struct(fields, v.typeName);
   } else {
     return v;
@@ -43865,12 +45822,12 @@ function resolve2(v, r, depth) {
   r.done.set(v, out);
   return out;
 }
-__name(resolve2, "resolve");
+__name(resolve4, "resolve");
 function resolveSelect(s, r, depth) {
   let acc;
   for (const part of s.parts) {
     const chosen = part.kind === "select" ? chooseBranch(part, r.matches, r.options) : part.value;
-    const value = resolve2(chosen, r, depth + 1);
+    const value = resolve4(chosen, r, depth + 1);
     acc = acc === void 0 ? value : concat(acc, value, s);
   }
   return acc ?? null;
@@ -44927,9 +46884,34 @@ var ASSIGN_OPS = /* @__PURE__ */ new Set([
 var IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 function parseFile(file, source) {
   const tokens = tokenize(file, source);
-  return new Parser(file, tokens).parseModule();
+  try {
+    return new Parser(file, tokens).parseModule();
+  } catch (err) {
+    const open3 = err instanceof StarlarkError ? unclosedBracket(tokens) : void 0;
+    if (open3 && err instanceof StarlarkError && open3.line < err.pos.line) {
+      throw new StarlarkError(
+        `'${open3.text}' is never closed (the parser gave up at ${err.pos.line}:${err.pos.column}: ${err.reason})`,
+        { file, line: open3.line, column: open3.column }
+      );
+    }
+    throw err;
+  }
 }
 __name(parseFile, "parseFile");
+var CLOSING = { "(": ")", "[": "]", "{": "}" };
+function unclosedBracket(tokens) {
+  const stack = [];
+  for (const t of tokens) {
+    if (t.kind !== "op") continue;
+    if (t.text in CLOSING) stack.push(t);
+    else if (t.text === ")" || t.text === "]" || t.text === "}") {
+      const top = stack.pop();
+      if (!top || CLOSING[top.text] !== t.text) return void 0;
+    }
+  }
+  return stack.at(-1);
+}
+__name(unclosedBracket, "unclosedBracket");
 var Parser = class {
   static {
     __name(this, "Parser");
@@ -45640,8 +47622,8 @@ function describeExpr(e) {
 __name(describeExpr, "describeExpr");
 
 // src/starlark/resolver.ts
-function resolveModule(mod, isPredeclared, isUniversal) {
-  new Resolver(isPredeclared, isUniversal).resolveModule(mod);
+function resolveModule(mod, isPredeclared, isUniversal, undefinedNameHint) {
+  new Resolver(isPredeclared, isUniversal, undefinedNameHint).resolveModule(mod);
 }
 __name(resolveModule, "resolveModule");
 function targetNames(target, bind2) {
@@ -45685,9 +47667,11 @@ var Resolver = class {
   isPredeclared;
   isUniversal;
   globals = /* @__PURE__ */ new Set();
-  constructor(isPredeclared, isUniversal) {
+  undefinedNameHint;
+  constructor(isPredeclared, isUniversal, undefinedNameHint = () => void 0) {
     this.isPredeclared = isPredeclared;
     this.isUniversal = isUniversal;
+    this.undefinedNameHint = undefinedNameHint;
   }
   error(reason, pos) {
     throw new StarlarkError(reason, pos);
@@ -45711,7 +47695,8 @@ var Resolver = class {
     if (this.globals.has(name)) return { kind: "global", name };
     if (this.isPredeclared(name)) return { kind: "predeclared", name };
     if (this.isUniversal(name)) return { kind: "universal", name };
-    return this.error(`name "${name}" is not defined`, id.pos);
+    const hint = this.undefinedNameHint(name);
+    return this.error(`name "${name}" is not defined${hint ? `: ${hint}` : ""}`, id.pos);
   }
   use(id, block) {
     id.ref = this.lookup(id, block);
@@ -45968,12 +47953,12 @@ function stripUndefined(limits) {
 __name(stripUndefined, "stripUndefined");
 
 // src/starlark/exec.ts
-function execFile2(options) {
+function execFile3(options) {
   const { file, source, predeclared } = options;
   const thread = new Thread({ limits: options.limits, print: options.print });
   return guardStack(file, thread, () => {
     const mod = parseFile(file, source);
-    resolveModule(mod, (name) => predeclared.has(name), (name) => UNIVERSE.has(name));
+    resolveModule(mod, (name) => predeclared.has(name), (name) => UNIVERSE.has(name), options.undefinedNameHint);
     const module = {
       file,
       globals: /* @__PURE__ */ new Map(),
@@ -45986,7 +47971,7 @@ function execFile2(options) {
     return new Map(module.globals);
   });
 }
-__name(execFile2, "execFile");
+__name(execFile3, "execFile");
 function isStackOverflow(e) {
   return e instanceof RangeError && /call stack|string length|array length/i.test(e.message);
 }
@@ -46002,9 +47987,13 @@ function guardStack(file, thread, body) {
 }
 __name(guardStack, "guardStack");
 
+// src/workspace/ignored.ts
+import { existsSync as existsSync2, readFileSync as readFileSync2 } from "node:fs";
+import { join as join27 } from "node:path";
+
 // src/workspace/glob.ts
 import { readdirSync as readdirSync3 } from "node:fs";
-import { join as join19 } from "node:path";
+import { join as join26 } from "node:path";
 var BUILD_FILES = ["BUILD.bazel", "BUILD"];
 function isPackageDir(abs) {
   try {
@@ -46019,11 +48008,11 @@ function listPackageFiles(pkgDir) {
   const files = [];
   const dirs = [];
   const walk = /* @__PURE__ */ __name((rel) => {
-    const abs = rel === "" ? pkgDir : join19(pkgDir, rel);
+    const abs = rel === "" ? pkgDir : join26(pkgDir, rel);
     for (const ent of readdirSync3(abs, { withFileTypes: true })) {
       const childRel = rel === "" ? ent.name : `${rel}/${ent.name}`;
       if (ent.isDirectory()) {
-        const childAbs = join19(abs, ent.name);
+        const childAbs = join26(abs, ent.name);
         if (isPackageDir(childAbs)) continue;
         if (rel === "" && (ent.name.startsWith("bazel-") || ent.name === ".git" || ent.name === ".oci-build")) continue;
         dirs.push(childRel);
@@ -46080,6 +48069,67 @@ function matchGlob(listing, include, exclude, excludeDirectories) {
 }
 __name(matchGlob, "matchGlob");
 
+// src/workspace/ignored.ts
+function readBazelignore(root) {
+  const path = join27(root, ".bazelignore");
+  if (!existsSync2(path)) return [];
+  const out = [];
+  for (const raw of readFileSync2(path, "utf8").split("\n")) {
+    const line = raw.replace(/\r$/, "").trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const p = line.replace(/^\.\/+/, "").replace(/\/+$/, "");
+    if (p !== "" && !p.startsWith("/") && !p.split("/").includes("..")) out.push(p);
+  }
+  return out;
+}
+__name(readBazelignore, "readBazelignore");
+function readRepoFile(root) {
+  const path = join27(root, "REPO.bazel");
+  if (!existsSync2(path)) return [];
+  const patterns = [];
+  let called = false;
+  const predeclared = /* @__PURE__ */ new Map([
+    // repo(default_visibility = ..., ...) sets package defaults that do not change what is built here.
+    ["repo", new Builtin("repo", () => null)],
+    [
+      "ignore_directories",
+      new Builtin("ignore_directories", (call) => {
+        if (called) throw new BuiltinError("ignore_directories() may be called only once");
+        called = true;
+        const list = call.args[0] ?? call.kwargs.get("dirs");
+        if (!(list instanceof StarList || list instanceof StarTuple)) throw new BuiltinError("ignore_directories() takes a list of glob patterns");
+        for (const e of list.elems) {
+          if (typeof e !== "string") throw new BuiltinError("ignore_directories(): every pattern must be a string");
+          const bad = validateGlobPattern(e);
+          if (bad) throw new BuiltinError(`ignore_directories(): ${bad}`);
+          patterns.push(e);
+        }
+        return null;
+      })
+    ]
+  ]);
+  execFile3({ file: "REPO.bazel", source: readFileSync2(path, "utf8"), predeclared });
+  return patterns;
+}
+__name(readRepoFile, "readRepoFile");
+function readIgnoredDirectories(root) {
+  const paths = readBazelignore(root);
+  let patterns;
+  try {
+    patterns = readRepoFile(root);
+  } catch (err) {
+    throw new BuildError(err.message, { cause: err });
+  }
+  const exact = new Set(paths);
+  const res = patterns.map(globToRegExp);
+  return {
+    paths,
+    patterns,
+    has: /* @__PURE__ */ __name((rel) => exact.has(rel) || res.some((r) => r.test(rel)), "has")
+  };
+}
+__name(readIgnoredDirectories, "readIgnoredDirectories");
+
 // src/workspace/modules.ts
 var REPO_ALIASES = {
   io_bazel_rules_go: "rules_go",
@@ -46126,6 +48176,10 @@ var MODULES = {
   "@aspect_bazel_lib//lib:expand_template.bzl": { expand_template: "expand_template", expand_template_rule: "expand_template" },
   "@bazel_skylib//rules:expand_template.bzl": { expand_template: "skylib_expand_template" },
   "@bazel_skylib//rules:write_file.bzl": { write_file: "write_file" },
+  "@bazel_skylib//rules:copy_file.bzl": { copy_file: "copy_file" },
+  "@aspect_bazel_lib//lib:copy_file.bzl": { copy_file: "copy_file" },
+  "@rules_shell//shell:sh_binary.bzl": { sh_binary: "sh_binary" },
+  "@rules_go//proto:def.bzl": { go_proto_library: "go_proto_library", go_grpc_library: "go_proto_library" },
   "@aspect_bazel_lib//lib:write_file.bzl": { write_file: "write_file" },
   "@aspect_bazel_lib//lib:tar.bzl": { tar: "tar", tar_rule: "tar", mtree_spec: "mtree_spec", mtree_mutate: "mtree_mutate" },
   "@tar.bzl//tar:tar.bzl": { tar: "tar", tar_rule: "tar" },
@@ -46136,6 +48190,16 @@ var MODULES = {
     platform_transition_binary: "platform_transition_binary",
     platform_transition_test: "platform_transition_test"
   }
+};
+function loadHint(name) {
+  const module = PREFERRED_MODULE[name] ?? Object.keys(MODULES).find((m) => Object.hasOwn(MODULES[m], name));
+  return module ? `missing load("${module}", "${name}") at the top of the file (rules come from load(), as in Bazel)` : void 0;
+}
+__name(loadHint, "loadHint");
+var PREFERRED_MODULE = {
+  pkg_tar: "@rules_pkg//pkg:tar.bzl",
+  tar: "@tar.bzl//tar:tar.bzl",
+  mtree_spec: "@tar.bzl//tar:mtree.bzl"
 };
 function canonicalRepo(repo) {
   return REPO_ALIASES[repo] ?? repo;
@@ -46154,6 +48218,46 @@ function isKwargsHelper(repo, pkg, name, symbol) {
   return KWARGS_HELPERS[`@${canonicalRepo(repo)}//${pkg}:${name}`]?.includes(symbol) ?? false;
 }
 __name(isKwargsHelper, "isKwargsHelper");
+
+// src/workspace/spelling.ts
+function editDistance(a, b) {
+  const rows = [];
+  for (let i = 0; i <= a.length; i++) {
+    rows.push([i]);
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        rows[0].push(j);
+        continue;
+      }
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, rows[i - 2][j - 2] + 1);
+      rows[i].push(d);
+    }
+  }
+  return rows[a.length][b.length];
+}
+__name(editDistance, "editDistance");
+function closest(name, known) {
+  const limit = Math.max(1, Math.floor(name.length / 3));
+  const lower = name.toLowerCase();
+  const scored = [];
+  for (const candidate of known) {
+    if (candidate === name) continue;
+    const distance = editDistance(lower, candidate.toLowerCase());
+    if (distance <= limit) scored.push({ candidate, distance });
+  }
+  const best = Math.min(...scored.map((s) => s.distance));
+  return scored.filter((s) => s.distance === best).slice(0, 3).map((s) => s.candidate);
+}
+__name(closest, "closest");
+function didYouMean(name, known, quote2 = (s) => `'${s}'`) {
+  const names = closest(name, known).map(quote2);
+  if (names.length === 0) return "";
+  const list = names.length === 1 ? names[0] : `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`;
+  return ` (did you mean ${list}?)`;
+}
+__name(didYouMean, "didYouMean");
 
 // src/workspace/bzl_env.ts
 function anyAttrs(typeName2) {
@@ -46304,14 +48408,14 @@ var LabelValue = class _LabelValue {
     return `Label:${this.label.toString()}`;
   }
 };
-function labelBuiltin(where) {
+function labelBuiltin(where2, canonical = (l) => l) {
   return new Builtin("Label", (call) => {
     const text = call.args[0] ?? call.kwargs.get("input");
     if (text instanceof LabelValue) return text;
     if (typeof text !== "string") throw new BuiltinError("Label() takes a label string");
-    const { repo, pkg } = where();
+    const { repo, pkg } = where2();
     try {
-      return new LabelValue(parseLabel(text, repo, pkg));
+      return new LabelValue(canonical(parseLabel(text, repo, pkg)));
     } catch (err) {
       throw new BuiltinError(err.message);
     }
@@ -46320,8 +48424,67 @@ function labelBuiltin(where) {
 __name(labelBuiltin, "labelBuiltin");
 
 // src/workspace/module_file.ts
-import { existsSync as existsSync2, readFileSync as readFileSync2 } from "node:fs";
-import { join as join20 } from "node:path";
+import { existsSync as existsSync3 } from "node:fs";
+import { join as join29 } from "node:path";
+
+// src/workspace/starlark_file.ts
+import { lstatSync as lstatSync3, readFileSync as readFileSync3, realpathSync as realpathSync2, statSync as statSync4 } from "node:fs";
+import { join as join28, relative as relative3, sep as sep3 } from "node:path";
+var StarlarkFileError = class extends Error {
+  static {
+    __name(this, "StarlarkFileError");
+  }
+  constructor(message) {
+    super(message);
+    this.name = "StarlarkFileError";
+  }
+};
+function inside(real, rootReal) {
+  return real === rootReal || real.startsWith(rootReal.endsWith(sep3) ? rootReal : rootReal + sep3);
+}
+__name(inside, "inside");
+function slashed(p) {
+  return p.split(sep3).join("/");
+}
+__name(slashed, "slashed");
+function readStarlarkFile(root, rel) {
+  const rootReal = realpathSync2(root);
+  const parts2 = rel.split("/").filter((p) => p !== "" && p !== ".");
+  let cur = root;
+  for (const part of parts2) {
+    cur = join28(cur, part);
+    let isLink;
+    try {
+      isLink = lstatSync3(cur).isSymbolicLink();
+    } catch {
+      return void 0;
+    }
+    if (!isLink) continue;
+    let real2;
+    try {
+      real2 = realpathSync2(cur);
+    } catch {
+      return void 0;
+    }
+    if (!inside(real2, rootReal)) {
+      const link4 = slashed(relative3(root, cur));
+      throw new StarlarkFileError(
+        link4 === rel ? `${rel} is a symlink that resolves outside the workspace; Starlark files are only read from inside it` : `${rel}: ${link4} is a symlink that resolves outside the workspace; Starlark files are only read from inside it`
+      );
+    }
+  }
+  const abs = join28(root, ...parts2);
+  let real;
+  try {
+    real = realpathSync2(abs);
+  } catch {
+    return void 0;
+  }
+  if (!inside(real, rootReal)) throw new StarlarkFileError(`${rel} resolves outside the workspace; Starlark files are only read from inside it`);
+  if (!statSync4(real).isFile()) throw new StarlarkFileError(`${rel} is not a regular file`);
+  return readFileSync3(real, "utf8");
+}
+__name(readStarlarkFile, "readStarlarkFile");
 
 // src/workspace/values.ts
 function toPlain(v, what) {
@@ -46365,6 +48528,10 @@ function stringListArg(call, name, index) {
 __name(stringListArg, "stringListArg");
 
 // src/workspace/module_file.ts
+function emptyGoDeps() {
+  return { moduleOverrides: /* @__PURE__ */ new Map(), archiveOverrides: /* @__PURE__ */ new Map(), modules: /* @__PURE__ */ new Map() };
+}
+__name(emptyGoDeps, "emptyGoDeps");
 function optionalString(call, name) {
   const v = call.kwargs.get(name);
   if (v === void 0 || v === null) return void 0;
@@ -46395,7 +48562,7 @@ var WORKSPACE_NOOPS = [
   "android_ndk_repository"
 ];
 function readModuleFile(root) {
-  const info = { deps: /* @__PURE__ */ new Map(), pulls: /* @__PURE__ */ new Map(), visibleRepos: /* @__PURE__ */ new Map() };
+  const info = { deps: /* @__PURE__ */ new Map(), pulls: /* @__PURE__ */ new Map(), visibleRepos: /* @__PURE__ */ new Map(), mainRepoNames: /* @__PURE__ */ new Set(), goDeps: emptyGoDeps() };
   const recordPull = /* @__PURE__ */ __name((call) => {
     const name = kwargString(call, "name");
     const image = kwargString(call, "image");
@@ -46405,7 +48572,9 @@ function readModuleFile(root) {
     const pos = call.callStack[0] ?? call.pos;
     const existing = info.pulls.get(name);
     if (existing) throw new BuiltinError(`${call.name}(name = "${name}") is already declared at ${formatPos(existing.pos)}`);
-    info.pulls.set(name, { name, image, digest, tag, platforms: stringListArg(call, "platforms", -1) ?? [], pos });
+    const reproducible = call.kwargs.get("reproducible");
+    if (reproducible !== void 0 && typeof reproducible !== "boolean") throw new BuiltinError(`${call.name}(name = "${name}"): "reproducible" must be True or False`);
+    info.pulls.set(name, { name, image, digest, tag, platforms: stringListArg(call, "platforms", -1) ?? [], reproducible: reproducible !== false, pos });
   }, "recordPull");
   readModule(root, info, recordPull);
   readWorkspace(root, recordPull);
@@ -46413,10 +48582,20 @@ function readModuleFile(root) {
 }
 __name(readModuleFile, "readModuleFile");
 function readModule(root, info, recordPull) {
-  const path = join20(root, "MODULE.bazel");
-  if (!existsSync2(path)) return;
+  const path = join29(root, "MODULE.bazel");
+  if (!existsSync3(path)) return;
   const predeclared = /* @__PURE__ */ new Map();
   for (const name of MODULE_NOOPS) predeclared.set(name, new Builtin(name, () => null));
+  predeclared.set(
+    "module",
+    new Builtin("module", (call) => {
+      for (const k of ["name", "repo_name"]) {
+        const v = optionalString(call, k);
+        if (v) info.mainRepoNames.add(v);
+      }
+      return null;
+    })
+  );
   predeclared.set(
     "bazel_dep",
     new Builtin("bazel_dep", (call) => {
@@ -46434,10 +48613,13 @@ function readModule(root, info, recordPull) {
         throw new BuiltinError("use_extension() takes the .bzl file and the extension name as strings");
       }
       const isOci = /^@@?rules_oci\/\/oci:extensions\.bzl$/.test(file) && extName === "oci";
+      const ext = /^@@?([A-Za-z0-9_.~+-]*)\/\/:extensions\.bzl$/.exec(file);
+      const isGoDeps = ext !== null && extName === "go_deps" && ["gazelle", "bazel_gazelle"].includes(info.deps.get(ext[1]) ?? ext[1]);
       const proxy = {
         typeName: "module_extension_proxy",
         getAttr: /* @__PURE__ */ __name((tag) => new Builtin(tag, (c) => {
           if (isOci && tag === "pull") recordPull(c);
+          if (isGoDeps) recordGoDeps(info.goDeps, tag, c);
           return null;
         }), "getAttr"),
         attrNames: /* @__PURE__ */ __name(() => [], "attrNames")
@@ -46470,17 +48652,80 @@ function readModule(root, info, recordPull) {
       if (!label.name.endsWith(".MODULE.bazel")) throw new BuiltinError(`include(): "${text}" must name a file ending in .MODULE.bazel`);
       if (included.has(label.path)) throw new BuiltinError(`include(): ${label.path} is included twice`);
       included.add(label.path);
-      const abs = join20(root, label.path);
-      if (!existsSync2(abs)) throw new BuiltinError(`include(): ${label.path} does not exist`);
-      execFile2({ file: label.path, source: readFileSync2(abs, "utf8"), predeclared });
+      const source2 = starlarkSource(root, label.path, (m) => new BuiltinError(`include(): ${m}`));
+      if (source2 === void 0) throw new BuiltinError(`include(): ${label.path} does not exist`);
+      execFile3({ file: label.path, source: source2, predeclared });
       return null;
     })
   );
-  execFile2({ file: "MODULE.bazel", source: readFileSync2(path, "utf8"), predeclared });
+  const source = starlarkSource(root, "MODULE.bazel", (m) => new BuildError(m));
+  if (source === void 0) return;
+  execFile3({ file: "MODULE.bazel", source, predeclared });
 }
 __name(readModule, "readModule");
+function starlarkSource(root, rel, wrap) {
+  try {
+    return readStarlarkFile(root, rel);
+  } catch (err) {
+    if (err instanceof StarlarkFileError) throw wrap(err.message);
+    throw err;
+  }
+}
+__name(starlarkSource, "starlarkSource");
+function intArg(call, name, def) {
+  const v = call.kwargs.get(name);
+  if (v === void 0 || v === null) return def;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0) throw new BuiltinError(`${call.name}(): "${name}" must be a non-negative int`);
+  return v;
+}
+__name(intArg, "intArg");
+function patchesArg(call) {
+  return (stringListArg(call, "patches", -1) ?? []).map((text) => {
+    let label;
+    try {
+      label = parseLabel(text);
+    } catch (err) {
+      throw new BuiltinError(`${call.name}(): patches: ${err.message}`);
+    }
+    if (label.repo !== "") throw new BuiltinError(`${call.name}(): patch "${text}" must be a file of the main repository`);
+    return { label: text, path: label.path };
+  });
+}
+__name(patchesArg, "patchesArg");
+var MODULE_PATH = /^[A-Za-z0-9][A-Za-z0-9._~+\-/]*$/;
+function recordGoDeps(goDeps, tag, call) {
+  if (!["module_override", "archive_override", "module"].includes(tag)) return;
+  const pos = call.callStack[0] ?? call.pos;
+  const path = kwargString(call, "path");
+  if (!MODULE_PATH.test(path) || path.split("/").includes("..")) throw new BuiltinError(`go_deps.${tag}(): "${path}" is not a module path`);
+  const twice = /* @__PURE__ */ __name((where2) => {
+    throw new BuiltinError(`go_deps.${tag}(path = "${path}") is already declared at ${formatPos(where2)}`);
+  }, "twice");
+  if (tag === "module_override") {
+    const prev = goDeps.moduleOverrides.get(path);
+    if (prev) twice(prev.pos);
+    goDeps.moduleOverrides.set(path, { path, patches: patchesArg(call), patchStrip: intArg(call, "patch_strip", 0), pos });
+  } else if (tag === "archive_override") {
+    const prev = goDeps.archiveOverrides.get(path);
+    if (prev) twice(prev.pos);
+    const urls = stringListArg(call, "urls", -1) ?? [];
+    if (urls.length === 0) throw new BuiltinError(`go_deps.archive_override(path = "${path}"): "urls" must name at least one URL`);
+    const sha2563 = optionalString(call, "sha256");
+    if (sha2563 !== void 0 && !/^[0-9a-f]{64}$/.test(sha2563)) throw new BuiltinError(`go_deps.archive_override(path = "${path}"): "sha256" must be 64 lowercase hex digits`);
+    goDeps.archiveOverrides.set(path, { path, urls, sha256: sha2563, stripPrefix: optionalString(call, "strip_prefix") ?? "", patches: patchesArg(call), patchStrip: intArg(call, "patch_strip", 0), pos });
+  } else {
+    const prev = goDeps.modules.get(path);
+    if (prev) twice(prev.pos);
+    const version = kwargString(call, "version");
+    if (!/^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/.test(version)) throw new BuiltinError(`go_deps.module(path = "${path}"): "${version}" is not a semantic version (vX.Y.Z)`);
+    const sum = optionalString(call, "sum");
+    if (sum !== void 0 && !/^h1:[A-Za-z0-9+/]{43}=$/.test(sum)) throw new BuiltinError(`go_deps.module(path = "${path}"): "sum" must be an h1: hash as go.sum has it`);
+    goDeps.modules.set(path, { path, version, sum, pos });
+  }
+}
+__name(recordGoDeps, "recordGoDeps");
 function readWorkspace(root, recordPull) {
-  const file = ["WORKSPACE.bazel", "WORKSPACE"].find((f) => existsSync2(join20(root, f)));
+  const file = ["WORKSPACE.bazel", "WORKSPACE"].find((f) => existsSync3(join29(root, f)));
   if (!file) return;
   const ociPull = new Builtin("oci_pull", (call) => {
     recordPull(call);
@@ -46508,13 +48753,15 @@ function readWorkspace(root, recordPull) {
     const key = label.toString();
     const cached = loaded.get(key);
     if (cached) return cached;
-    const abs = join20(root, label.path);
-    if (!existsSync2(abs)) throw new StarlarkError(`load: cannot find ${label.path}`, pos);
-    const result = execFile2({ file: label.path, source: readFileSync2(abs, "utf8"), predeclared: globals(), load });
+    const source2 = starlarkSource(root, label.path, (m) => new StarlarkError(`load: ${m}`, pos));
+    if (source2 === void 0) throw new StarlarkError(`load: cannot find ${label.path}`, pos);
+    const result = execFile3({ file: label.path, source: source2, predeclared: globals(), load });
     loaded.set(key, result);
     return result;
   }, "load");
-  execFile2({ file, source: readFileSync2(join20(root, file), "utf8"), predeclared: globals(), load });
+  const source = starlarkSource(root, file, (m) => new BuildError(m));
+  if (source === void 0) return;
+  execFile3({ file, source, predeclared: globals(), load });
 }
 __name(readWorkspace, "readWorkspace");
 var AnySymbols = class extends Map {
@@ -46577,19 +48824,31 @@ function constraintHolds(label, p) {
 }
 __name(constraintHolds, "constraintHolds");
 var FLAG_DEFAULTS = { compilation_mode: "fastbuild" };
+function definesHold(want, flags) {
+  return want.every(([k, v]) => typeof k === "string" && typeof v === "string" && flags.define?.[k] === v);
+}
+__name(definesHold, "definesHold");
 function platformMatchesSelectKey(label, setting, config, flags = {}) {
   const p = normalizePlatform(config.platform ?? hostPlatform());
   const direct = constraintHolds(label, p);
   if (direct !== void 0) return direct;
   if (!setting || setting.kind !== "config_setting") return false;
-  for (const other of ["define_values", "flag_values"]) {
-    const d = setting.attrs.get(other);
-    if (d instanceof StarDict && d.size > 0) return false;
-  }
+  const flagValues = setting.attrs.get("flag_values");
+  if (flagValues instanceof StarDict && flagValues.size > 0) return false;
   let conditions = 0;
+  const defineValues = setting.attrs.get("define_values");
+  if (defineValues instanceof StarDict && defineValues.size > 0) {
+    if (!definesHold([...defineValues.entries()], flags)) return false;
+    conditions++;
+  }
   const values = setting.attrs.get("values");
   if (values instanceof StarDict && values.size > 0) {
     for (const [k, v] of values.entries()) {
+      if (k === "define") {
+        const eq2 = typeof v === "string" ? v.indexOf("=") : -1;
+        if (eq2 <= 0 || !definesHold([[v.slice(0, eq2), v.slice(eq2 + 1)]], flags)) return false;
+        continue;
+      }
       if (typeof k !== "string" || !(k in FLAG_DEFAULTS)) return false;
       const flag = k;
       if (v !== (flags[flag] ?? FLAG_DEFAULTS[flag])) return false;
@@ -46640,6 +48899,43 @@ function goPlatformLabel(l) {
   return normalizePlatform({ os: m[1] ?? "", architecture: m[2] ?? "" });
 }
 __name(goPlatformLabel, "goPlatformLabel");
+function settingConditions(label, setting) {
+  const out = /* @__PURE__ */ new Set();
+  if (!setting || setting.kind !== "config_setting") {
+    out.add(`constraint:${label.toString()}`);
+    return out;
+  }
+  const dv = setting.attrs.get("define_values");
+  if (dv instanceof StarDict) for (const [k, v] of dv.entries()) out.add(`define:${String(k)}=${String(v)}`);
+  const values = setting.attrs.get("values");
+  if (values instanceof StarDict) {
+    for (const [k, v] of values.entries()) out.add(k === "define" ? `define:${String(v)}` : `value:${String(k)}=${String(v)}`);
+  }
+  const cv = setting.attrs.get("constraint_values");
+  if (cv instanceof StarList || cv instanceof StarTuple) {
+    for (const e of cv.elems) {
+      const l = e instanceof LabelValue ? e.label : typeof e === "string" ? parseConstraint(e, setting.label) : void 0;
+      if (l) out.add(`constraint:${l.toString()}`);
+    }
+  }
+  return out;
+}
+__name(settingConditions, "settingConditions");
+function conditionsRefine(a, b) {
+  if (a.size <= b.size) return false;
+  for (const c of b) if (!a.has(c)) return false;
+  return true;
+}
+__name(conditionsRefine, "conditionsRefine");
+function platformFromName(name) {
+  const words2 = name.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w !== "");
+  const joined = name.toLowerCase().replace(/x86[_-]64/g, "amd64");
+  const os = words2.find((w) => ["linux", "darwin", "macos", "windows"].includes(w));
+  const arch = ["amd64", "arm64", "aarch64", "armv7", "arm", "s390x", "ppc64le", "riscv64", "386"].find((a) => new RegExp(`(^|[^a-z0-9])${a}($|[^a-z0-9])`).test(joined));
+  if (!os || !arch) return void 0;
+  return normalizePlatform({ os: os === "macos" ? "darwin" : os, architecture: arch === "armv7" ? "arm" : arch, ...arch === "armv7" ? { variant: "v7" } : {} });
+}
+__name(platformFromName, "platformFromName");
 
 // src/workspace/workspace.ts
 var BUILD_FILES2 = ["BUILD.bazel", "BUILD"];
@@ -46677,6 +48973,8 @@ var Workspace = class {
   #scope;
   #module;
   #pullTargets = /* @__PURE__ */ new Map();
+  #outputTargets = /* @__PURE__ */ new Map();
+  #warnedOutputs = /* @__PURE__ */ new Set();
   #flags;
   /** `flags`: the command-line flags config_setting(values = …) may test (compilation_mode). */
   constructor(root, opts) {
@@ -46686,10 +48984,10 @@ var Workspace = class {
   }
   // ---- packages -------------------------------------------------------------------------
   #buildFileOf(pkg) {
-    const dir = join21(this.root, pkg);
+    const dir = join30(this.root, pkg);
     for (const name of BUILD_FILES2) {
-      const p = join21(dir, name);
-      if (existsSync3(p) && statSync4(p).isFile()) return p;
+      const p = join30(dir, name);
+      if (existsSync4(p) && statSync5(p).isFile()) return p;
     }
     return void 0;
   }
@@ -46698,17 +48996,26 @@ var Workspace = class {
     if (cached) return cached;
     const buildFile = this.#buildFileOf(pkg);
     if (!buildFile) throw new BuildError(`no such package '${pkg}': BUILD file not found in ${pkg === "" ? "the workspace root" : pkg}${via}`);
-    const displayFile = relative2(this.root, buildFile).split(sep2).join("/");
-    const p = { name: pkg, buildFile, displayFile, targets: /* @__PURE__ */ new Map() };
+    const displayFile = relative4(this.root, buildFile).split(sep4).join("/");
+    const p = { name: pkg, buildFile, displayFile, targets: /* @__PURE__ */ new Map(), outputs: /* @__PURE__ */ new Map() };
     const outer = this.#scope;
+    let source;
+    try {
+      source = readStarlarkFile(this.root, displayFile);
+    } catch (err) {
+      if (err instanceof StarlarkFileError) throw new BuildError(`no such package '${pkg}': ${err.message}${via}`);
+      throw err;
+    }
+    if (source === void 0) throw new BuildError(`no such package '${pkg}': BUILD file not found in ${pkg === "" ? "the workspace root" : pkg}${via}`);
     this.#scope = { pkg: p };
     try {
-      execFile2({
+      execFile3({
         file: displayFile,
-        source: readFileSync3(buildFile, "utf8"),
+        source,
         predeclared: this.#buildGlobals(),
         load: /* @__PURE__ */ __name((module, pos) => this.#load(module, pos, "", pkg), "load"),
-        print: /* @__PURE__ */ __name((msg, pos) => this.#log.info(`${formatPos(pos)}: ${msg}`), "print")
+        print: /* @__PURE__ */ __name((msg, pos) => this.#log.info(`${formatPos(pos)}: ${msg}`), "print"),
+        undefinedNameHint: loadHint
       });
     } finally {
       this.#scope = outer;
@@ -46716,11 +49023,17 @@ var Workspace = class {
     this.#packages.set(pkg, p);
     return p;
   }
-  /** Every package (directory with a BUILD file) at or below `prefix`. */
+  #ignored;
+  /** `.bazelignore` and REPO.bazel ignore_directories, read once, on first need. */
+  get ignored() {
+    this.#ignored ??= readIgnoredDirectories(this.root);
+    return this.#ignored;
+  }
+  /** Every package (directory with a BUILD file) at or below `prefix`, minus ignored directories. */
   packagesUnder(prefix) {
     const out = [];
     const walk = /* @__PURE__ */ __name((rel) => {
-      const abs = join21(this.root, rel);
+      const abs = join30(this.root, rel);
       if (this.#buildFileOf(rel)) out.push(rel);
       let entries;
       try {
@@ -46730,10 +49043,12 @@ var Workspace = class {
       }
       for (const e of entries) {
         if (!e.isDirectory() || SKIP_DIRS.has(e.name) || rel === "" && e.name.startsWith("bazel-")) continue;
-        walk(rel === "" ? e.name : `${rel}/${e.name}`);
+        const child = rel === "" ? e.name : `${rel}/${e.name}`;
+        if (this.ignored.has(child)) continue;
+        walk(child);
       }
     }, "walk");
-    if (!existsSync3(join21(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
+    if (!existsSync4(join30(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
     walk(prefix);
     return out.sort();
   }
@@ -46743,8 +49058,12 @@ var Workspace = class {
    * `//pkg:all`, `//pkg:*` (every target oci-build builds; build only).
    */
   expandPattern(text, cwdPkg) {
-    const t = text.trim();
-    const fail3 = /* @__PURE__ */ __name((msg) => {
+    let t = text.trim();
+    const repoPrefix = /^@@?([A-Za-z0-9_.\-+~]*)\/\//.exec(t);
+    if (repoPrefix && (repoPrefix[1] === "" || this.canonicalLabel(new Label(repoPrefix[1] ?? "", "", "x")).repo === "")) {
+      t = t.slice(repoPrefix[0].length - 2);
+    }
+    const fail4 = /* @__PURE__ */ __name((msg) => {
       throw new BuildError(`invalid target "${text}": ${msg}`);
     }, "fail");
     const recursive = /^(\/\/)?(.*?)\/?\.\.\.(:(all|\*|all-targets))?$/.exec(t);
@@ -46752,7 +49071,7 @@ var Workspace = class {
       const base = recursive[1] ? recursive[2] ?? "" : [cwdPkg, recursive[2]].filter((s) => s !== "" && s !== void 0).join("/");
       const pkgs = this.packagesUnder(base.replace(/\/$/, ""));
       const out = pkgs.flatMap((p) => this.#buildableTargets(p));
-      if (out.length === 0) fail3("matched no targets that oci-build builds");
+      if (out.length === 0) fail4("matched no targets that oci-build builds");
       return out;
     }
     const all = /^(.*):(all|\*|all-targets)$/.exec(t);
@@ -46760,7 +49079,7 @@ var Workspace = class {
       const pkgPart = all[1] ?? "";
       const pkg = pkgPart.startsWith("//") ? pkgPart.slice(2) : [cwdPkg, pkgPart].filter((s) => s !== "").join("/");
       const out = this.#buildableTargets(pkg);
-      if (out.length === 0) fail3("matched no targets that oci-build builds");
+      if (out.length === 0) fail4("matched no targets that oci-build builds");
       return out;
     }
     let label;
@@ -46774,7 +49093,11 @@ var Workspace = class {
   }
   #buildableTargets(pkg) {
     const p = this.loadPackage(pkg);
-    return [...p.targets.values()].filter((t) => ruleFor(t.kind) !== void 0).map((t) => ({ label: t.label, explicit: false }));
+    const built = /* @__PURE__ */ __name((t) => {
+      const rule = ruleFor(t.kind);
+      return rule !== void 0 && !rule.dependencyOnly;
+    }, "built");
+    return [...p.targets.values()].filter(built).map((t) => ({ label: t.label, explicit: false }));
   }
   // ---- labels -----------------------------------------------------------------------------
   /** MODULE.bazel, evaluated once, on first need. */
@@ -46782,7 +49105,19 @@ var Workspace = class {
     this.#module ??= readModuleFile(this.root);
     return this.#module;
   }
+  /**
+   * `@<root module name>//pkg:t` (or its repo_name) is the main repository's `//pkg:t`, as in
+   * Bazel; `@@//` and `@//` already parse to the main repository. An oci.pull of the same name
+   * would be a different repository, so it wins.
+   */
+  canonicalLabel(label) {
+    if (label.repo === "") return label;
+    const m = this.module;
+    if (!m.mainRepoNames.has(label.repo) || m.pulls.has(label.repo) || m.visibleRepos.has(label.repo)) return label;
+    return new Label("", label.pkg, label.name);
+  }
   resolve(label, via = "") {
+    label = this.canonicalLabel(label);
     if (label.repo !== "") {
       const pulled = this.#pullTarget(label);
       if (pulled) return { kind: "target", target: pulled };
@@ -46794,11 +49129,47 @@ var Workspace = class {
     const pkg = this.loadPackage(label.pkg, via);
     const target = pkg.targets.get(label.name);
     if (target) return { kind: "target", target };
+    const output = this.#outputTarget(pkg, label);
+    if (output) return { kind: "target", target: output };
     const file = this.#sourceFile(label);
     if (file) return { kind: "file", file };
     throw new BuildError(
-      `no such target '${label}': target '${label.name}' not declared in package '${label.pkg}' defined by ${pkg.displayFile}${via}`
+      `no such target '${label}': target '${label.name}' not declared in package '${label.pkg}' defined by ${pkg.displayFile}${didYouMean(label.name, pkg.targets.keys(), (n) => `'//${label.pkg}:${n}'`)}${via}`
     );
+  }
+  /**
+   * A file a rule of the package declares as output (Bazel's output file targets): an
+   * `output_file` target that takes that one file from its generating rule. A generator whose
+   * implementation oci-build cannot run (a rule() from a .bzl, an unmodelled rule set) stops the
+   * build here, before anything runs, naming the rule and what to do.
+   */
+  #outputTarget(pkg, label) {
+    const generator = pkg.outputs.get(label.name);
+    if (generator === void 0) return void 0;
+    const key = label.toString();
+    const cached = this.#outputTargets.get(key);
+    if (cached) return cached;
+    const gen = pkg.targets.get(generator);
+    if (!gen) return void 0;
+    if (!ruleFor(gen.kind)) {
+      if (this.#sourceFile(label)) {
+        if (!this.#warnedOutputs.has(key)) {
+          this.#warnedOutputs.add(key);
+          this.#log.warning(`${formatPos(gen.pos)}: ${label} is generated by ${gen.label} (${gen.kind === "custom_rule" ? "rule()" : gen.kind} from ${gen.origin}), which oci-build cannot run; using the checked-in ${label.path}`);
+        }
+        return void 0;
+      }
+      throw new BuildError(
+        `${formatPos(gen.pos)}: ${label} is generated by ${gen.label}, a ${gen.kind === "custom_rule" ? "rule()" : gen.kind} from ${gen.origin} whose implementation oci-build cannot run: check the generated file in and list it in srcs instead, or write the step as a genrule`
+      );
+    }
+    const attrs = /* @__PURE__ */ new Map([
+      ["generator", `:${generator}`],
+      ["out", label.name]
+    ]);
+    const target = { label, kind: "output_file", origin: "native", attrs, pos: gen.pos };
+    this.#outputTargets.set(key, target);
+    return target;
   }
   /**
    * `@name` or `@name_<os>_<arch>[_<variant>]` of an oci.pull becomes a target of kind oci_pull,
@@ -46824,6 +49195,7 @@ var Workspace = class {
     if (pull.tag) attrs.set("tag", pull.tag);
     if (platform) attrs.set("platform", platform);
     if (pull.platforms.length) attrs.set("platforms", fromStringList(pull.platforms));
+    if (!pull.reproducible) attrs.set("reproducible", false);
     const target = { label: new Label(label.repo, "", label.repo), kind: "oci_pull", origin: "@rules_oci//oci:extensions.bzl", attrs, pos: pull.pos };
     this.#pullTargets.set(label.repo, target);
     return target;
@@ -46869,13 +49241,13 @@ var Workspace = class {
     });
   }
   #sourceFile(label) {
-    const abs = join21(this.root, label.pkg, label.name);
-    if (!existsSync3(abs)) return void 0;
-    const st = statSync4(abs);
+    const abs = join30(this.root, label.pkg, label.name);
+    if (!existsSync4(abs)) return void 0;
+    const st = statSync5(abs);
     if (!st.isFile()) return void 0;
-    const real = realpathSync2(abs);
-    const rootReal = realpathSync2(this.root);
-    if (real !== rootReal && !real.startsWith(rootReal + sep2)) {
+    const real = realpathSync3(abs);
+    const rootReal = realpathSync3(this.root);
+    if (real !== rootReal && !real.startsWith(rootReal + sep4)) {
       throw new BuildError(`${label}: source file ${label.path} resolves outside the workspace (${real})`);
     }
     const segs = label.name.split("/");
@@ -46892,7 +49264,9 @@ var Workspace = class {
     const out = /* @__PURE__ */ new Map();
     for (const [name, value] of target.attrs) {
       try {
-        const resolved = resolveSelects(value, (key) => this.#selectKeyMatches(key, target, config));
+        const resolved = resolveSelects(value, (key) => this.#selectKeyMatches(key, target, config), {
+          refines: /* @__PURE__ */ __name((a, b) => conditionsRefine(this.#selectKeyConditions(a, target), this.#selectKeyConditions(b, target)), "refines")
+        });
         out.set(name, toPlain(resolved, `attribute "${name}"`));
       } catch (err) {
         if (err instanceof BuiltinError) throw new BuildError(`${formatPos(target.pos)}: ${target.label}: ${err.message}`, { cause: err });
@@ -46900,6 +49274,20 @@ var Workspace = class {
       }
     }
     return out;
+  }
+  #selectKeyConditions(key, target) {
+    let label;
+    if (key instanceof LabelValue) label = key.label;
+    else if (typeof key === "string") {
+      try {
+        label = parseLabel(key, target.label.repo, target.label.pkg);
+      } catch {
+        label = void 0;
+      }
+    }
+    if (!label) return /* @__PURE__ */ new Set();
+    const setting = label.repo === "" && this.#buildFileOf(label.pkg) ? this.loadPackage(label.pkg).targets.get(label.name) : void 0;
+    return settingConditions(label, setting);
   }
   #selectKeyMatches(key, target, config) {
     let label;
@@ -46940,6 +49328,15 @@ var Workspace = class {
     const attrs = new Map(call.kwargs);
     attrs.delete("name");
     scope.pkg.targets.set(name, { label: new Label("", scope.pkg.name, name), kind, origin, attrs, pos });
+    const { files, known } = declaredOutputs(kind, attrs);
+    for (const out of files) {
+      const other = scope.pkg.outputs.get(out);
+      if (other !== void 0 || scope.pkg.targets.has(out)) {
+        if (!known) continue;
+        throw new BuiltinError(other !== void 0 ? `generated file '${out}' is also an output of '${other}'` : `generated file '${out}' conflicts with the target of that name`);
+      }
+      scope.pkg.outputs.set(out, name);
+    }
   }
   #ruleBuiltin(symbol, kind, origin) {
     return new Builtin(symbol, (call) => {
@@ -46959,7 +49356,7 @@ var Workspace = class {
     const exDirsV = call.kwargs.get("exclude_directories");
     const excludeDirectories = exDirsV === void 0 ? true : exDirsV !== 0 && exDirsV !== false;
     const allowEmptyV = call.kwargs.get("allow_empty");
-    const listing = listPackageFiles(join21(this.root, scope.pkg.name));
+    const listing = listPackageFiles(join30(this.root, scope.pkg.name));
     const matched = matchGlob(listing, include, exclude, excludeDirectories);
     if (matched.length === 0 && allowEmptyV === false) {
       throw new BuiltinError(`glob pattern(s) ${JSON.stringify(include)} matched no files and allow_empty = False`);
@@ -47001,7 +49398,7 @@ var Workspace = class {
       for (const t of this.#currentPkg("existing_rules()").targets.values()) out.set(t.label.name, ruleDict(t));
       return out;
     }));
-    g.set("Label", labelBuiltin(() => ({ repo: "", pkg: this.#scope?.pkg.name ?? "" })));
+    g.set("Label", labelBuiltin(() => ({ repo: "", pkg: this.#scope?.pkg.name ?? "" }), (l) => this.canonicalLabel(l)));
     return g;
   }
   #parseIn(text, pkg) {
@@ -47019,7 +49416,7 @@ var Workspace = class {
     const native = this.#buildGlobals();
     native.delete("Label");
     g.set("native", nativeModule(native));
-    g.set("Label", labelBuiltin(() => ({ repo: file.repo, pkg: file.pkg })));
+    g.set("Label", labelBuiltin(() => ({ repo: file.repo, pkg: file.pkg }), (l) => this.canonicalLabel(l)));
     return g;
   }
   #load(module, pos, fromRepo, fromPkg) {
@@ -47055,16 +49452,23 @@ var Workspace = class {
     const cached = this.#bzl.get(key);
     if (cached) return cached;
     if (this.#bzlLoading.has(key)) throw new StarlarkError(`load cycle: ${[...this.#bzlLoading, key].join(" -> ")}`, pos);
-    const abs = join21(this.root, label.pkg, label.name);
-    if (!existsSync3(abs)) throw new StarlarkError(`load: cannot find ${label.path} (for "${key}")`, pos);
+    let source;
+    try {
+      source = readStarlarkFile(this.root, label.path);
+    } catch (err) {
+      if (err instanceof StarlarkFileError) throw new StarlarkError(`load: ${err.message}`, pos);
+      throw err;
+    }
+    if (source === void 0) throw new StarlarkError(`load: cannot find ${label.path} (for "${key}")`, pos);
     this.#bzlLoading.add(key);
     try {
-      const globals = execFile2({
+      const globals = execFile3({
         file: label.path,
-        source: readFileSync3(abs, "utf8"),
+        source,
         predeclared: this.#bzlGlobals(label),
         load: /* @__PURE__ */ __name((m, p) => this.#load(m, p, label.repo, label.pkg), "load"),
-        print: /* @__PURE__ */ __name((msg, p) => this.#log.info(`${formatPos(p)}: ${msg}`), "print")
+        print: /* @__PURE__ */ __name((msg, p) => this.#log.info(`${formatPos(p)}: ${msg}`), "print"),
+        undefinedNameHint: loadHint
       });
       this.#bzl.set(key, globals);
       return globals;
@@ -47073,6 +49477,29 @@ var Workspace = class {
     }
   }
 };
+function declaredOutputs(kind, attrs) {
+  const one = /* @__PURE__ */ __name((name) => {
+    const v = attrs.get(name);
+    return typeof v === "string" && v !== "" ? [v] : [];
+  }, "one");
+  const many = /* @__PURE__ */ __name((name) => {
+    const v = attrs.get(name);
+    return v instanceof StarList || v instanceof StarTuple ? v.elems.flatMap((e) => typeof e === "string" && e !== "" ? [e] : []) : [];
+  }, "many");
+  switch (kind) {
+    case "genrule":
+      return { files: many("outs"), known: true };
+    case "write_file":
+    case "copy_file":
+    case "expand_template":
+    case "skylib_expand_template":
+      return { files: one("out"), known: true };
+    default:
+      if (ruleFor(kind) !== void 0 || NATIVE_RULES.includes(kind)) return { files: [], known: true };
+      return { files: [...one("out"), ...many("outs")], known: false };
+  }
+}
+__name(declaredOutputs, "declaredOutputs");
 function ruleDict(t) {
   const d = new StarDict();
   d.set("name", t.label.name);
@@ -47091,20 +49518,20 @@ function nativeModule(globals) {
 __name(nativeModule, "nativeModule");
 
 // src/workspace/root.ts
-import { existsSync as existsSync4, statSync as statSync5 } from "node:fs";
-import { dirname as dirname13, join as join22, resolve as resolve3 } from "node:path";
+import { existsSync as existsSync5, statSync as statSync6 } from "node:fs";
+import { dirname as dirname16, join as join31, resolve as resolve5 } from "node:path";
 var MARKERS = ["MODULE.bazel", "REPO.bazel", "WORKSPACE.bazel", "WORKSPACE"];
 function findWorkspaceRoot(start) {
-  let dir = resolve3(start);
+  let dir = resolve5(start);
   for (; ; ) {
     for (const marker of MARKERS) {
-      const p = join22(dir, marker);
-      if (existsSync4(p) && statSync5(p).isFile()) return dir;
+      const p = join31(dir, marker);
+      if (existsSync5(p) && statSync6(p).isFile()) return dir;
     }
-    const parent = dirname13(dir);
+    const parent = dirname16(dir);
     if (parent === dir) {
       throw new Error(
-        `no workspace found at or above ${resolve3(start)}: expected one of ${MARKERS.join(", ")}`
+        `no workspace found at or above ${resolve5(start)}: expected one of ${MARKERS.join(", ")}`
       );
     }
     dir = parent;
@@ -47113,7 +49540,7 @@ function findWorkspaceRoot(start) {
 __name(findWorkspaceRoot, "findWorkspaceRoot");
 
 // src/publish/registry.ts
-import { readFile as readFile12 } from "node:fs/promises";
+import { readFile as readFile16 } from "node:fs/promises";
 
 // src/registry/push.ts
 import { PassThrough as PassThrough2 } from "node:stream";
@@ -47197,7 +49624,7 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
   for (const t of tags) validateTag(t);
   const log = opts.log ?? (() => {
   });
-  const where = `${client.registry}/${repo}`;
+  const where2 = `${client.registry}/${repo}`;
   const manifests = [];
   const seenManifests = /* @__PURE__ */ new Set();
   const layers = /* @__PURE__ */ new Map();
@@ -47240,11 +49667,11 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
   const present = await client.headManifest(repo, root.digest).catch(() => void 0);
   if (present?.digest === root.digest) {
     result.skipped = layers.size + configs.size;
-    log(`${where}@${root.digest}: already present; ${result.skipped} blob(s) and ${manifests.length} manifest(s) skipped`);
+    log(`${where2}@${root.digest}: already present; ${result.skipped} blob(s) and ${manifests.length} manifest(s) skipped`);
     const rootBytes = manifests[manifests.length - 1].bytes;
     for (const tag of tags) {
       await client.putManifest(repo, tag, rootBytes, root.mediaType);
-      log(`tagged ${where}:${tag} \u2192 ${root.digest}`);
+      log(`tagged ${where2}:${tag} \u2192 ${root.digest}`);
     }
     return result;
   }
@@ -47256,6 +49683,7 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
     const existing = await client.headBlob(repo, d.digest);
     if (existing !== void 0 && (existing === d.size || existing === -1)) {
       result.skipped++;
+      debug(`${where2}: ${d.digest} skipped (the registry has it)`);
       return;
     }
     const source = opts.remoteSource?.get(d.digest);
@@ -47278,7 +49706,7 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
     } else if (source) {
       open3 = remoteOpener(source, d.digest);
     } else {
-      throw new Error(`cannot push ${where}: ${owner} ${d.digest} is neither in the local blob store nor given a remote source`);
+      throw new Error(`cannot push ${where2}: ${owner} ${d.digest} is neither in the local blob store nor given a remote source`);
     }
     await client.uploadBlob(repo, d.digest, d.size, open3, location !== void 0 ? { location } : {});
     result.uploaded++;
@@ -47298,14 +49726,14 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
   if (tags.length === 0) await client.putManifest(repo, rootNode.descriptor.digest, rootNode.bytes, rootNode.descriptor.mediaType);
   for (const tag of tags) {
     await client.putManifest(repo, tag, rootNode.bytes, rootNode.descriptor.mediaType);
-    log(`tagged ${where}:${tag} \u2192 ${root.digest}`);
+    log(`tagged ${where2}:${tag} \u2192 ${root.digest}`);
   }
   return result;
 }
 __name(pushImage, "pushImage");
 
 // src/sbom/referrers.ts
-import { readFile as readFile11 } from "node:fs/promises";
+import { readFile as readFile15 } from "node:fs/promises";
 
 // src/registry/errors.ts
 function redactUrl(url) {
@@ -47430,7 +49858,7 @@ var TransportError = class extends Error {
 
 // src/sbom/referrers.ts
 function fallbackTag(subject) {
-  return `sha256-${subject.slice("sha256:".length)}`;
+  return `${digestAlgorithm(subject)}-${digestHex(subject)}`;
 }
 __name(fallbackTag, "fallbackTag");
 async function putWithSubject(client, repo, digest, bytes2, mediaType) {
@@ -47446,7 +49874,7 @@ async function putWithSubject(client, repo, digest, bytes2, mediaType) {
 __name(putWithSubject, "putWithSubject");
 async function attachReferrer(client, store, repo, artifact, subject, log) {
   await pushImage(client, store, repo, { mediaType: artifact.mediaType, digest: artifact.digest, size: artifact.size }, [], { log });
-  const bytes2 = new Uint8Array(await readFile11(store.path(artifact.digest)));
+  const bytes2 = new Uint8Array(await readFile15(store.path(artifact.digest)));
   const said = await putWithSubject(client, repo, artifact.digest, bytes2, artifact.mediaType);
   if (said !== void 0 && said === subject) return { via: "referrers" };
   const tag = fallbackTag(subject);
@@ -47454,6 +49882,7 @@ async function attachReferrer(client, store, repo, artifact, subject, log) {
   try {
     const current = await client.getManifest(repo, tag, [OCI_INDEX]);
     const parsed = JSON.parse(Buffer.from(current.bytes).toString("utf8"));
+    if (Array.isArray(parsed.manifests)) checkIndex(parsed, `${client.registry}/${repo}:${tag}`);
     if (Array.isArray(parsed.manifests)) index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: parsed.manifests, ...parsed.annotations ? { annotations: parsed.annotations } : {} };
   } catch (err) {
     if (!(err instanceof RegistryError && err.status === 404)) throw err;
@@ -47492,7 +49921,7 @@ function planDestinations(label, rule, inputs) {
     }
     return d;
   }, "dest");
-  if (base) dest(base.registry, base.repository);
+  if (base && inputs.repository) dest(base.registry, base.repository);
   const tags = inputs.tags.length > 0 ? inputs.tags : rule.remoteTags;
   const what = inputs.tags.length > 0 ? 'input "tags"' : `${label}: remote_tags`;
   for (const line of tags) {
@@ -47506,6 +49935,7 @@ function planDestinations(label, rule, inputs) {
     const d = dest(base.registry, base.repository);
     if (!d.tags.includes(parsed.tag)) d.tags.push(parsed.tag);
   }
+  if (byRepo.size === 0 && base) dest(base.registry, base.repository);
   if (byRepo.size === 0) throw new Error(`${label}: no repository to push to (set "repository" on the oci_push rule or the action's repository input)`);
   return [...byRepo.values()];
 }
@@ -47568,7 +49998,7 @@ async function pushArtifact(pool, store, artifact, destinations, log, options = 
       if (i === 0) referrers.push(res.via === "referrers" ? "referrers" : `tag:${res.tag}`);
     }
   }
-  const bytes2 = await readFile12(store.path(artifact.descriptor.digest));
+  const bytes2 = await readFile16(store.path(artifact.descriptor.digest));
   const tagged = [];
   for (const d of destinations) {
     const client = pool.client(d.registry);
@@ -47707,6 +50137,8 @@ var Authenticator = class {
   #now;
   #challenge;
   #auth;
+  /** Where the credentials in use came from ('' when the provider does not say); undefined when there are none. */
+  #source;
   #refreshToken;
   #tokens = [];
   #inflight = /* @__PURE__ */ new Map();
@@ -47746,9 +50178,20 @@ var Authenticator = class {
     if (!this.#credentials) return void 0;
     this.#auth ??= this.#credentials(this.registry).then((a) => {
       if (a?.identityToken) this.#refreshToken = a.identityToken;
+      this.#source = a ? a.source ?? "" : void 0;
       return a;
     });
     return this.#auth;
+  }
+  /**
+   * For an authentication error: which credentials were used (or that none were found), and
+   * where to set them. Loads the credentials if nothing has yet.
+   */
+  async describeCredentials() {
+    await this.#loadAuth().catch(() => void 0);
+    const advice = `"docker login ${this.registry}" (or docker/login-action), DOCKER_CONFIG (the directory of the config.json to use), or the action's registry, username and password inputs`;
+    if (this.#source === void 0) return `no credentials found for ${this.registry}; give them with ${advice}`;
+    return `${this.registry} rejected the credentials${this.#source ? ` from ${this.#source}` : ""}, or they do not allow this; check them, or give others with ${advice}`;
   }
   async #basicHeader() {
     const a = await this.#loadAuth();
@@ -47810,9 +50253,9 @@ var Authenticator = class {
   }
   async #requestToken(scopes, fresh) {
     const c = this.#challenge;
-    const realm = new URL(c.params.realm);
     const service = c.params.service;
     const auth = await this.#loadAuth();
+    const realm = this.#realmUrl(c.params.realm, auth !== void 0 && (auth.password !== void 0 || this.#refreshToken !== void 0));
     this.tokenRequests++;
     this.#log(`${this.registry}: requesting ${fresh ? "a fresh" : "a"} token for ${scopes.join(" ") || "(no scope)"}`);
     let json;
@@ -47844,6 +50287,42 @@ var Authenticator = class {
     };
     this.#tokens.push(cached);
     return cached;
+  }
+  /**
+   * The token service named by the registry's own challenge (only the registry host's 401s reach
+   * here: the client refuses challenges from any other host). It must be an http(s) URL, and
+   * credentials never go to it over plain HTTP when the registry itself was reached over HTTPS.
+   */
+  #realmUrl(realm, withCredentials) {
+    let url;
+    try {
+      url = new URL(realm ?? "");
+    } catch {
+      throw new RegistryAuthError(`${this.registry}: bearer challenge names a realm that is not a URL (${JSON.stringify((realm ?? "").slice(0, 100))})`, {
+        registry: this.registry,
+        status: 401
+      });
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+      throw new RegistryAuthError(`${this.registry}: bearer challenge names a realm with scheme ${url.protocol}; only http(s) token services are used`, {
+        registry: this.registry,
+        status: 401
+      });
+    }
+    if (url.username !== "" || url.password !== "") {
+      throw new RegistryAuthError(`${this.registry}: bearer challenge names a realm with credentials in its URL (${redactUrl(url)})`, {
+        registry: this.registry,
+        status: 401
+      });
+    }
+    const registryHost = splitHostPort(registryApiHost(this.registry)).host.replace(/^\[|\]$/g, "");
+    if (withCredentials && url.protocol === "http:" && this.#transport.hasSpokenHttps(registryHost) && !this.#transport.isInsecure(url.host)) {
+      throw new RegistryAuthError(
+        `${this.registry}: refusing to send credentials to token service ${redactUrl(url)} over plain HTTP; ${this.registry} was reached over HTTPS`,
+        { registry: this.registry, status: 401 }
+      );
+    }
+    return url;
   }
   async #oauth(realm, service, scopes, refreshToken) {
     const form = new URLSearchParams();
@@ -47880,7 +50359,15 @@ var Authenticator = class {
   }
   async #tokenBody(res, realm, method) {
     if (res.status === 200) {
-      const text2 = await res.text();
+      let text2;
+      try {
+        text2 = Buffer2.from(await res.bytes(MAX_TOKEN_RESPONSE_BYTES)).toString("utf8");
+      } catch (err) {
+        throw new RegistryAuthError(`${this.registry}: token service ${redactUrl(realm)}: ${err.message}`, {
+          registry: this.registry,
+          status: res.status
+        });
+      }
       try {
         return JSON.parse(text2);
       } catch {
@@ -47890,12 +50377,12 @@ var Authenticator = class {
         });
       }
     }
-    const text = await res.text(64 * 1024);
+    const text = await res.text(MAX_ERROR_BODY_BYTES);
     const errors = parseErrorBody(text);
     if (res.status === 401 || res.status === 403) {
       const said = describeErrorBody(errors, text);
       throw new RegistryAuthError(
-        `unauthorized: token service ${redactUrl(realm)} rejected the credentials for ${this.registry} (check credentials for ${this.registry}); it replied ${res.status}${said ? ` ${said}` : ""}`,
+        `unauthorized: token service ${redactUrl(realm)} refused a token for ${this.registry} (${await this.describeCredentials()}); it replied ${res.status}${said ? ` ${said}` : ""}`,
         { registry: this.registry, status: res.status, errors }
       );
     }
@@ -47904,6 +50391,7 @@ var Authenticator = class {
 };
 
 // src/registry/transport.ts
+import { Readable as Readable3, Transform as Transform4 } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 var DEFAULT_RETRY = {
   attempts: 5,
@@ -47911,7 +50399,8 @@ var DEFAULT_RETRY = {
   maxDelayMs: 8e3,
   maxRetryAfterMs: 3e4,
   requestTimeoutMs: 30 * 6e4,
-  idleTimeoutMs: 5 * 6e4
+  idleTimeoutMs: IDLE_TIMEOUT_MS,
+  uploadResponseTimeoutMs: 5 * 6e4
 };
 var RETRYABLE_STATUS = /* @__PURE__ */ new Set([408, 429, 500, 502, 503, 504]);
 var REDIRECT_STATUS = /* @__PURE__ */ new Set([301, 302, 303, 307, 308]);
@@ -47930,7 +50419,8 @@ var RETRYABLE_CODES = /* @__PURE__ */ new Set([
   "UND_ERR_HEADERS_TIMEOUT",
   "UND_ERR_BODY_TIMEOUT",
   "UND_ERR_CLOSED",
-  "ERR_STREAM_PREMATURE_CLOSE"
+  "ERR_STREAM_PREMATURE_CLOSE",
+  "OCI_IDLE_TIMEOUT"
 ]);
 function parseRetryAfter(value, now = Date.now()) {
   if (value === void 0) return void 0;
@@ -48052,6 +50542,8 @@ var Transport = class {
   #log;
   #userAgent;
   #connections;
+  /** Host names (no port) this transport has spoken HTTPS to: credentials never go to them over HTTP. */
+  #httpsHosts = /* @__PURE__ */ new Set();
   #closed = false;
   constructor(options = {}) {
     this.#insecure = options.insecureRegistries ?? [];
@@ -48064,6 +50556,10 @@ var Transport = class {
   }
   get retryOptions() {
     return this.#retry;
+  }
+  /** Whether this transport has spoken HTTPS to `hostname` (no port). */
+  hasSpokenHttps(hostname2) {
+    return this.#httpsHosts.has(hostname2.toLowerCase());
   }
   /** Listed as insecure (exact `host:port`, or the host for any port). */
   isInsecure(hostPort) {
@@ -48111,16 +50607,12 @@ var Transport = class {
     let pool = this.#pools.get(key);
     if (!pool) {
       if (this.#closed) throw new Error("transport is closed");
-      const { Pool } = await undici();
+      const u = await undici();
       pool = this.#pools.get(key);
       if (pool) return pool;
       if (this.#closed) throw new Error("transport is closed");
       const tlsVerify = !(url.protocol === "https:" && this.#skipTlsVerify(url.host));
-      pool = new Pool(url.origin, {
-        connections: this.#connections,
-        keepAliveTimeout: 3e4,
-        connect: { rejectUnauthorized: tlsVerify }
-      });
+      pool = createDispatcher(u, url, { connections: this.#connections, keepAliveTimeout: 3e4, rejectUnauthorized: tlsVerify });
       this.#pools.set(key, pool);
     }
     return pool;
@@ -48158,7 +50650,7 @@ var Transport = class {
           const why = req.signal?.aborted ? "aborted" : `timed out after ${Number.isInteger(secs) ? secs : secs.toFixed(1)}s`;
           throw new TransportError(req.method, req.url, new Error(`request ${why}`), attempt);
         }
-        if (err instanceof RedirectError) throw err;
+        if (err instanceof RedirectError || err instanceof CredentialsRefusedError) throw err;
         if (!isRetryableError(err) || attempt >= max) throw new TransportError(req.method, req.url, err, attempt);
         const delay = retryDelay(attempt, o);
         this.#log(
@@ -48203,6 +50695,11 @@ var Transport = class {
   }
   async #send(method, url, headers, body, contentLength, signal) {
     const h = { ...headers };
+    if (url.protocol === "http:" && h["authorization"] !== void 0 && this.#httpsHosts.has(url.hostname.toLowerCase())) {
+      throw new CredentialsRefusedError(
+        `${method} ${redactUrl(url)}: refusing to send credentials over plain HTTP to ${url.hostname}, which was reached over HTTPS before`
+      );
+    }
     let payload = null;
     let stream;
     if (body !== void 0) {
@@ -48215,10 +50712,18 @@ var Transport = class {
         const bytes2 = typeof body === "string" ? Buffer.from(body) : body;
         payload = bytes2;
         h["content-length"] = String(bytes2.length);
+        if (bytes2.length > UPLOAD_WATCH_BYTES) stream = Readable3.from(slices(bytes2));
       }
     } else if (method === "PUT" || method === "POST" || method === "PATCH") {
       h["content-length"] = "0";
     }
+    let watchdog;
+    if (stream) {
+      watchdog = new UploadWatchdog(this.#retry.idleTimeoutMs, this.#retry.uploadResponseTimeoutMs);
+      payload = watchdog.watch(stream);
+      signal = AbortSignal.any([signal, watchdog.signal]);
+    }
+    const sent = performance.now();
     try {
       const data = await (await this.#pool(url)).request({
         path: `${url.pathname}${url.search}`,
@@ -48226,13 +50731,18 @@ var Transport = class {
         headers: h,
         body: payload,
         signal,
-        headersTimeout: this.#retry.idleTimeoutMs,
+        headersTimeout: watchdog ? 0 : this.#retry.idleTimeoutMs,
         bodyTimeout: this.#retry.idleTimeoutMs
       });
+      watchdog?.stop();
+      debug(() => `${method} ${redactUrl(url)} ${data.statusCode} ${Math.round(performance.now() - sent)}ms`);
+      if (url.protocol === "https:") this.#httpsHosts.add(url.hostname.toLowerCase());
       return wrapResponse(data, url);
     } catch (err) {
+      watchdog?.stop();
+      debug(() => `${method} ${redactUrl(url)} failed after ${Math.round(performance.now() - sent)}ms: ${err.message}`);
       stream?.destroy();
-      throw err;
+      throw watchdog?.signal.aborted ? watchdog.signal.reason : err;
     }
   }
   async close() {
@@ -48242,16 +50752,74 @@ var Transport = class {
     await Promise.all(pools.map((p) => p.close().catch(() => p.destroy())));
   }
 };
+var UPLOAD_WATCH_BYTES = 1 << 20;
+function* slices(bytes2) {
+  for (let i = 0; i < bytes2.length; i += 64 * 1024) yield bytes2.subarray(i, i + 64 * 1024);
+}
+__name(slices, "slices");
+var IdleTimeoutError = class extends Error {
+  static {
+    __name(this, "IdleTimeoutError");
+  }
+  name = "IdleTimeoutError";
+  code = "OCI_IDLE_TIMEOUT";
+};
+var UploadWatchdog = class {
+  static {
+    __name(this, "UploadWatchdog");
+  }
+  #ac = new AbortController();
+  #idleMs;
+  #responseMs;
+  #timer;
+  constructor(idleMs, responseMs) {
+    this.#idleMs = idleMs;
+    this.#responseMs = responseMs;
+  }
+  get signal() {
+    return this.#ac.signal;
+  }
+  #arm(what, ms = this.#idleMs) {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#ac.abort(new IdleTimeoutError(`${what} for ${ms / 1e3}s`)), ms);
+  }
+  watch(source) {
+    this.#arm("the registry took no upload bytes");
+    const arm = /* @__PURE__ */ __name((what, ms) => this.#arm(what, ms), "arm");
+    const responseMs = this.#responseMs;
+    const out = new Transform4({
+      transform(chunk, _enc, cb) {
+        arm("the registry took no upload bytes");
+        cb(null, chunk);
+      },
+      flush(cb) {
+        arm("the registry sent no response after the upload", responseMs);
+        cb();
+      }
+    });
+    source.on("error", (e) => out.destroy(e));
+    out.on("close", () => source.destroy());
+    return source.pipe(out);
+  }
+  stop() {
+    clearTimeout(this.#timer);
+  }
+};
 var RedirectError = class extends Error {
   static {
     __name(this, "RedirectError");
   }
   name = "RedirectError";
 };
+var CredentialsRefusedError = class extends Error {
+  static {
+    __name(this, "CredentialsRefusedError");
+  }
+  name = "CredentialsRefusedError";
+};
 
 // src/registry/client.ts
 var MANIFEST_ACCEPT = [OCI_INDEX, DOCKER_MANIFEST_LIST, OCI_MANIFEST, DOCKER_MANIFEST];
-var MAX_MANIFEST_BYTES = 8 << 20;
 var VERB = { pull: "pull from", push: "push to", delete: "delete from" };
 function baseMediaType(contentType) {
   return (contentType ?? "").split(";")[0].trim().toLowerCase();
@@ -48284,6 +50852,15 @@ async function* chunksOf(stream, size) {
   if (n > 0) yield Buffer.concat(parts2);
 }
 __name(chunksOf, "chunksOf");
+function describeStall(err, idleMs) {
+  for (let e = err; typeof e === "object" && e !== null; e = e.cause) {
+    const code = e.code;
+    if (code === "UND_ERR_BODY_TIMEOUT" || code === "UND_ERR_HEADERS_TIMEOUT") return `the registry sent nothing for ${idleMs / 1e3}s`;
+    if (code === "OCI_IDLE_TIMEOUT") return e.message;
+  }
+  return err.message;
+}
+__name(describeStall, "describeStall");
 function uploadRetryable(err) {
   if (err instanceof TransportError) return err.attempts <= 1 && isRetryableError(err);
   if (err instanceof RegistryError) {
@@ -48346,15 +50923,29 @@ var RegistryClient = class {
   async close() {
     if (this.#ownsTransport) await this.transport.close();
   }
-  #authError(res, text, call, status) {
+  async #authError(res, text, call, status) {
     const errors = parseErrorBody(text);
     const said = describeErrorBody(errors, text);
     const what = `${this.registry}/${call.repo}`;
     const verb = call.access === "pull" && this.auth.wants(`repository:${call.repo}:push`) ? VERB.push : VERB[call.access];
     const head = status === 403 ? `denied: not allowed to ${verb} ${what}` : `unauthorized: authentication required to ${verb} ${what}`;
     return new RegistryAuthError(
-      `${head} (check credentials for ${this.registry}); ${call.method} ${redactUrl(res.url)} replied ${status}${said ? ` ${said}` : ""}`,
+      `${head} (${await this.auth.describeCredentials()}); ${call.method} ${redactUrl(res.url)} replied ${status}${said ? ` ${said}` : ""}`,
       { registry: this.registry, status, errors }
+    );
+  }
+  /**
+   * Credentials are bound to the registry host. A 401 or 403 from any other host (a storage host
+   * a redirect led to, an upload location elsewhere) is a failure naming that host: never a
+   * challenge to answer, so no realm it names is ever asked and nothing of ours goes there.
+   */
+  async #refuseForeignChallenge(res, method, base) {
+    if (res.status !== 401 && res.status !== 403 || res.url.host === new URL(base).host) return;
+    const text = await res.text(4096);
+    const code = /<Code>([^<]{1,80})<\/Code>/.exec(text)?.[1] ?? describeErrorBody(parseErrorBody(text), text).slice(0, 120);
+    throw new RegistryAuthError(
+      `${method} ${redactUrl(res.url)}: ${res.url.host} answered ${res.status}${code ? ` (${code.replace(/[^\x20-\x7e]/g, "?")})` : ""}; it is not ${this.registry} (a redirect or upload location led there), so no credentials for ${this.registry} go to it and no challenge of its is answered`,
+      { registry: this.registry, status: res.status }
     );
   }
   async #call(call) {
@@ -48373,21 +50964,23 @@ var RegistryClient = class {
     }), "send");
     let authorization = ours ? await this.auth.authorization(scopes) : void 0;
     let res = await send(authorization);
+    await this.#refuseForeignChallenge(res, call.method, base);
     if (res.status === 401 && ours) {
-      const text = await res.text(64 * 1024);
+      const text = await res.text(MAX_ERROR_BODY_BYTES);
       const fresh = await this.auth.unauthorized(res.header("www-authenticate"), scopes, authorization);
-      if (fresh === void 0) throw this.#authError(res, text, call, 401);
+      if (fresh === void 0) throw await this.#authError(res, text, call, 401);
       authorization = fresh;
       res = await send(authorization);
-      if (res.status === 401) throw this.#authError(res, await res.text(64 * 1024), call, 401);
+      await this.#refuseForeignChallenge(res, call.method, base);
+      if (res.status === 401) throw await this.#authError(res, await res.text(MAX_ERROR_BODY_BYTES), call, 401);
     }
-    if (res.status === 403 && !call.ok.includes(403)) throw this.#authError(res, await res.text(64 * 1024), call, 403);
+    if (res.status === 403 && !call.ok.includes(403)) throw await this.#authError(res, await res.text(MAX_ERROR_BODY_BYTES), call, 403);
     if (!call.ok.includes(res.status) && res.status < 300) {
       await res.dump();
       throw new Error(`${call.method} ${redactUrl(res.url)}: unexpected ${res.status} (expected ${call.ok.join(" or ")}); is ${this.registry} an OCI registry?`);
     }
     if (!call.ok.includes(res.status)) {
-      const text = call.method === "HEAD" ? "" : await res.text(64 * 1024);
+      const text = call.method === "HEAD" ? "" : await res.text(MAX_ERROR_BODY_BYTES);
       if (call.method === "HEAD") await res.dump();
       const retryAfter = parseRetryAfter(res.header("retry-after"));
       throw new RegistryError({
@@ -48406,7 +50999,8 @@ var RegistryClient = class {
   async ping() {
     const base = await this.baseUrl();
     const res = await this.transport.request({ method: "GET", url: `${base}/v2/` });
-    const text = await res.text(64 * 1024);
+    await this.#refuseForeignChallenge(res, "GET", base);
+    const text = await res.text(MAX_ERROR_BODY_BYTES);
     if (res.status === 401) {
       this.auth.observe(res.header("www-authenticate"));
       return;
@@ -48449,9 +51043,16 @@ var RegistryClient = class {
   }
   /**
    * Downloads a blob into the store, verifying digest and size (`size` when known, else the
-   * response's Content-Length). On a mismatch nothing is stored under the expected digest.
+   * response's Content-Length). On a mismatch nothing is stored under the expected digest. The
+   * bytes stream to disk and are cut off at the expected size (or `maxSize`): a registry that
+   * sends more never gets more than that onto the disk. A body that stalls past the idle
+   * timeout, or breaks off, is fetched again.
    */
-  async getBlob(repo, digest, store, size) {
+  async getBlob(repo, digest, store, size, opts = {}) {
+    const where2 = `blob ${digest} from ${this.registry}/${repo}`;
+    if (size !== void 0 && opts.maxSize !== void 0 && size > opts.maxSize) {
+      throw new Error(`${where2}: ${size} bytes, more than the ${opts.maxSize} allowed`);
+    }
     const have = await store.has(digest);
     if (have && (size === void 0 || have.size === size)) return have;
     const attempts = Math.max(1, this.#retry.attempts ?? 5);
@@ -48464,21 +51065,23 @@ var RegistryClient = class {
           `blob ${digest} in ${this.registry}/${repo}: registry reports ${given} bytes, expected ${size}`
         );
       }
+      if (opts.maxSize !== void 0 && given !== void 0 && given > opts.maxSize) {
+        stream.destroy();
+        throw new Error(`${where2}: registry reports ${given} bytes, more than the ${opts.maxSize} allowed`);
+      }
       try {
-        if (expected !== void 0) return await store.writeStream(stream, { digest, size: expected });
-        const got = await store.writeStream(stream);
-        if (got.digest !== digest) throw new Error(`content mismatch: expected ${digest}, got ${got.digest} (${got.size} bytes)`);
-        return got;
+        return await store.writeStream(stream, { digest, size: expected }, opts.maxSize !== void 0 ? { maxSize: opts.maxSize } : {});
       } catch (err) {
         stream.destroy();
         if (!isRetryableError(err) || attempt >= attempts) {
-          if (err instanceof Error && /^content mismatch/.test(err.message)) {
-            throw new Error(`blob ${digest} from ${this.registry}/${repo}: ${err.message}`, { cause: err });
+          if (err instanceof Error && /^content (mismatch|is larger)/.test(err.message)) {
+            throw new Error(`${where2}: ${err.message}`, { cause: err });
           }
+          if (isRetryableError(err)) throw new Error(`${where2}: ${describeStall(err, this.transport.retryOptions.idleTimeoutMs)} (after ${attempt} attempt(s))`, { cause: err });
           throw err;
         }
         const delay = retryDelay(attempt, this.#retry);
-        this.#log(`GET blob ${digest}: ${err.message}, retrying in ${(delay / 1e3).toFixed(1)}s`);
+        this.#log(`GET blob ${digest}: ${describeStall(err, this.transport.retryOptions.idleTimeoutMs)}, retrying in ${(delay / 1e3).toFixed(1)}s`);
         await sleep2(delay);
       }
     }
@@ -48492,7 +51095,16 @@ var RegistryClient = class {
   #location(res) {
     const loc = res.header("location");
     if (!loc) throw new Error(`${res.url.pathname}: registry ${this.registry} sent no upload Location`);
-    return new URL(loc, res.url).toString();
+    let url;
+    try {
+      url = new URL(loc, res.url);
+    } catch {
+      throw new Error(`${res.url.pathname}: registry ${this.registry} sent an upload Location that is not a URL (${JSON.stringify(loc.slice(0, 100))})`);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw new Error(`${res.url.pathname}: registry ${this.registry} sent an upload Location with scheme ${url.protocol}`);
+    }
+    return url.toString();
   }
   /**
    * Mounts a blob from another repository of this registry. 201: mounted. 202: the registry
@@ -48601,21 +51213,36 @@ var RegistryClient = class {
    * against Docker-Content-Digest when the registry sends one.
    */
   async getManifest(repo, ref, accept = MANIFEST_ACCEPT) {
-    const res = await this.#call({
-      method: "GET",
-      url: `/v2/${repo}/manifests/${ref}`,
-      repo,
-      access: "pull",
-      headers: { accept: accept.join(", ") },
-      ok: [200]
-    });
-    const bytes2 = await res.bytes(MAX_MANIFEST_BYTES);
-    const digest = sha256(bytes2);
-    const where = `${this.registry}/${repo}${isDigest(ref) ? "@" : ":"}${ref}`;
-    if (isDigest(ref) && ref !== digest) throw new Error(`manifest ${where}: content has digest ${digest}`);
+    const where2 = `${this.registry}/${repo}${isDigest(ref) ? "@" : ":"}${ref}`;
+    const attempts = Math.max(1, this.#retry.attempts ?? 5);
+    let res;
+    let bytes2;
+    for (let attempt = 1; ; attempt++) {
+      res = await this.#call({
+        method: "GET",
+        url: `/v2/${repo}/manifests/${ref}`,
+        repo,
+        access: "pull",
+        headers: { accept: accept.join(", ") },
+        ok: [200]
+      });
+      try {
+        bytes2 = await res.bytes(MAX_MANIFEST_BYTES);
+        break;
+      } catch (err) {
+        if (!isRetryableError(err)) throw new Error(`manifest ${where2}: ${err.message}`, { cause: err });
+        const why = describeStall(err, this.transport.retryOptions.idleTimeoutMs);
+        if (attempt >= attempts) throw new Error(`manifest ${where2}: ${why} (after ${attempt} attempt(s))`, { cause: err });
+        const delay = retryDelay(attempt, this.#retry);
+        this.#log(`GET manifest ${where2}: ${why}, retrying in ${(delay / 1e3).toFixed(1)}s`);
+        await sleep2(delay);
+      }
+    }
+    const digest = isDigest(ref) ? digestBytes(bytes2, digestAlgorithm(ref)) : sha256(bytes2);
+    if (isDigest(ref) && ref !== digest) throw new Error(`manifest ${where2}: content has digest ${digest}`);
     const header = res.header("docker-content-digest");
     if (!isDigest(ref) && header !== void 0 && header.startsWith("sha256:") && header !== digest) {
-      throw new Error(`manifest ${where}: registry says digest ${header}, content has ${digest}`);
+      throw new Error(`manifest ${where2}: registry says digest ${header}, content has ${digest}`);
     }
     let mediaType = baseMediaType(res.header("content-type"));
     if (!MANIFEST_ACCEPT.includes(mediaType)) {
@@ -48623,7 +51250,7 @@ var RegistryClient = class {
       try {
         doc = JSON.parse(Buffer.from(bytes2).toString("utf8"));
       } catch {
-        throw new Error(`manifest ${where}: not JSON (Content-Type ${mediaType || "none"})`);
+        throw new Error(`manifest ${where2}: not JSON (Content-Type ${mediaType || "none"})`);
       }
       if (typeof doc.mediaType === "string") mediaType = doc.mediaType;
       else if (doc.schemaVersion === 2 && Array.isArray(doc.manifests)) mediaType = OCI_INDEX;
@@ -48649,6 +51276,7 @@ var RegistryClient = class {
       const m = await this.getManifest(repo, ref, accept);
       return { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length };
     }
+    if (!/^\d+$/.test(len2)) throw new Error(`HEAD manifest ${this.registry}/${repo}:${ref}: Content-Length ${JSON.stringify(len2.slice(0, 40))} is not a number`);
     return { mediaType: baseMediaType(res.header("content-type")), digest, size: Number(len2) };
   }
   /**
@@ -48719,7 +51347,13 @@ var RegistryClient = class {
         await res.dump();
         return tags;
       }
-      const body = JSON.parse(await res.text(MAX_MANIFEST_BYTES));
+      let body;
+      try {
+        body = JSON.parse(Buffer.from(await res.bytes(MAX_TAG_LIST_BYTES)).toString("utf8"));
+      } catch (err) {
+        throw new Error(`tag list of ${this.registry}/${repo}: ${err.message}`, { cause: err });
+      }
+      if (typeof body !== "object" || body === null) throw new Error(`tag list of ${this.registry}/${repo}: not a JSON object`);
       if (Array.isArray(body.tags)) {
         for (const t of body.tags) if (typeof t === "string") tags.push(t);
       }
@@ -48733,19 +51367,19 @@ var RegistryClient = class {
 };
 
 // src/registry/credentials.ts
-import { readFile as readFile13 } from "node:fs/promises";
-import { spawn as spawn2 } from "node:child_process";
+import { readFile as readFile17 } from "node:fs/promises";
+import { spawn as spawn4 } from "node:child_process";
 import { homedir } from "node:os";
-import { join as join23 } from "node:path";
+import { join as join32 } from "node:path";
 function dockerConfigPath(env = process.env, configDir) {
-  const dir = configDir ?? (env.DOCKER_CONFIG || join23(env.HOME || homedir(), ".docker"));
-  return join23(dir, "config.json");
+  const dir = configDir ?? (env.DOCKER_CONFIG || join32(env.HOME || homedir(), ".docker"));
+  return join32(dir, "config.json");
 }
 __name(dockerConfigPath, "dockerConfigPath");
 async function readDockerConfig(path) {
   let text;
   try {
-    text = await readFile13(path, "utf8");
+    text = await readFile17(path, "utf8");
   } catch (err) {
     if (err.code === "ENOENT") return void 0;
     throw new Error(`cannot read docker config ${path}: ${err.message}`);
@@ -48787,12 +51421,12 @@ function lookup2(map, registry) {
   return void 0;
 }
 __name(lookup2, "lookup");
-function fromConfigEntry(entry, where) {
+function fromConfigEntry(entry, where2) {
   const out = {};
   if (entry.auth) {
     const decoded = Buffer.from(entry.auth, "base64").toString("utf8");
     const colon = decoded.indexOf(":");
-    if (colon <= 0) throw new Error(`invalid "auth" for ${where} in docker config: expected base64 of "user:password"`);
+    if (colon <= 0) throw new Error(`invalid "auth" for ${where2} in docker config: expected base64 of "user:password"`);
     out.username = decoded.slice(0, colon);
     out.password = decoded.slice(colon + 1);
   } else {
@@ -48807,8 +51441,9 @@ __name(fromConfigEntry, "fromConfigEntry");
 function runCredentialHelper(helper, serverUrl, options = {}) {
   if (!/^[A-Za-z0-9_.-]+$/.test(helper)) return Promise.reject(new Error(`invalid credential helper name "${helper}"`));
   const program = `docker-credential-${helper}`;
-  return new Promise((resolve5, reject) => {
-    const child = spawn2(program, ["get"], { env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+  return new Promise((resolve7, reject) => {
+    debug(`${program} get (for ${serverUrl})`);
+    const child = spawn4(program, ["get"], { env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
     const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 3e4);
     timer.unref();
     const out = [];
@@ -48831,7 +51466,7 @@ function runCredentialHelper(helper, serverUrl, options = {}) {
       const stdout = Buffer.concat(out).toString("utf8").trim();
       const stderr = Buffer.concat(err).toString("utf8").trim();
       if (code !== 0) {
-        if (/credentials not found/i.test(stdout) || /credentials not found/i.test(stderr)) return resolve5(void 0);
+        if (/credentials not found/i.test(stdout) || /credentials not found/i.test(stderr)) return resolve7(void 0);
         const why = signal ? `killed by ${signal}` : `exit code ${code}`;
         return reject(new Error(`credential helper ${program} failed for ${serverUrl} (${why})`));
       }
@@ -48843,8 +51478,8 @@ function runCredentialHelper(helper, serverUrl, options = {}) {
       }
       const username = typeof parsed.Username === "string" ? parsed.Username : "";
       const secret = typeof parsed.Secret === "string" ? parsed.Secret : "";
-      if (!secret) return resolve5(void 0);
-      resolve5(username === "<token>" ? { identityToken: secret } : { username, password: secret });
+      if (!secret) return resolve7(void 0);
+      resolve7(username === "<token>" ? { identityToken: secret } : { username, password: secret });
     });
   });
 }
@@ -48875,17 +51510,19 @@ function dockerCredentials(options = {}) {
   const resolveFor = /* @__PURE__ */ __name(async (registry) => {
     const host = normalizeRegistry(registry);
     const given = explicit.get(host);
-    if (given) return given;
-    config ??= readDockerConfig(dockerConfigPath(env, options.configDir));
+    if (given) return { ...given, source: "the registry, username and password inputs" };
+    const path = dockerConfigPath(env, options.configDir);
+    config ??= readDockerConfig(path);
     const file = await config;
     if (!file) return void 0;
     const helperOpts = { env, timeoutMs: options.helperTimeoutMs ?? 3e4 };
+    const from = /* @__PURE__ */ __name((source) => (a) => a ? { ...a, source } : void 0, "from");
     const helper = lookup2(file.credHelpers, host);
-    if (helper) return runCredentialHelper(helper, helperServerUrl(host), helperOpts);
+    if (helper) return runCredentialHelper(helper, helperServerUrl(host), helperOpts).then(from(`credHelpers "${helper}" in ${path}`));
     const entry = lookup2(file.auths, host);
     const fromFile = entry ? fromConfigEntry(entry, host) : void 0;
-    if (fromFile) return fromFile;
-    if (file.credsStore) return runCredentialHelper(file.credsStore, helperServerUrl(host), helperOpts);
+    if (fromFile) return { ...fromFile, source: `auths in ${path}` };
+    if (file.credsStore) return runCredentialHelper(file.credsStore, helperServerUrl(host), helperOpts).then(from(`credsStore "${file.credsStore}" in ${path}`));
     return void 0;
   }, "resolveFor");
   return (registry) => {
@@ -48912,13 +51549,13 @@ var RegistryPool = class {
   #transport;
   #clients = /* @__PURE__ */ new Map();
   #credentials;
-  constructor(access) {
-    this.#access = access;
-    this.#transport = new Transport({ insecureRegistries: access.insecureRegistries, log: access.log, retry: access.retry });
-    const fromConfig = dockerCredentials({ env: access.env, explicit: access.explicit, maskSecret: access.maskSecret });
-    const fallback = access.fallback;
-    if (fallback) access.maskSecret(fallback.password);
-    this.#credentials = fallback ? async (registry) => await fromConfig(registry) ?? (normalizeRegistry(registry) === normalizeRegistry(fallback.registry) ? { username: fallback.username, password: fallback.password } : void 0) : fromConfig;
+  constructor(access2) {
+    this.#access = access2;
+    this.#transport = new Transport({ insecureRegistries: access2.insecureRegistries, log: access2.log, retry: access2.retry });
+    const fromConfig = dockerCredentials({ env: access2.env, explicit: access2.explicit, maskSecret: access2.maskSecret });
+    const fallback = access2.fallback;
+    if (fallback) access2.maskSecret(fallback.password);
+    this.#credentials = fallback ? async (registry) => await fromConfig(registry) ?? (normalizeRegistry(registry) === normalizeRegistry(fallback.registry) ? { username: fallback.username, password: fallback.password, source: "the github-token input" } : void 0) : fromConfig;
   }
   client(registry) {
     const host = normalizeRegistry(registry);
@@ -48943,99 +51580,211 @@ var RegistryPool = class {
   }
 };
 
-// src/stamp.ts
-import { execFile as execFile3 } from "node:child_process";
-import { hostname, userInfo } from "node:os";
-function run2(file, args, opts) {
-  return new Promise((resolve5) => {
-    execFile3(
-      file,
-      args,
-      { cwd: opts.cwd, env: opts.env, timeout: opts.timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: "utf8", windowsHide: true },
-      (err, stdout, stderr) => {
-        const e = err;
-        if (!e) return resolve5({ code: 0, signal: null, timedOut: false, stdout, stderr });
-        const code = typeof e.code === "number" ? e.code : null;
-        const error = typeof e.code === "string" ? e : void 0;
-        resolve5({ code, signal: e.signal ?? null, timedOut: e.killed === true && !error, stdout, stderr, error });
+// src/workspace/bazelrc.ts
+import { existsSync as existsSync6, readFileSync as readFileSync4 } from "node:fs";
+import { isAbsolute as isAbsolute3, join as join33, relative as relative5 } from "node:path";
+function tokenizeRcLine(line) {
+  const words2 = [];
+  let cur = "";
+  let inWord = false;
+  let quote2;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quote2) {
+      if (c === quote2) quote2 = void 0;
+      else if (c === "\\" && quote2 === '"' && i + 1 < line.length) cur += line[++i];
+      else cur += c;
+      continue;
+    }
+    if (c === "#") break;
+    if (c === " " || c === "	" || c === "\r") {
+      if (inWord) words2.push(cur);
+      cur = "";
+      inWord = false;
+      continue;
+    }
+    inWord = true;
+    if (c === '"' || c === "'") quote2 = c;
+    else if (c === "\\" && i + 1 < line.length) cur += line[++i];
+    else cur += c;
+  }
+  if (inWord) words2.push(cur);
+  return words2;
+}
+__name(tokenizeRcLine, "tokenizeRcLine");
+var WORKSPACE_PREFIX = "%workspace%";
+var RcReader = class {
+  static {
+    __name(this, "RcReader");
+  }
+  /** command (with optional :config) → options in file order. */
+  options = /* @__PURE__ */ new Map();
+  files = [];
+  #root;
+  #env;
+  constructor(root, env) {
+    this.#root = root;
+    this.#env = env;
+  }
+  display(path) {
+    const rel = relative5(this.#root, path);
+    return rel.startsWith("..") || isAbsolute3(rel) ? path : rel.split("\\").join("/");
+  }
+  /** Reads `path`; false when it cannot be read (for try-import). */
+  read(path, stack) {
+    let text;
+    try {
+      text = readFileSync4(path, "latin1");
+    } catch {
+      return false;
+    }
+    const shown = this.display(path);
+    this.files.push(shown);
+    const physical = text.split("\n");
+    const logical = [];
+    for (let i = 0; i < physical.length; i++) {
+      const start = i;
+      let t = physical[i];
+      while ((t.endsWith("\\") || t.endsWith("\\\r")) && i + 1 < physical.length) {
+        t = t.replace(/\\\r?$/, "") + physical[++i];
       }
-    );
-  });
-}
-__name(run2, "run");
-async function git(cwd, args) {
-  const r = await run2("git", args, { cwd, env: process.env, timeoutMs: 1e4 });
-  if (r.code !== 0) return void 0;
-  const out = r.stdout.trim();
-  return out === "" ? void 0 : out;
-}
-__name(git, "git");
-function buildTimestamp(env, now) {
-  const sde = env.SOURCE_DATE_EPOCH?.trim();
-  if (sde && /^[+-]?\d+$/.test(sde)) return String(BigInt(sde));
-  return String(Math.floor(now() / 1e3));
-}
-__name(buildTimestamp, "buildTimestamp");
-function buildUser(env) {
-  try {
-    const u = userInfo().username;
-    if (u) return u;
-  } catch {
+      logical.push({ text: t, line: start + 1 });
+    }
+    for (const { text: raw, line } of logical) {
+      let l = raw.trim();
+      if (l === "") continue;
+      l = l.replace(/\$\{(.*?)\}/g, (m, name) => {
+        const v = this.#env[name];
+        return v !== void 0 && v !== "" ? v : m;
+      });
+      const words2 = tokenizeRcLine(l);
+      if (words2.length === 0) continue;
+      const [command, ...rest] = words2;
+      if (command === "import" || command === "try-import") {
+        if (rest.length !== 1) throw new BuildError(`${shown}:${line}: invalid import declaration: "${l}" (expected one path)`);
+        let target = rest[0];
+        if (target.startsWith(WORKSPACE_PREFIX)) target = join33(this.#root, target.slice(WORKSPACE_PREFIX.length));
+        else if (!isAbsolute3(target)) target = join33(this.#root, target);
+        if (stack.includes(target)) {
+          throw new BuildError(`${shown}:${line}: import loop: ${[...stack, target].map((p) => this.display(p)).join(" -> ")}`);
+        }
+        const ok = this.read(target, [...stack, target]);
+        if (!ok && command === "import") throw new BuildError(`${shown}:${line}: import: cannot read ${this.display(target)}`);
+        continue;
+      }
+      const list = this.options.get(command) ?? [];
+      for (const w of rest) list.push({ word: w, file: shown, line });
+      this.options.set(command, list);
+    }
+    return true;
   }
-  return env.USER ?? env.USERNAME ?? "unknown";
+};
+var COMMANDS = ["always", "common", "build"];
+var VALUE_FLAGS = /* @__PURE__ */ new Set(["workspace_status_command", "embed_label", "define", "compilation_mode", "c", "platforms", "config"]);
+function parseBoolFlag(value, where2, flag = "stamp") {
+  const v = value.toLowerCase();
+  if (["true", "yes", "1"].includes(v)) return true;
+  if (["false", "no", "0"].includes(v)) return false;
+  throw new BuildError(`${where2}: --${flag}: expected a boolean, got "${value}"`);
 }
-__name(buildUser, "buildUser");
-function tagOf(ref) {
-  return ref?.startsWith("refs/tags/") && ref.length > "refs/tags/".length ? ref.slice("refs/tags/".length) : void 0;
-}
-__name(tagOf, "tagOf");
-function branchOf(ref) {
-  return ref?.startsWith("refs/heads/") && ref.length > "refs/heads/".length ? ref.slice("refs/heads/".length) : void 0;
-}
-__name(branchOf, "branchOf");
-function embedLabelFromTag(tag) {
-  return /^v\d/.test(tag) ? tag.slice(1) : tag;
-}
-__name(embedLabelFromTag, "embedLabelFromTag");
-async function stampValues(env, opts = {}) {
-  const cwd = opts.cwd ?? process.cwd();
-  const now = opts.now ?? Date.now;
-  const out = {};
-  out.BUILD_TIMESTAMP = buildTimestamp(env, now);
-  out.BUILD_USER = buildUser(env);
-  out.BUILD_HOST = hostname().split(".")[0] ?? "";
-  const ghTag = tagOf(env.GITHUB_REF);
-  if (env.OCI_BUILD_EMBED_LABEL !== void 0) out.BUILD_EMBED_LABEL = env.OCI_BUILD_EMBED_LABEL;
-  else out.BUILD_EMBED_LABEL = ghTag !== void 0 ? embedLabelFromTag(ghTag) : "";
-  const commit = env.GITHUB_SHA?.trim() || await git(cwd, ["rev-parse", "HEAD"]);
-  if (commit) {
-    out.STABLE_GIT_COMMIT = commit;
-    out.STABLE_GIT_SHORT_COMMIT = commit.slice(0, 7);
-    out.STABLE_BUILD_SCM_REVISION = commit;
-  }
-  let branch = branchOf(env.GITHUB_REF) ?? (env.GITHUB_HEAD_REF?.trim() || void 0);
-  if (branch === void 0 && ghTag === void 0) {
-    const b = await git(cwd, ["rev-parse", "--abbrev-ref", "HEAD"]);
-    if (b !== void 0 && b !== "HEAD") branch = b;
-  }
-  if (branch !== void 0) out.STABLE_GIT_BRANCH = branch;
-  const tag = ghTag ?? (commit ? await git(cwd, ["describe", "--tags", "--exact-match", commit]) : void 0);
-  if (tag !== void 0) out.STABLE_GIT_TAG = tag;
-  const status = await run2("git", ["status", "--porcelain", "--untracked-files=normal"], { cwd, env: process.env, timeoutMs: 3e4 });
-  if (status.code === 0) out.STABLE_BUILD_SCM_STATUS = status.stdout.trim() === "" ? "clean" : "modified";
-  return sortKeys(out);
-}
-__name(stampValues, "stampValues");
-function sortKeys(values) {
-  const out = {};
-  for (const k of Object.keys(values).sort()) out[k] = values[k];
+__name(parseBoolFlag, "parseBoolFlag");
+var HOST_CONFIG_NAMES = { linux: "linux", darwin: "macos", win32: "windows", freebsd: "freebsd", openbsd: "openbsd" };
+function readBazelrc(root, configs = [], env = process.env) {
+  const reader = new RcReader(root, env);
+  const main2 = join33(root, ".bazelrc");
+  if (existsSync6(main2)) reader.read(main2, [main2]);
+  const out = { defines: {}, applied: [], files: reader.files };
+  let platformConfig = false;
+  const defined = /* @__PURE__ */ __name((name) => COMMANDS.some((c) => reader.options.has(`${c}:${name}`)), "defined");
+  const apply = /* @__PURE__ */ __name((opts, expanding) => {
+    for (let i = 0; i < opts.length; i++) {
+      const o = opts[i];
+      const where2 = `${o.file}:${o.line}`;
+      const m = /^(--?)([A-Za-z0-9_]+)(?:=(.*))?$/s.exec(o.word);
+      if (!m) continue;
+      let name = m[2];
+      let value = m[3];
+      if (m[1] === "-" && name !== "c") continue;
+      if (value === void 0 && VALUE_FLAGS.has(name)) {
+        const next = opts[i + 1];
+        if (!next || next.file !== o.file || next.line !== o.line) throw new BuildError(`${where2}: ${o.word} needs a value`);
+        value = next.word;
+        i++;
+      }
+      if (name === "c") name = "compilation_mode";
+      const note = /* @__PURE__ */ __name((text) => out.applied.push(`${where2}: ${text}`), "note");
+      switch (name) {
+        case "stamp":
+          out.stamp = value === void 0 ? true : parseBoolFlag(value, where2);
+          note(`--stamp=${out.stamp}`);
+          break;
+        case "nostamp":
+          out.stamp = false;
+          note("--nostamp");
+          break;
+        case "workspace_status_command":
+          out.workspaceStatusCommand = value ? value.split(WORKSPACE_PREFIX).join(root) : void 0;
+          note(`--workspace_status_command=${value}`);
+          break;
+        case "embed_label":
+          out.embedLabel = value ?? "";
+          note(`--embed_label=${value}`);
+          break;
+        case "define": {
+          const eq2 = (value ?? "").indexOf("=");
+          if (eq2 <= 0) throw new BuildError(`${where2}: --define: expected KEY=VALUE, got "${value}"`);
+          out.defines[value.slice(0, eq2)] = value.slice(eq2 + 1);
+          note(`--define=${value}`);
+          break;
+        }
+        case "compilation_mode": {
+          const mode = COMPILATION_MODES.find((c) => c === value);
+          if (!mode) throw new BuildError(`${where2}: --compilation_mode: expected fastbuild, opt or dbg, got "${value}"`);
+          out.compilationMode = mode;
+          note(`--compilation_mode=${mode}`);
+          break;
+        }
+        case "platforms": {
+          const first = (value ?? "").split(",")[0]?.trim() ?? "";
+          if (first === "") throw new BuildError(`${where2}: --platforms needs a platform label`);
+          out.platforms = first;
+          note(`--platforms=${first}`);
+          break;
+        }
+        case "config":
+          expandConfig(value ?? "", where2, expanding);
+          break;
+        case "enable_platform_specific_config":
+          platformConfig = value === void 0 ? true : parseBoolFlag(value, where2, name);
+          break;
+        case "noenable_platform_specific_config":
+          platformConfig = false;
+          break;
+        default:
+          break;
+      }
+    }
+  }, "apply");
+  const expandConfig = /* @__PURE__ */ __name((name, where2, expanding) => {
+    if (name === "") throw new BuildError(`${where2}: --config needs a name`);
+    if (expanding.includes(name)) throw new BuildError(`${where2}: config expansion loop: ${[...expanding, name].join(" -> ")}`);
+    if (!defined(name)) {
+      const files = reader.files.length ? reader.files.join(", ") : "no .bazelrc in the workspace";
+      throw new BuildError(`${where2}: config value '${name}' is not defined in any .rc file (${files})`);
+    }
+    for (const c of COMMANDS) apply(reader.options.get(`${c}:${name}`) ?? [], [...expanding, name]);
+  }, "expandConfig");
+  for (const c of COMMANDS) apply(reader.options.get(c) ?? [], []);
+  const hostConfig = HOST_CONFIG_NAMES[process.platform];
+  if (platformConfig && hostConfig && defined(hostConfig)) expandConfig(hostConfig, "enable_platform_specific_config", []);
+  for (const name of configs) expandConfig(name, "config input", []);
   return out;
 }
-__name(sortKeys, "sortKeys");
+__name(readBazelrc, "readBazelrc");
 
 // src/sbom/artifact.ts
-import { mkdir as mkdir12, readFile as readFile14 } from "node:fs/promises";
-import { join as join24 } from "node:path";
+import { mkdir as mkdir16, readFile as readFile18 } from "node:fs/promises";
+import { join as join34 } from "node:path";
 
 // src/sbom/spdx.ts
 var SPDX_MEDIA_TYPE = "application/spdx+json";
@@ -49204,14 +51953,14 @@ async function buildSbom(store, name, image, sourceDateEpoch) {
 }
 __name(buildSbom, "buildSbom");
 async function writeSbomToLayout(store, layoutDir, sboms) {
-  const blobDir = join24(layoutDir, "blobs", "sha256");
-  await mkdir12(blobDir, { recursive: true });
+  const blobDir = join34(layoutDir, "blobs", "sha256");
+  await mkdir16(blobDir, { recursive: true });
   for (const { sbom, image } of sboms) {
-    const manifest = JSON.parse(await readFile14(store.path(sbom.descriptor.digest), "utf8"));
-    for (const d of [sbom.descriptor, manifest.config, ...manifest.layers]) await store.linkTo(d.digest, join24(blobDir, digestHex(d.digest)));
+    const manifest = JSON.parse(await readFile18(store.path(sbom.descriptor.digest), "utf8"));
+    for (const d of [sbom.descriptor, manifest.config, ...manifest.layers]) await store.linkTo(d.digest, join34(blobDir, digestHex(d.digest)));
     const p = image.platform;
     const file = `sbom-${p.os}-${p.architecture}${p.variant ? `-${p.variant}` : ""}.spdx.json`;
-    await store.linkTo(manifest.layers[0].digest, join24(layoutDir, file));
+    await store.linkTo(manifest.layers[0].digest, join34(layoutDir, file));
   }
 }
 __name(writeSbomToLayout, "writeSbomToLayout");
@@ -49251,18 +52000,51 @@ function describeArtifact(report, a) {
   }
 }
 __name(describeArtifact, "describeArtifact");
+function checkSomethingPushes(nodes, opts) {
+  if (!opts.repository && (opts.tags ?? []).length === 0) return;
+  if (nodes.some((n) => n.runnable && n.node.target?.kind === "oci_push")) return;
+  const named = nodes.filter((n) => n.runnable).map((n) => `${n.node.label} is ${/^[aeiou]/.test(n.node.target?.kind ?? "file") ? "an" : "a"} ${n.node.target?.kind ?? "file"}`);
+  const what = named.length > 0 ? named.join(", ") : "only patterns were given, and patterns only build";
+  throw new BuildError(
+    `${opts.pushOptionNames ?? "repository and tags"} apply to oci_push targets, but ${what}: name the oci_push target that pushes the image (its "image" attribute), or drop them`
+  );
+}
+__name(checkSomethingPushes, "checkSomethingPushes");
 async function runPipeline(opts) {
   const env = opts.env ?? process.env;
   const group = opts.group ?? ((_name, fn) => fn());
-  const cwd = resolve4(opts.cwd);
+  const cwd = resolve6(opts.cwd);
   const root = findWorkspaceRoot(cwd);
-  const outputDir = resolve4(opts.outputDir && opts.outputDir !== "" ? opts.outputDir : join25(root, ".oci-build"));
-  const cwdPkg = relative3(root, cwd).split(sep3).join("/");
+  const outputDir = resolve6(opts.outputDir && opts.outputDir !== "" ? opts.outputDir : join35(root, ".oci-build"));
+  const cwdPkg = relative6(root, cwd).split(sep5).join("/");
   const sourceDateEpoch = parseSourceDateEpoch(env);
   const platforms = opts.platforms ?? [];
   const builtAt = /* @__PURE__ */ new Map();
   checkPushInputs({ repository: opts.repository, tags: opts.tags ?? [] });
-  const ws = new Workspace(root, { log: opts.log, flags: { compilation_mode: opts.compilationMode ?? "fastbuild" } });
+  const rc = readBazelrc(root, opts.configs ?? [], env);
+  for (const line of rc.applied) opts.log.info(`.bazelrc: ${line}`);
+  const compilationMode = opts.compilationMode ?? rc.compilationMode ?? "fastbuild";
+  const stampEnabled = opts.stamp ?? rc.stamp ?? false;
+  const ws = new Workspace(root, { log: opts.log, flags: { compilation_mode: compilationMode, define: rc.defines } });
+  let rootConfig = HOST_CONFIG;
+  if (rc.platforms !== void 0 && platforms.length === 0) {
+    let pl;
+    try {
+      pl = parseLabel(rc.platforms);
+    } catch (err) {
+      throw new BuildError(`.bazelrc --platforms: ${err.message}`);
+    }
+    let platform;
+    try {
+      platform = ws.platformOf(pl, pl);
+    } catch (err) {
+      const guessed = pl.repo !== "" ? platformFromName(pl.name) : void 0;
+      if (!guessed) throw new BuildError(`.bazelrc --platforms=${rc.platforms}: ${err.message}`);
+      opts.log.info(`.bazelrc --platforms=${rc.platforms}: building for ${formatPlatform(guessed)} (from the label's name)`);
+      platform = guessed;
+    }
+    rootConfig = withPlatform(platform);
+  }
   const requested = opts.targets.flatMap((t) => ws.expandPattern(t, cwdPkg));
   const registries = new RegistryPool({
     explicit: opts.credentials ?? [],
@@ -49277,7 +52059,7 @@ async function runPipeline(opts) {
   });
   let toolchain;
   let status;
-  const store = new BlobStore(join25(outputDir, "store"));
+  const store = new BlobStore(join35(outputDir, "store"));
   const engine = new Engine({
     workspace: ws,
     outRoot: outputDir,
@@ -49287,25 +52069,36 @@ async function runPipeline(opts) {
     goToolchain: /* @__PURE__ */ __name(async () => toolchain ??= findGoToolchain(env), "goToolchain"),
     registries,
     sourceDateEpoch,
-    stamp: { enabled: opts.stamp ?? false, values: /* @__PURE__ */ __name(() => status ??= stampValues(env, { cwd: root }), "values") },
+    stamp: {
+      enabled: stampEnabled,
+      values: /* @__PURE__ */ __name(() => status ??= workspaceStatus(env, { cwd: root, embedLabel: rc.embedLabel, command: rc.workspaceStatusCommand }), "values")
+    },
     metadata: opts.metadata,
     layerCompression: opts.layerCompression,
-    compilationMode: opts.compilationMode
+    compilationMode,
+    // An override replaces: the rule's remote_tags / repository_file are not built or validated.
+    ignoredAttrs: {
+      oci_push: [
+        ...(opts.tags ?? []).length > 0 || opts.pushByDigest ? ["remote_tags"] : [],
+        ...opts.repository ? ["repository", "repository_file"] : []
+      ]
+    }
   });
   try {
     const nodes = await group("Analysing BUILD targets", async () => {
       const out = requested.map((r) => {
-        const node = engine.analyze(r.label, HOST_CONFIG);
+        const node = engine.analyze(r.label, rootConfig);
         return { node, runnable: r.explicit, perPlatform: platforms.length ? fanOut(engine, node, platforms) : void 0 };
       });
       opts.log.info(`${out.length} target(s): ${out.map((n) => n.node.label.toString()).join(" ")}`);
+      checkSomethingPushes(out, opts);
       return out;
     });
     store.shallow = nodes.every(
       (n) => n.runnable && (n.node.target?.kind === "oci_push" && opts.push !== false || n.node.target?.kind === "oci_load" && opts.load)
     );
-    await mkdir13(outputDir, { recursive: true });
-    await writeFile7(join25(outputDir, ".gitignore"), "*\n");
+    await mkdir17(outputDir, { recursive: true });
+    await writeFile9(join35(outputDir, ".gitignore"), "*\n");
     const started = Date.now();
     const built = await group(
       "Building",
@@ -49354,10 +52147,10 @@ async function runPipeline(opts) {
         report.sboms = sboms.map(({ sbom, image }) => ({ digest: sbom.descriptor.digest, subject: sbom.subject.digest, platform: formatPlatform(image.platform) }));
         for (const { sbom, image } of sboms) opts.log.info(`${label}: SBOM ${sbom.descriptor.digest} for ${formatPlatform(image.platform)} (${sbom.binaries} Go binar${sbom.binaries === 1 ? "y" : "ies"})`);
       }
-      const run3 = provider.run;
-      if (!run3 || !runnable || !artifact) continue;
-      if (run3.kind === "load") {
-        report.tags = run3.repoTags;
+      const run5 = provider.run;
+      if (!run5 || !runnable || !artifact) continue;
+      if (run5.kind === "load") {
+        report.tags = run5.repoTags;
         if (!opts.load) {
           opts.log.info(`${label}: built; not loaded (load disabled)`);
           continue;
@@ -49372,7 +52165,7 @@ async function runPipeline(opts) {
               blobPath: /* @__PURE__ */ __name((d) => store.path(d), "blobPath"),
               manifest: image.descriptor,
               manifestJson: image.manifest,
-              repoTags: run3.repoTags,
+              repoTags: run5.repoTags,
               fetchBlob: /* @__PURE__ */ __name((d) => store.ensure(d), "fetchBlob")
             },
             (line) => opts.log.info(line)
@@ -49383,7 +52176,7 @@ async function runPipeline(opts) {
         report.tags = result.loaded;
         opts.log.info(`${label}: loaded ${result.loaded.join(", ")}: ${formatLoadSummary(result)}`);
       } else {
-        const planned = planDestinations(label, run3, { repository: opts.repository, tags: opts.tags ?? [] });
+        const planned = planDestinations(label, run5, { repository: opts.repository, tags: opts.tags ?? [] });
         const destinations = opts.pushByDigest ? planned.map((d) => ({ ...d, tags: [] })) : planned;
         if (opts.push === false) {
           opts.log.info(`${label}: built; not pushed (push disabled)`);
@@ -49444,7 +52237,7 @@ async function runInfoOnly(engine, node) {
     const dep = node.deps.find((d) => d.attr === attr);
     const file = dep ? (await engine.build(dep.node)).files[0] : void 0;
     if (!file) throw new BuildError(`${node.label}: attribute "${attr}": ${v.label} provides no file`);
-    return (await readFile15(file.path, "utf8")).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
+    return (await readFile19(file.path, "utf8")).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
   }, "linesOf");
   if (kind === "oci_load") {
     return { files: [], run: { kind: "load", repoTags: await linesOf("repo_tags") ?? [], format: attrs.string("format", "docker") === "oci" ? "oci" : "docker" } };
@@ -49460,29 +52253,29 @@ async function wrapIndex(store, outputDir, node, providers, annotations) {
   });
   const family = images.every((i) => i.family === "docker") ? "docker" : "oci";
   const descriptor = await buildIndex(store, images.map((i) => i.descriptor), annotations, family);
-  const layoutDir = join25(outputDir, "bin", `multi-${images.map((i) => configKey(withPlatform(i.platform))).join("+")}`, node.label.pkg, node.label.name);
+  const layoutDir = join35(outputDir, "bin", `multi-${images.map((i) => configKey(withPlatform(i.platform))).join("+")}`, node.label.pkg, node.label.name);
   await writeLayout(store, layoutDir, [{ descriptor }]);
   return { kind: "index", descriptor, index: await readIndex(store, descriptor.digest), images, family, layoutDir };
 }
 __name(wrapIndex, "wrapIndex");
 
 // src/verify.ts
-import { mkdtemp, rm as rm7 } from "node:fs/promises";
+import { mkdtemp as mkdtemp3, rm as rm12 } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join as join26 } from "node:path";
+import { join as join36 } from "node:path";
 var short = /* @__PURE__ */ __name((d) => d.slice(0, 19), "short");
-async function diffManifest(label, where, sa, a, sb, b, out) {
+async function diffManifest(label, where2, sa, a, sb, b, out) {
   const ma = await readBlobJson(sa, a.digest, "manifest");
   const mb = await readBlobJson(sb, b.digest, "manifest");
   const before = out.length;
-  if (ma.config.digest !== mb.config.digest) out.push({ label, what: `${where}config`, a: ma.config.digest, b: mb.config.digest });
+  if (ma.config.digest !== mb.config.digest) out.push({ label, what: `${where2}config`, a: ma.config.digest, b: mb.config.digest });
   const n = Math.max(ma.layers.length, mb.layers.length);
   for (let i = 0; i < n; i++) {
     const la = ma.layers[i]?.digest ?? "(none)";
     const lb = mb.layers[i]?.digest ?? "(none)";
-    if (la !== lb) out.push({ label, what: `${where}layer ${i + 1}`, a: la, b: lb });
+    if (la !== lb) out.push({ label, what: `${where2}layer ${i + 1}`, a: la, b: lb });
   }
-  if (out.length === before) out.push({ label, what: `${where}manifest`, a: a.digest, b: b.digest });
+  if (out.length === before) out.push({ label, what: `${where2}manifest`, a: a.digest, b: b.digest });
 }
 __name(diffManifest, "diffManifest");
 async function diffArtifact(label, sa, a, sb, b, out) {
@@ -49494,15 +52287,15 @@ async function diffArtifact(label, sa, a, sb, b, out) {
   for (const [i, ma] of ia.manifests.entries()) {
     const mb = ib.manifests[i];
     if (!mb || ma.digest === mb.digest) continue;
-    const where = ma.platform ? `${formatPlatform(ma.platform)} ` : `manifest ${i + 1} `;
-    await diffManifest(label, where, sa, ma, sb, mb, out);
+    const where2 = ma.platform ? `${formatPlatform(ma.platform)} ` : `manifest ${i + 1} `;
+    await diffManifest(label, where2, sa, ma, sb, mb, out);
   }
   if (out.length === before) out.push({ label, what: "index", a: a.digest, b: b.digest });
 }
 __name(diffArtifact, "diffArtifact");
 async function compareBuilds(a, b) {
-  const sa = new BlobStore(join26(a.outputDir, "store"));
-  const sb = new BlobStore(join26(b.outputDir, "store"));
+  const sa = new BlobStore(join36(a.outputDir, "store"));
+  const sb = new BlobStore(join36(b.outputDir, "store"));
   const out = [];
   for (const ra of a.reports) {
     const rb = b.reports.find((r) => r.label === ra.label);
@@ -49525,14 +52318,14 @@ function formatDifferences(diffs) {
 __name(formatDifferences, "formatDifferences");
 async function verifyReproducible(opts) {
   const env = opts.env ?? process.env;
-  const tmp = await mkdtemp(join26(tmpdir(), "oci-build-verify-"));
+  const tmp = await mkdtemp3(join36(tmpdir(), "oci-build-verify-"));
   try {
     const build = /* @__PURE__ */ __name((n) => runPipeline({
       ...opts,
-      outputDir: join26(tmp, `build-${n}`),
+      outputDir: join36(tmp, `build-${n}`),
       load: false,
       push: false,
-      env: n === 1 ? env : { ...env, GOCACHE: join26(tmp, "gocache-2") },
+      env: n === 1 ? env : { ...env, GOCACHE: join36(tmp, "gocache-2") },
       log: { info: /* @__PURE__ */ __name((m) => opts.log.info(`[verify ${n}/2] ${m}`), "info"), warning: /* @__PURE__ */ __name((m) => opts.log.warning(m), "warning") },
       // Already inside the caller's group; workflow-command groups do not nest.
       group: /* @__PURE__ */ __name((_name, fn) => fn(), "group"),
@@ -49553,7 +52346,7 @@ ${formatDifferences(diffs)}`);
     opts.log.info(`reproducible: ${built} target(s) built twice, from separate blob stores and Go build caches, gave identical digests`);
     return { targets: built };
   } finally {
-    await rm7(tmp, { recursive: true, force: true }).catch(() => {
+    await rm12(tmp, { recursive: true, force: true }).catch(() => {
     });
   }
 }
@@ -49670,6 +52463,8 @@ options:
   --insecure-registry H allow plain HTTP / unverified TLS for registry host H (loopback always is)
   --chunk-size N        upload blobs in chunks of N bytes (e.g. 5MiB) instead of one PUT
   --stamp               stamp targets with stamp = -1 (git commit, tag, time), like bazel --stamp
+                        (default: as the workspace's .bazelrc says; --nostamp: off)
+  --config NAME         apply the .bazelrc's build:NAME lines, like bazel --config (repeatable)
   --label K=V           add a label to every image config (repeatable)
   --annotation [index:|manifest:]K=V   add an annotation to every manifest or index (repeatable)
   -c, --compilation-mode M  fastbuild (default: Go binaries linked with -s -w, as rules_go does
@@ -49680,6 +52475,8 @@ options:
   --no-sbom             no SPDX SBOM in the layouts and no SBOM referrer pushed
   --verify-reproducible first build the targets twice (separate stores, fresh Go build cache) and
                         fail, naming each differing blob, if any digest differs
+  -v, --verbose         debug lines on stderr: each registry request (method, URL, status, time),
+                        each command run, cache keys, go builds and blobs skipped or mounted
   -h, --help            show this help
 
 targets: //pkg:name, :name (relative to -C), //pkg/..., //... ; e.g.
@@ -49702,6 +52499,8 @@ async function main(argv) {
       "insecure-registry": { type: "string", multiple: true },
       "chunk-size": { type: "string" },
       stamp: { type: "boolean" },
+      nostamp: { type: "boolean" },
+      config: { type: "string", multiple: true },
       label: { type: "string", multiple: true },
       annotation: { type: "string", multiple: true },
       help: { type: "boolean", short: "h" },
@@ -49709,9 +52508,12 @@ async function main(argv) {
       compression: { type: "string" },
       "compilation-mode": { type: "string", short: "c" },
       "compression-level": { type: "string" },
-      "verify-reproducible": { type: "boolean" }
+      "verify-reproducible": { type: "boolean" },
+      verbose: { type: "boolean", short: "v" }
     }
   });
+  if (values.verbose) setDebugSink((m) => process.stderr.write(`debug: ${m}
+`));
   const [command, ...targets] = positionals;
   if (values.help || command === "help") {
     process.stdout.write(`${USAGE}
@@ -49722,6 +52524,10 @@ async function main(argv) {
     process.stderr.write(`oci-build: ${command ? `unknown command "${command}"` : "missing command"}
 ${USAGE}
 `);
+    return 2;
+  }
+  if (values.stamp && values.nostamp) {
+    process.stderr.write("oci-build: --stamp and --nostamp exclude each other\n");
     return 2;
   }
   if (targets.length === 0) {
@@ -49740,9 +52546,11 @@ ${USAGE}
     platforms: parsePlatforms((values.platform ?? []).join(",")),
     repository: values.repository,
     tags: values.tag ?? [],
+    pushOptionNames: "--repository and -t",
     insecureRegistries: values["insecure-registry"] ?? [],
     chunkSize: parseByteCount("--chunk-size", values["chunk-size"] ?? ""),
-    stamp: values.stamp ?? false,
+    stamp: values.nostamp ? false : values.stamp,
+    configs: values.config ?? [],
     metadata: metadataFrom(values.label ?? [], values.annotation ?? []),
     log: {
       info: /* @__PURE__ */ __name((m) => process.stderr.write(`${m}
@@ -49758,7 +52566,7 @@ ${USAGE}
       return fn();
     }, "group"),
     sbom: !values["no-sbom"],
-    compilationMode: parseCompilationMode("--compilation-mode", values["compilation-mode"] ?? ""),
+    compilationMode: values["compilation-mode"] === void 0 ? void 0 : parseCompilationMode("--compilation-mode", values["compilation-mode"]),
     layerCompression: parseCompression("--compression", values.compression ?? "", "--compression-level", values["compression-level"] ?? "")
   };
   if (values["verify-reproducible"]) await verifyReproducible(pipelineOptions);
