@@ -1,4 +1,5 @@
 import type { TargetReport } from './pipeline.ts';
+import { formatBytes } from './format.ts';
 
 type Cell = string | { data: string; header?: boolean };
 
@@ -10,12 +11,6 @@ function code(text: string): string {
   return `<code>${text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</code>`;
 }
 
-function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-}
-
 /** The job summary table: one row per target, as a user scans it after a run. */
 export function summaryRows(reports: TargetReport[]): Cell[][] {
   const header: Cell[] = ['Target', 'Result', 'Reference', 'Digest', 'Platforms', 'Layers', 'Blobs', 'Time'].map((h) => ({ data: h, header: true }));
@@ -23,9 +18,9 @@ export function summaryRows(reports: TargetReport[]): Cell[][] {
   for (const r of reports) {
     const where = r.references.length ? [...r.tags, ...r.references] : r.tags;
     const blobs = r.blobs
-      ? `${r.blobs.uploaded} uploaded (${bytes(r.blobs.bytesUploaded)}), ${r.blobs.skipped} skipped, ${r.blobs.mounted} mounted`
+      ? `${r.blobs.uploaded} uploaded (${formatBytes(r.blobs.bytesUploaded)}), ${r.blobs.skipped} skipped, ${r.blobs.mounted} mounted`
       : '—';
-    const layers = r.layers ? `${r.layers.count} (${bytes(r.layers.bytes)})` : '—';
+    const layers = r.layers ? `${r.layers.count} (${formatBytes(r.layers.bytes)})` : '—';
     const time = r.seconds !== undefined ? `${r.seconds.toFixed(1)} s` : '—';
     rows.push([`${code(r.label)} (${r.kind})`, r.action, where.map(code).join('<br>') || '—', short(r.digest), r.platforms.join('<br>') || '—', layers, blobs, time]);
   }

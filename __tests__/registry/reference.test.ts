@@ -11,7 +11,8 @@ import {
 } from '../../src/registry/reference.ts';
 import { bestPlatformMatch, toPlatform as normalizePlatform, platformSatisfies as platformMatches } from '../../src/oci/platform.ts';
 import { mergeScopes, parseScope, parseWwwAuthenticate } from '../../src/registry/auth.ts';
-import { parseRetryAfter, retryDelay, isRetryableError } from '../../src/registry/transport.ts';
+import { retryDelay, isRetryableError } from '../../src/registry/transport.ts';
+import { parseRetryAfter } from '../../src/retry.ts';
 import { RegistryError, parseErrorBody, redactUrl } from '../../src/registry/errors.ts';
 import { credentialKeys } from '../../src/registry/credentials.ts';
 

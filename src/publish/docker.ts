@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import type { Client, Dispatcher, Pool } from 'undici';
 import { isDigest, quoteUntrusted } from '../oci/digest.ts';
 import { undici } from '../undici.ts';
+import { formatBytes, oneLine } from '../format.ts';
 import {
   chainIds,
   dockerArchiveStream,
@@ -113,10 +114,6 @@ const CONNECT_ERROR_CODES = new Set([
 function errorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\s+/g, ' ').trim();
 }
 
 /** Whether an error means the daemon could not be reached at all. */
@@ -406,18 +403,6 @@ const ZSTD_MIN_API = '1.42';
 /** The containerd image store exists from Docker 23 (API 1.42) on; older daemons are classic. */
 const CONTAINERD_STORE_MIN_API = '1.42';
 
-/** "1.2 MiB", "512 B". */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(1)} ${units[u]}`;
-}
 
 /** One line on the traffic of a load, e.g. "sent 1.2 MiB of 31.4 MiB to Docker (3 of 4 layers already there)". */
 export function formatLoadSummary(r: LoadImageResult): string {
