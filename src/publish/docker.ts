@@ -116,11 +116,6 @@ function errorCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** Whether an error means the daemon could not be reached at all. */
-export function isDockerUnreachable(err: unknown): boolean {
-  return err instanceof DockerUnreachableError;
-}
-
 export class DockerUnreachableError extends Error {
   readonly endpoint: string;
   readonly code: string | undefined;

@@ -76,10 +76,6 @@ export class InvalidReferenceError extends Error {
   }
 }
 
-export function isDockerHub(registry: string): boolean {
-  return HUB_ALIASES.has(registry.toLowerCase());
-}
-
 /** Splits `host[:port]`, accepting bracketed IPv6 hosts. */
 export function splitHostPort(hostPort: string): { host: string; port?: string } {
   if (hostPort.startsWith('[')) {
@@ -243,28 +239,9 @@ export function parseReference(input: string): ImageReference {
   return ref;
 }
 
-/** What to ask the registry for: the digest when there is one, else the tag, else `latest`. */
-export function referenceTarget(ref: ImageReference): string {
-  return ref.digest ?? ref.tag ?? 'latest';
-}
-
-/** `registry/repository[:tag][@digest]`, fully qualified. */
-export function formatReference(ref: Pick<ImageReference, 'registry' | 'repository' | 'tag' | 'digest'>): string {
-  let s = `${ref.registry}/${ref.repository}`;
-  if (ref.tag !== undefined) s += `:${ref.tag}`;
-  if (ref.digest !== undefined) s += `@${ref.digest}`;
-  return s;
-}
-
 /** Checks a tag against the reference grammar; throws naming the tag. */
 export function validateTag(tag: string): string {
   if (!TAG_RE.test(tag)) throw new Error(`invalid tag "${tag}": ${TAG_RULE}`);
   return tag;
 }
 
-/** Checks a repository path against the reference grammar; throws naming it. */
-export function validateRepository(repository: string): string {
-  const problem = pathProblem(repository);
-  if (problem !== undefined) throw new Error(`invalid repository "${repository}": ${problem}`);
-  return repository;
-}

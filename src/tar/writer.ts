@@ -343,12 +343,3 @@ export async function writeTar(
   return w.close();
 }
 
-/** Reads a tar's member headers back (for diagnostics; bodies are skipped). */
-export async function listTar(path: string): Promise<ArchiveMember[]> {
-  const out: ArchiveMember[] = [];
-  for await (const { member, body } of readTarMembers(path)) {
-    await drain(body);
-    out.push(member);
-  }
-  return out;
-}
