@@ -3,6 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { Client, Dispatcher, Pool } from 'undici';
+import { coerce, compare } from 'semver';
 import { isDigest, quoteUntrusted } from '../oci/digest.ts';
 import { undici } from '../undici.ts';
 import { formatBytes, oneLine } from '../format.ts';
@@ -231,14 +232,9 @@ export async function pingDocker(endpoint: DockerEndpoint): Promise<{ apiVersion
   }
 }
 
+/** Orders Engine API versions ("1.41"); anything unreadable counts as 0.0. */
 function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map((x) => Number.parseInt(x, 10) || 0);
-  const pb = b.split('.').map((x) => Number.parseInt(x, 10) || 0);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
+  return compare(coerce(a) ?? '0.0.0', coerce(b) ?? '0.0.0');
 }
 
 /** Picks the API version to speak: the daemon's own (what unversioned paths mean), else 1.41. */
