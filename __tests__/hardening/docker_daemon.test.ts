@@ -21,7 +21,7 @@ import {
   type LoadImageInput,
 } from '../../src/publish/docker.ts';
 import { isDigest as isValidDigest, quoteUntrusted } from '../../src/oci/digest.ts';
-import { blobArchivePath, planDockerArchive } from '../../src/publish/docker-archive.ts';
+import { blobArchivePath, planDockerArchive } from '../../src/publish/docker_archive.ts';
 import { JsonMessageParser } from '../../src/publish/jsonstream.ts';
 import { buildTestImage, type TestImage } from '../publish/fixtures.ts';
 import { prng } from '../helpers/prng.ts';

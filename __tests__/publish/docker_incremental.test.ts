@@ -16,7 +16,7 @@ import {
   planDockerArchive,
   skipLeadingLayers,
   type LoadImageInput,
-} from '../../src/publish/docker-archive.ts';
+} from '../../src/publish/docker_archive.ts';
 import {
   describeDockerEndpoint,
   dockerEndpointFromEnv,

@@ -7,6 +7,7 @@ import { coerce, compare } from 'semver';
 import { isDigest, quoteUntrusted } from '../oci/digest.ts';
 import { undici } from '../undici.ts';
 import { formatBytes, oneLine } from '../format.ts';
+import { forEachLimit } from '../limit.ts';
 import {
   chainIds,
   dockerArchiveStream,
@@ -14,10 +15,10 @@ import {
   skipLeadingLayers,
   type DockerArchivePlan,
   type LoadImageInput,
-} from './docker-archive.ts';
+} from './docker_archive.ts';
 import { JsonMessageParser, jsonMessageError, type JsonMessage } from './jsonstream.ts';
 
-export type { BlobDescriptor, LoadImageInput } from './docker-archive.ts';
+export type { BlobDescriptor, LoadImageInput } from './docker_archive.ts';
 export { InvalidReferenceError, parseImageReference, parseRepoTag } from './reference.ts';
 
 /** Where the Engine API listens: a unix socket, or an http(s) URL (from tcp://). */
@@ -466,25 +467,13 @@ async function layersOnDaemon(
       while (k < wanted.length && have.has(wanted[k] ?? '')) k++;
       return k;
     };
-    let next = 0;
     let inspected = 0;
-    let failed = false;
-    const worker = async (): Promise<void> => {
-      while (!failed && next < ordered.length && leading() < wanted.length) {
-        const img = ordered[next++];
-        if (img === undefined) break;
-        let info;
-        try {
-          info = await inspectWith(endpoint, pool, api, img.id);
-        } catch {
-          failed = true;
-          break;
-        }
-        inspected++;
-        for (const c of chainIds(info?.RootFS?.Layers ?? [])) have.add(c);
-      }
-    };
-    await Promise.all(Array.from({ length: INSPECT_CONCURRENCY }, worker));
+    await forEachLimit(ordered, INSPECT_CONCURRENCY, async (img) => {
+      if (leading() >= wanted.length) return; // every layer found: the rest need no inspecting
+      const info = await inspectWith(endpoint, pool, api, img.id);
+      inspected++;
+      for (const c of chainIds(info?.RootFS?.Layers ?? [])) have.add(c);
+    }).catch(() => undefined); // a failed inspect ends the search; what was found so far stands
     return { count: leading(), listed: list.length, inspected };
   } finally {
     await pool.destroy().catch(() => undefined);
