@@ -7,7 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { oneLine } from '../format.ts';
-import { parseRetryAfter } from '../retry.ts';
+import { backoffDelay, parseRetryAfter } from '../retry.ts';
 
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
 export const GITHUB_API_VERSION = '2022-11-28';
@@ -222,8 +222,9 @@ export class GitHubApi {
         const e = err as { code?: unknown; message?: unknown };
         const what = this.#redact(oneLine([typeof e.code === 'string' ? e.code : '', typeof e.message === 'string' ? e.message : String(err)].filter(Boolean).join(' '), MESSAGE_MAX));
         if (attempt === 1 && method !== 'POST') {
-          this.#log(`GitHub API ${method} ${shown}: ${what}; retrying in ${(this.#retryDelayMs / 1000).toFixed(1)}s`);
-          await sleep(this.#retryDelayMs);
+          const wait = this.#backoff(attempt);
+          this.#log(`GitHub API ${method} ${shown}: ${what}; retrying in ${(wait / 1000).toFixed(1)}s`);
+          await sleep(wait);
           continue;
         }
         throw new GitHubApiError({ method, path: shown, status: 0, apiMessage: what });
@@ -244,7 +245,7 @@ export class GitHubApi {
       const text = await res.body.text().catch(() => '');
       const described = describeBody(this.#redact(text));
       const apiMessage = described.message || STATUS_CODES[status] || 'request failed';
-      const wait = attempt === 1 ? this.#retryWait(status, res.headers, apiMessage) : undefined;
+      const wait = attempt === 1 ? this.#retryWait(attempt, status, res.headers, apiMessage) : undefined;
       if (wait !== undefined) {
         this.#log(`GitHub API ${method} ${shown}: ${status} ${apiMessage}; retrying in ${(wait / 1000).toFixed(1)}s`);
         await sleep(wait);
@@ -260,11 +261,16 @@ export class GitHubApi {
     }
   }
 
+  /** Backoff before retry number `attempt` when the server names no wait (one retry today: `retryDelayMs`). */
+  #backoff(attempt: number): number {
+    return backoffDelay(attempt, { minDelayMs: this.#retryDelayMs, maxDelayMs: 8 * this.#retryDelayMs, jitter: false });
+  }
+
   /** How long to wait before the one retry, or undefined for none. */
-  #retryWait(status: number, headers: Record<string, string | string[] | undefined>, message: string): number | undefined {
+  #retryWait(attempt: number, status: number, headers: Record<string, string | string[] | undefined>, message: string): number | undefined {
     const retryAfter = parseRetryAfter(header(headers, 'retry-after'));
     const capped = (ms: number) => (ms <= this.#maxRetryAfterMs ? ms : undefined);
-    if (status >= 500) return capped(retryAfter ?? this.#retryDelayMs);
+    if (status >= 500) return capped(retryAfter ?? this.#backoff(attempt));
     if (status !== 403 && status !== 429) return undefined;
     // Secondary rate limit: Retry-After, else GitHub asks for at least a minute.
     if (retryAfter !== undefined) return capped(retryAfter);
