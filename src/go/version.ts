@@ -85,14 +85,6 @@ export function toGoVersion(version: string): string {
   return v.version;
 }
 
-/** Compares two Go versions ("go1.23.4" vs "1.24rc1"); unparseable versions sort first. */
-export function compareGoVersions(a: string, b: string): number {
-  const va = parseGoVersion(a);
-  const vb = parseGoVersion(b);
-  if (!va || !vb) return (va ? 1 : 0) - (vb ? 1 : 0);
-  return va.compare(vb);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Specs
 // ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ declare module 'semver' {
     constructor(range: string | Range);
     readonly range: string;
   }
+  export function parse(version: string | SemVer | null | undefined): SemVer | null;
   export function valid(version: string | SemVer | null | undefined): string | null;
   export function coerce(version: string | SemVer | null | undefined): SemVer | null;
   export function compare(a: string | SemVer, b: string | SemVer): -1 | 0 | 1;
