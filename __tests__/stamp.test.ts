@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseWorkspaceStatus, stampValues, stampValuesFromCommand } from '../src/stamp.ts';
+import { parseWorkspaceStatus, stampValues, workspaceStatus } from '../src/stamp.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'stamp-'));
 
@@ -54,7 +54,7 @@ test('a workspace status script: run through the shell in the workspace, stdout 
   const script = join(root, 'status.sh');
   await writeFile(script, '#!/bin/sh\necho "STABLE_WHERE $(basename "$PWD")"\necho "STABLE_VERSION 2.0 beta"\necho "INPUT_LEAK ${INPUT_TOKEN:-none}"\n');
   await chmod(script, 0o755);
-  const v = await stampValuesFromCommand('./status.sh', root, { env: { ...process.env, INPUT_TOKEN: 'secret' } });
-  assert.deepEqual(v, { INPUT_LEAK: 'none', STABLE_VERSION: '2.0 beta', STABLE_WHERE: root.split('/').pop() });
-  await assert.rejects(stampValuesFromCommand('echo oops >&2; exit 3', root), /^Error: workspace status command "echo oops >&2; exit 3" failed with exit code 3: oops$/);
+  const v = await workspaceStatus({ ...process.env, INPUT_TOKEN: 'secret' }, { cwd: root, command: './status.sh' });
+  assert.deepEqual([v.INPUT_LEAK, v.STABLE_VERSION, v.STABLE_WHERE], ['none', '2.0 beta', root.split('/').pop()]);
+  await assert.rejects(workspaceStatus({}, { cwd: root, command: 'echo oops >&2; exit 3' }), /^Error: workspace status command "echo oops >&2; exit 3" failed with exit code 3: oops$/);
 });

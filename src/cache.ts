@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import * as cache from '@actions/cache';
 import * as core from '@actions/core';
 import { debug } from './debug.ts';
+import { formatBytes } from './format.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -88,9 +89,7 @@ export async function pathsSize(paths: string[]): Promise<{ bytes: number; files
 
 /** `412.3 MiB in 8123 files, 3.2 s` */
 export function describeStat(size: { bytes: number; files: number; complete?: boolean }, seconds: number): string {
-  const mib = size.bytes / 1024 / 1024;
-  const amount = mib >= 1 ? `${mib.toFixed(1)} MiB` : `${(size.bytes / 1024).toFixed(1)} KiB`;
-  return `${size.complete === false ? 'at least ' : ''}${amount} in ${size.files} files, ${seconds.toFixed(1)} s`;
+  return `${size.complete === false ? 'at least ' : ''}${formatBytes(size.bytes)} in ${size.files} files, ${seconds.toFixed(1)} s`;
 }
 
 /** The core.saveState name the main step records its caches under for the post step. */

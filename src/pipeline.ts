@@ -128,20 +128,20 @@ function imageForHost(artifact: BuiltArtifact, label: string): BuiltImage {
   return match;
 }
 
-function describeArtifact(report: TargetReport, a: BuiltArtifact): void {
+type ArtifactFacts = Required<Pick<TargetReport, 'layers' | 'digest' | 'mediaType' | 'platforms'>> & Pick<TargetReport, 'layout' | 'imageId'>;
+
+/** What a report says about a built image or index (an index has no image ID). */
+function describeArtifact(a: BuiltArtifact): ArtifactFacts {
   const layers = new Map<string, number>();
   for (const img of a.kind === 'image' ? [a] : a.images) for (const l of img.manifest.layers) layers.set(l.digest, l.size);
-  report.layers = { count: layers.size, bytes: [...layers.values()].reduce((x, y) => x + y, 0) };
-  report.digest = a.descriptor.digest;
-  report.mediaType = a.descriptor.mediaType;
-  report.layout = a.layoutDir;
-  if (a.kind === 'image') {
-    report.imageId = a.manifest.config.digest;
-    report.platforms = [formatPlatform(a.platform)];
-  } else {
-    delete report.imageId;
-    report.platforms = a.images.map((i) => formatPlatform(i.platform));
-  }
+  return {
+    layers: { count: layers.size, bytes: [...layers.values()].reduce((x, y) => x + y, 0) },
+    digest: a.descriptor.digest,
+    mediaType: a.descriptor.mediaType,
+    layout: a.layoutDir,
+    platforms: a.kind === 'image' ? [formatPlatform(a.platform)] : a.images.map((i) => formatPlatform(i.platform)),
+    ...(a.kind === 'image' ? { imageId: a.manifest.config.digest } : {}),
+  };
 }
 
 interface Requested {
@@ -312,8 +312,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
       const publishStart = Date.now();
       const { provider, artifact } = built[i] as { provider: Provider; artifact?: BuiltArtifact };
       const label = node.label.toString();
-      const report: TargetReport = { label, kind: node.target?.kind ?? 'file', action: 'built', platforms: [], tags: [], references: [] };
-      if (artifact) describeArtifact(report, artifact);
+      const report: TargetReport = { label, kind: node.target?.kind ?? 'file', action: 'built', platforms: [], tags: [], references: [], ...(artifact ? describeArtifact(artifact) : {}) };
       report.seconds = Math.round(((builtAt.get(node.key) ?? started) - started) / 100) / 10;
       reports.push(report);
       const sboms = artifact && opts.sbom !== false && !(artifact.kind === 'image' && artifact.reference) ? await sbomsOf(label, artifact) : [];
@@ -344,7 +343,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
             (line) => opts.log.info(line),
           ),
         );
-        describeArtifact(report, image);
+        Object.assign(report, describeArtifact(image));
         report.action = 'loaded';
         report.tags = result.loaded;
         opts.log.info(`${label}: loaded ${result.loaded.join(', ')}: ${formatLoadSummary(result)}`);

@@ -190,7 +190,7 @@ async function shell(): Promise<string> {
  * stampValues(), so a script may override any key. Throws StampCommandError with a one-line
  * message when the command cannot be run, times out, or exits non-zero.
  */
-export async function stampValuesFromCommand(
+async function stampValuesFromCommand(
   command: string,
   cwd: string,
   opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},

@@ -1,5 +1,6 @@
 import type { TargetReport } from './pipeline.ts';
 import type { CacheStat } from './cache.ts';
+import { formatBytes } from './format.ts';
 
 type Cell = string | { data: string; header?: boolean };
 
@@ -11,12 +12,6 @@ function code(text: string): string {
   return `<code>${text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</code>`;
 }
 
-function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-}
-
 /** The job summary table: one row per target, as a user scans it after a run. */
 export function summaryRows(reports: TargetReport[]): Cell[][] {
   const header: Cell[] = ['Target', 'Result', 'Reference', 'Digest', 'Platforms', 'Layers', 'Blobs', 'Time'].map((h) => ({ data: h, header: true }));
@@ -24,9 +19,9 @@ export function summaryRows(reports: TargetReport[]): Cell[][] {
   for (const r of reports) {
     const where = r.references.length ? [...r.tags, ...r.references] : r.tags;
     const blobs = r.blobs
-      ? `${r.blobs.uploaded} uploaded (${bytes(r.blobs.bytesUploaded)}), ${r.blobs.skipped} skipped, ${r.blobs.mounted} mounted`
+      ? `${r.blobs.uploaded} uploaded (${formatBytes(r.blobs.bytesUploaded)}), ${r.blobs.skipped} skipped, ${r.blobs.mounted} mounted`
       : '—';
-    const layers = r.layers ? `${r.layers.count} (${bytes(r.layers.bytes)})` : '—';
+    const layers = r.layers ? `${r.layers.count} (${formatBytes(r.layers.bytes)})` : '—';
     const time = r.seconds !== undefined ? `${r.seconds.toFixed(1)} s` : '—';
     rows.push([`${code(r.label)} (${r.kind})`, r.action, where.map(code).join('<br>') || '—', short(r.digest), r.platforms.join('<br>') || '—', layers, blobs, time]);
   }
@@ -36,5 +31,5 @@ export function summaryRows(reports: TargetReport[]): Cell[][] {
 /** The caches table: what each restore or save moved (sizes on disk, time). */
 export function cacheRows(stats: CacheStat[]): Cell[][] {
   const header: Cell[] = ['Cache', 'Action', 'Key', 'Size', 'Files', 'Time'].map((h) => ({ data: h, header: true }));
-  return [header, ...stats.map((s): Cell[] => [s.name, s.action, code(s.key), bytes(s.bytes), String(s.files), `${s.seconds.toFixed(1)} s`])];
+  return [header, ...stats.map((s): Cell[] => [s.name, s.action, code(s.key), formatBytes(s.bytes), String(s.files), `${s.seconds.toFixed(1)} s`])];
 }

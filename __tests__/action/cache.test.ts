@@ -279,14 +279,14 @@ test('restores and saves report what they moved: size on disk, file count, time;
   await restoreCaches(plans, io);
   const goBuild = plans.find((p) => p.name === 'go-build') as CachePlan;
   // The Go build cache holds one 8-byte file ("compiled").
-  assert.ok(io.infos.some((m) => new RegExp(`^Cache go-build: restored from ${goBuild.primaryKey} \\(0\\.0 KiB in 1 files, \\d+\\.\\d s\\)$`).test(m)), io.infos.join('\n'));
+  assert.ok(io.infos.some((m) => new RegExp(`^Cache go-build: restored from ${goBuild.primaryKey} \\(\\d+(?:\\.\\d)? (?:B|KiB) in 1 files, \\d+\\.\\d s\\)$`).test(m)), io.infos.join('\n'));
   assert.deepEqual(stats.map((s) => [s.name, s.action, s.key, s.bytes, s.files]), [['go-build', 'restored', goBuild.primaryKey, 8, 1]]);
   addBlobs(f, ['d4', 'e5']);
   await saveCaches(io);
   const blobs = stats.find((s) => s.name === 'blobs' && s.action === 'saved');
   // Four blobs of 7 bytes each ("blob " and two characters).
   assert.deepEqual([blobs?.files, blobs?.bytes], [4, 28]);
-  assert.ok(io.infos.some((m) => /^Cache blobs: saved with key \S+ \(0\.0 KiB in 4 files, \d+\.\d s\)$/.test(m)), io.infos.join('\n'));
+  assert.ok(io.infos.some((m) => /^Cache blobs: saved with key \S+ \(\d+(?:\.\d)? (?:B|KiB) in 4 files, \d+\.\d s\)$/.test(m)), io.infos.join('\n'));
 });
 
 test('pathsSize counts regular files under each path, not following links', async (t) => {

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
-  compareGoVersions,
   goVersionFromFile,
   matchGoVersion,
   parseGoVersion,
@@ -55,7 +54,8 @@ describe('Go versions', () => {
 
   it('orders releases after their prereleases, beta before rc', () => {
     const shuffled = ['go1.24.1', 'go1.24rc1', 'go1.24', 'go1.24beta2', 'go1.23.10', 'go1.24rc2', 'go1.23.9'];
-    assert.deepEqual(shuffled.sort(compareGoVersions), [
+    const byVersion = (a: string, b: string): number => parseGoVersion(a)!.compare(parseGoVersion(b)!);
+    assert.deepEqual(shuffled.sort(byVersion), [
       'go1.23.9',
       'go1.23.10',
       'go1.24beta2',

@@ -21,7 +21,7 @@ import {
   type LoadImageInput,
 } from '../../src/publish/docker.ts';
 import { isDigest as isValidDigest, quoteUntrusted } from '../../src/oci/digest.ts';
-import { blobArchivePath, planDockerArchive } from '../../src/publish/docker-archive.ts';
+import { blobArchivePath, planDockerArchive } from '../../src/publish/docker_archive.ts';
 import { JsonMessageParser } from '../../src/publish/jsonstream.ts';
 import { buildTestImage, type TestImage } from '../publish/fixtures.ts';
 import { prng } from '../helpers/prng.ts';
@@ -294,7 +294,7 @@ describe('point 4 (Docker side): replies and the load stream are capped', () => 
     });
     try {
       await assert.rejects(inspectImage(fake.endpoint, 'big:1'), {
-        message: `Docker GET /v${API}/images/big:1/json: the daemon's reply is larger than 32.0 MiB; stopped reading`,
+        message: `Docker GET /v${API}/images/big:1/json: the daemon's reply is larger than 32 MiB; stopped reading`,
       });
     } finally {
       await fake.close();
@@ -311,7 +311,7 @@ describe('point 4 (Docker side): replies and the load stream are capped', () => 
       },
     });
     try {
-      await assert.rejects(inspectImage(fake.endpoint, 'big:2'), /the daemon's reply is larger than 32\.0 MiB; stopped reading$/);
+      await assert.rejects(inspectImage(fake.endpoint, 'big:2'), /the daemon's reply is larger than 32 MiB; stopped reading$/);
       assert.ok(fake.written.bytes < MAX_API_REPLY_BYTES + 16 * 1024 * 1024, `the daemon got to write ${fake.written.bytes} bytes`);
     } finally {
       await fake.close();
@@ -359,7 +359,7 @@ describe('point 4 (Docker side): replies and the load stream are capped', () => 
     });
     try {
       await assert.rejects(loadImage(fake.endpoint, inputFor(['flood:3'])), {
-        message: `docker load failed: the daemon's output is larger than 16.0 MiB; stopped reading`,
+        message: `docker load failed: the daemon's output is larger than 16 MiB; stopped reading`,
       });
       assert.ok(fake.written.bytes < MAX_LOAD_OUTPUT_BYTES + 16 * 1024 * 1024, `the daemon got to write ${fake.written.bytes} bytes`);
     } finally {

@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { runCommand } from '../helpers/run.ts';
 import { makeWorkspace } from './run_case.ts';
 import { LOADS } from './corpus.ts';
-import { parseReference } from '../../src/registry/reference.ts';
-import { parseImageReference, parseRepoTag } from '../../src/publish/reference.ts';
+import { parseImageReference, parseReference, parseRepoTag } from '../../src/registry/reference.ts';
 import { checkPushInputs } from '../../src/publish/registry.ts';
 
 const SECRET = 'S3cr3t-pa55w0rd-xyz';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { JsonMessageParser, jsonMessageError, parseJsonMessages, type JsonMessage } from '../../src/publish/jsonstream.ts';
+import { JsonMessageParser, jsonMessageError, type JsonMessage } from '../../src/publish/jsonstream.ts';
 
 const sample = [
   '{"stream":"Loaded image: hello_world:latest\\n"}\r\n',
@@ -27,7 +27,7 @@ const expected: JsonMessage[] = [
 
 describe('JsonMessageParser', () => {
   it('parses newline-delimited messages in one chunk', () => {
-    assert.deepEqual(parseJsonMessages(sample), expected);
+    assert.deepEqual(feed([sample]), expected);
   });
 
   it('parses messages split at every possible point', () => {
@@ -90,7 +90,7 @@ describe('JsonMessageParser', () => {
   });
 
   it('throws on malformed JSON', () => {
-    assert.throws(() => parseJsonMessages('{"stream": nope}\n'), /invalid JSON message from Docker/);
+    assert.throws(() => feed(['{"stream": nope}\n']), /invalid JSON message from Docker/);
   });
 
   it('reports in-band errors', () => {

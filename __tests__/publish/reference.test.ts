@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidReferenceError, parseImageReference, parseRepoTag } from '../../src/publish/reference.ts';
+import { InvalidReferenceError, parseImageReference, parseRepoTag } from '../../src/registry/reference.ts';
 
 describe('parseImageReference', () => {
   const good: Array<[string, string, string]> = [
@@ -79,7 +79,7 @@ describe('parseImageReference', () => {
   it('parseRepoTag refuses digests', () => {
     assert.throws(() => parseRepoTag(`foo@sha256:${'a'.repeat(64)}`), /not pinned by digest/);
     assert.throws(() => parseRepoTag(`foo@sha512:${'a'.repeat(128)}`), /not pinned by digest/);
-    assert.throws(() => parseRepoTag('A@x'), (err: unknown) => err instanceof InvalidReferenceError && err.reference === 'A@x');
+    assert.throws(() => parseRepoTag('A@x'), (err: unknown) => err instanceof InvalidReferenceError && err.input === 'A@x');
     assert.equal(parseRepoTag('foo').tag, 'latest');
   });
 });

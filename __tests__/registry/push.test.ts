@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { BlobStore } from '../../src/oci/blobstore.ts';
 import type { Digest } from '../../src/oci/types.ts';
 import { RegistryClient, type RegistryClientOptions } from '../../src/registry/client.ts';
-import { staticCredentials, type AuthConfig } from '../../src/registry/credentials.ts';
+import { dockerCredentials, type AuthConfig } from '../../src/registry/credentials.ts';
 import { RegistryAuthError } from '../../src/registry/errors.ts';
 import { pushImage } from '../../src/registry/push.ts';
 import { resolveImage } from '../../src/registry/pull.ts';
@@ -398,7 +398,7 @@ describe('token lifetime', () => {
     const masked: string[] = [];
     const img = await makeImage(store, { layers: [{ k: 'mask\n' }] });
     const c = new RegistryClient(regs.token.host, {
-      credentials: staticCredentials([{ registry: regs.token.host, ...user('pusher') }], (s) => masked.push(s)),
+      credentials: dockerCredentials({ explicit: [{ registry: regs.token.host, ...user('pusher') }], maskSecret: (s) => masked.push(s), env: {}, configDir: '/nonexistent/oci-build-no-docker-config' }),
       maskSecret: (s) => masked.push(s),
     });
     clients.push(c);

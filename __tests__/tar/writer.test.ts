@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { writeTar, TarWriter } from '../../src/tar/writer.ts';
 import { normalizeArchivePath, posixNormpath } from '../../src/tar/path.ts';
 import type { TarEntry } from '../../src/tar/entry.ts';
+import { readTarMembers, type ArchiveMember } from '../../src/tar/reader.ts';
 import { gnuTarList, pyList, python, sha256sum, tempDir } from './helpers.ts';
 
 const dir = await tempDir('tar-writer');
@@ -338,12 +339,16 @@ test('I/O errors name the archive or input involved', async () => {
   assert.deepEqual((await readdir(dir)).filter((n) => n.endsWith('.tmp')), []);
 });
 
-test('listTar reads headers back', async () => {
+test('the reader reads the written headers back', async () => {
   const out = join(dir, 'list.tar.gz');
   await writeTar([{ path: 'a/b', type: 'symlink', mode: 0o777, linkname: '../c', mtime: 3 }], out, { compression: 'gzip' });
-  const { listTar } = await import('../../src/tar/writer.ts');
+  const members: ArchiveMember[] = [];
+  for await (const { member, body } of readTarMembers(out)) {
+    body.resume();
+    members.push(member);
+  }
   assert.deepEqual(
-    (await listTar(out)).map((m) => [m.name, m.type, m.mode, m.mtime, m.linkname]),
+    members.map((m) => [m.name, m.type, m.mode, m.mtime, m.linkname]),
     [
       ['a/', 'dir', 0o755, 3, ''],
       ['a/b', 'symlink', 0o777, 3, '../c'],

@@ -6,6 +6,8 @@
 import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import { oneLine } from '../format.ts';
+import { backoffDelay, parseRetryAfter } from '../retry.ts';
 
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
 export const GITHUB_API_VERSION = '2022-11-28';
@@ -87,10 +89,8 @@ export function nextLink(link: string | string[] | undefined): string | undefine
   return undefined;
 }
 
-function oneLine(s: string, max = 300): string {
-  const t = s.replace(/\s+/g, ' ').trim();
-  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
-}
+/** Longest error text kept from a body, in characters. */
+const MESSAGE_MAX = 300;
 
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
   const v = headers[name];
@@ -104,7 +104,7 @@ function describeBody(text: string): { message: string; documentationUrl?: strin
     json = JSON.parse(text);
   } catch {
     // Skip HTML error pages: they say nothing a status does not.
-    return { message: /^\s*</.test(text) ? '' : oneLine(text) };
+    return { message: /^\s*</.test(text) ? '' : oneLine(text, MESSAGE_MAX) };
   }
   if (typeof json !== 'object' || json === null) return { message: '' };
   const o = json as { message?: unknown; errors?: unknown; documentation_url?: unknown };
@@ -119,17 +119,9 @@ function describeBody(text: string): { message: string; documentationUrl?: strin
     message += ` (${details.filter(Boolean).join('; ')})`;
   }
   return {
-    message: oneLine(message),
+    message: oneLine(message, MESSAGE_MAX),
     ...(typeof o.documentation_url === 'string' ? { documentationUrl: o.documentation_url } : {}),
   };
-}
-
-function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
-  if (value === undefined) return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
 }
 
 let sharedDispatcher: Dispatcher | undefined;
@@ -228,10 +220,11 @@ export class GitHubApi {
         });
       } catch (err) {
         const e = err as { code?: unknown; message?: unknown };
-        const what = this.#redact(oneLine([typeof e.code === 'string' ? e.code : '', typeof e.message === 'string' ? e.message : String(err)].filter(Boolean).join(' ')));
+        const what = this.#redact(oneLine([typeof e.code === 'string' ? e.code : '', typeof e.message === 'string' ? e.message : String(err)].filter(Boolean).join(' '), MESSAGE_MAX));
         if (attempt === 1 && method !== 'POST') {
-          this.#log(`GitHub API ${method} ${shown}: ${what}; retrying in ${(this.#retryDelayMs / 1000).toFixed(1)}s`);
-          await sleep(this.#retryDelayMs);
+          const wait = this.#backoff(attempt);
+          this.#log(`GitHub API ${method} ${shown}: ${what}; retrying in ${(wait / 1000).toFixed(1)}s`);
+          await sleep(wait);
           continue;
         }
         throw new GitHubApiError({ method, path: shown, status: 0, apiMessage: what });
@@ -252,7 +245,7 @@ export class GitHubApi {
       const text = await res.body.text().catch(() => '');
       const described = describeBody(this.#redact(text));
       const apiMessage = described.message || STATUS_CODES[status] || 'request failed';
-      const wait = attempt === 1 ? this.#retryWait(status, res.headers, apiMessage) : undefined;
+      const wait = attempt === 1 ? this.#retryWait(attempt, status, res.headers, apiMessage) : undefined;
       if (wait !== undefined) {
         this.#log(`GitHub API ${method} ${shown}: ${status} ${apiMessage}; retrying in ${(wait / 1000).toFixed(1)}s`);
         await sleep(wait);
@@ -268,11 +261,16 @@ export class GitHubApi {
     }
   }
 
+  /** Backoff before retry number `attempt` when the server names no wait (one retry today: `retryDelayMs`). */
+  #backoff(attempt: number): number {
+    return backoffDelay(attempt, { minDelayMs: this.#retryDelayMs, maxDelayMs: 8 * this.#retryDelayMs, jitter: false });
+  }
+
   /** How long to wait before the one retry, or undefined for none. */
-  #retryWait(status: number, headers: Record<string, string | string[] | undefined>, message: string): number | undefined {
+  #retryWait(attempt: number, status: number, headers: Record<string, string | string[] | undefined>, message: string): number | undefined {
     const retryAfter = parseRetryAfter(header(headers, 'retry-after'));
     const capped = (ms: number) => (ms <= this.#maxRetryAfterMs ? ms : undefined);
-    if (status >= 500) return capped(retryAfter ?? this.#retryDelayMs);
+    if (status >= 500) return capped(retryAfter ?? this.#backoff(attempt));
     if (status !== 403 && status !== 429) return undefined;
     // Secondary rate limit: Retry-After, else GitHub asks for at least a minute.
     if (retryAfter !== undefined) return capped(retryAfter);

@@ -17,6 +17,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parse } from 'semver';
 import { BuildError } from '../engine/errors.ts';
 import type { GoArchiveOverride, GoDepsInfo, GoDepsPatch, GoModuleOverride } from '../workspace/module_file.ts';
 import { formatPos } from '../workspace/target.ts';
@@ -72,35 +73,12 @@ function where(kind: string, tag: { path: string; pos: { file: string; line: num
   return `${formatPos(tag.pos)}: go_deps.${kind}(path = "${tag.path}")`;
 }
 
-/** Semantic versions as Go compares them (vMAJOR.MINOR.PATCH[-pre][+build]). */
+/** Module versions as Go compares them (vMAJOR.MINOR.PATCH[-pre][+build]); anything else by its text. */
 export function compareSemver(a: string, b: string): number {
-  const parse = (v: string) => {
-    const m = /^v(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(v);
-    if (!m) return undefined;
-    return { nums: [BigInt(m[1] as string), BigInt(m[2] as string), BigInt(m[3] as string)], pre: m[4] };
-  };
-  const x = parse(a);
-  const y = parse(b);
+  const x = a.startsWith('v') ? parse(a.slice(1)) : null;
+  const y = b.startsWith('v') ? parse(b.slice(1)) : null;
   if (!x || !y) return a < b ? -1 : a > b ? 1 : 0;
-  for (let i = 0; i < 3; i++) if (x.nums[i] !== y.nums[i]) return (x.nums[i] as bigint) < (y.nums[i] as bigint) ? -1 : 1;
-  if (x.pre === y.pre) return 0;
-  if (x.pre === undefined) return 1;
-  if (y.pre === undefined) return -1;
-  const xs = x.pre.split('.');
-  const ys = y.pre.split('.');
-  for (let i = 0; i < Math.max(xs.length, ys.length); i++) {
-    const p = xs[i];
-    const q = ys[i];
-    if (p === undefined) return -1;
-    if (q === undefined) return 1;
-    if (p === q) continue;
-    const pn = /^\d+$/.test(p);
-    const qn = /^\d+$/.test(q);
-    if (pn && qn) return BigInt(p) < BigInt(q) ? -1 : 1;
-    if (pn !== qn) return pn ? -1 : 1;
-    return p < q ? -1 : 1;
-  }
-  return 0;
+  return x.compare(y);
 }
 
 async function readPatches(workspaceRoot: string, patches: readonly GoDepsPatch[], what: string): Promise<Array<{ patch: GoDepsPatch; text: string }>> {

@@ -67,7 +67,8 @@ export function validateLevel(format: Compression, level: number): void {
 
 /**
  * The gzip header for `level`: magic, deflate, no flags, mtime 0, XFL as zlib sets it (2 for
- * level 9, 4 for levels 0-1, else 0), OS 255 ("unknown"), i.e. what src/tar/gzip.ts writes.
+ * level 9, 4 for levels 0-1, else 0), and OS 255 ("unknown", what Python's gzip and Go's
+ * compress/gzip write) rather than the OS zlib was built for, so the bytes match across hosts.
  */
 export function gzipHeader(level: number): Buffer {
   const xfl = level === 9 ? 2 : level < 2 ? 4 : 0;

@@ -1,11 +1,12 @@
-// Multi-platform image indexes (rules_oci oci_image_index) and picking one platform out of one.
+// Multi-platform image indexes (rules_oci oci_image_index). Picking one platform out of an index
+// is bestPlatformMatch (src/oci/platform.ts), as the registry puller does.
 import type { BlobStore } from './blobstore.ts';
 import { readBlobJson } from './blobjson.ts';
 import { checkIndex } from './descriptor.ts';
 import { serializeIndex } from './json.ts';
 import { indexMediaType, isIndexMediaType, type MediaTypeFamily } from './mediatypes.ts';
-import { formatPlatform, normalizePlatform, platformMatches } from './platform.ts';
-import type { Descriptor, Digest, ImageIndex, Platform } from './types.ts';
+import { formatPlatform, normalizePlatform } from './platform.ts';
+import type { Descriptor, Digest, ImageIndex } from './types.ts';
 
 /**
  * Stores an index over `manifests` (each must carry its platform; no two may share one) and
@@ -47,18 +48,3 @@ export async function readIndex(store: BlobStore, digest: Digest): Promise<Image
   return i;
 }
 
-/** The first entry whose platform matches `wanted` after normalisation, if any. */
-export function selectPlatform(index: ImageIndex, wanted: Platform): Descriptor | undefined {
-  return index.manifests.find((m) => m.platform && platformMatches(m.platform, wanted));
-}
-
-/** Like selectPlatform, but fails with the platforms that are there. */
-export function requirePlatform(index: ImageIndex, wanted: Platform, what = 'image index'): Descriptor {
-  const found = selectPlatform(index, wanted);
-  if (found) return found;
-  const available = index.manifests
-    .filter((m) => m.platform)
-    .map((m) => formatPlatform(m.platform as Platform))
-    .join(', ');
-  throw new Error(`no image for platform ${formatPlatform(normalizePlatform(wanted))} in ${what} (available: ${available || 'none'})`);
-}

@@ -14,7 +14,6 @@ export const DOCKER_MANIFEST_LIST = 'application/vnd.docker.distribution.manifes
 export const DOCKER_CONFIG = 'application/vnd.docker.container.image.v1+json';
 export const DOCKER_LAYER = 'application/vnd.docker.image.rootfs.diff.tar';
 export const DOCKER_LAYER_GZIP = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
-export const DOCKER_FOREIGN_LAYER_GZIP = 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip';
 
 export type MediaTypeFamily = 'oci' | 'docker';
 export type LayerCompression = 'none' | 'gzip' | 'zstd';

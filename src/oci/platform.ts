@@ -109,13 +109,6 @@ export function hostPlatform(arch: string = process.arch): Platform {
   return { ...p };
 }
 
-/** Same os, architecture and variant after normalisation (os.version is not compared). */
-export function platformMatches(candidate: Platform, wanted: Platform): boolean {
-  const a = normalizePlatform(candidate);
-  const b = normalizePlatform(wanted);
-  return a.os === b.os && a.architecture === b.architecture && (a.variant ?? '') === (b.variant ?? '');
-}
-
 /** A platform, or its "os/arch[/variant]" spelling (any os: no validation beyond the shape). */
 export type PlatformLike = Platform | string;
 

@@ -3,10 +3,13 @@
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { coerce, compare } from 'semver';
 import { isDigest, quoteUntrusted } from '../oci/digest.ts';
 import { dispatcherFor, proxyFor } from '../net/proxy.ts';
 import { logRequests } from '../debug.ts';
 import { undici } from '../undici.ts';
+import { formatBytes, oneLine } from '../format.ts';
+import { forEachLimit } from '../limit.ts';
 import {
   chainIds,
   dockerArchiveStream,
@@ -14,11 +17,11 @@ import {
   skipLeadingLayers,
   type DockerArchivePlan,
   type LoadImageInput,
-} from './docker-archive.ts';
+} from './docker_archive.ts';
 import { JsonMessageParser, jsonMessageError, type JsonMessage } from './jsonstream.ts';
 
-export type { BlobDescriptor, LoadImageInput } from './docker-archive.ts';
-export { InvalidReferenceError, parseImageReference, parseRepoTag } from './reference.ts';
+export type { BlobDescriptor, LoadImageInput } from './docker_archive.ts';
+export { InvalidReferenceError, parseImageReference, parseRepoTag } from '../registry/reference.ts';
 
 /** Where the Engine API listens: a unix socket, or an http(s) URL (from tcp://). */
 export interface DockerEndpoint {
@@ -117,15 +120,6 @@ const CONNECT_ERROR_CODES = new Set([
 function errorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\s+/g, ' ').trim();
-}
-
-/** Whether an error means the daemon could not be reached at all. */
-export function isDockerUnreachable(err: unknown): boolean {
-  return err instanceof DockerUnreachableError;
 }
 
 export class DockerUnreachableError extends Error {
@@ -243,14 +237,9 @@ export async function pingDocker(endpoint: DockerEndpoint): Promise<{ apiVersion
   }
 }
 
+/** Orders Engine API versions ("1.41"); anything unreadable counts as 0.0. */
 function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map((x) => Number.parseInt(x, 10) || 0);
-  const pb = b.split('.').map((x) => Number.parseInt(x, 10) || 0);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
+  return compare(coerce(a) ?? '0.0.0', coerce(b) ?? '0.0.0');
 }
 
 /** Picks the API version to speak: the daemon's own (what unversioned paths mean), else 1.41. */
@@ -410,18 +399,6 @@ const ZSTD_MIN_API = '1.42';
 /** The containerd image store exists from Docker 23 (API 1.42) on; older daemons are classic. */
 const CONTAINERD_STORE_MIN_API = '1.42';
 
-/** "1.2 MiB", "512 B". */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(1)} ${units[u]}`;
-}
 
 /** One line on the traffic of a load, e.g. "sent 1.2 MiB of 31.4 MiB to Docker (3 of 4 layers already there)". */
 export function formatLoadSummary(r: LoadImageResult): string {
@@ -494,25 +471,13 @@ async function layersOnDaemon(
       while (k < wanted.length && have.has(wanted[k] ?? '')) k++;
       return k;
     };
-    let next = 0;
     let inspected = 0;
-    let failed = false;
-    const worker = async (): Promise<void> => {
-      while (!failed && next < ordered.length && leading() < wanted.length) {
-        const img = ordered[next++];
-        if (img === undefined) break;
-        let info;
-        try {
-          info = await inspectWith(endpoint, pool, api, img.id);
-        } catch {
-          failed = true;
-          break;
-        }
-        inspected++;
-        for (const c of chainIds(info?.RootFS?.Layers ?? [])) have.add(c);
-      }
-    };
-    await Promise.all(Array.from({ length: INSPECT_CONCURRENCY }, worker));
+    await forEachLimit(ordered, INSPECT_CONCURRENCY, async (img) => {
+      if (leading() >= wanted.length) return; // every layer found: the rest need no inspecting
+      const info = await inspectWith(endpoint, pool, api, img.id);
+      inspected++;
+      for (const c of chainIds(info?.RootFS?.Layers ?? [])) have.add(c);
+    }).catch(() => undefined); // a failed inspect ends the search; what was found so far stands
     return { count: leading(), listed: list.length, inspected };
   } finally {
     await pool.destroy().catch(() => undefined);

@@ -146,8 +146,3 @@ function truncate(s: string, n: number): string {
   return one.length > n ? `${one.slice(0, n)}…` : one;
 }
 
-/** Parses a whole body (convenience for tests and small responses). */
-export function parseJsonMessages(text: string): JsonMessage[] {
-  const p = new JsonMessageParser();
-  return [...p.push(text), ...p.end()];
-}

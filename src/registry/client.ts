@@ -25,11 +25,11 @@ import {
 } from './errors.ts';
 import { normalizeRegistry, registryApiHost } from './reference.ts';
 import { MAX_ERROR_BODY_BYTES, MAX_MANIFEST_BYTES, MAX_TAG_LIST_BYTES } from './limits.ts';
+import { backoffDelay, parseRetryAfter } from '../retry.ts';
 import {
   RETRYABLE_STATUS,
   Transport,
   isRetryableError,
-  parseRetryAfter,
   retryDelay,
   type HttpResponse,
   type RequestBody,
@@ -614,7 +614,7 @@ export class RegistryClient {
       } catch (err) {
         const unknown = err instanceof RegistryError && err.status === 400 && err.errors.some((e) => e.code === 'MANIFEST_BLOB_UNKNOWN');
         if (!unknown || attempt >= 4) throw err;
-        await sleep(100 * 2 ** attempt);
+        await sleep(backoffDelay(attempt, { minDelayMs: 200, maxDelayMs: 800, jitter: false }));
       }
     }
     await res.dump();

@@ -246,13 +246,3 @@ export function dockerCredentials(options: DockerCredentialsOptions = {}): Crede
   };
 }
 
-/** A provider with fixed credentials for some registries (and none for others). */
-export function staticCredentials(entries: ExplicitCredentials[], maskSecret?: (secret: string) => void): CredentialsProvider {
-  const map = new Map<string, AuthConfig>();
-  for (const e of entries) {
-    const auth: AuthConfig = { username: e.username, password: e.password };
-    if (maskSecret) for (const s of secretsOf(auth)) maskSecret(s);
-    map.set(normalizeRegistry(e.registry), auth);
-  }
-  return async (registry: string) => map.get(normalizeRegistry(registry));
-}

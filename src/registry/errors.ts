@@ -2,6 +2,8 @@
 // URLs are shown without their query (upload locations carry opaque state) and without any
 // userinfo; credentials and tokens never appear.
 
+import { oneLine } from '../format.ts';
+
 export interface RegistryErrorEntry {
   code: string;
   message: string;
@@ -52,17 +54,15 @@ export function parseErrorBody(text: string): RegistryErrorEntry[] {
   return out;
 }
 
-function oneLine(s: string, max = 300): string {
-  const flat = s.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
-}
+/** Longest error text kept from a body, in characters. */
+const MESSAGE_MAX = 300;
 
 /** `CODE: message; CODE2: message2`, or a trimmed plain-text body, or ''. */
 export function describeErrorBody(errors: RegistryErrorEntry[], text: string): string {
   if (errors.length > 0) {
-    return errors.map((e) => (e.message ? `${e.code}: ${oneLine(e.message)}` : e.code)).join('; ');
+    return errors.map((e) => (e.message ? `${e.code}: ${oneLine(e.message, MESSAGE_MAX)}` : e.code)).join('; ');
   }
-  const t = oneLine(text);
+  const t = oneLine(text, MESSAGE_MAX);
   // Skip HTML error pages: they say nothing a status does not.
   return /^<(!doctype|html)/i.test(t) ? '' : t;
 }

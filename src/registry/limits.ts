@@ -15,8 +15,3 @@ export const MAX_TAG_LIST_BYTES = 8 << 20;
 /** Silence on an open response (no headers, or no body bytes) before it counts as a retryable failure. */
 export const IDLE_TIMEOUT_MS = 60_000;
 
-export function formatBytes(n: number): string {
-  if (n >= 1 << 20 && n % (1 << 20) === 0) return `${n / (1 << 20)} MiB`;
-  if (n >= 1 << 10 && n % (1 << 10) === 0) return `${n / (1 << 10)} KiB`;
-  return `${n} bytes`;
-}

@@ -1,5 +1,7 @@
 // Image references, parsed after the grammar of github.com/distribution/reference (regexp.go).
-// This is the one parser of it: src/publish/reference.ts builds Docker's names on top of it.
+// This is the one parser of it and the one home of references: the registry client's view
+// (`parseReference`: registry, API host, credentials key) and Docker's view for `docker load`
+// (`parseImageReference` / `parseRepoTag`: the "latest" default, familiar and full names).
 //
 //   reference      := name [ ":" tag ] [ "@" digest ]
 //   name           := [ domain "/" ] path-component ( "/" path-component )*     at most 255 chars
@@ -64,20 +66,19 @@ export interface ReferenceParts {
   digest?: Digest;
 }
 
+/** A refused reference: `invalid reference "X": reason` (or `invalid image tag ...`), on one line. */
 export class InvalidReferenceError extends Error {
+  /** The reference as shown in the message (credentials in it redacted). */
   readonly input: string;
   /** Why the reference was refused, without the reference itself. */
   readonly reason: string;
-  constructor(input: string, reason: string) {
-    super(`invalid reference ${JSON.stringify(input)}: ${reason}`);
+  /** `what` names the reference in the message: "reference", or "image tag" for `docker load` tags. */
+  constructor(input: string, reason: string, what = 'reference') {
+    super(`invalid ${what} ${JSON.stringify(input)}: ${reason}`);
     this.name = 'InvalidReferenceError';
     this.input = input;
     this.reason = reason;
   }
-}
-
-export function isDockerHub(registry: string): boolean {
-  return HUB_ALIASES.has(registry.toLowerCase());
 }
 
 /** Splits `host[:port]`, accepting bracketed IPv6 hosts. */
@@ -243,28 +244,81 @@ export function parseReference(input: string): ImageReference {
   return ref;
 }
 
-/** What to ask the registry for: the digest when there is one, else the tag, else `latest`. */
-export function referenceTarget(ref: ImageReference): string {
-  return ref.digest ?? ref.tag ?? 'latest';
-}
-
-/** `registry/repository[:tag][@digest]`, fully qualified. */
-export function formatReference(ref: Pick<ImageReference, 'registry' | 'repository' | 'tag' | 'digest'>): string {
-  let s = `${ref.registry}/${ref.repository}`;
-  if (ref.tag !== undefined) s += `:${ref.tag}`;
-  if (ref.digest !== undefined) s += `@${ref.digest}`;
-  return s;
-}
-
 /** Checks a tag against the reference grammar; throws naming the tag. */
 export function validateTag(tag: string): string {
   if (!TAG_RE.test(tag)) throw new Error(`invalid tag "${tag}": ${TAG_RULE}`);
   return tag;
 }
 
-/** Checks a repository path against the reference grammar; throws naming it. */
-export function validateRepository(repository: string): string {
-  const problem = pathProblem(repository);
-  if (problem !== undefined) throw new Error(`invalid repository "${repository}": ${problem}`);
-  return repository;
+// ---------------------------------------------------------------------------------------------
+// Docker's names, for `docker load`: what Docker adds on top of the grammar is the "latest"
+// default tag, refusing image IDs, and the familiar / fully qualified names Docker prints.
+// ---------------------------------------------------------------------------------------------
+
+const DEFAULT_TAG = 'latest';
+const IMAGE_ID_RE = /^[a-f0-9]{64}$/;
+
+/** A reference as Docker names images (ParseNormalizedNamed): what `docker tag` / `docker load` print. */
+export interface DockerImageName {
+  /** Registry host as written ("docker.io" for Docker Hub), e.g. "localhost:5000", "ghcr.io". */
+  domain: string;
+  /** Repository path within the registry, e.g. "library/hello_world", "acme/app". */
+  path: string;
+  /** Tag, "latest" when the input had neither tag nor digest. */
+  tag?: string;
+  digest?: string;
+  /** Short form as docker prints it: "hello_world:latest", "acme/app:1", "ghcr.io/a/b:2". */
+  familiar: string;
+  /** Fully qualified form: "docker.io/library/hello_world:latest". */
+  full: string;
+}
+
+/** The same refusal, worded for an image tag. */
+function asImageTagError(err: unknown): unknown {
+  return err instanceof InvalidReferenceError ? new InvalidReferenceError(err.input, err.reason, 'image tag') : err;
+}
+
+/**
+ * Parses a reference the way Docker's ParseNormalizedNamed does. A reference with neither
+ * tag nor digest gets the tag "latest". Throws InvalidReferenceError (`invalid image tag "X":
+ * reason`, one line) when it does not follow the grammar.
+ */
+export function parseImageReference(ref: string): DockerImageName {
+  if (typeof ref === 'string' && IMAGE_ID_RE.test(ref)) {
+    throw new InvalidReferenceError(ref, 'cannot be a 64-character hexadecimal string (that is an image ID, not a name)', 'image tag');
+  }
+  let parts: ReferenceParts;
+  try {
+    parts = parseReferenceParts(ref);
+  } catch (err) {
+    throw asImageTagError(err);
+  }
+  const { domain, path, tag: written, digest } = parts;
+  const tag = written ?? (digest === undefined ? DEFAULT_TAG : undefined);
+  // Docker's FamiliarName: Docker Hub drops its domain, and "library/" before a single component.
+  let familiarName = `${domain}/${path}`;
+  if (domain === DOCKER_DOMAIN) familiarName = /^library\/[^/]+$/.test(path) ? path.slice('library/'.length) : path;
+  const suffix = `${tag !== undefined ? `:${tag}` : ''}${digest !== undefined ? `@${digest}` : ''}`;
+  const result: DockerImageName = { domain, path, familiar: familiarName + suffix, full: `${domain}/${path}${suffix}` };
+  if (tag !== undefined) result.tag = tag;
+  if (digest !== undefined) result.digest = digest;
+  return result;
+}
+
+/**
+ * Validates a tag for `docker load` (repository plus tag, no digest) and returns it parsed.
+ * "hello_world" becomes "hello_world:latest".
+ */
+export function parseRepoTag(ref: string): DockerImageName & { tag: string } {
+  if (typeof ref === 'string') {
+    try {
+      refuseCredentials(ref);
+    } catch (err) {
+      throw asImageTagError(err);
+    }
+    if (ref.includes('@')) {
+      throw new InvalidReferenceError(ref, 'a loaded image can be tagged, not pinned by digest: drop the "@..." part', 'image tag');
+    }
+  }
+  return parseImageReference(ref) as DockerImageName & { tag: string };
 }

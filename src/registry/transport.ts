@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isLoopbackHost, splitHostPort } from './reference.ts';
 import { TransportError, redactUrl } from './errors.ts';
 import { IDLE_TIMEOUT_MS } from './limits.ts';
+import { backoffDelay, parseRetryAfter } from '../retry.ts';
 
 export interface RetryOptions {
   /** Total attempts per request, first included. Default 5. */
@@ -127,21 +128,12 @@ export interface TransportOptions {
   loopbackIsInsecure?: boolean;
 }
 
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
-  if (value === undefined) return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
-}
-
 /** Delay before retry number `attempt` (1-based): Retry-After when given (capped), else backoff with jitter. */
 export function retryDelay(attempt: number, options: RetryOptions = {}, retryAfter?: string): number {
   const o = { ...DEFAULT_RETRY, ...options };
   const asked = parseRetryAfter(retryAfter);
   if (asked !== undefined) return Math.min(asked, o.maxRetryAfterMs);
-  const ceiling = Math.min(o.maxDelayMs, o.minDelayMs * 2 ** Math.max(0, attempt - 1));
-  return ceiling / 2 + Math.random() * (ceiling / 2);
+  return backoffDelay(attempt, o);
 }
 
 function errorChain(err: unknown): Array<{ code?: unknown; message?: unknown; name?: unknown }> {

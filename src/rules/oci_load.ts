@@ -1,4 +1,4 @@
-import { parseRepoTag } from '../publish/docker.ts';
+import { parseRepoTag } from '../registry/reference.ts';
 import { AttrError } from './attrs.ts';
 import { listValue } from './file_values.ts';
 import { COMMON_ATTRS } from './schema.ts';

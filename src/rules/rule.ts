@@ -75,13 +75,6 @@ export interface StampInfo {
 /** Reads a platform() target (or a well-known platform label) as the platform it names. */
 export type PlatformResolver = (label: Label) => Platform;
 
-/** A dependency edge and the configuration it is analysed in (transitions change it). */
-export interface DepRequest {
-  attr: string;
-  label: Label;
-  config: Configuration;
-}
-
 export interface RuleDef {
   kind: string;
   attrs: AttrSchema;

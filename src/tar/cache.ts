@@ -30,7 +30,8 @@ async function memoizedFileDigest(path: string, memoDir: string | undefined): Pr
  */
 export async function planKey(plan: PkgTarPlan, memoDir?: string): Promise<string> {
   const h = createHash('sha256');
-  h.update('pkg_tar/v1\0');
+  // v2: .tar.gz bytes come from src/oci/compress.ts's chunked gzip (v1: one zlib stream).
+  h.update('pkg_tar/v2\0');
   // A few files at a time: most answers come from the memo, a small read each.
   const entries = await mapLimit(plan.entries, 8, async (e) => {
     const source = e.source === undefined ? null : 'file' in e.source ? { sha256: await memoizedFileDigest(e.source.file, memoDir) } : { content: createHash('sha256').update(e.source.content).digest('hex') };

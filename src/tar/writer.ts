@@ -1,6 +1,6 @@
 // Deterministic tar writer. The bytes depend only on the entries given, in the order given:
-// no atime/ctime, no PAX records, no host user names, fixed gzip header (see header.ts and
-// gzip.ts). File contents are streamed from disk. Behaviour around parents and duplicates
+// no atime/ctime, no PAX records, no host user names (see header.ts); .tar.gz goes through the
+// same deterministic, parallel gzip as image layers (src/oci/compress.ts). File contents are streamed from disk. Behaviour around parents and duplicates
 // follows rules_pkg's pkg/private/tar/tar_writer.py (TarFileWriter):
 //  - missing parent directories are added before a member (create_parents), mode 0755 and the
 //    member's own owner, names and mtime (conditionally_add_parents);
@@ -13,12 +13,12 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { dirname, basename, join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { forEachFileChunk } from '../file_chunks.ts';
 import type { TarEntry, TarEntryType, TarMergeSource } from './entry.ts';
 import { archiveTrailer, dataPadding, encodeHeader } from './header.ts';
-import { deterministicGzip } from './gzip.ts';
+import { compressStream, validateLevel } from '../oci/compress.ts';
 import { normalizeArchivePath, parentDirs } from './path.ts';
 import { readTarMembers, type ArchiveMember } from './reader.ts';
 
@@ -74,9 +74,10 @@ export class TarWriter {
     const file = createWriteStream(this.#tmp);
     let done: Promise<void>;
     if ((opts.compression ?? 'none') === 'gzip') {
-      const [gzip, fix] = deterministicGzip(opts.gzipLevel ?? 6);
-      this.#head = gzip;
-      done = pipeline(gzip, fix, file);
+      const level = opts.gzipLevel ?? 6;
+      const tar = new PassThrough();
+      this.#head = tar;
+      done = pipeline(tar, (source: AsyncIterable<Uint8Array>) => compressStream(source, { format: 'gzip', level }), file);
     } else {
       this.#head = file;
       done = finished(file);
@@ -90,6 +91,7 @@ export class TarWriter {
   static create(dest: string, opts: WriteTarOptions = {}): TarWriter {
     const c = opts.compression ?? 'none';
     if (c !== 'none' && c !== 'gzip') throw new Error(`tar: unsupported compression "${String(c)}" (none or gzip)`);
+    if (c === 'gzip') validateLevel('gzip', opts.gzipLevel ?? 6);
     return new TarWriter(dest, opts);
   }
 
@@ -343,12 +345,3 @@ export async function writeTar(
   return w.close();
 }
 
-/** Reads a tar's member headers back (for diagnostics; bodies are skipped). */
-export async function listTar(path: string): Promise<ArchiveMember[]> {
-  const out: ArchiveMember[] = [];
-  for await (const { member, body } of readTarMembers(path)) {
-    await drain(body);
-    out.push(member);
-  }
-  return out;
-}

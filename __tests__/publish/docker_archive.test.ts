@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import tar from 'tar-stream';
-import { dockerArchiveStream, planDockerArchive } from '../../src/publish/docker-archive.ts';
+import { dockerArchiveStream, planDockerArchive } from '../../src/publish/docker_archive.ts';
 import { buildTestImage, type TestImage } from './fixtures.ts';
 
 async function collect(stream: Readable): Promise<Buffer> {

@@ -17,7 +17,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { isDigest, quoteUntrusted } from '../oci/digest.ts';
-import { parseRepoTag, type ImageReference } from './reference.ts';
+import { parseRepoTag, type DockerImageName } from '../registry/reference.ts';
 
 export interface BlobDescriptor {
   digest: string;
@@ -86,7 +86,7 @@ export interface DockerArchivePlan {
   /** Tags as written to manifest.json (familiar form, ":latest" added when missing). */
   repoTags: string[];
   /** Parsed tags, same order. */
-  refs: ImageReference[];
+  refs: DockerImageName[];
   /** Config digest, which is the image ID the daemon will report. */
   imageId: string;
   /** Manifest digest (the image ID on the containerd image store). */
@@ -167,7 +167,7 @@ export async function planDockerArchive(input: LoadImageInput): Promise<DockerAr
   const refs = input.repoTags.map((t) => parseRepoTag(t));
   const repoTags: string[] = [];
   const seenTags = new Set<string>();
-  const uniqueRefs: ImageReference[] = [];
+  const uniqueRefs: DockerImageName[] = [];
   for (const r of refs) {
     if (seenTags.has(r.full)) continue;
     seenTags.add(r.full);
