@@ -164,10 +164,10 @@ var require_b4a = __commonJS({
       return Buffer.byteLength(string, encoding);
     }
     __name(byteLength, "byteLength");
-    function compare2(a, b) {
+    function compare3(a, b) {
       return Buffer.compare(a, b);
     }
-    __name(compare2, "compare");
+    __name(compare3, "compare");
     function concat2(buffers, totalLength) {
       return Buffer.concat(buffers, totalLength);
     }
@@ -300,7 +300,7 @@ var require_b4a = __commonJS({
       allocUnsafe,
       allocUnsafeSlow,
       byteLength,
-      compare: compare2,
+      compare: compare3,
       concat: concat2,
       copy,
       equals: equals2,
@@ -1267,7 +1267,7 @@ var require_streamx = __commonJS({
         }
       }
       static deferred(fn, opts) {
-        const out = new PassThrough3(opts);
+        const out = new PassThrough4(opts);
         fn().then((src) => {
           if (src === null) return out.end();
           if (out.destroying) return;
@@ -1515,7 +1515,7 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Transform5 = class extends Duplex {
+    var Transform4 = class extends Duplex {
       static {
         __name(this, "Transform");
       }
@@ -1562,7 +1562,7 @@ var require_streamx = __commonJS({
         this._flush(transformAfterFlush.bind(this));
       }
     };
-    var PassThrough3 = class extends Transform5 {
+    var PassThrough4 = class extends Transform4 {
       static {
         __name(this, "PassThrough");
       }
@@ -1715,9 +1715,9 @@ var require_streamx = __commonJS({
       Writable,
       Readable: Readable4,
       Duplex,
-      Transform: Transform5,
+      Transform: Transform4,
       // Export PassThrough for compatibility with Node.js core's stream module
-      PassThrough: PassThrough3
+      PassThrough: PassThrough4
     };
   }
 });
@@ -2361,7 +2361,7 @@ var require_extract = __commonJS({
 // node_modules/tar-stream/constants.js
 var require_constants = __commonJS({
   "node_modules/tar-stream/constants.js"(exports, module) {
-    var constants5 = {
+    var constants4 = {
       // just for envs without fs
       S_IFMT: 61440,
       S_IFDIR: 16384,
@@ -2371,9 +2371,9 @@ var require_constants = __commonJS({
       S_IFLNK: 40960
     };
     try {
-      module.exports = __require("fs").constants || constants5;
+      module.exports = __require("fs").constants || constants4;
     } catch {
-      module.exports = constants5;
+      module.exports = constants4;
     }
   }
 });
@@ -2383,7 +2383,7 @@ var require_pack = __commonJS({
   "node_modules/tar-stream/pack.js"(exports, module) {
     var { Readable: Readable4, Writable, getStreamError } = require_streamx();
     var b4a = require_b4a();
-    var constants5 = require_constants();
+    var constants4 = require_constants();
     var headers = require_headers();
     var DMODE = 493;
     var FMODE = 420;
@@ -2592,16 +2592,16 @@ var require_pack = __commonJS({
       return new Pack(opts);
     }, "pack");
     function modeToType(mode) {
-      switch (mode & constants5.S_IFMT) {
-        case constants5.S_IFBLK:
+      switch (mode & constants4.S_IFMT) {
+        case constants4.S_IFBLK:
           return "block-device";
-        case constants5.S_IFCHR:
+        case constants4.S_IFCHR:
           return "character-device";
-        case constants5.S_IFDIR:
+        case constants4.S_IFDIR:
           return "directory";
-        case constants5.S_IFIFO:
+        case constants4.S_IFIFO:
           return "fifo";
-        case constants5.S_IFLNK:
+        case constants4.S_IFLNK:
           return "symlink";
       }
       return "file";
@@ -2627,6 +2627,2231 @@ var require_tar_stream = __commonJS({
   "node_modules/tar-stream/index.js"(exports) {
     exports.extract = require_extract();
     exports.pack = require_pack();
+  }
+});
+
+// node_modules/semver/internal/constants.js
+var require_constants2 = __commonJS({
+  "node_modules/semver/internal/constants.js"(exports, module) {
+    "use strict";
+    var SEMVER_SPEC_VERSION = "2.0.0";
+    var MAX_LENGTH = 256;
+    var MAX_SAFE_INTEGER = Number.MAX_SAFE_INTEGER || /* istanbul ignore next */
+    9007199254740991;
+    var MAX_SAFE_COMPONENT_LENGTH = 16;
+    var MAX_SAFE_BUILD_LENGTH = MAX_LENGTH - 6;
+    var WHITESPACE_CHARACTERS = [
+      "	",
+      "\n",
+      "\v",
+      "\f",
+      "\r",
+      " ",
+      "\xA0",
+      "\u1680",
+      "\u2000",
+      "\u2001",
+      "\u2002",
+      "\u2003",
+      "\u2004",
+      "\u2005",
+      "\u2006",
+      "\u2007",
+      "\u2008",
+      "\u2009",
+      "\u200A",
+      "\u2028",
+      "\u2029",
+      "\u202F",
+      "\u205F",
+      "\u3000",
+      "\uFEFF"
+    ];
+    var RELEASE_TYPES = [
+      "major",
+      "premajor",
+      "minor",
+      "preminor",
+      "patch",
+      "prepatch",
+      "prerelease"
+    ];
+    module.exports = {
+      MAX_LENGTH,
+      MAX_SAFE_COMPONENT_LENGTH,
+      MAX_SAFE_BUILD_LENGTH,
+      MAX_SAFE_INTEGER,
+      WHITESPACE_CHARACTERS,
+      RELEASE_TYPES,
+      SEMVER_SPEC_VERSION,
+      FLAG_INCLUDE_PRERELEASE: 1,
+      FLAG_LOOSE: 2
+    };
+  }
+});
+
+// node_modules/semver/internal/debug.js
+var require_debug = __commonJS({
+  "node_modules/semver/internal/debug.js"(exports, module) {
+    "use strict";
+    var debug2 = typeof process === "object" && process.env && process.env.NODE_DEBUG && /\bsemver\b/i.test(process.env.NODE_DEBUG) ? (...args) => console.error("SEMVER", ...args) : () => {
+    };
+    module.exports = debug2;
+  }
+});
+
+// node_modules/semver/internal/re.js
+var require_re = __commonJS({
+  "node_modules/semver/internal/re.js"(exports, module) {
+    "use strict";
+    var {
+      MAX_SAFE_COMPONENT_LENGTH,
+      MAX_SAFE_BUILD_LENGTH,
+      MAX_LENGTH
+    } = require_constants2();
+    var debug2 = require_debug();
+    exports = module.exports = {};
+    var re = exports.re = [];
+    var safeRe = exports.safeRe = [];
+    var src = exports.src = [];
+    var safeSrc = exports.safeSrc = [];
+    var t = exports.t = {};
+    var R = 0;
+    var LETTERDASHNUMBER = "[a-zA-Z0-9-]";
+    var safeRegexReplacements = [
+      ["\\s", 1],
+      ["\\d", MAX_LENGTH],
+      [LETTERDASHNUMBER, MAX_SAFE_BUILD_LENGTH]
+    ];
+    var makeSafeRegex = /* @__PURE__ */ __name((value) => {
+      for (const [token, max] of safeRegexReplacements) {
+        value = value.split(`${token}*`).join(`${token}{0,${max}}`).split(`${token}+`).join(`${token}{1,${max}}`);
+      }
+      return value;
+    }, "makeSafeRegex");
+    var createToken = /* @__PURE__ */ __name((name, value, isGlobal) => {
+      const safe = makeSafeRegex(value);
+      const index = R++;
+      debug2(name, index, value);
+      t[name] = index;
+      src[index] = value;
+      safeSrc[index] = safe;
+      re[index] = new RegExp(value, isGlobal ? "g" : void 0);
+      safeRe[index] = new RegExp(safe, isGlobal ? "g" : void 0);
+    }, "createToken");
+    createToken("NUMERICIDENTIFIER", "0|[1-9]\\d*");
+    createToken("NUMERICIDENTIFIERLOOSE", "\\d+");
+    createToken("NONNUMERICIDENTIFIER", `\\d*[a-zA-Z-]${LETTERDASHNUMBER}*`);
+    createToken("MAINVERSION", `(${src[t.NUMERICIDENTIFIER]})\\.(${src[t.NUMERICIDENTIFIER]})\\.(${src[t.NUMERICIDENTIFIER]})`);
+    createToken("MAINVERSIONLOOSE", `(${src[t.NUMERICIDENTIFIERLOOSE]})\\.(${src[t.NUMERICIDENTIFIERLOOSE]})\\.(${src[t.NUMERICIDENTIFIERLOOSE]})`);
+    createToken("PRERELEASEIDENTIFIER", `(?:${src[t.NONNUMERICIDENTIFIER]}|${src[t.NUMERICIDENTIFIER]})`);
+    createToken("PRERELEASEIDENTIFIERLOOSE", `(?:${src[t.NONNUMERICIDENTIFIER]}|${src[t.NUMERICIDENTIFIERLOOSE]})`);
+    createToken("PRERELEASE", `(?:-(${src[t.PRERELEASEIDENTIFIER]}(?:\\.${src[t.PRERELEASEIDENTIFIER]})*))`);
+    createToken("PRERELEASELOOSE", `(?:-?(${src[t.PRERELEASEIDENTIFIERLOOSE]}(?:\\.${src[t.PRERELEASEIDENTIFIERLOOSE]})*))`);
+    createToken("BUILDIDENTIFIER", `${LETTERDASHNUMBER}+`);
+    createToken("BUILD", `(?:\\+(${src[t.BUILDIDENTIFIER]}(?:\\.${src[t.BUILDIDENTIFIER]})*))`);
+    createToken("FULLPLAIN", `v?${src[t.MAINVERSION]}${src[t.PRERELEASE]}?${src[t.BUILD]}?`);
+    createToken("FULL", `^${src[t.FULLPLAIN]}$`);
+    createToken("LOOSEPLAIN", `[v=\\s]*${src[t.MAINVERSIONLOOSE]}${src[t.PRERELEASELOOSE]}?${src[t.BUILD]}?`);
+    createToken("LOOSE", `^${src[t.LOOSEPLAIN]}$`);
+    createToken("GTLT", "((?:<|>)?=?)");
+    createToken("XRANGEIDENTIFIERLOOSE", `${src[t.NUMERICIDENTIFIERLOOSE]}|x|X|\\*`);
+    createToken("XRANGEIDENTIFIER", `${src[t.NUMERICIDENTIFIER]}|x|X|\\*`);
+    createToken("XRANGEPLAIN", `[v=\\s]*(${src[t.XRANGEIDENTIFIER]})(?:\\.(${src[t.XRANGEIDENTIFIER]})(?:\\.(${src[t.XRANGEIDENTIFIER]})(?:${src[t.PRERELEASE]})?${src[t.BUILD]}?)?)?`);
+    createToken("XRANGEPLAINLOOSE", `[v=\\s]*(${src[t.XRANGEIDENTIFIERLOOSE]})(?:\\.(${src[t.XRANGEIDENTIFIERLOOSE]})(?:\\.(${src[t.XRANGEIDENTIFIERLOOSE]})(?:${src[t.PRERELEASELOOSE]})?${src[t.BUILD]}?)?)?`);
+    createToken("XRANGE", `^${src[t.GTLT]}\\s*${src[t.XRANGEPLAIN]}$`);
+    createToken("XRANGELOOSE", `^${src[t.GTLT]}\\s*${src[t.XRANGEPLAINLOOSE]}$`);
+    createToken("COERCEPLAIN", `${"(^|[^\\d])(\\d{1,"}${MAX_SAFE_COMPONENT_LENGTH}})(?:\\.(\\d{1,${MAX_SAFE_COMPONENT_LENGTH}}))?(?:\\.(\\d{1,${MAX_SAFE_COMPONENT_LENGTH}}))?`);
+    createToken("COERCE", `${src[t.COERCEPLAIN]}(?:$|[^\\d])`);
+    createToken("COERCEFULL", src[t.COERCEPLAIN] + `(?:${src[t.PRERELEASE]})?(?:${src[t.BUILD]})?(?:$|[^\\d])`);
+    createToken("COERCERTL", src[t.COERCE], true);
+    createToken("COERCERTLFULL", src[t.COERCEFULL], true);
+    createToken("LONETILDE", "(?:~>?)");
+    createToken("TILDETRIM", `(\\s*)${src[t.LONETILDE]}\\s+`, true);
+    exports.tildeTrimReplace = "$1~";
+    createToken("TILDE", `^${src[t.LONETILDE]}${src[t.XRANGEPLAIN]}$`);
+    createToken("TILDELOOSE", `^${src[t.LONETILDE]}${src[t.XRANGEPLAINLOOSE]}$`);
+    createToken("LONECARET", "(?:\\^)");
+    createToken("CARETTRIM", `(\\s*)${src[t.LONECARET]}\\s+`, true);
+    exports.caretTrimReplace = "$1^";
+    createToken("CARET", `^${src[t.LONECARET]}${src[t.XRANGEPLAIN]}$`);
+    createToken("CARETLOOSE", `^${src[t.LONECARET]}${src[t.XRANGEPLAINLOOSE]}$`);
+    createToken("COMPARATORLOOSE", `^${src[t.GTLT]}\\s*(${src[t.LOOSEPLAIN]})$|^$`);
+    createToken("COMPARATOR", `^${src[t.GTLT]}\\s*(${src[t.FULLPLAIN]})$|^$`);
+    createToken("COMPARATORTRIM", `(\\s*)${src[t.GTLT]}\\s*(${src[t.LOOSEPLAIN]}|${src[t.XRANGEPLAIN]})`, true);
+    exports.comparatorTrimReplace = "$1$2$3";
+    createToken("HYPHENRANGE", `^\\s*(${src[t.XRANGEPLAIN]})\\s+-\\s+(${src[t.XRANGEPLAIN]})\\s*$`);
+    createToken("HYPHENRANGELOOSE", `^\\s*(${src[t.XRANGEPLAINLOOSE]})\\s+-\\s+(${src[t.XRANGEPLAINLOOSE]})\\s*$`);
+    createToken("STAR", "(<|>)?=?\\s*\\*");
+    createToken("GTE0", "^\\s*>=\\s*0\\.0\\.0\\s*$");
+    createToken("GTE0PRE", "^\\s*>=\\s*0\\.0\\.0-0\\s*$");
+  }
+});
+
+// node_modules/semver/internal/parse-options.js
+var require_parse_options = __commonJS({
+  "node_modules/semver/internal/parse-options.js"(exports, module) {
+    "use strict";
+    var looseOption = Object.freeze({ loose: true });
+    var emptyOpts = Object.freeze({});
+    var parseOptions = /* @__PURE__ */ __name((options) => {
+      if (!options) {
+        return emptyOpts;
+      }
+      if (typeof options !== "object") {
+        return looseOption;
+      }
+      return options;
+    }, "parseOptions");
+    module.exports = parseOptions;
+  }
+});
+
+// node_modules/semver/internal/identifiers.js
+var require_identifiers = __commonJS({
+  "node_modules/semver/internal/identifiers.js"(exports, module) {
+    "use strict";
+    var numeric = /^[0-9]+$/;
+    var compareIdentifiers = /* @__PURE__ */ __name((a, b) => {
+      if (typeof a === "number" && typeof b === "number") {
+        return a === b ? 0 : a < b ? -1 : 1;
+      }
+      const anum = numeric.test(a);
+      const bnum = numeric.test(b);
+      if (anum && bnum) {
+        a = +a;
+        b = +b;
+      }
+      return a === b ? 0 : anum && !bnum ? -1 : bnum && !anum ? 1 : a < b ? -1 : 1;
+    }, "compareIdentifiers");
+    var rcompareIdentifiers = /* @__PURE__ */ __name((a, b) => compareIdentifiers(b, a), "rcompareIdentifiers");
+    module.exports = {
+      compareIdentifiers,
+      rcompareIdentifiers
+    };
+  }
+});
+
+// node_modules/semver/classes/semver.js
+var require_semver = __commonJS({
+  "node_modules/semver/classes/semver.js"(exports, module) {
+    "use strict";
+    var debug2 = require_debug();
+    var { MAX_LENGTH, MAX_SAFE_INTEGER } = require_constants2();
+    var { safeRe: re, t } = require_re();
+    var parseOptions = require_parse_options();
+    var { compareIdentifiers } = require_identifiers();
+    var isPrereleaseIdentifier = /* @__PURE__ */ __name((prerelease, identifier) => {
+      const identifiers = identifier.split(".");
+      if (identifiers.length > prerelease.length) {
+        return false;
+      }
+      for (let i = 0; i < identifiers.length; i++) {
+        if (compareIdentifiers(prerelease[i], identifiers[i]) !== 0) {
+          return false;
+        }
+      }
+      return true;
+    }, "isPrereleaseIdentifier");
+    var SemVer = class _SemVer {
+      static {
+        __name(this, "SemVer");
+      }
+      constructor(version, options) {
+        options = parseOptions(options);
+        if (version instanceof _SemVer) {
+          if (version.loose === !!options.loose && version.includePrerelease === !!options.includePrerelease) {
+            return version;
+          } else {
+            version = version.version;
+          }
+        } else if (typeof version !== "string") {
+          throw new TypeError(`Invalid version. Must be a string. Got type "${typeof version}".`);
+        }
+        if (version.length > MAX_LENGTH) {
+          throw new TypeError(
+            `version is longer than ${MAX_LENGTH} characters`
+          );
+        }
+        debug2("SemVer", version, options);
+        this.options = options;
+        this.loose = !!options.loose;
+        this.includePrerelease = !!options.includePrerelease;
+        const m = version.trim().match(options.loose ? re[t.LOOSE] : re[t.FULL]);
+        if (!m) {
+          throw new TypeError(`Invalid Version: ${version}`);
+        }
+        this.raw = version;
+        this.major = +m[1];
+        this.minor = +m[2];
+        this.patch = +m[3];
+        if (this.major > MAX_SAFE_INTEGER || this.major < 0) {
+          throw new TypeError("Invalid major version");
+        }
+        if (this.minor > MAX_SAFE_INTEGER || this.minor < 0) {
+          throw new TypeError("Invalid minor version");
+        }
+        if (this.patch > MAX_SAFE_INTEGER || this.patch < 0) {
+          throw new TypeError("Invalid patch version");
+        }
+        if (!m[4]) {
+          this.prerelease = [];
+        } else {
+          this.prerelease = m[4].split(".").map((id) => {
+            if (/^[0-9]+$/.test(id)) {
+              const num = +id;
+              if (num >= 0 && num < MAX_SAFE_INTEGER) {
+                return num;
+              }
+            }
+            return id;
+          });
+        }
+        this.build = m[5] ? m[5].split(".") : [];
+        this.format();
+      }
+      format() {
+        this.version = `${this.major}.${this.minor}.${this.patch}`;
+        if (this.prerelease.length) {
+          this.version += `-${this.prerelease.join(".")}`;
+        }
+        return this.version;
+      }
+      toString() {
+        return this.version;
+      }
+      compare(other) {
+        debug2("SemVer.compare", this.version, this.options, other);
+        if (!(other instanceof _SemVer)) {
+          if (typeof other === "string" && other === this.version) {
+            return 0;
+          }
+          other = new _SemVer(other, this.options);
+        }
+        if (other.version === this.version) {
+          return 0;
+        }
+        return this.compareMain(other) || this.comparePre(other);
+      }
+      compareMain(other) {
+        if (!(other instanceof _SemVer)) {
+          other = new _SemVer(other, this.options);
+        }
+        if (this.major < other.major) {
+          return -1;
+        }
+        if (this.major > other.major) {
+          return 1;
+        }
+        if (this.minor < other.minor) {
+          return -1;
+        }
+        if (this.minor > other.minor) {
+          return 1;
+        }
+        if (this.patch < other.patch) {
+          return -1;
+        }
+        if (this.patch > other.patch) {
+          return 1;
+        }
+        return 0;
+      }
+      comparePre(other) {
+        if (!(other instanceof _SemVer)) {
+          other = new _SemVer(other, this.options);
+        }
+        if (this.prerelease.length && !other.prerelease.length) {
+          return -1;
+        } else if (!this.prerelease.length && other.prerelease.length) {
+          return 1;
+        } else if (!this.prerelease.length && !other.prerelease.length) {
+          return 0;
+        }
+        let i = 0;
+        do {
+          const a = this.prerelease[i];
+          const b = other.prerelease[i];
+          debug2("prerelease compare", i, a, b);
+          if (a === void 0 && b === void 0) {
+            return 0;
+          } else if (b === void 0) {
+            return 1;
+          } else if (a === void 0) {
+            return -1;
+          } else if (a === b) {
+            continue;
+          } else {
+            return compareIdentifiers(a, b);
+          }
+        } while (++i);
+      }
+      compareBuild(other) {
+        if (!(other instanceof _SemVer)) {
+          other = new _SemVer(other, this.options);
+        }
+        let i = 0;
+        do {
+          const a = this.build[i];
+          const b = other.build[i];
+          debug2("build compare", i, a, b);
+          if (a === void 0 && b === void 0) {
+            return 0;
+          } else if (b === void 0) {
+            return 1;
+          } else if (a === void 0) {
+            return -1;
+          } else if (a === b) {
+            continue;
+          } else {
+            return compareIdentifiers(a, b);
+          }
+        } while (++i);
+      }
+      // preminor will bump the version up to the next minor release, and immediately
+      // down to pre-release. premajor and prepatch work the same way.
+      inc(release, identifier, identifierBase) {
+        if (release.startsWith("pre")) {
+          if (!identifier && identifierBase === false) {
+            throw new Error("invalid increment argument: identifier is empty");
+          }
+          if (identifier) {
+            const match = `-${identifier}`.match(this.options.loose ? re[t.PRERELEASELOOSE] : re[t.PRERELEASE]);
+            if (!match || match[1] !== identifier) {
+              throw new Error(`invalid identifier: ${identifier}`);
+            }
+          }
+        }
+        switch (release) {
+          case "premajor":
+            this.prerelease.length = 0;
+            this.patch = 0;
+            this.minor = 0;
+            this.major++;
+            this.inc("pre", identifier, identifierBase);
+            break;
+          case "preminor":
+            this.prerelease.length = 0;
+            this.patch = 0;
+            this.minor++;
+            this.inc("pre", identifier, identifierBase);
+            break;
+          case "prepatch":
+            this.prerelease.length = 0;
+            this.inc("patch", identifier, identifierBase);
+            this.inc("pre", identifier, identifierBase);
+            break;
+          // If the input is a non-prerelease version, this acts the same as
+          // prepatch.
+          case "prerelease":
+            if (this.prerelease.length === 0) {
+              this.inc("patch", identifier, identifierBase);
+            }
+            this.inc("pre", identifier, identifierBase);
+            break;
+          case "release":
+            if (this.prerelease.length === 0) {
+              throw new Error(`version ${this.raw} is not a prerelease`);
+            }
+            this.prerelease.length = 0;
+            break;
+          case "major":
+            if (this.minor !== 0 || this.patch !== 0 || this.prerelease.length === 0) {
+              this.major++;
+            }
+            this.minor = 0;
+            this.patch = 0;
+            this.prerelease = [];
+            break;
+          case "minor":
+            if (this.patch !== 0 || this.prerelease.length === 0) {
+              this.minor++;
+            }
+            this.patch = 0;
+            this.prerelease = [];
+            break;
+          case "patch":
+            if (this.prerelease.length === 0) {
+              this.patch++;
+            }
+            this.prerelease = [];
+            break;
+          // This probably shouldn't be used publicly.
+          // 1.0.0 'pre' would become 1.0.0-0 which is the wrong direction.
+          case "pre": {
+            const base = Number(identifierBase) ? 1 : 0;
+            if (this.prerelease.length === 0) {
+              this.prerelease = [base];
+            } else {
+              let i = this.prerelease.length;
+              while (--i >= 0) {
+                if (typeof this.prerelease[i] === "number") {
+                  this.prerelease[i]++;
+                  i = -2;
+                }
+              }
+              if (i === -1) {
+                if (identifier === this.prerelease.join(".") && identifierBase === false) {
+                  throw new Error("invalid increment argument: identifier already exists");
+                }
+                this.prerelease.push(base);
+              }
+            }
+            if (identifier) {
+              let prerelease = [identifier, base];
+              if (identifierBase === false) {
+                prerelease = [identifier];
+              }
+              if (isPrereleaseIdentifier(this.prerelease, identifier)) {
+                const prereleaseBase = this.prerelease[identifier.split(".").length];
+                if (isNaN(prereleaseBase)) {
+                  this.prerelease = prerelease;
+                }
+              } else {
+                this.prerelease = prerelease;
+              }
+            }
+            break;
+          }
+          default:
+            throw new Error(`invalid increment argument: ${release}`);
+        }
+        this.raw = this.format();
+        if (this.build.length) {
+          this.raw += `+${this.build.join(".")}`;
+        }
+        return this;
+      }
+    };
+    module.exports = SemVer;
+  }
+});
+
+// node_modules/semver/functions/parse.js
+var require_parse = __commonJS({
+  "node_modules/semver/functions/parse.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var parse3 = /* @__PURE__ */ __name((version, options, throwErrors = false) => {
+      if (version instanceof SemVer) {
+        return version;
+      }
+      try {
+        return new SemVer(version, options);
+      } catch (er) {
+        if (!throwErrors) {
+          return null;
+        }
+        throw er;
+      }
+    }, "parse");
+    module.exports = parse3;
+  }
+});
+
+// node_modules/semver/functions/valid.js
+var require_valid = __commonJS({
+  "node_modules/semver/functions/valid.js"(exports, module) {
+    "use strict";
+    var parse3 = require_parse();
+    var valid = /* @__PURE__ */ __name((version, options) => {
+      const v = parse3(version, options);
+      return v ? v.version : null;
+    }, "valid");
+    module.exports = valid;
+  }
+});
+
+// node_modules/semver/functions/clean.js
+var require_clean = __commonJS({
+  "node_modules/semver/functions/clean.js"(exports, module) {
+    "use strict";
+    var parse3 = require_parse();
+    var clean = /* @__PURE__ */ __name((version, options) => {
+      const s = parse3(version.trim().replace(/^[=v]+/, ""), options);
+      return s ? s.version : null;
+    }, "clean");
+    module.exports = clean;
+  }
+});
+
+// node_modules/semver/functions/inc.js
+var require_inc = __commonJS({
+  "node_modules/semver/functions/inc.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var inc = /* @__PURE__ */ __name((version, release, options, identifier, identifierBase) => {
+      if (typeof options === "string") {
+        identifierBase = identifier;
+        identifier = options;
+        options = void 0;
+      }
+      try {
+        return new SemVer(
+          version instanceof SemVer ? version.version : version,
+          options
+        ).inc(release, identifier, identifierBase).version;
+      } catch (er) {
+        return null;
+      }
+    }, "inc");
+    module.exports = inc;
+  }
+});
+
+// node_modules/semver/functions/diff.js
+var require_diff = __commonJS({
+  "node_modules/semver/functions/diff.js"(exports, module) {
+    "use strict";
+    var parse3 = require_parse();
+    var diff = /* @__PURE__ */ __name((version1, version2) => {
+      const v1 = parse3(version1, null, true);
+      const v2 = parse3(version2, null, true);
+      const comparison = v1.compare(v2);
+      if (comparison === 0) {
+        return null;
+      }
+      const v1Higher = comparison > 0;
+      const highVersion = v1Higher ? v1 : v2;
+      const lowVersion = v1Higher ? v2 : v1;
+      const highHasPre = !!highVersion.prerelease.length;
+      const lowHasPre = !!lowVersion.prerelease.length;
+      if (lowHasPre && !highHasPre) {
+        if (!lowVersion.patch && !lowVersion.minor) {
+          return "major";
+        }
+        if (lowVersion.compareMain(highVersion) === 0) {
+          if (lowVersion.minor && !lowVersion.patch) {
+            return "minor";
+          }
+          return "patch";
+        }
+      }
+      const prefix = highHasPre ? "pre" : "";
+      if (v1.major !== v2.major) {
+        return prefix + "major";
+      }
+      if (v1.minor !== v2.minor) {
+        return prefix + "minor";
+      }
+      if (v1.patch !== v2.patch) {
+        return prefix + "patch";
+      }
+      return "prerelease";
+    }, "diff");
+    module.exports = diff;
+  }
+});
+
+// node_modules/semver/functions/major.js
+var require_major = __commonJS({
+  "node_modules/semver/functions/major.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var major = /* @__PURE__ */ __name((a, loose) => new SemVer(a, loose).major, "major");
+    module.exports = major;
+  }
+});
+
+// node_modules/semver/functions/minor.js
+var require_minor = __commonJS({
+  "node_modules/semver/functions/minor.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var minor = /* @__PURE__ */ __name((a, loose) => new SemVer(a, loose).minor, "minor");
+    module.exports = minor;
+  }
+});
+
+// node_modules/semver/functions/patch.js
+var require_patch = __commonJS({
+  "node_modules/semver/functions/patch.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var patch = /* @__PURE__ */ __name((a, loose) => new SemVer(a, loose).patch, "patch");
+    module.exports = patch;
+  }
+});
+
+// node_modules/semver/functions/prerelease.js
+var require_prerelease = __commonJS({
+  "node_modules/semver/functions/prerelease.js"(exports, module) {
+    "use strict";
+    var parse3 = require_parse();
+    var prerelease = /* @__PURE__ */ __name((version, options) => {
+      const parsed = parse3(version, options);
+      return parsed && parsed.prerelease.length ? parsed.prerelease : null;
+    }, "prerelease");
+    module.exports = prerelease;
+  }
+});
+
+// node_modules/semver/functions/compare.js
+var require_compare = __commonJS({
+  "node_modules/semver/functions/compare.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var compare3 = /* @__PURE__ */ __name((a, b, loose) => new SemVer(a, loose).compare(new SemVer(b, loose)), "compare");
+    module.exports = compare3;
+  }
+});
+
+// node_modules/semver/functions/rcompare.js
+var require_rcompare = __commonJS({
+  "node_modules/semver/functions/rcompare.js"(exports, module) {
+    "use strict";
+    var compare3 = require_compare();
+    var rcompare = /* @__PURE__ */ __name((a, b, loose) => compare3(b, a, loose), "rcompare");
+    module.exports = rcompare;
+  }
+});
+
+// node_modules/semver/functions/compare-loose.js
+var require_compare_loose = __commonJS({
+  "node_modules/semver/functions/compare-loose.js"(exports, module) {
+    "use strict";
+    var compare3 = require_compare();
+    var compareLoose = /* @__PURE__ */ __name((a, b) => compare3(a, b, true), "compareLoose");
+    module.exports = compareLoose;
+  }
+});
+
+// node_modules/semver/functions/compare-build.js
+var require_compare_build = __commonJS({
+  "node_modules/semver/functions/compare-build.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var compareBuild = /* @__PURE__ */ __name((a, b, loose) => {
+      const versionA = new SemVer(a, loose);
+      const versionB = new SemVer(b, loose);
+      return versionA.compare(versionB) || versionA.compareBuild(versionB);
+    }, "compareBuild");
+    module.exports = compareBuild;
+  }
+});
+
+// node_modules/semver/functions/sort.js
+var require_sort = __commonJS({
+  "node_modules/semver/functions/sort.js"(exports, module) {
+    "use strict";
+    var compareBuild = require_compare_build();
+    var sort = /* @__PURE__ */ __name((list, loose) => list.sort((a, b) => compareBuild(a, b, loose)), "sort");
+    module.exports = sort;
+  }
+});
+
+// node_modules/semver/functions/rsort.js
+var require_rsort = __commonJS({
+  "node_modules/semver/functions/rsort.js"(exports, module) {
+    "use strict";
+    var compareBuild = require_compare_build();
+    var rsort = /* @__PURE__ */ __name((list, loose) => list.sort((a, b) => compareBuild(b, a, loose)), "rsort");
+    module.exports = rsort;
+  }
+});
+
+// node_modules/semver/functions/gt.js
+var require_gt = __commonJS({
+  "node_modules/semver/functions/gt.js"(exports, module) {
+    "use strict";
+    var compare3 = require_compare();
+    var gt = /* @__PURE__ */ __name((a, b, loose) => compare3(a, b, loose) > 0, "gt");
+    module.exports = gt;
+  }
+});
+
+// node_modules/semver/functions/lt.js
+var require_lt = __commonJS({
+  "node_modules/semver/functions/lt.js"(exports, module) {
+    "use strict";
+    var compare3 = require_compare();
+    var lt = /* @__PURE__ */ __name((a, b, loose) => compare3(a, b, loose) < 0, "lt");
+    module.exports = lt;
+  }
+});
+
+// node_modules/semver/functions/eq.js
+var require_eq = __commonJS({
+  "node_modules/semver/functions/eq.js"(exports, module) {
+    "use strict";
+    var compare3 = require_compare();
+    var eq2 = /* @__PURE__ */ __name((a, b, loose) => compare3(a, b, loose) === 0, "eq");
+    module.exports = eq2;
+  }
+});
+
+// node_modules/semver/functions/neq.js
+var require_neq = __commonJS({
+  "node_modules/semver/functions/neq.js"(exports, module) {
+    "use strict";
+    var compare3 = require_compare();
+    var neq = /* @__PURE__ */ __name((a, b, loose) => compare3(a, b, loose) !== 0, "neq");
+    module.exports = neq;
+  }
+});
+
+// node_modules/semver/functions/gte.js
+var require_gte = __commonJS({
+  "node_modules/semver/functions/gte.js"(exports, module) {
+    "use strict";
+    var compare3 = require_compare();
+    var gte = /* @__PURE__ */ __name((a, b, loose) => compare3(a, b, loose) >= 0, "gte");
+    module.exports = gte;
+  }
+});
+
+// node_modules/semver/functions/lte.js
+var require_lte = __commonJS({
+  "node_modules/semver/functions/lte.js"(exports, module) {
+    "use strict";
+    var compare3 = require_compare();
+    var lte = /* @__PURE__ */ __name((a, b, loose) => compare3(a, b, loose) <= 0, "lte");
+    module.exports = lte;
+  }
+});
+
+// node_modules/semver/functions/cmp.js
+var require_cmp = __commonJS({
+  "node_modules/semver/functions/cmp.js"(exports, module) {
+    "use strict";
+    var eq2 = require_eq();
+    var neq = require_neq();
+    var gt = require_gt();
+    var gte = require_gte();
+    var lt = require_lt();
+    var lte = require_lte();
+    var cmp2 = /* @__PURE__ */ __name((a, op, b, loose) => {
+      switch (op) {
+        case "===":
+          if (typeof a === "object") {
+            a = a.version;
+          }
+          if (typeof b === "object") {
+            b = b.version;
+          }
+          return a === b;
+        case "!==":
+          if (typeof a === "object") {
+            a = a.version;
+          }
+          if (typeof b === "object") {
+            b = b.version;
+          }
+          return a !== b;
+        case "":
+        case "=":
+        case "==":
+          return eq2(a, b, loose);
+        case "!=":
+          return neq(a, b, loose);
+        case ">":
+          return gt(a, b, loose);
+        case ">=":
+          return gte(a, b, loose);
+        case "<":
+          return lt(a, b, loose);
+        case "<=":
+          return lte(a, b, loose);
+        default:
+          throw new TypeError(`Invalid operator: ${op}`);
+      }
+    }, "cmp");
+    module.exports = cmp2;
+  }
+});
+
+// node_modules/semver/functions/coerce.js
+var require_coerce = __commonJS({
+  "node_modules/semver/functions/coerce.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var parse3 = require_parse();
+    var { safeRe: re, t } = require_re();
+    var coerce2 = /* @__PURE__ */ __name((version, options) => {
+      if (version instanceof SemVer) {
+        return version;
+      }
+      if (typeof version === "number") {
+        version = String(version);
+      }
+      if (typeof version !== "string") {
+        return null;
+      }
+      options = options || {};
+      let match = null;
+      if (!options.rtl) {
+        match = version.match(options.includePrerelease ? re[t.COERCEFULL] : re[t.COERCE]);
+      } else {
+        const coerceRtlRegex = options.includePrerelease ? re[t.COERCERTLFULL] : re[t.COERCERTL];
+        let next;
+        while ((next = coerceRtlRegex.exec(version)) && (!match || match.index + match[0].length !== version.length)) {
+          if (!match || next.index + next[0].length !== match.index + match[0].length) {
+            match = next;
+          }
+          coerceRtlRegex.lastIndex = next.index + next[1].length + next[2].length;
+        }
+        coerceRtlRegex.lastIndex = -1;
+      }
+      if (match === null) {
+        return null;
+      }
+      const major = match[2];
+      const minor = match[3] || "0";
+      const patch = match[4] || "0";
+      const prerelease = options.includePrerelease && match[5] ? `-${match[5]}` : "";
+      const build = options.includePrerelease && match[6] ? `+${match[6]}` : "";
+      return parse3(`${major}.${minor}.${patch}${prerelease}${build}`, options);
+    }, "coerce");
+    module.exports = coerce2;
+  }
+});
+
+// node_modules/semver/functions/truncate.js
+var require_truncate = __commonJS({
+  "node_modules/semver/functions/truncate.js"(exports, module) {
+    "use strict";
+    var parse3 = require_parse();
+    var constants4 = require_constants2();
+    var SemVer = require_semver();
+    var truncate2 = /* @__PURE__ */ __name((version, truncation, options) => {
+      if (!constants4.RELEASE_TYPES.includes(truncation)) {
+        return null;
+      }
+      const clonedVersion = cloneInputVersion(version, options);
+      return clonedVersion && doTruncation(clonedVersion, truncation);
+    }, "truncate");
+    var cloneInputVersion = /* @__PURE__ */ __name((version, options) => {
+      const versionStringToParse = version instanceof SemVer ? version.version : version;
+      return parse3(versionStringToParse, options);
+    }, "cloneInputVersion");
+    var doTruncation = /* @__PURE__ */ __name((version, truncation) => {
+      if (isPrerelease(truncation)) {
+        return version.version;
+      }
+      version.prerelease = [];
+      switch (truncation) {
+        case "major":
+          version.minor = 0;
+          version.patch = 0;
+          break;
+        case "minor":
+          version.patch = 0;
+          break;
+      }
+      return version.format();
+    }, "doTruncation");
+    var isPrerelease = /* @__PURE__ */ __name((type) => {
+      return type.startsWith("pre");
+    }, "isPrerelease");
+    module.exports = truncate2;
+  }
+});
+
+// node_modules/semver/internal/lrucache.js
+var require_lrucache = __commonJS({
+  "node_modules/semver/internal/lrucache.js"(exports, module) {
+    "use strict";
+    var LRUCache = class {
+      static {
+        __name(this, "LRUCache");
+      }
+      constructor() {
+        this.max = 1e3;
+        this.map = /* @__PURE__ */ new Map();
+      }
+      get(key) {
+        const value = this.map.get(key);
+        if (value === void 0) {
+          return void 0;
+        } else {
+          this.map.delete(key);
+          this.map.set(key, value);
+          return value;
+        }
+      }
+      delete(key) {
+        return this.map.delete(key);
+      }
+      set(key, value) {
+        const deleted = this.delete(key);
+        if (!deleted && value !== void 0) {
+          if (this.map.size >= this.max) {
+            const firstKey = this.map.keys().next().value;
+            this.delete(firstKey);
+          }
+          this.map.set(key, value);
+        }
+        return this;
+      }
+    };
+    module.exports = LRUCache;
+  }
+});
+
+// node_modules/semver/internal/trim-comparator-whitespace.js
+var require_trim_comparator_whitespace = __commonJS({
+  "node_modules/semver/internal/trim-comparator-whitespace.js"(exports, module) {
+    "use strict";
+    var {
+      MAX_LENGTH,
+      MAX_SAFE_BUILD_LENGTH,
+      WHITESPACE_CHARACTERS
+    } = require_constants2();
+    var whitespace = new Uint8Array(65536);
+    for (const char of WHITESPACE_CHARACTERS) {
+      whitespace[char.charCodeAt(0)] = 1;
+    }
+    var isWhitespace = /* @__PURE__ */ __name((char) => char !== void 0 && whitespace[char.charCodeAt(0)] === 1, "isWhitespace");
+    var isVersionPrefix = /* @__PURE__ */ __name((char) => char === "v" || char === "=" || isWhitespace(char), "isVersionPrefix");
+    var isDigit2 = /* @__PURE__ */ __name((char) => char !== void 0 && char >= "0" && char <= "9", "isDigit");
+    var isLetter = /* @__PURE__ */ __name((char) => char !== void 0 && (char >= "a" && char <= "z" || char >= "A" && char <= "Z"), "isLetter");
+    var isIdentifierCharacter = /* @__PURE__ */ __name((char) => isDigit2(char) || isLetter(char) || char === "-", "isIdentifierCharacter");
+    var isVersionStart = /* @__PURE__ */ __name((char) => isDigit2(char) || char === "x" || char === "X" || char === "*", "isVersionStart");
+    var findDigitsEndIndex = /* @__PURE__ */ __name((range3, start, limit, digitRuns) => {
+      if (!isDigit2(range3[start])) {
+        return start;
+      }
+      if (start >= digitRuns.start && start < digitRuns.end) {
+        return Math.min(start + limit, digitRuns.end);
+      }
+      if (start >= digitRuns.previousStart && start < digitRuns.previousEnd) {
+        return Math.min(start + limit, digitRuns.previousEnd);
+      }
+      let end = start + 1;
+      while (isDigit2(range3[end])) {
+        end++;
+      }
+      digitRuns.previousStart = digitRuns.start;
+      digitRuns.previousEnd = digitRuns.end;
+      digitRuns.start = start;
+      digitRuns.end = end;
+      return Math.min(start + limit, end);
+    }, "findDigitsEndIndex");
+    var findVersionNumberEndIndex = /* @__PURE__ */ __name((range3, start, loose, digitRuns) => {
+      if (!loose && range3[start] === "0") {
+        return start + 1;
+      }
+      return findDigitsEndIndex(range3, start, loose ? MAX_LENGTH : MAX_LENGTH + 1, digitRuns);
+    }, "findVersionNumberEndIndex");
+    var findPrereleaseIdentifierEndIndex = /* @__PURE__ */ __name((range3, start, loose, digitRuns) => {
+      const digitsEnd = findDigitsEndIndex(range3, start, MAX_LENGTH, digitRuns);
+      if (isLetter(range3[digitsEnd]) || range3[digitsEnd] === "-") {
+        let end = digitsEnd + 1;
+        const limit = end + MAX_SAFE_BUILD_LENGTH;
+        while (end < limit && isIdentifierCharacter(range3[end])) {
+          end++;
+        }
+        return end;
+      }
+      return findVersionNumberEndIndex(range3, start, loose, digitRuns);
+    }, "findPrereleaseIdentifierEndIndex");
+    var findPrereleaseEndIndex = /* @__PURE__ */ __name((range3, start, loose, digitRuns) => {
+      const hyphen = range3[start] === "-";
+      if (!loose && !hyphen) {
+        return start;
+      }
+      const identifierStart = start + (hyphen ? 1 : 0);
+      let end = findPrereleaseIdentifierEndIndex(range3, identifierStart, loose, digitRuns);
+      if (end === identifierStart) {
+        if (!loose || !hyphen) {
+          return start;
+        }
+        end = findPrereleaseIdentifierEndIndex(range3, start, loose, digitRuns);
+      }
+      while (range3[end] === ".") {
+        const next = findPrereleaseIdentifierEndIndex(range3, end + 1, loose, digitRuns);
+        if (next === end + 1) {
+          break;
+        }
+        end = next;
+      }
+      return end;
+    }, "findPrereleaseEndIndex");
+    var findBuildIdentifierEndIndex = /* @__PURE__ */ __name((range3, start) => {
+      let end = start;
+      while (end - start < MAX_SAFE_BUILD_LENGTH && isIdentifierCharacter(range3[end])) {
+        end++;
+      }
+      return end;
+    }, "findBuildIdentifierEndIndex");
+    var findBuildEndIndex = /* @__PURE__ */ __name((range3, start) => {
+      if (range3[start] !== "+") {
+        return start;
+      }
+      let end = findBuildIdentifierEndIndex(range3, start + 1);
+      if (end === start + 1) {
+        return start;
+      }
+      while (range3[end] === ".") {
+        const next = findBuildIdentifierEndIndex(range3, end + 1);
+        if (next === end + 1) {
+          break;
+        }
+        end = next;
+      }
+      return end;
+    }, "findBuildEndIndex");
+    var findLooseFullVersionEndIndex = /* @__PURE__ */ __name((range3, start, digitRuns) => {
+      let end = start;
+      for (let component = 0; component < 3; component++) {
+        const next = findVersionNumberEndIndex(range3, end, true, digitRuns);
+        if (next === end) {
+          return start;
+        }
+        end = next;
+        if (component < 2) {
+          if (range3[end] !== ".") {
+            return start;
+          }
+          end++;
+        }
+      }
+      const prereleaseEnd = findPrereleaseEndIndex(range3, end, true, digitRuns);
+      return findBuildEndIndex(range3, prereleaseEnd);
+    }, "findLooseFullVersionEndIndex");
+    var findPartialVersionComponentEndIndex = /* @__PURE__ */ __name((range3, start, digitRuns) => {
+      if (isDigit2(range3[start])) {
+        return findVersionNumberEndIndex(range3, start, false, digitRuns);
+      }
+      return isVersionStart(range3[start]) ? start + 1 : start;
+    }, "findPartialVersionComponentEndIndex");
+    var findPartialVersionEndIndex = /* @__PURE__ */ __name((range3, start, digitRuns) => {
+      let end = findPartialVersionComponentEndIndex(range3, start, digitRuns);
+      for (let component = 0; component < 2; component++) {
+        if (range3[end] !== ".") {
+          return end;
+        }
+        const next = findPartialVersionComponentEndIndex(range3, end + 1, digitRuns);
+        if (next === end + 1) {
+          return end;
+        }
+        end = next;
+      }
+      const prereleaseEnd = findPrereleaseEndIndex(range3, end, false, digitRuns);
+      return findBuildEndIndex(range3, prereleaseEnd);
+    }, "findPartialVersionEndIndex");
+    var findVersionEndIndex = /* @__PURE__ */ __name((range3, start, digitRuns) => {
+      const fullVersionEnd = findLooseFullVersionEndIndex(range3, start, digitRuns);
+      return fullVersionEnd !== start ? fullVersionEnd : findPartialVersionEndIndex(range3, start, digitRuns);
+    }, "findVersionEndIndex");
+    var findRemovableWhitespaceIndex = /* @__PURE__ */ __name((range3, matchStart) => {
+      let position = matchStart;
+      if (isWhitespace(range3[position])) {
+        position++;
+      }
+      if (range3[position] === "<" || range3[position] === ">") {
+        position++;
+      }
+      if (range3[position] === "=") {
+        position++;
+      }
+      return isWhitespace(range3[position]) ? position : -1;
+    }, "findRemovableWhitespaceIndex");
+    var trimComparatorWhitespace = /* @__PURE__ */ __name((range3) => {
+      let result = "";
+      let copyFrom = 0;
+      let cursor = 0;
+      const digitRuns = { start: -1, end: -1, previousStart: -1, previousEnd: -1 };
+      while (cursor < range3.length) {
+        const matchStart = cursor;
+        if (range3[cursor] === "<" || range3[cursor] === ">") {
+          cursor++;
+        } else if (!isVersionPrefix(range3[cursor]) && !isVersionStart(range3[cursor])) {
+          cursor++;
+          continue;
+        }
+        while (cursor < range3.length && isVersionPrefix(range3[cursor])) {
+          cursor++;
+        }
+        if (!isVersionStart(range3[cursor])) {
+          continue;
+        }
+        const whitespacePosition = findRemovableWhitespaceIndex(range3, matchStart);
+        if (whitespacePosition !== -1) {
+          result += range3.slice(copyFrom, whitespacePosition);
+          copyFrom = whitespacePosition + 1;
+        }
+        cursor = findVersionEndIndex(range3, cursor, digitRuns);
+      }
+      return result + range3.slice(copyFrom);
+    }, "trimComparatorWhitespace");
+    module.exports = trimComparatorWhitespace;
+  }
+});
+
+// node_modules/semver/classes/range.js
+var require_range = __commonJS({
+  "node_modules/semver/classes/range.js"(exports, module) {
+    "use strict";
+    var SPACE_CHARACTERS = /\s+/g;
+    var Range = class _Range {
+      static {
+        __name(this, "Range");
+      }
+      constructor(range3, options) {
+        options = parseOptions(options);
+        if (range3 instanceof _Range) {
+          if (range3.loose === !!options.loose && range3.includePrerelease === !!options.includePrerelease) {
+            return range3;
+          } else {
+            return new _Range(range3.raw, options);
+          }
+        }
+        if (range3 instanceof Comparator) {
+          this.raw = range3.value;
+          this.set = [[range3]];
+          this.formatted = void 0;
+          return this;
+        }
+        this.options = options;
+        this.loose = !!options.loose;
+        this.includePrerelease = !!options.includePrerelease;
+        this.raw = range3.trim().replace(SPACE_CHARACTERS, " ");
+        this.set = this.raw.split("||").map((r) => this.parseRange(r.trim())).filter((c) => c.length);
+        if (!this.set.length) {
+          throw new TypeError(`Invalid SemVer Range: ${this.raw}`);
+        }
+        if (this.set.length > 1) {
+          const first = this.set[0];
+          this.set = this.set.filter((c) => !isNullSet(c[0]));
+          if (this.set.length === 0) {
+            this.set = [first];
+          } else if (this.set.length > 1) {
+            for (const c of this.set) {
+              if (c.length === 1 && isAny(c[0])) {
+                this.set = [c];
+                break;
+              }
+            }
+          }
+        }
+        this.formatted = void 0;
+      }
+      get range() {
+        if (this.formatted === void 0) {
+          this.formatted = "";
+          for (let i = 0; i < this.set.length; i++) {
+            if (i > 0) {
+              this.formatted += "||";
+            }
+            const comps = this.set[i];
+            for (let k = 0; k < comps.length; k++) {
+              if (k > 0) {
+                this.formatted += " ";
+              }
+              this.formatted += comps[k].toString().trim();
+            }
+          }
+        }
+        return this.formatted;
+      }
+      format() {
+        return this.range;
+      }
+      toString() {
+        return this.range;
+      }
+      parseRange(range3) {
+        range3 = range3.replace(BUILDSTRIPRE, "");
+        const memoOpts = (this.options.includePrerelease && FLAG_INCLUDE_PRERELEASE) | (this.options.loose && FLAG_LOOSE);
+        const memoKey = memoOpts + ":" + range3;
+        const cached = cache.get(memoKey);
+        if (cached) {
+          return cached;
+        }
+        const loose = this.options.loose;
+        const hr = loose ? re[t.HYPHENRANGELOOSE] : re[t.HYPHENRANGE];
+        range3 = range3.replace(hr, hyphenReplace(this.options.includePrerelease));
+        debug2("hyphen replace", range3);
+        range3 = trimComparatorWhitespace(range3);
+        debug2("comparator trim", range3);
+        range3 = range3.replace(re[t.TILDETRIM], tildeTrimReplace);
+        debug2("tilde trim", range3);
+        range3 = range3.replace(re[t.CARETTRIM], caretTrimReplace);
+        debug2("caret trim", range3);
+        let rangeList = range3.split(" ").map((comp) => parseComparator(comp, this.options)).join(" ").split(/\s+/).map((comp) => replaceGTE0(comp, this.options));
+        if (loose) {
+          rangeList = rangeList.filter((comp) => {
+            debug2("loose invalid filter", comp, this.options);
+            return !!comp.match(re[t.COMPARATORLOOSE]);
+          });
+        }
+        debug2("range list", rangeList);
+        const rangeMap = /* @__PURE__ */ new Map();
+        const comparators = rangeList.map((comp) => new Comparator(comp, this.options));
+        for (const comp of comparators) {
+          if (isNullSet(comp)) {
+            return [comp];
+          }
+          rangeMap.set(comp.value, comp);
+        }
+        if (rangeMap.size > 1 && rangeMap.has("")) {
+          rangeMap.delete("");
+        }
+        const result = [...rangeMap.values()];
+        cache.set(memoKey, result);
+        return result;
+      }
+      intersects(range3, options) {
+        if (!(range3 instanceof _Range)) {
+          throw new TypeError("a Range is required");
+        }
+        return this.set.some((thisComparators) => {
+          return isSatisfiable(thisComparators, options) && range3.set.some((rangeComparators) => {
+            return isSatisfiable(rangeComparators, options) && thisComparators.every((thisComparator) => {
+              return rangeComparators.every((rangeComparator) => {
+                return thisComparator.intersects(rangeComparator, options);
+              });
+            });
+          });
+        });
+      }
+      // if ANY of the sets match ALL of its comparators, then pass
+      test(version) {
+        if (!version) {
+          return false;
+        }
+        if (typeof version === "string") {
+          try {
+            version = new SemVer(version, this.options);
+          } catch (er) {
+            return false;
+          }
+        }
+        for (let i = 0; i < this.set.length; i++) {
+          if (testSet(this.set[i], version, this.options)) {
+            return true;
+          }
+        }
+        return false;
+      }
+    };
+    module.exports = Range;
+    var LRU = require_lrucache();
+    var cache = new LRU();
+    var parseOptions = require_parse_options();
+    var Comparator = require_comparator();
+    var debug2 = require_debug();
+    var SemVer = require_semver();
+    var trimComparatorWhitespace = require_trim_comparator_whitespace();
+    var {
+      safeRe: re,
+      src,
+      t,
+      tildeTrimReplace,
+      caretTrimReplace
+    } = require_re();
+    var { FLAG_INCLUDE_PRERELEASE, FLAG_LOOSE } = require_constants2();
+    var BUILDSTRIPRE = new RegExp(src[t.BUILD], "g");
+    var isNullSet = /* @__PURE__ */ __name((c) => c.value === "<0.0.0-0", "isNullSet");
+    var isAny = /* @__PURE__ */ __name((c) => c.value === "", "isAny");
+    var isSatisfiable = /* @__PURE__ */ __name((comparators, options) => {
+      let result = true;
+      const remainingComparators = comparators.slice();
+      let testComparator = remainingComparators.pop();
+      while (result && remainingComparators.length) {
+        result = remainingComparators.every((otherComparator) => {
+          return testComparator.intersects(otherComparator, options);
+        });
+        testComparator = remainingComparators.pop();
+      }
+      return result;
+    }, "isSatisfiable");
+    var parseComparator = /* @__PURE__ */ __name((comp, options) => {
+      comp = comp.replace(re[t.BUILD], "");
+      debug2("comp", comp, options);
+      comp = replaceCarets(comp, options);
+      debug2("caret", comp);
+      comp = replaceTildes(comp, options);
+      debug2("tildes", comp);
+      comp = replaceXRanges(comp, options);
+      debug2("xrange", comp);
+      comp = replaceStars(comp, options);
+      debug2("stars", comp);
+      return comp;
+    }, "parseComparator");
+    var isX = /* @__PURE__ */ __name((id) => !id || id.toLowerCase() === "x" || id === "*", "isX");
+    var invalidXRangeOrder = /* @__PURE__ */ __name((M, m, p) => isX(M) && !isX(m) || isX(m) && p && !isX(p), "invalidXRangeOrder");
+    var replaceTildes = /* @__PURE__ */ __name((comp, options) => {
+      return comp.trim().split(/\s+/).map((c) => replaceTilde(c, options)).join(" ");
+    }, "replaceTildes");
+    var replaceTilde = /* @__PURE__ */ __name((comp, options) => {
+      const r = options.loose ? re[t.TILDELOOSE] : re[t.TILDE];
+      const z = options.includePrerelease ? "-0" : "";
+      return comp.replace(r, (_, M, m, p, pr) => {
+        debug2("tilde", comp, _, M, m, p, pr);
+        let ret;
+        if (isX(M)) {
+          ret = "";
+        } else if (isX(m)) {
+          ret = `>=${M}.0.0${z} <${+M + 1}.0.0-0`;
+        } else if (isX(p)) {
+          ret = `>=${M}.${m}.0${z} <${M}.${+m + 1}.0-0`;
+        } else if (pr) {
+          debug2("replaceTilde pr", pr);
+          ret = `>=${M}.${m}.${p}-${pr} <${M}.${+m + 1}.0-0`;
+        } else {
+          ret = `>=${M}.${m}.${p} <${M}.${+m + 1}.0-0`;
+        }
+        debug2("tilde return", ret);
+        return ret;
+      });
+    }, "replaceTilde");
+    var replaceCarets = /* @__PURE__ */ __name((comp, options) => {
+      return comp.trim().split(/\s+/).map((c) => replaceCaret(c, options)).join(" ");
+    }, "replaceCarets");
+    var replaceCaret = /* @__PURE__ */ __name((comp, options) => {
+      debug2("caret", comp, options);
+      const r = options.loose ? re[t.CARETLOOSE] : re[t.CARET];
+      const z = options.includePrerelease ? "-0" : "";
+      return comp.replace(r, (_, M, m, p, pr) => {
+        debug2("caret", comp, _, M, m, p, pr);
+        let ret;
+        if (isX(M)) {
+          ret = "";
+        } else if (isX(m)) {
+          ret = `>=${M}.0.0${z} <${+M + 1}.0.0-0`;
+        } else if (isX(p)) {
+          if (M === "0") {
+            ret = `>=${M}.${m}.0${z} <${M}.${+m + 1}.0-0`;
+          } else {
+            ret = `>=${M}.${m}.0${z} <${+M + 1}.0.0-0`;
+          }
+        } else if (pr) {
+          debug2("replaceCaret pr", pr);
+          if (M === "0") {
+            if (m === "0") {
+              ret = `>=${M}.${m}.${p}-${pr} <${M}.${m}.${+p + 1}-0`;
+            } else {
+              ret = `>=${M}.${m}.${p}-${pr} <${M}.${+m + 1}.0-0`;
+            }
+          } else {
+            ret = `>=${M}.${m}.${p}-${pr} <${+M + 1}.0.0-0`;
+          }
+        } else {
+          debug2("no pr");
+          if (M === "0") {
+            if (m === "0") {
+              ret = `>=${M}.${m}.${p} <${M}.${m}.${+p + 1}-0`;
+            } else {
+              ret = `>=${M}.${m}.${p} <${M}.${+m + 1}.0-0`;
+            }
+          } else {
+            ret = `>=${M}.${m}.${p} <${+M + 1}.0.0-0`;
+          }
+        }
+        debug2("caret return", ret);
+        return ret;
+      });
+    }, "replaceCaret");
+    var replaceXRanges = /* @__PURE__ */ __name((comp, options) => {
+      debug2("replaceXRanges", comp, options);
+      return comp.split(/\s+/).map((c) => replaceXRange(c, options)).join(" ");
+    }, "replaceXRanges");
+    var replaceXRange = /* @__PURE__ */ __name((comp, options) => {
+      comp = comp.trim();
+      const r = options.loose ? re[t.XRANGELOOSE] : re[t.XRANGE];
+      return comp.replace(r, (ret, gtlt, M, m, p, pr) => {
+        debug2("xRange", comp, ret, gtlt, M, m, p, pr);
+        if (invalidXRangeOrder(M, m, p)) {
+          return comp;
+        }
+        const xM = isX(M);
+        const xm = xM || isX(m);
+        const xp = xm || isX(p);
+        const anyX = xp;
+        if (gtlt === "=" && anyX) {
+          gtlt = "";
+        }
+        pr = options.includePrerelease ? "-0" : "";
+        if (xM) {
+          if (gtlt === ">" || gtlt === "<") {
+            ret = "<0.0.0-0";
+          } else {
+            ret = "*";
+          }
+        } else if (gtlt && anyX) {
+          if (xm) {
+            m = 0;
+          }
+          p = 0;
+          if (gtlt === ">") {
+            gtlt = ">=";
+            if (xm) {
+              M = +M + 1;
+              m = 0;
+              p = 0;
+            } else {
+              m = +m + 1;
+              p = 0;
+            }
+          } else if (gtlt === "<=") {
+            gtlt = "<";
+            if (xm) {
+              M = +M + 1;
+            } else {
+              m = +m + 1;
+            }
+          }
+          if (gtlt === "<") {
+            pr = "-0";
+          }
+          ret = `${gtlt + M}.${m}.${p}${pr}`;
+        } else if (xm) {
+          ret = `>=${M}.0.0${pr} <${+M + 1}.0.0-0`;
+        } else if (xp) {
+          ret = `>=${M}.${m}.0${pr} <${M}.${+m + 1}.0-0`;
+        }
+        debug2("xRange return", ret);
+        return ret;
+      });
+    }, "replaceXRange");
+    var replaceStars = /* @__PURE__ */ __name((comp, options) => {
+      debug2("replaceStars", comp, options);
+      return comp.trim().replace(re[t.STAR], "");
+    }, "replaceStars");
+    var replaceGTE0 = /* @__PURE__ */ __name((comp, options) => {
+      debug2("replaceGTE0", comp, options);
+      return comp.trim().replace(re[options.includePrerelease ? t.GTE0PRE : t.GTE0], "");
+    }, "replaceGTE0");
+    var hyphenReplace = /* @__PURE__ */ __name((incPr) => ($0, from, fM, fm, fp, fpr, fb, to, tM, tm, tp, tpr) => {
+      if (isX(fM)) {
+        from = "";
+      } else if (isX(fm)) {
+        from = `>=${fM}.0.0${incPr ? "-0" : ""}`;
+      } else if (isX(fp)) {
+        from = `>=${fM}.${fm}.0${incPr ? "-0" : ""}`;
+      } else if (fpr) {
+        from = `>=${from}`;
+      } else {
+        from = `>=${from}${incPr ? "-0" : ""}`;
+      }
+      if (isX(tM)) {
+        to = "";
+      } else if (isX(tm)) {
+        to = `<${+tM + 1}.0.0-0`;
+      } else if (isX(tp)) {
+        to = `<${tM}.${+tm + 1}.0-0`;
+      } else if (tpr) {
+        to = `<=${tM}.${tm}.${tp}-${tpr}`;
+      } else if (incPr) {
+        to = `<${tM}.${tm}.${+tp + 1}-0`;
+      } else {
+        to = `<=${to}`;
+      }
+      return `${from} ${to}`.trim();
+    }, "hyphenReplace");
+    var testSet = /* @__PURE__ */ __name((set, version, options) => {
+      for (let i = 0; i < set.length; i++) {
+        if (!set[i].test(version)) {
+          return false;
+        }
+      }
+      if (version.prerelease.length && !options.includePrerelease) {
+        for (let i = 0; i < set.length; i++) {
+          debug2(set[i].semver);
+          if (set[i].semver === Comparator.ANY) {
+            continue;
+          }
+          if (set[i].semver.prerelease.length > 0) {
+            const allowed = set[i].semver;
+            if (allowed.major === version.major && allowed.minor === version.minor && allowed.patch === version.patch) {
+              return true;
+            }
+          }
+        }
+        return false;
+      }
+      return true;
+    }, "testSet");
+  }
+});
+
+// node_modules/semver/classes/comparator.js
+var require_comparator = __commonJS({
+  "node_modules/semver/classes/comparator.js"(exports, module) {
+    "use strict";
+    var ANY = /* @__PURE__ */ Symbol("SemVer ANY");
+    var Comparator = class _Comparator {
+      static {
+        __name(this, "Comparator");
+      }
+      static get ANY() {
+        return ANY;
+      }
+      constructor(comp, options) {
+        options = parseOptions(options);
+        if (comp instanceof _Comparator) {
+          if (comp.loose === !!options.loose) {
+            return comp;
+          } else {
+            comp = comp.value;
+          }
+        }
+        comp = comp.trim().split(/\s+/).join(" ");
+        debug2("comparator", comp, options);
+        this.options = options;
+        this.loose = !!options.loose;
+        this.parse(comp);
+        if (this.semver === ANY) {
+          this.value = "";
+        } else {
+          this.value = this.operator + this.semver.version;
+        }
+        debug2("comp", this);
+      }
+      parse(comp) {
+        const r = this.options.loose ? re[t.COMPARATORLOOSE] : re[t.COMPARATOR];
+        const m = comp.match(r);
+        if (!m) {
+          throw new TypeError(`Invalid comparator: ${comp}`);
+        }
+        this.operator = m[1] !== void 0 ? m[1] : "";
+        if (this.operator === "=") {
+          this.operator = "";
+        }
+        if (!m[2]) {
+          this.semver = ANY;
+        } else {
+          this.semver = new SemVer(m[2], this.options.loose);
+        }
+      }
+      toString() {
+        return this.value;
+      }
+      test(version) {
+        debug2("Comparator.test", version, this.options.loose);
+        if (this.semver === ANY || version === ANY) {
+          return true;
+        }
+        if (typeof version === "string") {
+          try {
+            version = new SemVer(version, this.options);
+          } catch (er) {
+            return false;
+          }
+        }
+        return cmp2(version, this.operator, this.semver, this.options);
+      }
+      intersects(comp, options) {
+        if (!(comp instanceof _Comparator)) {
+          throw new TypeError("a Comparator is required");
+        }
+        if (this.operator === "") {
+          if (this.value === "") {
+            return true;
+          }
+          return new Range(comp.value, options).test(this.value);
+        } else if (comp.operator === "") {
+          if (comp.value === "") {
+            return true;
+          }
+          return new Range(this.value, options).test(comp.semver);
+        }
+        options = parseOptions(options);
+        if (options.includePrerelease && (this.value === "<0.0.0-0" || comp.value === "<0.0.0-0")) {
+          return false;
+        }
+        if (!options.includePrerelease && (this.value.startsWith("<0.0.0") || comp.value.startsWith("<0.0.0"))) {
+          return false;
+        }
+        if (this.operator.startsWith(">") && comp.operator.startsWith(">")) {
+          return true;
+        }
+        if (this.operator.startsWith("<") && comp.operator.startsWith("<")) {
+          return true;
+        }
+        if (this.semver.version === comp.semver.version && this.operator.includes("=") && comp.operator.includes("=")) {
+          return true;
+        }
+        if (cmp2(this.semver, "<", comp.semver, options) && this.operator.startsWith(">") && comp.operator.startsWith("<")) {
+          return true;
+        }
+        if (cmp2(this.semver, ">", comp.semver, options) && this.operator.startsWith("<") && comp.operator.startsWith(">")) {
+          return true;
+        }
+        return false;
+      }
+    };
+    module.exports = Comparator;
+    var parseOptions = require_parse_options();
+    var { safeRe: re, t } = require_re();
+    var cmp2 = require_cmp();
+    var debug2 = require_debug();
+    var SemVer = require_semver();
+    var Range = require_range();
+  }
+});
+
+// node_modules/semver/functions/satisfies.js
+var require_satisfies = __commonJS({
+  "node_modules/semver/functions/satisfies.js"(exports, module) {
+    "use strict";
+    var Range = require_range();
+    var satisfies = /* @__PURE__ */ __name((version, range3, options) => {
+      try {
+        range3 = new Range(range3, options);
+      } catch (er) {
+        return false;
+      }
+      return range3.test(version);
+    }, "satisfies");
+    module.exports = satisfies;
+  }
+});
+
+// node_modules/semver/ranges/to-comparators.js
+var require_to_comparators = __commonJS({
+  "node_modules/semver/ranges/to-comparators.js"(exports, module) {
+    "use strict";
+    var Range = require_range();
+    var toComparators = /* @__PURE__ */ __name((range3, options) => new Range(range3, options).set.map((comp) => comp.map((c) => c.value).join(" ").trim().split(" ")), "toComparators");
+    module.exports = toComparators;
+  }
+});
+
+// node_modules/semver/ranges/max-satisfying.js
+var require_max_satisfying = __commonJS({
+  "node_modules/semver/ranges/max-satisfying.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var Range = require_range();
+    var maxSatisfying = /* @__PURE__ */ __name((versions, range3, options) => {
+      let max = null;
+      let maxSV = null;
+      let rangeObj = null;
+      try {
+        rangeObj = new Range(range3, options);
+      } catch (er) {
+        return null;
+      }
+      versions.forEach((v) => {
+        if (rangeObj.test(v)) {
+          if (!max || maxSV.compare(v) === -1) {
+            max = v;
+            maxSV = new SemVer(max, options);
+          }
+        }
+      });
+      return max;
+    }, "maxSatisfying");
+    module.exports = maxSatisfying;
+  }
+});
+
+// node_modules/semver/ranges/min-satisfying.js
+var require_min_satisfying = __commonJS({
+  "node_modules/semver/ranges/min-satisfying.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var Range = require_range();
+    var minSatisfying = /* @__PURE__ */ __name((versions, range3, options) => {
+      let min = null;
+      let minSV = null;
+      let rangeObj = null;
+      try {
+        rangeObj = new Range(range3, options);
+      } catch (er) {
+        return null;
+      }
+      versions.forEach((v) => {
+        if (rangeObj.test(v)) {
+          if (!min || minSV.compare(v) === 1) {
+            min = v;
+            minSV = new SemVer(min, options);
+          }
+        }
+      });
+      return min;
+    }, "minSatisfying");
+    module.exports = minSatisfying;
+  }
+});
+
+// node_modules/semver/ranges/min-version.js
+var require_min_version = __commonJS({
+  "node_modules/semver/ranges/min-version.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var Range = require_range();
+    var gt = require_gt();
+    var minVersion = /* @__PURE__ */ __name((range3, loose) => {
+      range3 = new Range(range3, loose);
+      let minver = new SemVer("0.0.0");
+      if (range3.test(minver)) {
+        return minver;
+      }
+      minver = new SemVer("0.0.0-0");
+      if (range3.test(minver)) {
+        return minver;
+      }
+      minver = null;
+      for (let i = 0; i < range3.set.length; ++i) {
+        const comparators = range3.set[i];
+        let setMin = null;
+        comparators.forEach((comparator) => {
+          const compver = new SemVer(comparator.semver.version);
+          switch (comparator.operator) {
+            case ">":
+              if (compver.prerelease.length === 0) {
+                compver.patch++;
+              } else {
+                compver.prerelease.push(0);
+              }
+              compver.raw = compver.format();
+            /* fallthrough */
+            case "":
+            case ">=":
+              if (!setMin || gt(compver, setMin)) {
+                setMin = compver;
+              }
+              break;
+            case "<":
+            case "<=":
+              break;
+            /* istanbul ignore next */
+            default:
+              throw new Error(`Unexpected operation: ${comparator.operator}`);
+          }
+        });
+        if (setMin && (!minver || gt(minver, setMin))) {
+          minver = setMin;
+        }
+      }
+      if (minver && range3.test(minver)) {
+        return minver;
+      }
+      return null;
+    }, "minVersion");
+    module.exports = minVersion;
+  }
+});
+
+// node_modules/semver/ranges/valid.js
+var require_valid2 = __commonJS({
+  "node_modules/semver/ranges/valid.js"(exports, module) {
+    "use strict";
+    var Range = require_range();
+    var validRange = /* @__PURE__ */ __name((range3, options) => {
+      try {
+        return new Range(range3, options).range || "*";
+      } catch (er) {
+        return null;
+      }
+    }, "validRange");
+    module.exports = validRange;
+  }
+});
+
+// node_modules/semver/ranges/outside.js
+var require_outside = __commonJS({
+  "node_modules/semver/ranges/outside.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var Comparator = require_comparator();
+    var { ANY } = Comparator;
+    var Range = require_range();
+    var satisfies = require_satisfies();
+    var gt = require_gt();
+    var lt = require_lt();
+    var lte = require_lte();
+    var gte = require_gte();
+    var outside = /* @__PURE__ */ __name((version, range3, hilo, options) => {
+      version = new SemVer(version, options);
+      range3 = new Range(range3, options);
+      let gtfn, ltefn, ltfn, comp, ecomp;
+      switch (hilo) {
+        case ">":
+          gtfn = gt;
+          ltefn = lte;
+          ltfn = lt;
+          comp = ">";
+          ecomp = ">=";
+          break;
+        case "<":
+          gtfn = lt;
+          ltefn = gte;
+          ltfn = gt;
+          comp = "<";
+          ecomp = "<=";
+          break;
+        default:
+          throw new TypeError('Must provide a hilo val of "<" or ">"');
+      }
+      if (satisfies(version, range3, options)) {
+        return false;
+      }
+      for (let i = 0; i < range3.set.length; ++i) {
+        const comparators = range3.set[i];
+        let high = null;
+        let low = null;
+        comparators.forEach((comparator) => {
+          if (comparator.semver === ANY) {
+            comparator = new Comparator(">=0.0.0");
+          }
+          high = high || comparator;
+          low = low || comparator;
+          if (gtfn(comparator.semver, high.semver, options)) {
+            high = comparator;
+          } else if (ltfn(comparator.semver, low.semver, options)) {
+            low = comparator;
+          }
+        });
+        if (high.operator === comp || high.operator === ecomp) {
+          return false;
+        }
+        if ((!low.operator || low.operator === comp) && ltefn(version, low.semver)) {
+          return false;
+        } else if (low.operator === ecomp && ltfn(version, low.semver)) {
+          return false;
+        }
+      }
+      return true;
+    }, "outside");
+    module.exports = outside;
+  }
+});
+
+// node_modules/semver/ranges/gtr.js
+var require_gtr = __commonJS({
+  "node_modules/semver/ranges/gtr.js"(exports, module) {
+    "use strict";
+    var outside = require_outside();
+    var gtr = /* @__PURE__ */ __name((version, range3, options) => outside(version, range3, ">", options), "gtr");
+    module.exports = gtr;
+  }
+});
+
+// node_modules/semver/ranges/ltr.js
+var require_ltr = __commonJS({
+  "node_modules/semver/ranges/ltr.js"(exports, module) {
+    "use strict";
+    var outside = require_outside();
+    var ltr = /* @__PURE__ */ __name((version, range3, options) => outside(version, range3, "<", options), "ltr");
+    module.exports = ltr;
+  }
+});
+
+// node_modules/semver/ranges/intersects.js
+var require_intersects = __commonJS({
+  "node_modules/semver/ranges/intersects.js"(exports, module) {
+    "use strict";
+    var Range = require_range();
+    var intersects = /* @__PURE__ */ __name((r1, r2, options) => {
+      r1 = new Range(r1, options);
+      r2 = new Range(r2, options);
+      return r1.intersects(r2, options);
+    }, "intersects");
+    module.exports = intersects;
+  }
+});
+
+// node_modules/semver/ranges/simplify.js
+var require_simplify = __commonJS({
+  "node_modules/semver/ranges/simplify.js"(exports, module) {
+    "use strict";
+    var satisfies = require_satisfies();
+    var compare3 = require_compare();
+    module.exports = (versions, range3, options) => {
+      const set = [];
+      let first = null;
+      let prev = null;
+      const v = versions.sort((a, b) => compare3(a, b, options));
+      for (const version of v) {
+        const included = satisfies(version, range3, options);
+        if (included) {
+          prev = version;
+          if (!first) {
+            first = version;
+          }
+        } else {
+          if (prev) {
+            set.push([first, prev]);
+          }
+          prev = null;
+          first = null;
+        }
+      }
+      if (first) {
+        set.push([first, null]);
+      }
+      const ranges = [];
+      for (const [min, max] of set) {
+        if (min === max) {
+          ranges.push(min);
+        } else if (!max && min === v[0]) {
+          ranges.push("*");
+        } else if (!max) {
+          ranges.push(`>=${min}`);
+        } else if (min === v[0]) {
+          ranges.push(`<=${max}`);
+        } else {
+          ranges.push(`${min} - ${max}`);
+        }
+      }
+      const simplified = ranges.join(" || ");
+      const original = typeof range3.raw === "string" ? range3.raw : String(range3);
+      return simplified.length < original.length ? simplified : range3;
+    };
+  }
+});
+
+// node_modules/semver/ranges/subset.js
+var require_subset = __commonJS({
+  "node_modules/semver/ranges/subset.js"(exports, module) {
+    "use strict";
+    var Range = require_range();
+    var Comparator = require_comparator();
+    var { ANY } = Comparator;
+    var satisfies = require_satisfies();
+    var compare3 = require_compare();
+    var subset = /* @__PURE__ */ __name((sub, dom, options = {}) => {
+      if (sub === dom) {
+        return true;
+      }
+      sub = new Range(sub, options);
+      dom = new Range(dom, options);
+      let sawNonNull = false;
+      OUTER: for (const simpleSub of sub.set) {
+        for (const simpleDom of dom.set) {
+          const isSub = simpleSubset(simpleSub, simpleDom, options);
+          sawNonNull = sawNonNull || isSub !== null;
+          if (isSub) {
+            continue OUTER;
+          }
+        }
+        if (sawNonNull) {
+          return false;
+        }
+      }
+      return true;
+    }, "subset");
+    var minimumVersionWithPreRelease = [new Comparator(">=0.0.0-0")];
+    var minimumVersion = [new Comparator(">=0.0.0")];
+    var simpleSubset = /* @__PURE__ */ __name((sub, dom, options) => {
+      if (sub === dom) {
+        return true;
+      }
+      if (sub.length === 1 && sub[0].semver === ANY) {
+        if (dom.length === 1 && dom[0].semver === ANY) {
+          return true;
+        } else if (options.includePrerelease) {
+          sub = minimumVersionWithPreRelease;
+        } else {
+          sub = minimumVersion;
+        }
+      }
+      if (dom.length === 1 && dom[0].semver === ANY) {
+        if (options.includePrerelease) {
+          return true;
+        } else {
+          dom = minimumVersion;
+        }
+      }
+      const eqSet = /* @__PURE__ */ new Set();
+      let gt, lt;
+      for (const c of sub) {
+        if (c.operator === ">" || c.operator === ">=") {
+          gt = higherGT(gt, c, options);
+        } else if (c.operator === "<" || c.operator === "<=") {
+          lt = lowerLT(lt, c, options);
+        } else {
+          eqSet.add(c.semver);
+        }
+      }
+      if (eqSet.size > 1) {
+        return null;
+      }
+      let gtltComp;
+      if (gt && lt) {
+        gtltComp = compare3(gt.semver, lt.semver, options);
+        if (gtltComp > 0) {
+          return null;
+        } else if (gtltComp === 0 && (gt.operator !== ">=" || lt.operator !== "<=")) {
+          return null;
+        }
+      }
+      for (const eq2 of eqSet) {
+        if (gt && !satisfies(eq2, String(gt), options)) {
+          return null;
+        }
+        if (lt && !satisfies(eq2, String(lt), options)) {
+          return null;
+        }
+        for (const c of dom) {
+          if (!satisfies(eq2, String(c), options)) {
+            return false;
+          }
+        }
+        return true;
+      }
+      let higher, lower;
+      let hasDomLT, hasDomGT;
+      let needDomLTPre = lt && !options.includePrerelease && lt.semver.prerelease.length ? lt.semver : false;
+      let needDomGTPre = gt && !options.includePrerelease && gt.semver.prerelease.length ? gt.semver : false;
+      if (needDomLTPre && needDomLTPre.prerelease.length === 1 && lt.operator === "<" && needDomLTPre.prerelease[0] === 0) {
+        needDomLTPre = false;
+      }
+      for (const c of dom) {
+        hasDomGT = hasDomGT || c.operator === ">" || c.operator === ">=";
+        hasDomLT = hasDomLT || c.operator === "<" || c.operator === "<=";
+        if (gt) {
+          if (needDomGTPre) {
+            if (c.semver.prerelease && c.semver.prerelease.length && c.semver.major === needDomGTPre.major && c.semver.minor === needDomGTPre.minor && c.semver.patch === needDomGTPre.patch) {
+              needDomGTPre = false;
+            }
+          }
+          if (c.operator === ">" || c.operator === ">=") {
+            higher = higherGT(gt, c, options);
+            if (higher === c && higher !== gt) {
+              return false;
+            }
+          } else if (gt.operator === ">=" && !c.test(gt.semver)) {
+            return false;
+          }
+        }
+        if (lt) {
+          if (needDomLTPre) {
+            if (c.semver.prerelease && c.semver.prerelease.length && c.semver.major === needDomLTPre.major && c.semver.minor === needDomLTPre.minor && c.semver.patch === needDomLTPre.patch) {
+              needDomLTPre = false;
+            }
+          }
+          if (c.operator === "<" || c.operator === "<=") {
+            lower = lowerLT(lt, c, options);
+            if (lower === c && lower !== lt) {
+              return false;
+            }
+          } else if (lt.operator === "<=" && !c.test(lt.semver)) {
+            return false;
+          }
+        }
+        if (!c.operator && (lt || gt) && gtltComp !== 0) {
+          return false;
+        }
+      }
+      if (gt && hasDomLT && !lt && gtltComp !== 0) {
+        return false;
+      }
+      if (lt && hasDomGT && !gt && gtltComp !== 0) {
+        return false;
+      }
+      if (needDomGTPre || needDomLTPre) {
+        return false;
+      }
+      return true;
+    }, "simpleSubset");
+    var higherGT = /* @__PURE__ */ __name((a, b, options) => {
+      if (!a) {
+        return b;
+      }
+      const comp = compare3(a.semver, b.semver, options);
+      return comp > 0 ? a : comp < 0 ? b : b.operator === ">" && a.operator === ">=" ? b : a;
+    }, "higherGT");
+    var lowerLT = /* @__PURE__ */ __name((a, b, options) => {
+      if (!a) {
+        return b;
+      }
+      const comp = compare3(a.semver, b.semver, options);
+      return comp < 0 ? a : comp > 0 ? b : b.operator === "<" && a.operator === "<=" ? b : a;
+    }, "lowerLT");
+    module.exports = subset;
+  }
+});
+
+// node_modules/semver/index.js
+var require_semver2 = __commonJS({
+  "node_modules/semver/index.js"(exports, module) {
+    "use strict";
+    var internalRe = require_re();
+    var constants4 = require_constants2();
+    var SemVer = require_semver();
+    var identifiers = require_identifiers();
+    var parse3 = require_parse();
+    var valid = require_valid();
+    var clean = require_clean();
+    var inc = require_inc();
+    var diff = require_diff();
+    var major = require_major();
+    var minor = require_minor();
+    var patch = require_patch();
+    var prerelease = require_prerelease();
+    var compare3 = require_compare();
+    var rcompare = require_rcompare();
+    var compareLoose = require_compare_loose();
+    var compareBuild = require_compare_build();
+    var sort = require_sort();
+    var rsort = require_rsort();
+    var gt = require_gt();
+    var lt = require_lt();
+    var eq2 = require_eq();
+    var neq = require_neq();
+    var gte = require_gte();
+    var lte = require_lte();
+    var cmp2 = require_cmp();
+    var coerce2 = require_coerce();
+    var truncate2 = require_truncate();
+    var Comparator = require_comparator();
+    var Range = require_range();
+    var satisfies = require_satisfies();
+    var toComparators = require_to_comparators();
+    var maxSatisfying = require_max_satisfying();
+    var minSatisfying = require_min_satisfying();
+    var minVersion = require_min_version();
+    var validRange = require_valid2();
+    var outside = require_outside();
+    var gtr = require_gtr();
+    var ltr = require_ltr();
+    var intersects = require_intersects();
+    var simplifyRange = require_simplify();
+    var subset = require_subset();
+    module.exports = {
+      parse: parse3,
+      valid,
+      clean,
+      inc,
+      diff,
+      major,
+      minor,
+      patch,
+      prerelease,
+      compare: compare3,
+      rcompare,
+      compareLoose,
+      compareBuild,
+      sort,
+      rsort,
+      gt,
+      lt,
+      eq: eq2,
+      neq,
+      gte,
+      lte,
+      cmp: cmp2,
+      coerce: coerce2,
+      truncate: truncate2,
+      Comparator,
+      Range,
+      satisfies,
+      toComparators,
+      maxSatisfying,
+      minSatisfying,
+      minVersion,
+      validRange,
+      outside,
+      gtr,
+      ltr,
+      intersects,
+      simplifyRange,
+      subset,
+      SemVer,
+      re: internalRe.re,
+      src: internalRe.src,
+      tokens: internalRe.t,
+      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants4.RELEASE_TYPES,
+      compareIdentifiers: identifiers.compareIdentifiers,
+      rcompareIdentifiers: identifiers.rcompareIdentifiers
+    };
   }
 });
 
@@ -3494,7 +5719,7 @@ var require_errors2 = __commonJS({
 });
 
 // node_modules/undici/lib/core/constants.js
-var require_constants2 = __commonJS({
+var require_constants3 = __commonJS({
   "node_modules/undici/lib/core/constants.js"(exports, module) {
     "use strict";
     var wellknownHeaderNames = (
@@ -3622,7 +5847,7 @@ var require_tree = __commonJS({
     var {
       wellknownHeaderNames,
       headerNameLowerCasedRecord
-    } = require_constants2();
+    } = require_constants3();
     var TstNode = class _TstNode {
       static {
         __name(this, "TstNode");
@@ -3776,7 +6001,7 @@ var require_util = __commonJS({
     var { EventEmitter: EE, addAbortListener: addAbortListenerNative } = __require("node:events");
     var timers = require_timers();
     var { InvalidArgumentError, ConnectTimeoutError } = require_errors2();
-    var { headerNameLowerCasedRecord } = require_constants2();
+    var { headerNameLowerCasedRecord } = require_constants3();
     var { tree } = require_tree();
     var BodyAsyncIterable = class {
       static {
@@ -4912,7 +7137,7 @@ var require_diagnostics = __commonJS({
 });
 
 // node_modules/undici/lib/web/fetch/constants.js
-var require_constants3 = __commonJS({
+var require_constants4 = __commonJS({
   "node_modules/undici/lib/web/fetch/constants.js"(exports, module) {
     "use strict";
     var corsSafeListedMethods = (
@@ -6210,9 +8435,9 @@ var require_webidl = __commonJS({
 var require_util2 = __commonJS({
   "node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
-    var { Transform: Transform5 } = __require("node:stream");
+    var { Transform: Transform4 } = __require("node:stream");
     var zlib4 = __require("node:zlib");
-    var { redirectStatusSet, referrerPolicyTokens, badPortsSet } = require_constants3();
+    var { redirectStatusSet, referrerPolicyTokens, badPortsSet } = require_constants4();
     var { getGlobalOrigin } = require_global();
     var { collectAnHTTPQuotedString, parseMIMEType } = require_data_url();
     var { performance: performance2 } = __require("node:perf_hooks");
@@ -6849,7 +9074,7 @@ var require_util2 = __commonJS({
       return contentRange;
     }
     __name(buildContentRange, "buildContentRange");
-    var InflateStream = class extends Transform5 {
+    var InflateStream = class extends Transform4 {
       static {
         __name(this, "InflateStream");
       }
@@ -7302,7 +9527,7 @@ var require_request = __commonJS({
       getProtocolFromUrlString
     } = require_util();
     var { channels } = require_diagnostics();
-    var { headerNameLowerCasedRecord } = require_constants2();
+    var { headerNameLowerCasedRecord } = require_constants3();
     var invalidPathRegex = /[^\u0021-\u00ff]/;
     function isValidContentLengthHeaderValue(val) {
       if (typeof val !== "string" || val.length === 0) {
@@ -7846,7 +10071,7 @@ var require_dispatcher_base = __commonJS({
       InvalidArgumentError
     } = require_errors2();
     var { kDestroy, kClose, kClosed, kDestroyed, kDispatch } = require_symbols();
-    var { defaultWebSocketMaxFragments, defaultWebSocketMaxPayloadSize } = require_constants2();
+    var { defaultWebSocketMaxFragments, defaultWebSocketMaxPayloadSize } = require_constants3();
     var kOnDestroyed = /* @__PURE__ */ Symbol("onDestroyed");
     var kOnClosed = /* @__PURE__ */ Symbol("onClosed");
     var kWebSocketOptions = /* @__PURE__ */ Symbol("webSocketOptions");
@@ -8181,7 +10406,7 @@ var require_utils = __commonJS({
 });
 
 // node_modules/undici/lib/llhttp/constants.js
-var require_constants4 = __commonJS({
+var require_constants5 = __commonJS({
   "node_modules/undici/lib/llhttp/constants.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -8836,10 +11061,10 @@ var require_simd = __commonJS({
       this.destroy(parser);
     }
     __name(destroy, "destroy");
-    function parse2(parser, data, limit) {
+    function parse3(parser, data, limit) {
       return this.parse(parser, data, limit) >>> 0;
     }
-    __name(parse2, "parse");
+    __name(parse3, "parse");
     function fail4(parser, code, description) {
       const len2 = description.length;
       const ptr = this.alloc(len2);
@@ -9763,7 +11988,7 @@ var require_simd = __commonJS({
         dealloc: dealloc.bind(wasm),
         create: create.bind(wasm),
         destroy: destroy.bind(wasm),
-        parse: parse2.bind(wasm),
+        parse: parse3.bind(wasm),
         fail: fail4.bind(wasm),
         hasDebug: hasDebug.bind(wasm),
         clear: wasm.clear,
@@ -9824,10 +12049,10 @@ var require_no_simd = __commonJS({
       this.destroy(parser);
     }
     __name(destroy, "destroy");
-    function parse2(parser, data, limit) {
+    function parse3(parser, data, limit) {
       return this.parse(parser, data, limit) >>> 0;
     }
-    __name(parse2, "parse");
+    __name(parse3, "parse");
     function fail4(parser, code, description) {
       const len2 = description.length;
       const ptr = this.alloc(len2);
@@ -10751,7 +12976,7 @@ var require_no_simd = __commonJS({
         dealloc: dealloc.bind(wasm),
         create: create.bind(wasm),
         destroy: destroy.bind(wasm),
-        parse: parse2.bind(wasm),
+        parse: parse3.bind(wasm),
         fail: fail4.bind(wasm),
         hasDebug: hasDebug.bind(wasm),
         clear: wasm.clear,
@@ -12101,7 +14326,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           length = null;
         }
         source = object;
-        const parts2 = (async function* () {
+        const parts = (async function* () {
           for (const part of blobParts) {
             if (part.stream) {
               yield* part.stream();
@@ -12110,7 +14335,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
             }
           }
         })();
-        action = /* @__PURE__ */ __name(() => parts2, "action");
+        action = /* @__PURE__ */ __name(() => parts, "action");
         type = `multipart/form-data; boundary=${boundary}`;
       } else if (webidl.is.Blob(object)) {
         source = object;
@@ -12378,7 +14603,7 @@ var require_client_h1 = __commonJS({
       kClosed,
       kUseMilo
     } = require_symbols();
-    var constants5 = require_constants4();
+    var constants4 = require_constants5();
     var { H1Parser, getMiloEnabled } = typeof esbuildDetection === "undefined" ? require_parser_h1() : {};
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
@@ -12526,7 +14751,7 @@ var require_client_h1 = __commonJS({
        */
       constructor(client, socket, { exports: exports2 }) {
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants5.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -12626,11 +14851,11 @@ var require_client_h1 = __commonJS({
             currentParser = null;
             currentBufferRef = null;
           }
-          if (ret !== constants5.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const data = chunk.subarray(llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr);
-            if (ret === constants5.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(data);
-            } else if (ret === constants5.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(data);
             } else {
@@ -12665,10 +14890,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants5.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants5.ERROR.PAUSED || ret === constants5.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -12685,7 +14910,7 @@ var require_client_h1 = __commonJS({
           const len2 = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len2).toString() + ")";
         }
-        return new HTTPParserError(message, constants5.ERROR[ret], data);
+        return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
         assert(currentParser === null);
@@ -12907,7 +15132,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants5.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       /**
        * @param {Buffer} buf
@@ -12933,7 +15158,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onResponseData(buf) === false) {
-          return constants5.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
         return 0;
       }
@@ -12974,13 +15199,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants5.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants5.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants5.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(client[kResume]);
         } else {
@@ -17029,11 +19254,11 @@ var require_socks5_utils = __commonJS({
     var { InvalidArgumentError } = require_errors2();
     function parseAddress(address) {
       if (net.isIPv4(address)) {
-        const parts2 = address.split(".").map(Number);
+        const parts = address.split(".").map(Number);
         return {
           type: 1,
           // IPv4
-          buffer: Buffer3.from(parts2)
+          buffer: Buffer3.from(parts)
         };
       }
       if (net.isIPv6(address)) {
@@ -17084,9 +19309,9 @@ var require_socks5_utils = __commonJS({
           bufferIndex += 2;
         }
       } else {
-        const parts2 = normalizedAddress.split(":");
-        for (let i = 0; i < parts2.length; i++) {
-          buffer.writeUInt16BE(parseInt(parts2[i], 16), i * 2);
+        const parts = normalizedAddress.split(":");
+        for (let i = 0; i < parts.length; i++) {
+          buffer.writeUInt16BE(parseInt(parts[i], 16), i * 2);
         }
       }
       return buffer;
@@ -17135,12 +19360,12 @@ var require_socks5_utils = __commonJS({
           if (buffer.length < currentOffset + 18) {
             throw new InvalidArgumentError("Buffer too small for IPv6 address");
           }
-          const parts2 = [];
+          const parts = [];
           for (let i = 0; i < 8; i++) {
             const value = buffer.readUInt16BE(currentOffset + i * 2);
-            parts2.push(value.toString(16));
+            parts.push(value.toString(16));
           }
-          address = parts2.join(":");
+          address = parts.join(":");
           currentOffset += 16;
           break;
         }
@@ -17470,12 +19695,12 @@ var require_socks5_client = __commonJS({
           boundAddress = this.buffer.subarray(offset, offset + domainLength).toString();
           offset += domainLength;
         } else if (addressType === ADDRESS_TYPES.IPV6) {
-          const parts2 = [];
+          const parts = [];
           for (let i = 0; i < 8; i++) {
             const value = this.buffer.readUInt16BE(offset + i * 2);
-            parts2.push(value.toString(16));
+            parts.push(value.toString(16));
           }
-          boundAddress = parts2.join(":");
+          boundAddress = parts.join(":");
           offset += 16;
         }
         const boundPort = this.buffer.readUInt16BE(offset);
@@ -19885,7 +22110,7 @@ var require_api_pipeline = __commonJS({
     var {
       Readable: Readable4,
       Duplex,
-      PassThrough: PassThrough3
+      PassThrough: PassThrough4
     } = __require("node:stream");
     var assert = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
@@ -20093,7 +22318,7 @@ var require_api_pipeline = __commonJS({
         }
         return pipelineHandler.ret;
       } catch (err) {
-        return new PassThrough3().destroy(err);
+        return new PassThrough4().destroy(err);
       }
     }
     __name(pipeline4, "pipeline");
@@ -21499,7 +23724,7 @@ var require_mock_pool = __commonJS({
 var require_pending_interceptors_formatter = __commonJS({
   "node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports, module) {
     "use strict";
-    var { Transform: Transform5 } = __require("node:stream");
+    var { Transform: Transform4 } = __require("node:stream");
     var { Console } = __require("node:console");
     var PERSISTENT = process.versions.icu ? "\u2705" : "Y ";
     var NOT_PERSISTENT = process.versions.icu ? "\u274C" : "N ";
@@ -21508,7 +23733,7 @@ var require_pending_interceptors_formatter = __commonJS({
         __name(this, "PendingInterceptorsFormatter");
       }
       constructor({ disableColors } = {}) {
-        this.transform = new Transform5({
+        this.transform = new Transform4({
           transform(chunk, _enc, cb) {
             cb(null, chunk);
           }
@@ -21909,7 +24134,7 @@ var require_snapshot_recorder = __commonJS({
     }
     __name(filterHeadersForStorage, "filterHeadersForStorage");
     function createRequestHash(formattedRequest) {
-      const parts2 = [
+      const parts = [
         formattedRequest.method,
         formattedRequest.url
       ];
@@ -21917,14 +24142,14 @@ var require_snapshot_recorder = __commonJS({
         const headerKeys = Object.keys(formattedRequest.headers).sort();
         for (const key of headerKeys) {
           const values = Array.isArray(formattedRequest.headers[key]) ? formattedRequest.headers[key] : [formattedRequest.headers[key]];
-          parts2.push(key);
+          parts.push(key);
           for (const value of values.sort()) {
-            parts2.push(String(value));
+            parts.push(String(value));
           }
         }
       }
-      parts2.push(formattedRequest.body);
-      const content = parts2.join("|");
+      parts.push(formattedRequest.body);
+      const content = parts.join("|");
       return hashId(content);
     }
     __name(createRequestHash, "createRequestHash");
@@ -24046,9 +26271,9 @@ var require_cache = __commonJS({
       const values = Array.isArray(varyHeader) ? varyHeader : [varyHeader];
       const output = [];
       for (let i = 0; i < values.length; i++) {
-        const parts2 = values[i].split(",");
-        for (let j = 0; j < parts2.length; j++) {
-          output.push(parts2[j]);
+        const parts = values[i].split(",");
+        for (let j = 0; j < parts.length; j++) {
+          output.push(parts[j]);
         }
       }
       return output;
@@ -26378,7 +28603,7 @@ var require_cache2 = __commonJS({
 var require_decompress = __commonJS({
   "node_modules/undici/lib/interceptor/decompress.js"(exports, module) {
     "use strict";
-    var { createInflate, createGunzip: createGunzip2, createBrotliDecompress, createZstdDecompress: createZstdDecompress2, constants: constants5 } = __require("node:zlib");
+    var { createInflate, createGunzip: createGunzip2, createBrotliDecompress, createZstdDecompress: createZstdDecompress2, constants: constants4 } = __require("node:zlib");
     var { pipeline: pipeline4, Transform: TransformStream2 } = __require("node:stream");
     var { InvalidArgumentError, ResponseExceededMaxSizeError } = require_errors2();
     var DecoratorHandler = require_decorator_handler();
@@ -26447,7 +28672,7 @@ var require_decompress = __commonJS({
       br: createBrotliDecompress,
       deflate: createInflate,
       // https://www.rfc-editor.org/rfc/rfc9659.html#section-3
-      zstd: createZstdDecompress2.bind(null, { params: { [constants5.ZSTD_d_windowLogMax]: 23 } })
+      zstd: createZstdDecompress2.bind(null, { params: { [constants4.ZSTD_d_windowLogMax]: 23 } })
     };
     var defaultSkipStatusCodes = (
       /** @type {const} */
@@ -26630,14 +28855,14 @@ var require_decompress = __commonJS({
        * @throws {Error} - If the number of content-encodings exceeds the maximum allowed
        */
       #createDecompressionChain(encodings) {
-        const parts2 = encodings.split(",");
+        const parts = encodings.split(",");
         const maxContentEncodings = 5;
-        if (parts2.length > maxContentEncodings) {
-          throw new Error(`too many content-encodings in response: ${parts2.length}, maximum allowed is ${maxContentEncodings}`);
+        if (parts.length > maxContentEncodings) {
+          throw new Error(`too many content-encodings in response: ${parts.length}, maximum allowed is ${maxContentEncodings}`);
         }
         const decompressors = [];
-        for (let i = parts2.length - 1; i >= 0; i--) {
-          const encoding = parts2[i].trim();
+        for (let i = parts.length - 1; i >= 0; i--) {
+          const encoding = parts[i].trim();
           if (!encoding) continue;
           if (!supportedEncodings[encoding]) {
             decompressors.length = 0;
@@ -28292,7 +30517,7 @@ var require_response = __commonJS({
     var {
       redirectStatusSet,
       nullBodyStatus
-    } = require_constants3();
+    } = require_constants4();
     var { webidl } = require_webidl();
     var { URLSerializer } = require_data_url();
     var { kConstruct } = require_symbols();
@@ -28716,7 +30941,7 @@ var require_request2 = __commonJS({
       requestCredentials,
       requestCache,
       requestDuplex
-    } = require_constants3();
+    } = require_constants4();
     var { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util;
     var { webidl } = require_webidl();
     var { URLSerializer } = require_data_url();
@@ -29641,7 +31866,7 @@ var require_fetch = __commonJS({
       safeMethodsSet,
       requestBodyHeader,
       subresourceSet
-    } = require_constants3();
+    } = require_constants4();
     var EE = __require("node:events");
     var { Readable: Readable4, pipeline: pipeline4, finished: finished3, isErrored, isReadable } = __require("node:stream");
     var { addAbortListener, bufferToLowerCasedHeaderName } = require_util();
@@ -31481,7 +33706,7 @@ var require_cachestorage = __commonJS({
 });
 
 // node_modules/undici/lib/web/cookies/constants.js
-var require_constants5 = __commonJS({
+var require_constants6 = __commonJS({
   "node_modules/undici/lib/web/cookies/constants.js"(exports, module) {
     "use strict";
     var maxAttributeValueSize = 1024;
@@ -31715,11 +33940,11 @@ var require_util4 = __commonJS({
 });
 
 // node_modules/undici/lib/web/cookies/parse.js
-var require_parse = __commonJS({
+var require_parse2 = __commonJS({
   "node_modules/undici/lib/web/cookies/parse.js"(exports, module) {
     "use strict";
     var { collectASequenceOfCodePointsFast } = require_infra();
-    var { maxNameValuePairSize, maxAttributeValueSize } = require_constants5();
+    var { maxNameValuePairSize, maxAttributeValueSize } = require_constants6();
     var { isCTLExcludingHtab } = require_util4();
     var assert = __require("node:assert");
     function parseSetCookie(header) {
@@ -31861,7 +34086,7 @@ var require_parse = __commonJS({
 var require_cookies = __commonJS({
   "node_modules/undici/lib/web/cookies/index.js"(exports, module) {
     "use strict";
-    var { parseSetCookie } = require_parse();
+    var { parseSetCookie } = require_parse2();
     var { stringify } = require_util4();
     var { webidl } = require_webidl();
     var globalHeadersBrandCheck = /* @__PURE__ */ __name((arg) => webidl.brandCheck(arg, webidl.util.MakeTypeAssertion(globalThis.Headers)), "globalHeadersBrandCheck");
@@ -32298,7 +34523,7 @@ var require_events = __commonJS({
 });
 
 // node_modules/undici/lib/web/websocket/constants.js
-var require_constants6 = __commonJS({
+var require_constants7 = __commonJS({
   "node_modules/undici/lib/web/websocket/constants.js"(exports, module) {
     "use strict";
     var uid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -32357,7 +34582,7 @@ var require_constants6 = __commonJS({
 var require_util5 = __commonJS({
   "node_modules/undici/lib/web/websocket/util.js"(exports, module) {
     "use strict";
-    var { states, opcodes } = require_constants6();
+    var { states, opcodes } = require_constants7();
     var { isUtf8 } = __require("node:buffer");
     var { removeHTTPWhitespace } = require_data_url();
     var { collectASequenceOfCodePointsFast } = require_infra();
@@ -32552,7 +34777,7 @@ var require_frame = __commonJS({
   "node_modules/undici/lib/web/websocket/frame.js"(exports, module) {
     "use strict";
     var { runtimeFeatures } = require_runtime_features();
-    var { maxUnsigned16Bit, opcodes } = require_constants6();
+    var { maxUnsigned16Bit, opcodes } = require_constants7();
     var BUFFER_SIZE = 8 * 1024;
     var buffer = null;
     var bufIdx = BUFFER_SIZE;
@@ -32655,7 +34880,7 @@ var require_frame = __commonJS({
 var require_connection = __commonJS({
   "node_modules/undici/lib/web/websocket/connection.js"(exports, module) {
     "use strict";
-    var { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = require_constants6();
+    var { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = require_constants7();
     var { parseExtensions, isClosed, isClosing, isEstablished, isConnecting, validateCloseCodeAndReason } = require_util5();
     var { makeRequest } = require_request2();
     var { fetching } = require_fetch();
@@ -32913,7 +35138,7 @@ var require_receiver = __commonJS({
     "use strict";
     var { Writable } = __require("node:stream");
     var assert = __require("node:assert");
-    var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants6();
+    var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants7();
     var {
       isValidStatusCode,
       isValidOpcode,
@@ -32927,7 +35152,7 @@ var require_receiver = __commonJS({
     var { WebsocketFrameSend } = require_frame();
     var { PerMessageDeflate } = require_permessage_deflate();
     var { MessageSizeExceededError } = require_errors2();
-    var { defaultWebSocketMaxFragments, defaultWebSocketMaxPayloadSize } = require_constants2();
+    var { defaultWebSocketMaxFragments, defaultWebSocketMaxPayloadSize } = require_constants3();
     var ByteParser = class extends Writable {
       static {
         __name(this, "ByteParser");
@@ -33288,7 +35513,7 @@ var require_sender = __commonJS({
   "node_modules/undici/lib/web/websocket/sender.js"(exports, module) {
     "use strict";
     var { WebsocketFrameSend } = require_frame();
-    var { opcodes, sendHints } = require_constants6();
+    var { opcodes, sendHints } = require_constants7();
     var FixedQueue = require_fixed_queue();
     var SendQueue = class {
       static {
@@ -33383,7 +35608,7 @@ var require_websocket = __commonJS({
     var { webidl } = require_webidl();
     var { URLSerializer } = require_data_url();
     var { environmentSettingsObject } = require_util2();
-    var { staticPropertyDescriptors, states, sentCloseFrameState, sendHints, opcodes } = require_constants6();
+    var { staticPropertyDescriptors, states, sentCloseFrameState, sendHints, opcodes } = require_constants7();
     var {
       isConnecting,
       isEstablished,
@@ -33975,7 +36200,7 @@ var require_websocketstream = __commonJS({
     "use strict";
     var { addAbortListener } = __require("node:events");
     var { environmentSettingsObject, readableStreamClose } = require_util2();
-    var { states, opcodes, sentCloseFrameState } = require_constants6();
+    var { states, opcodes, sentCloseFrameState } = require_constants7();
     var { webidl } = require_webidl();
     var { getURLRecord, isValidSubprotocol, isEstablished, utf8Decode } = require_util5();
     var { establishWebSocketConnection, failWebsocketConnection, closeWebSocketConnection } = require_connection();
@@ -34343,7 +36568,7 @@ var require_eventsource_stream = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports, module) {
     "use strict";
     var buffer = __require("node:buffer");
-    var { Transform: Transform5 } = __require("node:stream");
+    var { Transform: Transform4 } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util6();
     var BOM = [239, 187, 191];
     var LF = 10;
@@ -34397,7 +36622,7 @@ var require_eventsource_stream = __commonJS({
       return error;
     }
     __name(createMaxEventSizeExceededError, "createMaxEventSizeExceededError");
-    var EventSourceStream = class extends Transform5 {
+    var EventSourceStream = class extends Transform4 {
       static {
         __name(this, "EventSourceStream");
       }
@@ -35870,19 +38095,19 @@ function normalizePlatform(p) {
 __name(normalizePlatform, "normalizePlatform");
 function parsePlatform(spec) {
   const bad = /* @__PURE__ */ __name((why) => new Error(`invalid platform "${spec}": ${why}`), "bad");
-  const parts2 = spec.trim().split("/");
-  if (parts2.length < 2 || parts2.length > 3 || parts2.some((p2) => p2 === "")) {
+  const parts = spec.trim().split("/");
+  if (parts.length < 2 || parts.length > 3 || parts.some((p2) => p2 === "")) {
     throw bad("expected os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm/v7");
   }
-  const p = normalizePlatform({ os: parts2[0], architecture: parts2[1], variant: parts2[2] });
-  if (p.os !== "linux") throw bad(`unknown operating system "${parts2[0]}" (only linux is supported)`);
+  const p = normalizePlatform({ os: parts[0], architecture: parts[1], variant: parts[2] });
+  if (p.os !== "linux") throw bad(`unknown operating system "${parts[0]}" (only linux is supported)`);
   const variants = LINUX_ARCHES[p.architecture];
   if (!variants) {
-    throw bad(`unknown architecture "${parts2[1]}" (expected one of ${Object.keys(LINUX_ARCHES).join(", ")})`);
+    throw bad(`unknown architecture "${parts[1]}" (expected one of ${Object.keys(LINUX_ARCHES).join(", ")})`);
   }
   if (p.variant && !variants.includes(p.variant)) {
     const allowed = variants.length ? `one of ${variants.join(", ")}` : "none";
-    throw bad(`unknown variant "${parts2[2]}" for architecture ${p.architecture} (allowed: ${allowed})`);
+    throw bad(`unknown variant "${parts[2]}" for architecture ${p.architecture} (allowed: ${allowed})`);
   }
   return p;
 }
@@ -35910,11 +38135,11 @@ function hostPlatform(arch = process.arch) {
 __name(hostPlatform, "hostPlatform");
 function asPlatform(p) {
   if (typeof p !== "string") return normalizePlatform(p);
-  const parts2 = p.trim().split("/");
-  if (parts2.length < 2 || parts2.length > 3 || parts2.some((s) => s === "")) {
+  const parts = p.trim().split("/");
+  if (parts.length < 2 || parts.length > 3 || parts.some((s) => s === "")) {
     throw new Error(`invalid platform "${p}": expected os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm/v7`);
   }
-  return normalizePlatform({ os: parts2[0] ?? "", architecture: parts2[1] ?? "", variant: parts2[2] });
+  return normalizePlatform({ os: parts[0] ?? "", architecture: parts[1] ?? "", variant: parts[2] });
 }
 __name(asPlatform, "asPlatform");
 function platformSatisfies(want, have) {
@@ -37511,6 +39736,7 @@ async function writeOverlay(outRoot, replace) {
 __name(writeOverlay, "writeOverlay");
 
 // src/go/module_overrides.ts
+var import_semver = __toESM(require_semver2(), 1);
 import { spawn as spawn2 } from "node:child_process";
 import { createHash as createHash6, randomBytes as randomBytes3 } from "node:crypto";
 import { chmod, copyFile as copyFile2, mkdir as mkdir6, mkdtemp, readFile as readFile7, readdir as readdir3, rename as rename4, rm as rm4, stat as stat3, writeFile as writeFile5 } from "node:fs/promises";
@@ -37629,10 +39855,10 @@ function parsePatch(text) {
 }
 __name(parsePatch, "parsePatch");
 function stripPath(path, strip) {
-  const parts2 = path.split("/").filter((p) => p !== "" && p !== ".");
+  const parts = path.split("/").filter((p) => p !== "" && p !== ".");
   if (path.startsWith("/")) throw new PatchError(`${path}: absolute paths are not allowed`);
-  if (parts2.length <= strip) throw new PatchError(`${path}: has no path left after removing ${strip} leading component(s) (patch_strip)`);
-  const rest = parts2.slice(strip);
+  if (parts.length <= strip) throw new PatchError(`${path}: has no path left after removing ${strip} leading component(s) (patch_strip)`);
+  const rest = parts.slice(strip);
   if (rest.includes("..")) throw new PatchError(`${path}: ".." is not allowed in patched paths`);
   return rest.join("/");
 }
@@ -37664,10 +39890,10 @@ function applyHunks(content, hunks, name) {
 }
 __name(applyHunks, "applyHunks");
 async function isSymlinkOnPath(root, rel) {
-  const parts2 = rel.split("/");
-  for (let k = 1; k <= parts2.length; k++) {
+  const parts = rel.split("/");
+  for (let k = 1; k <= parts.length; k++) {
     try {
-      if ((await lstat(join7(root, ...parts2.slice(0, k)))).isSymbolicLink()) return true;
+      if ((await lstat(join7(root, ...parts.slice(0, k)))).isSymbolicLink()) return true;
     } catch {
       return false;
     }
@@ -37746,7 +39972,7 @@ function hash1(files) {
 __name(hash1, "hash1");
 function storedZip(files) {
   if (files.length > 65535) throw new Error(`${files.length} files are more than a zip without zip64 holds`);
-  const parts2 = [];
+  const parts = [];
   const central = [];
   let offset = 0;
   for (const f of files) {
@@ -37778,7 +40004,7 @@ function storedZip(files) {
     cd.writeUInt32LE(f.data.length, 24);
     cd.writeUInt16LE(name.length, 28);
     cd.writeUInt32LE(offset, 42);
-    parts2.push(local, name, f.data);
+    parts.push(local, name, f.data);
     central.push(cd, name);
     offset += local.length + name.length + f.data.length;
   }
@@ -37789,7 +40015,7 @@ function storedZip(files) {
   end.writeUInt16LE(files.length, 10);
   end.writeUInt32LE(cdBytes.length, 12);
   end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...parts2, cdBytes, end]);
+  return Buffer.concat([...parts, cdBytes, end]);
 }
 __name(storedZip, "storedZip");
 async function writeProxyModule(proxyRoot, path, version, dir) {
@@ -37835,33 +40061,10 @@ function where(kind, tag) {
 }
 __name(where, "where");
 function compareSemver(a, b) {
-  const parse2 = /* @__PURE__ */ __name((v) => {
-    const m = /^v(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(v);
-    if (!m) return void 0;
-    return { nums: [BigInt(m[1]), BigInt(m[2]), BigInt(m[3])], pre: m[4] };
-  }, "parse");
-  const x = parse2(a);
-  const y = parse2(b);
+  const x = a.startsWith("v") ? (0, import_semver.parse)(a.slice(1)) : null;
+  const y = b.startsWith("v") ? (0, import_semver.parse)(b.slice(1)) : null;
   if (!x || !y) return a < b ? -1 : a > b ? 1 : 0;
-  for (let i = 0; i < 3; i++) if (x.nums[i] !== y.nums[i]) return x.nums[i] < y.nums[i] ? -1 : 1;
-  if (x.pre === y.pre) return 0;
-  if (x.pre === void 0) return 1;
-  if (y.pre === void 0) return -1;
-  const xs = x.pre.split(".");
-  const ys = y.pre.split(".");
-  for (let i = 0; i < Math.max(xs.length, ys.length); i++) {
-    const p = xs[i];
-    const q = ys[i];
-    if (p === void 0) return -1;
-    if (q === void 0) return 1;
-    if (p === q) continue;
-    const pn = /^\d+$/.test(p);
-    const qn = /^\d+$/.test(q);
-    if (pn && qn) return BigInt(p) < BigInt(q) ? -1 : 1;
-    if (pn !== qn) return pn ? -1 : 1;
-    return p < q ? -1 : 1;
-  }
-  return 0;
+  return x.compare(y);
 }
 __name(compareSemver, "compareSemver");
 async function readPatches(workspaceRoot, patches, what) {
@@ -39591,9 +41794,9 @@ function lintOwnership(files, opts) {
   }
   const blocked = /* @__PURE__ */ new Map();
   for (const f of byPath.values()) {
-    const parts2 = f.path.split("/").filter((p) => p !== "");
-    for (let i = 1; i < parts2.length; i++) {
-      const dir = `/${parts2.slice(0, i).join("/")}`;
+    const parts = f.path.split("/").filter((p) => p !== "");
+    for (let i = 1; i < parts.length; i++) {
+      const dir = `/${parts.slice(0, i).join("/")}`;
       const d = byPath.get(dir);
       if (!d || d.member.type !== "dir" || blocked.has(dir)) continue;
       if ((permBits(d.member.mode, d.member.uid, d.member.gid, user) & 1) === 0) blocked.set(dir, f.path);
@@ -39630,9 +41833,9 @@ function missingParentDirs(files) {
   for (const f of files) if (f.member.type === "dir" || f.member.type === "symlink") present.add(f.path.replace(/\/+$/, "") || "/");
   const missing = /* @__PURE__ */ new Map();
   for (const f of files) {
-    const parts2 = f.path.split("/").filter((p) => p !== "");
-    for (let i = 1; i < parts2.length; i++) {
-      const dir = `/${parts2.slice(0, i).join("/")}`;
+    const parts = f.path.split("/").filter((p) => p !== "");
+    for (let i = 1; i < parts.length; i++) {
+      const dir = `/${parts.slice(0, i).join("/")}`;
       if (!present.has(dir) && !missing.has(dir)) missing.set(dir, f.path);
     }
   }
@@ -39826,172 +42029,6 @@ async function directoriesOf(store, layers) {
 }
 __name(directoriesOf, "directoriesOf");
 
-// src/publish/docker.ts
-import { stat as stat6 } from "node:fs/promises";
-import { Readable as Readable2 } from "node:stream";
-
-// src/net/proxy.ts
-import { BlockList, isIP } from "node:net";
-
-// src/undici.ts
-var loading;
-function undici() {
-  return loading ??= Promise.resolve().then(() => __toESM(require_undici(), 1));
-}
-__name(undici, "undici");
-
-// src/net/proxy.ts
-function getEnvAny(env, ...names) {
-  for (const n of names) {
-    const v = env[n];
-    if (v !== void 0 && v !== "") return v;
-  }
-  return "";
-}
-__name(getEnvAny, "getEnvAny");
-function parseProxyUrl(name, value) {
-  let url;
-  try {
-    url = new URL(value);
-    if (!["http:", "https:", "socks5:", "socks5h:"].includes(url.protocol) || url.host === "") url = void 0;
-  } catch {
-    url = void 0;
-  }
-  if (!url && !value.includes("://")) {
-    try {
-      url = new URL(`http://${value}`);
-    } catch {
-      url = void 0;
-    }
-  }
-  if (!url) throw new Error(`${name}: invalid proxy address "${redactProxy(value)}"`);
-  if (url.protocol === "socks5h:") url = new URL(`socks5:${url.href.slice("socks5h:".length)}`);
-  if (url.hostname === "") throw new Error(`${name}: invalid proxy address "${redactProxy(value)}"`);
-  return url;
-}
-__name(parseProxyUrl, "parseProxyUrl");
-function redactProxy(value) {
-  return value.replace(/\/\/[^/@]*@/, "//***@").replace(/^[^/@]*@/, "***@");
-}
-__name(redactProxy, "redactProxy");
-function noProxyMatchers(noProxy) {
-  const matchers = [];
-  for (const raw of noProxy.split(",")) {
-    const p = raw.trim().toLowerCase();
-    if (p === "") continue;
-    if (p === "*") return [{ match: /* @__PURE__ */ __name(() => true, "match") }];
-    const slash = p.indexOf("/");
-    if (slash > 0) {
-      const addr = p.slice(0, slash);
-      const bits = Number(p.slice(slash + 1));
-      const family = isIP(addr);
-      if (family !== 0 && Number.isInteger(bits)) {
-        const list = new BlockList();
-        try {
-          list.addSubnet(addr, bits, family === 6 ? "ipv6" : "ipv4");
-        } catch {
-          continue;
-        }
-        matchers.push({ match: /* @__PURE__ */ __name((host2, _port, ip) => ip && list.check(host2, isIP(host2) === 6 ? "ipv6" : "ipv4"), "match") });
-        continue;
-      }
-    }
-    let host = p;
-    let port = "";
-    const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(p);
-    if (bracket) {
-      host = bracket[1] ?? "";
-      port = bracket[2] ?? "";
-    } else if (isIP(p) === 0) {
-      const colon = p.lastIndexOf(":");
-      if (colon >= 0 && /^\d+$/.test(p.slice(colon + 1))) {
-        host = p.slice(0, colon);
-        port = p.slice(colon + 1);
-      }
-    }
-    if (host === "") continue;
-    if (isIP(host) !== 0) {
-      const want = host;
-      matchers.push({ match: /* @__PURE__ */ __name((h, pt, ip) => ip && sameIp(h, want) && (port === "" || port === pt), "match") });
-      continue;
-    }
-    if (host.startsWith("*.")) host = host.slice(1);
-    const matchHost = !host.startsWith(".");
-    const suffix = matchHost ? `.${host}` : host;
-    matchers.push({
-      match: /* @__PURE__ */ __name((h, pt, ip) => !ip && (h.endsWith(suffix) || matchHost && h === suffix.slice(1)) && (port === "" || port === pt), "match")
-    });
-  }
-  return matchers;
-}
-__name(noProxyMatchers, "noProxyMatchers");
-function sameIp(a, b) {
-  if (a === b) return true;
-  const list = new BlockList();
-  const family = isIP(b) === 6 ? "ipv6" : "ipv4";
-  list.addAddress(b, family);
-  return list.check(a, isIP(a) === 6 ? "ipv6" : "ipv4");
-}
-__name(sameIp, "sameIp");
-function isLoopback(host) {
-  if (host === "localhost") return true;
-  const family = isIP(host);
-  if (family === 0) return false;
-  const list = new BlockList();
-  list.addSubnet("127.0.0.0", 8, "ipv4");
-  list.addAddress("::1", "ipv6");
-  return list.check(host, family === 6 ? "ipv6" : "ipv4");
-}
-__name(isLoopback, "isLoopback");
-function proxyFor(url, env = process.env) {
-  const name = url.protocol === "https:" ? "HTTPS_PROXY" : url.protocol === "http:" ? "HTTP_PROXY" : void 0;
-  if (!name) return void 0;
-  const value = getEnvAny(env, name, name.toLowerCase());
-  if (value === "") return void 0;
-  const host = url.hostname.toLowerCase().replace(/^\[(.*)\]$/, "$1");
-  if (isLoopback(host)) return void 0;
-  const port = url.port || (url.protocol === "https:" ? "443" : "80");
-  const ip = isIP(host) !== 0;
-  for (const m of noProxyMatchers(getEnvAny(env, "NO_PROXY", "no_proxy"))) if (m.match(host, port, ip)) return void 0;
-  return parseProxyUrl(getEnvAny(env, name) === "" ? name.toLowerCase() : name, value);
-}
-__name(proxyFor, "proxyFor");
-async function dispatcherFor(origin, options = {}) {
-  return createDispatcher(await undici(), origin, options);
-}
-__name(dispatcherFor, "dispatcherFor");
-function createDispatcher(u, origin, options = {}) {
-  const { Pool, ProxyAgent } = u;
-  const proxy = proxyFor(origin, options.env);
-  const timeouts = {
-    ...options.connections !== void 0 ? { connections: options.connections } : {},
-    ...options.keepAliveTimeout !== void 0 ? { keepAliveTimeout: options.keepAliveTimeout } : {},
-    ...options.headersTimeout !== void 0 ? { headersTimeout: options.headersTimeout } : {},
-    ...options.bodyTimeout !== void 0 ? { bodyTimeout: options.bodyTimeout } : {}
-  };
-  const tls = { rejectUnauthorized: options.rejectUnauthorized ?? true };
-  if (!proxy) {
-    const connect = { ...origin.protocol === "https:" ? tls : {}, ...options.connectTimeout !== void 0 ? { timeout: options.connectTimeout } : {} };
-    return new Pool(origin.origin, { ...timeouts, connect });
-  }
-  const agent = new ProxyAgent({
-    uri: proxy.href,
-    ...timeouts,
-    ...options.connectTimeout !== void 0 ? { connectTimeout: options.connectTimeout } : {},
-    requestTls: tls
-  });
-  const target = origin.origin;
-  return agent.compose((dispatch) => (opts, handler) => dispatch({ ...opts, origin: target }, handler));
-}
-__name(createDispatcher, "createDispatcher");
-
-// src/publish/docker-archive.ts
-var import_tar_stream2 = __toESM(require_tar_stream(), 1);
-import { createHash as createHash7 } from "node:crypto";
-import { createReadStream as createReadStream4 } from "node:fs";
-import { readFile as readFile11, stat as stat5 } from "node:fs/promises";
-import { Readable } from "node:stream";
-
 // src/registry/reference.ts
 var DOCKER_HUB_REGISTRY = "index.docker.io";
 var DOCKER_HUB_API_HOST = "registry-1.docker.io";
@@ -40011,11 +42048,13 @@ var InvalidReferenceError = class extends Error {
   static {
     __name(this, "InvalidReferenceError");
   }
+  /** The reference as shown in the message (credentials in it redacted). */
   input;
   /** Why the reference was refused, without the reference itself. */
   reason;
-  constructor(input, reason) {
-    super(`invalid reference ${JSON.stringify(input)}: ${reason}`);
+  /** `what` names the reference in the message: "reference", or "image tag" for `docker load` tags. */
+  constructor(input, reason, what = "reference") {
+    super(`invalid ${what} ${JSON.stringify(input)}: ${reason}`);
     this.name = "InvalidReferenceError";
     this.input = input;
     this.reason = reason;
@@ -40132,10 +42171,10 @@ function parseReferenceParts(input) {
   if (problem !== void 0) fail4(problem);
   if (domain === DOCKER_DOMAIN && !path.includes("/")) path = `library/${path}`;
   if (domain.length + 1 + path.length > NAME_MAX) fail4(`repository name must not be longer than ${NAME_MAX} characters`);
-  const parts2 = { domain, path };
-  if (tag !== void 0) parts2.tag = tag;
-  if (digest !== void 0) parts2.digest = digest;
-  return parts2;
+  const parts = { domain, path };
+  if (tag !== void 0) parts.tag = tag;
+  if (digest !== void 0) parts.digest = digest;
+  return parts;
 }
 __name(parseReferenceParts, "parseReferenceParts");
 function parseReference(input) {
@@ -40158,39 +42197,26 @@ function validateTag(tag) {
   return tag;
 }
 __name(validateTag, "validateTag");
-
-// src/publish/reference.ts
-var DEFAULT_DOMAIN = DOCKER_DOMAIN;
 var DEFAULT_TAG = "latest";
 var IMAGE_ID_RE = /^[a-f0-9]{64}$/;
-var InvalidReferenceError2 = class extends InvalidReferenceError {
-  static {
-    __name(this, "InvalidReferenceError");
-  }
-  reference;
-  constructor(reference, reason) {
-    super(reference, reason);
-    this.message = `invalid image tag ${JSON.stringify(reference)}: ${reason}`;
-    this.reference = reference;
-  }
-};
-function parts(ref) {
-  if (typeof ref === "string" && IMAGE_ID_RE.test(ref)) {
-    throw new InvalidReferenceError2(ref, "cannot be a 64-character hexadecimal string (that is an image ID, not a name)");
-  }
-  try {
-    return parseReferenceParts(ref);
-  } catch (err) {
-    if (err instanceof InvalidReferenceError) throw new InvalidReferenceError2(err.input, err.reason);
-    throw err;
-  }
+function asImageTagError(err) {
+  return err instanceof InvalidReferenceError ? new InvalidReferenceError(err.input, err.reason, "image tag") : err;
 }
-__name(parts, "parts");
+__name(asImageTagError, "asImageTagError");
 function parseImageReference(ref) {
-  const { domain, path, tag: written, digest } = parts(ref);
+  if (typeof ref === "string" && IMAGE_ID_RE.test(ref)) {
+    throw new InvalidReferenceError(ref, "cannot be a 64-character hexadecimal string (that is an image ID, not a name)", "image tag");
+  }
+  let parts;
+  try {
+    parts = parseReferenceParts(ref);
+  } catch (err) {
+    throw asImageTagError(err);
+  }
+  const { domain, path, tag: written, digest } = parts;
   const tag = written ?? (digest === void 0 ? DEFAULT_TAG : void 0);
   let familiarName = `${domain}/${path}`;
-  if (domain === DEFAULT_DOMAIN) familiarName = /^library\/[^/]+$/.test(path) ? path.slice("library/".length) : path;
+  if (domain === DOCKER_DOMAIN) familiarName = /^library\/[^/]+$/.test(path) ? path.slice("library/".length) : path;
   const suffix = `${tag !== void 0 ? `:${tag}` : ""}${digest !== void 0 ? `@${digest}` : ""}`;
   const result = { domain, path, familiar: familiarName + suffix, full: `${domain}/${path}${suffix}` };
   if (tag !== void 0) result.tag = tag;
@@ -40203,964 +42229,15 @@ function parseRepoTag(ref) {
     try {
       refuseCredentials(ref);
     } catch (err) {
-      if (err instanceof InvalidReferenceError) throw new InvalidReferenceError2(err.input, err.reason);
-      throw err;
+      throw asImageTagError(err);
     }
-  }
-  if (typeof ref === "string" && ref.includes("@")) {
-    throw new InvalidReferenceError2(ref, 'a loaded image can be tagged, not pinned by digest: drop the "@..." part');
+    if (ref.includes("@")) {
+      throw new InvalidReferenceError(ref, 'a loaded image can be tagged, not pinned by digest: drop the "@..." part', "image tag");
+    }
   }
   return parseImageReference(ref);
 }
 __name(parseRepoTag, "parseRepoTag");
-
-// src/publish/docker-archive.ts
-var MANIFEST_TYPES = /* @__PURE__ */ new Set([
-  "application/vnd.oci.image.manifest.v1+json",
-  "application/vnd.docker.distribution.manifest.v2+json"
-]);
-var INDEX_TYPES = /* @__PURE__ */ new Set([
-  "application/vnd.oci.image.index.v1+json",
-  "application/vnd.docker.distribution.manifest.list.v2+json"
-]);
-var CONFIG_TYPES = /* @__PURE__ */ new Set([
-  "application/vnd.oci.image.config.v1+json",
-  "application/vnd.docker.container.image.v1+json"
-]);
-var LAYER_TYPES = /* @__PURE__ */ new Set([
-  "application/vnd.oci.image.layer.v1.tar",
-  "application/vnd.oci.image.layer.v1.tar+gzip",
-  "application/vnd.oci.image.layer.v1.tar+zstd",
-  "application/vnd.oci.image.layer.nondistributable.v1.tar",
-  "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
-  "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
-  "application/vnd.docker.image.rootfs.diff.tar",
-  "application/vnd.docker.image.rootfs.diff.tar.gzip",
-  "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
-]);
-var OCI_INDEX2 = "application/vnd.oci.image.index.v1+json";
-var ANNOTATION_IMAGE_NAME = "io.containerd.image.name";
-var ANNOTATION_REF_NAME = "org.opencontainers.image.ref.name";
-var EPOCH2 = /* @__PURE__ */ new Date(0);
-function chainIds(diffIds) {
-  const out = [];
-  for (const d of diffIds) {
-    const prev = out.at(-1);
-    out.push(prev === void 0 ? d : `sha256:${createHash7("sha256").update(`${prev} ${d}`).digest("hex")}`);
-  }
-  return out;
-}
-__name(chainIds, "chainIds");
-function blobArchivePath(digest) {
-  if (!isDigest(digest)) throw new Error(`invalid digest ${quoteUntrusted(digest)}`);
-  const colon = digest.indexOf(":");
-  return `blobs/${digest.slice(0, colon)}/${digest.slice(colon + 1)}`;
-}
-__name(blobArchivePath, "blobArchivePath");
-function checkDescriptor2(what, d) {
-  if (d === null || typeof d !== "object") throw new Error(`${what}: missing descriptor`);
-  if (!isDigest(d.digest)) {
-    throw new Error(`${what}: invalid digest ${quoteUntrusted(d.digest)} (want sha256:<64 hex> or sha512:<128 hex>)`);
-  }
-  if (!Number.isSafeInteger(d.size) || d.size < 0) throw new Error(`${what} ${d.digest}: invalid size ${String(d.size)}`);
-  if (typeof d.mediaType !== "string" || d.mediaType === "") throw new Error(`${what} ${d.digest}: missing mediaType`);
-  return d;
-}
-__name(checkDescriptor2, "checkDescriptor");
-async function readVerified(what, d, file) {
-  let data;
-  try {
-    data = await readFile11(file);
-  } catch (err) {
-    throw new Error(`${what} ${d.digest}: cannot read blob ${file}: ${err.message}`);
-  }
-  if (data.length !== d.size) {
-    throw new Error(`${what} ${d.digest}: blob ${file} has ${data.length} bytes, descriptor says ${d.size}`);
-  }
-  const [alg, encoded] = d.digest.split(":");
-  let actual;
-  try {
-    actual = createHash7(alg).update(data).digest("hex");
-  } catch {
-    throw new Error(`${what} ${d.digest}: unsupported digest algorithm ${alg}`);
-  }
-  if (actual !== encoded) throw new Error(`${what} ${d.digest}: blob ${file} has digest ${alg}:${actual}`);
-  return data;
-}
-__name(readVerified, "readVerified");
-async function planDockerArchive(input) {
-  if (!Array.isArray(input.repoTags)) throw new Error("repoTags must be an array of image tags");
-  const refs = input.repoTags.map((t) => parseRepoTag(t));
-  const repoTags = [];
-  const seenTags = /* @__PURE__ */ new Set();
-  const uniqueRefs = [];
-  for (const r of refs) {
-    if (seenTags.has(r.full)) continue;
-    seenTags.add(r.full);
-    repoTags.push(r.familiar);
-    uniqueRefs.push(r);
-  }
-  const manifest = checkDescriptor2("manifest", input.manifest);
-  if (INDEX_TYPES.has(manifest.mediaType)) {
-    throw new Error(`manifest ${manifest.digest} is an image index (${manifest.mediaType}); load one platform's image manifest`);
-  }
-  if (!MANIFEST_TYPES.has(manifest.mediaType)) {
-    throw new Error(`manifest ${manifest.digest}: unsupported media type ${manifest.mediaType}`);
-  }
-  const mj = input.manifestJson;
-  if (mj === null || typeof mj !== "object" || !Array.isArray(mj.layers)) throw new Error("manifestJson: not an image manifest");
-  const config = checkDescriptor2("config", mj.config);
-  if (!CONFIG_TYPES.has(config.mediaType)) {
-    throw new Error(`config ${config.digest}: media type ${config.mediaType} is not an image config`);
-  }
-  const layers = mj.layers.map((l, i) => {
-    const d = checkDescriptor2(`layer ${i}`, l);
-    if (!LAYER_TYPES.has(d.mediaType)) throw new Error(`layer ${i} ${d.digest}: unsupported media type ${d.mediaType}`);
-    return d;
-  });
-  const manifestFile = input.blobPath(manifest.digest);
-  const manifestBytes = await readVerified("manifest", manifest, manifestFile);
-  let onDisk;
-  try {
-    onDisk = JSON.parse(manifestBytes.toString("utf8"));
-  } catch (err) {
-    throw new Error(`manifest ${manifest.digest}: not JSON: ${err.message}`);
-  }
-  const diskLayers = Array.isArray(onDisk.layers) ? onDisk.layers.map((l) => l.digest) : [];
-  if (onDisk.config?.digest !== config.digest || diskLayers.join(",") !== layers.map((l) => l.digest).join(",")) {
-    throw new Error(`manifest ${manifest.digest}: manifestJson does not match the manifest blob (config or layers differ)`);
-  }
-  const configFile = input.blobPath(config.digest);
-  const configBytes = await readVerified("config", config, configFile);
-  let configJson;
-  try {
-    configJson = JSON.parse(configBytes.toString("utf8"));
-  } catch (err) {
-    throw new Error(`config ${config.digest}: not JSON: ${err.message}`);
-  }
-  const diffIdsRaw = configJson.rootfs?.diff_ids;
-  if (!Array.isArray(diffIdsRaw)) throw new Error(`config ${config.digest}: missing rootfs.diff_ids`);
-  const diffIds = diffIdsRaw.map((d, i) => {
-    if (typeof d !== "string") throw new Error(`config ${config.digest}: diff_ids[${i}] is not a string`);
-    if (!isDigest(d)) throw new Error(`config ${config.digest}: diff_ids[${i}] ${quoteUntrusted(d)} is not a digest`);
-    return d;
-  });
-  if (diffIds.length !== layers.length) {
-    throw new Error(`config ${config.digest} lists ${diffIds.length} diff_ids but the manifest has ${layers.length} layers`);
-  }
-  const blobs = /* @__PURE__ */ new Map();
-  blobs.set(manifest.digest, { name: blobArchivePath(manifest.digest), digest: manifest.digest, size: manifest.size, file: manifestFile });
-  blobs.set(config.digest, { name: blobArchivePath(config.digest), digest: config.digest, size: config.size, file: configFile });
-  for (const [i, l] of layers.entries()) {
-    if (blobs.has(l.digest)) continue;
-    const file = input.blobPath(l.digest);
-    let st;
-    try {
-      st = await stat5(file);
-    } catch (err) {
-      if (input.fetchBlob && err.code === "ENOENT") {
-        blobs.set(l.digest, { name: blobArchivePath(l.digest), digest: l.digest, size: l.size, file, remote: true });
-        continue;
-      }
-      throw new Error(`layer ${i} ${l.digest}: cannot read blob ${file}: ${err.message}`);
-    }
-    if (!st.isFile()) throw new Error(`layer ${i} ${l.digest}: ${file} is not a file`);
-    if (st.size !== l.size) throw new Error(`layer ${i} ${l.digest}: blob ${file} has ${st.size} bytes, descriptor says ${l.size}`);
-    blobs.set(l.digest, { name: blobArchivePath(l.digest), digest: l.digest, size: l.size, file });
-  }
-  const platform = {};
-  if (typeof configJson.architecture === "string") platform.architecture = configJson.architecture;
-  if (typeof configJson.os === "string") platform.os = configJson.os;
-  if (typeof configJson.variant === "string" && configJson.variant !== "") platform.variant = configJson.variant;
-  const baseDescriptor = {
-    mediaType: manifest.mediaType,
-    digest: manifest.digest,
-    size: manifest.size,
-    ...platform.architecture !== void 0 && platform.os !== void 0 ? { platform } : {}
-  };
-  const indexManifests = uniqueRefs.length === 0 ? [baseDescriptor] : uniqueRefs.map((r) => ({
-    ...baseDescriptor,
-    annotations: { [ANNOTATION_IMAGE_NAME]: r.full, [ANNOTATION_REF_NAME]: r.tag ?? "latest" }
-  }));
-  const index = { schemaVersion: 2, mediaType: OCI_INDEX2, manifests: indexManifests };
-  const legacyManifest = [
-    {
-      Config: blobArchivePath(config.digest),
-      RepoTags: repoTags,
-      Layers: layers.map((l) => blobArchivePath(l.digest))
-    }
-  ];
-  const files = [
-    { name: "index.json", data: Buffer.from(`${JSON.stringify(index)}
-`) },
-    { name: "manifest.json", data: Buffer.from(`${JSON.stringify(legacyManifest)}
-`) },
-    { name: "oci-layout", data: Buffer.from('{"imageLayoutVersion":"1.0.0"}') }
-  ];
-  const sortedBlobs = [...blobs.values()].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-  const size = archiveSize(sortedBlobs, files);
-  return {
-    repoTags,
-    refs: uniqueRefs,
-    imageId: config.digest,
-    manifestDigest: manifest.digest,
-    blobs: sortedBlobs,
-    files,
-    size,
-    diffIds,
-    layerDigests: layers.map((l) => l.digest),
-    layersSkipped: 0,
-    fullSize: size
-  };
-}
-__name(planDockerArchive, "planDockerArchive");
-function skipLeadingLayers(plan, count) {
-  if (plan.layersSkipped !== 0) throw new Error("skipLeadingLayers needs the complete archive plan");
-  const n = Math.max(0, Math.min(Math.floor(count), plan.layerDigests.length));
-  if (n === 0) return plan;
-  const needed = new Set(plan.layerDigests.slice(n));
-  const skipped = new Set(plan.layerDigests.slice(0, n).filter((d) => !needed.has(d)));
-  skipped.delete(plan.imageId);
-  skipped.delete(plan.manifestDigest);
-  const blobs = plan.blobs.filter((b) => !skipped.has(b.digest));
-  return { ...plan, blobs, size: archiveSize(blobs, plan.files), layersSkipped: n };
-}
-__name(skipLeadingLayers, "skipLeadingLayers");
-function archiveSize(blobs, files) {
-  let size = 1024;
-  for (const dir of blobDirs(blobs)) size += headerSize(dir);
-  for (const b of blobs) size += headerSize(b.name) + pad512(b.size);
-  for (const f of files) size += headerSize(f.name) + pad512(f.data.length);
-  return size;
-}
-__name(archiveSize, "archiveSize");
-function pad512(n) {
-  return Math.ceil(n / 512) * 512;
-}
-__name(pad512, "pad512");
-function headerSize(name) {
-  if (Buffer.byteLength(name) <= 100) return 512;
-  const rec = /* @__PURE__ */ __name((body) => {
-    let len2 = body.length + 3;
-    while (`${len2} ${body}
-`.length !== len2) len2 = `${len2} ${body}
-`.length;
-    return `${len2} ${body}
-`;
-  }, "rec");
-  return 512 + 512 + pad512(Buffer.byteLength(rec(`path=${name}`)));
-}
-__name(headerSize, "headerSize");
-function blobDirs(blobs) {
-  const dirs = /* @__PURE__ */ new Set();
-  for (const b of blobs) {
-    const parts2 = b.name.split("/");
-    for (let i = 1; i < parts2.length; i++) dirs.add(`${parts2.slice(0, i).join("/")}/`);
-  }
-  return [...dirs].sort();
-}
-__name(blobDirs, "blobDirs");
-function dockerArchiveStream(plan) {
-  const pack = import_tar_stream2.default.pack();
-  const header = /* @__PURE__ */ __name((name, size, type) => ({
-    name,
-    size,
-    type,
-    mode: type === "directory" ? 493 : 420,
-    mtime: EPOCH2,
-    uid: 0,
-    gid: 0,
-    uname: "",
-    gname: ""
-  }), "header");
-  const writeEntry = /* @__PURE__ */ __name((name, data, type) => new Promise((resolve7, reject) => {
-    pack.entry(header(name, data?.length ?? 0, type), data ?? Buffer.alloc(0), (err) => err ? reject(err) : resolve7(void 0));
-  }), "writeEntry");
-  const writeFileEntry = /* @__PURE__ */ __name(async (b) => {
-    const { promise: entryDone, resolve: resolve7, reject } = Promise.withResolvers();
-    entryDone.catch(() => void 0);
-    const entry = pack.entry(header(b.name, b.size, "file"), (err) => err ? reject(err) : resolve7(void 0));
-    entry.on("error", () => void 0);
-    let written = 0;
-    try {
-      for await (const chunk of createReadStream4(b.file, { highWaterMark: 1 << 20 })) {
-        const buf = chunk;
-        written += buf.length;
-        if (written > b.size) throw new Error(`blob ${b.digest} (${b.file}) grew beyond ${b.size} bytes while being sent`);
-        if (!entry.write(buf)) await new Promise((resolve8) => entry.once("drain", () => resolve8()));
-      }
-      if (written !== b.size) throw new Error(`blob ${b.digest} (${b.file}) has ${written} bytes, expected ${b.size}`);
-    } catch (err) {
-      entry.destroy(err);
-      throw err;
-    }
-    entry.end(void 0);
-    await entryDone;
-  }, "writeFileEntry");
-  const produce = /* @__PURE__ */ __name(async () => {
-    for (const dir of blobDirs(plan.blobs)) await writeEntry(dir, null, "directory");
-    for (const b of plan.blobs) await writeFileEntry(b);
-    for (const f of plan.files) await writeEntry(f.name, f.data, "file");
-    pack.finalize();
-  }, "produce");
-  produce().catch((err) => {
-    pack.destroy(err instanceof Error ? err : new Error(String(err)));
-  });
-  return Readable.from(pack, { objectMode: false });
-}
-__name(dockerArchiveStream, "dockerArchiveStream");
-
-// src/publish/jsonstream.ts
-function jsonMessageError(msg) {
-  const detail = msg.errorDetail?.message;
-  if (typeof detail === "string" && detail !== "") return detail;
-  if (typeof msg.error === "string" && msg.error !== "") return msg.error;
-  if (msg.errorDetail !== void 0 || msg.error !== void 0) return "unknown error";
-  return void 0;
-}
-__name(jsonMessageError, "jsonMessageError");
-var MAX_JSON_MESSAGE_CHARS = 1024 * 1024;
-var JsonMessageParser = class {
-  static {
-    __name(this, "JsonMessageParser");
-  }
-  #maxMessage;
-  #decoder = new TextDecoder("utf-8");
-  #buf = "";
-  #pos = 0;
-  #depth = 0;
-  #inString = false;
-  #escaped = false;
-  /** Start of the JSON value being scanned, or -1. */
-  #start = -1;
-  /** Start of a run of non-JSON text at top level (kept as a `stream` line), or -1. */
-  #rawStart = -1;
-  /** `maxMessageChars`: a longer message or text line is an error (a daemon cannot make us buffer without end). */
-  constructor(options = {}) {
-    this.#maxMessage = options.maxMessageChars ?? MAX_JSON_MESSAGE_CHARS;
-  }
-  #tooLong() {
-    throw new Error(`a message from Docker is longer than ${this.#maxMessage} characters; stopped reading`);
-  }
-  /** Feeds a chunk; returns the messages it completed. */
-  push(chunk) {
-    this.#buf += typeof chunk === "string" ? chunk : this.#decoder.decode(chunk, { stream: true });
-    return this.#scan();
-  }
-  /** Ends the stream; returns what was left. Throws when a JSON message was cut off. */
-  end() {
-    this.#buf += this.#decoder.decode();
-    const out = this.#scan();
-    if (this.#start >= 0) {
-      const partial = this.#buf.slice(this.#start);
-      throw new Error(`truncated JSON message from Docker: ${truncate(partial, 200)}`);
-    }
-    if (this.#rawStart >= 0) {
-      const text = this.#buf.slice(this.#rawStart).trim();
-      if (text !== "") out.push({ stream: text });
-    }
-    this.#buf = "";
-    this.#pos = 0;
-    this.#rawStart = -1;
-    return out;
-  }
-  #scan() {
-    const out = [];
-    const s = this.#buf;
-    let i = this.#pos;
-    for (; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (this.#depth === 0) {
-        if (this.#rawStart >= 0) {
-          if (c === 10) {
-            if (i - this.#rawStart > this.#maxMessage) this.#tooLong();
-            const text = s.slice(this.#rawStart, i).trim();
-            if (text !== "") out.push({ stream: text });
-            this.#rawStart = -1;
-          }
-          continue;
-        }
-        if (c === 32 || c === 10 || c === 13 || c === 9) continue;
-        if (c === 123 || c === 91) {
-          this.#start = i;
-          this.#depth = 1;
-          continue;
-        }
-        this.#rawStart = i;
-        continue;
-      }
-      if (this.#inString) {
-        if (this.#escaped) this.#escaped = false;
-        else if (c === 92) this.#escaped = true;
-        else if (c === 34) this.#inString = false;
-        continue;
-      }
-      if (c === 34) this.#inString = true;
-      else if (c === 123 || c === 91) this.#depth++;
-      else if (c === 125 || c === 93) {
-        this.#depth--;
-        if (this.#depth === 0) {
-          if (i + 1 - this.#start > this.#maxMessage) this.#tooLong();
-          out.push(toMessage(s.slice(this.#start, i + 1)));
-          this.#start = -1;
-        }
-      }
-    }
-    let keep = i;
-    if (this.#start >= 0) keep = this.#start;
-    else if (this.#rawStart >= 0) keep = this.#rawStart;
-    if (keep > 0) {
-      this.#buf = s.slice(keep);
-      if (this.#start >= 0) this.#start -= keep;
-      if (this.#rawStart >= 0) this.#rawStart -= keep;
-      i -= keep;
-    }
-    this.#pos = i;
-    if (this.#buf.length > this.#maxMessage) this.#tooLong();
-    return out;
-  }
-};
-function toMessage(text) {
-  let value;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`invalid JSON message from Docker (${err.message}): ${truncate(text, 200)}`);
-  }
-  if (value !== null && typeof value === "object" && !Array.isArray(value)) return value;
-  return { stream: JSON.stringify(value) };
-}
-__name(toMessage, "toMessage");
-function truncate(s, n) {
-  const one = s.replace(/\s+/g, " ");
-  return one.length > n ? `${one.slice(0, n)}\u2026` : one;
-}
-__name(truncate, "truncate");
-
-// src/publish/docker.ts
-var DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
-var FALLBACK_API_VERSION = "1.41";
-function dockerEndpointFromEnv(env = process.env) {
-  const host = (env.DOCKER_HOST ?? "").trim();
-  if (host === "") return { socketPath: DEFAULT_DOCKER_SOCKET };
-  if (host.startsWith("unix://")) {
-    const path = host.slice("unix://".length);
-    if (path === "") throw new Error(`DOCKER_HOST=${host}: missing socket path`);
-    return { socketPath: path };
-  }
-  if (host.startsWith("/")) return { socketPath: host };
-  let url;
-  try {
-    url = new URL(host);
-  } catch {
-    throw new Error(`DOCKER_HOST=${host}: not a unix://, tcp://, http:// or https:// address`);
-  }
-  const tls = env.DOCKER_TLS_VERIFY !== void 0 && env.DOCKER_TLS_VERIFY !== "" && env.DOCKER_TLS_VERIFY !== "0";
-  switch (url.protocol) {
-    case "tcp:":
-      if (url.hostname === "") throw new Error(`DOCKER_HOST=${host}: missing host`);
-      return { url: `${tls ? "https" : "http"}://${url.host}${url.port === "" ? tls ? ":2376" : ":2375" : ""}` };
-    case "http:":
-    case "https:":
-      return { url: `${url.protocol}//${url.host}` };
-    default:
-      throw new Error(`DOCKER_HOST=${host}: unsupported scheme ${url.protocol} (use unix://, tcp://, http:// or https://)`);
-  }
-}
-__name(dockerEndpointFromEnv, "dockerEndpointFromEnv");
-function describeDockerEndpoint(endpoint) {
-  if (endpoint.socketPath !== void 0) return `unix://${endpoint.socketPath}`;
-  if (endpoint.url !== void 0) return endpoint.url;
-  return `unix://${DEFAULT_DOCKER_SOCKET}`;
-}
-__name(describeDockerEndpoint, "describeDockerEndpoint");
-async function newClient(endpoint, timeouts) {
-  const { Client } = await undici();
-  if (endpoint.url !== void 0 && endpoint.socketPath === void 0) {
-    if (proxyFor(new URL(endpoint.url))) return logRequests(await dispatcherFor(new URL(endpoint.url), { ...timeouts, connections: 1 }), "docker");
-    return logRequests(new Client(new URL(endpoint.url).origin, timeouts), "docker");
-  }
-  return logRequests(new Client("http://localhost", { ...timeouts, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET }), "docker");
-}
-__name(newClient, "newClient");
-async function newPool(endpoint, connections, timeouts) {
-  const { Pool } = await undici();
-  if (endpoint.url !== void 0 && endpoint.socketPath === void 0) {
-    return logRequests(await dispatcherFor(new URL(endpoint.url), { ...timeouts, connections }), "docker");
-  }
-  return logRequests(new Pool("http://localhost", { ...timeouts, connections, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET }), "docker");
-}
-__name(newPool, "newPool");
-var CONNECT_ERROR_CODES = /* @__PURE__ */ new Set([
-  "ENOENT",
-  "ECONNREFUSED",
-  "EACCES",
-  "EPERM",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ETIMEDOUT",
-  "ENOTSOCK",
-  "UND_ERR_CONNECT_TIMEOUT"
-]);
-function errorCode(err) {
-  const code = err?.code;
-  return typeof code === "string" ? code : void 0;
-}
-__name(errorCode, "errorCode");
-function oneLine(s) {
-  return s.replace(/\s+/g, " ").trim();
-}
-__name(oneLine, "oneLine");
-var DockerUnreachableError = class extends Error {
-  static {
-    __name(this, "DockerUnreachableError");
-  }
-  endpoint;
-  code;
-  constructor(endpoint, cause) {
-    const msg = cause instanceof Error ? cause.message : String(cause);
-    super(`cannot reach Docker at ${describeDockerEndpoint(endpoint)}: ${oneLine(msg)}`, { cause });
-    this.name = "DockerUnreachableError";
-    this.endpoint = describeDockerEndpoint(endpoint);
-    this.code = errorCode(cause);
-  }
-};
-function wrapRequestError(endpoint, what, err) {
-  if (err instanceof DockerUnreachableError) return err;
-  const code = errorCode(err);
-  if (code !== void 0 && CONNECT_ERROR_CODES.has(code)) return new DockerUnreachableError(endpoint, err);
-  const msg = err instanceof Error ? err.message : String(err);
-  return new Error(`Docker ${what} at ${describeDockerEndpoint(endpoint)} failed: ${oneLine(msg)}`, { cause: err });
-}
-__name(wrapRequestError, "wrapRequestError");
-var MAX_API_REPLY_BYTES = 32 * 1024 * 1024;
-var MAX_LOAD_OUTPUT_BYTES = 16 * 1024 * 1024;
-var MAX_LOAD_MESSAGE_CHARS = 1024 * 1024;
-var MAX_LOAD_LINES_KEPT = 200;
-async function readCapped(body, headers, max, what) {
-  const tooBig = /* @__PURE__ */ __name(() => new Error(`${what}: the daemon's reply is larger than ${formatBytes(max)}; stopped reading`), "tooBig");
-  const declared = Number(headers["content-length"]);
-  if (Number.isFinite(declared) && declared > max) {
-    body.destroy();
-    throw tooBig();
-  }
-  const chunks = [];
-  let n = 0;
-  for await (const chunk of body) {
-    n += chunk.length;
-    if (n > max) {
-      body.destroy();
-      throw tooBig();
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
-__name(readCapped, "readCapped");
-function daemonLogLine(text) {
-  const clean = text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, "").replace(/\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?/g, "").replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "").trim();
-  return clean.startsWith("::") || clean.startsWith("##[") ? `(docker said) ${clean}` : clean;
-}
-__name(daemonLogLine, "daemonLogLine");
-function apiErrorMessage(body) {
-  try {
-    const parsed = JSON.parse(body);
-    if (typeof parsed.message === "string") return parsed.message;
-  } catch {
-  }
-  return oneLine(body).slice(0, 500) || "(empty body)";
-}
-__name(apiErrorMessage, "apiErrorMessage");
-async function dockerGet(endpoint, client, path) {
-  let res;
-  try {
-    res = await client.request({ path, method: "GET" });
-  } catch (err) {
-    throw wrapRequestError(endpoint, `GET ${path}`, err);
-  }
-  return { status: res.statusCode, text: await readCapped(res.body, res.headers, MAX_API_REPLY_BYTES, `Docker GET ${path}`), headers: res.headers };
-}
-__name(dockerGet, "dockerGet");
-async function rawPing(endpoint, client) {
-  const { status, text: body, headers } = await dockerGet(endpoint, client, "/_ping");
-  const header = headers["api-version"];
-  const apiVersion = (Array.isArray(header) ? header[0] : header) ?? "";
-  return { apiVersion, ok: status === 200 && body.trim() === "OK" };
-}
-__name(rawPing, "rawPing");
-function compareVersions(a, b) {
-  const pa = a.split(".").map((x) => Number.parseInt(x, 10) || 0);
-  const pb = b.split(".").map((x) => Number.parseInt(x, 10) || 0);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-__name(compareVersions, "compareVersions");
-function chooseApiVersion(daemonVersion) {
-  if (!/^\d+\.\d+$/.test(daemonVersion)) return FALLBACK_API_VERSION;
-  if (compareVersions(daemonVersion, "1.24") < 0) {
-    throw new Error(`Docker API ${daemonVersion} is too old: need 1.24 or newer (Docker 1.12+)`);
-  }
-  return daemonVersion;
-}
-__name(chooseApiVersion, "chooseApiVersion");
-async function negotiate(endpoint, client) {
-  const ping = await rawPing(endpoint, client);
-  if (!ping.ok) {
-    throw new Error(`${describeDockerEndpoint(endpoint)} answered /_ping but is not a working Docker daemon`);
-  }
-  return chooseApiVersion(ping.apiVersion);
-}
-__name(negotiate, "negotiate");
-function refPath(ref) {
-  return ref.split("/").map((p) => encodeURIComponent(p).replace(/%3A/gi, ":").replace(/%40/g, "@")).join("/");
-}
-__name(refPath, "refPath");
-async function inspectWith(endpoint, client, api, ref) {
-  const path = `/v${api}/images/${refPath(ref)}/json`;
-  const { status, text } = await dockerGet(endpoint, client, path);
-  if (status === 404) return void 0;
-  if (status !== 200) {
-    throw new Error(`Docker GET ${path} failed: HTTP ${status}: ${apiErrorMessage(text)}`);
-  }
-  let j;
-  try {
-    j = JSON.parse(text);
-  } catch {
-    throw new Error(`Docker GET ${path}: the reply is not JSON`);
-  }
-  if (j === null || typeof j !== "object") throw new Error(`Docker GET ${path}: the reply is not a JSON object`);
-  if (!isDigest(j.Id)) throw new Error(`Docker GET ${path}: the image ID is not a digest (${quoteUntrusted(j.Id)})`);
-  const out = {
-    Id: j.Id,
-    RepoTags: Array.isArray(j.RepoTags) ? j.RepoTags.map(String) : [],
-    RepoDigests: Array.isArray(j.RepoDigests) ? j.RepoDigests.map(String) : []
-  };
-  if (typeof j.Architecture === "string") out.Architecture = j.Architecture;
-  if (typeof j.Os === "string") out.Os = j.Os;
-  if (typeof j.Size === "number") out.Size = j.Size;
-  const rootfs = j.RootFS;
-  if (rootfs !== null && typeof rootfs === "object") {
-    out.RootFS = {
-      Type: typeof rootfs.Type === "string" ? rootfs.Type : "",
-      Layers: Array.isArray(rootfs.Layers) ? rootfs.Layers.filter((l) => isDigest(l)) : []
-    };
-  }
-  return out;
-}
-__name(inspectWith, "inspectWith");
-var LOAD_TIMEOUT_MS = 30 * 60 * 1e3;
-var ASK_FOR_LAYERS_FROM_BYTES = 4 * 1024 * 1024;
-var MAX_IMAGES_INSPECTED = 256;
-var INSPECT_CONCURRENCY = 8;
-var ZSTD_MIN_API = "1.42";
-var CONTAINERD_STORE_MIN_API = "1.42";
-function formatBytes(n) {
-  if (n < 1024) return `${n} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(1)} ${units[u]}`;
-}
-__name(formatBytes, "formatBytes");
-function formatLoadSummary(r) {
-  if (r.bytesSent === 0) return `sent 0 bytes of ${formatBytes(r.imageBytes)} to Docker (image already there: only tagged)`;
-  const sent = `sent ${formatBytes(r.bytesSent)} of ${formatBytes(r.imageBytes)} to Docker`;
-  if (r.resentFull) return `${sent} (resent in full: Docker no longer had a layer that was left out)`;
-  return `${sent} (${r.layersSkipped} of ${r.layers} layer${r.layers === 1 ? "" : "s"} already there)`;
-}
-__name(formatLoadSummary, "formatLoadSummary");
-async function imageStoreOf(client, api) {
-  if (compareVersions(api, CONTAINERD_STORE_MIN_API) < 0) return "classic";
-  try {
-    const res = await client.request({ path: `/v${api}/info`, method: "GET" });
-    const text = await readCapped(res.body, res.headers, MAX_API_REPLY_BYTES, `Docker GET /v${api}/info`);
-    if (res.statusCode !== 200) return "unknown";
-    const info = JSON.parse(text);
-    if (!Array.isArray(info.DriverStatus)) return "classic";
-    const c8d = info.DriverStatus.some(
-      (e) => Array.isArray(e) && e[0] === "driver-type" && e[1] === "io.containerd.snapshotter.v1"
-    );
-    return c8d ? "containerd" : "classic";
-  } catch {
-    return "unknown";
-  }
-}
-__name(imageStoreOf, "imageStoreOf");
-function repositoryOf(repoTag) {
-  const colon = repoTag.lastIndexOf(":");
-  return colon > repoTag.lastIndexOf("/") ? repoTag.slice(0, colon) : repoTag;
-}
-__name(repositoryOf, "repositoryOf");
-async function layersOnDaemon(endpoint, api, plan) {
-  const wanted = chainIds(plan.diffIds);
-  const pool = await newPool(endpoint, INSPECT_CONCURRENCY, { connectTimeout: 1e4, headersTimeout: 6e4, bodyTimeout: 6e4 });
-  try {
-    const path = `/v${api}/images/json`;
-    const { status, text } = await dockerGet(endpoint, pool, path);
-    if (status !== 200) throw new Error(`Docker GET ${path} failed: HTTP ${status}: ${apiErrorMessage(text)}`);
-    const parsed = JSON.parse(text);
-    const list = (Array.isArray(parsed) ? parsed : []).flatMap((e) => {
-      const o = e;
-      if (o === null || typeof o !== "object" || !isDigest(o.Id)) return [];
-      const tags = Array.isArray(o.RepoTags) ? o.RepoTags.filter((t) => typeof t === "string") : [];
-      return [{ id: o.Id, tags, created: typeof o.Created === "number" ? o.Created : 0 }];
-    });
-    const ours = new Set(plan.repoTags.map(repositoryOf));
-    const rank = /* @__PURE__ */ __name((x) => x.tags.some((t) => ours.has(repositoryOf(t))) ? 0 : 1, "rank");
-    const ordered2 = list.sort((a, b) => rank(a) - rank(b) || b.created - a.created || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, MAX_IMAGES_INSPECTED);
-    const have = /* @__PURE__ */ new Set();
-    const leading = /* @__PURE__ */ __name(() => {
-      let k = 0;
-      while (k < wanted.length && have.has(wanted[k] ?? "")) k++;
-      return k;
-    }, "leading");
-    let next = 0;
-    let inspected = 0;
-    let failed = false;
-    const worker = /* @__PURE__ */ __name(async () => {
-      while (!failed && next < ordered2.length && leading() < wanted.length) {
-        const img = ordered2[next++];
-        if (img === void 0) break;
-        let info;
-        try {
-          info = await inspectWith(endpoint, pool, api, img.id);
-        } catch {
-          failed = true;
-          break;
-        }
-        inspected++;
-        for (const c of chainIds(info?.RootFS?.Layers ?? [])) have.add(c);
-      }
-    }, "worker");
-    await Promise.all(Array.from({ length: INSPECT_CONCURRENCY }, worker));
-    return { count: leading(), listed: list.length, inspected };
-  } finally {
-    await pool.destroy().catch(() => void 0);
-  }
-}
-__name(layersOnDaemon, "layersOnDaemon");
-async function tagImage(endpoint, client, api, id, plan) {
-  for (const ref of plan.refs) {
-    const repo = ref.familiar.slice(0, ref.familiar.length - `:${ref.tag}`.length);
-    const tagPath = `/v${api}/images/${encodeURIComponent(id)}/tag?repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(ref.tag ?? "latest")}`;
-    const res = await client.request({ path: tagPath, method: "POST" }).catch((err) => {
-      throw wrapRequestError(endpoint, `POST ${tagPath}`, err);
-    });
-    const text = await readCapped(res.body, res.headers, MAX_API_REPLY_BYTES, `Docker POST ${tagPath}`).catch(() => "");
-    if (res.statusCode !== 201 && res.statusCode !== 200) throw new Error(`docker tag failed: HTTP ${res.statusCode}: ${apiErrorMessage(text)}`);
-  }
-}
-__name(tagImage, "tagImage");
-async function verifyTags(endpoint, client, api, plan, ids, daemonSaid) {
-  const wrong = [];
-  let elsewhere = false;
-  let found = "";
-  for (const tag of plan.repoTags) {
-    const info = await inspectWith(endpoint, client, api, tag);
-    if (info === void 0) {
-      wrong.push(`${tag} is not in the image store`);
-    } else if (!ids.has(info.Id)) {
-      wrong.push(`${tag} points to ${info.Id}`);
-      elsewhere = true;
-    } else {
-      found ||= info.Id;
-    }
-  }
-  if (wrong.length === 0) return found;
-  const said = oneLine(daemonSaid.join(" | ")).slice(0, 300) || "nothing";
-  const sent = elsewhere ? ` instead of the image sent (${plan.imageId})` : "";
-  throw new Error(`docker load reported success but ${wrong.join("; ")}${sent} (daemon said: ${said})`);
-}
-__name(verifyTags, "verifyTags");
-function isMissingLayerError(err, full, trimmed) {
-  if (!(err instanceof Error) || !err.message.startsWith("docker load failed")) return false;
-  const kept = new Set(trimmed.blobs.map((b) => b.digest));
-  const omitted = full.blobs.filter((b) => !kept.has(b.digest));
-  return omitted.some((b) => err.message.includes(b.digest.slice(b.digest.indexOf(":") + 1)));
-}
-__name(isMissingLayerError, "isMissingLayerError");
-async function postArchive(endpoint, client, api, plan, sent, log) {
-  const path = `/v${api}/images/load?quiet=1`;
-  let archiveError;
-  const archive = dockerArchiveStream(plan);
-  archive.on("error", (err) => {
-    archiveError ??= err;
-  });
-  async function* counted() {
-    for await (const chunk of archive) {
-      sent.bytes += chunk.length;
-      yield chunk;
-    }
-  }
-  __name(counted, "counted");
-  const body = Readable2.from(counted(), { objectMode: false });
-  let res;
-  try {
-    res = await client.request({
-      path,
-      method: "POST",
-      headers: { "content-type": "application/x-tar", "content-length": String(plan.size) },
-      body
-    });
-  } catch (err) {
-    if (archiveError !== void 0) throw archiveError;
-    throw wrapRequestError(endpoint, `POST ${path}`, err);
-  }
-  if (res.statusCode !== 200) {
-    const text = await readCapped(res.body, res.headers, MAX_API_REPLY_BYTES, `Docker POST ${path}`).catch(() => "");
-    throw new Error(`docker load failed: HTTP ${res.statusCode}: ${apiErrorMessage(text)}`);
-  }
-  const lines2 = [];
-  const sentIds = /* @__PURE__ */ new Set([plan.imageId, plan.manifestDigest]);
-  const handle = /* @__PURE__ */ __name((msgs) => {
-    for (const msg of msgs) {
-      const err = jsonMessageError(msg);
-      if (err !== void 0) throw new Error(`docker load failed: ${oneLine(err).replace(/[\u0000-\u001f\u007f-\u009f]/g, "")}`);
-      const text = typeof msg.stream === "string" ? msg.stream : typeof msg.status === "string" ? msg.status : "";
-      for (const line of text.split("\n")) {
-        const t = daemonLogLine(line);
-        if (t === "") continue;
-        const id = /^Loaded image ID: (\S+)/.exec(t)?.[1];
-        if (id !== void 0 && !sentIds.has(id)) {
-          throw new Error(`docker load reported loading image ${quoteUntrusted(id)}, not the image sent (${plan.imageId})`);
-        }
-        if (lines2.length < MAX_LOAD_LINES_KEPT) lines2.push(t);
-        log?.(t);
-      }
-    }
-  }, "handle");
-  const parser = new JsonMessageParser({ maxMessageChars: MAX_LOAD_MESSAGE_CHARS });
-  let received = 0;
-  try {
-    for await (const chunk of res.body) {
-      received += chunk.length;
-      if (received > MAX_LOAD_OUTPUT_BYTES) {
-        throw new Error(`docker load failed: the daemon's output is larger than ${formatBytes(MAX_LOAD_OUTPUT_BYTES)}; stopped reading`);
-      }
-      handle(parser.push(chunk));
-    }
-    handle(parser.end());
-  } catch (err) {
-    res.body.destroy();
-    if (err instanceof Error && (err.message.startsWith("docker load failed") || err.message.startsWith("docker load reported"))) throw err;
-    if (err instanceof Error && err.message.startsWith("a message from Docker is longer")) throw new Error(`docker load failed: ${err.message}`);
-    if (archiveError !== void 0) throw archiveError;
-    throw wrapRequestError(endpoint, `POST ${path} (reading response)`, err);
-  }
-  if (archiveError !== void 0) throw archiveError;
-  return lines2;
-}
-__name(postArchive, "postArchive");
-async function fetchRemoteBlobs(input, plan) {
-  const remote = plan.blobs.filter((b) => b.remote);
-  if (remote.length === 0) return;
-  if (!input.fetchBlob) throw new Error(`layer ${remote[0].digest} is not on disk`);
-  const fetch2 = input.fetchBlob;
-  await Promise.all(
-    remote.map(async (b) => {
-      await fetch2(b.digest);
-      const st = await stat6(b.file).catch((err) => {
-        throw new Error(`layer ${b.digest}: cannot read blob ${b.file}: ${err.message}`);
-      });
-      if (st.size !== b.size) throw new Error(`layer ${b.digest}: blob ${b.file} has ${st.size} bytes, descriptor says ${b.size}`);
-    })
-  );
-}
-__name(fetchRemoteBlobs, "fetchRemoteBlobs");
-async function loadImage(endpoint, input, log) {
-  const full = await planDockerArchive(input);
-  const layers = full.layerDigests.length;
-  const client = await newClient(endpoint, {
-    connectTimeout: 1e4,
-    headersTimeout: LOAD_TIMEOUT_MS,
-    bodyTimeout: LOAD_TIMEOUT_MS
-  });
-  try {
-    const api = await negotiate(endpoint, client);
-    const onlyTag = /* @__PURE__ */ __name(async (id) => {
-      await tagImage(endpoint, client, api, id, full);
-      await verifyTags(endpoint, client, api, full, /* @__PURE__ */ new Set([id]), []);
-      log?.(`image ${id} already loaded: tagged ${full.repoTags.join(", ")} (0 bytes sent)`);
-      return {
-        loaded: [...full.repoTags],
-        bytesSent: 0,
-        imageBytes: full.size,
-        layers,
-        layersSkipped: layers,
-        resentFull: false,
-        imageId: full.imageId
-      };
-    }, "onlyTag");
-    const existing = await inspectWith(endpoint, client, api, full.imageId);
-    if (existing?.Id === full.imageId) return await onlyTag(full.imageId);
-    let plan = full;
-    const layerSet = new Set(full.layerDigests);
-    const layerBytes = full.blobs.filter((b) => layerSet.has(b.digest)).reduce((n, b) => n + b.size, 0);
-    const remote = full.blobs.some((b) => b.remote);
-    if (layers > 0 && (remote || layerBytes >= ASK_FOR_LAYERS_FROM_BYTES)) {
-      const store = await imageStoreOf(client, api);
-      if (store === "containerd") {
-        const byManifest = await inspectWith(endpoint, client, api, full.manifestDigest);
-        if (byManifest?.Id === full.manifestDigest) return await onlyTag(full.manifestDigest);
-        log?.(`containerd image store: sending the full archive (${formatBytes(full.size)}), it imports every blob from it`);
-      } else if (store === "classic") {
-        const found = await layersOnDaemon(endpoint, api, full).catch(() => ({ count: 0, listed: 0, inspected: 0 }));
-        plan = skipLeadingLayers(full, found.count);
-        if (plan.layersSkipped > 0) {
-          const partial = found.listed > found.inspected && found.count < layers ? ` (looked at ${found.inspected} of ${found.listed} images)` : "";
-          log?.(
-            `Docker already has ${plan.layersSkipped} of ${layers} layers: sending ${formatBytes(plan.size)} of ${formatBytes(full.size)}${partial}`
-          );
-        }
-      }
-    }
-    const zstd = input.manifestJson.layers.find((l) => l.mediaType.endsWith("+zstd") && plan.blobs.some((b) => b.digest === l.digest));
-    if (zstd && compareVersions(api, ZSTD_MIN_API) < 0) {
-      throw new Error(
-        `Docker at ${describeDockerEndpoint(endpoint)} speaks API ${api} (before Docker 23), which cannot load zstd layers (${zstd.digest}); use compression gzip for images you load`
-      );
-    }
-    const sent = { bytes: 0 };
-    let resentFull = false;
-    let lines2;
-    try {
-      await fetchRemoteBlobs(input, plan);
-      lines2 = await postArchive(endpoint, client, api, plan, sent, log);
-    } catch (err) {
-      if (plan === full || !isMissingLayerError(err, full, plan)) throw err;
-      log?.(`${err.message}: sending the full archive (${formatBytes(full.size)})`);
-      plan = full;
-      resentFull = true;
-      await fetchRemoteBlobs(input, full);
-      lines2 = await postArchive(endpoint, client, api, full, sent, log);
-    }
-    const ids = /* @__PURE__ */ new Set([full.imageId, full.manifestDigest]);
-    const reported = lines2.map((l) => /^Loaded image ID: (\S+)/.exec(l)?.[1]).filter((x) => x !== void 0);
-    const imageId = await verifyTags(endpoint, client, api, full, ids, lines2) || (reported[0] ?? full.imageId);
-    const loaded = [...full.repoTags];
-    return {
-      loaded,
-      bytesSent: sent.bytes,
-      imageBytes: full.size,
-      layers,
-      layersSkipped: plan.layersSkipped,
-      resentFull,
-      imageId
-    };
-  } finally {
-    await client.destroy().catch(() => void 0);
-  }
-}
-__name(loadImage, "loadImage");
 
 // src/rules/oci_load.ts
 var ociLoadRule = {
@@ -41268,10 +42345,11 @@ __name(compareCodePoints, "compareCodePoints");
 
 // src/tar/writer.ts
 import { createWriteStream as createWriteStream2 } from "node:fs";
-import { rename as rename5, rm as rm7, stat as stat7 } from "node:fs/promises";
+import { rename as rename5, rm as rm7, stat as stat5 } from "node:fs/promises";
 import { once as once2 } from "node:events";
 import { randomBytes as randomBytes4 } from "node:crypto";
 import { dirname as dirname10, basename as basename2, join as join17 } from "node:path";
+import { PassThrough as PassThrough2 } from "node:stream";
 import { finished as finished2, pipeline as pipeline2 } from "node:stream/promises";
 
 // src/tar/header.ts
@@ -41320,7 +42398,7 @@ function itn(value, digits, gnu) {
 }
 __name(itn, "itn");
 function rawHeader(f, gnu) {
-  const parts2 = [
+  const parts = [
     stn(f.name, 100),
     itn(f.mode & 4095, 8, gnu),
     itn(f.uid, 8, gnu),
@@ -41340,7 +42418,7 @@ function rawHeader(f, gnu) {
     // prefix: unused in GNU format
   ];
   const buf = Buffer.alloc(BLOCK);
-  Buffer.concat(parts2).copy(buf);
+  Buffer.concat(parts).copy(buf);
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : buf[i];
   buf.write(sum.toString(8).padStart(6, "0") + "\0", 148, "latin1");
@@ -41412,31 +42490,6 @@ function archiveTrailer(offset) {
 }
 __name(archiveTrailer, "archiveTrailer");
 
-// src/tar/gzip.ts
-import { Transform as Transform2 } from "node:stream";
-import { createGzip, constants as constants3 } from "node:zlib";
-var OS_OFFSET = 9;
-var OS_UNKNOWN2 = 255;
-function deterministicGzip(level = 6) {
-  if (!Number.isInteger(level) || level < 0 || level > 9) {
-    throw new Error(`gzip: compression level must be 0-9, got ${level}`);
-  }
-  const gzip = createGzip({ level, memLevel: 8, strategy: constants3.Z_DEFAULT_STRATEGY });
-  let offset = 0;
-  const fixHeader = new Transform2({
-    transform(chunk, _enc, cb) {
-      if (offset <= OS_OFFSET && offset + chunk.length > OS_OFFSET) {
-        chunk = Buffer.from(chunk);
-        chunk[OS_OFFSET - offset] = OS_UNKNOWN2;
-      }
-      offset += chunk.length;
-      cb(null, chunk);
-    }
-  });
-  return [gzip, fixHeader];
-}
-__name(deterministicGzip, "deterministicGzip");
-
 // src/tar/writer.ts
 function checkInt(value, what, path) {
   if (!Number.isSafeInteger(value)) throw new Error(`tar: ${what} of "${path}" must be an integer, got ${value}`);
@@ -41463,9 +42516,10 @@ var TarWriter = class _TarWriter {
     const file = createWriteStream2(this.#tmp);
     let done;
     if ((opts.compression ?? "none") === "gzip") {
-      const [gzip, fix] = deterministicGzip(opts.gzipLevel ?? 6);
-      this.#head = gzip;
-      done = pipeline2(gzip, fix, file);
+      const level = opts.gzipLevel ?? 6;
+      const tar2 = new PassThrough2();
+      this.#head = tar2;
+      done = pipeline2(tar2, (source) => compressStream(source, { format: "gzip", level }), file);
     } else {
       this.#head = file;
       done = finished2(file);
@@ -41479,6 +42533,7 @@ var TarWriter = class _TarWriter {
   static create(dest, opts = {}) {
     const c = opts.compression ?? "none";
     if (c !== "none" && c !== "gzip") throw new Error(`tar: unsupported compression "${String(c)}" (none or gzip)`);
+    if (c === "gzip") validateLevel("gzip", opts.gzipLevel ?? 6);
     return new _TarWriter(dest, opts);
   }
   async #write(buf) {
@@ -41606,7 +42661,7 @@ var TarWriter = class _TarWriter {
     if (src && "file" in src) {
       let size;
       try {
-        const s = await stat7(src.file);
+        const s = await stat5(src.file);
         if (!s.isFile()) throw new Error("not a regular file");
         size = s.size;
       } catch (err) {
@@ -41924,7 +42979,7 @@ __name(writePkgTar, "writePkgTar");
 
 // src/rules/mtree_spec.ts
 import { lstatSync as lstatSync2, readdirSync as readdirSync2, realpathSync, statSync as statSync3 } from "node:fs";
-import { mkdir as mkdir10, readFile as readFile12, writeFile as writeFile7 } from "node:fs/promises";
+import { mkdir as mkdir10, readFile as readFile11, writeFile as writeFile7 } from "node:fs/promises";
 import { dirname as dirname11, join as join18, posix } from "node:path";
 
 // src/tar/mtree.ts
@@ -42060,15 +43115,15 @@ var KNOWN = {
   device: /* @__PURE__ */ __name((v) => parseDevice(v) ? void 0 : "expected format,major,minor (e.g. native,1,3) or a number", "device")
 };
 function parseDevice(v) {
-  const parts2 = v.split(",");
-  if (parts2.length === 1 && /^\d+$/.test(v)) {
+  const parts = v.split(",");
+  if (parts.length === 1 && /^\d+$/.test(v)) {
     const dev = BigInt(v);
     const major = Number(dev >> 8n & 0xfffn | dev >> 32n & ~0xfffn);
     const minor = Number(dev & 0xffn | dev >> 12n & ~0xffn);
     return { major, minor };
   }
-  if (parts2.length === 3 && DEVICE_FORMATS.has(parts2[0]) && /^\d+$/.test(parts2[1]) && /^\d+$/.test(parts2[2])) {
-    return { major: Number(parts2[1]), minor: Number(parts2[2]) };
+  if (parts.length === 3 && DEVICE_FORMATS.has(parts[0]) && /^\d+$/.test(parts[1]) && /^\d+$/.test(parts[2])) {
+    return { major: Number(parts[1]), minor: Number(parts[2]) };
   }
   return void 0;
 }
@@ -42166,12 +43221,12 @@ function parseMtree(text) {
 }
 __name(parseMtree, "parseMtree");
 function formatMtreeEntry(name, keywords) {
-  const parts2 = [vis(name)];
+  const parts = [vis(name)];
   for (const [k, v] of keywords) {
-    if (FLAG_KEYWORDS.has(k) && v === "") parts2.push(k);
-    else parts2.push(`${k}=${STRING_KEYWORDS.has(k) ? vis(v) : v}`);
+    if (FLAG_KEYWORDS.has(k) && v === "") parts.push(k);
+    else parts.push(`${k}=${STRING_KEYWORDS.has(k) ? vis(v) : v}`);
   }
-  return parts2.join(" ");
+  return parts.join(" ");
 }
 __name(formatMtreeEntry, "formatMtreeEntry");
 function normalizeMtreePath(name, line) {
@@ -42421,8 +43476,8 @@ function indexInputs(providers) {
     for (const f of refs) {
       all.push(f);
       if (f.generated) generated.push(f.path);
-      const parts2 = execPath(f).split("/");
-      for (let i = 1; i < parts2.length; i++) execDirs.add(parts2.slice(0, i).join("/"));
+      const parts = execPath(f).split("/");
+      for (let i = 1; i < parts.length; i++) execDirs.add(parts.slice(0, i).join("/"));
       for (const key of [execPath(f), f.path]) {
         if (!exact.has(key)) exact.set(key, { file: f.path });
         if (isDirectory(f.path)) dirs.push({ prefix: `${key}/`, disk: f.path });
@@ -42518,8 +43573,8 @@ function mutateMtree(entries, opts, warn) {
     if (pkgDir) {
       if (!pkgDirsEmitted) {
         pkgDirsEmitted = true;
-        const parts2 = pkgDir.split("/");
-        parts2.forEach((_, i) => {
+        const parts = pkgDir.split("/");
+        parts.forEach((_, i) => {
           const dirKw = /* @__PURE__ */ new Map([
             ["type", "dir"],
             ["mode", "0755"],
@@ -42529,7 +43584,7 @@ function mutateMtree(entries, opts, warn) {
           if (opts.group !== void 0) dirKw.set("gid", opts.group);
           if (opts.ownername !== void 0) dirKw.set("uname", opts.ownername);
           if (opts.groupname !== void 0) dirKw.set("gname", opts.groupname);
-          out.push({ name: `${parts2.slice(0, i + 1).join("/")}/`, line: e.line, keywords: dirKw });
+          out.push({ name: `${parts.slice(0, i + 1).join("/")}/`, line: e.line, keywords: dirKw });
         });
       }
       path = path === "" ? pkgDir : `${pkgDir}/${path}`;
@@ -42681,7 +43736,7 @@ async function readMtreeAttr(ctx, attr) {
   const file = singleFile(ctx, attr);
   let text;
   try {
-    text = await readFile12(file.path, "utf8");
+    text = await readFile11(file.path, "utf8");
   } catch (err) {
     throw new Error(`attribute "${attr}": cannot read ${file.shortPath}: ${err.code ?? err.message}`);
   }
@@ -42744,15 +43799,15 @@ var mtreeMutateRule = {
 };
 
 // src/tar/cache.ts
-import { createHash as createHash8 } from "node:crypto";
-import { copyFile as copyFile4, link as link2, mkdir as mkdir11, readFile as readFile13, rename as rename6, rm as rm8, stat as stat8 } from "node:fs/promises";
+import { createHash as createHash7 } from "node:crypto";
+import { copyFile as copyFile4, link as link2, mkdir as mkdir11, readFile as readFile12, rename as rename6, rm as rm8, stat as stat6 } from "node:fs/promises";
 import { dirname as dirname12, join as join19 } from "node:path";
 async function memoizedFileDigest(path, memoDir) {
   if (memoDir === void 0) return digestHex(await fileDigest(path));
-  const st = await stat8(path, { bigint: true });
-  const key = createHash8("sha256").update(`file/v1\0${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`).digest("hex");
+  const st = await stat6(path, { bigint: true });
+  const key = createHash7("sha256").update(`file/v1\0${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`).digest("hex");
   const memo2 = join19(memoDir, key);
-  const known = await readFile13(memo2, "utf8").catch(() => "");
+  const known = await readFile12(memo2, "utf8").catch(() => "");
   if (/^[0-9a-f]{64}$/.test(known)) return known;
   const digest = digestHex(await fileDigest(path));
   await writeFileAtomic(memo2, digest);
@@ -42760,10 +43815,10 @@ async function memoizedFileDigest(path, memoDir) {
 }
 __name(memoizedFileDigest, "memoizedFileDigest");
 async function planKey(plan, memoDir) {
-  const h = createHash8("sha256");
-  h.update("pkg_tar/v1\0");
+  const h = createHash7("sha256");
+  h.update("pkg_tar/v2\0");
   const entries = await mapLimit(plan.entries, 8, async (e) => {
-    const source = e.source === void 0 ? null : "file" in e.source ? { sha256: await memoizedFileDigest(e.source.file, memoDir) } : { content: createHash8("sha256").update(e.source.content).digest("hex") };
+    const source = e.source === void 0 ? null : "file" in e.source ? { sha256: await memoizedFileDigest(e.source.file, memoDir) } : { content: createHash7("sha256").update(e.source.content).digest("hex") };
     return { ...e, source };
   });
   const merge = await mapLimit(plan.merge, 8, async (m) => ({ prefix: m.prefix ?? "", sha256: await memoizedFileDigest(m.path, memoDir) }));
@@ -42782,7 +43837,7 @@ async function planKey(plan, memoDir) {
 }
 __name(planKey, "planKey");
 async function sameFile(a, b) {
-  const [sa, sb] = await Promise.all([stat8(a).catch(() => void 0), stat8(b).catch(() => void 0)]);
+  const [sa, sb] = await Promise.all([stat6(a).catch(() => void 0), stat6(b).catch(() => void 0)]);
   return sa !== void 0 && sb !== void 0 && sa.dev === sb.dev && sa.ino === sb.ino;
 }
 __name(sameFile, "sameFile");
@@ -42805,7 +43860,7 @@ async function place(cached, dest) {
 __name(place, "place");
 async function withTarCache(cacheDir, key, dest, write) {
   const cached = join19(cacheDir, key);
-  const hit = await stat8(cached).then((s) => s.isFile(), () => false);
+  const hit = await stat6(cached).then((s) => s.isFile(), () => false);
   if (hit) {
     await place(cached, dest);
     return "hit";
@@ -42986,7 +44041,7 @@ var writeFileRule = {
 };
 
 // src/rules/tar.ts
-import { createReadStream as createReadStream5, createWriteStream as createWriteStream3 } from "node:fs";
+import { createReadStream as createReadStream4, createWriteStream as createWriteStream3 } from "node:fs";
 import { mkdir as mkdir13, rename as rename7, rm as rm9 } from "node:fs/promises";
 import { dirname as dirname14, join as join22 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
@@ -43302,7 +44357,7 @@ async function zstdFile(src, dest) {
   const tmp = `${dest}.${process.pid}.zst.tmp`;
   try {
     await pipeline3(
-      createReadStream5(src),
+      createReadStream4(src),
       zlib3.createZstdCompress({
         params: { [zlib3.constants.ZSTD_c_compressionLevel]: 3, [zlib3.constants.ZSTD_c_checksumFlag]: 1 }
       }),
@@ -43406,7 +44461,7 @@ var tarRule = {
 import { join as join23 } from "node:path";
 
 // src/registry/pull.ts
-import { readFile as readFile14, rm as rm10 } from "node:fs/promises";
+import { readFile as readFile13, rm as rm10 } from "node:fs/promises";
 
 // src/registry/limits.ts
 var MAX_MANIFEST_BYTES = 8 << 20;
@@ -43415,22 +44470,35 @@ var MAX_TOKEN_RESPONSE_BYTES = 1 << 20;
 var MAX_ERROR_BODY_BYTES = 64 << 10;
 var MAX_TAG_LIST_BYTES = 8 << 20;
 var IDLE_TIMEOUT_MS = 6e4;
-function formatBytes2(n) {
-  if (n >= 1 << 20 && n % (1 << 20) === 0) return `${n / (1 << 20)} MiB`;
-  if (n >= 1 << 10 && n % (1 << 10) === 0) return `${n / (1 << 10)} KiB`;
-  return `${n} bytes`;
+
+// src/format.ts
+function oneLine(s, max = Infinity) {
+  const flat = s.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}\u2026` : flat;
 }
-__name(formatBytes2, "formatBytes");
+__name(oneLine, "oneLine");
+function formatBytes(n) {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[u]}`;
+}
+__name(formatBytes, "formatBytes");
 
 // src/registry/pull.ts
 var SCHEMA1 = /^application\/vnd\.docker\.distribution\.manifest\.v1\+(prettyjws|json)$/;
-function parse(bytes2, what) {
+function parse2(bytes2, what) {
   return parseUntrustedJson(Buffer.from(bytes2).toString("utf8"), what);
 }
-__name(parse, "parse");
+__name(parse2, "parse");
 async function cachedManifest(store, ref) {
   if (!isDigest(ref) || !await store.has(ref)) return void 0;
-  const bytes2 = await readFile14(store.path(ref));
+  const bytes2 = await readFile13(store.path(ref));
   if (digestBytes(bytes2, digestAlgorithm(ref)) !== ref) {
     await rm10(store.path(ref), { force: true });
     return void 0;
@@ -43465,7 +44533,7 @@ async function resolveImage(client, repo, ref, platform, opts) {
   let current = top;
   for (let depth = 0; isIndexMediaType(current.mediaType); depth++) {
     if (depth > 3) throw new Error(`${name}: indexes nested too deeply`);
-    const idx = checkIndex(parse(current.bytes, `${name}: index ${current.digest}`), depth === 0 ? name : `${name}: index ${current.digest}`);
+    const idx = checkIndex(parse2(current.bytes, `${name}: index ${current.digest}`), depth === 0 ? name : `${name}: index ${current.digest}`);
     index ??= idx;
     const candidates = idx.manifests.filter((m) => isManifestMediaType(m.mediaType) || isIndexMediaType(m.mediaType));
     const available = candidates.map((m) => m.platform ? formatPlatform(m.platform) : "unknown").join(", ");
@@ -43493,9 +44561,9 @@ async function resolveImage(client, repo, ref, platform, opts) {
   }
   if (!isManifestMediaType(current.mediaType)) throw new Error(`${name}: unsupported manifest media type ${quoteUntrusted(current.mediaType)}`);
   const where2 = manifestDescriptor === root ? name : `${name}: manifest ${manifestDescriptor.digest}`;
-  const manifest = checkManifest(parse(manifestBytes, `${name}: manifest ${manifestDescriptor.digest}`), where2);
+  const manifest = checkManifest(parse2(manifestBytes, `${name}: manifest ${manifestDescriptor.digest}`), where2);
   if (manifest.config.size > MAX_CONFIG_BYTES) {
-    throw new Error(`${where2}: config ${manifest.config.digest} is ${manifest.config.size} bytes, more than the ${formatBytes2(MAX_CONFIG_BYTES)} allowed for an image config`);
+    throw new Error(`${where2}: config ${manifest.config.digest} is ${manifest.config.size} bytes, more than the ${formatBytes(MAX_CONFIG_BYTES)} allowed for an image config`);
   }
   await client.getBlob(repo, manifest.config.digest, store, manifest.config.size);
   let configBytes;
@@ -43507,7 +44575,7 @@ async function resolveImage(client, repo, ref, platform, opts) {
     configBytes = await readBlobBytes(store, manifest.config.digest, `${name}: config`);
   }
   const config = checkConfig(
-    parse(configBytes, `${name}: config ${manifest.config.digest}`),
+    parse2(configBytes, `${name}: config ${manifest.config.digest}`),
     `${name}: config ${manifest.config.digest}`,
     manifest.layers.length
   );
@@ -44129,8 +45197,8 @@ var Select = class {
   op;
   /** Where this value was made: the select() call or the combining operator. */
   pos;
-  constructor(parts2, op, pos) {
-    this.parts = parts2;
+  constructor(parts, op, pos) {
+    this.parts = parts;
     this.op = op;
     this.pos = pos;
   }
@@ -45162,39 +46230,39 @@ __name(splitWhitespace, "splitWhitespace");
 function split(s, call, fromRight) {
   const a = unpackArgs(call, ["sep?", "maxsplit?"]);
   const maxsplit = a.maxsplit === void 0 || a.maxsplit === null ? -1 : expectInt(a.maxsplit, `${call.name}() argument "maxsplit"`);
-  let parts2;
+  let parts;
   if (a.sep === void 0 || a.sep === null) {
-    parts2 = splitWhitespace(s, maxsplit, fromRight);
+    parts = splitWhitespace(s, maxsplit, fromRight);
   } else {
     const sep6 = expectString(a.sep, `${call.name}() argument "sep"`);
     if (sep6 === "") throw new BuiltinError(`${call.name}: empty separator`);
     if (maxsplit < 0) {
-      parts2 = s.split(sep6);
+      parts = s.split(sep6);
     } else if (!fromRight) {
-      parts2 = [];
+      parts = [];
       let rest = s;
-      while (parts2.length < maxsplit) {
+      while (parts.length < maxsplit) {
         const i = rest.indexOf(sep6);
         if (i < 0) break;
-        parts2.push(rest.slice(0, i));
+        parts.push(rest.slice(0, i));
         rest = rest.slice(i + sep6.length);
       }
-      parts2.push(rest);
+      parts.push(rest);
     } else {
-      parts2 = [];
+      parts = [];
       let rest = s;
-      while (parts2.length < maxsplit) {
+      while (parts.length < maxsplit) {
         const i = rest.lastIndexOf(sep6);
         if (i < 0) break;
-        parts2.push(rest.slice(i + sep6.length));
+        parts.push(rest.slice(i + sep6.length));
         rest = rest.slice(0, i);
       }
-      parts2.push(rest);
-      parts2.reverse();
+      parts.push(rest);
+      parts.reverse();
     }
   }
-  call.thread.checkCollectionLength(parts2.length);
-  return new StarList(parts2);
+  call.thread.checkCollectionLength(parts.length);
+  return new StarList(parts);
 }
 __name(split, "split");
 function find(s, call, fromRight, mustFind) {
@@ -45300,7 +46368,7 @@ var STRING_METHODS = {
     const a = unpackArgs(call, ["elements"]);
     const elems = elementsOf(a.elements ?? null, "join() argument");
     let total = 0;
-    const parts2 = elems.map((e, i) => {
+    const parts = elems.map((e, i) => {
       if (typeof e !== "string") {
         throw new BuiltinError(`join: element ${i} has type "${typeName(e)}", want "string"`);
       }
@@ -45309,7 +46377,7 @@ var STRING_METHODS = {
     });
     call.thread.checkStringLength(total);
     call.thread.charge(total >> 5);
-    return parts2.join(s);
+    return parts.join(s);
   },
   lower(s, call) {
     unpackArgs(call, []);
@@ -45557,9 +46625,9 @@ __name(range2, "range");
 function fail3(call) {
   const a = unpackArgs(call, ["*args", "msg?", "attr?", "sep?"]);
   const sep6 = a.sep === void 0 ? " " : expectString(a.sep, 'fail() argument "sep"');
-  const parts2 = a.args.elems.map((v) => str(v, 1e4));
-  if (a.msg !== void 0 && a.msg !== null) parts2.unshift(str(a.msg, 1e4));
-  let message = parts2.join(sep6);
+  const parts = a.args.elems.map((v) => str(v, 1e4));
+  if (a.msg !== void 0 && a.msg !== null) parts.unshift(str(a.msg, 1e4));
+  let message = parts.join(sep6);
   if (a.attr !== void 0 && a.attr !== null) message = `attribute ${str(a.attr, 1e3)}: ${message}`;
   throw new BuiltinError(`fail: ${message}`);
 }
@@ -48449,9 +49517,9 @@ function slashed(p) {
 __name(slashed, "slashed");
 function readStarlarkFile(root, rel) {
   const rootReal = realpathSync2(root);
-  const parts2 = rel.split("/").filter((p) => p !== "" && p !== ".");
+  const parts = rel.split("/").filter((p) => p !== "" && p !== ".");
   let cur = root;
-  for (const part of parts2) {
+  for (const part of parts) {
     cur = join28(cur, part);
     let isLink;
     try {
@@ -48473,7 +49541,7 @@ function readStarlarkFile(root, rel) {
       );
     }
   }
-  const abs = join28(root, ...parts2);
+  const abs = join28(root, ...parts);
   let real;
   try {
     real = realpathSync2(abs);
@@ -49214,8 +50282,8 @@ var Workspace = class {
     if (!target || target.kind !== "platform") {
       throw new BuildError(`${by}: ${key} is not a platform() target (a transition needs one, or @rules_go//go/toolchain:<os>_<arch>)`);
     }
-    const parts2 = this.#labelsOf(target, "constraint_values");
-    let p = platformFromConstraints(parts2);
+    const parts = this.#labelsOf(target, "constraint_values");
+    let p = platformFromConstraints(parts);
     const parents = this.#labelsOf(target, "parents");
     for (const parent of parents) {
       const base = this.platformOf(parent, by, [...seen, key]);
@@ -49539,14 +50607,1093 @@ function findWorkspaceRoot(start) {
 }
 __name(findWorkspaceRoot, "findWorkspaceRoot");
 
+// src/publish/docker.ts
+var import_semver2 = __toESM(require_semver2(), 1);
+import { stat as stat8 } from "node:fs/promises";
+import { Readable as Readable2 } from "node:stream";
+
+// src/net/proxy.ts
+import { BlockList, isIP } from "node:net";
+
+// src/undici.ts
+var loading;
+function undici() {
+  return loading ??= Promise.resolve().then(() => __toESM(require_undici(), 1));
+}
+__name(undici, "undici");
+
+// src/net/proxy.ts
+function getEnvAny(env, ...names) {
+  for (const n of names) {
+    const v = env[n];
+    if (v !== void 0 && v !== "") return v;
+  }
+  return "";
+}
+__name(getEnvAny, "getEnvAny");
+function parseProxyUrl(name, value) {
+  let url;
+  try {
+    url = new URL(value);
+    if (!["http:", "https:", "socks5:", "socks5h:"].includes(url.protocol) || url.host === "") url = void 0;
+  } catch {
+    url = void 0;
+  }
+  if (!url && !value.includes("://")) {
+    try {
+      url = new URL(`http://${value}`);
+    } catch {
+      url = void 0;
+    }
+  }
+  if (!url) throw new Error(`${name}: invalid proxy address "${redactProxy(value)}"`);
+  if (url.protocol === "socks5h:") url = new URL(`socks5:${url.href.slice("socks5h:".length)}`);
+  if (url.hostname === "") throw new Error(`${name}: invalid proxy address "${redactProxy(value)}"`);
+  return url;
+}
+__name(parseProxyUrl, "parseProxyUrl");
+function redactProxy(value) {
+  return value.replace(/\/\/[^/@]*@/, "//***@").replace(/^[^/@]*@/, "***@");
+}
+__name(redactProxy, "redactProxy");
+function noProxyMatchers(noProxy) {
+  const matchers = [];
+  for (const raw of noProxy.split(",")) {
+    const p = raw.trim().toLowerCase();
+    if (p === "") continue;
+    if (p === "*") return [{ match: /* @__PURE__ */ __name(() => true, "match") }];
+    const slash = p.indexOf("/");
+    if (slash > 0) {
+      const addr = p.slice(0, slash);
+      const bits = Number(p.slice(slash + 1));
+      const family = isIP(addr);
+      if (family !== 0 && Number.isInteger(bits)) {
+        const list = new BlockList();
+        try {
+          list.addSubnet(addr, bits, family === 6 ? "ipv6" : "ipv4");
+        } catch {
+          continue;
+        }
+        matchers.push({ match: /* @__PURE__ */ __name((host2, _port, ip) => ip && list.check(host2, isIP(host2) === 6 ? "ipv6" : "ipv4"), "match") });
+        continue;
+      }
+    }
+    let host = p;
+    let port = "";
+    const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(p);
+    if (bracket) {
+      host = bracket[1] ?? "";
+      port = bracket[2] ?? "";
+    } else if (isIP(p) === 0) {
+      const colon = p.lastIndexOf(":");
+      if (colon >= 0 && /^\d+$/.test(p.slice(colon + 1))) {
+        host = p.slice(0, colon);
+        port = p.slice(colon + 1);
+      }
+    }
+    if (host === "") continue;
+    if (isIP(host) !== 0) {
+      const want = host;
+      matchers.push({ match: /* @__PURE__ */ __name((h, pt, ip) => ip && sameIp(h, want) && (port === "" || port === pt), "match") });
+      continue;
+    }
+    if (host.startsWith("*.")) host = host.slice(1);
+    const matchHost = !host.startsWith(".");
+    const suffix = matchHost ? `.${host}` : host;
+    matchers.push({
+      match: /* @__PURE__ */ __name((h, pt, ip) => !ip && (h.endsWith(suffix) || matchHost && h === suffix.slice(1)) && (port === "" || port === pt), "match")
+    });
+  }
+  return matchers;
+}
+__name(noProxyMatchers, "noProxyMatchers");
+function sameIp(a, b) {
+  if (a === b) return true;
+  const list = new BlockList();
+  const family = isIP(b) === 6 ? "ipv6" : "ipv4";
+  list.addAddress(b, family);
+  return list.check(a, isIP(a) === 6 ? "ipv6" : "ipv4");
+}
+__name(sameIp, "sameIp");
+function isLoopback(host) {
+  if (host === "localhost") return true;
+  const family = isIP(host);
+  if (family === 0) return false;
+  const list = new BlockList();
+  list.addSubnet("127.0.0.0", 8, "ipv4");
+  list.addAddress("::1", "ipv6");
+  return list.check(host, family === 6 ? "ipv6" : "ipv4");
+}
+__name(isLoopback, "isLoopback");
+function proxyFor(url, env = process.env) {
+  const name = url.protocol === "https:" ? "HTTPS_PROXY" : url.protocol === "http:" ? "HTTP_PROXY" : void 0;
+  if (!name) return void 0;
+  const value = getEnvAny(env, name, name.toLowerCase());
+  if (value === "") return void 0;
+  const host = url.hostname.toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  if (isLoopback(host)) return void 0;
+  const port = url.port || (url.protocol === "https:" ? "443" : "80");
+  const ip = isIP(host) !== 0;
+  for (const m of noProxyMatchers(getEnvAny(env, "NO_PROXY", "no_proxy"))) if (m.match(host, port, ip)) return void 0;
+  return parseProxyUrl(getEnvAny(env, name) === "" ? name.toLowerCase() : name, value);
+}
+__name(proxyFor, "proxyFor");
+async function dispatcherFor(origin, options = {}) {
+  return createDispatcher(await undici(), origin, options);
+}
+__name(dispatcherFor, "dispatcherFor");
+function createDispatcher(u, origin, options = {}) {
+  const { Pool, ProxyAgent } = u;
+  const proxy = proxyFor(origin, options.env);
+  const timeouts = {
+    ...options.connections !== void 0 ? { connections: options.connections } : {},
+    ...options.keepAliveTimeout !== void 0 ? { keepAliveTimeout: options.keepAliveTimeout } : {},
+    ...options.headersTimeout !== void 0 ? { headersTimeout: options.headersTimeout } : {},
+    ...options.bodyTimeout !== void 0 ? { bodyTimeout: options.bodyTimeout } : {}
+  };
+  const tls = { rejectUnauthorized: options.rejectUnauthorized ?? true };
+  if (!proxy) {
+    const connect = { ...origin.protocol === "https:" ? tls : {}, ...options.connectTimeout !== void 0 ? { timeout: options.connectTimeout } : {} };
+    return new Pool(origin.origin, { ...timeouts, connect });
+  }
+  const agent = new ProxyAgent({
+    uri: proxy.href,
+    ...timeouts,
+    ...options.connectTimeout !== void 0 ? { connectTimeout: options.connectTimeout } : {},
+    requestTls: tls
+  });
+  const target = origin.origin;
+  return agent.compose((dispatch) => (opts, handler) => dispatch({ ...opts, origin: target }, handler));
+}
+__name(createDispatcher, "createDispatcher");
+
+// src/publish/docker_archive.ts
+var import_tar_stream2 = __toESM(require_tar_stream(), 1);
+import { createHash as createHash8 } from "node:crypto";
+import { createReadStream as createReadStream5 } from "node:fs";
+import { readFile as readFile14, stat as stat7 } from "node:fs/promises";
+import { Readable } from "node:stream";
+var MANIFEST_TYPES = /* @__PURE__ */ new Set([
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.docker.distribution.manifest.v2+json"
+]);
+var INDEX_TYPES = /* @__PURE__ */ new Set([
+  "application/vnd.oci.image.index.v1+json",
+  "application/vnd.docker.distribution.manifest.list.v2+json"
+]);
+var CONFIG_TYPES = /* @__PURE__ */ new Set([
+  "application/vnd.oci.image.config.v1+json",
+  "application/vnd.docker.container.image.v1+json"
+]);
+var LAYER_TYPES = /* @__PURE__ */ new Set([
+  "application/vnd.oci.image.layer.v1.tar",
+  "application/vnd.oci.image.layer.v1.tar+gzip",
+  "application/vnd.oci.image.layer.v1.tar+zstd",
+  "application/vnd.oci.image.layer.nondistributable.v1.tar",
+  "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+  "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+  "application/vnd.docker.image.rootfs.diff.tar",
+  "application/vnd.docker.image.rootfs.diff.tar.gzip",
+  "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+]);
+var OCI_INDEX2 = "application/vnd.oci.image.index.v1+json";
+var ANNOTATION_IMAGE_NAME = "io.containerd.image.name";
+var ANNOTATION_REF_NAME = "org.opencontainers.image.ref.name";
+var EPOCH2 = /* @__PURE__ */ new Date(0);
+function chainIds(diffIds) {
+  const out = [];
+  for (const d of diffIds) {
+    const prev = out.at(-1);
+    out.push(prev === void 0 ? d : `sha256:${createHash8("sha256").update(`${prev} ${d}`).digest("hex")}`);
+  }
+  return out;
+}
+__name(chainIds, "chainIds");
+function blobArchivePath(digest) {
+  if (!isDigest(digest)) throw new Error(`invalid digest ${quoteUntrusted(digest)}`);
+  const colon = digest.indexOf(":");
+  return `blobs/${digest.slice(0, colon)}/${digest.slice(colon + 1)}`;
+}
+__name(blobArchivePath, "blobArchivePath");
+function checkDescriptor2(what, d) {
+  if (d === null || typeof d !== "object") throw new Error(`${what}: missing descriptor`);
+  if (!isDigest(d.digest)) {
+    throw new Error(`${what}: invalid digest ${quoteUntrusted(d.digest)} (want sha256:<64 hex> or sha512:<128 hex>)`);
+  }
+  if (!Number.isSafeInteger(d.size) || d.size < 0) throw new Error(`${what} ${d.digest}: invalid size ${String(d.size)}`);
+  if (typeof d.mediaType !== "string" || d.mediaType === "") throw new Error(`${what} ${d.digest}: missing mediaType`);
+  return d;
+}
+__name(checkDescriptor2, "checkDescriptor");
+async function readVerified(what, d, file) {
+  let data;
+  try {
+    data = await readFile14(file);
+  } catch (err) {
+    throw new Error(`${what} ${d.digest}: cannot read blob ${file}: ${err.message}`);
+  }
+  if (data.length !== d.size) {
+    throw new Error(`${what} ${d.digest}: blob ${file} has ${data.length} bytes, descriptor says ${d.size}`);
+  }
+  const [alg, encoded] = d.digest.split(":");
+  let actual;
+  try {
+    actual = createHash8(alg).update(data).digest("hex");
+  } catch {
+    throw new Error(`${what} ${d.digest}: unsupported digest algorithm ${alg}`);
+  }
+  if (actual !== encoded) throw new Error(`${what} ${d.digest}: blob ${file} has digest ${alg}:${actual}`);
+  return data;
+}
+__name(readVerified, "readVerified");
+async function planDockerArchive(input) {
+  if (!Array.isArray(input.repoTags)) throw new Error("repoTags must be an array of image tags");
+  const refs = input.repoTags.map((t) => parseRepoTag(t));
+  const repoTags = [];
+  const seenTags = /* @__PURE__ */ new Set();
+  const uniqueRefs = [];
+  for (const r of refs) {
+    if (seenTags.has(r.full)) continue;
+    seenTags.add(r.full);
+    repoTags.push(r.familiar);
+    uniqueRefs.push(r);
+  }
+  const manifest = checkDescriptor2("manifest", input.manifest);
+  if (INDEX_TYPES.has(manifest.mediaType)) {
+    throw new Error(`manifest ${manifest.digest} is an image index (${manifest.mediaType}); load one platform's image manifest`);
+  }
+  if (!MANIFEST_TYPES.has(manifest.mediaType)) {
+    throw new Error(`manifest ${manifest.digest}: unsupported media type ${manifest.mediaType}`);
+  }
+  const mj = input.manifestJson;
+  if (mj === null || typeof mj !== "object" || !Array.isArray(mj.layers)) throw new Error("manifestJson: not an image manifest");
+  const config = checkDescriptor2("config", mj.config);
+  if (!CONFIG_TYPES.has(config.mediaType)) {
+    throw new Error(`config ${config.digest}: media type ${config.mediaType} is not an image config`);
+  }
+  const layers = mj.layers.map((l, i) => {
+    const d = checkDescriptor2(`layer ${i}`, l);
+    if (!LAYER_TYPES.has(d.mediaType)) throw new Error(`layer ${i} ${d.digest}: unsupported media type ${d.mediaType}`);
+    return d;
+  });
+  const manifestFile = input.blobPath(manifest.digest);
+  const manifestBytes = await readVerified("manifest", manifest, manifestFile);
+  let onDisk;
+  try {
+    onDisk = JSON.parse(manifestBytes.toString("utf8"));
+  } catch (err) {
+    throw new Error(`manifest ${manifest.digest}: not JSON: ${err.message}`);
+  }
+  const diskLayers = Array.isArray(onDisk.layers) ? onDisk.layers.map((l) => l.digest) : [];
+  if (onDisk.config?.digest !== config.digest || diskLayers.join(",") !== layers.map((l) => l.digest).join(",")) {
+    throw new Error(`manifest ${manifest.digest}: manifestJson does not match the manifest blob (config or layers differ)`);
+  }
+  const configFile = input.blobPath(config.digest);
+  const configBytes = await readVerified("config", config, configFile);
+  let configJson;
+  try {
+    configJson = JSON.parse(configBytes.toString("utf8"));
+  } catch (err) {
+    throw new Error(`config ${config.digest}: not JSON: ${err.message}`);
+  }
+  const diffIdsRaw = configJson.rootfs?.diff_ids;
+  if (!Array.isArray(diffIdsRaw)) throw new Error(`config ${config.digest}: missing rootfs.diff_ids`);
+  const diffIds = diffIdsRaw.map((d, i) => {
+    if (typeof d !== "string") throw new Error(`config ${config.digest}: diff_ids[${i}] is not a string`);
+    if (!isDigest(d)) throw new Error(`config ${config.digest}: diff_ids[${i}] ${quoteUntrusted(d)} is not a digest`);
+    return d;
+  });
+  if (diffIds.length !== layers.length) {
+    throw new Error(`config ${config.digest} lists ${diffIds.length} diff_ids but the manifest has ${layers.length} layers`);
+  }
+  const blobs = /* @__PURE__ */ new Map();
+  blobs.set(manifest.digest, { name: blobArchivePath(manifest.digest), digest: manifest.digest, size: manifest.size, file: manifestFile });
+  blobs.set(config.digest, { name: blobArchivePath(config.digest), digest: config.digest, size: config.size, file: configFile });
+  for (const [i, l] of layers.entries()) {
+    if (blobs.has(l.digest)) continue;
+    const file = input.blobPath(l.digest);
+    let st;
+    try {
+      st = await stat7(file);
+    } catch (err) {
+      if (input.fetchBlob && err.code === "ENOENT") {
+        blobs.set(l.digest, { name: blobArchivePath(l.digest), digest: l.digest, size: l.size, file, remote: true });
+        continue;
+      }
+      throw new Error(`layer ${i} ${l.digest}: cannot read blob ${file}: ${err.message}`);
+    }
+    if (!st.isFile()) throw new Error(`layer ${i} ${l.digest}: ${file} is not a file`);
+    if (st.size !== l.size) throw new Error(`layer ${i} ${l.digest}: blob ${file} has ${st.size} bytes, descriptor says ${l.size}`);
+    blobs.set(l.digest, { name: blobArchivePath(l.digest), digest: l.digest, size: l.size, file });
+  }
+  const platform = {};
+  if (typeof configJson.architecture === "string") platform.architecture = configJson.architecture;
+  if (typeof configJson.os === "string") platform.os = configJson.os;
+  if (typeof configJson.variant === "string" && configJson.variant !== "") platform.variant = configJson.variant;
+  const baseDescriptor = {
+    mediaType: manifest.mediaType,
+    digest: manifest.digest,
+    size: manifest.size,
+    ...platform.architecture !== void 0 && platform.os !== void 0 ? { platform } : {}
+  };
+  const indexManifests = uniqueRefs.length === 0 ? [baseDescriptor] : uniqueRefs.map((r) => ({
+    ...baseDescriptor,
+    annotations: { [ANNOTATION_IMAGE_NAME]: r.full, [ANNOTATION_REF_NAME]: r.tag ?? "latest" }
+  }));
+  const index = { schemaVersion: 2, mediaType: OCI_INDEX2, manifests: indexManifests };
+  const legacyManifest = [
+    {
+      Config: blobArchivePath(config.digest),
+      RepoTags: repoTags,
+      Layers: layers.map((l) => blobArchivePath(l.digest))
+    }
+  ];
+  const files = [
+    { name: "index.json", data: Buffer.from(`${JSON.stringify(index)}
+`) },
+    { name: "manifest.json", data: Buffer.from(`${JSON.stringify(legacyManifest)}
+`) },
+    { name: "oci-layout", data: Buffer.from('{"imageLayoutVersion":"1.0.0"}') }
+  ];
+  const sortedBlobs = [...blobs.values()].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const size = archiveSize(sortedBlobs, files);
+  return {
+    repoTags,
+    refs: uniqueRefs,
+    imageId: config.digest,
+    manifestDigest: manifest.digest,
+    blobs: sortedBlobs,
+    files,
+    size,
+    diffIds,
+    layerDigests: layers.map((l) => l.digest),
+    layersSkipped: 0,
+    fullSize: size
+  };
+}
+__name(planDockerArchive, "planDockerArchive");
+function skipLeadingLayers(plan, count) {
+  if (plan.layersSkipped !== 0) throw new Error("skipLeadingLayers needs the complete archive plan");
+  const n = Math.max(0, Math.min(Math.floor(count), plan.layerDigests.length));
+  if (n === 0) return plan;
+  const needed = new Set(plan.layerDigests.slice(n));
+  const skipped = new Set(plan.layerDigests.slice(0, n).filter((d) => !needed.has(d)));
+  skipped.delete(plan.imageId);
+  skipped.delete(plan.manifestDigest);
+  const blobs = plan.blobs.filter((b) => !skipped.has(b.digest));
+  return { ...plan, blobs, size: archiveSize(blobs, plan.files), layersSkipped: n };
+}
+__name(skipLeadingLayers, "skipLeadingLayers");
+function archiveSize(blobs, files) {
+  let size = 1024;
+  for (const dir of blobDirs(blobs)) size += headerSize(dir);
+  for (const b of blobs) size += headerSize(b.name) + pad512(b.size);
+  for (const f of files) size += headerSize(f.name) + pad512(f.data.length);
+  return size;
+}
+__name(archiveSize, "archiveSize");
+function pad512(n) {
+  return Math.ceil(n / 512) * 512;
+}
+__name(pad512, "pad512");
+function headerSize(name) {
+  if (Buffer.byteLength(name) <= 100) return 512;
+  const rec = /* @__PURE__ */ __name((body) => {
+    let len2 = body.length + 3;
+    while (`${len2} ${body}
+`.length !== len2) len2 = `${len2} ${body}
+`.length;
+    return `${len2} ${body}
+`;
+  }, "rec");
+  return 512 + 512 + pad512(Buffer.byteLength(rec(`path=${name}`)));
+}
+__name(headerSize, "headerSize");
+function blobDirs(blobs) {
+  const dirs = /* @__PURE__ */ new Set();
+  for (const b of blobs) {
+    const parts = b.name.split("/");
+    for (let i = 1; i < parts.length; i++) dirs.add(`${parts.slice(0, i).join("/")}/`);
+  }
+  return [...dirs].sort();
+}
+__name(blobDirs, "blobDirs");
+function dockerArchiveStream(plan) {
+  const pack = import_tar_stream2.default.pack();
+  const header = /* @__PURE__ */ __name((name, size, type) => ({
+    name,
+    size,
+    type,
+    mode: type === "directory" ? 493 : 420,
+    mtime: EPOCH2,
+    uid: 0,
+    gid: 0,
+    uname: "",
+    gname: ""
+  }), "header");
+  const writeEntry = /* @__PURE__ */ __name((name, data, type) => new Promise((resolve7, reject) => {
+    pack.entry(header(name, data?.length ?? 0, type), data ?? Buffer.alloc(0), (err) => err ? reject(err) : resolve7(void 0));
+  }), "writeEntry");
+  const writeFileEntry = /* @__PURE__ */ __name(async (b) => {
+    const { promise: entryDone, resolve: resolve7, reject } = Promise.withResolvers();
+    entryDone.catch(() => void 0);
+    const entry = pack.entry(header(b.name, b.size, "file"), (err) => err ? reject(err) : resolve7(void 0));
+    entry.on("error", () => void 0);
+    let written = 0;
+    try {
+      for await (const chunk of createReadStream5(b.file, { highWaterMark: 1 << 20 })) {
+        const buf = chunk;
+        written += buf.length;
+        if (written > b.size) throw new Error(`blob ${b.digest} (${b.file}) grew beyond ${b.size} bytes while being sent`);
+        if (!entry.write(buf)) await new Promise((resolve8) => entry.once("drain", () => resolve8()));
+      }
+      if (written !== b.size) throw new Error(`blob ${b.digest} (${b.file}) has ${written} bytes, expected ${b.size}`);
+    } catch (err) {
+      entry.destroy(err);
+      throw err;
+    }
+    entry.end(void 0);
+    await entryDone;
+  }, "writeFileEntry");
+  const produce = /* @__PURE__ */ __name(async () => {
+    for (const dir of blobDirs(plan.blobs)) await writeEntry(dir, null, "directory");
+    for (const b of plan.blobs) await writeFileEntry(b);
+    for (const f of plan.files) await writeEntry(f.name, f.data, "file");
+    pack.finalize();
+  }, "produce");
+  produce().catch((err) => {
+    pack.destroy(err instanceof Error ? err : new Error(String(err)));
+  });
+  return Readable.from(pack, { objectMode: false });
+}
+__name(dockerArchiveStream, "dockerArchiveStream");
+
+// src/publish/jsonstream.ts
+function jsonMessageError(msg) {
+  const detail = msg.errorDetail?.message;
+  if (typeof detail === "string" && detail !== "") return detail;
+  if (typeof msg.error === "string" && msg.error !== "") return msg.error;
+  if (msg.errorDetail !== void 0 || msg.error !== void 0) return "unknown error";
+  return void 0;
+}
+__name(jsonMessageError, "jsonMessageError");
+var MAX_JSON_MESSAGE_CHARS = 1024 * 1024;
+var JsonMessageParser = class {
+  static {
+    __name(this, "JsonMessageParser");
+  }
+  #maxMessage;
+  #decoder = new TextDecoder("utf-8");
+  #buf = "";
+  #pos = 0;
+  #depth = 0;
+  #inString = false;
+  #escaped = false;
+  /** Start of the JSON value being scanned, or -1. */
+  #start = -1;
+  /** Start of a run of non-JSON text at top level (kept as a `stream` line), or -1. */
+  #rawStart = -1;
+  /** `maxMessageChars`: a longer message or text line is an error (a daemon cannot make us buffer without end). */
+  constructor(options = {}) {
+    this.#maxMessage = options.maxMessageChars ?? MAX_JSON_MESSAGE_CHARS;
+  }
+  #tooLong() {
+    throw new Error(`a message from Docker is longer than ${this.#maxMessage} characters; stopped reading`);
+  }
+  /** Feeds a chunk; returns the messages it completed. */
+  push(chunk) {
+    this.#buf += typeof chunk === "string" ? chunk : this.#decoder.decode(chunk, { stream: true });
+    return this.#scan();
+  }
+  /** Ends the stream; returns what was left. Throws when a JSON message was cut off. */
+  end() {
+    this.#buf += this.#decoder.decode();
+    const out = this.#scan();
+    if (this.#start >= 0) {
+      const partial = this.#buf.slice(this.#start);
+      throw new Error(`truncated JSON message from Docker: ${truncate(partial, 200)}`);
+    }
+    if (this.#rawStart >= 0) {
+      const text = this.#buf.slice(this.#rawStart).trim();
+      if (text !== "") out.push({ stream: text });
+    }
+    this.#buf = "";
+    this.#pos = 0;
+    this.#rawStart = -1;
+    return out;
+  }
+  #scan() {
+    const out = [];
+    const s = this.#buf;
+    let i = this.#pos;
+    for (; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (this.#depth === 0) {
+        if (this.#rawStart >= 0) {
+          if (c === 10) {
+            if (i - this.#rawStart > this.#maxMessage) this.#tooLong();
+            const text = s.slice(this.#rawStart, i).trim();
+            if (text !== "") out.push({ stream: text });
+            this.#rawStart = -1;
+          }
+          continue;
+        }
+        if (c === 32 || c === 10 || c === 13 || c === 9) continue;
+        if (c === 123 || c === 91) {
+          this.#start = i;
+          this.#depth = 1;
+          continue;
+        }
+        this.#rawStart = i;
+        continue;
+      }
+      if (this.#inString) {
+        if (this.#escaped) this.#escaped = false;
+        else if (c === 92) this.#escaped = true;
+        else if (c === 34) this.#inString = false;
+        continue;
+      }
+      if (c === 34) this.#inString = true;
+      else if (c === 123 || c === 91) this.#depth++;
+      else if (c === 125 || c === 93) {
+        this.#depth--;
+        if (this.#depth === 0) {
+          if (i + 1 - this.#start > this.#maxMessage) this.#tooLong();
+          out.push(toMessage(s.slice(this.#start, i + 1)));
+          this.#start = -1;
+        }
+      }
+    }
+    let keep = i;
+    if (this.#start >= 0) keep = this.#start;
+    else if (this.#rawStart >= 0) keep = this.#rawStart;
+    if (keep > 0) {
+      this.#buf = s.slice(keep);
+      if (this.#start >= 0) this.#start -= keep;
+      if (this.#rawStart >= 0) this.#rawStart -= keep;
+      i -= keep;
+    }
+    this.#pos = i;
+    if (this.#buf.length > this.#maxMessage) this.#tooLong();
+    return out;
+  }
+};
+function toMessage(text) {
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`invalid JSON message from Docker (${err.message}): ${truncate(text, 200)}`);
+  }
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) return value;
+  return { stream: JSON.stringify(value) };
+}
+__name(toMessage, "toMessage");
+function truncate(s, n) {
+  const one = s.replace(/\s+/g, " ");
+  return one.length > n ? `${one.slice(0, n)}\u2026` : one;
+}
+__name(truncate, "truncate");
+
+// src/publish/docker.ts
+var DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
+var FALLBACK_API_VERSION = "1.41";
+function dockerEndpointFromEnv(env = process.env) {
+  const host = (env.DOCKER_HOST ?? "").trim();
+  if (host === "") return { socketPath: DEFAULT_DOCKER_SOCKET };
+  if (host.startsWith("unix://")) {
+    const path = host.slice("unix://".length);
+    if (path === "") throw new Error(`DOCKER_HOST=${host}: missing socket path`);
+    return { socketPath: path };
+  }
+  if (host.startsWith("/")) return { socketPath: host };
+  let url;
+  try {
+    url = new URL(host);
+  } catch {
+    throw new Error(`DOCKER_HOST=${host}: not a unix://, tcp://, http:// or https:// address`);
+  }
+  const tls = env.DOCKER_TLS_VERIFY !== void 0 && env.DOCKER_TLS_VERIFY !== "" && env.DOCKER_TLS_VERIFY !== "0";
+  switch (url.protocol) {
+    case "tcp:":
+      if (url.hostname === "") throw new Error(`DOCKER_HOST=${host}: missing host`);
+      return { url: `${tls ? "https" : "http"}://${url.host}${url.port === "" ? tls ? ":2376" : ":2375" : ""}` };
+    case "http:":
+    case "https:":
+      return { url: `${url.protocol}//${url.host}` };
+    default:
+      throw new Error(`DOCKER_HOST=${host}: unsupported scheme ${url.protocol} (use unix://, tcp://, http:// or https://)`);
+  }
+}
+__name(dockerEndpointFromEnv, "dockerEndpointFromEnv");
+function describeDockerEndpoint(endpoint) {
+  if (endpoint.socketPath !== void 0) return `unix://${endpoint.socketPath}`;
+  if (endpoint.url !== void 0) return endpoint.url;
+  return `unix://${DEFAULT_DOCKER_SOCKET}`;
+}
+__name(describeDockerEndpoint, "describeDockerEndpoint");
+async function newClient(endpoint, timeouts) {
+  const { Client } = await undici();
+  if (endpoint.url !== void 0 && endpoint.socketPath === void 0) {
+    if (proxyFor(new URL(endpoint.url))) return logRequests(await dispatcherFor(new URL(endpoint.url), { ...timeouts, connections: 1 }), "docker");
+    return logRequests(new Client(new URL(endpoint.url).origin, timeouts), "docker");
+  }
+  return logRequests(new Client("http://localhost", { ...timeouts, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET }), "docker");
+}
+__name(newClient, "newClient");
+async function newPool(endpoint, connections, timeouts) {
+  const { Pool } = await undici();
+  if (endpoint.url !== void 0 && endpoint.socketPath === void 0) {
+    return logRequests(await dispatcherFor(new URL(endpoint.url), { ...timeouts, connections }), "docker");
+  }
+  return logRequests(new Pool("http://localhost", { ...timeouts, connections, socketPath: endpoint.socketPath ?? DEFAULT_DOCKER_SOCKET }), "docker");
+}
+__name(newPool, "newPool");
+var CONNECT_ERROR_CODES = /* @__PURE__ */ new Set([
+  "ENOENT",
+  "ECONNREFUSED",
+  "EACCES",
+  "EPERM",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ETIMEDOUT",
+  "ENOTSOCK",
+  "UND_ERR_CONNECT_TIMEOUT"
+]);
+function errorCode(err) {
+  const code = err?.code;
+  return typeof code === "string" ? code : void 0;
+}
+__name(errorCode, "errorCode");
+var DockerUnreachableError = class extends Error {
+  static {
+    __name(this, "DockerUnreachableError");
+  }
+  endpoint;
+  code;
+  constructor(endpoint, cause) {
+    const msg = cause instanceof Error ? cause.message : String(cause);
+    super(`cannot reach Docker at ${describeDockerEndpoint(endpoint)}: ${oneLine(msg)}`, { cause });
+    this.name = "DockerUnreachableError";
+    this.endpoint = describeDockerEndpoint(endpoint);
+    this.code = errorCode(cause);
+  }
+};
+function wrapRequestError(endpoint, what, err) {
+  if (err instanceof DockerUnreachableError) return err;
+  const code = errorCode(err);
+  if (code !== void 0 && CONNECT_ERROR_CODES.has(code)) return new DockerUnreachableError(endpoint, err);
+  const msg = err instanceof Error ? err.message : String(err);
+  return new Error(`Docker ${what} at ${describeDockerEndpoint(endpoint)} failed: ${oneLine(msg)}`, { cause: err });
+}
+__name(wrapRequestError, "wrapRequestError");
+var MAX_API_REPLY_BYTES = 32 * 1024 * 1024;
+var MAX_LOAD_OUTPUT_BYTES = 16 * 1024 * 1024;
+var MAX_LOAD_MESSAGE_CHARS = 1024 * 1024;
+var MAX_LOAD_LINES_KEPT = 200;
+async function readCapped(body, headers, max, what) {
+  const tooBig = /* @__PURE__ */ __name(() => new Error(`${what}: the daemon's reply is larger than ${formatBytes(max)}; stopped reading`), "tooBig");
+  const declared = Number(headers["content-length"]);
+  if (Number.isFinite(declared) && declared > max) {
+    body.destroy();
+    throw tooBig();
+  }
+  const chunks = [];
+  let n = 0;
+  for await (const chunk of body) {
+    n += chunk.length;
+    if (n > max) {
+      body.destroy();
+      throw tooBig();
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+__name(readCapped, "readCapped");
+function daemonLogLine(text) {
+  const clean = text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, "").replace(/\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?/g, "").replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "").trim();
+  return clean.startsWith("::") || clean.startsWith("##[") ? `(docker said) ${clean}` : clean;
+}
+__name(daemonLogLine, "daemonLogLine");
+function apiErrorMessage(body) {
+  try {
+    const parsed = JSON.parse(body);
+    if (typeof parsed.message === "string") return parsed.message;
+  } catch {
+  }
+  return oneLine(body).slice(0, 500) || "(empty body)";
+}
+__name(apiErrorMessage, "apiErrorMessage");
+async function dockerGet(endpoint, client, path) {
+  let res;
+  try {
+    res = await client.request({ path, method: "GET" });
+  } catch (err) {
+    throw wrapRequestError(endpoint, `GET ${path}`, err);
+  }
+  return { status: res.statusCode, text: await readCapped(res.body, res.headers, MAX_API_REPLY_BYTES, `Docker GET ${path}`), headers: res.headers };
+}
+__name(dockerGet, "dockerGet");
+async function rawPing(endpoint, client) {
+  const { status, text: body, headers } = await dockerGet(endpoint, client, "/_ping");
+  const header = headers["api-version"];
+  const apiVersion = (Array.isArray(header) ? header[0] : header) ?? "";
+  return { apiVersion, ok: status === 200 && body.trim() === "OK" };
+}
+__name(rawPing, "rawPing");
+function compareVersions(a, b) {
+  return (0, import_semver2.compare)((0, import_semver2.coerce)(a) ?? "0.0.0", (0, import_semver2.coerce)(b) ?? "0.0.0");
+}
+__name(compareVersions, "compareVersions");
+function chooseApiVersion(daemonVersion) {
+  if (!/^\d+\.\d+$/.test(daemonVersion)) return FALLBACK_API_VERSION;
+  if (compareVersions(daemonVersion, "1.24") < 0) {
+    throw new Error(`Docker API ${daemonVersion} is too old: need 1.24 or newer (Docker 1.12+)`);
+  }
+  return daemonVersion;
+}
+__name(chooseApiVersion, "chooseApiVersion");
+async function negotiate(endpoint, client) {
+  const ping = await rawPing(endpoint, client);
+  if (!ping.ok) {
+    throw new Error(`${describeDockerEndpoint(endpoint)} answered /_ping but is not a working Docker daemon`);
+  }
+  return chooseApiVersion(ping.apiVersion);
+}
+__name(negotiate, "negotiate");
+function refPath(ref) {
+  return ref.split("/").map((p) => encodeURIComponent(p).replace(/%3A/gi, ":").replace(/%40/g, "@")).join("/");
+}
+__name(refPath, "refPath");
+async function inspectWith(endpoint, client, api, ref) {
+  const path = `/v${api}/images/${refPath(ref)}/json`;
+  const { status, text } = await dockerGet(endpoint, client, path);
+  if (status === 404) return void 0;
+  if (status !== 200) {
+    throw new Error(`Docker GET ${path} failed: HTTP ${status}: ${apiErrorMessage(text)}`);
+  }
+  let j;
+  try {
+    j = JSON.parse(text);
+  } catch {
+    throw new Error(`Docker GET ${path}: the reply is not JSON`);
+  }
+  if (j === null || typeof j !== "object") throw new Error(`Docker GET ${path}: the reply is not a JSON object`);
+  if (!isDigest(j.Id)) throw new Error(`Docker GET ${path}: the image ID is not a digest (${quoteUntrusted(j.Id)})`);
+  const out = {
+    Id: j.Id,
+    RepoTags: Array.isArray(j.RepoTags) ? j.RepoTags.map(String) : [],
+    RepoDigests: Array.isArray(j.RepoDigests) ? j.RepoDigests.map(String) : []
+  };
+  if (typeof j.Architecture === "string") out.Architecture = j.Architecture;
+  if (typeof j.Os === "string") out.Os = j.Os;
+  if (typeof j.Size === "number") out.Size = j.Size;
+  const rootfs = j.RootFS;
+  if (rootfs !== null && typeof rootfs === "object") {
+    out.RootFS = {
+      Type: typeof rootfs.Type === "string" ? rootfs.Type : "",
+      Layers: Array.isArray(rootfs.Layers) ? rootfs.Layers.filter((l) => isDigest(l)) : []
+    };
+  }
+  return out;
+}
+__name(inspectWith, "inspectWith");
+var LOAD_TIMEOUT_MS = 30 * 60 * 1e3;
+var ASK_FOR_LAYERS_FROM_BYTES = 4 * 1024 * 1024;
+var MAX_IMAGES_INSPECTED = 256;
+var INSPECT_CONCURRENCY = 8;
+var ZSTD_MIN_API = "1.42";
+var CONTAINERD_STORE_MIN_API = "1.42";
+function formatLoadSummary(r) {
+  if (r.bytesSent === 0) return `sent 0 bytes of ${formatBytes(r.imageBytes)} to Docker (image already there: only tagged)`;
+  const sent = `sent ${formatBytes(r.bytesSent)} of ${formatBytes(r.imageBytes)} to Docker`;
+  if (r.resentFull) return `${sent} (resent in full: Docker no longer had a layer that was left out)`;
+  return `${sent} (${r.layersSkipped} of ${r.layers} layer${r.layers === 1 ? "" : "s"} already there)`;
+}
+__name(formatLoadSummary, "formatLoadSummary");
+async function imageStoreOf(client, api) {
+  if (compareVersions(api, CONTAINERD_STORE_MIN_API) < 0) return "classic";
+  try {
+    const res = await client.request({ path: `/v${api}/info`, method: "GET" });
+    const text = await readCapped(res.body, res.headers, MAX_API_REPLY_BYTES, `Docker GET /v${api}/info`);
+    if (res.statusCode !== 200) return "unknown";
+    const info = JSON.parse(text);
+    if (!Array.isArray(info.DriverStatus)) return "classic";
+    const c8d = info.DriverStatus.some(
+      (e) => Array.isArray(e) && e[0] === "driver-type" && e[1] === "io.containerd.snapshotter.v1"
+    );
+    return c8d ? "containerd" : "classic";
+  } catch {
+    return "unknown";
+  }
+}
+__name(imageStoreOf, "imageStoreOf");
+function repositoryOf(repoTag) {
+  const colon = repoTag.lastIndexOf(":");
+  return colon > repoTag.lastIndexOf("/") ? repoTag.slice(0, colon) : repoTag;
+}
+__name(repositoryOf, "repositoryOf");
+async function layersOnDaemon(endpoint, api, plan) {
+  const wanted = chainIds(plan.diffIds);
+  const pool = await newPool(endpoint, INSPECT_CONCURRENCY, { connectTimeout: 1e4, headersTimeout: 6e4, bodyTimeout: 6e4 });
+  try {
+    const path = `/v${api}/images/json`;
+    const { status, text } = await dockerGet(endpoint, pool, path);
+    if (status !== 200) throw new Error(`Docker GET ${path} failed: HTTP ${status}: ${apiErrorMessage(text)}`);
+    const parsed = JSON.parse(text);
+    const list = (Array.isArray(parsed) ? parsed : []).flatMap((e) => {
+      const o = e;
+      if (o === null || typeof o !== "object" || !isDigest(o.Id)) return [];
+      const tags = Array.isArray(o.RepoTags) ? o.RepoTags.filter((t) => typeof t === "string") : [];
+      return [{ id: o.Id, tags, created: typeof o.Created === "number" ? o.Created : 0 }];
+    });
+    const ours = new Set(plan.repoTags.map(repositoryOf));
+    const rank = /* @__PURE__ */ __name((x) => x.tags.some((t) => ours.has(repositoryOf(t))) ? 0 : 1, "rank");
+    const ordered2 = list.sort((a, b) => rank(a) - rank(b) || b.created - a.created || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, MAX_IMAGES_INSPECTED);
+    const have = /* @__PURE__ */ new Set();
+    const leading = /* @__PURE__ */ __name(() => {
+      let k = 0;
+      while (k < wanted.length && have.has(wanted[k] ?? "")) k++;
+      return k;
+    }, "leading");
+    let inspected = 0;
+    await forEachLimit(ordered2, INSPECT_CONCURRENCY, async (img) => {
+      if (leading() >= wanted.length) return;
+      const info = await inspectWith(endpoint, pool, api, img.id);
+      inspected++;
+      for (const c of chainIds(info?.RootFS?.Layers ?? [])) have.add(c);
+    }).catch(() => void 0);
+    return { count: leading(), listed: list.length, inspected };
+  } finally {
+    await pool.destroy().catch(() => void 0);
+  }
+}
+__name(layersOnDaemon, "layersOnDaemon");
+async function tagImage(endpoint, client, api, id, plan) {
+  for (const ref of plan.refs) {
+    const repo = ref.familiar.slice(0, ref.familiar.length - `:${ref.tag}`.length);
+    const tagPath = `/v${api}/images/${encodeURIComponent(id)}/tag?repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(ref.tag ?? "latest")}`;
+    const res = await client.request({ path: tagPath, method: "POST" }).catch((err) => {
+      throw wrapRequestError(endpoint, `POST ${tagPath}`, err);
+    });
+    const text = await readCapped(res.body, res.headers, MAX_API_REPLY_BYTES, `Docker POST ${tagPath}`).catch(() => "");
+    if (res.statusCode !== 201 && res.statusCode !== 200) throw new Error(`docker tag failed: HTTP ${res.statusCode}: ${apiErrorMessage(text)}`);
+  }
+}
+__name(tagImage, "tagImage");
+async function verifyTags(endpoint, client, api, plan, ids, daemonSaid) {
+  const wrong = [];
+  let elsewhere = false;
+  let found = "";
+  for (const tag of plan.repoTags) {
+    const info = await inspectWith(endpoint, client, api, tag);
+    if (info === void 0) {
+      wrong.push(`${tag} is not in the image store`);
+    } else if (!ids.has(info.Id)) {
+      wrong.push(`${tag} points to ${info.Id}`);
+      elsewhere = true;
+    } else {
+      found ||= info.Id;
+    }
+  }
+  if (wrong.length === 0) return found;
+  const said = oneLine(daemonSaid.join(" | ")).slice(0, 300) || "nothing";
+  const sent = elsewhere ? ` instead of the image sent (${plan.imageId})` : "";
+  throw new Error(`docker load reported success but ${wrong.join("; ")}${sent} (daemon said: ${said})`);
+}
+__name(verifyTags, "verifyTags");
+function isMissingLayerError(err, full, trimmed) {
+  if (!(err instanceof Error) || !err.message.startsWith("docker load failed")) return false;
+  const kept = new Set(trimmed.blobs.map((b) => b.digest));
+  const omitted = full.blobs.filter((b) => !kept.has(b.digest));
+  return omitted.some((b) => err.message.includes(b.digest.slice(b.digest.indexOf(":") + 1)));
+}
+__name(isMissingLayerError, "isMissingLayerError");
+async function postArchive(endpoint, client, api, plan, sent, log) {
+  const path = `/v${api}/images/load?quiet=1`;
+  let archiveError;
+  const archive = dockerArchiveStream(plan);
+  archive.on("error", (err) => {
+    archiveError ??= err;
+  });
+  async function* counted() {
+    for await (const chunk of archive) {
+      sent.bytes += chunk.length;
+      yield chunk;
+    }
+  }
+  __name(counted, "counted");
+  const body = Readable2.from(counted(), { objectMode: false });
+  let res;
+  try {
+    res = await client.request({
+      path,
+      method: "POST",
+      headers: { "content-type": "application/x-tar", "content-length": String(plan.size) },
+      body
+    });
+  } catch (err) {
+    if (archiveError !== void 0) throw archiveError;
+    throw wrapRequestError(endpoint, `POST ${path}`, err);
+  }
+  if (res.statusCode !== 200) {
+    const text = await readCapped(res.body, res.headers, MAX_API_REPLY_BYTES, `Docker POST ${path}`).catch(() => "");
+    throw new Error(`docker load failed: HTTP ${res.statusCode}: ${apiErrorMessage(text)}`);
+  }
+  const lines2 = [];
+  const sentIds = /* @__PURE__ */ new Set([plan.imageId, plan.manifestDigest]);
+  const handle = /* @__PURE__ */ __name((msgs) => {
+    for (const msg of msgs) {
+      const err = jsonMessageError(msg);
+      if (err !== void 0) throw new Error(`docker load failed: ${oneLine(err).replace(/[\u0000-\u001f\u007f-\u009f]/g, "")}`);
+      const text = typeof msg.stream === "string" ? msg.stream : typeof msg.status === "string" ? msg.status : "";
+      for (const line of text.split("\n")) {
+        const t = daemonLogLine(line);
+        if (t === "") continue;
+        const id = /^Loaded image ID: (\S+)/.exec(t)?.[1];
+        if (id !== void 0 && !sentIds.has(id)) {
+          throw new Error(`docker load reported loading image ${quoteUntrusted(id)}, not the image sent (${plan.imageId})`);
+        }
+        if (lines2.length < MAX_LOAD_LINES_KEPT) lines2.push(t);
+        log?.(t);
+      }
+    }
+  }, "handle");
+  const parser = new JsonMessageParser({ maxMessageChars: MAX_LOAD_MESSAGE_CHARS });
+  let received = 0;
+  try {
+    for await (const chunk of res.body) {
+      received += chunk.length;
+      if (received > MAX_LOAD_OUTPUT_BYTES) {
+        throw new Error(`docker load failed: the daemon's output is larger than ${formatBytes(MAX_LOAD_OUTPUT_BYTES)}; stopped reading`);
+      }
+      handle(parser.push(chunk));
+    }
+    handle(parser.end());
+  } catch (err) {
+    res.body.destroy();
+    if (err instanceof Error && (err.message.startsWith("docker load failed") || err.message.startsWith("docker load reported"))) throw err;
+    if (err instanceof Error && err.message.startsWith("a message from Docker is longer")) throw new Error(`docker load failed: ${err.message}`);
+    if (archiveError !== void 0) throw archiveError;
+    throw wrapRequestError(endpoint, `POST ${path} (reading response)`, err);
+  }
+  if (archiveError !== void 0) throw archiveError;
+  return lines2;
+}
+__name(postArchive, "postArchive");
+async function fetchRemoteBlobs(input, plan) {
+  const remote = plan.blobs.filter((b) => b.remote);
+  if (remote.length === 0) return;
+  if (!input.fetchBlob) throw new Error(`layer ${remote[0].digest} is not on disk`);
+  const fetch2 = input.fetchBlob;
+  await Promise.all(
+    remote.map(async (b) => {
+      await fetch2(b.digest);
+      const st = await stat8(b.file).catch((err) => {
+        throw new Error(`layer ${b.digest}: cannot read blob ${b.file}: ${err.message}`);
+      });
+      if (st.size !== b.size) throw new Error(`layer ${b.digest}: blob ${b.file} has ${st.size} bytes, descriptor says ${b.size}`);
+    })
+  );
+}
+__name(fetchRemoteBlobs, "fetchRemoteBlobs");
+async function loadImage(endpoint, input, log) {
+  const full = await planDockerArchive(input);
+  const layers = full.layerDigests.length;
+  const client = await newClient(endpoint, {
+    connectTimeout: 1e4,
+    headersTimeout: LOAD_TIMEOUT_MS,
+    bodyTimeout: LOAD_TIMEOUT_MS
+  });
+  try {
+    const api = await negotiate(endpoint, client);
+    const onlyTag = /* @__PURE__ */ __name(async (id) => {
+      await tagImage(endpoint, client, api, id, full);
+      await verifyTags(endpoint, client, api, full, /* @__PURE__ */ new Set([id]), []);
+      log?.(`image ${id} already loaded: tagged ${full.repoTags.join(", ")} (0 bytes sent)`);
+      return {
+        loaded: [...full.repoTags],
+        bytesSent: 0,
+        imageBytes: full.size,
+        layers,
+        layersSkipped: layers,
+        resentFull: false,
+        imageId: full.imageId
+      };
+    }, "onlyTag");
+    const existing = await inspectWith(endpoint, client, api, full.imageId);
+    if (existing?.Id === full.imageId) return await onlyTag(full.imageId);
+    let plan = full;
+    const layerSet = new Set(full.layerDigests);
+    const layerBytes = full.blobs.filter((b) => layerSet.has(b.digest)).reduce((n, b) => n + b.size, 0);
+    const remote = full.blobs.some((b) => b.remote);
+    if (layers > 0 && (remote || layerBytes >= ASK_FOR_LAYERS_FROM_BYTES)) {
+      const store = await imageStoreOf(client, api);
+      if (store === "containerd") {
+        const byManifest = await inspectWith(endpoint, client, api, full.manifestDigest);
+        if (byManifest?.Id === full.manifestDigest) return await onlyTag(full.manifestDigest);
+        log?.(`containerd image store: sending the full archive (${formatBytes(full.size)}), it imports every blob from it`);
+      } else if (store === "classic") {
+        const found = await layersOnDaemon(endpoint, api, full).catch(() => ({ count: 0, listed: 0, inspected: 0 }));
+        plan = skipLeadingLayers(full, found.count);
+        if (plan.layersSkipped > 0) {
+          const partial = found.listed > found.inspected && found.count < layers ? ` (looked at ${found.inspected} of ${found.listed} images)` : "";
+          log?.(
+            `Docker already has ${plan.layersSkipped} of ${layers} layers: sending ${formatBytes(plan.size)} of ${formatBytes(full.size)}${partial}`
+          );
+        }
+      }
+    }
+    const zstd = input.manifestJson.layers.find((l) => l.mediaType.endsWith("+zstd") && plan.blobs.some((b) => b.digest === l.digest));
+    if (zstd && compareVersions(api, ZSTD_MIN_API) < 0) {
+      throw new Error(
+        `Docker at ${describeDockerEndpoint(endpoint)} speaks API ${api} (before Docker 23), which cannot load zstd layers (${zstd.digest}); use compression gzip for images you load`
+      );
+    }
+    const sent = { bytes: 0 };
+    let resentFull = false;
+    let lines2;
+    try {
+      await fetchRemoteBlobs(input, plan);
+      lines2 = await postArchive(endpoint, client, api, plan, sent, log);
+    } catch (err) {
+      if (plan === full || !isMissingLayerError(err, full, plan)) throw err;
+      log?.(`${err.message}: sending the full archive (${formatBytes(full.size)})`);
+      plan = full;
+      resentFull = true;
+      await fetchRemoteBlobs(input, full);
+      lines2 = await postArchive(endpoint, client, api, full, sent, log);
+    }
+    const ids = /* @__PURE__ */ new Set([full.imageId, full.manifestDigest]);
+    const reported = lines2.map((l) => /^Loaded image ID: (\S+)/.exec(l)?.[1]).filter((x) => x !== void 0);
+    const imageId = await verifyTags(endpoint, client, api, full, ids, lines2) || (reported[0] ?? full.imageId);
+    const loaded = [...full.repoTags];
+    return {
+      loaded,
+      bytesSent: sent.bytes,
+      imageBytes: full.size,
+      layers,
+      layersSkipped: plan.layersSkipped,
+      resentFull,
+      imageId
+    };
+  } finally {
+    await client.destroy().catch(() => void 0);
+  }
+}
+__name(loadImage, "loadImage");
+
 // src/publish/registry.ts
 import { readFile as readFile16 } from "node:fs/promises";
 
 // src/registry/push.ts
-import { PassThrough as PassThrough2 } from "node:stream";
+import { PassThrough as PassThrough3 } from "node:stream";
 
 // src/progress.ts
-import { Transform as Transform3 } from "node:stream";
+import { Transform as Transform2 } from "node:stream";
 var PROGRESS_INTERVAL_MS = 1e4;
 function mib(n) {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
@@ -49555,7 +51702,7 @@ __name(mib, "mib");
 function withByteProgress(source, size, what, log, intervalMs = PROGRESS_INTERVAL_MS) {
   let sent = 0;
   let last = Date.now();
-  const tap = new Transform3({
+  const tap = new Transform2({
     // As large as the source's pieces, so the tap never splits the flow into 16 KiB steps.
     highWaterMark: source.readableHighWaterMark,
     transform(chunk, _enc, cb) {
@@ -49607,7 +51754,7 @@ function parseJson(bytes2, what) {
 __name(parseJson, "parseJson");
 function remoteOpener(source, digest) {
   return () => {
-    const out = new PassThrough2();
+    const out = new PassThrough3();
     source.client.openBlob(source.repository, digest).then(
       ({ stream }) => {
         stream.on("error", (e) => out.destroy(e));
@@ -49777,16 +51924,12 @@ function parseErrorBody(text) {
   return out;
 }
 __name(parseErrorBody, "parseErrorBody");
-function oneLine2(s, max = 300) {
-  const flat = s.replace(/\s+/g, " ").trim();
-  return flat.length > max ? `${flat.slice(0, max)}\u2026` : flat;
-}
-__name(oneLine2, "oneLine");
+var MESSAGE_MAX = 300;
 function describeErrorBody(errors, text) {
   if (errors.length > 0) {
-    return errors.map((e) => e.message ? `${e.code}: ${oneLine2(e.message)}` : e.code).join("; ");
+    return errors.map((e) => e.message ? `${e.code}: ${oneLine(e.message, MESSAGE_MAX)}` : e.code).join("; ");
   }
-  const t = oneLine2(text);
+  const t = oneLine(text, MESSAGE_MAX);
   return /^<(!doctype|html)/i.test(t) ? "" : t;
 }
 __name(describeErrorBody, "describeErrorBody");
@@ -49845,7 +51988,7 @@ var TransportError = class extends Error {
   constructor(method, url, cause, attempts) {
     const c = cause;
     const code = typeof c?.code === "string" ? c.code : void 0;
-    const msg = typeof c?.message === "string" ? oneLine2(c.message, 200) : String(cause);
+    const msg = typeof c?.message === "string" ? oneLine(c.message, 200) : String(cause);
     const suffix = attempts > 1 ? ` (after ${attempts} attempts)` : "";
     super(`${method} ${redactUrl(url)}: ${code && !msg.includes(code) ? `${code}: ` : ""}${msg}${suffix}`, { cause });
     this.name = "TransportError";
@@ -50390,8 +52533,23 @@ var Authenticator = class {
   }
 };
 
+// src/retry.ts
+function parseRetryAfter(value, now = Date.now()) {
+  if (value === void 0) return void 0;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1e3;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? void 0 : Math.max(0, t - now);
+}
+__name(parseRetryAfter, "parseRetryAfter");
+function backoffDelay(attempt, o) {
+  const ceiling = Math.min(o.maxDelayMs, o.minDelayMs * 2 ** Math.max(0, attempt - 1));
+  return o.jitter === false ? ceiling : ceiling / 2 + Math.random() * (ceiling / 2);
+}
+__name(backoffDelay, "backoffDelay");
+
 // src/registry/transport.ts
-import { Readable as Readable3, Transform as Transform4 } from "node:stream";
+import { Readable as Readable3, Transform as Transform3 } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 var DEFAULT_RETRY = {
   attempts: 5,
@@ -50422,20 +52580,11 @@ var RETRYABLE_CODES = /* @__PURE__ */ new Set([
   "ERR_STREAM_PREMATURE_CLOSE",
   "OCI_IDLE_TIMEOUT"
 ]);
-function parseRetryAfter(value, now = Date.now()) {
-  if (value === void 0) return void 0;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1e3;
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? void 0 : Math.max(0, t - now);
-}
-__name(parseRetryAfter, "parseRetryAfter");
 function retryDelay(attempt, options = {}, retryAfter) {
   const o = { ...DEFAULT_RETRY, ...options };
   const asked = parseRetryAfter(retryAfter);
   if (asked !== void 0) return Math.min(asked, o.maxRetryAfterMs);
-  const ceiling = Math.min(o.maxDelayMs, o.minDelayMs * 2 ** Math.max(0, attempt - 1));
-  return ceiling / 2 + Math.random() * (ceiling / 2);
+  return backoffDelay(attempt, o);
 }
 __name(retryDelay, "retryDelay");
 function errorChain(err) {
@@ -50787,7 +52936,7 @@ var UploadWatchdog = class {
     this.#arm("the registry took no upload bytes");
     const arm = /* @__PURE__ */ __name((what, ms) => this.#arm(what, ms), "arm");
     const responseMs = this.#responseMs;
-    const out = new Transform4({
+    const out = new Transform3({
       transform(chunk, _enc, cb) {
         arm("the registry took no upload bytes");
         cb(null, chunk);
@@ -50833,23 +52982,23 @@ function appendQuery(url, name, value) {
 }
 __name(appendQuery, "appendQuery");
 async function* chunksOf(stream, size) {
-  let parts2 = [];
+  let parts = [];
   let n = 0;
   for await (const chunk of stream) {
     let b = chunk;
     while (b.length > 0) {
       const take = Math.min(size - n, b.length);
-      parts2.push(b.subarray(0, take));
+      parts.push(b.subarray(0, take));
       n += take;
       b = b.subarray(take);
       if (n === size) {
-        yield Buffer.concat(parts2);
-        parts2 = [];
+        yield Buffer.concat(parts);
+        parts = [];
         n = 0;
       }
     }
   }
-  if (n > 0) yield Buffer.concat(parts2);
+  if (n > 0) yield Buffer.concat(parts);
 }
 __name(chunksOf, "chunksOf");
 function describeStall(err, idleMs) {
@@ -51305,7 +53454,7 @@ var RegistryClient = class {
       } catch (err) {
         const unknown = err instanceof RegistryError && err.status === 400 && err.errors.some((e) => e.code === "MANIFEST_BLOB_UNKNOWN");
         if (!unknown || attempt >= 4) throw err;
-        await sleep2(100 * 2 ** attempt);
+        await sleep2(backoffDelay(attempt, { minDelayMs: 200, maxDelayMs: 800, jitter: false }));
       }
     }
     await res.dump();
@@ -51984,20 +54133,17 @@ function imageForHost(artifact, label) {
   return match;
 }
 __name(imageForHost, "imageForHost");
-function describeArtifact(report, a) {
+function describeArtifact(a) {
   const layers = /* @__PURE__ */ new Map();
   for (const img of a.kind === "image" ? [a] : a.images) for (const l of img.manifest.layers) layers.set(l.digest, l.size);
-  report.layers = { count: layers.size, bytes: [...layers.values()].reduce((x, y) => x + y, 0) };
-  report.digest = a.descriptor.digest;
-  report.mediaType = a.descriptor.mediaType;
-  report.layout = a.layoutDir;
-  if (a.kind === "image") {
-    report.imageId = a.manifest.config.digest;
-    report.platforms = [formatPlatform(a.platform)];
-  } else {
-    delete report.imageId;
-    report.platforms = a.images.map((i) => formatPlatform(i.platform));
-  }
+  return {
+    layers: { count: layers.size, bytes: [...layers.values()].reduce((x, y) => x + y, 0) },
+    digest: a.descriptor.digest,
+    mediaType: a.descriptor.mediaType,
+    layout: a.layoutDir,
+    platforms: a.kind === "image" ? [formatPlatform(a.platform)] : a.images.map((i) => formatPlatform(i.platform)),
+    ...a.kind === "image" ? { imageId: a.manifest.config.digest } : {}
+  };
 }
 __name(describeArtifact, "describeArtifact");
 function checkSomethingPushes(nodes, opts) {
@@ -52138,8 +54284,7 @@ async function runPipeline(opts) {
       const publishStart = Date.now();
       const { provider, artifact } = built[i];
       const label = node.label.toString();
-      const report = { label, kind: node.target?.kind ?? "file", action: "built", platforms: [], tags: [], references: [] };
-      if (artifact) describeArtifact(report, artifact);
+      const report = { label, kind: node.target?.kind ?? "file", action: "built", platforms: [], tags: [], references: [], ...artifact ? describeArtifact(artifact) : {} };
       report.seconds = Math.round(((builtAt.get(node.key) ?? started) - started) / 100) / 10;
       reports.push(report);
       const sboms = artifact && opts.sbom !== false && !(artifact.kind === "image" && artifact.reference) ? await sbomsOf(label, artifact) : [];
@@ -52171,7 +54316,7 @@ async function runPipeline(opts) {
             (line) => opts.log.info(line)
           )
         );
-        describeArtifact(report, image);
+        Object.assign(report, describeArtifact(image));
         report.action = "loaded";
         report.tags = result.loaded;
         opts.log.info(`${label}: loaded ${result.loaded.join(", ")}: ${formatLoadSummary(result)}`);
@@ -52572,13 +54717,13 @@ ${USAGE}
   if (values["verify-reproducible"]) await verifyReproducible(pipelineOptions);
   const result = await runPipeline(pipelineOptions);
   for (const r of result.reports) {
-    const parts2 = [r.label, r.kind, r.action];
-    if (r.digest) parts2.push(r.digest);
-    if (r.platforms.length) parts2.push(r.platforms.join(","));
-    if (r.tags.length) parts2.push(r.tags.join(","));
-    if (r.references.length) parts2.push(r.references.join(","));
-    if (r.layout) parts2.push(r.layout);
-    process.stdout.write(`${parts2.join("  ")}
+    const parts = [r.label, r.kind, r.action];
+    if (r.digest) parts.push(r.digest);
+    if (r.platforms.length) parts.push(r.platforms.join(","));
+    if (r.tags.length) parts.push(r.tags.join(","));
+    if (r.references.length) parts.push(r.references.join(","));
+    if (r.layout) parts.push(r.layout);
+    process.stdout.write(`${parts.join("  ")}
 `);
   }
   process.stderr.write(`done in ${((performance.now() - started) / 1e3).toFixed(2)}s

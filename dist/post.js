@@ -3554,8 +3554,8 @@ var require_data_url = __commonJS({
     }
     __name(collectASequenceOfCodePointsFast, "collectASequenceOfCodePointsFast");
     function stringPercentDecode(input) {
-      const bytes2 = encoder.encode(input);
-      return percentDecode(bytes2);
+      const bytes = encoder.encode(input);
+      return percentDecode(bytes);
     }
     __name(stringPercentDecode, "stringPercentDecode");
     function isHexCharByte(byte) {
@@ -4578,7 +4578,7 @@ var require_util2 = __commonJS({
       __name(isOriginPotentiallyTrustworthy, "isOriginPotentiallyTrustworthy");
     }
     __name(isURLPotentiallyTrustworthy, "isURLPotentiallyTrustworthy");
-    function bytesMatch(bytes2, metadataList) {
+    function bytesMatch(bytes, metadataList) {
       if (crypto4 === void 0) {
         return true;
       }
@@ -4594,7 +4594,7 @@ var require_util2 = __commonJS({
       for (const item of metadata2) {
         const algorithm = item.algo;
         const expectedValue = item.hash;
-        let actualValue = crypto4.createHash(algorithm).update(bytes2).digest("base64");
+        let actualValue = crypto4.createHash(algorithm).update(bytes).digest("base64");
         if (actualValue[actualValue.length - 1] === "=") {
           if (actualValue[actualValue.length - 2] === "=") {
             actualValue = actualValue.slice(0, -2);
@@ -4893,17 +4893,17 @@ var require_util2 = __commonJS({
     }
     __name(isomorphicEncode, "isomorphicEncode");
     async function readAllBytes(reader) {
-      const bytes2 = [];
+      const bytes = [];
       let byteLength = 0;
       while (true) {
         const { done, value: chunk } = await reader.read();
         if (done) {
-          return Buffer.concat(bytes2, byteLength);
+          return Buffer.concat(bytes, byteLength);
         }
         if (!isUint8Array(chunk)) {
           throw new TypeError("Received non-Uint8Array chunk");
         }
-        bytes2.push(chunk);
+        bytes.push(chunk);
         byteLength += chunk.length;
       }
     }
@@ -5898,19 +5898,19 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     function bodyMixinMethods(instance) {
       const methods = {
         blob() {
-          return consumeBody(this, (bytes2) => {
+          return consumeBody(this, (bytes) => {
             let mimeType = bodyMimeType(this);
             if (mimeType === null) {
               mimeType = "";
             } else if (mimeType) {
               mimeType = serializeAMimeType(mimeType);
             }
-            return new Blob2([bytes2], { type: mimeType });
+            return new Blob2([bytes], { type: mimeType });
           }, instance);
         },
         arrayBuffer() {
-          return consumeBody(this, (bytes2) => {
-            return new Uint8Array(bytes2).buffer;
+          return consumeBody(this, (bytes) => {
+            return new Uint8Array(bytes).buffer;
           }, instance);
         },
         text() {
@@ -5949,8 +5949,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           }, instance);
         },
         bytes() {
-          return consumeBody(this, (bytes2) => {
-            return new Uint8Array(bytes2);
+          return consumeBody(this, (bytes) => {
+            return new Uint8Array(bytes);
           }, instance);
         }
       };
@@ -5989,8 +5989,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       return body2 != null && (body2.stream.locked || util5.isDisturbed(body2.stream));
     }
     __name(bodyUnusable, "bodyUnusable");
-    function parseJSONFromBytes(bytes2) {
-      return JSON.parse(utf8DecodeBytes(bytes2));
+    function parseJSONFromBytes(bytes) {
+      return JSON.parse(utf8DecodeBytes(bytes));
     }
     __name(parseJSONFromBytes, "parseJSONFromBytes");
     function bodyMimeType(requestOrResponse) {
@@ -12914,10 +12914,10 @@ var require_response = __commonJS({
         if (init !== null) {
           init = webidl.converters.ResponseInit(init);
         }
-        const bytes2 = textEncoder.encode(
+        const bytes = textEncoder.encode(
           serializeJavascriptValueToJSONString(data)
         );
-        const body2 = extractBody(bytes2);
+        const body2 = extractBody(bytes);
         const responseObject = fromInnerResponse(makeResponse({}), "response");
         initializeResponse(responseObject, init, { body: body2[0], type: "application/json" });
         return responseObject;
@@ -14405,12 +14405,12 @@ var require_fetch = __commonJS({
           processBodyError(response.error);
           return;
         }
-        const processBody = /* @__PURE__ */ __name((bytes2) => {
-          if (!bytesMatch(bytes2, request.integrity)) {
+        const processBody = /* @__PURE__ */ __name((bytes) => {
+          if (!bytesMatch(bytes, request.integrity)) {
             processBodyError("integrity mismatch");
             return;
           }
-          response.body = safelyExtractBody(bytes2)[0];
+          response.body = safelyExtractBody(bytes)[0];
           fetchFinale(fetchParams, response);
         }, "processBody");
         await fullyReadBody(response.body, processBody, processBodyError);
@@ -14830,12 +14830,12 @@ var require_fetch = __commonJS({
       if (request.body == null && fetchParams.processRequestEndOfBody) {
         queueMicrotask(() => fetchParams.processRequestEndOfBody());
       } else if (request.body != null) {
-        const processBodyChunk = /* @__PURE__ */ __name(async function* (bytes2) {
+        const processBodyChunk = /* @__PURE__ */ __name(async function* (bytes) {
           if (isCancelled(fetchParams)) {
             return;
           }
-          yield bytes2;
-          fetchParams.processRequestBodyChunkLength?.(bytes2.byteLength);
+          yield bytes;
+          fetchParams.processRequestBodyChunkLength?.(bytes.byteLength);
         }, "processBodyChunk");
         const processEndOfBody = /* @__PURE__ */ __name(() => {
           if (isCancelled(fetchParams)) {
@@ -14857,8 +14857,8 @@ var require_fetch = __commonJS({
         }, "processBodyError");
         requestBody = (async function* () {
           try {
-            for await (const bytes2 of request.body.stream) {
-              yield* processBodyChunk(bytes2);
+            for await (const bytes of request.body.stream) {
+              yield* processBodyChunk(bytes);
             }
             processEndOfBody();
           } catch (err) {
@@ -14910,33 +14910,33 @@ var require_fetch = __commonJS({
       }
       fetchParams.controller.resume = async () => {
         while (true) {
-          let bytes2;
+          let bytes;
           let isFailure;
           try {
             const { done, value } = await fetchParams.controller.next();
             if (isAborted(fetchParams)) {
               break;
             }
-            bytes2 = done ? void 0 : value;
+            bytes = done ? void 0 : value;
           } catch (err) {
             if (fetchParams.controller.ended && !timingInfo.encodedBodySize) {
-              bytes2 = void 0;
+              bytes = void 0;
             } else {
-              bytes2 = err;
+              bytes = err;
               isFailure = true;
             }
           }
-          if (bytes2 === void 0) {
+          if (bytes === void 0) {
             readableStreamClose(fetchParams.controller.controller);
             finalizeResponse(fetchParams, response);
             return;
           }
-          timingInfo.decodedBodySize += bytes2?.byteLength ?? 0;
+          timingInfo.decodedBodySize += bytes?.byteLength ?? 0;
           if (isFailure) {
-            fetchParams.controller.terminate(bytes2);
+            fetchParams.controller.terminate(bytes);
             return;
           }
-          const buffer3 = new Uint8Array(bytes2);
+          const buffer3 = new Uint8Array(bytes);
           if (buffer3.byteLength) {
             fetchParams.controller.controller.enqueue(buffer3);
           }
@@ -15063,9 +15063,9 @@ var require_fetch = __commonJS({
               if (fetchParams.controller.dump) {
                 return;
               }
-              const bytes2 = chunk;
-              timingInfo.encodedBodySize += bytes2.byteLength;
-              return this.body.push(bytes2);
+              const bytes = chunk;
+              timingInfo.encodedBodySize += bytes.byteLength;
+              return this.body.push(bytes);
             },
             onComplete() {
               if (this.abort) {
@@ -15517,7 +15517,7 @@ var require_util4 = __commonJS({
       fr[kError] = null;
       const stream2 = blob.stream();
       const reader = stream2.getReader();
-      const bytes2 = [];
+      const bytes = [];
       let chunkPromise = reader.read();
       let isFirstChunk = true;
       (async () => {
@@ -15531,7 +15531,7 @@ var require_util4 = __commonJS({
             }
             isFirstChunk = false;
             if (!done && types2.isUint8Array(value)) {
-              bytes2.push(value);
+              bytes.push(value);
               if ((fr[kLastProgressEventFired] === void 0 || Date.now() - fr[kLastProgressEventFired] >= 50) && !fr[kAborted]) {
                 fr[kLastProgressEventFired] = Date.now();
                 queueMicrotask(() => {
@@ -15543,7 +15543,7 @@ var require_util4 = __commonJS({
               queueMicrotask(() => {
                 fr[kState] = "done";
                 try {
-                  const result = packageData(bytes2, type, blob.type, encodingName);
+                  const result = packageData(bytes, type, blob.type, encodingName);
                   if (fr[kAborted]) {
                     return;
                   }
@@ -15585,7 +15585,7 @@ var require_util4 = __commonJS({
       reader.dispatchEvent(event);
     }
     __name(fireAProgressEvent, "fireAProgressEvent");
-    function packageData(bytes2, type, mimeType, encodingName) {
+    function packageData(bytes, type, mimeType, encodingName) {
       switch (type) {
         case "DataURL": {
           let dataURL = "data:";
@@ -15595,7 +15595,7 @@ var require_util4 = __commonJS({
           }
           dataURL += ";base64,";
           const decoder = new StringDecoder("latin1");
-          for (const chunk of bytes2) {
+          for (const chunk of bytes) {
             dataURL += btoa2(decoder.write(chunk));
           }
           dataURL += btoa2(decoder.end());
@@ -15615,16 +15615,16 @@ var require_util4 = __commonJS({
           if (encoding === "failure") {
             encoding = "UTF-8";
           }
-          return decode(bytes2, encoding);
+          return decode(bytes, encoding);
         }
         case "ArrayBuffer": {
-          const sequence = combineByteSequences(bytes2);
+          const sequence = combineByteSequences(bytes);
           return sequence.buffer;
         }
         case "BinaryString": {
           let binaryString = "";
           const decoder = new StringDecoder("latin1");
-          for (const chunk of bytes2) {
+          for (const chunk of bytes) {
             binaryString += decoder.write(chunk);
           }
           binaryString += decoder.end();
@@ -15634,14 +15634,14 @@ var require_util4 = __commonJS({
     }
     __name(packageData, "packageData");
     function decode(ioQueue, encoding) {
-      const bytes2 = combineByteSequences(ioQueue);
-      const BOMEncoding = BOMSniffing(bytes2);
+      const bytes = combineByteSequences(ioQueue);
+      const BOMEncoding = BOMSniffing(bytes);
       let slice = 0;
       if (BOMEncoding !== null) {
         encoding = BOMEncoding;
         slice = BOMEncoding === "UTF-8" ? 3 : 2;
       }
-      const sliced = bytes2.slice(slice);
+      const sliced = bytes.slice(slice);
       return new TextDecoder(encoding).decode(sliced);
     }
     __name(decode, "decode");
@@ -16205,9 +16205,9 @@ var require_cache = __commonJS({
           // 16.
         };
         operations.push(operation);
-        const bytes2 = await bodyReadPromise.promise;
+        const bytes = await bodyReadPromise.promise;
         if (clonedResponse.body != null) {
-          clonedResponse.body.source = bytes2;
+          clonedResponse.body.source = bytes;
         }
         const cacheJobPromise = createDeferredPromise();
         let errorData = null;
@@ -26057,7 +26057,7 @@ var require_base64 = __commonJS({
         es -= 2;
       else if (base64Str[base64Str.length - 1] == "=")
         es -= 1;
-      let bytes2 = new Uint8Array(es), bytePos = 0, groupPos = 0, b, p = 0;
+      let bytes = new Uint8Array(es), bytePos = 0, groupPos = 0, b, p = 0;
       for (let i = 0; i < base64Str.length; i++) {
         b = decTable[base64Str.charCodeAt(i)];
         if (b === void 0) {
@@ -26081,31 +26081,31 @@ var require_base64 = __commonJS({
             groupPos = 1;
             break;
           case 1:
-            bytes2[bytePos++] = p << 2 | (b & 48) >> 4;
+            bytes[bytePos++] = p << 2 | (b & 48) >> 4;
             p = b;
             groupPos = 2;
             break;
           case 2:
-            bytes2[bytePos++] = (p & 15) << 4 | (b & 60) >> 2;
+            bytes[bytePos++] = (p & 15) << 4 | (b & 60) >> 2;
             p = b;
             groupPos = 3;
             break;
           case 3:
-            bytes2[bytePos++] = (p & 3) << 6 | b;
+            bytes[bytePos++] = (p & 3) << 6 | b;
             groupPos = 0;
             break;
         }
       }
       if (groupPos == 1)
         throw Error(`invalid base64 string.`);
-      return bytes2.subarray(0, bytePos);
+      return bytes.subarray(0, bytePos);
     }
     __name(base64decode, "base64decode");
     exports2.base64decode = base64decode;
-    function base64encode2(bytes2) {
+    function base64encode2(bytes) {
       let base64 = "", groupPos = 0, b, p = 0;
-      for (let i = 0; i < bytes2.length; i++) {
-        b = bytes2[i];
+      for (let i = 0; i < bytes.length; i++) {
+        b = bytes[i];
         switch (groupPos) {
           case 0:
             base64 += encTable[b >> 2];
@@ -26144,23 +26144,23 @@ var require_protobufjs_utf8 = __commonJS({
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.utf8read = void 0;
     var fromCharCodes = /* @__PURE__ */ __name((chunk) => String.fromCharCode.apply(String, chunk), "fromCharCodes");
-    function utf8read(bytes2) {
-      if (bytes2.length < 1)
+    function utf8read(bytes) {
+      if (bytes.length < 1)
         return "";
       let pos = 0, parts = [], chunk = [], i = 0, t;
-      let len = bytes2.length;
+      let len = bytes.length;
       while (pos < len) {
-        t = bytes2[pos++];
+        t = bytes[pos++];
         if (t < 128)
           chunk[i++] = t;
         else if (t > 191 && t < 224)
-          chunk[i++] = (t & 31) << 6 | bytes2[pos++] & 63;
+          chunk[i++] = (t & 31) << 6 | bytes[pos++] & 63;
         else if (t > 239 && t < 365) {
-          t = ((t & 7) << 18 | (bytes2[pos++] & 63) << 12 | (bytes2[pos++] & 63) << 6 | bytes2[pos++] & 63) - 65536;
+          t = ((t & 7) << 18 | (bytes[pos++] & 63) << 12 | (bytes[pos++] & 63) << 6 | bytes[pos++] & 63) - 65536;
           chunk[i++] = 55296 + (t >> 10);
           chunk[i++] = 56320 + (t & 1023);
         } else
-          chunk[i++] = (t & 15) << 12 | (bytes2[pos++] & 63) << 6 | bytes2[pos++] & 63;
+          chunk[i++] = (t & 15) << 12 | (bytes[pos++] & 63) << 6 | bytes[pos++] & 63;
         if (i > 8191) {
           parts.push(fromCharCodes(chunk));
           i = 0;
@@ -26258,19 +26258,19 @@ var require_goog_varint = __commonJS({
     }
     __name(varint64read, "varint64read");
     exports2.varint64read = varint64read;
-    function varint64write(lo, hi, bytes2) {
+    function varint64write(lo, hi, bytes) {
       for (let i = 0; i < 28; i = i + 7) {
         const shift = lo >>> i;
         const hasNext = !(shift >>> 7 == 0 && hi == 0);
         const byte = (hasNext ? shift | 128 : shift) & 255;
-        bytes2.push(byte);
+        bytes.push(byte);
         if (!hasNext) {
           return;
         }
       }
       const splitBits = lo >>> 28 & 15 | (hi & 7) << 4;
       const hasMoreBits = !(hi >> 3 == 0);
-      bytes2.push((hasMoreBits ? splitBits | 128 : splitBits) & 255);
+      bytes.push((hasMoreBits ? splitBits | 128 : splitBits) & 255);
       if (!hasMoreBits) {
         return;
       }
@@ -26278,12 +26278,12 @@ var require_goog_varint = __commonJS({
         const shift = hi >>> i;
         const hasNext = !(shift >>> 7 == 0);
         const byte = (hasNext ? shift | 128 : shift) & 255;
-        bytes2.push(byte);
+        bytes.push(byte);
         if (!hasNext) {
           return;
         }
       }
-      bytes2.push(hi >>> 31 & 1);
+      bytes.push(hi >>> 31 & 1);
     }
     __name(varint64write, "varint64write");
     exports2.varint64write = varint64write;
@@ -26358,19 +26358,19 @@ var require_goog_varint = __commonJS({
     }
     __name(int64toString, "int64toString");
     exports2.int64toString = int64toString;
-    function varint32write(value, bytes2) {
+    function varint32write(value, bytes) {
       if (value >= 0) {
         while (value > 127) {
-          bytes2.push(value & 127 | 128);
+          bytes.push(value & 127 | 128);
           value = value >>> 7;
         }
-        bytes2.push(value);
+        bytes.push(value);
       } else {
         for (let i = 0; i < 9; i++) {
-          bytes2.push(value & 127 | 128);
+          bytes.push(value & 127 | 128);
           value = value >> 7;
         }
-        bytes2.push(1);
+        bytes.push(1);
       }
     }
     __name(varint32write, "varint32write");
@@ -26654,7 +26654,7 @@ var require_binary_reader = __commonJS({
     var goog_varint_1 = require_goog_varint();
     var defaultsRead = {
       readUnknownField: true,
-      readerFactory: /* @__PURE__ */ __name((bytes2) => new BinaryReader(bytes2), "readerFactory")
+      readerFactory: /* @__PURE__ */ __name((bytes) => new BinaryReader(bytes), "readerFactory")
     };
     function binaryReadOptions(options) {
       return options ? Object.assign(Object.assign({}, defaultsRead), options) : defaultsRead;
@@ -26912,14 +26912,14 @@ var require_binary_writer = __commonJS({
         let len = 0;
         for (let i = 0; i < this.chunks.length; i++)
           len += this.chunks[i].length;
-        let bytes2 = new Uint8Array(len);
+        let bytes = new Uint8Array(len);
         let offset = 0;
         for (let i = 0; i < this.chunks.length; i++) {
-          bytes2.set(this.chunks[i], offset);
+          bytes.set(this.chunks[i], offset);
           offset += this.chunks[i].length;
         }
         this.chunks = [];
-        return bytes2;
+        return bytes;
       }
       /**
        * Start a new fork for length-delimited data like a message
@@ -36265,8 +36265,8 @@ function isRestError(e) {
 __name(isRestError, "isRestError");
 
 // node_modules/@typespec/ts-http-runtime/dist/esm/util/bytesEncoding.js
-function uint8ArrayToString(bytes2, format) {
-  return Buffer.from(bytes2).toString(format);
+function uint8ArrayToString(bytes, format) {
+  return Buffer.from(bytes).toString(format);
 }
 __name(uint8ArrayToString, "uint8ArrayToString");
 function stringToUint8Array(value, format) {
@@ -37571,8 +37571,8 @@ function randomUUID4() {
 }
 __name(randomUUID4, "randomUUID");
 var isNodeLike2 = isNodeLike;
-function uint8ArrayToString2(bytes2, format) {
-  return uint8ArrayToString(bytes2, format);
+function uint8ArrayToString2(bytes, format) {
+  return uint8ArrayToString(bytes, format);
 }
 __name(uint8ArrayToString2, "uint8ArrayToString");
 function stringToUint8Array2(value, format) {
@@ -47402,11 +47402,11 @@ var NativeCRC64 = (() => {
     function _base64ToArrayBuffer(base64) {
       var binary_string = window.atob(base64);
       var len = binary_string.length;
-      var bytes2 = new Uint8Array(len);
+      var bytes = new Uint8Array(len);
       for (var i = 0; i < len; i++) {
-        bytes2[i] = binary_string.charCodeAt(i);
+        bytes[i] = binary_string.charCodeAt(i);
       }
-      return bytes2;
+      return bytes;
     }
     __name(_base64ToArrayBuffer, "_base64ToArrayBuffer");
     function getBinary(file) {
@@ -48272,8 +48272,8 @@ var NativeCRC64 = (() => {
       }, "prepare"),
       alloc: /* @__PURE__ */ __name(function(array, view) {
         assert4(ensureCache.buffer);
-        var bytes2 = view.BYTES_PER_ELEMENT;
-        var len = array.length * bytes2;
+        var bytes = view.BYTES_PER_ELEMENT;
+        var len = array.length * bytes;
         len = len + 7 & -8;
         var ret;
         if (ensureCache.pos + len >= ensureCache.size) {
@@ -48289,8 +48289,8 @@ var NativeCRC64 = (() => {
       }, "alloc"),
       copy: /* @__PURE__ */ __name(function(array, view, offset) {
         offset >>>= 0;
-        var bytes2 = view.BYTES_PER_ELEMENT;
-        switch (bytes2) {
+        var bytes = view.BYTES_PER_ELEMENT;
+        switch (bytes) {
           case 2:
             offset >>>= 1;
             break;
@@ -66236,11 +66236,11 @@ var AvroParser = class _AvroParser {
    * @param options -
    */
   static async readFixedBytes(stream2, length, options = {}) {
-    const bytes2 = await stream2.read(length, { abortSignal: options.abortSignal });
-    if (bytes2.length !== length) {
+    const bytes = await stream2.read(length, { abortSignal: options.abortSignal });
+    if (bytes.length !== length) {
       throw new Error("Hit stream end.");
     }
-    return bytes2;
+    return bytes;
   }
   /**
    * Reads a single byte from the stream.
@@ -73209,6 +73209,20 @@ function saveCacheV2(paths_1, key_1, options_1) {
 }
 __name(saveCacheV2, "saveCacheV2");
 
+// src/format.ts
+function formatBytes(n) {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[u]}`;
+}
+__name(formatBytes, "formatBytes");
+
 // src/cache.ts
 var execFileAsync = promisify3(execFile);
 var SIZE_WALK_LIMIT = 3e5;
@@ -73244,9 +73258,7 @@ async function pathsSize(paths) {
 }
 __name(pathsSize, "pathsSize");
 function describeStat(size, seconds) {
-  const mib = size.bytes / 1024 / 1024;
-  const amount = mib >= 1 ? `${mib.toFixed(1)} MiB` : `${(size.bytes / 1024).toFixed(1)} KiB`;
-  return `${size.complete === false ? "at least " : ""}${amount} in ${size.files} files, ${seconds.toFixed(1)} s`;
+  return `${size.complete === false ? "at least " : ""}${formatBytes(size.bytes)} in ${size.files} files, ${seconds.toFixed(1)} s`;
 }
 __name(describeStat, "describeStat");
 var CACHE_STATE = "oci_build_cache";
@@ -73371,15 +73383,9 @@ function code(text) {
   return `<code>${text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")}</code>`;
 }
 __name(code, "code");
-function bytes(n) {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-}
-__name(bytes, "bytes");
 function cacheRows(stats) {
   const header = ["Cache", "Action", "Key", "Size", "Files", "Time"].map((h) => ({ data: h, header: true }));
-  return [header, ...stats.map((s) => [s.name, s.action, code(s.key), bytes(s.bytes), String(s.files), `${s.seconds.toFixed(1)} s`])];
+  return [header, ...stats.map((s) => [s.name, s.action, code(s.key), formatBytes(s.bytes), String(s.files), `${s.seconds.toFixed(1)} s`])];
 }
 __name(cacheRows, "cacheRows");
 

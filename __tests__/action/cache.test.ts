@@ -614,7 +614,7 @@ test('round trip through a local cache v2 service: run 1 saves all three, run 2 
   const saved1 = svc.entries.filter((e) => e.finalized).map((e) => e.key);
   assert.equal(saved1.length, 3, post1.stdout);
   assert.match(saved1[2] ?? '', /^oci-build-blobs-Linux-[0-9a-f]{64}-500-1$/);
-  for (const k of saved1) assert.ok(lines(post1.stdout).some((l) => l.endsWith(`saved with key ${k}`)), post1.stdout);
+  for (const k of saved1) assert.ok(lines(post1.stdout).some((l) => l.includes(`saved with key ${k} (`)), post1.stdout);
   assert.ok(svc.requests.includes('PUT /blob/account/caches/1'), 'the archive went to the signed upload URL');
 
   // A fresh runner: nothing on disk.
@@ -656,6 +656,6 @@ test('round trip through a local cache v2 service: run 1 saves all three, run 2 
 
 test('the job summary lists each cache moved with its key, size, files and time', () => {
   const rows = cacheRows([{ name: 'go-build', action: 'restored', key: 'oci-build-go-build-Linux-X64-go1.23-abc', bytes: 3 * 1024 * 1024, files: 120, seconds: 2.34 }]);
-  assert.deepEqual(rows[1], ['go-build', 'restored', '<code>oci-build-go-build-Linux-X64-go1.23-abc</code>', '3.0 MiB', '120', '2.3 s']);
+  assert.deepEqual(rows[1], ['go-build', 'restored', '<code>oci-build-go-build-Linux-X64-go1.23-abc</code>', '3 MiB', '120', '2.3 s']);
   assert.deepEqual(rows[0]?.map((c) => (typeof c === 'string' ? c : c.data)), ['Cache', 'Action', 'Key', 'Size', 'Files', 'Time']);
 });
