@@ -223,14 +223,18 @@ async function runCleanup(inputs: Inputs): Promise<void> {
 async function runMerge(inputs: Inputs): Promise<{ reference: string; digest: string; platforms: string[] }> {
   const pool = registryPool(inputs);
   try {
-    const tags = inputs.tags.map((t) => t.slice(t.lastIndexOf(':') + 1));
+    // Tags as build mode reads them: bare, or full references naming their own repository.
     const result = await core.group('Merging platform images into an index', () =>
-      mergeIndex(pool, { sources: inputs.merge, repository: inputs.repository || undefined, tags, annotations: inputs.annotations.index }, (m) => core.info(m)),
+      mergeIndex(
+        pool,
+        { sources: inputs.merge, repository: inputs.repository || undefined, tags: inputs.tags, platforms: inputs.platforms, annotations: inputs.annotations.index },
+        (m) => core.info(m),
+      ),
     );
     core.setOutput('digest', result.digest);
     core.setOutput('subject-name', result.reference.slice(0, result.reference.lastIndexOf('@')));
     core.setOutput('subject-digest', result.digest);
-    core.setOutput('images', [...result.tagged, result.reference].join('\n'));
+    core.setOutput('images', [...result.tagged, ...result.references].join('\n'));
     core.setOutput('tags', result.tagged.join('\n'));
     core.setOutput('metadata', JSON.stringify({ merge: result }));
     return { reference: result.tagged[0] ?? result.reference, digest: result.digest, platforms: result.platforms };
