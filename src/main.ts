@@ -5,7 +5,7 @@ import { RegistryPool } from './registry/pool.ts';
 import type { ExplicitCredentials } from './registry/credentials.ts';
 import { GitHubApi } from './github/api.ts';
 import { previewCommentBody, upsertPreviewComment } from './github/pr_comment.ts';
-import { deletePreviewTags } from './github/cleanup.ts';
+import { cleanupFailures, deletePreviewTags } from './github/cleanup.ts';
 import { readFileSync } from 'node:fs';
 import { runPipeline, type PipelineOptions, type TargetReport } from './pipeline.ts';
 import { verifyReproducible } from './verify.ts';
@@ -214,6 +214,10 @@ async function runCleanup(inputs: Inputs): Promise<void> {
       deletePreviewTags({ api: githubApi(inputs), pool, references: inputs.deleteTags, log: (m) => core.info(m), warn: (m) => core.warning(m) }),
     );
     core.setOutput('metadata', JSON.stringify({ deleted: results }));
+    // A tag left behind by an error (unauthorized, unreachable) fails the step; shared images,
+    // tags already gone and registries refusing deletes only warn.
+    const failed = cleanupFailures(results);
+    if (failed.length > 0) throw new Error(`cleanup: ${failed.length} of ${results.length} tag(s) not deleted: ${failed.map((r) => `${r.reference} (${r.message})`).join('; ')}`);
   } finally {
     await pool.close();
   }
