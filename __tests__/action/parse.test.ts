@@ -40,6 +40,15 @@ test('push destinations: inputs override the rule; full references name their ow
       { registry: 'ghcr.io', repository: 'o/other', tags: ['edge'] },
     ],
   );
+  // Tags that all name their repositories decide alone (no untagged copy in the rule's repository)...
+  assert.deepEqual(planDestinations('//a:push', { repository: 'ghcr.io/o/app', remoteTags: ['latest'] }, { tags: ['ghcr.io/o/other:edge', 'ghcr.io/o/other:v1'] }), [
+    { registry: 'ghcr.io', repository: 'o/other', tags: ['edge', 'v1'] },
+  ]);
+  // ...unless the repository input names it.
+  assert.deepEqual(planDestinations('//a:push', { repository: 'ghcr.io/o/app', remoteTags: [] }, { repository: 'ghcr.io/o/app', tags: ['ghcr.io/o/other:edge'] }), [
+    { registry: 'ghcr.io', repository: 'o/app', tags: [] },
+    { registry: 'ghcr.io', repository: 'o/other', tags: ['edge'] },
+  ]);
   assert.throws(() => planDestinations('//a:push', { remoteTags: ['latest'] }, { tags: [] }), {
     message: '//a:push: tag "latest" needs a repository (set "repository" on the oci_push rule or the action\'s repository input)',
   });

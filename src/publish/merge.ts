@@ -119,7 +119,7 @@ export async function mergeIndex(pool: RegistryPool, req: MergeRequest, log: (m:
     digest,
     mediaType: index.mediaType,
     platforms: unique.map((m) => formatPlatform(m.platform as Platform)),
-    reference: `${target.registry}/${target.repository}@${digest}`,
+    reference: `${destinations[0]!.registry}/${destinations[0]!.repository}@${digest}`,
     tagged,
     references: destinations.map((d) => `${d.registry}/${d.repository}@${digest}`),
   };

@@ -48,11 +48,15 @@ export function planDestinations(
     }
     return d;
   };
-  if (base) dest(base.registry, base.repository);
   const tags = inputs.tags.length > 0 ? inputs.tags : rule.remoteTags;
   const what = inputs.tags.length > 0 ? 'input "tags"' : `${label}: remote_tags`;
-  for (const line of tags) {
-    const parsed = parseTagLine(line, what);
+  const parsedTags = tags.map((line) => parseTagLine(line, what));
+  // Input tags that all name their own repositories decide where the image goes, as with
+  // docker/build-push-action: the rule's repository then gets no untagged copy.
+  const tagsNameRepositories = inputs.tags.length > 0 && parsedTags.every((p) => p.repository !== undefined);
+  if (base && (inputs.repository || !tagsNameRepositories)) dest(base.registry, base.repository);
+  for (const [i, parsed] of parsedTags.entries()) {
+    const line = tags[i] as string;
     if (parsed.repository) {
       const d = dest(parsed.repository.registry, parsed.repository.repository);
       if (!d.tags.includes(parsed.tag)) d.tags.push(parsed.tag);
