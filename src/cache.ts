@@ -186,6 +186,14 @@ export async function planCaches(opts: {
   return plans;
 }
 
+/**
+ * Whether the key a restore matched is the primary key. Cache services may hand keys back in
+ * another case (act's server lowercases them); actions/cache compares them ignoring case too.
+ */
+export function sameCacheKey(matched: string, primary: string): boolean {
+  return matched.localeCompare(primary, undefined, { sensitivity: 'accent' }) === 0;
+}
+
 /** Hash of the blob store's listing (names and sizes): changes exactly when blobs are added or removed. */
 export async function blobListingHash(blobsDir: string): Promise<string> {
   const h = createHash('sha256');
@@ -236,7 +244,7 @@ export async function restoreCaches(plans: CachePlan[], io: CacheIO): Promise<Re
     }
     matched[plan.name] = key;
     if (key === undefined) io.info(`Cache ${plan.name}: not found for ${plan.primaryKey}`);
-    else if (key === plan.primaryKey) io.info(`Cache ${plan.name}: restored from ${key}`);
+    else if (sameCacheKey(key, plan.primaryKey)) io.info(`Cache ${plan.name}: restored from ${key}`);
     else io.info(`Cache ${plan.name}: restored from ${key} (partial match for ${plan.primaryKey})`);
     const entry: StateEntry = { ...plan, ...(key !== undefined ? { matchedKey: key } : {}) };
     if (plan.name === 'blobs') {
@@ -314,7 +322,7 @@ async function saveOne(entry: StateEntry, io: CacheIO): Promise<void> {
   }
   for (const p of extra) await mkdir(p, { recursive: true });
   const paths = entry.paths;
-  if (entry.matchedKey === entry.primaryKey) {
+  if (entry.matchedKey !== undefined && sameCacheKey(entry.matchedKey, entry.primaryKey)) {
     io.info(`Cache ${entry.name}: hit on the primary key ${entry.primaryKey}; not saving`);
     return;
   }

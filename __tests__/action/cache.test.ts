@@ -625,3 +625,10 @@ test('round trip through a local cache v2 service: run 1 saves all three, run 2 
   assert.ok(lines(post3.stdout).includes(`Cache blobs: unchanged since ${saved2[3]}; not saving`), post3.stdout);
   assert.equal(svc.entries.length, 4);
 });
+
+test('a key handed back in another case is the primary key (act lowercases keys; actions/cache ignores case)', async () => {
+  const { sameCacheKey } = await import('../../src/cache.ts');
+  assert.equal(sameCacheKey('oci-build-go-build-linux-x64-go1.26.8-abc', 'oci-build-go-build-Linux-X64-go1.26.8-abc'), true);
+  assert.equal(sameCacheKey('oci-build-go-build-linux-x64-go1.26.8-abd', 'oci-build-go-build-Linux-X64-go1.26.8-abc'), false);
+  assert.equal(sameCacheKey('oci-build-go-build-Linux-X64-', 'oci-build-go-build-Linux-X64-go1.26.8-abc'), false);
+});
