@@ -171,10 +171,13 @@ jobs:
     runs-on: ubuntu-24.04
     steps:
       - uses: actions/checkout@v6
+      # output-dir outside the workspace: act puts each run's workspace under a new random
+      # directory, and a cache's version hashes its paths (stable on a real runner).
       - id: load
         uses: oci-build-action/oci-build-action@v1
         with:
           targets: //apps/hello_world:load_seed
+          output-dir: \${{ env.OCI_BUILD_OUT }}
       - run: docker run --rm --network=none oci-build-act-action:latest > "$HARNESS_OUT/run.txt"
       - uses: docker/login-action@v4
         with:
@@ -188,6 +191,9 @@ jobs:
           tags: |
             type=edge,branch=main
             type=sha,prefix=sha-,format=short
+          # A fixed creation time (metadata-action's default is now): the same commit makes the same image.
+          labels: org.opencontainers.image.created=2026-01-01T00:00:00Z
+          annotations: org.opencontainers.image.created=2026-01-01T00:00:00Z
       - id: push
         uses: oci-build-action/oci-build-action@v1
         with:
@@ -195,6 +201,7 @@ jobs:
           tags: \${{ steps.meta.outputs.tags }}
           labels: \${{ steps.meta.outputs.labels }}
           annotations: \${{ steps.meta.outputs.annotations }}
+          output-dir: \${{ env.OCI_BUILD_OUT }}
       - if: always()
         env:
           PUSH: \${{ toJSON(steps.push.outputs) }}
@@ -202,7 +209,6 @@ jobs:
         run: |
           printf '%s' "$PUSH" > "$HARNESS_OUT/push.json"
           printf '%s' "$META" > "$HARNESS_OUT/meta.json"
-          cp "$GITHUB_STEP_SUMMARY" "$HARNESS_OUT/summary.md"
 `;
 
 /** File names (relative paths) in Go's build cache, without the bookkeeping files Go rewrites. */
@@ -220,6 +226,24 @@ function goCacheEntries(dir: string): Set<string> {
   return out;
 }
 
+/**
+ * Entries that record a compilation: Go's module index entries ("go index" outputs, keyed by the
+ * package directory, which act moves on every run) are not.
+ */
+function compiledEntries(dir: string, added: string[]): string[] {
+  const isIndex = (outputId: string) => {
+    const p = join(dir, outputId.slice(0, 2), `${outputId}-d`);
+    return existsSync(p) && readFileSync(p).subarray(0, 8).toString('latin1') === 'go index';
+  };
+  const indexOutputs = new Set<string>();
+  for (const f of added) {
+    if (!f.endsWith('-a')) continue;
+    const output = readFileSync(join(dir, f), 'utf8').split(' ')[2] ?? '';
+    if (isIndex(output)) indexOutputs.add(f).add(`${output.slice(0, 2)}/${output}-d`);
+  }
+  return added.filter((f) => !indexOutputs.has(f));
+}
+
 const actionFlow: Flow = {
   name: 'action',
   what: 'the action alone: load and run the seed image, push with metadata-action tags, outputs, caches saved then restored',
@@ -228,7 +252,8 @@ const actionFlow: Flow = {
     h.dockerImages.add('oci-build-act-action:latest');
     const goCache = join(h.tmp, 'go-action', 'cache');
     const goModCache = join(h.tmp, 'go-action', 'mod');
-    const opts = { repo: dir, event: 'push' as const, payload: pushPayload(sha), workflow: 'action.yml', secrets: pusherSecrets(), goCache, goModCache };
+    const outputDir = join(h.tmp, 'out-action');
+    const opts = { repo: dir, event: 'push' as const, payload: pushPayload(sha), workflow: 'action.yml', secrets: pusherSecrets(), goCache, goModCache, env: { OCI_BUILD_OUT: outputDir } };
     const first = await runAct(h, { ...opts, name: 'action-1' });
     ok(first, 'first run');
     assert.match(first.out['run.txt'] ?? '', HELLO, 'the loaded seed image runs');
@@ -245,9 +270,11 @@ const actionFlow: Flow = {
     assert.ok(metadata.targets?.some((t) => t.label === '//apps/hello_world:push' && t.action === 'pushed' && t.digest === push.digest), push.metadata);
     assert.equal((await manifest(h, 'acme/app-action', 'edge')).digest, push.digest);
     assert.equal((await manifest(h, 'acme/app-action', `sha-${short}`)).digest, push.digest);
-    // The config carries metadata-action's labels.
-    assert.match(first.out['summary.md'] ?? '', /\/\/apps\/hello_world:push/);
-    assert.ok((first.out['summary.md'] ?? '').includes(push.digest ?? '?'), `the summary names the digest:\n${first.out['summary.md']}`);
+    // act hands each step's summary to its log (and empties the file between steps).
+    const summary = summaryOf(first, 'image');
+    assert.match(summary, /<code>\/\/apps\/hello_world:load_seed<\/code>/, summary);
+    assert.match(summary, /<code>\/\/apps\/hello_world:push<\/code> \(oci_push\)<\/td><td>pushed<\/td>/, summary);
+    assert.ok(summary.includes(push.digest ?? '?'), `the summary names the digest:\n${summary}`);
     assert.ok(h.github.calls().includes(`GET /repos/${OWNER}/${REPO}`), `metadata-action asked the fake GitHub for the repository: ${h.github.calls().join(', ')}`);
     for (const cache of ['go-build', 'go-mod', 'blobs']) {
       assert.match(first.log, new RegExp(`Cache ${cache}: saved with key`), `post step saved ${cache}\n${tail(first)}`);
@@ -256,7 +283,7 @@ const actionFlow: Flow = {
     // The second run starts with empty Go caches and output tree: everything comes from act's cache server.
     const saved = goCacheEntries(goCache);
     assert.ok(saved.size > 50, `Go's build cache was filled (${saved.size} entries)`);
-    for (const d of [goCache, goModCache]) {
+    for (const d of [goCache, goModCache, outputDir]) {
       await runCommand('chmod', ['-R', 'u+w', d]);
       rmSync(d, { recursive: true, force: true });
     }
@@ -265,8 +292,13 @@ const actionFlow: Flow = {
     for (const cache of ['go-build', 'go-mod', 'blobs']) {
       assert.match(second.log, new RegExp(`Cache ${cache}: restored from `), `${cache} restored\n${tail(second)}`);
     }
+    for (const cache of ['go-build', 'go-mod']) {
+      assert.match(second.log, new RegExp(`Cache ${cache}: hit on the primary key`), `${cache}: the post step saves nothing new`);
+    }
+    // act numbers every run 1, so the blob store's run-keyed entry is a primary-key hit here.
+    assert.match(second.log, /Cache blobs: (hit on the primary key|unchanged since) /, 'the blob store gained nothing');
     const after = goCacheEntries(goCache);
-    const added = [...after].filter((f) => !saved.has(f));
+    const added = compiledEntries(goCache, [...after].filter((f) => !saved.has(f)));
     assert.deepEqual(added, [], 'the second run compiled nothing: no new Go build cache entry');
     assert.match(second.log, /blobs: 0 uploaded, \d+ skipped/, 'the second push uploaded no blob');
     assert.equal(json<Record<string, string>>(second, 'push.json').digest, push.digest, 'same digest');
@@ -378,11 +410,13 @@ const forkFlow: Flow = {
           name: oci-layout
           path: \${{ runner.temp }}/layout
       - run: |
-          layout="$(dirname "$(find "$RUNNER_TEMP/layout" -name index.json -path '*hello_world/image_based*' | head -n 1)")"
+          # The pushed target's layout: the two-platform index.
+          layout="$RUNNER_TEMP/layout/multi-linux_amd64+linux_arm64/apps/hello_world/push"
           test -f "$layout/index.json"
-          # The host's platform out of the multi-platform layout, as docker load takes it.
-          skopeo copy --quiet --override-os linux --override-arch amd64 "oci:$layout" "docker-daemon:${tag}"
-          docker run --rm --network=none --entrypoint /app/hello_world_auto ${tag} > "$HARNESS_OUT/run.txt"
+          # amd64 out of it as a docker-archive, which every Docker loads.
+          skopeo copy --quiet --override-os linux --override-arch amd64 "oci:$layout" "docker-archive:$RUNNER_TEMP/image.tar:${tag}"
+          docker load -i "$RUNNER_TEMP/image.tar"
+          docker run --rm --network=none ${tag} > "$HARNESS_OUT/run.txt"
 `;
     const { dir, sha: base } = await userRepository(h, 'fork', { 'images.yml': callerWorkflow(h, ['acme/app-fork'], { extraJobs: loadJob }) });
     const head = await commit(dir, 'from a fork', true);
