@@ -314,6 +314,7 @@ const pushFlow: Flow = {
   what: 'reusable workflow, push to main: edge and sha-<7>',
   async run(h) {
     const { dir, sha } = await userRepository(h, 'push', { 'images.yml': callerWorkflow(h, ['acme/app-push']) });
+    const seen = h.github.requests.length;
     const run = await runAct(h, { name: 'push', repo: dir, event: 'push', payload: pushPayload(sha), workflow: 'images.yml', secrets: pusherSecrets() });
     ok(run, 'push to main');
     assert.equal(run.out.result, 'success');
@@ -326,7 +327,11 @@ const pushFlow: Flow = {
     assert.deepEqual(await platformsOf(h, 'acme/app-push', 'edge'), ['linux/amd64', 'linux/arm64']);
     assert.ok(outputs.images?.split('\n').includes(`${h.registry.host}/acme/app-push:edge`), outputs.images);
     assert.ok(ranStep(run, 'build', 'docker/login-action@v4'), 'logged in with the credentials given');
-    assert.match(summaryOf(run, 'build'), /\/\/apps\/hello_world:push/, 'the build job wrote its summary');
+    assert.match(summaryOf(run, 'build'), /<code>\/\/apps\/hello_world:push<\/code> \(oci_push\)<\/td><td>pushed<\/td>/, 'the build job wrote its summary');
+    // The fake GitHub saw metadata-action's repository lookup, and no comment outside a pull request.
+    const calls = h.github.requests.slice(seen).map((r) => `${r.method} ${r.path} ${r.status}`);
+    assert.ok(calls.includes(`GET /repos/${OWNER}/${REPO} 200`), calls.join('\n'));
+    assert.ok(!calls.some((c) => c.includes('/issues/')), calls.join('\n'));
   },
 };
 
