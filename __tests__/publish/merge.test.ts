@@ -84,6 +84,16 @@ describe('mergeIndex', () => {
     assert.ok(logs.some((l) => /other\/place: 2 platform image\(s\) from .*acme\/app \(\d+ blob\(s\) mounted, 0 copied\)/.test(l)), logs.join('\n'));
   });
 
+  test('tags that all name other repositories decide alone, unless the repository is named', async () => {
+    const sources2 = sources.slice().reverse();
+    const alone = await mergeIndex(pool, { sources: sources2, tags: [`${registry.host}/acme/solo:1`] }, () => {});
+    assert.deepEqual(alone.references, [`${registry.host}/acme/solo@${alone.digest}`]);
+    assert.notEqual((await inspect(`${registry.host}/acme/app@${alone.digest}`)).code, 0, 'no untagged index in the sources\' repository');
+    const named = await mergeIndex(pool, { sources: sources2, repository: `${registry.host}/acme/app`, tags: [`${registry.host}/acme/solo:1`] }, () => {});
+    assert.deepEqual(named.references, [`${registry.host}/acme/app@${named.digest}`, `${registry.host}/acme/solo@${named.digest}`]);
+    assert.equal((await inspect(`${registry.host}/acme/app@${named.digest}`)).code, 0);
+  });
+
   test('a requested platform without an image fails before anything is pushed', async () => {
     await assert.rejects(
       mergeIndex(

@@ -56,8 +56,10 @@ export async function mergeIndex(pool: RegistryPool, req: MergeRequest, log: (m:
       throw new Error(`merge: ${r.registry}/${r.repository}@${r.digest} is not in ${target.registry}/${target.repository}; push every platform to the repository the index goes to`);
     }
   }
-  // The same destinations a build with these inputs pushes to; the first is the sources' own.
-  const destinations = planDestinations('merge', { repository: `${target.registry}/${target.repository}`, remoteTags: [] }, { tags: req.tags });
+  // The same destinations a build with these inputs pushes to: the sources' repository first,
+  // unless no repository was named and every tag names another one.
+  const targetText = `${target.registry}/${target.repository}`;
+  const destinations = planDestinations('merge', { repository: targetText, remoteTags: [] }, { repository: req.repository ? targetText : undefined, tags: req.tags });
   const client = pool.client(target.registry);
   const manifests: Descriptor[] = [];
   for (const r of refs) {
