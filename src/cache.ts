@@ -240,6 +240,14 @@ export async function planCaches(opts: {
   return plans;
 }
 
+/**
+ * Whether the key a restore matched is the primary key. Cache services may hand keys back in
+ * another case (act's server lowercases them); actions/cache compares them ignoring case too.
+ */
+export function sameCacheKey(matched: string, primary: string): boolean {
+  return matched.localeCompare(primary, undefined, { sensitivity: 'accent' }) === 0;
+}
+
 /** Hash of the blob store's listing (names and sizes): changes exactly when blobs are added or removed. */
 export async function blobListingHash(blobsDir: string): Promise<string> {
   const h = createHash('sha256');
@@ -295,7 +303,7 @@ export async function restoreCaches(plans: CachePlan[], io: CacheIO): Promise<Re
     else {
       const seconds = (performance.now() - started) / 1000;
       const size = await pathsSize(plan.paths);
-      const partial = key === plan.primaryKey ? '' : `, partial match for ${plan.primaryKey}`;
+      const partial = sameCacheKey(key, plan.primaryKey) ? '' : `, partial match for ${plan.primaryKey}`;
       io.info(`Cache ${plan.name}: restored from ${key} (${describeStat(size, seconds)}${partial})`);
       io.record?.({ name: plan.name, action: 'restored', key, bytes: size.bytes, files: size.files, seconds });
     }
@@ -375,7 +383,7 @@ async function saveOne(entry: StateEntry, io: CacheIO): Promise<void> {
   }
   for (const p of extra) await mkdir(p, { recursive: true });
   const paths = entry.paths;
-  if (entry.matchedKey === entry.primaryKey) {
+  if (entry.matchedKey !== undefined && sameCacheKey(entry.matchedKey, entry.primaryKey)) {
     io.info(`Cache ${entry.name}: hit on the primary key ${entry.primaryKey}; not saving`);
     return;
   }

@@ -5,7 +5,7 @@ import { RegistryPool } from './registry/pool.ts';
 import type { ExplicitCredentials } from './registry/credentials.ts';
 import { GitHubApi } from './github/api.ts';
 import { previewCommentBody, upsertPreviewComment } from './github/pr_comment.ts';
-import { deletePreviewTags } from './github/cleanup.ts';
+import { cleanupFailures, deletePreviewTags } from './github/cleanup.ts';
 import { readFileSync } from 'node:fs';
 import { runPipeline, type PipelineOptions, type TargetReport } from './pipeline.ts';
 import { verifyReproducible } from './verify.ts';
@@ -209,6 +209,10 @@ async function runCleanup(inputs: Inputs): Promise<void> {
       deletePreviewTags({ api: githubApi(inputs), pool, references: inputs.deleteTags, log: (m) => core.info(m), warn: (m) => core.warning(m) }),
     );
     core.setOutput('metadata', JSON.stringify({ deleted: results }));
+    // A tag left behind by an error (unauthorized, unreachable) fails the step; shared images,
+    // tags already gone and registries refusing deletes only warn.
+    const failed = cleanupFailures(results);
+    if (failed.length > 0) throw new Error(`cleanup: ${failed.length} of ${results.length} tag(s) not deleted: ${failed.map((r) => `${r.reference} (${r.message})`).join('; ')}`);
   } finally {
     await pool.close();
   }
@@ -218,14 +222,18 @@ async function runCleanup(inputs: Inputs): Promise<void> {
 async function runMerge(inputs: Inputs): Promise<{ reference: string; digest: string; platforms: string[] }> {
   const pool = registryPool(inputs);
   try {
-    const tags = inputs.tags.map((t) => t.slice(t.lastIndexOf(':') + 1));
+    // Tags as build mode reads them: bare, or full references naming their own repository.
     const result = await core.group('Merging platform images into an index', () =>
-      mergeIndex(pool, { sources: inputs.merge, repository: inputs.repository || undefined, tags, annotations: inputs.annotations.index }, (m) => core.info(m)),
+      mergeIndex(
+        pool,
+        { sources: inputs.merge, repository: inputs.repository || undefined, tags: inputs.tags, platforms: inputs.platforms, annotations: inputs.annotations.index },
+        (m) => core.info(m),
+      ),
     );
     core.setOutput('digest', result.digest);
     core.setOutput('subject-name', result.reference.slice(0, result.reference.lastIndexOf('@')));
     core.setOutput('subject-digest', result.digest);
-    core.setOutput('images', [...result.tagged, result.reference].join('\n'));
+    core.setOutput('images', [...result.tagged, ...result.references].join('\n'));
     core.setOutput('tags', result.tagged.join('\n'));
     core.setOutput('metadata', JSON.stringify({ merge: result }));
     return { reference: result.tagged[0] ?? result.reference, digest: result.digest, platforms: result.platforms };

@@ -659,3 +659,10 @@ test('the job summary lists each cache moved with its key, size, files and time'
   assert.deepEqual(rows[1], ['go-build', 'restored', '<code>oci-build-go-build-Linux-X64-go1.23-abc</code>', '3 MiB', '120', '2.3 s']);
   assert.deepEqual(rows[0]?.map((c) => (typeof c === 'string' ? c : c.data)), ['Cache', 'Action', 'Key', 'Size', 'Files', 'Time']);
 });
+
+test('a key handed back in another case is the primary key (act lowercases keys; actions/cache ignores case)', async () => {
+  const { sameCacheKey } = await import('../../src/cache.ts');
+  assert.equal(sameCacheKey('oci-build-go-build-linux-x64-go1.26.8-abc', 'oci-build-go-build-Linux-X64-go1.26.8-abc'), true);
+  assert.equal(sameCacheKey('oci-build-go-build-linux-x64-go1.26.8-abd', 'oci-build-go-build-Linux-X64-go1.26.8-abc'), false);
+  assert.equal(sameCacheKey('oci-build-go-build-Linux-X64-', 'oci-build-go-build-Linux-X64-go1.26.8-abc'), false);
+});

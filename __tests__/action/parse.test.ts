@@ -46,8 +46,8 @@ test('push destinations: inputs override the rule; full references name their ow
   ]);
   // …unless a bare tag needs it, or the repository input names it.
   assert.deepEqual(planDestinations('//a:push', { repository: 'ghcr.io/o/app', remoteTags: [] }, { tags: ['ghcr.io/o/app-preview:pr-1', 'edge'] }), [
-    { registry: 'ghcr.io', repository: 'o/app-preview', tags: ['pr-1'] },
     { registry: 'ghcr.io', repository: 'o/app', tags: ['edge'] },
+    { registry: 'ghcr.io', repository: 'o/app-preview', tags: ['pr-1'] },
   ]);
   assert.deepEqual(planDestinations('//a:push', { repository: 'ghcr.io/o/app', remoteTags: [] }, { repository: 'ghcr.io/o/app', tags: ['ghcr.io/o/app-preview:pr-1'] }), [
     { registry: 'ghcr.io', repository: 'o/app', tags: [] },
@@ -55,6 +55,15 @@ test('push destinations: inputs override the rule; full references name their ow
   ]);
   // No tags at all: by digest to the rule's repository.
   assert.deepEqual(planDestinations('//a:push', { repository: 'ghcr.io/o/app', remoteTags: [] }, { tags: [] }), [{ registry: 'ghcr.io', repository: 'o/app', tags: [] }]);
+  // Tags that all name their repositories decide alone (no untagged copy in the rule's repository)...
+  assert.deepEqual(planDestinations('//a:push', { repository: 'ghcr.io/o/app', remoteTags: ['latest'] }, { tags: ['ghcr.io/o/other:edge', 'ghcr.io/o/other:v1'] }), [
+    { registry: 'ghcr.io', repository: 'o/other', tags: ['edge', 'v1'] },
+  ]);
+  // ...unless the repository input names it.
+  assert.deepEqual(planDestinations('//a:push', { repository: 'ghcr.io/o/app', remoteTags: [] }, { repository: 'ghcr.io/o/app', tags: ['ghcr.io/o/other:edge'] }), [
+    { registry: 'ghcr.io', repository: 'o/app', tags: [] },
+    { registry: 'ghcr.io', repository: 'o/other', tags: ['edge'] },
+  ]);
   assert.throws(() => planDestinations('//a:push', { remoteTags: ['latest'] }, { tags: [] }), {
     message: '//a:push: tag "latest" needs a repository (set "repository" on the oci_push rule or the action\'s repository input)',
   });

@@ -82,3 +82,29 @@ test('forks build without pushing; only same-repository pull requests get write 
   // Forks build on one runner even in distributed mode (they cannot push per-platform digests).
   assert.match(build?.if ?? '', /needs\.plan\.outputs\.push != 'true'/);
 });
+
+test('logins need credentials, digests travel per platform, merge checks platforms, cleanup logs in; current majors', () => {
+  const jobs = workflow.jobs;
+  for (const name of ['build', 'build-platform', 'merge', 'cleanup']) {
+    const login = jobs[name]?.steps.find((s) => s.uses?.startsWith('docker/login-action@'));
+    assert.ok(login, `${name} has a login step`);
+    assert.match((login as Step & { if?: string }).if ?? '', /env\.HAS_CREDENTIALS == 'true'/, `${name} logs in only with credentials`);
+  }
+  const upload = jobs['build-platform']?.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'));
+  assert.equal(upload?.with?.name, '${{ steps.digests.outputs.artifact }}', 'named by platform, not strategy.job-index');
+  const merge = jobs.merge?.steps.find((s) => s.uses?.endsWith('/oci-build-action@v1'));
+  assert.equal(merge?.with?.platforms, '${{ inputs.platforms }}');
+  const majors: Record<string, string> = {
+    'actions/checkout': 'v6',
+    'docker/metadata-action': 'v6',
+    'docker/login-action': 'v4',
+    'actions/upload-artifact': 'v7',
+    'actions/download-artifact': 'v8',
+  };
+  for (const job of Object.values(jobs)) {
+    for (const step of job.steps) {
+      const [name, ref] = (step.uses ?? '').split('@');
+      if (name && name in majors) assert.equal(ref, majors[name], step.uses);
+    }
+  }
+});

@@ -8,6 +8,9 @@ import { BlobStore } from '../../src/oci/blobstore.ts';
 import type { Descriptor } from '../../src/oci/types.ts';
 import { RegistryPool } from '../../src/registry/pool.ts';
 import { pushImage } from '../../src/registry/push.ts';
+import { attachReferrer } from '../../src/sbom/referrers.ts';
+import { OCI_MANIFEST } from '../../src/oci/mediatypes.ts';
+import type { Digest } from '../../src/oci/types.ts';
 import { startRegistryWithoutDeletes, type NoDeleteRegistry } from '../helpers/fake_github.ts';
 import { USERS, makeImage, makeIndex, removeDir, skopeo, startRegistry, tempDir, type TestRegistry } from '../helpers/registry.ts';
 
@@ -65,6 +68,24 @@ async function tags(host: string, repo: string): Promise<string[]> {
   return (await pool.client(host).listTags(repo)).sort();
 }
 
+/** An SPDX referrer of `subject`, attached by the tag-schema fallback (docker-registry 2.8 has no referrers API). */
+async function attachSbom(host: string, repo: string, subject: Descriptor): Promise<Digest> {
+  const layer = await store.writeBytes(Buffer.from(`{"spdxVersion":"SPDX-2.3","name":"${subject.digest}"}`));
+  const config = await store.writeBytes(Buffer.from('{}'));
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: OCI_MANIFEST,
+    artifactType: 'application/spdx+json',
+    config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: config.digest, size: config.size },
+    layers: [{ mediaType: 'application/spdx+json', digest: layer.digest, size: layer.size }],
+    subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+  };
+  const m = await store.writeBytes(Buffer.from(JSON.stringify(manifest)));
+  const res = await attachReferrer(pool.client(host), store, repo, { mediaType: OCI_MANIFEST, digest: m.digest, size: m.size, artifactType: 'application/spdx+json' }, subject.digest, () => {});
+  assert.equal(res.via, 'tag');
+  return m.digest;
+}
+
 describe('deletePreviewTags on an OCI registry', () => {
   it('deletes an image only preview tags point at; keeps one also tagged edge', async () => {
     const shared = await image();
@@ -119,6 +140,31 @@ describe('deletePreviewTags on an OCI registry', () => {
     assert.equal(r!.outcome, 'deleted');
     assert.equal(await exists(anon.host, 'acme/idx:pr-10'), false);
     assert.deepEqual(await tags(anon.host, 'acme/idx'), ['edge']);
+  });
+
+  it('deletes the SBOM referrer tags of a deleted preview, keeping those of an image another tag uses', async () => {
+    const amd = await image('amd64');
+    const arm = await image('arm64');
+    const preview = await makeIndex(store, [amd, arm]);
+    const edge = await makeIndex(store, [amd]);
+    const h = anon.host;
+    await push(h, 'acme/sbom', preview.descriptor, ['pr-11', 'sha-1234567']);
+    await push(h, 'acme/sbom', edge.descriptor, ['edge']);
+    const amdSbom = await attachSbom(h, 'acme/sbom', amd.descriptor);
+    const armSbom = await attachSbom(h, 'acme/sbom', arm.descriptor);
+    const amdTag = `sha256-${amd.descriptor.digest.slice(7)}`;
+    const armTag = `sha256-${arm.descriptor.digest.slice(7)}`;
+    assert.deepEqual(await tags(h, 'acme/sbom'), [amdTag, armTag, 'edge', 'pr-11', 'sha-1234567'].sort());
+
+    const results = await run([`${h}/acme/sbom:pr-11`, `${h}/acme/sbom:sha-1234567`]);
+    assert.deepEqual(results.map((r) => r.outcome), ['deleted', 'deleted']);
+    assert.deepEqual(results[0]!.referrerTags, [armTag]);
+    assert.match(results[0]!.message, new RegExp(`and its SBOM referrer tag ${armTag}$`));
+    // arm64's SBOM went with it; amd64's stays, since edge still lists that image.
+    assert.deepEqual(await tags(h, 'acme/sbom'), [amdTag, 'edge'].sort());
+    assert.equal(await exists(h, `acme/sbom@${armSbom}`), false);
+    assert.equal(await exists(h, `acme/sbom@${amdSbom}`), true);
+    assert.deepEqual(warnings, []);
   });
 
   it('treats missing tags and repositories as already gone', async () => {

@@ -1,12 +1,14 @@
 // An in-process stand-in for the few GitHub REST endpoints the action calls, on a free loopback
 // port, with in-memory state and a record of every request:
 //
+//   GET        /repos/{owner}/{repo}                                (repositories added with addRepository)
 //   GET/POST   /repos/{owner}/{repo}/issues/{n}/comments          (paginated: per_page, page, Link)
 //   PATCH      /repos/{owner}/{repo}/issues/comments/{id}
 //   GET        /{orgs|users}/{owner}/packages/container/{pkg}/versions   (paginated)
 //   DELETE     /{orgs|users}/{owner}/packages/container/{pkg}/versions/{id}
 //
-// Every call needs `Authorization: Bearer <token>` (else 401 Bad credentials). Faults can be
+// Every call needs `Authorization: Bearer <token>` or `token <token>` (Octokit's form; else 401
+// Bad credentials). Faults can be
 // scripted per method and path. Package names are path segments: `a/b` arrives as `a%2Fb`.
 // Also: a docker-registry whose config refuses deletes, which the shared registry helper
 // (deletes enabled) does not offer.
@@ -94,6 +96,8 @@ export class FakeGitHub {
   readonly packages = new Map<string, FakeVersion[]>();
   /** Owners and their kind; /orgs/{user} and /users/{org} answer 404 as for an unknown owner. */
   readonly owners = new Map<string, OwnerKind>();
+  /** Repositories by `owner/repo`, as GET /repos/{owner}/{repo} answers them. */
+  readonly repositories = new Map<string, Record<string, unknown>>();
   /** Login that authored comments made with the token. */
   botLogin = 'github-actions[bot]';
   /**
@@ -132,6 +136,24 @@ export class FakeGitHub {
     this.owners.clear();
     this.botLogin = 'github-actions[bot]';
     this.userLogin = undefined;
+    this.repositories.clear();
+  }
+
+  /** A repository GET /repos/{owner}/{repo} knows (docker/metadata-action reads its default branch). */
+  addRepository(owner: string, repo: string, defaultBranch = 'main'): void {
+    const id = this.#nextId++;
+    this.repositories.set(`${owner}/${repo}`, {
+      id,
+      name: repo,
+      full_name: `${owner}/${repo}`,
+      owner: { login: owner, type: 'Organization' },
+      private: false,
+      default_branch: defaultBranch,
+      html_url: `https://github.com/${owner}/${repo}`,
+      description: null,
+      license: null,
+      topics: [],
+    });
   }
 
   fail(fault: FakeFault): void {
@@ -233,7 +255,7 @@ export class FakeGitHub {
       send(res, status, payload, headers);
     };
 
-    if (req.headers.authorization !== `Bearer ${this.token}`) {
+    if (req.headers.authorization !== `Bearer ${this.token}` && req.headers.authorization !== `token ${this.token}`) {
       return reply(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
     }
     for (const f of this.#faults) {
@@ -248,6 +270,10 @@ export class FakeGitHub {
     if (rec.path === '/user' && m === 'GET') {
       if (this.userLogin === undefined) return reply(403, { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' });
       return reply(200, { login: this.userLogin, id: 1, type: 'User' });
+    }
+    if (seg[0] === 'repos' && seg.length === 3 && m === 'GET') {
+      const r = this.repositories.get(`${seg[1]}/${seg[2]}`);
+      return r ? reply(200, r) : notFound();
     }
 
     // /repos/{owner}/{repo}/issues/...

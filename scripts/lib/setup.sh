@@ -38,3 +38,22 @@ ensure_npm_deps() {
 ensure_go_modules() {
   (cd examples/monorepo && go mod download)
 }
+
+# act (nektos/act), which runs the workflows of scripts/act on this host. Installed with
+# `go install` into .tools/bin of the repository (ignored by git) and kept across runs; set
+# OCI_BUILD_ACT to use another binary of the same version.
+ACT_VERSION=v0.2.89
+ensure_act() {
+  local bin="${OCI_BUILD_ACT:-$PWD/.tools/bin/act}"
+  if [ -x "$bin" ] && [ "$("$bin" --version 2>/dev/null)" = "act version ${ACT_VERSION#v}" ]; then
+    export OCI_BUILD_ACT="$bin"
+    return 0
+  fi
+  if [ -n "${OCI_BUILD_ACT:-}" ]; then
+    echo "OCI_BUILD_ACT=$OCI_BUILD_ACT is not act ${ACT_VERSION#v}" >&2
+    return 1
+  fi
+  echo "== installing act ${ACT_VERSION}"
+  GOBIN="$PWD/.tools/bin" GOFLAGS=-mod=mod go install "github.com/nektos/act@${ACT_VERSION}"
+  export OCI_BUILD_ACT="$bin"
+}

@@ -4,8 +4,11 @@
 // version (named by its digest, carrying its tags), deleted with the packages API. Elsewhere the
 // tag's manifest is deleted by digest (OCI distribution), which removes every tag on it.
 // Either way an image that also carries a tag not being deleted (the same build pushed as
-// `edge`) is kept, since deleting it would take that tag too. Nothing here fails the caller:
-// each problem is a warning, and every reference gets a result.
+// `edge`) is kept, since deleting it would take that tag too. A deleted image's SBOM referrers
+// kept under the OCI tag-schema fallback (`sha256-<hex of the image or of a platform image
+// under it>`) go with it, unless another tag still uses that image. Nothing here throws for a
+// registry's answer: each problem is a warning, and every reference gets a result (the caller
+// decides whether a failure fails the step: see cleanupFailures).
 
 import { forEachLimit } from '../limit.ts';
 import type { RegistryPool } from '../registry/pool.ts';
@@ -14,6 +17,7 @@ import { RegistryAuthError, RegistryError } from '../registry/errors.ts';
 import { isIndexMediaType } from '../oci/mediatypes.ts';
 import type { Digest } from '../oci/types.ts';
 import { parseReference } from '../registry/reference.ts';
+import { fallbackTag } from '../sbom/referrers.ts';
 import { GitHubApiError, apiPath, type GitHubApi } from './api.ts';
 
 export const GHCR = 'ghcr.io';
@@ -50,7 +54,17 @@ export interface PreviewTagResult {
   digest?: string;
   /** Why, on one line. */
   message: string;
+  /** SBOM referrer fallback tags (`sha256-…`) deleted with the image. */
+  referrerTags?: string[];
 }
+
+/** The references a cleanup was asked to delete and could not (an error, not a shared image). */
+export function cleanupFailures(results: PreviewTagResult[]): PreviewTagResult[] {
+  return results.filter((r) => r.outcome === 'failed');
+}
+
+/** `sha256-<64 hex>`: a referrers tag-schema fallback tag, never an image tag. */
+const FALLBACK_TAG = /^sha256-[0-9a-f]{64}$/;
 
 export interface PackageVersion {
   id: number;
@@ -243,7 +257,7 @@ async function deleteFromRegistry(
   if (byDigest.size === 0) return;
 
   // Which other tags point at these digests — directly, or through an index that lists them.
-  const others = (await client.listTags(repo)).filter((t) => !wanted.has(t));
+  const others = (await client.listTags(repo)).filter((t) => !wanted.has(t) && !FALLBACK_TAG.test(t));
   const max = opts.maxTagsToCheck ?? 500;
   if (others.length > max) {
     for (const [digest, ts] of byDigest) {
@@ -257,7 +271,10 @@ async function deleteFromRegistry(
     return;
   }
   const sharedBy = new Map<Digest, string[]>();
+  // Every digest another tag uses, directly or in its index: their referrer tags stay.
+  const used = new Set<string>();
   const note = (d: Digest, by: string) => {
+    used.add(d);
     if (byDigest.has(d)) sharedBy.set(d, [...(sharedBy.get(d) ?? []), by]);
   };
   await forEachLimit(others, 4, async (tag) => {
@@ -290,9 +307,17 @@ async function deleteFromRegistry(
       continue;
     }
     try {
+      // The platform images under an index are the subjects of its SBOMs: read before deleting.
+      const subjects = [digest, ...(await childDigests(client, repo, digest))];
       const deleted = await client.deleteManifest(repo, digest);
+      const referrerTags = deleted ? await deleteReferrerTags(client, repo, subjects.filter((d) => !used.has(d)), opts.warn) : [];
+      const also = referrerTags.length > 0 ? ` and its SBOM referrer tag${referrerTags.length === 1 ? '' : 's'} ${list(referrerTags)}` : '';
       for (const t of ts) {
-        record(deleted ? { reference: t.reference, outcome: 'deleted', digest, message: `deleted ${digest}` } : { reference: t.reference, outcome: 'absent', digest, message: `already gone (${digest})` });
+        record(
+          deleted
+            ? { reference: t.reference, outcome: 'deleted', digest, message: `deleted ${digest}${also}`, ...(referrerTags.length > 0 ? { referrerTags } : {}) }
+            : { reference: t.reference, outcome: 'absent', digest, message: `already gone (${digest})` },
+        );
       }
     } catch (err) {
       if (err instanceof RegistryError && (err.status === 405 || err.hasCode('UNSUPPORTED'))) {
@@ -306,4 +331,37 @@ async function deleteFromRegistry(
       }
     }
   }
+}
+
+/** The manifests an index lists (none for an image manifest). */
+async function childDigests(client: RegistryClient, repo: string, digest: Digest): Promise<Digest[]> {
+  const got = await client.getManifest(repo, digest);
+  if (!isIndexMediaType(got.mediaType)) return [];
+  const doc = JSON.parse(Buffer.from(got.bytes).toString('utf8')) as { manifests?: Array<{ digest?: unknown }> };
+  return (doc.manifests ?? []).map((m) => m.digest).filter((d): d is Digest => typeof d === 'string' && d.startsWith('sha256:'));
+}
+
+/**
+ * Deletes the tag-schema fallback indexes (`sha256-<hex>`) of these subjects, with the referrer
+ * manifests (SBOMs) they list. A failure here warns: the image itself is already gone.
+ */
+async function deleteReferrerTags(client: RegistryClient, repo: string, subjects: Digest[], warn: (m: string) => void): Promise<string[]> {
+  const deleted: string[] = [];
+  for (const subject of subjects) {
+    const tag = fallbackTag(subject);
+    try {
+      const head = await client.headManifest(repo, tag);
+      if (!head) continue;
+      const got = await client.getManifest(repo, head.digest);
+      const doc = JSON.parse(Buffer.from(got.bytes).toString('utf8')) as { manifests?: Array<{ digest?: unknown }> };
+      await client.deleteManifest(repo, head.digest);
+      deleted.push(tag);
+      for (const m of doc.manifests ?? []) {
+        if (typeof m.digest === 'string' && m.digest.startsWith('sha256:')) await client.deleteManifest(repo, m.digest as Digest);
+      }
+    } catch (err) {
+      warn(`${client.registry}/${repo}:${tag}: SBOM referrer tag not deleted: ${errorText(err)}`);
+    }
+  }
+  return deleted;
 }

@@ -8,14 +8,23 @@ import { serializeIndex } from '../oci/json.ts';
 import { digestAlgorithm, digestBytes, sha256 } from '../oci/digest.ts';
 import type { Descriptor, Digest, ImageConfig, ImageIndex, ImageManifest, Platform } from '../oci/types.ts';
 import type { RegistryPool } from '../registry/pool.ts';
-import { parseReference, validateTag } from '../registry/reference.ts';
+import { parseReference } from '../registry/reference.ts';
+import { remoteOpener } from '../registry/push.ts';
+import { planDestinations } from './registry.ts';
 
 export interface MergeRequest {
   /** `registry/repo@sha256:…` of single-platform images (or indexes, whose entries are taken). */
   sources: string[];
   /** `registry/repo` to push the index to; default: the sources' repository. */
   repository?: string;
+  /**
+   * docker/metadata-action lines, read as build mode reads them: a bare tag applies to
+   * `repository`, a full reference (`ghcr.io/o/mirror:1.2`) names its own repository, which
+   * gets the index (and the platform images it lists) too.
+   */
   tags: string[];
+  /** Platforms the index must cover; a source missing for any of them fails the merge. */
+  platforms?: Platform[];
   annotations?: Record<string, string>;
 }
 
@@ -25,6 +34,8 @@ export interface MergeResult {
   platforms: string[];
   reference: string;
   tagged: string[];
+  /** `registry/repo@sha256:…` of the index in every repository it went to. */
+  references: string[];
 }
 
 /** An image config, read with a size bound (its descriptor's, at most MAX_CONFIG_BYTES) and its digest checked. */
@@ -75,7 +86,10 @@ export async function mergeIndex(pool: RegistryPool, req: MergeRequest, log: (m:
       throw new Error(`merge: ${r.registry}/${r.repository}@${r.digest} is not in ${target.registry}/${target.repository}; push every platform to the repository the index goes to`);
     }
   }
-  for (const t of req.tags) validateTag(t);
+  // The same destinations a build with these inputs pushes to: the sources' repository first,
+  // unless no repository was named and every tag names another one.
+  const targetText = `${target.registry}/${target.repository}`;
+  const destinations = planDestinations('merge', { repository: targetText, remoteTags: [] }, { repository: req.repository ? targetText : undefined, tags: req.tags });
   const client = pool.client(target.registry);
   const manifests: Descriptor[] = [];
   for (const r of refs) {
@@ -100,6 +114,12 @@ export async function mergeIndex(pool: RegistryPool, req: MergeRequest, log: (m:
     if (other && other !== m.digest) throw new Error(`merge: two images for ${key} (${other} and ${m.digest})`);
     seen.set(key, m.digest);
   }
+  const missing = (req.platforms ?? []).map((p) => formatPlatform(normalizePlatform(p))).filter((p) => !seen.has(p));
+  if (missing.length > 0) {
+    throw new Error(
+      `merge: no image for ${missing.join(', ')} among the ${req.sources.length} given (they cover ${[...seen.keys()].join(', ') || 'no platform'}); a platform's build failed or its digest was not passed on, and a partial index is not pushed`,
+    );
+  }
   const unique = manifests.filter((m, i) => manifests.findIndex((n) => n.digest === m.digest) === i);
   const family = unique.every((m) => familyOf(m.mediaType) === 'docker') ? 'docker' : 'oci';
   const index: ImageIndex = {
@@ -109,18 +129,71 @@ export async function mergeIndex(pool: RegistryPool, req: MergeRequest, log: (m:
     ...(req.annotations && Object.keys(req.annotations).length ? { annotations: req.annotations } : {}),
   };
   const bytes = Buffer.from(serializeIndex(index));
-  const digest = await client.putManifest(target.repository, sha256(bytes), bytes, index.mediaType);
-  log(`${target.registry}/${target.repository}@${digest}: index over ${unique.map((m) => formatPlatform(m.platform as Platform)).join(', ')}`);
+  const digest = sha256(bytes);
+  const over = unique.map((m) => formatPlatform(m.platform as Platform)).join(', ');
+  // Every destination gets the index by digest (and, outside the sources' repository, the
+  // platform images under it) before any tag is set anywhere.
+  for (const d of destinations) {
+    const destClient = pool.client(d.registry);
+    if (d.registry !== target.registry || d.repository !== target.repository) {
+      await copyImages(client, target.repository, destClient, d.repository, unique, log);
+    }
+    await destClient.putManifest(d.repository, digest, bytes, index.mediaType);
+    log(`${d.registry}/${d.repository}@${digest}: index over ${over}`);
+  }
   const tagged: string[] = [];
-  for (const t of req.tags) {
-    await client.putManifest(target.repository, t, bytes, index.mediaType);
-    tagged.push(`${target.registry}/${target.repository}:${t}`);
+  for (const d of destinations) {
+    for (const t of d.tags) {
+      await pool.client(d.registry).putManifest(d.repository, t, bytes, index.mediaType);
+      tagged.push(`${d.registry}/${d.repository}:${t}`);
+    }
   }
   return {
     digest,
     mediaType: index.mediaType,
     platforms: unique.map((m) => formatPlatform(m.platform as Platform)),
-    reference: `${target.registry}/${target.repository}@${digest}`,
+    reference: `${destinations[0]!.registry}/${destinations[0]!.repository}@${digest}`,
     tagged,
+    references: destinations.map((d) => `${d.registry}/${d.repository}@${digest}`),
   };
+}
+
+/**
+ * Copies platform images (manifests by digest, with their config and layers) from the sources'
+ * repository into another one: blobs it lacks are mounted on the same registry, else streamed
+ * registry to registry. Nothing is stored locally.
+ */
+async function copyImages(
+  from: RegistryClient,
+  fromRepo: string,
+  to: RegistryClient,
+  toRepo: string,
+  images: Descriptor[],
+  log: (m: string) => void,
+): Promise<void> {
+  const sameRegistry = from.registry === to.registry;
+  to.auth.want([`repository:${toRepo}:pull,push`, ...(sameRegistry ? [`repository:${fromRepo}:pull`] : [])]);
+  let copied = 0;
+  let mounted = 0;
+  for (const image of images) {
+    const got = await from.getManifest(fromRepo, image.digest);
+    if (got.digest !== image.digest) throw new Error(`merge: ${from.registry}/${fromRepo}@${image.digest} answered ${got.digest}`);
+    const doc = JSON.parse(Buffer.from(got.bytes).toString('utf8')) as ImageManifest;
+    for (const blob of [doc.config, ...(doc.layers ?? [])]) {
+      if ((await to.headBlob(toRepo, blob.digest)) !== undefined) continue;
+      let location: string | undefined;
+      if (sameRegistry) {
+        const m = await to.mountBlob(toRepo, blob.digest, fromRepo);
+        if (m.mounted) {
+          mounted++;
+          continue;
+        }
+        location = m.location;
+      }
+      await to.uploadBlob(toRepo, blob.digest, blob.size, remoteOpener({ client: from, repository: fromRepo }, blob.digest), location !== undefined ? { location } : {});
+      copied++;
+    }
+    await to.putManifest(toRepo, image.digest, got.bytes, got.mediaType);
+  }
+  log(`${to.registry}/${toRepo}: ${images.length} platform image(s) from ${from.registry}/${fromRepo} (${mounted} blob(s) mounted, ${copied} copied)`);
 }

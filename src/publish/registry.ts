@@ -48,14 +48,15 @@ export function planDestinations(
     }
     return d;
   };
-  // The rule's repository is a destination when a tag needs it or nothing else is named: tags
-  // that are all full references (a PR preview into ghcr.io/o/app-preview) replace it, so
-  // nothing is written where only the rule points. The repository input always is one.
-  if (base && inputs.repository) dest(base.registry, base.repository);
   const tags = inputs.tags.length > 0 ? inputs.tags : rule.remoteTags;
   const what = inputs.tags.length > 0 ? 'input "tags"' : `${label}: remote_tags`;
-  for (const line of tags) {
-    const parsed = parseTagLine(line, what);
+  const parsedTags = tags.map((line) => parseTagLine(line, what));
+  // Input tags that all name their own repositories decide where the image goes, as with
+  // docker/build-push-action: the rule's repository then gets no untagged copy.
+  const tagsNameRepositories = inputs.tags.length > 0 && parsedTags.every((p) => p.repository !== undefined);
+  if (base && (inputs.repository || !tagsNameRepositories)) dest(base.registry, base.repository);
+  for (const [i, parsed] of parsedTags.entries()) {
+    const line = tags[i] as string;
     if (parsed.repository) {
       const d = dest(parsed.repository.registry, parsed.repository.repository);
       if (!d.tags.includes(parsed.tag)) d.tags.push(parsed.tag);

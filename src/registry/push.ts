@@ -72,7 +72,7 @@ function parseJson<T>(bytes: Uint8Array, what: string): T {
 }
 
 /** A stream that GETs the blob from its source when read (so each upload attempt re-opens it). */
-function remoteOpener(source: RemoteSource, digest: Digest): () => Readable {
+export function remoteOpener(source: RemoteSource, digest: Digest): () => Readable {
   return () => {
     const out = new PassThrough();
     source.client.openBlob(source.repository, digest).then(
