@@ -52064,11 +52064,13 @@ function planDestinations(label, rule, inputs) {
     }
     return d;
   }, "dest");
-  if (base && inputs.repository) dest(base.registry, base.repository);
   const tags = inputs.tags.length > 0 ? inputs.tags : rule.remoteTags;
   const what = inputs.tags.length > 0 ? 'input "tags"' : `${label}: remote_tags`;
-  for (const line of tags) {
-    const parsed = parseTagLine(line, what);
+  const parsedTags = tags.map((line) => parseTagLine(line, what));
+  const tagsNameRepositories = inputs.tags.length > 0 && parsedTags.every((p) => p.repository !== void 0);
+  if (base && (inputs.repository || !tagsNameRepositories)) dest(base.registry, base.repository);
+  for (const [i, parsed] of parsedTags.entries()) {
+    const line = tags[i];
     if (parsed.repository) {
       const d2 = dest(parsed.repository.registry, parsed.repository.repository);
       if (!d2.tags.includes(parsed.tag)) d2.tags.push(parsed.tag);

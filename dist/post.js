@@ -73267,6 +73267,10 @@ function message(err) {
   return err instanceof Error ? err.message : String(err);
 }
 __name(message, "message");
+function sameCacheKey(matched, primary) {
+  return matched.localeCompare(primary, void 0, { sensitivity: "accent" }) === 0;
+}
+__name(sameCacheKey, "sameCacheKey");
 async function blobListingHash(blobsDir) {
   const h = createHash2("sha256");
   const walk = /* @__PURE__ */ __name(async (dir, rel) => {
@@ -73339,7 +73343,7 @@ async function saveOne(entry, io) {
   }
   for (const p of extra) await mkdir2(p, { recursive: true });
   const paths = entry.paths;
-  if (entry.matchedKey === entry.primaryKey) {
+  if (entry.matchedKey !== void 0 && sameCacheKey(entry.matchedKey, entry.primaryKey)) {
     io.info(`Cache ${entry.name}: hit on the primary key ${entry.primaryKey}; not saving`);
     return;
   }
