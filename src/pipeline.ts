@@ -10,7 +10,7 @@ import type { Platform } from './oci/types.ts';
 import { findGoToolchain, type GoToolchain } from './go/toolchain.ts';
 import { Engine, type ConfiguredNode } from './engine/engine.ts';
 import { HOST_CONFIG, configKey, withPlatform } from './engine/config.ts';
-import { BuildError } from './engine/errors.ts';
+import { BuildError } from './errors.ts';
 import { Workspace } from './workspace/workspace.ts';
 import { findWorkspaceRoot } from './workspace/root.ts';
 import type { Logger, MetadataOverrides } from './rules/rule.ts';

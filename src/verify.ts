@@ -12,7 +12,7 @@ import { readBlobJson } from './oci/blobjson.ts';
 import { isIndexMediaType } from './oci/mediatypes.ts';
 import { formatPlatform } from './oci/platform.ts';
 import type { Descriptor, Digest, ImageIndex, ImageManifest } from './oci/types.ts';
-import { BuildError } from './engine/errors.ts';
+import { BuildError } from './errors.ts';
 import { runPipeline, type PipelineOptions, type PipelineResult } from './pipeline.ts';
 
 export interface BlobDifference {

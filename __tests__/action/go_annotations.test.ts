@@ -9,7 +9,7 @@ import { runCommand } from '../helpers/run.ts';
 import { parseGoDiagnostics } from '../../src/go/diagnostics.ts';
 import { goAnnotations } from '../../src/annotations.ts';
 import { GoBuildError } from '../../src/go/build.ts';
-import { BuildError } from '../../src/engine/errors.ts';
+import { BuildError } from '../../src/errors.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
 

@@ -14,7 +14,7 @@ import { formatPos, type Target } from '../workspace/target.ts';
 import type { Workspace } from '../workspace/workspace.ts';
 import { configKey, type Configuration } from './config.ts';
 import { Semaphore } from './semaphore.ts';
-import { BuildError } from './errors.ts';
+import { BuildError } from '../errors.ts';
 
 /** One (label, configuration) pair of the configured graph. */
 export interface ConfiguredNode {

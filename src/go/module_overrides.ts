@@ -18,7 +18,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'semver';
-import { BuildError } from '../engine/errors.ts';
+import { BuildError } from '../errors.ts';
 import type { GoArchiveOverride, GoDepsInfo, GoDepsPatch, GoModuleOverride } from '../workspace/module_file.ts';
 import { formatPos } from '../workspace/target.ts';
 import { applyPatch, PatchError } from './patch.ts';

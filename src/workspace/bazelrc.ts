@@ -21,7 +21,7 @@
 // the runner's home directory).
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
-import { BuildError } from '../engine/errors.ts';
+import { BuildError } from '../errors.ts';
 import { COMPILATION_MODES, type CompilationMode } from '../go/build.ts';
 
 export interface BazelrcOptions {

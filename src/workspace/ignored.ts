@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Builtin, BuiltinError, StarList, StarTuple, execFile, type Value } from '../starlark/index.ts';
-import { BuildError } from '../engine/errors.ts';
+import { BuildError } from '../errors.ts';
 import { globToRegExp, validateGlobPattern } from './glob.ts';
 
 export interface IgnoredDirectories {

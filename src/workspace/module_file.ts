@@ -4,7 +4,7 @@ import { Builtin, BuiltinError, StarlarkError, execFile, type CallInfo, type Has
 import { parseLabel, type Label } from './label.ts';
 import { formatPos } from './target.ts';
 import { readStarlarkFile, StarlarkFileError } from './starlark_file.ts';
-import { BuildError } from '../engine/errors.ts';
+import { BuildError } from '../errors.ts';
 import { kwargString, stringListArg } from './values.ts';
 
 /** One `oci.pull(...)` (or rules_oci 1.x `oci_pull(...)`): a base image to fetch. */

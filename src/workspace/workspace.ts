@@ -14,7 +14,7 @@ import {
   type Position,
   type Value,
 } from '../starlark/index.ts';
-import { BuildError } from '../engine/errors.ts';
+import { BuildError } from '../errors.ts';
 import type { Configuration } from '../engine/config.ts';
 import type { Plain } from '../rules/attrs.ts';
 import { ruleFor } from '../rules/index.ts';
