@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { runPipeline, type PipelineOptions, type TargetReport } from './pipeline.ts';
 import { verifyReproducible } from './verify.ts';
 import { describeError } from './errors.ts';
-import { goAnnotations, locate } from './annotations.ts';
+import { errorAnnotation, goAnnotations, locateAt } from './annotations.ts';
 import { cacheRows, summaryRows } from './summary.ts';
 import { actionOutputs } from './outputs.ts';
 import { findWorkspaceRoot } from './workspace/root.ts';
@@ -66,8 +66,8 @@ export async function run(): Promise<void> {
       maskSecret: (s) => core.setSecret(s),
       log: {
         info: (m) => core.info(m),
-        warning: (m) => {
-          const at = locate(m, root, checkout);
+        warning: (m, pos) => {
+          const at = locateAt(m, pos, root, checkout);
           core.warning(m, at.file ? { file: at.file, startLine: at.line, startColumn: at.column } : {});
         },
       },
@@ -95,7 +95,7 @@ export async function run(): Promise<void> {
     }
   } catch (err) {
     const message = describeError(err);
-    const at = locate(message, root, checkout);
+    const at = errorAnnotation(err, message, root, checkout);
     // Go's compile errors go on the .go lines Go names; the failure itself stays on the BUILD line.
     for (const g of goAnnotations(err, checkout)) {
       core.error(g.message, { file: g.file, startLine: g.line, ...(g.column ? { startColumn: g.column } : {}), title: 'go build' });

@@ -94,7 +94,7 @@ export async function verifyReproducible(opts: PipelineOptions): Promise<{ targe
         load: false,
         push: false,
         env: n === 1 ? env : { ...env, GOCACHE: join(tmp, 'gocache-2') },
-        log: { info: (m) => opts.log.info(`[verify ${n}/2] ${m}`), warning: (m) => opts.log.warning(m) },
+        log: { info: (m) => opts.log.info(`[verify ${n}/2] ${m}`), warning: (m, at) => opts.log.warning(m, at) },
         // Already inside the caller's group; workflow-command groups do not nest.
         group: (_name, fn) => fn(),
         status: undefined,

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand } from '../helpers/run.ts';
 import { parseGoDiagnostics } from '../../src/go/diagnostics.ts';
-import { goAnnotations } from '../../src/annotations.ts';
+import { errorAnnotation, goAnnotations } from '../../src/annotations.ts';
+import { StarlarkError } from '../../src/starlark/errors.ts';
 import { GoBuildError } from '../../src/go/build.ts';
 import { BuildError } from '../../src/errors.ts';
 
@@ -33,12 +34,27 @@ test('parseGoDiagnostics reads file:line:col lines relative to the go directory,
 });
 
 test('goAnnotations finds the Go errors through the BUILD-line wrapper and keeps it as context', () => {
-  const go = new GoBuildError('//app:bin: go build failed (GOOS=linux GOARCH=amd64)', 'app/main.go:4:2: undefined: y', '/ws');
-  const wrapped = new BuildError(`app/BUILD.bazel:3:10: ${go.message}`, { cause: go });
+  const go = new GoBuildError('//app:bin', 'go build failed (GOOS=linux GOARCH=amd64)', 'app/main.go:4:2: undefined: y', '/ws');
+  assert.equal(go.message, '//app:bin: go build failed (GOOS=linux GOARCH=amd64):\napp/main.go:4:2: undefined: y');
+  const wrapped = go.at({ file: 'app/BUILD.bazel', line: 3, column: 10 });
+  assert.equal(wrapped.message, `app/BUILD.bazel:3:10: ${go.message}`);
   assert.deepEqual(goAnnotations(wrapped, '/ws'), [
-    { message: 'undefined: y\n(app/BUILD.bazel:3:10: //app:bin: go build failed (GOOS=linux GOARCH=amd64):)', file: 'app/main.go', line: 4, column: 2 },
+    { message: 'undefined: y\n(app/BUILD.bazel:3:10: //app:bin: go build failed (GOOS=linux GOARCH=amd64))', file: 'app/main.go', line: 4, column: 2 },
   ]);
-  assert.deepEqual(goAnnotations(new BuildError('app/BUILD.bazel:1:1: other'), '/ws'), []);
+  assert.deepEqual(goAnnotations(new BuildError('other', { pos: { file: 'app/BUILD.bazel', line: 1, column: 1 } }), '/ws'), []);
+});
+
+test('annotations read the position from the error, not its text', () => {
+  // A reworded message (here: no position in the text at all) is placed all the same…
+  const err = new BuildError('reworded', { pos: { file: 'app/BUILD.bazel', line: 7, column: 3 }, label: '//app:img' });
+  assert.deepEqual(errorAnnotation(err, 'anything the user sees', '/ws', '/ws'), { message: 'anything the user sees', file: 'app/BUILD.bazel', line: 7, column: 3 });
+  // …and a message that only looks positioned is not.
+  assert.deepEqual(errorAnnotation(new Error('app/BUILD.bazel:1:1: looks placed'), 'm', '/ws', '/ws'), { message: 'm' });
+  // A Starlark error keeps its pos up to the annotation; a workspace below the checkout is followed.
+  const star = new StarlarkError('name "x" is not defined', { file: 'BUILD.bazel', line: 2, column: 5 });
+  assert.deepEqual(errorAnnotation(star, star.message, '/co/ws', '/co'), { message: 'BUILD.bazel:2:5: name "x" is not defined', file: 'ws/BUILD.bazel', line: 2, column: 5 });
+  // .bazelrc positions have no column.
+  assert.deepEqual(errorAnnotation(new BuildError('bad', { pos: { file: '.bazelrc', line: 4 } }), 'm', '/ws', '/ws'), { message: 'm', file: '.bazelrc', line: 4 });
 });
 
 test('the action annotates each Go compile error on its .go line and the failure on the go_binary line', async (t) => {
