@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { BlobContentError, BlobStore } from '../../src/oci/blobstore.ts';
 import { sha256 } from '../../src/oci/digest.ts';
 import type { Digest } from '../../src/oci/types.ts';
@@ -64,7 +64,7 @@ test('the blob store fails with BlobContentError codes on wrong bytes and on too
   const store = new BlobStore(dir);
   const bytes = Buffer.from('abc');
   const wrong = sha256(Buffer.from('abd')) as Digest;
-  await assert.rejects(store.writeStream([bytes], { digest: wrong, size: 3 }), (err: unknown) => err instanceof BlobContentError && err.code === 'CONTENT_MISMATCH');
-  await assert.rejects(store.writeStream([bytes], { digest: wrong, size: 2 }), (err: unknown) => err instanceof BlobContentError && err.code === 'CONTENT_MISMATCH');
-  await assert.rejects(store.writeStream([bytes], undefined, { maxSize: 2 }), (err: unknown) => err instanceof BlobContentError && err.code === 'TOO_LARGE');
+  await assert.rejects(store.writeStream(Readable.from([bytes]), { digest: wrong, size: 3 }), (err: unknown) => err instanceof BlobContentError && err.code === 'CONTENT_MISMATCH');
+  await assert.rejects(store.writeStream(Readable.from([bytes]), { digest: wrong, size: 2 }), (err: unknown) => err instanceof BlobContentError && err.code === 'CONTENT_MISMATCH');
+  await assert.rejects(store.writeStream(Readable.from([bytes]), undefined, { maxSize: 2 }), (err: unknown) => err instanceof BlobContentError && err.code === 'TOO_LARGE');
 });
