@@ -11,7 +11,7 @@ import { runPipeline, type PipelineOptions, type TargetReport } from './pipeline
 import { verifyReproducible } from './verify.ts';
 import { describeError } from './errors.ts';
 import { errorAnnotation, goAnnotations, locateAt } from './annotations.ts';
-import { cacheRows, summaryRows } from './summary.ts';
+import { cacheRows, failureRows, summaryRows } from './summary.ts';
 import { actionOutputs } from './outputs.ts';
 import { findWorkspaceRoot } from './workspace/root.ts';
 import { actionsCacheIO, planCaches, restoreCaches, type CacheStat } from './cache.ts';
@@ -100,6 +100,7 @@ export async function run(): Promise<void> {
     for (const g of goAnnotations(err, checkout)) {
       core.error(g.message, { file: g.file, startLine: g.line, ...(g.column ? { startColumn: g.column } : {}), title: 'go build' });
     }
+    await writeFailureSummary(err, root, checkout);
     if (at.file) {
       // Placed on the BUILD/MODULE line in the pull request; one error, not two.
       core.error(message, { file: at.file, startLine: at.line, startColumn: at.column, title: 'oci-build' });
@@ -231,6 +232,16 @@ async function runMerge(inputs: Inputs): Promise<{ reference: string; digest: st
     return { reference: result.tagged[0] ?? result.reference, digest: result.digest, platforms: result.platforms };
   } finally {
     await pool.close();
+  }
+}
+
+/** On failure the summary says where and why (from the error's fields); writing it only warns. */
+async function writeFailureSummary(err: unknown, root: string | undefined, checkout: string): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  try {
+    await core.summary.addHeading('oci-build failed', 3).addTable(failureRows(err, root, checkout)).write();
+  } catch (e) {
+    core.warning(`could not write the job summary: ${(e as Error).message}`);
   }
 }
 

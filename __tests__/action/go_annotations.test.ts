@@ -2,12 +2,13 @@
 // line), with the target as context.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand } from '../helpers/run.ts';
 import { parseGoDiagnostics } from '../../src/go/diagnostics.ts';
 import { errorAnnotation, goAnnotations } from '../../src/annotations.ts';
+import { failureRows } from '../../src/summary.ts';
 import { StarlarkError } from '../../src/starlark/errors.ts';
 import { GoBuildError } from '../../src/go/build.ts';
 import { BuildError } from '../../src/errors.ts';
@@ -61,6 +62,7 @@ test('the action annotates each Go compile error on its .go line and the failure
   const ws = mkdtempSync(join(tmpdir(), 'go-annotations-'));
   t.after(() => rmSync(ws, { recursive: true, force: true }));
   writeFileSync(join(ws, 'MODULE.bazel'), 'module(name = "t")\n');
+  writeFileSync(join(ws, 'summary.md'), '');
   writeFileSync(join(ws, 'go.mod'), 'module example.com/t\n\ngo 1.22\n');
   mkdirSync(join(ws, 'app'));
   writeFileSync(join(ws, 'app', 'main.go'), 'package main\n\nfunc main() {\n\tx := 1\n\tundefinedThing()\n}\n');
@@ -73,7 +75,7 @@ test('the action annotates each Go compile error on its .go line and the failure
       INPUT_CACHE: 'false',
       GITHUB_WORKSPACE: ws,
       GITHUB_OUTPUT: '',
-      GITHUB_STEP_SUMMARY: '',
+      GITHUB_STEP_SUMMARY: join(ws, 'summary.md'),
     },
   });
   assert.equal(res.code, 1, res.stdout + res.stderr);
@@ -82,4 +84,16 @@ test('the action annotates each Go compile error on its .go line and the failure
   assert.match(errors[0] ?? '', /^::error title=go build,file=app\/main\.go,line=4,col=2::declared and not used: x%0A\(app\/BUILD\.bazel:3:10: \/\/app:bin: go build failed/);
   assert.match(errors[1] ?? '', /^::error title=go build,file=app\/main\.go,line=5,col=2::undefined: undefinedThing%0A/);
   assert.match(errors[2] ?? '', /^::error title=oci-build,file=app\/BUILD\.bazel,line=3,col=10::app\/BUILD\.bazel:3:10: \/\/app:bin: go build failed/);
+  // The job summary says where and why from the same fields: the BUILD line, then each .go line.
+  const summary = readFileSync(join(ws, 'summary.md'), 'utf8');
+  assert.match(summary, /oci-build failed/);
+  assert.match(summary, /<td><code>app\/BUILD\.bazel:3:10<\/code><\/td><td><code>\/\/app:bin<\/code><\/td><td>go build failed \(GOOS=\w+ GOARCH=\w+\)<\/td>/);
+  assert.match(summary, /<td><code>app\/main\.go:4:2<\/code><\/td><td><code>\/\/app:bin<\/code><\/td><td>declared and not used: x<\/td>/);
+});
+
+test('the failure summary reads position, label and reason from the error and escapes the text', () => {
+  const err = new BuildError('attribute "tars": <b>not</b> a tar', { pos: { file: 'app/BUILD.bazel', line: 9, column: 1 }, label: '//app:img' });
+  assert.deepEqual(failureRows(err, '/ws', '/ws').slice(1), [['<code>app/BUILD.bazel:9:1</code>', '<code>//app:img</code>', 'attribute "tars": &lt;b&gt;not&lt;/b&gt; a tar']]);
+  // Text that only looks positioned places nothing.
+  assert.deepEqual(failureRows(new Error('app/BUILD.bazel:9:1: x'), '/ws', '/ws').slice(1), [['—', '—', 'app/BUILD.bazel:9:1: x']]);
 });
