@@ -97,3 +97,21 @@ test('the failure summary reads position, label and reason from the error and es
   // Text that only looks positioned places nothing.
   assert.deepEqual(failureRows(new Error('app/BUILD.bazel:9:1: x'), '/ws', '/ws').slice(1), [['—', '—', 'app/BUILD.bazel:9:1: x']]);
 });
+
+test("a rule's warning is annotated on its target's BUILD line (the engine passes the position as data)", async (t) => {
+  const ws = mkdtempSync(join(tmpdir(), 'warning-annotations-'));
+  t.after(() => rmSync(ws, { recursive: true, force: true }));
+  writeFileSync(join(ws, 'MODULE.bazel'), 'module(name = "t")\n');
+  mkdirSync(join(ws, 'a'));
+  mkdirSync(join(ws, 'b'));
+  writeFileSync(join(ws, 'a', 'x.txt'), 'a\n');
+  writeFileSync(join(ws, 'b', 'x.txt'), 'b\n');
+  writeFileSync(join(ws, 'BUILD.bazel'), 'load("@rules_pkg//pkg:tar.bzl", "pkg_tar")\n\npkg_tar(\n    name = "t",\n    srcs = ["a/x.txt", "b/x.txt"],\n)\n');
+  const res = await runCommand(process.execPath, [join(repo, 'src', 'index.ts')], {
+    env: { ...process.env, INPUT_TARGETS: '//:t', 'INPUT_WORKING-DIRECTORY': ws, INPUT_CACHE: 'false', GITHUB_WORKSPACE: ws, GITHUB_OUTPUT: '', GITHUB_STEP_SUMMARY: '' },
+  });
+  assert.equal(res.code, 0, res.stdout + res.stderr);
+  const warnings = res.stdout.split('\n').filter((l) => l.startsWith('::warning'));
+  assert.equal(warnings.length, 1, res.stdout);
+  assert.match(warnings[0] ?? '', /^::warning file=BUILD\.bazel,line=3,col=8::\/\/:t: pkg_tar: duplicate output path <x\.txt>/);
+});

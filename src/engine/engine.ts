@@ -218,7 +218,8 @@ export class Engine {
       goToolchain: this.#opts.goToolchain,
       registries: this.#opts.registries,
       sourceDateEpoch: this.#opts.sourceDateEpoch,
-      log: this.#opts.log,
+      // A rule's warnings are placed on its target's BUILD line unless they name another.
+      log: { info: (m) => this.#opts.log.info(m), warning: (m, at) => this.#opts.log.warning(m, at ?? target.pos) },
       env: this.#opts.env,
       stamp: this.#opts.stamp ?? { enabled: false, values: async () => ({}) },
       metadata: this.#opts.metadata ?? NO_METADATA,
