@@ -115,3 +115,29 @@ test("a rule's warning is annotated on its target's BUILD line (the engine passe
   assert.equal(warnings.length, 1, res.stdout);
   assert.match(warnings[0] ?? '', /^::warning file=BUILD\.bazel,line=3,col=8::\/\/:t: pkg_tar: duplicate output path <x\.txt>/);
 });
+
+test('Starlark, .bazelrc and missing-dependency errors are annotated from their positions', async (t) => {
+  const run = async (files: Record<string, string>, target: string): Promise<string[]> => {
+    const ws = mkdtempSync(join(tmpdir(), 'error-annotations-'));
+    t.after(() => rmSync(ws, { recursive: true, force: true }));
+    writeFileSync(join(ws, 'MODULE.bazel'), 'module(name = "t")\n');
+    for (const [name, text] of Object.entries(files)) {
+      mkdirSync(join(ws, name, '..'), { recursive: true });
+      writeFileSync(join(ws, name), text);
+    }
+    const res = await runCommand(process.execPath, [join(repo, 'src', 'index.ts')], {
+      env: { ...process.env, INPUT_TARGETS: target, 'INPUT_WORKING-DIRECTORY': ws, INPUT_CACHE: 'false', GITHUB_WORKSPACE: ws, GITHUB_OUTPUT: '', GITHUB_STEP_SUMMARY: '' },
+    });
+    assert.equal(res.code, 1, res.stdout + res.stderr);
+    return res.stdout.split('\n').filter((l) => l.startsWith('::error'));
+  };
+  const tar = 'load("@rules_pkg//pkg:tar.bzl", "pkg_tar")\n\n';
+  assert.deepEqual(await run({ 'app/BUILD.bazel': `${tar}pkg_tar(\n    name = "t",\n    srcs = [undefined_name],\n)\n` }, '//app:t'), [
+    '::error title=oci-build,file=app/BUILD.bazel,line=5,col=13::app/BUILD.bazel:5:13: name "undefined_name" is not defined',
+  ]);
+  assert.deepEqual(await run({ 'BUILD.bazel': `${tar}pkg_tar(name = "t")\n`, '.bazelrc': 'build -c fast\n' }, '//:t'), [
+    '::error title=oci-build,file=.bazelrc,line=1::.bazelrc:1: --compilation_mode: expected fastbuild, opt or dbg, got "fast"',
+  ]);
+  const [missing] = await run({ 'BUILD.bazel': `${tar}pkg_tar(\n    name = "t",\n    srcs = ["//nope:x"],\n)\n` }, '//:t');
+  assert.match(missing ?? '', /^::error title=oci-build,file=BUILD\.bazel,line=3,col=8::BUILD\.bazel:3:8: no such package 'nope'/);
+});
