@@ -8,10 +8,6 @@ export interface Position {
   column: number;
 }
 
-export function formatPosition(pos: Position): string {
-  return `${pos.file}:${pos.line}:${pos.column}`;
-}
-
 /**
  * The only error the interpreter raises for bad input. The message is one line,
  * `file:line:column: reason`; `callStack` lists the call sites of the active
