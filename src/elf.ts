@@ -11,6 +11,7 @@ import { digestHex } from './oci/digest.ts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './write_atomic.ts';
+import { BuildError } from './errors.ts';
 
 const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 
@@ -161,7 +162,7 @@ export function checkElfPlatform(label: string, platform: Platform, files: Layer
     if (!f.elf) continue;
     if (elfMatchesPlatform(f.elf, platform) === false) {
       const plat = `${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ''}`;
-      throw new Error(`${label}: ${f.path} is an ${describeElf(f.elf)} binary, but the image is ${plat}`);
+      throw new BuildError(`${f.path} is an ${describeElf(f.elf)} binary, but the image is ${plat}`, { label });
     }
   }
 }

@@ -10,8 +10,8 @@ import { readFileSync } from 'node:fs';
 import { runPipeline, type PipelineOptions, type TargetReport } from './pipeline.ts';
 import { verifyReproducible } from './verify.ts';
 import { describeError } from './errors.ts';
-import { goAnnotations, locate } from './annotations.ts';
-import { cacheRows, summaryRows } from './summary.ts';
+import { errorAnnotation, goAnnotations, locateAt } from './annotations.ts';
+import { cacheRows, failureRows, summaryRows } from './summary.ts';
 import { actionOutputs } from './outputs.ts';
 import { findWorkspaceRoot } from './workspace/root.ts';
 import { actionsCacheIO, planCaches, restoreCaches, type CacheStat } from './cache.ts';
@@ -66,8 +66,8 @@ export async function run(): Promise<void> {
       maskSecret: (s) => core.setSecret(s),
       log: {
         info: (m) => core.info(m),
-        warning: (m) => {
-          const at = locate(m, root, checkout);
+        warning: (m, pos) => {
+          const at = locateAt(m, pos, root, checkout);
           core.warning(m, at.file ? { file: at.file, startLine: at.line, startColumn: at.column } : {});
         },
       },
@@ -95,11 +95,12 @@ export async function run(): Promise<void> {
     }
   } catch (err) {
     const message = describeError(err);
-    const at = locate(message, root, checkout);
+    const at = errorAnnotation(err, message, root, checkout);
     // Go's compile errors go on the .go lines Go names; the failure itself stays on the BUILD line.
     for (const g of goAnnotations(err, checkout)) {
       core.error(g.message, { file: g.file, startLine: g.line, ...(g.column ? { startColumn: g.column } : {}), title: 'go build' });
     }
+    await writeFailureSummary(err, root, checkout);
     if (at.file) {
       // Placed on the BUILD/MODULE line in the pull request; one error, not two.
       core.error(message, { file: at.file, startLine: at.line, startColumn: at.column, title: 'oci-build' });
@@ -239,6 +240,16 @@ async function runMerge(inputs: Inputs): Promise<{ reference: string; digest: st
     return { reference: result.tagged[0] ?? result.reference, digest: result.digest, platforms: result.platforms };
   } finally {
     await pool.close();
+  }
+}
+
+/** On failure the summary says where and why (from the error's fields); writing it only warns. */
+async function writeFailureSummary(err: unknown, root: string | undefined, checkout: string): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  try {
+    await core.summary.addHeading('oci-build failed', 3).addTable(failureRows(err, root, checkout)).write();
+  } catch (e) {
+    core.warning(`could not write the job summary: ${(e as Error).message}`);
   }
 }
 

@@ -10,7 +10,7 @@ import type { Platform } from './oci/types.ts';
 import { findGoToolchain, type GoToolchain } from './go/toolchain.ts';
 import { Engine, type ConfiguredNode } from './engine/engine.ts';
 import { HOST_CONFIG, configKey, withPlatform } from './engine/config.ts';
-import { BuildError } from './engine/errors.ts';
+import { BuildError } from './errors.ts';
 import { Workspace } from './workspace/workspace.ts';
 import { findWorkspaceRoot } from './workspace/root.ts';
 import type { Logger, MetadataOverrides } from './rules/rule.ts';
@@ -123,7 +123,7 @@ function imageForHost(artifact: BuiltArtifact, label: string): BuiltImage {
   const match = artifact.images.find((img) => platformSatisfies(host, img.platform));
   if (!match) {
     const have = artifact.images.map((i) => formatPlatform(i.platform)).join(', ');
-    throw new BuildError(`${label}: the index has no image for this host (${formatPlatform(host)}); it has ${have}`);
+    throw new BuildError(`the index has no image for this host (${formatPlatform(host)}); it has ${have}`, { label });
   }
   return match;
 }
@@ -390,12 +390,13 @@ function fanOut(engine: Engine, node: ConfiguredNode, platforms: Platform[]): Co
   }
   const imageNode = engine.analyze(imageLabel, HOST_CONFIG);
   if (imageNode.target?.kind !== 'oci_image') {
-    throw new BuildError(`${node.label}: the platforms input applies to oci_image targets; ${imageLabel} is a ${imageNode.target?.kind ?? 'file'}`);
+    throw new BuildError(`the platforms input applies to oci_image targets; ${imageLabel} is a ${imageNode.target?.kind ?? 'file'}`, { label: node.label.toString() });
   }
   const fixedArch = imageNode.target.attrs.get('architecture');
   if (typeof fixedArch === 'string') {
     throw new BuildError(
-      `${node.label}: the platforms input needs an image whose platform comes from the configuration, but ${imageLabel} sets architecture = "${fixedArch}" (use a base from oci.pull, or select() on the architecture)`,
+      `the platforms input needs an image whose platform comes from the configuration, but ${imageLabel} sets architecture = "${fixedArch}" (use a base from oci.pull, or select() on the architecture)`,
+      { label: node.label.toString() },
     );
   }
   return platforms.map((p) => engine.analyze(imageLabel, withPlatform(p)));
@@ -415,7 +416,7 @@ async function runInfoOnly(engine: Engine, node: ConfiguredNode): Promise<Provid
     if ('list' in v) return v.list;
     const dep = node.deps.find((d) => d.attr === attr);
     const file = dep ? (await engine.build(dep.node)).files[0] : undefined;
-    if (!file) throw new BuildError(`${node.label}: attribute "${attr}": ${v.label} provides no file`);
+    if (!file) throw new BuildError(`attribute "${attr}": ${v.label} provides no file`, { label: node.label.toString() });
     return (await readFile(file.path, 'utf8')).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
   };
   if (kind === 'oci_load') {
@@ -433,7 +434,7 @@ async function wrapIndex(
   annotations: Record<string, string> | undefined,
 ): Promise<BuiltIndex> {
   const images: BuiltImage[] = providers.map((p) => {
-    if (p.artifact?.kind !== 'image') throw new BuildError(`${node.label}: expected an image for each platform`);
+    if (p.artifact?.kind !== 'image') throw new BuildError('expected an image for each platform', { label: node.label.toString() });
     return p.artifact;
   });
   const family = images.every((i) => i.family === 'docker') ? 'docker' : 'oci';

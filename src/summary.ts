@@ -1,6 +1,8 @@
 import type { TargetReport } from './pipeline.ts';
 import type { CacheStat } from './cache.ts';
 import { formatBytes } from './format.ts';
+import { BuildError } from './errors.ts';
+import { errorAnnotation, goAnnotations, type Located } from './annotations.ts';
 
 type Cell = string | { data: string; header?: boolean };
 
@@ -32,4 +34,26 @@ export function summaryRows(reports: TargetReport[]): Cell[][] {
 export function cacheRows(stats: CacheStat[]): Cell[][] {
   const header: Cell[] = ['Cache', 'Action', 'Key', 'Size', 'Files', 'Time'].map((h) => ({ data: h, header: true }));
   return [header, ...stats.map((s): Cell[] => [s.name, s.action, code(s.key), formatBytes(s.bytes), String(s.files), `${s.seconds.toFixed(1)} s`])];
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function where(at: Located): string {
+  return at.file ? code(`${at.file}:${at.line}${at.column !== undefined ? `:${at.column}` : ''}`) : '—';
+}
+
+/**
+ * The failure table: where (the BUILD, MODULE.bazel or .bazelrc line, then each Go compile
+ * error's .go line), the target and why, read from the error's fields, not parsed out of its text.
+ */
+export function failureRows(err: unknown, workspaceRoot: string | undefined, checkoutRoot: string): Cell[][] {
+  const header: Cell[] = ['Where', 'Target', 'Error'].map((h) => ({ data: h, header: true }));
+  const located = err instanceof BuildError;
+  const label = located && err.label ? code(err.label) : '—';
+  const why = (located ? err.reason : err instanceof Error ? err.message : String(err)).split('\n', 1)[0]?.replace(/:$/, '') ?? '';
+  const rows: Cell[][] = [header, [where(errorAnnotation(err, why, workspaceRoot, checkoutRoot)), label, escapeHtml(why)]];
+  for (const g of goAnnotations(err, checkoutRoot)) rows.push([where(g), label, escapeHtml(g.message.split('\n', 1)[0] ?? '')]);
+  return rows;
 }

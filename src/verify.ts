@@ -12,7 +12,7 @@ import { readBlobJson } from './oci/blobjson.ts';
 import { isIndexMediaType } from './oci/mediatypes.ts';
 import { formatPlatform } from './oci/platform.ts';
 import type { Descriptor, Digest, ImageIndex, ImageManifest } from './oci/types.ts';
-import { BuildError } from './engine/errors.ts';
+import { BuildError } from './errors.ts';
 import { runPipeline, type PipelineOptions, type PipelineResult } from './pipeline.ts';
 
 export interface BlobDifference {
@@ -94,7 +94,7 @@ export async function verifyReproducible(opts: PipelineOptions): Promise<{ targe
         load: false,
         push: false,
         env: n === 1 ? env : { ...env, GOCACHE: join(tmp, 'gocache-2') },
-        log: { info: (m) => opts.log.info(`[verify ${n}/2] ${m}`), warning: (m) => opts.log.warning(m) },
+        log: { info: (m) => opts.log.info(`[verify ${n}/2] ${m}`), warning: (m, at) => opts.log.warning(m, at) },
         // Already inside the caller's group; workflow-command groups do not nest.
         group: (_name, fn) => fn(),
         status: undefined,

@@ -344,7 +344,7 @@ describe('point 4 (Docker side): replies and the load stream are capped', () => 
       },
     });
     try {
-      await assert.rejects(loadImage(fake.endpoint, inputFor(['flood:2'])), /^Error: docker load failed: a message from Docker is longer than/);
+      await assert.rejects(loadImage(fake.endpoint, inputFor(['flood:2'])), { name: 'DockerLoadError', code: 'failed', message: /^docker load failed: a message from Docker is longer than/ });
     } finally {
       await fake.close();
     }

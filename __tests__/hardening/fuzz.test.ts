@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Workspace } from '../../src/workspace/workspace.ts';
-import { BuildError } from '../../src/engine/errors.ts';
+import { BuildError } from '../../src/errors.ts';
 import { StarlarkError } from '../../src/starlark/index.ts';
 import type { FuzzJob, FuzzReport } from './fuzz_worker.ts';
 

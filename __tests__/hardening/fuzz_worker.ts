@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Workspace } from '../../src/workspace/workspace.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { HOST_CONFIG } from '../../src/engine/config.ts';
-import { BuildError } from '../../src/engine/errors.ts';
+import { BuildError } from '../../src/errors.ts';
 import { StarlarkError } from '../../src/starlark/index.ts';
 import { BlobStore } from '../../src/oci/blobstore.ts';
 import { RegistryPool } from '../../src/registry/pool.ts';

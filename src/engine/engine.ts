@@ -10,11 +10,11 @@ import { ruleFor } from '../rules/index.ts';
 import { NO_METADATA, type BuildContext, type Logger, type MetadataOverrides, type RuleDef, type StampInfo } from '../rules/rule.ts';
 import type { FileRef, Provider } from '../rules/provider.ts';
 import { parseLabel, type Label } from '../workspace/label.ts';
-import { formatPos, type Target } from '../workspace/target.ts';
+import type { Target } from '../workspace/target.ts';
 import type { Workspace } from '../workspace/workspace.ts';
 import { configKey, type Configuration } from './config.ts';
 import { Semaphore } from './semaphore.ts';
-import { BuildError } from './errors.ts';
+import { BuildError } from '../errors.ts';
 
 /** One (label, configuration) pair of the configured graph. */
 export interface ConfiguredNode {
@@ -89,7 +89,7 @@ export class Engine {
     if (inChain >= 0) {
       const cycle = [...chain.slice(inChain).map((n) => n.label.toString()), label.toString()].join(' -> ');
       const at = chain[chain.length - 1]?.target;
-      throw new BuildError(`${at ? `${formatPos(at.pos)}: ` : ''}dependency cycle: ${cycle}`);
+      throw new BuildError(`dependency cycle: ${cycle}`, { pos: at?.pos });
     }
     const existing = this.#nodes.get(key);
     if (existing) return existing;
@@ -102,9 +102,7 @@ export class Engine {
     } catch (err) {
       // A dependency that does not exist is reported where it is named, as Bazel does.
       const parent = chain[chain.length - 1]?.target;
-      if (parent && err instanceof BuildError && !/^[^\s:]+:\d+:\d+: /.test(err.message)) {
-        throw new BuildError(`${formatPos(parent.pos)}: ${err.message}`, { cause: err });
-      }
+      if (parent && err instanceof BuildError) throw err.at(parent.pos);
       throw err;
     }
     const node: ConfiguredNode = { key, label, config, deps: [] };
@@ -117,19 +115,17 @@ export class Engine {
     node.target = target;
     const rule = ruleFor(target.kind);
     if (!rule) {
-      throw new BuildError(
-        `${formatPos(target.pos)}: ${label} is a ${target.kind} (from ${target.origin}), which oci-build does not build${via}`,
-      );
+      throw new BuildError(`${label} is a ${target.kind} (from ${target.origin}), which oci-build does not build${via}`, { pos: target.pos });
     }
     node.rule = rule;
-    const prefix = `${formatPos(target.pos)}: ${label}`;
+    const at = { pos: target.pos, label: label.toString() };
     try {
       const values = ws.configuredAttrs(target, config);
       for (const a of this.#opts.ignoredAttrs?.[target.kind] ?? []) values.delete(a);
       node.attrs = new AttrValues(values, rule.attrs, label.repo, label.pkg);
       rule.validate?.(node.attrs, config);
     } catch (err) {
-      if (err instanceof AttrError) throw new BuildError(`${prefix}: ${err.message}`);
+      if (err instanceof AttrError) throw new BuildError(err.message, at);
       throw err;
     }
     // Platform labels are read, not built: check each names a platform now, with the target's position.
@@ -140,7 +136,7 @@ export class Engine {
         try {
           ws.platformOf(l, label);
         } catch (err) {
-          throw new BuildError(`${formatPos(target.pos)}: ${(err as Error).message}`);
+          throw new BuildError((err as Error).message, { pos: target.pos });
         }
       }
     }
@@ -152,13 +148,13 @@ export class Engine {
         configs = rule.depConfigs?.(node.attrs, dep.attr, config, (l) => ws.platformOf(l, label)) ?? [config];
       } catch (err) {
         if (err instanceof BuildError) throw err;
-        throw new BuildError(`${prefix}: ${(err as Error).message}`);
+        throw new BuildError((err as Error).message, at);
       }
       for (const c of configs) node.deps.push({ attr: dep.attr, label: dep.label, node: this.#analyze(dep.label, c, next) });
     }
     // Checks on what the dependencies are (their kinds), still before anything is built.
     const problem = rule.checkDeps?.(node.deps.map((d) => ({ attr: d.attr, label: d.label, kind: d.node.target?.kind ?? 'source file' })));
-    if (problem) throw new BuildError(`${prefix}: ${problem}`);
+    if (problem) throw new BuildError(problem, at);
     this.#nodes.set(key, node);
     return node;
   }
@@ -222,7 +218,8 @@ export class Engine {
       goToolchain: this.#opts.goToolchain,
       registries: this.#opts.registries,
       sourceDateEpoch: this.#opts.sourceDateEpoch,
-      log: this.#opts.log,
+      // A rule's warnings are placed on its target's BUILD line unless they name another.
+      log: { info: (m) => this.#opts.log.info(m), warning: (m, at) => this.#opts.log.warning(m, at ?? target.pos) },
       env: this.#opts.env,
       stamp: this.#opts.stamp ?? { enabled: false, values: async () => ({}) },
       metadata: this.#opts.metadata ?? NO_METADATA,
@@ -240,10 +237,10 @@ export class Engine {
         }
       });
     } catch (err) {
-      if (err instanceof BuildError) throw err;
-      const msg = (err as Error).message;
-      const labelText = target.label.toString();
-      throw new BuildError(`${formatPos(target.pos)}: ${msg.startsWith(labelText) ? msg : `${labelText}: ${msg}`}`, { cause: err });
+      // A rule's error about its own target gets the target's BUILD line; other BuildErrors
+      // already say where they are.
+      if (err instanceof BuildError) throw err.label === target.label.toString() ? err.at(target.pos) : err;
+      throw new BuildError((err as Error).message, { pos: target.pos, label: target.label.toString(), cause: err });
     }
   }
 }

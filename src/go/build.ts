@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { goToolchainError, type GoToolchain } from './toolchain.ts';
 import { parseGoDiagnostics, type GoDiagnostic } from './diagnostics.ts';
 import { debug, formatCommand } from '../debug.ts';
+import { BuildError } from '../errors.ts';
 
 export type CompilationMode = 'fastbuild' | 'opt' | 'dbg';
 
@@ -114,16 +115,20 @@ export async function goBuild(tc: GoToolchain, req: GoBuildRequest, env: NodeJS.
   });
   if (code !== 0) {
     const text = Buffer.concat(output).toString('utf8').trim();
-    throw new GoBuildError(`${req.label}: go build failed (GOOS=${req.goos} GOARCH=${req.goarch})`, text, req.moduleRoot);
+    throw new GoBuildError(req.label, `go build failed (GOOS=${req.goos} GOARCH=${req.goarch})`, text, req.moduleRoot);
   }
 }
 
-export class GoBuildError extends Error {
+/** A failed `go build` of target `label`: `summary` is the one line, `output` Go's own text after it. */
+export class GoBuildError extends BuildError {
+  readonly summary: string;
   readonly output: string;
   /** Go's `file:line:col: message` lines, for annotations on the Go source. */
   readonly diagnostics: GoDiagnostic[];
-  constructor(message: string, output: string, dir?: string) {
-    super(output === '' ? message : `${message}:\n${output}`);
+  constructor(label: string, summary: string, output: string, dir?: string) {
+    super(output === '' ? summary : `${summary}:\n${output}`, { label });
+    this.name = 'GoBuildError';
+    this.summary = summary;
     this.output = output;
     this.diagnostics = dir === undefined ? [] : parseGoDiagnostics(output, dir);
   }

@@ -18,9 +18,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'semver';
-import { BuildError } from '../engine/errors.ts';
+import { BuildError, formatSourcePosition, type SourcePosition } from '../errors.ts';
 import type { GoArchiveOverride, GoDepsInfo, GoDepsPatch, GoModuleOverride } from '../workspace/module_file.ts';
-import { formatPos } from '../workspace/target.ts';
 import { applyPatch, PatchError } from './patch.ts';
 import { writeFileAtomic } from '../write_atomic.ts';
 import { writeProxyModule } from './module_zip.ts';
@@ -69,8 +68,18 @@ function goEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 const sha256 = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
 /** A tag's name for messages: `MODULE.bazel:12:1: go_deps.module_override(path = "x")`. */
-function where(kind: string, tag: { path: string; pos: { file: string; line: number; column: number } }): string {
-  return `${formatPos(tag.pos)}: go_deps.${kind}(path = "${tag.path}")`;
+/** The MODULE.bazel tag an error is about: its position and `go_deps.<kind>(path = "…")`, as data. */
+function where(kind: string, tag: { path: string; pos: { file: string; line: number; column: number } }): OverrideTag {
+  return { pos: tag.pos, label: `go_deps.${kind}(path = "${tag.path}")` };
+}
+
+interface OverrideTag {
+  pos: SourcePosition;
+  label: string;
+}
+
+function describeTag(what: OverrideTag): string {
+  return `${formatSourcePosition(what.pos)}: ${what.label}`;
 }
 
 /** Module versions as Go compares them (vMAJOR.MINOR.PATCH[-pre][+build]); anything else by its text. */
@@ -81,14 +90,14 @@ export function compareSemver(a: string, b: string): number {
   return x.compare(y);
 }
 
-async function readPatches(workspaceRoot: string, patches: readonly GoDepsPatch[], what: string): Promise<Array<{ patch: GoDepsPatch; text: string }>> {
+async function readPatches(workspaceRoot: string, patches: readonly GoDepsPatch[], what: OverrideTag): Promise<Array<{ patch: GoDepsPatch; text: string }>> {
   const out: Array<{ patch: GoDepsPatch; text: string }> = [];
   for (const patch of patches) {
     let data: Buffer;
     try {
       data = await readFile(join(workspaceRoot, patch.path));
     } catch {
-      throw new BuildError(`${what}: patch ${patch.label}: no such file ${patch.path}`);
+      throw new BuildError(`patch ${patch.label}: no such file ${patch.path}`, what);
     }
     out.push({ patch, text: data.toString('latin1') });
   }
@@ -141,12 +150,12 @@ async function makeOnce(dir: string, fill: (tmp: string) => Promise<void>): Prom
 }
 
 /** Applies the patches in order, then gives the tree a go.mod if it has none (a replacement directory needs one). */
-async function patchTree(dir: string, modulePath: string, patches: Array<{ patch: GoDepsPatch; text: string }>, strip: number, what: string, version: string): Promise<void> {
+async function patchTree(dir: string, modulePath: string, patches: Array<{ patch: GoDepsPatch; text: string }>, strip: number, what: OverrideTag, version: string): Promise<void> {
   for (const { patch, text } of patches) {
     try {
       await applyPatch(dir, text, strip);
     } catch (err) {
-      if (err instanceof PatchError) throw new BuildError(`${what}: patch ${patch.label} does not apply to ${modulePath}${version}: ${err.message}`);
+      if (err instanceof PatchError) throw new BuildError(`patch ${patch.label} does not apply to ${modulePath}${version}: ${err.message}`, what);
       throw err;
     }
   }
@@ -187,14 +196,14 @@ async function moduleOverrideDir(req: ModfileRequest, tmpModfile: string, o: GoM
   try {
     info = JSON.parse(r.stdout) as typeof info;
   } catch {
-    throw new BuildError(`${what}: go mod download failed: ${(r.stderr.trim() || r.stdout.trim()).split('\n')[0]}`);
+    throw new BuildError(`go mod download failed: ${(r.stderr.trim() || r.stdout.trim()).split('\n')[0]}`, what);
   }
   if (info.Error !== undefined && /not a known dependency/.test(info.Error)) {
-    req.log?.(`${what}: ${o.path} is not a dependency of ${req.moduleRoot}/go.mod; the override changes nothing there`);
+    req.log?.(`${describeTag(what)}: ${o.path} is not a dependency of ${req.moduleRoot}/go.mod; the override changes nothing there`);
     return undefined;
   }
   if (info.Error !== undefined || r.code !== 0 || !info.Dir || !info.Version || !info.Sum) {
-    throw new BuildError(`${what}: go mod download failed: ${info.Error ?? (r.stderr.trim().split('\n')[0] || 'no module directory reported')}`);
+    throw new BuildError(`go mod download failed: ${info.Error ?? (r.stderr.trim().split('\n')[0] || 'no module directory reported')}`, what);
   }
   const key = sha256(JSON.stringify({ path: o.path, sum: info.Sum, patches: patchKey(patches, o.patchStrip) }));
   const dir = join(req.outRoot, GO_DEPS_DIR, dirName(o.path, info.Version, key));
@@ -238,12 +247,12 @@ function run(cmd: string, args: string[], cwd: string): Promise<GoRun> {
 
 async function archiveOverrideDir(req: ModfileRequest, tmpModfile: string, o: GoArchiveOverride): Promise<OverrideTree | undefined> {
   const what = where('archive_override', o);
-  if (o.sha256 === undefined) throw new BuildError(`${what}: "sha256" is required here: an archive from a URL is only used when its hash is pinned`);
+  if (o.sha256 === undefined) throw new BuildError(`"sha256" is required here: an archive from a URL is only used when its hash is pinned`, what);
   const patches = await readPatches(req.workspaceRoot, o.patches, what);
   const listed = await runGo(req.go, ['list', `-modfile=${tmpModfile}`, '-m', '-json', o.path], req.moduleRoot, goEnv(req.env));
   const version = listed.code === 0 ? (JSON.parse(listed.stdout) as { Version?: string }).Version : undefined;
   if (version === undefined) {
-    req.log?.(`${what}: ${o.path} is not a dependency of ${req.moduleRoot}/go.mod; the override changes nothing there`);
+    req.log?.(`${describeTag(what)}: ${o.path} is not a dependency of ${req.moduleRoot}/go.mod; the override changes nothing there`);
     return undefined;
   }
   const key = sha256(JSON.stringify({ path: o.path, sha256: o.sha256, strip: o.stripPrefix, patches: patchKey(patches, o.patchStrip) }));
@@ -287,18 +296,18 @@ async function archiveOverrideDir(req: ModfileRequest, tmpModfile: string, o: Go
         got = { file, type };
         break;
       }
-      if (!got) throw new BuildError(`${what}: cannot get the archive (${failures.join('; ')})`);
+      if (!got) throw new BuildError(`cannot get the archive (${failures.join('; ')})`, what);
       const out = join(work, 'x');
       await mkdir(out);
       const r =
         got.type === 'zip'
           ? await run('unzip', ['-q', got.file, '-d', out], work)
           : await run('tar', [got.type === 'tar.gz' ? '-xzf' : '-xf', got.file, '-C', out, '--no-same-owner', '--no-same-permissions'], work);
-      if (r.code !== 0) throw new BuildError(`${what}: cannot extract the archive: ${r.stderr.trim().split('\n')[0]}`);
+      if (r.code !== 0) throw new BuildError(`cannot extract the archive: ${r.stderr.trim().split('\n')[0]}`, what);
       const prefix = o.stripPrefix.replace(/^\/+|\/+$/g, '');
-      if (prefix.split('/').includes('..')) throw new BuildError(`${what}: strip_prefix "${o.stripPrefix}" may not contain ".."`);
+      if (prefix.split('/').includes('..')) throw new BuildError(`strip_prefix "${o.stripPrefix}" may not contain ".."`, what);
       const root = prefix === '' ? out : join(out, prefix);
-      if (!(await exists(root)) || !(await stat(root)).isDirectory()) throw new BuildError(`${what}: strip_prefix "${o.stripPrefix}" is not a directory of the archive`);
+      if (!(await exists(root)) || !(await stat(root)).isDirectory()) throw new BuildError(`strip_prefix "${o.stripPrefix}" is not a directory of the archive`, what);
       await copyTree(root, tmp);
     } finally {
       await rm(work, { recursive: true, force: true });
@@ -328,10 +337,10 @@ async function addRequirement(req: ModfileRequest, tmpModfile: string, tag: { pa
     if (v !== undefined && compareSemver(v, tag.version) >= 0) return;
   }
   const got = await runGo(req.go, ['get', `-modfile=${tmpModfile}`, `${tag.path}@${tag.version}`], req.moduleRoot, env);
-  if (got.code !== 0) throw new BuildError(`${what}: go get ${tag.path}@${tag.version} failed: ${got.stderr.trim().split('\n').at(-1)}`);
+  if (got.code !== 0) throw new BuildError(`go get ${tag.path}@${tag.version} failed: ${got.stderr.trim().split('\n').at(-1)}`, what);
   if (tag.sum !== undefined) {
     const have = sumLines(await readFile(tmpModfile.replace(/\.mod$/, '.sum'), 'utf8')).get(`${tag.path} ${tag.version}`);
-    if (have !== tag.sum) throw new BuildError(`${what}: sum ${tag.sum} does not match the module's ${have ?? '(none)'} (go verified ${tag.path}@${tag.version} against the checksum database)`);
+    if (have !== tag.sum) throw new BuildError(`sum ${tag.sum} does not match the module's ${have ?? '(none)'} (go verified ${tag.path}@${tag.version} against the checksum database)`, what);
   }
 }
 

@@ -22,9 +22,17 @@ export interface RemoteBlob {
   fetch: () => Promise<void>;
 }
 
-/** A stream ran past the size it was allowed. */
-export class SizeLimitError extends Error {
-  override name = 'SizeLimitError';
+/**
+ * Bytes that are not the blob asked for: `CONTENT_MISMATCH`, another digest or size than
+ * expected; `TOO_LARGE`, more bytes than allowed. Callers decide by class and code.
+ */
+export class BlobContentError extends Error {
+  override name = 'BlobContentError';
+  readonly code: 'CONTENT_MISMATCH' | 'TOO_LARGE';
+  constructor(code: 'CONTENT_MISMATCH' | 'TOO_LARGE', message: string) {
+    super(message);
+    this.code = code;
+  }
 }
 
 /**
@@ -151,9 +159,9 @@ export class BlobStore {
       transform(chunk: Buffer, _enc, cb) {
         counter.update(chunk);
         if (counter.size > limit) {
-          cb(new SizeLimitError(expected?.size !== undefined && expected.size <= (opts.maxSize ?? Infinity)
-            ? `content mismatch: expected ${expected.digest} (${expected.size} bytes), got more than ${expected.size} bytes`
-            : `content is larger than the ${limit} bytes allowed`));
+          cb(expected?.size !== undefined && expected.size <= (opts.maxSize ?? Infinity)
+            ? new BlobContentError('CONTENT_MISMATCH', `content mismatch: expected ${expected.digest} (${expected.size} bytes), got more than ${expected.size} bytes`)
+            : new BlobContentError('TOO_LARGE', `content is larger than the ${limit} bytes allowed`));
           return;
         }
         cb(null, chunk);
@@ -163,7 +171,8 @@ export class BlobStore {
       await pipeline(source, tap, createWriteStream(tmp));
       const digest = counter.digest();
       if (expected && (expected.digest !== digest || (expected.size !== undefined && expected.size !== counter.size))) {
-        throw new Error(
+        throw new BlobContentError(
+          'CONTENT_MISMATCH',
           `content mismatch: expected ${expected.digest} (${expected.size ?? 'unknown'} bytes), got ${digest} (${counter.size} bytes)`,
         );
       }

@@ -18,7 +18,7 @@ import {
   type DockerArchivePlan,
   type LoadImageInput,
 } from './docker_archive.ts';
-import { JsonMessageParser, jsonMessageError, type JsonMessage } from './jsonstream.ts';
+import { JsonMessageParser, MessageTooLongError, jsonMessageError, type JsonMessage } from './jsonstream.ts';
 
 export type { BlobDescriptor, LoadImageInput } from './docker_archive.ts';
 export { InvalidReferenceError, parseImageReference, parseRepoTag } from '../registry/reference.ts';
@@ -120,6 +120,23 @@ const CONNECT_ERROR_CODES = new Set([
 function errorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * `docker load` did not do what was asked. `code` says how, for decisions (never the wording):
+ * `failed`, the daemon refused the archive or its answer broke off; `mismatch`, it reported
+ * success but holds another image than the one sent. `daemonMessage` is the daemon's own words,
+ * when it gave a reason.
+ */
+export class DockerLoadError extends Error {
+  readonly code: 'failed' | 'mismatch';
+  readonly daemonMessage: string | undefined;
+  constructor(code: 'failed' | 'mismatch', message: string, daemonMessage?: string) {
+    super(message);
+    this.name = 'DockerLoadError';
+    this.code = code;
+    this.daemonMessage = daemonMessage;
+  }
 }
 
 export class DockerUnreachableError extends Error {
@@ -528,15 +545,18 @@ async function verifyTags(
   if (wrong.length === 0) return found;
   const said = oneLine(daemonSaid.join(' | ')).slice(0, 300) || 'nothing';
   const sent = elsewhere ? ` instead of the image sent (${plan.imageId})` : '';
-  throw new Error(`docker load reported success but ${wrong.join('; ')}${sent} (daemon said: ${said})`);
+  throw new DockerLoadError('mismatch', `docker load reported success but ${wrong.join('; ')}${sent} (daemon said: ${said})`);
 }
 
-/** A load error about a blob the trimmed archive left out (the daemon lost the layer since we asked). */
-function isMissingLayerError(err: unknown, full: DockerArchivePlan, trimmed: DockerArchivePlan): boolean {
-  if (!(err instanceof Error) || !err.message.startsWith('docker load failed')) return false;
-  const kept = new Set(trimmed.blobs.map((b) => b.digest));
-  const omitted = full.blobs.filter((b) => !kept.has(b.digest));
-  return omitted.some((b) => err.message.includes(b.digest.slice(b.digest.indexOf(':') + 1)));
+/**
+ * A failed load whose daemon message names a blob the trimmed archive left out (the daemon lost
+ * the layer since we asked): then the full archive is sent. Decided by class and code, and by
+ * the daemon's own words only for the digest.
+ */
+export function isMissingLayerError(err: unknown, omitted: readonly string[]): boolean {
+  if (!(err instanceof DockerLoadError) || err.code !== 'failed' || err.daemonMessage === undefined) return false;
+  const said = err.daemonMessage;
+  return omitted.some((digest) => said.includes(digest.slice(digest.indexOf(':') + 1)));
 }
 
 /**
@@ -580,7 +600,8 @@ async function postArchive(
 
   if (res.statusCode !== 200) {
     const text = await readCapped(res.body, res.headers, MAX_API_REPLY_BYTES, `Docker POST ${path}`).catch(() => '');
-    throw new Error(`docker load failed: HTTP ${res.statusCode}: ${apiErrorMessage(text)}`);
+    const said = apiErrorMessage(text);
+    throw new DockerLoadError('failed', `docker load failed: HTTP ${res.statusCode}: ${said}`, said);
   }
 
   // Only the first lines are kept (for messages); an image ID the daemon reports is checked
@@ -590,14 +611,17 @@ async function postArchive(
   const handle = (msgs: JsonMessage[]): void => {
     for (const msg of msgs) {
       const err = jsonMessageError(msg);
-      if (err !== undefined) throw new Error(`docker load failed: ${oneLine(err).replace(/[\u0000-\u001f\u007f-\u009f]/g, '')}`);
+      if (err !== undefined) {
+        const said = oneLine(err).replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
+        throw new DockerLoadError('failed', `docker load failed: ${said}`, said);
+      }
       const text = typeof msg.stream === 'string' ? msg.stream : typeof msg.status === 'string' ? msg.status : '';
       for (const line of text.split('\n')) {
         const t = daemonLogLine(line);
         if (t === '') continue;
         const id = /^Loaded image ID: (\S+)/.exec(t)?.[1];
         if (id !== undefined && !sentIds.has(id)) {
-          throw new Error(`docker load reported loading image ${quoteUntrusted(id)}, not the image sent (${plan.imageId})`);
+          throw new DockerLoadError('mismatch', `docker load reported loading image ${quoteUntrusted(id)}, not the image sent (${plan.imageId})`);
         }
         if (lines.length < MAX_LOAD_LINES_KEPT) lines.push(t);
         log?.(t);
@@ -610,15 +634,15 @@ async function postArchive(
     for await (const chunk of res.body) {
       received += (chunk as Buffer).length;
       if (received > MAX_LOAD_OUTPUT_BYTES) {
-        throw new Error(`docker load failed: the daemon's output is larger than ${formatBytes(MAX_LOAD_OUTPUT_BYTES)}; stopped reading`);
+        throw new DockerLoadError('failed', `docker load failed: the daemon's output is larger than ${formatBytes(MAX_LOAD_OUTPUT_BYTES)}; stopped reading`);
       }
       handle(parser.push(chunk as Buffer));
     }
     handle(parser.end());
   } catch (err) {
     res.body.destroy();
-    if (err instanceof Error && (err.message.startsWith('docker load failed') || err.message.startsWith('docker load reported'))) throw err;
-    if (err instanceof Error && err.message.startsWith('a message from Docker is longer')) throw new Error(`docker load failed: ${err.message}`);
+    if (err instanceof DockerLoadError) throw err;
+    if (err instanceof MessageTooLongError) throw new DockerLoadError('failed', `docker load failed: ${err.message}`);
     if (archiveError !== undefined) throw archiveError;
     throw wrapRequestError(endpoint, `POST ${path} (reading response)`, err);
   }
@@ -728,7 +752,8 @@ export async function loadImage(
       await fetchRemoteBlobs(input, plan);
       lines = await postArchive(endpoint, client, api, plan, sent, log);
     } catch (err) {
-      if (plan === full || !isMissingLayerError(err, full, plan)) throw err;
+      const kept = new Set(plan.blobs.map((b) => b.digest));
+      if (plan === full || !isMissingLayerError(err, full.blobs.filter((b) => !kept.has(b.digest)).map((b) => b.digest))) throw err;
       // Another client removed an image (and so a layer we left out) after we asked.
       log?.(`${(err as Error).message}: sending the full archive (${formatBytes(full.size)})`);
       plan = full;

@@ -44,7 +44,7 @@ export class JsonMessageParser {
   }
 
   #tooLong(): never {
-    throw new Error(`a message from Docker is longer than ${this.#maxMessage} characters; stopped reading`);
+    throw new MessageTooLongError(`a message from Docker is longer than ${this.#maxMessage} characters; stopped reading`);
   }
 
   /** Feeds a chunk; returns the messages it completed. */
@@ -146,3 +146,7 @@ function truncate(s: string, n: number): string {
   return one.length > n ? `${one.slice(0, n)}…` : one;
 }
 
+/** The daemon sent a message or line longer than the parser keeps (it stopped reading). */
+export class MessageTooLongError extends Error {
+  override name = 'MessageTooLongError';
+}

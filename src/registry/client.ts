@@ -4,7 +4,7 @@
 
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BlobStore, StoredBlob } from '../oci/blobstore.ts';
+import { BlobContentError, type BlobStore, type StoredBlob } from '../oci/blobstore.ts';
 import { digestAlgorithm, digestBytes, isDigest, sha256 } from '../oci/digest.ts';
 import {
   DOCKER_MANIFEST,
@@ -367,7 +367,7 @@ export class RegistryClient {
       } catch (err) {
         stream.destroy();
         if (!isRetryableError(err) || attempt >= attempts) {
-          if (err instanceof Error && /^content (mismatch|is larger)/.test(err.message)) {
+          if (err instanceof BlobContentError) {
             throw new Error(`${where}: ${err.message}`, { cause: err });
           }
           if (isRetryableError(err)) throw new Error(`${where}: ${describeStall(err, this.transport.retryOptions.idleTimeoutMs)} (after ${attempt} attempt(s))`, { cause: err });

@@ -6,6 +6,7 @@ import { AttrError } from './attrs.ts';
 import { GO_COMMON_ATTRS, depOverlays, goSources } from './go_library.ts';
 import { writeOverlay } from '../go/overlay.ts';
 import { goModfile } from '../go/module_overrides.ts';
+import { BuildError } from '../errors.ts';
 import { COMMON_ATTRS } from './schema.ts';
 import type { BuildContext, RuleDef } from './rule.ts';
 import { stampXDefs } from '../stamp.ts';
@@ -21,7 +22,7 @@ function findModuleRoot(dir: string, workspaceRoot: string, label: string): stri
     if (d === workspaceRoot || dirname(d) === d) break;
     d = dirname(d);
   }
-  throw new Error(`${label}: no go.mod at or above ${relative(workspaceRoot, dir) || '.'} within the workspace (the go command needs one)`);
+  throw new BuildError(`no go.mod at or above ${relative(workspaceRoot, dir) || '.'} within the workspace (the go command needs one)`, { label });
 }
 
 /**
@@ -89,8 +90,9 @@ export const goBinaryRule: RuleDef = {
         // The go command reads only CC at run time; CC_FOR_<goos>_<goarch> is the target's.
         if (ctx.env[crossCC]) env = { ...ctx.env, CC: ctx.env[crossCC] };
       } else {
-        throw new Error(
-          `${label}: pure = "off" needs cgo, but ${goos}/${goarch} is not this host's platform (${host.os}/${host.arch}) and no C cross compiler is configured: set ${crossCC} (or CC) to a compiler for ${goos}/${goarch}, e.g. ${goarch === 'arm64' ? 'aarch64' : goarch === 'amd64' ? 'x86_64' : goarch}-linux-gnu-gcc, or remove pure = "off"`,
+        throw new BuildError(
+          `pure = "off" needs cgo, but ${goos}/${goarch} is not this host's platform (${host.os}/${host.arch}) and no C cross compiler is configured: set ${crossCC} (or CC) to a compiler for ${goos}/${goarch}, e.g. ${goarch === 'arm64' ? 'aarch64' : goarch === 'amd64' ? 'x86_64' : goarch}-linux-gnu-gcc, or remove pure = "off"`,
+          { label },
         );
       }
     }
@@ -100,11 +102,11 @@ export const goBinaryRule: RuleDef = {
     for (const p of ctx.deps('embed')) {
       if (!p.goLibrary) continue;
       if (dir !== undefined && dir !== p.goLibrary.dir) {
-        throw new Error(`${label}: srcs and embedded libraries are in different directories`);
+        throw new BuildError('srcs and embedded libraries are in different directories', { label });
       }
       dir = p.goLibrary.dir;
     }
-    if (dir === undefined) throw new Error(`${label}: go_binary has no Go sources (set srcs or embed a go_library)`);
+    if (dir === undefined) throw new BuildError('go_binary has no Go sources (set srcs or embed a go_library)', { label });
     const moduleRoot = findModuleRoot(dir, ctx.workspaceRoot, label);
     const relPkg = relative(moduleRoot, dir).split(sep).join('/');
 

@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { COMMON_ATTRS } from './schema.ts';
 import type { BuildContext, RuleDef } from './rule.ts';
 import type { FileRef, Provider } from './provider.ts';
+import { BuildError } from '../errors.ts';
 
 export const GO_COMMON_ATTRS = {
   srcs: { type: 'label_list' },
@@ -34,7 +35,7 @@ export function goPackageDir(label: string, srcs: FileRef[]): string | undefined
   if (goFiles.length === 0) return undefined;
   const dirs = new Set(goFiles.map((f) => dirname(f.path)));
   if (dirs.size > 1) {
-    throw new Error(`${label}: srcs span several directories (${[...dirs].join(', ')}); the go command builds one directory per package`);
+    throw new BuildError(`srcs span several directories (${[...dirs].join(', ')}); the go command builds one directory per package`, { label });
   }
   return [...dirs][0];
 }
@@ -64,7 +65,7 @@ export function goSources(ctx: BuildContext): GoSources {
   for (const f of generated) {
     const virtual = join(pkgDir, basename(f.path));
     const other = from.get(virtual);
-    if (other !== undefined) throw new Error(`${label}: generated files ${other} and ${f.shortPath} have the same name; the go command compiles one directory`);
+    if (other !== undefined) throw new BuildError(`generated files ${other} and ${f.shortPath} have the same name; the go command compiles one directory`, { label });
     from.set(virtual, f.shortPath);
     overlay[virtual] = f.path;
   }

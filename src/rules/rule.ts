@@ -10,11 +10,13 @@ import type { Platform } from '../oci/types.ts';
 import type { Target } from '../workspace/target.ts';
 import type { AttrValues } from './attrs.ts';
 import type { AttrSchema } from './schema.ts';
+import type { SourcePosition } from '../errors.ts';
 import type { FileRef, Provider } from './provider.ts';
 
 export interface Logger {
   info(message: string): void;
-  warning(message: string): void;
+  /** `at`: the BUILD line the warning is about, for an annotation there. */
+  warning(message: string, at?: SourcePosition): void;
 }
 
 /** Everything a rule's build step may use; dependencies are already built when it runs. */

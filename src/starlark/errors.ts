@@ -1,4 +1,5 @@
 // Error types shared by the lexer, parser, resolver and evaluator.
+import { BuildError } from '../errors.ts';
 
 /** A location in a Starlark source file; line and column are 1-based. */
 export interface Position {
@@ -7,25 +8,19 @@ export interface Position {
   column: number;
 }
 
-export function formatPosition(pos: Position): string {
-  return `${pos.file}:${pos.line}:${pos.column}`;
-}
-
 /**
  * The only error the interpreter raises for bad input. The message is one line,
  * `file:line:column: reason`; `callStack` lists the call sites of the active
  * Starlark function frames (outermost first) followed by `pos` itself.
  */
-export class StarlarkError extends Error {
-  readonly reason: string;
-  readonly pos: Position;
+export class StarlarkError extends BuildError {
+  declare readonly pos: Position;
   readonly callStack: Position[];
 
   constructor(reason: string, pos: Position, callStack?: Position[]) {
-    super(`${formatPosition(pos)}: ${reason}`);
+    // A BuildError with its position as data: annotations read `pos`, not the text.
+    super(reason, { pos });
     this.name = 'StarlarkError';
-    this.reason = reason;
-    this.pos = pos;
     this.callStack = callStack ?? [pos];
   }
 }

@@ -10,7 +10,7 @@
 // Attribute values may contain Select values; resolveSelects() picks branches.
 
 export type { Position } from './errors.ts';
-export { BuiltinError, StarlarkError, formatPosition } from './errors.ts';
+export { BuiltinError, StarlarkError } from './errors.ts';
 export type { ExecOptions } from './exec.ts';
 export { execFile, parseFile } from './exec.ts';
 export type * from './ast.ts';

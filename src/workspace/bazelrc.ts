@@ -21,7 +21,7 @@
 // the runner's home directory).
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
-import { BuildError } from '../engine/errors.ts';
+import { BuildError, type SourcePosition } from '../errors.ts';
 import { COMPILATION_MODES, type CompilationMode } from '../go/build.ts';
 
 export interface BazelrcOptions {
@@ -127,15 +127,15 @@ class RcReader {
       if (words.length === 0) continue;
       const [command, ...rest] = words as [string, ...string[]];
       if (command === 'import' || command === 'try-import') {
-        if (rest.length !== 1) throw new BuildError(`${shown}:${line}: invalid import declaration: "${l}" (expected one path)`);
+        if (rest.length !== 1) throw new BuildError(`invalid import declaration: "${l}" (expected one path)`, { pos: { file: shown, line } });
         let target = rest[0] as string;
         if (target.startsWith(WORKSPACE_PREFIX)) target = join(this.#root, target.slice(WORKSPACE_PREFIX.length));
         else if (!isAbsolute(target)) target = join(this.#root, target);
         if (stack.includes(target)) {
-          throw new BuildError(`${shown}:${line}: import loop: ${[...stack, target].map((p) => this.display(p)).join(' -> ')}`);
+          throw new BuildError(`import loop: ${[...stack, target].map((p) => this.display(p)).join(' -> ')}`, { pos: { file: shown, line } });
         }
         const ok = this.read(target, [...stack, target]);
-        if (!ok && command === 'import') throw new BuildError(`${shown}:${line}: import: cannot read ${this.display(target)}`);
+        if (!ok && command === 'import') throw new BuildError(`import: cannot read ${this.display(target)}`, { pos: { file: shown, line } });
         continue;
       }
       const list = this.options.get(command) ?? [];
@@ -152,11 +152,14 @@ const COMMANDS = ['always', 'common', 'build'];
 /** Flags read here that take a value, by name without dashes (short `-c` included). */
 const VALUE_FLAGS = new Set(['workspace_status_command', 'embed_label', 'define', 'compilation_mode', 'c', 'platforms', 'config']);
 
-function parseBoolFlag(value: string, where: string, flag = 'stamp'): boolean {
+/** Where an rc option came from, as a BuildError places it: its file and line, or the input it came from. */
+type RcWhere = { pos: SourcePosition } | { label: string };
+
+function parseBoolFlag(value: string, where: RcWhere, flag = 'stamp'): boolean {
   const v = value.toLowerCase();
   if (['true', 'yes', '1'].includes(v)) return true;
   if (['false', 'no', '0'].includes(v)) return false;
-  throw new BuildError(`${where}: --${flag}: expected a boolean, got "${value}"`);
+  throw new BuildError(`--${flag}: expected a boolean, got "${value}"`, where);
 }
 
 /** Bazel's names for the host OS in --enable_platform_specific_config. */
@@ -178,7 +181,7 @@ export function readBazelrc(root: string, configs: string[] = [], env: NodeJS.Pr
   const apply = (opts: RcOption[], expanding: string[]): void => {
     for (let i = 0; i < opts.length; i++) {
       const o = opts[i] as RcOption;
-      const where = `${o.file}:${o.line}`;
+      const where: RcWhere = { pos: { file: o.file, line: o.line } };
       const m = /^(--?)([A-Za-z0-9_]+)(?:=(.*))?$/s.exec(o.word);
       if (!m) continue;
       let name = m[2] as string;
@@ -187,12 +190,12 @@ export function readBazelrc(root: string, configs: string[] = [], env: NodeJS.Pr
       if (value === undefined && VALUE_FLAGS.has(name)) {
         // `--flag value`: the value is the next word on the same line.
         const next = opts[i + 1];
-        if (!next || next.file !== o.file || next.line !== o.line) throw new BuildError(`${where}: ${o.word} needs a value`);
+        if (!next || next.file !== o.file || next.line !== o.line) throw new BuildError(`${o.word} needs a value`, where);
         value = next.word;
         i++;
       }
       if (name === 'c') name = 'compilation_mode';
-      const note = (text: string) => out.applied.push(`${where}: ${text}`);
+      const note = (text: string) => out.applied.push(`${o.file}:${o.line}: ${text}`);
       switch (name) {
         case 'stamp':
           out.stamp = value === undefined ? true : parseBoolFlag(value, where);
@@ -213,21 +216,21 @@ export function readBazelrc(root: string, configs: string[] = [], env: NodeJS.Pr
           break;
         case 'define': {
           const eq = (value ?? '').indexOf('=');
-          if (eq <= 0) throw new BuildError(`${where}: --define: expected KEY=VALUE, got "${value}"`);
+          if (eq <= 0) throw new BuildError(`--define: expected KEY=VALUE, got "${value}"`, where);
           out.defines[(value as string).slice(0, eq)] = (value as string).slice(eq + 1);
           note(`--define=${value}`);
           break;
         }
         case 'compilation_mode': {
           const mode = COMPILATION_MODES.find((c) => c === value);
-          if (!mode) throw new BuildError(`${where}: --compilation_mode: expected fastbuild, opt or dbg, got "${value}"`);
+          if (!mode) throw new BuildError(`--compilation_mode: expected fastbuild, opt or dbg, got "${value}"`, where);
           out.compilationMode = mode;
           note(`--compilation_mode=${mode}`);
           break;
         }
         case 'platforms': {
           const first = (value ?? '').split(',')[0]?.trim() ?? '';
-          if (first === '') throw new BuildError(`${where}: --platforms needs a platform label`);
+          if (first === '') throw new BuildError('--platforms needs a platform label', where);
           out.platforms = first;
           note(`--platforms=${first}`);
           break;
@@ -246,12 +249,12 @@ export function readBazelrc(root: string, configs: string[] = [], env: NodeJS.Pr
       }
     }
   };
-  const expandConfig = (name: string, where: string, expanding: string[]): void => {
-    if (name === '') throw new BuildError(`${where}: --config needs a name`);
-    if (expanding.includes(name)) throw new BuildError(`${where}: config expansion loop: ${[...expanding, name].join(' -> ')}`);
+  const expandConfig = (name: string, where: RcWhere, expanding: string[]): void => {
+    if (name === '') throw new BuildError('--config needs a name', where);
+    if (expanding.includes(name)) throw new BuildError(`config expansion loop: ${[...expanding, name].join(' -> ')}`, where);
     if (!defined(name)) {
       const files = reader.files.length ? reader.files.join(', ') : 'no .bazelrc in the workspace';
-      throw new BuildError(`${where}: config value '${name}' is not defined in any .rc file (${files})`);
+      throw new BuildError(`config value '${name}' is not defined in any .rc file (${files})`, where);
     }
     for (const c of COMMANDS) apply(reader.options.get(`${c}:${name}`) ?? [], [...expanding, name]);
   };
@@ -259,7 +262,7 @@ export function readBazelrc(root: string, configs: string[] = [], env: NodeJS.Pr
   for (const c of COMMANDS) apply(reader.options.get(c) ?? [], []);
   // --enable_platform_specific_config: the host OS's config (build:linux), when there is one.
   const hostConfig = HOST_CONFIG_NAMES[process.platform];
-  if (platformConfig && hostConfig && defined(hostConfig)) expandConfig(hostConfig, 'enable_platform_specific_config', []);
-  for (const name of configs) expandConfig(name, 'config input', []);
+  if (platformConfig && hostConfig && defined(hostConfig)) expandConfig(hostConfig, { label: 'enable_platform_specific_config' }, []);
+  for (const name of configs) expandConfig(name, { label: 'config input' }, []);
   return out;
 }

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Builtin, BuiltinError, StarList, StarTuple, execFile, type Value } from '../starlark/index.ts';
-import { BuildError } from '../engine/errors.ts';
+import { BuildError } from '../errors.ts';
 import { globToRegExp, validateGlobPattern } from './glob.ts';
 
 export interface IgnoredDirectories {
@@ -65,7 +65,8 @@ export function readIgnoredDirectories(root: string): IgnoredDirectories {
   try {
     patterns = readRepoFile(root);
   } catch (err) {
-    throw new BuildError((err as Error).message, { cause: err });
+    // A StarlarkError is a BuildError already, with its position as data.
+    throw err instanceof BuildError ? err : new BuildError((err as Error).message, { cause: err });
   }
   const exact = new Set(paths);
   const res = patterns.map(globToRegExp);

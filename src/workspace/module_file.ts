@@ -2,9 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Builtin, BuiltinError, StarlarkError, execFile, type CallInfo, type HasAttrs, type Position, type Value } from '../starlark/index.ts';
 import { parseLabel, type Label } from './label.ts';
-import { formatPos } from './target.ts';
 import { readStarlarkFile, StarlarkFileError } from './starlark_file.ts';
-import { BuildError } from '../engine/errors.ts';
+import { BuildError, formatSourcePosition } from '../errors.ts';
 import { kwargString, stringListArg } from './values.ts';
 
 /** One `oci.pull(...)` (or rules_oci 1.x `oci_pull(...)`): a base image to fetch. */
@@ -122,7 +121,7 @@ export function readModuleFile(root: string): ModuleInfo {
     if (!digest && !tag) throw new BuiltinError(`${call.name}(name = "${name}"): one of "digest" or "tag" is required`);
     const pos = call.callStack[0] ?? call.pos;
     const existing = info.pulls.get(name);
-    if (existing) throw new BuiltinError(`${call.name}(name = "${name}") is already declared at ${formatPos(existing.pos)}`);
+    if (existing) throw new BuiltinError(`${call.name}(name = "${name}") is already declared at ${formatSourcePosition(existing.pos)}`);
     const reproducible = call.kwargs.get('reproducible');
     if (reproducible !== undefined && typeof reproducible !== 'boolean') throw new BuiltinError(`${call.name}(name = "${name}"): "reproducible" must be True or False`);
     info.pulls.set(name, { name, image, digest, tag, platforms: stringListArg(call, 'platforms', -1) ?? [], reproducible: reproducible !== false, pos });
@@ -259,7 +258,7 @@ function recordGoDeps(goDeps: GoDepsInfo, tag: string, call: CallInfo): void {
   const path = kwargString(call, 'path');
   if (!MODULE_PATH.test(path) || path.split('/').includes('..')) throw new BuiltinError(`go_deps.${tag}(): "${path}" is not a module path`);
   const twice = (where: Position): never => {
-    throw new BuiltinError(`go_deps.${tag}(path = "${path}") is already declared at ${formatPos(where)}`);
+    throw new BuiltinError(`go_deps.${tag}(path = "${path}") is already declared at ${formatSourcePosition(where)}`);
   };
   if (tag === 'module_override') {
     const prev = goDeps.moduleOverrides.get(path);

@@ -24,7 +24,3 @@ export interface Package {
   /** Output files declared by rules (genrule `outs`, write_file `out`, ...) → the generating rule's name. */
   outputs: Map<string, string>;
 }
-
-export function formatPos(pos: Position): string {
-  return `${pos.file}:${pos.line}:${pos.column}`;
-}
