@@ -37653,11 +37653,16 @@ async function forEachLimit(items, limit, fn) {
 __name(forEachLimit, "forEachLimit");
 
 // src/oci/blobstore.ts
-var SizeLimitError = class extends Error {
+var BlobContentError = class extends Error {
   static {
-    __name(this, "SizeLimitError");
+    __name(this, "BlobContentError");
   }
-  name = "SizeLimitError";
+  name = "BlobContentError";
+  code;
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
 };
 var BlobStore = class {
   static {
@@ -37765,7 +37770,7 @@ var BlobStore = class {
       transform(chunk, _enc, cb) {
         counter.update(chunk);
         if (counter.size > limit) {
-          cb(new SizeLimitError(expected?.size !== void 0 && expected.size <= (opts.maxSize ?? Infinity) ? `content mismatch: expected ${expected.digest} (${expected.size} bytes), got more than ${expected.size} bytes` : `content is larger than the ${limit} bytes allowed`));
+          cb(expected?.size !== void 0 && expected.size <= (opts.maxSize ?? Infinity) ? new BlobContentError("CONTENT_MISMATCH", `content mismatch: expected ${expected.digest} (${expected.size} bytes), got more than ${expected.size} bytes`) : new BlobContentError("TOO_LARGE", `content is larger than the ${limit} bytes allowed`));
           return;
         }
         cb(null, chunk);
@@ -37775,7 +37780,8 @@ var BlobStore = class {
       await pipeline(source, tap, createWriteStream(tmp));
       const digest = counter.digest();
       if (expected && (expected.digest !== digest || expected.size !== void 0 && expected.size !== counter.size)) {
-        throw new Error(
+        throw new BlobContentError(
+          "CONTENT_MISMATCH",
           `content mismatch: expected ${expected.digest} (${expected.size ?? "unknown"} bytes), got ${digest} (${counter.size} bytes)`
         );
       }
@@ -39343,6 +39349,40 @@ function logRequests(dispatcher, what) {
 }
 __name(logRequests, "logRequests");
 
+// src/errors.ts
+function formatSourcePosition(pos) {
+  return pos.column === void 0 ? `${pos.file}:${pos.line}` : `${pos.file}:${pos.line}:${pos.column}`;
+}
+__name(formatSourcePosition, "formatSourcePosition");
+var BuildError = class _BuildError extends Error {
+  static {
+    __name(this, "BuildError");
+  }
+  /** The message without position and label. */
+  reason;
+  pos;
+  /** The target (or other subject, e.g. `go_deps.module_override(path = "…")`) the error is about. */
+  label;
+  constructor(reason, options) {
+    const parts = [options?.pos && formatSourcePosition(options.pos), options?.label, reason].filter((p) => p !== void 0 && p !== "");
+    super(parts.join(": "), options?.cause === void 0 ? void 0 : { cause: options.cause });
+    this.name = "BuildError";
+    this.reason = reason;
+    this.pos = options?.pos;
+    this.label = options?.label;
+  }
+  /** This error placed at `pos` (when it has no position yet), keeping its label and reason. */
+  at(pos) {
+    return this.pos !== void 0 ? this : new _BuildError(this.reason, { pos, label: this.label, cause: this });
+  }
+};
+function describeError(err, env = process.env) {
+  if (!(err instanceof Error)) return String(err);
+  if (env.OCI_BUILD_DEBUG) return err.stack ?? err.message;
+  return err.message;
+}
+__name(describeError, "describeError");
+
 // src/go/build.ts
 var COMPILATION_MODES = ["fastbuild", "opt", "dbg"];
 function quoteFlagWord(word) {
@@ -39403,20 +39443,23 @@ async function goBuild(tc, req, env = process.env) {
   });
   if (code !== 0) {
     const text = Buffer.concat(output).toString("utf8").trim();
-    throw new GoBuildError(`${req.label}: go build failed (GOOS=${req.goos} GOARCH=${req.goarch})`, text, req.moduleRoot);
+    throw new GoBuildError(req.label, `go build failed (GOOS=${req.goos} GOARCH=${req.goarch})`, text, req.moduleRoot);
   }
 }
 __name(goBuild, "goBuild");
-var GoBuildError = class extends Error {
+var GoBuildError = class extends BuildError {
   static {
     __name(this, "GoBuildError");
   }
+  summary;
   output;
   /** Go's `file:line:col: message` lines, for annotations on the Go source. */
   diagnostics;
-  constructor(message, output, dir) {
-    super(output === "" ? message : `${message}:
-${output}`);
+  constructor(label, summary, output, dir) {
+    super(output === "" ? summary : `${summary}:
+${output}`, { label });
+    this.name = "GoBuildError";
+    this.summary = summary;
     this.output = output;
     this.diagnostics = dir === void 0 ? [] : parseGoDiagnostics(output, dir);
   }
@@ -39639,7 +39682,7 @@ function goPackageDir(label, srcs) {
   if (goFiles.length === 0) return void 0;
   const dirs = new Set(goFiles.map((f) => dirname4(f.path)));
   if (dirs.size > 1) {
-    throw new Error(`${label}: srcs span several directories (${[...dirs].join(", ")}); the go command builds one directory per package`);
+    throw new BuildError(`srcs span several directories (${[...dirs].join(", ")}); the go command builds one directory per package`, { label });
   }
   return [...dirs][0];
 }
@@ -39656,7 +39699,7 @@ function goSources(ctx) {
   for (const f of generated) {
     const virtual = join5(pkgDir, basename(f.path));
     const other = from.get(virtual);
-    if (other !== void 0) throw new Error(`${label}: generated files ${other} and ${f.shortPath} have the same name; the go command compiles one directory`);
+    if (other !== void 0) throw new BuildError(`generated files ${other} and ${f.shortPath} have the same name; the go command compiles one directory`, { label });
     from.set(virtual, f.shortPath);
     overlay[virtual] = f.path;
   }
@@ -39741,23 +39784,6 @@ import { spawn as spawn2 } from "node:child_process";
 import { createHash as createHash6, randomBytes as randomBytes3 } from "node:crypto";
 import { chmod, copyFile as copyFile2, mkdir as mkdir6, mkdtemp, readFile as readFile7, readdir as readdir3, rename as rename4, rm as rm4, stat as stat3, writeFile as writeFile5 } from "node:fs/promises";
 import { join as join9 } from "node:path";
-
-// src/engine/errors.ts
-var BuildError = class extends Error {
-  static {
-    __name(this, "BuildError");
-  }
-  constructor(message, options) {
-    super(message, options);
-    this.name = "BuildError";
-  }
-};
-
-// src/workspace/target.ts
-function formatPos(pos) {
-  return `${pos.file}:${pos.line}:${pos.column}`;
-}
-__name(formatPos, "formatPos");
 
 // src/go/patch.ts
 import { lstat, mkdir as mkdir5, readFile as readFile5, rm as rm3, writeFile as writeFile4 } from "node:fs/promises";
@@ -40057,9 +40083,13 @@ function goEnv(env) {
 __name(goEnv, "goEnv");
 var sha2562 = /* @__PURE__ */ __name((data) => createHash6("sha256").update(data).digest("hex"), "sha256");
 function where(kind, tag) {
-  return `${formatPos(tag.pos)}: go_deps.${kind}(path = "${tag.path}")`;
+  return { pos: tag.pos, label: `go_deps.${kind}(path = "${tag.path}")` };
 }
 __name(where, "where");
+function describeTag(what) {
+  return `${formatSourcePosition(what.pos)}: ${what.label}`;
+}
+__name(describeTag, "describeTag");
 function compareSemver(a, b) {
   const x = a.startsWith("v") ? (0, import_semver.parse)(a.slice(1)) : null;
   const y = b.startsWith("v") ? (0, import_semver.parse)(b.slice(1)) : null;
@@ -40074,7 +40104,7 @@ async function readPatches(workspaceRoot, patches, what) {
     try {
       data = await readFile7(join9(workspaceRoot, patch.path));
     } catch {
-      throw new BuildError(`${what}: patch ${patch.label}: no such file ${patch.path}`);
+      throw new BuildError(`patch ${patch.label}: no such file ${patch.path}`, what);
     }
     out.push({ patch, text: data.toString("latin1") });
   }
@@ -40125,7 +40155,7 @@ async function patchTree(dir, modulePath, patches, strip, what, version) {
     try {
       await applyPatch(dir, text, strip);
     } catch (err) {
-      if (err instanceof PatchError) throw new BuildError(`${what}: patch ${patch.label} does not apply to ${modulePath}${version}: ${err.message}`);
+      if (err instanceof PatchError) throw new BuildError(`patch ${patch.label} does not apply to ${modulePath}${version}: ${err.message}`, what);
       throw err;
     }
   }
@@ -40155,14 +40185,14 @@ async function moduleOverrideDir(req, tmpModfile, o) {
   try {
     info = JSON.parse(r.stdout);
   } catch {
-    throw new BuildError(`${what}: go mod download failed: ${(r.stderr.trim() || r.stdout.trim()).split("\n")[0]}`);
+    throw new BuildError(`go mod download failed: ${(r.stderr.trim() || r.stdout.trim()).split("\n")[0]}`, what);
   }
   if (info.Error !== void 0 && /not a known dependency/.test(info.Error)) {
-    req.log?.(`${what}: ${o.path} is not a dependency of ${req.moduleRoot}/go.mod; the override changes nothing there`);
+    req.log?.(`${describeTag(what)}: ${o.path} is not a dependency of ${req.moduleRoot}/go.mod; the override changes nothing there`);
     return void 0;
   }
   if (info.Error !== void 0 || r.code !== 0 || !info.Dir || !info.Version || !info.Sum) {
-    throw new BuildError(`${what}: go mod download failed: ${info.Error ?? (r.stderr.trim().split("\n")[0] || "no module directory reported")}`);
+    throw new BuildError(`go mod download failed: ${info.Error ?? (r.stderr.trim().split("\n")[0] || "no module directory reported")}`, what);
   }
   const key = sha2562(JSON.stringify({ path: o.path, sum: info.Sum, patches: patchKey(patches, o.patchStrip) }));
   const dir = join9(req.outRoot, GO_DEPS_DIR, dirName(o.path, info.Version, key));
@@ -40205,12 +40235,12 @@ function run2(cmd, args, cwd) {
 __name(run2, "run");
 async function archiveOverrideDir(req, tmpModfile, o) {
   const what = where("archive_override", o);
-  if (o.sha256 === void 0) throw new BuildError(`${what}: "sha256" is required here: an archive from a URL is only used when its hash is pinned`);
+  if (o.sha256 === void 0) throw new BuildError(`"sha256" is required here: an archive from a URL is only used when its hash is pinned`, what);
   const patches = await readPatches(req.workspaceRoot, o.patches, what);
   const listed = await runGo(req.go, ["list", `-modfile=${tmpModfile}`, "-m", "-json", o.path], req.moduleRoot, goEnv(req.env));
   const version = listed.code === 0 ? JSON.parse(listed.stdout).Version : void 0;
   if (version === void 0) {
-    req.log?.(`${what}: ${o.path} is not a dependency of ${req.moduleRoot}/go.mod; the override changes nothing there`);
+    req.log?.(`${describeTag(what)}: ${o.path} is not a dependency of ${req.moduleRoot}/go.mod; the override changes nothing there`);
     return void 0;
   }
   const key = sha2562(JSON.stringify({ path: o.path, sha256: o.sha256, strip: o.stripPrefix, patches: patchKey(patches, o.patchStrip) }));
@@ -40254,15 +40284,15 @@ async function archiveOverrideDir(req, tmpModfile, o) {
         got = { file, type };
         break;
       }
-      if (!got) throw new BuildError(`${what}: cannot get the archive (${failures.join("; ")})`);
+      if (!got) throw new BuildError(`cannot get the archive (${failures.join("; ")})`, what);
       const out = join9(work, "x");
       await mkdir6(out);
       const r = got.type === "zip" ? await run2("unzip", ["-q", got.file, "-d", out], work) : await run2("tar", [got.type === "tar.gz" ? "-xzf" : "-xf", got.file, "-C", out, "--no-same-owner", "--no-same-permissions"], work);
-      if (r.code !== 0) throw new BuildError(`${what}: cannot extract the archive: ${r.stderr.trim().split("\n")[0]}`);
+      if (r.code !== 0) throw new BuildError(`cannot extract the archive: ${r.stderr.trim().split("\n")[0]}`, what);
       const prefix = o.stripPrefix.replace(/^\/+|\/+$/g, "");
-      if (prefix.split("/").includes("..")) throw new BuildError(`${what}: strip_prefix "${o.stripPrefix}" may not contain ".."`);
+      if (prefix.split("/").includes("..")) throw new BuildError(`strip_prefix "${o.stripPrefix}" may not contain ".."`, what);
       const root = prefix === "" ? out : join9(out, prefix);
-      if (!await exists(root) || !(await stat3(root)).isDirectory()) throw new BuildError(`${what}: strip_prefix "${o.stripPrefix}" is not a directory of the archive`);
+      if (!await exists(root) || !(await stat3(root)).isDirectory()) throw new BuildError(`strip_prefix "${o.stripPrefix}" is not a directory of the archive`, what);
       await copyTree(root, tmp);
     } finally {
       await rm4(work, { recursive: true, force: true });
@@ -40290,10 +40320,10 @@ async function addRequirement(req, tmpModfile, tag) {
     if (v !== void 0 && compareSemver(v, tag.version) >= 0) return;
   }
   const got = await runGo(req.go, ["get", `-modfile=${tmpModfile}`, `${tag.path}@${tag.version}`], req.moduleRoot, env);
-  if (got.code !== 0) throw new BuildError(`${what}: go get ${tag.path}@${tag.version} failed: ${got.stderr.trim().split("\n").at(-1)}`);
+  if (got.code !== 0) throw new BuildError(`go get ${tag.path}@${tag.version} failed: ${got.stderr.trim().split("\n").at(-1)}`, what);
   if (tag.sum !== void 0) {
     const have = sumLines(await readFile7(tmpModfile.replace(/\.mod$/, ".sum"), "utf8")).get(`${tag.path} ${tag.version}`);
-    if (have !== tag.sum) throw new BuildError(`${what}: sum ${tag.sum} does not match the module's ${have ?? "(none)"} (go verified ${tag.path}@${tag.version} against the checksum database)`);
+    if (have !== tag.sum) throw new BuildError(`sum ${tag.sum} does not match the module's ${have ?? "(none)"} (go verified ${tag.path}@${tag.version} against the checksum database)`, what);
   }
 }
 __name(addRequirement, "addRequirement");
@@ -40595,7 +40625,7 @@ function findModuleRoot(dir, workspaceRoot, label) {
     if (d === workspaceRoot || dirname6(d) === d) break;
     d = dirname6(d);
   }
-  throw new Error(`${label}: no go.mod at or above ${relative(workspaceRoot, dir) || "."} within the workspace (the go command needs one)`);
+  throw new BuildError(`no go.mod at or above ${relative(workspaceRoot, dir) || "."} within the workspace (the go command needs one)`, { label });
 }
 __name(findModuleRoot, "findModuleRoot");
 var goBinaryRule = {
@@ -40653,8 +40683,9 @@ var goBinaryRule = {
         cgo = true;
         if (ctx.env[crossCC]) env = { ...ctx.env, CC: ctx.env[crossCC] };
       } else {
-        throw new Error(
-          `${label}: pure = "off" needs cgo, but ${goos}/${goarch} is not this host's platform (${host.os}/${host.arch}) and no C cross compiler is configured: set ${crossCC} (or CC) to a compiler for ${goos}/${goarch}, e.g. ${goarch === "arm64" ? "aarch64" : goarch === "amd64" ? "x86_64" : goarch}-linux-gnu-gcc, or remove pure = "off"`
+        throw new BuildError(
+          `pure = "off" needs cgo, but ${goos}/${goarch} is not this host's platform (${host.os}/${host.arch}) and no C cross compiler is configured: set ${crossCC} (or CC) to a compiler for ${goos}/${goarch}, e.g. ${goarch === "arm64" ? "aarch64" : goarch === "amd64" ? "x86_64" : goarch}-linux-gnu-gcc, or remove pure = "off"`,
+          { label }
         );
       }
     }
@@ -40663,11 +40694,11 @@ var goBinaryRule = {
     for (const p of ctx.deps("embed")) {
       if (!p.goLibrary) continue;
       if (dir !== void 0 && dir !== p.goLibrary.dir) {
-        throw new Error(`${label}: srcs and embedded libraries are in different directories`);
+        throw new BuildError("srcs and embedded libraries are in different directories", { label });
       }
       dir = p.goLibrary.dir;
     }
-    if (dir === void 0) throw new Error(`${label}: go_binary has no Go sources (set srcs or embed a go_library)`);
+    if (dir === void 0) throw new BuildError("go_binary has no Go sources (set srcs or embed a go_library)", { label });
     const moduleRoot = findModuleRoot(dir, ctx.workspaceRoot, label);
     const relPkg = relative(moduleRoot, dir).split(sep).join("/");
     const name = ctx.attrs.string("out") ?? ctx.attrs.string("basename") ?? ctx.target.label.name;
@@ -41751,7 +41782,7 @@ function checkElfPlatform(label, platform, files) {
     if (!f.elf) continue;
     if (elfMatchesPlatform(f.elf, platform) === false) {
       const plat = `${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ""}`;
-      throw new Error(`${label}: ${f.path} is an ${describeElf(f.elf)} binary, but the image is ${plat}`);
+      throw new BuildError(`${f.path} is an ${describeElf(f.elf)} binary, but the image is ${plat}`, { label });
     }
   }
 }
@@ -44862,8 +44893,8 @@ var Engine = class {
     const inChain = chain.findIndex((n) => n.key === key);
     if (inChain >= 0) {
       const cycle = [...chain.slice(inChain).map((n) => n.label.toString()), label.toString()].join(" -> ");
-      const at = chain[chain.length - 1]?.target;
-      throw new BuildError(`${at ? `${formatPos(at.pos)}: ` : ""}dependency cycle: ${cycle}`);
+      const at2 = chain[chain.length - 1]?.target;
+      throw new BuildError(`dependency cycle: ${cycle}`, { pos: at2?.pos });
     }
     const existing = this.#nodes.get(key);
     if (existing) return existing;
@@ -44874,9 +44905,7 @@ var Engine = class {
       resolved = ws.resolve(label, via);
     } catch (err) {
       const parent = chain[chain.length - 1]?.target;
-      if (parent && err instanceof BuildError && !/^[^\s:]+:\d+:\d+: /.test(err.message)) {
-        throw new BuildError(`${formatPos(parent.pos)}: ${err.message}`, { cause: err });
-      }
+      if (parent && err instanceof BuildError) throw err.at(parent.pos);
       throw err;
     }
     const node = { key, label, config, deps: [] };
@@ -44889,19 +44918,17 @@ var Engine = class {
     node.target = target;
     const rule = ruleFor(target.kind);
     if (!rule) {
-      throw new BuildError(
-        `${formatPos(target.pos)}: ${label} is a ${target.kind} (from ${target.origin}), which oci-build does not build${via}`
-      );
+      throw new BuildError(`${label} is a ${target.kind} (from ${target.origin}), which oci-build does not build${via}`, { pos: target.pos });
     }
     node.rule = rule;
-    const prefix = `${formatPos(target.pos)}: ${label}`;
+    const at = { pos: target.pos, label: label.toString() };
     try {
       const values = ws.configuredAttrs(target, config);
       for (const a of this.#opts.ignoredAttrs?.[target.kind] ?? []) values.delete(a);
       node.attrs = new AttrValues(values, rule.attrs, label.repo, label.pkg);
       rule.validate?.(node.attrs, config);
     } catch (err) {
-      if (err instanceof AttrError) throw new BuildError(`${prefix}: ${err.message}`);
+      if (err instanceof AttrError) throw new BuildError(err.message, at);
       throw err;
     }
     for (const [attr, spec] of Object.entries(rule.attrs)) {
@@ -44911,7 +44938,7 @@ var Engine = class {
         try {
           ws.platformOf(l, label);
         } catch (err) {
-          throw new BuildError(`${formatPos(target.pos)}: ${err.message}`);
+          throw new BuildError(err.message, { pos: target.pos });
         }
       }
     }
@@ -44923,12 +44950,12 @@ var Engine = class {
         configs = rule.depConfigs?.(node.attrs, dep.attr, config, (l) => ws.platformOf(l, label)) ?? [config];
       } catch (err) {
         if (err instanceof BuildError) throw err;
-        throw new BuildError(`${prefix}: ${err.message}`);
+        throw new BuildError(err.message, at);
       }
       for (const c of configs) node.deps.push({ attr: dep.attr, label: dep.label, node: this.#analyze(dep.label, c, next) });
     }
     const problem = rule.checkDeps?.(node.deps.map((d) => ({ attr: d.attr, label: d.label, kind: d.node.target?.kind ?? "source file" })));
-    if (problem) throw new BuildError(`${prefix}: ${problem}`);
+    if (problem) throw new BuildError(problem, at);
     this.#nodes.set(key, node);
     return node;
   }
@@ -44989,7 +45016,8 @@ var Engine = class {
       goToolchain: this.#opts.goToolchain,
       registries: this.#opts.registries,
       sourceDateEpoch: this.#opts.sourceDateEpoch,
-      log: this.#opts.log,
+      // A rule's warnings are placed on its target's BUILD line unless they name another.
+      log: { info: /* @__PURE__ */ __name((m) => this.#opts.log.info(m), "info"), warning: /* @__PURE__ */ __name((m, at) => this.#opts.log.warning(m, at ?? target.pos), "warning") },
       env: this.#opts.env,
       stamp: this.#opts.stamp ?? { enabled: false, values: /* @__PURE__ */ __name(async () => ({}), "values") },
       metadata: this.#opts.metadata ?? NO_METADATA,
@@ -45007,10 +45035,8 @@ var Engine = class {
         }
       });
     } catch (err) {
-      if (err instanceof BuildError) throw err;
-      const msg = err.message;
-      const labelText = target.label.toString();
-      throw new BuildError(`${formatPos(target.pos)}: ${msg.startsWith(labelText) ? msg : `${labelText}: ${msg}`}`, { cause: err });
+      if (err instanceof BuildError) throw err.label === target.label.toString() ? err.at(target.pos) : err;
+      throw new BuildError(err.message, { pos: target.pos, label: target.label.toString(), cause: err });
     }
   }
 };
@@ -45020,22 +45046,14 @@ import { existsSync as existsSync4, realpathSync as realpathSync3, statSync as s
 import { join as join30, relative as relative4, sep as sep4 } from "node:path";
 
 // src/starlark/errors.ts
-function formatPosition(pos) {
-  return `${pos.file}:${pos.line}:${pos.column}`;
-}
-__name(formatPosition, "formatPosition");
-var StarlarkError = class extends Error {
+var StarlarkError = class extends BuildError {
   static {
     __name(this, "StarlarkError");
   }
-  reason;
-  pos;
   callStack;
   constructor(reason, pos, callStack) {
-    super(`${formatPosition(pos)}: ${reason}`);
+    super(reason, { pos });
     this.name = "StarlarkError";
-    this.reason = reason;
-    this.pos = pos;
     this.callStack = callStack ?? [pos];
   }
 };
@@ -49186,7 +49204,7 @@ function readIgnoredDirectories(root) {
   try {
     patterns = readRepoFile(root);
   } catch (err) {
-    throw new BuildError(err.message, { cause: err });
+    throw err instanceof BuildError ? err : new BuildError(err.message, { cause: err });
   }
   const exact = new Set(paths);
   const res = patterns.map(globToRegExp);
@@ -49639,7 +49657,7 @@ function readModuleFile(root) {
     if (!digest && !tag) throw new BuiltinError(`${call.name}(name = "${name}"): one of "digest" or "tag" is required`);
     const pos = call.callStack[0] ?? call.pos;
     const existing = info.pulls.get(name);
-    if (existing) throw new BuiltinError(`${call.name}(name = "${name}") is already declared at ${formatPos(existing.pos)}`);
+    if (existing) throw new BuiltinError(`${call.name}(name = "${name}") is already declared at ${formatSourcePosition(existing.pos)}`);
     const reproducible = call.kwargs.get("reproducible");
     if (reproducible !== void 0 && typeof reproducible !== "boolean") throw new BuiltinError(`${call.name}(name = "${name}"): "reproducible" must be True or False`);
     info.pulls.set(name, { name, image, digest, tag, platforms: stringListArg(call, "platforms", -1) ?? [], reproducible: reproducible !== false, pos });
@@ -49767,7 +49785,7 @@ function recordGoDeps(goDeps, tag, call) {
   const path = kwargString(call, "path");
   if (!MODULE_PATH.test(path) || path.split("/").includes("..")) throw new BuiltinError(`go_deps.${tag}(): "${path}" is not a module path`);
   const twice = /* @__PURE__ */ __name((where2) => {
-    throw new BuiltinError(`go_deps.${tag}(path = "${path}") is already declared at ${formatPos(where2)}`);
+    throw new BuiltinError(`go_deps.${tag}(path = "${path}") is already declared at ${formatSourcePosition(where2)}`);
   }, "twice");
   if (tag === "module_override") {
     const prev = goDeps.moduleOverrides.get(path);
@@ -50082,7 +50100,7 @@ var Workspace = class {
         source,
         predeclared: this.#buildGlobals(),
         load: /* @__PURE__ */ __name((module, pos) => this.#load(module, pos, "", pkg), "load"),
-        print: /* @__PURE__ */ __name((msg, pos) => this.#log.info(`${formatPos(pos)}: ${msg}`), "print"),
+        print: /* @__PURE__ */ __name((msg, pos) => this.#log.info(`${formatSourcePosition(pos)}: ${msg}`), "print"),
         undefinedNameHint: loadHint
       });
     } finally {
@@ -50223,12 +50241,13 @@ var Workspace = class {
       if (this.#sourceFile(label)) {
         if (!this.#warnedOutputs.has(key)) {
           this.#warnedOutputs.add(key);
-          this.#log.warning(`${formatPos(gen.pos)}: ${label} is generated by ${gen.label} (${gen.kind === "custom_rule" ? "rule()" : gen.kind} from ${gen.origin}), which oci-build cannot run; using the checked-in ${label.path}`);
+          this.#log.warning(`${formatSourcePosition(gen.pos)}: ${label} is generated by ${gen.label} (${gen.kind === "custom_rule" ? "rule()" : gen.kind} from ${gen.origin}), which oci-build cannot run; using the checked-in ${label.path}`, gen.pos);
         }
         return void 0;
       }
       throw new BuildError(
-        `${formatPos(gen.pos)}: ${label} is generated by ${gen.label}, a ${gen.kind === "custom_rule" ? "rule()" : gen.kind} from ${gen.origin} whose implementation oci-build cannot run: check the generated file in and list it in srcs instead, or write the step as a genrule`
+        `${label} is generated by ${gen.label}, a ${gen.kind === "custom_rule" ? "rule()" : gen.kind} from ${gen.origin} whose implementation oci-build cannot run: check the generated file in and list it in srcs instead, or write the step as a genrule`,
+        { pos: gen.pos }
       );
     }
     const attrs = /* @__PURE__ */ new Map([
@@ -50291,7 +50310,8 @@ var Workspace = class {
     }
     if (!p.os || !p.architecture) {
       throw new BuildError(
-        `${formatPos(target.pos)}: ${key}: constraint_values must include @platforms//os:<os> and @platforms//cpu:<cpu> (required by ${by})`
+        `constraint_values must include @platforms//os:<os> and @platforms//cpu:<cpu> (required by ${by})`,
+        { pos: target.pos, label: key }
       );
     }
     return normalizePlatform({ os: p.os, architecture: p.architecture, ...p.variant ? { variant: p.variant } : {} });
@@ -50300,12 +50320,12 @@ var Workspace = class {
     const v = target.attrs.get(attr);
     if (v === void 0 || v === null) return [];
     if (!(v instanceof StarList || v instanceof StarTuple)) {
-      throw new BuildError(`${formatPos(target.pos)}: ${target.label}: "${attr}" must be a list of labels`);
+      throw new BuildError(`"${attr}" must be a list of labels`, { pos: target.pos, label: target.label.toString() });
     }
     return v.elems.map((e) => {
       if (e instanceof LabelValue) return e.label;
       if (typeof e === "string") return parseLabel(e, target.label.repo, target.label.pkg);
-      throw new BuildError(`${formatPos(target.pos)}: ${target.label}: "${attr}" must be a list of labels`);
+      throw new BuildError(`"${attr}" must be a list of labels`, { pos: target.pos, label: target.label.toString() });
     });
   }
   #sourceFile(label) {
@@ -50337,7 +50357,7 @@ var Workspace = class {
         });
         out.set(name, toPlain(resolved, `attribute "${name}"`));
       } catch (err) {
-        if (err instanceof BuiltinError) throw new BuildError(`${formatPos(target.pos)}: ${target.label}: ${err.message}`, { cause: err });
+        if (err instanceof BuiltinError) throw new BuildError(err.message, { pos: target.pos, label: target.label.toString(), cause: err });
         throw err;
       }
     }
@@ -50359,7 +50379,7 @@ var Workspace = class {
   }
   #selectKeyMatches(key, target, config) {
     let label;
-    const bad = /* @__PURE__ */ __name((why) => new BuildError(`${formatPos(target.pos)}: ${target.label}: select(): ${why}`), "bad");
+    const bad = /* @__PURE__ */ __name((why) => new BuildError(`select(): ${why}`, { pos: target.pos, label: target.label.toString() }), "bad");
     if (key instanceof LabelValue) label = key.label;
     else if (typeof key === "string") {
       try {
@@ -50384,7 +50404,7 @@ var Workspace = class {
     }
     const pos = call.callStack[0] ?? call.pos;
     const existing = scope.pkg.targets.get(name);
-    if (existing) throw new BuiltinError(`target "${name}" is already defined at ${formatPos(existing.pos)}`);
+    if (existing) throw new BuiltinError(`target "${name}" is already defined at ${formatSourcePosition(existing.pos)}`);
     const rule = ruleFor(kind);
     if (rule) {
       for (const attr of call.kwargs.keys()) {
@@ -50535,7 +50555,7 @@ var Workspace = class {
         source,
         predeclared: this.#bzlGlobals(label),
         load: /* @__PURE__ */ __name((m, p) => this.#load(m, p, label.repo, label.pkg), "load"),
-        print: /* @__PURE__ */ __name((msg, p) => this.#log.info(`${formatPos(p)}: ${msg}`), "print"),
+        print: /* @__PURE__ */ __name((msg, p) => this.#log.info(`${formatSourcePosition(p)}: ${msg}`), "print"),
         undefinedNameHint: loadHint
       });
       this.#bzl.set(key, globals);
@@ -51098,7 +51118,7 @@ var JsonMessageParser = class {
     this.#maxMessage = options.maxMessageChars ?? MAX_JSON_MESSAGE_CHARS;
   }
   #tooLong() {
-    throw new Error(`a message from Docker is longer than ${this.#maxMessage} characters; stopped reading`);
+    throw new MessageTooLongError(`a message from Docker is longer than ${this.#maxMessage} characters; stopped reading`);
   }
   /** Feeds a chunk; returns the messages it completed. */
   push(chunk) {
@@ -51194,6 +51214,12 @@ function truncate(s, n) {
   return one.length > n ? `${one.slice(0, n)}\u2026` : one;
 }
 __name(truncate, "truncate");
+var MessageTooLongError = class extends Error {
+  static {
+    __name(this, "MessageTooLongError");
+  }
+  name = "MessageTooLongError";
+};
 
 // src/publish/docker.ts
 var DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
@@ -51267,6 +51293,19 @@ function errorCode(err) {
   return typeof code === "string" ? code : void 0;
 }
 __name(errorCode, "errorCode");
+var DockerLoadError = class extends Error {
+  static {
+    __name(this, "DockerLoadError");
+  }
+  code;
+  daemonMessage;
+  constructor(code, message, daemonMessage) {
+    super(message);
+    this.name = "DockerLoadError";
+    this.code = code;
+    this.daemonMessage = daemonMessage;
+  }
+};
 var DockerUnreachableError = class extends Error {
   static {
     __name(this, "DockerUnreachableError");
@@ -51502,14 +51541,13 @@ async function verifyTags(endpoint, client, api, plan, ids, daemonSaid) {
   if (wrong.length === 0) return found;
   const said = oneLine(daemonSaid.join(" | ")).slice(0, 300) || "nothing";
   const sent = elsewhere ? ` instead of the image sent (${plan.imageId})` : "";
-  throw new Error(`docker load reported success but ${wrong.join("; ")}${sent} (daemon said: ${said})`);
+  throw new DockerLoadError("mismatch", `docker load reported success but ${wrong.join("; ")}${sent} (daemon said: ${said})`);
 }
 __name(verifyTags, "verifyTags");
-function isMissingLayerError(err, full, trimmed) {
-  if (!(err instanceof Error) || !err.message.startsWith("docker load failed")) return false;
-  const kept = new Set(trimmed.blobs.map((b) => b.digest));
-  const omitted = full.blobs.filter((b) => !kept.has(b.digest));
-  return omitted.some((b) => err.message.includes(b.digest.slice(b.digest.indexOf(":") + 1)));
+function isMissingLayerError(err, omitted) {
+  if (!(err instanceof DockerLoadError) || err.code !== "failed" || err.daemonMessage === void 0) return false;
+  const said = err.daemonMessage;
+  return omitted.some((digest) => said.includes(digest.slice(digest.indexOf(":") + 1)));
 }
 __name(isMissingLayerError, "isMissingLayerError");
 async function postArchive(endpoint, client, api, plan, sent, log) {
@@ -51541,21 +51579,25 @@ async function postArchive(endpoint, client, api, plan, sent, log) {
   }
   if (res.statusCode !== 200) {
     const text = await readCapped(res.body, res.headers, MAX_API_REPLY_BYTES, `Docker POST ${path}`).catch(() => "");
-    throw new Error(`docker load failed: HTTP ${res.statusCode}: ${apiErrorMessage(text)}`);
+    const said = apiErrorMessage(text);
+    throw new DockerLoadError("failed", `docker load failed: HTTP ${res.statusCode}: ${said}`, said);
   }
   const lines2 = [];
   const sentIds = /* @__PURE__ */ new Set([plan.imageId, plan.manifestDigest]);
   const handle = /* @__PURE__ */ __name((msgs) => {
     for (const msg of msgs) {
       const err = jsonMessageError(msg);
-      if (err !== void 0) throw new Error(`docker load failed: ${oneLine(err).replace(/[\u0000-\u001f\u007f-\u009f]/g, "")}`);
+      if (err !== void 0) {
+        const said = oneLine(err).replace(/[\u0000-\u001f\u007f-\u009f]/g, "");
+        throw new DockerLoadError("failed", `docker load failed: ${said}`, said);
+      }
       const text = typeof msg.stream === "string" ? msg.stream : typeof msg.status === "string" ? msg.status : "";
       for (const line of text.split("\n")) {
         const t = daemonLogLine(line);
         if (t === "") continue;
         const id = /^Loaded image ID: (\S+)/.exec(t)?.[1];
         if (id !== void 0 && !sentIds.has(id)) {
-          throw new Error(`docker load reported loading image ${quoteUntrusted(id)}, not the image sent (${plan.imageId})`);
+          throw new DockerLoadError("mismatch", `docker load reported loading image ${quoteUntrusted(id)}, not the image sent (${plan.imageId})`);
         }
         if (lines2.length < MAX_LOAD_LINES_KEPT) lines2.push(t);
         log?.(t);
@@ -51568,15 +51610,15 @@ async function postArchive(endpoint, client, api, plan, sent, log) {
     for await (const chunk of res.body) {
       received += chunk.length;
       if (received > MAX_LOAD_OUTPUT_BYTES) {
-        throw new Error(`docker load failed: the daemon's output is larger than ${formatBytes(MAX_LOAD_OUTPUT_BYTES)}; stopped reading`);
+        throw new DockerLoadError("failed", `docker load failed: the daemon's output is larger than ${formatBytes(MAX_LOAD_OUTPUT_BYTES)}; stopped reading`);
       }
       handle(parser.push(chunk));
     }
     handle(parser.end());
   } catch (err) {
     res.body.destroy();
-    if (err instanceof Error && (err.message.startsWith("docker load failed") || err.message.startsWith("docker load reported"))) throw err;
-    if (err instanceof Error && err.message.startsWith("a message from Docker is longer")) throw new Error(`docker load failed: ${err.message}`);
+    if (err instanceof DockerLoadError) throw err;
+    if (err instanceof MessageTooLongError) throw new DockerLoadError("failed", `docker load failed: ${err.message}`);
     if (archiveError !== void 0) throw archiveError;
     throw wrapRequestError(endpoint, `POST ${path} (reading response)`, err);
   }
@@ -51660,7 +51702,8 @@ async function loadImage(endpoint, input, log) {
       await fetchRemoteBlobs(input, plan);
       lines2 = await postArchive(endpoint, client, api, plan, sent, log);
     } catch (err) {
-      if (plan === full || !isMissingLayerError(err, full, plan)) throw err;
+      const kept = new Set(plan.blobs.map((b) => b.digest));
+      if (plan === full || !isMissingLayerError(err, full.blobs.filter((b) => !kept.has(b.digest)).map((b) => b.digest))) throw err;
       log?.(`${err.message}: sending the full archive (${formatBytes(full.size)})`);
       plan = full;
       resentFull = true;
@@ -53225,7 +53268,7 @@ var RegistryClient = class {
       } catch (err) {
         stream.destroy();
         if (!isRetryableError(err) || attempt >= attempts) {
-          if (err instanceof Error && /^content (mismatch|is larger)/.test(err.message)) {
+          if (err instanceof BlobContentError) {
             throw new Error(`${where2}: ${err.message}`, { cause: err });
           }
           if (isRetryableError(err)) throw new Error(`${where2}: ${describeStall(err, this.transport.retryOptions.idleTimeoutMs)} (after ${attempt} attempt(s))`, { cause: err });
@@ -53812,15 +53855,15 @@ var RcReader = class {
       if (words2.length === 0) continue;
       const [command, ...rest] = words2;
       if (command === "import" || command === "try-import") {
-        if (rest.length !== 1) throw new BuildError(`${shown}:${line}: invalid import declaration: "${l}" (expected one path)`);
+        if (rest.length !== 1) throw new BuildError(`invalid import declaration: "${l}" (expected one path)`, { pos: { file: shown, line } });
         let target = rest[0];
         if (target.startsWith(WORKSPACE_PREFIX)) target = join33(this.#root, target.slice(WORKSPACE_PREFIX.length));
         else if (!isAbsolute3(target)) target = join33(this.#root, target);
         if (stack.includes(target)) {
-          throw new BuildError(`${shown}:${line}: import loop: ${[...stack, target].map((p) => this.display(p)).join(" -> ")}`);
+          throw new BuildError(`import loop: ${[...stack, target].map((p) => this.display(p)).join(" -> ")}`, { pos: { file: shown, line } });
         }
         const ok = this.read(target, [...stack, target]);
-        if (!ok && command === "import") throw new BuildError(`${shown}:${line}: import: cannot read ${this.display(target)}`);
+        if (!ok && command === "import") throw new BuildError(`import: cannot read ${this.display(target)}`, { pos: { file: shown, line } });
         continue;
       }
       const list = this.options.get(command) ?? [];
@@ -53836,7 +53879,7 @@ function parseBoolFlag(value, where2, flag = "stamp") {
   const v = value.toLowerCase();
   if (["true", "yes", "1"].includes(v)) return true;
   if (["false", "no", "0"].includes(v)) return false;
-  throw new BuildError(`${where2}: --${flag}: expected a boolean, got "${value}"`);
+  throw new BuildError(`--${flag}: expected a boolean, got "${value}"`, where2);
 }
 __name(parseBoolFlag, "parseBoolFlag");
 var HOST_CONFIG_NAMES = { linux: "linux", darwin: "macos", win32: "windows", freebsd: "freebsd", openbsd: "openbsd" };
@@ -53850,7 +53893,7 @@ function readBazelrc(root, configs = [], env = process.env) {
   const apply = /* @__PURE__ */ __name((opts, expanding) => {
     for (let i = 0; i < opts.length; i++) {
       const o = opts[i];
-      const where2 = `${o.file}:${o.line}`;
+      const where2 = { pos: { file: o.file, line: o.line } };
       const m = /^(--?)([A-Za-z0-9_]+)(?:=(.*))?$/s.exec(o.word);
       if (!m) continue;
       let name = m[2];
@@ -53858,12 +53901,12 @@ function readBazelrc(root, configs = [], env = process.env) {
       if (m[1] === "-" && name !== "c") continue;
       if (value === void 0 && VALUE_FLAGS.has(name)) {
         const next = opts[i + 1];
-        if (!next || next.file !== o.file || next.line !== o.line) throw new BuildError(`${where2}: ${o.word} needs a value`);
+        if (!next || next.file !== o.file || next.line !== o.line) throw new BuildError(`${o.word} needs a value`, where2);
         value = next.word;
         i++;
       }
       if (name === "c") name = "compilation_mode";
-      const note = /* @__PURE__ */ __name((text) => out.applied.push(`${where2}: ${text}`), "note");
+      const note = /* @__PURE__ */ __name((text) => out.applied.push(`${o.file}:${o.line}: ${text}`), "note");
       switch (name) {
         case "stamp":
           out.stamp = value === void 0 ? true : parseBoolFlag(value, where2);
@@ -53883,21 +53926,21 @@ function readBazelrc(root, configs = [], env = process.env) {
           break;
         case "define": {
           const eq2 = (value ?? "").indexOf("=");
-          if (eq2 <= 0) throw new BuildError(`${where2}: --define: expected KEY=VALUE, got "${value}"`);
+          if (eq2 <= 0) throw new BuildError(`--define: expected KEY=VALUE, got "${value}"`, where2);
           out.defines[value.slice(0, eq2)] = value.slice(eq2 + 1);
           note(`--define=${value}`);
           break;
         }
         case "compilation_mode": {
           const mode = COMPILATION_MODES.find((c) => c === value);
-          if (!mode) throw new BuildError(`${where2}: --compilation_mode: expected fastbuild, opt or dbg, got "${value}"`);
+          if (!mode) throw new BuildError(`--compilation_mode: expected fastbuild, opt or dbg, got "${value}"`, where2);
           out.compilationMode = mode;
           note(`--compilation_mode=${mode}`);
           break;
         }
         case "platforms": {
           const first = (value ?? "").split(",")[0]?.trim() ?? "";
-          if (first === "") throw new BuildError(`${where2}: --platforms needs a platform label`);
+          if (first === "") throw new BuildError("--platforms needs a platform label", where2);
           out.platforms = first;
           note(`--platforms=${first}`);
           break;
@@ -53917,18 +53960,18 @@ function readBazelrc(root, configs = [], env = process.env) {
     }
   }, "apply");
   const expandConfig = /* @__PURE__ */ __name((name, where2, expanding) => {
-    if (name === "") throw new BuildError(`${where2}: --config needs a name`);
-    if (expanding.includes(name)) throw new BuildError(`${where2}: config expansion loop: ${[...expanding, name].join(" -> ")}`);
+    if (name === "") throw new BuildError("--config needs a name", where2);
+    if (expanding.includes(name)) throw new BuildError(`config expansion loop: ${[...expanding, name].join(" -> ")}`, where2);
     if (!defined(name)) {
       const files = reader.files.length ? reader.files.join(", ") : "no .bazelrc in the workspace";
-      throw new BuildError(`${where2}: config value '${name}' is not defined in any .rc file (${files})`);
+      throw new BuildError(`config value '${name}' is not defined in any .rc file (${files})`, where2);
     }
     for (const c of COMMANDS) apply(reader.options.get(`${c}:${name}`) ?? [], [...expanding, name]);
   }, "expandConfig");
   for (const c of COMMANDS) apply(reader.options.get(c) ?? [], []);
   const hostConfig = HOST_CONFIG_NAMES[process.platform];
-  if (platformConfig && hostConfig && defined(hostConfig)) expandConfig(hostConfig, "enable_platform_specific_config", []);
-  for (const name of configs) expandConfig(name, "config input", []);
+  if (platformConfig && hostConfig && defined(hostConfig)) expandConfig(hostConfig, { label: "enable_platform_specific_config" }, []);
+  for (const name of configs) expandConfig(name, { label: "config input" }, []);
   return out;
 }
 __name(readBazelrc, "readBazelrc");
@@ -54130,7 +54173,7 @@ function imageForHost(artifact, label) {
   const match = artifact.images.find((img) => platformSatisfies(host, img.platform));
   if (!match) {
     const have = artifact.images.map((i) => formatPlatform(i.platform)).join(", ");
-    throw new BuildError(`${label}: the index has no image for this host (${formatPlatform(host)}); it has ${have}`);
+    throw new BuildError(`the index has no image for this host (${formatPlatform(host)}); it has ${have}`, { label });
   }
   return match;
 }
@@ -54362,12 +54405,13 @@ function fanOut(engine, node, platforms) {
   }
   const imageNode = engine.analyze(imageLabel, HOST_CONFIG);
   if (imageNode.target?.kind !== "oci_image") {
-    throw new BuildError(`${node.label}: the platforms input applies to oci_image targets; ${imageLabel} is a ${imageNode.target?.kind ?? "file"}`);
+    throw new BuildError(`the platforms input applies to oci_image targets; ${imageLabel} is a ${imageNode.target?.kind ?? "file"}`, { label: node.label.toString() });
   }
   const fixedArch = imageNode.target.attrs.get("architecture");
   if (typeof fixedArch === "string") {
     throw new BuildError(
-      `${node.label}: the platforms input needs an image whose platform comes from the configuration, but ${imageLabel} sets architecture = "${fixedArch}" (use a base from oci.pull, or select() on the architecture)`
+      `the platforms input needs an image whose platform comes from the configuration, but ${imageLabel} sets architecture = "${fixedArch}" (use a base from oci.pull, or select() on the architecture)`,
+      { label: node.label.toString() }
     );
   }
   return platforms.map((p) => engine.analyze(imageLabel, withPlatform(p)));
@@ -54383,7 +54427,7 @@ async function runInfoOnly(engine, node) {
     if ("list" in v) return v.list;
     const dep = node.deps.find((d) => d.attr === attr);
     const file = dep ? (await engine.build(dep.node)).files[0] : void 0;
-    if (!file) throw new BuildError(`${node.label}: attribute "${attr}": ${v.label} provides no file`);
+    if (!file) throw new BuildError(`attribute "${attr}": ${v.label} provides no file`, { label: node.label.toString() });
     return (await readFile19(file.path, "utf8")).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
   }, "linesOf");
   if (kind === "oci_load") {
@@ -54395,7 +54439,7 @@ async function runInfoOnly(engine, node) {
 __name(runInfoOnly, "runInfoOnly");
 async function wrapIndex(store, outputDir, node, providers, annotations) {
   const images = providers.map((p) => {
-    if (p.artifact?.kind !== "image") throw new BuildError(`${node.label}: expected an image for each platform`);
+    if (p.artifact?.kind !== "image") throw new BuildError("expected an image for each platform", { label: node.label.toString() });
     return p.artifact;
   });
   const family = images.every((i) => i.family === "docker") ? "docker" : "oci";
@@ -54473,7 +54517,7 @@ async function verifyReproducible(opts) {
       load: false,
       push: false,
       env: n === 1 ? env : { ...env, GOCACHE: join36(tmp, "gocache-2") },
-      log: { info: /* @__PURE__ */ __name((m) => opts.log.info(`[verify ${n}/2] ${m}`), "info"), warning: /* @__PURE__ */ __name((m) => opts.log.warning(m), "warning") },
+      log: { info: /* @__PURE__ */ __name((m) => opts.log.info(`[verify ${n}/2] ${m}`), "info"), warning: /* @__PURE__ */ __name((m, at) => opts.log.warning(m, at), "warning") },
       // Already inside the caller's group; workflow-command groups do not nest.
       group: /* @__PURE__ */ __name((_name, fn) => fn(), "group"),
       status: void 0
@@ -54498,14 +54542,6 @@ ${formatDifferences(diffs)}`);
   }
 }
 __name(verifyReproducible, "verifyReproducible");
-
-// src/errors.ts
-function describeError(err, env = process.env) {
-  if (!(err instanceof Error)) return String(err);
-  if (env.OCI_BUILD_DEBUG) return err.stack ?? err.message;
-  return err.message;
-}
-__name(describeError, "describeError");
 
 // src/parse.ts
 function parseList(text) {

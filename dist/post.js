@@ -11571,7 +11571,7 @@ var require_mock_interceptor = __commonJS({
 var require_mock_client = __commonJS({
   "node_modules/@actions/http-client/node_modules/undici/lib/mock/mock-client.js"(exports2, module) {
     "use strict";
-    var { promisify: promisify4 } = __require("node:util");
+    var { promisify: promisify5 } = __require("node:util");
     var Client = require_client();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -11614,7 +11614,7 @@ var require_mock_client = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify4(this[kOriginalClose])();
+        await promisify5(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -11627,7 +11627,7 @@ var require_mock_client = __commonJS({
 var require_mock_pool = __commonJS({
   "node_modules/@actions/http-client/node_modules/undici/lib/mock/mock-pool.js"(exports2, module) {
     "use strict";
-    var { promisify: promisify4 } = __require("node:util");
+    var { promisify: promisify5 } = __require("node:util");
     var Pool = require_pool();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -11670,7 +11670,7 @@ var require_mock_pool = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify4(this[kOriginalClose])();
+        await promisify5(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -48120,7 +48120,7 @@ var NativeCRC64 = (() => {
     missingLibrarySymbols.forEach(missingLibrarySymbol);
     var calledRun;
     dependenciesFulfilled = /* @__PURE__ */ __name(function runCaller() {
-      if (!calledRun) run();
+      if (!calledRun) run2();
       if (!calledRun) dependenciesFulfilled = runCaller;
     }, "runCaller");
     function stackCheckInit() {
@@ -48128,7 +48128,7 @@ var NativeCRC64 = (() => {
       writeStackCookie();
     }
     __name(stackCheckInit, "stackCheckInit");
-    function run(args) {
+    function run2(args) {
       args = args || arguments_;
       if (runDependencies > 0) {
         return;
@@ -48163,7 +48163,7 @@ var NativeCRC64 = (() => {
       }
       checkStackCookie();
     }
-    __name(run, "run");
+    __name(run2, "run");
     function checkUnflushedContent() {
       var oldOut = out;
       var oldErr = err;
@@ -48189,7 +48189,7 @@ var NativeCRC64 = (() => {
         Module["preInit"].pop()();
       }
     }
-    run();
+    run2();
     function WrapperObject() {
     }
     __name(WrapperObject, "WrapperObject");
@@ -73381,6 +73381,11 @@ function actionsCacheIO() {
   };
 }
 __name(actionsCacheIO, "actionsCacheIO");
+
+// src/go/toolchain.ts
+import { execFile as execFile2 } from "node:child_process";
+import { promisify as promisify4 } from "node:util";
+var run = promisify4(execFile2);
 
 // src/summary.ts
 function code(text) {
