@@ -4,6 +4,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobStore } from '../oci/blobstore.ts';
 import type { GoToolchain } from '../go/toolchain.ts';
+import { GoBuildQueue } from '../go/batch.ts';
+import { GO_ACTION_CACHE } from '../go/action_cache.ts';
 import type { RegistryPool } from '../registry/pool.ts';
 import { AttrError, AttrValues } from '../rules/attrs.ts';
 import { ruleFor } from '../rules/index.ts';
@@ -45,6 +47,8 @@ export interface EngineOptions {
   /** Default fastbuild, as Bazel's. */
   compilationMode?: CompilationMode;
   concurrency?: number;
+  /** Default: one queue with its cache under the store. */
+  goBuilds?: GoBuildQueue;
 }
 
 /**
@@ -58,9 +62,11 @@ export class Engine {
   readonly #builds = new Map<string, Promise<Provider>>();
   readonly #limit: Semaphore;
   readonly #running = new Map<string, { name: string; since: number }>();
+  readonly goBuilds: GoBuildQueue;
 
   constructor(opts: EngineOptions) {
     this.#opts = opts;
+    this.goBuilds = opts.goBuilds ?? new GoBuildQueue({ cacheDir: join(opts.store.root, GO_ACTION_CACHE) });
     this.#limit = new Semaphore(opts.concurrency ?? 4);
   }
 
@@ -196,6 +202,7 @@ export class Engine {
       outRoot: this.#opts.outRoot,
       store: this.#opts.store,
       goToolchain: this.#opts.goToolchain,
+      goBuilds: this.goBuilds,
       registries: this.#opts.registries,
       sourceDateEpoch: this.#opts.sourceDateEpoch,
       log: this.#opts.log,
@@ -205,15 +212,16 @@ export class Engine {
       layerCompression: this.#opts.layerCompression ?? DEFAULT_LAYER_COMPRESSION,
       compilationMode: this.#opts.compilationMode ?? 'fastbuild',
     };
+    const step = async (): Promise<Provider> => {
+      this.#running.set(node.key, { name: target.label.toString(), since: Date.now() });
+      try {
+        return await rule.build(ctx);
+      } finally {
+        this.#running.delete(node.key);
+      }
+    };
     try {
-      return await this.#limit.run(async () => {
-        this.#running.set(node.key, { name: target.label.toString(), since: Date.now() });
-        try {
-          return await rule.build(ctx);
-        } finally {
-          this.#running.delete(node.key);
-        }
-      });
+      return await (rule.queued ? step() : this.#limit.run(step));
     } catch (err) {
       if (err instanceof BuildError) throw err;
       const msg = (err as Error).message;

@@ -244,3 +244,67 @@ export async function rememberBuild(cacheDir: string, key: string, out: string):
 }
 
 export const GO_ACTION_CACHE = join('cache', 'go-builds');
+
+/** Build flags naming a file Go reads: its identity (and an overlay's replacement files') join the key. */
+function flagFileIds(flags: string[], cwd: string): string[] | undefined {
+  const ids: string[] = [];
+  for (const f of flags) {
+    const m = /^--?(overlay|modfile|pgo)=(.*)$/.exec(f);
+    if (!m) continue;
+    const [, name, value] = m as unknown as [string, string, string];
+    if (name === 'pgo' && (value === 'auto' || value === 'off')) continue;
+    const path = resolve(cwd, value);
+    ids.push(`${name}\0${path}\0${statOrAbsent(path)}`);
+    if (name === 'modfile') {
+      const sum = path.replace(/\.mod$/, '.sum');
+      ids.push(`modfile-sum\0${sum}\0${statOrAbsent(sum)}`);
+    }
+    if (name === 'overlay') {
+      let replace: Record<string, string>;
+      try {
+        replace = (JSON.parse(readFileSync(path, 'utf8')) as { Replace?: Record<string, string> }).Replace ?? {};
+      } catch {
+        return undefined;
+      }
+      for (const [from, to] of Object.entries(replace).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+        const target = to === '' ? '' : resolve(dirname(path), to);
+        ids.push(`overlay-file\0${from}\0${target === '' ? 'deleted' : statOrAbsent(target)}`);
+      }
+    }
+  }
+  return ids;
+}
+
+/**
+ * What every binary built with these flags and this environment shares in its key: the go
+ * binary, the environment Go reads, Go's env file, the flags and the files they name. Undefined
+ * when a build reads what no key here follows (cgo, go.work, GOFLAGS naming other files).
+ */
+export function goConfigKey(inputs: { go: string; moduleRoot: string; flags: string[]; env: NodeJS.ProcessEnv; cgo: boolean }): string | undefined {
+  if (inputs.cgo) return undefined;
+  if (workspaceFileApplies(inputs.moduleRoot, inputs.env)) return undefined;
+  const envFile = goEnvFile(inputs.env);
+  if (namesOtherFiles(inputs.env.GOFLAGS) || namesOtherFiles(goFlagsIn(envFile))) return undefined;
+  const binary = resolveBinary(inputs.go, inputs.env, inputs.moduleRoot);
+  if (binary === undefined) return undefined;
+  const flagFiles = flagFileIds(inputs.flags, inputs.moduleRoot);
+  if (flagFiles === undefined) return undefined;
+  const env = Object.entries(inputs.env)
+    .filter(([k]) => /^(GO|CGO_)/.test(k) || ['CC', 'CXX', 'AR', 'FC', 'PKG_CONFIG', 'GCCGO', 'HOME', 'XDG_CONFIG_HOME'].includes(k))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash('sha256')
+    .update(JSON.stringify({ v: 2, go: binary, goIdentity: statOrAbsent(binary), flags: inputs.flags, flagFiles, env, envFile: envFile ?? null, envFileIdentity: statOrAbsent(envFile), cwd: resolve(inputs.moduleRoot) }))
+    .digest('hex');
+}
+
+/**
+ * The key of one binary: its configuration's key, its output path, the module's own files and
+ * the fingerprint of every package in its import closure (deps.ts) — so an edit to another
+ * service's package leaves this key as it was.
+ */
+export function goBinaryKey(configKey: string, out: string, moduleFiles: string, closure: string[]): string {
+  const h = createHash('sha256');
+  h.update(`${configKey}\n${resolve(out)}\n${moduleFiles}\n`);
+  for (const p of closure) h.update(`${p}\n`);
+  return h.digest('hex');
+}

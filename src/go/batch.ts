@@ -1,0 +1,291 @@
+// Every go_binary of a run goes through one queue. Requests that arrive together are grouped by
+// what must be equal for binaries to share one `go build` (module, the build flags without -o and
+// the package — so x_defs, tags, an -overlay or a -modfile split groups — and the environment Go
+// reads: GOOS, GOARCH, CGO_ENABLED, …). Per group: one dependency pass (deps.ts) gives each binary
+// its own key; binaries whose key and output are unchanged run no go process; the rest are built
+// by ONE `go build -o DIR pkg…` (Go loads the packages once and schedules compiles and links across
+// cores). Go processes hold link slots (at most one per core in all), so builds of several
+// platforms never run more links than cores.
+import { spawn } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { existsSync, linkSync as link } from 'node:fs';
+import { goBinaryKey, goConfigKey, isUpToDate, RACY_WINDOW_NS, rememberBuild } from './action_cache.ts';
+import { goBuild, goBuildArgs, goBuildEnv, GoBuildError, type GoBuildRequest } from './build.ts';
+import { closurePrints, depGraph, packageInDir, type DepGraph } from './deps.ts';
+import { goToolchainError, type GoToolchain } from './toolchain.ts';
+
+export type GoBuildOutcome = 'built' | 'up to date';
+
+interface Item {
+  tc: GoToolchain;
+  req: GoBuildRequest;
+  env: NodeJS.ProcessEnv;
+  /** `go build` flags without the output and the package; undefined: this request builds alone. */
+  flags?: string[];
+  resolve: (o: GoBuildOutcome) => void;
+  reject: (e: unknown) => void;
+}
+
+export interface GoBuildQueueOptions {
+  /** Where keys, outputs' identities and dependency passes are remembered. */
+  cacheDir: string;
+  /** Link slots (default: the machine's cores). */
+  jobs?: number;
+  /** How long the queue waits for more requests after the last one before it starts (ms). */
+  gatherMs?: number;
+  now?: () => bigint;
+}
+
+/** What the queue did, for logs and benchmarks. */
+export interface GoQueueStats {
+  /** `go list` passes run, and passes recalled without a go process. */
+  listed: number;
+  recalled: number;
+  /** `go build` processes started, and the binaries they built. */
+  goBuilds: number;
+  built: number;
+  upToDate: number;
+}
+
+/** Waits for `weight` of `total` slots, first come first served. */
+class Slots {
+  #free: number;
+  readonly #total: number;
+  readonly #waiting: Array<{ weight: number; go: () => void }> = [];
+  constructor(total: number) {
+    this.#total = Math.max(1, total);
+    this.#free = this.#total;
+  }
+  async run<T>(weight: number, task: () => Promise<T>): Promise<T> {
+    const w = Math.min(Math.max(1, weight), this.#total);
+    if (this.#waiting.length === 0 && this.#free >= w) this.#free -= w;
+    else await new Promise<void>((go) => this.#waiting.push({ weight: w, go }));
+    try {
+      return await task();
+    } finally {
+      this.#free += w;
+      while (this.#waiting.length > 0 && this.#free >= (this.#waiting[0] as { weight: number }).weight) {
+        const next = this.#waiting.shift() as { weight: number; go: () => void };
+        this.#free -= next.weight;
+        next.go();
+      }
+    }
+  }
+}
+
+/** cmd/go's name for a main package's executable under `go build -o DIR` (load.DefaultExecName). */
+export function defaultExecName(importPath: string, goos: string): string {
+  const parts = importPath.split('/');
+  let elem = parts[parts.length - 1] as string;
+  // example.com/cmd/v2 installs as "cmd": a major-version suffix is not a name.
+  if (parts.length > 1 && /^v[0-9]+$/.test(elem) && !/^v[01]$/.test(elem) && !/^v0/.test(elem)) elem = parts[parts.length - 2] as string;
+  return goos === 'windows' ? `${elem}.exe` : elem;
+}
+
+/** The flags of `goBuildArgs(req)` between `build` and `-o OUT PKG`, if it has that shape. */
+function batchFlags(req: GoBuildRequest): string[] | undefined {
+  const args = goBuildArgs(req);
+  const o = args.lastIndexOf('-o');
+  if (args[0] !== 'build' || o < 1 || args[o + 1] !== req.out || args.length !== o + 3 || args[o + 2] !== req.packagePath) return undefined;
+  return args.slice(1, o);
+}
+
+/** The environment entries Go reads (as action_cache.ts keys them), in a stable order. */
+function goEnvPart(env: NodeJS.ProcessEnv): string {
+  return JSON.stringify(
+    Object.entries(env)
+      .filter(([k]) => /^(GO|CGO_)/.test(k) || ['CC', 'CXX', 'AR', 'FC', 'PKG_CONFIG', 'GCCGO', 'HOME', 'XDG_CONFIG_HOME', 'PATH', 'TMPDIR'].includes(k))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
+}
+
+export class GoBuildQueue {
+  readonly #opts: Required<Omit<GoBuildQueueOptions, 'now'>> & { now: () => bigint };
+  readonly #slots: Slots;
+  #pending: Item[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  readonly stats: GoQueueStats = { listed: 0, recalled: 0, goBuilds: 0, built: 0, upToDate: 0 };
+
+  constructor(opts: GoBuildQueueOptions) {
+    this.#opts = {
+      cacheDir: opts.cacheDir,
+      jobs: opts.jobs ?? availableParallelism(),
+      gatherMs: opts.gatherMs ?? 15,
+      now: opts.now ?? (() => BigInt(Date.now()) * 1_000_000n),
+    };
+    this.#slots = new Slots(this.#opts.jobs);
+  }
+
+  /** Builds `req.out` (or finds it up to date); resolves once that binary is in place. */
+  build(tc: GoToolchain, req: GoBuildRequest, env: NodeJS.ProcessEnv = process.env): Promise<GoBuildOutcome> {
+    return new Promise<GoBuildOutcome>((resolve, reject) => {
+      this.#pending.push({ tc, req, env, flags: batchFlags(req), resolve, reject });
+      // Requests of one run arrive within milliseconds of each other: wait until they stop coming.
+      if (this.#timer) clearTimeout(this.#timer);
+      this.#timer = setTimeout(() => this.#flush(), this.#opts.gatherMs);
+    });
+  }
+
+  #flush(): void {
+    this.#timer = undefined;
+    const items = this.#pending;
+    this.#pending = [];
+    const groups = new Map<string, Item[]>();
+    let alone = 0;
+    for (const it of items) {
+      const env = goBuildEnv(it.req, it.env);
+      const key = it.flags ? JSON.stringify([it.tc.go, resolve(it.req.moduleRoot), it.flags, goEnvPart(env)]) : `alone ${alone++}`;
+      const g = groups.get(key) ?? [];
+      g.push(it);
+      groups.set(key, g);
+    }
+    for (const g of groups.values()) {
+      this.#runGroup(g).catch((err: unknown) => {
+        for (const it of g) it.reject(err);
+      });
+    }
+  }
+
+  async #runGroup(items: Item[]): Promise<void> {
+    const first = items[0] as Item;
+    const env = goBuildEnv(first.req, first.env);
+    const flags = first.flags ?? goBuildArgs(first.req).slice(1, -3);
+    const now = this.#opts.now();
+    const configKey = goConfigKey({ go: first.tc.go, moduleRoot: first.req.moduleRoot, flags, env, cgo: first.req.cgo });
+    let graph: DepGraph | undefined;
+    if (configKey !== undefined && first.flags) {
+      graph = await depGraph({
+        go: first.tc.go,
+        moduleRoot: first.req.moduleRoot,
+        flags,
+        env,
+        packages: [...new Set(items.map((i) => i.req.packagePath))],
+        configKey,
+        cacheDir: this.#opts.cacheDir,
+        now,
+        racyWindowNs: RACY_WINDOW_NS,
+      });
+      if (graph?.listed) this.stats.listed++;
+      else if (graph) this.stats.recalled++;
+    }
+    const stale: Array<{ it: Item; key?: string; importPath?: string }> = [];
+    await Promise.all(
+      items.map(async (it) => {
+        const main = graph ? packageInDir(graph, resolve(it.req.moduleRoot, it.req.packagePath)) : undefined;
+        const closure = graph && main ? closurePrints(graph, main.ImportPath) : undefined;
+        const key = graph && closure && configKey ? goBinaryKey(configKey, it.req.out, graph.moduleFiles, closure) : undefined;
+        if (key !== undefined && (await isUpToDate(this.#opts.cacheDir, key, it.req.out))) {
+          this.stats.upToDate++;
+          it.resolve('up to date');
+          return;
+        }
+        stale.push({ it, key: graph?.settled ? key : undefined, importPath: main?.ImportPath });
+      }),
+    );
+    if (stale.length === 0) return;
+    const done = async (s: { it: Item; key?: string }): Promise<void> => {
+      this.stats.built++;
+      if (s.key !== undefined) await rememberBuild(this.#opts.cacheDir, s.key, s.it.req.out);
+      s.it.resolve('built');
+    };
+    // One binary, or packages go list could not name: `go build -o OUT PKG` each, as before.
+    const batchable = stale.filter((s) => s.importPath !== undefined && s.it.flags);
+    const single = stale.filter((s) => !batchable.includes(s));
+    const runs: Array<Promise<void>> = single.map((s) =>
+      this.#slots.run(1, async () => {
+        this.stats.goBuilds++;
+        await goBuild(s.it.tc, s.it.req, s.it.env);
+      }).then(() => done(s), (err: unknown) => s.it.reject(err)),
+    );
+    if (batchable.length === 1) {
+      const s = batchable[0] as (typeof batchable)[number];
+      runs.push(this.#slots.run(1, async () => {
+        this.stats.goBuilds++;
+        await goBuild(s.it.tc, s.it.req, s.it.env);
+      }).then(() => done(s), (err: unknown) => s.it.reject(err)));
+    } else if (batchable.length > 1) {
+      for (const batch of splitByName(batchable as Array<{ it: Item; key?: string; importPath: string }>)) {
+        runs.push(this.#runBatch(batch, env, flags).then(() => Promise.all(batch.map(done)).then(() => {}), (err: unknown) => {
+          for (const s of batch) s.it.reject(err);
+        }));
+      }
+    }
+    await Promise.all(runs);
+  }
+
+  /** One `go build -o DIR/ pkg…` for binaries of distinct names; then each moved to its own output. */
+  async #runBatch(batch: Array<{ it: Item; importPath: string }>, env: NodeJS.ProcessEnv, flags: string[]): Promise<void> {
+    const first = (batch[0] as { it: Item }).it;
+    const goos = first.req.goos;
+    // One build per package: the same package with the same flags is the same binary.
+    const byPackage = new Map<string, Array<{ it: Item; importPath: string }>>();
+    for (const s of batch) byPackage.set(s.importPath, [...(byPackage.get(s.importPath) ?? []), s]);
+    const parent = dirname(resolve(this.#opts.cacheDir));
+    await mkdir(parent, { recursive: true });
+    const dir = await mkdtemp(join(parent, 'go-batch-'));
+    try {
+      const packages: string[] = [];
+      for (const [importPath, outs] of byPackage) {
+        const s = outs[0] as { it: Item };
+        packages.push(s.it.req.packagePath);
+        // The previous output under Go's name in DIR: when it is still current, Go skips the link.
+        if (existsSync(s.it.req.out)) {
+          try {
+            link(s.it.req.out, join(dir, defaultExecName(importPath, goos)));
+          } catch {
+            // another file system: Go links anew
+          }
+        }
+      }
+      const args = ['build', ...flags, '-o', `${dir}/`, ...packages];
+      const weight = Math.min(byPackage.size, this.#opts.jobs);
+      await this.#slots.run(weight, async () => {
+        this.stats.goBuilds++;
+        const output: Buffer[] = [];
+        const code = await new Promise<number>((done, fail) => {
+          const child = spawn(first.tc.go, args, { cwd: first.req.moduleRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+          child.stdout.on('data', (c: Buffer) => output.push(c));
+          child.stderr.on('data', (c: Buffer) => output.push(c));
+          child.on('error', (err) => fail(goToolchainError(first.tc.go, err)));
+          child.on('close', (c) => done(c ?? 1));
+        });
+        if (code !== 0) {
+          const labels = batch.map((s) => s.it.req.label);
+          throw new GoBuildError(
+            `${first.req.label}: go build failed (GOOS=${first.req.goos} GOARCH=${first.req.goarch}; built in one go build with ${labels.length - 1} other binar${labels.length === 2 ? 'y' : 'ies'}: ${labels.slice(1, 6).join(' ')}${labels.length > 6 ? ' …' : ''})`,
+            Buffer.concat(output).toString('utf8').trim(),
+          );
+        }
+      });
+      for (const [importPath, outs] of byPackage) {
+        const built = join(dir, defaultExecName(importPath, goos));
+        const head = outs[0] as { it: Item };
+        const rest = outs.slice(1);
+        await mkdir(dirname(head.it.req.out), { recursive: true });
+        await rename(built, head.it.req.out);
+        for (const r of rest) {
+          await mkdir(dirname(r.it.req.out), { recursive: true });
+          await copyFile(head.it.req.out, `${r.it.req.out}.tmp`);
+          await rename(`${r.it.req.out}.tmp`, r.it.req.out);
+        }
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+/** Batches in which no two packages share an executable name (Go would refuse to write both). */
+function splitByName<T extends { it: Item; importPath: string }>(items: T[]): T[][] {
+  const batches: Array<{ names: Map<string, string>; items: T[] }> = [];
+  for (const s of items) {
+    const name = defaultExecName(s.importPath, s.it.req.goos);
+    let b = batches.find((x) => !x.names.has(name) || x.names.get(name) === s.importPath);
+    if (!b) batches.push((b = { names: new Map(), items: [] }));
+    b.names.set(name, s.importPath);
+    b.items.push(s);
+  }
+  return batches.map((b) => b.items);
+}
