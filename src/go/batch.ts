@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { existsSync, linkSync as link } from 'node:fs';
 import { goBinaryKey, goConfigKey, isUpToDate, RACY_WINDOW_NS, rememberBuild } from './action_cache.ts';
 import { goBuild, goBuildArgs, goBuildEnv, GoBuildError, type GoBuildRequest } from './build.ts';
-import { closurePrints, depGraph, packageInDir, type DepGraph } from './deps.ts';
+import { closureOf, depGraph, packageInDir, type DepGraph } from './deps.ts';
 import { goToolchainError, type GoToolchain } from './toolchain.ts';
 
 export type GoBuildOutcome = 'built' | 'up to date';
@@ -174,16 +174,19 @@ export class GoBuildQueue {
     await Promise.all(
       items.map(async (it) => {
         const main = graph ? packageInDir(graph, resolve(it.req.moduleRoot, it.req.packagePath)) : undefined;
-        const closure = graph && main ? closurePrints(graph, main.ImportPath) : undefined;
-        const key = graph && closure && configKey ? goBinaryKey(configKey, it.req.out, graph.moduleFiles, closure) : undefined;
+        const closure = graph && main ? closureOf(graph, main.ImportPath) : undefined;
+        const key = graph && closure && configKey ? goBinaryKey(configKey, it.req.out, graph.moduleFiles, closure.prints) : undefined;
         if (key !== undefined && (await isUpToDate(this.#opts.cacheDir, key, it.req.out))) {
           this.stats.upToDate++;
           it.resolve('up to date');
           return;
         }
-        stale.push({ it, key: graph?.settled ? key : undefined, importPath: main?.ImportPath });
+        // Remembered only when what this binary reads is older than the racy window.
+        const settled = closure !== undefined && closure.newestNs < now - RACY_WINDOW_NS;
+        stale.push({ it, key: settled ? key : undefined, importPath: main?.ImportPath });
       }),
     );
+    if (process.env.DEBUG_GOQ) process.stderr.write(`GOQ ${Date.now() % 100000} group ${first.req.goarch} items=${items.length} stale=${stale.length} listed=${graph?.listed}\n`);
     if (stale.length === 0) return;
     const done = async (s: { it: Item; key?: string }): Promise<void> => {
       this.stats.built++;

@@ -52,10 +52,12 @@ export interface DepGraph {
   packages: Map<string, ListedPackage>;
   /** ImportPath → fingerprint of what the package's build reads (see fingerprint()). */
   prints: Map<string, string>;
+  /** ImportPath → the newest mtime/ctime (ns) among what its fingerprint read. */
+  newest: Map<string, bigint>;
   /** The module's own files (go.mod, go.sum, vendor/modules.txt) by identity. */
   moduleFiles: string;
-  /** False when some file read changed within RACY_WINDOW_NS: neither this pass nor its keys are remembered. */
-  settled: boolean;
+  /** The newest mtime/ctime (ns) of go.mod, go.sum, vendor/modules.txt. */
+  moduleNewest: bigint;
   /** Whether this run started `go list` (false: the remembered pass was still valid). */
   listed: boolean;
 }
@@ -177,12 +179,15 @@ async function recall(req: DepRequest, file: string): Promise<DepGraph | undefin
   if (moduleFilesOf(req.moduleRoot, s) !== rec.moduleFiles) return undefined;
   const mainDir = mainDirOf(rec.packages, req.moduleRoot);
   const prints = new Map<string, string>();
+  const newest = new Map<string, bigint>();
   for (const p of rec.packages) {
-    const fp = fingerprint(p, mainDir, s);
+    const ps: Stats = { newestNs: 0n };
+    const fp = fingerprint(p, mainDir, ps);
     if (rec.prints[p.ImportPath] !== fp) return undefined;
     prints.set(p.ImportPath, fp);
+    newest.set(p.ImportPath, ps.newestNs);
   }
-  return { packages: new Map(rec.packages.map((p) => [p.ImportPath, p])), prints, moduleFiles: rec.moduleFiles, settled: s.newestNs < req.now - req.racyWindowNs, listed: false };
+  return { packages: new Map(rec.packages.map((p) => [p.ImportPath, p])), prints, newest, moduleFiles: rec.moduleFiles, moduleNewest: s.newestNs, listed: false };
 }
 
 /** Runs `go list -deps -json` once for every package; undefined when go list reports an error. */
@@ -223,14 +228,21 @@ export async function depGraph(req: DepRequest): Promise<DepGraph | undefined> {
   const s: Stats = { newestNs: 0n };
   const moduleFiles = moduleFilesOf(req.moduleRoot, s);
   const mainDir = mainDirOf(listed, req.moduleRoot);
+  const moduleNewest = s.newestNs;
   const prints = new Map<string, string>();
-  for (const p of listed) prints.set(p.ImportPath, fingerprint(p, mainDir, s));
-  const settled = s.newestNs < req.now - req.racyWindowNs;
-  if (settled) {
+  const newest = new Map<string, bigint>();
+  for (const p of listed) {
+    const ps: Stats = { newestNs: 0n };
+    prints.set(p.ImportPath, fingerprint(p, mainDir, ps));
+    newest.set(p.ImportPath, ps.newestNs);
+    if (ps.newestNs > s.newestNs) s.newestNs = ps.newestNs;
+  }
+  // Remembered only when every file it read is older than the racy window (see action_cache.ts).
+  if (s.newestNs < req.now - req.racyWindowNs) {
     const rec: Remembered = { v: 1, moduleFiles, packages: listed, prints: Object.fromEntries(prints) };
     await writeFileAtomic(file, JSON.stringify(rec));
   }
-  return { packages: new Map(listed.map((p) => [p.ImportPath, p])), prints, moduleFiles, settled, listed: true };
+  return { packages: new Map(listed.map((p) => [p.ImportPath, p])), prints, newest, moduleFiles, moduleNewest, listed: true };
 }
 
 /** The listed main package built from `dir` (absolute), if any. */
@@ -240,8 +252,11 @@ export function packageInDir(graph: DepGraph, dir: string): ListedPackage | unde
   return undefined;
 }
 
-/** Fingerprints of the import closure of `root`, in a stable order (undefined if an import is missing). */
-export function closurePrints(graph: DepGraph, root: string): string[] | undefined {
+/**
+ * Fingerprints of the import closure of `root`, in a stable order, and the newest timestamp they
+ * read (undefined if an import is missing).
+ */
+export function closureOf(graph: DepGraph, root: string): { prints: string[]; newestNs: bigint } | undefined {
   const seen = new Set<string>();
   const stack = [root];
   while (stack.length) {
@@ -254,5 +269,10 @@ export function closurePrints(graph: DepGraph, root: string): string[] | undefin
   }
   // "C" and "unsafe" have no package of their own to follow in some Go versions; a missing one is
   // a reason for no key, caught above.
-  return [...seen].sort().map((ip) => graph.prints.get(ip) ?? 'none');
+  let newestNs = graph.moduleNewest;
+  for (const ip of seen) {
+    const n = graph.newest.get(ip) ?? 0n;
+    if (n > newestNs) newestNs = n;
+  }
+  return { prints: [...seen].sort().map((ip) => graph.prints.get(ip) ?? 'none'), newestNs };
 }
