@@ -186,7 +186,6 @@ export class GoBuildQueue {
         stale.push({ it, key: settled ? key : undefined, importPath: main?.ImportPath });
       }),
     );
-    if (process.env.DEBUG_GOQ) process.stderr.write(`GOQ ${Date.now() % 100000} group ${first.req.goarch} items=${items.length} stale=${stale.length} listed=${graph?.listed}\n`);
     if (stale.length === 0) return;
     const done = async (s: { it: Item; key?: string }): Promise<void> => {
       this.stats.built++;
