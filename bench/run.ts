@@ -31,6 +31,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startRegistry, type TestRegistry } from '../__tests__/helpers/registry.ts';
 import { seedBaseImages } from '../__tests__/helpers/seed.ts';
+import { runScale, scaleMarkdown, scaleSvg, type ScaleResults } from './lib/scale.ts';
 import { BENCH_CACHE, ensureTools, measure, median, RecordingProxy, topFrames, type Sample } from './lib/measure.ts';
 
 const { values: flags } = parseArgs({
@@ -42,12 +43,13 @@ const { values: flags } = parseArgs({
     'skip-profile': { type: 'boolean' },
     out: { type: 'string' },
     cli: { type: 'string' },
+    'scale-n': { type: 'string' },
   },
 });
 const MODE = flags.full ? 'full' : 'quick';
 const CFG = MODE === 'full' ? { reps1: 7, reps2: 5, reps3: 3, bigMiB: 1024 } : { reps1: 3, reps2: 3, reps3: 2, bigMiB: 256 };
 if (flags.reps) CFG.reps1 = CFG.reps2 = CFG.reps3 = Number(flags.reps);
-const ONLY = new Set((flags.only ?? '1,2,3,4,5,6,7').split(',').map((s) => s.trim()));
+const ONLY = new Set((flags.only ?? '1,2,3,4,5,6,7,8').split(',').map((s) => s.trim()));
 const REPO = resolve(import.meta.dirname, '..');
 const OUT_DIR = resolve(flags.out ?? join(REPO, 'bench'));
 const CLI = flags.cli ? resolve(flags.cli) : join(REPO, 'dist', 'cli.js');
@@ -316,6 +318,7 @@ async function copyBigBase(host: string): Promise<void> {
   await measure(tools.crane, ['copy', '--insecure', `${baseReg.host}/base-big@${bigBase!.digest}`, `${host}/base-big:latest`], { env: ENV });
 }
 const profiles: string[] = [];
+let scale: ScaleResults | undefined;
 
 try {
   // -------------------------------------------------------------------------------------------
@@ -770,6 +773,46 @@ try {
     pack.lines.push(`Input: ${readdirSync(data).length} files, ${inputMiB.toFixed(0)} MiB (half generated text, half random bytes); compressed layer ${layerMiB.toFixed(0)} MiB. Ours includes analysis and the whole build: pkg_tar writes the uncompressed tar (its default extension), oci_image compresses it (gzip level 1 by default, 1 MiB chunks on every core, one gzip member); the peers are the bare pipelines, single-threaded.`);
     push.lines.push('A fresh registry for every push (no mounts possible). `ours` runs `run` on the already-built output dir: it has no cache of build actions across runs, so it packs the layer again before pushing; the push-phase row is the time from its `> Pushing` line to exit (RSS columns there are the whole run\'s).');
   }
+
+  // -------------------------------------------------------------------------------------------
+  // 8. monorepo scale (issue 20): N services, ours vs ko vs the Go floor, as a curve
+  if (ONLY.has('8')) {
+    const ns = (flags['scale-n'] ?? '10,20,50').split(',').map((x) => Number(x.trim()));
+    const reps = flags.reps ? Number(flags.reps) : MODE === 'full' ? 3 : 1;
+    scale = await runScale({
+      work: WORK,
+      env: ENV,
+      node: NODE,
+      cli: CLI,
+      noSbom: NO_SBOM,
+      ko: tools.ko,
+      ns,
+      reps,
+      log,
+      freshRegistry: async () => {
+        const r = await freshRegistry(true);
+        return { host: r.host, proxy: r.proxy, drop: () => dropRegistry(r) };
+      },
+      seed: async (r) => {
+        const direct = registries.find((x) => r.proxy && x.port === r.proxy.target);
+        const seeded = await seedBaseImages(direct?.host ?? r.host);
+        return { image: `${r.host}/base-oci`, digest: seeded.oci.indexDigest };
+      },
+    });
+    const svg = 'scale.svg';
+    mkdirSync(OUT_DIR, { recursive: true });
+    writeFileSync(join(OUT_DIR, svg), scaleSvg(scale, ns));
+    sections.push({
+      id: '8',
+      title: `8. monorepo scale: N services (HTTP server on an oci.pull base, two shared libraries), linux/amd64 + linux/arm64, one oci_push each, all in one run (${reps} rep${reps === 1 ? '' : 's'}, medians)`,
+      rows: [],
+      ours: '',
+      lines: [
+        ...scaleMarkdown(scale, ns, svg),
+        `Ours: \`oci-build run --no-sbom -p linux/amd64 -p linux/arm64 //svc/s001:push … //svc/sNNN:push\` with its output dir kept between runs (the Go action cache and blob store of a developer machine or a CI cache), \`$GO\` a wrapper counting go processes; ko: \`ko build -B --platform=linux/amd64,linux/arm64 --sbom=none -t latest ./svc/...\` (same -trimpath -buildvcs=false -ldflags=-s -w via .ko.yaml); go floor: \`go build -trimpath -buildvcs=false -ldflags='-s -w' -o DIR/ ./svc/...\` for amd64 then arm64 into a kept DIR (for cold and no-op that is Go's own up-to-date check of every binary). Each cold step starts a fresh registry holding only the base (behind a recording proxy); tools take turns (the first rotates by step and repetition); before each tool's turn of "one" and "shared" a new edit is made (service s001's main.go, or libs/greet), so every tool builds a change. Before cold and no-op the last edit is at least 2 s old (the action cache remembers a build only then).`,
+      ],
+    });
+  }
 } finally {
   machine.loadavgEnd = loadavg().map((x) => x.toFixed(2)).join(' ');
   for (const p of proxies) await p.stop();
@@ -845,8 +888,9 @@ function writeResults(): void {
     '',
   ];
   for (const s of sections) {
-    if (s.rows.length === 0) continue;
-    md.push(`## ${s.title}`, '', table(s), '');
+    if (s.rows.length === 0 && s.lines.length === 0) continue;
+    md.push(`## ${s.title}`, '');
+    if (s.rows.length) md.push(table(s), '');
     for (const l of s.lines) md.push(l, '');
   }
   if (profiles.length) {
@@ -857,7 +901,7 @@ function writeResults(): void {
   writeFileSync(join(OUT_DIR, 'results.md'), md.join('\n'));
   writeFileSync(
     join(OUT_DIR, 'results.json'),
-    `${JSON.stringify({ machine, sections: sections.map((s) => ({ ...s, rows: s.rows.map((r) => ({ ...r, medianSeconds: median(r.samples.map((x) => x.seconds)), samples: r.samples.map(({ stdout: _o, stderr: _e, ...rest }) => rest) })) })), profiles }, null, 2)}\n`,
+    `${JSON.stringify({ machine, sections: sections.map((s) => ({ ...s, rows: s.rows.map((r) => ({ ...r, medianSeconds: median(r.samples.map((x) => x.seconds)), samples: r.samples.map(({ stdout: _o, stderr: _e, ...rest }) => rest) })) })), profiles, scale }, null, 2)}\n`,
   );
   log(`wrote ${join(OUT_DIR, 'results.md')} and results.json (${((performance.now() - T0) / 1000).toFixed(0)} s in all)`);
 }

@@ -210,7 +210,7 @@ export class GoBuildQueue {
     } else if (batchable.length > 1) {
       for (const batch of splitByName(batchable as Array<{ it: Item; key?: string; importPath: string }>)) {
         runs.push(this.#runBatch(batch, env, flags).then(() => Promise.all(batch.map(done)).then(() => {}), (err: unknown) => {
-          for (const s of batch) s.it.reject(err);
+          for (const s of batch) s.it.reject(err instanceof BatchFailed ? batchError(s.it.req, batch.length, err.output) : err);
         }));
       }
     }
@@ -253,13 +253,7 @@ export class GoBuildQueue {
           child.on('error', (err) => fail(goToolchainError(first.tc.go, err)));
           child.on('close', (c) => done(c ?? 1));
         });
-        if (code !== 0) {
-          const labels = batch.map((s) => s.it.req.label);
-          throw new GoBuildError(
-            `${first.req.label}: go build failed (GOOS=${first.req.goos} GOARCH=${first.req.goarch}; built in one go build with ${labels.length - 1} other binar${labels.length === 2 ? 'y' : 'ies'}: ${labels.slice(1, 6).join(' ')}${labels.length > 6 ? ' …' : ''})`,
-            Buffer.concat(output).toString('utf8').trim(),
-          );
-        }
+        if (code !== 0) throw new BatchFailed(Buffer.concat(output).toString('utf8').trim());
       });
       for (const [importPath, outs] of byPackage) {
         const built = join(dir, defaultExecName(importPath, goos));
@@ -277,6 +271,20 @@ export class GoBuildQueue {
       await rm(dir, { recursive: true, force: true });
     }
   }
+}
+
+/** Go's output of a failed batch; each binary gets its own error from it (batchError). */
+class BatchFailed extends Error {
+  readonly output: string;
+  constructor(output: string) {
+    super('go build failed');
+    this.output = output;
+  }
+}
+
+function batchError(req: GoBuildRequest, size: number, output: string): GoBuildError {
+  // Go names the package and file that failed; every binary of the batch shares that output.
+  return new GoBuildError(`${req.label}: go build failed (GOOS=${req.goos} GOARCH=${req.goarch}; one go build with ${size - 1} other binar${size === 2 ? 'y' : 'ies'})`, output);
 }
 
 /** Batches in which no two packages share an executable name (Go would refuse to write both). */
