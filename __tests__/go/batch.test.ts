@@ -86,6 +86,9 @@ test('one pass and one go build for all; nothing changed: no go process; an edit
   assert.deepEqual(await all(q), ['up to date', 'built'], 'only the edited service');
   assert.deepEqual(f.calls().slice(2), ['list', 'build']);
   assert.deepEqual({ built: q.stats.built, upToDate: q.stats.upToDate, goBuilds: q.stats.goBuilds }, { built: 1, upToDate: 1, goBuilds: 1 });
+  q = queue();
+  assert.deepEqual(await all(q), ['up to date', 'up to date'], 'the rebuilt binary was keyed by the new pass (which ran beside its build)');
+  assert.equal(f.calls().length, 4, 'and that pass was remembered');
 
   writeFileSync(join(f.root, 'lib', 'lib.go'), 'package lib\n\nconst Word = "two"\n');
   q = queue();

@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { existsSync, linkSync as link } from 'node:fs';
 import { goBinaryKey, goConfigKey, isUpToDate, RACY_WINDOW_NS, rememberBuild } from './action_cache.ts';
 import { goBuild, goBuildArgs, goBuildEnv, GoBuildError, type GoBuildRequest } from './build.ts';
-import { closureOf, depGraph, packageInDir, type DepGraph } from './deps.ts';
+import { closureOf, closureTouches, depGraphOrPrevious, packageInDir, type DepGraph } from './deps.ts';
 import { goToolchainError, type GoToolchain } from './toolchain.ts';
 
 export type GoBuildOutcome = 'built' | 'up to date';
@@ -155,8 +155,11 @@ export class GoBuildQueue {
     const now = this.#opts.now();
     const configKey = goConfigKey({ go: first.tc.go, moduleRoot: first.req.moduleRoot, flags, env, cgo: first.req.cgo });
     let graph: DepGraph | undefined;
+    // When only some packages changed since the remembered pass: decide with that pass now, and
+    // key the rebuilt binaries with the new one (`fresh`) when it comes.
+    let previous: { dirty: Set<string>; fresh: Promise<DepGraph | undefined> } | undefined;
     if (configKey !== undefined && first.flags) {
-      graph = await depGraph({
+      const r = await depGraphOrPrevious({
         go: first.tc.go,
         moduleRoot: first.req.moduleRoot,
         flags,
@@ -167,13 +170,22 @@ export class GoBuildQueue {
         now,
         racyWindowNs: RACY_WINDOW_NS,
       });
-      if (graph?.listed) this.stats.listed++;
+      if ('graph' in r) graph = r.graph;
+      else {
+        graph = r.previous;
+        previous = { dirty: r.dirty, fresh: r.fresh };
+      }
+      if (graph?.listed || previous) this.stats.listed++;
       else if (graph) this.stats.recalled++;
     }
-    const stale: Array<{ it: Item; key?: string; importPath?: string }> = [];
+    const stale: Array<{ it: Item; key?: string; importPath?: string; keyLater?: boolean }> = [];
     await Promise.all(
       items.map(async (it) => {
         const main = graph ? packageInDir(graph, resolve(it.req.moduleRoot, it.req.packagePath)) : undefined;
+        if (graph && main && previous && closureTouches(graph, main.ImportPath, previous.dirty)) {
+          stale.push({ it, importPath: main.ImportPath, keyLater: true });
+          return;
+        }
         const closure = graph && main ? closureOf(graph, main.ImportPath) : undefined;
         const key = graph && closure && configKey ? goBinaryKey(configKey, it.req.out, graph.moduleFiles, closure.prints) : undefined;
         if (key !== undefined && (await isUpToDate(this.#opts.cacheDir, key, it.req.out))) {
@@ -187,10 +199,18 @@ export class GoBuildQueue {
       }),
     );
     if (stale.length === 0) return;
-    const done = async (s: { it: Item; key?: string }): Promise<void> => {
+    const done = async (s: { it: Item; key?: string; keyLater?: boolean }): Promise<void> => {
       this.stats.built++;
-      if (s.key !== undefined) await rememberBuild(this.#opts.cacheDir, s.key, s.it.req.out);
+      let key = s.key;
+      if (s.keyLater && previous && configKey !== undefined) {
+        // Keyed by the new pass; the binary is ready either way (the key only saves a later run).
+        const fresh = await previous.fresh;
+        const main = fresh ? packageInDir(fresh, resolve(s.it.req.moduleRoot, s.it.req.packagePath)) : undefined;
+        const closure = fresh && main ? closureOf(fresh, main.ImportPath) : undefined;
+        if (fresh && closure && closure.newestNs < now - RACY_WINDOW_NS) key = goBinaryKey(configKey, s.it.req.out, fresh.moduleFiles, closure.prints);
+      }
       s.it.resolve('built');
+      if (key !== undefined) await rememberBuild(this.#opts.cacheDir, key, s.it.req.out);
     };
     // One binary, or packages go list could not name: `go build -o OUT PKG` each, as before.
     const batchable = stale.filter((s) => s.importPath !== undefined && s.it.flags);
@@ -215,6 +235,8 @@ export class GoBuildQueue {
       }
     }
     await Promise.all(runs);
+    // The new pass is remembered by depGraphOrPrevious; wait for it so no go list outlives the run.
+    await previous?.fresh;
   }
 
   /** One `go build -o DIR/ pkg…` for binaries of distinct names; then each moved to its own output. */

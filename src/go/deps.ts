@@ -166,8 +166,11 @@ function mainDirOf(packages: Iterable<ListedPackage>, moduleRoot: string): strin
   return resolve(moduleRoot);
 }
 
-/** The remembered pass, if every file it read is as it was; else undefined. */
-async function recall(req: DepRequest, file: string): Promise<DepGraph | undefined> {
+/**
+ * The remembered pass and the packages whose files changed since (dirty), when the module's own
+ * files are as they were; else undefined.
+ */
+async function recall(req: DepRequest, file: string): Promise<{ graph: DepGraph; dirty: Set<string> } | undefined> {
   let rec: Remembered;
   try {
     rec = JSON.parse(await readFile(file, 'utf8')) as Remembered;
@@ -180,14 +183,15 @@ async function recall(req: DepRequest, file: string): Promise<DepGraph | undefin
   const mainDir = mainDirOf(rec.packages, req.moduleRoot);
   const prints = new Map<string, string>();
   const newest = new Map<string, bigint>();
+  const dirty = new Set<string>();
   for (const p of rec.packages) {
     const ps: Stats = { newestNs: 0n };
     const fp = fingerprint(p, mainDir, ps);
-    if (rec.prints[p.ImportPath] !== fp) return undefined;
+    if (rec.prints[p.ImportPath] !== fp) dirty.add(p.ImportPath);
     prints.set(p.ImportPath, fp);
     newest.set(p.ImportPath, ps.newestNs);
   }
-  return { packages: new Map(rec.packages.map((p) => [p.ImportPath, p])), prints, newest, moduleFiles: rec.moduleFiles, moduleNewest: s.newestNs, listed: false };
+  return { graph: { packages: new Map(rec.packages.map((p) => [p.ImportPath, p])), prints, newest, moduleFiles: rec.moduleFiles, moduleNewest: s.newestNs, listed: false }, dirty };
 }
 
 /** Runs `go list -deps -json` once for every package; undefined when go list reports an error. */
@@ -220,9 +224,27 @@ async function list(req: DepRequest): Promise<ListedPackage[] | undefined> {
  * build then runs and reports why).
  */
 export async function depGraph(req: DepRequest): Promise<DepGraph | undefined> {
+  const r = await depGraphOrPrevious(req);
+  return 'graph' in r ? r.graph : r.fresh;
+}
+
+/**
+ * Like depGraph, but when only some packages changed since the remembered pass, answers at once
+ * with that pass and the changed (dirty) packages while the new `go list` runs: a binary whose
+ * import closure holds no dirty package has exactly its remembered inputs (its imports come from
+ * its files, which did not change), so only the others need Go, and their builds need not wait
+ * for the new pass (only their keys do).
+ */
+export async function depGraphOrPrevious(req: DepRequest): Promise<{ graph: DepGraph | undefined } | { previous: DepGraph; dirty: Set<string>; fresh: Promise<DepGraph | undefined> }> {
   const file = join(req.cacheDir, `list-${passName(req)}.json`);
   const recalled = await recall(req, file);
-  if (recalled) return recalled;
+  if (recalled && recalled.dirty.size === 0) return { graph: recalled.graph };
+  const fresh = listFresh(req, file);
+  if (recalled) return { previous: recalled.graph, dirty: recalled.dirty, fresh };
+  return { graph: await fresh };
+}
+
+async function listFresh(req: DepRequest, file: string): Promise<DepGraph | undefined> {
   const listed = await list(req);
   if (!listed) return undefined;
   const s: Stats = { newestNs: 0n };
@@ -250,6 +272,22 @@ export function packageInDir(graph: DepGraph, dir: string): ListedPackage | unde
   const d = resolve(dir);
   for (const p of graph.packages.values()) if (p.Dir === d && p.Name === 'main') return p;
   return undefined;
+}
+
+/** Whether the import closure of `root` holds any of `dirty` (true when it cannot be followed). */
+export function closureTouches(graph: DepGraph, root: string, dirty: Set<string>): boolean {
+  const seen = new Set<string>();
+  const stack = [root];
+  while (stack.length) {
+    const ip = stack.pop() as string;
+    if (seen.has(ip)) continue;
+    seen.add(ip);
+    if (dirty.has(ip)) return true;
+    const p = graph.packages.get(ip);
+    if (!p) return true;
+    for (const i of p.Imports ?? []) if (!seen.has(i)) stack.push(i);
+  }
+  return false;
 }
 
 /**
