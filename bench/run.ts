@@ -365,6 +365,11 @@ try {
     section.lines.push('The load-phase row is the time from our `> Loading` line to exit (RSS columns there are the whole run\'s).');
     const overhead = med(row(section, section.ours), (s) => s.seconds) - med(row(section, 'bare go build (same flags)'), (s) => s.seconds);
     section.lines.push(`Our overhead beyond a bare \`go build\` of the same package with the same flags: **${overhead.toFixed(2)} s** (median minus median).`);
+    // Issue 20 restates this bar as what Go and Docker do not already bound: the load phase is
+    // Docker's import of the archive we stream (plus the streaming itself, so this is a lower bound).
+    const loadPhase = med(row(section, OURS_LOAD_PHASE), (s) => s.seconds);
+    const beyond = overhead - loadPhase;
+    section.lines.push(`Overhead beyond \`go build\` plus Docker's own import of the same archive (ours − bare go build − our load phase, medians): **${beyond.toFixed(2)} s** — target (issue 20) ≤ 0.15 s: ${beyond <= 0.15 ? 'met' : 'missed'}.`);
     section.lines.push('ko builds on the seeded distroless-like base (it needs one; one extra small layer), with `--sbom=none` and the same `-trimpath -buildvcs=false -ldflags=-s -w` via `.ko.yaml` (our default fastbuild mode links with `-s -w`, as rules_go does under Bazel defaults); ours and `docker build` produce a scratch image. Docker-daemon work (image import) is not in the RSS columns: dockerd is not a child of the command.');
 
     if (!flags['skip-profile']) {
@@ -462,7 +467,7 @@ try {
     s2.lines.push('Each repetition starts a fresh `docker-registry` (the seeded base in `base-oci` is its only content), behind a recording proxy that counts requests; both tools push through it. Cold = empty target repository (base layers may be mounted); warm = the same push again with nothing changed. Go build cache and our blob store are warm in both (a warm-up run precedes); the last source edit is at least 2 s old when the cold push starts (ours remembers a Go build only when its inputs are older than that, against racy timestamps: see `src/go/action_cache.ts`). `ours ÷ tool` compares with the cold run of ours; ko runs with `--sbom=none`.');
     if (ONLY.has('2')) s2.lines.push(`ours warm ÷ ko warm: **${ratio(`${OURS} warm`, 'ko warm', s2)}**.`);
     if (ONLY.has('4')) {
-      s4.lines.push(`Before each tool's push one line of main.go (the message constant) changes; the registry already holds the previous version (cold + warm pushes of the same repetition). ours incremental ÷ ko incremental: **${ratio(`${OURS} incremental`, 'ko incremental', s4)}**${ONLY.has('2') ? `; ours incremental ÷ ours cold: **${ratio(`${OURS} incremental`, `${OURS} cold`, s4, s2)}**; ko incremental ÷ ko cold: **${ratio('ko incremental', 'ko cold', s4, s2)}**` : ''}.`);
+      s4.lines.push(`Before each tool's push one line of main.go (the message constant) changes; the registry already holds the previous version (cold + warm pushes of the same repetition). ours incremental ÷ ko incremental: **${ratio(`${OURS} incremental`, 'ko incremental', s4)}** (target, issue 20: ≤ 0.9×)${ONLY.has('2') ? `; ours incremental ÷ ours cold: **${ratio(`${OURS} incremental`, `${OURS} cold`, s4, s2)}**; ko incremental ÷ ko cold: **${ratio('ko incremental', 'ko cold', s4, s2)}**` : ''}.`);
       s4.lines.push(`Blobs uploaded in the last incremental push — ours: ${incremental[OURS]!.at(-1) || 'none'}; ko: ${incremental.ko!.at(-1) || 'none'}.`);
     }
   }
