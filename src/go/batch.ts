@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { existsSync, linkSync as link } from 'node:fs';
+import { existsSync, linkSync as link, statSync, watch, type FSWatcher } from 'node:fs';
 import { goBinaryKey, goConfigKey, isUpToDate, RACY_WINDOW_NS, rememberBuild } from './action_cache.ts';
 import { goBuild, goBuildArgs, goBuildEnv, GoBuildError, type GoBuildRequest } from './build.ts';
 import { closureOf, closureTouches, depGraphOrPrevious, packageInDir, type DepGraph } from './deps.ts';
@@ -201,6 +201,7 @@ export class GoBuildQueue {
     if (stale.length === 0) return;
     const done = async (s: { it: Item; key?: string; keyLater?: boolean }): Promise<void> => {
       this.stats.built++;
+      s.it.resolve('built');
       let key = s.key;
       if (s.keyLater && previous && configKey !== undefined) {
         // Keyed by the new pass; the binary is ready either way (the key only saves a later run).
@@ -209,7 +210,6 @@ export class GoBuildQueue {
         const closure = fresh && main ? closureOf(fresh, main.ImportPath) : undefined;
         if (fresh && closure && closure.newestNs < now - RACY_WINDOW_NS) key = goBinaryKey(configKey, s.it.req.out, fresh.moduleFiles, closure.prints);
       }
-      s.it.resolve('built');
       if (key !== undefined) await rememberBuild(this.#opts.cacheDir, key, s.it.req.out);
     };
     // One binary, or packages go list could not name: `go build -o OUT PKG` each, as before.
@@ -229,7 +229,7 @@ export class GoBuildQueue {
       }).then(() => done(s), (err: unknown) => s.it.reject(err)));
     } else if (batchable.length > 1) {
       for (const batch of splitByName(batchable as Array<{ it: Item; key?: string; importPath: string }>)) {
-        runs.push(this.#runBatch(batch, env, flags).then(() => Promise.all(batch.map(done)).then(() => {}), (err: unknown) => {
+        runs.push(this.#runBatch(batch, env, flags, done).then(() => {}, (err: unknown) => {
           for (const s of batch) s.it.reject(err instanceof BatchFailed ? batchError(s.it.req, batch.length, err.output) : err);
         }));
       }
@@ -239,32 +239,77 @@ export class GoBuildQueue {
     await previous?.fresh;
   }
 
-  /** One `go build -o DIR/ pkg…` for binaries of distinct names; then each moved to its own output. */
-  async #runBatch(batch: Array<{ it: Item; importPath: string }>, env: NodeJS.ProcessEnv, flags: string[]): Promise<void> {
-    const first = (batch[0] as { it: Item }).it;
+  /**
+   * One `go build -o DIR/ pkg…` for binaries of distinct names, each moved to its own output and
+   * handed to `ready` as soon as Go has written it (Go renames each finished link into DIR, which
+   * a watch on DIR sees), so packing and pushing start while the other links still run.
+   */
+  async #runBatch<T extends { it: Item; importPath: string }>(batch: T[], env: NodeJS.ProcessEnv, flags: string[], ready: (s: T) => Promise<void>): Promise<void> {
+    const first = (batch[0] as T).it;
     const goos = first.req.goos;
     // One build per package: the same package with the same flags is the same binary.
-    const byPackage = new Map<string, Array<{ it: Item; importPath: string }>>();
-    for (const s of batch) byPackage.set(s.importPath, [...(byPackage.get(s.importPath) ?? []), s]);
+    const byName = new Map<string, T[]>();
+    for (const s of batch) {
+      const name = defaultExecName(s.importPath, goos);
+      byName.set(name, [...(byName.get(name) ?? []), s]);
+    }
     const parent = dirname(resolve(this.#opts.cacheDir));
     await mkdir(parent, { recursive: true });
     const dir = await mkdtemp(join(parent, 'go-batch-'));
+    const placed = new Map<string, Promise<void>>();
+    const previous = new Map<string, bigint>();
+    const place = (name: string): Promise<void> => {
+      let p = placed.get(name);
+      if (!p) {
+        p = (async () => {
+          const outs = byName.get(name) as T[];
+          const head = outs[0] as T;
+          await mkdir(dirname(head.it.req.out), { recursive: true });
+          await rename(join(dir, name), head.it.req.out);
+          for (const r of outs.slice(1)) {
+            await mkdir(dirname(r.it.req.out), { recursive: true });
+            await copyFile(head.it.req.out, `${r.it.req.out}.tmp`);
+            await rename(`${r.it.req.out}.tmp`, r.it.req.out);
+          }
+          await Promise.all(outs.map(ready));
+        })();
+        placed.set(name, p);
+      }
+      return p;
+    };
+    let watcher: FSWatcher | undefined;
     try {
       const packages: string[] = [];
-      for (const [importPath, outs] of byPackage) {
-        const s = outs[0] as { it: Item };
+      for (const [name, outs] of byName) {
+        const s = outs[0] as T;
         packages.push(s.it.req.packagePath);
         // The previous output under Go's name in DIR: when it is still current, Go skips the link.
         if (existsSync(s.it.req.out)) {
           try {
-            link(s.it.req.out, join(dir, defaultExecName(importPath, goos)));
+            link(s.it.req.out, join(dir, name));
+            previous.set(name, statSync(join(dir, name), { bigint: true }).ino);
           } catch {
             // another file system: Go links anew
           }
         }
       }
+      try {
+        watcher = watch(dir, (_event, name) => {
+          if (typeof name !== 'string' || !byName.has(name) || placed.has(name)) return;
+          let ino: bigint;
+          try {
+            ino = statSync(join(dir, name), { bigint: true }).ino;
+          } catch {
+            return;
+          }
+          // A new inode under the name: Go's rename of a finished link (whole, as renames are).
+          if (previous.get(name) !== ino) place(name).catch(() => {});
+        });
+      } catch {
+        // no watch here: every output is placed when go build exits
+      }
       const args = ['build', ...flags, '-o', `${dir}/`, ...packages];
-      const weight = Math.min(byPackage.size, this.#opts.jobs);
+      const weight = Math.min(byName.size, this.#opts.jobs);
       await this.#slots.run(weight, async () => {
         this.stats.goBuilds++;
         const output: Buffer[] = [];
@@ -277,19 +322,12 @@ export class GoBuildQueue {
         });
         if (code !== 0) throw new BatchFailed(Buffer.concat(output).toString('utf8').trim());
       });
-      for (const [importPath, outs] of byPackage) {
-        const built = join(dir, defaultExecName(importPath, goos));
-        const head = outs[0] as { it: Item };
-        const rest = outs.slice(1);
-        await mkdir(dirname(head.it.req.out), { recursive: true });
-        await rename(built, head.it.req.out);
-        for (const r of rest) {
-          await mkdir(dirname(r.it.req.out), { recursive: true });
-          await copyFile(head.it.req.out, `${r.it.req.out}.tmp`);
-          await rename(`${r.it.req.out}.tmp`, r.it.req.out);
-        }
-      }
+      watcher?.close();
+      watcher = undefined;
+      for (const name of byName.keys()) await place(name);
     } finally {
+      watcher?.close();
+      await Promise.allSettled(placed.values());
       await rm(dir, { recursive: true, force: true });
     }
   }
