@@ -4,9 +4,10 @@
 // distinct outputs for packages of the same name, and Go's own error for each binary of a batch.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GoBuildQueue, defaultExecName } from '../../src/go/batch.ts';
 import { RACY_WINDOW_NS } from '../../src/go/action_cache.ts';
 import type { GoBuildRequest } from '../../src/go/build.ts';
@@ -141,4 +142,26 @@ test('different flags are different go builds; a failing batch gives every binar
     assert.match(msg, /lib\.go:\d+:\d+: syntax error/, 'Go\'s message names the file and line');
   }
   assert.equal(await runs(f.out('a')), 'a one', 'a failed build leaves the previous output');
+});
+
+test('a binary of a batch is handed on when Go has written it, before the go process ends', async (t) => {
+  const f = await fixture(t);
+  // A go that lingers 3 s after the real build: outputs placed only at exit would come after that.
+  const real = (await runCommand('sh', ['-c', 'command -v go'])).stdout.trim();
+  const stamp = join(f.root, 'go-finished');
+  const slow = join(f.root, 'slow-go');
+  writeFileSync(slow, `#!/bin/sh\n'${real}' "$@"\nrc=$?\n[ "$1" = build ] && node -e 'console.log(Date.now())' > '${stamp}' && sleep 3\nexit $rc\n`);
+  chmodSync(slow, 0o755);
+  const tc = findGoToolchain({ ...process.env, GO: slow });
+  const q = new GoBuildQueue({ cacheDir: join(f.root, 'out', 'cache'), now: later });
+  const env = { ...process.env, GOFLAGS: '' };
+  const at: number[] = [];
+  await Promise.all([q.build(tc, f.req('./cmd/a', 'a'), env), q.build(tc, f.req('./cmd/b', 'b'), env)].map((p) => p.then(() => at.push(Date.now()))));
+  // The stamp may not be written yet: the outputs can come before the go process has even exited.
+  for (let i = 0; i < 100 && !existsSync(stamp); i++) await sleep(100);
+  const goFinished = Number(readFileSync(stamp, 'utf8'));
+  assert.equal(q.stats.goBuilds, 1);
+  for (const t0 of at) assert.ok(t0 < goFinished + 2000, `handed on ${t0 - goFinished} ms after the real go build ended (the wrapper lingers 3000 ms)`);
+  assert.equal(await runs(f.out('a')), 'a one');
+  assert.equal(await runs(f.out('b')), 'b one');
 });
