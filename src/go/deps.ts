@@ -259,9 +259,13 @@ async function listFresh(req: DepRequest, file: string): Promise<DepGraph | unde
     newest.set(p.ImportPath, ps.newestNs);
     if (ps.newestNs > s.newestNs) s.newestNs = ps.newestNs;
   }
-  // Remembered only when every file it read is older than the racy window (see action_cache.ts).
-  if (s.newestNs < req.now - req.racyWindowNs) {
-    const rec: Remembered = { v: 1, moduleFiles, packages: listed, prints: Object.fromEntries(prints) };
+  // A file read within the racy window may change again without its identity changing (see
+  // action_cache.ts): such a package is remembered as changed, so the next run rebuilds what
+  // imports it (without waiting for go list) and lists again; the rest of the pass stays useful.
+  const settledBefore = req.now - req.racyWindowNs;
+  if (moduleNewest < settledBefore) {
+    const remembered = Object.fromEntries([...prints].map(([ip, fp]) => [ip, (newest.get(ip) ?? 0n) < settledBefore ? fp : 'unsettled']));
+    const rec: Remembered = { v: 1, moduleFiles, packages: listed, prints: remembered };
     await writeFileAtomic(file, JSON.stringify(rec));
   }
   return { packages: new Map(listed.map((p) => [p.ImportPath, p])), prints, newest, moduleFiles, moduleNewest, listed: true };
