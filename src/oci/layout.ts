@@ -1,6 +1,6 @@
 // OCI image layout directories (image-spec image-layout.md): `oci-layout`, `index.json` naming
 // the roots, and every blob reachable from them, hard-linked from the store.
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobStore } from './blobstore.ts';
 import { digestHex } from './digest.ts';
@@ -63,6 +63,14 @@ export async function reachableBlobs(store: BlobStore, roots: Descriptor[]): Pro
  * Writes (or refreshes) a layout at `dir`. Blobs already in `dir` are replaced by links to the
  * store; other files there are left alone. index.json is replaced atomically.
  */
+/** Whether every blob is a file in blobDir. */
+async function allFiles(blobDir: string, blobs: Iterable<Digest>): Promise<boolean> {
+  for (const d of blobs) {
+    if (!(await stat(join(blobDir, digestHex(d))).then((st) => st.isFile(), () => false))) return false;
+  }
+  return true;
+}
+
 export async function writeLayout(store: BlobStore, dir: string, roots: LayoutRoot[]): Promise<void> {
   const names = new Set<string>();
   for (const r of roots) {
@@ -75,9 +83,6 @@ export async function writeLayout(store: BlobStore, dir: string, roots: LayoutRo
     roots.map((r) => r.descriptor),
   );
   const blobDir = join(dir, 'blobs', 'sha256');
-  await mkdir(blobDir, { recursive: true });
-  for (const digest of blobs) await store.linkTo(digest, join(blobDir, digestHex(digest)));
-
   const index: ImageIndex = {
     schemaVersion: 2,
     mediaType: OCI_INDEX,
@@ -87,8 +92,13 @@ export async function writeLayout(store: BlobStore, dir: string, roots: LayoutRo
       return d;
     }),
   };
+  const serialized = serializeIndex(index);
+  // A re-run that changed nothing finds this very layout in place: leave it as it is.
+  if ((await readFile(join(dir, 'index.json'), 'utf8').catch(() => undefined)) === serialized && (await allFiles(blobDir, blobs))) return;
+  await mkdir(blobDir, { recursive: true });
+  for (const digest of blobs) await store.linkTo(digest, join(blobDir, digestHex(digest)));
   await writeFile(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
   const tmp = join(dir, `.index.json.${process.pid}.tmp`);
-  await writeFile(tmp, serializeIndex(index));
+  await writeFile(tmp, serialized);
   await rename(tmp, join(dir, 'index.json'));
 }

@@ -53,6 +53,9 @@ export async function planKey(plan: PkgTarPlan, memoDir?: string): Promise<strin
 
 /** Places `cached` at `dest` (a hard link when possible). */
 async function place(cached: string, dest: string): Promise<void> {
+  // Already this very file (a re-run that changed nothing): nothing to do.
+  const [c, d] = await Promise.all([stat(cached, { bigint: true }), stat(dest, { bigint: true }).catch(() => undefined)]);
+  if (d !== undefined && d.ino === c.ino && d.dev === c.dev) return;
   await mkdir(dirname(dest), { recursive: true });
   const tmp = `${dest}.${process.pid}.tmp`;
   await rm(tmp, { force: true });
