@@ -800,7 +800,8 @@ try {
       },
       seed: async (r) => {
         const direct = registries.find((x) => r.proxy && x.port === r.proxy.target);
-        const seeded = await seedBaseImages(direct?.host ?? r.host);
+        // The seed cache is shared with test runs on this machine; one may clear it under us: retry once.
+        const seeded = await seedBaseImages(direct?.host ?? r.host).catch(() => seedBaseImages(direct?.host ?? r.host));
         return { image: `${r.host}/base-oci`, digest: seeded.oci.indexDigest };
       },
     });
