@@ -359,6 +359,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     }
     return { workspaceRoot: root, outputDir, reports };
   } finally {
+    // A dependency pass may still run after the binaries went on (it keys them for the next run).
+    await engine.goBuilds.idle();
     await registries.close();
   }
 }

@@ -70,7 +70,11 @@ test('one pass and one go build for all; nothing changed: no go process; an edit
   const cacheDir = join(f.root, 'out', 'cache');
   const queue = () => new GoBuildQueue({ cacheDir, now: later });
   const env = { ...process.env, GOFLAGS: '' };
-  const all = async (q: GoBuildQueue) => Promise.all([q.build(tc, f.req('./cmd/a', 'a'), env), q.build(tc, f.req('./cmd/b', 'b'), env)]);
+  const all = async (q: GoBuildQueue) => {
+    const outcomes = await Promise.all([q.build(tc, f.req('./cmd/a', 'a'), env), q.build(tc, f.req('./cmd/b', 'b'), env)]);
+    await q.idle();
+    return outcomes;
+  };
 
   let q = queue();
   assert.deepEqual(await all(q), ['built', 'built']);
@@ -85,7 +89,7 @@ test('one pass and one go build for all; nothing changed: no go process; an edit
   appendFileSync(join(f.root, 'cmd', 'b', 'main.go'), '\nvar edited = 1\n');
   q = queue();
   assert.deepEqual(await all(q), ['up to date', 'built'], 'only the edited service');
-  assert.deepEqual(f.calls().slice(2), ['list', 'build']);
+  assert.deepEqual(f.calls().slice(2), ['build', 'list'], 'built from the remembered pass at once; the new pass after');
   assert.deepEqual({ built: q.stats.built, upToDate: q.stats.upToDate, goBuilds: q.stats.goBuilds }, { built: 1, upToDate: 1, goBuilds: 1 });
   q = queue();
   assert.deepEqual(await all(q), ['up to date', 'up to date'], 'the rebuilt binary was keyed by the new pass (which ran beside its build)');
@@ -150,7 +154,7 @@ test('a binary of a batch is handed on when Go has written it, before the go pro
   const real = (await runCommand('sh', ['-c', 'command -v go'])).stdout.trim();
   const stamp = join(f.root, 'go-finished');
   const slow = join(f.root, 'slow-go');
-  writeFileSync(slow, `#!/bin/sh\n'${real}' "$@"\nrc=$?\n[ "$1" = build ] && node -e 'console.log(Date.now())' > '${stamp}' && sleep 3\nexit $rc\n`);
+  writeFileSync(slow, `#!/bin/sh\n'${real}' "$@"\nrc=$?\n[ "$1" = build ] && date +%s%3N > '${stamp}.tmp' && mv '${stamp}.tmp' '${stamp}' && sleep 3\nexit $rc\n`);
   chmodSync(slow, 0o755);
   const tc = findGoToolchain({ ...process.env, GO: slow });
   const q = new GoBuildQueue({ cacheDir: join(f.root, 'out', 'cache'), now: later });

@@ -106,6 +106,7 @@ export class GoBuildQueue {
   readonly #slots: Slots;
   #pending: Item[] = [];
   #timer: NodeJS.Timeout | undefined;
+  readonly #active = new Set<Promise<void>>();
   readonly stats: GoQueueStats = { listed: 0, recalled: 0, goBuilds: 0, built: 0, upToDate: 0 };
 
   constructor(opts: GoBuildQueueOptions) {
@@ -116,6 +117,17 @@ export class GoBuildQueue {
       now: opts.now ?? (() => BigInt(Date.now()) * 1_000_000n),
     };
     this.#slots = new Slots(this.#opts.jobs);
+  }
+
+  /**
+   * Resolves when nothing is queued or running: the work after the binaries are handed on (a new
+   * dependency pass, remembering keys) is done too.
+   */
+  async idle(): Promise<void> {
+    while (this.#active.size > 0 || this.#pending.length > 0) {
+      if (this.#active.size > 0) await Promise.all(this.#active);
+      else await new Promise((r) => setTimeout(r, this.#opts.gatherMs));
+    }
   }
 
   /** Builds `req.out` (or finds it up to date); resolves once that binary is in place. */
@@ -142,9 +154,11 @@ export class GoBuildQueue {
       groups.set(key, g);
     }
     for (const g of groups.values()) {
-      this.#runGroup(g).catch((err: unknown) => {
+      const run = this.#runGroup(g).catch((err: unknown) => {
         for (const it of g) it.reject(err);
       });
+      this.#active.add(run);
+      void run.finally(() => this.#active.delete(run));
     }
   }
 
@@ -157,7 +171,7 @@ export class GoBuildQueue {
     let graph: DepGraph | undefined;
     // When only some packages changed since the remembered pass: decide with that pass now, and
     // key the rebuilt binaries with the new one (`fresh`) when it comes.
-    let previous: { dirty: Set<string>; fresh: Promise<DepGraph | undefined> } | undefined;
+    let previous: { dirty: Set<string>; fresh: () => Promise<DepGraph | undefined> } | undefined;
     if (configKey !== undefined && first.flags) {
       const r = await depGraphOrPrevious({
         go: first.tc.go,
@@ -198,19 +212,13 @@ export class GoBuildQueue {
         stale.push({ it, key: settled ? key : undefined, importPath: main?.ImportPath });
       }),
     );
-    if (stale.length === 0) return;
+    if (stale.length === 0 && !previous) return;
+    const keyLater: Item[] = [];
     const done = async (s: { it: Item; key?: string; keyLater?: boolean }): Promise<void> => {
       this.stats.built++;
       s.it.resolve('built');
-      let key = s.key;
-      if (s.keyLater && previous && configKey !== undefined) {
-        // Keyed by the new pass; the binary is ready either way (the key only saves a later run).
-        const fresh = await previous.fresh;
-        const main = fresh ? packageInDir(fresh, resolve(s.it.req.moduleRoot, s.it.req.packagePath)) : undefined;
-        const closure = fresh && main ? closureOf(fresh, main.ImportPath) : undefined;
-        if (fresh && closure && closure.newestNs < now - RACY_WINDOW_NS) key = goBinaryKey(configKey, s.it.req.out, fresh.moduleFiles, closure.prints);
-      }
-      if (key !== undefined) await rememberBuild(this.#opts.cacheDir, key, s.it.req.out);
+      if (s.keyLater) keyLater.push(s.it);
+      else if (s.key !== undefined) await rememberBuild(this.#opts.cacheDir, s.key, s.it.req.out);
     };
     // One binary, or packages go list could not name: `go build -o OUT PKG` each, as before.
     const batchable = stale.filter((s) => s.importPath !== undefined && s.it.flags);
@@ -235,8 +243,16 @@ export class GoBuildQueue {
       }
     }
     await Promise.all(runs);
-    // The new pass is remembered by depGraphOrPrevious; wait for it so no go list outlives the run.
-    await previous?.fresh;
+    if (!previous) return;
+    // The new pass, after the builds (they need the cores more); it is remembered for the next
+    // run and keys what was rebuilt here (the binaries went on without it).
+    const fresh = await previous.fresh();
+    if (!fresh || configKey === undefined) return;
+    for (const it of keyLater) {
+      const main = packageInDir(fresh, resolve(it.req.moduleRoot, it.req.packagePath));
+      const closure = main ? closureOf(fresh, main.ImportPath) : undefined;
+      if (closure && closure.newestNs < now - RACY_WINDOW_NS) await rememberBuild(this.#opts.cacheDir, goBinaryKey(configKey, it.req.out, fresh.moduleFiles, closure.prints), it.req.out);
+    }
   }
 
   /**

@@ -225,23 +225,25 @@ async function list(req: DepRequest): Promise<ListedPackage[] | undefined> {
  */
 export async function depGraph(req: DepRequest): Promise<DepGraph | undefined> {
   const r = await depGraphOrPrevious(req);
-  return 'graph' in r ? r.graph : r.fresh;
+  return 'graph' in r ? r.graph : r.fresh();
 }
 
 /**
  * Like depGraph, but when only some packages changed since the remembered pass, answers at once
- * with that pass and the changed (dirty) packages while the new `go list` runs: a binary whose
- * import closure holds no dirty package has exactly its remembered inputs (its imports come from
- * its files, which did not change), so only the others need Go, and their builds need not wait
- * for the new pass (only their keys do).
+ * with that pass and the changed (dirty) packages, and `fresh` runs the new `go list` when asked:
+ * a binary whose import closure holds no dirty package has exactly its remembered inputs (its
+ * imports come from its files, which did not change), so only the others need Go, and their
+ * builds need not wait for the new pass (only their keys do; the caller lists after building, so
+ * the pass does not take a core from the links).
  */
-export async function depGraphOrPrevious(req: DepRequest): Promise<{ graph: DepGraph | undefined } | { previous: DepGraph; dirty: Set<string>; fresh: Promise<DepGraph | undefined> }> {
+export async function depGraphOrPrevious(req: DepRequest): Promise<{ graph: DepGraph | undefined } | { previous: DepGraph; dirty: Set<string>; fresh: () => Promise<DepGraph | undefined> }> {
   const file = join(req.cacheDir, `list-${passName(req)}.json`);
   const recalled = await recall(req, file);
   if (recalled && recalled.dirty.size === 0) return { graph: recalled.graph };
-  const fresh = listFresh(req, file);
-  if (recalled) return { previous: recalled.graph, dirty: recalled.dirty, fresh };
-  return { graph: await fresh };
+  let fresh: Promise<DepGraph | undefined> | undefined;
+  const later = () => (fresh ??= listFresh(req, file));
+  if (recalled) return { previous: recalled.graph, dirty: recalled.dirty, fresh: later };
+  return { graph: await later() };
 }
 
 async function listFresh(req: DepRequest, file: string): Promise<DepGraph | undefined> {
