@@ -4,7 +4,7 @@
 // distinct outputs for packages of the same name, and Go's own error for each binary of a batch.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -101,6 +101,17 @@ test('one pass and one go build for all; nothing changed: no go process; an edit
   assert.equal(q.stats.goBuilds, 1, 'in one go build');
   assert.equal(await runs(f.out('a')), 'a two');
   assert.equal(await runs(f.out('b')), 'b two');
+
+  // Keys forgotten, outputs current: Go keeps both outputs (no link); what is remembered then
+  // must still match them (their link counts went up and down in the batch directory).
+  for (const name of readdirSync(cacheDir)) if (!name.startsWith('list-')) rmSync(join(cacheDir, name));
+  q = queue();
+  const callsBefore = f.calls().length;
+  assert.deepEqual(await all(q), ['built', 'built']);
+  assert.deepEqual(f.calls().slice(callsBefore), ['build'], 'the remembered pass answers; one go build checks both');
+  q = queue();
+  assert.deepEqual(await all(q), ['up to date', 'up to date'], 'outputs Go kept are remembered as they are after the batch');
+  assert.equal(f.calls().length, callsBefore + 1);
 
   writeFileSync(join(f.root, 'lib', 'new.go'), 'package lib\n\nvar Extra = 1\n');
   q = queue();

@@ -282,6 +282,10 @@ export class GoBuildQueue {
           const head = outs[0] as T;
           await mkdir(dirname(head.it.req.out), { recursive: true });
           await rename(join(dir, name), head.it.req.out);
+          // When Go kept the previous output, both names are one file and rename leaves both:
+          // drop the batch's name now, since a link count change moves the output's ctime,
+          // which is part of the identity remembered for it.
+          await rm(join(dir, name), { force: true });
           for (const r of outs.slice(1)) {
             await mkdir(dirname(r.it.req.out), { recursive: true });
             await copyFile(head.it.req.out, `${r.it.req.out}.tmp`);
