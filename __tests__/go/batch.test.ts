@@ -89,7 +89,8 @@ test('one pass and one go build for all; nothing changed: no go process; an edit
   appendFileSync(join(f.root, 'cmd', 'b', 'main.go'), '\nvar edited = 1\n');
   q = queue();
   assert.deepEqual(await all(q), ['up to date', 'built'], 'only the edited service');
-  assert.deepEqual(f.calls().slice(2), ['build', 'list'], 'built from the remembered pass at once; the new pass after');
+  // Built from the remembered pass at once; the new pass runs on the other core beside it.
+  assert.deepEqual(f.calls().slice(2).sort(), ['build', 'list']);
   assert.deepEqual({ built: q.stats.built, upToDate: q.stats.upToDate, goBuilds: q.stats.goBuilds }, { built: 1, upToDate: 1, goBuilds: 1 });
   q = queue();
   assert.deepEqual(await all(q), ['up to date', 'up to date'], 'the rebuilt binary was keyed by the new pass (which ran beside its build)');

@@ -49,6 +49,12 @@ export interface GoQueueStats {
   upToDate: number;
 }
 
+/** One flush's groups: when each has queued its builds, and when each build holds its slots. */
+interface FlushState {
+  decided: Array<Promise<void>>;
+  started: Array<Promise<void>>;
+}
+
 /** Waits for `weight` of `total` slots, first come first served. */
 class Slots {
   #free: number;
@@ -153,16 +159,26 @@ export class GoBuildQueue {
       g.push(it);
       groups.set(key, g);
     }
-    for (const g of groups.values()) {
-      const run = this.#runGroup(g).catch((err: unknown) => {
-        for (const it of g) it.reject(err);
-      });
+    // Every group's builds claim their link slots before any group's new dependency pass does.
+    const flush: FlushState = { decided: [], started: [] };
+    const decide = [...groups.values()].map(() => {
+      let done = () => {};
+      flush.decided.push(new Promise<void>((r) => (done = r)));
+      return () => done();
+    });
+    for (const [k, g] of [...groups.values()].entries()) {
+      const decided = decide[k] as () => void;
+      const run = this.#runGroup(g, flush, decided)
+        .catch((err: unknown) => {
+          for (const it of g) it.reject(err);
+        })
+        .finally(decided);
       this.#active.add(run);
       void run.finally(() => this.#active.delete(run));
     }
   }
 
-  async #runGroup(items: Item[]): Promise<void> {
+  async #runGroup(items: Item[], flush: FlushState, decided: () => void): Promise<void> {
     const first = items[0] as Item;
     const env = goBuildEnv(first.req, first.env);
     const flags = first.flags ?? goBuildArgs(first.req).slice(1, -3);
@@ -223,30 +239,48 @@ export class GoBuildQueue {
     // One binary, or packages go list could not name: `go build -o OUT PKG` each, as before.
     const batchable = stale.filter((s) => s.importPath !== undefined && s.it.flags);
     const single = stale.filter((s) => !batchable.includes(s));
-    const runs: Array<Promise<void>> = single.map((s) =>
-      this.#slots.run(1, async () => {
+    // Each build reports when it holds its link slots, so the new pass can queue behind them.
+    const started = flush.started;
+    const slotted = (): { began: () => void } => {
+      let began = () => {};
+      started.push(new Promise<void>((r) => (began = r)));
+      return { began: () => began() };
+    };
+    const runs: Array<Promise<void>> = single.map((s) => {
+      const st = slotted();
+      return this.#slots.run(1, async () => {
+        st.began();
         this.stats.goBuilds++;
         await goBuild(s.it.tc, s.it.req, s.it.env);
-      }).then(() => done(s), (err: unknown) => s.it.reject(err)),
-    );
+      }).then(() => done(s), (err: unknown) => (st.began(), s.it.reject(err)));
+    });
     if (batchable.length === 1) {
       const s = batchable[0] as (typeof batchable)[number];
+      const st = slotted();
       runs.push(this.#slots.run(1, async () => {
+        st.began();
         this.stats.goBuilds++;
         await goBuild(s.it.tc, s.it.req, s.it.env);
-      }).then(() => done(s), (err: unknown) => s.it.reject(err)));
+      }).then(() => done(s), (err: unknown) => (st.began(), s.it.reject(err))));
     } else if (batchable.length > 1) {
       for (const batch of splitByName(batchable as Array<{ it: Item; key?: string; importPath: string }>)) {
-        runs.push(this.#runBatch(batch, env, flags, done).then(() => {}, (err: unknown) => {
+        const st = slotted();
+        runs.push(this.#runBatch(batch, env, flags, done, st.began).then(() => {}, (err: unknown) => {
+          st.began();
           for (const s of batch) s.it.reject(err instanceof BatchFailed ? batchError(s.it.req, batch.length, err.output) : err);
         }));
       }
     }
+    // The new pass takes a link slot too, queued behind this group's builds: on a free core it
+    // runs beside them (one binary on two cores), else after them (they need the cores more).
+    // It is remembered for the next run and keys what was rebuilt here (the binaries went on
+    // without it).
+    decided();
+    const fresh0 = previous?.fresh;
+    const freshRun = fresh0 ? Promise.all(flush.decided).then(() => Promise.all(flush.started)).then(() => this.#slots.run(1, fresh0)) : undefined;
     await Promise.all(runs);
-    if (!previous) return;
-    // The new pass, after the builds (they need the cores more); it is remembered for the next
-    // run and keys what was rebuilt here (the binaries went on without it).
-    const fresh = await previous.fresh();
+    if (!previous || !freshRun) return;
+    const fresh = await freshRun;
     if (!fresh || configKey === undefined) return;
     for (const it of keyLater) {
       const main = packageInDir(fresh, resolve(it.req.moduleRoot, it.req.packagePath));
@@ -260,7 +294,7 @@ export class GoBuildQueue {
    * handed to `ready` as soon as Go has written it (Go renames each finished link into DIR, which
    * a watch on DIR sees), so packing and pushing start while the other links still run.
    */
-  async #runBatch<T extends { it: Item; importPath: string }>(batch: T[], env: NodeJS.ProcessEnv, flags: string[], ready: (s: T) => Promise<void>): Promise<void> {
+  async #runBatch<T extends { it: Item; importPath: string }>(batch: T[], env: NodeJS.ProcessEnv, flags: string[], ready: (s: T) => Promise<void>, began: () => void): Promise<void> {
     const first = (batch[0] as T).it;
     const goos = first.req.goos;
     // One build per package: the same package with the same flags is the same binary.
@@ -331,6 +365,7 @@ export class GoBuildQueue {
       const args = ['build', ...flags, '-o', `${dir}/`, ...packages];
       const weight = Math.min(byName.size, this.#opts.jobs);
       await this.#slots.run(weight, async () => {
+        began();
         this.stats.goBuilds++;
         const output: Buffer[] = [];
         const code = await new Promise<number>((done, fail) => {
