@@ -31,6 +31,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startRegistry, type TestRegistry } from '../__tests__/helpers/registry.ts';
 import { seedBaseImages } from '../__tests__/helpers/seed.ts';
+import { runScale, scaleMarkdown, scaleSvg, type ScaleResults } from './lib/scale.ts';
 import { BENCH_CACHE, ensureTools, measure, median, RecordingProxy, topFrames, type Sample } from './lib/measure.ts';
 
 const { values: flags } = parseArgs({
@@ -42,12 +43,13 @@ const { values: flags } = parseArgs({
     'skip-profile': { type: 'boolean' },
     out: { type: 'string' },
     cli: { type: 'string' },
+    'scale-n': { type: 'string' },
   },
 });
 const MODE = flags.full ? 'full' : 'quick';
 const CFG = MODE === 'full' ? { reps1: 7, reps2: 5, reps3: 3, bigMiB: 1024 } : { reps1: 3, reps2: 3, reps3: 2, bigMiB: 256 };
 if (flags.reps) CFG.reps1 = CFG.reps2 = CFG.reps3 = Number(flags.reps);
-const ONLY = new Set((flags.only ?? '1,2,3,4,5,6,7').split(',').map((s) => s.trim()));
+const ONLY = new Set((flags.only ?? '1,2,3,4,5,6,7,8').split(',').map((s) => s.trim()));
 const REPO = resolve(import.meta.dirname, '..');
 const OUT_DIR = resolve(flags.out ?? join(REPO, 'bench'));
 const CLI = flags.cli ? resolve(flags.cli) : join(REPO, 'dist', 'cli.js');
@@ -316,6 +318,7 @@ async function copyBigBase(host: string): Promise<void> {
   await measure(tools.crane, ['copy', '--insecure', `${baseReg.host}/base-big@${bigBase!.digest}`, `${host}/base-big:latest`], { env: ENV });
 }
 const profiles: string[] = [];
+let scale: ScaleResults | undefined;
 
 try {
   // -------------------------------------------------------------------------------------------
@@ -362,6 +365,11 @@ try {
     section.lines.push('The load-phase row is the time from our `> Loading` line to exit (RSS columns there are the whole run\'s).');
     const overhead = med(row(section, section.ours), (s) => s.seconds) - med(row(section, 'bare go build (same flags)'), (s) => s.seconds);
     section.lines.push(`Our overhead beyond a bare \`go build\` of the same package with the same flags: **${overhead.toFixed(2)} s** (median minus median).`);
+    // Issue 20 restates this bar as what Go and Docker do not already bound: the load phase is
+    // Docker's import of the archive we stream (plus the streaming itself, so this is a lower bound).
+    const loadPhase = med(row(section, OURS_LOAD_PHASE), (s) => s.seconds);
+    const beyond = overhead - loadPhase;
+    section.lines.push(`Overhead beyond \`go build\` plus Docker's own import of the same archive (ours − bare go build − our load phase, medians): **${beyond.toFixed(2)} s** — target (issue 20) ≤ 0.15 s: ${beyond <= 0.15 ? 'met' : 'missed'}.`);
     section.lines.push('ko builds on the seeded distroless-like base (it needs one; one extra small layer), with `--sbom=none` and the same `-trimpath -buildvcs=false -ldflags=-s -w` via `.ko.yaml` (our default fastbuild mode links with `-s -w`, as rules_go does under Bazel defaults); ours and `docker build` produce a scratch image. Docker-daemon work (image import) is not in the RSS columns: dockerd is not a child of the command.');
 
     if (!flags['skip-profile']) {
@@ -459,7 +467,7 @@ try {
     s2.lines.push('Each repetition starts a fresh `docker-registry` (the seeded base in `base-oci` is its only content), behind a recording proxy that counts requests; both tools push through it. Cold = empty target repository (base layers may be mounted); warm = the same push again with nothing changed. Go build cache and our blob store are warm in both (a warm-up run precedes); the last source edit is at least 2 s old when the cold push starts (ours remembers a Go build only when its inputs are older than that, against racy timestamps: see `src/go/action_cache.ts`). `ours ÷ tool` compares with the cold run of ours; ko runs with `--sbom=none`.');
     if (ONLY.has('2')) s2.lines.push(`ours warm ÷ ko warm: **${ratio(`${OURS} warm`, 'ko warm', s2)}**.`);
     if (ONLY.has('4')) {
-      s4.lines.push(`Before each tool's push one line of main.go (the message constant) changes; the registry already holds the previous version (cold + warm pushes of the same repetition). ours incremental ÷ ko incremental: **${ratio(`${OURS} incremental`, 'ko incremental', s4)}**${ONLY.has('2') ? `; ours incremental ÷ ours cold: **${ratio(`${OURS} incremental`, `${OURS} cold`, s4, s2)}**; ko incremental ÷ ko cold: **${ratio('ko incremental', 'ko cold', s4, s2)}**` : ''}.`);
+      s4.lines.push(`Before each tool's push one line of main.go (the message constant) changes; the registry already holds the previous version (cold + warm pushes of the same repetition). ours incremental ÷ ko incremental: **${ratio(`${OURS} incremental`, 'ko incremental', s4)}** (target, issue 20: ≤ 0.9×)${ONLY.has('2') ? `; ours incremental ÷ ours cold: **${ratio(`${OURS} incremental`, `${OURS} cold`, s4, s2)}**; ko incremental ÷ ko cold: **${ratio('ko incremental', 'ko cold', s4, s2)}**` : ''}.`);
       s4.lines.push(`Blobs uploaded in the last incremental push — ours: ${incremental[OURS]!.at(-1) || 'none'}; ko: ${incremental.ko!.at(-1) || 'none'}.`);
     }
   }
@@ -770,6 +778,48 @@ try {
     pack.lines.push(`Input: ${readdirSync(data).length} files, ${inputMiB.toFixed(0)} MiB (half generated text, half random bytes); compressed layer ${layerMiB.toFixed(0)} MiB. Ours includes analysis and the whole build: pkg_tar writes the uncompressed tar (its default extension), oci_image compresses it (gzip level 1 by default, 1 MiB chunks on every core, one gzip member); the peers are the bare pipelines, single-threaded.`);
     push.lines.push('A fresh registry for every push (no mounts possible). `ours` runs `run` on the already-built output dir: it has no cache of build actions across runs, so it packs the layer again before pushing; the push-phase row is the time from its `> Pushing` line to exit (RSS columns there are the whole run\'s).');
   }
+
+  // -------------------------------------------------------------------------------------------
+  // 8. monorepo scale (issue 20): N services, ours vs ko vs the Go floor, as a curve
+  if (ONLY.has('8')) {
+    const ns = (flags['scale-n'] ?? '10,20,50').split(',').map((x) => Number(x.trim()));
+    const reps = flags.reps ? Number(flags.reps) : MODE === 'full' ? 3 : 1;
+    scale = await runScale({
+      work: WORK,
+      env: ENV,
+      node: NODE,
+      cli: CLI,
+      noSbom: NO_SBOM,
+      ko: tools.ko,
+      ns,
+      reps,
+      log,
+      freshRegistry: async () => {
+        const r = await freshRegistry(true);
+        return { host: r.host, proxy: r.proxy, drop: () => dropRegistry(r) };
+      },
+      seed: async (r) => {
+        const direct = registries.find((x) => r.proxy && x.port === r.proxy.target);
+        // Copied from the base registry (the seed's build cache is shared with test runs on this
+        // machine, which may clear it under a long run); same index digest.
+        await measure(tools.crane, ['copy', '--insecure', `${baseReg.host}/base-oci@${baseSeed.oci.indexDigest}`, `${direct?.host ?? r.host}/base-oci:latest`], { env: ENV });
+        return { image: `${r.host}/base-oci`, digest: baseSeed.oci.indexDigest };
+      },
+    });
+    const svg = 'scale.svg';
+    mkdirSync(OUT_DIR, { recursive: true });
+    writeFileSync(join(OUT_DIR, svg), scaleSvg(scale, ns));
+    sections.push({
+      id: '8',
+      title: `8. monorepo scale: N services (HTTP server on an oci.pull base, two shared libraries), linux/amd64 + linux/arm64, one oci_push each, all in one run (${reps} rep${reps === 1 ? '' : 's'}, medians)`,
+      rows: [],
+      ours: '',
+      lines: [
+        ...scaleMarkdown(scale, ns, svg),
+        `Ours: \`oci-build run --no-sbom -p linux/amd64 -p linux/arm64 //svc/s001:push … //svc/sNNN:push\` with its output dir kept between runs (the Go action cache and blob store of a developer machine or a CI cache), \`$GO\` a wrapper counting go processes; ko: \`ko build -B --platform=linux/amd64,linux/arm64 --sbom=none -t latest ./svc/s001 … ./svc/sNNN\` (same -trimpath -buildvcs=false -ldflags=-s -w via .ko.yaml); go floor: \`go build -trimpath -buildvcs=false -ldflags='-s -w' -o DIR/ ./svc/...\` for amd64 then arm64 into a kept DIR (for cold and no-op that is Go's own up-to-date check of every binary). Each cold step starts a fresh registry holding only the base (behind a recording proxy); tools take turns (the first rotates by step and repetition); before each tool's turn of "one" and "shared" a new edit is made (service s001's main.go, or libs/greet), so every tool builds a change. Before cold and no-op the last edit is at least 2 s old (the action cache remembers a build only then).`,
+      ],
+    });
+  }
 } finally {
   machine.loadavgEnd = loadavg().map((x) => x.toFixed(2)).join(' ');
   for (const p of proxies) await p.stop();
@@ -845,8 +895,9 @@ function writeResults(): void {
     '',
   ];
   for (const s of sections) {
-    if (s.rows.length === 0) continue;
-    md.push(`## ${s.title}`, '', table(s), '');
+    if (s.rows.length === 0 && s.lines.length === 0) continue;
+    md.push(`## ${s.title}`, '');
+    if (s.rows.length) md.push(table(s), '');
     for (const l of s.lines) md.push(l, '');
   }
   if (profiles.length) {
@@ -857,7 +908,7 @@ function writeResults(): void {
   writeFileSync(join(OUT_DIR, 'results.md'), md.join('\n'));
   writeFileSync(
     join(OUT_DIR, 'results.json'),
-    `${JSON.stringify({ machine, sections: sections.map((s) => ({ ...s, rows: s.rows.map((r) => ({ ...r, medianSeconds: median(r.samples.map((x) => x.seconds)), samples: r.samples.map(({ stdout: _o, stderr: _e, ...rest }) => rest) })) })), profiles }, null, 2)}\n`,
+    `${JSON.stringify({ machine, sections: sections.map((s) => ({ ...s, rows: s.rows.map((r) => ({ ...r, medianSeconds: median(r.samples.map((x) => x.seconds)), samples: r.samples.map(({ stdout: _o, stderr: _e, ...rest }) => rest) })) })), profiles, scale }, null, 2)}\n`,
   );
   log(`wrote ${join(OUT_DIR, 'results.md')} and results.json (${((performance.now() - T0) / 1000).toFixed(0)} s in all)`);
 }

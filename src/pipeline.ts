@@ -11,6 +11,7 @@ import { findGoToolchain, type GoToolchain } from './go/toolchain.ts';
 import { Engine, type ConfiguredNode } from './engine/engine.ts';
 import { HOST_CONFIG, configKey, withPlatform } from './engine/config.ts';
 import { BuildError } from './errors.ts';
+import { Semaphore } from './engine/semaphore.ts';
 import { Workspace } from './workspace/workspace.ts';
 import { findWorkspaceRoot } from './workspace/root.ts';
 import type { Logger, MetadataOverrides } from './rules/rule.ts';
@@ -28,6 +29,9 @@ import type { Configuration } from './engine/config.ts';
 import { withHeartbeat } from './progress.ts';
 import { buildSbom, writeSbomToLayout, type SbomArtifact } from './sbom/artifact.ts';
 import type { Digest } from './oci/types.ts';
+
+/** Targets pushed at once when a run publishes several (each pushes its blobs 4 at a time). */
+export const PUBLISH_CONCURRENCY = 4;
 
 export interface PipelineOptions {
   /** Directory inside the workspace; relative target labels resolve against its package. */
@@ -269,25 +273,21 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     await writeFile(join(outputDir, '.gitignore'), '*\n');
 
     const started = Date.now();
-    const built = await group('Building', () =>
-      withHeartbeat(Promise.all(
-        nodes.map(async (n) => {
-          if (!n.perPlatform) {
-            const provider = await engine.build(n.node);
-            builtAt.set(n.node.key, Date.now());
-            return { provider, artifact: provider.artifact };
-          }
-          // With platforms, the host-configuration image is never built: only what the run
-          // needs from the oci_load / oci_push itself (its tags, repository), and each platform.
-          const [provider, images] = await Promise.all([runInfoOnly(engine, n.node), Promise.all(n.perPlatform.map((p) => engine.build(p)))]);
-          builtAt.set(n.node.key, Date.now());
-          // One platform is that platform's image, not an index of one (what a per-platform job pushes).
-          if (images.length === 1) return { provider, artifact: images[0]?.artifact };
-          return { provider, artifact: await wrapIndex(store, outputDir, n.node, images, opts.metadata?.indexAnnotations) };
-        }),
-      ), () => engine.running(), opts.status ?? ((m) => opts.log.info(m)), 'building', opts.status ? 1000 : undefined),
-    );
-    opts.status?.('');
+    type Built = { provider: Provider; artifact?: BuiltArtifact };
+    const buildOne = async (n: Requested): Promise<Built> => {
+      if (!n.perPlatform) {
+        const provider = await engine.build(n.node);
+        builtAt.set(n.node.key, Date.now());
+        return { provider, artifact: provider.artifact };
+      }
+      // With platforms, the host-configuration image is never built: only what the run
+      // needs from the oci_load / oci_push itself (its tags, repository), and each platform.
+      const [provider, images] = await Promise.all([runInfoOnly(engine, n.node), Promise.all(n.perPlatform.map((p) => engine.build(p)))]);
+      builtAt.set(n.node.key, Date.now());
+      // One platform is that platform's image, not an index of one (what a per-platform job pushes).
+      if (images.length === 1) return { provider, artifact: images[0]?.artifact };
+      return { provider, artifact: await wrapIndex(store, outputDir, n.node, images, opts.metadata?.indexAnnotations) };
+    };
 
     // One SBOM per platform image (shared by the targets that name the same image).
     const sbomCache = new Map<Digest, Promise<SbomArtifact>>();
@@ -308,39 +308,48 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
 
     const reports: TargetReport[] = [];
     let publishing = 0;
-    for (const [i, { node, runnable }] of nodes.entries()) {
+    // Several targets to push or load: each is published as soon as it is built, while the
+    // others still build (pushes PUBLISH_CONCURRENCY at a time, loads one at a time); their logs
+    // interleave, so they are not grouped. One target: build, then publish, as before.
+    const publishes = (n: Requested): boolean => n.runnable && ((n.node.target?.kind === 'oci_push' && opts.push !== false) || (n.node.target?.kind === 'oci_load' && opts.load));
+    const overlap = nodes.filter(publishes).length > 1;
+    const publishGroup = overlap ? <T>(_name: string, fn: () => Promise<T>) => fn() : group;
+    const pushSlots = new Semaphore(PUBLISH_CONCURRENCY);
+    const dockerSlot = new Semaphore(1);
+    const publish = async (i: number, { node, runnable }: Requested, { provider, artifact }: Built): Promise<void> => {
       const publishStart = Date.now();
-      const { provider, artifact } = built[i] as { provider: Provider; artifact?: BuiltArtifact };
       const label = node.label.toString();
       const report: TargetReport = { label, kind: node.target?.kind ?? 'file', action: 'built', platforms: [], tags: [], references: [], ...(artifact ? describeArtifact(artifact) : {}) };
       report.seconds = Math.round(((builtAt.get(node.key) ?? started) - started) / 100) / 10;
-      reports.push(report);
+      reports[i] = report;
       const sboms = artifact && opts.sbom !== false && !(artifact.kind === 'image' && artifact.reference) ? await sbomsOf(label, artifact) : [];
       if (sboms.length) {
         report.sboms = sboms.map(({ sbom, image }) => ({ digest: sbom.descriptor.digest, subject: sbom.subject.digest, platform: formatPlatform(image.platform) }));
         for (const { sbom, image } of sboms) opts.log.info(`${label}: SBOM ${sbom.descriptor.digest} for ${formatPlatform(image.platform)} (${sbom.binaries} Go binar${sbom.binaries === 1 ? 'y' : 'ies'})`);
       }
       const run = provider.run;
-      if (!run || !runnable || !artifact) continue;
+      if (!run || !runnable || !artifact) return;
       if (run.kind === 'load') {
         report.tags = run.repoTags;
         if (!opts.load) {
           opts.log.info(`${label}: built; not loaded (load disabled)`);
-          continue;
+          return;
         }
         const image = imageForHost(artifact, label);
         const endpoint = dockerEndpointFromEnv(env);
-        const result = await group(`Loading ${label} into Docker at ${describeDockerEndpoint(endpoint)}`, () =>
-          loadImage(
-            endpoint,
-            {
-              blobPath: (d) => store.path(d as Digest),
-              manifest: image.descriptor,
-              manifestJson: image.manifest,
-              repoTags: run.repoTags,
-              fetchBlob: (d) => store.ensure(d as Digest),
-            },
-            (line) => opts.log.info(line),
+        const result = await dockerSlot.run(() =>
+          publishGroup(`Loading ${label} into Docker at ${describeDockerEndpoint(endpoint)}`, () =>
+            loadImage(
+              endpoint,
+              {
+                blobPath: (d) => store.path(d as Digest),
+                manifest: image.descriptor,
+                manifestJson: image.manifest,
+                repoTags: run.repoTags,
+                fetchBlob: (d) => store.ensure(d as Digest),
+              },
+              (line) => opts.log.info(line),
+            ),
           ),
         );
         Object.assign(report, describeArtifact(image));
@@ -352,11 +361,14 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
         const destinations = opts.pushByDigest ? planned.map((d) => ({ ...d, tags: [] })) : planned;
         if (opts.push === false) {
           opts.log.info(`${label}: built; not pushed (push disabled)`);
-          continue;
+          return;
         }
-        const pushed = await group(`Pushing ${label}`, () => pushArtifact(registries, store, artifact, destinations, (m) => opts.log.info(m), {
-            referrers: sboms.map(({ sbom }) => ({ descriptor: sbom.descriptor, subject: sbom.subject.digest })),
-          }),
+        const pushed = await pushSlots.run(() =>
+          publishGroup(`Pushing ${label}`, () =>
+            pushArtifact(registries, store, artifact, destinations, (m) => opts.log.info(m), {
+              referrers: sboms.map(({ sbom }) => ({ descriptor: sbom.descriptor, subject: sbom.subject.digest })),
+            }),
+          ),
         );
         for (const [k, a] of pushed.referrers.entries()) if (report.sboms?.[k]) report.sboms[k].attached = a;
         report.action = 'pushed';
@@ -364,11 +376,49 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
         report.tags = pushed.tagged;
         report.blobs = pushed.stats;
       }
-      publishing += Date.now() - publishStart;
-      report.seconds = Math.round(((builtAt.get(node.key) ?? started) - started + publishing) / 100) / 10;
+      if (overlap) {
+        report.seconds = Math.round((Date.now() - started) / 100) / 10;
+      } else {
+        publishing += Date.now() - publishStart;
+        report.seconds = Math.round(((builtAt.get(node.key) ?? started) - started + publishing) / 100) / 10;
+      }
+    };
+
+    const heartbeat = <T>(work: Promise<T>) => withHeartbeat(work, () => engine.running(), opts.status ?? ((m) => opts.log.info(m)), 'building', opts.status ? 1000 : undefined);
+    if (!overlap) {
+      const built = await group('Building', () => heartbeat(Promise.all(nodes.map(buildOne))));
+      opts.status?.('');
+      for (const [i, n] of nodes.entries()) await publish(i, n, built[i] as Built);
+    } else {
+      // After the first failure no further publish starts; those under way finish, then the
+      // failure is reported (every image pushed so far is whole: tags go last).
+      let failure: { err: unknown } | undefined;
+      await group('Building and publishing', () =>
+        heartbeat(
+          Promise.allSettled(
+            nodes.map(async (n, i) => {
+              try {
+                const b = await buildOne(n);
+                if (!failure) await publish(i, n, b);
+              } catch (err) {
+                failure ??= { err };
+                throw err;
+              }
+            }),
+          ),
+        ),
+      );
+      opts.status?.('');
+      if (failure) {
+        const done = reports.filter((r) => r && (r.action === 'pushed' || r.action === 'loaded')).map((r) => r.label);
+        if (done.length > 0) opts.log.warning(`published before the failure: ${done.join(' ')}`);
+        throw failure.err;
+      }
     }
     return { workspaceRoot: root, outputDir, reports };
   } finally {
+    // A dependency pass may still run after the binaries went on (it keys them for the next run).
+    await engine.goBuilds.idle();
     await registries.close();
   }
 }

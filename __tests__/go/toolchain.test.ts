@@ -24,15 +24,17 @@ async function recordingGo(): Promise<{ go: string; calls: () => string[] }> {
   return { go, calls: () => readFileSync(log, 'utf8').split('\n').filter((l) => l !== '') };
 }
 
-test('a build for a set platform runs go build only; a build for the host asks go env once', async () => {
+test('a build for a set platform runs go list and go build only; a build for the host asks go env once', async () => {
   const { go, calls } = await recordingGo();
   const env = { ...process.env, GO: go };
   const out = mkdtempSync(join(tmpdir(), 'go-calls-out-'));
   await runPipeline({ cwd: example, targets: ['//apps/hello_world:hello_world_linux_amd64'], outputDir: out, load: false, env, log: quiet });
-  assert.deepEqual(calls(), ['build -trimpath']);
+  // The dependency pass (go list) keys the binary by its import closure (src/go/deps.ts).
+  assert.deepEqual(calls(), ['list -e', 'build -trimpath']);
 
+  // For the host: one go env; on a linux/amd64 host the remembered pass answers (no second list).
   await runPipeline({ cwd: example, targets: ['//apps/hello_world:hello_world'], outputDir: out, load: false, env, log: quiet });
-  assert.deepEqual(calls(), ['build -trimpath', 'env -json', 'build -trimpath']);
+  assert.deepEqual(calls().slice(2).filter((c) => c !== 'list -e'), ['env -json', 'build -trimpath']);
 });
 
 test('a go that is not there: the host question fails with the one-line message', async () => {

@@ -56,6 +56,9 @@ export function fakeBuildContext(o: FakeContextOptions): BuildContext {
       return unused('the blob store');
     },
     goToolchain: async () => unused('the Go toolchain'),
+    get goBuilds(): BuildContext['goBuilds'] {
+      return unused('the Go build queue');
+    },
     get registries(): BuildContext['registries'] {
       return unused('the registry pool');
     },

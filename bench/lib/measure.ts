@@ -113,7 +113,7 @@ export function median(xs: number[]): number {
 
 /** ko and crane, built with `go install` into ${tmpdir}/oci-build-bench/bin (once). */
 export async function ensureTools(log: (m: string) => void): Promise<{ ko: string; crane: string }> {
-  const tools = { ko: 'github.com/google/ko@latest', crane: 'github.com/google/go-containerregistry/cmd/crane@latest' };
+  const tools = { ko: 'github.com/google/ko@v0.19.1', crane: 'github.com/google/go-containerregistry/cmd/crane@latest' };
   const out: Record<string, string> = {};
   for (const [name, pkg] of Object.entries(tools)) {
     const path = join(BIN_DIR, name);

@@ -4,6 +4,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlobStore } from '../oci/blobstore.ts';
 import type { GoToolchain } from '../go/toolchain.ts';
+import { GoBuildQueue } from '../go/batch.ts';
+import { GO_ACTION_CACHE } from '../go/action_cache.ts';
 import type { RegistryPool } from '../registry/pool.ts';
 import { AttrError, AttrValues } from '../rules/attrs.ts';
 import { ruleFor } from '../rules/index.ts';
@@ -50,6 +52,8 @@ export interface EngineOptions {
    * input replaces oci_push `remote_tags`), so the rule's own value is neither built nor checked.
    */
   ignoredAttrs?: Readonly<Record<string, readonly string[]>>;
+  /** Default: one queue with its cache under the store. */
+  goBuilds?: GoBuildQueue;
 }
 
 /**
@@ -63,9 +67,11 @@ export class Engine {
   readonly #builds = new Map<string, Promise<Provider>>();
   readonly #limit: Semaphore;
   readonly #running = new Map<string, { name: string; since: number }>();
+  readonly goBuilds: GoBuildQueue;
 
   constructor(opts: EngineOptions) {
     this.#opts = opts;
+    this.goBuilds = opts.goBuilds ?? new GoBuildQueue({ cacheDir: join(opts.store.root, GO_ACTION_CACHE) });
     this.#limit = new Semaphore(opts.concurrency ?? 4);
   }
 
@@ -216,6 +222,7 @@ export class Engine {
       outRoot: this.#opts.outRoot,
       store: this.#opts.store,
       goToolchain: this.#opts.goToolchain,
+      goBuilds: this.goBuilds,
       registries: this.#opts.registries,
       sourceDateEpoch: this.#opts.sourceDateEpoch,
       // A rule's warnings are placed on its target's BUILD line unless they name another.
@@ -227,15 +234,16 @@ export class Engine {
       compilationMode: this.#opts.compilationMode ?? 'fastbuild',
       moduleInfo: () => this.#opts.workspace.module,
     };
+    const step = async (): Promise<Provider> => {
+      this.#running.set(node.key, { name: target.label.toString(), since: Date.now() });
+      try {
+        return await rule.build(ctx);
+      } finally {
+        this.#running.delete(node.key);
+      }
+    };
     try {
-      return await this.#limit.run(async () => {
-        this.#running.set(node.key, { name: target.label.toString(), since: Date.now() });
-        try {
-          return await rule.build(ctx);
-        } finally {
-          this.#running.delete(node.key);
-        }
-      });
+      return await (rule.queued ? step() : this.#limit.run(step));
     } catch (err) {
       // A rule's error about its own target gets the target's BUILD line; other BuildErrors
       // already say where they are.

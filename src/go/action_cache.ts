@@ -1,22 +1,19 @@
 // Go's own up-to-date check (`go build -o out` with `out` already current) still costs a go
-// process that loads every package and hashes its sources: about 70 ms per binary, twice for a
-// multi-arch image, when nothing changed. Like Bazel's action cache, a build here is also keyed by
-// its inputs, read by identity (device, inode, size, mtime and ctime in ns, as Bazel's digest cache
-// does): the `go` binary, the arguments and environment, Go's env file, and every file of the
-// module (plus local `replace` directories). An equal key with the output untouched since skips
-// the go process. Anything this cannot see whole (cgo, go.work, GOFLAGS naming an overlay, a
-// go.mod or a PGO profile elsewhere, a symlinked directory, a huge tree) gets no key, and Go
-// decides as before. The Go installation is followed through its `go` binary, which every
-// install or upgrade replaces.
+// process that loads every package and hashes its sources, per binary and platform, when nothing
+// changed. Like Bazel's action cache, a binary is also keyed here by its inputs, read by identity
+// (device, inode, size, mtime and ctime in ns, as Bazel's digest cache does): the `go` binary, the
+// build flags and the files they name, the environment Go reads, Go's env file (goConfigKey), and
+// the files of the packages in the binary's own import closure (deps.ts; goBinaryKey) — so an
+// edit to another service leaves this binary's key alone. An equal key with the output untouched
+// since skips the go process. What this cannot see whole (cgo, go.work, GOFLAGS naming an overlay,
+// a go.mod or a PGO profile) gets no key, and Go decides as before. The Go installation is
+// followed through its `go` binary, which every install or upgrade replaces.
 import { createHash } from 'node:crypto';
-import { lstatSync, readFileSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
+import { readFileSync, statSync, type BigIntStats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../write_atomic.ts';
 import { debug } from '../debug.ts';
-
-/** Trees with more entries than this are left to Go's own check (the walk would cost as much). */
-export const MAX_TREE_ENTRIES = 20_000;
 
 /**
  * A file changed twice within one timestamp tick, keeping its size, looks unchanged (git's "racy
@@ -24,22 +21,6 @@ export const MAX_TREE_ENTRIES = 20_000;
  * after a fresh edit or checkout goes to Go once more.
  */
 export const RACY_WINDOW_NS = 2_000_000_000n;
-
-export interface GoActionInputs {
-  go: string;
-  moduleRoot: string;
-  args: string[];
-  env: NodeJS.ProcessEnv;
-  cgo: boolean;
-  /** Directories under the module that Go never reads for this build (our own output root). */
-  exclude: string[];
-}
-
-export interface GoActionKey {
-  key: string;
-  /** False when an input changed within RACY_WINDOW_NS of reading it: do not remember. */
-  settled: boolean;
-}
 
 function identity(st: BigIntStats): string {
   return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.mode}`;
@@ -105,117 +86,6 @@ function workspaceFileApplies(dir: string, env: NodeJS.ProcessEnv): boolean {
   }
 }
 
-/** Directories of go.mod's `replace … => ./local/path` lines (module paths are not files). */
-function localReplacements(moduleRoot: string): string[] | undefined {
-  let text: string;
-  try {
-    text = readFileSync(join(moduleRoot, 'go.mod'), 'utf8');
-  } catch {
-    return undefined;
-  }
-  const dirs: string[] = [];
-  for (const m of text.matchAll(/=>\s*("([^"]+)"|(\S+))/g)) {
-    const target = m[2] ?? m[3] ?? '';
-    if (target.startsWith('./') || target.startsWith('../') || isAbsolute(target) || target === '.' || target === '..') dirs.push(resolve(moduleRoot, target));
-  }
-  return dirs;
-}
-
-interface Walk {
-  lines: string[];
-  newestNs: bigint;
-  entries: number;
-}
-
-/**
- * Every file under `root` by identity, in a stable order. Version-control directories and
- * `exclude` are skipped, as are nested modules (a directory with its own go.mod is another module,
- * reached only through a replace, which is walked on its own). Symlinked files count as their
- * targets. Returns false when the tree cannot be seen whole: a symlinked directory (Go would follow
- * it; Bazel's bazel-* links at the top are the exception), an unreadable directory, or too many
- * entries.
- */
-function walkTree(root: string, exclude: Set<string>, walk: Walk): boolean {
-  const stack = [root];
-  while (stack.length > 0) {
-    const dir = stack.pop() as string;
-    let names: string[];
-    try {
-      names = readdirSync(dir).sort();
-    } catch {
-      return false;
-    }
-    for (const name of names) {
-      const path = join(dir, name);
-      if (++walk.entries > MAX_TREE_ENTRIES) return false;
-      let st: BigIntStats;
-      let link: boolean;
-      try {
-        link = lstatSync(path).isSymbolicLink();
-        st = statSync(path, { bigint: true });
-      } catch {
-        // A dangling symlink, or gone since the listing: only its name counts.
-        walk.lines.push(`${path}\0missing`);
-        continue;
-      }
-      if (st.isDirectory()) {
-        if (name === '.git' || name === '.hg' || name === '.svn' || exclude.has(path)) continue;
-        if (link) {
-          if (dir === root && name.startsWith('bazel-')) continue;
-          return false;
-        }
-        if (hasGoMod(path)) continue;
-        walk.lines.push(`${path}/\0dir`);
-        stack.push(path);
-        continue;
-      }
-      if (st.ctimeNs > walk.newestNs) walk.newestNs = st.ctimeNs;
-      if (st.mtimeNs > walk.newestNs) walk.newestNs = st.mtimeNs;
-      walk.lines.push(`${path}\0${identity(st)}`);
-    }
-  }
-  return true;
-}
-
-function hasGoMod(dir: string): boolean {
-  try {
-    return statSync(join(dir, 'go.mod')).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** The key of one go build, or undefined when its inputs cannot all be seen. */
-export function goActionKey(inputs: GoActionInputs, now: bigint = BigInt(Date.now()) * 1_000_000n): GoActionKey | undefined {
-  const leftToGo = (why: string): undefined => {
-    debug(`go action cache: no key for ${inputs.moduleRoot} (${why}): go build decides`);
-    return undefined;
-  };
-  if (inputs.cgo) return leftToGo('cgo');
-  if (workspaceFileApplies(inputs.moduleRoot, inputs.env)) return leftToGo('a go.work applies');
-  const envFile = goEnvFile(inputs.env);
-  if (namesOtherFiles(inputs.env.GOFLAGS) || namesOtherFiles(goFlagsIn(envFile))) return leftToGo('GOFLAGS names other files');
-  const binary = resolveBinary(inputs.go, inputs.env, inputs.moduleRoot);
-  if (binary === undefined) return leftToGo('go binary not found');
-  const replaced = localReplacements(inputs.moduleRoot);
-  if (replaced === undefined) return leftToGo('go.mod unreadable');
-  const exclude = new Set(inputs.exclude.map((d) => resolve(d)));
-  const walk: Walk = { lines: [], newestNs: 0n, entries: 0 };
-  for (const root of [resolve(inputs.moduleRoot), ...replaced]) {
-    walk.lines.push(`root\0${root}`);
-    if (!walkTree(root, exclude, walk)) return leftToGo(`a symlinked or unreadable directory, or more than ${MAX_TREE_ENTRIES} entries, under ${root}`);
-  }
-  const env = Object.entries(inputs.env)
-    .filter(([k]) => /^(GO|CGO_)/.test(k) || ['CC', 'CXX', 'AR', 'FC', 'PKG_CONFIG', 'GCCGO', 'HOME', 'XDG_CONFIG_HOME'].includes(k))
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const h = createHash('sha256');
-  h.update(JSON.stringify({ v: 1, go: binary, goIdentity: statOrAbsent(binary), args: inputs.args, env, envFile: envFile ?? null, envFileIdentity: statOrAbsent(envFile), cwd: resolve(inputs.moduleRoot) }));
-  for (const line of walk.lines) h.update(`${line}\n`);
-  const key = { key: h.digest('hex'), settled: walk.newestNs < now - RACY_WINDOW_NS };
-  debug(`go action cache key ${key.key.slice(0, 16)} (${walk.entries} files, ${key.settled ? 'settled' : 'edited within 2 s: not remembered'})`);
-  return key;
-}
-
 interface Remembered {
   out: string;
   identity: string;
@@ -253,3 +123,71 @@ export async function rememberBuild(cacheDir: string, key: string, out: string):
 }
 
 export const GO_ACTION_CACHE = join('cache', 'go-builds');
+
+/** Build flags naming a file Go reads: its identity (and an overlay's replacement files') join the key. */
+function flagFileIds(flags: string[], cwd: string): string[] | undefined {
+  const ids: string[] = [];
+  for (const f of flags) {
+    const m = /^--?(overlay|modfile|pgo)=(.*)$/.exec(f);
+    if (!m) continue;
+    const [, name, value] = m as unknown as [string, string, string];
+    if (name === 'pgo' && (value === 'auto' || value === 'off')) continue;
+    const path = resolve(cwd, value);
+    ids.push(`${name}\0${path}\0${statOrAbsent(path)}`);
+    if (name === 'modfile') {
+      const sum = path.replace(/\.mod$/, '.sum');
+      ids.push(`modfile-sum\0${sum}\0${statOrAbsent(sum)}`);
+    }
+    if (name === 'overlay') {
+      let replace: Record<string, string>;
+      try {
+        replace = (JSON.parse(readFileSync(path, 'utf8')) as { Replace?: Record<string, string> }).Replace ?? {};
+      } catch {
+        return undefined;
+      }
+      for (const [from, to] of Object.entries(replace).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+        const target = to === '' ? '' : resolve(dirname(path), to);
+        ids.push(`overlay-file\0${from}\0${target === '' ? 'deleted' : statOrAbsent(target)}`);
+      }
+    }
+  }
+  return ids;
+}
+
+/**
+ * What every binary built with these flags and this environment shares in its key: the go
+ * binary, the environment Go reads, Go's env file, the flags and the files they name. Undefined
+ * when a build reads what no key here follows (cgo, go.work, GOFLAGS naming other files).
+ */
+export function goConfigKey(inputs: { go: string; moduleRoot: string; flags: string[]; env: NodeJS.ProcessEnv; cgo: boolean }): string | undefined {
+  const leftToGo = (why: string): undefined => {
+    debug(`go action cache: no key for ${inputs.moduleRoot} (${why}): go build decides`);
+    return undefined;
+  };
+  if (inputs.cgo) return leftToGo('cgo');
+  if (workspaceFileApplies(inputs.moduleRoot, inputs.env)) return leftToGo('a go.work applies');
+  const envFile = goEnvFile(inputs.env);
+  if (namesOtherFiles(inputs.env.GOFLAGS) || namesOtherFiles(goFlagsIn(envFile))) return leftToGo('GOFLAGS names other files');
+  const binary = resolveBinary(inputs.go, inputs.env, inputs.moduleRoot);
+  if (binary === undefined) return leftToGo('go binary not found');
+  const flagFiles = flagFileIds(inputs.flags, inputs.moduleRoot);
+  if (flagFiles === undefined) return leftToGo('a file named by the flags cannot be read');
+  const env = Object.entries(inputs.env)
+    .filter(([k]) => /^(GO|CGO_)/.test(k) || ['CC', 'CXX', 'AR', 'FC', 'PKG_CONFIG', 'GCCGO', 'HOME', 'XDG_CONFIG_HOME'].includes(k))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash('sha256')
+    .update(JSON.stringify({ v: 2, go: binary, goIdentity: statOrAbsent(binary), flags: inputs.flags, flagFiles, env, envFile: envFile ?? null, envFileIdentity: statOrAbsent(envFile), cwd: resolve(inputs.moduleRoot) }))
+    .digest('hex');
+}
+
+/**
+ * The key of one binary: its configuration's key, its output path, the module's own files and
+ * the fingerprint of every package in its import closure (deps.ts) — so an edit to another
+ * service's package leaves this key as it was.
+ */
+export function goBinaryKey(configKey: string, out: string, moduleFiles: string, closure: string[]): string {
+  const h = createHash('sha256');
+  h.update(`${configKey}\n${resolve(out)}\n${moduleFiles}\n`);
+  for (const p of closure) h.update(`${p}\n`);
+  return h.digest('hex');
+}

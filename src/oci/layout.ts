@@ -1,7 +1,7 @@
 // OCI image layout directories (image-spec image-layout.md): `oci-layout`, `index.json` naming
 // the roots, and every blob reachable from them, hard-linked from the store.
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { BlobStore } from './blobstore.ts';
 import { digestAlgorithm, digestHex } from './digest.ts';
 import { readIndex } from './imageindex.ts';
@@ -60,6 +60,22 @@ export async function reachableBlobs(store: BlobStore, roots: Descriptor[]): Pro
 }
 
 /**
+ * A blob's file in the layout at `dir`: `blobs/<alg>/<hex>`. digestHex refuses anything but
+ * sha256/sha512 + lowercase hex, so the name never leaves that directory.
+ */
+function blobPath(dir: string, digest: Digest): string {
+  return join(dir, 'blobs', digestAlgorithm(digest), digestHex(digest));
+}
+
+/** Whether every blob is a file in the layout at `dir`. */
+async function allFiles(dir: string, blobs: Iterable<Digest>): Promise<boolean> {
+  for (const d of blobs) {
+    if (!(await stat(blobPath(dir, d)).then((st) => st.isFile(), () => false))) return false;
+  }
+  return true;
+}
+
+/**
  * Writes (or refreshes) a layout at `dir`. Blobs already in `dir` are replaced by links to the
  * store; other files there are left alone. index.json is replaced atomically.
  */
@@ -74,13 +90,6 @@ export async function writeLayout(store: BlobStore, dir: string, roots: LayoutRo
     store,
     roots.map((r) => r.descriptor),
   );
-  for (const digest of blobs) {
-    // digestHex refuses anything but sha256/sha512 + lowercase hex: the name stays in blobs/<alg>/.
-    const blobDir = join(dir, 'blobs', digestAlgorithm(digest));
-    await mkdir(blobDir, { recursive: true });
-    await store.linkTo(digest, join(blobDir, digestHex(digest)));
-  }
-
   const index: ImageIndex = {
     schemaVersion: 2,
     mediaType: OCI_INDEX,
@@ -90,8 +99,15 @@ export async function writeLayout(store: BlobStore, dir: string, roots: LayoutRo
       return d;
     }),
   };
+  const serialized = serializeIndex(index);
+  // A re-run that changed nothing finds this very layout in place: leave it as it is.
+  if ((await readFile(join(dir, 'index.json'), 'utf8').catch(() => undefined)) === serialized && (await allFiles(dir, blobs))) return;
+  for (const digest of blobs) {
+    await mkdir(dirname(blobPath(dir, digest)), { recursive: true });
+    await store.linkTo(digest, blobPath(dir, digest));
+  }
   await writeFile(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
   const tmp = join(dir, `.index.json.${process.pid}.tmp`);
-  await writeFile(tmp, serializeIndex(index));
+  await writeFile(tmp, serialized);
   await rename(tmp, join(dir, 'index.json'));
 }

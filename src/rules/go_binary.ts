@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import { goBuild, goBuildArgs, goBuildEnv, type GoBuildRequest } from '../go/build.ts';
-import { GO_ACTION_CACHE, goActionKey, isUpToDate, rememberBuild } from '../go/action_cache.ts';
+import type { GoBuildRequest } from '../go/build.ts';
 import { AttrError } from './attrs.ts';
 import { GO_COMMON_ATTRS, depOverlays, goSources } from './go_library.ts';
 import { writeOverlay } from '../go/overlay.ts';
@@ -32,6 +31,7 @@ function findModuleRoot(dir: string, workspaceRoot: string, label: string): stri
  */
 export const goBinaryRule: RuleDef = {
   kind: 'go_binary',
+  queued: true,
   attrs: {
     ...COMMON_ATTRS,
     ...GO_COMMON_ATTRS,
@@ -137,20 +137,11 @@ export const goBinaryRule: RuleDef = {
       if (modfile !== undefined) request.modfile = modfile;
     }
     const what = `${goos}/${goarch}${variant ? `/${variant}` : ''} binary`;
-    const cacheDir = join(ctx.store.root, GO_ACTION_CACHE);
-    const key = goActionKey({
-      go: tc.go,
-      moduleRoot,
-      args: goBuildArgs(request),
-      env: goBuildEnv(request, env),
-      cgo,
-      exclude: [ctx.outRoot, ctx.store.root],
-    });
-    if (key !== undefined && (await isUpToDate(cacheDir, key.key, out))) {
+    // The queue keys the binary by its packages' files, skips it when unchanged, else builds it
+    // together with the run's other binaries of the same flags (src/go/batch.ts).
+    if ((await ctx.goBuilds.build(tc, request, env)) === 'up to date') {
       ctx.log.info(`${label}: ${what} up to date (no input changed since it was built)`);
     } else {
-      await goBuild(tc, request, env);
-      if (key?.settled) await rememberBuild(cacheDir, key.key, out);
       ctx.log.info(`${label}: built ${what}`);
     }
     const file: FileRef = { path: out, shortPath: ctx.outShortPath(outName), generated: true };

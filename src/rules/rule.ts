@@ -3,6 +3,7 @@ import type { LayerCompressionSetting } from '../oci/layer.ts';
 import type { BlobStore } from '../oci/blobstore.ts';
 import type { Configuration } from '../engine/config.ts';
 import type { GoToolchain } from '../go/toolchain.ts';
+import type { GoBuildQueue } from '../go/batch.ts';
 import type { RegistryPool } from '../registry/pool.ts';
 import type { Label } from '../workspace/label.ts';
 import type { ModuleInfo } from '../workspace/module_file.ts';
@@ -39,6 +40,8 @@ export interface BuildContext {
   outRoot: string;
   store: BlobStore;
   goToolchain(): Promise<GoToolchain>;
+  /** The run's one queue of Go builds (keys, batching, link slots): go_binary builds through it. */
+  goBuilds: GoBuildQueue;
   registries: RegistryPool;
   /** Seconds since the epoch from SOURCE_DATE_EPOCH, when set. */
   sourceDateEpoch?: number;
@@ -92,4 +95,9 @@ export interface RuleDef {
   build(ctx: BuildContext): Promise<Provider>;
   /** Built only when another target needs it, never for `//...` or `:all` (genrule runs commands). */
   dependencyOnly?: boolean;
+  /**
+   * Its build mostly waits in a queue that bounds its own work (go_binary: the Go build queue),
+   * so it holds no engine slot: all of a run's binaries reach the queue together and are batched.
+   */
+  queued?: boolean;
 }

@@ -77,6 +77,9 @@ async function linkOver(from: string, to: string): Promise<void> {
 
 /** Places `cached` at `dest` (a hard link when possible). */
 async function place(cached: string, dest: string): Promise<void> {
+  // Already this very file (a re-run that changed nothing): nothing to do.
+  const [c, d] = await Promise.all([stat(cached, { bigint: true }), stat(dest, { bigint: true }).catch(() => undefined)]);
+  if (d !== undefined && d.ino === c.ino && d.dev === c.dev) return;
   await mkdir(dirname(dest), { recursive: true });
   await linkOver(cached, dest);
 }

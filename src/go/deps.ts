@@ -1,0 +1,322 @@
+// What each Go binary really depends on, as Bazel's action keys see it: the files of the packages
+// in its import closure, found with ONE `go list -deps` pass for every binary of a configuration
+// (GOOS/GOARCH/flags). That pass is itself remembered by the identities of the files it read
+// (device, inode, size, mtime and ctime in ns, as in action_cache.ts), so a re-run where nothing
+// changed starts no go process at all. Packages of the standard library follow the go binary, and
+// packages of a pinned module version outside the main module (the module cache, verified by
+// go.sum) follow go.mod/go.sum; every other package is read by the identities of its directory and
+// files, and its whole directory tree when it embeds files.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdirSync, statSync, type BigIntStats } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../write_atomic.ts';
+
+/** A package as `go list -json` reports it (only the fields this file reads). */
+export interface ListedPackage {
+  ImportPath: string;
+  Dir?: string;
+  Name?: string;
+  Standard?: boolean;
+  Module?: { Path: string; Version?: string; Dir?: string; Main?: boolean; Replace?: { Path: string; Version?: string; Dir?: string } };
+  Imports?: string[];
+  EmbedPatterns?: string[];
+  Error?: { Err: string };
+  DepsErrors?: Array<{ Err: string }>;
+  [files: string]: unknown;
+}
+
+/** Every file list of `go list -json` that the build (or the package's shape) can read. */
+const FILE_FIELDS = [
+  'GoFiles',
+  'CgoFiles',
+  'CFiles',
+  'CXXFiles',
+  'MFiles',
+  'HFiles',
+  'FFiles',
+  'SFiles',
+  'SwigFiles',
+  'SwigCXXFiles',
+  'SysoFiles',
+  'EmbedFiles',
+  'IgnoredGoFiles',
+  'IgnoredOtherFiles',
+] as const;
+
+const LIST_FIELDS = ['ImportPath', 'Dir', 'Name', 'Standard', 'Module', 'Imports', 'EmbedPatterns', 'Error', 'DepsErrors', ...FILE_FIELDS].join(',');
+
+/** One configuration's `go list -deps` answer and the fingerprint of each package it names. */
+export interface DepGraph {
+  packages: Map<string, ListedPackage>;
+  /** ImportPath → fingerprint of what the package's build reads (see fingerprint()). */
+  prints: Map<string, string>;
+  /** ImportPath → the newest mtime/ctime (ns) among what its fingerprint read. */
+  newest: Map<string, bigint>;
+  /** The module's own files (go.mod, go.sum, vendor/modules.txt) by identity. */
+  moduleFiles: string;
+  /** The newest mtime/ctime (ns) of go.mod, go.sum, vendor/modules.txt. */
+  moduleNewest: bigint;
+  /** Whether this run started `go list` (false: the remembered pass was still valid). */
+  listed: boolean;
+}
+
+export interface DepRequest {
+  go: string;
+  moduleRoot: string;
+  /** Build flags as `go build` gets them (without -o and packages): -tags, -overlay, -modfile matter to go list. */
+  flags: string[];
+  env: NodeJS.ProcessEnv;
+  /** Package paths relative to moduleRoot ("./apps/a"). */
+  packages: string[];
+  /** Part of the remembered pass's name: go binary, environment, flags (see action_cache.ts). */
+  configKey: string;
+  cacheDir: string;
+  /** ns since the epoch; files newer than now - window are not settled. */
+  now: bigint;
+  racyWindowNs: bigint;
+}
+
+export function identity(st: BigIntStats): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.mode}`;
+}
+
+interface Stats {
+  newestNs: bigint;
+}
+
+function statId(path: string, s: Stats): string {
+  try {
+    const st = statSync(path, { bigint: true });
+    if (st.ctimeNs > s.newestNs) s.newestNs = st.ctimeNs;
+    if (st.mtimeNs > s.newestNs) s.newestNs = st.mtimeNs;
+    return identity(st);
+  } catch {
+    return 'absent';
+  }
+}
+
+/** Every entry under dir by identity (an embed can name any file of the tree, and new ones). */
+function treeIds(dir: string, s: Stats, out: string[]): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch {
+    out.push(`${dir}\0unreadable`);
+    return;
+  }
+  for (const name of names) {
+    const p = join(dir, name);
+    out.push(`${p}\0${statId(p, s)}`);
+    try {
+      if (statSync(p).isDirectory()) treeIds(p, s, out);
+    } catch {
+      // gone since the listing: its identity above says so
+    }
+  }
+}
+
+/** Whether a package's files can change without go.mod/go.sum or the go binary changing. */
+export function isMutable(p: ListedPackage, mainDir: string): boolean {
+  if (p.Standard) return false;
+  const m = p.Module;
+  if (!m || m.Main || m.Replace || !m.Version) return true;
+  // A pinned version: the module cache is read-only and verified by go.sum, but vendor/ is ours.
+  return p.Dir === undefined || p.Dir === mainDir || p.Dir.startsWith(`${mainDir}/`);
+}
+
+/**
+ * What one package's build reads, by identity: its directory (a file added or removed changes
+ * it), every file go list names (the build's sources and the ones build constraints left out),
+ * the directory's default.pgo (`-pgo=auto` reads it for a main package) and, with embeds, its
+ * whole tree.
+ */
+function fingerprint(p: ListedPackage, mainDir: string, s: Stats): string {
+  if (!isMutable(p, mainDir)) return `${p.ImportPath}\0${p.Standard ? 'std' : `${p.Module?.Path}@${p.Module?.Version}`}`;
+  const dir = p.Dir ?? '';
+  const lines = [`${p.ImportPath}\0${dir}\0${statId(dir, s)}`];
+  for (const field of FILE_FIELDS) {
+    const files = p[field];
+    if (!Array.isArray(files)) continue;
+    for (const f of files as string[]) lines.push(`${field}\0${f}\0${statId(join(dir, f), s)}`);
+  }
+  if (p.Name === 'main') lines.push(`default.pgo\0${statId(join(dir, 'default.pgo'), s)}`);
+  if (p.EmbedPatterns?.length) treeIds(dir, s, lines);
+  return createHash('sha256').update(lines.join('\n')).digest('hex');
+}
+
+function moduleFilesOf(moduleRoot: string, s: Stats): string {
+  return ['go.mod', 'go.sum', join('vendor', 'modules.txt')].map((f) => `${f}\0${statId(join(moduleRoot, f), s)}`).join('\n');
+}
+
+interface Remembered {
+  v: 1;
+  moduleFiles: string;
+  packages: ListedPackage[];
+  prints: Record<string, string>;
+}
+
+function passName(req: DepRequest): string {
+  return createHash('sha256').update(JSON.stringify({ v: 1, config: req.configKey, root: resolve(req.moduleRoot), packages: [...req.packages].sort() })).digest('hex');
+}
+
+function mainDirOf(packages: Iterable<ListedPackage>, moduleRoot: string): string {
+  for (const p of packages) if (p.Module?.Main && p.Module.Dir) return p.Module.Dir;
+  return resolve(moduleRoot);
+}
+
+/**
+ * The remembered pass and the packages whose files changed since (dirty), when the module's own
+ * files are as they were; else undefined.
+ */
+async function recall(req: DepRequest, file: string): Promise<{ graph: DepGraph; dirty: Set<string> } | undefined> {
+  let rec: Remembered;
+  try {
+    rec = JSON.parse(await readFile(file, 'utf8')) as Remembered;
+  } catch {
+    return undefined;
+  }
+  if (rec.v !== 1 || !Array.isArray(rec.packages)) return undefined;
+  const s: Stats = { newestNs: 0n };
+  if (moduleFilesOf(req.moduleRoot, s) !== rec.moduleFiles) return undefined;
+  const mainDir = mainDirOf(rec.packages, req.moduleRoot);
+  const prints = new Map<string, string>();
+  const newest = new Map<string, bigint>();
+  const dirty = new Set<string>();
+  for (const p of rec.packages) {
+    const ps: Stats = { newestNs: 0n };
+    const fp = fingerprint(p, mainDir, ps);
+    if (rec.prints[p.ImportPath] !== fp) dirty.add(p.ImportPath);
+    prints.set(p.ImportPath, fp);
+    newest.set(p.ImportPath, ps.newestNs);
+  }
+  return { graph: { packages: new Map(rec.packages.map((p) => [p.ImportPath, p])), prints, newest, moduleFiles: rec.moduleFiles, moduleNewest: s.newestNs, listed: false }, dirty };
+}
+
+/** Runs `go list -deps -json` once for every package; undefined when go list reports an error. */
+async function list(req: DepRequest): Promise<ListedPackage[] | undefined> {
+  const args = ['list', '-e', '-deps', `-json=${LIST_FIELDS}`, ...req.flags, ...req.packages];
+  const chunks: Buffer[] = [];
+  const code = await new Promise<number>((done) => {
+    const child = spawn(req.go, args, { cwd: req.moduleRoot, env: req.env, stdio: ['ignore', 'pipe', 'ignore'] });
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.on('error', () => done(-1));
+    child.on('close', (c) => done(c ?? 1));
+  });
+  if (code !== 0) return undefined;
+  const text = Buffer.concat(chunks).toString('utf8');
+  const packages: ListedPackage[] = [];
+  // go list -json prints one object after another; each starts with "{" at a line's start.
+  for (const part of text.split(/\n(?=\{)/)) {
+    if (part.trim() === '') continue;
+    const p = JSON.parse(part) as ListedPackage;
+    // A package with an error (syntax, missing import): go build reports it; no key from here.
+    if (p.Error || p.DepsErrors?.length) return undefined;
+    packages.push(p);
+  }
+  return packages;
+}
+
+/**
+ * The dependency graph of `packages` under one configuration: the remembered pass when nothing it
+ * read changed, else a new `go list` (remembered when settled). Undefined when go list fails (the
+ * build then runs and reports why).
+ */
+export async function depGraph(req: DepRequest): Promise<DepGraph | undefined> {
+  const r = await depGraphOrPrevious(req);
+  return 'graph' in r ? r.graph : r.fresh();
+}
+
+/**
+ * Like depGraph, but when only some packages changed since the remembered pass, answers at once
+ * with that pass and the changed (dirty) packages, and `fresh` runs the new `go list` when asked:
+ * a binary whose import closure holds no dirty package has exactly its remembered inputs (its
+ * imports come from its files, which did not change), so only the others need Go, and their
+ * builds need not wait for the new pass (only their keys do; the caller lists after building, so
+ * the pass does not take a core from the links).
+ */
+export async function depGraphOrPrevious(req: DepRequest): Promise<{ graph: DepGraph | undefined } | { previous: DepGraph; dirty: Set<string>; fresh: () => Promise<DepGraph | undefined> }> {
+  const file = join(req.cacheDir, `list-${passName(req)}.json`);
+  const recalled = await recall(req, file);
+  if (recalled && recalled.dirty.size === 0) return { graph: recalled.graph };
+  let fresh: Promise<DepGraph | undefined> | undefined;
+  const later = () => (fresh ??= listFresh(req, file));
+  if (recalled) return { previous: recalled.graph, dirty: recalled.dirty, fresh: later };
+  return { graph: await later() };
+}
+
+async function listFresh(req: DepRequest, file: string): Promise<DepGraph | undefined> {
+  const listed = await list(req);
+  if (!listed) return undefined;
+  const s: Stats = { newestNs: 0n };
+  const moduleFiles = moduleFilesOf(req.moduleRoot, s);
+  const mainDir = mainDirOf(listed, req.moduleRoot);
+  const moduleNewest = s.newestNs;
+  const prints = new Map<string, string>();
+  const newest = new Map<string, bigint>();
+  for (const p of listed) {
+    const ps: Stats = { newestNs: 0n };
+    prints.set(p.ImportPath, fingerprint(p, mainDir, ps));
+    newest.set(p.ImportPath, ps.newestNs);
+    if (ps.newestNs > s.newestNs) s.newestNs = ps.newestNs;
+  }
+  // A file read within the racy window may change again without its identity changing (see
+  // action_cache.ts): such a package is remembered as changed, so the next run rebuilds what
+  // imports it (without waiting for go list) and lists again; the rest of the pass stays useful.
+  const settledBefore = req.now - req.racyWindowNs;
+  if (moduleNewest < settledBefore) {
+    const remembered = Object.fromEntries([...prints].map(([ip, fp]) => [ip, (newest.get(ip) ?? 0n) < settledBefore ? fp : 'unsettled']));
+    const rec: Remembered = { v: 1, moduleFiles, packages: listed, prints: remembered };
+    await writeFileAtomic(file, JSON.stringify(rec));
+  }
+  return { packages: new Map(listed.map((p) => [p.ImportPath, p])), prints, newest, moduleFiles, moduleNewest, listed: true };
+}
+
+/** The listed main package built from `dir` (absolute), if any. */
+export function packageInDir(graph: DepGraph, dir: string): ListedPackage | undefined {
+  const d = resolve(dir);
+  for (const p of graph.packages.values()) if (p.Dir === d && p.Name === 'main') return p;
+  return undefined;
+}
+
+/** Whether the import closure of `root` holds any of `dirty` (true when it cannot be followed). */
+export function closureTouches(graph: DepGraph, root: string, dirty: Set<string>): boolean {
+  const seen = new Set<string>();
+  const stack = [root];
+  while (stack.length) {
+    const ip = stack.pop() as string;
+    if (seen.has(ip)) continue;
+    seen.add(ip);
+    if (dirty.has(ip)) return true;
+    const p = graph.packages.get(ip);
+    if (!p) return true;
+    for (const i of p.Imports ?? []) if (!seen.has(i)) stack.push(i);
+  }
+  return false;
+}
+
+/**
+ * Fingerprints of the import closure of `root`, in a stable order, and the newest timestamp they
+ * read (undefined if an import is missing).
+ */
+export function closureOf(graph: DepGraph, root: string): { prints: string[]; newestNs: bigint } | undefined {
+  const seen = new Set<string>();
+  const stack = [root];
+  while (stack.length) {
+    const ip = stack.pop() as string;
+    if (seen.has(ip)) continue;
+    seen.add(ip);
+    const p = graph.packages.get(ip);
+    if (!p) return undefined;
+    for (const i of p.Imports ?? []) if (!seen.has(i)) stack.push(i);
+  }
+  // "C" and "unsafe" have no package of their own to follow in some Go versions; a missing one is
+  // a reason for no key, caught above.
+  let newestNs = graph.moduleNewest;
+  for (const ip of seen) {
+    const n = graph.newest.get(ip) ?? 0n;
+    if (n > newestNs) newestNs = n;
+  }
+  return { prints: [...seen].sort().map((ip) => graph.prints.get(ip) ?? 'none'), newestNs };
+}
