@@ -1371,8 +1371,8 @@ var require_streamx = __commonJS({
             return this;
           },
           next() {
-            return new Promise(function(resolve7, reject) {
-              promiseResolve = resolve7;
+            return new Promise(function(resolve9, reject) {
+              promiseResolve = resolve9;
               promiseReject = reject;
               const data = stream.read();
               if (data !== null) ondata(data);
@@ -1408,11 +1408,11 @@ var require_streamx = __commonJS({
         __name(ondata, "ondata");
         function destroy(err) {
           stream.destroy(err);
-          return new Promise((resolve7, reject) => {
-            if (stream._duplexState & DESTROYED) return resolve7({ value: void 0, done: true });
+          return new Promise((resolve9, reject) => {
+            if (stream._duplexState & DESTROYED) return resolve9({ value: void 0, done: true });
             stream.once("close", function() {
               if (err) reject(err);
-              else resolve7({ value: void 0, done: true });
+              else resolve9({ value: void 0, done: true });
             });
           });
         }
@@ -1460,8 +1460,8 @@ var require_streamx = __commonJS({
         const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0);
         if (writes === 0) return Promise.resolve(true);
         if (state.drains === null) state.drains = [];
-        return new Promise((resolve7) => {
-          state.drains.push({ writes, resolve: resolve7 });
+        return new Promise((resolve9) => {
+          state.drains.push({ writes, resolve: resolve9 });
         });
       }
       write(data) {
@@ -1576,10 +1576,10 @@ var require_streamx = __commonJS({
     }
     __name(transformAfterFlush, "transformAfterFlush");
     function pipelinePromise(...streams) {
-      return new Promise((resolve7, reject) => {
+      return new Promise((resolve9, reject) => {
         return pipeline4(...streams, (err) => {
           if (err) return reject(err);
-          resolve7();
+          resolve9();
         });
       });
     }
@@ -2293,16 +2293,16 @@ var require_extract = __commonJS({
           cb(err);
         }
         __name(consumeCallback, "consumeCallback");
-        function onnext(resolve7, reject) {
+        function onnext(resolve9, reject) {
           if (error) {
             return reject(error);
           }
           if (entryStream) {
-            resolve7({ value: entryStream, done: false });
+            resolve9({ value: entryStream, done: false });
             entryStream = null;
             return;
           }
-          promiseResolve = resolve7;
+          promiseResolve = resolve9;
           promiseReject = reject;
           consumeCallback(null);
           if (extract2._finished && promiseResolve) {
@@ -2333,11 +2333,11 @@ var require_extract = __commonJS({
         function destroy(err) {
           extract2.destroy(err);
           consumeCallback(err);
-          return new Promise((resolve7, reject) => {
-            if (extract2.destroyed) return resolve7({ value: void 0, done: true });
+          return new Promise((resolve9, reject) => {
+            if (extract2.destroyed) return resolve9({ value: void 0, done: true });
             extract2.once("close", function() {
               if (err) reject(err);
-              else resolve7({ value: void 0, done: true });
+              else resolve9({ value: void 0, done: true });
             });
           });
         }
@@ -3335,7 +3335,7 @@ var require_sort = __commonJS({
   "node_modules/semver/functions/sort.js"(exports, module) {
     "use strict";
     var compareBuild = require_compare_build();
-    var sort = /* @__PURE__ */ __name((list, loose) => list.sort((a, b) => compareBuild(a, b, loose)), "sort");
+    var sort = /* @__PURE__ */ __name((list2, loose) => list2.sort((a, b) => compareBuild(a, b, loose)), "sort");
     module.exports = sort;
   }
 });
@@ -3345,7 +3345,7 @@ var require_rsort = __commonJS({
   "node_modules/semver/functions/rsort.js"(exports, module) {
     "use strict";
     var compareBuild = require_compare_build();
-    var rsort = /* @__PURE__ */ __name((list, loose) => list.sort((a, b) => compareBuild(b, a, loose)), "rsort");
+    var rsort = /* @__PURE__ */ __name((list2, loose) => list2.sort((a, b) => compareBuild(b, a, loose)), "rsort");
     module.exports = rsort;
   }
 });
@@ -9171,8 +9171,8 @@ var require_util2 = __commonJS({
       return values;
     }
     __name(gettingDecodingSplitting, "gettingDecodingSplitting");
-    function getDecodeSplit(name, list) {
-      const value = list.get(name, true);
+    function getDecodeSplit(name, list2) {
+      const value = list2.get(name, true);
       if (value === null) {
         return null;
       }
@@ -10123,9 +10123,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve7, reject) => {
+          return new Promise((resolve9, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve7(data);
+              return err ? reject(err) : resolve9(data);
             });
           });
         }
@@ -10163,9 +10163,9 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve7, reject) => {
+          return new Promise((resolve9, reject) => {
             this.destroy(err, (err2, data) => {
-              return err2 ? reject(err2) : resolve7(data);
+              return err2 ? reject(err2) : resolve9(data);
             });
           });
         }
@@ -15746,12 +15746,12 @@ upgrade: ${upgrade}\r
         }
       }
       __name(onDrain, "onDrain");
-      const waitForDrain = /* @__PURE__ */ __name(() => new Promise((resolve7, reject) => {
+      const waitForDrain = /* @__PURE__ */ __name(() => new Promise((resolve9, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve7;
+          callback = resolve9;
         }
       }), "waitForDrain");
       socket.on("close", onDrain).on("drain", onDrain);
@@ -17359,12 +17359,12 @@ var require_client_h2 = __commonJS({
         }
       }
       __name(onDrain, "onDrain");
-      const waitForDrain = /* @__PURE__ */ __name(() => new Promise((resolve7, reject) => {
+      const waitForDrain = /* @__PURE__ */ __name(() => new Promise((resolve9, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve7;
+          callback = resolve9;
         }
       }), "waitForDrain");
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -17753,16 +17753,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       [kClose]() {
-        return new Promise((resolve7) => {
+        return new Promise((resolve9) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve7;
+            this[kClosedResolve] = resolve9;
           } else {
-            resolve7(null);
+            resolve9(null);
           }
         });
       }
       [kDestroy](err) {
-        return new Promise((resolve7) => {
+        return new Promise((resolve9) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
@@ -17775,7 +17775,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve7(null);
+            resolve9(null);
           }, "callback");
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -18388,8 +18388,8 @@ var require_pool_base = __commonJS({
         if (this[kQueued] === 0) {
           return closeClients(this);
         } else {
-          return new Promise((resolve7) => {
-            this[kClosedResolve] = resolve7;
+          return new Promise((resolve9) => {
+            this[kClosedResolve] = resolve9;
           });
         }
       }
@@ -18463,8 +18463,8 @@ var require_pool_base = __commonJS({
         }
         let done = false;
         let resolveClosed;
-        const closed = new Promise((resolve7) => {
-          resolveClosed = resolve7;
+        const closed = new Promise((resolve9) => {
+          resolveClosed = resolve9;
         });
         this[kRetiring].set(client, closed);
         client.close(() => {
@@ -21382,7 +21382,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return Promise.resolve(null);
         }
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve9, reject) => {
           if (this[kContentLength] && this[kContentLength] > limit || this[kBytesRead] > limit) {
             this.destroy(new AbortError());
           }
@@ -21396,11 +21396,11 @@ var require_readable = __commonJS({
               if (signal.aborted) {
                 reject(signal.reason ?? new AbortError());
               } else {
-                resolve7(null);
+                resolve9(null);
               }
             });
           } else {
-            this.on("close", resolve7);
+            this.on("close", resolve9);
           }
           this.on("error", noop).on("data", () => {
             if (this[kBytesRead] > limit) {
@@ -21430,7 +21430,7 @@ var require_readable = __commonJS({
     __name(isUnusable, "isUnusable");
     function consume(stream, type) {
       assert(!stream[kConsume]);
-      return new Promise((resolve7, reject) => {
+      return new Promise((resolve9, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -21445,7 +21445,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve: resolve7,
+              resolve: resolve9,
               reject,
               length: 0,
               body: []
@@ -21527,18 +21527,18 @@ var require_readable = __commonJS({
     }
     __name(chunksConcat, "chunksConcat");
     function consumeEnd(consume2, encoding) {
-      const { type, body, resolve: resolve7, stream, length } = consume2;
+      const { type, body, resolve: resolve9, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve7(chunksDecode(body, length, encoding));
+          resolve9(chunksDecode(body, length, encoding));
         } else if (type === "json") {
-          resolve7(JSON.parse(chunksDecode(body, length, encoding)));
+          resolve9(JSON.parse(chunksDecode(body, length, encoding)));
         } else if (type === "arrayBuffer") {
-          resolve7(chunksConcat(body, length).buffer);
+          resolve9(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve7(new Blob(body, { type: stream[kContentType] }));
+          resolve9(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve7(chunksConcat(body, length));
+          resolve9(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -21854,9 +21854,9 @@ var require_api_request = __commonJS({
     };
     function request(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve9, reject) => {
           request.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve7(data);
+            return err ? reject(err) : resolve9(data);
           });
         });
       }
@@ -22077,9 +22077,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve9, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve7(data);
+            return err ? reject(err) : resolve9(data);
           });
         });
       }
@@ -22403,9 +22403,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve9, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve7(data);
+            return err ? reject(err) : resolve9(data);
           });
         });
       }
@@ -22507,9 +22507,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve9, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve7(data);
+            return err ? reject(err) : resolve9(data);
           });
         });
       }
@@ -24064,8 +24064,8 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile10, readFile: readFile20, mkdir: mkdir18 } = __require("node:fs/promises");
-    var { dirname: dirname17, resolve: resolve7 } = __require("node:path");
+    var { writeFile: writeFile10, readFile: readFile22, mkdir: mkdir19 } = __require("node:fs/promises");
+    var { dirname: dirname19, resolve: resolve9 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors2();
     var { setHeader } = require_util();
@@ -24291,7 +24291,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         try {
-          const data = await readFile20(resolve7(path), "utf8");
+          const data = await readFile22(resolve9(path), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -24320,8 +24320,8 @@ var require_snapshot_recorder = __commonJS({
         if (!path) {
           throw new InvalidArgumentError("Snapshot path is required");
         }
-        const resolvedPath = resolve7(path);
-        await mkdir18(dirname17(resolvedPath), { recursive: true });
+        const resolvedPath = resolve9(path);
+        await mkdir19(dirname19(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
           snapshot
@@ -30424,9 +30424,9 @@ var require_headers2 = __commonJS({
       // https://fetch.spec.whatwg.org/#dom-headers-getsetcookie
       getSetCookie() {
         webidl.brandCheck(this, webidl.is.Headers);
-        const list = this.#headersList.cookies;
-        if (list) {
-          return [...list];
+        const list2 = this.#headersList.cookies;
+        if (list2) {
+          return [...list2];
         }
         return [];
       }
@@ -30440,8 +30440,8 @@ var require_headers2 = __commonJS({
           headers.#guard = guard;
         }, "setHeadersGuard");
         getHeadersList = /* @__PURE__ */ __name((headers) => headers.#headersList, "getHeadersList");
-        setHeadersList = /* @__PURE__ */ __name((target, list) => {
-          target.#headersList = list;
+        setHeadersList = /* @__PURE__ */ __name((target, list2) => {
+          target.#headersList = list2;
         }, "setHeadersList");
         webidl.is.Headers = (arg) => {
           return arg != null && typeof arg === "object" && #guard in arg;
@@ -32823,7 +32823,7 @@ var require_fetch = __commonJS({
         const hasTrailingQuestionMark = url.search.length === 0 && url.href[url.href.length - url.hash.length - 1] === "?";
         return dispatchWithProtocolPreference(body);
         function dispatchWithProtocolPreference(body2, allowH2) {
-          return new Promise((resolve7, reject) => agent.dispatch(
+          return new Promise((resolve9, reject) => agent.dispatch(
             {
               path: hasTrailingQuestionMark ? `${path}?` : path,
               origin: url.origin,
@@ -32911,7 +32911,7 @@ var require_fetch = __commonJS({
                 this.nullBodyStatus = nullBodyStatus.includes(status);
                 this.body = new Readable4({ read: /* @__PURE__ */ __name(() => controller.resume(), "read") });
                 const onError = /* @__PURE__ */ __name((err) => this.onResponseError(controller, err), "onError");
-                resolve7({
+                resolve9({
                   status,
                   statusText,
                   headersList,
@@ -32952,7 +32952,7 @@ var require_fetch = __commonJS({
                   return;
                 }
                 if (request.mode === "websocket" && allowH2 !== false && error?.code === "UND_ERR_INFO" && error?.message === "HTTP/2: Extended CONNECT protocol not supported by server") {
-                  resolve7(dispatchWithProtocolPreference(body2, false));
+                  resolve9(dispatchWithProtocolPreference(body2, false));
                   return;
                 }
                 this.body?.destroy(error);
@@ -32971,7 +32971,7 @@ var require_fetch = __commonJS({
                 const rawHeaders = controller?.rawHeaders ?? [];
                 const headersList = new HeadersList();
                 appendHeadersListFromResponseHeaders(headersList, headers, rawHeaders);
-                resolve7({
+                resolve9({
                   status,
                   statusText: STATUS_CODES[status],
                   headersList,
@@ -37519,8 +37519,8 @@ ${captureLines}` : capture.stack;
 import { parseArgs } from "node:util";
 
 // src/pipeline.ts
-import { mkdir as mkdir17, readFile as readFile19, writeFile as writeFile9 } from "node:fs/promises";
-import { join as join35, relative as relative6, resolve as resolve6, sep as sep5 } from "node:path";
+import { mkdir as mkdir18, readFile as readFile21, writeFile as writeFile9 } from "node:fs/promises";
+import { join as join37, relative as relative6, resolve as resolve8, sep as sep5 } from "node:path";
 
 // src/oci/blobstore.ts
 import { createReadStream, createWriteStream } from "node:fs";
@@ -38203,8 +38203,8 @@ async function readIndex(store, digest) {
 __name(readIndex, "readIndex");
 
 // src/oci/layout.ts
-import { mkdir as mkdir2, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
-import { join as join2 } from "node:path";
+import { mkdir as mkdir2, readFile as readFile2, rename as rename2, stat as stat2, writeFile as writeFile2 } from "node:fs/promises";
+import { dirname, join as join2 } from "node:path";
 
 // src/oci/image.ts
 var EPOCH = "1970-01-01T00:00:00Z";
@@ -38411,6 +38411,17 @@ async function reachableBlobs(store, roots) {
   return [...out, ...remote];
 }
 __name(reachableBlobs, "reachableBlobs");
+function blobPath(dir, digest) {
+  return join2(dir, "blobs", digestAlgorithm(digest), digestHex(digest));
+}
+__name(blobPath, "blobPath");
+async function allFiles(dir, blobs) {
+  for (const d of blobs) {
+    if (!await stat2(blobPath(dir, d)).then((st) => st.isFile(), () => false)) return false;
+  }
+  return true;
+}
+__name(allFiles, "allFiles");
 async function writeLayout(store, dir, roots) {
   const names = /* @__PURE__ */ new Set();
   for (const r of roots) {
@@ -38422,11 +38433,6 @@ async function writeLayout(store, dir, roots) {
     store,
     roots.map((r) => r.descriptor)
   );
-  for (const digest of blobs) {
-    const blobDir = join2(dir, "blobs", digestAlgorithm(digest));
-    await mkdir2(blobDir, { recursive: true });
-    await store.linkTo(digest, join2(blobDir, digestHex(digest)));
-  }
   const index = {
     schemaVersion: 2,
     mediaType: OCI_INDEX,
@@ -38436,9 +38442,15 @@ async function writeLayout(store, dir, roots) {
       return d;
     })
   };
+  const serialized = serializeIndex(index);
+  if (await readFile2(join2(dir, "index.json"), "utf8").catch(() => void 0) === serialized && await allFiles(dir, blobs)) return;
+  for (const digest of blobs) {
+    await mkdir2(dirname(blobPath(dir, digest)), { recursive: true });
+    await store.linkTo(digest, blobPath(dir, digest));
+  }
   await writeFile2(join2(dir, "oci-layout"), '{"imageLayoutVersion":"1.0.0"}');
   const tmp = join2(dir, `.index.json.${process.pid}.tmp`);
-  await writeFile2(tmp, serializeIndex(index));
+  await writeFile2(tmp, serialized);
   await rename2(tmp, join2(dir, "index.json"));
 }
 __name(writeLayout, "writeLayout");
@@ -38472,7 +38484,7 @@ __name(findGoToolchain, "findGoToolchain");
 
 // src/oci/layer.ts
 import { createReadStream as createReadStream3 } from "node:fs";
-import { readFile as readFile2, stat as stat2 } from "node:fs/promises";
+import { readFile as readFile3, stat as stat3 } from "node:fs/promises";
 import { createHash as createHash2 } from "node:crypto";
 import { join as join3 } from "node:path";
 import { once } from "node:events";
@@ -38481,9 +38493,9 @@ import { finished } from "node:stream/promises";
 // src/write_atomic.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
 import { mkdir as mkdir3, rename as rename3, rm as rm2, writeFile as writeFile3 } from "node:fs/promises";
-import { dirname } from "node:path";
+import { dirname as dirname2 } from "node:path";
 async function writeFileAtomic(file, data) {
-  await mkdir3(dirname(file), { recursive: true });
+  await mkdir3(dirname2(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${randomBytes2(6).toString("hex")}.tmp`;
   try {
     await writeFile3(tmp, data);
@@ -38731,7 +38743,7 @@ var OrderedJobs = class {
       if (!all && this.running < this.concurrency && this.queue.length < this.concurrency + SLACK) return;
       if (this.queue[0]?.done) yield await this.queue.shift().result;
       else if (this.queue.length === 0) return;
-      else await new Promise((resolve7) => this.wake = resolve7);
+      else await new Promise((resolve9) => this.wake = resolve9);
     }
   }
 };
@@ -38745,8 +38757,8 @@ function deflateChunk(chunk, level, dictionary, last) {
     finishFlush: last ? zlib2.constants.Z_FINISH : zlib2.constants.Z_SYNC_FLUSH
   };
   if (dictionary) opts.dictionary = dictionary;
-  return new Promise((resolve7, reject) => {
-    zlib2.deflateRaw(chunk, opts, (err, out) => err ? reject(err) : resolve7(out));
+  return new Promise((resolve9, reject) => {
+    zlib2.deflateRaw(chunk, opts, (err, out) => err ? reject(err) : resolve9(out));
   });
 }
 __name(deflateChunk, "deflateChunk");
@@ -38786,8 +38798,8 @@ function zstdChunk(chunk, level) {
       [zlib2.constants.ZSTD_c_contentSizeFlag]: 1
     }
   };
-  return new Promise((resolve7, reject) => {
-    zlib2.zstdCompress(chunk, opts, (err, out) => err ? reject(err) : resolve7(out));
+  return new Promise((resolve9, reject) => {
+    zlib2.zstdCompress(chunk, opts, (err, out) => err ? reject(err) : resolve9(out));
   });
 }
 __name(zstdChunk, "zstdChunk");
@@ -38855,7 +38867,7 @@ async function addLayer(store, tarPath, family, setting = AS_IS, observer) {
 __name(addLayer, "addLayer");
 async function compressLayer(store, tarPath, family, format, level, observer) {
   const uncompressed = new DigestCounter();
-  const closed = observer ? new Promise((resolve7) => observer.once("close", resolve7)) : void 0;
+  const closed = observer ? new Promise((resolve9) => observer.once("close", resolve9)) : void 0;
   async function* tap() {
     for await (const chunk of createReadStream3(tarPath, { highWaterMark: 1024 * 1024 })) {
       uncompressed.update(chunk);
@@ -38882,7 +38894,7 @@ __name(compressLayer, "compressLayer");
 var LAYER_CONTENT_CACHE = join3("cache", "layer-digests");
 async function readCached(store, file) {
   try {
-    const cached = JSON.parse(await readFile2(file, "utf8"));
+    const cached = JSON.parse(await readFile3(file, "utf8"));
     if (!isDigest(cached.descriptor?.digest) || !isDigest(cached.diffId)) return void 0;
     const blob = await store.has(cached.descriptor.digest);
     if (blob && blob.size === cached.descriptor.size) return cached;
@@ -38901,13 +38913,13 @@ function identityFile(store, st, spec) {
 }
 __name(identityFile, "identityFile");
 async function layerByIdentity(store, tarPath, family, setting = AS_IS) {
-  const st = await stat2(tarPath).catch(() => void 0);
+  const st = await stat3(tarPath).catch(() => void 0);
   if (!st) return void 0;
   return readCached(store, identityFile(store, st, `${family}\0${setting.format}:${setting.level}`));
 }
 __name(layerByIdentity, "layerByIdentity");
 async function addLayerCached(store, tarPath, family, setting = AS_IS, observer) {
-  const st = await stat2(tarPath).catch((err) => {
+  const st = await stat3(tarPath).catch((err) => {
     throw new Error(`layer: ${err.message}`);
   });
   const spec = `${family}\0${setting.format}:${setting.level}`;
@@ -38929,8 +38941,896 @@ async function addLayerCached(store, tarPath, family, setting = AS_IS, observer)
 __name(addLayerCached, "addLayerCached");
 
 // src/engine/engine.ts
-import { mkdir as mkdir15 } from "node:fs/promises";
-import { join as join25 } from "node:path";
+import { mkdir as mkdir16 } from "node:fs/promises";
+import { join as join27 } from "node:path";
+
+// src/go/batch.ts
+import { spawn as spawn3 } from "node:child_process";
+import { copyFile as copyFile2, mkdir as mkdir5, mkdtemp, rename as rename4, rm as rm3 } from "node:fs/promises";
+import { availableParallelism as availableParallelism2 } from "node:os";
+import { dirname as dirname5, join as join6, resolve as resolve4 } from "node:path";
+import { existsSync, linkSync as link2, statSync as statSync3, watch } from "node:fs";
+
+// src/go/action_cache.ts
+import { createHash as createHash3 } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
+import { readFile as readFile4 } from "node:fs/promises";
+import { delimiter, dirname as dirname3, join as join4, resolve } from "node:path";
+
+// src/debug.ts
+var sink;
+function setDebugSink(fn) {
+  sink = fn;
+}
+__name(setDebugSink, "setDebugSink");
+function debug(line) {
+  if (sink) sink(typeof line === "function" ? line() : line);
+}
+__name(debug, "debug");
+function formatCommand(program, args) {
+  return [program, ...args].map((a) => /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
+}
+__name(formatCommand, "formatCommand");
+function logRequests(dispatcher, what) {
+  if (!sink) return dispatcher;
+  return new Proxy(dispatcher, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (prop !== "request" || typeof value !== "function") return typeof value === "function" ? value.bind(target) : value;
+      return async (opts) => {
+        const started = performance.now();
+        const path = String(opts.path).replace(/[?#].*$/, "");
+        const ms = /* @__PURE__ */ __name(() => Math.round(performance.now() - started), "ms");
+        try {
+          const res = await value.call(target, opts);
+          debug(`${what}: ${opts.method} ${path} ${res.statusCode} ${ms()}ms`);
+          return res;
+        } catch (err) {
+          debug(`${what}: ${opts.method} ${path} failed after ${ms()}ms: ${err.message}`);
+          throw err;
+        }
+      };
+    }
+  });
+}
+__name(logRequests, "logRequests");
+
+// src/go/action_cache.ts
+var RACY_WINDOW_NS = 2000000000n;
+function identity(st) {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.mode}`;
+}
+__name(identity, "identity");
+function resolveBinary(go, env, cwd) {
+  if (go.includes("/")) return resolve(cwd, go);
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
+    if (dir === "") continue;
+    const p = join4(dir, go);
+    try {
+      if (statSync(p).isFile()) return p;
+    } catch {
+    }
+  }
+  return void 0;
+}
+__name(resolveBinary, "resolveBinary");
+function goEnvFile(env) {
+  if (env.GOENV !== void 0) return env.GOENV === "off" || env.GOENV === "" ? void 0 : env.GOENV;
+  const config = env.XDG_CONFIG_HOME || (env.HOME ? join4(env.HOME, ".config") : void 0);
+  return config ? join4(config, "go", "env") : void 0;
+}
+__name(goEnvFile, "goEnvFile");
+function statOrAbsent(path) {
+  if (path === void 0) return "none";
+  try {
+    return identity(statSync(path, { bigint: true }));
+  } catch {
+    return "absent";
+  }
+}
+__name(statOrAbsent, "statOrAbsent");
+function goFlagsIn(envFile) {
+  if (envFile === void 0) return void 0;
+  try {
+    return /^GOFLAGS=(.*)$/m.exec(readFileSync(envFile, "utf8"))?.[1];
+  } catch {
+    return void 0;
+  }
+}
+__name(goFlagsIn, "goFlagsIn");
+function namesOtherFiles(goflags) {
+  return goflags !== void 0 && /(^|\s)--?(overlay|modfile|pgo)=/.test(goflags);
+}
+__name(namesOtherFiles, "namesOtherFiles");
+function workspaceFileApplies(dir, env) {
+  if (env.GOWORK !== void 0 && env.GOWORK !== "") return env.GOWORK !== "off";
+  for (let d = dir; ; d = dirname3(d)) {
+    try {
+      statSync(join4(d, "go.work"));
+      return true;
+    } catch {
+    }
+    if (dirname3(d) === d) return false;
+  }
+}
+__name(workspaceFileApplies, "workspaceFileApplies");
+function outputIdentity(out) {
+  try {
+    return identity(statSync(out, { bigint: true }));
+  } catch {
+    return void 0;
+  }
+}
+__name(outputIdentity, "outputIdentity");
+async function isUpToDate(cacheDir, key, out) {
+  let rec;
+  try {
+    rec = JSON.parse(await readFile4(join4(cacheDir, `${key}.json`), "utf8"));
+  } catch {
+    return false;
+  }
+  if (rec.out !== resolve(out)) return false;
+  const now = outputIdentity(out);
+  const upToDate = now !== void 0 && now === rec.identity;
+  debug(`go action cache ${key.slice(0, 16)}: ${upToDate ? `hit, go build skipped for ${out}` : `${out} changed since, go build runs`}`);
+  return upToDate;
+}
+__name(isUpToDate, "isUpToDate");
+async function rememberBuild(cacheDir, key, out) {
+  const id = outputIdentity(out);
+  if (id === void 0) return;
+  const rec = { out: resolve(out), identity: id };
+  await writeFileAtomic(join4(cacheDir, `${key}.json`), JSON.stringify(rec));
+}
+__name(rememberBuild, "rememberBuild");
+var GO_ACTION_CACHE = join4("cache", "go-builds");
+function flagFileIds(flags, cwd) {
+  const ids = [];
+  for (const f of flags) {
+    const m = /^--?(overlay|modfile|pgo)=(.*)$/.exec(f);
+    if (!m) continue;
+    const [, name, value] = m;
+    if (name === "pgo" && (value === "auto" || value === "off")) continue;
+    const path = resolve(cwd, value);
+    ids.push(`${name}\0${path}\0${statOrAbsent(path)}`);
+    if (name === "modfile") {
+      const sum = path.replace(/\.mod$/, ".sum");
+      ids.push(`modfile-sum\0${sum}\0${statOrAbsent(sum)}`);
+    }
+    if (name === "overlay") {
+      let replace;
+      try {
+        replace = JSON.parse(readFileSync(path, "utf8")).Replace ?? {};
+      } catch {
+        return void 0;
+      }
+      for (const [from, to] of Object.entries(replace).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
+        const target = to === "" ? "" : resolve(dirname3(path), to);
+        ids.push(`overlay-file\0${from}\0${target === "" ? "deleted" : statOrAbsent(target)}`);
+      }
+    }
+  }
+  return ids;
+}
+__name(flagFileIds, "flagFileIds");
+function goConfigKey(inputs) {
+  const leftToGo = /* @__PURE__ */ __name((why) => {
+    debug(`go action cache: no key for ${inputs.moduleRoot} (${why}): go build decides`);
+    return void 0;
+  }, "leftToGo");
+  if (inputs.cgo) return leftToGo("cgo");
+  if (workspaceFileApplies(inputs.moduleRoot, inputs.env)) return leftToGo("a go.work applies");
+  const envFile = goEnvFile(inputs.env);
+  if (namesOtherFiles(inputs.env.GOFLAGS) || namesOtherFiles(goFlagsIn(envFile))) return leftToGo("GOFLAGS names other files");
+  const binary = resolveBinary(inputs.go, inputs.env, inputs.moduleRoot);
+  if (binary === void 0) return leftToGo("go binary not found");
+  const flagFiles = flagFileIds(inputs.flags, inputs.moduleRoot);
+  if (flagFiles === void 0) return leftToGo("a file named by the flags cannot be read");
+  const env = Object.entries(inputs.env).filter(([k]) => /^(GO|CGO_)/.test(k) || ["CC", "CXX", "AR", "FC", "PKG_CONFIG", "GCCGO", "HOME", "XDG_CONFIG_HOME"].includes(k)).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+  return createHash3("sha256").update(JSON.stringify({ v: 2, go: binary, goIdentity: statOrAbsent(binary), flags: inputs.flags, flagFiles, env, envFile: envFile ?? null, envFileIdentity: statOrAbsent(envFile), cwd: resolve(inputs.moduleRoot) })).digest("hex");
+}
+__name(goConfigKey, "goConfigKey");
+function goBinaryKey(configKey2, out, moduleFiles2, closure) {
+  const h = createHash3("sha256");
+  h.update(`${configKey2}
+${resolve(out)}
+${moduleFiles2}
+`);
+  for (const p of closure) h.update(`${p}
+`);
+  return h.digest("hex");
+}
+__name(goBinaryKey, "goBinaryKey");
+
+// src/go/build.ts
+import { spawn } from "node:child_process";
+import { mkdir as mkdir4 } from "node:fs/promises";
+import { dirname as dirname4 } from "node:path";
+
+// src/go/diagnostics.ts
+import { isAbsolute, resolve as resolve2 } from "node:path";
+var POSITION = /^(\S[^:\n]*\.(?:go|s|c|h|cc|cpp|m|syso)):(\d+)(?::(\d+))?: (.*)$/;
+function parseGoDiagnostics(output, dir) {
+  const out = [];
+  let last;
+  for (const line of output.split("\n")) {
+    const m = POSITION.exec(line);
+    if (m) {
+      const [, file = "", lineNo = "0", column, message = ""] = m;
+      last = { file: isAbsolute(file) ? file : resolve2(dir, file), line: Number(lineNo), message };
+      if (column !== void 0) last.column = Number(column);
+      out.push(last);
+    } else if (last && line.startsWith("	")) {
+      last.message += `
+${line.slice(1)}`;
+    } else {
+      last = void 0;
+    }
+  }
+  return out;
+}
+__name(parseGoDiagnostics, "parseGoDiagnostics");
+
+// src/errors.ts
+function formatSourcePosition(pos) {
+  return pos.column === void 0 ? `${pos.file}:${pos.line}` : `${pos.file}:${pos.line}:${pos.column}`;
+}
+__name(formatSourcePosition, "formatSourcePosition");
+var BuildError = class _BuildError extends Error {
+  static {
+    __name(this, "BuildError");
+  }
+  /** The message without position and label. */
+  reason;
+  pos;
+  /** The target (or other subject, e.g. `go_deps.module_override(path = "…")`) the error is about. */
+  label;
+  constructor(reason, options) {
+    const parts = [options?.pos && formatSourcePosition(options.pos), options?.label, reason].filter((p) => p !== void 0 && p !== "");
+    super(parts.join(": "), options?.cause === void 0 ? void 0 : { cause: options.cause });
+    this.name = "BuildError";
+    this.reason = reason;
+    this.pos = options?.pos;
+    this.label = options?.label;
+  }
+  /** This error placed at `pos` (when it has no position yet), keeping its label and reason. */
+  at(pos) {
+    return this.pos !== void 0 ? this : new _BuildError(this.reason, { pos, label: this.label, cause: this });
+  }
+};
+function describeError(err, env = process.env) {
+  if (!(err instanceof Error)) return String(err);
+  if (env.OCI_BUILD_DEBUG) return err.stack ?? err.message;
+  return err.message;
+}
+__name(describeError, "describeError");
+
+// src/go/build.ts
+var COMPILATION_MODES = ["fastbuild", "opt", "dbg"];
+function quoteFlagWord(word) {
+  if (!/[\s'"]/.test(word)) return word;
+  if (!word.includes("'")) return `'${word}'`;
+  if (!word.includes('"')) return `"${word}"`;
+  throw new Error(`x_defs value cannot contain both quote characters: ${word}`);
+}
+__name(quoteFlagWord, "quoteFlagWord");
+function goBuildArgs(req) {
+  const ldflags = [];
+  for (const [key, value] of Object.entries(req.xDefs).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
+    const name = key.includes(".") ? key : `main.${key}`;
+    ldflags.push("-X", quoteFlagWord(`${name}=${value}`));
+  }
+  ldflags.push(...req.gcLinkopts.map(quoteFlagWord));
+  const mode = req.compilationMode ?? "fastbuild";
+  if (mode === "fastbuild") ldflags.push("-s", "-w");
+  const args = ["build", "-trimpath", "-buildvcs=false"];
+  if (ldflags.length > 0) args.push(`-ldflags=${ldflags.join(" ")}`);
+  const gcflags = req.gcGoopts.map(quoteFlagWord);
+  if (mode === "dbg") args.push(`-gcflags=all=${["-N", "-l", ...gcflags].join(" ")}`);
+  else if (gcflags.length > 0) args.push(`-gcflags=${gcflags.join(" ")}`);
+  if (req.tags.length > 0) args.push(`-tags=${req.tags.join(",")}`);
+  if (req.overlay !== void 0) args.push(`-overlay=${req.overlay}`);
+  if (req.modfile !== void 0) args.push(`-modfile=${req.modfile}`);
+  args.push("-o", req.out, req.packagePath);
+  return args;
+}
+__name(goBuildArgs, "goBuildArgs");
+function goBuildEnv(req, base) {
+  const env = {
+    ...base,
+    GOOS: req.goos,
+    GOARCH: req.goarch,
+    CGO_ENABLED: req.cgo ? "1" : "0",
+    GOTOOLCHAIN: "local",
+    GOFLAGS: base.GOFLAGS ?? ""
+  };
+  delete env.GOARM;
+  delete env.GOAMD64;
+  if (req.goarm) env.GOARM = req.goarm;
+  if (req.goamd64) env.GOAMD64 = req.goamd64;
+  return env;
+}
+__name(goBuildEnv, "goBuildEnv");
+async function goBuild(tc, req, env = process.env) {
+  await mkdir4(dirname4(req.out), { recursive: true });
+  const args = goBuildArgs(req);
+  const output = [];
+  debug(() => `${req.label}: (cd ${req.moduleRoot} && GOOS=${req.goos} GOARCH=${req.goarch} ${formatCommand(tc.go, args)})`);
+  const code = await new Promise((resolve9, reject) => {
+    const child = spawn(tc.go, args, { cwd: req.moduleRoot, env: goBuildEnv(req, env), stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.on("data", (c) => output.push(c));
+    child.stderr.on("data", (c) => output.push(c));
+    child.on("error", (err) => reject(goToolchainError(tc.go, err)));
+    child.on("close", (c) => resolve9(c ?? 1));
+  });
+  if (code !== 0) {
+    const text = Buffer.concat(output).toString("utf8").trim();
+    throw new GoBuildError(req.label, `go build failed (GOOS=${req.goos} GOARCH=${req.goarch})`, text, req.moduleRoot);
+  }
+}
+__name(goBuild, "goBuild");
+var GoBuildError = class extends BuildError {
+  static {
+    __name(this, "GoBuildError");
+  }
+  summary;
+  output;
+  /** Go's `file:line:col: message` lines, for annotations on the Go source. */
+  diagnostics;
+  constructor(label, summary, output, dir) {
+    super(output === "" ? summary : `${summary}:
+${output}`, { label });
+    this.name = "GoBuildError";
+    this.summary = summary;
+    this.output = output;
+    this.diagnostics = dir === void 0 ? [] : parseGoDiagnostics(output, dir);
+  }
+};
+
+// src/go/deps.ts
+import { spawn as spawn2 } from "node:child_process";
+import { createHash as createHash4 } from "node:crypto";
+import { readdirSync, statSync as statSync2 } from "node:fs";
+import { readFile as readFile5 } from "node:fs/promises";
+import { join as join5, resolve as resolve3 } from "node:path";
+var FILE_FIELDS = [
+  "GoFiles",
+  "CgoFiles",
+  "CFiles",
+  "CXXFiles",
+  "MFiles",
+  "HFiles",
+  "FFiles",
+  "SFiles",
+  "SwigFiles",
+  "SwigCXXFiles",
+  "SysoFiles",
+  "EmbedFiles",
+  "IgnoredGoFiles",
+  "IgnoredOtherFiles"
+];
+var LIST_FIELDS = ["ImportPath", "Dir", "Name", "Standard", "Module", "Imports", "EmbedPatterns", "Error", "DepsErrors", ...FILE_FIELDS].join(",");
+function identity2(st) {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.mode}`;
+}
+__name(identity2, "identity");
+function statId(path, s) {
+  try {
+    const st = statSync2(path, { bigint: true });
+    if (st.ctimeNs > s.newestNs) s.newestNs = st.ctimeNs;
+    if (st.mtimeNs > s.newestNs) s.newestNs = st.mtimeNs;
+    return identity2(st);
+  } catch {
+    return "absent";
+  }
+}
+__name(statId, "statId");
+function treeIds(dir, s, out) {
+  let names;
+  try {
+    names = readdirSync(dir).sort();
+  } catch {
+    out.push(`${dir}\0unreadable`);
+    return;
+  }
+  for (const name of names) {
+    const p = join5(dir, name);
+    out.push(`${p}\0${statId(p, s)}`);
+    try {
+      if (statSync2(p).isDirectory()) treeIds(p, s, out);
+    } catch {
+    }
+  }
+}
+__name(treeIds, "treeIds");
+function isMutable(p, mainDir) {
+  if (p.Standard) return false;
+  const m = p.Module;
+  if (!m || m.Main || m.Replace || !m.Version) return true;
+  return p.Dir === void 0 || p.Dir === mainDir || p.Dir.startsWith(`${mainDir}/`);
+}
+__name(isMutable, "isMutable");
+function fingerprint(p, mainDir, s) {
+  if (!isMutable(p, mainDir)) return `${p.ImportPath}\0${p.Standard ? "std" : `${p.Module?.Path}@${p.Module?.Version}`}`;
+  const dir = p.Dir ?? "";
+  const lines2 = [`${p.ImportPath}\0${dir}\0${statId(dir, s)}`];
+  for (const field of FILE_FIELDS) {
+    const files = p[field];
+    if (!Array.isArray(files)) continue;
+    for (const f of files) lines2.push(`${field}\0${f}\0${statId(join5(dir, f), s)}`);
+  }
+  if (p.Name === "main") lines2.push(`default.pgo\0${statId(join5(dir, "default.pgo"), s)}`);
+  if (p.EmbedPatterns?.length) treeIds(dir, s, lines2);
+  return createHash4("sha256").update(lines2.join("\n")).digest("hex");
+}
+__name(fingerprint, "fingerprint");
+function moduleFilesOf(moduleRoot, s) {
+  return ["go.mod", "go.sum", join5("vendor", "modules.txt")].map((f) => `${f}\0${statId(join5(moduleRoot, f), s)}`).join("\n");
+}
+__name(moduleFilesOf, "moduleFilesOf");
+function passName(req) {
+  return createHash4("sha256").update(JSON.stringify({ v: 1, config: req.configKey, root: resolve3(req.moduleRoot), packages: [...req.packages].sort() })).digest("hex");
+}
+__name(passName, "passName");
+function mainDirOf(packages, moduleRoot) {
+  for (const p of packages) if (p.Module?.Main && p.Module.Dir) return p.Module.Dir;
+  return resolve3(moduleRoot);
+}
+__name(mainDirOf, "mainDirOf");
+async function recall(req, file) {
+  let rec;
+  try {
+    rec = JSON.parse(await readFile5(file, "utf8"));
+  } catch {
+    return void 0;
+  }
+  if (rec.v !== 1 || !Array.isArray(rec.packages)) return void 0;
+  const s = { newestNs: 0n };
+  if (moduleFilesOf(req.moduleRoot, s) !== rec.moduleFiles) return void 0;
+  const mainDir = mainDirOf(rec.packages, req.moduleRoot);
+  const prints = /* @__PURE__ */ new Map();
+  const newest = /* @__PURE__ */ new Map();
+  const dirty = /* @__PURE__ */ new Set();
+  for (const p of rec.packages) {
+    const ps = { newestNs: 0n };
+    const fp = fingerprint(p, mainDir, ps);
+    if (rec.prints[p.ImportPath] !== fp) dirty.add(p.ImportPath);
+    prints.set(p.ImportPath, fp);
+    newest.set(p.ImportPath, ps.newestNs);
+  }
+  return { graph: { packages: new Map(rec.packages.map((p) => [p.ImportPath, p])), prints, newest, moduleFiles: rec.moduleFiles, moduleNewest: s.newestNs, listed: false }, dirty };
+}
+__name(recall, "recall");
+async function list(req) {
+  const args = ["list", "-e", "-deps", `-json=${LIST_FIELDS}`, ...req.flags, ...req.packages];
+  const chunks = [];
+  const code = await new Promise((done) => {
+    const child = spawn2(req.go, args, { cwd: req.moduleRoot, env: req.env, stdio: ["ignore", "pipe", "ignore"] });
+    child.stdout.on("data", (c) => chunks.push(c));
+    child.on("error", () => done(-1));
+    child.on("close", (c) => done(c ?? 1));
+  });
+  if (code !== 0) return void 0;
+  const text = Buffer.concat(chunks).toString("utf8");
+  const packages = [];
+  for (const part of text.split(/\n(?=\{)/)) {
+    if (part.trim() === "") continue;
+    const p = JSON.parse(part);
+    if (p.Error || p.DepsErrors?.length) return void 0;
+    packages.push(p);
+  }
+  return packages;
+}
+__name(list, "list");
+async function depGraphOrPrevious(req) {
+  const file = join5(req.cacheDir, `list-${passName(req)}.json`);
+  const recalled = await recall(req, file);
+  if (recalled && recalled.dirty.size === 0) return { graph: recalled.graph };
+  let fresh;
+  const later = /* @__PURE__ */ __name(() => fresh ??= listFresh(req, file), "later");
+  if (recalled) return { previous: recalled.graph, dirty: recalled.dirty, fresh: later };
+  return { graph: await later() };
+}
+__name(depGraphOrPrevious, "depGraphOrPrevious");
+async function listFresh(req, file) {
+  const listed = await list(req);
+  if (!listed) return void 0;
+  const s = { newestNs: 0n };
+  const moduleFiles2 = moduleFilesOf(req.moduleRoot, s);
+  const mainDir = mainDirOf(listed, req.moduleRoot);
+  const moduleNewest = s.newestNs;
+  const prints = /* @__PURE__ */ new Map();
+  const newest = /* @__PURE__ */ new Map();
+  for (const p of listed) {
+    const ps = { newestNs: 0n };
+    prints.set(p.ImportPath, fingerprint(p, mainDir, ps));
+    newest.set(p.ImportPath, ps.newestNs);
+    if (ps.newestNs > s.newestNs) s.newestNs = ps.newestNs;
+  }
+  const settledBefore = req.now - req.racyWindowNs;
+  if (moduleNewest < settledBefore) {
+    const remembered = Object.fromEntries([...prints].map(([ip, fp]) => [ip, (newest.get(ip) ?? 0n) < settledBefore ? fp : "unsettled"]));
+    const rec = { v: 1, moduleFiles: moduleFiles2, packages: listed, prints: remembered };
+    await writeFileAtomic(file, JSON.stringify(rec));
+  }
+  return { packages: new Map(listed.map((p) => [p.ImportPath, p])), prints, newest, moduleFiles: moduleFiles2, moduleNewest, listed: true };
+}
+__name(listFresh, "listFresh");
+function packageInDir(graph, dir) {
+  const d = resolve3(dir);
+  for (const p of graph.packages.values()) if (p.Dir === d && p.Name === "main") return p;
+  return void 0;
+}
+__name(packageInDir, "packageInDir");
+function closureTouches(graph, root, dirty) {
+  const seen = /* @__PURE__ */ new Set();
+  const stack = [root];
+  while (stack.length) {
+    const ip = stack.pop();
+    if (seen.has(ip)) continue;
+    seen.add(ip);
+    if (dirty.has(ip)) return true;
+    const p = graph.packages.get(ip);
+    if (!p) return true;
+    for (const i of p.Imports ?? []) if (!seen.has(i)) stack.push(i);
+  }
+  return false;
+}
+__name(closureTouches, "closureTouches");
+function closureOf(graph, root) {
+  const seen = /* @__PURE__ */ new Set();
+  const stack = [root];
+  while (stack.length) {
+    const ip = stack.pop();
+    if (seen.has(ip)) continue;
+    seen.add(ip);
+    const p = graph.packages.get(ip);
+    if (!p) return void 0;
+    for (const i of p.Imports ?? []) if (!seen.has(i)) stack.push(i);
+  }
+  let newestNs = graph.moduleNewest;
+  for (const ip of seen) {
+    const n = graph.newest.get(ip) ?? 0n;
+    if (n > newestNs) newestNs = n;
+  }
+  return { prints: [...seen].sort().map((ip) => graph.prints.get(ip) ?? "none"), newestNs };
+}
+__name(closureOf, "closureOf");
+
+// src/go/batch.ts
+var Slots = class {
+  static {
+    __name(this, "Slots");
+  }
+  #free;
+  #total;
+  #waiting = [];
+  constructor(total) {
+    this.#total = Math.max(1, total);
+    this.#free = this.#total;
+  }
+  async run(weight, task) {
+    const w = Math.min(Math.max(1, weight), this.#total);
+    if (this.#waiting.length === 0 && this.#free >= w) this.#free -= w;
+    else await new Promise((go) => this.#waiting.push({ weight: w, go }));
+    try {
+      return await task();
+    } finally {
+      this.#free += w;
+      while (this.#waiting.length > 0 && this.#free >= this.#waiting[0].weight) {
+        const next = this.#waiting.shift();
+        this.#free -= next.weight;
+        next.go();
+      }
+    }
+  }
+};
+function defaultExecName(importPath, goos) {
+  const parts = importPath.split("/");
+  let elem = parts[parts.length - 1];
+  if (parts.length > 1 && /^v[0-9]+$/.test(elem) && !/^v[01]$/.test(elem) && !/^v0/.test(elem)) elem = parts[parts.length - 2];
+  return goos === "windows" ? `${elem}.exe` : elem;
+}
+__name(defaultExecName, "defaultExecName");
+function batchFlags(req) {
+  const args = goBuildArgs(req);
+  const o = args.lastIndexOf("-o");
+  if (args[0] !== "build" || o < 1 || args[o + 1] !== req.out || args.length !== o + 3 || args[o + 2] !== req.packagePath) return void 0;
+  return args.slice(1, o);
+}
+__name(batchFlags, "batchFlags");
+function goEnvPart(env) {
+  return JSON.stringify(
+    Object.entries(env).filter(([k]) => /^(GO|CGO_)/.test(k) || ["CC", "CXX", "AR", "FC", "PKG_CONFIG", "GCCGO", "HOME", "XDG_CONFIG_HOME", "PATH", "TMPDIR"].includes(k)).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
+  );
+}
+__name(goEnvPart, "goEnvPart");
+var GoBuildQueue = class {
+  static {
+    __name(this, "GoBuildQueue");
+  }
+  #opts;
+  #slots;
+  #pending = [];
+  #timer;
+  #active = /* @__PURE__ */ new Set();
+  stats = { listed: 0, recalled: 0, goBuilds: 0, built: 0, upToDate: 0 };
+  constructor(opts) {
+    this.#opts = {
+      cacheDir: opts.cacheDir,
+      jobs: opts.jobs ?? availableParallelism2(),
+      gatherMs: opts.gatherMs ?? 15,
+      now: opts.now ?? (() => BigInt(Date.now()) * 1000000n)
+    };
+    this.#slots = new Slots(this.#opts.jobs);
+  }
+  /**
+   * Resolves when nothing is queued or running: the work after the binaries are handed on (a new
+   * dependency pass, remembering keys) is done too.
+   */
+  async idle() {
+    while (this.#active.size > 0 || this.#pending.length > 0) {
+      if (this.#active.size > 0) await Promise.all(this.#active);
+      else await new Promise((r) => setTimeout(r, this.#opts.gatherMs));
+    }
+  }
+  /** Builds `req.out` (or finds it up to date); resolves once that binary is in place. */
+  build(tc, req, env = process.env) {
+    return new Promise((resolve9, reject) => {
+      this.#pending.push({ tc, req, env, flags: batchFlags(req), resolve: resolve9, reject });
+      if (this.#timer) clearTimeout(this.#timer);
+      this.#timer = setTimeout(() => this.#flush(), this.#opts.gatherMs);
+    });
+  }
+  #flush() {
+    this.#timer = void 0;
+    const items = this.#pending;
+    this.#pending = [];
+    const groups = /* @__PURE__ */ new Map();
+    let alone = 0;
+    for (const it of items) {
+      const env = goBuildEnv(it.req, it.env);
+      const key = it.flags ? JSON.stringify([it.tc.go, resolve4(it.req.moduleRoot), it.flags, goEnvPart(env)]) : `alone ${alone++}`;
+      const g = groups.get(key) ?? [];
+      g.push(it);
+      groups.set(key, g);
+    }
+    const flush = { decided: [], started: [] };
+    const decide = [...groups.values()].map(() => {
+      let done = /* @__PURE__ */ __name(() => {
+      }, "done");
+      flush.decided.push(new Promise((r) => done = r));
+      return () => done();
+    });
+    for (const [k, g] of [...groups.values()].entries()) {
+      const decided = decide[k];
+      const run5 = this.#runGroup(g, flush, decided).catch((err) => {
+        for (const it of g) it.reject(err);
+      }).finally(decided);
+      this.#active.add(run5);
+      void run5.finally(() => this.#active.delete(run5));
+    }
+  }
+  async #runGroup(items, flush, decided) {
+    const first = items[0];
+    const env = goBuildEnv(first.req, first.env);
+    const flags = first.flags ?? goBuildArgs(first.req).slice(1, -3);
+    const now = this.#opts.now();
+    const configKey2 = goConfigKey({ go: first.tc.go, moduleRoot: first.req.moduleRoot, flags, env, cgo: first.req.cgo });
+    let graph;
+    let previous;
+    if (configKey2 !== void 0 && first.flags) {
+      const r = await depGraphOrPrevious({
+        go: first.tc.go,
+        moduleRoot: first.req.moduleRoot,
+        flags,
+        env,
+        packages: [...new Set(items.map((i) => i.req.packagePath))],
+        configKey: configKey2,
+        cacheDir: this.#opts.cacheDir,
+        now,
+        racyWindowNs: RACY_WINDOW_NS
+      });
+      if ("graph" in r) graph = r.graph;
+      else {
+        graph = r.previous;
+        previous = { dirty: r.dirty, fresh: r.fresh };
+      }
+      if (graph?.listed || previous) this.stats.listed++;
+      else if (graph) this.stats.recalled++;
+    }
+    const stale = [];
+    await Promise.all(
+      items.map(async (it) => {
+        const main2 = graph ? packageInDir(graph, resolve4(it.req.moduleRoot, it.req.packagePath)) : void 0;
+        if (graph && main2 && previous && closureTouches(graph, main2.ImportPath, previous.dirty)) {
+          stale.push({ it, importPath: main2.ImportPath, keyLater: true });
+          return;
+        }
+        const closure = graph && main2 ? closureOf(graph, main2.ImportPath) : void 0;
+        const key = graph && closure && configKey2 ? goBinaryKey(configKey2, it.req.out, graph.moduleFiles, closure.prints) : void 0;
+        if (key !== void 0 && await isUpToDate(this.#opts.cacheDir, key, it.req.out)) {
+          this.stats.upToDate++;
+          it.resolve("up to date");
+          return;
+        }
+        const settled = closure !== void 0 && closure.newestNs < now - RACY_WINDOW_NS;
+        stale.push({ it, key: settled ? key : void 0, importPath: main2?.ImportPath });
+      })
+    );
+    if (stale.length === 0 && !previous) return;
+    const keyLater = [];
+    const done = /* @__PURE__ */ __name(async (s) => {
+      this.stats.built++;
+      s.it.resolve("built");
+      if (s.keyLater) keyLater.push(s.it);
+      else if (s.key !== void 0) await rememberBuild(this.#opts.cacheDir, s.key, s.it.req.out);
+    }, "done");
+    const batchable = stale.filter((s) => s.importPath !== void 0 && s.it.flags);
+    const single = stale.filter((s) => !batchable.includes(s));
+    const started = flush.started;
+    const slotted = /* @__PURE__ */ __name(() => {
+      let began = /* @__PURE__ */ __name(() => {
+      }, "began");
+      started.push(new Promise((r) => began = r));
+      return { began: /* @__PURE__ */ __name(() => began(), "began") };
+    }, "slotted");
+    const runs = single.map((s) => {
+      const st = slotted();
+      return this.#slots.run(1, async () => {
+        st.began();
+        this.stats.goBuilds++;
+        await goBuild(s.it.tc, s.it.req, s.it.env);
+      }).then(() => done(s), (err) => (st.began(), s.it.reject(err)));
+    });
+    if (batchable.length === 1) {
+      const s = batchable[0];
+      const st = slotted();
+      runs.push(this.#slots.run(1, async () => {
+        st.began();
+        this.stats.goBuilds++;
+        await goBuild(s.it.tc, s.it.req, s.it.env);
+      }).then(() => done(s), (err) => (st.began(), s.it.reject(err))));
+    } else if (batchable.length > 1) {
+      for (const batch of splitByName(batchable)) {
+        const st = slotted();
+        runs.push(this.#runBatch(batch, env, flags, done, st.began).then(() => {
+        }, (err) => {
+          st.began();
+          for (const s of batch) s.it.reject(err instanceof BatchFailed ? batchError(s.it.req, batch.length, err.output) : err);
+        }));
+      }
+    }
+    decided();
+    const fresh0 = previous?.fresh;
+    const freshRun = fresh0 ? Promise.all(flush.decided).then(() => Promise.all(flush.started)).then(() => this.#slots.run(1, fresh0)) : void 0;
+    await Promise.all(runs);
+    if (!previous || !freshRun) return;
+    const fresh = await freshRun;
+    if (!fresh || configKey2 === void 0) return;
+    for (const it of keyLater) {
+      const main2 = packageInDir(fresh, resolve4(it.req.moduleRoot, it.req.packagePath));
+      const closure = main2 ? closureOf(fresh, main2.ImportPath) : void 0;
+      if (closure && closure.newestNs < now - RACY_WINDOW_NS) await rememberBuild(this.#opts.cacheDir, goBinaryKey(configKey2, it.req.out, fresh.moduleFiles, closure.prints), it.req.out);
+    }
+  }
+  /**
+   * One `go build -o DIR/ pkg…` for binaries of distinct names, each moved to its own output and
+   * handed to `ready` as soon as Go has written it (Go renames each finished link into DIR, which
+   * a watch on DIR sees), so packing and pushing start while the other links still run.
+   */
+  async #runBatch(batch, env, flags, ready, began) {
+    const first = batch[0].it;
+    const goos = first.req.goos;
+    const byName = /* @__PURE__ */ new Map();
+    for (const s of batch) {
+      const name = defaultExecName(s.importPath, goos);
+      byName.set(name, [...byName.get(name) ?? [], s]);
+    }
+    const parent = dirname5(resolve4(this.#opts.cacheDir));
+    await mkdir5(parent, { recursive: true });
+    const dir = await mkdtemp(join6(parent, "go-batch-"));
+    const placed = /* @__PURE__ */ new Map();
+    const previous = /* @__PURE__ */ new Map();
+    const place2 = /* @__PURE__ */ __name((name) => {
+      let p = placed.get(name);
+      if (!p) {
+        p = (async () => {
+          const outs = byName.get(name);
+          const head = outs[0];
+          await mkdir5(dirname5(head.it.req.out), { recursive: true });
+          await rename4(join6(dir, name), head.it.req.out);
+          await rm3(join6(dir, name), { force: true });
+          for (const r of outs.slice(1)) {
+            await mkdir5(dirname5(r.it.req.out), { recursive: true });
+            await copyFile2(head.it.req.out, `${r.it.req.out}.tmp`);
+            await rename4(`${r.it.req.out}.tmp`, r.it.req.out);
+          }
+          await Promise.all(outs.map(ready));
+        })();
+        placed.set(name, p);
+      }
+      return p;
+    }, "place");
+    let watcher;
+    try {
+      const packages = [];
+      for (const [name, outs] of byName) {
+        const s = outs[0];
+        packages.push(s.it.req.packagePath);
+        if (existsSync(s.it.req.out)) {
+          try {
+            link2(s.it.req.out, join6(dir, name));
+            previous.set(name, statSync3(join6(dir, name), { bigint: true }).ino);
+          } catch {
+          }
+        }
+      }
+      try {
+        watcher = watch(dir, (_event, name) => {
+          if (typeof name !== "string" || !byName.has(name) || placed.has(name)) return;
+          let ino;
+          try {
+            ino = statSync3(join6(dir, name), { bigint: true }).ino;
+          } catch {
+            return;
+          }
+          if (previous.get(name) !== ino) place2(name).catch(() => {
+          });
+        });
+      } catch {
+      }
+      const args = ["build", ...flags, "-o", `${dir}/`, ...packages];
+      const weight = Math.min(byName.size, this.#opts.jobs);
+      await this.#slots.run(weight, async () => {
+        began();
+        this.stats.goBuilds++;
+        const output = [];
+        const code = await new Promise((done, fail4) => {
+          const child = spawn3(first.tc.go, args, { cwd: first.req.moduleRoot, env, stdio: ["ignore", "pipe", "pipe"] });
+          child.stdout.on("data", (c) => output.push(c));
+          child.stderr.on("data", (c) => output.push(c));
+          child.on("error", (err) => fail4(goToolchainError(first.tc.go, err)));
+          child.on("close", (c) => done(c ?? 1));
+        });
+        if (code !== 0) throw new BatchFailed(Buffer.concat(output).toString("utf8").trim());
+      });
+      watcher?.close();
+      watcher = void 0;
+      for (const name of byName.keys()) await place2(name);
+    } finally {
+      watcher?.close();
+      await Promise.allSettled(placed.values());
+      await rm3(dir, { recursive: true, force: true });
+    }
+  }
+};
+var BatchFailed = class extends Error {
+  static {
+    __name(this, "BatchFailed");
+  }
+  output;
+  constructor(output) {
+    super("go build failed");
+    this.output = output;
+  }
+};
+function batchError(req, size, output) {
+  return new GoBuildError(req.label, `go build failed (GOOS=${req.goos} GOARCH=${req.goarch}; one go build with ${size - 1} other binar${size === 2 ? "y" : "ies"})`, output, req.moduleRoot);
+}
+__name(batchError, "batchError");
+function splitByName(items) {
+  const batches = [];
+  for (const s of items) {
+    const name = defaultExecName(s.importPath, s.it.req.goos);
+    let b = batches.find((x) => !x.names.has(name) || x.names.get(name) === s.importPath);
+    if (!b) batches.push(b = { names: /* @__PURE__ */ new Map(), items: [] });
+    b.names.set(name, s.importPath);
+    b.items.push(s);
+  }
+  return batches.map((b) => b.items);
+}
+__name(splitByName, "splitByName");
 
 // src/workspace/label.ts
 var Label = class {
@@ -39279,383 +40179,12 @@ var aliasRule = {
 };
 
 // src/rules/go_binary.ts
-import { existsSync } from "node:fs";
-import { dirname as dirname6, join as join10, relative, sep } from "node:path";
-
-// src/go/build.ts
-import { spawn } from "node:child_process";
-import { mkdir as mkdir4 } from "node:fs/promises";
-import { dirname as dirname2 } from "node:path";
-
-// src/go/diagnostics.ts
-import { isAbsolute, resolve } from "node:path";
-var POSITION = /^(\S[^:\n]*\.(?:go|s|c|h|cc|cpp|m|syso)):(\d+)(?::(\d+))?: (.*)$/;
-function parseGoDiagnostics(output, dir) {
-  const out = [];
-  let last;
-  for (const line of output.split("\n")) {
-    const m = POSITION.exec(line);
-    if (m) {
-      const [, file = "", lineNo = "0", column, message = ""] = m;
-      last = { file: isAbsolute(file) ? file : resolve(dir, file), line: Number(lineNo), message };
-      if (column !== void 0) last.column = Number(column);
-      out.push(last);
-    } else if (last && line.startsWith("	")) {
-      last.message += `
-${line.slice(1)}`;
-    } else {
-      last = void 0;
-    }
-  }
-  return out;
-}
-__name(parseGoDiagnostics, "parseGoDiagnostics");
-
-// src/debug.ts
-var sink;
-function setDebugSink(fn) {
-  sink = fn;
-}
-__name(setDebugSink, "setDebugSink");
-function debug(line) {
-  if (sink) sink(typeof line === "function" ? line() : line);
-}
-__name(debug, "debug");
-function formatCommand(program, args) {
-  return [program, ...args].map((a) => /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
-}
-__name(formatCommand, "formatCommand");
-function logRequests(dispatcher, what) {
-  if (!sink) return dispatcher;
-  return new Proxy(dispatcher, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop, target);
-      if (prop !== "request" || typeof value !== "function") return typeof value === "function" ? value.bind(target) : value;
-      return async (opts) => {
-        const started = performance.now();
-        const path = String(opts.path).replace(/[?#].*$/, "");
-        const ms = /* @__PURE__ */ __name(() => Math.round(performance.now() - started), "ms");
-        try {
-          const res = await value.call(target, opts);
-          debug(`${what}: ${opts.method} ${path} ${res.statusCode} ${ms()}ms`);
-          return res;
-        } catch (err) {
-          debug(`${what}: ${opts.method} ${path} failed after ${ms()}ms: ${err.message}`);
-          throw err;
-        }
-      };
-    }
-  });
-}
-__name(logRequests, "logRequests");
-
-// src/errors.ts
-function formatSourcePosition(pos) {
-  return pos.column === void 0 ? `${pos.file}:${pos.line}` : `${pos.file}:${pos.line}:${pos.column}`;
-}
-__name(formatSourcePosition, "formatSourcePosition");
-var BuildError = class _BuildError extends Error {
-  static {
-    __name(this, "BuildError");
-  }
-  /** The message without position and label. */
-  reason;
-  pos;
-  /** The target (or other subject, e.g. `go_deps.module_override(path = "…")`) the error is about. */
-  label;
-  constructor(reason, options) {
-    const parts = [options?.pos && formatSourcePosition(options.pos), options?.label, reason].filter((p) => p !== void 0 && p !== "");
-    super(parts.join(": "), options?.cause === void 0 ? void 0 : { cause: options.cause });
-    this.name = "BuildError";
-    this.reason = reason;
-    this.pos = options?.pos;
-    this.label = options?.label;
-  }
-  /** This error placed at `pos` (when it has no position yet), keeping its label and reason. */
-  at(pos) {
-    return this.pos !== void 0 ? this : new _BuildError(this.reason, { pos, label: this.label, cause: this });
-  }
-};
-function describeError(err, env = process.env) {
-  if (!(err instanceof Error)) return String(err);
-  if (env.OCI_BUILD_DEBUG) return err.stack ?? err.message;
-  return err.message;
-}
-__name(describeError, "describeError");
-
-// src/go/build.ts
-var COMPILATION_MODES = ["fastbuild", "opt", "dbg"];
-function quoteFlagWord(word) {
-  if (!/[\s'"]/.test(word)) return word;
-  if (!word.includes("'")) return `'${word}'`;
-  if (!word.includes('"')) return `"${word}"`;
-  throw new Error(`x_defs value cannot contain both quote characters: ${word}`);
-}
-__name(quoteFlagWord, "quoteFlagWord");
-function goBuildArgs(req) {
-  const ldflags = [];
-  for (const [key, value] of Object.entries(req.xDefs).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
-    const name = key.includes(".") ? key : `main.${key}`;
-    ldflags.push("-X", quoteFlagWord(`${name}=${value}`));
-  }
-  ldflags.push(...req.gcLinkopts.map(quoteFlagWord));
-  const mode = req.compilationMode ?? "fastbuild";
-  if (mode === "fastbuild") ldflags.push("-s", "-w");
-  const args = ["build", "-trimpath", "-buildvcs=false"];
-  if (ldflags.length > 0) args.push(`-ldflags=${ldflags.join(" ")}`);
-  const gcflags = req.gcGoopts.map(quoteFlagWord);
-  if (mode === "dbg") args.push(`-gcflags=all=${["-N", "-l", ...gcflags].join(" ")}`);
-  else if (gcflags.length > 0) args.push(`-gcflags=${gcflags.join(" ")}`);
-  if (req.tags.length > 0) args.push(`-tags=${req.tags.join(",")}`);
-  if (req.overlay !== void 0) args.push(`-overlay=${req.overlay}`);
-  if (req.modfile !== void 0) args.push(`-modfile=${req.modfile}`);
-  args.push("-o", req.out, req.packagePath);
-  return args;
-}
-__name(goBuildArgs, "goBuildArgs");
-function goBuildEnv(req, base) {
-  const env = {
-    ...base,
-    GOOS: req.goos,
-    GOARCH: req.goarch,
-    CGO_ENABLED: req.cgo ? "1" : "0",
-    GOTOOLCHAIN: "local",
-    GOFLAGS: base.GOFLAGS ?? ""
-  };
-  delete env.GOARM;
-  delete env.GOAMD64;
-  if (req.goarm) env.GOARM = req.goarm;
-  if (req.goamd64) env.GOAMD64 = req.goamd64;
-  return env;
-}
-__name(goBuildEnv, "goBuildEnv");
-async function goBuild(tc, req, env = process.env) {
-  await mkdir4(dirname2(req.out), { recursive: true });
-  const args = goBuildArgs(req);
-  const output = [];
-  debug(() => `${req.label}: (cd ${req.moduleRoot} && GOOS=${req.goos} GOARCH=${req.goarch} ${formatCommand(tc.go, args)})`);
-  const code = await new Promise((resolve7, reject) => {
-    const child = spawn(tc.go, args, { cwd: req.moduleRoot, env: goBuildEnv(req, env), stdio: ["ignore", "pipe", "pipe"] });
-    child.stdout.on("data", (c) => output.push(c));
-    child.stderr.on("data", (c) => output.push(c));
-    child.on("error", (err) => reject(goToolchainError(tc.go, err)));
-    child.on("close", (c) => resolve7(c ?? 1));
-  });
-  if (code !== 0) {
-    const text = Buffer.concat(output).toString("utf8").trim();
-    throw new GoBuildError(req.label, `go build failed (GOOS=${req.goos} GOARCH=${req.goarch})`, text, req.moduleRoot);
-  }
-}
-__name(goBuild, "goBuild");
-var GoBuildError = class extends BuildError {
-  static {
-    __name(this, "GoBuildError");
-  }
-  summary;
-  output;
-  /** Go's `file:line:col: message` lines, for annotations on the Go source. */
-  diagnostics;
-  constructor(label, summary, output, dir) {
-    super(output === "" ? summary : `${summary}:
-${output}`, { label });
-    this.name = "GoBuildError";
-    this.summary = summary;
-    this.output = output;
-    this.diagnostics = dir === void 0 ? [] : parseGoDiagnostics(output, dir);
-  }
-};
-
-// src/go/action_cache.ts
-import { createHash as createHash3 } from "node:crypto";
-import { lstatSync, readFileSync, readdirSync, statSync } from "node:fs";
-import { readFile as readFile3 } from "node:fs/promises";
-import { delimiter, dirname as dirname3, isAbsolute as isAbsolute2, join as join4, resolve as resolve2 } from "node:path";
-var MAX_TREE_ENTRIES = 2e4;
-var RACY_WINDOW_NS = 2000000000n;
-function identity(st) {
-  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.mode}`;
-}
-__name(identity, "identity");
-function resolveBinary(go, env, cwd) {
-  if (go.includes("/")) return resolve2(cwd, go);
-  for (const dir of (env.PATH ?? "").split(delimiter)) {
-    if (dir === "") continue;
-    const p = join4(dir, go);
-    try {
-      if (statSync(p).isFile()) return p;
-    } catch {
-    }
-  }
-  return void 0;
-}
-__name(resolveBinary, "resolveBinary");
-function goEnvFile(env) {
-  if (env.GOENV !== void 0) return env.GOENV === "off" || env.GOENV === "" ? void 0 : env.GOENV;
-  const config = env.XDG_CONFIG_HOME || (env.HOME ? join4(env.HOME, ".config") : void 0);
-  return config ? join4(config, "go", "env") : void 0;
-}
-__name(goEnvFile, "goEnvFile");
-function statOrAbsent(path) {
-  if (path === void 0) return "none";
-  try {
-    return identity(statSync(path, { bigint: true }));
-  } catch {
-    return "absent";
-  }
-}
-__name(statOrAbsent, "statOrAbsent");
-function goFlagsIn(envFile) {
-  if (envFile === void 0) return void 0;
-  try {
-    return /^GOFLAGS=(.*)$/m.exec(readFileSync(envFile, "utf8"))?.[1];
-  } catch {
-    return void 0;
-  }
-}
-__name(goFlagsIn, "goFlagsIn");
-function namesOtherFiles(goflags) {
-  return goflags !== void 0 && /(^|\s)--?(overlay|modfile|pgo)=/.test(goflags);
-}
-__name(namesOtherFiles, "namesOtherFiles");
-function workspaceFileApplies(dir, env) {
-  if (env.GOWORK !== void 0 && env.GOWORK !== "") return env.GOWORK !== "off";
-  for (let d = dir; ; d = dirname3(d)) {
-    try {
-      statSync(join4(d, "go.work"));
-      return true;
-    } catch {
-    }
-    if (dirname3(d) === d) return false;
-  }
-}
-__name(workspaceFileApplies, "workspaceFileApplies");
-function localReplacements(moduleRoot) {
-  let text;
-  try {
-    text = readFileSync(join4(moduleRoot, "go.mod"), "utf8");
-  } catch {
-    return void 0;
-  }
-  const dirs = [];
-  for (const m of text.matchAll(/=>\s*("([^"]+)"|(\S+))/g)) {
-    const target = m[2] ?? m[3] ?? "";
-    if (target.startsWith("./") || target.startsWith("../") || isAbsolute2(target) || target === "." || target === "..") dirs.push(resolve2(moduleRoot, target));
-  }
-  return dirs;
-}
-__name(localReplacements, "localReplacements");
-function walkTree(root, exclude, walk) {
-  const stack = [root];
-  while (stack.length > 0) {
-    const dir = stack.pop();
-    let names;
-    try {
-      names = readdirSync(dir).sort();
-    } catch {
-      return false;
-    }
-    for (const name of names) {
-      const path = join4(dir, name);
-      if (++walk.entries > MAX_TREE_ENTRIES) return false;
-      let st;
-      let link4;
-      try {
-        link4 = lstatSync(path).isSymbolicLink();
-        st = statSync(path, { bigint: true });
-      } catch {
-        walk.lines.push(`${path}\0missing`);
-        continue;
-      }
-      if (st.isDirectory()) {
-        if (name === ".git" || name === ".hg" || name === ".svn" || exclude.has(path)) continue;
-        if (link4) {
-          if (dir === root && name.startsWith("bazel-")) continue;
-          return false;
-        }
-        if (hasGoMod(path)) continue;
-        walk.lines.push(`${path}/\0dir`);
-        stack.push(path);
-        continue;
-      }
-      if (st.ctimeNs > walk.newestNs) walk.newestNs = st.ctimeNs;
-      if (st.mtimeNs > walk.newestNs) walk.newestNs = st.mtimeNs;
-      walk.lines.push(`${path}\0${identity(st)}`);
-    }
-  }
-  return true;
-}
-__name(walkTree, "walkTree");
-function hasGoMod(dir) {
-  try {
-    return statSync(join4(dir, "go.mod")).isFile();
-  } catch {
-    return false;
-  }
-}
-__name(hasGoMod, "hasGoMod");
-function goActionKey(inputs, now = BigInt(Date.now()) * 1000000n) {
-  const leftToGo = /* @__PURE__ */ __name((why) => {
-    debug(`go action cache: no key for ${inputs.moduleRoot} (${why}): go build decides`);
-    return void 0;
-  }, "leftToGo");
-  if (inputs.cgo) return leftToGo("cgo");
-  if (workspaceFileApplies(inputs.moduleRoot, inputs.env)) return leftToGo("a go.work applies");
-  const envFile = goEnvFile(inputs.env);
-  if (namesOtherFiles(inputs.env.GOFLAGS) || namesOtherFiles(goFlagsIn(envFile))) return leftToGo("GOFLAGS names other files");
-  const binary = resolveBinary(inputs.go, inputs.env, inputs.moduleRoot);
-  if (binary === void 0) return leftToGo("go binary not found");
-  const replaced = localReplacements(inputs.moduleRoot);
-  if (replaced === void 0) return leftToGo("go.mod unreadable");
-  const exclude = new Set(inputs.exclude.map((d) => resolve2(d)));
-  const walk = { lines: [], newestNs: 0n, entries: 0 };
-  for (const root of [resolve2(inputs.moduleRoot), ...replaced]) {
-    walk.lines.push(`root\0${root}`);
-    if (!walkTree(root, exclude, walk)) return leftToGo(`a symlinked or unreadable directory, or more than ${MAX_TREE_ENTRIES} entries, under ${root}`);
-  }
-  const env = Object.entries(inputs.env).filter(([k]) => /^(GO|CGO_)/.test(k) || ["CC", "CXX", "AR", "FC", "PKG_CONFIG", "GCCGO", "HOME", "XDG_CONFIG_HOME"].includes(k)).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
-  const h = createHash3("sha256");
-  h.update(JSON.stringify({ v: 1, go: binary, goIdentity: statOrAbsent(binary), args: inputs.args, env, envFile: envFile ?? null, envFileIdentity: statOrAbsent(envFile), cwd: resolve2(inputs.moduleRoot) }));
-  for (const line of walk.lines) h.update(`${line}
-`);
-  const key = { key: h.digest("hex"), settled: walk.newestNs < now - RACY_WINDOW_NS };
-  debug(`go action cache key ${key.key.slice(0, 16)} (${walk.entries} files, ${key.settled ? "settled" : "edited within 2 s: not remembered"})`);
-  return key;
-}
-__name(goActionKey, "goActionKey");
-function outputIdentity(out) {
-  try {
-    return identity(statSync(out, { bigint: true }));
-  } catch {
-    return void 0;
-  }
-}
-__name(outputIdentity, "outputIdentity");
-async function isUpToDate(cacheDir, key, out) {
-  let rec;
-  try {
-    rec = JSON.parse(await readFile3(join4(cacheDir, `${key}.json`), "utf8"));
-  } catch {
-    return false;
-  }
-  if (rec.out !== resolve2(out)) return false;
-  const now = outputIdentity(out);
-  const upToDate = now !== void 0 && now === rec.identity;
-  debug(`go action cache ${key.slice(0, 16)}: ${upToDate ? `hit, go build skipped for ${out}` : `${out} changed since, go build runs`}`);
-  return upToDate;
-}
-__name(isUpToDate, "isUpToDate");
-async function rememberBuild(cacheDir, key, out) {
-  const id = outputIdentity(out);
-  if (id === void 0) return;
-  const rec = { out: resolve2(out), identity: id };
-  await writeFileAtomic(join4(cacheDir, `${key}.json`), JSON.stringify(rec));
-}
-__name(rememberBuild, "rememberBuild");
-var GO_ACTION_CACHE = join4("cache", "go-builds");
+import { existsSync as existsSync2 } from "node:fs";
+import { dirname as dirname8, join as join12, relative, sep } from "node:path";
 
 // src/rules/go_library.ts
 import { readdir } from "node:fs/promises";
-import { basename, dirname as dirname4, join as join5 } from "node:path";
+import { basename, dirname as dirname6, join as join7 } from "node:path";
 var GO_COMMON_ATTRS = {
   srcs: { type: "label_list" },
   // The go command resolves imports from go.mod itself; deps are followed only for libraries of
@@ -39680,7 +40209,7 @@ var GO_BUILD_FILE = /\.(go|s|S|h|c|cc|cpp|cxx|hh|hpp|hxx|syso)$/;
 function goPackageDir(label, srcs) {
   const goFiles = srcs.filter((f) => f.path.endsWith(".go") || f.path.endsWith(".s") || f.path.endsWith(".c"));
   if (goFiles.length === 0) return void 0;
-  const dirs = new Set(goFiles.map((f) => dirname4(f.path)));
+  const dirs = new Set(goFiles.map((f) => dirname6(f.path)));
   if (dirs.size > 1) {
     throw new BuildError(`srcs span several directories (${[...dirs].join(", ")}); the go command builds one directory per package`, { label });
   }
@@ -39693,11 +40222,11 @@ function goSources(ctx) {
   const dir = goPackageDir(label, srcs.filter((f) => !f.generated));
   const generated = srcs.filter((f) => f.generated && GO_BUILD_FILE.test(f.shortPath));
   if (generated.length === 0) return { dir, overlay: {} };
-  const pkgDir = dir ?? join5(ctx.workspaceRoot, ctx.target.label.pkg);
+  const pkgDir = dir ?? join7(ctx.workspaceRoot, ctx.target.label.pkg);
   const overlay = {};
   const from = /* @__PURE__ */ new Map();
   for (const f of generated) {
-    const virtual = join5(pkgDir, basename(f.path));
+    const virtual = join7(pkgDir, basename(f.path));
     const other = from.get(virtual);
     if (other !== void 0) throw new BuildError(`generated files ${other} and ${f.shortPath} have the same name; the go command compiles one directory`, { label });
     from.set(virtual, f.shortPath);
@@ -39742,7 +40271,7 @@ var goProtoLibraryRule = {
   },
   async build(ctx) {
     const pkg = ctx.target.label.pkg;
-    const dir = join5(ctx.workspaceRoot, pkg);
+    const dir = join7(ctx.workspaceRoot, pkg);
     let names = [];
     try {
       names = await readdir(dir);
@@ -39758,21 +40287,21 @@ var goProtoLibraryRule = {
 };
 
 // src/go/overlay.ts
-import { createHash as createHash4 } from "node:crypto";
-import { readFile as readFile4 } from "node:fs/promises";
-import { join as join6 } from "node:path";
-var OVERLAY_DIR = join6("cache", "go-overlays");
+import { createHash as createHash5 } from "node:crypto";
+import { readFile as readFile6 } from "node:fs/promises";
+import { join as join8 } from "node:path";
+var OVERLAY_DIR = join8("cache", "go-overlays");
 async function writeOverlay(outRoot, replace) {
   const entries = Object.entries(replace).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
-  const h = createHash4("sha256");
+  const h = createHash5("sha256");
   for (const [virtual, real] of entries) {
     h.update(`${virtual}\0${real}\0`);
-    h.update(createHash4("sha256").update(await readFile4(real)).digest("hex"));
+    h.update(createHash5("sha256").update(await readFile6(real)).digest("hex"));
     h.update("\n");
   }
   const text = `${JSON.stringify({ Replace: Object.fromEntries(entries) }, null, 1)}
 `;
-  const path = join6(outRoot, OVERLAY_DIR, `${h.digest("hex")}.json`);
+  const path = join8(outRoot, OVERLAY_DIR, `${h.digest("hex")}.json`);
   await writeFileAtomic(path, text);
   return path;
 }
@@ -39780,14 +40309,14 @@ __name(writeOverlay, "writeOverlay");
 
 // src/go/module_overrides.ts
 var import_semver = __toESM(require_semver2(), 1);
-import { spawn as spawn2 } from "node:child_process";
-import { createHash as createHash6, randomBytes as randomBytes3 } from "node:crypto";
-import { chmod, copyFile as copyFile2, mkdir as mkdir6, mkdtemp, readFile as readFile7, readdir as readdir3, rename as rename4, rm as rm4, stat as stat3, writeFile as writeFile5 } from "node:fs/promises";
-import { join as join9 } from "node:path";
+import { spawn as spawn4 } from "node:child_process";
+import { createHash as createHash7, randomBytes as randomBytes3 } from "node:crypto";
+import { chmod, copyFile as copyFile3, mkdir as mkdir7, mkdtemp as mkdtemp2, readFile as readFile9, readdir as readdir3, rename as rename5, rm as rm5, stat as stat4, writeFile as writeFile5 } from "node:fs/promises";
+import { join as join11 } from "node:path";
 
 // src/go/patch.ts
-import { lstat, mkdir as mkdir5, readFile as readFile5, rm as rm3, writeFile as writeFile4 } from "node:fs/promises";
-import { dirname as dirname5, join as join7 } from "node:path";
+import { lstat, mkdir as mkdir6, readFile as readFile7, rm as rm4, writeFile as writeFile4 } from "node:fs/promises";
+import { dirname as dirname7, join as join9 } from "node:path";
 var PatchError = class extends Error {
   static {
     __name(this, "PatchError");
@@ -39919,7 +40448,7 @@ async function isSymlinkOnPath(root, rel) {
   const parts = rel.split("/");
   for (let k = 1; k <= parts.length; k++) {
     try {
-      if ((await lstat(join7(root, ...parts.slice(0, k)))).isSymbolicLink()) return true;
+      if ((await lstat(join9(root, ...parts.slice(0, k)))).isSymbolicLink()) return true;
     } catch {
       return false;
     }
@@ -39932,12 +40461,12 @@ async function applyPatch(root, patchText, strip) {
   for (const fp of parsePatch(patchText)) {
     const rel = stripPath(fp.newPath ?? fp.oldPath, strip);
     if (await isSymlinkOnPath(root, rel)) throw new PatchError(`${rel}: goes through a symbolic link`);
-    const abs = join7(root, rel);
+    const abs = join9(root, rel);
     let old = "";
     const creates = fp.oldPath === void 0 || fp.hunks.length > 0 && fp.hunks.every((h) => h.oldStart === 0 && h.oldLines.length === 0);
     if (fp.oldPath !== void 0) {
       try {
-        old = await readFile5(abs, "latin1");
+        old = await readFile7(abs, "latin1");
       } catch {
         if (!creates) throw new PatchError(`${rel}: no such file to patch`);
       }
@@ -39954,9 +40483,9 @@ async function applyPatch(root, patchText, strip) {
     writes.push(fp.newPath === void 0 ? { path: abs } : { path: abs, content: next });
   }
   for (const w of writes) {
-    if (w.content === void 0) await rm3(w.path, { force: true });
+    if (w.content === void 0) await rm4(w.path, { force: true });
     else {
-      await mkdir5(dirname5(w.path), { recursive: true });
+      await mkdir6(dirname7(w.path), { recursive: true });
       await writeFile4(w.path, Buffer.from(w.content, "latin1"));
     }
   }
@@ -39964,9 +40493,9 @@ async function applyPatch(root, patchText, strip) {
 __name(applyPatch, "applyPatch");
 
 // src/go/module_zip.ts
-import { createHash as createHash5 } from "node:crypto";
-import { readFile as readFile6, readdir as readdir2 } from "node:fs/promises";
-import { join as join8 } from "node:path";
+import { createHash as createHash6 } from "node:crypto";
+import { readFile as readFile8, readdir as readdir2 } from "node:fs/promises";
+import { join as join10 } from "node:path";
 import { crc32 as crc322 } from "node:zlib";
 function escapeModulePath(path) {
   return path.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
@@ -39975,10 +40504,10 @@ __name(escapeModulePath, "escapeModulePath");
 async function moduleFiles(dir) {
   const out = [];
   const walk = /* @__PURE__ */ __name(async (rel) => {
-    for (const e of await readdir2(join8(dir, rel), { withFileTypes: true })) {
+    for (const e of await readdir2(join10(dir, rel), { withFileTypes: true })) {
       const r = rel === "" ? e.name : `${rel}/${e.name}`;
       if (e.isDirectory()) await walk(r);
-      else if (e.isFile()) out.push({ name: r, data: await readFile6(join8(dir, r)) });
+      else if (e.isFile()) out.push({ name: r, data: await readFile8(join10(dir, r)) });
     }
   }, "walk");
   await walk("");
@@ -39987,10 +40516,10 @@ async function moduleFiles(dir) {
 __name(moduleFiles, "moduleFiles");
 function hash1(files) {
   const sorted2 = [...files].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
-  const h = createHash5("sha256");
+  const h = createHash6("sha256");
   for (const f of sorted2) {
     if (f.name.includes("\n")) throw new Error(`file name ${JSON.stringify(f.name)} contains a newline`);
-    h.update(`${createHash5("sha256").update(f.data).digest("hex")}  ${f.name}
+    h.update(`${createHash6("sha256").update(f.data).digest("hex")}  ${f.name}
 `);
   }
   return `h1:${h.digest("base64")}`;
@@ -40049,31 +40578,31 @@ async function writeProxyModule(proxyRoot, path, version, dir) {
   const goMod = files.find((f) => f.name === "go.mod");
   if (!goMod) throw new Error(`${dir}: no go.mod`);
   const zipped = files.map((f) => ({ name: `${path}@${version}/${f.name}`, data: f.data }));
-  const at = join8(proxyRoot, escapeModulePath(path), "@v");
-  await writeFileAtomic(join8(at, `${version}.mod`), goMod.data);
-  await writeFileAtomic(join8(at, `${version}.info`), `${JSON.stringify({ Version: version, Time: "1980-01-01T00:00:00Z" })}
+  const at = join10(proxyRoot, escapeModulePath(path), "@v");
+  await writeFileAtomic(join10(at, `${version}.mod`), goMod.data);
+  await writeFileAtomic(join10(at, `${version}.info`), `${JSON.stringify({ Version: version, Time: "1980-01-01T00:00:00Z" })}
 `);
-  await writeFileAtomic(join8(at, `${version}.zip`), storedZip(zipped));
+  await writeFileAtomic(join10(at, `${version}.zip`), storedZip(zipped));
   return { sum: hash1(zipped), goModSum: hash1([{ name: "go.mod", data: goMod.data }]) };
 }
 __name(writeProxyModule, "writeProxyModule");
 
 // src/go/module_overrides.ts
 import { pathToFileURL } from "node:url";
-var GO_DEPS_DIR = join9("cache", "go-deps");
-var GO_MODFILES_DIR = join9("cache", "go-modfiles");
-var GO_PROXY_DIR = join9("cache", "go-proxy");
+var GO_DEPS_DIR = join11("cache", "go-deps");
+var GO_MODFILES_DIR = join11("cache", "go-modfiles");
+var GO_PROXY_DIR = join11("cache", "go-proxy");
 var ARCHIVE_TIMEOUT_MS = 12e4;
 var ARCHIVE_MAX_BYTES = 512 * 1024 * 1024;
 function runGo(go, args, cwd, env) {
-  return new Promise((resolve7, reject) => {
-    const child = spawn2(go, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+  return new Promise((resolve9, reject) => {
+    const child = spawn4(go, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     const out = [];
     const err = [];
     child.stdout.on("data", (c) => out.push(c));
     child.stderr.on("data", (c) => err.push(c));
     child.on("error", (e) => reject(new Error(`cannot run ${go}: ${e.message}`)));
-    child.on("close", (code) => resolve7({ code: code ?? 1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
+    child.on("close", (code) => resolve9({ code: code ?? 1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
   });
 }
 __name(runGo, "runGo");
@@ -40081,7 +40610,7 @@ function goEnv(env) {
   return { ...env, GOTOOLCHAIN: "local", GOFLAGS: env.GOFLAGS ?? "" };
 }
 __name(goEnv, "goEnv");
-var sha2562 = /* @__PURE__ */ __name((data) => createHash6("sha256").update(data).digest("hex"), "sha256");
+var sha2562 = /* @__PURE__ */ __name((data) => createHash7("sha256").update(data).digest("hex"), "sha256");
 function where(kind, tag) {
   return { pos: tag.pos, label: `go_deps.${kind}(path = "${tag.path}")` };
 }
@@ -40102,7 +40631,7 @@ async function readPatches(workspaceRoot, patches, what) {
   for (const patch of patches) {
     let data;
     try {
-      data = await readFile7(join9(workspaceRoot, patch.path));
+      data = await readFile9(join11(workspaceRoot, patch.path));
     } catch {
       throw new BuildError(`patch ${patch.label}: no such file ${patch.path}`, what);
     }
@@ -40112,14 +40641,14 @@ async function readPatches(workspaceRoot, patches, what) {
 }
 __name(readPatches, "readPatches");
 async function copyTree(from, to) {
-  await mkdir6(to, { recursive: true });
+  await mkdir7(to, { recursive: true });
   for (const e of await readdir3(from, { withFileTypes: true })) {
-    const src = join9(from, e.name);
-    const dst = join9(to, e.name);
+    const src = join11(from, e.name);
+    const dst = join11(to, e.name);
     if (e.isDirectory()) await copyTree(src, dst);
     else if (e.isFile()) {
-      await copyFile2(src, dst);
-      const mode = (await stat3(src)).mode & 73 ? 493 : 420;
+      await copyFile3(src, dst);
+      const mode = (await stat4(src)).mode & 73 ? 493 : 420;
       await chmod(dst, mode);
     }
   }
@@ -40127,7 +40656,7 @@ async function copyTree(from, to) {
 __name(copyTree, "copyTree");
 async function exists(path) {
   try {
-    await stat3(path);
+    await stat4(path);
     return true;
   } catch {
     return false;
@@ -40137,16 +40666,16 @@ __name(exists, "exists");
 async function makeOnce(dir, fill) {
   if (await exists(dir)) return;
   const tmp = `${dir}.tmp-${process.pid}-${randomBytes3(4).toString("hex")}`;
-  await mkdir6(tmp, { recursive: true });
+  await mkdir7(tmp, { recursive: true });
   try {
     await fill(tmp);
     try {
-      await rename4(tmp, dir);
+      await rename5(tmp, dir);
     } catch (err) {
       if (!await exists(dir)) throw err;
     }
   } finally {
-    await rm4(tmp, { recursive: true, force: true });
+    await rm5(tmp, { recursive: true, force: true });
   }
 }
 __name(makeOnce, "makeOnce");
@@ -40159,7 +40688,7 @@ async function patchTree(dir, modulePath, patches, strip, what, version) {
       throw err;
     }
   }
-  if (!await exists(join9(dir, "go.mod"))) await writeFile5(join9(dir, "go.mod"), `module ${modulePath}
+  if (!await exists(join11(dir, "go.mod"))) await writeFile5(join11(dir, "go.mod"), `module ${modulePath}
 `);
 }
 __name(patchTree, "patchTree");
@@ -40195,7 +40724,7 @@ async function moduleOverrideDir(req, tmpModfile, o) {
     throw new BuildError(`go mod download failed: ${info.Error ?? (r.stderr.trim().split("\n")[0] || "no module directory reported")}`, what);
   }
   const key = sha2562(JSON.stringify({ path: o.path, sum: info.Sum, patches: patchKey(patches, o.patchStrip) }));
-  const dir = join9(req.outRoot, GO_DEPS_DIR, dirName(o.path, info.Version, key));
+  const dir = join11(req.outRoot, GO_DEPS_DIR, dirName(o.path, info.Version, key));
   const src = info.Dir;
   const version = info.Version;
   await makeOnce(dir, async (tmp) => {
@@ -40216,7 +40745,7 @@ __name(archiveType, "archiveType");
 async function download(url, dest) {
   const res = await fetch(url, { redirect: "follow", signal: AbortSignal.timeout(ARCHIVE_TIMEOUT_MS) });
   if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
-  const h = createHash6("sha256");
+  const h = createHash7("sha256");
   const chunks = [];
   let size = 0;
   for await (const chunk of res.body) {
@@ -40244,11 +40773,11 @@ async function archiveOverrideDir(req, tmpModfile, o) {
     return void 0;
   }
   const key = sha2562(JSON.stringify({ path: o.path, sha256: o.sha256, strip: o.stripPrefix, patches: patchKey(patches, o.patchStrip) }));
-  const dir = join9(req.outRoot, GO_DEPS_DIR, dirName(o.path, "archive", key));
+  const dir = join11(req.outRoot, GO_DEPS_DIR, dirName(o.path, "archive", key));
   const expected = o.sha256;
   await makeOnce(dir, async (tmp) => {
     const work = `${tmp}.work`;
-    await mkdir6(work, { recursive: true });
+    await mkdir7(work, { recursive: true });
     try {
       const failures = [];
       let got;
@@ -40269,7 +40798,7 @@ async function archiveOverrideDir(req, tmpModfile, o) {
           failures.push(`${url.origin}${url.pathname}: not a .tar.gz, .tgz, .tar or .zip`);
           continue;
         }
-        const file = join9(work, `archive-${i}`);
+        const file = join11(work, `archive-${i}`);
         try {
           const digest = await download(url, file);
           if (digest !== expected) {
@@ -40285,17 +40814,17 @@ async function archiveOverrideDir(req, tmpModfile, o) {
         break;
       }
       if (!got) throw new BuildError(`cannot get the archive (${failures.join("; ")})`, what);
-      const out = join9(work, "x");
-      await mkdir6(out);
+      const out = join11(work, "x");
+      await mkdir7(out);
       const r = got.type === "zip" ? await run2("unzip", ["-q", got.file, "-d", out], work) : await run2("tar", [got.type === "tar.gz" ? "-xzf" : "-xf", got.file, "-C", out, "--no-same-owner", "--no-same-permissions"], work);
       if (r.code !== 0) throw new BuildError(`cannot extract the archive: ${r.stderr.trim().split("\n")[0]}`, what);
       const prefix = o.stripPrefix.replace(/^\/+|\/+$/g, "");
       if (prefix.split("/").includes("..")) throw new BuildError(`strip_prefix "${o.stripPrefix}" may not contain ".."`, what);
-      const root = prefix === "" ? out : join9(out, prefix);
-      if (!await exists(root) || !(await stat3(root)).isDirectory()) throw new BuildError(`strip_prefix "${o.stripPrefix}" is not a directory of the archive`, what);
+      const root = prefix === "" ? out : join11(out, prefix);
+      if (!await exists(root) || !(await stat4(root)).isDirectory()) throw new BuildError(`strip_prefix "${o.stripPrefix}" is not a directory of the archive`, what);
       await copyTree(root, tmp);
     } finally {
-      await rm4(work, { recursive: true, force: true });
+      await rm5(work, { recursive: true, force: true });
     }
     await patchTree(tmp, o.path, patches, o.patchStrip, what, " (archive)");
   });
@@ -40322,21 +40851,21 @@ async function addRequirement(req, tmpModfile, tag) {
   const got = await runGo(req.go, ["get", `-modfile=${tmpModfile}`, `${tag.path}@${tag.version}`], req.moduleRoot, env);
   if (got.code !== 0) throw new BuildError(`go get ${tag.path}@${tag.version} failed: ${got.stderr.trim().split("\n").at(-1)}`, what);
   if (tag.sum !== void 0) {
-    const have = sumLines(await readFile7(tmpModfile.replace(/\.mod$/, ".sum"), "utf8")).get(`${tag.path} ${tag.version}`);
+    const have = sumLines(await readFile9(tmpModfile.replace(/\.mod$/, ".sum"), "utf8")).get(`${tag.path} ${tag.version}`);
     if (have !== tag.sum) throw new BuildError(`sum ${tag.sum} does not match the module's ${have ?? "(none)"} (go verified ${tag.path}@${tag.version} against the checksum database)`, what);
   }
 }
 __name(addRequirement, "addRequirement");
 async function replaceWithProxyVersions(req, modfile, sumfile, trees) {
   const env = goEnv(req.env);
-  const proxyRoot = join9(req.outRoot, GO_PROXY_DIR);
+  const proxyRoot = join11(req.outRoot, GO_PROXY_DIR);
   const parsed = await runGo(req.go, ["mod", "edit", "-json", modfile], req.moduleRoot, env);
-  if (parsed.code !== 0) throw new BuildError(`${join9(req.moduleRoot, "go.mod")}: ${parsed.stderr.trim().split("\n")[0]}`);
+  if (parsed.code !== 0) throw new BuildError(`${join11(req.moduleRoot, "go.mod")}: ${parsed.stderr.trim().split("\n")[0]}`);
   const replace = JSON.parse(parsed.stdout).Replace ?? [];
   const overridden = new Set(trees.map((t) => t.path));
   const flags = [];
   for (const r of replace) if (overridden.has(r.Old.Path)) flags.push(`-dropreplace=${r.Old.Path}${r.Old.Version ? `@${r.Old.Version}` : ""}`);
-  let sums = await readFile7(sumfile, "utf8");
+  let sums = await readFile9(sumfile, "utf8");
   if (sums !== "" && !sums.endsWith("\n")) sums += "\n";
   const versions = [];
   for (const t of trees) {
@@ -40362,17 +40891,17 @@ ${t.path} ${version}/go.mod ${published.goModSum}
 }
 __name(replaceWithProxyVersions, "replaceWithProxyVersions");
 async function inputsKey(req) {
-  const read = /* @__PURE__ */ __name((p) => readFile7(p).catch(() => Buffer.alloc(0)), "read");
-  const h = createHash6("sha256");
+  const read = /* @__PURE__ */ __name((p) => readFile9(p).catch(() => Buffer.alloc(0)), "read");
+  const h = createHash7("sha256");
   h.update(JSON.stringify({ v: 1, go: req.go, root: req.moduleRoot, env: ["GOFLAGS", "GOPROXY", "GOPRIVATE", "GONOPROXY", "GONOSUMDB", "GOSUMDB", "GOMODCACHE", "GOPATH", "HOME", "GOWORK"].map((k) => req.env[k] ?? null) }));
-  h.update(await read(join9(req.moduleRoot, "go.mod")));
+  h.update(await read(join11(req.moduleRoot, "go.mod")));
   h.update("\0");
-  h.update(await read(join9(req.moduleRoot, "go.sum")));
+  h.update(await read(join11(req.moduleRoot, "go.sum")));
   const g = req.goDeps;
   const strip = /* @__PURE__ */ __name((t) => ({ ...t, pos: void 0 }), "strip");
   h.update(JSON.stringify({ m: [...g.moduleOverrides.values()].map(strip), a: [...g.archiveOverrides.values()].map(strip), r: [...g.modules.values()].map(strip) }));
   for (const o of [...g.moduleOverrides.values(), ...g.archiveOverrides.values()]) {
-    for (const p of o.patches) h.update(`\0${p.path}\0`).update(await read(join9(req.workspaceRoot, p.path)));
+    for (const p of o.patches) h.update(`\0${p.path}\0`).update(await read(join11(req.workspaceRoot, p.path)));
   }
   return h.digest("hex");
 }
@@ -40397,21 +40926,21 @@ async function makeModfile(req) {
   const g = req.goDeps;
   const moduleOverrides = [...g.moduleOverrides.values()].filter((o) => o.patches.length > 0 && !g.archiveOverrides.has(o.path));
   if (moduleOverrides.length === 0 && g.archiveOverrides.size === 0 && g.modules.size === 0) return void 0;
-  const record = join9(req.outRoot, GO_MODFILES_DIR, `inputs-${await inputsKey(req)}.json`);
+  const record = join11(req.outRoot, GO_MODFILES_DIR, `inputs-${await inputsKey(req)}.json`);
   try {
-    const rec = JSON.parse(await readFile7(record, "utf8"));
+    const rec = JSON.parse(await readFile9(record, "utf8"));
     const present = await Promise.all([rec.modfile, ...rec.moduleDirs].map(exists));
     if (present.every(Boolean)) return rec.modfile;
   } catch {
   }
-  const tmpRoot = join9(req.outRoot, "tmp");
-  await mkdir6(tmpRoot, { recursive: true });
-  const tmp = await mkdtemp(join9(tmpRoot, "modfile-"));
+  const tmpRoot = join11(req.outRoot, "tmp");
+  await mkdir7(tmpRoot, { recursive: true });
+  const tmp = await mkdtemp2(join11(tmpRoot, "modfile-"));
   try {
-    const modfile = join9(tmp, "go.mod");
-    const sumfile = join9(tmp, "go.sum");
-    await copyFile2(join9(req.moduleRoot, "go.mod"), modfile);
-    const userSum = await readFile7(join9(req.moduleRoot, "go.sum"), "utf8").catch(() => "");
+    const modfile = join11(tmp, "go.mod");
+    const sumfile = join11(tmp, "go.sum");
+    await copyFile3(join11(req.moduleRoot, "go.mod"), modfile);
+    const userSum = await readFile9(join11(req.moduleRoot, "go.sum"), "utf8").catch(() => "");
     await writeFile5(sumfile, userSum);
     for (const tag of g.modules.values()) await addRequirement(req, modfile, tag);
     const trees = [];
@@ -40424,18 +40953,18 @@ async function makeModfile(req) {
       if (t) trees.push(t);
     }
     const moduleDirs = trees.length > 0 ? await replaceWithProxyVersions(req, modfile, sumfile, trees) : [];
-    const modBytes = await readFile7(modfile);
-    const sumBytes = await readFile7(sumfile);
-    const dir = join9(req.outRoot, GO_MODFILES_DIR, sha2562(Buffer.concat([modBytes, Buffer.from("\0"), sumBytes])));
-    if (!await exists(join9(dir, "go.mod"))) {
-      await writeFileAtomic(join9(dir, "go.sum"), sumBytes);
-      await writeFileAtomic(join9(dir, "go.mod"), modBytes);
+    const modBytes = await readFile9(modfile);
+    const sumBytes = await readFile9(sumfile);
+    const dir = join11(req.outRoot, GO_MODFILES_DIR, sha2562(Buffer.concat([modBytes, Buffer.from("\0"), sumBytes])));
+    if (!await exists(join11(dir, "go.mod"))) {
+      await writeFileAtomic(join11(dir, "go.sum"), sumBytes);
+      await writeFileAtomic(join11(dir, "go.mod"), modBytes);
     }
-    const rec = { modfile: join9(dir, "go.mod"), moduleDirs };
+    const rec = { modfile: join11(dir, "go.mod"), moduleDirs };
     await writeFileAtomic(record, JSON.stringify(rec));
     return rec.modfile;
   } finally {
-    await rm4(tmp, { recursive: true, force: true });
+    await rm5(tmp, { recursive: true, force: true });
   }
 }
 __name(makeModfile, "makeModfile");
@@ -40446,17 +40975,17 @@ import { access } from "node:fs/promises";
 import { hostname, userInfo } from "node:os";
 import { constants as constants2 } from "node:fs";
 function run3(file, args, opts) {
-  return new Promise((resolve7) => {
+  return new Promise((resolve9) => {
     execFile2(
       file,
       args,
       { cwd: opts.cwd, env: opts.env, timeout: opts.timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: "utf8", windowsHide: true },
       (err, stdout, stderr) => {
         const e = err;
-        if (!e) return resolve7({ code: 0, signal: null, timedOut: false, stdout, stderr });
+        if (!e) return resolve9({ code: 0, signal: null, timedOut: false, stdout, stderr });
         const code = typeof e.code === "number" ? e.code : null;
         const error = typeof e.code === "string" ? e : void 0;
-        resolve7({ code, signal: e.signal ?? null, timedOut: e.killed === true && !error, stdout, stderr, error });
+        resolve9({ code, signal: e.signal ?? null, timedOut: e.killed === true && !error, stdout, stderr, error });
       }
     );
   });
@@ -40621,15 +41150,16 @@ var GOARCH = /* @__PURE__ */ new Set(["auto", "amd64", "arm64", "arm", "386", "p
 function findModuleRoot(dir, workspaceRoot, label) {
   let d = dir;
   for (; ; ) {
-    if (existsSync(join10(d, "go.mod"))) return d;
-    if (d === workspaceRoot || dirname6(d) === d) break;
-    d = dirname6(d);
+    if (existsSync2(join12(d, "go.mod"))) return d;
+    if (d === workspaceRoot || dirname8(d) === d) break;
+    d = dirname8(d);
   }
   throw new BuildError(`no go.mod at or above ${relative(workspaceRoot, dir) || "."} within the workspace (the go command needs one)`, { label });
 }
 __name(findModuleRoot, "findModuleRoot");
 var goBinaryRule = {
   kind: "go_binary",
+  queued: true,
   attrs: {
     ...COMMON_ATTRS,
     ...GO_COMMON_ATTRS,
@@ -40703,7 +41233,7 @@ var goBinaryRule = {
     const relPkg = relative(moduleRoot, dir).split(sep).join("/");
     const name = ctx.attrs.string("out") ?? ctx.attrs.string("basename") ?? ctx.target.label.name;
     const outName2 = ctx.attrs.has("out") ? name : `${ctx.target.label.name}_/${name}`;
-    const out = join10(await ctx.outDir(), outName2);
+    const out = join12(await ctx.outDir(), outName2);
     const request = {
       moduleRoot,
       packagePath: relPkg === "" ? "." : `./${relPkg}`,
@@ -40728,20 +41258,9 @@ var goBinaryRule = {
       if (modfile !== void 0) request.modfile = modfile;
     }
     const what = `${goos}/${goarch}${variant ? `/${variant}` : ""} binary`;
-    const cacheDir = join10(ctx.store.root, GO_ACTION_CACHE);
-    const key = goActionKey({
-      go: tc.go,
-      moduleRoot,
-      args: goBuildArgs(request),
-      env: goBuildEnv(request, env),
-      cgo,
-      exclude: [ctx.outRoot, ctx.store.root]
-    });
-    if (key !== void 0 && await isUpToDate(cacheDir, key.key, out)) {
+    if (await ctx.goBuilds.build(tc, request, env) === "up to date") {
       ctx.log.info(`${label}: ${what} up to date (no input changed since it was built)`);
     } else {
-      await goBuild(tc, request, env);
-      if (key?.settled) await rememberBuild(cacheDir, key.key, out);
       ctx.log.info(`${label}: built ${what}`);
     }
     const file = { path: out, shortPath: ctx.outShortPath(outName2), generated: true };
@@ -40760,9 +41279,9 @@ async function stampedXDefs(ctx, label) {
 __name(stampedXDefs, "stampedXDefs");
 
 // src/rules/genrule.ts
-import { spawn as spawn3 } from "node:child_process";
-import { chmod as chmod3, mkdir as mkdir8, mkdtemp as mkdtemp2, readdir as readdir4, rm as rm5, stat as stat4, symlink } from "node:fs/promises";
-import { dirname as dirname8, join as join12, relative as relative2, resolve as resolve3, sep as sep2 } from "node:path";
+import { spawn as spawn5 } from "node:child_process";
+import { chmod as chmod3, mkdir as mkdir9, mkdtemp as mkdtemp3, readdir as readdir4, rm as rm6, stat as stat5, symlink } from "node:fs/promises";
+import { dirname as dirname10, join as join14, relative as relative2, resolve as resolve5, sep as sep2 } from "node:path";
 
 // src/engine/config.ts
 var HOST_CONFIG = Object.freeze({});
@@ -40778,8 +41297,8 @@ function withPlatform(platform) {
 __name(withPlatform, "withPlatform");
 
 // src/rules/expand_template.ts
-import { mkdir as mkdir7, readFile as readFile8, writeFile as writeFile6, chmod as chmod2 } from "node:fs/promises";
-import { dirname as dirname7, join as join11 } from "node:path";
+import { mkdir as mkdir8, readFile as readFile10, writeFile as writeFile6, chmod as chmod2 } from "node:fs/promises";
+import { dirname as dirname9, join as join13 } from "node:path";
 var MAKE_VARIABLES = [
   "BINDIR",
   "GENDIR",
@@ -40948,8 +41467,8 @@ function defaultOut(ctx, template) {
 }
 __name(defaultOut, "defaultOut");
 async function writeOutput(ctx, name, content, executable) {
-  const dest = join11(await ctx.outDir(), name);
-  await mkdir7(dirname7(dest), { recursive: true });
+  const dest = join13(await ctx.outDir(), name);
+  await mkdir8(dirname9(dest), { recursive: true });
   await writeFile6(dest, Buffer.from(content, "latin1"), { mode: executable ? 493 : 420 });
   await chmod2(dest, executable ? 493 : 420);
   return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
@@ -40995,7 +41514,7 @@ var expandTemplateRule = {
       content = bytes(tmpl.list.join("\n"));
     } else {
       source = templateFile(ctx);
-      content = (await readFile8(source.path)).toString("latin1");
+      content = (await readFile10(source.path)).toString("latin1");
     }
     const out = a.string("out") ?? defaultOut(ctx, source);
     const vars = makeVariables(ctx, ctx.outShortPath(out));
@@ -41024,7 +41543,7 @@ var skylibExpandTemplateRule = {
   async build(ctx) {
     const a = ctx.attrs;
     checkOut(a);
-    const content = (await readFile8(templateFile(ctx).path)).toString("latin1");
+    const content = (await readFile10(templateFile(ctx).path)).toString("latin1");
     const subs = Object.entries(a.stringDict("substitutions")).map(([k, v]) => [bytes(k), bytes(v)]);
     const file = await writeOutput(ctx, a.string("out"), applySubstitutions(content, subs), false);
     return { files: [file] };
@@ -41201,17 +41720,17 @@ function configDirName(key, own, ownCpu) {
 }
 __name(configDirName, "configDirName");
 async function layOutExecRoot(ctx, execRoot, files) {
-  const binRoot = join12(ctx.outRoot, "bin");
-  const outRootReal = resolve3(ctx.outRoot);
+  const binRoot = join14(ctx.outRoot, "bin");
+  const outRootReal = resolve5(ctx.outRoot);
   for (const name of await readdir4(ctx.workspaceRoot)) {
     if (name.startsWith("bazel-")) continue;
-    const abs = resolve3(ctx.workspaceRoot, name);
+    const abs = resolve5(ctx.workspaceRoot, name);
     if (abs === outRootReal || outRootReal.startsWith(abs + sep2)) {
       if (abs === outRootReal) continue;
-      await linkAllBut(abs, join12(execRoot, name), outRootReal);
+      await linkAllBut(abs, join14(execRoot, name), outRootReal);
       continue;
     }
-    await symlink(abs, join12(execRoot, name));
+    await symlink(abs, join14(execRoot, name));
   }
   const own = configKey(ctx.config);
   const ownCpu = bazelCpu(ctx.config.platform ?? hostPlatform());
@@ -41220,9 +41739,9 @@ async function layOutExecRoot(ctx, execRoot, files) {
     const name = configDirName(key, own, ownCpu);
     if (!linked.has(key)) {
       linked.add(key);
-      await mkdir8(join12(binRoot, key), { recursive: true });
-      await mkdir8(join12(execRoot, "bazel-out", name), { recursive: true });
-      await symlink(join12(binRoot, key), join12(execRoot, "bazel-out", name, "bin"));
+      await mkdir9(join14(binRoot, key), { recursive: true });
+      await mkdir9(join14(execRoot, "bazel-out", name), { recursive: true });
+      await symlink(join14(binRoot, key), join14(execRoot, "bazel-out", name, "bin"));
     }
     return name;
   }, "linkConfig");
@@ -41248,18 +41767,18 @@ async function layOutExecRoot(ctx, execRoot, files) {
 }
 __name(layOutExecRoot, "layOutExecRoot");
 async function linkAllBut(dir, into, skip) {
-  await mkdir8(into, { recursive: true });
+  await mkdir9(into, { recursive: true });
   for (const name of await readdir4(dir)) {
-    const abs = join12(dir, name);
+    const abs = join14(dir, name);
     if (abs === skip) continue;
-    if (skip.startsWith(abs + sep2)) await linkAllBut(abs, join12(into, name), skip);
-    else await symlink(abs, join12(into, name));
+    if (skip.startsWith(abs + sep2)) await linkAllBut(abs, join14(into, name), skip);
+    else await symlink(abs, join14(into, name));
   }
 }
 __name(linkAllBut, "linkAllBut");
 function run4(command, cwd, env, timeoutMs) {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn3("bash", ["-c", `set -e
+    const child = spawn5("bash", ["-c", `set -e
 set -u
 set -o pipefail
 ${command}`], { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
@@ -41327,12 +41846,12 @@ var genruleRule = {
     const outs = checkOuts(a);
     const command = commandOf(a);
     const outDir = await ctx.outDir();
-    const outFiles = outs.map((o) => ({ path: join12(outDir, o), shortPath: ctx.outShortPath(o), generated: true }));
+    const outFiles = outs.map((o) => ({ path: join14(outDir, o), shortPath: ctx.outShortPath(o), generated: true }));
     const srcFiles = ctx.files("srcs");
     const toolFiles = [...ctx.deps("tools"), ...ctx.deps("exec_tools")].flatMap((p) => p.executable ? [p.executable, ...p.files] : p.files);
-    const tmpRoot = join12(ctx.outRoot, "tmp");
-    await mkdir8(tmpRoot, { recursive: true });
-    const execRoot = await mkdtemp2(join12(tmpRoot, "genrule-"));
+    const tmpRoot = join14(ctx.outRoot, "tmp");
+    await mkdir9(tmpRoot, { recursive: true });
+    const execRoot = await mkdtemp3(join14(tmpRoot, "genrule-"));
     try {
       const { exec, binDir } = await layOutExecRoot(ctx, execRoot, [...srcFiles, ...toolFiles, ...outFiles]);
       const deps = [
@@ -41344,7 +41863,7 @@ var genruleRule = {
         SRCS: srcFiles.map(exec).join(" "),
         OUTS: outFiles.map(exec).join(" "),
         RULEDIR: ruleDir,
-        "@D": outs.length === 1 ? dirname8(exec(outFiles[0])) : ruleDir,
+        "@D": outs.length === 1 ? dirname10(exec(outFiles[0])) : ruleDir,
         GENDIR: binDir,
         BINDIR: binDir,
         TARGET_CPU: bazelCpu(ctx.config.platform ?? hostPlatform()),
@@ -41363,17 +41882,17 @@ var genruleRule = {
         throw err;
       }
       for (const f of outFiles) {
-        await rm5(f.path, { recursive: true, force: true });
-        await mkdir8(dirname8(f.path), { recursive: true });
+        await rm6(f.path, { recursive: true, force: true });
+        await mkdir9(dirname10(f.path), { recursive: true });
       }
       const actionTmp = `${execRoot}.tmp`;
-      await mkdir8(actionTmp, { recursive: true });
+      await mkdir9(actionTmp, { recursive: true });
       const env = { PATH: ctx.env.PATH ?? "/usr/local/bin:/usr/bin:/bin", TMPDIR: actionTmp };
       let result;
       try {
         result = await run4(expanded, execRoot, env, GENRULE_TIMEOUT_MS);
       } finally {
-        await rm5(actionTmp, { recursive: true, force: true });
+        await rm6(actionTmp, { recursive: true, force: true });
       }
       if (result.timedOut || result.code !== 0) {
         const why = result.timedOut ? `did not finish within ${GENRULE_TIMEOUT_MS / 1e3} s` : result.code === null ? `was killed by ${result.signal}` : `exited with status ${result.code}`;
@@ -41383,14 +41902,14 @@ ${out}`}`);
       }
       for (const f of outFiles) {
         try {
-          await stat4(f.path);
+          await stat5(f.path);
         } catch {
           throw new Error(`declared output '${f.shortPath}' was not created by genrule`);
         }
       }
       if (a.bool("executable", false)) await chmod3(outFiles[0].path, 493);
     } finally {
-      await rm5(execRoot, { recursive: true, force: true });
+      await rm6(execRoot, { recursive: true, force: true });
     }
     ctx.log.info(`${label}: generated ${outFiles.map((f) => f.shortPath).join(", ")}`);
     return a.bool("executable", false) ? { files: outFiles, executable: outFiles[0] } : { files: outFiles };
@@ -41398,8 +41917,8 @@ ${out}`}`);
 };
 
 // src/rules/copy_file.ts
-import { chmod as chmod4, copyFile as copyFile3, mkdir as mkdir9, rm as rm6 } from "node:fs/promises";
-import { dirname as dirname9, join as join13 } from "node:path";
+import { chmod as chmod4, copyFile as copyFile4, mkdir as mkdir10, rm as rm7 } from "node:fs/promises";
+import { dirname as dirname11, join as join15 } from "node:path";
 function checkOut2(attrs) {
   const out = attrs.string("out");
   if (out === "" || out.startsWith("/") || out.endsWith("/") || out.split("/").some((s) => s === "" || s === "." || s === "..")) {
@@ -41425,10 +41944,10 @@ var copyFileRule = {
     const src = ctx.attrs.label("src");
     const files = ctx.files("src");
     if (files.length !== 1) throw new Error(`attribute "src": ${src} must provide exactly one file, got ${files.length}`);
-    const dest = join13(await ctx.outDir(), out);
-    await mkdir9(dirname9(dest), { recursive: true });
-    await rm6(dest, { force: true });
-    await copyFile3(files[0].path, dest);
+    const dest = join15(await ctx.outDir(), out);
+    await mkdir10(dirname11(dest), { recursive: true });
+    await rm7(dest, { force: true });
+    await copyFile4(files[0].path, dest);
     const executable = ctx.attrs.bool("is_executable", false);
     await chmod4(dest, executable ? 493 : 420);
     const file = { path: dest, shortPath: ctx.outShortPath(out), generated: true };
@@ -41475,7 +41994,7 @@ var shBinaryRule = {
 };
 
 // src/rules/oci_image_index.ts
-import { join as join14 } from "node:path";
+import { join as join16 } from "node:path";
 var ociImageIndexRule = {
   kind: "oci_image_index",
   attrs: {
@@ -41486,9 +42005,9 @@ var ociImageIndexRule = {
   },
   // rules_oci 2.x: with `platforms`, every image is built once per platform (a transition).
   depConfigs(attrs, attr, config, platforms) {
-    const list = attrs.labelList("platforms");
-    if (attr !== "images" || list.length === 0) return [config];
-    return list.map((l) => withPlatform(platforms(l)));
+    const list2 = attrs.labelList("platforms");
+    if (attr !== "images" || list2.length === 0) return [config];
+    return list2.map((l) => withPlatform(platforms(l)));
   },
   async build(ctx) {
     const images = [];
@@ -41504,7 +42023,7 @@ var ociImageIndexRule = {
     const family = images.every((i) => i.family === "docker") ? "docker" : "oci";
     const annotations = { ...ctx.attrs.stringDict("annotations"), ...ctx.metadata.indexAnnotations };
     const descriptor = await buildIndex(ctx.store, images.map((i) => i.descriptor), annotations, family);
-    const layoutDir = join14(await ctx.outDir(), ctx.target.label.name);
+    const layoutDir = join16(await ctx.outDir(), ctx.target.label.name);
     await writeLayout(ctx.store, layoutDir, [{ descriptor }]);
     const artifact = {
       kind: "index",
@@ -41520,15 +42039,15 @@ var ociImageIndexRule = {
 };
 
 // src/rules/oci_image.ts
-import { join as join16 } from "node:path";
+import { join as join18 } from "node:path";
 
 // src/rules/file_values.ts
-import { readFile as readFile9 } from "node:fs/promises";
+import { readFile as readFile11 } from "node:fs/promises";
 async function readDepFile(ctx, attr) {
   const label = ctx.attrs.label(attr);
   const files = label ? ctx.dep(label).files : [];
   if (files.length !== 1) throw new Error(`attribute "${attr}": ${label} must provide exactly one file, got ${files.length}`);
-  return readFile9(files[0].path, "utf8");
+  return readFile11(files[0].path, "utf8");
 }
 __name(readDepFile, "readDepFile");
 function lines(text) {
@@ -41666,8 +42185,8 @@ var BuildInfoFinder = class {
 };
 
 // src/elf.ts
-import { readFile as readFile10 } from "node:fs/promises";
-import { join as join15 } from "node:path";
+import { readFile as readFile12 } from "node:fs/promises";
+import { join as join17 } from "node:path";
 var ELF_MAGIC = Buffer.from([127, 69, 76, 70]);
 var MACHINES = [
   { arch: "amd64", machine: 62, class: 2, name: "x86-64" },
@@ -41746,7 +42265,7 @@ async function scanMembers(members) {
 __name(scanMembers, "scanMembers");
 var scans = /* @__PURE__ */ new Map();
 function scanFile(store, digest) {
-  return join15(store.root, "cache", "layer-scans", `${digestHex(digest)}.json`);
+  return join17(store.root, "cache", "layer-scans", `${digestHex(digest)}.json`);
 }
 __name(scanFile, "scanFile");
 function scanLayerCached(store, digest, tarPath) {
@@ -41754,7 +42273,7 @@ function scanLayerCached(store, digest, tarPath) {
   if (!p) {
     p = (async () => {
       try {
-        return JSON.parse(await readFile10(scanFile(store, digest), "utf8"));
+        return JSON.parse(await readFile12(scanFile(store, digest), "utf8"));
       } catch {
         const files = await scanLayer(tarPath);
         await saveScan(store, digest, files);
@@ -42005,7 +42524,7 @@ var ociImageRule = {
     });
     const platform = built.manifest.platform;
     if (!platform) throw new Error("internal: built image has no platform");
-    const layoutDir = join16(await ctx.outDir(), ctx.target.label.name);
+    const layoutDir = join18(await ctx.outDir(), ctx.target.label.name);
     await writeLayout(ctx.store, layoutDir, [{ descriptor: built.manifest }]);
     const artifact = {
       kind: "image",
@@ -42313,7 +42832,7 @@ var ociLoadRule = {
 };
 
 // src/rules/pkg_tar.ts
-import { join as join20 } from "node:path";
+import { join as join22 } from "node:path";
 
 // src/tar/pkg_tar.ts
 import { accessSync, constants as fsConstants } from "node:fs";
@@ -42376,10 +42895,10 @@ __name(compareCodePoints, "compareCodePoints");
 
 // src/tar/writer.ts
 import { createWriteStream as createWriteStream2 } from "node:fs";
-import { rename as rename5, rm as rm7, stat as stat5 } from "node:fs/promises";
+import { rename as rename6, rm as rm8, stat as stat6 } from "node:fs/promises";
 import { once as once2 } from "node:events";
 import { randomBytes as randomBytes4 } from "node:crypto";
-import { dirname as dirname10, basename as basename2, join as join17 } from "node:path";
+import { dirname as dirname12, basename as basename2, join as join19 } from "node:path";
 import { PassThrough as PassThrough2 } from "node:stream";
 import { finished as finished2, pipeline as pipeline2 } from "node:stream/promises";
 
@@ -42543,7 +43062,7 @@ var TarWriter = class _TarWriter {
   constructor(dest, opts) {
     this.dest = dest;
     this.#opts = opts;
-    this.#tmp = join17(dirname10(dest), `.${basename2(dest)}.${process.pid}-${randomBytes4(6).toString("hex")}.tmp`);
+    this.#tmp = join19(dirname12(dest), `.${basename2(dest)}.${process.pid}-${randomBytes4(6).toString("hex")}.tmp`);
     const file = createWriteStream2(this.#tmp);
     let done;
     if ((opts.compression ?? "none") === "gzip") {
@@ -42642,8 +43161,8 @@ var TarWriter = class _TarWriter {
   /** Writes `buf` and resolves once the stream no longer holds it (its write callback). */
   #writeTaken(buf) {
     this.#offset += buf.length;
-    return new Promise((resolve7, reject) => {
-      this.#head.write(buf, (err) => err ? reject(err) : resolve7());
+    return new Promise((resolve9, reject) => {
+      this.#head.write(buf, (err) => err ? reject(err) : resolve9());
     });
   }
   #member(entry, path) {
@@ -42692,7 +43211,7 @@ var TarWriter = class _TarWriter {
     if (src && "file" in src) {
       let size;
       try {
-        const s = await stat5(src.file);
+        const s = await stat6(src.file);
         if (!s.isFile()) throw new Error("not a regular file");
         size = s.size;
       } catch (err) {
@@ -42767,9 +43286,9 @@ var TarWriter = class _TarWriter {
       await this.#write(archiveTrailer(this.#offset));
       this.#head.end();
       await this.#done;
-      await rename5(this.#tmp, this.dest);
+      await rename6(this.#tmp, this.dest);
     } catch (err) {
-      await rm7(this.#tmp, { force: true });
+      await rm8(this.#tmp, { force: true });
       throw err;
     }
     return { members: this.#members, tarSize };
@@ -42780,7 +43299,7 @@ var TarWriter = class _TarWriter {
     this.#head.destroy();
     await this.#done.catch(() => {
     });
-    await rm7(this.#tmp, { force: true });
+    await rm8(this.#tmp, { force: true });
   }
 };
 async function drain(body) {
@@ -42922,8 +43441,8 @@ function planPkgTar(attrs) {
   }
   for (const p of attrs.empty_files ?? []) put(stripSlashes(p), { kind: "empty-file", manifestMode: "", origin: "empty_files" });
   for (const p of attrs.empty_dirs ?? []) content.set(stripSlashes(p), { kind: "dir", manifestMode: "", origin: "empty_dirs" });
-  for (const [link4, target] of Object.entries(attrs.symlinks ?? {})) {
-    put(stripSlashes(link4), { kind: "symlink", linkTo: target, manifestMode: "", origin: "symlinks" });
+  for (const [link5, target] of Object.entries(attrs.symlinks ?? {})) {
+    put(stripSlashes(link5), { kind: "symlink", linkTo: target, manifestMode: "", origin: "symlinks" });
   }
   const dir = stripSlashes(attrs.package_dir ?? "/");
   const directory = dir ? dir + "/" : void 0;
@@ -43009,12 +43528,12 @@ async function writePkgTar(plan, dest, onWarning) {
 __name(writePkgTar, "writePkgTar");
 
 // src/rules/mtree_spec.ts
-import { lstatSync as lstatSync2, readdirSync as readdirSync2, realpathSync, statSync as statSync3 } from "node:fs";
-import { mkdir as mkdir10, readFile as readFile11, writeFile as writeFile7 } from "node:fs/promises";
-import { dirname as dirname11, join as join18, posix } from "node:path";
+import { lstatSync, readdirSync as readdirSync2, realpathSync, statSync as statSync5 } from "node:fs";
+import { mkdir as mkdir11, readFile as readFile13, writeFile as writeFile7 } from "node:fs/promises";
+import { dirname as dirname13, join as join20, posix } from "node:path";
 
 // src/tar/mtree.ts
-import { statSync as statSync2 } from "node:fs";
+import { statSync as statSync4 } from "node:fs";
 var MtreeError = class extends Error {
   static {
     __name(this, "MtreeError");
@@ -43282,13 +43801,13 @@ var TAR_TYPES = {
 };
 function isExecutable(path) {
   try {
-    return (statSync2(path).mode & 73) !== 0;
+    return (statSync4(path).mode & 73) !== 0;
   } catch {
     return false;
   }
 }
 __name(isExecutable, "isExecutable");
-function mtreeEntryToTar(entry, resolve7, host) {
+function mtreeEntryToTar(entry, resolve9, host) {
   const { line, keywords: kw } = entry;
   const path = normalizeMtreePath(entry.name, line);
   const type = TYPES2[kw.get("type") ?? "file"];
@@ -43319,7 +43838,7 @@ function mtreeEntryToTar(entry, resolve7, host) {
     case "file": {
       let source;
       try {
-        source = resolve7(kw.get("content"), entry.name);
+        source = resolve9(kw.get("content"), entry.name);
       } catch (err) {
         if (optional) return void 0;
         fail2(line, err.message);
@@ -43332,7 +43851,7 @@ function mtreeEntryToTar(entry, resolve7, host) {
       if (source && "file" in source && size !== void 0) {
         let actual;
         try {
-          actual = statSync2(source.file).size;
+          actual = statSync4(source.file).size;
         } catch (err) {
           return fail2(line, `cannot read ${source.file}: ${err.code ?? err.message}`);
         }
@@ -43347,9 +43866,9 @@ function mtreeEntryToTar(entry, resolve7, host) {
       out.mode = mode ?? (host ? host.dirExists(path) ? 493 : 0 : 493);
       break;
     case "link": {
-      const link4 = kw.get("link");
-      if (link4 === void 0) fail2(line, "type=link needs link=TARGET");
-      out.linkname = link4;
+      const link5 = kw.get("link");
+      if (link5 === void 0) fail2(line, "type=link needs link=TARGET");
+      out.linkname = link5;
       out.mode = mode ?? (host ? 0 : 511);
       break;
     }
@@ -43368,10 +43887,10 @@ function mtreeEntryToTar(entry, resolve7, host) {
   return out;
 }
 __name(mtreeEntryToTar, "mtreeEntryToTar");
-function mtreeToTarEntries(entries, resolve7, host) {
+function mtreeToTarEntries(entries, resolve9, host) {
   const out = [];
   for (const e of entries) {
-    const t = mtreeEntryToTar(e, resolve7, host);
+    const t = mtreeEntryToTar(e, resolve9, host);
     if (t) out.push(t);
   }
   return out;
@@ -43437,9 +43956,9 @@ function walkFiles(dir, prefix = "") {
   const out = [];
   const names = readdirSync2(dir).sort(compareCodePoints);
   for (const name of names) {
-    const abs = join18(dir, name);
+    const abs = join20(dir, name);
     const rel = prefix ? `${prefix}/${name}` : name;
-    const st = statSync3(abs);
+    const st = statSync5(abs);
     if (st.isDirectory()) out.push(...walkFiles(abs, rel));
     else out.push(rel);
   }
@@ -43448,7 +43967,7 @@ function walkFiles(dir, prefix = "") {
 __name(walkFiles, "walkFiles");
 function isDirectory(path) {
   try {
-    return statSync3(path).isDirectory();
+    return statSync5(path).isDirectory();
   } catch {
     return false;
   }
@@ -43531,9 +44050,9 @@ function indexInputs(providers) {
       if (!gen.startsWith(d.prefix)) continue;
       const rest = gen.slice(d.prefix.length);
       if (rest.split("/").some((s) => s === ".." || s === "")) continue;
-      const disk = join18(d.disk, rest);
+      const disk = join20(d.disk, rest);
       try {
-        if (statSync3(disk).isFile()) return { file: disk };
+        if (statSync5(disk).isFile()) return { file: disk };
       } catch {
       }
     }
@@ -43551,7 +44070,7 @@ function indexInputs(providers) {
       if (!("file" in source)) return 292;
       let mode;
       try {
-        mode = statSync3(source.file).mode;
+        mode = statSync5(source.file).mode;
       } catch {
         return void 0;
       }
@@ -43654,7 +44173,7 @@ function preserveSymlinks(entries, inputs) {
     if (!disk) continue;
     let isLink = false;
     try {
-      isLink = lstatSync2(disk).isSymbolicLink();
+      isLink = lstatSync(disk).isSymbolicLink();
     } catch {
       continue;
     }
@@ -43667,7 +44186,7 @@ function preserveSymlinks(entries, inputs) {
     const disk = diskOf(inputs, e.keywords.get("content"));
     if (!disk) continue;
     try {
-      if (!lstatSync2(disk).isSymbolicLink()) continue;
+      if (!lstatSync(disk).isSymbolicLink()) continue;
     } catch {
       continue;
     }
@@ -43744,8 +44263,8 @@ function mutateOptionsFrom(get) {
 }
 __name(mutateOptionsFrom, "mutateOptionsFrom");
 async function writeOutput2(ctx, name, text) {
-  const dest = join18(await ctx.outDir(), name);
-  await mkdir10(dirname11(dest), { recursive: true });
+  const dest = join20(await ctx.outDir(), name);
+  await mkdir11(dirname13(dest), { recursive: true });
   await writeFile7(dest, text);
   return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
 }
@@ -43767,7 +44286,7 @@ async function readMtreeAttr(ctx, attr) {
   const file = singleFile(ctx, attr);
   let text;
   try {
-    text = await readFile11(file.path, "utf8");
+    text = await readFile13(file.path, "utf8");
   } catch (err) {
     throw new Error(`attribute "${attr}": cannot read ${file.shortPath}: ${err.code ?? err.message}`);
   }
@@ -43830,15 +44349,15 @@ var mtreeMutateRule = {
 };
 
 // src/tar/cache.ts
-import { createHash as createHash7 } from "node:crypto";
-import { copyFile as copyFile4, link as link2, mkdir as mkdir11, readFile as readFile12, rename as rename6, rm as rm8, stat as stat6 } from "node:fs/promises";
-import { dirname as dirname12, join as join19 } from "node:path";
+import { createHash as createHash8 } from "node:crypto";
+import { copyFile as copyFile5, link as link3, mkdir as mkdir12, readFile as readFile14, rename as rename7, rm as rm9, stat as stat7 } from "node:fs/promises";
+import { dirname as dirname14, join as join21 } from "node:path";
 async function memoizedFileDigest(path, memoDir) {
   if (memoDir === void 0) return digestHex(await fileDigest(path));
-  const st = await stat6(path, { bigint: true });
-  const key = createHash7("sha256").update(`file/v1\0${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`).digest("hex");
-  const memo2 = join19(memoDir, key);
-  const known = await readFile12(memo2, "utf8").catch(() => "");
+  const st = await stat7(path, { bigint: true });
+  const key = createHash8("sha256").update(`file/v1\0${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`).digest("hex");
+  const memo2 = join21(memoDir, key);
+  const known = await readFile14(memo2, "utf8").catch(() => "");
   if (/^[0-9a-f]{64}$/.test(known)) return known;
   const digest = digestHex(await fileDigest(path));
   await writeFileAtomic(memo2, digest);
@@ -43846,10 +44365,10 @@ async function memoizedFileDigest(path, memoDir) {
 }
 __name(memoizedFileDigest, "memoizedFileDigest");
 async function planKey(plan, memoDir) {
-  const h = createHash7("sha256");
+  const h = createHash8("sha256");
   h.update("pkg_tar/v2\0");
   const entries = await mapLimit(plan.entries, 8, async (e) => {
-    const source = e.source === void 0 ? null : "file" in e.source ? { sha256: await memoizedFileDigest(e.source.file, memoDir) } : { content: createHash7("sha256").update(e.source.content).digest("hex") };
+    const source = e.source === void 0 ? null : "file" in e.source ? { sha256: await memoizedFileDigest(e.source.file, memoDir) } : { content: createHash8("sha256").update(e.source.content).digest("hex") };
     return { ...e, source };
   });
   const merge = await mapLimit(plan.merge, 8, async (m) => ({ prefix: m.prefix ?? "", sha256: await memoizedFileDigest(m.path, memoDir) }));
@@ -43868,36 +44387,38 @@ async function planKey(plan, memoDir) {
 }
 __name(planKey, "planKey");
 async function sameFile(a, b) {
-  const [sa, sb] = await Promise.all([stat6(a).catch(() => void 0), stat6(b).catch(() => void 0)]);
+  const [sa, sb] = await Promise.all([stat7(a).catch(() => void 0), stat7(b).catch(() => void 0)]);
   return sa !== void 0 && sb !== void 0 && sa.dev === sb.dev && sa.ino === sb.ino;
 }
 __name(sameFile, "sameFile");
 async function linkOver(from, to) {
   if (await sameFile(from, to)) return;
   const tmp = `${to}.${process.pid}.tmp`;
-  await rm8(tmp, { force: true });
+  await rm9(tmp, { force: true });
   try {
-    await link2(from, tmp).catch(() => copyFile4(from, tmp));
-    await rename6(tmp, to);
+    await link3(from, tmp).catch(() => copyFile5(from, tmp));
+    await rename7(tmp, to);
   } finally {
-    await rm8(tmp, { force: true });
+    await rm9(tmp, { force: true });
   }
 }
 __name(linkOver, "linkOver");
 async function place(cached, dest) {
-  await mkdir11(dirname12(dest), { recursive: true });
+  const [c, d] = await Promise.all([stat7(cached, { bigint: true }), stat7(dest, { bigint: true }).catch(() => void 0)]);
+  if (d !== void 0 && d.ino === c.ino && d.dev === c.dev) return;
+  await mkdir12(dirname14(dest), { recursive: true });
   await linkOver(cached, dest);
 }
 __name(place, "place");
 async function withTarCache(cacheDir, key, dest, write) {
-  const cached = join19(cacheDir, key);
-  const hit = await stat6(cached).then((s) => s.isFile(), () => false);
+  const cached = join21(cacheDir, key);
+  const hit = await stat7(cached).then((s) => s.isFile(), () => false);
   if (hit) {
     await place(cached, dest);
     return "hit";
   }
   await write();
-  await mkdir11(cacheDir, { recursive: true });
+  await mkdir12(cacheDir, { recursive: true });
   await linkOver(dest, cached);
   return "miss";
 }
@@ -44012,10 +44533,10 @@ var pkgTarRule = {
     });
     const ext = a.string("extension", "tar");
     const name = a.string("out") ?? a.string("package_file_name") ?? `${ctx.target.label.name}.${ext}`;
-    const dest = join20(await ctx.outDir(), name);
-    const key = await planKey(plan, join20(ctx.store.root, "cache", "file-digests"));
+    const dest = join22(await ctx.outDir(), name);
+    const key = await planKey(plan, join22(ctx.store.root, "cache", "file-digests"));
     const outcome = await withTarCache(
-      join20(ctx.store.root, "cache", "pkg_tar"),
+      join22(ctx.store.root, "cache", "pkg_tar"),
       key,
       dest,
       () => writePkgTar(plan, dest, (m) => ctx.log.warning(`${ctx.target.label}: ${m}`)).then(() => void 0)
@@ -44026,8 +44547,8 @@ var pkgTarRule = {
 };
 
 // src/rules/write_file.ts
-import { chmod as chmod5, mkdir as mkdir12, writeFile as writeFile8 } from "node:fs/promises";
-import { dirname as dirname13, join as join21 } from "node:path";
+import { chmod as chmod5, mkdir as mkdir13, writeFile as writeFile8 } from "node:fs/promises";
+import { dirname as dirname15, join as join23 } from "node:path";
 var NEWLINES = { auto: "\n", unix: "\n", windows: "\r\n" };
 function writeFileContent(content, newline = "auto") {
   const nl = NEWLINES[newline];
@@ -44061,8 +44582,8 @@ var writeFileRule = {
     const name = a.string("out");
     const executable = a.bool("is_executable", false);
     const text = writeFileContent(a.stringList("content"), a.string("newline") ?? "auto");
-    const dest = join21(await ctx.outDir(), name);
-    await mkdir12(dirname13(dest), { recursive: true });
+    const dest = join23(await ctx.outDir(), name);
+    await mkdir13(dirname15(dest), { recursive: true });
     const mode = executable ? 493 : 420;
     await writeFile8(dest, text, { encoding: "utf8", mode });
     await chmod5(dest, mode);
@@ -44073,8 +44594,8 @@ var writeFileRule = {
 
 // src/rules/tar.ts
 import { createReadStream as createReadStream4, createWriteStream as createWriteStream3 } from "node:fs";
-import { mkdir as mkdir13, rename as rename7, rm as rm9 } from "node:fs/promises";
-import { dirname as dirname14, join as join22 } from "node:path";
+import { mkdir as mkdir14, rename as rename8, rm as rm10 } from "node:fs/promises";
+import { dirname as dirname16, join as join24 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
 import * as zlib3 from "node:zlib";
 var EXTENSIONS = { none: ".tar", gzip: ".tar.gz", zstd: ".tar.zst" };
@@ -44394,9 +44915,9 @@ async function zstdFile(src, dest) {
       }),
       createWriteStream3(tmp)
     );
-    await rename7(tmp, dest);
+    await rename8(tmp, dest);
   } finally {
-    await rm9(tmp, { force: true });
+    await rm10(tmp, { force: true });
   }
 }
 __name(zstdFile, "zstdFile");
@@ -44469,8 +44990,8 @@ var tarRule = {
     const checked = checkAttrs(ctx.attrs);
     const entries = await tarEntries(ctx, checked);
     const name = ctx.attrs.string("out") ?? `${ctx.target.label.name}${EXTENSIONS[checked.compression]}`;
-    const dest = join22(await ctx.outDir(), name);
-    await mkdir13(dirname14(dest), { recursive: true });
+    const dest = join24(await ctx.outDir(), name);
+    await mkdir14(dirname16(dest), { recursive: true });
     const label = ctx.target.label.toString();
     const onWarning = /* @__PURE__ */ __name((m) => ctx.log.warning(`${label}: ${m}`), "onWarning");
     if (checked.compression === "zstd") {
@@ -44479,7 +45000,7 @@ var tarRule = {
         await writeTar(entries, plain, { createParents: false, onWarning });
         await zstdFile(plain, dest);
       } finally {
-        await rm9(plain, { force: true });
+        await rm10(plain, { force: true });
       }
     } else {
       await writeTar(entries, dest, { compression: checked.compression, createParents: false, onWarning });
@@ -44489,10 +45010,10 @@ var tarRule = {
 };
 
 // src/rules/oci_pull.ts
-import { join as join23 } from "node:path";
+import { join as join25 } from "node:path";
 
 // src/registry/pull.ts
-import { readFile as readFile13, rm as rm10 } from "node:fs/promises";
+import { readFile as readFile15, rm as rm11 } from "node:fs/promises";
 
 // src/registry/limits.ts
 var MAX_MANIFEST_BYTES = 8 << 20;
@@ -44529,9 +45050,9 @@ function parse2(bytes2, what) {
 __name(parse2, "parse");
 async function cachedManifest(store, ref) {
   if (!isDigest(ref) || !await store.has(ref)) return void 0;
-  const bytes2 = await readFile13(store.path(ref));
+  const bytes2 = await readFile15(store.path(ref));
   if (digestBytes(bytes2, digestAlgorithm(ref)) !== ref) {
-    await rm10(store.path(ref), { force: true });
+    await rm11(store.path(ref), { force: true });
     return void 0;
   }
   let mediaType;
@@ -44580,7 +45101,7 @@ async function resolveImage(client, repo, ref, platform, opts) {
     if (stored && digestBytes(stored, digestAlgorithm(chosen.digest)) === chosen.digest) {
       current = { mediaType: chosen.mediaType, digest: chosen.digest, bytes: stored };
     } else {
-      if (have) await rm10(store.path(chosen.digest), { force: true });
+      if (have) await rm11(store.path(chosen.digest), { force: true });
       current = await client.getManifest(repo, chosen.digest);
       if (current.bytes.length !== chosen.size) {
         throw new Error(`${name}: manifest ${chosen.digest} is ${current.bytes.length} bytes, the index says ${chosen.size}`);
@@ -44601,7 +45122,7 @@ async function resolveImage(client, repo, ref, platform, opts) {
   try {
     configBytes = await readBlobBytes(store, manifest.config.digest, `${name}: config`);
   } catch {
-    await rm10(store.path(manifest.config.digest), { force: true });
+    await rm11(store.path(manifest.config.digest), { force: true });
     await client.getBlob(repo, manifest.config.digest, store, manifest.config.size);
     configBytes = await readBlobBytes(store, manifest.config.digest, `${name}: config`);
   }
@@ -44702,7 +45223,7 @@ var ociPullRule = {
     const platform = { os: resolved.config.os, architecture: resolved.config.architecture };
     if (resolved.config.variant) platform.variant = resolved.config.variant;
     const descriptor = { ...resolved.manifestDescriptor, platform };
-    const layoutDir = join23(await ctx.outDir(), "image");
+    const layoutDir = join25(await ctx.outDir(), "image");
     await writeLayout(ctx.store, layoutDir, [{ descriptor }]);
     ctx.log.info(`@${name}: ${ref.registry}/${ref.repository}@${descriptor.digest} (${formatPlatform(platform)})`);
     const artifact = {
@@ -44772,8 +45293,8 @@ var ociPushRule = {
 };
 
 // src/rules/transitions.ts
-import { link as link3, copyFile as copyFile5, rm as rm11, mkdir as mkdir14 } from "node:fs/promises";
-import { dirname as dirname15, join as join24 } from "node:path";
+import { link as link4, copyFile as copyFile6, rm as rm12, mkdir as mkdir15 } from "node:fs/promises";
+import { dirname as dirname17, join as join26 } from "node:path";
 function forward(providers) {
   if (providers.length === 1) return providers[0];
   const out = { files: providers.flatMap((p) => p.files) };
@@ -44786,10 +45307,10 @@ async function renamedExecutable(ctx, p, attr) {
   const exe = p?.executable;
   if (!p || !exe) throw new Error(`attribute "${attr}": ${ctx.attrs.label(attr)} is not an executable (a go_binary, for example)`);
   const name = ctx.target.label.name;
-  const dest = join24(await ctx.outDir(), name);
-  await mkdir14(dirname15(dest), { recursive: true });
-  await rm11(dest, { force: true });
-  await link3(exe.path, dest).catch(() => copyFile5(exe.path, dest));
+  const dest = join26(await ctx.outDir(), name);
+  await mkdir15(dirname17(dest), { recursive: true });
+  await rm12(dest, { force: true });
+  await link4(exe.path, dest).catch(() => copyFile6(exe.path, dest));
   const file = { path: dest, shortPath: ctx.outShortPath(name), generated: true };
   return { files: [file], executable: file };
 }
@@ -44852,7 +45373,7 @@ var Semaphore = class {
   }
   async run(task) {
     if (this.#free > 0) this.#free--;
-    else await new Promise((resolve7) => this.#waiting.push(resolve7));
+    else await new Promise((resolve9) => this.#waiting.push(resolve9));
     try {
       return await task();
     } finally {
@@ -44873,8 +45394,10 @@ var Engine = class {
   #builds = /* @__PURE__ */ new Map();
   #limit;
   #running = /* @__PURE__ */ new Map();
+  goBuilds;
   constructor(opts) {
     this.#opts = opts;
+    this.goBuilds = opts.goBuilds ?? new GoBuildQueue({ cacheDir: join27(opts.store.root, GO_ACTION_CACHE) });
     this.#limit = new Semaphore(opts.concurrency ?? 4);
   }
   /** Targets whose own build step is running now, for progress reports. */
@@ -44989,11 +45512,11 @@ var Engine = class {
     const depProviders = await Promise.all(node.deps.map((d) => this.build(d.node)));
     const byAttr = /* @__PURE__ */ new Map();
     node.deps.forEach((d, i) => {
-      const list = byAttr.get(d.attr) ?? [];
-      list.push(depProviders[i]);
-      byAttr.set(d.attr, list);
+      const list2 = byAttr.get(d.attr) ?? [];
+      list2.push(depProviders[i]);
+      byAttr.set(d.attr, list2);
     });
-    const outDirPath = join25(this.#opts.outRoot, "bin", configKey(node.config), target.label.repo === "" ? "" : `external/${target.label.repo}`, target.label.pkg);
+    const outDirPath = join27(this.#opts.outRoot, "bin", configKey(node.config), target.label.repo === "" ? "" : `external/${target.label.repo}`, target.label.pkg);
     const ctx = {
       target,
       config: node.config,
@@ -45006,7 +45529,7 @@ var Engine = class {
       }, "dep"),
       files: /* @__PURE__ */ __name((attr) => (byAttr.get(attr) ?? []).flatMap((p) => p.files), "files"),
       outDir: /* @__PURE__ */ __name(async () => {
-        await mkdir15(outDirPath, { recursive: true });
+        await mkdir16(outDirPath, { recursive: true });
         return outDirPath;
       }, "outDir"),
       outShortPath: /* @__PURE__ */ __name((name) => target.label.pkg === "" ? name : `${target.label.pkg}/${name}`, "outShortPath"),
@@ -45014,6 +45537,7 @@ var Engine = class {
       outRoot: this.#opts.outRoot,
       store: this.#opts.store,
       goToolchain: this.#opts.goToolchain,
+      goBuilds: this.goBuilds,
       registries: this.#opts.registries,
       sourceDateEpoch: this.#opts.sourceDateEpoch,
       // A rule's warnings are placed on its target's BUILD line unless they name another.
@@ -45025,15 +45549,16 @@ var Engine = class {
       compilationMode: this.#opts.compilationMode ?? "fastbuild",
       moduleInfo: /* @__PURE__ */ __name(() => this.#opts.workspace.module, "moduleInfo")
     };
+    const step = /* @__PURE__ */ __name(async () => {
+      this.#running.set(node.key, { name: target.label.toString(), since: Date.now() });
+      try {
+        return await rule.build(ctx);
+      } finally {
+        this.#running.delete(node.key);
+      }
+    }, "step");
     try {
-      return await this.#limit.run(async () => {
-        this.#running.set(node.key, { name: target.label.toString(), since: Date.now() });
-        try {
-          return await rule.build(ctx);
-        } finally {
-          this.#running.delete(node.key);
-        }
-      });
+      return await (rule.queued ? step() : this.#limit.run(step));
     } catch (err) {
       if (err instanceof BuildError) throw err.label === target.label.toString() ? err.at(target.pos) : err;
       throw new BuildError(err.message, { pos: target.pos, label: target.label.toString(), cause: err });
@@ -45042,8 +45567,8 @@ var Engine = class {
 };
 
 // src/workspace/workspace.ts
-import { existsSync as existsSync4, realpathSync as realpathSync3, statSync as statSync5, readdirSync as readdirSync4 } from "node:fs";
-import { join as join30, relative as relative4, sep as sep4 } from "node:path";
+import { existsSync as existsSync5, realpathSync as realpathSync3, statSync as statSync7, readdirSync as readdirSync4 } from "node:fs";
+import { join as join32, relative as relative4, sep as sep4 } from "node:path";
 
 // src/starlark/errors.ts
 var StarlarkError = class extends BuildError {
@@ -46127,64 +46652,64 @@ __name(setAttribute, "setAttribute");
 
 // src/starlark/list_methods.ts
 var LIST_METHODS = {
-  append(list, call) {
+  append(list2, call) {
     const a = unpackArgs(call, ["x"]);
-    list.checkMutable();
-    call.thread.checkCollectionLength(list.elems.length + 1);
-    list.elems.push(a.x ?? null);
+    list2.checkMutable();
+    call.thread.checkCollectionLength(list2.elems.length + 1);
+    list2.elems.push(a.x ?? null);
     return null;
   },
-  clear(list, call) {
+  clear(list2, call) {
     unpackArgs(call, []);
-    list.checkMutable();
-    list.elems.length = 0;
+    list2.checkMutable();
+    list2.elems.length = 0;
     return null;
   },
-  extend(list, call) {
+  extend(list2, call) {
     const a = unpackArgs(call, ["x"]);
-    list.checkMutable();
+    list2.checkMutable();
     const items = elementsOf(a.x ?? null, "extend() argument").slice();
-    call.thread.checkCollectionLength(list.elems.length + items.length);
+    call.thread.checkCollectionLength(list2.elems.length + items.length);
     call.thread.charge(items.length >> 3);
-    for (const item of items) list.elems.push(item);
+    for (const item of items) list2.elems.push(item);
     return null;
   },
-  index(list, call) {
+  index(list2, call) {
     const a = unpackArgs(call, ["x", "start?", "end?"]);
-    const r = sliceIndices(list.elems.length, a.start ?? null, a.end ?? null, null);
+    const r = sliceIndices(list2.elems.length, a.start ?? null, a.end ?? null, null);
     for (let i = r.start; i < r.stop; i++) {
-      if (equals(list.elems[i], a.x ?? null)) return i;
+      if (equals(list2.elems[i], a.x ?? null)) return i;
     }
     throw new BuiltinError("index: value not in list");
   },
-  insert(list, call) {
+  insert(list2, call) {
     const a = unpackArgs(call, ["index", "x"]);
     let i = expectInt(a.index ?? null, 'insert() argument "index"');
-    list.checkMutable();
-    call.thread.checkCollectionLength(list.elems.length + 1);
-    const n = list.elems.length;
+    list2.checkMutable();
+    call.thread.checkCollectionLength(list2.elems.length + 1);
+    const n = list2.elems.length;
     if (i < 0) i += n;
     i = Math.min(Math.max(i, 0), n);
-    list.elems.splice(i, 0, a.x ?? null);
+    list2.elems.splice(i, 0, a.x ?? null);
     return null;
   },
-  pop(list, call) {
+  pop(list2, call) {
     const a = unpackArgs(call, ["i?"]);
-    const n = list.elems.length;
+    const n = list2.elems.length;
     let i = a.i === void 0 || a.i === null ? -1 : expectInt(a.i, 'pop() argument "i"');
     if (i < 0) i += n;
     if (i < 0 || i >= n) {
       throw new BuiltinError(n === 0 ? "pop: list is empty" : `pop: index ${a.i ?? -1} out of range for list of length ${n}`);
     }
-    list.checkMutable();
-    return list.elems.splice(i, 1)[0];
+    list2.checkMutable();
+    return list2.elems.splice(i, 1)[0];
   },
-  remove(list, call) {
+  remove(list2, call) {
     const a = unpackArgs(call, ["x"]);
-    const i = list.elems.findIndex((e) => equals(e, a.x ?? null));
+    const i = list2.elems.findIndex((e) => equals(e, a.x ?? null));
     if (i < 0) throw new BuiltinError("remove: element not found");
-    list.checkMutable();
-    list.elems.splice(i, 1);
+    list2.checkMutable();
+    list2.elems.splice(i, 1);
     return null;
   }
 };
@@ -46872,10 +47397,10 @@ function combineSelect(op, x, y, pos, maxParts) {
 }
 __name(combineSelect, "combineSelect");
 function resolveSelects(value, matches, options = {}) {
-  return resolve4(value, { matches, options, done: /* @__PURE__ */ new Map() }, 0);
+  return resolve6(value, { matches, options, done: /* @__PURE__ */ new Map() }, 0);
 }
 __name(resolveSelects, "resolveSelects");
-function resolve4(v, r, depth) {
+function resolve6(v, r, depth) {
   if (v === null || typeof v !== "object") return v;
   const done = r.done.get(v);
   if (done !== void 0) return done;
@@ -46887,20 +47412,20 @@ function resolve4(v, r, depth) {
   if (v instanceof Select) {
     out = resolveSelect(v, r, depth);
   } else if (v instanceof StarList) {
-    const list = new StarList();
-    r.done.set(v, list);
-    for (const e of v.elems) list.elems.push(resolve4(e, r, depth + 1));
-    return list;
+    const list2 = new StarList();
+    r.done.set(v, list2);
+    for (const e of v.elems) list2.elems.push(resolve6(e, r, depth + 1));
+    return list2;
   } else if (v instanceof StarDict) {
     const dict = new StarDict();
     r.done.set(v, dict);
-    for (const [k, e] of v.entries()) dict.set(k, resolve4(e, r, depth + 1));
+    for (const [k, e] of v.entries()) dict.set(k, resolve6(e, r, depth + 1));
     return dict;
   } else if (v instanceof StarTuple) {
-    out = new StarTuple(v.elems.map((e) => resolve4(e, r, depth + 1)));
+    out = new StarTuple(v.elems.map((e) => resolve6(e, r, depth + 1)));
   } else if (v instanceof Struct) {
     const fields = /* @__PURE__ */ new Map();
-    for (const [k, e] of v.fields) fields.set(k, resolve4(e, r, depth + 1));
+    for (const [k, e] of v.fields) fields.set(k, resolve6(e, r, depth + 1));
     out = new Struct(fields, v.typeName);
   } else {
     return v;
@@ -46908,12 +47433,12 @@ function resolve4(v, r, depth) {
   r.done.set(v, out);
   return out;
 }
-__name(resolve4, "resolve");
+__name(resolve6, "resolve");
 function resolveSelect(s, r, depth) {
   let acc;
   for (const part of s.parts) {
     const chosen = part.kind === "select" ? chooseBranch(part, r.matches, r.options) : part.value;
-    const value = resolve4(chosen, r, depth + 1);
+    const value = resolve6(chosen, r, depth + 1);
     acc = acc === void 0 ? value : concat(acc, value, s);
   }
   return acc ?? null;
@@ -47299,13 +47824,13 @@ function evalExpr(e, fr) {
 }
 __name(evalExpr, "evalExpr");
 function evalComprehension(e, fr) {
-  const list = e.body !== null ? [] : null;
+  const list2 = e.body !== null ? [] : null;
   const dict = e.entry !== null ? new StarDict() : null;
   const thread = fr.thread;
   const emit = /* @__PURE__ */ __name(() => {
-    if (list !== null && e.body !== null) {
-      list.push(evalExpr(e.body, fr));
-      if (list.length > thread.limits.maxCollectionLength) thread.checkCollectionLength(list.length);
+    if (list2 !== null && e.body !== null) {
+      list2.push(evalExpr(e.body, fr));
+      if (list2.length > thread.limits.maxCollectionLength) thread.checkCollectionLength(list2.length);
     } else if (dict !== null && e.entry !== null) {
       const k = evalExpr(e.entry.key, fr);
       const v = evalExpr(e.entry.value, fr);
@@ -47344,7 +47869,7 @@ function evalComprehension(e, fr) {
     }
   }, "clause");
   clause(0);
-  return list !== null ? new StarList(list) : dict;
+  return list2 !== null ? new StarList(list2) : dict;
 }
 __name(evalComprehension, "evalComprehension");
 function calleeName(fn) {
@@ -49074,12 +49599,12 @@ function guardStack(file, thread, body) {
 __name(guardStack, "guardStack");
 
 // src/workspace/ignored.ts
-import { existsSync as existsSync2, readFileSync as readFileSync2 } from "node:fs";
-import { join as join27 } from "node:path";
+import { existsSync as existsSync3, readFileSync as readFileSync2 } from "node:fs";
+import { join as join29 } from "node:path";
 
 // src/workspace/glob.ts
 import { readdirSync as readdirSync3 } from "node:fs";
-import { join as join26 } from "node:path";
+import { join as join28 } from "node:path";
 var BUILD_FILES = ["BUILD.bazel", "BUILD"];
 function isPackageDir(abs) {
   try {
@@ -49094,11 +49619,11 @@ function listPackageFiles(pkgDir) {
   const files = [];
   const dirs = [];
   const walk = /* @__PURE__ */ __name((rel) => {
-    const abs = rel === "" ? pkgDir : join26(pkgDir, rel);
+    const abs = rel === "" ? pkgDir : join28(pkgDir, rel);
     for (const ent of readdirSync3(abs, { withFileTypes: true })) {
       const childRel = rel === "" ? ent.name : `${rel}/${ent.name}`;
       if (ent.isDirectory()) {
-        const childAbs = join26(abs, ent.name);
+        const childAbs = join28(abs, ent.name);
         if (isPackageDir(childAbs)) continue;
         if (rel === "" && (ent.name.startsWith("bazel-") || ent.name === ".git" || ent.name === ".oci-build")) continue;
         dirs.push(childRel);
@@ -49157,8 +49682,8 @@ __name(matchGlob, "matchGlob");
 
 // src/workspace/ignored.ts
 function readBazelignore(root) {
-  const path = join27(root, ".bazelignore");
-  if (!existsSync2(path)) return [];
+  const path = join29(root, ".bazelignore");
+  if (!existsSync3(path)) return [];
   const out = [];
   for (const raw of readFileSync2(path, "utf8").split("\n")) {
     const line = raw.replace(/\r$/, "").trim();
@@ -49170,8 +49695,8 @@ function readBazelignore(root) {
 }
 __name(readBazelignore, "readBazelignore");
 function readRepoFile(root) {
-  const path = join27(root, "REPO.bazel");
-  if (!existsSync2(path)) return [];
+  const path = join29(root, "REPO.bazel");
+  if (!existsSync3(path)) return [];
   const patterns = [];
   let called = false;
   const predeclared = /* @__PURE__ */ new Map([
@@ -49182,9 +49707,9 @@ function readRepoFile(root) {
       new Builtin("ignore_directories", (call) => {
         if (called) throw new BuiltinError("ignore_directories() may be called only once");
         called = true;
-        const list = call.args[0] ?? call.kwargs.get("dirs");
-        if (!(list instanceof StarList || list instanceof StarTuple)) throw new BuiltinError("ignore_directories() takes a list of glob patterns");
-        for (const e of list.elems) {
+        const list2 = call.args[0] ?? call.kwargs.get("dirs");
+        if (!(list2 instanceof StarList || list2 instanceof StarTuple)) throw new BuiltinError("ignore_directories() takes a list of glob patterns");
+        for (const e of list2.elems) {
           if (typeof e !== "string") throw new BuiltinError("ignore_directories(): every pattern must be a string");
           const bad = validateGlobPattern(e);
           if (bad) throw new BuiltinError(`ignore_directories(): ${bad}`);
@@ -49340,8 +49865,8 @@ __name(closest, "closest");
 function didYouMean(name, known, quote2 = (s) => `'${s}'`) {
   const names = closest(name, known).map(quote2);
   if (names.length === 0) return "";
-  const list = names.length === 1 ? names[0] : `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`;
-  return ` (did you mean ${list}?)`;
+  const list2 = names.length === 1 ? names[0] : `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`;
+  return ` (did you mean ${list2}?)`;
 }
 __name(didYouMean, "didYouMean");
 
@@ -49510,12 +50035,12 @@ function labelBuiltin(where2, canonical = (l) => l) {
 __name(labelBuiltin, "labelBuiltin");
 
 // src/workspace/module_file.ts
-import { existsSync as existsSync3 } from "node:fs";
-import { join as join29 } from "node:path";
+import { existsSync as existsSync4 } from "node:fs";
+import { join as join31 } from "node:path";
 
 // src/workspace/starlark_file.ts
-import { lstatSync as lstatSync3, readFileSync as readFileSync3, realpathSync as realpathSync2, statSync as statSync4 } from "node:fs";
-import { join as join28, relative as relative3, sep as sep3 } from "node:path";
+import { lstatSync as lstatSync2, readFileSync as readFileSync3, realpathSync as realpathSync2, statSync as statSync6 } from "node:fs";
+import { join as join30, relative as relative3, sep as sep3 } from "node:path";
 var StarlarkFileError = class extends Error {
   static {
     __name(this, "StarlarkFileError");
@@ -49538,10 +50063,10 @@ function readStarlarkFile(root, rel) {
   const parts = rel.split("/").filter((p) => p !== "" && p !== ".");
   let cur = root;
   for (const part of parts) {
-    cur = join28(cur, part);
+    cur = join30(cur, part);
     let isLink;
     try {
-      isLink = lstatSync3(cur).isSymbolicLink();
+      isLink = lstatSync2(cur).isSymbolicLink();
     } catch {
       return void 0;
     }
@@ -49553,13 +50078,13 @@ function readStarlarkFile(root, rel) {
       return void 0;
     }
     if (!inside(real2, rootReal)) {
-      const link4 = slashed(relative3(root, cur));
+      const link5 = slashed(relative3(root, cur));
       throw new StarlarkFileError(
-        link4 === rel ? `${rel} is a symlink that resolves outside the workspace; Starlark files are only read from inside it` : `${rel}: ${link4} is a symlink that resolves outside the workspace; Starlark files are only read from inside it`
+        link5 === rel ? `${rel} is a symlink that resolves outside the workspace; Starlark files are only read from inside it` : `${rel}: ${link5} is a symlink that resolves outside the workspace; Starlark files are only read from inside it`
       );
     }
   }
-  const abs = join28(root, ...parts);
+  const abs = join30(root, ...parts);
   let real;
   try {
     real = realpathSync2(abs);
@@ -49567,7 +50092,7 @@ function readStarlarkFile(root, rel) {
     return void 0;
   }
   if (!inside(real, rootReal)) throw new StarlarkFileError(`${rel} resolves outside the workspace; Starlark files are only read from inside it`);
-  if (!statSync4(real).isFile()) throw new StarlarkFileError(`${rel} is not a regular file`);
+  if (!statSync6(real).isFile()) throw new StarlarkFileError(`${rel} is not a regular file`);
   return readFileSync3(real, "utf8");
 }
 __name(readStarlarkFile, "readStarlarkFile");
@@ -49668,8 +50193,8 @@ function readModuleFile(root) {
 }
 __name(readModuleFile, "readModuleFile");
 function readModule(root, info, recordPull) {
-  const path = join29(root, "MODULE.bazel");
-  if (!existsSync3(path)) return;
+  const path = join31(root, "MODULE.bazel");
+  if (!existsSync4(path)) return;
   const predeclared = /* @__PURE__ */ new Map();
   for (const name of MODULE_NOOPS) predeclared.set(name, new Builtin(name, () => null));
   predeclared.set(
@@ -49811,7 +50336,7 @@ function recordGoDeps(goDeps, tag, call) {
 }
 __name(recordGoDeps, "recordGoDeps");
 function readWorkspace(root, recordPull) {
-  const file = ["WORKSPACE.bazel", "WORKSPACE"].find((f) => existsSync3(join29(root, f)));
+  const file = ["WORKSPACE.bazel", "WORKSPACE"].find((f) => existsSync4(join31(root, f)));
   if (!file) return;
   const ociPull = new Builtin("oci_pull", (call) => {
     recordPull(call);
@@ -50070,10 +50595,10 @@ var Workspace = class {
   }
   // ---- packages -------------------------------------------------------------------------
   #buildFileOf(pkg) {
-    const dir = join30(this.root, pkg);
+    const dir = join32(this.root, pkg);
     for (const name of BUILD_FILES2) {
-      const p = join30(dir, name);
-      if (existsSync4(p) && statSync5(p).isFile()) return p;
+      const p = join32(dir, name);
+      if (existsSync5(p) && statSync7(p).isFile()) return p;
     }
     return void 0;
   }
@@ -50119,7 +50644,7 @@ var Workspace = class {
   packagesUnder(prefix) {
     const out = [];
     const walk = /* @__PURE__ */ __name((rel) => {
-      const abs = join30(this.root, rel);
+      const abs = join32(this.root, rel);
       if (this.#buildFileOf(rel)) out.push(rel);
       let entries;
       try {
@@ -50134,7 +50659,7 @@ var Workspace = class {
         walk(child);
       }
     }, "walk");
-    if (!existsSync4(join30(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
+    if (!existsSync5(join32(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
     walk(prefix);
     return out.sort();
   }
@@ -50329,9 +50854,9 @@ var Workspace = class {
     });
   }
   #sourceFile(label) {
-    const abs = join30(this.root, label.pkg, label.name);
-    if (!existsSync4(abs)) return void 0;
-    const st = statSync5(abs);
+    const abs = join32(this.root, label.pkg, label.name);
+    if (!existsSync5(abs)) return void 0;
+    const st = statSync7(abs);
     if (!st.isFile()) return void 0;
     const real = realpathSync3(abs);
     const rootReal = realpathSync3(this.root);
@@ -50444,7 +50969,7 @@ var Workspace = class {
     const exDirsV = call.kwargs.get("exclude_directories");
     const excludeDirectories = exDirsV === void 0 ? true : exDirsV !== 0 && exDirsV !== false;
     const allowEmptyV = call.kwargs.get("allow_empty");
-    const listing = listPackageFiles(join30(this.root, scope.pkg.name));
+    const listing = listPackageFiles(join32(this.root, scope.pkg.name));
     const matched = matchGlob(listing, include, exclude, excludeDirectories);
     if (matched.length === 0 && allowEmptyV === false) {
       throw new BuiltinError(`glob pattern(s) ${JSON.stringify(include)} matched no files and allow_empty = False`);
@@ -50606,20 +51131,20 @@ function nativeModule(globals) {
 __name(nativeModule, "nativeModule");
 
 // src/workspace/root.ts
-import { existsSync as existsSync5, statSync as statSync6 } from "node:fs";
-import { dirname as dirname16, join as join31, resolve as resolve5 } from "node:path";
+import { existsSync as existsSync6, statSync as statSync8 } from "node:fs";
+import { dirname as dirname18, join as join33, resolve as resolve7 } from "node:path";
 var MARKERS = ["MODULE.bazel", "REPO.bazel", "WORKSPACE.bazel", "WORKSPACE"];
 function findWorkspaceRoot(start) {
-  let dir = resolve5(start);
+  let dir = resolve7(start);
   for (; ; ) {
     for (const marker of MARKERS) {
-      const p = join31(dir, marker);
-      if (existsSync5(p) && statSync6(p).isFile()) return dir;
+      const p = join33(dir, marker);
+      if (existsSync6(p) && statSync8(p).isFile()) return dir;
     }
-    const parent = dirname16(dir);
+    const parent = dirname18(dir);
     if (parent === dir) {
       throw new Error(
-        `no workspace found at or above ${resolve5(start)}: expected one of ${MARKERS.join(", ")}`
+        `no workspace found at or above ${resolve7(start)}: expected one of ${MARKERS.join(", ")}`
       );
     }
     dir = parent;
@@ -50629,7 +51154,7 @@ __name(findWorkspaceRoot, "findWorkspaceRoot");
 
 // src/publish/docker.ts
 var import_semver2 = __toESM(require_semver2(), 1);
-import { stat as stat8 } from "node:fs/promises";
+import { stat as stat9 } from "node:fs/promises";
 import { Readable as Readable2 } from "node:stream";
 
 // src/net/proxy.ts
@@ -50688,13 +51213,13 @@ function noProxyMatchers(noProxy) {
       const bits = Number(p.slice(slash + 1));
       const family = isIP(addr);
       if (family !== 0 && Number.isInteger(bits)) {
-        const list = new BlockList();
+        const list2 = new BlockList();
         try {
-          list.addSubnet(addr, bits, family === 6 ? "ipv6" : "ipv4");
+          list2.addSubnet(addr, bits, family === 6 ? "ipv6" : "ipv4");
         } catch {
           continue;
         }
-        matchers.push({ match: /* @__PURE__ */ __name((host2, _port, ip) => ip && list.check(host2, isIP(host2) === 6 ? "ipv6" : "ipv4"), "match") });
+        matchers.push({ match: /* @__PURE__ */ __name((host2, _port, ip) => ip && list2.check(host2, isIP(host2) === 6 ? "ipv6" : "ipv4"), "match") });
         continue;
       }
     }
@@ -50729,20 +51254,20 @@ function noProxyMatchers(noProxy) {
 __name(noProxyMatchers, "noProxyMatchers");
 function sameIp(a, b) {
   if (a === b) return true;
-  const list = new BlockList();
+  const list2 = new BlockList();
   const family = isIP(b) === 6 ? "ipv6" : "ipv4";
-  list.addAddress(b, family);
-  return list.check(a, isIP(a) === 6 ? "ipv6" : "ipv4");
+  list2.addAddress(b, family);
+  return list2.check(a, isIP(a) === 6 ? "ipv6" : "ipv4");
 }
 __name(sameIp, "sameIp");
 function isLoopback(host) {
   if (host === "localhost") return true;
   const family = isIP(host);
   if (family === 0) return false;
-  const list = new BlockList();
-  list.addSubnet("127.0.0.0", 8, "ipv4");
-  list.addAddress("::1", "ipv6");
-  return list.check(host, family === 6 ? "ipv6" : "ipv4");
+  const list2 = new BlockList();
+  list2.addSubnet("127.0.0.0", 8, "ipv4");
+  list2.addAddress("::1", "ipv6");
+  return list2.check(host, family === 6 ? "ipv6" : "ipv4");
 }
 __name(isLoopback, "isLoopback");
 function proxyFor(url, env = process.env) {
@@ -50789,9 +51314,9 @@ __name(createDispatcher, "createDispatcher");
 
 // src/publish/docker_archive.ts
 var import_tar_stream2 = __toESM(require_tar_stream(), 1);
-import { createHash as createHash8 } from "node:crypto";
+import { createHash as createHash9 } from "node:crypto";
 import { createReadStream as createReadStream5 } from "node:fs";
-import { readFile as readFile14, stat as stat7 } from "node:fs/promises";
+import { readFile as readFile16, stat as stat8 } from "node:fs/promises";
 import { Readable } from "node:stream";
 var MANIFEST_TYPES = /* @__PURE__ */ new Set([
   "application/vnd.oci.image.manifest.v1+json",
@@ -50824,7 +51349,7 @@ function chainIds(diffIds) {
   const out = [];
   for (const d of diffIds) {
     const prev = out.at(-1);
-    out.push(prev === void 0 ? d : `sha256:${createHash8("sha256").update(`${prev} ${d}`).digest("hex")}`);
+    out.push(prev === void 0 ? d : `sha256:${createHash9("sha256").update(`${prev} ${d}`).digest("hex")}`);
   }
   return out;
 }
@@ -50848,7 +51373,7 @@ __name(checkDescriptor2, "checkDescriptor");
 async function readVerified(what, d, file) {
   let data;
   try {
-    data = await readFile14(file);
+    data = await readFile16(file);
   } catch (err) {
     throw new Error(`${what} ${d.digest}: cannot read blob ${file}: ${err.message}`);
   }
@@ -50858,7 +51383,7 @@ async function readVerified(what, d, file) {
   const [alg, encoded] = d.digest.split(":");
   let actual;
   try {
-    actual = createHash8(alg).update(data).digest("hex");
+    actual = createHash9(alg).update(data).digest("hex");
   } catch {
     throw new Error(`${what} ${d.digest}: unsupported digest algorithm ${alg}`);
   }
@@ -50934,7 +51459,7 @@ async function planDockerArchive(input) {
     const file = input.blobPath(l.digest);
     let st;
     try {
-      st = await stat7(file);
+      st = await stat8(file);
     } catch (err) {
       if (input.fetchBlob && err.code === "ENOENT") {
         blobs.set(l.digest, { name: blobArchivePath(l.digest), digest: l.digest, size: l.size, file, remote: true });
@@ -51051,13 +51576,13 @@ function dockerArchiveStream(plan) {
     uname: "",
     gname: ""
   }), "header");
-  const writeEntry = /* @__PURE__ */ __name((name, data, type) => new Promise((resolve7, reject) => {
-    pack.entry(header(name, data?.length ?? 0, type), data ?? Buffer.alloc(0), (err) => err ? reject(err) : resolve7(void 0));
+  const writeEntry = /* @__PURE__ */ __name((name, data, type) => new Promise((resolve9, reject) => {
+    pack.entry(header(name, data?.length ?? 0, type), data ?? Buffer.alloc(0), (err) => err ? reject(err) : resolve9(void 0));
   }), "writeEntry");
   const writeFileEntry = /* @__PURE__ */ __name(async (b) => {
-    const { promise: entryDone, resolve: resolve7, reject } = Promise.withResolvers();
+    const { promise: entryDone, resolve: resolve9, reject } = Promise.withResolvers();
     entryDone.catch(() => void 0);
-    const entry = pack.entry(header(b.name, b.size, "file"), (err) => err ? reject(err) : resolve7(void 0));
+    const entry = pack.entry(header(b.name, b.size, "file"), (err) => err ? reject(err) : resolve9(void 0));
     entry.on("error", () => void 0);
     let written = 0;
     try {
@@ -51065,7 +51590,7 @@ function dockerArchiveStream(plan) {
         const buf = chunk;
         written += buf.length;
         if (written > b.size) throw new Error(`blob ${b.digest} (${b.file}) grew beyond ${b.size} bytes while being sent`);
-        if (!entry.write(buf)) await new Promise((resolve8) => entry.once("drain", () => resolve8()));
+        if (!entry.write(buf)) await new Promise((resolve10) => entry.once("drain", () => resolve10()));
       }
       if (written !== b.size) throw new Error(`blob ${b.digest} (${b.file}) has ${written} bytes, expected ${b.size}`);
     } catch (err) {
@@ -51483,7 +52008,7 @@ async function layersOnDaemon(endpoint, api, plan) {
     const { status, text } = await dockerGet(endpoint, pool, path);
     if (status !== 200) throw new Error(`Docker GET ${path} failed: HTTP ${status}: ${apiErrorMessage(text)}`);
     const parsed = JSON.parse(text);
-    const list = (Array.isArray(parsed) ? parsed : []).flatMap((e) => {
+    const list2 = (Array.isArray(parsed) ? parsed : []).flatMap((e) => {
       const o = e;
       if (o === null || typeof o !== "object" || !isDigest(o.Id)) return [];
       const tags = Array.isArray(o.RepoTags) ? o.RepoTags.filter((t) => typeof t === "string") : [];
@@ -51491,7 +52016,7 @@ async function layersOnDaemon(endpoint, api, plan) {
     });
     const ours = new Set(plan.repoTags.map(repositoryOf));
     const rank = /* @__PURE__ */ __name((x) => x.tags.some((t) => ours.has(repositoryOf(t))) ? 0 : 1, "rank");
-    const ordered2 = list.sort((a, b) => rank(a) - rank(b) || b.created - a.created || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, MAX_IMAGES_INSPECTED);
+    const ordered2 = list2.sort((a, b) => rank(a) - rank(b) || b.created - a.created || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, MAX_IMAGES_INSPECTED);
     const have = /* @__PURE__ */ new Set();
     const leading = /* @__PURE__ */ __name(() => {
       let k = 0;
@@ -51505,7 +52030,7 @@ async function layersOnDaemon(endpoint, api, plan) {
       inspected++;
       for (const c of chainIds(info?.RootFS?.Layers ?? [])) have.add(c);
     }).catch(() => void 0);
-    return { count: leading(), listed: list.length, inspected };
+    return { count: leading(), listed: list2.length, inspected };
   } finally {
     await pool.destroy().catch(() => void 0);
   }
@@ -51634,7 +52159,7 @@ async function fetchRemoteBlobs(input, plan) {
   await Promise.all(
     remote.map(async (b) => {
       await fetch2(b.digest);
-      const st = await stat8(b.file).catch((err) => {
+      const st = await stat9(b.file).catch((err) => {
         throw new Error(`layer ${b.digest}: cannot read blob ${b.file}: ${err.message}`);
       });
       if (st.size !== b.size) throw new Error(`layer ${b.digest}: blob ${b.file} has ${st.size} bytes, descriptor says ${b.size}`);
@@ -51730,7 +52255,7 @@ async function loadImage(endpoint, input, log) {
 __name(loadImage, "loadImage");
 
 // src/publish/registry.ts
-import { readFile as readFile16 } from "node:fs/promises";
+import { readFile as readFile18 } from "node:fs/promises";
 
 // src/registry/push.ts
 import { PassThrough as PassThrough3 } from "node:stream";
@@ -51923,7 +52448,7 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
 __name(pushImage, "pushImage");
 
 // src/sbom/referrers.ts
-import { readFile as readFile15 } from "node:fs/promises";
+import { readFile as readFile17 } from "node:fs/promises";
 
 // src/registry/errors.ts
 function redactUrl(url) {
@@ -52060,7 +52585,7 @@ async function putWithSubject(client, repo, digest, bytes2, mediaType) {
 __name(putWithSubject, "putWithSubject");
 async function attachReferrer(client, store, repo, artifact, subject, log) {
   await pushImage(client, store, repo, { mediaType: artifact.mediaType, digest: artifact.digest, size: artifact.size }, [], { log });
-  const bytes2 = new Uint8Array(await readFile15(store.path(artifact.digest)));
+  const bytes2 = new Uint8Array(await readFile17(store.path(artifact.digest)));
   const said = await putWithSubject(client, repo, artifact.digest, bytes2, artifact.mediaType);
   if (said !== void 0 && said === subject) return { via: "referrers" };
   const tag = fallbackTag(subject);
@@ -52186,7 +52711,7 @@ async function pushArtifact(pool, store, artifact, destinations, log, options = 
       if (i === 0) referrers.push(res.via === "referrers" ? "referrers" : `tag:${res.tag}`);
     }
   }
-  const bytes2 = await readFile16(store.path(artifact.descriptor.digest));
+  const bytes2 = await readFile18(store.path(artifact.descriptor.digest));
   const tagged = [];
   for (const d of destinations) {
     const client = pool.client(d.registry);
@@ -52288,8 +52813,8 @@ function mergeScopes(scopes) {
     }
   }
   return [...byResource.entries()].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([res, actions]) => {
-    const list = actions.has("*") ? ["*"] : [...actions].sort((a, b) => actionRank(a) - actionRank(b) || (a < b ? -1 : a > b ? 1 : 0));
-    return `${res}:${list.join(",")}`;
+    const list2 = actions.has("*") ? ["*"] : [...actions].sort((a, b) => actionRank(a) - actionRank(b) || (a < b ? -1 : a > b ? 1 : 0));
+    return `${res}:${list2.join(",")}`;
   });
 }
 __name(mergeScopes, "mergeScopes");
@@ -52652,10 +53177,10 @@ function isRetryableError(err) {
   return false;
 }
 __name(isRetryableError, "isRetryableError");
-function hostMatches(list, hostPort) {
+function hostMatches(list2, hostPort) {
   const hp = hostPort.toLowerCase();
   const { host } = splitHostPort(hp);
-  for (const raw of list) {
+  for (const raw of list2) {
     const entry = raw.trim().toLowerCase().replace(/^[a-z]+:\/\//, "").replace(/\/.*$/, "");
     if (entry === hp || entry === host) return true;
   }
@@ -53551,8 +54076,8 @@ var RegistryClient = class {
       if (Array.isArray(body.tags)) {
         for (const t of body.tags) if (typeof t === "string") tags.push(t);
       }
-      const link4 = res.header("link");
-      const next = link4 ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link4) : null;
+      const link5 = res.header("link");
+      const next = link5 ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link5) : null;
       if (!next) break;
       url = new URL(next[1], res.url).toString();
     }
@@ -53561,19 +54086,19 @@ var RegistryClient = class {
 };
 
 // src/registry/credentials.ts
-import { readFile as readFile17 } from "node:fs/promises";
-import { spawn as spawn4 } from "node:child_process";
+import { readFile as readFile19 } from "node:fs/promises";
+import { spawn as spawn6 } from "node:child_process";
 import { homedir } from "node:os";
-import { join as join32 } from "node:path";
+import { join as join34 } from "node:path";
 function dockerConfigPath(env = process.env, configDir) {
-  const dir = configDir ?? (env.DOCKER_CONFIG || join32(env.HOME || homedir(), ".docker"));
-  return join32(dir, "config.json");
+  const dir = configDir ?? (env.DOCKER_CONFIG || join34(env.HOME || homedir(), ".docker"));
+  return join34(dir, "config.json");
 }
 __name(dockerConfigPath, "dockerConfigPath");
 async function readDockerConfig(path) {
   let text;
   try {
-    text = await readFile17(path, "utf8");
+    text = await readFile19(path, "utf8");
   } catch (err) {
     if (err.code === "ENOENT") return void 0;
     throw new Error(`cannot read docker config ${path}: ${err.message}`);
@@ -53635,9 +54160,9 @@ __name(fromConfigEntry, "fromConfigEntry");
 function runCredentialHelper(helper, serverUrl, options = {}) {
   if (!/^[A-Za-z0-9_.-]+$/.test(helper)) return Promise.reject(new Error(`invalid credential helper name "${helper}"`));
   const program = `docker-credential-${helper}`;
-  return new Promise((resolve7, reject) => {
+  return new Promise((resolve9, reject) => {
     debug(`${program} get (for ${serverUrl})`);
-    const child = spawn4(program, ["get"], { env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn6(program, ["get"], { env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
     const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 3e4);
     timer.unref();
     const out = [];
@@ -53660,7 +54185,7 @@ function runCredentialHelper(helper, serverUrl, options = {}) {
       const stdout = Buffer.concat(out).toString("utf8").trim();
       const stderr = Buffer.concat(err).toString("utf8").trim();
       if (code !== 0) {
-        if (/credentials not found/i.test(stdout) || /credentials not found/i.test(stderr)) return resolve7(void 0);
+        if (/credentials not found/i.test(stdout) || /credentials not found/i.test(stderr)) return resolve9(void 0);
         const why = signal ? `killed by ${signal}` : `exit code ${code}`;
         return reject(new Error(`credential helper ${program} failed for ${serverUrl} (${why})`));
       }
@@ -53672,8 +54197,8 @@ function runCredentialHelper(helper, serverUrl, options = {}) {
       }
       const username = typeof parsed.Username === "string" ? parsed.Username : "";
       const secret = typeof parsed.Secret === "string" ? parsed.Secret : "";
-      if (!secret) return resolve7(void 0);
-      resolve7(username === "<token>" ? { identityToken: secret } : { username, password: secret });
+      if (!secret) return resolve9(void 0);
+      resolve9(username === "<token>" ? { identityToken: secret } : { username, password: secret });
     });
   });
 }
@@ -53775,8 +54300,8 @@ var RegistryPool = class {
 };
 
 // src/workspace/bazelrc.ts
-import { existsSync as existsSync6, readFileSync as readFileSync4 } from "node:fs";
-import { isAbsolute as isAbsolute3, join as join33, relative as relative5 } from "node:path";
+import { existsSync as existsSync7, readFileSync as readFileSync4 } from "node:fs";
+import { isAbsolute as isAbsolute2, join as join35, relative as relative5 } from "node:path";
 function tokenizeRcLine(line) {
   const words2 = [];
   let cur = "";
@@ -53822,7 +54347,7 @@ var RcReader = class {
   }
   display(path) {
     const rel = relative5(this.#root, path);
-    return rel.startsWith("..") || isAbsolute3(rel) ? path : rel.split("\\").join("/");
+    return rel.startsWith("..") || isAbsolute2(rel) ? path : rel.split("\\").join("/");
   }
   /** Reads `path`; false when it cannot be read (for try-import). */
   read(path, stack) {
@@ -53857,8 +54382,8 @@ var RcReader = class {
       if (command === "import" || command === "try-import") {
         if (rest.length !== 1) throw new BuildError(`invalid import declaration: "${l}" (expected one path)`, { pos: { file: shown, line } });
         let target = rest[0];
-        if (target.startsWith(WORKSPACE_PREFIX)) target = join33(this.#root, target.slice(WORKSPACE_PREFIX.length));
-        else if (!isAbsolute3(target)) target = join33(this.#root, target);
+        if (target.startsWith(WORKSPACE_PREFIX)) target = join35(this.#root, target.slice(WORKSPACE_PREFIX.length));
+        else if (!isAbsolute2(target)) target = join35(this.#root, target);
         if (stack.includes(target)) {
           throw new BuildError(`import loop: ${[...stack, target].map((p) => this.display(p)).join(" -> ")}`, { pos: { file: shown, line } });
         }
@@ -53866,9 +54391,9 @@ var RcReader = class {
         if (!ok && command === "import") throw new BuildError(`import: cannot read ${this.display(target)}`, { pos: { file: shown, line } });
         continue;
       }
-      const list = this.options.get(command) ?? [];
-      for (const w of rest) list.push({ word: w, file: shown, line });
-      this.options.set(command, list);
+      const list2 = this.options.get(command) ?? [];
+      for (const w of rest) list2.push({ word: w, file: shown, line });
+      this.options.set(command, list2);
     }
     return true;
   }
@@ -53885,8 +54410,8 @@ __name(parseBoolFlag, "parseBoolFlag");
 var HOST_CONFIG_NAMES = { linux: "linux", darwin: "macos", win32: "windows", freebsd: "freebsd", openbsd: "openbsd" };
 function readBazelrc(root, configs = [], env = process.env) {
   const reader = new RcReader(root, env);
-  const main2 = join33(root, ".bazelrc");
-  if (existsSync6(main2)) reader.read(main2, [main2]);
+  const main2 = join35(root, ".bazelrc");
+  if (existsSync7(main2)) reader.read(main2, [main2]);
   const out = { defines: {}, applied: [], files: reader.files };
   let platformConfig = false;
   const defined = /* @__PURE__ */ __name((name) => COMMANDS.some((c) => reader.options.has(`${c}:${name}`)), "defined");
@@ -53977,8 +54502,8 @@ function readBazelrc(root, configs = [], env = process.env) {
 __name(readBazelrc, "readBazelrc");
 
 // src/sbom/artifact.ts
-import { mkdir as mkdir16, readFile as readFile18 } from "node:fs/promises";
-import { join as join34 } from "node:path";
+import { mkdir as mkdir17, readFile as readFile20 } from "node:fs/promises";
+import { join as join36 } from "node:path";
 
 // src/sbom/spdx.ts
 var SPDX_MEDIA_TYPE = "application/spdx+json";
@@ -54147,19 +54672,20 @@ async function buildSbom(store, name, image, sourceDateEpoch) {
 }
 __name(buildSbom, "buildSbom");
 async function writeSbomToLayout(store, layoutDir, sboms) {
-  const blobDir = join34(layoutDir, "blobs", "sha256");
-  await mkdir16(blobDir, { recursive: true });
+  const blobDir = join36(layoutDir, "blobs", "sha256");
+  await mkdir17(blobDir, { recursive: true });
   for (const { sbom, image } of sboms) {
-    const manifest = JSON.parse(await readFile18(store.path(sbom.descriptor.digest), "utf8"));
-    for (const d of [sbom.descriptor, manifest.config, ...manifest.layers]) await store.linkTo(d.digest, join34(blobDir, digestHex(d.digest)));
+    const manifest = JSON.parse(await readFile20(store.path(sbom.descriptor.digest), "utf8"));
+    for (const d of [sbom.descriptor, manifest.config, ...manifest.layers]) await store.linkTo(d.digest, join36(blobDir, digestHex(d.digest)));
     const p = image.platform;
     const file = `sbom-${p.os}-${p.architecture}${p.variant ? `-${p.variant}` : ""}.spdx.json`;
-    await store.linkTo(manifest.layers[0].digest, join34(layoutDir, file));
+    await store.linkTo(manifest.layers[0].digest, join36(layoutDir, file));
   }
 }
 __name(writeSbomToLayout, "writeSbomToLayout");
 
 // src/pipeline.ts
+var PUBLISH_CONCURRENCY = 4;
 function parseSourceDateEpoch(env) {
   const v = env.SOURCE_DATE_EPOCH;
   if (v === void 0 || v === "") return void 0;
@@ -54204,9 +54730,9 @@ __name(checkSomethingPushes, "checkSomethingPushes");
 async function runPipeline(opts) {
   const env = opts.env ?? process.env;
   const group = opts.group ?? ((_name, fn) => fn());
-  const cwd = resolve6(opts.cwd);
+  const cwd = resolve8(opts.cwd);
   const root = findWorkspaceRoot(cwd);
-  const outputDir = resolve6(opts.outputDir && opts.outputDir !== "" ? opts.outputDir : join35(root, ".oci-build"));
+  const outputDir = resolve8(opts.outputDir && opts.outputDir !== "" ? opts.outputDir : join37(root, ".oci-build"));
   const cwdPkg = relative6(root, cwd).split(sep5).join("/");
   const sourceDateEpoch = parseSourceDateEpoch(env);
   const platforms = opts.platforms ?? [];
@@ -54250,7 +54776,7 @@ async function runPipeline(opts) {
   });
   let toolchain;
   let status;
-  const store = new BlobStore(join35(outputDir, "store"));
+  const store = new BlobStore(join37(outputDir, "store"));
   const engine = new Engine({
     workspace: ws,
     outRoot: outputDir,
@@ -54288,26 +54814,20 @@ async function runPipeline(opts) {
     store.shallow = nodes.every(
       (n) => n.runnable && (n.node.target?.kind === "oci_push" && opts.push !== false || n.node.target?.kind === "oci_load" && opts.load)
     );
-    await mkdir17(outputDir, { recursive: true });
-    await writeFile9(join35(outputDir, ".gitignore"), "*\n");
+    await mkdir18(outputDir, { recursive: true });
+    await writeFile9(join37(outputDir, ".gitignore"), "*\n");
     const started = Date.now();
-    const built = await group(
-      "Building",
-      () => withHeartbeat(Promise.all(
-        nodes.map(async (n) => {
-          if (!n.perPlatform) {
-            const provider2 = await engine.build(n.node);
-            builtAt.set(n.node.key, Date.now());
-            return { provider: provider2, artifact: provider2.artifact };
-          }
-          const [provider, images] = await Promise.all([runInfoOnly(engine, n.node), Promise.all(n.perPlatform.map((p) => engine.build(p)))]);
-          builtAt.set(n.node.key, Date.now());
-          if (images.length === 1) return { provider, artifact: images[0]?.artifact };
-          return { provider, artifact: await wrapIndex(store, outputDir, n.node, images, opts.metadata?.indexAnnotations) };
-        })
-      ), () => engine.running(), opts.status ?? ((m) => opts.log.info(m)), "building", opts.status ? 1e3 : void 0)
-    );
-    opts.status?.("");
+    const buildOne = /* @__PURE__ */ __name(async (n) => {
+      if (!n.perPlatform) {
+        const provider2 = await engine.build(n.node);
+        builtAt.set(n.node.key, Date.now());
+        return { provider: provider2, artifact: provider2.artifact };
+      }
+      const [provider, images] = await Promise.all([runInfoOnly(engine, n.node), Promise.all(n.perPlatform.map((p) => engine.build(p)))]);
+      builtAt.set(n.node.key, Date.now());
+      if (images.length === 1) return { provider, artifact: images[0]?.artifact };
+      return { provider, artifact: await wrapIndex(store, outputDir, n.node, images, opts.metadata?.indexAnnotations) };
+    }, "buildOne");
     const sbomCache = /* @__PURE__ */ new Map();
     const sbomsOf = /* @__PURE__ */ __name(async (label, a) => {
       const images = a.kind === "image" ? [a] : a.images;
@@ -54325,40 +54845,46 @@ async function runPipeline(opts) {
     }, "sbomsOf");
     const reports = [];
     let publishing = 0;
-    for (const [i, { node, runnable }] of nodes.entries()) {
+    const publishes = /* @__PURE__ */ __name((n) => n.runnable && (n.node.target?.kind === "oci_push" && opts.push !== false || n.node.target?.kind === "oci_load" && opts.load), "publishes");
+    const overlap = nodes.filter(publishes).length > 1;
+    const publishGroup = overlap ? (_name, fn) => fn() : group;
+    const pushSlots = new Semaphore(PUBLISH_CONCURRENCY);
+    const dockerSlot = new Semaphore(1);
+    const publish = /* @__PURE__ */ __name(async (i, { node, runnable }, { provider, artifact }) => {
       const publishStart = Date.now();
-      const { provider, artifact } = built[i];
       const label = node.label.toString();
       const report = { label, kind: node.target?.kind ?? "file", action: "built", platforms: [], tags: [], references: [], ...artifact ? describeArtifact(artifact) : {} };
       report.seconds = Math.round(((builtAt.get(node.key) ?? started) - started) / 100) / 10;
-      reports.push(report);
+      reports[i] = report;
       const sboms = artifact && opts.sbom !== false && !(artifact.kind === "image" && artifact.reference) ? await sbomsOf(label, artifact) : [];
       if (sboms.length) {
         report.sboms = sboms.map(({ sbom, image }) => ({ digest: sbom.descriptor.digest, subject: sbom.subject.digest, platform: formatPlatform(image.platform) }));
         for (const { sbom, image } of sboms) opts.log.info(`${label}: SBOM ${sbom.descriptor.digest} for ${formatPlatform(image.platform)} (${sbom.binaries} Go binar${sbom.binaries === 1 ? "y" : "ies"})`);
       }
       const run5 = provider.run;
-      if (!run5 || !runnable || !artifact) continue;
+      if (!run5 || !runnable || !artifact) return;
       if (run5.kind === "load") {
         report.tags = run5.repoTags;
         if (!opts.load) {
           opts.log.info(`${label}: built; not loaded (load disabled)`);
-          continue;
+          return;
         }
         const image = imageForHost(artifact, label);
         const endpoint = dockerEndpointFromEnv(env);
-        const result = await group(
-          `Loading ${label} into Docker at ${describeDockerEndpoint(endpoint)}`,
-          () => loadImage(
-            endpoint,
-            {
-              blobPath: /* @__PURE__ */ __name((d) => store.path(d), "blobPath"),
-              manifest: image.descriptor,
-              manifestJson: image.manifest,
-              repoTags: run5.repoTags,
-              fetchBlob: /* @__PURE__ */ __name((d) => store.ensure(d), "fetchBlob")
-            },
-            (line) => opts.log.info(line)
+        const result = await dockerSlot.run(
+          () => publishGroup(
+            `Loading ${label} into Docker at ${describeDockerEndpoint(endpoint)}`,
+            () => loadImage(
+              endpoint,
+              {
+                blobPath: /* @__PURE__ */ __name((d) => store.path(d), "blobPath"),
+                manifest: image.descriptor,
+                manifestJson: image.manifest,
+                repoTags: run5.repoTags,
+                fetchBlob: /* @__PURE__ */ __name((d) => store.ensure(d), "fetchBlob")
+              },
+              (line) => opts.log.info(line)
+            )
           )
         );
         Object.assign(report, describeArtifact(image));
@@ -54370,13 +54896,15 @@ async function runPipeline(opts) {
         const destinations = opts.pushByDigest ? planned.map((d) => ({ ...d, tags: [] })) : planned;
         if (opts.push === false) {
           opts.log.info(`${label}: built; not pushed (push disabled)`);
-          continue;
+          return;
         }
-        const pushed = await group(
-          `Pushing ${label}`,
-          () => pushArtifact(registries, store, artifact, destinations, (m) => opts.log.info(m), {
-            referrers: sboms.map(({ sbom }) => ({ descriptor: sbom.descriptor, subject: sbom.subject.digest }))
-          })
+        const pushed = await pushSlots.run(
+          () => publishGroup(
+            `Pushing ${label}`,
+            () => pushArtifact(registries, store, artifact, destinations, (m) => opts.log.info(m), {
+              referrers: sboms.map(({ sbom }) => ({ descriptor: sbom.descriptor, subject: sbom.subject.digest }))
+            })
+          )
         );
         for (const [k, a] of pushed.referrers.entries()) if (report.sboms?.[k]) report.sboms[k].attached = a;
         report.action = "pushed";
@@ -54384,11 +54912,46 @@ async function runPipeline(opts) {
         report.tags = pushed.tagged;
         report.blobs = pushed.stats;
       }
-      publishing += Date.now() - publishStart;
-      report.seconds = Math.round(((builtAt.get(node.key) ?? started) - started + publishing) / 100) / 10;
+      if (overlap) {
+        report.seconds = Math.round((Date.now() - started) / 100) / 10;
+      } else {
+        publishing += Date.now() - publishStart;
+        report.seconds = Math.round(((builtAt.get(node.key) ?? started) - started + publishing) / 100) / 10;
+      }
+    }, "publish");
+    const heartbeat = /* @__PURE__ */ __name((work) => withHeartbeat(work, () => engine.running(), opts.status ?? ((m) => opts.log.info(m)), "building", opts.status ? 1e3 : void 0), "heartbeat");
+    if (!overlap) {
+      const built = await group("Building", () => heartbeat(Promise.all(nodes.map(buildOne))));
+      opts.status?.("");
+      for (const [i, n] of nodes.entries()) await publish(i, n, built[i]);
+    } else {
+      let failure;
+      await group(
+        "Building and publishing",
+        () => heartbeat(
+          Promise.allSettled(
+            nodes.map(async (n, i) => {
+              try {
+                const b = await buildOne(n);
+                if (!failure) await publish(i, n, b);
+              } catch (err) {
+                failure ??= { err };
+                throw err;
+              }
+            })
+          )
+        )
+      );
+      opts.status?.("");
+      if (failure) {
+        const done = reports.filter((r) => r && (r.action === "pushed" || r.action === "loaded")).map((r) => r.label);
+        if (done.length > 0) opts.log.warning(`published before the failure: ${done.join(" ")}`);
+        throw failure.err;
+      }
     }
     return { workspaceRoot: root, outputDir, reports };
   } finally {
+    await engine.goBuilds.idle();
     await registries.close();
   }
 }
@@ -54428,7 +54991,7 @@ async function runInfoOnly(engine, node) {
     const dep = node.deps.find((d) => d.attr === attr);
     const file = dep ? (await engine.build(dep.node)).files[0] : void 0;
     if (!file) throw new BuildError(`attribute "${attr}": ${v.label} provides no file`, { label: node.label.toString() });
-    return (await readFile19(file.path, "utf8")).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
+    return (await readFile21(file.path, "utf8")).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
   }, "linesOf");
   if (kind === "oci_load") {
     return { files: [], run: { kind: "load", repoTags: await linesOf("repo_tags") ?? [], format: attrs.string("format", "docker") === "oci" ? "oci" : "docker" } };
@@ -54444,16 +55007,16 @@ async function wrapIndex(store, outputDir, node, providers, annotations) {
   });
   const family = images.every((i) => i.family === "docker") ? "docker" : "oci";
   const descriptor = await buildIndex(store, images.map((i) => i.descriptor), annotations, family);
-  const layoutDir = join35(outputDir, "bin", `multi-${images.map((i) => configKey(withPlatform(i.platform))).join("+")}`, node.label.pkg, node.label.name);
+  const layoutDir = join37(outputDir, "bin", `multi-${images.map((i) => configKey(withPlatform(i.platform))).join("+")}`, node.label.pkg, node.label.name);
   await writeLayout(store, layoutDir, [{ descriptor }]);
   return { kind: "index", descriptor, index: await readIndex(store, descriptor.digest), images, family, layoutDir };
 }
 __name(wrapIndex, "wrapIndex");
 
 // src/verify.ts
-import { mkdtemp as mkdtemp3, rm as rm12 } from "node:fs/promises";
+import { mkdtemp as mkdtemp4, rm as rm13 } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join as join36 } from "node:path";
+import { join as join38 } from "node:path";
 var short = /* @__PURE__ */ __name((d) => d.slice(0, 19), "short");
 async function diffManifest(label, where2, sa, a, sb, b, out) {
   const ma = await readBlobJson(sa, a.digest, "manifest");
@@ -54485,8 +55048,8 @@ async function diffArtifact(label, sa, a, sb, b, out) {
 }
 __name(diffArtifact, "diffArtifact");
 async function compareBuilds(a, b) {
-  const sa = new BlobStore(join36(a.outputDir, "store"));
-  const sb = new BlobStore(join36(b.outputDir, "store"));
+  const sa = new BlobStore(join38(a.outputDir, "store"));
+  const sb = new BlobStore(join38(b.outputDir, "store"));
   const out = [];
   for (const ra of a.reports) {
     const rb = b.reports.find((r) => r.label === ra.label);
@@ -54509,14 +55072,14 @@ function formatDifferences(diffs) {
 __name(formatDifferences, "formatDifferences");
 async function verifyReproducible(opts) {
   const env = opts.env ?? process.env;
-  const tmp = await mkdtemp3(join36(tmpdir(), "oci-build-verify-"));
+  const tmp = await mkdtemp4(join38(tmpdir(), "oci-build-verify-"));
   try {
     const build = /* @__PURE__ */ __name((n) => runPipeline({
       ...opts,
-      outputDir: join36(tmp, `build-${n}`),
+      outputDir: join38(tmp, `build-${n}`),
       load: false,
       push: false,
-      env: n === 1 ? env : { ...env, GOCACHE: join36(tmp, "gocache-2") },
+      env: n === 1 ? env : { ...env, GOCACHE: join38(tmp, "gocache-2") },
       log: { info: /* @__PURE__ */ __name((m) => opts.log.info(`[verify ${n}/2] ${m}`), "info"), warning: /* @__PURE__ */ __name((m, at) => opts.log.warning(m, at), "warning") },
       // Already inside the caller's group; workflow-command groups do not nest.
       group: /* @__PURE__ */ __name((_name, fn) => fn(), "group"),
@@ -54537,7 +55100,7 @@ ${formatDifferences(diffs)}`);
     opts.log.info(`reproducible: ${built} target(s) built twice, from separate blob stores and Go build caches, gave identical digests`);
     return { targets: built };
   } finally {
-    await rm12(tmp, { recursive: true, force: true }).catch(() => {
+    await rm13(tmp, { recursive: true, force: true }).catch(() => {
     });
   }
 }
