@@ -39655,6 +39655,7 @@ var GoBuildQueue = class {
           return;
         }
         const settled = closure !== void 0 && closure.newestNs < now - RACY_WINDOW_NS;
+        if (key !== void 0 && closure) debug(() => `go action cache key ${key.slice(0, 16)} (${closure.prints.length} packages, ${settled ? "settled" : "changed within the racy window: not remembered"})`);
         stale.push({ it, key: settled ? key : void 0, importPath: main2?.ImportPath });
       })
     );
@@ -39711,7 +39712,11 @@ var GoBuildQueue = class {
     for (const it of keyLater) {
       const main2 = packageInDir(fresh, resolve4(it.req.moduleRoot, it.req.packagePath));
       const closure = main2 ? closureOf(fresh, main2.ImportPath) : void 0;
-      if (closure && closure.newestNs < now - RACY_WINDOW_NS) await rememberBuild(this.#opts.cacheDir, goBinaryKey(configKey2, it.req.out, fresh.moduleFiles, closure.prints), it.req.out);
+      if (!closure) continue;
+      const key = goBinaryKey(configKey2, it.req.out, fresh.moduleFiles, closure.prints);
+      const settled = closure.newestNs < now - RACY_WINDOW_NS;
+      debug(() => `go action cache key ${key.slice(0, 16)} (${closure.prints.length} packages, ${settled ? "settled" : "changed within the racy window: not remembered"})`);
+      if (settled) await rememberBuild(this.#opts.cacheDir, key, it.req.out);
     }
   }
   /**

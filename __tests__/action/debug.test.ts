@@ -76,7 +76,7 @@ test('--verbose logs the go command, the go action cache key, and the skipped bu
   await new Promise((resolve) => setTimeout(resolve, 2_100));
   const first = await runCommand(process.execPath, [cli, 'build', '-v', '-C', root, '//app:bin']);
   assert.equal(first.code, 0, first.stderr);
-  assert.match(first.stderr, /^debug: go action cache key [0-9a-f]{16} \(\d+ files, settled\)$/m);
+  assert.match(first.stderr, /^debug: go action cache key [0-9a-f]{16} \(\d+ packages, settled\)$/m);
   assert.match(first.stderr, /^debug: \/\/app:bin: \(cd \S+ && GOOS=linux GOARCH=amd64 \S*go build -trimpath -buildvcs=false .* -o \S+ \.\/app\)$/m);
   const second = await runCommand(process.execPath, [cli, 'build', '-v', '-C', root, '//app:bin']);
   assert.equal(second.code, 0, second.stderr);

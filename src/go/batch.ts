@@ -15,6 +15,7 @@ import { goBinaryKey, goConfigKey, isUpToDate, RACY_WINDOW_NS, rememberBuild } f
 import { goBuild, goBuildArgs, goBuildEnv, GoBuildError, type GoBuildRequest } from './build.ts';
 import { closureOf, closureTouches, depGraphOrPrevious, packageInDir, type DepGraph } from './deps.ts';
 import { goToolchainError, type GoToolchain } from './toolchain.ts';
+import { debug } from '../debug.ts';
 
 export type GoBuildOutcome = 'built' | 'up to date';
 
@@ -225,6 +226,7 @@ export class GoBuildQueue {
         }
         // Remembered only when what this binary reads is older than the racy window.
         const settled = closure !== undefined && closure.newestNs < now - RACY_WINDOW_NS;
+        if (key !== undefined && closure) debug(() => `go action cache key ${key.slice(0, 16)} (${closure.prints.length} packages, ${settled ? 'settled' : 'changed within the racy window: not remembered'})`);
         stale.push({ it, key: settled ? key : undefined, importPath: main?.ImportPath });
       }),
     );
@@ -285,7 +287,11 @@ export class GoBuildQueue {
     for (const it of keyLater) {
       const main = packageInDir(fresh, resolve(it.req.moduleRoot, it.req.packagePath));
       const closure = main ? closureOf(fresh, main.ImportPath) : undefined;
-      if (closure && closure.newestNs < now - RACY_WINDOW_NS) await rememberBuild(this.#opts.cacheDir, goBinaryKey(configKey, it.req.out, fresh.moduleFiles, closure.prints), it.req.out);
+      if (!closure) continue;
+      const key = goBinaryKey(configKey, it.req.out, fresh.moduleFiles, closure.prints);
+      const settled = closure.newestNs < now - RACY_WINDOW_NS;
+      debug(() => `go action cache key ${key.slice(0, 16)} (${closure.prints.length} packages, ${settled ? 'settled' : 'changed within the racy window: not remembered'})`);
+      if (settled) await rememberBuild(this.#opts.cacheDir, key, it.req.out);
     }
   }
 
