@@ -24,12 +24,12 @@ import { RegistryPublisher } from './publish/registry_sink.ts';
 import { RegistryPool } from './registry/pool.ts';
 import type { ExplicitCredentials } from './registry/credentials.ts';
 import type { RetryOptions } from './registry/transport.ts';
-import { workspaceStatus } from './stamp.ts';
+import { workspaceStatus } from './rules/stamp.ts';
 import { readBazelrc } from './workspace/bazelrc.ts';
 import { platformFromName } from './workspace/constraints.ts';
 import { parseLabel, type Label } from './workspace/label.ts';
 import type { Configuration } from './engine/config.ts';
-import { withHeartbeat } from './progress.ts';
+import { withHeartbeat } from './util/progress.ts';
 import { SbomCache } from './sbom/artifact.ts';
 
 /** Targets pushed at once when a run publishes several (each pushes its blobs 4 at a time). */

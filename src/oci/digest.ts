@@ -5,7 +5,7 @@
 // and `sha512:` + 128 lowercase hex. Anything else (`..`, `/`, NUL, uppercase, other
 // algorithms, whitespace) is refused before it can name a path.
 import { createHash, type Hash } from 'node:crypto';
-import { forEachFileChunk } from '../file_chunks.ts';
+import { forEachFileChunk } from '../util/file_chunks.ts';
 import type { Digest, DigestAlgorithm } from './types.ts';
 
 const DIGEST_RE = /^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;

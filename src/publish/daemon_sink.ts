@@ -1,7 +1,7 @@
 import type { BlobStore } from '../oci/blobstore.ts';
 import { formatPlatform, hostPlatform, platformSatisfies } from '../oci/platform.ts';
 import type { Digest } from '../oci/types.ts';
-import { Semaphore } from '../engine/semaphore.ts';
+import { Semaphore } from '../util/semaphore.ts';
 import { BuildError } from '../errors.ts';
 import type { BuiltArtifact, BuiltImage } from './artifact.ts';
 import { dockerEndpointFromEnv, describeDockerEndpoint, formatLoadSummary, loadImage } from './docker.ts';

@@ -6,10 +6,10 @@ import type { Dispatcher } from 'undici';
 import { coerce, compare } from 'semver';
 import { isDigest, quoteUntrusted } from '../oci/digest.ts';
 import { dispatcherFor, proxyFor } from '../net/proxy.ts';
-import { logRequests } from '../debug.ts';
-import { undici } from '../undici.ts';
-import { formatBytes, oneLine } from '../format.ts';
-import { forEachLimit } from '../limit.ts';
+import { logRequests } from '../util/debug.ts';
+import { undici } from '../util/undici.ts';
+import { formatBytes, oneLine } from '../util/format.ts';
+import { forEachLimit } from '../util/limit.ts';
 import {
   chainIds,
   dockerArchiveStream,

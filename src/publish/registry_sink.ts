@@ -1,5 +1,5 @@
 import type { BlobStore } from '../oci/blobstore.ts';
-import { Semaphore } from '../engine/semaphore.ts';
+import { Semaphore } from '../util/semaphore.ts';
 import type { RegistryPool } from '../registry/pool.ts';
 import type { Group, Published, Publisher, PublishRequest } from './publisher.ts';
 import { planDestinations, pushArtifact } from './registry.ts';

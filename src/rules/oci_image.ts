@@ -12,7 +12,7 @@ import type { BlobSource, BuiltImage } from '../publish/artifact.ts';
 import type { Digest, Platform } from '../oci/types.ts';
 import type { BlobStore } from '../oci/blobstore.ts';
 import type { MediaTypeFamily } from '../oci/mediatypes.ts';
-import { checkElfPlatform, rememberScan, scanLayerCached, scanLayerStream, type LayerFile } from '../elf.ts';
+import { checkElfPlatform, rememberScan, scanLayerCached, scanLayerStream, type LayerFile } from '../sbom/elf.ts';
 import { PassThrough } from 'node:stream';
 import { isNonRootUser, lintMissingParents, lintOwnership, missingParentDirs } from '../lint/ownership.ts';
 

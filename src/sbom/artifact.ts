@@ -7,7 +7,7 @@ import { digestHex } from '../oci/digest.ts';
 import { OCI_EMPTY, OCI_MANIFEST } from '../oci/mediatypes.ts';
 import type { Descriptor, Digest, ImageManifest } from '../oci/types.ts';
 import type { BuiltArtifact, BuiltImage } from '../publish/artifact.ts';
-import { scanLayerCached } from '../elf.ts';
+import { scanLayerCached } from './elf.ts';
 import { generateSpdx, createdTimestamp, SPDX_MEDIA_TYPE, type SbomBinary } from './spdx.ts';
 
 export const EMPTY_CONFIG: Descriptor = {
