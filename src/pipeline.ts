@@ -31,6 +31,7 @@ import { parseLabel, type Label } from './workspace/label.ts';
 import type { Configuration } from './engine/config.ts';
 import { withHeartbeat } from './util/progress.ts';
 import { SbomCache } from './sbom/artifact.ts';
+import { ruleFor } from './rules/index.ts';
 
 /** Targets pushed at once when a run publishes several (each pushes its blobs 4 at a time). */
 export const PUBLISH_CONCURRENCY = 4;
@@ -267,7 +268,7 @@ function openWorkspace(opts: PipelineOptions, env: NodeJS.ProcessEnv): Setup {
   for (const line of rc.applied) opts.log.info(`.bazelrc: ${line}`);
   const compilationMode = opts.compilationMode ?? rc.compilationMode ?? 'fastbuild';
   const stampEnabled = opts.stamp ?? rc.stamp ?? false;
-  const ws = new Workspace(root, { log: opts.log, flags: { compilation_mode: compilationMode, define: rc.defines } });
+  const ws = new Workspace(root, { rules: ruleFor, log: opts.log, flags: { compilation_mode: compilationMode, define: rc.defines } });
   const rootConfig = rc.platforms !== undefined && platforms.length === 0 ? withPlatform(rcPlatform(rc.platforms, ws, opts.log)) : HOST_CONFIG;
   return { root, outputDir, cwdPkg, sourceDateEpoch, platforms, rc, ws, compilationMode, stampEnabled, rootConfig };
 }

@@ -21,7 +21,6 @@ import {
 import { JsonMessageParser, MessageTooLongError, jsonMessageError, type JsonMessage } from './jsonstream.ts';
 
 export type { BlobDescriptor, LoadImageInput } from './docker_archive.ts';
-export { InvalidReferenceError, parseImageReference, parseRepoTag } from '../registry/reference.ts';
 
 /** Where the Engine API listens: a unix socket, or an http(s) URL (from tcp://). */
 export interface DockerEndpoint {

@@ -1,13 +1,8 @@
 import type { BuiltArtifact, RunAction } from '../publish/artifact.ts';
+import type { FileRef } from '../workspace/file_ref.ts';
 
-/** A file a target provides: a source file, or an output under the build directory. */
-export interface FileRef {
-  /** Absolute path on disk. */
-  path: string;
-  /** Path relative to the workspace root as Bazel shows it (`pkg/name`), for sources and outputs alike. */
-  shortPath: string;
-  generated: boolean;
-}
+export type { FileRef } from '../workspace/file_ref.ts';
+
 
 export interface GoLibraryInfo {
   /** Directory (absolute) whose Go package the library compiles. */
