@@ -17,10 +17,8 @@ import type { Logger, MetadataOverrides } from './rules/rule.ts';
 import type { Provider } from './rules/provider.ts';
 import type { BuiltArtifact, BuiltImage, BuiltIndex } from './publish/artifact.ts';
 import { checkPushInputs } from './publish/registry.ts';
-import type { Group, Publisher } from './publish/publisher.ts';
-import { LayoutPublisher } from './publish/layout_sink.ts';
-import { DaemonPublisher } from './publish/daemon_sink.ts';
-import { RegistryPublisher } from './publish/registry_sink.ts';
+import type { Group } from './publish/publisher.ts';
+import { createSinks, type PublisherFor } from './publish/sinks.ts';
 import { RegistryPool } from './registry/pool.ts';
 import type { ExplicitCredentials } from './registry/credentials.ts';
 import type { RetryOptions } from './registry/transport.ts';
@@ -190,20 +188,18 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     // others still build; their logs interleave, so they are not grouped. One: build, then publish.
     const overlap = nodes.filter((n) => publishes(n, opts)).length > 1;
     const publishGroup: Group = overlap ? (_name, fn) => fn() : group;
-    const sinks = {
-      layout: new LayoutPublisher(),
-      load: new DaemonPublisher({ store, env, log: (m) => opts.log.info(m), group: publishGroup, enabled: opts.load }),
-      push: new RegistryPublisher({
-        registries,
-        store,
-        log: (m) => opts.log.info(m),
-        group: publishGroup,
-        overrides: { repository: opts.repository, tags: opts.tags ?? [] },
-        byDigest: opts.pushByDigest ?? false,
-        enabled: opts.push !== false,
-        concurrency: PUBLISH_CONCURRENCY,
-      }),
-    };
+    const sinks = createSinks({
+      store,
+      registries,
+      env,
+      log: (m) => opts.log.info(m),
+      group: publishGroup,
+      load: opts.load,
+      push: opts.push !== false,
+      overrides: { repository: opts.repository, tags: opts.tags ?? [] },
+      pushByDigest: opts.pushByDigest ?? false,
+      pushConcurrency: PUBLISH_CONCURRENCY,
+    });
     const run = new PublishRun(opts, sinks, new SbomCache(store, setup.sourceDateEpoch), overlap);
     const build = (n: Requested) => buildTarget(engine, store, setup, opts, n, run.builtAt);
     const heartbeat = <T>(work: Promise<T>) => withHeartbeat(work, () => engine.running(), opts.status ?? ((m) => opts.log.info(m)), 'building', opts.status ? 1000 : undefined);
@@ -369,21 +365,14 @@ class PublishRun {
   /** Without overlap: time spent publishing so far, counted into each later target's seconds. */
   #publishing = 0;
   readonly opts: PipelineOptions;
-  readonly sinks: { layout: Publisher; load: Publisher; push: Publisher };
+  readonly sinks: PublisherFor;
   readonly sboms: SbomCache;
   readonly overlap: boolean;
-  constructor(opts: PipelineOptions, sinks: { layout: Publisher; load: Publisher; push: Publisher }, sboms: SbomCache, overlap: boolean) {
+  constructor(opts: PipelineOptions, sinks: PublisherFor, sboms: SbomCache, overlap: boolean) {
     this.opts = opts;
     this.sinks = sinks;
     this.sboms = sboms;
     this.overlap = overlap;
-  }
-
-  /** The sink a target goes to: what its rule runs, if it was named to run. */
-  publisherFor(n: Requested, built: Built): Publisher {
-    const run = built.provider.run;
-    if (!run || !n.runnable) return this.sinks.layout;
-    return run.kind === 'load' ? this.sinks.load : this.sinks.push;
   }
 
   async publish(i: number, n: Requested, built: Built): Promise<void> {
@@ -401,7 +390,9 @@ class PublishRun {
       for (const { sbom, image } of sboms) opts.log.info(`${label}: SBOM ${sbom.descriptor.digest} for ${formatPlatform(image.platform)} (${sbom.binaries} Go binar${sbom.binaries === 1 ? 'y' : 'ies'})`);
     }
     const referrers = sboms.map(({ sbom }) => ({ descriptor: sbom.descriptor, subject: sbom.subject.digest }));
-    const published = await this.publisherFor(n, built).publish({ label, artifact, run: n.runnable ? built.provider.run : undefined, referrers });
+    // What the rule runs, if the target was named to run; otherwise the build's layout is the sink.
+    const run = n.runnable ? built.provider.run : undefined;
+    const published = await this.sinks(run).publish({ label, artifact, run, referrers });
     report.tags = published.tags;
     if (published.action === 'built') return;
     if (published.image) Object.assign(report, describeArtifact(published.image));

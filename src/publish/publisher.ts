@@ -1,6 +1,6 @@
 // One interface for every sink a built image or index goes to (as ko's publish.Interface): the
 // Docker daemon, a registry, the OCI layout directory the build wrote. A new sink (an OCI or
-// Docker tarball) is a new file implementing Publisher, chosen in publisherFor; the pipeline
+// Docker tarball) is a new file implementing Publisher, with an entry in sinks.ts; the pipeline
 // itself does not change.
 import type { Descriptor, Digest } from '../oci/types.ts';
 import type { BuiltArtifact, BuiltImage, RunAction } from './artifact.ts';
