@@ -15,7 +15,7 @@ import { Workspace } from './workspace/workspace.ts';
 import { findWorkspaceRoot } from './workspace/root.ts';
 import type { Logger, MetadataOverrides } from './rules/rule.ts';
 import type { Provider } from './rules/provider.ts';
-import type { BuiltArtifact, BuiltImage, BuiltIndex } from './publish/artifact.ts';
+import type { BuiltArtifact, BuiltImage, BuiltIndex } from './oci/artifact.ts';
 import { checkPushInputs } from './publish/registry.ts';
 import type { Group } from './publish/publisher.ts';
 import { createSinks, type PublisherFor } from './publish/sinks.ts';

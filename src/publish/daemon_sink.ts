@@ -3,7 +3,7 @@ import { formatPlatform, hostPlatform, platformSatisfies } from '../oci/platform
 import type { Digest } from '../oci/types.ts';
 import { Semaphore } from '../util/semaphore.ts';
 import { BuildError } from '../errors.ts';
-import type { BuiltArtifact, BuiltImage } from './artifact.ts';
+import type { BuiltArtifact, BuiltImage } from '../oci/artifact.ts';
 import { dockerEndpointFromEnv, describeDockerEndpoint, formatLoadSummary, loadImage } from './docker.ts';
 import type { Group, Published, Publisher, PublishRequest } from './publisher.ts';
 

@@ -3,7 +3,7 @@
 // Docker tarball) is a new file implementing Publisher, with an entry in sinks.ts; the pipeline
 // itself does not change.
 import type { Descriptor, Digest } from '../oci/types.ts';
-import type { BuiltArtifact, BuiltImage, RunAction } from './artifact.ts';
+import type { BuiltArtifact, BuiltImage, RunAction } from '../oci/artifact.ts';
 
 export interface PublishRequest {
   label: string;

@@ -2,7 +2,7 @@
 // is its own file implementing Publisher plus an entry here; the pipeline does not change.
 import type { BlobStore } from '../oci/blobstore.ts';
 import type { RegistryPool } from '../registry/pool.ts';
-import type { RunAction } from './artifact.ts';
+import type { RunAction } from '../oci/artifact.ts';
 import { DaemonPublisher } from './daemon_sink.ts';
 import { LayoutPublisher } from './layout_sink.ts';
 import type { Group, Publisher } from './publisher.ts';

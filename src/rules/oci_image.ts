@@ -8,7 +8,7 @@ import { AttrError } from './attrs.ts';
 import { dictValue, fileText, listValue } from './file_values.ts';
 import { COMMON_ATTRS } from './schema.ts';
 import type { RuleDef } from './rule.ts';
-import type { BlobSource, BuiltImage } from '../publish/artifact.ts';
+import type { BlobSource, BuiltImage } from '../oci/artifact.ts';
 import type { Digest, Platform } from '../oci/types.ts';
 import type { BlobStore } from '../oci/blobstore.ts';
 import type { MediaTypeFamily } from '../oci/mediatypes.ts';

@@ -1,4 +1,4 @@
-import type { BuiltArtifact, RunAction } from '../publish/artifact.ts';
+import type { BuiltArtifact, RunAction } from '../oci/artifact.ts';
 import type { FileRef } from '../workspace/file_ref.ts';
 
 export type { FileRef } from '../workspace/file_ref.ts';

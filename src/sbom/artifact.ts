@@ -6,7 +6,7 @@ import type { BlobStore } from '../oci/blobstore.ts';
 import { digestHex } from '../oci/digest.ts';
 import { OCI_EMPTY, OCI_MANIFEST } from '../oci/mediatypes.ts';
 import type { Descriptor, Digest, ImageManifest } from '../oci/types.ts';
-import type { BuiltArtifact, BuiltImage } from '../publish/artifact.ts';
+import type { BuiltArtifact, BuiltImage } from '../oci/artifact.ts';
 import { scanLayerCached } from './elf.ts';
 import { generateSpdx, createdTimestamp, SPDX_MEDIA_TYPE, type SbomBinary } from './spdx.ts';
 

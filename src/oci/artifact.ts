@@ -1,7 +1,7 @@
 // What a build hands to publishers: an image or index in the blob store, and what running its
 // target asks for. Below both the rules (which produce it) and the publishers (which take it).
-import type { Descriptor, Digest, ImageConfig, ImageIndex, ImageManifest, Platform } from '../oci/types.ts';
-import type { MediaTypeFamily } from '../oci/mediatypes.ts';
+import type { Descriptor, Digest, ImageConfig, ImageIndex, ImageManifest, Platform } from './types.ts';
+import type { MediaTypeFamily } from './mediatypes.ts';
 
 export interface BuiltImage {
   kind: 'image';
