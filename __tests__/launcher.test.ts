@@ -62,7 +62,7 @@ test('dist/licenses.txt names every bundled package with its licence text', (t) 
 
 test('licenseNotices lists each package once, sorted by name, and only packages', () => {
   const text: string = licenseNotices(
-    ['node_modules/undici/index.js', 'node_modules/tar-stream/pack.js', 'node_modules/undici/lib/core/util.js', 'src/main.ts'],
+    ['node_modules/undici/index.js', 'node_modules/tar-stream/pack.js', 'node_modules/undici/lib/core/util.js', 'src/action/main.ts'],
     root,
   );
   const heads = [...text.matchAll(/^(\S+) \d+\.\d+\.\d+\n/gm)].map((m) => m[1]);

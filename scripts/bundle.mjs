@@ -25,7 +25,7 @@ const common = {
 const results = [
   await build({ ...common, entryPoints: ['src/index.ts'], outfile: join(outDir, 'index-main.js') }),
   // The post step (action.yml runs.post): saves the caches the main step restored.
-  await build({ ...common, entryPoints: ['src/post.ts'], outfile: join(outDir, 'post.js') }),
+  await build({ ...common, entryPoints: ['src/action/post.ts'], outfile: join(outDir, 'post.js') }),
   await build({ ...common, entryPoints: ['src/cli.ts'], outfile: join(outDir, 'cli-main.js') }),
 ];
 // The entry points are small launchers written for any Node: on a Node older than 24 the bundles

@@ -2,9 +2,9 @@ import { parseArgs } from 'node:util';
 import { runPipeline, type PipelineOptions } from './pipeline.ts';
 import { verifyReproducible } from './verify.ts';
 import { describeError } from './errors.ts';
-import { parseAnnotations, parseByteCount, parseCompilationMode, parseCompression, parseKeyValues, parsePlatforms } from './parse.ts';
+import { parseAnnotations, parseByteCount, parseCompilationMode, parseCompression, parseKeyValues, parsePlatforms } from './util/parse.ts';
 import type { MetadataOverrides } from './rules/rule.ts';
-import { setDebugSink } from './debug.ts';
+import { setDebugSink } from './util/debug.ts';
 
 const USAGE = `usage: oci-build <command> [options] <target>...
 

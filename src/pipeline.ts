@@ -5,30 +5,31 @@ import { buildIndex, readIndex } from './oci/imageindex.ts';
 import { writeLayout } from './oci/layout.ts';
 import type { LayerCompressionSetting } from './oci/layer.ts';
 import type { CompilationMode } from './go/build.ts';
-import { formatPlatform, hostPlatform, platformSatisfies } from './oci/platform.ts';
+import { formatPlatform } from './oci/platform.ts';
 import type { Platform } from './oci/types.ts';
 import { findGoToolchain, type GoToolchain } from './go/toolchain.ts';
 import { Engine, type ConfiguredNode } from './engine/engine.ts';
 import { HOST_CONFIG, configKey, withPlatform } from './engine/config.ts';
 import { BuildError } from './errors.ts';
-import { Semaphore } from './engine/semaphore.ts';
 import { Workspace } from './workspace/workspace.ts';
 import { findWorkspaceRoot } from './workspace/root.ts';
 import type { Logger, MetadataOverrides } from './rules/rule.ts';
-import type { BuiltArtifact, BuiltImage, BuiltIndex, Provider } from './rules/provider.ts';
-import { dockerEndpointFromEnv, describeDockerEndpoint, formatLoadSummary, loadImage } from './publish/docker.ts';
-import { checkPushInputs, planDestinations, pushArtifact } from './publish/registry.ts';
+import type { Provider } from './rules/provider.ts';
+import type { BuiltArtifact, BuiltImage, BuiltIndex } from './oci/artifact.ts';
+import { checkPushInputs } from './publish/registry.ts';
+import type { Group } from './publish/publisher.ts';
+import { createSinks, type PublisherFor } from './publish/sinks.ts';
 import { RegistryPool } from './registry/pool.ts';
 import type { ExplicitCredentials } from './registry/credentials.ts';
 import type { RetryOptions } from './registry/transport.ts';
-import { workspaceStatus } from './stamp.ts';
+import { workspaceStatus } from './rules/stamp.ts';
 import { readBazelrc } from './workspace/bazelrc.ts';
 import { platformFromName } from './workspace/constraints.ts';
 import { parseLabel, type Label } from './workspace/label.ts';
 import type { Configuration } from './engine/config.ts';
-import { withHeartbeat } from './progress.ts';
-import { buildSbom, writeSbomToLayout, type SbomArtifact } from './sbom/artifact.ts';
-import type { Digest } from './oci/types.ts';
+import { withHeartbeat } from './util/progress.ts';
+import { SbomCache } from './sbom/artifact.ts';
+import { ruleFor } from './rules/index.ts';
 
 /** Targets pushed at once when a run publishes several (each pushes its blobs 4 at a time). */
 export const PUBLISH_CONCURRENCY = 4;
@@ -120,18 +121,6 @@ function parseSourceDateEpoch(env: NodeJS.ProcessEnv): number | undefined {
   return Number(v);
 }
 
-/** The image Docker's classic store can hold: the artifact itself, or the host's platform of an index. */
-function imageForHost(artifact: BuiltArtifact, label: string): BuiltImage {
-  if (artifact.kind === 'image') return artifact;
-  const host = hostPlatform();
-  const match = artifact.images.find((img) => platformSatisfies(host, img.platform));
-  if (!match) {
-    const have = artifact.images.map((i) => formatPlatform(i.platform)).join(', ');
-    throw new BuildError(`the index has no image for this host (${formatPlatform(host)}); it has ${have}`, { label });
-  }
-  return match;
-}
-
 type ArtifactFacts = Required<Pick<TargetReport, 'layers' | 'digest' | 'mediaType' | 'platforms'>> & Pick<TargetReport, 'layout' | 'imageId'>;
 
 /** What a report says about a built image or index (an index has no image ID). */
@@ -155,10 +144,8 @@ interface Requested {
   perPlatform?: ConfiguredNode[];
 }
 
-/**
- * inputs → targets → configured graph → builds → publishers (Docker, registries) → reports.
- * Every target is analysed before anything is built, so a bad label or attribute fails fast.
- */
+type Built = { provider: Provider; artifact?: BuiltArtifact };
+
 /**
  * A repository or tags given for targets none of which is an oci_push named to run would push
  * nothing, silently: say which targets were named and what to name instead.
@@ -173,47 +160,135 @@ function checkSomethingPushes(nodes: Requested[], opts: PipelineOptions): void {
   );
 }
 
+/** Whether running this target loads into Docker or pushes (with those switched on). */
+function publishes(n: Requested, opts: PipelineOptions): boolean {
+  const kind = n.node.target?.kind;
+  return n.runnable && ((kind === 'oci_push' && opts.push !== false) || (kind === 'oci_load' && opts.load));
+}
+
+/**
+ * inputs → targets → configured graph → builds → publishers (Docker, registries) → reports.
+ * Every target is analysed before anything is built, so a bad label or attribute fails fast.
+ */
 export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult> {
   const env = opts.env ?? process.env;
   const group = opts.group ?? (<T>(_name: string, fn: () => Promise<T>) => fn());
+  checkPushInputs({ repository: opts.repository, tags: opts.tags ?? [] });
+  const setup = openWorkspace(opts, env);
+  const { engine, store, registries } = createEngine(opts, env, setup);
+  try {
+    const nodes = await group('Analysing BUILD targets', async () => analyse(engine, setup, opts));
+    // When every requested target is a push or a load, the build's OCI layouts are not what the
+    // user consumes: base layers stay in their registry until a load or push needs them.
+    store.shallow = nodes.every((n) => publishes(n, opts));
+    await mkdir(setup.outputDir, { recursive: true });
+    // Keep build outputs out of the user's git status, as bazel-* convenience links are.
+    await writeFile(join(setup.outputDir, '.gitignore'), '*\n');
+    // Several targets to push or load: each is published as soon as it is built, while the
+    // others still build; their logs interleave, so they are not grouped. One: build, then publish.
+    const overlap = nodes.filter((n) => publishes(n, opts)).length > 1;
+    const publishGroup: Group = overlap ? (_name, fn) => fn() : group;
+    const sinks = createSinks({
+      store,
+      registries,
+      env,
+      log: (m) => opts.log.info(m),
+      group: publishGroup,
+      load: opts.load,
+      push: opts.push !== false,
+      overrides: { repository: opts.repository, tags: opts.tags ?? [] },
+      pushByDigest: opts.pushByDigest ?? false,
+      pushConcurrency: PUBLISH_CONCURRENCY,
+    });
+    const run = new PublishRun(opts, sinks, new SbomCache(store, setup.sourceDateEpoch), overlap);
+    const build = (n: Requested) => buildTarget(engine, store, setup, opts, n, run.builtAt);
+    const heartbeat = <T>(work: Promise<T>) => withHeartbeat(work, () => engine.running(), opts.status ?? ((m) => opts.log.info(m)), 'building', opts.status ? 1000 : undefined);
+    if (!overlap) {
+      const built = await group('Building', () => heartbeat(Promise.all(nodes.map(build))));
+      opts.status?.('');
+      for (const [i, n] of nodes.entries()) await run.publish(i, n, built[i] as Built);
+    } else {
+      // After the first failure no further publish starts; those under way finish, then the
+      // failure is reported (every image pushed so far is whole: tags go last).
+      let failure: { err: unknown } | undefined;
+      const buildThenPublish = async (n: Requested, i: number) => {
+        try {
+          const b = await build(n);
+          if (!failure) await run.publish(i, n, b);
+        } catch (err) {
+          failure ??= { err };
+          throw err;
+        }
+      };
+      await group('Building and publishing', () => heartbeat(Promise.allSettled(nodes.map(buildThenPublish))));
+      opts.status?.('');
+      if (failure) {
+        const done = run.reports.filter((r) => r && (r.action === 'pushed' || r.action === 'loaded')).map((r) => r.label);
+        if (done.length > 0) opts.log.warning(`published before the failure: ${done.join(' ')}`);
+        throw failure.err;
+      }
+    }
+    return { workspaceRoot: setup.root, outputDir: setup.outputDir, reports: run.reports };
+  } finally {
+    // A dependency pass may still run after the binaries went on (it keys them for the next run).
+    await engine.goBuilds.idle();
+    await registries.close();
+  }
+}
+
+/** The workspace, its .bazelrc, and the settings the inputs and flags override. */
+interface Setup {
+  root: string;
+  outputDir: string;
+  /** The package of the directory the run started in: relative labels resolve against it. */
+  cwdPkg: string;
+  sourceDateEpoch: number | undefined;
+  platforms: Platform[];
+  rc: ReturnType<typeof readBazelrc>;
+  ws: Workspace;
+  compilationMode: CompilationMode;
+  stampEnabled: boolean;
+  /** The configuration requested targets are analysed in (the host's, or --platforms from the .bazelrc). */
+  rootConfig: Configuration;
+}
+
+function openWorkspace(opts: PipelineOptions, env: NodeJS.ProcessEnv): Setup {
   const cwd = resolve(opts.cwd);
   const root = findWorkspaceRoot(cwd);
   const outputDir = resolve(opts.outputDir && opts.outputDir !== '' ? opts.outputDir : join(root, '.oci-build'));
   const cwdPkg = relative(root, cwd).split(sep).join('/');
   const sourceDateEpoch = parseSourceDateEpoch(env);
   const platforms = opts.platforms ?? [];
-  const builtAt = new Map<string, number>();
-
-  checkPushInputs({ repository: opts.repository, tags: opts.tags ?? [] });
   // .bazelrc options; the inputs and CLI flags given override them.
   const rc = readBazelrc(root, opts.configs ?? [], env);
   for (const line of rc.applied) opts.log.info(`.bazelrc: ${line}`);
   const compilationMode = opts.compilationMode ?? rc.compilationMode ?? 'fastbuild';
   const stampEnabled = opts.stamp ?? rc.stamp ?? false;
-  const ws = new Workspace(root, { log: opts.log, flags: { compilation_mode: compilationMode, define: rc.defines } });
-  // --platforms from the .bazelrc: the configuration requested targets are analysed in.
-  let rootConfig: Configuration = HOST_CONFIG;
-  if (rc.platforms !== undefined && platforms.length === 0) {
-    let pl: Label;
-    try {
-      pl = parseLabel(rc.platforms);
-    } catch (err) {
-      throw new BuildError(`.bazelrc --platforms: ${(err as Error).message}`);
-    }
-    let platform: Platform;
-    try {
-      platform = ws.platformOf(pl, pl);
-    } catch (err) {
-      // A platform in a repository not read here (a toolchain's): its name usually says it.
-      const guessed = pl.repo !== '' ? platformFromName(pl.name) : undefined;
-      if (!guessed) throw new BuildError(`.bazelrc --platforms=${rc.platforms}: ${(err as Error).message}`);
-      opts.log.info(`.bazelrc --platforms=${rc.platforms}: building for ${formatPlatform(guessed)} (from the label's name)`);
-      platform = guessed;
-    }
-    rootConfig = withPlatform(platform);
-  }
-  const requested = opts.targets.flatMap((t) => ws.expandPattern(t, cwdPkg));
+  const ws = new Workspace(root, { rules: ruleFor, log: opts.log, flags: { compilation_mode: compilationMode, define: rc.defines } });
+  const rootConfig = rc.platforms !== undefined && platforms.length === 0 ? withPlatform(rcPlatform(rc.platforms, ws, opts.log)) : HOST_CONFIG;
+  return { root, outputDir, cwdPkg, sourceDateEpoch, platforms, rc, ws, compilationMode, stampEnabled, rootConfig };
+}
 
+/** --platforms from the .bazelrc: the platform requested targets are analysed for. */
+function rcPlatform(text: string, ws: Workspace, log: Logger): Platform {
+  let pl: Label;
+  try {
+    pl = parseLabel(text);
+  } catch (err) {
+    throw new BuildError(`.bazelrc --platforms: ${(err as Error).message}`);
+  }
+  try {
+    return ws.platformOf(pl, pl);
+  } catch (err) {
+    // A platform in a repository not read here (a toolchain's): its name usually says it.
+    const guessed = pl.repo !== '' ? platformFromName(pl.name) : undefined;
+    if (!guessed) throw new BuildError(`.bazelrc --platforms=${text}: ${(err as Error).message}`);
+    log.info(`.bazelrc --platforms=${text}: building for ${formatPlatform(guessed)} (from the label's name)`);
+    return guessed;
+  }
+}
+
+function createEngine(opts: PipelineOptions, env: NodeJS.ProcessEnv, setup: Setup): { engine: Engine; store: BlobStore; registries: RegistryPool } {
   const registries = new RegistryPool({
     explicit: opts.credentials ?? [],
     insecureRegistries: opts.insecureRegistries ?? [],
@@ -227,23 +302,24 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   let toolchain: GoToolchain | undefined;
   // Read once, and only if a stamped target asks: it runs git three times.
   let status: Promise<Record<string, string>> | undefined;
-  const store = new BlobStore(join(outputDir, 'store'));
+  const { rc, root } = setup;
+  const store = new BlobStore(join(setup.outputDir, 'store'));
   const engine = new Engine({
-    workspace: ws,
-    outRoot: outputDir,
+    workspace: setup.ws,
+    outRoot: setup.outputDir,
     store,
     log: opts.log,
     env,
     goToolchain: async () => (toolchain ??= findGoToolchain(env)),
     registries,
-    sourceDateEpoch,
+    sourceDateEpoch: setup.sourceDateEpoch,
     stamp: {
-      enabled: stampEnabled,
+      enabled: setup.stampEnabled,
       values: () => (status ??= workspaceStatus(env, { cwd: root, embedLabel: rc.embedLabel, command: rc.workspaceStatusCommand })),
     },
     metadata: opts.metadata,
     layerCompression: opts.layerCompression,
-    compilationMode,
+    compilationMode: setup.compilationMode,
     // An override replaces: the rule's remote_tags / repository_file are not built or validated.
     ignoredAttrs: {
       oci_push: [
@@ -252,174 +328,84 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
       ],
     },
   });
+  return { engine, store, registries };
+}
 
-  try {
-    const nodes: Requested[] = await group('Analysing BUILD targets', async () => {
-      const out = requested.map((r): Requested => {
-        const node = engine.analyze(r.label, rootConfig);
-        return { node, runnable: r.explicit, perPlatform: platforms.length ? fanOut(engine, node, platforms) : undefined };
-      });
-      opts.log.info(`${out.length} target(s): ${out.map((n) => n.node.label.toString()).join(' ')}`);
-      checkSomethingPushes(out, opts);
-      return out;
-    });
-    // When every requested target is a push or a load, the build's OCI layouts are not what the
-    // user consumes: base layers stay in their registry until a load or push needs them.
-    store.shallow = nodes.every(
-      (n) => n.runnable && ((n.node.target?.kind === 'oci_push' && opts.push !== false) || (n.node.target?.kind === 'oci_load' && opts.load)),
-    );
-    await mkdir(outputDir, { recursive: true });
-    // Keep build outputs out of the user's git status, as bazel-* convenience links are.
-    await writeFile(join(outputDir, '.gitignore'), '*\n');
+function analyse(engine: Engine, setup: Setup, opts: PipelineOptions): Requested[] {
+  const requested = opts.targets.flatMap((t) => setup.ws.expandPattern(t, setup.cwdPkg));
+  const out = requested.map((r): Requested => {
+    const node = engine.analyze(r.label, setup.rootConfig);
+    return { node, runnable: r.explicit, perPlatform: setup.platforms.length ? fanOut(engine, node, setup.platforms) : undefined };
+  });
+  opts.log.info(`${out.length} target(s): ${out.map((n) => n.node.label.toString()).join(' ')}`);
+  checkSomethingPushes(out, opts);
+  return out;
+}
 
-    const started = Date.now();
-    type Built = { provider: Provider; artifact?: BuiltArtifact };
-    const buildOne = async (n: Requested): Promise<Built> => {
-      if (!n.perPlatform) {
-        const provider = await engine.build(n.node);
-        builtAt.set(n.node.key, Date.now());
-        return { provider, artifact: provider.artifact };
-      }
-      // With platforms, the host-configuration image is never built: only what the run
-      // needs from the oci_load / oci_push itself (its tags, repository), and each platform.
-      const [provider, images] = await Promise.all([runInfoOnly(engine, n.node), Promise.all(n.perPlatform.map((p) => engine.build(p)))]);
-      builtAt.set(n.node.key, Date.now());
-      // One platform is that platform's image, not an index of one (what a per-platform job pushes).
-      if (images.length === 1) return { provider, artifact: images[0]?.artifact };
-      return { provider, artifact: await wrapIndex(store, outputDir, n.node, images, opts.metadata?.indexAnnotations) };
-    };
+async function buildTarget(engine: Engine, store: BlobStore, setup: Setup, opts: PipelineOptions, n: Requested, builtAt: Map<string, number>): Promise<Built> {
+  if (!n.perPlatform) {
+    const provider = await engine.build(n.node);
+    builtAt.set(n.node.key, Date.now());
+    return { provider, artifact: provider.artifact };
+  }
+  // With platforms, the host-configuration image is never built: only what the run
+  // needs from the oci_load / oci_push itself (its tags, repository), and each platform.
+  const [provider, images] = await Promise.all([runInfoOnly(engine, n.node), Promise.all(n.perPlatform.map((p) => engine.build(p)))]);
+  builtAt.set(n.node.key, Date.now());
+  // One platform is that platform's image, not an index of one (what a per-platform job pushes).
+  if (images.length === 1) return { provider, artifact: images[0]?.artifact };
+  return { provider, artifact: await wrapIndex(store, setup.outputDir, n.node, images, opts.metadata?.indexAnnotations) };
+}
 
-    // One SBOM per platform image (shared by the targets that name the same image).
-    const sbomCache = new Map<Digest, Promise<SbomArtifact>>();
-    const sbomsOf = async (label: string, a: BuiltArtifact): Promise<Array<{ sbom: SbomArtifact; image: BuiltImage }>> => {
-      const images = a.kind === 'image' ? [a] : a.images;
-      const out = [];
-      for (const image of images) {
-        let p = sbomCache.get(image.descriptor.digest);
-        if (!p) {
-          p = buildSbom(store, label, image, sourceDateEpoch);
-          sbomCache.set(image.descriptor.digest, p);
-        }
-        out.push({ sbom: await p, image });
-      }
-      await writeSbomToLayout(store, a.layoutDir, out);
-      return out;
-    };
+/** Publishing each built target through its sink, and the report (with timing) it leaves. */
+class PublishRun {
+  readonly reports: TargetReport[] = [];
+  readonly builtAt = new Map<string, number>();
+  readonly #started = Date.now();
+  /** Without overlap: time spent publishing so far, counted into each later target's seconds. */
+  #publishing = 0;
+  readonly opts: PipelineOptions;
+  readonly sinks: PublisherFor;
+  readonly sboms: SbomCache;
+  readonly overlap: boolean;
+  constructor(opts: PipelineOptions, sinks: PublisherFor, sboms: SbomCache, overlap: boolean) {
+    this.opts = opts;
+    this.sinks = sinks;
+    this.sboms = sboms;
+    this.overlap = overlap;
+  }
 
-    const reports: TargetReport[] = [];
-    let publishing = 0;
-    // Several targets to push or load: each is published as soon as it is built, while the
-    // others still build (pushes PUBLISH_CONCURRENCY at a time, loads one at a time); their logs
-    // interleave, so they are not grouped. One target: build, then publish, as before.
-    const publishes = (n: Requested): boolean => n.runnable && ((n.node.target?.kind === 'oci_push' && opts.push !== false) || (n.node.target?.kind === 'oci_load' && opts.load));
-    const overlap = nodes.filter(publishes).length > 1;
-    const publishGroup = overlap ? <T>(_name: string, fn: () => Promise<T>) => fn() : group;
-    const pushSlots = new Semaphore(PUBLISH_CONCURRENCY);
-    const dockerSlot = new Semaphore(1);
-    const publish = async (i: number, { node, runnable }: Requested, { provider, artifact }: Built): Promise<void> => {
-      const publishStart = Date.now();
-      const label = node.label.toString();
-      const report: TargetReport = { label, kind: node.target?.kind ?? 'file', action: 'built', platforms: [], tags: [], references: [], ...(artifact ? describeArtifact(artifact) : {}) };
-      report.seconds = Math.round(((builtAt.get(node.key) ?? started) - started) / 100) / 10;
-      reports[i] = report;
-      const sboms = artifact && opts.sbom !== false && !(artifact.kind === 'image' && artifact.reference) ? await sbomsOf(label, artifact) : [];
-      if (sboms.length) {
-        report.sboms = sboms.map(({ sbom, image }) => ({ digest: sbom.descriptor.digest, subject: sbom.subject.digest, platform: formatPlatform(image.platform) }));
-        for (const { sbom, image } of sboms) opts.log.info(`${label}: SBOM ${sbom.descriptor.digest} for ${formatPlatform(image.platform)} (${sbom.binaries} Go binar${sbom.binaries === 1 ? 'y' : 'ies'})`);
-      }
-      const run = provider.run;
-      if (!run || !runnable || !artifact) return;
-      if (run.kind === 'load') {
-        report.tags = run.repoTags;
-        if (!opts.load) {
-          opts.log.info(`${label}: built; not loaded (load disabled)`);
-          return;
-        }
-        const image = imageForHost(artifact, label);
-        const endpoint = dockerEndpointFromEnv(env);
-        const result = await dockerSlot.run(() =>
-          publishGroup(`Loading ${label} into Docker at ${describeDockerEndpoint(endpoint)}`, () =>
-            loadImage(
-              endpoint,
-              {
-                blobPath: (d) => store.path(d as Digest),
-                manifest: image.descriptor,
-                manifestJson: image.manifest,
-                repoTags: run.repoTags,
-                fetchBlob: (d) => store.ensure(d as Digest),
-              },
-              (line) => opts.log.info(line),
-            ),
-          ),
-        );
-        Object.assign(report, describeArtifact(image));
-        report.action = 'loaded';
-        report.tags = result.loaded;
-        opts.log.info(`${label}: loaded ${result.loaded.join(', ')}: ${formatLoadSummary(result)}`);
-      } else {
-        const planned = planDestinations(label, run, { repository: opts.repository, tags: opts.tags ?? [] });
-        const destinations = opts.pushByDigest ? planned.map((d) => ({ ...d, tags: [] })) : planned;
-        if (opts.push === false) {
-          opts.log.info(`${label}: built; not pushed (push disabled)`);
-          return;
-        }
-        const pushed = await pushSlots.run(() =>
-          publishGroup(`Pushing ${label}`, () =>
-            pushArtifact(registries, store, artifact, destinations, (m) => opts.log.info(m), {
-              referrers: sboms.map(({ sbom }) => ({ descriptor: sbom.descriptor, subject: sbom.subject.digest })),
-            }),
-          ),
-        );
-        for (const [k, a] of pushed.referrers.entries()) if (report.sboms?.[k]) report.sboms[k].attached = a;
-        report.action = 'pushed';
-        report.references = pushed.references;
-        report.tags = pushed.tagged;
-        report.blobs = pushed.stats;
-      }
-      if (overlap) {
-        report.seconds = Math.round((Date.now() - started) / 100) / 10;
-      } else {
-        publishing += Date.now() - publishStart;
-        report.seconds = Math.round(((builtAt.get(node.key) ?? started) - started + publishing) / 100) / 10;
-      }
-    };
-
-    const heartbeat = <T>(work: Promise<T>) => withHeartbeat(work, () => engine.running(), opts.status ?? ((m) => opts.log.info(m)), 'building', opts.status ? 1000 : undefined);
-    if (!overlap) {
-      const built = await group('Building', () => heartbeat(Promise.all(nodes.map(buildOne))));
-      opts.status?.('');
-      for (const [i, n] of nodes.entries()) await publish(i, n, built[i] as Built);
-    } else {
-      // After the first failure no further publish starts; those under way finish, then the
-      // failure is reported (every image pushed so far is whole: tags go last).
-      let failure: { err: unknown } | undefined;
-      await group('Building and publishing', () =>
-        heartbeat(
-          Promise.allSettled(
-            nodes.map(async (n, i) => {
-              try {
-                const b = await buildOne(n);
-                if (!failure) await publish(i, n, b);
-              } catch (err) {
-                failure ??= { err };
-                throw err;
-              }
-            }),
-          ),
-        ),
-      );
-      opts.status?.('');
-      if (failure) {
-        const done = reports.filter((r) => r && (r.action === 'pushed' || r.action === 'loaded')).map((r) => r.label);
-        if (done.length > 0) opts.log.warning(`published before the failure: ${done.join(' ')}`);
-        throw failure.err;
-      }
+  async publish(i: number, n: Requested, built: Built): Promise<void> {
+    const { opts } = this;
+    const publishStart = Date.now();
+    const label = n.node.label.toString();
+    const { artifact } = built;
+    const report: TargetReport = { label, kind: n.node.target?.kind ?? 'file', action: 'built', platforms: [], tags: [], references: [], ...(artifact ? describeArtifact(artifact) : {}) };
+    report.seconds = Math.round(((this.builtAt.get(n.node.key) ?? this.#started) - this.#started) / 100) / 10;
+    this.reports[i] = report;
+    if (!artifact) return;
+    const sboms = opts.sbom !== false && !(artifact.kind === 'image' && artifact.reference) ? await this.sboms.forArtifact(label, artifact) : [];
+    if (sboms.length) {
+      report.sboms = sboms.map(({ sbom, image }) => ({ digest: sbom.descriptor.digest, subject: sbom.subject.digest, platform: formatPlatform(image.platform) }));
+      for (const { sbom, image } of sboms) opts.log.info(`${label}: SBOM ${sbom.descriptor.digest} for ${formatPlatform(image.platform)} (${sbom.binaries} Go binar${sbom.binaries === 1 ? 'y' : 'ies'})`);
     }
-    return { workspaceRoot: root, outputDir, reports };
-  } finally {
-    // A dependency pass may still run after the binaries went on (it keys them for the next run).
-    await engine.goBuilds.idle();
-    await registries.close();
+    const referrers = sboms.map(({ sbom }) => ({ descriptor: sbom.descriptor, subject: sbom.subject.digest }));
+    // What the rule runs, if the target was named to run; otherwise the build's layout is the sink.
+    const run = n.runnable ? built.provider.run : undefined;
+    const published = await this.sinks(run).publish({ label, artifact, run, referrers });
+    report.tags = published.tags;
+    if (published.action === 'built') return;
+    if (published.image) Object.assign(report, describeArtifact(published.image));
+    for (const [k, a] of (published.referrers ?? []).entries()) if (report.sboms?.[k]) report.sboms[k].attached = a;
+    report.action = published.action;
+    report.references = published.references;
+    if (published.blobs) report.blobs = published.blobs;
+    if (this.overlap) {
+      report.seconds = Math.round((Date.now() - this.#started) / 100) / 10;
+    } else {
+      this.#publishing += Date.now() - publishStart;
+      report.seconds = Math.round(((this.builtAt.get(n.node.key) ?? this.#started) - this.#started + this.#publishing) / 100) / 10;
+    }
   }
 }
 

@@ -6,8 +6,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CACHE_STATE, pathsSize, planCaches, restoreCaches, saveCaches, type CacheIO, type CachePlan, type CacheStat } from '../../src/cache.ts';
-import { cacheRows } from '../../src/summary.ts';
+import { CACHE_STATE, pathsSize, planCaches, restoreCaches, saveCaches, type CacheIO, type CachePlan, type CacheStat } from '../../src/action/cache.ts';
+import { cacheRows } from '../../src/action/summary.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
 const GO_VERSION = 'go1.26.8';
@@ -388,7 +388,7 @@ function run(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<{ cod
   });
 }
 
-/** The main step's cache part: plan and restore through the real @actions/cache (src/cache.ts). */
+/** The main step's cache part: plan and restore through the real @actions/cache (src/action/cache.ts). */
 const RESTORE_SCRIPT = `
 const { planCaches, restoreCaches, actionsCacheIO } = await import(process.env.CACHE_TS);
 const plans = await planCaches({ workspaceRoot: process.env.GITHUB_WORKSPACE, storeDir: process.env.STORE_DIR, goVersion: '${GO_VERSION}', env: process.env });
@@ -407,7 +407,7 @@ function runnerEnv(f: Fixture, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv
     RUNNER_TEMP: runnerTemp,
     GITHUB_WORKSPACE: f.ws,
     STORE_DIR: f.store,
-    CACHE_TS: join(repo, 'src', 'cache.ts'),
+    CACHE_TS: join(repo, 'src', 'action', 'cache.ts'),
     ...extra,
   };
 }
@@ -661,7 +661,7 @@ test('the job summary lists each cache moved with its key, size, files and time'
 });
 
 test('a key handed back in another case is the primary key (act lowercases keys; actions/cache ignores case)', async () => {
-  const { sameCacheKey } = await import('../../src/cache.ts');
+  const { sameCacheKey } = await import('../../src/action/cache.ts');
   assert.equal(sameCacheKey('oci-build-go-build-linux-x64-go1.26.8-abc', 'oci-build-go-build-Linux-X64-go1.26.8-abc'), true);
   assert.equal(sameCacheKey('oci-build-go-build-linux-x64-go1.26.8-abd', 'oci-build-go-build-Linux-X64-go1.26.8-abc'), false);
   assert.equal(sameCacheKey('oci-build-go-build-Linux-X64-', 'oci-build-go-build-Linux-X64-go1.26.8-abc'), false);

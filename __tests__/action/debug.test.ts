@@ -111,7 +111,7 @@ test('--verbose logs the go command, the go action cache key, and the skipped bu
 
 test('Docker Engine API requests are debug lines too (method, path without query, status, time)', async (t) => {
   const { createServer } = await import('node:http');
-  const { setDebugSink } = await import('../../src/debug.ts');
+  const { setDebugSink } = await import('../../src/util/debug.ts');
   const { pingDocker, inspectImage } = await import('../../src/publish/docker.ts');
   const dir = mkdtempSync(join(tmpdir(), 'debug-docker-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { actionOutputs } from '../../src/outputs.ts';
+import { actionOutputs } from '../../src/action/outputs.ts';
 import { runPipeline, type TargetReport } from '../../src/pipeline.ts';
 
 const INDEX = 'application/vnd.oci.image.index.v1+json';

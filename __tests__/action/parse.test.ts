@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseAnnotations, parseBool, parseByteCount, parseCsvList, parseKeyValues, parseList, parsePlatforms } from '../../src/parse.ts';
+import { parseAnnotations, parseBool, parseByteCount, parseCsvList, parseKeyValues, parseList, parsePlatforms } from '../../src/util/parse.ts';
 import { planDestinations } from '../../src/publish/registry.ts';
 
 test('list inputs split on lines and spaces and drop comments', () => {

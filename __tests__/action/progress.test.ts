@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { withByteProgress, withHeartbeat } from '../../src/progress.ts';
+import { withByteProgress, withHeartbeat } from '../../src/util/progress.ts';
 
 test('byte progress reports at a steady pace, not per chunk, and passes the bytes through', async () => {
   const lines: string[] = [];

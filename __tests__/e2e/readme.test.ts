@@ -11,6 +11,7 @@ import { runPipeline, type TargetReport } from '../../src/pipeline.ts';
 import { Workspace } from '../../src/workspace/workspace.ts';
 import { parseLabel } from '../../src/workspace/label.ts';
 import { startRegistry } from '../helpers/registry.ts';
+import { ruleFor } from '../../src/rules/index.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
 const readme = readFileSync(join(repo, 'README.md'), 'utf8');
@@ -39,7 +40,7 @@ test('each BUILD snippet in the README builds in the example file it names', asy
     writeFileSync(join(root, pkg, 'BUILD.bazel'), block);
     // Targets on a base need the base in a registry: analysing them is what the snippet decides;
     // building the rest proves the Go and tar parts.
-    const ws = new Workspace(root, { log: quiet });
+    const ws = new Workspace(root, { rules: ruleFor, log: quiet });
     const names = [...ws.loadPackage(pkg).targets.keys()];
     assert.ok(names.length > 0);
     const onBase = /base = "@/.test(block);
@@ -59,7 +60,7 @@ test('each BUILD snippet in the README builds in the example file it names', asy
 test('every target the README names exists in an example', () => {
   const labels = new Set([...readme.matchAll(/(?<![\w@:])\/\/[\w/.-]*:[\w.-]+/g)].map((m) => m[0]));
   assert.ok(labels.has('//app:push') && labels.has('//apps/hello_world:image_amd64_load'), [...labels].join(' '));
-  const workspaces = ['monorepo', 'push', 'realworld'].map((name) => new Workspace(join(repo, 'examples', name), { log: quiet }));
+  const workspaces = ['monorepo', 'push', 'realworld'].map((name) => new Workspace(join(repo, 'examples', name), { rules: ruleFor, log: quiet }));
   const missing = [...labels].filter((text) => {
     // Placeholders in prose (//pkg:image, //app:image in generic error examples) are not targets.
     if (/^\/\/(pkg|app):(image|name|server|nope|img)$/.test(text) || text.startsWith('//pkg')) return false;

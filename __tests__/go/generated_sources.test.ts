@@ -19,6 +19,7 @@ import { findGoToolchain } from '../../src/go/toolchain.ts';
 import { runCommand } from '../helpers/run.ts';
 import { runPipeline } from '../../src/pipeline.ts';
 import { docker, requireDocker } from '../helpers/docker.ts';
+import { ruleFor } from '../../src/rules/index.ts';
 
 const fixture = join(import.meta.dirname, '..', 'fixtures', 'gensrc');
 const temps: string[] = [];
@@ -59,7 +60,7 @@ function snapshot(root: string, skip?: string): string[] {
 }
 
 function engineFor(root: string, out: string, logs: string[] = []): Engine {
-  const ws = new Workspace(root, { log: { info: (m) => logs.push(m), warning: (m) => logs.push(m) } });
+  const ws = new Workspace(root, { rules: ruleFor, log: { info: (m) => logs.push(m), warning: (m) => logs.push(m) } });
   return new Engine({
     workspace: ws,
     outRoot: out,

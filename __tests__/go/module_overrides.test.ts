@@ -18,6 +18,7 @@ import { RegistryPool } from '../../src/registry/pool.ts';
 import { findGoToolchain } from '../../src/go/toolchain.ts';
 import { compareSemver } from '../../src/go/module_overrides.ts';
 import { runCommand } from '../helpers/run.ts';
+import { ruleFor } from '../../src/rules/index.ts';
 
 const fixture = join(import.meta.dirname, '..', 'fixtures', 'godeps');
 // uuid.NewSHA1(uuid.NameSpaceDNS, "example.com"), as RFC 4122 version 5 defines it.
@@ -69,7 +70,7 @@ function snapshot(root: string): string[] {
 function engineFor(root: string, out: string): Engine {
   const log = { info: () => {}, warning: () => {} };
   return new Engine({
-    workspace: new Workspace(root, { log }),
+    workspace: new Workspace(root, { rules: ruleFor, log }),
     outRoot: out,
     store: new BlobStore(join(out, 'store')),
     log,

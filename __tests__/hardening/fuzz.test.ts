@@ -16,6 +16,7 @@ import { Workspace } from '../../src/workspace/workspace.ts';
 import { BuildError } from '../../src/errors.ts';
 import { StarlarkError } from '../../src/starlark/index.ts';
 import type { FuzzJob, FuzzReport } from './fuzz_worker.ts';
+import { ruleFor } from '../../src/rules/index.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 const SOAK = Number(process.env.OCI_BUILD_SOAK ?? 0);
@@ -137,7 +138,7 @@ describe('evaluation limits turn runaway BUILD files into clean errors', () => {
     const root = mkdtempSync(join(tmpdir(), 'limits-'));
     writeTree(root, { 'MODULE.bazel': 'module(name = "t")\n', 'app/BUILD.bazel': build });
     try {
-      new Workspace(root, { log: { info: () => {}, warning: () => {} } }).loadPackage('app');
+      new Workspace(root, { rules: ruleFor, log: { info: () => {}, warning: () => {} } }).loadPackage('app');
     } catch (err) {
       assert.ok(err instanceof StarlarkError || err instanceof BuildError, String(err));
       return (err as Error).message;

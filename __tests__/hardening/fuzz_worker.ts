@@ -13,6 +13,7 @@ import { StarlarkError } from '../../src/starlark/index.ts';
 import { BlobStore } from '../../src/oci/blobstore.ts';
 import { RegistryPool } from '../../src/registry/pool.ts';
 import { caseRand, grammarBuild, mutate, mutateTokens, tokenSoup } from './fuzz_gen.ts';
+import { ruleFor } from '../../src/rules/index.ts';
 
 export interface FuzzJob {
   seed: number;
@@ -62,7 +63,7 @@ const quiet = { info: () => {}, warning: () => {} };
 const registries = new RegistryPool({ explicit: [], insecureRegistries: [], log: () => {}, maskSecret: () => {}, env: {} });
 
 function analyse(root: string, pattern: string): void {
-  const ws = new Workspace(root, { log: quiet });
+  const ws = new Workspace(root, { rules: ruleFor, log: quiet });
   const engine = new Engine({
     workspace: ws,
     outRoot: join(root, '.out'),
@@ -78,7 +79,7 @@ function analyse(root: string, pattern: string): void {
 // Probe: a read through the Workspace's own (named) fs imports outside the workspace is seen.
 touched = [];
 try {
-  new Workspace('/nonexistent-fuzz-probe', { log: quiet }).loadPackage('x');
+  new Workspace('/nonexistent-fuzz-probe', { rules: ruleFor, log: quiet }).loadPackage('x');
 } catch {
   // expected: no such package
 }

@@ -10,7 +10,7 @@ import { gunzipSync, gzipSync, zstdDecompressSync } from 'node:zlib';
 import { Writable } from 'node:stream';
 import { BlobStore } from '../../src/oci/blobstore.ts';
 import { addLayer, addLayerCached, DEFAULT_LAYER_COMPRESSION } from '../../src/oci/layer.ts';
-import { parseCompression } from '../../src/parse.ts';
+import { parseCompression } from '../../src/util/parse.ts';
 import { writeTar } from '../../src/tar/writer.ts';
 import { prng } from '../helpers/prng.ts';
 

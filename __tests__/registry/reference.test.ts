@@ -9,7 +9,7 @@ import {
 import { bestPlatformMatch, toPlatform as normalizePlatform, platformSatisfies as platformMatches } from '../../src/oci/platform.ts';
 import { mergeScopes, parseScope, parseWwwAuthenticate } from '../../src/registry/auth.ts';
 import { retryDelay, isRetryableError } from '../../src/registry/transport.ts';
-import { parseRetryAfter } from '../../src/retry.ts';
+import { parseRetryAfter } from '../../src/util/retry.ts';
 import { RegistryError, parseErrorBody, redactUrl } from '../../src/registry/errors.ts';
 import { credentialKeys } from '../../src/registry/credentials.ts';
 

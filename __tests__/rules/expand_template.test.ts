@@ -9,7 +9,7 @@ import { expandTemplateRule, skylibExpandTemplateRule } from '../../src/rules/ex
 import type { BuildContext, RuleDef } from '../../src/rules/rule.ts';
 import type { Provider } from '../../src/rules/provider.ts';
 import { HOST_CONFIG, withPlatform, type Configuration } from '../../src/engine/config.ts';
-import { stampValues } from '../../src/stamp.ts';
+import { stampValues } from '../../src/rules/stamp.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'expand-template-'));
 let n = 0;

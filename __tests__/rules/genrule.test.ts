@@ -15,6 +15,7 @@ import { RegistryPool } from '../../src/registry/pool.ts';
 import { findGoToolchain } from '../../src/go/toolchain.ts';
 import { bazelCpu } from '../../src/rules/expand_template.ts';
 import { hostPlatform } from '../../src/oci/platform.ts';
+import { ruleFor } from '../../src/rules/index.ts';
 
 const temps: string[] = [];
 after(() => {
@@ -31,9 +32,9 @@ function workspace(files: Record<string, string>): { ws: Workspace; engine: Engi
   }
   const out = join(base, 'out');
   const log = { info: () => {}, warning: () => {} };
-  const ws = new Workspace(root, { log });
+  const ws = new Workspace(root, { rules: ruleFor, log });
   const fresh = (): Engine => new Engine({
-    workspace: new Workspace(root, { log }),
+    workspace: new Workspace(root, { rules: ruleFor, log }),
     outRoot: out,
     store: new BlobStore(join(out, 'store')),
     log,

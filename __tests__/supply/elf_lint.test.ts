@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { runPipeline } from '../../src/pipeline.ts';
 import { BlobStore } from '../../src/oci/blobstore.ts';
 import { readImage } from '../../src/oci/image.ts';
-import { scanLayer, parseElfHeader, describeElf } from '../../src/elf.ts';
+import { scanLayer, parseElfHeader, describeElf } from '../../src/sbom/elf.ts';
 import { lintOwnership } from '../../src/lint/ownership.ts';
 import { runCommand } from '../helpers/run.ts';
 import { collectLog, exampleWorkspace, findFiles } from './workspace.ts';

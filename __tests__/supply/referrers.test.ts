@@ -14,7 +14,7 @@ import { RegistryClient } from '../../src/registry/client.ts';
 import { attachReferrer, fallbackTag } from '../../src/sbom/referrers.ts';
 import { buildSbom } from '../../src/sbom/artifact.ts';
 import { buildImage } from '../../src/oci/image.ts';
-import type { BuiltImage } from '../../src/rules/provider.ts';
+import type { BuiltImage } from '../../src/oci/artifact.ts';
 
 const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 

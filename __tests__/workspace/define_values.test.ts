@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Workspace } from '../../src/workspace/workspace.ts';
 import { parseLabel } from '../../src/workspace/label.ts';
 import { HOST_CONFIG } from '../../src/engine/config.ts';
+import { ruleFor } from '../../src/rules/index.ts';
 
 const BUILD = `load("@rules_pkg//pkg:tar.bzl", "pkg_tar")
 config_setting(name = "fancy", define_values = {"flavor": "fancy"})
@@ -30,7 +31,7 @@ test('define_values and values["define"] match the --define flags, every key of 
   writeFileSync(join(root, 'BUILD.bazel'), '');
   writeFileSync(join(root, 'p', 'BUILD.bazel'), BUILD);
   const dir = (define: Record<string, string>) => {
-    const ws = new Workspace(root, { log: { info: () => {}, warning: () => {} }, flags: { define } });
+    const ws = new Workspace(root, { rules: ruleFor, log: { info: () => {}, warning: () => {} }, flags: { define } });
     const target = ws.resolve(parseLabel('//p:t'));
     assert.equal(target.kind, 'target');
     return target.kind === 'target' ? ws.configuredAttrs(target.target, HOST_CONFIG).get('package_dir') : undefined;

@@ -13,6 +13,7 @@ import { HOST_CONFIG } from '../../src/engine/config.ts';
 import { BlobStore } from '../../src/oci/blobstore.ts';
 import { RegistryPool } from '../../src/registry/pool.ts';
 import { findGoToolchain } from '../../src/go/toolchain.ts';
+import { ruleFor } from '../../src/rules/index.ts';
 
 const quiet = { info: () => {}, warning: () => {} };
 
@@ -59,7 +60,7 @@ print(Label("@my_app//lib:layer").repo_name == "")
     'BUILD.bazel': '',
   });
   const printed: string[] = [];
-  const ws = new Workspace(root, { log: { info: (m) => printed.push(m), warning: () => {} } });
+  const ws = new Workspace(root, { rules: ruleFor, log: { info: (m) => printed.push(m), warning: () => {} } });
   const engine = engineFor(ws);
   const layers = ['a', 'b', 'c', 'd'].map((n) => {
     const node = engine.analyze(parseLabel(`//app:${n}`), HOST_CONFIG);
@@ -97,7 +98,7 @@ test('//... skips .bazelignore paths and REPO.bazel ignore_directories patterns'
     'web/node_modules_copy/BUILD.bazel': 'nor this (',
     'tmp_build/BUILD.bazel': 'nor this (',
   });
-  const ws = new Workspace(root, { log: quiet });
+  const ws = new Workspace(root, { rules: ruleFor, log: quiet });
   assert.deepEqual(ws.expandPattern('//...', '').map((r) => r.label.toString()), ['//app:app', '//third_party/ok:ok']);
   assert.deepEqual(ws.ignored.paths, ['vendor', 'third_party/broken']);
   assert.deepEqual(ws.ignored.patterns, ['**/node_modules_copy', 'tmp*']);
@@ -105,6 +106,6 @@ test('//... skips .bazelignore paths and REPO.bazel ignore_directories patterns'
 
 test('a bad REPO.bazel is an error naming the file and line', (t) => {
   const root = workspace(t, { 'BUILD.bazel': '', 'app/BUILD.bazel': '', 'REPO.bazel': 'repo()\nignore_directories("x")\n' });
-  const ws = new Workspace(root, { log: quiet });
+  const ws = new Workspace(root, { rules: ruleFor, log: quiet });
   assert.throws(() => ws.expandPattern('//...', ''), /REPO\.bazel:2:\d+: .*ignore_directories\(\) takes a list of glob patterns/);
 });

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { Workspace } from '../../src/workspace/workspace.ts';
 import { parseLabel } from '../../src/workspace/label.ts';
 import { closest, editDistance } from '../../src/workspace/spelling.ts';
+import { ruleFor } from '../../src/rules/index.ts';
 
 const quiet = { info: () => {}, warning: () => {} };
 
@@ -19,7 +20,7 @@ function workspace(t: { after: (fn: () => void) => void }, files: Record<string,
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), text);
   }
-  return new Workspace(root, { log: quiet });
+  return new Workspace(root, { rules: ruleFor, log: quiet });
 }
 
 function errorOf(fn: () => unknown): string {

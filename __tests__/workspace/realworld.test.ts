@@ -13,6 +13,7 @@ import { BlobStore } from '../../src/oci/blobstore.ts';
 import { RegistryPool } from '../../src/registry/pool.ts';
 import { findGoToolchain } from '../../src/go/toolchain.ts';
 import { tempDirSync } from '../helpers/tmp.ts';
+import { ruleFor } from '../../src/rules/index.ts';
 
 const quiet = { info: () => {}, warning: () => {} };
 
@@ -88,7 +89,7 @@ L = Label("//apps/svc:svc")
 filegroup(name = "meta", srcs = [], tags = [L.name, L.package, PKG, str(L)])
 `,
   });
-  const ws = new Workspace(root, { log: quiet });
+  const ws = new Workspace(root, { rules: ruleFor, log: quiet });
   const pkg = ws.loadPackage('apps/svc');
   const kinds = Object.fromEntries([...pkg.targets.values()].map((t) => [t.label.name, t.kind]));
   assert.deepEqual(kinds, {
@@ -124,7 +125,7 @@ test('fail() in a macro is reported with its message and the BUILD position', ()
     'tools/defs.bzl': MACRO,
     'apps/x/BUILD.bazel': 'load("//tools:defs.bzl", "go_image")\n\ngo_image(name = "x", embed = [], archs = ["s390x"])\n',
   });
-  const ws = new Workspace(root, { log: quiet });
+  const ws = new Workspace(root, { rules: ruleFor, log: quiet });
   assert.throws(() => ws.loadPackage('apps/x'), (err: Error) => {
     assert.match(err.message, /^tools\/defs\.bzl:\d+:\d+: fail: unknown arch s390x$/);
     return true;
@@ -168,7 +169,7 @@ oci_image(
 oci_image_index(name = "index", images = [":image"], platforms = ["//platforms:linux_amd64", "//platforms:linux_arm64"])
 `,
   });
-  const ws = new Workspace(root, { log: quiet });
+  const ws = new Workspace(root, { rules: ruleFor, log: quiet });
   const engine = engineFor(ws);
   const arm = engine.analyze(parseLabel('//app:image'), withPlatform({ os: 'linux', architecture: 'arm64' }));
   assert.equal(arm.attrs?.string('architecture'), 'arm64');
@@ -192,7 +193,7 @@ filegroup(name = "notaplatform")
 platform_transition_filegroup(name = "t", srcs = [], target_platform = ":notaplatform")
 `,
   });
-  const engine = engineFor(new Workspace(root, { log: quiet }));
+  const engine = engineFor(new Workspace(root, { rules: ruleFor, log: quiet }));
   assert.throws(() => engine.analyze(parseLabel('//app:t'), HOST_CONFIG), {
     message: /\/\/app:t: \/\/app:notaplatform is not a platform\(\) target/,
   });
@@ -209,7 +210,7 @@ use_repo(oci, "distroless")
     'deps.bzl': 'load("@rules_oci//oci:pull.bzl", "oci_pull")\n\ndef image_deps():\n    oci_pull(name = "alpine", image = "index.docker.io/library/alpine", tag = "3.20")\n',
     'BUILD.bazel': '',
   });
-  const ws = new Workspace(root, { log: quiet });
+  const ws = new Workspace(root, { rules: ruleFor, log: quiet });
   assert.deepEqual([...ws.module.pulls.keys()].sort(), ['alpine', 'distroless']);
   assert.equal(ws.module.deps.get('oci'), 'rules_oci');
   const d = ws.module.pulls.get('distroless');
@@ -224,7 +225,7 @@ test('bazel_dep(repo_name = ...) renames a rule set for load()', () => {
     'MODULE.bazel': 'bazel_dep(name = "rules_oci", version = "2.0.0", repo_name = "oci")\n',
     'app/BUILD.bazel': 'load("@oci//oci:defs.bzl", "oci_image")\noci_image(name = "i", os = "linux", architecture = "amd64")\n',
   });
-  const ws = new Workspace(root, { log: quiet });
+  const ws = new Workspace(root, { rules: ruleFor, log: quiet });
   assert.equal(ws.loadPackage('app').targets.get('i')?.kind, 'oci_image');
 });
 
@@ -263,7 +264,7 @@ oci_image(
 `,
   };
   const env = (mode: string | undefined, arch: string): Record<string, string> => {
-    const ws = new Workspace(workspace(files), { log: quiet, ...(mode ? { flags: { compilation_mode: mode } } : {}) });
+    const ws = new Workspace(workspace(files), { rules: ruleFor, log: quiet, ...(mode ? { flags: { compilation_mode: mode } } : {}) });
     return engineFor(ws).analyze(parseLabel('//app:image'), withPlatform({ os: 'linux', architecture: arch })).attrs?.stringDict('env') ?? {};
   };
   assert.deepEqual(env(undefined, 'amd64'), { MODE: 'fastbuild' });

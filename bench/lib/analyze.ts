@@ -11,6 +11,7 @@ import { HOST_CONFIG, withPlatform } from '../../src/engine/config.ts';
 import { BlobStore } from '../../src/oci/blobstore.ts';
 import { parsePlatform } from '../../src/oci/platform.ts';
 import { Workspace } from '../../src/workspace/workspace.ts';
+import { ruleFor } from '../../src/rules/index.ts';
 
 const [dir, platformsArg, ...targets] = process.argv.slice(2);
 if (!dir || !platformsArg || targets.length === 0) throw new Error('usage: analyze.ts DIR PLATFORMS TARGET…');
@@ -19,7 +20,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'oci-build-analyze-'));
 try {
   const log = { info: () => {}, warning: (m: string) => process.stderr.write(`${m}\n`) };
   const t0 = performance.now();
-  const ws = new Workspace(dir, { log, flags: { compilation_mode: 'fastbuild' } });
+  const ws = new Workspace(dir, { rules: ruleFor, log, flags: { compilation_mode: 'fastbuild' } });
   const engine = new Engine({
     workspace: ws,
     outRoot: scratch,

@@ -15,7 +15,7 @@ import { parseLabel, type Label } from '../workspace/label.ts';
 import type { Target } from '../workspace/target.ts';
 import type { Workspace } from '../workspace/workspace.ts';
 import { configKey, type Configuration } from './config.ts';
-import { Semaphore } from './semaphore.ts';
+import { Semaphore } from '../util/semaphore.ts';
 import { BuildError } from '../errors.ts';
 
 /** One (label, configuration) pair of the configured graph. */

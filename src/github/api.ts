@@ -6,8 +6,8 @@
 import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
-import { oneLine } from '../format.ts';
-import { backoffDelay, parseRetryAfter } from '../retry.ts';
+import { oneLine } from '../util/format.ts';
+import { backoffDelay, parseRetryAfter } from '../util/retry.ts';
 
 export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
 export const GITHUB_API_VERSION = '2022-11-28';

@@ -10,7 +10,7 @@
 // registry's answer: each problem is a warning, and every reference gets a result (the caller
 // decides whether a failure fails the step: see cleanupFailures).
 
-import { forEachLimit } from '../limit.ts';
+import { forEachLimit } from '../util/limit.ts';
 import type { RegistryPool } from '../registry/pool.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { RegistryAuthError, RegistryError } from '../registry/errors.ts';

@@ -12,8 +12,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync, type BigIntStats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { writeFileAtomic } from '../write_atomic.ts';
-import { debug } from '../debug.ts';
+import { writeFileAtomic } from '../util/write_atomic.ts';
+import { debug } from '../util/debug.ts';
 
 /**
  * A file changed twice within one timestamp tick, keeping its size, looks unchanged (git's "racy

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { goToolchainError, type GoToolchain } from './toolchain.ts';
 import { parseGoDiagnostics, type GoDiagnostic } from './diagnostics.ts';
-import { debug, formatCommand } from '../debug.ts';
+import { debug, formatCommand } from '../util/debug.ts';
 import { BuildError } from '../errors.ts';
 
 export type CompilationMode = 'fastbuild' | 'opt' | 'dbg';

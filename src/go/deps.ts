@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, statSync, type BigIntStats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../write_atomic.ts';
+import { writeFileAtomic } from '../util/write_atomic.ts';
 
 /** A package as `go list -json` reports it (only the fields this file reads). */
 export interface ListedPackage {

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { digestHex, fileDigest } from '../oci/digest.ts';
+import { sha256File } from '../util/file_chunks.ts';
 import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -320,7 +320,7 @@ async function installRelease(
     }
     const expected = file.sha256?.toLowerCase();
     if (expected) {
-      const actual = digestHex(await fileDigest(archive));
+      const actual = await sha256File(archive);
       if (actual !== expected) {
         throw new Error(`checksum mismatch for ${url}: the release list says sha256 ${expected}, the download is ${actual}`);
       }

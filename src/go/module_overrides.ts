@@ -21,7 +21,7 @@ import { parse } from 'semver';
 import { BuildError, formatSourcePosition, type SourcePosition } from '../errors.ts';
 import type { GoArchiveOverride, GoDepsInfo, GoDepsPatch, GoModuleOverride } from '../workspace/module_file.ts';
 import { applyPatch, PatchError } from './patch.ts';
-import { writeFileAtomic } from '../write_atomic.ts';
+import { writeFileAtomic } from '../util/write_atomic.ts';
 import { writeProxyModule } from './module_zip.ts';
 import { pathToFileURL } from 'node:url';
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { writeFileAtomic } from '../write_atomic.ts';
+import { writeFileAtomic } from '../util/write_atomic.ts';
 
 /** module.EscapePath: an upper-case letter becomes "!" and the lower-case letter. */
 export function escapeModulePath(path: string): string {

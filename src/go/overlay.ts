@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../write_atomic.ts';
+import { writeFileAtomic } from '../util/write_atomic.ts';
 
 export const OVERLAY_DIR = join('cache', 'go-overlays');
 

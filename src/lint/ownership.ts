@@ -1,7 +1,7 @@
 // Ownership lint: an image that runs as a non-root user but ships files that user cannot read or
 // execute, or declares a writable directory (a volume, the workdir) it cannot write to. These are
 // warnings: the image is valid, it just fails at run time in a way that is hard to trace back.
-import type { LayerFile } from '../elf.ts';
+import type { LayerFile } from '../sbom/elf.ts';
 
 export interface OwnershipFinding {
   path: string;

@@ -8,7 +8,7 @@
 import { BlockList, isIP } from 'node:net';
 import type * as Undici from 'undici';
 import type { Dispatcher, Pool } from 'undici';
-import { undici } from '../undici.ts';
+import { undici } from '../util/undici.ts';
 
 function getEnvAny(env: NodeJS.ProcessEnv, ...names: string[]): string {
   for (const n of names) {

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
 import { DigestCounter, digestAlgorithm, digestHex, isDigest, quoteUntrusted, sha256, DIGEST_RULE } from './digest.ts';
 import type { Digest } from './types.ts';
-import { forEachLimit } from '../limit.ts';
+import { forEachLimit } from '../util/limit.ts';
 
 export interface StoredBlob {
   digest: Digest;

@@ -5,7 +5,7 @@
 // and `sha512:` + 128 lowercase hex. Anything else (`..`, `/`, NUL, uppercase, other
 // algorithms, whitespace) is refused before it can name a path.
 import { createHash, type Hash } from 'node:crypto';
-import { forEachFileChunk } from '../file_chunks.ts';
+import { sha256File } from '../util/file_chunks.ts';
 import type { Digest, DigestAlgorithm } from './types.ts';
 
 const DIGEST_RE = /^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
@@ -53,9 +53,7 @@ export function digestBytes(data: Uint8Array | string, algorithm: DigestAlgorith
 
 /** sha256 of a file's bytes, read in 1 MiB pieces into reused buffers. */
 export async function fileDigest(path: string): Promise<Digest> {
-  const hash = createHash('sha256');
-  await forEachFileChunk(path, (chunk) => void hash.update(chunk));
-  return `sha256:${hash.digest('hex')}`;
+  return `sha256:${await sha256File(path)}`;
 }
 
 /** Counts bytes and hashes them as they pass; read `digest()` once at the end. */

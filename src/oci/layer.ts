@@ -12,7 +12,7 @@ import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import type { BlobStore } from './blobstore.ts';
 import { DigestCounter, fileDigest, isDigest } from './digest.ts';
-import { writeFileAtomic } from '../write_atomic.ts';
+import { writeFileAtomic } from '../util/write_atomic.ts';
 import { layerMediaType, type LayerCompression, type MediaTypeFamily } from './mediatypes.ts';
 import type { Descriptor, Digest } from './types.ts';
 import { decompressor, sniffFileCompression } from '../tar/reader.ts';

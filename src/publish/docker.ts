@@ -6,10 +6,10 @@ import type { Dispatcher } from 'undici';
 import { coerce, compare } from 'semver';
 import { isDigest, quoteUntrusted } from '../oci/digest.ts';
 import { dispatcherFor, proxyFor } from '../net/proxy.ts';
-import { logRequests } from '../debug.ts';
-import { undici } from '../undici.ts';
-import { formatBytes, oneLine } from '../format.ts';
-import { forEachLimit } from '../limit.ts';
+import { logRequests } from '../util/debug.ts';
+import { undici } from '../util/undici.ts';
+import { formatBytes, oneLine } from '../util/format.ts';
+import { forEachLimit } from '../util/limit.ts';
 import {
   chainIds,
   dockerArchiveStream,
@@ -21,7 +21,6 @@ import {
 import { JsonMessageParser, MessageTooLongError, jsonMessageError, type JsonMessage } from './jsonstream.ts';
 
 export type { BlobDescriptor, LoadImageInput } from './docker_archive.ts';
-export { InvalidReferenceError, parseImageReference, parseRepoTag } from '../registry/reference.ts';
 
 /** Where the Engine API listens: a unix socket, or an http(s) URL (from tcp://). */
 export interface DockerEndpoint {

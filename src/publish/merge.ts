@@ -1,6 +1,6 @@
 import { checkConfig, checkIndex, checkManifest, parseUntrustedJson } from '../oci/descriptor.ts';
 import { MAX_CONFIG_BYTES } from '../registry/limits.ts';
-import { formatBytes } from '../format.ts';
+import { formatBytes } from '../util/format.ts';
 import type { RegistryClient } from '../registry/client.ts';
 import { formatPlatform, normalizePlatform } from '../oci/platform.ts';
 import { isIndexMediaType, indexMediaType, familyOf } from '../oci/mediatypes.ts';

@@ -4,7 +4,7 @@ import type { Digest } from '../oci/types.ts';
 import type { RegistryPool } from '../registry/pool.ts';
 import { pushImage, type PushResult, type RemoteSource } from '../registry/push.ts';
 import { parseReference, validateTag } from '../registry/reference.ts';
-import type { BuiltArtifact } from '../rules/provider.ts';
+import type { BuiltArtifact } from '../oci/artifact.ts';
 import type { Descriptor } from '../oci/types.ts';
 import { attachReferrer } from '../sbom/referrers.ts';
 

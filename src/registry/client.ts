@@ -25,7 +25,7 @@ import {
 } from './errors.ts';
 import { normalizeRegistry, registryApiHost } from './reference.ts';
 import { MAX_ERROR_BODY_BYTES, MAX_MANIFEST_BYTES, MAX_TAG_LIST_BYTES } from './limits.ts';
-import { backoffDelay, parseRetryAfter } from '../retry.ts';
+import { backoffDelay, parseRetryAfter } from '../util/retry.ts';
 import {
   RETRYABLE_STATUS,
   Transport,

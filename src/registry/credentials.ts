@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DOCKER_HUB_CREDENTIALS_KEY, DOCKER_HUB_REGISTRY, normalizeRegistry } from './reference.ts';
-import { debug } from '../debug.ts';
+import { debug } from '../util/debug.ts';
 
 export interface AuthConfig {
   username?: string;

@@ -2,7 +2,7 @@
 // URLs are shown without their query (upload locations carry opaque state) and without any
 // userinfo; credentials and tokens never appear.
 
-import { oneLine } from '../format.ts';
+import { oneLine } from '../util/format.ts';
 
 export interface RegistryErrorEntry {
   code: string;

@@ -7,11 +7,11 @@ import { digestAlgorithm, digestBytes, isDigest, quoteUntrusted } from '../oci/d
 import { readBlobBytes } from '../oci/blobjson.ts';
 import { checkConfig, checkIndex, checkManifest, parseUntrustedJson } from '../oci/descriptor.ts';
 import { MAX_CONFIG_BYTES } from './limits.ts';
-import { formatBytes } from '../format.ts';
+import { formatBytes } from '../util/format.ts';
 import { isIndexMediaType, isManifestMediaType } from '../oci/mediatypes.ts';
 import type { Descriptor, Digest, ImageConfig, ImageIndex, ImageManifest, Platform } from '../oci/types.ts';
 import type { RegistryClient } from './client.ts';
-import { forEachLimit } from '../limit.ts';
+import { forEachLimit } from '../util/limit.ts';
 import { bestPlatformMatch, formatPlatform, normalizePlatform, platformSatisfies, toPlatform, type PlatformLike } from '../oci/platform.ts';
 
 export interface ResolveOptions {

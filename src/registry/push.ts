@@ -8,9 +8,9 @@ import { isIndexMediaType, isManifestMediaType } from '../oci/mediatypes.ts';
 import type { Descriptor, Digest, ImageIndex, ImageManifest } from '../oci/types.ts';
 import type { RegistryClient } from './client.ts';
 import { validateTag } from './reference.ts';
-import { withByteProgress } from '../progress.ts';
-import { forEachLimit } from '../limit.ts';
-import { debug } from '../debug.ts';
+import { withByteProgress } from '../util/progress.ts';
+import { forEachLimit } from '../util/limit.ts';
+import { debug } from '../util/debug.ts';
 
 /** Where a blob missing from the local store can be read from (a base layer never downloaded). */
 export interface RemoteSource {

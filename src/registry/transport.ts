@@ -10,15 +10,15 @@
 // `fetch` is not used: it buffers streamed uploads and cannot replay a body on 307/308.
 
 import type { Dispatcher } from 'undici';
-import { undici } from '../undici.ts';
+import { undici } from '../util/undici.ts';
 import { Readable, Transform } from 'node:stream';
 import { createDispatcher } from '../net/proxy.ts';
-import { debug } from '../debug.ts';
+import { debug } from '../util/debug.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isLoopbackHost, splitHostPort } from './reference.ts';
 import { TransportError, redactUrl } from './errors.ts';
 import { IDLE_TIMEOUT_MS } from './limits.ts';
-import { backoffDelay, parseRetryAfter } from '../retry.ts';
+import { backoffDelay, parseRetryAfter } from '../util/retry.ts';
 
 export interface RetryOptions {
   /** Total attempts per request, first included. Default 5. */

@@ -1,14 +1,9 @@
 import { Label, parseLabel, LabelError } from '../workspace/label.ts';
 import type { AttrSchema, AttrType } from './schema.ts';
 
-/** Attribute values after select() resolution, as plain data. */
-export type Plain = null | boolean | number | string | Plain[] | PlainDict;
-export class PlainDict {
-  readonly entries: Array<[string, Plain]>;
-  constructor(entries: Array<[string, Plain]>) {
-    this.entries = entries;
-  }
-}
+// Attribute values are recorded by the workspace as plain data; the rules read them here.
+export { PlainDict, type Plain } from '../workspace/values.ts';
+import { PlainDict, type Plain } from '../workspace/values.ts';
 
 /** A one-line attribute error; the engine prefixes it with the target's position and label. */
 export class AttrError extends Error {}

@@ -8,7 +8,7 @@ import { goModfile } from '../go/module_overrides.ts';
 import { BuildError } from '../errors.ts';
 import { COMMON_ATTRS } from './schema.ts';
 import type { BuildContext, RuleDef } from './rule.ts';
-import { stampXDefs } from '../stamp.ts';
+import { stampXDefs } from './stamp.ts';
 import type { FileRef } from './provider.ts';
 
 const GOOS = new Set(['auto', 'linux', 'darwin', 'windows', 'freebsd', 'netbsd', 'openbsd', 'android', 'ios', 'js', 'wasip1', 'plan9', 'solaris', 'illumos', 'aix', 'dragonfly']);

@@ -8,11 +8,11 @@ import { AttrError } from './attrs.ts';
 import { dictValue, fileText, listValue } from './file_values.ts';
 import { COMMON_ATTRS } from './schema.ts';
 import type { RuleDef } from './rule.ts';
-import type { BlobSource, BuiltImage } from './provider.ts';
+import type { BlobSource, BuiltImage } from '../oci/artifact.ts';
 import type { Digest, Platform } from '../oci/types.ts';
 import type { BlobStore } from '../oci/blobstore.ts';
 import type { MediaTypeFamily } from '../oci/mediatypes.ts';
-import { checkElfPlatform, rememberScan, scanLayerCached, scanLayerStream, type LayerFile } from '../elf.ts';
+import { checkElfPlatform, rememberScan, scanLayerCached, scanLayerStream, type LayerFile } from '../sbom/elf.ts';
 import { PassThrough } from 'node:stream';
 import { isNonRootUser, lintMissingParents, lintOwnership, missingParentDirs } from '../lint/ownership.ts';
 

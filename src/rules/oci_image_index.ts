@@ -4,7 +4,7 @@ import { writeLayout } from '../oci/layout.ts';
 import { COMMON_ATTRS } from './schema.ts';
 import { withPlatform } from '../engine/config.ts';
 import type { RuleDef } from './rule.ts';
-import type { BuiltImage, BuiltIndex } from './provider.ts';
+import type { BuiltImage, BuiltIndex } from '../oci/artifact.ts';
 
 /** rules_oci 2.0 oci_image_index over several single-platform images. */
 export const ociImageIndexRule: RuleDef = {

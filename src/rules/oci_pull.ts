@@ -9,7 +9,7 @@ import { resolveImage } from '../registry/pull.ts';
 import { AttrError } from './attrs.ts';
 import { COMMON_ATTRS } from './schema.ts';
 import type { RuleDef } from './rule.ts';
-import type { BlobSource, BuiltImage } from './provider.ts';
+import type { BlobSource, BuiltImage } from '../oci/artifact.ts';
 
 const warnedTags = new Set<string>();
 

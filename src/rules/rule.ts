@@ -11,14 +11,10 @@ import type { Platform } from '../oci/types.ts';
 import type { Target } from '../workspace/target.ts';
 import type { AttrValues } from './attrs.ts';
 import type { AttrSchema } from './schema.ts';
-import type { SourcePosition } from '../errors.ts';
 import type { FileRef, Provider } from './provider.ts';
 
-export interface Logger {
-  info(message: string): void;
-  /** `at`: the BUILD line the warning is about, for an annotation there. */
-  warning(message: string, at?: SourcePosition): void;
-}
+export type { Logger } from '../util/log.ts';
+import type { Logger } from '../util/log.ts';
 
 /** Everything a rule's build step may use; dependencies are already built when it runs. */
 export interface BuildContext {

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import type { BlobStore } from '../oci/blobstore.ts';
 import { digestHex } from '../oci/digest.ts';
 import { OCI_EMPTY, OCI_MANIFEST } from '../oci/mediatypes.ts';
-import type { Descriptor, ImageManifest } from '../oci/types.ts';
-import type { BuiltImage } from '../rules/provider.ts';
-import { scanLayerCached } from '../elf.ts';
+import type { Descriptor, Digest, ImageManifest } from '../oci/types.ts';
+import type { BuiltArtifact, BuiltImage } from '../oci/artifact.ts';
+import { scanLayerCached } from './elf.ts';
 import { generateSpdx, createdTimestamp, SPDX_MEDIA_TYPE, type SbomBinary } from './spdx.ts';
 
 export const EMPTY_CONFIG: Descriptor = {
@@ -97,5 +97,30 @@ export async function writeSbomToLayout(store: BlobStore, layoutDir: string, sbo
     const p = image.platform;
     const file = `sbom-${p.os}-${p.architecture}${p.variant ? `-${p.variant}` : ''}.spdx.json`;
     await store.linkTo(manifest.layers[0]!.digest, join(layoutDir, file));
+  }
+}
+
+/** One SBOM per platform image, shared by the targets that name the same image, written into each target's layout. */
+export class SbomCache {
+  readonly #built = new Map<Digest, Promise<SbomArtifact>>();
+  readonly store: BlobStore;
+  readonly sourceDateEpoch: number | undefined;
+  constructor(store: BlobStore, sourceDateEpoch: number | undefined) {
+    this.store = store;
+    this.sourceDateEpoch = sourceDateEpoch;
+  }
+
+  async forArtifact(label: string, a: BuiltArtifact): Promise<Array<{ sbom: SbomArtifact; image: BuiltImage }>> {
+    const out = [];
+    for (const image of a.kind === 'image' ? [a] : a.images) {
+      let p = this.#built.get(image.descriptor.digest);
+      if (!p) {
+        p = buildSbom(this.store, label, image, this.sourceDateEpoch);
+        this.#built.set(image.descriptor.digest, p);
+      }
+      out.push({ sbom: await p, image });
+    }
+    await writeSbomToLayout(this.store, a.layoutDir, out);
+    return out;
   }
 }

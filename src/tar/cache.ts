@@ -3,8 +3,8 @@ import { copyFile, link, mkdir, readFile, rename, rm, stat } from 'node:fs/promi
 import { dirname, join } from 'node:path';
 import type { PkgTarPlan } from './pkg_tar.ts';
 import { digestHex, fileDigest } from '../oci/digest.ts';
-import { writeFileAtomic } from '../write_atomic.ts';
-import { mapLimit } from '../limit.ts';
+import { writeFileAtomic } from '../util/write_atomic.ts';
+import { mapLimit } from '../util/limit.ts';
 
 /**
  * sha256 of a file, remembered in `memoDir` by the file's identity as Bazel's digest cache does

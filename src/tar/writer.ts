@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { dirname, basename, join } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
-import { forEachFileChunk } from '../file_chunks.ts';
+import { forEachFileChunk } from '../util/file_chunks.ts';
 import type { TarEntry, TarEntryType, TarMergeSource } from './entry.ts';
 import { archiveTrailer, dataPadding, encodeHeader } from './header.ts';
 import { compressStream, validateLevel } from '../oci/compress.ts';

@@ -8,8 +8,16 @@ import {
   type CallInfo,
   type Value,
 } from '../starlark/index.ts';
-import { PlainDict, type Plain } from '../rules/attrs.ts';
 import { LabelValue } from './label_value.ts';
+
+/** Attribute values after select() resolution, as plain data (what rules read). */
+export type Plain = null | boolean | number | string | Plain[] | PlainDict;
+export class PlainDict {
+  readonly entries: Array<[string, Plain]>;
+  constructor(entries: Array<[string, Plain]>) {
+    this.entries = entries;
+  }
+}
 
 /** A resolved attribute value as plain data (lists, string-keyed dicts, scalars). */
 export function toPlain(v: Value, what: string): Plain {

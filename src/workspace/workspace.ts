@@ -16,10 +16,9 @@ import {
 } from '../starlark/index.ts';
 import { BuildError, formatSourcePosition } from '../errors.ts';
 import type { Configuration } from '../engine/config.ts';
-import type { Plain } from '../rules/attrs.ts';
-import { ruleFor } from '../rules/index.ts';
-import type { FileRef } from '../rules/provider.ts';
-import type { Logger } from '../rules/rule.ts';
+import type { Plain } from './values.ts';
+import type { FileRef } from './file_ref.ts';
+import type { Logger } from '../util/log.ts';
 import { readIgnoredDirectories, type IgnoredDirectories } from './ignored.ts';
 import { listPackageFiles, matchGlob, validateGlobPattern } from './glob.ts';
 import { Label, LabelError, parseLabel } from './label.ts';
@@ -61,6 +60,9 @@ const NATIVE_RULES = [
   'py_test',
 ];
 
+/** What the workspace needs to know of a rule kind oci-build builds; undefined for kinds it only records. */
+export type RuleCatalog = (kind: string) => { attrs: object; dependencyOnly?: boolean } | undefined;
+
 export type Resolved = { kind: 'target'; target: Target } | { kind: 'file'; file: FileRef };
 
 interface EvalScope {
@@ -75,6 +77,7 @@ interface EvalScope {
 export class Workspace {
   readonly root: string;
   readonly #log: Logger;
+  readonly #rules: RuleCatalog;
   readonly #packages = new Map<string, Package>();
   readonly #bzl = new Map<string, Map<string, Value>>();
   readonly #bzlLoading = new Set<string>();
@@ -85,10 +88,15 @@ export class Workspace {
   readonly #warnedOutputs = new Set<string>();
   readonly #flags: BuildFlags;
 
-  /** `flags`: the command-line flags config_setting(values = …) may test (compilation_mode). */
-  constructor(root: string, opts: { log: Logger; flags?: BuildFlags }) {
+  /**
+   * `rules`: the kinds oci-build builds and their attributes (the engine's rule table; the
+   * workspace only records targets). `flags`: the command-line flags config_setting(values = …)
+   * may test (compilation_mode).
+   */
+  constructor(root: string, opts: { log: Logger; rules: RuleCatalog; flags?: BuildFlags }) {
     this.root = root;
     this.#log = opts.log;
+    this.#rules = opts.rules;
     this.#flags = opts.flags ?? {};
   }
 
@@ -212,7 +220,7 @@ export class Workspace {
   #buildableTargets(pkg: string): Array<{ label: Label; explicit: boolean }> {
     const p = this.loadPackage(pkg);
     const built = (t: Target): boolean => {
-      const rule = ruleFor(t.kind);
+      const rule = this.#rules(t.kind);
       return rule !== undefined && !rule.dependencyOnly;
     };
     return [...p.targets.values()].filter(built).map((t) => ({ label: t.label, explicit: false }));
@@ -274,7 +282,7 @@ export class Workspace {
     if (cached) return cached;
     const gen = pkg.targets.get(generator);
     if (!gen) return undefined;
-    if (!ruleFor(gen.kind)) {
+    if (!this.#rules(gen.kind)) {
       // A generated file that is also checked in (a common way around such rules): the file is used.
       if (this.#sourceFile(label)) {
         if (!this.#warnedOutputs.has(key)) {
@@ -454,7 +462,7 @@ export class Workspace {
     const pos = call.callStack[0] ?? call.pos;
     const existing = scope.pkg.targets.get(name);
     if (existing) throw new BuiltinError(`target "${name}" is already defined at ${formatSourcePosition(existing.pos)}`);
-    const rule = ruleFor(kind);
+    const rule = this.#rules(kind);
     if (rule) {
       for (const attr of call.kwargs.keys()) {
         if (attr !== 'name' && !(attr in rule.attrs)) {
@@ -465,7 +473,7 @@ export class Workspace {
     const attrs = new Map(call.kwargs);
     attrs.delete('name');
     scope.pkg.targets.set(name, { label: new Label('', scope.pkg.name, name), kind, origin, attrs, pos });
-    const { files, known } = declaredOutputs(kind, attrs);
+    const { files, known } = declaredOutputs(kind, attrs, this.#rules);
     for (const out of files) {
       const other = scope.pkg.outputs.get(out);
       if (other !== undefined || scope.pkg.targets.has(out)) {
@@ -632,7 +640,7 @@ export class Workspace {
  * For rule()s and unmodelled rule sets, whose attribute types are unknown, `out` and `outs` are
  * read as outputs, the names those attributes have by convention.
  */
-function declaredOutputs(kind: string, attrs: Map<string, Value>): { files: string[]; known: boolean } {
+function declaredOutputs(kind: string, attrs: Map<string, Value>, rules: RuleCatalog): { files: string[]; known: boolean } {
   const one = (name: string): string[] => {
     const v = attrs.get(name);
     return typeof v === 'string' && v !== '' ? [v] : [];
@@ -650,7 +658,7 @@ function declaredOutputs(kind: string, attrs: Map<string, Value>): { files: stri
     case 'skylib_expand_template':
       return { files: one('out'), known: true };
     default:
-      if (ruleFor(kind) !== undefined || NATIVE_RULES.includes(kind)) return { files: [], known: true };
+      if (rules(kind) !== undefined || NATIVE_RULES.includes(kind)) return { files: [], known: true };
       return { files: [...one('out'), ...many('outs')], known: false };
   }
 }

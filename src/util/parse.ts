@@ -1,9 +1,9 @@
 // Parsing of list, boolean and platform values shared by the action's inputs and the CLI.
-import { parsePlatform } from './oci/platform.ts';
-import type { Platform } from './oci/types.ts';
-import { defaultLevel, validateLevel } from './oci/compress.ts';
-import type { LayerCompressionSetting } from './oci/layer.ts';
-import { COMPILATION_MODES, type CompilationMode } from './go/build.ts';
+import { parsePlatform } from '../oci/platform.ts';
+import type { Platform } from '../oci/types.ts';
+import { defaultLevel, validateLevel } from '../oci/compress.ts';
+import type { LayerCompressionSetting } from '../oci/layer.ts';
+import { COMPILATION_MODES, type CompilationMode } from '../go/build.ts';
 
 /** Splits a multi-line or space-separated input into items, dropping blanks and `#` comments. */
 export function parseList(text: string): string[] {

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { forEachFileChunk } from '../src/file_chunks.ts';
+import { forEachFileChunk } from '../../src/util/file_chunks.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'file-chunks-'));
 const data = Buffer.from(Array.from({ length: 10_000 }, (_, i) => (i * 7919) % 251));

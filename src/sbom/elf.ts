@@ -3,15 +3,15 @@
 // build info blob, which BuildInfoFinder picks out of the stream for the SBOM). Nothing is
 // extracted and no file is buffered whole.
 import type { Readable } from 'node:stream';
-import { readTarMembers, readTarStream, type ArchiveMember } from './tar/reader.ts';
-import { BuildInfoFinder, type GoBuildInfo } from './sbom/buildinfo.ts';
-import type { Digest, Platform } from './oci/types.ts';
-import type { BlobStore } from './oci/blobstore.ts';
-import { digestHex } from './oci/digest.ts';
+import { readTarMembers, readTarStream, type ArchiveMember } from '../tar/reader.ts';
+import { BuildInfoFinder, type GoBuildInfo } from './buildinfo.ts';
+import type { Digest, Platform } from '../oci/types.ts';
+import type { BlobStore } from '../oci/blobstore.ts';
+import { digestHex } from '../oci/digest.ts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './write_atomic.ts';
-import { BuildError } from './errors.ts';
+import { writeFileAtomic } from '../util/write_atomic.ts';
+import { BuildError } from '../errors.ts';
 
 const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 

@@ -1,9 +1,9 @@
 import * as core from '@actions/core';
-import { parseAnnotations, parseBool, parseByteCount, parseCompilationMode, parseCompression, parseCsvList, parseKeyValues, parseList, parsePlatforms } from './parse.ts';
-import type { LayerCompressionSetting } from './oci/layer.ts';
-import type { CompilationMode } from './go/build.ts';
-import type { Platform } from './oci/types.ts';
-import type { ExplicitCredentials } from './registry/credentials.ts';
+import { parseAnnotations, parseBool, parseByteCount, parseCompilationMode, parseCompression, parseCsvList, parseKeyValues, parseList, parsePlatforms } from '../util/parse.ts';
+import type { LayerCompressionSetting } from '../oci/layer.ts';
+import type { CompilationMode } from '../go/build.ts';
+import type { Platform } from '../oci/types.ts';
+import type { ExplicitCredentials } from '../registry/credentials.ts';
 
 /** The action's inputs, typed and parsed in one place. */
 export interface Inputs {

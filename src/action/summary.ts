@@ -1,7 +1,7 @@
-import type { TargetReport } from './pipeline.ts';
+import type { TargetReport } from '../pipeline.ts';
 import type { CacheStat } from './cache.ts';
-import { formatBytes } from './format.ts';
-import { BuildError } from './errors.ts';
+import { formatBytes } from '../util/format.ts';
+import { BuildError } from '../errors.ts';
 import { errorAnnotation, goAnnotations, type Located } from './annotations.ts';
 
 type Cell = string | { data: string; header?: boolean };

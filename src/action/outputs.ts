@@ -1,4 +1,4 @@
-import type { PipelineResult, TargetReport } from './pipeline.ts';
+import type { PipelineResult, TargetReport } from '../pipeline.ts';
 
 function last<T>(items: T[], pred: (t: T) => boolean): T | undefined {
   for (let i = items.length - 1; i >= 0; i--) if (pred(items[i] as T)) return items[i];

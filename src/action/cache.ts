@@ -3,7 +3,7 @@
 // OCI blob store keyed by OS, the base-image declarations (MODULE.bazel, WORKSPACE) and the run.
 // Restored in the main step, saved in the post step only when something changed. Caching is a
 // convenience: every failure is a warning, never a failed step.
-import { LAYER_CONTENT_CACHE } from './oci/layer.ts';
+import { LAYER_CONTENT_CACHE } from '../oci/layer.ts';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -12,8 +12,8 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import * as cache from '@actions/cache';
 import * as core from '@actions/core';
-import { debug } from './debug.ts';
-import { formatBytes } from './format.ts';
+import { debug } from '../util/debug.ts';
+import { formatBytes } from '../util/format.ts';
 
 const execFileAsync = promisify(execFile);
 

@@ -1,6 +1,6 @@
 import { isAbsolute, join, relative, sep } from 'node:path';
-import { BuildError, formatSourcePosition, type SourcePosition } from './errors.ts';
-import { GoBuildError } from './go/build.ts';
+import { BuildError, formatSourcePosition, type SourcePosition } from '../errors.ts';
+import { GoBuildError } from '../go/build.ts';
 
 export interface Located {
   message: string;

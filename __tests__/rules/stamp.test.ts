@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseWorkspaceStatus, stampValues, workspaceStatus } from '../src/stamp.ts';
+import { parseWorkspaceStatus, stampValues, workspaceStatus } from '../../src/rules/stamp.ts';
 
 const root = await mkdtemp(join(tmpdir(), 'stamp-'));
 

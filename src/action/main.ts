@@ -1,24 +1,24 @@
 import * as core from '@actions/core';
 import { getInputs, type Inputs } from './inputs.ts';
-import { mergeIndex } from './publish/merge.ts';
-import { RegistryPool } from './registry/pool.ts';
-import type { ExplicitCredentials } from './registry/credentials.ts';
-import { GitHubApi } from './github/api.ts';
-import { previewCommentBody, upsertPreviewComment } from './github/pr_comment.ts';
-import { cleanupFailures, deletePreviewTags } from './github/cleanup.ts';
+import { mergeIndex } from '../publish/merge.ts';
+import { RegistryPool } from '../registry/pool.ts';
+import type { ExplicitCredentials } from '../registry/credentials.ts';
+import { GitHubApi } from '../github/api.ts';
+import { previewCommentBody, upsertPreviewComment } from '../github/pr_comment.ts';
+import { cleanupFailures, deletePreviewTags } from '../github/cleanup.ts';
 import { readFileSync } from 'node:fs';
-import { runPipeline, type PipelineOptions, type TargetReport } from './pipeline.ts';
-import { verifyReproducible } from './verify.ts';
-import { describeError } from './errors.ts';
+import { runPipeline, type PipelineOptions, type TargetReport } from '../pipeline.ts';
+import { verifyReproducible } from '../verify.ts';
+import { describeError } from '../errors.ts';
 import { errorAnnotation, goAnnotations, locateAt } from './annotations.ts';
 import { cacheRows, failureRows, summaryRows } from './summary.ts';
 import { actionOutputs } from './outputs.ts';
-import { findWorkspaceRoot } from './workspace/root.ts';
+import { findWorkspaceRoot } from '../workspace/root.ts';
 import { actionsCacheIO, planCaches, restoreCaches, type CacheStat } from './cache.ts';
-import { goVersion } from './go/toolchain.ts';
-import { setupGo } from './go/install.ts';
+import { goVersion } from '../go/toolchain.ts';
+import { setupGo } from '../go/install.ts';
 import { join, resolve } from 'node:path';
-import { setDebugSink } from './debug.ts';
+import { setDebugSink } from '../util/debug.ts';
 
 /** The action: inputs → build → publish → outputs. The one place errors become a failed step. */
 export async function run(): Promise<void> {

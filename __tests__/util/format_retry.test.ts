@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatBytes, oneLine } from '../src/format.ts';
-import { backoffDelay, parseRetryAfter } from '../src/retry.ts';
+import { formatBytes, oneLine } from '../../src/util/format.ts';
+import { backoffDelay, parseRetryAfter } from '../../src/util/retry.ts';
 
 test('formatBytes: bytes below 1 KiB, one decimal above, none for exact multiples', () => {
   assert.equal(formatBytes(0), '0 B');
