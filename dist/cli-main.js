@@ -37531,9 +37531,10 @@ import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
 
 // src/oci/digest.ts
-import { createHash } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 
-// src/file_chunks.ts
+// src/util/file_chunks.ts
+import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 var FILE_CHUNK = 1024 * 1024;
 async function forEachFileChunk(path, consume, opts = {}) {
@@ -37566,6 +37567,12 @@ async function forEachFileChunk(path, consume, opts = {}) {
   return total;
 }
 __name(forEachFileChunk, "forEachFileChunk");
+async function sha256File(path) {
+  const hash = createHash("sha256");
+  await forEachFileChunk(path, (chunk) => void hash.update(chunk));
+  return hash.digest("hex");
+}
+__name(sha256File, "sha256File");
 
 // src/oci/digest.ts
 var DIGEST_RE = /^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$/;
@@ -37594,17 +37601,15 @@ function digestHex(digest) {
 }
 __name(digestHex, "digestHex");
 function sha256(data) {
-  return `sha256:${createHash("sha256").update(data).digest("hex")}`;
+  return `sha256:${createHash2("sha256").update(data).digest("hex")}`;
 }
 __name(sha256, "sha256");
 function digestBytes(data, algorithm = "sha256") {
-  return `${algorithm}:${createHash(algorithm).update(data).digest("hex")}`;
+  return `${algorithm}:${createHash2(algorithm).update(data).digest("hex")}`;
 }
 __name(digestBytes, "digestBytes");
 async function fileDigest(path) {
-  const hash = createHash("sha256");
-  await forEachFileChunk(path, (chunk) => void hash.update(chunk));
-  return `sha256:${hash.digest("hex")}`;
+  return `sha256:${await sha256File(path)}`;
 }
 __name(fileDigest, "fileDigest");
 var DigestCounter = class {
@@ -37616,7 +37621,7 @@ var DigestCounter = class {
   size = 0;
   constructor(algorithm = "sha256") {
     this.#algorithm = algorithm;
-    this.#hash = createHash(algorithm);
+    this.#hash = createHash2(algorithm);
   }
   update(chunk) {
     this.#hash.update(chunk);
@@ -37627,7 +37632,7 @@ var DigestCounter = class {
   }
 };
 
-// src/limit.ts
+// src/util/limit.ts
 async function mapLimit(items, limit, fn) {
   const out = new Array(items.length);
   let next = 0;
@@ -38485,12 +38490,12 @@ __name(findGoToolchain, "findGoToolchain");
 // src/oci/layer.ts
 import { createReadStream as createReadStream3 } from "node:fs";
 import { readFile as readFile3, stat as stat3 } from "node:fs/promises";
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 import { join as join3 } from "node:path";
 import { once } from "node:events";
 import { finished } from "node:stream/promises";
 
-// src/write_atomic.ts
+// src/util/write_atomic.ts
 import { randomBytes as randomBytes2 } from "node:crypto";
 import { mkdir as mkdir3, rename as rename3, rm as rm2, writeFile as writeFile3 } from "node:fs/promises";
 import { dirname as dirname2 } from "node:path";
@@ -38908,7 +38913,7 @@ function writeCached(file, result) {
 }
 __name(writeCached, "writeCached");
 function identityFile(store, st, spec) {
-  const key = createHash2("sha256").update(`layer/v2\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}\0${spec}`).digest("hex");
+  const key = createHash3("sha256").update(`layer/v2\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}\0${spec}`).digest("hex");
   return join3(store.root, "cache", "layers", `${key}.json`);
 }
 __name(identityFile, "identityFile");
@@ -38926,7 +38931,7 @@ async function addLayerCached(store, tarPath, family, setting = AS_IS, observer)
   const byIdentity = identityFile(store, st, spec);
   const hit = await readCached(store, byIdentity);
   if (hit) return { ...hit, cached: "identity" };
-  const content = createHash2("sha256").update(`layer-content/v1\0${await fileDigest(tarPath)}\0${spec}`).digest("hex");
+  const content = createHash3("sha256").update(`layer-content/v1\0${await fileDigest(tarPath)}\0${spec}`).digest("hex");
   const byContent = join3(store.root, LAYER_CONTENT_CACHE, `${content}.json`);
   const known = await readCached(store, byContent);
   if (known) {
@@ -38952,12 +38957,12 @@ import { dirname as dirname5, join as join6, resolve as resolve4 } from "node:pa
 import { existsSync, linkSync as link2, statSync as statSync3, watch } from "node:fs";
 
 // src/go/action_cache.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { readFile as readFile4 } from "node:fs/promises";
 import { delimiter, dirname as dirname3, join as join4, resolve } from "node:path";
 
-// src/debug.ts
+// src/util/debug.ts
 var sink;
 function setDebugSink(fn) {
   sink = fn;
@@ -39127,11 +39132,11 @@ function goConfigKey(inputs) {
   const flagFiles = flagFileIds(inputs.flags, inputs.moduleRoot);
   if (flagFiles === void 0) return leftToGo("a file named by the flags cannot be read");
   const env = Object.entries(inputs.env).filter(([k]) => /^(GO|CGO_)/.test(k) || ["CC", "CXX", "AR", "FC", "PKG_CONFIG", "GCCGO", "HOME", "XDG_CONFIG_HOME"].includes(k)).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
-  return createHash3("sha256").update(JSON.stringify({ v: 2, go: binary, goIdentity: statOrAbsent(binary), flags: inputs.flags, flagFiles, env, envFile: envFile ?? null, envFileIdentity: statOrAbsent(envFile), cwd: resolve(inputs.moduleRoot) })).digest("hex");
+  return createHash4("sha256").update(JSON.stringify({ v: 2, go: binary, goIdentity: statOrAbsent(binary), flags: inputs.flags, flagFiles, env, envFile: envFile ?? null, envFileIdentity: statOrAbsent(envFile), cwd: resolve(inputs.moduleRoot) })).digest("hex");
 }
 __name(goConfigKey, "goConfigKey");
 function goBinaryKey(configKey2, out, moduleFiles2, closure) {
-  const h = createHash3("sha256");
+  const h = createHash4("sha256");
   h.update(`${configKey2}
 ${resolve(out)}
 ${moduleFiles2}
@@ -39289,7 +39294,7 @@ ${output}`, { label });
 
 // src/go/deps.ts
 import { spawn as spawn2 } from "node:child_process";
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 import { readdirSync, statSync as statSync2 } from "node:fs";
 import { readFile as readFile5 } from "node:fs/promises";
 import { join as join5, resolve as resolve3 } from "node:path";
@@ -39361,7 +39366,7 @@ function fingerprint(p, mainDir, s) {
   }
   if (p.Name === "main") lines2.push(`default.pgo\0${statId(join5(dir, "default.pgo"), s)}`);
   if (p.EmbedPatterns?.length) treeIds(dir, s, lines2);
-  return createHash4("sha256").update(lines2.join("\n")).digest("hex");
+  return createHash5("sha256").update(lines2.join("\n")).digest("hex");
 }
 __name(fingerprint, "fingerprint");
 function moduleFilesOf(moduleRoot, s) {
@@ -39369,7 +39374,7 @@ function moduleFilesOf(moduleRoot, s) {
 }
 __name(moduleFilesOf, "moduleFilesOf");
 function passName(req) {
-  return createHash4("sha256").update(JSON.stringify({ v: 1, config: req.configKey, root: resolve3(req.moduleRoot), packages: [...req.packages].sort() })).digest("hex");
+  return createHash5("sha256").update(JSON.stringify({ v: 1, config: req.configKey, root: resolve3(req.moduleRoot), packages: [...req.packages].sort() })).digest("hex");
 }
 __name(passName, "passName");
 function mainDirOf(packages, moduleRoot) {
@@ -39933,5648 +39938,6 @@ function parseLabel(text, repo = "", pkg = "") {
 }
 __name(parseLabel, "parseLabel");
 
-// src/rules/attrs.ts
-var PlainDict = class {
-  static {
-    __name(this, "PlainDict");
-  }
-  entries;
-  constructor(entries) {
-    this.entries = entries;
-  }
-};
-var AttrError = class extends Error {
-  static {
-    __name(this, "AttrError");
-  }
-};
-function typeOf(v) {
-  if (v === null) return "None";
-  if (Array.isArray(v)) return "list";
-  if (v instanceof PlainDict) return "dict";
-  if (typeof v === "number") return "int";
-  if (typeof v === "boolean") return "bool";
-  return "string";
-}
-__name(typeOf, "typeOf");
-function expectStringList(name, v) {
-  if (!Array.isArray(v)) throw new AttrError(`attribute "${name}": expected a list of strings, got ${typeOf(v)}`);
-  return v.map((e, i) => {
-    if (typeof e !== "string") throw new AttrError(`attribute "${name}": element ${i} is ${typeOf(e)}, expected string`);
-    return e;
-  });
-}
-__name(expectStringList, "expectStringList");
-function expectStringDict(name, v) {
-  if (!(v instanceof PlainDict)) throw new AttrError(`attribute "${name}": expected a dict of strings, got ${typeOf(v)}`);
-  const out = {};
-  for (const [k, val] of v.entries) {
-    if (typeof val !== "string") throw new AttrError(`attribute "${name}": value for key "${k}" is ${typeOf(val)}, expected string`);
-    out[k] = val;
-  }
-  return out;
-}
-__name(expectStringDict, "expectStringDict");
-var AttrValues = class {
-  static {
-    __name(this, "AttrValues");
-  }
-  #values;
-  #schema;
-  #repo;
-  #pkg;
-  constructor(values, schema, repo, pkg) {
-    this.#values = values;
-    this.#schema = schema;
-    this.#repo = repo;
-    this.#pkg = pkg;
-    for (const [name, spec] of Object.entries(schema)) {
-      const v = values.get(name);
-      if (v === void 0 || v === null) {
-        if (spec.mandatory) throw new AttrError(`missing mandatory attribute "${name}"`);
-        continue;
-      }
-      this.#check(name, spec.type, v);
-    }
-  }
-  #check(name, type, v) {
-    switch (type) {
-      case "string":
-        if (typeof v !== "string") throw new AttrError(`attribute "${name}": expected string, got ${typeOf(v)}`);
-        return;
-      case "bool":
-        if (typeof v !== "boolean" && !(typeof v === "number" && (v === 0 || v === 1)))
-          throw new AttrError(`attribute "${name}": expected bool, got ${typeOf(v)}`);
-        return;
-      case "int":
-        if (typeof v !== "number") throw new AttrError(`attribute "${name}": expected int, got ${typeOf(v)}`);
-        return;
-      case "label":
-      case "platform":
-        if (typeof v !== "string") throw new AttrError(`attribute "${name}": expected a label string, got ${typeOf(v)}`);
-        this.#parse(name, v);
-        return;
-      case "string_list":
-        expectStringList(name, v);
-        return;
-      case "label_list":
-      case "platform_list":
-        for (const s of expectStringList(name, v)) this.#parse(name, s);
-        return;
-      case "string_dict":
-        expectStringDict(name, v);
-        return;
-      case "label_keyed_string_dict":
-        for (const k of Object.keys(expectStringDict(name, v))) this.#parse(name, k);
-        return;
-      case "string_list_or_label":
-        if (typeof v === "string") this.#parse(name, v);
-        else expectStringList(name, v);
-        return;
-      case "string_dict_or_label":
-        if (typeof v === "string") this.#parse(name, v);
-        else expectStringDict(name, v);
-        return;
-      case "ignored":
-        return;
-    }
-  }
-  #parse(name, text) {
-    try {
-      return parseLabel(text, this.#repo, this.#pkg);
-    } catch (err) {
-      if (err instanceof LabelError) throw new AttrError(`attribute "${name}": ${err.message}`);
-      throw err;
-    }
-  }
-  has(name) {
-    const v = this.#values.get(name);
-    return v !== void 0 && v !== null;
-  }
-  raw(name) {
-    return this.#values.get(name);
-  }
-  string(name, def) {
-    const v = this.#values.get(name);
-    return typeof v === "string" ? v : def;
-  }
-  bool(name, def) {
-    const v = this.#values.get(name);
-    if (typeof v === "boolean") return v;
-    if (typeof v === "number") return v !== 0;
-    return def;
-  }
-  int(name) {
-    const v = this.#values.get(name);
-    return typeof v === "number" ? v : void 0;
-  }
-  stringList(name) {
-    const v = this.#values.get(name);
-    return v === void 0 || v === null ? [] : expectStringList(name, v);
-  }
-  stringDict(name) {
-    const v = this.#values.get(name);
-    return v === void 0 || v === null ? {} : expectStringDict(name, v);
-  }
-  label(name) {
-    const v = this.#values.get(name);
-    return typeof v === "string" ? this.#parse(name, v) : void 0;
-  }
-  labelList(name) {
-    return this.stringList(name).map((s) => this.#parse(name, s));
-  }
-  labelKeyedDict(name) {
-    return Object.entries(this.stringDict(name)).map(([k, v]) => [this.#parse(name, k), v]);
-  }
-  listOrLabel(name) {
-    const v = this.#values.get(name);
-    if (v === void 0 || v === null) return void 0;
-    if (typeof v === "string") return { label: this.#parse(name, v) };
-    return { list: expectStringList(name, v) };
-  }
-  dictOrLabel(name) {
-    const v = this.#values.get(name);
-    if (v === void 0 || v === null) return void 0;
-    if (typeof v === "string") return { label: this.#parse(name, v) };
-    return { dict: expectStringDict(name, v) };
-  }
-  /** Every label this target depends on, per attribute, in attribute order. */
-  labelDeps() {
-    const out = [];
-    for (const [name, spec] of Object.entries(this.#schema)) {
-      if (!this.has(name)) continue;
-      switch (spec.type) {
-        case "label": {
-          const l = this.label(name);
-          if (l) out.push({ attr: name, label: l });
-          break;
-        }
-        case "label_list":
-          for (const l of this.labelList(name)) out.push({ attr: name, label: l });
-          break;
-        case "label_keyed_string_dict":
-          for (const [l] of this.labelKeyedDict(name)) out.push({ attr: name, label: l });
-          break;
-        case "string_list_or_label": {
-          const v = this.listOrLabel(name);
-          if (v && "label" in v) out.push({ attr: name, label: v.label });
-          break;
-        }
-        case "string_dict_or_label": {
-          const v = this.dictOrLabel(name);
-          if (v && "label" in v) out.push({ attr: name, label: v.label });
-          break;
-        }
-        default:
-          break;
-      }
-    }
-    return out;
-  }
-};
-
-// src/rules/schema.ts
-var COMMON_ATTRS = Object.fromEntries(
-  [
-    "visibility",
-    "tags",
-    "testonly",
-    "deprecation",
-    "features",
-    "compatible_with",
-    "target_compatible_with",
-    "exec_compatible_with",
-    "exec_properties",
-    "restricted_to",
-    "licenses",
-    "applicable_licenses",
-    "package_metadata",
-    "toolchains",
-    "aspect_hints",
-    "transitive_configs",
-    "generator_name",
-    "generator_function",
-    "generator_location",
-    "size",
-    "timeout",
-    "flaky",
-    "shard_count",
-    "local",
-    "stamp",
-    "resource_set"
-  ].map((n) => [n, { type: "ignored" }])
-);
-
-// src/rules/filegroup.ts
-var filegroupRule = {
-  kind: "filegroup",
-  attrs: { ...COMMON_ATTRS, srcs: { type: "label_list" }, data: { type: "ignored" }, output_group: { type: "ignored" } },
-  async build(ctx) {
-    return { files: ctx.files("srcs") };
-  }
-};
-var aliasRule = {
-  kind: "alias",
-  attrs: { ...COMMON_ATTRS, actual: { type: "label", mandatory: true } },
-  async build(ctx) {
-    const [p] = ctx.deps("actual");
-    if (!p) throw new Error("alias has no actual target");
-    return p;
-  }
-};
-
-// src/rules/go_binary.ts
-import { existsSync as existsSync2 } from "node:fs";
-import { dirname as dirname8, join as join12, relative, sep } from "node:path";
-
-// src/rules/go_library.ts
-import { readdir } from "node:fs/promises";
-import { basename, dirname as dirname6, join as join7 } from "node:path";
-var GO_COMMON_ATTRS = {
-  srcs: { type: "label_list" },
-  // The go command resolves imports from go.mod itself; deps are followed only for libraries of
-  // this workspace oci-build builds, whose generated sources the build must see.
-  deps: { type: "label_list", lenient: true },
-  embed: { type: "label_list" },
-  data: { type: "ignored" },
-  importpath: { type: "string" },
-  importmap: { type: "ignored" },
-  embedsrcs: { type: "ignored" },
-  cgo: { type: "ignored" },
-  cdeps: { type: "ignored" },
-  copts: { type: "ignored" },
-  cppopts: { type: "ignored" },
-  cxxopts: { type: "ignored" },
-  clinkopts: { type: "ignored" },
-  gc_goopts: { type: "string_list" },
-  x_defs: { type: "string_dict" },
-  pgoprofile: { type: "ignored" }
-};
-var GO_BUILD_FILE = /\.(go|s|S|h|c|cc|cpp|cxx|hh|hpp|hxx|syso)$/;
-function goPackageDir(label, srcs) {
-  const goFiles = srcs.filter((f) => f.path.endsWith(".go") || f.path.endsWith(".s") || f.path.endsWith(".c"));
-  if (goFiles.length === 0) return void 0;
-  const dirs = new Set(goFiles.map((f) => dirname6(f.path)));
-  if (dirs.size > 1) {
-    throw new BuildError(`srcs span several directories (${[...dirs].join(", ")}); the go command builds one directory per package`, { label });
-  }
-  return [...dirs][0];
-}
-__name(goPackageDir, "goPackageDir");
-function goSources(ctx) {
-  const label = ctx.target.label.toString();
-  const srcs = ctx.files("srcs");
-  const dir = goPackageDir(label, srcs.filter((f) => !f.generated));
-  const generated = srcs.filter((f) => f.generated && GO_BUILD_FILE.test(f.shortPath));
-  if (generated.length === 0) return { dir, overlay: {} };
-  const pkgDir = dir ?? join7(ctx.workspaceRoot, ctx.target.label.pkg);
-  const overlay = {};
-  const from = /* @__PURE__ */ new Map();
-  for (const f of generated) {
-    const virtual = join7(pkgDir, basename(f.path));
-    const other = from.get(virtual);
-    if (other !== void 0) throw new BuildError(`generated files ${other} and ${f.shortPath} have the same name; the go command compiles one directory`, { label });
-    from.set(virtual, f.shortPath);
-    overlay[virtual] = f.path;
-  }
-  return { dir: pkgDir, overlay };
-}
-__name(goSources, "goSources");
-function depOverlays(ctx, attrs) {
-  const out = {};
-  for (const attr of attrs) {
-    for (const p of ctx.deps(attr)) Object.assign(out, p.goLibrary?.overlay);
-  }
-  return out;
-}
-__name(depOverlays, "depOverlays");
-var goLibraryRule = {
-  kind: "go_library",
-  attrs: { ...COMMON_ATTRS, ...GO_COMMON_ATTRS },
-  async build(ctx) {
-    const own = goSources(ctx);
-    let dir = own.dir;
-    if (dir === void 0) {
-      for (const p of ctx.deps("embed")) if (p.goLibrary) dir = p.goLibrary.dir;
-    }
-    if (dir === void 0) throw new Error("go_library has no .go sources in srcs or embed");
-    const overlay = { ...depOverlays(ctx, ["deps", "embed"]), ...own.overlay };
-    const provider = { files: [], goLibrary: { dir, importpath: ctx.attrs.string("importpath") } };
-    if (Object.keys(overlay).length > 0 && provider.goLibrary) provider.goLibrary.overlay = overlay;
-    return provider;
-  }
-};
-var goProtoLibraryRule = {
-  kind: "go_proto_library",
-  dependencyOnly: true,
-  attrs: {
-    ...COMMON_ATTRS,
-    deps: { type: "label_list", lenient: true },
-    embed: { type: "label_list" },
-    importpath: { type: "string" },
-    ...Object.fromEntries(["proto", "protos", "importmap", "importpath_aliases", "compiler", "compilers", "gc_goopts", "options", "data"].map((n) => [n, { type: "ignored" }]))
-  },
-  async build(ctx) {
-    const pkg = ctx.target.label.pkg;
-    const dir = join7(ctx.workspaceRoot, pkg);
-    let names = [];
-    try {
-      names = await readdir(dir);
-    } catch {
-    }
-    if (!names.some((n) => n.endsWith(".pb.go"))) {
-      throw new Error(
-        `go_proto_library needs protoc, which oci-build does not run, and ${pkg || "the workspace root"} holds no checked-in .pb.go files: generate them (protoc --go_out, or buf generate) and commit them next to this BUILD file`
-      );
-    }
-    return { files: [], goLibrary: { dir, importpath: ctx.attrs.string("importpath") } };
-  }
-};
-
-// src/go/overlay.ts
-import { createHash as createHash5 } from "node:crypto";
-import { readFile as readFile6 } from "node:fs/promises";
-import { join as join8 } from "node:path";
-var OVERLAY_DIR = join8("cache", "go-overlays");
-async function writeOverlay(outRoot, replace) {
-  const entries = Object.entries(replace).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
-  const h = createHash5("sha256");
-  for (const [virtual, real] of entries) {
-    h.update(`${virtual}\0${real}\0`);
-    h.update(createHash5("sha256").update(await readFile6(real)).digest("hex"));
-    h.update("\n");
-  }
-  const text = `${JSON.stringify({ Replace: Object.fromEntries(entries) }, null, 1)}
-`;
-  const path = join8(outRoot, OVERLAY_DIR, `${h.digest("hex")}.json`);
-  await writeFileAtomic(path, text);
-  return path;
-}
-__name(writeOverlay, "writeOverlay");
-
-// src/go/module_overrides.ts
-var import_semver = __toESM(require_semver2(), 1);
-import { spawn as spawn4 } from "node:child_process";
-import { createHash as createHash7, randomBytes as randomBytes3 } from "node:crypto";
-import { chmod, copyFile as copyFile3, mkdir as mkdir7, mkdtemp as mkdtemp2, readFile as readFile9, readdir as readdir3, rename as rename5, rm as rm5, stat as stat4, writeFile as writeFile5 } from "node:fs/promises";
-import { join as join11 } from "node:path";
-
-// src/go/patch.ts
-import { lstat, mkdir as mkdir6, readFile as readFile7, rm as rm4, writeFile as writeFile4 } from "node:fs/promises";
-import { dirname as dirname7, join as join9 } from "node:path";
-var PatchError = class extends Error {
-  static {
-    __name(this, "PatchError");
-  }
-};
-function headerPath(rest) {
-  let p = rest.split("	")[0];
-  p = p.trimEnd();
-  if (p.startsWith('"') && p.endsWith('"') && p.length >= 2) p = JSON.parse(p);
-  return p === "/dev/null" ? void 0 : p;
-}
-__name(headerPath, "headerPath");
-function splitLines(text) {
-  const out = [];
-  let i = 0;
-  while (i < text.length) {
-    const nl = text.indexOf("\n", i);
-    if (nl < 0) {
-      out.push(text.slice(i));
-      break;
-    }
-    out.push(text.slice(i, nl + 1));
-    i = nl + 1;
-  }
-  return out;
-}
-__name(splitLines, "splitLines");
-function parsePatch(text) {
-  const lines2 = splitLines(text);
-  const files = [];
-  let i = 0;
-  const strip = /* @__PURE__ */ __name((l) => l.replace(/\r?\n$/, ""), "strip");
-  while (i < lines2.length) {
-    const line = strip(lines2[i]);
-    if (line.startsWith("--- ") && i + 1 < lines2.length && strip(lines2[i + 1]).startsWith("+++ ")) {
-      const fp = { oldPath: headerPath(line.slice(4)), newPath: headerPath(strip(lines2[i + 1]).slice(4)), hunks: [] };
-      i += 2;
-      for (; ; ) {
-        const h = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(strip(lines2[i] ?? ""));
-        if (!h) break;
-        const at = i + 1;
-        let oldCount = h[2] === void 0 ? 1 : Number(h[2]);
-        let newCount = h[4] === void 0 ? 1 : Number(h[4]);
-        const hunk = { oldStart: Number(h[1]), oldLines: [], newLines: [], at };
-        i++;
-        while (oldCount > 0 || newCount > 0) {
-          const raw = lines2[i];
-          if (raw === void 0) throw new PatchError(`hunk at patch line ${at} ends early`);
-          const body = raw.slice(1);
-          const c = raw[0];
-          if (c === " " || raw === "\n" || raw === "\r\n") {
-            const ctx = c === " " ? body : raw;
-            hunk.oldLines.push(ctx);
-            hunk.newLines.push(ctx);
-            oldCount--;
-            newCount--;
-          } else if (c === "-") {
-            hunk.oldLines.push(body);
-            oldCount--;
-          } else if (c === "+") {
-            hunk.newLines.push(body);
-            newCount--;
-          } else if (c === "\\") {
-          } else {
-            throw new PatchError(`hunk at patch line ${at}: unexpected line ${i + 1}`);
-          }
-          i++;
-          if ((lines2[i] ?? "").startsWith("\\")) {
-            const prev = c === "-" ? hunk.oldLines : c === "+" ? hunk.newLines : void 0;
-            const cut = /* @__PURE__ */ __name((arr) => {
-              arr[arr.length - 1] = arr[arr.length - 1].replace(/\n$/, "");
-            }, "cut");
-            if (prev) cut(prev);
-            else {
-              cut(hunk.oldLines);
-              cut(hunk.newLines);
-            }
-            i++;
-          }
-          if (oldCount < 0 || newCount < 0) throw new PatchError(`hunk at patch line ${at}: more lines than its header counts`);
-        }
-        fp.hunks.push(hunk);
-      }
-      files.push(fp);
-      continue;
-    }
-    i++;
-  }
-  if (files.length === 0) throw new PatchError("no file changes found (expected a unified diff)");
-  return files;
-}
-__name(parsePatch, "parsePatch");
-function stripPath(path, strip) {
-  const parts = path.split("/").filter((p) => p !== "" && p !== ".");
-  if (path.startsWith("/")) throw new PatchError(`${path}: absolute paths are not allowed`);
-  if (parts.length <= strip) throw new PatchError(`${path}: has no path left after removing ${strip} leading component(s) (patch_strip)`);
-  const rest = parts.slice(strip);
-  if (rest.includes("..")) throw new PatchError(`${path}: ".." is not allowed in patched paths`);
-  return rest.join("/");
-}
-__name(stripPath, "stripPath");
-function matchesAt(file, pos, want) {
-  if (pos < 0 || pos + want.length > file.length) return false;
-  for (let k = 0; k < want.length; k++) if (file[pos + k] !== want[k]) return false;
-  return true;
-}
-__name(matchesAt, "matchesAt");
-function applyHunks(content, hunks, name) {
-  const file = splitLines(content);
-  let delta = 0;
-  let floor = 0;
-  hunks.forEach((h, n) => {
-    const base = h.oldLines.length === 0 ? h.oldStart : h.oldStart - 1;
-    const expected = base + delta;
-    let found = -1;
-    for (let off = 0; found < 0 && (expected - off >= floor || expected + off <= file.length); off++) {
-      if (expected + off >= floor && matchesAt(file, expected + off, h.oldLines)) found = expected + off;
-      else if (off > 0 && expected - off >= floor && matchesAt(file, expected - off, h.oldLines)) found = expected - off;
-    }
-    if (found < 0) throw new PatchError(`hunk #${n + 1} of ${name} (at its line ${h.oldStart}) does not match the file`);
-    file.splice(found, h.oldLines.length, ...h.newLines);
-    floor = found + h.newLines.length;
-    delta = found - base + h.newLines.length - h.oldLines.length;
-  });
-  return file.join("");
-}
-__name(applyHunks, "applyHunks");
-async function isSymlinkOnPath(root, rel) {
-  const parts = rel.split("/");
-  for (let k = 1; k <= parts.length; k++) {
-    try {
-      if ((await lstat(join9(root, ...parts.slice(0, k)))).isSymbolicLink()) return true;
-    } catch {
-      return false;
-    }
-  }
-  return false;
-}
-__name(isSymlinkOnPath, "isSymlinkOnPath");
-async function applyPatch(root, patchText, strip) {
-  const writes = [];
-  for (const fp of parsePatch(patchText)) {
-    const rel = stripPath(fp.newPath ?? fp.oldPath, strip);
-    if (await isSymlinkOnPath(root, rel)) throw new PatchError(`${rel}: goes through a symbolic link`);
-    const abs = join9(root, rel);
-    let old = "";
-    const creates = fp.oldPath === void 0 || fp.hunks.length > 0 && fp.hunks.every((h) => h.oldStart === 0 && h.oldLines.length === 0);
-    if (fp.oldPath !== void 0) {
-      try {
-        old = await readFile7(abs, "latin1");
-      } catch {
-        if (!creates) throw new PatchError(`${rel}: no such file to patch`);
-      }
-    } else {
-      let exists2 = true;
-      try {
-        await lstat(abs);
-      } catch {
-        exists2 = false;
-      }
-      if (exists2) throw new PatchError(`${rel}: the patch creates it, but it already exists`);
-    }
-    const next = applyHunks(old, fp.hunks, rel);
-    writes.push(fp.newPath === void 0 ? { path: abs } : { path: abs, content: next });
-  }
-  for (const w of writes) {
-    if (w.content === void 0) await rm4(w.path, { force: true });
-    else {
-      await mkdir6(dirname7(w.path), { recursive: true });
-      await writeFile4(w.path, Buffer.from(w.content, "latin1"));
-    }
-  }
-}
-__name(applyPatch, "applyPatch");
-
-// src/go/module_zip.ts
-import { createHash as createHash6 } from "node:crypto";
-import { readFile as readFile8, readdir as readdir2 } from "node:fs/promises";
-import { join as join10 } from "node:path";
-import { crc32 as crc322 } from "node:zlib";
-function escapeModulePath(path) {
-  return path.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
-}
-__name(escapeModulePath, "escapeModulePath");
-async function moduleFiles(dir) {
-  const out = [];
-  const walk = /* @__PURE__ */ __name(async (rel) => {
-    for (const e of await readdir2(join10(dir, rel), { withFileTypes: true })) {
-      const r = rel === "" ? e.name : `${rel}/${e.name}`;
-      if (e.isDirectory()) await walk(r);
-      else if (e.isFile()) out.push({ name: r, data: await readFile8(join10(dir, r)) });
-    }
-  }, "walk");
-  await walk("");
-  return out.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
-}
-__name(moduleFiles, "moduleFiles");
-function hash1(files) {
-  const sorted2 = [...files].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
-  const h = createHash6("sha256");
-  for (const f of sorted2) {
-    if (f.name.includes("\n")) throw new Error(`file name ${JSON.stringify(f.name)} contains a newline`);
-    h.update(`${createHash6("sha256").update(f.data).digest("hex")}  ${f.name}
-`);
-  }
-  return `h1:${h.digest("base64")}`;
-}
-__name(hash1, "hash1");
-function storedZip(files) {
-  if (files.length > 65535) throw new Error(`${files.length} files are more than a zip without zip64 holds`);
-  const parts = [];
-  const central = [];
-  let offset = 0;
-  for (const f of files) {
-    const name = Buffer.from(f.name, "utf8");
-    const crc = crc322(f.data);
-    if (f.data.length > 4294967294 || offset > 4294967294) throw new Error("module zip larger than 4 GiB");
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(67324752, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(2048, 6);
-    local.writeUInt16LE(0, 8);
-    local.writeUInt16LE(0, 10);
-    local.writeUInt16LE(33, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(f.data.length, 18);
-    local.writeUInt32LE(f.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(0, 28);
-    const cd = Buffer.alloc(46);
-    cd.writeUInt32LE(33639248, 0);
-    cd.writeUInt16LE(20, 4);
-    cd.writeUInt16LE(20, 6);
-    cd.writeUInt16LE(2048, 8);
-    cd.writeUInt16LE(0, 10);
-    cd.writeUInt16LE(0, 12);
-    cd.writeUInt16LE(33, 14);
-    cd.writeUInt32LE(crc, 16);
-    cd.writeUInt32LE(f.data.length, 20);
-    cd.writeUInt32LE(f.data.length, 24);
-    cd.writeUInt16LE(name.length, 28);
-    cd.writeUInt32LE(offset, 42);
-    parts.push(local, name, f.data);
-    central.push(cd, name);
-    offset += local.length + name.length + f.data.length;
-  }
-  const cdBytes = Buffer.concat(central);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(101010256, 0);
-  end.writeUInt16LE(files.length, 8);
-  end.writeUInt16LE(files.length, 10);
-  end.writeUInt32LE(cdBytes.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...parts, cdBytes, end]);
-}
-__name(storedZip, "storedZip");
-async function writeProxyModule(proxyRoot, path, version, dir) {
-  const files = await moduleFiles(dir);
-  const goMod = files.find((f) => f.name === "go.mod");
-  if (!goMod) throw new Error(`${dir}: no go.mod`);
-  const zipped = files.map((f) => ({ name: `${path}@${version}/${f.name}`, data: f.data }));
-  const at = join10(proxyRoot, escapeModulePath(path), "@v");
-  await writeFileAtomic(join10(at, `${version}.mod`), goMod.data);
-  await writeFileAtomic(join10(at, `${version}.info`), `${JSON.stringify({ Version: version, Time: "1980-01-01T00:00:00Z" })}
-`);
-  await writeFileAtomic(join10(at, `${version}.zip`), storedZip(zipped));
-  return { sum: hash1(zipped), goModSum: hash1([{ name: "go.mod", data: goMod.data }]) };
-}
-__name(writeProxyModule, "writeProxyModule");
-
-// src/go/module_overrides.ts
-import { pathToFileURL } from "node:url";
-var GO_DEPS_DIR = join11("cache", "go-deps");
-var GO_MODFILES_DIR = join11("cache", "go-modfiles");
-var GO_PROXY_DIR = join11("cache", "go-proxy");
-var ARCHIVE_TIMEOUT_MS = 12e4;
-var ARCHIVE_MAX_BYTES = 512 * 1024 * 1024;
-function runGo(go, args, cwd, env) {
-  return new Promise((resolve9, reject) => {
-    const child = spawn4(go, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (c) => out.push(c));
-    child.stderr.on("data", (c) => err.push(c));
-    child.on("error", (e) => reject(new Error(`cannot run ${go}: ${e.message}`)));
-    child.on("close", (code) => resolve9({ code: code ?? 1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
-  });
-}
-__name(runGo, "runGo");
-function goEnv(env) {
-  return { ...env, GOTOOLCHAIN: "local", GOFLAGS: env.GOFLAGS ?? "" };
-}
-__name(goEnv, "goEnv");
-var sha2562 = /* @__PURE__ */ __name((data) => createHash7("sha256").update(data).digest("hex"), "sha256");
-function where(kind, tag) {
-  return { pos: tag.pos, label: `go_deps.${kind}(path = "${tag.path}")` };
-}
-__name(where, "where");
-function describeTag(what) {
-  return `${formatSourcePosition(what.pos)}: ${what.label}`;
-}
-__name(describeTag, "describeTag");
-function compareSemver(a, b) {
-  const x = a.startsWith("v") ? (0, import_semver.parse)(a.slice(1)) : null;
-  const y = b.startsWith("v") ? (0, import_semver.parse)(b.slice(1)) : null;
-  if (!x || !y) return a < b ? -1 : a > b ? 1 : 0;
-  return x.compare(y);
-}
-__name(compareSemver, "compareSemver");
-async function readPatches(workspaceRoot, patches, what) {
-  const out = [];
-  for (const patch of patches) {
-    let data;
-    try {
-      data = await readFile9(join11(workspaceRoot, patch.path));
-    } catch {
-      throw new BuildError(`patch ${patch.label}: no such file ${patch.path}`, what);
-    }
-    out.push({ patch, text: data.toString("latin1") });
-  }
-  return out;
-}
-__name(readPatches, "readPatches");
-async function copyTree(from, to) {
-  await mkdir7(to, { recursive: true });
-  for (const e of await readdir3(from, { withFileTypes: true })) {
-    const src = join11(from, e.name);
-    const dst = join11(to, e.name);
-    if (e.isDirectory()) await copyTree(src, dst);
-    else if (e.isFile()) {
-      await copyFile3(src, dst);
-      const mode = (await stat4(src)).mode & 73 ? 493 : 420;
-      await chmod(dst, mode);
-    }
-  }
-}
-__name(copyTree, "copyTree");
-async function exists(path) {
-  try {
-    await stat4(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-__name(exists, "exists");
-async function makeOnce(dir, fill) {
-  if (await exists(dir)) return;
-  const tmp = `${dir}.tmp-${process.pid}-${randomBytes3(4).toString("hex")}`;
-  await mkdir7(tmp, { recursive: true });
-  try {
-    await fill(tmp);
-    try {
-      await rename5(tmp, dir);
-    } catch (err) {
-      if (!await exists(dir)) throw err;
-    }
-  } finally {
-    await rm5(tmp, { recursive: true, force: true });
-  }
-}
-__name(makeOnce, "makeOnce");
-async function patchTree(dir, modulePath, patches, strip, what, version) {
-  for (const { patch, text } of patches) {
-    try {
-      await applyPatch(dir, text, strip);
-    } catch (err) {
-      if (err instanceof PatchError) throw new BuildError(`patch ${patch.label} does not apply to ${modulePath}${version}: ${err.message}`, what);
-      throw err;
-    }
-  }
-  if (!await exists(join11(dir, "go.mod"))) await writeFile5(join11(dir, "go.mod"), `module ${modulePath}
-`);
-}
-__name(patchTree, "patchTree");
-function patchKey(patches, strip) {
-  return JSON.stringify({ strip, patches: patches.map((p) => [p.patch.label, sha2562(Buffer.from(p.text, "latin1"))]) });
-}
-__name(patchKey, "patchKey");
-function dirName(path, version, key) {
-  return `${path.replaceAll("/", "_")}@${version}-${key.slice(0, 24)}`;
-}
-__name(dirName, "dirName");
-function overrideVersion(selected, key) {
-  const m = /^(v\d+\.\d+\.\d+)/.exec(selected);
-  const base = m ? m[1] : "v0.0.0";
-  return `${base}-ocibuild.${key.slice(0, 16)}${selected.endsWith("+incompatible") ? "+incompatible" : ""}`;
-}
-__name(overrideVersion, "overrideVersion");
-async function moduleOverrideDir(req, tmpModfile, o) {
-  const what = where("module_override", o);
-  const patches = await readPatches(req.workspaceRoot, o.patches, what);
-  const r = await runGo(req.go, ["mod", "download", `-modfile=${tmpModfile}`, "-json", o.path], req.moduleRoot, goEnv(req.env));
-  let info;
-  try {
-    info = JSON.parse(r.stdout);
-  } catch {
-    throw new BuildError(`go mod download failed: ${(r.stderr.trim() || r.stdout.trim()).split("\n")[0]}`, what);
-  }
-  if (info.Error !== void 0 && /not a known dependency/.test(info.Error)) {
-    req.log?.(`${describeTag(what)}: ${o.path} is not a dependency of ${req.moduleRoot}/go.mod; the override changes nothing there`);
-    return void 0;
-  }
-  if (info.Error !== void 0 || r.code !== 0 || !info.Dir || !info.Version || !info.Sum) {
-    throw new BuildError(`go mod download failed: ${info.Error ?? (r.stderr.trim().split("\n")[0] || "no module directory reported")}`, what);
-  }
-  const key = sha2562(JSON.stringify({ path: o.path, sum: info.Sum, patches: patchKey(patches, o.patchStrip) }));
-  const dir = join11(req.outRoot, GO_DEPS_DIR, dirName(o.path, info.Version, key));
-  const src = info.Dir;
-  const version = info.Version;
-  await makeOnce(dir, async (tmp) => {
-    await copyTree(src, tmp);
-    await patchTree(tmp, o.path, patches, o.patchStrip, what, `@${version}`);
-  });
-  return { path: o.path, dir, version, key };
-}
-__name(moduleOverrideDir, "moduleOverrideDir");
-function archiveType(url) {
-  const p = url.pathname.toLowerCase();
-  if (p.endsWith(".tar.gz") || p.endsWith(".tgz")) return "tar.gz";
-  if (p.endsWith(".tar")) return "tar";
-  if (p.endsWith(".zip")) return "zip";
-  return void 0;
-}
-__name(archiveType, "archiveType");
-async function download(url, dest) {
-  const res = await fetch(url, { redirect: "follow", signal: AbortSignal.timeout(ARCHIVE_TIMEOUT_MS) });
-  if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
-  const h = createHash7("sha256");
-  const chunks = [];
-  let size = 0;
-  for await (const chunk of res.body) {
-    size += chunk.length;
-    if (size > ARCHIVE_MAX_BYTES) throw new Error(`larger than ${ARCHIVE_MAX_BYTES} bytes`);
-    h.update(chunk);
-    chunks.push(Buffer.from(chunk));
-  }
-  await writeFile5(dest, Buffer.concat(chunks));
-  return h.digest("hex");
-}
-__name(download, "download");
-function run2(cmd, args, cwd) {
-  return runGo(cmd, args, cwd, process.env);
-}
-__name(run2, "run");
-async function archiveOverrideDir(req, tmpModfile, o) {
-  const what = where("archive_override", o);
-  if (o.sha256 === void 0) throw new BuildError(`"sha256" is required here: an archive from a URL is only used when its hash is pinned`, what);
-  const patches = await readPatches(req.workspaceRoot, o.patches, what);
-  const listed = await runGo(req.go, ["list", `-modfile=${tmpModfile}`, "-m", "-json", o.path], req.moduleRoot, goEnv(req.env));
-  const version = listed.code === 0 ? JSON.parse(listed.stdout).Version : void 0;
-  if (version === void 0) {
-    req.log?.(`${describeTag(what)}: ${o.path} is not a dependency of ${req.moduleRoot}/go.mod; the override changes nothing there`);
-    return void 0;
-  }
-  const key = sha2562(JSON.stringify({ path: o.path, sha256: o.sha256, strip: o.stripPrefix, patches: patchKey(patches, o.patchStrip) }));
-  const dir = join11(req.outRoot, GO_DEPS_DIR, dirName(o.path, "archive", key));
-  const expected = o.sha256;
-  await makeOnce(dir, async (tmp) => {
-    const work = `${tmp}.work`;
-    await mkdir7(work, { recursive: true });
-    try {
-      const failures = [];
-      let got;
-      for (const [i, text] of o.urls.entries()) {
-        let url;
-        try {
-          url = new URL(text);
-        } catch {
-          failures.push(`${text}: not a URL`);
-          continue;
-        }
-        if (url.protocol !== "https:" && url.protocol !== "http:") {
-          failures.push(`${url.protocol} URLs are not fetched`);
-          continue;
-        }
-        const type = archiveType(url);
-        if (!type) {
-          failures.push(`${url.origin}${url.pathname}: not a .tar.gz, .tgz, .tar or .zip`);
-          continue;
-        }
-        const file = join11(work, `archive-${i}`);
-        try {
-          const digest = await download(url, file);
-          if (digest !== expected) {
-            failures.push(`${url.origin}${url.pathname}: sha256 ${digest} is not the sha256 given`);
-            continue;
-          }
-        } catch (err) {
-          const e = err;
-          failures.push(`${url.origin}${url.pathname}: ${e.cause?.code ?? e.cause?.message ?? e.message}`);
-          continue;
-        }
-        got = { file, type };
-        break;
-      }
-      if (!got) throw new BuildError(`cannot get the archive (${failures.join("; ")})`, what);
-      const out = join11(work, "x");
-      await mkdir7(out);
-      const r = got.type === "zip" ? await run2("unzip", ["-q", got.file, "-d", out], work) : await run2("tar", [got.type === "tar.gz" ? "-xzf" : "-xf", got.file, "-C", out, "--no-same-owner", "--no-same-permissions"], work);
-      if (r.code !== 0) throw new BuildError(`cannot extract the archive: ${r.stderr.trim().split("\n")[0]}`, what);
-      const prefix = o.stripPrefix.replace(/^\/+|\/+$/g, "");
-      if (prefix.split("/").includes("..")) throw new BuildError(`strip_prefix "${o.stripPrefix}" may not contain ".."`, what);
-      const root = prefix === "" ? out : join11(out, prefix);
-      if (!await exists(root) || !(await stat4(root)).isDirectory()) throw new BuildError(`strip_prefix "${o.stripPrefix}" is not a directory of the archive`, what);
-      await copyTree(root, tmp);
-    } finally {
-      await rm5(work, { recursive: true, force: true });
-    }
-    await patchTree(tmp, o.path, patches, o.patchStrip, what, " (archive)");
-  });
-  return { path: o.path, dir, version, key };
-}
-__name(archiveOverrideDir, "archiveOverrideDir");
-function sumLines(text) {
-  const m = /* @__PURE__ */ new Map();
-  for (const line of text.split("\n")) {
-    const f = line.trim().split(/\s+/);
-    if (f.length === 3) m.set(`${f[0]} ${f[1]}`, f[2]);
-  }
-  return m;
-}
-__name(sumLines, "sumLines");
-async function addRequirement(req, tmpModfile, tag) {
-  const what = where("module", tag);
-  const env = goEnv(req.env);
-  const cur = await runGo(req.go, ["list", `-modfile=${tmpModfile}`, "-m", "-json", tag.path], req.moduleRoot, env);
-  if (cur.code === 0) {
-    const v = JSON.parse(cur.stdout).Version;
-    if (v !== void 0 && compareSemver(v, tag.version) >= 0) return;
-  }
-  const got = await runGo(req.go, ["get", `-modfile=${tmpModfile}`, `${tag.path}@${tag.version}`], req.moduleRoot, env);
-  if (got.code !== 0) throw new BuildError(`go get ${tag.path}@${tag.version} failed: ${got.stderr.trim().split("\n").at(-1)}`, what);
-  if (tag.sum !== void 0) {
-    const have = sumLines(await readFile9(tmpModfile.replace(/\.mod$/, ".sum"), "utf8")).get(`${tag.path} ${tag.version}`);
-    if (have !== tag.sum) throw new BuildError(`sum ${tag.sum} does not match the module's ${have ?? "(none)"} (go verified ${tag.path}@${tag.version} against the checksum database)`, what);
-  }
-}
-__name(addRequirement, "addRequirement");
-async function replaceWithProxyVersions(req, modfile, sumfile, trees) {
-  const env = goEnv(req.env);
-  const proxyRoot = join11(req.outRoot, GO_PROXY_DIR);
-  const parsed = await runGo(req.go, ["mod", "edit", "-json", modfile], req.moduleRoot, env);
-  if (parsed.code !== 0) throw new BuildError(`${join11(req.moduleRoot, "go.mod")}: ${parsed.stderr.trim().split("\n")[0]}`);
-  const replace = JSON.parse(parsed.stdout).Replace ?? [];
-  const overridden = new Set(trees.map((t) => t.path));
-  const flags = [];
-  for (const r of replace) if (overridden.has(r.Old.Path)) flags.push(`-dropreplace=${r.Old.Path}${r.Old.Version ? `@${r.Old.Version}` : ""}`);
-  let sums = await readFile9(sumfile, "utf8");
-  if (sums !== "" && !sums.endsWith("\n")) sums += "\n";
-  const versions = [];
-  for (const t of trees) {
-    const version = overrideVersion(t.version, t.key);
-    const published = await writeProxyModule(proxyRoot, t.path, version, t.dir);
-    flags.push(`-replace=${t.path}=${t.path}@${version}`);
-    sums += `${t.path} ${version} ${published.sum}
-${t.path} ${version}/go.mod ${published.goModSum}
-`;
-    versions.push(`${t.path}@${version}`);
-  }
-  await writeFile5(sumfile, sums);
-  const edited = await runGo(req.go, ["mod", "edit", ...flags, modfile], req.moduleRoot, env);
-  if (edited.code !== 0) throw new BuildError(`go_deps overrides: go mod edit failed: ${edited.stderr.trim().split("\n")[0]}`);
-  const proxyEnv = { ...env, GOPROXY: pathToFileURL(proxyRoot).href, GOSUMDB: "off", GONOPROXY: "", GONOSUMDB: "", GOPRIVATE: "", GOINSECURE: "" };
-  const got = await runGo(req.go, ["mod", "download", "-json", `-modfile=${modfile}`, ...versions], req.moduleRoot, proxyEnv);
-  const infos = got.stdout.trim() === "" ? [] : got.stdout.trim().split(/\n(?=\{)/).map((j) => JSON.parse(j));
-  const failed = infos.find((i) => i.Error !== void 0)?.Error;
-  if (got.code !== 0 || failed !== void 0) {
-    throw new BuildError(`go_deps overrides: cannot put ${versions.join(", ")} in the module cache: ${failed ?? got.stderr.trim().split("\n")[0]}`);
-  }
-  return infos.flatMap((i) => i.Dir ? [i.Dir] : []);
-}
-__name(replaceWithProxyVersions, "replaceWithProxyVersions");
-async function inputsKey(req) {
-  const read = /* @__PURE__ */ __name((p) => readFile9(p).catch(() => Buffer.alloc(0)), "read");
-  const h = createHash7("sha256");
-  h.update(JSON.stringify({ v: 1, go: req.go, root: req.moduleRoot, env: ["GOFLAGS", "GOPROXY", "GOPRIVATE", "GONOPROXY", "GONOSUMDB", "GOSUMDB", "GOMODCACHE", "GOPATH", "HOME", "GOWORK"].map((k) => req.env[k] ?? null) }));
-  h.update(await read(join11(req.moduleRoot, "go.mod")));
-  h.update("\0");
-  h.update(await read(join11(req.moduleRoot, "go.sum")));
-  const g = req.goDeps;
-  const strip = /* @__PURE__ */ __name((t) => ({ ...t, pos: void 0 }), "strip");
-  h.update(JSON.stringify({ m: [...g.moduleOverrides.values()].map(strip), a: [...g.archiveOverrides.values()].map(strip), r: [...g.modules.values()].map(strip) }));
-  for (const o of [...g.moduleOverrides.values(), ...g.archiveOverrides.values()]) {
-    for (const p of o.patches) h.update(`\0${p.path}\0`).update(await read(join11(req.workspaceRoot, p.path)));
-  }
-  return h.digest("hex");
-}
-__name(inputsKey, "inputsKey");
-var memo = /* @__PURE__ */ new WeakMap();
-function goModfile(req) {
-  let byRoot = memo.get(req.goDeps);
-  if (!byRoot) {
-    byRoot = /* @__PURE__ */ new Map();
-    memo.set(req.goDeps, byRoot);
-  }
-  const key = `${req.outRoot}\0${req.moduleRoot}`;
-  let p = byRoot.get(key);
-  if (!p) {
-    p = makeModfile(req);
-    byRoot.set(key, p);
-  }
-  return p;
-}
-__name(goModfile, "goModfile");
-async function makeModfile(req) {
-  const g = req.goDeps;
-  const moduleOverrides = [...g.moduleOverrides.values()].filter((o) => o.patches.length > 0 && !g.archiveOverrides.has(o.path));
-  if (moduleOverrides.length === 0 && g.archiveOverrides.size === 0 && g.modules.size === 0) return void 0;
-  const record = join11(req.outRoot, GO_MODFILES_DIR, `inputs-${await inputsKey(req)}.json`);
-  try {
-    const rec = JSON.parse(await readFile9(record, "utf8"));
-    const present = await Promise.all([rec.modfile, ...rec.moduleDirs].map(exists));
-    if (present.every(Boolean)) return rec.modfile;
-  } catch {
-  }
-  const tmpRoot = join11(req.outRoot, "tmp");
-  await mkdir7(tmpRoot, { recursive: true });
-  const tmp = await mkdtemp2(join11(tmpRoot, "modfile-"));
-  try {
-    const modfile = join11(tmp, "go.mod");
-    const sumfile = join11(tmp, "go.sum");
-    await copyFile3(join11(req.moduleRoot, "go.mod"), modfile);
-    const userSum = await readFile9(join11(req.moduleRoot, "go.sum"), "utf8").catch(() => "");
-    await writeFile5(sumfile, userSum);
-    for (const tag of g.modules.values()) await addRequirement(req, modfile, tag);
-    const trees = [];
-    for (const o of moduleOverrides) {
-      const t = await moduleOverrideDir(req, modfile, o);
-      if (t) trees.push(t);
-    }
-    for (const o of g.archiveOverrides.values()) {
-      const t = await archiveOverrideDir(req, modfile, o);
-      if (t) trees.push(t);
-    }
-    const moduleDirs = trees.length > 0 ? await replaceWithProxyVersions(req, modfile, sumfile, trees) : [];
-    const modBytes = await readFile9(modfile);
-    const sumBytes = await readFile9(sumfile);
-    const dir = join11(req.outRoot, GO_MODFILES_DIR, sha2562(Buffer.concat([modBytes, Buffer.from("\0"), sumBytes])));
-    if (!await exists(join11(dir, "go.mod"))) {
-      await writeFileAtomic(join11(dir, "go.sum"), sumBytes);
-      await writeFileAtomic(join11(dir, "go.mod"), modBytes);
-    }
-    const rec = { modfile: join11(dir, "go.mod"), moduleDirs };
-    await writeFileAtomic(record, JSON.stringify(rec));
-    return rec.modfile;
-  } finally {
-    await rm5(tmp, { recursive: true, force: true });
-  }
-}
-__name(makeModfile, "makeModfile");
-
-// src/stamp.ts
-import { execFile as execFile2 } from "node:child_process";
-import { access } from "node:fs/promises";
-import { hostname, userInfo } from "node:os";
-import { constants as constants2 } from "node:fs";
-function run3(file, args, opts) {
-  return new Promise((resolve9) => {
-    execFile2(
-      file,
-      args,
-      { cwd: opts.cwd, env: opts.env, timeout: opts.timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: "utf8", windowsHide: true },
-      (err, stdout, stderr) => {
-        const e = err;
-        if (!e) return resolve9({ code: 0, signal: null, timedOut: false, stdout, stderr });
-        const code = typeof e.code === "number" ? e.code : null;
-        const error = typeof e.code === "string" ? e : void 0;
-        resolve9({ code, signal: e.signal ?? null, timedOut: e.killed === true && !error, stdout, stderr, error });
-      }
-    );
-  });
-}
-__name(run3, "run");
-async function git(cwd, args) {
-  const r = await run3("git", args, { cwd, env: process.env, timeoutMs: 1e4 });
-  if (r.code !== 0) return void 0;
-  const out = r.stdout.trim();
-  return out === "" ? void 0 : out;
-}
-__name(git, "git");
-function buildTimestamp(env, now) {
-  const sde = env.SOURCE_DATE_EPOCH?.trim();
-  if (sde && /^[+-]?\d+$/.test(sde)) return String(BigInt(sde));
-  return String(Math.floor(now() / 1e3));
-}
-__name(buildTimestamp, "buildTimestamp");
-function buildUser(env) {
-  try {
-    const u = userInfo().username;
-    if (u) return u;
-  } catch {
-  }
-  return env.USER ?? env.USERNAME ?? "unknown";
-}
-__name(buildUser, "buildUser");
-function tagOf(ref) {
-  return ref?.startsWith("refs/tags/") && ref.length > "refs/tags/".length ? ref.slice("refs/tags/".length) : void 0;
-}
-__name(tagOf, "tagOf");
-function branchOf(ref) {
-  return ref?.startsWith("refs/heads/") && ref.length > "refs/heads/".length ? ref.slice("refs/heads/".length) : void 0;
-}
-__name(branchOf, "branchOf");
-function embedLabelFromTag(tag) {
-  return /^v\d/.test(tag) ? tag.slice(1) : tag;
-}
-__name(embedLabelFromTag, "embedLabelFromTag");
-async function stampValues(env, opts = {}) {
-  const cwd = opts.cwd ?? process.cwd();
-  const now = opts.now ?? Date.now;
-  const out = {};
-  out.BUILD_TIMESTAMP = buildTimestamp(env, now);
-  out.BUILD_USER = buildUser(env);
-  out.BUILD_HOST = hostname().split(".")[0] ?? "";
-  const ghTag = tagOf(env.GITHUB_REF);
-  if (env.OCI_BUILD_EMBED_LABEL !== void 0) out.BUILD_EMBED_LABEL = env.OCI_BUILD_EMBED_LABEL;
-  else if (opts.embedLabel !== void 0) out.BUILD_EMBED_LABEL = opts.embedLabel;
-  else out.BUILD_EMBED_LABEL = ghTag !== void 0 ? embedLabelFromTag(ghTag) : "";
-  const commit = env.GITHUB_SHA?.trim() || await git(cwd, ["rev-parse", "HEAD"]);
-  if (commit) {
-    out.STABLE_GIT_COMMIT = commit;
-    out.STABLE_GIT_SHORT_COMMIT = commit.slice(0, 7);
-    out.STABLE_BUILD_SCM_REVISION = commit;
-  }
-  let branch = branchOf(env.GITHUB_REF) ?? (env.GITHUB_HEAD_REF?.trim() || void 0);
-  if (branch === void 0 && ghTag === void 0) {
-    const b = await git(cwd, ["rev-parse", "--abbrev-ref", "HEAD"]);
-    if (b !== void 0 && b !== "HEAD") branch = b;
-  }
-  if (branch !== void 0) out.STABLE_GIT_BRANCH = branch;
-  const tag = ghTag ?? (commit ? await git(cwd, ["describe", "--tags", "--exact-match", commit]) : void 0);
-  if (tag !== void 0) out.STABLE_GIT_TAG = tag;
-  const status = await run3("git", ["status", "--porcelain", "--untracked-files=normal"], { cwd, env: process.env, timeoutMs: 3e4 });
-  if (status.code === 0) out.STABLE_BUILD_SCM_STATUS = status.stdout.trim() === "" ? "clean" : "modified";
-  return sortKeys(out);
-}
-__name(stampValues, "stampValues");
-function sortKeys(values) {
-  const out = {};
-  for (const k of Object.keys(values).sort()) out[k] = values[k];
-  return out;
-}
-__name(sortKeys, "sortKeys");
-function parseWorkspaceStatus(text) {
-  const out = {};
-  for (const raw of text.trim().split("\n")) {
-    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-    const sp = line.indexOf(" ");
-    if (sp < 0) continue;
-    out[line.slice(0, sp)] = line.slice(sp + 1);
-  }
-  return sortKeys(out);
-}
-__name(parseWorkspaceStatus, "parseWorkspaceStatus");
-var StampCommandError = class extends Error {
-  static {
-    __name(this, "StampCommandError");
-  }
-};
-function scriptEnv(env) {
-  const out = {};
-  for (const [k, v] of Object.entries(env)) {
-    if (k.startsWith("INPUT_") || k === "ACTIONS_RUNTIME_TOKEN" || k === "ACTIONS_ID_TOKEN_REQUEST_TOKEN") continue;
-    out[k] = v;
-  }
-  return out;
-}
-__name(scriptEnv, "scriptEnv");
-async function shell() {
-  try {
-    await access("/bin/bash", constants2.X_OK);
-    return "/bin/bash";
-  } catch {
-    return "sh";
-  }
-}
-__name(shell, "shell");
-async function stampValuesFromCommand(command, cwd, opts = {}) {
-  if (command.trim() === "") throw new StampCommandError("workspace status command is empty");
-  try {
-    await access(cwd);
-  } catch {
-    throw new StampCommandError(`workspace status command "${command}": directory ${cwd} does not exist`);
-  }
-  const timeoutMs = opts.timeoutMs ?? 12e4;
-  const r = await run3(await shell(), ["-c", command], { cwd, env: scriptEnv(opts.env ?? process.env), timeoutMs });
-  const lastErr = r.stderr.trim().split("\n").pop()?.trim() ?? "";
-  const detail = lastErr === "" ? "" : `: ${lastErr}`;
-  if (r.error) throw new StampCommandError(`workspace status command "${command}" could not be run: ${r.error.message}`);
-  if (r.timedOut) throw new StampCommandError(`workspace status command "${command}" timed out after ${timeoutMs / 1e3}s`);
-  if (r.signal) throw new StampCommandError(`workspace status command "${command}" was killed by ${r.signal}${detail}`);
-  if (r.code !== 0) throw new StampCommandError(`workspace status command "${command}" failed with exit code ${r.code}${detail}`);
-  return parseWorkspaceStatus(r.stdout);
-}
-__name(stampValuesFromCommand, "stampValuesFromCommand");
-async function workspaceStatus(env, opts) {
-  const cwd = opts.cwd ?? process.cwd();
-  const [builtin2, fromCommand] = await Promise.all([
-    stampValues(env, opts),
-    opts.command !== void 0 ? stampValuesFromCommand(opts.command, cwd, { env, timeoutMs: opts.timeoutMs }) : Promise.resolve({})
-  ]);
-  return sortKeys({ ...builtin2, ...fromCommand });
-}
-__name(workspaceStatus, "workspaceStatus");
-async function stampXDefs(xDefs, stamp) {
-  const KEY = /\{.+?\}/g;
-  const needs = Object.values(xDefs).some((v) => KEY.test(v));
-  KEY.lastIndex = 0;
-  const status = needs && stamp.enabled ? await stamp.values() : {};
-  const out = {};
-  const dropped = [];
-  for (const [name, value] of Object.entries(xDefs)) {
-    const missing = [];
-    const stamped = value.replace(KEY, (m) => {
-      const k = m.slice(1, -1);
-      if (Object.hasOwn(status, k)) return status[k];
-      missing.push(k);
-      return m;
-    });
-    if (missing.length === 0) out[name] = stamped;
-    else dropped.push({ name, missing });
-  }
-  return { xDefs: out, dropped };
-}
-__name(stampXDefs, "stampXDefs");
-
-// src/rules/go_binary.ts
-var GOOS = /* @__PURE__ */ new Set(["auto", "linux", "darwin", "windows", "freebsd", "netbsd", "openbsd", "android", "ios", "js", "wasip1", "plan9", "solaris", "illumos", "aix", "dragonfly"]);
-var GOARCH = /* @__PURE__ */ new Set(["auto", "amd64", "arm64", "arm", "386", "ppc64le", "ppc64", "s390x", "riscv64", "mips", "mipsle", "mips64", "mips64le", "loong64", "wasm"]);
-function findModuleRoot(dir, workspaceRoot, label) {
-  let d = dir;
-  for (; ; ) {
-    if (existsSync2(join12(d, "go.mod"))) return d;
-    if (d === workspaceRoot || dirname8(d) === d) break;
-    d = dirname8(d);
-  }
-  throw new BuildError(`no go.mod at or above ${relative(workspaceRoot, dir) || "."} within the workspace (the go command needs one)`, { label });
-}
-__name(findModuleRoot, "findModuleRoot");
-var goBinaryRule = {
-  kind: "go_binary",
-  queued: true,
-  attrs: {
-    ...COMMON_ATTRS,
-    ...GO_COMMON_ATTRS,
-    goos: { type: "string" },
-    goarch: { type: "string" },
-    pure: { type: "string" },
-    static: { type: "string" },
-    race: { type: "string" },
-    msan: { type: "string" },
-    linkmode: { type: "string" },
-    gc_linkopts: { type: "string_list" },
-    gotags: { type: "string_list" },
-    out: { type: "string" },
-    basename: { type: "string" },
-    env: { type: "ignored" },
-    args: { type: "ignored" },
-    env_inherit: { type: "ignored" }
-  },
-  validate(attrs) {
-    const goos = attrs.string("goos", "auto");
-    const goarch = attrs.string("goarch", "auto");
-    if (!GOOS.has(goos)) throw new AttrError(`attribute "goos": unknown GOOS "${goos}"`);
-    if (!GOARCH.has(goarch)) throw new AttrError(`attribute "goarch": unknown GOARCH "${goarch}"`);
-    const pure = attrs.string("pure", "auto");
-    if (!["auto", "on", "off"].includes(pure)) throw new AttrError(`attribute "pure": expected "auto", "on" or "off", got "${pure}"`);
-    const linkmode = attrs.string("linkmode", "auto");
-    if (!["auto", "normal"].includes(linkmode)) throw new AttrError(`attribute "linkmode": "${linkmode}" is not supported (only "normal")`);
-    for (const a of ["race", "msan"]) {
-      if (attrs.string(a, "auto") === "on") throw new AttrError(`attribute "${a}": "on" is not supported for container images`);
-    }
-  },
-  async build(ctx) {
-    const label = ctx.target.label.toString();
-    const tc = await ctx.goToolchain();
-    const platform = ctx.config.platform;
-    const goosAttr = ctx.attrs.string("goos", "auto");
-    const goarchAttr = ctx.attrs.string("goarch", "auto");
-    const pure = ctx.attrs.string("pure", "auto");
-    const osGiven = goosAttr !== "auto" ? goosAttr : platform?.os;
-    const archGiven = goarchAttr !== "auto" ? goarchAttr : platform?.architecture;
-    const host = osGiven === void 0 || archGiven === void 0 || pure === "off" ? await tc.host() : void 0;
-    const goos = osGiven ?? host.os;
-    const goarch = archGiven ?? host.arch;
-    const variant = goarchAttr === "auto" ? platform?.variant : void 0;
-    let cgo = false;
-    let env = ctx.env;
-    if (pure === "off" && host !== void 0) {
-      const crossCC = `CC_FOR_${goos}_${goarch}`;
-      if (goos === host.os && goarch === host.arch) cgo = true;
-      else if (ctx.env[crossCC] || ctx.env.CC) {
-        cgo = true;
-        if (ctx.env[crossCC]) env = { ...ctx.env, CC: ctx.env[crossCC] };
-      } else {
-        throw new BuildError(
-          `pure = "off" needs cgo, but ${goos}/${goarch} is not this host's platform (${host.os}/${host.arch}) and no C cross compiler is configured: set ${crossCC} (or CC) to a compiler for ${goos}/${goarch}, e.g. ${goarch === "arm64" ? "aarch64" : goarch === "amd64" ? "x86_64" : goarch}-linux-gnu-gcc, or remove pure = "off"`,
-          { label }
-        );
-      }
-    }
-    const own = goSources(ctx);
-    let dir = own.dir;
-    for (const p of ctx.deps("embed")) {
-      if (!p.goLibrary) continue;
-      if (dir !== void 0 && dir !== p.goLibrary.dir) {
-        throw new BuildError("srcs and embedded libraries are in different directories", { label });
-      }
-      dir = p.goLibrary.dir;
-    }
-    if (dir === void 0) throw new BuildError("go_binary has no Go sources (set srcs or embed a go_library)", { label });
-    const moduleRoot = findModuleRoot(dir, ctx.workspaceRoot, label);
-    const relPkg = relative(moduleRoot, dir).split(sep).join("/");
-    const name = ctx.attrs.string("out") ?? ctx.attrs.string("basename") ?? ctx.target.label.name;
-    const outName2 = ctx.attrs.has("out") ? name : `${ctx.target.label.name}_/${name}`;
-    const out = join12(await ctx.outDir(), outName2);
-    const request = {
-      moduleRoot,
-      packagePath: relPkg === "" ? "." : `./${relPkg}`,
-      goos,
-      goarch,
-      goarm: goarch === "arm" && variant ? variant.replace(/^v/, "") : void 0,
-      goamd64: goarch === "amd64" && variant ? variant : void 0,
-      cgo,
-      xDefs: await stampedXDefs(ctx, label),
-      gcLinkopts: ctx.attrs.stringList("gc_linkopts"),
-      gcGoopts: ctx.attrs.stringList("gc_goopts"),
-      tags: ctx.attrs.stringList("gotags"),
-      compilationMode: ctx.compilationMode,
-      out,
-      label
-    };
-    const overlay = { ...depOverlays(ctx, ["deps", "embed"]), ...own.overlay };
-    if (Object.keys(overlay).length > 0) request.overlay = await writeOverlay(ctx.outRoot, overlay);
-    const goDeps = ctx.moduleInfo?.().goDeps;
-    if (goDeps) {
-      const modfile = await goModfile({ go: tc.go, moduleRoot, workspaceRoot: ctx.workspaceRoot, outRoot: ctx.outRoot, goDeps, env: ctx.env, log: /* @__PURE__ */ __name((m) => ctx.log.info(m), "log") });
-      if (modfile !== void 0) request.modfile = modfile;
-    }
-    const what = `${goos}/${goarch}${variant ? `/${variant}` : ""} binary`;
-    if (await ctx.goBuilds.build(tc, request, env) === "up to date") {
-      ctx.log.info(`${label}: ${what} up to date (no input changed since it was built)`);
-    } else {
-      ctx.log.info(`${label}: built ${what}`);
-    }
-    const file = { path: out, shortPath: ctx.outShortPath(outName2), generated: true };
-    return { files: [file], executable: file };
-  }
-};
-async function stampedXDefs(ctx, label) {
-  const { xDefs, dropped } = await stampXDefs(ctx.attrs.stringDict("x_defs"), ctx.stamp);
-  for (const d of dropped) {
-    const keys = d.missing.map((k) => `{${k}}`).join(", ");
-    if (ctx.stamp.enabled) ctx.log.warning(`${label}: x_defs "${d.name}" left unset: no workspace status value for ${keys}`);
-    else ctx.log.info(`${label}: x_defs "${d.name}" left unset: it names ${keys} and stamping is off (bazel --stamp / the stamp input)`);
-  }
-  return xDefs;
-}
-__name(stampedXDefs, "stampedXDefs");
-
-// src/rules/genrule.ts
-import { spawn as spawn5 } from "node:child_process";
-import { chmod as chmod3, mkdir as mkdir9, mkdtemp as mkdtemp3, readdir as readdir4, rm as rm6, stat as stat5, symlink } from "node:fs/promises";
-import { dirname as dirname10, join as join14, relative as relative2, resolve as resolve5, sep as sep2 } from "node:path";
-
-// src/engine/config.ts
-var HOST_CONFIG = Object.freeze({});
-function configKey(cfg) {
-  const p = cfg.platform;
-  if (!p) return "host";
-  return [p.os, p.architecture, p.variant].filter((x) => x !== void 0 && x !== "").join("_");
-}
-__name(configKey, "configKey");
-function withPlatform(platform) {
-  return Object.freeze({ platform });
-}
-__name(withPlatform, "withPlatform");
-
-// src/rules/expand_template.ts
-import { mkdir as mkdir8, readFile as readFile10, writeFile as writeFile6, chmod as chmod2 } from "node:fs/promises";
-import { dirname as dirname9, join as join13 } from "node:path";
-var MAKE_VARIABLES = [
-  "BINDIR",
-  "GENDIR",
-  "TARGET_CPU",
-  "COMPILATION_MODE",
-  "@",
-  "@D",
-  "RULEDIR",
-  "BUILD_FILE_PATH",
-  "VERSION_FILE",
-  "INFO_FILE",
-  "TARGET",
-  "WORKSPACE"
-];
-var LOCATION_FUNCTIONS = /* @__PURE__ */ new Set(["location", "locations", "execpath", "execpaths", "rootpath", "rootpaths", "rlocationpath", "rlocationpaths"]);
-function bazelCpu(p) {
-  const arch = p.architecture;
-  if (p.os === "darwin") return arch === "arm64" ? "darwin_arm64" : arch === "amd64" ? "darwin_x86_64" : `darwin_${arch}`;
-  if (p.os === "windows") return arch === "arm64" ? "arm64_windows" : arch === "amd64" ? "x64_windows" : `${arch}_windows`;
-  if (p.os === "freebsd") return arch === "arm64" ? "arm64" : "freebsd";
-  const linux = { amd64: "k8", arm64: "aarch64", arm: "arm", "386": "piii", ppc64le: "ppc", s390x: "s390x", riscv64: "riscv64", mips64le: "mips64" };
-  return linux[arch] ?? arch;
-}
-__name(bazelCpu, "bazelCpu");
-function makeVariables(ctx, outShort) {
-  const cpu = bazelCpu(ctx.config.platform ?? hostPlatform());
-  const bindir = `bazel-out/${cpu}-fastbuild/bin`;
-  const label = ctx.target.label;
-  const ruleDir = [bindir, label.repo === "" ? "" : `external/${label.repo}`, label.pkg].filter((s) => s !== "").join("/");
-  const outPath = `${[bindir, label.repo === "" ? "" : `external/${label.repo}`].filter((s) => s !== "").join("/")}/${outShort}`;
-  const slash = outPath.lastIndexOf("/");
-  return /* @__PURE__ */ new Map([
-    ["BINDIR", bindir],
-    ["GENDIR", bindir],
-    ["TARGET_CPU", cpu],
-    ["COMPILATION_MODE", "fastbuild"],
-    ["@", outPath],
-    ["@D", outPath.slice(0, slash)],
-    ["RULEDIR", ruleDir],
-    ["BUILD_FILE_PATH", ctx.target.pos.file],
-    ["VERSION_FILE", "bazel-out/volatile-status.txt"],
-    ["INFO_FILE", "bazel-out/stable-status.txt"],
-    ["TARGET", `${label.repo === "" ? "" : `@${label.repo}`}//${label.pkg}:${label.name}`],
-    ["WORKSPACE", "_main"]
-  ]);
-}
-__name(makeVariables, "makeVariables");
-var MakeVariableError = class extends Error {
-  static {
-    __name(this, "MakeVariableError");
-  }
-};
-function expandMakeVariables(s, vars, depth = 0) {
-  if (!s.includes("$")) return s;
-  if (depth > 10) throw new MakeVariableError(`potentially unbounded recursion during expansion of '${s}'`);
-  let out = "";
-  let i = 0;
-  while (i < s.length) {
-    const c = s[i];
-    if (c !== "$") {
-      out += c;
-      i++;
-      continue;
-    }
-    i++;
-    if (i >= s.length) throw new MakeVariableError("unterminated $");
-    const n = s[i];
-    let name;
-    if (n === "$") {
-      out += "$";
-      i++;
-      continue;
-    } else if (n === "(") {
-      const end = s.indexOf(")", i + 1);
-      if (end < 0) throw new MakeVariableError("unterminated variable reference");
-      name = s.slice(i + 1, end);
-      i = end + 1;
-    } else if (n === "{") {
-      const end = s.indexOf("}", i + 1);
-      if (end < 0) throw new MakeVariableError("unterminated variable reference");
-      const expr = s.slice(i + 1, end);
-      throw new MakeVariableError(`'\${${expr}}' syntax is not supported; use '$(${expr})' instead for "Make" variables, or escape the '$' as '$$' if you intended this for the shell`);
-    } else if (n === "@" || n === "<" || n === "^") {
-      name = n;
-      i++;
-    } else {
-      const m = /^[\p{L}\p{N}_$]*/u.exec(s.slice(i + 1));
-      const expr = n + (m ? m[0] : "");
-      throw new MakeVariableError(`'$${expr}' syntax is not supported; use '$(${expr})' instead for "Make" variables, or escape the '$' as '$$' if you intended this for the shell`);
-    }
-    const space = name.indexOf(" ");
-    if (space >= 0) {
-      const fn = name.slice(0, space);
-      if (LOCATION_FUNCTIONS.has(fn)) {
-        throw new MakeVariableError(`$(${name}): location expansion is not supported (the "data" attribute is ignored)`);
-      }
-      throw new MakeVariableError(`$(${name}) not defined`);
-    }
-    const value = vars.get(name);
-    if (value === void 0) {
-      throw new MakeVariableError(`$(${name}) not defined (supported: ${MAKE_VARIABLES.map((v) => `$(${v})`).join(", ")}; write $$ for a literal $)`);
-    }
-    out += value === name ? value : expandMakeVariables(value, vars, depth + 1);
-  }
-  return out;
-}
-__name(expandMakeVariables, "expandMakeVariables");
-function bytes(s) {
-  return Buffer.from(s, "utf8").toString("latin1");
-}
-__name(bytes, "bytes");
-function applySubstitutions(content, substitutions) {
-  let text = content;
-  for (const [key, value] of substitutions) {
-    if (key === "") continue;
-    text = text.split(key).join(value);
-  }
-  return text;
-}
-__name(applySubstitutions, "applySubstitutions");
-function applyStampValues(value, status) {
-  let v = value;
-  for (const key of Object.keys(status).sort()) {
-    const replacement = status[key];
-    if (/\s/.test(key) || key === "" || replacement.includes(" ") || replacement.includes("\n")) continue;
-    v = v.split(`{{${key}}}`).join(replacement);
-  }
-  return v;
-}
-__name(applyStampValues, "applyStampValues");
-function isStamped(stamp, enabled) {
-  const s = stamp ?? -1;
-  return s === 1 || s === -1 && enabled;
-}
-__name(isStamped, "isStamped");
-function checkOut(attrs) {
-  const out = attrs.string("out");
-  if (out === void 0) return;
-  if (out === "" || out.startsWith("/") || out.endsWith("/") || out.split("/").some((s) => s === "" || s === "." || s === "..")) {
-    throw new AttrError(`attribute "out": invalid output name "${out}"`);
-  }
-}
-__name(checkOut, "checkOut");
-function checkStamp(attrs) {
-  const s = attrs.int("stamp");
-  if (s !== void 0 && s !== -1 && s !== 0 && s !== 1) {
-    throw new AttrError(`attribute "stamp": has to be one of 1, 0, -1 instead of '${s}'`);
-  }
-}
-__name(checkStamp, "checkStamp");
-function templateFile(ctx) {
-  const label = ctx.attrs.label("template");
-  const files = ctx.deps("template").flatMap((p) => p.files);
-  if (files.length !== 1) throw new Error(`attribute "template": ${label} must provide exactly one file, got ${files.length}`);
-  return files[0];
-}
-__name(templateFile, "templateFile");
-function defaultOut(ctx, template) {
-  if (!template || template.generated) return `${ctx.target.label.name}.txt`;
-  const pkg = ctx.target.label.pkg;
-  const rel = pkg === "" ? template.shortPath : template.shortPath.startsWith(`${pkg}/`) ? template.shortPath.slice(pkg.length + 1) : void 0;
-  if (rel === void 0) {
-    throw new Error(`attribute "template": source file ${template.shortPath} is not in package "${pkg}", so "out" cannot default to its name; set "out"`);
-  }
-  return rel;
-}
-__name(defaultOut, "defaultOut");
-async function writeOutput(ctx, name, content, executable) {
-  const dest = join13(await ctx.outDir(), name);
-  await mkdir8(dirname9(dest), { recursive: true });
-  await writeFile6(dest, Buffer.from(content, "latin1"), { mode: executable ? 493 : 420 });
-  await chmod2(dest, executable ? 493 : 420);
-  return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
-}
-__name(writeOutput, "writeOutput");
-function expandValues(attr, dict, vars) {
-  return Object.entries(dict).map(([k, v]) => {
-    try {
-      return [k, expandMakeVariables(v, vars)];
-    } catch (err) {
-      if (err instanceof MakeVariableError) throw new Error(`attribute "${attr}": value for "${k}": ${err.message}`);
-      throw err;
-    }
-  });
-}
-__name(expandValues, "expandValues");
-var expandTemplateRule = {
-  kind: "expand_template",
-  attrs: {
-    ...COMMON_ATTRS,
-    template: { type: "string_list_or_label", mandatory: true },
-    substitutions: { type: "string_dict" },
-    stamp_substitutions: { type: "string_dict" },
-    stamp: { type: "int" },
-    out: { type: "string" },
-    is_executable: { type: "bool" },
-    data: { type: "ignored" },
-    env_vars_only: { type: "ignored" },
-    stamp_volatile_only: { type: "ignored" }
-  },
-  validate(attrs) {
-    checkOut(attrs);
-    checkStamp(attrs);
-  },
-  async build(ctx) {
-    const a = ctx.attrs;
-    checkOut(a);
-    checkStamp(a);
-    const tmpl = a.listOrLabel("template");
-    let content;
-    let source;
-    if (tmpl && "list" in tmpl) {
-      content = bytes(tmpl.list.join("\n"));
-    } else {
-      source = templateFile(ctx);
-      content = (await readFile10(source.path)).toString("latin1");
-    }
-    const out = a.string("out") ?? defaultOut(ctx, source);
-    const vars = makeVariables(ctx, ctx.outShortPath(out));
-    const subs = new Map(expandValues("substitutions", a.stringDict("substitutions"), vars));
-    if (isStamped(a.int("stamp"), ctx.stamp.enabled)) {
-      for (const [k, v] of expandValues("stamp_substitutions", a.stringDict("stamp_substitutions"), vars)) subs.set(k, v);
-      const status = await ctx.stamp.values();
-      for (const [k, v] of subs) subs.set(k, applyStampValues(v, status));
-    }
-    const text = applySubstitutions(content, [...subs].map(([k, v]) => [bytes(k), bytes(v)]));
-    const executable = a.bool("is_executable", false);
-    return { files: [await writeOutput(ctx, out, text, executable)] };
-  }
-};
-var skylibExpandTemplateRule = {
-  kind: "skylib_expand_template",
-  attrs: {
-    ...COMMON_ATTRS,
-    template: { type: "label", mandatory: true },
-    substitutions: { type: "string_dict", mandatory: true },
-    out: { type: "string", mandatory: true }
-  },
-  validate(attrs) {
-    checkOut(attrs);
-  },
-  async build(ctx) {
-    const a = ctx.attrs;
-    checkOut(a);
-    const content = (await readFile10(templateFile(ctx).path)).toString("latin1");
-    const subs = Object.entries(a.stringDict("substitutions")).map(([k, v]) => [bytes(k), bytes(v)]);
-    const file = await writeOutput(ctx, a.string("out"), applySubstitutions(content, subs), false);
-    return { files: [file] };
-  }
-};
-
-// src/rules/make_vars.ts
-var BAZEL_BIN_DIR = "bazel-out/k8-fastbuild/bin";
-var MAIN_REPO_RUNFILES_NAME = "_main";
-var MakeVarError = class extends Error {
-  static {
-    __name(this, "MakeVarError");
-  }
-};
-var PREDEFINED = {
-  BINDIR: BAZEL_BIN_DIR,
-  GENDIR: BAZEL_BIN_DIR,
-  TARGET_CPU: "k8",
-  COMPILATION_MODE: "fastbuild"
-};
-var FUNCTIONS = {
-  execpath: { kind: "execpath", multiple: false },
-  execpaths: { kind: "execpath", multiple: true },
-  location: { kind: "execpath", multiple: false },
-  locations: { kind: "execpath", multiple: true },
-  rootpath: { kind: "rootpath", multiple: false },
-  rootpaths: { kind: "rootpath", multiple: true },
-  rlocationpath: { kind: "rlocationpath", multiple: false },
-  rlocationpaths: { kind: "rlocationpath", multiple: true }
-};
-function externalParts(shortPath) {
-  if (!shortPath.startsWith("../")) return void 0;
-  const rest = shortPath.slice(3);
-  const slash = rest.indexOf("/");
-  return slash < 0 ? [rest, ""] : [rest.slice(0, slash), rest.slice(slash + 1)];
-}
-__name(externalParts, "externalParts");
-function execPath(f) {
-  const ext = externalParts(f.shortPath);
-  const rel = ext ? `external/${ext[0]}${ext[1] ? `/${ext[1]}` : ""}` : f.shortPath;
-  return f.generated ? `${BAZEL_BIN_DIR}/${rel}` : rel;
-}
-__name(execPath, "execPath");
-function rootPath(f) {
-  return f.shortPath;
-}
-__name(rootPath, "rootPath");
-function rlocationPath(f, workspaceName = MAIN_REPO_RUNFILES_NAME) {
-  return f.shortPath.startsWith("../") ? f.shortPath.slice(3) : `${workspaceName}/${f.shortPath}`;
-}
-__name(rlocationPath, "rlocationPath");
-function locationFiles(p) {
-  return p.executable ? [p.executable] : p.files;
-}
-__name(locationFiles, "locationFiles");
-function makeVarDeps(ctx, attrs) {
-  const wanted = new Set(attrs);
-  return ctx.attrs.labelDeps().filter((d) => wanted.has(d.attr)).map(({ label }) => ({ label, provider: ctx.dep(label) }));
-}
-__name(makeVarDeps, "makeVarDeps");
-function pathOf(f, kind, opts) {
-  switch (kind) {
-    case "execpath":
-      return opts.mode === "disk" ? f.path : (opts.execPath ?? execPath)(f);
-    case "rootpath":
-      return rootPath(f);
-    case "rlocationpath":
-      return rlocationPath(f);
-  }
-}
-__name(pathOf, "pathOf");
-function expandFunction(fn, arg, opts) {
-  const spec = FUNCTIONS[fn];
-  const expr = `$(${fn} ${arg})`;
-  let label;
-  try {
-    label = parseLabel(arg, opts.repo, opts.pkg);
-  } catch (err) {
-    throw new MakeVarError(`${expr}: ${err.message}`);
-  }
-  const dep = opts.deps.find((d) => d.label.equals(label));
-  if (!dep) throw new MakeVarError(`${expr}: ${arg} is not a dependency of this rule (add it to ${opts.depsAttr ?? "srcs"})`);
-  const files = locationFiles(dep.provider);
-  if (files.length === 0) throw new MakeVarError(`${expr}: ${arg} expands to no files`);
-  if (!spec.multiple && files.length > 1) {
-    throw new MakeVarError(`${expr} expands to ${files.length} files; use $(${fn}s)`);
-  }
-  const quote2 = opts.quote ?? ((s) => s);
-  return files.map((f) => quote2(pathOf(f, spec.kind, opts))).join(" ");
-}
-__name(expandFunction, "expandFunction");
-function expandMakeVars(text, opts) {
-  let out = "";
-  let i = 0;
-  while (i < text.length) {
-    const dollar = text.indexOf("$", i);
-    if (dollar < 0) {
-      out += text.slice(i);
-      break;
-    }
-    out += text.slice(i, dollar);
-    const next = text[dollar + 1];
-    if (next === "$") {
-      out += "$";
-      i = dollar + 2;
-      continue;
-    }
-    if (next === "@" || next === "<") {
-      const value = opts.vars?.[next];
-      if (value === void 0) throw new MakeVarError(`$${next} is not defined${opts.undefinedHints?.[next] ? ` (${opts.undefinedHints[next]})` : " here"}`);
-      out += value;
-      i = dollar + 2;
-      continue;
-    }
-    if (next !== "(") {
-      throw new MakeVarError(`"$" must be followed by "(" or "$" (write $$ for a literal $) in ${JSON.stringify(text)}`);
-    }
-    const close = text.indexOf(")", dollar + 2);
-    if (close < 0) throw new MakeVarError(`unterminated "$(" in ${JSON.stringify(text)}`);
-    const body = text.slice(dollar + 2, close).trim();
-    const space = body.search(/\s/);
-    if (space < 0) {
-      const value = opts.vars?.[body] ?? PREDEFINED[body];
-      if (value === void 0 && opts.undefinedHints?.[body]) throw new MakeVarError(`$(${body}) is not defined (${opts.undefinedHints[body]})`);
-      if (value === void 0) {
-        if (body in FUNCTIONS) throw new MakeVarError(`$(${body}) needs a label: $(${body} //pkg:target)`);
-        throw new MakeVarError(`$(${body}): unknown make variable "${body}"`);
-      }
-      out += value;
-    } else {
-      const fn = body.slice(0, space);
-      const arg = body.slice(space).trim();
-      if (!(fn in FUNCTIONS)) {
-        throw new MakeVarError(`$(${body}): unknown function "${fn}" (expected execpath, execpaths, location, locations, rootpath, rootpaths, rlocationpath or rlocationpaths)`);
-      }
-      out += expandFunction(fn, arg, opts);
-    }
-    i = close + 1;
-  }
-  return out;
-}
-__name(expandMakeVars, "expandMakeVars");
-
-// src/rules/genrule.ts
-var GENRULE_TIMEOUT_MS = 10 * 60 * 1e3;
-var OUTPUT_TAIL = 4e3;
-var TOOL_ATTRS = /* @__PURE__ */ new Set(["tools", "exec_tools"]);
-function checkOuts(attrs) {
-  const outs = attrs.stringList("outs");
-  if (outs.length === 0) throw new AttrError('attribute "outs": a genrule needs at least one output');
-  const seen = /* @__PURE__ */ new Set();
-  for (const out of outs) {
-    if (out === "" || out.startsWith("/") || out.endsWith("/") || out.split("/").some((s) => s === "" || s === "." || s === "..")) {
-      throw new AttrError(`attribute "outs": invalid output name "${out}"`);
-    }
-    if (seen.has(out)) throw new AttrError(`attribute "outs": "${out}" is listed twice`);
-    seen.add(out);
-  }
-  return outs;
-}
-__name(checkOuts, "checkOuts");
-function commandOf(attrs) {
-  const cmd = attrs.string("cmd_bash") ?? attrs.string("cmd");
-  if (cmd === void 0 || cmd.trim() === "") {
-    throw new AttrError(attrs.has("cmd_bat") || attrs.has("cmd_ps") ? "only cmd_bat/cmd_ps are set; set cmd or cmd_bash (commands run with bash here)" : 'missing attribute "cmd" (or "cmd_bash")');
-  }
-  return cmd;
-}
-__name(commandOf, "commandOf");
-function configDirName(key, own, ownCpu) {
-  if (key === own) return `${ownCpu}-fastbuild`;
-  if (key === "host") return `${bazelCpu(hostPlatform())}-opt-exec`;
-  return `${key}-fastbuild`;
-}
-__name(configDirName, "configDirName");
-async function layOutExecRoot(ctx, execRoot, files) {
-  const binRoot = join14(ctx.outRoot, "bin");
-  const outRootReal = resolve5(ctx.outRoot);
-  for (const name of await readdir4(ctx.workspaceRoot)) {
-    if (name.startsWith("bazel-")) continue;
-    const abs = resolve5(ctx.workspaceRoot, name);
-    if (abs === outRootReal || outRootReal.startsWith(abs + sep2)) {
-      if (abs === outRootReal) continue;
-      await linkAllBut(abs, join14(execRoot, name), outRootReal);
-      continue;
-    }
-    await symlink(abs, join14(execRoot, name));
-  }
-  const own = configKey(ctx.config);
-  const ownCpu = bazelCpu(ctx.config.platform ?? hostPlatform());
-  const linked = /* @__PURE__ */ new Set();
-  const linkConfig = /* @__PURE__ */ __name(async (key) => {
-    const name = configDirName(key, own, ownCpu);
-    if (!linked.has(key)) {
-      linked.add(key);
-      await mkdir9(join14(binRoot, key), { recursive: true });
-      await mkdir9(join14(execRoot, "bazel-out", name), { recursive: true });
-      await symlink(join14(binRoot, key), join14(execRoot, "bazel-out", name, "bin"));
-    }
-    return name;
-  }, "linkConfig");
-  const binDir = `bazel-out/${await linkConfig(own)}/bin`;
-  const names = /* @__PURE__ */ new Map();
-  for (const f of files) {
-    if (!f.generated) continue;
-    const rel = relative2(binRoot, f.path);
-    if (rel.startsWith("..")) continue;
-    const key = rel.split(sep2)[0];
-    names.set(key, await linkConfig(key));
-  }
-  const exec = /* @__PURE__ */ __name((f) => {
-    if (!f.generated) {
-      if (f.shortPath.startsWith("../")) throw new MakeVarError(`${f.shortPath}: files of other repositories are not available to genrule here`);
-      return f.shortPath;
-    }
-    const rel = relative2(binRoot, f.path).split(sep2);
-    const key = rel[0];
-    return `bazel-out/${names.get(key) ?? configDirName(key, own, ownCpu)}/bin/${rel.slice(1).join("/")}`;
-  }, "exec");
-  return { exec, binDir };
-}
-__name(layOutExecRoot, "layOutExecRoot");
-async function linkAllBut(dir, into, skip) {
-  await mkdir9(into, { recursive: true });
-  for (const name of await readdir4(dir)) {
-    const abs = join14(dir, name);
-    if (abs === skip) continue;
-    if (skip.startsWith(abs + sep2)) await linkAllBut(abs, join14(into, name), skip);
-    else await symlink(abs, join14(into, name));
-  }
-}
-__name(linkAllBut, "linkAllBut");
-function run4(command, cwd, env, timeoutMs) {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn5("bash", ["-c", `set -e
-set -u
-set -o pipefail
-${command}`], { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    const chunks = [];
-    let size = 0;
-    const keep = /* @__PURE__ */ __name((c) => {
-      chunks.push(c);
-      size += c.length;
-      while (size > OUTPUT_TAIL * 4 && chunks.length > 1) size -= chunks.shift().length;
-    }, "keep");
-    child.stdout.on("data", keep);
-    child.stderr.on("data", keep);
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-      }
-    }, timeoutMs);
-    child.on("error", (err) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot run bash for the genrule command: ${err.message}`));
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      const text = Buffer.concat(chunks).toString("utf8");
-      resolvePromise({ code, signal, output: text.length > OUTPUT_TAIL ? `\u2026${text.slice(-OUTPUT_TAIL)}` : text, timedOut });
-    });
-  });
-}
-__name(run4, "run");
-var genruleRule = {
-  kind: "genrule",
-  dependencyOnly: true,
-  attrs: {
-    ...COMMON_ATTRS,
-    srcs: { type: "label_list" },
-    outs: { type: "string_list", mandatory: true },
-    cmd: { type: "string" },
-    cmd_bash: { type: "string" },
-    cmd_bat: { type: "ignored" },
-    cmd_ps: { type: "ignored" },
-    tools: { type: "label_list" },
-    exec_tools: { type: "label_list" },
-    toolchains: { type: "ignored" },
-    executable: { type: "bool" },
-    output_to_bindir: { type: "ignored" },
-    output_licenses: { type: "ignored" },
-    message: { type: "ignored" },
-    heuristic_label_expansion: { type: "ignored" },
-    data: { type: "ignored" }
-  },
-  depConfigs(_attrs, attr, config) {
-    return TOOL_ATTRS.has(attr) ? [HOST_CONFIG] : [config];
-  },
-  validate(attrs) {
-    const outs = checkOuts(attrs);
-    commandOf(attrs);
-    if (attrs.bool("executable", false) && outs.length !== 1) throw new AttrError('attribute "executable": needs exactly one file in outs');
-  },
-  async build(ctx) {
-    const a = ctx.attrs;
-    const label = ctx.target.label;
-    const outs = checkOuts(a);
-    const command = commandOf(a);
-    const outDir = await ctx.outDir();
-    const outFiles = outs.map((o) => ({ path: join14(outDir, o), shortPath: ctx.outShortPath(o), generated: true }));
-    const srcFiles = ctx.files("srcs");
-    const toolFiles = [...ctx.deps("tools"), ...ctx.deps("exec_tools")].flatMap((p) => p.executable ? [p.executable, ...p.files] : p.files);
-    const tmpRoot = join14(ctx.outRoot, "tmp");
-    await mkdir9(tmpRoot, { recursive: true });
-    const execRoot = await mkdtemp3(join14(tmpRoot, "genrule-"));
-    try {
-      const { exec, binDir } = await layOutExecRoot(ctx, execRoot, [...srcFiles, ...toolFiles, ...outFiles]);
-      const deps = [
-        ...makeVarDeps(ctx, ["srcs", "tools", "exec_tools"]),
-        ...outs.map((o, i) => ({ label: new Label(label.repo, label.pkg, o), provider: { files: [outFiles[i]] } }))
-      ];
-      const ruleDir = label.pkg === "" ? binDir : `${binDir}/${label.pkg}`;
-      const vars = {
-        SRCS: srcFiles.map(exec).join(" "),
-        OUTS: outFiles.map(exec).join(" "),
-        RULEDIR: ruleDir,
-        "@D": outs.length === 1 ? dirname10(exec(outFiles[0])) : ruleDir,
-        GENDIR: binDir,
-        BINDIR: binDir,
-        TARGET_CPU: bazelCpu(ctx.config.platform ?? hostPlatform()),
-        COMPILATION_MODE: ctx.compilationMode
-      };
-      const hints = {};
-      if (outFiles.length === 1) vars["@"] = exec(outFiles[0]);
-      else hints["@"] = `outs has ${outFiles.length} files; use $(OUTS) or $(location <out>)`;
-      if (srcFiles.length === 1) vars["<"] = exec(srcFiles[0]);
-      else hints["<"] = `srcs has ${srcFiles.length} files; use $(SRCS) or $(location <src>)`;
-      let expanded;
-      try {
-        expanded = expandMakeVars(command, { deps, repo: label.repo, pkg: label.pkg, vars, undefinedHints: hints, execPath: exec, depsAttr: "srcs or tools" });
-      } catch (err) {
-        if (err instanceof MakeVarError) throw new Error(`attribute "${a.has("cmd_bash") ? "cmd_bash" : "cmd"}": ${err.message}`);
-        throw err;
-      }
-      for (const f of outFiles) {
-        await rm6(f.path, { recursive: true, force: true });
-        await mkdir9(dirname10(f.path), { recursive: true });
-      }
-      const actionTmp = `${execRoot}.tmp`;
-      await mkdir9(actionTmp, { recursive: true });
-      const env = { PATH: ctx.env.PATH ?? "/usr/local/bin:/usr/bin:/bin", TMPDIR: actionTmp };
-      let result;
-      try {
-        result = await run4(expanded, execRoot, env, GENRULE_TIMEOUT_MS);
-      } finally {
-        await rm6(actionTmp, { recursive: true, force: true });
-      }
-      if (result.timedOut || result.code !== 0) {
-        const why = result.timedOut ? `did not finish within ${GENRULE_TIMEOUT_MS / 1e3} s` : result.code === null ? `was killed by ${result.signal}` : `exited with status ${result.code}`;
-        const out = result.output.trim();
-        throw new Error(`genrule command ${why}${out === "" ? "" : `:
-${out}`}`);
-      }
-      for (const f of outFiles) {
-        try {
-          await stat5(f.path);
-        } catch {
-          throw new Error(`declared output '${f.shortPath}' was not created by genrule`);
-        }
-      }
-      if (a.bool("executable", false)) await chmod3(outFiles[0].path, 493);
-    } finally {
-      await rm6(execRoot, { recursive: true, force: true });
-    }
-    ctx.log.info(`${label}: generated ${outFiles.map((f) => f.shortPath).join(", ")}`);
-    return a.bool("executable", false) ? { files: outFiles, executable: outFiles[0] } : { files: outFiles };
-  }
-};
-
-// src/rules/copy_file.ts
-import { chmod as chmod4, copyFile as copyFile4, mkdir as mkdir10, rm as rm7 } from "node:fs/promises";
-import { dirname as dirname11, join as join15 } from "node:path";
-function checkOut2(attrs) {
-  const out = attrs.string("out");
-  if (out === "" || out.startsWith("/") || out.endsWith("/") || out.split("/").some((s) => s === "" || s === "." || s === "..")) {
-    throw new AttrError(`attribute "out": invalid output name "${out}"`);
-  }
-  return out;
-}
-__name(checkOut2, "checkOut");
-var copyFileRule = {
-  kind: "copy_file",
-  attrs: {
-    ...COMMON_ATTRS,
-    src: { type: "label", mandatory: true },
-    out: { type: "string", mandatory: true },
-    is_executable: { type: "bool" },
-    allow_symlink: { type: "bool" }
-  },
-  validate(attrs) {
-    checkOut2(attrs);
-  },
-  async build(ctx) {
-    const out = checkOut2(ctx.attrs);
-    const src = ctx.attrs.label("src");
-    const files = ctx.files("src");
-    if (files.length !== 1) throw new Error(`attribute "src": ${src} must provide exactly one file, got ${files.length}`);
-    const dest = join15(await ctx.outDir(), out);
-    await mkdir10(dirname11(dest), { recursive: true });
-    await rm7(dest, { force: true });
-    await copyFile4(files[0].path, dest);
-    const executable = ctx.attrs.bool("is_executable", false);
-    await chmod4(dest, executable ? 493 : 420);
-    const file = { path: dest, shortPath: ctx.outShortPath(out), generated: true };
-    return executable ? { files: [file], executable: file } : { files: [file] };
-  }
-};
-
-// src/rules/output_file.ts
-var outputFileRule = {
-  kind: "output_file",
-  dependencyOnly: true,
-  attrs: { ...COMMON_ATTRS, generator: { type: "label", mandatory: true }, out: { type: "string", mandatory: true } },
-  async build(ctx) {
-    const out = ctx.attrs.string("out");
-    const want = ctx.outShortPath(out);
-    const [gen] = ctx.deps("generator");
-    const file = gen?.files.find((f) => f.shortPath === want);
-    if (!gen || !file) throw new Error(`${ctx.attrs.label("generator")} did not provide its declared output ${want}`);
-    return gen.executable?.shortPath === want ? { files: [file], executable: file } : { files: [file] };
-  }
-};
-
-// src/rules/sh_binary.ts
-var shBinaryRule = {
-  kind: "sh_binary",
-  dependencyOnly: true,
-  attrs: {
-    ...COMMON_ATTRS,
-    srcs: { type: "label_list", mandatory: true },
-    data: { type: "label_list" },
-    deps: { type: "ignored" },
-    env: { type: "ignored" },
-    env_inherit: { type: "ignored" },
-    args: { type: "ignored" },
-    output_licenses: { type: "ignored" },
-    use_bash_launcher: { type: "ignored" }
-  },
-  async build(ctx) {
-    const srcs = ctx.files("srcs");
-    if (srcs.length !== 1) throw new Error(`attribute "srcs": sh_binary needs exactly one file, got ${srcs.length}`);
-    const exe = srcs[0];
-    return { files: [exe, ...ctx.files("data")], executable: exe };
-  }
-};
-
-// src/rules/oci_image_index.ts
-import { join as join16 } from "node:path";
-var ociImageIndexRule = {
-  kind: "oci_image_index",
-  attrs: {
-    ...COMMON_ATTRS,
-    images: { type: "label_list", mandatory: true },
-    platforms: { type: "platform_list" },
-    annotations: { type: "string_dict" }
-  },
-  // rules_oci 2.x: with `platforms`, every image is built once per platform (a transition).
-  depConfigs(attrs, attr, config, platforms) {
-    const list2 = attrs.labelList("platforms");
-    if (attr !== "images" || list2.length === 0) return [config];
-    return list2.map((l) => withPlatform(platforms(l)));
-  },
-  async build(ctx) {
-    const images = [];
-    const labels = ctx.attrs.labelList("images");
-    const perImage = Math.max(1, ctx.attrs.labelList("platforms").length);
-    for (const [i, p] of ctx.deps("images").entries()) {
-      const art = p.artifact;
-      const label = labels[Math.floor(i / perImage)];
-      if (!art) throw new Error(`attribute "images": ${label} is not an oci_image`);
-      if (art.kind !== "image") throw new Error(`attribute "images": ${label} is an index; an index holds single-platform images`);
-      images.push(art);
-    }
-    const family = images.every((i) => i.family === "docker") ? "docker" : "oci";
-    const annotations = { ...ctx.attrs.stringDict("annotations"), ...ctx.metadata.indexAnnotations };
-    const descriptor = await buildIndex(ctx.store, images.map((i) => i.descriptor), annotations, family);
-    const layoutDir = join16(await ctx.outDir(), ctx.target.label.name);
-    await writeLayout(ctx.store, layoutDir, [{ descriptor }]);
-    const artifact = {
-      kind: "index",
-      descriptor,
-      index: await readIndex(ctx.store, descriptor.digest),
-      images,
-      family,
-      layoutDir
-    };
-    ctx.log.info(`${ctx.target.label}: index ${descriptor.digest} (${images.length} image(s))`);
-    return { files: [{ path: layoutDir, shortPath: ctx.outShortPath(ctx.target.label.name), generated: true }], artifact };
-  }
-};
-
-// src/rules/oci_image.ts
-import { join as join18 } from "node:path";
-
-// src/rules/file_values.ts
-import { readFile as readFile11 } from "node:fs/promises";
-async function readDepFile(ctx, attr) {
-  const label = ctx.attrs.label(attr);
-  const files = label ? ctx.dep(label).files : [];
-  if (files.length !== 1) throw new Error(`attribute "${attr}": ${label} must provide exactly one file, got ${files.length}`);
-  return readFile11(files[0].path, "utf8");
-}
-__name(readDepFile, "readDepFile");
-function lines(text) {
-  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
-}
-__name(lines, "lines");
-async function listValue(ctx, attrs, attr) {
-  const v = attrs.listOrLabel(attr);
-  if (!v) return void 0;
-  if ("list" in v) return v.list;
-  return lines(await readDepFile(ctx, attr));
-}
-__name(listValue, "listValue");
-async function dictValue(ctx, attrs, attr) {
-  const v = attrs.dictOrLabel(attr);
-  if (!v) return void 0;
-  if ("dict" in v) return v.dict;
-  const out = {};
-  for (const line of lines(await readDepFile(ctx, attr))) {
-    const eq2 = line.indexOf("=");
-    if (eq2 <= 0) throw new Error(`attribute "${attr}": line "${line}" is not key=value`);
-    out[line.slice(0, eq2)] = line.slice(eq2 + 1);
-  }
-  return out;
-}
-__name(dictValue, "dictValue");
-async function fileText(ctx, attr) {
-  if (!ctx.attrs.has(attr)) return void 0;
-  return (await readDepFile(ctx, attr)).trim();
-}
-__name(fileText, "fileText");
-
-// src/sbom/buildinfo.ts
-var BUILDINFO_MAGIC = Buffer.from("\xFF Go buildinf:", "latin1");
-var MAX_CAPTURE = 4 * 1024 * 1024;
-function readVarint(buf, at) {
-  let value = 0;
-  let shift = 0;
-  for (let i = at; i < buf.length && i < at + 10; i++) {
-    const b = buf[i];
-    value += (b & 127) * 2 ** shift;
-    if ((b & 128) === 0) return { value, next: i + 1 };
-    shift += 7;
-  }
-  return void 0;
-}
-__name(readVarint, "readVarint");
-function parseBuildInfoBlob(blob) {
-  if (blob.length < 32 || !blob.subarray(0, 14).equals(BUILDINFO_MAGIC)) return void 0;
-  const flags = blob[15];
-  if ((flags & 2) === 0) return void 0;
-  const v = readVarint(blob, 32);
-  if (!v || v.next + v.value > blob.length) return void 0;
-  const goVersion = blob.subarray(v.next, v.next + v.value).toString("utf8");
-  const m = readVarint(blob, v.next + v.value);
-  if (!m || m.next + m.value > blob.length) return void 0;
-  let mod = blob.subarray(m.next, m.next + m.value).toString("latin1");
-  if (mod.length >= 33 && mod[mod.length - 17] === "\n") mod = mod.slice(16, mod.length - 16);
-  return parseModInfo(goVersion, Buffer.from(mod, "latin1").toString("utf8"));
-}
-__name(parseBuildInfoBlob, "parseBuildInfoBlob");
-function parseModInfo(goVersion, text) {
-  const info = { goVersion, path: "", deps: [], settings: [] };
-  let last;
-  for (const line of text.split("\n")) {
-    const f = line.split("	");
-    const mod = /* @__PURE__ */ __name(() => ({ path: f[1] ?? "", version: f[2] ?? "", ...f[3] ? { sum: f[3] } : {} }), "mod");
-    switch (f[0]) {
-      case "path":
-        info.path = f[1] ?? "";
-        break;
-      case "mod":
-        info.main = last = mod();
-        break;
-      case "dep":
-        last = mod();
-        info.deps.push(last);
-        break;
-      case "=>":
-        if (last) last.replace = mod();
-        break;
-      case "build": {
-        const kv = f.slice(1).join("	");
-        const eq2 = kv.indexOf("=");
-        if (eq2 > 0) info.settings.push({ key: kv.slice(0, eq2), value: kv.slice(eq2 + 1) });
-        break;
-      }
-    }
-  }
-  return info;
-}
-__name(parseModInfo, "parseModInfo");
-var BuildInfoFinder = class {
-  static {
-    __name(this, "BuildInfoFinder");
-  }
-  #tail = Buffer.alloc(0);
-  #capture;
-  #captured = 0;
-  #done = false;
-  result;
-  update(chunk) {
-    if (this.#done) return;
-    if (this.#capture) {
-      this.#capture.push(chunk);
-      this.#captured += chunk.length;
-      this.#tryParse();
-      return;
-    }
-    const data = this.#tail.length ? Buffer.concat([this.#tail, chunk]) : chunk;
-    let at = data.indexOf(BUILDINFO_MAGIC);
-    while (at >= 0) {
-      const flags = data[at + 15];
-      if (flags === void 0 || (flags & 2) !== 0) break;
-      at = data.indexOf(BUILDINFO_MAGIC, at + 1);
-    }
-    if (at >= 0) {
-      this.#capture = [Buffer.from(data.subarray(at))];
-      this.#captured = data.length - at;
-      this.#tryParse();
-      return;
-    }
-    this.#tail = Buffer.from(data.subarray(Math.max(0, data.length - (BUILDINFO_MAGIC.length + 1))));
-  }
-  #tryParse() {
-    const blob = Buffer.concat(this.#capture ?? []);
-    this.#capture = [blob];
-    const parsed = parseBuildInfoBlob(blob);
-    if (parsed || this.#captured > MAX_CAPTURE) {
-      this.result = parsed;
-      this.#done = true;
-      this.#capture = void 0;
-    }
-  }
-};
-
-// src/elf.ts
-import { readFile as readFile12 } from "node:fs/promises";
-import { join as join17 } from "node:path";
-var ELF_MAGIC = Buffer.from([127, 69, 76, 70]);
-var MACHINES = [
-  { arch: "amd64", machine: 62, class: 2, name: "x86-64" },
-  { arch: "arm64", machine: 183, class: 2, name: "aarch64" },
-  { arch: "arm", machine: 40, class: 1, name: "arm" },
-  { arch: "386", machine: 3, class: 1, name: "i386" },
-  { arch: "ppc64le", machine: 21, class: 2, name: "ppc64" },
-  { arch: "s390x", machine: 22, class: 2, name: "s390x" },
-  { arch: "riscv64", machine: 243, class: 2, name: "riscv" }
-];
-function parseElfHeader(head) {
-  if (head.length < 20 || !head.subarray(0, 4).equals(ELF_MAGIC)) return void 0;
-  const cls = head[4];
-  if (cls !== 1 && cls !== 2) return void 0;
-  const little = head[5] !== 2;
-  const machine = little ? head.readUInt16LE(18) : head.readUInt16BE(18);
-  return { class: cls, machine };
-}
-__name(parseElfHeader, "parseElfHeader");
-function describeElf(h) {
-  const m = MACHINES.find((x) => x.machine === h.machine && x.class === h.class);
-  if (m) return `${m.arch} (${m.name})`;
-  return `ELF machine ${h.machine} (${h.class === 2 ? "64" : "32"}-bit)`;
-}
-__name(describeElf, "describeElf");
-function elfMatchesPlatform(h, platform) {
-  const want = MACHINES.find((x) => x.arch === platform.architecture);
-  if (!want) return void 0;
-  return want.machine === h.machine && want.class === h.class;
-}
-__name(elfMatchesPlatform, "elfMatchesPlatform");
-function imagePath(name) {
-  let p = name.replace(/^(\.\/)+/, "").replace(/^\/+/, "").replace(/\/+$/, "");
-  p = p.replace(/\/\.\//g, "/");
-  return `/${p}`;
-}
-__name(imagePath, "imagePath");
-function scanLayer(tarPath) {
-  return scanMembers(readTarMembers(tarPath));
-}
-__name(scanLayer, "scanLayer");
-function scanLayerStream(source, what) {
-  return scanMembers(readTarStream(source, what));
-}
-__name(scanLayerStream, "scanLayerStream");
-async function scanMembers(members) {
-  const out = [];
-  for await (const { member, body } of members) {
-    const file = { path: imagePath(member.name), member };
-    out.push(file);
-    if (member.type !== "file" || member.size < 20) {
-      for await (const _ of body) void _;
-      continue;
-    }
-    let head = Buffer.alloc(0);
-    let finder;
-    let notElf = false;
-    for await (const chunk of body) {
-      if (notElf) continue;
-      if (head.length < 20) {
-        head = Buffer.concat([head, chunk.subarray(0, 20 - head.length)]);
-        if (head.length < 20) continue;
-        file.elf = parseElfHeader(head);
-        if (!file.elf) {
-          notElf = true;
-          continue;
-        }
-        finder = new BuildInfoFinder();
-      }
-      finder?.update(chunk);
-    }
-    if (finder?.result) file.go = finder.result;
-  }
-  return out;
-}
-__name(scanMembers, "scanMembers");
-var scans = /* @__PURE__ */ new Map();
-function scanFile(store, digest) {
-  return join17(store.root, "cache", "layer-scans", `${digestHex(digest)}.json`);
-}
-__name(scanFile, "scanFile");
-function scanLayerCached(store, digest, tarPath) {
-  let p = scans.get(digest);
-  if (!p) {
-    p = (async () => {
-      try {
-        return JSON.parse(await readFile12(scanFile(store, digest), "utf8"));
-      } catch {
-        const files = await scanLayer(tarPath);
-        await saveScan(store, digest, files);
-        return files;
-      }
-    })();
-    scans.set(digest, p);
-    p.catch(() => scans.delete(digest));
-  }
-  return p;
-}
-__name(scanLayerCached, "scanLayerCached");
-function saveScan(store, digest, files) {
-  return writeFileAtomic(scanFile(store, digest), JSON.stringify(files));
-}
-__name(saveScan, "saveScan");
-async function rememberScan(store, digest, files) {
-  if (scans.has(digest)) return;
-  scans.set(digest, Promise.resolve(files));
-  await saveScan(store, digest, files);
-}
-__name(rememberScan, "rememberScan");
-function checkElfPlatform(label, platform, files) {
-  for (const f of files) {
-    if (!f.elf) continue;
-    if (elfMatchesPlatform(f.elf, platform) === false) {
-      const plat = `${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ""}`;
-      throw new BuildError(`${f.path} is an ${describeElf(f.elf)} binary, but the image is ${plat}`, { label });
-    }
-  }
-}
-__name(checkElfPlatform, "checkElfPlatform");
-
-// src/rules/oci_image.ts
-import { PassThrough } from "node:stream";
-
-// src/lint/ownership.ts
-function parseUser(user) {
-  if (!user) return void 0;
-  const m = /^(\d+)(?::(\d+))?$/.exec(user.trim());
-  if (!m) return void 0;
-  const uid = Number(m[1]);
-  if (uid === 0) return void 0;
-  return { uid, ...m[2] !== void 0 ? { gid: Number(m[2]) } : {}, text: user.trim() };
-}
-__name(parseUser, "parseUser");
-function permBits(mode, uid, gid, user) {
-  if (uid === user.uid) return mode >> 6 & 7;
-  if (user.gid !== void 0 && gid === user.gid) return mode >> 3 & 7;
-  return mode & 7;
-}
-__name(permBits, "permBits");
-var oct = /* @__PURE__ */ __name((mode) => `0${(mode & 4095).toString(8).padStart(3, "0")}`, "oct");
-function lintOwnership(files, opts) {
-  const user = parseUser(opts.user);
-  if (!user) return [];
-  const byPath = /* @__PURE__ */ new Map();
-  for (const f of files) byPath.set(f.path.replace(/\/+$/, "") || "/", f);
-  const out = [];
-  const owned = /* @__PURE__ */ __name((f) => `${f.path} is owned by ${f.member.uid}:${f.member.gid} with mode ${oct(f.member.mode)}`, "owned");
-  for (const f of byPath.values()) {
-    if (f.member.type !== "file") continue;
-    const { mode, uid, gid } = f.member;
-    const bits = permBits(mode, uid, gid, user);
-    const executable = (mode & 73) !== 0;
-    if (executable && (bits & 1) === 0) out.push({ path: f.path, message: `${owned(f)}; user ${user.text} cannot execute it` });
-    else if (!executable && (bits & 4) === 0) out.push({ path: f.path, message: `${owned(f)}; user ${user.text} cannot read it` });
-  }
-  const blocked = /* @__PURE__ */ new Map();
-  for (const f of byPath.values()) {
-    const parts = f.path.split("/").filter((p) => p !== "");
-    for (let i = 1; i < parts.length; i++) {
-      const dir = `/${parts.slice(0, i).join("/")}`;
-      const d = byPath.get(dir);
-      if (!d || d.member.type !== "dir" || blocked.has(dir)) continue;
-      if ((permBits(d.member.mode, d.member.uid, d.member.gid, user) & 1) === 0) blocked.set(dir, f.path);
-    }
-  }
-  for (const [dir, below] of blocked) {
-    const d = byPath.get(dir);
-    out.push({ path: dir, message: `${owned(d)}; user ${user.text} cannot enter it, so ${below} is out of reach (a directory line without mode= gets 0000 from bsdtar: add mode=0755)` });
-  }
-  const writable = [
-    ...(opts.volumes ?? []).map((v) => ({ path: v, why: "a volume" })),
-    ...opts.workdir ? [{ path: opts.workdir, why: "the workdir" }] : []
-  ];
-  const seen = /* @__PURE__ */ new Set();
-  for (const w of writable) {
-    const p = `/${w.path.replace(/^\/+/, "").replace(/\/+$/, "")}`;
-    if (seen.has(p)) continue;
-    seen.add(p);
-    const d = byPath.get(p);
-    if (!d || d.member.type !== "dir") continue;
-    const bits = permBits(d.member.mode, d.member.uid, d.member.gid, user);
-    if ((bits & 3) !== 3) out.push({ path: p, message: `${owned(d)}; user ${user.text} cannot write to it (${w.why})` });
-  }
-  return out.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
-}
-__name(lintOwnership, "lintOwnership");
-function isNonRootUser(user) {
-  const u = user?.trim() ?? "";
-  return u !== "" && !/^(root|0)(:.*)?$/.test(u);
-}
-__name(isNonRootUser, "isNonRootUser");
-function missingParentDirs(files) {
-  const present = /* @__PURE__ */ new Set(["/"]);
-  for (const f of files) if (f.member.type === "dir" || f.member.type === "symlink") present.add(f.path.replace(/\/+$/, "") || "/");
-  const missing = /* @__PURE__ */ new Map();
-  for (const f of files) {
-    const parts = f.path.split("/").filter((p) => p !== "");
-    for (let i = 1; i < parts.length; i++) {
-      const dir = `/${parts.slice(0, i).join("/")}`;
-      if (!present.has(dir) && !missing.has(dir)) missing.set(dir, f.path);
-    }
-  }
-  const dirs = [...missing.keys()].sort();
-  const out = [];
-  for (const d of dirs) {
-    const outer = out.find((o) => d.startsWith(`${o.dir}/`));
-    if (outer) outer.below.push(d);
-    else out.push({ dir: d, example: missing.get(d) ?? d, below: [] });
-  }
-  return out;
-}
-__name(missingParentDirs, "missingParentDirs");
-function lintMissingParents(missing, lowerDirs, user) {
-  if (!isNonRootUser(user)) return [];
-  const out = [];
-  for (const m of missing) {
-    const chain = [m.dir, ...m.below].filter((d) => !lowerDirs.has(d));
-    const top = chain[0];
-    if (top === void 0) continue;
-    const below = chain.slice(1).filter((d) => d.startsWith(`${top}/`));
-    const dirs = [top, ...below].slice(0, 4);
-    const rel = dirs.map((d) => d.slice(1));
-    const mtree = rel.map((r) => `"${r} type=dir mode=0755"`).join(", ");
-    const emptyDirs = `empty_dirs = [${rel.map((r) => `"${r}"`).join(", ")}]`;
-    out.push({
-      path: top,
-      message: `${top} has no directory entry in any layer (a layer holds ${m.example.replace(/^\//, "")}) and no lower layer has it: Docker's classic image store creates it as mode 0600 owned by root, so user ${user?.trim()} gets "permission denied" on ${m.example}. Add the director${dirs.length > 1 ? "ies" : "y"}: mtree line${dirs.length > 1 ? "s" : ""} ${mtree} (tar), or ${emptyDirs} (pkg_tar)`
-    });
-  }
-  return out;
-}
-__name(lintMissingParents, "lintMissingParents");
-
-// src/rules/oci_image.ts
-var warnedZstd = /* @__PURE__ */ new Set();
-var ociImageRule = {
-  kind: "oci_image",
-  attrs: {
-    ...COMMON_ATTRS,
-    base: { type: "label" },
-    tars: { type: "label_list" },
-    entrypoint: { type: "string_list_or_label" },
-    cmd: { type: "string_list_or_label" },
-    env: { type: "string_dict_or_label" },
-    labels: { type: "string_dict_or_label" },
-    annotations: { type: "string_dict_or_label" },
-    user: { type: "string" },
-    workdir: { type: "string" },
-    os: { type: "string" },
-    architecture: { type: "string" },
-    variant: { type: "string" },
-    exposed_ports: { type: "string_list_or_label" },
-    volumes: { type: "string_list_or_label" },
-    created: { type: "label" }
-  },
-  checkDeps(deps) {
-    const NOT_LAYERS = /* @__PURE__ */ new Set(["oci_image", "oci_image_index", "oci_pull", "oci_load", "oci_push"]);
-    const bad = deps.find((d) => d.attr === "tars" && NOT_LAYERS.has(d.kind));
-    if (bad) return `attribute "tars": ${bad.label} is an ${bad.kind}, not a layer (use a pkg_tar, a tar, or a .tar file; an image goes in "base")`;
-    if (deps.some((d) => d.attr === "base" && !["oci_image", "oci_pull", "alias", "platform_transition_filegroup"].includes(d.kind))) {
-      const b = deps.find((d) => d.attr === "base");
-      return `attribute "base": ${b?.label} is a ${b?.kind}, not an image (an oci_image or a base from oci.pull)`;
-    }
-    return void 0;
-  },
-  validate(attrs) {
-    if (!attrs.has("base")) {
-      if (!attrs.has("os") || !attrs.has("architecture")) {
-        throw new AttrError('"os" and "architecture" are required when "base" is not set (rules_oci)');
-      }
-    } else if (attrs.has("os") || attrs.has("architecture")) {
-      throw new AttrError('"os" and "architecture" come from the base image; remove them or remove "base"');
-    }
-  },
-  async build(ctx) {
-    const a = ctx.attrs;
-    let base;
-    let layerSources = /* @__PURE__ */ new Map();
-    if (a.has("base")) {
-      const [p] = ctx.deps("base");
-      const art = p?.artifact;
-      if (!art) throw new Error(`attribute "base": ${a.label("base")} is not an image`);
-      if (art.kind !== "image") throw new Error(`attribute "base": ${a.label("base")} is an image index; use a single-platform image`);
-      base = await readImage(ctx.store, art.descriptor.digest);
-      layerSources = art.layerSources;
-    }
-    const family = base ? familyOf(base.manifest.mediaType) : "oci";
-    let setting = ctx.layerCompression;
-    if (setting.format === "zstd" && family === "docker") {
-      if (!warnedZstd.has(ctx.target.label.toString())) {
-        warnedZstd.add(ctx.target.label.toString());
-        ctx.log.warning(`${ctx.target.label}: the base uses Docker media types, which have no zstd layer type; compressing with gzip`);
-      }
-      setting = DEFAULT_LAYER_COMPRESSION;
-    }
-    const tarFiles = a.labelList("tars").flatMap((l) => ctx.dep(l).files.map((f) => ({ file: f, owner: l.toString() })));
-    const owners = tarFiles.map((t) => t.owner);
-    const scanned = await Promise.all(tarFiles.map((t) => layerAndScan(ctx.store, t.file.path, family, setting)));
-    const layers = scanned.map((x) => x.layer);
-    const imagePlatform = base ? { os: base.config.os, architecture: base.config.architecture, ...base.config.variant ? { variant: base.config.variant } : {} } : { os: a.string("os") ?? "", architecture: a.string("architecture") ?? "", ...a.string("variant") ? { variant: a.string("variant") } : {} };
-    const ours = [];
-    for (const x of scanned) ours.push(...x.files);
-    const label = ctx.target.label.toString();
-    checkElfPlatform(label, imagePlatform, ours);
-    const volumes = await listValue(ctx, a, "volumes");
-    const user = a.string("user") ?? base?.config.config?.User;
-    const workdir = a.string("workdir") ?? base?.config.config?.WorkingDir;
-    for (const finding of lintOwnership(ours, { user, volumes, workdir })) ctx.log.warning(`${label}: ${finding.message}`);
-    const missing = isNonRootUser(user) ? missingParentDirs(ours) : [];
-    if (missing.length > 0) {
-      const lower = base ? await directoriesOf(ctx.store, base.manifest.layers.map((l) => l.digest)) : /* @__PURE__ */ new Set();
-      for (const finding of lintMissingParents(missing, lower, user)) ctx.log.warning(`${label}: ${finding.message}`);
-    }
-    const createdFile = await fileText(ctx, "created");
-    if (createdFile !== void 0) checkCreated(createdFile, a.label("created")?.toString() ?? "created");
-    const created = createdFile ?? (ctx.sourceDateEpoch !== void 0 ? new Date(ctx.sourceDateEpoch * 1e3).toISOString().replace(".000Z", "Z") : base ? void 0 : EPOCH);
-    const built = await buildImage(ctx.store, {
-      base,
-      os: a.string("os"),
-      architecture: a.string("architecture"),
-      variant: a.string("variant"),
-      entrypoint: await listValue(ctx, a, "entrypoint"),
-      cmd: await listValue(ctx, a, "cmd"),
-      env: await dictValue(ctx, a, "env"),
-      workdir: a.string("workdir"),
-      user: a.string("user"),
-      labels: { ...await dictValue(ctx, a, "labels"), ...ctx.metadata.labels },
-      annotations: { ...await dictValue(ctx, a, "annotations"), ...ctx.metadata.manifestAnnotations },
-      exposedPorts: await listValue(ctx, a, "exposed_ports"),
-      volumes,
-      created,
-      // rules_oci's descriptor.sh: one history entry per layer, at the epoch, naming the tar's target.
-      layers: layers.map((l, i) => ({ descriptor: l.descriptor, diffId: l.diffId, history: { created: EPOCH, created_by: `bazel build ${owners[i]}` } })),
-      family
-    });
-    const platform = built.manifest.platform;
-    if (!platform) throw new Error("internal: built image has no platform");
-    const layoutDir = join18(await ctx.outDir(), ctx.target.label.name);
-    await writeLayout(ctx.store, layoutDir, [{ descriptor: built.manifest }]);
-    const artifact = {
-      kind: "image",
-      descriptor: built.manifest,
-      manifest: built.manifestJson,
-      config: built.configJson,
-      platform,
-      family,
-      layoutDir,
-      layerSources
-    };
-    ctx.log.info(`${ctx.target.label}: image ${built.manifest.digest} (${formatPlatform(platform)}, ${layers.length} layer(s))`);
-    return { files: [{ path: layoutDir, shortPath: ctx.outShortPath(ctx.target.label.name), generated: true }], artifact };
-  }
-};
-async function layerAndScan(store, tarPath, family, setting) {
-  const known = await layerByIdentity(store, tarPath, family, setting);
-  if (known) return { layer: known, files: await scanLayerCached(store, known.descriptor.digest, tarPath) };
-  const tee = new PassThrough({ highWaterMark: 1024 * 1024 });
-  const sharing = scanLayerStream(tee, tarPath);
-  sharing.catch(() => tee.destroy());
-  const { observed, ...layer } = await addLayerCached(store, tarPath, family, setting, tee);
-  if (!observed) {
-    tee.destroy(new Error("not compressed here"));
-    return { layer, files: await scanLayerCached(store, layer.descriptor.digest, tarPath) };
-  }
-  const files = await sharing;
-  await rememberScan(store, layer.descriptor.digest, files);
-  return { layer, files };
-}
-__name(layerAndScan, "layerAndScan");
-var RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
-function checkCreated(text, from) {
-  const m = RFC3339.exec(text);
-  const ok = m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 12 && Number(m[3]) >= 1 && Number(m[3]) <= 31 && Number(m[4]) <= 23 && Number(m[5]) <= 59 && Number(m[6]) <= 60;
-  if (!ok) {
-    const shown = text.length > 80 ? `${text.slice(0, 80)}\u2026` : text;
-    const hint = /\{\{.*\}\}|\{[A-Z_]+\}/.test(text) ? " (an unexpanded stamp template: build with stamping on, e.g. the stamp input or build --stamp in .bazelrc)" : "";
-    throw new AttrError(`attribute "created": ${from} holds "${shown}", not an RFC 3339 date-time such as 2024-01-02T03:04:05Z${hint}`);
-  }
-}
-__name(checkCreated, "checkCreated");
-async function directoriesOf(store, layers) {
-  const out = /* @__PURE__ */ new Set(["/"]);
-  for (const d of layers) {
-    await store.ensure(d);
-    for (const f of await scanLayerCached(store, d, store.path(d))) {
-      if (f.member.type === "dir" || f.member.type === "symlink") out.add(f.path.replace(/\/+$/, "") || "/");
-    }
-  }
-  return out;
-}
-__name(directoriesOf, "directoriesOf");
-
-// src/registry/reference.ts
-var DOCKER_HUB_REGISTRY = "index.docker.io";
-var DOCKER_HUB_API_HOST = "registry-1.docker.io";
-var DOCKER_HUB_CREDENTIALS_KEY = "https://index.docker.io/v1/";
-var HUB_ALIASES = /* @__PURE__ */ new Set(["docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"]);
-var DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
-var HOST_RE = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::([0-9]+))?$`);
-var PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-var PATH_COMPONENT_RULE = 'path components are lowercase letters and digits, separated by ".", "_", "__" or dashes';
-var TAG_RE = /^[\w][\w.-]{0,127}$/;
-var TAG_RULE = "must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}";
-var DIGEST_RE2 = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
-var NAME_MAX = 255;
-var DOCKER_DOMAIN = "docker.io";
-var LEGACY_DOCKER_DOMAIN = "index.docker.io";
-var InvalidReferenceError = class extends Error {
-  static {
-    __name(this, "InvalidReferenceError");
-  }
-  /** The reference as shown in the message (credentials in it redacted). */
-  input;
-  /** Why the reference was refused, without the reference itself. */
-  reason;
-  /** `what` names the reference in the message: "reference", or "image tag" for `docker load` tags. */
-  constructor(input, reason, what = "reference") {
-    super(`invalid ${what} ${JSON.stringify(input)}: ${reason}`);
-    this.name = "InvalidReferenceError";
-    this.input = input;
-    this.reason = reason;
-  }
-};
-function splitHostPort(hostPort) {
-  if (hostPort.startsWith("[")) {
-    const end = hostPort.indexOf("]");
-    const host = hostPort.slice(1, end);
-    const rest = hostPort.slice(end + 1);
-    return rest.startsWith(":") ? { host, port: rest.slice(1) } : { host };
-  }
-  const colon = hostPort.lastIndexOf(":");
-  if (colon === -1 || hostPort.indexOf(":") !== colon) return { host: hostPort };
-  return { host: hostPort.slice(0, colon), port: hostPort.slice(colon + 1) };
-}
-__name(splitHostPort, "splitHostPort");
-function isLoopbackHost(hostPort) {
-  const { host } = splitHostPort(hostPort.toLowerCase());
-  if (host === "localhost" || host.endsWith(".localhost")) return true;
-  if (host === "::1" || host === "0:0:0:0:0:0:0:1") return true;
-  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
-  return m !== null && m.slice(1).every((o) => Number(o) <= 255);
-}
-__name(isLoopbackHost, "isLoopbackHost");
-function normalizeRegistry(registry) {
-  let r = registry.trim().toLowerCase();
-  r = r.replace(/^[a-z]+:\/\//, "");
-  const slash = r.indexOf("/");
-  if (slash !== -1) r = r.slice(0, slash);
-  return HUB_ALIASES.has(r) ? DOCKER_HUB_REGISTRY : r;
-}
-__name(normalizeRegistry, "normalizeRegistry");
-function registryApiHost(registry) {
-  const r = normalizeRegistry(registry);
-  return r === DOCKER_HUB_REGISTRY ? DOCKER_HUB_API_HOST : r;
-}
-__name(registryApiHost, "registryApiHost");
-function looksLikeHost(segment) {
-  return segment.includes(".") || segment.includes(":") || segment === "localhost";
-}
-__name(looksLikeHost, "looksLikeHost");
-function pathProblem(path) {
-  if (path.length === 0) return "missing repository name";
-  if (path.toLowerCase() !== path) return "repository name must be lowercase";
-  for (const component of path.split("/")) {
-    if (component.length === 0) return "repository name has an empty path component";
-    if (!PATH_COMPONENT_RE.test(component)) return `invalid repository path component "${component}" (${PATH_COMPONENT_RULE})`;
-  }
-  return void 0;
-}
-__name(pathProblem, "pathProblem");
-function refuseCredentials(input) {
-  const trailingDigest = /@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/.exec(input);
-  const rest = trailingDigest ? input.slice(0, trailingDigest.index) : input;
-  const at = rest.lastIndexOf("@");
-  if (at === -1) return;
-  const before = rest.slice(0, at);
-  const after = rest.slice(at + 1);
-  const beforeSlash = !before.includes("/");
-  const userinfo = beforeSlash && (before.includes(":") || after.includes("/")) || after.includes("/") && !/^(sha\d*|md5|blake\d*)\b/i.test(after);
-  if (!userinfo) return;
-  const shown = `***@${input.slice(at + 1)}`;
-  throw new InvalidReferenceError(
-    shown,
-    'credentials in a reference are not allowed (remove "user:password@"; give credentials by docker login or a Docker config file)'
-  );
-}
-__name(refuseCredentials, "refuseCredentials");
-function parseReferenceParts(input) {
-  const fail4 = /* @__PURE__ */ __name((reason) => {
-    throw new InvalidReferenceError(input, reason);
-  }, "fail");
-  if (typeof input !== "string") fail4("reference must be a string");
-  refuseCredentials(input);
-  if (input.length === 0) fail4("empty reference");
-  if (/[\u0000-\u001f\u007f]/.test(input)) fail4("must not contain control characters");
-  if (/\s/.test(input)) fail4("must not contain whitespace");
-  let rest = input;
-  let digest;
-  const at = rest.indexOf("@");
-  if (at !== -1) {
-    const d = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (d.length === 0) fail4('missing digest after "@"');
-    if (!DIGEST_RE2.test(d)) fail4(`invalid digest "${d}"`);
-    const algorithm = d.slice(0, d.indexOf(":"));
-    if (algorithm !== "sha256" && algorithm !== "sha512") fail4(`unsupported digest algorithm "${algorithm}" (only sha256 and sha512)`);
-    if (!isDigest(d)) fail4(`invalid digest "${d}": expected ${algorithm}:<${algorithm === "sha256" ? 64 : 128} lowercase hex>`);
-    digest = d;
-  }
-  let tag;
-  const colon = rest.lastIndexOf(":");
-  if (colon !== -1 && colon > rest.lastIndexOf("/") && !rest.slice(colon).includes("]")) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-    if (tag.length === 0) fail4('missing tag after ":"');
-    if (!TAG_RE.test(tag)) fail4(`invalid tag "${tag}": ${TAG_RULE}`);
-  }
-  if (rest.length === 0) fail4("missing repository name");
-  let domain = DOCKER_DOMAIN;
-  let path = rest;
-  const slash = rest.indexOf("/");
-  if (slash !== -1 && looksLikeHost(rest.slice(0, slash))) {
-    const host = rest.slice(0, slash);
-    path = rest.slice(slash + 1);
-    const m = HOST_RE.exec(host);
-    if (!m) fail4(`invalid registry host "${host}"`);
-    const port = m?.[1];
-    if (port !== void 0 && Number(port) > 65535) fail4(`invalid port in registry host "${host}"`);
-    if (host !== LEGACY_DOCKER_DOMAIN) domain = host;
-  }
-  const problem = pathProblem(path);
-  if (problem !== void 0) fail4(problem);
-  if (domain === DOCKER_DOMAIN && !path.includes("/")) path = `library/${path}`;
-  if (domain.length + 1 + path.length > NAME_MAX) fail4(`repository name must not be longer than ${NAME_MAX} characters`);
-  const parts = { domain, path };
-  if (tag !== void 0) parts.tag = tag;
-  if (digest !== void 0) parts.digest = digest;
-  return parts;
-}
-__name(parseReferenceParts, "parseReferenceParts");
-function parseReference(input) {
-  const { domain, path, tag, digest } = parseReferenceParts(input);
-  const registry = normalizeRegistry(domain);
-  const repository = registry === DOCKER_HUB_REGISTRY && !path.includes("/") ? `library/${path}` : path;
-  const ref = {
-    registry,
-    apiHost: registryApiHost(registry),
-    repository,
-    credentialsKey: registry === DOCKER_HUB_REGISTRY ? DOCKER_HUB_CREDENTIALS_KEY : registry
-  };
-  if (tag !== void 0) ref.tag = tag;
-  if (digest !== void 0) ref.digest = digest;
-  return ref;
-}
-__name(parseReference, "parseReference");
-function validateTag(tag) {
-  if (!TAG_RE.test(tag)) throw new Error(`invalid tag "${tag}": ${TAG_RULE}`);
-  return tag;
-}
-__name(validateTag, "validateTag");
-var DEFAULT_TAG = "latest";
-var IMAGE_ID_RE = /^[a-f0-9]{64}$/;
-function asImageTagError(err) {
-  return err instanceof InvalidReferenceError ? new InvalidReferenceError(err.input, err.reason, "image tag") : err;
-}
-__name(asImageTagError, "asImageTagError");
-function parseImageReference(ref) {
-  if (typeof ref === "string" && IMAGE_ID_RE.test(ref)) {
-    throw new InvalidReferenceError(ref, "cannot be a 64-character hexadecimal string (that is an image ID, not a name)", "image tag");
-  }
-  let parts;
-  try {
-    parts = parseReferenceParts(ref);
-  } catch (err) {
-    throw asImageTagError(err);
-  }
-  const { domain, path, tag: written, digest } = parts;
-  const tag = written ?? (digest === void 0 ? DEFAULT_TAG : void 0);
-  let familiarName = `${domain}/${path}`;
-  if (domain === DOCKER_DOMAIN) familiarName = /^library\/[^/]+$/.test(path) ? path.slice("library/".length) : path;
-  const suffix = `${tag !== void 0 ? `:${tag}` : ""}${digest !== void 0 ? `@${digest}` : ""}`;
-  const result = { domain, path, familiar: familiarName + suffix, full: `${domain}/${path}${suffix}` };
-  if (tag !== void 0) result.tag = tag;
-  if (digest !== void 0) result.digest = digest;
-  return result;
-}
-__name(parseImageReference, "parseImageReference");
-function parseRepoTag(ref) {
-  if (typeof ref === "string") {
-    try {
-      refuseCredentials(ref);
-    } catch (err) {
-      throw asImageTagError(err);
-    }
-    if (ref.includes("@")) {
-      throw new InvalidReferenceError(ref, 'a loaded image can be tagged, not pinned by digest: drop the "@..." part', "image tag");
-    }
-  }
-  return parseImageReference(ref);
-}
-__name(parseRepoTag, "parseRepoTag");
-
-// src/rules/oci_load.ts
-var ociLoadRule = {
-  kind: "oci_load",
-  attrs: {
-    ...COMMON_ATTRS,
-    image: { type: "label", mandatory: true },
-    repo_tags: { type: "string_list_or_label" },
-    format: { type: "string" },
-    loader: { type: "ignored" },
-    exec_properties: { type: "ignored" }
-  },
-  validate(attrs) {
-    const format = attrs.string("format", "docker");
-    if (format !== "docker" && format !== "oci") throw new AttrError(`attribute "format": expected "docker" or "oci", got "${format}"`);
-    const tags = attrs.listOrLabel("repo_tags");
-    if (tags && "list" in tags) {
-      for (const t of tags.list) {
-        try {
-          parseRepoTag(t);
-        } catch (err) {
-          throw new AttrError(`attribute "repo_tags": ${err.message}`);
-        }
-      }
-    }
-  },
-  async build(ctx) {
-    const [p] = ctx.deps("image");
-    const artifact = p?.artifact;
-    if (!artifact) throw new Error(`attribute "image": ${ctx.attrs.label("image")} is not an oci_image or oci_image_index`);
-    const repoTags = await listValue(ctx, ctx.attrs, "repo_tags") ?? [];
-    for (const t of repoTags) {
-      try {
-        parseRepoTag(t);
-      } catch (err) {
-        throw new Error(`attribute "repo_tags": ${err.message}`);
-      }
-    }
-    const format = ctx.attrs.string("format", "docker") === "oci" ? "oci" : "docker";
-    return { files: p.files, artifact, run: { kind: "load", repoTags, format } };
-  }
-};
-
-// src/rules/pkg_tar.ts
-import { join as join22 } from "node:path";
-
-// src/tar/pkg_tar.ts
-import { accessSync, constants as fsConstants } from "node:fs";
-
-// src/tar/path.ts
-function posixNormpath(path) {
-  if (path === "") return ".";
-  const absolute = path.startsWith("/");
-  const out = [];
-  for (const seg of path.split("/")) {
-    if (seg === "" || seg === ".") continue;
-    if (seg === "..") {
-      if (out.length > 0 && out[out.length - 1] !== "..") out.pop();
-      else if (!absolute) out.push("..");
-      continue;
-    }
-    out.push(seg);
-  }
-  const joined = out.join("/");
-  if (absolute) return "/" + joined;
-  return joined === "" ? "." : joined;
-}
-__name(posixNormpath, "posixNormpath");
-function normalizeArchivePath(path) {
-  if (path.startsWith("/")) {
-    throw new Error(`tar: absolute path "${path}" is not allowed in an archive (use a relative path)`);
-  }
-  if (path.includes("\0")) throw new Error(`tar: path ${JSON.stringify(path)} contains a NUL byte`);
-  const segs = [];
-  for (const seg of path.split("/")) {
-    if (seg === "" || seg === ".") continue;
-    if (seg === "..") throw new Error(`tar: path "${path}" escapes the archive root ("..")`);
-    segs.push(seg);
-  }
-  if (segs.length === 0) throw new Error(`tar: path "${path}" names the archive root, not a member`);
-  return segs.join("/");
-}
-__name(normalizeArchivePath, "normalizeArchivePath");
-function parentDirs(path) {
-  const segs = path.split("/");
-  const out = [];
-  for (let i = 1; i < segs.length; i++) out.push(segs.slice(0, i).join("/"));
-  return out;
-}
-__name(parentDirs, "parentDirs");
-function compareCodePoints(a, b) {
-  const ai = a[Symbol.iterator]();
-  const bi = b[Symbol.iterator]();
-  for (; ; ) {
-    const x = ai.next();
-    const y = bi.next();
-    if (x.done) return y.done ? 0 : -1;
-    if (y.done) return 1;
-    const cx = x.value.codePointAt(0);
-    const cy = y.value.codePointAt(0);
-    if (cx !== cy) return cx < cy ? -1 : 1;
-  }
-}
-__name(compareCodePoints, "compareCodePoints");
-
-// src/tar/writer.ts
-import { createWriteStream as createWriteStream2 } from "node:fs";
-import { rename as rename6, rm as rm8, stat as stat6 } from "node:fs/promises";
-import { once as once2 } from "node:events";
-import { randomBytes as randomBytes4 } from "node:crypto";
-import { dirname as dirname12, basename as basename2, join as join19 } from "node:path";
-import { PassThrough as PassThrough2 } from "node:stream";
-import { finished as finished2, pipeline as pipeline2 } from "node:stream/promises";
-
-// src/tar/header.ts
-var BLOCK = 512;
-var RECORD = BLOCK * 20;
-var TYPEFLAG = {
-  file: "0",
-  hardlink: "1",
-  symlink: "2",
-  chardev: "3",
-  blockdev: "4",
-  dir: "5",
-  fifo: "6"
-};
-var GNU_MAGIC = Buffer.from("ustar  \0", "latin1");
-var LONGLINK_NAME = "././@LongLink";
-function stn(value, length) {
-  const bytes2 = typeof value === "string" ? Buffer.from(value, "utf8") : value;
-  const out = Buffer.alloc(length);
-  bytes2.copy(out, 0, 0, Math.min(bytes2.length, length));
-  return out;
-}
-__name(stn, "stn");
-function itn(value, digits, gnu) {
-  const n = Math.trunc(value);
-  if (n >= 0 && n < 8 ** (digits - 1)) {
-    return Buffer.from(n.toString(8).padStart(digits - 1, "0") + "\0", "latin1");
-  }
-  const limit = 256n ** BigInt(digits - 1);
-  let big = BigInt(n);
-  if (!gnu || big < -limit || big >= limit) {
-    throw new Error(`tar: value ${value} does not fit in a ${digits}-byte header field`);
-  }
-  const out = Buffer.alloc(digits);
-  if (big >= 0n) {
-    out[0] = 128;
-  } else {
-    out[0] = 255;
-    big = 256n ** BigInt(digits) + big;
-  }
-  for (let i = digits - 1; i >= 1; i--) {
-    out[i] = Number(big & 0xffn);
-    big >>= 8n;
-  }
-  return out;
-}
-__name(itn, "itn");
-function rawHeader(f, gnu) {
-  const parts = [
-    stn(f.name, 100),
-    itn(f.mode & 4095, 8, gnu),
-    itn(f.uid, 8, gnu),
-    itn(f.gid, 8, gnu),
-    itn(f.size, 12, gnu),
-    itn(f.mtime, 12, gnu),
-    Buffer.from("        ", "latin1"),
-    // checksum placeholder
-    Buffer.from(f.typeflag, "latin1"),
-    stn(f.linkname, 100),
-    GNU_MAGIC,
-    stn(f.uname, 32),
-    stn(f.gname, 32),
-    f.devices ? itn(f.devices.major, 8, gnu) : Buffer.alloc(8),
-    f.devices ? itn(f.devices.minor, 8, gnu) : Buffer.alloc(8),
-    Buffer.alloc(155)
-    // prefix: unused in GNU format
-  ];
-  const buf = Buffer.alloc(BLOCK);
-  Buffer.concat(parts).copy(buf);
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : buf[i];
-  buf.write(sum.toString(8).padStart(6, "0") + "\0", 148, "latin1");
-  return buf;
-}
-__name(rawHeader, "rawHeader");
-function padBlock(data) {
-  const rem = data.length % BLOCK;
-  return rem === 0 ? data : Buffer.concat([data, Buffer.alloc(BLOCK - rem)]);
-}
-__name(padBlock, "padBlock");
-function longLink(value, typeflag) {
-  const payload = Buffer.concat([value, Buffer.from([0])]);
-  const header = rawHeader(
-    {
-      name: Buffer.from(LONGLINK_NAME, "latin1"),
-      typeflag,
-      mode: 0,
-      uid: 0,
-      gid: 0,
-      size: payload.length,
-      mtime: 0,
-      linkname: Buffer.alloc(0),
-      uname: "",
-      gname: ""
-    },
-    false
-  );
-  return Buffer.concat([header, padBlock(payload)]);
-}
-__name(longLink, "longLink");
-function encodeHeader(h) {
-  const name = Buffer.from(h.type === "dir" && !h.name.endsWith("/") ? h.name + "/" : h.name, "utf8");
-  const linkname = Buffer.from(h.linkname, "utf8");
-  const blocks = [];
-  if (linkname.length > 100) blocks.push(longLink(linkname, "K"));
-  if (name.length > 100) blocks.push(longLink(name, "L"));
-  const devices = h.type === "chardev" || h.type === "blockdev" ? { major: h.devmajor, minor: h.devminor } : void 0;
-  blocks.push(
-    rawHeader(
-      {
-        name,
-        typeflag: TYPEFLAG[h.type],
-        mode: h.mode,
-        uid: h.uid,
-        gid: h.gid,
-        size: h.size,
-        mtime: h.mtime,
-        linkname,
-        uname: h.uname,
-        gname: h.gname,
-        devices
-      },
-      true
-    )
-  );
-  return Buffer.concat(blocks);
-}
-__name(encodeHeader, "encodeHeader");
-function dataPadding(size) {
-  const rem = size % BLOCK;
-  return Buffer.alloc(rem === 0 ? 0 : BLOCK - rem);
-}
-__name(dataPadding, "dataPadding");
-function archiveTrailer(offset) {
-  const end = offset + 2 * BLOCK;
-  const rem = end % RECORD;
-  return Buffer.alloc(2 * BLOCK + (rem === 0 ? 0 : RECORD - rem));
-}
-__name(archiveTrailer, "archiveTrailer");
-
-// src/tar/writer.ts
-function checkInt(value, what, path) {
-  if (!Number.isSafeInteger(value)) throw new Error(`tar: ${what} of "${path}" must be an integer, got ${value}`);
-  return value;
-}
-__name(checkInt, "checkInt");
-var TarWriter = class _TarWriter {
-  static {
-    __name(this, "TarWriter");
-  }
-  dest;
-  #tmp;
-  #head;
-  #done;
-  #opts;
-  #seen = /* @__PURE__ */ new Map();
-  #offset = 0;
-  #members = 0;
-  #closed = false;
-  constructor(dest, opts) {
-    this.dest = dest;
-    this.#opts = opts;
-    this.#tmp = join19(dirname12(dest), `.${basename2(dest)}.${process.pid}-${randomBytes4(6).toString("hex")}.tmp`);
-    const file = createWriteStream2(this.#tmp);
-    let done;
-    if ((opts.compression ?? "none") === "gzip") {
-      const level = opts.gzipLevel ?? 6;
-      const tar2 = new PassThrough2();
-      this.#head = tar2;
-      done = pipeline2(tar2, (source) => compressStream(source, { format: "gzip", level }), file);
-    } else {
-      this.#head = file;
-      done = finished2(file);
-    }
-    this.#done = done.catch((err) => {
-      throw new Error(`tar: cannot write ${dest}: ${err.code ?? err.message}`);
-    });
-    this.#done.catch(() => {
-    });
-  }
-  static create(dest, opts = {}) {
-    const c = opts.compression ?? "none";
-    if (c !== "none" && c !== "gzip") throw new Error(`tar: unsupported compression "${String(c)}" (none or gzip)`);
-    if (c === "gzip") validateLevel("gzip", opts.gzipLevel ?? 6);
-    return new _TarWriter(dest, opts);
-  }
-  async #write(buf) {
-    if (buf.length === 0) return;
-    this.#offset += buf.length;
-    if (!this.#head.write(buf)) await Promise.race([once2(this.#head, "drain"), this.#done]);
-  }
-  #warn(message) {
-    if (this.#opts.onWarning) this.#opts.onWarning(message);
-    else process.stderr.write(`warning: ${message}
-`);
-  }
-  /** Decides whether `m` is written; adds its parents. False means "skip (duplicate)". */
-  async #admit(m) {
-    const existing = this.#seen.get(m.path);
-    if (existing !== void 0 && !this.#opts.allowDuplicates) {
-      if (!(existing === "dir" && m.type === "dir")) {
-        this.#warn(`duplicate path "${m.path}" in archive ${this.dest}: keeping the first occurrence`);
-      }
-      return false;
-    }
-    for (const parent of parentDirs(m.path)) {
-      const kind = this.#seen.get(parent);
-      if (kind === void 0) {
-        if (this.#opts.createParents ?? true) {
-          await this.#emit({ ...m, path: parent, type: "dir", mode: 493, linkname: "", devmajor: 0, devminor: 0 }, 0);
-        }
-      } else if (kind !== "dir") {
-        throw new Error(`tar: "${m.path}" needs "${parent}" to be a directory, but it was written as a ${kind}`);
-      }
-    }
-    return true;
-  }
-  async #emit(m, size) {
-    await this.#write(
-      encodeHeader({
-        name: m.path,
-        type: m.type,
-        mode: m.mode,
-        uid: m.uid,
-        gid: m.gid,
-        size,
-        mtime: m.mtime,
-        linkname: m.linkname,
-        uname: m.uname,
-        gname: m.gname,
-        devmajor: m.devmajor,
-        devminor: m.devminor
-      })
-    );
-    if (!this.#seen.has(m.path)) this.#seen.set(m.path, m.type);
-    this.#members++;
-  }
-  async #body(source, size, path, what) {
-    let n = 0;
-    for await (const chunk of source) {
-      n += chunk.length;
-      if (n > size) throw new Error(`tar: ${what} for "${path}" is longer than its size ${size} (changed while archiving?)`);
-      await this.#write(chunk);
-    }
-    if (n !== size) throw new Error(`tar: ${what} for "${path}" has ${n} bytes, expected ${size} (changed while archiving?)`);
-    await this.#write(dataPadding(size));
-  }
-  /**
-   * A file's bytes, read into two reused buffers: a buffer is read into again once its write has
-   * been taken (written to the file, or consumed by gzip). A file whose size changed since its
-   * stat fails the archive, whether it grew or shrank.
-   */
-  async #fileBody(file, size, path) {
-    const n = await forEachFileChunk(file, (chunk) => this.#writeTaken(chunk), { length: size + 1 });
-    if (n > size) throw new Error(`tar: ${file} for "${path}" is longer than its size ${size} (changed while archiving?)`);
-    if (n !== size) throw new Error(`tar: ${file} for "${path}" has ${n} bytes, expected ${size} (changed while archiving?)`);
-    await this.#write(dataPadding(size));
-  }
-  /** Writes `buf` and resolves once the stream no longer holds it (its write callback). */
-  #writeTaken(buf) {
-    this.#offset += buf.length;
-    return new Promise((resolve9, reject) => {
-      this.#head.write(buf, (err) => err ? reject(err) : resolve9());
-    });
-  }
-  #member(entry, path) {
-    const mtime = entry.mtime ?? this.#opts.mtime ?? 0;
-    const m = {
-      path,
-      type: entry.type,
-      mode: checkInt(entry.mode, "mode", path) & 4095,
-      uid: checkInt(entry.uid ?? 0, "uid", path),
-      gid: checkInt(entry.gid ?? 0, "gid", path),
-      uname: entry.uname ?? "",
-      gname: entry.gname ?? "",
-      mtime: checkInt(mtime, "mtime", path),
-      linkname: "",
-      devmajor: entry.devmajor ?? 0,
-      devminor: entry.devminor ?? 0
-    };
-    if (m.uid < 0 || m.gid < 0) throw new Error(`tar: uid/gid of "${path}" must not be negative`);
-    if (entry.type === "symlink" || entry.type === "hardlink") {
-      if (!entry.linkname) throw new Error(`tar: ${entry.type} "${path}" needs a linkname`);
-      m.linkname = entry.type === "hardlink" ? this.#hardlinkTarget(path, entry.linkname) : entry.linkname;
-    } else if (entry.linkname) {
-      throw new Error(`tar: linkname is only valid for links, but "${path}" is a ${entry.type}`);
-    }
-    if (entry.source && entry.type !== "file") throw new Error(`tar: only files have contents, but "${path}" is a ${entry.type}`);
-    return m;
-  }
-  #hardlinkTarget(path, linkname) {
-    const target = normalizeArchivePath(linkname);
-    const kind = this.#seen.get(target);
-    if (kind === void 0 || kind === "dir") {
-      throw new Error(`tar: hardlink "${path}" points to "${target}", which is not a file written earlier in the archive`);
-    }
-    return target;
-  }
-  /** Appends one entry (and any missing parents). */
-  async add(entry) {
-    if (this.#closed) throw new Error("tar: writer is closed");
-    const path = normalizeArchivePath(entry.path);
-    const m = this.#member(entry, path);
-    if (entry.type !== "file") {
-      if (await this.#admit(m)) await this.#emit(m, 0);
-      return;
-    }
-    const src = entry.source;
-    if (src && "file" in src) {
-      let size;
-      try {
-        const s = await stat6(src.file);
-        if (!s.isFile()) throw new Error("not a regular file");
-        size = s.size;
-      } catch (err) {
-        throw new Error(`tar: cannot add "${path}" from ${src.file}: ${err.message}`);
-      }
-      if (!await this.#admit(m)) return;
-      await this.#emit(m, size);
-      await this.#fileBody(src.file, size, path);
-      return;
-    }
-    const data = !src ? new Uint8Array(0) : typeof src.content === "string" ? Buffer.from(src.content, "utf8") : src.content;
-    if (!await this.#admit(m)) return;
-    await this.#emit(m, data.length);
-    await this.#write(data);
-    await this.#write(dataPadding(data.length));
-  }
-  /**
-   * Re-emits every member of another archive, in order, like tar_writer.py add_tar(numeric=True):
-   * owner names are cleared, numeric ids, modes and mtimes kept; names are placed under `prefix`.
-   * Leading "/" of member names is dropped; a member naming the root ("./") is skipped.
-   */
-  async addTar(source) {
-    if (this.#closed) throw new Error("tar: writer is closed");
-    const place2 = /* @__PURE__ */ __name((name) => {
-      const rel = name.replace(/^\/+/, "");
-      const full = source.prefix ? `${source.prefix.replace(/^\/+|\/+$/g, "")}/${rel}` : rel;
-      if (full.split("/").every((s) => s === "" || s === ".")) return void 0;
-      return normalizeArchivePath(full);
-    }, "place");
-    for await (const { member, body } of readTarMembers(source.path)) {
-      let path;
-      try {
-        path = place2(member.name);
-      } catch (err) {
-        throw new Error(`${err.message} (member of ${source.path})`);
-      }
-      if (path === void 0) {
-        await drain(body);
-        continue;
-      }
-      const linkname = member.type === "hardlink" ? place2(member.linkname) ?? member.linkname : member.linkname;
-      const m = this.#member(
-        {
-          path,
-          type: member.type,
-          mode: member.mode,
-          uid: member.uid,
-          gid: member.gid,
-          uname: "",
-          gname: "",
-          mtime: member.mtime,
-          linkname: linkname || void 0,
-          devmajor: member.devmajor,
-          devminor: member.devminor
-        },
-        path
-      );
-      if (!await this.#admit(m)) {
-        await drain(body);
-        continue;
-      }
-      await this.#emit(m, member.size);
-      await this.#body(body, member.size, path, `member of ${source.path}`);
-    }
-  }
-  /** Finishes the archive and moves it into place. */
-  async close() {
-    if (this.#closed) throw new Error("tar: writer is closed");
-    this.#closed = true;
-    const tarSize = this.#offset + archiveTrailer(this.#offset).length;
-    try {
-      await this.#write(archiveTrailer(this.#offset));
-      this.#head.end();
-      await this.#done;
-      await rename6(this.#tmp, this.dest);
-    } catch (err) {
-      await rm8(this.#tmp, { force: true });
-      throw err;
-    }
-    return { members: this.#members, tarSize };
-  }
-  /** Discards the partial output. */
-  async abort() {
-    this.#closed = true;
-    this.#head.destroy();
-    await this.#done.catch(() => {
-    });
-    await rm8(this.#tmp, { force: true });
-  }
-};
-async function drain(body) {
-  for await (const chunk of body) void chunk;
-}
-__name(drain, "drain");
-async function writeTar(entries, destPath2, options = {}) {
-  const w = TarWriter.create(destPath2, options);
-  try {
-    for await (const e of entries) await w.add(e);
-    for (const m of options.merge ?? []) await w.addTar(m);
-  } catch (err) {
-    await w.abort();
-    throw err;
-  }
-  return w.close();
-}
-__name(writeTar, "writeTar");
-
-// src/tar/pkg_tar.ts
-var PORTABLE_MTIME = 946684800;
-function parseOctal(value, what) {
-  const m = /^\s*(?:0[oO])?([0-7]+(?:_[0-7]+)*)\s*$/.exec(value);
-  if (!m) throw new Error(`pkg_tar: invalid ${what} "${value}": expected an octal number such as "0644"`);
-  return parseInt(m[1].replace(/_/g, ""), 8);
-}
-__name(parseOctal, "parseOctal");
-function parseIds(value, what) {
-  const [u, g] = splitOnce(value, what);
-  const uid = /^\s*\d+\s*$/.test(u) ? Number(u) : NaN;
-  const gid = /^\s*\d+\s*$/.test(g) ? Number(g) : NaN;
-  if (!Number.isSafeInteger(uid) || !Number.isSafeInteger(gid)) {
-    throw new Error(`pkg_tar: invalid ${what} "${value}": expected numeric "uid.gid" such as "0.0"`);
-  }
-  return [uid, gid];
-}
-__name(parseIds, "parseIds");
-function splitOnce(value, what) {
-  const i = value.indexOf(".");
-  if (i < 0) throw new Error(`pkg_tar: invalid ${what} "${value}": expected "user.group"`);
-  return [value.slice(0, i), value.slice(i + 1)];
-}
-__name(splitOnce, "splitOnce");
-function stripSlashes(s) {
-  return s.replace(/^\/+|\/+$/g, "");
-}
-__name(stripSlashes, "stripSlashes");
-function computeDataPath(pkg, dataPath) {
-  if (!dataPath) return void 0;
-  let p = dataPath;
-  if (p.startsWith("./")) p = p.slice(2);
-  if (!p || p === ".") return pkg;
-  if (p.startsWith("/")) return p.slice(1);
-  return pkg ? `${pkg}/${p}` : p;
-}
-__name(computeDataPath, "computeDataPath");
-function destPath(shortPath, stripPrefix, dataPathWithoutPrefix) {
-  let prefix = stripPrefix;
-  if (prefix === void 0) {
-    const slash = shortPath.lastIndexOf("/");
-    prefix = slash < 0 ? "" : shortPath.slice(0, slash);
-  }
-  if (!prefix) return shortPath;
-  if (shortPath.startsWith(prefix)) {
-    const lastDir = prefix.slice(prefix.lastIndexOf("/") + 1);
-    if (!shortPath.split("/").includes(lastDir)) prefix = dataPathWithoutPrefix;
-    return shortPath.slice(prefix.length);
-  }
-  return shortPath;
-}
-__name(destPath, "destPath");
-function remapPath(remap, path) {
-  for (const [prefix, replacement] of Object.entries(remap ?? {})) {
-    if (path.startsWith(prefix)) return replacement + path.slice(prefix.length);
-  }
-  return path;
-}
-__name(remapPath, "remapPath");
-function compressionForExtension(extension) {
-  let ext = extension || "tar";
-  if (ext.startsWith(".")) ext = ext.slice(1);
-  if (ext === "tar") return "none";
-  const dot = ext.lastIndexOf(".");
-  let comp = dot >= 0 ? ext.slice(dot + 1) : ext;
-  if (comp === "tgz") comp = "gz";
-  if (comp === "txz") comp = "xz";
-  if (comp === "") return "none";
-  if (comp === "gz") return "gzip";
-  if (comp === "bz2" || comp === "xz") {
-    throw new Error(`pkg_tar: extension "${extension}" asks for ${comp} compression, which is not supported here (use "tar" or "tar.gz")`);
-  }
-  throw new Error(`pkg_tar: unsupported compression '${comp}' from extension "${extension}" (use "tar", "tar.gz" or "tgz")`);
-}
-__name(compressionForExtension, "compressionForExtension");
-function planPkgTar(attrs) {
-  const warnings = [];
-  const portable = attrs.portable_mtime ?? true;
-  let mtime;
-  if (attrs.mtime !== void 0 && attrs.mtime !== -1) {
-    if (portable) throw new Error("pkg_tar: you may not set both mtime and portable_mtime (set portable_mtime = False)");
-    if (!Number.isSafeInteger(attrs.mtime)) throw new Error(`pkg_tar: mtime must be an integer, got ${attrs.mtime}`);
-    mtime = attrs.mtime;
-  } else {
-    mtime = portable ? PORTABLE_MTIME : 0;
-  }
-  const compression = compressionForExtension(attrs.extension);
-  const level = attrs.compression_level ?? -1;
-  if (!Number.isInteger(level) || level < -1) throw new Error(`pkg_tar: invalid compression_level ${level}`);
-  const gzipLevel = level >= 0 ? Math.min(level, 9) : 6;
-  const modeAttr = attrs.mode ?? "0555";
-  const defaultMode = modeAttr ? parseOctal(modeAttr, "mode") : void 0;
-  const keyOf = /* @__PURE__ */ __name((k) => k.startsWith("/") ? k.slice(1) : k, "keyOf");
-  const modeMap = /* @__PURE__ */ new Map();
-  for (const [k, v] of Object.entries(attrs.modes ?? {})) modeMap.set(keyOf(k), parseOctal(v, `modes["${k}"]`));
-  const idsMap = /* @__PURE__ */ new Map();
-  for (const [k, v] of Object.entries(attrs.owners ?? {})) idsMap.set(keyOf(k), parseIds(v, `owners["${k}"]`));
-  const namesMap = /* @__PURE__ */ new Map();
-  for (const [k, v] of Object.entries(attrs.ownernames ?? {})) namesMap.set(keyOf(k), splitOnce(v, `ownernames["${k}"]`));
-  const defaultIds = parseIds(attrs.owner ?? "0.0", "owner");
-  const ownername = attrs.ownername ?? ".";
-  const defaultNames = ownername ? splitOnce(ownername, "ownername") : ["", ""];
-  const content = /* @__PURE__ */ new Map();
-  const put = /* @__PURE__ */ __name((dest, item) => {
-    const old = content.get(dest);
-    if (old && !(old.src && item.src && old.src.path === item.src.path)) {
-      const what = /* @__PURE__ */ __name((i) => i.src ? `${i.origin} ${i.src.shortPath}` : i.origin, "what");
-      warnings.push(`pkg_tar: duplicate output path <${dest}>, declared by ${what(old)} and ${what(item)}; using the latter`);
-    }
-    content.set(dest, item);
-  }, "put");
-  const dataPath = computeDataPath(attrs.package, attrs.strip_prefix);
-  const dataPathWithoutPrefix = computeDataPath(attrs.package, ".") ?? "";
-  for (const f of attrs.srcs ?? []) {
-    const d = remapPath(attrs.remap_paths, destPath(f.shortPath, dataPath, dataPathWithoutPrefix));
-    put(stripSlashes(d), { kind: "file", src: f, manifestMode: f.executable ? "0755" : "", origin: "srcs" });
-  }
-  for (const { file, dest } of attrs.files ?? []) {
-    put(stripSlashes(dest), { kind: "file", src: file, manifestMode: "", origin: "files" });
-  }
-  for (const p of attrs.empty_files ?? []) put(stripSlashes(p), { kind: "empty-file", manifestMode: "", origin: "empty_files" });
-  for (const p of attrs.empty_dirs ?? []) content.set(stripSlashes(p), { kind: "dir", manifestMode: "", origin: "empty_dirs" });
-  for (const [link5, target] of Object.entries(attrs.symlinks ?? {})) {
-    put(stripSlashes(link5), { kind: "symlink", linkTo: target, manifestMode: "", origin: "symlinks" });
-  }
-  const dir = stripSlashes(attrs.package_dir ?? "/");
-  const directory = dir ? dir + "/" : void 0;
-  const normalizePath = /* @__PURE__ */ __name((p) => {
-    let dest = posixNormpath(p);
-    if (dest.startsWith("./")) dest = dest.slice(2);
-    dest = stripSlashes(dest);
-    if (directory && !dest.startsWith(directory)) dest = directory + dest;
-    return dest;
-  }, "normalizePath");
-  const entries = [];
-  for (const dest of [...content.keys()].sort(compareCodePoints)) {
-    const item = content.get(dest);
-    const key = stripSlashes(dest);
-    let mode = modeMap.has(key) ? modeMap.get(key) : defaultMode;
-    if (item.manifestMode) mode = parseOctal(item.manifestMode, "mode");
-    const [uid, gid] = idsMap.get(key) ?? defaultIds;
-    const [uname, gname] = namesMap.get(key) ?? defaultNames;
-    let path;
-    if (item.kind === "symlink") path = dest.startsWith("./") ? dest : normalizePath(dest);
-    else if (item.kind === "file") path = normalizePath(dest);
-    else path = posixNormpath(normalizePath(dest).replace(/^\/+/, ""));
-    const norm = posixNormpath(path);
-    if (norm === "." || norm === "") continue;
-    if (norm === ".." || norm.startsWith("../")) {
-      throw new Error(`pkg_tar: destination "${dest}" (from ${item.origin}) escapes the archive root`);
-    }
-    const base = { path: norm, uid, gid, uname, gname, mtime };
-    switch (item.kind) {
-      case "file": {
-        const src = item.src;
-        const m = mode ?? (isExecutableFile(src.path) ? 493 : 420);
-        entries.push({ ...base, type: "file", mode: m, source: { file: src.path } });
-        break;
-      }
-      case "empty-file":
-        entries.push({ ...base, type: "file", mode: mode ?? 420, source: { content: "" } });
-        break;
-      case "dir":
-        entries.push({ ...base, type: "dir", mode: mode ?? 420 });
-        break;
-      case "symlink":
-        entries.push({ ...base, type: "symlink", mode: mode ?? 493, linkname: item.linkTo });
-        break;
-    }
-  }
-  const merge = (attrs.deps ?? []).map((p) => dir ? { path: p, prefix: dir } : { path: p });
-  return {
-    entries,
-    merge,
-    compression,
-    gzipLevel,
-    createParents: attrs.create_parents ?? true,
-    allowDuplicates: attrs.allow_duplicates_from_deps ?? false,
-    mtime,
-    warnings
-  };
-}
-__name(planPkgTar, "planPkgTar");
-function isExecutableFile(path) {
-  try {
-    accessSync(path, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-__name(isExecutableFile, "isExecutableFile");
-async function writePkgTar(plan, dest, onWarning) {
-  const warn = onWarning ?? ((m) => process.stderr.write(`warning: ${m}
-`));
-  for (const w of plan.warnings) warn(w);
-  return writeTar(plan.entries, dest, {
-    compression: plan.compression,
-    gzipLevel: plan.gzipLevel,
-    mtime: plan.mtime,
-    createParents: plan.createParents,
-    allowDuplicates: plan.allowDuplicates,
-    merge: plan.merge,
-    onWarning: warn
-  });
-}
-__name(writePkgTar, "writePkgTar");
-
-// src/rules/mtree_spec.ts
-import { lstatSync, readdirSync as readdirSync2, realpathSync, statSync as statSync5 } from "node:fs";
-import { mkdir as mkdir11, readFile as readFile13, writeFile as writeFile7 } from "node:fs/promises";
-import { dirname as dirname13, join as join20, posix } from "node:path";
-
-// src/tar/mtree.ts
-import { statSync as statSync4 } from "node:fs";
-var MtreeError = class extends Error {
-  static {
-    __name(this, "MtreeError");
-  }
-};
-var FLAG_KEYWORDS = /* @__PURE__ */ new Set(["ignore", "nochange", "optional"]);
-var STRING_KEYWORDS = /* @__PURE__ */ new Set(["content", "link"]);
-var IGNORED_KEYWORDS = /* @__PURE__ */ new Set([
-  "cksum",
-  "flags",
-  "inode",
-  "md5",
-  "md5digest",
-  "nlink",
-  "resdevice",
-  "rmd160",
-  "rmd160digest",
-  "ripemd160digest",
-  "sha1",
-  "sha1digest",
-  "sha256",
-  "sha256digest",
-  "sha384",
-  "sha384digest",
-  "sha512",
-  "sha512digest",
-  "tags"
-]);
-var TYPES2 = { file: "file", dir: "dir", link: "link", fifo: "fifo", char: "char", block: "block" };
-var DEVICE_FORMATS = /* @__PURE__ */ new Set([
-  "native",
-  "386bsd",
-  "4bsd",
-  "bsdos",
-  "freebsd",
-  "hpux",
-  "isc",
-  "linux",
-  "netbsd",
-  "osf1",
-  "sco",
-  "solaris",
-  "sunos",
-  "svr3",
-  "svr4",
-  "ultrix"
-]);
-function fail2(line, message) {
-  throw new MtreeError(`mtree line ${line}: ${message}`);
-}
-__name(fail2, "fail");
-function unvis(raw, line, what) {
-  if (!raw.includes("\\")) return raw;
-  const bytes2 = [];
-  const pushText = /* @__PURE__ */ __name((s) => {
-    for (const b of Buffer.from(s, "utf8")) bytes2.push(b);
-  }, "pushText");
-  const isOct = /* @__PURE__ */ __name((c) => c !== void 0 && c >= "0" && c <= "7", "isOct");
-  const simple = { a: 7, b: 8, f: 12, n: 10, r: 13, s: 32, t: 9, v: 11, "\\": 92 };
-  for (let i = 0; i < raw.length; ) {
-    const c = raw[i];
-    if (c !== "\\") {
-      const cp = raw.codePointAt(i);
-      const ch = String.fromCodePoint(cp);
-      pushText(ch);
-      i += ch.length;
-      continue;
-    }
-    const n = raw[i + 1];
-    if (n !== void 0 && n >= "0" && n <= "3" && isOct(raw[i + 2]) && isOct(raw[i + 3])) {
-      bytes2.push(parseInt(raw.slice(i + 1, i + 4), 8));
-      i += 4;
-    } else if (n === "0") {
-      bytes2.push(0);
-      i += 2;
-    } else if (n !== void 0 && n in simple) {
-      bytes2.push(simple[n]);
-      i += 2;
-    } else {
-      bytes2.push(92);
-      i += 1;
-    }
-  }
-  try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(bytes2));
-  } catch {
-    return fail2(line, `${what} ${JSON.stringify(raw)} is not valid UTF-8 once unescaped`);
-  }
-}
-__name(unvis, "unvis");
-function vis(value) {
-  let out = "";
-  for (const b of Buffer.from(value, "utf8")) {
-    if (b <= 32 || b >= 127 || b === 92 || b === 35) out += "\\" + b.toString(8).padStart(3, "0");
-    else out += String.fromCharCode(b);
-  }
-  return out;
-}
-__name(vis, "vis");
-function checkKeyword(key, value, line) {
-  const k = key === "contents" ? "content" : key;
-  if (FLAG_KEYWORDS.has(k)) return k;
-  if (value === void 0) {
-    if (k in KNOWN || IGNORED_KEYWORDS.has(k)) fail2(line, `keyword "${key}" needs a value (${key}=...)`);
-    fail2(line, `unknown keyword "${key}"`);
-  }
-  const check2 = KNOWN[k];
-  if (!check2) {
-    if (IGNORED_KEYWORDS.has(k)) return k;
-    fail2(line, `unknown keyword "${key}"`);
-  }
-  const problem = check2(value);
-  if (problem) fail2(line, k === "type" ? problem : `${key}=${value}: ${problem}`);
-  return k;
-}
-__name(checkKeyword, "checkKeyword");
-var isDecimal = /* @__PURE__ */ __name((v) => /^\d+$/.test(v) ? void 0 : "expected a non-negative decimal number", "isDecimal");
-var KNOWN = {
-  uid: isDecimal,
-  gid: isDecimal,
-  size: isDecimal,
-  uname: /* @__PURE__ */ __name(() => void 0, "uname"),
-  gname: /* @__PURE__ */ __name(() => void 0, "gname"),
-  link: /* @__PURE__ */ __name((v) => v === "" ? "empty link target" : void 0, "link"),
-  content: /* @__PURE__ */ __name((v) => v === "" ? "empty path" : void 0, "content"),
-  mode: /* @__PURE__ */ __name((v) => /^[0-7]+$/.test(v) && parseInt(v, 8) <= 65535 ? void 0 : "expected an octal mode such as 0644 (symbolic modes are not supported)", "mode"),
-  time: /* @__PURE__ */ __name((v) => /^\d+(\.\d*)?$/.test(v) ? void 0 : "expected seconds since the epoch, optionally with a fraction (1672560000 or 1672560000.0)", "time"),
-  type: /* @__PURE__ */ __name((v) => v in TYPES2 ? void 0 : `unknown type "${v}" (expected file, dir, link, fifo, char or block)`, "type"),
-  device: /* @__PURE__ */ __name((v) => parseDevice(v) ? void 0 : "expected format,major,minor (e.g. native,1,3) or a number", "device")
-};
-function parseDevice(v) {
-  const parts = v.split(",");
-  if (parts.length === 1 && /^\d+$/.test(v)) {
-    const dev = BigInt(v);
-    const major = Number(dev >> 8n & 0xfffn | dev >> 32n & ~0xfffn);
-    const minor = Number(dev & 0xffn | dev >> 12n & ~0xffn);
-    return { major, minor };
-  }
-  if (parts.length === 3 && DEVICE_FORMATS.has(parts[0]) && /^\d+$/.test(parts[1]) && /^\d+$/.test(parts[2])) {
-    return { major: Number(parts[1]), minor: Number(parts[2]) };
-  }
-  return void 0;
-}
-__name(parseDevice, "parseDevice");
-function words(text) {
-  return text.split(/[ \t]+/).filter((w) => w !== "");
-}
-__name(words, "words");
-function logicalLines(text) {
-  const physical = text.split("\n");
-  const out = [];
-  let buf = "";
-  let start = 0;
-  let continuing = false;
-  physical.forEach((raw, i) => {
-    const l = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-    if (!continuing) start = i + 1;
-    const trailing = /\\+$/.exec(l)?.[0].length ?? 0;
-    if (trailing % 2 === 1 && i < physical.length - 1) {
-      buf += l.slice(0, -1);
-      continuing = true;
-      return;
-    }
-    out.push({ text: buf + l, line: start });
-    buf = "";
-    continuing = false;
-  });
-  return out;
-}
-__name(logicalLines, "logicalLines");
-function parseKeywords(ws, line, out) {
-  for (const w of ws) {
-    const eq2 = w.indexOf("=");
-    const key = eq2 < 0 ? w : w.slice(0, eq2);
-    const raw = eq2 < 0 ? void 0 : w.slice(eq2 + 1);
-    if (key === "") fail2(line, `"${w}" is not a keyword=value pair`);
-    const k = checkKeyword(key, raw, line);
-    const value = raw === void 0 ? "" : STRING_KEYWORDS.has(k) ? unvis(raw, line, `${key}=`) : raw;
-    out.set(k, value);
-  }
-}
-__name(parseKeywords, "parseKeywords");
-function parseMtree(text) {
-  const entries = [];
-  const full = /* @__PURE__ */ new Map();
-  let defaults = /* @__PURE__ */ new Map();
-  let cwd = "";
-  for (const { text: l, line } of logicalLines(text)) {
-    const trimmed = l.replace(/^[ \t]+/, "");
-    if (trimmed === "" || trimmed.startsWith("#")) continue;
-    const ws = words(trimmed);
-    const first = ws[0];
-    if (first.startsWith("/")) {
-      if (first === "/set") {
-        const next = new Map(defaults);
-        parseKeywords(ws.slice(1), line, next);
-        defaults = next;
-      } else if (first === "/unset") {
-        const next = new Map(defaults);
-        for (const w of ws.slice(1)) {
-          if (w === "all") next.clear();
-          else next.delete(w === "contents" ? "content" : w);
-        }
-        defaults = next;
-      } else {
-        fail2(line, `unknown command "${first}" (only /set and /unset start with "/"; paths must be relative)`);
-      }
-      continue;
-    }
-    const keywords = new Map(defaults);
-    parseKeywords(ws.slice(1), line, keywords);
-    if (first === "..") {
-      const slash = cwd.lastIndexOf("/");
-      cwd = slash < 0 ? "" : cwd.slice(0, slash);
-      continue;
-    }
-    const name = unvis(first, line, "path");
-    if (name === "") fail2(line, "empty path");
-    if (first.includes("/") || first === ".") {
-      const existing = full.get(name);
-      if (existing) {
-        for (const [k, v] of keywords) existing.keywords.set(k, v);
-        continue;
-      }
-      const entry = { name, line, keywords };
-      full.set(name, entry);
-      entries.push(entry);
-    } else {
-      const path = cwd === "" ? name : `${cwd}/${name}`;
-      entries.push({ name: path, line, keywords });
-      if (keywords.get("type") === "dir") cwd = path;
-    }
-  }
-  return entries;
-}
-__name(parseMtree, "parseMtree");
-function formatMtreeEntry(name, keywords) {
-  const parts = [vis(name)];
-  for (const [k, v] of keywords) {
-    if (FLAG_KEYWORDS.has(k) && v === "") parts.push(k);
-    else parts.push(`${k}=${STRING_KEYWORDS.has(k) ? vis(v) : v}`);
-  }
-  return parts.join(" ");
-}
-__name(formatMtreeEntry, "formatMtreeEntry");
-function normalizeMtreePath(name, line) {
-  if (name.startsWith("/")) fail2(line, `path "${name}" is absolute; archive members must be relative`);
-  if (name.includes("\0")) fail2(line, `path ${JSON.stringify(name)} contains a NUL byte`);
-  const segs = [];
-  for (const seg of name.split("/")) {
-    if (seg === "" || seg === ".") continue;
-    if (seg === "..") fail2(line, `path "${name}" escapes the archive root ("..")`);
-    segs.push(seg);
-  }
-  return segs.join("/");
-}
-__name(normalizeMtreePath, "normalizeMtreePath");
-var TAR_TYPES = {
-  file: "file",
-  dir: "dir",
-  link: "symlink",
-  fifo: "fifo",
-  char: "chardev",
-  block: "blockdev"
-};
-function isExecutable(path) {
-  try {
-    return (statSync4(path).mode & 73) !== 0;
-  } catch {
-    return false;
-  }
-}
-__name(isExecutable, "isExecutable");
-function mtreeEntryToTar(entry, resolve9, host) {
-  const { line, keywords: kw } = entry;
-  const path = normalizeMtreePath(entry.name, line);
-  const type = TYPES2[kw.get("type") ?? "file"];
-  if (path === "") {
-    if (type !== "dir") fail2(line, `"${entry.name}" names the archive root, which can only be a directory`);
-    return void 0;
-  }
-  const num = /* @__PURE__ */ __name((k) => kw.has(k) ? Number(kw.get(k)) : void 0, "num");
-  const out = {
-    path,
-    type: TAR_TYPES[type],
-    mode: 0,
-    uid: num("uid") ?? 0,
-    gid: num("gid") ?? 0,
-    uname: kw.get("uname") ?? "",
-    gname: kw.get("gname") ?? "",
-    mtime: Math.trunc(Number(kw.get("time") ?? "0"))
-  };
-  for (const [k, v] of [["uid", out.uid], ["gid", out.gid], ["time", out.mtime]]) {
-    if (!Number.isSafeInteger(v)) fail2(line, `${k}=${kw.get(k)} is out of range`);
-  }
-  const mode = kw.has("mode") ? parseInt(kw.get("mode"), 8) & 4095 : void 0;
-  const optional = kw.has("optional");
-  if (optional && type !== "file") return void 0;
-  if (kw.has("link") && type !== "link") fail2(line, `link= is only valid with type=link (this entry is type=${type})`);
-  if (kw.has("content") && type !== "file") fail2(line, `content= is only valid with type=file (this entry is type=${type})`);
-  switch (type) {
-    case "file": {
-      let source;
-      try {
-        source = resolve9(kw.get("content"), entry.name);
-      } catch (err) {
-        if (optional) return void 0;
-        fail2(line, err.message);
-      }
-      if (optional && !source) return void 0;
-      const size = num("size");
-      if (!source && size !== void 0 && size !== 0) {
-        fail2(line, `size=${size} but the entry has no content (add content=PATH)`);
-      }
-      if (source && "file" in source && size !== void 0) {
-        let actual;
-        try {
-          actual = statSync4(source.file).size;
-        } catch (err) {
-          return fail2(line, `cannot read ${source.file}: ${err.code ?? err.message}`);
-        }
-        if (actual !== size) fail2(line, `size=${size} but ${kw.get("content") ?? entry.name} has ${actual} bytes`);
-      }
-      if (source) out.source = source;
-      if (host) out.mode = mode ?? (source ? host.permOf(source) ?? 420 : 0);
-      else out.mode = mode ?? (source && "file" in source && isExecutable(source.file) ? 493 : 420);
-      break;
-    }
-    case "dir":
-      out.mode = mode ?? (host ? host.dirExists(path) ? 493 : 0 : 493);
-      break;
-    case "link": {
-      const link5 = kw.get("link");
-      if (link5 === void 0) fail2(line, "type=link needs link=TARGET");
-      out.linkname = link5;
-      out.mode = mode ?? (host ? 0 : 511);
-      break;
-    }
-    case "char":
-    case "block": {
-      const dev = kw.has("device") ? parseDevice(kw.get("device")) : { major: 0, minor: 0 };
-      out.devmajor = dev?.major ?? 0;
-      out.devminor = dev?.minor ?? 0;
-      out.mode = mode ?? (host ? 0 : 420);
-      break;
-    }
-    case "fifo":
-      out.mode = mode ?? (host ? 0 : 420);
-      break;
-  }
-  return out;
-}
-__name(mtreeEntryToTar, "mtreeEntryToTar");
-function mtreeToTarEntries(entries, resolve9, host) {
-  const out = [];
-  for (const e of entries) {
-    const t = mtreeEntryToTar(e, resolve9, host);
-    if (t) out.push(t);
-  }
-  return out;
-}
-__name(mtreeToTarEntries, "mtreeToTarEntries");
-
-// src/rules/mtree_spec.ts
-var MTREE_SPEC_TIME = "1672560000";
-var MUTATE_DEFAULT_TIME = "946699200";
-function runfilesOf(p) {
-  return p.executable ? [p.executable] : [];
-}
-__name(runfilesOf, "runfilesOf");
-function repoMappingExecPath(executable) {
-  return `${execPath(executable)}.repo_mapping`;
-}
-__name(repoMappingExecPath, "repoMappingExecPath");
-function pkgTarRunfiles(srcs, pkg, stripPrefix) {
-  const dataPath = computeDataPath(pkg, stripPrefix);
-  const dataPathWithoutPrefix = computeDataPath(pkg, ".") ?? "";
-  const out = [];
-  for (const p of srcs) {
-    const exe = p.executable;
-    if (!exe) continue;
-    const strip = /* @__PURE__ */ __name((d) => d.replace(/^\/+/, ""), "strip");
-    const base = strip(destPath(exe.shortPath, dataPath, dataPathWithoutPrefix));
-    for (const rf of runfilesOf(p)) {
-      const rel = rf.shortPath.startsWith("../") ? rf.shortPath.slice(3) : `${MAIN_REPO_RUNFILES_NAME}/${rf.shortPath}`;
-      out.push({
-        dest: `${base}.runfiles/${rel}`,
-        file: { path: rf.path, shortPath: rf.shortPath, executable: rf.path === exe.path }
-      });
-    }
-    out.push({ dest: strip(destPath(`${exe.shortPath}.repo_mapping`, dataPath, dataPathWithoutPrefix)), empty: true });
-    out.push({ dest: `${base}.runfiles/_repo_mapping`, empty: true });
-  }
-  return out;
-}
-__name(pkgTarRunfiles, "pkgTarRunfiles");
-function specLine(path, type, content) {
-  const name = type === "dir" && !path.endsWith("/") ? `${path}/` : path;
-  const kw = [
-    ["uid", "0"],
-    ["gid", "0"],
-    ["time", MTREE_SPEC_TIME],
-    ["mode", "0755"],
-    ["type", type],
-    ["nlink", "1"]
-  ];
-  if (content) kw.push(["content", content]);
-  return formatMtreeEntry(name, kw);
-}
-__name(specLine, "specLine");
-function parentLines(path) {
-  const out = [];
-  for (let i = path.length - 1; i > 0; i--) {
-    if (path[i] === "/") out.push(specLine(path.slice(0, i + 1), "dir"));
-  }
-  return out.reverse();
-}
-__name(parentLines, "parentLines");
-function walkFiles(dir, prefix = "") {
-  const out = [];
-  const names = readdirSync2(dir).sort(compareCodePoints);
-  for (const name of names) {
-    const abs = join20(dir, name);
-    const rel = prefix ? `${prefix}/${name}` : name;
-    const st = statSync5(abs);
-    if (st.isDirectory()) out.push(...walkFiles(abs, rel));
-    else out.push(rel);
-  }
-  return out;
-}
-__name(walkFiles, "walkFiles");
-function isDirectory(path) {
-  try {
-    return statSync5(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-__name(isDirectory, "isDirectory");
-function expandFile(f, path) {
-  if (!isDirectory(f.path)) return [...parentLines(path), specLine(path, "file", execPath(f))];
-  const lines2 = [];
-  for (const rel of walkFiles(f.path)) {
-    const child = `${path}/${rel}`;
-    lines2.push(...parentLines(child), specLine(child, "file", `${execPath(f)}/${rel}`));
-  }
-  return lines2;
-}
-__name(expandFile, "expandFile");
-function repositoryRelativePath(f) {
-  if (!f.shortPath.startsWith("../")) return f.shortPath;
-  const rest = f.shortPath.slice(3);
-  const slash = rest.indexOf("/");
-  return slash < 0 ? rest : rest.slice(slash + 1);
-}
-__name(repositoryRelativePath, "repositoryRelativePath");
-function uniq(lines2) {
-  return [...new Set(lines2)];
-}
-__name(uniq, "uniq");
-function mtreeSpecLines(srcs, opts) {
-  const lines2 = uniq(srcs.flatMap((p) => p.files).flatMap((f) => expandFile(f, repositoryRelativePath(f))));
-  if (!opts.includeRunfiles) return lines2;
-  for (const p of srcs) {
-    const exe = p.executable;
-    if (!exe) continue;
-    const runfilesDir = `${exe.shortPath}.runfiles`;
-    lines2.push(specLine(runfilesDir, "dir"));
-    const prefix = `${vis(runfilesDir)}/`;
-    lines2.push(...uniq(runfilesOf(p).flatMap((rf) => expandFile(rf, rlocationPath(rf)).map((l) => prefix + l))));
-    lines2.push(specLine(`${runfilesDir}/_repo_mapping`, "file", repoMappingExecPath(exe)));
-  }
-  return lines2;
-}
-__name(mtreeSpecLines, "mtreeSpecLines");
-function mtreeSpecText(srcs, opts) {
-  const lines2 = mtreeSpecLines(srcs, opts);
-  return lines2.length === 0 ? "" : lines2.join("\n") + "\n";
-}
-__name(mtreeSpecText, "mtreeSpecText");
-var BIN_RE = /^bazel-out\/[^/]+\/bin\/(.+)$/;
-function indexInputs(providers) {
-  const exact = /* @__PURE__ */ new Map();
-  const dirs = [];
-  const all = [];
-  const generated = [];
-  const execDirs = /* @__PURE__ */ new Set();
-  for (const p of providers) {
-    const refs = [...p.files, ...p.executable ? [p.executable] : [], ...runfilesOf(p)];
-    for (const f of refs) {
-      all.push(f);
-      if (f.generated) generated.push(f.path);
-      const parts = execPath(f).split("/");
-      for (let i = 1; i < parts.length; i++) execDirs.add(parts.slice(0, i).join("/"));
-      for (const key of [execPath(f), f.path]) {
-        if (!exact.has(key)) exact.set(key, { file: f.path });
-        if (isDirectory(f.path)) dirs.push({ prefix: `${key}/`, disk: f.path });
-      }
-    }
-    if (p.executable) exact.set(repoMappingExecPath(p.executable), { content: "" });
-  }
-  const lookup3 = /* @__PURE__ */ __name((path) => {
-    let p = path;
-    while (p.startsWith("./")) p = p.slice(2);
-    const hit = exact.get(p);
-    if (hit) return hit;
-    const m = BIN_RE.exec(p);
-    if (m) {
-      const canon = exact.get(`${BAZEL_BIN_DIR}/${m[1]}`);
-      if (canon) return canon;
-    }
-    for (const d of dirs) {
-      const gen = m ? `${BAZEL_BIN_DIR}/${m[1]}` : p;
-      if (!gen.startsWith(d.prefix)) continue;
-      const rest = gen.slice(d.prefix.length);
-      if (rest.split("/").some((s) => s === ".." || s === "")) continue;
-      const disk = join20(d.disk, rest);
-      try {
-        if (statSync5(disk).isFile()) return { file: disk };
-      } catch {
-      }
-    }
-    return void 0;
-  }, "lookup");
-  const missing = /* @__PURE__ */ __name((content) => {
-    const gen = all.find((f) => f.generated && f.shortPath === content);
-    if (gen) {
-      return `content "${content}" is a generated file's short path; its exec path is ${execPath(gen)} (write content=$(execpath ...))`;
-    }
-    return `content "${content}" is not a file of srcs (add the target that provides it to srcs)`;
-  }, "missing");
-  const host = {
-    permOf(source) {
-      if (!("file" in source)) return 292;
-      let mode;
-      try {
-        mode = statSync5(source.file).mode;
-      } catch {
-        return void 0;
-      }
-      const isGenerated = generated.some((g) => source.file === g || source.file.startsWith(`${g}/`));
-      if (isGenerated) return mode & 73 ? 365 : 292;
-      return mode & 4095;
-    },
-    dirExists: /* @__PURE__ */ __name((path) => execDirs.has(path), "dirExists")
-  };
-  return { lookup: lookup3, missing, host };
-}
-__name(indexInputs, "indexInputs");
-function normName(name) {
-  return name.split("/").filter((s) => s !== "" && s !== ".").join("/");
-}
-__name(normName, "normName");
-function outName(path, type) {
-  if (path === "") return ".";
-  return type === "dir" ? `${path}/` : path;
-}
-__name(outName, "outName");
-function mutateMtree(entries, opts, warn) {
-  const excludes = new Set((opts.excludes ?? []).map(normName));
-  const strip = opts.stripPrefix ? normName(opts.stripPrefix) : "";
-  const pkgDir = opts.packageDir ? normName(opts.packageDir) : "";
-  const out = [];
-  let pkgDirsEmitted = false;
-  let sawUname = false;
-  let sawGname = false;
-  for (const e of entries) {
-    let path = normName(e.name);
-    if (excludes.has(path)) continue;
-    if (strip) {
-      if (path === strip) continue;
-      if (!path.startsWith(`${strip}/`)) continue;
-      path = path.slice(strip.length + 1);
-    }
-    const kw = new Map(e.keywords);
-    if (opts.mtime !== void 0 && kw.has("time")) kw.set("time", opts.mtime);
-    if (opts.owner !== void 0 && kw.has("uid")) kw.set("uid", opts.owner);
-    if (opts.ownername !== void 0 && kw.has("uname")) {
-      kw.set("uname", opts.ownername);
-      sawUname = true;
-    }
-    if (opts.group !== void 0 && kw.has("gid")) kw.set("gid", opts.group);
-    if (opts.groupname !== void 0 && kw.has("gname")) {
-      kw.set("gname", opts.groupname);
-      sawGname = true;
-    }
-    if (pkgDir) {
-      if (!pkgDirsEmitted) {
-        pkgDirsEmitted = true;
-        const parts = pkgDir.split("/");
-        parts.forEach((_, i) => {
-          const dirKw = /* @__PURE__ */ new Map([
-            ["type", "dir"],
-            ["mode", "0755"],
-            ["time", opts.mtime ?? MUTATE_DEFAULT_TIME]
-          ]);
-          if (opts.owner !== void 0) dirKw.set("uid", opts.owner);
-          if (opts.group !== void 0) dirKw.set("gid", opts.group);
-          if (opts.ownername !== void 0) dirKw.set("uname", opts.ownername);
-          if (opts.groupname !== void 0) dirKw.set("gname", opts.groupname);
-          out.push({ name: `${parts.slice(0, i + 1).join("/")}/`, line: e.line, keywords: dirKw });
-        });
-      }
-      path = path === "" ? pkgDir : `${pkgDir}/${path}`;
-    }
-    out.push({ name: outName(path, kw.get("type")), line: e.line, keywords: kw });
-  }
-  if (opts.ownername !== void 0 && !sawUname) {
-    warn?.("ownername has no effect: no entry has uname= (mtree_mutate only replaces existing uname= values, as tar.bzl does)");
-  }
-  if (opts.groupname !== void 0 && !sawGname) {
-    warn?.("groupname has no effect: no entry has gname= (mtree_mutate only replaces existing gname= values, as tar.bzl does)");
-  }
-  if (opts.preserveSymlinks) preserveSymlinks(out, opts.inputs);
-  return out;
-}
-__name(mutateMtree, "mutateMtree");
-function diskOf(inputs, content) {
-  if (!content || !inputs) return void 0;
-  const src = inputs.lookup(content);
-  return src && "file" in src ? src.file : void 0;
-}
-__name(diskOf, "diskOf");
-function realOf(path) {
-  try {
-    return realpathSync(path);
-  } catch {
-    return void 0;
-  }
-}
-__name(realOf, "realOf");
-function preserveSymlinks(entries, inputs) {
-  const byReal = /* @__PURE__ */ new Map();
-  for (const e of entries) {
-    if ((e.keywords.get("type") ?? "file") !== "file") continue;
-    const disk = diskOf(inputs, e.keywords.get("content"));
-    if (!disk) continue;
-    let isLink = false;
-    try {
-      isLink = lstatSync(disk).isSymbolicLink();
-    } catch {
-      continue;
-    }
-    if (isLink) continue;
-    const real = realOf(disk);
-    if (real && !byReal.has(real)) byReal.set(real, normName(e.name));
-  }
-  for (const e of entries) {
-    if ((e.keywords.get("type") ?? "file") !== "file") continue;
-    const disk = diskOf(inputs, e.keywords.get("content"));
-    if (!disk) continue;
-    try {
-      if (!lstatSync(disk).isSymbolicLink()) continue;
-    } catch {
-      continue;
-    }
-    const real = realOf(disk);
-    const target = real ? byReal.get(real) : void 0;
-    const self = normName(e.name);
-    if (!target || target === self) continue;
-    const kw = /* @__PURE__ */ new Map();
-    for (const [k, v] of e.keywords) {
-      if (k === "content" || k === "size") continue;
-      kw.set(k, k === "type" ? "link" : v);
-    }
-    if (!kw.has("type")) kw.set("type", "link");
-    kw.set("link", posix.relative(posix.dirname(self), target) || posix.basename(target));
-    e.keywords = kw;
-  }
-}
-__name(preserveSymlinks, "preserveSymlinks");
-function formatMtree(entries) {
-  return entries.map((e) => formatMtreeEntry(e.name, e.keywords) + "\n").join("");
-}
-__name(formatMtree, "formatMtree");
-var NUMERIC = /^\d+$/;
-function mutateOptionsFrom(get) {
-  const str2 = /* @__PURE__ */ __name((name) => {
-    const v = get(name);
-    if (v === void 0 || v === null) return void 0;
-    if (typeof v !== "string") throw new AttrError(`attribute "${name}": expected string`);
-    return v === "" ? void 0 : v;
-  }, "str");
-  for (const name of ["awk_script", "includes", "script_args"]) {
-    const v = get(name);
-    if (v !== void 0 && v !== null && !(Array.isArray(v) && v.length === 0) && !(v instanceof PlainDict && v.entries.length === 0)) {
-      throw new AttrError(
-        `attribute "${name}": custom awk scripts are not supported (strip_prefix, package_dir, mtime, owner, group, ownername, groupname, excludes and preserve_symlinks are)`
-      );
-    }
-  }
-  const opts = {};
-  const stripPrefix = str2("strip_prefix");
-  if (stripPrefix !== void 0) opts.stripPrefix = stripPrefix;
-  const packageDir = str2("package_dir");
-  if (packageDir !== void 0) opts.packageDir = packageDir.replace(/^\/+/, "");
-  const mtime = get("mtime");
-  if (mtime !== void 0 && mtime !== null && mtime !== "" && mtime !== 0) {
-    const text = typeof mtime === "number" ? String(mtime) : mtime;
-    if (typeof text !== "string" || !NUMERIC.test(text)) {
-      throw new AttrError(`attribute "mtime": expected seconds since the epoch (an integer), got ${JSON.stringify(mtime)}`);
-    }
-    opts.mtime = text;
-  }
-  for (const [name, key] of [["owner", "owner"], ["group", "group"]]) {
-    const v = str2(name);
-    if (v === void 0) continue;
-    if (!NUMERIC.test(v)) throw new AttrError(`attribute "${name}": expected a numeric id such as "1000", got "${v}"`);
-    opts[key] = v;
-  }
-  for (const name of ["ownername", "groupname"]) {
-    const v = str2(name);
-    if (v === void 0) continue;
-    if (/[\s\0]/.test(v)) throw new AttrError(`attribute "${name}": "${v}" contains whitespace`);
-    opts[name] = v;
-  }
-  const excludes = get("excludes");
-  if (excludes !== void 0 && excludes !== null) {
-    if (!Array.isArray(excludes) || excludes.some((x) => typeof x !== "string")) {
-      throw new AttrError('attribute "excludes": expected a list of strings');
-    }
-    opts.excludes = excludes;
-  }
-  const ps = get("preserve_symlinks");
-  if (ps === true || ps === 1) opts.preserveSymlinks = true;
-  return opts;
-}
-__name(mutateOptionsFrom, "mutateOptionsFrom");
-async function writeOutput2(ctx, name, text) {
-  const dest = join20(await ctx.outDir(), name);
-  await mkdir11(dirname13(dest), { recursive: true });
-  await writeFile7(dest, text);
-  return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
-}
-__name(writeOutput2, "writeOutput");
-function singleFile(ctx, attr) {
-  const label = ctx.attrs.label(attr) ?? (() => {
-    const v = ctx.attrs.listOrLabel(attr);
-    return v && "label" in v ? v.label : void 0;
-  })();
-  if (!label) throw new Error(`attribute "${attr}" is not set`);
-  const files = ctx.dep(label).files;
-  if (files.length !== 1) {
-    throw new Error(`attribute "${attr}": ${label} provides ${files.length} files; expected exactly one mtree file`);
-  }
-  return files[0];
-}
-__name(singleFile, "singleFile");
-async function readMtreeAttr(ctx, attr) {
-  const file = singleFile(ctx, attr);
-  let text;
-  try {
-    text = await readFile13(file.path, "utf8");
-  } catch (err) {
-    throw new Error(`attribute "${attr}": cannot read ${file.shortPath}: ${err.code ?? err.message}`);
-  }
-  try {
-    return { file, entries: parseMtree(text) };
-  } catch (err) {
-    throw new Error(`${file.shortPath}: ${err.message}`);
-  }
-}
-__name(readMtreeAttr, "readMtreeAttr");
-var mtreeSpecRule = {
-  kind: "mtree_spec",
-  attrs: {
-    ...COMMON_ATTRS,
-    srcs: { type: "label_list" },
-    out: { type: "string" },
-    include_runfiles: { type: "bool" }
-  },
-  async build(ctx) {
-    const text = mtreeSpecText(ctx.deps("srcs"), { includeRunfiles: ctx.attrs.bool("include_runfiles", true) });
-    const name = ctx.attrs.string("out") ?? `${ctx.target.label.name}.spec`;
-    return { files: [await writeOutput2(ctx, name, text)] };
-  }
-};
-var mtreeMutateRule = {
-  kind: "mtree_mutate",
-  attrs: {
-    ...COMMON_ATTRS,
-    mtree: { type: "label", mandatory: true },
-    srcs: { type: "label_list" },
-    preserve_symlinks: { type: "bool" },
-    strip_prefix: { type: "string" },
-    package_dir: { type: "string" },
-    mtime: { type: "ignored" },
-    owner: { type: "string" },
-    ownername: { type: "string" },
-    group: { type: "string" },
-    groupname: { type: "string" },
-    excludes: { type: "string_list" },
-    awk_script: { type: "ignored" },
-    script_args: { type: "ignored" },
-    includes: { type: "ignored" },
-    out: { type: "string" }
-  },
-  validate(attrs) {
-    const opts = mutateOptionsFrom((n) => attrs.raw(n));
-    if (opts.preserveSymlinks && attrs.labelList("srcs").length === 0) {
-      throw new AttrError('attribute "preserve_symlinks": requires srcs to be set in order to resolve symlinks');
-    }
-  },
-  async build(ctx) {
-    const opts = mutateOptionsFrom((n) => ctx.attrs.raw(n));
-    const { entries } = await readMtreeAttr(ctx, "mtree");
-    if (opts.preserveSymlinks) opts.inputs = indexInputs(ctx.deps("srcs"));
-    const label = ctx.target.label.toString();
-    const mutated = mutateMtree(entries, opts, (m) => ctx.log.warning(`${label}: ${m}`));
-    const name = ctx.attrs.string("out") ?? `${ctx.target.label.name}.mtree`;
-    return { files: [await writeOutput2(ctx, name, formatMtree(mutated))] };
-  }
-};
-
-// src/tar/cache.ts
-import { createHash as createHash8 } from "node:crypto";
-import { copyFile as copyFile5, link as link3, mkdir as mkdir12, readFile as readFile14, rename as rename7, rm as rm9, stat as stat7 } from "node:fs/promises";
-import { dirname as dirname14, join as join21 } from "node:path";
-async function memoizedFileDigest(path, memoDir) {
-  if (memoDir === void 0) return digestHex(await fileDigest(path));
-  const st = await stat7(path, { bigint: true });
-  const key = createHash8("sha256").update(`file/v1\0${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`).digest("hex");
-  const memo2 = join21(memoDir, key);
-  const known = await readFile14(memo2, "utf8").catch(() => "");
-  if (/^[0-9a-f]{64}$/.test(known)) return known;
-  const digest = digestHex(await fileDigest(path));
-  await writeFileAtomic(memo2, digest);
-  return digest;
-}
-__name(memoizedFileDigest, "memoizedFileDigest");
-async function planKey(plan, memoDir) {
-  const h = createHash8("sha256");
-  h.update("pkg_tar/v2\0");
-  const entries = await mapLimit(plan.entries, 8, async (e) => {
-    const source = e.source === void 0 ? null : "file" in e.source ? { sha256: await memoizedFileDigest(e.source.file, memoDir) } : { content: createHash8("sha256").update(e.source.content).digest("hex") };
-    return { ...e, source };
-  });
-  const merge = await mapLimit(plan.merge, 8, async (m) => ({ prefix: m.prefix ?? "", sha256: await memoizedFileDigest(m.path, memoDir) }));
-  h.update(
-    JSON.stringify({
-      entries,
-      merge,
-      compression: plan.compression,
-      gzipLevel: plan.gzipLevel,
-      createParents: plan.createParents,
-      allowDuplicates: plan.allowDuplicates,
-      mtime: plan.mtime
-    })
-  );
-  return h.digest("hex");
-}
-__name(planKey, "planKey");
-async function sameFile(a, b) {
-  const [sa, sb] = await Promise.all([stat7(a).catch(() => void 0), stat7(b).catch(() => void 0)]);
-  return sa !== void 0 && sb !== void 0 && sa.dev === sb.dev && sa.ino === sb.ino;
-}
-__name(sameFile, "sameFile");
-async function linkOver(from, to) {
-  if (await sameFile(from, to)) return;
-  const tmp = `${to}.${process.pid}.tmp`;
-  await rm9(tmp, { force: true });
-  try {
-    await link3(from, tmp).catch(() => copyFile5(from, tmp));
-    await rename7(tmp, to);
-  } finally {
-    await rm9(tmp, { force: true });
-  }
-}
-__name(linkOver, "linkOver");
-async function place(cached, dest) {
-  const [c, d] = await Promise.all([stat7(cached, { bigint: true }), stat7(dest, { bigint: true }).catch(() => void 0)]);
-  if (d !== void 0 && d.ino === c.ino && d.dev === c.dev) return;
-  await mkdir12(dirname14(dest), { recursive: true });
-  await linkOver(cached, dest);
-}
-__name(place, "place");
-async function withTarCache(cacheDir, key, dest, write) {
-  const cached = join21(cacheDir, key);
-  const hit = await stat7(cached).then((s) => s.isFile(), () => false);
-  if (hit) {
-    await place(cached, dest);
-    return "hit";
-  }
-  await write();
-  await mkdir12(cacheDir, { recursive: true });
-  await linkOver(dest, cached);
-  return "miss";
-}
-__name(withTarCache, "withTarCache");
-
-// src/rules/pkg_tar.ts
-function inputFiles(providers) {
-  const out = [];
-  for (const p of providers) {
-    for (const f of p.files) {
-      out.push({ path: f.path, shortPath: f.shortPath, executable: p.executable?.path === f.path });
-    }
-  }
-  return out;
-}
-__name(inputFiles, "inputFiles");
-var pkgTarRule = {
-  kind: "pkg_tar",
-  attrs: {
-    ...COMMON_ATTRS,
-    srcs: { type: "label_list" },
-    deps: { type: "label_list" },
-    files: { type: "label_keyed_string_dict" },
-    package_dir: { type: "string" },
-    package_dir_file: { type: "ignored" },
-    strip_prefix: { type: "string" },
-    mode: { type: "string" },
-    modes: { type: "string_dict" },
-    owner: { type: "string" },
-    owners: { type: "string_dict" },
-    ownername: { type: "string" },
-    ownernames: { type: "string_dict" },
-    mtime: { type: "int" },
-    portable_mtime: { type: "bool" },
-    symlinks: { type: "string_dict" },
-    empty_files: { type: "string_list" },
-    empty_dirs: { type: "string_list" },
-    extension: { type: "string" },
-    remap_paths: { type: "string_dict" },
-    compressor: { type: "ignored" },
-    compressor_args: { type: "ignored" },
-    include_runfiles: { type: "bool" },
-    create_parents: { type: "bool" },
-    allow_duplicates_from_deps: { type: "bool" },
-    allow_duplicates_with_different_content: { type: "ignored" },
-    out: { type: "string" },
-    package_file_name: { type: "string" },
-    package_variables: { type: "ignored" },
-    private_stamp_detect: { type: "ignored" },
-    stamp: { type: "int" }
-  },
-  validate(a) {
-    const octal = /^\s*(?:0[oO])?[0-7]+(?:_[0-7]+)*\s*$/;
-    const check2 = /* @__PURE__ */ __name((value, what) => {
-      if (!octal.test(value)) throw new AttrError(`attribute "${what}": invalid mode "${value}": expected an octal number such as "0644"`);
-    }, "check");
-    const mode = a.string("mode");
-    if (mode !== void 0) check2(mode, "mode");
-    if (a.has("modes")) for (const [path, m] of Object.entries(a.stringDict("modes"))) check2(m, `modes[${JSON.stringify(path)}]`);
-    const stamp = a.int("stamp");
-    if (stamp !== void 0 && stamp !== -1 && stamp !== 0 && stamp !== 1) {
-      throw new AttrError(`attribute "stamp": has to be one of 1, 0, -1 instead of '${stamp}'`);
-    }
-  },
-  async build(ctx) {
-    const a = ctx.attrs;
-    const files = [];
-    for (const [label, dest2] of a.labelKeyedDict("files")) {
-      for (const f of inputFiles([ctx.dep(label)])) files.push({ file: f, dest: dest2 });
-    }
-    const emptyFiles = a.stringList("empty_files");
-    let modes = a.has("modes") ? a.stringDict("modes") : void 0;
-    if (a.bool("include_runfiles", false)) {
-      for (const r of pkgTarRunfiles(ctx.deps("srcs"), ctx.target.label.pkg, a.string("strip_prefix"))) {
-        if (r.empty) emptyFiles.push(r.dest);
-        else if (r.file) {
-          files.push({ file: r.file, dest: r.dest });
-          if (r.file.executable) modes = { ...modes, [r.dest]: "0755" };
-        }
-      }
-    }
-    let mtime = a.int("mtime");
-    let portableMtime = a.has("portable_mtime") ? a.bool("portable_mtime", true) : void 0;
-    if (isStamped(a.int("stamp"), ctx.stamp.enabled)) {
-      const ts = (await ctx.stamp.values()).BUILD_TIMESTAMP ?? "";
-      if (!/^\d+$/.test(ts)) throw new Error(`stamp: BUILD_TIMESTAMP "${ts}" of the workspace status is not a whole number of seconds`);
-      mtime = Number(ts);
-      portableMtime = false;
-    }
-    const plan = planPkgTar({
-      package: ctx.target.label.pkg,
-      srcs: inputFiles(ctx.deps("srcs")),
-      package_dir: a.string("package_dir"),
-      strip_prefix: a.string("strip_prefix"),
-      mode: a.string("mode"),
-      modes,
-      owner: a.string("owner"),
-      owners: a.has("owners") ? a.stringDict("owners") : void 0,
-      ownername: a.string("ownername"),
-      ownernames: a.has("ownernames") ? a.stringDict("ownernames") : void 0,
-      mtime,
-      portable_mtime: portableMtime,
-      files,
-      symlinks: a.has("symlinks") ? a.stringDict("symlinks") : void 0,
-      empty_files: emptyFiles,
-      empty_dirs: a.stringList("empty_dirs"),
-      deps: ctx.files("deps").map((f) => f.path),
-      extension: a.string("extension"),
-      remap_paths: a.has("remap_paths") ? a.stringDict("remap_paths") : void 0,
-      create_parents: a.has("create_parents") ? a.bool("create_parents", true) : void 0,
-      allow_duplicates_from_deps: a.has("allow_duplicates_from_deps") ? a.bool("allow_duplicates_from_deps", false) : void 0
-    });
-    const ext = a.string("extension", "tar");
-    const name = a.string("out") ?? a.string("package_file_name") ?? `${ctx.target.label.name}.${ext}`;
-    const dest = join22(await ctx.outDir(), name);
-    const key = await planKey(plan, join22(ctx.store.root, "cache", "file-digests"));
-    const outcome = await withTarCache(
-      join22(ctx.store.root, "cache", "pkg_tar"),
-      key,
-      dest,
-      () => writePkgTar(plan, dest, (m) => ctx.log.warning(`${ctx.target.label}: ${m}`)).then(() => void 0)
-    );
-    if (outcome === "hit") for (const w of plan.warnings) ctx.log.warning(`${ctx.target.label}: ${w}`);
-    return { files: [{ path: dest, shortPath: ctx.outShortPath(name), generated: true }] };
-  }
-};
-
-// src/rules/write_file.ts
-import { chmod as chmod5, mkdir as mkdir13, writeFile as writeFile8 } from "node:fs/promises";
-import { dirname as dirname15, join as join23 } from "node:path";
-var NEWLINES = { auto: "\n", unix: "\n", windows: "\r\n" };
-function writeFileContent(content, newline = "auto") {
-  const nl = NEWLINES[newline];
-  if (nl === void 0) throw new AttrError(`attribute "newline": has to be one of "auto", "unix" or "windows" instead of "${newline}"`);
-  return content.join(nl);
-}
-__name(writeFileContent, "writeFileContent");
-function check(attrs) {
-  const out = attrs.string("out");
-  if (out === "" || out.startsWith("/") || out.endsWith("/") || out.split("/").some((s) => s === "" || s === "." || s === "..")) {
-    throw new AttrError(`attribute "out": invalid output name "${out}"`);
-  }
-  writeFileContent([], attrs.string("newline") ?? "auto");
-}
-__name(check, "check");
-var writeFileRule = {
-  kind: "write_file",
-  attrs: {
-    ...COMMON_ATTRS,
-    out: { type: "string", mandatory: true },
-    content: { type: "string_list" },
-    is_executable: { type: "bool" },
-    newline: { type: "string" }
-  },
-  validate(attrs) {
-    check(attrs);
-  },
-  async build(ctx) {
-    const a = ctx.attrs;
-    check(a);
-    const name = a.string("out");
-    const executable = a.bool("is_executable", false);
-    const text = writeFileContent(a.stringList("content"), a.string("newline") ?? "auto");
-    const dest = join23(await ctx.outDir(), name);
-    await mkdir13(dirname15(dest), { recursive: true });
-    const mode = executable ? 493 : 420;
-    await writeFile8(dest, text, { encoding: "utf8", mode });
-    await chmod5(dest, mode);
-    const file = { path: dest, shortPath: ctx.outShortPath(name), generated: true };
-    return executable ? { files: [file], executable: file } : { files: [file] };
-  }
-};
-
-// src/rules/tar.ts
-import { createReadStream as createReadStream4, createWriteStream as createWriteStream3 } from "node:fs";
-import { mkdir as mkdir14, rename as rename8, rm as rm10 } from "node:fs/promises";
-import { dirname as dirname16, join as join24 } from "node:path";
-import { pipeline as pipeline3 } from "node:stream/promises";
-import * as zlib3 from "node:zlib";
-var EXTENSIONS = { none: ".tar", gzip: ".tar.gz", zstd: ".tar.zst" };
-var UNSUPPORTED_COMPRESSION = /* @__PURE__ */ new Set(["bzip2", "compress", "lrzip", "lz4", "lzma", "lzop", "xz"]);
-var IGNORED_FLAGS = /* @__PURE__ */ new Set([
-  "-c",
-  "--create",
-  "-v",
-  "--verbose",
-  "-q",
-  "--fast-read",
-  "--totals",
-  "-h",
-  "-L",
-  "--dereference",
-  "-H",
-  "-P",
-  "--absolute-paths",
-  "--no-xattrs",
-  "--xattrs",
-  "--no-acls",
-  "--acls",
-  "--no-fflags",
-  "--fflags",
-  "--no-mac-metadata",
-  "--mac-metadata",
-  "--numeric-owner",
-  "--one-file-system",
-  "--no-recursion",
-  "-n",
-  "--norecurse",
-  "--no-read-sparse",
-  "--read-sparse",
-  "--no-same-owner",
-  "--same-owner",
-  "--no-same-permissions",
-  "--same-permissions",
-  "-p",
-  "--preserve-permissions",
-  "--clear-nochange-fflags",
-  "--no-safe-writes",
-  "--safe-writes",
-  "-o",
-  "-m",
-  "--modification-time",
-  "-U",
-  "--unlink",
-  "--unlink-first",
-  "-k",
-  "--keep-old-files",
-  "--keep-newer-files",
-  "--ignore-zeros",
-  "--nodump",
-  "-S",
-  "--sparse"
-]);
-var IGNORED_WITH_VALUE = /* @__PURE__ */ new Set(["--uid", "--gid", "--uname", "--gname", "--strip-components", "-s", "-b", "--block-size"]);
-var TAR_FORMATS = /* @__PURE__ */ new Set(["gnutar", "pax", "paxr", "posix", "rpax", "ustar"]);
-var VCS_FILES = [
-  "CVS",
-  ".cvsignore",
-  "RCS",
-  "SCCS",
-  ".svn",
-  ".git",
-  ".gitignore",
-  ".gitattributes",
-  ".gitmodules",
-  ".arch-ids",
-  "{arch}",
-  "=RELEASE-ID",
-  "=meta-update",
-  "=update",
-  ".bzr",
-  ".bzrignore",
-  ".bzrtags",
-  ".hg",
-  ".hgignore",
-  ".hgtags",
-  "_darcs"
-];
-var COMPRESSION_FLAGS = {
-  "-z": "gzip",
-  "--gzip": "gzip",
-  "--gunzip": "gzip",
-  "--zstd": "zstd",
-  "-j": void 0,
-  "--bzip2": void 0,
-  "-J": void 0,
-  "--xz": void 0,
-  "--lzma": void 0,
-  "--lz4": void 0,
-  "-Z": void 0,
-  "--compress": void 0,
-  "--lzop": void 0,
-  "--lrzip": void 0,
-  "--grzip": void 0,
-  "--lzip": void 0,
-  "-y": void 0,
-  "--use-compress-program": void 0,
-  "-I": void 0
-};
-function escapeRe(c) {
-  return c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-}
-__name(escapeRe, "escapeRe");
-function pathmatchRegex(pattern) {
-  let p = pattern;
-  let anchoredStart = false;
-  let anchoredEnd = false;
-  if (p.startsWith("^")) {
-    p = p.slice(1);
-    anchoredStart = true;
-  }
-  if (p.startsWith("/")) return /(?!)/;
-  if (p.startsWith("*")) anchoredStart = true;
-  if (p.endsWith("$") && !p.endsWith("\\$")) {
-    p = p.slice(0, -1);
-    anchoredEnd = true;
-  }
-  let body = "";
-  for (let i = 0; i < p.length; i++) {
-    const c = p[i];
-    if (c === "*") body += ".*";
-    else if (c === "?") body += ".";
-    else if (c === "/") body += "/+";
-    else if (c === "\\" && i + 1 < p.length) body += escapeRe(p[++i]);
-    else if (c === "[") {
-      let j = i + 1;
-      let negate = false;
-      if (p[j] === "!" || p[j] === "^") {
-        negate = true;
-        j++;
-      }
-      const startClass = j;
-      if (p[j] === "]") j++;
-      while (j < p.length && p[j] !== "]") j++;
-      if (j >= p.length) {
-        body += "\\[";
-        continue;
-      }
-      const cls = p.slice(startClass, j).replace(/\\/g, "\\\\").replace(/\^/g, "\\^").replace(/\]/g, "\\]");
-      body += `[${negate ? "^" : ""}${cls}]`;
-      i = j;
-    } else body += escapeRe(c);
-  }
-  const start = anchoredStart ? "^" : "^(?:.*/)?";
-  const end = anchoredEnd ? "$" : "(?:/.*)?$";
-  return new RegExp(start + body + end, "s");
-}
-__name(pathmatchRegex, "pathmatchRegex");
-function parseTarArgs(args) {
-  const out = { excludes: [] };
-  const bad = /* @__PURE__ */ __name((arg, why) => {
-    throw new AttrError(`attribute "args": "${arg}" is not supported (${why})`);
-  }, "bad");
-  const setCompress = /* @__PURE__ */ __name((arg, c) => {
-    if (!c) bad(arg, 'only gzip and zstd compression are; use compress = "gzip" or "zstd"');
-    else if (out.compress && out.compress !== c) bad(arg, `conflicts with an earlier ${out.compress} flag`);
-    else out.compress = c;
-  }, "setCompress");
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    const eq2 = arg.startsWith("--") ? arg.indexOf("=") : -1;
-    const name = eq2 > 0 ? arg.slice(0, eq2) : arg;
-    const inline = eq2 > 0 ? arg.slice(eq2 + 1) : void 0;
-    const value = /* @__PURE__ */ __name(() => {
-      if (inline !== void 0) return inline;
-      const v = args[i + 1];
-      if (v === void 0) throw new AttrError(`attribute "args": "${arg}" needs a value`);
-      i++;
-      return v;
-    }, "value");
-    if (IGNORED_FLAGS.has(name) && inline === void 0) continue;
-    if (IGNORED_WITH_VALUE.has(name)) {
-      value();
-      continue;
-    }
-    if (name in COMPRESSION_FLAGS) {
-      if (name === "--use-compress-program" || name === "-I") value();
-      setCompress(arg, COMPRESSION_FLAGS[name]);
-      continue;
-    }
-    if (name === "--exclude") {
-      const pattern = value();
-      out.excludes.push({ pattern, re: pathmatchRegex(pattern) });
-      continue;
-    }
-    if (name === "--exclude-vcs") {
-      for (const v of VCS_FILES) out.excludes.push({ pattern: v, re: pathmatchRegex(v) });
-      continue;
-    }
-    if (name === "--format") {
-      const f = value();
-      if (!TAR_FORMATS.has(f)) bad(arg, `format "${f}" is not a tar format this writer can stand in for (${[...TAR_FORMATS].join(", ")})`);
-      continue;
-    }
-    if (name === "--options") {
-      const v = value();
-      if (!v.split(",").every((o) => o === "!timestamp" || o === "gzip:!timestamp")) {
-        bad(arg, "only gzip:!timestamp is accepted (the gzip header never has a timestamp here)");
-      }
-      continue;
-    }
-    if (/^-[A-Za-z]{2,}$/.test(arg)) {
-      for (const c of arg.slice(1)) {
-        const flag = `-${c}`;
-        if (IGNORED_FLAGS.has(flag)) continue;
-        if (flag in COMPRESSION_FLAGS && flag !== "-I") {
-          setCompress(arg, COMPRESSION_FLAGS[flag]);
-          continue;
-        }
-        bad(arg, `"${flag}" changes the archive or needs a value; pass it on its own`);
-      }
-      continue;
-    }
-    if (!arg.startsWith("-")) bad(arg, "file operands would add files from disk; describe them in the mtree instead");
-    bad(arg, "it changes the archive; supported: --exclude, --exclude-vcs, --gzip, --zstd, --format, and flags without effect on mtree input");
-  }
-  return out;
-}
-__name(parseTarArgs, "parseTarArgs");
-function mtreeIsAuto(attrs) {
-  const v = attrs.raw("mtree");
-  return v === void 0 || v === null || v === "auto";
-}
-__name(mtreeIsAuto, "mtreeIsAuto");
-function compressionAttr(attrs) {
-  const v = attrs.raw("compress");
-  if (v === void 0 || v === null || v === "") return void 0;
-  if (v === "gzip" || v === "zstd") return v;
-  if (typeof v === "string" && UNSUPPORTED_COMPRESSION.has(v)) {
-    throw new AttrError(`attribute "compress": "${v}" is not supported (use "gzip" or "zstd", or leave it unset)`);
-  }
-  throw new AttrError(`attribute "compress": expected "gzip" or "zstd" (or "" for none), got ${JSON.stringify(v)}`);
-}
-__name(compressionAttr, "compressionAttr");
-function mutateOptions(attrs) {
-  const v = attrs.raw("mutate");
-  if (v === void 0 || v === null) return void 0;
-  if (!(v instanceof PlainDict)) throw new AttrError('attribute "mutate": expected mutate(...) from @tar.bzl//tar:tar.bzl');
-  const m = new Map(v.entries);
-  for (const key of m.keys()) {
-    if (key === "name" || key === "mtree") throw new AttrError(`attribute "mutate": "${key}" is set by tar itself`);
-  }
-  try {
-    return mutateOptionsFrom((n) => m.get(n));
-  } catch (err) {
-    if (err instanceof AttrError) throw new AttrError(`attribute "mutate": ${err.message}`);
-    throw err;
-  }
-}
-__name(mutateOptions, "mutateOptions");
-function checkAttrs(attrs) {
-  const mode = attrs.string("mode", "create");
-  if (mode !== "create") throw new AttrError(`attribute "mode": "${mode}" is not supported (only "create")`);
-  for (const name of ["compressor", "compressor_args"]) {
-    const v = attrs.raw(name);
-    if (v !== void 0 && v !== null && v !== "") {
-      throw new AttrError(`attribute "${name}": external compressors are not supported (use compress = "gzip" or "zstd")`);
-    }
-  }
-  const cu = attrs.raw("compute_unused_inputs");
-  if (cu !== void 0 && cu !== null && cu !== -1 && cu !== 0 && cu !== 1 && cu !== true && cu !== false) {
-    throw new AttrError('attribute "compute_unused_inputs": expected -1, 0 or 1');
-  }
-  const auto = mtreeIsAuto(attrs);
-  if (attrs.has("include_runfiles") && !auto) {
-    throw new AttrError('attribute "include_runfiles": only supported when mtree is "auto"; otherwise set include_runfiles in mtree_spec');
-  }
-  const mutate = mutateOptions(attrs);
-  if (mutate && !auto) throw new AttrError('attribute "mutate": only supported when mtree is "auto"');
-  if (mutate?.preserveSymlinks && attrs.labelList("srcs").length === 0) {
-    throw new AttrError('attribute "mutate": preserve_symlinks requires srcs to be set in order to resolve symlinks');
-  }
-  const args = parseTarArgs(attrs.stringList("args"));
-  const fromAttr = compressionAttr(attrs);
-  if (fromAttr && args.compress && fromAttr !== args.compress) {
-    throw new AttrError(`attribute "args": asks for ${args.compress} compression, but compress = "${fromAttr}"`);
-  }
-  const out = {
-    compression: fromAttr ?? args.compress ?? "none",
-    args
-  };
-  if (mutate) out.mutate = mutate;
-  return out;
-}
-__name(checkAttrs, "checkAttrs");
-function contentResolver(inputs) {
-  return (content, name) => {
-    if (content === void 0) return inputs.lookup(name);
-    const source = inputs.lookup(content);
-    if (!source) throw new Error(inputs.missing(content));
-    return source;
-  };
-}
-__name(contentResolver, "contentResolver");
-function prefixed(prefix, f) {
-  try {
-    return f();
-  } catch (err) {
-    if (prefix && !(err instanceof AttrError)) throw new Error(`${prefix}${err.message}`, { cause: err });
-    throw err;
-  }
-}
-__name(prefixed, "prefixed");
-async function zstdFile(src, dest) {
-  if (typeof zlib3.createZstdCompress !== "function") {
-    throw new Error('compress = "zstd" needs a Node.js with zstd support (>= 22.15)');
-  }
-  const tmp = `${dest}.${process.pid}.zst.tmp`;
-  try {
-    await pipeline3(
-      createReadStream4(src),
-      zlib3.createZstdCompress({
-        params: { [zlib3.constants.ZSTD_c_compressionLevel]: 3, [zlib3.constants.ZSTD_c_checksumFlag]: 1 }
-      }),
-      createWriteStream3(tmp)
-    );
-    await rename8(tmp, dest);
-  } finally {
-    await rm10(tmp, { force: true });
-  }
-}
-__name(zstdFile, "zstdFile");
-async function tarEntries(ctx, checked) {
-  const a = ctx.attrs;
-  const srcs = ctx.deps("srcs");
-  const inputs = indexInputs(srcs);
-  let entries;
-  let where2 = "";
-  const mtree = a.listOrLabel("mtree");
-  if (mtreeIsAuto(a) || !mtree) {
-    const text = mtreeSpecText(srcs, { includeRunfiles: a.bool("include_runfiles", true) });
-    entries = parseMtree(text);
-    if (checked.mutate) {
-      const label = ctx.target.label.toString();
-      entries = mutateMtree(entries, { ...checked.mutate, inputs }, (m) => ctx.log.warning(`${label}: mutate: ${m}`));
-    }
-  } else if ("list" in mtree) {
-    where2 = 'attribute "mtree": ';
-    const deps = makeVarDeps(ctx, ["srcs"]);
-    const lines2 = mtree.list.map((line, i) => {
-      try {
-        return expandMakeVars(line, { deps, repo: ctx.target.label.repo, pkg: ctx.target.label.pkg, mode: "exec", quote: vis });
-      } catch (err) {
-        if (err instanceof MakeVarError) throw new Error(`${where2}line ${i + 1}: ${err.message}`);
-        throw err;
-      }
-    });
-    entries = prefixed(where2, () => parseMtree(lines2.join("\n")));
-  } else {
-    const read = await readMtreeAttr(ctx, "mtree");
-    entries = read.entries;
-    where2 = `${read.file.shortPath}: `;
-  }
-  const excludes = checked.args.excludes;
-  if (excludes.length > 0) {
-    entries = entries.filter((e) => {
-      const path = prefixed(where2, () => normalizeMtreePath(e.name, e.line));
-      return !excludes.some((x) => x.re.test(path));
-    });
-  }
-  const host = mtreeIsAuto(a) || !mtree ? void 0 : inputs.host;
-  return prefixed(where2, () => mtreeToTarEntries(entries, contentResolver(inputs), host));
-}
-__name(tarEntries, "tarEntries");
-var tarRule = {
-  kind: "tar",
-  attrs: {
-    ...COMMON_ATTRS,
-    srcs: { type: "label_list" },
-    mtree: { type: "string_list_or_label" },
-    out: { type: "string" },
-    compress: { type: "ignored" },
-    compressor: { type: "ignored" },
-    compressor_args: { type: "ignored" },
-    args: { type: "string_list" },
-    mode: { type: "string" },
-    compute_unused_inputs: { type: "ignored" },
-    include_runfiles: { type: "bool" },
-    mutate: { type: "ignored" }
-  },
-  depConfigs(attrs, attr, config) {
-    if (attr === "mtree" && mtreeIsAuto(attrs)) return [];
-    return [config];
-  },
-  validate(attrs) {
-    checkAttrs(attrs);
-  },
-  async build(ctx) {
-    const checked = checkAttrs(ctx.attrs);
-    const entries = await tarEntries(ctx, checked);
-    const name = ctx.attrs.string("out") ?? `${ctx.target.label.name}${EXTENSIONS[checked.compression]}`;
-    const dest = join24(await ctx.outDir(), name);
-    await mkdir14(dirname16(dest), { recursive: true });
-    const label = ctx.target.label.toString();
-    const onWarning = /* @__PURE__ */ __name((m) => ctx.log.warning(`${label}: ${m}`), "onWarning");
-    if (checked.compression === "zstd") {
-      const plain = `${dest}.${process.pid}.tar.tmp`;
-      try {
-        await writeTar(entries, plain, { createParents: false, onWarning });
-        await zstdFile(plain, dest);
-      } finally {
-        await rm10(plain, { force: true });
-      }
-    } else {
-      await writeTar(entries, dest, { compression: checked.compression, createParents: false, onWarning });
-    }
-    return { files: [{ path: dest, shortPath: ctx.outShortPath(name), generated: true }] };
-  }
-};
-
-// src/rules/oci_pull.ts
-import { join as join25 } from "node:path";
-
-// src/registry/pull.ts
-import { readFile as readFile15, rm as rm11 } from "node:fs/promises";
-
-// src/registry/limits.ts
-var MAX_MANIFEST_BYTES = 8 << 20;
-var MAX_CONFIG_BYTES = 8 << 20;
-var MAX_TOKEN_RESPONSE_BYTES = 1 << 20;
-var MAX_ERROR_BODY_BYTES = 64 << 10;
-var MAX_TAG_LIST_BYTES = 8 << 20;
-var IDLE_TIMEOUT_MS = 6e4;
-
-// src/format.ts
-function oneLine(s, max = Infinity) {
-  const flat = s.replace(/\s+/g, " ").trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}\u2026` : flat;
-}
-__name(oneLine, "oneLine");
-function formatBytes(n) {
-  if (n < 1024) return `${n} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[u]}`;
-}
-__name(formatBytes, "formatBytes");
-
-// src/registry/pull.ts
-var SCHEMA1 = /^application\/vnd\.docker\.distribution\.manifest\.v1\+(prettyjws|json)$/;
-function parse2(bytes2, what) {
-  return parseUntrustedJson(Buffer.from(bytes2).toString("utf8"), what);
-}
-__name(parse2, "parse");
-async function cachedManifest(store, ref) {
-  if (!isDigest(ref) || !await store.has(ref)) return void 0;
-  const bytes2 = await readFile15(store.path(ref));
-  if (digestBytes(bytes2, digestAlgorithm(ref)) !== ref) {
-    await rm11(store.path(ref), { force: true });
-    return void 0;
-  }
-  let mediaType;
-  try {
-    mediaType = JSON.parse(bytes2.toString("utf8")).mediaType;
-  } catch {
-    return void 0;
-  }
-  if (typeof mediaType !== "string") return void 0;
-  return { mediaType, digest: ref, bytes: bytes2 };
-}
-__name(cachedManifest, "cachedManifest");
-async function readStored(store, d) {
-  const chunks = [];
-  for await (const c of store.open(d.digest)) chunks.push(c);
-  return new Uint8Array(Buffer.concat(chunks));
-}
-__name(readStored, "readStored");
-async function resolveImage(client, repo, ref, platform, opts) {
-  const { store } = opts;
-  const name = `${client.registry}/${repo}${isDigest(ref) ? "@" : ":"}${ref}`;
-  const want = platform === void 0 ? void 0 : asPlatform(platform);
-  const top = await cachedManifest(store, ref) ?? await client.getManifest(repo, ref);
-  if (SCHEMA1.test(top.mediaType)) throw new Error(`${name}: Docker schema 1 manifests are not supported; re-push the image with a current client`);
-  await store.writeBytes(top.bytes);
-  const root = { mediaType: top.mediaType, digest: top.digest, size: top.bytes.length };
-  let index;
-  let manifestDescriptor = root;
-  let manifestBytes = top.bytes;
-  let current = top;
-  for (let depth = 0; isIndexMediaType(current.mediaType); depth++) {
-    if (depth > 3) throw new Error(`${name}: indexes nested too deeply`);
-    const idx = checkIndex(parse2(current.bytes, `${name}: index ${current.digest}`), depth === 0 ? name : `${name}: index ${current.digest}`);
-    index ??= idx;
-    const candidates = idx.manifests.filter((m) => isManifestMediaType(m.mediaType) || isIndexMediaType(m.mediaType));
-    const available = candidates.map((m) => m.platform ? formatPlatform(m.platform) : "unknown").join(", ");
-    if (!want) throw new Error(`${name} is a multi-platform index (${available}); choose a platform`);
-    const i = bestPlatformMatch(
-      want,
-      candidates.map((m) => m.platform)
-    );
-    if (i === -1) throw new Error(`${name} has no image for platform ${formatPlatform(want)} (it has: ${available || "none"})`);
-    const chosen = candidates[i];
-    const have = await store.has(chosen.digest);
-    const stored = have && have.size === chosen.size ? await readStored(store, chosen) : void 0;
-    if (stored && digestBytes(stored, digestAlgorithm(chosen.digest)) === chosen.digest) {
-      current = { mediaType: chosen.mediaType, digest: chosen.digest, bytes: stored };
-    } else {
-      if (have) await rm11(store.path(chosen.digest), { force: true });
-      current = await client.getManifest(repo, chosen.digest);
-      if (current.bytes.length !== chosen.size) {
-        throw new Error(`${name}: manifest ${chosen.digest} is ${current.bytes.length} bytes, the index says ${chosen.size}`);
-      }
-      await store.writeBytes(current.bytes);
-    }
-    manifestDescriptor = chosen;
-    manifestBytes = current.bytes;
-  }
-  if (!isManifestMediaType(current.mediaType)) throw new Error(`${name}: unsupported manifest media type ${quoteUntrusted(current.mediaType)}`);
-  const where2 = manifestDescriptor === root ? name : `${name}: manifest ${manifestDescriptor.digest}`;
-  const manifest = checkManifest(parse2(manifestBytes, `${name}: manifest ${manifestDescriptor.digest}`), where2);
-  if (manifest.config.size > MAX_CONFIG_BYTES) {
-    throw new Error(`${where2}: config ${manifest.config.digest} is ${manifest.config.size} bytes, more than the ${formatBytes(MAX_CONFIG_BYTES)} allowed for an image config`);
-  }
-  await client.getBlob(repo, manifest.config.digest, store, manifest.config.size);
-  let configBytes;
-  try {
-    configBytes = await readBlobBytes(store, manifest.config.digest, `${name}: config`);
-  } catch {
-    await rm11(store.path(manifest.config.digest), { force: true });
-    await client.getBlob(repo, manifest.config.digest, store, manifest.config.size);
-    configBytes = await readBlobBytes(store, manifest.config.digest, `${name}: config`);
-  }
-  const config = checkConfig(
-    parse2(configBytes, `${name}: config ${manifest.config.digest}`),
-    `${name}: config ${manifest.config.digest}`,
-    manifest.layers.length
-  );
-  if (want && index === void 0 && opts.checkSinglePlatform !== false) {
-    const have = { os: config.os, architecture: config.architecture };
-    if (config.variant) have.variant = config.variant;
-    if (!platformSatisfies(want, have)) {
-      throw new Error(`${name} is a ${formatPlatform(normalizePlatform(have))} image, not ${formatPlatform(want)}`);
-    }
-  }
-  if (opts.fetchLayers) {
-    await forEachLimit(manifest.layers, client.concurrency, (l) => client.getBlob(repo, l.digest, store, l.size));
-  }
-  const out = {
-    registry: client.registry,
-    repository: repo,
-    root,
-    manifestDescriptor,
-    manifest,
-    config,
-    layers: manifest.layers
-  };
-  if (index) out.index = index;
-  return out;
-}
-__name(resolveImage, "resolveImage");
-
-// src/rules/oci_pull.ts
-var warnedTags = /* @__PURE__ */ new Set();
-var ociPullRule = {
-  kind: "oci_pull",
-  attrs: {
-    ...COMMON_ATTRS,
-    image: { type: "string", mandatory: true },
-    digest: { type: "string" },
-    tag: { type: "string" },
-    platform: { type: "string" },
-    platforms: { type: "string_list" },
-    reproducible: { type: "bool" }
-  },
-  validate(attrs) {
-    try {
-      parseReference(attrs.string("image", ""));
-    } catch (err) {
-      throw new AttrError(`attribute "image": ${err.message}`);
-    }
-    const digest = attrs.string("digest");
-    if (digest !== void 0 && !isDigest(digest)) {
-      throw new AttrError(`attribute "digest": ${quoteUntrusted(digest)} is not a sha256 or sha512 digest`);
-    }
-    const tag = attrs.string("tag");
-    if (tag !== void 0) {
-      try {
-        validateTag(tag);
-      } catch (err) {
-        throw new AttrError(`attribute "tag": ${err.message}`);
-      }
-    }
-  },
-  async build(ctx) {
-    const a = ctx.attrs;
-    const image = a.string("image", "");
-    const ref = parseReference(image);
-    const name = ctx.target.label.repo;
-    const fixed = a.string("platform");
-    const want = normalizePlatform(fixed ? parsePlatform(fixed) : ctx.config.platform ?? hostPlatform());
-    const declared = a.stringList("platforms").map((p) => parsePlatform(p));
-    if (declared.length > 0 && !declared.some((p) => platformSatisfies(want, p))) {
-      throw new Error(
-        `oci.pull(name = "${name}") lists platforms ${declared.map(formatPlatform).join(", ")}; ${formatPlatform(want)} is not among them`
-      );
-    }
-    const digest = a.string("digest");
-    const tag = a.string("tag");
-    if (!digest && tag && a.bool("reproducible", true) && !warnedTags.has(image)) {
-      warnedTags.add(image);
-      ctx.log.warning(
-        `${ctx.target.pos.file}:${ctx.target.pos.line}:${ctx.target.pos.column}: oci.pull(name = "${name}") uses tag "${tag}", not a digest: builds are not reproducible. Pin it with digest = "sha256:...", or set reproducible = False if that is intended`
-      );
-    }
-    const client = ctx.registries.client(ref.registry);
-    const inherit = declared.length === 0 && !fixed;
-    const resolved = await resolveImage(client, ref.repository, digest ?? tag ?? "latest", want, { store: ctx.store, checkSinglePlatform: !inherit });
-    const source = { registry: ref.registry, repository: ref.repository };
-    for (const l of resolved.layers) {
-      ctx.store.addRemote(l.digest, {
-        size: l.size,
-        from: `${ref.registry}/${ref.repository}`,
-        fetch: /* @__PURE__ */ __name(() => client.getBlob(ref.repository, l.digest, ctx.store, l.size).then(() => void 0), "fetch")
-      });
-    }
-    const layerSources = new Map(resolved.layers.map((l) => [l.digest, source]));
-    const platform = { os: resolved.config.os, architecture: resolved.config.architecture };
-    if (resolved.config.variant) platform.variant = resolved.config.variant;
-    const descriptor = { ...resolved.manifestDescriptor, platform };
-    const layoutDir = join25(await ctx.outDir(), "image");
-    await writeLayout(ctx.store, layoutDir, [{ descriptor }]);
-    ctx.log.info(`@${name}: ${ref.registry}/${ref.repository}@${descriptor.digest} (${formatPlatform(platform)})`);
-    const artifact = {
-      kind: "image",
-      descriptor,
-      manifest: resolved.manifest,
-      config: resolved.config,
-      platform,
-      family: familyOf(resolved.manifest.mediaType),
-      layoutDir,
-      layerSources,
-      reference: `${ref.registry}/${ref.repository}${digest ? `@${digest}` : `:${tag ?? "latest"}`}`
-    };
-    return { files: [{ path: layoutDir, shortPath: `external/${name}/image`, generated: true }], artifact };
-  }
-};
-
-// src/rules/oci_push.ts
-function checkRepository(repository, what) {
-  let ref;
-  try {
-    ref = parseReference(repository);
-  } catch (err) {
-    throw new AttrError(`${what}: ${err.message}`);
-  }
-  if (ref.tag !== void 0 || ref.digest !== void 0) {
-    throw new AttrError(`${what}: "${repository}" must be a repository without a tag or digest`);
-  }
-}
-__name(checkRepository, "checkRepository");
-var ociPushRule = {
-  kind: "oci_push",
-  attrs: {
-    ...COMMON_ATTRS,
-    image: { type: "label", mandatory: true },
-    repository: { type: "string" },
-    repository_file: { type: "label" },
-    remote_tags: { type: "string_list_or_label" }
-  },
-  validate(attrs) {
-    if (attrs.has("repository") && attrs.has("repository_file")) {
-      throw new AttrError('set "repository" or "repository_file", not both');
-    }
-    const repo = attrs.string("repository");
-    if (repo !== void 0) checkRepository(repo, 'attribute "repository"');
-    const tags = attrs.listOrLabel("remote_tags");
-    if (tags && "list" in tags) {
-      for (const t of tags.list) {
-        try {
-          validateTag(t);
-        } catch (err) {
-          throw new AttrError(`attribute "remote_tags": ${err.message}`);
-        }
-      }
-    }
-  },
-  async build(ctx) {
-    const [p] = ctx.deps("image");
-    const artifact = p?.artifact;
-    if (!p || !artifact) throw new Error(`attribute "image": ${ctx.attrs.label("image")} is not an oci_image or oci_image_index`);
-    const repository = ctx.attrs.string("repository") ?? await fileText(ctx, "repository_file");
-    if (repository !== void 0) checkRepository(repository, "repository");
-    const remoteTags = await listValue(ctx, ctx.attrs, "remote_tags") ?? [];
-    for (const t of remoteTags) validateTag(t);
-    return { files: p.files, artifact, run: { kind: "push", repository, remoteTags } };
-  }
-};
-
-// src/rules/transitions.ts
-import { link as link4, copyFile as copyFile6, rm as rm12, mkdir as mkdir15 } from "node:fs/promises";
-import { dirname as dirname17, join as join26 } from "node:path";
-function forward(providers) {
-  if (providers.length === 1) return providers[0];
-  const out = { files: providers.flatMap((p) => p.files) };
-  const artifacts = providers.filter((p) => p.artifact);
-  if (artifacts.length === 1) out.artifact = artifacts[0]?.artifact;
-  return out;
-}
-__name(forward, "forward");
-async function renamedExecutable(ctx, p, attr) {
-  const exe = p?.executable;
-  if (!p || !exe) throw new Error(`attribute "${attr}": ${ctx.attrs.label(attr)} is not an executable (a go_binary, for example)`);
-  const name = ctx.target.label.name;
-  const dest = join26(await ctx.outDir(), name);
-  await mkdir15(dirname17(dest), { recursive: true });
-  await rm12(dest, { force: true });
-  await link4(exe.path, dest).catch(() => copyFile6(exe.path, dest));
-  const file = { path: dest, shortPath: ctx.outShortPath(name), generated: true };
-  return { files: [file], executable: file };
-}
-__name(renamedExecutable, "renamedExecutable");
-var platformTransitionFilegroupRule = {
-  kind: "platform_transition_filegroup",
-  attrs: { ...COMMON_ATTRS, srcs: { type: "label_list" }, target_platform: { type: "platform", mandatory: true } },
-  depConfigs(attrs, attr, config, platforms) {
-    const target = attrs.label("target_platform");
-    return attr === "srcs" && target ? [withPlatform(platforms(target))] : [config];
-  },
-  async build(ctx) {
-    return forward(ctx.deps("srcs"));
-  }
-};
-var platformTransitionBinaryRule = {
-  kind: "platform_transition_binary",
-  attrs: { ...COMMON_ATTRS, binary: { type: "label", mandatory: true }, target_platform: { type: "platform", mandatory: true }, basename: { type: "string" } },
-  depConfigs(attrs, attr, config, platforms) {
-    const target = attrs.label("target_platform");
-    return attr === "binary" && target ? [withPlatform(platforms(target))] : [config];
-  },
-  async build(ctx) {
-    return renamedExecutable(ctx, ctx.deps("binary")[0], "binary");
-  }
-};
-var goCrossBinaryRule = {
-  kind: "go_cross_binary",
-  attrs: { ...COMMON_ATTRS, target: { type: "label", mandatory: true }, platform: { type: "platform" }, sdk_version: { type: "ignored" } },
-  depConfigs(attrs, attr, config, platforms) {
-    const p = attrs.label("platform");
-    return attr === "target" && p ? [withPlatform(platforms(p))] : [config];
-  },
-  async build(ctx) {
-    return renamedExecutable(ctx, ctx.deps("target")[0], "target");
-  }
-};
-
-// src/rules/index.ts
-var RULES = new Map(
-  [goLibraryRule, goBinaryRule, pkgTarRule, ociImageRule, ociImageIndexRule, ociLoadRule, ociPushRule, ociPullRule, filegroupRule, aliasRule, platformTransitionFilegroupRule, platformTransitionBinaryRule, goCrossBinaryRule, expandTemplateRule, skylibExpandTemplateRule, writeFileRule, tarRule, mtreeSpecRule, mtreeMutateRule, genruleRule, copyFileRule, outputFileRule, goProtoLibraryRule, shBinaryRule].map((r) => [r.kind, r])
-);
-function ruleFor(kind) {
-  return RULES.get(kind);
-}
-__name(ruleFor, "ruleFor");
-
-// src/rules/rule.ts
-var NO_METADATA = Object.freeze({ labels: {}, manifestAnnotations: {}, indexAnnotations: {} });
-
-// src/engine/semaphore.ts
-var Semaphore = class {
-  static {
-    __name(this, "Semaphore");
-  }
-  #free;
-  #waiting = [];
-  constructor(limit) {
-    this.#free = Math.max(1, limit);
-  }
-  async run(task) {
-    if (this.#free > 0) this.#free--;
-    else await new Promise((resolve9) => this.#waiting.push(resolve9));
-    try {
-      return await task();
-    } finally {
-      const next = this.#waiting.shift();
-      if (next) next();
-      else this.#free++;
-    }
-  }
-};
-
-// src/engine/engine.ts
-var Engine = class {
-  static {
-    __name(this, "Engine");
-  }
-  #opts;
-  #nodes = /* @__PURE__ */ new Map();
-  #builds = /* @__PURE__ */ new Map();
-  #limit;
-  #running = /* @__PURE__ */ new Map();
-  goBuilds;
-  constructor(opts) {
-    this.#opts = opts;
-    this.goBuilds = opts.goBuilds ?? new GoBuildQueue({ cacheDir: join27(opts.store.root, GO_ACTION_CACHE) });
-    this.#limit = new Semaphore(opts.concurrency ?? 4);
-  }
-  /** Targets whose own build step is running now, for progress reports. */
-  running() {
-    return [...this.#running.values()];
-  }
-  get store() {
-    return this.#opts.store;
-  }
-  analyze(label, config) {
-    return this.#analyze(label, config, []);
-  }
-  #analyze(label, config, chain) {
-    label = this.#opts.workspace.canonicalLabel(label);
-    const key = `${label.toString()}|${configKey(config)}`;
-    const inChain = chain.findIndex((n) => n.key === key);
-    if (inChain >= 0) {
-      const cycle = [...chain.slice(inChain).map((n) => n.label.toString()), label.toString()].join(" -> ");
-      const at2 = chain[chain.length - 1]?.target;
-      throw new BuildError(`dependency cycle: ${cycle}`, { pos: at2?.pos });
-    }
-    const existing = this.#nodes.get(key);
-    if (existing) return existing;
-    const ws = this.#opts.workspace;
-    const via = chain.length > 0 ? ` (required by ${chain.map((n) => n.label.toString()).join(" -> ")})` : "";
-    let resolved;
-    try {
-      resolved = ws.resolve(label, via);
-    } catch (err) {
-      const parent = chain[chain.length - 1]?.target;
-      if (parent && err instanceof BuildError) throw err.at(parent.pos);
-      throw err;
-    }
-    const node = { key, label, config, deps: [] };
-    if (resolved.kind === "file") {
-      node.sourceFile = resolved.file;
-      this.#nodes.set(key, node);
-      return node;
-    }
-    const target = resolved.target;
-    node.target = target;
-    const rule = ruleFor(target.kind);
-    if (!rule) {
-      throw new BuildError(`${label} is a ${target.kind} (from ${target.origin}), which oci-build does not build${via}`, { pos: target.pos });
-    }
-    node.rule = rule;
-    const at = { pos: target.pos, label: label.toString() };
-    try {
-      const values = ws.configuredAttrs(target, config);
-      for (const a of this.#opts.ignoredAttrs?.[target.kind] ?? []) values.delete(a);
-      node.attrs = new AttrValues(values, rule.attrs, label.repo, label.pkg);
-      rule.validate?.(node.attrs, config);
-    } catch (err) {
-      if (err instanceof AttrError) throw new BuildError(err.message, at);
-      throw err;
-    }
-    for (const [attr, spec] of Object.entries(rule.attrs)) {
-      if (spec.type !== "platform" && spec.type !== "platform_list") continue;
-      for (const l of spec.type === "platform" ? [node.attrs.label(attr)] : node.attrs.labelList(attr)) {
-        if (!l) continue;
-        try {
-          ws.platformOf(l, label);
-        } catch (err) {
-          throw new BuildError(err.message, { pos: target.pos });
-        }
-      }
-    }
-    const next = [...chain, node];
-    for (const dep of node.attrs.labelDeps()) {
-      if (rule.attrs[dep.attr]?.lenient && !this.#buildable(dep.label)) continue;
-      let configs;
-      try {
-        configs = rule.depConfigs?.(node.attrs, dep.attr, config, (l) => ws.platformOf(l, label)) ?? [config];
-      } catch (err) {
-        if (err instanceof BuildError) throw err;
-        throw new BuildError(err.message, at);
-      }
-      for (const c of configs) node.deps.push({ attr: dep.attr, label: dep.label, node: this.#analyze(dep.label, c, next) });
-    }
-    const problem = rule.checkDeps?.(node.deps.map((d) => ({ attr: d.attr, label: d.label, kind: d.node.target?.kind ?? "source file" })));
-    if (problem) throw new BuildError(problem, at);
-    this.#nodes.set(key, node);
-    return node;
-  }
-  /**
-   * Whether `label` names a target oci-build builds (for lenient attributes; never throws). An
-   * alias counts by what it points at: go deps often forward to another repository.
-   */
-  #buildable(label, depth = 0) {
-    try {
-      const r = this.#opts.workspace.resolve(label);
-      if (r.kind !== "target" || ruleFor(r.target.kind) === void 0) return false;
-      const actual = r.target.kind === "alias" ? r.target.attrs.get("actual") : void 0;
-      if (typeof actual === "string") return depth < 16 && this.#buildable(parseLabel(actual, r.target.label.repo, r.target.label.pkg), depth + 1);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-  build(node) {
-    let p = this.#builds.get(node.key);
-    if (!p) {
-      p = this.#build(node);
-      this.#builds.set(node.key, p);
-    }
-    return p;
-  }
-  async #build(node) {
-    if (node.sourceFile) return { files: [node.sourceFile] };
-    const { target, rule, attrs } = node;
-    if (!target || !rule || !attrs) throw new Error(`internal: ${node.key} was not analysed`);
-    const depProviders = await Promise.all(node.deps.map((d) => this.build(d.node)));
-    const byAttr = /* @__PURE__ */ new Map();
-    node.deps.forEach((d, i) => {
-      const list2 = byAttr.get(d.attr) ?? [];
-      list2.push(depProviders[i]);
-      byAttr.set(d.attr, list2);
-    });
-    const outDirPath = join27(this.#opts.outRoot, "bin", configKey(node.config), target.label.repo === "" ? "" : `external/${target.label.repo}`, target.label.pkg);
-    const ctx = {
-      target,
-      config: node.config,
-      attrs,
-      deps: /* @__PURE__ */ __name((attr) => byAttr.get(attr) ?? [], "deps"),
-      dep: /* @__PURE__ */ __name((label) => {
-        const i = node.deps.findIndex((d) => d.label.equals(label));
-        if (i < 0) throw new Error(`internal: ${label} is not a dependency of ${target.label}`);
-        return depProviders[i];
-      }, "dep"),
-      files: /* @__PURE__ */ __name((attr) => (byAttr.get(attr) ?? []).flatMap((p) => p.files), "files"),
-      outDir: /* @__PURE__ */ __name(async () => {
-        await mkdir16(outDirPath, { recursive: true });
-        return outDirPath;
-      }, "outDir"),
-      outShortPath: /* @__PURE__ */ __name((name) => target.label.pkg === "" ? name : `${target.label.pkg}/${name}`, "outShortPath"),
-      workspaceRoot: this.#opts.workspace.root,
-      outRoot: this.#opts.outRoot,
-      store: this.#opts.store,
-      goToolchain: this.#opts.goToolchain,
-      goBuilds: this.goBuilds,
-      registries: this.#opts.registries,
-      sourceDateEpoch: this.#opts.sourceDateEpoch,
-      // A rule's warnings are placed on its target's BUILD line unless they name another.
-      log: { info: /* @__PURE__ */ __name((m) => this.#opts.log.info(m), "info"), warning: /* @__PURE__ */ __name((m, at) => this.#opts.log.warning(m, at ?? target.pos), "warning") },
-      env: this.#opts.env,
-      stamp: this.#opts.stamp ?? { enabled: false, values: /* @__PURE__ */ __name(async () => ({}), "values") },
-      metadata: this.#opts.metadata ?? NO_METADATA,
-      layerCompression: this.#opts.layerCompression ?? DEFAULT_LAYER_COMPRESSION,
-      compilationMode: this.#opts.compilationMode ?? "fastbuild",
-      moduleInfo: /* @__PURE__ */ __name(() => this.#opts.workspace.module, "moduleInfo")
-    };
-    const step = /* @__PURE__ */ __name(async () => {
-      this.#running.set(node.key, { name: target.label.toString(), since: Date.now() });
-      try {
-        return await rule.build(ctx);
-      } finally {
-        this.#running.delete(node.key);
-      }
-    }, "step");
-    try {
-      return await (rule.queued ? step() : this.#limit.run(step));
-    } catch (err) {
-      if (err instanceof BuildError) throw err.label === target.label.toString() ? err.at(target.pos) : err;
-      throw new BuildError(err.message, { pos: target.pos, label: target.label.toString(), cause: err });
-    }
-  }
-};
-
-// src/workspace/workspace.ts
-import { existsSync as existsSync5, realpathSync as realpathSync3, statSync as statSync7, readdirSync as readdirSync4 } from "node:fs";
-import { join as join32, relative as relative4, sep as sep4 } from "node:path";
-
 // src/starlark/errors.ts
 var StarlarkError = class extends BuildError {
   static {
@@ -45827,11 +40190,11 @@ function hashKeyAt(v, depth) {
   throw new BuiltinError(`unhashable type: "${typeName(v)}"`);
 }
 __name(hashKeyAt, "hashKeyAt");
-function checkInt2(n) {
+function checkInt(n) {
   if (!Number.isSafeInteger(n)) throw new BuiltinError("integer overflow");
   return n === 0 ? 0 : n;
 }
-__name(checkInt2, "checkInt");
+__name(checkInt, "checkInt");
 
 // src/starlark/args.ts
 function plural(n, word) {
@@ -46427,7 +40790,7 @@ function binaryOp(op, x, y, thread) {
     case "+":
       return plus(x, y, thread);
     case "-":
-      if (typeof x === "number" && typeof y === "number") return checkInt2(x - y);
+      if (typeof x === "number" && typeof y === "number") return checkInt(x - y);
       throw unsupported(op, x, y);
     case "*":
       return times(x, y, thread);
@@ -46439,7 +40802,7 @@ function binaryOp(op, x, y, thread) {
     case "//":
       if (typeof x === "number" && typeof y === "number") {
         if (y === 0) throw new BuiltinError("integer division by zero");
-        if (Math.abs(x) < 2 ** 52) return checkInt2(Math.floor(x / y));
+        if (Math.abs(x) < 2 ** 52) return checkInt(Math.floor(x / y));
         const bx = toBig(x);
         const by = toBig(y);
         let bq = bx / by;
@@ -46452,7 +40815,7 @@ function binaryOp(op, x, y, thread) {
         if (y === 0) throw new BuiltinError("integer modulo by zero");
         let r = x % y;
         if (r !== 0 && r < 0 !== y < 0) r += y;
-        return checkInt2(r);
+        return checkInt(r);
       }
       if (typeof x === "string") return percentFormat(x, y, thread);
       throw unsupported(op, x, y);
@@ -46488,7 +40851,7 @@ function binaryOp(op, x, y, thread) {
 }
 __name(binaryOp, "binaryOp");
 function plus(x, y, thread) {
-  if (typeof x === "number" && typeof y === "number") return checkInt2(x + y);
+  if (typeof x === "number" && typeof y === "number") return checkInt(x + y);
   if (typeof x === "string" && typeof y === "string") {
     thread.checkStringLength(x.length + y.length);
     return x + y;
@@ -46517,7 +40880,7 @@ function plus(x, y, thread) {
 }
 __name(plus, "plus");
 function times(x, y, thread) {
-  if (typeof x === "number" && typeof y === "number") return checkInt2(x * y);
+  if (typeof x === "number" && typeof y === "number") return checkInt(x * y);
   if (typeof x === "number" && typeof y !== "number") return times(y, x, thread);
   if (typeof y === "number") {
     const n = Math.max(0, y);
@@ -46559,13 +40922,13 @@ function unaryOp(op, x) {
     case "not":
       return !truthy(x);
     case "-":
-      if (typeof x === "number") return checkInt2(-x);
+      if (typeof x === "number") return checkInt(-x);
       break;
     case "+":
       if (typeof x === "number") return x;
       break;
     case "~":
-      if (typeof x === "number") return checkInt2(-x - 1);
+      if (typeof x === "number") return checkInt(-x - 1);
       break;
   }
   throw new BuiltinError(`unsupported operand type for unary ${op}: "${typeName(x)}"`);
@@ -47111,7 +41474,7 @@ function parseIntString(text, baseArg, call) {
     n = n * big + BigInt(d);
     if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new BuiltinError(`int: ${shortRepr(text)} is out of the supported integer range`);
   }
-  return checkInt2(Number(negative ? -n : n));
+  return checkInt(Number(negative ? -n : n));
 }
 __name(parseIntString, "parseIntString");
 function minMax(call, sign) {
@@ -47170,7 +41533,7 @@ function range2(call) {
   return new StarList(out);
 }
 __name(range2, "range");
-function fail3(call) {
+function fail2(call) {
   const a = unpackArgs(call, ["*args", "msg?", "attr?", "sep?"]);
   const sep6 = a.sep === void 0 ? " " : expectString(a.sep, 'fail() argument "sep"');
   const parts = a.args.elems.map((v) => str(v, 1e4));
@@ -47179,7 +41542,7 @@ function fail3(call) {
   if (a.attr !== void 0 && a.attr !== null) message = `attribute ${str(a.attr, 1e3)}: ${message}`;
   throw new BuiltinError(`fail: ${message}`);
 }
-__name(fail3, "fail");
+__name(fail2, "fail");
 function select(call) {
   const a = unpackArgs(call, ["x", "no_match_error?"]);
   const x = a.x ?? null;
@@ -47206,7 +41569,7 @@ var UNIVERSE = new Map([
   ["False", false],
   builtin("abs", (call) => {
     const a = unpackArgs(call, ["x"]);
-    return checkInt2(Math.abs(expectInt(a.x ?? null, "abs() argument")));
+    return checkInt(Math.abs(expectInt(a.x ?? null, "abs() argument")));
   }),
   builtin("all", (call) => {
     const a = unpackArgs(call, ["x"]);
@@ -47234,9 +41597,9 @@ var UNIVERSE = new Map([
   builtin("enumerate", (call) => {
     const a = unpackArgs(call, ["x", "start?"]);
     const start = a.start === void 0 ? 0 : expectInt(a.start, 'enumerate() argument "start"');
-    return new StarList(elementsOf(a.x ?? null, "enumerate() argument").map((v, i) => new StarTuple([checkInt2(start + i), v])));
+    return new StarList(elementsOf(a.x ?? null, "enumerate() argument").map((v, i) => new StarTuple([checkInt(start + i), v])));
   }),
-  builtin("fail", fail3),
+  builtin("fail", fail2),
   builtin("getattr", (call) => {
     const a = unpackArgs(call, ["x", "name", "default?"]);
     const name = expectString(a.name ?? null, 'getattr() argument "name"');
@@ -47402,10 +41765,10 @@ function combineSelect(op, x, y, pos, maxParts) {
 }
 __name(combineSelect, "combineSelect");
 function resolveSelects(value, matches, options = {}) {
-  return resolve6(value, { matches, options, done: /* @__PURE__ */ new Map() }, 0);
+  return resolve5(value, { matches, options, done: /* @__PURE__ */ new Map() }, 0);
 }
 __name(resolveSelects, "resolveSelects");
-function resolve6(v, r, depth) {
+function resolve5(v, r, depth) {
   if (v === null || typeof v !== "object") return v;
   const done = r.done.get(v);
   if (done !== void 0) return done;
@@ -47419,18 +41782,18 @@ function resolve6(v, r, depth) {
   } else if (v instanceof StarList) {
     const list2 = new StarList();
     r.done.set(v, list2);
-    for (const e of v.elems) list2.elems.push(resolve6(e, r, depth + 1));
+    for (const e of v.elems) list2.elems.push(resolve5(e, r, depth + 1));
     return list2;
   } else if (v instanceof StarDict) {
     const dict = new StarDict();
     r.done.set(v, dict);
-    for (const [k, e] of v.entries()) dict.set(k, resolve6(e, r, depth + 1));
+    for (const [k, e] of v.entries()) dict.set(k, resolve5(e, r, depth + 1));
     return dict;
   } else if (v instanceof StarTuple) {
-    out = new StarTuple(v.elems.map((e) => resolve6(e, r, depth + 1)));
+    out = new StarTuple(v.elems.map((e) => resolve5(e, r, depth + 1)));
   } else if (v instanceof Struct) {
     const fields = /* @__PURE__ */ new Map();
-    for (const [k, e] of v.fields) fields.set(k, resolve6(e, r, depth + 1));
+    for (const [k, e] of v.fields) fields.set(k, resolve5(e, r, depth + 1));
     out = new Struct(fields, v.typeName);
   } else {
     return v;
@@ -47438,12 +41801,12 @@ function resolve6(v, r, depth) {
   r.done.set(v, out);
   return out;
 }
-__name(resolve6, "resolve");
+__name(resolve5, "resolve");
 function resolveSelect(s, r, depth) {
   let acc;
   for (const part of s.parts) {
     const chosen = part.kind === "select" ? chooseBranch(part, r.matches, r.options) : part.value;
-    const value = resolve6(chosen, r, depth + 1);
+    const value = resolve5(chosen, r, depth + 1);
     acc = acc === void 0 ? value : concat(acc, value, s);
   }
   return acc ?? null;
@@ -49569,7 +43932,7 @@ function stripUndefined(limits) {
 __name(stripUndefined, "stripUndefined");
 
 // src/starlark/exec.ts
-function execFile3(options) {
+function execFile2(options) {
   const { file, source, predeclared } = options;
   const thread = new Thread({ limits: options.limits, print: options.print });
   return guardStack(file, thread, () => {
@@ -49587,7 +43950,7 @@ function execFile3(options) {
     return new Map(module.globals);
   });
 }
-__name(execFile3, "execFile");
+__name(execFile2, "execFile");
 function isStackOverflow(e) {
   return e instanceof RangeError && /call stack|string length|array length/i.test(e.message);
 }
@@ -49602,6 +43965,5758 @@ function guardStack(file, thread, body) {
   }
 }
 __name(guardStack, "guardStack");
+
+// src/workspace/label_value.ts
+var LabelValue = class _LabelValue {
+  static {
+    __name(this, "LabelValue");
+  }
+  typeName = "Label";
+  label;
+  constructor(label) {
+    this.label = label;
+  }
+  getAttr(name) {
+    const l = this.label;
+    switch (name) {
+      case "name":
+        return l.name;
+      case "package":
+        return l.pkg;
+      case "repo_name":
+      case "workspace_name":
+        return l.repo;
+      case "workspace_root":
+        return l.repo === "" ? "" : `external/${l.repo}`;
+      case "same_package_label":
+        return new Builtin("same_package_label", (call) => {
+          const n = call.args[0];
+          if (typeof n !== "string") throw new BuiltinError("same_package_label() takes a target name");
+          return new _LabelValue(parseLabel(`:${n}`, l.repo, l.pkg));
+        });
+      case "relative":
+        return new Builtin("relative", (call) => {
+          const n = call.args[0];
+          if (typeof n !== "string") throw new BuiltinError("relative() takes a label string");
+          return new _LabelValue(parseLabel(n, l.repo, l.pkg));
+        });
+      default:
+        return void 0;
+    }
+  }
+  attrNames() {
+    return ["name", "package", "relative", "repo_name", "same_package_label", "workspace_name", "workspace_root"];
+  }
+  repr() {
+    return `Label(${JSON.stringify(this.str())})`;
+  }
+  str() {
+    return this.label.toString();
+  }
+  equals(other) {
+    return other instanceof _LabelValue && other.label.equals(this.label);
+  }
+  hashKey() {
+    return `Label:${this.label.toString()}`;
+  }
+};
+function labelBuiltin(where2, canonical = (l) => l) {
+  return new Builtin("Label", (call) => {
+    const text = call.args[0] ?? call.kwargs.get("input");
+    if (text instanceof LabelValue) return text;
+    if (typeof text !== "string") throw new BuiltinError("Label() takes a label string");
+    const { repo, pkg } = where2();
+    try {
+      return new LabelValue(canonical(parseLabel(text, repo, pkg)));
+    } catch (err) {
+      throw new BuiltinError(err.message);
+    }
+  });
+}
+__name(labelBuiltin, "labelBuiltin");
+
+// src/workspace/values.ts
+var PlainDict = class {
+  static {
+    __name(this, "PlainDict");
+  }
+  entries;
+  constructor(entries) {
+    this.entries = entries;
+  }
+};
+function toPlain(v, what) {
+  if (v === null || typeof v === "boolean" || typeof v === "number" || typeof v === "string") return v;
+  if (v instanceof StarList || v instanceof StarTuple) return v.elems.map((e) => toPlain(e, what));
+  if (v instanceof StarDict) {
+    return new PlainDict(
+      v.entries().map(([k, val]) => {
+        if (typeof k !== "string") throw new BuiltinError(`${what}: dict keys must be strings, got ${typeName(k)}`);
+        return [k, toPlain(val, what)];
+      })
+    );
+  }
+  if (v instanceof Select) throw new BuiltinError(`${what}: unresolved select()`);
+  if (v instanceof LabelValue) return v.str();
+  throw new BuiltinError(`${what}: a ${typeName(v)} cannot be an attribute value`);
+}
+__name(toPlain, "toPlain");
+function fromStringList(items) {
+  return new StarList([...items]);
+}
+__name(fromStringList, "fromStringList");
+function kwargString(call, name) {
+  const v = call.kwargs.get(name);
+  if (v === void 0) throw new BuiltinError(`${call.name}() missing mandatory argument "${name}"`);
+  if (typeof v !== "string") throw new BuiltinError(`${call.name}(): "${name}" must be a string, got ${typeName(v)}`);
+  return v;
+}
+__name(kwargString, "kwargString");
+function stringListArg(call, name, index) {
+  const v = call.kwargs.get(name) ?? call.args[index];
+  if (v === void 0 || v === null) return void 0;
+  if (!(v instanceof StarList || v instanceof StarTuple)) {
+    throw new BuiltinError(`${call.name}(): "${name}" must be a list of strings, got ${typeName(v)}`);
+  }
+  return v.elems.map((e) => {
+    if (typeof e !== "string") throw new BuiltinError(`${call.name}(): "${name}" must be a list of strings, got an element of type ${typeName(e)}`);
+    return e;
+  });
+}
+__name(stringListArg, "stringListArg");
+
+// src/rules/attrs.ts
+var AttrError = class extends Error {
+  static {
+    __name(this, "AttrError");
+  }
+};
+function typeOf(v) {
+  if (v === null) return "None";
+  if (Array.isArray(v)) return "list";
+  if (v instanceof PlainDict) return "dict";
+  if (typeof v === "number") return "int";
+  if (typeof v === "boolean") return "bool";
+  return "string";
+}
+__name(typeOf, "typeOf");
+function expectStringList2(name, v) {
+  if (!Array.isArray(v)) throw new AttrError(`attribute "${name}": expected a list of strings, got ${typeOf(v)}`);
+  return v.map((e, i) => {
+    if (typeof e !== "string") throw new AttrError(`attribute "${name}": element ${i} is ${typeOf(e)}, expected string`);
+    return e;
+  });
+}
+__name(expectStringList2, "expectStringList");
+function expectStringDict(name, v) {
+  if (!(v instanceof PlainDict)) throw new AttrError(`attribute "${name}": expected a dict of strings, got ${typeOf(v)}`);
+  const out = {};
+  for (const [k, val] of v.entries) {
+    if (typeof val !== "string") throw new AttrError(`attribute "${name}": value for key "${k}" is ${typeOf(val)}, expected string`);
+    out[k] = val;
+  }
+  return out;
+}
+__name(expectStringDict, "expectStringDict");
+var AttrValues = class {
+  static {
+    __name(this, "AttrValues");
+  }
+  #values;
+  #schema;
+  #repo;
+  #pkg;
+  constructor(values, schema, repo, pkg) {
+    this.#values = values;
+    this.#schema = schema;
+    this.#repo = repo;
+    this.#pkg = pkg;
+    for (const [name, spec] of Object.entries(schema)) {
+      const v = values.get(name);
+      if (v === void 0 || v === null) {
+        if (spec.mandatory) throw new AttrError(`missing mandatory attribute "${name}"`);
+        continue;
+      }
+      this.#check(name, spec.type, v);
+    }
+  }
+  #check(name, type, v) {
+    switch (type) {
+      case "string":
+        if (typeof v !== "string") throw new AttrError(`attribute "${name}": expected string, got ${typeOf(v)}`);
+        return;
+      case "bool":
+        if (typeof v !== "boolean" && !(typeof v === "number" && (v === 0 || v === 1)))
+          throw new AttrError(`attribute "${name}": expected bool, got ${typeOf(v)}`);
+        return;
+      case "int":
+        if (typeof v !== "number") throw new AttrError(`attribute "${name}": expected int, got ${typeOf(v)}`);
+        return;
+      case "label":
+      case "platform":
+        if (typeof v !== "string") throw new AttrError(`attribute "${name}": expected a label string, got ${typeOf(v)}`);
+        this.#parse(name, v);
+        return;
+      case "string_list":
+        expectStringList2(name, v);
+        return;
+      case "label_list":
+      case "platform_list":
+        for (const s of expectStringList2(name, v)) this.#parse(name, s);
+        return;
+      case "string_dict":
+        expectStringDict(name, v);
+        return;
+      case "label_keyed_string_dict":
+        for (const k of Object.keys(expectStringDict(name, v))) this.#parse(name, k);
+        return;
+      case "string_list_or_label":
+        if (typeof v === "string") this.#parse(name, v);
+        else expectStringList2(name, v);
+        return;
+      case "string_dict_or_label":
+        if (typeof v === "string") this.#parse(name, v);
+        else expectStringDict(name, v);
+        return;
+      case "ignored":
+        return;
+    }
+  }
+  #parse(name, text) {
+    try {
+      return parseLabel(text, this.#repo, this.#pkg);
+    } catch (err) {
+      if (err instanceof LabelError) throw new AttrError(`attribute "${name}": ${err.message}`);
+      throw err;
+    }
+  }
+  has(name) {
+    const v = this.#values.get(name);
+    return v !== void 0 && v !== null;
+  }
+  raw(name) {
+    return this.#values.get(name);
+  }
+  string(name, def) {
+    const v = this.#values.get(name);
+    return typeof v === "string" ? v : def;
+  }
+  bool(name, def) {
+    const v = this.#values.get(name);
+    if (typeof v === "boolean") return v;
+    if (typeof v === "number") return v !== 0;
+    return def;
+  }
+  int(name) {
+    const v = this.#values.get(name);
+    return typeof v === "number" ? v : void 0;
+  }
+  stringList(name) {
+    const v = this.#values.get(name);
+    return v === void 0 || v === null ? [] : expectStringList2(name, v);
+  }
+  stringDict(name) {
+    const v = this.#values.get(name);
+    return v === void 0 || v === null ? {} : expectStringDict(name, v);
+  }
+  label(name) {
+    const v = this.#values.get(name);
+    return typeof v === "string" ? this.#parse(name, v) : void 0;
+  }
+  labelList(name) {
+    return this.stringList(name).map((s) => this.#parse(name, s));
+  }
+  labelKeyedDict(name) {
+    return Object.entries(this.stringDict(name)).map(([k, v]) => [this.#parse(name, k), v]);
+  }
+  listOrLabel(name) {
+    const v = this.#values.get(name);
+    if (v === void 0 || v === null) return void 0;
+    if (typeof v === "string") return { label: this.#parse(name, v) };
+    return { list: expectStringList2(name, v) };
+  }
+  dictOrLabel(name) {
+    const v = this.#values.get(name);
+    if (v === void 0 || v === null) return void 0;
+    if (typeof v === "string") return { label: this.#parse(name, v) };
+    return { dict: expectStringDict(name, v) };
+  }
+  /** Every label this target depends on, per attribute, in attribute order. */
+  labelDeps() {
+    const out = [];
+    for (const [name, spec] of Object.entries(this.#schema)) {
+      if (!this.has(name)) continue;
+      switch (spec.type) {
+        case "label": {
+          const l = this.label(name);
+          if (l) out.push({ attr: name, label: l });
+          break;
+        }
+        case "label_list":
+          for (const l of this.labelList(name)) out.push({ attr: name, label: l });
+          break;
+        case "label_keyed_string_dict":
+          for (const [l] of this.labelKeyedDict(name)) out.push({ attr: name, label: l });
+          break;
+        case "string_list_or_label": {
+          const v = this.listOrLabel(name);
+          if (v && "label" in v) out.push({ attr: name, label: v.label });
+          break;
+        }
+        case "string_dict_or_label": {
+          const v = this.dictOrLabel(name);
+          if (v && "label" in v) out.push({ attr: name, label: v.label });
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    return out;
+  }
+};
+
+// src/rules/schema.ts
+var COMMON_ATTRS = Object.fromEntries(
+  [
+    "visibility",
+    "tags",
+    "testonly",
+    "deprecation",
+    "features",
+    "compatible_with",
+    "target_compatible_with",
+    "exec_compatible_with",
+    "exec_properties",
+    "restricted_to",
+    "licenses",
+    "applicable_licenses",
+    "package_metadata",
+    "toolchains",
+    "aspect_hints",
+    "transitive_configs",
+    "generator_name",
+    "generator_function",
+    "generator_location",
+    "size",
+    "timeout",
+    "flaky",
+    "shard_count",
+    "local",
+    "stamp",
+    "resource_set"
+  ].map((n) => [n, { type: "ignored" }])
+);
+
+// src/rules/filegroup.ts
+var filegroupRule = {
+  kind: "filegroup",
+  attrs: { ...COMMON_ATTRS, srcs: { type: "label_list" }, data: { type: "ignored" }, output_group: { type: "ignored" } },
+  async build(ctx) {
+    return { files: ctx.files("srcs") };
+  }
+};
+var aliasRule = {
+  kind: "alias",
+  attrs: { ...COMMON_ATTRS, actual: { type: "label", mandatory: true } },
+  async build(ctx) {
+    const [p] = ctx.deps("actual");
+    if (!p) throw new Error("alias has no actual target");
+    return p;
+  }
+};
+
+// src/rules/go_binary.ts
+import { existsSync as existsSync2 } from "node:fs";
+import { dirname as dirname8, join as join12, relative, sep } from "node:path";
+
+// src/rules/go_library.ts
+import { readdir } from "node:fs/promises";
+import { basename, dirname as dirname6, join as join7 } from "node:path";
+var GO_COMMON_ATTRS = {
+  srcs: { type: "label_list" },
+  // The go command resolves imports from go.mod itself; deps are followed only for libraries of
+  // this workspace oci-build builds, whose generated sources the build must see.
+  deps: { type: "label_list", lenient: true },
+  embed: { type: "label_list" },
+  data: { type: "ignored" },
+  importpath: { type: "string" },
+  importmap: { type: "ignored" },
+  embedsrcs: { type: "ignored" },
+  cgo: { type: "ignored" },
+  cdeps: { type: "ignored" },
+  copts: { type: "ignored" },
+  cppopts: { type: "ignored" },
+  cxxopts: { type: "ignored" },
+  clinkopts: { type: "ignored" },
+  gc_goopts: { type: "string_list" },
+  x_defs: { type: "string_dict" },
+  pgoprofile: { type: "ignored" }
+};
+var GO_BUILD_FILE = /\.(go|s|S|h|c|cc|cpp|cxx|hh|hpp|hxx|syso)$/;
+function goPackageDir(label, srcs) {
+  const goFiles = srcs.filter((f) => f.path.endsWith(".go") || f.path.endsWith(".s") || f.path.endsWith(".c"));
+  if (goFiles.length === 0) return void 0;
+  const dirs = new Set(goFiles.map((f) => dirname6(f.path)));
+  if (dirs.size > 1) {
+    throw new BuildError(`srcs span several directories (${[...dirs].join(", ")}); the go command builds one directory per package`, { label });
+  }
+  return [...dirs][0];
+}
+__name(goPackageDir, "goPackageDir");
+function goSources(ctx) {
+  const label = ctx.target.label.toString();
+  const srcs = ctx.files("srcs");
+  const dir = goPackageDir(label, srcs.filter((f) => !f.generated));
+  const generated = srcs.filter((f) => f.generated && GO_BUILD_FILE.test(f.shortPath));
+  if (generated.length === 0) return { dir, overlay: {} };
+  const pkgDir = dir ?? join7(ctx.workspaceRoot, ctx.target.label.pkg);
+  const overlay = {};
+  const from = /* @__PURE__ */ new Map();
+  for (const f of generated) {
+    const virtual = join7(pkgDir, basename(f.path));
+    const other = from.get(virtual);
+    if (other !== void 0) throw new BuildError(`generated files ${other} and ${f.shortPath} have the same name; the go command compiles one directory`, { label });
+    from.set(virtual, f.shortPath);
+    overlay[virtual] = f.path;
+  }
+  return { dir: pkgDir, overlay };
+}
+__name(goSources, "goSources");
+function depOverlays(ctx, attrs) {
+  const out = {};
+  for (const attr of attrs) {
+    for (const p of ctx.deps(attr)) Object.assign(out, p.goLibrary?.overlay);
+  }
+  return out;
+}
+__name(depOverlays, "depOverlays");
+var goLibraryRule = {
+  kind: "go_library",
+  attrs: { ...COMMON_ATTRS, ...GO_COMMON_ATTRS },
+  async build(ctx) {
+    const own = goSources(ctx);
+    let dir = own.dir;
+    if (dir === void 0) {
+      for (const p of ctx.deps("embed")) if (p.goLibrary) dir = p.goLibrary.dir;
+    }
+    if (dir === void 0) throw new Error("go_library has no .go sources in srcs or embed");
+    const overlay = { ...depOverlays(ctx, ["deps", "embed"]), ...own.overlay };
+    const provider = { files: [], goLibrary: { dir, importpath: ctx.attrs.string("importpath") } };
+    if (Object.keys(overlay).length > 0 && provider.goLibrary) provider.goLibrary.overlay = overlay;
+    return provider;
+  }
+};
+var goProtoLibraryRule = {
+  kind: "go_proto_library",
+  dependencyOnly: true,
+  attrs: {
+    ...COMMON_ATTRS,
+    deps: { type: "label_list", lenient: true },
+    embed: { type: "label_list" },
+    importpath: { type: "string" },
+    ...Object.fromEntries(["proto", "protos", "importmap", "importpath_aliases", "compiler", "compilers", "gc_goopts", "options", "data"].map((n) => [n, { type: "ignored" }]))
+  },
+  async build(ctx) {
+    const pkg = ctx.target.label.pkg;
+    const dir = join7(ctx.workspaceRoot, pkg);
+    let names = [];
+    try {
+      names = await readdir(dir);
+    } catch {
+    }
+    if (!names.some((n) => n.endsWith(".pb.go"))) {
+      throw new Error(
+        `go_proto_library needs protoc, which oci-build does not run, and ${pkg || "the workspace root"} holds no checked-in .pb.go files: generate them (protoc --go_out, or buf generate) and commit them next to this BUILD file`
+      );
+    }
+    return { files: [], goLibrary: { dir, importpath: ctx.attrs.string("importpath") } };
+  }
+};
+
+// src/go/overlay.ts
+import { createHash as createHash6 } from "node:crypto";
+import { readFile as readFile6 } from "node:fs/promises";
+import { join as join8 } from "node:path";
+var OVERLAY_DIR = join8("cache", "go-overlays");
+async function writeOverlay(outRoot, replace) {
+  const entries = Object.entries(replace).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+  const h = createHash6("sha256");
+  for (const [virtual, real] of entries) {
+    h.update(`${virtual}\0${real}\0`);
+    h.update(createHash6("sha256").update(await readFile6(real)).digest("hex"));
+    h.update("\n");
+  }
+  const text = `${JSON.stringify({ Replace: Object.fromEntries(entries) }, null, 1)}
+`;
+  const path = join8(outRoot, OVERLAY_DIR, `${h.digest("hex")}.json`);
+  await writeFileAtomic(path, text);
+  return path;
+}
+__name(writeOverlay, "writeOverlay");
+
+// src/go/module_overrides.ts
+var import_semver = __toESM(require_semver2(), 1);
+import { spawn as spawn4 } from "node:child_process";
+import { createHash as createHash8, randomBytes as randomBytes3 } from "node:crypto";
+import { chmod, copyFile as copyFile3, mkdir as mkdir7, mkdtemp as mkdtemp2, readFile as readFile9, readdir as readdir3, rename as rename5, rm as rm5, stat as stat4, writeFile as writeFile5 } from "node:fs/promises";
+import { join as join11 } from "node:path";
+
+// src/go/patch.ts
+import { lstat, mkdir as mkdir6, readFile as readFile7, rm as rm4, writeFile as writeFile4 } from "node:fs/promises";
+import { dirname as dirname7, join as join9 } from "node:path";
+var PatchError = class extends Error {
+  static {
+    __name(this, "PatchError");
+  }
+};
+function headerPath(rest) {
+  let p = rest.split("	")[0];
+  p = p.trimEnd();
+  if (p.startsWith('"') && p.endsWith('"') && p.length >= 2) p = JSON.parse(p);
+  return p === "/dev/null" ? void 0 : p;
+}
+__name(headerPath, "headerPath");
+function splitLines(text) {
+  const out = [];
+  let i = 0;
+  while (i < text.length) {
+    const nl = text.indexOf("\n", i);
+    if (nl < 0) {
+      out.push(text.slice(i));
+      break;
+    }
+    out.push(text.slice(i, nl + 1));
+    i = nl + 1;
+  }
+  return out;
+}
+__name(splitLines, "splitLines");
+function parsePatch(text) {
+  const lines2 = splitLines(text);
+  const files = [];
+  let i = 0;
+  const strip = /* @__PURE__ */ __name((l) => l.replace(/\r?\n$/, ""), "strip");
+  while (i < lines2.length) {
+    const line = strip(lines2[i]);
+    if (line.startsWith("--- ") && i + 1 < lines2.length && strip(lines2[i + 1]).startsWith("+++ ")) {
+      const fp = { oldPath: headerPath(line.slice(4)), newPath: headerPath(strip(lines2[i + 1]).slice(4)), hunks: [] };
+      i += 2;
+      for (; ; ) {
+        const h = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(strip(lines2[i] ?? ""));
+        if (!h) break;
+        const at = i + 1;
+        let oldCount = h[2] === void 0 ? 1 : Number(h[2]);
+        let newCount = h[4] === void 0 ? 1 : Number(h[4]);
+        const hunk = { oldStart: Number(h[1]), oldLines: [], newLines: [], at };
+        i++;
+        while (oldCount > 0 || newCount > 0) {
+          const raw = lines2[i];
+          if (raw === void 0) throw new PatchError(`hunk at patch line ${at} ends early`);
+          const body = raw.slice(1);
+          const c = raw[0];
+          if (c === " " || raw === "\n" || raw === "\r\n") {
+            const ctx = c === " " ? body : raw;
+            hunk.oldLines.push(ctx);
+            hunk.newLines.push(ctx);
+            oldCount--;
+            newCount--;
+          } else if (c === "-") {
+            hunk.oldLines.push(body);
+            oldCount--;
+          } else if (c === "+") {
+            hunk.newLines.push(body);
+            newCount--;
+          } else if (c === "\\") {
+          } else {
+            throw new PatchError(`hunk at patch line ${at}: unexpected line ${i + 1}`);
+          }
+          i++;
+          if ((lines2[i] ?? "").startsWith("\\")) {
+            const prev = c === "-" ? hunk.oldLines : c === "+" ? hunk.newLines : void 0;
+            const cut = /* @__PURE__ */ __name((arr) => {
+              arr[arr.length - 1] = arr[arr.length - 1].replace(/\n$/, "");
+            }, "cut");
+            if (prev) cut(prev);
+            else {
+              cut(hunk.oldLines);
+              cut(hunk.newLines);
+            }
+            i++;
+          }
+          if (oldCount < 0 || newCount < 0) throw new PatchError(`hunk at patch line ${at}: more lines than its header counts`);
+        }
+        fp.hunks.push(hunk);
+      }
+      files.push(fp);
+      continue;
+    }
+    i++;
+  }
+  if (files.length === 0) throw new PatchError("no file changes found (expected a unified diff)");
+  return files;
+}
+__name(parsePatch, "parsePatch");
+function stripPath(path, strip) {
+  const parts = path.split("/").filter((p) => p !== "" && p !== ".");
+  if (path.startsWith("/")) throw new PatchError(`${path}: absolute paths are not allowed`);
+  if (parts.length <= strip) throw new PatchError(`${path}: has no path left after removing ${strip} leading component(s) (patch_strip)`);
+  const rest = parts.slice(strip);
+  if (rest.includes("..")) throw new PatchError(`${path}: ".." is not allowed in patched paths`);
+  return rest.join("/");
+}
+__name(stripPath, "stripPath");
+function matchesAt(file, pos, want) {
+  if (pos < 0 || pos + want.length > file.length) return false;
+  for (let k = 0; k < want.length; k++) if (file[pos + k] !== want[k]) return false;
+  return true;
+}
+__name(matchesAt, "matchesAt");
+function applyHunks(content, hunks, name) {
+  const file = splitLines(content);
+  let delta = 0;
+  let floor = 0;
+  hunks.forEach((h, n) => {
+    const base = h.oldLines.length === 0 ? h.oldStart : h.oldStart - 1;
+    const expected = base + delta;
+    let found = -1;
+    for (let off = 0; found < 0 && (expected - off >= floor || expected + off <= file.length); off++) {
+      if (expected + off >= floor && matchesAt(file, expected + off, h.oldLines)) found = expected + off;
+      else if (off > 0 && expected - off >= floor && matchesAt(file, expected - off, h.oldLines)) found = expected - off;
+    }
+    if (found < 0) throw new PatchError(`hunk #${n + 1} of ${name} (at its line ${h.oldStart}) does not match the file`);
+    file.splice(found, h.oldLines.length, ...h.newLines);
+    floor = found + h.newLines.length;
+    delta = found - base + h.newLines.length - h.oldLines.length;
+  });
+  return file.join("");
+}
+__name(applyHunks, "applyHunks");
+async function isSymlinkOnPath(root, rel) {
+  const parts = rel.split("/");
+  for (let k = 1; k <= parts.length; k++) {
+    try {
+      if ((await lstat(join9(root, ...parts.slice(0, k)))).isSymbolicLink()) return true;
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+__name(isSymlinkOnPath, "isSymlinkOnPath");
+async function applyPatch(root, patchText, strip) {
+  const writes = [];
+  for (const fp of parsePatch(patchText)) {
+    const rel = stripPath(fp.newPath ?? fp.oldPath, strip);
+    if (await isSymlinkOnPath(root, rel)) throw new PatchError(`${rel}: goes through a symbolic link`);
+    const abs = join9(root, rel);
+    let old = "";
+    const creates = fp.oldPath === void 0 || fp.hunks.length > 0 && fp.hunks.every((h) => h.oldStart === 0 && h.oldLines.length === 0);
+    if (fp.oldPath !== void 0) {
+      try {
+        old = await readFile7(abs, "latin1");
+      } catch {
+        if (!creates) throw new PatchError(`${rel}: no such file to patch`);
+      }
+    } else {
+      let exists2 = true;
+      try {
+        await lstat(abs);
+      } catch {
+        exists2 = false;
+      }
+      if (exists2) throw new PatchError(`${rel}: the patch creates it, but it already exists`);
+    }
+    const next = applyHunks(old, fp.hunks, rel);
+    writes.push(fp.newPath === void 0 ? { path: abs } : { path: abs, content: next });
+  }
+  for (const w of writes) {
+    if (w.content === void 0) await rm4(w.path, { force: true });
+    else {
+      await mkdir6(dirname7(w.path), { recursive: true });
+      await writeFile4(w.path, Buffer.from(w.content, "latin1"));
+    }
+  }
+}
+__name(applyPatch, "applyPatch");
+
+// src/go/module_zip.ts
+import { createHash as createHash7 } from "node:crypto";
+import { readFile as readFile8, readdir as readdir2 } from "node:fs/promises";
+import { join as join10 } from "node:path";
+import { crc32 as crc322 } from "node:zlib";
+function escapeModulePath(path) {
+  return path.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
+}
+__name(escapeModulePath, "escapeModulePath");
+async function moduleFiles(dir) {
+  const out = [];
+  const walk = /* @__PURE__ */ __name(async (rel) => {
+    for (const e of await readdir2(join10(dir, rel), { withFileTypes: true })) {
+      const r = rel === "" ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) await walk(r);
+      else if (e.isFile()) out.push({ name: r, data: await readFile8(join10(dir, r)) });
+    }
+  }, "walk");
+  await walk("");
+  return out.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+}
+__name(moduleFiles, "moduleFiles");
+function hash1(files) {
+  const sorted2 = [...files].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+  const h = createHash7("sha256");
+  for (const f of sorted2) {
+    if (f.name.includes("\n")) throw new Error(`file name ${JSON.stringify(f.name)} contains a newline`);
+    h.update(`${createHash7("sha256").update(f.data).digest("hex")}  ${f.name}
+`);
+  }
+  return `h1:${h.digest("base64")}`;
+}
+__name(hash1, "hash1");
+function storedZip(files) {
+  if (files.length > 65535) throw new Error(`${files.length} files are more than a zip without zip64 holds`);
+  const parts = [];
+  const central = [];
+  let offset = 0;
+  for (const f of files) {
+    const name = Buffer.from(f.name, "utf8");
+    const crc = crc322(f.data);
+    if (f.data.length > 4294967294 || offset > 4294967294) throw new Error("module zip larger than 4 GiB");
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(67324752, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(2048, 6);
+    local.writeUInt16LE(0, 8);
+    local.writeUInt16LE(0, 10);
+    local.writeUInt16LE(33, 12);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(f.data.length, 18);
+    local.writeUInt32LE(f.data.length, 22);
+    local.writeUInt16LE(name.length, 26);
+    local.writeUInt16LE(0, 28);
+    const cd = Buffer.alloc(46);
+    cd.writeUInt32LE(33639248, 0);
+    cd.writeUInt16LE(20, 4);
+    cd.writeUInt16LE(20, 6);
+    cd.writeUInt16LE(2048, 8);
+    cd.writeUInt16LE(0, 10);
+    cd.writeUInt16LE(0, 12);
+    cd.writeUInt16LE(33, 14);
+    cd.writeUInt32LE(crc, 16);
+    cd.writeUInt32LE(f.data.length, 20);
+    cd.writeUInt32LE(f.data.length, 24);
+    cd.writeUInt16LE(name.length, 28);
+    cd.writeUInt32LE(offset, 42);
+    parts.push(local, name, f.data);
+    central.push(cd, name);
+    offset += local.length + name.length + f.data.length;
+  }
+  const cdBytes = Buffer.concat(central);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(101010256, 0);
+  end.writeUInt16LE(files.length, 8);
+  end.writeUInt16LE(files.length, 10);
+  end.writeUInt32LE(cdBytes.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...parts, cdBytes, end]);
+}
+__name(storedZip, "storedZip");
+async function writeProxyModule(proxyRoot, path, version, dir) {
+  const files = await moduleFiles(dir);
+  const goMod = files.find((f) => f.name === "go.mod");
+  if (!goMod) throw new Error(`${dir}: no go.mod`);
+  const zipped = files.map((f) => ({ name: `${path}@${version}/${f.name}`, data: f.data }));
+  const at = join10(proxyRoot, escapeModulePath(path), "@v");
+  await writeFileAtomic(join10(at, `${version}.mod`), goMod.data);
+  await writeFileAtomic(join10(at, `${version}.info`), `${JSON.stringify({ Version: version, Time: "1980-01-01T00:00:00Z" })}
+`);
+  await writeFileAtomic(join10(at, `${version}.zip`), storedZip(zipped));
+  return { sum: hash1(zipped), goModSum: hash1([{ name: "go.mod", data: goMod.data }]) };
+}
+__name(writeProxyModule, "writeProxyModule");
+
+// src/go/module_overrides.ts
+import { pathToFileURL } from "node:url";
+var GO_DEPS_DIR = join11("cache", "go-deps");
+var GO_MODFILES_DIR = join11("cache", "go-modfiles");
+var GO_PROXY_DIR = join11("cache", "go-proxy");
+var ARCHIVE_TIMEOUT_MS = 12e4;
+var ARCHIVE_MAX_BYTES = 512 * 1024 * 1024;
+function runGo(go, args, cwd, env) {
+  return new Promise((resolve9, reject) => {
+    const child = spawn4(go, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const out = [];
+    const err = [];
+    child.stdout.on("data", (c) => out.push(c));
+    child.stderr.on("data", (c) => err.push(c));
+    child.on("error", (e) => reject(new Error(`cannot run ${go}: ${e.message}`)));
+    child.on("close", (code) => resolve9({ code: code ?? 1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
+  });
+}
+__name(runGo, "runGo");
+function goEnv(env) {
+  return { ...env, GOTOOLCHAIN: "local", GOFLAGS: env.GOFLAGS ?? "" };
+}
+__name(goEnv, "goEnv");
+var sha2562 = /* @__PURE__ */ __name((data) => createHash8("sha256").update(data).digest("hex"), "sha256");
+function where(kind, tag) {
+  return { pos: tag.pos, label: `go_deps.${kind}(path = "${tag.path}")` };
+}
+__name(where, "where");
+function describeTag(what) {
+  return `${formatSourcePosition(what.pos)}: ${what.label}`;
+}
+__name(describeTag, "describeTag");
+function compareSemver(a, b) {
+  const x = a.startsWith("v") ? (0, import_semver.parse)(a.slice(1)) : null;
+  const y = b.startsWith("v") ? (0, import_semver.parse)(b.slice(1)) : null;
+  if (!x || !y) return a < b ? -1 : a > b ? 1 : 0;
+  return x.compare(y);
+}
+__name(compareSemver, "compareSemver");
+async function readPatches(workspaceRoot, patches, what) {
+  const out = [];
+  for (const patch of patches) {
+    let data;
+    try {
+      data = await readFile9(join11(workspaceRoot, patch.path));
+    } catch {
+      throw new BuildError(`patch ${patch.label}: no such file ${patch.path}`, what);
+    }
+    out.push({ patch, text: data.toString("latin1") });
+  }
+  return out;
+}
+__name(readPatches, "readPatches");
+async function copyTree(from, to) {
+  await mkdir7(to, { recursive: true });
+  for (const e of await readdir3(from, { withFileTypes: true })) {
+    const src = join11(from, e.name);
+    const dst = join11(to, e.name);
+    if (e.isDirectory()) await copyTree(src, dst);
+    else if (e.isFile()) {
+      await copyFile3(src, dst);
+      const mode = (await stat4(src)).mode & 73 ? 493 : 420;
+      await chmod(dst, mode);
+    }
+  }
+}
+__name(copyTree, "copyTree");
+async function exists(path) {
+  try {
+    await stat4(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+__name(exists, "exists");
+async function makeOnce(dir, fill) {
+  if (await exists(dir)) return;
+  const tmp = `${dir}.tmp-${process.pid}-${randomBytes3(4).toString("hex")}`;
+  await mkdir7(tmp, { recursive: true });
+  try {
+    await fill(tmp);
+    try {
+      await rename5(tmp, dir);
+    } catch (err) {
+      if (!await exists(dir)) throw err;
+    }
+  } finally {
+    await rm5(tmp, { recursive: true, force: true });
+  }
+}
+__name(makeOnce, "makeOnce");
+async function patchTree(dir, modulePath, patches, strip, what, version) {
+  for (const { patch, text } of patches) {
+    try {
+      await applyPatch(dir, text, strip);
+    } catch (err) {
+      if (err instanceof PatchError) throw new BuildError(`patch ${patch.label} does not apply to ${modulePath}${version}: ${err.message}`, what);
+      throw err;
+    }
+  }
+  if (!await exists(join11(dir, "go.mod"))) await writeFile5(join11(dir, "go.mod"), `module ${modulePath}
+`);
+}
+__name(patchTree, "patchTree");
+function patchKey(patches, strip) {
+  return JSON.stringify({ strip, patches: patches.map((p) => [p.patch.label, sha2562(Buffer.from(p.text, "latin1"))]) });
+}
+__name(patchKey, "patchKey");
+function dirName(path, version, key) {
+  return `${path.replaceAll("/", "_")}@${version}-${key.slice(0, 24)}`;
+}
+__name(dirName, "dirName");
+function overrideVersion(selected, key) {
+  const m = /^(v\d+\.\d+\.\d+)/.exec(selected);
+  const base = m ? m[1] : "v0.0.0";
+  return `${base}-ocibuild.${key.slice(0, 16)}${selected.endsWith("+incompatible") ? "+incompatible" : ""}`;
+}
+__name(overrideVersion, "overrideVersion");
+async function moduleOverrideDir(req, tmpModfile, o) {
+  const what = where("module_override", o);
+  const patches = await readPatches(req.workspaceRoot, o.patches, what);
+  const r = await runGo(req.go, ["mod", "download", `-modfile=${tmpModfile}`, "-json", o.path], req.moduleRoot, goEnv(req.env));
+  let info;
+  try {
+    info = JSON.parse(r.stdout);
+  } catch {
+    throw new BuildError(`go mod download failed: ${(r.stderr.trim() || r.stdout.trim()).split("\n")[0]}`, what);
+  }
+  if (info.Error !== void 0 && /not a known dependency/.test(info.Error)) {
+    req.log?.(`${describeTag(what)}: ${o.path} is not a dependency of ${req.moduleRoot}/go.mod; the override changes nothing there`);
+    return void 0;
+  }
+  if (info.Error !== void 0 || r.code !== 0 || !info.Dir || !info.Version || !info.Sum) {
+    throw new BuildError(`go mod download failed: ${info.Error ?? (r.stderr.trim().split("\n")[0] || "no module directory reported")}`, what);
+  }
+  const key = sha2562(JSON.stringify({ path: o.path, sum: info.Sum, patches: patchKey(patches, o.patchStrip) }));
+  const dir = join11(req.outRoot, GO_DEPS_DIR, dirName(o.path, info.Version, key));
+  const src = info.Dir;
+  const version = info.Version;
+  await makeOnce(dir, async (tmp) => {
+    await copyTree(src, tmp);
+    await patchTree(tmp, o.path, patches, o.patchStrip, what, `@${version}`);
+  });
+  return { path: o.path, dir, version, key };
+}
+__name(moduleOverrideDir, "moduleOverrideDir");
+function archiveType(url) {
+  const p = url.pathname.toLowerCase();
+  if (p.endsWith(".tar.gz") || p.endsWith(".tgz")) return "tar.gz";
+  if (p.endsWith(".tar")) return "tar";
+  if (p.endsWith(".zip")) return "zip";
+  return void 0;
+}
+__name(archiveType, "archiveType");
+async function download(url, dest) {
+  const res = await fetch(url, { redirect: "follow", signal: AbortSignal.timeout(ARCHIVE_TIMEOUT_MS) });
+  if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+  const h = createHash8("sha256");
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of res.body) {
+    size += chunk.length;
+    if (size > ARCHIVE_MAX_BYTES) throw new Error(`larger than ${ARCHIVE_MAX_BYTES} bytes`);
+    h.update(chunk);
+    chunks.push(Buffer.from(chunk));
+  }
+  await writeFile5(dest, Buffer.concat(chunks));
+  return h.digest("hex");
+}
+__name(download, "download");
+function run2(cmd, args, cwd) {
+  return runGo(cmd, args, cwd, process.env);
+}
+__name(run2, "run");
+async function archiveOverrideDir(req, tmpModfile, o) {
+  const what = where("archive_override", o);
+  if (o.sha256 === void 0) throw new BuildError(`"sha256" is required here: an archive from a URL is only used when its hash is pinned`, what);
+  const patches = await readPatches(req.workspaceRoot, o.patches, what);
+  const listed = await runGo(req.go, ["list", `-modfile=${tmpModfile}`, "-m", "-json", o.path], req.moduleRoot, goEnv(req.env));
+  const version = listed.code === 0 ? JSON.parse(listed.stdout).Version : void 0;
+  if (version === void 0) {
+    req.log?.(`${describeTag(what)}: ${o.path} is not a dependency of ${req.moduleRoot}/go.mod; the override changes nothing there`);
+    return void 0;
+  }
+  const key = sha2562(JSON.stringify({ path: o.path, sha256: o.sha256, strip: o.stripPrefix, patches: patchKey(patches, o.patchStrip) }));
+  const dir = join11(req.outRoot, GO_DEPS_DIR, dirName(o.path, "archive", key));
+  const expected = o.sha256;
+  await makeOnce(dir, async (tmp) => {
+    const work = `${tmp}.work`;
+    await mkdir7(work, { recursive: true });
+    try {
+      const failures = [];
+      let got;
+      for (const [i, text] of o.urls.entries()) {
+        let url;
+        try {
+          url = new URL(text);
+        } catch {
+          failures.push(`${text}: not a URL`);
+          continue;
+        }
+        if (url.protocol !== "https:" && url.protocol !== "http:") {
+          failures.push(`${url.protocol} URLs are not fetched`);
+          continue;
+        }
+        const type = archiveType(url);
+        if (!type) {
+          failures.push(`${url.origin}${url.pathname}: not a .tar.gz, .tgz, .tar or .zip`);
+          continue;
+        }
+        const file = join11(work, `archive-${i}`);
+        try {
+          const digest = await download(url, file);
+          if (digest !== expected) {
+            failures.push(`${url.origin}${url.pathname}: sha256 ${digest} is not the sha256 given`);
+            continue;
+          }
+        } catch (err) {
+          const e = err;
+          failures.push(`${url.origin}${url.pathname}: ${e.cause?.code ?? e.cause?.message ?? e.message}`);
+          continue;
+        }
+        got = { file, type };
+        break;
+      }
+      if (!got) throw new BuildError(`cannot get the archive (${failures.join("; ")})`, what);
+      const out = join11(work, "x");
+      await mkdir7(out);
+      const r = got.type === "zip" ? await run2("unzip", ["-q", got.file, "-d", out], work) : await run2("tar", [got.type === "tar.gz" ? "-xzf" : "-xf", got.file, "-C", out, "--no-same-owner", "--no-same-permissions"], work);
+      if (r.code !== 0) throw new BuildError(`cannot extract the archive: ${r.stderr.trim().split("\n")[0]}`, what);
+      const prefix = o.stripPrefix.replace(/^\/+|\/+$/g, "");
+      if (prefix.split("/").includes("..")) throw new BuildError(`strip_prefix "${o.stripPrefix}" may not contain ".."`, what);
+      const root = prefix === "" ? out : join11(out, prefix);
+      if (!await exists(root) || !(await stat4(root)).isDirectory()) throw new BuildError(`strip_prefix "${o.stripPrefix}" is not a directory of the archive`, what);
+      await copyTree(root, tmp);
+    } finally {
+      await rm5(work, { recursive: true, force: true });
+    }
+    await patchTree(tmp, o.path, patches, o.patchStrip, what, " (archive)");
+  });
+  return { path: o.path, dir, version, key };
+}
+__name(archiveOverrideDir, "archiveOverrideDir");
+function sumLines(text) {
+  const m = /* @__PURE__ */ new Map();
+  for (const line of text.split("\n")) {
+    const f = line.trim().split(/\s+/);
+    if (f.length === 3) m.set(`${f[0]} ${f[1]}`, f[2]);
+  }
+  return m;
+}
+__name(sumLines, "sumLines");
+async function addRequirement(req, tmpModfile, tag) {
+  const what = where("module", tag);
+  const env = goEnv(req.env);
+  const cur = await runGo(req.go, ["list", `-modfile=${tmpModfile}`, "-m", "-json", tag.path], req.moduleRoot, env);
+  if (cur.code === 0) {
+    const v = JSON.parse(cur.stdout).Version;
+    if (v !== void 0 && compareSemver(v, tag.version) >= 0) return;
+  }
+  const got = await runGo(req.go, ["get", `-modfile=${tmpModfile}`, `${tag.path}@${tag.version}`], req.moduleRoot, env);
+  if (got.code !== 0) throw new BuildError(`go get ${tag.path}@${tag.version} failed: ${got.stderr.trim().split("\n").at(-1)}`, what);
+  if (tag.sum !== void 0) {
+    const have = sumLines(await readFile9(tmpModfile.replace(/\.mod$/, ".sum"), "utf8")).get(`${tag.path} ${tag.version}`);
+    if (have !== tag.sum) throw new BuildError(`sum ${tag.sum} does not match the module's ${have ?? "(none)"} (go verified ${tag.path}@${tag.version} against the checksum database)`, what);
+  }
+}
+__name(addRequirement, "addRequirement");
+async function replaceWithProxyVersions(req, modfile, sumfile, trees) {
+  const env = goEnv(req.env);
+  const proxyRoot = join11(req.outRoot, GO_PROXY_DIR);
+  const parsed = await runGo(req.go, ["mod", "edit", "-json", modfile], req.moduleRoot, env);
+  if (parsed.code !== 0) throw new BuildError(`${join11(req.moduleRoot, "go.mod")}: ${parsed.stderr.trim().split("\n")[0]}`);
+  const replace = JSON.parse(parsed.stdout).Replace ?? [];
+  const overridden = new Set(trees.map((t) => t.path));
+  const flags = [];
+  for (const r of replace) if (overridden.has(r.Old.Path)) flags.push(`-dropreplace=${r.Old.Path}${r.Old.Version ? `@${r.Old.Version}` : ""}`);
+  let sums = await readFile9(sumfile, "utf8");
+  if (sums !== "" && !sums.endsWith("\n")) sums += "\n";
+  const versions = [];
+  for (const t of trees) {
+    const version = overrideVersion(t.version, t.key);
+    const published = await writeProxyModule(proxyRoot, t.path, version, t.dir);
+    flags.push(`-replace=${t.path}=${t.path}@${version}`);
+    sums += `${t.path} ${version} ${published.sum}
+${t.path} ${version}/go.mod ${published.goModSum}
+`;
+    versions.push(`${t.path}@${version}`);
+  }
+  await writeFile5(sumfile, sums);
+  const edited = await runGo(req.go, ["mod", "edit", ...flags, modfile], req.moduleRoot, env);
+  if (edited.code !== 0) throw new BuildError(`go_deps overrides: go mod edit failed: ${edited.stderr.trim().split("\n")[0]}`);
+  const proxyEnv = { ...env, GOPROXY: pathToFileURL(proxyRoot).href, GOSUMDB: "off", GONOPROXY: "", GONOSUMDB: "", GOPRIVATE: "", GOINSECURE: "" };
+  const got = await runGo(req.go, ["mod", "download", "-json", `-modfile=${modfile}`, ...versions], req.moduleRoot, proxyEnv);
+  const infos = got.stdout.trim() === "" ? [] : got.stdout.trim().split(/\n(?=\{)/).map((j) => JSON.parse(j));
+  const failed = infos.find((i) => i.Error !== void 0)?.Error;
+  if (got.code !== 0 || failed !== void 0) {
+    throw new BuildError(`go_deps overrides: cannot put ${versions.join(", ")} in the module cache: ${failed ?? got.stderr.trim().split("\n")[0]}`);
+  }
+  return infos.flatMap((i) => i.Dir ? [i.Dir] : []);
+}
+__name(replaceWithProxyVersions, "replaceWithProxyVersions");
+async function inputsKey(req) {
+  const read = /* @__PURE__ */ __name((p) => readFile9(p).catch(() => Buffer.alloc(0)), "read");
+  const h = createHash8("sha256");
+  h.update(JSON.stringify({ v: 1, go: req.go, root: req.moduleRoot, env: ["GOFLAGS", "GOPROXY", "GOPRIVATE", "GONOPROXY", "GONOSUMDB", "GOSUMDB", "GOMODCACHE", "GOPATH", "HOME", "GOWORK"].map((k) => req.env[k] ?? null) }));
+  h.update(await read(join11(req.moduleRoot, "go.mod")));
+  h.update("\0");
+  h.update(await read(join11(req.moduleRoot, "go.sum")));
+  const g = req.goDeps;
+  const strip = /* @__PURE__ */ __name((t) => ({ ...t, pos: void 0 }), "strip");
+  h.update(JSON.stringify({ m: [...g.moduleOverrides.values()].map(strip), a: [...g.archiveOverrides.values()].map(strip), r: [...g.modules.values()].map(strip) }));
+  for (const o of [...g.moduleOverrides.values(), ...g.archiveOverrides.values()]) {
+    for (const p of o.patches) h.update(`\0${p.path}\0`).update(await read(join11(req.workspaceRoot, p.path)));
+  }
+  return h.digest("hex");
+}
+__name(inputsKey, "inputsKey");
+var memo = /* @__PURE__ */ new WeakMap();
+function goModfile(req) {
+  let byRoot = memo.get(req.goDeps);
+  if (!byRoot) {
+    byRoot = /* @__PURE__ */ new Map();
+    memo.set(req.goDeps, byRoot);
+  }
+  const key = `${req.outRoot}\0${req.moduleRoot}`;
+  let p = byRoot.get(key);
+  if (!p) {
+    p = makeModfile(req);
+    byRoot.set(key, p);
+  }
+  return p;
+}
+__name(goModfile, "goModfile");
+async function makeModfile(req) {
+  const g = req.goDeps;
+  const moduleOverrides = [...g.moduleOverrides.values()].filter((o) => o.patches.length > 0 && !g.archiveOverrides.has(o.path));
+  if (moduleOverrides.length === 0 && g.archiveOverrides.size === 0 && g.modules.size === 0) return void 0;
+  const record = join11(req.outRoot, GO_MODFILES_DIR, `inputs-${await inputsKey(req)}.json`);
+  try {
+    const rec = JSON.parse(await readFile9(record, "utf8"));
+    const present = await Promise.all([rec.modfile, ...rec.moduleDirs].map(exists));
+    if (present.every(Boolean)) return rec.modfile;
+  } catch {
+  }
+  const tmpRoot = join11(req.outRoot, "tmp");
+  await mkdir7(tmpRoot, { recursive: true });
+  const tmp = await mkdtemp2(join11(tmpRoot, "modfile-"));
+  try {
+    const modfile = join11(tmp, "go.mod");
+    const sumfile = join11(tmp, "go.sum");
+    await copyFile3(join11(req.moduleRoot, "go.mod"), modfile);
+    const userSum = await readFile9(join11(req.moduleRoot, "go.sum"), "utf8").catch(() => "");
+    await writeFile5(sumfile, userSum);
+    for (const tag of g.modules.values()) await addRequirement(req, modfile, tag);
+    const trees = [];
+    for (const o of moduleOverrides) {
+      const t = await moduleOverrideDir(req, modfile, o);
+      if (t) trees.push(t);
+    }
+    for (const o of g.archiveOverrides.values()) {
+      const t = await archiveOverrideDir(req, modfile, o);
+      if (t) trees.push(t);
+    }
+    const moduleDirs = trees.length > 0 ? await replaceWithProxyVersions(req, modfile, sumfile, trees) : [];
+    const modBytes = await readFile9(modfile);
+    const sumBytes = await readFile9(sumfile);
+    const dir = join11(req.outRoot, GO_MODFILES_DIR, sha2562(Buffer.concat([modBytes, Buffer.from("\0"), sumBytes])));
+    if (!await exists(join11(dir, "go.mod"))) {
+      await writeFileAtomic(join11(dir, "go.sum"), sumBytes);
+      await writeFileAtomic(join11(dir, "go.mod"), modBytes);
+    }
+    const rec = { modfile: join11(dir, "go.mod"), moduleDirs };
+    await writeFileAtomic(record, JSON.stringify(rec));
+    return rec.modfile;
+  } finally {
+    await rm5(tmp, { recursive: true, force: true });
+  }
+}
+__name(makeModfile, "makeModfile");
+
+// src/rules/stamp.ts
+import { execFile as execFile3 } from "node:child_process";
+import { access } from "node:fs/promises";
+import { hostname, userInfo } from "node:os";
+import { constants as constants2 } from "node:fs";
+function run3(file, args, opts) {
+  return new Promise((resolve9) => {
+    execFile3(
+      file,
+      args,
+      { cwd: opts.cwd, env: opts.env, timeout: opts.timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: "utf8", windowsHide: true },
+      (err, stdout, stderr) => {
+        const e = err;
+        if (!e) return resolve9({ code: 0, signal: null, timedOut: false, stdout, stderr });
+        const code = typeof e.code === "number" ? e.code : null;
+        const error = typeof e.code === "string" ? e : void 0;
+        resolve9({ code, signal: e.signal ?? null, timedOut: e.killed === true && !error, stdout, stderr, error });
+      }
+    );
+  });
+}
+__name(run3, "run");
+async function git(cwd, args) {
+  const r = await run3("git", args, { cwd, env: process.env, timeoutMs: 1e4 });
+  if (r.code !== 0) return void 0;
+  const out = r.stdout.trim();
+  return out === "" ? void 0 : out;
+}
+__name(git, "git");
+function buildTimestamp(env, now) {
+  const sde = env.SOURCE_DATE_EPOCH?.trim();
+  if (sde && /^[+-]?\d+$/.test(sde)) return String(BigInt(sde));
+  return String(Math.floor(now() / 1e3));
+}
+__name(buildTimestamp, "buildTimestamp");
+function buildUser(env) {
+  try {
+    const u = userInfo().username;
+    if (u) return u;
+  } catch {
+  }
+  return env.USER ?? env.USERNAME ?? "unknown";
+}
+__name(buildUser, "buildUser");
+function tagOf(ref) {
+  return ref?.startsWith("refs/tags/") && ref.length > "refs/tags/".length ? ref.slice("refs/tags/".length) : void 0;
+}
+__name(tagOf, "tagOf");
+function branchOf(ref) {
+  return ref?.startsWith("refs/heads/") && ref.length > "refs/heads/".length ? ref.slice("refs/heads/".length) : void 0;
+}
+__name(branchOf, "branchOf");
+function embedLabelFromTag(tag) {
+  return /^v\d/.test(tag) ? tag.slice(1) : tag;
+}
+__name(embedLabelFromTag, "embedLabelFromTag");
+async function stampValues(env, opts = {}) {
+  const cwd = opts.cwd ?? process.cwd();
+  const now = opts.now ?? Date.now;
+  const out = {};
+  out.BUILD_TIMESTAMP = buildTimestamp(env, now);
+  out.BUILD_USER = buildUser(env);
+  out.BUILD_HOST = hostname().split(".")[0] ?? "";
+  const ghTag = tagOf(env.GITHUB_REF);
+  if (env.OCI_BUILD_EMBED_LABEL !== void 0) out.BUILD_EMBED_LABEL = env.OCI_BUILD_EMBED_LABEL;
+  else if (opts.embedLabel !== void 0) out.BUILD_EMBED_LABEL = opts.embedLabel;
+  else out.BUILD_EMBED_LABEL = ghTag !== void 0 ? embedLabelFromTag(ghTag) : "";
+  const commit = env.GITHUB_SHA?.trim() || await git(cwd, ["rev-parse", "HEAD"]);
+  if (commit) {
+    out.STABLE_GIT_COMMIT = commit;
+    out.STABLE_GIT_SHORT_COMMIT = commit.slice(0, 7);
+    out.STABLE_BUILD_SCM_REVISION = commit;
+  }
+  let branch = branchOf(env.GITHUB_REF) ?? (env.GITHUB_HEAD_REF?.trim() || void 0);
+  if (branch === void 0 && ghTag === void 0) {
+    const b = await git(cwd, ["rev-parse", "--abbrev-ref", "HEAD"]);
+    if (b !== void 0 && b !== "HEAD") branch = b;
+  }
+  if (branch !== void 0) out.STABLE_GIT_BRANCH = branch;
+  const tag = ghTag ?? (commit ? await git(cwd, ["describe", "--tags", "--exact-match", commit]) : void 0);
+  if (tag !== void 0) out.STABLE_GIT_TAG = tag;
+  const status = await run3("git", ["status", "--porcelain", "--untracked-files=normal"], { cwd, env: process.env, timeoutMs: 3e4 });
+  if (status.code === 0) out.STABLE_BUILD_SCM_STATUS = status.stdout.trim() === "" ? "clean" : "modified";
+  return sortKeys(out);
+}
+__name(stampValues, "stampValues");
+function sortKeys(values) {
+  const out = {};
+  for (const k of Object.keys(values).sort()) out[k] = values[k];
+  return out;
+}
+__name(sortKeys, "sortKeys");
+function parseWorkspaceStatus(text) {
+  const out = {};
+  for (const raw of text.trim().split("\n")) {
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    const sp = line.indexOf(" ");
+    if (sp < 0) continue;
+    out[line.slice(0, sp)] = line.slice(sp + 1);
+  }
+  return sortKeys(out);
+}
+__name(parseWorkspaceStatus, "parseWorkspaceStatus");
+var StampCommandError = class extends Error {
+  static {
+    __name(this, "StampCommandError");
+  }
+};
+function scriptEnv(env) {
+  const out = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (k.startsWith("INPUT_") || k === "ACTIONS_RUNTIME_TOKEN" || k === "ACTIONS_ID_TOKEN_REQUEST_TOKEN") continue;
+    out[k] = v;
+  }
+  return out;
+}
+__name(scriptEnv, "scriptEnv");
+async function shell() {
+  try {
+    await access("/bin/bash", constants2.X_OK);
+    return "/bin/bash";
+  } catch {
+    return "sh";
+  }
+}
+__name(shell, "shell");
+async function stampValuesFromCommand(command, cwd, opts = {}) {
+  if (command.trim() === "") throw new StampCommandError("workspace status command is empty");
+  try {
+    await access(cwd);
+  } catch {
+    throw new StampCommandError(`workspace status command "${command}": directory ${cwd} does not exist`);
+  }
+  const timeoutMs = opts.timeoutMs ?? 12e4;
+  const r = await run3(await shell(), ["-c", command], { cwd, env: scriptEnv(opts.env ?? process.env), timeoutMs });
+  const lastErr = r.stderr.trim().split("\n").pop()?.trim() ?? "";
+  const detail = lastErr === "" ? "" : `: ${lastErr}`;
+  if (r.error) throw new StampCommandError(`workspace status command "${command}" could not be run: ${r.error.message}`);
+  if (r.timedOut) throw new StampCommandError(`workspace status command "${command}" timed out after ${timeoutMs / 1e3}s`);
+  if (r.signal) throw new StampCommandError(`workspace status command "${command}" was killed by ${r.signal}${detail}`);
+  if (r.code !== 0) throw new StampCommandError(`workspace status command "${command}" failed with exit code ${r.code}${detail}`);
+  return parseWorkspaceStatus(r.stdout);
+}
+__name(stampValuesFromCommand, "stampValuesFromCommand");
+async function workspaceStatus(env, opts) {
+  const cwd = opts.cwd ?? process.cwd();
+  const [builtin2, fromCommand] = await Promise.all([
+    stampValues(env, opts),
+    opts.command !== void 0 ? stampValuesFromCommand(opts.command, cwd, { env, timeoutMs: opts.timeoutMs }) : Promise.resolve({})
+  ]);
+  return sortKeys({ ...builtin2, ...fromCommand });
+}
+__name(workspaceStatus, "workspaceStatus");
+async function stampXDefs(xDefs, stamp) {
+  const KEY = /\{.+?\}/g;
+  const needs = Object.values(xDefs).some((v) => KEY.test(v));
+  KEY.lastIndex = 0;
+  const status = needs && stamp.enabled ? await stamp.values() : {};
+  const out = {};
+  const dropped = [];
+  for (const [name, value] of Object.entries(xDefs)) {
+    const missing = [];
+    const stamped = value.replace(KEY, (m) => {
+      const k = m.slice(1, -1);
+      if (Object.hasOwn(status, k)) return status[k];
+      missing.push(k);
+      return m;
+    });
+    if (missing.length === 0) out[name] = stamped;
+    else dropped.push({ name, missing });
+  }
+  return { xDefs: out, dropped };
+}
+__name(stampXDefs, "stampXDefs");
+
+// src/rules/go_binary.ts
+var GOOS = /* @__PURE__ */ new Set(["auto", "linux", "darwin", "windows", "freebsd", "netbsd", "openbsd", "android", "ios", "js", "wasip1", "plan9", "solaris", "illumos", "aix", "dragonfly"]);
+var GOARCH = /* @__PURE__ */ new Set(["auto", "amd64", "arm64", "arm", "386", "ppc64le", "ppc64", "s390x", "riscv64", "mips", "mipsle", "mips64", "mips64le", "loong64", "wasm"]);
+function findModuleRoot(dir, workspaceRoot, label) {
+  let d = dir;
+  for (; ; ) {
+    if (existsSync2(join12(d, "go.mod"))) return d;
+    if (d === workspaceRoot || dirname8(d) === d) break;
+    d = dirname8(d);
+  }
+  throw new BuildError(`no go.mod at or above ${relative(workspaceRoot, dir) || "."} within the workspace (the go command needs one)`, { label });
+}
+__name(findModuleRoot, "findModuleRoot");
+var goBinaryRule = {
+  kind: "go_binary",
+  queued: true,
+  attrs: {
+    ...COMMON_ATTRS,
+    ...GO_COMMON_ATTRS,
+    goos: { type: "string" },
+    goarch: { type: "string" },
+    pure: { type: "string" },
+    static: { type: "string" },
+    race: { type: "string" },
+    msan: { type: "string" },
+    linkmode: { type: "string" },
+    gc_linkopts: { type: "string_list" },
+    gotags: { type: "string_list" },
+    out: { type: "string" },
+    basename: { type: "string" },
+    env: { type: "ignored" },
+    args: { type: "ignored" },
+    env_inherit: { type: "ignored" }
+  },
+  validate(attrs) {
+    const goos = attrs.string("goos", "auto");
+    const goarch = attrs.string("goarch", "auto");
+    if (!GOOS.has(goos)) throw new AttrError(`attribute "goos": unknown GOOS "${goos}"`);
+    if (!GOARCH.has(goarch)) throw new AttrError(`attribute "goarch": unknown GOARCH "${goarch}"`);
+    const pure = attrs.string("pure", "auto");
+    if (!["auto", "on", "off"].includes(pure)) throw new AttrError(`attribute "pure": expected "auto", "on" or "off", got "${pure}"`);
+    const linkmode = attrs.string("linkmode", "auto");
+    if (!["auto", "normal"].includes(linkmode)) throw new AttrError(`attribute "linkmode": "${linkmode}" is not supported (only "normal")`);
+    for (const a of ["race", "msan"]) {
+      if (attrs.string(a, "auto") === "on") throw new AttrError(`attribute "${a}": "on" is not supported for container images`);
+    }
+  },
+  async build(ctx) {
+    const label = ctx.target.label.toString();
+    const tc = await ctx.goToolchain();
+    const platform = ctx.config.platform;
+    const goosAttr = ctx.attrs.string("goos", "auto");
+    const goarchAttr = ctx.attrs.string("goarch", "auto");
+    const pure = ctx.attrs.string("pure", "auto");
+    const osGiven = goosAttr !== "auto" ? goosAttr : platform?.os;
+    const archGiven = goarchAttr !== "auto" ? goarchAttr : platform?.architecture;
+    const host = osGiven === void 0 || archGiven === void 0 || pure === "off" ? await tc.host() : void 0;
+    const goos = osGiven ?? host.os;
+    const goarch = archGiven ?? host.arch;
+    const variant = goarchAttr === "auto" ? platform?.variant : void 0;
+    let cgo = false;
+    let env = ctx.env;
+    if (pure === "off" && host !== void 0) {
+      const crossCC = `CC_FOR_${goos}_${goarch}`;
+      if (goos === host.os && goarch === host.arch) cgo = true;
+      else if (ctx.env[crossCC] || ctx.env.CC) {
+        cgo = true;
+        if (ctx.env[crossCC]) env = { ...ctx.env, CC: ctx.env[crossCC] };
+      } else {
+        throw new BuildError(
+          `pure = "off" needs cgo, but ${goos}/${goarch} is not this host's platform (${host.os}/${host.arch}) and no C cross compiler is configured: set ${crossCC} (or CC) to a compiler for ${goos}/${goarch}, e.g. ${goarch === "arm64" ? "aarch64" : goarch === "amd64" ? "x86_64" : goarch}-linux-gnu-gcc, or remove pure = "off"`,
+          { label }
+        );
+      }
+    }
+    const own = goSources(ctx);
+    let dir = own.dir;
+    for (const p of ctx.deps("embed")) {
+      if (!p.goLibrary) continue;
+      if (dir !== void 0 && dir !== p.goLibrary.dir) {
+        throw new BuildError("srcs and embedded libraries are in different directories", { label });
+      }
+      dir = p.goLibrary.dir;
+    }
+    if (dir === void 0) throw new BuildError("go_binary has no Go sources (set srcs or embed a go_library)", { label });
+    const moduleRoot = findModuleRoot(dir, ctx.workspaceRoot, label);
+    const relPkg = relative(moduleRoot, dir).split(sep).join("/");
+    const name = ctx.attrs.string("out") ?? ctx.attrs.string("basename") ?? ctx.target.label.name;
+    const outName2 = ctx.attrs.has("out") ? name : `${ctx.target.label.name}_/${name}`;
+    const out = join12(await ctx.outDir(), outName2);
+    const request = {
+      moduleRoot,
+      packagePath: relPkg === "" ? "." : `./${relPkg}`,
+      goos,
+      goarch,
+      goarm: goarch === "arm" && variant ? variant.replace(/^v/, "") : void 0,
+      goamd64: goarch === "amd64" && variant ? variant : void 0,
+      cgo,
+      xDefs: await stampedXDefs(ctx, label),
+      gcLinkopts: ctx.attrs.stringList("gc_linkopts"),
+      gcGoopts: ctx.attrs.stringList("gc_goopts"),
+      tags: ctx.attrs.stringList("gotags"),
+      compilationMode: ctx.compilationMode,
+      out,
+      label
+    };
+    const overlay = { ...depOverlays(ctx, ["deps", "embed"]), ...own.overlay };
+    if (Object.keys(overlay).length > 0) request.overlay = await writeOverlay(ctx.outRoot, overlay);
+    const goDeps = ctx.moduleInfo?.().goDeps;
+    if (goDeps) {
+      const modfile = await goModfile({ go: tc.go, moduleRoot, workspaceRoot: ctx.workspaceRoot, outRoot: ctx.outRoot, goDeps, env: ctx.env, log: /* @__PURE__ */ __name((m) => ctx.log.info(m), "log") });
+      if (modfile !== void 0) request.modfile = modfile;
+    }
+    const what = `${goos}/${goarch}${variant ? `/${variant}` : ""} binary`;
+    if (await ctx.goBuilds.build(tc, request, env) === "up to date") {
+      ctx.log.info(`${label}: ${what} up to date (no input changed since it was built)`);
+    } else {
+      ctx.log.info(`${label}: built ${what}`);
+    }
+    const file = { path: out, shortPath: ctx.outShortPath(outName2), generated: true };
+    return { files: [file], executable: file };
+  }
+};
+async function stampedXDefs(ctx, label) {
+  const { xDefs, dropped } = await stampXDefs(ctx.attrs.stringDict("x_defs"), ctx.stamp);
+  for (const d of dropped) {
+    const keys = d.missing.map((k) => `{${k}}`).join(", ");
+    if (ctx.stamp.enabled) ctx.log.warning(`${label}: x_defs "${d.name}" left unset: no workspace status value for ${keys}`);
+    else ctx.log.info(`${label}: x_defs "${d.name}" left unset: it names ${keys} and stamping is off (bazel --stamp / the stamp input)`);
+  }
+  return xDefs;
+}
+__name(stampedXDefs, "stampedXDefs");
+
+// src/rules/genrule.ts
+import { spawn as spawn5 } from "node:child_process";
+import { chmod as chmod3, mkdir as mkdir9, mkdtemp as mkdtemp3, readdir as readdir4, rm as rm6, stat as stat5, symlink } from "node:fs/promises";
+import { dirname as dirname10, join as join14, relative as relative2, resolve as resolve6, sep as sep2 } from "node:path";
+
+// src/engine/config.ts
+var HOST_CONFIG = Object.freeze({});
+function configKey(cfg) {
+  const p = cfg.platform;
+  if (!p) return "host";
+  return [p.os, p.architecture, p.variant].filter((x) => x !== void 0 && x !== "").join("_");
+}
+__name(configKey, "configKey");
+function withPlatform(platform) {
+  return Object.freeze({ platform });
+}
+__name(withPlatform, "withPlatform");
+
+// src/rules/expand_template.ts
+import { mkdir as mkdir8, readFile as readFile10, writeFile as writeFile6, chmod as chmod2 } from "node:fs/promises";
+import { dirname as dirname9, join as join13 } from "node:path";
+var MAKE_VARIABLES = [
+  "BINDIR",
+  "GENDIR",
+  "TARGET_CPU",
+  "COMPILATION_MODE",
+  "@",
+  "@D",
+  "RULEDIR",
+  "BUILD_FILE_PATH",
+  "VERSION_FILE",
+  "INFO_FILE",
+  "TARGET",
+  "WORKSPACE"
+];
+var LOCATION_FUNCTIONS = /* @__PURE__ */ new Set(["location", "locations", "execpath", "execpaths", "rootpath", "rootpaths", "rlocationpath", "rlocationpaths"]);
+function bazelCpu(p) {
+  const arch = p.architecture;
+  if (p.os === "darwin") return arch === "arm64" ? "darwin_arm64" : arch === "amd64" ? "darwin_x86_64" : `darwin_${arch}`;
+  if (p.os === "windows") return arch === "arm64" ? "arm64_windows" : arch === "amd64" ? "x64_windows" : `${arch}_windows`;
+  if (p.os === "freebsd") return arch === "arm64" ? "arm64" : "freebsd";
+  const linux = { amd64: "k8", arm64: "aarch64", arm: "arm", "386": "piii", ppc64le: "ppc", s390x: "s390x", riscv64: "riscv64", mips64le: "mips64" };
+  return linux[arch] ?? arch;
+}
+__name(bazelCpu, "bazelCpu");
+function makeVariables(ctx, outShort) {
+  const cpu = bazelCpu(ctx.config.platform ?? hostPlatform());
+  const bindir = `bazel-out/${cpu}-fastbuild/bin`;
+  const label = ctx.target.label;
+  const ruleDir = [bindir, label.repo === "" ? "" : `external/${label.repo}`, label.pkg].filter((s) => s !== "").join("/");
+  const outPath = `${[bindir, label.repo === "" ? "" : `external/${label.repo}`].filter((s) => s !== "").join("/")}/${outShort}`;
+  const slash = outPath.lastIndexOf("/");
+  return /* @__PURE__ */ new Map([
+    ["BINDIR", bindir],
+    ["GENDIR", bindir],
+    ["TARGET_CPU", cpu],
+    ["COMPILATION_MODE", "fastbuild"],
+    ["@", outPath],
+    ["@D", outPath.slice(0, slash)],
+    ["RULEDIR", ruleDir],
+    ["BUILD_FILE_PATH", ctx.target.pos.file],
+    ["VERSION_FILE", "bazel-out/volatile-status.txt"],
+    ["INFO_FILE", "bazel-out/stable-status.txt"],
+    ["TARGET", `${label.repo === "" ? "" : `@${label.repo}`}//${label.pkg}:${label.name}`],
+    ["WORKSPACE", "_main"]
+  ]);
+}
+__name(makeVariables, "makeVariables");
+var MakeVariableError = class extends Error {
+  static {
+    __name(this, "MakeVariableError");
+  }
+};
+function expandMakeVariables(s, vars, depth = 0) {
+  if (!s.includes("$")) return s;
+  if (depth > 10) throw new MakeVariableError(`potentially unbounded recursion during expansion of '${s}'`);
+  let out = "";
+  let i = 0;
+  while (i < s.length) {
+    const c = s[i];
+    if (c !== "$") {
+      out += c;
+      i++;
+      continue;
+    }
+    i++;
+    if (i >= s.length) throw new MakeVariableError("unterminated $");
+    const n = s[i];
+    let name;
+    if (n === "$") {
+      out += "$";
+      i++;
+      continue;
+    } else if (n === "(") {
+      const end = s.indexOf(")", i + 1);
+      if (end < 0) throw new MakeVariableError("unterminated variable reference");
+      name = s.slice(i + 1, end);
+      i = end + 1;
+    } else if (n === "{") {
+      const end = s.indexOf("}", i + 1);
+      if (end < 0) throw new MakeVariableError("unterminated variable reference");
+      const expr = s.slice(i + 1, end);
+      throw new MakeVariableError(`'\${${expr}}' syntax is not supported; use '$(${expr})' instead for "Make" variables, or escape the '$' as '$$' if you intended this for the shell`);
+    } else if (n === "@" || n === "<" || n === "^") {
+      name = n;
+      i++;
+    } else {
+      const m = /^[\p{L}\p{N}_$]*/u.exec(s.slice(i + 1));
+      const expr = n + (m ? m[0] : "");
+      throw new MakeVariableError(`'$${expr}' syntax is not supported; use '$(${expr})' instead for "Make" variables, or escape the '$' as '$$' if you intended this for the shell`);
+    }
+    const space = name.indexOf(" ");
+    if (space >= 0) {
+      const fn = name.slice(0, space);
+      if (LOCATION_FUNCTIONS.has(fn)) {
+        throw new MakeVariableError(`$(${name}): location expansion is not supported (the "data" attribute is ignored)`);
+      }
+      throw new MakeVariableError(`$(${name}) not defined`);
+    }
+    const value = vars.get(name);
+    if (value === void 0) {
+      throw new MakeVariableError(`$(${name}) not defined (supported: ${MAKE_VARIABLES.map((v) => `$(${v})`).join(", ")}; write $$ for a literal $)`);
+    }
+    out += value === name ? value : expandMakeVariables(value, vars, depth + 1);
+  }
+  return out;
+}
+__name(expandMakeVariables, "expandMakeVariables");
+function bytes(s) {
+  return Buffer.from(s, "utf8").toString("latin1");
+}
+__name(bytes, "bytes");
+function applySubstitutions(content, substitutions) {
+  let text = content;
+  for (const [key, value] of substitutions) {
+    if (key === "") continue;
+    text = text.split(key).join(value);
+  }
+  return text;
+}
+__name(applySubstitutions, "applySubstitutions");
+function applyStampValues(value, status) {
+  let v = value;
+  for (const key of Object.keys(status).sort()) {
+    const replacement = status[key];
+    if (/\s/.test(key) || key === "" || replacement.includes(" ") || replacement.includes("\n")) continue;
+    v = v.split(`{{${key}}}`).join(replacement);
+  }
+  return v;
+}
+__name(applyStampValues, "applyStampValues");
+function isStamped(stamp, enabled) {
+  const s = stamp ?? -1;
+  return s === 1 || s === -1 && enabled;
+}
+__name(isStamped, "isStamped");
+function checkOut(attrs) {
+  const out = attrs.string("out");
+  if (out === void 0) return;
+  if (out === "" || out.startsWith("/") || out.endsWith("/") || out.split("/").some((s) => s === "" || s === "." || s === "..")) {
+    throw new AttrError(`attribute "out": invalid output name "${out}"`);
+  }
+}
+__name(checkOut, "checkOut");
+function checkStamp(attrs) {
+  const s = attrs.int("stamp");
+  if (s !== void 0 && s !== -1 && s !== 0 && s !== 1) {
+    throw new AttrError(`attribute "stamp": has to be one of 1, 0, -1 instead of '${s}'`);
+  }
+}
+__name(checkStamp, "checkStamp");
+function templateFile(ctx) {
+  const label = ctx.attrs.label("template");
+  const files = ctx.deps("template").flatMap((p) => p.files);
+  if (files.length !== 1) throw new Error(`attribute "template": ${label} must provide exactly one file, got ${files.length}`);
+  return files[0];
+}
+__name(templateFile, "templateFile");
+function defaultOut(ctx, template) {
+  if (!template || template.generated) return `${ctx.target.label.name}.txt`;
+  const pkg = ctx.target.label.pkg;
+  const rel = pkg === "" ? template.shortPath : template.shortPath.startsWith(`${pkg}/`) ? template.shortPath.slice(pkg.length + 1) : void 0;
+  if (rel === void 0) {
+    throw new Error(`attribute "template": source file ${template.shortPath} is not in package "${pkg}", so "out" cannot default to its name; set "out"`);
+  }
+  return rel;
+}
+__name(defaultOut, "defaultOut");
+async function writeOutput(ctx, name, content, executable) {
+  const dest = join13(await ctx.outDir(), name);
+  await mkdir8(dirname9(dest), { recursive: true });
+  await writeFile6(dest, Buffer.from(content, "latin1"), { mode: executable ? 493 : 420 });
+  await chmod2(dest, executable ? 493 : 420);
+  return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
+}
+__name(writeOutput, "writeOutput");
+function expandValues(attr, dict, vars) {
+  return Object.entries(dict).map(([k, v]) => {
+    try {
+      return [k, expandMakeVariables(v, vars)];
+    } catch (err) {
+      if (err instanceof MakeVariableError) throw new Error(`attribute "${attr}": value for "${k}": ${err.message}`);
+      throw err;
+    }
+  });
+}
+__name(expandValues, "expandValues");
+var expandTemplateRule = {
+  kind: "expand_template",
+  attrs: {
+    ...COMMON_ATTRS,
+    template: { type: "string_list_or_label", mandatory: true },
+    substitutions: { type: "string_dict" },
+    stamp_substitutions: { type: "string_dict" },
+    stamp: { type: "int" },
+    out: { type: "string" },
+    is_executable: { type: "bool" },
+    data: { type: "ignored" },
+    env_vars_only: { type: "ignored" },
+    stamp_volatile_only: { type: "ignored" }
+  },
+  validate(attrs) {
+    checkOut(attrs);
+    checkStamp(attrs);
+  },
+  async build(ctx) {
+    const a = ctx.attrs;
+    checkOut(a);
+    checkStamp(a);
+    const tmpl = a.listOrLabel("template");
+    let content;
+    let source;
+    if (tmpl && "list" in tmpl) {
+      content = bytes(tmpl.list.join("\n"));
+    } else {
+      source = templateFile(ctx);
+      content = (await readFile10(source.path)).toString("latin1");
+    }
+    const out = a.string("out") ?? defaultOut(ctx, source);
+    const vars = makeVariables(ctx, ctx.outShortPath(out));
+    const subs = new Map(expandValues("substitutions", a.stringDict("substitutions"), vars));
+    if (isStamped(a.int("stamp"), ctx.stamp.enabled)) {
+      for (const [k, v] of expandValues("stamp_substitutions", a.stringDict("stamp_substitutions"), vars)) subs.set(k, v);
+      const status = await ctx.stamp.values();
+      for (const [k, v] of subs) subs.set(k, applyStampValues(v, status));
+    }
+    const text = applySubstitutions(content, [...subs].map(([k, v]) => [bytes(k), bytes(v)]));
+    const executable = a.bool("is_executable", false);
+    return { files: [await writeOutput(ctx, out, text, executable)] };
+  }
+};
+var skylibExpandTemplateRule = {
+  kind: "skylib_expand_template",
+  attrs: {
+    ...COMMON_ATTRS,
+    template: { type: "label", mandatory: true },
+    substitutions: { type: "string_dict", mandatory: true },
+    out: { type: "string", mandatory: true }
+  },
+  validate(attrs) {
+    checkOut(attrs);
+  },
+  async build(ctx) {
+    const a = ctx.attrs;
+    checkOut(a);
+    const content = (await readFile10(templateFile(ctx).path)).toString("latin1");
+    const subs = Object.entries(a.stringDict("substitutions")).map(([k, v]) => [bytes(k), bytes(v)]);
+    const file = await writeOutput(ctx, a.string("out"), applySubstitutions(content, subs), false);
+    return { files: [file] };
+  }
+};
+
+// src/rules/make_vars.ts
+var BAZEL_BIN_DIR = "bazel-out/k8-fastbuild/bin";
+var MAIN_REPO_RUNFILES_NAME = "_main";
+var MakeVarError = class extends Error {
+  static {
+    __name(this, "MakeVarError");
+  }
+};
+var PREDEFINED = {
+  BINDIR: BAZEL_BIN_DIR,
+  GENDIR: BAZEL_BIN_DIR,
+  TARGET_CPU: "k8",
+  COMPILATION_MODE: "fastbuild"
+};
+var FUNCTIONS = {
+  execpath: { kind: "execpath", multiple: false },
+  execpaths: { kind: "execpath", multiple: true },
+  location: { kind: "execpath", multiple: false },
+  locations: { kind: "execpath", multiple: true },
+  rootpath: { kind: "rootpath", multiple: false },
+  rootpaths: { kind: "rootpath", multiple: true },
+  rlocationpath: { kind: "rlocationpath", multiple: false },
+  rlocationpaths: { kind: "rlocationpath", multiple: true }
+};
+function externalParts(shortPath) {
+  if (!shortPath.startsWith("../")) return void 0;
+  const rest = shortPath.slice(3);
+  const slash = rest.indexOf("/");
+  return slash < 0 ? [rest, ""] : [rest.slice(0, slash), rest.slice(slash + 1)];
+}
+__name(externalParts, "externalParts");
+function execPath(f) {
+  const ext = externalParts(f.shortPath);
+  const rel = ext ? `external/${ext[0]}${ext[1] ? `/${ext[1]}` : ""}` : f.shortPath;
+  return f.generated ? `${BAZEL_BIN_DIR}/${rel}` : rel;
+}
+__name(execPath, "execPath");
+function rootPath(f) {
+  return f.shortPath;
+}
+__name(rootPath, "rootPath");
+function rlocationPath(f, workspaceName = MAIN_REPO_RUNFILES_NAME) {
+  return f.shortPath.startsWith("../") ? f.shortPath.slice(3) : `${workspaceName}/${f.shortPath}`;
+}
+__name(rlocationPath, "rlocationPath");
+function locationFiles(p) {
+  return p.executable ? [p.executable] : p.files;
+}
+__name(locationFiles, "locationFiles");
+function makeVarDeps(ctx, attrs) {
+  const wanted = new Set(attrs);
+  return ctx.attrs.labelDeps().filter((d) => wanted.has(d.attr)).map(({ label }) => ({ label, provider: ctx.dep(label) }));
+}
+__name(makeVarDeps, "makeVarDeps");
+function pathOf(f, kind, opts) {
+  switch (kind) {
+    case "execpath":
+      return opts.mode === "disk" ? f.path : (opts.execPath ?? execPath)(f);
+    case "rootpath":
+      return rootPath(f);
+    case "rlocationpath":
+      return rlocationPath(f);
+  }
+}
+__name(pathOf, "pathOf");
+function expandFunction(fn, arg, opts) {
+  const spec = FUNCTIONS[fn];
+  const expr = `$(${fn} ${arg})`;
+  let label;
+  try {
+    label = parseLabel(arg, opts.repo, opts.pkg);
+  } catch (err) {
+    throw new MakeVarError(`${expr}: ${err.message}`);
+  }
+  const dep = opts.deps.find((d) => d.label.equals(label));
+  if (!dep) throw new MakeVarError(`${expr}: ${arg} is not a dependency of this rule (add it to ${opts.depsAttr ?? "srcs"})`);
+  const files = locationFiles(dep.provider);
+  if (files.length === 0) throw new MakeVarError(`${expr}: ${arg} expands to no files`);
+  if (!spec.multiple && files.length > 1) {
+    throw new MakeVarError(`${expr} expands to ${files.length} files; use $(${fn}s)`);
+  }
+  const quote2 = opts.quote ?? ((s) => s);
+  return files.map((f) => quote2(pathOf(f, spec.kind, opts))).join(" ");
+}
+__name(expandFunction, "expandFunction");
+function expandMakeVars(text, opts) {
+  let out = "";
+  let i = 0;
+  while (i < text.length) {
+    const dollar = text.indexOf("$", i);
+    if (dollar < 0) {
+      out += text.slice(i);
+      break;
+    }
+    out += text.slice(i, dollar);
+    const next = text[dollar + 1];
+    if (next === "$") {
+      out += "$";
+      i = dollar + 2;
+      continue;
+    }
+    if (next === "@" || next === "<") {
+      const value = opts.vars?.[next];
+      if (value === void 0) throw new MakeVarError(`$${next} is not defined${opts.undefinedHints?.[next] ? ` (${opts.undefinedHints[next]})` : " here"}`);
+      out += value;
+      i = dollar + 2;
+      continue;
+    }
+    if (next !== "(") {
+      throw new MakeVarError(`"$" must be followed by "(" or "$" (write $$ for a literal $) in ${JSON.stringify(text)}`);
+    }
+    const close = text.indexOf(")", dollar + 2);
+    if (close < 0) throw new MakeVarError(`unterminated "$(" in ${JSON.stringify(text)}`);
+    const body = text.slice(dollar + 2, close).trim();
+    const space = body.search(/\s/);
+    if (space < 0) {
+      const value = opts.vars?.[body] ?? PREDEFINED[body];
+      if (value === void 0 && opts.undefinedHints?.[body]) throw new MakeVarError(`$(${body}) is not defined (${opts.undefinedHints[body]})`);
+      if (value === void 0) {
+        if (body in FUNCTIONS) throw new MakeVarError(`$(${body}) needs a label: $(${body} //pkg:target)`);
+        throw new MakeVarError(`$(${body}): unknown make variable "${body}"`);
+      }
+      out += value;
+    } else {
+      const fn = body.slice(0, space);
+      const arg = body.slice(space).trim();
+      if (!(fn in FUNCTIONS)) {
+        throw new MakeVarError(`$(${body}): unknown function "${fn}" (expected execpath, execpaths, location, locations, rootpath, rootpaths, rlocationpath or rlocationpaths)`);
+      }
+      out += expandFunction(fn, arg, opts);
+    }
+    i = close + 1;
+  }
+  return out;
+}
+__name(expandMakeVars, "expandMakeVars");
+
+// src/rules/genrule.ts
+var GENRULE_TIMEOUT_MS = 10 * 60 * 1e3;
+var OUTPUT_TAIL = 4e3;
+var TOOL_ATTRS = /* @__PURE__ */ new Set(["tools", "exec_tools"]);
+function checkOuts(attrs) {
+  const outs = attrs.stringList("outs");
+  if (outs.length === 0) throw new AttrError('attribute "outs": a genrule needs at least one output');
+  const seen = /* @__PURE__ */ new Set();
+  for (const out of outs) {
+    if (out === "" || out.startsWith("/") || out.endsWith("/") || out.split("/").some((s) => s === "" || s === "." || s === "..")) {
+      throw new AttrError(`attribute "outs": invalid output name "${out}"`);
+    }
+    if (seen.has(out)) throw new AttrError(`attribute "outs": "${out}" is listed twice`);
+    seen.add(out);
+  }
+  return outs;
+}
+__name(checkOuts, "checkOuts");
+function commandOf(attrs) {
+  const cmd = attrs.string("cmd_bash") ?? attrs.string("cmd");
+  if (cmd === void 0 || cmd.trim() === "") {
+    throw new AttrError(attrs.has("cmd_bat") || attrs.has("cmd_ps") ? "only cmd_bat/cmd_ps are set; set cmd or cmd_bash (commands run with bash here)" : 'missing attribute "cmd" (or "cmd_bash")');
+  }
+  return cmd;
+}
+__name(commandOf, "commandOf");
+function configDirName(key, own, ownCpu) {
+  if (key === own) return `${ownCpu}-fastbuild`;
+  if (key === "host") return `${bazelCpu(hostPlatform())}-opt-exec`;
+  return `${key}-fastbuild`;
+}
+__name(configDirName, "configDirName");
+async function layOutExecRoot(ctx, execRoot, files) {
+  const binRoot = join14(ctx.outRoot, "bin");
+  const outRootReal = resolve6(ctx.outRoot);
+  for (const name of await readdir4(ctx.workspaceRoot)) {
+    if (name.startsWith("bazel-")) continue;
+    const abs = resolve6(ctx.workspaceRoot, name);
+    if (abs === outRootReal || outRootReal.startsWith(abs + sep2)) {
+      if (abs === outRootReal) continue;
+      await linkAllBut(abs, join14(execRoot, name), outRootReal);
+      continue;
+    }
+    await symlink(abs, join14(execRoot, name));
+  }
+  const own = configKey(ctx.config);
+  const ownCpu = bazelCpu(ctx.config.platform ?? hostPlatform());
+  const linked = /* @__PURE__ */ new Set();
+  const linkConfig = /* @__PURE__ */ __name(async (key) => {
+    const name = configDirName(key, own, ownCpu);
+    if (!linked.has(key)) {
+      linked.add(key);
+      await mkdir9(join14(binRoot, key), { recursive: true });
+      await mkdir9(join14(execRoot, "bazel-out", name), { recursive: true });
+      await symlink(join14(binRoot, key), join14(execRoot, "bazel-out", name, "bin"));
+    }
+    return name;
+  }, "linkConfig");
+  const binDir = `bazel-out/${await linkConfig(own)}/bin`;
+  const names = /* @__PURE__ */ new Map();
+  for (const f of files) {
+    if (!f.generated) continue;
+    const rel = relative2(binRoot, f.path);
+    if (rel.startsWith("..")) continue;
+    const key = rel.split(sep2)[0];
+    names.set(key, await linkConfig(key));
+  }
+  const exec = /* @__PURE__ */ __name((f) => {
+    if (!f.generated) {
+      if (f.shortPath.startsWith("../")) throw new MakeVarError(`${f.shortPath}: files of other repositories are not available to genrule here`);
+      return f.shortPath;
+    }
+    const rel = relative2(binRoot, f.path).split(sep2);
+    const key = rel[0];
+    return `bazel-out/${names.get(key) ?? configDirName(key, own, ownCpu)}/bin/${rel.slice(1).join("/")}`;
+  }, "exec");
+  return { exec, binDir };
+}
+__name(layOutExecRoot, "layOutExecRoot");
+async function linkAllBut(dir, into, skip) {
+  await mkdir9(into, { recursive: true });
+  for (const name of await readdir4(dir)) {
+    const abs = join14(dir, name);
+    if (abs === skip) continue;
+    if (skip.startsWith(abs + sep2)) await linkAllBut(abs, join14(into, name), skip);
+    else await symlink(abs, join14(into, name));
+  }
+}
+__name(linkAllBut, "linkAllBut");
+function run4(command, cwd, env, timeoutMs) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn5("bash", ["-c", `set -e
+set -u
+set -o pipefail
+${command}`], { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const chunks = [];
+    let size = 0;
+    const keep = /* @__PURE__ */ __name((c) => {
+      chunks.push(c);
+      size += c.length;
+      while (size > OUTPUT_TAIL * 4 && chunks.length > 1) size -= chunks.shift().length;
+    }, "keep");
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+      }
+    }, timeoutMs);
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot run bash for the genrule command: ${err.message}`));
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      const text = Buffer.concat(chunks).toString("utf8");
+      resolvePromise({ code, signal, output: text.length > OUTPUT_TAIL ? `\u2026${text.slice(-OUTPUT_TAIL)}` : text, timedOut });
+    });
+  });
+}
+__name(run4, "run");
+var genruleRule = {
+  kind: "genrule",
+  dependencyOnly: true,
+  attrs: {
+    ...COMMON_ATTRS,
+    srcs: { type: "label_list" },
+    outs: { type: "string_list", mandatory: true },
+    cmd: { type: "string" },
+    cmd_bash: { type: "string" },
+    cmd_bat: { type: "ignored" },
+    cmd_ps: { type: "ignored" },
+    tools: { type: "label_list" },
+    exec_tools: { type: "label_list" },
+    toolchains: { type: "ignored" },
+    executable: { type: "bool" },
+    output_to_bindir: { type: "ignored" },
+    output_licenses: { type: "ignored" },
+    message: { type: "ignored" },
+    heuristic_label_expansion: { type: "ignored" },
+    data: { type: "ignored" }
+  },
+  depConfigs(_attrs, attr, config) {
+    return TOOL_ATTRS.has(attr) ? [HOST_CONFIG] : [config];
+  },
+  validate(attrs) {
+    const outs = checkOuts(attrs);
+    commandOf(attrs);
+    if (attrs.bool("executable", false) && outs.length !== 1) throw new AttrError('attribute "executable": needs exactly one file in outs');
+  },
+  async build(ctx) {
+    const a = ctx.attrs;
+    const label = ctx.target.label;
+    const outs = checkOuts(a);
+    const command = commandOf(a);
+    const outDir = await ctx.outDir();
+    const outFiles = outs.map((o) => ({ path: join14(outDir, o), shortPath: ctx.outShortPath(o), generated: true }));
+    const srcFiles = ctx.files("srcs");
+    const toolFiles = [...ctx.deps("tools"), ...ctx.deps("exec_tools")].flatMap((p) => p.executable ? [p.executable, ...p.files] : p.files);
+    const tmpRoot = join14(ctx.outRoot, "tmp");
+    await mkdir9(tmpRoot, { recursive: true });
+    const execRoot = await mkdtemp3(join14(tmpRoot, "genrule-"));
+    try {
+      const { exec, binDir } = await layOutExecRoot(ctx, execRoot, [...srcFiles, ...toolFiles, ...outFiles]);
+      const deps = [
+        ...makeVarDeps(ctx, ["srcs", "tools", "exec_tools"]),
+        ...outs.map((o, i) => ({ label: new Label(label.repo, label.pkg, o), provider: { files: [outFiles[i]] } }))
+      ];
+      const ruleDir = label.pkg === "" ? binDir : `${binDir}/${label.pkg}`;
+      const vars = {
+        SRCS: srcFiles.map(exec).join(" "),
+        OUTS: outFiles.map(exec).join(" "),
+        RULEDIR: ruleDir,
+        "@D": outs.length === 1 ? dirname10(exec(outFiles[0])) : ruleDir,
+        GENDIR: binDir,
+        BINDIR: binDir,
+        TARGET_CPU: bazelCpu(ctx.config.platform ?? hostPlatform()),
+        COMPILATION_MODE: ctx.compilationMode
+      };
+      const hints = {};
+      if (outFiles.length === 1) vars["@"] = exec(outFiles[0]);
+      else hints["@"] = `outs has ${outFiles.length} files; use $(OUTS) or $(location <out>)`;
+      if (srcFiles.length === 1) vars["<"] = exec(srcFiles[0]);
+      else hints["<"] = `srcs has ${srcFiles.length} files; use $(SRCS) or $(location <src>)`;
+      let expanded;
+      try {
+        expanded = expandMakeVars(command, { deps, repo: label.repo, pkg: label.pkg, vars, undefinedHints: hints, execPath: exec, depsAttr: "srcs or tools" });
+      } catch (err) {
+        if (err instanceof MakeVarError) throw new Error(`attribute "${a.has("cmd_bash") ? "cmd_bash" : "cmd"}": ${err.message}`);
+        throw err;
+      }
+      for (const f of outFiles) {
+        await rm6(f.path, { recursive: true, force: true });
+        await mkdir9(dirname10(f.path), { recursive: true });
+      }
+      const actionTmp = `${execRoot}.tmp`;
+      await mkdir9(actionTmp, { recursive: true });
+      const env = { PATH: ctx.env.PATH ?? "/usr/local/bin:/usr/bin:/bin", TMPDIR: actionTmp };
+      let result;
+      try {
+        result = await run4(expanded, execRoot, env, GENRULE_TIMEOUT_MS);
+      } finally {
+        await rm6(actionTmp, { recursive: true, force: true });
+      }
+      if (result.timedOut || result.code !== 0) {
+        const why = result.timedOut ? `did not finish within ${GENRULE_TIMEOUT_MS / 1e3} s` : result.code === null ? `was killed by ${result.signal}` : `exited with status ${result.code}`;
+        const out = result.output.trim();
+        throw new Error(`genrule command ${why}${out === "" ? "" : `:
+${out}`}`);
+      }
+      for (const f of outFiles) {
+        try {
+          await stat5(f.path);
+        } catch {
+          throw new Error(`declared output '${f.shortPath}' was not created by genrule`);
+        }
+      }
+      if (a.bool("executable", false)) await chmod3(outFiles[0].path, 493);
+    } finally {
+      await rm6(execRoot, { recursive: true, force: true });
+    }
+    ctx.log.info(`${label}: generated ${outFiles.map((f) => f.shortPath).join(", ")}`);
+    return a.bool("executable", false) ? { files: outFiles, executable: outFiles[0] } : { files: outFiles };
+  }
+};
+
+// src/rules/copy_file.ts
+import { chmod as chmod4, copyFile as copyFile4, mkdir as mkdir10, rm as rm7 } from "node:fs/promises";
+import { dirname as dirname11, join as join15 } from "node:path";
+function checkOut2(attrs) {
+  const out = attrs.string("out");
+  if (out === "" || out.startsWith("/") || out.endsWith("/") || out.split("/").some((s) => s === "" || s === "." || s === "..")) {
+    throw new AttrError(`attribute "out": invalid output name "${out}"`);
+  }
+  return out;
+}
+__name(checkOut2, "checkOut");
+var copyFileRule = {
+  kind: "copy_file",
+  attrs: {
+    ...COMMON_ATTRS,
+    src: { type: "label", mandatory: true },
+    out: { type: "string", mandatory: true },
+    is_executable: { type: "bool" },
+    allow_symlink: { type: "bool" }
+  },
+  validate(attrs) {
+    checkOut2(attrs);
+  },
+  async build(ctx) {
+    const out = checkOut2(ctx.attrs);
+    const src = ctx.attrs.label("src");
+    const files = ctx.files("src");
+    if (files.length !== 1) throw new Error(`attribute "src": ${src} must provide exactly one file, got ${files.length}`);
+    const dest = join15(await ctx.outDir(), out);
+    await mkdir10(dirname11(dest), { recursive: true });
+    await rm7(dest, { force: true });
+    await copyFile4(files[0].path, dest);
+    const executable = ctx.attrs.bool("is_executable", false);
+    await chmod4(dest, executable ? 493 : 420);
+    const file = { path: dest, shortPath: ctx.outShortPath(out), generated: true };
+    return executable ? { files: [file], executable: file } : { files: [file] };
+  }
+};
+
+// src/rules/output_file.ts
+var outputFileRule = {
+  kind: "output_file",
+  dependencyOnly: true,
+  attrs: { ...COMMON_ATTRS, generator: { type: "label", mandatory: true }, out: { type: "string", mandatory: true } },
+  async build(ctx) {
+    const out = ctx.attrs.string("out");
+    const want = ctx.outShortPath(out);
+    const [gen] = ctx.deps("generator");
+    const file = gen?.files.find((f) => f.shortPath === want);
+    if (!gen || !file) throw new Error(`${ctx.attrs.label("generator")} did not provide its declared output ${want}`);
+    return gen.executable?.shortPath === want ? { files: [file], executable: file } : { files: [file] };
+  }
+};
+
+// src/rules/sh_binary.ts
+var shBinaryRule = {
+  kind: "sh_binary",
+  dependencyOnly: true,
+  attrs: {
+    ...COMMON_ATTRS,
+    srcs: { type: "label_list", mandatory: true },
+    data: { type: "label_list" },
+    deps: { type: "ignored" },
+    env: { type: "ignored" },
+    env_inherit: { type: "ignored" },
+    args: { type: "ignored" },
+    output_licenses: { type: "ignored" },
+    use_bash_launcher: { type: "ignored" }
+  },
+  async build(ctx) {
+    const srcs = ctx.files("srcs");
+    if (srcs.length !== 1) throw new Error(`attribute "srcs": sh_binary needs exactly one file, got ${srcs.length}`);
+    const exe = srcs[0];
+    return { files: [exe, ...ctx.files("data")], executable: exe };
+  }
+};
+
+// src/rules/oci_image_index.ts
+import { join as join16 } from "node:path";
+var ociImageIndexRule = {
+  kind: "oci_image_index",
+  attrs: {
+    ...COMMON_ATTRS,
+    images: { type: "label_list", mandatory: true },
+    platforms: { type: "platform_list" },
+    annotations: { type: "string_dict" }
+  },
+  // rules_oci 2.x: with `platforms`, every image is built once per platform (a transition).
+  depConfigs(attrs, attr, config, platforms) {
+    const list2 = attrs.labelList("platforms");
+    if (attr !== "images" || list2.length === 0) return [config];
+    return list2.map((l) => withPlatform(platforms(l)));
+  },
+  async build(ctx) {
+    const images = [];
+    const labels = ctx.attrs.labelList("images");
+    const perImage = Math.max(1, ctx.attrs.labelList("platforms").length);
+    for (const [i, p] of ctx.deps("images").entries()) {
+      const art = p.artifact;
+      const label = labels[Math.floor(i / perImage)];
+      if (!art) throw new Error(`attribute "images": ${label} is not an oci_image`);
+      if (art.kind !== "image") throw new Error(`attribute "images": ${label} is an index; an index holds single-platform images`);
+      images.push(art);
+    }
+    const family = images.every((i) => i.family === "docker") ? "docker" : "oci";
+    const annotations = { ...ctx.attrs.stringDict("annotations"), ...ctx.metadata.indexAnnotations };
+    const descriptor = await buildIndex(ctx.store, images.map((i) => i.descriptor), annotations, family);
+    const layoutDir = join16(await ctx.outDir(), ctx.target.label.name);
+    await writeLayout(ctx.store, layoutDir, [{ descriptor }]);
+    const artifact = {
+      kind: "index",
+      descriptor,
+      index: await readIndex(ctx.store, descriptor.digest),
+      images,
+      family,
+      layoutDir
+    };
+    ctx.log.info(`${ctx.target.label}: index ${descriptor.digest} (${images.length} image(s))`);
+    return { files: [{ path: layoutDir, shortPath: ctx.outShortPath(ctx.target.label.name), generated: true }], artifact };
+  }
+};
+
+// src/rules/oci_image.ts
+import { join as join18 } from "node:path";
+
+// src/rules/file_values.ts
+import { readFile as readFile11 } from "node:fs/promises";
+async function readDepFile(ctx, attr) {
+  const label = ctx.attrs.label(attr);
+  const files = label ? ctx.dep(label).files : [];
+  if (files.length !== 1) throw new Error(`attribute "${attr}": ${label} must provide exactly one file, got ${files.length}`);
+  return readFile11(files[0].path, "utf8");
+}
+__name(readDepFile, "readDepFile");
+function lines(text) {
+  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
+}
+__name(lines, "lines");
+async function listValue(ctx, attrs, attr) {
+  const v = attrs.listOrLabel(attr);
+  if (!v) return void 0;
+  if ("list" in v) return v.list;
+  return lines(await readDepFile(ctx, attr));
+}
+__name(listValue, "listValue");
+async function dictValue(ctx, attrs, attr) {
+  const v = attrs.dictOrLabel(attr);
+  if (!v) return void 0;
+  if ("dict" in v) return v.dict;
+  const out = {};
+  for (const line of lines(await readDepFile(ctx, attr))) {
+    const eq2 = line.indexOf("=");
+    if (eq2 <= 0) throw new Error(`attribute "${attr}": line "${line}" is not key=value`);
+    out[line.slice(0, eq2)] = line.slice(eq2 + 1);
+  }
+  return out;
+}
+__name(dictValue, "dictValue");
+async function fileText(ctx, attr) {
+  if (!ctx.attrs.has(attr)) return void 0;
+  return (await readDepFile(ctx, attr)).trim();
+}
+__name(fileText, "fileText");
+
+// src/sbom/buildinfo.ts
+var BUILDINFO_MAGIC = Buffer.from("\xFF Go buildinf:", "latin1");
+var MAX_CAPTURE = 4 * 1024 * 1024;
+function readVarint(buf, at) {
+  let value = 0;
+  let shift = 0;
+  for (let i = at; i < buf.length && i < at + 10; i++) {
+    const b = buf[i];
+    value += (b & 127) * 2 ** shift;
+    if ((b & 128) === 0) return { value, next: i + 1 };
+    shift += 7;
+  }
+  return void 0;
+}
+__name(readVarint, "readVarint");
+function parseBuildInfoBlob(blob) {
+  if (blob.length < 32 || !blob.subarray(0, 14).equals(BUILDINFO_MAGIC)) return void 0;
+  const flags = blob[15];
+  if ((flags & 2) === 0) return void 0;
+  const v = readVarint(blob, 32);
+  if (!v || v.next + v.value > blob.length) return void 0;
+  const goVersion = blob.subarray(v.next, v.next + v.value).toString("utf8");
+  const m = readVarint(blob, v.next + v.value);
+  if (!m || m.next + m.value > blob.length) return void 0;
+  let mod = blob.subarray(m.next, m.next + m.value).toString("latin1");
+  if (mod.length >= 33 && mod[mod.length - 17] === "\n") mod = mod.slice(16, mod.length - 16);
+  return parseModInfo(goVersion, Buffer.from(mod, "latin1").toString("utf8"));
+}
+__name(parseBuildInfoBlob, "parseBuildInfoBlob");
+function parseModInfo(goVersion, text) {
+  const info = { goVersion, path: "", deps: [], settings: [] };
+  let last;
+  for (const line of text.split("\n")) {
+    const f = line.split("	");
+    const mod = /* @__PURE__ */ __name(() => ({ path: f[1] ?? "", version: f[2] ?? "", ...f[3] ? { sum: f[3] } : {} }), "mod");
+    switch (f[0]) {
+      case "path":
+        info.path = f[1] ?? "";
+        break;
+      case "mod":
+        info.main = last = mod();
+        break;
+      case "dep":
+        last = mod();
+        info.deps.push(last);
+        break;
+      case "=>":
+        if (last) last.replace = mod();
+        break;
+      case "build": {
+        const kv = f.slice(1).join("	");
+        const eq2 = kv.indexOf("=");
+        if (eq2 > 0) info.settings.push({ key: kv.slice(0, eq2), value: kv.slice(eq2 + 1) });
+        break;
+      }
+    }
+  }
+  return info;
+}
+__name(parseModInfo, "parseModInfo");
+var BuildInfoFinder = class {
+  static {
+    __name(this, "BuildInfoFinder");
+  }
+  #tail = Buffer.alloc(0);
+  #capture;
+  #captured = 0;
+  #done = false;
+  result;
+  update(chunk) {
+    if (this.#done) return;
+    if (this.#capture) {
+      this.#capture.push(chunk);
+      this.#captured += chunk.length;
+      this.#tryParse();
+      return;
+    }
+    const data = this.#tail.length ? Buffer.concat([this.#tail, chunk]) : chunk;
+    let at = data.indexOf(BUILDINFO_MAGIC);
+    while (at >= 0) {
+      const flags = data[at + 15];
+      if (flags === void 0 || (flags & 2) !== 0) break;
+      at = data.indexOf(BUILDINFO_MAGIC, at + 1);
+    }
+    if (at >= 0) {
+      this.#capture = [Buffer.from(data.subarray(at))];
+      this.#captured = data.length - at;
+      this.#tryParse();
+      return;
+    }
+    this.#tail = Buffer.from(data.subarray(Math.max(0, data.length - (BUILDINFO_MAGIC.length + 1))));
+  }
+  #tryParse() {
+    const blob = Buffer.concat(this.#capture ?? []);
+    this.#capture = [blob];
+    const parsed = parseBuildInfoBlob(blob);
+    if (parsed || this.#captured > MAX_CAPTURE) {
+      this.result = parsed;
+      this.#done = true;
+      this.#capture = void 0;
+    }
+  }
+};
+
+// src/sbom/elf.ts
+import { readFile as readFile12 } from "node:fs/promises";
+import { join as join17 } from "node:path";
+var ELF_MAGIC = Buffer.from([127, 69, 76, 70]);
+var MACHINES = [
+  { arch: "amd64", machine: 62, class: 2, name: "x86-64" },
+  { arch: "arm64", machine: 183, class: 2, name: "aarch64" },
+  { arch: "arm", machine: 40, class: 1, name: "arm" },
+  { arch: "386", machine: 3, class: 1, name: "i386" },
+  { arch: "ppc64le", machine: 21, class: 2, name: "ppc64" },
+  { arch: "s390x", machine: 22, class: 2, name: "s390x" },
+  { arch: "riscv64", machine: 243, class: 2, name: "riscv" }
+];
+function parseElfHeader(head) {
+  if (head.length < 20 || !head.subarray(0, 4).equals(ELF_MAGIC)) return void 0;
+  const cls = head[4];
+  if (cls !== 1 && cls !== 2) return void 0;
+  const little = head[5] !== 2;
+  const machine = little ? head.readUInt16LE(18) : head.readUInt16BE(18);
+  return { class: cls, machine };
+}
+__name(parseElfHeader, "parseElfHeader");
+function describeElf(h) {
+  const m = MACHINES.find((x) => x.machine === h.machine && x.class === h.class);
+  if (m) return `${m.arch} (${m.name})`;
+  return `ELF machine ${h.machine} (${h.class === 2 ? "64" : "32"}-bit)`;
+}
+__name(describeElf, "describeElf");
+function elfMatchesPlatform(h, platform) {
+  const want = MACHINES.find((x) => x.arch === platform.architecture);
+  if (!want) return void 0;
+  return want.machine === h.machine && want.class === h.class;
+}
+__name(elfMatchesPlatform, "elfMatchesPlatform");
+function imagePath(name) {
+  let p = name.replace(/^(\.\/)+/, "").replace(/^\/+/, "").replace(/\/+$/, "");
+  p = p.replace(/\/\.\//g, "/");
+  return `/${p}`;
+}
+__name(imagePath, "imagePath");
+function scanLayer(tarPath) {
+  return scanMembers(readTarMembers(tarPath));
+}
+__name(scanLayer, "scanLayer");
+function scanLayerStream(source, what) {
+  return scanMembers(readTarStream(source, what));
+}
+__name(scanLayerStream, "scanLayerStream");
+async function scanMembers(members) {
+  const out = [];
+  for await (const { member, body } of members) {
+    const file = { path: imagePath(member.name), member };
+    out.push(file);
+    if (member.type !== "file" || member.size < 20) {
+      for await (const _ of body) void _;
+      continue;
+    }
+    let head = Buffer.alloc(0);
+    let finder;
+    let notElf = false;
+    for await (const chunk of body) {
+      if (notElf) continue;
+      if (head.length < 20) {
+        head = Buffer.concat([head, chunk.subarray(0, 20 - head.length)]);
+        if (head.length < 20) continue;
+        file.elf = parseElfHeader(head);
+        if (!file.elf) {
+          notElf = true;
+          continue;
+        }
+        finder = new BuildInfoFinder();
+      }
+      finder?.update(chunk);
+    }
+    if (finder?.result) file.go = finder.result;
+  }
+  return out;
+}
+__name(scanMembers, "scanMembers");
+var scans = /* @__PURE__ */ new Map();
+function scanFile(store, digest) {
+  return join17(store.root, "cache", "layer-scans", `${digestHex(digest)}.json`);
+}
+__name(scanFile, "scanFile");
+function scanLayerCached(store, digest, tarPath) {
+  let p = scans.get(digest);
+  if (!p) {
+    p = (async () => {
+      try {
+        return JSON.parse(await readFile12(scanFile(store, digest), "utf8"));
+      } catch {
+        const files = await scanLayer(tarPath);
+        await saveScan(store, digest, files);
+        return files;
+      }
+    })();
+    scans.set(digest, p);
+    p.catch(() => scans.delete(digest));
+  }
+  return p;
+}
+__name(scanLayerCached, "scanLayerCached");
+function saveScan(store, digest, files) {
+  return writeFileAtomic(scanFile(store, digest), JSON.stringify(files));
+}
+__name(saveScan, "saveScan");
+async function rememberScan(store, digest, files) {
+  if (scans.has(digest)) return;
+  scans.set(digest, Promise.resolve(files));
+  await saveScan(store, digest, files);
+}
+__name(rememberScan, "rememberScan");
+function checkElfPlatform(label, platform, files) {
+  for (const f of files) {
+    if (!f.elf) continue;
+    if (elfMatchesPlatform(f.elf, platform) === false) {
+      const plat = `${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ""}`;
+      throw new BuildError(`${f.path} is an ${describeElf(f.elf)} binary, but the image is ${plat}`, { label });
+    }
+  }
+}
+__name(checkElfPlatform, "checkElfPlatform");
+
+// src/rules/oci_image.ts
+import { PassThrough } from "node:stream";
+
+// src/lint/ownership.ts
+function parseUser(user) {
+  if (!user) return void 0;
+  const m = /^(\d+)(?::(\d+))?$/.exec(user.trim());
+  if (!m) return void 0;
+  const uid = Number(m[1]);
+  if (uid === 0) return void 0;
+  return { uid, ...m[2] !== void 0 ? { gid: Number(m[2]) } : {}, text: user.trim() };
+}
+__name(parseUser, "parseUser");
+function permBits(mode, uid, gid, user) {
+  if (uid === user.uid) return mode >> 6 & 7;
+  if (user.gid !== void 0 && gid === user.gid) return mode >> 3 & 7;
+  return mode & 7;
+}
+__name(permBits, "permBits");
+var oct = /* @__PURE__ */ __name((mode) => `0${(mode & 4095).toString(8).padStart(3, "0")}`, "oct");
+function lintOwnership(files, opts) {
+  const user = parseUser(opts.user);
+  if (!user) return [];
+  const byPath = /* @__PURE__ */ new Map();
+  for (const f of files) byPath.set(f.path.replace(/\/+$/, "") || "/", f);
+  const out = [];
+  const owned = /* @__PURE__ */ __name((f) => `${f.path} is owned by ${f.member.uid}:${f.member.gid} with mode ${oct(f.member.mode)}`, "owned");
+  for (const f of byPath.values()) {
+    if (f.member.type !== "file") continue;
+    const { mode, uid, gid } = f.member;
+    const bits = permBits(mode, uid, gid, user);
+    const executable = (mode & 73) !== 0;
+    if (executable && (bits & 1) === 0) out.push({ path: f.path, message: `${owned(f)}; user ${user.text} cannot execute it` });
+    else if (!executable && (bits & 4) === 0) out.push({ path: f.path, message: `${owned(f)}; user ${user.text} cannot read it` });
+  }
+  const blocked = /* @__PURE__ */ new Map();
+  for (const f of byPath.values()) {
+    const parts = f.path.split("/").filter((p) => p !== "");
+    for (let i = 1; i < parts.length; i++) {
+      const dir = `/${parts.slice(0, i).join("/")}`;
+      const d = byPath.get(dir);
+      if (!d || d.member.type !== "dir" || blocked.has(dir)) continue;
+      if ((permBits(d.member.mode, d.member.uid, d.member.gid, user) & 1) === 0) blocked.set(dir, f.path);
+    }
+  }
+  for (const [dir, below] of blocked) {
+    const d = byPath.get(dir);
+    out.push({ path: dir, message: `${owned(d)}; user ${user.text} cannot enter it, so ${below} is out of reach (a directory line without mode= gets 0000 from bsdtar: add mode=0755)` });
+  }
+  const writable = [
+    ...(opts.volumes ?? []).map((v) => ({ path: v, why: "a volume" })),
+    ...opts.workdir ? [{ path: opts.workdir, why: "the workdir" }] : []
+  ];
+  const seen = /* @__PURE__ */ new Set();
+  for (const w of writable) {
+    const p = `/${w.path.replace(/^\/+/, "").replace(/\/+$/, "")}`;
+    if (seen.has(p)) continue;
+    seen.add(p);
+    const d = byPath.get(p);
+    if (!d || d.member.type !== "dir") continue;
+    const bits = permBits(d.member.mode, d.member.uid, d.member.gid, user);
+    if ((bits & 3) !== 3) out.push({ path: p, message: `${owned(d)}; user ${user.text} cannot write to it (${w.why})` });
+  }
+  return out.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+}
+__name(lintOwnership, "lintOwnership");
+function isNonRootUser(user) {
+  const u = user?.trim() ?? "";
+  return u !== "" && !/^(root|0)(:.*)?$/.test(u);
+}
+__name(isNonRootUser, "isNonRootUser");
+function missingParentDirs(files) {
+  const present = /* @__PURE__ */ new Set(["/"]);
+  for (const f of files) if (f.member.type === "dir" || f.member.type === "symlink") present.add(f.path.replace(/\/+$/, "") || "/");
+  const missing = /* @__PURE__ */ new Map();
+  for (const f of files) {
+    const parts = f.path.split("/").filter((p) => p !== "");
+    for (let i = 1; i < parts.length; i++) {
+      const dir = `/${parts.slice(0, i).join("/")}`;
+      if (!present.has(dir) && !missing.has(dir)) missing.set(dir, f.path);
+    }
+  }
+  const dirs = [...missing.keys()].sort();
+  const out = [];
+  for (const d of dirs) {
+    const outer = out.find((o) => d.startsWith(`${o.dir}/`));
+    if (outer) outer.below.push(d);
+    else out.push({ dir: d, example: missing.get(d) ?? d, below: [] });
+  }
+  return out;
+}
+__name(missingParentDirs, "missingParentDirs");
+function lintMissingParents(missing, lowerDirs, user) {
+  if (!isNonRootUser(user)) return [];
+  const out = [];
+  for (const m of missing) {
+    const chain = [m.dir, ...m.below].filter((d) => !lowerDirs.has(d));
+    const top = chain[0];
+    if (top === void 0) continue;
+    const below = chain.slice(1).filter((d) => d.startsWith(`${top}/`));
+    const dirs = [top, ...below].slice(0, 4);
+    const rel = dirs.map((d) => d.slice(1));
+    const mtree = rel.map((r) => `"${r} type=dir mode=0755"`).join(", ");
+    const emptyDirs = `empty_dirs = [${rel.map((r) => `"${r}"`).join(", ")}]`;
+    out.push({
+      path: top,
+      message: `${top} has no directory entry in any layer (a layer holds ${m.example.replace(/^\//, "")}) and no lower layer has it: Docker's classic image store creates it as mode 0600 owned by root, so user ${user?.trim()} gets "permission denied" on ${m.example}. Add the director${dirs.length > 1 ? "ies" : "y"}: mtree line${dirs.length > 1 ? "s" : ""} ${mtree} (tar), or ${emptyDirs} (pkg_tar)`
+    });
+  }
+  return out;
+}
+__name(lintMissingParents, "lintMissingParents");
+
+// src/rules/oci_image.ts
+var warnedZstd = /* @__PURE__ */ new Set();
+var ociImageRule = {
+  kind: "oci_image",
+  attrs: {
+    ...COMMON_ATTRS,
+    base: { type: "label" },
+    tars: { type: "label_list" },
+    entrypoint: { type: "string_list_or_label" },
+    cmd: { type: "string_list_or_label" },
+    env: { type: "string_dict_or_label" },
+    labels: { type: "string_dict_or_label" },
+    annotations: { type: "string_dict_or_label" },
+    user: { type: "string" },
+    workdir: { type: "string" },
+    os: { type: "string" },
+    architecture: { type: "string" },
+    variant: { type: "string" },
+    exposed_ports: { type: "string_list_or_label" },
+    volumes: { type: "string_list_or_label" },
+    created: { type: "label" }
+  },
+  checkDeps(deps) {
+    const NOT_LAYERS = /* @__PURE__ */ new Set(["oci_image", "oci_image_index", "oci_pull", "oci_load", "oci_push"]);
+    const bad = deps.find((d) => d.attr === "tars" && NOT_LAYERS.has(d.kind));
+    if (bad) return `attribute "tars": ${bad.label} is an ${bad.kind}, not a layer (use a pkg_tar, a tar, or a .tar file; an image goes in "base")`;
+    if (deps.some((d) => d.attr === "base" && !["oci_image", "oci_pull", "alias", "platform_transition_filegroup"].includes(d.kind))) {
+      const b = deps.find((d) => d.attr === "base");
+      return `attribute "base": ${b?.label} is a ${b?.kind}, not an image (an oci_image or a base from oci.pull)`;
+    }
+    return void 0;
+  },
+  validate(attrs) {
+    if (!attrs.has("base")) {
+      if (!attrs.has("os") || !attrs.has("architecture")) {
+        throw new AttrError('"os" and "architecture" are required when "base" is not set (rules_oci)');
+      }
+    } else if (attrs.has("os") || attrs.has("architecture")) {
+      throw new AttrError('"os" and "architecture" come from the base image; remove them or remove "base"');
+    }
+  },
+  async build(ctx) {
+    const a = ctx.attrs;
+    let base;
+    let layerSources = /* @__PURE__ */ new Map();
+    if (a.has("base")) {
+      const [p] = ctx.deps("base");
+      const art = p?.artifact;
+      if (!art) throw new Error(`attribute "base": ${a.label("base")} is not an image`);
+      if (art.kind !== "image") throw new Error(`attribute "base": ${a.label("base")} is an image index; use a single-platform image`);
+      base = await readImage(ctx.store, art.descriptor.digest);
+      layerSources = art.layerSources;
+    }
+    const family = base ? familyOf(base.manifest.mediaType) : "oci";
+    let setting = ctx.layerCompression;
+    if (setting.format === "zstd" && family === "docker") {
+      if (!warnedZstd.has(ctx.target.label.toString())) {
+        warnedZstd.add(ctx.target.label.toString());
+        ctx.log.warning(`${ctx.target.label}: the base uses Docker media types, which have no zstd layer type; compressing with gzip`);
+      }
+      setting = DEFAULT_LAYER_COMPRESSION;
+    }
+    const tarFiles = a.labelList("tars").flatMap((l) => ctx.dep(l).files.map((f) => ({ file: f, owner: l.toString() })));
+    const owners = tarFiles.map((t) => t.owner);
+    const scanned = await Promise.all(tarFiles.map((t) => layerAndScan(ctx.store, t.file.path, family, setting)));
+    const layers = scanned.map((x) => x.layer);
+    const imagePlatform = base ? { os: base.config.os, architecture: base.config.architecture, ...base.config.variant ? { variant: base.config.variant } : {} } : { os: a.string("os") ?? "", architecture: a.string("architecture") ?? "", ...a.string("variant") ? { variant: a.string("variant") } : {} };
+    const ours = [];
+    for (const x of scanned) ours.push(...x.files);
+    const label = ctx.target.label.toString();
+    checkElfPlatform(label, imagePlatform, ours);
+    const volumes = await listValue(ctx, a, "volumes");
+    const user = a.string("user") ?? base?.config.config?.User;
+    const workdir = a.string("workdir") ?? base?.config.config?.WorkingDir;
+    for (const finding of lintOwnership(ours, { user, volumes, workdir })) ctx.log.warning(`${label}: ${finding.message}`);
+    const missing = isNonRootUser(user) ? missingParentDirs(ours) : [];
+    if (missing.length > 0) {
+      const lower = base ? await directoriesOf(ctx.store, base.manifest.layers.map((l) => l.digest)) : /* @__PURE__ */ new Set();
+      for (const finding of lintMissingParents(missing, lower, user)) ctx.log.warning(`${label}: ${finding.message}`);
+    }
+    const createdFile = await fileText(ctx, "created");
+    if (createdFile !== void 0) checkCreated(createdFile, a.label("created")?.toString() ?? "created");
+    const created = createdFile ?? (ctx.sourceDateEpoch !== void 0 ? new Date(ctx.sourceDateEpoch * 1e3).toISOString().replace(".000Z", "Z") : base ? void 0 : EPOCH);
+    const built = await buildImage(ctx.store, {
+      base,
+      os: a.string("os"),
+      architecture: a.string("architecture"),
+      variant: a.string("variant"),
+      entrypoint: await listValue(ctx, a, "entrypoint"),
+      cmd: await listValue(ctx, a, "cmd"),
+      env: await dictValue(ctx, a, "env"),
+      workdir: a.string("workdir"),
+      user: a.string("user"),
+      labels: { ...await dictValue(ctx, a, "labels"), ...ctx.metadata.labels },
+      annotations: { ...await dictValue(ctx, a, "annotations"), ...ctx.metadata.manifestAnnotations },
+      exposedPorts: await listValue(ctx, a, "exposed_ports"),
+      volumes,
+      created,
+      // rules_oci's descriptor.sh: one history entry per layer, at the epoch, naming the tar's target.
+      layers: layers.map((l, i) => ({ descriptor: l.descriptor, diffId: l.diffId, history: { created: EPOCH, created_by: `bazel build ${owners[i]}` } })),
+      family
+    });
+    const platform = built.manifest.platform;
+    if (!platform) throw new Error("internal: built image has no platform");
+    const layoutDir = join18(await ctx.outDir(), ctx.target.label.name);
+    await writeLayout(ctx.store, layoutDir, [{ descriptor: built.manifest }]);
+    const artifact = {
+      kind: "image",
+      descriptor: built.manifest,
+      manifest: built.manifestJson,
+      config: built.configJson,
+      platform,
+      family,
+      layoutDir,
+      layerSources
+    };
+    ctx.log.info(`${ctx.target.label}: image ${built.manifest.digest} (${formatPlatform(platform)}, ${layers.length} layer(s))`);
+    return { files: [{ path: layoutDir, shortPath: ctx.outShortPath(ctx.target.label.name), generated: true }], artifact };
+  }
+};
+async function layerAndScan(store, tarPath, family, setting) {
+  const known = await layerByIdentity(store, tarPath, family, setting);
+  if (known) return { layer: known, files: await scanLayerCached(store, known.descriptor.digest, tarPath) };
+  const tee = new PassThrough({ highWaterMark: 1024 * 1024 });
+  const sharing = scanLayerStream(tee, tarPath);
+  sharing.catch(() => tee.destroy());
+  const { observed, ...layer } = await addLayerCached(store, tarPath, family, setting, tee);
+  if (!observed) {
+    tee.destroy(new Error("not compressed here"));
+    return { layer, files: await scanLayerCached(store, layer.descriptor.digest, tarPath) };
+  }
+  const files = await sharing;
+  await rememberScan(store, layer.descriptor.digest, files);
+  return { layer, files };
+}
+__name(layerAndScan, "layerAndScan");
+var RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+function checkCreated(text, from) {
+  const m = RFC3339.exec(text);
+  const ok = m !== null && Number(m[2]) >= 1 && Number(m[2]) <= 12 && Number(m[3]) >= 1 && Number(m[3]) <= 31 && Number(m[4]) <= 23 && Number(m[5]) <= 59 && Number(m[6]) <= 60;
+  if (!ok) {
+    const shown = text.length > 80 ? `${text.slice(0, 80)}\u2026` : text;
+    const hint = /\{\{.*\}\}|\{[A-Z_]+\}/.test(text) ? " (an unexpanded stamp template: build with stamping on, e.g. the stamp input or build --stamp in .bazelrc)" : "";
+    throw new AttrError(`attribute "created": ${from} holds "${shown}", not an RFC 3339 date-time such as 2024-01-02T03:04:05Z${hint}`);
+  }
+}
+__name(checkCreated, "checkCreated");
+async function directoriesOf(store, layers) {
+  const out = /* @__PURE__ */ new Set(["/"]);
+  for (const d of layers) {
+    await store.ensure(d);
+    for (const f of await scanLayerCached(store, d, store.path(d))) {
+      if (f.member.type === "dir" || f.member.type === "symlink") out.add(f.path.replace(/\/+$/, "") || "/");
+    }
+  }
+  return out;
+}
+__name(directoriesOf, "directoriesOf");
+
+// src/registry/reference.ts
+var DOCKER_HUB_REGISTRY = "index.docker.io";
+var DOCKER_HUB_API_HOST = "registry-1.docker.io";
+var DOCKER_HUB_CREDENTIALS_KEY = "https://index.docker.io/v1/";
+var HUB_ALIASES = /* @__PURE__ */ new Set(["docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"]);
+var DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+var HOST_RE = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::([0-9]+))?$`);
+var PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+var PATH_COMPONENT_RULE = 'path components are lowercase letters and digits, separated by ".", "_", "__" or dashes';
+var TAG_RE = /^[\w][\w.-]{0,127}$/;
+var TAG_RULE = "must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}";
+var DIGEST_RE2 = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
+var NAME_MAX = 255;
+var DOCKER_DOMAIN = "docker.io";
+var LEGACY_DOCKER_DOMAIN = "index.docker.io";
+var InvalidReferenceError = class extends Error {
+  static {
+    __name(this, "InvalidReferenceError");
+  }
+  /** The reference as shown in the message (credentials in it redacted). */
+  input;
+  /** Why the reference was refused, without the reference itself. */
+  reason;
+  /** `what` names the reference in the message: "reference", or "image tag" for `docker load` tags. */
+  constructor(input, reason, what = "reference") {
+    super(`invalid ${what} ${JSON.stringify(input)}: ${reason}`);
+    this.name = "InvalidReferenceError";
+    this.input = input;
+    this.reason = reason;
+  }
+};
+function splitHostPort(hostPort) {
+  if (hostPort.startsWith("[")) {
+    const end = hostPort.indexOf("]");
+    const host = hostPort.slice(1, end);
+    const rest = hostPort.slice(end + 1);
+    return rest.startsWith(":") ? { host, port: rest.slice(1) } : { host };
+  }
+  const colon = hostPort.lastIndexOf(":");
+  if (colon === -1 || hostPort.indexOf(":") !== colon) return { host: hostPort };
+  return { host: hostPort.slice(0, colon), port: hostPort.slice(colon + 1) };
+}
+__name(splitHostPort, "splitHostPort");
+function isLoopbackHost(hostPort) {
+  const { host } = splitHostPort(hostPort.toLowerCase());
+  if (host === "localhost" || host.endsWith(".localhost")) return true;
+  if (host === "::1" || host === "0:0:0:0:0:0:0:1") return true;
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  return m !== null && m.slice(1).every((o) => Number(o) <= 255);
+}
+__name(isLoopbackHost, "isLoopbackHost");
+function normalizeRegistry(registry) {
+  let r = registry.trim().toLowerCase();
+  r = r.replace(/^[a-z]+:\/\//, "");
+  const slash = r.indexOf("/");
+  if (slash !== -1) r = r.slice(0, slash);
+  return HUB_ALIASES.has(r) ? DOCKER_HUB_REGISTRY : r;
+}
+__name(normalizeRegistry, "normalizeRegistry");
+function registryApiHost(registry) {
+  const r = normalizeRegistry(registry);
+  return r === DOCKER_HUB_REGISTRY ? DOCKER_HUB_API_HOST : r;
+}
+__name(registryApiHost, "registryApiHost");
+function looksLikeHost(segment) {
+  return segment.includes(".") || segment.includes(":") || segment === "localhost";
+}
+__name(looksLikeHost, "looksLikeHost");
+function pathProblem(path) {
+  if (path.length === 0) return "missing repository name";
+  if (path.toLowerCase() !== path) return "repository name must be lowercase";
+  for (const component of path.split("/")) {
+    if (component.length === 0) return "repository name has an empty path component";
+    if (!PATH_COMPONENT_RE.test(component)) return `invalid repository path component "${component}" (${PATH_COMPONENT_RULE})`;
+  }
+  return void 0;
+}
+__name(pathProblem, "pathProblem");
+function refuseCredentials(input) {
+  const trailingDigest = /@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/.exec(input);
+  const rest = trailingDigest ? input.slice(0, trailingDigest.index) : input;
+  const at = rest.lastIndexOf("@");
+  if (at === -1) return;
+  const before = rest.slice(0, at);
+  const after = rest.slice(at + 1);
+  const beforeSlash = !before.includes("/");
+  const userinfo = beforeSlash && (before.includes(":") || after.includes("/")) || after.includes("/") && !/^(sha\d*|md5|blake\d*)\b/i.test(after);
+  if (!userinfo) return;
+  const shown = `***@${input.slice(at + 1)}`;
+  throw new InvalidReferenceError(
+    shown,
+    'credentials in a reference are not allowed (remove "user:password@"; give credentials by docker login or a Docker config file)'
+  );
+}
+__name(refuseCredentials, "refuseCredentials");
+function parseReferenceParts(input) {
+  const fail4 = /* @__PURE__ */ __name((reason) => {
+    throw new InvalidReferenceError(input, reason);
+  }, "fail");
+  if (typeof input !== "string") fail4("reference must be a string");
+  refuseCredentials(input);
+  if (input.length === 0) fail4("empty reference");
+  if (/[\u0000-\u001f\u007f]/.test(input)) fail4("must not contain control characters");
+  if (/\s/.test(input)) fail4("must not contain whitespace");
+  let rest = input;
+  let digest;
+  const at = rest.indexOf("@");
+  if (at !== -1) {
+    const d = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (d.length === 0) fail4('missing digest after "@"');
+    if (!DIGEST_RE2.test(d)) fail4(`invalid digest "${d}"`);
+    const algorithm = d.slice(0, d.indexOf(":"));
+    if (algorithm !== "sha256" && algorithm !== "sha512") fail4(`unsupported digest algorithm "${algorithm}" (only sha256 and sha512)`);
+    if (!isDigest(d)) fail4(`invalid digest "${d}": expected ${algorithm}:<${algorithm === "sha256" ? 64 : 128} lowercase hex>`);
+    digest = d;
+  }
+  let tag;
+  const colon = rest.lastIndexOf(":");
+  if (colon !== -1 && colon > rest.lastIndexOf("/") && !rest.slice(colon).includes("]")) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+    if (tag.length === 0) fail4('missing tag after ":"');
+    if (!TAG_RE.test(tag)) fail4(`invalid tag "${tag}": ${TAG_RULE}`);
+  }
+  if (rest.length === 0) fail4("missing repository name");
+  let domain = DOCKER_DOMAIN;
+  let path = rest;
+  const slash = rest.indexOf("/");
+  if (slash !== -1 && looksLikeHost(rest.slice(0, slash))) {
+    const host = rest.slice(0, slash);
+    path = rest.slice(slash + 1);
+    const m = HOST_RE.exec(host);
+    if (!m) fail4(`invalid registry host "${host}"`);
+    const port = m?.[1];
+    if (port !== void 0 && Number(port) > 65535) fail4(`invalid port in registry host "${host}"`);
+    if (host !== LEGACY_DOCKER_DOMAIN) domain = host;
+  }
+  const problem = pathProblem(path);
+  if (problem !== void 0) fail4(problem);
+  if (domain === DOCKER_DOMAIN && !path.includes("/")) path = `library/${path}`;
+  if (domain.length + 1 + path.length > NAME_MAX) fail4(`repository name must not be longer than ${NAME_MAX} characters`);
+  const parts = { domain, path };
+  if (tag !== void 0) parts.tag = tag;
+  if (digest !== void 0) parts.digest = digest;
+  return parts;
+}
+__name(parseReferenceParts, "parseReferenceParts");
+function parseReference(input) {
+  const { domain, path, tag, digest } = parseReferenceParts(input);
+  const registry = normalizeRegistry(domain);
+  const repository = registry === DOCKER_HUB_REGISTRY && !path.includes("/") ? `library/${path}` : path;
+  const ref = {
+    registry,
+    apiHost: registryApiHost(registry),
+    repository,
+    credentialsKey: registry === DOCKER_HUB_REGISTRY ? DOCKER_HUB_CREDENTIALS_KEY : registry
+  };
+  if (tag !== void 0) ref.tag = tag;
+  if (digest !== void 0) ref.digest = digest;
+  return ref;
+}
+__name(parseReference, "parseReference");
+function validateTag(tag) {
+  if (!TAG_RE.test(tag)) throw new Error(`invalid tag "${tag}": ${TAG_RULE}`);
+  return tag;
+}
+__name(validateTag, "validateTag");
+var DEFAULT_TAG = "latest";
+var IMAGE_ID_RE = /^[a-f0-9]{64}$/;
+function asImageTagError(err) {
+  return err instanceof InvalidReferenceError ? new InvalidReferenceError(err.input, err.reason, "image tag") : err;
+}
+__name(asImageTagError, "asImageTagError");
+function parseImageReference(ref) {
+  if (typeof ref === "string" && IMAGE_ID_RE.test(ref)) {
+    throw new InvalidReferenceError(ref, "cannot be a 64-character hexadecimal string (that is an image ID, not a name)", "image tag");
+  }
+  let parts;
+  try {
+    parts = parseReferenceParts(ref);
+  } catch (err) {
+    throw asImageTagError(err);
+  }
+  const { domain, path, tag: written, digest } = parts;
+  const tag = written ?? (digest === void 0 ? DEFAULT_TAG : void 0);
+  let familiarName = `${domain}/${path}`;
+  if (domain === DOCKER_DOMAIN) familiarName = /^library\/[^/]+$/.test(path) ? path.slice("library/".length) : path;
+  const suffix = `${tag !== void 0 ? `:${tag}` : ""}${digest !== void 0 ? `@${digest}` : ""}`;
+  const result = { domain, path, familiar: familiarName + suffix, full: `${domain}/${path}${suffix}` };
+  if (tag !== void 0) result.tag = tag;
+  if (digest !== void 0) result.digest = digest;
+  return result;
+}
+__name(parseImageReference, "parseImageReference");
+function parseRepoTag(ref) {
+  if (typeof ref === "string") {
+    try {
+      refuseCredentials(ref);
+    } catch (err) {
+      throw asImageTagError(err);
+    }
+    if (ref.includes("@")) {
+      throw new InvalidReferenceError(ref, 'a loaded image can be tagged, not pinned by digest: drop the "@..." part', "image tag");
+    }
+  }
+  return parseImageReference(ref);
+}
+__name(parseRepoTag, "parseRepoTag");
+
+// src/rules/oci_load.ts
+var ociLoadRule = {
+  kind: "oci_load",
+  attrs: {
+    ...COMMON_ATTRS,
+    image: { type: "label", mandatory: true },
+    repo_tags: { type: "string_list_or_label" },
+    format: { type: "string" },
+    loader: { type: "ignored" },
+    exec_properties: { type: "ignored" }
+  },
+  validate(attrs) {
+    const format = attrs.string("format", "docker");
+    if (format !== "docker" && format !== "oci") throw new AttrError(`attribute "format": expected "docker" or "oci", got "${format}"`);
+    const tags = attrs.listOrLabel("repo_tags");
+    if (tags && "list" in tags) {
+      for (const t of tags.list) {
+        try {
+          parseRepoTag(t);
+        } catch (err) {
+          throw new AttrError(`attribute "repo_tags": ${err.message}`);
+        }
+      }
+    }
+  },
+  async build(ctx) {
+    const [p] = ctx.deps("image");
+    const artifact = p?.artifact;
+    if (!artifact) throw new Error(`attribute "image": ${ctx.attrs.label("image")} is not an oci_image or oci_image_index`);
+    const repoTags = await listValue(ctx, ctx.attrs, "repo_tags") ?? [];
+    for (const t of repoTags) {
+      try {
+        parseRepoTag(t);
+      } catch (err) {
+        throw new Error(`attribute "repo_tags": ${err.message}`);
+      }
+    }
+    const format = ctx.attrs.string("format", "docker") === "oci" ? "oci" : "docker";
+    return { files: p.files, artifact, run: { kind: "load", repoTags, format } };
+  }
+};
+
+// src/rules/pkg_tar.ts
+import { join as join22 } from "node:path";
+
+// src/tar/pkg_tar.ts
+import { accessSync, constants as fsConstants } from "node:fs";
+
+// src/tar/path.ts
+function posixNormpath(path) {
+  if (path === "") return ".";
+  const absolute = path.startsWith("/");
+  const out = [];
+  for (const seg of path.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") {
+      if (out.length > 0 && out[out.length - 1] !== "..") out.pop();
+      else if (!absolute) out.push("..");
+      continue;
+    }
+    out.push(seg);
+  }
+  const joined = out.join("/");
+  if (absolute) return "/" + joined;
+  return joined === "" ? "." : joined;
+}
+__name(posixNormpath, "posixNormpath");
+function normalizeArchivePath(path) {
+  if (path.startsWith("/")) {
+    throw new Error(`tar: absolute path "${path}" is not allowed in an archive (use a relative path)`);
+  }
+  if (path.includes("\0")) throw new Error(`tar: path ${JSON.stringify(path)} contains a NUL byte`);
+  const segs = [];
+  for (const seg of path.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") throw new Error(`tar: path "${path}" escapes the archive root ("..")`);
+    segs.push(seg);
+  }
+  if (segs.length === 0) throw new Error(`tar: path "${path}" names the archive root, not a member`);
+  return segs.join("/");
+}
+__name(normalizeArchivePath, "normalizeArchivePath");
+function parentDirs(path) {
+  const segs = path.split("/");
+  const out = [];
+  for (let i = 1; i < segs.length; i++) out.push(segs.slice(0, i).join("/"));
+  return out;
+}
+__name(parentDirs, "parentDirs");
+function compareCodePoints(a, b) {
+  const ai = a[Symbol.iterator]();
+  const bi = b[Symbol.iterator]();
+  for (; ; ) {
+    const x = ai.next();
+    const y = bi.next();
+    if (x.done) return y.done ? 0 : -1;
+    if (y.done) return 1;
+    const cx = x.value.codePointAt(0);
+    const cy = y.value.codePointAt(0);
+    if (cx !== cy) return cx < cy ? -1 : 1;
+  }
+}
+__name(compareCodePoints, "compareCodePoints");
+
+// src/tar/writer.ts
+import { createWriteStream as createWriteStream2 } from "node:fs";
+import { rename as rename6, rm as rm8, stat as stat6 } from "node:fs/promises";
+import { once as once2 } from "node:events";
+import { randomBytes as randomBytes4 } from "node:crypto";
+import { dirname as dirname12, basename as basename2, join as join19 } from "node:path";
+import { PassThrough as PassThrough2 } from "node:stream";
+import { finished as finished2, pipeline as pipeline2 } from "node:stream/promises";
+
+// src/tar/header.ts
+var BLOCK = 512;
+var RECORD = BLOCK * 20;
+var TYPEFLAG = {
+  file: "0",
+  hardlink: "1",
+  symlink: "2",
+  chardev: "3",
+  blockdev: "4",
+  dir: "5",
+  fifo: "6"
+};
+var GNU_MAGIC = Buffer.from("ustar  \0", "latin1");
+var LONGLINK_NAME = "././@LongLink";
+function stn(value, length) {
+  const bytes2 = typeof value === "string" ? Buffer.from(value, "utf8") : value;
+  const out = Buffer.alloc(length);
+  bytes2.copy(out, 0, 0, Math.min(bytes2.length, length));
+  return out;
+}
+__name(stn, "stn");
+function itn(value, digits, gnu) {
+  const n = Math.trunc(value);
+  if (n >= 0 && n < 8 ** (digits - 1)) {
+    return Buffer.from(n.toString(8).padStart(digits - 1, "0") + "\0", "latin1");
+  }
+  const limit = 256n ** BigInt(digits - 1);
+  let big = BigInt(n);
+  if (!gnu || big < -limit || big >= limit) {
+    throw new Error(`tar: value ${value} does not fit in a ${digits}-byte header field`);
+  }
+  const out = Buffer.alloc(digits);
+  if (big >= 0n) {
+    out[0] = 128;
+  } else {
+    out[0] = 255;
+    big = 256n ** BigInt(digits) + big;
+  }
+  for (let i = digits - 1; i >= 1; i--) {
+    out[i] = Number(big & 0xffn);
+    big >>= 8n;
+  }
+  return out;
+}
+__name(itn, "itn");
+function rawHeader(f, gnu) {
+  const parts = [
+    stn(f.name, 100),
+    itn(f.mode & 4095, 8, gnu),
+    itn(f.uid, 8, gnu),
+    itn(f.gid, 8, gnu),
+    itn(f.size, 12, gnu),
+    itn(f.mtime, 12, gnu),
+    Buffer.from("        ", "latin1"),
+    // checksum placeholder
+    Buffer.from(f.typeflag, "latin1"),
+    stn(f.linkname, 100),
+    GNU_MAGIC,
+    stn(f.uname, 32),
+    stn(f.gname, 32),
+    f.devices ? itn(f.devices.major, 8, gnu) : Buffer.alloc(8),
+    f.devices ? itn(f.devices.minor, 8, gnu) : Buffer.alloc(8),
+    Buffer.alloc(155)
+    // prefix: unused in GNU format
+  ];
+  const buf = Buffer.alloc(BLOCK);
+  Buffer.concat(parts).copy(buf);
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : buf[i];
+  buf.write(sum.toString(8).padStart(6, "0") + "\0", 148, "latin1");
+  return buf;
+}
+__name(rawHeader, "rawHeader");
+function padBlock(data) {
+  const rem = data.length % BLOCK;
+  return rem === 0 ? data : Buffer.concat([data, Buffer.alloc(BLOCK - rem)]);
+}
+__name(padBlock, "padBlock");
+function longLink(value, typeflag) {
+  const payload = Buffer.concat([value, Buffer.from([0])]);
+  const header = rawHeader(
+    {
+      name: Buffer.from(LONGLINK_NAME, "latin1"),
+      typeflag,
+      mode: 0,
+      uid: 0,
+      gid: 0,
+      size: payload.length,
+      mtime: 0,
+      linkname: Buffer.alloc(0),
+      uname: "",
+      gname: ""
+    },
+    false
+  );
+  return Buffer.concat([header, padBlock(payload)]);
+}
+__name(longLink, "longLink");
+function encodeHeader(h) {
+  const name = Buffer.from(h.type === "dir" && !h.name.endsWith("/") ? h.name + "/" : h.name, "utf8");
+  const linkname = Buffer.from(h.linkname, "utf8");
+  const blocks = [];
+  if (linkname.length > 100) blocks.push(longLink(linkname, "K"));
+  if (name.length > 100) blocks.push(longLink(name, "L"));
+  const devices = h.type === "chardev" || h.type === "blockdev" ? { major: h.devmajor, minor: h.devminor } : void 0;
+  blocks.push(
+    rawHeader(
+      {
+        name,
+        typeflag: TYPEFLAG[h.type],
+        mode: h.mode,
+        uid: h.uid,
+        gid: h.gid,
+        size: h.size,
+        mtime: h.mtime,
+        linkname,
+        uname: h.uname,
+        gname: h.gname,
+        devices
+      },
+      true
+    )
+  );
+  return Buffer.concat(blocks);
+}
+__name(encodeHeader, "encodeHeader");
+function dataPadding(size) {
+  const rem = size % BLOCK;
+  return Buffer.alloc(rem === 0 ? 0 : BLOCK - rem);
+}
+__name(dataPadding, "dataPadding");
+function archiveTrailer(offset) {
+  const end = offset + 2 * BLOCK;
+  const rem = end % RECORD;
+  return Buffer.alloc(2 * BLOCK + (rem === 0 ? 0 : RECORD - rem));
+}
+__name(archiveTrailer, "archiveTrailer");
+
+// src/tar/writer.ts
+function checkInt2(value, what, path) {
+  if (!Number.isSafeInteger(value)) throw new Error(`tar: ${what} of "${path}" must be an integer, got ${value}`);
+  return value;
+}
+__name(checkInt2, "checkInt");
+var TarWriter = class _TarWriter {
+  static {
+    __name(this, "TarWriter");
+  }
+  dest;
+  #tmp;
+  #head;
+  #done;
+  #opts;
+  #seen = /* @__PURE__ */ new Map();
+  #offset = 0;
+  #members = 0;
+  #closed = false;
+  constructor(dest, opts) {
+    this.dest = dest;
+    this.#opts = opts;
+    this.#tmp = join19(dirname12(dest), `.${basename2(dest)}.${process.pid}-${randomBytes4(6).toString("hex")}.tmp`);
+    const file = createWriteStream2(this.#tmp);
+    let done;
+    if ((opts.compression ?? "none") === "gzip") {
+      const level = opts.gzipLevel ?? 6;
+      const tar2 = new PassThrough2();
+      this.#head = tar2;
+      done = pipeline2(tar2, (source) => compressStream(source, { format: "gzip", level }), file);
+    } else {
+      this.#head = file;
+      done = finished2(file);
+    }
+    this.#done = done.catch((err) => {
+      throw new Error(`tar: cannot write ${dest}: ${err.code ?? err.message}`);
+    });
+    this.#done.catch(() => {
+    });
+  }
+  static create(dest, opts = {}) {
+    const c = opts.compression ?? "none";
+    if (c !== "none" && c !== "gzip") throw new Error(`tar: unsupported compression "${String(c)}" (none or gzip)`);
+    if (c === "gzip") validateLevel("gzip", opts.gzipLevel ?? 6);
+    return new _TarWriter(dest, opts);
+  }
+  async #write(buf) {
+    if (buf.length === 0) return;
+    this.#offset += buf.length;
+    if (!this.#head.write(buf)) await Promise.race([once2(this.#head, "drain"), this.#done]);
+  }
+  #warn(message) {
+    if (this.#opts.onWarning) this.#opts.onWarning(message);
+    else process.stderr.write(`warning: ${message}
+`);
+  }
+  /** Decides whether `m` is written; adds its parents. False means "skip (duplicate)". */
+  async #admit(m) {
+    const existing = this.#seen.get(m.path);
+    if (existing !== void 0 && !this.#opts.allowDuplicates) {
+      if (!(existing === "dir" && m.type === "dir")) {
+        this.#warn(`duplicate path "${m.path}" in archive ${this.dest}: keeping the first occurrence`);
+      }
+      return false;
+    }
+    for (const parent of parentDirs(m.path)) {
+      const kind = this.#seen.get(parent);
+      if (kind === void 0) {
+        if (this.#opts.createParents ?? true) {
+          await this.#emit({ ...m, path: parent, type: "dir", mode: 493, linkname: "", devmajor: 0, devminor: 0 }, 0);
+        }
+      } else if (kind !== "dir") {
+        throw new Error(`tar: "${m.path}" needs "${parent}" to be a directory, but it was written as a ${kind}`);
+      }
+    }
+    return true;
+  }
+  async #emit(m, size) {
+    await this.#write(
+      encodeHeader({
+        name: m.path,
+        type: m.type,
+        mode: m.mode,
+        uid: m.uid,
+        gid: m.gid,
+        size,
+        mtime: m.mtime,
+        linkname: m.linkname,
+        uname: m.uname,
+        gname: m.gname,
+        devmajor: m.devmajor,
+        devminor: m.devminor
+      })
+    );
+    if (!this.#seen.has(m.path)) this.#seen.set(m.path, m.type);
+    this.#members++;
+  }
+  async #body(source, size, path, what) {
+    let n = 0;
+    for await (const chunk of source) {
+      n += chunk.length;
+      if (n > size) throw new Error(`tar: ${what} for "${path}" is longer than its size ${size} (changed while archiving?)`);
+      await this.#write(chunk);
+    }
+    if (n !== size) throw new Error(`tar: ${what} for "${path}" has ${n} bytes, expected ${size} (changed while archiving?)`);
+    await this.#write(dataPadding(size));
+  }
+  /**
+   * A file's bytes, read into two reused buffers: a buffer is read into again once its write has
+   * been taken (written to the file, or consumed by gzip). A file whose size changed since its
+   * stat fails the archive, whether it grew or shrank.
+   */
+  async #fileBody(file, size, path) {
+    const n = await forEachFileChunk(file, (chunk) => this.#writeTaken(chunk), { length: size + 1 });
+    if (n > size) throw new Error(`tar: ${file} for "${path}" is longer than its size ${size} (changed while archiving?)`);
+    if (n !== size) throw new Error(`tar: ${file} for "${path}" has ${n} bytes, expected ${size} (changed while archiving?)`);
+    await this.#write(dataPadding(size));
+  }
+  /** Writes `buf` and resolves once the stream no longer holds it (its write callback). */
+  #writeTaken(buf) {
+    this.#offset += buf.length;
+    return new Promise((resolve9, reject) => {
+      this.#head.write(buf, (err) => err ? reject(err) : resolve9());
+    });
+  }
+  #member(entry, path) {
+    const mtime = entry.mtime ?? this.#opts.mtime ?? 0;
+    const m = {
+      path,
+      type: entry.type,
+      mode: checkInt2(entry.mode, "mode", path) & 4095,
+      uid: checkInt2(entry.uid ?? 0, "uid", path),
+      gid: checkInt2(entry.gid ?? 0, "gid", path),
+      uname: entry.uname ?? "",
+      gname: entry.gname ?? "",
+      mtime: checkInt2(mtime, "mtime", path),
+      linkname: "",
+      devmajor: entry.devmajor ?? 0,
+      devminor: entry.devminor ?? 0
+    };
+    if (m.uid < 0 || m.gid < 0) throw new Error(`tar: uid/gid of "${path}" must not be negative`);
+    if (entry.type === "symlink" || entry.type === "hardlink") {
+      if (!entry.linkname) throw new Error(`tar: ${entry.type} "${path}" needs a linkname`);
+      m.linkname = entry.type === "hardlink" ? this.#hardlinkTarget(path, entry.linkname) : entry.linkname;
+    } else if (entry.linkname) {
+      throw new Error(`tar: linkname is only valid for links, but "${path}" is a ${entry.type}`);
+    }
+    if (entry.source && entry.type !== "file") throw new Error(`tar: only files have contents, but "${path}" is a ${entry.type}`);
+    return m;
+  }
+  #hardlinkTarget(path, linkname) {
+    const target = normalizeArchivePath(linkname);
+    const kind = this.#seen.get(target);
+    if (kind === void 0 || kind === "dir") {
+      throw new Error(`tar: hardlink "${path}" points to "${target}", which is not a file written earlier in the archive`);
+    }
+    return target;
+  }
+  /** Appends one entry (and any missing parents). */
+  async add(entry) {
+    if (this.#closed) throw new Error("tar: writer is closed");
+    const path = normalizeArchivePath(entry.path);
+    const m = this.#member(entry, path);
+    if (entry.type !== "file") {
+      if (await this.#admit(m)) await this.#emit(m, 0);
+      return;
+    }
+    const src = entry.source;
+    if (src && "file" in src) {
+      let size;
+      try {
+        const s = await stat6(src.file);
+        if (!s.isFile()) throw new Error("not a regular file");
+        size = s.size;
+      } catch (err) {
+        throw new Error(`tar: cannot add "${path}" from ${src.file}: ${err.message}`);
+      }
+      if (!await this.#admit(m)) return;
+      await this.#emit(m, size);
+      await this.#fileBody(src.file, size, path);
+      return;
+    }
+    const data = !src ? new Uint8Array(0) : typeof src.content === "string" ? Buffer.from(src.content, "utf8") : src.content;
+    if (!await this.#admit(m)) return;
+    await this.#emit(m, data.length);
+    await this.#write(data);
+    await this.#write(dataPadding(data.length));
+  }
+  /**
+   * Re-emits every member of another archive, in order, like tar_writer.py add_tar(numeric=True):
+   * owner names are cleared, numeric ids, modes and mtimes kept; names are placed under `prefix`.
+   * Leading "/" of member names is dropped; a member naming the root ("./") is skipped.
+   */
+  async addTar(source) {
+    if (this.#closed) throw new Error("tar: writer is closed");
+    const place2 = /* @__PURE__ */ __name((name) => {
+      const rel = name.replace(/^\/+/, "");
+      const full = source.prefix ? `${source.prefix.replace(/^\/+|\/+$/g, "")}/${rel}` : rel;
+      if (full.split("/").every((s) => s === "" || s === ".")) return void 0;
+      return normalizeArchivePath(full);
+    }, "place");
+    for await (const { member, body } of readTarMembers(source.path)) {
+      let path;
+      try {
+        path = place2(member.name);
+      } catch (err) {
+        throw new Error(`${err.message} (member of ${source.path})`);
+      }
+      if (path === void 0) {
+        await drain(body);
+        continue;
+      }
+      const linkname = member.type === "hardlink" ? place2(member.linkname) ?? member.linkname : member.linkname;
+      const m = this.#member(
+        {
+          path,
+          type: member.type,
+          mode: member.mode,
+          uid: member.uid,
+          gid: member.gid,
+          uname: "",
+          gname: "",
+          mtime: member.mtime,
+          linkname: linkname || void 0,
+          devmajor: member.devmajor,
+          devminor: member.devminor
+        },
+        path
+      );
+      if (!await this.#admit(m)) {
+        await drain(body);
+        continue;
+      }
+      await this.#emit(m, member.size);
+      await this.#body(body, member.size, path, `member of ${source.path}`);
+    }
+  }
+  /** Finishes the archive and moves it into place. */
+  async close() {
+    if (this.#closed) throw new Error("tar: writer is closed");
+    this.#closed = true;
+    const tarSize = this.#offset + archiveTrailer(this.#offset).length;
+    try {
+      await this.#write(archiveTrailer(this.#offset));
+      this.#head.end();
+      await this.#done;
+      await rename6(this.#tmp, this.dest);
+    } catch (err) {
+      await rm8(this.#tmp, { force: true });
+      throw err;
+    }
+    return { members: this.#members, tarSize };
+  }
+  /** Discards the partial output. */
+  async abort() {
+    this.#closed = true;
+    this.#head.destroy();
+    await this.#done.catch(() => {
+    });
+    await rm8(this.#tmp, { force: true });
+  }
+};
+async function drain(body) {
+  for await (const chunk of body) void chunk;
+}
+__name(drain, "drain");
+async function writeTar(entries, destPath2, options = {}) {
+  const w = TarWriter.create(destPath2, options);
+  try {
+    for await (const e of entries) await w.add(e);
+    for (const m of options.merge ?? []) await w.addTar(m);
+  } catch (err) {
+    await w.abort();
+    throw err;
+  }
+  return w.close();
+}
+__name(writeTar, "writeTar");
+
+// src/tar/pkg_tar.ts
+var PORTABLE_MTIME = 946684800;
+function parseOctal(value, what) {
+  const m = /^\s*(?:0[oO])?([0-7]+(?:_[0-7]+)*)\s*$/.exec(value);
+  if (!m) throw new Error(`pkg_tar: invalid ${what} "${value}": expected an octal number such as "0644"`);
+  return parseInt(m[1].replace(/_/g, ""), 8);
+}
+__name(parseOctal, "parseOctal");
+function parseIds(value, what) {
+  const [u, g] = splitOnce(value, what);
+  const uid = /^\s*\d+\s*$/.test(u) ? Number(u) : NaN;
+  const gid = /^\s*\d+\s*$/.test(g) ? Number(g) : NaN;
+  if (!Number.isSafeInteger(uid) || !Number.isSafeInteger(gid)) {
+    throw new Error(`pkg_tar: invalid ${what} "${value}": expected numeric "uid.gid" such as "0.0"`);
+  }
+  return [uid, gid];
+}
+__name(parseIds, "parseIds");
+function splitOnce(value, what) {
+  const i = value.indexOf(".");
+  if (i < 0) throw new Error(`pkg_tar: invalid ${what} "${value}": expected "user.group"`);
+  return [value.slice(0, i), value.slice(i + 1)];
+}
+__name(splitOnce, "splitOnce");
+function stripSlashes(s) {
+  return s.replace(/^\/+|\/+$/g, "");
+}
+__name(stripSlashes, "stripSlashes");
+function computeDataPath(pkg, dataPath) {
+  if (!dataPath) return void 0;
+  let p = dataPath;
+  if (p.startsWith("./")) p = p.slice(2);
+  if (!p || p === ".") return pkg;
+  if (p.startsWith("/")) return p.slice(1);
+  return pkg ? `${pkg}/${p}` : p;
+}
+__name(computeDataPath, "computeDataPath");
+function destPath(shortPath, stripPrefix, dataPathWithoutPrefix) {
+  let prefix = stripPrefix;
+  if (prefix === void 0) {
+    const slash = shortPath.lastIndexOf("/");
+    prefix = slash < 0 ? "" : shortPath.slice(0, slash);
+  }
+  if (!prefix) return shortPath;
+  if (shortPath.startsWith(prefix)) {
+    const lastDir = prefix.slice(prefix.lastIndexOf("/") + 1);
+    if (!shortPath.split("/").includes(lastDir)) prefix = dataPathWithoutPrefix;
+    return shortPath.slice(prefix.length);
+  }
+  return shortPath;
+}
+__name(destPath, "destPath");
+function remapPath(remap, path) {
+  for (const [prefix, replacement] of Object.entries(remap ?? {})) {
+    if (path.startsWith(prefix)) return replacement + path.slice(prefix.length);
+  }
+  return path;
+}
+__name(remapPath, "remapPath");
+function compressionForExtension(extension) {
+  let ext = extension || "tar";
+  if (ext.startsWith(".")) ext = ext.slice(1);
+  if (ext === "tar") return "none";
+  const dot = ext.lastIndexOf(".");
+  let comp = dot >= 0 ? ext.slice(dot + 1) : ext;
+  if (comp === "tgz") comp = "gz";
+  if (comp === "txz") comp = "xz";
+  if (comp === "") return "none";
+  if (comp === "gz") return "gzip";
+  if (comp === "bz2" || comp === "xz") {
+    throw new Error(`pkg_tar: extension "${extension}" asks for ${comp} compression, which is not supported here (use "tar" or "tar.gz")`);
+  }
+  throw new Error(`pkg_tar: unsupported compression '${comp}' from extension "${extension}" (use "tar", "tar.gz" or "tgz")`);
+}
+__name(compressionForExtension, "compressionForExtension");
+function planPkgTar(attrs) {
+  const warnings = [];
+  const portable = attrs.portable_mtime ?? true;
+  let mtime;
+  if (attrs.mtime !== void 0 && attrs.mtime !== -1) {
+    if (portable) throw new Error("pkg_tar: you may not set both mtime and portable_mtime (set portable_mtime = False)");
+    if (!Number.isSafeInteger(attrs.mtime)) throw new Error(`pkg_tar: mtime must be an integer, got ${attrs.mtime}`);
+    mtime = attrs.mtime;
+  } else {
+    mtime = portable ? PORTABLE_MTIME : 0;
+  }
+  const compression = compressionForExtension(attrs.extension);
+  const level = attrs.compression_level ?? -1;
+  if (!Number.isInteger(level) || level < -1) throw new Error(`pkg_tar: invalid compression_level ${level}`);
+  const gzipLevel = level >= 0 ? Math.min(level, 9) : 6;
+  const modeAttr = attrs.mode ?? "0555";
+  const defaultMode = modeAttr ? parseOctal(modeAttr, "mode") : void 0;
+  const keyOf = /* @__PURE__ */ __name((k) => k.startsWith("/") ? k.slice(1) : k, "keyOf");
+  const modeMap = /* @__PURE__ */ new Map();
+  for (const [k, v] of Object.entries(attrs.modes ?? {})) modeMap.set(keyOf(k), parseOctal(v, `modes["${k}"]`));
+  const idsMap = /* @__PURE__ */ new Map();
+  for (const [k, v] of Object.entries(attrs.owners ?? {})) idsMap.set(keyOf(k), parseIds(v, `owners["${k}"]`));
+  const namesMap = /* @__PURE__ */ new Map();
+  for (const [k, v] of Object.entries(attrs.ownernames ?? {})) namesMap.set(keyOf(k), splitOnce(v, `ownernames["${k}"]`));
+  const defaultIds = parseIds(attrs.owner ?? "0.0", "owner");
+  const ownername = attrs.ownername ?? ".";
+  const defaultNames = ownername ? splitOnce(ownername, "ownername") : ["", ""];
+  const content = /* @__PURE__ */ new Map();
+  const put = /* @__PURE__ */ __name((dest, item) => {
+    const old = content.get(dest);
+    if (old && !(old.src && item.src && old.src.path === item.src.path)) {
+      const what = /* @__PURE__ */ __name((i) => i.src ? `${i.origin} ${i.src.shortPath}` : i.origin, "what");
+      warnings.push(`pkg_tar: duplicate output path <${dest}>, declared by ${what(old)} and ${what(item)}; using the latter`);
+    }
+    content.set(dest, item);
+  }, "put");
+  const dataPath = computeDataPath(attrs.package, attrs.strip_prefix);
+  const dataPathWithoutPrefix = computeDataPath(attrs.package, ".") ?? "";
+  for (const f of attrs.srcs ?? []) {
+    const d = remapPath(attrs.remap_paths, destPath(f.shortPath, dataPath, dataPathWithoutPrefix));
+    put(stripSlashes(d), { kind: "file", src: f, manifestMode: f.executable ? "0755" : "", origin: "srcs" });
+  }
+  for (const { file, dest } of attrs.files ?? []) {
+    put(stripSlashes(dest), { kind: "file", src: file, manifestMode: "", origin: "files" });
+  }
+  for (const p of attrs.empty_files ?? []) put(stripSlashes(p), { kind: "empty-file", manifestMode: "", origin: "empty_files" });
+  for (const p of attrs.empty_dirs ?? []) content.set(stripSlashes(p), { kind: "dir", manifestMode: "", origin: "empty_dirs" });
+  for (const [link5, target] of Object.entries(attrs.symlinks ?? {})) {
+    put(stripSlashes(link5), { kind: "symlink", linkTo: target, manifestMode: "", origin: "symlinks" });
+  }
+  const dir = stripSlashes(attrs.package_dir ?? "/");
+  const directory = dir ? dir + "/" : void 0;
+  const normalizePath = /* @__PURE__ */ __name((p) => {
+    let dest = posixNormpath(p);
+    if (dest.startsWith("./")) dest = dest.slice(2);
+    dest = stripSlashes(dest);
+    if (directory && !dest.startsWith(directory)) dest = directory + dest;
+    return dest;
+  }, "normalizePath");
+  const entries = [];
+  for (const dest of [...content.keys()].sort(compareCodePoints)) {
+    const item = content.get(dest);
+    const key = stripSlashes(dest);
+    let mode = modeMap.has(key) ? modeMap.get(key) : defaultMode;
+    if (item.manifestMode) mode = parseOctal(item.manifestMode, "mode");
+    const [uid, gid] = idsMap.get(key) ?? defaultIds;
+    const [uname, gname] = namesMap.get(key) ?? defaultNames;
+    let path;
+    if (item.kind === "symlink") path = dest.startsWith("./") ? dest : normalizePath(dest);
+    else if (item.kind === "file") path = normalizePath(dest);
+    else path = posixNormpath(normalizePath(dest).replace(/^\/+/, ""));
+    const norm = posixNormpath(path);
+    if (norm === "." || norm === "") continue;
+    if (norm === ".." || norm.startsWith("../")) {
+      throw new Error(`pkg_tar: destination "${dest}" (from ${item.origin}) escapes the archive root`);
+    }
+    const base = { path: norm, uid, gid, uname, gname, mtime };
+    switch (item.kind) {
+      case "file": {
+        const src = item.src;
+        const m = mode ?? (isExecutableFile(src.path) ? 493 : 420);
+        entries.push({ ...base, type: "file", mode: m, source: { file: src.path } });
+        break;
+      }
+      case "empty-file":
+        entries.push({ ...base, type: "file", mode: mode ?? 420, source: { content: "" } });
+        break;
+      case "dir":
+        entries.push({ ...base, type: "dir", mode: mode ?? 420 });
+        break;
+      case "symlink":
+        entries.push({ ...base, type: "symlink", mode: mode ?? 493, linkname: item.linkTo });
+        break;
+    }
+  }
+  const merge = (attrs.deps ?? []).map((p) => dir ? { path: p, prefix: dir } : { path: p });
+  return {
+    entries,
+    merge,
+    compression,
+    gzipLevel,
+    createParents: attrs.create_parents ?? true,
+    allowDuplicates: attrs.allow_duplicates_from_deps ?? false,
+    mtime,
+    warnings
+  };
+}
+__name(planPkgTar, "planPkgTar");
+function isExecutableFile(path) {
+  try {
+    accessSync(path, fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+__name(isExecutableFile, "isExecutableFile");
+async function writePkgTar(plan, dest, onWarning) {
+  const warn = onWarning ?? ((m) => process.stderr.write(`warning: ${m}
+`));
+  for (const w of plan.warnings) warn(w);
+  return writeTar(plan.entries, dest, {
+    compression: plan.compression,
+    gzipLevel: plan.gzipLevel,
+    mtime: plan.mtime,
+    createParents: plan.createParents,
+    allowDuplicates: plan.allowDuplicates,
+    merge: plan.merge,
+    onWarning: warn
+  });
+}
+__name(writePkgTar, "writePkgTar");
+
+// src/rules/mtree_spec.ts
+import { lstatSync, readdirSync as readdirSync2, realpathSync, statSync as statSync5 } from "node:fs";
+import { mkdir as mkdir11, readFile as readFile13, writeFile as writeFile7 } from "node:fs/promises";
+import { dirname as dirname13, join as join20, posix } from "node:path";
+
+// src/tar/mtree.ts
+import { statSync as statSync4 } from "node:fs";
+var MtreeError = class extends Error {
+  static {
+    __name(this, "MtreeError");
+  }
+};
+var FLAG_KEYWORDS = /* @__PURE__ */ new Set(["ignore", "nochange", "optional"]);
+var STRING_KEYWORDS = /* @__PURE__ */ new Set(["content", "link"]);
+var IGNORED_KEYWORDS = /* @__PURE__ */ new Set([
+  "cksum",
+  "flags",
+  "inode",
+  "md5",
+  "md5digest",
+  "nlink",
+  "resdevice",
+  "rmd160",
+  "rmd160digest",
+  "ripemd160digest",
+  "sha1",
+  "sha1digest",
+  "sha256",
+  "sha256digest",
+  "sha384",
+  "sha384digest",
+  "sha512",
+  "sha512digest",
+  "tags"
+]);
+var TYPES2 = { file: "file", dir: "dir", link: "link", fifo: "fifo", char: "char", block: "block" };
+var DEVICE_FORMATS = /* @__PURE__ */ new Set([
+  "native",
+  "386bsd",
+  "4bsd",
+  "bsdos",
+  "freebsd",
+  "hpux",
+  "isc",
+  "linux",
+  "netbsd",
+  "osf1",
+  "sco",
+  "solaris",
+  "sunos",
+  "svr3",
+  "svr4",
+  "ultrix"
+]);
+function fail3(line, message) {
+  throw new MtreeError(`mtree line ${line}: ${message}`);
+}
+__name(fail3, "fail");
+function unvis(raw, line, what) {
+  if (!raw.includes("\\")) return raw;
+  const bytes2 = [];
+  const pushText = /* @__PURE__ */ __name((s) => {
+    for (const b of Buffer.from(s, "utf8")) bytes2.push(b);
+  }, "pushText");
+  const isOct = /* @__PURE__ */ __name((c) => c !== void 0 && c >= "0" && c <= "7", "isOct");
+  const simple = { a: 7, b: 8, f: 12, n: 10, r: 13, s: 32, t: 9, v: 11, "\\": 92 };
+  for (let i = 0; i < raw.length; ) {
+    const c = raw[i];
+    if (c !== "\\") {
+      const cp = raw.codePointAt(i);
+      const ch = String.fromCodePoint(cp);
+      pushText(ch);
+      i += ch.length;
+      continue;
+    }
+    const n = raw[i + 1];
+    if (n !== void 0 && n >= "0" && n <= "3" && isOct(raw[i + 2]) && isOct(raw[i + 3])) {
+      bytes2.push(parseInt(raw.slice(i + 1, i + 4), 8));
+      i += 4;
+    } else if (n === "0") {
+      bytes2.push(0);
+      i += 2;
+    } else if (n !== void 0 && n in simple) {
+      bytes2.push(simple[n]);
+      i += 2;
+    } else {
+      bytes2.push(92);
+      i += 1;
+    }
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(bytes2));
+  } catch {
+    return fail3(line, `${what} ${JSON.stringify(raw)} is not valid UTF-8 once unescaped`);
+  }
+}
+__name(unvis, "unvis");
+function vis(value) {
+  let out = "";
+  for (const b of Buffer.from(value, "utf8")) {
+    if (b <= 32 || b >= 127 || b === 92 || b === 35) out += "\\" + b.toString(8).padStart(3, "0");
+    else out += String.fromCharCode(b);
+  }
+  return out;
+}
+__name(vis, "vis");
+function checkKeyword(key, value, line) {
+  const k = key === "contents" ? "content" : key;
+  if (FLAG_KEYWORDS.has(k)) return k;
+  if (value === void 0) {
+    if (k in KNOWN || IGNORED_KEYWORDS.has(k)) fail3(line, `keyword "${key}" needs a value (${key}=...)`);
+    fail3(line, `unknown keyword "${key}"`);
+  }
+  const check2 = KNOWN[k];
+  if (!check2) {
+    if (IGNORED_KEYWORDS.has(k)) return k;
+    fail3(line, `unknown keyword "${key}"`);
+  }
+  const problem = check2(value);
+  if (problem) fail3(line, k === "type" ? problem : `${key}=${value}: ${problem}`);
+  return k;
+}
+__name(checkKeyword, "checkKeyword");
+var isDecimal = /* @__PURE__ */ __name((v) => /^\d+$/.test(v) ? void 0 : "expected a non-negative decimal number", "isDecimal");
+var KNOWN = {
+  uid: isDecimal,
+  gid: isDecimal,
+  size: isDecimal,
+  uname: /* @__PURE__ */ __name(() => void 0, "uname"),
+  gname: /* @__PURE__ */ __name(() => void 0, "gname"),
+  link: /* @__PURE__ */ __name((v) => v === "" ? "empty link target" : void 0, "link"),
+  content: /* @__PURE__ */ __name((v) => v === "" ? "empty path" : void 0, "content"),
+  mode: /* @__PURE__ */ __name((v) => /^[0-7]+$/.test(v) && parseInt(v, 8) <= 65535 ? void 0 : "expected an octal mode such as 0644 (symbolic modes are not supported)", "mode"),
+  time: /* @__PURE__ */ __name((v) => /^\d+(\.\d*)?$/.test(v) ? void 0 : "expected seconds since the epoch, optionally with a fraction (1672560000 or 1672560000.0)", "time"),
+  type: /* @__PURE__ */ __name((v) => v in TYPES2 ? void 0 : `unknown type "${v}" (expected file, dir, link, fifo, char or block)`, "type"),
+  device: /* @__PURE__ */ __name((v) => parseDevice(v) ? void 0 : "expected format,major,minor (e.g. native,1,3) or a number", "device")
+};
+function parseDevice(v) {
+  const parts = v.split(",");
+  if (parts.length === 1 && /^\d+$/.test(v)) {
+    const dev = BigInt(v);
+    const major = Number(dev >> 8n & 0xfffn | dev >> 32n & ~0xfffn);
+    const minor = Number(dev & 0xffn | dev >> 12n & ~0xffn);
+    return { major, minor };
+  }
+  if (parts.length === 3 && DEVICE_FORMATS.has(parts[0]) && /^\d+$/.test(parts[1]) && /^\d+$/.test(parts[2])) {
+    return { major: Number(parts[1]), minor: Number(parts[2]) };
+  }
+  return void 0;
+}
+__name(parseDevice, "parseDevice");
+function words(text) {
+  return text.split(/[ \t]+/).filter((w) => w !== "");
+}
+__name(words, "words");
+function logicalLines(text) {
+  const physical = text.split("\n");
+  const out = [];
+  let buf = "";
+  let start = 0;
+  let continuing = false;
+  physical.forEach((raw, i) => {
+    const l = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    if (!continuing) start = i + 1;
+    const trailing = /\\+$/.exec(l)?.[0].length ?? 0;
+    if (trailing % 2 === 1 && i < physical.length - 1) {
+      buf += l.slice(0, -1);
+      continuing = true;
+      return;
+    }
+    out.push({ text: buf + l, line: start });
+    buf = "";
+    continuing = false;
+  });
+  return out;
+}
+__name(logicalLines, "logicalLines");
+function parseKeywords(ws, line, out) {
+  for (const w of ws) {
+    const eq2 = w.indexOf("=");
+    const key = eq2 < 0 ? w : w.slice(0, eq2);
+    const raw = eq2 < 0 ? void 0 : w.slice(eq2 + 1);
+    if (key === "") fail3(line, `"${w}" is not a keyword=value pair`);
+    const k = checkKeyword(key, raw, line);
+    const value = raw === void 0 ? "" : STRING_KEYWORDS.has(k) ? unvis(raw, line, `${key}=`) : raw;
+    out.set(k, value);
+  }
+}
+__name(parseKeywords, "parseKeywords");
+function parseMtree(text) {
+  const entries = [];
+  const full = /* @__PURE__ */ new Map();
+  let defaults = /* @__PURE__ */ new Map();
+  let cwd = "";
+  for (const { text: l, line } of logicalLines(text)) {
+    const trimmed = l.replace(/^[ \t]+/, "");
+    if (trimmed === "" || trimmed.startsWith("#")) continue;
+    const ws = words(trimmed);
+    const first = ws[0];
+    if (first.startsWith("/")) {
+      if (first === "/set") {
+        const next = new Map(defaults);
+        parseKeywords(ws.slice(1), line, next);
+        defaults = next;
+      } else if (first === "/unset") {
+        const next = new Map(defaults);
+        for (const w of ws.slice(1)) {
+          if (w === "all") next.clear();
+          else next.delete(w === "contents" ? "content" : w);
+        }
+        defaults = next;
+      } else {
+        fail3(line, `unknown command "${first}" (only /set and /unset start with "/"; paths must be relative)`);
+      }
+      continue;
+    }
+    const keywords = new Map(defaults);
+    parseKeywords(ws.slice(1), line, keywords);
+    if (first === "..") {
+      const slash = cwd.lastIndexOf("/");
+      cwd = slash < 0 ? "" : cwd.slice(0, slash);
+      continue;
+    }
+    const name = unvis(first, line, "path");
+    if (name === "") fail3(line, "empty path");
+    if (first.includes("/") || first === ".") {
+      const existing = full.get(name);
+      if (existing) {
+        for (const [k, v] of keywords) existing.keywords.set(k, v);
+        continue;
+      }
+      const entry = { name, line, keywords };
+      full.set(name, entry);
+      entries.push(entry);
+    } else {
+      const path = cwd === "" ? name : `${cwd}/${name}`;
+      entries.push({ name: path, line, keywords });
+      if (keywords.get("type") === "dir") cwd = path;
+    }
+  }
+  return entries;
+}
+__name(parseMtree, "parseMtree");
+function formatMtreeEntry(name, keywords) {
+  const parts = [vis(name)];
+  for (const [k, v] of keywords) {
+    if (FLAG_KEYWORDS.has(k) && v === "") parts.push(k);
+    else parts.push(`${k}=${STRING_KEYWORDS.has(k) ? vis(v) : v}`);
+  }
+  return parts.join(" ");
+}
+__name(formatMtreeEntry, "formatMtreeEntry");
+function normalizeMtreePath(name, line) {
+  if (name.startsWith("/")) fail3(line, `path "${name}" is absolute; archive members must be relative`);
+  if (name.includes("\0")) fail3(line, `path ${JSON.stringify(name)} contains a NUL byte`);
+  const segs = [];
+  for (const seg of name.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") fail3(line, `path "${name}" escapes the archive root ("..")`);
+    segs.push(seg);
+  }
+  return segs.join("/");
+}
+__name(normalizeMtreePath, "normalizeMtreePath");
+var TAR_TYPES = {
+  file: "file",
+  dir: "dir",
+  link: "symlink",
+  fifo: "fifo",
+  char: "chardev",
+  block: "blockdev"
+};
+function isExecutable(path) {
+  try {
+    return (statSync4(path).mode & 73) !== 0;
+  } catch {
+    return false;
+  }
+}
+__name(isExecutable, "isExecutable");
+function mtreeEntryToTar(entry, resolve9, host) {
+  const { line, keywords: kw } = entry;
+  const path = normalizeMtreePath(entry.name, line);
+  const type = TYPES2[kw.get("type") ?? "file"];
+  if (path === "") {
+    if (type !== "dir") fail3(line, `"${entry.name}" names the archive root, which can only be a directory`);
+    return void 0;
+  }
+  const num = /* @__PURE__ */ __name((k) => kw.has(k) ? Number(kw.get(k)) : void 0, "num");
+  const out = {
+    path,
+    type: TAR_TYPES[type],
+    mode: 0,
+    uid: num("uid") ?? 0,
+    gid: num("gid") ?? 0,
+    uname: kw.get("uname") ?? "",
+    gname: kw.get("gname") ?? "",
+    mtime: Math.trunc(Number(kw.get("time") ?? "0"))
+  };
+  for (const [k, v] of [["uid", out.uid], ["gid", out.gid], ["time", out.mtime]]) {
+    if (!Number.isSafeInteger(v)) fail3(line, `${k}=${kw.get(k)} is out of range`);
+  }
+  const mode = kw.has("mode") ? parseInt(kw.get("mode"), 8) & 4095 : void 0;
+  const optional = kw.has("optional");
+  if (optional && type !== "file") return void 0;
+  if (kw.has("link") && type !== "link") fail3(line, `link= is only valid with type=link (this entry is type=${type})`);
+  if (kw.has("content") && type !== "file") fail3(line, `content= is only valid with type=file (this entry is type=${type})`);
+  switch (type) {
+    case "file": {
+      let source;
+      try {
+        source = resolve9(kw.get("content"), entry.name);
+      } catch (err) {
+        if (optional) return void 0;
+        fail3(line, err.message);
+      }
+      if (optional && !source) return void 0;
+      const size = num("size");
+      if (!source && size !== void 0 && size !== 0) {
+        fail3(line, `size=${size} but the entry has no content (add content=PATH)`);
+      }
+      if (source && "file" in source && size !== void 0) {
+        let actual;
+        try {
+          actual = statSync4(source.file).size;
+        } catch (err) {
+          return fail3(line, `cannot read ${source.file}: ${err.code ?? err.message}`);
+        }
+        if (actual !== size) fail3(line, `size=${size} but ${kw.get("content") ?? entry.name} has ${actual} bytes`);
+      }
+      if (source) out.source = source;
+      if (host) out.mode = mode ?? (source ? host.permOf(source) ?? 420 : 0);
+      else out.mode = mode ?? (source && "file" in source && isExecutable(source.file) ? 493 : 420);
+      break;
+    }
+    case "dir":
+      out.mode = mode ?? (host ? host.dirExists(path) ? 493 : 0 : 493);
+      break;
+    case "link": {
+      const link5 = kw.get("link");
+      if (link5 === void 0) fail3(line, "type=link needs link=TARGET");
+      out.linkname = link5;
+      out.mode = mode ?? (host ? 0 : 511);
+      break;
+    }
+    case "char":
+    case "block": {
+      const dev = kw.has("device") ? parseDevice(kw.get("device")) : { major: 0, minor: 0 };
+      out.devmajor = dev?.major ?? 0;
+      out.devminor = dev?.minor ?? 0;
+      out.mode = mode ?? (host ? 0 : 420);
+      break;
+    }
+    case "fifo":
+      out.mode = mode ?? (host ? 0 : 420);
+      break;
+  }
+  return out;
+}
+__name(mtreeEntryToTar, "mtreeEntryToTar");
+function mtreeToTarEntries(entries, resolve9, host) {
+  const out = [];
+  for (const e of entries) {
+    const t = mtreeEntryToTar(e, resolve9, host);
+    if (t) out.push(t);
+  }
+  return out;
+}
+__name(mtreeToTarEntries, "mtreeToTarEntries");
+
+// src/rules/mtree_spec.ts
+var MTREE_SPEC_TIME = "1672560000";
+var MUTATE_DEFAULT_TIME = "946699200";
+function runfilesOf(p) {
+  return p.executable ? [p.executable] : [];
+}
+__name(runfilesOf, "runfilesOf");
+function repoMappingExecPath(executable) {
+  return `${execPath(executable)}.repo_mapping`;
+}
+__name(repoMappingExecPath, "repoMappingExecPath");
+function pkgTarRunfiles(srcs, pkg, stripPrefix) {
+  const dataPath = computeDataPath(pkg, stripPrefix);
+  const dataPathWithoutPrefix = computeDataPath(pkg, ".") ?? "";
+  const out = [];
+  for (const p of srcs) {
+    const exe = p.executable;
+    if (!exe) continue;
+    const strip = /* @__PURE__ */ __name((d) => d.replace(/^\/+/, ""), "strip");
+    const base = strip(destPath(exe.shortPath, dataPath, dataPathWithoutPrefix));
+    for (const rf of runfilesOf(p)) {
+      const rel = rf.shortPath.startsWith("../") ? rf.shortPath.slice(3) : `${MAIN_REPO_RUNFILES_NAME}/${rf.shortPath}`;
+      out.push({
+        dest: `${base}.runfiles/${rel}`,
+        file: { path: rf.path, shortPath: rf.shortPath, executable: rf.path === exe.path }
+      });
+    }
+    out.push({ dest: strip(destPath(`${exe.shortPath}.repo_mapping`, dataPath, dataPathWithoutPrefix)), empty: true });
+    out.push({ dest: `${base}.runfiles/_repo_mapping`, empty: true });
+  }
+  return out;
+}
+__name(pkgTarRunfiles, "pkgTarRunfiles");
+function specLine(path, type, content) {
+  const name = type === "dir" && !path.endsWith("/") ? `${path}/` : path;
+  const kw = [
+    ["uid", "0"],
+    ["gid", "0"],
+    ["time", MTREE_SPEC_TIME],
+    ["mode", "0755"],
+    ["type", type],
+    ["nlink", "1"]
+  ];
+  if (content) kw.push(["content", content]);
+  return formatMtreeEntry(name, kw);
+}
+__name(specLine, "specLine");
+function parentLines(path) {
+  const out = [];
+  for (let i = path.length - 1; i > 0; i--) {
+    if (path[i] === "/") out.push(specLine(path.slice(0, i + 1), "dir"));
+  }
+  return out.reverse();
+}
+__name(parentLines, "parentLines");
+function walkFiles(dir, prefix = "") {
+  const out = [];
+  const names = readdirSync2(dir).sort(compareCodePoints);
+  for (const name of names) {
+    const abs = join20(dir, name);
+    const rel = prefix ? `${prefix}/${name}` : name;
+    const st = statSync5(abs);
+    if (st.isDirectory()) out.push(...walkFiles(abs, rel));
+    else out.push(rel);
+  }
+  return out;
+}
+__name(walkFiles, "walkFiles");
+function isDirectory(path) {
+  try {
+    return statSync5(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+__name(isDirectory, "isDirectory");
+function expandFile(f, path) {
+  if (!isDirectory(f.path)) return [...parentLines(path), specLine(path, "file", execPath(f))];
+  const lines2 = [];
+  for (const rel of walkFiles(f.path)) {
+    const child = `${path}/${rel}`;
+    lines2.push(...parentLines(child), specLine(child, "file", `${execPath(f)}/${rel}`));
+  }
+  return lines2;
+}
+__name(expandFile, "expandFile");
+function repositoryRelativePath(f) {
+  if (!f.shortPath.startsWith("../")) return f.shortPath;
+  const rest = f.shortPath.slice(3);
+  const slash = rest.indexOf("/");
+  return slash < 0 ? rest : rest.slice(slash + 1);
+}
+__name(repositoryRelativePath, "repositoryRelativePath");
+function uniq(lines2) {
+  return [...new Set(lines2)];
+}
+__name(uniq, "uniq");
+function mtreeSpecLines(srcs, opts) {
+  const lines2 = uniq(srcs.flatMap((p) => p.files).flatMap((f) => expandFile(f, repositoryRelativePath(f))));
+  if (!opts.includeRunfiles) return lines2;
+  for (const p of srcs) {
+    const exe = p.executable;
+    if (!exe) continue;
+    const runfilesDir = `${exe.shortPath}.runfiles`;
+    lines2.push(specLine(runfilesDir, "dir"));
+    const prefix = `${vis(runfilesDir)}/`;
+    lines2.push(...uniq(runfilesOf(p).flatMap((rf) => expandFile(rf, rlocationPath(rf)).map((l) => prefix + l))));
+    lines2.push(specLine(`${runfilesDir}/_repo_mapping`, "file", repoMappingExecPath(exe)));
+  }
+  return lines2;
+}
+__name(mtreeSpecLines, "mtreeSpecLines");
+function mtreeSpecText(srcs, opts) {
+  const lines2 = mtreeSpecLines(srcs, opts);
+  return lines2.length === 0 ? "" : lines2.join("\n") + "\n";
+}
+__name(mtreeSpecText, "mtreeSpecText");
+var BIN_RE = /^bazel-out\/[^/]+\/bin\/(.+)$/;
+function indexInputs(providers) {
+  const exact = /* @__PURE__ */ new Map();
+  const dirs = [];
+  const all = [];
+  const generated = [];
+  const execDirs = /* @__PURE__ */ new Set();
+  for (const p of providers) {
+    const refs = [...p.files, ...p.executable ? [p.executable] : [], ...runfilesOf(p)];
+    for (const f of refs) {
+      all.push(f);
+      if (f.generated) generated.push(f.path);
+      const parts = execPath(f).split("/");
+      for (let i = 1; i < parts.length; i++) execDirs.add(parts.slice(0, i).join("/"));
+      for (const key of [execPath(f), f.path]) {
+        if (!exact.has(key)) exact.set(key, { file: f.path });
+        if (isDirectory(f.path)) dirs.push({ prefix: `${key}/`, disk: f.path });
+      }
+    }
+    if (p.executable) exact.set(repoMappingExecPath(p.executable), { content: "" });
+  }
+  const lookup3 = /* @__PURE__ */ __name((path) => {
+    let p = path;
+    while (p.startsWith("./")) p = p.slice(2);
+    const hit = exact.get(p);
+    if (hit) return hit;
+    const m = BIN_RE.exec(p);
+    if (m) {
+      const canon = exact.get(`${BAZEL_BIN_DIR}/${m[1]}`);
+      if (canon) return canon;
+    }
+    for (const d of dirs) {
+      const gen = m ? `${BAZEL_BIN_DIR}/${m[1]}` : p;
+      if (!gen.startsWith(d.prefix)) continue;
+      const rest = gen.slice(d.prefix.length);
+      if (rest.split("/").some((s) => s === ".." || s === "")) continue;
+      const disk = join20(d.disk, rest);
+      try {
+        if (statSync5(disk).isFile()) return { file: disk };
+      } catch {
+      }
+    }
+    return void 0;
+  }, "lookup");
+  const missing = /* @__PURE__ */ __name((content) => {
+    const gen = all.find((f) => f.generated && f.shortPath === content);
+    if (gen) {
+      return `content "${content}" is a generated file's short path; its exec path is ${execPath(gen)} (write content=$(execpath ...))`;
+    }
+    return `content "${content}" is not a file of srcs (add the target that provides it to srcs)`;
+  }, "missing");
+  const host = {
+    permOf(source) {
+      if (!("file" in source)) return 292;
+      let mode;
+      try {
+        mode = statSync5(source.file).mode;
+      } catch {
+        return void 0;
+      }
+      const isGenerated = generated.some((g) => source.file === g || source.file.startsWith(`${g}/`));
+      if (isGenerated) return mode & 73 ? 365 : 292;
+      return mode & 4095;
+    },
+    dirExists: /* @__PURE__ */ __name((path) => execDirs.has(path), "dirExists")
+  };
+  return { lookup: lookup3, missing, host };
+}
+__name(indexInputs, "indexInputs");
+function normName(name) {
+  return name.split("/").filter((s) => s !== "" && s !== ".").join("/");
+}
+__name(normName, "normName");
+function outName(path, type) {
+  if (path === "") return ".";
+  return type === "dir" ? `${path}/` : path;
+}
+__name(outName, "outName");
+function mutateMtree(entries, opts, warn) {
+  const excludes = new Set((opts.excludes ?? []).map(normName));
+  const strip = opts.stripPrefix ? normName(opts.stripPrefix) : "";
+  const pkgDir = opts.packageDir ? normName(opts.packageDir) : "";
+  const out = [];
+  let pkgDirsEmitted = false;
+  let sawUname = false;
+  let sawGname = false;
+  for (const e of entries) {
+    let path = normName(e.name);
+    if (excludes.has(path)) continue;
+    if (strip) {
+      if (path === strip) continue;
+      if (!path.startsWith(`${strip}/`)) continue;
+      path = path.slice(strip.length + 1);
+    }
+    const kw = new Map(e.keywords);
+    if (opts.mtime !== void 0 && kw.has("time")) kw.set("time", opts.mtime);
+    if (opts.owner !== void 0 && kw.has("uid")) kw.set("uid", opts.owner);
+    if (opts.ownername !== void 0 && kw.has("uname")) {
+      kw.set("uname", opts.ownername);
+      sawUname = true;
+    }
+    if (opts.group !== void 0 && kw.has("gid")) kw.set("gid", opts.group);
+    if (opts.groupname !== void 0 && kw.has("gname")) {
+      kw.set("gname", opts.groupname);
+      sawGname = true;
+    }
+    if (pkgDir) {
+      if (!pkgDirsEmitted) {
+        pkgDirsEmitted = true;
+        const parts = pkgDir.split("/");
+        parts.forEach((_, i) => {
+          const dirKw = /* @__PURE__ */ new Map([
+            ["type", "dir"],
+            ["mode", "0755"],
+            ["time", opts.mtime ?? MUTATE_DEFAULT_TIME]
+          ]);
+          if (opts.owner !== void 0) dirKw.set("uid", opts.owner);
+          if (opts.group !== void 0) dirKw.set("gid", opts.group);
+          if (opts.ownername !== void 0) dirKw.set("uname", opts.ownername);
+          if (opts.groupname !== void 0) dirKw.set("gname", opts.groupname);
+          out.push({ name: `${parts.slice(0, i + 1).join("/")}/`, line: e.line, keywords: dirKw });
+        });
+      }
+      path = path === "" ? pkgDir : `${pkgDir}/${path}`;
+    }
+    out.push({ name: outName(path, kw.get("type")), line: e.line, keywords: kw });
+  }
+  if (opts.ownername !== void 0 && !sawUname) {
+    warn?.("ownername has no effect: no entry has uname= (mtree_mutate only replaces existing uname= values, as tar.bzl does)");
+  }
+  if (opts.groupname !== void 0 && !sawGname) {
+    warn?.("groupname has no effect: no entry has gname= (mtree_mutate only replaces existing gname= values, as tar.bzl does)");
+  }
+  if (opts.preserveSymlinks) preserveSymlinks(out, opts.inputs);
+  return out;
+}
+__name(mutateMtree, "mutateMtree");
+function diskOf(inputs, content) {
+  if (!content || !inputs) return void 0;
+  const src = inputs.lookup(content);
+  return src && "file" in src ? src.file : void 0;
+}
+__name(diskOf, "diskOf");
+function realOf(path) {
+  try {
+    return realpathSync(path);
+  } catch {
+    return void 0;
+  }
+}
+__name(realOf, "realOf");
+function preserveSymlinks(entries, inputs) {
+  const byReal = /* @__PURE__ */ new Map();
+  for (const e of entries) {
+    if ((e.keywords.get("type") ?? "file") !== "file") continue;
+    const disk = diskOf(inputs, e.keywords.get("content"));
+    if (!disk) continue;
+    let isLink = false;
+    try {
+      isLink = lstatSync(disk).isSymbolicLink();
+    } catch {
+      continue;
+    }
+    if (isLink) continue;
+    const real = realOf(disk);
+    if (real && !byReal.has(real)) byReal.set(real, normName(e.name));
+  }
+  for (const e of entries) {
+    if ((e.keywords.get("type") ?? "file") !== "file") continue;
+    const disk = diskOf(inputs, e.keywords.get("content"));
+    if (!disk) continue;
+    try {
+      if (!lstatSync(disk).isSymbolicLink()) continue;
+    } catch {
+      continue;
+    }
+    const real = realOf(disk);
+    const target = real ? byReal.get(real) : void 0;
+    const self = normName(e.name);
+    if (!target || target === self) continue;
+    const kw = /* @__PURE__ */ new Map();
+    for (const [k, v] of e.keywords) {
+      if (k === "content" || k === "size") continue;
+      kw.set(k, k === "type" ? "link" : v);
+    }
+    if (!kw.has("type")) kw.set("type", "link");
+    kw.set("link", posix.relative(posix.dirname(self), target) || posix.basename(target));
+    e.keywords = kw;
+  }
+}
+__name(preserveSymlinks, "preserveSymlinks");
+function formatMtree(entries) {
+  return entries.map((e) => formatMtreeEntry(e.name, e.keywords) + "\n").join("");
+}
+__name(formatMtree, "formatMtree");
+var NUMERIC = /^\d+$/;
+function mutateOptionsFrom(get) {
+  const str2 = /* @__PURE__ */ __name((name) => {
+    const v = get(name);
+    if (v === void 0 || v === null) return void 0;
+    if (typeof v !== "string") throw new AttrError(`attribute "${name}": expected string`);
+    return v === "" ? void 0 : v;
+  }, "str");
+  for (const name of ["awk_script", "includes", "script_args"]) {
+    const v = get(name);
+    if (v !== void 0 && v !== null && !(Array.isArray(v) && v.length === 0) && !(v instanceof PlainDict && v.entries.length === 0)) {
+      throw new AttrError(
+        `attribute "${name}": custom awk scripts are not supported (strip_prefix, package_dir, mtime, owner, group, ownername, groupname, excludes and preserve_symlinks are)`
+      );
+    }
+  }
+  const opts = {};
+  const stripPrefix = str2("strip_prefix");
+  if (stripPrefix !== void 0) opts.stripPrefix = stripPrefix;
+  const packageDir = str2("package_dir");
+  if (packageDir !== void 0) opts.packageDir = packageDir.replace(/^\/+/, "");
+  const mtime = get("mtime");
+  if (mtime !== void 0 && mtime !== null && mtime !== "" && mtime !== 0) {
+    const text = typeof mtime === "number" ? String(mtime) : mtime;
+    if (typeof text !== "string" || !NUMERIC.test(text)) {
+      throw new AttrError(`attribute "mtime": expected seconds since the epoch (an integer), got ${JSON.stringify(mtime)}`);
+    }
+    opts.mtime = text;
+  }
+  for (const [name, key] of [["owner", "owner"], ["group", "group"]]) {
+    const v = str2(name);
+    if (v === void 0) continue;
+    if (!NUMERIC.test(v)) throw new AttrError(`attribute "${name}": expected a numeric id such as "1000", got "${v}"`);
+    opts[key] = v;
+  }
+  for (const name of ["ownername", "groupname"]) {
+    const v = str2(name);
+    if (v === void 0) continue;
+    if (/[\s\0]/.test(v)) throw new AttrError(`attribute "${name}": "${v}" contains whitespace`);
+    opts[name] = v;
+  }
+  const excludes = get("excludes");
+  if (excludes !== void 0 && excludes !== null) {
+    if (!Array.isArray(excludes) || excludes.some((x) => typeof x !== "string")) {
+      throw new AttrError('attribute "excludes": expected a list of strings');
+    }
+    opts.excludes = excludes;
+  }
+  const ps = get("preserve_symlinks");
+  if (ps === true || ps === 1) opts.preserveSymlinks = true;
+  return opts;
+}
+__name(mutateOptionsFrom, "mutateOptionsFrom");
+async function writeOutput2(ctx, name, text) {
+  const dest = join20(await ctx.outDir(), name);
+  await mkdir11(dirname13(dest), { recursive: true });
+  await writeFile7(dest, text);
+  return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
+}
+__name(writeOutput2, "writeOutput");
+function singleFile(ctx, attr) {
+  const label = ctx.attrs.label(attr) ?? (() => {
+    const v = ctx.attrs.listOrLabel(attr);
+    return v && "label" in v ? v.label : void 0;
+  })();
+  if (!label) throw new Error(`attribute "${attr}" is not set`);
+  const files = ctx.dep(label).files;
+  if (files.length !== 1) {
+    throw new Error(`attribute "${attr}": ${label} provides ${files.length} files; expected exactly one mtree file`);
+  }
+  return files[0];
+}
+__name(singleFile, "singleFile");
+async function readMtreeAttr(ctx, attr) {
+  const file = singleFile(ctx, attr);
+  let text;
+  try {
+    text = await readFile13(file.path, "utf8");
+  } catch (err) {
+    throw new Error(`attribute "${attr}": cannot read ${file.shortPath}: ${err.code ?? err.message}`);
+  }
+  try {
+    return { file, entries: parseMtree(text) };
+  } catch (err) {
+    throw new Error(`${file.shortPath}: ${err.message}`);
+  }
+}
+__name(readMtreeAttr, "readMtreeAttr");
+var mtreeSpecRule = {
+  kind: "mtree_spec",
+  attrs: {
+    ...COMMON_ATTRS,
+    srcs: { type: "label_list" },
+    out: { type: "string" },
+    include_runfiles: { type: "bool" }
+  },
+  async build(ctx) {
+    const text = mtreeSpecText(ctx.deps("srcs"), { includeRunfiles: ctx.attrs.bool("include_runfiles", true) });
+    const name = ctx.attrs.string("out") ?? `${ctx.target.label.name}.spec`;
+    return { files: [await writeOutput2(ctx, name, text)] };
+  }
+};
+var mtreeMutateRule = {
+  kind: "mtree_mutate",
+  attrs: {
+    ...COMMON_ATTRS,
+    mtree: { type: "label", mandatory: true },
+    srcs: { type: "label_list" },
+    preserve_symlinks: { type: "bool" },
+    strip_prefix: { type: "string" },
+    package_dir: { type: "string" },
+    mtime: { type: "ignored" },
+    owner: { type: "string" },
+    ownername: { type: "string" },
+    group: { type: "string" },
+    groupname: { type: "string" },
+    excludes: { type: "string_list" },
+    awk_script: { type: "ignored" },
+    script_args: { type: "ignored" },
+    includes: { type: "ignored" },
+    out: { type: "string" }
+  },
+  validate(attrs) {
+    const opts = mutateOptionsFrom((n) => attrs.raw(n));
+    if (opts.preserveSymlinks && attrs.labelList("srcs").length === 0) {
+      throw new AttrError('attribute "preserve_symlinks": requires srcs to be set in order to resolve symlinks');
+    }
+  },
+  async build(ctx) {
+    const opts = mutateOptionsFrom((n) => ctx.attrs.raw(n));
+    const { entries } = await readMtreeAttr(ctx, "mtree");
+    if (opts.preserveSymlinks) opts.inputs = indexInputs(ctx.deps("srcs"));
+    const label = ctx.target.label.toString();
+    const mutated = mutateMtree(entries, opts, (m) => ctx.log.warning(`${label}: ${m}`));
+    const name = ctx.attrs.string("out") ?? `${ctx.target.label.name}.mtree`;
+    return { files: [await writeOutput2(ctx, name, formatMtree(mutated))] };
+  }
+};
+
+// src/tar/cache.ts
+import { createHash as createHash9 } from "node:crypto";
+import { copyFile as copyFile5, link as link3, mkdir as mkdir12, readFile as readFile14, rename as rename7, rm as rm9, stat as stat7 } from "node:fs/promises";
+import { dirname as dirname14, join as join21 } from "node:path";
+async function memoizedFileDigest(path, memoDir) {
+  if (memoDir === void 0) return digestHex(await fileDigest(path));
+  const st = await stat7(path, { bigint: true });
+  const key = createHash9("sha256").update(`file/v1\0${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`).digest("hex");
+  const memo2 = join21(memoDir, key);
+  const known = await readFile14(memo2, "utf8").catch(() => "");
+  if (/^[0-9a-f]{64}$/.test(known)) return known;
+  const digest = digestHex(await fileDigest(path));
+  await writeFileAtomic(memo2, digest);
+  return digest;
+}
+__name(memoizedFileDigest, "memoizedFileDigest");
+async function planKey(plan, memoDir) {
+  const h = createHash9("sha256");
+  h.update("pkg_tar/v2\0");
+  const entries = await mapLimit(plan.entries, 8, async (e) => {
+    const source = e.source === void 0 ? null : "file" in e.source ? { sha256: await memoizedFileDigest(e.source.file, memoDir) } : { content: createHash9("sha256").update(e.source.content).digest("hex") };
+    return { ...e, source };
+  });
+  const merge = await mapLimit(plan.merge, 8, async (m) => ({ prefix: m.prefix ?? "", sha256: await memoizedFileDigest(m.path, memoDir) }));
+  h.update(
+    JSON.stringify({
+      entries,
+      merge,
+      compression: plan.compression,
+      gzipLevel: plan.gzipLevel,
+      createParents: plan.createParents,
+      allowDuplicates: plan.allowDuplicates,
+      mtime: plan.mtime
+    })
+  );
+  return h.digest("hex");
+}
+__name(planKey, "planKey");
+async function sameFile(a, b) {
+  const [sa, sb] = await Promise.all([stat7(a).catch(() => void 0), stat7(b).catch(() => void 0)]);
+  return sa !== void 0 && sb !== void 0 && sa.dev === sb.dev && sa.ino === sb.ino;
+}
+__name(sameFile, "sameFile");
+async function linkOver(from, to) {
+  if (await sameFile(from, to)) return;
+  const tmp = `${to}.${process.pid}.tmp`;
+  await rm9(tmp, { force: true });
+  try {
+    await link3(from, tmp).catch(() => copyFile5(from, tmp));
+    await rename7(tmp, to);
+  } finally {
+    await rm9(tmp, { force: true });
+  }
+}
+__name(linkOver, "linkOver");
+async function place(cached, dest) {
+  const [c, d] = await Promise.all([stat7(cached, { bigint: true }), stat7(dest, { bigint: true }).catch(() => void 0)]);
+  if (d !== void 0 && d.ino === c.ino && d.dev === c.dev) return;
+  await mkdir12(dirname14(dest), { recursive: true });
+  await linkOver(cached, dest);
+}
+__name(place, "place");
+async function withTarCache(cacheDir, key, dest, write) {
+  const cached = join21(cacheDir, key);
+  const hit = await stat7(cached).then((s) => s.isFile(), () => false);
+  if (hit) {
+    await place(cached, dest);
+    return "hit";
+  }
+  await write();
+  await mkdir12(cacheDir, { recursive: true });
+  await linkOver(dest, cached);
+  return "miss";
+}
+__name(withTarCache, "withTarCache");
+
+// src/rules/pkg_tar.ts
+function inputFiles(providers) {
+  const out = [];
+  for (const p of providers) {
+    for (const f of p.files) {
+      out.push({ path: f.path, shortPath: f.shortPath, executable: p.executable?.path === f.path });
+    }
+  }
+  return out;
+}
+__name(inputFiles, "inputFiles");
+var pkgTarRule = {
+  kind: "pkg_tar",
+  attrs: {
+    ...COMMON_ATTRS,
+    srcs: { type: "label_list" },
+    deps: { type: "label_list" },
+    files: { type: "label_keyed_string_dict" },
+    package_dir: { type: "string" },
+    package_dir_file: { type: "ignored" },
+    strip_prefix: { type: "string" },
+    mode: { type: "string" },
+    modes: { type: "string_dict" },
+    owner: { type: "string" },
+    owners: { type: "string_dict" },
+    ownername: { type: "string" },
+    ownernames: { type: "string_dict" },
+    mtime: { type: "int" },
+    portable_mtime: { type: "bool" },
+    symlinks: { type: "string_dict" },
+    empty_files: { type: "string_list" },
+    empty_dirs: { type: "string_list" },
+    extension: { type: "string" },
+    remap_paths: { type: "string_dict" },
+    compressor: { type: "ignored" },
+    compressor_args: { type: "ignored" },
+    include_runfiles: { type: "bool" },
+    create_parents: { type: "bool" },
+    allow_duplicates_from_deps: { type: "bool" },
+    allow_duplicates_with_different_content: { type: "ignored" },
+    out: { type: "string" },
+    package_file_name: { type: "string" },
+    package_variables: { type: "ignored" },
+    private_stamp_detect: { type: "ignored" },
+    stamp: { type: "int" }
+  },
+  validate(a) {
+    const octal = /^\s*(?:0[oO])?[0-7]+(?:_[0-7]+)*\s*$/;
+    const check2 = /* @__PURE__ */ __name((value, what) => {
+      if (!octal.test(value)) throw new AttrError(`attribute "${what}": invalid mode "${value}": expected an octal number such as "0644"`);
+    }, "check");
+    const mode = a.string("mode");
+    if (mode !== void 0) check2(mode, "mode");
+    if (a.has("modes")) for (const [path, m] of Object.entries(a.stringDict("modes"))) check2(m, `modes[${JSON.stringify(path)}]`);
+    const stamp = a.int("stamp");
+    if (stamp !== void 0 && stamp !== -1 && stamp !== 0 && stamp !== 1) {
+      throw new AttrError(`attribute "stamp": has to be one of 1, 0, -1 instead of '${stamp}'`);
+    }
+  },
+  async build(ctx) {
+    const a = ctx.attrs;
+    const files = [];
+    for (const [label, dest2] of a.labelKeyedDict("files")) {
+      for (const f of inputFiles([ctx.dep(label)])) files.push({ file: f, dest: dest2 });
+    }
+    const emptyFiles = a.stringList("empty_files");
+    let modes = a.has("modes") ? a.stringDict("modes") : void 0;
+    if (a.bool("include_runfiles", false)) {
+      for (const r of pkgTarRunfiles(ctx.deps("srcs"), ctx.target.label.pkg, a.string("strip_prefix"))) {
+        if (r.empty) emptyFiles.push(r.dest);
+        else if (r.file) {
+          files.push({ file: r.file, dest: r.dest });
+          if (r.file.executable) modes = { ...modes, [r.dest]: "0755" };
+        }
+      }
+    }
+    let mtime = a.int("mtime");
+    let portableMtime = a.has("portable_mtime") ? a.bool("portable_mtime", true) : void 0;
+    if (isStamped(a.int("stamp"), ctx.stamp.enabled)) {
+      const ts = (await ctx.stamp.values()).BUILD_TIMESTAMP ?? "";
+      if (!/^\d+$/.test(ts)) throw new Error(`stamp: BUILD_TIMESTAMP "${ts}" of the workspace status is not a whole number of seconds`);
+      mtime = Number(ts);
+      portableMtime = false;
+    }
+    const plan = planPkgTar({
+      package: ctx.target.label.pkg,
+      srcs: inputFiles(ctx.deps("srcs")),
+      package_dir: a.string("package_dir"),
+      strip_prefix: a.string("strip_prefix"),
+      mode: a.string("mode"),
+      modes,
+      owner: a.string("owner"),
+      owners: a.has("owners") ? a.stringDict("owners") : void 0,
+      ownername: a.string("ownername"),
+      ownernames: a.has("ownernames") ? a.stringDict("ownernames") : void 0,
+      mtime,
+      portable_mtime: portableMtime,
+      files,
+      symlinks: a.has("symlinks") ? a.stringDict("symlinks") : void 0,
+      empty_files: emptyFiles,
+      empty_dirs: a.stringList("empty_dirs"),
+      deps: ctx.files("deps").map((f) => f.path),
+      extension: a.string("extension"),
+      remap_paths: a.has("remap_paths") ? a.stringDict("remap_paths") : void 0,
+      create_parents: a.has("create_parents") ? a.bool("create_parents", true) : void 0,
+      allow_duplicates_from_deps: a.has("allow_duplicates_from_deps") ? a.bool("allow_duplicates_from_deps", false) : void 0
+    });
+    const ext = a.string("extension", "tar");
+    const name = a.string("out") ?? a.string("package_file_name") ?? `${ctx.target.label.name}.${ext}`;
+    const dest = join22(await ctx.outDir(), name);
+    const key = await planKey(plan, join22(ctx.store.root, "cache", "file-digests"));
+    const outcome = await withTarCache(
+      join22(ctx.store.root, "cache", "pkg_tar"),
+      key,
+      dest,
+      () => writePkgTar(plan, dest, (m) => ctx.log.warning(`${ctx.target.label}: ${m}`)).then(() => void 0)
+    );
+    if (outcome === "hit") for (const w of plan.warnings) ctx.log.warning(`${ctx.target.label}: ${w}`);
+    return { files: [{ path: dest, shortPath: ctx.outShortPath(name), generated: true }] };
+  }
+};
+
+// src/rules/write_file.ts
+import { chmod as chmod5, mkdir as mkdir13, writeFile as writeFile8 } from "node:fs/promises";
+import { dirname as dirname15, join as join23 } from "node:path";
+var NEWLINES = { auto: "\n", unix: "\n", windows: "\r\n" };
+function writeFileContent(content, newline = "auto") {
+  const nl = NEWLINES[newline];
+  if (nl === void 0) throw new AttrError(`attribute "newline": has to be one of "auto", "unix" or "windows" instead of "${newline}"`);
+  return content.join(nl);
+}
+__name(writeFileContent, "writeFileContent");
+function check(attrs) {
+  const out = attrs.string("out");
+  if (out === "" || out.startsWith("/") || out.endsWith("/") || out.split("/").some((s) => s === "" || s === "." || s === "..")) {
+    throw new AttrError(`attribute "out": invalid output name "${out}"`);
+  }
+  writeFileContent([], attrs.string("newline") ?? "auto");
+}
+__name(check, "check");
+var writeFileRule = {
+  kind: "write_file",
+  attrs: {
+    ...COMMON_ATTRS,
+    out: { type: "string", mandatory: true },
+    content: { type: "string_list" },
+    is_executable: { type: "bool" },
+    newline: { type: "string" }
+  },
+  validate(attrs) {
+    check(attrs);
+  },
+  async build(ctx) {
+    const a = ctx.attrs;
+    check(a);
+    const name = a.string("out");
+    const executable = a.bool("is_executable", false);
+    const text = writeFileContent(a.stringList("content"), a.string("newline") ?? "auto");
+    const dest = join23(await ctx.outDir(), name);
+    await mkdir13(dirname15(dest), { recursive: true });
+    const mode = executable ? 493 : 420;
+    await writeFile8(dest, text, { encoding: "utf8", mode });
+    await chmod5(dest, mode);
+    const file = { path: dest, shortPath: ctx.outShortPath(name), generated: true };
+    return executable ? { files: [file], executable: file } : { files: [file] };
+  }
+};
+
+// src/rules/tar.ts
+import { createReadStream as createReadStream4, createWriteStream as createWriteStream3 } from "node:fs";
+import { mkdir as mkdir14, rename as rename8, rm as rm10 } from "node:fs/promises";
+import { dirname as dirname16, join as join24 } from "node:path";
+import { pipeline as pipeline3 } from "node:stream/promises";
+import * as zlib3 from "node:zlib";
+var EXTENSIONS = { none: ".tar", gzip: ".tar.gz", zstd: ".tar.zst" };
+var UNSUPPORTED_COMPRESSION = /* @__PURE__ */ new Set(["bzip2", "compress", "lrzip", "lz4", "lzma", "lzop", "xz"]);
+var IGNORED_FLAGS = /* @__PURE__ */ new Set([
+  "-c",
+  "--create",
+  "-v",
+  "--verbose",
+  "-q",
+  "--fast-read",
+  "--totals",
+  "-h",
+  "-L",
+  "--dereference",
+  "-H",
+  "-P",
+  "--absolute-paths",
+  "--no-xattrs",
+  "--xattrs",
+  "--no-acls",
+  "--acls",
+  "--no-fflags",
+  "--fflags",
+  "--no-mac-metadata",
+  "--mac-metadata",
+  "--numeric-owner",
+  "--one-file-system",
+  "--no-recursion",
+  "-n",
+  "--norecurse",
+  "--no-read-sparse",
+  "--read-sparse",
+  "--no-same-owner",
+  "--same-owner",
+  "--no-same-permissions",
+  "--same-permissions",
+  "-p",
+  "--preserve-permissions",
+  "--clear-nochange-fflags",
+  "--no-safe-writes",
+  "--safe-writes",
+  "-o",
+  "-m",
+  "--modification-time",
+  "-U",
+  "--unlink",
+  "--unlink-first",
+  "-k",
+  "--keep-old-files",
+  "--keep-newer-files",
+  "--ignore-zeros",
+  "--nodump",
+  "-S",
+  "--sparse"
+]);
+var IGNORED_WITH_VALUE = /* @__PURE__ */ new Set(["--uid", "--gid", "--uname", "--gname", "--strip-components", "-s", "-b", "--block-size"]);
+var TAR_FORMATS = /* @__PURE__ */ new Set(["gnutar", "pax", "paxr", "posix", "rpax", "ustar"]);
+var VCS_FILES = [
+  "CVS",
+  ".cvsignore",
+  "RCS",
+  "SCCS",
+  ".svn",
+  ".git",
+  ".gitignore",
+  ".gitattributes",
+  ".gitmodules",
+  ".arch-ids",
+  "{arch}",
+  "=RELEASE-ID",
+  "=meta-update",
+  "=update",
+  ".bzr",
+  ".bzrignore",
+  ".bzrtags",
+  ".hg",
+  ".hgignore",
+  ".hgtags",
+  "_darcs"
+];
+var COMPRESSION_FLAGS = {
+  "-z": "gzip",
+  "--gzip": "gzip",
+  "--gunzip": "gzip",
+  "--zstd": "zstd",
+  "-j": void 0,
+  "--bzip2": void 0,
+  "-J": void 0,
+  "--xz": void 0,
+  "--lzma": void 0,
+  "--lz4": void 0,
+  "-Z": void 0,
+  "--compress": void 0,
+  "--lzop": void 0,
+  "--lrzip": void 0,
+  "--grzip": void 0,
+  "--lzip": void 0,
+  "-y": void 0,
+  "--use-compress-program": void 0,
+  "-I": void 0
+};
+function escapeRe(c) {
+  return c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+__name(escapeRe, "escapeRe");
+function pathmatchRegex(pattern) {
+  let p = pattern;
+  let anchoredStart = false;
+  let anchoredEnd = false;
+  if (p.startsWith("^")) {
+    p = p.slice(1);
+    anchoredStart = true;
+  }
+  if (p.startsWith("/")) return /(?!)/;
+  if (p.startsWith("*")) anchoredStart = true;
+  if (p.endsWith("$") && !p.endsWith("\\$")) {
+    p = p.slice(0, -1);
+    anchoredEnd = true;
+  }
+  let body = "";
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i];
+    if (c === "*") body += ".*";
+    else if (c === "?") body += ".";
+    else if (c === "/") body += "/+";
+    else if (c === "\\" && i + 1 < p.length) body += escapeRe(p[++i]);
+    else if (c === "[") {
+      let j = i + 1;
+      let negate = false;
+      if (p[j] === "!" || p[j] === "^") {
+        negate = true;
+        j++;
+      }
+      const startClass = j;
+      if (p[j] === "]") j++;
+      while (j < p.length && p[j] !== "]") j++;
+      if (j >= p.length) {
+        body += "\\[";
+        continue;
+      }
+      const cls = p.slice(startClass, j).replace(/\\/g, "\\\\").replace(/\^/g, "\\^").replace(/\]/g, "\\]");
+      body += `[${negate ? "^" : ""}${cls}]`;
+      i = j;
+    } else body += escapeRe(c);
+  }
+  const start = anchoredStart ? "^" : "^(?:.*/)?";
+  const end = anchoredEnd ? "$" : "(?:/.*)?$";
+  return new RegExp(start + body + end, "s");
+}
+__name(pathmatchRegex, "pathmatchRegex");
+function parseTarArgs(args) {
+  const out = { excludes: [] };
+  const bad = /* @__PURE__ */ __name((arg, why) => {
+    throw new AttrError(`attribute "args": "${arg}" is not supported (${why})`);
+  }, "bad");
+  const setCompress = /* @__PURE__ */ __name((arg, c) => {
+    if (!c) bad(arg, 'only gzip and zstd compression are; use compress = "gzip" or "zstd"');
+    else if (out.compress && out.compress !== c) bad(arg, `conflicts with an earlier ${out.compress} flag`);
+    else out.compress = c;
+  }, "setCompress");
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const eq2 = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    const name = eq2 > 0 ? arg.slice(0, eq2) : arg;
+    const inline = eq2 > 0 ? arg.slice(eq2 + 1) : void 0;
+    const value = /* @__PURE__ */ __name(() => {
+      if (inline !== void 0) return inline;
+      const v = args[i + 1];
+      if (v === void 0) throw new AttrError(`attribute "args": "${arg}" needs a value`);
+      i++;
+      return v;
+    }, "value");
+    if (IGNORED_FLAGS.has(name) && inline === void 0) continue;
+    if (IGNORED_WITH_VALUE.has(name)) {
+      value();
+      continue;
+    }
+    if (name in COMPRESSION_FLAGS) {
+      if (name === "--use-compress-program" || name === "-I") value();
+      setCompress(arg, COMPRESSION_FLAGS[name]);
+      continue;
+    }
+    if (name === "--exclude") {
+      const pattern = value();
+      out.excludes.push({ pattern, re: pathmatchRegex(pattern) });
+      continue;
+    }
+    if (name === "--exclude-vcs") {
+      for (const v of VCS_FILES) out.excludes.push({ pattern: v, re: pathmatchRegex(v) });
+      continue;
+    }
+    if (name === "--format") {
+      const f = value();
+      if (!TAR_FORMATS.has(f)) bad(arg, `format "${f}" is not a tar format this writer can stand in for (${[...TAR_FORMATS].join(", ")})`);
+      continue;
+    }
+    if (name === "--options") {
+      const v = value();
+      if (!v.split(",").every((o) => o === "!timestamp" || o === "gzip:!timestamp")) {
+        bad(arg, "only gzip:!timestamp is accepted (the gzip header never has a timestamp here)");
+      }
+      continue;
+    }
+    if (/^-[A-Za-z]{2,}$/.test(arg)) {
+      for (const c of arg.slice(1)) {
+        const flag = `-${c}`;
+        if (IGNORED_FLAGS.has(flag)) continue;
+        if (flag in COMPRESSION_FLAGS && flag !== "-I") {
+          setCompress(arg, COMPRESSION_FLAGS[flag]);
+          continue;
+        }
+        bad(arg, `"${flag}" changes the archive or needs a value; pass it on its own`);
+      }
+      continue;
+    }
+    if (!arg.startsWith("-")) bad(arg, "file operands would add files from disk; describe them in the mtree instead");
+    bad(arg, "it changes the archive; supported: --exclude, --exclude-vcs, --gzip, --zstd, --format, and flags without effect on mtree input");
+  }
+  return out;
+}
+__name(parseTarArgs, "parseTarArgs");
+function mtreeIsAuto(attrs) {
+  const v = attrs.raw("mtree");
+  return v === void 0 || v === null || v === "auto";
+}
+__name(mtreeIsAuto, "mtreeIsAuto");
+function compressionAttr(attrs) {
+  const v = attrs.raw("compress");
+  if (v === void 0 || v === null || v === "") return void 0;
+  if (v === "gzip" || v === "zstd") return v;
+  if (typeof v === "string" && UNSUPPORTED_COMPRESSION.has(v)) {
+    throw new AttrError(`attribute "compress": "${v}" is not supported (use "gzip" or "zstd", or leave it unset)`);
+  }
+  throw new AttrError(`attribute "compress": expected "gzip" or "zstd" (or "" for none), got ${JSON.stringify(v)}`);
+}
+__name(compressionAttr, "compressionAttr");
+function mutateOptions(attrs) {
+  const v = attrs.raw("mutate");
+  if (v === void 0 || v === null) return void 0;
+  if (!(v instanceof PlainDict)) throw new AttrError('attribute "mutate": expected mutate(...) from @tar.bzl//tar:tar.bzl');
+  const m = new Map(v.entries);
+  for (const key of m.keys()) {
+    if (key === "name" || key === "mtree") throw new AttrError(`attribute "mutate": "${key}" is set by tar itself`);
+  }
+  try {
+    return mutateOptionsFrom((n) => m.get(n));
+  } catch (err) {
+    if (err instanceof AttrError) throw new AttrError(`attribute "mutate": ${err.message}`);
+    throw err;
+  }
+}
+__name(mutateOptions, "mutateOptions");
+function checkAttrs(attrs) {
+  const mode = attrs.string("mode", "create");
+  if (mode !== "create") throw new AttrError(`attribute "mode": "${mode}" is not supported (only "create")`);
+  for (const name of ["compressor", "compressor_args"]) {
+    const v = attrs.raw(name);
+    if (v !== void 0 && v !== null && v !== "") {
+      throw new AttrError(`attribute "${name}": external compressors are not supported (use compress = "gzip" or "zstd")`);
+    }
+  }
+  const cu = attrs.raw("compute_unused_inputs");
+  if (cu !== void 0 && cu !== null && cu !== -1 && cu !== 0 && cu !== 1 && cu !== true && cu !== false) {
+    throw new AttrError('attribute "compute_unused_inputs": expected -1, 0 or 1');
+  }
+  const auto = mtreeIsAuto(attrs);
+  if (attrs.has("include_runfiles") && !auto) {
+    throw new AttrError('attribute "include_runfiles": only supported when mtree is "auto"; otherwise set include_runfiles in mtree_spec');
+  }
+  const mutate = mutateOptions(attrs);
+  if (mutate && !auto) throw new AttrError('attribute "mutate": only supported when mtree is "auto"');
+  if (mutate?.preserveSymlinks && attrs.labelList("srcs").length === 0) {
+    throw new AttrError('attribute "mutate": preserve_symlinks requires srcs to be set in order to resolve symlinks');
+  }
+  const args = parseTarArgs(attrs.stringList("args"));
+  const fromAttr = compressionAttr(attrs);
+  if (fromAttr && args.compress && fromAttr !== args.compress) {
+    throw new AttrError(`attribute "args": asks for ${args.compress} compression, but compress = "${fromAttr}"`);
+  }
+  const out = {
+    compression: fromAttr ?? args.compress ?? "none",
+    args
+  };
+  if (mutate) out.mutate = mutate;
+  return out;
+}
+__name(checkAttrs, "checkAttrs");
+function contentResolver(inputs) {
+  return (content, name) => {
+    if (content === void 0) return inputs.lookup(name);
+    const source = inputs.lookup(content);
+    if (!source) throw new Error(inputs.missing(content));
+    return source;
+  };
+}
+__name(contentResolver, "contentResolver");
+function prefixed(prefix, f) {
+  try {
+    return f();
+  } catch (err) {
+    if (prefix && !(err instanceof AttrError)) throw new Error(`${prefix}${err.message}`, { cause: err });
+    throw err;
+  }
+}
+__name(prefixed, "prefixed");
+async function zstdFile(src, dest) {
+  if (typeof zlib3.createZstdCompress !== "function") {
+    throw new Error('compress = "zstd" needs a Node.js with zstd support (>= 22.15)');
+  }
+  const tmp = `${dest}.${process.pid}.zst.tmp`;
+  try {
+    await pipeline3(
+      createReadStream4(src),
+      zlib3.createZstdCompress({
+        params: { [zlib3.constants.ZSTD_c_compressionLevel]: 3, [zlib3.constants.ZSTD_c_checksumFlag]: 1 }
+      }),
+      createWriteStream3(tmp)
+    );
+    await rename8(tmp, dest);
+  } finally {
+    await rm10(tmp, { force: true });
+  }
+}
+__name(zstdFile, "zstdFile");
+async function tarEntries(ctx, checked) {
+  const a = ctx.attrs;
+  const srcs = ctx.deps("srcs");
+  const inputs = indexInputs(srcs);
+  let entries;
+  let where2 = "";
+  const mtree = a.listOrLabel("mtree");
+  if (mtreeIsAuto(a) || !mtree) {
+    const text = mtreeSpecText(srcs, { includeRunfiles: a.bool("include_runfiles", true) });
+    entries = parseMtree(text);
+    if (checked.mutate) {
+      const label = ctx.target.label.toString();
+      entries = mutateMtree(entries, { ...checked.mutate, inputs }, (m) => ctx.log.warning(`${label}: mutate: ${m}`));
+    }
+  } else if ("list" in mtree) {
+    where2 = 'attribute "mtree": ';
+    const deps = makeVarDeps(ctx, ["srcs"]);
+    const lines2 = mtree.list.map((line, i) => {
+      try {
+        return expandMakeVars(line, { deps, repo: ctx.target.label.repo, pkg: ctx.target.label.pkg, mode: "exec", quote: vis });
+      } catch (err) {
+        if (err instanceof MakeVarError) throw new Error(`${where2}line ${i + 1}: ${err.message}`);
+        throw err;
+      }
+    });
+    entries = prefixed(where2, () => parseMtree(lines2.join("\n")));
+  } else {
+    const read = await readMtreeAttr(ctx, "mtree");
+    entries = read.entries;
+    where2 = `${read.file.shortPath}: `;
+  }
+  const excludes = checked.args.excludes;
+  if (excludes.length > 0) {
+    entries = entries.filter((e) => {
+      const path = prefixed(where2, () => normalizeMtreePath(e.name, e.line));
+      return !excludes.some((x) => x.re.test(path));
+    });
+  }
+  const host = mtreeIsAuto(a) || !mtree ? void 0 : inputs.host;
+  return prefixed(where2, () => mtreeToTarEntries(entries, contentResolver(inputs), host));
+}
+__name(tarEntries, "tarEntries");
+var tarRule = {
+  kind: "tar",
+  attrs: {
+    ...COMMON_ATTRS,
+    srcs: { type: "label_list" },
+    mtree: { type: "string_list_or_label" },
+    out: { type: "string" },
+    compress: { type: "ignored" },
+    compressor: { type: "ignored" },
+    compressor_args: { type: "ignored" },
+    args: { type: "string_list" },
+    mode: { type: "string" },
+    compute_unused_inputs: { type: "ignored" },
+    include_runfiles: { type: "bool" },
+    mutate: { type: "ignored" }
+  },
+  depConfigs(attrs, attr, config) {
+    if (attr === "mtree" && mtreeIsAuto(attrs)) return [];
+    return [config];
+  },
+  validate(attrs) {
+    checkAttrs(attrs);
+  },
+  async build(ctx) {
+    const checked = checkAttrs(ctx.attrs);
+    const entries = await tarEntries(ctx, checked);
+    const name = ctx.attrs.string("out") ?? `${ctx.target.label.name}${EXTENSIONS[checked.compression]}`;
+    const dest = join24(await ctx.outDir(), name);
+    await mkdir14(dirname16(dest), { recursive: true });
+    const label = ctx.target.label.toString();
+    const onWarning = /* @__PURE__ */ __name((m) => ctx.log.warning(`${label}: ${m}`), "onWarning");
+    if (checked.compression === "zstd") {
+      const plain = `${dest}.${process.pid}.tar.tmp`;
+      try {
+        await writeTar(entries, plain, { createParents: false, onWarning });
+        await zstdFile(plain, dest);
+      } finally {
+        await rm10(plain, { force: true });
+      }
+    } else {
+      await writeTar(entries, dest, { compression: checked.compression, createParents: false, onWarning });
+    }
+    return { files: [{ path: dest, shortPath: ctx.outShortPath(name), generated: true }] };
+  }
+};
+
+// src/rules/oci_pull.ts
+import { join as join25 } from "node:path";
+
+// src/registry/pull.ts
+import { readFile as readFile15, rm as rm11 } from "node:fs/promises";
+
+// src/registry/limits.ts
+var MAX_MANIFEST_BYTES = 8 << 20;
+var MAX_CONFIG_BYTES = 8 << 20;
+var MAX_TOKEN_RESPONSE_BYTES = 1 << 20;
+var MAX_ERROR_BODY_BYTES = 64 << 10;
+var MAX_TAG_LIST_BYTES = 8 << 20;
+var IDLE_TIMEOUT_MS = 6e4;
+
+// src/util/format.ts
+function oneLine(s, max = Infinity) {
+  const flat = s.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}\u2026` : flat;
+}
+__name(oneLine, "oneLine");
+function formatBytes(n) {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[u]}`;
+}
+__name(formatBytes, "formatBytes");
+
+// src/registry/pull.ts
+var SCHEMA1 = /^application\/vnd\.docker\.distribution\.manifest\.v1\+(prettyjws|json)$/;
+function parse2(bytes2, what) {
+  return parseUntrustedJson(Buffer.from(bytes2).toString("utf8"), what);
+}
+__name(parse2, "parse");
+async function cachedManifest(store, ref) {
+  if (!isDigest(ref) || !await store.has(ref)) return void 0;
+  const bytes2 = await readFile15(store.path(ref));
+  if (digestBytes(bytes2, digestAlgorithm(ref)) !== ref) {
+    await rm11(store.path(ref), { force: true });
+    return void 0;
+  }
+  let mediaType;
+  try {
+    mediaType = JSON.parse(bytes2.toString("utf8")).mediaType;
+  } catch {
+    return void 0;
+  }
+  if (typeof mediaType !== "string") return void 0;
+  return { mediaType, digest: ref, bytes: bytes2 };
+}
+__name(cachedManifest, "cachedManifest");
+async function readStored(store, d) {
+  const chunks = [];
+  for await (const c of store.open(d.digest)) chunks.push(c);
+  return new Uint8Array(Buffer.concat(chunks));
+}
+__name(readStored, "readStored");
+async function resolveImage(client, repo, ref, platform, opts) {
+  const { store } = opts;
+  const name = `${client.registry}/${repo}${isDigest(ref) ? "@" : ":"}${ref}`;
+  const want = platform === void 0 ? void 0 : asPlatform(platform);
+  const top = await cachedManifest(store, ref) ?? await client.getManifest(repo, ref);
+  if (SCHEMA1.test(top.mediaType)) throw new Error(`${name}: Docker schema 1 manifests are not supported; re-push the image with a current client`);
+  await store.writeBytes(top.bytes);
+  const root = { mediaType: top.mediaType, digest: top.digest, size: top.bytes.length };
+  let index;
+  let manifestDescriptor = root;
+  let manifestBytes = top.bytes;
+  let current = top;
+  for (let depth = 0; isIndexMediaType(current.mediaType); depth++) {
+    if (depth > 3) throw new Error(`${name}: indexes nested too deeply`);
+    const idx = checkIndex(parse2(current.bytes, `${name}: index ${current.digest}`), depth === 0 ? name : `${name}: index ${current.digest}`);
+    index ??= idx;
+    const candidates = idx.manifests.filter((m) => isManifestMediaType(m.mediaType) || isIndexMediaType(m.mediaType));
+    const available = candidates.map((m) => m.platform ? formatPlatform(m.platform) : "unknown").join(", ");
+    if (!want) throw new Error(`${name} is a multi-platform index (${available}); choose a platform`);
+    const i = bestPlatformMatch(
+      want,
+      candidates.map((m) => m.platform)
+    );
+    if (i === -1) throw new Error(`${name} has no image for platform ${formatPlatform(want)} (it has: ${available || "none"})`);
+    const chosen = candidates[i];
+    const have = await store.has(chosen.digest);
+    const stored = have && have.size === chosen.size ? await readStored(store, chosen) : void 0;
+    if (stored && digestBytes(stored, digestAlgorithm(chosen.digest)) === chosen.digest) {
+      current = { mediaType: chosen.mediaType, digest: chosen.digest, bytes: stored };
+    } else {
+      if (have) await rm11(store.path(chosen.digest), { force: true });
+      current = await client.getManifest(repo, chosen.digest);
+      if (current.bytes.length !== chosen.size) {
+        throw new Error(`${name}: manifest ${chosen.digest} is ${current.bytes.length} bytes, the index says ${chosen.size}`);
+      }
+      await store.writeBytes(current.bytes);
+    }
+    manifestDescriptor = chosen;
+    manifestBytes = current.bytes;
+  }
+  if (!isManifestMediaType(current.mediaType)) throw new Error(`${name}: unsupported manifest media type ${quoteUntrusted(current.mediaType)}`);
+  const where2 = manifestDescriptor === root ? name : `${name}: manifest ${manifestDescriptor.digest}`;
+  const manifest = checkManifest(parse2(manifestBytes, `${name}: manifest ${manifestDescriptor.digest}`), where2);
+  if (manifest.config.size > MAX_CONFIG_BYTES) {
+    throw new Error(`${where2}: config ${manifest.config.digest} is ${manifest.config.size} bytes, more than the ${formatBytes(MAX_CONFIG_BYTES)} allowed for an image config`);
+  }
+  await client.getBlob(repo, manifest.config.digest, store, manifest.config.size);
+  let configBytes;
+  try {
+    configBytes = await readBlobBytes(store, manifest.config.digest, `${name}: config`);
+  } catch {
+    await rm11(store.path(manifest.config.digest), { force: true });
+    await client.getBlob(repo, manifest.config.digest, store, manifest.config.size);
+    configBytes = await readBlobBytes(store, manifest.config.digest, `${name}: config`);
+  }
+  const config = checkConfig(
+    parse2(configBytes, `${name}: config ${manifest.config.digest}`),
+    `${name}: config ${manifest.config.digest}`,
+    manifest.layers.length
+  );
+  if (want && index === void 0 && opts.checkSinglePlatform !== false) {
+    const have = { os: config.os, architecture: config.architecture };
+    if (config.variant) have.variant = config.variant;
+    if (!platformSatisfies(want, have)) {
+      throw new Error(`${name} is a ${formatPlatform(normalizePlatform(have))} image, not ${formatPlatform(want)}`);
+    }
+  }
+  if (opts.fetchLayers) {
+    await forEachLimit(manifest.layers, client.concurrency, (l) => client.getBlob(repo, l.digest, store, l.size));
+  }
+  const out = {
+    registry: client.registry,
+    repository: repo,
+    root,
+    manifestDescriptor,
+    manifest,
+    config,
+    layers: manifest.layers
+  };
+  if (index) out.index = index;
+  return out;
+}
+__name(resolveImage, "resolveImage");
+
+// src/rules/oci_pull.ts
+var warnedTags = /* @__PURE__ */ new Set();
+var ociPullRule = {
+  kind: "oci_pull",
+  attrs: {
+    ...COMMON_ATTRS,
+    image: { type: "string", mandatory: true },
+    digest: { type: "string" },
+    tag: { type: "string" },
+    platform: { type: "string" },
+    platforms: { type: "string_list" },
+    reproducible: { type: "bool" }
+  },
+  validate(attrs) {
+    try {
+      parseReference(attrs.string("image", ""));
+    } catch (err) {
+      throw new AttrError(`attribute "image": ${err.message}`);
+    }
+    const digest = attrs.string("digest");
+    if (digest !== void 0 && !isDigest(digest)) {
+      throw new AttrError(`attribute "digest": ${quoteUntrusted(digest)} is not a sha256 or sha512 digest`);
+    }
+    const tag = attrs.string("tag");
+    if (tag !== void 0) {
+      try {
+        validateTag(tag);
+      } catch (err) {
+        throw new AttrError(`attribute "tag": ${err.message}`);
+      }
+    }
+  },
+  async build(ctx) {
+    const a = ctx.attrs;
+    const image = a.string("image", "");
+    const ref = parseReference(image);
+    const name = ctx.target.label.repo;
+    const fixed = a.string("platform");
+    const want = normalizePlatform(fixed ? parsePlatform(fixed) : ctx.config.platform ?? hostPlatform());
+    const declared = a.stringList("platforms").map((p) => parsePlatform(p));
+    if (declared.length > 0 && !declared.some((p) => platformSatisfies(want, p))) {
+      throw new Error(
+        `oci.pull(name = "${name}") lists platforms ${declared.map(formatPlatform).join(", ")}; ${formatPlatform(want)} is not among them`
+      );
+    }
+    const digest = a.string("digest");
+    const tag = a.string("tag");
+    if (!digest && tag && a.bool("reproducible", true) && !warnedTags.has(image)) {
+      warnedTags.add(image);
+      ctx.log.warning(
+        `${ctx.target.pos.file}:${ctx.target.pos.line}:${ctx.target.pos.column}: oci.pull(name = "${name}") uses tag "${tag}", not a digest: builds are not reproducible. Pin it with digest = "sha256:...", or set reproducible = False if that is intended`
+      );
+    }
+    const client = ctx.registries.client(ref.registry);
+    const inherit = declared.length === 0 && !fixed;
+    const resolved = await resolveImage(client, ref.repository, digest ?? tag ?? "latest", want, { store: ctx.store, checkSinglePlatform: !inherit });
+    const source = { registry: ref.registry, repository: ref.repository };
+    for (const l of resolved.layers) {
+      ctx.store.addRemote(l.digest, {
+        size: l.size,
+        from: `${ref.registry}/${ref.repository}`,
+        fetch: /* @__PURE__ */ __name(() => client.getBlob(ref.repository, l.digest, ctx.store, l.size).then(() => void 0), "fetch")
+      });
+    }
+    const layerSources = new Map(resolved.layers.map((l) => [l.digest, source]));
+    const platform = { os: resolved.config.os, architecture: resolved.config.architecture };
+    if (resolved.config.variant) platform.variant = resolved.config.variant;
+    const descriptor = { ...resolved.manifestDescriptor, platform };
+    const layoutDir = join25(await ctx.outDir(), "image");
+    await writeLayout(ctx.store, layoutDir, [{ descriptor }]);
+    ctx.log.info(`@${name}: ${ref.registry}/${ref.repository}@${descriptor.digest} (${formatPlatform(platform)})`);
+    const artifact = {
+      kind: "image",
+      descriptor,
+      manifest: resolved.manifest,
+      config: resolved.config,
+      platform,
+      family: familyOf(resolved.manifest.mediaType),
+      layoutDir,
+      layerSources,
+      reference: `${ref.registry}/${ref.repository}${digest ? `@${digest}` : `:${tag ?? "latest"}`}`
+    };
+    return { files: [{ path: layoutDir, shortPath: `external/${name}/image`, generated: true }], artifact };
+  }
+};
+
+// src/rules/oci_push.ts
+function checkRepository(repository, what) {
+  let ref;
+  try {
+    ref = parseReference(repository);
+  } catch (err) {
+    throw new AttrError(`${what}: ${err.message}`);
+  }
+  if (ref.tag !== void 0 || ref.digest !== void 0) {
+    throw new AttrError(`${what}: "${repository}" must be a repository without a tag or digest`);
+  }
+}
+__name(checkRepository, "checkRepository");
+var ociPushRule = {
+  kind: "oci_push",
+  attrs: {
+    ...COMMON_ATTRS,
+    image: { type: "label", mandatory: true },
+    repository: { type: "string" },
+    repository_file: { type: "label" },
+    remote_tags: { type: "string_list_or_label" }
+  },
+  validate(attrs) {
+    if (attrs.has("repository") && attrs.has("repository_file")) {
+      throw new AttrError('set "repository" or "repository_file", not both');
+    }
+    const repo = attrs.string("repository");
+    if (repo !== void 0) checkRepository(repo, 'attribute "repository"');
+    const tags = attrs.listOrLabel("remote_tags");
+    if (tags && "list" in tags) {
+      for (const t of tags.list) {
+        try {
+          validateTag(t);
+        } catch (err) {
+          throw new AttrError(`attribute "remote_tags": ${err.message}`);
+        }
+      }
+    }
+  },
+  async build(ctx) {
+    const [p] = ctx.deps("image");
+    const artifact = p?.artifact;
+    if (!p || !artifact) throw new Error(`attribute "image": ${ctx.attrs.label("image")} is not an oci_image or oci_image_index`);
+    const repository = ctx.attrs.string("repository") ?? await fileText(ctx, "repository_file");
+    if (repository !== void 0) checkRepository(repository, "repository");
+    const remoteTags = await listValue(ctx, ctx.attrs, "remote_tags") ?? [];
+    for (const t of remoteTags) validateTag(t);
+    return { files: p.files, artifact, run: { kind: "push", repository, remoteTags } };
+  }
+};
+
+// src/rules/transitions.ts
+import { link as link4, copyFile as copyFile6, rm as rm12, mkdir as mkdir15 } from "node:fs/promises";
+import { dirname as dirname17, join as join26 } from "node:path";
+function forward(providers) {
+  if (providers.length === 1) return providers[0];
+  const out = { files: providers.flatMap((p) => p.files) };
+  const artifacts = providers.filter((p) => p.artifact);
+  if (artifacts.length === 1) out.artifact = artifacts[0]?.artifact;
+  return out;
+}
+__name(forward, "forward");
+async function renamedExecutable(ctx, p, attr) {
+  const exe = p?.executable;
+  if (!p || !exe) throw new Error(`attribute "${attr}": ${ctx.attrs.label(attr)} is not an executable (a go_binary, for example)`);
+  const name = ctx.target.label.name;
+  const dest = join26(await ctx.outDir(), name);
+  await mkdir15(dirname17(dest), { recursive: true });
+  await rm12(dest, { force: true });
+  await link4(exe.path, dest).catch(() => copyFile6(exe.path, dest));
+  const file = { path: dest, shortPath: ctx.outShortPath(name), generated: true };
+  return { files: [file], executable: file };
+}
+__name(renamedExecutable, "renamedExecutable");
+var platformTransitionFilegroupRule = {
+  kind: "platform_transition_filegroup",
+  attrs: { ...COMMON_ATTRS, srcs: { type: "label_list" }, target_platform: { type: "platform", mandatory: true } },
+  depConfigs(attrs, attr, config, platforms) {
+    const target = attrs.label("target_platform");
+    return attr === "srcs" && target ? [withPlatform(platforms(target))] : [config];
+  },
+  async build(ctx) {
+    return forward(ctx.deps("srcs"));
+  }
+};
+var platformTransitionBinaryRule = {
+  kind: "platform_transition_binary",
+  attrs: { ...COMMON_ATTRS, binary: { type: "label", mandatory: true }, target_platform: { type: "platform", mandatory: true }, basename: { type: "string" } },
+  depConfigs(attrs, attr, config, platforms) {
+    const target = attrs.label("target_platform");
+    return attr === "binary" && target ? [withPlatform(platforms(target))] : [config];
+  },
+  async build(ctx) {
+    return renamedExecutable(ctx, ctx.deps("binary")[0], "binary");
+  }
+};
+var goCrossBinaryRule = {
+  kind: "go_cross_binary",
+  attrs: { ...COMMON_ATTRS, target: { type: "label", mandatory: true }, platform: { type: "platform" }, sdk_version: { type: "ignored" } },
+  depConfigs(attrs, attr, config, platforms) {
+    const p = attrs.label("platform");
+    return attr === "target" && p ? [withPlatform(platforms(p))] : [config];
+  },
+  async build(ctx) {
+    return renamedExecutable(ctx, ctx.deps("target")[0], "target");
+  }
+};
+
+// src/rules/index.ts
+var RULES = new Map(
+  [goLibraryRule, goBinaryRule, pkgTarRule, ociImageRule, ociImageIndexRule, ociLoadRule, ociPushRule, ociPullRule, filegroupRule, aliasRule, platformTransitionFilegroupRule, platformTransitionBinaryRule, goCrossBinaryRule, expandTemplateRule, skylibExpandTemplateRule, writeFileRule, tarRule, mtreeSpecRule, mtreeMutateRule, genruleRule, copyFileRule, outputFileRule, goProtoLibraryRule, shBinaryRule].map((r) => [r.kind, r])
+);
+function ruleFor(kind) {
+  return RULES.get(kind);
+}
+__name(ruleFor, "ruleFor");
+
+// src/rules/rule.ts
+var NO_METADATA = Object.freeze({ labels: {}, manifestAnnotations: {}, indexAnnotations: {} });
+
+// src/util/semaphore.ts
+var Semaphore = class {
+  static {
+    __name(this, "Semaphore");
+  }
+  #free;
+  #waiting = [];
+  constructor(limit) {
+    this.#free = Math.max(1, limit);
+  }
+  async run(task) {
+    if (this.#free > 0) this.#free--;
+    else await new Promise((resolve9) => this.#waiting.push(resolve9));
+    try {
+      return await task();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#free++;
+    }
+  }
+};
+
+// src/engine/engine.ts
+var Engine = class {
+  static {
+    __name(this, "Engine");
+  }
+  #opts;
+  #nodes = /* @__PURE__ */ new Map();
+  #builds = /* @__PURE__ */ new Map();
+  #limit;
+  #running = /* @__PURE__ */ new Map();
+  goBuilds;
+  constructor(opts) {
+    this.#opts = opts;
+    this.goBuilds = opts.goBuilds ?? new GoBuildQueue({ cacheDir: join27(opts.store.root, GO_ACTION_CACHE) });
+    this.#limit = new Semaphore(opts.concurrency ?? 4);
+  }
+  /** Targets whose own build step is running now, for progress reports. */
+  running() {
+    return [...this.#running.values()];
+  }
+  get store() {
+    return this.#opts.store;
+  }
+  analyze(label, config) {
+    return this.#analyze(label, config, []);
+  }
+  #analyze(label, config, chain) {
+    label = this.#opts.workspace.canonicalLabel(label);
+    const key = `${label.toString()}|${configKey(config)}`;
+    const inChain = chain.findIndex((n) => n.key === key);
+    if (inChain >= 0) {
+      const cycle = [...chain.slice(inChain).map((n) => n.label.toString()), label.toString()].join(" -> ");
+      const at2 = chain[chain.length - 1]?.target;
+      throw new BuildError(`dependency cycle: ${cycle}`, { pos: at2?.pos });
+    }
+    const existing = this.#nodes.get(key);
+    if (existing) return existing;
+    const ws = this.#opts.workspace;
+    const via = chain.length > 0 ? ` (required by ${chain.map((n) => n.label.toString()).join(" -> ")})` : "";
+    let resolved;
+    try {
+      resolved = ws.resolve(label, via);
+    } catch (err) {
+      const parent = chain[chain.length - 1]?.target;
+      if (parent && err instanceof BuildError) throw err.at(parent.pos);
+      throw err;
+    }
+    const node = { key, label, config, deps: [] };
+    if (resolved.kind === "file") {
+      node.sourceFile = resolved.file;
+      this.#nodes.set(key, node);
+      return node;
+    }
+    const target = resolved.target;
+    node.target = target;
+    const rule = ruleFor(target.kind);
+    if (!rule) {
+      throw new BuildError(`${label} is a ${target.kind} (from ${target.origin}), which oci-build does not build${via}`, { pos: target.pos });
+    }
+    node.rule = rule;
+    const at = { pos: target.pos, label: label.toString() };
+    try {
+      const values = ws.configuredAttrs(target, config);
+      for (const a of this.#opts.ignoredAttrs?.[target.kind] ?? []) values.delete(a);
+      node.attrs = new AttrValues(values, rule.attrs, label.repo, label.pkg);
+      rule.validate?.(node.attrs, config);
+    } catch (err) {
+      if (err instanceof AttrError) throw new BuildError(err.message, at);
+      throw err;
+    }
+    for (const [attr, spec] of Object.entries(rule.attrs)) {
+      if (spec.type !== "platform" && spec.type !== "platform_list") continue;
+      for (const l of spec.type === "platform" ? [node.attrs.label(attr)] : node.attrs.labelList(attr)) {
+        if (!l) continue;
+        try {
+          ws.platformOf(l, label);
+        } catch (err) {
+          throw new BuildError(err.message, { pos: target.pos });
+        }
+      }
+    }
+    const next = [...chain, node];
+    for (const dep of node.attrs.labelDeps()) {
+      if (rule.attrs[dep.attr]?.lenient && !this.#buildable(dep.label)) continue;
+      let configs;
+      try {
+        configs = rule.depConfigs?.(node.attrs, dep.attr, config, (l) => ws.platformOf(l, label)) ?? [config];
+      } catch (err) {
+        if (err instanceof BuildError) throw err;
+        throw new BuildError(err.message, at);
+      }
+      for (const c of configs) node.deps.push({ attr: dep.attr, label: dep.label, node: this.#analyze(dep.label, c, next) });
+    }
+    const problem = rule.checkDeps?.(node.deps.map((d) => ({ attr: d.attr, label: d.label, kind: d.node.target?.kind ?? "source file" })));
+    if (problem) throw new BuildError(problem, at);
+    this.#nodes.set(key, node);
+    return node;
+  }
+  /**
+   * Whether `label` names a target oci-build builds (for lenient attributes; never throws). An
+   * alias counts by what it points at: go deps often forward to another repository.
+   */
+  #buildable(label, depth = 0) {
+    try {
+      const r = this.#opts.workspace.resolve(label);
+      if (r.kind !== "target" || ruleFor(r.target.kind) === void 0) return false;
+      const actual = r.target.kind === "alias" ? r.target.attrs.get("actual") : void 0;
+      if (typeof actual === "string") return depth < 16 && this.#buildable(parseLabel(actual, r.target.label.repo, r.target.label.pkg), depth + 1);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  build(node) {
+    let p = this.#builds.get(node.key);
+    if (!p) {
+      p = this.#build(node);
+      this.#builds.set(node.key, p);
+    }
+    return p;
+  }
+  async #build(node) {
+    if (node.sourceFile) return { files: [node.sourceFile] };
+    const { target, rule, attrs } = node;
+    if (!target || !rule || !attrs) throw new Error(`internal: ${node.key} was not analysed`);
+    const depProviders = await Promise.all(node.deps.map((d) => this.build(d.node)));
+    const byAttr = /* @__PURE__ */ new Map();
+    node.deps.forEach((d, i) => {
+      const list2 = byAttr.get(d.attr) ?? [];
+      list2.push(depProviders[i]);
+      byAttr.set(d.attr, list2);
+    });
+    const outDirPath = join27(this.#opts.outRoot, "bin", configKey(node.config), target.label.repo === "" ? "" : `external/${target.label.repo}`, target.label.pkg);
+    const ctx = {
+      target,
+      config: node.config,
+      attrs,
+      deps: /* @__PURE__ */ __name((attr) => byAttr.get(attr) ?? [], "deps"),
+      dep: /* @__PURE__ */ __name((label) => {
+        const i = node.deps.findIndex((d) => d.label.equals(label));
+        if (i < 0) throw new Error(`internal: ${label} is not a dependency of ${target.label}`);
+        return depProviders[i];
+      }, "dep"),
+      files: /* @__PURE__ */ __name((attr) => (byAttr.get(attr) ?? []).flatMap((p) => p.files), "files"),
+      outDir: /* @__PURE__ */ __name(async () => {
+        await mkdir16(outDirPath, { recursive: true });
+        return outDirPath;
+      }, "outDir"),
+      outShortPath: /* @__PURE__ */ __name((name) => target.label.pkg === "" ? name : `${target.label.pkg}/${name}`, "outShortPath"),
+      workspaceRoot: this.#opts.workspace.root,
+      outRoot: this.#opts.outRoot,
+      store: this.#opts.store,
+      goToolchain: this.#opts.goToolchain,
+      goBuilds: this.goBuilds,
+      registries: this.#opts.registries,
+      sourceDateEpoch: this.#opts.sourceDateEpoch,
+      // A rule's warnings are placed on its target's BUILD line unless they name another.
+      log: { info: /* @__PURE__ */ __name((m) => this.#opts.log.info(m), "info"), warning: /* @__PURE__ */ __name((m, at) => this.#opts.log.warning(m, at ?? target.pos), "warning") },
+      env: this.#opts.env,
+      stamp: this.#opts.stamp ?? { enabled: false, values: /* @__PURE__ */ __name(async () => ({}), "values") },
+      metadata: this.#opts.metadata ?? NO_METADATA,
+      layerCompression: this.#opts.layerCompression ?? DEFAULT_LAYER_COMPRESSION,
+      compilationMode: this.#opts.compilationMode ?? "fastbuild",
+      moduleInfo: /* @__PURE__ */ __name(() => this.#opts.workspace.module, "moduleInfo")
+    };
+    const step = /* @__PURE__ */ __name(async () => {
+      this.#running.set(node.key, { name: target.label.toString(), since: Date.now() });
+      try {
+        return await rule.build(ctx);
+      } finally {
+        this.#running.delete(node.key);
+      }
+    }, "step");
+    try {
+      return await (rule.queued ? step() : this.#limit.run(step));
+    } catch (err) {
+      if (err instanceof BuildError) throw err.label === target.label.toString() ? err.at(target.pos) : err;
+      throw new BuildError(err.message, { pos: target.pos, label: target.label.toString(), cause: err });
+    }
+  }
+};
+
+// src/workspace/workspace.ts
+import { existsSync as existsSync5, realpathSync as realpathSync3, statSync as statSync7, readdirSync as readdirSync4 } from "node:fs";
+import { join as join32, relative as relative4, sep as sep4 } from "node:path";
 
 // src/workspace/ignored.ts
 import { existsSync as existsSync3, readFileSync as readFileSync2 } from "node:fs";
@@ -49724,7 +49839,7 @@ function readRepoFile(root) {
       })
     ]
   ]);
-  execFile3({ file: "REPO.bazel", source: readFileSync2(path, "utf8"), predeclared });
+  execFile2({ file: "REPO.bazel", source: readFileSync2(path, "utf8"), predeclared });
   return patterns;
 }
 __name(readRepoFile, "readRepoFile");
@@ -49970,75 +50085,6 @@ function bzlPredeclared(file, hooks) {
 }
 __name(bzlPredeclared, "bzlPredeclared");
 
-// src/workspace/label_value.ts
-var LabelValue = class _LabelValue {
-  static {
-    __name(this, "LabelValue");
-  }
-  typeName = "Label";
-  label;
-  constructor(label) {
-    this.label = label;
-  }
-  getAttr(name) {
-    const l = this.label;
-    switch (name) {
-      case "name":
-        return l.name;
-      case "package":
-        return l.pkg;
-      case "repo_name":
-      case "workspace_name":
-        return l.repo;
-      case "workspace_root":
-        return l.repo === "" ? "" : `external/${l.repo}`;
-      case "same_package_label":
-        return new Builtin("same_package_label", (call) => {
-          const n = call.args[0];
-          if (typeof n !== "string") throw new BuiltinError("same_package_label() takes a target name");
-          return new _LabelValue(parseLabel(`:${n}`, l.repo, l.pkg));
-        });
-      case "relative":
-        return new Builtin("relative", (call) => {
-          const n = call.args[0];
-          if (typeof n !== "string") throw new BuiltinError("relative() takes a label string");
-          return new _LabelValue(parseLabel(n, l.repo, l.pkg));
-        });
-      default:
-        return void 0;
-    }
-  }
-  attrNames() {
-    return ["name", "package", "relative", "repo_name", "same_package_label", "workspace_name", "workspace_root"];
-  }
-  repr() {
-    return `Label(${JSON.stringify(this.str())})`;
-  }
-  str() {
-    return this.label.toString();
-  }
-  equals(other) {
-    return other instanceof _LabelValue && other.label.equals(this.label);
-  }
-  hashKey() {
-    return `Label:${this.label.toString()}`;
-  }
-};
-function labelBuiltin(where2, canonical = (l) => l) {
-  return new Builtin("Label", (call) => {
-    const text = call.args[0] ?? call.kwargs.get("input");
-    if (text instanceof LabelValue) return text;
-    if (typeof text !== "string") throw new BuiltinError("Label() takes a label string");
-    const { repo, pkg } = where2();
-    try {
-      return new LabelValue(canonical(parseLabel(text, repo, pkg)));
-    } catch (err) {
-      throw new BuiltinError(err.message);
-    }
-  });
-}
-__name(labelBuiltin, "labelBuiltin");
-
 // src/workspace/module_file.ts
 import { existsSync as existsSync4 } from "node:fs";
 import { join as join31 } from "node:path";
@@ -50101,47 +50147,6 @@ function readStarlarkFile(root, rel) {
   return readFileSync3(real, "utf8");
 }
 __name(readStarlarkFile, "readStarlarkFile");
-
-// src/workspace/values.ts
-function toPlain(v, what) {
-  if (v === null || typeof v === "boolean" || typeof v === "number" || typeof v === "string") return v;
-  if (v instanceof StarList || v instanceof StarTuple) return v.elems.map((e) => toPlain(e, what));
-  if (v instanceof StarDict) {
-    return new PlainDict(
-      v.entries().map(([k, val]) => {
-        if (typeof k !== "string") throw new BuiltinError(`${what}: dict keys must be strings, got ${typeName(k)}`);
-        return [k, toPlain(val, what)];
-      })
-    );
-  }
-  if (v instanceof Select) throw new BuiltinError(`${what}: unresolved select()`);
-  if (v instanceof LabelValue) return v.str();
-  throw new BuiltinError(`${what}: a ${typeName(v)} cannot be an attribute value`);
-}
-__name(toPlain, "toPlain");
-function fromStringList(items) {
-  return new StarList([...items]);
-}
-__name(fromStringList, "fromStringList");
-function kwargString(call, name) {
-  const v = call.kwargs.get(name);
-  if (v === void 0) throw new BuiltinError(`${call.name}() missing mandatory argument "${name}"`);
-  if (typeof v !== "string") throw new BuiltinError(`${call.name}(): "${name}" must be a string, got ${typeName(v)}`);
-  return v;
-}
-__name(kwargString, "kwargString");
-function stringListArg(call, name, index) {
-  const v = call.kwargs.get(name) ?? call.args[index];
-  if (v === void 0 || v === null) return void 0;
-  if (!(v instanceof StarList || v instanceof StarTuple)) {
-    throw new BuiltinError(`${call.name}(): "${name}" must be a list of strings, got ${typeName(v)}`);
-  }
-  return v.elems.map((e) => {
-    if (typeof e !== "string") throw new BuiltinError(`${call.name}(): "${name}" must be a list of strings, got an element of type ${typeName(e)}`);
-    return e;
-  });
-}
-__name(stringListArg, "stringListArg");
 
 // src/workspace/module_file.ts
 function emptyGoDeps() {
@@ -50270,13 +50275,13 @@ function readModule(root, info, recordPull) {
       included.add(label.path);
       const source2 = starlarkSource(root, label.path, (m) => new BuiltinError(`include(): ${m}`));
       if (source2 === void 0) throw new BuiltinError(`include(): ${label.path} does not exist`);
-      execFile3({ file: label.path, source: source2, predeclared });
+      execFile2({ file: label.path, source: source2, predeclared });
       return null;
     })
   );
   const source = starlarkSource(root, "MODULE.bazel", (m) => new BuildError(m));
   if (source === void 0) return;
-  execFile3({ file: "MODULE.bazel", source, predeclared });
+  execFile2({ file: "MODULE.bazel", source, predeclared });
 }
 __name(readModule, "readModule");
 function starlarkSource(root, rel, wrap) {
@@ -50371,13 +50376,13 @@ function readWorkspace(root, recordPull) {
     if (cached) return cached;
     const source2 = starlarkSource(root, label.path, (m) => new StarlarkError(`load: ${m}`, pos));
     if (source2 === void 0) throw new StarlarkError(`load: cannot find ${label.path}`, pos);
-    const result = execFile3({ file: label.path, source: source2, predeclared: globals(), load });
+    const result = execFile2({ file: label.path, source: source2, predeclared: globals(), load });
     loaded.set(key, result);
     return result;
   }, "load");
   const source = starlarkSource(root, file, (m) => new BuildError(m));
   if (source === void 0) return;
-  execFile3({ file, source, predeclared: globals(), load });
+  execFile2({ file, source, predeclared: globals(), load });
 }
 __name(readWorkspace, "readWorkspace");
 var AnySymbols = class extends Map {
@@ -50583,6 +50588,7 @@ var Workspace = class {
   }
   root;
   #log;
+  #rules;
   #packages = /* @__PURE__ */ new Map();
   #bzl = /* @__PURE__ */ new Map();
   #bzlLoading = /* @__PURE__ */ new Set();
@@ -50592,10 +50598,15 @@ var Workspace = class {
   #outputTargets = /* @__PURE__ */ new Map();
   #warnedOutputs = /* @__PURE__ */ new Set();
   #flags;
-  /** `flags`: the command-line flags config_setting(values = …) may test (compilation_mode). */
+  /**
+   * `rules`: the kinds oci-build builds and their attributes (the engine's rule table; the
+   * workspace only records targets). `flags`: the command-line flags config_setting(values = …)
+   * may test (compilation_mode).
+   */
   constructor(root, opts) {
     this.root = root;
     this.#log = opts.log;
+    this.#rules = opts.rules;
     this.#flags = opts.flags ?? {};
   }
   // ---- packages -------------------------------------------------------------------------
@@ -50625,7 +50636,7 @@ var Workspace = class {
     if (source === void 0) throw new BuildError(`no such package '${pkg}': BUILD file not found in ${pkg === "" ? "the workspace root" : pkg}${via}`);
     this.#scope = { pkg: p };
     try {
-      execFile3({
+      execFile2({
         file: displayFile,
         source,
         predeclared: this.#buildGlobals(),
@@ -50710,7 +50721,7 @@ var Workspace = class {
   #buildableTargets(pkg) {
     const p = this.loadPackage(pkg);
     const built = /* @__PURE__ */ __name((t) => {
-      const rule = ruleFor(t.kind);
+      const rule = this.#rules(t.kind);
       return rule !== void 0 && !rule.dependencyOnly;
     }, "built");
     return [...p.targets.values()].filter(built).map((t) => ({ label: t.label, explicit: false }));
@@ -50767,7 +50778,7 @@ var Workspace = class {
     if (cached) return cached;
     const gen = pkg.targets.get(generator);
     if (!gen) return void 0;
-    if (!ruleFor(gen.kind)) {
+    if (!this.#rules(gen.kind)) {
       if (this.#sourceFile(label)) {
         if (!this.#warnedOutputs.has(key)) {
           this.#warnedOutputs.add(key);
@@ -50935,7 +50946,7 @@ var Workspace = class {
     const pos = call.callStack[0] ?? call.pos;
     const existing = scope.pkg.targets.get(name);
     if (existing) throw new BuiltinError(`target "${name}" is already defined at ${formatSourcePosition(existing.pos)}`);
-    const rule = ruleFor(kind);
+    const rule = this.#rules(kind);
     if (rule) {
       for (const attr of call.kwargs.keys()) {
         if (attr !== "name" && !(attr in rule.attrs)) {
@@ -50946,7 +50957,7 @@ var Workspace = class {
     const attrs = new Map(call.kwargs);
     attrs.delete("name");
     scope.pkg.targets.set(name, { label: new Label("", scope.pkg.name, name), kind, origin, attrs, pos });
-    const { files, known } = declaredOutputs(kind, attrs);
+    const { files, known } = declaredOutputs(kind, attrs, this.#rules);
     for (const out of files) {
       const other = scope.pkg.outputs.get(out);
       if (other !== void 0 || scope.pkg.targets.has(out)) {
@@ -51080,7 +51091,7 @@ var Workspace = class {
     if (source === void 0) throw new StarlarkError(`load: cannot find ${label.path} (for "${key}")`, pos);
     this.#bzlLoading.add(key);
     try {
-      const globals = execFile3({
+      const globals = execFile2({
         file: label.path,
         source,
         predeclared: this.#bzlGlobals(label),
@@ -51095,7 +51106,7 @@ var Workspace = class {
     }
   }
 };
-function declaredOutputs(kind, attrs) {
+function declaredOutputs(kind, attrs, rules) {
   const one = /* @__PURE__ */ __name((name) => {
     const v = attrs.get(name);
     return typeof v === "string" && v !== "" ? [v] : [];
@@ -51113,7 +51124,7 @@ function declaredOutputs(kind, attrs) {
     case "skylib_expand_template":
       return { files: one("out"), known: true };
     default:
-      if (ruleFor(kind) !== void 0 || NATIVE_RULES.includes(kind)) return { files: [], known: true };
+      if (rules(kind) !== void 0 || NATIVE_RULES.includes(kind)) return { files: [], known: true };
       return { files: [...one("out"), ...many("outs")], known: false };
   }
 }
@@ -51157,6 +51168,482 @@ function findWorkspaceRoot(start) {
 }
 __name(findWorkspaceRoot, "findWorkspaceRoot");
 
+// src/publish/registry.ts
+import { readFile as readFile17 } from "node:fs/promises";
+
+// src/registry/push.ts
+import { PassThrough as PassThrough3 } from "node:stream";
+
+// src/util/progress.ts
+import { Transform as Transform2 } from "node:stream";
+var PROGRESS_INTERVAL_MS = 1e4;
+function mib(n) {
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+__name(mib, "mib");
+function withByteProgress(source, size, what, log, intervalMs = PROGRESS_INTERVAL_MS) {
+  let sent = 0;
+  let last = Date.now();
+  const tap = new Transform2({
+    // As large as the source's pieces, so the tap never splits the flow into 16 KiB steps.
+    highWaterMark: source.readableHighWaterMark,
+    transform(chunk, _enc, cb) {
+      sent += chunk.length;
+      const now = Date.now();
+      if (now - last >= intervalMs) {
+        last = now;
+        log(`${what}: ${mib(sent)} of ${mib(size)} (${size > 0 ? Math.floor(sent / size * 100) : 100}%)`);
+      }
+      cb(null, chunk);
+    }
+  });
+  source.on("error", (err) => tap.destroy(err));
+  return source.pipe(tap);
+}
+__name(withByteProgress, "withByteProgress");
+async function withHeartbeat(work, running, log, verb, intervalMs = PROGRESS_INTERVAL_MS) {
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const items = running().map((r) => `${r.name} (${Math.round((now - r.since) / 1e3)} s)`);
+    if (items.length > 0) log(`still ${verb}: ${items.join(", ")}`);
+  }, intervalMs);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}
+__name(withHeartbeat, "withHeartbeat");
+
+// src/registry/push.ts
+var NON_DISTRIBUTABLE = /(\.foreign\.|\.nondistributable\.)/;
+async function readBytes(store, d, what) {
+  const have = await store.has(d.digest);
+  if (!have) throw new Error(`${what} ${d.digest} is not in the local blob store`);
+  if (have.size !== d.size) throw new Error(`${what} ${d.digest}: stored size ${have.size} differs from descriptor size ${d.size}`);
+  const chunks = [];
+  for await (const c of store.open(d.digest)) chunks.push(c);
+  return new Uint8Array(Buffer.concat(chunks));
+}
+__name(readBytes, "readBytes");
+function parseJson(bytes2, what) {
+  try {
+    return JSON.parse(Buffer.from(bytes2).toString("utf8"));
+  } catch (err) {
+    throw new Error(`${what} is not valid JSON: ${err.message}`);
+  }
+}
+__name(parseJson, "parseJson");
+function remoteOpener(source, digest) {
+  return () => {
+    const out = new PassThrough3();
+    source.client.openBlob(source.repository, digest).then(
+      ({ stream }) => {
+        stream.on("error", (e) => out.destroy(e));
+        out.on("close", () => stream.destroy());
+        stream.pipe(out);
+      },
+      (err) => out.destroy(err)
+    );
+    return out;
+  };
+}
+__name(remoteOpener, "remoteOpener");
+async function pushImage(client, store, repo, root, tags, opts = {}) {
+  for (const t of tags) validateTag(t);
+  const log = opts.log ?? (() => {
+  });
+  const where2 = `${client.registry}/${repo}`;
+  const manifests = [];
+  const seenManifests = /* @__PURE__ */ new Set();
+  const layers = /* @__PURE__ */ new Map();
+  const configs = /* @__PURE__ */ new Map();
+  const visit = /* @__PURE__ */ __name(async (d, depth) => {
+    if (seenManifests.has(d.digest)) return;
+    if (depth > 4) throw new Error(`image graph under ${root.digest} is nested too deeply`);
+    seenManifests.add(d.digest);
+    const bytes2 = await readBytes(store, d, "manifest");
+    const parsed = parseJson(
+      bytes2,
+      `manifest ${d.digest}`
+    );
+    const mediaType = d.mediaType || parsed.mediaType || "";
+    if (isIndexMediaType(mediaType) || Array.isArray(parsed.manifests) && !parsed.config) {
+      const index = parsed;
+      for (const child of index.manifests ?? []) await visit(child, depth + 1);
+    } else if (isManifestMediaType(mediaType) || parsed.config) {
+      const m = parsed;
+      if (!m.config) throw new Error(`manifest ${d.digest} has no config`);
+      if (!layers.has(m.config.digest) && !configs.has(m.config.digest)) {
+        configs.set(m.config.digest, { descriptor: m.config, owner: `config of manifest ${d.digest}` });
+      }
+      for (const l of m.layers ?? []) {
+        configs.delete(l.digest);
+        if (!layers.has(l.digest)) layers.set(l.digest, { descriptor: l, owner: `layer of manifest ${d.digest}` });
+      }
+    } else {
+      throw new Error(`${d.digest}: unsupported manifest media type "${mediaType}"`);
+    }
+    manifests.push({ descriptor: { ...d, mediaType }, bytes: bytes2 });
+  }, "visit");
+  await visit(root, 0);
+  const result = { digest: root.digest, uploaded: 0, skipped: 0, mounted: 0, bytesUploaded: 0, copied: 0 };
+  const mountRepos = /* @__PURE__ */ new Set();
+  for (const r of opts.mountFrom?.values() ?? []) if (r !== repo) mountRepos.add(r);
+  for (const s of opts.remoteSource?.values() ?? []) if (s.client.registry === client.registry && s.repository !== repo) mountRepos.add(s.repository);
+  client.auth.want([`repository:${repo}:pull,push`, ...[...mountRepos].map((r) => `repository:${r}:pull`)]);
+  await client.ping();
+  const present = await client.headManifest(repo, root.digest).catch(() => void 0);
+  if (present?.digest === root.digest) {
+    result.skipped = layers.size + configs.size;
+    log(`${where2}@${root.digest}: already present; ${result.skipped} blob(s) and ${manifests.length} manifest(s) skipped`);
+    const rootBytes = manifests[manifests.length - 1].bytes;
+    for (const tag of tags) {
+      await client.putManifest(repo, tag, rootBytes, root.mediaType);
+      log(`tagged ${where2}:${tag} \u2192 ${root.digest}`);
+    }
+    return result;
+  }
+  const pushBlob = /* @__PURE__ */ __name(async ({ descriptor: d, owner }) => {
+    if (NON_DISTRIBUTABLE.test(d.mediaType) && !await store.has(d.digest)) {
+      log(`${d.digest}: non-distributable layer, not pushed`);
+      return;
+    }
+    const existing = await client.headBlob(repo, d.digest);
+    if (existing !== void 0 && (existing === d.size || existing === -1)) {
+      result.skipped++;
+      debug(`${where2}: ${d.digest} skipped (the registry has it)`);
+      return;
+    }
+    const source = opts.remoteSource?.get(d.digest);
+    const mountRepo = opts.mountFrom?.get(d.digest) ?? (source && source.client.registry === client.registry ? source.repository : void 0);
+    let location;
+    if (mountRepo !== void 0 && mountRepo !== repo) {
+      const m = await client.mountBlob(repo, d.digest, mountRepo);
+      if (m.mounted) {
+        result.mounted++;
+        log(`${d.digest}: mounted from ${client.registry}/${mountRepo}`);
+        return;
+      }
+      location = m.location;
+    }
+    const local = await store.has(d.digest);
+    let open3;
+    if (local) {
+      if (local.size !== d.size) throw new Error(`${owner} ${d.digest}: stored size ${local.size} differs from descriptor size ${d.size}`);
+      open3 = /* @__PURE__ */ __name(() => d.size >= 16 * 1024 * 1024 ? withByteProgress(store.open(d.digest), d.size, `uploading ${d.digest.slice(0, 19)}`, log) : store.open(d.digest), "open");
+    } else if (source) {
+      open3 = remoteOpener(source, d.digest);
+    } else {
+      throw new Error(`cannot push ${where2}: ${owner} ${d.digest} is neither in the local blob store nor given a remote source`);
+    }
+    await client.uploadBlob(repo, d.digest, d.size, open3, location !== void 0 ? { location } : {});
+    result.uploaded++;
+    if (!local) result.copied++;
+    result.bytesUploaded += d.size;
+    log(`${d.digest}: uploaded ${d.size} bytes${local ? "" : ` (copied from ${source.client.registry}/${source.repository})`}`);
+  }, "pushBlob");
+  const limit = Math.max(1, opts.concurrency ?? client.concurrency);
+  await forEachLimit([...configs.values(), ...layers.values()], limit, pushBlob);
+  const rootNode = manifests[manifests.length - 1];
+  const children = manifests.slice(0, -1);
+  const images = children.filter((m) => !isIndexMediaType(m.descriptor.mediaType));
+  await forEachLimit(images, limit, (m) => client.putManifest(repo, m.descriptor.digest, m.bytes, m.descriptor.mediaType));
+  for (const m of children) {
+    if (isIndexMediaType(m.descriptor.mediaType)) await client.putManifest(repo, m.descriptor.digest, m.bytes, m.descriptor.mediaType);
+  }
+  if (tags.length === 0) await client.putManifest(repo, rootNode.descriptor.digest, rootNode.bytes, rootNode.descriptor.mediaType);
+  for (const tag of tags) {
+    await client.putManifest(repo, tag, rootNode.bytes, rootNode.descriptor.mediaType);
+    log(`tagged ${where2}:${tag} \u2192 ${root.digest}`);
+  }
+  return result;
+}
+__name(pushImage, "pushImage");
+
+// src/sbom/referrers.ts
+import { readFile as readFile16 } from "node:fs/promises";
+
+// src/registry/errors.ts
+function redactUrl(url) {
+  try {
+    const u = typeof url === "string" ? new URL(url) : url;
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return String(url).replace(/\/\/[^/@]*@/, "//").replace(/[?#].*$/, "");
+  }
+}
+__name(redactUrl, "redactUrl");
+function parseErrorBody(text) {
+  if (!text) return [];
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  if (typeof json !== "object" || json === null) return [];
+  const errors = json.errors;
+  if (!Array.isArray(errors)) {
+    const o = json;
+    const msg = [o.error_description, o.details, o.message].find((v) => typeof v === "string");
+    if (typeof o.error === "string" || typeof msg === "string") {
+      return [{ code: typeof o.error === "string" ? o.error.toUpperCase() : "ERROR", message: typeof msg === "string" ? msg : "" }];
+    }
+    return [];
+  }
+  const out = [];
+  for (const e of errors) {
+    if (typeof e !== "object" || e === null) continue;
+    const { code, message, detail } = e;
+    const entry = {
+      code: typeof code === "string" ? code : "UNKNOWN",
+      message: typeof message === "string" ? message : ""
+    };
+    if (detail !== void 0) entry.detail = detail;
+    out.push(entry);
+  }
+  return out;
+}
+__name(parseErrorBody, "parseErrorBody");
+var MESSAGE_MAX = 300;
+function describeErrorBody(errors, text) {
+  if (errors.length > 0) {
+    return errors.map((e) => e.message ? `${e.code}: ${oneLine(e.message, MESSAGE_MAX)}` : e.code).join("; ");
+  }
+  const t = oneLine(text, MESSAGE_MAX);
+  return /^<(!doctype|html)/i.test(t) ? "" : t;
+}
+__name(describeErrorBody, "describeErrorBody");
+var RegistryError = class extends Error {
+  static {
+    __name(this, "RegistryError");
+  }
+  method;
+  url;
+  status;
+  errors;
+  /** Delay the server asked for (Retry-After), in ms, when it did. */
+  retryAfterMs;
+  /** Attempts the transport made before giving up (1 when it did not retry). */
+  attempts;
+  constructor(opts) {
+    const url = redactUrl(opts.url);
+    const errors = opts.errors ?? [];
+    const described = opts.message ?? describeErrorBody(errors, opts.body ?? "");
+    super(`${opts.method} ${url}: ${opts.status}${described ? ` ${described}` : ""}`);
+    this.name = "RegistryError";
+    this.method = opts.method;
+    this.url = url;
+    this.status = opts.status;
+    this.errors = errors;
+    this.retryAfterMs = opts.retryAfterMs;
+    this.attempts = opts.attempts ?? 1;
+  }
+  hasCode(code) {
+    return this.errors.some((e) => e.code === code);
+  }
+};
+var RegistryAuthError = class extends Error {
+  static {
+    __name(this, "RegistryAuthError");
+  }
+  registry;
+  status;
+  errors;
+  constructor(message, opts) {
+    super(message);
+    this.name = "RegistryAuthError";
+    this.registry = opts.registry;
+    this.status = opts.status;
+    this.errors = opts.errors ?? [];
+  }
+};
+var TransportError = class extends Error {
+  static {
+    __name(this, "TransportError");
+  }
+  method;
+  url;
+  code;
+  attempts;
+  constructor(method, url, cause, attempts) {
+    const c = cause;
+    const code = typeof c?.code === "string" ? c.code : void 0;
+    const msg = typeof c?.message === "string" ? oneLine(c.message, 200) : String(cause);
+    const suffix = attempts > 1 ? ` (after ${attempts} attempts)` : "";
+    super(`${method} ${redactUrl(url)}: ${code && !msg.includes(code) ? `${code}: ` : ""}${msg}${suffix}`, { cause });
+    this.name = "TransportError";
+    this.method = method;
+    this.url = redactUrl(url);
+    this.code = code;
+    this.attempts = attempts;
+  }
+};
+
+// src/sbom/referrers.ts
+function fallbackTag(subject) {
+  return `${digestAlgorithm(subject)}-${digestHex(subject)}`;
+}
+__name(fallbackTag, "fallbackTag");
+async function putWithSubject(client, repo, digest, bytes2, mediaType) {
+  const scopes = [`repository:${repo}:pull,push`];
+  const authorization = await client.auth.authorization(scopes);
+  const url = new URL(`/v2/${repo}/manifests/${digest}`, await client.baseUrl());
+  const res = await client.transport.request({ method: "PUT", url, headers: { "content-type": mediaType, authorization }, body: bytes2 });
+  await res.dump();
+  if (res.status >= 200 && res.status < 300) return res.header("oci-subject");
+  await client.putManifest(repo, digest, bytes2, mediaType);
+  return void 0;
+}
+__name(putWithSubject, "putWithSubject");
+async function attachReferrer(client, store, repo, artifact, subject, log) {
+  await pushImage(client, store, repo, { mediaType: artifact.mediaType, digest: artifact.digest, size: artifact.size }, [], { log });
+  const bytes2 = new Uint8Array(await readFile16(store.path(artifact.digest)));
+  const said = await putWithSubject(client, repo, artifact.digest, bytes2, artifact.mediaType);
+  if (said !== void 0 && said === subject) return { via: "referrers" };
+  const tag = fallbackTag(subject);
+  let index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
+  try {
+    const current = await client.getManifest(repo, tag, [OCI_INDEX]);
+    const parsed = JSON.parse(Buffer.from(current.bytes).toString("utf8"));
+    if (Array.isArray(parsed.manifests)) checkIndex(parsed, `${client.registry}/${repo}:${tag}`);
+    if (Array.isArray(parsed.manifests)) index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: parsed.manifests, ...parsed.annotations ? { annotations: parsed.annotations } : {} };
+  } catch (err) {
+    if (!(err instanceof RegistryError && err.status === 404)) throw err;
+  }
+  if (!index.manifests.some((m) => m.digest === artifact.digest)) {
+    index.manifests.push(artifact);
+    const out = Buffer.from(JSON.stringify(index));
+    await client.putManifest(repo, tag, out, OCI_INDEX);
+  }
+  return { via: "tag", tag };
+}
+__name(attachReferrer, "attachReferrer");
+
+// src/publish/registry.ts
+function splitRepository(text, what) {
+  let ref;
+  try {
+    ref = parseReference(text);
+  } catch (err) {
+    throw new Error(`${what}: ${err.message}`);
+  }
+  if (ref.tag !== void 0 || ref.digest !== void 0) throw new Error(`${what}: "${text}" must name a repository without a tag`);
+  return { registry: ref.registry, repository: ref.repository };
+}
+__name(splitRepository, "splitRepository");
+function planDestinations(label, rule, inputs) {
+  const repoText = inputs.repository && inputs.repository !== "" ? inputs.repository : rule.repository;
+  const base = repoText ? splitRepository(repoText, inputs.repository ? 'input "repository"' : `${label}: repository`) : void 0;
+  const byRepo = /* @__PURE__ */ new Map();
+  const dest = /* @__PURE__ */ __name((registry, repository) => {
+    const key = `${registry}/${repository}`;
+    let d = byRepo.get(key);
+    if (!d) {
+      d = { registry, repository, tags: [] };
+      byRepo.set(key, d);
+    }
+    return d;
+  }, "dest");
+  const tags = inputs.tags.length > 0 ? inputs.tags : rule.remoteTags;
+  const what = inputs.tags.length > 0 ? 'input "tags"' : `${label}: remote_tags`;
+  const parsedTags = tags.map((line) => parseTagLine(line, what));
+  const tagsNameRepositories = inputs.tags.length > 0 && parsedTags.every((p) => p.repository !== void 0);
+  if (base && (inputs.repository || !tagsNameRepositories)) dest(base.registry, base.repository);
+  for (const [i, parsed] of parsedTags.entries()) {
+    const line = tags[i];
+    if (parsed.repository) {
+      const d2 = dest(parsed.repository.registry, parsed.repository.repository);
+      if (!d2.tags.includes(parsed.tag)) d2.tags.push(parsed.tag);
+      continue;
+    }
+    if (!base) throw new Error(`${label}: tag "${line}" needs a repository (set "repository" on the oci_push rule or the action's repository input)`);
+    const d = dest(base.registry, base.repository);
+    if (!d.tags.includes(parsed.tag)) d.tags.push(parsed.tag);
+  }
+  if (byRepo.size === 0 && base) dest(base.registry, base.repository);
+  if (byRepo.size === 0) throw new Error(`${label}: no repository to push to (set "repository" on the oci_push rule or the action's repository input)`);
+  return [...byRepo.values()];
+}
+__name(planDestinations, "planDestinations");
+function parseTagLine(line, what) {
+  if (line.includes("/") || line.includes(":")) {
+    let ref;
+    try {
+      ref = parseReference(line);
+    } catch (err) {
+      throw new Error(`${what}: ${err.message}`);
+    }
+    if (ref.digest !== void 0 || ref.tag === void 0) throw new Error(`${what}: "${line}" must end in :tag`);
+    return { tag: ref.tag, repository: { registry: ref.registry, repository: ref.repository } };
+  }
+  try {
+    validateTag(line);
+  } catch (err) {
+    throw new Error(`${what}: ${err.message}`);
+  }
+  return { tag: line };
+}
+__name(parseTagLine, "parseTagLine");
+function checkPushInputs(inputs) {
+  if (inputs.repository) splitRepository(inputs.repository, 'input "repository"');
+  for (const line of inputs.tags) parseTagLine(line, 'input "tags"');
+}
+__name(checkPushInputs, "checkPushInputs");
+async function pushArtifact(pool, store, artifact, destinations, log, options = {}) {
+  const stats = { uploaded: 0, skipped: 0, mounted: 0, bytesUploaded: 0 };
+  const images = artifact.kind === "image" ? [artifact] : artifact.images;
+  for (const d of destinations) {
+    const mountFrom = /* @__PURE__ */ new Map();
+    for (const img of images) {
+      for (const [digest, src] of img.layerSources) {
+        if (src.registry === d.registry && src.repository !== d.repository) mountFrom.set(digest, src.repository);
+      }
+    }
+    const remoteSource = /* @__PURE__ */ new Map();
+    for (const img of images) {
+      for (const [digest, src] of img.layerSources) {
+        if (!await store.has(digest)) remoteSource.set(digest, { client: pool.client(src.registry), repository: src.repository });
+      }
+    }
+    const result = await pushImage(pool.client(d.registry), store, d.repository, artifact.descriptor, [], { mountFrom, remoteSource, log });
+    stats.uploaded += result.uploaded;
+    stats.skipped += result.skipped;
+    stats.mounted += result.mounted;
+    stats.bytesUploaded += result.bytesUploaded;
+    log(
+      `${d.registry}/${d.repository}@${result.digest}: ${result.uploaded} blob(s) uploaded (${result.bytesUploaded} bytes), ${result.skipped} skipped (already there), ${result.mounted} mounted${result.copied ? `, ${result.copied} copied from the base's registry` : ""}`
+    );
+  }
+  const referrers = [];
+  for (const [i, d] of destinations.entries()) {
+    for (const r of options.referrers ?? []) {
+      const res = await attachReferrer(pool.client(d.registry), store, d.repository, r.descriptor, r.subject, () => {
+      });
+      log(`${d.registry}/${d.repository}@${r.descriptor.digest}: ${r.descriptor.artifactType ?? "artifact"} for ${r.subject} (${res.via === "referrers" ? "referrers API" : `tag ${res.tag}`})`);
+      if (i === 0) referrers.push(res.via === "referrers" ? "referrers" : `tag:${res.tag}`);
+    }
+  }
+  const bytes2 = await readFile17(store.path(artifact.descriptor.digest));
+  const tagged = [];
+  for (const d of destinations) {
+    const client = pool.client(d.registry);
+    for (const tag of d.tags) {
+      await client.putManifest(d.repository, tag, bytes2, artifact.descriptor.mediaType);
+      tagged.push(`${d.registry}/${d.repository}:${tag}`);
+    }
+  }
+  return {
+    digest: artifact.descriptor.digest,
+    references: destinations.map((d) => `${d.registry}/${d.repository}@${artifact.descriptor.digest}`),
+    tagged,
+    stats,
+    referrers
+  };
+}
+__name(pushArtifact, "pushArtifact");
+
 // src/publish/docker.ts
 var import_semver2 = __toESM(require_semver2(), 1);
 import { stat as stat9 } from "node:fs/promises";
@@ -51165,7 +51652,7 @@ import { Readable as Readable2 } from "node:stream";
 // src/net/proxy.ts
 import { BlockList, isIP } from "node:net";
 
-// src/undici.ts
+// src/util/undici.ts
 var loading;
 function undici() {
   return loading ??= Promise.resolve().then(() => __toESM(require_undici(), 1));
@@ -51319,9 +51806,9 @@ __name(createDispatcher, "createDispatcher");
 
 // src/publish/docker_archive.ts
 var import_tar_stream2 = __toESM(require_tar_stream(), 1);
-import { createHash as createHash9 } from "node:crypto";
+import { createHash as createHash10 } from "node:crypto";
 import { createReadStream as createReadStream5 } from "node:fs";
-import { readFile as readFile16, stat as stat8 } from "node:fs/promises";
+import { readFile as readFile18, stat as stat8 } from "node:fs/promises";
 import { Readable } from "node:stream";
 var MANIFEST_TYPES = /* @__PURE__ */ new Set([
   "application/vnd.oci.image.manifest.v1+json",
@@ -51354,7 +51841,7 @@ function chainIds(diffIds) {
   const out = [];
   for (const d of diffIds) {
     const prev = out.at(-1);
-    out.push(prev === void 0 ? d : `sha256:${createHash9("sha256").update(`${prev} ${d}`).digest("hex")}`);
+    out.push(prev === void 0 ? d : `sha256:${createHash10("sha256").update(`${prev} ${d}`).digest("hex")}`);
   }
   return out;
 }
@@ -51378,7 +51865,7 @@ __name(checkDescriptor2, "checkDescriptor");
 async function readVerified(what, d, file) {
   let data;
   try {
-    data = await readFile16(file);
+    data = await readFile18(file);
   } catch (err) {
     throw new Error(`${what} ${d.digest}: cannot read blob ${file}: ${err.message}`);
   }
@@ -51388,7 +51875,7 @@ async function readVerified(what, d, file) {
   const [alg, encoded] = d.digest.split(":");
   let actual;
   try {
-    actual = createHash9(alg).update(data).digest("hex");
+    actual = createHash10(alg).update(data).digest("hex");
   } catch {
     throw new Error(`${what} ${d.digest}: unsupported digest algorithm ${alg}`);
   }
@@ -52259,481 +52746,113 @@ async function loadImage(endpoint, input, log) {
 }
 __name(loadImage, "loadImage");
 
-// src/publish/registry.ts
-import { readFile as readFile18 } from "node:fs/promises";
-
-// src/registry/push.ts
-import { PassThrough as PassThrough3 } from "node:stream";
-
-// src/progress.ts
-import { Transform as Transform2 } from "node:stream";
-var PROGRESS_INTERVAL_MS = 1e4;
-function mib(n) {
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+// src/publish/daemon_sink.ts
+function imageForHost(artifact, label) {
+  if (artifact.kind === "image") return artifact;
+  const host = hostPlatform();
+  const match = artifact.images.find((img) => platformSatisfies(host, img.platform));
+  if (!match) {
+    const have = artifact.images.map((i) => formatPlatform(i.platform)).join(", ");
+    throw new BuildError(`the index has no image for this host (${formatPlatform(host)}); it has ${have}`, { label });
+  }
+  return match;
 }
-__name(mib, "mib");
-function withByteProgress(source, size, what, log, intervalMs = PROGRESS_INTERVAL_MS) {
-  let sent = 0;
-  let last = Date.now();
-  const tap = new Transform2({
-    // As large as the source's pieces, so the tap never splits the flow into 16 KiB steps.
-    highWaterMark: source.readableHighWaterMark,
-    transform(chunk, _enc, cb) {
-      sent += chunk.length;
-      const now = Date.now();
-      if (now - last >= intervalMs) {
-        last = now;
-        log(`${what}: ${mib(sent)} of ${mib(size)} (${size > 0 ? Math.floor(sent / size * 100) : 100}%)`);
-      }
-      cb(null, chunk);
+__name(imageForHost, "imageForHost");
+var DaemonPublisher = class {
+  static {
+    __name(this, "DaemonPublisher");
+  }
+  // One load at a time: the daemon serialises them anyway, and their progress lines stay readable.
+  #slot = new Semaphore(1);
+  o;
+  constructor(o) {
+    this.o = o;
+  }
+  async publish({ label, artifact, run: run5 }) {
+    const repoTags = run5?.kind === "load" ? run5.repoTags : [];
+    if (!this.o.enabled) {
+      this.o.log(`${label}: built; not loaded (load disabled)`);
+      return { action: "built", tags: repoTags, references: [] };
     }
-  });
-  source.on("error", (err) => tap.destroy(err));
-  return source.pipe(tap);
-}
-__name(withByteProgress, "withByteProgress");
-async function withHeartbeat(work, running, log, verb, intervalMs = PROGRESS_INTERVAL_MS) {
-  const timer = setInterval(() => {
-    const now = Date.now();
-    const items = running().map((r) => `${r.name} (${Math.round((now - r.since) / 1e3)} s)`);
-    if (items.length > 0) log(`still ${verb}: ${items.join(", ")}`);
-  }, intervalMs);
-  try {
-    return await work;
-  } finally {
-    clearInterval(timer);
-  }
-}
-__name(withHeartbeat, "withHeartbeat");
-
-// src/registry/push.ts
-var NON_DISTRIBUTABLE = /(\.foreign\.|\.nondistributable\.)/;
-async function readBytes(store, d, what) {
-  const have = await store.has(d.digest);
-  if (!have) throw new Error(`${what} ${d.digest} is not in the local blob store`);
-  if (have.size !== d.size) throw new Error(`${what} ${d.digest}: stored size ${have.size} differs from descriptor size ${d.size}`);
-  const chunks = [];
-  for await (const c of store.open(d.digest)) chunks.push(c);
-  return new Uint8Array(Buffer.concat(chunks));
-}
-__name(readBytes, "readBytes");
-function parseJson(bytes2, what) {
-  try {
-    return JSON.parse(Buffer.from(bytes2).toString("utf8"));
-  } catch (err) {
-    throw new Error(`${what} is not valid JSON: ${err.message}`);
-  }
-}
-__name(parseJson, "parseJson");
-function remoteOpener(source, digest) {
-  return () => {
-    const out = new PassThrough3();
-    source.client.openBlob(source.repository, digest).then(
-      ({ stream }) => {
-        stream.on("error", (e) => out.destroy(e));
-        out.on("close", () => stream.destroy());
-        stream.pipe(out);
-      },
-      (err) => out.destroy(err)
+    const image = imageForHost(artifact, label);
+    const endpoint = dockerEndpointFromEnv(this.o.env);
+    const store = this.o.store;
+    const result = await this.#slot.run(
+      () => this.o.group(
+        `Loading ${label} into Docker at ${describeDockerEndpoint(endpoint)}`,
+        () => loadImage(
+          endpoint,
+          {
+            blobPath: /* @__PURE__ */ __name((d) => store.path(d), "blobPath"),
+            manifest: image.descriptor,
+            manifestJson: image.manifest,
+            repoTags,
+            fetchBlob: /* @__PURE__ */ __name((d) => store.ensure(d), "fetchBlob")
+          },
+          (line) => this.o.log(line)
+        )
+      )
     );
-    return out;
+    this.o.log(`${label}: loaded ${result.loaded.join(", ")}: ${formatLoadSummary(result)}`);
+    return { action: "loaded", tags: result.loaded, references: [], image };
+  }
+};
+
+// src/publish/layout_sink.ts
+var LayoutPublisher = class {
+  static {
+    __name(this, "LayoutPublisher");
+  }
+  async publish(_request) {
+    return { action: "built", tags: [], references: [] };
+  }
+};
+
+// src/publish/registry_sink.ts
+var RegistryPublisher = class {
+  static {
+    __name(this, "RegistryPublisher");
+  }
+  #slots;
+  o;
+  constructor(o) {
+    this.o = o;
+    this.#slots = new Semaphore(o.concurrency);
+  }
+  async publish({ label, artifact, run: run5, referrers }) {
+    const rule = run5?.kind === "push" ? run5 : { remoteTags: [] };
+    const planned = planDestinations(label, rule, this.o.overrides);
+    const destinations = this.o.byDigest ? planned.map((d) => ({ ...d, tags: [] })) : planned;
+    if (!this.o.enabled) {
+      this.o.log(`${label}: built; not pushed (push disabled)`);
+      return { action: "built", tags: [], references: [] };
+    }
+    const pushed = await this.#slots.run(
+      () => this.o.group(`Pushing ${label}`, () => pushArtifact(this.o.registries, this.o.store, artifact, destinations, (m) => this.o.log(m), { referrers }))
+    );
+    return { action: "pushed", references: pushed.references, tags: pushed.tagged, blobs: pushed.stats, referrers: pushed.referrers };
+  }
+};
+
+// src/publish/sinks.ts
+function createSinks(o) {
+  const layout = new LayoutPublisher();
+  const byKind = {
+    load: new DaemonPublisher({ store: o.store, env: o.env, log: o.log, group: o.group, enabled: o.load }),
+    push: new RegistryPublisher({
+      registries: o.registries,
+      store: o.store,
+      log: o.log,
+      group: o.group,
+      overrides: o.overrides,
+      byDigest: o.pushByDigest,
+      enabled: o.push,
+      concurrency: o.pushConcurrency
+    })
   };
+  return (run5) => run5 ? byKind[run5.kind] : layout;
 }
-__name(remoteOpener, "remoteOpener");
-async function pushImage(client, store, repo, root, tags, opts = {}) {
-  for (const t of tags) validateTag(t);
-  const log = opts.log ?? (() => {
-  });
-  const where2 = `${client.registry}/${repo}`;
-  const manifests = [];
-  const seenManifests = /* @__PURE__ */ new Set();
-  const layers = /* @__PURE__ */ new Map();
-  const configs = /* @__PURE__ */ new Map();
-  const visit = /* @__PURE__ */ __name(async (d, depth) => {
-    if (seenManifests.has(d.digest)) return;
-    if (depth > 4) throw new Error(`image graph under ${root.digest} is nested too deeply`);
-    seenManifests.add(d.digest);
-    const bytes2 = await readBytes(store, d, "manifest");
-    const parsed = parseJson(
-      bytes2,
-      `manifest ${d.digest}`
-    );
-    const mediaType = d.mediaType || parsed.mediaType || "";
-    if (isIndexMediaType(mediaType) || Array.isArray(parsed.manifests) && !parsed.config) {
-      const index = parsed;
-      for (const child of index.manifests ?? []) await visit(child, depth + 1);
-    } else if (isManifestMediaType(mediaType) || parsed.config) {
-      const m = parsed;
-      if (!m.config) throw new Error(`manifest ${d.digest} has no config`);
-      if (!layers.has(m.config.digest) && !configs.has(m.config.digest)) {
-        configs.set(m.config.digest, { descriptor: m.config, owner: `config of manifest ${d.digest}` });
-      }
-      for (const l of m.layers ?? []) {
-        configs.delete(l.digest);
-        if (!layers.has(l.digest)) layers.set(l.digest, { descriptor: l, owner: `layer of manifest ${d.digest}` });
-      }
-    } else {
-      throw new Error(`${d.digest}: unsupported manifest media type "${mediaType}"`);
-    }
-    manifests.push({ descriptor: { ...d, mediaType }, bytes: bytes2 });
-  }, "visit");
-  await visit(root, 0);
-  const result = { digest: root.digest, uploaded: 0, skipped: 0, mounted: 0, bytesUploaded: 0, copied: 0 };
-  const mountRepos = /* @__PURE__ */ new Set();
-  for (const r of opts.mountFrom?.values() ?? []) if (r !== repo) mountRepos.add(r);
-  for (const s of opts.remoteSource?.values() ?? []) if (s.client.registry === client.registry && s.repository !== repo) mountRepos.add(s.repository);
-  client.auth.want([`repository:${repo}:pull,push`, ...[...mountRepos].map((r) => `repository:${r}:pull`)]);
-  await client.ping();
-  const present = await client.headManifest(repo, root.digest).catch(() => void 0);
-  if (present?.digest === root.digest) {
-    result.skipped = layers.size + configs.size;
-    log(`${where2}@${root.digest}: already present; ${result.skipped} blob(s) and ${manifests.length} manifest(s) skipped`);
-    const rootBytes = manifests[manifests.length - 1].bytes;
-    for (const tag of tags) {
-      await client.putManifest(repo, tag, rootBytes, root.mediaType);
-      log(`tagged ${where2}:${tag} \u2192 ${root.digest}`);
-    }
-    return result;
-  }
-  const pushBlob = /* @__PURE__ */ __name(async ({ descriptor: d, owner }) => {
-    if (NON_DISTRIBUTABLE.test(d.mediaType) && !await store.has(d.digest)) {
-      log(`${d.digest}: non-distributable layer, not pushed`);
-      return;
-    }
-    const existing = await client.headBlob(repo, d.digest);
-    if (existing !== void 0 && (existing === d.size || existing === -1)) {
-      result.skipped++;
-      debug(`${where2}: ${d.digest} skipped (the registry has it)`);
-      return;
-    }
-    const source = opts.remoteSource?.get(d.digest);
-    const mountRepo = opts.mountFrom?.get(d.digest) ?? (source && source.client.registry === client.registry ? source.repository : void 0);
-    let location;
-    if (mountRepo !== void 0 && mountRepo !== repo) {
-      const m = await client.mountBlob(repo, d.digest, mountRepo);
-      if (m.mounted) {
-        result.mounted++;
-        log(`${d.digest}: mounted from ${client.registry}/${mountRepo}`);
-        return;
-      }
-      location = m.location;
-    }
-    const local = await store.has(d.digest);
-    let open3;
-    if (local) {
-      if (local.size !== d.size) throw new Error(`${owner} ${d.digest}: stored size ${local.size} differs from descriptor size ${d.size}`);
-      open3 = /* @__PURE__ */ __name(() => d.size >= 16 * 1024 * 1024 ? withByteProgress(store.open(d.digest), d.size, `uploading ${d.digest.slice(0, 19)}`, log) : store.open(d.digest), "open");
-    } else if (source) {
-      open3 = remoteOpener(source, d.digest);
-    } else {
-      throw new Error(`cannot push ${where2}: ${owner} ${d.digest} is neither in the local blob store nor given a remote source`);
-    }
-    await client.uploadBlob(repo, d.digest, d.size, open3, location !== void 0 ? { location } : {});
-    result.uploaded++;
-    if (!local) result.copied++;
-    result.bytesUploaded += d.size;
-    log(`${d.digest}: uploaded ${d.size} bytes${local ? "" : ` (copied from ${source.client.registry}/${source.repository})`}`);
-  }, "pushBlob");
-  const limit = Math.max(1, opts.concurrency ?? client.concurrency);
-  await forEachLimit([...configs.values(), ...layers.values()], limit, pushBlob);
-  const rootNode = manifests[manifests.length - 1];
-  const children = manifests.slice(0, -1);
-  const images = children.filter((m) => !isIndexMediaType(m.descriptor.mediaType));
-  await forEachLimit(images, limit, (m) => client.putManifest(repo, m.descriptor.digest, m.bytes, m.descriptor.mediaType));
-  for (const m of children) {
-    if (isIndexMediaType(m.descriptor.mediaType)) await client.putManifest(repo, m.descriptor.digest, m.bytes, m.descriptor.mediaType);
-  }
-  if (tags.length === 0) await client.putManifest(repo, rootNode.descriptor.digest, rootNode.bytes, rootNode.descriptor.mediaType);
-  for (const tag of tags) {
-    await client.putManifest(repo, tag, rootNode.bytes, rootNode.descriptor.mediaType);
-    log(`tagged ${where2}:${tag} \u2192 ${root.digest}`);
-  }
-  return result;
-}
-__name(pushImage, "pushImage");
-
-// src/sbom/referrers.ts
-import { readFile as readFile17 } from "node:fs/promises";
-
-// src/registry/errors.ts
-function redactUrl(url) {
-  try {
-    const u = typeof url === "string" ? new URL(url) : url;
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return String(url).replace(/\/\/[^/@]*@/, "//").replace(/[?#].*$/, "");
-  }
-}
-__name(redactUrl, "redactUrl");
-function parseErrorBody(text) {
-  if (!text) return [];
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return [];
-  }
-  if (typeof json !== "object" || json === null) return [];
-  const errors = json.errors;
-  if (!Array.isArray(errors)) {
-    const o = json;
-    const msg = [o.error_description, o.details, o.message].find((v) => typeof v === "string");
-    if (typeof o.error === "string" || typeof msg === "string") {
-      return [{ code: typeof o.error === "string" ? o.error.toUpperCase() : "ERROR", message: typeof msg === "string" ? msg : "" }];
-    }
-    return [];
-  }
-  const out = [];
-  for (const e of errors) {
-    if (typeof e !== "object" || e === null) continue;
-    const { code, message, detail } = e;
-    const entry = {
-      code: typeof code === "string" ? code : "UNKNOWN",
-      message: typeof message === "string" ? message : ""
-    };
-    if (detail !== void 0) entry.detail = detail;
-    out.push(entry);
-  }
-  return out;
-}
-__name(parseErrorBody, "parseErrorBody");
-var MESSAGE_MAX = 300;
-function describeErrorBody(errors, text) {
-  if (errors.length > 0) {
-    return errors.map((e) => e.message ? `${e.code}: ${oneLine(e.message, MESSAGE_MAX)}` : e.code).join("; ");
-  }
-  const t = oneLine(text, MESSAGE_MAX);
-  return /^<(!doctype|html)/i.test(t) ? "" : t;
-}
-__name(describeErrorBody, "describeErrorBody");
-var RegistryError = class extends Error {
-  static {
-    __name(this, "RegistryError");
-  }
-  method;
-  url;
-  status;
-  errors;
-  /** Delay the server asked for (Retry-After), in ms, when it did. */
-  retryAfterMs;
-  /** Attempts the transport made before giving up (1 when it did not retry). */
-  attempts;
-  constructor(opts) {
-    const url = redactUrl(opts.url);
-    const errors = opts.errors ?? [];
-    const described = opts.message ?? describeErrorBody(errors, opts.body ?? "");
-    super(`${opts.method} ${url}: ${opts.status}${described ? ` ${described}` : ""}`);
-    this.name = "RegistryError";
-    this.method = opts.method;
-    this.url = url;
-    this.status = opts.status;
-    this.errors = errors;
-    this.retryAfterMs = opts.retryAfterMs;
-    this.attempts = opts.attempts ?? 1;
-  }
-  hasCode(code) {
-    return this.errors.some((e) => e.code === code);
-  }
-};
-var RegistryAuthError = class extends Error {
-  static {
-    __name(this, "RegistryAuthError");
-  }
-  registry;
-  status;
-  errors;
-  constructor(message, opts) {
-    super(message);
-    this.name = "RegistryAuthError";
-    this.registry = opts.registry;
-    this.status = opts.status;
-    this.errors = opts.errors ?? [];
-  }
-};
-var TransportError = class extends Error {
-  static {
-    __name(this, "TransportError");
-  }
-  method;
-  url;
-  code;
-  attempts;
-  constructor(method, url, cause, attempts) {
-    const c = cause;
-    const code = typeof c?.code === "string" ? c.code : void 0;
-    const msg = typeof c?.message === "string" ? oneLine(c.message, 200) : String(cause);
-    const suffix = attempts > 1 ? ` (after ${attempts} attempts)` : "";
-    super(`${method} ${redactUrl(url)}: ${code && !msg.includes(code) ? `${code}: ` : ""}${msg}${suffix}`, { cause });
-    this.name = "TransportError";
-    this.method = method;
-    this.url = redactUrl(url);
-    this.code = code;
-    this.attempts = attempts;
-  }
-};
-
-// src/sbom/referrers.ts
-function fallbackTag(subject) {
-  return `${digestAlgorithm(subject)}-${digestHex(subject)}`;
-}
-__name(fallbackTag, "fallbackTag");
-async function putWithSubject(client, repo, digest, bytes2, mediaType) {
-  const scopes = [`repository:${repo}:pull,push`];
-  const authorization = await client.auth.authorization(scopes);
-  const url = new URL(`/v2/${repo}/manifests/${digest}`, await client.baseUrl());
-  const res = await client.transport.request({ method: "PUT", url, headers: { "content-type": mediaType, authorization }, body: bytes2 });
-  await res.dump();
-  if (res.status >= 200 && res.status < 300) return res.header("oci-subject");
-  await client.putManifest(repo, digest, bytes2, mediaType);
-  return void 0;
-}
-__name(putWithSubject, "putWithSubject");
-async function attachReferrer(client, store, repo, artifact, subject, log) {
-  await pushImage(client, store, repo, { mediaType: artifact.mediaType, digest: artifact.digest, size: artifact.size }, [], { log });
-  const bytes2 = new Uint8Array(await readFile17(store.path(artifact.digest)));
-  const said = await putWithSubject(client, repo, artifact.digest, bytes2, artifact.mediaType);
-  if (said !== void 0 && said === subject) return { via: "referrers" };
-  const tag = fallbackTag(subject);
-  let index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] };
-  try {
-    const current = await client.getManifest(repo, tag, [OCI_INDEX]);
-    const parsed = JSON.parse(Buffer.from(current.bytes).toString("utf8"));
-    if (Array.isArray(parsed.manifests)) checkIndex(parsed, `${client.registry}/${repo}:${tag}`);
-    if (Array.isArray(parsed.manifests)) index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: parsed.manifests, ...parsed.annotations ? { annotations: parsed.annotations } : {} };
-  } catch (err) {
-    if (!(err instanceof RegistryError && err.status === 404)) throw err;
-  }
-  if (!index.manifests.some((m) => m.digest === artifact.digest)) {
-    index.manifests.push(artifact);
-    const out = Buffer.from(JSON.stringify(index));
-    await client.putManifest(repo, tag, out, OCI_INDEX);
-  }
-  return { via: "tag", tag };
-}
-__name(attachReferrer, "attachReferrer");
-
-// src/publish/registry.ts
-function splitRepository(text, what) {
-  let ref;
-  try {
-    ref = parseReference(text);
-  } catch (err) {
-    throw new Error(`${what}: ${err.message}`);
-  }
-  if (ref.tag !== void 0 || ref.digest !== void 0) throw new Error(`${what}: "${text}" must name a repository without a tag`);
-  return { registry: ref.registry, repository: ref.repository };
-}
-__name(splitRepository, "splitRepository");
-function planDestinations(label, rule, inputs) {
-  const repoText = inputs.repository && inputs.repository !== "" ? inputs.repository : rule.repository;
-  const base = repoText ? splitRepository(repoText, inputs.repository ? 'input "repository"' : `${label}: repository`) : void 0;
-  const byRepo = /* @__PURE__ */ new Map();
-  const dest = /* @__PURE__ */ __name((registry, repository) => {
-    const key = `${registry}/${repository}`;
-    let d = byRepo.get(key);
-    if (!d) {
-      d = { registry, repository, tags: [] };
-      byRepo.set(key, d);
-    }
-    return d;
-  }, "dest");
-  const tags = inputs.tags.length > 0 ? inputs.tags : rule.remoteTags;
-  const what = inputs.tags.length > 0 ? 'input "tags"' : `${label}: remote_tags`;
-  const parsedTags = tags.map((line) => parseTagLine(line, what));
-  const tagsNameRepositories = inputs.tags.length > 0 && parsedTags.every((p) => p.repository !== void 0);
-  if (base && (inputs.repository || !tagsNameRepositories)) dest(base.registry, base.repository);
-  for (const [i, parsed] of parsedTags.entries()) {
-    const line = tags[i];
-    if (parsed.repository) {
-      const d2 = dest(parsed.repository.registry, parsed.repository.repository);
-      if (!d2.tags.includes(parsed.tag)) d2.tags.push(parsed.tag);
-      continue;
-    }
-    if (!base) throw new Error(`${label}: tag "${line}" needs a repository (set "repository" on the oci_push rule or the action's repository input)`);
-    const d = dest(base.registry, base.repository);
-    if (!d.tags.includes(parsed.tag)) d.tags.push(parsed.tag);
-  }
-  if (byRepo.size === 0 && base) dest(base.registry, base.repository);
-  if (byRepo.size === 0) throw new Error(`${label}: no repository to push to (set "repository" on the oci_push rule or the action's repository input)`);
-  return [...byRepo.values()];
-}
-__name(planDestinations, "planDestinations");
-function parseTagLine(line, what) {
-  if (line.includes("/") || line.includes(":")) {
-    let ref;
-    try {
-      ref = parseReference(line);
-    } catch (err) {
-      throw new Error(`${what}: ${err.message}`);
-    }
-    if (ref.digest !== void 0 || ref.tag === void 0) throw new Error(`${what}: "${line}" must end in :tag`);
-    return { tag: ref.tag, repository: { registry: ref.registry, repository: ref.repository } };
-  }
-  try {
-    validateTag(line);
-  } catch (err) {
-    throw new Error(`${what}: ${err.message}`);
-  }
-  return { tag: line };
-}
-__name(parseTagLine, "parseTagLine");
-function checkPushInputs(inputs) {
-  if (inputs.repository) splitRepository(inputs.repository, 'input "repository"');
-  for (const line of inputs.tags) parseTagLine(line, 'input "tags"');
-}
-__name(checkPushInputs, "checkPushInputs");
-async function pushArtifact(pool, store, artifact, destinations, log, options = {}) {
-  const stats = { uploaded: 0, skipped: 0, mounted: 0, bytesUploaded: 0 };
-  const images = artifact.kind === "image" ? [artifact] : artifact.images;
-  for (const d of destinations) {
-    const mountFrom = /* @__PURE__ */ new Map();
-    for (const img of images) {
-      for (const [digest, src] of img.layerSources) {
-        if (src.registry === d.registry && src.repository !== d.repository) mountFrom.set(digest, src.repository);
-      }
-    }
-    const remoteSource = /* @__PURE__ */ new Map();
-    for (const img of images) {
-      for (const [digest, src] of img.layerSources) {
-        if (!await store.has(digest)) remoteSource.set(digest, { client: pool.client(src.registry), repository: src.repository });
-      }
-    }
-    const result = await pushImage(pool.client(d.registry), store, d.repository, artifact.descriptor, [], { mountFrom, remoteSource, log });
-    stats.uploaded += result.uploaded;
-    stats.skipped += result.skipped;
-    stats.mounted += result.mounted;
-    stats.bytesUploaded += result.bytesUploaded;
-    log(
-      `${d.registry}/${d.repository}@${result.digest}: ${result.uploaded} blob(s) uploaded (${result.bytesUploaded} bytes), ${result.skipped} skipped (already there), ${result.mounted} mounted${result.copied ? `, ${result.copied} copied from the base's registry` : ""}`
-    );
-  }
-  const referrers = [];
-  for (const [i, d] of destinations.entries()) {
-    for (const r of options.referrers ?? []) {
-      const res = await attachReferrer(pool.client(d.registry), store, d.repository, r.descriptor, r.subject, () => {
-      });
-      log(`${d.registry}/${d.repository}@${r.descriptor.digest}: ${r.descriptor.artifactType ?? "artifact"} for ${r.subject} (${res.via === "referrers" ? "referrers API" : `tag ${res.tag}`})`);
-      if (i === 0) referrers.push(res.via === "referrers" ? "referrers" : `tag:${res.tag}`);
-    }
-  }
-  const bytes2 = await readFile18(store.path(artifact.descriptor.digest));
-  const tagged = [];
-  for (const d of destinations) {
-    const client = pool.client(d.registry);
-    for (const tag of d.tags) {
-      await client.putManifest(d.repository, tag, bytes2, artifact.descriptor.mediaType);
-      tagged.push(`${d.registry}/${d.repository}:${tag}`);
-    }
-  }
-  return {
-    digest: artifact.descriptor.digest,
-    references: destinations.map((d) => `${d.registry}/${d.repository}@${artifact.descriptor.digest}`),
-    tagged,
-    stats,
-    referrers
-  };
-}
-__name(pushArtifact, "pushArtifact");
+__name(createSinks, "createSinks");
 
 // src/registry/client.ts
 import { setTimeout as sleep2 } from "node:timers/promises";
@@ -53108,7 +53227,7 @@ var Authenticator = class {
   }
 };
 
-// src/retry.ts
+// src/util/retry.ts
 function parseRetryAfter(value, now = Date.now()) {
   if (value === void 0) return void 0;
   const v = value.trim();
@@ -54688,6 +54807,31 @@ async function writeSbomToLayout(store, layoutDir, sboms) {
   }
 }
 __name(writeSbomToLayout, "writeSbomToLayout");
+var SbomCache = class {
+  static {
+    __name(this, "SbomCache");
+  }
+  #built = /* @__PURE__ */ new Map();
+  store;
+  sourceDateEpoch;
+  constructor(store, sourceDateEpoch) {
+    this.store = store;
+    this.sourceDateEpoch = sourceDateEpoch;
+  }
+  async forArtifact(label, a) {
+    const out = [];
+    for (const image of a.kind === "image" ? [a] : a.images) {
+      let p = this.#built.get(image.descriptor.digest);
+      if (!p) {
+        p = buildSbom(this.store, label, image, this.sourceDateEpoch);
+        this.#built.set(image.descriptor.digest, p);
+      }
+      out.push({ sbom: await p, image });
+    }
+    await writeSbomToLayout(this.store, a.layoutDir, out);
+    return out;
+  }
+};
 
 // src/pipeline.ts
 var PUBLISH_CONCURRENCY = 4;
@@ -54698,17 +54842,6 @@ function parseSourceDateEpoch(env) {
   return Number(v);
 }
 __name(parseSourceDateEpoch, "parseSourceDateEpoch");
-function imageForHost(artifact, label) {
-  if (artifact.kind === "image") return artifact;
-  const host = hostPlatform();
-  const match = artifact.images.find((img) => platformSatisfies(host, img.platform));
-  if (!match) {
-    const have = artifact.images.map((i) => formatPlatform(i.platform)).join(", ");
-    throw new BuildError(`the index has no image for this host (${formatPlatform(host)}); it has ${have}`, { label });
-  }
-  return match;
-}
-__name(imageForHost, "imageForHost");
 function describeArtifact(a) {
   const layers = /* @__PURE__ */ new Map();
   for (const img of a.kind === "image" ? [a] : a.images) for (const l of img.manifest.layers) layers.set(l.digest, l.size);
@@ -54732,42 +54865,103 @@ function checkSomethingPushes(nodes, opts) {
   );
 }
 __name(checkSomethingPushes, "checkSomethingPushes");
+function publishes(n, opts) {
+  const kind = n.node.target?.kind;
+  return n.runnable && (kind === "oci_push" && opts.push !== false || kind === "oci_load" && opts.load);
+}
+__name(publishes, "publishes");
 async function runPipeline(opts) {
   const env = opts.env ?? process.env;
   const group = opts.group ?? ((_name, fn) => fn());
+  checkPushInputs({ repository: opts.repository, tags: opts.tags ?? [] });
+  const setup = openWorkspace(opts, env);
+  const { engine, store, registries } = createEngine(opts, env, setup);
+  try {
+    const nodes = await group("Analysing BUILD targets", async () => analyse(engine, setup, opts));
+    store.shallow = nodes.every((n) => publishes(n, opts));
+    await mkdir18(setup.outputDir, { recursive: true });
+    await writeFile9(join37(setup.outputDir, ".gitignore"), "*\n");
+    const overlap = nodes.filter((n) => publishes(n, opts)).length > 1;
+    const publishGroup = overlap ? (_name, fn) => fn() : group;
+    const sinks = createSinks({
+      store,
+      registries,
+      env,
+      log: /* @__PURE__ */ __name((m) => opts.log.info(m), "log"),
+      group: publishGroup,
+      load: opts.load,
+      push: opts.push !== false,
+      overrides: { repository: opts.repository, tags: opts.tags ?? [] },
+      pushByDigest: opts.pushByDigest ?? false,
+      pushConcurrency: PUBLISH_CONCURRENCY
+    });
+    const run5 = new PublishRun(opts, sinks, new SbomCache(store, setup.sourceDateEpoch), overlap);
+    const build = /* @__PURE__ */ __name((n) => buildTarget(engine, store, setup, opts, n, run5.builtAt), "build");
+    const heartbeat = /* @__PURE__ */ __name((work) => withHeartbeat(work, () => engine.running(), opts.status ?? ((m) => opts.log.info(m)), "building", opts.status ? 1e3 : void 0), "heartbeat");
+    if (!overlap) {
+      const built = await group("Building", () => heartbeat(Promise.all(nodes.map(build))));
+      opts.status?.("");
+      for (const [i, n] of nodes.entries()) await run5.publish(i, n, built[i]);
+    } else {
+      let failure;
+      const buildThenPublish = /* @__PURE__ */ __name(async (n, i) => {
+        try {
+          const b = await build(n);
+          if (!failure) await run5.publish(i, n, b);
+        } catch (err) {
+          failure ??= { err };
+          throw err;
+        }
+      }, "buildThenPublish");
+      await group("Building and publishing", () => heartbeat(Promise.allSettled(nodes.map(buildThenPublish))));
+      opts.status?.("");
+      if (failure) {
+        const done = run5.reports.filter((r) => r && (r.action === "pushed" || r.action === "loaded")).map((r) => r.label);
+        if (done.length > 0) opts.log.warning(`published before the failure: ${done.join(" ")}`);
+        throw failure.err;
+      }
+    }
+    return { workspaceRoot: setup.root, outputDir: setup.outputDir, reports: run5.reports };
+  } finally {
+    await engine.goBuilds.idle();
+    await registries.close();
+  }
+}
+__name(runPipeline, "runPipeline");
+function openWorkspace(opts, env) {
   const cwd = resolve8(opts.cwd);
   const root = findWorkspaceRoot(cwd);
   const outputDir = resolve8(opts.outputDir && opts.outputDir !== "" ? opts.outputDir : join37(root, ".oci-build"));
   const cwdPkg = relative6(root, cwd).split(sep5).join("/");
   const sourceDateEpoch = parseSourceDateEpoch(env);
   const platforms = opts.platforms ?? [];
-  const builtAt = /* @__PURE__ */ new Map();
-  checkPushInputs({ repository: opts.repository, tags: opts.tags ?? [] });
   const rc = readBazelrc(root, opts.configs ?? [], env);
   for (const line of rc.applied) opts.log.info(`.bazelrc: ${line}`);
   const compilationMode = opts.compilationMode ?? rc.compilationMode ?? "fastbuild";
   const stampEnabled = opts.stamp ?? rc.stamp ?? false;
-  const ws = new Workspace(root, { log: opts.log, flags: { compilation_mode: compilationMode, define: rc.defines } });
-  let rootConfig = HOST_CONFIG;
-  if (rc.platforms !== void 0 && platforms.length === 0) {
-    let pl;
-    try {
-      pl = parseLabel(rc.platforms);
-    } catch (err) {
-      throw new BuildError(`.bazelrc --platforms: ${err.message}`);
-    }
-    let platform;
-    try {
-      platform = ws.platformOf(pl, pl);
-    } catch (err) {
-      const guessed = pl.repo !== "" ? platformFromName(pl.name) : void 0;
-      if (!guessed) throw new BuildError(`.bazelrc --platforms=${rc.platforms}: ${err.message}`);
-      opts.log.info(`.bazelrc --platforms=${rc.platforms}: building for ${formatPlatform(guessed)} (from the label's name)`);
-      platform = guessed;
-    }
-    rootConfig = withPlatform(platform);
+  const ws = new Workspace(root, { rules: ruleFor, log: opts.log, flags: { compilation_mode: compilationMode, define: rc.defines } });
+  const rootConfig = rc.platforms !== void 0 && platforms.length === 0 ? withPlatform(rcPlatform(rc.platforms, ws, opts.log)) : HOST_CONFIG;
+  return { root, outputDir, cwdPkg, sourceDateEpoch, platforms, rc, ws, compilationMode, stampEnabled, rootConfig };
+}
+__name(openWorkspace, "openWorkspace");
+function rcPlatform(text, ws, log) {
+  let pl;
+  try {
+    pl = parseLabel(text);
+  } catch (err) {
+    throw new BuildError(`.bazelrc --platforms: ${err.message}`);
   }
-  const requested = opts.targets.flatMap((t) => ws.expandPattern(t, cwdPkg));
+  try {
+    return ws.platformOf(pl, pl);
+  } catch (err) {
+    const guessed = pl.repo !== "" ? platformFromName(pl.name) : void 0;
+    if (!guessed) throw new BuildError(`.bazelrc --platforms=${text}: ${err.message}`);
+    log.info(`.bazelrc --platforms=${text}: building for ${formatPlatform(guessed)} (from the label's name)`);
+    return guessed;
+  }
+}
+__name(rcPlatform, "rcPlatform");
+function createEngine(opts, env, setup) {
   const registries = new RegistryPool({
     explicit: opts.credentials ?? [],
     insecureRegistries: opts.insecureRegistries ?? [],
@@ -54781,23 +54975,24 @@ async function runPipeline(opts) {
   });
   let toolchain;
   let status;
-  const store = new BlobStore(join37(outputDir, "store"));
+  const { rc, root } = setup;
+  const store = new BlobStore(join37(setup.outputDir, "store"));
   const engine = new Engine({
-    workspace: ws,
-    outRoot: outputDir,
+    workspace: setup.ws,
+    outRoot: setup.outputDir,
     store,
     log: opts.log,
     env,
     goToolchain: /* @__PURE__ */ __name(async () => toolchain ??= findGoToolchain(env), "goToolchain"),
     registries,
-    sourceDateEpoch,
+    sourceDateEpoch: setup.sourceDateEpoch,
     stamp: {
-      enabled: stampEnabled,
+      enabled: setup.stampEnabled,
       values: /* @__PURE__ */ __name(() => status ??= workspaceStatus(env, { cwd: root, embedLabel: rc.embedLabel, command: rc.workspaceStatusCommand }), "values")
     },
     metadata: opts.metadata,
     layerCompression: opts.layerCompression,
-    compilationMode,
+    compilationMode: setup.compilationMode,
     // An override replaces: the rule's remote_tags / repository_file are not built or validated.
     ignoredAttrs: {
       oci_push: [
@@ -54806,161 +55001,83 @@ async function runPipeline(opts) {
       ]
     }
   });
-  try {
-    const nodes = await group("Analysing BUILD targets", async () => {
-      const out = requested.map((r) => {
-        const node = engine.analyze(r.label, rootConfig);
-        return { node, runnable: r.explicit, perPlatform: platforms.length ? fanOut(engine, node, platforms) : void 0 };
-      });
-      opts.log.info(`${out.length} target(s): ${out.map((n) => n.node.label.toString()).join(" ")}`);
-      checkSomethingPushes(out, opts);
-      return out;
-    });
-    store.shallow = nodes.every(
-      (n) => n.runnable && (n.node.target?.kind === "oci_push" && opts.push !== false || n.node.target?.kind === "oci_load" && opts.load)
-    );
-    await mkdir18(outputDir, { recursive: true });
-    await writeFile9(join37(outputDir, ".gitignore"), "*\n");
-    const started = Date.now();
-    const buildOne = /* @__PURE__ */ __name(async (n) => {
-      if (!n.perPlatform) {
-        const provider2 = await engine.build(n.node);
-        builtAt.set(n.node.key, Date.now());
-        return { provider: provider2, artifact: provider2.artifact };
-      }
-      const [provider, images] = await Promise.all([runInfoOnly(engine, n.node), Promise.all(n.perPlatform.map((p) => engine.build(p)))]);
-      builtAt.set(n.node.key, Date.now());
-      if (images.length === 1) return { provider, artifact: images[0]?.artifact };
-      return { provider, artifact: await wrapIndex(store, outputDir, n.node, images, opts.metadata?.indexAnnotations) };
-    }, "buildOne");
-    const sbomCache = /* @__PURE__ */ new Map();
-    const sbomsOf = /* @__PURE__ */ __name(async (label, a) => {
-      const images = a.kind === "image" ? [a] : a.images;
-      const out = [];
-      for (const image of images) {
-        let p = sbomCache.get(image.descriptor.digest);
-        if (!p) {
-          p = buildSbom(store, label, image, sourceDateEpoch);
-          sbomCache.set(image.descriptor.digest, p);
-        }
-        out.push({ sbom: await p, image });
-      }
-      await writeSbomToLayout(store, a.layoutDir, out);
-      return out;
-    }, "sbomsOf");
-    const reports = [];
-    let publishing = 0;
-    const publishes = /* @__PURE__ */ __name((n) => n.runnable && (n.node.target?.kind === "oci_push" && opts.push !== false || n.node.target?.kind === "oci_load" && opts.load), "publishes");
-    const overlap = nodes.filter(publishes).length > 1;
-    const publishGroup = overlap ? (_name, fn) => fn() : group;
-    const pushSlots = new Semaphore(PUBLISH_CONCURRENCY);
-    const dockerSlot = new Semaphore(1);
-    const publish = /* @__PURE__ */ __name(async (i, { node, runnable }, { provider, artifact }) => {
-      const publishStart = Date.now();
-      const label = node.label.toString();
-      const report = { label, kind: node.target?.kind ?? "file", action: "built", platforms: [], tags: [], references: [], ...artifact ? describeArtifact(artifact) : {} };
-      report.seconds = Math.round(((builtAt.get(node.key) ?? started) - started) / 100) / 10;
-      reports[i] = report;
-      const sboms = artifact && opts.sbom !== false && !(artifact.kind === "image" && artifact.reference) ? await sbomsOf(label, artifact) : [];
-      if (sboms.length) {
-        report.sboms = sboms.map(({ sbom, image }) => ({ digest: sbom.descriptor.digest, subject: sbom.subject.digest, platform: formatPlatform(image.platform) }));
-        for (const { sbom, image } of sboms) opts.log.info(`${label}: SBOM ${sbom.descriptor.digest} for ${formatPlatform(image.platform)} (${sbom.binaries} Go binar${sbom.binaries === 1 ? "y" : "ies"})`);
-      }
-      const run5 = provider.run;
-      if (!run5 || !runnable || !artifact) return;
-      if (run5.kind === "load") {
-        report.tags = run5.repoTags;
-        if (!opts.load) {
-          opts.log.info(`${label}: built; not loaded (load disabled)`);
-          return;
-        }
-        const image = imageForHost(artifact, label);
-        const endpoint = dockerEndpointFromEnv(env);
-        const result = await dockerSlot.run(
-          () => publishGroup(
-            `Loading ${label} into Docker at ${describeDockerEndpoint(endpoint)}`,
-            () => loadImage(
-              endpoint,
-              {
-                blobPath: /* @__PURE__ */ __name((d) => store.path(d), "blobPath"),
-                manifest: image.descriptor,
-                manifestJson: image.manifest,
-                repoTags: run5.repoTags,
-                fetchBlob: /* @__PURE__ */ __name((d) => store.ensure(d), "fetchBlob")
-              },
-              (line) => opts.log.info(line)
-            )
-          )
-        );
-        Object.assign(report, describeArtifact(image));
-        report.action = "loaded";
-        report.tags = result.loaded;
-        opts.log.info(`${label}: loaded ${result.loaded.join(", ")}: ${formatLoadSummary(result)}`);
-      } else {
-        const planned = planDestinations(label, run5, { repository: opts.repository, tags: opts.tags ?? [] });
-        const destinations = opts.pushByDigest ? planned.map((d) => ({ ...d, tags: [] })) : planned;
-        if (opts.push === false) {
-          opts.log.info(`${label}: built; not pushed (push disabled)`);
-          return;
-        }
-        const pushed = await pushSlots.run(
-          () => publishGroup(
-            `Pushing ${label}`,
-            () => pushArtifact(registries, store, artifact, destinations, (m) => opts.log.info(m), {
-              referrers: sboms.map(({ sbom }) => ({ descriptor: sbom.descriptor, subject: sbom.subject.digest }))
-            })
-          )
-        );
-        for (const [k, a] of pushed.referrers.entries()) if (report.sboms?.[k]) report.sboms[k].attached = a;
-        report.action = "pushed";
-        report.references = pushed.references;
-        report.tags = pushed.tagged;
-        report.blobs = pushed.stats;
-      }
-      if (overlap) {
-        report.seconds = Math.round((Date.now() - started) / 100) / 10;
-      } else {
-        publishing += Date.now() - publishStart;
-        report.seconds = Math.round(((builtAt.get(node.key) ?? started) - started + publishing) / 100) / 10;
-      }
-    }, "publish");
-    const heartbeat = /* @__PURE__ */ __name((work) => withHeartbeat(work, () => engine.running(), opts.status ?? ((m) => opts.log.info(m)), "building", opts.status ? 1e3 : void 0), "heartbeat");
-    if (!overlap) {
-      const built = await group("Building", () => heartbeat(Promise.all(nodes.map(buildOne))));
-      opts.status?.("");
-      for (const [i, n] of nodes.entries()) await publish(i, n, built[i]);
-    } else {
-      let failure;
-      await group(
-        "Building and publishing",
-        () => heartbeat(
-          Promise.allSettled(
-            nodes.map(async (n, i) => {
-              try {
-                const b = await buildOne(n);
-                if (!failure) await publish(i, n, b);
-              } catch (err) {
-                failure ??= { err };
-                throw err;
-              }
-            })
-          )
-        )
-      );
-      opts.status?.("");
-      if (failure) {
-        const done = reports.filter((r) => r && (r.action === "pushed" || r.action === "loaded")).map((r) => r.label);
-        if (done.length > 0) opts.log.warning(`published before the failure: ${done.join(" ")}`);
-        throw failure.err;
-      }
-    }
-    return { workspaceRoot: root, outputDir, reports };
-  } finally {
-    await engine.goBuilds.idle();
-    await registries.close();
-  }
+  return { engine, store, registries };
 }
-__name(runPipeline, "runPipeline");
+__name(createEngine, "createEngine");
+function analyse(engine, setup, opts) {
+  const requested = opts.targets.flatMap((t) => setup.ws.expandPattern(t, setup.cwdPkg));
+  const out = requested.map((r) => {
+    const node = engine.analyze(r.label, setup.rootConfig);
+    return { node, runnable: r.explicit, perPlatform: setup.platforms.length ? fanOut(engine, node, setup.platforms) : void 0 };
+  });
+  opts.log.info(`${out.length} target(s): ${out.map((n) => n.node.label.toString()).join(" ")}`);
+  checkSomethingPushes(out, opts);
+  return out;
+}
+__name(analyse, "analyse");
+async function buildTarget(engine, store, setup, opts, n, builtAt) {
+  if (!n.perPlatform) {
+    const provider2 = await engine.build(n.node);
+    builtAt.set(n.node.key, Date.now());
+    return { provider: provider2, artifact: provider2.artifact };
+  }
+  const [provider, images] = await Promise.all([runInfoOnly(engine, n.node), Promise.all(n.perPlatform.map((p) => engine.build(p)))]);
+  builtAt.set(n.node.key, Date.now());
+  if (images.length === 1) return { provider, artifact: images[0]?.artifact };
+  return { provider, artifact: await wrapIndex(store, setup.outputDir, n.node, images, opts.metadata?.indexAnnotations) };
+}
+__name(buildTarget, "buildTarget");
+var PublishRun = class {
+  static {
+    __name(this, "PublishRun");
+  }
+  reports = [];
+  builtAt = /* @__PURE__ */ new Map();
+  #started = Date.now();
+  /** Without overlap: time spent publishing so far, counted into each later target's seconds. */
+  #publishing = 0;
+  opts;
+  sinks;
+  sboms;
+  overlap;
+  constructor(opts, sinks, sboms, overlap) {
+    this.opts = opts;
+    this.sinks = sinks;
+    this.sboms = sboms;
+    this.overlap = overlap;
+  }
+  async publish(i, n, built) {
+    const { opts } = this;
+    const publishStart = Date.now();
+    const label = n.node.label.toString();
+    const { artifact } = built;
+    const report = { label, kind: n.node.target?.kind ?? "file", action: "built", platforms: [], tags: [], references: [], ...artifact ? describeArtifact(artifact) : {} };
+    report.seconds = Math.round(((this.builtAt.get(n.node.key) ?? this.#started) - this.#started) / 100) / 10;
+    this.reports[i] = report;
+    if (!artifact) return;
+    const sboms = opts.sbom !== false && !(artifact.kind === "image" && artifact.reference) ? await this.sboms.forArtifact(label, artifact) : [];
+    if (sboms.length) {
+      report.sboms = sboms.map(({ sbom, image }) => ({ digest: sbom.descriptor.digest, subject: sbom.subject.digest, platform: formatPlatform(image.platform) }));
+      for (const { sbom, image } of sboms) opts.log.info(`${label}: SBOM ${sbom.descriptor.digest} for ${formatPlatform(image.platform)} (${sbom.binaries} Go binar${sbom.binaries === 1 ? "y" : "ies"})`);
+    }
+    const referrers = sboms.map(({ sbom }) => ({ descriptor: sbom.descriptor, subject: sbom.subject.digest }));
+    const run5 = n.runnable ? built.provider.run : void 0;
+    const published = await this.sinks(run5).publish({ label, artifact, run: run5, referrers });
+    report.tags = published.tags;
+    if (published.action === "built") return;
+    if (published.image) Object.assign(report, describeArtifact(published.image));
+    for (const [k, a] of (published.referrers ?? []).entries()) if (report.sboms?.[k]) report.sboms[k].attached = a;
+    report.action = published.action;
+    report.references = published.references;
+    if (published.blobs) report.blobs = published.blobs;
+    if (this.overlap) {
+      report.seconds = Math.round((Date.now() - this.#started) / 100) / 10;
+    } else {
+      this.#publishing += Date.now() - publishStart;
+      report.seconds = Math.round(((this.builtAt.get(n.node.key) ?? this.#started) - this.#started + this.#publishing) / 100) / 10;
+    }
+  }
+};
 function fanOut(engine, node, platforms) {
   const kind = node.target?.kind;
   let imageLabel = node.label;
@@ -55111,7 +55228,7 @@ ${formatDifferences(diffs)}`);
 }
 __name(verifyReproducible, "verifyReproducible");
 
-// src/parse.ts
+// src/util/parse.ts
 function parseList(text) {
   return text.split(/\r?\n/).map((line) => line.replace(/(^|\s)#.*$/, "")).flatMap((line) => line.split(/\s+/)).map((s) => s.trim()).filter((s) => s !== "");
 }

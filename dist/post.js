@@ -32407,7 +32407,7 @@ __name(getState, "getState");
 // src/oci/layer.ts
 import { join as join3 } from "node:path";
 
-// src/file_chunks.ts
+// src/util/file_chunks.ts
 var FILE_CHUNK = 1024 * 1024;
 
 // src/tar/reader.ts
@@ -32423,7 +32423,7 @@ var ZSTD_OUT = ZSTD_CHUNK_SIZE + (ZSTD_CHUNK_SIZE >> 7) + 1024;
 // src/oci/layer.ts
 var LAYER_CONTENT_CACHE = join3("cache", "layer-digests");
 
-// src/cache.ts
+// src/action/cache.ts
 import { execFile } from "node:child_process";
 import { createHash as createHash2 } from "node:crypto";
 import { existsSync as existsSync4 } from "node:fs";
@@ -73209,7 +73209,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
 }
 __name(saveCacheV2, "saveCacheV2");
 
-// src/format.ts
+// src/util/format.ts
 function formatBytes(n) {
   if (n < 1024) return `${n} B`;
   const units = ["KiB", "MiB", "GiB", "TiB"];
@@ -73223,7 +73223,7 @@ function formatBytes(n) {
 }
 __name(formatBytes, "formatBytes");
 
-// src/cache.ts
+// src/action/cache.ts
 var execFileAsync = promisify3(execFile);
 var SIZE_WALK_LIMIT = 3e5;
 async function pathsSize(paths) {
@@ -73387,7 +73387,7 @@ import { execFile as execFile2 } from "node:child_process";
 import { promisify as promisify4 } from "node:util";
 var run = promisify4(execFile2);
 
-// src/summary.ts
+// src/action/summary.ts
 function code(text) {
   return `<code>${text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")}</code>`;
 }
@@ -73398,7 +73398,7 @@ function cacheRows(stats) {
 }
 __name(cacheRows, "cacheRows");
 
-// src/post.ts
+// src/action/post.ts
 process.on("uncaughtException", (err) => {
   warning(`cache save: ${err.message}`);
   process.exitCode = 0;

@@ -15,7 +15,7 @@ import { goBinaryKey, goConfigKey, isUpToDate, RACY_WINDOW_NS, rememberBuild } f
 import { goBuild, goBuildArgs, goBuildEnv, GoBuildError, type GoBuildRequest } from './build.ts';
 import { closureOf, closureTouches, depGraphOrPrevious, packageInDir, type DepGraph } from './deps.ts';
 import { goToolchainError, type GoToolchain } from './toolchain.ts';
-import { debug } from '../debug.ts';
+import { debug } from '../util/debug.ts';
 
 export type GoBuildOutcome = 'built' | 'up to date';
 
