@@ -49657,7 +49657,10 @@ var Engine = class {
     if (node.sourceFile) return { files: [node.sourceFile] };
     const { target, rule, attrs } = node;
     if (!target || !rule || !attrs) throw new Error(`internal: ${node.key} was not analysed`);
-    const depProviders = await Promise.all(node.deps.map((d) => this.build(d.node)));
+    const settled = await Promise.allSettled(node.deps.map((d) => this.build(d.node)));
+    const failed = settled.find((s) => s.status === "rejected");
+    if (failed) throw failed.reason;
+    const depProviders = settled.map((s) => s.value);
     const byAttr = /* @__PURE__ */ new Map();
     node.deps.forEach((d, i) => {
       const list2 = byAttr.get(d.attr) ?? [];
@@ -54899,7 +54902,10 @@ async function runPipeline(opts) {
     const build = /* @__PURE__ */ __name((n) => buildTarget(engine, store, setup, opts, n, run5.builtAt), "build");
     const heartbeat = /* @__PURE__ */ __name((work) => withHeartbeat(work, () => engine.running(), opts.status ?? ((m) => opts.log.info(m)), "building", opts.status ? 1e3 : void 0), "heartbeat");
     if (!overlap) {
-      const built = await group("Building", () => heartbeat(Promise.all(nodes.map(build))));
+      const settled = await group("Building", () => heartbeat(Promise.allSettled(nodes.map(build))));
+      const failed = settled.find((s) => s.status === "rejected");
+      if (failed) throw failed.reason;
+      const built = settled.map((s) => s.value);
       opts.status?.("");
       for (const [i, n] of nodes.entries()) await run5.publish(i, n, built[i]);
     } else {

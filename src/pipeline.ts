@@ -204,7 +204,11 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     const build = (n: Requested) => buildTarget(engine, store, setup, opts, n, run.builtAt);
     const heartbeat = <T>(work: Promise<T>) => withHeartbeat(work, () => engine.running(), opts.status ?? ((m) => opts.log.info(m)), 'building', opts.status ? 1000 : undefined);
     if (!overlap) {
-      const built = await group('Building', () => heartbeat(Promise.all(nodes.map(build))));
+      // Settled, not Promise.all: a failure is reported once nothing else still writes outputs.
+      const settled = await group('Building', () => heartbeat(Promise.allSettled(nodes.map(build))));
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) throw failed.reason;
+      const built = settled.map((s) => (s as PromiseFulfilledResult<Built>).value);
       opts.status?.('');
       for (const [i, n] of nodes.entries()) await run.publish(i, n, built[i] as Built);
     } else {

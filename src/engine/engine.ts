@@ -194,7 +194,13 @@ export class Engine {
     if (node.sourceFile) return { files: [node.sourceFile] };
     const { target, rule, attrs } = node;
     if (!target || !rule || !attrs) throw new Error(`internal: ${node.key} was not analysed`);
-    const depProviders = await Promise.all(node.deps.map((d) => this.build(d.node)));
+    // Every dependency settles before a failure goes up: no build of this run is still writing
+    // into the output tree when the error reaches the caller, and the error reported is the
+    // first failing dependency in attribute order, not whichever failed first in time.
+    const settled = await Promise.allSettled(node.deps.map((d) => this.build(d.node)));
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    const depProviders = settled.map((s) => (s as PromiseFulfilledResult<Provider>).value);
     const byAttr = new Map<string, Provider[]>();
     node.deps.forEach((d, i) => {
       const list = byAttr.get(d.attr) ?? [];
