@@ -63,5 +63,6 @@ try {
     if (keepTmp) console.log(`kept ${harness.tmp} (OCI_BUILD_ACT_KEEP)`);
   }
 }
-console.log(`act flows: ${passed} passed, ${failed} failed (${seconds(Date.now() - started)})`);
+console.log(`act flows took ${seconds(Date.now() - started)}`);
+console.log(`act: ${passed} passed, ${failed} failed`);
 process.exitCode = failed > 0 ? 1 : 0;
