@@ -39467,22 +39467,7 @@ function packageInDir(graph, dir) {
   return void 0;
 }
 __name(packageInDir, "packageInDir");
-function closureTouches(graph, root, dirty) {
-  const seen = /* @__PURE__ */ new Set();
-  const stack = [root];
-  while (stack.length) {
-    const ip = stack.pop();
-    if (seen.has(ip)) continue;
-    seen.add(ip);
-    if (dirty.has(ip)) return true;
-    const p = graph.packages.get(ip);
-    if (!p) return true;
-    for (const i of p.Imports ?? []) if (!seen.has(i)) stack.push(i);
-  }
-  return false;
-}
-__name(closureTouches, "closureTouches");
-function closureOf(graph, root) {
+function importClosure(graph, root) {
   const seen = /* @__PURE__ */ new Set();
   const stack = [root];
   while (stack.length) {
@@ -39493,6 +39478,17 @@ function closureOf(graph, root) {
     if (!p) return void 0;
     for (const i of p.Imports ?? []) if (!seen.has(i)) stack.push(i);
   }
+  return seen;
+}
+__name(importClosure, "importClosure");
+function closureTouches(graph, root, dirty) {
+  const closure = importClosure(graph, root);
+  return closure === void 0 || [...closure].some((ip) => dirty.has(ip));
+}
+__name(closureTouches, "closureTouches");
+function closureOf(graph, root) {
+  const seen = importClosure(graph, root);
+  if (seen === void 0) return void 0;
   let newestNs = graph.moduleNewest;
   for (const ip of seen) {
     const n = graph.newest.get(ip) ?? 0n;

@@ -280,27 +280,8 @@ export function packageInDir(graph: DepGraph, dir: string): ListedPackage | unde
   return undefined;
 }
 
-/** Whether the import closure of `root` holds any of `dirty` (true when it cannot be followed). */
-export function closureTouches(graph: DepGraph, root: string, dirty: Set<string>): boolean {
-  const seen = new Set<string>();
-  const stack = [root];
-  while (stack.length) {
-    const ip = stack.pop() as string;
-    if (seen.has(ip)) continue;
-    seen.add(ip);
-    if (dirty.has(ip)) return true;
-    const p = graph.packages.get(ip);
-    if (!p) return true;
-    for (const i of p.Imports ?? []) if (!seen.has(i)) stack.push(i);
-  }
-  return false;
-}
-
-/**
- * Fingerprints of the import closure of `root`, in a stable order, and the newest timestamp they
- * read (undefined if an import is missing).
- */
-export function closureOf(graph: DepGraph, root: string): { prints: string[]; newestNs: bigint } | undefined {
+/** The import paths in the closure of `root`, or undefined when one of them is not in the graph. */
+function importClosure(graph: DepGraph, root: string): Set<string> | undefined {
   const seen = new Set<string>();
   const stack = [root];
   while (stack.length) {
@@ -311,6 +292,22 @@ export function closureOf(graph: DepGraph, root: string): { prints: string[]; ne
     if (!p) return undefined;
     for (const i of p.Imports ?? []) if (!seen.has(i)) stack.push(i);
   }
+  return seen;
+}
+
+/** Whether the import closure of `root` holds any of `dirty` (true when it cannot be followed). */
+export function closureTouches(graph: DepGraph, root: string, dirty: Set<string>): boolean {
+  const closure = importClosure(graph, root);
+  return closure === undefined || [...closure].some((ip) => dirty.has(ip));
+}
+
+/**
+ * Fingerprints of the import closure of `root`, in a stable order, and the newest timestamp they
+ * read (undefined if an import is missing).
+ */
+export function closureOf(graph: DepGraph, root: string): { prints: string[]; newestNs: bigint } | undefined {
+  const seen = importClosure(graph, root);
+  if (seen === undefined) return undefined;
   // "C" and "unsafe" have no package of their own to follow in some Go versions; a missing one is
   // a reason for no key, caught above.
   let newestNs = graph.moduleNewest;
