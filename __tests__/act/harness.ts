@@ -19,6 +19,7 @@ import { startRegistry, freePort, USERS, type TestRegistry } from '../helpers/re
 import { startFakeGitHub, type FakeGitHub } from '../helpers/fake_github.ts';
 import { seedBaseImages, type SeededBase } from '../helpers/seed.ts';
 import { runCommand } from '../helpers/run.ts';
+import { addBasedImage } from '../helpers/based_workspace.ts';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
 /** The built third-party actions: beside the repository (CI copies shared/ next to its clone). */
@@ -138,59 +139,7 @@ export async function userRepository(h: Harness, name: string, workflows: Record
   const dir = join(h.tmp, 'repos', name);
   mkdirSync(dir, { recursive: true });
   cpSync(join(repoRoot, 'examples', 'monorepo'), dir, { recursive: true, filter: (src) => !src.includes('.oci-build') });
-  const base = h.seed.oci;
-  writeFileSync(
-    join(dir, 'MODULE.bazel'),
-    `${readFileSync(join(dir, 'MODULE.bazel'), 'utf8')}
-oci = use_extension("@rules_oci//oci:extensions.bzl", "oci")
-oci.pull(
-    name = "base",
-    digest = "${base.indexDigest}",
-    image = "${base.image}",
-    platforms = ["linux/amd64", "linux/arm64"],
-)
-use_repo(oci, "base", "base_linux_amd64", "base_linux_arm64")
-`,
-  );
-  writeFileSync(
-    join(dir, 'apps', 'hello_world', 'BUILD.bazel'),
-    `${readFileSync(join(dir, 'apps', 'hello_world', 'BUILD.bazel'), 'utf8')}
-load("@rules_oci//oci:defs.bzl", "oci_push")
-
-go_binary(
-    name = "hello_world_auto",
-    embed = [":hello_world_lib"],
-    pure = "on",
-)
-
-pkg_tar(
-    name = "pkg_auto",
-    srcs = [":hello_world_auto"],
-    package_dir = "/app",
-)
-
-oci_image(
-    name = "image_based",
-    base = "@base",
-    entrypoint = ["/app/hello_world_auto"],
-    tars = [":pkg_auto"],
-    user = "65532",
-)
-
-oci_push(
-    name = "push",
-    image = ":image_based",
-    remote_tags = ["latest"],
-    repository = "${h.registry.host}/${OWNER}/${REPO}",
-)
-
-oci_load(
-    name = "load_seed",
-    image = ":image_amd64",
-    repo_tags = ["oci-build-act-${name}:latest"],
-)
-`,
-  );
+  addBasedImage(dir, h.seed.oci, `${h.registry.host}/${OWNER}/${REPO}`, { name: 'load_seed', image: ':image_amd64', tag: `oci-build-act-${name}:latest` });
   for (const [file, text] of Object.entries(workflows)) {
     mkdirSync(join(dir, '.github', 'workflows'), { recursive: true });
     writeFileSync(join(dir, '.github', 'workflows', file), text);

@@ -12,6 +12,16 @@ export function basedWorkspace(seed: SeededBase, family: 'oci' | 'docker', pushT
   const root = mkdtempSync(join(tmpdir(), 'push-ws-'));
   cpSync(join(repoRoot, 'examples', 'monorepo'), root, { recursive: true, filter: (src) => !src.includes('.oci-build') });
   const base = seed[family];
+  addBasedImage(root, { indexDigest: base.indexDigest, image: baseImage ?? base.image }, pushTo, { name: 'load_based', image: ':image_based', tag: 'hello-based:latest' });
+  return root;
+}
+
+/**
+ * Adds to a copy of the example monorepo at `root`: the base pulled by digest in MODULE.bazel, and in
+ * apps/hello_world an image on it whose binary follows the configuration (`:image_based`), pushed to
+ * `pushTo` by `:push`, and an oci_load `load` of the image it names.
+ */
+export function addBasedImage(root: string, base: { indexDigest: string; image: string }, pushTo: string, load: { name: string; image: string; tag: string }): void {
   appendFileSync(
     join(root, 'MODULE.bazel'),
     `
@@ -19,7 +29,7 @@ oci = use_extension("@rules_oci//oci:extensions.bzl", "oci")
 oci.pull(
     name = "base",
     digest = "${base.indexDigest}",
-    image = "${baseImage ?? base.image}",
+    image = "${base.image}",
     platforms = ["linux/amd64", "linux/arm64"],
 )
 use_repo(oci, "base", "base_linux_amd64", "base_linux_arm64")
@@ -59,12 +69,10 @@ oci_push(
 )
 
 oci_load(
-    name = "load_based",
-    image = ":image_based",
-    repo_tags = ["hello-based:latest"],
+    name = "${load.name}",
+    image = "${load.image}",
+    repo_tags = ["${load.tag}"],
 )
 `,
   );
-  return root;
 }
-
