@@ -48,3 +48,16 @@ test('a tar with the same bytes under another identity (a fresh runner) is found
   assert.equal(nine.cached, undefined);
   assert.notEqual(nine.descriptor.digest, first.descriptor.digest);
 });
+
+test('seen() answers from what this process found; has() always asks the disk and forgets a lost blob', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'store-seen-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const store = new BlobStore(join(dir, 'store'));
+  const blob = await store.writeBytes('{"a":1}');
+  assert.deepEqual(await store.seen(blob.digest), { digest: blob.digest, size: 7 });
+  rmSync(store.path(blob.digest));
+  assert.deepEqual(await store.seen(blob.digest), { digest: blob.digest, size: 7 }, 'remembered: walks that only ask local-or-remote');
+  assert.equal(await store.has(blob.digest), undefined, 'has() notices the lost blob');
+  assert.equal(await store.seen(blob.digest), undefined, 'and seen() forgets it then');
+  assert.equal(await store.seen(`sha256:${'1'.repeat(64)}`), undefined, 'absence is never remembered as presence');
+});

@@ -76,6 +76,8 @@ export interface ScaleResults {
 const rotate = <T>(xs: readonly T[], by: number): T[] => [...xs.slice(by % xs.length), ...xs.slice(0, by % xs.length)];
 
 export async function runScale(ctx: ScaleContext): Promise<ScaleResults> {
+  // BENCH_SCALE_TOOLS=ours,go floor leaves ko out: its N = 50 turns take minutes and ours is what changes.
+  const tools = process.env.BENCH_SCALE_TOOLS ? TOOLS.filter((t) => process.env.BENCH_SCALE_TOOLS!.split(',').includes(t)) : [...TOOLS];
   const results: ScaleResults = { samples: [], analysis: [], notes: [] };
   const goLog = join(ctx.work, 'scale-go-calls.log');
   const goWrapper = join(ctx.work, 'scale-go');
@@ -128,7 +130,7 @@ export async function runScale(ctx: ScaleContext): Promise<ScaleResults> {
     const run = async (tool: Tool): Promise<Sample & { calls?: Record<string, number> }> => {
       if (tool === 'ours') {
         writeFileSync(goLog, '');
-        const s = await measure(ctx.node, [ctx.cli, 'run', ...ctx.noSbom, '-C', ws, '-p', 'linux/amd64', '-p', 'linux/arm64', ...targets], { env: { ...ctx.env, GO: goWrapper } });
+        const s = await measure(ctx.node, [...(process.env.BENCH_SCALE_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_SCALE_CPU_PROF] : []), ctx.cli, 'run', ...ctx.noSbom, '-C', ws, '-p', 'linux/amd64', '-p', 'linux/arm64', ...targets], { env: { ...ctx.env, GO: goWrapper } });
         return { ...s, calls: goCalls() };
       }
       if (tool === 'ko') {
@@ -144,7 +146,7 @@ export async function runScale(ctx: ScaleContext): Promise<ScaleResults> {
     lastEdit = Date.now();
     await settle();
     ctx.log(`8: N=${n} warm-up (each tool once, untimed)`);
-    for (const tool of TOOLS) await run(tool);
+    for (const tool of tools) await run(tool);
 
     for (let rep = 0; rep < ctx.reps; rep++) {
       for (const step of STEPS) {
@@ -153,7 +155,7 @@ export async function runScale(ctx: ScaleContext): Promise<ScaleResults> {
           await useRegistry(await ctx.freshRegistry());
         }
         if (step === 'cold' || step === 'noop') await settle();
-        for (const tool of rotate(TOOLS, rep + STEPS.indexOf(step))) {
+        for (const tool of rotate(tools, rep + STEPS.indexOf(step))) {
           if (step === 'one') editService(ws, 1, tag());
           if (step === 'shared') editSharedLib(ws, tag());
           if (step === 'one' || step === 'shared') lastEdit = Date.now();

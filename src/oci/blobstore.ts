@@ -102,14 +102,34 @@ export class BlobStore {
     return join(this.root, 'blobs', digestAlgorithm(digest), digestHex(digest));
   }
 
+  // Blobs found present in this process, for seen(). The store only ever adds blobs (commits are
+  // renames of finished, hashed files; nothing here deletes one).
+  readonly #present = new Map<Digest, StoredBlob>();
+
+  /**
+   * has(), answered from memory for a blob this process already found: for walks that only ask
+   * "local or remote?" (a no-op run of many images asked the disk three or four times per blob,
+   * once per layout). Whatever then needs the file opens or links it and fails loudly if it was
+   * removed from outside since; checks that must notice a lost blob (the layer cache) use has().
+   */
+  async seen(digest: Digest): Promise<StoredBlob | undefined> {
+    return this.#present.get(digest) ?? (await this.has(digest));
+  }
+
   async has(digest: Digest): Promise<StoredBlob | undefined> {
     const path = this.path(digest);
     try {
       const s = await stat(path);
-      return s.isFile() ? { digest, size: s.size } : undefined;
+      if (s.isFile()) {
+        const found = { digest, size: s.size };
+        this.#present.set(digest, found);
+        return found;
+      }
     } catch {
-      return undefined;
+      // absent (or unreadable): below
     }
+    this.#present.delete(digest);
+    return undefined;
   }
 
   /** Reads in 1 MiB pieces: a large upload then takes a sixteenth of the event-loop turns. */

@@ -35,7 +35,7 @@ export async function reachableBlobs(store: BlobStore, roots: Descriptor[]): Pro
   const visit = async (d: Descriptor, from: string): Promise<void> => {
     if (seen.has(d.digest)) return;
     seen.add(d.digest);
-    if (!(await store.has(d.digest))) {
+    if (!(await store.seen(d.digest))) {
       if (store.remote(d.digest)) {
         if (!store.shallow) remote.push(d.digest);
         return;

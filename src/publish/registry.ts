@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readBlobBytes } from '../oci/blobjson.ts';
 import type { BlobStore } from '../oci/blobstore.ts';
 import type { Digest } from '../oci/types.ts';
 import type { RegistryPool } from '../registry/pool.ts';
@@ -158,7 +158,7 @@ export async function pushArtifact(
       if (i === 0) referrers.push(res.via === 'referrers' ? 'referrers' : `tag:${res.tag}`);
     }
   }
-  const bytes = await readFile(store.path(artifact.descriptor.digest));
+  const bytes = await readBlobBytes(store, artifact.descriptor.digest, 'manifest');
   const tagged: string[] = [];
   for (const d of destinations) {
     const client = pool.client(d.registry);
