@@ -24064,7 +24064,7 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile10, readFile: readFile22, mkdir: mkdir19 } = __require("node:fs/promises");
+    var { writeFile: writeFile10, readFile: readFile21, mkdir: mkdir19 } = __require("node:fs/promises");
     var { dirname: dirname19, resolve: resolve9 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors2();
@@ -24291,7 +24291,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         try {
-          const data = await readFile22(resolve9(path), "utf8");
+          const data = await readFile21(resolve9(path), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -37519,7 +37519,7 @@ ${captureLines}` : capture.stack;
 import { parseArgs } from "node:util";
 
 // src/pipeline.ts
-import { mkdir as mkdir18, readFile as readFile21, writeFile as writeFile9 } from "node:fs/promises";
+import { mkdir as mkdir18, readFile as readFile20, writeFile as writeFile9 } from "node:fs/promises";
 import { join as join37, relative as relative6, resolve as resolve8, sep as sep5 } from "node:path";
 
 // src/oci/blobstore.ts
@@ -37727,14 +37727,31 @@ var BlobStore = class {
     if (!isDigest(digest)) throw new Error(`blob store: refusing invalid digest ${quoteUntrusted(digest)} (${DIGEST_RULE})`);
     return join(this.root, "blobs", digestAlgorithm(digest), digestHex(digest));
   }
+  // Blobs found present in this process, for seen(). The store only ever adds blobs (commits are
+  // renames of finished, hashed files; nothing here deletes one).
+  #present = /* @__PURE__ */ new Map();
+  /**
+   * has(), answered from memory for a blob this process already found: for walks that only ask
+   * "local or remote?" (a no-op run of many images asked the disk three or four times per blob,
+   * once per layout). Whatever then needs the file opens or links it and fails loudly if it was
+   * removed from outside since; checks that must notice a lost blob (the layer cache) use has().
+   */
+  async seen(digest) {
+    return this.#present.get(digest) ?? await this.has(digest);
+  }
   async has(digest) {
     const path = this.path(digest);
     try {
       const s = await stat(path);
-      return s.isFile() ? { digest, size: s.size } : void 0;
+      if (s.isFile()) {
+        const found = { digest, size: s.size };
+        this.#present.set(digest, found);
+        return found;
+      }
     } catch {
-      return void 0;
     }
+    this.#present.delete(digest);
+    return void 0;
   }
   /** Reads in 1 MiB pieces: a large upload then takes a sixteenth of the event-loop turns. */
   open(digest) {
@@ -37911,7 +37928,12 @@ function parseUntrustedJson(text, where2) {
 __name(parseUntrustedJson, "parseUntrustedJson");
 
 // src/oci/blobjson.ts
+var verified = /* @__PURE__ */ new WeakMap();
+var CACHE_MAX_BYTES = 256 * 1024;
 async function readBlobBytes(store, digest, what) {
+  let known = verified.get(store);
+  const hit = known?.get(digest);
+  if (hit) return Buffer.from(hit);
   let bytes2;
   try {
     bytes2 = await readFile(store.path(digest));
@@ -37922,6 +37944,10 @@ async function readBlobBytes(store, digest, what) {
   }
   const actual = digestBytes(bytes2, digestAlgorithm(digest));
   if (actual !== digest) throw new Error(`${what} ${digest} in the blob store is corrupt: its content hashes to ${actual}`);
+  if (bytes2.length <= CACHE_MAX_BYTES) {
+    if (!known) verified.set(store, known = /* @__PURE__ */ new Map());
+    known.set(digest, Buffer.from(bytes2));
+  }
   return bytes2;
 }
 __name(readBlobBytes, "readBlobBytes");
@@ -38393,7 +38419,7 @@ async function reachableBlobs(store, roots) {
   const visit = /* @__PURE__ */ __name(async (d, from) => {
     if (seen.has(d.digest)) return;
     seen.add(d.digest);
-    if (!await store.has(d.digest)) {
+    if (!await store.seen(d.digest)) {
       if (store.remote(d.digest)) {
         if (!store.shallow) remote.push(d.digest);
         return;
@@ -51167,9 +51193,6 @@ function findWorkspaceRoot(start) {
 }
 __name(findWorkspaceRoot, "findWorkspaceRoot");
 
-// src/publish/registry.ts
-import { readFile as readFile17 } from "node:fs/promises";
-
 // src/registry/push.ts
 import { PassThrough as PassThrough3 } from "node:stream";
 
@@ -51217,12 +51240,9 @@ __name(withHeartbeat, "withHeartbeat");
 // src/registry/push.ts
 var NON_DISTRIBUTABLE = /(\.foreign\.|\.nondistributable\.)/;
 async function readBytes(store, d, what) {
-  const have = await store.has(d.digest);
-  if (!have) throw new Error(`${what} ${d.digest} is not in the local blob store`);
-  if (have.size !== d.size) throw new Error(`${what} ${d.digest}: stored size ${have.size} differs from descriptor size ${d.size}`);
-  const chunks = [];
-  for await (const c of store.open(d.digest)) chunks.push(c);
-  return new Uint8Array(Buffer.concat(chunks));
+  const bytes2 = await readBlobBytes(store, d.digest, what);
+  if (bytes2.length !== d.size) throw new Error(`${what} ${d.digest}: stored size ${bytes2.length} differs from descriptor size ${d.size}`);
+  return new Uint8Array(bytes2.buffer, bytes2.byteOffset, bytes2.length);
 }
 __name(readBytes, "readBytes");
 function parseJson(bytes2, what) {
@@ -51624,7 +51644,7 @@ async function pushArtifact(pool, store, artifact, destinations, log, options = 
       if (i === 0) referrers.push(res.via === "referrers" ? "referrers" : `tag:${res.tag}`);
     }
   }
-  const bytes2 = await readFile17(store.path(artifact.descriptor.digest));
+  const bytes2 = await readBlobBytes(store, artifact.descriptor.digest, "manifest");
   const tagged = [];
   for (const d of destinations) {
     const client = pool.client(d.registry);
@@ -51807,7 +51827,7 @@ __name(createDispatcher, "createDispatcher");
 var import_tar_stream2 = __toESM(require_tar_stream(), 1);
 import { createHash as createHash10 } from "node:crypto";
 import { createReadStream as createReadStream5 } from "node:fs";
-import { readFile as readFile18, stat as stat8 } from "node:fs/promises";
+import { readFile as readFile17, stat as stat8 } from "node:fs/promises";
 import { Readable } from "node:stream";
 var MANIFEST_TYPES = /* @__PURE__ */ new Set([
   "application/vnd.oci.image.manifest.v1+json",
@@ -51864,7 +51884,7 @@ __name(checkDescriptor2, "checkDescriptor");
 async function readVerified(what, d, file) {
   let data;
   try {
-    data = await readFile18(file);
+    data = await readFile17(file);
   } catch (err) {
     throw new Error(`${what} ${d.digest}: cannot read blob ${file}: ${err.message}`);
   }
@@ -54209,7 +54229,7 @@ var RegistryClient = class {
 };
 
 // src/registry/credentials.ts
-import { readFile as readFile19 } from "node:fs/promises";
+import { readFile as readFile18 } from "node:fs/promises";
 import { spawn as spawn6 } from "node:child_process";
 import { homedir } from "node:os";
 import { join as join34 } from "node:path";
@@ -54221,7 +54241,7 @@ __name(dockerConfigPath, "dockerConfigPath");
 async function readDockerConfig(path) {
   let text;
   try {
-    text = await readFile19(path, "utf8");
+    text = await readFile18(path, "utf8");
   } catch (err) {
     if (err.code === "ENOENT") return void 0;
     throw new Error(`cannot read docker config ${path}: ${err.message}`);
@@ -54625,7 +54645,7 @@ function readBazelrc(root, configs = [], env = process.env) {
 __name(readBazelrc, "readBazelrc");
 
 // src/sbom/artifact.ts
-import { mkdir as mkdir17, readFile as readFile20 } from "node:fs/promises";
+import { mkdir as mkdir17, readFile as readFile19 } from "node:fs/promises";
 import { join as join36 } from "node:path";
 
 // src/sbom/spdx.ts
@@ -54798,7 +54818,7 @@ async function writeSbomToLayout(store, layoutDir, sboms) {
   const blobDir = join36(layoutDir, "blobs", "sha256");
   await mkdir17(blobDir, { recursive: true });
   for (const { sbom, image } of sboms) {
-    const manifest = JSON.parse(await readFile20(store.path(sbom.descriptor.digest), "utf8"));
+    const manifest = JSON.parse(await readFile19(store.path(sbom.descriptor.digest), "utf8"));
     for (const d of [sbom.descriptor, manifest.config, ...manifest.layers]) await store.linkTo(d.digest, join36(blobDir, digestHex(d.digest)));
     const p = image.platform;
     const file = `sbom-${p.os}-${p.architecture}${p.variant ? `-${p.variant}` : ""}.spdx.json`;
@@ -55115,7 +55135,7 @@ async function runInfoOnly(engine, node) {
     const dep = node.deps.find((d) => d.attr === attr);
     const file = dep ? (await engine.build(dep.node)).files[0] : void 0;
     if (!file) throw new BuildError(`attribute "${attr}": ${v.label} provides no file`, { label: node.label.toString() });
-    return (await readFile21(file.path, "utf8")).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
+    return (await readFile20(file.path, "utf8")).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
   }, "linesOf");
   if (kind === "oci_load") {
     return { files: [], run: { kind: "load", repoTags: await linesOf("repo_tags") ?? [], format: attrs.string("format", "docker") === "oci" ? "oci" : "docker" } };
