@@ -13,13 +13,11 @@ import { Workspace } from '../../src/workspace/workspace.ts';
 import { parseLabel } from '../../src/workspace/label.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { HOST_CONFIG } from '../../src/engine/config.ts';
-import { BlobStore } from '../../src/oci/blobstore.ts';
-import { RegistryPool } from '../../src/registry/pool.ts';
-import { findGoToolchain } from '../../src/go/toolchain.ts';
 import { runCommand } from '../helpers/run.ts';
 import { runPipeline } from '../../src/pipeline.ts';
 import { docker, requireDocker } from '../helpers/docker.ts';
 import { ruleFor } from '../../src/rules/index.ts';
+import { testEngine } from '../helpers/test_engine.ts';
 
 const fixture = join(import.meta.dirname, '..', 'fixtures', 'gensrc');
 const temps: string[] = [];
@@ -60,16 +58,8 @@ function snapshot(root: string, skip?: string): string[] {
 }
 
 function engineFor(root: string, out: string, logs: string[] = []): Engine {
-  const ws = new Workspace(root, { rules: ruleFor, log: { info: (m) => logs.push(m), warning: (m) => logs.push(m) } });
-  return new Engine({
-    workspace: ws,
-    outRoot: out,
-    store: new BlobStore(join(out, 'store')),
-    log: { info: (m) => logs.push(m), warning: (m) => logs.push(m) },
-    env: process.env,
-    goToolchain: async () => findGoToolchain(),
-    registries: new RegistryPool({ explicit: [], insecureRegistries: [], log: () => {}, maskSecret: () => {} }),
-  });
+  const log = { info: (m: string) => logs.push(m), warning: (m: string) => logs.push(m) };
+  return testEngine(new Workspace(root, { rules: ruleFor, log }), { outRoot: out, log });
 }
 
 async function build(engine: Engine, label: string) {

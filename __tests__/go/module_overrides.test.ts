@@ -13,12 +13,10 @@ import { Workspace } from '../../src/workspace/workspace.ts';
 import { parseLabel } from '../../src/workspace/label.ts';
 import { Engine } from '../../src/engine/engine.ts';
 import { HOST_CONFIG } from '../../src/engine/config.ts';
-import { BlobStore } from '../../src/oci/blobstore.ts';
-import { RegistryPool } from '../../src/registry/pool.ts';
-import { findGoToolchain } from '../../src/go/toolchain.ts';
 import { compareSemver } from '../../src/go/module_overrides.ts';
 import { runCommand } from '../helpers/run.ts';
 import { ruleFor } from '../../src/rules/index.ts';
+import { quietLog, testEngine } from '../helpers/test_engine.ts';
 
 const fixture = join(import.meta.dirname, '..', 'fixtures', 'godeps');
 // uuid.NewSHA1(uuid.NameSpaceDNS, "example.com"), as RFC 4122 version 5 defines it.
@@ -68,16 +66,7 @@ function snapshot(root: string): string[] {
 }
 
 function engineFor(root: string, out: string): Engine {
-  const log = { info: () => {}, warning: () => {} };
-  return new Engine({
-    workspace: new Workspace(root, { rules: ruleFor, log }),
-    outRoot: out,
-    store: new BlobStore(join(out, 'store')),
-    log,
-    env: process.env,
-    goToolchain: async () => findGoToolchain(),
-    registries: new RegistryPool({ explicit: [], insecureRegistries: [], log: () => {}, maskSecret: () => {} }),
-  });
+  return testEngine(new Workspace(root, { rules: ruleFor, log: quietLog }), { outRoot: out });
 }
 
 async function buildAndRun(root: string, out: string): Promise<string> {

@@ -3,48 +3,20 @@
 // ignore_directories.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { Workspace } from '../../src/workspace/workspace.ts';
 import { parseLabel } from '../../src/workspace/label.ts';
-import { Engine } from '../../src/engine/engine.ts';
 import { HOST_CONFIG } from '../../src/engine/config.ts';
-import { BlobStore } from '../../src/oci/blobstore.ts';
-import { RegistryPool } from '../../src/registry/pool.ts';
-import { findGoToolchain } from '../../src/go/toolchain.ts';
 import { ruleFor } from '../../src/rules/index.ts';
+import { testEngine as engineFor, workspaceFrom } from '../helpers/test_engine.ts';
 
 const quiet = { info: () => {}, warning: () => {} };
-
-function workspace(t: { after: (fn: () => void) => void }, files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'mainrepo-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), text);
-  }
-  return root;
-}
-
-function engineFor(ws: Workspace): Engine {
-  return new Engine({
-    workspace: ws,
-    outRoot: join(ws.root, 'out'),
-    store: new BlobStore(join(ws.root, 'out', 'store')),
-    log: quiet,
-    env: process.env,
-    goToolchain: async () => findGoToolchain(),
-    registries: new RegistryPool({ explicit: [], insecureRegistries: [], log: () => {}, maskSecret: () => {} }),
-  });
-}
 
 const LAYER = `load("@rules_pkg//pkg:tar.bzl", "pkg_tar")
 pkg_tar(name = "layer", srcs = ["f.txt"])
 `;
 
-test('@<module name>//, @@// and @// resolve to the main repository, also in Label() and target patterns', (t) => {
-  const root = workspace(t, {
+test('@<module name>//, @@// and @// resolve to the main repository, also in Label() and target patterns', () => {
+  const root = workspaceFrom({
     'MODULE.bazel': 'module(name = "my_app", version = "1.0")\nbazel_dep(name = "rules_oci", version = "2.2.0")\n',
     'lib/BUILD.bazel': LAYER,
     'lib/f.txt': 'x',
@@ -84,9 +56,9 @@ print(Label("@my_app//lib:layer").repo_name == "")
   assert.throws(() => engine.analyze(parseLabel('@other//lib:layer'), HOST_CONFIG), /other/);
 });
 
-test('//... skips .bazelignore paths and REPO.bazel ignore_directories patterns', (t) => {
+test('//... skips .bazelignore paths and REPO.bazel ignore_directories patterns', () => {
   const pkg = (name: string) => `load("@rules_pkg//pkg:tar.bzl", "pkg_tar")\npkg_tar(name = "${name}", srcs = [])\n`;
-  const root = workspace(t, {
+  const root = workspaceFrom({
     'MODULE.bazel': 'module(name = "ws")\n',
     'BUILD.bazel': '',
     '.bazelignore': '# generated trees\nvendor/\n\nthird_party/broken\n',
@@ -104,8 +76,8 @@ test('//... skips .bazelignore paths and REPO.bazel ignore_directories patterns'
   assert.deepEqual(ws.ignored.patterns, ['**/node_modules_copy', 'tmp*']);
 });
 
-test('a bad REPO.bazel is an error naming the file and line', (t) => {
-  const root = workspace(t, { 'BUILD.bazel': '', 'app/BUILD.bazel': '', 'REPO.bazel': 'repo()\nignore_directories("x")\n' });
+test('a bad REPO.bazel is an error naming the file and line', () => {
+  const root = workspaceFrom({ 'BUILD.bazel': '', 'app/BUILD.bazel': '', 'REPO.bazel': 'repo()\nignore_directories("x")\n' });
   const ws = new Workspace(root, { rules: ruleFor, log: quiet });
   assert.throws(() => ws.expandPattern('//...', ''), /REPO\.bazel:2:\d+: .*ignore_directories\(\) takes a list of glob patterns/);
 });

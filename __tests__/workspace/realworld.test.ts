@@ -3,40 +3,13 @@
 // and WORKSPACE oci_pull.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { Workspace } from '../../src/workspace/workspace.ts';
 import { parseLabel } from '../../src/workspace/label.ts';
-import { Engine } from '../../src/engine/engine.ts';
 import { HOST_CONFIG, withPlatform } from '../../src/engine/config.ts';
-import { BlobStore } from '../../src/oci/blobstore.ts';
-import { RegistryPool } from '../../src/registry/pool.ts';
-import { findGoToolchain } from '../../src/go/toolchain.ts';
-import { tempDirSync } from '../helpers/tmp.ts';
+import { testEngine as engineFor, workspaceFrom } from '../helpers/test_engine.ts';
 import { ruleFor } from '../../src/rules/index.ts';
 
 const quiet = { info: () => {}, warning: () => {} };
-
-function workspace(files: Record<string, string>): string {
-  const root = tempDirSync('rw-');
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), text);
-  }
-  return root;
-}
-
-function engineFor(ws: Workspace): Engine {
-  return new Engine({
-    workspace: ws,
-    outRoot: join(ws.root, 'out'),
-    store: new BlobStore(join(ws.root, 'out', 'store')),
-    log: quiet,
-    env: process.env,
-    goToolchain: async () => findGoToolchain(),
-    registries: new RegistryPool({ explicit: [], insecureRegistries: [], log: () => {}, maskSecret: () => {} }),
-  });
-}
 
 const MACRO = `
 load("@rules_oci//oci:defs.bzl", _oci_image = "oci_image", "oci_image_index", "oci_load")
@@ -75,7 +48,7 @@ def go_image(name, embed, archs = ["amd64", "arm64"], **kwargs):
 `;
 
 test('macros in .bzl files define targets; kinds come through the load chain', () => {
-  const root = workspace({
+  const root = workspaceFrom({
     'MODULE.bazel': 'module(name = "rw")\n',
     'tools/BUILD.bazel': '',
     'tools/defs.bzl': MACRO,
@@ -119,7 +92,7 @@ filegroup(name = "meta", srcs = [], tags = [L.name, L.package, PKG, str(L)])
 });
 
 test('fail() in a macro is reported with its message and the BUILD position', () => {
-  const root = workspace({
+  const root = workspaceFrom({
     'MODULE.bazel': '',
     'tools/BUILD.bazel': '',
     'tools/defs.bzl': MACRO,
@@ -133,7 +106,7 @@ test('fail() in a macro is reported with its message and the BUILD position', ()
 });
 
 test('select() resolves per configuration, and transitions change it', () => {
-  const root = workspace({
+  const root = workspaceFrom({
     'MODULE.bazel': '',
     'platforms/BUILD.bazel': `
 platform(name = "linux_arm64", constraint_values = ["@platforms//os:linux", "@platforms//cpu:aarch64"])
@@ -185,7 +158,7 @@ oci_image_index(name = "index", images = [":image"], platforms = ["//platforms:l
 });
 
 test('a transition to something that is not a platform is a clear error', () => {
-  const root = workspace({
+  const root = workspaceFrom({
     'MODULE.bazel': '',
     'app/BUILD.bazel': `
 load("@aspect_bazel_lib//lib:transitions.bzl", "platform_transition_filegroup")
@@ -200,7 +173,7 @@ platform_transition_filegroup(name = "t", srcs = [], target_platform = ":notapla
 });
 
 test('oci.pull in an include()d MODULE file, and rules_oci 1.x oci_pull in WORKSPACE macros', () => {
-  const root = workspace({
+  const root = workspaceFrom({
     'MODULE.bazel': 'bazel_dep(name = "rules_oci", version = "2.0.0", repo_name = "oci")\ninclude("//tools:oci.MODULE.bazel")\n',
     'tools/oci.MODULE.bazel': `oci = use_extension("@rules_oci//oci:extensions.bzl", "oci")
 oci.pull(name = "distroless", image = "gcr.io/distroless/static", digest = "sha256:${'a'.repeat(64)}", platforms = ["linux/amd64"])
@@ -221,7 +194,7 @@ use_repo(oci, "distroless")
 });
 
 test('bazel_dep(repo_name = ...) renames a rule set for load()', () => {
-  const root = workspace({
+  const root = workspaceFrom({
     'MODULE.bazel': 'bazel_dep(name = "rules_oci", version = "2.0.0", repo_name = "oci")\n',
     'app/BUILD.bazel': 'load("@oci//oci:defs.bzl", "oci_image")\noci_image(name = "i", os = "linux", architecture = "amd64")\n',
   });
@@ -264,7 +237,7 @@ oci_image(
 `,
   };
   const env = (mode: string | undefined, arch: string): Record<string, string> => {
-    const ws = new Workspace(workspace(files), { rules: ruleFor, log: quiet, ...(mode ? { flags: { compilation_mode: mode } } : {}) });
+    const ws = new Workspace(workspaceFrom(files), { rules: ruleFor, log: quiet, ...(mode ? { flags: { compilation_mode: mode } } : {}) });
     return engineFor(ws).analyze(parseLabel('//app:image'), withPlatform({ os: 'linux', architecture: arch })).attrs?.stringDict('env') ?? {};
   };
   assert.deepEqual(env(undefined, 'amd64'), { MODE: 'fastbuild' });
