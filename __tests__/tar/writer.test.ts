@@ -355,3 +355,11 @@ test('the reader reads the written headers back', async () => {
     ],
   );
 });
+
+test('the result names the sha256 of an uncompressed archive (hashed on the way out), none for gzip', async () => {
+  const out = join(dir, 'hashed.tar');
+  const res = await writeTar(sample(), out, { mtime: 1 });
+  assert.equal(res.sha256, sha256sum(out));
+  const gz = await writeTar(sample(), join(dir, 'hashed.tar.gz'), { compression: 'gzip', mtime: 1 });
+  assert.equal(gz.sha256, undefined);
+});

@@ -54,3 +54,24 @@ test('a failing consumer stops the read with its error', async () => {
   );
   assert.ok(calls <= 3, `${calls} pieces consumed after the failure`);
 });
+
+test('pairs kept between files never serve two reads at once', async () => {
+  const big = (seed: number) => Buffer.from(Array.from({ length: 3 * (1 << 20) + 123 }, (_, i) => (i * seed) % 253));
+  const a = join(dir, 'a.bin');
+  const b = join(dir, 'b.bin');
+  writeFileSync(a, big(31));
+  writeFileSync(b, big(17));
+  for (let round = 0; round < 3; round++) {
+    const read = async (f: string): Promise<Buffer> => {
+      const parts: Buffer[] = [];
+      await forEachFileChunk(f, async (c) => {
+        await sleep(1);
+        parts.push(Buffer.from(c));
+      });
+      return Buffer.concat(parts);
+    };
+    const [ga, gb] = await Promise.all([read(a), read(b)]);
+    assert.deepEqual(ga, big(31), `round ${round}: a`);
+    assert.deepEqual(gb, big(17), `round ${round}: b`);
+  }
+});

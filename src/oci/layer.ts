@@ -11,12 +11,13 @@ import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import type { BlobStore } from './blobstore.ts';
-import { DigestCounter, fileDigest, isDigest } from './digest.ts';
+import { DigestCounter, isDigest } from './digest.ts';
 import { writeFileAtomic } from '../util/write_atomic.ts';
 import { layerMediaType, type LayerCompression, type MediaTypeFamily } from './mediatypes.ts';
 import type { Descriptor, Digest } from './types.ts';
 import { decompressor, sniffFileCompression } from '../tar/reader.ts';
 import { compressStream } from './compress.ts';
+import { FILE_DIGEST_MEMO, memoizedFileDigest } from '../util/file_digest_memo.ts';
 
 export interface LayerResult {
   descriptor: Descriptor;
@@ -173,7 +174,7 @@ export async function addLayerCached(store: BlobStore, tarPath: string, family: 
   const hit = await readCached(store, byIdentity);
   if (hit) return { ...hit, cached: 'identity' };
 
-  const content = createHash('sha256').update(`layer-content/v1\0${await fileDigest(tarPath)}\0${spec}`).digest('hex');
+  const content = createHash('sha256').update(`layer-content/v1\0sha256:${await memoizedFileDigest(tarPath, join(store.root, FILE_DIGEST_MEMO))}\0${spec}`).digest('hex');
   const byContent = join(store.root, LAYER_CONTENT_CACHE, `${content}.json`);
   const known = await readCached(store, byContent);
   if (known) {

@@ -5,6 +5,7 @@ import { AttrError } from './attrs.ts';
 import { pkgTarRunfiles } from './mtree_spec.ts';
 import { isStamped } from './expand_template.ts';
 import { planKey, withTarCache } from '../tar/cache.ts';
+import { FILE_DIGEST_MEMO, rememberFileDigest } from '../util/file_digest_memo.ts';
 import type { RuleDef } from './rule.ts';
 import type { Provider } from './provider.ts';
 
@@ -123,10 +124,14 @@ export const pkgTarRule: RuleDef = {
     const name = a.string('out') ?? a.string('package_file_name') ?? `${ctx.target.label.name}.${ext}`;
     const dest = join(await ctx.outDir(), name);
     // Content-keyed: an unchanged layer (same files, same attributes) is linked, not packed again.
-    const key = await planKey(plan, join(ctx.store.root, 'cache', 'file-digests'));
-    const outcome = await withTarCache(join(ctx.store.root, 'cache', 'pkg_tar'), key, dest, () =>
-      writePkgTar(plan, dest, (m) => ctx.log.warning(`${ctx.target.label}: ${m}`)).then(() => undefined),
-    );
+    const memoDir = join(ctx.store.root, FILE_DIGEST_MEMO);
+    const key = await planKey(plan, memoDir);
+    let written: string | undefined;
+    const outcome = await withTarCache(join(ctx.store.root, 'cache', 'pkg_tar'), key, dest, async () => {
+      written = (await writePkgTar(plan, dest, (m) => ctx.log.warning(`${ctx.target.label}: ${m}`))).sha256;
+    });
+    // The tar was hashed as it was written: the image that packs it need not read it again.
+    if (written !== undefined) await rememberFileDigest(dest, written, memoDir);
     if (outcome === 'hit') for (const w of plan.warnings) ctx.log.warning(`${ctx.target.label}: ${w}`);
     return { files: [{ path: dest, shortPath: ctx.outShortPath(name), generated: true }] };
   },

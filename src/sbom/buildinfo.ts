@@ -88,6 +88,18 @@ export function parseModInfo(goVersion: string, text: string): GoBuildInfo {
   return info;
 }
 
+/** Where the inline build info header starts in `data` (-1: nowhere; a match cut off at the end counts). */
+function inlineMagic(data: Buffer): number {
+  let at = data.indexOf(BUILDINFO_MAGIC);
+  while (at >= 0) {
+    // Bit 1 of the flags byte set means the inline form; anything else is a stray match.
+    const flags = data[at + 15];
+    if (flags === undefined || (flags & 0x2) !== 0) break;
+    at = data.indexOf(BUILDINFO_MAGIC, at + 1);
+  }
+  return at;
+}
+
 /** Watches a file's bytes go by and keeps the build info blob when it passes. */
 export class BuildInfoFinder {
   #tail = Buffer.alloc(0);
@@ -96,33 +108,55 @@ export class BuildInfoFinder {
   #done = false;
   result: GoBuildInfo | undefined;
 
-  update(chunk: Buffer): void {
+  update(piece: Buffer): void {
     if (this.#done) return;
+    // Tiny pieces join the tail, so the tail always holds the last bytes seen.
+    let chunk = piece;
+    if (chunk.length <= BUILDINFO_MAGIC.length + 1 && this.#tail.length > 0 && !this.#capture) {
+      chunk = Buffer.concat([this.#tail, chunk]);
+      this.#tail = Buffer.alloc(0);
+    }
     if (this.#capture) {
       this.#capture.push(chunk);
       this.#captured += chunk.length;
       this.#tryParse();
       return;
     }
-    const data = this.#tail.length ? Buffer.concat([this.#tail, chunk]) : chunk;
-    let at = data.indexOf(BUILDINFO_MAGIC);
-    while (at >= 0) {
-      // Bit 1 of the flags byte set means the inline form; anything else is a stray match.
-      const flags = data[at + 15];
-      if (flags === undefined || (flags & 0x2) !== 0) break;
-      at = data.indexOf(BUILDINFO_MAGIC, at + 1);
+    // A match may straddle the previous chunk: look in the seam (the kept tail and the first bytes
+    // of this chunk) first, then in the chunk itself, which is never copied.
+    const tail = this.#tail;
+    if (tail.length > 0) {
+      const seam = Buffer.concat([tail, chunk.subarray(0, BUILDINFO_MAGIC.length + 2)]);
+      const at = inlineMagic(seam);
+      if (at >= 0 && at < tail.length) {
+        this.#startCapture(Buffer.concat([tail.subarray(at), chunk]));
+        return;
+      }
     }
+    const at = inlineMagic(chunk);
     if (at >= 0) {
-      this.#capture = [Buffer.from(data.subarray(at))];
-      this.#captured = data.length - at;
-      this.#tryParse();
+      this.#startCapture(chunk.subarray(at));
       return;
     }
-    this.#tail = Buffer.from(data.subarray(Math.max(0, data.length - (BUILDINFO_MAGIC.length + 1))));
+    this.#tail = Buffer.from(chunk.subarray(Math.max(0, chunk.length - (BUILDINFO_MAGIC.length + 1))));
+  }
+
+  #startCapture(from: Buffer): void {
+    this.#capture = [Buffer.from(from)];
+    this.#captured = from.length;
+    this.#tryParse();
   }
 
   #tryParse(): void {
     const blob = Buffer.concat(this.#capture ?? []);
+    // A match cut off before its flags byte turned out to be stray: search on after it.
+    if (blob.length > 15 && ((blob[15] as number) & 0x2) === 0) {
+      this.#capture = undefined;
+      this.#captured = 0;
+      this.#tail = Buffer.alloc(0);
+      this.update(blob.subarray(1));
+      return;
+    }
     this.#capture = [blob];
     const parsed = parseBuildInfoBlob(blob);
     if (parsed || this.#captured > MAX_CAPTURE) {

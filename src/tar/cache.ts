@@ -1,27 +1,9 @@
 import { createHash } from 'node:crypto';
-import { copyFile, link, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { PkgTarPlan } from './pkg_tar.ts';
-import { digestHex, fileDigest } from '../oci/digest.ts';
-import { writeFileAtomic } from '../util/write_atomic.ts';
+import { memoizedFileDigest } from '../util/file_digest_memo.ts';
 import { mapLimit } from '../util/limit.ts';
-
-/**
- * sha256 of a file, remembered in `memoDir` by the file's identity as Bazel's digest cache does
- * (path, device, inode, size, mtime and ctime in nanoseconds; ctime moves on every write and
- * cannot be set back), so an unchanged input is not read again by the next build.
- */
-async function memoizedFileDigest(path: string, memoDir: string | undefined): Promise<string> {
-  if (memoDir === undefined) return digestHex(await fileDigest(path));
-  const st = await stat(path, { bigint: true });
-  const key = createHash('sha256').update(`file/v1\0${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`).digest('hex');
-  const memo = join(memoDir, key);
-  const known = await readFile(memo, 'utf8').catch(() => '');
-  if (/^[0-9a-f]{64}$/.test(known)) return known;
-  const digest = digestHex(await fileDigest(path));
-  await writeFileAtomic(memo, digest);
-  return digest;
-}
 
 /**
  * The content key of a planned tar: every entry's metadata, the sha256 of every file it packs

@@ -11,7 +11,7 @@
 import { createWriteStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { once } from 'node:events';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { dirname, basename, join } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
@@ -45,6 +45,8 @@ export interface WriteTarResult {
   members: number;
   /** Size of the uncompressed archive in bytes. */
   tarSize: number;
+  /** sha256 (hex) of the file written, when it is the uncompressed archive (hashed on the way out). */
+  sha256?: string;
 }
 
 /** A member as written: the reader's fields, keyed by its normalised path. */
@@ -64,6 +66,8 @@ export class TarWriter {
   readonly #seen = new Map<string, TarEntryType>();
   #offset = 0;
   #members = 0;
+  /** The archive's bytes as they go out, when they go to the file as they are. */
+  readonly #hash: Hash | undefined;
   #closed = false;
 
   private constructor(dest: string, opts: WriteTarOptions) {
@@ -80,6 +84,7 @@ export class TarWriter {
       done = pipeline(tar, (source: AsyncIterable<Uint8Array>) => compressStream(source, { format: 'gzip', level }), file);
     } else {
       this.#head = file;
+      this.#hash = createHash('sha256');
       done = finished(file);
     }
     this.#done = done.catch((err: NodeJS.ErrnoException) => {
@@ -98,6 +103,7 @@ export class TarWriter {
   async #write(buf: Uint8Array): Promise<void> {
     if (buf.length === 0) return;
     this.#offset += buf.length;
+    this.#hash?.update(buf);
     if (!this.#head.write(buf)) await Promise.race([once(this.#head, 'drain'), this.#done]);
   }
 
@@ -175,6 +181,7 @@ export class TarWriter {
   /** Writes `buf` and resolves once the stream no longer holds it (its write callback). */
   #writeTaken(buf: Uint8Array): Promise<void> {
     this.#offset += buf.length;
+    this.#hash?.update(buf);
     return new Promise<void>((resolve, reject) => {
       // A stream destroyed by an error calls every pending write back with an error.
       this.#head.write(buf, (err) => (err ? reject(err) : resolve()));
@@ -312,7 +319,7 @@ export class TarWriter {
       await rm(this.#tmp, { force: true });
       throw err;
     }
-    return { members: this.#members, tarSize };
+    return { members: this.#members, tarSize, ...(this.#hash ? { sha256: this.#hash.digest('hex') } : {}) };
   }
 
   /** Discards the partial output. */
