@@ -283,8 +283,22 @@ export class RegistryClient {
     return res;
   }
 
-  /** Checks the registry speaks the v2 API, and learns how it wants to be authenticated. */
-  async ping(): Promise<void> {
+  #pinged: Promise<void> | undefined;
+
+  /**
+   * Checks the registry speaks the v2 API, and learns how it wants to be authenticated: once per
+   * client (one registry host), since the answer does not depend on the repository; a failed
+   * ping is tried again by the next caller.
+   */
+  ping(): Promise<void> {
+    if (!this.#pinged) {
+      this.#pinged = this.#ping();
+      this.#pinged.catch(() => (this.#pinged = undefined));
+    }
+    return this.#pinged;
+  }
+
+  async #ping(): Promise<void> {
     const base = await this.baseUrl();
     const res = await this.transport.request({ method: 'GET', url: `${base}/v2/` });
     await this.#refuseForeignChallenge(res, 'GET', base);
