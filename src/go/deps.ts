@@ -249,14 +249,17 @@ function shapeOf(p: ListedPackage, s: Stats): Shape | string {
   return shape;
 }
 
-/** Why `now` would make go list answer differently than `was` did, or undefined when it would not. */
-function shapeChange(was: Shape, now: Shape): string | undefined {
+/**
+ * Why `now` could make go list answer differently than `was` did (naming files under `where`), or
+ * undefined when it cannot.
+ */
+function shapeChange(where: string, was: Shape, now: Shape): string | undefined {
   const added = now.names.filter((n) => !was.names.includes(n));
   const removed = was.names.filter((n) => !now.names.includes(n));
-  if (added.length || removed.length) return `${[...added.map((n) => `${n} added`), ...removed.map((n) => `${n} removed`)].join(', ')}`;
-  for (const [name, h] of Object.entries(now.headers)) if (was.headers[name] !== h) return `${name}: package clause, build constraints, imports or //go:embed lines changed`;
-  for (const [name, id] of Object.entries(now.others)) if (was.others[name] !== id) return `${name} changed`;
-  if (was.tree !== now.tree) return 'files added or removed in its embedded tree';
+  if (added.length || removed.length) return [...added.map((n) => `${where}/${n} added`), ...removed.map((n) => `${where}/${n} removed`)].join(', ');
+  for (const [name, h] of Object.entries(now.headers)) if (was.headers[name] !== h) return `${where}/${name}: package clause, build constraints, imports or //go:embed lines changed`;
+  for (const [name, id] of Object.entries(now.others)) if (was.others[name] !== id) return `${where}/${name} changed`;
+  if (was.tree !== now.tree) return `${where}: files added or removed in its embedded tree`;
   return undefined;
 }
 
@@ -387,8 +390,8 @@ function unchangedShapes(req: DepRequest, graph: DepGraph, dirty: Set<string>, s
     if (!p || !was) return `${where}: no file shape remembered for it`;
     const now = shapeOf(p, { newestNs: 0n });
     if (typeof now === 'string') return `${where}: ${now}`;
-    const change = shapeChange(was, now);
-    if (change !== undefined) return `${where}/${change}`;
+    const change = shapeChange(where, was, now);
+    if (change !== undefined) return change;
   }
   return undefined;
 }

@@ -1,0 +1,77 @@
+// The .go header scanner: where the part go/build reads ends (after the last import declaration,
+// whatever comments, strings and line endings come before), which //go:embed lines it collects,
+// and that it gives up on what it does not understand.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { scanGoHeader } from '../../src/go/go_header.ts';
+
+/** The header of `src` as text, or undefined. */
+function header(src: string | Buffer): string | undefined {
+  return scanGoHeader(Buffer.isBuffer(src) ? src : Buffer.from(src))?.header.toString('utf8');
+}
+
+test('the header ends after the last import declaration', () => {
+  assert.equal(header('package main\n\nimport "fmt"\n\nfunc main() { fmt.Println() }\n'), 'package main\n\nimport "fmt"');
+  assert.equal(header('package lib\n\nconst X = 1\n'), 'package lib', 'no imports: the package clause');
+  assert.equal(header('package main; import "fmt"; import "os"; func main() {}'), 'package main; import "fmt"; import "os"');
+  const grouped = 'package main\n\nimport (\n\t"fmt"\n\n\tf "os"\n\t. "io"\n\t_ "embed"\n)\n\nimport "strings"';
+  assert.equal(header(`${grouped}\n\n// main is the doc comment of a declaration, not the header.\nfunc main() {}\n`), grouped);
+  assert.equal(header('package main\nimport ()\nvar x = 1\n'), 'package main\nimport ()', 'an empty group');
+  assert.equal(header('package main\nimport "fmt" // trailing comment\nvar x = 1\n'), 'package main\nimport "fmt"');
+  assert.equal(header('package main\n\nimportant := 1\n'), 'package main', 'an identifier that starts with import is not import');
+  assert.equal(header('package café\n\nimport "fmt"\n'), 'package café\n\nimport "fmt"', 'a non-ASCII package name');
+});
+
+test('comments and strings that look like imports do not move the boundary', () => {
+  const src = [
+    '// Package main: import "nothing" here; package x',
+    '//go:build linux && !race',
+    '// +build linux,!race',
+    '',
+    '/* import "also not" */ package /* import */ main // import "vanity/path"',
+    '',
+    'import (',
+    '\t// import "commented out"',
+    '\t"fmt" /* ) import "x" */',
+    '\traw `path/with"quote`',
+    '\t"esc\\"aped"',
+    ')',
+  ].join('\n');
+  assert.equal(header(`${src}\n\nvar s = \`\nimport "in a raw string"\n\`\n`), src);
+  assert.equal(header(`${src}\n/* import "x" */\nfunc f() {}\n`), src);
+});
+
+test('the cgo preamble before import "C" is part of the header', () => {
+  const src = 'package main\n\n/*\n#cgo LDFLAGS: -lm\n#include <math.h>\n// import "not go"\n*/\nimport "C"\n\nimport "unsafe"';
+  assert.equal(header(`${src}\n\nvar _ = unsafe.Sizeof(0)\n`), src);
+});
+
+test('a byte order mark and CRLF line endings are kept as bytes', () => {
+  const crlf = '\ufeffpackage main\r\n\r\nimport (\r\n\t"fmt"\r\n)';
+  const h = scanGoHeader(Buffer.from(`${crlf}\r\n\r\nfunc main() { fmt.Println() }\r\n`));
+  assert.ok(h);
+  assert.deepEqual([...h.header.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+  assert.equal(h.header.toString('utf8'), crlf);
+  assert.equal(header('\ufeffpackage main\nimport "os"\n'), '\ufeffpackage main\nimport "os"');
+});
+
+test('//go:embed lines anywhere in the file, sorted and unique', () => {
+  const h = scanGoHeader(Buffer.from('package main\n\nimport _ "embed"\n\n//go:embed b.txt\nvar b string\n\nfunc f() {\n\t//go:embed  a/*  \r\n}\n\n//go:embed b.txt\nvar c string\n'));
+  assert.ok(h);
+  assert.equal(h.header.toString(), 'package main\n\nimport _ "embed"');
+  assert.deepEqual(h.embeds, ['//go:embed  a/*', '//go:embed b.txt']);
+  assert.deepEqual(scanGoHeader(Buffer.from('package main\n'))?.embeds, []);
+});
+
+test('what the scanner does not understand gives no header', () => {
+  assert.equal(header(''), undefined, 'empty');
+  assert.equal(header('// just a comment\n'), undefined, 'no package clause');
+  assert.equal(header('func main() {}\n'), undefined, 'no package clause');
+  assert.equal(header('package main\n/* open\nimport "fmt"\n'), undefined, 'an unterminated comment');
+  assert.equal(header('package main\nimport "fmt\n"\n'), undefined, 'a newline in an interpreted string');
+  assert.equal(header('package main\nimport `fmt\n'), undefined, 'an unterminated raw string');
+  assert.equal(header('package main\nimport (\n\t"fmt"\n'), undefined, 'an unclosed group');
+  assert.equal(header('package main\nimport (\n\t1 "fmt"\n)\n'), undefined, 'a name that is no identifier');
+  assert.equal(header('package main\nimport fmt\n'), undefined, 'no path');
+  assert.equal(header(Buffer.from('package main\n\nvar x = "\0"\n', 'latin1')), undefined, 'a NUL byte (go/build rejects it)');
+});
