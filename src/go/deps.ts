@@ -249,6 +249,14 @@ function shapeOf(p: ListedPackage, s: Stats): Shape | string {
   return shape;
 }
 
+/** Whether a remembered value is a Shape (the pass file is read back from disk). */
+function isShape(v: unknown): v is Shape {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  const isMap = (m: unknown) => typeof m === 'object' && m !== null && !Array.isArray(m) && Object.values(m).every((x) => typeof x === 'string');
+  return Array.isArray(o.names) && o.names.every((n) => typeof n === 'string') && isMap(o.headers) && isMap(o.others) && (o.tree === undefined || typeof o.tree === 'string');
+}
+
 /**
  * Why `now` could make go list answer differently than `was` did (naming files under `where`), or
  * undefined when it cannot.
@@ -257,8 +265,8 @@ function shapeChange(where: string, was: Shape, now: Shape): string | undefined 
   const added = now.names.filter((n) => !was.names.includes(n));
   const removed = was.names.filter((n) => !now.names.includes(n));
   if (added.length || removed.length) return [...added.map((n) => `${where}/${n} added`), ...removed.map((n) => `${where}/${n} removed`)].join(', ');
-  for (const [name, h] of Object.entries(now.headers)) if (was.headers[name] !== h) return `${where}/${name}: package clause, build constraints, imports or //go:embed lines changed`;
-  for (const [name, id] of Object.entries(now.others)) if (was.others[name] !== id) return `${where}/${name} changed`;
+  for (const [name, h] of Object.entries(now.headers)) if (!Object.hasOwn(was.headers, name) || was.headers[name] !== h) return `${where}/${name}: package clause, build constraints, imports or //go:embed lines changed`;
+  for (const [name, id] of Object.entries(now.others)) if (!Object.hasOwn(was.others, name) || was.others[name] !== id) return `${where}/${name} changed`;
   if (was.tree !== now.tree) return `${where}: files added or removed in its embedded tree`;
   return undefined;
 }
@@ -386,8 +394,8 @@ function unchangedShapes(req: DepRequest, graph: DepGraph, dirty: Set<string>, s
   for (const ip of [...dirty].sort()) {
     const p = graph.packages.get(ip);
     const where = p?.Dir !== undefined ? relative(resolve(req.moduleRoot), p.Dir) || '.' : ip;
-    const was = shapes?.[ip];
-    if (!p || !was) return `${where}: no file shape remembered for it`;
+    const was: unknown = shapes && Object.hasOwn(shapes, ip) ? shapes[ip] : undefined;
+    if (!p || !isShape(was)) return `${where}: no file shape remembered for it`;
     const now = shapeOf(p, { newestNs: 0n });
     if (typeof now === 'string') return `${where}: ${now}`;
     const change = shapeChange(where, was, now);
