@@ -3,7 +3,11 @@
 // and that it gives up on what it does not understand.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { scanGoHeader } from '../../src/go/go_header.ts';
+import { runCommand } from '../helpers/run.ts';
 
 /** The header of `src` as text, or undefined. */
 function header(src: string | Buffer): string | undefined {
@@ -74,4 +78,80 @@ test('what the scanner does not understand gives no header', () => {
   assert.equal(header('package main\nimport (\n\t1 "fmt"\n)\n'), undefined, 'a name that is no identifier');
   assert.equal(header('package main\nimport fmt\n'), undefined, 'no path');
   assert.equal(header(Buffer.from('package main\n\nvar x = "\0"\n', 'latin1')), undefined, 'a NUL byte (go/build rejects it)');
+});
+
+// Go's own parser, on the whole file and on the header alone: the same package name and imports.
+const CHECK_GO = `package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"go/parser"
+	"go/token"
+	"os"
+	"reflect"
+)
+
+func parse(src []byte) (string, []string, error) {
+	f, err := parser.ParseFile(token.NewFileSet(), "x.go", src, parser.ImportsOnly|parser.ParseComments)
+	if err != nil {
+		return "", nil, err
+	}
+	var out []string
+	for _, i := range f.Imports {
+		name := ""
+		if i.Name != nil {
+			name = i.Name.Name
+		}
+		out = append(out, name+" "+i.Path.Value)
+	}
+	return f.Name.Name, out, nil
+}
+
+func main() {
+	var list []struct {
+		Path string
+		Len  int
+	}
+	b, _ := os.ReadFile(os.Args[1])
+	if err := json.Unmarshal(b, &list); err != nil {
+		panic(err)
+	}
+	checked := 0
+	for _, e := range list {
+		src, _ := os.ReadFile(e.Path)
+		p1, i1, err := parse(src)
+		if err != nil {
+			continue
+		}
+		checked++
+		p2, i2, err := parse(src[:e.Len])
+		if err != nil || p1 != p2 || !reflect.DeepEqual(i1, i2) {
+			fmt.Println("mismatch", e.Path, err, i1, i2)
+		}
+	}
+	fmt.Println("checked", checked)
+}
+`;
+
+test('on the standard library, the header alone gives Go\'s parser the same package and imports', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'go-header-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const goroot = (await runCommand('go', ['env', 'GOROOT'])).stdout.trim();
+  // Packages with grouped and named imports, cgo preambles (os/user, runtime/cgo, net) and build constraints.
+  const list: Array<{ Path: string; Len: number }> = [];
+  for (const pkg of ['net/http', 'os/user', 'runtime/cgo', 'net', 'embed', 'syscall']) {
+    for (const name of readdirSync(join(goroot, 'src', pkg)).filter((n) => n.endsWith('.go'))) {
+      const path = join(goroot, 'src', pkg, name);
+      const h = scanGoHeader(readFileSync(path));
+      assert.ok(h, `${path} scanned`);
+      list.push({ Path: path, Len: h.header.length });
+    }
+  }
+  writeFileSync(join(dir, 'check.go'), CHECK_GO);
+  writeFileSync(join(dir, 'list.json'), JSON.stringify(list));
+  const r = await runCommand('go', ['run', 'check.go', 'list.json'], { cwd: dir, env: { ...process.env, GOFLAGS: '', GOTOOLCHAIN: 'local', GO111MODULE: 'off' } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), `checked ${list.length}`, 'no mismatch');
+  assert.ok(list.length > 300, `${list.length} files`);
 });
