@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { existsSync, linkSync as link, statSync, watch, type FSWatcher } from 'node:fs';
 import { goBinaryKey, goConfigKey, isUpToDate, RACY_WINDOW_NS, rememberBuild } from './action_cache.ts';
 import { goBuild, goBuildArgs, goBuildEnv, GoBuildError, type GoBuildRequest } from './build.ts';
-import { closureOf, closureTouches, depGraphOrPrevious, packageInDir, type DepGraph } from './deps.ts';
+import { closureOf, closureTouches, depGraphOrPrevious, packageInDir, type DepGraph, type GoGate } from './deps.ts';
 import { goToolchainError, type GoToolchain } from './toolchain.ts';
 import { debug } from '../util/debug.ts';
 
@@ -41,7 +41,7 @@ export interface GoBuildQueueOptions {
 
 /** What the queue did, for logs and benchmarks. */
 export interface GoQueueStats {
-  /** `go list` passes run, and passes recalled without a go process. */
+  /** `go list` passes run, and passes recalled (or derived after an edit) without a go process. */
   listed: number;
   recalled: number;
   /** `go build` processes started, and the binaries they built. */
@@ -188,7 +188,7 @@ export class GoBuildQueue {
     let graph: DepGraph | undefined;
     // When only some packages changed since the remembered pass: decide with that pass now, and
     // key the rebuilt binaries with the new one (`fresh`) when it comes.
-    let previous: { dirty: Set<string>; fresh: () => Promise<DepGraph | undefined> } | undefined;
+    let previous: { dirty: Set<string>; fresh: (gate?: GoGate) => Promise<DepGraph | undefined> } | undefined;
     if (configKey !== undefined && first.flags) {
       const r = await depGraphOrPrevious({
         go: first.tc.go,
@@ -206,8 +206,9 @@ export class GoBuildQueue {
         graph = r.previous;
         previous = { dirty: r.dirty, fresh: r.fresh };
       }
-      if (graph?.listed || previous) this.stats.listed++;
-      else if (graph) this.stats.recalled++;
+      // After an edit, the new pass is counted when it is known whether it needed go list.
+      if (graph?.listed) this.stats.listed++;
+      else if (graph && !previous) this.stats.recalled++;
     }
     const stale: Array<{ it: Item; key?: string; importPath?: string; keyLater?: boolean }> = [];
     await Promise.all(
@@ -273,16 +274,19 @@ export class GoBuildQueue {
         }));
       }
     }
-    // The new pass takes a link slot too, queued behind this group's builds: on a free core it
+    // A new `go list` takes a link slot too, queued behind this group's builds: on a free core it
     // runs beside them (one binary on two cores), else after them (they need the cores more).
-    // It is remembered for the next run and keys what was rebuilt here (the binaries went on
-    // without it).
+    // A pass derived without go (deps.ts) needs no slot. Either is remembered for the next run
+    // and keys what was rebuilt here (the binaries went on without it).
     decided();
     const fresh0 = previous?.fresh;
-    const freshRun = fresh0 ? Promise.all(flush.decided).then(() => Promise.all(flush.started)).then(() => this.#slots.run(1, fresh0)) : undefined;
+    const gate: GoGate = (task) => this.#slots.run(1, task);
+    const freshRun = fresh0 ? Promise.all(flush.decided).then(() => Promise.all(flush.started)).then(() => fresh0(gate)) : undefined;
     await Promise.all(runs);
     if (!previous || !freshRun) return;
     const fresh = await freshRun;
+    if (fresh?.listed === false) this.stats.recalled++;
+    else this.stats.listed++;
     if (!fresh || configKey === undefined) return;
     for (const it of keyLater) {
       const main = packageInDir(fresh, resolve(it.req.moduleRoot, it.req.packagePath));

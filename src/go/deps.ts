@@ -6,12 +6,18 @@
 // packages of a pinned module version outside the main module (the module cache, verified by
 // go.sum) follow go.mod/go.sum; every other package is read by the identities of its directory and
 // files, and its whole directory tree when it embeds files.
+// When some packages changed, a new pass is still needed to key what gets rebuilt, but not always
+// a go process: when each changed package has the same source file names and every .go file the
+// same header (package clause, build constraints, imports, //go:embed lines; go_header.ts) as when
+// the pass was remembered, go list would answer as before, and the pass is derived from it.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync, type BigIntStats } from 'node:fs';
+import { readdirSync, readFileSync, statSync, type BigIntStats, type Dirent } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { debug } from '../util/debug.ts';
 import { writeFileAtomic } from '../util/write_atomic.ts';
+import { scanGoHeader } from './go_header.ts';
 
 /** A package as `go list -json` reports it (only the fields this file reads). */
 export interface ListedPackage {
@@ -150,11 +156,128 @@ function moduleFilesOf(moduleRoot: string, s: Stats): string {
   return ['go.mod', 'go.sum', join('vendor', 'modules.txt')].map((f) => `${f}\0${statId(join(moduleRoot, f), s)}`).join('\n');
 }
 
+/**
+ * What go list's answer for a package follows beyond the identities in its fingerprint: the names
+ * go/build looks at in its directory, each .go file's header, and the identity of every other
+ * source file (go/build reads their build constraints too). Equal shapes, equal answers.
+ */
+interface Shape {
+  /** Source file names (and go.mod) in the directory, sorted; `name/` a directory, `name@` a symlink. */
+  names: string[];
+  /** For a package that embeds files: every entry of its tree (embed patterns match below it). */
+  tree?: string;
+  /** .go file name → hash of its header and //go:embed lines. */
+  headers: Record<string, string>;
+  /** Other source file name (and default.pgo) → identity. */
+  others: Record<string, string>;
+}
+
+/** The extensions go/build sorts into a package's file lists (go/build fileListForExt, and .go). */
+const SOURCE_EXTENSIONS = new Set(['.go', '.c', '.cc', '.cpp', '.cxx', '.m', '.h', '.hh', '.hpp', '.hxx', '.f', '.F', '.for', '.f90', '.s', '.S', '.sx', '.swig', '.swigcxx', '.syso']);
+
+/** Whether go/build looks at this name in a package directory (go.mod: a new module boundary). */
+function isSourceName(name: string): boolean {
+  if (name.startsWith('_') || name.startsWith('.')) return false;
+  if (name === 'go.mod') return true;
+  const dot = name.lastIndexOf('.');
+  return dot >= 0 && SOURCE_EXTENSIONS.has(name.slice(dot));
+}
+
+function entryName(d: Dirent): string {
+  return d.isDirectory() ? `${d.name}/` : d.isSymbolicLink() ? `${d.name}@` : d.name;
+}
+
+/** Every entry below dir by relative name and kind; each directory stat'ed after its listing. */
+function treeNames(dir: string, s: Stats, prefix: string, out: string[]): boolean {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(join(dir, prefix), { withFileTypes: true });
+  } catch {
+    return false;
+  }
+  statId(join(dir, prefix), s);
+  for (const d of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    out.push(`${prefix}${entryName(d)}`);
+    if (d.isDirectory() && !treeNames(dir, s, `${prefix}${d.name}/`, out)) return false;
+  }
+  return true;
+}
+
+/**
+ * The shape of a package as its files are now, or why there is none. Each file is stat'ed after
+ * it is read (into `s`), so a change while reading shows as a new timestamp.
+ */
+function shapeOf(p: ListedPackage, s: Stats): Shape | string {
+  const dir = p.Dir;
+  if (dir === undefined) return 'no directory';
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 'directory unreadable';
+  }
+  statId(dir, s);
+  const names = entries.filter((d) => isSourceName(d.name)).map(entryName).sort();
+  const headers: Record<string, string> = {};
+  const others: Record<string, string> = {};
+  for (const n of names) {
+    if (n.endsWith('/')) continue;
+    const name = n.endsWith('@') ? n.slice(0, -1) : n;
+    const path = join(dir, name);
+    if (!name.endsWith('.go')) {
+      others[name] = statId(path, s);
+      continue;
+    }
+    let src: Buffer;
+    try {
+      src = readFileSync(path);
+    } catch {
+      return `${name} unreadable`;
+    }
+    statId(path, s);
+    const h = scanGoHeader(src);
+    if (!h) return `${name} not understood by the header scanner`;
+    headers[name] = createHash('sha256').update(h.header).update('\0').update(h.embeds.join('\n')).digest('hex');
+  }
+  others['default.pgo'] = statId(join(dir, 'default.pgo'), s);
+  const shape: Shape = { names, headers, others };
+  if (p.EmbedPatterns?.length) {
+    const tree: string[] = [];
+    if (!treeNames(dir, s, '', tree)) return 'embedded tree unreadable';
+    shape.tree = createHash('sha256').update(tree.join('\n')).digest('hex');
+  }
+  return shape;
+}
+
+/** Whether a remembered value is a Shape (the pass file is read back from disk). */
+function isShape(v: unknown): v is Shape {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  const isMap = (m: unknown) => typeof m === 'object' && m !== null && !Array.isArray(m) && Object.values(m).every((x) => typeof x === 'string');
+  return Array.isArray(o.names) && o.names.every((n) => typeof n === 'string') && isMap(o.headers) && isMap(o.others) && (o.tree === undefined || typeof o.tree === 'string');
+}
+
+/**
+ * Why `now` could make go list answer differently than `was` did (naming files under `where`), or
+ * undefined when it cannot.
+ */
+function shapeChange(where: string, was: Shape, now: Shape): string | undefined {
+  const added = now.names.filter((n) => !was.names.includes(n));
+  const removed = was.names.filter((n) => !now.names.includes(n));
+  if (added.length || removed.length) return [...added.map((n) => `${where}/${n} added`), ...removed.map((n) => `${where}/${n} removed`)].join(', ');
+  for (const [name, h] of Object.entries(now.headers)) if (!Object.hasOwn(was.headers, name) || was.headers[name] !== h) return `${where}/${name}: package clause, build constraints, imports or //go:embed lines changed`;
+  for (const [name, id] of Object.entries(now.others)) if (!Object.hasOwn(was.others, name) || was.others[name] !== id) return `${where}/${name} changed`;
+  if (was.tree !== now.tree) return `${where}: files added or removed in its embedded tree`;
+  return undefined;
+}
+
 interface Remembered {
   v: 1;
   moduleFiles: string;
   packages: ListedPackage[];
   prints: Record<string, string>;
+  /** ImportPath → shape of each mutable package that was settled when the pass was remembered. */
+  shapes?: Record<string, Shape>;
 }
 
 function passName(req: DepRequest): string {
@@ -170,7 +293,7 @@ function mainDirOf(packages: Iterable<ListedPackage>, moduleRoot: string): strin
  * The remembered pass and the packages whose files changed since (dirty), when the module's own
  * files are as they were; else undefined.
  */
-async function recall(req: DepRequest, file: string): Promise<{ graph: DepGraph; dirty: Set<string> } | undefined> {
+async function recall(req: DepRequest, file: string): Promise<{ graph: DepGraph; dirty: Set<string>; rec: Remembered } | undefined> {
   let rec: Remembered;
   try {
     rec = JSON.parse(await readFile(file, 'utf8')) as Remembered;
@@ -191,7 +314,7 @@ async function recall(req: DepRequest, file: string): Promise<{ graph: DepGraph;
     prints.set(p.ImportPath, fp);
     newest.set(p.ImportPath, ps.newestNs);
   }
-  return { graph: { packages: new Map(rec.packages.map((p) => [p.ImportPath, p])), prints, newest, moduleFiles: rec.moduleFiles, moduleNewest: s.newestNs, listed: false }, dirty };
+  return { graph: { packages: new Map(rec.packages.map((p) => [p.ImportPath, p])), prints, newest, moduleFiles: rec.moduleFiles, moduleNewest: s.newestNs, listed: false }, dirty, rec };
 }
 
 /** Runs `go list -deps -json` once for every package; undefined when go list reports an error. */
@@ -228,22 +351,57 @@ export async function depGraph(req: DepRequest): Promise<DepGraph | undefined> {
   return 'graph' in r ? r.graph : r.fresh();
 }
 
+/** Runs a go process's task when the caller allows (a link slot); by default at once. */
+export type GoGate = <T>(task: () => Promise<T>) => Promise<T>;
+
 /**
  * Like depGraph, but when only some packages changed since the remembered pass, answers at once
- * with that pass and the changed (dirty) packages, and `fresh` runs the new `go list` when asked:
+ * with that pass and the changed (dirty) packages, and `fresh` gives the new pass when asked:
  * a binary whose import closure holds no dirty package has exactly its remembered inputs (its
  * imports come from its files, which did not change), so only the others need Go, and their
- * builds need not wait for the new pass (only their keys do; the caller lists after building, so
- * the pass does not take a core from the links).
+ * builds need not wait for the new pass (only their keys do; the caller asks after building, so
+ * the pass does not take a core from the links). The new pass is derived without a go process
+ * when the dirty packages kept their shapes (see Shape); else `go list` runs, inside `gate`.
  */
-export async function depGraphOrPrevious(req: DepRequest): Promise<{ graph: DepGraph | undefined } | { previous: DepGraph; dirty: Set<string>; fresh: () => Promise<DepGraph | undefined> }> {
+export async function depGraphOrPrevious(req: DepRequest): Promise<{ graph: DepGraph | undefined } | { previous: DepGraph; dirty: Set<string>; fresh: (gate?: GoGate) => Promise<DepGraph | undefined> }> {
   const file = join(req.cacheDir, `list-${passName(req)}.json`);
   const recalled = await recall(req, file);
   if (recalled && recalled.dirty.size === 0) return { graph: recalled.graph };
   let fresh: Promise<DepGraph | undefined> | undefined;
-  const later = () => (fresh ??= listFresh(req, file));
-  if (recalled) return { previous: recalled.graph, dirty: recalled.dirty, fresh: later };
-  return { graph: await later() };
+  if (!recalled) return { graph: await (fresh ??= listFresh(req, file)) };
+  const later = (gate: GoGate = (task) => task()) => (fresh ??= deriveOrList(req, file, recalled, gate));
+  return { previous: recalled.graph, dirty: recalled.dirty, fresh: later };
+}
+
+/**
+ * The new pass after an edit: the remembered one with the changed packages' fingerprints (as
+ * recall() computed them) when no changed package's shape moved, else a new `go list`.
+ */
+async function deriveOrList(req: DepRequest, file: string, recalled: { graph: DepGraph; dirty: Set<string>; rec: Remembered }, gate: GoGate): Promise<DepGraph | undefined> {
+  const why = unchangedShapes(req, recalled.graph, recalled.dirty, recalled.rec.shapes);
+  if (why !== undefined) {
+    debug(`go list again: ${why}`);
+    return gate(() => listFresh(req, file));
+  }
+  debug(`dependency pass derived without go list: ${recalled.dirty.size} package(s) changed, imports unchanged`);
+  const graph = recalled.graph;
+  await remember(req, file, [...graph.packages.values()], graph.prints, graph.newest, graph.moduleFiles, graph.moduleNewest, recalled.rec.shapes ?? {});
+  return graph;
+}
+
+/** Undefined when every dirty package kept the shape remembered for it; else why not. */
+function unchangedShapes(req: DepRequest, graph: DepGraph, dirty: Set<string>, shapes: Record<string, Shape> | undefined): string | undefined {
+  for (const ip of [...dirty].sort()) {
+    const p = graph.packages.get(ip);
+    const where = p?.Dir !== undefined ? relative(resolve(req.moduleRoot), p.Dir) || '.' : ip;
+    const was: unknown = shapes && Object.hasOwn(shapes, ip) ? shapes[ip] : undefined;
+    if (!p || !isShape(was)) return `${where}: no file shape remembered for it`;
+    const now = shapeOf(p, { newestNs: 0n });
+    if (typeof now === 'string') return `${where}: ${now}`;
+    const change = shapeChange(where, was, now);
+    if (change !== undefined) return change;
+  }
+  return undefined;
 }
 
 async function listFresh(req: DepRequest, file: string): Promise<DepGraph | undefined> {
@@ -261,16 +419,35 @@ async function listFresh(req: DepRequest, file: string): Promise<DepGraph | unde
     newest.set(p.ImportPath, ps.newestNs);
     if (ps.newestNs > s.newestNs) s.newestNs = ps.newestNs;
   }
-  // A file read within the racy window may change again without its identity changing (see
-  // action_cache.ts): such a package is remembered as changed, so the next run rebuilds what
-  // imports it (without waiting for go list) and lists again; the rest of the pass stays useful.
+  // The shape go list just answered for, of each settled mutable package: read after its
+  // fingerprint and stat'ed after reading, so a file changed since go list read it shows as new
+  // and leaves its package without a shape (the next change to it lists again).
   const settledBefore = req.now - req.racyWindowNs;
+  const shapes: Record<string, Shape> = {};
   if (moduleNewest < settledBefore) {
-    const remembered = Object.fromEntries([...prints].map(([ip, fp]) => [ip, (newest.get(ip) ?? 0n) < settledBefore ? fp : 'unsettled']));
-    const rec: Remembered = { v: 1, moduleFiles, packages: listed, prints: remembered };
-    await writeFileAtomic(file, JSON.stringify(rec));
+    for (const p of listed) {
+      if (!isMutable(p, mainDir) || (newest.get(p.ImportPath) ?? 0n) >= settledBefore) continue;
+      const ss: Stats = { newestNs: 0n };
+      const shape = shapeOf(p, ss);
+      if (typeof shape !== 'string' && ss.newestNs < settledBefore) shapes[p.ImportPath] = shape;
+    }
   }
+  await remember(req, file, listed, prints, newest, moduleFiles, moduleNewest, shapes);
   return { packages: new Map(listed.map((p) => [p.ImportPath, p])), prints, newest, moduleFiles, moduleNewest, listed: true };
+}
+
+/**
+ * Writes a pass for the next run. A file read within the racy window may change again without its
+ * identity changing (see action_cache.ts): such a package is remembered as changed, so the next
+ * run rebuilds what imports it (without waiting for go list) and checks it again; the rest of the
+ * pass stays useful.
+ */
+async function remember(req: DepRequest, file: string, packages: ListedPackage[], prints: Map<string, string>, newest: Map<string, bigint>, moduleFiles: string, moduleNewest: bigint, shapes: Record<string, Shape>): Promise<void> {
+  const settledBefore = req.now - req.racyWindowNs;
+  if (moduleNewest >= settledBefore) return;
+  const remembered = Object.fromEntries([...prints].map(([ip, fp]) => [ip, (newest.get(ip) ?? 0n) < settledBefore ? fp : 'unsettled']));
+  const rec: Remembered = { v: 1, moduleFiles, packages, prints: remembered, shapes };
+  await writeFileAtomic(file, JSON.stringify(rec));
 }
 
 /** The listed main package built from `dir` (absolute), if any. */
