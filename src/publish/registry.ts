@@ -7,6 +7,7 @@ import { parseReference, validateTag } from '../registry/reference.ts';
 import type { BuiltArtifact } from '../oci/artifact.ts';
 import type { Descriptor } from '../oci/types.ts';
 import { attachReferrer } from '../sbom/referrers.ts';
+import { rememberedTag, rememberTag } from './tag_memo.ts';
 
 /** Where one artifact goes: a repository (`registry/path`) and the tags to set there. */
 export interface PushDestination {
@@ -125,7 +126,16 @@ export async function pushArtifact(
 ): Promise<PushedArtifact> {
   const stats = { uploaded: 0, skipped: 0, mounted: 0, bytesUploaded: 0 };
   const images = artifact.kind === 'image' ? [artifact] : artifact.images;
+  const digest = artifact.descriptor.digest;
+  const unchanged = new Set<PushDestination>();
   for (const d of destinations) {
+    if (await stillTagged(pool, store, d, digest)) {
+      unchanged.add(d);
+      const blobs = new Set(images.flatMap((i) => [i.manifest.config.digest, ...i.manifest.layers.map((l) => l.digest)])).size;
+      stats.skipped += blobs;
+      log(`${d.registry}/${d.repository}:${d.tags.join(',')} → ${digest} already (${blobs} blob(s) skipped): nothing to push`);
+      continue;
+    }
     const mountFrom = new Map<Digest, string>();
     for (const img of images) {
       for (const [digest, src] of img.layerSources) {
@@ -163,7 +173,10 @@ export async function pushArtifact(
   for (const d of destinations) {
     const client = pool.client(d.registry);
     for (const tag of d.tags) {
-      await client.putManifest(d.repository, tag, bytes, artifact.descriptor.mediaType);
+      if (!unchanged.has(d)) {
+        await client.putManifest(d.repository, tag, bytes, artifact.descriptor.mediaType);
+        await rememberTag(store, d.registry, d.repository, tag, digest);
+      }
       tagged.push(`${d.registry}/${d.repository}:${tag}`);
     }
   }
@@ -174,4 +187,19 @@ export async function pushArtifact(
     stats,
     referrers,
   };
+}
+
+/**
+ * Whether every tag of `d` still points at `digest`, as this store remembers leaving it: then one
+ * HEAD per tag is the whole push (a registry tags a manifest only once all it references is there).
+ */
+async function stillTagged(pool: RegistryPool, store: BlobStore, d: PushDestination, digest: Digest): Promise<boolean> {
+  if (d.tags.length === 0) return false;
+  const remembered = await Promise.all(d.tags.map((t) => rememberedTag(store, d.registry, d.repository, t)));
+  if (!remembered.every((r) => r === digest)) return false;
+  const client = pool.client(d.registry);
+  client.auth.want([`repository:${d.repository}:pull,push`]);
+  await client.ping();
+  const heads = await Promise.all(d.tags.map((t) => client.headManifest(d.repository, t).catch(() => undefined)));
+  return heads.every((h) => h?.digest === digest);
 }

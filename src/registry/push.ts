@@ -12,10 +12,6 @@ import { withByteProgress } from '../util/progress.ts';
 import { forEachLimit } from '../util/limit.ts';
 import { debug } from '../util/debug.ts';
 import { readBlobBytes } from '../oci/blobjson.ts';
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { writeFileAtomic } from '../util/write_atomic.ts';
 
 /** Where a blob missing from the local store can be read from (a base layer never downloaded). */
 export interface RemoteSource {
@@ -151,18 +147,6 @@ export async function pushImage(
   client.auth.want([`repository:${repo}:pull,push`, ...[...mountRepos].map((r) => `repository:${r}:pull`)]);
   await client.ping();
 
-  // Every tag still points at the root, as this store remembers leaving it: one HEAD per tag and
-  // nothing else (a registry tags a manifest only once everything it references is there). The
-  // memo only says which check to try first; the registry's answer decides.
-  if (tags.length > 0 && (await Promise.all(tags.map((t) => rememberedTag(store, client.registry, repo, t)))).every((d) => d === root.digest)) {
-    const heads = await Promise.all(tags.map((t) => client.headManifest(repo, t).catch(() => undefined)));
-    if (heads.every((h) => h?.digest === root.digest)) {
-      result.skipped = layers.size + configs.size;
-      log(`${where}:${tags.join(',')} → ${root.digest} already; ${result.skipped} blob(s) and ${manifests.length} manifest(s) skipped`);
-      return result;
-    }
-  }
-
   // The registry already has the root by digest: registries accept a manifest only when what it
   // references is present, so everything below it is there too. One HEAD, then only the tags
   // (as crane and ko do for an unchanged image).
@@ -173,7 +157,6 @@ export async function pushImage(
     const rootBytes = manifests[manifests.length - 1]!.bytes;
     for (const tag of tags) {
       await client.putManifest(repo, tag, rootBytes, root.mediaType);
-      await rememberTag(store, client.registry, repo, tag, root.digest);
       log(`tagged ${where}:${tag} → ${root.digest}`);
     }
     return result;
@@ -241,22 +224,7 @@ export async function pushImage(
   if (tags.length === 0) await client.putManifest(repo, rootNode.descriptor.digest, rootNode.bytes, rootNode.descriptor.mediaType);
   for (const tag of tags) {
     await client.putManifest(repo, tag, rootNode.bytes, rootNode.descriptor.mediaType);
-    await rememberTag(store, client.registry, repo, tag, root.digest);
     log(`tagged ${where}:${tag} → ${root.digest}`);
   }
   return result;
-}
-
-/** Where the store remembers the digest it last put under a registry's repository:tag. */
-function tagMemo(store: BlobStore, registry: string, repo: string, tag: string): string {
-  return join(store.root, 'cache', 'pushed-tags', createHash('sha256').update(`${registry}/${repo}:${tag}`).digest('hex'));
-}
-
-async function rememberedTag(store: BlobStore, registry: string, repo: string, tag: string): Promise<string | undefined> {
-  return readFile(tagMemo(store, registry, repo, tag), 'utf8').catch(() => undefined);
-}
-
-/** A hint for the next push (see pushImage); losing it costs that push two requests, no more. */
-async function rememberTag(store: BlobStore, registry: string, repo: string, tag: string, digest: Digest): Promise<void> {
-  await writeFileAtomic(tagMemo(store, registry, repo, tag), digest).catch(() => undefined);
 }
