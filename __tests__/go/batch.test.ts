@@ -183,3 +183,19 @@ test('a binary of a batch is handed on when Go has written it, before the go pro
   assert.equal(await runs(f.out('a')), 'a one');
   assert.equal(await runs(f.out('b')), 'b one');
 });
+
+test('with the number of builds expected, the queue starts when the last arrives, not after a quiet gap', async (t) => {
+  const f = await fixture(t);
+  const tc = findGoToolchain({ ...process.env, GO: f.go });
+  const env = { ...process.env, GOFLAGS: '' };
+  // A gap no test would wait for: only the expected count can start the group.
+  const q = new GoBuildQueue({ cacheDir: join(f.root, 'out', 'cache'), now: later, gatherMs: 600_000 });
+  q.expect(2);
+  const outcomes = await Promise.race([
+    Promise.all([q.build(tc, f.req('./cmd/a', 'a'), env), q.build(tc, f.req('./cmd/b', 'b'), env)]),
+    sleep(120_000, undefined, { ref: false }).then(() => 'still waiting'),
+  ]);
+  assert.deepEqual(outcomes, ['built', 'built']);
+  assert.deepEqual(f.calls(), ['list', 'build'], 'both in one group: one pass, one go build');
+  await q.idle();
+});

@@ -68,6 +68,7 @@ export class Engine {
   readonly #limit: Semaphore;
   readonly #running = new Map<string, { name: string; since: number }>();
   readonly goBuilds: GoBuildQueue;
+  #expectationSet = false;
 
   constructor(opts: EngineOptions) {
     this.#opts = opts;
@@ -182,6 +183,11 @@ export class Engine {
   }
 
   build(node: ConfiguredNode): Promise<Provider> {
+    if (!this.#expectationSet) {
+      // Every go_binary analysed so far will ask the queue for a build: it need not wait for more.
+      this.#expectationSet = true;
+      this.goBuilds.expect([...this.#nodes.values()].filter((n) => n.rule?.queued).length);
+    }
     let p = this.#builds.get(node.key);
     if (!p) {
       p = this.#build(node);

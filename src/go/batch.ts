@@ -137,12 +137,29 @@ export class GoBuildQueue {
     }
   }
 
+  /**
+   * How many builds this run will ask for (its analysed go_binary targets): once that many have
+   * arrived they go at once instead of after a quiet gap. A wrong count only costs time: fewer
+   * arrive, the gap ends the wait; more arrive, they form another group.
+   */
+  expect(builds: number): void {
+    this.#expected = this.#requested + builds;
+  }
+
+  #requested = 0;
+  #expected: number | undefined;
+
   /** Builds `req.out` (or finds it up to date); resolves once that binary is in place. */
   build(tc: GoToolchain, req: GoBuildRequest, env: NodeJS.ProcessEnv = process.env): Promise<GoBuildOutcome> {
     return new Promise<GoBuildOutcome>((resolve, reject) => {
       this.#pending.push({ tc, req, env, flags: batchFlags(req), resolve, reject });
-      // Requests of one run arrive within milliseconds of each other: wait until they stop coming.
+      this.#requested++;
       if (this.#timer) clearTimeout(this.#timer);
+      if (this.#requested === this.#expected) {
+        this.#flush();
+        return;
+      }
+      // Requests of one run arrive within milliseconds of each other: wait until they stop coming.
       this.#timer = setTimeout(() => this.#flush(), this.#opts.gatherMs);
     });
   }

@@ -457,8 +457,20 @@ export function packageInDir(graph: DepGraph, dir: string): ListedPackage | unde
   return undefined;
 }
 
+/** Closures already walked, per graph (each binary's key and staleness check walks its own). */
+const closures = new WeakMap<DepGraph, Map<string, Set<string> | undefined>>();
+
 /** The import paths in the closure of `root`, or undefined when one of them is not in the graph. */
 function importClosure(graph: DepGraph, root: string): Set<string> | undefined {
+  let known = closures.get(graph);
+  if (!known) closures.set(graph, (known = new Map()));
+  if (known.has(root)) return known.get(root);
+  const closure = walkImports(graph, root);
+  known.set(root, closure);
+  return closure;
+}
+
+function walkImports(graph: DepGraph, root: string): Set<string> | undefined {
   const seen = new Set<string>();
   const stack = [root];
   while (stack.length) {
