@@ -49,9 +49,12 @@ const WINDOW = 32 * 1024;
 const SLACK = 2;
 const GZIP_MAGIC = [0x1f, 0x8b, 0x08 /* deflate */, 0x00 /* no flags */, 0, 0, 0, 0 /* mtime 0 */];
 const OS_UNKNOWN = 0xff;
-// Output buffer per chunk job: room for an incompressible chunk (stored blocks cost 5 bytes per
-// 64 KiB) so each chunk is one threadpool job instead of one per 16 KiB of output.
-const GZIP_OUT = CHUNK_SIZE + (CHUNK_SIZE >> 8) + 64;
+// Output buffer per chunk job: room for what a chunk of a layer usually compresses to (Go binaries:
+// under half), so most chunks are one threadpool job and one buffer; an incompressible chunk
+// (stored blocks cost 5 bytes per 64 KiB) takes a second round and a copy. Each buffer is
+// garbage once written out, and V8 collects after every 64 MiB of such buffers: sizing them for
+// the worst case doubled that garbage.
+const GZIP_OUT = 640 * 1024;
 const ZSTD_OUT = ZSTD_CHUNK_SIZE + (ZSTD_CHUNK_SIZE >> 7) + 1024;
 
 export function defaultLevel(format: Compression): number {
@@ -211,6 +214,9 @@ function deflateChunk(chunk: Buffer, level: number, dictionary: Buffer | undefin
     memLevel: 8,
     strategy: zlib.constants.Z_DEFAULT_STRATEGY,
     chunkSize: GZIP_OUT,
+    // The same flush for the write as for the end: the output comes back in one piece (the
+    // default flush would split off the flush's bytes and cost a copy of the whole output).
+    flush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
     finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
   };
   if (dictionary) opts.dictionary = dictionary;
