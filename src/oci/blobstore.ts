@@ -134,12 +134,15 @@ export class BlobStore {
 
   /** Reads in 1 MiB pieces: a large upload then takes a sixteenth of the event-loop turns. */
   /**
-   * Reads a stored blob in pieces of up to 1 MiB; given the blob's size, no bigger than it (each
-   * piece is a fresh buffer: a 1 KiB config read with a 1 MiB buffer costs a MiB of garbage).
+   * Reads a stored blob in pieces of up to 1 MiB; given the blob's size, no bigger than it and no
+   * further than it (each piece is a fresh buffer: a 1 KiB config read with a 1 MiB buffer costs
+   * a MiB of garbage).
    */
   open(digest: Digest, size?: number): ReadStream {
     const piece = size === undefined ? 1024 * 1024 : Math.min(1024 * 1024, Math.max(16 * 1024, size));
-    return createReadStream(this.path(digest), { highWaterMark: piece });
+    // Knowing where it ends, the stream sizes its last read to what is left and reads no more
+    // (without `end`, each read takes a full piece, and one more finds the end of the file).
+    return createReadStream(this.path(digest), { highWaterMark: piece, ...(size !== undefined && size > 0 ? { end: size - 1 } : {}) });
   }
 
   async #tmp(): Promise<string> {

@@ -103,11 +103,15 @@ async function compressLayer(store: BlobStore, tarPath: string, family: MediaTyp
   // The observer (a scan of the tar) shares this read; should it stop reading, it is dropped.
   const closed = observer ? new Promise<void>((resolve) => observer.once('close', resolve)) : undefined;
   async function* tap(): AsyncGenerator<Uint8Array> {
-    for await (const chunk of createReadStream(tarPath, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+    // `end` from the size: the last read is sized to what is left, and no read finds the end.
+    const { size } = await stat(tarPath);
+    for await (const chunk of createReadStream(tarPath, { highWaterMark: 1024 * 1024, ...(size > 0 ? { end: size - 1 } : {}) }) as AsyncIterable<Buffer>) {
       uncompressed.update(chunk);
       if (observer && !observer.destroyed && !observer.write(chunk)) await Promise.race([once(observer, 'drain').catch(() => undefined), closed]);
       yield chunk;
     }
+    // Read up to the size it had: a tar that grew meanwhile is an error, not a cut layer.
+    if ((await stat(tarPath)).size !== size) throw new Error(`changed while it was compressed (${size} bytes before)`);
     if (observer && !observer.destroyed) observer.end();
   }
   let blob;
