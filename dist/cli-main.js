@@ -24064,7 +24064,7 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile10, readFile: readFile21, mkdir: mkdir19 } = __require("node:fs/promises");
+    var { writeFile: writeFile10, readFile: readFile22, mkdir: mkdir19 } = __require("node:fs/promises");
     var { dirname: dirname19, resolve: resolve9 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors2();
@@ -24291,7 +24291,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         try {
-          const data = await readFile21(resolve9(path), "utf8");
+          const data = await readFile22(resolve9(path), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -36570,7 +36570,7 @@ var require_eventsource_stream = __commonJS({
     var buffer = __require("node:buffer");
     var { Transform: Transform4 } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util6();
-    var BOM = [239, 187, 191];
+    var BOM2 = [239, 187, 191];
     var LF = 10;
     var CR = 13;
     var COLON = 58;
@@ -36950,20 +36950,20 @@ ${value}`;
         const second = this.peekBufferedByte(1);
         const third = this.peekBufferedByte(2);
         if (second === void 0) {
-          if (first === BOM[0]) {
+          if (first === BOM2[0]) {
             return true;
           }
           this.checkBOM = false;
           return true;
         }
         if (third === void 0) {
-          if (first === BOM[0] && second === BOM[1]) {
+          if (first === BOM2[0] && second === BOM2[1]) {
             return true;
           }
           this.checkBOM = false;
           return false;
         }
-        if (first === BOM[0] && second === BOM[1] && third === BOM[2]) {
+        if (first === BOM2[0] && second === BOM2[1] && third === BOM2[2]) {
           this.discardLeadingBytes(3);
         }
         this.checkBOM = false;
@@ -37519,8 +37519,8 @@ ${captureLines}` : capture.stack;
 import { parseArgs } from "node:util";
 
 // src/pipeline.ts
-import { mkdir as mkdir18, readFile as readFile20, writeFile as writeFile9 } from "node:fs/promises";
-import { join as join37, relative as relative6, resolve as resolve8, sep as sep5 } from "node:path";
+import { mkdir as mkdir18, readFile as readFile21, writeFile as writeFile9 } from "node:fs/promises";
+import { join as join39, relative as relative7, resolve as resolve8, sep as sep5 } from "node:path";
 
 // src/oci/blobstore.ts
 import { createReadStream, createWriteStream } from "node:fs";
@@ -37540,7 +37540,9 @@ var FILE_CHUNK = 1024 * 1024;
 async function forEachFileChunk(path, consume, opts = {}) {
   const chunkSize = opts.chunkSize ?? FILE_CHUNK;
   const fh = await open(path, "r");
-  const buffers = [Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)];
+  const pooled = chunkSize === FILE_CHUNK ? freePairs.pop() : void 0;
+  const buffers = pooled ?? [Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)];
+  let settled = false;
   const busy = [Promise.resolve(), Promise.resolve()];
   let position = 0;
   let left = opts.length ?? Infinity;
@@ -37561,12 +37563,16 @@ async function forEachFileChunk(path, consume, opts = {}) {
       i ^= 1;
     }
     await Promise.all(busy);
+    settled = true;
   } finally {
     await fh.close();
+    if (settled && chunkSize === FILE_CHUNK && freePairs.length < MAX_FREE_PAIRS) freePairs.push(buffers);
   }
   return total;
 }
 __name(forEachFileChunk, "forEachFileChunk");
+var freePairs = [];
+var MAX_FREE_PAIRS = 8;
 async function sha256File(path) {
   const hash = createHash("sha256");
   await forEachFileChunk(path, (chunk) => void hash.update(chunk));
@@ -37754,8 +37760,14 @@ var BlobStore = class {
     return void 0;
   }
   /** Reads in 1 MiB pieces: a large upload then takes a sixteenth of the event-loop turns. */
-  open(digest) {
-    return createReadStream(this.path(digest), { highWaterMark: 1024 * 1024 });
+  /**
+   * Reads a stored blob in pieces of up to 1 MiB; given the blob's size, no bigger than it and no
+   * further than it (each piece is a fresh buffer: a 1 KiB config read with a 1 MiB buffer costs
+   * a MiB of garbage).
+   */
+  open(digest, size) {
+    const piece = size === void 0 ? 1024 * 1024 : Math.min(1024 * 1024, Math.max(16 * 1024, size));
+    return createReadStream(this.path(digest), { highWaterMark: piece, ...size !== void 0 && size > 0 ? { end: size - 1 } : {} });
   }
   async #tmp() {
     const dir = join(this.root, "tmp");
@@ -38515,9 +38527,9 @@ __name(findGoToolchain, "findGoToolchain");
 
 // src/oci/layer.ts
 import { createReadStream as createReadStream3 } from "node:fs";
-import { readFile as readFile3, stat as stat3 } from "node:fs/promises";
-import { createHash as createHash3 } from "node:crypto";
-import { join as join3 } from "node:path";
+import { readFile as readFile4, stat as stat4 } from "node:fs/promises";
+import { createHash as createHash4 } from "node:crypto";
+import { join as join4 } from "node:path";
 import { once } from "node:events";
 import { finished } from "node:stream/promises";
 
@@ -38651,7 +38663,7 @@ var GZIP_MAGIC = [
   /* mtime 0 */
 ];
 var OS_UNKNOWN = 255;
-var GZIP_OUT = CHUNK_SIZE + (CHUNK_SIZE >> 8) + 64;
+var GZIP_OUT = 640 * 1024;
 var ZSTD_OUT = ZSTD_CHUNK_SIZE + (ZSTD_CHUNK_SIZE >> 7) + 1024;
 function defaultLevel(format) {
   return format === "zstd" ? 3 : 1;
@@ -38785,6 +38797,9 @@ function deflateChunk(chunk, level, dictionary, last) {
     memLevel: 8,
     strategy: zlib2.constants.Z_DEFAULT_STRATEGY,
     chunkSize: GZIP_OUT,
+    // The same flush for the write as for the end: the output comes back in one piece (the
+    // default flush would split off the flush's bytes and cost a copy of the whole output).
+    flush: last ? zlib2.constants.Z_FINISH : zlib2.constants.Z_SYNC_FLUSH,
     finishFlush: last ? zlib2.constants.Z_FINISH : zlib2.constants.Z_SYNC_FLUSH
   };
   if (dictionary) opts.dictionary = dictionary;
@@ -38847,6 +38862,33 @@ async function* zstdStream(input, level, concurrency) {
 }
 __name(zstdStream, "zstdStream");
 
+// src/util/file_digest_memo.ts
+import { createHash as createHash3 } from "node:crypto";
+import { readFile as readFile3, stat as stat3 } from "node:fs/promises";
+import { join as join3 } from "node:path";
+var FILE_DIGEST_MEMO = join3("cache", "file-digests");
+async function memoFile(path, memoDir) {
+  const st = await stat3(path, { bigint: true });
+  const key = createHash3("sha256").update(`file/v1\0${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`).digest("hex");
+  return join3(memoDir, key);
+}
+__name(memoFile, "memoFile");
+async function memoizedFileDigest(path, memoDir) {
+  if (memoDir === void 0) return digestHex(await fileDigest(path));
+  const memo2 = await memoFile(path, memoDir);
+  const known = await readFile3(memo2, "utf8").catch(() => "");
+  if (/^[0-9a-f]{64}$/.test(known)) return known;
+  const digest = digestHex(await fileDigest(path));
+  await writeFileAtomic(memo2, digest);
+  return digest;
+}
+__name(memoizedFileDigest, "memoizedFileDigest");
+async function rememberFileDigest(path, sha256Hex, memoDir) {
+  if (!/^[0-9a-f]{64}$/.test(sha256Hex)) throw new Error(`internal: not a sha256: ${sha256Hex}`);
+  await writeFileAtomic(await memoFile(path, memoDir), sha256Hex);
+}
+__name(rememberFileDigest, "rememberFileDigest");
+
 // src/oci/layer.ts
 var AS_IS = { format: "none", level: 0 };
 var DEFAULT_LAYER_COMPRESSION = { format: "gzip", level: 1 };
@@ -38900,11 +38942,13 @@ async function compressLayer(store, tarPath, family, format, level, observer) {
   const uncompressed = new DigestCounter();
   const closed = observer ? new Promise((resolve9) => observer.once("close", resolve9)) : void 0;
   async function* tap() {
-    for await (const chunk of createReadStream3(tarPath, { highWaterMark: 1024 * 1024 })) {
+    const { size } = await stat4(tarPath);
+    for await (const chunk of createReadStream3(tarPath, { highWaterMark: 1024 * 1024, ...size > 0 ? { end: size - 1 } : {} })) {
       uncompressed.update(chunk);
       if (observer && !observer.destroyed && !observer.write(chunk)) await Promise.race([once(observer, "drain").catch(() => void 0), closed]);
       yield chunk;
     }
+    if ((await stat4(tarPath)).size !== size) throw new Error(`changed while it was compressed (${size} bytes before)`);
     if (observer && !observer.destroyed) observer.end();
   }
   __name(tap, "tap");
@@ -38922,10 +38966,10 @@ async function compressLayer(store, tarPath, family, format, level, observer) {
   };
 }
 __name(compressLayer, "compressLayer");
-var LAYER_CONTENT_CACHE = join3("cache", "layer-digests");
+var LAYER_CONTENT_CACHE = join4("cache", "layer-digests");
 async function readCached(store, file) {
   try {
-    const cached = JSON.parse(await readFile3(file, "utf8"));
+    const cached = JSON.parse(await readFile4(file, "utf8"));
     if (!isDigest(cached.descriptor?.digest) || !isDigest(cached.diffId)) return void 0;
     const blob = await store.has(cached.descriptor.digest);
     if (blob && blob.size === cached.descriptor.size) return cached;
@@ -38939,26 +38983,26 @@ function writeCached(file, result) {
 }
 __name(writeCached, "writeCached");
 function identityFile(store, st, spec) {
-  const key = createHash3("sha256").update(`layer/v2\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}\0${spec}`).digest("hex");
-  return join3(store.root, "cache", "layers", `${key}.json`);
+  const key = createHash4("sha256").update(`layer/v2\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}\0${spec}`).digest("hex");
+  return join4(store.root, "cache", "layers", `${key}.json`);
 }
 __name(identityFile, "identityFile");
 async function layerByIdentity(store, tarPath, family, setting = AS_IS) {
-  const st = await stat3(tarPath).catch(() => void 0);
+  const st = await stat4(tarPath).catch(() => void 0);
   if (!st) return void 0;
   return readCached(store, identityFile(store, st, `${family}\0${setting.format}:${setting.level}`));
 }
 __name(layerByIdentity, "layerByIdentity");
 async function addLayerCached(store, tarPath, family, setting = AS_IS, observer) {
-  const st = await stat3(tarPath).catch((err) => {
+  const st = await stat4(tarPath).catch((err) => {
     throw new Error(`layer: ${err.message}`);
   });
   const spec = `${family}\0${setting.format}:${setting.level}`;
   const byIdentity = identityFile(store, st, spec);
   const hit = await readCached(store, byIdentity);
   if (hit) return { ...hit, cached: "identity" };
-  const content = createHash3("sha256").update(`layer-content/v1\0${await fileDigest(tarPath)}\0${spec}`).digest("hex");
-  const byContent = join3(store.root, LAYER_CONTENT_CACHE, `${content}.json`);
+  const content = createHash4("sha256").update(`layer-content/v1\0sha256:${await memoizedFileDigest(tarPath, join4(store.root, FILE_DIGEST_MEMO))}\0${spec}`).digest("hex");
+  const byContent = join4(store.root, LAYER_CONTENT_CACHE, `${content}.json`);
   const known = await readCached(store, byContent);
   if (known) {
     await writeCached(byIdentity, known);
@@ -38973,20 +39017,20 @@ __name(addLayerCached, "addLayerCached");
 
 // src/engine/engine.ts
 import { mkdir as mkdir16 } from "node:fs/promises";
-import { join as join27 } from "node:path";
+import { join as join28 } from "node:path";
 
 // src/go/batch.ts
 import { spawn as spawn3 } from "node:child_process";
 import { copyFile as copyFile2, mkdir as mkdir5, mkdtemp, rename as rename4, rm as rm3 } from "node:fs/promises";
 import { availableParallelism as availableParallelism2 } from "node:os";
-import { dirname as dirname5, join as join6, resolve as resolve4 } from "node:path";
+import { dirname as dirname5, join as join7, resolve as resolve4 } from "node:path";
 import { existsSync, linkSync as link2, statSync as statSync3, watch } from "node:fs";
 
 // src/go/action_cache.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
-import { readFile as readFile4 } from "node:fs/promises";
-import { delimiter, dirname as dirname3, join as join4, resolve } from "node:path";
+import { readFile as readFile5 } from "node:fs/promises";
+import { delimiter, dirname as dirname3, join as join5, resolve } from "node:path";
 
 // src/util/debug.ts
 var sink;
@@ -39036,7 +39080,7 @@ function resolveBinary(go, env, cwd) {
   if (go.includes("/")) return resolve(cwd, go);
   for (const dir of (env.PATH ?? "").split(delimiter)) {
     if (dir === "") continue;
-    const p = join4(dir, go);
+    const p = join5(dir, go);
     try {
       if (statSync(p).isFile()) return p;
     } catch {
@@ -39047,8 +39091,8 @@ function resolveBinary(go, env, cwd) {
 __name(resolveBinary, "resolveBinary");
 function goEnvFile(env) {
   if (env.GOENV !== void 0) return env.GOENV === "off" || env.GOENV === "" ? void 0 : env.GOENV;
-  const config = env.XDG_CONFIG_HOME || (env.HOME ? join4(env.HOME, ".config") : void 0);
-  return config ? join4(config, "go", "env") : void 0;
+  const config = env.XDG_CONFIG_HOME || (env.HOME ? join5(env.HOME, ".config") : void 0);
+  return config ? join5(config, "go", "env") : void 0;
 }
 __name(goEnvFile, "goEnvFile");
 function statOrAbsent(path) {
@@ -39077,7 +39121,7 @@ function workspaceFileApplies(dir, env) {
   if (env.GOWORK !== void 0 && env.GOWORK !== "") return env.GOWORK !== "off";
   for (let d = dir; ; d = dirname3(d)) {
     try {
-      statSync(join4(d, "go.work"));
+      statSync(join5(d, "go.work"));
       return true;
     } catch {
     }
@@ -39096,7 +39140,7 @@ __name(outputIdentity, "outputIdentity");
 async function isUpToDate(cacheDir, key, out) {
   let rec;
   try {
-    rec = JSON.parse(await readFile4(join4(cacheDir, `${key}.json`), "utf8"));
+    rec = JSON.parse(await readFile5(join5(cacheDir, `${key}.json`), "utf8"));
   } catch {
     return false;
   }
@@ -39111,10 +39155,10 @@ async function rememberBuild(cacheDir, key, out) {
   const id = outputIdentity(out);
   if (id === void 0) return;
   const rec = { out: resolve(out), identity: id };
-  await writeFileAtomic(join4(cacheDir, `${key}.json`), JSON.stringify(rec));
+  await writeFileAtomic(join5(cacheDir, `${key}.json`), JSON.stringify(rec));
 }
 __name(rememberBuild, "rememberBuild");
-var GO_ACTION_CACHE = join4("cache", "go-builds");
+var GO_ACTION_CACHE = join5("cache", "go-builds");
 function flagFileIds(flags, cwd) {
   const ids = [];
   for (const f of flags) {
@@ -39158,11 +39202,11 @@ function goConfigKey(inputs) {
   const flagFiles = flagFileIds(inputs.flags, inputs.moduleRoot);
   if (flagFiles === void 0) return leftToGo("a file named by the flags cannot be read");
   const env = Object.entries(inputs.env).filter(([k]) => /^(GO|CGO_)/.test(k) || ["CC", "CXX", "AR", "FC", "PKG_CONFIG", "GCCGO", "HOME", "XDG_CONFIG_HOME"].includes(k)).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
-  return createHash4("sha256").update(JSON.stringify({ v: 2, go: binary, goIdentity: statOrAbsent(binary), flags: inputs.flags, flagFiles, env, envFile: envFile ?? null, envFileIdentity: statOrAbsent(envFile), cwd: resolve(inputs.moduleRoot) })).digest("hex");
+  return createHash5("sha256").update(JSON.stringify({ v: 2, go: binary, goIdentity: statOrAbsent(binary), flags: inputs.flags, flagFiles, env, envFile: envFile ?? null, envFileIdentity: statOrAbsent(envFile), cwd: resolve(inputs.moduleRoot) })).digest("hex");
 }
 __name(goConfigKey, "goConfigKey");
 function goBinaryKey(configKey2, out, moduleFiles2, closure) {
-  const h = createHash4("sha256");
+  const h = createHash5("sha256");
   h.update(`${configKey2}
 ${resolve(out)}
 ${moduleFiles2}
@@ -39320,10 +39364,149 @@ ${output}`, { label });
 
 // src/go/deps.ts
 import { spawn as spawn2 } from "node:child_process";
-import { createHash as createHash5 } from "node:crypto";
-import { readdirSync, statSync as statSync2 } from "node:fs";
-import { readFile as readFile5 } from "node:fs/promises";
-import { join as join5, resolve as resolve3 } from "node:path";
+import { createHash as createHash6 } from "node:crypto";
+import { readdirSync, readFileSync as readFileSync2, statSync as statSync2 } from "node:fs";
+import { readFile as readFile6 } from "node:fs/promises";
+import { join as join6, relative, resolve as resolve3 } from "node:path";
+
+// src/go/go_header.ts
+var BOM = [239, 187, 191];
+function isSpace(c) {
+  return c === 32 || c === 9 || c === 10 || c === 13;
+}
+__name(isSpace, "isSpace");
+function isIdent(c) {
+  return c >= 97 && c <= 122 || c >= 65 && c <= 90 || c >= 48 && c <= 57 || c === 95 || c >= 128;
+}
+__name(isIdent, "isIdent");
+var Unsure = class extends Error {
+  static {
+    __name(this, "Unsure");
+  }
+};
+var Scanner = class {
+  static {
+    __name(this, "Scanner");
+  }
+  pos = 0;
+  src;
+  constructor(src) {
+    this.src = src;
+    if (BOM.every((b, i) => src[i] === b)) this.pos = 3;
+  }
+  /** Skips white space, `;` when asked, and comments; an unterminated block comment is unsure. */
+  skip(semicolons) {
+    const s = this.src;
+    for (; ; ) {
+      const c = s[this.pos];
+      if (c === void 0) return;
+      if (isSpace(c) || semicolons && c === 59) this.pos++;
+      else if (c === 47 && s[this.pos + 1] === 47) {
+        const nl = s.indexOf(10, this.pos);
+        this.pos = nl < 0 ? s.length : nl + 1;
+      } else if (c === 47 && s[this.pos + 1] === 42) {
+        const end = s.indexOf("*/", this.pos + 2);
+        if (end < 0) throw new Unsure();
+        this.pos = end + 2;
+      } else return;
+    }
+  }
+  /** The identifier at pos (not consumed), or ''. */
+  peekIdent() {
+    let e = this.pos;
+    while (e < this.src.length && isIdent(this.src[e])) e++;
+    const first = this.src[this.pos];
+    if (first !== void 0 && first >= 48 && first <= 57) return "";
+    return this.src.subarray(this.pos, e).toString("utf8");
+  }
+  ident() {
+    const id = this.peekIdent();
+    if (id === "") throw new Unsure();
+    this.pos += Buffer.byteLength(id);
+    return id;
+  }
+  /** An import path: "interpreted" (escapes, no newline) or `raw`. */
+  string() {
+    const s = this.src;
+    const q = s[this.pos];
+    if (q === 96) {
+      const end = s.indexOf(96, this.pos + 1);
+      if (end < 0) throw new Unsure();
+      this.pos = end + 1;
+      return;
+    }
+    if (q !== 34) throw new Unsure();
+    for (let i = this.pos + 1; i < s.length; i++) {
+      const c = s[i];
+      if (c === 92) i++;
+      else if (c === 10) throw new Unsure();
+      else if (c === 34) {
+        this.pos = i + 1;
+        return;
+      }
+    }
+    throw new Unsure();
+  }
+  /** One import spec: [name | .] path. */
+  importSpec() {
+    const c = this.src[this.pos];
+    if (c === 46) {
+      this.pos++;
+      this.skip(false);
+    } else if (c !== 34 && c !== 96) {
+      this.ident();
+      this.skip(false);
+    }
+    this.string();
+  }
+};
+function scanGoHeader(src) {
+  if (src.includes(0)) return void 0;
+  const sc = new Scanner(src);
+  let end;
+  try {
+    sc.skip(false);
+    if (sc.ident() !== "package") return void 0;
+    sc.skip(false);
+    sc.ident();
+    end = sc.pos;
+    for (; ; ) {
+      sc.skip(true);
+      if (sc.peekIdent() !== "import") break;
+      sc.pos += "import".length;
+      sc.skip(false);
+      if (src[sc.pos] === 40) {
+        sc.pos++;
+        for (; ; ) {
+          sc.skip(true);
+          const c = src[sc.pos];
+          if (c === void 0) return void 0;
+          if (c === 41) {
+            sc.pos++;
+            break;
+          }
+          sc.importSpec();
+        }
+      } else sc.importSpec();
+      end = sc.pos;
+    }
+  } catch (err) {
+    if (err instanceof Unsure) return void 0;
+    throw err;
+  }
+  const embeds = /* @__PURE__ */ new Set();
+  for (let i = src.indexOf("//go:embed"); i >= 0; i = src.indexOf("//go:embed", i + 1)) {
+    const from = src.lastIndexOf(10, i) + 1;
+    let to = src.indexOf(10, i);
+    if (to < 0) to = src.length;
+    embeds.add(src.subarray(from, to).toString("utf8").trim());
+    i = to;
+  }
+  return { header: src.subarray(0, end), embeds: [...embeds].sort() };
+}
+__name(scanGoHeader, "scanGoHeader");
+
+// src/go/deps.ts
 var FILE_FIELDS = [
   "GoFiles",
   "CgoFiles",
@@ -39365,7 +39548,7 @@ function treeIds(dir, s, out) {
     return;
   }
   for (const name of names) {
-    const p = join5(dir, name);
+    const p = join6(dir, name);
     out.push(`${p}\0${statId(p, s)}`);
     try {
       if (statSync2(p).isDirectory()) treeIds(p, s, out);
@@ -39388,19 +39571,105 @@ function fingerprint(p, mainDir, s) {
   for (const field of FILE_FIELDS) {
     const files = p[field];
     if (!Array.isArray(files)) continue;
-    for (const f of files) lines2.push(`${field}\0${f}\0${statId(join5(dir, f), s)}`);
+    for (const f of files) lines2.push(`${field}\0${f}\0${statId(join6(dir, f), s)}`);
   }
-  if (p.Name === "main") lines2.push(`default.pgo\0${statId(join5(dir, "default.pgo"), s)}`);
+  if (p.Name === "main") lines2.push(`default.pgo\0${statId(join6(dir, "default.pgo"), s)}`);
   if (p.EmbedPatterns?.length) treeIds(dir, s, lines2);
-  return createHash5("sha256").update(lines2.join("\n")).digest("hex");
+  return createHash6("sha256").update(lines2.join("\n")).digest("hex");
 }
 __name(fingerprint, "fingerprint");
 function moduleFilesOf(moduleRoot, s) {
-  return ["go.mod", "go.sum", join5("vendor", "modules.txt")].map((f) => `${f}\0${statId(join5(moduleRoot, f), s)}`).join("\n");
+  return ["go.mod", "go.sum", join6("vendor", "modules.txt")].map((f) => `${f}\0${statId(join6(moduleRoot, f), s)}`).join("\n");
 }
 __name(moduleFilesOf, "moduleFilesOf");
+var SOURCE_EXTENSIONS = /* @__PURE__ */ new Set([".go", ".c", ".cc", ".cpp", ".cxx", ".m", ".h", ".hh", ".hpp", ".hxx", ".f", ".F", ".for", ".f90", ".s", ".S", ".sx", ".swig", ".swigcxx", ".syso"]);
+function isSourceName(name) {
+  if (name.startsWith("_") || name.startsWith(".")) return false;
+  if (name === "go.mod") return true;
+  const dot = name.lastIndexOf(".");
+  return dot >= 0 && SOURCE_EXTENSIONS.has(name.slice(dot));
+}
+__name(isSourceName, "isSourceName");
+function entryName(d) {
+  return d.isDirectory() ? `${d.name}/` : d.isSymbolicLink() ? `${d.name}@` : d.name;
+}
+__name(entryName, "entryName");
+function treeNames(dir, s, prefix, out) {
+  let entries;
+  try {
+    entries = readdirSync(join6(dir, prefix), { withFileTypes: true });
+  } catch {
+    return false;
+  }
+  statId(join6(dir, prefix), s);
+  for (const d of entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) {
+    out.push(`${prefix}${entryName(d)}`);
+    if (d.isDirectory() && !treeNames(dir, s, `${prefix}${d.name}/`, out)) return false;
+  }
+  return true;
+}
+__name(treeNames, "treeNames");
+function shapeOf(p, s) {
+  const dir = p.Dir;
+  if (dir === void 0) return "no directory";
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return "directory unreadable";
+  }
+  statId(dir, s);
+  const names = entries.filter((d) => isSourceName(d.name)).map(entryName).sort();
+  const headers = {};
+  const others = {};
+  for (const n of names) {
+    if (n.endsWith("/")) continue;
+    const name = n.endsWith("@") ? n.slice(0, -1) : n;
+    const path = join6(dir, name);
+    if (!name.endsWith(".go")) {
+      others[name] = statId(path, s);
+      continue;
+    }
+    let src;
+    try {
+      src = readFileSync2(path);
+    } catch {
+      return `${name} unreadable`;
+    }
+    statId(path, s);
+    const h = scanGoHeader(src);
+    if (!h) return `${name} not understood by the header scanner`;
+    headers[name] = createHash6("sha256").update(h.header).update("\0").update(h.embeds.join("\n")).digest("hex");
+  }
+  others["default.pgo"] = statId(join6(dir, "default.pgo"), s);
+  const shape = { names, headers, others };
+  if (p.EmbedPatterns?.length) {
+    const tree = [];
+    if (!treeNames(dir, s, "", tree)) return "embedded tree unreadable";
+    shape.tree = createHash6("sha256").update(tree.join("\n")).digest("hex");
+  }
+  return shape;
+}
+__name(shapeOf, "shapeOf");
+function isShape(v) {
+  if (typeof v !== "object" || v === null) return false;
+  const o = v;
+  const isMap = /* @__PURE__ */ __name((m) => typeof m === "object" && m !== null && !Array.isArray(m) && Object.values(m).every((x) => typeof x === "string"), "isMap");
+  return Array.isArray(o.names) && o.names.every((n) => typeof n === "string") && isMap(o.headers) && isMap(o.others) && (o.tree === void 0 || typeof o.tree === "string");
+}
+__name(isShape, "isShape");
+function shapeChange(where2, was, now) {
+  const added = now.names.filter((n) => !was.names.includes(n));
+  const removed = was.names.filter((n) => !now.names.includes(n));
+  if (added.length || removed.length) return [...added.map((n) => `${where2}/${n} added`), ...removed.map((n) => `${where2}/${n} removed`)].join(", ");
+  for (const [name, h] of Object.entries(now.headers)) if (!Object.hasOwn(was.headers, name) || was.headers[name] !== h) return `${where2}/${name}: package clause, build constraints, imports or //go:embed lines changed`;
+  for (const [name, id] of Object.entries(now.others)) if (!Object.hasOwn(was.others, name) || was.others[name] !== id) return `${where2}/${name} changed`;
+  if (was.tree !== now.tree) return `${where2}: files added or removed in its embedded tree`;
+  return void 0;
+}
+__name(shapeChange, "shapeChange");
 function passName(req) {
-  return createHash5("sha256").update(JSON.stringify({ v: 1, config: req.configKey, root: resolve3(req.moduleRoot), packages: [...req.packages].sort() })).digest("hex");
+  return createHash6("sha256").update(JSON.stringify({ v: 1, config: req.configKey, root: resolve3(req.moduleRoot), packages: [...req.packages].sort() })).digest("hex");
 }
 __name(passName, "passName");
 function mainDirOf(packages, moduleRoot) {
@@ -39411,7 +39680,7 @@ __name(mainDirOf, "mainDirOf");
 async function recall(req, file) {
   let rec;
   try {
-    rec = JSON.parse(await readFile5(file, "utf8"));
+    rec = JSON.parse(await readFile6(file, "utf8"));
   } catch {
     return void 0;
   }
@@ -39429,7 +39698,7 @@ async function recall(req, file) {
     prints.set(p.ImportPath, fp);
     newest.set(p.ImportPath, ps.newestNs);
   }
-  return { graph: { packages: new Map(rec.packages.map((p) => [p.ImportPath, p])), prints, newest, moduleFiles: rec.moduleFiles, moduleNewest: s.newestNs, listed: false }, dirty };
+  return { graph: { packages: new Map(rec.packages.map((p) => [p.ImportPath, p])), prints, newest, moduleFiles: rec.moduleFiles, moduleNewest: s.newestNs, listed: false }, dirty, rec };
 }
 __name(recall, "recall");
 async function list(req) {
@@ -39454,15 +39723,41 @@ async function list(req) {
 }
 __name(list, "list");
 async function depGraphOrPrevious(req) {
-  const file = join5(req.cacheDir, `list-${passName(req)}.json`);
+  const file = join6(req.cacheDir, `list-${passName(req)}.json`);
   const recalled = await recall(req, file);
   if (recalled && recalled.dirty.size === 0) return { graph: recalled.graph };
   let fresh;
-  const later = /* @__PURE__ */ __name(() => fresh ??= listFresh(req, file), "later");
-  if (recalled) return { previous: recalled.graph, dirty: recalled.dirty, fresh: later };
-  return { graph: await later() };
+  if (!recalled) return { graph: await (fresh ??= listFresh(req, file)) };
+  const later = /* @__PURE__ */ __name((gate = (task) => task()) => fresh ??= deriveOrList(req, file, recalled, gate), "later");
+  return { previous: recalled.graph, dirty: recalled.dirty, fresh: later };
 }
 __name(depGraphOrPrevious, "depGraphOrPrevious");
+async function deriveOrList(req, file, recalled, gate) {
+  const why = unchangedShapes(req, recalled.graph, recalled.dirty, recalled.rec.shapes);
+  if (why !== void 0) {
+    debug(`go list again: ${why}`);
+    return gate(() => listFresh(req, file));
+  }
+  debug(`dependency pass derived without go list: ${recalled.dirty.size} package(s) changed, imports unchanged`);
+  const graph = recalled.graph;
+  await remember(req, file, [...graph.packages.values()], graph.prints, graph.newest, graph.moduleFiles, graph.moduleNewest, recalled.rec.shapes ?? {});
+  return graph;
+}
+__name(deriveOrList, "deriveOrList");
+function unchangedShapes(req, graph, dirty, shapes) {
+  for (const ip of [...dirty].sort()) {
+    const p = graph.packages.get(ip);
+    const where2 = p?.Dir !== void 0 ? relative(resolve3(req.moduleRoot), p.Dir) || "." : ip;
+    const was = shapes && Object.hasOwn(shapes, ip) ? shapes[ip] : void 0;
+    if (!p || !isShape(was)) return `${where2}: no file shape remembered for it`;
+    const now = shapeOf(p, { newestNs: 0n });
+    if (typeof now === "string") return `${where2}: ${now}`;
+    const change = shapeChange(where2, was, now);
+    if (change !== void 0) return change;
+  }
+  return void 0;
+}
+__name(unchangedShapes, "unchangedShapes");
 async function listFresh(req, file) {
   const listed = await list(req);
   if (!listed) return void 0;
@@ -39479,21 +39774,44 @@ async function listFresh(req, file) {
     if (ps.newestNs > s.newestNs) s.newestNs = ps.newestNs;
   }
   const settledBefore = req.now - req.racyWindowNs;
+  const shapes = {};
   if (moduleNewest < settledBefore) {
-    const remembered = Object.fromEntries([...prints].map(([ip, fp]) => [ip, (newest.get(ip) ?? 0n) < settledBefore ? fp : "unsettled"]));
-    const rec = { v: 1, moduleFiles: moduleFiles2, packages: listed, prints: remembered };
-    await writeFileAtomic(file, JSON.stringify(rec));
+    for (const p of listed) {
+      if (!isMutable(p, mainDir) || (newest.get(p.ImportPath) ?? 0n) >= settledBefore) continue;
+      const ss = { newestNs: 0n };
+      const shape = shapeOf(p, ss);
+      if (typeof shape !== "string" && ss.newestNs < settledBefore) shapes[p.ImportPath] = shape;
+    }
   }
+  await remember(req, file, listed, prints, newest, moduleFiles2, moduleNewest, shapes);
   return { packages: new Map(listed.map((p) => [p.ImportPath, p])), prints, newest, moduleFiles: moduleFiles2, moduleNewest, listed: true };
 }
 __name(listFresh, "listFresh");
+async function remember(req, file, packages, prints, newest, moduleFiles2, moduleNewest, shapes) {
+  const settledBefore = req.now - req.racyWindowNs;
+  if (moduleNewest >= settledBefore) return;
+  const remembered = Object.fromEntries([...prints].map(([ip, fp]) => [ip, (newest.get(ip) ?? 0n) < settledBefore ? fp : "unsettled"]));
+  const rec = { v: 1, moduleFiles: moduleFiles2, packages, prints: remembered, shapes };
+  await writeFileAtomic(file, JSON.stringify(rec));
+}
+__name(remember, "remember");
 function packageInDir(graph, dir) {
   const d = resolve3(dir);
   for (const p of graph.packages.values()) if (p.Dir === d && p.Name === "main") return p;
   return void 0;
 }
 __name(packageInDir, "packageInDir");
+var closures = /* @__PURE__ */ new WeakMap();
 function importClosure(graph, root) {
+  let known = closures.get(graph);
+  if (!known) closures.set(graph, known = /* @__PURE__ */ new Map());
+  if (known.has(root)) return known.get(root);
+  const closure = walkImports(graph, root);
+  known.set(root, closure);
+  return closure;
+}
+__name(importClosure, "importClosure");
+function walkImports(graph, root) {
   const seen = /* @__PURE__ */ new Set();
   const stack = [root];
   while (stack.length) {
@@ -39506,7 +39824,7 @@ function importClosure(graph, root) {
   }
   return seen;
 }
-__name(importClosure, "importClosure");
+__name(walkImports, "walkImports");
 function closureTouches(graph, root, dirty) {
   const closure = importClosure(graph, root);
   return closure === void 0 || [...closure].some((ip) => dirty.has(ip));
@@ -39601,11 +39919,26 @@ var GoBuildQueue = class {
       else await new Promise((r) => setTimeout(r, this.#opts.gatherMs));
     }
   }
+  /**
+   * How many builds this run will ask for (its analysed go_binary targets): once that many have
+   * arrived they go at once instead of after a quiet gap. A wrong count only costs time: fewer
+   * arrive, the gap ends the wait; more arrive, they form another group.
+   */
+  expect(builds) {
+    this.#expected = this.#requested + builds;
+  }
+  #requested = 0;
+  #expected;
   /** Builds `req.out` (or finds it up to date); resolves once that binary is in place. */
   build(tc, req, env = process.env) {
     return new Promise((resolve9, reject) => {
       this.#pending.push({ tc, req, env, flags: batchFlags(req), resolve: resolve9, reject });
+      this.#requested++;
       if (this.#timer) clearTimeout(this.#timer);
+      if (this.#requested === this.#expected) {
+        this.#flush();
+        return;
+      }
       this.#timer = setTimeout(() => this.#flush(), this.#opts.gatherMs);
     });
   }
@@ -39663,8 +39996,8 @@ var GoBuildQueue = class {
         graph = r.previous;
         previous = { dirty: r.dirty, fresh: r.fresh };
       }
-      if (graph?.listed || previous) this.stats.listed++;
-      else if (graph) this.stats.recalled++;
+      if (graph?.listed) this.stats.listed++;
+      else if (graph && !previous) this.stats.recalled++;
     }
     const stale = [];
     await Promise.all(
@@ -39731,10 +40064,13 @@ var GoBuildQueue = class {
     }
     decided();
     const fresh0 = previous?.fresh;
-    const freshRun = fresh0 ? Promise.all(flush.decided).then(() => Promise.all(flush.started)).then(() => this.#slots.run(1, fresh0)) : void 0;
+    const gate = /* @__PURE__ */ __name((task) => this.#slots.run(1, task), "gate");
+    const freshRun = fresh0 ? Promise.all(flush.decided).then(() => Promise.all(flush.started)).then(() => fresh0(gate)) : void 0;
     await Promise.all(runs);
     if (!previous || !freshRun) return;
     const fresh = await freshRun;
+    if (fresh?.listed === false) this.stats.recalled++;
+    else this.stats.listed++;
     if (!fresh || configKey2 === void 0) return;
     for (const it of keyLater) {
       const main2 = packageInDir(fresh, resolve4(it.req.moduleRoot, it.req.packagePath));
@@ -39761,7 +40097,7 @@ var GoBuildQueue = class {
     }
     const parent = dirname5(resolve4(this.#opts.cacheDir));
     await mkdir5(parent, { recursive: true });
-    const dir = await mkdtemp(join6(parent, "go-batch-"));
+    const dir = await mkdtemp(join7(parent, "go-batch-"));
     const placed = /* @__PURE__ */ new Map();
     const previous = /* @__PURE__ */ new Map();
     const place2 = /* @__PURE__ */ __name((name) => {
@@ -39771,8 +40107,8 @@ var GoBuildQueue = class {
           const outs = byName.get(name);
           const head = outs[0];
           await mkdir5(dirname5(head.it.req.out), { recursive: true });
-          await rename4(join6(dir, name), head.it.req.out);
-          await rm3(join6(dir, name), { force: true });
+          await rename4(join7(dir, name), head.it.req.out);
+          await rm3(join7(dir, name), { force: true });
           for (const r of outs.slice(1)) {
             await mkdir5(dirname5(r.it.req.out), { recursive: true });
             await copyFile2(head.it.req.out, `${r.it.req.out}.tmp`);
@@ -39792,8 +40128,8 @@ var GoBuildQueue = class {
         packages.push(s.it.req.packagePath);
         if (existsSync(s.it.req.out)) {
           try {
-            link2(s.it.req.out, join6(dir, name));
-            previous.set(name, statSync3(join6(dir, name), { bigint: true }).ino);
+            link2(s.it.req.out, join7(dir, name));
+            previous.set(name, statSync3(join7(dir, name), { bigint: true }).ino);
           } catch {
           }
         }
@@ -39803,7 +40139,7 @@ var GoBuildQueue = class {
           if (typeof name !== "string" || !byName.has(name) || placed.has(name)) return;
           let ino;
           try {
-            ino = statSync3(join6(dir, name), { bigint: true }).ino;
+            ino = statSync3(join7(dir, name), { bigint: true }).ino;
           } catch {
             return;
           }
@@ -44350,11 +44686,11 @@ var aliasRule = {
 
 // src/rules/go_binary.ts
 import { existsSync as existsSync2 } from "node:fs";
-import { dirname as dirname8, join as join12, relative, sep } from "node:path";
+import { dirname as dirname8, join as join13, relative as relative2, sep } from "node:path";
 
 // src/rules/go_library.ts
 import { readdir } from "node:fs/promises";
-import { basename, dirname as dirname6, join as join7 } from "node:path";
+import { basename, dirname as dirname6, join as join8 } from "node:path";
 var GO_COMMON_ATTRS = {
   srcs: { type: "label_list" },
   // The go command resolves imports from go.mod itself; deps are followed only for libraries of
@@ -44392,11 +44728,11 @@ function goSources(ctx) {
   const dir = goPackageDir(label, srcs.filter((f) => !f.generated));
   const generated = srcs.filter((f) => f.generated && GO_BUILD_FILE.test(f.shortPath));
   if (generated.length === 0) return { dir, overlay: {} };
-  const pkgDir = dir ?? join7(ctx.workspaceRoot, ctx.target.label.pkg);
+  const pkgDir = dir ?? join8(ctx.workspaceRoot, ctx.target.label.pkg);
   const overlay = {};
   const from = /* @__PURE__ */ new Map();
   for (const f of generated) {
-    const virtual = join7(pkgDir, basename(f.path));
+    const virtual = join8(pkgDir, basename(f.path));
     const other = from.get(virtual);
     if (other !== void 0) throw new BuildError(`generated files ${other} and ${f.shortPath} have the same name; the go command compiles one directory`, { label });
     from.set(virtual, f.shortPath);
@@ -44441,7 +44777,7 @@ var goProtoLibraryRule = {
   },
   async build(ctx) {
     const pkg = ctx.target.label.pkg;
-    const dir = join7(ctx.workspaceRoot, pkg);
+    const dir = join8(ctx.workspaceRoot, pkg);
     let names = [];
     try {
       names = await readdir(dir);
@@ -44457,21 +44793,21 @@ var goProtoLibraryRule = {
 };
 
 // src/go/overlay.ts
-import { createHash as createHash6 } from "node:crypto";
-import { readFile as readFile6 } from "node:fs/promises";
-import { join as join8 } from "node:path";
-var OVERLAY_DIR = join8("cache", "go-overlays");
+import { createHash as createHash7 } from "node:crypto";
+import { readFile as readFile7 } from "node:fs/promises";
+import { join as join9 } from "node:path";
+var OVERLAY_DIR = join9("cache", "go-overlays");
 async function writeOverlay(outRoot, replace) {
   const entries = Object.entries(replace).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
-  const h = createHash6("sha256");
+  const h = createHash7("sha256");
   for (const [virtual, real] of entries) {
     h.update(`${virtual}\0${real}\0`);
-    h.update(createHash6("sha256").update(await readFile6(real)).digest("hex"));
+    h.update(createHash7("sha256").update(await readFile7(real)).digest("hex"));
     h.update("\n");
   }
   const text = `${JSON.stringify({ Replace: Object.fromEntries(entries) }, null, 1)}
 `;
-  const path = join8(outRoot, OVERLAY_DIR, `${h.digest("hex")}.json`);
+  const path = join9(outRoot, OVERLAY_DIR, `${h.digest("hex")}.json`);
   await writeFileAtomic(path, text);
   return path;
 }
@@ -44480,13 +44816,13 @@ __name(writeOverlay, "writeOverlay");
 // src/go/module_overrides.ts
 var import_semver = __toESM(require_semver2(), 1);
 import { spawn as spawn4 } from "node:child_process";
-import { createHash as createHash8, randomBytes as randomBytes3 } from "node:crypto";
-import { chmod, copyFile as copyFile3, mkdir as mkdir7, mkdtemp as mkdtemp2, readFile as readFile9, readdir as readdir3, rename as rename5, rm as rm5, stat as stat4, writeFile as writeFile5 } from "node:fs/promises";
-import { join as join11 } from "node:path";
+import { createHash as createHash9, randomBytes as randomBytes3 } from "node:crypto";
+import { chmod, copyFile as copyFile3, mkdir as mkdir7, mkdtemp as mkdtemp2, readFile as readFile10, readdir as readdir3, rename as rename5, rm as rm5, stat as stat5, writeFile as writeFile5 } from "node:fs/promises";
+import { join as join12 } from "node:path";
 
 // src/go/patch.ts
-import { lstat, mkdir as mkdir6, readFile as readFile7, rm as rm4, writeFile as writeFile4 } from "node:fs/promises";
-import { dirname as dirname7, join as join9 } from "node:path";
+import { lstat, mkdir as mkdir6, readFile as readFile8, rm as rm4, writeFile as writeFile4 } from "node:fs/promises";
+import { dirname as dirname7, join as join10 } from "node:path";
 var PatchError = class extends Error {
   static {
     __name(this, "PatchError");
@@ -44618,7 +44954,7 @@ async function isSymlinkOnPath(root, rel) {
   const parts = rel.split("/");
   for (let k = 1; k <= parts.length; k++) {
     try {
-      if ((await lstat(join9(root, ...parts.slice(0, k)))).isSymbolicLink()) return true;
+      if ((await lstat(join10(root, ...parts.slice(0, k)))).isSymbolicLink()) return true;
     } catch {
       return false;
     }
@@ -44631,12 +44967,12 @@ async function applyPatch(root, patchText, strip) {
   for (const fp of parsePatch(patchText)) {
     const rel = stripPath(fp.newPath ?? fp.oldPath, strip);
     if (await isSymlinkOnPath(root, rel)) throw new PatchError(`${rel}: goes through a symbolic link`);
-    const abs = join9(root, rel);
+    const abs = join10(root, rel);
     let old = "";
     const creates = fp.oldPath === void 0 || fp.hunks.length > 0 && fp.hunks.every((h) => h.oldStart === 0 && h.oldLines.length === 0);
     if (fp.oldPath !== void 0) {
       try {
-        old = await readFile7(abs, "latin1");
+        old = await readFile8(abs, "latin1");
       } catch {
         if (!creates) throw new PatchError(`${rel}: no such file to patch`);
       }
@@ -44663,9 +44999,9 @@ async function applyPatch(root, patchText, strip) {
 __name(applyPatch, "applyPatch");
 
 // src/go/module_zip.ts
-import { createHash as createHash7 } from "node:crypto";
-import { readFile as readFile8, readdir as readdir2 } from "node:fs/promises";
-import { join as join10 } from "node:path";
+import { createHash as createHash8 } from "node:crypto";
+import { readFile as readFile9, readdir as readdir2 } from "node:fs/promises";
+import { join as join11 } from "node:path";
 import { crc32 as crc322 } from "node:zlib";
 function escapeModulePath(path) {
   return path.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
@@ -44674,10 +45010,10 @@ __name(escapeModulePath, "escapeModulePath");
 async function moduleFiles(dir) {
   const out = [];
   const walk = /* @__PURE__ */ __name(async (rel) => {
-    for (const e of await readdir2(join10(dir, rel), { withFileTypes: true })) {
+    for (const e of await readdir2(join11(dir, rel), { withFileTypes: true })) {
       const r = rel === "" ? e.name : `${rel}/${e.name}`;
       if (e.isDirectory()) await walk(r);
-      else if (e.isFile()) out.push({ name: r, data: await readFile8(join10(dir, r)) });
+      else if (e.isFile()) out.push({ name: r, data: await readFile9(join11(dir, r)) });
     }
   }, "walk");
   await walk("");
@@ -44686,10 +45022,10 @@ async function moduleFiles(dir) {
 __name(moduleFiles, "moduleFiles");
 function hash1(files) {
   const sorted2 = [...files].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
-  const h = createHash7("sha256");
+  const h = createHash8("sha256");
   for (const f of sorted2) {
     if (f.name.includes("\n")) throw new Error(`file name ${JSON.stringify(f.name)} contains a newline`);
-    h.update(`${createHash7("sha256").update(f.data).digest("hex")}  ${f.name}
+    h.update(`${createHash8("sha256").update(f.data).digest("hex")}  ${f.name}
 `);
   }
   return `h1:${h.digest("base64")}`;
@@ -44748,20 +45084,20 @@ async function writeProxyModule(proxyRoot, path, version, dir) {
   const goMod = files.find((f) => f.name === "go.mod");
   if (!goMod) throw new Error(`${dir}: no go.mod`);
   const zipped = files.map((f) => ({ name: `${path}@${version}/${f.name}`, data: f.data }));
-  const at = join10(proxyRoot, escapeModulePath(path), "@v");
-  await writeFileAtomic(join10(at, `${version}.mod`), goMod.data);
-  await writeFileAtomic(join10(at, `${version}.info`), `${JSON.stringify({ Version: version, Time: "1980-01-01T00:00:00Z" })}
+  const at = join11(proxyRoot, escapeModulePath(path), "@v");
+  await writeFileAtomic(join11(at, `${version}.mod`), goMod.data);
+  await writeFileAtomic(join11(at, `${version}.info`), `${JSON.stringify({ Version: version, Time: "1980-01-01T00:00:00Z" })}
 `);
-  await writeFileAtomic(join10(at, `${version}.zip`), storedZip(zipped));
+  await writeFileAtomic(join11(at, `${version}.zip`), storedZip(zipped));
   return { sum: hash1(zipped), goModSum: hash1([{ name: "go.mod", data: goMod.data }]) };
 }
 __name(writeProxyModule, "writeProxyModule");
 
 // src/go/module_overrides.ts
 import { pathToFileURL } from "node:url";
-var GO_DEPS_DIR = join11("cache", "go-deps");
-var GO_MODFILES_DIR = join11("cache", "go-modfiles");
-var GO_PROXY_DIR = join11("cache", "go-proxy");
+var GO_DEPS_DIR = join12("cache", "go-deps");
+var GO_MODFILES_DIR = join12("cache", "go-modfiles");
+var GO_PROXY_DIR = join12("cache", "go-proxy");
 var ARCHIVE_TIMEOUT_MS = 12e4;
 var ARCHIVE_MAX_BYTES = 512 * 1024 * 1024;
 function runGo(go, args, cwd, env) {
@@ -44780,7 +45116,7 @@ function goEnv(env) {
   return { ...env, GOTOOLCHAIN: "local", GOFLAGS: env.GOFLAGS ?? "" };
 }
 __name(goEnv, "goEnv");
-var sha2562 = /* @__PURE__ */ __name((data) => createHash8("sha256").update(data).digest("hex"), "sha256");
+var sha2562 = /* @__PURE__ */ __name((data) => createHash9("sha256").update(data).digest("hex"), "sha256");
 function where(kind, tag) {
   return { pos: tag.pos, label: `go_deps.${kind}(path = "${tag.path}")` };
 }
@@ -44801,7 +45137,7 @@ async function readPatches(workspaceRoot, patches, what) {
   for (const patch of patches) {
     let data;
     try {
-      data = await readFile9(join11(workspaceRoot, patch.path));
+      data = await readFile10(join12(workspaceRoot, patch.path));
     } catch {
       throw new BuildError(`patch ${patch.label}: no such file ${patch.path}`, what);
     }
@@ -44813,12 +45149,12 @@ __name(readPatches, "readPatches");
 async function copyTree(from, to) {
   await mkdir7(to, { recursive: true });
   for (const e of await readdir3(from, { withFileTypes: true })) {
-    const src = join11(from, e.name);
-    const dst = join11(to, e.name);
+    const src = join12(from, e.name);
+    const dst = join12(to, e.name);
     if (e.isDirectory()) await copyTree(src, dst);
     else if (e.isFile()) {
       await copyFile3(src, dst);
-      const mode = (await stat4(src)).mode & 73 ? 493 : 420;
+      const mode = (await stat5(src)).mode & 73 ? 493 : 420;
       await chmod(dst, mode);
     }
   }
@@ -44826,7 +45162,7 @@ async function copyTree(from, to) {
 __name(copyTree, "copyTree");
 async function exists(path) {
   try {
-    await stat4(path);
+    await stat5(path);
     return true;
   } catch {
     return false;
@@ -44858,7 +45194,7 @@ async function patchTree(dir, modulePath, patches, strip, what, version) {
       throw err;
     }
   }
-  if (!await exists(join11(dir, "go.mod"))) await writeFile5(join11(dir, "go.mod"), `module ${modulePath}
+  if (!await exists(join12(dir, "go.mod"))) await writeFile5(join12(dir, "go.mod"), `module ${modulePath}
 `);
 }
 __name(patchTree, "patchTree");
@@ -44894,7 +45230,7 @@ async function moduleOverrideDir(req, tmpModfile, o) {
     throw new BuildError(`go mod download failed: ${info.Error ?? (r.stderr.trim().split("\n")[0] || "no module directory reported")}`, what);
   }
   const key = sha2562(JSON.stringify({ path: o.path, sum: info.Sum, patches: patchKey(patches, o.patchStrip) }));
-  const dir = join11(req.outRoot, GO_DEPS_DIR, dirName(o.path, info.Version, key));
+  const dir = join12(req.outRoot, GO_DEPS_DIR, dirName(o.path, info.Version, key));
   const src = info.Dir;
   const version = info.Version;
   await makeOnce(dir, async (tmp) => {
@@ -44915,7 +45251,7 @@ __name(archiveType, "archiveType");
 async function download(url, dest) {
   const res = await fetch(url, { redirect: "follow", signal: AbortSignal.timeout(ARCHIVE_TIMEOUT_MS) });
   if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
-  const h = createHash8("sha256");
+  const h = createHash9("sha256");
   const chunks = [];
   let size = 0;
   for await (const chunk of res.body) {
@@ -44943,7 +45279,7 @@ async function archiveOverrideDir(req, tmpModfile, o) {
     return void 0;
   }
   const key = sha2562(JSON.stringify({ path: o.path, sha256: o.sha256, strip: o.stripPrefix, patches: patchKey(patches, o.patchStrip) }));
-  const dir = join11(req.outRoot, GO_DEPS_DIR, dirName(o.path, "archive", key));
+  const dir = join12(req.outRoot, GO_DEPS_DIR, dirName(o.path, "archive", key));
   const expected = o.sha256;
   await makeOnce(dir, async (tmp) => {
     const work = `${tmp}.work`;
@@ -44968,7 +45304,7 @@ async function archiveOverrideDir(req, tmpModfile, o) {
           failures.push(`${url.origin}${url.pathname}: not a .tar.gz, .tgz, .tar or .zip`);
           continue;
         }
-        const file = join11(work, `archive-${i}`);
+        const file = join12(work, `archive-${i}`);
         try {
           const digest = await download(url, file);
           if (digest !== expected) {
@@ -44984,14 +45320,14 @@ async function archiveOverrideDir(req, tmpModfile, o) {
         break;
       }
       if (!got) throw new BuildError(`cannot get the archive (${failures.join("; ")})`, what);
-      const out = join11(work, "x");
+      const out = join12(work, "x");
       await mkdir7(out);
       const r = got.type === "zip" ? await run2("unzip", ["-q", got.file, "-d", out], work) : await run2("tar", [got.type === "tar.gz" ? "-xzf" : "-xf", got.file, "-C", out, "--no-same-owner", "--no-same-permissions"], work);
       if (r.code !== 0) throw new BuildError(`cannot extract the archive: ${r.stderr.trim().split("\n")[0]}`, what);
       const prefix = o.stripPrefix.replace(/^\/+|\/+$/g, "");
       if (prefix.split("/").includes("..")) throw new BuildError(`strip_prefix "${o.stripPrefix}" may not contain ".."`, what);
-      const root = prefix === "" ? out : join11(out, prefix);
-      if (!await exists(root) || !(await stat4(root)).isDirectory()) throw new BuildError(`strip_prefix "${o.stripPrefix}" is not a directory of the archive`, what);
+      const root = prefix === "" ? out : join12(out, prefix);
+      if (!await exists(root) || !(await stat5(root)).isDirectory()) throw new BuildError(`strip_prefix "${o.stripPrefix}" is not a directory of the archive`, what);
       await copyTree(root, tmp);
     } finally {
       await rm5(work, { recursive: true, force: true });
@@ -45021,21 +45357,21 @@ async function addRequirement(req, tmpModfile, tag) {
   const got = await runGo(req.go, ["get", `-modfile=${tmpModfile}`, `${tag.path}@${tag.version}`], req.moduleRoot, env);
   if (got.code !== 0) throw new BuildError(`go get ${tag.path}@${tag.version} failed: ${got.stderr.trim().split("\n").at(-1)}`, what);
   if (tag.sum !== void 0) {
-    const have = sumLines(await readFile9(tmpModfile.replace(/\.mod$/, ".sum"), "utf8")).get(`${tag.path} ${tag.version}`);
+    const have = sumLines(await readFile10(tmpModfile.replace(/\.mod$/, ".sum"), "utf8")).get(`${tag.path} ${tag.version}`);
     if (have !== tag.sum) throw new BuildError(`sum ${tag.sum} does not match the module's ${have ?? "(none)"} (go verified ${tag.path}@${tag.version} against the checksum database)`, what);
   }
 }
 __name(addRequirement, "addRequirement");
 async function replaceWithProxyVersions(req, modfile, sumfile, trees) {
   const env = goEnv(req.env);
-  const proxyRoot = join11(req.outRoot, GO_PROXY_DIR);
+  const proxyRoot = join12(req.outRoot, GO_PROXY_DIR);
   const parsed = await runGo(req.go, ["mod", "edit", "-json", modfile], req.moduleRoot, env);
-  if (parsed.code !== 0) throw new BuildError(`${join11(req.moduleRoot, "go.mod")}: ${parsed.stderr.trim().split("\n")[0]}`);
+  if (parsed.code !== 0) throw new BuildError(`${join12(req.moduleRoot, "go.mod")}: ${parsed.stderr.trim().split("\n")[0]}`);
   const replace = JSON.parse(parsed.stdout).Replace ?? [];
   const overridden = new Set(trees.map((t) => t.path));
   const flags = [];
   for (const r of replace) if (overridden.has(r.Old.Path)) flags.push(`-dropreplace=${r.Old.Path}${r.Old.Version ? `@${r.Old.Version}` : ""}`);
-  let sums = await readFile9(sumfile, "utf8");
+  let sums = await readFile10(sumfile, "utf8");
   if (sums !== "" && !sums.endsWith("\n")) sums += "\n";
   const versions = [];
   for (const t of trees) {
@@ -45061,17 +45397,17 @@ ${t.path} ${version}/go.mod ${published.goModSum}
 }
 __name(replaceWithProxyVersions, "replaceWithProxyVersions");
 async function inputsKey(req) {
-  const read = /* @__PURE__ */ __name((p) => readFile9(p).catch(() => Buffer.alloc(0)), "read");
-  const h = createHash8("sha256");
+  const read = /* @__PURE__ */ __name((p) => readFile10(p).catch(() => Buffer.alloc(0)), "read");
+  const h = createHash9("sha256");
   h.update(JSON.stringify({ v: 1, go: req.go, root: req.moduleRoot, env: ["GOFLAGS", "GOPROXY", "GOPRIVATE", "GONOPROXY", "GONOSUMDB", "GOSUMDB", "GOMODCACHE", "GOPATH", "HOME", "GOWORK"].map((k) => req.env[k] ?? null) }));
-  h.update(await read(join11(req.moduleRoot, "go.mod")));
+  h.update(await read(join12(req.moduleRoot, "go.mod")));
   h.update("\0");
-  h.update(await read(join11(req.moduleRoot, "go.sum")));
+  h.update(await read(join12(req.moduleRoot, "go.sum")));
   const g = req.goDeps;
   const strip = /* @__PURE__ */ __name((t) => ({ ...t, pos: void 0 }), "strip");
   h.update(JSON.stringify({ m: [...g.moduleOverrides.values()].map(strip), a: [...g.archiveOverrides.values()].map(strip), r: [...g.modules.values()].map(strip) }));
   for (const o of [...g.moduleOverrides.values(), ...g.archiveOverrides.values()]) {
-    for (const p of o.patches) h.update(`\0${p.path}\0`).update(await read(join11(req.workspaceRoot, p.path)));
+    for (const p of o.patches) h.update(`\0${p.path}\0`).update(await read(join12(req.workspaceRoot, p.path)));
   }
   return h.digest("hex");
 }
@@ -45096,21 +45432,21 @@ async function makeModfile(req) {
   const g = req.goDeps;
   const moduleOverrides = [...g.moduleOverrides.values()].filter((o) => o.patches.length > 0 && !g.archiveOverrides.has(o.path));
   if (moduleOverrides.length === 0 && g.archiveOverrides.size === 0 && g.modules.size === 0) return void 0;
-  const record = join11(req.outRoot, GO_MODFILES_DIR, `inputs-${await inputsKey(req)}.json`);
+  const record = join12(req.outRoot, GO_MODFILES_DIR, `inputs-${await inputsKey(req)}.json`);
   try {
-    const rec = JSON.parse(await readFile9(record, "utf8"));
+    const rec = JSON.parse(await readFile10(record, "utf8"));
     const present = await Promise.all([rec.modfile, ...rec.moduleDirs].map(exists));
     if (present.every(Boolean)) return rec.modfile;
   } catch {
   }
-  const tmpRoot = join11(req.outRoot, "tmp");
+  const tmpRoot = join12(req.outRoot, "tmp");
   await mkdir7(tmpRoot, { recursive: true });
-  const tmp = await mkdtemp2(join11(tmpRoot, "modfile-"));
+  const tmp = await mkdtemp2(join12(tmpRoot, "modfile-"));
   try {
-    const modfile = join11(tmp, "go.mod");
-    const sumfile = join11(tmp, "go.sum");
-    await copyFile3(join11(req.moduleRoot, "go.mod"), modfile);
-    const userSum = await readFile9(join11(req.moduleRoot, "go.sum"), "utf8").catch(() => "");
+    const modfile = join12(tmp, "go.mod");
+    const sumfile = join12(tmp, "go.sum");
+    await copyFile3(join12(req.moduleRoot, "go.mod"), modfile);
+    const userSum = await readFile10(join12(req.moduleRoot, "go.sum"), "utf8").catch(() => "");
     await writeFile5(sumfile, userSum);
     for (const tag of g.modules.values()) await addRequirement(req, modfile, tag);
     const trees = [];
@@ -45123,14 +45459,14 @@ async function makeModfile(req) {
       if (t) trees.push(t);
     }
     const moduleDirs = trees.length > 0 ? await replaceWithProxyVersions(req, modfile, sumfile, trees) : [];
-    const modBytes = await readFile9(modfile);
-    const sumBytes = await readFile9(sumfile);
-    const dir = join11(req.outRoot, GO_MODFILES_DIR, sha2562(Buffer.concat([modBytes, Buffer.from("\0"), sumBytes])));
-    if (!await exists(join11(dir, "go.mod"))) {
-      await writeFileAtomic(join11(dir, "go.sum"), sumBytes);
-      await writeFileAtomic(join11(dir, "go.mod"), modBytes);
+    const modBytes = await readFile10(modfile);
+    const sumBytes = await readFile10(sumfile);
+    const dir = join12(req.outRoot, GO_MODFILES_DIR, sha2562(Buffer.concat([modBytes, Buffer.from("\0"), sumBytes])));
+    if (!await exists(join12(dir, "go.mod"))) {
+      await writeFileAtomic(join12(dir, "go.sum"), sumBytes);
+      await writeFileAtomic(join12(dir, "go.mod"), modBytes);
     }
-    const rec = { modfile: join11(dir, "go.mod"), moduleDirs };
+    const rec = { modfile: join12(dir, "go.mod"), moduleDirs };
     await writeFileAtomic(record, JSON.stringify(rec));
     return rec.modfile;
   } finally {
@@ -45320,11 +45656,11 @@ var GOARCH = /* @__PURE__ */ new Set(["auto", "amd64", "arm64", "arm", "386", "p
 function findModuleRoot(dir, workspaceRoot, label) {
   let d = dir;
   for (; ; ) {
-    if (existsSync2(join12(d, "go.mod"))) return d;
+    if (existsSync2(join13(d, "go.mod"))) return d;
     if (d === workspaceRoot || dirname8(d) === d) break;
     d = dirname8(d);
   }
-  throw new BuildError(`no go.mod at or above ${relative(workspaceRoot, dir) || "."} within the workspace (the go command needs one)`, { label });
+  throw new BuildError(`no go.mod at or above ${relative2(workspaceRoot, dir) || "."} within the workspace (the go command needs one)`, { label });
 }
 __name(findModuleRoot, "findModuleRoot");
 var goBinaryRule = {
@@ -45400,10 +45736,10 @@ var goBinaryRule = {
     }
     if (dir === void 0) throw new BuildError("go_binary has no Go sources (set srcs or embed a go_library)", { label });
     const moduleRoot = findModuleRoot(dir, ctx.workspaceRoot, label);
-    const relPkg = relative(moduleRoot, dir).split(sep).join("/");
+    const relPkg = relative2(moduleRoot, dir).split(sep).join("/");
     const name = ctx.attrs.string("out") ?? ctx.attrs.string("basename") ?? ctx.target.label.name;
     const outName2 = ctx.attrs.has("out") ? name : `${ctx.target.label.name}_/${name}`;
-    const out = join12(await ctx.outDir(), outName2);
+    const out = join13(await ctx.outDir(), outName2);
     const request = {
       moduleRoot,
       packagePath: relPkg === "" ? "." : `./${relPkg}`,
@@ -45450,8 +45786,8 @@ __name(stampedXDefs, "stampedXDefs");
 
 // src/rules/genrule.ts
 import { spawn as spawn5 } from "node:child_process";
-import { chmod as chmod3, mkdir as mkdir9, mkdtemp as mkdtemp3, readdir as readdir4, rm as rm6, stat as stat5, symlink } from "node:fs/promises";
-import { dirname as dirname10, join as join14, relative as relative2, resolve as resolve6, sep as sep2 } from "node:path";
+import { chmod as chmod3, mkdir as mkdir9, mkdtemp as mkdtemp3, readdir as readdir4, rm as rm6, stat as stat6, symlink } from "node:fs/promises";
+import { dirname as dirname10, join as join15, relative as relative3, resolve as resolve6, sep as sep2 } from "node:path";
 
 // src/engine/config.ts
 var HOST_CONFIG = Object.freeze({});
@@ -45467,8 +45803,8 @@ function withPlatform(platform) {
 __name(withPlatform, "withPlatform");
 
 // src/rules/expand_template.ts
-import { mkdir as mkdir8, readFile as readFile10, writeFile as writeFile6, chmod as chmod2 } from "node:fs/promises";
-import { dirname as dirname9, join as join13 } from "node:path";
+import { mkdir as mkdir8, readFile as readFile11, writeFile as writeFile6, chmod as chmod2 } from "node:fs/promises";
+import { dirname as dirname9, join as join14 } from "node:path";
 var MAKE_VARIABLES = [
   "BINDIR",
   "GENDIR",
@@ -45637,7 +45973,7 @@ function defaultOut(ctx, template) {
 }
 __name(defaultOut, "defaultOut");
 async function writeOutput(ctx, name, content, executable) {
-  const dest = join13(await ctx.outDir(), name);
+  const dest = join14(await ctx.outDir(), name);
   await mkdir8(dirname9(dest), { recursive: true });
   await writeFile6(dest, Buffer.from(content, "latin1"), { mode: executable ? 493 : 420 });
   await chmod2(dest, executable ? 493 : 420);
@@ -45684,7 +46020,7 @@ var expandTemplateRule = {
       content = bytes(tmpl.list.join("\n"));
     } else {
       source = templateFile(ctx);
-      content = (await readFile10(source.path)).toString("latin1");
+      content = (await readFile11(source.path)).toString("latin1");
     }
     const out = a.string("out") ?? defaultOut(ctx, source);
     const vars = makeVariables(ctx, ctx.outShortPath(out));
@@ -45713,7 +46049,7 @@ var skylibExpandTemplateRule = {
   async build(ctx) {
     const a = ctx.attrs;
     checkOut(a);
-    const content = (await readFile10(templateFile(ctx).path)).toString("latin1");
+    const content = (await readFile11(templateFile(ctx).path)).toString("latin1");
     const subs = Object.entries(a.stringDict("substitutions")).map(([k, v]) => [bytes(k), bytes(v)]);
     const file = await writeOutput(ctx, a.string("out"), applySubstitutions(content, subs), false);
     return { files: [file] };
@@ -45890,17 +46226,17 @@ function configDirName(key, own, ownCpu) {
 }
 __name(configDirName, "configDirName");
 async function layOutExecRoot(ctx, execRoot, files) {
-  const binRoot = join14(ctx.outRoot, "bin");
+  const binRoot = join15(ctx.outRoot, "bin");
   const outRootReal = resolve6(ctx.outRoot);
   for (const name of await readdir4(ctx.workspaceRoot)) {
     if (name.startsWith("bazel-")) continue;
     const abs = resolve6(ctx.workspaceRoot, name);
     if (abs === outRootReal || outRootReal.startsWith(abs + sep2)) {
       if (abs === outRootReal) continue;
-      await linkAllBut(abs, join14(execRoot, name), outRootReal);
+      await linkAllBut(abs, join15(execRoot, name), outRootReal);
       continue;
     }
-    await symlink(abs, join14(execRoot, name));
+    await symlink(abs, join15(execRoot, name));
   }
   const own = configKey(ctx.config);
   const ownCpu = bazelCpu(ctx.config.platform ?? hostPlatform());
@@ -45909,9 +46245,9 @@ async function layOutExecRoot(ctx, execRoot, files) {
     const name = configDirName(key, own, ownCpu);
     if (!linked.has(key)) {
       linked.add(key);
-      await mkdir9(join14(binRoot, key), { recursive: true });
-      await mkdir9(join14(execRoot, "bazel-out", name), { recursive: true });
-      await symlink(join14(binRoot, key), join14(execRoot, "bazel-out", name, "bin"));
+      await mkdir9(join15(binRoot, key), { recursive: true });
+      await mkdir9(join15(execRoot, "bazel-out", name), { recursive: true });
+      await symlink(join15(binRoot, key), join15(execRoot, "bazel-out", name, "bin"));
     }
     return name;
   }, "linkConfig");
@@ -45919,7 +46255,7 @@ async function layOutExecRoot(ctx, execRoot, files) {
   const names = /* @__PURE__ */ new Map();
   for (const f of files) {
     if (!f.generated) continue;
-    const rel = relative2(binRoot, f.path);
+    const rel = relative3(binRoot, f.path);
     if (rel.startsWith("..")) continue;
     const key = rel.split(sep2)[0];
     names.set(key, await linkConfig(key));
@@ -45929,7 +46265,7 @@ async function layOutExecRoot(ctx, execRoot, files) {
       if (f.shortPath.startsWith("../")) throw new MakeVarError(`${f.shortPath}: files of other repositories are not available to genrule here`);
       return f.shortPath;
     }
-    const rel = relative2(binRoot, f.path).split(sep2);
+    const rel = relative3(binRoot, f.path).split(sep2);
     const key = rel[0];
     return `bazel-out/${names.get(key) ?? configDirName(key, own, ownCpu)}/bin/${rel.slice(1).join("/")}`;
   }, "exec");
@@ -45939,10 +46275,10 @@ __name(layOutExecRoot, "layOutExecRoot");
 async function linkAllBut(dir, into, skip) {
   await mkdir9(into, { recursive: true });
   for (const name of await readdir4(dir)) {
-    const abs = join14(dir, name);
+    const abs = join15(dir, name);
     if (abs === skip) continue;
-    if (skip.startsWith(abs + sep2)) await linkAllBut(abs, join14(into, name), skip);
-    else await symlink(abs, join14(into, name));
+    if (skip.startsWith(abs + sep2)) await linkAllBut(abs, join15(into, name), skip);
+    else await symlink(abs, join15(into, name));
   }
 }
 __name(linkAllBut, "linkAllBut");
@@ -46016,12 +46352,12 @@ var genruleRule = {
     const outs = checkOuts(a);
     const command = commandOf(a);
     const outDir = await ctx.outDir();
-    const outFiles = outs.map((o) => ({ path: join14(outDir, o), shortPath: ctx.outShortPath(o), generated: true }));
+    const outFiles = outs.map((o) => ({ path: join15(outDir, o), shortPath: ctx.outShortPath(o), generated: true }));
     const srcFiles = ctx.files("srcs");
     const toolFiles = [...ctx.deps("tools"), ...ctx.deps("exec_tools")].flatMap((p) => p.executable ? [p.executable, ...p.files] : p.files);
-    const tmpRoot = join14(ctx.outRoot, "tmp");
+    const tmpRoot = join15(ctx.outRoot, "tmp");
     await mkdir9(tmpRoot, { recursive: true });
-    const execRoot = await mkdtemp3(join14(tmpRoot, "genrule-"));
+    const execRoot = await mkdtemp3(join15(tmpRoot, "genrule-"));
     try {
       const { exec, binDir } = await layOutExecRoot(ctx, execRoot, [...srcFiles, ...toolFiles, ...outFiles]);
       const deps = [
@@ -46072,7 +46408,7 @@ ${out}`}`);
       }
       for (const f of outFiles) {
         try {
-          await stat5(f.path);
+          await stat6(f.path);
         } catch {
           throw new Error(`declared output '${f.shortPath}' was not created by genrule`);
         }
@@ -46088,7 +46424,7 @@ ${out}`}`);
 
 // src/rules/copy_file.ts
 import { chmod as chmod4, copyFile as copyFile4, mkdir as mkdir10, rm as rm7 } from "node:fs/promises";
-import { dirname as dirname11, join as join15 } from "node:path";
+import { dirname as dirname11, join as join16 } from "node:path";
 function checkOut2(attrs) {
   const out = attrs.string("out");
   if (out === "" || out.startsWith("/") || out.endsWith("/") || out.split("/").some((s) => s === "" || s === "." || s === "..")) {
@@ -46114,7 +46450,7 @@ var copyFileRule = {
     const src = ctx.attrs.label("src");
     const files = ctx.files("src");
     if (files.length !== 1) throw new Error(`attribute "src": ${src} must provide exactly one file, got ${files.length}`);
-    const dest = join15(await ctx.outDir(), out);
+    const dest = join16(await ctx.outDir(), out);
     await mkdir10(dirname11(dest), { recursive: true });
     await rm7(dest, { force: true });
     await copyFile4(files[0].path, dest);
@@ -46164,7 +46500,7 @@ var shBinaryRule = {
 };
 
 // src/rules/oci_image_index.ts
-import { join as join16 } from "node:path";
+import { join as join17 } from "node:path";
 var ociImageIndexRule = {
   kind: "oci_image_index",
   attrs: {
@@ -46193,7 +46529,7 @@ var ociImageIndexRule = {
     const family = images.every((i) => i.family === "docker") ? "docker" : "oci";
     const annotations = { ...ctx.attrs.stringDict("annotations"), ...ctx.metadata.indexAnnotations };
     const descriptor = await buildIndex(ctx.store, images.map((i) => i.descriptor), annotations, family);
-    const layoutDir = join16(await ctx.outDir(), ctx.target.label.name);
+    const layoutDir = join17(await ctx.outDir(), ctx.target.label.name);
     await writeLayout(ctx.store, layoutDir, [{ descriptor }]);
     const artifact = {
       kind: "index",
@@ -46209,15 +46545,15 @@ var ociImageIndexRule = {
 };
 
 // src/rules/oci_image.ts
-import { join as join18 } from "node:path";
+import { join as join19 } from "node:path";
 
 // src/rules/file_values.ts
-import { readFile as readFile11 } from "node:fs/promises";
+import { readFile as readFile12 } from "node:fs/promises";
 async function readDepFile(ctx, attr) {
   const label = ctx.attrs.label(attr);
   const files = label ? ctx.dep(label).files : [];
   if (files.length !== 1) throw new Error(`attribute "${attr}": ${label} must provide exactly one file, got ${files.length}`);
-  return readFile11(files[0].path, "utf8");
+  return readFile12(files[0].path, "utf8");
 }
 __name(readDepFile, "readDepFile");
 function lines(text) {
@@ -46310,6 +46646,16 @@ function parseModInfo(goVersion, text) {
   return info;
 }
 __name(parseModInfo, "parseModInfo");
+function inlineMagic(data) {
+  let at = data.indexOf(BUILDINFO_MAGIC);
+  while (at >= 0) {
+    const flags = data[at + 15];
+    if (flags === void 0 || (flags & 2) !== 0) break;
+    at = data.indexOf(BUILDINFO_MAGIC, at + 1);
+  }
+  return at;
+}
+__name(inlineMagic, "inlineMagic");
 var BuildInfoFinder = class {
   static {
     __name(this, "BuildInfoFinder");
@@ -46319,31 +46665,49 @@ var BuildInfoFinder = class {
   #captured = 0;
   #done = false;
   result;
-  update(chunk) {
+  update(piece) {
     if (this.#done) return;
+    let chunk = piece;
+    if (chunk.length <= BUILDINFO_MAGIC.length + 1 && this.#tail.length > 0 && !this.#capture) {
+      chunk = Buffer.concat([this.#tail, chunk]);
+      this.#tail = Buffer.alloc(0);
+    }
     if (this.#capture) {
       this.#capture.push(chunk);
       this.#captured += chunk.length;
       this.#tryParse();
       return;
     }
-    const data = this.#tail.length ? Buffer.concat([this.#tail, chunk]) : chunk;
-    let at = data.indexOf(BUILDINFO_MAGIC);
-    while (at >= 0) {
-      const flags = data[at + 15];
-      if (flags === void 0 || (flags & 2) !== 0) break;
-      at = data.indexOf(BUILDINFO_MAGIC, at + 1);
+    const tail = this.#tail;
+    if (tail.length > 0) {
+      const seam = Buffer.concat([tail, chunk.subarray(0, BUILDINFO_MAGIC.length + 2)]);
+      const at2 = inlineMagic(seam);
+      if (at2 >= 0 && at2 < tail.length) {
+        this.#startCapture(Buffer.concat([tail.subarray(at2), chunk]));
+        return;
+      }
     }
+    const at = inlineMagic(chunk);
     if (at >= 0) {
-      this.#capture = [Buffer.from(data.subarray(at))];
-      this.#captured = data.length - at;
-      this.#tryParse();
+      this.#startCapture(chunk.subarray(at));
       return;
     }
-    this.#tail = Buffer.from(data.subarray(Math.max(0, data.length - (BUILDINFO_MAGIC.length + 1))));
+    this.#tail = Buffer.from(chunk.subarray(Math.max(0, chunk.length - (BUILDINFO_MAGIC.length + 1))));
+  }
+  #startCapture(from) {
+    this.#capture = [Buffer.from(from)];
+    this.#captured = from.length;
+    this.#tryParse();
   }
   #tryParse() {
     const blob = Buffer.concat(this.#capture ?? []);
+    if (blob.length > 15 && (blob[15] & 2) === 0) {
+      this.#capture = void 0;
+      this.#captured = 0;
+      this.#tail = Buffer.alloc(0);
+      this.update(blob.subarray(1));
+      return;
+    }
     this.#capture = [blob];
     const parsed = parseBuildInfoBlob(blob);
     if (parsed || this.#captured > MAX_CAPTURE) {
@@ -46355,8 +46719,8 @@ var BuildInfoFinder = class {
 };
 
 // src/sbom/elf.ts
-import { readFile as readFile12 } from "node:fs/promises";
-import { join as join17 } from "node:path";
+import { readFile as readFile13 } from "node:fs/promises";
+import { join as join18 } from "node:path";
 var ELF_MAGIC = Buffer.from([127, 69, 76, 70]);
 var MACHINES = [
   { arch: "amd64", machine: 62, class: 2, name: "x86-64" },
@@ -46435,7 +46799,7 @@ async function scanMembers(members) {
 __name(scanMembers, "scanMembers");
 var scans = /* @__PURE__ */ new Map();
 function scanFile(store, digest) {
-  return join17(store.root, "cache", "layer-scans", `${digestHex(digest)}.json`);
+  return join18(store.root, "cache", "layer-scans", `${digestHex(digest)}.json`);
 }
 __name(scanFile, "scanFile");
 function scanLayerCached(store, digest, tarPath) {
@@ -46443,7 +46807,7 @@ function scanLayerCached(store, digest, tarPath) {
   if (!p) {
     p = (async () => {
       try {
-        return JSON.parse(await readFile12(scanFile(store, digest), "utf8"));
+        return JSON.parse(await readFile13(scanFile(store, digest), "utf8"));
       } catch {
         const files = await scanLayer(tarPath);
         await saveScan(store, digest, files);
@@ -46694,7 +47058,7 @@ var ociImageRule = {
     });
     const platform = built.manifest.platform;
     if (!platform) throw new Error("internal: built image has no platform");
-    const layoutDir = join18(await ctx.outDir(), ctx.target.label.name);
+    const layoutDir = join19(await ctx.outDir(), ctx.target.label.name);
     await writeLayout(ctx.store, layoutDir, [{ descriptor: built.manifest }]);
     const artifact = {
       kind: "image",
@@ -47002,7 +47366,7 @@ var ociLoadRule = {
 };
 
 // src/rules/pkg_tar.ts
-import { join as join22 } from "node:path";
+import { join as join23 } from "node:path";
 
 // src/tar/pkg_tar.ts
 import { accessSync, constants as fsConstants } from "node:fs";
@@ -47065,10 +47429,10 @@ __name(compareCodePoints, "compareCodePoints");
 
 // src/tar/writer.ts
 import { createWriteStream as createWriteStream2 } from "node:fs";
-import { rename as rename6, rm as rm8, stat as stat6 } from "node:fs/promises";
+import { rename as rename6, rm as rm8, stat as stat7 } from "node:fs/promises";
 import { once as once2 } from "node:events";
-import { randomBytes as randomBytes4 } from "node:crypto";
-import { dirname as dirname12, basename as basename2, join as join19 } from "node:path";
+import { createHash as createHash10, randomBytes as randomBytes4 } from "node:crypto";
+import { dirname as dirname12, basename as basename2, join as join20 } from "node:path";
 import { PassThrough as PassThrough2 } from "node:stream";
 import { finished as finished2, pipeline as pipeline2 } from "node:stream/promises";
 
@@ -47228,11 +47592,13 @@ var TarWriter = class _TarWriter {
   #seen = /* @__PURE__ */ new Map();
   #offset = 0;
   #members = 0;
+  /** The archive's bytes as they go out, when they go to the file as they are. */
+  #hash;
   #closed = false;
   constructor(dest, opts) {
     this.dest = dest;
     this.#opts = opts;
-    this.#tmp = join19(dirname12(dest), `.${basename2(dest)}.${process.pid}-${randomBytes4(6).toString("hex")}.tmp`);
+    this.#tmp = join20(dirname12(dest), `.${basename2(dest)}.${process.pid}-${randomBytes4(6).toString("hex")}.tmp`);
     const file = createWriteStream2(this.#tmp);
     let done;
     if ((opts.compression ?? "none") === "gzip") {
@@ -47242,6 +47608,7 @@ var TarWriter = class _TarWriter {
       done = pipeline2(tar2, (source) => compressStream(source, { format: "gzip", level }), file);
     } else {
       this.#head = file;
+      this.#hash = createHash10("sha256");
       done = finished2(file);
     }
     this.#done = done.catch((err) => {
@@ -47259,6 +47626,7 @@ var TarWriter = class _TarWriter {
   async #write(buf) {
     if (buf.length === 0) return;
     this.#offset += buf.length;
+    this.#hash?.update(buf);
     if (!this.#head.write(buf)) await Promise.race([once2(this.#head, "drain"), this.#done]);
   }
   #warn(message) {
@@ -47331,6 +47699,7 @@ var TarWriter = class _TarWriter {
   /** Writes `buf` and resolves once the stream no longer holds it (its write callback). */
   #writeTaken(buf) {
     this.#offset += buf.length;
+    this.#hash?.update(buf);
     return new Promise((resolve9, reject) => {
       this.#head.write(buf, (err) => err ? reject(err) : resolve9());
     });
@@ -47381,7 +47750,7 @@ var TarWriter = class _TarWriter {
     if (src && "file" in src) {
       let size;
       try {
-        const s = await stat6(src.file);
+        const s = await stat7(src.file);
         if (!s.isFile()) throw new Error("not a regular file");
         size = s.size;
       } catch (err) {
@@ -47461,7 +47830,7 @@ var TarWriter = class _TarWriter {
       await rm8(this.#tmp, { force: true });
       throw err;
     }
-    return { members: this.#members, tarSize };
+    return { members: this.#members, tarSize, ...this.#hash ? { sha256: this.#hash.digest("hex") } : {} };
   }
   /** Discards the partial output. */
   async abort() {
@@ -47699,8 +48068,8 @@ __name(writePkgTar, "writePkgTar");
 
 // src/rules/mtree_spec.ts
 import { lstatSync, readdirSync as readdirSync2, realpathSync, statSync as statSync5 } from "node:fs";
-import { mkdir as mkdir11, readFile as readFile13, writeFile as writeFile7 } from "node:fs/promises";
-import { dirname as dirname13, join as join20, posix } from "node:path";
+import { mkdir as mkdir11, readFile as readFile14, writeFile as writeFile7 } from "node:fs/promises";
+import { dirname as dirname13, join as join21, posix } from "node:path";
 
 // src/tar/mtree.ts
 import { statSync as statSync4 } from "node:fs";
@@ -48126,7 +48495,7 @@ function walkFiles(dir, prefix = "") {
   const out = [];
   const names = readdirSync2(dir).sort(compareCodePoints);
   for (const name of names) {
-    const abs = join20(dir, name);
+    const abs = join21(dir, name);
     const rel = prefix ? `${prefix}/${name}` : name;
     const st = statSync5(abs);
     if (st.isDirectory()) out.push(...walkFiles(abs, rel));
@@ -48220,7 +48589,7 @@ function indexInputs(providers) {
       if (!gen.startsWith(d.prefix)) continue;
       const rest = gen.slice(d.prefix.length);
       if (rest.split("/").some((s) => s === ".." || s === "")) continue;
-      const disk = join20(d.disk, rest);
+      const disk = join21(d.disk, rest);
       try {
         if (statSync5(disk).isFile()) return { file: disk };
       } catch {
@@ -48433,7 +48802,7 @@ function mutateOptionsFrom(get) {
 }
 __name(mutateOptionsFrom, "mutateOptionsFrom");
 async function writeOutput2(ctx, name, text) {
-  const dest = join20(await ctx.outDir(), name);
+  const dest = join21(await ctx.outDir(), name);
   await mkdir11(dirname13(dest), { recursive: true });
   await writeFile7(dest, text);
   return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
@@ -48456,7 +48825,7 @@ async function readMtreeAttr(ctx, attr) {
   const file = singleFile(ctx, attr);
   let text;
   try {
-    text = await readFile13(file.path, "utf8");
+    text = await readFile14(file.path, "utf8");
   } catch (err) {
     throw new Error(`attribute "${attr}": cannot read ${file.shortPath}: ${err.code ?? err.message}`);
   }
@@ -48519,26 +48888,14 @@ var mtreeMutateRule = {
 };
 
 // src/tar/cache.ts
-import { createHash as createHash9 } from "node:crypto";
-import { copyFile as copyFile5, link as link3, mkdir as mkdir12, readFile as readFile14, rename as rename7, rm as rm9, stat as stat7 } from "node:fs/promises";
-import { dirname as dirname14, join as join21 } from "node:path";
-async function memoizedFileDigest(path, memoDir) {
-  if (memoDir === void 0) return digestHex(await fileDigest(path));
-  const st = await stat7(path, { bigint: true });
-  const key = createHash9("sha256").update(`file/v1\0${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`).digest("hex");
-  const memo2 = join21(memoDir, key);
-  const known = await readFile14(memo2, "utf8").catch(() => "");
-  if (/^[0-9a-f]{64}$/.test(known)) return known;
-  const digest = digestHex(await fileDigest(path));
-  await writeFileAtomic(memo2, digest);
-  return digest;
-}
-__name(memoizedFileDigest, "memoizedFileDigest");
+import { createHash as createHash11 } from "node:crypto";
+import { copyFile as copyFile5, link as link3, mkdir as mkdir12, rename as rename7, rm as rm9, stat as stat8 } from "node:fs/promises";
+import { dirname as dirname14, join as join22 } from "node:path";
 async function planKey(plan, memoDir) {
-  const h = createHash9("sha256");
+  const h = createHash11("sha256");
   h.update("pkg_tar/v2\0");
   const entries = await mapLimit(plan.entries, 8, async (e) => {
-    const source = e.source === void 0 ? null : "file" in e.source ? { sha256: await memoizedFileDigest(e.source.file, memoDir) } : { content: createHash9("sha256").update(e.source.content).digest("hex") };
+    const source = e.source === void 0 ? null : "file" in e.source ? { sha256: await memoizedFileDigest(e.source.file, memoDir) } : { content: createHash11("sha256").update(e.source.content).digest("hex") };
     return { ...e, source };
   });
   const merge = await mapLimit(plan.merge, 8, async (m) => ({ prefix: m.prefix ?? "", sha256: await memoizedFileDigest(m.path, memoDir) }));
@@ -48557,7 +48914,7 @@ async function planKey(plan, memoDir) {
 }
 __name(planKey, "planKey");
 async function sameFile(a, b) {
-  const [sa, sb] = await Promise.all([stat7(a).catch(() => void 0), stat7(b).catch(() => void 0)]);
+  const [sa, sb] = await Promise.all([stat8(a).catch(() => void 0), stat8(b).catch(() => void 0)]);
   return sa !== void 0 && sb !== void 0 && sa.dev === sb.dev && sa.ino === sb.ino;
 }
 __name(sameFile, "sameFile");
@@ -48574,15 +48931,15 @@ async function linkOver(from, to) {
 }
 __name(linkOver, "linkOver");
 async function place(cached, dest) {
-  const [c, d] = await Promise.all([stat7(cached, { bigint: true }), stat7(dest, { bigint: true }).catch(() => void 0)]);
+  const [c, d] = await Promise.all([stat8(cached, { bigint: true }), stat8(dest, { bigint: true }).catch(() => void 0)]);
   if (d !== void 0 && d.ino === c.ino && d.dev === c.dev) return;
   await mkdir12(dirname14(dest), { recursive: true });
   await linkOver(cached, dest);
 }
 __name(place, "place");
 async function withTarCache(cacheDir, key, dest, write) {
-  const cached = join21(cacheDir, key);
-  const hit = await stat7(cached).then((s) => s.isFile(), () => false);
+  const cached = join22(cacheDir, key);
+  const hit = await stat8(cached).then((s) => s.isFile(), () => false);
   if (hit) {
     await place(cached, dest);
     return "hit";
@@ -48703,14 +49060,14 @@ var pkgTarRule = {
     });
     const ext = a.string("extension", "tar");
     const name = a.string("out") ?? a.string("package_file_name") ?? `${ctx.target.label.name}.${ext}`;
-    const dest = join22(await ctx.outDir(), name);
-    const key = await planKey(plan, join22(ctx.store.root, "cache", "file-digests"));
-    const outcome = await withTarCache(
-      join22(ctx.store.root, "cache", "pkg_tar"),
-      key,
-      dest,
-      () => writePkgTar(plan, dest, (m) => ctx.log.warning(`${ctx.target.label}: ${m}`)).then(() => void 0)
-    );
+    const dest = join23(await ctx.outDir(), name);
+    const memoDir = join23(ctx.store.root, FILE_DIGEST_MEMO);
+    const key = await planKey(plan, memoDir);
+    let written;
+    const outcome = await withTarCache(join23(ctx.store.root, "cache", "pkg_tar"), key, dest, async () => {
+      written = (await writePkgTar(plan, dest, (m) => ctx.log.warning(`${ctx.target.label}: ${m}`))).sha256;
+    });
+    if (written !== void 0) await rememberFileDigest(dest, written, memoDir);
     if (outcome === "hit") for (const w of plan.warnings) ctx.log.warning(`${ctx.target.label}: ${w}`);
     return { files: [{ path: dest, shortPath: ctx.outShortPath(name), generated: true }] };
   }
@@ -48718,7 +49075,7 @@ var pkgTarRule = {
 
 // src/rules/write_file.ts
 import { chmod as chmod5, mkdir as mkdir13, writeFile as writeFile8 } from "node:fs/promises";
-import { dirname as dirname15, join as join23 } from "node:path";
+import { dirname as dirname15, join as join24 } from "node:path";
 var NEWLINES = { auto: "\n", unix: "\n", windows: "\r\n" };
 function writeFileContent(content, newline = "auto") {
   const nl = NEWLINES[newline];
@@ -48752,7 +49109,7 @@ var writeFileRule = {
     const name = a.string("out");
     const executable = a.bool("is_executable", false);
     const text = writeFileContent(a.stringList("content"), a.string("newline") ?? "auto");
-    const dest = join23(await ctx.outDir(), name);
+    const dest = join24(await ctx.outDir(), name);
     await mkdir13(dirname15(dest), { recursive: true });
     const mode = executable ? 493 : 420;
     await writeFile8(dest, text, { encoding: "utf8", mode });
@@ -48765,7 +49122,7 @@ var writeFileRule = {
 // src/rules/tar.ts
 import { createReadStream as createReadStream4, createWriteStream as createWriteStream3 } from "node:fs";
 import { mkdir as mkdir14, rename as rename8, rm as rm10 } from "node:fs/promises";
-import { dirname as dirname16, join as join24 } from "node:path";
+import { dirname as dirname16, join as join25 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
 import * as zlib3 from "node:zlib";
 var EXTENSIONS = { none: ".tar", gzip: ".tar.gz", zstd: ".tar.zst" };
@@ -49160,7 +49517,7 @@ var tarRule = {
     const checked = checkAttrs(ctx.attrs);
     const entries = await tarEntries(ctx, checked);
     const name = ctx.attrs.string("out") ?? `${ctx.target.label.name}${EXTENSIONS[checked.compression]}`;
-    const dest = join24(await ctx.outDir(), name);
+    const dest = join25(await ctx.outDir(), name);
     await mkdir14(dirname16(dest), { recursive: true });
     const label = ctx.target.label.toString();
     const onWarning = /* @__PURE__ */ __name((m) => ctx.log.warning(`${label}: ${m}`), "onWarning");
@@ -49180,7 +49537,7 @@ var tarRule = {
 };
 
 // src/rules/oci_pull.ts
-import { join as join25 } from "node:path";
+import { join as join26 } from "node:path";
 
 // src/registry/pull.ts
 import { readFile as readFile15, rm as rm11 } from "node:fs/promises";
@@ -49393,7 +49750,7 @@ var ociPullRule = {
     const platform = { os: resolved.config.os, architecture: resolved.config.architecture };
     if (resolved.config.variant) platform.variant = resolved.config.variant;
     const descriptor = { ...resolved.manifestDescriptor, platform };
-    const layoutDir = join25(await ctx.outDir(), "image");
+    const layoutDir = join26(await ctx.outDir(), "image");
     await writeLayout(ctx.store, layoutDir, [{ descriptor }]);
     ctx.log.info(`@${name}: ${ref.registry}/${ref.repository}@${descriptor.digest} (${formatPlatform(platform)})`);
     const artifact = {
@@ -49464,7 +49821,7 @@ var ociPushRule = {
 
 // src/rules/transitions.ts
 import { link as link4, copyFile as copyFile6, rm as rm12, mkdir as mkdir15 } from "node:fs/promises";
-import { dirname as dirname17, join as join26 } from "node:path";
+import { dirname as dirname17, join as join27 } from "node:path";
 function forward(providers) {
   if (providers.length === 1) return providers[0];
   const out = { files: providers.flatMap((p) => p.files) };
@@ -49477,7 +49834,7 @@ async function renamedExecutable(ctx, p, attr) {
   const exe = p?.executable;
   if (!p || !exe) throw new Error(`attribute "${attr}": ${ctx.attrs.label(attr)} is not an executable (a go_binary, for example)`);
   const name = ctx.target.label.name;
-  const dest = join26(await ctx.outDir(), name);
+  const dest = join27(await ctx.outDir(), name);
   await mkdir15(dirname17(dest), { recursive: true });
   await rm12(dest, { force: true });
   await link4(exe.path, dest).catch(() => copyFile6(exe.path, dest));
@@ -49565,9 +49922,10 @@ var Engine = class {
   #limit;
   #running = /* @__PURE__ */ new Map();
   goBuilds;
+  #expectationSet = false;
   constructor(opts) {
     this.#opts = opts;
-    this.goBuilds = opts.goBuilds ?? new GoBuildQueue({ cacheDir: join27(opts.store.root, GO_ACTION_CACHE) });
+    this.goBuilds = opts.goBuilds ?? new GoBuildQueue({ cacheDir: join28(opts.store.root, GO_ACTION_CACHE) });
     this.#limit = new Semaphore(opts.concurrency ?? 4);
   }
   /** Targets whose own build step is running now, for progress reports. */
@@ -49668,6 +50026,10 @@ var Engine = class {
     }
   }
   build(node) {
+    if (!this.#expectationSet) {
+      this.#expectationSet = true;
+      this.goBuilds.expect([...this.#nodes.values()].filter((n) => n.rule?.queued).length);
+    }
     let p = this.#builds.get(node.key);
     if (!p) {
       p = this.#build(node);
@@ -49689,7 +50051,7 @@ var Engine = class {
       list2.push(depProviders[i]);
       byAttr.set(d.attr, list2);
     });
-    const outDirPath = join27(this.#opts.outRoot, "bin", configKey(node.config), target.label.repo === "" ? "" : `external/${target.label.repo}`, target.label.pkg);
+    const outDirPath = join28(this.#opts.outRoot, "bin", configKey(node.config), target.label.repo === "" ? "" : `external/${target.label.repo}`, target.label.pkg);
     const ctx = {
       target,
       config: node.config,
@@ -49741,15 +50103,15 @@ var Engine = class {
 
 // src/workspace/workspace.ts
 import { existsSync as existsSync5, realpathSync as realpathSync3, statSync as statSync7, readdirSync as readdirSync4 } from "node:fs";
-import { join as join32, relative as relative4, sep as sep4 } from "node:path";
+import { join as join33, relative as relative5, sep as sep4 } from "node:path";
 
 // src/workspace/ignored.ts
-import { existsSync as existsSync3, readFileSync as readFileSync2 } from "node:fs";
-import { join as join29 } from "node:path";
+import { existsSync as existsSync3, readFileSync as readFileSync3 } from "node:fs";
+import { join as join30 } from "node:path";
 
 // src/workspace/glob.ts
 import { readdirSync as readdirSync3 } from "node:fs";
-import { join as join28 } from "node:path";
+import { join as join29 } from "node:path";
 var BUILD_FILES = ["BUILD.bazel", "BUILD"];
 function isPackageDir(abs) {
   try {
@@ -49764,11 +50126,11 @@ function listPackageFiles(pkgDir) {
   const files = [];
   const dirs = [];
   const walk = /* @__PURE__ */ __name((rel) => {
-    const abs = rel === "" ? pkgDir : join28(pkgDir, rel);
+    const abs = rel === "" ? pkgDir : join29(pkgDir, rel);
     for (const ent of readdirSync3(abs, { withFileTypes: true })) {
       const childRel = rel === "" ? ent.name : `${rel}/${ent.name}`;
       if (ent.isDirectory()) {
-        const childAbs = join28(abs, ent.name);
+        const childAbs = join29(abs, ent.name);
         if (isPackageDir(childAbs)) continue;
         if (rel === "" && (ent.name.startsWith("bazel-") || ent.name === ".git" || ent.name === ".oci-build")) continue;
         dirs.push(childRel);
@@ -49827,10 +50189,10 @@ __name(matchGlob, "matchGlob");
 
 // src/workspace/ignored.ts
 function readBazelignore(root) {
-  const path = join29(root, ".bazelignore");
+  const path = join30(root, ".bazelignore");
   if (!existsSync3(path)) return [];
   const out = [];
-  for (const raw of readFileSync2(path, "utf8").split("\n")) {
+  for (const raw of readFileSync3(path, "utf8").split("\n")) {
     const line = raw.replace(/\r$/, "").trim();
     if (line === "" || line.startsWith("#")) continue;
     const p = line.replace(/^\.\/+/, "").replace(/\/+$/, "");
@@ -49840,7 +50202,7 @@ function readBazelignore(root) {
 }
 __name(readBazelignore, "readBazelignore");
 function readRepoFile(root) {
-  const path = join29(root, "REPO.bazel");
+  const path = join30(root, "REPO.bazel");
   if (!existsSync3(path)) return [];
   const patterns = [];
   let called = false;
@@ -49864,7 +50226,7 @@ function readRepoFile(root) {
       })
     ]
   ]);
-  execFile2({ file: "REPO.bazel", source: readFileSync2(path, "utf8"), predeclared });
+  execFile2({ file: "REPO.bazel", source: readFileSync3(path, "utf8"), predeclared });
   return patterns;
 }
 __name(readRepoFile, "readRepoFile");
@@ -50112,11 +50474,11 @@ __name(bzlPredeclared, "bzlPredeclared");
 
 // src/workspace/module_file.ts
 import { existsSync as existsSync4 } from "node:fs";
-import { join as join31 } from "node:path";
+import { join as join32 } from "node:path";
 
 // src/workspace/starlark_file.ts
-import { lstatSync as lstatSync2, readFileSync as readFileSync3, realpathSync as realpathSync2, statSync as statSync6 } from "node:fs";
-import { join as join30, relative as relative3, sep as sep3 } from "node:path";
+import { lstatSync as lstatSync2, readFileSync as readFileSync4, realpathSync as realpathSync2, statSync as statSync6 } from "node:fs";
+import { join as join31, relative as relative4, sep as sep3 } from "node:path";
 var StarlarkFileError = class extends Error {
   static {
     __name(this, "StarlarkFileError");
@@ -50139,7 +50501,7 @@ function readStarlarkFile(root, rel) {
   const parts = rel.split("/").filter((p) => p !== "" && p !== ".");
   let cur = root;
   for (const part of parts) {
-    cur = join30(cur, part);
+    cur = join31(cur, part);
     let isLink;
     try {
       isLink = lstatSync2(cur).isSymbolicLink();
@@ -50154,13 +50516,13 @@ function readStarlarkFile(root, rel) {
       return void 0;
     }
     if (!inside(real2, rootReal)) {
-      const link5 = slashed(relative3(root, cur));
+      const link5 = slashed(relative4(root, cur));
       throw new StarlarkFileError(
         link5 === rel ? `${rel} is a symlink that resolves outside the workspace; Starlark files are only read from inside it` : `${rel}: ${link5} is a symlink that resolves outside the workspace; Starlark files are only read from inside it`
       );
     }
   }
-  const abs = join30(root, ...parts);
+  const abs = join31(root, ...parts);
   let real;
   try {
     real = realpathSync2(abs);
@@ -50169,7 +50531,7 @@ function readStarlarkFile(root, rel) {
   }
   if (!inside(real, rootReal)) throw new StarlarkFileError(`${rel} resolves outside the workspace; Starlark files are only read from inside it`);
   if (!statSync6(real).isFile()) throw new StarlarkFileError(`${rel} is not a regular file`);
-  return readFileSync3(real, "utf8");
+  return readFileSync4(real, "utf8");
 }
 __name(readStarlarkFile, "readStarlarkFile");
 
@@ -50228,7 +50590,7 @@ function readModuleFile(root) {
 }
 __name(readModuleFile, "readModuleFile");
 function readModule(root, info, recordPull) {
-  const path = join31(root, "MODULE.bazel");
+  const path = join32(root, "MODULE.bazel");
   if (!existsSync4(path)) return;
   const predeclared = /* @__PURE__ */ new Map();
   for (const name of MODULE_NOOPS) predeclared.set(name, new Builtin(name, () => null));
@@ -50371,7 +50733,7 @@ function recordGoDeps(goDeps, tag, call) {
 }
 __name(recordGoDeps, "recordGoDeps");
 function readWorkspace(root, recordPull) {
-  const file = ["WORKSPACE.bazel", "WORKSPACE"].find((f) => existsSync4(join31(root, f)));
+  const file = ["WORKSPACE.bazel", "WORKSPACE"].find((f) => existsSync4(join32(root, f)));
   if (!file) return;
   const ociPull = new Builtin("oci_pull", (call) => {
     recordPull(call);
@@ -50636,9 +50998,9 @@ var Workspace = class {
   }
   // ---- packages -------------------------------------------------------------------------
   #buildFileOf(pkg) {
-    const dir = join32(this.root, pkg);
+    const dir = join33(this.root, pkg);
     for (const name of BUILD_FILES2) {
-      const p = join32(dir, name);
+      const p = join33(dir, name);
       if (existsSync5(p) && statSync7(p).isFile()) return p;
     }
     return void 0;
@@ -50648,7 +51010,7 @@ var Workspace = class {
     if (cached) return cached;
     const buildFile = this.#buildFileOf(pkg);
     if (!buildFile) throw new BuildError(`no such package '${pkg}': BUILD file not found in ${pkg === "" ? "the workspace root" : pkg}${via}`);
-    const displayFile = relative4(this.root, buildFile).split(sep4).join("/");
+    const displayFile = relative5(this.root, buildFile).split(sep4).join("/");
     const p = { name: pkg, buildFile, displayFile, targets: /* @__PURE__ */ new Map(), outputs: /* @__PURE__ */ new Map() };
     const outer = this.#scope;
     let source;
@@ -50685,7 +51047,7 @@ var Workspace = class {
   packagesUnder(prefix) {
     const out = [];
     const walk = /* @__PURE__ */ __name((rel) => {
-      const abs = join32(this.root, rel);
+      const abs = join33(this.root, rel);
       if (this.#buildFileOf(rel)) out.push(rel);
       let entries;
       try {
@@ -50700,7 +51062,7 @@ var Workspace = class {
         walk(child);
       }
     }, "walk");
-    if (!existsSync5(join32(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
+    if (!existsSync5(join33(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
     walk(prefix);
     return out.sort();
   }
@@ -50895,7 +51257,7 @@ var Workspace = class {
     });
   }
   #sourceFile(label) {
-    const abs = join32(this.root, label.pkg, label.name);
+    const abs = join33(this.root, label.pkg, label.name);
     if (!existsSync5(abs)) return void 0;
     const st = statSync7(abs);
     if (!st.isFile()) return void 0;
@@ -51010,7 +51372,7 @@ var Workspace = class {
     const exDirsV = call.kwargs.get("exclude_directories");
     const excludeDirectories = exDirsV === void 0 ? true : exDirsV !== 0 && exDirsV !== false;
     const allowEmptyV = call.kwargs.get("allow_empty");
-    const listing = listPackageFiles(join32(this.root, scope.pkg.name));
+    const listing = listPackageFiles(join33(this.root, scope.pkg.name));
     const matched = matchGlob(listing, include, exclude, excludeDirectories);
     if (matched.length === 0 && allowEmptyV === false) {
       throw new BuiltinError(`glob pattern(s) ${JSON.stringify(include)} matched no files and allow_empty = False`);
@@ -51173,13 +51535,13 @@ __name(nativeModule, "nativeModule");
 
 // src/workspace/root.ts
 import { existsSync as existsSync6, statSync as statSync8 } from "node:fs";
-import { dirname as dirname18, join as join33, resolve as resolve7 } from "node:path";
+import { dirname as dirname18, join as join34, resolve as resolve7 } from "node:path";
 var MARKERS = ["MODULE.bazel", "REPO.bazel", "WORKSPACE.bazel", "WORKSPACE"];
 function findWorkspaceRoot(start) {
   let dir = resolve7(start);
   for (; ; ) {
     for (const marker of MARKERS) {
-      const p = join33(dir, marker);
+      const p = join34(dir, marker);
       if (existsSync6(p) && statSync8(p).isFile()) return dir;
     }
     const parent = dirname18(dir);
@@ -51350,7 +51712,7 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
     let open3;
     if (local) {
       if (local.size !== d.size) throw new Error(`${owner} ${d.digest}: stored size ${local.size} differs from descriptor size ${d.size}`);
-      open3 = /* @__PURE__ */ __name(() => d.size >= 16 * 1024 * 1024 ? withByteProgress(store.open(d.digest), d.size, `uploading ${d.digest.slice(0, 19)}`, log) : store.open(d.digest), "open");
+      open3 = /* @__PURE__ */ __name(() => d.size >= 16 * 1024 * 1024 ? withByteProgress(store.open(d.digest, d.size), d.size, `uploading ${d.digest.slice(0, 19)}`, log) : store.open(d.digest, d.size), "open");
     } else if (source) {
       open3 = remoteOpener(source, d.digest);
     } else {
@@ -51540,6 +51902,23 @@ async function attachReferrer(client, store, repo, artifact, subject, log) {
 }
 __name(attachReferrer, "attachReferrer");
 
+// src/publish/tag_memo.ts
+import { createHash as createHash12 } from "node:crypto";
+import { readFile as readFile17 } from "node:fs/promises";
+import { join as join35 } from "node:path";
+function memoPath(store, registry, repository, tag) {
+  return join35(store.root, "cache", "pushed-tags", createHash12("sha256").update(`${registry}/${repository}:${tag}`).digest("hex"));
+}
+__name(memoPath, "memoPath");
+async function rememberedTag(store, registry, repository, tag) {
+  return readFile17(memoPath(store, registry, repository, tag), "utf8").catch(() => void 0);
+}
+__name(rememberedTag, "rememberedTag");
+async function rememberTag(store, registry, repository, tag, digest) {
+  await writeFileAtomic(memoPath(store, registry, repository, tag), digest).catch(() => void 0);
+}
+__name(rememberTag, "rememberTag");
+
 // src/publish/registry.ts
 function splitRepository(text, what) {
   let ref;
@@ -51613,17 +51992,26 @@ __name(checkPushInputs, "checkPushInputs");
 async function pushArtifact(pool, store, artifact, destinations, log, options = {}) {
   const stats = { uploaded: 0, skipped: 0, mounted: 0, bytesUploaded: 0 };
   const images = artifact.kind === "image" ? [artifact] : artifact.images;
+  const digest = artifact.descriptor.digest;
+  const unchanged = /* @__PURE__ */ new Set();
   for (const d of destinations) {
+    if (await stillTagged(pool, store, d, digest)) {
+      unchanged.add(d);
+      const blobs = new Set(images.flatMap((i) => [i.manifest.config.digest, ...i.manifest.layers.map((l) => l.digest)])).size;
+      stats.skipped += blobs;
+      log(`${d.registry}/${d.repository}:${d.tags.join(",")} \u2192 ${digest} already (${blobs} blob(s) skipped): nothing to push`);
+      continue;
+    }
     const mountFrom = /* @__PURE__ */ new Map();
     for (const img of images) {
-      for (const [digest, src] of img.layerSources) {
-        if (src.registry === d.registry && src.repository !== d.repository) mountFrom.set(digest, src.repository);
+      for (const [digest2, src] of img.layerSources) {
+        if (src.registry === d.registry && src.repository !== d.repository) mountFrom.set(digest2, src.repository);
       }
     }
     const remoteSource = /* @__PURE__ */ new Map();
     for (const img of images) {
-      for (const [digest, src] of img.layerSources) {
-        if (!await store.has(digest)) remoteSource.set(digest, { client: pool.client(src.registry), repository: src.repository });
+      for (const [digest2, src] of img.layerSources) {
+        if (!await store.has(digest2)) remoteSource.set(digest2, { client: pool.client(src.registry), repository: src.repository });
       }
     }
     const result = await pushImage(pool.client(d.registry), store, d.repository, artifact.descriptor, [], { mountFrom, remoteSource, log });
@@ -51649,7 +52037,10 @@ async function pushArtifact(pool, store, artifact, destinations, log, options = 
   for (const d of destinations) {
     const client = pool.client(d.registry);
     for (const tag of d.tags) {
-      await client.putManifest(d.repository, tag, bytes2, artifact.descriptor.mediaType);
+      if (!unchanged.has(d)) {
+        await client.putManifest(d.repository, tag, bytes2, artifact.descriptor.mediaType);
+        await rememberTag(store, d.registry, d.repository, tag, digest);
+      }
       tagged.push(`${d.registry}/${d.repository}:${tag}`);
     }
   }
@@ -51662,10 +52053,21 @@ async function pushArtifact(pool, store, artifact, destinations, log, options = 
   };
 }
 __name(pushArtifact, "pushArtifact");
+async function stillTagged(pool, store, d, digest) {
+  if (d.tags.length === 0) return false;
+  const remembered = await Promise.all(d.tags.map((t) => rememberedTag(store, d.registry, d.repository, t)));
+  if (!remembered.every((r) => r === digest)) return false;
+  const client = pool.client(d.registry);
+  client.auth.want([`repository:${d.repository}:pull,push`]);
+  await client.ping();
+  const heads = await Promise.all(d.tags.map((t) => client.headManifest(d.repository, t).catch(() => void 0)));
+  return heads.every((h) => h?.digest === digest);
+}
+__name(stillTagged, "stillTagged");
 
 // src/publish/docker.ts
 var import_semver2 = __toESM(require_semver2(), 1);
-import { stat as stat9 } from "node:fs/promises";
+import { stat as stat10 } from "node:fs/promises";
 import { Readable as Readable2 } from "node:stream";
 
 // src/net/proxy.ts
@@ -51825,9 +52227,9 @@ __name(createDispatcher, "createDispatcher");
 
 // src/publish/docker_archive.ts
 var import_tar_stream2 = __toESM(require_tar_stream(), 1);
-import { createHash as createHash10 } from "node:crypto";
+import { createHash as createHash13 } from "node:crypto";
 import { createReadStream as createReadStream5 } from "node:fs";
-import { readFile as readFile17, stat as stat8 } from "node:fs/promises";
+import { readFile as readFile18, stat as stat9 } from "node:fs/promises";
 import { Readable } from "node:stream";
 var MANIFEST_TYPES = /* @__PURE__ */ new Set([
   "application/vnd.oci.image.manifest.v1+json",
@@ -51860,7 +52262,7 @@ function chainIds(diffIds) {
   const out = [];
   for (const d of diffIds) {
     const prev = out.at(-1);
-    out.push(prev === void 0 ? d : `sha256:${createHash10("sha256").update(`${prev} ${d}`).digest("hex")}`);
+    out.push(prev === void 0 ? d : `sha256:${createHash13("sha256").update(`${prev} ${d}`).digest("hex")}`);
   }
   return out;
 }
@@ -51884,7 +52286,7 @@ __name(checkDescriptor2, "checkDescriptor");
 async function readVerified(what, d, file) {
   let data;
   try {
-    data = await readFile17(file);
+    data = await readFile18(file);
   } catch (err) {
     throw new Error(`${what} ${d.digest}: cannot read blob ${file}: ${err.message}`);
   }
@@ -51894,7 +52296,7 @@ async function readVerified(what, d, file) {
   const [alg, encoded] = d.digest.split(":");
   let actual;
   try {
-    actual = createHash10(alg).update(data).digest("hex");
+    actual = createHash13(alg).update(data).digest("hex");
   } catch {
     throw new Error(`${what} ${d.digest}: unsupported digest algorithm ${alg}`);
   }
@@ -51970,7 +52372,7 @@ async function planDockerArchive(input) {
     const file = input.blobPath(l.digest);
     let st;
     try {
-      st = await stat8(file);
+      st = await stat9(file);
     } catch (err) {
       if (input.fetchBlob && err.code === "ENOENT") {
         blobs.set(l.digest, { name: blobArchivePath(l.digest), digest: l.digest, size: l.size, file, remote: true });
@@ -52670,7 +53072,7 @@ async function fetchRemoteBlobs(input, plan) {
   await Promise.all(
     remote.map(async (b) => {
       await fetch2(b.digest);
-      const st = await stat9(b.file).catch((err) => {
+      const st = await stat10(b.file).catch((err) => {
         throw new Error(`layer ${b.digest}: cannot read blob ${b.file}: ${err.message}`);
       });
       if (st.size !== b.size) throw new Error(`layer ${b.digest}: blob ${b.file} has ${st.size} bytes, descriptor says ${b.size}`);
@@ -53857,8 +54259,20 @@ var RegistryClient = class {
     }
     return res;
   }
-  /** Checks the registry speaks the v2 API, and learns how it wants to be authenticated. */
-  async ping() {
+  #pinged;
+  /**
+   * Checks the registry speaks the v2 API, and learns how it wants to be authenticated: once per
+   * client (one registry host), since the answer does not depend on the repository; a failed
+   * ping is tried again by the next caller.
+   */
+  ping() {
+    if (!this.#pinged) {
+      this.#pinged = this.#ping();
+      this.#pinged.catch(() => this.#pinged = void 0);
+    }
+    return this.#pinged;
+  }
+  async #ping() {
     const base = await this.baseUrl();
     const res = await this.transport.request({ method: "GET", url: `${base}/v2/` });
     await this.#refuseForeignChallenge(res, "GET", base);
@@ -54229,19 +54643,19 @@ var RegistryClient = class {
 };
 
 // src/registry/credentials.ts
-import { readFile as readFile18 } from "node:fs/promises";
+import { readFile as readFile19 } from "node:fs/promises";
 import { spawn as spawn6 } from "node:child_process";
 import { homedir } from "node:os";
-import { join as join34 } from "node:path";
+import { join as join36 } from "node:path";
 function dockerConfigPath(env = process.env, configDir) {
-  const dir = configDir ?? (env.DOCKER_CONFIG || join34(env.HOME || homedir(), ".docker"));
-  return join34(dir, "config.json");
+  const dir = configDir ?? (env.DOCKER_CONFIG || join36(env.HOME || homedir(), ".docker"));
+  return join36(dir, "config.json");
 }
 __name(dockerConfigPath, "dockerConfigPath");
 async function readDockerConfig(path) {
   let text;
   try {
-    text = await readFile18(path, "utf8");
+    text = await readFile19(path, "utf8");
   } catch (err) {
     if (err.code === "ENOENT") return void 0;
     throw new Error(`cannot read docker config ${path}: ${err.message}`);
@@ -54443,8 +54857,8 @@ var RegistryPool = class {
 };
 
 // src/workspace/bazelrc.ts
-import { existsSync as existsSync7, readFileSync as readFileSync4 } from "node:fs";
-import { isAbsolute as isAbsolute2, join as join35, relative as relative5 } from "node:path";
+import { existsSync as existsSync7, readFileSync as readFileSync5 } from "node:fs";
+import { isAbsolute as isAbsolute2, join as join37, relative as relative6 } from "node:path";
 function tokenizeRcLine(line) {
   const words2 = [];
   let cur = "";
@@ -54489,14 +54903,14 @@ var RcReader = class {
     this.#env = env;
   }
   display(path) {
-    const rel = relative5(this.#root, path);
+    const rel = relative6(this.#root, path);
     return rel.startsWith("..") || isAbsolute2(rel) ? path : rel.split("\\").join("/");
   }
   /** Reads `path`; false when it cannot be read (for try-import). */
   read(path, stack) {
     let text;
     try {
-      text = readFileSync4(path, "latin1");
+      text = readFileSync5(path, "latin1");
     } catch {
       return false;
     }
@@ -54525,8 +54939,8 @@ var RcReader = class {
       if (command === "import" || command === "try-import") {
         if (rest.length !== 1) throw new BuildError(`invalid import declaration: "${l}" (expected one path)`, { pos: { file: shown, line } });
         let target = rest[0];
-        if (target.startsWith(WORKSPACE_PREFIX)) target = join35(this.#root, target.slice(WORKSPACE_PREFIX.length));
-        else if (!isAbsolute2(target)) target = join35(this.#root, target);
+        if (target.startsWith(WORKSPACE_PREFIX)) target = join37(this.#root, target.slice(WORKSPACE_PREFIX.length));
+        else if (!isAbsolute2(target)) target = join37(this.#root, target);
         if (stack.includes(target)) {
           throw new BuildError(`import loop: ${[...stack, target].map((p) => this.display(p)).join(" -> ")}`, { pos: { file: shown, line } });
         }
@@ -54553,7 +54967,7 @@ __name(parseBoolFlag, "parseBoolFlag");
 var HOST_CONFIG_NAMES = { linux: "linux", darwin: "macos", win32: "windows", freebsd: "freebsd", openbsd: "openbsd" };
 function readBazelrc(root, configs = [], env = process.env) {
   const reader = new RcReader(root, env);
-  const main2 = join35(root, ".bazelrc");
+  const main2 = join37(root, ".bazelrc");
   if (existsSync7(main2)) reader.read(main2, [main2]);
   const out = { defines: {}, applied: [], files: reader.files };
   let platformConfig = false;
@@ -54645,8 +55059,8 @@ function readBazelrc(root, configs = [], env = process.env) {
 __name(readBazelrc, "readBazelrc");
 
 // src/sbom/artifact.ts
-import { mkdir as mkdir17, readFile as readFile19 } from "node:fs/promises";
-import { join as join36 } from "node:path";
+import { mkdir as mkdir17, readFile as readFile20 } from "node:fs/promises";
+import { join as join38 } from "node:path";
 
 // src/sbom/spdx.ts
 var SPDX_MEDIA_TYPE = "application/spdx+json";
@@ -54815,14 +55229,14 @@ async function buildSbom(store, name, image, sourceDateEpoch) {
 }
 __name(buildSbom, "buildSbom");
 async function writeSbomToLayout(store, layoutDir, sboms) {
-  const blobDir = join36(layoutDir, "blobs", "sha256");
+  const blobDir = join38(layoutDir, "blobs", "sha256");
   await mkdir17(blobDir, { recursive: true });
   for (const { sbom, image } of sboms) {
-    const manifest = JSON.parse(await readFile19(store.path(sbom.descriptor.digest), "utf8"));
-    for (const d of [sbom.descriptor, manifest.config, ...manifest.layers]) await store.linkTo(d.digest, join36(blobDir, digestHex(d.digest)));
+    const manifest = JSON.parse(await readFile20(store.path(sbom.descriptor.digest), "utf8"));
+    for (const d of [sbom.descriptor, manifest.config, ...manifest.layers]) await store.linkTo(d.digest, join38(blobDir, digestHex(d.digest)));
     const p = image.platform;
     const file = `sbom-${p.os}-${p.architecture}${p.variant ? `-${p.variant}` : ""}.spdx.json`;
-    await store.linkTo(manifest.layers[0].digest, join36(layoutDir, file));
+    await store.linkTo(manifest.layers[0].digest, join38(layoutDir, file));
   }
 }
 __name(writeSbomToLayout, "writeSbomToLayout");
@@ -54899,7 +55313,7 @@ async function runPipeline(opts) {
     const nodes = await group("Analysing BUILD targets", async () => analyse(engine, setup, opts));
     store.shallow = nodes.every((n) => publishes(n, opts));
     await mkdir18(setup.outputDir, { recursive: true });
-    await writeFile9(join37(setup.outputDir, ".gitignore"), "*\n");
+    await writeFile9(join39(setup.outputDir, ".gitignore"), "*\n");
     const overlap = nodes.filter((n) => publishes(n, opts)).length > 1;
     const publishGroup = overlap ? (_name, fn) => fn() : group;
     const sinks = createSinks({
@@ -54953,8 +55367,8 @@ __name(runPipeline, "runPipeline");
 function openWorkspace(opts, env) {
   const cwd = resolve8(opts.cwd);
   const root = findWorkspaceRoot(cwd);
-  const outputDir = resolve8(opts.outputDir && opts.outputDir !== "" ? opts.outputDir : join37(root, ".oci-build"));
-  const cwdPkg = relative6(root, cwd).split(sep5).join("/");
+  const outputDir = resolve8(opts.outputDir && opts.outputDir !== "" ? opts.outputDir : join39(root, ".oci-build"));
+  const cwdPkg = relative7(root, cwd).split(sep5).join("/");
   const sourceDateEpoch = parseSourceDateEpoch(env);
   const platforms = opts.platforms ?? [];
   const rc = readBazelrc(root, opts.configs ?? [], env);
@@ -54998,7 +55412,7 @@ function createEngine(opts, env, setup) {
   let toolchain;
   let status;
   const { rc, root } = setup;
-  const store = new BlobStore(join37(setup.outputDir, "store"));
+  const store = new BlobStore(join39(setup.outputDir, "store"));
   const engine = new Engine({
     workspace: setup.ws,
     outRoot: setup.outputDir,
@@ -55135,7 +55549,7 @@ async function runInfoOnly(engine, node) {
     const dep = node.deps.find((d) => d.attr === attr);
     const file = dep ? (await engine.build(dep.node)).files[0] : void 0;
     if (!file) throw new BuildError(`attribute "${attr}": ${v.label} provides no file`, { label: node.label.toString() });
-    return (await readFile20(file.path, "utf8")).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
+    return (await readFile21(file.path, "utf8")).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
   }, "linesOf");
   if (kind === "oci_load") {
     return { files: [], run: { kind: "load", repoTags: await linesOf("repo_tags") ?? [], format: attrs.string("format", "docker") === "oci" ? "oci" : "docker" } };
@@ -55151,7 +55565,7 @@ async function wrapIndex(store, outputDir, node, providers, annotations) {
   });
   const family = images.every((i) => i.family === "docker") ? "docker" : "oci";
   const descriptor = await buildIndex(store, images.map((i) => i.descriptor), annotations, family);
-  const layoutDir = join37(outputDir, "bin", `multi-${images.map((i) => configKey(withPlatform(i.platform))).join("+")}`, node.label.pkg, node.label.name);
+  const layoutDir = join39(outputDir, "bin", `multi-${images.map((i) => configKey(withPlatform(i.platform))).join("+")}`, node.label.pkg, node.label.name);
   await writeLayout(store, layoutDir, [{ descriptor }]);
   return { kind: "index", descriptor, index: await readIndex(store, descriptor.digest), images, family, layoutDir };
 }
@@ -55160,7 +55574,7 @@ __name(wrapIndex, "wrapIndex");
 // src/verify.ts
 import { mkdtemp as mkdtemp4, rm as rm13 } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join as join38 } from "node:path";
+import { join as join40 } from "node:path";
 var short = /* @__PURE__ */ __name((d) => d.slice(0, 19), "short");
 async function diffManifest(label, where2, sa, a, sb, b, out) {
   const ma = await readBlobJson(sa, a.digest, "manifest");
@@ -55192,8 +55606,8 @@ async function diffArtifact(label, sa, a, sb, b, out) {
 }
 __name(diffArtifact, "diffArtifact");
 async function compareBuilds(a, b) {
-  const sa = new BlobStore(join38(a.outputDir, "store"));
-  const sb = new BlobStore(join38(b.outputDir, "store"));
+  const sa = new BlobStore(join40(a.outputDir, "store"));
+  const sb = new BlobStore(join40(b.outputDir, "store"));
   const out = [];
   for (const ra of a.reports) {
     const rb = b.reports.find((r) => r.label === ra.label);
@@ -55216,14 +55630,14 @@ function formatDifferences(diffs) {
 __name(formatDifferences, "formatDifferences");
 async function verifyReproducible(opts) {
   const env = opts.env ?? process.env;
-  const tmp = await mkdtemp4(join38(tmpdir(), "oci-build-verify-"));
+  const tmp = await mkdtemp4(join40(tmpdir(), "oci-build-verify-"));
   try {
     const build = /* @__PURE__ */ __name((n) => runPipeline({
       ...opts,
-      outputDir: join38(tmp, `build-${n}`),
+      outputDir: join40(tmp, `build-${n}`),
       load: false,
       push: false,
-      env: n === 1 ? env : { ...env, GOCACHE: join38(tmp, "gocache-2") },
+      env: n === 1 ? env : { ...env, GOCACHE: join40(tmp, "gocache-2") },
       log: { info: /* @__PURE__ */ __name((m) => opts.log.info(`[verify ${n}/2] ${m}`), "info"), warning: /* @__PURE__ */ __name((m, at) => opts.log.warning(m, at), "warning") },
       // Already inside the caller's group; workflow-command groups do not nest.
       group: /* @__PURE__ */ __name((_name, fn) => fn(), "group"),

@@ -32405,7 +32405,7 @@ function getState(name) {
 __name(getState, "getState");
 
 // src/oci/layer.ts
-import { join as join3 } from "node:path";
+import { join as join4 } from "node:path";
 
 // src/util/file_chunks.ts
 var FILE_CHUNK = 1024 * 1024;
@@ -32417,18 +32417,22 @@ var import_tar_stream = __toESM(require_tar_stream(), 1);
 var CHUNK_SIZE = 1024 * 1024;
 var ZSTD_CHUNK_SIZE = 4 * 1024 * 1024;
 var WINDOW = 32 * 1024;
-var GZIP_OUT = CHUNK_SIZE + (CHUNK_SIZE >> 8) + 64;
+var GZIP_OUT = 640 * 1024;
 var ZSTD_OUT = ZSTD_CHUNK_SIZE + (ZSTD_CHUNK_SIZE >> 7) + 1024;
 
+// src/util/file_digest_memo.ts
+import { join as join3 } from "node:path";
+var FILE_DIGEST_MEMO = join3("cache", "file-digests");
+
 // src/oci/layer.ts
-var LAYER_CONTENT_CACHE = join3("cache", "layer-digests");
+var LAYER_CONTENT_CACHE = join4("cache", "layer-digests");
 
 // src/action/cache.ts
 import { execFile } from "node:child_process";
 import { createHash as createHash2 } from "node:crypto";
 import { existsSync as existsSync4 } from "node:fs";
 import { lstat as lstat2, mkdir as mkdir2, readdir as readdir2, readFile, stat as stat2 } from "node:fs/promises";
-import { dirname as dirname6, join as join8, relative as relative3, resolve as resolve3, sep as sep9 } from "node:path";
+import { dirname as dirname6, join as join9, relative as relative3, resolve as resolve3, sep as sep9 } from "node:path";
 import { promisify as promisify3 } from "node:util";
 
 // node_modules/@actions/cache/lib/cache.js
@@ -71629,26 +71633,26 @@ __name(saveCache, "saveCache");
 
 // node_modules/@actions/cache/lib/generated/results/api/v1/cache.js
 var import_runtime_rpc = __toESM(require_commonjs2(), 1);
-var import_runtime323 = __toESM(require_commonjs(), 1);
 var import_runtime324 = __toESM(require_commonjs(), 1);
 var import_runtime325 = __toESM(require_commonjs(), 1);
 var import_runtime326 = __toESM(require_commonjs(), 1);
 var import_runtime327 = __toESM(require_commonjs(), 1);
+var import_runtime328 = __toESM(require_commonjs(), 1);
 
 // node_modules/@actions/cache/lib/generated/results/entities/v1/cachemetadata.js
-var import_runtime317 = __toESM(require_commonjs(), 1);
 var import_runtime318 = __toESM(require_commonjs(), 1);
 var import_runtime319 = __toESM(require_commonjs(), 1);
 var import_runtime320 = __toESM(require_commonjs(), 1);
 var import_runtime321 = __toESM(require_commonjs(), 1);
+var import_runtime322 = __toESM(require_commonjs(), 1);
 
 // node_modules/@actions/cache/lib/generated/results/entities/v1/cachescope.js
-var import_runtime311 = __toESM(require_commonjs(), 1);
 var import_runtime312 = __toESM(require_commonjs(), 1);
 var import_runtime313 = __toESM(require_commonjs(), 1);
 var import_runtime314 = __toESM(require_commonjs(), 1);
 var import_runtime315 = __toESM(require_commonjs(), 1);
-var CacheScope$Type = class extends import_runtime315.MessageType {
+var import_runtime316 = __toESM(require_commonjs(), 1);
+var CacheScope$Type = class extends import_runtime316.MessageType {
   static {
     __name(this, "CacheScope$Type");
   }
@@ -71672,9 +71676,9 @@ var CacheScope$Type = class extends import_runtime315.MessageType {
   }
   create(value) {
     const message2 = { scope: "", permission: "0" };
-    globalThis.Object.defineProperty(message2, import_runtime314.MESSAGE_TYPE, { enumerable: false, value: this });
+    globalThis.Object.defineProperty(message2, import_runtime315.MESSAGE_TYPE, { enumerable: false, value: this });
     if (value !== void 0)
-      (0, import_runtime313.reflectionMergePartial)(this, message2, value);
+      (0, import_runtime314.reflectionMergePartial)(this, message2, value);
     return message2;
   }
   internalBinaryRead(reader, length, options, target) {
@@ -71696,26 +71700,26 @@ var CacheScope$Type = class extends import_runtime315.MessageType {
             throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
           let d = reader.skip(wireType);
           if (u !== false)
-            (u === true ? import_runtime312.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
+            (u === true ? import_runtime313.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
       }
     }
     return message2;
   }
   internalBinaryWrite(message2, writer, options) {
     if (message2.scope !== "")
-      writer.tag(1, import_runtime311.WireType.LengthDelimited).string(message2.scope);
+      writer.tag(1, import_runtime312.WireType.LengthDelimited).string(message2.scope);
     if (message2.permission !== "0")
-      writer.tag(2, import_runtime311.WireType.Varint).int64(message2.permission);
+      writer.tag(2, import_runtime312.WireType.Varint).int64(message2.permission);
     let u = options.writeUnknownFields;
     if (u !== false)
-      (u == true ? import_runtime312.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
+      (u == true ? import_runtime313.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
     return writer;
   }
 };
 var CacheScope = new CacheScope$Type();
 
 // node_modules/@actions/cache/lib/generated/results/entities/v1/cachemetadata.js
-var CacheMetadata$Type = class extends import_runtime321.MessageType {
+var CacheMetadata$Type = class extends import_runtime322.MessageType {
   static {
     __name(this, "CacheMetadata$Type");
   }
@@ -71733,9 +71737,9 @@ var CacheMetadata$Type = class extends import_runtime321.MessageType {
   }
   create(value) {
     const message2 = { repositoryId: "0", scope: [] };
-    globalThis.Object.defineProperty(message2, import_runtime320.MESSAGE_TYPE, { enumerable: false, value: this });
+    globalThis.Object.defineProperty(message2, import_runtime321.MESSAGE_TYPE, { enumerable: false, value: this });
     if (value !== void 0)
-      (0, import_runtime319.reflectionMergePartial)(this, message2, value);
+      (0, import_runtime320.reflectionMergePartial)(this, message2, value);
     return message2;
   }
   internalBinaryRead(reader, length, options, target) {
@@ -71757,26 +71761,26 @@ var CacheMetadata$Type = class extends import_runtime321.MessageType {
             throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
           let d = reader.skip(wireType);
           if (u !== false)
-            (u === true ? import_runtime318.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
+            (u === true ? import_runtime319.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
       }
     }
     return message2;
   }
   internalBinaryWrite(message2, writer, options) {
     if (message2.repositoryId !== "0")
-      writer.tag(1, import_runtime317.WireType.Varint).int64(message2.repositoryId);
+      writer.tag(1, import_runtime318.WireType.Varint).int64(message2.repositoryId);
     for (let i = 0; i < message2.scope.length; i++)
-      CacheScope.internalBinaryWrite(message2.scope[i], writer.tag(2, import_runtime317.WireType.LengthDelimited).fork(), options).join();
+      CacheScope.internalBinaryWrite(message2.scope[i], writer.tag(2, import_runtime318.WireType.LengthDelimited).fork(), options).join();
     let u = options.writeUnknownFields;
     if (u !== false)
-      (u == true ? import_runtime318.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
+      (u == true ? import_runtime319.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
     return writer;
   }
 };
 var CacheMetadata = new CacheMetadata$Type();
 
 // node_modules/@actions/cache/lib/generated/results/api/v1/cache.js
-var CreateCacheEntryRequest$Type = class extends import_runtime327.MessageType {
+var CreateCacheEntryRequest$Type = class extends import_runtime328.MessageType {
   static {
     __name(this, "CreateCacheEntryRequest$Type");
   }
@@ -71801,9 +71805,9 @@ var CreateCacheEntryRequest$Type = class extends import_runtime327.MessageType {
   }
   create(value) {
     const message2 = { key: "", version: "" };
-    globalThis.Object.defineProperty(message2, import_runtime326.MESSAGE_TYPE, { enumerable: false, value: this });
+    globalThis.Object.defineProperty(message2, import_runtime327.MESSAGE_TYPE, { enumerable: false, value: this });
     if (value !== void 0)
-      (0, import_runtime325.reflectionMergePartial)(this, message2, value);
+      (0, import_runtime326.reflectionMergePartial)(this, message2, value);
     return message2;
   }
   internalBinaryRead(reader, length, options, target) {
@@ -71829,26 +71833,26 @@ var CreateCacheEntryRequest$Type = class extends import_runtime327.MessageType {
             throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
           let d = reader.skip(wireType);
           if (u !== false)
-            (u === true ? import_runtime324.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
+            (u === true ? import_runtime325.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
       }
     }
     return message2;
   }
   internalBinaryWrite(message2, writer, options) {
     if (message2.metadata)
-      CacheMetadata.internalBinaryWrite(message2.metadata, writer.tag(1, import_runtime323.WireType.LengthDelimited).fork(), options).join();
+      CacheMetadata.internalBinaryWrite(message2.metadata, writer.tag(1, import_runtime324.WireType.LengthDelimited).fork(), options).join();
     if (message2.key !== "")
-      writer.tag(2, import_runtime323.WireType.LengthDelimited).string(message2.key);
+      writer.tag(2, import_runtime324.WireType.LengthDelimited).string(message2.key);
     if (message2.version !== "")
-      writer.tag(3, import_runtime323.WireType.LengthDelimited).string(message2.version);
+      writer.tag(3, import_runtime324.WireType.LengthDelimited).string(message2.version);
     let u = options.writeUnknownFields;
     if (u !== false)
-      (u == true ? import_runtime324.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
+      (u == true ? import_runtime325.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
     return writer;
   }
 };
 var CreateCacheEntryRequest = new CreateCacheEntryRequest$Type();
-var CreateCacheEntryResponse$Type = class extends import_runtime327.MessageType {
+var CreateCacheEntryResponse$Type = class extends import_runtime328.MessageType {
   static {
     __name(this, "CreateCacheEntryResponse$Type");
   }
@@ -71879,9 +71883,9 @@ var CreateCacheEntryResponse$Type = class extends import_runtime327.MessageType 
   }
   create(value) {
     const message2 = { ok: false, signedUploadUrl: "", message: "" };
-    globalThis.Object.defineProperty(message2, import_runtime326.MESSAGE_TYPE, { enumerable: false, value: this });
+    globalThis.Object.defineProperty(message2, import_runtime327.MESSAGE_TYPE, { enumerable: false, value: this });
     if (value !== void 0)
-      (0, import_runtime325.reflectionMergePartial)(this, message2, value);
+      (0, import_runtime326.reflectionMergePartial)(this, message2, value);
     return message2;
   }
   internalBinaryRead(reader, length, options, target) {
@@ -71907,26 +71911,26 @@ var CreateCacheEntryResponse$Type = class extends import_runtime327.MessageType 
             throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
           let d = reader.skip(wireType);
           if (u !== false)
-            (u === true ? import_runtime324.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
+            (u === true ? import_runtime325.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
       }
     }
     return message2;
   }
   internalBinaryWrite(message2, writer, options) {
     if (message2.ok !== false)
-      writer.tag(1, import_runtime323.WireType.Varint).bool(message2.ok);
+      writer.tag(1, import_runtime324.WireType.Varint).bool(message2.ok);
     if (message2.signedUploadUrl !== "")
-      writer.tag(2, import_runtime323.WireType.LengthDelimited).string(message2.signedUploadUrl);
+      writer.tag(2, import_runtime324.WireType.LengthDelimited).string(message2.signedUploadUrl);
     if (message2.message !== "")
-      writer.tag(3, import_runtime323.WireType.LengthDelimited).string(message2.message);
+      writer.tag(3, import_runtime324.WireType.LengthDelimited).string(message2.message);
     let u = options.writeUnknownFields;
     if (u !== false)
-      (u == true ? import_runtime324.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
+      (u == true ? import_runtime325.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
     return writer;
   }
 };
 var CreateCacheEntryResponse = new CreateCacheEntryResponse$Type();
-var FinalizeCacheEntryUploadRequest$Type = class extends import_runtime327.MessageType {
+var FinalizeCacheEntryUploadRequest$Type = class extends import_runtime328.MessageType {
   static {
     __name(this, "FinalizeCacheEntryUploadRequest$Type");
   }
@@ -71958,9 +71962,9 @@ var FinalizeCacheEntryUploadRequest$Type = class extends import_runtime327.Messa
   }
   create(value) {
     const message2 = { key: "", sizeBytes: "0", version: "" };
-    globalThis.Object.defineProperty(message2, import_runtime326.MESSAGE_TYPE, { enumerable: false, value: this });
+    globalThis.Object.defineProperty(message2, import_runtime327.MESSAGE_TYPE, { enumerable: false, value: this });
     if (value !== void 0)
-      (0, import_runtime325.reflectionMergePartial)(this, message2, value);
+      (0, import_runtime326.reflectionMergePartial)(this, message2, value);
     return message2;
   }
   internalBinaryRead(reader, length, options, target) {
@@ -71990,28 +71994,28 @@ var FinalizeCacheEntryUploadRequest$Type = class extends import_runtime327.Messa
             throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
           let d = reader.skip(wireType);
           if (u !== false)
-            (u === true ? import_runtime324.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
+            (u === true ? import_runtime325.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
       }
     }
     return message2;
   }
   internalBinaryWrite(message2, writer, options) {
     if (message2.metadata)
-      CacheMetadata.internalBinaryWrite(message2.metadata, writer.tag(1, import_runtime323.WireType.LengthDelimited).fork(), options).join();
+      CacheMetadata.internalBinaryWrite(message2.metadata, writer.tag(1, import_runtime324.WireType.LengthDelimited).fork(), options).join();
     if (message2.key !== "")
-      writer.tag(2, import_runtime323.WireType.LengthDelimited).string(message2.key);
+      writer.tag(2, import_runtime324.WireType.LengthDelimited).string(message2.key);
     if (message2.sizeBytes !== "0")
-      writer.tag(3, import_runtime323.WireType.Varint).int64(message2.sizeBytes);
+      writer.tag(3, import_runtime324.WireType.Varint).int64(message2.sizeBytes);
     if (message2.version !== "")
-      writer.tag(4, import_runtime323.WireType.LengthDelimited).string(message2.version);
+      writer.tag(4, import_runtime324.WireType.LengthDelimited).string(message2.version);
     let u = options.writeUnknownFields;
     if (u !== false)
-      (u == true ? import_runtime324.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
+      (u == true ? import_runtime325.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
     return writer;
   }
 };
 var FinalizeCacheEntryUploadRequest = new FinalizeCacheEntryUploadRequest$Type();
-var FinalizeCacheEntryUploadResponse$Type = class extends import_runtime327.MessageType {
+var FinalizeCacheEntryUploadResponse$Type = class extends import_runtime328.MessageType {
   static {
     __name(this, "FinalizeCacheEntryUploadResponse$Type");
   }
@@ -72042,9 +72046,9 @@ var FinalizeCacheEntryUploadResponse$Type = class extends import_runtime327.Mess
   }
   create(value) {
     const message2 = { ok: false, entryId: "0", message: "" };
-    globalThis.Object.defineProperty(message2, import_runtime326.MESSAGE_TYPE, { enumerable: false, value: this });
+    globalThis.Object.defineProperty(message2, import_runtime327.MESSAGE_TYPE, { enumerable: false, value: this });
     if (value !== void 0)
-      (0, import_runtime325.reflectionMergePartial)(this, message2, value);
+      (0, import_runtime326.reflectionMergePartial)(this, message2, value);
     return message2;
   }
   internalBinaryRead(reader, length, options, target) {
@@ -72070,26 +72074,26 @@ var FinalizeCacheEntryUploadResponse$Type = class extends import_runtime327.Mess
             throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
           let d = reader.skip(wireType);
           if (u !== false)
-            (u === true ? import_runtime324.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
+            (u === true ? import_runtime325.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
       }
     }
     return message2;
   }
   internalBinaryWrite(message2, writer, options) {
     if (message2.ok !== false)
-      writer.tag(1, import_runtime323.WireType.Varint).bool(message2.ok);
+      writer.tag(1, import_runtime324.WireType.Varint).bool(message2.ok);
     if (message2.entryId !== "0")
-      writer.tag(2, import_runtime323.WireType.Varint).int64(message2.entryId);
+      writer.tag(2, import_runtime324.WireType.Varint).int64(message2.entryId);
     if (message2.message !== "")
-      writer.tag(3, import_runtime323.WireType.LengthDelimited).string(message2.message);
+      writer.tag(3, import_runtime324.WireType.LengthDelimited).string(message2.message);
     let u = options.writeUnknownFields;
     if (u !== false)
-      (u == true ? import_runtime324.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
+      (u == true ? import_runtime325.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
     return writer;
   }
 };
 var FinalizeCacheEntryUploadResponse = new FinalizeCacheEntryUploadResponse$Type();
-var GetCacheEntryDownloadURLRequest$Type = class extends import_runtime327.MessageType {
+var GetCacheEntryDownloadURLRequest$Type = class extends import_runtime328.MessageType {
   static {
     __name(this, "GetCacheEntryDownloadURLRequest$Type");
   }
@@ -72122,9 +72126,9 @@ var GetCacheEntryDownloadURLRequest$Type = class extends import_runtime327.Messa
   }
   create(value) {
     const message2 = { key: "", restoreKeys: [], version: "" };
-    globalThis.Object.defineProperty(message2, import_runtime326.MESSAGE_TYPE, { enumerable: false, value: this });
+    globalThis.Object.defineProperty(message2, import_runtime327.MESSAGE_TYPE, { enumerable: false, value: this });
     if (value !== void 0)
-      (0, import_runtime325.reflectionMergePartial)(this, message2, value);
+      (0, import_runtime326.reflectionMergePartial)(this, message2, value);
     return message2;
   }
   internalBinaryRead(reader, length, options, target) {
@@ -72154,28 +72158,28 @@ var GetCacheEntryDownloadURLRequest$Type = class extends import_runtime327.Messa
             throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
           let d = reader.skip(wireType);
           if (u !== false)
-            (u === true ? import_runtime324.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
+            (u === true ? import_runtime325.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
       }
     }
     return message2;
   }
   internalBinaryWrite(message2, writer, options) {
     if (message2.metadata)
-      CacheMetadata.internalBinaryWrite(message2.metadata, writer.tag(1, import_runtime323.WireType.LengthDelimited).fork(), options).join();
+      CacheMetadata.internalBinaryWrite(message2.metadata, writer.tag(1, import_runtime324.WireType.LengthDelimited).fork(), options).join();
     if (message2.key !== "")
-      writer.tag(2, import_runtime323.WireType.LengthDelimited).string(message2.key);
+      writer.tag(2, import_runtime324.WireType.LengthDelimited).string(message2.key);
     for (let i = 0; i < message2.restoreKeys.length; i++)
-      writer.tag(3, import_runtime323.WireType.LengthDelimited).string(message2.restoreKeys[i]);
+      writer.tag(3, import_runtime324.WireType.LengthDelimited).string(message2.restoreKeys[i]);
     if (message2.version !== "")
-      writer.tag(4, import_runtime323.WireType.LengthDelimited).string(message2.version);
+      writer.tag(4, import_runtime324.WireType.LengthDelimited).string(message2.version);
     let u = options.writeUnknownFields;
     if (u !== false)
-      (u == true ? import_runtime324.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
+      (u == true ? import_runtime325.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
     return writer;
   }
 };
 var GetCacheEntryDownloadURLRequest = new GetCacheEntryDownloadURLRequest$Type();
-var GetCacheEntryDownloadURLResponse$Type = class extends import_runtime327.MessageType {
+var GetCacheEntryDownloadURLResponse$Type = class extends import_runtime328.MessageType {
   static {
     __name(this, "GetCacheEntryDownloadURLResponse$Type");
   }
@@ -72206,9 +72210,9 @@ var GetCacheEntryDownloadURLResponse$Type = class extends import_runtime327.Mess
   }
   create(value) {
     const message2 = { ok: false, signedDownloadUrl: "", matchedKey: "" };
-    globalThis.Object.defineProperty(message2, import_runtime326.MESSAGE_TYPE, { enumerable: false, value: this });
+    globalThis.Object.defineProperty(message2, import_runtime327.MESSAGE_TYPE, { enumerable: false, value: this });
     if (value !== void 0)
-      (0, import_runtime325.reflectionMergePartial)(this, message2, value);
+      (0, import_runtime326.reflectionMergePartial)(this, message2, value);
     return message2;
   }
   internalBinaryRead(reader, length, options, target) {
@@ -72234,21 +72238,21 @@ var GetCacheEntryDownloadURLResponse$Type = class extends import_runtime327.Mess
             throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
           let d = reader.skip(wireType);
           if (u !== false)
-            (u === true ? import_runtime324.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
+            (u === true ? import_runtime325.UnknownFieldHandler.onRead : u)(this.typeName, message2, fieldNo, wireType, d);
       }
     }
     return message2;
   }
   internalBinaryWrite(message2, writer, options) {
     if (message2.ok !== false)
-      writer.tag(1, import_runtime323.WireType.Varint).bool(message2.ok);
+      writer.tag(1, import_runtime324.WireType.Varint).bool(message2.ok);
     if (message2.signedDownloadUrl !== "")
-      writer.tag(2, import_runtime323.WireType.LengthDelimited).string(message2.signedDownloadUrl);
+      writer.tag(2, import_runtime324.WireType.LengthDelimited).string(message2.signedDownloadUrl);
     if (message2.matchedKey !== "")
-      writer.tag(3, import_runtime323.WireType.LengthDelimited).string(message2.matchedKey);
+      writer.tag(3, import_runtime324.WireType.LengthDelimited).string(message2.matchedKey);
     let u = options.writeUnknownFields;
     if (u !== false)
-      (u == true ? import_runtime324.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
+      (u == true ? import_runtime325.UnknownFieldHandler.onWrite : u)(this.typeName, message2, writer);
     return writer;
   }
 };
@@ -73250,7 +73254,7 @@ async function pathsSize(paths) {
       } catch {
         return;
       }
-      for (const n of names) await walk(join8(p, n));
+      for (const n of names) await walk(join9(p, n));
     }
   }, "walk");
   for (const p of paths) await walk(p);
@@ -73282,7 +73286,7 @@ async function blobListingHash(blobsDir) {
     }
     entries.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
     for (const e of entries) {
-      const p = join8(dir, e.name);
+      const p = join9(dir, e.name);
       const r = rel === "" ? e.name : `${rel}/${e.name}`;
       if (e.isDirectory()) await walk(p, r);
       else if (e.isFile()) h.update(`${r}\0${(await stat2(p)).size}
