@@ -13,6 +13,7 @@ import { RACY_WINDOW_NS } from '../../src/go/action_cache.ts';
 import type { GoBuildRequest } from '../../src/go/build.ts';
 import { findGoToolchain } from '../../src/go/toolchain.ts';
 import { runCommand } from '../helpers/run.ts';
+import { countingGo } from '../helpers/go_wrapper.ts';
 
 interface Fixture {
   root: string;
@@ -32,12 +33,7 @@ async function fixture(t: { after: (fn: () => void) => void }): Promise<Fixture>
     mkdirSync(join(root, dir), { recursive: true });
     writeFileSync(join(root, dir, 'main.go'), `package main\n\nimport (\n\t"fmt"\n\n\t"example.com/m/lib"\n)\n\nfunc main() { fmt.Println("${msg}", lib.Word) }\n`);
   }
-  const real = (await runCommand('sh', ['-c', 'command -v go'])).stdout.trim();
-  const log = join(root, 'calls.log');
-  writeFileSync(log, '');
-  const go = join(root, 'go-wrapper');
-  writeFileSync(go, `#!/bin/sh\necho "$1" >> '${log}'\nexec '${real}' "$@"\n`);
-  chmodSync(go, 0o755);
+  const { go, calls } = await countingGo(root);
   const out = (name: string) => join(root, 'out', name);
   const req = (pkg: string, name: string): GoBuildRequest => ({
     moduleRoot: root,
@@ -52,7 +48,7 @@ async function fixture(t: { after: (fn: () => void) => void }): Promise<Fixture>
     out: out(name),
     label: `//${pkg.slice(2)}:${name}`,
   });
-  return { root, go, calls: () => readFileSync(log, 'utf8').split('\n').filter((l) => l !== ''), out, req };
+  return { root, go, calls, out, req };
 }
 
 /** A clock past the racy window, so what was just written counts as settled. */

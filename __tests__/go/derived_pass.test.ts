@@ -5,7 +5,7 @@
 // //go:embed line runs `go list`, and either way the next run's keys are right.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GoBuildQueue, type GoBuildOutcome } from '../../src/go/batch.ts';
@@ -14,6 +14,7 @@ import type { GoBuildRequest } from '../../src/go/build.ts';
 import { findGoToolchain } from '../../src/go/toolchain.ts';
 import { setDebugSink } from '../../src/util/debug.ts';
 import { runCommand } from '../helpers/run.ts';
+import { countingGo } from '../helpers/go_wrapper.ts';
 
 const mainA = (msg: string, imports = '') => `package main\n\nimport (\n\t"fmt"\n${imports}\n\t"example.com/m/lib"\n)\n\nfunc main() { fmt.Println("${msg}", lib.Word${imports ? ', lib2.Word' : ''}) }\n`;
 const mainB = (tail: string) => `package main\n\nimport (\n\t_ "embed"\n\t"fmt"\n\n\t"example.com/m/lib"\n)\n\n${tail}\n`;
@@ -39,12 +40,8 @@ async function fixture(t: { after: (fn: () => void) => void }): Promise<Fixture>
   write('cmd/a/main.go', mainA('a'));
   write('cmd/a/helper.go', 'package main\n\nvar helper = 1\n');
   write('cmd/b/main.go', mainB('func main() { fmt.Println("b", lib.Word) }'));
-  const real = (await runCommand('sh', ['-c', 'command -v go'])).stdout.trim();
-  const log = join(root, 'calls.log');
-  writeFileSync(log, '');
-  const go = join(root, 'go-wrapper');
-  writeFileSync(go, `#!/bin/sh\necho "$1" >> '${log}'\nexec '${real}' "$@"\n`);
-  chmodSync(go, 0o755);
+  const counting = await countingGo(root);
+  const go = counting.go;
   const tc = findGoToolchain({ ...process.env, GO: go });
   const env = { ...process.env, GOFLAGS: '' };
   const out = (name: string) => join(root, 'out', name);
@@ -52,7 +49,7 @@ async function fixture(t: { after: (fn: () => void) => void }): Promise<Fixture>
   // A clock past the racy window, so what was just written counts as settled.
   const later = () => BigInt(Date.now()) * 1_000_000n + RACY_WINDOW_NS + 1_000_000_000n;
   const run = async () => {
-    writeFileSync(log, '');
+    counting.clear();
     const debug: string[] = [];
     setDebugSink((l) => debug.push(l));
     try {
@@ -60,7 +57,7 @@ async function fixture(t: { after: (fn: () => void) => void }): Promise<Fixture>
       const settled = await Promise.allSettled([q.build(tc, req('./cmd/a', 'a'), env), q.build(tc, req('./cmd/b', 'b'), env)]);
       await q.idle();
       const outcomes = settled.map((s) => (s.status === 'fulfilled' ? s.value : 'failed' as const));
-      return { outcomes, calls: readFileSync(log, 'utf8').split('\n').filter((l) => l !== ''), debug: debug.filter((l) => /go list again|without go list/.test(l)) };
+      return { outcomes, calls: counting.calls(), debug: debug.filter((l) => /go list again|without go list/.test(l)) };
     } finally {
       setDebugSink(undefined);
     }
