@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFile, writeFile, readdir, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { writeTar, TarWriter } from '../../src/tar/writer.ts';
 import { normalizeArchivePath, posixNormpath } from '../../src/tar/path.ts';
 import type { TarEntry } from '../../src/tar/entry.ts';
@@ -362,4 +363,22 @@ test('the result names the sha256 of an uncompressed archive (hashed on the way 
   assert.equal(res.sha256, sha256sum(out));
   const gz = await writeTar(sample(), join(dir, 'hashed.tar.gz'), { compression: 'gzip', mtime: 1 });
   assert.equal(gz.sha256, undefined);
+});
+
+test('gzip: a file whose bytes start at a 1 MiB boundary of the archive is compressed as read (no buffer reused in flight)', async () => {
+  // 512-byte header + (1 MiB - 1024) bytes of data + the next header: the second file's data
+  // begins exactly at 1 MiB, so its 1 MiB pieces reach the compressor whole.
+  const a = join(dir, 'align-a');
+  const b = join(dir, 'align-b');
+  await writeFile(a, Buffer.from(Array.from({ length: 1024 * 1024 - 1024 }, (_, i) => (i * 31) % 251)));
+  await writeFile(b, Buffer.from(Array.from({ length: 6 * 1024 * 1024 + 7 }, (_, i) => (i * 131 + (i >> 12)) % 253)));
+  const entries = (): TarEntry[] => [
+    { path: 'a', type: 'file', mode: 0o644, source: { file: a } },
+    { path: 'b', type: 'file', mode: 0o644, source: { file: b } },
+  ];
+  for (let round = 0; round < 5; round++) {
+    await writeTar(entries(), join(dir, 'align.tar'));
+    await writeTar(entries(), join(dir, 'align.tar.gz'), { compression: 'gzip', gzipLevel: 1 });
+    assert.deepEqual(gunzipSync(await readFile(join(dir, 'align.tar.gz'))), await readFile(join(dir, 'align.tar')), `round ${round}`);
+  }
 });

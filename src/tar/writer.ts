@@ -68,6 +68,8 @@ export class TarWriter {
   #members = 0;
   /** The archive's bytes as they go out, when they go to the file as they are. */
   readonly #hash: Hash | undefined;
+  /** Whether the archive goes through gzip on its way to the file. */
+  readonly #gzip: boolean;
   #closed = false;
 
   private constructor(dest: string, opts: WriteTarOptions) {
@@ -77,7 +79,8 @@ export class TarWriter {
     this.#tmp = join(dirname(dest), `.${basename(dest)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
     const file = createWriteStream(this.#tmp);
     let done: Promise<void>;
-    if ((opts.compression ?? 'none') === 'gzip') {
+    this.#gzip = (opts.compression ?? 'none') === 'gzip';
+    if (this.#gzip) {
       const level = opts.gzipLevel ?? 6;
       const tar = new PassThrough();
       this.#head = tar;
@@ -168,11 +171,13 @@ export class TarWriter {
 
   /**
    * A file's bytes, read into two reused buffers: a buffer is read into again once its write has
-   * been taken (written to the file, or consumed by gzip). A file whose size changed since its
-   * stat fails the archive, whether it grew or shrank.
+   * been taken (written to the file; into gzip, a copy is written). A file whose size changed
+   * since its stat fails the archive, whether it grew or shrank.
    */
   async #fileBody(file: string, size: number, path: string): Promise<void> {
-    const n = await forEachFileChunk(file, (chunk) => this.#writeTaken(chunk), { length: size + 1 });
+    // Into gzip, a piece is still referenced after its write is taken (the pass-through's buffer,
+    // then a compression job): it goes as a copy, or the next read would overwrite it in flight.
+    const n = await forEachFileChunk(file, (chunk) => this.#writeTaken(this.#gzip ? Buffer.from(chunk) : chunk), { length: size + 1 });
     if (n > size) throw new Error(`tar: ${file} for "${path}" is longer than its size ${size} (changed while archiving?)`);
     if (n !== size) throw new Error(`tar: ${file} for "${path}" has ${n} bytes, expected ${size} (changed while archiving?)`);
     await this.#write(dataPadding(size));
