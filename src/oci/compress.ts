@@ -79,7 +79,9 @@ export function gzipHeader(level: number): Buffer {
 }
 
 /**
- * Compresses `input` (any chunk sizes) and yields the compressed bytes in order. Options are
+ * Compresses `input` (any chunk sizes) and yields the compressed bytes in order. A piece of
+ * `input` may be kept, uncopied, until it is compressed: `input` must not reuse a buffer it has
+ * yielded (give copies of a reused read buffer). Options are
  * checked at the call; input and zlib errors reject the generator. At most `concurrency` chunks
  * are compressing at once, and the input is read at most `concurrency + 4` chunks ahead of the
  * output (2 finished chunks may wait for a slower earlier one, 1 is held back (gzip), 1 is read
