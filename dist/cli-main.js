@@ -47594,6 +47594,8 @@ var TarWriter = class _TarWriter {
   #members = 0;
   /** The archive's bytes as they go out, when they go to the file as they are. */
   #hash;
+  /** Whether the archive goes through gzip on its way to the file. */
+  #gzip;
   #closed = false;
   constructor(dest, opts) {
     this.dest = dest;
@@ -47601,7 +47603,8 @@ var TarWriter = class _TarWriter {
     this.#tmp = join20(dirname12(dest), `.${basename2(dest)}.${process.pid}-${randomBytes4(6).toString("hex")}.tmp`);
     const file = createWriteStream2(this.#tmp);
     let done;
-    if ((opts.compression ?? "none") === "gzip") {
+    this.#gzip = (opts.compression ?? "none") === "gzip";
+    if (this.#gzip) {
       const level = opts.gzipLevel ?? 6;
       const tar2 = new PassThrough2();
       this.#head = tar2;
@@ -47687,11 +47690,11 @@ var TarWriter = class _TarWriter {
   }
   /**
    * A file's bytes, read into two reused buffers: a buffer is read into again once its write has
-   * been taken (written to the file, or consumed by gzip). A file whose size changed since its
-   * stat fails the archive, whether it grew or shrank.
+   * been taken (written to the file; into gzip, a copy is written). A file whose size changed
+   * since its stat fails the archive, whether it grew or shrank.
    */
   async #fileBody(file, size, path) {
-    const n = await forEachFileChunk(file, (chunk) => this.#writeTaken(chunk), { length: size + 1 });
+    const n = await forEachFileChunk(file, (chunk) => this.#writeTaken(this.#gzip ? Buffer.from(chunk) : chunk), { length: size + 1 });
     if (n > size) throw new Error(`tar: ${file} for "${path}" is longer than its size ${size} (changed while archiving?)`);
     if (n !== size) throw new Error(`tar: ${file} for "${path}" has ${n} bytes, expected ${size} (changed while archiving?)`);
     await this.#write(dataPadding(size));
