@@ -184,7 +184,8 @@ export class Engine {
 
   build(node: ConfiguredNode): Promise<Provider> {
     if (!this.#expectationSet) {
-      // Every go_binary analysed so far will ask the queue for a build: it need not wait for more.
+      // Every queued step analysed so far asks the Go queue for one build (RuleDef.queued): the
+      // queue need not wait for more.
       this.#expectationSet = true;
       this.goBuilds.expect([...this.#nodes.values()].filter((n) => n.rule?.queued).length);
     }

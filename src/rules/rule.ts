@@ -92,8 +92,10 @@ export interface RuleDef {
   /** Built only when another target needs it, never for `//...` or `:all` (genrule runs commands). */
   dependencyOnly?: boolean;
   /**
-   * Its build mostly waits in a queue that bounds its own work (go_binary: the Go build queue),
-   * so it holds no engine slot: all of a run's binaries reach the queue together and are batched.
+   * Its build asks the Go build queue (ctx.goBuilds) for one build and mostly waits there; the
+   * queue bounds its own work, so the step holds no engine slot: all of a run's binaries reach
+   * the queue together and are batched. The engine tells the queue how many such steps the run
+   * analysed, so the queue starts when the last has asked.
    */
   queued?: boolean;
 }
