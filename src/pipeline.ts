@@ -180,6 +180,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     const nodes = await group('Analysing BUILD targets', async () => analyse(engine, setup, opts));
     // When every requested target is a push or a load, the build's OCI layouts are not what the
     // user consumes: base layers stay in their registry until a load or push needs them.
+    // With platforms, each image is built per platform; the host-configuration one only informs.
+    engine.willBuild(nodes.flatMap((n) => n.perPlatform ?? [n.node]));
     store.shallow = nodes.every((n) => publishes(n, opts));
     await mkdir(setup.outputDir, { recursive: true });
     // Keep build outputs out of the user's git status, as bazel-* convenience links are.

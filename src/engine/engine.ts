@@ -182,10 +182,29 @@ export class Engine {
     }
   }
 
+  /**
+   * Says which nodes this run will build (with their dependencies): every queued step among them
+   * asks the Go queue for one build (RuleDef.queued), so the queue starts once that many have
+   * asked instead of waiting for a quiet gap. Without it, the first build counts every analysed
+   * node, which over-counts nodes analysed only to be read (e.g. an image's host configuration).
+   */
+  willBuild(roots: ConfiguredNode[]): void {
+    const seen = new Set<ConfiguredNode>();
+    const stack = [...roots];
+    let queued = 0;
+    while (stack.length) {
+      const n = stack.pop() as ConfiguredNode;
+      if (seen.has(n)) continue;
+      seen.add(n);
+      if (n.rule?.queued) queued++;
+      for (const d of n.deps) stack.push(d.node);
+    }
+    this.#expectationSet = true;
+    this.goBuilds.expect(queued);
+  }
+
   build(node: ConfiguredNode): Promise<Provider> {
     if (!this.#expectationSet) {
-      // Every queued step analysed so far asks the Go queue for one build (RuleDef.queued): the
-      // queue need not wait for more.
       this.#expectationSet = true;
       this.goBuilds.expect([...this.#nodes.values()].filter((n) => n.rule?.queued).length);
     }
