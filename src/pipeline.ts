@@ -144,7 +144,8 @@ interface Requested {
   perPlatform?: ConfiguredNode[];
 }
 
-type Built = { provider: Provider; artifact?: BuiltArtifact };
+/** fresh: something of it was made anew in this run (see Provider.fresh): not published behind the rest. */
+type Built = { provider: Provider; artifact?: BuiltArtifact; fresh?: boolean };
 
 /**
  * A repository or tags given for targets none of which is an oci_push named to run would push
@@ -178,10 +179,10 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   const { engine, store, registries } = createEngine(opts, env, setup);
   try {
     const nodes = await group('Analysing BUILD targets', async () => analyse(engine, setup, opts));
-    // When every requested target is a push or a load, the build's OCI layouts are not what the
-    // user consumes: base layers stay in their registry until a load or push needs them.
     // With platforms, each image is built per platform; the host-configuration one only informs.
     engine.willBuild(nodes.flatMap((n) => n.perPlatform ?? [n.node]));
+    // When every requested target is a push or a load, the build's OCI layouts are not what the
+    // user consumes: base layers stay in their registry until a load or push needs them.
     store.shallow = nodes.every((n) => publishes(n, opts));
     await mkdir(setup.outputDir, { recursive: true });
     // Keep build outputs out of the user's git status, as bazel-* convenience links are.
@@ -352,15 +353,16 @@ async function buildTarget(engine: Engine, store: BlobStore, setup: Setup, opts:
   if (!n.perPlatform) {
     const provider = await engine.build(n.node);
     builtAt.set(n.node.key, Date.now());
-    return { provider, artifact: provider.artifact };
+    return { provider, artifact: provider.artifact, fresh: provider.fresh };
   }
   // With platforms, the host-configuration image is never built: only what the run
   // needs from the oci_load / oci_push itself (its tags, repository), and each platform.
   const [provider, images] = await Promise.all([runInfoOnly(engine, n.node), Promise.all(n.perPlatform.map((p) => engine.build(p)))]);
   builtAt.set(n.node.key, Date.now());
   // One platform is that platform's image, not an index of one (what a per-platform job pushes).
-  if (images.length === 1) return { provider, artifact: images[0]?.artifact };
-  return { provider, artifact: await wrapIndex(store, setup.outputDir, n.node, images, opts.metadata?.indexAnnotations) };
+  const fresh = images.some((i) => i.fresh);
+  if (images.length === 1) return { provider, artifact: images[0]?.artifact, fresh };
+  return { provider, artifact: await wrapIndex(store, setup.outputDir, n.node, images, opts.metadata?.indexAnnotations), fresh };
 }
 
 /** Publishing each built target through its sink, and the report (with timing) it leaves. */
@@ -398,7 +400,7 @@ class PublishRun {
     const referrers = sboms.map(({ sbom }) => ({ descriptor: sbom.descriptor, subject: sbom.subject.digest }));
     // What the rule runs, if the target was named to run; otherwise the build's layout is the sink.
     const run = n.runnable ? built.provider.run : undefined;
-    const published = await this.sinks(run).publish({ label, artifact, run, referrers });
+    const published = await this.sinks(run).publish({ label, artifact, run, referrers, urgent: built.fresh });
     report.tags = published.tags;
     if (published.action === 'built') return;
     if (published.image) Object.assign(report, describeArtifact(published.image));

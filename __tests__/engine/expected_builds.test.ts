@@ -5,17 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
-import { Engine } from '../../src/engine/engine.ts';
 import { HOST_CONFIG, withPlatform } from '../../src/engine/config.ts';
 import { GoBuildQueue } from '../../src/go/batch.ts';
-import { findGoToolchain } from '../../src/go/toolchain.ts';
-import { BlobStore } from '../../src/oci/blobstore.ts';
 import { parsePlatform } from '../../src/oci/platform.ts';
-import { RegistryPool } from '../../src/registry/pool.ts';
 import { ruleFor } from '../../src/rules/index.ts';
 import { parseLabel } from '../../src/workspace/label.ts';
 import { Workspace } from '../../src/workspace/workspace.ts';
-import { quietLog, workspaceFrom } from '../helpers/test_engine.ts';
+import { quietLog, testEngine, workspaceFrom } from '../helpers/test_engine.ts';
 
 const files = {
   'MODULE.bazel': 'module(name = "w")\n',
@@ -29,16 +25,8 @@ test('the Go queue starts when every binary the run builds has asked, not counti
   const out = join(root, 'out');
   // A gap no test would wait for: only the expected count can start the group.
   const goBuilds = new GoBuildQueue({ cacheDir: join(out, 'store', 'go-builds'), gatherMs: 600_000 });
-  const engine = new Engine({
-    workspace: new Workspace(root, { rules: ruleFor, log: quietLog }),
-    outRoot: out,
-    store: new BlobStore(join(out, 'store')),
-    log: quietLog,
-    env: { ...process.env, GOFLAGS: '' },
-    goToolchain: async () => findGoToolchain(),
-    registries: new RegistryPool({ explicit: [], insecureRegistries: [], log: () => {}, maskSecret: () => {} }),
-    goBuilds,
-  });
+  const engine = testEngine(new Workspace(root, { rules: ruleFor, log: quietLog }), { outRoot: out, goBuilds });
+
   const label = parseLabel('//app:app');
   // As the pipeline does with platforms: the host configuration is analysed, never built.
   engine.analyze(label, HOST_CONFIG);

@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Engine } from '../../src/engine/engine.ts';
+import type { GoBuildQueue } from '../../src/go/batch.ts';
 import { findGoToolchain } from '../../src/go/toolchain.ts';
 import { BlobStore } from '../../src/oci/blobstore.ts';
 import { RegistryPool } from '../../src/registry/pool.ts';
@@ -28,7 +29,7 @@ export function workspaceFrom(files: Record<string, string>, prefix = 'ws-'): st
 }
 
 /** An engine over `ws` writing to `outRoot` (default `<root>/out`), its store under it. */
-export function testEngine(ws: Workspace, opts: { outRoot?: string; log?: Logger } = {}): Engine {
+export function testEngine(ws: Workspace, opts: { outRoot?: string; log?: Logger; goBuilds?: GoBuildQueue } = {}): Engine {
   const outRoot = opts.outRoot ?? join(ws.root, 'out');
   return new Engine({
     workspace: ws,
@@ -38,5 +39,6 @@ export function testEngine(ws: Workspace, opts: { outRoot?: string; log?: Logger
     env: process.env,
     goToolchain: async () => findGoToolchain(),
     registries: new RegistryPool({ explicit: [], insecureRegistries: [], log: () => {}, maskSecret: () => {} }),
+    goBuilds: opts.goBuilds,
   });
 }

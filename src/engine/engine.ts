@@ -66,6 +66,8 @@ export class Engine {
   readonly #nodes = new Map<string, ConfiguredNode>();
   readonly #builds = new Map<string, Promise<Provider>>();
   readonly #limit: Semaphore;
+  /** Steps fed by fresh outputs (Provider.fresh) hold slots of their own: never behind checks. */
+  readonly #freshLimit: Semaphore;
   readonly #running = new Map<string, { name: string; since: number }>();
   readonly goBuilds: GoBuildQueue;
   #expectationSet = false;
@@ -74,6 +76,7 @@ export class Engine {
     this.#opts = opts;
     this.goBuilds = opts.goBuilds ?? new GoBuildQueue({ cacheDir: join(opts.store.root, GO_ACTION_CACHE) });
     this.#limit = new Semaphore(opts.concurrency ?? 4);
+    this.#freshLimit = new Semaphore(opts.concurrency ?? 4);
   }
 
   /** Targets whose own build step is running now, for progress reports. */
@@ -275,7 +278,12 @@ export class Engine {
       }
     };
     try {
-      return await (rule.queued ? step() : this.#limit.run(step));
+      if (rule.queued) return await step();
+      // Steps fed by fresh outputs are the run's critical path: they never queue behind steps
+      // that only find their outputs up to date (those are many after a small change).
+      const fresh = depProviders.some((p) => p.fresh);
+      const provider = await (fresh ? this.#freshLimit : this.#limit).run(step);
+      return fresh && !provider.fresh ? { ...provider, fresh } : provider;
     } catch (err) {
       // A rule's error about its own target gets the target's BUILD line; other BuildErrors
       // already say where they are.

@@ -139,13 +139,11 @@ export const goBinaryRule: RuleDef = {
     const what = `${goos}/${goarch}${variant ? `/${variant}` : ''} binary`;
     // The queue keys the binary by its packages' files, skips it when unchanged, else builds it
     // together with the run's other binaries of the same flags (src/go/batch.ts).
-    if ((await ctx.goBuilds.build(tc, request, env)) === 'up to date') {
-      ctx.log.info(`${label}: ${what} up to date (no input changed since it was built)`);
-    } else {
-      ctx.log.info(`${label}: built ${what}`);
-    }
+    const fresh = (await ctx.goBuilds.build(tc, request, env)) === 'built';
+    if (fresh) ctx.log.info(`${label}: built ${what}`);
+    else ctx.log.info(`${label}: ${what} up to date (no input changed since it was built)`);
     const file: FileRef = { path: out, shortPath: ctx.outShortPath(outName), generated: true };
-    return { files: [file], executable: file };
+    return fresh ? { files: [file], executable: file, fresh } : { files: [file], executable: file };
   },
 };
 
