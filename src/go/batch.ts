@@ -6,15 +6,15 @@
 // by ONE `go build -o DIR pkg…` (Go loads the packages once and schedules compiles and links across
 // cores). Go processes hold link slots (at most one per core in all), so builds of several
 // platforms never run more links than cores.
-import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { existsSync, linkSync as link, statSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, linkSync as link, statSync } from 'node:fs';
 import { goBinaryKey, goConfigKey, isUpToDate, RACY_WINDOW_NS, rememberBuild } from './action_cache.ts';
 import { goBuild, goBuildArgs, goBuildEnv, GoBuildError, type GoBuildRequest } from './build.ts';
 import { closureOf, closureTouches, depGraphOrPrevious, packageInDir, type DepGraph, type GoGate } from './deps.ts';
-import { goToolchainError, type GoToolchain } from './toolchain.ts';
+import { runGoBatch } from './batch_process.ts';
+import type { GoToolchain } from './toolchain.ts';
 import { debug } from '../util/debug.ts';
 
 export type GoBuildOutcome = 'built' | 'up to date';
@@ -358,7 +358,6 @@ export class GoBuildQueue {
       }
       return p;
     };
-    let watcher: FSWatcher | undefined;
     try {
       const packages: string[] = [];
       for (const [name, outs] of byName) {
@@ -374,41 +373,25 @@ export class GoBuildQueue {
           }
         }
       }
-      try {
-        watcher = watch(dir, (_event, name) => {
-          if (typeof name !== 'string' || !byName.has(name) || placed.has(name)) return;
-          let ino: bigint;
-          try {
-            ino = statSync(join(dir, name), { bigint: true }).ino;
-          } catch {
-            return;
-          }
-          // A new inode under the name: Go's rename of a finished link (whole, as renames are).
-          if (previous.get(name) !== ino) place(name).catch(() => {});
-        });
-      } catch {
-        // no watch here: every output is placed when go build exits
-      }
-      const args = ['build', ...flags, '-o', `${dir}/`, ...packages];
       const weight = Math.min(byName.size, this.#opts.jobs);
       await this.#slots.run(weight, async () => {
         began();
         this.stats.goBuilds++;
-        const output: Buffer[] = [];
-        const code = await new Promise<number>((done, fail) => {
-          const child = spawn(first.tc.go, args, { cwd: first.req.moduleRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
-          child.stdout.on('data', (c: Buffer) => output.push(c));
-          child.stderr.on('data', (c: Buffer) => output.push(c));
-          child.on('error', (err) => fail(goToolchainError(first.tc.go, err)));
-          child.on('close', (c) => done(c ?? 1));
+        const { code, output } = await runGoBatch({
+          go: first.tc.go,
+          cwd: first.req.moduleRoot,
+          env,
+          flags,
+          packages,
+          dir,
+          names: new Set(byName.keys()),
+          previous,
+          written: (name) => void place(name).catch(() => {}),
         });
-        if (code !== 0) throw new BatchFailed(Buffer.concat(output).toString('utf8').trim());
+        if (code !== 0) throw new BatchFailed(output);
       });
-      watcher?.close();
-      watcher = undefined;
       for (const name of byName.keys()) await place(name);
     } finally {
-      watcher?.close();
       await Promise.allSettled(placed.values());
       await rm(dir, { recursive: true, force: true });
     }
