@@ -177,6 +177,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
   checkPushInputs({ repository: opts.repository, tags: opts.tags ?? [] });
   const setup = openWorkspace(opts, env);
   const { engine, store, registries } = createEngine(opts, env, setup);
+  // Go may start on what changed since the last run of these targets while they are analysed.
+  engine.goBuilds.predict(JSON.stringify({ targets: opts.targets, platforms: setup.platforms, cwd: setup.cwdPkg }), findGoToolchain(env), env);
   try {
     const nodes = await group('Analysing BUILD targets', async () => analyse(engine, setup, opts));
     // With platforms, each image is built per platform; the host-configuration one only informs.
@@ -238,7 +240,9 @@ export async function runPipeline(opts: PipelineOptions): Promise<PipelineResult
     return { workspaceRoot: setup.root, outputDir: setup.outputDir, reports: run.reports };
   } finally {
     // A dependency pass may still run after the binaries went on (it keys them for the next run).
+    engine.goBuilds.dropPredictions();
     await engine.goBuilds.idle();
+    await engine.goBuilds.rememberRun().catch(() => {});
     await registries.close();
   }
 }

@@ -4,61 +4,13 @@
 // distinct outputs for packages of the same name, and Go's own error for each binary of a batch.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GoBuildQueue, defaultExecName } from '../../src/go/batch.ts';
-import { RACY_WINDOW_NS } from '../../src/go/action_cache.ts';
-import type { GoBuildRequest } from '../../src/go/build.ts';
 import { findGoToolchain } from '../../src/go/toolchain.ts';
 import { runCommand } from '../helpers/run.ts';
-import { countingGo } from '../helpers/go_wrapper.ts';
-
-interface Fixture {
-  root: string;
-  go: string;
-  calls: () => string[];
-  out: (name: string) => string;
-  req: (pkg: string, name: string) => GoBuildRequest;
-}
-
-async function fixture(t: { after: (fn: () => void) => void }): Promise<Fixture> {
-  const root = mkdtempSync(join(tmpdir(), 'go-batch-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
-  writeFileSync(join(root, 'go.mod'), 'module example.com/m\n\ngo 1.23\n');
-  mkdirSync(join(root, 'lib'));
-  writeFileSync(join(root, 'lib', 'lib.go'), 'package lib\n\nconst Word = "one"\n');
-  for (const [dir, msg] of [['cmd/a', 'a'], ['cmd/b', 'b'], ['other/a', 'other-a']] as const) {
-    mkdirSync(join(root, dir), { recursive: true });
-    writeFileSync(join(root, dir, 'main.go'), `package main\n\nimport (\n\t"fmt"\n\n\t"example.com/m/lib"\n)\n\nfunc main() { fmt.Println("${msg}", lib.Word) }\n`);
-  }
-  const { go, calls } = await countingGo(root);
-  const out = (name: string) => join(root, 'out', name);
-  const req = (pkg: string, name: string): GoBuildRequest => ({
-    moduleRoot: root,
-    packagePath: pkg,
-    goos: 'linux',
-    goarch: 'amd64',
-    cgo: false,
-    xDefs: {},
-    gcLinkopts: [],
-    gcGoopts: [],
-    tags: [],
-    out: out(name),
-    label: `//${pkg.slice(2)}:${name}`,
-  });
-  return { root, go, calls, out, req };
-}
-
-/** A clock past the racy window, so what was just written counts as settled. */
-const later = () => BigInt(Date.now()) * 1_000_000n + RACY_WINDOW_NS + 1_000_000_000n;
-
-async function runs(bin: string): Promise<string> {
-  const r = await runCommand(bin, []);
-  assert.equal(r.code, 0, r.stderr);
-  return r.stdout.trim();
-}
+import { fixture, later, runs } from '../helpers/go_fixture.ts';
 
 test('one pass and one go build for all; nothing changed: no go process; an edit rebuilds only what imports it', async (t) => {
   const f = await fixture(t);

@@ -14,6 +14,7 @@ import { goBinaryKey, goConfigKey, isUpToDate, RACY_WINDOW_NS, rememberBuild } f
 import { goBuild, goBuildArgs, goBuildEnv, GoBuildError, type GoBuildRequest } from './build.ts';
 import { closureOf, closureTouches, depGraphOrPrevious, packageInDir, type DepGraph, type GoGate } from './deps.ts';
 import { runGoBatch } from './batch_process.ts';
+import { PredictedBuildFailed, PredictedBuilds } from './predicted.ts';
 import type { GoToolchain } from './toolchain.ts';
 import { debug } from '../util/debug.ts';
 
@@ -48,6 +49,8 @@ export interface GoQueueStats {
   goBuilds: number;
   built: number;
   upToDate: number;
+  /** Binaries taken from a build started before analysis ended (predicted.ts). */
+  predicted: number;
 }
 
 /** One flush's groups: when each has queued its builds, and when each build holds its slots. */
@@ -114,7 +117,8 @@ export class GoBuildQueue {
   #pending: Item[] = [];
   #timer: NodeJS.Timeout | undefined;
   readonly #active = new Set<Promise<void>>();
-  readonly stats: GoQueueStats = { listed: 0, recalled: 0, goBuilds: 0, built: 0, upToDate: 0 };
+  readonly stats: GoQueueStats = { listed: 0, recalled: 0, goBuilds: 0, built: 0, upToDate: 0, predicted: 0 };
+  readonly #predicted: PredictedBuilds;
 
   constructor(opts: GoBuildQueueOptions) {
     this.#opts = {
@@ -124,6 +128,34 @@ export class GoBuildQueue {
       now: opts.now ?? (() => BigInt(Date.now()) * 1_000_000n),
     };
     this.#slots = new Slots(this.#opts.jobs);
+    this.#predicted = new PredictedBuilds({
+      cacheDir: this.#opts.cacheDir,
+      now: this.#opts.now,
+      inSlots: (weight, task) => this.#slots.run(weight, task),
+      batchFlags,
+      execName: defaultExecName,
+      started: () => this.stats.goBuilds++,
+    });
+  }
+
+  /**
+   * Starts, before analysis ends, the builds the previous run with this key (the targets and
+   * platforms asked for) predicts: its binaries whose packages changed since (predicted.ts).
+   */
+  predict(runKey: string, tc: GoToolchain, env: NodeJS.ProcessEnv): void {
+    const run = this.#predicted.start(runKey, tc, env);
+    this.#active.add(run);
+    void run.finally(() => this.#active.delete(run));
+  }
+
+  /** Drops predicted builds no request claimed (the run ends, or failed before asking). */
+  dropPredictions(): void {
+    this.#predicted.dropUnclaimed();
+  }
+
+  /** Remembers this run's requests, to predict the next run's builds from. */
+  rememberRun(): Promise<void> {
+    return this.#predicted.remember();
   }
 
   /**
@@ -166,6 +198,7 @@ export class GoBuildQueue {
 
   #flush(): void {
     this.#timer = undefined;
+    this.#predicted.seal();
     const items = this.#pending;
     this.#pending = [];
     const groups = new Map<string, Item[]>();
@@ -194,6 +227,8 @@ export class GoBuildQueue {
       this.#active.add(run);
       void run.finally(() => this.#active.delete(run));
     }
+    // Every group has claimed its predicted binaries by the time it has decided: the rest go.
+    void Promise.all(flush.decided).then(() => this.#predicted.dropUnclaimed());
   }
 
   async #runGroup(items: Item[], flush: FlushState, decided: () => void): Promise<void> {
@@ -202,6 +237,7 @@ export class GoBuildQueue {
     const flags = first.flags ?? goBuildArgs(first.req).slice(1, -3);
     const now = this.#opts.now();
     const configKey = goConfigKey({ go: first.tc.go, moduleRoot: first.req.moduleRoot, flags, env, cgo: first.req.cgo });
+    if (configKey !== undefined && first.flags) for (const it of items) this.#predicted.record(it.tc.go, configKey, it.req);
     let graph: DepGraph | undefined;
     // When only some packages changed since the remembered pass: decide with that pass now, and
     // key the rebuilt binaries with the new one (`fresh`) when it comes.
@@ -256,9 +292,15 @@ export class GoBuildQueue {
       if (s.keyLater) keyLater.push(s.it);
       else if (s.key !== undefined) await rememberBuild(this.#opts.cacheDir, s.key, s.it.req.out);
     };
+    // Binaries a build started before analysis ended is making (predicted.ts): taken, not built again.
+    const taken = configKey === undefined || !first.flags ? [] : stale.flatMap((s) => {
+      const p = this.#predicted.claim(configKey, s.it.req);
+      return p ? [{ s, p }] : [];
+    });
+    const rest = stale.filter((s) => !taken.some((t) => t.s === s));
     // One binary, or packages go list could not name: `go build -o OUT PKG` each, as before.
-    const batchable = stale.filter((s) => s.importPath !== undefined && s.it.flags);
-    const single = stale.filter((s) => !batchable.includes(s));
+    const batchable = rest.filter((s) => s.importPath !== undefined && s.it.flags);
+    const single = rest.filter((s) => !batchable.includes(s));
     // Each build reports when it holds its link slots, so the new pass can queue behind them.
     const started = flush.started;
     const slotted = (): { began: () => void } => {
@@ -274,6 +316,10 @@ export class GoBuildQueue {
         await goBuild(s.it.tc, s.it.req, s.it.env);
       }).then(() => done(s), (err: unknown) => (st.began(), s.it.reject(err)));
     });
+    for (const { s, p } of taken) {
+      this.stats.predicted++;
+      runs.push(p.take(s.it.req.out).then(() => done(s), (err: unknown) => s.it.reject(err instanceof PredictedBuildFailed ? batchError(s.it.req, err.size, err.output) : err)));
+    }
     if (batchable.length === 1) {
       const s = batchable[0] as (typeof batchable)[number];
       const st = slotted();
@@ -409,7 +455,8 @@ class BatchFailed extends Error {
 
 function batchError(req: GoBuildRequest, size: number, output: string): GoBuildError {
   // Go names the package and file that failed; every binary of the batch shares that output.
-  return new GoBuildError(req.label, `go build failed (GOOS=${req.goos} GOARCH=${req.goarch}; one go build with ${size - 1} other binar${size === 2 ? 'y' : 'ies'})`, output, req.moduleRoot);
+  const others = size > 1 ? `; one go build with ${size - 1} other binar${size === 2 ? 'y' : 'ies'}` : '';
+  return new GoBuildError(req.label, `go build failed (GOOS=${req.goos} GOARCH=${req.goarch}${others})`, output, req.moduleRoot);
 }
 
 /** Batches in which no two packages share an executable name (Go would refuse to write both). */

@@ -43,6 +43,8 @@ export interface GoBuildRequest {
    * (src/go/module_overrides.ts); content-keyed like the overlay.
    */
   modfile?: string;
+  /** x_defs took workspace status values, which may differ next run (never predicted: batch.ts). */
+  stamped?: true;
   /** Output file (written atomically). */
   out: string;
   /** Label shown in errors. */

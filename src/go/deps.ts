@@ -13,7 +13,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, type BigIntStats, type Dirent } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { debug } from '../util/debug.ts';
 import { writeFileAtomic } from '../util/write_atomic.ts';
@@ -280,8 +279,18 @@ interface Remembered {
   shapes?: Record<string, Shape>;
 }
 
-function passName(req: DepRequest): string {
-  return createHash('sha256').update(JSON.stringify({ v: 1, config: req.configKey, root: resolve(req.moduleRoot), packages: [...req.packages].sort() })).digest('hex');
+function passFile(req: DepRequest): string {
+  const name = createHash('sha256').update(JSON.stringify({ v: 1, config: req.configKey, root: resolve(req.moduleRoot), packages: [...req.packages].sort() })).digest('hex');
+  return join(req.cacheDir, `list-${name}.json`);
+}
+
+/**
+ * The remembered pass and the packages changed since (dirty), without a go process; undefined
+ * when there is no pass to trust (none yet, or the module's own files changed).
+ */
+export function recallPass(req: DepRequest): { graph: DepGraph; dirty: Set<string> } | undefined {
+  const r = recall(req, passFile(req));
+  return r && { graph: r.graph, dirty: r.dirty };
 }
 
 function mainDirOf(packages: Iterable<ListedPackage>, moduleRoot: string): string {
@@ -293,10 +302,12 @@ function mainDirOf(packages: Iterable<ListedPackage>, moduleRoot: string): strin
  * The remembered pass and the packages whose files changed since (dirty), when the module's own
  * files are as they were; else undefined.
  */
-async function recall(req: DepRequest, file: string): Promise<{ graph: DepGraph; dirty: Set<string>; rec: Remembered } | undefined> {
+function recall(req: DepRequest, file: string): { graph: DepGraph; dirty: Set<string>; rec: Remembered } | undefined {
   let rec: Remembered;
   try {
-    rec = JSON.parse(await readFile(file, 'utf8')) as Remembered;
+    // Read at once (a small file, and its fingerprints are stat'ed at once too): a predicted
+    // build (predicted.ts) reads it before analysis takes the thread.
+    rec = JSON.parse(readFileSync(file, 'utf8')) as Remembered;
   } catch {
     return undefined;
   }
@@ -364,8 +375,8 @@ export type GoGate = <T>(task: () => Promise<T>) => Promise<T>;
  * when the dirty packages kept their shapes (see Shape); else `go list` runs, inside `gate`.
  */
 export async function depGraphOrPrevious(req: DepRequest): Promise<{ graph: DepGraph | undefined } | { previous: DepGraph; dirty: Set<string>; fresh: (gate?: GoGate) => Promise<DepGraph | undefined> }> {
-  const file = join(req.cacheDir, `list-${passName(req)}.json`);
-  const recalled = await recall(req, file);
+  const file = passFile(req);
+  const recalled = recall(req, file);
   if (recalled && recalled.dirty.size === 0) return { graph: recalled.graph };
   let fresh: Promise<DepGraph | undefined> | undefined;
   if (!recalled) return { graph: await (fresh ??= listFresh(req, file)) };

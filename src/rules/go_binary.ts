@@ -121,7 +121,7 @@ export const goBinaryRule: RuleDef = {
       goarm: goarch === 'arm' && variant ? variant.replace(/^v/, '') : undefined,
       goamd64: goarch === 'amd64' && variant ? variant : undefined,
       cgo,
-      xDefs: await stampedXDefs(ctx, label),
+      ...(await stampedXDefs(ctx, label)),
       gcLinkopts: ctx.attrs.stringList('gc_linkopts'),
       gcGoopts: ctx.attrs.stringList('gc_goopts'),
       tags: ctx.attrs.stringList('gotags'),
@@ -147,13 +147,16 @@ export const goBinaryRule: RuleDef = {
   },
 };
 
-/** x_defs with `{KEY}` stamped as rules_go's linker does (see stampXDefs); says what was left unset. */
-async function stampedXDefs(ctx: BuildContext, label: string): Promise<Record<string, string>> {
-  const { xDefs, dropped } = await stampXDefs(ctx.attrs.stringDict('x_defs'), ctx.stamp);
+/**
+ * x_defs with `{KEY}` stamped as rules_go's linker does (see stampXDefs); says what was left
+ * unset. `stamped` when workspace status values went in.
+ */
+async function stampedXDefs(ctx: BuildContext, label: string): Promise<{ xDefs: Record<string, string>; stamped?: true }> {
+  const { xDefs, dropped, stamped } = await stampXDefs(ctx.attrs.stringDict('x_defs'), ctx.stamp);
   for (const d of dropped) {
     const keys = d.missing.map((k) => `{${k}}`).join(', ');
     if (ctx.stamp.enabled) ctx.log.warning(`${label}: x_defs "${d.name}" left unset: no workspace status value for ${keys}`);
     else ctx.log.info(`${label}: x_defs "${d.name}" left unset: it names ${keys} and stamping is off (bazel --stamp / the stamp input)`);
   }
-  return xDefs;
+  return stamped ? { xDefs, stamped } : { xDefs };
 }

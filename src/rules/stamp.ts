@@ -238,7 +238,7 @@ export async function workspaceStatus(
 export async function stampXDefs(
   xDefs: Record<string, string>,
   stamp: { enabled: boolean; values: () => Promise<Record<string, string>> },
-): Promise<{ xDefs: Record<string, string>; dropped: Array<{ name: string; missing: string[] }> }> {
+): Promise<{ xDefs: Record<string, string>; dropped: Array<{ name: string; missing: string[] }>; stamped: boolean }> {
   const KEY = /\{.+?\}/g;
   const needs = Object.values(xDefs).some((v) => KEY.test(v));
   KEY.lastIndex = 0;
@@ -256,5 +256,5 @@ export async function stampXDefs(
     if (missing.length === 0) out[name] = stamped;
     else dropped.push({ name, missing });
   }
-  return { xDefs: out, dropped };
+  return { xDefs: out, dropped, stamped: needs && stamp.enabled };
 }
