@@ -10,7 +10,7 @@
 // followed through its `go` binary, which every install or upgrade replaces.
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync, type BigIntStats } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readSmallFile } from '../util/small_file.ts';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/write_atomic.ts';
 import { debug } from '../util/debug.ts';
@@ -103,7 +103,8 @@ function outputIdentity(out: string): string | undefined {
 export async function isUpToDate(cacheDir: string, key: string, out: string): Promise<boolean> {
   let rec: Remembered;
   try {
-    rec = JSON.parse(await readFile(join(cacheDir, `${key}.json`), 'utf8')) as Remembered;
+    rec = JSON.parse(readSmallFile(join(cacheDir, `${key}.json`)) ?? 'null') as Remembered;
+    if (rec === null) return false;
   } catch {
     return false;
   }

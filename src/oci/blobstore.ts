@@ -1,5 +1,6 @@
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile, link, copyFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile, link, copyFile } from 'node:fs/promises';
+import { statIfExists } from '../util/small_file.ts';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
@@ -105,28 +106,32 @@ export class BlobStore {
   // Blobs found present in this process, for seen(). The store only ever adds blobs (commits are
   // renames of finished, hashed files; nothing here deletes one).
   readonly #present = new Map<Digest, StoredBlob>();
+  // Blobs found absent in this process and not written since (a base layer left in its
+  // registry is asked about once per image that has it).
+  readonly #absent = new Set<Digest>();
 
   /**
-   * has(), answered from memory for a blob this process already found: for walks that only ask
+   * has(), answered from memory for a blob this process already found, or found absent and has
+   * not written since (what another process writes meanwhile, has() sees): for walks that only ask
    * "local or remote?" (a no-op run of many images asked the disk three or four times per blob,
    * once per layout). Whatever then needs the file opens or links it and fails loudly if it was
    * removed from outside since; checks that must notice a lost blob (the layer cache) use has().
    */
   async seen(digest: Digest): Promise<StoredBlob | undefined> {
-    return this.#present.get(digest) ?? (await this.has(digest));
+    const known = this.#present.get(digest);
+    if (known || this.#absent.has(digest)) return known;
+    const found = await this.has(digest);
+    if (!found) this.#absent.add(digest);
+    return found;
   }
 
   async has(digest: Digest): Promise<StoredBlob | undefined> {
-    const path = this.path(digest);
-    try {
-      const s = await stat(path);
-      if (s.isFile()) {
-        const found = { digest, size: s.size };
-        this.#present.set(digest, found);
-        return found;
-      }
-    } catch {
-      // absent (or unreadable): below
+    const s = statIfExists(this.path(digest));
+    if (s?.isFile()) {
+      const found = { digest, size: s.size };
+      this.#present.set(digest, found);
+      this.#absent.delete(digest);
+      return found;
     }
     this.#present.delete(digest);
     return undefined;
@@ -155,6 +160,7 @@ export class BlobStore {
     const dest = this.path(digest);
     await mkdir(join(this.root, 'blobs', digestAlgorithm(digest)), { recursive: true });
     await rename(tmp, dest);
+    this.#absent.delete(digest);
   }
 
   async writeBytes(data: Uint8Array | string): Promise<StoredBlob> {

@@ -4,7 +4,8 @@
 // comes from the first bytes, as rules_oci's descriptor.sh decides it (gzip → +gzip,
 // zstd → +zstd, otherwise plain tar), in the image's family.
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { readSmallFile, statIfExists } from '../util/small_file.ts';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -133,7 +134,9 @@ export const LAYER_CONTENT_CACHE = join('cache', 'layer-digests');
 
 async function readCached(store: BlobStore, file: string): Promise<LayerResult | undefined> {
   try {
-    const cached = JSON.parse(await readFile(file, 'utf8')) as LayerResult;
+    const text = readSmallFile(file);
+    if (text === undefined) return undefined;
+    const cached = JSON.parse(text) as LayerResult;
     // A cache entry (restored from the Actions cache) names digests: used only when valid.
     if (!isDigest(cached.descriptor?.digest) || !isDigest(cached.diffId)) return undefined;
     const blob = await store.has(cached.descriptor.digest);
@@ -157,7 +160,7 @@ function identityFile(store: BlobStore, st: { dev: number; ino: number; size: nu
 
 /** The layer an earlier build made from this very file (same identity and settings), if any: a cheap check. */
 export async function layerByIdentity(store: BlobStore, tarPath: string, family: MediaTypeFamily, setting: LayerCompressionSetting = AS_IS): Promise<LayerResult | undefined> {
-  const st = await stat(tarPath).catch(() => undefined);
+  const st = statIfExists(tarPath);
   if (!st) return undefined;
   return readCached(store, identityFile(store, st, `${family}\0${setting.format}:${setting.level}`));
 }

@@ -1,6 +1,7 @@
 // OCI image layout directories (image-spec image-layout.md): `oci-layout`, `index.json` naming
 // the roots, and every blob reachable from them, hard-linked from the store.
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { readSmallFile, statIfExists } from '../util/small_file.ts';
 import { dirname, join } from 'node:path';
 import type { BlobStore } from './blobstore.ts';
 import { digestAlgorithm, digestHex } from './digest.ts';
@@ -68,11 +69,8 @@ function blobPath(dir: string, digest: Digest): string {
 }
 
 /** Whether every blob is a file in the layout at `dir`. */
-async function allFiles(dir: string, blobs: Iterable<Digest>): Promise<boolean> {
-  for (const d of blobs) {
-    if (!(await stat(blobPath(dir, d)).then((st) => st.isFile(), () => false))) return false;
-  }
-  return true;
+function allFiles(dir: string, blobs: Digest[]): boolean {
+  return blobs.every((d) => statIfExists(blobPath(dir, d))?.isFile() === true);
 }
 
 /**
@@ -101,7 +99,7 @@ export async function writeLayout(store: BlobStore, dir: string, roots: LayoutRo
   };
   const serialized = serializeIndex(index);
   // A re-run that changed nothing finds this very layout in place: leave it as it is.
-  if ((await readFile(join(dir, 'index.json'), 'utf8').catch(() => undefined)) === serialized && (await allFiles(dir, blobs))) return;
+  if (readSmallFile(join(dir, 'index.json')) === serialized && allFiles(dir, blobs)) return;
   for (const digest of blobs) {
     await mkdir(dirname(blobPath(dir, digest)), { recursive: true });
     await store.linkTo(digest, blobPath(dir, digest));

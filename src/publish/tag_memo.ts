@@ -4,7 +4,7 @@
 // does nothing more there — the registry's answer decides, never the memo. A lost or stale memo
 // costs a push the longer check, no more.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readSmallFile } from '../util/small_file.ts';
 import { join } from 'node:path';
 import type { BlobStore } from '../oci/blobstore.ts';
 import type { Digest } from '../oci/types.ts';
@@ -15,7 +15,7 @@ function memoPath(store: BlobStore, registry: string, repository: string, tag: s
 }
 
 export async function rememberedTag(store: BlobStore, registry: string, repository: string, tag: string): Promise<string | undefined> {
-  return readFile(memoPath(store, registry, repository, tag), 'utf8').catch(() => undefined);
+  return readSmallFile(memoPath(store, registry, repository, tag));
 }
 
 export async function rememberTag(store: BlobStore, registry: string, repository: string, tag: string, digest: Digest): Promise<void> {

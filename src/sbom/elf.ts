@@ -8,7 +8,7 @@ import { BuildInfoFinder, type GoBuildInfo } from './buildinfo.ts';
 import type { Digest, Platform } from '../oci/types.ts';
 import type { BlobStore } from '../oci/blobstore.ts';
 import { digestHex } from '../oci/digest.ts';
-import { readFile } from 'node:fs/promises';
+import { readSmallFile } from '../util/small_file.ts';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/write_atomic.ts';
 import { BuildError } from '../errors.ts';
@@ -129,7 +129,9 @@ export function scanLayerCached(store: BlobStore, digest: Digest, tarPath: strin
   if (!p) {
     p = (async () => {
       try {
-        return JSON.parse(await readFile(scanFile(store, digest), 'utf8')) as LayerFile[];
+        const text = readSmallFile(scanFile(store, digest));
+        if (text === undefined) throw new Error('no scan yet');
+        return JSON.parse(text) as LayerFile[];
       } catch {
         const files = await scanLayer(tarPath);
         await saveScan(store, digest, files);

@@ -3,7 +3,8 @@
 // an unchanged file is not read again — by the next build, or by the next step of this one when
 // the step that wrote the file hashed its bytes on the way out.
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { readSmallFile } from './small_file.ts';
 import { join } from 'node:path';
 import { digestHex, fileDigest } from '../oci/digest.ts';
 import { writeFileAtomic } from './write_atomic.ts';
@@ -21,7 +22,7 @@ async function memoFile(path: string, memoDir: string): Promise<string> {
 export async function memoizedFileDigest(path: string, memoDir: string | undefined): Promise<string> {
   if (memoDir === undefined) return digestHex(await fileDigest(path));
   const memo = await memoFile(path, memoDir);
-  const known = await readFile(memo, 'utf8').catch(() => '');
+  const known = readSmallFile(memo) ?? '';
   if (/^[0-9a-f]{64}$/.test(known)) return known;
   const digest = digestHex(await fileDigest(path));
   await writeFileAtomic(memo, digest);
