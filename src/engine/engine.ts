@@ -69,6 +69,7 @@ export class Engine {
   /** Steps fed by fresh outputs (Provider.fresh) hold slots of their own: never behind checks. */
   readonly #freshLimit: Semaphore;
   readonly #running = new Map<string, { name: string; since: number }>();
+  readonly #madeDirs = new Set<string>();
   readonly goBuilds: GoBuildQueue;
   #expectationSet = false;
 
@@ -249,7 +250,11 @@ export class Engine {
       },
       files: (attr) => (byAttr.get(attr) ?? []).flatMap((p) => p.files),
       outDir: async () => {
-        await mkdir(outDirPath, { recursive: true });
+        // Many targets share a package's directory: made once per run.
+        if (!this.#madeDirs.has(outDirPath)) {
+          await mkdir(outDirPath, { recursive: true });
+          this.#madeDirs.add(outDirPath);
+        }
         return outDirPath;
       },
       outShortPath: (name) => (target.label.pkg === '' ? name : `${target.label.pkg}/${name}`),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { copyFile, link, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { statIfExists } from '../util/small_file.ts';
 import type { PkgTarPlan } from './pkg_tar.ts';
 import { memoizedFileDigest } from '../util/file_digest_memo.ts';
 import { mapLimit } from '../util/limit.ts';
@@ -60,7 +61,9 @@ async function linkOver(from: string, to: string): Promise<void> {
 /** Places `cached` at `dest` (a hard link when possible). */
 async function place(cached: string, dest: string): Promise<void> {
   // Already this very file (a re-run that changed nothing): nothing to do.
-  const [c, d] = await Promise.all([stat(cached, { bigint: true }), stat(dest, { bigint: true }).catch(() => undefined)]);
+  const c = statIfExists(cached, { bigint: true });
+  const d = statIfExists(dest, { bigint: true });
+  if (c === undefined) throw new Error(`pkg_tar cache: ${cached} vanished`);
   if (d !== undefined && d.ino === c.ino && d.dev === c.dev) return;
   await mkdir(dirname(dest), { recursive: true });
   await linkOver(cached, dest);
@@ -72,8 +75,7 @@ async function place(cached: string, dest: string): Promise<void> {
  */
 export async function withTarCache(cacheDir: string, key: string, dest: string, write: () => Promise<void>): Promise<'hit' | 'miss'> {
   const cached = join(cacheDir, key);
-  const hit = await stat(cached).then((s) => s.isFile(), () => false);
-  if (hit) {
+  if (statIfExists(cached)?.isFile()) {
     await place(cached, dest);
     return 'hit';
   }

@@ -3,7 +3,7 @@
 // an unchanged file is not read again — by the next build, or by the next step of this one when
 // the step that wrote the file hashed its bytes on the way out.
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { readSmallFile } from './small_file.ts';
 import { join } from 'node:path';
 import { digestHex, fileDigest } from '../oci/digest.ts';
@@ -12,8 +12,9 @@ import { writeFileAtomic } from './write_atomic.ts';
 /** The memo's place under a blob store's root. */
 export const FILE_DIGEST_MEMO = join('cache', 'file-digests');
 
-async function memoFile(path: string, memoDir: string): Promise<string> {
-  const st = await stat(path, { bigint: true });
+function memoFile(path: string, memoDir: string): string {
+  // On the calling thread, as the memo's read below (small_file.ts says why).
+  const st = statSync(path, { bigint: true });
   const key = createHash('sha256').update(`file/v1\0${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`).digest('hex');
   return join(memoDir, key);
 }
@@ -21,7 +22,7 @@ async function memoFile(path: string, memoDir: string): Promise<string> {
 /** The sha256 (hex) of `path`, from the memo when the file is the one remembered, else read. */
 export async function memoizedFileDigest(path: string, memoDir: string | undefined): Promise<string> {
   if (memoDir === undefined) return digestHex(await fileDigest(path));
-  const memo = await memoFile(path, memoDir);
+  const memo = memoFile(path, memoDir);
   const known = readSmallFile(memo) ?? '';
   if (/^[0-9a-f]{64}$/.test(known)) return known;
   const digest = digestHex(await fileDigest(path));
@@ -36,5 +37,5 @@ export async function memoizedFileDigest(path: string, memoDir: string | undefin
  */
 export async function rememberFileDigest(path: string, sha256Hex: string, memoDir: string): Promise<void> {
   if (!/^[0-9a-f]{64}$/.test(sha256Hex)) throw new Error(`internal: not a sha256: ${sha256Hex}`);
-  await writeFileAtomic(await memoFile(path, memoDir), sha256Hex);
+  await writeFileAtomic(memoFile(path, memoDir), sha256Hex);
 }
