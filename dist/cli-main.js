@@ -1371,8 +1371,8 @@ var require_streamx = __commonJS({
             return this;
           },
           next() {
-            return new Promise(function(resolve9, reject) {
-              promiseResolve = resolve9;
+            return new Promise(function(resolve10, reject) {
+              promiseResolve = resolve10;
               promiseReject = reject;
               const data = stream.read();
               if (data !== null) ondata(data);
@@ -1408,11 +1408,11 @@ var require_streamx = __commonJS({
         __name(ondata, "ondata");
         function destroy(err) {
           stream.destroy(err);
-          return new Promise((resolve9, reject) => {
-            if (stream._duplexState & DESTROYED) return resolve9({ value: void 0, done: true });
+          return new Promise((resolve10, reject) => {
+            if (stream._duplexState & DESTROYED) return resolve10({ value: void 0, done: true });
             stream.once("close", function() {
               if (err) reject(err);
-              else resolve9({ value: void 0, done: true });
+              else resolve10({ value: void 0, done: true });
             });
           });
         }
@@ -1460,8 +1460,8 @@ var require_streamx = __commonJS({
         const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0);
         if (writes === 0) return Promise.resolve(true);
         if (state.drains === null) state.drains = [];
-        return new Promise((resolve9) => {
-          state.drains.push({ writes, resolve: resolve9 });
+        return new Promise((resolve10) => {
+          state.drains.push({ writes, resolve: resolve10 });
         });
       }
       write(data) {
@@ -1576,10 +1576,10 @@ var require_streamx = __commonJS({
     }
     __name(transformAfterFlush, "transformAfterFlush");
     function pipelinePromise(...streams) {
-      return new Promise((resolve9, reject) => {
+      return new Promise((resolve10, reject) => {
         return pipeline4(...streams, (err) => {
           if (err) return reject(err);
-          resolve9();
+          resolve10();
         });
       });
     }
@@ -2293,16 +2293,16 @@ var require_extract = __commonJS({
           cb(err);
         }
         __name(consumeCallback, "consumeCallback");
-        function onnext(resolve9, reject) {
+        function onnext(resolve10, reject) {
           if (error) {
             return reject(error);
           }
           if (entryStream) {
-            resolve9({ value: entryStream, done: false });
+            resolve10({ value: entryStream, done: false });
             entryStream = null;
             return;
           }
-          promiseResolve = resolve9;
+          promiseResolve = resolve10;
           promiseReject = reject;
           consumeCallback(null);
           if (extract2._finished && promiseResolve) {
@@ -2333,11 +2333,11 @@ var require_extract = __commonJS({
         function destroy(err) {
           extract2.destroy(err);
           consumeCallback(err);
-          return new Promise((resolve9, reject) => {
-            if (extract2.destroyed) return resolve9({ value: void 0, done: true });
+          return new Promise((resolve10, reject) => {
+            if (extract2.destroyed) return resolve10({ value: void 0, done: true });
             extract2.once("close", function() {
               if (err) reject(err);
-              else resolve9({ value: void 0, done: true });
+              else resolve10({ value: void 0, done: true });
             });
           });
         }
@@ -10123,9 +10123,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve9, reject) => {
+          return new Promise((resolve10, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve9(data);
+              return err ? reject(err) : resolve10(data);
             });
           });
         }
@@ -10163,9 +10163,9 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve9, reject) => {
+          return new Promise((resolve10, reject) => {
             this.destroy(err, (err2, data) => {
-              return err2 ? reject(err2) : resolve9(data);
+              return err2 ? reject(err2) : resolve10(data);
             });
           });
         }
@@ -15746,12 +15746,12 @@ upgrade: ${upgrade}\r
         }
       }
       __name(onDrain, "onDrain");
-      const waitForDrain = /* @__PURE__ */ __name(() => new Promise((resolve9, reject) => {
+      const waitForDrain = /* @__PURE__ */ __name(() => new Promise((resolve10, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve9;
+          callback = resolve10;
         }
       }), "waitForDrain");
       socket.on("close", onDrain).on("drain", onDrain);
@@ -17359,12 +17359,12 @@ var require_client_h2 = __commonJS({
         }
       }
       __name(onDrain, "onDrain");
-      const waitForDrain = /* @__PURE__ */ __name(() => new Promise((resolve9, reject) => {
+      const waitForDrain = /* @__PURE__ */ __name(() => new Promise((resolve10, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve9;
+          callback = resolve10;
         }
       }), "waitForDrain");
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -17753,16 +17753,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       [kClose]() {
-        return new Promise((resolve9) => {
+        return new Promise((resolve10) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve9;
+            this[kClosedResolve] = resolve10;
           } else {
-            resolve9(null);
+            resolve10(null);
           }
         });
       }
       [kDestroy](err) {
-        return new Promise((resolve9) => {
+        return new Promise((resolve10) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
@@ -17775,7 +17775,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve9(null);
+            resolve10(null);
           }, "callback");
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -18388,8 +18388,8 @@ var require_pool_base = __commonJS({
         if (this[kQueued] === 0) {
           return closeClients(this);
         } else {
-          return new Promise((resolve9) => {
-            this[kClosedResolve] = resolve9;
+          return new Promise((resolve10) => {
+            this[kClosedResolve] = resolve10;
           });
         }
       }
@@ -18463,8 +18463,8 @@ var require_pool_base = __commonJS({
         }
         let done = false;
         let resolveClosed;
-        const closed = new Promise((resolve9) => {
-          resolveClosed = resolve9;
+        const closed = new Promise((resolve10) => {
+          resolveClosed = resolve10;
         });
         this[kRetiring].set(client, closed);
         client.close(() => {
@@ -21382,7 +21382,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return Promise.resolve(null);
         }
-        return new Promise((resolve9, reject) => {
+        return new Promise((resolve10, reject) => {
           if (this[kContentLength] && this[kContentLength] > limit || this[kBytesRead] > limit) {
             this.destroy(new AbortError());
           }
@@ -21396,11 +21396,11 @@ var require_readable = __commonJS({
               if (signal.aborted) {
                 reject(signal.reason ?? new AbortError());
               } else {
-                resolve9(null);
+                resolve10(null);
               }
             });
           } else {
-            this.on("close", resolve9);
+            this.on("close", resolve10);
           }
           this.on("error", noop).on("data", () => {
             if (this[kBytesRead] > limit) {
@@ -21430,7 +21430,7 @@ var require_readable = __commonJS({
     __name(isUnusable, "isUnusable");
     function consume(stream, type) {
       assert(!stream[kConsume]);
-      return new Promise((resolve9, reject) => {
+      return new Promise((resolve10, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -21445,7 +21445,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve: resolve9,
+              resolve: resolve10,
               reject,
               length: 0,
               body: []
@@ -21527,18 +21527,18 @@ var require_readable = __commonJS({
     }
     __name(chunksConcat, "chunksConcat");
     function consumeEnd(consume2, encoding) {
-      const { type, body, resolve: resolve9, stream, length } = consume2;
+      const { type, body, resolve: resolve10, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve9(chunksDecode(body, length, encoding));
+          resolve10(chunksDecode(body, length, encoding));
         } else if (type === "json") {
-          resolve9(JSON.parse(chunksDecode(body, length, encoding)));
+          resolve10(JSON.parse(chunksDecode(body, length, encoding)));
         } else if (type === "arrayBuffer") {
-          resolve9(chunksConcat(body, length).buffer);
+          resolve10(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve9(new Blob(body, { type: stream[kContentType] }));
+          resolve10(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve9(chunksConcat(body, length));
+          resolve10(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -21854,9 +21854,9 @@ var require_api_request = __commonJS({
     };
     function request(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve9, reject) => {
+        return new Promise((resolve10, reject) => {
           request.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve9(data);
+            return err ? reject(err) : resolve10(data);
           });
         });
       }
@@ -22077,9 +22077,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve9, reject) => {
+        return new Promise((resolve10, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve9(data);
+            return err ? reject(err) : resolve10(data);
           });
         });
       }
@@ -22403,9 +22403,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve9, reject) => {
+        return new Promise((resolve10, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve9(data);
+            return err ? reject(err) : resolve10(data);
           });
         });
       }
@@ -22507,9 +22507,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve9, reject) => {
+        return new Promise((resolve10, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve9(data);
+            return err ? reject(err) : resolve10(data);
           });
         });
       }
@@ -24064,8 +24064,8 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile10, readFile: readFile22, mkdir: mkdir19 } = __require("node:fs/promises");
-    var { dirname: dirname19, resolve: resolve9 } = __require("node:path");
+    var { writeFile: writeFile10, readFile: readFile15, mkdir: mkdir20 } = __require("node:fs/promises");
+    var { dirname: dirname20, resolve: resolve10 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors2();
     var { setHeader } = require_util();
@@ -24291,7 +24291,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         try {
-          const data = await readFile22(resolve9(path), "utf8");
+          const data = await readFile15(resolve10(path), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -24320,8 +24320,8 @@ var require_snapshot_recorder = __commonJS({
         if (!path) {
           throw new InvalidArgumentError("Snapshot path is required");
         }
-        const resolvedPath = resolve9(path);
-        await mkdir19(dirname19(resolvedPath), { recursive: true });
+        const resolvedPath = resolve10(path);
+        await mkdir20(dirname20(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
           snapshot
@@ -32823,7 +32823,7 @@ var require_fetch = __commonJS({
         const hasTrailingQuestionMark = url.search.length === 0 && url.href[url.href.length - url.hash.length - 1] === "?";
         return dispatchWithProtocolPreference(body);
         function dispatchWithProtocolPreference(body2, allowH2) {
-          return new Promise((resolve9, reject) => agent.dispatch(
+          return new Promise((resolve10, reject) => agent.dispatch(
             {
               path: hasTrailingQuestionMark ? `${path}?` : path,
               origin: url.origin,
@@ -32911,7 +32911,7 @@ var require_fetch = __commonJS({
                 this.nullBodyStatus = nullBodyStatus.includes(status);
                 this.body = new Readable4({ read: /* @__PURE__ */ __name(() => controller.resume(), "read") });
                 const onError = /* @__PURE__ */ __name((err) => this.onResponseError(controller, err), "onError");
-                resolve9({
+                resolve10({
                   status,
                   statusText,
                   headersList,
@@ -32952,7 +32952,7 @@ var require_fetch = __commonJS({
                   return;
                 }
                 if (request.mode === "websocket" && allowH2 !== false && error?.code === "UND_ERR_INFO" && error?.message === "HTTP/2: Extended CONNECT protocol not supported by server") {
-                  resolve9(dispatchWithProtocolPreference(body2, false));
+                  resolve10(dispatchWithProtocolPreference(body2, false));
                   return;
                 }
                 this.body?.destroy(error);
@@ -32971,7 +32971,7 @@ var require_fetch = __commonJS({
                 const rawHeaders = controller?.rawHeaders ?? [];
                 const headersList = new HeadersList();
                 appendHeadersListFromResponseHeaders(headersList, headers, rawHeaders);
-                resolve9({
+                resolve10({
                   status,
                   statusText: STATUS_CODES[status],
                   headersList,
@@ -37519,12 +37519,33 @@ ${captureLines}` : capture.stack;
 import { parseArgs } from "node:util";
 
 // src/pipeline.ts
-import { mkdir as mkdir18, readFile as readFile21, writeFile as writeFile9 } from "node:fs/promises";
-import { join as join39, relative as relative7, resolve as resolve8, sep as sep5 } from "node:path";
+import { mkdir as mkdir19, readFile as readFile14, writeFile as writeFile9 } from "node:fs/promises";
+import { join as join41, relative as relative7, resolve as resolve9, sep as sep5 } from "node:path";
 
 // src/oci/blobstore.ts
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, rename, rm, stat, writeFile, link, copyFile } from "node:fs/promises";
+import { mkdir, rename, rm, writeFile, link, copyFile } from "node:fs/promises";
+
+// src/util/small_file.ts
+import { readFileSync, statSync } from "node:fs";
+function readSmallFile(path) {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return void 0;
+  }
+}
+__name(readSmallFile, "readSmallFile");
+function statIfExists(path, opts) {
+  try {
+    return opts?.bigint ? statSync(path, { bigint: true, throwIfNoEntry: false }) : statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return void 0;
+  }
+}
+__name(statIfExists, "statIfExists");
+
+// src/oci/blobstore.ts
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { pipeline } from "node:stream/promises";
@@ -37736,25 +37757,30 @@ var BlobStore = class {
   // Blobs found present in this process, for seen(). The store only ever adds blobs (commits are
   // renames of finished, hashed files; nothing here deletes one).
   #present = /* @__PURE__ */ new Map();
+  // Blobs found absent in this process and not written since (a base layer left in its
+  // registry is asked about once per image that has it).
+  #absent = /* @__PURE__ */ new Set();
   /**
-   * has(), answered from memory for a blob this process already found: for walks that only ask
+   * has(), answered from memory for a blob this process already found, or found absent and has
+   * not written since (what another process writes meanwhile, has() sees): for walks that only ask
    * "local or remote?" (a no-op run of many images asked the disk three or four times per blob,
    * once per layout). Whatever then needs the file opens or links it and fails loudly if it was
    * removed from outside since; checks that must notice a lost blob (the layer cache) use has().
    */
   async seen(digest) {
-    return this.#present.get(digest) ?? await this.has(digest);
+    const known = this.#present.get(digest);
+    if (known || this.#absent.has(digest)) return known;
+    const found = await this.has(digest);
+    if (!found) this.#absent.add(digest);
+    return found;
   }
   async has(digest) {
-    const path = this.path(digest);
-    try {
-      const s = await stat(path);
-      if (s.isFile()) {
-        const found = { digest, size: s.size };
-        this.#present.set(digest, found);
-        return found;
-      }
-    } catch {
+    const s = statIfExists(this.path(digest));
+    if (s?.isFile()) {
+      const found = { digest, size: s.size };
+      this.#present.set(digest, found);
+      this.#absent.delete(digest);
+      return found;
     }
     this.#present.delete(digest);
     return void 0;
@@ -37778,6 +37804,7 @@ var BlobStore = class {
     const dest = this.path(digest);
     await mkdir(join(this.root, "blobs", digestAlgorithm(digest)), { recursive: true });
     await rename(tmp, dest);
+    this.#absent.delete(digest);
   }
   async writeBytes(data) {
     const bytes2 = typeof data === "string" ? Buffer.from(data) : data;
@@ -38246,7 +38273,7 @@ async function readIndex(store, digest) {
 __name(readIndex, "readIndex");
 
 // src/oci/layout.ts
-import { mkdir as mkdir2, readFile as readFile2, rename as rename2, stat as stat2, writeFile as writeFile2 } from "node:fs/promises";
+import { mkdir as mkdir2, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
 import { dirname, join as join2 } from "node:path";
 
 // src/oci/image.ts
@@ -38458,11 +38485,8 @@ function blobPath(dir, digest) {
   return join2(dir, "blobs", digestAlgorithm(digest), digestHex(digest));
 }
 __name(blobPath, "blobPath");
-async function allFiles(dir, blobs) {
-  for (const d of blobs) {
-    if (!await stat2(blobPath(dir, d)).then((st) => st.isFile(), () => false)) return false;
-  }
-  return true;
+function allFiles(dir, blobs) {
+  return blobs.every((d) => statIfExists(blobPath(dir, d))?.isFile() === true);
 }
 __name(allFiles, "allFiles");
 async function writeLayout(store, dir, roots) {
@@ -38486,7 +38510,7 @@ async function writeLayout(store, dir, roots) {
     })
   };
   const serialized = serializeIndex(index);
-  if (await readFile2(join2(dir, "index.json"), "utf8").catch(() => void 0) === serialized && await allFiles(dir, blobs)) return;
+  if (readSmallFile(join2(dir, "index.json")) === serialized && allFiles(dir, blobs)) return;
   for (const digest of blobs) {
     await mkdir2(dirname(blobPath(dir, digest)), { recursive: true });
     await store.linkTo(digest, blobPath(dir, digest));
@@ -38527,7 +38551,7 @@ __name(findGoToolchain, "findGoToolchain");
 
 // src/oci/layer.ts
 import { createReadStream as createReadStream3 } from "node:fs";
-import { readFile as readFile4, stat as stat4 } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { createHash as createHash4 } from "node:crypto";
 import { join as join4 } from "node:path";
 import { once } from "node:events";
@@ -38786,7 +38810,7 @@ var OrderedJobs = class {
       if (!all && this.running < this.concurrency && this.queue.length < this.concurrency + SLACK) return;
       if (this.queue[0]?.done) yield await this.queue.shift().result;
       else if (this.queue.length === 0) return;
-      else await new Promise((resolve9) => this.wake = resolve9);
+      else await new Promise((resolve10) => this.wake = resolve10);
     }
   }
 };
@@ -38803,8 +38827,8 @@ function deflateChunk(chunk, level, dictionary, last) {
     finishFlush: last ? zlib2.constants.Z_FINISH : zlib2.constants.Z_SYNC_FLUSH
   };
   if (dictionary) opts.dictionary = dictionary;
-  return new Promise((resolve9, reject) => {
-    zlib2.deflateRaw(chunk, opts, (err, out) => err ? reject(err) : resolve9(out));
+  return new Promise((resolve10, reject) => {
+    zlib2.deflateRaw(chunk, opts, (err, out) => err ? reject(err) : resolve10(out));
   });
 }
 __name(deflateChunk, "deflateChunk");
@@ -38844,8 +38868,8 @@ function zstdChunk(chunk, level) {
       [zlib2.constants.ZSTD_c_contentSizeFlag]: 1
     }
   };
-  return new Promise((resolve9, reject) => {
-    zlib2.zstdCompress(chunk, opts, (err, out) => err ? reject(err) : resolve9(out));
+  return new Promise((resolve10, reject) => {
+    zlib2.zstdCompress(chunk, opts, (err, out) => err ? reject(err) : resolve10(out));
   });
 }
 __name(zstdChunk, "zstdChunk");
@@ -38864,19 +38888,19 @@ __name(zstdStream, "zstdStream");
 
 // src/util/file_digest_memo.ts
 import { createHash as createHash3 } from "node:crypto";
-import { readFile as readFile3, stat as stat3 } from "node:fs/promises";
+import { statSync as statSync2 } from "node:fs";
 import { join as join3 } from "node:path";
 var FILE_DIGEST_MEMO = join3("cache", "file-digests");
-async function memoFile(path, memoDir) {
-  const st = await stat3(path, { bigint: true });
+function memoFile(path, memoDir) {
+  const st = statSync2(path, { bigint: true });
   const key = createHash3("sha256").update(`file/v1\0${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`).digest("hex");
   return join3(memoDir, key);
 }
 __name(memoFile, "memoFile");
 async function memoizedFileDigest(path, memoDir) {
   if (memoDir === void 0) return digestHex(await fileDigest(path));
-  const memo2 = await memoFile(path, memoDir);
-  const known = await readFile3(memo2, "utf8").catch(() => "");
+  const memo2 = memoFile(path, memoDir);
+  const known = readSmallFile(memo2) ?? "";
   if (/^[0-9a-f]{64}$/.test(known)) return known;
   const digest = digestHex(await fileDigest(path));
   await writeFileAtomic(memo2, digest);
@@ -38885,7 +38909,7 @@ async function memoizedFileDigest(path, memoDir) {
 __name(memoizedFileDigest, "memoizedFileDigest");
 async function rememberFileDigest(path, sha256Hex, memoDir) {
   if (!/^[0-9a-f]{64}$/.test(sha256Hex)) throw new Error(`internal: not a sha256: ${sha256Hex}`);
-  await writeFileAtomic(await memoFile(path, memoDir), sha256Hex);
+  await writeFileAtomic(memoFile(path, memoDir), sha256Hex);
 }
 __name(rememberFileDigest, "rememberFileDigest");
 
@@ -38940,15 +38964,15 @@ async function addLayer(store, tarPath, family, setting = AS_IS, observer) {
 __name(addLayer, "addLayer");
 async function compressLayer(store, tarPath, family, format, level, observer) {
   const uncompressed = new DigestCounter();
-  const closed = observer ? new Promise((resolve9) => observer.once("close", resolve9)) : void 0;
+  const closed = observer ? new Promise((resolve10) => observer.once("close", resolve10)) : void 0;
   async function* tap() {
-    const { size } = await stat4(tarPath);
+    const { size } = await stat(tarPath);
     for await (const chunk of createReadStream3(tarPath, { highWaterMark: 1024 * 1024, ...size > 0 ? { end: size - 1 } : {} })) {
       uncompressed.update(chunk);
       if (observer && !observer.destroyed && !observer.write(chunk)) await Promise.race([once(observer, "drain").catch(() => void 0), closed]);
       yield chunk;
     }
-    if ((await stat4(tarPath)).size !== size) throw new Error(`changed while it was compressed (${size} bytes before)`);
+    if ((await stat(tarPath)).size !== size) throw new Error(`changed while it was compressed (${size} bytes before)`);
     if (observer && !observer.destroyed) observer.end();
   }
   __name(tap, "tap");
@@ -38969,7 +38993,9 @@ __name(compressLayer, "compressLayer");
 var LAYER_CONTENT_CACHE = join4("cache", "layer-digests");
 async function readCached(store, file) {
   try {
-    const cached = JSON.parse(await readFile4(file, "utf8"));
+    const text = readSmallFile(file);
+    if (text === void 0) return void 0;
+    const cached = JSON.parse(text);
     if (!isDigest(cached.descriptor?.digest) || !isDigest(cached.diffId)) return void 0;
     const blob = await store.has(cached.descriptor.digest);
     if (blob && blob.size === cached.descriptor.size) return cached;
@@ -38988,13 +39014,13 @@ function identityFile(store, st, spec) {
 }
 __name(identityFile, "identityFile");
 async function layerByIdentity(store, tarPath, family, setting = AS_IS) {
-  const st = await stat4(tarPath).catch(() => void 0);
+  const st = statIfExists(tarPath);
   if (!st) return void 0;
   return readCached(store, identityFile(store, st, `${family}\0${setting.format}:${setting.level}`));
 }
 __name(layerByIdentity, "layerByIdentity");
 async function addLayerCached(store, tarPath, family, setting = AS_IS, observer) {
-  const st = await stat4(tarPath).catch((err) => {
+  const st = await stat(tarPath).catch((err) => {
     throw new Error(`layer: ${err.message}`);
   });
   const spec = `${family}\0${setting.format}:${setting.level}`;
@@ -39016,20 +39042,18 @@ async function addLayerCached(store, tarPath, family, setting = AS_IS, observer)
 __name(addLayerCached, "addLayerCached");
 
 // src/engine/engine.ts
-import { mkdir as mkdir16 } from "node:fs/promises";
-import { join as join28 } from "node:path";
+import { mkdir as mkdir17 } from "node:fs/promises";
+import { join as join30 } from "node:path";
 
 // src/go/batch.ts
-import { spawn as spawn3 } from "node:child_process";
-import { copyFile as copyFile2, mkdir as mkdir5, mkdtemp, rename as rename4, rm as rm3 } from "node:fs/promises";
+import { copyFile as copyFile2, mkdir as mkdir6, mkdtemp, rename as rename5, rm as rm4 } from "node:fs/promises";
 import { availableParallelism as availableParallelism2 } from "node:os";
-import { dirname as dirname5, join as join7, resolve as resolve4 } from "node:path";
-import { existsSync, linkSync as link2, statSync as statSync3, watch } from "node:fs";
+import { dirname as dirname6, join as join9, resolve as resolve5 } from "node:path";
+import { existsSync as existsSync2, linkSync as link2, statSync as statSync6 } from "node:fs";
 
 // src/go/action_cache.ts
 import { createHash as createHash5 } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
-import { readFile as readFile5 } from "node:fs/promises";
+import { readFileSync as readFileSync2, statSync as statSync3 } from "node:fs";
 import { delimiter, dirname as dirname3, join as join5, resolve } from "node:path";
 
 // src/util/debug.ts
@@ -39082,7 +39106,7 @@ function resolveBinary(go, env, cwd) {
     if (dir === "") continue;
     const p = join5(dir, go);
     try {
-      if (statSync(p).isFile()) return p;
+      if (statSync3(p).isFile()) return p;
     } catch {
     }
   }
@@ -39098,7 +39122,7 @@ __name(goEnvFile, "goEnvFile");
 function statOrAbsent(path) {
   if (path === void 0) return "none";
   try {
-    return identity(statSync(path, { bigint: true }));
+    return identity(statSync3(path, { bigint: true }));
   } catch {
     return "absent";
   }
@@ -39107,7 +39131,7 @@ __name(statOrAbsent, "statOrAbsent");
 function goFlagsIn(envFile) {
   if (envFile === void 0) return void 0;
   try {
-    return /^GOFLAGS=(.*)$/m.exec(readFileSync(envFile, "utf8"))?.[1];
+    return /^GOFLAGS=(.*)$/m.exec(readFileSync2(envFile, "utf8"))?.[1];
   } catch {
     return void 0;
   }
@@ -39121,7 +39145,7 @@ function workspaceFileApplies(dir, env) {
   if (env.GOWORK !== void 0 && env.GOWORK !== "") return env.GOWORK !== "off";
   for (let d = dir; ; d = dirname3(d)) {
     try {
-      statSync(join5(d, "go.work"));
+      statSync3(join5(d, "go.work"));
       return true;
     } catch {
     }
@@ -39131,7 +39155,7 @@ function workspaceFileApplies(dir, env) {
 __name(workspaceFileApplies, "workspaceFileApplies");
 function outputIdentity(out) {
   try {
-    return identity(statSync(out, { bigint: true }));
+    return identity(statSync3(out, { bigint: true }));
   } catch {
     return void 0;
   }
@@ -39140,7 +39164,8 @@ __name(outputIdentity, "outputIdentity");
 async function isUpToDate(cacheDir, key, out) {
   let rec;
   try {
-    rec = JSON.parse(await readFile5(join5(cacheDir, `${key}.json`), "utf8"));
+    rec = JSON.parse(readSmallFile(join5(cacheDir, `${key}.json`)) ?? "null");
+    if (rec === null) return false;
   } catch {
     return false;
   }
@@ -39175,7 +39200,7 @@ function flagFileIds(flags, cwd) {
     if (name === "overlay") {
       let replace;
       try {
-        replace = JSON.parse(readFileSync(path, "utf8")).Replace ?? {};
+        replace = JSON.parse(readFileSync2(path, "utf8")).Replace ?? {};
       } catch {
         return void 0;
       }
@@ -39331,12 +39356,12 @@ async function goBuild(tc, req, env = process.env) {
   const args = goBuildArgs(req);
   const output = [];
   debug(() => `${req.label}: (cd ${req.moduleRoot} && GOOS=${req.goos} GOARCH=${req.goarch} ${formatCommand(tc.go, args)})`);
-  const code = await new Promise((resolve9, reject) => {
+  const code = await new Promise((resolve10, reject) => {
     const child = spawn(tc.go, args, { cwd: req.moduleRoot, env: goBuildEnv(req, env), stdio: ["ignore", "pipe", "pipe"] });
     child.stdout.on("data", (c) => output.push(c));
     child.stderr.on("data", (c) => output.push(c));
     child.on("error", (err) => reject(goToolchainError(tc.go, err)));
-    child.on("close", (c) => resolve9(c ?? 1));
+    child.on("close", (c) => resolve10(c ?? 1));
   });
   if (code !== 0) {
     const text = Buffer.concat(output).toString("utf8").trim();
@@ -39365,8 +39390,7 @@ ${output}`, { label });
 // src/go/deps.ts
 import { spawn as spawn2 } from "node:child_process";
 import { createHash as createHash6 } from "node:crypto";
-import { readdirSync, readFileSync as readFileSync2, statSync as statSync2 } from "node:fs";
-import { readFile as readFile6 } from "node:fs/promises";
+import { readdirSync, readFileSync as readFileSync3, statSync as statSync4 } from "node:fs";
 import { join as join6, relative, resolve as resolve3 } from "node:path";
 
 // src/go/go_header.ts
@@ -39530,7 +39554,7 @@ function identity2(st) {
 __name(identity2, "identity");
 function statId(path, s) {
   try {
-    const st = statSync2(path, { bigint: true });
+    const st = statSync4(path, { bigint: true });
     if (st.ctimeNs > s.newestNs) s.newestNs = st.ctimeNs;
     if (st.mtimeNs > s.newestNs) s.newestNs = st.mtimeNs;
     return identity2(st);
@@ -39551,7 +39575,7 @@ function treeIds(dir, s, out) {
     const p = join6(dir, name);
     out.push(`${p}\0${statId(p, s)}`);
     try {
-      if (statSync2(p).isDirectory()) treeIds(p, s, out);
+      if (statSync4(p).isDirectory()) treeIds(p, s, out);
     } catch {
     }
   }
@@ -39632,7 +39656,7 @@ function shapeOf(p, s) {
     }
     let src;
     try {
-      src = readFileSync2(path);
+      src = readFileSync3(path);
     } catch {
       return `${name} unreadable`;
     }
@@ -39668,19 +39692,25 @@ function shapeChange(where2, was, now) {
   return void 0;
 }
 __name(shapeChange, "shapeChange");
-function passName(req) {
-  return createHash6("sha256").update(JSON.stringify({ v: 1, config: req.configKey, root: resolve3(req.moduleRoot), packages: [...req.packages].sort() })).digest("hex");
+function passFile(req) {
+  const name = createHash6("sha256").update(JSON.stringify({ v: 1, config: req.configKey, root: resolve3(req.moduleRoot), packages: [...req.packages].sort() })).digest("hex");
+  return join6(req.cacheDir, `list-${name}.json`);
 }
-__name(passName, "passName");
+__name(passFile, "passFile");
+function recallPass(req) {
+  const r = recall(req, passFile(req));
+  return r && { graph: r.graph, dirty: r.dirty };
+}
+__name(recallPass, "recallPass");
 function mainDirOf(packages, moduleRoot) {
   for (const p of packages) if (p.Module?.Main && p.Module.Dir) return p.Module.Dir;
   return resolve3(moduleRoot);
 }
 __name(mainDirOf, "mainDirOf");
-async function recall(req, file) {
+function recall(req, file) {
   let rec;
   try {
-    rec = JSON.parse(await readFile6(file, "utf8"));
+    rec = JSON.parse(readFileSync3(file, "utf8"));
   } catch {
     return void 0;
   }
@@ -39723,8 +39753,8 @@ async function list(req) {
 }
 __name(list, "list");
 async function depGraphOrPrevious(req) {
-  const file = join6(req.cacheDir, `list-${passName(req)}.json`);
-  const recalled = await recall(req, file);
+  const file = passFile(req);
+  const recalled = recall(req, file);
   if (recalled && recalled.dirty.size === 0) return { graph: recalled.graph };
   let fresh;
   if (!recalled) return { graph: await (fresh ??= listFresh(req, file)) };
@@ -39842,6 +39872,262 @@ function closureOf(graph, root) {
 }
 __name(closureOf, "closureOf");
 
+// src/go/batch_process.ts
+import { spawn as spawn3 } from "node:child_process";
+import { statSync as statSync5, watch } from "node:fs";
+import { join as join7 } from "node:path";
+async function runGoBatch(o) {
+  let watcher;
+  try {
+    try {
+      watcher = watch(o.dir, (_event, name) => {
+        if (typeof name !== "string" || !o.names.has(name)) return;
+        let ino;
+        try {
+          ino = statSync5(join7(o.dir, name), { bigint: true }).ino;
+        } catch {
+          return;
+        }
+        if (o.previous?.get(name) !== ino) o.written(name);
+      });
+    } catch {
+    }
+    const output = [];
+    const code = await new Promise((done, fail4) => {
+      const child = spawn3(o.go, ["build", ...o.flags, "-o", `${o.dir}/`, ...o.packages], {
+        cwd: o.cwd,
+        env: o.env,
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: o.stoppable !== void 0
+      });
+      child.stdout.on("data", (c) => output.push(c));
+      child.stderr.on("data", (c) => output.push(c));
+      child.on("error", (err) => fail4(goToolchainError(o.go, err)));
+      child.on("close", (c) => done(c ?? 1));
+      o.stoppable?.(() => {
+        try {
+          if (child.pid !== void 0 && child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+        } catch {
+        }
+      });
+    });
+    return { code, output: Buffer.concat(output).toString("utf8").trim() };
+  } finally {
+    watcher?.close();
+  }
+}
+__name(runGoBatch, "runGoBatch");
+
+// src/go/predicted.ts
+import { mkdir as mkdir5, rename as rename4, rm as rm3 } from "node:fs/promises";
+import { createHash as createHash7 } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync as readFileSync4 } from "node:fs";
+import { dirname as dirname5, join as join8, resolve as resolve4 } from "node:path";
+var PredictedBuildFailed = class extends Error {
+  static {
+    __name(this, "PredictedBuildFailed");
+  }
+  output;
+  /** Binaries the failed go build made. */
+  size;
+  constructor(output, size) {
+    super("go build failed");
+    this.output = output;
+    this.size = size;
+  }
+};
+function isRunMemo(v) {
+  if (typeof v !== "object" || v === null) return false;
+  const o = v;
+  return o.v === 1 && Array.isArray(o.requests) && o.requests.every((r) => {
+    const x = r;
+    const req = x.req;
+    return typeof x.go === "string" && typeof x.configKey === "string" && typeof req === "object" && req !== null && typeof req.moduleRoot === "string" && typeof req.packagePath === "string" && typeof req.out === "string" && typeof req.goos === "string" && typeof req.goarch === "string" && typeof req.label === "string" && typeof req.xDefs === "object" && Array.isArray(req.gcLinkopts) && Array.isArray(req.gcGoopts) && Array.isArray(req.tags);
+  });
+}
+__name(isRunMemo, "isRunMemo");
+function claimKey(configKey2, req) {
+  return JSON.stringify([configKey2, resolve4(req.moduleRoot), req.packagePath, resolve4(req.out)]);
+}
+__name(claimKey, "claimKey");
+var PredictedBuilds = class {
+  static {
+    __name(this, "PredictedBuilds");
+  }
+  #host;
+  #entries = /* @__PURE__ */ new Map();
+  #open = true;
+  #file;
+  #previousText;
+  #made = [];
+  constructor(host) {
+    this.#host = host;
+  }
+  /**
+   * Starts the go builds the previous run with this key predicts, before this returns (the run's
+   * analysis then holds the thread; the go processes run beside it). The promise resolves when
+   * they are over and their outputs taken or dropped. Never throws: a prediction that cannot be
+   * made is none.
+   */
+  start(runKey, tc, env) {
+    this.#file = join8(this.#host.cacheDir, `run-${createHash7("sha256").update(runKey).digest("hex")}.json`);
+    try {
+      return Promise.all(this.#launch(tc, env)).then(() => {
+      });
+    } catch (err) {
+      debug(`no predicted builds: ${err.message}`);
+      return Promise.resolve();
+    }
+  }
+  #launch(tc, env) {
+    let memo2;
+    try {
+      this.#previousText = readFileSync4(this.#file, "utf8");
+      memo2 = JSON.parse(this.#previousText);
+    } catch {
+      return [];
+    }
+    if (!isRunMemo(memo2)) return [];
+    const groups = /* @__PURE__ */ new Map();
+    for (const r of memo2.requests) if (r.go === tc.go) groups.set(r.configKey, [...groups.get(r.configKey) ?? [], r]);
+    const batches = [];
+    for (const [configKey2, rs] of groups) {
+      const first = rs[0].req;
+      const flags = this.#host.batchFlags(first);
+      if (!flags || !this.#open) continue;
+      const goEnv2 = goBuildEnv(first, env);
+      if (goConfigKey({ go: tc.go, moduleRoot: first.moduleRoot, flags, env: goEnv2, cgo: first.cgo }) !== configKey2) continue;
+      const pass = recallPass({
+        go: tc.go,
+        moduleRoot: first.moduleRoot,
+        flags,
+        env: goEnv2,
+        packages: [...new Set(rs.map((r) => r.req.packagePath))],
+        configKey: configKey2,
+        cacheDir: this.#host.cacheDir,
+        now: this.#host.now(),
+        racyWindowNs: RACY_WINDOW_NS
+      });
+      if (!pass || pass.dirty.size === 0) continue;
+      const byName = /* @__PURE__ */ new Map();
+      for (const r of rs) {
+        const main2 = packageInDir(pass.graph, resolve4(r.req.moduleRoot, r.req.packagePath));
+        if (!main2 || !closureTouches(pass.graph, main2.ImportPath, pass.dirty)) continue;
+        const name = this.#host.execName(main2.ImportPath, r.req.goos);
+        if (!byName.has(name)) byName.set(name, r);
+      }
+      if (byName.size > 0) batches.push(this.#build(tc, configKey2, flags, goEnv2, byName));
+    }
+    return batches;
+  }
+  /** Registers the predicted binaries and starts their go build (at once when slots are free). */
+  #build(tc, configKey2, flags, env, byName) {
+    const parent = dirname5(resolve4(this.#host.cacheDir));
+    mkdirSync(parent, { recursive: true });
+    const dir = mkdtempSync(join8(parent, "go-predicted-"));
+    const work = join8(dir, ".work");
+    mkdirSync(work);
+    const batch = { entries: [] };
+    const written = /* @__PURE__ */ new Map();
+    const failed = /* @__PURE__ */ new Map();
+    for (const [name, r] of byName) {
+      let wrote = /* @__PURE__ */ __name(() => {
+      }, "wrote");
+      let fail4 = /* @__PURE__ */ __name(() => {
+      }, "fail");
+      const done = new Promise((ok, no) => (wrote = ok, fail4 = no));
+      done.catch(() => {
+      });
+      written.set(name, wrote);
+      failed.set(name, fail4);
+      let settle = /* @__PURE__ */ __name(() => {
+      }, "settle");
+      const entry = {
+        claimed: false,
+        dropped: false,
+        settled: new Promise((r2) => settle = r2),
+        settle: /* @__PURE__ */ __name(() => settle(), "settle"),
+        batch,
+        take: /* @__PURE__ */ __name(async (out) => {
+          try {
+            await done;
+            await mkdir5(dirname5(out), { recursive: true });
+            await rename4(join8(dir, name), out);
+          } finally {
+            settle();
+          }
+        }, "take")
+      };
+      batch.entries.push(entry);
+      this.#entries.set(claimKey(configKey2, r.req), entry);
+    }
+    debug(() => `predicted go build of ${byName.size} binar${byName.size === 1 ? "y" : "ies"} whose packages changed since the last run`);
+    const built = this.#host.inSlots(byName.size, async () => {
+      if (batch.entries.every((e) => e.dropped)) return;
+      this.#host.started();
+      const { code, output } = await runGoBatch({
+        go: tc.go,
+        cwd: byName.values().next().value.req.moduleRoot,
+        // Go's own work directory inside ours: a stopped build leaves nothing behind.
+        env: { ...env, GOTMPDIR: work },
+        flags,
+        packages: [...byName.values()].map((r) => r.req.packagePath),
+        dir,
+        names: new Set(byName.keys()),
+        written: /* @__PURE__ */ __name((name) => written.get(name)?.(), "written"),
+        stoppable: /* @__PURE__ */ __name((stop) => batch.stop = stop, "stoppable")
+      });
+      for (const name of byName.keys()) {
+        if (code === 0 && existsSync(join8(dir, name))) written.get(name)?.();
+        else failed.get(name)?.(new PredictedBuildFailed(output, byName.size));
+      }
+    });
+    return built.catch((err) => {
+      for (const f of failed.values()) f(err);
+    }).then(() => Promise.all(batch.entries.map((e) => e.settled))).finally(() => rm3(dir, { recursive: true, force: true })).then(() => {
+    });
+  }
+  /** No new predictions from here on: the run's own requests have started to arrive. */
+  seal() {
+    this.#open = false;
+  }
+  /** The prediction matching this request, taken for it (at most once), if any. */
+  claim(configKey2, req) {
+    const key = claimKey(configKey2, req);
+    const e = this.#entries.get(key);
+    if (!e || e.claimed || e.dropped) return void 0;
+    e.claimed = true;
+    this.#entries.delete(key);
+    return e;
+  }
+  /** Drops every prediction no request claimed, stopping builds none of whose outputs is wanted. */
+  dropUnclaimed() {
+    this.seal();
+    const stopped = /* @__PURE__ */ new Set();
+    for (const e of this.#entries.values()) {
+      if (e.claimed) continue;
+      e.dropped = true;
+      e.settle();
+      if (e.batch.entries.every((x) => x.dropped) && !stopped.has(e.batch)) {
+        stopped.add(e.batch);
+        e.batch.stop?.();
+      }
+    }
+    this.#entries.clear();
+  }
+  /** A request of this run, to predict the next run's builds from. */
+  record(go, configKey2, req) {
+    if (req.overlay !== void 0 || req.modfile !== void 0 || req.stamped) return;
+    this.#made.push({ go, configKey: configKey2, req });
+  }
+  /** Writes this run's requests for the next run with the same key (when they changed). */
+  async remember() {
+    if (this.#file === void 0 || this.#made.length === 0) return;
+    const text = JSON.stringify({ v: 1, requests: this.#made });
+    if (text !== this.#previousText) await writeFileAtomic(this.#file, text);
+  }
+};
+
 // src/go/batch.ts
 var Slots = class {
   static {
@@ -39899,7 +40185,8 @@ var GoBuildQueue = class {
   #pending = [];
   #timer;
   #active = /* @__PURE__ */ new Set();
-  stats = { listed: 0, recalled: 0, goBuilds: 0, built: 0, upToDate: 0 };
+  stats = { listed: 0, recalled: 0, goBuilds: 0, built: 0, upToDate: 0, predicted: 0 };
+  #predicted;
   constructor(opts) {
     this.#opts = {
       cacheDir: opts.cacheDir,
@@ -39908,6 +40195,31 @@ var GoBuildQueue = class {
       now: opts.now ?? (() => BigInt(Date.now()) * 1000000n)
     };
     this.#slots = new Slots(this.#opts.jobs);
+    this.#predicted = new PredictedBuilds({
+      cacheDir: this.#opts.cacheDir,
+      now: this.#opts.now,
+      inSlots: /* @__PURE__ */ __name((weight, task) => this.#slots.run(weight, task), "inSlots"),
+      batchFlags,
+      execName: defaultExecName,
+      started: /* @__PURE__ */ __name(() => this.stats.goBuilds++, "started")
+    });
+  }
+  /**
+   * Starts, before analysis ends, the builds the previous run with this key (the targets and
+   * platforms asked for) predicts: its binaries whose packages changed since (predicted.ts).
+   */
+  predict(runKey, tc, env) {
+    const run5 = this.#predicted.start(runKey, tc, env);
+    this.#active.add(run5);
+    void run5.finally(() => this.#active.delete(run5));
+  }
+  /** Drops predicted builds no request claimed (the run ends, or failed before asking). */
+  dropPredictions() {
+    this.#predicted.dropUnclaimed();
+  }
+  /** Remembers this run's requests, to predict the next run's builds from. */
+  rememberRun() {
+    return this.#predicted.remember();
   }
   /**
    * Resolves when nothing is queued or running: the work after the binaries are handed on (a new
@@ -39931,8 +40243,8 @@ var GoBuildQueue = class {
   #expected;
   /** Builds `req.out` (or finds it up to date); resolves once that binary is in place. */
   build(tc, req, env = process.env) {
-    return new Promise((resolve9, reject) => {
-      this.#pending.push({ tc, req, env, flags: batchFlags(req), resolve: resolve9, reject });
+    return new Promise((resolve10, reject) => {
+      this.#pending.push({ tc, req, env, flags: batchFlags(req), resolve: resolve10, reject });
       this.#requested++;
       if (this.#timer) clearTimeout(this.#timer);
       if (this.#requested === this.#expected) {
@@ -39944,13 +40256,14 @@ var GoBuildQueue = class {
   }
   #flush() {
     this.#timer = void 0;
+    this.#predicted.seal();
     const items = this.#pending;
     this.#pending = [];
     const groups = /* @__PURE__ */ new Map();
     let alone = 0;
     for (const it of items) {
       const env = goBuildEnv(it.req, it.env);
-      const key = it.flags ? JSON.stringify([it.tc.go, resolve4(it.req.moduleRoot), it.flags, goEnvPart(env)]) : `alone ${alone++}`;
+      const key = it.flags ? JSON.stringify([it.tc.go, resolve5(it.req.moduleRoot), it.flags, goEnvPart(env)]) : `alone ${alone++}`;
       const g = groups.get(key) ?? [];
       g.push(it);
       groups.set(key, g);
@@ -39970,6 +40283,7 @@ var GoBuildQueue = class {
       this.#active.add(run5);
       void run5.finally(() => this.#active.delete(run5));
     }
+    void Promise.all(flush.decided).then(() => this.#predicted.dropUnclaimed());
   }
   async #runGroup(items, flush, decided) {
     const first = items[0];
@@ -39977,6 +40291,7 @@ var GoBuildQueue = class {
     const flags = first.flags ?? goBuildArgs(first.req).slice(1, -3);
     const now = this.#opts.now();
     const configKey2 = goConfigKey({ go: first.tc.go, moduleRoot: first.req.moduleRoot, flags, env, cgo: first.req.cgo });
+    if (configKey2 !== void 0 && first.flags) for (const it of items) this.#predicted.record(it.tc.go, configKey2, it.req);
     let graph;
     let previous;
     if (configKey2 !== void 0 && first.flags) {
@@ -40002,7 +40317,7 @@ var GoBuildQueue = class {
     const stale = [];
     await Promise.all(
       items.map(async (it) => {
-        const main2 = graph ? packageInDir(graph, resolve4(it.req.moduleRoot, it.req.packagePath)) : void 0;
+        const main2 = graph ? packageInDir(graph, resolve5(it.req.moduleRoot, it.req.packagePath)) : void 0;
         if (graph && main2 && previous && closureTouches(graph, main2.ImportPath, previous.dirty)) {
           stale.push({ it, importPath: main2.ImportPath, keyLater: true });
           return;
@@ -40027,8 +40342,13 @@ var GoBuildQueue = class {
       if (s.keyLater) keyLater.push(s.it);
       else if (s.key !== void 0) await rememberBuild(this.#opts.cacheDir, s.key, s.it.req.out);
     }, "done");
-    const batchable = stale.filter((s) => s.importPath !== void 0 && s.it.flags);
-    const single = stale.filter((s) => !batchable.includes(s));
+    const taken = configKey2 === void 0 || !first.flags ? [] : stale.flatMap((s) => {
+      const p = this.#predicted.claim(configKey2, s.it.req);
+      return p ? [{ s, p }] : [];
+    });
+    const rest = stale.filter((s) => !taken.some((t) => t.s === s));
+    const batchable = rest.filter((s) => s.importPath !== void 0 && s.it.flags);
+    const single = rest.filter((s) => !batchable.includes(s));
     const started = flush.started;
     const slotted = /* @__PURE__ */ __name(() => {
       let began = /* @__PURE__ */ __name(() => {
@@ -40044,6 +40364,10 @@ var GoBuildQueue = class {
         await goBuild(s.it.tc, s.it.req, s.it.env);
       }).then(() => done(s), (err) => (st.began(), s.it.reject(err)));
     });
+    for (const { s, p } of taken) {
+      this.stats.predicted++;
+      runs.push(p.take(s.it.req.out).then(() => done(s), (err) => s.it.reject(err instanceof PredictedBuildFailed ? batchError(s.it.req, err.size, err.output) : err)));
+    }
     if (batchable.length === 1) {
       const s = batchable[0];
       const st = slotted();
@@ -40073,7 +40397,7 @@ var GoBuildQueue = class {
     else this.stats.listed++;
     if (!fresh || configKey2 === void 0) return;
     for (const it of keyLater) {
-      const main2 = packageInDir(fresh, resolve4(it.req.moduleRoot, it.req.packagePath));
+      const main2 = packageInDir(fresh, resolve5(it.req.moduleRoot, it.req.packagePath));
       const closure = main2 ? closureOf(fresh, main2.ImportPath) : void 0;
       if (!closure) continue;
       const key = goBinaryKey(configKey2, it.req.out, fresh.moduleFiles, closure.prints);
@@ -40095,9 +40419,9 @@ var GoBuildQueue = class {
       const name = defaultExecName(s.importPath, goos);
       byName.set(name, [...byName.get(name) ?? [], s]);
     }
-    const parent = dirname5(resolve4(this.#opts.cacheDir));
-    await mkdir5(parent, { recursive: true });
-    const dir = await mkdtemp(join7(parent, "go-batch-"));
+    const parent = dirname6(resolve5(this.#opts.cacheDir));
+    await mkdir6(parent, { recursive: true });
+    const dir = await mkdtemp(join9(parent, "go-batch-"));
     const placed = /* @__PURE__ */ new Map();
     const previous = /* @__PURE__ */ new Map();
     const place2 = /* @__PURE__ */ __name((name) => {
@@ -40106,13 +40430,13 @@ var GoBuildQueue = class {
         p = (async () => {
           const outs = byName.get(name);
           const head = outs[0];
-          await mkdir5(dirname5(head.it.req.out), { recursive: true });
-          await rename4(join7(dir, name), head.it.req.out);
-          await rm3(join7(dir, name), { force: true });
+          await mkdir6(dirname6(head.it.req.out), { recursive: true });
+          await rename5(join9(dir, name), head.it.req.out);
+          await rm4(join9(dir, name), { force: true });
           for (const r of outs.slice(1)) {
-            await mkdir5(dirname5(r.it.req.out), { recursive: true });
+            await mkdir6(dirname6(r.it.req.out), { recursive: true });
             await copyFile2(head.it.req.out, `${r.it.req.out}.tmp`);
-            await rename4(`${r.it.req.out}.tmp`, r.it.req.out);
+            await rename5(`${r.it.req.out}.tmp`, r.it.req.out);
           }
           await Promise.all(outs.map(ready));
         })();
@@ -40120,56 +40444,41 @@ var GoBuildQueue = class {
       }
       return p;
     }, "place");
-    let watcher;
     try {
       const packages = [];
       for (const [name, outs] of byName) {
         const s = outs[0];
         packages.push(s.it.req.packagePath);
-        if (existsSync(s.it.req.out)) {
+        if (existsSync2(s.it.req.out)) {
           try {
-            link2(s.it.req.out, join7(dir, name));
-            previous.set(name, statSync3(join7(dir, name), { bigint: true }).ino);
+            link2(s.it.req.out, join9(dir, name));
+            previous.set(name, statSync6(join9(dir, name), { bigint: true }).ino);
           } catch {
           }
         }
       }
-      try {
-        watcher = watch(dir, (_event, name) => {
-          if (typeof name !== "string" || !byName.has(name) || placed.has(name)) return;
-          let ino;
-          try {
-            ino = statSync3(join7(dir, name), { bigint: true }).ino;
-          } catch {
-            return;
-          }
-          if (previous.get(name) !== ino) place2(name).catch(() => {
-          });
-        });
-      } catch {
-      }
-      const args = ["build", ...flags, "-o", `${dir}/`, ...packages];
       const weight = Math.min(byName.size, this.#opts.jobs);
       await this.#slots.run(weight, async () => {
         began();
         this.stats.goBuilds++;
-        const output = [];
-        const code = await new Promise((done, fail4) => {
-          const child = spawn3(first.tc.go, args, { cwd: first.req.moduleRoot, env, stdio: ["ignore", "pipe", "pipe"] });
-          child.stdout.on("data", (c) => output.push(c));
-          child.stderr.on("data", (c) => output.push(c));
-          child.on("error", (err) => fail4(goToolchainError(first.tc.go, err)));
-          child.on("close", (c) => done(c ?? 1));
+        const { code, output } = await runGoBatch({
+          go: first.tc.go,
+          cwd: first.req.moduleRoot,
+          env,
+          flags,
+          packages,
+          dir,
+          names: new Set(byName.keys()),
+          previous,
+          written: /* @__PURE__ */ __name((name) => void place2(name).catch(() => {
+          }), "written")
         });
-        if (code !== 0) throw new BatchFailed(Buffer.concat(output).toString("utf8").trim());
+        if (code !== 0) throw new BatchFailed(output);
       });
-      watcher?.close();
-      watcher = void 0;
       for (const name of byName.keys()) await place2(name);
     } finally {
-      watcher?.close();
       await Promise.allSettled(placed.values());
-      await rm3(dir, { recursive: true, force: true });
+      await rm4(dir, { recursive: true, force: true });
     }
   }
 };
@@ -40184,7 +40493,8 @@ var BatchFailed = class extends Error {
   }
 };
 function batchError(req, size, output) {
-  return new GoBuildError(req.label, `go build failed (GOOS=${req.goos} GOARCH=${req.goarch}; one go build with ${size - 1} other binar${size === 2 ? "y" : "ies"})`, output, req.moduleRoot);
+  const others = size > 1 ? `; one go build with ${size - 1} other binar${size === 2 ? "y" : "ies"}` : "";
+  return new GoBuildError(req.label, `go build failed (GOOS=${req.goos} GOARCH=${req.goarch}${others})`, output, req.moduleRoot);
 }
 __name(batchError, "batchError");
 function splitByName(items) {
@@ -42123,10 +42433,10 @@ function combineSelect(op, x, y, pos, maxParts) {
 }
 __name(combineSelect, "combineSelect");
 function resolveSelects(value, matches, options = {}) {
-  return resolve5(value, { matches, options, done: /* @__PURE__ */ new Map() }, 0);
+  return resolve6(value, { matches, options, done: /* @__PURE__ */ new Map() }, 0);
 }
 __name(resolveSelects, "resolveSelects");
-function resolve5(v, r, depth) {
+function resolve6(v, r, depth) {
   if (v === null || typeof v !== "object") return v;
   const done = r.done.get(v);
   if (done !== void 0) return done;
@@ -42140,18 +42450,18 @@ function resolve5(v, r, depth) {
   } else if (v instanceof StarList) {
     const list2 = new StarList();
     r.done.set(v, list2);
-    for (const e of v.elems) list2.elems.push(resolve5(e, r, depth + 1));
+    for (const e of v.elems) list2.elems.push(resolve6(e, r, depth + 1));
     return list2;
   } else if (v instanceof StarDict) {
     const dict = new StarDict();
     r.done.set(v, dict);
-    for (const [k, e] of v.entries()) dict.set(k, resolve5(e, r, depth + 1));
+    for (const [k, e] of v.entries()) dict.set(k, resolve6(e, r, depth + 1));
     return dict;
   } else if (v instanceof StarTuple) {
-    out = new StarTuple(v.elems.map((e) => resolve5(e, r, depth + 1)));
+    out = new StarTuple(v.elems.map((e) => resolve6(e, r, depth + 1)));
   } else if (v instanceof Struct) {
     const fields = /* @__PURE__ */ new Map();
-    for (const [k, e] of v.fields) fields.set(k, resolve5(e, r, depth + 1));
+    for (const [k, e] of v.fields) fields.set(k, resolve6(e, r, depth + 1));
     out = new Struct(fields, v.typeName);
   } else {
     return v;
@@ -42159,12 +42469,12 @@ function resolve5(v, r, depth) {
   r.done.set(v, out);
   return out;
 }
-__name(resolve5, "resolve");
+__name(resolve6, "resolve");
 function resolveSelect(s, r, depth) {
   let acc;
   for (const part of s.parts) {
     const chosen = part.kind === "select" ? chooseBranch(part, r.matches, r.options) : part.value;
-    const value = resolve5(chosen, r, depth + 1);
+    const value = resolve6(chosen, r, depth + 1);
     acc = acc === void 0 ? value : concat(acc, value, s);
   }
   return acc ?? null;
@@ -44685,12 +44995,12 @@ var aliasRule = {
 };
 
 // src/rules/go_binary.ts
-import { existsSync as existsSync2 } from "node:fs";
-import { dirname as dirname8, join as join13, relative as relative2, sep } from "node:path";
+import { existsSync as existsSync3 } from "node:fs";
+import { dirname as dirname9, join as join15, relative as relative2, sep } from "node:path";
 
 // src/rules/go_library.ts
 import { readdir } from "node:fs/promises";
-import { basename, dirname as dirname6, join as join8 } from "node:path";
+import { basename, dirname as dirname7, join as join10 } from "node:path";
 var GO_COMMON_ATTRS = {
   srcs: { type: "label_list" },
   // The go command resolves imports from go.mod itself; deps are followed only for libraries of
@@ -44715,7 +45025,7 @@ var GO_BUILD_FILE = /\.(go|s|S|h|c|cc|cpp|cxx|hh|hpp|hxx|syso)$/;
 function goPackageDir(label, srcs) {
   const goFiles = srcs.filter((f) => f.path.endsWith(".go") || f.path.endsWith(".s") || f.path.endsWith(".c"));
   if (goFiles.length === 0) return void 0;
-  const dirs = new Set(goFiles.map((f) => dirname6(f.path)));
+  const dirs = new Set(goFiles.map((f) => dirname7(f.path)));
   if (dirs.size > 1) {
     throw new BuildError(`srcs span several directories (${[...dirs].join(", ")}); the go command builds one directory per package`, { label });
   }
@@ -44728,11 +45038,11 @@ function goSources(ctx) {
   const dir = goPackageDir(label, srcs.filter((f) => !f.generated));
   const generated = srcs.filter((f) => f.generated && GO_BUILD_FILE.test(f.shortPath));
   if (generated.length === 0) return { dir, overlay: {} };
-  const pkgDir = dir ?? join8(ctx.workspaceRoot, ctx.target.label.pkg);
+  const pkgDir = dir ?? join10(ctx.workspaceRoot, ctx.target.label.pkg);
   const overlay = {};
   const from = /* @__PURE__ */ new Map();
   for (const f of generated) {
-    const virtual = join8(pkgDir, basename(f.path));
+    const virtual = join10(pkgDir, basename(f.path));
     const other = from.get(virtual);
     if (other !== void 0) throw new BuildError(`generated files ${other} and ${f.shortPath} have the same name; the go command compiles one directory`, { label });
     from.set(virtual, f.shortPath);
@@ -44777,7 +45087,7 @@ var goProtoLibraryRule = {
   },
   async build(ctx) {
     const pkg = ctx.target.label.pkg;
-    const dir = join8(ctx.workspaceRoot, pkg);
+    const dir = join10(ctx.workspaceRoot, pkg);
     let names = [];
     try {
       names = await readdir(dir);
@@ -44793,21 +45103,21 @@ var goProtoLibraryRule = {
 };
 
 // src/go/overlay.ts
-import { createHash as createHash7 } from "node:crypto";
-import { readFile as readFile7 } from "node:fs/promises";
-import { join as join9 } from "node:path";
-var OVERLAY_DIR = join9("cache", "go-overlays");
+import { createHash as createHash8 } from "node:crypto";
+import { readFile as readFile2 } from "node:fs/promises";
+import { join as join11 } from "node:path";
+var OVERLAY_DIR = join11("cache", "go-overlays");
 async function writeOverlay(outRoot, replace) {
   const entries = Object.entries(replace).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
-  const h = createHash7("sha256");
+  const h = createHash8("sha256");
   for (const [virtual, real] of entries) {
     h.update(`${virtual}\0${real}\0`);
-    h.update(createHash7("sha256").update(await readFile7(real)).digest("hex"));
+    h.update(createHash8("sha256").update(await readFile2(real)).digest("hex"));
     h.update("\n");
   }
   const text = `${JSON.stringify({ Replace: Object.fromEntries(entries) }, null, 1)}
 `;
-  const path = join9(outRoot, OVERLAY_DIR, `${h.digest("hex")}.json`);
+  const path = join11(outRoot, OVERLAY_DIR, `${h.digest("hex")}.json`);
   await writeFileAtomic(path, text);
   return path;
 }
@@ -44816,13 +45126,13 @@ __name(writeOverlay, "writeOverlay");
 // src/go/module_overrides.ts
 var import_semver = __toESM(require_semver2(), 1);
 import { spawn as spawn4 } from "node:child_process";
-import { createHash as createHash9, randomBytes as randomBytes3 } from "node:crypto";
-import { chmod, copyFile as copyFile3, mkdir as mkdir7, mkdtemp as mkdtemp2, readFile as readFile10, readdir as readdir3, rename as rename5, rm as rm5, stat as stat5, writeFile as writeFile5 } from "node:fs/promises";
-import { join as join12 } from "node:path";
+import { createHash as createHash10, randomBytes as randomBytes3 } from "node:crypto";
+import { chmod, copyFile as copyFile3, mkdir as mkdir8, mkdtemp as mkdtemp2, readFile as readFile5, readdir as readdir3, rename as rename6, rm as rm6, stat as stat2, writeFile as writeFile5 } from "node:fs/promises";
+import { join as join14 } from "node:path";
 
 // src/go/patch.ts
-import { lstat, mkdir as mkdir6, readFile as readFile8, rm as rm4, writeFile as writeFile4 } from "node:fs/promises";
-import { dirname as dirname7, join as join10 } from "node:path";
+import { lstat, mkdir as mkdir7, readFile as readFile3, rm as rm5, writeFile as writeFile4 } from "node:fs/promises";
+import { dirname as dirname8, join as join12 } from "node:path";
 var PatchError = class extends Error {
   static {
     __name(this, "PatchError");
@@ -44954,7 +45264,7 @@ async function isSymlinkOnPath(root, rel) {
   const parts = rel.split("/");
   for (let k = 1; k <= parts.length; k++) {
     try {
-      if ((await lstat(join10(root, ...parts.slice(0, k)))).isSymbolicLink()) return true;
+      if ((await lstat(join12(root, ...parts.slice(0, k)))).isSymbolicLink()) return true;
     } catch {
       return false;
     }
@@ -44967,12 +45277,12 @@ async function applyPatch(root, patchText, strip) {
   for (const fp of parsePatch(patchText)) {
     const rel = stripPath(fp.newPath ?? fp.oldPath, strip);
     if (await isSymlinkOnPath(root, rel)) throw new PatchError(`${rel}: goes through a symbolic link`);
-    const abs = join10(root, rel);
+    const abs = join12(root, rel);
     let old = "";
     const creates = fp.oldPath === void 0 || fp.hunks.length > 0 && fp.hunks.every((h) => h.oldStart === 0 && h.oldLines.length === 0);
     if (fp.oldPath !== void 0) {
       try {
-        old = await readFile8(abs, "latin1");
+        old = await readFile3(abs, "latin1");
       } catch {
         if (!creates) throw new PatchError(`${rel}: no such file to patch`);
       }
@@ -44989,9 +45299,9 @@ async function applyPatch(root, patchText, strip) {
     writes.push(fp.newPath === void 0 ? { path: abs } : { path: abs, content: next });
   }
   for (const w of writes) {
-    if (w.content === void 0) await rm4(w.path, { force: true });
+    if (w.content === void 0) await rm5(w.path, { force: true });
     else {
-      await mkdir6(dirname7(w.path), { recursive: true });
+      await mkdir7(dirname8(w.path), { recursive: true });
       await writeFile4(w.path, Buffer.from(w.content, "latin1"));
     }
   }
@@ -44999,9 +45309,9 @@ async function applyPatch(root, patchText, strip) {
 __name(applyPatch, "applyPatch");
 
 // src/go/module_zip.ts
-import { createHash as createHash8 } from "node:crypto";
-import { readFile as readFile9, readdir as readdir2 } from "node:fs/promises";
-import { join as join11 } from "node:path";
+import { createHash as createHash9 } from "node:crypto";
+import { readFile as readFile4, readdir as readdir2 } from "node:fs/promises";
+import { join as join13 } from "node:path";
 import { crc32 as crc322 } from "node:zlib";
 function escapeModulePath(path) {
   return path.replace(/[A-Z]/g, (c) => `!${c.toLowerCase()}`);
@@ -45010,10 +45320,10 @@ __name(escapeModulePath, "escapeModulePath");
 async function moduleFiles(dir) {
   const out = [];
   const walk = /* @__PURE__ */ __name(async (rel) => {
-    for (const e of await readdir2(join11(dir, rel), { withFileTypes: true })) {
+    for (const e of await readdir2(join13(dir, rel), { withFileTypes: true })) {
       const r = rel === "" ? e.name : `${rel}/${e.name}`;
       if (e.isDirectory()) await walk(r);
-      else if (e.isFile()) out.push({ name: r, data: await readFile9(join11(dir, r)) });
+      else if (e.isFile()) out.push({ name: r, data: await readFile4(join13(dir, r)) });
     }
   }, "walk");
   await walk("");
@@ -45022,10 +45332,10 @@ async function moduleFiles(dir) {
 __name(moduleFiles, "moduleFiles");
 function hash1(files) {
   const sorted2 = [...files].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
-  const h = createHash8("sha256");
+  const h = createHash9("sha256");
   for (const f of sorted2) {
     if (f.name.includes("\n")) throw new Error(`file name ${JSON.stringify(f.name)} contains a newline`);
-    h.update(`${createHash8("sha256").update(f.data).digest("hex")}  ${f.name}
+    h.update(`${createHash9("sha256").update(f.data).digest("hex")}  ${f.name}
 `);
   }
   return `h1:${h.digest("base64")}`;
@@ -45084,31 +45394,31 @@ async function writeProxyModule(proxyRoot, path, version, dir) {
   const goMod = files.find((f) => f.name === "go.mod");
   if (!goMod) throw new Error(`${dir}: no go.mod`);
   const zipped = files.map((f) => ({ name: `${path}@${version}/${f.name}`, data: f.data }));
-  const at = join11(proxyRoot, escapeModulePath(path), "@v");
-  await writeFileAtomic(join11(at, `${version}.mod`), goMod.data);
-  await writeFileAtomic(join11(at, `${version}.info`), `${JSON.stringify({ Version: version, Time: "1980-01-01T00:00:00Z" })}
+  const at = join13(proxyRoot, escapeModulePath(path), "@v");
+  await writeFileAtomic(join13(at, `${version}.mod`), goMod.data);
+  await writeFileAtomic(join13(at, `${version}.info`), `${JSON.stringify({ Version: version, Time: "1980-01-01T00:00:00Z" })}
 `);
-  await writeFileAtomic(join11(at, `${version}.zip`), storedZip(zipped));
+  await writeFileAtomic(join13(at, `${version}.zip`), storedZip(zipped));
   return { sum: hash1(zipped), goModSum: hash1([{ name: "go.mod", data: goMod.data }]) };
 }
 __name(writeProxyModule, "writeProxyModule");
 
 // src/go/module_overrides.ts
 import { pathToFileURL } from "node:url";
-var GO_DEPS_DIR = join12("cache", "go-deps");
-var GO_MODFILES_DIR = join12("cache", "go-modfiles");
-var GO_PROXY_DIR = join12("cache", "go-proxy");
+var GO_DEPS_DIR = join14("cache", "go-deps");
+var GO_MODFILES_DIR = join14("cache", "go-modfiles");
+var GO_PROXY_DIR = join14("cache", "go-proxy");
 var ARCHIVE_TIMEOUT_MS = 12e4;
 var ARCHIVE_MAX_BYTES = 512 * 1024 * 1024;
 function runGo(go, args, cwd, env) {
-  return new Promise((resolve9, reject) => {
+  return new Promise((resolve10, reject) => {
     const child = spawn4(go, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     const out = [];
     const err = [];
     child.stdout.on("data", (c) => out.push(c));
     child.stderr.on("data", (c) => err.push(c));
     child.on("error", (e) => reject(new Error(`cannot run ${go}: ${e.message}`)));
-    child.on("close", (code) => resolve9({ code: code ?? 1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
+    child.on("close", (code) => resolve10({ code: code ?? 1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
   });
 }
 __name(runGo, "runGo");
@@ -45116,7 +45426,7 @@ function goEnv(env) {
   return { ...env, GOTOOLCHAIN: "local", GOFLAGS: env.GOFLAGS ?? "" };
 }
 __name(goEnv, "goEnv");
-var sha2562 = /* @__PURE__ */ __name((data) => createHash9("sha256").update(data).digest("hex"), "sha256");
+var sha2562 = /* @__PURE__ */ __name((data) => createHash10("sha256").update(data).digest("hex"), "sha256");
 function where(kind, tag) {
   return { pos: tag.pos, label: `go_deps.${kind}(path = "${tag.path}")` };
 }
@@ -45137,7 +45447,7 @@ async function readPatches(workspaceRoot, patches, what) {
   for (const patch of patches) {
     let data;
     try {
-      data = await readFile10(join12(workspaceRoot, patch.path));
+      data = await readFile5(join14(workspaceRoot, patch.path));
     } catch {
       throw new BuildError(`patch ${patch.label}: no such file ${patch.path}`, what);
     }
@@ -45147,14 +45457,14 @@ async function readPatches(workspaceRoot, patches, what) {
 }
 __name(readPatches, "readPatches");
 async function copyTree(from, to) {
-  await mkdir7(to, { recursive: true });
+  await mkdir8(to, { recursive: true });
   for (const e of await readdir3(from, { withFileTypes: true })) {
-    const src = join12(from, e.name);
-    const dst = join12(to, e.name);
+    const src = join14(from, e.name);
+    const dst = join14(to, e.name);
     if (e.isDirectory()) await copyTree(src, dst);
     else if (e.isFile()) {
       await copyFile3(src, dst);
-      const mode = (await stat5(src)).mode & 73 ? 493 : 420;
+      const mode = (await stat2(src)).mode & 73 ? 493 : 420;
       await chmod(dst, mode);
     }
   }
@@ -45162,7 +45472,7 @@ async function copyTree(from, to) {
 __name(copyTree, "copyTree");
 async function exists(path) {
   try {
-    await stat5(path);
+    await stat2(path);
     return true;
   } catch {
     return false;
@@ -45172,16 +45482,16 @@ __name(exists, "exists");
 async function makeOnce(dir, fill) {
   if (await exists(dir)) return;
   const tmp = `${dir}.tmp-${process.pid}-${randomBytes3(4).toString("hex")}`;
-  await mkdir7(tmp, { recursive: true });
+  await mkdir8(tmp, { recursive: true });
   try {
     await fill(tmp);
     try {
-      await rename5(tmp, dir);
+      await rename6(tmp, dir);
     } catch (err) {
       if (!await exists(dir)) throw err;
     }
   } finally {
-    await rm5(tmp, { recursive: true, force: true });
+    await rm6(tmp, { recursive: true, force: true });
   }
 }
 __name(makeOnce, "makeOnce");
@@ -45194,7 +45504,7 @@ async function patchTree(dir, modulePath, patches, strip, what, version) {
       throw err;
     }
   }
-  if (!await exists(join12(dir, "go.mod"))) await writeFile5(join12(dir, "go.mod"), `module ${modulePath}
+  if (!await exists(join14(dir, "go.mod"))) await writeFile5(join14(dir, "go.mod"), `module ${modulePath}
 `);
 }
 __name(patchTree, "patchTree");
@@ -45230,7 +45540,7 @@ async function moduleOverrideDir(req, tmpModfile, o) {
     throw new BuildError(`go mod download failed: ${info.Error ?? (r.stderr.trim().split("\n")[0] || "no module directory reported")}`, what);
   }
   const key = sha2562(JSON.stringify({ path: o.path, sum: info.Sum, patches: patchKey(patches, o.patchStrip) }));
-  const dir = join12(req.outRoot, GO_DEPS_DIR, dirName(o.path, info.Version, key));
+  const dir = join14(req.outRoot, GO_DEPS_DIR, dirName(o.path, info.Version, key));
   const src = info.Dir;
   const version = info.Version;
   await makeOnce(dir, async (tmp) => {
@@ -45251,7 +45561,7 @@ __name(archiveType, "archiveType");
 async function download(url, dest) {
   const res = await fetch(url, { redirect: "follow", signal: AbortSignal.timeout(ARCHIVE_TIMEOUT_MS) });
   if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
-  const h = createHash9("sha256");
+  const h = createHash10("sha256");
   const chunks = [];
   let size = 0;
   for await (const chunk of res.body) {
@@ -45279,11 +45589,11 @@ async function archiveOverrideDir(req, tmpModfile, o) {
     return void 0;
   }
   const key = sha2562(JSON.stringify({ path: o.path, sha256: o.sha256, strip: o.stripPrefix, patches: patchKey(patches, o.patchStrip) }));
-  const dir = join12(req.outRoot, GO_DEPS_DIR, dirName(o.path, "archive", key));
+  const dir = join14(req.outRoot, GO_DEPS_DIR, dirName(o.path, "archive", key));
   const expected = o.sha256;
   await makeOnce(dir, async (tmp) => {
     const work = `${tmp}.work`;
-    await mkdir7(work, { recursive: true });
+    await mkdir8(work, { recursive: true });
     try {
       const failures = [];
       let got;
@@ -45304,7 +45614,7 @@ async function archiveOverrideDir(req, tmpModfile, o) {
           failures.push(`${url.origin}${url.pathname}: not a .tar.gz, .tgz, .tar or .zip`);
           continue;
         }
-        const file = join12(work, `archive-${i}`);
+        const file = join14(work, `archive-${i}`);
         try {
           const digest = await download(url, file);
           if (digest !== expected) {
@@ -45320,17 +45630,17 @@ async function archiveOverrideDir(req, tmpModfile, o) {
         break;
       }
       if (!got) throw new BuildError(`cannot get the archive (${failures.join("; ")})`, what);
-      const out = join12(work, "x");
-      await mkdir7(out);
+      const out = join14(work, "x");
+      await mkdir8(out);
       const r = got.type === "zip" ? await run2("unzip", ["-q", got.file, "-d", out], work) : await run2("tar", [got.type === "tar.gz" ? "-xzf" : "-xf", got.file, "-C", out, "--no-same-owner", "--no-same-permissions"], work);
       if (r.code !== 0) throw new BuildError(`cannot extract the archive: ${r.stderr.trim().split("\n")[0]}`, what);
       const prefix = o.stripPrefix.replace(/^\/+|\/+$/g, "");
       if (prefix.split("/").includes("..")) throw new BuildError(`strip_prefix "${o.stripPrefix}" may not contain ".."`, what);
-      const root = prefix === "" ? out : join12(out, prefix);
-      if (!await exists(root) || !(await stat5(root)).isDirectory()) throw new BuildError(`strip_prefix "${o.stripPrefix}" is not a directory of the archive`, what);
+      const root = prefix === "" ? out : join14(out, prefix);
+      if (!await exists(root) || !(await stat2(root)).isDirectory()) throw new BuildError(`strip_prefix "${o.stripPrefix}" is not a directory of the archive`, what);
       await copyTree(root, tmp);
     } finally {
-      await rm5(work, { recursive: true, force: true });
+      await rm6(work, { recursive: true, force: true });
     }
     await patchTree(tmp, o.path, patches, o.patchStrip, what, " (archive)");
   });
@@ -45357,21 +45667,21 @@ async function addRequirement(req, tmpModfile, tag) {
   const got = await runGo(req.go, ["get", `-modfile=${tmpModfile}`, `${tag.path}@${tag.version}`], req.moduleRoot, env);
   if (got.code !== 0) throw new BuildError(`go get ${tag.path}@${tag.version} failed: ${got.stderr.trim().split("\n").at(-1)}`, what);
   if (tag.sum !== void 0) {
-    const have = sumLines(await readFile10(tmpModfile.replace(/\.mod$/, ".sum"), "utf8")).get(`${tag.path} ${tag.version}`);
+    const have = sumLines(await readFile5(tmpModfile.replace(/\.mod$/, ".sum"), "utf8")).get(`${tag.path} ${tag.version}`);
     if (have !== tag.sum) throw new BuildError(`sum ${tag.sum} does not match the module's ${have ?? "(none)"} (go verified ${tag.path}@${tag.version} against the checksum database)`, what);
   }
 }
 __name(addRequirement, "addRequirement");
 async function replaceWithProxyVersions(req, modfile, sumfile, trees) {
   const env = goEnv(req.env);
-  const proxyRoot = join12(req.outRoot, GO_PROXY_DIR);
+  const proxyRoot = join14(req.outRoot, GO_PROXY_DIR);
   const parsed = await runGo(req.go, ["mod", "edit", "-json", modfile], req.moduleRoot, env);
-  if (parsed.code !== 0) throw new BuildError(`${join12(req.moduleRoot, "go.mod")}: ${parsed.stderr.trim().split("\n")[0]}`);
+  if (parsed.code !== 0) throw new BuildError(`${join14(req.moduleRoot, "go.mod")}: ${parsed.stderr.trim().split("\n")[0]}`);
   const replace = JSON.parse(parsed.stdout).Replace ?? [];
   const overridden = new Set(trees.map((t) => t.path));
   const flags = [];
   for (const r of replace) if (overridden.has(r.Old.Path)) flags.push(`-dropreplace=${r.Old.Path}${r.Old.Version ? `@${r.Old.Version}` : ""}`);
-  let sums = await readFile10(sumfile, "utf8");
+  let sums = await readFile5(sumfile, "utf8");
   if (sums !== "" && !sums.endsWith("\n")) sums += "\n";
   const versions = [];
   for (const t of trees) {
@@ -45397,17 +45707,17 @@ ${t.path} ${version}/go.mod ${published.goModSum}
 }
 __name(replaceWithProxyVersions, "replaceWithProxyVersions");
 async function inputsKey(req) {
-  const read = /* @__PURE__ */ __name((p) => readFile10(p).catch(() => Buffer.alloc(0)), "read");
-  const h = createHash9("sha256");
+  const read = /* @__PURE__ */ __name((p) => readFile5(p).catch(() => Buffer.alloc(0)), "read");
+  const h = createHash10("sha256");
   h.update(JSON.stringify({ v: 1, go: req.go, root: req.moduleRoot, env: ["GOFLAGS", "GOPROXY", "GOPRIVATE", "GONOPROXY", "GONOSUMDB", "GOSUMDB", "GOMODCACHE", "GOPATH", "HOME", "GOWORK"].map((k) => req.env[k] ?? null) }));
-  h.update(await read(join12(req.moduleRoot, "go.mod")));
+  h.update(await read(join14(req.moduleRoot, "go.mod")));
   h.update("\0");
-  h.update(await read(join12(req.moduleRoot, "go.sum")));
+  h.update(await read(join14(req.moduleRoot, "go.sum")));
   const g = req.goDeps;
   const strip = /* @__PURE__ */ __name((t) => ({ ...t, pos: void 0 }), "strip");
   h.update(JSON.stringify({ m: [...g.moduleOverrides.values()].map(strip), a: [...g.archiveOverrides.values()].map(strip), r: [...g.modules.values()].map(strip) }));
   for (const o of [...g.moduleOverrides.values(), ...g.archiveOverrides.values()]) {
-    for (const p of o.patches) h.update(`\0${p.path}\0`).update(await read(join12(req.workspaceRoot, p.path)));
+    for (const p of o.patches) h.update(`\0${p.path}\0`).update(await read(join14(req.workspaceRoot, p.path)));
   }
   return h.digest("hex");
 }
@@ -45432,21 +45742,21 @@ async function makeModfile(req) {
   const g = req.goDeps;
   const moduleOverrides = [...g.moduleOverrides.values()].filter((o) => o.patches.length > 0 && !g.archiveOverrides.has(o.path));
   if (moduleOverrides.length === 0 && g.archiveOverrides.size === 0 && g.modules.size === 0) return void 0;
-  const record = join12(req.outRoot, GO_MODFILES_DIR, `inputs-${await inputsKey(req)}.json`);
+  const record = join14(req.outRoot, GO_MODFILES_DIR, `inputs-${await inputsKey(req)}.json`);
   try {
-    const rec = JSON.parse(await readFile10(record, "utf8"));
+    const rec = JSON.parse(await readFile5(record, "utf8"));
     const present = await Promise.all([rec.modfile, ...rec.moduleDirs].map(exists));
     if (present.every(Boolean)) return rec.modfile;
   } catch {
   }
-  const tmpRoot = join12(req.outRoot, "tmp");
-  await mkdir7(tmpRoot, { recursive: true });
-  const tmp = await mkdtemp2(join12(tmpRoot, "modfile-"));
+  const tmpRoot = join14(req.outRoot, "tmp");
+  await mkdir8(tmpRoot, { recursive: true });
+  const tmp = await mkdtemp2(join14(tmpRoot, "modfile-"));
   try {
-    const modfile = join12(tmp, "go.mod");
-    const sumfile = join12(tmp, "go.sum");
-    await copyFile3(join12(req.moduleRoot, "go.mod"), modfile);
-    const userSum = await readFile10(join12(req.moduleRoot, "go.sum"), "utf8").catch(() => "");
+    const modfile = join14(tmp, "go.mod");
+    const sumfile = join14(tmp, "go.sum");
+    await copyFile3(join14(req.moduleRoot, "go.mod"), modfile);
+    const userSum = await readFile5(join14(req.moduleRoot, "go.sum"), "utf8").catch(() => "");
     await writeFile5(sumfile, userSum);
     for (const tag of g.modules.values()) await addRequirement(req, modfile, tag);
     const trees = [];
@@ -45459,18 +45769,18 @@ async function makeModfile(req) {
       if (t) trees.push(t);
     }
     const moduleDirs = trees.length > 0 ? await replaceWithProxyVersions(req, modfile, sumfile, trees) : [];
-    const modBytes = await readFile10(modfile);
-    const sumBytes = await readFile10(sumfile);
-    const dir = join12(req.outRoot, GO_MODFILES_DIR, sha2562(Buffer.concat([modBytes, Buffer.from("\0"), sumBytes])));
-    if (!await exists(join12(dir, "go.mod"))) {
-      await writeFileAtomic(join12(dir, "go.sum"), sumBytes);
-      await writeFileAtomic(join12(dir, "go.mod"), modBytes);
+    const modBytes = await readFile5(modfile);
+    const sumBytes = await readFile5(sumfile);
+    const dir = join14(req.outRoot, GO_MODFILES_DIR, sha2562(Buffer.concat([modBytes, Buffer.from("\0"), sumBytes])));
+    if (!await exists(join14(dir, "go.mod"))) {
+      await writeFileAtomic(join14(dir, "go.sum"), sumBytes);
+      await writeFileAtomic(join14(dir, "go.mod"), modBytes);
     }
-    const rec = { modfile: join12(dir, "go.mod"), moduleDirs };
+    const rec = { modfile: join14(dir, "go.mod"), moduleDirs };
     await writeFileAtomic(record, JSON.stringify(rec));
     return rec.modfile;
   } finally {
-    await rm5(tmp, { recursive: true, force: true });
+    await rm6(tmp, { recursive: true, force: true });
   }
 }
 __name(makeModfile, "makeModfile");
@@ -45481,17 +45791,17 @@ import { access } from "node:fs/promises";
 import { hostname, userInfo } from "node:os";
 import { constants as constants2 } from "node:fs";
 function run3(file, args, opts) {
-  return new Promise((resolve9) => {
+  return new Promise((resolve10) => {
     execFile3(
       file,
       args,
       { cwd: opts.cwd, env: opts.env, timeout: opts.timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: "utf8", windowsHide: true },
       (err, stdout, stderr) => {
         const e = err;
-        if (!e) return resolve9({ code: 0, signal: null, timedOut: false, stdout, stderr });
+        if (!e) return resolve10({ code: 0, signal: null, timedOut: false, stdout, stderr });
         const code = typeof e.code === "number" ? e.code : null;
         const error = typeof e.code === "string" ? e : void 0;
-        resolve9({ code, signal: e.signal ?? null, timedOut: e.killed === true && !error, stdout, stderr, error });
+        resolve10({ code, signal: e.signal ?? null, timedOut: e.killed === true && !error, stdout, stderr, error });
       }
     );
   });
@@ -45646,7 +45956,7 @@ async function stampXDefs(xDefs, stamp) {
     if (missing.length === 0) out[name] = stamped;
     else dropped.push({ name, missing });
   }
-  return { xDefs: out, dropped };
+  return { xDefs: out, dropped, stamped: needs && stamp.enabled };
 }
 __name(stampXDefs, "stampXDefs");
 
@@ -45656,9 +45966,9 @@ var GOARCH = /* @__PURE__ */ new Set(["auto", "amd64", "arm64", "arm", "386", "p
 function findModuleRoot(dir, workspaceRoot, label) {
   let d = dir;
   for (; ; ) {
-    if (existsSync2(join13(d, "go.mod"))) return d;
-    if (d === workspaceRoot || dirname8(d) === d) break;
-    d = dirname8(d);
+    if (existsSync3(join15(d, "go.mod"))) return d;
+    if (d === workspaceRoot || dirname9(d) === d) break;
+    d = dirname9(d);
   }
   throw new BuildError(`no go.mod at or above ${relative2(workspaceRoot, dir) || "."} within the workspace (the go command needs one)`, { label });
 }
@@ -45739,7 +46049,7 @@ var goBinaryRule = {
     const relPkg = relative2(moduleRoot, dir).split(sep).join("/");
     const name = ctx.attrs.string("out") ?? ctx.attrs.string("basename") ?? ctx.target.label.name;
     const outName2 = ctx.attrs.has("out") ? name : `${ctx.target.label.name}_/${name}`;
-    const out = join13(await ctx.outDir(), outName2);
+    const out = join15(await ctx.outDir(), outName2);
     const request = {
       moduleRoot,
       packagePath: relPkg === "" ? "." : `./${relPkg}`,
@@ -45748,7 +46058,7 @@ var goBinaryRule = {
       goarm: goarch === "arm" && variant ? variant.replace(/^v/, "") : void 0,
       goamd64: goarch === "amd64" && variant ? variant : void 0,
       cgo,
-      xDefs: await stampedXDefs(ctx, label),
+      ...await stampedXDefs(ctx, label),
       gcLinkopts: ctx.attrs.stringList("gc_linkopts"),
       gcGoopts: ctx.attrs.stringList("gc_goopts"),
       tags: ctx.attrs.stringList("gotags"),
@@ -45764,30 +46074,28 @@ var goBinaryRule = {
       if (modfile !== void 0) request.modfile = modfile;
     }
     const what = `${goos}/${goarch}${variant ? `/${variant}` : ""} binary`;
-    if (await ctx.goBuilds.build(tc, request, env) === "up to date") {
-      ctx.log.info(`${label}: ${what} up to date (no input changed since it was built)`);
-    } else {
-      ctx.log.info(`${label}: built ${what}`);
-    }
+    const fresh = await ctx.goBuilds.build(tc, request, env) === "built";
+    if (fresh) ctx.log.info(`${label}: built ${what}`);
+    else ctx.log.info(`${label}: ${what} up to date (no input changed since it was built)`);
     const file = { path: out, shortPath: ctx.outShortPath(outName2), generated: true };
-    return { files: [file], executable: file };
+    return fresh ? { files: [file], executable: file, fresh } : { files: [file], executable: file };
   }
 };
 async function stampedXDefs(ctx, label) {
-  const { xDefs, dropped } = await stampXDefs(ctx.attrs.stringDict("x_defs"), ctx.stamp);
+  const { xDefs, dropped, stamped } = await stampXDefs(ctx.attrs.stringDict("x_defs"), ctx.stamp);
   for (const d of dropped) {
     const keys = d.missing.map((k) => `{${k}}`).join(", ");
     if (ctx.stamp.enabled) ctx.log.warning(`${label}: x_defs "${d.name}" left unset: no workspace status value for ${keys}`);
     else ctx.log.info(`${label}: x_defs "${d.name}" left unset: it names ${keys} and stamping is off (bazel --stamp / the stamp input)`);
   }
-  return xDefs;
+  return stamped ? { xDefs, stamped } : { xDefs };
 }
 __name(stampedXDefs, "stampedXDefs");
 
 // src/rules/genrule.ts
 import { spawn as spawn5 } from "node:child_process";
-import { chmod as chmod3, mkdir as mkdir9, mkdtemp as mkdtemp3, readdir as readdir4, rm as rm6, stat as stat6, symlink } from "node:fs/promises";
-import { dirname as dirname10, join as join15, relative as relative3, resolve as resolve6, sep as sep2 } from "node:path";
+import { chmod as chmod3, mkdir as mkdir10, mkdtemp as mkdtemp3, readdir as readdir4, rm as rm7, stat as stat3, symlink } from "node:fs/promises";
+import { dirname as dirname11, join as join17, relative as relative3, resolve as resolve7, sep as sep2 } from "node:path";
 
 // src/engine/config.ts
 var HOST_CONFIG = Object.freeze({});
@@ -45803,8 +46111,8 @@ function withPlatform(platform) {
 __name(withPlatform, "withPlatform");
 
 // src/rules/expand_template.ts
-import { mkdir as mkdir8, readFile as readFile11, writeFile as writeFile6, chmod as chmod2 } from "node:fs/promises";
-import { dirname as dirname9, join as join14 } from "node:path";
+import { mkdir as mkdir9, readFile as readFile6, writeFile as writeFile6, chmod as chmod2 } from "node:fs/promises";
+import { dirname as dirname10, join as join16 } from "node:path";
 var MAKE_VARIABLES = [
   "BINDIR",
   "GENDIR",
@@ -45973,8 +46281,8 @@ function defaultOut(ctx, template) {
 }
 __name(defaultOut, "defaultOut");
 async function writeOutput(ctx, name, content, executable) {
-  const dest = join14(await ctx.outDir(), name);
-  await mkdir8(dirname9(dest), { recursive: true });
+  const dest = join16(await ctx.outDir(), name);
+  await mkdir9(dirname10(dest), { recursive: true });
   await writeFile6(dest, Buffer.from(content, "latin1"), { mode: executable ? 493 : 420 });
   await chmod2(dest, executable ? 493 : 420);
   return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
@@ -46020,7 +46328,7 @@ var expandTemplateRule = {
       content = bytes(tmpl.list.join("\n"));
     } else {
       source = templateFile(ctx);
-      content = (await readFile11(source.path)).toString("latin1");
+      content = (await readFile6(source.path)).toString("latin1");
     }
     const out = a.string("out") ?? defaultOut(ctx, source);
     const vars = makeVariables(ctx, ctx.outShortPath(out));
@@ -46049,7 +46357,7 @@ var skylibExpandTemplateRule = {
   async build(ctx) {
     const a = ctx.attrs;
     checkOut(a);
-    const content = (await readFile11(templateFile(ctx).path)).toString("latin1");
+    const content = (await readFile6(templateFile(ctx).path)).toString("latin1");
     const subs = Object.entries(a.stringDict("substitutions")).map(([k, v]) => [bytes(k), bytes(v)]);
     const file = await writeOutput(ctx, a.string("out"), applySubstitutions(content, subs), false);
     return { files: [file] };
@@ -46226,17 +46534,17 @@ function configDirName(key, own, ownCpu) {
 }
 __name(configDirName, "configDirName");
 async function layOutExecRoot(ctx, execRoot, files) {
-  const binRoot = join15(ctx.outRoot, "bin");
-  const outRootReal = resolve6(ctx.outRoot);
+  const binRoot = join17(ctx.outRoot, "bin");
+  const outRootReal = resolve7(ctx.outRoot);
   for (const name of await readdir4(ctx.workspaceRoot)) {
     if (name.startsWith("bazel-")) continue;
-    const abs = resolve6(ctx.workspaceRoot, name);
+    const abs = resolve7(ctx.workspaceRoot, name);
     if (abs === outRootReal || outRootReal.startsWith(abs + sep2)) {
       if (abs === outRootReal) continue;
-      await linkAllBut(abs, join15(execRoot, name), outRootReal);
+      await linkAllBut(abs, join17(execRoot, name), outRootReal);
       continue;
     }
-    await symlink(abs, join15(execRoot, name));
+    await symlink(abs, join17(execRoot, name));
   }
   const own = configKey(ctx.config);
   const ownCpu = bazelCpu(ctx.config.platform ?? hostPlatform());
@@ -46245,9 +46553,9 @@ async function layOutExecRoot(ctx, execRoot, files) {
     const name = configDirName(key, own, ownCpu);
     if (!linked.has(key)) {
       linked.add(key);
-      await mkdir9(join15(binRoot, key), { recursive: true });
-      await mkdir9(join15(execRoot, "bazel-out", name), { recursive: true });
-      await symlink(join15(binRoot, key), join15(execRoot, "bazel-out", name, "bin"));
+      await mkdir10(join17(binRoot, key), { recursive: true });
+      await mkdir10(join17(execRoot, "bazel-out", name), { recursive: true });
+      await symlink(join17(binRoot, key), join17(execRoot, "bazel-out", name, "bin"));
     }
     return name;
   }, "linkConfig");
@@ -46273,12 +46581,12 @@ async function layOutExecRoot(ctx, execRoot, files) {
 }
 __name(layOutExecRoot, "layOutExecRoot");
 async function linkAllBut(dir, into, skip) {
-  await mkdir9(into, { recursive: true });
+  await mkdir10(into, { recursive: true });
   for (const name of await readdir4(dir)) {
-    const abs = join15(dir, name);
+    const abs = join17(dir, name);
     if (abs === skip) continue;
-    if (skip.startsWith(abs + sep2)) await linkAllBut(abs, join15(into, name), skip);
-    else await symlink(abs, join15(into, name));
+    if (skip.startsWith(abs + sep2)) await linkAllBut(abs, join17(into, name), skip);
+    else await symlink(abs, join17(into, name));
   }
 }
 __name(linkAllBut, "linkAllBut");
@@ -46352,12 +46660,12 @@ var genruleRule = {
     const outs = checkOuts(a);
     const command = commandOf(a);
     const outDir = await ctx.outDir();
-    const outFiles = outs.map((o) => ({ path: join15(outDir, o), shortPath: ctx.outShortPath(o), generated: true }));
+    const outFiles = outs.map((o) => ({ path: join17(outDir, o), shortPath: ctx.outShortPath(o), generated: true }));
     const srcFiles = ctx.files("srcs");
     const toolFiles = [...ctx.deps("tools"), ...ctx.deps("exec_tools")].flatMap((p) => p.executable ? [p.executable, ...p.files] : p.files);
-    const tmpRoot = join15(ctx.outRoot, "tmp");
-    await mkdir9(tmpRoot, { recursive: true });
-    const execRoot = await mkdtemp3(join15(tmpRoot, "genrule-"));
+    const tmpRoot = join17(ctx.outRoot, "tmp");
+    await mkdir10(tmpRoot, { recursive: true });
+    const execRoot = await mkdtemp3(join17(tmpRoot, "genrule-"));
     try {
       const { exec, binDir } = await layOutExecRoot(ctx, execRoot, [...srcFiles, ...toolFiles, ...outFiles]);
       const deps = [
@@ -46369,7 +46677,7 @@ var genruleRule = {
         SRCS: srcFiles.map(exec).join(" "),
         OUTS: outFiles.map(exec).join(" "),
         RULEDIR: ruleDir,
-        "@D": outs.length === 1 ? dirname10(exec(outFiles[0])) : ruleDir,
+        "@D": outs.length === 1 ? dirname11(exec(outFiles[0])) : ruleDir,
         GENDIR: binDir,
         BINDIR: binDir,
         TARGET_CPU: bazelCpu(ctx.config.platform ?? hostPlatform()),
@@ -46388,17 +46696,17 @@ var genruleRule = {
         throw err;
       }
       for (const f of outFiles) {
-        await rm6(f.path, { recursive: true, force: true });
-        await mkdir9(dirname10(f.path), { recursive: true });
+        await rm7(f.path, { recursive: true, force: true });
+        await mkdir10(dirname11(f.path), { recursive: true });
       }
       const actionTmp = `${execRoot}.tmp`;
-      await mkdir9(actionTmp, { recursive: true });
+      await mkdir10(actionTmp, { recursive: true });
       const env = { PATH: ctx.env.PATH ?? "/usr/local/bin:/usr/bin:/bin", TMPDIR: actionTmp };
       let result;
       try {
         result = await run4(expanded, execRoot, env, GENRULE_TIMEOUT_MS);
       } finally {
-        await rm6(actionTmp, { recursive: true, force: true });
+        await rm7(actionTmp, { recursive: true, force: true });
       }
       if (result.timedOut || result.code !== 0) {
         const why = result.timedOut ? `did not finish within ${GENRULE_TIMEOUT_MS / 1e3} s` : result.code === null ? `was killed by ${result.signal}` : `exited with status ${result.code}`;
@@ -46408,14 +46716,14 @@ ${out}`}`);
       }
       for (const f of outFiles) {
         try {
-          await stat6(f.path);
+          await stat3(f.path);
         } catch {
           throw new Error(`declared output '${f.shortPath}' was not created by genrule`);
         }
       }
       if (a.bool("executable", false)) await chmod3(outFiles[0].path, 493);
     } finally {
-      await rm6(execRoot, { recursive: true, force: true });
+      await rm7(execRoot, { recursive: true, force: true });
     }
     ctx.log.info(`${label}: generated ${outFiles.map((f) => f.shortPath).join(", ")}`);
     return a.bool("executable", false) ? { files: outFiles, executable: outFiles[0] } : { files: outFiles };
@@ -46423,8 +46731,8 @@ ${out}`}`);
 };
 
 // src/rules/copy_file.ts
-import { chmod as chmod4, copyFile as copyFile4, mkdir as mkdir10, rm as rm7 } from "node:fs/promises";
-import { dirname as dirname11, join as join16 } from "node:path";
+import { chmod as chmod4, copyFile as copyFile4, mkdir as mkdir11, rm as rm8 } from "node:fs/promises";
+import { dirname as dirname12, join as join18 } from "node:path";
 function checkOut2(attrs) {
   const out = attrs.string("out");
   if (out === "" || out.startsWith("/") || out.endsWith("/") || out.split("/").some((s) => s === "" || s === "." || s === "..")) {
@@ -46450,9 +46758,9 @@ var copyFileRule = {
     const src = ctx.attrs.label("src");
     const files = ctx.files("src");
     if (files.length !== 1) throw new Error(`attribute "src": ${src} must provide exactly one file, got ${files.length}`);
-    const dest = join16(await ctx.outDir(), out);
-    await mkdir10(dirname11(dest), { recursive: true });
-    await rm7(dest, { force: true });
+    const dest = join18(await ctx.outDir(), out);
+    await mkdir11(dirname12(dest), { recursive: true });
+    await rm8(dest, { force: true });
     await copyFile4(files[0].path, dest);
     const executable = ctx.attrs.bool("is_executable", false);
     await chmod4(dest, executable ? 493 : 420);
@@ -46500,7 +46808,7 @@ var shBinaryRule = {
 };
 
 // src/rules/oci_image_index.ts
-import { join as join17 } from "node:path";
+import { join as join19 } from "node:path";
 var ociImageIndexRule = {
   kind: "oci_image_index",
   attrs: {
@@ -46529,7 +46837,7 @@ var ociImageIndexRule = {
     const family = images.every((i) => i.family === "docker") ? "docker" : "oci";
     const annotations = { ...ctx.attrs.stringDict("annotations"), ...ctx.metadata.indexAnnotations };
     const descriptor = await buildIndex(ctx.store, images.map((i) => i.descriptor), annotations, family);
-    const layoutDir = join17(await ctx.outDir(), ctx.target.label.name);
+    const layoutDir = join19(await ctx.outDir(), ctx.target.label.name);
     await writeLayout(ctx.store, layoutDir, [{ descriptor }]);
     const artifact = {
       kind: "index",
@@ -46545,15 +46853,15 @@ var ociImageIndexRule = {
 };
 
 // src/rules/oci_image.ts
-import { join as join19 } from "node:path";
+import { join as join21 } from "node:path";
 
 // src/rules/file_values.ts
-import { readFile as readFile12 } from "node:fs/promises";
+import { readFile as readFile7 } from "node:fs/promises";
 async function readDepFile(ctx, attr) {
   const label = ctx.attrs.label(attr);
   const files = label ? ctx.dep(label).files : [];
   if (files.length !== 1) throw new Error(`attribute "${attr}": ${label} must provide exactly one file, got ${files.length}`);
-  return readFile12(files[0].path, "utf8");
+  return readFile7(files[0].path, "utf8");
 }
 __name(readDepFile, "readDepFile");
 function lines(text) {
@@ -46719,8 +47027,7 @@ var BuildInfoFinder = class {
 };
 
 // src/sbom/elf.ts
-import { readFile as readFile13 } from "node:fs/promises";
-import { join as join18 } from "node:path";
+import { join as join20 } from "node:path";
 var ELF_MAGIC = Buffer.from([127, 69, 76, 70]);
 var MACHINES = [
   { arch: "amd64", machine: 62, class: 2, name: "x86-64" },
@@ -46799,7 +47106,7 @@ async function scanMembers(members) {
 __name(scanMembers, "scanMembers");
 var scans = /* @__PURE__ */ new Map();
 function scanFile(store, digest) {
-  return join18(store.root, "cache", "layer-scans", `${digestHex(digest)}.json`);
+  return join20(store.root, "cache", "layer-scans", `${digestHex(digest)}.json`);
 }
 __name(scanFile, "scanFile");
 function scanLayerCached(store, digest, tarPath) {
@@ -46807,7 +47114,9 @@ function scanLayerCached(store, digest, tarPath) {
   if (!p) {
     p = (async () => {
       try {
-        return JSON.parse(await readFile13(scanFile(store, digest), "utf8"));
+        const text = readSmallFile(scanFile(store, digest));
+        if (text === void 0) throw new Error("no scan yet");
+        return JSON.parse(text);
       } catch {
         const files = await scanLayer(tarPath);
         await saveScan(store, digest, files);
@@ -47058,7 +47367,7 @@ var ociImageRule = {
     });
     const platform = built.manifest.platform;
     if (!platform) throw new Error("internal: built image has no platform");
-    const layoutDir = join19(await ctx.outDir(), ctx.target.label.name);
+    const layoutDir = join21(await ctx.outDir(), ctx.target.label.name);
     await writeLayout(ctx.store, layoutDir, [{ descriptor: built.manifest }]);
     const artifact = {
       kind: "image",
@@ -47366,7 +47675,7 @@ var ociLoadRule = {
 };
 
 // src/rules/pkg_tar.ts
-import { join as join23 } from "node:path";
+import { join as join25 } from "node:path";
 
 // src/tar/pkg_tar.ts
 import { accessSync, constants as fsConstants } from "node:fs";
@@ -47429,10 +47738,10 @@ __name(compareCodePoints, "compareCodePoints");
 
 // src/tar/writer.ts
 import { createWriteStream as createWriteStream2 } from "node:fs";
-import { rename as rename6, rm as rm8, stat as stat7 } from "node:fs/promises";
+import { rename as rename7, rm as rm9, stat as stat4 } from "node:fs/promises";
 import { once as once2 } from "node:events";
-import { createHash as createHash10, randomBytes as randomBytes4 } from "node:crypto";
-import { dirname as dirname12, basename as basename2, join as join20 } from "node:path";
+import { createHash as createHash11, randomBytes as randomBytes4 } from "node:crypto";
+import { dirname as dirname13, basename as basename2, join as join22 } from "node:path";
 import { PassThrough as PassThrough2 } from "node:stream";
 import { finished as finished2, pipeline as pipeline2 } from "node:stream/promises";
 
@@ -47600,7 +47909,7 @@ var TarWriter = class _TarWriter {
   constructor(dest, opts) {
     this.dest = dest;
     this.#opts = opts;
-    this.#tmp = join20(dirname12(dest), `.${basename2(dest)}.${process.pid}-${randomBytes4(6).toString("hex")}.tmp`);
+    this.#tmp = join22(dirname13(dest), `.${basename2(dest)}.${process.pid}-${randomBytes4(6).toString("hex")}.tmp`);
     const file = createWriteStream2(this.#tmp);
     let done;
     this.#gzip = (opts.compression ?? "none") === "gzip";
@@ -47611,7 +47920,7 @@ var TarWriter = class _TarWriter {
       done = pipeline2(tar2, (source) => compressStream(source, { format: "gzip", level }), file);
     } else {
       this.#head = file;
-      this.#hash = createHash10("sha256");
+      this.#hash = createHash11("sha256");
       done = finished2(file);
     }
     this.#done = done.catch((err) => {
@@ -47703,8 +48012,8 @@ var TarWriter = class _TarWriter {
   #writeTaken(buf) {
     this.#offset += buf.length;
     this.#hash?.update(buf);
-    return new Promise((resolve9, reject) => {
-      this.#head.write(buf, (err) => err ? reject(err) : resolve9());
+    return new Promise((resolve10, reject) => {
+      this.#head.write(buf, (err) => err ? reject(err) : resolve10());
     });
   }
   #member(entry, path) {
@@ -47753,7 +48062,7 @@ var TarWriter = class _TarWriter {
     if (src && "file" in src) {
       let size;
       try {
-        const s = await stat7(src.file);
+        const s = await stat4(src.file);
         if (!s.isFile()) throw new Error("not a regular file");
         size = s.size;
       } catch (err) {
@@ -47828,9 +48137,9 @@ var TarWriter = class _TarWriter {
       await this.#write(archiveTrailer(this.#offset));
       this.#head.end();
       await this.#done;
-      await rename6(this.#tmp, this.dest);
+      await rename7(this.#tmp, this.dest);
     } catch (err) {
-      await rm8(this.#tmp, { force: true });
+      await rm9(this.#tmp, { force: true });
       throw err;
     }
     return { members: this.#members, tarSize, ...this.#hash ? { sha256: this.#hash.digest("hex") } : {} };
@@ -47841,7 +48150,7 @@ var TarWriter = class _TarWriter {
     this.#head.destroy();
     await this.#done.catch(() => {
     });
-    await rm8(this.#tmp, { force: true });
+    await rm9(this.#tmp, { force: true });
   }
 };
 async function drain(body) {
@@ -48070,12 +48379,12 @@ async function writePkgTar(plan, dest, onWarning) {
 __name(writePkgTar, "writePkgTar");
 
 // src/rules/mtree_spec.ts
-import { lstatSync, readdirSync as readdirSync2, realpathSync, statSync as statSync5 } from "node:fs";
-import { mkdir as mkdir11, readFile as readFile14, writeFile as writeFile7 } from "node:fs/promises";
-import { dirname as dirname13, join as join21, posix } from "node:path";
+import { lstatSync, readdirSync as readdirSync2, realpathSync, statSync as statSync8 } from "node:fs";
+import { mkdir as mkdir12, readFile as readFile8, writeFile as writeFile7 } from "node:fs/promises";
+import { dirname as dirname14, join as join23, posix } from "node:path";
 
 // src/tar/mtree.ts
-import { statSync as statSync4 } from "node:fs";
+import { statSync as statSync7 } from "node:fs";
 var MtreeError = class extends Error {
   static {
     __name(this, "MtreeError");
@@ -48343,13 +48652,13 @@ var TAR_TYPES = {
 };
 function isExecutable(path) {
   try {
-    return (statSync4(path).mode & 73) !== 0;
+    return (statSync7(path).mode & 73) !== 0;
   } catch {
     return false;
   }
 }
 __name(isExecutable, "isExecutable");
-function mtreeEntryToTar(entry, resolve9, host) {
+function mtreeEntryToTar(entry, resolve10, host) {
   const { line, keywords: kw } = entry;
   const path = normalizeMtreePath(entry.name, line);
   const type = TYPES2[kw.get("type") ?? "file"];
@@ -48380,7 +48689,7 @@ function mtreeEntryToTar(entry, resolve9, host) {
     case "file": {
       let source;
       try {
-        source = resolve9(kw.get("content"), entry.name);
+        source = resolve10(kw.get("content"), entry.name);
       } catch (err) {
         if (optional) return void 0;
         fail3(line, err.message);
@@ -48393,7 +48702,7 @@ function mtreeEntryToTar(entry, resolve9, host) {
       if (source && "file" in source && size !== void 0) {
         let actual;
         try {
-          actual = statSync4(source.file).size;
+          actual = statSync7(source.file).size;
         } catch (err) {
           return fail3(line, `cannot read ${source.file}: ${err.code ?? err.message}`);
         }
@@ -48429,10 +48738,10 @@ function mtreeEntryToTar(entry, resolve9, host) {
   return out;
 }
 __name(mtreeEntryToTar, "mtreeEntryToTar");
-function mtreeToTarEntries(entries, resolve9, host) {
+function mtreeToTarEntries(entries, resolve10, host) {
   const out = [];
   for (const e of entries) {
-    const t = mtreeEntryToTar(e, resolve9, host);
+    const t = mtreeEntryToTar(e, resolve10, host);
     if (t) out.push(t);
   }
   return out;
@@ -48498,9 +48807,9 @@ function walkFiles(dir, prefix = "") {
   const out = [];
   const names = readdirSync2(dir).sort(compareCodePoints);
   for (const name of names) {
-    const abs = join21(dir, name);
+    const abs = join23(dir, name);
     const rel = prefix ? `${prefix}/${name}` : name;
-    const st = statSync5(abs);
+    const st = statSync8(abs);
     if (st.isDirectory()) out.push(...walkFiles(abs, rel));
     else out.push(rel);
   }
@@ -48509,7 +48818,7 @@ function walkFiles(dir, prefix = "") {
 __name(walkFiles, "walkFiles");
 function isDirectory(path) {
   try {
-    return statSync5(path).isDirectory();
+    return statSync8(path).isDirectory();
   } catch {
     return false;
   }
@@ -48592,9 +48901,9 @@ function indexInputs(providers) {
       if (!gen.startsWith(d.prefix)) continue;
       const rest = gen.slice(d.prefix.length);
       if (rest.split("/").some((s) => s === ".." || s === "")) continue;
-      const disk = join21(d.disk, rest);
+      const disk = join23(d.disk, rest);
       try {
-        if (statSync5(disk).isFile()) return { file: disk };
+        if (statSync8(disk).isFile()) return { file: disk };
       } catch {
       }
     }
@@ -48612,7 +48921,7 @@ function indexInputs(providers) {
       if (!("file" in source)) return 292;
       let mode;
       try {
-        mode = statSync5(source.file).mode;
+        mode = statSync8(source.file).mode;
       } catch {
         return void 0;
       }
@@ -48805,8 +49114,8 @@ function mutateOptionsFrom(get) {
 }
 __name(mutateOptionsFrom, "mutateOptionsFrom");
 async function writeOutput2(ctx, name, text) {
-  const dest = join21(await ctx.outDir(), name);
-  await mkdir11(dirname13(dest), { recursive: true });
+  const dest = join23(await ctx.outDir(), name);
+  await mkdir12(dirname14(dest), { recursive: true });
   await writeFile7(dest, text);
   return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
 }
@@ -48828,7 +49137,7 @@ async function readMtreeAttr(ctx, attr) {
   const file = singleFile(ctx, attr);
   let text;
   try {
-    text = await readFile14(file.path, "utf8");
+    text = await readFile8(file.path, "utf8");
   } catch (err) {
     throw new Error(`attribute "${attr}": cannot read ${file.shortPath}: ${err.code ?? err.message}`);
   }
@@ -48891,14 +49200,14 @@ var mtreeMutateRule = {
 };
 
 // src/tar/cache.ts
-import { createHash as createHash11 } from "node:crypto";
-import { copyFile as copyFile5, link as link3, mkdir as mkdir12, rename as rename7, rm as rm9, stat as stat8 } from "node:fs/promises";
-import { dirname as dirname14, join as join22 } from "node:path";
+import { createHash as createHash12 } from "node:crypto";
+import { copyFile as copyFile5, link as link3, mkdir as mkdir13, rename as rename8, rm as rm10, stat as stat5 } from "node:fs/promises";
+import { dirname as dirname15, join as join24 } from "node:path";
 async function planKey(plan, memoDir) {
-  const h = createHash11("sha256");
+  const h = createHash12("sha256");
   h.update("pkg_tar/v2\0");
   const entries = await mapLimit(plan.entries, 8, async (e) => {
-    const source = e.source === void 0 ? null : "file" in e.source ? { sha256: await memoizedFileDigest(e.source.file, memoDir) } : { content: createHash11("sha256").update(e.source.content).digest("hex") };
+    const source = e.source === void 0 ? null : "file" in e.source ? { sha256: await memoizedFileDigest(e.source.file, memoDir) } : { content: createHash12("sha256").update(e.source.content).digest("hex") };
     return { ...e, source };
   });
   const merge = await mapLimit(plan.merge, 8, async (m) => ({ prefix: m.prefix ?? "", sha256: await memoizedFileDigest(m.path, memoDir) }));
@@ -48917,38 +49226,39 @@ async function planKey(plan, memoDir) {
 }
 __name(planKey, "planKey");
 async function sameFile(a, b) {
-  const [sa, sb] = await Promise.all([stat8(a).catch(() => void 0), stat8(b).catch(() => void 0)]);
+  const [sa, sb] = await Promise.all([stat5(a).catch(() => void 0), stat5(b).catch(() => void 0)]);
   return sa !== void 0 && sb !== void 0 && sa.dev === sb.dev && sa.ino === sb.ino;
 }
 __name(sameFile, "sameFile");
 async function linkOver(from, to) {
   if (await sameFile(from, to)) return;
   const tmp = `${to}.${process.pid}.tmp`;
-  await rm9(tmp, { force: true });
+  await rm10(tmp, { force: true });
   try {
     await link3(from, tmp).catch(() => copyFile5(from, tmp));
-    await rename7(tmp, to);
+    await rename8(tmp, to);
   } finally {
-    await rm9(tmp, { force: true });
+    await rm10(tmp, { force: true });
   }
 }
 __name(linkOver, "linkOver");
 async function place(cached, dest) {
-  const [c, d] = await Promise.all([stat8(cached, { bigint: true }), stat8(dest, { bigint: true }).catch(() => void 0)]);
+  const c = statIfExists(cached, { bigint: true });
+  const d = statIfExists(dest, { bigint: true });
+  if (c === void 0) throw new Error(`pkg_tar cache: ${cached} vanished`);
   if (d !== void 0 && d.ino === c.ino && d.dev === c.dev) return;
-  await mkdir12(dirname14(dest), { recursive: true });
+  await mkdir13(dirname15(dest), { recursive: true });
   await linkOver(cached, dest);
 }
 __name(place, "place");
 async function withTarCache(cacheDir, key, dest, write) {
-  const cached = join22(cacheDir, key);
-  const hit = await stat8(cached).then((s) => s.isFile(), () => false);
-  if (hit) {
+  const cached = join24(cacheDir, key);
+  if (statIfExists(cached)?.isFile()) {
     await place(cached, dest);
     return "hit";
   }
   await write();
-  await mkdir12(cacheDir, { recursive: true });
+  await mkdir13(cacheDir, { recursive: true });
   await linkOver(dest, cached);
   return "miss";
 }
@@ -49063,11 +49373,11 @@ var pkgTarRule = {
     });
     const ext = a.string("extension", "tar");
     const name = a.string("out") ?? a.string("package_file_name") ?? `${ctx.target.label.name}.${ext}`;
-    const dest = join23(await ctx.outDir(), name);
-    const memoDir = join23(ctx.store.root, FILE_DIGEST_MEMO);
+    const dest = join25(await ctx.outDir(), name);
+    const memoDir = join25(ctx.store.root, FILE_DIGEST_MEMO);
     const key = await planKey(plan, memoDir);
     let written;
-    const outcome = await withTarCache(join23(ctx.store.root, "cache", "pkg_tar"), key, dest, async () => {
+    const outcome = await withTarCache(join25(ctx.store.root, "cache", "pkg_tar"), key, dest, async () => {
       written = (await writePkgTar(plan, dest, (m) => ctx.log.warning(`${ctx.target.label}: ${m}`))).sha256;
     });
     if (written !== void 0) await rememberFileDigest(dest, written, memoDir);
@@ -49077,8 +49387,8 @@ var pkgTarRule = {
 };
 
 // src/rules/write_file.ts
-import { chmod as chmod5, mkdir as mkdir13, writeFile as writeFile8 } from "node:fs/promises";
-import { dirname as dirname15, join as join24 } from "node:path";
+import { chmod as chmod5, mkdir as mkdir14, writeFile as writeFile8 } from "node:fs/promises";
+import { dirname as dirname16, join as join26 } from "node:path";
 var NEWLINES = { auto: "\n", unix: "\n", windows: "\r\n" };
 function writeFileContent(content, newline = "auto") {
   const nl = NEWLINES[newline];
@@ -49112,8 +49422,8 @@ var writeFileRule = {
     const name = a.string("out");
     const executable = a.bool("is_executable", false);
     const text = writeFileContent(a.stringList("content"), a.string("newline") ?? "auto");
-    const dest = join24(await ctx.outDir(), name);
-    await mkdir13(dirname15(dest), { recursive: true });
+    const dest = join26(await ctx.outDir(), name);
+    await mkdir14(dirname16(dest), { recursive: true });
     const mode = executable ? 493 : 420;
     await writeFile8(dest, text, { encoding: "utf8", mode });
     await chmod5(dest, mode);
@@ -49124,8 +49434,8 @@ var writeFileRule = {
 
 // src/rules/tar.ts
 import { createReadStream as createReadStream4, createWriteStream as createWriteStream3 } from "node:fs";
-import { mkdir as mkdir14, rename as rename8, rm as rm10 } from "node:fs/promises";
-import { dirname as dirname16, join as join25 } from "node:path";
+import { mkdir as mkdir15, rename as rename9, rm as rm11 } from "node:fs/promises";
+import { dirname as dirname17, join as join27 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
 import * as zlib3 from "node:zlib";
 var EXTENSIONS = { none: ".tar", gzip: ".tar.gz", zstd: ".tar.zst" };
@@ -49445,9 +49755,9 @@ async function zstdFile(src, dest) {
       }),
       createWriteStream3(tmp)
     );
-    await rename8(tmp, dest);
+    await rename9(tmp, dest);
   } finally {
-    await rm10(tmp, { force: true });
+    await rm11(tmp, { force: true });
   }
 }
 __name(zstdFile, "zstdFile");
@@ -49520,8 +49830,8 @@ var tarRule = {
     const checked = checkAttrs(ctx.attrs);
     const entries = await tarEntries(ctx, checked);
     const name = ctx.attrs.string("out") ?? `${ctx.target.label.name}${EXTENSIONS[checked.compression]}`;
-    const dest = join25(await ctx.outDir(), name);
-    await mkdir14(dirname16(dest), { recursive: true });
+    const dest = join27(await ctx.outDir(), name);
+    await mkdir15(dirname17(dest), { recursive: true });
     const label = ctx.target.label.toString();
     const onWarning = /* @__PURE__ */ __name((m) => ctx.log.warning(`${label}: ${m}`), "onWarning");
     if (checked.compression === "zstd") {
@@ -49530,7 +49840,7 @@ var tarRule = {
         await writeTar(entries, plain, { createParents: false, onWarning });
         await zstdFile(plain, dest);
       } finally {
-        await rm10(plain, { force: true });
+        await rm11(plain, { force: true });
       }
     } else {
       await writeTar(entries, dest, { compression: checked.compression, createParents: false, onWarning });
@@ -49540,10 +49850,10 @@ var tarRule = {
 };
 
 // src/rules/oci_pull.ts
-import { join as join26 } from "node:path";
+import { join as join28 } from "node:path";
 
 // src/registry/pull.ts
-import { readFile as readFile15, rm as rm11 } from "node:fs/promises";
+import { readFile as readFile9, rm as rm12 } from "node:fs/promises";
 
 // src/registry/limits.ts
 var MAX_MANIFEST_BYTES = 8 << 20;
@@ -49580,9 +49890,9 @@ function parse2(bytes2, what) {
 __name(parse2, "parse");
 async function cachedManifest(store, ref) {
   if (!isDigest(ref) || !await store.has(ref)) return void 0;
-  const bytes2 = await readFile15(store.path(ref));
+  const bytes2 = await readFile9(store.path(ref));
   if (digestBytes(bytes2, digestAlgorithm(ref)) !== ref) {
-    await rm11(store.path(ref), { force: true });
+    await rm12(store.path(ref), { force: true });
     return void 0;
   }
   let mediaType;
@@ -49631,7 +49941,7 @@ async function resolveImage(client, repo, ref, platform, opts) {
     if (stored && digestBytes(stored, digestAlgorithm(chosen.digest)) === chosen.digest) {
       current = { mediaType: chosen.mediaType, digest: chosen.digest, bytes: stored };
     } else {
-      if (have) await rm11(store.path(chosen.digest), { force: true });
+      if (have) await rm12(store.path(chosen.digest), { force: true });
       current = await client.getManifest(repo, chosen.digest);
       if (current.bytes.length !== chosen.size) {
         throw new Error(`${name}: manifest ${chosen.digest} is ${current.bytes.length} bytes, the index says ${chosen.size}`);
@@ -49652,7 +49962,7 @@ async function resolveImage(client, repo, ref, platform, opts) {
   try {
     configBytes = await readBlobBytes(store, manifest.config.digest, `${name}: config`);
   } catch {
-    await rm11(store.path(manifest.config.digest), { force: true });
+    await rm12(store.path(manifest.config.digest), { force: true });
     await client.getBlob(repo, manifest.config.digest, store, manifest.config.size);
     configBytes = await readBlobBytes(store, manifest.config.digest, `${name}: config`);
   }
@@ -49753,7 +50063,7 @@ var ociPullRule = {
     const platform = { os: resolved.config.os, architecture: resolved.config.architecture };
     if (resolved.config.variant) platform.variant = resolved.config.variant;
     const descriptor = { ...resolved.manifestDescriptor, platform };
-    const layoutDir = join26(await ctx.outDir(), "image");
+    const layoutDir = join28(await ctx.outDir(), "image");
     await writeLayout(ctx.store, layoutDir, [{ descriptor }]);
     ctx.log.info(`@${name}: ${ref.registry}/${ref.repository}@${descriptor.digest} (${formatPlatform(platform)})`);
     const artifact = {
@@ -49823,8 +50133,8 @@ var ociPushRule = {
 };
 
 // src/rules/transitions.ts
-import { link as link4, copyFile as copyFile6, rm as rm12, mkdir as mkdir15 } from "node:fs/promises";
-import { dirname as dirname17, join as join27 } from "node:path";
+import { link as link4, copyFile as copyFile6, rm as rm13, mkdir as mkdir16 } from "node:fs/promises";
+import { dirname as dirname18, join as join29 } from "node:path";
 function forward(providers) {
   if (providers.length === 1) return providers[0];
   const out = { files: providers.flatMap((p) => p.files) };
@@ -49837,9 +50147,9 @@ async function renamedExecutable(ctx, p, attr) {
   const exe = p?.executable;
   if (!p || !exe) throw new Error(`attribute "${attr}": ${ctx.attrs.label(attr)} is not an executable (a go_binary, for example)`);
   const name = ctx.target.label.name;
-  const dest = join27(await ctx.outDir(), name);
-  await mkdir15(dirname17(dest), { recursive: true });
-  await rm12(dest, { force: true });
+  const dest = join29(await ctx.outDir(), name);
+  await mkdir16(dirname18(dest), { recursive: true });
+  await rm13(dest, { force: true });
   await link4(exe.path, dest).catch(() => copyFile6(exe.path, dest));
   const file = { path: dest, shortPath: ctx.outShortPath(name), generated: true };
   return { files: [file], executable: file };
@@ -49903,7 +50213,7 @@ var Semaphore = class {
   }
   async run(task) {
     if (this.#free > 0) this.#free--;
-    else await new Promise((resolve9) => this.#waiting.push(resolve9));
+    else await new Promise((resolve10) => this.#waiting.push(resolve10));
     try {
       return await task();
     } finally {
@@ -49923,13 +50233,17 @@ var Engine = class {
   #nodes = /* @__PURE__ */ new Map();
   #builds = /* @__PURE__ */ new Map();
   #limit;
+  /** Steps fed by fresh outputs (Provider.fresh) hold slots of their own: never behind checks. */
+  #freshLimit;
   #running = /* @__PURE__ */ new Map();
+  #madeDirs = /* @__PURE__ */ new Set();
   goBuilds;
   #expectationSet = false;
   constructor(opts) {
     this.#opts = opts;
-    this.goBuilds = opts.goBuilds ?? new GoBuildQueue({ cacheDir: join28(opts.store.root, GO_ACTION_CACHE) });
+    this.goBuilds = opts.goBuilds ?? new GoBuildQueue({ cacheDir: join30(opts.store.root, GO_ACTION_CACHE) });
     this.#limit = new Semaphore(opts.concurrency ?? 4);
+    this.#freshLimit = new Semaphore(opts.concurrency ?? 4);
   }
   /** Targets whose own build step is running now, for progress reports. */
   running() {
@@ -50028,6 +50342,26 @@ var Engine = class {
       return false;
     }
   }
+  /**
+   * Says which nodes this run will build (with their dependencies): every queued step among them
+   * asks the Go queue for one build (RuleDef.queued), so the queue starts once that many have
+   * asked instead of waiting for a quiet gap. Without it, the first build counts every analysed
+   * node, which over-counts nodes analysed only to be read (e.g. an image's host configuration).
+   */
+  willBuild(roots) {
+    const seen = /* @__PURE__ */ new Set();
+    const stack = [...roots];
+    let queued = 0;
+    while (stack.length) {
+      const n = stack.pop();
+      if (seen.has(n)) continue;
+      seen.add(n);
+      if (n.rule?.queued) queued++;
+      for (const d of n.deps) stack.push(d.node);
+    }
+    this.#expectationSet = true;
+    this.goBuilds.expect(queued);
+  }
   build(node) {
     if (!this.#expectationSet) {
       this.#expectationSet = true;
@@ -50054,7 +50388,7 @@ var Engine = class {
       list2.push(depProviders[i]);
       byAttr.set(d.attr, list2);
     });
-    const outDirPath = join28(this.#opts.outRoot, "bin", configKey(node.config), target.label.repo === "" ? "" : `external/${target.label.repo}`, target.label.pkg);
+    const outDirPath = join30(this.#opts.outRoot, "bin", configKey(node.config), target.label.repo === "" ? "" : `external/${target.label.repo}`, target.label.pkg);
     const ctx = {
       target,
       config: node.config,
@@ -50067,7 +50401,10 @@ var Engine = class {
       }, "dep"),
       files: /* @__PURE__ */ __name((attr) => (byAttr.get(attr) ?? []).flatMap((p) => p.files), "files"),
       outDir: /* @__PURE__ */ __name(async () => {
-        await mkdir16(outDirPath, { recursive: true });
+        if (!this.#madeDirs.has(outDirPath)) {
+          await mkdir17(outDirPath, { recursive: true });
+          this.#madeDirs.add(outDirPath);
+        }
         return outDirPath;
       }, "outDir"),
       outShortPath: /* @__PURE__ */ __name((name) => target.label.pkg === "" ? name : `${target.label.pkg}/${name}`, "outShortPath"),
@@ -50096,7 +50433,10 @@ var Engine = class {
       }
     }, "step");
     try {
-      return await (rule.queued ? step() : this.#limit.run(step));
+      if (rule.queued) return await step();
+      const fresh = depProviders.some((p) => p.fresh);
+      const provider = await (fresh ? this.#freshLimit : this.#limit).run(step);
+      return fresh && !provider.fresh ? { ...provider, fresh } : provider;
     } catch (err) {
       if (err instanceof BuildError) throw err.label === target.label.toString() ? err.at(target.pos) : err;
       throw new BuildError(err.message, { pos: target.pos, label: target.label.toString(), cause: err });
@@ -50105,16 +50445,16 @@ var Engine = class {
 };
 
 // src/workspace/workspace.ts
-import { existsSync as existsSync5, realpathSync as realpathSync3, statSync as statSync7, readdirSync as readdirSync4 } from "node:fs";
-import { join as join33, relative as relative5, sep as sep4 } from "node:path";
+import { existsSync as existsSync6, realpathSync as realpathSync3, statSync as statSync10, readdirSync as readdirSync4 } from "node:fs";
+import { join as join35, relative as relative5, sep as sep4 } from "node:path";
 
 // src/workspace/ignored.ts
-import { existsSync as existsSync3, readFileSync as readFileSync3 } from "node:fs";
-import { join as join30 } from "node:path";
+import { existsSync as existsSync4, readFileSync as readFileSync5 } from "node:fs";
+import { join as join32 } from "node:path";
 
 // src/workspace/glob.ts
 import { readdirSync as readdirSync3 } from "node:fs";
-import { join as join29 } from "node:path";
+import { join as join31 } from "node:path";
 var BUILD_FILES = ["BUILD.bazel", "BUILD"];
 function isPackageDir(abs) {
   try {
@@ -50129,11 +50469,11 @@ function listPackageFiles(pkgDir) {
   const files = [];
   const dirs = [];
   const walk = /* @__PURE__ */ __name((rel) => {
-    const abs = rel === "" ? pkgDir : join29(pkgDir, rel);
+    const abs = rel === "" ? pkgDir : join31(pkgDir, rel);
     for (const ent of readdirSync3(abs, { withFileTypes: true })) {
       const childRel = rel === "" ? ent.name : `${rel}/${ent.name}`;
       if (ent.isDirectory()) {
-        const childAbs = join29(abs, ent.name);
+        const childAbs = join31(abs, ent.name);
         if (isPackageDir(childAbs)) continue;
         if (rel === "" && (ent.name.startsWith("bazel-") || ent.name === ".git" || ent.name === ".oci-build")) continue;
         dirs.push(childRel);
@@ -50192,10 +50532,10 @@ __name(matchGlob, "matchGlob");
 
 // src/workspace/ignored.ts
 function readBazelignore(root) {
-  const path = join30(root, ".bazelignore");
-  if (!existsSync3(path)) return [];
+  const path = join32(root, ".bazelignore");
+  if (!existsSync4(path)) return [];
   const out = [];
-  for (const raw of readFileSync3(path, "utf8").split("\n")) {
+  for (const raw of readFileSync5(path, "utf8").split("\n")) {
     const line = raw.replace(/\r$/, "").trim();
     if (line === "" || line.startsWith("#")) continue;
     const p = line.replace(/^\.\/+/, "").replace(/\/+$/, "");
@@ -50205,8 +50545,8 @@ function readBazelignore(root) {
 }
 __name(readBazelignore, "readBazelignore");
 function readRepoFile(root) {
-  const path = join30(root, "REPO.bazel");
-  if (!existsSync3(path)) return [];
+  const path = join32(root, "REPO.bazel");
+  if (!existsSync4(path)) return [];
   const patterns = [];
   let called = false;
   const predeclared = /* @__PURE__ */ new Map([
@@ -50229,7 +50569,7 @@ function readRepoFile(root) {
       })
     ]
   ]);
-  execFile2({ file: "REPO.bazel", source: readFileSync3(path, "utf8"), predeclared });
+  execFile2({ file: "REPO.bazel", source: readFileSync5(path, "utf8"), predeclared });
   return patterns;
 }
 __name(readRepoFile, "readRepoFile");
@@ -50476,12 +50816,12 @@ function bzlPredeclared(file, hooks) {
 __name(bzlPredeclared, "bzlPredeclared");
 
 // src/workspace/module_file.ts
-import { existsSync as existsSync4 } from "node:fs";
-import { join as join32 } from "node:path";
+import { existsSync as existsSync5 } from "node:fs";
+import { join as join34 } from "node:path";
 
 // src/workspace/starlark_file.ts
-import { lstatSync as lstatSync2, readFileSync as readFileSync4, realpathSync as realpathSync2, statSync as statSync6 } from "node:fs";
-import { join as join31, relative as relative4, sep as sep3 } from "node:path";
+import { lstatSync as lstatSync2, readFileSync as readFileSync6, realpathSync as realpathSync2, statSync as statSync9 } from "node:fs";
+import { join as join33, relative as relative4, sep as sep3 } from "node:path";
 var StarlarkFileError = class extends Error {
   static {
     __name(this, "StarlarkFileError");
@@ -50504,7 +50844,7 @@ function readStarlarkFile(root, rel) {
   const parts = rel.split("/").filter((p) => p !== "" && p !== ".");
   let cur = root;
   for (const part of parts) {
-    cur = join31(cur, part);
+    cur = join33(cur, part);
     let isLink;
     try {
       isLink = lstatSync2(cur).isSymbolicLink();
@@ -50525,7 +50865,7 @@ function readStarlarkFile(root, rel) {
       );
     }
   }
-  const abs = join31(root, ...parts);
+  const abs = join33(root, ...parts);
   let real;
   try {
     real = realpathSync2(abs);
@@ -50533,8 +50873,8 @@ function readStarlarkFile(root, rel) {
     return void 0;
   }
   if (!inside(real, rootReal)) throw new StarlarkFileError(`${rel} resolves outside the workspace; Starlark files are only read from inside it`);
-  if (!statSync6(real).isFile()) throw new StarlarkFileError(`${rel} is not a regular file`);
-  return readFileSync4(real, "utf8");
+  if (!statSync9(real).isFile()) throw new StarlarkFileError(`${rel} is not a regular file`);
+  return readFileSync6(real, "utf8");
 }
 __name(readStarlarkFile, "readStarlarkFile");
 
@@ -50593,8 +50933,8 @@ function readModuleFile(root) {
 }
 __name(readModuleFile, "readModuleFile");
 function readModule(root, info, recordPull) {
-  const path = join32(root, "MODULE.bazel");
-  if (!existsSync4(path)) return;
+  const path = join34(root, "MODULE.bazel");
+  if (!existsSync5(path)) return;
   const predeclared = /* @__PURE__ */ new Map();
   for (const name of MODULE_NOOPS) predeclared.set(name, new Builtin(name, () => null));
   predeclared.set(
@@ -50736,7 +51076,7 @@ function recordGoDeps(goDeps, tag, call) {
 }
 __name(recordGoDeps, "recordGoDeps");
 function readWorkspace(root, recordPull) {
-  const file = ["WORKSPACE.bazel", "WORKSPACE"].find((f) => existsSync4(join32(root, f)));
+  const file = ["WORKSPACE.bazel", "WORKSPACE"].find((f) => existsSync5(join34(root, f)));
   if (!file) return;
   const ociPull = new Builtin("oci_pull", (call) => {
     recordPull(call);
@@ -51001,10 +51341,10 @@ var Workspace = class {
   }
   // ---- packages -------------------------------------------------------------------------
   #buildFileOf(pkg) {
-    const dir = join33(this.root, pkg);
+    const dir = join35(this.root, pkg);
     for (const name of BUILD_FILES2) {
-      const p = join33(dir, name);
-      if (existsSync5(p) && statSync7(p).isFile()) return p;
+      const p = join35(dir, name);
+      if (existsSync6(p) && statSync10(p).isFile()) return p;
     }
     return void 0;
   }
@@ -51050,7 +51390,7 @@ var Workspace = class {
   packagesUnder(prefix) {
     const out = [];
     const walk = /* @__PURE__ */ __name((rel) => {
-      const abs = join33(this.root, rel);
+      const abs = join35(this.root, rel);
       if (this.#buildFileOf(rel)) out.push(rel);
       let entries;
       try {
@@ -51065,7 +51405,7 @@ var Workspace = class {
         walk(child);
       }
     }, "walk");
-    if (!existsSync5(join33(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
+    if (!existsSync6(join35(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
     walk(prefix);
     return out.sort();
   }
@@ -51260,9 +51600,9 @@ var Workspace = class {
     });
   }
   #sourceFile(label) {
-    const abs = join33(this.root, label.pkg, label.name);
-    if (!existsSync5(abs)) return void 0;
-    const st = statSync7(abs);
+    const abs = join35(this.root, label.pkg, label.name);
+    if (!existsSync6(abs)) return void 0;
+    const st = statSync10(abs);
     if (!st.isFile()) return void 0;
     const real = realpathSync3(abs);
     const rootReal = realpathSync3(this.root);
@@ -51375,7 +51715,7 @@ var Workspace = class {
     const exDirsV = call.kwargs.get("exclude_directories");
     const excludeDirectories = exDirsV === void 0 ? true : exDirsV !== 0 && exDirsV !== false;
     const allowEmptyV = call.kwargs.get("allow_empty");
-    const listing = listPackageFiles(join33(this.root, scope.pkg.name));
+    const listing = listPackageFiles(join35(this.root, scope.pkg.name));
     const matched = matchGlob(listing, include, exclude, excludeDirectories);
     if (matched.length === 0 && allowEmptyV === false) {
       throw new BuiltinError(`glob pattern(s) ${JSON.stringify(include)} matched no files and allow_empty = False`);
@@ -51537,20 +51877,20 @@ function nativeModule(globals) {
 __name(nativeModule, "nativeModule");
 
 // src/workspace/root.ts
-import { existsSync as existsSync6, statSync as statSync8 } from "node:fs";
-import { dirname as dirname18, join as join34, resolve as resolve7 } from "node:path";
+import { existsSync as existsSync7, statSync as statSync11 } from "node:fs";
+import { dirname as dirname19, join as join36, resolve as resolve8 } from "node:path";
 var MARKERS = ["MODULE.bazel", "REPO.bazel", "WORKSPACE.bazel", "WORKSPACE"];
 function findWorkspaceRoot(start) {
-  let dir = resolve7(start);
+  let dir = resolve8(start);
   for (; ; ) {
     for (const marker of MARKERS) {
-      const p = join34(dir, marker);
-      if (existsSync6(p) && statSync8(p).isFile()) return dir;
+      const p = join36(dir, marker);
+      if (existsSync7(p) && statSync11(p).isFile()) return dir;
     }
-    const parent = dirname18(dir);
+    const parent = dirname19(dir);
     if (parent === dir) {
       throw new Error(
-        `no workspace found at or above ${resolve7(start)}: expected one of ${MARKERS.join(", ")}`
+        `no workspace found at or above ${resolve8(start)}: expected one of ${MARKERS.join(", ")}`
       );
     }
     dir = parent;
@@ -51746,7 +52086,7 @@ async function pushImage(client, store, repo, root, tags, opts = {}) {
 __name(pushImage, "pushImage");
 
 // src/sbom/referrers.ts
-import { readFile as readFile16 } from "node:fs/promises";
+import { readFile as readFile10 } from "node:fs/promises";
 
 // src/registry/errors.ts
 function redactUrl(url) {
@@ -51883,7 +52223,7 @@ async function putWithSubject(client, repo, digest, bytes2, mediaType) {
 __name(putWithSubject, "putWithSubject");
 async function attachReferrer(client, store, repo, artifact, subject, log) {
   await pushImage(client, store, repo, { mediaType: artifact.mediaType, digest: artifact.digest, size: artifact.size }, [], { log });
-  const bytes2 = new Uint8Array(await readFile16(store.path(artifact.digest)));
+  const bytes2 = new Uint8Array(await readFile10(store.path(artifact.digest)));
   const said = await putWithSubject(client, repo, artifact.digest, bytes2, artifact.mediaType);
   if (said !== void 0 && said === subject) return { via: "referrers" };
   const tag = fallbackTag(subject);
@@ -51906,15 +52246,14 @@ async function attachReferrer(client, store, repo, artifact, subject, log) {
 __name(attachReferrer, "attachReferrer");
 
 // src/publish/tag_memo.ts
-import { createHash as createHash12 } from "node:crypto";
-import { readFile as readFile17 } from "node:fs/promises";
-import { join as join35 } from "node:path";
+import { createHash as createHash13 } from "node:crypto";
+import { join as join37 } from "node:path";
 function memoPath(store, registry, repository, tag) {
-  return join35(store.root, "cache", "pushed-tags", createHash12("sha256").update(`${registry}/${repository}:${tag}`).digest("hex"));
+  return join37(store.root, "cache", "pushed-tags", createHash13("sha256").update(`${registry}/${repository}:${tag}`).digest("hex"));
 }
 __name(memoPath, "memoPath");
 async function rememberedTag(store, registry, repository, tag) {
-  return readFile17(memoPath(store, registry, repository, tag), "utf8").catch(() => void 0);
+  return readSmallFile(memoPath(store, registry, repository, tag));
 }
 __name(rememberedTag, "rememberedTag");
 async function rememberTag(store, registry, repository, tag, digest) {
@@ -52070,7 +52409,7 @@ __name(stillTagged, "stillTagged");
 
 // src/publish/docker.ts
 var import_semver2 = __toESM(require_semver2(), 1);
-import { stat as stat10 } from "node:fs/promises";
+import { stat as stat7 } from "node:fs/promises";
 import { Readable as Readable2 } from "node:stream";
 
 // src/net/proxy.ts
@@ -52230,9 +52569,9 @@ __name(createDispatcher, "createDispatcher");
 
 // src/publish/docker_archive.ts
 var import_tar_stream2 = __toESM(require_tar_stream(), 1);
-import { createHash as createHash13 } from "node:crypto";
+import { createHash as createHash14 } from "node:crypto";
 import { createReadStream as createReadStream5 } from "node:fs";
-import { readFile as readFile18, stat as stat9 } from "node:fs/promises";
+import { readFile as readFile11, stat as stat6 } from "node:fs/promises";
 import { Readable } from "node:stream";
 var MANIFEST_TYPES = /* @__PURE__ */ new Set([
   "application/vnd.oci.image.manifest.v1+json",
@@ -52265,7 +52604,7 @@ function chainIds(diffIds) {
   const out = [];
   for (const d of diffIds) {
     const prev = out.at(-1);
-    out.push(prev === void 0 ? d : `sha256:${createHash13("sha256").update(`${prev} ${d}`).digest("hex")}`);
+    out.push(prev === void 0 ? d : `sha256:${createHash14("sha256").update(`${prev} ${d}`).digest("hex")}`);
   }
   return out;
 }
@@ -52289,7 +52628,7 @@ __name(checkDescriptor2, "checkDescriptor");
 async function readVerified(what, d, file) {
   let data;
   try {
-    data = await readFile18(file);
+    data = await readFile11(file);
   } catch (err) {
     throw new Error(`${what} ${d.digest}: cannot read blob ${file}: ${err.message}`);
   }
@@ -52299,7 +52638,7 @@ async function readVerified(what, d, file) {
   const [alg, encoded] = d.digest.split(":");
   let actual;
   try {
-    actual = createHash13(alg).update(data).digest("hex");
+    actual = createHash14(alg).update(data).digest("hex");
   } catch {
     throw new Error(`${what} ${d.digest}: unsupported digest algorithm ${alg}`);
   }
@@ -52375,7 +52714,7 @@ async function planDockerArchive(input) {
     const file = input.blobPath(l.digest);
     let st;
     try {
-      st = await stat9(file);
+      st = await stat6(file);
     } catch (err) {
       if (input.fetchBlob && err.code === "ENOENT") {
         blobs.set(l.digest, { name: blobArchivePath(l.digest), digest: l.digest, size: l.size, file, remote: true });
@@ -52492,13 +52831,13 @@ function dockerArchiveStream(plan) {
     uname: "",
     gname: ""
   }), "header");
-  const writeEntry = /* @__PURE__ */ __name((name, data, type) => new Promise((resolve9, reject) => {
-    pack.entry(header(name, data?.length ?? 0, type), data ?? Buffer.alloc(0), (err) => err ? reject(err) : resolve9(void 0));
+  const writeEntry = /* @__PURE__ */ __name((name, data, type) => new Promise((resolve10, reject) => {
+    pack.entry(header(name, data?.length ?? 0, type), data ?? Buffer.alloc(0), (err) => err ? reject(err) : resolve10(void 0));
   }), "writeEntry");
   const writeFileEntry = /* @__PURE__ */ __name(async (b) => {
-    const { promise: entryDone, resolve: resolve9, reject } = Promise.withResolvers();
+    const { promise: entryDone, resolve: resolve10, reject } = Promise.withResolvers();
     entryDone.catch(() => void 0);
-    const entry = pack.entry(header(b.name, b.size, "file"), (err) => err ? reject(err) : resolve9(void 0));
+    const entry = pack.entry(header(b.name, b.size, "file"), (err) => err ? reject(err) : resolve10(void 0));
     entry.on("error", () => void 0);
     let written = 0;
     try {
@@ -52506,7 +52845,7 @@ function dockerArchiveStream(plan) {
         const buf = chunk;
         written += buf.length;
         if (written > b.size) throw new Error(`blob ${b.digest} (${b.file}) grew beyond ${b.size} bytes while being sent`);
-        if (!entry.write(buf)) await new Promise((resolve10) => entry.once("drain", () => resolve10()));
+        if (!entry.write(buf)) await new Promise((resolve11) => entry.once("drain", () => resolve11()));
       }
       if (written !== b.size) throw new Error(`blob ${b.digest} (${b.file}) has ${written} bytes, expected ${b.size}`);
     } catch (err) {
@@ -53075,7 +53414,7 @@ async function fetchRemoteBlobs(input, plan) {
   await Promise.all(
     remote.map(async (b) => {
       await fetch2(b.digest);
-      const st = await stat10(b.file).catch((err) => {
+      const st = await stat7(b.file).catch((err) => {
         throw new Error(`layer ${b.digest}: cannot read blob ${b.file}: ${err.message}`);
       });
       if (st.size !== b.size) throw new Error(`layer ${b.digest}: blob ${b.file} has ${st.size} bytes, descriptor says ${b.size}`);
@@ -53238,12 +53577,15 @@ var RegistryPublisher = class {
     __name(this, "RegistryPublisher");
   }
   #slots;
+  /** Artifacts made anew in this run push in slots of their own, never behind unchanged ones. */
+  #urgentSlots;
   o;
   constructor(o) {
     this.o = o;
     this.#slots = new Semaphore(o.concurrency);
+    this.#urgentSlots = new Semaphore(o.concurrency);
   }
-  async publish({ label, artifact, run: run5, referrers }) {
+  async publish({ label, artifact, run: run5, referrers, urgent }) {
     const rule = run5?.kind === "push" ? run5 : { remoteTags: [] };
     const planned = planDestinations(label, rule, this.o.overrides);
     const destinations = this.o.byDigest ? planned.map((d) => ({ ...d, tags: [] })) : planned;
@@ -53251,7 +53593,7 @@ var RegistryPublisher = class {
       this.o.log(`${label}: built; not pushed (push disabled)`);
       return { action: "built", tags: [], references: [] };
     }
-    const pushed = await this.#slots.run(
+    const pushed = await (urgent ? this.#urgentSlots : this.#slots).run(
       () => this.o.group(`Pushing ${label}`, () => pushArtifact(this.o.registries, this.o.store, artifact, destinations, (m) => this.o.log(m), { referrers }))
     );
     return { action: "pushed", references: pushed.references, tags: pushed.tagged, blobs: pushed.stats, referrers: pushed.referrers };
@@ -54646,19 +54988,19 @@ var RegistryClient = class {
 };
 
 // src/registry/credentials.ts
-import { readFile as readFile19 } from "node:fs/promises";
+import { readFile as readFile12 } from "node:fs/promises";
 import { spawn as spawn6 } from "node:child_process";
 import { homedir } from "node:os";
-import { join as join36 } from "node:path";
+import { join as join38 } from "node:path";
 function dockerConfigPath(env = process.env, configDir) {
-  const dir = configDir ?? (env.DOCKER_CONFIG || join36(env.HOME || homedir(), ".docker"));
-  return join36(dir, "config.json");
+  const dir = configDir ?? (env.DOCKER_CONFIG || join38(env.HOME || homedir(), ".docker"));
+  return join38(dir, "config.json");
 }
 __name(dockerConfigPath, "dockerConfigPath");
 async function readDockerConfig(path) {
   let text;
   try {
-    text = await readFile19(path, "utf8");
+    text = await readFile12(path, "utf8");
   } catch (err) {
     if (err.code === "ENOENT") return void 0;
     throw new Error(`cannot read docker config ${path}: ${err.message}`);
@@ -54720,7 +55062,7 @@ __name(fromConfigEntry, "fromConfigEntry");
 function runCredentialHelper(helper, serverUrl, options = {}) {
   if (!/^[A-Za-z0-9_.-]+$/.test(helper)) return Promise.reject(new Error(`invalid credential helper name "${helper}"`));
   const program = `docker-credential-${helper}`;
-  return new Promise((resolve9, reject) => {
+  return new Promise((resolve10, reject) => {
     debug(`${program} get (for ${serverUrl})`);
     const child = spawn6(program, ["get"], { env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
     const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 3e4);
@@ -54745,7 +55087,7 @@ function runCredentialHelper(helper, serverUrl, options = {}) {
       const stdout = Buffer.concat(out).toString("utf8").trim();
       const stderr = Buffer.concat(err).toString("utf8").trim();
       if (code !== 0) {
-        if (/credentials not found/i.test(stdout) || /credentials not found/i.test(stderr)) return resolve9(void 0);
+        if (/credentials not found/i.test(stdout) || /credentials not found/i.test(stderr)) return resolve10(void 0);
         const why = signal ? `killed by ${signal}` : `exit code ${code}`;
         return reject(new Error(`credential helper ${program} failed for ${serverUrl} (${why})`));
       }
@@ -54757,8 +55099,8 @@ function runCredentialHelper(helper, serverUrl, options = {}) {
       }
       const username = typeof parsed.Username === "string" ? parsed.Username : "";
       const secret = typeof parsed.Secret === "string" ? parsed.Secret : "";
-      if (!secret) return resolve9(void 0);
-      resolve9(username === "<token>" ? { identityToken: secret } : { username, password: secret });
+      if (!secret) return resolve10(void 0);
+      resolve10(username === "<token>" ? { identityToken: secret } : { username, password: secret });
     });
   });
 }
@@ -54860,8 +55202,8 @@ var RegistryPool = class {
 };
 
 // src/workspace/bazelrc.ts
-import { existsSync as existsSync7, readFileSync as readFileSync5 } from "node:fs";
-import { isAbsolute as isAbsolute2, join as join37, relative as relative6 } from "node:path";
+import { existsSync as existsSync8, readFileSync as readFileSync7 } from "node:fs";
+import { isAbsolute as isAbsolute2, join as join39, relative as relative6 } from "node:path";
 function tokenizeRcLine(line) {
   const words2 = [];
   let cur = "";
@@ -54913,7 +55255,7 @@ var RcReader = class {
   read(path, stack) {
     let text;
     try {
-      text = readFileSync5(path, "latin1");
+      text = readFileSync7(path, "latin1");
     } catch {
       return false;
     }
@@ -54942,8 +55284,8 @@ var RcReader = class {
       if (command === "import" || command === "try-import") {
         if (rest.length !== 1) throw new BuildError(`invalid import declaration: "${l}" (expected one path)`, { pos: { file: shown, line } });
         let target = rest[0];
-        if (target.startsWith(WORKSPACE_PREFIX)) target = join37(this.#root, target.slice(WORKSPACE_PREFIX.length));
-        else if (!isAbsolute2(target)) target = join37(this.#root, target);
+        if (target.startsWith(WORKSPACE_PREFIX)) target = join39(this.#root, target.slice(WORKSPACE_PREFIX.length));
+        else if (!isAbsolute2(target)) target = join39(this.#root, target);
         if (stack.includes(target)) {
           throw new BuildError(`import loop: ${[...stack, target].map((p) => this.display(p)).join(" -> ")}`, { pos: { file: shown, line } });
         }
@@ -54970,8 +55312,8 @@ __name(parseBoolFlag, "parseBoolFlag");
 var HOST_CONFIG_NAMES = { linux: "linux", darwin: "macos", win32: "windows", freebsd: "freebsd", openbsd: "openbsd" };
 function readBazelrc(root, configs = [], env = process.env) {
   const reader = new RcReader(root, env);
-  const main2 = join37(root, ".bazelrc");
-  if (existsSync7(main2)) reader.read(main2, [main2]);
+  const main2 = join39(root, ".bazelrc");
+  if (existsSync8(main2)) reader.read(main2, [main2]);
   const out = { defines: {}, applied: [], files: reader.files };
   let platformConfig = false;
   const defined = /* @__PURE__ */ __name((name) => COMMANDS.some((c) => reader.options.has(`${c}:${name}`)), "defined");
@@ -55062,8 +55404,8 @@ function readBazelrc(root, configs = [], env = process.env) {
 __name(readBazelrc, "readBazelrc");
 
 // src/sbom/artifact.ts
-import { mkdir as mkdir17, readFile as readFile20 } from "node:fs/promises";
-import { join as join38 } from "node:path";
+import { mkdir as mkdir18, readFile as readFile13 } from "node:fs/promises";
+import { join as join40 } from "node:path";
 
 // src/sbom/spdx.ts
 var SPDX_MEDIA_TYPE = "application/spdx+json";
@@ -55232,14 +55574,14 @@ async function buildSbom(store, name, image, sourceDateEpoch) {
 }
 __name(buildSbom, "buildSbom");
 async function writeSbomToLayout(store, layoutDir, sboms) {
-  const blobDir = join38(layoutDir, "blobs", "sha256");
-  await mkdir17(blobDir, { recursive: true });
+  const blobDir = join40(layoutDir, "blobs", "sha256");
+  await mkdir18(blobDir, { recursive: true });
   for (const { sbom, image } of sboms) {
-    const manifest = JSON.parse(await readFile20(store.path(sbom.descriptor.digest), "utf8"));
-    for (const d of [sbom.descriptor, manifest.config, ...manifest.layers]) await store.linkTo(d.digest, join38(blobDir, digestHex(d.digest)));
+    const manifest = JSON.parse(await readFile13(store.path(sbom.descriptor.digest), "utf8"));
+    for (const d of [sbom.descriptor, manifest.config, ...manifest.layers]) await store.linkTo(d.digest, join40(blobDir, digestHex(d.digest)));
     const p = image.platform;
     const file = `sbom-${p.os}-${p.architecture}${p.variant ? `-${p.variant}` : ""}.spdx.json`;
-    await store.linkTo(manifest.layers[0].digest, join38(layoutDir, file));
+    await store.linkTo(manifest.layers[0].digest, join40(layoutDir, file));
   }
 }
 __name(writeSbomToLayout, "writeSbomToLayout");
@@ -55312,11 +55654,13 @@ async function runPipeline(opts) {
   checkPushInputs({ repository: opts.repository, tags: opts.tags ?? [] });
   const setup = openWorkspace(opts, env);
   const { engine, store, registries } = createEngine(opts, env, setup);
+  engine.goBuilds.predict(JSON.stringify({ targets: opts.targets, platforms: setup.platforms, cwd: setup.cwdPkg }), findGoToolchain(env), env);
   try {
     const nodes = await group("Analysing BUILD targets", async () => analyse(engine, setup, opts));
+    engine.willBuild(nodes.flatMap((n) => n.perPlatform ?? [n.node]));
     store.shallow = nodes.every((n) => publishes(n, opts));
-    await mkdir18(setup.outputDir, { recursive: true });
-    await writeFile9(join39(setup.outputDir, ".gitignore"), "*\n");
+    await mkdir19(setup.outputDir, { recursive: true });
+    await writeFile9(join41(setup.outputDir, ".gitignore"), "*\n");
     const overlap = nodes.filter((n) => publishes(n, opts)).length > 1;
     const publishGroup = overlap ? (_name, fn) => fn() : group;
     const sinks = createSinks({
@@ -55362,15 +55706,18 @@ async function runPipeline(opts) {
     }
     return { workspaceRoot: setup.root, outputDir: setup.outputDir, reports: run5.reports };
   } finally {
+    engine.goBuilds.dropPredictions();
     await engine.goBuilds.idle();
+    await engine.goBuilds.rememberRun().catch(() => {
+    });
     await registries.close();
   }
 }
 __name(runPipeline, "runPipeline");
 function openWorkspace(opts, env) {
-  const cwd = resolve8(opts.cwd);
+  const cwd = resolve9(opts.cwd);
   const root = findWorkspaceRoot(cwd);
-  const outputDir = resolve8(opts.outputDir && opts.outputDir !== "" ? opts.outputDir : join39(root, ".oci-build"));
+  const outputDir = resolve9(opts.outputDir && opts.outputDir !== "" ? opts.outputDir : join41(root, ".oci-build"));
   const cwdPkg = relative7(root, cwd).split(sep5).join("/");
   const sourceDateEpoch = parseSourceDateEpoch(env);
   const platforms = opts.platforms ?? [];
@@ -55415,7 +55762,7 @@ function createEngine(opts, env, setup) {
   let toolchain;
   let status;
   const { rc, root } = setup;
-  const store = new BlobStore(join39(setup.outputDir, "store"));
+  const store = new BlobStore(join41(setup.outputDir, "store"));
   const engine = new Engine({
     workspace: setup.ws,
     outRoot: setup.outputDir,
@@ -55458,12 +55805,13 @@ async function buildTarget(engine, store, setup, opts, n, builtAt) {
   if (!n.perPlatform) {
     const provider2 = await engine.build(n.node);
     builtAt.set(n.node.key, Date.now());
-    return { provider: provider2, artifact: provider2.artifact };
+    return { provider: provider2, artifact: provider2.artifact, fresh: provider2.fresh };
   }
   const [provider, images] = await Promise.all([runInfoOnly(engine, n.node), Promise.all(n.perPlatform.map((p) => engine.build(p)))]);
   builtAt.set(n.node.key, Date.now());
-  if (images.length === 1) return { provider, artifact: images[0]?.artifact };
-  return { provider, artifact: await wrapIndex(store, setup.outputDir, n.node, images, opts.metadata?.indexAnnotations) };
+  const fresh = images.some((i) => i.fresh);
+  if (images.length === 1) return { provider, artifact: images[0]?.artifact, fresh };
+  return { provider, artifact: await wrapIndex(store, setup.outputDir, n.node, images, opts.metadata?.indexAnnotations), fresh };
 }
 __name(buildTarget, "buildTarget");
 var PublishRun = class {
@@ -55501,7 +55849,7 @@ var PublishRun = class {
     }
     const referrers = sboms.map(({ sbom }) => ({ descriptor: sbom.descriptor, subject: sbom.subject.digest }));
     const run5 = n.runnable ? built.provider.run : void 0;
-    const published = await this.sinks(run5).publish({ label, artifact, run: run5, referrers });
+    const published = await this.sinks(run5).publish({ label, artifact, run: run5, referrers, urgent: built.fresh });
     report.tags = published.tags;
     if (published.action === "built") return;
     if (published.image) Object.assign(report, describeArtifact(published.image));
@@ -55552,7 +55900,7 @@ async function runInfoOnly(engine, node) {
     const dep = node.deps.find((d) => d.attr === attr);
     const file = dep ? (await engine.build(dep.node)).files[0] : void 0;
     if (!file) throw new BuildError(`attribute "${attr}": ${v.label} provides no file`, { label: node.label.toString() });
-    return (await readFile21(file.path, "utf8")).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
+    return (await readFile14(file.path, "utf8")).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
   }, "linesOf");
   if (kind === "oci_load") {
     return { files: [], run: { kind: "load", repoTags: await linesOf("repo_tags") ?? [], format: attrs.string("format", "docker") === "oci" ? "oci" : "docker" } };
@@ -55568,16 +55916,16 @@ async function wrapIndex(store, outputDir, node, providers, annotations) {
   });
   const family = images.every((i) => i.family === "docker") ? "docker" : "oci";
   const descriptor = await buildIndex(store, images.map((i) => i.descriptor), annotations, family);
-  const layoutDir = join39(outputDir, "bin", `multi-${images.map((i) => configKey(withPlatform(i.platform))).join("+")}`, node.label.pkg, node.label.name);
+  const layoutDir = join41(outputDir, "bin", `multi-${images.map((i) => configKey(withPlatform(i.platform))).join("+")}`, node.label.pkg, node.label.name);
   await writeLayout(store, layoutDir, [{ descriptor }]);
   return { kind: "index", descriptor, index: await readIndex(store, descriptor.digest), images, family, layoutDir };
 }
 __name(wrapIndex, "wrapIndex");
 
 // src/verify.ts
-import { mkdtemp as mkdtemp4, rm as rm13 } from "node:fs/promises";
+import { mkdtemp as mkdtemp4, rm as rm14 } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join as join40 } from "node:path";
+import { join as join42 } from "node:path";
 var short = /* @__PURE__ */ __name((d) => d.slice(0, 19), "short");
 async function diffManifest(label, where2, sa, a, sb, b, out) {
   const ma = await readBlobJson(sa, a.digest, "manifest");
@@ -55609,8 +55957,8 @@ async function diffArtifact(label, sa, a, sb, b, out) {
 }
 __name(diffArtifact, "diffArtifact");
 async function compareBuilds(a, b) {
-  const sa = new BlobStore(join40(a.outputDir, "store"));
-  const sb = new BlobStore(join40(b.outputDir, "store"));
+  const sa = new BlobStore(join42(a.outputDir, "store"));
+  const sb = new BlobStore(join42(b.outputDir, "store"));
   const out = [];
   for (const ra of a.reports) {
     const rb = b.reports.find((r) => r.label === ra.label);
@@ -55633,14 +55981,14 @@ function formatDifferences(diffs) {
 __name(formatDifferences, "formatDifferences");
 async function verifyReproducible(opts) {
   const env = opts.env ?? process.env;
-  const tmp = await mkdtemp4(join40(tmpdir(), "oci-build-verify-"));
+  const tmp = await mkdtemp4(join42(tmpdir(), "oci-build-verify-"));
   try {
     const build = /* @__PURE__ */ __name((n) => runPipeline({
       ...opts,
-      outputDir: join40(tmp, `build-${n}`),
+      outputDir: join42(tmp, `build-${n}`),
       load: false,
       push: false,
-      env: n === 1 ? env : { ...env, GOCACHE: join40(tmp, "gocache-2") },
+      env: n === 1 ? env : { ...env, GOCACHE: join42(tmp, "gocache-2") },
       log: { info: /* @__PURE__ */ __name((m) => opts.log.info(`[verify ${n}/2] ${m}`), "info"), warning: /* @__PURE__ */ __name((m, at) => opts.log.warning(m, at), "warning") },
       // Already inside the caller's group; workflow-command groups do not nest.
       group: /* @__PURE__ */ __name((_name, fn) => fn(), "group"),
@@ -55661,7 +56009,7 @@ ${formatDifferences(diffs)}`);
     opts.log.info(`reproducible: ${built} target(s) built twice, from separate blob stores and Go build caches, gave identical digests`);
     return { targets: built };
   } finally {
-    await rm13(tmp, { recursive: true, force: true }).catch(() => {
+    await rm14(tmp, { recursive: true, force: true }).catch(() => {
     });
   }
 }
