@@ -404,7 +404,7 @@ class PublishRun {
     const referrers = sboms.map(({ sbom }) => ({ descriptor: sbom.descriptor, subject: sbom.subject.digest }));
     // What the rule runs, if the target was named to run; otherwise the build's layout is the sink.
     const run = n.runnable ? built.provider.run : undefined;
-    const published = await this.sinks(run).publish({ label, artifact, run, referrers, urgent: built.fresh });
+    const published = await this.sinks(run).publish({ label, artifact, run, referrers, fresh: built.fresh });
     report.tags = published.tags;
     if (published.action === 'built') return;
     if (published.image) Object.assign(report, describeArtifact(published.image));

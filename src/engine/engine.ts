@@ -209,6 +209,7 @@ export class Engine {
 
   build(node: ConfiguredNode): Promise<Provider> {
     if (!this.#expectationSet) {
+      // Not told (willBuild): every queued step analysed so far.
       this.#expectationSet = true;
       this.goBuilds.expect([...this.#nodes.values()].filter((n) => n.rule?.queued).length);
     }

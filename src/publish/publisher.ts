@@ -12,8 +12,8 @@ export interface PublishRequest {
   run?: RunAction;
   /** Artifacts that refer to the image (its SBOMs), attached where the sink can hold them. */
   referrers: Array<{ descriptor: Descriptor; subject: Digest }>;
-  /** Made anew in this run: not queued behind artifacts that are only checked (see Provider.fresh). */
-  urgent?: boolean;
+  /** Made anew in this run (see Provider.fresh): a sink that queues pushes keeps it out of the queue of unchanged ones. */
+  fresh?: boolean;
 }
 
 export interface Published {

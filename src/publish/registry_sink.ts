@@ -23,15 +23,15 @@ interface RegistryOptions {
 export class RegistryPublisher implements Publisher {
   readonly #slots: Semaphore;
   /** Artifacts made anew in this run push in slots of their own, never behind unchanged ones. */
-  readonly #urgentSlots: Semaphore;
+  readonly #freshSlots: Semaphore;
   readonly o: RegistryOptions;
   constructor(o: RegistryOptions) {
     this.o = o;
     this.#slots = new Semaphore(o.concurrency);
-    this.#urgentSlots = new Semaphore(o.concurrency);
+    this.#freshSlots = new Semaphore(o.concurrency);
   }
 
-  async publish({ label, artifact, run, referrers, urgent }: PublishRequest): Promise<Published> {
+  async publish({ label, artifact, run, referrers, fresh }: PublishRequest): Promise<Published> {
     const rule = run?.kind === 'push' ? run : { remoteTags: [] };
     const planned = planDestinations(label, rule, this.o.overrides);
     const destinations = this.o.byDigest ? planned.map((d) => ({ ...d, tags: [] })) : planned;
@@ -39,7 +39,7 @@ export class RegistryPublisher implements Publisher {
       this.o.log(`${label}: built; not pushed (push disabled)`);
       return { action: 'built', tags: [], references: [] };
     }
-    const pushed = await (urgent ? this.#urgentSlots : this.#slots).run(() =>
+    const pushed = await (fresh ? this.#freshSlots : this.#slots).run(() =>
       this.o.group(`Pushing ${label}`, () => pushArtifact(this.o.registries, this.o.store, artifact, destinations, (m) => this.o.log(m), { referrers })),
     );
     return { action: 'pushed', references: pushed.references, tags: pushed.tagged, blobs: pushed.stats, referrers: pushed.referrers };

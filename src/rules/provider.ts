@@ -21,8 +21,9 @@ export interface Provider {
   run?: RunAction;
   /**
    * Made anew in this run from a changed input (a go_binary Go had to build), or from such an
-   * output: what it feeds is on the run's critical path and goes ahead of steps that only find
-   * their outputs up to date. A scheduling hint; outputs are the same either way.
+   * output: what it feeds is on the run's critical path and runs in slots of its own, never
+   * queued behind steps that only find their outputs up to date. A scheduling hint; outputs are
+   * the same either way.
    */
   fresh?: boolean;
 }
