@@ -4,7 +4,7 @@
 // or unwanted prediction costs time, never a wrong binary, and leaves nothing behind.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GoBuildQueue } from '../../src/go/batch.ts';
 import { findGoToolchain, type GoToolchain } from '../../src/go/toolchain.ts';
@@ -107,4 +107,25 @@ test('a run that ends before asking (e.g. a BUILD error) stops the predicted bui
   assert.equal(other.stats.goBuilds, 0);
   other.dropPredictions();
   await other.idle();
+});
+
+test('a predicted build keeps an output that is still current: Go checks it and does not link again', async (t) => {
+  const f = await fixture(t);
+  const { tc, env, queue } = await remembered(f);
+  const inode = (name: string) => statSync(f.out(name)).ino;
+  const before = { a: inode('a'), b: inode('b') };
+  // The library's file is written again with the same content: its fingerprint moves, Go's hashes do not.
+  const lib = join(f.root, 'lib', 'lib.go');
+  writeFileSync(lib, readFileSync(lib));
+  const q = queue();
+  q.predict(RUN, tc, env);
+  assert.equal(q.stats.goBuilds, 1, 'both binaries import the library: one predicted go build');
+  const outcomes = await Promise.all([q.build(tc, f.req('./cmd/a', 'a'), env), q.build(tc, f.req('./cmd/b', 'b'), env)]);
+  await q.idle();
+  assert.deepEqual(outcomes, ['built', 'built']);
+  assert.equal(q.stats.predicted, 2);
+  assert.deepEqual({ a: inode('a'), b: inode('b') }, before, 'the very files Go kept, not new links');
+  assert.equal(statSync(f.out('a')).nlink, 1, 'no second name left behind');
+  assert.equal(await runs(f.out('a')), 'a one');
+  assert.deepEqual(leftovers(f), []);
 });
