@@ -39049,7 +39049,7 @@ import { join as join30 } from "node:path";
 import { copyFile as copyFile2, mkdir as mkdir6, mkdtemp, rename as rename5, rm as rm4 } from "node:fs/promises";
 import { availableParallelism as availableParallelism2 } from "node:os";
 import { dirname as dirname6, join as join9, resolve as resolve5 } from "node:path";
-import { existsSync as existsSync2, linkSync as link2, statSync as statSync6 } from "node:fs";
+import { existsSync as existsSync2, linkSync as link2, statSync as statSync7 } from "node:fs";
 
 // src/go/action_cache.ts
 import { createHash as createHash5 } from "node:crypto";
@@ -39921,7 +39921,7 @@ __name(runGoBatch, "runGoBatch");
 // src/go/predicted.ts
 import { mkdir as mkdir5, rename as rename4, rm as rm3 } from "node:fs/promises";
 import { createHash as createHash7 } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync as readFileSync4 } from "node:fs";
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync as readFileSync4, statSync as statSync6 } from "node:fs";
 import { dirname as dirname5, join as join8, resolve as resolve4 } from "node:path";
 var PredictedBuildFailed = class extends Error {
   static {
@@ -40028,6 +40028,14 @@ var PredictedBuilds = class {
     const work = join8(dir, ".work");
     mkdirSync(work);
     const batch = { entries: [] };
+    const previous = /* @__PURE__ */ new Map();
+    for (const [name, r] of byName) {
+      try {
+        linkSync(r.req.out, join8(dir, name));
+        previous.set(name, statSync6(join8(dir, name), { bigint: true }).ino);
+      } catch {
+      }
+    }
     const written = /* @__PURE__ */ new Map();
     const failed = /* @__PURE__ */ new Map();
     for (const [name, r] of byName) {
@@ -40053,6 +40061,7 @@ var PredictedBuilds = class {
             await done;
             await mkdir5(dirname5(out), { recursive: true });
             await rename4(join8(dir, name), out);
+            await rm3(join8(dir, name), { force: true });
           } finally {
             settle();
           }
@@ -40074,6 +40083,7 @@ var PredictedBuilds = class {
         packages: [...byName.values()].map((r) => r.req.packagePath),
         dir,
         names: new Set(byName.keys()),
+        previous,
         written: /* @__PURE__ */ __name((name) => written.get(name)?.(), "written"),
         stoppable: /* @__PURE__ */ __name((stop) => batch.stop = stop, "stoppable")
       });
@@ -40452,7 +40462,7 @@ var GoBuildQueue = class {
         if (existsSync2(s.it.req.out)) {
           try {
             link2(s.it.req.out, join9(dir, name));
-            previous.set(name, statSync6(join9(dir, name), { bigint: true }).ino);
+            previous.set(name, statSync7(join9(dir, name), { bigint: true }).ino);
           } catch {
           }
         }
@@ -48379,12 +48389,12 @@ async function writePkgTar(plan, dest, onWarning) {
 __name(writePkgTar, "writePkgTar");
 
 // src/rules/mtree_spec.ts
-import { lstatSync, readdirSync as readdirSync2, realpathSync, statSync as statSync8 } from "node:fs";
+import { lstatSync, readdirSync as readdirSync2, realpathSync, statSync as statSync9 } from "node:fs";
 import { mkdir as mkdir12, readFile as readFile8, writeFile as writeFile7 } from "node:fs/promises";
 import { dirname as dirname14, join as join23, posix } from "node:path";
 
 // src/tar/mtree.ts
-import { statSync as statSync7 } from "node:fs";
+import { statSync as statSync8 } from "node:fs";
 var MtreeError = class extends Error {
   static {
     __name(this, "MtreeError");
@@ -48652,7 +48662,7 @@ var TAR_TYPES = {
 };
 function isExecutable(path) {
   try {
-    return (statSync7(path).mode & 73) !== 0;
+    return (statSync8(path).mode & 73) !== 0;
   } catch {
     return false;
   }
@@ -48702,7 +48712,7 @@ function mtreeEntryToTar(entry, resolve10, host) {
       if (source && "file" in source && size !== void 0) {
         let actual;
         try {
-          actual = statSync7(source.file).size;
+          actual = statSync8(source.file).size;
         } catch (err) {
           return fail3(line, `cannot read ${source.file}: ${err.code ?? err.message}`);
         }
@@ -48809,7 +48819,7 @@ function walkFiles(dir, prefix = "") {
   for (const name of names) {
     const abs = join23(dir, name);
     const rel = prefix ? `${prefix}/${name}` : name;
-    const st = statSync8(abs);
+    const st = statSync9(abs);
     if (st.isDirectory()) out.push(...walkFiles(abs, rel));
     else out.push(rel);
   }
@@ -48818,7 +48828,7 @@ function walkFiles(dir, prefix = "") {
 __name(walkFiles, "walkFiles");
 function isDirectory(path) {
   try {
-    return statSync8(path).isDirectory();
+    return statSync9(path).isDirectory();
   } catch {
     return false;
   }
@@ -48903,7 +48913,7 @@ function indexInputs(providers) {
       if (rest.split("/").some((s) => s === ".." || s === "")) continue;
       const disk = join23(d.disk, rest);
       try {
-        if (statSync8(disk).isFile()) return { file: disk };
+        if (statSync9(disk).isFile()) return { file: disk };
       } catch {
       }
     }
@@ -48921,7 +48931,7 @@ function indexInputs(providers) {
       if (!("file" in source)) return 292;
       let mode;
       try {
-        mode = statSync8(source.file).mode;
+        mode = statSync9(source.file).mode;
       } catch {
         return void 0;
       }
@@ -50445,7 +50455,7 @@ var Engine = class {
 };
 
 // src/workspace/workspace.ts
-import { existsSync as existsSync6, realpathSync as realpathSync3, statSync as statSync10, readdirSync as readdirSync4 } from "node:fs";
+import { existsSync as existsSync6, realpathSync as realpathSync3, statSync as statSync11, readdirSync as readdirSync4 } from "node:fs";
 import { join as join35, relative as relative5, sep as sep4 } from "node:path";
 
 // src/workspace/ignored.ts
@@ -50820,7 +50830,7 @@ import { existsSync as existsSync5 } from "node:fs";
 import { join as join34 } from "node:path";
 
 // src/workspace/starlark_file.ts
-import { lstatSync as lstatSync2, readFileSync as readFileSync6, realpathSync as realpathSync2, statSync as statSync9 } from "node:fs";
+import { lstatSync as lstatSync2, readFileSync as readFileSync6, realpathSync as realpathSync2, statSync as statSync10 } from "node:fs";
 import { join as join33, relative as relative4, sep as sep3 } from "node:path";
 var StarlarkFileError = class extends Error {
   static {
@@ -50873,7 +50883,7 @@ function readStarlarkFile(root, rel) {
     return void 0;
   }
   if (!inside(real, rootReal)) throw new StarlarkFileError(`${rel} resolves outside the workspace; Starlark files are only read from inside it`);
-  if (!statSync9(real).isFile()) throw new StarlarkFileError(`${rel} is not a regular file`);
+  if (!statSync10(real).isFile()) throw new StarlarkFileError(`${rel} is not a regular file`);
   return readFileSync6(real, "utf8");
 }
 __name(readStarlarkFile, "readStarlarkFile");
@@ -51344,7 +51354,7 @@ var Workspace = class {
     const dir = join35(this.root, pkg);
     for (const name of BUILD_FILES2) {
       const p = join35(dir, name);
-      if (existsSync6(p) && statSync10(p).isFile()) return p;
+      if (existsSync6(p) && statSync11(p).isFile()) return p;
     }
     return void 0;
   }
@@ -51602,7 +51612,7 @@ var Workspace = class {
   #sourceFile(label) {
     const abs = join35(this.root, label.pkg, label.name);
     if (!existsSync6(abs)) return void 0;
-    const st = statSync10(abs);
+    const st = statSync11(abs);
     if (!st.isFile()) return void 0;
     const real = realpathSync3(abs);
     const rootReal = realpathSync3(this.root);
@@ -51877,7 +51887,7 @@ function nativeModule(globals) {
 __name(nativeModule, "nativeModule");
 
 // src/workspace/root.ts
-import { existsSync as existsSync7, statSync as statSync11 } from "node:fs";
+import { existsSync as existsSync7, statSync as statSync12 } from "node:fs";
 import { dirname as dirname19, join as join36, resolve as resolve8 } from "node:path";
 var MARKERS = ["MODULE.bazel", "REPO.bazel", "WORKSPACE.bazel", "WORKSPACE"];
 function findWorkspaceRoot(start) {
@@ -51885,7 +51895,7 @@ function findWorkspaceRoot(start) {
   for (; ; ) {
     for (const marker of MARKERS) {
       const p = join36(dir, marker);
-      if (existsSync7(p) && statSync11(p).isFile()) return dir;
+      if (existsSync7(p) && statSync12(p).isFile()) return dir;
     }
     const parent = dirname19(dir);
     if (parent === dir) {
@@ -53578,14 +53588,14 @@ var RegistryPublisher = class {
   }
   #slots;
   /** Artifacts made anew in this run push in slots of their own, never behind unchanged ones. */
-  #urgentSlots;
+  #freshSlots;
   o;
   constructor(o) {
     this.o = o;
     this.#slots = new Semaphore(o.concurrency);
-    this.#urgentSlots = new Semaphore(o.concurrency);
+    this.#freshSlots = new Semaphore(o.concurrency);
   }
-  async publish({ label, artifact, run: run5, referrers, urgent }) {
+  async publish({ label, artifact, run: run5, referrers, fresh }) {
     const rule = run5?.kind === "push" ? run5 : { remoteTags: [] };
     const planned = planDestinations(label, rule, this.o.overrides);
     const destinations = this.o.byDigest ? planned.map((d) => ({ ...d, tags: [] })) : planned;
@@ -53593,7 +53603,7 @@ var RegistryPublisher = class {
       this.o.log(`${label}: built; not pushed (push disabled)`);
       return { action: "built", tags: [], references: [] };
     }
-    const pushed = await (urgent ? this.#urgentSlots : this.#slots).run(
+    const pushed = await (fresh ? this.#freshSlots : this.#slots).run(
       () => this.o.group(`Pushing ${label}`, () => pushArtifact(this.o.registries, this.o.store, artifact, destinations, (m) => this.o.log(m), { referrers }))
     );
     return { action: "pushed", references: pushed.references, tags: pushed.tagged, blobs: pushed.stats, referrers: pushed.referrers };
@@ -55849,7 +55859,7 @@ var PublishRun = class {
     }
     const referrers = sboms.map(({ sbom }) => ({ descriptor: sbom.descriptor, subject: sbom.subject.digest }));
     const run5 = n.runnable ? built.provider.run : void 0;
-    const published = await this.sinks(run5).publish({ label, artifact, run: run5, referrers, urgent: built.fresh });
+    const published = await this.sinks(run5).publish({ label, artifact, run: run5, referrers, fresh: built.fresh });
     report.tags = published.tags;
     if (published.action === "built") return;
     if (published.image) Object.assign(report, describeArtifact(published.image));
