@@ -16,6 +16,7 @@ import { createPrivateKey, randomUUID, sign, X509Certificate, type KeyObject } f
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlobStore } from '../../src/oci/blobstore.ts';
+import type { BuiltImage } from '../../src/oci/artifact.ts';
 import { sha256 } from '../../src/oci/digest.ts';
 import { OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_MANIFEST, DOCKER_CONFIG, DOCKER_LAYER, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST } from '../../src/oci/mediatypes.ts';
 import type { Descriptor, ImageConfig, ImageIndex, ImageManifest } from '../../src/oci/types.ts';
@@ -660,6 +661,20 @@ export async function makeIndex(store: BlobStore, images: TestImage[], family: '
   const bytes = Buffer.from(JSON.stringify(index));
   const stored = await store.writeBytes(bytes);
   return { descriptor: { mediaType: index.mediaType, digest: stored.digest, size: stored.size }, bytes };
+}
+
+/** A test image as the build describes it (what publishers take), its layout at `layoutDir`. */
+export function builtImage(img: TestImage, layoutDir: string): BuiltImage {
+  return {
+    kind: 'image',
+    descriptor: img.descriptor,
+    manifest: img.manifest,
+    config: { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: img.layers.map((l) => l.digest) } },
+    platform: { architecture: 'amd64', os: 'linux' },
+    family: 'oci',
+    layoutDir,
+    layerSources: new Map(),
+  };
 }
 
 export function digestOf(bytes: Uint8Array): string {

@@ -8,7 +8,7 @@ import { BlobStore } from '../../src/oci/blobstore.ts';
 import type { BuiltImage } from '../../src/oci/artifact.ts';
 import { RegistryPool } from '../../src/registry/pool.ts';
 import { RegistryPublisher } from '../../src/publish/registry_sink.ts';
-import { makeImage, removeDir, startFaultProxy, startRegistry, tempDir, type FaultProxy, type TestImage, type TestRegistry } from '../helpers/registry.ts';
+import { builtImage, makeImage, removeDir, startFaultProxy, startRegistry, tempDir, type FaultProxy, type TestRegistry } from '../helpers/registry.ts';
 
 let work: string;
 let reg: TestRegistry;
@@ -29,19 +29,6 @@ after(async () => {
   await removeDir(work);
 });
 
-function built(img: TestImage): BuiltImage {
-  return {
-    kind: 'image',
-    descriptor: img.descriptor,
-    manifest: img.manifest,
-    config: { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: img.layers.map((l) => l.digest) } },
-    platform: { architecture: 'amd64', os: 'linux' },
-    family: 'oci',
-    layoutDir: work,
-    layerSources: new Map(),
-  };
-}
-
 test('a fresh artifact is pushed at once, not after the unchanged ones queued before it', async () => {
   const store = new BlobStore(join(work, 'store'));
   const publisher = new RegistryPublisher({
@@ -61,8 +48,8 @@ test('a fresh artifact is pushed at once, not after the unchanged ones queued be
   proxy.add({ path: /^\/v2\/unchanged-/, fault: { kind: 'delay', ms: 150 }, times: Infinity });
   const finished: string[] = [];
   const track = (name: string, p: Promise<unknown>) => p.then(() => finished.push(name));
-  const unchanged = [1, 2, 3].map(async (i) => built(await makeImage(store, { layers: [{ 'bin/app': `unchanged ${i}\n` }] })));
-  const fresh = built(await makeImage(store, { layers: [{ 'bin/app': 'new\n' }] }));
+  const unchanged = [1, 2, 3].map(async (i) => builtImage(await makeImage(store, { layers: [{ 'bin/app': `unchanged ${i}\n` }] }), work));
+  const fresh = builtImage(await makeImage(store, { layers: [{ 'bin/app': 'new\n' }] }), work);
   const pushes = (await Promise.all(unchanged)).map((img, i) => track(`unchanged-${i + 1}`, push(img, `unchanged-${i + 1}`, false)));
   pushes.push(track('fresh', push(fresh, 'fresh', true)));
   await Promise.all(pushes);

@@ -5,10 +5,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { BlobStore } from '../../src/oci/blobstore.ts';
-import type { BuiltImage } from '../../src/oci/artifact.ts';
 import { RegistryPool } from '../../src/registry/pool.ts';
 import { pushArtifact } from '../../src/publish/registry.ts';
-import { makeImage, removeDir, startFaultProxy, startRegistry, tempDir, type FaultProxy, type TestImage, type TestRegistry } from '../helpers/registry.ts';
+import { builtImage, makeImage, removeDir, startFaultProxy, startRegistry, tempDir, type FaultProxy, type TestRegistry } from '../helpers/registry.ts';
 
 let work: string;
 let reg: TestRegistry;
@@ -34,25 +33,12 @@ function pool(): RegistryPool {
   return p;
 }
 
-function built(img: TestImage, dir: string): BuiltImage {
-  return {
-    kind: 'image',
-    descriptor: img.descriptor,
-    manifest: img.manifest,
-    config: { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: img.layers.map((l) => l.digest) } },
-    platform: { architecture: 'amd64', os: 'linux' },
-    family: 'oci',
-    layoutDir: dir,
-    layerSources: new Map(),
-  };
-}
-
 const calls = () => proxy.log.map((e) => `${e.method} ${e.path.replace(/sha256:[0-9a-f]{64}/, 'DIGEST')}`).filter((l) => l !== 'GET /v2/');
 
 test('an unchanged push is one HEAD per tag; a moved tag is put back; a fresh store checks by digest', async () => {
   const store = new BlobStore(join(work, 'store'));
-  const img = built(await makeImage(store, { layers: [{ 'bin/app': 'v1\n' }] }), work);
-  const other = built(await makeImage(store, { layers: [{ 'bin/app': 'other\n' }] }), work);
+  const img = builtImage(await makeImage(store, { layers: [{ 'bin/app': 'v1\n' }] }), work);
+  const other = builtImage(await makeImage(store, { layers: [{ 'bin/app': 'other\n' }] }), work);
   const dest = [{ registry: proxy.host, repository: 'svc', tags: ['latest', 'v1'] }];
   const first = await pushArtifact(pool(), store, img, dest, () => {});
   assert.ok(first.stats.uploaded > 0);
@@ -65,7 +51,7 @@ test('an unchanged push is one HEAD per tag; a moved tag is put back; a fresh st
 
   // Someone else points v1 elsewhere (through another store): the next push puts it back.
   const elsewhere = new BlobStore(join(work, 'store-else'));
-  const moved = built(await makeImage(elsewhere, { layers: [{ 'bin/app': 'other\n' }] }), work);
+  const moved = builtImage(await makeImage(elsewhere, { layers: [{ 'bin/app': 'other\n' }] }), work);
   assert.equal(moved.descriptor.digest, other.descriptor.digest);
   await pushArtifact(pool(), elsewhere, moved, [{ registry: proxy.host, repository: 'svc', tags: ['v1'] }], () => {});
   proxy.clear();
@@ -76,7 +62,7 @@ test('an unchanged push is one HEAD per tag; a moved tag is put back; a fresh st
 
   // A store with no memory of these tags: by digest, then the tags.
   const fresh = new BlobStore(join(work, 'store-fresh'));
-  const copy = built(await makeImage(fresh, { layers: [{ 'bin/app': 'v1\n' }] }), work);
+  const copy = builtImage(await makeImage(fresh, { layers: [{ 'bin/app': 'v1\n' }] }), work);
   proxy.clear();
   await pushArtifact(pool(), fresh, copy, dest, () => {});
   assert.deepEqual(calls(), ['HEAD /v2/svc/manifests/DIGEST', 'PUT /v2/svc/manifests/latest', 'PUT /v2/svc/manifests/v1']);
