@@ -24065,7 +24065,7 @@ var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
     var { writeFile: writeFile10, readFile: readFile15, mkdir: mkdir20 } = __require("node:fs/promises");
-    var { dirname: dirname20, resolve: resolve10 } = __require("node:path");
+    var { dirname: dirname21, resolve: resolve10 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors2();
     var { setHeader } = require_util();
@@ -24321,7 +24321,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         const resolvedPath = resolve10(path);
-        await mkdir20(dirname20(resolvedPath), { recursive: true });
+        await mkdir20(dirname21(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
           snapshot
@@ -39046,10 +39046,9 @@ import { mkdir as mkdir17 } from "node:fs/promises";
 import { join as join30 } from "node:path";
 
 // src/go/batch.ts
-import { copyFile as copyFile2, mkdir as mkdir6, mkdtemp, rename as rename5, rm as rm4 } from "node:fs/promises";
+import { copyFile as copyFile2, mkdir as mkdir6, mkdtemp, rename as rename5, rm as rm5 } from "node:fs/promises";
 import { availableParallelism as availableParallelism2 } from "node:os";
-import { dirname as dirname6, join as join9, resolve as resolve5 } from "node:path";
-import { existsSync as existsSync2, linkSync as link2, statSync as statSync7 } from "node:fs";
+import { dirname as dirname7, join as join9, resolve as resolve5 } from "node:path";
 
 // src/go/action_cache.ts
 import { createHash as createHash5 } from "node:crypto";
@@ -39874,8 +39873,9 @@ __name(closureOf, "closureOf");
 
 // src/go/batch_process.ts
 import { spawn as spawn3 } from "node:child_process";
-import { statSync as statSync5, watch } from "node:fs";
-import { join as join7 } from "node:path";
+import { linkSync, statSync as statSync5, watch } from "node:fs";
+import { mkdir as mkdir5, rename as rename4, rm as rm3 } from "node:fs/promises";
+import { dirname as dirname5, join as join7 } from "node:path";
 async function runGoBatch(o) {
   let watcher;
   try {
@@ -39917,12 +39917,26 @@ async function runGoBatch(o) {
   }
 }
 __name(runGoBatch, "runGoBatch");
+function linkPrevious(dir, name, out, previous) {
+  try {
+    linkSync(out, join7(dir, name));
+    previous.set(name, statSync5(join7(dir, name), { bigint: true }).ino);
+  } catch {
+  }
+}
+__name(linkPrevious, "linkPrevious");
+async function moveOut(dir, name, out) {
+  await mkdir5(dirname5(out), { recursive: true });
+  await rename4(join7(dir, name), out);
+  await rm3(join7(dir, name), { force: true });
+}
+__name(moveOut, "moveOut");
 
 // src/go/predicted.ts
-import { mkdir as mkdir5, rename as rename4, rm as rm3 } from "node:fs/promises";
+import { rm as rm4 } from "node:fs/promises";
 import { createHash as createHash7 } from "node:crypto";
-import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync as readFileSync4, statSync as statSync6 } from "node:fs";
-import { dirname as dirname5, join as join8, resolve as resolve4 } from "node:path";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync as readFileSync4 } from "node:fs";
+import { dirname as dirname6, join as join8, resolve as resolve4 } from "node:path";
 var PredictedBuildFailed = class extends Error {
   static {
     __name(this, "PredictedBuildFailed");
@@ -40022,20 +40036,14 @@ var PredictedBuilds = class {
   }
   /** Registers the predicted binaries and starts their go build (at once when slots are free). */
   #build(tc, configKey2, flags, env, byName) {
-    const parent = dirname5(resolve4(this.#host.cacheDir));
+    const parent = dirname6(resolve4(this.#host.cacheDir));
     mkdirSync(parent, { recursive: true });
     const dir = mkdtempSync(join8(parent, "go-predicted-"));
     const work = join8(dir, ".work");
     mkdirSync(work);
     const batch = { entries: [] };
     const previous = /* @__PURE__ */ new Map();
-    for (const [name, r] of byName) {
-      try {
-        linkSync(r.req.out, join8(dir, name));
-        previous.set(name, statSync6(join8(dir, name), { bigint: true }).ino);
-      } catch {
-      }
-    }
+    for (const [name, r] of byName) linkPrevious(dir, name, r.req.out, previous);
     const written = /* @__PURE__ */ new Map();
     const failed = /* @__PURE__ */ new Map();
     for (const [name, r] of byName) {
@@ -40059,9 +40067,7 @@ var PredictedBuilds = class {
         take: /* @__PURE__ */ __name(async (out) => {
           try {
             await done;
-            await mkdir5(dirname5(out), { recursive: true });
-            await rename4(join8(dir, name), out);
-            await rm3(join8(dir, name), { force: true });
+            await moveOut(dir, name, out);
           } finally {
             settle();
           }
@@ -40094,7 +40100,7 @@ var PredictedBuilds = class {
     });
     return built.catch((err) => {
       for (const f of failed.values()) f(err);
-    }).then(() => Promise.all(batch.entries.map((e) => e.settled))).finally(() => rm3(dir, { recursive: true, force: true })).then(() => {
+    }).then(() => Promise.all(batch.entries.map((e) => e.settled))).finally(() => rm4(dir, { recursive: true, force: true })).then(() => {
     });
   }
   /** No new predictions from here on: the run's own requests have started to arrive. */
@@ -40429,7 +40435,7 @@ var GoBuildQueue = class {
       const name = defaultExecName(s.importPath, goos);
       byName.set(name, [...byName.get(name) ?? [], s]);
     }
-    const parent = dirname6(resolve5(this.#opts.cacheDir));
+    const parent = dirname7(resolve5(this.#opts.cacheDir));
     await mkdir6(parent, { recursive: true });
     const dir = await mkdtemp(join9(parent, "go-batch-"));
     const placed = /* @__PURE__ */ new Map();
@@ -40440,11 +40446,9 @@ var GoBuildQueue = class {
         p = (async () => {
           const outs = byName.get(name);
           const head = outs[0];
-          await mkdir6(dirname6(head.it.req.out), { recursive: true });
-          await rename5(join9(dir, name), head.it.req.out);
-          await rm4(join9(dir, name), { force: true });
+          await moveOut(dir, name, head.it.req.out);
           for (const r of outs.slice(1)) {
-            await mkdir6(dirname6(r.it.req.out), { recursive: true });
+            await mkdir6(dirname7(r.it.req.out), { recursive: true });
             await copyFile2(head.it.req.out, `${r.it.req.out}.tmp`);
             await rename5(`${r.it.req.out}.tmp`, r.it.req.out);
           }
@@ -40459,13 +40463,7 @@ var GoBuildQueue = class {
       for (const [name, outs] of byName) {
         const s = outs[0];
         packages.push(s.it.req.packagePath);
-        if (existsSync2(s.it.req.out)) {
-          try {
-            link2(s.it.req.out, join9(dir, name));
-            previous.set(name, statSync7(join9(dir, name), { bigint: true }).ino);
-          } catch {
-          }
-        }
+        linkPrevious(dir, name, s.it.req.out, previous);
       }
       const weight = Math.min(byName.size, this.#opts.jobs);
       await this.#slots.run(weight, async () => {
@@ -40488,7 +40486,7 @@ var GoBuildQueue = class {
       for (const name of byName.keys()) await place2(name);
     } finally {
       await Promise.allSettled(placed.values());
-      await rm4(dir, { recursive: true, force: true });
+      await rm5(dir, { recursive: true, force: true });
     }
   }
 };
@@ -45005,12 +45003,12 @@ var aliasRule = {
 };
 
 // src/rules/go_binary.ts
-import { existsSync as existsSync3 } from "node:fs";
-import { dirname as dirname9, join as join15, relative as relative2, sep } from "node:path";
+import { existsSync as existsSync2 } from "node:fs";
+import { dirname as dirname10, join as join15, relative as relative2, sep } from "node:path";
 
 // src/rules/go_library.ts
 import { readdir } from "node:fs/promises";
-import { basename, dirname as dirname7, join as join10 } from "node:path";
+import { basename, dirname as dirname8, join as join10 } from "node:path";
 var GO_COMMON_ATTRS = {
   srcs: { type: "label_list" },
   // The go command resolves imports from go.mod itself; deps are followed only for libraries of
@@ -45035,7 +45033,7 @@ var GO_BUILD_FILE = /\.(go|s|S|h|c|cc|cpp|cxx|hh|hpp|hxx|syso)$/;
 function goPackageDir(label, srcs) {
   const goFiles = srcs.filter((f) => f.path.endsWith(".go") || f.path.endsWith(".s") || f.path.endsWith(".c"));
   if (goFiles.length === 0) return void 0;
-  const dirs = new Set(goFiles.map((f) => dirname7(f.path)));
+  const dirs = new Set(goFiles.map((f) => dirname8(f.path)));
   if (dirs.size > 1) {
     throw new BuildError(`srcs span several directories (${[...dirs].join(", ")}); the go command builds one directory per package`, { label });
   }
@@ -45137,12 +45135,12 @@ __name(writeOverlay, "writeOverlay");
 var import_semver = __toESM(require_semver2(), 1);
 import { spawn as spawn4 } from "node:child_process";
 import { createHash as createHash10, randomBytes as randomBytes3 } from "node:crypto";
-import { chmod, copyFile as copyFile3, mkdir as mkdir8, mkdtemp as mkdtemp2, readFile as readFile5, readdir as readdir3, rename as rename6, rm as rm6, stat as stat2, writeFile as writeFile5 } from "node:fs/promises";
+import { chmod, copyFile as copyFile3, mkdir as mkdir8, mkdtemp as mkdtemp2, readFile as readFile5, readdir as readdir3, rename as rename6, rm as rm7, stat as stat2, writeFile as writeFile5 } from "node:fs/promises";
 import { join as join14 } from "node:path";
 
 // src/go/patch.ts
-import { lstat, mkdir as mkdir7, readFile as readFile3, rm as rm5, writeFile as writeFile4 } from "node:fs/promises";
-import { dirname as dirname8, join as join12 } from "node:path";
+import { lstat, mkdir as mkdir7, readFile as readFile3, rm as rm6, writeFile as writeFile4 } from "node:fs/promises";
+import { dirname as dirname9, join as join12 } from "node:path";
 var PatchError = class extends Error {
   static {
     __name(this, "PatchError");
@@ -45309,9 +45307,9 @@ async function applyPatch(root, patchText, strip) {
     writes.push(fp.newPath === void 0 ? { path: abs } : { path: abs, content: next });
   }
   for (const w of writes) {
-    if (w.content === void 0) await rm5(w.path, { force: true });
+    if (w.content === void 0) await rm6(w.path, { force: true });
     else {
-      await mkdir7(dirname8(w.path), { recursive: true });
+      await mkdir7(dirname9(w.path), { recursive: true });
       await writeFile4(w.path, Buffer.from(w.content, "latin1"));
     }
   }
@@ -45501,7 +45499,7 @@ async function makeOnce(dir, fill) {
       if (!await exists(dir)) throw err;
     }
   } finally {
-    await rm6(tmp, { recursive: true, force: true });
+    await rm7(tmp, { recursive: true, force: true });
   }
 }
 __name(makeOnce, "makeOnce");
@@ -45650,7 +45648,7 @@ async function archiveOverrideDir(req, tmpModfile, o) {
       if (!await exists(root) || !(await stat2(root)).isDirectory()) throw new BuildError(`strip_prefix "${o.stripPrefix}" is not a directory of the archive`, what);
       await copyTree(root, tmp);
     } finally {
-      await rm6(work, { recursive: true, force: true });
+      await rm7(work, { recursive: true, force: true });
     }
     await patchTree(tmp, o.path, patches, o.patchStrip, what, " (archive)");
   });
@@ -45790,7 +45788,7 @@ async function makeModfile(req) {
     await writeFileAtomic(record, JSON.stringify(rec));
     return rec.modfile;
   } finally {
-    await rm6(tmp, { recursive: true, force: true });
+    await rm7(tmp, { recursive: true, force: true });
   }
 }
 __name(makeModfile, "makeModfile");
@@ -45976,9 +45974,9 @@ var GOARCH = /* @__PURE__ */ new Set(["auto", "amd64", "arm64", "arm", "386", "p
 function findModuleRoot(dir, workspaceRoot, label) {
   let d = dir;
   for (; ; ) {
-    if (existsSync3(join15(d, "go.mod"))) return d;
-    if (d === workspaceRoot || dirname9(d) === d) break;
-    d = dirname9(d);
+    if (existsSync2(join15(d, "go.mod"))) return d;
+    if (d === workspaceRoot || dirname10(d) === d) break;
+    d = dirname10(d);
   }
   throw new BuildError(`no go.mod at or above ${relative2(workspaceRoot, dir) || "."} within the workspace (the go command needs one)`, { label });
 }
@@ -46104,8 +46102,8 @@ __name(stampedXDefs, "stampedXDefs");
 
 // src/rules/genrule.ts
 import { spawn as spawn5 } from "node:child_process";
-import { chmod as chmod3, mkdir as mkdir10, mkdtemp as mkdtemp3, readdir as readdir4, rm as rm7, stat as stat3, symlink } from "node:fs/promises";
-import { dirname as dirname11, join as join17, relative as relative3, resolve as resolve7, sep as sep2 } from "node:path";
+import { chmod as chmod3, mkdir as mkdir10, mkdtemp as mkdtemp3, readdir as readdir4, rm as rm8, stat as stat3, symlink } from "node:fs/promises";
+import { dirname as dirname12, join as join17, relative as relative3, resolve as resolve7, sep as sep2 } from "node:path";
 
 // src/engine/config.ts
 var HOST_CONFIG = Object.freeze({});
@@ -46122,7 +46120,7 @@ __name(withPlatform, "withPlatform");
 
 // src/rules/expand_template.ts
 import { mkdir as mkdir9, readFile as readFile6, writeFile as writeFile6, chmod as chmod2 } from "node:fs/promises";
-import { dirname as dirname10, join as join16 } from "node:path";
+import { dirname as dirname11, join as join16 } from "node:path";
 var MAKE_VARIABLES = [
   "BINDIR",
   "GENDIR",
@@ -46292,7 +46290,7 @@ function defaultOut(ctx, template) {
 __name(defaultOut, "defaultOut");
 async function writeOutput(ctx, name, content, executable) {
   const dest = join16(await ctx.outDir(), name);
-  await mkdir9(dirname10(dest), { recursive: true });
+  await mkdir9(dirname11(dest), { recursive: true });
   await writeFile6(dest, Buffer.from(content, "latin1"), { mode: executable ? 493 : 420 });
   await chmod2(dest, executable ? 493 : 420);
   return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
@@ -46687,7 +46685,7 @@ var genruleRule = {
         SRCS: srcFiles.map(exec).join(" "),
         OUTS: outFiles.map(exec).join(" "),
         RULEDIR: ruleDir,
-        "@D": outs.length === 1 ? dirname11(exec(outFiles[0])) : ruleDir,
+        "@D": outs.length === 1 ? dirname12(exec(outFiles[0])) : ruleDir,
         GENDIR: binDir,
         BINDIR: binDir,
         TARGET_CPU: bazelCpu(ctx.config.platform ?? hostPlatform()),
@@ -46706,8 +46704,8 @@ var genruleRule = {
         throw err;
       }
       for (const f of outFiles) {
-        await rm7(f.path, { recursive: true, force: true });
-        await mkdir10(dirname11(f.path), { recursive: true });
+        await rm8(f.path, { recursive: true, force: true });
+        await mkdir10(dirname12(f.path), { recursive: true });
       }
       const actionTmp = `${execRoot}.tmp`;
       await mkdir10(actionTmp, { recursive: true });
@@ -46716,7 +46714,7 @@ var genruleRule = {
       try {
         result = await run4(expanded, execRoot, env, GENRULE_TIMEOUT_MS);
       } finally {
-        await rm7(actionTmp, { recursive: true, force: true });
+        await rm8(actionTmp, { recursive: true, force: true });
       }
       if (result.timedOut || result.code !== 0) {
         const why = result.timedOut ? `did not finish within ${GENRULE_TIMEOUT_MS / 1e3} s` : result.code === null ? `was killed by ${result.signal}` : `exited with status ${result.code}`;
@@ -46733,7 +46731,7 @@ ${out}`}`);
       }
       if (a.bool("executable", false)) await chmod3(outFiles[0].path, 493);
     } finally {
-      await rm7(execRoot, { recursive: true, force: true });
+      await rm8(execRoot, { recursive: true, force: true });
     }
     ctx.log.info(`${label}: generated ${outFiles.map((f) => f.shortPath).join(", ")}`);
     return a.bool("executable", false) ? { files: outFiles, executable: outFiles[0] } : { files: outFiles };
@@ -46741,8 +46739,8 @@ ${out}`}`);
 };
 
 // src/rules/copy_file.ts
-import { chmod as chmod4, copyFile as copyFile4, mkdir as mkdir11, rm as rm8 } from "node:fs/promises";
-import { dirname as dirname12, join as join18 } from "node:path";
+import { chmod as chmod4, copyFile as copyFile4, mkdir as mkdir11, rm as rm9 } from "node:fs/promises";
+import { dirname as dirname13, join as join18 } from "node:path";
 function checkOut2(attrs) {
   const out = attrs.string("out");
   if (out === "" || out.startsWith("/") || out.endsWith("/") || out.split("/").some((s) => s === "" || s === "." || s === "..")) {
@@ -46769,8 +46767,8 @@ var copyFileRule = {
     const files = ctx.files("src");
     if (files.length !== 1) throw new Error(`attribute "src": ${src} must provide exactly one file, got ${files.length}`);
     const dest = join18(await ctx.outDir(), out);
-    await mkdir11(dirname12(dest), { recursive: true });
-    await rm8(dest, { force: true });
+    await mkdir11(dirname13(dest), { recursive: true });
+    await rm9(dest, { force: true });
     await copyFile4(files[0].path, dest);
     const executable = ctx.attrs.bool("is_executable", false);
     await chmod4(dest, executable ? 493 : 420);
@@ -47748,10 +47746,10 @@ __name(compareCodePoints, "compareCodePoints");
 
 // src/tar/writer.ts
 import { createWriteStream as createWriteStream2 } from "node:fs";
-import { rename as rename7, rm as rm9, stat as stat4 } from "node:fs/promises";
+import { rename as rename7, rm as rm10, stat as stat4 } from "node:fs/promises";
 import { once as once2 } from "node:events";
 import { createHash as createHash11, randomBytes as randomBytes4 } from "node:crypto";
-import { dirname as dirname13, basename as basename2, join as join22 } from "node:path";
+import { dirname as dirname14, basename as basename2, join as join22 } from "node:path";
 import { PassThrough as PassThrough2 } from "node:stream";
 import { finished as finished2, pipeline as pipeline2 } from "node:stream/promises";
 
@@ -47919,7 +47917,7 @@ var TarWriter = class _TarWriter {
   constructor(dest, opts) {
     this.dest = dest;
     this.#opts = opts;
-    this.#tmp = join22(dirname13(dest), `.${basename2(dest)}.${process.pid}-${randomBytes4(6).toString("hex")}.tmp`);
+    this.#tmp = join22(dirname14(dest), `.${basename2(dest)}.${process.pid}-${randomBytes4(6).toString("hex")}.tmp`);
     const file = createWriteStream2(this.#tmp);
     let done;
     this.#gzip = (opts.compression ?? "none") === "gzip";
@@ -48149,7 +48147,7 @@ var TarWriter = class _TarWriter {
       await this.#done;
       await rename7(this.#tmp, this.dest);
     } catch (err) {
-      await rm9(this.#tmp, { force: true });
+      await rm10(this.#tmp, { force: true });
       throw err;
     }
     return { members: this.#members, tarSize, ...this.#hash ? { sha256: this.#hash.digest("hex") } : {} };
@@ -48160,7 +48158,7 @@ var TarWriter = class _TarWriter {
     this.#head.destroy();
     await this.#done.catch(() => {
     });
-    await rm9(this.#tmp, { force: true });
+    await rm10(this.#tmp, { force: true });
   }
 };
 async function drain(body) {
@@ -48302,8 +48300,8 @@ function planPkgTar(attrs) {
   }
   for (const p of attrs.empty_files ?? []) put(stripSlashes(p), { kind: "empty-file", manifestMode: "", origin: "empty_files" });
   for (const p of attrs.empty_dirs ?? []) content.set(stripSlashes(p), { kind: "dir", manifestMode: "", origin: "empty_dirs" });
-  for (const [link5, target] of Object.entries(attrs.symlinks ?? {})) {
-    put(stripSlashes(link5), { kind: "symlink", linkTo: target, manifestMode: "", origin: "symlinks" });
+  for (const [link4, target] of Object.entries(attrs.symlinks ?? {})) {
+    put(stripSlashes(link4), { kind: "symlink", linkTo: target, manifestMode: "", origin: "symlinks" });
   }
   const dir = stripSlashes(attrs.package_dir ?? "/");
   const directory = dir ? dir + "/" : void 0;
@@ -48389,12 +48387,12 @@ async function writePkgTar(plan, dest, onWarning) {
 __name(writePkgTar, "writePkgTar");
 
 // src/rules/mtree_spec.ts
-import { lstatSync, readdirSync as readdirSync2, realpathSync, statSync as statSync9 } from "node:fs";
+import { lstatSync, readdirSync as readdirSync2, realpathSync, statSync as statSync7 } from "node:fs";
 import { mkdir as mkdir12, readFile as readFile8, writeFile as writeFile7 } from "node:fs/promises";
-import { dirname as dirname14, join as join23, posix } from "node:path";
+import { dirname as dirname15, join as join23, posix } from "node:path";
 
 // src/tar/mtree.ts
-import { statSync as statSync8 } from "node:fs";
+import { statSync as statSync6 } from "node:fs";
 var MtreeError = class extends Error {
   static {
     __name(this, "MtreeError");
@@ -48662,7 +48660,7 @@ var TAR_TYPES = {
 };
 function isExecutable(path) {
   try {
-    return (statSync8(path).mode & 73) !== 0;
+    return (statSync6(path).mode & 73) !== 0;
   } catch {
     return false;
   }
@@ -48712,7 +48710,7 @@ function mtreeEntryToTar(entry, resolve10, host) {
       if (source && "file" in source && size !== void 0) {
         let actual;
         try {
-          actual = statSync8(source.file).size;
+          actual = statSync6(source.file).size;
         } catch (err) {
           return fail3(line, `cannot read ${source.file}: ${err.code ?? err.message}`);
         }
@@ -48727,9 +48725,9 @@ function mtreeEntryToTar(entry, resolve10, host) {
       out.mode = mode ?? (host ? host.dirExists(path) ? 493 : 0 : 493);
       break;
     case "link": {
-      const link5 = kw.get("link");
-      if (link5 === void 0) fail3(line, "type=link needs link=TARGET");
-      out.linkname = link5;
+      const link4 = kw.get("link");
+      if (link4 === void 0) fail3(line, "type=link needs link=TARGET");
+      out.linkname = link4;
       out.mode = mode ?? (host ? 0 : 511);
       break;
     }
@@ -48819,7 +48817,7 @@ function walkFiles(dir, prefix = "") {
   for (const name of names) {
     const abs = join23(dir, name);
     const rel = prefix ? `${prefix}/${name}` : name;
-    const st = statSync9(abs);
+    const st = statSync7(abs);
     if (st.isDirectory()) out.push(...walkFiles(abs, rel));
     else out.push(rel);
   }
@@ -48828,7 +48826,7 @@ function walkFiles(dir, prefix = "") {
 __name(walkFiles, "walkFiles");
 function isDirectory(path) {
   try {
-    return statSync9(path).isDirectory();
+    return statSync7(path).isDirectory();
   } catch {
     return false;
   }
@@ -48913,7 +48911,7 @@ function indexInputs(providers) {
       if (rest.split("/").some((s) => s === ".." || s === "")) continue;
       const disk = join23(d.disk, rest);
       try {
-        if (statSync9(disk).isFile()) return { file: disk };
+        if (statSync7(disk).isFile()) return { file: disk };
       } catch {
       }
     }
@@ -48931,7 +48929,7 @@ function indexInputs(providers) {
       if (!("file" in source)) return 292;
       let mode;
       try {
-        mode = statSync9(source.file).mode;
+        mode = statSync7(source.file).mode;
       } catch {
         return void 0;
       }
@@ -49125,7 +49123,7 @@ function mutateOptionsFrom(get) {
 __name(mutateOptionsFrom, "mutateOptionsFrom");
 async function writeOutput2(ctx, name, text) {
   const dest = join23(await ctx.outDir(), name);
-  await mkdir12(dirname14(dest), { recursive: true });
+  await mkdir12(dirname15(dest), { recursive: true });
   await writeFile7(dest, text);
   return { path: dest, shortPath: ctx.outShortPath(name), generated: true };
 }
@@ -49211,8 +49209,8 @@ var mtreeMutateRule = {
 
 // src/tar/cache.ts
 import { createHash as createHash12 } from "node:crypto";
-import { copyFile as copyFile5, link as link3, mkdir as mkdir13, rename as rename8, rm as rm10, stat as stat5 } from "node:fs/promises";
-import { dirname as dirname15, join as join24 } from "node:path";
+import { copyFile as copyFile5, link as link2, mkdir as mkdir13, rename as rename8, rm as rm11, stat as stat5 } from "node:fs/promises";
+import { dirname as dirname16, join as join24 } from "node:path";
 async function planKey(plan, memoDir) {
   const h = createHash12("sha256");
   h.update("pkg_tar/v2\0");
@@ -49243,12 +49241,12 @@ __name(sameFile, "sameFile");
 async function linkOver(from, to) {
   if (await sameFile(from, to)) return;
   const tmp = `${to}.${process.pid}.tmp`;
-  await rm10(tmp, { force: true });
+  await rm11(tmp, { force: true });
   try {
-    await link3(from, tmp).catch(() => copyFile5(from, tmp));
+    await link2(from, tmp).catch(() => copyFile5(from, tmp));
     await rename8(tmp, to);
   } finally {
-    await rm10(tmp, { force: true });
+    await rm11(tmp, { force: true });
   }
 }
 __name(linkOver, "linkOver");
@@ -49257,7 +49255,7 @@ async function place(cached, dest) {
   const d = statIfExists(dest, { bigint: true });
   if (c === void 0) throw new Error(`pkg_tar cache: ${cached} vanished`);
   if (d !== void 0 && d.ino === c.ino && d.dev === c.dev) return;
-  await mkdir13(dirname15(dest), { recursive: true });
+  await mkdir13(dirname16(dest), { recursive: true });
   await linkOver(cached, dest);
 }
 __name(place, "place");
@@ -49398,7 +49396,7 @@ var pkgTarRule = {
 
 // src/rules/write_file.ts
 import { chmod as chmod5, mkdir as mkdir14, writeFile as writeFile8 } from "node:fs/promises";
-import { dirname as dirname16, join as join26 } from "node:path";
+import { dirname as dirname17, join as join26 } from "node:path";
 var NEWLINES = { auto: "\n", unix: "\n", windows: "\r\n" };
 function writeFileContent(content, newline = "auto") {
   const nl = NEWLINES[newline];
@@ -49433,7 +49431,7 @@ var writeFileRule = {
     const executable = a.bool("is_executable", false);
     const text = writeFileContent(a.stringList("content"), a.string("newline") ?? "auto");
     const dest = join26(await ctx.outDir(), name);
-    await mkdir14(dirname16(dest), { recursive: true });
+    await mkdir14(dirname17(dest), { recursive: true });
     const mode = executable ? 493 : 420;
     await writeFile8(dest, text, { encoding: "utf8", mode });
     await chmod5(dest, mode);
@@ -49444,8 +49442,8 @@ var writeFileRule = {
 
 // src/rules/tar.ts
 import { createReadStream as createReadStream4, createWriteStream as createWriteStream3 } from "node:fs";
-import { mkdir as mkdir15, rename as rename9, rm as rm11 } from "node:fs/promises";
-import { dirname as dirname17, join as join27 } from "node:path";
+import { mkdir as mkdir15, rename as rename9, rm as rm12 } from "node:fs/promises";
+import { dirname as dirname18, join as join27 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
 import * as zlib3 from "node:zlib";
 var EXTENSIONS = { none: ".tar", gzip: ".tar.gz", zstd: ".tar.zst" };
@@ -49767,7 +49765,7 @@ async function zstdFile(src, dest) {
     );
     await rename9(tmp, dest);
   } finally {
-    await rm11(tmp, { force: true });
+    await rm12(tmp, { force: true });
   }
 }
 __name(zstdFile, "zstdFile");
@@ -49841,7 +49839,7 @@ var tarRule = {
     const entries = await tarEntries(ctx, checked);
     const name = ctx.attrs.string("out") ?? `${ctx.target.label.name}${EXTENSIONS[checked.compression]}`;
     const dest = join27(await ctx.outDir(), name);
-    await mkdir15(dirname17(dest), { recursive: true });
+    await mkdir15(dirname18(dest), { recursive: true });
     const label = ctx.target.label.toString();
     const onWarning = /* @__PURE__ */ __name((m) => ctx.log.warning(`${label}: ${m}`), "onWarning");
     if (checked.compression === "zstd") {
@@ -49850,7 +49848,7 @@ var tarRule = {
         await writeTar(entries, plain, { createParents: false, onWarning });
         await zstdFile(plain, dest);
       } finally {
-        await rm11(plain, { force: true });
+        await rm12(plain, { force: true });
       }
     } else {
       await writeTar(entries, dest, { compression: checked.compression, createParents: false, onWarning });
@@ -49863,7 +49861,7 @@ var tarRule = {
 import { join as join28 } from "node:path";
 
 // src/registry/pull.ts
-import { readFile as readFile9, rm as rm12 } from "node:fs/promises";
+import { readFile as readFile9, rm as rm13 } from "node:fs/promises";
 
 // src/registry/limits.ts
 var MAX_MANIFEST_BYTES = 8 << 20;
@@ -49902,7 +49900,7 @@ async function cachedManifest(store, ref) {
   if (!isDigest(ref) || !await store.has(ref)) return void 0;
   const bytes2 = await readFile9(store.path(ref));
   if (digestBytes(bytes2, digestAlgorithm(ref)) !== ref) {
-    await rm12(store.path(ref), { force: true });
+    await rm13(store.path(ref), { force: true });
     return void 0;
   }
   let mediaType;
@@ -49951,7 +49949,7 @@ async function resolveImage(client, repo, ref, platform, opts) {
     if (stored && digestBytes(stored, digestAlgorithm(chosen.digest)) === chosen.digest) {
       current = { mediaType: chosen.mediaType, digest: chosen.digest, bytes: stored };
     } else {
-      if (have) await rm12(store.path(chosen.digest), { force: true });
+      if (have) await rm13(store.path(chosen.digest), { force: true });
       current = await client.getManifest(repo, chosen.digest);
       if (current.bytes.length !== chosen.size) {
         throw new Error(`${name}: manifest ${chosen.digest} is ${current.bytes.length} bytes, the index says ${chosen.size}`);
@@ -49972,7 +49970,7 @@ async function resolveImage(client, repo, ref, platform, opts) {
   try {
     configBytes = await readBlobBytes(store, manifest.config.digest, `${name}: config`);
   } catch {
-    await rm12(store.path(manifest.config.digest), { force: true });
+    await rm13(store.path(manifest.config.digest), { force: true });
     await client.getBlob(repo, manifest.config.digest, store, manifest.config.size);
     configBytes = await readBlobBytes(store, manifest.config.digest, `${name}: config`);
   }
@@ -50143,8 +50141,8 @@ var ociPushRule = {
 };
 
 // src/rules/transitions.ts
-import { link as link4, copyFile as copyFile6, rm as rm13, mkdir as mkdir16 } from "node:fs/promises";
-import { dirname as dirname18, join as join29 } from "node:path";
+import { link as link3, copyFile as copyFile6, rm as rm14, mkdir as mkdir16 } from "node:fs/promises";
+import { dirname as dirname19, join as join29 } from "node:path";
 function forward(providers) {
   if (providers.length === 1) return providers[0];
   const out = { files: providers.flatMap((p) => p.files) };
@@ -50158,9 +50156,9 @@ async function renamedExecutable(ctx, p, attr) {
   if (!p || !exe) throw new Error(`attribute "${attr}": ${ctx.attrs.label(attr)} is not an executable (a go_binary, for example)`);
   const name = ctx.target.label.name;
   const dest = join29(await ctx.outDir(), name);
-  await mkdir16(dirname18(dest), { recursive: true });
-  await rm13(dest, { force: true });
-  await link4(exe.path, dest).catch(() => copyFile6(exe.path, dest));
+  await mkdir16(dirname19(dest), { recursive: true });
+  await rm14(dest, { force: true });
+  await link3(exe.path, dest).catch(() => copyFile6(exe.path, dest));
   const file = { path: dest, shortPath: ctx.outShortPath(name), generated: true };
   return { files: [file], executable: file };
 }
@@ -50455,11 +50453,11 @@ var Engine = class {
 };
 
 // src/workspace/workspace.ts
-import { existsSync as existsSync6, realpathSync as realpathSync3, statSync as statSync11, readdirSync as readdirSync4 } from "node:fs";
+import { existsSync as existsSync5, realpathSync as realpathSync3, statSync as statSync9, readdirSync as readdirSync4 } from "node:fs";
 import { join as join35, relative as relative5, sep as sep4 } from "node:path";
 
 // src/workspace/ignored.ts
-import { existsSync as existsSync4, readFileSync as readFileSync5 } from "node:fs";
+import { existsSync as existsSync3, readFileSync as readFileSync5 } from "node:fs";
 import { join as join32 } from "node:path";
 
 // src/workspace/glob.ts
@@ -50543,7 +50541,7 @@ __name(matchGlob, "matchGlob");
 // src/workspace/ignored.ts
 function readBazelignore(root) {
   const path = join32(root, ".bazelignore");
-  if (!existsSync4(path)) return [];
+  if (!existsSync3(path)) return [];
   const out = [];
   for (const raw of readFileSync5(path, "utf8").split("\n")) {
     const line = raw.replace(/\r$/, "").trim();
@@ -50556,7 +50554,7 @@ function readBazelignore(root) {
 __name(readBazelignore, "readBazelignore");
 function readRepoFile(root) {
   const path = join32(root, "REPO.bazel");
-  if (!existsSync4(path)) return [];
+  if (!existsSync3(path)) return [];
   const patterns = [];
   let called = false;
   const predeclared = /* @__PURE__ */ new Map([
@@ -50826,11 +50824,11 @@ function bzlPredeclared(file, hooks) {
 __name(bzlPredeclared, "bzlPredeclared");
 
 // src/workspace/module_file.ts
-import { existsSync as existsSync5 } from "node:fs";
+import { existsSync as existsSync4 } from "node:fs";
 import { join as join34 } from "node:path";
 
 // src/workspace/starlark_file.ts
-import { lstatSync as lstatSync2, readFileSync as readFileSync6, realpathSync as realpathSync2, statSync as statSync10 } from "node:fs";
+import { lstatSync as lstatSync2, readFileSync as readFileSync6, realpathSync as realpathSync2, statSync as statSync8 } from "node:fs";
 import { join as join33, relative as relative4, sep as sep3 } from "node:path";
 var StarlarkFileError = class extends Error {
   static {
@@ -50869,9 +50867,9 @@ function readStarlarkFile(root, rel) {
       return void 0;
     }
     if (!inside(real2, rootReal)) {
-      const link5 = slashed(relative4(root, cur));
+      const link4 = slashed(relative4(root, cur));
       throw new StarlarkFileError(
-        link5 === rel ? `${rel} is a symlink that resolves outside the workspace; Starlark files are only read from inside it` : `${rel}: ${link5} is a symlink that resolves outside the workspace; Starlark files are only read from inside it`
+        link4 === rel ? `${rel} is a symlink that resolves outside the workspace; Starlark files are only read from inside it` : `${rel}: ${link4} is a symlink that resolves outside the workspace; Starlark files are only read from inside it`
       );
     }
   }
@@ -50883,7 +50881,7 @@ function readStarlarkFile(root, rel) {
     return void 0;
   }
   if (!inside(real, rootReal)) throw new StarlarkFileError(`${rel} resolves outside the workspace; Starlark files are only read from inside it`);
-  if (!statSync10(real).isFile()) throw new StarlarkFileError(`${rel} is not a regular file`);
+  if (!statSync8(real).isFile()) throw new StarlarkFileError(`${rel} is not a regular file`);
   return readFileSync6(real, "utf8");
 }
 __name(readStarlarkFile, "readStarlarkFile");
@@ -50944,7 +50942,7 @@ function readModuleFile(root) {
 __name(readModuleFile, "readModuleFile");
 function readModule(root, info, recordPull) {
   const path = join34(root, "MODULE.bazel");
-  if (!existsSync5(path)) return;
+  if (!existsSync4(path)) return;
   const predeclared = /* @__PURE__ */ new Map();
   for (const name of MODULE_NOOPS) predeclared.set(name, new Builtin(name, () => null));
   predeclared.set(
@@ -51086,7 +51084,7 @@ function recordGoDeps(goDeps, tag, call) {
 }
 __name(recordGoDeps, "recordGoDeps");
 function readWorkspace(root, recordPull) {
-  const file = ["WORKSPACE.bazel", "WORKSPACE"].find((f) => existsSync5(join34(root, f)));
+  const file = ["WORKSPACE.bazel", "WORKSPACE"].find((f) => existsSync4(join34(root, f)));
   if (!file) return;
   const ociPull = new Builtin("oci_pull", (call) => {
     recordPull(call);
@@ -51354,7 +51352,7 @@ var Workspace = class {
     const dir = join35(this.root, pkg);
     for (const name of BUILD_FILES2) {
       const p = join35(dir, name);
-      if (existsSync6(p) && statSync11(p).isFile()) return p;
+      if (existsSync5(p) && statSync9(p).isFile()) return p;
     }
     return void 0;
   }
@@ -51415,7 +51413,7 @@ var Workspace = class {
         walk(child);
       }
     }, "walk");
-    if (!existsSync6(join35(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
+    if (!existsSync5(join35(this.root, prefix))) throw new BuildError(`no such package '${prefix}': directory not found`);
     walk(prefix);
     return out.sort();
   }
@@ -51611,8 +51609,8 @@ var Workspace = class {
   }
   #sourceFile(label) {
     const abs = join35(this.root, label.pkg, label.name);
-    if (!existsSync6(abs)) return void 0;
-    const st = statSync11(abs);
+    if (!existsSync5(abs)) return void 0;
+    const st = statSync9(abs);
     if (!st.isFile()) return void 0;
     const real = realpathSync3(abs);
     const rootReal = realpathSync3(this.root);
@@ -51887,17 +51885,17 @@ function nativeModule(globals) {
 __name(nativeModule, "nativeModule");
 
 // src/workspace/root.ts
-import { existsSync as existsSync7, statSync as statSync12 } from "node:fs";
-import { dirname as dirname19, join as join36, resolve as resolve8 } from "node:path";
+import { existsSync as existsSync6, statSync as statSync10 } from "node:fs";
+import { dirname as dirname20, join as join36, resolve as resolve8 } from "node:path";
 var MARKERS = ["MODULE.bazel", "REPO.bazel", "WORKSPACE.bazel", "WORKSPACE"];
 function findWorkspaceRoot(start) {
   let dir = resolve8(start);
   for (; ; ) {
     for (const marker of MARKERS) {
       const p = join36(dir, marker);
-      if (existsSync7(p) && statSync12(p).isFile()) return dir;
+      if (existsSync6(p) && statSync10(p).isFile()) return dir;
     }
-    const parent = dirname19(dir);
+    const parent = dirname20(dir);
     if (parent === dir) {
       throw new Error(
         `no workspace found at or above ${resolve8(start)}: expected one of ${MARKERS.join(", ")}`
@@ -54988,8 +54986,8 @@ var RegistryClient = class {
       if (Array.isArray(body.tags)) {
         for (const t of body.tags) if (typeof t === "string") tags.push(t);
       }
-      const link5 = res.header("link");
-      const next = link5 ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link5) : null;
+      const link4 = res.header("link");
+      const next = link4 ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link4) : null;
       if (!next) break;
       url = new URL(next[1], res.url).toString();
     }
@@ -55212,7 +55210,7 @@ var RegistryPool = class {
 };
 
 // src/workspace/bazelrc.ts
-import { existsSync as existsSync8, readFileSync as readFileSync7 } from "node:fs";
+import { existsSync as existsSync7, readFileSync as readFileSync7 } from "node:fs";
 import { isAbsolute as isAbsolute2, join as join39, relative as relative6 } from "node:path";
 function tokenizeRcLine(line) {
   const words2 = [];
@@ -55323,7 +55321,7 @@ var HOST_CONFIG_NAMES = { linux: "linux", darwin: "macos", win32: "windows", fre
 function readBazelrc(root, configs = [], env = process.env) {
   const reader = new RcReader(root, env);
   const main2 = join39(root, ".bazelrc");
-  if (existsSync8(main2)) reader.read(main2, [main2]);
+  if (existsSync7(main2)) reader.read(main2, [main2]);
   const out = { defines: {}, applied: [], files: reader.files };
   let platformConfig = false;
   const defined = /* @__PURE__ */ __name((name) => COMMANDS.some((c) => reader.options.has(`${c}:${name}`)), "defined");
@@ -55933,7 +55931,7 @@ async function wrapIndex(store, outputDir, node, providers, annotations) {
 __name(wrapIndex, "wrapIndex");
 
 // src/verify.ts
-import { mkdtemp as mkdtemp4, rm as rm14 } from "node:fs/promises";
+import { mkdtemp as mkdtemp4, rm as rm15 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join as join42 } from "node:path";
 var short = /* @__PURE__ */ __name((d) => d.slice(0, 19), "short");
@@ -56019,7 +56017,7 @@ ${formatDifferences(diffs)}`);
     opts.log.info(`reproducible: ${built} target(s) built twice, from separate blob stores and Go build caches, gave identical digests`);
     return { targets: built };
   } finally {
-    await rm14(tmp, { recursive: true, force: true }).catch(() => {
+    await rm15(tmp, { recursive: true, force: true }).catch(() => {
     });
   }
 }

@@ -9,11 +9,10 @@
 import { copyFile, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { existsSync, linkSync as link, statSync } from 'node:fs';
 import { goBinaryKey, goConfigKey, isUpToDate, RACY_WINDOW_NS, rememberBuild } from './action_cache.ts';
 import { goBuild, goBuildArgs, goBuildEnv, GoBuildError, type GoBuildRequest } from './build.ts';
 import { closureOf, closureTouches, depGraphOrPrevious, packageInDir, type DepGraph, type GoGate } from './deps.ts';
-import { runGoBatch } from './batch_process.ts';
+import { linkPrevious, moveOut, runGoBatch } from './batch_process.ts';
 import { PredictedBuildFailed, PredictedBuilds } from './predicted.ts';
 import type { GoToolchain } from './toolchain.ts';
 import { debug } from '../util/debug.ts';
@@ -387,12 +386,7 @@ export class GoBuildQueue {
         p = (async () => {
           const outs = byName.get(name) as T[];
           const head = outs[0] as T;
-          await mkdir(dirname(head.it.req.out), { recursive: true });
-          await rename(join(dir, name), head.it.req.out);
-          // When Go kept the previous output, both names are one file and rename leaves both:
-          // drop the batch's name now, since a link count change moves the output's ctime,
-          // which is part of the identity remembered for it.
-          await rm(join(dir, name), { force: true });
+          await moveOut(dir, name, head.it.req.out);
           for (const r of outs.slice(1)) {
             await mkdir(dirname(r.it.req.out), { recursive: true });
             await copyFile(head.it.req.out, `${r.it.req.out}.tmp`);
@@ -409,15 +403,7 @@ export class GoBuildQueue {
       for (const [name, outs] of byName) {
         const s = outs[0] as T;
         packages.push(s.it.req.packagePath);
-        // The previous output under Go's name in DIR: when it is still current, Go skips the link.
-        if (existsSync(s.it.req.out)) {
-          try {
-            link(s.it.req.out, join(dir, name));
-            previous.set(name, statSync(join(dir, name), { bigint: true }).ino);
-          } catch {
-            // another file system: Go links anew
-          }
-        }
+        linkPrevious(dir, name, s.it.req.out, previous);
       }
       const weight = Math.min(byName.size, this.#opts.jobs);
       await this.#slots.run(weight, async () => {

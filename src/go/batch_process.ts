@@ -1,10 +1,11 @@
-// One `go build FLAGS -o DIR/ PKG…` process, shared by the queue's batches and its predicted
-// builds (batch.ts). Go links each binary in its own work directory and renames it into DIR when
+// One `go build FLAGS -o DIR/ PKG…` process and its DIR (previous outputs linked in, new ones
+// moved out), shared by the queue's batches and its predicted builds (batch.ts). Go links each binary in its own work directory and renames it into DIR when
 // that link is done; a watch on DIR reports each name as it lands, so a caller can hand binaries
 // on while the other links still run.
 import { spawn } from 'node:child_process';
-import { statSync, watch, type FSWatcher } from 'node:fs';
-import { join } from 'node:path';
+import { linkSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { goToolchainError } from './toolchain.ts';
 
 export interface GoBatchProcess {
@@ -71,4 +72,27 @@ export async function runGoBatch(o: GoBatchProcess): Promise<{ code: number; out
   } finally {
     watcher?.close();
   }
+}
+
+/**
+ * Hard-links an existing output into dir under Go's name for it, and records its inode in
+ * `previous`: when it is still current, Go keeps it instead of linking again. No output yet, or
+ * another file system: nothing is linked and Go links anew.
+ */
+export function linkPrevious(dir: string, name: string, out: string, previous: Map<string, bigint>): void {
+  try {
+    linkSync(out, join(dir, name));
+    previous.set(name, statSync(join(dir, name), { bigint: true }).ino);
+  } catch {
+    // none yet, or another file system
+  }
+}
+
+/** Moves the binary Go wrote into dir under `name` to `out` (replacing it whole). */
+export async function moveOut(dir: string, name: string, out: string): Promise<void> {
+  await mkdir(dirname(out), { recursive: true });
+  await rename(join(dir, name), out);
+  // When Go kept the previous output, both names are one file and rename leaves both: drop dir's
+  // name now, since a link count change moves the output's ctime, part of its remembered identity.
+  await rm(join(dir, name), { force: true });
 }

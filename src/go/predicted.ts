@@ -11,13 +11,13 @@
 //
 // Not predicted: requests whose arguments name files the run writes first (-overlay of generated
 // sources, a generated -modfile) or that carry workspace status values (stamped x_defs).
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { goConfigKey, RACY_WINDOW_NS } from './action_cache.ts';
 import { goBuildEnv, type GoBuildRequest } from './build.ts';
-import { runGoBatch } from './batch_process.ts';
+import { linkPrevious, moveOut, runGoBatch } from './batch_process.ts';
 import { closureTouches, packageInDir, recallPass } from './deps.ts';
 import type { GoToolchain } from './toolchain.ts';
 import { debug } from '../util/debug.ts';
@@ -170,17 +170,9 @@ export class PredictedBuilds {
     const work = join(dir, '.work');
     mkdirSync(work);
     const batch: Entry['batch'] = { entries: [] };
-    // Each previous output under Go's name in the directory, as a batch does (batch.ts): when it
-    // is still current (a change Go finds makes no difference to it), Go keeps it, not relinks.
+    // As a batch does: an output Go finds still current is kept, not linked again.
     const previous = new Map<string, bigint>();
-    for (const [name, r] of byName) {
-      try {
-        linkSync(r.req.out, join(dir, name));
-        previous.set(name, statSync(join(dir, name), { bigint: true }).ino);
-      } catch {
-        // none yet, or another file system: Go links anew
-      }
-    }
+    for (const [name, r] of byName) linkPrevious(dir, name, r.req.out, previous);
     const written = new Map<string, () => void>();
     const failed = new Map<string, (e: Error) => void>();
     for (const [name, r] of byName) {
@@ -200,11 +192,7 @@ export class PredictedBuilds {
         take: async (out) => {
           try {
             await done;
-            await mkdir(dirname(out), { recursive: true });
-            await rename(join(dir, name), out);
-            // When Go kept the previous output, both names are one file and rename leaves both:
-            // drop ours now (a link count change moves the output's ctime, part of its identity).
-            await rm(join(dir, name), { force: true });
+            await moveOut(dir, name, out);
           } finally {
             settle();
           }
