@@ -1,7 +1,7 @@
 // One `go build FLAGS -o DIR/ PKG…` process and its DIR (previous outputs linked in, new ones
-// moved out), shared by the queue's batches and its predicted builds (batch.ts). Go links each binary in its own work directory and renames it into DIR when
-// that link is done; a watch on DIR reports each name as it lands, so a caller can hand binaries
-// on while the other links still run.
+// moved out), shared by the queue's batches and its predicted builds (batch.ts). Go links each
+// binary in its own work directory and renames it into DIR when that link is done; a watch on DIR
+// reports each name as it lands, so a caller can hand binaries on while the other links still run.
 import { spawn } from 'node:child_process';
 import { linkSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
